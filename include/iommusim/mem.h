@@ -1,0 +1,66 @@
+/* Sparse simulated physical memory.
+ *
+ * 4 KiB frames are allocated on first store and live in an open-addressing
+ * hash keyed by frame number. Loads of a frame never written return zero and
+ * allocate nothing. All accesses are naturally aligned 64-bit words, counted
+ * per agent (the hardware model or the software under test).
+ *
+ * A hook sees every software access *before* it happens, so a test (or the
+ * fuzzer) can act between two software accesses, e.g. inject a device write
+ * between the load and the store of a non-atomic clean. Hardware accesses
+ * never call the hook, so the hook may itself drive the hardware.
+ */
+#ifndef IOMMUSIM_MEM_H
+#define IOMMUSIM_MEM_H
+
+#include "iommusim/common.h"
+
+struct ims_mem;
+
+enum ims_agent { IMS_AGENT_HW = 0, IMS_AGENT_SW = 1, IMS_AGENT_COUNT };
+
+enum ims_memop { IMS_MEM_LOAD = 0, IMS_MEM_STORE, IMS_MEM_RMW, IMS_MEMOP_COUNT };
+
+struct ims_mem_counters {
+	uint64_t ops[IMS_AGENT_COUNT][IMS_MEMOP_COUNT];
+	uint64_t frames;      /* frames allocated now */
+	uint64_t frames_peak; /* high-water mark */
+	uint64_t pool_frames; /* frames handed out by the table pool now */
+};
+
+/* Called before a software access. pa is the word's address. */
+typedef void (*ims_mem_hook_fn)(void *arg, enum ims_memop op, uint64_t pa);
+
+struct ims_mem *ims_mem_new(void);
+void ims_mem_free(struct ims_mem *m);
+
+/* pa must be 8-byte aligned; unaligned addresses are rounded down (callers
+ * validate user input before it reaches here). */
+uint64_t ims_mem_load(struct ims_mem *m, enum ims_agent who, uint64_t pa);
+void ims_mem_store(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_t val);
+/* Indivisible read-modify-write: new = (old & ~clear) | set. Returns old.
+ * The word is written only when it changes, but the access counts anyway. */
+uint64_t ims_mem_rmw(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_t clear,
+		     uint64_t set);
+
+/* Direct read-only view of a frame for one-pass walkers: NULL if the frame
+ * was never written. The pointer stays valid until the frame is dropped.
+ * Readers through a view must account their loads with ims_mem_count(). */
+const uint64_t *ims_mem_frame(const struct ims_mem *m, uint64_t pa);
+void ims_mem_count(struct ims_mem *m, enum ims_agent who, enum ims_memop op, uint64_t n);
+/* True when a hook is installed: view readers must then go word by word. */
+bool ims_mem_hooked(const struct ims_mem *m);
+
+/* Page-table frame pool: zeroed frames at addresses far from guest RAM
+ * (from IMS_MEM_POOL_BASE up). Free returns the frame to the pool and
+ * releases its storage. */
+#define IMS_MEM_POOL_BASE 0x000f000000000000ull
+int ims_mem_pool_alloc(struct ims_mem *m, uint64_t *pa);
+void ims_mem_pool_free(struct ims_mem *m, uint64_t pa);
+
+void ims_mem_set_hook(struct ims_mem *m, ims_mem_hook_fn fn, void *arg);
+const struct ims_mem_counters *ims_mem_counters(const struct ims_mem *m);
+/* Bytes of host memory the simulated memory holds (frames + index). */
+uint64_t ims_mem_footprint(const struct ims_mem *m);
+
+#endif

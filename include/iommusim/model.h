@@ -1,0 +1,138 @@
+/* The hardware model: one IOMMU instance.
+ *
+ * Devices (requester / stream ids) attach to hardware contexts (domains)
+ * identified by their tag (AMD DomainID, VT-d DID, SMMU ASID). A context is
+ * programmed in the format's own encoding: the AMD device-table entry, the
+ * VT-d scalable-mode PASID-table entry, the SMMU context descriptor. The
+ * model decodes it when it is set and again on a context-cache invalidation,
+ * so a change that software makes without invalidating is not seen.
+ *
+ * A device access goes IOTLB -> walk (through the walk caches) -> permission
+ * check -> accessed/dirty update -> success, or a fault in the queue. The
+ * oracle records every successful write made while dirty updates are on.
+ */
+#ifndef IOMMUSIM_MODEL_H
+#define IOMMUSIM_MODEL_H
+
+#include "iommusim/common.h"
+#include "iommusim/mem.h"
+#include "iommusim/oracle.h"
+
+struct ims_iommu;
+
+/* Which entry of an AMD NextLevel=7 replica run (formats.md "Replicated
+ * pages") or of an Arm contiguous group ("D8.5.5") gets the A/D update. */
+enum ims_replica_policy {
+	IMS_REPLICA_FIRST = 0,
+	IMS_REPLICA_COVERING, /* the entry that covers the written address */
+	IMS_REPLICA_RANDOM,   /* drawn from the model's seeded generator */
+};
+
+#define IMS_CTX_WORDS 8
+
+struct ims_iommu_cfg {
+	unsigned iotlb_entries; /* total entries; 0 disables the IOTLB */
+	unsigned iotlb_ways;
+	unsigned wc_entries;    /* walk-cache entries per level; 0 disables */
+	unsigned wc_ways;
+	enum ims_replica_policy replica;
+	uint64_t seed;
+	bool amd_pde_accessed;     /* set A in AMD PDEs too (not established: default off) */
+	bool vtd_nonleaf_accessed; /* VT-d A in non-leaf entries (EPT rule, inferred: on) */
+	bool dma_privileged;       /* SMMU STE.PRIVCFG: device accesses privileged (off) */
+	/* Capability registers in their native encodings. */
+	uint64_t amd_efr;   /* HASup 49, HDSup 52, HATS 11:10 */
+	uint64_t vtd_cap;   /* SLLPS 34 (2M), 35 (1G) */
+	uint64_t vtd_ecap;  /* SSADS 45, SMPWC 48 */
+	uint64_t smmu_idr0; /* HTTU 7:6 */
+};
+
+/* Defaults: 512-entry 8-way IOTLB, 64-entry 4-way walk cache per level,
+ * replica policy COVERING, every A/D capability present. */
+void ims_iommu_cfg_default(struct ims_iommu_cfg *cfg);
+
+struct ims_fault {
+	uint32_t dev;
+	uint16_t dom;
+	bool has_dom;
+	bool write;
+	uint64_t iova; /* first byte of the piece that faulted */
+	enum ims_fault_kind kind;
+	uint32_t code; /* the format's own code (AMD event flags, VT-d reason, SMMU event id) */
+	enum ims_format fmt;
+};
+
+struct ims_iommu_counters {
+	uint64_t translations; /* pieces translated (incl. faulted) */
+	uint64_t iotlb_hits, iotlb_misses, iotlb_evictions, iotlb_fills;
+	uint64_t wc_hits, wc_misses;
+	uint64_t walks;
+	uint64_t pte_reads;
+	uint64_t ad_writes;   /* atomic A/D updates that changed memory */
+	uint64_t dirty_sets;  /* of which set dirty state */
+	uint64_t faults;
+	uint64_t inv_range, inv_domain, inv_all, inv_ctx;
+	uint64_t inv_entries; /* IOTLB + walk-cache entries dropped */
+	uint64_t writes_ok, reads_ok;
+};
+
+struct ims_xlate {
+	uint64_t pa;
+	uint64_t leaf_iova;  /* start of the page (leaf / replica run / group) used */
+	unsigned leaf_shift; /* its log2 size */
+	bool iotlb_hit;
+	bool dirtied; /* this access set dirty state in memory */
+	enum ims_fault_kind fault;
+	uint32_t code;
+};
+
+int ims_iommu_new(struct ims_mem *mem, const struct ims_iommu_cfg *cfg, struct ims_iommu **out);
+void ims_iommu_free(struct ims_iommu *mmu);
+struct ims_oracle *ims_iommu_oracle(struct ims_iommu *mmu);
+const struct ims_iommu_cfg *ims_iommu_config(const struct ims_iommu *mmu);
+
+/* Program (create or replace) a context in its native encoding and decode
+ * it. Returns -EINVAL with a reason in err (if non-NULL) when the encoding is
+ * reserved or asks for something the capabilities lack. */
+int ims_iommu_ctx_set(struct ims_iommu *mmu, uint16_t tag, enum ims_format fmt,
+		      const uint64_t words[IMS_CTX_WORDS], char *err, size_t errlen);
+int ims_iommu_ctx_get(const struct ims_iommu *mmu, uint16_t tag, uint64_t words[IMS_CTX_WORDS]);
+/* Change context words in memory only: hardware keeps the decoded copy until
+ * ims_iommu_ctx_invalidate (DTE invalidation, PASID-cache invalidation,
+ * CMD_CFGI_CD). */
+int ims_iommu_ctx_update(struct ims_iommu *mmu, uint16_t tag, unsigned word, uint64_t clear,
+			 uint64_t set);
+int ims_iommu_ctx_invalidate(struct ims_iommu *mmu, uint16_t tag);
+int ims_iommu_ctx_remove(struct ims_iommu *mmu, uint16_t tag);
+/* Dirty updates enabled in the decoded (hardware-visible) context. */
+bool ims_iommu_ctx_dirty_enabled(const struct ims_iommu *mmu, uint16_t tag);
+
+int ims_iommu_attach(struct ims_iommu *mmu, uint32_t dev, uint16_t tag);
+int ims_iommu_detach(struct ims_iommu *mmu, uint32_t dev);
+
+/* One access inside one 4 KiB page. Returns 0, or a positive fault kind
+ * (the fault is queued), or a negative error for misuse. */
+int ims_iommu_access(struct ims_iommu *mmu, uint32_t dev, uint64_t iova, unsigned acc,
+		     struct ims_xlate *out);
+/* A DMA of len bytes split at 4 KiB boundaries. Returns the number of
+ * pieces that faulted; *pieces (if non-NULL) gets the number of pieces. */
+uint64_t ims_iommu_dma(struct ims_iommu *mmu, uint32_t dev, uint64_t iova, uint64_t len,
+		       unsigned acc, uint64_t *pieces);
+
+/* Invalidation (formats.md "Caches and invalidation"). */
+enum { IMS_INV_LEAF = 1 /* leaf entries only: walk caches are kept */ };
+void ims_iommu_inv_range(struct ims_iommu *mmu, uint16_t tag, uint64_t iova, uint64_t size,
+			 unsigned flags);
+void ims_iommu_inv_domain(struct ims_iommu *mmu, uint16_t tag);
+void ims_iommu_inv_all(struct ims_iommu *mmu);
+/* A command in the format's native encoding (AMD INVALIDATE_IOMMU_PAGES /
+ * INVALIDATE_DEVTAB_ENTRY, VT-d IOTLB / PASID-cache descriptors, SMMU TLBI /
+ * CFGI). Returns -EINVAL for a command the model does not know. */
+int ims_iommu_submit(struct ims_iommu *mmu, enum ims_format fmt, const uint64_t cmd[2]);
+
+size_t ims_iommu_fault_pending(const struct ims_iommu *mmu);
+bool ims_iommu_fault_pop(struct ims_iommu *mmu, struct ims_fault *out);
+
+const struct ims_iommu_counters *ims_iommu_counters(const struct ims_iommu *mmu);
+
+#endif

@@ -1,0 +1,37 @@
+/* The dirty oracle: ground truth of which 4 KiB IOVA pages devices wrote.
+ *
+ * Per domain (hardware tag) a sparse set E of 4 KiB pages expected dirty
+ * (dirty-semantics.md, "The oracle"). Fed only by successful hardware writes
+ * and by the software events track / harvest / unmap; it never reads page
+ * tables. Memory grows with the pages in E, never with an IOVA range.
+ */
+#ifndef IOMMUSIM_ORACLE_H
+#define IOMMUSIM_ORACLE_H
+
+#include "iommusim/bitmap.h"
+#include "iommusim/common.h"
+
+struct ims_oracle;
+
+struct ims_oracle *ims_oracle_new(void);
+void ims_oracle_free(struct ims_oracle *o);
+
+/* A device write through a leaf [leaf_iova, leaf_iova + 2^size_shift). */
+void ims_oracle_write(struct ims_oracle *o, uint16_t dom, uint64_t leaf_iova, unsigned size_shift);
+/* track on: E becomes empty. */
+void ims_oracle_reset(struct ims_oracle *o, uint16_t dom);
+/* A clearing harvest of [iova, iova + size): removes the range. */
+void ims_oracle_clear(struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t size);
+/* Unmap of [iova, iova + size): removes it, returns pages that were in E
+ * (lost) and adds them to the domain's lost counter. */
+uint64_t ims_oracle_unmap(struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t size);
+/* Fills bm (already initialised, zeroed here) with E intersected with the
+ * bitmap's range, one bit per bitmap page. */
+void ims_oracle_expected(const struct ims_oracle *o, uint16_t dom, struct ims_bitmap *bm);
+/* Pages of E inside [iova, iova + size) (size 0 = whole space). */
+uint64_t ims_oracle_count(const struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t size);
+bool ims_oracle_test(const struct ims_oracle *o, uint16_t dom, uint64_t iova);
+uint64_t ims_oracle_lost(const struct ims_oracle *o, uint16_t dom);
+uint64_t ims_oracle_footprint(const struct ims_oracle *o);
+
+#endif

@@ -1,0 +1,106 @@
+/* Trace events and the streaming trace reader/writer.
+ *
+ * The text form is ../shared/spec/trace-format.md (version 1); docs/ holds
+ * the project's extensions. An event is an op plus a set of keys with
+ * values; flags (`raw`, `on`, `noclear`, ...) are keys without values.
+ * The reader streams: one event at a time, no whole-file load, no
+ * allocation per line.
+ */
+#ifndef IOMMUSIM_TRACE_H
+#define IOMMUSIM_TRACE_H
+
+#include "iommusim/common.h"
+
+enum ims_op {
+	IMS_OP_DOMAIN = 0,
+	IMS_OP_ATTACH,
+	IMS_OP_DETACH,
+	IMS_OP_MAP,
+	IMS_OP_UNMAP,
+	IMS_OP_TRACK,
+	IMS_OP_HARVEST,
+	IMS_OP_FLUSH,
+	IMS_OP_DMA,
+	IMS_OP_MEM,
+	IMS_OP_EXPECT_MEM,    /* "expect mem" */
+	IMS_OP_EXPECT_PA,     /* "expect pa" */
+	IMS_OP_EXPECT_FAULT,  /* "expect fault" */
+	IMS_OP_EXPECT_NOFAULT,/* "expect nofault" */
+	IMS_OP_COUNT
+};
+
+enum ims_key {
+	IMS_K_ID = 0,
+	IMS_K_FORMAT,  /* enum ims_format */
+	IMS_K_LEVELS,
+	IMS_K_GRANULE, /* bytes */
+	IMS_K_IAS,
+	IMS_K_PGSIZES, /* bit n = 2^n */
+	IMS_K_DIRTY,   /* 0/1 */
+	IMS_K_ROOT,
+	IMS_K_RAW,     /* flag */
+	IMS_K_HA,      /* 0/1 */
+	IMS_K_HD,      /* 0/1 */
+	IMS_K_DEV,
+	IMS_K_DOMAIN,
+	IMS_K_IOVA,
+	IMS_K_PA,
+	IMS_K_SIZE,
+	IMS_K_PROT,    /* IMS_PROT_* */
+	IMS_K_PGSIZE,
+	IMS_K_ON,      /* flag */
+	IMS_K_OFF,     /* flag */
+	IMS_K_NOCLEAR, /* flag */
+	IMS_K_EXPECT,  /* hex bitmap: see ims_event.expect_hex */
+	IMS_K_EXPECT_COUNT,
+	IMS_K_LEN,
+	IMS_K_DIR,     /* IMS_ACC_* */
+	IMS_K_VAL,
+	IMS_K_MASK,
+	IMS_K_KIND,    /* enum ims_fault_kind */
+	IMS_K_COUNT
+};
+
+struct ims_event {
+	enum ims_op op;
+	uint64_t line;
+	bool has_ts;
+	uint64_t ts;
+	uint64_t keys;              /* bit k set = key k present */
+	uint64_t v[IMS_K_COUNT];    /* value of each present key */
+	uint32_t col[IMS_K_COUNT];  /* 1-based column of each present key (0 = unknown) */
+	uint32_t op_col;
+	const char *expect_hex;     /* digits of expect= (no 0x), valid until the next read */
+	size_t expect_hex_len;
+};
+
+static inline bool ims_ev_has(const struct ims_event *ev, enum ims_key k)
+{
+	return (ev->keys >> k) & 1;
+}
+
+const char *ims_op_name(enum ims_op op);
+const char *ims_key_name(enum ims_key k);
+
+struct ims_reader;
+
+/* path "-" reads standard input. Plain text and gzip are told apart by the
+ * magic bytes. On failure *out is NULL and err holds "FILE: reason". */
+int ims_reader_open(const char *path, struct ims_reader **out, char *err, size_t errlen);
+/* Read from memory; `name` is used in messages, line numbers start at
+ * first_line (for trace bodies embedded in other files). */
+int ims_reader_open_mem(const char *name, const char *buf, size_t len, uint64_t first_line,
+			struct ims_reader **out);
+/* 1: *ev filled; 0: end of input; -EINVAL (bad input) or -EIO: see
+ * ims_reader_error(), "FILE:LINE:COL: what was expected". */
+int ims_reader_next(struct ims_reader *r, struct ims_event *ev);
+const char *ims_reader_error(const struct ims_reader *r);
+const char *ims_reader_name(const struct ims_reader *r);
+uint64_t ims_reader_bytes(const struct ims_reader *r); /* input bytes consumed */
+void ims_reader_close(struct ims_reader *r);
+
+/* One event as a text line (no newline). Returns the length it needs
+ * (like snprintf). */
+size_t ims_event_format(const struct ims_event *ev, char *buf, size_t len);
+
+#endif

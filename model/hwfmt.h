@@ -1,0 +1,112 @@
+/* The hardware rules a format gives the generic translation engine.
+ *
+ * The engine (model/iommu.c) walks levels from the top, asks the format to
+ * decode each entry, ANDs permissions, asks it to check the leaf, and applies
+ * the format's atomic A/D update. Formats implement these from the spec
+ * (amd/amd_hw.c, vtd/vtd_hw.c, smmuv3/smmu_hw.c), never from the software
+ * ops of pagetables/.
+ */
+#ifndef IMS_MODEL_HWFMT_H
+#define IMS_MODEL_HWFMT_H
+
+#include "iommusim/model.h"
+
+struct hw_fmt;
+
+/* A decoded hardware context (DTE / PASID-table entry / CD). */
+struct hw_ctx {
+	const struct hw_fmt *ops;
+	uint16_t tag;
+	uint64_t root;    /* top table */
+	int top;          /* level of the top table (0 = leaf level) */
+	unsigned gshift;  /* log2 granule: 12, 14 or 16 */
+	unsigned stride;  /* index bits per level below the top */
+	unsigned ias;     /* IOVAs at or above 2^ias fault (64: none) */
+	bool ha, hd;      /* hardware access / dirty updates enabled */
+	bool r, w;        /* context-level permission (AMD DTE IR/IW) */
+	bool affd;        /* SMMU CD.AFFD */
+	bool priv;        /* accesses are privileged (SMMU) */
+	bool nonleaf_a;   /* set A in table entries read during a walk */
+};
+
+enum hwe_kind { HWE_INVALID = 0, HWE_RESERVED, HWE_TABLE, HWE_LEAF };
+
+struct hw_ent {
+	enum hwe_kind kind;
+	int next;            /* TABLE: level of the next table */
+	uint64_t addr;       /* TABLE: next table; LEAF: output address of the page */
+	unsigned page_shift; /* LEAF: log2 of the page (whole replica run / group) */
+	bool r, w;           /* permission this entry grants (tables: limit below) */
+	uint32_t code;       /* INVALID / RESERVED: the format's fault code */
+};
+
+/* Bits to change in one atomic update, split so that the engine can drop
+ * the part another entry of a contiguous group already records. */
+struct hw_upd {
+	uint64_t a_clear, a_set; /* access flag */
+	uint64_t d_clear, d_set; /* dirty state */
+};
+
+enum hw_cmd_kind { CMD_NONE = 0, CMD_INV_RANGE, CMD_INV_DOMAIN, CMD_INV_ALL, CMD_INV_CTX };
+
+struct hw_cmd {
+	enum hw_cmd_kind kind;
+	uint16_t tag;
+	uint64_t iova, size;
+	bool leaf_only;
+};
+
+/* Engine-detected conditions that need a format fault code. */
+enum hw_cond {
+	COND_RANGE = 0, /* IOVA beyond the input range */
+	COND_UNATTACHED,
+};
+
+struct hw_fmt {
+	enum ims_format fmt;
+	int (*decode_ctx)(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct hw_ctx *c,
+			  char *err, size_t errlen);
+	/* Index bits used at `level` for this context. */
+	void (*decode)(const struct hw_ctx *c, int level, uint64_t pte, struct hw_ent *e);
+	/* Permission / access-flag check of the leaf; r and w are the ANDed
+	 * permissions of the context and every table above. Returns the kind
+	 * (IMS_FAULT_NONE when allowed) and the format code. */
+	enum ims_fault_kind (*check)(const struct hw_ctx *c, uint64_t pte, const struct hw_ent *e,
+				     bool r, bool w, unsigned acc, uint32_t *code);
+	/* A/D update for an access that passed check(). */
+	void (*leaf_update)(const struct hw_ctx *c, uint64_t pte, unsigned acc, struct hw_upd *u);
+	/* Bits hardware sets in a table entry it reads (0: none). */
+	uint64_t (*table_update)(const struct hw_ctx *c, uint64_t pte);
+	bool (*is_dirty)(const struct hw_ctx *c, uint64_t pte);
+	bool (*is_accessed)(const struct hw_ctx *c, uint64_t pte);
+	/* May a translation through this leaf be cached in the IOTLB? */
+	bool (*cacheable)(const struct hw_ctx *c, uint64_t pte);
+	uint32_t (*cond_code)(const struct hw_ctx *c, enum hw_cond cond, bool write);
+	/* Decode a native command; -EINVAL for one the model does not know. */
+	int (*decode_cmd)(const uint64_t cmd[2], struct hw_cmd *out);
+	/* D8.5.5: skip an update that any entry of the group already records. */
+	bool group_skip_if_any;
+};
+
+extern const struct hw_fmt amd_hw_fmt;
+extern const struct hw_fmt vtd_hw_fmt;
+extern const struct hw_fmt smmu_hw_fmt;
+
+/* NULL for a format not built in. */
+const struct hw_fmt *hw_fmt_get(enum ims_format f);
+
+/* Index bits at `level` of context c. */
+static inline unsigned hw_level_bits(const struct hw_ctx *c, int level)
+{
+	if (level < c->top)
+		return c->stride;
+	unsigned lo = c->gshift + c->stride * (unsigned)level;
+	return c->ias > lo ? c->ias - lo : 0;
+}
+
+static inline unsigned hw_level_shift(const struct hw_ctx *c, int level)
+{
+	return c->gshift + c->stride * (unsigned)level;
+}
+
+#endif
