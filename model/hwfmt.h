@@ -59,15 +59,18 @@ struct hw_cmd {
 /* Engine-detected conditions that need a format fault code. */
 enum hw_cond {
 	COND_RANGE = 0, /* IOVA beyond the input range */
-	COND_UNATTACHED,
+	COND_SKIP,      /* non-zero IOVA bits of a skipped level (AMD) */
+	COND_CTX,       /* the context is not valid */
 };
 
 struct hw_fmt {
 	enum ims_format fmt;
 	int (*decode_ctx)(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct hw_ctx *c,
 			  char *err, size_t errlen);
-	/* Index bits used at `level` for this context. */
-	void (*decode)(const struct hw_ctx *c, int level, uint64_t pte, struct hw_ent *e);
+	/* Decode the entry read at `level` for an access of kind acc (the
+	 * fault code of an invalid entry may depend on it). */
+	void (*decode)(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc,
+		       struct hw_ent *e);
 	/* Permission / access-flag check of the leaf; r and w are the ANDed
 	 * permissions of the context and every table above. Returns the kind
 	 * (IMS_FAULT_NONE when allowed) and the format code. */
@@ -91,6 +94,11 @@ struct hw_fmt {
 extern const struct hw_fmt amd_hw_fmt;
 extern const struct hw_fmt vtd_hw_fmt;
 extern const struct hw_fmt smmu_hw_fmt;
+
+/* Raw-context encoders (trace-format.md, `root=PA raw`). */
+int amd_ctx_encode(const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen);
+int vtd_ctx_encode(const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen);
+int smmu_ctx_encode(const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen);
 
 /* NULL for a format not built in. */
 const struct hw_fmt *hw_fmt_get(enum ims_format f);

@@ -35,8 +35,8 @@ struct pt_fmt {
 	uint64_t (*table_pa)(uint64_t pte);
 	/* For a leaf entry: log2 of the page it belongs to (run included). */
 	unsigned (*leaf_shift)(const struct pt_geom *g, int level, uint64_t pte);
-	/* Output address of the byte the entry maps at its own slot. */
-	uint64_t (*leaf_pa)(const struct pt_geom *g, int level, uint64_t pte);
+	/* Output address of `iova`, which this leaf entry's own slot covers. */
+	uint64_t (*leaf_pa)(const struct pt_geom *g, int level, uint64_t pte, uint64_t iova);
 	unsigned (*leaf_prot)(uint64_t pte);
 	bool (*is_dirty)(uint64_t pte);
 	/* Atomic clean: new = (old & ~clean_clear) | clean_set. */

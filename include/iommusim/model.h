@@ -86,6 +86,23 @@ struct ims_xlate {
 	uint32_t code;
 };
 
+/* Parameters of a raw (hardware-only) context, as a `domain ... root=PA raw`
+ * trace line gives them. */
+struct ims_ctx_params {
+	uint16_t tag;
+	uint64_t root;
+	unsigned levels;        /* AMD Mode / VT-d levels; 0 = default */
+	unsigned granule_shift; /* SMMU; 0 = 12 */
+	unsigned ias;           /* SMMU; 0 = 48 */
+	bool ha, hd;            /* access / dirty updates */
+};
+
+/* Encode a context in the format's native words (DTE, PASID-table entry,
+ * CD). -EINVAL with a reason for a combination the format cannot express
+ * (AMD hd without ha, VT-d ha != hd, a bad geometry). */
+int ims_ctx_encode(enum ims_format fmt, const struct ims_ctx_params *p,
+		   uint64_t words[IMS_CTX_WORDS], char *err, size_t errlen);
+
 int ims_iommu_new(struct ims_mem *mem, const struct ims_iommu_cfg *cfg, struct ims_iommu **out);
 void ims_iommu_free(struct ims_iommu *mmu);
 struct ims_oracle *ims_iommu_oracle(struct ims_iommu *mmu);

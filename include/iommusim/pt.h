@@ -20,6 +20,10 @@ struct ims_sink {
 	int (*submit)(void *arg, enum ims_format fmt, const uint64_t cmd[2]);
 	/* Change context word `word` of domain `tag` (DTE / PASID entry / CD). */
 	int (*ctx_update)(void *arg, uint16_t tag, unsigned word, uint64_t clear, uint64_t set);
+	/* Context-cache invalidation for the domain: AMD INVALIDATE_DEVTAB_ENTRY
+	 * of every device in it, VT-d PASID-cache invalidation by DID, SMMU
+	 * CMD_CFGI_CD of its streams. Until then hardware uses the old words. */
+	int (*ctx_flush)(void *arg, uint16_t tag);
 };
 
 struct ims_pt_cfg {

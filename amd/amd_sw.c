@@ -1,0 +1,193 @@
+/* AMD IOMMU v1: what the OS driver does (software format ops).
+ * Levels: see amd/amd_codec.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "amd/amd_codec.h"
+#include "pagetables/ptfmt.h"
+
+static int init(struct ims_pt_cfg *cfg, struct pt_geom *g, char *err, size_t errlen)
+{
+	if (!cfg->levels)
+		cfg->levels = 4;
+	if (cfg->levels < 1 || cfg->levels > 6) {
+		snprintf(err, errlen, "amdv1 has 1 to 6 levels (DTE Mode), not %u", cfg->levels);
+		return -EINVAL;
+	}
+	if (cfg->granule_shift && cfg->granule_shift != 12) {
+		snprintf(err, errlen, "amdv1 has only the 4K granule");
+		return -EINVAL;
+	}
+	if (cfg->ias) {
+		snprintf(err, errlen, "amdv1 takes levels=, not ias= (Mode N covers 12+9N bits)");
+		return -EINVAL;
+	}
+	cfg->granule_shift = 12;
+	g->top = (int)cfg->levels - 1;
+	g->gshift = 12;
+	g->stride = 9;
+	g->ias = 12 + 9 * cfg->levels > 64 ? 64 : 12 + 9 * cfg->levels;
+	/* Leaves at levels 0..min(top, 4) (the top of 6 levels holds none),
+	 * every power of two from the level's size up to 256x it (2.2.3.2). */
+	int hi = g->top < 4 ? g->top : 4;
+	g->pgsizes = 0;
+	for (int l = 0; l <= hi; l++)
+		for (unsigned s = 12 + 9 * (unsigned)l; s < 21 + 9 * (unsigned)l && s < g->ias; s++)
+			g->pgsizes |= 1ull << s;
+	/* By default the software stays at or below 1 GiB, as Linux does
+	 * (512 GiB pages hit a hardware erratum); larger need pgsizes=. */
+	if (!cfg->pgsizes)
+		cfg->pgsizes = g->pgsizes & ((2ull << 30) - 1);
+	return 0;
+}
+
+static int leaf_level(const struct pt_geom *g, unsigned shift)
+{
+	if (shift < 12)
+		return -1;
+	int l = (int)((shift - 12) / 9);
+	if (l > g->top || l >= 5)
+		return -1;
+	return l;
+}
+
+static uint64_t mk_table(const struct pt_geom *g, int level, uint64_t pa)
+{
+	(void)g;
+	/* The next table is our level - 1, i.e. the spec's level `level`. */
+	return AMD_PTE_PR | AMD_PTE_IR | AMD_PTE_IW | ((uint64_t)level << AMD_PTE_NL_SHIFT) |
+	       (pa & AMD_PTE_ADDR_MASK);
+}
+
+static uint64_t mk_leaf(const struct pt_geom *g, int level, unsigned shift, uint64_t pa,
+			unsigned idx, unsigned prot, bool dirty_tracking)
+{
+	(void)g;
+	(void)idx; /* replicas are identical (2.2.3.2) */
+	(void)dirty_tracking;
+	uint64_t pte = AMD_PTE_PR;
+	if (prot & IMS_PROT_R)
+		pte |= AMD_PTE_IR;
+	if (prot & IMS_PROT_W)
+		pte |= AMD_PTE_IW;
+	if (shift == 12 + 9 * (unsigned)level)
+		return pte | (pa & AMD_PTE_ADDR_MASK);
+	return pte | ((uint64_t)AMD_NL_SIZED << AMD_PTE_NL_SHIFT) |
+	       (amd_size_encode(pa, shift) & AMD_PTE_ADDR_MASK);
+}
+
+static enum pt_kind kind(const struct pt_geom *g, int level, uint64_t pte)
+{
+	(void)g;
+	(void)level;
+	if (!(pte & AMD_PTE_PR))
+		return PT_NONE;
+	unsigned nl = amd_pte_nl(pte);
+	return (nl == 0 || nl == AMD_NL_SIZED) ? PT_LEAF : PT_TABLE;
+}
+
+static uint64_t table_pa(uint64_t pte)
+{
+	return pte & AMD_PTE_ADDR_MASK;
+}
+
+static unsigned leaf_shift(const struct pt_geom *g, int level, uint64_t pte)
+{
+	(void)g;
+	if (amd_pte_nl(pte) == AMD_NL_SIZED)
+		return amd_size_decode(pte);
+	return 12 + 9 * (unsigned)level;
+}
+
+static uint64_t leaf_pa(const struct pt_geom *g, int level, uint64_t pte, uint64_t iova)
+{
+	unsigned s = leaf_shift(g, level, pte);
+	uint64_t mask = (1ull << s) - 1;
+	return (pte & AMD_PTE_ADDR_MASK & ~mask) | (iova & mask);
+}
+
+static unsigned leaf_prot(uint64_t pte)
+{
+	return ((pte & AMD_PTE_IR) ? IMS_PROT_R : 0) | ((pte & AMD_PTE_IW) ? IMS_PROT_W : 0);
+}
+
+static bool is_dirty(uint64_t pte)
+{
+	return (pte & AMD_PTE_D) != 0;
+}
+
+static void ctx_words(const struct ims_pt *pt, uint64_t w[8])
+{
+	for (int i = 0; i < 8; i++)
+		w[i] = 0;
+	w[0] = AMD_DTE_V | AMD_DTE_TV | ((uint64_t)pt->cfg.levels << AMD_DTE_MODE_SHIFT) |
+	       (pt->root & AMD_DTE_ROOT_MASK) | AMD_DTE_IR | AMD_DTE_IW;
+	if (pt->tracking)
+		w[0] |= (uint64_t)AMD_HAD_AD << AMD_DTE_HAD_SHIFT;
+	w[1] = pt->cfg.tag & AMD_DTE1_DOMID_MASK;
+}
+
+static uint64_t inv_cmd0(const struct ims_pt *pt)
+{
+	return (AMD_CMD_INV_PAGES << AMD_CMD_OPCODE_SHIFT) |
+	       ((uint64_t)pt->cfg.tag << AMD_CMD_DOMID_SHIFT);
+}
+
+static int flush(struct ims_pt *pt, uint64_t iova, uint64_t size, bool leaf_only)
+{
+	uint64_t cmd[2] = {inv_cmd0(pt), leaf_only ? 0 : AMD_CMD_PDE};
+	if (!size) {
+		cmd[1] |= AMD_CMD_ALL_PAGES | AMD_CMD_S;
+		return pt_submit(pt, cmd);
+	}
+	if (size == 4096 && !(iova & 0xfff)) {
+		cmd[1] |= iova;
+		return pt_submit(pt, cmd);
+	}
+	/* One command for the smallest aligned power of two that covers the
+	 * range; past 2^51 the whole domain. */
+	uint64_t last = iova + (size - 1);
+	if (last < iova)
+		last = ~0ull;
+	uint64_t diff = iova ^ last;
+	unsigned n = diff ? 64 - (unsigned)__builtin_clzll(diff) : 12;
+	if (n < 13)
+		n = 13;
+	if (n > 51)
+		cmd[1] |= AMD_CMD_ALL_PAGES | AMD_CMD_S;
+	else
+		cmd[1] |= amd_size_encode(iova, n) | AMD_CMD_S;
+	return pt_submit(pt, cmd);
+}
+
+static int set_hw_dirty(struct ims_pt *pt, bool on)
+{
+	/* DTE.HAD = 11b (or 00b), then DTE invalidation and a domain flush. */
+	int rc = pt->sink.ctx_update(pt->sink.arg, pt->cfg.tag, 0, AMD_DTE_HAD_MASK,
+				     on ? (uint64_t)AMD_HAD_AD << AMD_DTE_HAD_SHIFT : 0);
+	if (!rc)
+		rc = pt->sink.ctx_flush(pt->sink.arg, pt->cfg.tag);
+	if (!rc)
+		rc = flush(pt, 0, 0, false);
+	return rc;
+}
+
+const struct pt_fmt amd_pt_fmt = {
+	.fmt = IMS_FMT_AMDV1,
+	.init = init,
+	.leaf_level = leaf_level,
+	.mk_table = mk_table,
+	.mk_leaf = mk_leaf,
+	.kind = kind,
+	.table_pa = table_pa,
+	.leaf_shift = leaf_shift,
+	.leaf_pa = leaf_pa,
+	.leaf_prot = leaf_prot,
+	.is_dirty = is_dirty,
+	.clean_clear = AMD_PTE_D,
+	.clean_set = 0,
+	.ctx_words = ctx_words,
+	.set_hw_dirty = set_hw_dirty,
+	.flush = flush,
+};

@@ -1,0 +1,406 @@
+/* Sparse simulated physical memory (include/iommusim/mem.h).
+ *
+ * Frames live in slabs of 64; the index is an open-addressing hash with
+ * linear probing keyed by frame number, deleted from by backward shift so it
+ * never holds tombstones. A frame number fits in 52 bits, so the frame's
+ * slot in its slab rides in the key's top bits and a frame finds its slab
+ * without a per-frame header: host memory stays close to 4 KiB per frame.
+ *
+ * A store allocates its frame even when it stores zero; an rmw that leaves
+ * the word unchanged allocates nothing. The API has no error channel for
+ * loads and stores, so running out of host memory there aborts with a
+ * message; ims_mem_pool_alloc returns -ENOMEM instead.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iommusim/mem.h"
+
+#define FSHIFT 12
+#define FWORDS 512
+#define SLAB_FRAMES 64
+#define FN_BITS 52
+#define FN_MASK ((1ull << FN_BITS) - 1)
+#define SLOT_SHIFT 58
+#define MIN_CAP 64ull
+#define POOL_FN0 (IMS_MEM_POOL_BASE >> FSHIFT)
+
+struct slab {
+	struct slab *next, *prev; /* list of slabs with a free frame */
+	uint64_t used;            /* bit i: frame i is in use */
+	uint64_t f[SLAB_FRAMES][FWORDS];
+};
+
+struct ent {
+	uint64_t key;    /* frame number | slot in slab << SLOT_SHIFT */
+	uint64_t *frame; /* NULL: empty slot */
+};
+
+struct ims_mem {
+	struct ent *tab;
+	uint64_t cap; /* power of two; always more than n */
+	uint64_t n;
+	unsigned bits;
+	struct slab *part;  /* slabs with a free frame */
+	struct slab *spare; /* one empty slab kept so alloc/free at a slab edge does not thrash */
+	uint64_t nslabs;
+	uint64_t pool_next;  /* pool frames ever handed out (the bump pointer) */
+	uint64_t *pool_ret;  /* pool indexes returned, reused last-in first-out */
+	uint64_t nret, capret;
+	uint64_t *pool_live; /* bit per pool index: handed out and not freed */
+	uint64_t nlive;      /* words in pool_live */
+	ims_mem_hook_fn hook;
+	void *hook_arg;
+	struct ims_mem_counters c;
+};
+
+static void oom(void)
+{
+	fputs("iommusim: out of memory in simulated memory\n", stderr);
+	abort();
+}
+
+static unsigned agent(enum ims_agent who)
+{
+	return who == IMS_AGENT_SW ? IMS_AGENT_SW : IMS_AGENT_HW;
+}
+
+/* Fibonacci hashing: consecutive frame numbers spread over the table. */
+static uint64_t home(const struct ims_mem *m, uint64_t fn)
+{
+	return (fn * 0x9e3779b97f4a7c15ull) >> (64 - m->bits);
+}
+
+static uint64_t *lookup(const struct ims_mem *m, uint64_t fn)
+{
+	uint64_t mask = m->cap - 1;
+	for (uint64_t i = home(m, fn);; i = (i + 1) & mask) {
+		const struct ent *e = &m->tab[i];
+		if (!e->frame)
+			return NULL;
+		if ((e->key & FN_MASK) == fn)
+			return e->frame;
+	}
+}
+
+static void place(struct ims_mem *m, struct ent e)
+{
+	uint64_t mask = m->cap - 1;
+	uint64_t i = home(m, e.key & FN_MASK);
+	while (m->tab[i].frame)
+		i = (i + 1) & mask;
+	m->tab[i] = e;
+}
+
+static int resize(struct ims_mem *m, uint64_t cap)
+{
+	struct ent *old = m->tab;
+	uint64_t ocap = m->cap;
+	struct ent *t = calloc((size_t)cap, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	m->tab = t;
+	m->cap = cap;
+	m->bits = ims_log2(cap);
+	for (uint64_t i = 0; i < ocap; i++)
+		if (old[i].frame)
+			place(m, old[i]);
+	free(old);
+	return 0;
+}
+
+static int insert(struct ims_mem *m, uint64_t key, uint64_t *frame)
+{
+	/* Grow past 5/8 load; a failed grow is fine while a slot stays empty. */
+	if ((m->n + 1) * 8 > m->cap * 5 && resize(m, m->cap * 2) && m->n + 2 > m->cap)
+		return -ENOMEM;
+	place(m, (struct ent){key, frame});
+	m->n++;
+	return 0;
+}
+
+/* Removes frame fn from the index; returns its entry (frame NULL if absent). */
+static struct ent erase(struct ims_mem *m, uint64_t fn)
+{
+	uint64_t mask = m->cap - 1;
+	uint64_t i = home(m, fn);
+	for (;; i = (i + 1) & mask) {
+		if (!m->tab[i].frame)
+			return (struct ent){0, NULL};
+		if ((m->tab[i].key & FN_MASK) == fn)
+			break;
+	}
+	struct ent gone = m->tab[i];
+	/* Backward shift: pull each later entry of the cluster into the hole
+	 * when the hole lies on its probe path from its home slot. */
+	for (uint64_t j = i;;) {
+		j = (j + 1) & mask;
+		if (!m->tab[j].frame)
+			break;
+		uint64_t h = home(m, m->tab[j].key & FN_MASK);
+		if (((j - h) & mask) >= ((j - i) & mask)) {
+			m->tab[i] = m->tab[j];
+			i = j;
+		}
+	}
+	m->tab[i] = (struct ent){0, NULL};
+	m->n--;
+	/* Shrink below 1/8 load (to under 1/4) so the index follows the frames. */
+	if (m->cap > MIN_CAP && m->n * 8 < m->cap)
+		resize(m, m->cap / 2);
+	return gone;
+}
+
+static void unlink_part(struct ims_mem *m, struct slab *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		m->part = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	s->next = s->prev = NULL;
+}
+
+static void link_part(struct ims_mem *m, struct slab *s)
+{
+	s->prev = NULL;
+	s->next = m->part;
+	if (m->part)
+		m->part->prev = s;
+	m->part = s;
+}
+
+/* A zeroed frame from a slab; *slot gets its index in the slab. */
+static uint64_t *frame_get(struct ims_mem *m, unsigned *slot)
+{
+	struct slab *s = m->part;
+	if (!s) {
+		s = m->spare;
+		m->spare = NULL;
+		if (!s) {
+			s = malloc(sizeof(*s));
+			if (!s)
+				return NULL;
+			m->nslabs++;
+			s->used = 0;
+		}
+		link_part(m, s);
+	}
+	unsigned i = (unsigned)__builtin_ctzll(~s->used);
+	s->used |= 1ull << i;
+	if (s->used == ~0ull)
+		unlink_part(m, s);
+	memset(s->f[i], 0, sizeof(s->f[i]));
+	*slot = i;
+	return s->f[i];
+}
+
+static void frame_put(struct ims_mem *m, uint64_t *frame, unsigned slot)
+{
+	struct slab *s = (struct slab *)((char *)frame - offsetof(struct slab, f) -
+					 slot * FWORDS * sizeof(uint64_t));
+	bool was_full = s->used == ~0ull;
+	s->used &= ~(1ull << slot);
+	if (was_full)
+		link_part(m, s);
+	if (s->used)
+		return;
+	unlink_part(m, s);
+	if (!m->spare) {
+		m->spare = s;
+		return;
+	}
+	free(s);
+	m->nslabs--;
+}
+
+/* Frame fn, allocated (zeroed) if absent; NULL when out of memory. */
+static uint64_t *materialize(struct ims_mem *m, uint64_t fn)
+{
+	uint64_t *f = lookup(m, fn);
+	if (f)
+		return f;
+	unsigned slot;
+	f = frame_get(m, &slot);
+	if (!f)
+		return NULL;
+	if (insert(m, fn | (uint64_t)slot << SLOT_SHIFT, f)) {
+		frame_put(m, f, slot);
+		return NULL;
+	}
+	if (++m->c.frames > m->c.frames_peak)
+		m->c.frames_peak = m->c.frames;
+	return f;
+}
+
+struct ims_mem *ims_mem_new(void)
+{
+	struct ims_mem *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->tab = calloc(MIN_CAP, sizeof(*m->tab));
+	if (!m->tab) {
+		free(m);
+		return NULL;
+	}
+	m->cap = MIN_CAP;
+	m->bits = ims_log2(MIN_CAP);
+	return m;
+}
+
+void ims_mem_free(struct ims_mem *m)
+{
+	if (!m)
+		return;
+	for (uint64_t i = 0; i < m->cap; i++)
+		if (m->tab[i].frame)
+			frame_put(m, m->tab[i].frame, (unsigned)(m->tab[i].key >> SLOT_SHIFT));
+	free(m->spare);
+	free(m->tab);
+	free(m->pool_ret);
+	free(m->pool_live);
+	free(m);
+}
+
+/* The hook runs before any lookup: it may drive hardware stores that
+ * allocate frames and resize the index. */
+static void before(struct ims_mem *m, enum ims_agent who, enum ims_memop op, uint64_t pa)
+{
+	if (who == IMS_AGENT_SW && m->hook)
+		m->hook(m->hook_arg, op, pa);
+	m->c.ops[agent(who)][op]++;
+}
+
+uint64_t ims_mem_load(struct ims_mem *m, enum ims_agent who, uint64_t pa)
+{
+	pa &= ~7ull;
+	before(m, who, IMS_MEM_LOAD, pa);
+	const uint64_t *f = lookup(m, pa >> FSHIFT);
+	return f ? f[(pa >> 3) & (FWORDS - 1)] : 0;
+}
+
+void ims_mem_store(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_t val)
+{
+	pa &= ~7ull;
+	before(m, who, IMS_MEM_STORE, pa);
+	uint64_t *f = materialize(m, pa >> FSHIFT);
+	if (!f)
+		oom();
+	f[(pa >> 3) & (FWORDS - 1)] = val;
+}
+
+uint64_t ims_mem_rmw(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_t clear,
+		     uint64_t set)
+{
+	pa &= ~7ull;
+	before(m, who, IMS_MEM_RMW, pa);
+	uint64_t *f = lookup(m, pa >> FSHIFT);
+	unsigned i = (unsigned)(pa >> 3) & (FWORDS - 1);
+	uint64_t old = f ? f[i] : 0;
+	uint64_t val = (old & ~clear) | set;
+	if (val != old) {
+		if (!f && !(f = materialize(m, pa >> FSHIFT)))
+			oom();
+		f[i] = val;
+	}
+	return old;
+}
+
+const uint64_t *ims_mem_frame(const struct ims_mem *m, uint64_t pa)
+{
+	return lookup(m, pa >> FSHIFT);
+}
+
+void ims_mem_count(struct ims_mem *m, enum ims_agent who, enum ims_memop op, uint64_t n)
+{
+	if ((unsigned)op < IMS_MEMOP_COUNT)
+		m->c.ops[agent(who)][op] += n;
+}
+
+bool ims_mem_hooked(const struct ims_mem *m)
+{
+	return m->hook != NULL;
+}
+
+static bool live(const struct ims_mem *m, uint64_t idx)
+{
+	return idx / 64 < m->nlive && (m->pool_live[idx / 64] >> (idx % 64) & 1);
+}
+
+int ims_mem_pool_alloc(struct ims_mem *m, uint64_t *pa)
+{
+	bool reuse = m->nret > 0;
+	uint64_t idx = reuse ? m->pool_ret[m->nret - 1] : m->pool_next;
+	if (idx >= (1ull << FN_BITS) - POOL_FN0)
+		return -ENOMEM;
+	if (idx / 64 >= m->nlive) {
+		uint64_t n = m->nlive ? m->nlive * 2 : 16;
+		uint64_t *l = realloc(m->pool_live, (size_t)n * sizeof(*l));
+		if (!l)
+			return -ENOMEM;
+		memset(l + m->nlive, 0, (size_t)(n - m->nlive) * sizeof(*l));
+		m->pool_live = l;
+		m->nlive = n;
+	}
+	uint64_t fn = POOL_FN0 + idx;
+	/* A stray store into pool space may have created the frame already. */
+	uint64_t *f = lookup(m, fn);
+	if (f)
+		memset(f, 0, FWORDS * sizeof(*f));
+	else if (!materialize(m, fn))
+		return -ENOMEM;
+	if (reuse)
+		m->nret--;
+	else
+		m->pool_next++;
+	m->pool_live[idx / 64] |= 1ull << (idx % 64);
+	m->c.pool_frames++;
+	*pa = fn << FSHIFT;
+	return 0;
+}
+
+void ims_mem_pool_free(struct ims_mem *m, uint64_t pa)
+{
+	/* Anything not handed out by the pool (or already freed) is ignored. */
+	if (pa < IMS_MEM_POOL_BASE || (pa & (IMS_PAGE_SIZE - 1)))
+		return;
+	uint64_t idx = (pa >> FSHIFT) - POOL_FN0;
+	if (!live(m, idx))
+		return;
+	m->pool_live[idx / 64] &= ~(1ull << (idx % 64));
+	m->c.pool_frames--;
+	struct ent e = erase(m, pa >> FSHIFT);
+	if (e.frame) {
+		frame_put(m, e.frame, (unsigned)(e.key >> SLOT_SHIFT));
+		m->c.frames--;
+	}
+	if (m->nret == m->capret) {
+		uint64_t n = m->capret ? m->capret * 2 : 64;
+		uint64_t *r = realloc(m->pool_ret, (size_t)n * sizeof(*r));
+		if (!r)
+			return; /* the address is not reused; nothing else is lost */
+		m->pool_ret = r;
+		m->capret = n;
+	}
+	m->pool_ret[m->nret++] = idx;
+}
+
+void ims_mem_set_hook(struct ims_mem *m, ims_mem_hook_fn fn, void *arg)
+{
+	m->hook = fn;
+	m->hook_arg = arg;
+}
+
+const struct ims_mem_counters *ims_mem_counters(const struct ims_mem *m)
+{
+	return &m->c;
+}
+
+uint64_t ims_mem_footprint(const struct ims_mem *m)
+{
+	return sizeof(*m) + m->nslabs * sizeof(struct slab) + m->cap * sizeof(struct ent) +
+	       m->capret * sizeof(uint64_t) + m->nlive * sizeof(uint64_t);
+}

@@ -1,0 +1,450 @@
+/* The dirty oracle (dirty-semantics.md, "The oracle").
+ *
+ * Per domain, E is a radix tree over 4 KiB page numbers (52 bits): leaves
+ * are 512-bit chunks (2 MiB of IOVA), nodes have 512 children, six levels
+ * cover the space. A child is NULL (no page), FULL (every page) or a
+ * pointer, and each node keeps its population, so:
+ * - memory follows the pages in E (a huge leaf of any size, up to the whole
+ *   space, is a few FULL marks), never an IOVA range;
+ * - a range operation visits only populated subtrees that meet the range
+ *   and takes a whole subtree's count from its node, so a 64 TiB or 2^64
+ *   query over a sparse set costs what the set costs.
+ * A subtree that fills up collapses to FULL; one that empties is freed.
+ *
+ * Ranges are by overlap: a page meeting the range in any byte is in it.
+ * clear and unmap with size 0 do nothing; count with size 0 is the whole
+ * space (oracle.h). Ranges running past 2^64 are clipped there. The API
+ * has no error channel, so running out of host memory aborts with a message.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iommusim/oracle.h"
+
+#define PSHIFT 12
+#define FAN 512
+#define CWORDS 8                    /* 512 bits in a chunk */
+#define TOP 6                       /* height of the root: 2^54 pages > 2^52 */
+#define LASTPG (UINT64_MAX >> PSHIFT) /* last page number */
+
+struct node {
+	uint64_t pop; /* pages of E below */
+	void *kid[FAN];
+};
+
+struct dom {
+	void *root; /* height TOP, base page 0 */
+	uint64_t lost;
+};
+
+struct ims_oracle {
+	struct dom **dir[256]; /* dom >> 8, then dom & 255 */
+	uint64_t ndirs, ndoms, nnodes, nchunks;
+};
+
+/* Only its address is used, as the FULL mark; never written. */
+static const uint64_t full_mark[CWORDS];
+#define FULL ((void *)(uintptr_t)full_mark)
+
+static void oom(void)
+{
+	fputs("iommusim: out of memory in the dirty oracle\n", stderr);
+	abort();
+}
+
+/* Height h: a chunk is 1 and covers 2^9 pages; a node of height h covers
+ * 2^(9h) pages, each child 2^(9(h-1)). */
+static uint64_t span(unsigned h)
+{
+	return 1ull << (9 * h);
+}
+
+static uint64_t cpop(const uint64_t *c)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < CWORDS; i++)
+		n += (uint64_t)__builtin_popcountll(c[i]);
+	return n;
+}
+
+static uint64_t pop(const void *p, unsigned h)
+{
+	if (!p)
+		return 0;
+	if (p == FULL)
+		return span(h);
+	return h == 1 ? cpop(p) : ((const struct node *)p)->pop;
+}
+
+static void drop(struct ims_oracle *o, void *p, unsigned h)
+{
+	if (!p || p == FULL)
+		return;
+	if (h == 1) {
+		o->nchunks--;
+	} else {
+		struct node *n = p;
+		for (unsigned i = 0; i < FAN; i++)
+			drop(o, n->kid[i], h - 1);
+		o->nnodes--;
+	}
+	free(p);
+}
+
+/* A fresh subtree of height h, empty or (full) with every page set. */
+static void *make(struct ims_oracle *o, unsigned h, bool full)
+{
+	if (h == 1) {
+		uint64_t *c = malloc(CWORDS * sizeof(*c));
+		if (!c)
+			oom();
+		memset(c, full ? 0xff : 0, CWORDS * sizeof(*c));
+		o->nchunks++;
+		return c;
+	}
+	struct node *n = malloc(sizeof(*n));
+	if (!n)
+		oom();
+	n->pop = full ? span(h) : 0;
+	for (unsigned i = 0; i < FAN; i++)
+		n->kid[i] = full ? FULL : NULL;
+	o->nnodes++;
+	return n;
+}
+
+/* Bits [a, b] (0..511) of a chunk: sets them, or clears them. */
+static void cbits(uint64_t *c, uint64_t a, uint64_t b, bool set)
+{
+	for (uint64_t w = a / 64; w <= b / 64; w++) {
+		uint64_t lo = w == a / 64 ? a % 64 : 0;
+		uint64_t hi = w == b / 64 ? b % 64 : 63;
+		uint64_t m = (~0ull << lo) & (~0ull >> (63 - hi));
+		c[w] = set ? c[w] | m : c[w] & ~m;
+	}
+}
+
+/* Adds pages [lo, hi] (inside the subtree at *ref); returns pages added. */
+static uint64_t add(struct ims_oracle *o, void **ref, unsigned h, uint64_t base, uint64_t lo,
+		    uint64_t hi)
+{
+	void *p = *ref;
+	uint64_t sp = span(h);
+	if (p == FULL)
+		return 0;
+	if (lo == base && hi == base + (sp - 1)) {
+		uint64_t had = pop(p, h);
+		drop(o, p, h);
+		*ref = FULL;
+		return sp - had;
+	}
+	if (!p)
+		p = *ref = make(o, h, false);
+	if (h == 1) {
+		uint64_t had = cpop(p);
+		cbits(p, lo - base, hi - base, true);
+		uint64_t now = cpop(p);
+		if (now == sp) {
+			drop(o, p, h);
+			*ref = FULL;
+		}
+		return now - had;
+	}
+	struct node *n = p;
+	uint64_t ks = span(h - 1), added = 0;
+	unsigned sh = 9 * (h - 1);
+	for (uint64_t i = (lo - base) >> sh; i <= (hi - base) >> sh; i++) {
+		uint64_t kb = base + i * ks, ke = kb + (ks - 1);
+		added += add(o, &n->kid[i], h - 1, kb, lo > kb ? lo : kb, hi < ke ? hi : ke);
+	}
+	n->pop += added;
+	if (n->pop == sp) {
+		drop(o, n, h);
+		*ref = FULL;
+	}
+	return added;
+}
+
+/* Removes pages [lo, hi]; returns pages removed. */
+static uint64_t del(struct ims_oracle *o, void **ref, unsigned h, uint64_t base, uint64_t lo,
+		    uint64_t hi)
+{
+	void *p = *ref;
+	uint64_t sp = span(h);
+	if (!p)
+		return 0;
+	if (lo == base && hi == base + (sp - 1)) {
+		uint64_t had = pop(p, h);
+		drop(o, p, h);
+		*ref = NULL;
+		return had;
+	}
+	if (p == FULL)
+		p = *ref = make(o, h, true);
+	if (h == 1) {
+		uint64_t had = cpop(p);
+		cbits(p, lo - base, hi - base, false);
+		uint64_t now = cpop(p);
+		if (!now) {
+			drop(o, p, h);
+			*ref = NULL;
+		}
+		return had - now;
+	}
+	struct node *n = p;
+	uint64_t ks = span(h - 1), gone = 0;
+	unsigned sh = 9 * (h - 1);
+	for (uint64_t i = (lo - base) >> sh; i <= (hi - base) >> sh; i++) {
+		if (!n->kid[i])
+			continue;
+		uint64_t kb = base + i * ks, ke = kb + (ks - 1);
+		gone += del(o, &n->kid[i], h - 1, kb, lo > kb ? lo : kb, hi < ke ? hi : ke);
+	}
+	n->pop -= gone;
+	if (!n->pop) {
+		drop(o, n, h);
+		*ref = NULL;
+	}
+	return gone;
+}
+
+static uint64_t cnt(const void *p, unsigned h, uint64_t base, uint64_t lo, uint64_t hi)
+{
+	if (!p)
+		return 0;
+	if (p == FULL)
+		return hi - lo + 1;
+	if (lo == base && hi == base + (span(h) - 1))
+		return pop(p, h);
+	if (h == 1) {
+		uint64_t c[CWORDS] = {0};
+		cbits(c, lo - base, hi - base, true);
+		const uint64_t *w = p;
+		uint64_t n = 0;
+		for (unsigned i = 0; i < CWORDS; i++)
+			n += (uint64_t)__builtin_popcountll(w[i] & c[i]);
+		return n;
+	}
+	const struct node *n = p;
+	uint64_t ks = span(h - 1), sum = 0;
+	unsigned sh = 9 * (h - 1);
+	for (uint64_t i = (lo - base) >> sh; i <= (hi - base) >> sh; i++) {
+		if (!n->kid[i])
+			continue;
+		uint64_t kb = base + i * ks, ke = kb + (ks - 1);
+		sum += cnt(n->kid[i], h - 1, kb, lo > kb ? lo : kb, hi < ke ? hi : ke);
+	}
+	return sum;
+}
+
+/* Bitmap bits [*b0, *b1] that pages [lo, hi] meet; false when none. */
+static bool bits_of(const struct ims_bitmap *bm, uint64_t lo, uint64_t hi, uint64_t *b0,
+		    uint64_t *b1)
+{
+	uint64_t first = lo << PSHIFT, last = (hi << PSHIFT) | (IMS_PAGE_SIZE - 1);
+	uint64_t bf = bm->iova, bl = bm->iova + (bm->length - 1);
+	if (last < bf || first > bl)
+		return false;
+	*b0 = ((first > bf ? first : bf) - bf) >> bm->pgshift;
+	*b1 = ((last < bl ? last : bl) - bf) >> bm->pgshift;
+	return true;
+}
+
+static void mark(struct ims_bitmap *bm, uint64_t lo, uint64_t hi)
+{
+	uint64_t b0, b1;
+	if (bits_of(bm, lo, hi, &b0, &b1))
+		ims_bitmap_set_bits(bm, b0, b1 - b0 + 1);
+}
+
+static void fill(const void *p, unsigned h, uint64_t base, uint64_t lo, uint64_t hi,
+		 struct ims_bitmap *bm)
+{
+	if (!p)
+		return;
+	/* A subtree inside one bitmap page that is already set adds nothing:
+	 * with huge bitmap pages this bounds the work by the bits set. */
+	uint64_t b0, b1;
+	if (!bits_of(bm, lo, hi, &b0, &b1) || (b0 == b1 && ims_bitmap_test(bm, b0)))
+		return;
+	if (p == FULL) {
+		ims_bitmap_set_bits(bm, b0, b1 - b0 + 1);
+		return;
+	}
+	if (h == 1) {
+		uint64_t c[CWORDS] = {0};
+		cbits(c, lo - base, hi - base, true);
+		const uint64_t *w = p;
+		for (unsigned i = 0; i < CWORDS; i++) {
+			uint64_t x = w[i] & c[i];
+			while (x) {
+				unsigned s = (unsigned)__builtin_ctzll(x);
+				uint64_t t = ~(x >> s);
+				unsigned n = t ? (unsigned)__builtin_ctzll(t) : 64 - s;
+				uint64_t pg = base + i * 64 + s;
+				mark(bm, pg, pg + n - 1);
+				x = n + s >= 64 ? 0 : x & (~0ull << (s + n));
+			}
+		}
+		return;
+	}
+	const struct node *n = p;
+	uint64_t ks = span(h - 1);
+	unsigned sh = 9 * (h - 1);
+	for (uint64_t i = (lo - base) >> sh; i <= (hi - base) >> sh; i++) {
+		if (!n->kid[i])
+			continue;
+		uint64_t kb = base + i * ks, ke = kb + (ks - 1);
+		fill(n->kid[i], h - 1, kb, lo > kb ? lo : kb, hi < ke ? hi : ke, bm);
+	}
+}
+
+static struct dom *find(const struct ims_oracle *o, uint16_t dom)
+{
+	struct dom **d = o->dir[dom >> 8];
+	return d ? d[dom & 255] : NULL;
+}
+
+static struct dom *get(struct ims_oracle *o, uint16_t dom)
+{
+	struct dom **d = o->dir[dom >> 8];
+	if (!d) {
+		d = calloc(256, sizeof(*d));
+		if (!d)
+			oom();
+		o->dir[dom >> 8] = d;
+		o->ndirs++;
+	}
+	if (!d[dom & 255]) {
+		d[dom & 255] = calloc(1, sizeof(struct dom));
+		if (!d[dom & 255])
+			oom();
+		o->ndoms++;
+	}
+	return d[dom & 255];
+}
+
+/* Page range [*lo, *hi] of [iova, iova + size), size > 0, clipped at 2^64. */
+static void pages(uint64_t iova, uint64_t size, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t last = iova + (size - 1);
+	if (last < iova)
+		last = UINT64_MAX;
+	*lo = iova >> PSHIFT;
+	*hi = last >> PSHIFT;
+}
+
+struct ims_oracle *ims_oracle_new(void)
+{
+	return calloc(1, sizeof(struct ims_oracle));
+}
+
+void ims_oracle_free(struct ims_oracle *o)
+{
+	if (!o)
+		return;
+	for (unsigned i = 0; i < 256; i++) {
+		if (!o->dir[i])
+			continue;
+		for (unsigned j = 0; j < 256; j++) {
+			if (o->dir[i][j])
+				drop(o, o->dir[i][j]->root, TOP);
+			free(o->dir[i][j]);
+		}
+		free(o->dir[i]);
+	}
+	free(o);
+}
+
+void ims_oracle_write(struct ims_oracle *o, uint16_t dom, uint64_t leaf_iova, unsigned size_shift)
+{
+	uint64_t lo, hi;
+	if (size_shift >= 64) {
+		lo = leaf_iova >> PSHIFT;
+		hi = LASTPG;
+	} else {
+		pages(leaf_iova, 1ull << size_shift, &lo, &hi);
+	}
+	struct dom *d = get(o, dom);
+	add(o, &d->root, TOP, 0, lo, hi);
+}
+
+void ims_oracle_reset(struct ims_oracle *o, uint16_t dom)
+{
+	struct dom *d = find(o, dom);
+	if (d) {
+		drop(o, d->root, TOP);
+		d->root = NULL;
+	}
+}
+
+void ims_oracle_clear(struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t size)
+{
+	struct dom *d = find(o, dom);
+	uint64_t lo, hi;
+	if (!d || !size)
+		return;
+	pages(iova, size, &lo, &hi);
+	del(o, &d->root, TOP, 0, lo, hi);
+}
+
+uint64_t ims_oracle_unmap(struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t size)
+{
+	struct dom *d = find(o, dom);
+	uint64_t lo, hi;
+	if (!d || !size)
+		return 0;
+	pages(iova, size, &lo, &hi);
+	uint64_t gone = del(o, &d->root, TOP, 0, lo, hi);
+	d->lost += gone;
+	return gone;
+}
+
+void ims_oracle_expected(const struct ims_oracle *o, uint16_t dom, struct ims_bitmap *bm)
+{
+	ims_bitmap_zero(bm);
+	const struct dom *d = find(o, dom);
+	uint64_t lo, hi;
+	if (!d || !bm->nbits)
+		return;
+	pages(bm->iova, bm->length, &lo, &hi);
+	fill(d->root, TOP, 0, lo, hi, bm);
+}
+
+uint64_t ims_oracle_count(const struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t size)
+{
+	const struct dom *d = find(o, dom);
+	uint64_t lo = 0, hi = LASTPG;
+	if (!d)
+		return 0;
+	if (size)
+		pages(iova, size, &lo, &hi);
+	return cnt(d->root, TOP, 0, lo, hi);
+}
+
+bool ims_oracle_test(const struct ims_oracle *o, uint16_t dom, uint64_t iova)
+{
+	const struct dom *d = find(o, dom);
+	if (!d)
+		return false;
+	uint64_t pg = iova >> PSHIFT;
+	const void *p = d->root;
+	for (unsigned h = TOP; p && p != FULL; h--) {
+		if (h == 1)
+			return ((const uint64_t *)p)[(pg % FAN) / 64] >> (pg % 64) & 1;
+		p = ((const struct node *)p)->kid[(pg >> (9 * (h - 1))) % FAN];
+	}
+	return p == FULL;
+}
+
+uint64_t ims_oracle_lost(const struct ims_oracle *o, uint16_t dom)
+{
+	const struct dom *d = find(o, dom);
+	return d ? d->lost : 0;
+}
+
+uint64_t ims_oracle_footprint(const struct ims_oracle *o)
+{
+	return sizeof(*o) + o->ndirs * 256 * sizeof(struct dom *) + o->ndoms * sizeof(struct dom) +
+	       o->nnodes * sizeof(struct node) + o->nchunks * CWORDS * sizeof(uint64_t);
+}

@@ -1,0 +1,91 @@
+/* The walker variants: the correct one and, when built in, the seeded bugs
+ * the fuzzer must catch (dirty-semantics.md, "The classic bugs"). */
+#include <errno.h>
+#include <string.h>
+
+#include "iommusim/pt.h"
+#include "pagetables/walker.h"
+
+static void record_clipped(struct ims_bitmap *bm, uint64_t lo, uint64_t hi, uint64_t page_iova,
+			   unsigned shift, const struct pt_walker *w)
+{
+	(void)page_iova, (void)shift, (void)w;
+	ims_bitmap_set(bm, lo, hi - lo + 1);
+}
+
+#ifdef IMS_SEEDED_BUGS
+/* Bug 5: the page recorded from the caller's (possibly unaligned) start with
+ * the full page size, so bits run past the end of the page. */
+static void record_unaligned(struct ims_bitmap *bm, uint64_t lo, uint64_t hi, uint64_t page_iova,
+			     unsigned shift, const struct pt_walker *w)
+{
+	(void)hi, (void)page_iova, (void)w;
+	uint64_t len = 1ull << shift;
+	ims_bitmap_set(bm, lo, len);
+}
+
+/* Bug 8: a bitmap "window" of 64 bits per chunk, as Linux's iova_bitmap
+ * maps user pages: a page that straddles a chunk boundary is recorded only
+ * up to the end of the chunk it starts in. */
+static void record_window(struct ims_bitmap *bm, uint64_t lo, uint64_t hi, uint64_t page_iova,
+			  unsigned shift, const struct pt_walker *w)
+{
+	(void)page_iova, (void)shift, (void)w;
+	uint64_t first = (lo - bm->iova) >> bm->pgshift;
+	uint64_t last = (hi - bm->iova) >> bm->pgshift;
+	uint64_t chunk_last = first | 63;
+	if (last > chunk_last)
+		last = chunk_last;
+	ims_bitmap_set_bits(bm, first, last - first + 1);
+}
+#endif
+
+static const struct pt_walker walkers[] = {
+	{.name = "correct", .what = "the reference walker", .record = record_clipped},
+#ifdef IMS_SEEDED_BUGS
+	{.name = "bug1-first-entry", .what = "dirty state read from the first replica / group entry only",
+	 .check_first_only = true, .record = record_clipped},
+	{.name = "bug2-clean-one", .what = "only the first replica / group entry cleaned",
+	 .clean_first_only = true, .record = record_clipped},
+	{.name = "bug3-no-flush", .what = "cleaned without IOTLB invalidation",
+	 .skip_flush = true, .record = record_clipped},
+	{.name = "bug4-nonatomic", .what = "clean as a load then a store, racing hardware",
+	 .nonatomic_clean = true, .record = record_clipped},
+	{.name = "bug5-unaligned", .what = "page recorded from the unaligned start with the full size",
+	 .record = record_unaligned},
+	{.name = "bug7-unmap-unread", .what = "unmap while tracking without reading dirty first",
+	 .no_read_before_unmap = true, .record = record_clipped},
+	{.name = "bug8-window", .what = "a page straddling a 64-bit bitmap chunk recorded in part",
+	 .record = record_window},
+	{.name = "bug9-no-clear", .what = "tracking enabled without clearing stale dirty state",
+	 .no_clear_on_enable = true, .record = record_clipped},
+#endif
+};
+
+#define NWALKERS (sizeof(walkers) / sizeof(walkers[0]))
+
+const struct pt_walker *pt_walker_get(unsigned idx)
+{
+	return &walkers[idx < NWALKERS ? idx : 0];
+}
+
+unsigned ims_pt_walker_count(void) { return (unsigned)NWALKERS; }
+
+const char *ims_pt_walker_name(unsigned idx)
+{
+	return idx < NWALKERS ? walkers[idx].name : NULL;
+}
+
+int ims_pt_walker_parse(const char *name, unsigned *out)
+{
+	for (unsigned i = 0; i < NWALKERS; i++) {
+		/* Accept the full name or its "bugN" prefix. */
+		size_t n = strlen(name);
+		if (!strcmp(walkers[i].name, name) ||
+		    (n >= 4 && !strncmp(walkers[i].name, name, n) && walkers[i].name[n] == '-')) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}

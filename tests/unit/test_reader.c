@@ -1,0 +1,1298 @@
+/* The text trace reader and writer against ../shared/spec/trace-format.md
+ * and the sample traces in the shared folder. */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "iommusim/trace.h"
+
+/* ---- helpers --------------------------------------------------------- */
+
+static void shared_path(char *buf, size_t n, const char *rel)
+{
+	const char *d = getenv("IMS_SHARED");
+	if (!d || !*d)
+		d = access("../shared/traces", F_OK) == 0 ? "../shared" : "/work/shared";
+	snprintf(buf, n, "%s/%s", d, rel);
+}
+
+/* The single event of `text`; fails unless there is exactly one. */
+static struct ims_event one(const char *text)
+{
+	struct ims_reader *r;
+	struct ims_event ev, ev2;
+	ck_assert_int_eq(ims_reader_open_mem("t.trace", text, strlen(text), 1, &r), 0);
+	int rc = ims_reader_next(r, &ev);
+	ck_assert_msg(rc == 1, "'%s': rc %d: %s", text, rc, ims_reader_error(r));
+	rc = ims_reader_next(r, &ev2);
+	ck_assert_msg(rc == 0, "'%s': second read gave %d: %s", text, rc, ims_reader_error(r));
+	ims_reader_close(r);
+	return ev;
+}
+
+/* Number of events before the end of `text`; fails on an error. */
+static int count_events(const char *text)
+{
+	struct ims_reader *r;
+	struct ims_event ev;
+	int n = 0, rc;
+	ck_assert_int_eq(ims_reader_open_mem("t.trace", text, strlen(text), 1, &r), 0);
+	while ((rc = ims_reader_next(r, &ev)) == 1)
+		n++;
+	ck_assert_msg(rc == 0, "'%s': rc %d: %s", text, rc, ims_reader_error(r));
+	ims_reader_close(r);
+	return n;
+}
+
+/* `text` must fail with "t.trace:LINE:COL: ..." (no ":COL" when col is 0)
+ * and the message must contain `what`. */
+static void check_err(const char *text, int line, int col, const char *what)
+{
+	struct ims_reader *r;
+	struct ims_event ev;
+	int rc;
+	char pfx[64];
+	ck_assert_int_eq(ims_reader_open_mem("t.trace", text, strlen(text), 1, &r), 0);
+	while ((rc = ims_reader_next(r, &ev)) == 1)
+		;
+	const char *m = ims_reader_error(r);
+	ck_assert_msg(rc == -EINVAL, "'%s': rc %d (%s), want -EINVAL", text, rc, m);
+	if (col)
+		snprintf(pfx, sizeof(pfx), "t.trace:%d:%d: ", line, col);
+	else
+		snprintf(pfx, sizeof(pfx), "t.trace:%d: ", line);
+	ck_assert_msg(!strncmp(m, pfx, strlen(pfx)), "'%s': got '%s', want prefix '%s'", text, m,
+		      pfx);
+	ck_assert_msg(strstr(m, what), "'%s': got '%s', want it to say '%s'", text, m, what);
+	ims_reader_close(r);
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	long n = ftell(f);
+	ck_assert_int_ge(n, 0);
+	rewind(f);
+	char *b = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(fread(b, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return b;
+}
+
+/* A fresh temporary path (the file exists, empty). */
+static void tmp_path(char *buf, size_t n, const char *tag)
+{
+	snprintf(buf, n, "/tmp/ims_test_reader_%s_XXXXXX", tag);
+	int fd = mkstemp(buf);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+}
+
+static void write_gz(const char *path, const char *mode, const char *text, size_t len)
+{
+	gzFile g = gzopen(path, mode);
+	ck_assert_ptr_nonnull(g);
+	ck_assert_int_eq(gzwrite(g, text, (unsigned)len), (int)len);
+	ck_assert_int_eq(gzclose(g), Z_OK);
+}
+
+/* Lines "map domain=1 iova=<i*4K> pa=<i*4K> size=4K" with a comment of
+ * varying length, so that lines straddle read blocks. */
+static char *numbered_trace(unsigned n, size_t *len)
+{
+	size_t cap = (size_t)n * 160 + 64, o = 0;
+	char *t = malloc(cap);
+	ck_assert_ptr_nonnull(t);
+	o += (size_t)sprintf(t + o, "iommusim-trace 1\n");
+	for (unsigned i = 0; i < n; i++)
+		o += (size_t)sprintf(t + o, "map domain=1 iova=0x%x pa=0x%x size=4K # %.*s\n",
+				     i * 4096u, i * 4096u, (int)(i % 97), 
+				     "................................................."
+				     "................................................");
+	*len = o;
+	return t;
+}
+
+/* Reads a numbered_trace from `path` and checks every event. Returns the
+ * reader's final status. */
+static int check_numbered(const char *path, unsigned n, char *err, size_t errlen)
+{
+	struct ims_reader *r;
+	struct ims_event ev;
+	char oerr[512];
+	int rc;
+	ck_assert_msg(ims_reader_open(path, &r, oerr, sizeof(oerr)) == 0, "%s", oerr);
+	unsigned i = 0;
+	while ((rc = ims_reader_next(r, &ev)) == 1) {
+		ck_assert_uint_eq(ev.op, IMS_OP_MAP);
+		ck_assert_uint_eq(ev.line, i + 2);
+		ck_assert_uint_eq(ev.v[IMS_K_IOVA], (uint64_t)i * 4096);
+		ck_assert_uint_eq(ev.v[IMS_K_SIZE], 4096);
+		i++;
+	}
+	if (rc == 0)
+		ck_assert_uint_eq(i, n);
+	snprintf(err, errlen, "%s", ims_reader_error(r));
+	ims_reader_close(r);
+	return rc;
+}
+
+/* ---- shared invalid traces ------------------------------------------- */
+
+START_TEST(invalid_samples)
+{
+	static const struct {
+		const char *file;
+		int rc;
+		int line, col; /* col 0: no column in the message */
+		const char *what;
+	} want[] = {
+		{"unknown-op.trace", -EINVAL, 2, 1, "unknown op 'frobnicate' (expected domain, attach"},
+		{"bad-number.trace", -EINVAL, 2, 19, "'0x10g000' is not a number"},
+		{"overflow.trace", -EINVAL, 2, 41, "size does not fit in 64 bits"},
+		{"missing-key.trace", -EINVAL, 2, 1, "map needs pa="},
+		{"wrapping-range.trace", -EINVAL, 3, 42, "wraps past 2^64"},
+		{"unknown-key.trace", -EINVAL, 2, 44, "unknown key 'colour' for map"},
+		{"truncated.trace.gz", -EIO, 1, 0, "compressed stream ends early"},
+	};
+	char dir[4096];
+	shared_path(dir, sizeof(dir), "traces/invalid");
+	DIR *d = opendir(dir);
+	ck_assert_msg(d != NULL, "cannot open %s", dir);
+	unsigned seen = 0;
+	for (struct dirent *de; (de = readdir(d));) {
+		const char *f = de->d_name;
+		if (f[0] == '.' || !strcmp(f, "README.md"))
+			continue;
+		char path[8192];
+		snprintf(path, sizeof(path), "%s/%s", dir, f);
+		struct ims_reader *r;
+		struct ims_event ev;
+		char oerr[512];
+		int rc;
+		ck_assert_msg(ims_reader_open(path, &r, oerr, sizeof(oerr)) == 0, "%s", oerr);
+		while ((rc = ims_reader_next(r, &ev)) == 1)
+			;
+		if (!strcmp(f, "bad-geometry.trace")) {
+			/* Levels per format are the replayer's check; the reader
+			 * must hand it the value and where it was written. */
+			ck_assert_int_eq(rc, 0);
+			ck_assert_uint_eq(ev.line, 1);
+			ck_assert_uint_eq(ev.v[IMS_K_LEVELS], 6);
+			ck_assert_uint_eq(ev.col[IMS_K_LEVELS], 24);
+			ims_reader_close(r);
+			seen++;
+			continue;
+		}
+		unsigned i;
+		for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+			if (!strcmp(want[i].file, f))
+				break;
+		ck_assert_msg(i < sizeof(want) / sizeof(want[0]), "no expectation for invalid/%s", f);
+		const char *m = ims_reader_error(r);
+		ck_assert_msg(rc == want[i].rc, "%s: rc %d (%s)", f, rc, m);
+		char pfx[8300];
+		if (want[i].col)
+			snprintf(pfx, sizeof(pfx), "%s:%d:%d: ", path, want[i].line, want[i].col);
+		else
+			snprintf(pfx, sizeof(pfx), "%s:%d: ", path, want[i].line);
+		ck_assert_msg(!strncmp(m, pfx, strlen(pfx)), "got '%s', want prefix '%s'", m, pfx);
+		ck_assert_msg(strstr(m, want[i].what), "got '%s', want '%s'", m, want[i].what);
+		/* The error sticks. */
+		ck_assert_int_eq(ims_reader_next(r, &ev), rc);
+		ck_assert_str_eq(ims_reader_error(r), m);
+		ims_reader_close(r);
+		seen++;
+	}
+	closedir(d);
+	ck_assert_uint_ge(seen, 8);
+}
+END_TEST
+
+/* ---- lexical rules --------------------------------------------------- */
+
+START_TEST(comments_and_blank_lines)
+{
+	const char *t = "# leading comment\n"
+			"\n"
+			"   \t \n"
+			"track domain=1 on   # trailing comment\n"
+			"\t# indented comment\n"
+			"map domain=1 iova=0 pa=0 size=4K # prot=r\n"
+			"track domain=1 off#glued\n"
+			"#\n";
+	struct ims_reader *r;
+	struct ims_event ev;
+	ck_assert_int_eq(ims_reader_open_mem("t.trace", t, strlen(t), 1, &r), 0);
+	ck_assert_int_eq(ims_reader_next(r, &ev), 1);
+	ck_assert_uint_eq(ev.op, IMS_OP_TRACK);
+	ck_assert_uint_eq(ev.line, 4);
+	ck_assert(ims_ev_has(&ev, IMS_K_ON));
+	ck_assert_int_eq(ims_reader_next(r, &ev), 1);
+	ck_assert_uint_eq(ev.line, 6);
+	ck_assert(!ims_ev_has(&ev, IMS_K_PROT));
+	ck_assert_int_eq(ims_reader_next(r, &ev), 1);
+	ck_assert_uint_eq(ev.line, 7);
+	ck_assert(ims_ev_has(&ev, IMS_K_OFF));
+	ck_assert_int_eq(ims_reader_next(r, &ev), 0);
+	ck_assert_int_eq(ims_reader_next(r, &ev), 0);
+	ims_reader_close(r);
+
+	ck_assert_int_eq(count_events(""), 0);
+	ck_assert_int_eq(count_events("\n\n# only comments\n"), 0);
+	/* A comment hides what would otherwise be an error. */
+	ck_assert_int_eq(count_events("# frobnicate x=1\n"), 0);
+}
+END_TEST
+
+START_TEST(header_line)
+{
+	ck_assert_int_eq(count_events("iommusim-trace 1\nexpect nofault\n"), 1);
+	ck_assert_int_eq(count_events("# c\n\niommusim-trace 1 # c\nexpect nofault\n"), 1);
+	ck_assert_int_eq(count_events("iommusim-trace\t0x1\n"), 0);
+	ck_assert_int_eq(count_events("expect nofault\n"), 1);
+	check_err("iommusim-trace 2\n", 1, 16, "unsupported trace version '2' (expected 1)");
+	check_err("iommusim-trace\n", 1, 15, "needs a version");
+	check_err("iommusim-trace 1 extra\n", 1, 18, "after the header");
+	check_err("expect nofault\niommusim-trace 1\n", 2, 1, "must be the first line");
+	check_err("iommusim-trace 1\niommusim-trace 1\n", 2, 1, "must be the first line");
+}
+END_TEST
+
+START_TEST(timestamps)
+{
+	struct ims_event ev = one("@5 expect nofault");
+	ck_assert(ev.has_ts);
+	ck_assert_uint_eq(ev.ts, 5);
+	ck_assert_uint_eq(ev.op_col, 4);
+	ev = one("@0x10\texpect nofault");
+	ck_assert_uint_eq(ev.ts, 16);
+	ev = one("expect nofault");
+	ck_assert(!ev.has_ts);
+
+	/* Equal is non-decreasing; a line without a stamp changes nothing. */
+	ck_assert_int_eq(count_events("@5 expect nofault\n@5 expect nofault\nexpect nofault\n"
+				      "@6 expect nofault\n"),
+			 4);
+	check_err("@5 expect nofault\nexpect nofault\n@4 expect nofault\n", 3, 1,
+		  "timestamp @4 is before the previous one @5");
+	check_err("@ expect nofault\n", 1, 1, "is not a timestamp");
+	check_err("@1x expect nofault\n", 1, 1, "is not a timestamp");
+	check_err("@18446744073709551616 expect nofault\n", 1, 1, "does not fit in 64 bits");
+	check_err("@5\n", 1, 3, "expected an op after the timestamp");
+	ev = one("@18446744073709551615 expect nofault");
+	ck_assert_uint_eq(ev.ts, UINT64_MAX);
+}
+END_TEST
+
+START_TEST(numbers)
+{
+	struct ims_event ev = one("mem pa=4096 val=0x1f");
+	ck_assert_uint_eq(ev.v[IMS_K_PA], 4096);
+	ck_assert_uint_eq(ev.v[IMS_K_VAL], 0x1f);
+	ev = one("mem pa=0X00000000000000000000000abc val=007");
+	ck_assert_uint_eq(ev.v[IMS_K_PA], 0xabc);
+	ck_assert_uint_eq(ev.v[IMS_K_VAL], 7);
+	ev = one("mem pa=18446744073709551615 val=0xffffffffffffffff");
+	ck_assert_uint_eq(ev.v[IMS_K_PA], UINT64_MAX);
+	ck_assert_uint_eq(ev.v[IMS_K_VAL], UINT64_MAX);
+	ev = one("mem pa=0xABCDEF val=0xabcdef");
+	ck_assert_uint_eq(ev.v[IMS_K_PA], 0xabcdef);
+	ck_assert_uint_eq(ev.v[IMS_K_VAL], 0xabcdef);
+
+	check_err("mem pa=18446744073709551616 val=0\n", 1, 8, "pa does not fit in 64 bits");
+	check_err("mem pa=0 val=0x10000000000000000\n", 1, 14, "val does not fit in 64 bits");
+	check_err("mem pa=99999999999999999999999 val=0\n", 1, 8, "does not fit in 64 bits");
+	check_err("mem pa=0x val=0\n", 1, 8, "'0x' is not a number (expected decimal or 0x hex)");
+	check_err("mem pa=-1 val=0\n", 1, 8, "'-1' is not a number");
+	check_err("mem pa=+1 val=0\n", 1, 8, "'+1' is not a number");
+	check_err("mem pa=1.5 val=0\n", 1, 8, "'1.5' is not a number");
+	check_err("mem pa=12ab val=0\n", 1, 8, "'12ab' is not a number");
+	check_err("mem pa= val=0\n", 1, 8, "pa= needs a value");
+	/* Suffixes are for sizes only. */
+	check_err("mem pa=4K val=0\n", 1, 8, "'4K' is not a number");
+}
+END_TEST
+
+START_TEST(size_suffixes)
+{
+	struct ims_event ev = one("unmap domain=1 iova=0 size=4K");
+	ck_assert_uint_eq(ev.v[IMS_K_SIZE], 4096);
+	ck_assert_uint_eq(one("unmap domain=1 iova=0 size=2M").v[IMS_K_SIZE], 2ull << 20);
+	ck_assert_uint_eq(one("unmap domain=1 iova=0 size=1G").v[IMS_K_SIZE], 1ull << 30);
+	ck_assert_uint_eq(one("unmap domain=1 iova=0 size=1T").v[IMS_K_SIZE], 1ull << 40);
+	ck_assert_uint_eq(one("unmap domain=1 iova=0 size=0x10K").v[IMS_K_SIZE], 16ull << 10);
+	ck_assert_uint_eq(one("unmap domain=1 iova=0 size=4096").v[IMS_K_SIZE], 4096);
+	ck_assert_uint_eq(one("unmap domain=1 iova=0 size=16777215T").v[IMS_K_SIZE],
+			  16777215ull << 40);
+	ev = one("map domain=1 iova=0 pa=0 size=2M pgsize=64K");
+	ck_assert_uint_eq(ev.v[IMS_K_PGSIZE], 64 << 10);
+	ev = one("dma dev=1 iova=0 len=1K dir=r");
+	ck_assert_uint_eq(ev.v[IMS_K_LEN], 1024);
+	ev = one("domain id=1 format=smmuv3 granule=16K pgsizes=16K,0x2000000,1G");
+	ck_assert_uint_eq(ev.v[IMS_K_GRANULE], 16384);
+	ck_assert_uint_eq(ev.v[IMS_K_PGSIZES], (1ull << 14) | (1ull << 25) | (1ull << 30));
+
+	/* 16777216T is 2^64. */
+	check_err("unmap domain=1 iova=0 size=16777216T\n", 1, 28, "size does not fit in 64 bits");
+	check_err("unmap domain=1 iova=0 size=0xffffffffffffffffK\n", 1, 28,
+		  "size does not fit in 64 bits");
+	check_err("unmap domain=1 iova=0 size=4k\n", 1, 28, "'4k' is not a size");
+	check_err("unmap domain=1 iova=0 size=4KB\n", 1, 28, "'4KB' is not a size");
+	check_err("unmap domain=1 iova=0 size=K\n", 1, 28, "'K' is not a size");
+	check_err("domain id=1 format=amdv1 pgsizes=4K,,2M\n", 1, 34, "'' is not a size");
+	check_err("domain id=1 format=amdv1 pgsizes=4K,32T0\n", 1, 37, "'32T0' is not a size");
+	check_err("domain id=1 format=amdv1 pgsizes=4K,16777216T\n", 1, 37,
+		  "does not fit in 64 bits");
+}
+END_TEST
+
+START_TEST(dev_forms)
+{
+	ck_assert_uint_eq(one("detach dev=0x10").v[IMS_K_DEV], 0x10);
+	ck_assert_uint_eq(one("detach dev=16").v[IMS_K_DEV], 16);
+	ck_assert_uint_eq(one("detach dev=00:03.0").v[IMS_K_DEV], 0x18);
+	ck_assert_uint_eq(one("detach dev=65:00.1").v[IMS_K_DEV], 0x6501);
+	ck_assert_uint_eq(one("detach dev=0000:65:00.1").v[IMS_K_DEV], 0x6501);
+	ck_assert_uint_eq(one("detach dev=0001:00:1f.7").v[IMS_K_DEV], 0x100ff);
+	ck_assert_uint_eq(one("detach dev=ffff:ff:1F.7").v[IMS_K_DEV], 0xffffffff);
+	ck_assert_uint_eq(one("detach dev=0:1:2.3").v[IMS_K_DEV], (1 << 8) | (2 << 3) | 3);
+
+	check_err("detach dev=00:20.0\n", 1, 15, "PCI device 0x20 is out of range");
+	check_err("detach dev=00:00.8\n", 1, 18, "PCI function 0x8 is out of range");
+	check_err("detach dev=100:00.0\n", 1, 12, "PCI bus 0x100 is out of range");
+	check_err("detach dev=10000:00:00.0\n", 1, 12, "not a device id");
+	check_err("detach dev=00:03\n", 1, 12, "'00:03' is not a device id");
+	check_err("detach dev=0:0:0:0.0\n", 1, 12, "not a device id");
+	check_err("detach dev=00:03.0.1\n", 1, 12, "not a device id");
+	check_err("detach dev=00:03.\n", 1, 12, "not a device id");
+	check_err("detach dev=00.03:0\n", 1, 12, "not a device id");
+	check_err("detach dev=0g:03.0\n", 1, 12, "not a device id");
+	check_err("detach dev=thing\n", 1, 12, "'thing' is not a device id");
+	check_err("detach dev=0x100000000000000000\n", 1, 12, "dev does not fit in 64 bits");
+}
+END_TEST
+
+START_TEST(flags)
+{
+	struct ims_event ev = one("domain id=1 format=amdv1 root=0x1000 raw");
+	ck_assert(ims_ev_has(&ev, IMS_K_RAW));
+	ck_assert_uint_eq(ev.col[IMS_K_RAW], 38);
+	ev = one("harvest domain=1 iova=0 size=4K noclear");
+	ck_assert(ims_ev_has(&ev, IMS_K_NOCLEAR));
+	ev = one("harvest domain=1 iova=0 size=4K");
+	ck_assert(!ims_ev_has(&ev, IMS_K_NOCLEAR));
+	check_err("domain id=1 format=amdv1 root=0x1000 raw=1\n", 1, 38, "raw is a flag");
+	check_err("harvest domain=1 iova=0 size=4K noclear=on\n", 1, 33, "noclear is a flag");
+	check_err("track domain=1 on=1\n", 1, 16, "on is a flag");
+	check_err("unmap domain=1 iova=0 size\n", 1, 23, "size needs a value");
+}
+END_TEST
+
+START_TEST(duplicate_keys)
+{
+	check_err("map domain=1 iova=0 pa=0 iova=0x1000 size=4K\n", 1, 26,
+		  "duplicate key 'iova' (first at column 14)");
+	check_err("track domain=1 on on\n", 1, 19, "duplicate key 'on'");
+	check_err("harvest domain=1 iova=0 size=4K noclear noclear\n", 1, 41, "duplicate key");
+}
+END_TEST
+
+START_TEST(unknown_op_and_key)
+{
+	check_err("frobnicate x=1\n", 1, 1,
+		  "unknown op 'frobnicate' (expected domain, attach, detach, map, unmap, track, "
+		  "harvest, flush, dma, mem or expect)");
+	check_err("  MAP domain=1\n", 1, 3, "unknown op 'MAP'");
+	check_err("expect\n", 1, 7, "expected mem, pa, fault or nofault");
+	check_err("expect colour\n", 1, 8, "'expect colour'");
+	check_err("map domain=1 iova=0 pa=0 size=4K colour=blue\n", 1, 34,
+		  "unknown key 'colour' for map (expected domain, iova, pa, size, prot or pgsize)");
+	/* A key of another op is unknown here. */
+	check_err("map domain=1 iova=0 pa=0 size=4K dev=1\n", 1, 34, "unknown key 'dev' for map");
+	check_err("unmap domain=1 iova=0 size=4K prot=r\n", 1, 31, "unknown key 'prot' for unmap");
+	check_err("map domain=1 iova=0 pa=0 size=4K blue\n", 1, 34, "unknown key 'blue'");
+	check_err("expect nofault dev=1\n", 1, 16, "unknown key 'dev' for expect nofault");
+	check_err("track domain=1 on noclear\n", 1, 19, "unknown key 'noclear' for track");
+	check_err("mem pa=0 val=0 mask=1\n", 1, 16, "unknown key 'mask' for mem");
+	ck_assert_uint_eq(one("expect mem pa=0 val=0 mask=1").v[IMS_K_MASK], 1);
+	/* Non-printing bytes are shown escaped. */
+	check_err("map\x01 domain=1\n", 1, 1, "unknown op 'map\\x01'");
+}
+END_TEST
+
+START_TEST(missing_keys)
+{
+	/* Every required key of every op, left out in turn. */
+	static const char *const full[] = {
+		"domain id=1 format=amdv1",
+		"attach dev=1 domain=1",
+		"detach dev=1",
+		"map domain=1 iova=0 pa=0 size=4K",
+		"unmap domain=1 iova=0 size=4K",
+		"track domain=1 on",
+		"harvest domain=1 iova=0 size=4K",
+		"flush domain=1",
+		"dma dev=1 iova=0 len=1 dir=r",
+		"mem pa=0 val=0",
+		"expect mem pa=0 val=0",
+		"expect pa dev=1 iova=0 pa=0",
+		"expect fault dev=1 iova=0 kind=perm",
+		"expect nofault",
+	};
+	unsigned checked = 0;
+	for (unsigned i = 0; i < sizeof(full) / sizeof(full[0]); i++) {
+		struct ims_event ev = one(full[i]);
+		ck_assert(!strncmp(full[i], ims_op_name(ev.op), strlen(ims_op_name(ev.op))));
+		const char *fields = full[i] + strlen(ims_op_name(ev.op));
+		for (const char *f = strchr(fields, ' '); f; f = strchr(f + 1, ' ')) {
+			const char *fe = strchr(f + 1, ' ');
+			if (!fe)
+				fe = f + strlen(f);
+			char line[128], key[32], want[64];
+			snprintf(line, sizeof(line), "%.*s%s\n", (int)(f - full[i]), full[i], fe);
+			size_t kl = strcspn(f + 1, "= ");
+			snprintf(key, sizeof(key), "%.*s", (int)kl, f + 1);
+			if (ev.op == IMS_OP_TRACK)
+				snprintf(want, sizeof(want), "track needs on or off");
+			else
+				snprintf(want, sizeof(want), "%s needs %s=", ims_op_name(ev.op), key);
+			check_err(line, 1, 1, want);
+			checked++;
+		}
+	}
+	ck_assert_uint_eq(checked, 2 + 2 + 1 + 4 + 3 + 2 + 3 + 1 + 4 + 2 + 2 + 3 + 3);
+}
+END_TEST
+
+START_TEST(track_on_off)
+{
+	ck_assert(ims_ev_has((struct ims_event[]){one("track domain=1 on")}, IMS_K_ON));
+	struct ims_event ev = one("track off domain=1");
+	ck_assert(ims_ev_has(&ev, IMS_K_OFF));
+	ck_assert(!ims_ev_has(&ev, IMS_K_ON));
+	check_err("track domain=1\n", 1, 1, "track needs on or off");
+	check_err("track domain=1 on off\n", 1, 19, "track takes on or off, not both");
+	check_err("track off domain=1 on\n", 1, 20, "not both");
+}
+END_TEST
+
+START_TEST(expect_and_count_exclusive)
+{
+	struct ims_event ev = one("harvest domain=1 iova=0 size=64K expect-count=3");
+	ck_assert_uint_eq(ev.v[IMS_K_EXPECT_COUNT], 3);
+	ck_assert(!ims_ev_has(&ev, IMS_K_EXPECT));
+	check_err("harvest domain=1 iova=0 size=64K expect=0x19 expect-count=3\n", 1, 46,
+		  "expect= and expect-count= exclude each other");
+	check_err("harvest domain=1 iova=0 size=64K expect-count=3 expect=0x19\n", 1, 49,
+		  "exclude each other");
+}
+END_TEST
+
+START_TEST(expect_hex)
+{
+	const char *t = "harvest domain=1 iova=0 size=64K expect=0x19";
+	struct ims_event ev = one(t);
+	ck_assert(ims_ev_has(&ev, IMS_K_EXPECT));
+	ck_assert_uint_eq(ev.expect_hex_len, 2);
+	ck_assert(ev.expect_hex == t + strlen(t) - 2);
+	ev = one("harvest domain=1 iova=0 size=64K expect=19");
+	ck_assert_uint_eq(ev.expect_hex_len, 2);
+	ck_assert(!memcmp(ev.expect_hex, "19", 2));
+	/* Always hex, even without 0x: "10" is bit 4. */
+	ev = one("harvest domain=1 iova=0 size=64K expect=0X00aBcDeF");
+	ck_assert_uint_eq(ev.expect_hex_len, 8);
+	ck_assert(!memcmp(ev.expect_hex, "00aBcDeF", 8));
+	ev = one("harvest domain=1 iova=0 size=64K");
+	ck_assert_ptr_null(ev.expect_hex);
+	ck_assert_uint_eq(ev.expect_hex_len, 0);
+	check_err("harvest domain=1 iova=0 size=64K expect=0x\n", 1, 41, "is not a hex bitmap");
+	check_err("harvest domain=1 iova=0 size=64K expect=\n", 1, 41, "is not a hex bitmap");
+	check_err("harvest domain=1 iova=0 size=64K expect=0x1g\n", 1, 41, "'0x1g' is not a hex");
+	check_err("harvest domain=1 iova=0 size=64K expect=4K\n", 1, 41, "'4K' is not a hex");
+}
+END_TEST
+
+START_TEST(wrap_detection)
+{
+	/* Ending exactly at 2^64 is fine. */
+	struct ims_event ev = one("harvest domain=1 iova=0xfffffffffffff000 size=4K");
+	ck_assert_uint_eq(ev.v[IMS_K_IOVA], 0xfffffffffffff000ull);
+	one("unmap domain=1 iova=0 size=0xffffffffffffffff");
+	one("unmap domain=1 iova=1 size=0xffffffffffffffff");
+	one("dma dev=1 iova=0xffffffffffffffff len=1 dir=w");
+	one("flush domain=1 iova=0xffffffffffe00000 size=2M");
+	one("map domain=1 iova=0xffffffffc0000000 pa=0 size=1G");
+
+	check_err("harvest domain=1 iova=0xfffffffffffff000 size=8K\n", 1, 42,
+		  "range iova+size wraps past 2^64");
+	check_err("unmap domain=1 iova=2 size=0xffffffffffffffff\n", 1, 23, "wraps past 2^64");
+	check_err("dma dev=1 iova=0xffffffffffffffff len=2 dir=w\n", 1, 35,
+		  "range iova+len wraps past 2^64");
+	check_err("flush domain=1 size=4K iova=0xfffffffffffff001\n", 1, 16, "wraps past 2^64");
+	check_err("map domain=1 iova=0xffffffffc0001000 pa=0 size=1G\n", 1, 43, "wraps past");
+}
+END_TEST
+
+START_TEST(zero_sizes)
+{
+	check_err("map domain=1 iova=0 pa=0 size=0\n", 1, 26, "size must be at least 1");
+	check_err("unmap domain=1 iova=0 size=0x0\n", 1, 23, "size must be at least 1");
+	check_err("harvest domain=1 iova=0 size=0K\n", 1, 25, "size must be at least 1");
+	check_err("dma dev=1 iova=0 len=0 dir=r\n", 1, 18, "len must be at least 1");
+	ck_assert_uint_eq(one("dma dev=1 iova=0 len=1 dir=r").v[IMS_K_LEN], 1);
+}
+END_TEST
+
+START_TEST(flush_pairs)
+{
+	struct ims_event ev = one("flush domain=1");
+	ck_assert(!ims_ev_has(&ev, IMS_K_IOVA));
+	ev = one("flush domain=1 iova=0x1000 size=4K");
+	ck_assert_uint_eq(ev.v[IMS_K_SIZE], 4096);
+	check_err("flush domain=1 iova=0x1000\n", 1, 16, "iova= and size= together");
+	check_err("flush domain=1 size=4K\n", 1, 16, "iova= and size= together");
+}
+END_TEST
+
+START_TEST(domain_rules)
+{
+	struct ims_event ev = one("domain id=7 format=vtd levels=3 dirty=on ias=39");
+	ck_assert_uint_eq(ev.v[IMS_K_ID], 7);
+	ck_assert_uint_eq(ev.v[IMS_K_FORMAT], IMS_FMT_VTD);
+	ck_assert_uint_eq(ev.v[IMS_K_LEVELS], 3);
+	ck_assert_uint_eq(ev.v[IMS_K_DIRTY], 1);
+	ck_assert_uint_eq(ev.v[IMS_K_IAS], 39);
+	ev = one("domain id=65535 format=smmuv3 dirty=off root=0 raw ha=on hd=off");
+	ck_assert_uint_eq(ev.v[IMS_K_ID], 0xffff);
+	ck_assert_uint_eq(ev.v[IMS_K_FORMAT], IMS_FMT_SMMUV3);
+	ck_assert_uint_eq(ev.v[IMS_K_DIRTY], 0);
+	ck_assert_uint_eq(ev.v[IMS_K_HA], 1);
+	ck_assert_uint_eq(ev.v[IMS_K_HD], 0);
+	ck_assert(ims_ev_has(&ev, IMS_K_HD));
+	ck_assert_uint_eq(one("domain id=1 format=amdv1").v[IMS_K_FORMAT], IMS_FMT_AMDV1);
+	ck_assert_uint_eq(one("domain id=1 format=smmuv3 granule=64K").v[IMS_K_GRANULE], 65536);
+	ck_assert_uint_eq(one("domain id=1 format=smmuv3 granule=4096").v[IMS_K_GRANULE], 4096);
+
+	check_err("domain id=65536 format=amdv1\n", 1, 11, "id 65536 is out of range");
+	check_err("map domain=0x10000 iova=0 pa=0 size=4K\n", 1, 12, "domain 65536 is out of range");
+	check_err("domain id=1 format=arm\n", 1, 20,
+		  "unknown format 'arm' (expected amdv1, vtd or smmuv3)");
+	check_err("domain id=1 format=amdv1 dirty=yes\n", 1, 32,
+		  "'yes' is not valid for dirty= (expected on or off)");
+	check_err("domain id=1 format=smmuv3 granule=8K\n", 1, 35,
+		  "granule '8K' is not supported (expected 4K, 16K or 64K)");
+	check_err("domain id=1 format=amdv1 pgsizes=4K,12K\n", 1, 37,
+		  "page size '12K' is not a power of two");
+	check_err("domain id=1 format=amdv1 root=0x1000\n", 1, 26, "root= needs the raw flag");
+	check_err("domain id=1 format=amdv1 raw\n", 1, 26, "raw needs root=");
+	check_err("domain id=1 format=amdv1 ha=on\n", 1, 26, "ha= is only for raw domains");
+	check_err("domain id=1 format=amdv1 dirty=on hd=on\n", 1, 35, "hd= is only for raw domains");
+}
+END_TEST
+
+START_TEST(enums_and_pgsize)
+{
+	ck_assert_uint_eq(one("map domain=1 iova=0 pa=0 size=4K prot=r").v[IMS_K_PROT], IMS_PROT_R);
+	ck_assert_uint_eq(one("map domain=1 iova=0 pa=0 size=4K prot=w").v[IMS_K_PROT], IMS_PROT_W);
+	ck_assert_uint_eq(one("map domain=1 iova=0 pa=0 size=4K prot=rw").v[IMS_K_PROT], IMS_PROT_RW);
+	ck_assert(!ims_ev_has((struct ims_event[]){one("map domain=1 iova=0 pa=0 size=4K")},
+			      IMS_K_PROT));
+	ck_assert_uint_eq(one("dma dev=1 iova=0 len=1 dir=r").v[IMS_K_DIR], IMS_ACC_R);
+	ck_assert_uint_eq(one("dma dev=1 iova=0 len=1 dir=w").v[IMS_K_DIR], IMS_ACC_W);
+	ck_assert_uint_eq(one("dma dev=1 iova=0 len=1 dir=rw").v[IMS_K_DIR], IMS_ACC_RW);
+	ck_assert_uint_eq(one("expect fault dev=1 iova=0 kind=notpresent").v[IMS_K_KIND],
+			  IMS_FAULT_NOTPRESENT);
+	ck_assert_uint_eq(one("expect fault dev=1 iova=0 kind=perm").v[IMS_K_KIND], IMS_FAULT_PERM);
+	ck_assert_uint_eq(one("expect fault dev=1 iova=0 kind=access").v[IMS_K_KIND],
+			  IMS_FAULT_ACCESS);
+	ck_assert_uint_eq(one("expect fault dev=1 iova=0 kind=unattached").v[IMS_K_KIND],
+			  IMS_FAULT_UNATTACHED);
+	ck_assert_uint_eq(one("harvest domain=1 iova=0 size=2M pgsize=2M").v[IMS_K_PGSIZE], 2 << 20);
+
+	check_err("map domain=1 iova=0 pa=0 size=4K prot=x\n", 1, 39,
+		  "'x' is not valid for prot= (expected r, w or rw)");
+	check_err("map domain=1 iova=0 pa=0 size=4K prot=wr\n", 1, 39, "not valid for prot=");
+	check_err("dma dev=1 iova=0 len=1 dir=\n", 1, 28, "not valid for dir=");
+	check_err("expect fault dev=1 iova=0 kind=none\n", 1, 32,
+		  "unknown fault kind 'none' (expected notpresent, perm, access or unattached)");
+	check_err("map domain=1 iova=0 pa=0 size=12K pgsize=12K\n", 1, 42,
+		  "pgsize '12K' is not a power of two");
+	check_err("harvest domain=1 iova=0 size=2M pgsize=0\n", 1, 40, "not a power of two");
+}
+END_TEST
+
+START_TEST(all_ops_and_columns)
+{
+	struct ims_event ev = one("  @9\texpect   mem\tpa=0x10  val=1 mask=3 # c");
+	ck_assert_uint_eq(ev.op, IMS_OP_EXPECT_MEM);
+	ck_assert_uint_eq(ev.op_col, 6);
+	ck_assert_uint_eq(ev.col[IMS_K_PA], 19);
+	ck_assert_uint_eq(ev.col[IMS_K_VAL], 27);
+	ck_assert_uint_eq(ev.col[IMS_K_MASK], 33);
+	ck_assert_uint_eq(ev.keys, (1ull << IMS_K_PA) | (1ull << IMS_K_VAL) | (1ull << IMS_K_MASK));
+	ck_assert_uint_eq(ev.col[IMS_K_IOVA], 0);
+	ck_assert_uint_eq(one("domain id=1 format=vtd").op, IMS_OP_DOMAIN);
+	ck_assert_uint_eq(one("attach dev=1 domain=1").op, IMS_OP_ATTACH);
+	ck_assert_uint_eq(one("detach dev=1").op, IMS_OP_DETACH);
+	ck_assert_uint_eq(one("map domain=1 iova=0 pa=0 size=1").op, IMS_OP_MAP);
+	ck_assert_uint_eq(one("unmap domain=1 iova=0 size=1").op, IMS_OP_UNMAP);
+	ck_assert_uint_eq(one("track domain=1 on").op, IMS_OP_TRACK);
+	ck_assert_uint_eq(one("harvest domain=1 iova=0 size=1").op, IMS_OP_HARVEST);
+	ck_assert_uint_eq(one("flush domain=1").op, IMS_OP_FLUSH);
+	ck_assert_uint_eq(one("dma dev=1 iova=0 len=1 dir=r").op, IMS_OP_DMA);
+	ck_assert_uint_eq(one("mem pa=0 val=0").op, IMS_OP_MEM);
+	ck_assert_uint_eq(one("expect pa dev=1 iova=0 pa=0").op, IMS_OP_EXPECT_PA);
+	ck_assert_uint_eq(one("expect fault dev=1 iova=0 kind=perm").op, IMS_OP_EXPECT_FAULT);
+	ev = one("expect nofault");
+	ck_assert_uint_eq(ev.op, IMS_OP_EXPECT_NOFAULT);
+	ck_assert_uint_eq(ev.keys, 0);
+}
+END_TEST
+
+START_TEST(crlf)
+{
+	const char *t = "iommusim-trace 1\r\n# c\r\n\r\nmap domain=1 iova=0 pa=0 size=4K\r\n"
+			"track domain=1 on # x\r\nunmap domain=1 iova=0 size=4K\r\n";
+	struct ims_reader *r;
+	struct ims_event ev;
+	ck_assert_int_eq(ims_reader_open_mem("t.trace", t, strlen(t), 1, &r), 0);
+	ck_assert_int_eq(ims_reader_next(r, &ev), 1);
+	ck_assert_uint_eq(ev.line, 4);
+	ck_assert_uint_eq(ev.v[IMS_K_SIZE], 4096);
+	ck_assert_int_eq(ims_reader_next(r, &ev), 1);
+	ck_assert_int_eq(ims_reader_next(r, &ev), 1);
+	ck_assert_uint_eq(ev.v[IMS_K_SIZE], 4096);
+	ck_assert_int_eq(ims_reader_next(r, &ev), 0);
+	ims_reader_close(r);
+	/* Only the one before the newline is tolerated. */
+	check_err("unmap domain=1 iova=0 size=4K\r\r\n", 1, 28, "is not a size");
+}
+END_TEST
+
+START_TEST(errors_stick)
+{
+	const char *t = "expect nofault\nfrobnicate\nexpect nofault\n";
+	struct ims_reader *r;
+	struct ims_event ev;
+	ck_assert_int_eq(ims_reader_open_mem("t.trace", t, strlen(t), 1, &r), 0);
+	ck_assert_str_eq(ims_reader_error(r), "");
+	ck_assert_str_eq(ims_reader_name(r), "t.trace");
+	ck_assert_int_eq(ims_reader_next(r, &ev), 1);
+	ck_assert_int_eq(ims_reader_next(r, &ev), -EINVAL);
+	const char *m = strstr(ims_reader_error(r), "t.trace:2:1: unknown op");
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(ims_reader_next(r, &ev), -EINVAL);
+	ck_assert_int_eq(ims_reader_next(r, &ev), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(ims_reader_error(r), "t.trace:2:1: unknown op"));
+	ims_reader_close(r);
+}
+END_TEST
+
+/* ---- memory reader --------------------------------------------------- */
+
+START_TEST(memory_line_offsets)
+{
+	const char *t = "# embedded\nexpect nofault\n\nfrobnicate";
+	struct ims_reader *r;
+	struct ims_event ev;
+	ck_assert_int_eq(ims_reader_open_mem("suite.yaml", t, strlen(t), 40, &r), 0);
+	ck_assert_int_eq(ims_reader_next(r, &ev), 1);
+	ck_assert_uint_eq(ev.line, 41);
+	ck_assert_int_eq(ims_reader_next(r, &ev), -EINVAL);
+	ck_assert_msg(!strncmp(ims_reader_error(r), "suite.yaml:43:1: unknown op", 27), "%s",
+		      ims_reader_error(r));
+	ims_reader_close(r);
+
+	/* The length bounds the input: no NUL needed, nothing read past it. */
+	const char big[] = "unmap domain=1 iova=0 size=4K0000";
+	ck_assert_int_eq(ims_reader_open_mem("m", big, strlen(big) - 4, 1, &r), 0);
+	ck_assert_int_eq(ims_reader_next(r, &ev), 1);
+	ck_assert_uint_eq(ev.v[IMS_K_SIZE], 4096);
+	ck_assert_uint_eq(ev.line, 1);
+	ck_assert_uint_eq(ims_reader_bytes(r), strlen(big) - 4);
+	ck_assert_int_eq(ims_reader_next(r, &ev), 0);
+	ims_reader_close(r);
+
+	ck_assert_int_eq(ims_reader_open_mem("m", big, 0, 1, &r), 0);
+	ck_assert_int_eq(ims_reader_next(r, &ev), 0);
+	ims_reader_close(r);
+}
+END_TEST
+
+/* ---- files, gzip, stdin ---------------------------------------------- */
+
+START_TEST(plain_file_blocks)
+{
+	char path[64], err[512];
+	size_t len;
+	char *t = numbered_trace(40000, &len);
+	ck_assert_uint_gt(len, 4 * 64 * 1024);
+	tmp_path(path, sizeof(path), "plain");
+	write_file(path, t, len);
+	ck_assert_int_eq(check_numbered(path, 40000, err, sizeof(err)), 0);
+
+	struct ims_reader *r;
+	struct ims_event ev;
+	ck_assert_int_eq(ims_reader_open(path, &r, err, sizeof(err)), 0);
+	ck_assert_str_eq(ims_reader_name(r), path);
+	uint64_t last = 0;
+	while (ims_reader_next(r, &ev) == 1) {
+		ck_assert_uint_ge(ims_reader_bytes(r), last);
+		last = ims_reader_bytes(r);
+	}
+	ck_assert_uint_eq(ims_reader_bytes(r), len);
+	ims_reader_close(r);
+	unlink(path);
+	free(t);
+}
+END_TEST
+
+START_TEST(gzip_input)
+{
+	char path[64], err[512];
+	size_t len, glen;
+	char *t = numbered_trace(40000, &len);
+	tmp_path(path, sizeof(path), "gz");
+	write_gz(path, "wb", t, len);
+	ck_assert_int_eq(check_numbered(path, 40000, err, sizeof(err)), 0);
+
+	/* Progress counts compressed bytes and ends at the file size. */
+	char *g = slurp(path, &glen);
+	ck_assert_uint_lt(glen, len);
+	struct ims_reader *r;
+	struct ims_event ev;
+	ck_assert_int_eq(ims_reader_open(path, &r, err, sizeof(err)), 0);
+	while (ims_reader_next(r, &ev) == 1)
+		ck_assert_uint_le(ims_reader_bytes(r), glen);
+	ck_assert_uint_eq(ims_reader_bytes(r), glen);
+	ims_reader_close(r);
+
+	/* Concatenated members read as one stream (gzip(1) semantics). */
+	const char *more = "expect nofault\n";
+	write_gz(path, "ab", more, strlen(more));
+	ck_assert_int_eq(ims_reader_open(path, &r, err, sizeof(err)), 0);
+	unsigned n = 0;
+	int rc;
+	while ((rc = ims_reader_next(r, &ev)) == 1)
+		n++;
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_eq(n, 40001);
+	ck_assert_uint_eq(ev.op, IMS_OP_EXPECT_NOFAULT);
+	ck_assert_uint_eq(ev.line, 40002);
+	ims_reader_close(r);
+
+	free(g);
+	unlink(path);
+	free(t);
+}
+END_TEST
+
+START_TEST(gzip_truncated_and_corrupt)
+{
+	char path[64], cut[64], err[512];
+	size_t len, glen;
+	char *t = numbered_trace(40000, &len);
+	tmp_path(path, sizeof(path), "gzfull");
+	tmp_path(cut, sizeof(cut), "gzcut");
+	write_gz(path, "wb", t, len);
+	char *g = slurp(path, &glen);
+
+	/* Cut in the middle: the complete lines before come out, then -EIO
+	 * naming the line being read and the input offset. */
+	write_file(cut, g, glen / 2);
+	struct ims_reader *r;
+	struct ims_event ev;
+	ck_assert_int_eq(ims_reader_open(cut, &r, err, sizeof(err)), 0);
+	unsigned n = 0;
+	int rc;
+	uint64_t last_line = 0;
+	while ((rc = ims_reader_next(r, &ev)) == 1) {
+		n++;
+		last_line = ev.line;
+	}
+	ck_assert_int_eq(rc, -EIO);
+	ck_assert_uint_gt(n, 1000);
+	ck_assert_uint_lt(n, 40000);
+	char want[256];
+	snprintf(want, sizeof(want), "%s:%llu: compressed stream ends early (at byte %zu of input)",
+		 cut, (unsigned long long)last_line + 1, glen / 2);
+	ck_assert_str_eq(ims_reader_error(r), want);
+	ck_assert_int_eq(ims_reader_next(r, &ev), -EIO);
+	ims_reader_close(r);
+
+	/* Only the 8-byte trailer missing: all text decodes, the end does not. */
+	write_file(cut, g, glen - 8);
+	ck_assert_int_eq(check_numbered(cut, 40000, err, sizeof(err)), -EIO);
+	ck_assert_ptr_nonnull(strstr(err, "compressed stream ends early"));
+
+	/* A wrong CRC-32 in the trailer (RFC 1952, 2.3.1). */
+	g[glen - 8] ^= 0x55;
+	write_file(cut, g, glen);
+	ck_assert_int_eq(check_numbered(cut, 40000, err, sizeof(err)), -EIO);
+	ck_assert_ptr_nonnull(strstr(err, "corrupt compressed stream"));
+	ck_assert_ptr_nonnull(strstr(err, cut));
+
+	/* The gzip magic followed by nonsense. */
+	write_file(cut, "\x1f\x8bnot deflate at all\n", 21);
+	ck_assert_int_eq(ims_reader_open(cut, &r, err, sizeof(err)), 0);
+	ck_assert_int_eq(ims_reader_next(r, &ev), -EIO);
+	ck_assert_ptr_nonnull(strstr(ims_reader_error(r), "corrupt compressed stream"));
+	ims_reader_close(r);
+
+	/* The shared sample, which holds less than one line. */
+	char sample[4096];
+	shared_path(sample, sizeof(sample), "traces/invalid/truncated.trace.gz");
+	ck_assert_int_eq(ims_reader_open(sample, &r, err, sizeof(err)), 0);
+	ck_assert_int_eq(ims_reader_next(r, &ev), -EIO);
+	snprintf(want, sizeof(want), "%s:1: compressed stream ends early", sample);
+	ck_assert_msg(!strncmp(ims_reader_error(r), want, strlen(want)), "%s",
+		      ims_reader_error(r));
+	ims_reader_close(r);
+
+	unlink(cut);
+	unlink(path);
+	free(g);
+	free(t);
+}
+END_TEST
+
+START_TEST(long_expect_line)
+{
+	enum { DIGITS = 100000 };
+	size_t cap = DIGITS + 256, o = 0;
+	char *t = malloc(cap);
+	ck_assert_ptr_nonnull(t);
+	o += (size_t)sprintf(t, "track domain=1 on\nharvest domain=1 iova=0 size=%lluK expect=0x",
+			     (unsigned long long)DIGITS * 4 * 4);
+	for (unsigned i = 0; i < DIGITS; i++)
+		t[o++] = "0123456789abcdef"[(i * 7) & 15];
+	o += (size_t)sprintf(t + o, " noclear\nexpect nofault\n");
+
+	char path[64], err[512];
+	for (int gz = 0; gz < 3; gz++) {
+		struct ims_reader *r;
+		struct ims_event ev;
+		if (gz == 0) {
+			ck_assert_int_eq(ims_reader_open_mem("m", t, o, 1, &r), 0);
+		} else {
+			tmp_path(path, sizeof(path), "long");
+			if (gz == 1)
+				write_file(path, t, o);
+			else
+				write_gz(path, "wb", t, o);
+			ck_assert_int_eq(ims_reader_open(path, &r, err, sizeof(err)), 0);
+		}
+		ck_assert_int_eq(ims_reader_next(r, &ev), 1);
+		ck_assert_int_eq(ims_reader_next(r, &ev), 1);
+		ck_assert_uint_eq(ev.op, IMS_OP_HARVEST);
+		ck_assert_uint_eq(ev.line, 2);
+		ck_assert(ims_ev_has(&ev, IMS_K_NOCLEAR));
+		ck_assert_uint_eq(ev.expect_hex_len, DIGITS);
+		for (unsigned i = 0; i < DIGITS; i++)
+			ck_assert_int_eq(ev.expect_hex[i], "0123456789abcdef"[(i * 7) & 15]);
+		/* The canonical line keeps every digit. */
+		size_t need = ims_event_format(&ev, NULL, 0);
+		char *line = malloc(need + 1);
+		ck_assert_uint_eq(ims_event_format(&ev, line, need + 1), need);
+		ck_assert_uint_eq(strlen(line), need);
+		ck_assert_ptr_nonnull(strstr(line, " expect=0x0718f6"));
+		free(line);
+		ck_assert_int_eq(ims_reader_next(r, &ev), 1);
+		ck_assert_uint_eq(ev.op, IMS_OP_EXPECT_NOFAULT);
+		ck_assert_uint_eq(ev.line, 3);
+		ck_assert_int_eq(ims_reader_next(r, &ev), 0);
+		ims_reader_close(r);
+		if (gz)
+			unlink(path);
+	}
+	free(t);
+}
+END_TEST
+
+START_TEST(open_errors)
+{
+	struct ims_reader *r = (struct ims_reader *)&r;
+	char err[512];
+	ck_assert_int_eq(ims_reader_open("/nonexistent/x.trace", &r, err, sizeof(err)), -EIO);
+	ck_assert_ptr_null(r);
+	ck_assert_str_eq(err, "/nonexistent/x.trace: No such file or directory");
+
+	ck_assert_int_eq(ims_reader_open("/tmp", &r, err, sizeof(err)), -EIO);
+	ck_assert_ptr_null(r);
+	ck_assert_str_eq(err, "/tmp: Is a directory");
+
+	/* The binary form is recognised, plain or compressed, but not read yet. */
+	char path[64];
+	tmp_path(path, sizeof(path), "bin");
+	write_file(path, "IMSB\x01\x00\x00\x00", 8);
+	ck_assert_int_ne(ims_reader_open(path, &r, err, sizeof(err)), 0);
+	ck_assert_ptr_null(r);
+	char want[128];
+	snprintf(want, sizeof(want), "%s: binary traces are not supported yet", path);
+	ck_assert_str_eq(err, want);
+	write_gz(path, "wb", "IMSB\x01\x00\x00\x00", 8);
+	ck_assert_int_ne(ims_reader_open(path, &r, err, sizeof(err)), 0);
+	ck_assert_str_eq(err, want);
+	/* "IMSB" as text further on is only an unknown op. */
+	write_file(path, "\nIMSB\n", 6);
+	ck_assert_int_eq(ims_reader_open(path, &r, err, sizeof(err)), 0);
+	struct ims_event ev;
+	ck_assert_int_eq(ims_reader_next(r, &ev), -EINVAL);
+	ims_reader_close(r);
+
+	/* Tiny inputs are text. */
+	write_file(path, "\x1f", 1);
+	ck_assert_int_eq(ims_reader_open(path, &r, err, sizeof(err)), 0);
+	ck_assert_int_eq(ims_reader_next(r, &ev), -EINVAL);
+	ims_reader_close(r);
+	write_file(path, "", 0);
+	ck_assert_int_eq(ims_reader_open(path, &r, err, sizeof(err)), 0);
+	ck_assert_int_eq(ims_reader_next(r, &ev), 0);
+	ck_assert_uint_eq(ims_reader_bytes(r), 0);
+	ims_reader_close(r);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(stdin_input)
+{
+	char path[64], err[512];
+	const char *t = "iommusim-trace 1\nexpect nofault\nflush domain=3\n";
+	tmp_path(path, sizeof(path), "stdin");
+	write_gz(path, "wb", t, strlen(t));
+	int saved = dup(STDIN_FILENO);
+	int fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ge(dup2(fd, STDIN_FILENO), 0);
+	close(fd);
+
+	struct ims_reader *r;
+	struct ims_event ev;
+	int rc = ims_reader_open("-", &r, err, sizeof(err));
+	int rc1 = rc ? rc : ims_reader_next(r, &ev);
+	int rc2 = rc ? rc : ims_reader_next(r, &ev);
+	uint64_t dom = ev.v[IMS_K_DOMAIN];
+	int rc3 = rc ? rc : ims_reader_next(r, &ev);
+	char name[64] = "";
+	if (!rc) {
+		snprintf(name, sizeof(name), "%s", ims_reader_name(r));
+		ims_reader_close(r);
+	}
+	/* Closing the reader leaves standard input open. */
+	ck_assert_int_ne(fcntl(STDIN_FILENO, F_GETFD), -1);
+	dup2(saved, STDIN_FILENO);
+	close(saved);
+	unlink(path);
+
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(rc1, 1);
+	ck_assert_int_eq(rc2, 1);
+	ck_assert_uint_eq(dom, 3);
+	ck_assert_int_eq(rc3, 0);
+	ck_assert_str_eq(name, "<stdin>");
+}
+END_TEST
+
+/* ---- writer ---------------------------------------------------------- */
+
+static void same_event(const struct ims_event *a, const struct ims_event *b, const char *ctx)
+{
+	ck_assert_msg(a->op == b->op, "%s: op %d vs %d", ctx, a->op, b->op);
+	ck_assert_msg(a->keys == b->keys, "%s: keys %llx vs %llx", ctx,
+		      (unsigned long long)a->keys, (unsigned long long)b->keys);
+	ck_assert_msg(a->has_ts == b->has_ts && (!a->has_ts || a->ts == b->ts), "%s: timestamp",
+		      ctx);
+	for (unsigned k = 0; k < IMS_K_COUNT; k++) {
+		if (!ims_ev_has(a, (enum ims_key)k) || k == IMS_K_EXPECT)
+			continue;
+		ck_assert_msg(a->v[k] == b->v[k], "%s: %s %llx vs %llx", ctx,
+			      ims_key_name((enum ims_key)k), (unsigned long long)a->v[k],
+			      (unsigned long long)b->v[k]);
+	}
+	if (ims_ev_has(a, IMS_K_EXPECT))
+		ck_assert_msg(a->expect_hex_len == b->expect_hex_len &&
+				      !memcmp(a->expect_hex, b->expect_hex, a->expect_hex_len),
+			      "%s: expect=", ctx);
+}
+
+/* Formats ev and reads it back. */
+static void round_trip(const struct ims_event *ev, char **buf, size_t *cap, const char *ctx)
+{
+	size_t need = ims_event_format(ev, *buf, *cap);
+	if (need >= *cap) {
+		*cap = need + 1;
+		*buf = realloc(*buf, *cap);
+		ck_assert_ptr_nonnull(*buf);
+		ck_assert_uint_eq(ims_event_format(ev, *buf, *cap), need);
+	}
+	ck_assert_uint_eq(strlen(*buf), need);
+	struct ims_reader *r;
+	struct ims_event back;
+	ck_assert_int_eq(ims_reader_open_mem("rt", *buf, need, 1, &r), 0);
+	int rc = ims_reader_next(r, &back);
+	ck_assert_msg(rc == 1, "%s: '%s' reads back as %d: %s", ctx, *buf, rc, ims_reader_error(r));
+	same_event(ev, &back, ctx);
+	ims_reader_close(r);
+}
+
+static unsigned round_trip_file(const char *path, char **buf, size_t *cap)
+{
+	struct ims_reader *r;
+	struct ims_event ev;
+	char err[512], ctx[4200];
+	int rc;
+	unsigned n = 0;
+	ck_assert_msg(ims_reader_open(path, &r, err, sizeof(err)) == 0, "%s", err);
+	while ((rc = ims_reader_next(r, &ev)) == 1) {
+		snprintf(ctx, sizeof(ctx), "%s:%llu", path, (unsigned long long)ev.line);
+		round_trip(&ev, buf, cap, ctx);
+		n++;
+	}
+	ck_assert_msg(rc == 0, "%s", ims_reader_error(r));
+	ims_reader_close(r);
+	return n;
+}
+
+static bool has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* Round trip of every trace under dir (recursively when deep). */
+static unsigned round_trip_dir(const char *dir, bool deep, char **buf, size_t *cap)
+{
+	DIR *d = opendir(dir);
+	unsigned n = 0;
+	if (!d)
+		return 0;
+	for (struct dirent *de; (de = readdir(d));) {
+		char path[4096];
+		struct stat st;
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (stat(path, &st))
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			if (deep)
+				n += round_trip_dir(path, deep, buf, cap);
+		} else if (has_suffix(path, ".trace") || has_suffix(path, ".trace.gz")) {
+			n += round_trip_file(path, buf, cap);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+START_TEST(format_round_trip_traces)
+{
+	char dir[4096];
+	char *buf = NULL;
+	size_t cap = 0;
+	shared_path(dir, sizeof(dir), "traces");
+	unsigned n = round_trip_dir(dir, false, &buf, &cap);
+	ck_assert_uint_ge(n, 60);
+	shared_path(dir, sizeof(dir), "traces/real");
+	unsigned real = round_trip_dir(dir, false, &buf, &cap);
+	ck_assert_uint_ge(real, 170000);
+	const char *src = getenv("IMS_SRC");
+	snprintf(dir, sizeof(dir), "%s/tests/traces", src && *src ? src : ".");
+	round_trip_dir(dir, true, &buf, &cap);
+	free(buf);
+}
+END_TEST
+
+START_TEST(format_round_trip_all_keys)
+{
+	static const char *const lines[] = {
+		"@7 domain id=65535 format=smmuv3 levels=3 granule=64K ias=52 pgsizes=64K,512M,4T "
+		"dirty=off root=0x1000 raw ha=on hd=off",
+		"domain id=0 format=vtd dirty=on",
+		"domain id=3 format=amdv1 pgsizes=0x8000000000000000,1",
+		"attach dev=0001:02:03.4 domain=9",
+		"detach dev=0xffffffffffffffff",
+		"map domain=1 iova=0 pa=0xffffffffffff0000 size=1T prot=r pgsize=1G",
+		"map domain=1 iova=0 pa=0 size=4K prot=w",
+		"map domain=1 iova=0 pa=0 size=4K prot=rw",
+		"unmap domain=2 iova=0x1000 size=4K",
+		"track domain=1 off",
+		"track domain=1 on",
+		"harvest domain=1 iova=0 size=4K pgsize=4K noclear expect=0X00ABCdef",
+		"harvest domain=1 iova=0 size=4K expect=0",
+		"harvest domain=1 iova=0 size=4K expect-count=18446744073709551615",
+		"flush domain=1",
+		"flush domain=1 iova=0x1000 size=2M",
+		"dma dev=1 iova=0xfffffffffffff000 len=4K dir=rw",
+		"dma dev=1 iova=0 len=1 dir=r",
+		"dma dev=1 iova=0 len=1 dir=w",
+		"mem pa=8 val=0xffffffffffffffff",
+		"expect mem pa=0x10 val=1 mask=0xff",
+		"expect pa dev=1 iova=2 pa=3",
+		"expect fault dev=1 iova=2 kind=access",
+		"expect fault dev=1 iova=2 kind=notpresent",
+		"expect fault dev=1 iova=2 kind=perm",
+		"expect fault dev=1 iova=2 kind=unattached",
+		"@18446744073709551615 expect nofault",
+	};
+	uint64_t keys = 0, ops = 0;
+	char *buf = NULL;
+	size_t cap = 0;
+	for (unsigned i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct ims_event ev = one(lines[i]);
+		keys |= ev.keys;
+		ops |= 1ull << ev.op;
+		round_trip(&ev, &buf, &cap, lines[i]);
+	}
+	/* The list above exercises every op and every key. */
+	ck_assert_uint_eq(keys, (1ull << IMS_K_COUNT) - 1);
+	ck_assert_uint_eq(ops, (1ull << IMS_OP_COUNT) - 1);
+	free(buf);
+}
+END_TEST
+
+START_TEST(format_canonical)
+{
+	static const struct {
+		const char *in, *out;
+	} c[] = {
+		{"map domain=1 iova=0x100000 pa=0x40000000 size=64K prot=rw",
+		 "map domain=1 iova=0x100000 pa=0x40000000 size=0x10000 prot=rw"},
+		{"map size=64K pa=1073741824 iova=1M domain=0x1",
+		 "map domain=1 iova=0x100000 pa=0x40000000 size=0x10000"},
+		{"@5\ttrack on domain=1", "@5 track domain=1 on"},
+		{"domain id=1 format=amdv1 levels=4 pgsizes=1G,4K,2M dirty=on",
+		 "domain id=1 format=amdv1 levels=4 pgsizes=0x1000,0x200000,0x40000000 dirty=on"},
+		{"domain id=4 format=smmuv3 granule=4K ias=48 root=0x42eb3000 raw hd=off ha=on",
+		 "domain id=4 format=smmuv3 granule=0x1000 ias=48 root=0x42eb3000 raw ha=on hd=off"},
+		{"harvest domain=1 iova=0x100000 size=64K noclear expect=19",
+		 "harvest domain=1 iova=0x100000 size=0x10000 noclear expect=0x19"},
+		{"harvest domain=3 iova=0x40000000 size=4M expect-count=512",
+		 "harvest domain=3 iova=0x40000000 size=0x400000 expect-count=512"},
+		{"expect   fault dev=00:03.0 iova=0x1000 kind=perm",
+		 "expect fault dev=0x18 iova=0x1000 kind=perm"},
+		{"dma dev=0x10 iova=0x800c000 len=4K dir=w",
+		 "dma dev=0x10 iova=0x800c000 len=0x1000 dir=w"},
+		{"expect nofault", "expect nofault"},
+	};
+	char buf[256];
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct ims_event ev = one(c[i].in);
+		size_t n = ims_event_format(&ev, buf, sizeof(buf));
+		ck_assert_str_eq(buf, c[i].out);
+		ck_assert_uint_eq(n, strlen(c[i].out));
+	}
+}
+END_TEST
+
+START_TEST(format_truncates_like_snprintf)
+{
+	struct ims_event ev = one("map domain=1 iova=0x100000 pa=0x40000000 size=64K prot=rw");
+	const char *full = "map domain=1 iova=0x100000 pa=0x40000000 size=0x10000 prot=rw";
+	char buf[16];
+	memset(buf, 'X', sizeof(buf));
+	ck_assert_uint_eq(ims_event_format(&ev, buf, 10), strlen(full));
+	ck_assert_str_eq(buf, "map domai");
+	ck_assert_int_eq(buf[10], 'X');
+	ck_assert_uint_eq(ims_event_format(&ev, NULL, 0), strlen(full));
+	memset(buf, 'X', sizeof(buf));
+	ck_assert_uint_eq(ims_event_format(&ev, buf, 1), strlen(full));
+	ck_assert_int_eq(buf[0], '\0');
+	ck_assert_int_eq(buf[1], 'X');
+	char exact[64];
+	ck_assert_uint_eq(ims_event_format(&ev, exact, strlen(full) + 1), strlen(full));
+	ck_assert_str_eq(exact, full);
+}
+END_TEST
+
+START_TEST(names)
+{
+	ck_assert_str_eq(ims_op_name(IMS_OP_DOMAIN), "domain");
+	ck_assert_str_eq(ims_op_name(IMS_OP_EXPECT_NOFAULT), "expect nofault");
+	ck_assert_str_eq(ims_op_name(IMS_OP_COUNT), "?");
+	ck_assert_str_eq(ims_key_name(IMS_K_EXPECT_COUNT), "expect-count");
+	ck_assert_str_eq(ims_key_name(IMS_K_KIND), "kind");
+	ck_assert_str_eq(ims_key_name(IMS_K_COUNT), "?");
+	for (unsigned k = 0; k < IMS_K_COUNT; k++)
+		ck_assert_ptr_nonnull(ims_key_name((enum ims_key)k));
+}
+END_TEST
+
+static Suite *reader_suite(void)
+{
+	Suite *s = suite_create("reader");
+	TCase *tc = tcase_create("lexical");
+	tcase_add_test(tc, comments_and_blank_lines);
+	tcase_add_test(tc, header_line);
+	tcase_add_test(tc, timestamps);
+	tcase_add_test(tc, numbers);
+	tcase_add_test(tc, size_suffixes);
+	tcase_add_test(tc, dev_forms);
+	tcase_add_test(tc, flags);
+	tcase_add_test(tc, duplicate_keys);
+	tcase_add_test(tc, unknown_op_and_key);
+	tcase_add_test(tc, missing_keys);
+	tcase_add_test(tc, track_on_off);
+	tcase_add_test(tc, expect_and_count_exclusive);
+	tcase_add_test(tc, expect_hex);
+	tcase_add_test(tc, wrap_detection);
+	tcase_add_test(tc, zero_sizes);
+	tcase_add_test(tc, flush_pairs);
+	tcase_add_test(tc, domain_rules);
+	tcase_add_test(tc, enums_and_pgsize);
+	tcase_add_test(tc, all_ops_and_columns);
+	tcase_add_test(tc, crlf);
+	tcase_add_test(tc, errors_stick);
+	tcase_add_test(tc, memory_line_offsets);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("input");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, invalid_samples);
+	tcase_add_test(tc, plain_file_blocks);
+	tcase_add_test(tc, gzip_input);
+	tcase_add_test(tc, gzip_truncated_and_corrupt);
+	tcase_add_test(tc, long_expect_line);
+	tcase_add_test(tc, open_errors);
+	tcase_add_test(tc, stdin_input);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("writer");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, names);
+	tcase_add_test(tc, format_canonical);
+	tcase_add_test(tc, format_truncates_like_snprintf);
+	tcase_add_test(tc, format_round_trip_all_keys);
+	tcase_add_test(tc, format_round_trip_traces);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(reader_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

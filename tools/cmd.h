@@ -1,0 +1,41 @@
+/* Shared pieces of the iommusim subcommands. */
+#ifndef IMS_TOOLS_CMD_H
+#define IMS_TOOLS_CMD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "iommusim/model.h"
+
+struct cmd {
+	const char *name;
+	const char *what;
+	int (*run)(int argc, char **argv);
+	void (*help)(FILE *f);
+};
+
+int cmd_replay(int argc, char **argv);
+void help_replay(FILE *f);
+
+/* An output file written to a temporary name and renamed on commit, so a
+ * failed run leaves nothing half-written. path "-" is standard output. */
+struct outfile {
+	FILE *f;
+	char *path;
+	char *tmp;
+};
+int outfile_open(struct outfile *o, const char *path);
+int outfile_commit(struct outfile *o); /* 0, or -1 with a message printed */
+void outfile_abort(struct outfile *o);
+
+/* Parse a 64-bit number (decimal or 0x hex, optional K/M/G/T suffix when
+ * `size`). Prints "iommusim CMD: --OPT: ..." and returns -1 on error. */
+int opt_u64(const char *cmd, const char *opt, const char *s, bool size, uint64_t *out);
+
+/* Model options shared by replay, fuzz and migrate. Returns 1 when `opt`
+ * was one of them (consumed), 0 when not, -1 on a bad value. */
+int model_opt(const char *cmd, int opt, const char *arg, struct ims_iommu_cfg *cfg);
+void model_opts_help(FILE *f);
+
+#endif

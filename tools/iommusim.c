@@ -1,0 +1,72 @@
+/* The iommusim command: subcommand dispatch and help. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/cmd.h"
+
+static const struct cmd cmds[] = {
+	{"replay", "replay traces through model, software and oracle", cmd_replay, help_replay},
+};
+
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: iommusim [--version] [--help] COMMAND [ARGS]\n"
+		"\n"
+		"A hardware IOMMU page-table simulator and dirty-tracking reference model\n"
+		"(AMD IOMMU v1, Intel VT-d second stage, Arm SMMUv3 stage 1).\n"
+		"\n"
+		"commands:\n");
+	for (size_t i = 0; i < NCMDS; i++)
+		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].what);
+	fprintf(f, "  %-10s %s\n", "help", "help CMD shows the options of one command");
+	fprintf(f,
+		"\n"
+		"exit status: 0 success, 1 a validation failed, 2 bad input or usage.\n");
+}
+
+static const struct cmd *find(const char *name)
+{
+	for (size_t i = 0; i < NCMDS; i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *a = argv[1];
+	if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+		printf("iommusim %s\n", IMS_VERSION_STRING);
+		return 0;
+	}
+	if (!strcmp(a, "help")) {
+		if (argc < 3) {
+			usage(stdout);
+			return 0;
+		}
+		const struct cmd *c = find(argv[2]);
+		if (!c) {
+			fprintf(stderr, "iommusim: unknown command '%s'\n", argv[2]);
+			return 2;
+		}
+		c->help(stdout);
+		return 0;
+	}
+	const struct cmd *c = find(a);
+	if (!c) {
+		fprintf(stderr, "iommusim: unknown command '%s' (see iommusim --help)\n", a);
+		return 2;
+	}
+	return c->run(argc - 1, argv + 1);
+}

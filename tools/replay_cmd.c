@@ -1,0 +1,174 @@
+/* iommusim replay: run traces through model, software and oracle. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iommusim/pt.h"
+#include "iommusim/replay.h"
+#include "tools/cmd.h"
+#include "tools/opts.h"
+
+void help_replay(FILE *f)
+{
+	fprintf(f,
+		"usage: iommusim replay [OPTIONS] TRACE...\n"
+		"\n"
+		"Replays each trace (text, gzip-compressed text; '-' = standard input) on a\n"
+		"fresh model: software ops drive the page tables under test, dma lines drive\n"
+		"the hardware model, and every harvest is compared bit for bit with the\n"
+		"oracle's ground truth. Expect lines are checked.\n"
+		"\n"
+		"options:\n"
+		"  --json FILE           write the summary as one JSON object ('-' = stdout)\n"
+		"  -q, --quiet           print only failures and errors\n"
+		"  -v, --verbose         also print every harvest\n"
+		"  --walker NAME         software walker variant (default correct; see below)\n");
+	model_opts_help(f);
+	fprintf(f, "\nwalker variants built in:");
+	for (unsigned i = 0; i < ims_pt_walker_count(); i++)
+		fprintf(f, " %s", ims_pt_walker_name(i));
+	fprintf(f,
+		"\n\nexit status: 0 every harvest matched and every assertion held;\n"
+		"1 a validation failed; 2 bad input (message FILE:LINE:COL: what was expected).\n");
+}
+
+struct result {
+	const char *file;
+	int status; /* 0, 1, 2 */
+	struct ims_replay *r;
+};
+
+int cmd_replay(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"json", required_argument, 0, OPT_JSON},
+		{"quiet", no_argument, 0, 'q'},
+		{"verbose", no_argument, 0, 'v'},
+		{"walker", required_argument, 0, OPT_WALKER},
+		{"help", no_argument, 0, 'h'},
+		MODEL_LONG_OPTS,
+		{0, 0, 0, 0},
+	};
+	struct ims_replay_opts o;
+	ims_replay_opts_default(&o);
+	const char *json = NULL;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+qvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'q':
+			o.verbosity = 0;
+			break;
+		case 'v':
+			o.verbosity = 2;
+			break;
+		case 'h':
+			help_replay(stdout);
+			return 0;
+		case OPT_JSON:
+			json = optarg;
+			break;
+		case OPT_WALKER:
+			if (ims_pt_walker_parse(optarg, &o.walker)) {
+				fprintf(stderr, "iommusim replay: --walker: unknown variant '%s' (see iommusim help replay)\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case '?':
+			fprintf(stderr, "iommusim replay: unknown or incomplete option '%s' (see iommusim help replay)\n",
+				argv[optind - 1]);
+			return 2;
+		default: {
+			int m = model_opt("replay", c, optarg, &o.model);
+			if (m < 0)
+				return 2;
+			break;
+		}
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "iommusim replay: no trace given (see iommusim help replay)\n");
+		return 2;
+	}
+	int ntraces = argc - optind;
+	struct result *res = calloc((size_t)ntraces, sizeof(*res));
+	if (!res)
+		return 2;
+	int worst = 0;
+	for (int i = 0; i < ntraces; i++) {
+		const char *path = argv[optind + i];
+		struct result *x = &res[i];
+		x->file = path;
+		char err[512];
+		struct ims_reader *rd = NULL;
+		if (ims_reader_open(path, &rd, err, sizeof(err))) {
+			fprintf(stderr, "iommusim replay: %s\n", err);
+			x->status = 2;
+			worst = 2;
+			continue;
+		}
+		if (ims_replay_new(&o, &x->r)) {
+			ims_reader_close(rd);
+			fprintf(stderr, "iommusim replay: out of memory\n");
+			free(res);
+			return 2;
+		}
+		int rc = ims_replay_run(x->r, rd);
+		ims_reader_close(rd);
+		if (rc) {
+			fprintf(stderr, "%s\n", ims_replay_error(x->r));
+			x->status = 2;
+			worst = 2;
+			continue;
+		}
+		const struct ims_replay_stats *s = ims_replay_stats(x->r);
+		x->status = s->validation_failures ? 1 : 0;
+		if (x->status > worst)
+			worst = x->status;
+		if (o.verbosity >= 1 || x->status) {
+			printf("iommusim replay: %s: %s\n", path, x->status ? "FAIL" : "ok");
+			if (o.verbosity >= 1)
+				ims_replay_print_summary(x->r, stdout);
+		}
+	}
+	if (ntraces > 1 && o.verbosity >= 1) {
+		int ok = 0, failed = 0, bad = 0;
+		for (int i = 0; i < ntraces; i++)
+			res[i].status == 0 ? ok++ : res[i].status == 1 ? failed++ : bad++;
+		printf("iommusim replay: %d traces: %d ok, %d failed validation, %d bad input\n",
+		       ntraces, ok, failed, bad);
+	}
+	int ret = worst;
+	if (json && worst < 2) {
+		struct outfile of;
+		if (outfile_open(&of, json)) {
+			ret = 2;
+		} else {
+			fprintf(of.f, "{\"tool\":\"iommusim replay\",\"version\":\"%s\",\"traces\":[",
+				IMS_VERSION_STRING);
+			for (int i = 0; i < ntraces; i++) {
+				fprintf(of.f, "%s{\"file\":\"", i ? "," : "");
+				for (const char *p = res[i].file; *p; p++) {
+					if (*p == '"' || *p == '\\')
+						fputc('\\', of.f);
+					if ((unsigned char)*p >= 0x20)
+						fputc(*p, of.f);
+				}
+				fprintf(of.f, "\",\"status\":%d,\"result\":\"%s\",\"summary\":",
+					res[i].status, res[i].status ? "fail" : "pass");
+				ims_replay_write_json(res[i].r, of.f);
+				fputc('}', of.f);
+			}
+			fprintf(of.f, "],\"exit\":%d}\n", worst);
+			if (outfile_commit(&of))
+				ret = 2;
+		}
+	}
+	for (int i = 0; i < ntraces; i++)
+		ims_replay_free(res[i].r);
+	free(res);
+	return ret;
+}
