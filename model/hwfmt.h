@@ -27,6 +27,7 @@ struct hw_ctx {
 	bool affd;        /* SMMU CD.AFFD */
 	bool priv;        /* accesses are privileged (SMMU) */
 	bool nonleaf_a;   /* set A in table entries read during a walk */
+	uint64_t caps;    /* capability bits decode() needs (VT-d CAP.SLLPS) */
 };
 
 enum hwe_kind { HWE_INVALID = 0, HWE_RESERVED, HWE_TABLE, HWE_LEAF };

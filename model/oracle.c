@@ -275,17 +275,11 @@ static void fill(const void *p, unsigned h, uint64_t base, uint64_t lo, uint64_t
 		uint64_t c[CWORDS] = {0};
 		cbits(c, lo - base, hi - base, true);
 		const uint64_t *w = p;
-		for (unsigned i = 0; i < CWORDS; i++) {
-			uint64_t x = w[i] & c[i];
-			while (x) {
-				unsigned s = (unsigned)__builtin_ctzll(x);
-				uint64_t t = ~(x >> s);
-				unsigned n = t ? (unsigned)__builtin_ctzll(t) : 64 - s;
-				uint64_t pg = base + i * 64 + s;
-				mark(bm, pg, pg + n - 1);
-				x = n + s >= 64 ? 0 : x & (~0ull << (s + n));
+		for (unsigned i = 0; i < CWORDS; i++)
+			for (uint64_t x = w[i] & c[i]; x; x &= x - 1) {
+				uint64_t pg = base + i * 64 + (uint64_t)__builtin_ctzll(x);
+				mark(bm, pg, pg);
 			}
-		}
 		return;
 	}
 	const struct node *n = p;
