@@ -1,6 +1,7 @@
 # Runs `CMD replay TRACE` and requires exit status WANT; for WANT=2 the
 # message must name the file and a line ("NAME:LINE").
-execute_process(COMMAND ${CMD} replay ${TRACE} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+separate_arguments(launcher UNIX_COMMAND "${LAUNCHER}")
+execute_process(COMMAND ${launcher} ${CMD} replay ${TRACE} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL ${WANT})
   message(FATAL_ERROR "exit ${rc}, want ${WANT}\nstdout:\n${out}\nstderr:\n${err}")
 endif()
