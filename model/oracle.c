@@ -10,6 +10,9 @@
  *   and takes a whole subtree's count from its node, so a 64 TiB or 2^64
  *   query over a sparse set costs what the set costs.
  * A subtree that fills up collapses to FULL; one that empties is freed.
+ * A domain's root is only as high as its pages need (a lone 2 MiB region is
+ * one chunk): it grows upward when a write lands outside it and comes down
+ * again when removals leave a single child.
  *
  * Ranges are by overlap: a page meeting the range in any byte is in it.
  * clear and unmap with size 0 do nothing; count with size 0 is the whole
@@ -25,7 +28,7 @@
 #define PSHIFT 12
 #define FAN 512
 #define CWORDS 8                    /* 512 bits in a chunk */
-#define TOP 6                       /* height of the root: 2^54 pages > 2^52 */
+#define TOP 6                       /* height covering every page: 2^54 > 2^52 */
 #define LASTPG (UINT64_MAX >> PSHIFT) /* last page number */
 
 struct node {
@@ -34,7 +37,9 @@ struct node {
 };
 
 struct dom {
-	void *root; /* height TOP, base page 0 */
+	void *root;    /* subtree of height h over pages [base, base + span(h)) */
+	unsigned h;
+	uint64_t base;
 	uint64_t lost;
 };
 
@@ -43,9 +48,9 @@ struct ims_oracle {
 	uint64_t ndirs, ndoms, nnodes, nchunks;
 };
 
-/* Only its address is used, as the FULL mark; never written. */
-static const uint64_t full_mark[CWORDS];
-#define FULL ((void *)(uintptr_t)full_mark)
+/* Only its address is used: the FULL mark. */
+static const char full_mark;
+#define FULL ((void *)(uintptr_t)&full_mark)
 
 static void oom(void)
 {
@@ -318,6 +323,64 @@ static struct dom *get(struct ims_oracle *o, uint16_t dom)
 	return d[dom & 255];
 }
 
+/* Raises d's root until it covers pages [lo, hi]. */
+static void cover(struct ims_oracle *o, struct dom *d, uint64_t lo, uint64_t hi)
+{
+	if (!d->root) {
+		unsigned h = 1;
+		while (h < TOP && lo >> (9 * h) != hi >> (9 * h))
+			h++;
+		d->h = h;
+		d->base = lo >> (9 * h) << (9 * h);
+		return;
+	}
+	for (;;) {
+		unsigned sh = 9 * d->h;
+		if (d->h == TOP || (lo >> sh == d->base >> sh && hi >> sh == d->base >> sh))
+			return;
+		struct node *n = make(o, d->h + 1, false);
+		uint64_t nb = d->base >> (sh + 9) << (sh + 9);
+		n->kid[(d->base - nb) >> sh] = d->root;
+		n->pop = pop(d->root, d->h);
+		d->root = n;
+		d->h++;
+		d->base = nb;
+	}
+}
+
+/* Lowers d's root while it is a node with one child. Children that are
+ * present hold pages, so the first one holds them all when its count is
+ * the node's. */
+static void lower(struct ims_oracle *o, struct dom *d)
+{
+	while (d->root && d->root != FULL && d->h > 1) {
+		struct node *n = d->root;
+		unsigned i = 0;
+		while (!n->kid[i])
+			i++;
+		if (pop(n->kid[i], d->h - 1) != n->pop)
+			return;
+		d->root = n->kid[i];
+		n->kid[i] = NULL;
+		d->h--;
+		d->base += (uint64_t)i << (9 * d->h);
+		drop(o, n, d->h + 1);
+	}
+}
+
+/* Clips pages [*lo, *hi] to d's root; false when nothing is left. */
+static bool clip(const struct dom *d, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t end = d->base + (span(d->h) - 1);
+	if (!d->root || *hi < d->base || *lo > end)
+		return false;
+	if (*lo < d->base)
+		*lo = d->base;
+	if (*hi > end)
+		*hi = end;
+	return true;
+}
+
 /* Page range [*lo, *hi] of [iova, iova + size), size > 0, clipped at 2^64. */
 static void pages(uint64_t iova, uint64_t size, uint64_t *lo, uint64_t *hi)
 {
@@ -342,7 +405,7 @@ void ims_oracle_free(struct ims_oracle *o)
 			continue;
 		for (unsigned j = 0; j < 256; j++) {
 			if (o->dir[i][j])
-				drop(o, o->dir[i][j]->root, TOP);
+				drop(o, o->dir[i][j]->root, o->dir[i][j]->h);
 			free(o->dir[i][j]);
 		}
 		free(o->dir[i]);
@@ -360,14 +423,15 @@ void ims_oracle_write(struct ims_oracle *o, uint16_t dom, uint64_t leaf_iova, un
 		pages(leaf_iova, 1ull << size_shift, &lo, &hi);
 	}
 	struct dom *d = get(o, dom);
-	add(o, &d->root, TOP, 0, lo, hi);
+	cover(o, d, lo, hi);
+	add(o, &d->root, d->h, d->base, lo, hi);
 }
 
 void ims_oracle_reset(struct ims_oracle *o, uint16_t dom)
 {
 	struct dom *d = find(o, dom);
 	if (d) {
-		drop(o, d->root, TOP);
+		drop(o, d->root, d->h);
 		d->root = NULL;
 	}
 }
@@ -379,7 +443,9 @@ void ims_oracle_clear(struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_
 	if (!d || !size)
 		return;
 	pages(iova, size, &lo, &hi);
-	del(o, &d->root, TOP, 0, lo, hi);
+	if (clip(d, &lo, &hi))
+		del(o, &d->root, d->h, d->base, lo, hi);
+	lower(o, d);
 }
 
 uint64_t ims_oracle_unmap(struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t size)
@@ -389,7 +455,10 @@ uint64_t ims_oracle_unmap(struct ims_oracle *o, uint16_t dom, uint64_t iova, uin
 	if (!d || !size)
 		return 0;
 	pages(iova, size, &lo, &hi);
-	uint64_t gone = del(o, &d->root, TOP, 0, lo, hi);
+	if (!clip(d, &lo, &hi))
+		return 0;
+	uint64_t gone = del(o, &d->root, d->h, d->base, lo, hi);
+	lower(o, d);
 	d->lost += gone;
 	return gone;
 }
@@ -402,7 +471,8 @@ void ims_oracle_expected(const struct ims_oracle *o, uint16_t dom, struct ims_bi
 	if (!d || !bm->nbits)
 		return;
 	pages(bm->iova, bm->length, &lo, &hi);
-	fill(d->root, TOP, 0, lo, hi, bm);
+	if (clip(d, &lo, &hi))
+		fill(d->root, d->h, d->base, lo, hi, bm);
 }
 
 uint64_t ims_oracle_count(const struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t size)
@@ -413,7 +483,7 @@ uint64_t ims_oracle_count(const struct ims_oracle *o, uint16_t dom, uint64_t iov
 		return 0;
 	if (size)
 		pages(iova, size, &lo, &hi);
-	return cnt(d->root, TOP, 0, lo, hi);
+	return clip(d, &lo, &hi) ? cnt(d->root, d->h, d->base, lo, hi) : 0;
 }
 
 bool ims_oracle_test(const struct ims_oracle *o, uint16_t dom, uint64_t iova)
@@ -421,9 +491,11 @@ bool ims_oracle_test(const struct ims_oracle *o, uint16_t dom, uint64_t iova)
 	const struct dom *d = find(o, dom);
 	if (!d)
 		return false;
-	uint64_t pg = iova >> PSHIFT;
+	uint64_t pg = iova >> PSHIFT, lo = pg, hi = pg;
+	if (!clip(d, &lo, &hi))
+		return false;
 	const void *p = d->root;
-	for (unsigned h = TOP; p && p != FULL; h--) {
+	for (unsigned h = d->h; p && p != FULL; h--) {
 		if (h == 1)
 			return ((const uint64_t *)p)[(pg % FAN) / 64] >> (pg % 64) & 1;
 		p = ((const struct node *)p)->kid[(pg >> (9 * (h - 1))) % FAN];

@@ -116,7 +116,8 @@ struct rec {
 	unsigned n;
 	enum ims_memop op[8];
 	uint64_t pa[8];
-	uint64_t seen[8]; /* the word as the hook found it */
+	uint64_t seen[8];   /* the word as the hook found it */
+	uint64_t frames[8]; /* frames allocated when the hook ran */
 };
 
 static void record(void *arg, enum ims_memop op, uint64_t pa)
@@ -126,6 +127,7 @@ static void record(void *arg, enum ims_memop op, uint64_t pa)
 		r->op[r->n] = op;
 		r->pa[r->n] = pa;
 		r->seen[r->n] = ims_mem_load(r->m, IMS_AGENT_HW, pa);
+		r->frames[r->n] = ims_mem_counters(r->m)->frames;
 	}
 	r->n++;
 }
@@ -161,10 +163,16 @@ START_TEST(hook_before_sw_only)
 	ck_assert_uint_eq(ops(m, IMS_AGENT_SW, IMS_MEM_LOAD), 1);
 	ck_assert_uint_eq(ops(m, IMS_AGENT_HW, IMS_MEM_LOAD), 1 + 3 + 1);
 
+	/* A store to an absent frame: the hook runs before it is allocated. */
+	ims_mem_store(m, IMS_AGENT_SW, 0x9000, 1);
+	ck_assert_uint_eq(r.n, 4);
+	ck_assert_uint_eq(r.frames[3], 1);
+	ck_assert_uint_eq(ims_mem_counters(m)->frames, 2);
+
 	ims_mem_set_hook(m, NULL, NULL);
 	ck_assert(!ims_mem_hooked(m));
 	ims_mem_load(m, IMS_AGENT_SW, 0x4000);
-	ck_assert_uint_eq(r.n, 3);
+	ck_assert_uint_eq(r.n, 4);
 	ims_mem_free(m);
 }
 END_TEST
@@ -246,6 +254,9 @@ START_TEST(pool_alloc_free)
 	struct ims_mem *m = ims_mem_new();
 	enum { N = 300 };
 	uint64_t pa[N];
+	/* Stray stores into pool space not yet handed out. */
+	ims_mem_store(m, IMS_AGENT_HW, IMS_MEM_POOL_BASE + 5 * 0x1000 + 64, 0xbad);
+	ims_mem_store(m, IMS_AGENT_HW, IMS_MEM_POOL_BASE + 250 * 0x1000, 0xbad);
 	for (unsigned i = 0; i < N; i++) {
 		ck_assert_int_eq(ims_mem_pool_alloc(m, &pa[i]), 0);
 		ck_assert_uint_ge(pa[i], IMS_MEM_POOL_BASE);
@@ -262,6 +273,7 @@ START_TEST(pool_alloc_free)
 	const struct ims_mem_counters *c = ims_mem_counters(m);
 	ck_assert_uint_eq(c->pool_frames, N);
 	ck_assert_uint_eq(c->frames, N);
+	ck_assert_uint_eq(c->frames_peak, N);
 
 	ims_mem_pool_free(m, pa[17]);
 	ck_assert_uint_eq(c->pool_frames, N - 1);
@@ -358,6 +370,16 @@ START_TEST(pool_churn)
 	uint64_t p;
 	ck_assert_int_eq(ims_mem_pool_alloc(m, &p), 0);
 	ck_assert_uint_eq(p, top + 0x1000);
+
+	/* Freeing everything shrinks the index back with the frames: what is
+	 * left is one spare slab and the pool's address lists. */
+	uint64_t busy = ims_mem_footprint(m);
+	for (uint64_t a = IMS_MEM_POOL_BASE; a <= p; a += 0x1000)
+		ims_mem_pool_free(m, a);
+	ck_assert_uint_eq(ims_mem_counters(m)->frames, 0);
+	ck_assert_uint_eq(ims_mem_counters(m)->pool_frames, 0);
+	ck_assert_uint_lt(ims_mem_footprint(m), 700 * 1024);
+	ck_assert_uint_lt(ims_mem_footprint(m), busy / 16);
 	ims_mem_free(m);
 }
 END_TEST

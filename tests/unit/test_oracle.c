@@ -389,9 +389,13 @@ START_TEST(footprint_follows_pages)
 	ims_bitmap_fini(&bm);
 	ck_assert_uint_eq(ims_oracle_count(o, 1, 0, 0), 1);
 	ck_assert_uint_eq(ims_oracle_footprint(o), fp);
-	/* A whole 1 GiB leaf costs a mark, not 262144 bits. */
+	/* A whole 1 GiB leaf costs a mark: no more than one 4 KiB page there. */
+	struct ims_oracle *p = ims_oracle_new();
+	ims_oracle_write(p, 1, 5 * TiB, 12);
+	ims_oracle_write(p, 1, 6 * TiB, 12);
 	ims_oracle_write(o, 1, 6 * TiB, 30);
-	ck_assert_uint_le(ims_oracle_footprint(o), fp + 8 * KiB);
+	ck_assert_uint_le(ims_oracle_footprint(o), ims_oracle_footprint(p));
+	ims_oracle_free(p);
 	/* 100 scattered 4 KiB pages cost at most a path each. */
 	uint64_t fp2 = ims_oracle_footprint(o);
 	for (uint64_t i = 0; i < 100; i++)
@@ -399,6 +403,106 @@ START_TEST(footprint_follows_pages)
 	ck_assert_uint_le(ims_oracle_footprint(o), fp2 + 100 * (2 * 4200 + 64));
 	ims_oracle_reset(o, 1);
 	ck_assert_uint_lt(ims_oracle_footprint(o), fp);
+	ims_oracle_free(o);
+}
+END_TEST
+
+/* The same set costs the same memory however it was built: pages that
+ * fill a chunk or node collapse into one mark, emptied subtrees are freed. */
+START_TEST(collapse_and_free)
+{
+	struct ims_oracle *a = ims_oracle_new(), *b = ims_oracle_new();
+	ims_oracle_write(a, 1, 3 * GiB + 4 * MiB, 21);
+	for (uint64_t i = 0; i < 512; i++)
+		ims_oracle_write(b, 1, 3 * GiB + 4 * MiB + i * 4096, 12);
+	ck_assert_uint_eq(ims_oracle_count(b, 1, 0, 0), 512);
+	ck_assert_uint_eq(ims_oracle_footprint(b), ims_oracle_footprint(a));
+
+	ims_oracle_write(a, 2, 7 * GiB, 30);
+	for (uint64_t i = 0; i < 512; i++)
+		ims_oracle_write(b, 2, 7 * GiB + i * 2 * MiB, 21);
+	ck_assert_uint_eq(ims_oracle_count(b, 2, 0, 0), 262144);
+	ck_assert_uint_eq(ims_oracle_footprint(b), ims_oracle_footprint(a));
+
+	/* Page by page removal frees every node on the way. */
+	struct ims_oracle *c = ims_oracle_new();
+	ims_oracle_write(c, 3, 0, 12);
+	uint64_t base = ims_oracle_footprint(c);
+	for (uint64_t i = 0; i < 64; i++) {
+		ims_oracle_write(c, 3, i * 300 * GiB + 0x5000, 12);
+		ims_oracle_write(c, 3, i * 300 * GiB + 0x7000, 12);
+	}
+	ck_assert_uint_gt(ims_oracle_footprint(c), base);
+	for (uint64_t i = 0; i < 64; i++) {
+		ims_oracle_clear(c, 3, i * 300 * GiB + 0x5000, 4096);
+		ck_assert_uint_eq(ims_oracle_unmap(c, 3, i * 300 * GiB + 0x7000, 4096), 1);
+	}
+	ck_assert_uint_eq(ims_oracle_count(c, 3, 0, 0), 1);
+	ck_assert_uint_eq(ims_oracle_footprint(c), base);
+	/* A chunk emptied beside a live one (page 0) is freed too. */
+	ims_oracle_write(c, 3, 4 * MiB + 0x3000, 12);
+	ck_assert_uint_gt(ims_oracle_footprint(c), base);
+	ims_oracle_clear(c, 3, 4 * MiB + 0x2000, 0x2000);
+	ck_assert_uint_eq(ims_oracle_footprint(c), base);
+	/* Nodes emptied below a root that stays (pages at both ends). */
+	ims_oracle_write(c, 3, 3ull << 50, 12);
+	uint64_t wide = ims_oracle_footprint(c);
+	ims_oracle_write(c, 3, 7 * TiB + 0x1000, 12);
+	ims_oracle_write(c, 3, 7 * TiB + 0x3000, 12);
+	ck_assert_uint_gt(ims_oracle_footprint(c), wide);
+	ims_oracle_clear(c, 3, 7 * TiB + 0x1000, 4096);
+	ck_assert_uint_eq(ims_oracle_unmap(c, 3, 7 * TiB + 0x3000, 4096), 1);
+	ck_assert_uint_eq(ims_oracle_footprint(c), wide);
+	ims_oracle_free(a);
+	ims_oracle_free(b);
+	ims_oracle_free(c);
+}
+END_TEST
+
+/* A domain's tree rises and falls with where its pages are. */
+START_TEST(root_moves)
+{
+	struct ims_oracle *o = ims_oracle_new();
+	ims_oracle_write(o, 1, 5 * TiB + 0x3000, 12);
+	/* Queries outside the populated region, below and above it. */
+	ck_assert_uint_eq(ims_oracle_count(o, 1, GiB, GiB), 0);
+	ck_assert_uint_eq(ims_oracle_count(o, 1, 7 * TiB, TiB), 0);
+	ck_assert_uint_eq(ims_oracle_count(o, 1, 0, 5 * TiB + 0x3000), 0);
+	ck_assert_uint_eq(ims_oracle_count(o, 1, 5 * TiB + 0x4000, 1ull << 50), 0);
+	ck_assert_uint_eq(ims_oracle_count(o, 1, 5 * TiB + 0x3000, 1), 1);
+	ck_assert(!ims_oracle_test(o, 1, 0x3000));
+	ck_assert(!ims_oracle_test(o, 1, 5 * TiB + 2 * MiB + 0x3000));
+	ck_assert(!ims_oracle_test(o, 1, UINT64_MAX));
+	ck_assert_uint_eq(ims_oracle_unmap(o, 1, 0, 5 * TiB), 0);
+	ims_oracle_clear(o, 1, 5 * TiB + 0x4000, 1ull << 50);
+	ck_assert_uint_eq(ims_oracle_count(o, 1, 0, 0), 1);
+	struct ims_bitmap bm;
+	ck_assert_int_eq(ims_bitmap_init(&bm, 6 * TiB, 64 * 4096, 12), 0);
+	ims_oracle_expected(o, 1, &bm);
+	ck_assert_uint_eq(ims_bitmap_count(&bm), 0);
+	ims_bitmap_fini(&bm);
+
+	/* Grow to cover 9 TiB and 3 PiB, then remove the first pages. */
+	ims_oracle_write(o, 1, 9 * TiB, 21);
+	ims_oracle_write(o, 1, 3ull << 50, 12);
+	ck_assert_uint_eq(ims_oracle_count(o, 1, 0, 0), 1 + 512 + 1);
+	ck_assert_uint_eq(ims_oracle_unmap(o, 1, 5 * TiB, GiB), 1);
+	ck_assert_uint_eq(ims_oracle_unmap(o, 1, 3ull << 50, 4096), 1);
+	/* What is left sits at a non-zero index of every level it passed. */
+	ck_assert_uint_eq(ims_oracle_count(o, 1, 0, 0), 512);
+	ck_assert(ims_oracle_test(o, 1, 9 * TiB + 0x1000));
+	ck_assert(!ims_oracle_test(o, 1, 9 * TiB + 2 * MiB));
+	ck_assert_uint_eq(ims_oracle_count(o, 1, 9 * TiB - 4096, 8192), 1);
+	ck_assert_int_eq(ims_bitmap_init(&bm, 9 * TiB - GiB, 2 * GiB, 21), 0);
+	ims_oracle_expected(o, 1, &bm);
+	ck_assert_uint_eq(ims_bitmap_count(&bm), 1);
+	ck_assert(ims_bitmap_test(&bm, 512));
+	ims_bitmap_fini(&bm);
+	/* Growing again from the lowered root. */
+	ims_oracle_write(o, 1, 0, 12);
+	ck_assert(ims_oracle_test(o, 1, 0));
+	ck_assert(ims_oracle_test(o, 1, 9 * TiB));
+	ck_assert_uint_eq(ims_oracle_count(o, 1, 0, 0), 513);
 	ims_oracle_free(o);
 }
 END_TEST
@@ -474,6 +578,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, domains_independent);
 	tcase_add_test(tc, huge_queries_sparse);
 	tcase_add_test(tc, footprint_follows_pages);
+	tcase_add_test(tc, collapse_and_free);
+	tcase_add_test(tc, root_moves);
 	tcase_add_test(tc, random_vs_reference);
 	suite_add_tcase(s, tc);
 	return s;
