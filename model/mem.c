@@ -54,6 +54,22 @@ struct ims_mem {
 	ims_mem_hook_fn hook;
 	void *hook_arg;
 	struct ims_mem_counters c;
+	struct races *races; /* lost-update detection, NULL when off */
+};
+
+/* Per word touched while race checking is on: when software last saw it
+ * (load, store or rmw) and which bits hardware changed since. */
+struct race_ent {
+	uint64_t pa; /* word address + 1; 0 = empty */
+	uint64_t sw_seq, hw_seq;
+	uint64_t hw_bits;
+};
+
+struct races {
+	struct race_ent *tab;
+	uint64_t cap, n;
+	uint64_t seq;
+	uint64_t lost, last_pa, last_bits;
 };
 
 static void oom(void)
@@ -262,7 +278,94 @@ void ims_mem_free(struct ims_mem *m)
 	free(m->tab);
 	free(m->pool_ret);
 	free(m->pool_live);
+	ims_mem_set_race_check(m, false);
 	free(m);
+}
+
+static struct race_ent *race_find(struct races *r, uint64_t pa, bool add)
+{
+	if (add && (r->n + 1) * 2 > r->cap) {
+		uint64_t cap = r->cap ? r->cap * 2 : 1024;
+		struct race_ent *t = calloc(cap, sizeof(*t));
+		if (!t)
+			oom();
+		for (uint64_t i = 0; i < r->cap; i++) {
+			if (!r->tab[i].pa)
+				continue;
+			uint64_t j = (r->tab[i].pa * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
+			while (t[j].pa)
+				j = (j + 1) & (cap - 1);
+			t[j] = r->tab[i];
+		}
+		free(r->tab);
+		r->tab = t;
+		r->cap = cap;
+	}
+	if (!r->cap)
+		return NULL;
+	uint64_t key = pa + 1;
+	for (uint64_t j = (key * 0x9e3779b97f4a7c15ull >> 20) & (r->cap - 1);; j = (j + 1) & (r->cap - 1)) {
+		if (r->tab[j].pa == key)
+			return &r->tab[j];
+		if (!r->tab[j].pa) {
+			if (!add)
+				return NULL;
+			r->tab[j] = (struct race_ent){.pa = key};
+			r->n++;
+			return &r->tab[j];
+		}
+	}
+}
+
+static void race_sw_saw(struct races *r, uint64_t pa)
+{
+	race_find(r, pa, true)->sw_seq = ++r->seq;
+}
+
+static void race_hw_changed(struct races *r, uint64_t pa, uint64_t bits)
+{
+	struct race_ent *e = race_find(r, pa, true);
+	if (e->hw_seq <= e->sw_seq)
+		e->hw_bits = 0;
+	e->hw_bits |= bits;
+	e->hw_seq = ++r->seq;
+}
+
+/* A software store of `val` over `cur`: does it undo a hardware change the
+ * software has not seen? */
+static void race_sw_store(struct races *r, uint64_t pa, uint64_t cur, uint64_t val)
+{
+	struct race_ent *e = race_find(r, pa, false);
+	if (e && e->hw_seq > e->sw_seq && ((cur ^ val) & e->hw_bits)) {
+		r->lost++;
+		r->last_pa = pa;
+		r->last_bits = (cur ^ val) & e->hw_bits;
+	}
+	race_sw_saw(r, pa);
+}
+
+void ims_mem_set_race_check(struct ims_mem *m, bool on)
+{
+	if (on && !m->races) {
+		m->races = calloc(1, sizeof(*m->races));
+		if (!m->races)
+			oom();
+	} else if (!on && m->races) {
+		free(m->races->tab);
+		free(m->races);
+		m->races = NULL;
+	}
+}
+
+uint64_t ims_mem_lost_updates(const struct ims_mem *m, uint64_t *last_pa, uint64_t *last_bits)
+{
+	if (!m->races)
+		return 0;
+	if (last_pa)
+		*last_pa = m->races->last_pa;
+	if (last_bits)
+		*last_bits = m->races->last_bits;
+	return m->races->lost;
 }
 
 /* The hook runs before any lookup: it may drive hardware stores that
@@ -278,6 +381,8 @@ uint64_t ims_mem_load(struct ims_mem *m, enum ims_agent who, uint64_t pa)
 {
 	pa &= ~7ull;
 	before(m, who, IMS_MEM_LOAD, pa);
+	if (m->races && who == IMS_AGENT_SW)
+		race_sw_saw(m->races, pa);
 	const uint64_t *f = lookup(m, pa >> FSHIFT);
 	return f ? f[(pa >> 3) & (FWORDS - 1)] : 0;
 }
@@ -289,7 +394,14 @@ void ims_mem_store(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_t 
 	uint64_t *f = materialize(m, pa >> FSHIFT);
 	if (!f)
 		oom();
-	f[(pa >> 3) & (FWORDS - 1)] = val;
+	uint64_t *w = &f[(pa >> 3) & (FWORDS - 1)];
+	if (m->races) {
+		if (who == IMS_AGENT_SW)
+			race_sw_store(m->races, pa, *w, val);
+		else if (*w != val)
+			race_hw_changed(m->races, pa, *w ^ val);
+	}
+	*w = val;
 }
 
 uint64_t ims_mem_rmw(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_t clear,
@@ -301,6 +413,12 @@ uint64_t ims_mem_rmw(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_
 	unsigned i = (unsigned)(pa >> 3) & (FWORDS - 1);
 	uint64_t old = f ? f[i] : 0;
 	uint64_t val = (old & ~clear) | set;
+	if (m->races) {
+		if (who == IMS_AGENT_SW)
+			race_sw_saw(m->races, pa); /* atomic: it applies to what is there */
+		else if (val != old)
+			race_hw_changed(m->races, pa, old ^ val);
+	}
 	if (val != old) {
 		if (!f && !(f = materialize(m, pa >> FSHIFT)))
 			oom();

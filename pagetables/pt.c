@@ -472,9 +472,9 @@ static void harvest_run(struct ims_pt *pt, struct harvest *h, uint64_t table, in
 	for (unsigned i = 0; i < nclean; i++) {
 		uint64_t slot = table + 8ull * (idx0 + i);
 		if (w->nonatomic_clean) {
+			/* Bug 4: every entry of the run rewritten from a plain load. */
 			uint64_t v = sw_load(pt, slot);
-			if (pt->ops->is_dirty(v))
-				sw_store(pt, slot, (v & ~pt->ops->clean_clear) | pt->ops->clean_set);
+			sw_store(pt, slot, (v & ~pt->ops->clean_clear) | pt->ops->clean_set);
 		} else if (pt->ops->is_dirty(view ? view[idx0 + i] : sw_load(pt, slot))) {
 			ims_mem_rmw(pt->mem, IMS_AGENT_SW, slot, pt->ops->clean_clear,
 				    pt->ops->clean_set);

@@ -54,11 +54,19 @@ bool ims_mem_hooked(const struct ims_mem *m);
 /* Page-table frame pool: zeroed frames at addresses far from guest RAM
  * (from IMS_MEM_POOL_BASE up). Free returns the frame to the pool and
  * releases its storage. */
-#define IMS_MEM_POOL_BASE 0x000f000000000000ull
+#define IMS_MEM_POOL_BASE 0x0000f00000000000ull /* below 2^48: VMSAv8-64 addresses */
 int ims_mem_pool_alloc(struct ims_mem *m, uint64_t *pa);
 void ims_mem_pool_free(struct ims_mem *m, uint64_t pa);
 
 void ims_mem_set_hook(struct ims_mem *m, ims_mem_hook_fn fn, void *arg);
+
+/* Lost-update detection (classic bug 4 of dirty-semantics.md): while on,
+ * a software store that undoes bits the hardware changed in that word
+ * after the software last read it counts as a lost hardware update (an
+ * atomic RMW never does). Off by default: it costs a lookup per access. */
+void ims_mem_set_race_check(struct ims_mem *m, bool on);
+/* Lost updates so far; the last one's address and the bits it undid. */
+uint64_t ims_mem_lost_updates(const struct ims_mem *m, uint64_t *last_pa, uint64_t *last_bits);
 const struct ims_mem_counters *ims_mem_counters(const struct ims_mem *m);
 /* Bytes of host memory the simulated memory holds (frames + index). */
 uint64_t ims_mem_footprint(const struct ims_mem *m);

@@ -404,11 +404,48 @@ START_TEST(footprint_one_gib_of_tables)
 }
 END_TEST
 
+START_TEST(race_check_flags_lost_hardware_updates)
+{
+	struct ims_mem *m = ims_mem_new();
+	ims_mem_set_race_check(m, true);
+	ims_mem_store(m, IMS_AGENT_SW, 0x1000, 0x41);
+	/* load, hardware sets bit 6, store of the stale value: lost. */
+	uint64_t v = ims_mem_load(m, IMS_AGENT_SW, 0x1000);
+	ims_mem_rmw(m, IMS_AGENT_HW, 0x1000, 0, 0x40 << 1);
+	ims_mem_store(m, IMS_AGENT_SW, 0x1000, v & ~1ull);
+	uint64_t pa, bits;
+	ck_assert_uint_eq(ims_mem_lost_updates(m, &pa, &bits), 1);
+	ck_assert_uint_eq(pa, 0x1000);
+	ck_assert_uint_eq(bits, 0x80);
+	/* A reload after the hardware change makes the store informed. */
+	ims_mem_rmw(m, IMS_AGENT_HW, 0x1000, 0, 0x100);
+	v = ims_mem_load(m, IMS_AGENT_SW, 0x1000);
+	ims_mem_store(m, IMS_AGENT_SW, 0x1000, v & ~1ull);
+	ck_assert_uint_eq(ims_mem_lost_updates(m, NULL, NULL), 1);
+	/* An atomic software RMW never loses a hardware update. */
+	v = ims_mem_load(m, IMS_AGENT_SW, 0x1000);
+	ims_mem_rmw(m, IMS_AGENT_HW, 0x1000, 0, 0x200);
+	ims_mem_rmw(m, IMS_AGENT_SW, 0x1000, 0x100, 0);
+	ck_assert(ims_mem_load(m, IMS_AGENT_HW, 0x1000) & 0x200);
+	ck_assert_uint_eq(ims_mem_lost_updates(m, NULL, NULL), 1);
+	/* A stale store that keeps the hardware's bits is not a loss. */
+	v = ims_mem_load(m, IMS_AGENT_SW, 0x1000);
+	ims_mem_rmw(m, IMS_AGENT_HW, 0x1000, 0, 0x400);
+	ims_mem_store(m, IMS_AGENT_SW, 0x1000, (v | 0x400) & ~0x200ull);
+	ck_assert_uint_eq(ims_mem_lost_updates(m, NULL, NULL), 1);
+	/* Off: nothing is tracked. */
+	ims_mem_set_race_check(m, false);
+	ck_assert_uint_eq(ims_mem_lost_updates(m, NULL, NULL), 0);
+	ims_mem_free(m);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("mem");
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, race_check_flags_lost_hardware_updates);
 	tcase_add_test(tc, absent_load_is_zero);
 	tcase_add_test(tc, store_load_round_trip);
 	tcase_add_test(tc, rmw_semantics);

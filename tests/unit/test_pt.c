@@ -302,6 +302,64 @@ START_TEST(atomic_clean_survives_a_racing_write)
 }
 END_TEST
 
+#ifdef IMS_SEEDED_BUGS
+/* Injects a device write to `iova` before the n-th software store. */
+struct inject {
+	struct rig *r;
+	uint64_t iova;
+	int countdown;
+};
+
+static void inject_hook(void *arg, enum ims_memop op, uint64_t pa)
+{
+	(void)pa;
+	struct inject *x = arg;
+	if (op == IMS_MEM_STORE && x->countdown > 0 && --x->countdown == 0)
+		ims_iommu_access(x->r->mmu, DEV, x->iova, IMS_ACC_W, NULL);
+}
+
+START_TEST(nonatomic_clean_loses_a_hardware_update)
+{
+	/* Classic bug 4: an 8K run, replica 0 dirty; the walker rewrites both
+	 * replicas from plain loads. A device write to the second half lands
+	 * between the load and the store of replica 1 and sets its D; the
+	 * store undoes it: a lost hardware update. The correct walker's atomic
+	 * RMW cannot lose it. */
+	for (int variant = 0; variant < 2; variant++) {
+		unsigned v = 0;
+		if (variant)
+			ck_assert_int_eq(ims_pt_walker_parse("bug4", &v), 0);
+		struct rig r;
+		rig_cfg(&r, 4, 0, IMS_REPLICA_COVERING, v);
+		ims_mem_set_race_check(r.mem, true);
+		ck_assert_int_eq(ims_pt_map(r.pt, 0x100000, 0x40000000, 0x2000, IMS_PROT_RW, 0x2000), 0);
+		ck_assert_int_eq(ims_pt_set_dirty_tracking(r.pt, true), 0);
+		ck_assert_int_eq(ims_iommu_access(r.mmu, DEV, 0x100000, IMS_ACC_W, NULL), 0);
+		ims_iommu_inv_all(r.mmu); /* the racing write must walk */
+		/* Buggy walker: store 1 = replica 0, store 2 = replica 1. The
+		 * correct walker makes one RMW and no store, so nothing fires. */
+		struct inject x = {&r, 0x101000, 2};
+		ims_mem_set_hook(r.mem, inject_hook, &x);
+		char *hex;
+		ck_assert_int_eq(harvest(&r, 0x100000, 0x2000, 12, 0, &hex), 0);
+		ims_mem_set_hook(r.mem, NULL, NULL);
+		ck_assert_str_eq(hex, "3");
+		free(hex);
+		uint64_t pa = 0, bits = 0;
+		uint64_t lost = ims_mem_lost_updates(r.mem, &pa, &bits);
+		if (variant) {
+			ck_assert_int_eq(x.countdown, 0);
+			ck_assert_uint_eq(lost, 1);
+			ck_assert(bits & AMD_PTE_D); /* A may go with it */
+		} else {
+			ck_assert_uint_eq(lost, 0);
+		}
+		rig_down(&r);
+	}
+}
+END_TEST
+#endif
+
 START_TEST(sparse_terabyte)
 {
 	/* 1 GiB mapped at 4 KiB in 512 pieces of 2 MiB spread over 1 TiB:
@@ -371,6 +429,9 @@ int main(void)
 	tcase_add_test(tc, atomic_clean_survives_a_racing_write);
 	tcase_add_test(tc, sparse_terabyte);
 	tcase_add_test(tc, walker_variants_listed);
+#ifdef IMS_SEEDED_BUGS
+	tcase_add_test(tc, nonatomic_clean_loses_a_hardware_update);
+#endif
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
