@@ -561,11 +561,15 @@ int ims_pt_set_dirty_tracking(struct ims_pt *pt, bool enable)
 			if (rc)
 				return rc;
 		}
-		pt->tracking = true;
-		return pt->ops->set_hw_dirty(pt, true);
 	}
-	pt->tracking = false;
-	return pt->ops->set_hw_dirty(pt, false);
+	int rc = pt->ops->set_hw_dirty(pt, enable);
+	if (rc) {
+		/* Hardware refused (e.g. no capability): put the context back. */
+		pt->ops->set_hw_dirty(pt, !enable);
+		return rc;
+	}
+	pt->tracking = enable;
+	return 0;
 }
 
 int ims_pt_flush(struct ims_pt *pt, uint64_t iova, uint64_t size)

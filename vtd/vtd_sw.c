@@ -1,0 +1,190 @@
+/* Intel VT-d second stage: what the OS driver does (software format ops).
+ * Levels: see vtd/vtd_codec.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "pagetables/ptfmt.h"
+#include "vtd/vtd_codec.h"
+
+static int init(struct ims_pt_cfg *cfg, struct pt_geom *g, char *err, size_t errlen)
+{
+	if (!cfg->levels)
+		cfg->levels = 4;
+	if (cfg->levels < 3 || cfg->levels > 5) {
+		snprintf(err, errlen, "vtd has 3, 4 or 5 levels (39, 48, 57 bits), not %u",
+			 cfg->levels);
+		return -EINVAL;
+	}
+	if (cfg->granule_shift && cfg->granule_shift != 12) {
+		snprintf(err, errlen, "vtd has only the 4K granule");
+		return -EINVAL;
+	}
+	if (cfg->ias) {
+		snprintf(err, errlen, "vtd takes levels=, not ias= (AW follows from the levels)");
+		return -EINVAL;
+	}
+	cfg->granule_shift = 12;
+	g->top = (int)cfg->levels - 1;
+	g->gshift = 12;
+	g->stride = 9;
+	g->ias = 12 + 9 * cfg->levels;
+	/* Leaves at SL-PTE, SL-PDE and SL-PDPE: 4 KiB, 2 MiB, 1 GiB (3.7). */
+	g->pgsizes = (1ull << 12) | (1ull << 21) | (1ull << 30);
+	if (!cfg->pgsizes)
+		cfg->pgsizes = g->pgsizes;
+	return 0;
+}
+
+static int leaf_level(const struct pt_geom *g, unsigned shift)
+{
+	(void)g;
+	switch (shift) {
+	case 12:
+		return 0;
+	case 21:
+		return 1;
+	case 30:
+		return 2;
+	default:
+		return -1;
+	}
+}
+
+static uint64_t mk_table(const struct pt_geom *g, int level, uint64_t pa)
+{
+	(void)g;
+	(void)level;
+	/* Non-leaf entries grant everything; leaves restrict. */
+	return VTD_SL_R | VTD_SL_W | (pa & VTD_SL_ADDR_MASK);
+}
+
+static uint64_t mk_leaf(const struct pt_geom *g, int level, unsigned shift, uint64_t pa,
+			unsigned idx, unsigned prot, bool dirty_tracking)
+{
+	(void)g;
+	(void)shift;
+	(void)idx; /* VT-d has no runs: one entry per leaf */
+	(void)dirty_tracking;
+	uint64_t pte = pa & VTD_SL_ADDR_MASK;
+	if (prot & IMS_PROT_R)
+		pte |= VTD_SL_R;
+	if (prot & IMS_PROT_W)
+		pte |= VTD_SL_W;
+	if (level > 0)
+		pte |= VTD_SL_PS;
+	return pte;
+}
+
+static enum pt_kind kind(const struct pt_geom *g, int level, uint64_t pte)
+{
+	(void)g;
+	if (!(pte & VTD_SL_PRESENT))
+		return PT_NONE;
+	if (level == 0 || (level <= 2 && (pte & VTD_SL_PS)))
+		return PT_LEAF;
+	return PT_TABLE;
+}
+
+static uint64_t table_pa(uint64_t pte)
+{
+	return pte & VTD_SL_ADDR_MASK;
+}
+
+static unsigned leaf_shift(const struct pt_geom *g, int level, uint64_t pte)
+{
+	(void)g;
+	(void)pte;
+	return vtd_level_shift(level);
+}
+
+static uint64_t leaf_pa(const struct pt_geom *g, int level, uint64_t pte, uint64_t iova)
+{
+	(void)g;
+	uint64_t mask = (1ull << vtd_level_shift(level)) - 1;
+	return (pte & VTD_SL_ADDR_MASK & ~mask) | (iova & mask);
+}
+
+static unsigned leaf_prot(uint64_t pte)
+{
+	return ((pte & VTD_SL_R) ? IMS_PROT_R : 0) | ((pte & VTD_SL_W) ? IMS_PROT_W : 0);
+}
+
+static bool is_dirty(uint64_t pte)
+{
+	return (pte & VTD_SL_D) != 0;
+}
+
+static void ctx_words(const struct ims_pt *pt, uint64_t w[8])
+{
+	for (int i = 0; i < 8; i++)
+		w[i] = 0;
+	w[0] = VTD_PE0_P | ((uint64_t)vtd_levels_aw(pt->cfg.levels) << VTD_PE0_AW_SHIFT) |
+	       ((uint64_t)VTD_PGTT_SL << VTD_PE0_PGTT_SHIFT) | (pt->root & VTD_SL_ADDR_MASK);
+	if (pt->tracking)
+		w[0] |= VTD_PE0_SSADE;
+	w[1] = pt->cfg.tag & VTD_PE1_DID_MASK;
+}
+
+static uint64_t iotlb_cmd0(const struct ims_pt *pt, unsigned g)
+{
+	return VTD_DESC_IOTLB | ((uint64_t)g << VTD_DESC_G_SHIFT) |
+	       ((uint64_t)pt->cfg.tag << VTD_DESC_DID_SHIFT);
+}
+
+static int flush(struct ims_pt *pt, uint64_t iova, uint64_t size, bool leaf_only)
+{
+	uint64_t cmd[2] = {iotlb_cmd0(pt, VTD_IOTLB_G_DOMAIN), 0};
+	if (!size)
+		return pt_submit(pt, cmd);
+	/* Page-selective: 2^AM pages at an address aligned to them, so the
+	 * smallest aligned power of two that covers the range. */
+	uint64_t last = iova + (size - 1);
+	if (last < iova)
+		last = ~0ull;
+	uint64_t diff = iova ^ last;
+	unsigned n = diff ? 64 - (unsigned)__builtin_clzll(diff) : 12;
+	if (n < 12)
+		n = 12;
+	/* A mask reaching the domain's whole input space (AM is 6 bits, so
+	 * 63 at most; the IOVA space ends at 2^57) is the domain. */
+	if (n >= pt->g.ias || n - 12 > VTD_IOTLB_AM_MASK)
+		return pt_submit(pt, cmd);
+	cmd[0] = iotlb_cmd0(pt, VTD_IOTLB_G_PAGE);
+	cmd[1] = (iova & ~((1ull << n) - 1) & VTD_IOTLB_ADDR_MASK) | (n - 12);
+	if (leaf_only)
+		cmd[1] |= VTD_IOTLB_IH;
+	return pt_submit(pt, cmd);
+}
+
+static int set_hw_dirty(struct ims_pt *pt, bool on)
+{
+	/* After toggling SSADE: PASID-cache invalidation, then the domain's
+	 * IOTLB (formats.md, "Intel VT-d second-stage tables"). */
+	int rc = pt->sink.ctx_update(pt->sink.arg, pt->cfg.tag, 0, VTD_PE0_SSADE,
+				     on ? VTD_PE0_SSADE : 0);
+	if (!rc)
+		rc = pt->sink.ctx_flush(pt->sink.arg, pt->cfg.tag);
+	if (!rc)
+		rc = flush(pt, 0, 0, false);
+	return rc;
+}
+
+const struct pt_fmt vtd_pt_fmt = {
+	.fmt = IMS_FMT_VTD,
+	.init = init,
+	.leaf_level = leaf_level,
+	.mk_table = mk_table,
+	.mk_leaf = mk_leaf,
+	.kind = kind,
+	.table_pa = table_pa,
+	.leaf_shift = leaf_shift,
+	.leaf_pa = leaf_pa,
+	.leaf_prot = leaf_prot,
+	.is_dirty = is_dirty,
+	.clean_clear = VTD_SL_D,
+	.clean_set = 0,
+	.ctx_words = ctx_words,
+	.set_hw_dirty = set_hw_dirty,
+	.flush = flush,
+};
