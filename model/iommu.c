@@ -69,6 +69,7 @@ struct ims_iommu {
 
 	struct ims_fault *faults;
 	size_t fq_head, fq_len, fq_cap;
+	bool probing; /* a side-effect-free probe is walking */
 
 	struct ims_iommu_counters n;
 };
@@ -548,6 +549,11 @@ static void wc_fill(struct ims_iommu *m, const struct hw_ctx *c, int level, uint
 static int fault(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t iova,
 		 unsigned acc, enum ims_fault_kind kind, uint32_t code, struct ims_xlate *out)
 {
+	if (m->probing) {
+		out->fault = kind;
+		out->code = code;
+		return (int)kind;
+	}
 	struct ims_fault f = {.dev = dev, .iova = iova, .kind = kind, .code = code,
 			      .write = (acc & IMS_ACC_W) != 0};
 	if (c) {
@@ -608,15 +614,17 @@ static void apply_update(struct ims_iommu *m, const struct hw_ctx *c, uint64_t f
 }
 
 static int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t iova,
-		unsigned acc, struct ims_xlate *out)
+		unsigned acc, struct ims_xlate *out, bool probe)
 {
 	const struct hw_fmt *ops = c->ops;
 	int level = c->top;
 	uint64_t table = c->root;
 	bool r = c->r, w = c->w;
-	m->n.walks++;
+	if (!probe)
+		m->n.walks++;
 
-	if (m->wc_sets) {
+	/* A probe reads memory only: no cache, no A/D, no fault, no counter. */
+	if (m->wc_sets && !probe) {
 		bool hit = false;
 		for (int l = 0; l < c->top && !hit; l++)
 			hit = wc_lookup(m, c, l, iova, &table, &r, &w) && (level = l, true);
@@ -632,7 +640,8 @@ static int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint6
 		uint64_t idx = bits >= 64 ? iova >> shift : (iova >> shift) & ((1ull << bits) - 1);
 		uint64_t pte_pa = table + 8 * idx;
 		uint64_t pte = ims_mem_load(m->mem, IMS_AGENT_HW, pte_pa);
-		m->n.pte_reads++;
+		if (!probe)
+			m->n.pte_reads++;
 		struct hw_ent e;
 		memset(&e, 0, sizeof(e));
 		ops->decode(c, level, pte, acc, &e);
@@ -644,7 +653,7 @@ static int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint6
 			if (e.next >= level || e.next < 0)
 				return fault(m, dev, c, iova, acc, IMS_FAULT_NOTPRESENT,
 					     ops->cond_code(c, COND_SKIP, acc & IMS_ACC_W), out);
-			uint64_t a = ops->table_update ? ops->table_update(c, pte) : 0;
+			uint64_t a = ops->table_update && !probe ? ops->table_update(c, pte) : 0;
 			if (a && (pte & a) != a) {
 				ims_mem_rmw(m->mem, IMS_AGENT_HW, pte_pa, 0, a);
 				m->n.ad_writes++;
@@ -662,7 +671,7 @@ static int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint6
 			}
 			level = e.next;
 			table = e.addr;
-			if (m->wc_sets)
+			if (m->wc_sets && !probe)
 				wc_fill(m, c, level, iova, table, r, w);
 			continue;
 		}
@@ -672,6 +681,13 @@ static int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint6
 		enum ims_fault_kind k = ops->check(c, pte, &e, r, w, acc, &code);
 		if (k != IMS_FAULT_NONE)
 			return fault(m, dev, c, iova, acc, k, code, out);
+		if (probe) {
+			uint64_t pbase = e.page_shift >= 64 ? 0 : iova & ~((1ull << e.page_shift) - 1);
+			out->pa = e.addr + (iova - pbase);
+			out->leaf_iova = pbase;
+			out->leaf_shift = e.page_shift;
+			return 0;
+		}
 
 		struct hw_upd u = {0};
 		ops->leaf_update(c, pte, acc, &u);
@@ -766,7 +782,25 @@ int ims_iommu_access(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned 
 			m->n.iotlb_misses++;
 		}
 	}
-	return walk(m, dev, c, iova, acc, out);
+	return walk(m, dev, c, iova, acc, out, false);
+}
+
+int ims_iommu_probe(struct ims_iommu *m, uint16_t tag, uint64_t iova, unsigned acc,
+		    struct ims_xlate *out)
+{
+	memset(out, 0, sizeof(*out));
+	const struct ctx_slot *s = m->ctx[tag];
+	if (!s || !s->hw_valid)
+		return -ENOENT;
+	const struct hw_ctx *c = &s->hw;
+	if (c->ias < 64 && (iova >> c->ias)) {
+		out->fault = IMS_FAULT_NOTPRESENT;
+		return IMS_FAULT_NOTPRESENT;
+	}
+	m->probing = true;
+	int rc = walk(m, 0, c, iova, acc ? acc : IMS_ACC_R, out, true);
+	m->probing = false;
+	return rc;
 }
 
 uint64_t ims_iommu_dma(struct ims_iommu *m, uint32_t dev, uint64_t iova, uint64_t len,

@@ -131,6 +131,13 @@ int ims_iommu_detach(struct ims_iommu *mmu, uint32_t dev);
  * (the fault is queued), or a negative error for misuse. */
 int ims_iommu_access(struct ims_iommu *mmu, uint32_t dev, uint64_t iova, unsigned acc,
 		     struct ims_xlate *out);
+/* Translate as the hardware would, from memory, with no side effect at all:
+ * no IOTLB or walk-cache use, no A/D update, no fault queued, no counter.
+ * For checkers (software iova_to_phys against hardware). Returns 0, a
+ * positive fault kind, or -ENOENT for an unknown or invalid context. */
+int ims_iommu_probe(struct ims_iommu *mmu, uint16_t tag, uint64_t iova, unsigned acc,
+		    struct ims_xlate *out);
+
 /* A DMA of len bytes split at 4 KiB boundaries. Returns the number of
  * pieces that faulted; *pieces (if non-NULL) gets the number of pieces. */
 uint64_t ims_iommu_dma(struct ims_iommu *mmu, uint32_t dev, uint64_t iova, uint64_t len,

@@ -1,6 +1,7 @@
 /* The IOTLB and walk caches (formats.md "Caches and invalidation"), driven
  * through AMD raw domains. */
 #include <check.h>
+#include <errno.h>
 #include <stdlib.h>
 
 #include "amd/amd_codec.h"
@@ -233,6 +234,27 @@ START_TEST(faults_queue_in_order_and_unattached)
 }
 END_TEST
 
+START_TEST(probe_has_no_side_effects)
+{
+	struct rig r;
+	rig_up(&r, 64, 4);
+	struct ims_xlate x;
+	uint64_t before_leaf = ims_mem_load(r.mem, IMS_AGENT_HW, L0T + 8 * 5);
+	ck_assert_int_eq(ims_iommu_probe(r.mmu, 1, 0x5123, IMS_ACC_W, &x), 0);
+	ck_assert_uint_eq(x.pa, 0x40005123ull);
+	ck_assert_uint_eq(x.leaf_shift, 12);
+	ck_assert_uint_eq(ims_mem_load(r.mem, IMS_AGENT_HW, L0T + 8 * 5), before_leaf);
+	ck_assert_uint_eq(r.n->walks + r.n->translations + r.n->iotlb_fills + r.n->pte_reads, 0);
+	ck_assert_int_eq(ims_iommu_probe(r.mmu, 1, 0x200000, IMS_ACC_R, &x), IMS_FAULT_NOTPRESENT);
+	ck_assert_uint_eq(ims_iommu_fault_pending(r.mmu), 0);
+	ck_assert_int_eq(ims_iommu_probe(r.mmu, 77, 0x5000, IMS_ACC_R, &x), -ENOENT);
+	/* The first real access still misses: the probe filled nothing. */
+	ck_assert_int_eq(ims_iommu_access(r.mmu, 10, 0x5000, IMS_ACC_R, &x), 0);
+	ck_assert(!x.iotlb_hit);
+	rig_down(&r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("iotlb");
@@ -245,6 +267,7 @@ int main(void)
 	tcase_add_test(tc, tags_are_separate);
 	tcase_add_test(tc, no_iotlb_always_walks);
 	tcase_add_test(tc, faults_queue_in_order_and_unattached);
+	tcase_add_test(tc, probe_has_no_side_effects);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
