@@ -397,9 +397,18 @@ static int parse_u64(const char *s, const char *e, bool suffix, uint64_t *out)
 	return NUM_OK;
 }
 
+/* Short compares inline: a libc call per field costs more than the compare. */
+static inline bool same(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 static bool word_is(const char *s, const char *e, const char *w, size_t n)
 {
-	return (size_t)(e - s) == n && !memcmp(s, w, n);
+	return (size_t)(e - s) == n && same(s, w, n);
 }
 
 static int access_parse(const char *s, const char *e, uint64_t *out)
@@ -620,11 +629,38 @@ static inline const char *tok_end(const char *p, const char *e)
 	return p;
 }
 
+/* Keys by first letter, stored as key + 1 (0 ends a bucket). */
+#define K1(k) (IMS_K_##k + 1)
+static const unsigned char key_by_letter[26][5] = {
+	['d' - 'a'] = {K1(DOMAIN), K1(DEV), K1(DIR), K1(DIRTY)},
+	['e' - 'a'] = {K1(EXPECT), K1(EXPECT_COUNT)},
+	['f' - 'a'] = {K1(FORMAT)},
+	['g' - 'a'] = {K1(GRANULE)},
+	['h' - 'a'] = {K1(HA), K1(HD)},
+	['i' - 'a'] = {K1(IOVA), K1(ID), K1(IAS)},
+	['k' - 'a'] = {K1(KIND)},
+	['l' - 'a'] = {K1(LEN), K1(LEVELS)},
+	['m' - 'a'] = {K1(MASK)},
+	['n' - 'a'] = {K1(NOCLEAR)},
+	['o' - 'a'] = {K1(ON), K1(OFF)},
+	['p' - 'a'] = {K1(PA), K1(PROT), K1(PGSIZE), K1(PGSIZES)},
+	['r' - 'a'] = {K1(ROOT), K1(RAW)},
+	['s' - 'a'] = {K1(SIZE)},
+	['v' - 'a'] = {K1(VAL)},
+};
+
 static int key_lookup(const char *s, size_t n)
 {
-	for (int k = 0; k < IMS_K_COUNT; k++)
-		if (keys[k].len == n && keys[k].name[0] == s[0] && !memcmp(keys[k].name, s, n))
+	if (!n)
+		return -1;
+	unsigned c = (unsigned char)s[0] - 'a';
+	if (c >= 26)
+		return -1;
+	for (const unsigned char *b = key_by_letter[c]; *b; b++) {
+		int k = *b - 1;
+		if (keys[k].len == n && same(keys[k].name, s, n))
 			return k;
+	}
 	return -1;
 }
 
@@ -823,8 +859,10 @@ static int parse_line(struct ims_reader *r, const char *s, size_t n, struct ims_
 		if (p == e)
 			break;
 		const char *f = p;
-		p = tok_end(p, e);
-		const char *eq = memchr(f, '=', (size_t)(p - f));
+		const char *eq = NULL;
+		for (; p < e && *p != ' ' && *p != '\t'; p++)
+			if (*p == '=' && !eq)
+				eq = p;
 		const char *ke = eq ? eq : p;
 		int k = key_lookup(f, (size_t)(ke - f));
 		if (k < 0 || !((allowed >> k) & 1)) {
@@ -988,7 +1026,7 @@ int ims_reader_next(struct ims_reader *r, struct ims_event *ev)
 		return r->err;
 	for (;;) {
 		const char *d = r->data;
-		const char *nl = memchr(d + r->scan, '\n', r->end - r->scan);
+		const char *nl = r->end > r->scan ? memchr(d + r->scan, '\n', r->end - r->scan) : NULL;
 		const char *ls = d + r->pos;
 		const char *le;
 		if (nl) {

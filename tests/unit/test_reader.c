@@ -142,11 +142,12 @@ static int check_numbered(const char *path, unsigned n, char *err, size_t errlen
 	int rc;
 	ck_assert_msg(ims_reader_open(path, &r, oerr, sizeof(oerr)) == 0, "%s", oerr);
 	unsigned i = 0;
+	/* Assertions are costly in Check's fork mode: test, then assert. */
 	while ((rc = ims_reader_next(r, &ev)) == 1) {
-		ck_assert_uint_eq(ev.op, IMS_OP_MAP);
-		ck_assert_uint_eq(ev.line, i + 2);
-		ck_assert_uint_eq(ev.v[IMS_K_IOVA], (uint64_t)i * 4096);
-		ck_assert_uint_eq(ev.v[IMS_K_SIZE], 4096);
+		if (ev.op != IMS_OP_MAP || ev.line != i + 2 || ev.v[IMS_K_IOVA] != (uint64_t)i * 4096 ||
+		    ev.v[IMS_K_SIZE] != 4096)
+			ck_abort_msg("%s: event %u (line %llu) is wrong", path, i,
+				     (unsigned long long)ev.line);
 		i++;
 	}
 	if (rc == 0)
@@ -359,7 +360,7 @@ START_TEST(size_suffixes)
 	check_err("unmap domain=1 iova=0 size=4k\n", 1, 28, "'4k' is not a size");
 	check_err("unmap domain=1 iova=0 size=4KB\n", 1, 28, "'4KB' is not a size");
 	check_err("unmap domain=1 iova=0 size=K\n", 1, 28, "'K' is not a size");
-	check_err("domain id=1 format=amdv1 pgsizes=4K,,2M\n", 1, 34, "'' is not a size");
+	check_err("domain id=1 format=amdv1 pgsizes=4K,,2M\n", 1, 37, "'' is not a size");
 	check_err("domain id=1 format=amdv1 pgsizes=4K,32T0\n", 1, 37, "'32T0' is not a size");
 	check_err("domain id=1 format=amdv1 pgsizes=4K,16777216T\n", 1, 37,
 		  "does not fit in 64 bits");
@@ -472,7 +473,7 @@ START_TEST(missing_keys)
 			snprintf(line, sizeof(line), "%.*s%s\n", (int)(f - full[i]), full[i], fe);
 			size_t kl = strcspn(f + 1, "= ");
 			snprintf(key, sizeof(key), "%.*s", (int)kl, f + 1);
-			if (ev.op == IMS_OP_TRACK)
+			if (!strcmp(key, "on"))
 				snprintf(want, sizeof(want), "track needs on or off");
 			else
 				snprintf(want, sizeof(want), "%s needs %s=", ims_op_name(ev.op), key);
@@ -647,8 +648,8 @@ START_TEST(all_ops_and_columns)
 	ck_assert_uint_eq(ev.op, IMS_OP_EXPECT_MEM);
 	ck_assert_uint_eq(ev.op_col, 6);
 	ck_assert_uint_eq(ev.col[IMS_K_PA], 19);
-	ck_assert_uint_eq(ev.col[IMS_K_VAL], 27);
-	ck_assert_uint_eq(ev.col[IMS_K_MASK], 33);
+	ck_assert_uint_eq(ev.col[IMS_K_VAL], 28);
+	ck_assert_uint_eq(ev.col[IMS_K_MASK], 34);
 	ck_assert_uint_eq(ev.keys, (1ull << IMS_K_PA) | (1ull << IMS_K_VAL) | (1ull << IMS_K_MASK));
 	ck_assert_uint_eq(ev.col[IMS_K_IOVA], 0);
 	ck_assert_uint_eq(one("domain id=1 format=vtd").op, IMS_OP_DOMAIN);
@@ -736,6 +737,9 @@ START_TEST(memory_line_offsets)
 	ck_assert_int_eq(ims_reader_open_mem("m", big, 0, 1, &r), 0);
 	ck_assert_int_eq(ims_reader_next(r, &ev), 0);
 	ims_reader_close(r);
+	ck_assert_int_eq(ims_reader_open_mem("m", NULL, 0, 1, &r), 0);
+	ck_assert_int_eq(ims_reader_next(r, &ev), 0);
+	ims_reader_close(r);
 }
 END_TEST
 
@@ -782,8 +786,15 @@ START_TEST(gzip_input)
 	struct ims_reader *r;
 	struct ims_event ev;
 	ck_assert_int_eq(ims_reader_open(path, &r, err, sizeof(err)), 0);
-	while (ims_reader_next(r, &ev) == 1)
-		ck_assert_uint_le(ims_reader_bytes(r), glen);
+	ck_assert_int_eq(ims_reader_next(r, &ev), 1);
+	ck_assert_uint_lt(ims_reader_bytes(r), glen);
+	uint64_t last = ims_reader_bytes(r);
+	bool monotonic = true;
+	while (ims_reader_next(r, &ev) == 1) {
+		monotonic &= ims_reader_bytes(r) >= last && ims_reader_bytes(r) <= glen;
+		last = ims_reader_bytes(r);
+	}
+	ck_assert(monotonic);
 	ck_assert_uint_eq(ims_reader_bytes(r), glen);
 	ims_reader_close(r);
 
@@ -833,7 +844,7 @@ START_TEST(gzip_truncated_and_corrupt)
 	ck_assert_int_eq(rc, -EIO);
 	ck_assert_uint_gt(n, 1000);
 	ck_assert_uint_lt(n, 40000);
-	char want[256];
+	char want[4400];
 	snprintf(want, sizeof(want), "%s:%llu: compressed stream ends early (at byte %zu of input)",
 		 cut, (unsigned long long)last_line + 1, glen / 2);
 	ck_assert_str_eq(ims_reader_error(r), want);
@@ -908,14 +919,14 @@ START_TEST(long_expect_line)
 		ck_assert_uint_eq(ev.line, 2);
 		ck_assert(ims_ev_has(&ev, IMS_K_NOCLEAR));
 		ck_assert_uint_eq(ev.expect_hex_len, DIGITS);
-		for (unsigned i = 0; i < DIGITS; i++)
-			ck_assert_int_eq(ev.expect_hex[i], "0123456789abcdef"[(i * 7) & 15]);
+		ck_assert(!memcmp(ev.expect_hex, t + (o - DIGITS - strlen(" noclear\nexpect nofault\n")),
+				  DIGITS));
 		/* The canonical line keeps every digit. */
 		size_t need = ims_event_format(&ev, NULL, 0);
 		char *line = malloc(need + 1);
 		ck_assert_uint_eq(ims_event_format(&ev, line, need + 1), need);
 		ck_assert_uint_eq(strlen(line), need);
-		ck_assert_ptr_nonnull(strstr(line, " expect=0x0718f6"));
+		ck_assert_ptr_nonnull(strstr(line, " expect=0x07e5c3a1"));
 		free(line);
 		ck_assert_int_eq(ims_reader_next(r, &ev), 1);
 		ck_assert_uint_eq(ev.op, IMS_OP_EXPECT_NOFAULT);
@@ -1015,24 +1026,23 @@ END_TEST
 
 /* ---- writer ---------------------------------------------------------- */
 
-static void same_event(const struct ims_event *a, const struct ims_event *b, const char *ctx)
+/* NULL if a and b are the same event, else what differs. */
+static const char *event_diff(const struct ims_event *a, const struct ims_event *b)
 {
-	ck_assert_msg(a->op == b->op, "%s: op %d vs %d", ctx, a->op, b->op);
-	ck_assert_msg(a->keys == b->keys, "%s: keys %llx vs %llx", ctx,
-		      (unsigned long long)a->keys, (unsigned long long)b->keys);
-	ck_assert_msg(a->has_ts == b->has_ts && (!a->has_ts || a->ts == b->ts), "%s: timestamp",
-		      ctx);
-	for (unsigned k = 0; k < IMS_K_COUNT; k++) {
-		if (!ims_ev_has(a, (enum ims_key)k) || k == IMS_K_EXPECT)
-			continue;
-		ck_assert_msg(a->v[k] == b->v[k], "%s: %s %llx vs %llx", ctx,
-			      ims_key_name((enum ims_key)k), (unsigned long long)a->v[k],
-			      (unsigned long long)b->v[k]);
-	}
-	if (ims_ev_has(a, IMS_K_EXPECT))
-		ck_assert_msg(a->expect_hex_len == b->expect_hex_len &&
-				      !memcmp(a->expect_hex, b->expect_hex, a->expect_hex_len),
-			      "%s: expect=", ctx);
+	if (a->op != b->op)
+		return "op";
+	if (a->keys != b->keys)
+		return "set of keys";
+	if (a->has_ts != b->has_ts || (a->has_ts && a->ts != b->ts))
+		return "timestamp";
+	for (unsigned k = 0; k < IMS_K_COUNT; k++)
+		if (ims_ev_has(a, (enum ims_key)k) && k != IMS_K_EXPECT && a->v[k] != b->v[k])
+			return ims_key_name((enum ims_key)k);
+	if (ims_ev_has(a, IMS_K_EXPECT) &&
+	    (a->expect_hex_len != b->expect_hex_len ||
+	     memcmp(a->expect_hex, b->expect_hex, a->expect_hex_len)))
+		return "expect";
+	return NULL;
 }
 
 /* Formats ev and reads it back. */
@@ -1045,13 +1055,18 @@ static void round_trip(const struct ims_event *ev, char **buf, size_t *cap, cons
 		ck_assert_ptr_nonnull(*buf);
 		ck_assert_uint_eq(ims_event_format(ev, *buf, *cap), need);
 	}
-	ck_assert_uint_eq(strlen(*buf), need);
+	if (strlen(*buf) != need)
+		ck_abort_msg("%s: format returned %zu for '%s'", ctx, need, *buf);
 	struct ims_reader *r;
 	struct ims_event back;
-	ck_assert_int_eq(ims_reader_open_mem("rt", *buf, need, 1, &r), 0);
+	if (ims_reader_open_mem("rt", *buf, need, 1, &r))
+		ck_abort_msg("open_mem failed");
 	int rc = ims_reader_next(r, &back);
-	ck_assert_msg(rc == 1, "%s: '%s' reads back as %d: %s", ctx, *buf, rc, ims_reader_error(r));
-	same_event(ev, &back, ctx);
+	if (rc != 1)
+		ck_abort_msg("%s: '%s' reads back as %d: %s", ctx, *buf, rc, ims_reader_error(r));
+	const char *d = event_diff(ev, &back);
+	if (d)
+		ck_abort_msg("%s: '%s' reads back with a different %s", ctx, *buf, d);
 	ims_reader_close(r);
 }
 
@@ -1178,7 +1193,7 @@ START_TEST(format_canonical)
 	} c[] = {
 		{"map domain=1 iova=0x100000 pa=0x40000000 size=64K prot=rw",
 		 "map domain=1 iova=0x100000 pa=0x40000000 size=0x10000 prot=rw"},
-		{"map size=64K pa=1073741824 iova=1M domain=0x1",
+		{"map size=64K pa=1073741824 iova=1048576 domain=0x1",
 		 "map domain=1 iova=0x100000 pa=0x40000000 size=0x10000"},
 		{"@5\ttrack on domain=1", "@5 track domain=1 on"},
 		{"domain id=1 format=amdv1 levels=4 pgsizes=1G,4K,2M dirty=on",
