@@ -550,6 +550,58 @@ int ims_pt_read_and_clear_dirty(struct ims_pt *pt, uint64_t iova, uint64_t size,
 	return harvest_range(pt, iova, last, flags, bm);
 }
 
+int ims_pt_unmap_read_dirty(struct ims_pt *pt, uint64_t iova, uint64_t size, struct ims_bitmap *bm,
+			    uint64_t *unmapped)
+{
+	if (unmapped)
+		*unmapped = 0;
+	if (!pt->tracking)
+		return -EINVAL;
+	uint64_t last;
+	int rc = check_range(pt, iova, size, ims_pt_min_pgsize(pt), &last);
+	if (rc)
+		return rc;
+	struct cut_arg c = {iova, last};
+	if (for_leaves(pt, pt->root, pt->g.top, 0, iova, last, cuts_leaf, &c))
+		return -EINVAL;
+	if (!pt_walker_get(pt->cfg.walker)->no_read_before_unmap) {
+		rc = ims_pt_read_and_clear_dirty(pt, iova, size, 0, bm);
+		if (rc)
+			return rc;
+	}
+	return ims_pt_unmap(pt, iova, size, unmapped);
+}
+
+struct leaf_cb {
+	ims_pt_leaf_fn fn;
+	void *arg;
+};
+
+static int leaf_visit(struct ims_pt *pt, void *arg, uint64_t table, int level, unsigned idx0,
+		      unsigned n, uint64_t page_iova, unsigned shift)
+{
+	(void)n;
+	struct leaf_cb *cb = arg;
+	uint64_t pte = sw_load(pt, table + 8ull * idx0);
+	uint64_t pa = pt->ops->leaf_pa(&pt->g, level, pte, page_iova);
+	return cb->fn(cb->arg, page_iova, shift, pa, pt->ops->leaf_prot(pte));
+}
+
+int ims_pt_for_each_leaf(struct ims_pt *pt, uint64_t iova, uint64_t size, ims_pt_leaf_fn fn,
+			 void *arg)
+{
+	uint64_t last = iova_last(pt);
+	if (size) {
+		int rc = check_range(pt, iova, size, 1, &last);
+		if (rc)
+			return rc;
+	} else {
+		iova = 0;
+	}
+	struct leaf_cb cb = {fn, arg};
+	return for_leaves(pt, pt->root, pt->g.top, 0, iova, last, leaf_visit, &cb);
+}
+
 int ims_pt_set_dirty_tracking(struct ims_pt *pt, bool enable)
 {
 	if (!pt->cfg.dirty_tracking)

@@ -1,7 +1,16 @@
 # Runs `CMD replay TRACE` and requires exit status WANT; for WANT=2 the
 # message must name the file and a line ("NAME:LINE").
 separate_arguments(launcher UNIX_COMMAND "${LAUNCHER}")
-execute_process(COMMAND ${launcher} ${CMD} replay ${TRACE} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+# A trace may carry its own replay options in a "# replay-args: ..." line.
+set(extra "")
+if(NOT TRACE MATCHES "\\.gz$")
+  file(STRINGS ${TRACE} argline REGEX "^# replay-args: ")
+  if(argline)
+    string(REGEX REPLACE "^# replay-args: " "" argline "${argline}")
+    separate_arguments(extra UNIX_COMMAND "${argline}")
+  endif()
+endif()
+execute_process(COMMAND ${launcher} ${CMD} replay ${extra} ${TRACE} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL ${WANT})
   message(FATAL_ERROR "exit ${rc}, want ${WANT}\nstdout:\n${out}\nstderr:\n${err}")
 endif()

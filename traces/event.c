@@ -24,6 +24,8 @@ static const char *const op_names[IMS_OP_COUNT] = {
 	[IMS_OP_EXPECT_PA] = "expect pa",
 	[IMS_OP_EXPECT_FAULT] = "expect fault",
 	[IMS_OP_EXPECT_NOFAULT] = "expect nofault",
+	[IMS_OP_EXPECT_CONSISTENT] = "expect consistent",
+	[IMS_OP_EXPECT_TABLES] = "expect tables",
 };
 
 /* How a key's value is written. */
@@ -71,6 +73,11 @@ static const struct {
 	[IMS_K_VAL] = {"val", S_HEX},
 	[IMS_K_MASK] = {"mask", S_HEX},
 	[IMS_K_KIND] = {"kind", S_KIND},
+	[IMS_K_INJECT_AT] = {"inject-at", S_DEC},
+	[IMS_K_INJECT_DEV] = {"inject-dev", S_HEX},
+	[IMS_K_INJECT_IOVA] = {"inject-iova", S_HEX},
+	[IMS_K_CNT] = {"count", S_DEC},
+	[IMS_K_READ_DIRTY] = {"read-dirty", S_FLAG},
 };
 
 const char *ims_op_name(enum ims_op op)

@@ -106,9 +106,17 @@ static const struct {
 	[IMS_K_VAL] = KEY("val", VT_NUM),
 	[IMS_K_MASK] = KEY("mask", VT_NUM),
 	[IMS_K_KIND] = KEY("kind", VT_KIND),
+	[IMS_K_INJECT_AT] = KEY("inject-at", VT_NUM),
+	[IMS_K_INJECT_DEV] = KEY("inject-dev", VT_DEV),
+	[IMS_K_INJECT_IOVA] = KEY("inject-iova", VT_NUM),
+	[IMS_K_CNT] = KEY("count", VT_NUM),
+	[IMS_K_READ_DIRTY] = KEY("read-dirty", VT_FLAG),
 };
 
 #define B(k) (1ull << IMS_K_##k)
+/* A device write injected between two software memory accesses of the op
+ * (the fuzzer's interleavings): all three keys or none. */
+#define INJECT (B(INJECT_AT) | B(INJECT_DEV) | B(INJECT_IOVA))
 /* `word` is the op word, or the second word for the expect ops. on/off of
  * track are optional here and checked as "exactly one" after the fields. */
 static const struct {
@@ -121,11 +129,13 @@ static const struct {
 				   B(RAW) | B(HA) | B(HD)},
 	[IMS_OP_ATTACH] = {"attach", 6, B(DEV) | B(DOMAIN), 0},
 	[IMS_OP_DETACH] = {"detach", 6, B(DEV), 0},
-	[IMS_OP_MAP] = {"map", 3, B(DOMAIN) | B(IOVA) | B(PA) | B(SIZE), B(PROT) | B(PGSIZE)},
-	[IMS_OP_UNMAP] = {"unmap", 5, B(DOMAIN) | B(IOVA) | B(SIZE), 0},
-	[IMS_OP_TRACK] = {"track", 5, B(DOMAIN), B(ON) | B(OFF)},
+	[IMS_OP_MAP] = {"map", 3, B(DOMAIN) | B(IOVA) | B(PA) | B(SIZE),
+			B(PROT) | B(PGSIZE) | INJECT},
+	[IMS_OP_UNMAP] = {"unmap", 5, B(DOMAIN) | B(IOVA) | B(SIZE),
+			  B(READ_DIRTY) | B(PGSIZE) | INJECT},
+	[IMS_OP_TRACK] = {"track", 5, B(DOMAIN), B(ON) | B(OFF) | INJECT},
 	[IMS_OP_HARVEST] = {"harvest", 7, B(DOMAIN) | B(IOVA) | B(SIZE),
-			    B(PGSIZE) | B(NOCLEAR) | B(EXPECT) | B(EXPECT_COUNT)},
+			    B(PGSIZE) | B(NOCLEAR) | B(EXPECT) | B(EXPECT_COUNT) | INJECT},
 	[IMS_OP_FLUSH] = {"flush", 5, B(DOMAIN), B(IOVA) | B(SIZE)},
 	[IMS_OP_DMA] = {"dma", 3, B(DEV) | B(IOVA) | B(LEN) | B(DIR), 0},
 	[IMS_OP_MEM] = {"mem", 3, B(PA) | B(VAL), 0},
@@ -133,6 +143,8 @@ static const struct {
 	[IMS_OP_EXPECT_PA] = {"pa", 2, B(DEV) | B(IOVA) | B(PA), 0},
 	[IMS_OP_EXPECT_FAULT] = {"fault", 5, B(DEV) | B(IOVA) | B(KIND), 0},
 	[IMS_OP_EXPECT_NOFAULT] = {"nofault", 7, 0, 0},
+	[IMS_OP_EXPECT_CONSISTENT] = {"consistent", 10, B(DOMAIN), 0},
+	[IMS_OP_EXPECT_TABLES] = {"tables", 6, B(DOMAIN) | B(CNT), 0},
 };
 
 /* ---- errors ---------------------------------------------------------- */
@@ -631,20 +643,21 @@ static inline const char *tok_end(const char *p, const char *e)
 
 /* Keys by first letter, stored as key + 1 (0 ends a bucket). */
 #define K1(k) (IMS_K_##k + 1)
-static const unsigned char key_by_letter[26][5] = {
+static const unsigned char key_by_letter[26][8] = {
+	['c' - 'a'] = {K1(CNT)},
 	['d' - 'a'] = {K1(DOMAIN), K1(DEV), K1(DIR), K1(DIRTY)},
 	['e' - 'a'] = {K1(EXPECT), K1(EXPECT_COUNT)},
 	['f' - 'a'] = {K1(FORMAT)},
 	['g' - 'a'] = {K1(GRANULE)},
 	['h' - 'a'] = {K1(HA), K1(HD)},
-	['i' - 'a'] = {K1(IOVA), K1(ID), K1(IAS)},
+	['i' - 'a'] = {K1(IOVA), K1(ID), K1(IAS), K1(INJECT_AT), K1(INJECT_DEV), K1(INJECT_IOVA)},
 	['k' - 'a'] = {K1(KIND)},
 	['l' - 'a'] = {K1(LEN), K1(LEVELS)},
 	['m' - 'a'] = {K1(MASK)},
 	['n' - 'a'] = {K1(NOCLEAR)},
 	['o' - 'a'] = {K1(ON), K1(OFF)},
 	['p' - 'a'] = {K1(PA), K1(PROT), K1(PGSIZE), K1(PGSIZES)},
-	['r' - 'a'] = {K1(ROOT), K1(RAW)},
+	['r' - 'a'] = {K1(ROOT), K1(RAW), K1(READ_DIRTY)},
 	['s' - 'a'] = {K1(SIZE)},
 	['v' - 'a'] = {K1(VAL)},
 };
@@ -716,9 +729,11 @@ static int op_lookup(const struct line *l, const char **pp, const char *t, const
 			if (word_is(s, se, ops[i].word, ops[i].len))
 				return i;
 		if (s == se)
-			return lerr(l, s, "expect needs what to check (expected mem, pa, fault or "
-					  "nofault)");
-		return lerr(l, s, "unknown check 'expect %s' (expected mem, pa, fault or nofault)",
+			return lerr(l, s, "expect needs what to check (expected mem, pa, fault, "
+					  "nofault, consistent or tables)");
+		return lerr(l, s,
+			    "unknown check 'expect %s' (expected mem, pa, fault, nofault, "
+			    "consistent or tables)",
 			    quote(s, se).s);
 	}
 	if (word_is(t, te, "iommusim-trace", 14))
@@ -742,6 +757,17 @@ static int check_event(const struct line *l, struct ims_event *ev)
 		int k = __builtin_ctzll(missing);
 		return lerr(l, opat, "%s needs %s=", ims_op_name(ev->op), keys[k].name);
 	}
+	uint64_t inj = ev->keys & INJECT;
+	if (inj && inj != INJECT) {
+		int k = __builtin_ctzll(INJECT & ~inj);
+		return lerr(l, col_ptr(l, ev, __builtin_ctzll(inj)),
+			    "an injection needs inject-at=, inject-dev= and inject-iova= together "
+			    "(missing %s=)",
+			    keys[k].name);
+	}
+	if (inj && ev->v[IMS_K_INJECT_AT] == 0)
+		return lerr(l, col_ptr(l, ev, IMS_K_INJECT_AT),
+			    "inject-at counts software accesses from 1 (expected at least 1)");
 	switch (ev->op) {
 	case IMS_OP_DOMAIN:
 		if (ims_ev_has(ev, IMS_K_ROOT) && !ims_ev_has(ev, IMS_K_RAW))
@@ -755,6 +781,12 @@ static int check_event(const struct line *l, struct ims_event *ev)
 				return lerr(l, col_ptr(l, ev, k),
 					    "%s= is only for raw domains (expected root=PA raw)",
 					    keys[k].name);
+		break;
+	case IMS_OP_UNMAP:
+		if (ims_ev_has(ev, IMS_K_PGSIZE) && !ims_ev_has(ev, IMS_K_READ_DIRTY))
+			return lerr(l, col_ptr(l, ev, IMS_K_PGSIZE),
+				    "pgsize= on unmap is the bitmap page size of read-dirty "
+				    "(expected read-dirty too)");
 		break;
 	case IMS_OP_TRACK:
 		if (!ims_ev_has(ev, IMS_K_ON) && !ims_ev_has(ev, IMS_K_OFF))

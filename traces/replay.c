@@ -32,6 +32,20 @@ struct ims_replay {
 	struct ims_replay_stats st;
 	const char *file; /* of the event being applied */
 	char err[512];
+	/* The injection of the op being applied (trace extension inject-*). */
+	struct {
+		bool armed, fired;
+		uint64_t countdown, dev, iova;
+		struct ims_xlate x; /* what the injected write did */
+		int kind;           /* its fault kind, 0 on success */
+	} inj;
+	/* Pages an injected write may have dirtied again after the walker
+	 * cleaned them: the next harvest may report them (or not). */
+	struct maybe {
+		uint16_t dom;
+		uint64_t first, last;
+	} *maybe;
+	size_t nmaybe, capmaybe;
 	bool has_ts;
 	uint64_t last_ts;
 };
@@ -100,6 +114,7 @@ void ims_replay_free(struct ims_replay *r)
 	}
 	ims_iommu_free(r->mmu);
 	ims_mem_free(r->mem);
+	free(r->maybe);
 	free(r);
 }
 
@@ -134,9 +149,8 @@ static FILE *diag(const struct ims_replay *r)
 	return r->o.diag ? r->o.diag : stderr;
 }
 
-__attribute__((format(printf, 3, 4))) static void validation_failure(struct ims_replay *r,
-								     const struct ims_event *ev,
-								     const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+validation_failure(struct ims_replay *r, const struct ims_event *ev, const char *fmt, ...)
 {
 	r->st.validation_failures++;
 	FILE *f = diag(r);
@@ -204,6 +218,126 @@ static int check_in_domain(struct ims_replay *r, const struct ims_event *ev, str
 				   ") leaves the domain's IOVA space (below 0x%" PRIx64 ")",
 				   iova, size, lim);
 	return 0;
+}
+
+/* ---- injections (trace extension: a device write between two software
+ * memory accesses of one op) ---------------------------------------------------- */
+
+static void inject_hook(void *arg, enum ims_memop op, uint64_t pa)
+{
+	(void)op, (void)pa;
+	struct ims_replay *r = arg;
+	if (!r->inj.armed || r->inj.fired || --r->inj.countdown)
+		return;
+	r->inj.fired = true;
+	r->inj.kind = ims_iommu_access(r->mmu, (uint32_t)r->inj.dev, r->inj.iova, IMS_ACC_W,
+				       &r->inj.x);
+	r->st.dma_ops++;
+	r->st.dma_pages++;
+	r->st.dma_bytes++;
+	if (r->inj.kind > 0)
+		r->st.faults++;
+}
+
+static void inject_begin(struct ims_replay *r, const struct ims_event *ev)
+{
+	memset(&r->inj, 0, sizeof(r->inj));
+	if (!ims_ev_has(ev, IMS_K_INJECT_AT))
+		return;
+	r->inj.armed = true;
+	r->inj.countdown = ev->v[IMS_K_INJECT_AT];
+	r->inj.dev = ev->v[IMS_K_INJECT_DEV];
+	r->inj.iova = ev->v[IMS_K_INJECT_IOVA];
+	ims_mem_set_race_check(r->mem, true);
+	ims_mem_set_hook(r->mem, inject_hook, r);
+}
+
+/* Ends the op's injection: a software store that undid the hardware's
+ * update is a lost update (classic bug 4). */
+static void inject_end(struct ims_replay *r, const struct ims_event *ev)
+{
+	if (!r->inj.armed)
+		return;
+	ims_mem_set_hook(r->mem, NULL, NULL);
+	uint64_t pa = 0, bits = 0;
+	uint64_t lost = ims_mem_lost_updates(r->mem, &pa, &bits);
+	ims_mem_set_race_check(r->mem, false);
+	if (lost)
+		validation_failure(r, ev,
+				   "lost hardware update: a software store to the entry at pa 0x%" PRIx64
+				   " undid bits 0x%" PRIx64 " that hardware set after the software "
+				   "read it (non-atomic update)",
+				   pa, bits);
+	else if (!r->inj.fired && r->o.verbosity >= 2)
+		fprintf(stdout, "%s:%" PRIu64 ": inject-at=%" PRIu64 " is past the op's last access\n",
+			r->file, ev->line, ev->v[IMS_K_INJECT_AT]);
+}
+
+/* The leaf range the injected write dirtied, if it did (dirty updates on). */
+static bool inject_dirtied(const struct ims_replay *r, uint16_t dom, uint64_t *first,
+			   uint64_t *last)
+{
+	if (!r->inj.fired || r->inj.kind != 0 || !ims_iommu_ctx_dirty_enabled(r->mmu, dom))
+		return false;
+	*first = r->inj.x.leaf_iova;
+	*last = r->inj.x.leaf_iova + ((1ull << r->inj.x.leaf_shift) - 1);
+	return true;
+}
+
+static void maybe_add(struct ims_replay *r, uint16_t dom, uint64_t first, uint64_t last)
+{
+	if (r->nmaybe == r->capmaybe) {
+		size_t cap = r->capmaybe ? r->capmaybe * 2 : 8;
+		struct maybe *n = realloc(r->maybe, cap * sizeof(*n));
+		if (!n)
+			return;
+		r->maybe = n;
+		r->capmaybe = cap;
+	}
+	r->maybe[r->nmaybe++] = (struct maybe){dom, first, last};
+}
+
+/* Drop maybe-ranges of dom inside [first, last] (a clearing harvest or an
+ * unmap settled them). */
+static void maybe_settle(struct ims_replay *r, uint16_t dom, uint64_t first, uint64_t last)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < r->nmaybe; i++) {
+		struct maybe *m = &r->maybe[i];
+		if (m->dom == dom && m->first >= first && m->last <= last)
+			continue;
+		r->maybe[j++] = *m;
+	}
+	r->nmaybe = j;
+}
+
+/* Bits reported over the oracle that a maybe-range (or this op's own
+ * injected write) explains are not over-reporting. */
+static void forgive(const struct ims_replay *r, uint16_t dom, struct ims_bitmap *want,
+		    const struct ims_bitmap *got, bool has_w, uint64_t wf, uint64_t wl)
+{
+	for (size_t i = 0; i <= r->nmaybe; i++) {
+		uint64_t f, l;
+		if (i < r->nmaybe) {
+			if (r->maybe[i].dom != dom)
+				continue;
+			f = r->maybe[i].first;
+			l = r->maybe[i].last;
+		} else if (has_w) {
+			f = wf;
+			l = wl;
+		} else {
+			break;
+		}
+		uint64_t blast = got->iova + (got->length - 1);
+		if (l < got->iova || f > blast)
+			continue;
+		uint64_t b0 = ((f > got->iova ? f : got->iova) - got->iova) >> got->pgshift;
+		uint64_t b1 = ((l < blast ? l : blast) - got->iova) >> got->pgshift;
+		for (uint64_t b = b0; b <= b1; b++)
+			if (ims_bitmap_test(got, b))
+				ims_bitmap_set_bits(want, b, 1);
+	}
 }
 
 /* ---- ops ------------------------------------------------------------------------- */
@@ -332,10 +466,104 @@ static int op_map(struct ims_replay *r, const struct ims_event *ev)
 	    (rc = check_in_domain(r, ev, d, ev->v[IMS_K_IOVA], ev->v[IMS_K_SIZE])))
 		return rc;
 	unsigned prot = ims_ev_has(ev, IMS_K_PROT) ? (unsigned)ev->v[IMS_K_PROT] : IMS_PROT_RW;
+	inject_begin(r, ev);
 	rc = ims_pt_map(d->pt, ev->v[IMS_K_IOVA], ev->v[IMS_K_PA], ev->v[IMS_K_SIZE], prot, pgsize);
+	inject_end(r, ev);
 	if (rc)
 		return input_error(r, ev, IMS_K_IOVA, "map failed: %s", errno_text(rc));
 	r->st.maps++;
+	return 0;
+}
+
+static void print_bits(FILE *f, const char *label, const struct ims_bitmap *bm)
+{
+	char *hex = ims_bitmap_to_hex(bm);
+	if (hex && strlen(hex) <= 64)
+		fprintf(f, "    %s 0x%s\n", label, hex);
+	free(hex);
+}
+
+/* A read of dirty state into `got` (a harvest, or the read of an unmap with
+ * read-dirty) checked against `want`, the oracle's expectation taken before
+ * the op; then the oracle learns what the read cleared. */
+static void settle_dirty_read(struct ims_replay *r, const struct ims_event *ev, uint16_t tag,
+			      struct ims_bitmap *want, const struct ims_bitmap *got, bool clear)
+{
+	struct ims_oracle *o = ims_iommu_oracle(r->mmu);
+	uint64_t wf = 0, wl = 0;
+	bool has_w = inject_dirtied(r, tag, &wf, &wl);
+	forgive(r, tag, want, got, has_w, wf, wl);
+
+	uint64_t iova = got->iova, size = got->length;
+	r->st.harvests++;
+	uint64_t ngot = ims_bitmap_count(got), nwant = ims_bitmap_count(want);
+	r->st.bits_reported += ngot;
+	r->st.bits_expected += nwant;
+	struct ims_bitmap_diff df;
+	if (!ims_bitmap_compare(want, got, &df)) {
+		r->st.harvest_mismatches++;
+		r->st.bits_under += df.under;
+		r->st.bits_over += df.over;
+		validation_failure(r, ev,
+				   "%s differs from the oracle: expected %" PRIu64 " bits, got %" PRIu64
+				   " (under-reported %" PRIu64 ", over-reported %" PRIu64 ")",
+				   ev->op == IMS_OP_HARVEST ? "harvest" : "unmap read-dirty bitmap",
+				   nwant, ngot, df.under, df.over);
+		FILE *f = diag(r);
+		if (df.under)
+			fprintf(f, "    first under-reported bit %" PRIu64 " (iova 0x%" PRIx64 ")\n",
+				df.first_under, iova + (df.first_under << got->pgshift));
+		if (df.over)
+			fprintf(f, "    first over-reported bit %" PRIu64 " (iova 0x%" PRIx64 ")\n",
+				df.first_over, iova + (df.first_over << got->pgshift));
+		print_bits(f, "expected", want);
+		print_bits(f, "got     ", got);
+	} else if (r->o.verbosity >= 2) {
+		fprintf(stdout, "%s:%" PRIu64 ": harvest ok, %" PRIu64 " bits\n", r->file, ev->line,
+			ngot);
+	}
+	if (!clear)
+		return;
+	uint64_t last = iova + (size - 1);
+	ims_oracle_clear(o, tag, iova, size);
+	maybe_settle(r, tag, iova, last);
+	if (has_w && wl >= iova && wf <= last) {
+		/* The injected write raced the walk: if the walker reported its
+		 * page, hardware may have dirtied it again after the clean (the
+		 * next round may report it); if not, it must come next round. */
+		uint64_t f = wf > iova ? wf : iova, l = wl < last ? wl : last;
+		uint64_t b0 = (f - iova) >> got->pgshift, b1 = (l - iova) >> got->pgshift;
+		bool all = true;
+		for (uint64_t b = b0; b <= b1 && all; b++)
+			all = ims_bitmap_test(got, b);
+		if (all)
+			maybe_add(r, tag, f, l);
+		else
+			ims_oracle_write(o, tag, wf, r->inj.x.leaf_shift);
+	}
+}
+
+static int bitmaps_for(struct ims_replay *r, const struct ims_event *ev, struct dom *d,
+		       uint64_t pgsize, struct ims_bitmap *got, struct ims_bitmap *want)
+{
+	int rc;
+	uint64_t iova = ev->v[IMS_K_IOVA], size = ev->v[IMS_K_SIZE];
+	if (!ims_is_pow2(pgsize))
+		return input_error(r, ev, IMS_K_PGSIZE, "pgsize=0x%" PRIx64 " is not a power of two",
+				   pgsize);
+	if ((rc = check_aligned(r, ev, IMS_K_IOVA, pgsize, "the bitmap page size")) ||
+	    (rc = check_aligned(r, ev, IMS_K_SIZE, pgsize, "the bitmap page size")) ||
+	    (rc = check_in_domain(r, ev, d, iova, size)))
+		return rc;
+	rc = ims_bitmap_init(got, iova, size, ims_log2(pgsize));
+	if (rc)
+		return input_error(r, ev, IMS_K_SIZE, "bitmap: %s", errno_text(rc));
+	rc = ims_bitmap_init(want, iova, size, ims_log2(pgsize));
+	if (rc) {
+		ims_bitmap_fini(got);
+		return input_error(r, ev, IMS_K_SIZE, "bitmap: %s", errno_text(rc));
+	}
+	ims_oracle_expected(ims_iommu_oracle(r->mmu), (uint16_t)ev->v[IMS_K_DOMAIN], want);
 	return 0;
 }
 
@@ -346,22 +574,50 @@ static int op_unmap(struct ims_replay *r, const struct ims_event *ev)
 	if (!d)
 		return rc;
 	uint64_t align = ims_pt_min_pgsize(d->pt);
+	uint64_t iova = ev->v[IMS_K_IOVA], size = ev->v[IMS_K_SIZE];
+	uint16_t tag = (uint16_t)ev->v[IMS_K_DOMAIN];
 	if ((rc = check_aligned(r, ev, IMS_K_IOVA, align, "the smallest leaf size")) ||
 	    (rc = check_aligned(r, ev, IMS_K_SIZE, align, "the smallest leaf size")) ||
-	    (rc = check_in_domain(r, ev, d, ev->v[IMS_K_IOVA], ev->v[IMS_K_SIZE])))
+	    (rc = check_in_domain(r, ev, d, iova, size)))
 		return rc;
+	bool read = ims_ev_has(ev, IMS_K_READ_DIRTY);
+	struct ims_bitmap got, want;
+	if (read) {
+		if (!ims_pt_tracking(d->pt))
+			return input_error(r, ev, IMS_K_READ_DIRTY,
+					   "read-dirty needs tracking on (track domain=%u on)", tag);
+		uint64_t pgsize = ims_ev_has(ev, IMS_K_PGSIZE) ? ev->v[IMS_K_PGSIZE] : align;
+		if ((rc = bitmaps_for(r, ev, d, pgsize, &got, &want)))
+			return rc;
+	}
 	uint64_t bytes = 0;
-	rc = ims_pt_unmap(d->pt, ev->v[IMS_K_IOVA], ev->v[IMS_K_SIZE], &bytes);
-	if (rc == -EINVAL)
-		return input_error(r, ev, IMS_K_SIZE,
-				   "unmap [0x%" PRIx64 ", +0x%" PRIx64 ") cuts into a leaf; "
-				   "unmap must cover whole leaves",
-				   ev->v[IMS_K_IOVA], ev->v[IMS_K_SIZE]);
-	if (rc)
+	inject_begin(r, ev);
+	if (read)
+		rc = ims_pt_unmap_read_dirty(d->pt, iova, size, &got, &bytes);
+	else
+		rc = ims_pt_unmap(d->pt, iova, size, &bytes);
+	inject_end(r, ev);
+	if (rc) {
+		if (read) {
+			ims_bitmap_fini(&got);
+			ims_bitmap_fini(&want);
+		}
+		if (rc == -EINVAL)
+			return input_error(r, ev, IMS_K_SIZE,
+					   "unmap [0x%" PRIx64 ", +0x%" PRIx64 ") cuts into a leaf; "
+					   "unmap must cover whole leaves",
+					   iova, size);
 		return input_error(r, ev, IMS_K_IOVA, "unmap failed: %s", errno_text(rc));
-	/* iommufd: dirty state of unmapped entries is discarded. */
-	r->st.lost_on_unmap += ims_oracle_unmap(ims_iommu_oracle(r->mmu), (uint16_t)ev->v[IMS_K_DOMAIN],
-						ev->v[IMS_K_IOVA], ev->v[IMS_K_SIZE]);
+	}
+	if (read) {
+		settle_dirty_read(r, ev, tag, &want, &got, true);
+		ims_bitmap_fini(&got);
+		ims_bitmap_fini(&want);
+	}
+	/* iommufd: dirty state of unmapped entries is discarded; what the
+	 * oracle still expected there is lost. */
+	r->st.lost_on_unmap += ims_oracle_unmap(ims_iommu_oracle(r->mmu), tag, iova, size);
+	maybe_settle(r, tag, iova, iova + (size - 1));
 	r->st.unmaps++;
 	return 0;
 }
@@ -378,20 +634,14 @@ static int op_track(struct ims_replay *r, const struct ims_event *ev)
 				   "line %" PRIu64 ")",
 				   d->line);
 	bool on = ims_ev_has(ev, IMS_K_ON);
+	inject_begin(r, ev);
 	rc = ims_pt_set_dirty_tracking(d->pt, on);
+	inject_end(r, ev);
 	if (rc)
 		return input_error(r, ev, -1, "set_dirty_tracking failed: %s", errno_text(rc));
 	if (on)
 		ims_oracle_reset(ims_iommu_oracle(r->mmu), (uint16_t)ev->v[IMS_K_DOMAIN]);
 	return 0;
-}
-
-static void print_bits(FILE *f, const char *label, const struct ims_bitmap *bm)
-{
-	char *hex = ims_bitmap_to_hex(bm);
-	if (hex && strlen(hex) <= 64)
-		fprintf(f, "    %s 0x%s\n", label, hex);
-	free(hex);
 }
 
 static int op_harvest(struct ims_replay *r, const struct ims_event *ev)
@@ -404,63 +654,22 @@ static int op_harvest(struct ims_replay *r, const struct ims_event *ev)
 		return input_error(r, ev, -1, "harvest needs tracking on (track domain=%" PRIu64 " on)",
 				   ev->v[IMS_K_DOMAIN]);
 	uint64_t pgsize = ims_ev_has(ev, IMS_K_PGSIZE) ? ev->v[IMS_K_PGSIZE] : IMS_PAGE_SIZE;
-	if (!ims_is_pow2(pgsize))
-		return input_error(r, ev, IMS_K_PGSIZE, "pgsize=0x%" PRIx64 " is not a power of two",
-				   pgsize);
-	uint64_t iova = ev->v[IMS_K_IOVA], size = ev->v[IMS_K_SIZE];
-	if ((rc = check_aligned(r, ev, IMS_K_IOVA, pgsize, "the bitmap page size")) ||
-	    (rc = check_aligned(r, ev, IMS_K_SIZE, pgsize, "the bitmap page size")) ||
-	    (rc = check_in_domain(r, ev, d, iova, size)))
-		return rc;
 	struct ims_bitmap got, want;
-	rc = ims_bitmap_init(&got, iova, size, ims_log2(pgsize));
-	if (rc)
-		return input_error(r, ev, IMS_K_SIZE, "bitmap: %s", errno_text(rc));
-	rc = ims_bitmap_init(&want, iova, size, ims_log2(pgsize));
-	if (rc) {
-		ims_bitmap_fini(&got);
-		return input_error(r, ev, IMS_K_SIZE, "bitmap: %s", errno_text(rc));
-	}
+	if ((rc = bitmaps_for(r, ev, d, pgsize, &got, &want)))
+		return rc;
 	bool noclear = ims_ev_has(ev, IMS_K_NOCLEAR);
 	uint16_t tag = (uint16_t)ev->v[IMS_K_DOMAIN];
-	struct ims_oracle *o = ims_iommu_oracle(r->mmu);
-	ims_oracle_expected(o, tag, &want);
-	rc = ims_pt_read_and_clear_dirty(d->pt, iova, size, noclear ? IMS_DIRTY_NO_CLEAR : 0, &got);
+	inject_begin(r, ev);
+	rc = ims_pt_read_and_clear_dirty(d->pt, got.iova, got.length,
+					 noclear ? IMS_DIRTY_NO_CLEAR : 0, &got);
+	inject_end(r, ev);
 	if (rc) {
 		ims_bitmap_fini(&got);
 		ims_bitmap_fini(&want);
 		return input_error(r, ev, -1, "read_and_clear_dirty failed: %s", errno_text(rc));
 	}
-	if (!noclear)
-		ims_oracle_clear(o, tag, iova, size);
-
-	r->st.harvests++;
-	uint64_t ngot = ims_bitmap_count(&got), nwant = ims_bitmap_count(&want);
-	r->st.bits_reported += ngot;
-	r->st.bits_expected += nwant;
-	struct ims_bitmap_diff df;
-	if (!ims_bitmap_compare(&want, &got, &df)) {
-		r->st.harvest_mismatches++;
-		r->st.bits_under += df.under;
-		r->st.bits_over += df.over;
-		validation_failure(r, ev,
-				   "harvest differs from the oracle: expected %" PRIu64
-				   " bits, got %" PRIu64 " (under-reported %" PRIu64
-				   ", over-reported %" PRIu64 ")",
-				   nwant, ngot, df.under, df.over);
-		FILE *f = diag(r);
-		if (df.under)
-			fprintf(f, "    first under-reported bit %" PRIu64 " (iova 0x%" PRIx64 ")\n",
-				df.first_under, iova + (df.first_under << ims_log2(pgsize)));
-		if (df.over)
-			fprintf(f, "    first over-reported bit %" PRIu64 " (iova 0x%" PRIx64 ")\n",
-				df.first_over, iova + (df.first_over << ims_log2(pgsize)));
-		print_bits(f, "expected", &want);
-		print_bits(f, "got     ", &got);
-	} else if (r->o.verbosity >= 2) {
-		fprintf(stdout, "%s:%" PRIu64 ": harvest ok, %" PRIu64 " bits\n", r->file, ev->line,
-			ngot);
-	}
+	settle_dirty_read(r, ev, tag, &want, &got, !noclear);
+	uint64_t ngot = ims_bitmap_count(&got);
 	if (ims_ev_has(ev, IMS_K_EXPECT)) {
 		r->st.assertions++;
 		int eq = ims_bitmap_equals_hex(&got, ev->expect_hex, ev->expect_hex_len);
@@ -631,6 +840,76 @@ static int op_expect_nofault(struct ims_replay *r, const struct ims_event *ev)
 	return 0;
 }
 
+struct consist {
+	struct ims_replay *r;
+	const struct ims_event *ev;
+	uint16_t tag;
+	uint64_t bad;
+};
+
+static int consist_leaf(void *arg, uint64_t page_iova, unsigned page_shift, uint64_t pa,
+			unsigned prot)
+{
+	struct consist *c = arg;
+	uint64_t last = page_iova + ((1ull << page_shift) - 1);
+	const uint64_t probes[2] = {page_iova, last & ~7ull};
+	for (int i = 0; i < 2; i++) {
+		struct ims_xlate x;
+		uint64_t want = pa + (probes[i] - page_iova);
+		int k = ims_iommu_probe(c->r->mmu, c->tag, probes[i], IMS_ACC_R, &x);
+		const char *what = NULL;
+		if (k != 0)
+			what = "hardware faults where software maps";
+		else if (x.pa != want)
+			what = "hardware translates elsewhere";
+		else if ((prot & IMS_PROT_W) &&
+			 ims_iommu_probe(c->r->mmu, c->tag, probes[i], IMS_ACC_W, &x) != 0)
+			what = "software maps writable, hardware refuses a write";
+		else if (!(prot & IMS_PROT_W) &&
+			 ims_iommu_probe(c->r->mmu, c->tag, probes[i], IMS_ACC_W, &x) == 0)
+			what = "software maps read-only, hardware allows a write";
+		if (what) {
+			if (!c->bad++)
+				validation_failure(c->r, c->ev,
+						   "iova_to_phys(0x%" PRIx64 ") = 0x%" PRIx64
+						   " but %s (fault %d, pa 0x%" PRIx64 ")",
+						   probes[i], want, what, k, x.pa);
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static int op_expect_consistent(struct ims_replay *r, const struct ims_event *ev)
+{
+	int rc = 0;
+	struct dom *d = need_dom(r, ev, true, &rc);
+	if (!d)
+		return rc;
+	struct consist c = {r, ev, (uint16_t)ev->v[IMS_K_DOMAIN], 0};
+	r->st.assertions++;
+	ims_pt_for_each_leaf(d->pt, 0, 0, consist_leaf, &c);
+	if (c.bad)
+		r->st.assertion_failures++;
+	return 0;
+}
+
+static int op_expect_tables(struct ims_replay *r, const struct ims_event *ev)
+{
+	int rc = 0;
+	struct dom *d = need_dom(r, ev, true, &rc);
+	if (!d)
+		return rc;
+	r->st.assertions++;
+	uint64_t n = ims_pt_stats(d->pt)->table_pages;
+	if (n != ev->v[IMS_K_CNT]) {
+		r->st.assertion_failures++;
+		validation_failure(r, ev, "expected %" PRIu64 " page-table pages, the domain holds %" PRIu64,
+				   ev->v[IMS_K_CNT], n);
+	}
+	return 0;
+}
+
 int ims_replay_event(struct ims_replay *r, const struct ims_event *ev, const char *file)
 {
 	r->file = file ? file : "-";
@@ -664,6 +943,10 @@ int ims_replay_event(struct ims_replay *r, const struct ims_event *ev, const cha
 		return op_expect_fault(r, ev);
 	case IMS_OP_EXPECT_NOFAULT:
 		return op_expect_nofault(r, ev);
+	case IMS_OP_EXPECT_CONSISTENT:
+		return op_expect_consistent(r, ev);
+	case IMS_OP_EXPECT_TABLES:
+		return op_expect_tables(r, ev);
 	default:
 		return input_error(r, ev, -1, "op not supported by the replayer");
 	}

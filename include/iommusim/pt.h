@@ -77,6 +77,20 @@ int ims_pt_unmap(struct ims_pt *pt, uint64_t iova, uint64_t size, uint64_t *unma
 /* -ENOENT when not mapped. */
 int ims_pt_iova_to_phys(struct ims_pt *pt, uint64_t iova, uint64_t *pa, unsigned *prot);
 
+/* VFIO-style unmap with VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP: read and
+ * clear the dirty state of the range into bm (tracking must be on), then
+ * unmap it. */
+int ims_pt_unmap_read_dirty(struct ims_pt *pt, uint64_t iova, uint64_t size, struct ims_bitmap *bm,
+			    uint64_t *unmapped);
+
+/* Calls fn for every leaf page (replica run / contiguous group as one) that
+ * intersects [iova, iova + size), in IOVA order (size 0: the whole domain);
+ * stops early when fn returns non-zero and returns that value. */
+typedef int (*ims_pt_leaf_fn)(void *arg, uint64_t page_iova, unsigned page_shift, uint64_t pa,
+			      unsigned prot);
+int ims_pt_for_each_leaf(struct ims_pt *pt, uint64_t iova, uint64_t size, ims_pt_leaf_fn fn,
+			 void *arg);
+
 /* read_and_clear_dirty (dirty-semantics.md): one pass, ORs dirty state over
  * every replica / contiguous entry, records clipped leaf ranges into bm,
  * cleans atomically and flushes the gathered range unless NO_CLEAR. bm may

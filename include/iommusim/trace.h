@@ -26,6 +26,9 @@ enum ims_op {
 	IMS_OP_EXPECT_PA,     /* "expect pa" */
 	IMS_OP_EXPECT_FAULT,  /* "expect fault" */
 	IMS_OP_EXPECT_NOFAULT,/* "expect nofault" */
+	/* Extensions (docs/trace-format.md). */
+	IMS_OP_EXPECT_CONSISTENT, /* "expect consistent": software == hardware */
+	IMS_OP_EXPECT_TABLES,     /* "expect tables": live page-table pages */
 	IMS_OP_COUNT
 };
 
@@ -58,6 +61,12 @@ enum ims_key {
 	IMS_K_VAL,
 	IMS_K_MASK,
 	IMS_K_KIND,    /* enum ims_fault_kind */
+	/* Extensions (docs/trace-format.md). */
+	IMS_K_INJECT_AT,   /* inject a device write before the N-th software access */
+	IMS_K_INJECT_DEV,
+	IMS_K_INJECT_IOVA,
+	IMS_K_CNT,         /* "count" */
+	IMS_K_READ_DIRTY,  /* flag: unmap reads and clears dirty state first */
 	IMS_K_COUNT
 };
 

@@ -424,10 +424,10 @@ START_TEST(unknown_op_and_key)
 		  "unknown op 'frobnicate' (expected domain, attach, detach, map, unmap, track, "
 		  "harvest, flush, dma, mem or expect)");
 	check_err("  MAP domain=1\n", 1, 3, "unknown op 'MAP'");
-	check_err("expect\n", 1, 7, "expected mem, pa, fault or nofault");
+	check_err("expect\n", 1, 7, "expected mem, pa, fault, nofault, consistent or tables");
 	check_err("expect colour\n", 1, 8, "'expect colour'");
 	check_err("map domain=1 iova=0 pa=0 size=4K colour=blue\n", 1, 34,
-		  "unknown key 'colour' for map (expected domain, iova, pa, size, prot or pgsize)");
+		  "unknown key 'colour' for map (expected domain, iova, pa, size, prot, pgsize, inject-at, inject-dev or inject-iova)");
 	/* A key of another op is unknown here. */
 	check_err("map domain=1 iova=0 pa=0 size=4K dev=1\n", 1, 34, "unknown key 'dev' for map");
 	check_err("unmap domain=1 iova=0 size=4K prot=r\n", 1, 31, "unknown key 'prot' for unmap");
@@ -1138,6 +1138,19 @@ START_TEST(format_round_trip_traces)
 }
 END_TEST
 
+START_TEST(extension_rules)
+{
+	check_err("harvest domain=1 iova=0 size=4K inject-at=2 inject-dev=1\n", 1, 33,
+		  "missing inject-iova=");
+	check_err("harvest domain=1 iova=0 size=4K inject-at=0 inject-dev=1 inject-iova=0\n", 1, 33,
+		  "at least 1");
+	check_err("unmap domain=1 iova=0 size=4K pgsize=4K\n", 1, 31, "read-dirty");
+	check_err("expect tables domain=1\n", 1, 1, "needs count=");
+	check_err("dma dev=1 iova=0 len=1 dir=r inject-at=1 inject-dev=1 inject-iova=0\n", 1, 30,
+		  "unknown key 'inject-at'");
+}
+END_TEST
+
 START_TEST(format_round_trip_all_keys)
 {
 	static const char *const lines[] = {
@@ -1169,6 +1182,10 @@ START_TEST(format_round_trip_all_keys)
 		"expect fault dev=1 iova=2 kind=perm",
 		"expect fault dev=1 iova=2 kind=unattached",
 		"@18446744073709551615 expect nofault",
+		"expect consistent domain=4",
+		"expect tables domain=4 count=1",
+		"unmap domain=2 iova=0x1000 size=4K read-dirty pgsize=4K inject-at=3 inject-dev=0x10 "
+		"inject-iova=0x1000",
 	};
 	uint64_t keys = 0, ops = 0;
 	char *buf = NULL;
@@ -1298,6 +1315,7 @@ static Suite *reader_suite(void)
 	tcase_add_test(tc, format_canonical);
 	tcase_add_test(tc, format_truncates_like_snprintf);
 	tcase_add_test(tc, format_round_trip_all_keys);
+	tcase_add_test(tc, extension_rules);
 	tcase_add_test(tc, format_round_trip_traces);
 	suite_add_tcase(s, tc);
 	return s;
