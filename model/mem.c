@@ -448,21 +448,26 @@ static bool live(const struct ims_mem *m, uint64_t idx)
 	return idx / 64 < m->nlive && (m->pool_live[idx / 64] >> (idx % 64) & 1);
 }
 
-int ims_mem_pool_alloc(struct ims_mem *m, uint64_t *pa)
+/* Room in pool_live for index idx. */
+static int live_grow(struct ims_mem *m, uint64_t idx)
 {
-	bool reuse = m->nret > 0;
-	uint64_t idx = reuse ? m->pool_ret[m->nret - 1] : m->pool_next;
-	if (idx >= (1ull << FN_BITS) - POOL_FN0)
+	if (idx / 64 < m->nlive)
+		return 0;
+	uint64_t n = m->nlive ? m->nlive * 2 : 16;
+	while (idx / 64 >= n)
+		n *= 2;
+	uint64_t *l = realloc(m->pool_live, (size_t)n * sizeof(*l));
+	if (!l)
 		return -ENOMEM;
-	if (idx / 64 >= m->nlive) {
-		uint64_t n = m->nlive ? m->nlive * 2 : 16;
-		uint64_t *l = realloc(m->pool_live, (size_t)n * sizeof(*l));
-		if (!l)
-			return -ENOMEM;
-		memset(l + m->nlive, 0, (size_t)(n - m->nlive) * sizeof(*l));
-		m->pool_live = l;
-		m->nlive = n;
-	}
+	memset(l + m->nlive, 0, (size_t)(n - m->nlive) * sizeof(*l));
+	m->pool_live = l;
+	m->nlive = n;
+	return 0;
+}
+
+/* Hands out pool frame idx, zeroed. */
+static int pool_take(struct ims_mem *m, uint64_t idx)
+{
 	uint64_t fn = POOL_FN0 + idx;
 	/* A stray store into pool space may have created the frame already. */
 	uint64_t *f = lookup(m, fn);
@@ -470,13 +475,55 @@ int ims_mem_pool_alloc(struct ims_mem *m, uint64_t *pa)
 		memset(f, 0, FWORDS * sizeof(*f));
 	else if (!materialize(m, fn))
 		return -ENOMEM;
+	m->pool_live[idx / 64] |= 1ull << (idx % 64);
+	m->c.pool_frames++;
+	return 0;
+}
+
+int ims_mem_pool_alloc(struct ims_mem *m, uint64_t *pa)
+{
+	bool reuse = m->nret > 0;
+	uint64_t idx = reuse ? m->pool_ret[m->nret - 1] : m->pool_next;
+	if (idx >= (1ull << FN_BITS) - POOL_FN0)
+		return -ENOMEM;
+	int rc = live_grow(m, idx);
+	if (!rc)
+		rc = pool_take(m, idx);
+	if (rc)
+		return rc;
 	if (reuse)
 		m->nret--;
 	else
 		m->pool_next++;
-	m->pool_live[idx / 64] |= 1ull << (idx % 64);
-	m->c.pool_frames++;
-	*pa = fn << FSHIFT;
+	*pa = (POOL_FN0 + idx) << FSHIFT;
+	return 0;
+}
+
+int ims_mem_pool_alloc_order(struct ims_mem *m, unsigned order, uint64_t *pa)
+{
+	if (!order)
+		return ims_mem_pool_alloc(m, pa);
+	if (order > 20)
+		return -EINVAL;
+	/* Runs come from the bump pointer, aligned (POOL_FN0 is aligned far
+	 * beyond 2^20 frames); the frames skipped for alignment stay unused. */
+	uint64_t n = 1ull << order;
+	uint64_t idx = (m->pool_next + n - 1) & ~(n - 1);
+	if (idx + n > (1ull << FN_BITS) - POOL_FN0)
+		return -ENOMEM;
+	int rc = live_grow(m, idx + n - 1);
+	if (rc)
+		return rc;
+	for (uint64_t i = 0; i < n; i++) {
+		rc = pool_take(m, idx + i);
+		if (rc) {
+			while (i--)
+				ims_mem_pool_free(m, (POOL_FN0 + idx + i) << FSHIFT);
+			return rc;
+		}
+	}
+	m->pool_next = idx + n;
+	*pa = (POOL_FN0 + idx) << FSHIFT;
 	return 0;
 }
 

@@ -13,6 +13,8 @@
 #include "pagetables/ptfmt.h"
 #include "pagetables/walker.h"
 
+#define FRAME_ENTRIES (IMS_PAGE_SIZE / 8)
+
 static const struct pt_fmt *fmt_ops(enum ims_format f)
 {
 	const struct pt_fmt *ops = NULL;
@@ -38,21 +40,32 @@ int pt_submit(struct ims_pt *pt, const uint64_t cmd[2])
 	return pt->sink.submit(pt->sink.arg, pt->ops->fmt, cmd);
 }
 
-static int table_alloc(struct ims_pt *pt, uint64_t *pa)
+/* log2 of the 4 KiB frames a table at `level` spans: a table is
+ * 8 * 2^bits bytes, aligned to its size (SMMU 16K and 64K granules). */
+static unsigned table_order(const struct ims_pt *pt, int level)
 {
-	int rc = ims_mem_pool_alloc(pt->mem, pa);
+	unsigned lg = pt_level_bits(&pt->g, level) + 3;
+	return lg > IMS_PAGE_SHIFT ? lg - IMS_PAGE_SHIFT : 0;
+}
+
+static int table_alloc(struct ims_pt *pt, int level, uint64_t *pa)
+{
+	unsigned order = table_order(pt, level);
+	int rc = ims_mem_pool_alloc_order(pt->mem, order, pa);
 	if (rc)
 		return rc;
-	pt->stats.table_pages++;
+	pt->stats.table_pages += 1ull << order;
 	if (pt->stats.table_pages > pt->stats.table_pages_peak)
 		pt->stats.table_pages_peak = pt->stats.table_pages;
 	return 0;
 }
 
-static void table_free(struct ims_pt *pt, uint64_t pa)
+static void table_free(struct ims_pt *pt, int level, uint64_t pa)
 {
-	ims_mem_pool_free(pt->mem, pa);
-	pt->stats.table_pages--;
+	unsigned order = table_order(pt, level);
+	for (uint64_t i = 0; i < (1ull << order); i++)
+		ims_mem_pool_free(pt->mem, pa + (i << IMS_PAGE_SHIFT));
+	pt->stats.table_pages -= 1ull << order;
 }
 
 int ims_pt_new(struct ims_mem *mem, const struct ims_pt_cfg *cfg_in, const struct ims_sink *sink,
@@ -96,7 +109,7 @@ int ims_pt_new(struct ims_mem *mem, const struct ims_pt_cfg *cfg_in, const struc
 		rc = -EINVAL;
 		goto fail;
 	}
-	rc = table_alloc(pt, &pt->root);
+	rc = table_alloc(pt, pt->g.top, &pt->root);
 	if (rc)
 		goto fail;
 	*out = pt;
@@ -115,7 +128,7 @@ static void free_tree(struct ims_pt *pt, uint64_t table, int level)
 				free_tree(pt, pt->ops->table_pa(pte), level - 1);
 		}
 	}
-	table_free(pt, table);
+	table_free(pt, level, table);
 }
 
 void ims_pt_free(struct ims_pt *pt)
@@ -248,7 +261,7 @@ static int install(struct ims_pt *pt, uint64_t iova, uint64_t pa, unsigned s, un
 		uint64_t pte = sw_load(pt, slot);
 		if (!pte) {
 			uint64_t nt;
-			int rc = table_alloc(pt, &nt);
+			int rc = table_alloc(pt, level - 1, &nt);
 			if (rc)
 				return rc;
 			sw_store(pt, slot, pt->ops->mk_table(g, level, nt));
@@ -381,7 +394,7 @@ static bool unmap_walk(struct ims_pt *pt, uint64_t table, int level, uint64_t ba
 			uint64_t child = pt->ops->table_pa(pte);
 			if (unmap_walk(pt, child, level - 1, ebase, first, last, bytes, freed)) {
 				sw_store(pt, slot, 0);
-				table_free(pt, child);
+				table_free(pt, level - 1, child);
 				*freed = true;
 			}
 		} else if (k == PT_LEAF) {
@@ -455,7 +468,8 @@ static void harvest_run(struct ims_pt *pt, struct harvest *h, uint64_t table, in
 	bool dirty = false;
 	unsigned look = w->check_first_only ? 1 : n;
 	for (unsigned i = 0; i < look; i++) {
-		uint64_t v = view ? view[idx0 + i] : sw_load(pt, table + 8ull * (idx0 + i));
+		uint64_t v = view ? view[(idx0 + i) % FRAME_ENTRIES]
+				 : sw_load(pt, table + 8ull * (idx0 + i));
 		dirty |= pt->ops->is_dirty(v);
 	}
 	pt->stats.harvest_entries += look;
@@ -475,7 +489,8 @@ static void harvest_run(struct ims_pt *pt, struct harvest *h, uint64_t table, in
 			/* Bug 4: every entry of the run rewritten from a plain load. */
 			uint64_t v = sw_load(pt, slot);
 			sw_store(pt, slot, (v & ~pt->ops->clean_clear) | pt->ops->clean_set);
-		} else if (pt->ops->is_dirty(view ? view[idx0 + i] : sw_load(pt, slot))) {
+		} else if (pt->ops->is_dirty(view ? view[(idx0 + i) % FRAME_ENTRIES]
+						   : sw_load(pt, slot))) {
 			ims_mem_rmw(pt->mem, IMS_AGENT_SW, slot, pt->ops->clean_clear,
 				    pt->ops->clean_set);
 		}
@@ -494,15 +509,26 @@ static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, i
 	uint64_t hi = h->last < span_last ? h->last : span_last;
 	unsigned i = (unsigned)((lo - base) >> shift);
 	unsigned iend = (unsigned)((hi - base) >> shift);
-	/* One frame look-up per table; entry loads are counted in bulk. Under a
-	 * hook every load goes through memory so the hook sees it. */
-	const uint64_t *view = ims_mem_hooked(pt->mem) ? NULL : ims_mem_frame(pt->mem, table);
-	if (!view && !ims_mem_hooked(pt->mem))
-		return; /* a table frame never written holds no entries */
-	if (view)
-		ims_mem_count(pt->mem, IMS_AGENT_SW, IMS_MEM_LOAD, iend - i + 1);
+	/* One look-up per 4 KiB frame of the table (a 16K or 64K table spans
+	 * several); entry loads are counted in bulk. Under a hook every load
+	 * goes through memory so the hook sees it. */
+	bool hooked = ims_mem_hooked(pt->mem);
+	const uint64_t *view = NULL;
+	unsigned vframe = ~0u;
 	for (; i <= iend; i++) {
-		uint64_t pte = view ? view[i] : sw_load(pt, table + 8ull * i);
+		if (!hooked && i / FRAME_ENTRIES != vframe) {
+			vframe = i / FRAME_ENTRIES;
+			unsigned fend = vframe * FRAME_ENTRIES + (FRAME_ENTRIES - 1);
+			if (fend > iend)
+				fend = iend;
+			view = ims_mem_frame(pt->mem, table + 8ull * vframe * FRAME_ENTRIES);
+			if (!view) {
+				i = fend; /* a frame never written holds no entries */
+				continue;
+			}
+			ims_mem_count(pt->mem, IMS_AGENT_SW, IMS_MEM_LOAD, fend - i + 1);
+		}
+		uint64_t pte = view ? view[i % FRAME_ENTRIES] : sw_load(pt, table + 8ull * i);
 		if (!pte)
 			continue;
 		enum pt_kind k = pt->ops->kind(g, level, pte);

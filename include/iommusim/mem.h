@@ -56,6 +56,10 @@ bool ims_mem_hooked(const struct ims_mem *m);
  * releases its storage. */
 #define IMS_MEM_POOL_BASE 0x0000f00000000000ull /* below 2^48: VMSAv8-64 addresses */
 int ims_mem_pool_alloc(struct ims_mem *m, uint64_t *pa);
+/* 2^order contiguous zeroed frames aligned to their size (a 16K or 64K
+ * translation table); order 0 is ims_mem_pool_alloc. Each frame is freed
+ * on its own and comes back as a single frame. */
+int ims_mem_pool_alloc_order(struct ims_mem *m, unsigned order, uint64_t *pa);
 void ims_mem_pool_free(struct ims_mem *m, uint64_t pa);
 
 void ims_mem_set_hook(struct ims_mem *m, ims_mem_hook_fn fn, void *arg);

@@ -96,7 +96,8 @@ static uint64_t chain(struct rig *r, int leaf_level, uint64_t iova, uint64_t top
 		} else {
 			next = r->next_table;
 			r->next_table += 1ull << r->g;
-			ims_mem_store(r->mem, IMS_AGENT_HW, slot, tdesc(next) | (l == top ? top_flags : 0));
+			uint64_t flags = l == top ? top_flags : 0;
+			ims_mem_store(r->mem, IMS_AGENT_HW, slot, tdesc(next) | flags);
 		}
 		table = next;
 	}
@@ -145,7 +146,7 @@ START_TEST(start_level_every_granule_and_ias)
 	for (unsigned gi = 0; gi < 3; gi++) {
 		unsigned g = GRANULES[gi];
 		for (unsigned ias = 32; ias <= 52; ias++) {
-			struct ims_ctx_params p = {.tag = 1, .root = ROOT, .granule_shift = g, .ias = ias};
+			struct ims_ctx_params p = {.root = ROOT, .granule_shift = g, .ias = ias};
 			uint64_t w[IMS_CTX_WORDS] = {0};
 			char err[160];
 			ck_assert_int_eq(ims_ctx_encode(IMS_FMT_SMMUV3, &p, w, err, sizeof(err)), 0);
@@ -190,7 +191,8 @@ START_TEST(top_table_index_bits_walk)
 			ck_assert_uint_eq(slot & ((1ull << g) - 1), (1ull << g) - 8);
 			uint64_t oa = 0x12340000ull << 4; /* 64K aligned, below 2^48 */
 			put(&r, slot, page_desc(oa, true, 0));
-			uint64_t top_slot = ROOT + 8 * ((1ull << (ias - lshift(g, formula_top(g, ias)))) - 1);
+			unsigned top_bits = ias - lshift(g, formula_top(g, ias));
+			uint64_t top_slot = ROOT + 8 * ((1ull << top_bits) - 1);
 			ck_assert(get(&r, top_slot) & 1);
 			struct ims_xlate x;
 			ck_assert_int_eq(access(&r, iova + 8, IMS_ACC_R, &x), 0);
@@ -255,90 +257,94 @@ static void sw_down(struct sw *s)
 	ims_mem_free(s->mem);
 }
 
+/* Entry i of a leaf of 2^sh bytes at level L, written by the software and
+ * decoded by the hardware rules of context c. */
+static void check_leaf_entry(const struct hw_ctx *c, const struct pt_geom *geo, int L, unsigned sh,
+			     uint64_t pa, unsigned i, unsigned prot, bool dirty)
+{
+	unsigned es = lshift(geo->gshift, L);
+	uint64_t pte = smmu_pt_fmt.mk_leaf(geo, L, sh, pa, i, prot, dirty);
+	struct hw_ent e;
+	memset(&e, 0, sizeof(e));
+	smmu_hw_fmt.decode(c, L, pte, IMS_ACC_R, &e);
+	ck_assert_int_eq(e.kind, HWE_LEAF);
+	ck_assert_uint_eq(e.page_shift, sh);
+	ck_assert_uint_eq(e.addr, pa);
+	ck_assert_int_eq((pte & SMMU_D_CONT) != 0, sh > es);
+	uint32_t code = 0;
+	ck_assert_int_eq(smmu_hw_fmt.check(c, pte, &e, true, true, IMS_ACC_R, &code), IMS_FAULT_NONE);
+	enum ims_fault_kind wk = smmu_hw_fmt.check(c, pte, &e, true, true, IMS_ACC_W, &code);
+	ck_assert_int_eq(wk, ((prot & IMS_PROT_W) ? IMS_FAULT_NONE : IMS_FAULT_PERM));
+	/* The software reads back what it wrote. */
+	ck_assert_int_eq(smmu_pt_fmt.kind(geo, L, pte), PT_LEAF);
+	ck_assert_uint_eq(smmu_pt_fmt.leaf_shift(geo, L, pte), sh);
+	uint64_t off = ((uint64_t)i << es) + 8;
+	ck_assert_uint_eq(smmu_pt_fmt.leaf_pa(geo, L, pte, off), pa + off);
+	ck_assert_uint_eq(smmu_pt_fmt.leaf_prot(pte), prot | IMS_PROT_R);
+	ck_assert(!smmu_pt_fmt.is_dirty(pte));
+	ck_assert(!smmu_hw_fmt.is_dirty(c, pte));
+	/* Writable in a tracking domain = writable-clean. */
+	bool clean_w = dirty && (prot & IMS_PROT_W);
+	ck_assert_int_eq((pte & SMMU_D_DBM) != 0, clean_w);
+	ck_assert_int_eq((pte & SMMU_D_AP2) != 0, clean_w || !(prot & IMS_PROT_W));
+	ck_assert(pte & SMMU_D_AF);
+	ck_assert(pte & SMMU_D_AP1);
+}
+
+static void check_geometry_codec(unsigned g, unsigned ias, bool dirty)
+{
+	struct sw s;
+	sw_up(&s, g, ias, dirty);
+	uint64_t w[8];
+	ims_pt_ctx_words(s.pt, w);
+	struct hw_ctx c;
+	hw_ctx_of(w, NULL, &c);
+	ck_assert_int_eq(c.ha, dirty);
+	ck_assert_int_eq(c.hd, dirty);
+	const struct pt_geom *geo = &s.pt->g;
+	unsigned nsizes = 0;
+	for (unsigned sh = 12; sh < 63; sh++) {
+		if (!(geo->pgsizes & (1ull << sh)))
+			continue;
+		nsizes++;
+		int L = smmu_pt_fmt.leaf_level(geo, sh);
+		ck_assert_int_ge(L, 0);
+		/* An output address with high bits set (above 2^48 where the
+		 * layout has room for them). */
+		uint64_t hi = (g == 16 || ias > 48) ? (0xbull << 48) : (0x9ull << 40);
+		uint64_t pa = hi | (3ull << sh);
+		unsigned n = 1u << (sh - lshift(g, L));
+		for (unsigned prot = IMS_PROT_R; prot <= IMS_PROT_RW; prot += 2)
+			for (unsigned i = 0; i < n; i++)
+				check_leaf_entry(&c, geo, L, sh, pa, i, prot, dirty);
+		/* A table descriptor at every level above the leaf. */
+		if (L > 0) {
+			uint64_t tpa = 0xf00000000000ull + (5ull << g);
+			uint64_t t = smmu_pt_fmt.mk_table(geo, L, tpa);
+			struct hw_ent e;
+			memset(&e, 0, sizeof(e));
+			smmu_hw_fmt.decode(&c, L, t, IMS_ACC_R, &e);
+			ck_assert_int_eq(e.kind, HWE_TABLE);
+			ck_assert_int_eq(e.next, L - 1);
+			ck_assert_uint_eq(e.addr, tpa);
+			ck_assert_uint_eq(smmu_pt_fmt.table_pa(t), tpa);
+			ck_assert_int_eq(smmu_pt_fmt.kind(geo, L, t), PT_TABLE);
+		}
+	}
+	ck_assert_uint_ge(nsizes, 4);
+	sw_down(&s);
+}
+
 START_TEST(codec_every_level_granule_size)
 {
 	/* Every leaf size each geometry offers, both permissions, with and
 	 * without dirty tracking: the hardware decode of what the software
 	 * wrote gives the same page size, output address (every entry of a
 	 * group), and permissions. */
-	static const unsigned ias_list[2] = {48, 52};
-	for (unsigned gi = 0; gi < 3; gi++) {
-		for (unsigned ii = 0; ii < 2; ii++) {
-			for (int dirty = 0; dirty < 2; dirty++) {
-				unsigned g = GRANULES[gi], ias = ias_list[ii];
-				struct sw s;
-				sw_up(&s, g, ias, dirty);
-				uint64_t w[8];
-				ims_pt_ctx_words(s.pt, w);
-				struct hw_ctx c;
-				hw_ctx_of(w, NULL, &c);
-				ck_assert_int_eq(c.ha, dirty);
-				ck_assert_int_eq(c.hd, dirty);
-				const struct pt_geom *geo = &s.pt->g;
-				unsigned nsizes = 0;
-				for (unsigned sh = 12; sh < 63; sh++) {
-					if (!(geo->pgsizes & (1ull << sh)))
-						continue;
-					nsizes++;
-					int L = smmu_pt_fmt.leaf_level(geo, sh);
-					ck_assert_int_ge(L, 0);
-					unsigned es = lshift(g, L);
-					unsigned n = 1u << (sh - es);
-					/* An output address with high bits set (above 2^48
-					 * where the layout has room for them). */
-					uint64_t hi = (g == 16 || ias > 48) ? (0xbull << 48) : (0x9ull << 40);
-					uint64_t pa = hi | (3ull << sh);
-					for (unsigned prot = IMS_PROT_R; prot <= IMS_PROT_RW; prot += 2) {
-						for (unsigned i = 0; i < n; i++) {
-							uint64_t pte = smmu_pt_fmt.mk_leaf(geo, L, sh, pa, i, prot, dirty);
-							struct hw_ent e;
-							memset(&e, 0, sizeof(e));
-							smmu_hw_fmt.decode(&c, L, pte, IMS_ACC_R, &e);
-							ck_assert_int_eq(e.kind, HWE_LEAF);
-							ck_assert_uint_eq(e.page_shift, sh);
-							ck_assert_uint_eq(e.addr, pa);
-							ck_assert_int_eq((pte & SMMU_D_CONT) != 0, n > 1);
-							uint32_t code = 0;
-							ck_assert_int_eq(smmu_hw_fmt.check(&c, pte, &e, true, true, IMS_ACC_R, &code),
-									 IMS_FAULT_NONE);
-							enum ims_fault_kind wk =
-								smmu_hw_fmt.check(&c, pte, &e, true, true, IMS_ACC_W, &code);
-							ck_assert_int_eq(wk, (prot & IMS_PROT_W) ? IMS_FAULT_NONE : IMS_FAULT_PERM);
-							/* The software reads back what it wrote. */
-							ck_assert_int_eq(smmu_pt_fmt.kind(geo, L, pte), PT_LEAF);
-							ck_assert_uint_eq(smmu_pt_fmt.leaf_shift(geo, L, pte), sh);
-							uint64_t off = ((uint64_t)i << es) + 8;
-							ck_assert_uint_eq(smmu_pt_fmt.leaf_pa(geo, L, pte, off), pa + off);
-							ck_assert_uint_eq(smmu_pt_fmt.leaf_prot(pte), prot | IMS_PROT_R);
-							ck_assert(!smmu_pt_fmt.is_dirty(pte));
-							ck_assert(!smmu_hw_fmt.is_dirty(&c, pte));
-							/* Writable in a tracking domain = writable-clean. */
-							bool clean_w = dirty && (prot & IMS_PROT_W);
-							ck_assert_int_eq((pte & SMMU_D_DBM) != 0, clean_w);
-							ck_assert_int_eq((pte & SMMU_D_AP2) != 0, clean_w || !(prot & IMS_PROT_W));
-							ck_assert(pte & SMMU_D_AF);
-							ck_assert(pte & SMMU_D_AP1);
-						}
-					}
-					/* A table descriptor at every level above the leaf. */
-					if (L > 0) {
-						uint64_t tpa = 0xf00000000000ull + (5ull << g);
-						uint64_t t = smmu_pt_fmt.mk_table(geo, L, tpa);
-						struct hw_ent e;
-						memset(&e, 0, sizeof(e));
-						smmu_hw_fmt.decode(&c, L, t, IMS_ACC_R, &e);
-						ck_assert_int_eq(e.kind, HWE_TABLE);
-						ck_assert_int_eq(e.next, L - 1);
-						ck_assert_uint_eq(e.addr, tpa);
-						ck_assert_uint_eq(smmu_pt_fmt.table_pa(t), tpa);
-						ck_assert_int_eq(smmu_pt_fmt.kind(geo, L, t), PT_TABLE);
-					}
-				}
-				ck_assert_uint_ge(nsizes, 4);
-				sw_down(&s);
-			}
-		}
-	}
+	for (unsigned gi = 0; gi < 3; gi++)
+		for (unsigned ias = 48; ias <= 52; ias += 4)
+			for (int dirty = 0; dirty < 2; dirty++)
+				check_geometry_codec(GRANULES[gi], ias, dirty);
 }
 END_TEST
 
@@ -437,13 +443,13 @@ START_TEST(invalid_encodings_and_alignment)
 			bool blocks = (g == 12 && (L == 1 || L == 2)) || (g != 12 && L == 1);
 			memset(&e, 0, sizeof(e));
 			smmu_hw_fmt.decode(&c, L, page_desc(pa, false, 0), IMS_ACC_R, &e);
-			ck_assert_int_eq(e.kind, blocks ? HWE_LEAF : HWE_INVALID);
+			ck_assert_int_eq(e.kind, (blocks ? HWE_LEAF : HWE_INVALID));
 			if (!blocks)
 				ck_assert_uint_eq(e.code, SMMU_EVT_F_TRANSLATION);
 			/* 11: page at Arm L3, table above. */
 			memset(&e, 0, sizeof(e));
 			smmu_hw_fmt.decode(&c, L, page_desc(pa, true, 0), IMS_ACC_R, &e);
-			ck_assert_int_eq(e.kind, L == 0 ? HWE_LEAF : HWE_TABLE);
+			ck_assert_int_eq(e.kind, (L == 0 ? HWE_LEAF : HWE_TABLE));
 			if (L > 0) {
 				ck_assert_uint_eq(e.addr, pa);
 				/* Table address bits below the granule (RES0; with 64K
@@ -461,8 +467,8 @@ START_TEST(invalid_encodings_and_alignment)
 					if (g == 16 && b < 16)
 						continue; /* 64K: bits 15:12 are OA[51:48] */
 					memset(&e, 0, sizeof(e));
-					smmu_hw_fmt.decode(&c, L, page_desc(pa | (1ull << b), L == 0, 0),
-							   IMS_ACC_R, &e);
+					uint64_t d = page_desc(pa | (1ull << b), L == 0, 0);
+					smmu_hw_fmt.decode(&c, L, d, IMS_ACC_R, &e);
 					ck_assert_int_eq(e.kind, HWE_RESERVED);
 					ck_assert_uint_eq(e.code, SMMU_EVT_F_TRANSLATION);
 				}
@@ -814,15 +820,15 @@ START_TEST(aptable_and_privilege)
 		put(&r, s2, rw);
 		struct ims_xlate x;
 		/* AP[1] = 0: only privileged accesses pass. */
-		ck_assert_int_eq(access(&r, i0, IMS_ACC_R, &x), priv ? 0 : IMS_FAULT_PERM);
-		ck_assert_int_eq(access(&r, i0, IMS_ACC_W, &x), priv ? 0 : IMS_FAULT_PERM);
+		ck_assert_int_eq(access(&r, i0, IMS_ACC_R, &x), (priv ? 0 : IMS_FAULT_PERM));
+		ck_assert_int_eq(access(&r, i0, IMS_ACC_W, &x), (priv ? 0 : IMS_FAULT_PERM));
 		/* APTable[1]: no write below, even writable-clean with HD. */
 		ck_assert_int_eq(access(&r, i1, IMS_ACC_R, &x), 0);
 		ck_assert_int_eq(access(&r, i1, IMS_ACC_W, &x), IMS_FAULT_PERM);
 		ck_assert_uint_eq(get(&r, s1), wclean);
 		/* APTable[0]: no unprivileged access below. */
-		ck_assert_int_eq(access(&r, i2, IMS_ACC_R, &x), priv ? 0 : IMS_FAULT_PERM);
-		ck_assert_int_eq(access(&r, i2, IMS_ACC_W, &x), priv ? 0 : IMS_FAULT_PERM);
+		ck_assert_int_eq(access(&r, i2, IMS_ACC_R, &x), (priv ? 0 : IMS_FAULT_PERM));
+		ck_assert_int_eq(access(&r, i2, IMS_ACC_W, &x), (priv ? 0 : IMS_FAULT_PERM));
 		while (ims_iommu_fault_pending(r.mmu)) {
 			struct ims_fault f = pop(&r);
 			ck_assert_uint_eq(f.code, SMMU_EVT_F_PERMISSION);

@@ -1,0 +1,278 @@
+/* Arm SMMUv3 stage 1: what the OS driver does (software format ops).
+ * Levels: see smmuv3/smmu_codec.h.
+ *
+ * Permission policy (dirty-semantics.md, classic bug 10): a read-only
+ * mapping is AP[2] = 1, DBM = 0. A writable mapping in a domain allocated
+ * for dirty tracking is mapped writable-CLEAN (DBM = 1, AP[2] = 1) and its CD
+ * has HA = HD = 1 from allocation on, as Linux does: a device write makes
+ * it dirty without a fault, and only pages a device wrote are ever dirty, so
+ * harvests agree with the oracle whether tracking is on or off. Any other
+ * writable mapping is AP[2] = 0, DBM = 0 (writable, never tracked).
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "pagetables/ptfmt.h"
+#include "smmuv3/smmu_codec.h"
+
+/* MAIR attribute 1 = Normal memory, inner/outer write-back, read/write
+ * allocate (0xff); attribute 0 = Device-nGnRnE. Leaves use index 1. */
+#define SW_ATTR_NORMAL 1ull
+#define SW_MAIR 0x000000000000ff00ull
+
+static unsigned sw_top(unsigned gshift, unsigned ias)
+{
+	unsigned stride = gshift - 3;
+	return (ias - gshift + stride - 1) / stride - 1;
+}
+
+/* Block sizes the software uses (D8.3): 4K granule 2M and 1G, 16K 32M,
+ * 64K 512M. Returns whether our level L holds blocks. */
+static bool sw_block_level(unsigned gshift, int level)
+{
+	return gshift == 12 ? (level == 1 || level == 2) : level == 1;
+}
+
+static int init(struct ims_pt_cfg *cfg, struct pt_geom *g, char *err, size_t errlen)
+{
+	if (cfg->levels) {
+		snprintf(err, errlen, "smmuv3 takes granule= and ias=, not levels=");
+		return -EINVAL;
+	}
+	if (!cfg->granule_shift)
+		cfg->granule_shift = 12;
+	if (cfg->granule_shift != 12 && cfg->granule_shift != 14 && cfg->granule_shift != 16) {
+		snprintf(err, errlen, "smmuv3 granule must be 4K, 16K or 64K");
+		return -EINVAL;
+	}
+	if (!cfg->ias)
+		cfg->ias = 48;
+	if (cfg->ias < 32 || cfg->ias > 52) {
+		snprintf(err, errlen, "smmuv3 ias must be 32..52, not %u", cfg->ias);
+		return -EINVAL;
+	}
+	unsigned gs = cfg->granule_shift;
+	g->gshift = gs;
+	g->stride = gs - 3;
+	g->ias = cfg->ias;
+	g->top = (int)sw_top(gs, cfg->ias);
+	/* The page, every block and every contiguous group (contiguous sizes
+	 * count as page sizes), as long as it fits below 2^ias. */
+	g->pgsizes = 0;
+	for (int l = 0; l <= g->top; l++) {
+		unsigned es = pt_level_shift(g, l);
+		if (l == 0 || sw_block_level(gs, l)) {
+			if (es <= g->ias)
+				g->pgsizes |= 1ull << es;
+			unsigned cl = smmu_contig_log2(gs, l);
+			if (cl && es + cl <= g->ias)
+				g->pgsizes |= 1ull << (es + cl);
+		}
+	}
+	if (!cfg->pgsizes)
+		cfg->pgsizes = g->pgsizes;
+	return 0;
+}
+
+static int leaf_level(const struct pt_geom *g, unsigned shift)
+{
+	for (int l = 0; l <= g->top; l++) {
+		if (l && !sw_block_level(g->gshift, l))
+			continue;
+		unsigned es = pt_level_shift(g, l);
+		unsigned cl = smmu_contig_log2(g->gshift, l);
+		if (shift == es || (cl && shift == es + cl))
+			return l;
+	}
+	return -1;
+}
+
+/* Address field (D8.3): bits 47:12; the 64K granule keeps OA[51:48] in
+ * bits 15:12 (FEAT_LPA), DS keeps bits 49:12 and OA[51:50] in bits 9:8
+ * (FEAT_LPA2). */
+static uint64_t oa_field(const struct pt_geom *g, uint64_t pa)
+{
+	if (g->gshift == 16)
+		return (pa & SMMU_D_OA48_MASK & ~0xffffull) |
+		       (((pa >> 48) & 0xfull) << SMMU_D_LPA_HI_SHIFT);
+	if (smmu_geom_ds(g->gshift, g->ias))
+		return (pa & SMMU_D_OA50_MASK) | (((pa >> 50) & 3ull) << SMMU_D_DS_HI_SHIFT);
+	return pa & SMMU_D_OA48_MASK;
+}
+
+static uint64_t field_oa(const struct pt_geom *g, uint64_t pte)
+{
+	if (g->gshift == 16)
+		return (pte & SMMU_D_OA48_MASK & ~0xffffull) |
+		       (((pte >> SMMU_D_LPA_HI_SHIFT) & 0xfull) << 48);
+	if (smmu_geom_ds(g->gshift, g->ias))
+		return (pte & SMMU_D_OA50_MASK) | (((pte >> SMMU_D_DS_HI_SHIFT) & 3ull) << 50);
+	return pte & SMMU_D_OA48_MASK;
+}
+
+static uint64_t mk_table(const struct pt_geom *g, int level, uint64_t pa)
+{
+	(void)level;
+	return SMMU_D_TABLE | oa_field(g, pa);
+}
+
+static uint64_t mk_leaf(const struct pt_geom *g, int level, unsigned shift, uint64_t pa,
+			unsigned idx, unsigned prot, bool dirty_tracking)
+{
+	unsigned es = pt_level_shift(g, level);
+	uint64_t pte = (level == 0 ? SMMU_D_PAGE : SMMU_D_BLOCK) | SMMU_D_AF | SMMU_D_AP1 |
+		       SMMU_D_NG | SW_ATTR_NORMAL << SMMU_D_ATTRIDX_SHIFT;
+	/* With DS bits 9:8 are address bits: shareability comes from CD.SH0. */
+	if (!smmu_geom_ds(g->gshift, g->ias))
+		pte |= SMMU_SH_INNER << SMMU_D_SH_SHIFT;
+	/* Every entry of a contiguous group has the bit and its own slice of
+	 * the group's output range. */
+	if (shift > es)
+		pte |= SMMU_D_CONT;
+	pte |= oa_field(g, pa + ((uint64_t)idx << es));
+	if (!(prot & IMS_PROT_W))
+		pte |= SMMU_D_AP2;
+	else if (dirty_tracking)
+		pte |= SMMU_D_DBM | SMMU_D_AP2; /* writable-clean (policy above) */
+	return pte;
+}
+
+static enum pt_kind kind(const struct pt_geom *g, int level, uint64_t pte)
+{
+	(void)g;
+	switch (pte & SMMU_D_TYPE_MASK) {
+	case SMMU_D_TABLE:
+		return level > 0 ? PT_TABLE : PT_LEAF;
+	case SMMU_D_BLOCK:
+		return level > 0 ? PT_LEAF : PT_NONE;
+	default:
+		return PT_NONE;
+	}
+}
+
+/* Software tables live below 2^48 (the frame pool), where every layout of
+ * the address field reads as bits 47:12. */
+static uint64_t table_pa(uint64_t pte)
+{
+	return pte & SMMU_D_OA48_MASK;
+}
+
+static unsigned leaf_shift(const struct pt_geom *g, int level, uint64_t pte)
+{
+	unsigned es = pt_level_shift(g, level);
+	unsigned cl = smmu_contig_log2(g->gshift, level);
+	return (pte & SMMU_D_CONT) && cl ? es + cl : es;
+}
+
+static uint64_t leaf_pa(const struct pt_geom *g, int level, uint64_t pte, uint64_t iova)
+{
+	uint64_t mask = (1ull << pt_level_shift(g, level)) - 1;
+	return (field_oa(g, pte) & ~mask) | (iova & mask);
+}
+
+static unsigned leaf_prot(uint64_t pte)
+{
+	bool w = !(pte & SMMU_D_AP2) || (pte & SMMU_D_DBM);
+	return IMS_PROT_R | (w ? IMS_PROT_W : 0);
+}
+
+static bool is_dirty(uint64_t pte)
+{
+	return (pte & SMMU_D_DBM) && !(pte & SMMU_D_AP2);
+}
+
+static void ctx_words(const struct ims_pt *pt, uint64_t w[8])
+{
+	const struct pt_geom *g = &pt->g;
+	uint64_t tg = g->gshift == 12 ? SMMU_TG0_4K : g->gshift == 14 ? SMMU_TG0_16K : SMMU_TG0_64K;
+	bool ds = smmu_geom_ds(g->gshift, g->ias);
+	bool wide = ds || g->gshift == 16;
+	for (int i = 0; i < 8; i++)
+		w[i] = 0;
+	w[0] = (uint64_t)(64 - g->ias) | tg << SMMU_CD0_TG0_SHIFT | 1ull << SMMU_CD0_IR0_SHIFT |
+	       1ull << SMMU_CD0_OR0_SHIFT | SMMU_SH_INNER << SMMU_CD0_SH0_SHIFT | SMMU_CD0_EPD1 |
+	       SMMU_CD0_V | (wide ? SMMU_IPS_52 : SMMU_IPS_48) << SMMU_CD0_IPS_SHIFT |
+	       SMMU_CD0_AA64 | SMMU_CD0_ASET | (uint64_t)pt->cfg.tag << SMMU_CD0_ASID_SHIFT;
+	/* HA and HD from allocation on (policy above): writable-clean leaves
+	 * never fault, and switching tracking changes nothing in hardware. */
+	if (pt->cfg.dirty_tracking)
+		w[0] |= SMMU_CD0_HA | SMMU_CD0_HD;
+	w[1] = pt->root & SMMU_CD1_TTB0_MASK;
+	w[2] = ds ? SMMU_CD2_DS : 0;
+	w[SMMU_CD_WORD_MAIR] = SW_MAIR;
+}
+
+static uint64_t tg_code(const struct pt_geom *g)
+{
+	return g->gshift == 12 ? 1 : g->gshift == 14 ? 2 : 3;
+}
+
+static int flush_asid(struct ims_pt *pt)
+{
+	uint64_t cmd[2] = {SMMU_CMD_TLBI_NH_ASID | (uint64_t)pt->cfg.tag << SMMU_CMD_ASID_SHIFT, 0};
+	return pt_submit(pt, cmd);
+}
+
+/* CMD_TLBI_NH_VA with a range (SMMUv3 4.4.1.1): each command covers
+ * (NUM + 1) * 2^SCALE granules from its address. The granule count is cut
+ * into 5-bit chunks from its lowest set bit up, one command per chunk; a
+ * chunk past SCALE 31 makes it an invalidation of the whole ASID. */
+static int flush(struct ims_pt *pt, uint64_t iova, uint64_t size, bool leaf_only)
+{
+	const struct pt_geom *g = &pt->g;
+	if (!size)
+		return flush_asid(pt);
+	uint64_t gran = 1ull << g->gshift;
+	uint64_t start = iova & ~(gran - 1);
+	uint64_t last = iova + (size - 1);
+	if (last < iova)
+		last = ~0ull;
+	uint64_t n = ((last - start) >> g->gshift) + 1;
+	for (uint64_t left = n, at = start; left;) {
+		unsigned scale = (unsigned)__builtin_ctzll(left);
+		if (scale > SMMU_CMD_SCALE_MAX)
+			return flush_asid(pt);
+		uint64_t num = (left >> scale) & SMMU_CMD_NUM_MAX; /* odd: at least 1 */
+		uint64_t cmd[2] = {
+			SMMU_CMD_TLBI_NH_VA | (num - 1) << SMMU_CMD_NUM_SHIFT |
+				(uint64_t)scale << SMMU_CMD_SCALE_SHIFT |
+				(uint64_t)pt->cfg.tag << SMMU_CMD_ASID_SHIFT,
+			(leaf_only ? SMMU_CMD1_LEAF : 0) | tg_code(g) << SMMU_CMD1_TG_SHIFT |
+				(at & SMMU_CMD1_ADDR_MASK)};
+		int rc = pt_submit(pt, cmd);
+		if (rc)
+			return rc;
+		uint64_t granules = num << scale;
+		left -= granules;
+		at += granules << g->gshift;
+	}
+	return 0;
+}
+
+static int set_hw_dirty(struct ims_pt *pt, bool on)
+{
+	/* CD.HA/HD are set when a tracking domain is allocated: nothing to
+	 * switch (ims_pt_set_dirty_tracking has already cleaned and flushed). */
+	(void)pt;
+	(void)on;
+	return 0;
+}
+
+const struct pt_fmt smmu_pt_fmt = {
+	.fmt = IMS_FMT_SMMUV3,
+	.init = init,
+	.leaf_level = leaf_level,
+	.mk_table = mk_table,
+	.mk_leaf = mk_leaf,
+	.kind = kind,
+	.table_pa = table_pa,
+	.leaf_shift = leaf_shift,
+	.leaf_pa = leaf_pa,
+	.leaf_prot = leaf_prot,
+	.is_dirty = is_dirty,
+	.clean_clear = 0,
+	.clean_set = SMMU_D_AP2,
+	.ctx_words = ctx_words,
+	.set_hw_dirty = set_hw_dirty,
+	.flush = flush,
+};
