@@ -17,6 +17,8 @@ struct cmd {
 
 int cmd_replay(int argc, char **argv);
 void help_replay(FILE *f);
+int cmd_conform(int argc, char **argv);
+void help_conform(FILE *f);
 
 /* An output file written to a temporary name and renamed on commit, so a
  * failed run leaves nothing half-written. path "-" is standard output. */

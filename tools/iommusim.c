@@ -6,6 +6,7 @@
 
 static const struct cmd cmds[] = {
 	{"replay", "replay traces through model, software and oracle", cmd_replay, help_replay},
+	{"conform", "run the spec conformance suites and write reports", cmd_conform, help_conform},
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

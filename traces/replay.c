@@ -397,6 +397,13 @@ static int op_domain(struct ims_replay *r, const struct ims_event *ev)
 			.walker = r->o.walker,
 		};
 		d->dirty_alloc = cfg.dirty_tracking;
+		if (cfg.dirty_tracking && !ims_iommu_cfg_dirty_capable(&r->o.model, fmt)) {
+			free(d);
+			return input_error(r, ev, IMS_K_DIRTY,
+					   "dirty=on: the IOMMU lacks dirty tracking for %s "
+					   "(-EOPNOTSUPP; see its capability registers)",
+					   ims_format_name(fmt));
+		}
 		struct ims_sink sink = {.arg = r,
 					.submit = sink_submit,
 					.ctx_update = sink_ctx_update,

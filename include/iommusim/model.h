@@ -103,6 +103,11 @@ struct ims_ctx_params {
 int ims_ctx_encode(enum ims_format fmt, const struct ims_ctx_params *p,
 		   uint64_t words[IMS_CTX_WORDS], char *err, size_t errlen);
 
+/* Whether the capability registers of cfg advertise hardware dirty tracking
+ * for fmt (AMD EFR.HASup+HDSup, VT-d ECAP.SSADS+SMPWC, SMMU IDR0.HTTU >= 2):
+ * what GET_HW_INFO reports and what a DIRTY_TRACKING allocation needs. */
+bool ims_iommu_cfg_dirty_capable(const struct ims_iommu_cfg *cfg, enum ims_format fmt);
+
 int ims_iommu_new(struct ims_mem *mem, const struct ims_iommu_cfg *cfg, struct ims_iommu **out);
 void ims_iommu_free(struct ims_iommu *mmu);
 struct ims_oracle *ims_iommu_oracle(struct ims_iommu *mmu);

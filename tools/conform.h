@@ -1,0 +1,117 @@
+/* iommusim conform: conformance cases (YAML), their runs and the reports.
+ * The case format is docs/conformance.md.
+ */
+#ifndef IMS_TOOLS_CONFORM_H
+#define IMS_TOOLS_CONFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "iommusim/model.h"
+
+enum cf_expect {
+	CF_EXPECT_PASS = 0,      /* the body replays with exit 0 */
+	CF_EXPECT_FAIL,          /* validation fails (exit 1): a bug is caught */
+	CF_EXPECT_INPUT_ERROR,   /* the body's last event is refused as input */
+};
+
+/* Model settings a case may change (its `model:` mapping). */
+enum {
+	CF_M_REPLICA = 0,
+	CF_M_SEED,
+	CF_M_IOTLB_ENTRIES,
+	CF_M_IOTLB_WAYS,
+	CF_M_WC_ENTRIES,
+	CF_M_WC_WAYS,
+	CF_M_AMD_PDE_A,
+	CF_M_VTD_NONLEAF_A,
+	CF_M_DMA_PRIV,
+	CF_M_AMD_EFR,
+	CF_M_VTD_CAP,
+	CF_M_VTD_ECAP,
+	CF_M_SMMU_IDR0,
+	CF_M_COUNT
+};
+
+struct cf_body {
+	char *text;          /* the scalar's value, indentation stripped */
+	size_t len;
+	uint64_t first_line; /* file line of the value's first line */
+	unsigned indent;     /* columns the YAML indentation took away */
+	uint64_t last_line;  /* file line of the last event (not blank, not comment) */
+};
+
+struct cf_case {
+	char *id, *title, *spec, *section, *notes;
+	const char *file;   /* owned by the suite list */
+	uint64_t line, col; /* where the case's mapping starts */
+	unsigned formats;   /* bit per enum ims_format */
+	enum cf_expect expect;
+	long failures;      /* CF_EXPECT_FAIL: exact count of validation failures, -1 any */
+	char *error;        /* CF_EXPECT_INPUT_ERROR: text the message must contain */
+	char *deviation;    /* known to fail: how the model deviates from the clause */
+	bool shared;        /* one body for every format ({format} substituted) */
+	struct cf_body body[IMS_FMT_COUNT]; /* shared: only body[0] */
+	char *walker;       /* software walker variant, NULL = correct */
+	uint32_t model_set; /* bit per CF_M_* given */
+	uint64_t model[CF_M_COUNT];
+};
+
+struct cf_suite {
+	char **files;
+	size_t nfiles;
+	struct cf_case *cases;
+	size_t ncases, cap;
+};
+
+/* Load YAML files into s (appending). Errors go to `err` as
+ * "FILE:LINE:COL: what was expected"; returns 0, or -EINVAL / -EIO after
+ * printing every error it found in a file. */
+int cf_load(struct cf_suite *s, const char *path, FILE *err);
+void cf_suite_free(struct cf_suite *s);
+
+/* CF_DEVIATION: a case marked `deviation:` did not hold, as declared.
+ * CF_ERROR: bad input (exit 2). */
+enum cf_status { CF_PASS = 0, CF_FAIL, CF_SKIP, CF_DEVIATION, CF_ERROR, CF_NSTATUS };
+
+struct cf_result {
+	const struct cf_case *c;
+	enum ims_format fmt;
+	enum cf_status status;
+	char *summary; /* one line: why it failed or was skipped */
+	char *detail;  /* validation messages of the replay (may be empty) */
+	uint64_t validation_failures;
+	double secs;
+};
+
+/* Run one case for one format in a fresh replayer. base: the model
+ * settings from the command line. */
+void cf_run(const struct cf_case *c, enum ims_format fmt, const struct ims_iommu_cfg *base,
+	    struct cf_result *out);
+void cf_result_fini(struct cf_result *r);
+
+/* Apply a case's model settings to cfg. */
+void cf_model_apply(const struct cf_case *c, struct ims_iommu_cfg *cfg);
+
+struct cf_report {
+	const struct cf_suite *suite;
+	const struct cf_result *res;
+	size_t nres;
+	unsigned formats; /* the columns: formats selected */
+	double secs;      /* wall time of the run */
+	int exit_status;
+};
+
+/* Write report.md, report.html, junit.xml, summary.json and (with gnuplot
+ * on PATH) chart.svg into dir, each atomically. Returns 0 or -1 (message
+ * printed). */
+int cf_write_reports(const struct cf_report *rep, const char *dir);
+
+/* Text helpers shared by the files. */
+char *cf_strndup(const char *s, size_t n);
+const char *cf_status_name(enum cf_status s);
+const char *cf_expect_name(enum cf_expect e);
+
+#endif

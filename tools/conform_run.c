@@ -1,0 +1,223 @@
+/* iommusim conform: one case, one format, in a fresh replayer. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "iommusim/pt.h"
+#include "iommusim/replay.h"
+#include "tools/conform.h"
+
+const char *cf_status_name(enum cf_status s)
+{
+	static const char *const n[] = {"pass", "fail", "skip", "deviation", "error"};
+	return (unsigned)s < CF_NSTATUS ? n[s] : "?";
+}
+
+const char *cf_expect_name(enum cf_expect e)
+{
+	static const char *const n[] = {"pass", "fail-validation", "input-error"};
+	return (unsigned)e < 3 ? n[e] : "?";
+}
+
+__attribute__((format(printf, 2, 3))) static char *fmt_str(char **dst, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *p = NULL;
+	if (vasprintf(&p, fmt, ap) < 0)
+		p = NULL;
+	va_end(ap);
+	free(*dst);
+	*dst = p;
+	return p;
+}
+
+static const char placeholder[] = "{format}";
+
+/* The body as the reader sees it: the YAML indentation put back, so that
+ * columns in messages are the YAML file's, and {format} replaced in a
+ * shared body. */
+static char *build_text(const struct cf_case *c, const struct cf_body *b, enum ims_format fmt,
+			size_t *lenp)
+{
+	const char *name = ims_format_name(fmt);
+	size_t nlen = strlen(name), plen = sizeof(placeholder) - 1;
+	size_t lines = 1, subs = 0;
+	for (size_t i = 0; i < b->len; i++)
+		lines += b->text[i] == '\n';
+	if (c->shared)
+		for (const char *p = b->text; (p = strstr(p, placeholder)); p += plen)
+			subs++;
+	size_t cap = b->len + lines * b->indent + subs * (nlen > plen ? nlen - plen : 0) + 1;
+	char *out = malloc(cap);
+	if (!out)
+		return NULL;
+	size_t o = 0;
+	bool bol = true;
+	for (size_t i = 0; i < b->len;) {
+		char ch = b->text[i];
+		if (bol && ch != '\n') {
+			memset(out + o, ' ', b->indent);
+			o += b->indent;
+		}
+		bol = ch == '\n';
+		if (c->shared && ch == '{' && b->len - i >= plen && !memcmp(b->text + i, placeholder, plen)) {
+			memcpy(out + o, name, nlen);
+			o += nlen;
+			i += plen;
+			continue;
+		}
+		out[o++] = ch;
+		i++;
+	}
+	out[o] = '\0';
+	*lenp = o;
+	return out;
+}
+
+/* Line of a "FILE:LINE:COL: ..." message about file, or 0. */
+static uint64_t msg_line(const char *msg, const char *file)
+{
+	size_t n = strlen(file);
+	if (strncmp(msg, file, n) || msg[n] != ':')
+		return 0;
+	char *end;
+	unsigned long long l = strtoull(msg + n + 1, &end, 10);
+	return end != msg + n + 1 && *end == ':' ? l : 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The first validation message, as a one-line summary. */
+static void first_message(char **dst, const char *detail, uint64_t count)
+{
+	size_t n = detail ? strcspn(detail, "\n") : 0;
+	fmt_str(dst, "%" PRIu64 " validation failure%s%s%.*s", count, count == 1 ? "" : "s",
+		n ? "; first: " : "", (int)n, detail ? detail : "");
+}
+
+void cf_run(const struct cf_case *c, enum ims_format fmt, const struct ims_iommu_cfg *base,
+	    struct cf_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->c = c;
+	out->fmt = fmt;
+	const struct cf_body *b = c->shared ? &c->body[0] : &c->body[fmt];
+
+	struct ims_replay_opts o;
+	ims_replay_opts_default(&o);
+	o.model = *base;
+	cf_model_apply(c, &o.model);
+	o.verbosity = 0;
+	if (c->walker && ims_pt_walker_parse(c->walker, &o.walker)) {
+		out->status = CF_SKIP;
+		fmt_str(&out->summary, "walker '%s' is not built in (configure with "
+			"-DIMS_SEEDED_BUGS=ON)", c->walker);
+		return;
+	}
+
+	size_t len;
+	char *text = build_text(c, b, fmt, &len);
+	char *dbuf = NULL;
+	size_t dlen = 0;
+	FILE *dg = open_memstream(&dbuf, &dlen);
+	struct ims_reader *rd = NULL;
+	struct ims_replay *r = NULL;
+	o.diag = dg;
+	if (!text || !dg || ims_reader_open_mem(c->file, text, len, b->first_line, &rd) ||
+	    ims_replay_new(&o, &r)) {
+		out->status = CF_ERROR;
+		fmt_str(&out->summary, "%s:%" PRIu64 ": out of memory", c->file, c->line);
+		goto done;
+	}
+
+	double t0 = now();
+	int rc = ims_replay_run(r, rd);
+	out->secs = now() - t0;
+	fflush(dg);
+	out->detail = dbuf && dlen ? cf_strndup(dbuf, dlen) : NULL;
+	uint64_t vf = ims_replay_stats(r)->validation_failures;
+	out->validation_failures = vf;
+	const char *msg = rc ? ims_replay_error(r) : NULL;
+
+	switch (c->expect) {
+	case CF_EXPECT_PASS:
+		if (rc) {
+			out->status = CF_ERROR;
+			fmt_str(&out->summary, "%s", msg);
+		} else if (vf) {
+			out->status = CF_FAIL;
+			first_message(&out->summary, out->detail, vf);
+		}
+		break;
+	case CF_EXPECT_FAIL:
+		if (rc) {
+			out->status = CF_ERROR;
+			fmt_str(&out->summary, "%s", msg);
+		} else if (!vf) {
+			out->status = CF_FAIL;
+			fmt_str(&out->summary, "expected validation to fail; every check held");
+		} else if (c->failures >= 0 && vf != (uint64_t)c->failures) {
+			out->status = CF_FAIL;
+			fmt_str(&out->summary, "expected %ld validation failure%s, got %" PRIu64,
+				c->failures, c->failures == 1 ? "" : "s", vf);
+		} else {
+			first_message(&out->summary, out->detail, vf);
+		}
+		break;
+	case CF_EXPECT_INPUT_ERROR: {
+		uint64_t line = rc ? msg_line(msg, c->file) : 0;
+		if (!rc) {
+			out->status = CF_FAIL;
+			fmt_str(&out->summary, "expected line %" PRIu64 " to be refused as input (\"%s\"); "
+				"it was accepted", b->last_line, c->error);
+		} else if (line != b->last_line) {
+			/* Refused somewhere else: the body itself is bad input. */
+			out->status = CF_ERROR;
+			fmt_str(&out->summary, "%s (the case expects only line %" PRIu64 " to be refused)",
+				msg, b->last_line);
+		} else if (!strstr(msg, c->error)) {
+			out->status = CF_FAIL;
+			fmt_str(&out->summary, "line %" PRIu64 " was refused, but not with \"%s\": %s",
+				line, c->error, msg);
+		} else {
+			fmt_str(&out->summary, "refused as expected: %s", msg);
+		}
+		break;
+	}
+	}
+	if (c->deviation && out->status == CF_FAIL) {
+		/* Declared: the report shows the clause as not followed. */
+		out->status = CF_DEVIATION;
+		char *why = out->summary;
+		out->summary = NULL;
+		fmt_str(&out->summary, "known deviation: %s (%s)", c->deviation, why ? why : "");
+		free(why);
+	} else if (c->deviation && out->status == CF_PASS) {
+		out->status = CF_FAIL;
+		fmt_str(&out->summary, "marked as a deviation (\"%s\") but the case holds now; remove "
+			"deviation: from the case", c->deviation);
+	}
+done:
+	ims_replay_free(r);
+	ims_reader_close(rd);
+	if (dg)
+		fclose(dg);
+	free(dbuf);
+	free(text);
+}
+
+void cf_result_fini(struct cf_result *r)
+{
+	free(r->summary);
+	free(r->detail);
+	memset(r, 0, sizeof(*r));
+}
