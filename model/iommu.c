@@ -1,14 +1,17 @@
 /* The IOMMU instance and its generic translation engine.
  *
- * IOTLB lookup -> walk (from the deepest walk-cache hit) -> permission check
- * -> atomic A/D update -> success or a queued fault. The format supplies the
- * per-level rules (model/hwfmt.h); this file knows no descriptor bit.
+ * micro-TLB (device side) -> link -> IOTLB lookup -> walk (from the deepest
+ * walk-cache hit) -> permission check -> atomic A/D update -> success or a
+ * queued fault. The format supplies the per-level rules (model/hwfmt.h);
+ * this file knows no descriptor bit. Every translation is given a cycle
+ * count from the latencies of cfg.lat (docs/timing.md).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/cache.h"
 #include "model/hwfmt.h"
 
 #define MAX_LEVELS 8
@@ -20,32 +23,19 @@ struct ctx_slot {
 	bool hw_valid; /* the last decode succeeded */
 };
 
-/* One IOTLB entry caches a whole page (leaf, replica run or contiguous
- * group) with its permissions and whether a write needs a memory update. */
-struct tlb_ent {
-	uint64_t vpn; /* iova >> shift */
-	uint64_t pa;  /* output address of the page */
-	uint64_t stamp;
-	uint16_t tag;
-	uint8_t shift;
-	bool valid, r, w;
-	bool dirty; /* a write through it needs no memory update */
-};
-
-/* A walk-cache entry: the table at `level` for IOVAs sharing key. */
-struct wc_ent {
-	uint64_t key; /* iova >> shift of the entry above (level + 1) */
-	uint64_t table;
-	uint64_t stamp;
-	uint16_t tag;
-	bool valid, r, w;
-};
-
 struct dev_slot {
 	uint32_t dev;
 	uint16_t tag;
 	bool used;
+	struct cache *ut; /* the device's micro-TLB (NULL: off) */
 };
+
+/* Latency histogram: one bucket per cycle count below HIST_EXACT, then 64
+ * log-linear buckets per power of two up to 2^63. Fixed size, so recording
+ * a translation never allocates. */
+#define HIST_EXACT 1024u
+#define HIST_SUB_BITS 6
+#define HIST_BUCKETS (HIST_EXACT + (64u - 10u) * (1u << HIST_SUB_BITS))
 
 struct ims_iommu {
 	struct ims_mem *mem;
@@ -56,13 +46,9 @@ struct ims_iommu {
 	struct dev_slot *devs;
 	size_t ndev_cap, ndev;
 
-	struct tlb_ent *tlb;
-	unsigned tlb_sets, tlb_ways;
-	unsigned shift_live[64]; /* valid IOTLB entries per page shift */
-	uint64_t shift_mask;     /* shifts with live entries */
-
-	struct wc_ent *wc[MAX_LEVELS];
-	unsigned wc_sets, wc_ways;
+	struct cache tlb;
+	struct cache wc[MAX_LEVELS];
+	bool wc_any; /* some walk-cache level is on */
 
 	uint64_t stamp;
 	uint64_t rng;
@@ -71,16 +57,48 @@ struct ims_iommu {
 	size_t fq_head, fq_len, fq_cap;
 	bool probing; /* a side-effect-free probe is walking */
 
+	/* The translation under way: its cycles and its device. */
+	uint64_t cyc;
+	uint64_t link2;    /* both ways of the link */
+	uint64_t hit_cost; /* link2 + the IOTLB lookup */
+	struct dev_slot *cur;
+	/* Latencies of the translations that took the slow path (walk or
+	 * fault). A micro-TLB or IOTLB hit that serves the access costs a
+	 * fixed amount: those are counted by the hit counters and added when
+	 * a percentile is asked for, which keeps the hit path short. */
+	uint64_t *hist;
+	uint64_t slow_max;
+	uint64_t iotlb_unserved, utlb_unserved; /* hits that could not serve */
+
 	struct ims_iommu_counters n;
 };
 
 void ims_iommu_cfg_default(struct ims_iommu_cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->iotlb_entries = 512;
-	cfg->iotlb_ways = 8;
+	/* Sources of each value: docs/timing.md ("Defaults"). gem5 is
+	 * src/dev/arm/SMMUv3.py (SMMUv3DeviceInterface, SMMUv3). */
+	cfg->iotlb_entries = 2048; /* gem5 tlb_entries */
+	cfg->iotlb_ways = 4;       /* gem5 tlb_assoc */
+	cfg->iotlb_policy = IMS_REPL_LRU;
+	cfg->iotlb_latency = 3;    /* gem5 tlb_lat */
+	cfg->utlb_enable = false;
+	cfg->utlb_entries = 32;    /* gem5 utlb_entries */
+	cfg->utlb_ways = 0;        /* gem5 utlb_assoc: fully associative */
+	cfg->utlb_policy = IMS_REPL_ROUND_ROBIN; /* gem5 utlb_policy "rr" */
+	cfg->utlb_latency = 1;     /* gem5 utlb_lat */
 	cfg->wc_entries = 64;
-	cfg->wc_ways = 4;
+	cfg->wc_ways = 4;          /* gem5 walk_assoc */
+	cfg->wc_policy = IMS_REPL_LRU;
+	cfg->wc_latency = 4;       /* gem5 walk_lat */
+	cfg->lat.link = 8;         /* gem5 ifc_smmu_lat, smmu_ifc_lat */
+	cfg->lat.pte_read = 100;
+	cfg->lat.ad_update = 100;
+	cfg->lat.inv_range = 100;
+	cfg->lat.inv_domain = 100;
+	cfg->lat.inv_all = 100;
+	cfg->lat.inv_context = 100;
+	cfg->lat.fault = 100;
 	cfg->replica = IMS_REPLICA_COVERING;
 	cfg->seed = 1;
 	cfg->vtd_nonleaf_accessed = true;
@@ -151,9 +169,36 @@ static uint64_t rng_next(struct ims_iommu *m)
 	return x * 0x2545f4914f6cdd1dull;
 }
 
-static unsigned pow2_floor(unsigned x)
+/* Seeds of the caches' random replacement: distinct per cache, all from
+ * cfg.seed. */
+static uint64_t cache_seed(const struct ims_iommu *m, unsigned salt)
 {
-	return x ? 1u << ims_log2(x) : 0;
+	return (m->cfg.seed + 1 + salt) * 0x9e3779b97f4a7c15ull;
+}
+
+static int utlb_new(struct ims_iommu *m, struct cache **out)
+{
+	*out = NULL;
+	if (!m->cfg.utlb_enable || !m->cfg.utlb_entries)
+		return 0;
+	struct cache *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	if (cache_init(c, m->cfg.utlb_entries, m->cfg.utlb_ways, m->cfg.utlb_policy,
+		       m->cfg.utlb_latency, cache_seed(m, 100 + (unsigned)m->ndev))) {
+		free(c);
+		return -ENOMEM;
+	}
+	*out = c;
+	return 0;
+}
+
+static void utlb_free(struct cache *c)
+{
+	if (c) {
+		cache_fini(c);
+		free(c);
+	}
 }
 
 int ims_iommu_new(struct ims_mem *mem, const struct ims_iommu_cfg *cfg, struct ims_iommu **out)
@@ -173,27 +218,25 @@ int ims_iommu_new(struct ims_mem *mem, const struct ims_iommu_cfg *cfg, struct i
 	if (!m->ctx || !m->oracle)
 		goto nomem;
 
-	unsigned ways = m->cfg.iotlb_ways ? m->cfg.iotlb_ways : 1;
-	if (m->cfg.iotlb_entries) {
-		if (ways > m->cfg.iotlb_entries)
-			ways = m->cfg.iotlb_entries;
-		m->tlb_ways = ways;
-		m->tlb_sets = pow2_floor(m->cfg.iotlb_entries / ways);
-		m->tlb = calloc((size_t)m->tlb_sets * ways, sizeof(*m->tlb));
-		if (!m->tlb)
+	m->link2 = 2ull * m->cfg.lat.link;
+	m->hit_cost = m->link2 + m->cfg.iotlb_latency;
+	m->hist = calloc(HIST_BUCKETS, sizeof(*m->hist));
+	if (!m->hist)
+		goto nomem;
+	const struct ims_iommu_cfg *k = &m->cfg;
+	if (cache_init(&m->tlb, k->iotlb_entries, k->iotlb_ways ? k->iotlb_ways : 1, k->iotlb_policy,
+		       k->iotlb_latency, cache_seed(m, 0)))
+		goto nomem;
+	for (int l = 0; l < MAX_LEVELS; l++) {
+		const struct ims_wc_level_cfg *lc = l < IMS_WC_LEVELS ? &k->wc_level[l] : NULL;
+		bool on = lc && lc->set ? lc->enable : !k->wc_disable;
+		unsigned entries = lc && lc->set ? lc->entries : k->wc_entries;
+		unsigned ways = lc && lc->set ? lc->ways : k->wc_ways;
+		if (cache_init(&m->wc[l], on ? entries : 0, ways ? ways : 1,
+			       lc && lc->set ? lc->policy : k->wc_policy,
+			       lc && lc->set ? lc->latency : k->wc_latency, cache_seed(m, 1 + (unsigned)l)))
 			goto nomem;
-	}
-	ways = m->cfg.wc_ways ? m->cfg.wc_ways : 1;
-	if (m->cfg.wc_entries) {
-		if (ways > m->cfg.wc_entries)
-			ways = m->cfg.wc_entries;
-		m->wc_ways = ways;
-		m->wc_sets = pow2_floor(m->cfg.wc_entries / ways);
-		for (int l = 0; l < MAX_LEVELS; l++) {
-			m->wc[l] = calloc((size_t)m->wc_sets * ways, sizeof(struct wc_ent));
-			if (!m->wc[l])
-				goto nomem;
-		}
+		m->wc_any |= m->wc[l].sets != 0;
 	}
 	*out = m;
 	return 0;
@@ -211,10 +254,14 @@ void ims_iommu_free(struct ims_iommu *m)
 			free(m->ctx[i]);
 	free(m->ctx);
 	ims_oracle_free(m->oracle);
+	for (size_t i = 0; i < m->ndev_cap; i++)
+		if (m->devs[i].used)
+			utlb_free(m->devs[i].ut);
 	free(m->devs);
-	free(m->tlb);
+	cache_fini(&m->tlb);
 	for (int l = 0; l < MAX_LEVELS; l++)
-		free(m->wc[l]);
+		cache_fini(&m->wc[l]);
+	free(m->hist);
 	free(m->faults);
 	free(m);
 }
@@ -291,6 +338,7 @@ int ims_iommu_ctx_update(struct ims_iommu *m, uint16_t tag, unsigned word, uint6
 int ims_iommu_ctx_invalidate(struct ims_iommu *m, uint16_t tag)
 {
 	m->n.inv_ctx++;
+	m->n.inv_cycles += m->cfg.lat.inv_context;
 	if (!m->ctx[tag])
 		return -ENOENT;
 	/* A context that no longer decodes stops translating (faults); the
@@ -315,6 +363,9 @@ bool ims_iommu_ctx_dirty_enabled(const struct ims_iommu *m, uint16_t tag)
 }
 
 /* ---- devices ----------------------------------------------------------- */
+
+static void utlb_inv(struct ims_iommu *m, struct cache *ut, bool all, uint16_t tag, bool ranged,
+		     uint64_t first, uint64_t last);
 
 static uint32_t dev_hash(uint32_t dev)
 {
@@ -360,19 +411,29 @@ int ims_iommu_attach(struct ims_iommu *m, uint32_t dev, uint16_t tag)
 		return -ENOENT;
 	struct dev_slot *s = dev_find(m, dev);
 	if (s) {
+		/* The device's micro-TLB holds translations of its old
+		 * context: a new attachment starts it empty. */
+		if (s->ut)
+			utlb_inv(m, s->ut, true, 0, false, 0, 0);
 		s->tag = tag;
 		return 0;
 	}
+	struct cache *ut;
+	int rc = utlb_new(m, &ut);
+	if (rc)
+		return rc;
 	if ((m->ndev + 1) * 2 > m->ndev_cap) {
-		int rc = dev_grow(m);
-		if (rc)
+		rc = dev_grow(m);
+		if (rc) {
+			utlb_free(ut);
 			return rc;
+		}
 	}
 	size_t mask = m->ndev_cap - 1;
 	size_t i = dev_hash(dev) & mask;
 	while (m->devs[i].used)
 		i = (i + 1) & mask;
-	m->devs[i] = (struct dev_slot){.dev = dev, .tag = tag, .used = true};
+	m->devs[i] = (struct dev_slot){.dev = dev, .tag = tag, .used = true, .ut = ut};
 	m->ndev++;
 	return 0;
 }
@@ -385,6 +446,8 @@ int ims_iommu_detach(struct ims_iommu *m, uint32_t dev)
 	/* Backward-shift deletion keeps probe chains intact. */
 	size_t mask = m->ndev_cap - 1;
 	size_t i = (size_t)(s - m->devs);
+	utlb_free(s->ut);
+	s->ut = NULL;
 	s->used = false;
 	for (size_t j = (i + 1) & mask; m->devs[j].used; j = (j + 1) & mask) {
 		size_t home = dev_hash(m->devs[j].dev) & mask;
@@ -403,6 +466,7 @@ int ims_iommu_detach(struct ims_iommu *m, uint32_t dev)
 static void fault_push(struct ims_iommu *m, const struct ims_fault *f)
 {
 	m->n.faults++;
+	m->cyc += m->cfg.lat.fault;
 	if (m->fq_len == m->fq_cap) {
 		size_t cap = m->fq_cap ? m->fq_cap * 2 : 64;
 		struct ims_fault *n = malloc(cap * sizeof(*n));
@@ -431,23 +495,27 @@ bool ims_iommu_fault_pop(struct ims_iommu *m, struct ims_fault *out)
 	return true;
 }
 
-/* ---- IOTLB ------------------------------------------------------------- */
+/* ---- IOTLB and micro-TLBs -------------------------------------------------- */
 
-static unsigned tlb_set(const struct ims_iommu *m, uint16_t tag, uint64_t vpn, unsigned shift)
+static uint64_t tlb_hash(uint16_t tag, uint64_t vpn, unsigned shift)
 {
-	uint64_t h = (vpn ^ ((uint64_t)tag << 40) ^ ((uint64_t)shift << 56)) * 0x9e3779b97f4a7c15ull;
-	return (unsigned)(h >> 40) & (m->tlb_sets - 1);
+	return (vpn ^ ((uint64_t)tag << 40) ^ ((uint64_t)shift << 56)) * 0x9e3779b97f4a7c15ull;
 }
 
-static struct tlb_ent *tlb_lookup(struct ims_iommu *m, uint16_t tag, uint64_t iova)
+/* Inlined into the IOTLB path: on a hit-heavy trace a call would cost as
+ * much as the lookup. */
+static inline __attribute__((always_inline)) struct tlb_ent *
+tlb_lookup(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova)
 {
-	for (uint64_t sm = m->shift_mask; sm; sm &= sm - 1) {
+	for (uint64_t sm = c->shift_mask; sm; sm &= sm - 1) {
 		unsigned shift = (unsigned)__builtin_ctzll(sm);
 		uint64_t vpn = iova >> shift;
-		struct tlb_ent *set = &m->tlb[(size_t)tlb_set(m, tag, vpn, shift) * m->tlb_ways];
-		for (unsigned w = 0; w < m->tlb_ways; w++) {
+		struct tlb_ent *set = cache_set(c, tlb_hash(tag, vpn, shift));
+		for (unsigned w = 0; w < c->ways; w++) {
 			struct tlb_ent *e = &set[w];
-			if (e->valid && e->vpn == vpn && e->tag == tag && e->shift == shift) {
+			if (e->valid && e->key == vpn && e->tag == tag && e->shift == shift) {
+				/* Stamped whatever the policy: a test costs as
+				 * much as the store. */
 				e->stamp = ++m->stamp;
 				return e;
 			}
@@ -456,67 +524,70 @@ static struct tlb_ent *tlb_lookup(struct ims_iommu *m, uint16_t tag, uint64_t io
 	return NULL;
 }
 
-static void tlb_drop(struct ims_iommu *m, struct tlb_ent *e)
+/* Out of line: the micro-TLB is off by default, and a second inlined copy
+ * would crowd the IOTLB path's registers. */
+static __attribute__((noinline)) struct tlb_ent *utlb_lookup(struct ims_iommu *m, struct cache *c,
+							      uint16_t tag, uint64_t iova)
 {
-	e->valid = false;
-	if (--m->shift_live[e->shift] == 0)
-		m->shift_mask &= ~(1ull << e->shift);
-	m->n.inv_entries++;
+	return tlb_lookup(m, c, tag, iova);
 }
 
-static void tlb_fill(struct ims_iommu *m, uint16_t tag, uint64_t iova, unsigned shift,
-		     uint64_t pa, bool r, bool w, bool dirty)
+/* Cache page [iova, +2^shift) -> pa. Returns true when it evicted another
+ * page. */
+static bool tlb_fill(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova,
+		     unsigned shift, uint64_t pa, bool r, bool w, bool dirty)
 {
-	if (!m->tlb)
-		return;
 	uint64_t vpn = iova >> shift;
-	struct tlb_ent *set = &m->tlb[(size_t)tlb_set(m, tag, vpn, shift) * m->tlb_ways];
-	struct tlb_ent *victim = NULL;
-	for (unsigned w_ = 0; w_ < m->tlb_ways; w_++) {
-		struct tlb_ent *e = &set[w_];
-		if (e->valid && e->vpn == vpn && e->tag == tag && e->shift == shift) {
-			victim = e; /* refresh in place */
-			break;
-		}
-		if (!e->valid) {
-			if (!victim || victim->valid)
-				victim = e;
-		} else if (!victim || (victim->valid && e->stamp < victim->stamp)) {
-			victim = e;
-		}
+	struct tlb_ent *set = cache_set(c, tlb_hash(tag, vpn, shift));
+	struct tlb_ent *slot = NULL;
+	for (unsigned i = 0; i < c->ways && !slot; i++) {
+		struct tlb_ent *e = &set[i];
+		if (e->valid && e->key == vpn && e->tag == tag && e->shift == shift)
+			slot = e; /* refresh in place */
 	}
-	if (victim->valid) {
-		if (!(victim->vpn == vpn && victim->tag == tag && victim->shift == shift))
-			m->n.iotlb_evictions++;
-		if (--m->shift_live[victim->shift] == 0)
-			m->shift_mask &= ~(1ull << victim->shift);
-	}
-	*victim = (struct tlb_ent){.vpn = vpn, .pa = pa, .stamp = ++m->stamp, .tag = tag,
-				   .shift = (uint8_t)shift, .valid = true, .r = r, .w = w,
-				   .dirty = dirty};
-	m->shift_live[shift]++;
-	m->shift_mask |= 1ull << shift;
+	bool same = slot != NULL;
+	if (!slot)
+		slot = cache_victim(c, set);
+	struct tlb_ent v = {.key = vpn, .out = pa, .stamp = ++m->stamp, .tag = tag,
+			    .shift = (uint8_t)shift, .valid = true, .r = r, .w = w, .dirty = dirty};
+	return cache_put(c, slot, &v, same);
+}
+
+static void iotlb_fill(struct ims_iommu *m, uint16_t tag, uint64_t iova, unsigned shift,
+		       uint64_t pa, bool r, bool w, bool dirty)
+{
+	if (tlb_fill(m, &m->tlb, tag, iova, shift, pa, r, w, dirty))
+		m->n.iotlb_evictions++;
 	m->n.iotlb_fills++;
+}
+
+static void utlb_fill(struct ims_iommu *m, struct cache *ut, uint16_t tag, uint64_t iova,
+		      unsigned shift, uint64_t pa, bool r, bool w, bool dirty)
+{
+	if (tlb_fill(m, ut, tag, iova, shift, pa, r, w, dirty))
+		m->n.utlb_evictions++;
+	m->n.utlb_fills++;
 }
 
 /* ---- walk caches --------------------------------------------------------- */
 
-static struct wc_ent *wc_set(struct ims_iommu *m, int level, uint16_t tag, uint64_t key)
+static struct tlb_ent *wc_set(const struct cache *wc, uint16_t tag, uint64_t key)
 {
-	uint64_t h = (key ^ ((uint64_t)tag << 44)) * 0x9e3779b97f4a7c15ull;
-	return &m->wc[level][(size_t)((unsigned)(h >> 40) & (m->wc_sets - 1)) * m->wc_ways];
+	return cache_set(wc, (key ^ ((uint64_t)tag << 44)) * 0x9e3779b97f4a7c15ull);
 }
 
 static bool wc_lookup(struct ims_iommu *m, const struct hw_ctx *c, int level, uint64_t iova,
 		      uint64_t *table, bool *r, bool *w)
 {
+	struct cache *wc = &m->wc[level];
 	uint64_t key = iova >> hw_level_shift(c, level + 1);
-	struct wc_ent *set = wc_set(m, level, c->tag, key);
-	for (unsigned i = 0; i < m->wc_ways; i++) {
-		struct wc_ent *e = &set[i];
+	struct tlb_ent *set = wc_set(wc, c->tag, key);
+	for (unsigned i = 0; i < wc->ways; i++) {
+		struct tlb_ent *e = &set[i];
 		if (e->valid && e->key == key && e->tag == c->tag) {
-			e->stamp = ++m->stamp;
-			*table = e->table;
+			if (wc->pol == IMS_REPL_LRU)
+				e->stamp = ++m->stamp;
+			*table = e->out;
 			*r = e->r;
 			*w = e->w;
 			return true;
@@ -528,20 +599,21 @@ static bool wc_lookup(struct ims_iommu *m, const struct hw_ctx *c, int level, ui
 static void wc_fill(struct ims_iommu *m, const struct hw_ctx *c, int level, uint64_t iova,
 		    uint64_t table, bool r, bool w)
 {
+	struct cache *wc = &m->wc[level];
+	if (!wc->sets)
+		return;
 	uint64_t key = iova >> hw_level_shift(c, level + 1);
-	struct wc_ent *set = wc_set(m, level, c->tag, key);
-	struct wc_ent *victim = &set[0];
-	for (unsigned i = 0; i < m->wc_ways; i++) {
-		struct wc_ent *e = &set[i];
-		if ((e->valid && e->key == key && e->tag == c->tag) || !e->valid) {
-			victim = e;
-			break;
-		}
-		if (e->stamp < victim->stamp)
-			victim = e;
-	}
-	*victim = (struct wc_ent){.key = key, .table = table, .stamp = ++m->stamp, .tag = c->tag,
-				  .valid = true, .r = r, .w = w};
+	struct tlb_ent *set = wc_set(wc, c->tag, key);
+	struct tlb_ent *slot = NULL;
+	for (unsigned i = 0; i < wc->ways && !slot; i++)
+		if (set[i].valid && set[i].key == key && set[i].tag == c->tag)
+			slot = &set[i];
+	bool same = slot != NULL;
+	if (!slot)
+		slot = cache_victim(wc, set);
+	struct tlb_ent v = {.key = key, .out = table, .stamp = ++m->stamp, .tag = c->tag,
+			    .valid = true, .r = r, .w = w};
+	cache_put(wc, slot, &v, same);
 }
 
 /* ---- translation --------------------------------------------------------- */
@@ -623,11 +695,17 @@ static int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint6
 	if (!probe)
 		m->n.walks++;
 
-	/* A probe reads memory only: no cache, no A/D, no fault, no counter. */
-	if (m->wc_sets && !probe) {
+	/* A probe reads memory only: no cache, no A/D, no fault, no counter.
+	 * The levels are probed deepest first, each probe costing its
+	 * level's latency. */
+	if (m->wc_any && !probe) {
 		bool hit = false;
-		for (int l = 0; l < c->top && !hit; l++)
+		for (int l = 0; l < c->top && l < MAX_LEVELS && !hit; l++) {
+			if (!m->wc[l].sets)
+				continue;
+			m->cyc += m->wc[l].latency;
 			hit = wc_lookup(m, c, l, iova, &table, &r, &w) && (level = l, true);
+		}
 		if (hit)
 			m->n.wc_hits++;
 		else
@@ -671,7 +749,7 @@ static int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint6
 			}
 			level = e.next;
 			table = e.addr;
-			if (m->wc_sets && !probe)
+			if (m->wc_any && !probe && level < MAX_LEVELS)
 				wc_fill(m, c, level, iova, table, r, w);
 			continue;
 		}
@@ -716,18 +794,166 @@ static int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint6
 			m->n.reads_ok++;
 		}
 
+		struct cache *ut = m->cur ? m->cur->ut : NULL;
 		uint64_t now = ims_mem_load(m->mem, IMS_AGENT_HW, pte_pa);
-		if (m->tlb && ops->cacheable(c, now)) {
+		if ((m->tlb.sets || ut) && ops->cacheable(c, now)) {
 			uint32_t dummy;
 			bool cr = ops->check(c, now, &e, r, w, IMS_ACC_R, &dummy) == IMS_FAULT_NONE;
 			bool cw = ops->check(c, now, &e, r, w, IMS_ACC_W, &dummy) == IMS_FAULT_NONE;
 			/* A write needs no update once this page is dirty, or when
 			 * hardware does not track dirty state at all. */
 			bool clean_ok = !c->hd || write || ops->is_dirty(c, now);
-			tlb_fill(m, c->tag, page_iova, e.page_shift, e.addr, cr, cw, clean_ok);
+			if (m->tlb.sets)
+				iotlb_fill(m, c->tag, page_iova, e.page_shift, e.addr, cr, cw, clean_ok);
+			if (ut)
+				utlb_fill(m, ut, c->tag, page_iova, e.page_shift, e.addr, cr, cw,
+					  clean_ok);
 		}
 		return 0;
 	}
+}
+
+/* A cached entry can serve the access: the permissions it caches, and for a
+ * write, no memory update needed (formats.md "Caches and invalidation"). */
+static inline bool tlb_serves(const struct tlb_ent *e, unsigned acc)
+{
+	return (!(acc & IMS_ACC_R) || e->r) && (!(acc & IMS_ACC_W) || (e->w && e->dirty));
+}
+
+static inline int tlb_serve(struct ims_iommu *m, const struct hw_ctx *c, const struct tlb_ent *e,
+			    uint64_t iova, unsigned acc, struct ims_xlate *out)
+{
+	out->pa = e->out + (iova & ((1ull << e->shift) - 1));
+	out->leaf_iova = e->key << e->shift;
+	out->leaf_shift = e->shift;
+	out->iotlb_hit = true;
+	if (acc & IMS_ACC_W) {
+		m->n.writes_ok++;
+		if (c->hd)
+			ims_oracle_write(m->oracle, c->tag, out->leaf_iova, e->shift);
+	} else {
+		m->n.reads_ok++;
+	}
+	return 0;
+}
+
+/* Cycles spent by the walk and by faults (m->cyc, zero between
+ * translations), handed to the translation's count. */
+static inline uint64_t slow_cycles(struct ims_iommu *m)
+{
+	uint64_t c = m->cyc;
+	m->cyc = 0;
+	return c;
+}
+
+static inline unsigned hist_bucket(uint64_t c)
+{
+	if (c < HIST_EXACT)
+		return (unsigned)c;
+	unsigned e = ims_log2(c);
+	unsigned sub = (unsigned)(c >> (e - HIST_SUB_BITS)) & ((1u << HIST_SUB_BITS) - 1);
+	return HIST_EXACT + ((e - 10) << HIST_SUB_BITS) + sub;
+}
+
+/* A translation that took the slow path costs c. */
+static uint64_t slow_done(struct ims_iommu *m, uint64_t c)
+{
+	m->hist[hist_bucket(c)]++;
+	if (c > m->slow_max)
+		m->slow_max = c;
+	return c;
+}
+
+/* Sets *cyc to what the translation costs. A hit that serves the access
+ * adds two constants and touches no histogram: this runs for every 4 KiB of
+ * every DMA. */
+static inline __attribute__((always_inline)) int
+translate(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc, struct ims_xlate *out,
+	  uint64_t *cyc)
+{
+	/* Whatever the outcome, a request the micro-TLB does not serve
+	 * crosses the link to the IOMMU and its answer crosses back. */
+	int rc;
+	struct dev_slot *d = dev_find(m, dev);
+	if (!d) {
+		rc = fault(m, dev, NULL, iova, acc, IMS_FAULT_UNATTACHED, 0, out);
+		*cyc = slow_done(m, m->link2 + slow_cycles(m));
+		return rc;
+	}
+	struct ctx_slot *s = m->ctx[d->tag];
+	if (!s || !s->hw_valid) {
+		struct ims_fault f = {.dev = dev, .dom = d->tag, .has_dom = true, .iova = iova,
+				      .kind = IMS_FAULT_NOTPRESENT, .write = (acc & IMS_ACC_W) != 0};
+		fault_push(m, &f);
+		out->fault = f.kind;
+		*cyc = slow_done(m, m->link2 + slow_cycles(m));
+		return (int)f.kind;
+	}
+	const struct hw_ctx *c = &s->hw;
+	if (c->ias < 64 && (iova >> c->ias)) {
+		rc = fault(m, dev, c, iova, acc, IMS_FAULT_NOTPRESENT,
+			   c->ops->cond_code(c, COND_RANGE, acc & IMS_ACC_W), out);
+		*cyc = slow_done(m, m->link2 + slow_cycles(m));
+		return rc;
+	}
+
+	uint64_t t = 0;
+	struct cache *ut = d->ut;
+	if (ut) {
+		t = ut->latency;
+		struct tlb_ent *e = utlb_lookup(m, ut, c->tag, iova);
+		if (e) {
+			m->n.utlb_hits++;
+			if (tlb_serves(e, acc)) {
+				out->utlb_hit = true;
+				*cyc = t;
+				return tlb_serve(m, c, e, iova, acc, out);
+			}
+			m->utlb_unserved++;
+			/* Cached clean (or lacking the permission): the IOMMU
+			 * decides, exactly as for an IOTLB entry. */
+		} else {
+			m->n.utlb_misses++;
+		}
+	}
+
+	if (m->tlb.sets) {
+		t += m->hit_cost;
+		struct tlb_ent *e = tlb_lookup(m, &m->tlb, c->tag, iova);
+		if (e) {
+			m->n.iotlb_hits++;
+			if (tlb_serves(e, acc)) {
+				if (ut)
+					utlb_fill(m, ut, e->tag, e->key << e->shift, e->shift, e->out,
+						  e->r, e->w, e->dirty);
+				*cyc = t;
+				return tlb_serve(m, c, e, iova, acc, out);
+			}
+			m->iotlb_unserved++;
+			/* A write through an entry cached clean (or a permission the
+			 * entry lacks) goes back to memory: hardware re-walks. */
+		} else {
+			m->n.iotlb_misses++;
+		}
+	} else {
+		t += m->link2;
+	}
+	m->cur = d;
+	uint64_t reads = m->n.pte_reads, writes = m->n.ad_writes;
+	rc = walk(m, dev, c, iova, acc, out, false);
+	m->cur = NULL;
+	*cyc = slow_done(m, t + slow_cycles(m) + (m->n.pte_reads - reads) * m->cfg.lat.pte_read +
+				    (m->n.ad_writes - writes) * m->cfg.lat.ad_update);
+	return rc;
+}
+
+static uint64_t hist_value(unsigned b)
+{
+	if (b < HIST_EXACT)
+		return b;
+	unsigned e = 10 + ((b - HIST_EXACT) >> HIST_SUB_BITS);
+	uint64_t sub = (b - HIST_EXACT) & ((1u << HIST_SUB_BITS) - 1);
+	return ((1ull << HIST_SUB_BITS) + sub) << (e - HIST_SUB_BITS);
 }
 
 int ims_iommu_access(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc,
@@ -740,49 +966,64 @@ int ims_iommu_access(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned 
 	if (!acc || acc > IMS_ACC_RW)
 		return -EINVAL;
 	m->n.translations++;
-	struct dev_slot *d = dev_find(m, dev);
-	if (!d)
-		return fault(m, dev, NULL, iova, acc, IMS_FAULT_UNATTACHED, 0, out);
-	struct ctx_slot *s = m->ctx[d->tag];
-	if (!s || !s->hw_valid) {
-		struct ims_fault f = {.dev = dev, .dom = d->tag, .has_dom = true, .iova = iova,
-				      .kind = IMS_FAULT_NOTPRESENT, .write = (acc & IMS_ACC_W) != 0};
-		fault_push(m, &f);
-		out->fault = f.kind;
-		return (int)f.kind;
-	}
-	const struct hw_ctx *c = &s->hw;
-	if (c->ias < 64 && (iova >> c->ias))
-		return fault(m, dev, c, iova, acc, IMS_FAULT_NOTPRESENT,
-			     c->ops->cond_code(c, COND_RANGE, acc & IMS_ACC_W), out);
+	uint64_t cyc;
+	int rc = translate(m, dev, iova, acc, out, &cyc);
+	out->cycles = cyc;
+	m->n.cycles += cyc;
+	return rc;
+}
 
-	if (m->tlb) {
-		struct tlb_ent *e = tlb_lookup(m, c->tag, iova);
-		if (e) {
-			m->n.iotlb_hits++;
-			bool ok = (!(acc & IMS_ACC_R) || e->r) && (!(acc & IMS_ACC_W) || (e->w && e->dirty));
-			if (ok) {
-				out->pa = e->pa + (iova & ((1ull << e->shift) - 1));
-				out->leaf_iova = e->vpn << e->shift;
-				out->leaf_shift = e->shift;
-				out->iotlb_hit = true;
-				if (acc & IMS_ACC_W) {
-					m->n.writes_ok++;
-					if (c->hd)
-						ims_oracle_write(m->oracle, c->tag, out->leaf_iova,
-								 e->shift);
-				} else {
-					m->n.reads_ok++;
-				}
-				return 0;
-			}
-			/* A write through an entry cached clean (or a permission the
-			 * entry lacks) goes back to memory: hardware re-walks. */
-		} else {
-			m->n.iotlb_misses++;
-		}
+/* The fixed costs of hits that served their access, and how many. */
+static void hit_classes(const struct ims_iommu *m, uint64_t cost[2], uint64_t count[2])
+{
+	bool ut = m->cfg.utlb_enable && m->cfg.utlb_entries;
+	cost[0] = ut ? m->cfg.utlb_latency : 0;
+	count[0] = ut ? m->n.utlb_hits - m->utlb_unserved : 0;
+	cost[1] = cost[0] + m->hit_cost;
+	count[1] = m->n.iotlb_hits - m->iotlb_unserved;
+}
+
+uint64_t ims_iommu_latency_max(const struct ims_iommu *m)
+{
+	uint64_t cost[2], count[2], max = m->slow_max;
+	hit_classes(m, cost, count);
+	for (int i = 0; i < 2; i++)
+		if (count[i] && cost[i] > max)
+			max = cost[i];
+	return max;
+}
+
+uint64_t ims_iommu_latency_percentile(const struct ims_iommu *m, double q)
+{
+	uint64_t total = m->n.translations;
+	if (!total)
+		return 0;
+	if (!(q > 0))
+		q = 0;
+	if (q > 1)
+		q = 1;
+	uint64_t cost[2], count[2];
+	hit_classes(m, cost, count);
+	/* Nearest rank: the smallest value with at least ceil(q * n) values
+	 * at or below it. */
+	double want = q * (double)total;
+	uint64_t rank = (uint64_t)want;
+	if ((double)rank < want)
+		rank++;
+	if (!rank)
+		rank = 1;
+	unsigned at[2] = {hist_bucket(cost[0]), hist_bucket(cost[1])};
+	uint64_t seen = 0;
+	for (unsigned b = 0; b < HIST_BUCKETS; b++) {
+		uint64_t here = m->hist[b];
+		for (int i = 0; i < 2; i++)
+			if (at[i] == b)
+				here += count[i];
+		seen += here;
+		if (here && seen >= rank)
+			return hist_value(b);
 	}
-	return walk(m, dev, c, iova, acc, out, false);
+	return ims_iommu_latency_max(m);
 }
 
 int ims_iommu_probe(struct ims_iommu *m, uint16_t tag, uint64_t iova, unsigned acc,
@@ -798,6 +1039,7 @@ int ims_iommu_probe(struct ims_iommu *m, uint16_t tag, uint64_t iova, unsigned a
 		return IMS_FAULT_NOTPRESENT;
 	}
 	m->probing = true;
+	m->cur = NULL;
 	int rc = walk(m, 0, c, iova, acc ? acc : IMS_ACC_R, out, true);
 	m->probing = false;
 	return rc;
@@ -830,29 +1072,52 @@ static bool overlaps(uint64_t a, uint64_t alen_shift_end, uint64_t b, uint64_t b
 	return a <= bend && b <= alen_shift_end;
 }
 
-static void inv_match(struct ims_iommu *m, bool all, uint16_t tag, bool ranged, uint64_t first,
-		      uint64_t last, bool leaf_only)
+/* Drop the TLB entries that match; returns how many. Only valid entries
+ * are visited (the live list), from the end so that a drop, which moves the
+ * last live entry into the hole, never skips one. */
+static uint64_t tlb_inv(struct cache *c, bool all, uint16_t tag, bool ranged, uint64_t first,
+			uint64_t last)
 {
-	size_t nt = (size_t)m->tlb_sets * m->tlb_ways;
-	for (size_t i = 0; i < nt; i++) {
-		struct tlb_ent *e = &m->tlb[i];
-		if (!e->valid || (!all && e->tag != tag))
+	uint64_t dropped = 0;
+	for (uint32_t i = c->nlive; i-- > 0;) {
+		struct tlb_ent *e = &c->e[c->live[i]];
+		if (!all && e->tag != tag)
 			continue;
 		if (ranged) {
-			uint64_t s = e->vpn << e->shift;
+			uint64_t s = e->key << e->shift;
 			uint64_t end = s + ((1ull << e->shift) - 1);
 			if (!overlaps(s, end, first, last))
 				continue;
 		}
-		tlb_drop(m, e);
+		cache_drop(c, e);
+		dropped++;
 	}
-	if (leaf_only || !m->wc_sets)
+	return dropped;
+}
+
+static void utlb_inv(struct ims_iommu *m, struct cache *ut, bool all, uint16_t tag, bool ranged,
+		     uint64_t first, uint64_t last)
+{
+	m->n.utlb_inv_entries += tlb_inv(ut, all, tag, ranged, first, last);
+}
+
+static void inv_match(struct ims_iommu *m, bool all, uint16_t tag, bool ranged, uint64_t first,
+		      uint64_t last, bool leaf_only)
+{
+	if (m->tlb.sets)
+		m->n.inv_entries += tlb_inv(&m->tlb, all, tag, ranged, first, last);
+	/* A device-side micro-TLB caches leaves only: every kind reaches it. */
+	if (m->cfg.utlb_enable)
+		for (size_t i = 0; i < m->ndev_cap; i++)
+			if (m->devs[i].used && m->devs[i].ut)
+				utlb_inv(m, m->devs[i].ut, all, tag, ranged, first, last);
+	if (leaf_only || !m->wc_any)
 		return;
-	size_t nw = (size_t)m->wc_sets * m->wc_ways;
 	for (int l = 0; l < MAX_LEVELS; l++) {
-		for (size_t i = 0; i < nw; i++) {
-			struct wc_ent *e = &m->wc[l][i];
-			if (!e->valid || (!all && e->tag != tag))
+		struct cache *wc = &m->wc[l];
+		for (uint32_t i = wc->nlive; i-- > 0;) {
+			struct tlb_ent *e = &wc->e[wc->live[i]];
+			if (!all && e->tag != tag)
 				continue;
 			if (ranged && m->ctx[e->tag] && m->ctx[e->tag]->hw_valid) {
 				unsigned sh = hw_level_shift(&m->ctx[e->tag]->hw, l + 1);
@@ -861,7 +1126,7 @@ static void inv_match(struct ims_iommu *m, bool all, uint16_t tag, bool ranged, 
 				if (!overlaps(s, end, first, last))
 					continue;
 			}
-			e->valid = false;
+			cache_drop(wc, e);
 			m->n.inv_entries++;
 		}
 	}
@@ -871,6 +1136,7 @@ void ims_iommu_inv_range(struct ims_iommu *m, uint16_t tag, uint64_t iova, uint6
 			 unsigned flags)
 {
 	m->n.inv_range++;
+	m->n.inv_cycles += m->cfg.lat.inv_range;
 	if (!size)
 		return;
 	uint64_t last = iova + (size - 1);
@@ -882,12 +1148,14 @@ void ims_iommu_inv_range(struct ims_iommu *m, uint16_t tag, uint64_t iova, uint6
 void ims_iommu_inv_domain(struct ims_iommu *m, uint16_t tag)
 {
 	m->n.inv_domain++;
+	m->n.inv_cycles += m->cfg.lat.inv_domain;
 	inv_match(m, false, tag, false, 0, 0, false);
 }
 
 void ims_iommu_inv_all(struct ims_iommu *m)
 {
 	m->n.inv_all++;
+	m->n.inv_cycles += m->cfg.lat.inv_all;
 	inv_match(m, true, 0, false, 0, 0, false);
 }
 

@@ -332,11 +332,12 @@ static void race_hw_changed(struct races *r, uint64_t pa, uint64_t bits)
 }
 
 /* A software store of `val` over `cur`: does it undo a hardware change the
- * software has not seen? */
+ * software has not seen? A store of 0 removes the entry (unmap), whose
+ * state is discarded, not lost. */
 static void race_sw_store(struct races *r, uint64_t pa, uint64_t cur, uint64_t val)
 {
 	struct race_ent *e = race_find(r, pa, false);
-	if (e && e->hw_seq > e->sw_seq && ((cur ^ val) & e->hw_bits)) {
+	if (e && val && e->hw_seq > e->sw_seq && ((cur ^ val) & e->hw_bits)) {
 		r->lost++;
 		r->last_pa = pa;
 		r->last_bits = (cur ^ val) & e->hw_bits;

@@ -514,3 +514,99 @@ uint64_t ims_oracle_footprint(const struct ims_oracle *o)
 	return sizeof(*o) + o->ndirs * 256 * sizeof(struct dom *) + o->ndoms * sizeof(struct dom) +
 	       o->nnodes * sizeof(struct node) + o->nchunks * CWORDS * sizeof(uint64_t);
 }
+
+void ims_oracle_add(struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t size)
+{
+	uint64_t lo, hi;
+	if (!size)
+		return;
+	pages(iova, size, &lo, &hi);
+	struct dom *d = get(o, dom);
+	cover(o, d, lo, hi);
+	add(o, &d->root, d->h, d->base, lo, hi);
+}
+
+/* Runs of pages met in address order, joined across subtrees. */
+struct runs {
+	ims_oracle_run_fn fn;
+	void *arg;
+	bool open;
+	uint64_t a, b; /* the open run, pages [a, b] */
+	int stop;
+};
+
+static void run_flush(struct runs *st)
+{
+	if (st->open && !st->stop)
+		st->stop = st->fn(st->arg, st->a << PSHIFT, st->b - st->a + 1);
+	st->open = false;
+}
+
+static void run_extend(struct runs *st, uint64_t a, uint64_t b)
+{
+	if (st->open && st->b + 1 == a) {
+		st->b = b;
+		return;
+	}
+	run_flush(st);
+	st->open = true;
+	st->a = a;
+	st->b = b;
+}
+
+static void each(const void *p, unsigned h, uint64_t base, uint64_t lo, uint64_t hi,
+		 struct runs *st)
+{
+	if (!p || st->stop)
+		return;
+	if (p == FULL) {
+		run_extend(st, lo, hi);
+		return;
+	}
+	if (h == 1) {
+		const uint64_t *w = p;
+		for (uint64_t pg = lo; pg <= hi && !st->stop;) {
+			uint64_t i = pg - base;
+			uint64_t word = w[i / 64] >> (i % 64);
+			if (!(word & 1)) {
+				/* Skip to the next set bit of this word, or the next word. */
+				uint64_t skip = word ? (uint64_t)__builtin_ctzll(word) : 64 - i % 64;
+				pg += skip;
+				continue;
+			}
+			uint64_t ones = ~word ? (uint64_t)__builtin_ctzll(~word) : 64 - i % 64;
+			uint64_t end = pg + ones - 1;
+			if (end > hi)
+				end = hi;
+			run_extend(st, pg, end);
+			pg = end + 1;
+		}
+		return;
+	}
+	const struct node *n = p;
+	uint64_t ks = span(h - 1);
+	unsigned sh = 9 * (h - 1);
+	for (uint64_t i = (lo - base) >> sh; i <= (hi - base) >> sh && !st->stop; i++) {
+		if (!n->kid[i])
+			continue;
+		uint64_t kb = base + i * ks, ke = kb + (ks - 1);
+		each(n->kid[i], h - 1, kb, lo > kb ? lo : kb, hi < ke ? hi : ke, st);
+	}
+}
+
+int ims_oracle_for_each(const struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t size,
+			ims_oracle_run_fn fn, void *arg)
+{
+	const struct dom *d = find(o, dom);
+	uint64_t lo = 0, hi = LASTPG;
+	if (!d)
+		return 0;
+	if (size)
+		pages(iova, size, &lo, &hi);
+	if (!clip(d, &lo, &hi))
+		return 0;
+	struct runs st = {.fn = fn, .arg = arg};
+	each(d->root, d->h, d->base, lo, hi, &st);
+	run_flush(&st);
+	return st.stop;
+}

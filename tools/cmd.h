@@ -17,8 +17,14 @@ struct cmd {
 
 int cmd_replay(int argc, char **argv);
 void help_replay(FILE *f);
+int cmd_fuzz(int argc, char **argv);
+void help_fuzz(FILE *f);
+int cmd_trace(int argc, char **argv);
+void help_trace(FILE *f);
 int cmd_conform(int argc, char **argv);
 void help_conform(FILE *f);
+int cmd_migrate(int argc, char **argv);
+void help_migrate(FILE *f);
 
 /* An output file written to a temporary name and renamed on commit, so a
  * failed run leaves nothing half-written. path "-" is standard output. */

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tools/cmd.h"
@@ -29,6 +30,13 @@ int outfile_open(struct outfile *o, const char *path)
 		o->tmp = NULL;
 		outfile_abort(o);
 		return -1;
+	}
+	/* mkstemp makes the file 0600; an output file gets what a plain
+	 * create would give it. */
+	mode_t um = umask(0);
+	umask(um);
+	if (fchmod(fd, 0666 & ~um)) {
+		/* Only the permissions are off; the output is still right. */
 	}
 	o->f = fdopen(fd, "w");
 	if (!o->f) {
@@ -150,7 +158,26 @@ int model_opt(const char *cmd, int opt, const char *arg, struct ims_iommu_cfg *c
 			cfg->wc_entries = (unsigned)v;
 		else
 			cfg->wc_ways = (unsigned)v;
+		/* Given after --config, a walk-cache size wins over the
+		 * file's per-level sizes too. */
+		for (unsigned l = 0; l < IMS_WC_LEVELS; l++) {
+			if (!cfg->wc_level[l].set)
+				continue;
+			if (opt == OPT_WC_ENTRIES)
+				cfg->wc_level[l].entries = (unsigned)v;
+			else if (opt == OPT_WC_WAYS)
+				cfg->wc_level[l].ways = (unsigned)v;
+		}
 		return 1;
+	case OPT_CONFIG: {
+		char err[512];
+		if (ims_iommu_cfg_load(cfg, arg, err, sizeof(err))) {
+			/* FILE:LINE:COL: as trace input errors. */
+			fprintf(stderr, "%s\n", err);
+			return -1;
+		}
+		return 1;
+	}
 	case OPT_AMD_PDE_A:
 		cfg->amd_pde_accessed = true;
 		return 1;
@@ -165,13 +192,15 @@ int model_opt(const char *cmd, int opt, const char *arg, struct ims_iommu_cfg *c
 void model_opts_help(FILE *f)
 {
 	fprintf(f,
-		"model options:\n"
+		"model options (applied in order: one given after --config overrides the file):\n"
+		"  --config FILE         model configuration (YAML: caches, latencies, model\n"
+		"                        options, capabilities; see docs/timing.md)\n"
 		"  --replica first|covering|random\n"
 		"                        which entry of an AMD NextLevel=7 replica run or Arm\n"
 		"                        contiguous group hardware updates (default covering)\n"
 		"  --seed N              seed of the model's random choices (default 1)\n"
-		"  --iotlb-entries N     IOTLB entries, 0 = no IOTLB (default 512)\n"
-		"  --iotlb-ways N        IOTLB associativity (default 8)\n"
+		"  --iotlb-entries N     IOTLB entries, 0 = no IOTLB (default 2048)\n"
+		"  --iotlb-ways N        IOTLB associativity (default 4)\n"
 		"  --walk-cache-entries N  walk-cache entries per level, 0 = none (default 64)\n"
 		"  --walk-cache-ways N   walk-cache associativity (default 4)\n"
 		"  --amd-pde-accessed    AMD: hardware sets A in PDEs too (default off)\n"

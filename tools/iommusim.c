@@ -6,7 +6,10 @@
 
 static const struct cmd cmds[] = {
 	{"replay", "replay traces through model, software and oracle", cmd_replay, help_replay},
+	{"fuzz", "differential fuzzing of the software walkers", cmd_fuzz, help_fuzz},
+	{"trace", "import captured logs, convert text <-> binary, trace statistics", cmd_trace, help_trace},
 	{"conform", "run the spec conformance suites and write reports", cmd_conform, help_conform},
+	{"migrate", "estimate what each dirty-tracking interface costs a live migration", cmd_migrate, help_migrate},
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

@@ -13,6 +13,10 @@ enum {
 	OPT_DMA_PRIV,
 	OPT_JSON,
 	OPT_WALKER,
+	OPT_CONFIG,
+	OPT_STATS_INTERVAL,
+	OPT_STATS_OUT,
+	OPT_PLOT,
 	OPT_FIRST_FREE
 };
 
@@ -23,6 +27,7 @@ enum {
 	    {"walk-cache-entries", required_argument, 0, OPT_WC_ENTRIES},                          \
 	    {"walk-cache-ways", required_argument, 0, OPT_WC_WAYS},                                \
 	    {"amd-pde-accessed", no_argument, 0, OPT_AMD_PDE_A},                                   \
-	    {"dma-privileged", no_argument, 0, OPT_DMA_PRIV}
+	    {"dma-privileged", no_argument, 0, OPT_DMA_PRIV},                                      \
+	    {"config", required_argument, 0, OPT_CONFIG}
 
 #endif

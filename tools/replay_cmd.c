@@ -8,6 +8,7 @@
 #include "iommusim/replay.h"
 #include "tools/cmd.h"
 #include "tools/opts.h"
+#include "tools/stats.h"
 
 void help_replay(FILE *f)
 {
@@ -23,7 +24,11 @@ void help_replay(FILE *f)
 		"  --json FILE           write the summary as one JSON object ('-' = stdout)\n"
 		"  -q, --quiet           print only failures and errors\n"
 		"  -v, --verbose         also print every harvest\n"
-		"  --walker NAME         software walker variant (default correct; see below)\n");
+		"  --walker NAME         software walker variant (default correct; see below)\n"
+		"  --stats-interval N|Nns  sample the counters every N events, or every N ns of\n"
+		"                        trace time (@timestamps), into a time series\n"
+		"  --stats-out FILE      write the series: CSV if FILE ends in .csv, else JSON\n"
+		"  --plot DIR            draw the series as SVG charts in DIR (needs gnuplot)\n");
 	model_opts_help(f);
 	fprintf(f, "\nwalker variants built in:");
 	for (unsigned i = 0; i < ims_pt_walker_count(); i++)
@@ -46,6 +51,9 @@ int cmd_replay(int argc, char **argv)
 		{"quiet", no_argument, 0, 'q'},
 		{"verbose", no_argument, 0, 'v'},
 		{"walker", required_argument, 0, OPT_WALKER},
+		{"stats-interval", required_argument, 0, OPT_STATS_INTERVAL},
+		{"stats-out", required_argument, 0, OPT_STATS_OUT},
+		{"plot", required_argument, 0, OPT_PLOT},
 		{"help", no_argument, 0, 'h'},
 		MODEL_LONG_OPTS,
 		{0, 0, 0, 0},
@@ -53,6 +61,9 @@ int cmd_replay(int argc, char **argv)
 	struct ims_replay_opts o;
 	ims_replay_opts_default(&o);
 	const char *json = NULL;
+	const char *stats_out = NULL, *plot_dir = NULL;
+	uint64_t stats_every = 0;
+	bool stats_ns = false;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -69,6 +80,16 @@ int cmd_replay(int argc, char **argv)
 			return 0;
 		case OPT_JSON:
 			json = optarg;
+			break;
+		case OPT_STATS_INTERVAL:
+			if (series_parse_interval("replay", optarg, &stats_every, &stats_ns))
+				return 2;
+			break;
+		case OPT_STATS_OUT:
+			stats_out = optarg;
+			break;
+		case OPT_PLOT:
+			plot_dir = optarg;
 			break;
 		case OPT_WALKER:
 			if (ims_pt_walker_parse(optarg, &o.walker)) {
@@ -93,6 +114,19 @@ int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "iommusim replay: no trace given (see iommusim help replay)\n");
 		return 2;
 	}
+	if (!stats_every != (!stats_out && !plot_dir)) {
+		fprintf(stderr, stats_every ? "iommusim replay: --stats-interval needs --stats-out FILE or --plot DIR\n"
+					    : "iommusim replay: --stats-out and --plot need --stats-interval\n");
+		return 2;
+	}
+	struct series *series = NULL;
+	if (stats_every) {
+		series = series_new(stats_every, stats_ns);
+		if (!series)
+			return 2;
+		o.on_event = series_hook;
+		o.on_event_arg = series;
+	}
 	int ntraces = argc - optind;
 	struct result *res = calloc((size_t)ntraces, sizeof(*res));
 	if (!res)
@@ -114,10 +148,15 @@ int cmd_replay(int argc, char **argv)
 			ims_reader_close(rd);
 			fprintf(stderr, "iommusim replay: out of memory\n");
 			free(res);
+			series_free(series);
 			return 2;
 		}
+		if (series)
+			series_begin(series, path);
 		int rc = ims_replay_run(x->r, rd);
 		ims_reader_close(rd);
+		if (series && !rc)
+			series_end(series, x->r);
 		if (rc) {
 			fprintf(stderr, "%s\n", ims_replay_error(x->r));
 			x->status = 2;
@@ -167,6 +206,13 @@ int cmd_replay(int argc, char **argv)
 				ret = 2;
 		}
 	}
+	if (series && worst < 2) {
+		if (stats_out && series_write(series, stats_out))
+			ret = 2;
+		if (plot_dir && series_plot(series, plot_dir))
+			ret = 2;
+	}
+	series_free(series);
 	for (int i = 0; i < ntraces; i++)
 		ims_replay_free(res[i].r);
 	free(res);

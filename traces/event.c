@@ -3,6 +3,7 @@
  * The writer's output is the text form of ../shared/spec/trace-format.md;
  * reading a written line back gives the same op, keys and values.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,22 @@ static const char *const op_names[IMS_OP_COUNT] = {
 	[IMS_OP_FLUSH] = "flush",
 	[IMS_OP_DMA] = "dma",
 	[IMS_OP_MEM] = "mem",
+	[IMS_OP_IOMMUFD_BIND] = "iommufd bind",
+	[IMS_OP_IOMMUFD_HW_INFO] = "iommufd hw-info",
+	[IMS_OP_IOMMUFD_IOAS] = "iommufd ioas-alloc",
+	[IMS_OP_IOMMUFD_MAP] = "iommufd map",
+	[IMS_OP_IOMMUFD_UNMAP] = "iommufd unmap",
+	[IMS_OP_IOMMUFD_HWPT] = "iommufd hwpt-alloc",
+	[IMS_OP_IOMMUFD_ATTACH] = "iommufd attach",
+	[IMS_OP_IOMMUFD_SET_DIRTY] = "iommufd set-dirty-tracking",
+	[IMS_OP_IOMMUFD_GET_DIRTY] = "iommufd get-dirty-bitmap",
+	[IMS_OP_VFIO_CONTAINER] = "vfio container",
+	[IMS_OP_VFIO_GROUP] = "vfio group",
+	[IMS_OP_VFIO_MAP] = "vfio map",
+	[IMS_OP_VFIO_UNMAP] = "vfio unmap",
+	[IMS_OP_VFIO_DIRTY] = "vfio dirty-pages",
+	[IMS_OP_VFIO_PIN] = "vfio pin",
+	[IMS_OP_VFIO_UNPIN] = "vfio unpin",
 	[IMS_OP_EXPECT_MEM] = "expect mem",
 	[IMS_OP_EXPECT_PA] = "expect pa",
 	[IMS_OP_EXPECT_FAULT] = "expect fault",
@@ -39,6 +56,7 @@ enum style {
 	S_KIND,
 	S_PGSIZES,
 	S_BITMAP,
+	S_ERRNO,   /* EINVAL, EOPNOTSUPP, ... */
 };
 
 static const struct {
@@ -78,7 +96,50 @@ static const struct {
 	[IMS_K_INJECT_IOVA] = {"inject-iova", S_HEX},
 	[IMS_K_CNT] = {"count", S_DEC},
 	[IMS_K_READ_DIRTY] = {"read-dirty", S_FLAG},
+	[IMS_K_DIRTY_CAP] = {"dirty-cap", S_ONOFF},
+	[IMS_K_IOAS] = {"ioas", S_DEC},
+	[IMS_K_HWPT] = {"hwpt", S_DEC},
+	[IMS_K_LENGTH] = {"length", S_HEX},
+	[IMS_K_PAGE_SIZE] = {"page-size", S_HEX},
+	[IMS_K_FLAGS] = {"flags", S_HEX},
+	[IMS_K_RESERVED] = {"reserved", S_HEX},
+	[IMS_K_BITMAP_SIZE] = {"bitmap-size", S_HEX},
+	[IMS_K_EXPECT_ERR] = {"expect-err", S_ERRNO},
+	[IMS_K_CONTAINER] = {"container", S_DEC},
+	[IMS_K_PIN_SCOPE] = {"pin-scope", S_FLAG},
+	[IMS_K_START] = {"start", S_FLAG},
+	[IMS_K_STOP] = {"stop", S_FLAG},
+	[IMS_K_GET_BITMAP] = {"get-bitmap", S_FLAG},
+	[IMS_K_GET_DIRTY_BITMAP] = {"get-dirty-bitmap", S_FLAG},
 };
+
+/* The errno values the dirty-tracking calls return (docs/uapi.md). */
+static const struct {
+	int err;
+	const char *name;
+} errnos[] = {
+	{EPERM, "EPERM"},     {ENOENT, "ENOENT"},   {EFAULT, "EFAULT"},   {EBUSY, "EBUSY"},
+	{EEXIST, "EEXIST"},   {EINVAL, "EINVAL"},   {ENOSPC, "ENOSPC"},   {ENOMEM, "ENOMEM"},
+	{E2BIG, "E2BIG"},     {EOVERFLOW, "EOVERFLOW"}, {EOPNOTSUPP, "EOPNOTSUPP"},
+};
+
+const char *ims_errno_name(int err)
+{
+	for (size_t i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
+		if (errnos[i].err == err)
+			return errnos[i].name;
+	return NULL;
+}
+
+int ims_errno_parse(const char *s, size_t len, int *err)
+{
+	for (size_t i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
+		if (strlen(errnos[i].name) == len && !memcmp(errnos[i].name, s, len)) {
+			*err = errnos[i].err;
+			return 0;
+		}
+	return -EINVAL;
+}
 
 const char *ims_op_name(enum ims_op op)
 {
@@ -201,6 +262,14 @@ size_t ims_event_format(const struct ims_event *ev, char *buf, size_t len)
 		case S_PGSIZES:
 			put_pgsizes(&o, v);
 			break;
+		case S_ERRNO: {
+			const char *e = ims_errno_name((int)v);
+			if (e)
+				puts_(&o, e);
+			else
+				put_dec(&o, v);
+			break;
+		}
 		case S_BITMAP:
 			put(&o, "0x", 2);
 			if (ev->expect_hex && ev->expect_hex_len)

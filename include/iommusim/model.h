@@ -7,12 +7,16 @@
  * model decodes it when it is set and again on a context-cache invalidation,
  * so a change that software makes without invalidating is not seen.
  *
- * A device access goes IOTLB -> walk (through the walk caches) -> permission
- * check -> accessed/dirty update -> success, or a fault in the queue. The
- * oracle records every successful write made while dirty updates are on.
+ * A device access goes micro-TLB (device side, optional) -> link -> IOTLB ->
+ * walk (through the walk caches) -> permission check -> accessed/dirty update
+ * -> success, or a fault in the queue. The oracle records every successful
+ * write made while dirty updates are on. Each translation is also given a
+ * cycle count ("cycle-light" timing, docs/timing.md).
  */
 #ifndef IOMMUSIM_MODEL_H
 #define IOMMUSIM_MODEL_H
+
+#include <stdio.h>
 
 #include "iommusim/common.h"
 #include "iommusim/mem.h"
@@ -30,11 +34,44 @@ enum ims_replica_policy {
 
 #define IMS_CTX_WORDS 8
 
+/* Replacement policy of a set-associative cache. An invalid way is always
+ * filled first; the policy picks among valid ways. */
+enum ims_repl_policy {
+	IMS_REPL_LRU = 0,
+	IMS_REPL_ROUND_ROBIN, /* a next-victim pointer per set */
+	IMS_REPL_RANDOM,      /* from the cache's own generator, seeded by cfg.seed */
+};
+
+/* Walk-cache levels a configuration can address (0 = the tables of the leaf
+ * level; formats have at most 6 levels). */
+#define IMS_WC_LEVELS 8
+
+/* One walk-cache level that does not follow the default block. */
+struct ims_wc_level_cfg {
+	bool set; /* false: the level uses wc_entries, wc_ways, ... */
+	bool enable;
+	unsigned entries, ways;
+	enum ims_repl_policy policy;
+	unsigned latency;
+};
+
+/* Cycles (docs/timing.md). A translation costs: the micro-TLB lookup; then,
+ * unless the micro-TLB served it, link in + IOTLB lookup (+ on a miss, each
+ * walk-cache probe, each page-table read and each atomic A/D write) (+ the
+ * fault record) + link out. Invalidations are counted apart. */
+struct ims_latency_cfg {
+	unsigned link;      /* device <-> IOMMU, each way */
+	unsigned pte_read;  /* one page-table read by the walker */
+	unsigned ad_update; /* one atomic A/D write that changed memory */
+	unsigned inv_range, inv_domain, inv_all, inv_context; /* per command */
+	unsigned fault;     /* writing the fault / event record */
+};
+
 struct ims_iommu_cfg {
 	unsigned iotlb_entries; /* total entries; 0 disables the IOTLB */
-	unsigned iotlb_ways;
+	unsigned iotlb_ways;    /* 0 counts as 1 */
 	unsigned wc_entries;    /* walk-cache entries per level; 0 disables */
-	unsigned wc_ways;
+	unsigned wc_ways;       /* 0 counts as 1 */
 	enum ims_replica_policy replica;
 	uint64_t seed;
 	bool amd_pde_accessed;     /* set A in AMD PDEs too (not established: default off) */
@@ -45,11 +82,44 @@ struct ims_iommu_cfg {
 	uint64_t vtd_cap;   /* SLLPS 34 (2M), 35 (1G) */
 	uint64_t vtd_ecap;  /* SSADS 45, SMPWC 48 */
 	uint64_t smmu_idr0; /* HTTU 7:6 */
+
+	/* Timing and cache organisation (docs/timing.md). */
+	enum ims_repl_policy iotlb_policy;
+	unsigned iotlb_latency;
+	/* Device-side micro-TLB, one per attached device; off by default. A
+	 * micro-TLB hit costs only utlb_latency: the request never crosses
+	 * the link. Invalidations reach it like the IOTLB. */
+	bool utlb_enable;
+	unsigned utlb_entries;
+	unsigned utlb_ways; /* 0 = fully associative */
+	enum ims_repl_policy utlb_policy;
+	unsigned utlb_latency;
+	bool wc_disable; /* every walk-cache level off, whatever wc_entries says */
+	enum ims_repl_policy wc_policy;
+	unsigned wc_latency; /* per probe of one level */
+	struct ims_wc_level_cfg wc_level[IMS_WC_LEVELS];
+	struct ims_latency_cfg lat;
 };
 
-/* Defaults: 512-entry 8-way IOTLB, 64-entry 4-way walk cache per level,
- * replica policy COVERING, every A/D capability present. */
+/* Defaults (docs/timing.md gives each one's source): 2048-entry 4-way LRU
+ * IOTLB at 3 cycles; micro-TLB off (32 entries, fully associative,
+ * round-robin, 1 cycle when on); 64-entry 4-way LRU walk cache per level at
+ * 4 cycles a probe; link 8 cycles each way; page-table read, A/D write,
+ * invalidation and fault 100 cycles each; replica policy COVERING; every A/D
+ * capability present. */
 void ims_iommu_cfg_default(struct ims_iommu_cfg *cfg);
+
+/* Apply a model configuration file (YAML, docs/timing.md) on top of *cfg:
+ * keys the file gives replace cfg's values, the others are kept. On error
+ * *cfg is unchanged and err holds "FILE:LINE:COL: what was expected" (bad
+ * YAML, unknown key, wrong type, value out of range; -EINVAL) or "FILE:
+ * reason" (unreadable; -errno). */
+int ims_iommu_cfg_load(struct ims_iommu_cfg *cfg, const char *path, char *err, size_t errlen);
+/* The same from memory; `name` stands for FILE in messages. */
+int ims_iommu_cfg_parse(struct ims_iommu_cfg *cfg, const char *name, const char *buf, size_t len,
+			char *err, size_t errlen);
+/* Write cfg as a configuration file that ims_iommu_cfg_load reads back. */
+void ims_iommu_cfg_write(const struct ims_iommu_cfg *cfg, FILE *out);
 
 struct ims_fault {
 	uint32_t dev;
@@ -74,6 +144,13 @@ struct ims_iommu_counters {
 	uint64_t inv_range, inv_domain, inv_all, inv_ctx;
 	uint64_t inv_entries; /* IOTLB + walk-cache entries dropped */
 	uint64_t writes_ok, reads_ok;
+	/* Device-side micro-TLBs (all devices together). */
+	uint64_t utlb_hits, utlb_misses, utlb_fills, utlb_evictions;
+	uint64_t utlb_inv_entries; /* micro-TLB entries dropped by invalidations */
+	/* Cycles of every translation (incl. faulted), and of invalidation
+	 * commands, which are not part of any translation. */
+	uint64_t cycles;
+	uint64_t inv_cycles;
 };
 
 struct ims_xlate {
@@ -84,6 +161,8 @@ struct ims_xlate {
 	bool dirtied; /* this access set dirty state in memory */
 	enum ims_fault_kind fault;
 	uint32_t code;
+	bool utlb_hit;   /* the device's micro-TLB served it (iotlb_hit is set too) */
+	uint64_t cycles; /* what this translation cost */
 };
 
 /* Parameters of a raw (hardware-only) context, as a `domain ... root=PA raw`
@@ -163,5 +242,12 @@ size_t ims_iommu_fault_pending(const struct ims_iommu *mmu);
 bool ims_iommu_fault_pop(struct ims_iommu *mmu, struct ims_fault *out);
 
 const struct ims_iommu_counters *ims_iommu_counters(const struct ims_iommu *mmu);
+
+/* Translation latency percentile, q in [0, 1] (nearest rank), from a fixed
+ * log-linear histogram: exact below 1024 cycles, otherwise rounded down to
+ * within 1/64 of the value. 0 when nothing was translated. */
+uint64_t ims_iommu_latency_percentile(const struct ims_iommu *mmu, double q);
+/* The most cycles one translation took (exact). */
+uint64_t ims_iommu_latency_max(const struct ims_iommu *mmu);
 
 #endif

@@ -32,6 +32,18 @@ void ims_oracle_expected(const struct ims_oracle *o, uint16_t dom, struct ims_bi
 uint64_t ims_oracle_count(const struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t size);
 bool ims_oracle_test(const struct ims_oracle *o, uint16_t dom, uint64_t iova);
 uint64_t ims_oracle_lost(const struct ims_oracle *o, uint16_t dom);
+/* Adds every page that [iova, iova + size) meets (size 0 adds nothing):
+ * the same set as writes, for ranges that are not one aligned leaf (the
+ * replayer also keeps page sets in output-address, GPA, space). */
+void ims_oracle_add(struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t size);
+/* Calls fn for each maximal run of pages of E inside [iova, iova + size)
+ * (size 0 = whole space), in address order, clipped to the range's pages;
+ * first is the run's first page address, npages its length (a run that
+ * reaches 2^64 has 2^52 pages at most, so it fits). Stops when fn returns
+ * non-zero and returns that value. */
+typedef int (*ims_oracle_run_fn)(void *arg, uint64_t first, uint64_t npages);
+int ims_oracle_for_each(const struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t size,
+			ims_oracle_run_fn fn, void *arg);
 uint64_t ims_oracle_footprint(const struct ims_oracle *o);
 
 #endif

@@ -16,6 +16,10 @@ struct ims_replay_opts {
 	int verbosity;   /* 0 quiet, 1 normal, 2 verbose */
 	FILE *diag;      /* where validation failures are reported (NULL: stderr) */
 	unsigned walker; /* software walker variant (0 = correct) */
+	/* Called before each event is applied (NULL: never); samplers such as
+	 * `iommusim replay --stats-interval` read the counters here. */
+	void (*on_event)(void *arg, struct ims_replay *r, const struct ims_event *ev);
+	void *on_event_arg;
 };
 
 void ims_replay_opts_default(struct ims_replay_opts *o);
@@ -31,6 +35,12 @@ struct ims_replay_stats {
 	uint64_t assertions, assertion_failures;
 	uint64_t maps, unmaps;
 	uint64_t validation_failures; /* harvest mismatches + failed assertions */
+	/* docs/uapi.md: iommufd / vfio calls, how many returned an error
+	 * (expected or not), and GPA pages devices wrote whose IOVA mapping
+	 * was unmapped or remapped before a harvest, so IOVA-based tracking
+	 * could not report them. */
+	uint64_t uapi_calls, uapi_errors;
+	uint64_t gpa_missed;
 };
 
 int ims_replay_new(const struct ims_replay_opts *opts, struct ims_replay **out);
@@ -48,6 +58,35 @@ const char *ims_replay_error(const struct ims_replay *r);
 const struct ims_replay_stats *ims_replay_stats(const struct ims_replay *r);
 struct ims_iommu *ims_replay_iommu(struct ims_replay *r);
 struct ims_mem *ims_replay_mem(struct ims_replay *r);
+
+/* Live-migration accounting (tools/migrate.c, docs/migrate.md): what a
+ * VMM learns at a dirty sync, in guest-physical (GPA) pages. */
+enum ims_mig_mode {
+	IMS_MIG_HW = 0, /* IOMMU hardware dirty tracking: harvest what devices wrote */
+	IMS_MIG_TYPE1,  /* VFIO type1: every mapped (or pinned) page on every query */
+	IMS_MIG_NONE,   /* no tracking: all memory mapped for DMA */
+	IMS_MIG_COUNT
+};
+
+struct ims_mig_sync {
+	uint64_t dirty;   /* GPA pages this sync added to the set */
+	uint64_t written; /* GPA pages devices wrote since the previous sync */
+	uint64_t missed;  /* of those, pages the set does not hold (not reported) */
+	uint64_t mapped;  /* GPA pages mapped for DMA now */
+};
+
+/* The migration starts: from now on writes, reads and unmaps are
+ * accounted. hw switches tracking on in every domain allocated for it;
+ * type1 starts dirty tracking in every VFIO container. */
+int ims_replay_mig_start(struct ims_replay *r, enum ims_mig_mode mode);
+/* A dirty sync in `mode`: adds to gpa (a page set under key 0, owned by
+ * the caller) every GPA page the VMM must send again, fills *out, and
+ * starts the next interval. hw harvests every tracking domain (each
+ * harvest checked against the oracle like a trace harvest); domains that
+ * do not track dirty pages count as in `none`. */
+int ims_replay_mig_sync(struct ims_replay *r, enum ims_mig_mode mode, struct ims_oracle *gpa,
+			struct ims_mig_sync *out);
+const char *ims_mig_mode_name(enum ims_mig_mode m);
 
 /* Summary for people (text) or machines (one JSON object, no newline). */
 void ims_replay_print_summary(const struct ims_replay *r, FILE *out);

@@ -22,6 +22,24 @@ enum ims_op {
 	IMS_OP_FLUSH,
 	IMS_OP_DMA,
 	IMS_OP_MEM,
+	/* Extensions (docs/uapi.md): the user-space dirty-tracking calls, as
+	 * two-word ops "iommufd ..." and "vfio ...". */
+	IMS_OP_IOMMUFD_BIND,      /* "iommufd bind": a device and its IOMMU */
+	IMS_OP_IOMMUFD_HW_INFO,   /* "iommufd hw-info": IOMMU_GET_HW_INFO */
+	IMS_OP_IOMMUFD_IOAS,      /* "iommufd ioas-alloc" */
+	IMS_OP_IOMMUFD_MAP,       /* "iommufd map": IOMMU_IOAS_MAP */
+	IMS_OP_IOMMUFD_UNMAP,     /* "iommufd unmap": IOMMU_IOAS_UNMAP */
+	IMS_OP_IOMMUFD_HWPT,      /* "iommufd hwpt-alloc" */
+	IMS_OP_IOMMUFD_ATTACH,    /* "iommufd attach" */
+	IMS_OP_IOMMUFD_SET_DIRTY, /* "iommufd set-dirty-tracking" */
+	IMS_OP_IOMMUFD_GET_DIRTY, /* "iommufd get-dirty-bitmap" */
+	IMS_OP_VFIO_CONTAINER,    /* "vfio container": a type1 container */
+	IMS_OP_VFIO_GROUP,        /* "vfio group" */
+	IMS_OP_VFIO_MAP,          /* "vfio map": VFIO_IOMMU_MAP_DMA */
+	IMS_OP_VFIO_UNMAP,        /* "vfio unmap": VFIO_IOMMU_UNMAP_DMA */
+	IMS_OP_VFIO_DIRTY,        /* "vfio dirty-pages": VFIO_IOMMU_DIRTY_PAGES */
+	IMS_OP_VFIO_PIN,          /* "vfio pin": a driver pins pages */
+	IMS_OP_VFIO_UNPIN,        /* "vfio unpin" */
 	IMS_OP_EXPECT_MEM,    /* "expect mem" */
 	IMS_OP_EXPECT_PA,     /* "expect pa" */
 	IMS_OP_EXPECT_FAULT,  /* "expect fault" */
@@ -67,6 +85,22 @@ enum ims_key {
 	IMS_K_INJECT_IOVA,
 	IMS_K_CNT,         /* "count" */
 	IMS_K_READ_DIRTY,  /* flag: unmap reads and clears dirty state first */
+	/* Extensions for the iommufd and vfio ops (docs/uapi.md). */
+	IMS_K_DIRTY_CAP,   /* 0/1: the device's IOMMU can track dirty pages */
+	IMS_K_IOAS,
+	IMS_K_HWPT,        /* 16 bits: also the domain's hardware tag */
+	IMS_K_LENGTH,      /* bytes, passed to the call unchecked */
+	IMS_K_PAGE_SIZE,   /* bytes, passed to the call unchecked */
+	IMS_K_FLAGS,       /* the call's flags word, raw */
+	IMS_K_RESERVED,
+	IMS_K_BITMAP_SIZE, /* bytes of the user's bitmap buffer */
+	IMS_K_EXPECT_ERR,  /* positive errno the call must return */
+	IMS_K_CONTAINER,   /* 16 bits: also the domain's hardware tag */
+	IMS_K_PIN_SCOPE,   /* flag */
+	IMS_K_START,       /* flag */
+	IMS_K_STOP,        /* flag */
+	IMS_K_GET_BITMAP,  /* flag */
+	IMS_K_GET_DIRTY_BITMAP, /* flag */
 	IMS_K_COUNT
 };
 
@@ -90,6 +124,10 @@ static inline bool ims_ev_has(const struct ims_event *ev, enum ims_key k)
 
 const char *ims_op_name(enum ims_op op);
 const char *ims_key_name(enum ims_key k);
+/* Names of the errno values expect-err= takes ("EINVAL"; positive
+ * values). NULL / -EINVAL for one outside the list. */
+const char *ims_errno_name(int err);
+int ims_errno_parse(const char *s, size_t len, int *err);
 
 struct ims_reader;
 

@@ -1,0 +1,124 @@
+/* The iommufd front end: the user-space dirty-tracking interface of
+ * Linux's iommufd (docs/uapi.md), over the software page tables.
+ *
+ * One context holds bound devices, IOAS objects (the IOVA areas user space
+ * maps) and HWPT objects (an IOMMU domain, one ims_pt each, filled with the
+ * areas of its IOAS). Calls follow the ioctls IOMMU_GET_HW_INFO,
+ * IOMMU_IOAS_ALLOC / MAP / UNMAP, IOMMU_HWPT_ALLOC, device attach,
+ * IOMMU_HWPT_SET_DIRTY_TRACKING and IOMMU_HWPT_GET_DIRTY_BITMAP, with the
+ * errors of ../shared/spec/dirty-semantics.md and the uAPI's errno
+ * conventions (ENOENT: an id or IOVA that does not exist; EOPNOTSUPP: a
+ * known field with a value that is not supported; EINVAL: a field that is
+ * not correct; EOVERFLOW: arithmetic overflow).
+ *
+ * The front end never sees the hardware model: what a device's IOMMU can
+ * do comes from the caller, as IOMMU_GET_HW_INFO would report it. Object
+ * ids are chosen by the caller (a trace names them); a HWPT id is also the
+ * domain's hardware tag.
+ */
+#ifndef IOMMUSIM_IOMMUFD_H
+#define IOMMUSIM_IOMMUFD_H
+
+#include "iommusim/pt.h"
+
+/* uAPI values (include/uapi/linux/iommufd.h). */
+enum {
+	IMS_IOMMU_HW_CAP_DIRTY_TRACKING = 1 << 0,      /* GET_HW_INFO out_capabilities */
+	IMS_IOMMU_HWPT_ALLOC_NEST_PARENT = 1 << 0,     /* HWPT_ALLOC flags */
+	IMS_IOMMU_HWPT_ALLOC_DIRTY_TRACKING = 1 << 1,
+	IMS_IOMMU_HWPT_DIRTY_TRACKING_ENABLE = 1 << 0, /* SET_DIRTY_TRACKING flags */
+	IMS_IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR = 1 << 0,
+};
+
+struct ims_iommufd;
+
+/* The IOMMU behind a device, as IOMMU_GET_HW_INFO reports it. */
+struct ims_iommufd_hw_info {
+	enum ims_format fmt;       /* the page-table format its domains use */
+	uint64_t out_capabilities; /* IMS_IOMMU_HW_CAP_* */
+};
+
+/* IOMMU_HWPT_ALLOC, plus the driver's geometry choices for the domain. */
+struct ims_iommufd_hwpt_alloc {
+	uint32_t flags;  /* IMS_IOMMU_HWPT_ALLOC_* */
+	uint32_t dev_id; /* the device it is allocated for */
+	uint32_t pt_id;  /* the IOAS whose areas it maps */
+	uint16_t hwpt_id;
+	unsigned levels, granule_shift, ias; /* 0 = the format's default */
+	uint64_t pgsizes;                    /* 0 = every size the format has */
+};
+
+/* IOMMU_HWPT_GET_DIRTY_BITMAP. data is user memory of data_len bytes: bit
+ * k (bit k%8 of byte k/8, which is bit k%64 of little-endian u64 word
+ * k/64) is the page at iova + k * page_size. Any alignment of data works.
+ * The call only sets bits; it never clears one. */
+struct ims_iommufd_dirty_bitmap {
+	uint32_t hwpt_id;
+	uint32_t flags; /* IMS_IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR */
+	uint32_t reserved;
+	uint64_t iova, length, page_size;
+	void *data;
+	uint64_t data_len;
+};
+
+/* The sink is where every HWPT's page table sends its commands. */
+int ims_iommufd_new(struct ims_mem *mem, const struct ims_sink *sink, struct ims_iommufd **out);
+void ims_iommufd_free(struct ims_iommufd *fd);
+
+/* Bind a device (by requester id) with its IOMMU's description.
+ * -EEXIST when bound. */
+int ims_iommufd_bind(struct ims_iommufd *fd, uint32_t dev_id, const struct ims_iommufd_hw_info *info);
+/* IOMMU_GET_HW_INFO. -ENOENT for a device that is not bound. */
+int ims_iommufd_get_hw_info(struct ims_iommufd *fd, uint32_t dev_id, struct ims_iommufd_hw_info *out);
+
+/* IOMMU_IOAS_ALLOC under the caller's id (-EEXIST if taken). */
+int ims_iommufd_ioas_alloc(struct ims_iommufd *fd, uint32_t ioas_id);
+/* IOMMU_IOAS_MAP with a fixed IOVA of memory at pa, into every HWPT of the
+ * IOAS. length 0 or misalignment to the IOAS's IOVA alignment: -EINVAL;
+ * wrap past 2^64: -EOVERFLOW; overlap with an area: -EEXIST; nothing is
+ * changed on error. */
+int ims_iommufd_ioas_map(struct ims_iommufd *fd, uint32_t ioas_id, uint64_t iova, uint64_t pa,
+			 uint64_t length, unsigned prot);
+/* IOMMU_IOAS_UNMAP: the range must be a superset of whole areas (splitting
+ * one is -ENOENT, as is a range with none); iova 0 with length 2^64 - 1
+ * unmaps everything. Dirty state of what is unmapped is discarded: user
+ * space reads it first (GET_DIRTY_BITMAP with NO_CLEAR). */
+int ims_iommufd_ioas_unmap(struct ims_iommufd *fd, uint32_t ioas_id, uint64_t iova,
+			   uint64_t length, uint64_t *unmapped);
+
+/* IOMMU_HWPT_ALLOC: unknown flags, NEST_PARENT (nesting is not modelled)
+ * and DIRTY_TRACKING on a device whose IOMMU lacks the capability are
+ * -EOPNOTSUPP; an unknown device or IOAS -ENOENT; a taken id -EEXIST; a
+ * geometry the format cannot build -EINVAL (reason in err). */
+int ims_iommufd_hwpt_alloc(struct ims_iommufd *fd, const struct ims_iommufd_hwpt_alloc *cmd,
+			   char *err, size_t errlen);
+/* Attach (or move) a device to a HWPT: -EINVAL when the device's IOMMU uses
+ * another format, or the HWPT was allocated for dirty tracking and the
+ * device's IOMMU lacks the capability. */
+int ims_iommufd_attach(struct ims_iommufd *fd, uint32_t dev_id, uint32_t hwpt_id);
+
+/* IOMMU_HWPT_SET_DIRTY_TRACKING: flags other than ENABLE are -EOPNOTSUPP,
+ * as is a HWPT not allocated for dirty tracking. Enable clears every dirty
+ * bit of the domain and flushes first; disable clears nothing. */
+int ims_iommufd_set_dirty_tracking(struct ims_iommufd *fd, uint32_t hwpt_id, uint32_t flags);
+/* IOMMU_HWPT_GET_DIRTY_BITMAP (dirty-semantics.md). In order: flags other
+ * than NO_CLEAR or reserved != 0: -EOPNOTSUPP; a HWPT without dirty
+ * tracking support: -EOPNOTSUPP; page_size 0 or not a power of two, length
+ * 0: -EINVAL; iova + length wrapping past 2^64: -EOVERFLOW; iova or iova +
+ * length not aligned to page_size: -EINVAL; data_len below the bitmap's
+ * size (whole u64 words): -EFAULT; a range not covered by contiguous areas
+ * of the IOAS: -EINVAL; tracking off: -EINVAL. */
+int ims_iommufd_get_dirty_bitmap(struct ims_iommufd *fd, const struct ims_iommufd_dirty_bitmap *cmd);
+
+/* Bytes of bitmap for length / page_size bits, in whole u64 words;
+ * UINT64_MAX when page_size is 0. */
+uint64_t ims_iommufd_bitmap_bytes(uint64_t length, uint64_t page_size);
+
+/* The HWPT's page table (NULL: no such HWPT), owned by the context. */
+struct ims_pt *ims_iommufd_hwpt_pt(struct ims_iommufd *fd, uint32_t hwpt_id);
+/* Whether it was allocated with DIRTY_TRACKING; its IOAS. -ENOENT if none. */
+int ims_iommufd_hwpt_info(struct ims_iommufd *fd, uint32_t hwpt_id, bool *dirty, uint32_t *ioas_id);
+/* The HWPT a device is attached to; -ENOENT when unbound or unattached. */
+int ims_iommufd_dev_hwpt(struct ims_iommufd *fd, uint32_t dev_id, uint32_t *hwpt_id);
+
+#endif

@@ -1,0 +1,88 @@
+# Tests of `iommusim fuzz` and the libFuzzer harnesses (docs/fuzzing.md).
+# Included from tests/CMakeLists.txt.
+set(fz_dir ${CMAKE_CURRENT_LIST_DIR})
+set(fz_work ${CMAKE_CURRENT_BINARY_DIR}/fuzz-work)
+
+# Every build (ASan and valgrind passes included): a short run of the
+# correct walker, which must find nothing and touch no bad memory.
+add_test(NAME fuzz.smoke COMMAND ${IMS_LAUNCHER} $<TARGET_FILE:iommusim> fuzz --ops 4000 --seed 7
+  --out ${fz_work}/smoke)
+if(IMS_SEEDED_BUGS)
+  # The same seed writes the same reproducer, byte for byte.
+  add_test(NAME fuzz.deterministic COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
+    -DOUT=${fz_work}/deterministic "-DARGS=--walker;bug3;--seed;11;--time;60"
+    -P ${fz_dir}/determinism.cmake)
+endif()
+
+# The release pass only (scripts/test.sh builds the others with
+# IMS_SANITIZE or IMS_VALGRIND): minutes of fuzzing, label fuzz-proof.
+if(NOT IMS_SANITIZE AND NOT IMS_VALGRIND)
+  if(IMS_SEEDED_BUGS)
+    # Each seeded bug of dirty-semantics.md found within 60 s, shrunk to at
+    # most 25 event lines, and the reproducer fails only with that bug.
+    foreach(w bug1-first-entry bug2-clean-one bug3-no-flush bug4-nonatomic bug5-unaligned
+              bug7-unmap-unread bug8-window bug9-no-clear)
+      add_test(NAME fuzz.prove.${w} COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
+        -DWALKER=${w} -DOUT=${fz_work}/prove-${w} -DTIME=60 -DMAXLINES=25 "-DARGS=--seed;1"
+        -P ${fz_dir}/prove.cmake)
+      set_tests_properties(fuzz.prove.${w} PROPERTIES LABELS fuzz-proof TIMEOUT 300)
+    endforeach()
+  endif()
+  # The correct walker: 60 s of every format without a failure.
+  add_test(NAME fuzz.correct-60s COMMAND $<TARGET_FILE:iommusim> fuzz --time 60 --seed 1
+    --out ${fz_work}/correct)
+  set_tests_properties(fuzz.correct-60s PROPERTIES LABELS fuzz-proof TIMEOUT 300)
+
+  # Longer runs, not in CI: `cmake --build BUILD --target fuzz-long`.
+  set(IMS_FUZZ_LONG_SECONDS 1800 CACHE STRING "seconds per format of the fuzz-long target")
+  add_custom_target(fuzz-long
+    COMMAND $<TARGET_FILE:iommusim> fuzz --format amdv1 --time ${IMS_FUZZ_LONG_SECONDS} --progress --seed 101 --out ${fz_work}/long
+    COMMAND $<TARGET_FILE:iommusim> fuzz --format vtd --time ${IMS_FUZZ_LONG_SECONDS} --progress --seed 102 --out ${fz_work}/long
+    COMMAND $<TARGET_FILE:iommusim> fuzz --format smmuv3 --time ${IMS_FUZZ_LONG_SECONDS} --progress --seed 103 --out ${fz_work}/long
+    DEPENDS iommusim USES_TERMINAL
+    COMMENT "fuzzing the correct walker, ${IMS_FUZZ_LONG_SECONDS} s per format")
+
+  # libFuzzer harnesses, with clang only; each runs 30 s from its seed
+  # corpus (tests/fuzz/corpus-NAME, else corpus-text).
+  if(IMS_FUZZERS)
+    find_program(IMS_CLANG NAMES clang clang-19 clang-18 clang-17 clang-16 clang-15 clang-14)
+    set(fz_ok FALSE)
+    if(IMS_CLANG)
+      # Some clang installs lack the libFuzzer runtime: try it first.
+      file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/fz_probe.c
+        "#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n")
+      execute_process(COMMAND ${IMS_CLANG} -fsanitize=fuzzer,address,undefined
+        ${CMAKE_CURRENT_BINARY_DIR}/fz_probe.c -o ${CMAKE_CURRENT_BINARY_DIR}/fz_probe
+        RESULT_VARIABLE fz_rc OUTPUT_QUIET ERROR_QUIET)
+      if(fz_rc EQUAL 0)
+        set(fz_ok TRUE)
+      endif()
+    endif()
+    if(NOT fz_ok)
+      message(STATUS "libFuzzer harnesses: no clang with -fsanitize=fuzzer; skipped")
+    else()
+      message(STATUS "libFuzzer harnesses: built with ${IMS_CLANG}")
+      include(ExternalProject)
+      ExternalProject_Add(ims_fuzzers
+        SOURCE_DIR ${fz_dir}
+        BINARY_DIR ${CMAKE_BINARY_DIR}/fuzzers
+        CMAKE_ARGS -DCMAKE_C_COMPILER=${IMS_CLANG} -DCMAKE_BUILD_TYPE=RelWithDebInfo
+                   -DIMS_SRC=${CMAKE_SOURCE_DIR} -DIMS_SEEDED_BUGS=${IMS_SEEDED_BUGS}
+        INSTALL_COMMAND ""
+        BUILD_ALWAYS ON)
+      file(GLOB fz_harnesses CONFIGURE_DEPENDS ${fz_dir}/fuzz_*.c)
+      foreach(src ${fz_harnesses})
+        get_filename_component(name ${src} NAME_WE)
+        string(REGEX REPLACE "^fuzz_" "" what ${name})
+        set(corpus ${fz_dir}/corpus-${what})
+        if(NOT IS_DIRECTORY ${corpus})
+          set(corpus ${fz_dir}/corpus-text)
+        endif()
+        add_test(NAME libfuzzer.${what} COMMAND ${CMAKE_COMMAND}
+          -DBIN=${CMAKE_BINARY_DIR}/fuzzers/${name} -DCORPUS=${corpus}
+          -DWORK=${fz_work}/libfuzzer-${what} -DTIME=30 -P ${fz_dir}/run_libfuzzer.cmake)
+        set_tests_properties(libfuzzer.${what} PROPERTIES LABELS libfuzzer TIMEOUT 180)
+      endforeach()
+    endif()
+  endif()
+endif()

@@ -1,0 +1,61 @@
+# `iommusim trace` tests: importers (docs/importers.md) on the captured logs
+# of ../shared/traces/captured and on the fixtures here, and the binary form
+# (docs/trace-binary.md) through the command. Included from
+# tests/CMakeLists.txt.
+set(imp_dir ${CMAKE_CURRENT_LIST_DIR})
+set(imp_work ${CMAKE_CURRENT_BINARY_DIR}/import-work)
+set(imp_captured ${IMS_SHARED_DIR}/traces/captured)
+
+function(ims_trace_test name mode)
+  add_test(NAME trace.${name} COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
+    -DMODE=${mode} -DOUT=${imp_work}/${name} "-DLAUNCHER=${IMS_LAUNCHER_STR}" ${ARGN}
+    -P ${imp_dir}/check.cmake)
+endfunction()
+
+# Every captured log imports, replays with exit 0 (with and without
+# harvests) and survives the binary form; a QEMU log with the guest's ftrace
+# of the same run too.
+foreach(run vtd amdvi smmuv3)
+  set(q ${imp_captured}/qemu72-${run}-nvme-strict.log.gz)
+  set(g ${imp_captured}/linux61-ftrace-${run}-nvme-strict.txt.gz)
+  if(EXISTS ${q})
+    ims_trace_test(captured.qemu-${run} import -DFROM=qemu-${run} -DIN=${q})
+    set_tests_properties(trace.captured.qemu-${run} PROPERTIES TIMEOUT 900)
+  endif()
+  if(EXISTS ${g})
+    ims_trace_test(captured.ftrace-${run} import -DFROM=ftrace -DIN=${g})
+    set_tests_properties(trace.captured.ftrace-${run} PROPERTIES TIMEOUT 900)
+  endif()
+  if(EXISTS ${q} AND EXISTS ${g})
+    ims_trace_test(captured.combined-${run} import -DFROM=qemu-${run} -DIN=${q} -DGUEST=${g})
+    set_tests_properties(trace.captured.combined-${run} PROPERTIES TIMEOUT 900)
+  endif()
+endforeach()
+
+# Fixtures in the older and newer spellings of each event.
+foreach(f qemu-vtd-old.log:qemu-vtd qemu-vtd-new.log:qemu-vtd qemu-amdvi-old.log:qemu-amdvi
+          qemu-amdvi-new.log:qemu-amdvi qemu-smmuv3-old.log:qemu-smmuv3
+          qemu-smmuv3-new.log:qemu-smmuv3 ftrace-old.txt:ftrace ftrace-new.txt:ftrace)
+  string(REPLACE ":" ";" parts ${f})
+  list(GET parts 0 file)
+  list(GET parts 1 from)
+  ims_trace_test(fixture.${file} import -DFROM=${from} -DIN=${imp_dir}/${file})
+endforeach()
+ims_trace_test(fixture.combined import -DFROM=qemu-vtd -DIN=${imp_dir}/combine-qemu-vtd.log
+  -DGUEST=${imp_dir}/combine-ftrace-vtd.txt)
+# Malformed lines of known events: FILE:LINE and exit 2, or --lenient.
+ims_trace_test(malformed.qemu-vtd bad -DFROM=qemu-vtd -DIN=${imp_dir}/qemu-vtd-malformed.log -DLINE=4)
+ims_trace_test(malformed.ftrace bad -DFROM=ftrace -DIN=${imp_dir}/ftrace-malformed.txt -DLINE=4)
+
+# The binary form through the command, on the bundled and shared traces.
+foreach(set examples:${CMAKE_SOURCE_DIR}/examples/*.trace shared:${IMS_SHARED_DIR}/traces/*.trace
+            real:${IMS_SHARED_DIR}/traces/real/*.trace.gz)
+  string(REPLACE ":" ";" parts ${set})
+  list(GET parts 0 tag)
+  list(GET parts 1 glob)
+  file(GLOB imp_conv ${glob})
+  foreach(t ${imp_conv})
+    get_filename_component(name ${t} NAME)
+    ims_trace_test(convert.${tag}.${name} convert -DIN=${t})
+  endforeach()
+endforeach()

@@ -1,0 +1,1167 @@
+/* iommusim fuzz: the op-sequence generator.
+ *
+ * Sequences are generated online from one seed: the generator keeps the
+ * state a driver would (mapped ranges per domain, tracking, attached
+ * devices), so every event it emits is valid input, and it learns from the
+ * runner how many software memory accesses an op made, to place injections
+ * (inject-at) where a walk actually has accesses. It biases toward what
+ * the classic bugs of dirty-semantics.md need: writes into non-first
+ * entries of replica runs and contiguous groups, repeated writes to one
+ * page across harvests, harvest ranges that start or end inside large
+ * leaves, bitmap pages smaller and larger than leaves, flushes before
+ * injected harvests, tracking toggled with dirty pages, unmaps that read
+ * dirty state.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iommusim/pt.h"
+#include "tools/fuzz.h"
+
+#define MAXDOMS 3
+#define MAXMAPS 12
+#define MAXRANGES 8
+#define QLEN 8
+#define NCACHE 32
+/* A map holds at most this many leaves (memory and walk time stay small). */
+#define MAX_LEAVES 512
+/* Largest leaf the generator maps, and the most bytes one map covers. */
+#define MAX_LEAF_SHIFT 34
+#define MAX_MAP_BYTES (1ull << 35)
+/* Harvest bitmaps hold at most this many bits. */
+#define MAX_BITS (1ull << 18)
+/* Output addresses stay below this (every format's output size allows it,
+ * and it is far from the page-table pool). */
+#define PA_LIMIT_SHIFT 40
+
+struct gleaf {
+	uint64_t iova;
+	unsigned char shift;
+};
+
+struct gmap {
+	uint64_t iova, size, pa;
+	uint64_t pgsize; /* forced leaf size, 0 = the software's choice */
+	unsigned prot;
+	struct gleaf *leaves; /* as the software lays them out */
+	unsigned nleaves;
+};
+
+struct grange {
+	uint64_t iova, size;
+};
+
+struct gdom {
+	uint16_t id;
+	const struct fz_geo *geo;
+	unsigned depth;   /* table levels */
+	unsigned stride;  /* index bits per level */
+	uint64_t pgsizes; /* the leaf sizes this domain's software uses */
+	uint64_t minpg;
+	bool dirty, tracking;
+	uint32_t dev;
+	uint64_t wbase, wlast; /* the window where maps go (inclusive) */
+	struct gmap maps[MAXMAPS];
+	unsigned nmaps;
+	struct grange ranges[MAXRANGES]; /* harvest ranges used before */
+	unsigned nranges;
+	bool has_hot;
+	uint64_t hot; /* a point written recently: later ops come back to it */
+	/* The same software page table, built in the generator's own memory:
+	 * the exact leaves, to keep clearing harvests on whole leaves. */
+	struct ims_pt *pt;
+	/* Table pages of the empty domain: the root's 4 KiB frames (an SMMU
+	 * root may span several). */
+	uint64_t empty_tables;
+};
+
+/* Accesses measured for an op over a range (inject-at estimates). */
+struct measured {
+	bool valid;
+	enum ims_op op;
+	uint16_t dom;
+	uint64_t iova, size, count;
+};
+
+struct fz_gen {
+	struct fz_gen_cfg cfg;
+	struct fz_rng rng;
+	struct ims_mem *mem; /* of the shadow page tables */
+	struct gdom doms[MAXDOMS];
+	unsigned ndoms;
+	unsigned phase; /* 0 set-up, 1 random ops, 2 tear-down, 3 done */
+	unsigned setup_step;
+	unsigned emitted, target;
+	struct ims_event q[QLEN];
+	bool qcount[QLEN];
+	unsigned qhead, qn;
+	struct measured cache[NCACHE];
+	unsigned cnext;
+	struct measured pending; /* the op whose count the runner measures */
+	struct gleaf scratch[MAX_LEAVES];
+};
+
+/* ---- small helpers ------------------------------------------------------------------- */
+
+static void ev_init(struct ims_event *ev, enum ims_op op)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->op = op;
+}
+
+static void ev_set(struct ims_event *ev, enum ims_key k, uint64_t v)
+{
+	ev->keys |= 1ull << k;
+	ev->v[k] = v;
+}
+
+static uint64_t align_down(uint64_t x, uint64_t a) { return x & ~(a - 1); }
+
+static uint64_t low_bit(uint64_t x) { return x & -x; }
+
+/* Largest set bit of x (x != 0). */
+static uint64_t high_bit(uint64_t x) { return 1ull << ims_log2(x); }
+
+/* The sizes in mask, at most `limit` (a power of two or ~0). */
+static uint64_t sizes_upto(uint64_t mask, uint64_t limit)
+{
+	return limit >= (1ull << 63) ? mask : mask & ((limit << 1) - 1);
+}
+
+/* A uniformly chosen set bit of mask (mask != 0). */
+static uint64_t pick_bit(struct fz_rng *r, uint64_t mask)
+{
+	unsigned n = (unsigned)__builtin_popcountll(mask);
+	unsigned k = (unsigned)fz_below(r, n);
+	while (k--)
+		mask &= mask - 1;
+	return low_bit(mask);
+}
+
+/* Entry size (log2) of the level that holds leaves of 2^shift bytes: a leaf
+ * larger than its entry is a run (AMD replicas, Arm contiguous group). */
+static unsigned entry_shift(const struct gdom *d, unsigned shift)
+{
+	unsigned g = d->geo->gshift ? d->geo->gshift : 12;
+	return g + d->stride * ((shift - g) / d->stride);
+}
+
+/* The software's choice of leaf at `at` (docs/trace-format.md, "Software
+ * page sizes"): the largest allowed size that fits the alignment of iova and
+ * pa and the remaining length. 0 when none fits. */
+static uint64_t leaf_fit(uint64_t sizes, uint64_t at, uint64_t out, uint64_t left)
+{
+	uint64_t a = low_bit(at | out);
+	uint64_t fit = sizes;
+	if (a)
+		fit &= (a << 1) - 1;
+	fit &= left | (left - 1);
+	while (fit) {
+		uint64_t s = high_bit(fit);
+		if (s <= left)
+			return s;
+		fit &= ~s;
+	}
+	return 0;
+}
+
+static uint64_t map_sizes(const struct gdom *d, const struct gmap *m)
+{
+	return m->pgsize ? m->pgsize : d->pgsizes;
+}
+
+/* The map's leaves as the software lays them out; false when there would
+ * be more than MAX_LEAVES or the length does not come out in leaves. */
+static bool lay_out(const struct gdom *d, struct gmap *m, struct gleaf *out)
+{
+	uint64_t sizes = map_sizes(d, m);
+	uint64_t at = m->iova, pa = m->pa, left = m->size;
+	unsigned n = 0;
+	while (left) {
+		uint64_t s = leaf_fit(sizes, at, pa, left);
+		if (!s || n == MAX_LEAVES)
+			return false;
+		out[n++] = (struct gleaf){at, (unsigned char)ims_log2(s)};
+		at += s;
+		pa += s;
+		left -= s;
+	}
+	m->nleaves = n;
+	return n > 0;
+}
+
+/* Index of the leaf of m holding iova (inside m), by bisection. */
+static unsigned leaf_index(const struct gmap *m, uint64_t iova)
+{
+	unsigned lo = 0, hi = m->nleaves - 1;
+	while (lo < hi) {
+		unsigned mid = (lo + hi + 1) / 2;
+		if (m->leaves[mid].iova <= iova)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+/* A point inside a mapped leaf within [lo, hi], biased to the non-first
+ * entries of runs (where bugs 1, 2 and 4 live). Fills the leaf too. */
+static bool pick_point_in(struct fz_gen *g, struct gdom *d, uint64_t lo, uint64_t hi,
+			  uint64_t *p, uint64_t *leaf, uint64_t *lsize)
+{
+	unsigned cand[MAXMAPS], n = 0;
+	for (unsigned i = 0; i < d->nmaps; i++)
+		if (d->maps[i].iova <= hi && d->maps[i].iova + (d->maps[i].size - 1) >= lo)
+			cand[n++] = i;
+	if (!n)
+		return false;
+	const struct gmap *m = &d->maps[cand[fz_below(&g->rng, n)]];
+	unsigned k0 = lo > m->iova ? leaf_index(m, lo) : 0;
+	unsigned k1 = hi < m->iova + (m->size - 1) ? leaf_index(m, hi) : m->nleaves - 1;
+	const struct gleaf *lf = &m->leaves[k0 + fz_below(&g->rng, k1 - k0 + 1)];
+	unsigned s = lf->shift;
+	unsigned es = entry_shift(d, s);
+	uint64_t entries = 1ull << (s - es);
+	uint64_t e = fz_below(&g->rng, entries);
+	if (entries > 1 && fz_pct(&g->rng, 70))
+		e = 1 + fz_below(&g->rng, entries - 1);
+	uint64_t off = (e << es) + fz_below(&g->rng, 1ull << es);
+	*p = lf->iova + off;
+	if (*p < lo || *p > hi) /* the leaf sticks out of the range */
+		*p = *p < lo ? lo : hi;
+	*leaf = lf->iova;
+	*lsize = 1ull << s;
+	return true;
+}
+
+static bool pick_point(struct fz_gen *g, struct gdom *d, uint64_t *p, uint64_t *leaf,
+		       uint64_t *lsize)
+{
+	return pick_point_in(g, d, 0, ~0ull, p, leaf, lsize);
+}
+
+/* The leaf holding iova in the generator's picture, if any. */
+static bool leaf_of(const struct gdom *d, uint64_t iova, uint64_t *leaf, uint64_t *size)
+{
+	for (unsigned i = 0; i < d->nmaps; i++) {
+		const struct gmap *m = &d->maps[i];
+		if (iova < m->iova || iova - m->iova >= m->size)
+			continue;
+		const struct gleaf *lf = &m->leaves[leaf_index(m, iova)];
+		*leaf = lf->iova;
+		*size = 1ull << lf->shift;
+		return true;
+	}
+	return false;
+}
+
+/* A point for device traffic: the hot point, a mapped leaf, or anywhere in
+ * the window (holes fault). */
+static uint64_t traffic_point(struct fz_gen *g, struct gdom *d)
+{
+	uint64_t p, leaf, size;
+	if (d->has_hot && fz_pct(&g->rng, 45)) {
+		p = d->hot;
+		if (leaf_of(d, p, &leaf, &size) && fz_pct(&g->rng, 50))
+			p = leaf + fz_below(&g->rng, size); /* elsewhere in the same page */
+		return p;
+	}
+	if (fz_pct(&g->rng, 88) && pick_point(g, d, &p, &leaf, &size))
+		return p;
+	return d->wbase + fz_below(&g->rng, d->wlast - d->wbase + 1);
+}
+
+/* ---- inject-at estimates ------------------------------------------------------------ */
+
+static const struct measured *cache_find(const struct fz_gen *g, enum ims_op op, uint16_t dom,
+					 uint64_t iova, uint64_t size)
+{
+	for (unsigned i = 0; i < NCACHE; i++) {
+		const struct measured *m = &g->cache[i];
+		if (m->valid && m->op == op && m->dom == dom && m->iova == iova && m->size == size)
+			return m;
+	}
+	return NULL;
+}
+
+/* Software accesses a read of dirty state over [lo, hi] makes, roughly: a
+ * load per slot in range of every table on the way (empty slots too), and
+ * for each leaf run its entries looked at and cleaned. */
+static uint64_t estimate(struct fz_gen *g, struct gdom *d, enum ims_op op, uint64_t iova,
+			 uint64_t size)
+{
+	const struct measured *m = cache_find(g, op, d->id, iova, size);
+	if (m)
+		return m->count ? m->count : 1;
+	uint64_t lo = iova, hi = iova + (size - 1), sum = 2ull * d->depth;
+	for (unsigned i = 0; i < d->nmaps && sum <= (1u << 20); i++) {
+		const struct gmap *mp = &d->maps[i];
+		uint64_t mlast = mp->iova + (mp->size - 1);
+		if (mp->iova > hi || mlast < lo)
+			continue;
+		/* Each run's entries: looked at, then cleaned. */
+		for (unsigned k = leaf_index(mp, lo > mp->iova ? lo : mp->iova);
+		     k < mp->nleaves && mp->leaves[k].iova <= hi; k++) {
+			unsigned sh = mp->leaves[k].shift;
+			sum += 3ull << (sh - entry_shift(d, sh));
+		}
+		/* Slots of the lowest tables around the map, mapped or not. */
+		uint64_t small = low_bit(map_sizes(d, mp));
+		unsigned es = entry_shift(d, ims_log2(small));
+		unsigned bs = es + d->stride;
+		uint64_t blo = bs >= 64 ? 0 : align_down(mp->iova, 1ull << bs);
+		uint64_t bhi = bs >= 64 ? ~0ull : align_down(mlast, 1ull << bs) + ((1ull << bs) - 1);
+		uint64_t a = blo > lo ? blo : lo, b = bhi < hi ? bhi : hi;
+		if (a <= b)
+			sum += ((b - a) >> es) + 1;
+	}
+	return sum;
+}
+
+/* ---- the event queue ---------------------------------------------------------------------- */
+
+static void enqueue(struct fz_gen *g, const struct ims_event *ev, bool count)
+{
+	if (g->qn == QLEN)
+		return;
+	unsigned i = (g->qhead + g->qn++) % QLEN;
+	g->q[i] = *ev;
+	g->qcount[i] = count;
+}
+
+/* ---- op generators --------------------------------------------------------------------------- */
+
+static void gen_domain(const struct gdom *d, struct ims_event *ev)
+{
+	const struct fz_geo *geo = d->geo;
+	ev_init(ev, IMS_OP_DOMAIN);
+	ev_set(ev, IMS_K_ID, d->id);
+	ev_set(ev, IMS_K_FORMAT, geo->fmt);
+	if (geo->levels)
+		ev_set(ev, IMS_K_LEVELS, geo->levels);
+	if (geo->gshift)
+		ev_set(ev, IMS_K_GRANULE, 1ull << geo->gshift);
+	if (geo->ias)
+		ev_set(ev, IMS_K_IAS, geo->ias);
+	if (d->pgsizes != geo->pgsizes)
+		ev_set(ev, IMS_K_PGSIZES, d->pgsizes);
+	ev_set(ev, IMS_K_DIRTY, d->dirty);
+}
+
+static int setup_domain(struct fz_gen *g, struct gdom *d, unsigned i)
+{
+	const struct fz_geo *geo;
+	do {
+		geo = &g->cfg.geos[fz_below(&g->rng, g->cfg.ngeos)];
+	} while (!((g->cfg.formats >> geo->fmt) & 1));
+	memset(d, 0, sizeof(*d));
+	d->geo = geo;
+	d->id = (uint16_t)(1 + i + 8 * fz_below(&g->rng, 4));
+	for (unsigned j = 0; j < i; j++)
+		if (g->doms[j].id == d->id)
+			d->id = (uint16_t)(d->id + 100);
+	d->dev = (uint32_t)(0x10 + 8 * i + fz_below(&g->rng, 8));
+	unsigned gs = geo->gshift ? geo->gshift : 12;
+	d->stride = gs - 3;
+	unsigned bits = geo->last == ~0ull ? 64 : ims_log2(geo->last + 1);
+	d->depth = (bits - gs + d->stride - 1) / d->stride;
+	d->dirty = fz_pct(&g->rng, 88);
+	d->pgsizes = geo->pgsizes;
+	uint64_t cap = 1ull << MAX_LEAF_SHIFT;
+	if (fz_pct(&g->rng, 25)) {
+		/* A subset of every size the format has here: NextLevel=7 sizes
+		 * above 1G included, as pgsizes= asks for them. */
+		uint64_t all = sizes_upto(geo->pgsizes_all, cap);
+		uint64_t sub = all & fz_next(&g->rng);
+		if (fz_pct(&g->rng, 50))
+			sub |= low_bit(all);
+		if (sub)
+			d->pgsizes = sub;
+	}
+	d->pgsizes = sizes_upto(d->pgsizes, cap);
+	if (!d->pgsizes)
+		d->pgsizes = low_bit(geo->pgsizes);
+	d->minpg = low_bit(d->pgsizes);
+	struct ims_pt_cfg cfg = {
+		.fmt = geo->fmt,
+		.tag = d->id,
+		.levels = geo->levels,
+		.granule_shift = geo->gshift,
+		.ias = geo->ias,
+		.pgsizes = d->pgsizes != geo->pgsizes ? d->pgsizes : 0,
+		.dirty_tracking = d->dirty,
+	};
+	int rc = ims_pt_new(g->mem, &cfg, &fz_nop_sink, &d->pt, NULL, 0);
+	if (rc)
+		return rc;
+	d->empty_tables = ims_pt_stats(d->pt)->table_pages;
+
+	/* The window: a few of the largest leaves, somewhere in the space, at
+	 * its ends now and then, or across a boundary of the upper levels. */
+	uint64_t maxpg = high_bit(d->pgsizes);
+	uint64_t w = maxpg << 3;
+	if (w < (1ull << 24))
+		w = 1ull << 24;
+	if (w > MAX_MAP_BYTES * 2)
+		w = MAX_MAP_BYTES * 2;
+	uint64_t span = geo->last; /* space size - 1 */
+	if (w - 1 > span)
+		w = span + 1; /* span < 2^64 - 1 here */
+	uint64_t wl = w - 1;
+	uint64_t base;
+	unsigned c = (unsigned)fz_below(&g->rng, 10);
+	if (c < 3 || wl == span)
+		base = 0;
+	else if (c < 5)
+		base = span - wl;
+	else if (c < 7) {
+		/* Across a boundary of a level above the leaves. */
+		unsigned lvl = ims_log2(w) + d->stride * (1 + (unsigned)fz_below(&g->rng, 2));
+		uint64_t b = lvl >= 64 || (1ull << lvl) > span ? 0 : 1ull << lvl;
+		uint64_t k = b ? 1 + fz_below(&g->rng, span / b) : 0;
+		base = b && k * b >= w / 2 && k * b - w / 2 <= span - wl ? k * b - w / 2 : 0;
+	} else {
+		base = align_down(fz_below(&g->rng, span - wl), maxpg);
+	}
+	base = align_down(base, d->minpg);
+	d->wbase = base;
+	d->wlast = base + wl;
+	return 0;
+}
+
+static bool overlaps(const struct gdom *d, uint64_t iova, uint64_t size)
+{
+	uint64_t last = iova + (size - 1);
+	for (unsigned i = 0; i < d->nmaps; i++) {
+		const struct gmap *m = &d->maps[i];
+		if (iova <= m->iova + (m->size - 1) && m->iova <= last)
+			return true;
+	}
+	return false;
+}
+
+static bool gen_map(struct fz_gen *g, struct gdom *d, struct ims_event *ev)
+{
+	if (d->nmaps >= MAXMAPS)
+		return false;
+	uint64_t wsize = d->wlast - d->wbase + 1;
+	for (int attempt = 0; attempt < 12; attempt++) {
+		uint64_t sizes = d->pgsizes;
+		uint64_t fit = sizes_upto(sizes, high_bit(wsize) >> 1);
+		if (!fit)
+			fit = d->minpg;
+		/* Small sizes and run sizes are where the bugs are: a second
+		 * draw from the small end half the time. */
+		uint64_t s = pick_bit(&g->rng, fit);
+		if (fz_pct(&g->rng, 40))
+			s = pick_bit(&g->rng, fit & ((s << 1) - 1));
+		uint64_t forced = fz_pct(&g->rng, 35) ? s : 0;
+		uint64_t count = 1 + fz_below(&g->rng, s <= (1ull << 16) ? 8 : 3);
+		uint64_t size = count * s, off = 0;
+		if (!forced && fz_pct(&g->rng, 30)) {
+			/* Unaligned start and length: mixed leaf sizes. */
+			off = d->minpg * fz_below(&g->rng, 4);
+			size += d->minpg * fz_below(&g->rng, 4);
+		}
+		if (size > MAX_MAP_BYTES || size + off > wsize)
+			continue;
+		uint64_t iova = d->wbase + align_down(fz_below(&g->rng, wsize - size - off + 1), s) + off;
+		if (iova + (size - 1) > d->wlast)
+			continue;
+		/* Mostly congruent with the iova modulo the largest leaf, so the
+		 * software can use large leaves; otherwise only page-aligned. */
+		uint64_t big = high_bit(d->pgsizes);
+		uint64_t pmask = (1ull << PA_LIMIT_SHIFT) - 1;
+		uint64_t pa;
+		if (fz_pct(&g->rng, 80))
+			pa = align_down(fz_next(&g->rng) & pmask, big) | (iova & (big - 1));
+		else
+			pa = align_down(fz_next(&g->rng) & pmask, forced ? forced : d->minpg);
+		if (pa > pmask - (size - 1))
+			continue;
+		if (forced && ((iova | pa | size) & (forced - 1)))
+			continue;
+		if ((iova | pa | size) & (d->minpg - 1))
+			continue;
+		if (overlaps(d, iova, size))
+			continue;
+		struct gmap m = {iova, size, pa, forced,
+				 fz_pct(&g->rng, 15) ? IMS_PROT_R : IMS_PROT_RW, NULL, 0};
+		if (!lay_out(d, &m, g->scratch))
+			continue;
+		if (ims_pt_map(d->pt, iova, pa, size, m.prot, forced))
+			continue;
+		m.leaves = malloc(m.nleaves * sizeof(*m.leaves));
+		if (!m.leaves) {
+			ims_pt_unmap(d->pt, iova, size, NULL);
+			return false;
+		}
+		memcpy(m.leaves, g->scratch, m.nleaves * sizeof(*m.leaves));
+		d->maps[d->nmaps++] = m;
+		ev_init(ev, IMS_OP_MAP);
+		ev_set(ev, IMS_K_DOMAIN, d->id);
+		ev_set(ev, IMS_K_IOVA, iova);
+		ev_set(ev, IMS_K_PA, pa);
+		ev_set(ev, IMS_K_SIZE, size);
+		if (m.prot != IMS_PROT_RW || fz_pct(&g->rng, 10))
+			ev_set(ev, IMS_K_PROT, m.prot);
+		if (forced)
+			ev_set(ev, IMS_K_PGSIZE, forced);
+		return true;
+	}
+	return false;
+}
+
+static void set_inject(struct fz_gen *g, struct gdom *d, struct ims_event *ev, uint64_t est,
+		       uint64_t lo, uint64_t hi)
+{
+	uint64_t p = 0, leaf, size;
+	if (!pick_point_in(g, d, lo, hi, &p, &leaf, &size))
+		p = lo + fz_below(&g->rng, hi - lo == ~0ull ? ~0ull : hi - lo + 1);
+	ev_set(ev, IMS_K_INJECT_AT, 1 + fz_below(&g->rng, est ? est : 1));
+	ev_set(ev, IMS_K_INJECT_DEV, d->dev);
+	ev_set(ev, IMS_K_INJECT_IOVA, p);
+}
+
+/* A bitmap page size for [iova, iova+size): 4K, the smallest leaf, or
+ * anything up to the range; never more than MAX_BITS bits. */
+static uint64_t bitmap_pgsize(struct fz_gen *g, const struct gdom *d, uint64_t size)
+{
+	unsigned c = (unsigned)fz_below(&g->rng, 20);
+	uint64_t pg;
+	if (c < 9)
+		pg = 1ull << 12;
+	else if (c < 13)
+		pg = d->minpg;
+	else {
+		unsigned top = size ? ims_log2(size) : 36;
+		if (top > 36)
+			top = 36;
+		if (top < 12)
+			top = 12;
+		pg = 1ull << (12 + fz_below(&g->rng, top - 12 + 1));
+	}
+	while ((size / pg) > MAX_BITS)
+		pg <<= 1;
+	return pg;
+}
+
+/* [*lo, *hi] grown to whole bitmap pages. pg is a power of two no larger
+ * than the (power-of-two) space, so the result stays inside it. */
+static void round_range(uint64_t pg, uint64_t *lo, uint64_t *hi)
+{
+	*lo = align_down(*lo, pg);
+	*hi = align_down(*hi, pg) + (pg - 1);
+}
+
+struct span {
+	uint64_t first, last;
+};
+
+static int span_cb(void *arg, uint64_t page_iova, unsigned page_shift, uint64_t pa, unsigned prot)
+{
+	(void)pa, (void)prot;
+	struct span *sp = arg;
+	sp->first = page_iova;
+	sp->last = page_iova + ((1ull << page_shift) - 1);
+	return 1;
+}
+
+/* Grows [*lo, *hi] to whole leaves. A clearing harvest cleans every leaf it
+ * touches whole (dirty-semantics.md) while the oracle clears only the
+ * range, so a clearing range that cut into a dirty leaf would leave the
+ * oracle expecting pages no correct walker can still report (docs/fuzzing.md,
+ * "Clearing harvests cover whole leaves"). True when it grew. */
+static bool whole_leaves(const struct gdom *d, uint64_t *lo, uint64_t *hi)
+{
+	bool grew = false;
+	struct span sp;
+	if (ims_pt_for_each_leaf(d->pt, *lo, 1, span_cb, &sp) == 1 && sp.first < *lo) {
+		*lo = sp.first;
+		grew = true;
+	}
+	if (ims_pt_for_each_leaf(d->pt, *hi, 1, span_cb, &sp) == 1 && sp.last > *hi) {
+		*hi = sp.last;
+		grew = true;
+	}
+	return grew;
+}
+
+static bool gen_harvest(struct fz_gen *g, struct gdom *d, struct ims_event *ev, bool *count)
+{
+	uint64_t lo, hi;
+	if (d->nranges && fz_pct(&g->rng, 35)) {
+		struct grange *r = &d->ranges[fz_below(&g->rng, d->nranges)];
+		lo = r->iova;
+		hi = r->iova + (r->size - 1);
+	} else {
+		unsigned c = (unsigned)fz_below(&g->rng, 20);
+		uint64_t p, leaf, lsize;
+		if (c < 5 && d->nmaps) {
+			/* Everything mapped. */
+			lo = ~0ull;
+			hi = 0;
+			for (unsigned i = 0; i < d->nmaps; i++) {
+				uint64_t a = d->maps[i].iova, b = a + (d->maps[i].size - 1);
+				lo = a < lo ? a : lo;
+				hi = b > hi ? b : hi;
+			}
+		} else if (c < 10 && d->nmaps) {
+			/* One map, give or take a little. */
+			struct gmap *m = &d->maps[fz_below(&g->rng, d->nmaps)];
+			lo = m->iova;
+			hi = m->iova + (m->size - 1);
+			uint64_t x = d->minpg * fz_below(&g->rng, 3);
+			lo = lo - d->wbase >= x ? lo - x : d->wbase;
+			x = d->minpg * fz_below(&g->rng, 3);
+			hi = d->wlast - hi >= x ? hi + x : d->wlast;
+		} else if (c < 17 && ((d->has_hot && fz_pct(&g->rng, 50) &&
+				       leaf_of(d, d->hot, &leaf, &lsize) && (p = d->hot, true)) ||
+				      pick_point(g, d, &p, &leaf, &lsize))) {
+			/* Starting (or ending) inside a leaf, crossing its end (or
+			 * start): bugs 5 and 8. */
+			uint64_t llast = leaf + (lsize - 1);
+			if (fz_pct(&g->rng, 70)) {
+				lo = leaf + fz_below(&g->rng, lsize);
+				uint64_t more = fz_below(&g->rng, lsize * 2 > lsize ? lsize * 2 : lsize);
+				hi = d->wlast - llast >= more ? llast + more : d->wlast;
+			} else {
+				hi = leaf + fz_below(&g->rng, lsize);
+				uint64_t more = fz_below(&g->rng, lsize);
+				lo = leaf - d->wbase >= more ? leaf - more : d->wbase;
+			}
+		} else {
+			lo = d->wbase + fz_below(&g->rng, d->wlast - d->wbase + 1);
+			uint64_t len = 1 + fz_below(&g->rng, d->wlast - lo + 1);
+			hi = lo + (len - 1);
+		}
+	}
+	/* Ranges stay inside the window (or near it): far below 2^64 bytes. */
+	bool clear = !fz_pct(&g->rng, 22);
+	uint64_t pg = bitmap_pgsize(g, d, hi - lo + 1);
+	for (int i = 0; i < 64; i++) {
+		round_range(pg, &lo, &hi);
+		if ((hi - lo + 1) / pg > MAX_BITS) {
+			pg <<= 1;
+			continue;
+		}
+		if (!clear || !whole_leaves(d, &lo, &hi))
+			break;
+	}
+	if (hi > d->geo->last || hi < lo || (hi - lo + 1) / pg > MAX_BITS ||
+	    (clear && whole_leaves(d, &lo, &hi)))
+		return false;
+	uint64_t size = hi - lo + 1;
+	if (d->nranges < MAXRANGES)
+		d->ranges[d->nranges++] = (struct grange){lo, size};
+	else
+		d->ranges[fz_below(&g->rng, MAXRANGES)] = (struct grange){lo, size};
+	ev_init(ev, IMS_OP_HARVEST);
+	ev_set(ev, IMS_K_DOMAIN, d->id);
+	ev_set(ev, IMS_K_IOVA, lo);
+	ev_set(ev, IMS_K_SIZE, size);
+	if (pg != (1ull << 12) || fz_pct(&g->rng, 10))
+		ev_set(ev, IMS_K_PGSIZE, pg);
+	if (!clear)
+		ev_set(ev, IMS_K_NOCLEAR, 0);
+	if (fz_pct(&g->rng, 35)) {
+		set_inject(g, d, ev, estimate(g, d, IMS_OP_HARVEST, lo, size), lo, hi);
+		if (fz_pct(&g->rng, 45)) {
+			/* Drop the IOTLB first, so the injected write reaches memory. */
+			struct ims_event f;
+			ev_init(&f, IMS_OP_FLUSH);
+			ev_set(&f, IMS_K_DOMAIN, d->id);
+			enqueue(g, &f, false);
+			enqueue(g, ev, false);
+			return false;
+		}
+	} else {
+		*count = true;
+	}
+	return true;
+}
+
+static void remove_map(struct gdom *d, unsigned i)
+{
+	free(d->maps[i].leaves);
+	d->maps[i] = d->maps[--d->nmaps];
+}
+
+static bool gen_unmap(struct fz_gen *g, struct gdom *d, struct ims_event *ev, bool *count,
+		      bool teardown)
+{
+	if (!d->nmaps)
+		return false;
+	unsigned i = teardown ? 0 : (unsigned)fz_below(&g->rng, d->nmaps);
+	uint64_t iova = d->maps[i].iova, size = d->maps[i].size;
+	bool gone[MAXMAPS] = {false};
+	gone[i] = true;
+	/* A union of adjacent whole maps now and then. */
+	for (int k = 0; k < 3 && fz_pct(&g->rng, 30); k++) {
+		bool grew = false;
+		for (unsigned j = 0; j < d->nmaps && !grew; j++) {
+			struct gmap *m = &d->maps[j];
+			if (gone[j] || size + m->size > MAX_MAP_BYTES * 2)
+				continue;
+			if (m->iova == iova + size || m->iova + m->size == iova) {
+				iova = m->iova < iova ? m->iova : iova;
+				size += m->size;
+				gone[j] = grew = true;
+			}
+		}
+	}
+	ev_init(ev, IMS_OP_UNMAP);
+	ev_set(ev, IMS_K_DOMAIN, d->id);
+	ev_set(ev, IMS_K_IOVA, iova);
+	ev_set(ev, IMS_K_SIZE, size);
+	bool read = d->tracking && fz_pct(&g->rng, teardown ? 50 : 55);
+	if (read) {
+		ev_set(ev, IMS_K_READ_DIRTY, 0);
+		if (fz_pct(&g->rng, 40)) {
+			uint64_t pg = 1ull << (12 + fz_below(&g->rng, 8));
+			uint64_t a = low_bit(iova | size);
+			if (pg > a)
+				pg = a;
+			while (size / pg > MAX_BITS)
+				pg <<= 1;
+			if (!((iova | size) & (pg - 1)))
+				ev_set(ev, IMS_K_PGSIZE, pg);
+		}
+	}
+	unsigned pct = read ? 35 : 8;
+	if (fz_pct(&g->rng, pct))
+		set_inject(g, d, ev, estimate(g, d, IMS_OP_UNMAP, iova, size), iova,
+			   iova + (size - 1));
+	else
+		*count = true;
+	for (unsigned j = d->nmaps; j-- > 0;)
+		if (gone[j])
+			remove_map(d, j);
+	ims_pt_unmap(d->pt, iova, size, NULL);
+	if (d->has_hot && d->hot >= iova && d->hot - iova < size)
+		d->has_hot = false;
+	return true;
+}
+
+static bool gen_dma(struct fz_gen *g, struct gdom *d, struct ims_event *ev)
+{
+	uint64_t p = traffic_point(g, d), leaf, lsize;
+	uint64_t len;
+	unsigned c = (unsigned)fz_below(&g->rng, 20);
+	if (c < 11) {
+		len = 1 + fz_below(&g->rng, 64);
+	} else if (c < 15) {
+		len = 1 + fz_below(&g->rng, 3 * 4096);
+	} else {
+		/* Across the end of the leaf, into the next one or a hole. */
+		if (leaf_of(d, p, &leaf, &lsize)) {
+			uint64_t end = leaf + (lsize - 1);
+			uint64_t back = fz_below(&g->rng, 64);
+			p = end - back >= leaf ? end - back : leaf;
+		}
+		len = 1 + fz_below(&g->rng, 2 * 4096);
+	}
+	if (p + (len - 1) < p)
+		len = 0 - p;
+	unsigned dir = (unsigned)fz_below(&g->rng, 20);
+	unsigned acc = dir < 11 ? IMS_ACC_W : dir < 17 ? IMS_ACC_R : IMS_ACC_RW;
+	ev_init(ev, IMS_OP_DMA);
+	ev_set(ev, IMS_K_DEV, d->dev);
+	ev_set(ev, IMS_K_IOVA, p);
+	ev_set(ev, IMS_K_LEN, len);
+	ev_set(ev, IMS_K_DIR, acc);
+	if (acc != IMS_ACC_R && leaf_of(d, p, &leaf, &lsize)) {
+		d->hot = p;
+		d->has_hot = true;
+	}
+	return true;
+}
+
+/* A race aimed at a run written recently: drop the IOTLB, then harvest
+ * just that page with a device write into another entry of the run placed
+ * somewhere among the walk's accesses. A non-atomic clean (bug 4) loses
+ * the write when it lands between the load and the store of that entry.
+ * On an Arm group the entry must come after the one already dirty: the
+ * hardware skips an update while any entry of the group records it
+ * (D8.5.5), and the walker cleans in order. */
+static bool gen_race(struct fz_gen *g, struct gdom *d)
+{
+	uint64_t leaf, lsize;
+	if (!d->tracking || !d->has_hot || !leaf_of(d, d->hot, &leaf, &lsize))
+		return false;
+	unsigned s = ims_log2(lsize), es = entry_shift(d, s);
+	uint64_t n = 1ull << (s - es), j = (d->hot - leaf) >> es, i;
+	if (n < 2)
+		return false;
+	if (d->geo->fmt == IMS_FMT_SMMUV3 && j + 1 < n) {
+		i = j + 1 + fz_below(&g->rng, n - 1 - j);
+	} else {
+		i = fz_below(&g->rng, n - 1);
+		i += i >= j;
+	}
+	uint64_t pg = 1ull << 12;
+	while (lsize / pg > MAX_BITS)
+		pg <<= 1;
+	struct ims_event f, h;
+	ev_init(&f, IMS_OP_FLUSH);
+	ev_set(&f, IMS_K_DOMAIN, d->id);
+	ev_init(&h, IMS_OP_HARVEST);
+	ev_set(&h, IMS_K_DOMAIN, d->id);
+	ev_set(&h, IMS_K_IOVA, leaf);
+	ev_set(&h, IMS_K_SIZE, lsize);
+	if (pg != (1ull << 12))
+		ev_set(&h, IMS_K_PGSIZE, pg);
+	uint64_t est = estimate(g, d, IMS_OP_HARVEST, leaf, lsize);
+	ev_set(&h, IMS_K_INJECT_AT, 1 + fz_below(&g->rng, est));
+	ev_set(&h, IMS_K_INJECT_DEV, d->dev);
+	ev_set(&h, IMS_K_INJECT_IOVA, leaf + (i << es) + fz_below(&g->rng, 1ull << es));
+	enqueue(g, &f, false);
+	enqueue(g, &h, false);
+	return true;
+}
+
+static bool gen_track(struct fz_gen *g, struct gdom *d, struct ims_event *ev)
+{
+	if (!d->dirty)
+		return false;
+	bool on = !d->tracking || fz_pct(&g->rng, 35);
+	ev_init(ev, IMS_OP_TRACK);
+	ev_set(ev, IMS_K_DOMAIN, d->id);
+	ev_set(ev, on ? IMS_K_ON : IMS_K_OFF, 0);
+	d->tracking = on;
+	return true;
+}
+
+static bool gen_flush(struct fz_gen *g, struct gdom *d, struct ims_event *ev)
+{
+	ev_init(ev, IMS_OP_FLUSH);
+	ev_set(ev, IMS_K_DOMAIN, d->id);
+	if (fz_pct(&g->rng, 50)) {
+		uint64_t lo, hi;
+		if (d->nmaps && fz_pct(&g->rng, 70)) {
+			struct gmap *m = &d->maps[fz_below(&g->rng, d->nmaps)];
+			lo = m->iova;
+			hi = m->iova + (m->size - 1);
+		} else {
+			lo = d->wbase + fz_below(&g->rng, d->wlast - d->wbase + 1);
+			hi = lo + fz_below(&g->rng, d->wlast - lo + 1);
+		}
+		ev_set(ev, IMS_K_IOVA, lo);
+		ev_set(ev, IMS_K_SIZE, hi - lo + 1);
+	}
+	return true;
+}
+
+static void gen_check(struct gdom *d, struct ims_event *ev, enum ims_op op)
+{
+	ev_init(ev, op);
+	ev_set(ev, IMS_K_DOMAIN, d->id);
+	if (op == IMS_OP_EXPECT_TABLES)
+		ev_set(ev, IMS_K_CNT, d->empty_tables);
+}
+
+/* After a map or unmap: the invariants, now and then or when it matters. */
+static void queue_checks(struct fz_gen *g, struct gdom *d)
+{
+	struct ims_event c;
+	if (!d->nmaps) {
+		gen_check(d, &c, IMS_OP_EXPECT_TABLES);
+		enqueue(g, &c, false);
+	}
+	if (fz_pct(&g->rng, 45)) {
+		gen_check(d, &c, IMS_OP_EXPECT_CONSISTENT);
+		enqueue(g, &c, false);
+	}
+}
+
+/* One random op of the main phase. false: nothing emitted this time. */
+static bool gen_op(struct fz_gen *g, struct ims_event *ev, bool *count)
+{
+	struct gdom *d = &g->doms[fz_below(&g->rng, g->ndoms)];
+	if (!d->nmaps)
+		return gen_map(g, d, ev) && (queue_checks(g, d), true);
+	unsigned w_map = d->nmaps < MAXMAPS ? 10 : 0;
+	unsigned w_unmap = 6, w_dma = 36;
+	unsigned w_harvest = d->tracking ? 22 : 0;
+	unsigned w_track = d->dirty ? (d->tracking ? 4 : 14) : 0;
+	unsigned w_flush = 6, w_check = 3;
+	unsigned w_race = d->tracking && d->has_hot ? 4 : 0;
+	unsigned total = w_map + w_unmap + w_dma + w_harvest + w_track + w_flush + w_check + w_race;
+	unsigned x = (unsigned)fz_below(&g->rng, total);
+	if (x < w_map)
+		return gen_map(g, d, ev) && (queue_checks(g, d), true);
+	x -= w_map;
+	if (x < w_unmap)
+		return gen_unmap(g, d, ev, count, false) && (queue_checks(g, d), true);
+	x -= w_unmap;
+	if (x < w_dma)
+		return gen_dma(g, d, ev);
+	x -= w_dma;
+	if (x < w_harvest)
+		return gen_harvest(g, d, ev, count);
+	x -= w_harvest;
+	if (x < w_track)
+		return gen_track(g, d, ev);
+	x -= w_track;
+	if (x < w_flush)
+		return gen_flush(g, d, ev);
+	x -= w_flush;
+	if (x < w_race)
+		return (void)gen_race(g, d), false;
+	gen_check(d, ev, IMS_OP_EXPECT_CONSISTENT);
+	return true;
+}
+
+/* ---- sequence ------------------------------------------------------------------ */
+
+int fz_gen_new(const struct fz_gen_cfg *cfg, uint64_t seed, struct fz_gen **out)
+{
+	*out = NULL;
+	if (!cfg->ngeos)
+		return -EINVAL;
+	struct fz_gen *g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->cfg = *cfg;
+	g->rng.s = seed;
+	unsigned maxlen = cfg->max_len < 24 ? 24 : cfg->max_len;
+	g->target = 16 + (unsigned)fz_below(&g->rng, maxlen - 16);
+	unsigned c = (unsigned)fz_below(&g->rng, 20);
+	g->ndoms = c < 14 ? 1 : c < 18 ? 2 : 3;
+	g->mem = ims_mem_new();
+	if (!g->mem) {
+		free(g);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < g->ndoms; i++) {
+		int rc = setup_domain(g, &g->doms[i], i);
+		if (rc) {
+			g->ndoms = i;
+			fz_gen_free(g);
+			return rc;
+		}
+	}
+	*out = g;
+	return 0;
+}
+
+void fz_gen_free(struct fz_gen *g)
+{
+	if (!g)
+		return;
+	for (unsigned i = 0; i < g->ndoms; i++) {
+		ims_pt_free(g->doms[i].pt);
+		while (g->doms[i].nmaps)
+			remove_map(&g->doms[i], 0);
+	}
+	ims_mem_free(g->mem);
+	free(g);
+}
+
+/* Set-up: every domain line, then each domain's device, then tracking. */
+static bool gen_setup(struct fz_gen *g, struct ims_event *ev)
+{
+	unsigned n = g->ndoms;
+	unsigned s = g->setup_step++;
+	if (s < n) {
+		gen_domain(&g->doms[s], ev);
+		return true;
+	}
+	if (s < 2 * n) {
+		struct gdom *d = &g->doms[s - n];
+		ev_init(ev, IMS_OP_ATTACH);
+		ev_set(ev, IMS_K_DEV, d->dev);
+		ev_set(ev, IMS_K_DOMAIN, d->id);
+		return true;
+	}
+	if (s < 3 * n) {
+		struct gdom *d = &g->doms[s - 2 * n];
+		if (!d->dirty || fz_pct(&g->rng, 25))
+			return false;
+		return gen_track(g, d, ev);
+	}
+	g->phase = 1;
+	return false;
+}
+
+static bool gen_teardown(struct fz_gen *g, struct ims_event *ev, bool *count)
+{
+	for (unsigned i = 0; i < g->ndoms; i++) {
+		struct gdom *d = &g->doms[i];
+		if (d->nmaps) {
+			if (gen_unmap(g, d, ev, count, true)) {
+				if (!d->nmaps) {
+					struct ims_event c;
+					gen_check(d, &c, IMS_OP_EXPECT_TABLES);
+					enqueue(g, &c, false);
+					gen_check(d, &c, IMS_OP_EXPECT_CONSISTENT);
+					enqueue(g, &c, false);
+				}
+				return true;
+			}
+		}
+	}
+	g->phase = 3;
+	return false;
+}
+
+int fz_gen_next(struct fz_gen *g, struct ims_event *ev, bool *count)
+{
+	for (;;) {
+		*count = false;
+		if (g->qn) {
+			*ev = g->q[g->qhead];
+			*count = g->qcount[g->qhead];
+			g->qhead = (g->qhead + 1) % QLEN;
+			g->qn--;
+		} else {
+			bool got = false;
+			switch (g->phase) {
+			case 0:
+				got = gen_setup(g, ev);
+				break;
+			case 1:
+				if (g->emitted >= g->target)
+					g->phase = 2;
+				else
+					got = gen_op(g, ev, count);
+				break;
+			case 2:
+				got = gen_teardown(g, ev, count);
+				break;
+			default:
+				return 0;
+			}
+			if (!got)
+				continue;
+		}
+		g->emitted++;
+		g->pending.valid = *count;
+		if (*count) {
+			g->pending.op = ev->op;
+			g->pending.dom = (uint16_t)ev->v[IMS_K_DOMAIN];
+			g->pending.iova = ev->v[IMS_K_IOVA];
+			g->pending.size = ev->v[IMS_K_SIZE];
+		}
+		return 1;
+	}
+}
+
+void fz_gen_feedback(struct fz_gen *g, uint64_t accesses)
+{
+	if (!g->pending.valid)
+		return;
+	struct measured *m = (struct measured *)cache_find(g, g->pending.op, g->pending.dom,
+							  g->pending.iova, g->pending.size);
+	if (!m) {
+		m = &g->cache[g->cnext];
+		g->cnext = (g->cnext + 1) % NCACHE;
+	}
+	*m = g->pending;
+	m->count = accesses;
+	g->pending.valid = false;
+}
+
+/* ---- geometries ---------------------------------------------------------------- */
+
+/* The software's leaf sizes for a geometry with pgsizes = `ask` (0 = the
+ * default), or 0 when it refuses. */
+static uint64_t sw_sizes(struct ims_mem *mem, const struct fz_geo *geo, uint64_t ask,
+			 uint64_t *last)
+{
+	struct ims_pt_cfg cfg = {
+		.fmt = geo->fmt,
+		.tag = 1,
+		.levels = geo->levels,
+		.granule_shift = geo->gshift,
+		.ias = geo->ias,
+		.pgsizes = ask,
+		.dirty_tracking = true,
+	};
+	struct ims_pt *pt;
+	if (ims_pt_new(mem, &cfg, &fz_nop_sink, &pt, NULL, 0))
+		return 0;
+	uint64_t s = ims_pt_pgsizes(pt);
+	if (last) {
+		uint64_t lim = ims_pt_iova_limit(pt);
+		*last = lim ? lim - 1 : ~0ull;
+	}
+	ims_pt_free(pt);
+	return s;
+}
+
+int fz_geos_probe(const struct ims_replay_opts *opts, unsigned formats, unsigned smmu_gshift,
+		  struct fz_geo **out, size_t *n, FILE *warn)
+{
+	static const struct fz_geo cat[] = {
+		{IMS_FMT_AMDV1, 1, 0, 0, 0, 0, 0},  {IMS_FMT_AMDV1, 2, 0, 0, 0, 0, 0},
+		{IMS_FMT_AMDV1, 3, 0, 0, 0, 0, 0},  {IMS_FMT_AMDV1, 4, 0, 0, 0, 0, 0},
+		{IMS_FMT_AMDV1, 5, 0, 0, 0, 0, 0},  {IMS_FMT_AMDV1, 6, 0, 0, 0, 0, 0},
+		{IMS_FMT_VTD, 3, 0, 0, 0, 0, 0},    {IMS_FMT_VTD, 4, 0, 0, 0, 0, 0},
+		{IMS_FMT_VTD, 5, 0, 0, 0, 0, 0},    {IMS_FMT_SMMUV3, 0, 12, 32, 0, 0, 0},
+		{IMS_FMT_SMMUV3, 0, 12, 39, 0, 0, 0}, {IMS_FMT_SMMUV3, 0, 12, 48, 0, 0, 0},
+		{IMS_FMT_SMMUV3, 0, 12, 52, 0, 0, 0}, {IMS_FMT_SMMUV3, 0, 14, 36, 0, 0, 0},
+		{IMS_FMT_SMMUV3, 0, 14, 47, 0, 0, 0}, {IMS_FMT_SMMUV3, 0, 14, 48, 0, 0, 0},
+		{IMS_FMT_SMMUV3, 0, 14, 52, 0, 0, 0}, {IMS_FMT_SMMUV3, 0, 16, 42, 0, 0, 0},
+		{IMS_FMT_SMMUV3, 0, 16, 48, 0, 0, 0}, {IMS_FMT_SMMUV3, 0, 16, 52, 0, 0, 0},
+	};
+	size_t ncat = sizeof(cat) / sizeof(cat[0]);
+	*out = NULL;
+	*n = 0;
+	struct fz_geo *v = calloc(ncat, sizeof(*v));
+	struct ims_mem *mem = ims_mem_new();
+	if (!v || !mem) {
+		free(v);
+		ims_mem_free(mem);
+		return -ENOMEM;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < ncat; i++) {
+		struct fz_geo geo = cat[i];
+		if (!((formats >> geo.fmt) & 1))
+			continue;
+		if (geo.fmt == IMS_FMT_SMMUV3 && smmu_gshift && geo.gshift != smmu_gshift)
+			continue;
+		geo.pgsizes = sw_sizes(mem, &geo, 0, &geo.last);
+		for (unsigned b = 12; b < 64 && geo.pgsizes; b++)
+			if (sw_sizes(mem, &geo, 1ull << b, NULL))
+				geo.pgsizes_all |= 1ull << b;
+		/* The replayer (model included) must take the domain line. */
+		struct fz_run run;
+		int rc = geo.pgsizes ? fz_run_begin(&run, opts, "probe") : -EINVAL;
+		if (!rc) {
+			struct ims_event ev;
+			ev_init(&ev, IMS_OP_DOMAIN);
+			ev_set(&ev, IMS_K_ID, 1);
+			ev_set(&ev, IMS_K_FORMAT, geo.fmt);
+			if (geo.levels)
+				ev_set(&ev, IMS_K_LEVELS, geo.levels);
+			if (geo.gshift)
+				ev_set(&ev, IMS_K_GRANULE, 1ull << geo.gshift);
+			if (geo.ias)
+				ev_set(&ev, IMS_K_IAS, geo.ias);
+			ev_set(&ev, IMS_K_DIRTY, 1);
+			rc = fz_run_event(&run, &ev, false);
+			fz_run_end(&run);
+		}
+		if (rc) {
+			if (warn)
+				fprintf(warn,
+					"iommusim fuzz: leaving out %s levels=%u granule=%u ias=%u: "
+					"not supported by this build\n",
+					ims_format_name(geo.fmt), geo.levels,
+					geo.gshift ? 1u << geo.gshift : 0, geo.ias);
+			continue;
+		}
+		v[k++] = geo;
+	}
+	ims_mem_free(mem);
+	if (!k) {
+		free(v);
+		return -ENOENT;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}

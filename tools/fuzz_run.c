@@ -1,0 +1,212 @@
+/* iommusim fuzz: events applied in-process through the replayer, failures
+ * classified from the replayer's counters. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/fuzz.h"
+
+int fz_list_push(struct fz_list *l, const struct ims_event *ev)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct ims_event *n = realloc(l->ev, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		l->ev = n;
+		l->cap = cap;
+	}
+	l->ev[l->n++] = *ev;
+	return 0;
+}
+
+int fz_list_copy(struct fz_list *dst, const struct fz_list *src)
+{
+	dst->n = 0;
+	if (dst->cap < src->n) {
+		struct ims_event *n = realloc(dst->ev, (src->n ? src->n : 1) * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		dst->ev = n;
+		dst->cap = src->n ? src->n : 1;
+	}
+	if (src->n)
+		memcpy(dst->ev, src->ev, src->n * sizeof(*src->ev));
+	dst->n = src->n;
+	return 0;
+}
+
+void fz_list_free(struct fz_list *l)
+{
+	free(l->ev);
+	memset(l, 0, sizeof(*l));
+}
+
+static int nop_submit(void *arg, enum ims_format fmt, const uint64_t cmd[2])
+{
+	(void)arg, (void)fmt, (void)cmd;
+	return 0;
+}
+
+static int nop_ctx_update(void *arg, uint16_t tag, unsigned word, uint64_t clear, uint64_t set)
+{
+	(void)arg, (void)tag, (void)word, (void)clear, (void)set;
+	return 0;
+}
+
+static int nop_ctx_flush(void *arg, uint16_t tag)
+{
+	(void)arg, (void)tag;
+	return 0;
+}
+
+const struct ims_sink fz_nop_sink = {NULL, nop_submit, nop_ctx_update, nop_ctx_flush};
+
+const char *fz_fail_name(unsigned kind)
+{
+	switch (kind) {
+	case FZ_F_UNDER:
+		return "under-reported dirty pages";
+	case FZ_F_OVER:
+		return "over-reported dirty pages";
+	case FZ_F_LOST:
+		return "lost hardware update";
+	case FZ_F_CONSIST:
+		return "software and hardware translations differ";
+	case FZ_F_TABLES:
+		return "page-table pages leaked";
+	default:
+		return "validation failure";
+	}
+}
+
+static void count_hook(void *arg, enum ims_memop op, uint64_t pa)
+{
+	(void)op, (void)pa;
+	struct fz_run *run = arg;
+	run->accesses++;
+}
+
+int fz_run_begin(struct fz_run *run, const struct ims_replay_opts *opts, const char *file)
+{
+	memset(run, 0, sizeof(*run));
+	run->file = file;
+	run->diag = open_memstream(&run->dbuf, &run->dlen);
+	if (!run->diag)
+		return -ENOMEM;
+	struct ims_replay_opts o = *opts;
+	o.diag = run->diag;
+	o.verbosity = 0;
+	int rc = ims_replay_new(&o, &run->r);
+	if (rc) {
+		fclose(run->diag);
+		free(run->dbuf);
+		run->diag = NULL;
+		run->dbuf = NULL;
+		return rc;
+	}
+	return 0;
+}
+
+void fz_run_end(struct fz_run *run)
+{
+	ims_replay_free(run->r);
+	if (run->diag)
+		fclose(run->diag);
+	free(run->dbuf);
+	memset(run, 0, sizeof(*run));
+}
+
+/* The kind of failure an event caused, from the counters it moved: a
+ * validation failure with no mismatch and no assertion behind it is the
+ * lost-update check of an injection. */
+static unsigned classify(const struct ims_event *ev, const struct ims_replay_stats *a,
+			 const struct ims_replay_stats *b)
+{
+	unsigned k = 0;
+	if (b->bits_under > a->bits_under)
+		k |= FZ_F_UNDER;
+	if (b->bits_over > a->bits_over)
+		k |= FZ_F_OVER;
+	uint64_t asserts = b->assertion_failures - a->assertion_failures;
+	if (asserts) {
+		if (ev->op == IMS_OP_EXPECT_CONSISTENT)
+			k |= FZ_F_CONSIST;
+		else if (ev->op == IMS_OP_EXPECT_TABLES)
+			k |= FZ_F_TABLES;
+		else
+			k |= FZ_F_OTHER;
+	}
+	uint64_t explained = (b->harvest_mismatches - a->harvest_mismatches) + asserts;
+	if (b->validation_failures - a->validation_failures > explained)
+		k |= FZ_F_LOST;
+	return k ? k : FZ_F_OTHER;
+}
+
+int fz_run_event(struct fz_run *run, const struct ims_event *ev, bool count)
+{
+	struct ims_replay_stats before = *ims_replay_stats(run->r);
+	struct ims_mem *mem = ims_replay_mem(run->r);
+	count = count && !ims_ev_has(ev, IMS_K_INJECT_AT);
+	if (count) {
+		run->accesses = 0;
+		ims_mem_set_hook(mem, count_hook, run);
+	}
+	fflush(run->diag);
+	size_t mark = run->dlen;
+	int rc = ims_replay_event(run->r, ev, run->file);
+	if (count)
+		ims_mem_set_hook(mem, NULL, NULL);
+	size_t idx = run->nev++;
+	if (rc) {
+		snprintf(run->err, sizeof(run->err), "%s", ims_replay_error(run->r));
+		return rc;
+	}
+	const struct ims_replay_stats *after = ims_replay_stats(run->r);
+	if (after->validation_failures == before.validation_failures)
+		return 0;
+	unsigned k = classify(ev, &before, after);
+	if (!run->failed) {
+		run->failed = true;
+		run->fail.first = k;
+		run->fail.at = idx;
+		fflush(run->diag);
+		const char *m = run->dbuf ? run->dbuf + mark : "";
+		size_t n = strcspn(m, "\n");
+		if (n >= sizeof(run->fail.msg))
+			n = sizeof(run->fail.msg) - 1;
+		memcpy(run->fail.msg, m, n);
+		run->fail.msg[n] = '\0';
+	}
+	run->fail.kinds |= k;
+	return 1;
+}
+
+int fz_replay_list(const struct ims_replay_opts *opts, struct fz_list *l, uint64_t first_line,
+		   const char *file, unsigned stop, struct fz_fail *fail)
+{
+	struct fz_run run;
+	int rc = fz_run_begin(&run, opts, file);
+	if (rc)
+		return rc;
+	int res = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		l->ev[i].line = first_line + i;
+		rc = fz_run_event(&run, &l->ev[i], false);
+		if (rc < 0) {
+			res = rc;
+			break;
+		}
+		if (rc > 0) {
+			res = 1;
+			if (run.fail.kinds & stop) {
+				run.fail.at = i;
+				break;
+			}
+		}
+	}
+	if (res == 1 && fail)
+		*fail = run.fail;
+	fz_run_end(&run);
+	return res;
+}

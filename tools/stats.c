@@ -1,0 +1,520 @@
+/* The --stats-interval time series: one row per interval of events or of
+ * trace time, each the difference of the counters across the interval. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tools/cmd.h"
+#include "tools/stats.h"
+
+/* Counters a row is the difference of. */
+struct snap {
+	uint64_t events, pages, hits, misses, walks, cycles, dirty, harvests, uhits, umisses;
+};
+
+struct row {
+	unsigned trace;
+	uint64_t at;
+	struct snap d;
+};
+
+struct series {
+	uint64_t every;
+	bool ns;
+	char **traces;
+	unsigned ntraces;
+	struct row *rows;
+	size_t nrows, cap;
+	bool oom;
+	/* The trace under way. */
+	struct snap base;
+	bool started;   /* ns: a timestamp was seen */
+	uint64_t end;   /* ns: end of the current interval */
+	uint64_t last_at;
+};
+
+int series_parse_interval(const char *cmd, const char *arg, uint64_t *every, bool *ns)
+{
+	size_t n = strlen(arg);
+	*ns = n > 2 && !strcmp(arg + n - 2, "ns");
+	char buf[64];
+	if (n >= sizeof(buf)) {
+		fprintf(stderr, "iommusim %s: --stats-interval: '%s' is too long\n", cmd, arg);
+		return -1;
+	}
+	memcpy(buf, arg, n + 1);
+	if (*ns)
+		buf[n - 2] = 0;
+	if (opt_u64(cmd, "--stats-interval", buf, false, every))
+		return -1;
+	if (!*every) {
+		fprintf(stderr, "iommusim %s: --stats-interval: the interval must be at least 1 "
+				"(N events or Nns)\n", cmd);
+		return -1;
+	}
+	return 0;
+}
+
+struct series *series_new(uint64_t every, bool ns)
+{
+	struct series *s = calloc(1, sizeof(*s));
+	if (s) {
+		s->every = every;
+		s->ns = ns;
+	}
+	return s;
+}
+
+void series_free(struct series *s)
+{
+	if (!s)
+		return;
+	for (unsigned i = 0; i < s->ntraces; i++)
+		free(s->traces[i]);
+	free(s->traces);
+	free(s->rows);
+	free(s);
+}
+
+size_t series_rows(const struct series *s) { return s->nrows; }
+
+static void take(struct ims_replay *r, struct snap *o)
+{
+	const struct ims_replay_stats *st = ims_replay_stats(r);
+	const struct ims_iommu_counters *n = ims_iommu_counters(ims_replay_iommu(r));
+	*o = (struct snap){.events = st->events,
+			   .pages = n->translations,
+			   .hits = n->iotlb_hits,
+			   .misses = n->iotlb_misses,
+			   .walks = n->walks,
+			   .cycles = n->cycles,
+			   .dirty = st->bits_reported,
+			   .harvests = st->harvests,
+			   .uhits = n->utlb_hits,
+			   .umisses = n->utlb_misses};
+}
+
+void series_begin(struct series *s, const char *trace)
+{
+	char **t = realloc(s->traces, (s->ntraces + 1) * sizeof(*t));
+	char *name = strdup(trace);
+	if (!t || !name) {
+		free(name);
+		if (t)
+			s->traces = t;
+		s->oom = true;
+		return;
+	}
+	s->traces = t;
+	s->traces[s->ntraces++] = name;
+	memset(&s->base, 0, sizeof(s->base));
+	s->started = false;
+	s->end = 0;
+	s->last_at = 0;
+}
+
+/* Close the interval that ends at `at`. Rows grow by doubling: one
+ * allocation per many intervals, none per event. */
+static void emit(struct series *s, struct ims_replay *r, uint64_t at)
+{
+	struct snap now;
+	take(r, &now);
+	if (s->nrows == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		struct row *n = realloc(s->rows, cap * sizeof(*n));
+		if (!n) {
+			s->oom = true;
+			return;
+		}
+		s->rows = n;
+		s->cap = cap;
+	}
+	struct row *w = &s->rows[s->nrows++];
+	w->trace = s->ntraces ? s->ntraces - 1 : 0;
+	w->at = at;
+	w->d = (struct snap){.events = now.events - s->base.events,
+			     .pages = now.pages - s->base.pages,
+			     .hits = now.hits - s->base.hits,
+			     .misses = now.misses - s->base.misses,
+			     .walks = now.walks - s->base.walks,
+			     .cycles = now.cycles - s->base.cycles,
+			     .dirty = now.dirty - s->base.dirty,
+			     .harvests = now.harvests - s->base.harvests,
+			     .uhits = now.uhits - s->base.uhits,
+			     .umisses = now.umisses - s->base.umisses};
+	s->base = now;
+	s->last_at = at;
+}
+
+static uint64_t interval_end(uint64_t ts, uint64_t every)
+{
+	uint64_t start = ts - ts % every;
+	return start > UINT64_MAX - every ? UINT64_MAX : start + every;
+}
+
+void series_hook(void *arg, struct ims_replay *r, const struct ims_event *ev)
+{
+	struct series *s = arg;
+	/* Called before ev is applied: the counters cover the events before it. */
+	uint64_t done = ims_replay_stats(r)->events;
+	if (!s->ns) {
+		if (done && done % s->every == 0)
+			emit(s, r, done);
+		return;
+	}
+	if (!ev->has_ts)
+		return;
+	if (!s->started) {
+		s->started = true;
+		s->end = interval_end(ev->ts, s->every);
+		return;
+	}
+	if (ev->ts >= s->end) {
+		/* Intervals without events make no rows. */
+		emit(s, r, s->end);
+		s->end = interval_end(ev->ts, s->every);
+	}
+}
+
+void series_end(struct series *s, struct ims_replay *r)
+{
+	uint64_t done = ims_replay_stats(r)->events;
+	if (done == s->base.events)
+		return;
+	if (!s->ns) {
+		emit(s, r, done);
+		return;
+	}
+	if (!s->started)
+		fprintf(stderr, "iommusim replay: %s has no @timestamps: --stats-interval in ns "
+				"gives one row\n", s->ntraces ? s->traces[s->ntraces - 1] : "the trace");
+	emit(s, r, s->started ? s->end : 0);
+}
+
+/* ---- output ------------------------------------------------------------------ */
+
+static bool ratio(uint64_t num, uint64_t den, double *out)
+{
+	if (!den)
+		return false;
+	*out = (double)num / (double)den;
+	return true;
+}
+
+static void json_num(FILE *f, const char *key, bool ok, double v)
+{
+	if (ok)
+		fprintf(f, ",\"%s\":%.6g", key, v);
+	else
+		fprintf(f, ",\"%s\":null", key);
+}
+
+static void csv_num(FILE *f, bool ok, double v)
+{
+	if (ok)
+		fprintf(f, ",%.6g", v);
+	else
+		fputc(',', f);
+}
+
+struct derived {
+	bool hr_ok, cpp_ok, dph_ok, uhr_ok;
+	double hr, cpp, dph, uhr;
+};
+
+static void derive(const struct row *w, struct derived *d)
+{
+	d->hr_ok = ratio(w->d.hits, w->d.hits + w->d.misses, &d->hr);
+	d->cpp_ok = ratio(w->d.cycles, w->d.pages, &d->cpp);
+	d->dph_ok = ratio(w->d.dirty, w->d.harvests, &d->dph);
+	d->uhr_ok = ratio(w->d.uhits, w->d.uhits + w->d.umisses, &d->uhr);
+}
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void csv_string(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static bool ends_with(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && !strcmp(s + a - b, suf);
+}
+
+static void write_json(const struct series *s, FILE *f)
+{
+	fputc('[', f);
+	for (size_t i = 0; i < s->nrows; i++) {
+		const struct row *w = &s->rows[i];
+		struct derived d;
+		derive(w, &d);
+		fprintf(f, "%s\n{\"trace\":", i ? "," : "");
+		json_string(f, w->trace < s->ntraces ? s->traces[w->trace] : "");
+		fprintf(f, ",\"unit\":\"%s\",\"at\":%" PRIu64 ",\"events\":%" PRIu64,
+			s->ns ? "ns" : "events", w->at, w->d.events);
+		json_num(f, "hit_rate", d.hr_ok, d.hr);
+		fprintf(f, ",\"walks\":%" PRIu64, w->d.walks);
+		json_num(f, "cycles_per_page", d.cpp_ok, d.cpp);
+		fprintf(f, ",\"dirty_pages_harvested\":%" PRIu64 ",\"pages\":%" PRIu64
+			   ",\"iotlb_lookups\":%" PRIu64 ",\"cycles\":%" PRIu64 ",\"harvests\":%" PRIu64,
+			w->d.dirty, w->d.pages, w->d.hits + w->d.misses, w->d.cycles, w->d.harvests);
+		json_num(f, "dirty_pages_per_harvest", d.dph_ok, d.dph);
+		json_num(f, "utlb_hit_rate", d.uhr_ok, d.uhr);
+		fputc('}', f);
+	}
+	fputs("\n]\n", f);
+}
+
+static void write_csv(const struct series *s, FILE *f)
+{
+	fprintf(f, "trace,unit,at,events,hit_rate,walks,cycles_per_page,dirty_pages_harvested,pages,"
+		   "iotlb_lookups,cycles,harvests,dirty_pages_per_harvest,utlb_hit_rate\n");
+	for (size_t i = 0; i < s->nrows; i++) {
+		const struct row *w = &s->rows[i];
+		struct derived d;
+		derive(w, &d);
+		csv_string(f, w->trace < s->ntraces ? s->traces[w->trace] : "");
+		fprintf(f, ",%s,%" PRIu64 ",%" PRIu64, s->ns ? "ns" : "events", w->at, w->d.events);
+		csv_num(f, d.hr_ok, d.hr);
+		fprintf(f, ",%" PRIu64, w->d.walks);
+		csv_num(f, d.cpp_ok, d.cpp);
+		fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64, w->d.dirty,
+			w->d.pages, w->d.hits + w->d.misses, w->d.cycles, w->d.harvests);
+		csv_num(f, d.dph_ok, d.dph);
+		csv_num(f, d.uhr_ok, d.uhr);
+		fputc('\n', f);
+	}
+}
+
+int series_write(const struct series *s, const char *path)
+{
+	if (s->oom) {
+		fprintf(stderr, "iommusim replay: --stats-out: out of memory\n");
+		return -1;
+	}
+	struct outfile o;
+	if (outfile_open(&o, path))
+		return -1;
+	if (ends_with(path, ".csv") || ends_with(path, ".CSV"))
+		write_csv(s, o.f);
+	else
+		write_json(s, o.f);
+	return outfile_commit(&o);
+}
+
+/* ---- charts -------------------------------------------------------------------- */
+
+static bool have_program(const char *name)
+{
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/bin:/bin";
+	while (*path) {
+		const char *colon = strchr(path, ':');
+		size_t len = colon ? (size_t)(colon - path) : strlen(path);
+		char buf[4096];
+		if (len && len + strlen(name) + 2 < sizeof(buf)) {
+			snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, path, name);
+			if (!access(buf, X_OK))
+				return true;
+		}
+		path += len;
+		if (*path == ':')
+			path++;
+	}
+	return false;
+}
+
+static char *join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+static int write_file(const char *dir, const char *name, void (*fn)(const struct series *, FILE *, unsigned),
+		      const struct series *s, unsigned arg)
+{
+	char *p = join(dir, name);
+	if (!p)
+		return -1;
+	struct outfile o;
+	int rc = outfile_open(&o, p);
+	if (!rc) {
+		fn(s, o.f, arg);
+		rc = outfile_commit(&o);
+	}
+	free(p);
+	return rc;
+}
+
+/* Whitespace columns for gnuplot: at hit_rate walks cycles_per_page dirty. */
+static void write_dat(const struct series *s, FILE *f, unsigned trace)
+{
+	fprintf(f, "# at hit_rate walks cycles_per_page dirty_pages_harvested\n");
+	for (size_t i = 0; i < s->nrows; i++) {
+		const struct row *w = &s->rows[i];
+		if (w->trace != trace)
+			continue;
+		struct derived d;
+		derive(w, &d);
+		fprintf(f, "%" PRIu64, w->at);
+		if (d.hr_ok)
+			fprintf(f, " %.6g", d.hr);
+		else
+			fprintf(f, " NaN");
+		fprintf(f, " %" PRIu64, w->d.walks);
+		if (d.cpp_ok)
+			fprintf(f, " %.6g", d.cpp);
+		else
+			fprintf(f, " NaN");
+		fprintf(f, " %" PRIu64 "\n", w->d.dirty);
+	}
+}
+
+static bool trace_has_rows(const struct series *s, unsigned t)
+{
+	for (size_t i = 0; i < s->nrows; i++)
+		if (s->rows[i].trace == t)
+			return true;
+	return false;
+}
+
+static void gp_title(FILE *f, const char *path)
+{
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	fputc('\'', f);
+	for (; *b; b++) {
+		if (*b == '\'')
+			fputc('\'', f); /* '' inside a single-quoted gnuplot string */
+		if ((unsigned char)*b >= 0x20)
+			fputc(*b, f);
+	}
+	fputc('\'', f);
+}
+
+static void write_gp(const struct series *s, FILE *f, unsigned unused)
+{
+	(void)unused;
+	static const struct {
+		const char *file, *title, *ylabel;
+		int col;
+	} charts[] = {
+		{"hit_rate.svg", "IOTLB hit rate", "hits / lookups", 2},
+		{"walks.svg", "Page-table walks", "walks per interval", 3},
+		{"cycles_per_page.svg", "Translation cycles per page", "cycles / page", 4},
+		{"dirty_pages.svg", "Dirty pages harvested", "bits reported per interval", 5},
+	};
+	fprintf(f, "# iommusim replay --plot: run `gnuplot stats.gp` in this directory.\n"
+		   "set terminal svg size 900,420 dynamic background rgb 'white'\n"
+		   "set datafile missing 'NaN'\n"
+		   "set grid\nset key below\n"
+		   "set xlabel '%s'\n",
+		s->ns ? "trace time (ns)" : "events");
+	for (size_t c = 0; c < sizeof(charts) / sizeof(charts[0]); c++) {
+		fprintf(f, "set output '%s'\nset title '%s'\nset ylabel '%s'\n", charts[c].file,
+			charts[c].title, charts[c].ylabel);
+		fprintf(f, c == 0 ? "set yrange [0:1]\n" : "set yrange [0:*]\n");
+		bool first = true;
+		for (unsigned t = 0; t < s->ntraces; t++) {
+			if (!trace_has_rows(s, t))
+				continue;
+			fprintf(f, "%s'series-%u.dat' using 1:%d with linespoints title ",
+				first ? "plot " : ", ", t, charts[c].col);
+			gp_title(f, s->traces[t]);
+			first = false;
+		}
+		fputc('\n', f);
+	}
+}
+
+static int run_gnuplot(const char *dir)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (chdir(dir))
+			_exit(127);
+		/* gnuplot's warnings (an all-zero series) go to a log, not
+		 * between the summaries. */
+		int fd = open("gnuplot.log", O_WRONLY | O_CREAT | O_TRUNC, 0666);
+		if (fd >= 0) {
+			dup2(fd, 2);
+			close(fd);
+		}
+		execlp("gnuplot", "gnuplot", "stats.gp", (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+int series_plot(const struct series *s, const char *dir)
+{
+	if (mkdir(dir, 0777) && errno != EEXIST) {
+		fprintf(stderr, "iommusim replay: --plot %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	bool any = false;
+	for (unsigned t = 0; t < s->ntraces; t++) {
+		if (!trace_has_rows(s, t))
+			continue;
+		any = true;
+		char name[32];
+		snprintf(name, sizeof(name), "series-%u.dat", t);
+		if (write_file(dir, name, write_dat, s, t))
+			return -1;
+	}
+	if (write_file(dir, "stats.gp", write_gp, s, 0))
+		return -1;
+	if (!any) {
+		fprintf(stderr, "iommusim replay: --plot: no rows, no charts\n");
+		return 0;
+	}
+	if (!have_program("gnuplot")) {
+		fprintf(stderr, "iommusim replay: --plot: gnuplot is not installed; charts skipped "
+				"(data and script are in %s)\n", dir);
+		return 0;
+	}
+	if (run_gnuplot(dir))
+		fprintf(stderr, "iommusim replay: --plot: gnuplot failed; see %s/gnuplot.log\n", dir);
+	return 0;
+}

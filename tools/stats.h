@@ -1,0 +1,37 @@
+/* iommusim replay --stats-interval: a time series of the model's counters,
+ * written as JSON or CSV and drawn with gnuplot (docs/timing.md).
+ */
+#ifndef IMS_TOOLS_STATS_H
+#define IMS_TOOLS_STATS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "iommusim/replay.h"
+
+struct series;
+
+/* "N" (every N events) or "Nns" (every N ns of trace time, from the
+ * @timestamps). Prints "iommusim CMD: ..." and returns -1 on error. */
+int series_parse_interval(const char *cmd, const char *arg, uint64_t *every, bool *ns);
+
+struct series *series_new(uint64_t every, bool ns);
+void series_free(struct series *s);
+
+/* Bracket each trace's replay; between them, series_hook is the replay's
+ * on_event with the series as its argument. series_end closes the last,
+ * partial interval. */
+void series_begin(struct series *s, const char *trace);
+void series_hook(void *arg, struct ims_replay *r, const struct ims_event *ev);
+void series_end(struct series *s, struct ims_replay *r);
+
+size_t series_rows(const struct series *s);
+
+/* Written atomically: CSV when path ends in .csv, JSON (an array of row
+ * objects) otherwise; "-" is standard output (JSON). 0 or -1 (printed). */
+int series_write(const struct series *s, const char *path);
+/* SVG charts in dir through gnuplot. A missing gnuplot is reported and
+ * skipped (returns 0); -1 only when dir or its files cannot be written. */
+int series_plot(const struct series *s, const char *dir);
+
+#endif

@@ -1,0 +1,36 @@
+/* The binary trace decoder as traces/reader.c drives it: the reader owns the
+ * (possibly gzip-wrapped) byte stream and lends its decoded bytes. */
+#ifndef IMS_TRACES_BINARY_H
+#define IMS_TRACES_BINARY_H
+
+#include <sys/types.h>
+
+#include "iommusim/trace.h"
+
+struct ims_bin_src {
+	/* Make up to n bytes readable at *p, from the current position. Returns
+	 * how many are readable (fewer than n only at the end of input) or a
+	 * negative errno, with the source's own message in `msg`. *p stays
+	 * valid until the next call. */
+	ssize_t (*peek)(void *ctx, size_t n, const unsigned char **p);
+	void (*consume)(void *ctx, size_t n);
+	void *ctx;
+};
+
+struct ims_binreader;
+
+int ims_binreader_new(struct ims_binreader **out);
+void ims_binreader_free(struct ims_binreader *b);
+/* 1: *ev filled (ev->line is the event's number, from 1); 0: end of input
+ * (the trailer was read and checked); <0: an error (-EINVAL corrupt or
+ * truncated input, -ENOMEM), described in msg as "NAME: byte N: what".
+ * A source error is returned as is, its message already set by the source. */
+int ims_binreader_next(struct ims_binreader *b, const struct ims_bin_src *src,
+		       struct ims_event *ev, const char *name, char *msg, size_t msgcap);
+
+/* The checks the text reader makes on a parsed line, for an event that did
+ * not come from text (traces/reader.c): allowed and required keys, value
+ * ranges, the rules between fields. 0, or -EINVAL with why[] filled. */
+int ims_event_validate(const struct ims_event *ev, char *why, size_t n);
+
+#endif
