@@ -641,8 +641,9 @@ static int fault(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint
 
 /* Apply the A/D update u for an access through the leaf run [first, first+n)
  * of a table, the walk having read entry `covering`. */
-static void apply_update(struct ims_iommu *m, const struct hw_ctx *c, uint64_t first, unsigned n,
-			 uint64_t covering, struct hw_upd *u)
+static void apply_update(struct ims_iommu *m, const struct hw_ctx *c, int level,
+			 const struct hw_ent *leaf, uint64_t first, unsigned n, uint64_t covering,
+			 struct hw_upd *u)
 {
 	if (n > 1 && c->ops->group_skip_if_any && ((u->a_set | u->a_clear) || (u->d_set | u->d_clear))) {
 		/* D8.5.5: an update another entry of the group records is skipped. */
@@ -677,6 +678,19 @@ static void apply_update(struct ims_iommu *m, const struct hw_ctx *c, uint64_t f
 	/* Interlocked RMW: only a word that would change is written. */
 	uint64_t old = ims_mem_load(m->mem, IMS_AGENT_HW, target);
 	m->n.pte_reads++;
+	if (target != covering) {
+		/* The chosen entry must still be a member of the same page (software
+		 * may be clearing the run entry by entry): otherwise hardware updates
+		 * the entry it walked through, never a cleared or foreign slot. */
+		struct hw_ent e;
+		memset(&e, 0, sizeof(e));
+		c->ops->decode(c, level, old, IMS_ACC_R, &e);
+		if (e.kind != HWE_LEAF || e.page_shift != leaf->page_shift || e.addr != leaf->addr) {
+			target = covering;
+			old = ims_mem_load(m->mem, IMS_AGENT_HW, target);
+			m->n.pte_reads++;
+		}
+	}
 	if (((old & ~clear) | set) == old)
 		return;
 	ims_mem_rmw(m->mem, IMS_AGENT_HW, target, clear, set);
@@ -778,7 +792,7 @@ static int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint6
 		}
 		bool write = (acc & IMS_ACC_W) != 0;
 		uint64_t before = m->n.dirty_sets;
-		apply_update(m, c, first, n, pte_pa, &u);
+		apply_update(m, c, level, &e, first, n, pte_pa, &u);
 
 		uint64_t page_iova = e.page_shift >= 64 ? 0 : iova & ~((1ull << e.page_shift) - 1);
 		uint64_t off = iova - page_iova;
