@@ -822,6 +822,31 @@ static void print_bits(FILE *f, const char *label, const struct ims_bitmap *bm)
 	free(hex);
 }
 
+/* The walker reports a dirty leaf clipped to the range but cleans every
+ * entry of it (dirty-semantics.md), so a clearing read whose range cuts
+ * into a leaf erases the dirty state of the leaf's pages outside the range.
+ * The hardware's own view of the leaf at each end (a probe: no side effect)
+ * says where it reaches; what the oracle expected there is lost. */
+static void lose_cut_leaves(struct ims_replay *r, uint16_t tag, uint64_t first, uint64_t last)
+{
+	struct ims_oracle *o = ims_iommu_oracle(r->mmu);
+	const uint64_t ends[2] = {first, last};
+	for (int i = 0; i < 2; i++) {
+		struct ims_xlate x;
+		if (ims_iommu_probe(r->mmu, tag, ends[i], IMS_ACC_R, &x) != 0 || x.leaf_shift >= 64)
+			continue;
+		uint64_t lf = x.leaf_iova, ll = x.leaf_iova + ((1ull << x.leaf_shift) - 1);
+		uint64_t part_f = i == 0 ? lf : last + 1, part_l = i == 0 ? first - 1 : ll;
+		if ((i == 0 && lf >= first) || (i == 1 && ll <= last))
+			continue;
+		uint64_t n = ims_oracle_count(o, tag, part_f, part_l - part_f + 1);
+		if (!n)
+			continue;
+		ims_oracle_clear(o, tag, part_f, part_l - part_f + 1);
+		r->st.lost_partial += n;
+	}
+}
+
 /* A read of dirty state into `got` (a harvest, or the read of an unmap with
  * read-dirty) checked against `want`, the oracle's expectation taken before
  * the op; then the oracle learns what the read cleared. */
@@ -865,6 +890,7 @@ static void settle_dirty_read(struct ims_replay *r, const struct ims_event *ev, 
 		return;
 	uint64_t last = iova + (size - 1);
 	ims_oracle_clear(o, tag, iova, size);
+	lose_cut_leaves(r, tag, iova, iova + (size - 1));
 	maybe_settle(r, tag, iova, last);
 	if (has_w && wl >= iova && wf <= last) {
 		/* The injected write raced the walk: if the walker reported its
@@ -2418,7 +2444,9 @@ void ims_replay_print_summary(const struct ims_replay *r, FILE *out)
 		     " (under %" PRIu64 ", over %" PRIu64 "), mismatches %" PRIu64 "\n",
 		s->harvests, s->bits_reported, s->bits_expected, s->bits_under, s->bits_over,
 		s->harvest_mismatches);
-	fprintf(out, "  lost on unmap %" PRIu64 " pages\n", s->lost_on_unmap);
+	fprintf(out, "  lost on unmap %" PRIu64 " pages, lost to partial-leaf clears %" PRIu64
+		     " pages\n",
+		s->lost_on_unmap, s->lost_partial);
 	fprintf(out, "  GPA pages missed by IOVA tracking: %" PRIu64 "\n", s->gpa_missed);
 	if (s->uapi_calls)
 		fprintf(out, "  iommufd/vfio calls %" PRIu64 " (%" PRIu64 " returned an error)\n",
@@ -2459,8 +2487,9 @@ void ims_replay_write_json(const struct ims_replay *r, FILE *out)
 		s->harvests, s->harvest_mismatches, s->bits_reported, s->bits_expected, s->bits_under,
 		s->bits_over, s->lost_on_unmap, s->assertions, s->assertion_failures,
 		s->validation_failures);
-	fprintf(out, ",\"gpa_missed\":%" PRIu64 ",\"uapi_calls\":%" PRIu64 ",\"uapi_errors\":%" PRIu64,
-		s->gpa_missed, s->uapi_calls, s->uapi_errors);
+	fprintf(out, ",\"gpa_missed\":%" PRIu64 ",\"uapi_calls\":%" PRIu64 ",\"uapi_errors\":%" PRIu64
+		     ",\"lost_partial\":%" PRIu64,
+		s->gpa_missed, s->uapi_calls, s->uapi_errors, s->lost_partial);
 	fprintf(out,
 		",\"model\":{\"translations\":%" PRIu64 ",\"iotlb_hits\":%" PRIu64
 		",\"iotlb_misses\":%" PRIu64 ",\"iotlb_fills\":%" PRIu64 ",\"iotlb_evictions\":%" PRIu64

@@ -32,6 +32,9 @@ struct ims_replay_stats {
 	uint64_t bits_reported, bits_expected;
 	uint64_t bits_under, bits_over;
 	uint64_t lost_on_unmap;
+	/* A clearing harvest that cuts into a dirty leaf cleans all of it
+	 * (dirty-semantics.md): the pages outside its range lose their state. */
+	uint64_t lost_partial;
 	uint64_t assertions, assertion_failures;
 	uint64_t maps, unmaps;
 	uint64_t validation_failures; /* harvest mismatches + failed assertions */
