@@ -1192,6 +1192,8 @@ int ims_iommu_submit(struct ims_iommu *m, enum ims_format fmt, const uint64_t cm
 		return 0;
 	case CMD_INV_CTX:
 		return ims_iommu_ctx_invalidate(m, c.tag);
+	case CMD_NONE:
+		return 0; /* a command the model knows to have no effect here */
 	default:
 		return -EINVAL;
 	}

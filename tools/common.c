@@ -15,6 +15,17 @@ int outfile_open(struct outfile *o, const char *path)
 		o->f = stdout;
 		return 0;
 	}
+	/* A device or a pipe (/dev/null, a FIFO) is written in place: a rename
+	 * over it would replace the device with a file. */
+	struct stat st;
+	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
+		o->f = fopen(path, "w");
+		if (!o->f) {
+			fprintf(stderr, "iommusim: %s: %s\n", path, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
 	o->path = strdup(path);
 	size_t n = strlen(path) + 16;
 	o->tmp = malloc(n);
@@ -55,12 +66,15 @@ int outfile_commit(struct outfile *o)
 	}
 	int rc = 0;
 	if (fflush(o->f) || ferror(o->f) || fclose(o->f)) {
-		fprintf(stderr, "iommusim: %s: write failed: %s\n", o->path, strerror(errno));
+		fprintf(stderr, "iommusim: %s: write failed: %s\n", o->path ? o->path : "output",
+			strerror(errno));
 		o->f = NULL;
 		outfile_abort(o);
 		return -1;
 	}
 	o->f = NULL;
+	if (!o->tmp)
+		return 0; /* written in place (a device or a pipe) */
 	if (rename(o->tmp, o->path)) {
 		fprintf(stderr, "iommusim: %s: %s\n", o->path, strerror(errno));
 		rc = -1;

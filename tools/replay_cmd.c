@@ -15,7 +15,8 @@ void help_replay(FILE *f)
 	fprintf(f,
 		"usage: iommusim replay [OPTIONS] TRACE...\n"
 		"\n"
-		"Replays each trace (text, gzip-compressed text; '-' = standard input) on a\n"
+		"Replays each trace (text, gzip-compressed text or the binary form of\n"
+		"docs/trace-binary.md, told apart by their first bytes; '-' = standard input) on a\n"
 		"fresh model: software ops drive the page tables under test, dma lines drive\n"
 		"the hardware model, and every harvest is compared bit for bit with the\n"
 		"oracle's ground truth. Expect lines are checked.\n"

@@ -1024,6 +1024,12 @@ START_TEST(flush_drops_cached_translation)
 		ck_assert_int_eq(ims_iommu_submit(mmu, IMS_FMT_SMMUV3, s.cmds[i]), 0);
 	ck_assert_int_eq(ims_iommu_access(mmu, DEV, IOVA + 0x4000, IMS_ACC_R, &x), 0);
 	ck_assert_uint_eq(x.pa, PA + 0x104000);
+	/* CMD_CFGI_CD is known and accepted (contexts are re-read through the
+	 * context flush); an unknown opcode is refused. */
+	const uint64_t cfgi[2] = {SMMU_CMD_CFGI_CD, 0};
+	ck_assert_int_eq(ims_iommu_submit(mmu, IMS_FMT_SMMUV3, cfgi), 0);
+	const uint64_t bogus[2] = {0x7f, 0};
+	ck_assert_int_eq(ims_iommu_submit(mmu, IMS_FMT_SMMUV3, bogus), -EINVAL);
 	ims_iommu_free(mmu);
 	sw_down(&s);
 }
