@@ -494,7 +494,9 @@ static int parse_case(struct ld *L, const yaml_node_t *n, const struct defaults 
 				unsigned idx;
 				/* Seeded-bug variants exist only in some builds: an unknown
 				 * name is an error when the build has them, a skip when not. */
-				if (ims_pt_walker_count() > 1 && ims_pt_walker_parse(c->walker, &idx)) {
+				unsigned probe;
+				bool seeded = ims_pt_walker_parse("bug1", &probe) == 0;
+				if (seeded && ims_pt_walker_parse(c->walker, &idx)) {
 					char list[512] = "";
 					for (unsigned j = 0; j < ims_pt_walker_count(); j++)
 						list_add(list, sizeof(list), ims_pt_walker_name(j));
