@@ -1703,7 +1703,7 @@ static int op_iommufd_get_dirty(struct ims_replay *r, const struct ims_event *ev
 	if (d && d->kind != DOM_HWPT)
 		d = NULL;
 	bool geo = geometry_ok(iova, length, ps);
-	struct ubuf b;
+	struct ubuf b = {0};
 	if ((rc = ubuf_get(r, ev, geo ? ims_iommufd_bitmap_bytes(length, ps) : 0, &b)))
 		return rc;
 	/* The oracle's expectation, from before the call. */
