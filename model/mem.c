@@ -55,6 +55,11 @@ struct ims_mem {
 	void *hook_arg;
 	struct ims_mem_counters c;
 	struct races *races; /* lost-update detection, NULL when off */
+	/* The frame found last: a walk loads an entry, updates it and loads it
+	 * again, and a walker reads a table entry by entry. A frame's address
+	 * holds until it is erased, which forgets it here. */
+	uint64_t last_fn;
+	uint64_t *last;
 };
 
 /* Per word touched while race checking is on: when software last saw it
@@ -99,6 +104,18 @@ static uint64_t *lookup(const struct ims_mem *m, uint64_t fn)
 		if ((e->key & FN_MASK) == fn)
 			return e->frame;
 	}
+}
+
+static inline uint64_t *lookup_last(struct ims_mem *m, uint64_t fn)
+{
+	if (m->last && m->last_fn == fn)
+		return m->last;
+	uint64_t *f = lookup(m, fn);
+	if (f) {
+		m->last_fn = fn;
+		m->last = f;
+	}
+	return f;
 }
 
 static void place(struct ims_mem *m, struct ent e)
@@ -149,6 +166,8 @@ static struct ent erase(struct ims_mem *m, uint64_t fn)
 			break;
 	}
 	struct ent gone = m->tab[i];
+	if (m->last == gone.frame)
+		m->last = NULL;
 	/* Backward shift: pull each later entry of the cluster into the hole
 	 * when the hole lies on its probe path from its home slot. */
 	for (uint64_t j = i;;) {
@@ -236,7 +255,7 @@ static void frame_put(struct ims_mem *m, uint64_t *frame, unsigned slot)
 /* Frame fn, allocated (zeroed) if absent; NULL when out of memory. */
 static uint64_t *materialize(struct ims_mem *m, uint64_t fn)
 {
-	uint64_t *f = lookup(m, fn);
+	uint64_t *f = lookup_last(m, fn);
 	if (f)
 		return f;
 	unsigned slot;
@@ -384,7 +403,7 @@ uint64_t ims_mem_load(struct ims_mem *m, enum ims_agent who, uint64_t pa)
 	before(m, who, IMS_MEM_LOAD, pa);
 	if (m->races && who == IMS_AGENT_SW)
 		race_sw_saw(m->races, pa);
-	const uint64_t *f = lookup(m, pa >> FSHIFT);
+	const uint64_t *f = lookup_last(m, pa >> FSHIFT);
 	return f ? f[(pa >> 3) & (FWORDS - 1)] : 0;
 }
 
@@ -410,7 +429,7 @@ uint64_t ims_mem_rmw(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_
 {
 	pa &= ~7ull;
 	before(m, who, IMS_MEM_RMW, pa);
-	uint64_t *f = lookup(m, pa >> FSHIFT);
+	uint64_t *f = lookup_last(m, pa >> FSHIFT);
 	unsigned i = (unsigned)(pa >> 3) & (FWORDS - 1);
 	uint64_t old = f ? f[i] : 0;
 	uint64_t val = (old & ~clear) | set;
@@ -430,7 +449,10 @@ uint64_t ims_mem_rmw(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_
 
 const uint64_t *ims_mem_frame(const struct ims_mem *m, uint64_t pa)
 {
-	return lookup(m, pa >> FSHIFT);
+	uint64_t fn = pa >> FSHIFT;
+	if (m->last && m->last_fn == fn)
+		return m->last;
+	return lookup(m, fn);
 }
 
 void ims_mem_count(struct ims_mem *m, enum ims_agent who, enum ims_memop op, uint64_t n)
@@ -442,6 +464,13 @@ void ims_mem_count(struct ims_mem *m, enum ims_agent who, enum ims_memop op, uin
 bool ims_mem_hooked(const struct ims_mem *m)
 {
 	return m->hook != NULL;
+}
+
+uint64_t *ims_mem_frame_rw(struct ims_mem *m, uint64_t pa)
+{
+	if (m->hook || m->races)
+		return NULL;
+	return lookup_last(m, pa >> FSHIFT);
 }
 
 static bool live(const struct ims_mem *m, uint64_t idx)

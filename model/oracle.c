@@ -65,11 +65,21 @@ static uint64_t span(unsigned h)
 	return 1ull << (9 * h);
 }
 
+/* Bit count without a call: the baseline x86-64 target has no popcnt
+ * instruction, and __builtin_popcountll becomes a libgcc call. */
+static inline uint64_t popc(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (x * 0x0101010101010101ull) >> 56;
+}
+
 static uint64_t cpop(const uint64_t *c)
 {
 	uint64_t n = 0;
 	for (unsigned i = 0; i < CWORDS; i++)
-		n += (uint64_t)__builtin_popcountll(c[i]);
+		n += popc(c[i]);
 	return n;
 }
 
@@ -146,14 +156,21 @@ static uint64_t add(struct ims_oracle *o, void **ref, unsigned h, uint64_t base,
 	if (!p)
 		p = *ref = make(o, h, false);
 	if (h == 1) {
-		uint64_t had = cpop(p);
-		cbits(p, lo - base, hi - base, true);
-		uint64_t now = cpop(p);
-		if (now == sp) {
+		/* Only the words the range touches can change; the chunk is
+		 * counted whole only when it may have filled up. */
+		uint64_t *c = p, a = lo - base, b = hi - base, added = 0;
+		for (uint64_t w = a / 64; w <= b / 64; w++) {
+			uint64_t l = w == a / 64 ? a % 64 : 0;
+			uint64_t r = w == b / 64 ? b % 64 : 63;
+			uint64_t m = (~0ull << l) & (~0ull >> (63 - r));
+			added += popc(m & ~c[w]);
+			c[w] |= m;
+		}
+		if (added && cpop(c) == sp) {
 			drop(o, p, h);
 			*ref = FULL;
 		}
-		return now - had;
+		return added;
 	}
 	struct node *n = p;
 	uint64_t ks = span(h - 1), added = 0;
@@ -227,7 +244,7 @@ static uint64_t cnt(const void *p, unsigned h, uint64_t base, uint64_t lo, uint6
 		const uint64_t *w = p;
 		uint64_t n = 0;
 		for (unsigned i = 0; i < CWORDS; i++)
-			n += (uint64_t)__builtin_popcountll(w[i] & c[i]);
+			n += popc(w[i] & c[i]);
 		return n;
 	}
 	const struct node *n = p;
@@ -413,6 +430,37 @@ void ims_oracle_free(struct ims_oracle *o)
 	free(o);
 }
 
+/* Whether pages [lo, hi] are all in E already, found by one descent while
+ * the range stays inside one child; false when unsure. A device writing
+ * again to a page it dirtied (most writes, in steady state) stops here. */
+static bool present(const struct dom *d, uint64_t lo, uint64_t hi)
+{
+	if (!d || !d->root || lo < d->base || hi > d->base + (span(d->h) - 1))
+		return false;
+	const void *p = d->root;
+	for (unsigned h = d->h; p != FULL; h--) {
+		if (!p)
+			return false;
+		if (h == 1) {
+			const uint64_t *c = p;
+			uint64_t a = lo % FAN, b = hi % FAN;
+			for (uint64_t w = a / 64; w <= b / 64; w++) {
+				uint64_t l = w == a / 64 ? a % 64 : 0;
+				uint64_t r = w == b / 64 ? b % 64 : 63;
+				uint64_t m = (~0ull << l) & (~0ull >> (63 - r));
+				if ((c[w] & m) != m)
+					return false;
+			}
+			return true;
+		}
+		unsigned sh = 9 * (h - 1);
+		if (lo >> sh != hi >> sh)
+			return false;
+		p = ((const struct node *)p)->kid[(lo >> sh) % FAN];
+	}
+	return true;
+}
+
 void ims_oracle_write(struct ims_oracle *o, uint16_t dom, uint64_t leaf_iova, unsigned size_shift)
 {
 	uint64_t lo, hi;
@@ -422,6 +470,8 @@ void ims_oracle_write(struct ims_oracle *o, uint16_t dom, uint64_t leaf_iova, un
 	} else {
 		pages(leaf_iova, 1ull << size_shift, &lo, &hi);
 	}
+	if (present(find(o, dom), lo, hi))
+		return;
 	struct dom *d = get(o, dom);
 	cover(o, d, lo, hi);
 	add(o, &d->root, d->h, d->base, lo, hi);
@@ -521,6 +571,8 @@ void ims_oracle_add(struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t 
 	if (!size)
 		return;
 	pages(iova, size, &lo, &hi);
+	if (present(find(o, dom), lo, hi))
+		return;
 	struct dom *d = get(o, dom);
 	cover(o, d, lo, hi);
 	add(o, &d->root, d->h, d->base, lo, hi);

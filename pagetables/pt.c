@@ -68,6 +68,8 @@ static void table_free(struct ims_pt *pt, int level, uint64_t pa)
 	pt->stats.table_pages -= 1ull << order;
 }
 
+static void memo_init(struct ims_pt *pt);
+
 int ims_pt_new(struct ims_mem *mem, const struct ims_pt_cfg *cfg_in, const struct ims_sink *sink,
 	       struct ims_pt **out, char *err, size_t errlen)
 {
@@ -112,6 +114,7 @@ int ims_pt_new(struct ims_mem *mem, const struct ims_pt_cfg *cfg_in, const struc
 	rc = table_alloc(pt, pt->g.top, &pt->root);
 	if (rc)
 		goto fail;
+	memo_init(pt);
 	*out = pt;
 	return 0;
 fail:
@@ -146,6 +149,14 @@ uint64_t ims_pt_min_pgsize(const struct ims_pt *pt) { return pt->pgsizes & -pt->
 enum ims_format ims_pt_format(const struct ims_pt *pt) { return pt->ops->fmt; }
 bool ims_pt_tracking(const struct ims_pt *pt) { return pt->tracking; }
 const struct ims_pt_stats *ims_pt_stats(const struct ims_pt *pt) { return &pt->stats; }
+
+int ims_pt_set_walker(struct ims_pt *pt, unsigned walker)
+{
+	if (walker >= ims_pt_walker_count())
+		return -EINVAL;
+	pt->cfg.walker = walker;
+	return 0;
+}
 
 uint64_t ims_pt_iova_limit(const struct ims_pt *pt)
 {
@@ -441,6 +452,13 @@ struct harvest {
 	uint64_t g_first, g_last; /* gathered (cleaned) range, inclusive */
 	bool gathered;
 	const struct pt_walker *w;
+	/* Fast path (plain walkers, no hook): single-entry leaves whose shape
+	 * is memoised; their records merge into one pending range, their
+	 * entries and view RMWs are counted at the end. */
+	bool fast;
+	bool pend;
+	uint64_t pend_lo, pend_hi;
+	uint64_t entries, rmws;
 };
 
 static void gather_add(struct harvest *h, uint64_t first, uint64_t last)
@@ -498,6 +516,334 @@ static void harvest_run(struct ims_pt *pt, struct harvest *h, uint64_t table, in
 	gather_add(h, page_iova, plast);
 }
 
+/* ---- the fast path: entry shapes ------------------------------------------------
+ *
+ * A dense harvest meets the same few kinds of leaf entry millions of times:
+ * clean, accessed, dirty, read-only. What the decoders say about an entry
+ * depends on its bits outside the output address (present, type, size
+ * code, A/D) and, for every format here, not on the address, except where
+ * the address field itself carries a size code (AMD NextLevel=7). So the
+ * decoders run once per shape (the entry with its address masked off) and
+ * their answer is kept per level; a shape is kept only if the decoders give
+ * the same answer over probes of its address field (all zeros, all ones,
+ * each bit alone, each run of low ones: the AMD size code is such a run),
+ * else it stays on the slow path. Only single-entry leaves and empty
+ * entries are answered from the memo; tables and runs always decode. */
+
+enum { CLS_NONE = 1, CLS_CLEAN, CLS_DIRTY, CLS_SLOW };
+
+/* The address field of a single-entry leaf at each level, from the
+ * format's own encoder: the bits mk_leaf changes when only pa changes. */
+static void memo_init(struct ims_pt *pt)
+{
+	const struct pt_geom *g = &pt->g;
+	memset(pt->memo, 0, sizeof(pt->memo));
+	for (int l = 0; l <= g->top && l < PT_MAX_LEVELS; l++) {
+		unsigned s = pt_level_shift(g, l);
+		if (s >= 52 || pt->ops->leaf_level(g, s) != l)
+			continue;
+		bool dt = pt->cfg.dirty_tracking;
+		uint64_t a = 0, e0 = pt->ops->mk_leaf(g, l, s, 0, 0, IMS_PROT_RW, dt);
+		for (unsigned b = s; b < 52; b++)
+			a |= e0 ^ pt->ops->mk_leaf(g, l, s, 1ull << b, 0, IMS_PROT_RW, dt);
+		pt->memo[l].addr = a;
+		pt->memo[l].keymask = a ? ~a : 0;
+	}
+}
+
+static int classify(const struct ims_pt *pt, int level, uint64_t pte)
+{
+	const struct pt_geom *g = &pt->g;
+	enum pt_kind k = pte ? pt->ops->kind(g, level, pte) : PT_NONE;
+	if (k == PT_NONE)
+		return CLS_NONE;
+	if (k != PT_LEAF || pt->ops->leaf_shift(g, level, pte) != pt_level_shift(g, level))
+		return CLS_SLOW;
+	return pt->ops->is_dirty(pte) ? CLS_DIRTY : CLS_CLEAN;
+}
+
+static void memo_learn(struct ims_pt *pt, int level, uint64_t pte)
+{
+	struct pt_memo *m = &pt->memo[level];
+	uint64_t key = pte & m->keymask;
+	int c = classify(pt, level, pte);
+	bool same = c != CLS_SLOW && classify(pt, level, key) == c &&
+		    classify(pt, level, key | m->addr) == c;
+	uint64_t low = 0;
+	for (uint64_t a = m->addr; a && same; a &= a - 1) {
+		uint64_t bit = a & -a;
+		low |= bit;
+		same = classify(pt, level, key | bit) == c && classify(pt, level, key | low) == c;
+	}
+	unsigned w = m->n < PT_MEMO_WAYS ? m->n++ : m->next++ % PT_MEMO_WAYS;
+	m->key[w] = key;
+	m->cls[w] = (uint8_t)(same ? c : CLS_SLOW);
+}
+
+static inline int memo_find(const struct pt_memo *m, uint64_t key)
+{
+	for (unsigned w = 0; w < m->n; w++)
+		if (m->key[w] == key)
+			return m->cls[w];
+	return 0;
+}
+
+static void record_flush(struct harvest *h)
+{
+	if (h->pend) {
+		h->w->record(h->bm, h->pend_lo, h->pend_hi, h->pend_lo, 0, h->w);
+		h->pend = false;
+	}
+}
+
+/* Dirty single-entry leaves [piova, plast] found side by side: recorded
+ * (merged with the pending record when adjacent) and gathered as a whole,
+ * which sets the same bits and gathers the same range as one at a time. */
+static void dirty_span(struct harvest *h, uint64_t piova, uint64_t plast)
+{
+	if (h->bm) {
+		uint64_t lo = piova > h->first ? piova : h->first;
+		uint64_t hi = plast < h->last ? plast : h->last;
+		if (h->pend && lo == h->pend_hi + 1) {
+			h->pend_hi = hi;
+		} else {
+			record_flush(h);
+			h->pend = true;
+			h->pend_lo = lo;
+			h->pend_hi = hi;
+		}
+	}
+	if (!(h->flags & IMS_DIRTY_NO_CLEAR))
+		gather_add(h, piova, plast);
+}
+
+static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
+			 uint64_t base);
+
+/* Prefetch for writing the bitmap word of the page at `at` (clipped). */
+static inline void prefetch_bit(const struct harvest *h, uint64_t at)
+{
+	const struct ims_bitmap *bm = h->bm;
+	at = at < h->first ? h->first : at;
+	__builtin_prefetch(bm->words + (((at - bm->iova) >> bm->pgshift) >> 6), 1);
+}
+
+/* Set bits [b, b + 512) of bm from m[8] (bit k of m = bit b + k); bits of
+ * m below -b (when b < 0) are zero, as are those past the bitmap. */
+static void or_mask(struct ims_bitmap *bm, int64_t b, const uint64_t m[FRAME_ENTRIES / 64])
+{
+	for (unsigned w = 0; w < FRAME_ENTRIES / 64; w++, b += 64) {
+		uint64_t v = m[w];
+		if (!v)
+			continue;
+		int64_t at = b;
+		if (at < 0) {
+			v >>= -at; /* -at < 64: a lower bit of this word is set */
+			at = 0;
+		}
+		unsigned off = (unsigned)(at & 63);
+		uint64_t wi = (uint64_t)at >> 6;
+		bm->words[wi] |= v << off;
+		if (off && v >> (64 - off))
+			bm->words[wi + 1] |= v >> (64 - off);
+	}
+}
+
+static inline unsigned pop8(unsigned x)
+{
+	x = x - ((x >> 1) & 0x55);
+	x = (x & 0x33) + ((x >> 2) & 0x33);
+	return (x + (x >> 4)) & 0x0f;
+}
+
+/* The entries [i, fend] of one frame on the fast path; returns where the
+ * scan ended (past fend).
+ *
+ * A first pass classifies. Eight entries at a time while they are all of
+ * the last clean or dirty shape met (or empty): no branch per entry, so
+ * scattered dirty pages cost no mispredictions, and loops the compiler can
+ * vectorise; anything else goes entry by entry. Dirty entries are marked
+ * in a 512-bit mask, and the bitmap line of an entry that owns a whole one
+ * is prefetched. A second pass cleans the marked entries and records them:
+ * with a page per bitmap bit the mask is ORed into the bitmap as it is,
+ * otherwise each run of neighbours is one record, so that the misses on a
+ * cold bitmap overlap instead of coming one by one. Without a hook nothing
+ * observes the order of the cleans, records and descents into tables, and
+ * each is what the slow path does. */
+static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
+				   uint64_t base, const uint64_t *view, uint64_t *wview, unsigned i,
+				   unsigned fend)
+{
+	const struct pt_geom *g = &pt->g;
+	struct pt_memo *m = &pt->memo[level];
+	const unsigned shift = pt_level_shift(g, level);
+	const uint64_t km = m->keymask;
+	/* The last clean and dirty shapes met; ~0 is no shape, as the address
+	 * field is never empty. */
+	uint64_t kc = ~0ull, kd = ~0ull;
+	uint64_t cnt = 0;
+	uint64_t dm[FRAME_ENTRIES / 64] = {0};
+	struct ims_bitmap *bm = h->bm;
+	/* Only an entry that owns a whole bitmap line is worth a prefetch; a
+	 * frame of smaller pages shares lines the hardware prefetcher follows. */
+	const bool pf = bm && shift >= bm->pgshift + 9;
+	for (; i <= fend; i++) {
+		unsigned j = i % FRAME_ENTRIES;
+		if (!(j & 7) && i + 7 <= fend) {
+			const uint64_t *p = view + j;
+			if (!(p[0] | p[1] | p[2] | p[3] | p[4] | p[5] | p[6] | p[7])) {
+				/* Empty: a 16K or 64K table a sparse mapping barely
+				 * uses is mostly this, so run past it. */
+				while (i + 15 <= fend && !(p[8] | p[9] | p[10] | p[11] | p[12] | p[13] |
+							   p[14] | p[15])) {
+					p += 8;
+					i += 8;
+				}
+				i += 7;
+				continue;
+			}
+			uint64_t xc = 0, xd = 0;
+			for (unsigned k = 0; k < 8; k++) {
+				xc |= (p[k] & km) ^ kc;
+				xd |= (p[k] & km) ^ kd;
+			}
+			unsigned cmask = 0, dmask = 0xff;
+			if (!xc) {
+				cnt += 8;
+				i += 7;
+				continue;
+			}
+			if (xd) {
+				dmask = 0;
+				for (unsigned k = 0; k < 8; k++) {
+					uint64_t key = p[k] & km;
+					cmask |= (unsigned)(key == kc) << k;
+					dmask |= (unsigned)(key == kd) << k;
+				}
+			}
+			if ((cmask | dmask) == 0xff) {
+				cnt += 8 - pop8(dmask);
+				dm[j / 64] |= (uint64_t)dmask << (j % 64);
+				for (unsigned k = 0; pf && k < 8; k++)
+					if ((dmask >> k) & 1)
+						prefetch_bit(h, base + ((uint64_t)(i + k) << shift));
+				i += 7;
+				continue;
+			}
+		}
+		uint64_t pte = view[j];
+		if (!pte)
+			continue;
+		uint64_t key = pte & km;
+		if (key == kc) {
+			cnt++;
+			continue;
+		}
+		int c = key == kd ? CLS_DIRTY : memo_find(m, key);
+		if (c == CLS_CLEAN) {
+			kc = key;
+			cnt++;
+			continue;
+		}
+		if (c == CLS_DIRTY) {
+			kd = key;
+			dm[j / 64] |= 1ull << (j % 64);
+			if (pf)
+				prefetch_bit(h, base + ((uint64_t)i << shift));
+			continue;
+		}
+		if (c == CLS_NONE)
+			continue;
+		if (!c)
+			memo_learn(pt, level, pte);
+		/* Decoded the long way, as on the slow path. */
+		enum pt_kind k = pt->ops->kind(g, level, pte);
+		uint64_t ebase = base + ((uint64_t)i << shift);
+		if (k == PT_TABLE) {
+			if (level > 0)
+				harvest_walk(pt, h, pt->ops->table_pa(pte), level - 1, ebase);
+		} else if (k == PT_LEAF) {
+			unsigned s = pt->ops->leaf_shift(g, level, pte);
+			unsigned n = s > shift ? 1u << (s - shift) : 1;
+			unsigned i0 = i & ~(n - 1);
+			uint64_t piova = base + ((uint64_t)i0 << shift);
+			harvest_run(pt, h, table, level, view, i0, n, piova, s);
+			i = i0 + n - 1;
+		}
+	}
+
+	/* The marked entries: clean each, then record and gather them. */
+	unsigned first = FRAME_ENTRIES, last = 0;
+	uint64_t nd = 0;
+	for (unsigned w = 0; w < FRAME_ENTRIES / 64; w++) {
+		if (!dm[w])
+			continue;
+		if (first == FRAME_ENTRIES)
+			first = w * 64 + (unsigned)__builtin_ctzll(dm[w]);
+		last = w * 64 + 63 - (unsigned)__builtin_clzll(dm[w]);
+	}
+	if (first == FRAME_ENTRIES) {
+		h->entries += cnt;
+		return i;
+	}
+	const uint64_t cc = pt->ops->clean_clear, cs = pt->ops->clean_set;
+	const bool clear = !(h->flags & IMS_DIRTY_NO_CLEAR);
+	const unsigned f0 = fend & ~(FRAME_ENTRIES - 1);
+	const uint64_t fbase = base + ((uint64_t)f0 << shift);
+	for (unsigned w = first / 64; w <= last / 64; w++) {
+		uint64_t bits = dm[w];
+		if (!bits)
+			continue;
+		nd += (uint64_t)__builtin_popcountll(bits);
+		if (!clear)
+			continue;
+		if (wview && bits == ~0ull) {
+			/* A dirty entry always changes when cleaned. */
+			for (unsigned k = w * 64; k < w * 64 + 64; k++)
+				wview[k] = (wview[k] & ~cc) | cs;
+			continue;
+		}
+		for (; bits; bits &= bits - 1) {
+			unsigned k = w * 64 + (unsigned)__builtin_ctzll(bits);
+			if (wview)
+				wview[k] = (wview[k] & ~cc) | cs;
+			else
+				ims_mem_rmw(pt->mem, IMS_AGENT_SW, table + 8ull * (f0 + k), cc, cs);
+		}
+	}
+	h->entries += cnt + nd;
+	if (clear && wview)
+		h->rmws += nd;
+	if (!bm || shift == bm->pgshift) {
+		/* A page per bit: a page cut by the range still owns its whole bit,
+		 * as with the plain recorder; the gathered range needs only the
+		 * frame's first and last dirty page. */
+		if (bm) {
+			int64_t b = fbase >= bm->iova ? (int64_t)((fbase - bm->iova) >> shift)
+						      : -(int64_t)((bm->iova - fbase) >> shift);
+			or_mask(bm, b, dm);
+		}
+		if (clear)
+			gather_add(h, fbase + ((uint64_t)first << shift),
+				   fbase + ((uint64_t)(last + 1) << shift) - 1);
+		return i;
+	}
+	unsigned run0 = first, run1 = first;
+	for (unsigned w = first / 64; w <= last / 64; w++) {
+		for (uint64_t bits = dm[w]; bits; bits &= bits - 1) {
+			unsigned j = w * 64 + (unsigned)__builtin_ctzll(bits);
+			if (j != run1) {
+				dirty_span(h, fbase + ((uint64_t)run0 << shift),
+					   fbase + ((uint64_t)run1 << shift) - 1);
+				run0 = j;
+			}
+			run1 = j + 1;
+		}
+	}
+	dirty_span(h, fbase + ((uint64_t)run0 << shift), fbase + ((uint64_t)run1 << shift) - 1);
+	return i;
+}
+
 static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
 			 uint64_t base)
 {
@@ -513,37 +859,89 @@ static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, i
 	 * several); entry loads are counted in bulk. Under a hook every load
 	 * goes through memory so the hook sees it. */
 	bool hooked = ims_mem_hooked(pt->mem);
-	const uint64_t *view = NULL;
-	unsigned vframe = ~0u;
-	for (; i <= iend; i++) {
-		if (!hooked && i / FRAME_ENTRIES != vframe) {
-			vframe = i / FRAME_ENTRIES;
-			unsigned fend = vframe * FRAME_ENTRIES + (FRAME_ENTRIES - 1);
-			if (fend > iend)
-				fend = iend;
-			view = ims_mem_frame(pt->mem, table + 8ull * vframe * FRAME_ENTRIES);
+	struct pt_memo *m = h->fast && !hooked && level < PT_MAX_LEVELS && pt->memo[level].keymask
+				    ? &pt->memo[level]
+				    : NULL;
+	while (i <= iend) {
+		unsigned fend = (i / FRAME_ENTRIES) * FRAME_ENTRIES + (FRAME_ENTRIES - 1);
+		if (fend > iend)
+			fend = iend;
+		const uint64_t *view = NULL;
+		uint64_t *wview = NULL;
+		if (!hooked) {
+			uint64_t fpa = table + 8ull * (i / FRAME_ENTRIES) * FRAME_ENTRIES;
+			view = ims_mem_frame(pt->mem, fpa);
 			if (!view) {
-				i = fend; /* a frame never written holds no entries */
+				i = fend + 1; /* a frame never written holds no entries */
 				continue;
 			}
 			ims_mem_count(pt->mem, IMS_AGENT_SW, IMS_MEM_LOAD, fend - i + 1);
+			if (m)
+				wview = ims_mem_frame_rw(pt->mem, fpa);
 		}
-		uint64_t pte = view ? view[i % FRAME_ENTRIES] : sw_load(pt, table + 8ull * i);
-		if (!pte)
+		if (m) {
+			i = harvest_walk_frame(pt, h, table, level, base, view, wview, i, fend);
 			continue;
-		enum pt_kind k = pt->ops->kind(g, level, pte);
-		uint64_t ebase = base + ((uint64_t)i << shift);
-		if (k == PT_TABLE) {
-			if (level > 0)
-				harvest_walk(pt, h, pt->ops->table_pa(pte), level - 1, ebase);
-		} else if (k == PT_LEAF) {
-			unsigned s = pt->ops->leaf_shift(g, level, pte);
-			unsigned n = s > shift ? 1u << (s - shift) : 1;
-			unsigned i0 = i & ~(n - 1);
-			uint64_t piova = base + ((uint64_t)i0 << shift);
-			harvest_run(pt, h, table, level, view, i0, n, piova, s);
-			i = i0 + n - 1;
 		}
+		for (; i <= fend; i++) {
+			uint64_t pte = view ? view[i % FRAME_ENTRIES] : sw_load(pt, table + 8ull * i);
+			if (!pte)
+				continue;
+			enum pt_kind k = pt->ops->kind(g, level, pte);
+			uint64_t ebase = base + ((uint64_t)i << shift);
+			if (k == PT_TABLE) {
+				if (level > 0)
+					harvest_walk(pt, h, pt->ops->table_pa(pte), level - 1, ebase);
+			} else if (k == PT_LEAF) {
+				/* Runs are aligned to their length, which divides a
+				 * frame's 512 entries: a run never leaves its frame. */
+				unsigned s = pt->ops->leaf_shift(g, level, pte);
+				unsigned n = s > shift ? 1u << (s - shift) : 1;
+				unsigned i0 = i & ~(n - 1);
+				uint64_t piova = base + ((uint64_t)i0 << shift);
+				harvest_run(pt, h, table, level, view, i0, n, piova, s);
+				i = i0 + n - 1;
+			}
+		}
+	}
+}
+
+/* Classic bug 6, kept as the benchmark's peer: every page is looked up by
+ * a walk from the root, as the older Linux AMD and Intel walkers did (an
+ * absent entry skips its whole span, as theirs did). Each leaf run is then
+ * handled exactly as the one-pass walker handles it. */
+static void harvest_rewalk(struct ims_pt *pt, struct harvest *h)
+{
+	const struct pt_geom *g = &pt->g;
+	uint64_t iova = h->first;
+	for (;;) {
+		uint64_t table = pt->root, start = iova;
+		unsigned span = 0;
+		for (int level = g->top; level >= 0; level--) {
+			unsigned shift = pt_level_shift(g, level);
+			unsigned idx = level_index(g, level, iova);
+			uint64_t pte = sw_load(pt, table + 8ull * idx);
+			enum pt_kind k = pte ? pt->ops->kind(g, level, pte) : PT_NONE;
+			if (k == PT_TABLE && level > 0) {
+				table = pt->ops->table_pa(pte);
+				continue;
+			}
+			span = shift;
+			if (k == PT_LEAF) {
+				unsigned s = pt->ops->leaf_shift(g, level, pte);
+				unsigned n = s > shift ? 1u << (s - shift) : 1;
+				span = s > shift ? s : shift;
+				start = span >= 64 ? 0 : iova & ~((1ull << span) - 1);
+				harvest_run(pt, h, table, level, NULL, idx & ~(n - 1), n, start, s);
+			} else {
+				start = iova & ~((1ull << shift) - 1);
+			}
+			break;
+		}
+		uint64_t end = start + (span >= 64 ? ~0ull : (1ull << span) - 1);
+		if (end >= h->last || end < start)
+			break;
+		iova = end + 1;
 	}
 }
 
@@ -552,7 +950,15 @@ static int harvest_range(struct ims_pt *pt, uint64_t first, uint64_t last, unsig
 {
 	struct harvest h = {.first = first, .last = last, .flags = flags, .bm = bm,
 			    .w = pt_walker_get(pt->cfg.walker)};
-	harvest_walk(pt, &h, pt->root, pt->g.top, 0);
+	h.fast = h.w->plain;
+	if (h.w->rewalk)
+		harvest_rewalk(pt, &h);
+	else
+		harvest_walk(pt, &h, pt->root, pt->g.top, 0);
+	record_flush(&h);
+	pt->stats.harvest_entries += h.entries;
+	if (h.rmws)
+		ims_mem_count(pt->mem, IMS_AGENT_SW, IMS_MEM_RMW, h.rmws);
 	if (h.gathered && !h.w->skip_flush) {
 		uint64_t size = h.g_last - h.g_first + 1;
 		return pt->ops->flush(pt, h.g_first, size ? size : 0, true);

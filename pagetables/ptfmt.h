@@ -55,6 +55,18 @@ extern const struct pt_fmt amd_pt_fmt;
 extern const struct pt_fmt vtd_pt_fmt;
 extern const struct pt_fmt smmu_pt_fmt;
 
+/* Harvest fast path (pt.c): per level, the output-address field of a
+ * single-entry leaf and the entry shapes (the other bits) already decoded. */
+#define PT_MAX_LEVELS 8
+#define PT_MEMO_WAYS 8
+struct pt_memo {
+	uint64_t keymask; /* ~address field; 0: no fast path at this level */
+	uint64_t addr;
+	uint64_t key[PT_MEMO_WAYS];
+	uint8_t cls[PT_MEMO_WAYS];
+	unsigned n, next;
+};
+
 /* The generic page table (shared by pt.c and the format ops). */
 struct ims_pt {
 	const struct pt_fmt *ops;
@@ -66,6 +78,7 @@ struct ims_pt {
 	uint64_t pgsizes; /* allowed: cfg.pgsizes & g.pgsizes */
 	bool tracking;    /* hardware dirty updates switched on */
 	struct ims_pt_stats stats;
+	struct pt_memo memo[PT_MAX_LEVELS];
 };
 
 static inline unsigned pt_level_shift(const struct pt_geom *g, int level)

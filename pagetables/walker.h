@@ -3,6 +3,9 @@
  * Variant 0 is the correct walker. With IMS_SEEDED_BUGS the build also holds
  * one variant per classic bug of dirty-semantics.md, so the fuzzer can prove
  * it finds each; they differ from the correct walker only in these knobs.
+ * Every build also holds "rewalk", the performance peer: classic bug 6, a
+ * walk from the root for every page (functionally correct, depth x slower),
+ * which `iommusim bench` times next to the correct walker.
  */
 #ifndef IMS_PAGETABLES_WALKER_H
 #define IMS_PAGETABLES_WALKER_H
@@ -25,6 +28,10 @@ struct pt_walker {
 	bool nonatomic_clean;    /* bug 4: load, then store */
 	bool no_read_before_unmap; /* bug 7: unmap while tracking without reading */
 	bool no_clear_on_enable; /* bug 9: enable without clearing first */
+	bool rewalk;             /* bug 6: every page walked from the root */
+	/* No knob above and a plain clipping recorder: single-entry leaves
+	 * may take the harvest's fast path, adjacent records merged. */
+	bool plain;
 	pt_record_fn record;     /* bugs 5 and 8 live in the recorder */
 };
 

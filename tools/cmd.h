@@ -25,6 +25,8 @@ int cmd_conform(int argc, char **argv);
 void help_conform(FILE *f);
 int cmd_migrate(int argc, char **argv);
 void help_migrate(FILE *f);
+int cmd_bench(int argc, char **argv);
+void help_bench(FILE *f);
 
 /* An output file written to a temporary name and renamed on commit, so a
  * failed run leaves nothing half-written. path "-" is standard output. */

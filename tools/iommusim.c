@@ -10,6 +10,7 @@ static const struct cmd cmds[] = {
 	{"trace", "import captured logs, convert text <-> binary, trace statistics", cmd_trace, help_trace},
 	{"conform", "run the spec conformance suites and write reports", cmd_conform, help_conform},
 	{"migrate", "estimate what each dirty-tracking interface costs a live migration", cmd_migrate, help_migrate},
+	{"bench", "performance figures against floors and the per-page re-walk", cmd_bench, help_bench},
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

@@ -50,6 +50,13 @@ const uint64_t *ims_mem_frame(const struct ims_mem *m, uint64_t pa);
 void ims_mem_count(struct ims_mem *m, enum ims_agent who, enum ims_memop op, uint64_t n);
 /* True when a hook is installed: view readers must then go word by word. */
 bool ims_mem_hooked(const struct ims_mem *m);
+/* Writable view for a software walker that applies many read-modify-writes
+ * to one frame (a harvest cleaning a table): NULL if the frame was never
+ * written, or while a hook or lost-update detection is on, since both must
+ * see each access (use ims_mem_rmw then). A write through the view must
+ * follow the rule of ims_mem_rmw (store only a changed word) and be counted
+ * with ims_mem_count(m, IMS_AGENT_SW, IMS_MEM_RMW, n). */
+uint64_t *ims_mem_frame_rw(struct ims_mem *m, uint64_t pa);
 
 /* Page-table frame pool: zeroed frames at addresses far from guest RAM
  * (from IMS_MEM_POOL_BASE up). Free returns the frame to the pool and

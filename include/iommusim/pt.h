@@ -112,5 +112,8 @@ const struct ims_pt_stats *ims_pt_stats(const struct ims_pt *pt);
 unsigned ims_pt_walker_count(void);
 const char *ims_pt_walker_name(unsigned idx);
 int ims_pt_walker_parse(const char *name, unsigned *out);
+/* Switch the walker variant of a live table (benchmarks time variants over
+ * the same table). -EINVAL for an index not built in. */
+int ims_pt_set_walker(struct ims_pt *pt, unsigned walker);
 
 #endif

@@ -1,0 +1,335 @@
+/* The harvest's fast path (pagetables/pt.c: memoised entry shapes, frame
+ * views, dirty masks) against the word-by-word path it replaces.
+ *
+ * Three rigs take the same random stream of maps, unmaps, device writes,
+ * tracking switches and harvests (random ranges, bitmap page sizes,
+ * NO_CLEAR, no bitmap): a plain one (the fast path), one with a hook that
+ * does nothing (every access goes through memory one by one: the original
+ * path) and one with lost-update detection on (the fast scan, with the
+ * cleans through ims_mem_rmw). After every operation their results,
+ * bitmaps, page-table frames, counters and model state must be identical;
+ * the re-walk peer (bug 6) must report the same bitmaps too. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iommusim/model.h"
+#include "iommusim/pt.h"
+
+#define DEV 7
+#define TAG 5
+#define NRIGS 3
+#define SPAN (4ull << 30) /* IOVAs in use */
+#define PA0 (1ull << 40)
+
+struct rig {
+	struct ims_mem *mem;
+	struct ims_iommu *mmu;
+	struct ims_pt *pt;
+};
+
+static int sink_submit(void *arg, enum ims_format fmt, const uint64_t cmd[2])
+{
+	return ims_iommu_submit(((struct rig *)arg)->mmu, fmt, cmd);
+}
+static int sink_ctx_update(void *arg, uint16_t tag, unsigned w, uint64_t c, uint64_t s)
+{
+	return ims_iommu_ctx_update(((struct rig *)arg)->mmu, tag, w, c, s);
+}
+static int sink_ctx_flush(void *arg, uint16_t tag)
+{
+	return ims_iommu_ctx_invalidate(((struct rig *)arg)->mmu, tag);
+}
+
+static void quiet_hook(void *arg, enum ims_memop op, uint64_t pa)
+{
+	(void)arg, (void)op, (void)pa;
+}
+
+struct geo {
+	enum ims_format fmt;
+	unsigned gshift;
+	const char *name;
+};
+
+static const struct geo geos[] = {
+	{IMS_FMT_AMDV1, 12, "amdv1"},    {IMS_FMT_VTD, 12, "vtd"},
+	{IMS_FMT_SMMUV3, 12, "smmu-4k"}, {IMS_FMT_SMMUV3, 14, "smmu-16k"},
+	{IMS_FMT_SMMUV3, 16, "smmu-64k"},
+};
+
+static void rig_up(struct rig *r, const struct geo *g, int kind)
+{
+	r->mem = ims_mem_new();
+	ck_assert_ptr_nonnull(r->mem);
+	struct ims_iommu_cfg cfg;
+	ims_iommu_cfg_default(&cfg);
+	ck_assert_int_eq(ims_iommu_new(r->mem, &cfg, &r->mmu), 0);
+	struct ims_pt_cfg pc = {.fmt = g->fmt, .tag = TAG, .granule_shift = g->gshift,
+				.levels = g->fmt == IMS_FMT_SMMUV3 ? 0 : 4, .dirty_tracking = true};
+	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush};
+	char err[128];
+	ck_assert_int_eq(ims_pt_new(r->mem, &pc, &sink, &r->pt, err, sizeof(err)), 0);
+	uint64_t w[IMS_CTX_WORDS];
+	ims_pt_ctx_words(r->pt, w);
+	ck_assert_int_eq(ims_iommu_ctx_set(r->mmu, TAG, g->fmt, w, err, sizeof(err)), 0);
+	ck_assert_int_eq(ims_iommu_attach(r->mmu, DEV, TAG), 0);
+	if (kind == 1)
+		ims_mem_set_hook(r->mem, quiet_hook, NULL);
+	if (kind == 2)
+		ims_mem_set_race_check(r->mem, true);
+}
+
+static void rig_down(struct rig *r)
+{
+	ims_pt_free(r->pt);
+	ims_iommu_free(r->mmu);
+	ims_mem_free(r->mem);
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Pool frames of every rig hold the same words (the rigs allocate in the
+ * same order, so a table sits at the same address in each). */
+static void same_tables(struct rig *r)
+{
+	uint64_t want = ims_mem_counters(r[0].mem)->pool_frames;
+	for (int k = 1; k < NRIGS; k++)
+		ck_assert_uint_eq(ims_mem_counters(r[k].mem)->pool_frames, want);
+	uint64_t seen = 0;
+	for (uint64_t idx = 0; seen < want && idx < want * 2 + 64; idx++) {
+		uint64_t pa = IMS_MEM_POOL_BASE + (idx << 12);
+		const uint64_t *f0 = ims_mem_frame(r[0].mem, pa);
+		for (int k = 1; k < NRIGS; k++) {
+			const uint64_t *fk = ims_mem_frame(r[k].mem, pa);
+			ck_assert((f0 == NULL) == (fk == NULL));
+			if (f0)
+				ck_assert_msg(!memcmp(f0, fk, 4096), "table frame 0x%llx differs in rig %d",
+					      (unsigned long long)pa, k);
+		}
+		seen += f0 != NULL;
+	}
+}
+
+static void same_counters(struct rig *r)
+{
+	const struct ims_mem_counters *c0 = ims_mem_counters(r[0].mem);
+	const struct ims_iommu_counters *m0 = ims_iommu_counters(r[0].mmu);
+	const struct ims_pt_stats *s0 = ims_pt_stats(r[0].pt);
+	for (int k = 1; k < NRIGS; k++) {
+		const struct ims_mem_counters *ck = ims_mem_counters(r[k].mem);
+		const struct ims_iommu_counters *mk = ims_iommu_counters(r[k].mmu);
+		const struct ims_pt_stats *sk = ims_pt_stats(r[k].pt);
+		ck_assert_uint_eq(ck->ops[IMS_AGENT_SW][IMS_MEM_RMW], c0->ops[IMS_AGENT_SW][IMS_MEM_RMW]);
+		ck_assert_uint_eq(ck->ops[IMS_AGENT_SW][IMS_MEM_STORE],
+				  c0->ops[IMS_AGENT_SW][IMS_MEM_STORE]);
+		ck_assert_uint_eq(ck->ops[IMS_AGENT_HW][IMS_MEM_RMW], c0->ops[IMS_AGENT_HW][IMS_MEM_RMW]);
+		ck_assert_uint_eq(sk->harvest_entries, s0->harvest_entries);
+		ck_assert_uint_eq(sk->flushes, s0->flushes);
+		ck_assert_uint_eq(mk->dirty_sets, m0->dirty_sets);
+		ck_assert_uint_eq(mk->walks, m0->walks);
+		ck_assert_uint_eq(mk->inv_entries, m0->inv_entries);
+	}
+	ck_assert_uint_eq(ims_mem_lost_updates(r[2].mem, NULL, NULL), 0);
+}
+
+static void one_stream(const struct geo *g, uint64_t seed)
+{
+	struct rig r[NRIGS];
+	for (int k = 0; k < NRIGS; k++)
+		rig_up(&r[k], g, k);
+	uint64_t sizes = ims_pt_pgsizes(r[0].pt) & ((2ull << 30) - 1);
+	uint64_t minpg = sizes & -sizes;
+	unsigned rewalk;
+	ck_assert_int_eq(ims_pt_walker_parse("rewalk", &rewalk), 0);
+	bool tracking = false;
+	uint64_t s = seed;
+	uint64_t hot[16];
+	unsigned nhot = 0;
+	for (unsigned op = 0; op < 300; op++) {
+		unsigned what = (unsigned)(rnd(&s) % 100);
+		if (what < 25) {
+			/* Map 1..8 pages of a random size, often next to others. */
+			uint64_t pick = sizes;
+			for (uint64_t n = rnd(&s) % (uint64_t)__builtin_popcountll(sizes); n; n--)
+				pick &= pick - 1;
+			uint64_t pg = pick & -pick;
+			if (rnd(&s) % 2 || (pg > (64ull << 20) && rnd(&s) % 4))
+				pg = minpg;
+			uint64_t room = SPAN / pg;
+			uint64_t n = 1 + rnd(&s) % (room < 16 ? room / 2 : pg <= (64u << 10) ? 1024 : 8);
+			uint64_t iova = (rnd(&s) % (room - n + 1)) * pg;
+			if (rnd(&s) % 2)
+				iova &= ~((64ull << 20) - 1);
+			hot[nhot++ % 16] = iova;
+			int rc0 = 0;
+			for (int k = 0; k < NRIGS; k++) {
+				int rc = ims_pt_map(r[k].pt, iova, PA0 + iova, n * pg, IMS_PROT_RW, pg);
+				if (!k)
+					rc0 = rc;
+				ck_assert_int_eq(rc, rc0);
+			}
+		} else if (what < 30) {
+			uint64_t len = minpg << (rnd(&s) % 12);
+			uint64_t iova = (rnd(&s) % (SPAN / len)) * len;
+			for (int k = 0; k < NRIGS; k++) {
+				uint64_t got;
+				int rc = ims_pt_unmap(r[k].pt, iova, len, &got);
+				(void)rc;
+			}
+		} else if (what < 70) {
+			/* A burst of device writes (and some reads) near one spot. */
+			uint64_t at = nhot && rnd(&s) % 4 ? hot[rnd(&s) % (nhot < 16 ? nhot : 16)]
+							  : (rnd(&s) % (SPAN >> 12)) << 12;
+			unsigned n = 1 + (unsigned)(rnd(&s) % 256);
+			for (unsigned j = 0; j < n; j++) {
+				uint64_t iova = at + ((rnd(&s) % 2048) << 12);
+				unsigned acc = rnd(&s) % 5 ? IMS_ACC_W : IMS_ACC_R;
+				int rc0 = 0;
+				for (int k = 0; k < NRIGS; k++) {
+					struct ims_xlate x;
+					int rc = ims_iommu_access(r[k].mmu, DEV, iova % SPAN, acc, &x);
+					if (!k)
+						rc0 = rc;
+					ck_assert_int_eq(rc, rc0);
+				}
+			}
+		} else if (what < 74) {
+			tracking = rnd(&s) % 3 != 0;
+			for (int k = 0; k < NRIGS; k++)
+				ck_assert_int_eq(ims_pt_set_dirty_tracking(r[k].pt, tracking), 0);
+		} else {
+			/* A harvest over a random range, with a random bitmap page. */
+			uint64_t first = rnd(&s) % SPAN;
+			uint64_t len = 1 + rnd(&s) % (rnd(&s) % 2 ? (64ull << 20) : SPAN - first);
+			if (first + len > SPAN)
+				len = SPAN - first;
+			unsigned pgs = rnd(&s) % 3 ? 12 : 12 + (unsigned)(rnd(&s) % 10);
+			unsigned flags = rnd(&s) % 5 ? 0 : IMS_DIRTY_NO_CLEAR;
+			bool with_bm = rnd(&s) % 8 != 0;
+			uint64_t b0 = first & ~((1ull << pgs) - 1);
+			uint64_t b1 = (first + len + (1ull << pgs) - 1) & ~((1ull << pgs) - 1);
+			struct ims_bitmap bm[NRIGS];
+			int rc0 = 0;
+			for (int k = 0; k < NRIGS; k++) {
+				ck_assert_int_eq(ims_bitmap_init(&bm[k], b0, b1 - b0, pgs), 0);
+				int rc = ims_pt_read_and_clear_dirty(r[k].pt, first, len, flags,
+								     with_bm ? &bm[k] : NULL);
+				if (!k)
+					rc0 = rc;
+				ck_assert_int_eq(rc, rc0);
+			}
+			for (int k = 1; k < NRIGS; k++)
+				ck_assert_msg(!memcmp(bm[0].words, bm[k].words, bm[0].nwords * 8),
+					      "%s seed %llu op %u: rig %d reported other bits", g->name,
+					      (unsigned long long)seed, op, k);
+			same_tables(r);
+			same_counters(r);
+			/* The peer reports what the correct walker reports (NO_CLEAR, so
+			 * nothing moves); every rig looks, to keep the counters equal. */
+			if (with_bm && tracking) {
+				struct ims_bitmap a, b;
+				for (int k = 0; k < NRIGS; k++) {
+					ck_assert_int_eq(ims_bitmap_init(&a, b0, b1 - b0, pgs), 0);
+					ck_assert_int_eq(ims_bitmap_init(&b, b0, b1 - b0, pgs), 0);
+					ck_assert_int_eq(ims_pt_read_and_clear_dirty(r[k].pt, first, len,
+										     IMS_DIRTY_NO_CLEAR, &a),
+							 0);
+					ck_assert_int_eq(ims_pt_set_walker(r[k].pt, rewalk), 0);
+					ck_assert_int_eq(ims_pt_read_and_clear_dirty(r[k].pt, first, len,
+										     IMS_DIRTY_NO_CLEAR, &b),
+							 0);
+					ck_assert_int_eq(ims_pt_set_walker(r[k].pt, 0), 0);
+					ck_assert(!memcmp(a.words, b.words, a.nwords * 8));
+					ims_bitmap_fini(&a);
+					ims_bitmap_fini(&b);
+				}
+				same_counters(r);
+			}
+			for (int k = 0; k < NRIGS; k++)
+				ims_bitmap_fini(&bm[k]);
+		}
+	}
+	same_tables(r);
+	same_counters(r);
+	for (int k = 0; k < NRIGS; k++)
+		rig_down(&r[k]);
+}
+
+START_TEST(fast_path_matches_word_by_word)
+{
+	const struct geo *g = &geos[_i % (sizeof(geos) / sizeof(geos[0]))];
+	for (uint64_t seed = 1; seed <= 2; seed++)
+		one_stream(g, seed * 0x9e3779b97f4a7c15ull + (uint64_t)_i);
+}
+END_TEST
+
+/* A dense region, mostly dirty and mostly clean, harvested in pieces that
+ * start and end inside frames and runs: the 8-entry blocks and the masks
+ * meet every edge. */
+START_TEST(dense_edges)
+{
+	const struct geo *g = &geos[_i % (sizeof(geos) / sizeof(geos[0]))];
+	struct rig r[NRIGS];
+	for (int k = 0; k < NRIGS; k++)
+		rig_up(&r[k], g, k);
+	uint64_t pg = 1ull << g->gshift;
+	uint64_t len = 4096 * pg;
+	for (int k = 0; k < NRIGS; k++) {
+		ck_assert_int_eq(ims_pt_map(r[k].pt, 0, PA0, len, IMS_PROT_RW, pg), 0);
+		ck_assert_int_eq(ims_pt_set_dirty_tracking(r[k].pt, true), 0);
+	}
+	uint64_t s = 77 + (uint64_t)_i;
+	for (unsigned round = 0; round < 12; round++) {
+		unsigned pct = round % 3 == 0 ? 1 : round % 3 == 1 ? 50 : 97;
+		for (uint64_t p = 0; p < len / pg; p++) {
+			if (rnd(&s) % 100 >= pct)
+				continue;
+			for (int k = 0; k < NRIGS; k++)
+				ck_assert_int_eq(ims_iommu_access(r[k].mmu, DEV, p * pg, IMS_ACC_W, NULL), 0);
+		}
+		for (uint64_t at = 0; at < len;) {
+			uint64_t n = 1 + rnd(&s) % (600 * pg);
+			if (at + n > len)
+				n = len - at;
+			struct ims_bitmap bm[NRIGS];
+			for (int k = 0; k < NRIGS; k++) {
+				ck_assert_int_eq(ims_bitmap_init(&bm[k], 0, len, 12), 0);
+				ck_assert_int_eq(ims_pt_read_and_clear_dirty(r[k].pt, at, n, 0, &bm[k]), 0);
+			}
+			for (int k = 1; k < NRIGS; k++)
+				ck_assert(!memcmp(bm[0].words, bm[k].words, bm[0].nwords * 8));
+			for (int k = 0; k < NRIGS; k++)
+				ims_bitmap_fini(&bm[k]);
+			at += n;
+		}
+		same_tables(r);
+		same_counters(r);
+	}
+	for (int k = 0; k < NRIGS; k++)
+		rig_down(&r[k]);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("harvest");
+	TCase *tc = tcase_create("harvest");
+	tcase_set_timeout(tc, 300);
+	int n = (int)(sizeof(geos) / sizeof(geos[0]));
+	tcase_add_loop_test(tc, fast_path_matches_word_by_word, 0, n);
+	tcase_add_loop_test(tc, dense_edges, 0, n);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

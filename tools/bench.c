@@ -1,0 +1,721 @@
+/* iommusim bench: performance figures against floors measured in the same
+ * run (docs/benchmarks.md). Not part of the test suite; its test only runs
+ * the tiny size and checks the JSON.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "iommusim/pt.h"
+#include "tools/bench.h"
+#include "tools/cmd.h"
+#include "tools/opts.h"
+
+enum {
+	OPT_QUICK = OPT_FIRST_FREE,
+	OPT_TINY,
+	OPT_REPEAT,
+	OPT_ONLY,
+	OPT_TMPDIR,
+	OPT_MATCH,
+	OPT_NO_PEER,
+	OPT_DIRTY,
+};
+
+void help_bench(FILE *f)
+{
+	fprintf(f,
+		"usage: iommusim bench [--quick | --tiny] [--repeat N] [--json FILE] [--plot DIR]\n"
+		"                      [--only SECTIONS] [--match TEXT] [--no-rewalk]\n"
+		"                      [--dirty PCT] [--tmpdir DIR] [-v]\n"
+		"\n"
+		"Measures, each figure next to a floor timed in the same run:\n"
+		"  harvest  read_and_clear_dirty over dense 4 KiB domains (1, 16, 64 GiB; every\n"
+		"           format, SMMU at 4K/16K/64K granules) with 0.1/10/100 %% of pages dirty,\n"
+		"           2 MiB and 1 GiB leaves over 1 TiB, 1 GiB scattered over 1 and 64 TiB;\n"
+		"           leaf entries/s, ratio to a sequential read of as many 64-bit words, and\n"
+		"           the speedup over the per-page re-walk from the root (classic bug 6)\n"
+		"  replay   DMA pages/s, IOTLB-hit-heavy and walk-heavy (random 4 KiB pages)\n"
+		"  read     trace reading: text lines/s, text.gz and binary events/s, against\n"
+		"           reading / inflating the same file without parsing it\n"
+		"  memory   resident bytes per GiB mapped at 4 KiB against 2 MiB of raw tables\n"
+		"\n"
+		"options:\n"
+		"  --quick               the smallest sizes only, one run each (under a minute)\n"
+		"  --tiny                toy sizes (seconds), for the test suite\n"
+		"  --repeat N            timed runs per figure (default 3; --quick 1); the\n"
+		"                        best and the median are both reported\n"
+		"  --json FILE           write every figure as one JSON object\n"
+		"  --plot DIR            SVG charts in DIR (needs gnuplot; skipped without it)\n"
+		"  --only LIST           comma-separated sections: harvest,replay,read,memory\n"
+		"  --tmpdir DIR          where the trace files of `read` go (default $TMPDIR\n"
+		"                        or /tmp)\n"
+		"  --match TEXT          only the harvest figures whose \"format layout\" holds\n"
+		"                        TEXT (\"vtd dense\", \"sparse\", \"smmuv3-16k\")\n"
+		"  --no-rewalk           skip the per-page re-walk peer (faster, no speedups)\n"
+		"  --dirty PCT           one dirty percentage for every harvest layout\n"
+		"  -v, --verbose         progress on standard error\n"
+		"\n"
+		"exit status: 0 done, 1 a figure could not be measured (a harvest disagreed\n"
+		"with the oracle, a set-up failed), 2 usage.\n");
+}
+
+/* ---- timing ------------------------------------------------------------------ */
+
+/* The thread's CPU time: on a shared machine the time spent descheduled is
+ * not the code's, and every measured loop is single-threaded. */
+double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void runs_add(struct timer_runs *r, double s)
+{
+	if (r->n < sizeof(r->t) / sizeof(r->t[0]))
+		r->t[r->n++] = s;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+struct timing runs_summary(const struct timer_runs *r)
+{
+	struct timing t = {0, 0, r->n};
+	if (!r->n)
+		return t;
+	double s[64];
+	memcpy(s, r->t, r->n * sizeof(double));
+	qsort(s, r->n, sizeof(double), cmp_double);
+	t.best = s[0];
+	t.median = r->n % 2 ? s[r->n / 2] : (s[r->n / 2 - 1] + s[r->n / 2]) / 2;
+	return t;
+}
+
+/* ---- floors -------------------------------------------------------------------- */
+
+double floor_seq_read(struct floor_buf *fb, uint64_t n)
+{
+	if (!n)
+		return 0;
+	if (fb->n < n) {
+		uint64_t *w = realloc(fb->w, (size_t)n * sizeof(uint64_t));
+		if (!w)
+			return 0;
+		/* Words like page-table entries: non-zero, varied. */
+		for (uint64_t i = fb->n; i < n; i++)
+			w[i] = (i << 12) | 0x67;
+		fb->w = w;
+		fb->n = (size_t)n;
+	}
+	const volatile uint64_t *vp = fb->w;
+	const uint64_t *p = (const uint64_t *)vp;
+	double t0 = now_seconds();
+	uint64_t acc = 0;
+	for (uint64_t i = 0; i < n; i++)
+		acc += p[i];
+	double t1 = now_seconds();
+	/* Keeps the sum, so the reads cannot be dropped. */
+	volatile uint64_t sink = acc;
+	(void)sink;
+	return t1 - t0;
+}
+
+double floor_seq_write(struct floor_buf *fb, uint64_t n)
+{
+	if (!n)
+		return 0;
+	if (fb->n < n) {
+		uint64_t *w = realloc(fb->w, (size_t)n * sizeof(uint64_t));
+		if (!w)
+			return 0;
+		/* Touched once here, so the timed write faults in no pages. */
+		memset(w + fb->n, 0, (size_t)(n - fb->n) * sizeof(uint64_t));
+		fb->w = w;
+		fb->n = (size_t)n;
+	}
+	double t0 = now_seconds();
+	memset(fb->w, 0xff, (size_t)n * sizeof(uint64_t));
+	double t1 = now_seconds();
+	__asm__ volatile("" : : "r"(fb->w) : "memory");
+	return t1 - t0;
+}
+
+void floor_free(struct floor_buf *fb)
+{
+	free(fb->w);
+	fb->w = NULL;
+	fb->n = 0;
+}
+
+/* ---- results ----------------------------------------------------------------- */
+
+static void *grow(void **p, size_t *n, size_t *cap, size_t size)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		void *q = realloc(*p, c * size);
+		if (!q)
+			return NULL;
+		*p = q;
+		*cap = c;
+	}
+	void *e = (char *)*p + (*n)++ * size;
+	memset(e, 0, size);
+	return e;
+}
+
+struct harvest_row *res_add_harvest(struct bench_results *r)
+{
+	return grow((void **)&r->h, &r->nh, &r->caph, sizeof(*r->h));
+}
+struct replay_row *res_add_replay(struct bench_results *r)
+{
+	return grow((void **)&r->rp, &r->nrp, &r->caprp, sizeof(*r->rp));
+}
+struct read_row *res_add_read(struct bench_results *r)
+{
+	return grow((void **)&r->rd, &r->nrd, &r->caprd, sizeof(*r->rd));
+}
+struct mem_row *res_add_mem(struct bench_results *r)
+{
+	return grow((void **)&r->m, &r->nm, &r->capm, sizeof(*r->m));
+}
+
+static void res_free(struct bench_results *r)
+{
+	free(r->h);
+	free(r->rp);
+	free(r->rd);
+	free(r->m);
+}
+
+const char *bench_size_str(uint64_t b, char *buf, size_t n)
+{
+	static const char units[] = "KMGTPE";
+	int u = -1;
+	while (b >= 1024 && !(b % 1024) && u < 5) {
+		b /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, n, "%" PRIu64, b);
+	else
+		snprintf(buf, n, "%" PRIu64 "%c", b, units[u]);
+	return buf;
+}
+
+void bench_note(const struct bench_opts *o, const char *fmt, ...)
+{
+	if (!o->verbose)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("bench: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* ---- output: table ------------------------------------------------------------- */
+
+static double rate(uint64_t work, double s) { return s > 0 ? (double)work / s : 0; }
+static double ratio(double a, double b) { return b > 0 ? a / b : 0; }
+
+/* "12.3M" */
+static const char *si(double v, char *buf, size_t n)
+{
+	const char *u = "";
+	if (v >= 1e9) {
+		v /= 1e9;
+		u = "G";
+	} else if (v >= 1e6) {
+		v /= 1e6;
+		u = "M";
+	} else if (v >= 1e3) {
+		v /= 1e3;
+		u = "k";
+	}
+	snprintf(buf, n, "%.*f%s", v >= 100 ? 0 : v >= 10 ? 1 : 2, v, u);
+	return buf;
+}
+
+static void print_table(FILE *f, const struct bench_opts *o, const struct bench_results *r)
+{
+	char a[32], b[32], c[32], d[32];
+	fprintf(f, "iommusim bench (%s, best of %u; ratios best/best, median/median in brackets)\n",
+		o->size == BENCH_FULL ? "full" : o->size == BENCH_QUICK ? "quick" : "tiny", o->repeat);
+	if (r->nh) {
+		fprintf(f, "\nharvest: read_and_clear_dirty, leaf entries/s. x floor: time over a "
+			   "sequential read of as many\n64-bit words; x rd+wr: over that read plus a "
+			   "sequential write of the bitmap words\nthe dirty pages cover (the bound for "
+			   "large leaves). speedup: per-page re-walk time over it.\n");
+		fprintf(f, "%-10s %-6s %5s %4s %6s %7s %8s %9s %13s %7s %9s %14s\n", "format",
+			"layout", "range", "page", "dirty%", "entries", "ms", "entries/s", "x floor",
+			"x rd+wr", "rewalk ms", "speedup");
+		for (size_t i = 0; i < r->nh; i++) {
+			const struct harvest_row *h = &r->h[i];
+			char ms[16], pms[24], sp[32], fl[32];
+			snprintf(ms, sizeof(ms), "%.2f", h->t.best * 1e3);
+			snprintf(fl, sizeof(fl), "%.2f (%.2f)", ratio(h->t.best, h->floor.best),
+				 ratio(h->t.median, h->floor.median));
+			if (h->peer.runs) {
+				snprintf(pms, sizeof(pms), "%.1f", h->peer.best * 1e3);
+				snprintf(sp, sizeof(sp), "%.1fx (%.1fx)", ratio(h->peer.best, h->t.best),
+					 ratio(h->peer.median, h->t.median));
+			} else {
+				snprintf(pms, sizeof(pms), "-");
+				snprintf(sp, sizeof(sp), "-");
+			}
+			fprintf(f, "%-10s %-6s %5s %4s %6.1f %7s %8s %9s %13s %7.2f %9s %14s\n",
+				h->format, h->layout, bench_size_str(h->range, a, sizeof(a)),
+				bench_size_str(h->page, b, sizeof(b)), h->dirty_pct,
+				si((double)h->entries, c, sizeof(c)), ms,
+				si(rate(h->entries, h->t.best), d, sizeof(d)), fl,
+				ratio(h->t.best, h->floor.best + h->floor_out.best), pms, sp);
+		}
+	}
+	if (r->nrp) {
+		fprintf(f, "\nreplay: DMA pages/s (4 KiB DMAs)\n");
+		fprintf(f, "%-11s %-7s %-6s %6s %9s %10s %10s %9s %12s\n", "trace", "path", "format",
+			"span", "pages", "pages/s", "median/s", "target", "x floor");
+		for (size_t i = 0; i < r->nrp; i++) {
+			const struct replay_row *p = &r->rp[i];
+			char e[16], t[24], fl[32];
+			if (p->target > 0)
+				snprintf(t, sizeof(t), "%s", si(p->target, e, sizeof(e)));
+			else
+				snprintf(t, sizeof(t), "-");
+			snprintf(fl, sizeof(fl), "%.1f (%.1f)", ratio(p->t.best, p->floor.best),
+				 ratio(p->t.median, p->floor.median));
+			fprintf(f, "%-11s %-7s %-6s %6s %9s %10s %10s %9s %12s\n", p->name, p->path,
+				p->format, bench_size_str(p->span, a, sizeof(a)),
+				si((double)p->pages, b, sizeof(b)), si(rate(p->pages, p->t.best), c, sizeof(c)),
+				si(rate(p->pages, p->t.median), d, sizeof(d)), t, fl);
+		}
+	}
+	if (r->nrd) {
+		fprintf(f, "\nread: trace events/s (one event per text line)\n");
+		fprintf(f, "%-8s %9s %9s %10s %10s %13s  %s\n", "form", "events", "bytes", "events/s",
+			"MB/s", "x floor", "floor");
+		for (size_t i = 0; i < r->nrd; i++) {
+			const struct read_row *x = &r->rd[i];
+			if (!x->available) {
+				fprintf(f, "%-8s %s\n", x->form, x->why);
+				continue;
+			}
+			char fl[32];
+			snprintf(fl, sizeof(fl), "%.2f (%.2f)", ratio(x->t.best, x->floor.best),
+				 ratio(x->t.median, x->floor.median));
+			fprintf(f, "%-8s %9s %9s %10s %10.1f %13s  %s\n", x->form,
+				si((double)x->events, a, sizeof(a)), si((double)x->bytes, b, sizeof(b)),
+				si(rate(x->events, x->t.best), c, sizeof(c)),
+				rate(x->bytes, x->t.best) / 1e6, fl, x->floor_what);
+		}
+	}
+	if (r->nm) {
+		fprintf(f, "\nmemory: mapped at 4 KiB (raw tables: 2 MiB of leaf entries per GiB)\n");
+		fprintf(f, "%-11s %7s %12s %12s %12s %8s\n", "format", "mapped", "table bytes",
+			"footprint", "resident", "x raw");
+		for (size_t i = 0; i < r->nm; i++) {
+			const struct mem_row *m = &r->m[i];
+			fprintf(f, "%-11s %7s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %8.3f\n",
+				m->format, bench_size_str(m->mapped, a, sizeof(a)), m->table_bytes,
+				m->footprint, m->rss, ratio((double)m->rss, (double)m->leaf_bytes));
+		}
+		fprintf(f,
+			"per GiB: %.0f bytes resident (%.3fx raw) + %.0f fixed; simulated-memory "
+			"footprint %.0f bytes (%.3fx raw)\n",
+			r->mem_per_gib, r->mem_ratio, r->mem_fixed, r->fp_per_gib, r->fp_ratio);
+	}
+}
+
+/* ---- output: JSON ----------------------------------------------------------- */
+
+static void j_timing(FILE *f, const char *name, const struct timing *t)
+{
+	fprintf(f, "\"%s\":{\"best_s\":%.9g,\"median_s\":%.9g,\"runs\":%u}", name, t->best,
+		t->median, t->runs);
+}
+
+static void cpu_model(char *buf, size_t n)
+{
+	snprintf(buf, n, "unknown");
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	if (!f)
+		return;
+	char line[256];
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "model name", 10)) {
+			char *c = strchr(line, ':');
+			if (c) {
+				c += 1 + (c[1] == ' ');
+				c[strcspn(c, "\n")] = '\0';
+				/* JSON-safe: the model string is plain ASCII in practice. */
+				size_t k = 0;
+				for (; *c && k + 1 < n; c++)
+					if (*c != '"' && *c != '\\' && (unsigned char)*c >= 0x20)
+						buf[k++] = *c;
+				buf[k] = '\0';
+			}
+			break;
+		}
+	}
+	fclose(f);
+}
+
+static void write_json(FILE *f, const struct bench_opts *o, const struct bench_results *r)
+{
+	char cpu[128];
+	cpu_model(cpu, sizeof(cpu));
+	fprintf(f, "{\"iommusim_bench\":1,\"version\":\"%s\",\"size\":\"%s\",\"repeat\":%u,",
+		IMS_VERSION_STRING,
+		o->size == BENCH_FULL ? "full" : o->size == BENCH_QUICK ? "quick" : "tiny", o->repeat);
+	fprintf(f, "\"machine\":{\"cpus\":%ld,\"cpu\":\"%s\"},", sysconf(_SC_NPROCESSORS_ONLN), cpu);
+	fprintf(f, "\"harvest\":[");
+	for (size_t i = 0; i < r->nh; i++) {
+		const struct harvest_row *h = &r->h[i];
+		fprintf(f,
+			"%s{\"format\":\"%s\",\"layout\":\"%s\",\"range\":%" PRIu64 ",\"mapped\":%" PRIu64
+			",\"page\":%" PRIu64 ",\"dirty_pct\":%g,\"dirty_pages\":%" PRIu64
+			",\"entries\":%" PRIu64 ",\"verified\":%s,",
+			i ? "," : "", h->format, h->layout, h->range, h->mapped, h->page, h->dirty_pct,
+			h->dirty_pages, h->entries, h->verified ? "true" : "false");
+		j_timing(f, "time", &h->t);
+		fputc(',', f);
+		j_timing(f, "floor", &h->floor);
+		fputc(',', f);
+		j_timing(f, "floor_out", &h->floor_out);
+		fprintf(f,
+			",\"out_words\":%" PRIu64 ",\"entries_per_s\":%.6g,\"floor_ratio\":%.6g,"
+			"\"floor_ratio_median\":%.6g,\"floor_rw_ratio\":%.6g",
+			h->out_words, rate(h->entries, h->t.best), ratio(h->t.best, h->floor.best),
+			ratio(h->t.median, h->floor.median),
+			ratio(h->t.best, h->floor.best + h->floor_out.best));
+		if (h->peer.runs) {
+			fputc(',', f);
+			fprintf(f, "\"rewalk\":{\"entries\":%" PRIu64 ",", h->peer_entries);
+			j_timing(f, "time", &h->peer);
+			fprintf(f, ",\"speedup\":%.6g,\"speedup_median\":%.6g}",
+				ratio(h->peer.best, h->t.best), ratio(h->peer.median, h->t.median));
+		} else {
+			fprintf(f, ",\"rewalk\":null");
+		}
+		fputc('}', f);
+	}
+	fprintf(f, "],\"replay\":[");
+	for (size_t i = 0; i < r->nrp; i++) {
+		const struct replay_row *p = &r->rp[i];
+		fprintf(f,
+			"%s{\"trace\":\"%s\",\"path\":\"%s\",\"format\":\"%s\",\"span\":%" PRIu64
+			",\"pages\":%" PRIu64 ",\"iotlb_hits\":%" PRIu64 ",\"walks\":%" PRIu64 ",",
+			i ? "," : "", p->name, p->path, p->format, p->span, p->pages, p->iotlb_hits,
+			p->walks);
+		j_timing(f, "time", &p->t);
+		fputc(',', f);
+		j_timing(f, "floor", &p->floor);
+		fprintf(f,
+			",\"pages_per_s\":%.6g,\"pages_per_s_median\":%.6g,\"target_pages_per_s\":%.6g,"
+			"\"floor_ratio\":%.6g,\"floor_ratio_median\":%.6g}",
+			rate(p->pages, p->t.best), rate(p->pages, p->t.median), p->target,
+			ratio(p->t.best, p->floor.best), ratio(p->t.median, p->floor.median));
+	}
+	fprintf(f, "],\"read\":[");
+	for (size_t i = 0; i < r->nrd; i++) {
+		const struct read_row *x = &r->rd[i];
+		fprintf(f, "%s{\"form\":\"%s\",\"available\":%s", i ? "," : "", x->form,
+			x->available ? "true" : "false");
+		if (!x->available) {
+			fprintf(f, ",\"why\":\"%s\"}", x->why);
+			continue;
+		}
+		fprintf(f, ",\"events\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"floor_what\":\"%s\",",
+			x->events, x->bytes, x->floor_what);
+		j_timing(f, "time", &x->t);
+		fputc(',', f);
+		j_timing(f, "floor", &x->floor);
+		fprintf(f, ",\"events_per_s\":%.6g,\"floor_ratio\":%.6g,\"floor_ratio_median\":%.6g}",
+			rate(x->events, x->t.best), ratio(x->t.best, x->floor.best),
+			ratio(x->t.median, x->floor.median));
+	}
+	fprintf(f, "],\"memory\":{\"rows\":[");
+	for (size_t i = 0; i < r->nm; i++) {
+		const struct mem_row *m = &r->m[i];
+		fprintf(f,
+			"%s{\"format\":\"%s\",\"mapped\":%" PRIu64 ",\"table_bytes\":%" PRIu64
+			",\"leaf_bytes\":%" PRIu64 ",\"footprint\":%" PRIu64 ",\"resident\":%" PRIu64 "}",
+			i ? "," : "", m->format, m->mapped, m->table_bytes, m->leaf_bytes, m->footprint,
+			m->rss);
+	}
+	fprintf(f,
+		"],\"resident_per_gib\":%.6g,\"resident_fixed\":%.6g,\"resident_ratio\":%.6g,"
+		"\"footprint_per_gib\":%.6g,\"footprint_ratio\":%.6g}}\n",
+		r->mem_per_gib, r->mem_fixed, r->mem_ratio, r->fp_per_gib, r->fp_ratio);
+}
+
+/* ---- output: charts ------------------------------------------------------------ */
+
+static bool on_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	if (!path)
+		return false;
+	char buf[4096];
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		if (n && n + strlen(prog) + 2 < sizeof(buf)) {
+			snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, prog);
+			if (!access(buf, X_OK))
+				return true;
+		}
+		path += n + (path[n] == ':');
+	}
+	return false;
+}
+
+/* Data files and a script; gnuplot runs in DIR with the script on its
+ * command line (no shell). */
+static int write_plots(const char *dir, const struct bench_results *r)
+{
+	if (mkdir(dir, 0777) && errno != EEXIST) {
+		fprintf(stderr, "iommusim bench: --plot: %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/harvest.dat", dir);
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "iommusim bench: --plot: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char a[32], b[32];
+	fprintf(f, "# label entries_per_s floor_entries_per_s speedup_vs_rewalk\n");
+	for (size_t i = 0; i < r->nh; i++) {
+		const struct harvest_row *h = &r->h[i];
+		fprintf(f, "\"%s %s %s/%s %g%%\" %.6g %.6g %.6g\n", h->format, h->layout,
+			bench_size_str(h->range, a, sizeof(a)), bench_size_str(h->page, b, sizeof(b)),
+			h->dirty_pct, rate(h->entries, h->t.best), rate(h->entries, h->floor.best),
+			h->peer.runs ? ratio(h->peer.best, h->t.best) : 0.0);
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/bench.gp", dir);
+	f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "iommusim bench: --plot: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	double w = 200 + 18.0 * (double)r->nh;
+	fprintf(f,
+		"# iommusim bench --plot: run `gnuplot bench.gp` in this directory.\n"
+		"set terminal svg size %.0f,600 dynamic font 'sans,10'\n"
+		"set style data histograms\n"
+		"set style histogram clustered gap 1\n"
+		"set style fill solid 0.8 border -1\n"
+		"set xtics rotate by 90 right noenhanced font ',8'\n"
+		"set key top left noenhanced\n"
+		"set grid ytics\n"
+		"set bmargin 14\n"
+		"set output 'harvest.svg'\n"
+		"set title 'read\\_and\\_clear\\_dirty: leaf entries per second vs the floor'\n"
+		"set logscale y\n"
+		"set ylabel 'entries / s'\n"
+		"plot 'harvest.dat' using 2:xtic(1) title 'harvest', '' using 3 title 'floor "
+		"(sequential read)'\n"
+		"set output 'speedup.svg'\n"
+		"set title 'speedup over the per-page re-walk from the root'\n"
+		"set ylabel 'x'\n"
+		"plot 'harvest.dat' using 4:xtic(1) title 'rewalk time / harvest time'\n",
+		w);
+	fclose(f);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		if (chdir(dir))
+			_exit(127);
+		FILE *log = freopen("gnuplot.log", "w", stderr);
+		(void)log;
+		execlp("gnuplot", "gnuplot", "bench.gp", (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+		fprintf(stderr, "iommusim bench: --plot: gnuplot failed; see %s/gnuplot.log\n", dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- command -------------------------------------------------------------------- */
+
+static int parse_only(const char *s, unsigned *mask)
+{
+	static const char *names[SEC_COUNT] = {"harvest", "replay", "read", "memory"};
+	*mask = 0;
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		unsigned k;
+		for (k = 0; k < SEC_COUNT; k++)
+			if (strlen(names[k]) == n && !strncmp(names[k], s, n))
+				break;
+		if (k == SEC_COUNT) {
+			fprintf(stderr, "iommusim bench: --only: unknown section '%.*s' (expected %s)\n",
+				(int)n, s, "harvest, replay, read, memory");
+			return -1;
+		}
+		*mask |= 1u << k;
+		s += n + (s[n] == ',');
+	}
+	return *mask ? 0 : -1;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"quick", no_argument, 0, OPT_QUICK},
+		{"tiny", no_argument, 0, OPT_TINY},
+		{"repeat", required_argument, 0, OPT_REPEAT},
+		{"json", required_argument, 0, OPT_JSON},
+		{"plot", required_argument, 0, OPT_PLOT},
+		{"only", required_argument, 0, OPT_ONLY},
+		{"tmpdir", required_argument, 0, OPT_TMPDIR},
+		{"match", required_argument, 0, OPT_MATCH},
+		{"no-rewalk", no_argument, 0, OPT_NO_PEER},
+		{"dirty", required_argument, 0, OPT_DIRTY},
+		{"verbose", no_argument, 0, 'v'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
+	};
+	struct bench_opts o = {.size = BENCH_FULL, .repeat = 0, .sections = (1u << SEC_COUNT) - 1};
+	const char *json = NULL, *plot = NULL;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
+		uint64_t v;
+		switch (c) {
+		case OPT_QUICK:
+			o.size = BENCH_QUICK;
+			break;
+		case OPT_TINY:
+			o.size = BENCH_TINY;
+			break;
+		case OPT_REPEAT:
+			if (opt_u64("bench", "repeat", optarg, false, &v))
+				return 2;
+			if (v < 1 || v > 64) {
+				fprintf(stderr, "iommusim bench: --repeat: 1 to 64, not %s\n", optarg);
+				return 2;
+			}
+			o.repeat = (unsigned)v;
+			break;
+		case OPT_JSON:
+			json = optarg;
+			break;
+		case OPT_PLOT:
+			plot = optarg;
+			break;
+		case OPT_ONLY:
+			if (parse_only(optarg, &o.sections))
+				return 2;
+			break;
+		case OPT_TMPDIR:
+			o.tmpdir = optarg;
+			break;
+		case OPT_MATCH:
+			o.match = optarg;
+			break;
+		case OPT_NO_PEER:
+			o.no_peer = true;
+			break;
+		case OPT_DIRTY: {
+			char *end;
+			double pct = strtod(optarg, &end);
+			if (end == optarg || *end || !(pct > 0 && pct <= 100)) {
+				fprintf(stderr, "iommusim bench: --dirty: a percentage in (0, 100], not "
+						"'%s'\n",
+					optarg);
+				return 2;
+			}
+			o.dirty_ppm = (uint64_t)(pct * 1e4 + 0.5);
+			if (!o.dirty_ppm)
+				o.dirty_ppm = 1;
+			break;
+		}
+		case 'v':
+			o.verbose = true;
+			break;
+		case 'h':
+			help_bench(stdout);
+			return 0;
+		case ':':
+			fprintf(stderr, "iommusim bench: %s needs a value\n", argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr, "iommusim bench: unknown option '%s' (see iommusim help bench)\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "iommusim bench: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (!o.repeat)
+		o.repeat = o.size == BENCH_FULL ? 3 : 1;
+	if (!o.tmpdir)
+		o.tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+
+	struct outfile out = {0};
+	if (json && outfile_open(&out, json))
+		return 2;
+
+	struct bench_results r;
+	memset(&r, 0, sizeof(r));
+	int rc = 0;
+	/* Memory first: its children fork from a small process. */
+	if (!rc && (o.sections & (1u << SEC_MEMORY)))
+		rc = bench_memory(&o, &r);
+	if (!rc && (o.sections & (1u << SEC_HARVEST)))
+		rc = bench_harvest(&o, &r);
+	if (!rc && (o.sections & (1u << SEC_REPLAY)))
+		rc = bench_replay(&o, &r);
+	if (!rc && (o.sections & (1u << SEC_READ)))
+		rc = bench_read(&o, &r);
+
+	print_table(stdout, &o, &r);
+	if (json) {
+		if (rc) {
+			outfile_abort(&out);
+		} else {
+			write_json(out.f, &o, &r);
+			if (outfile_commit(&out))
+				rc = -1;
+		}
+	}
+	if (plot && !rc) {
+		if (!on_path("gnuplot"))
+			fprintf(stderr, "iommusim bench: --plot: gnuplot is not installed; charts "
+					"skipped\n");
+		else if (!r.nh)
+			fprintf(stderr, "iommusim bench: --plot: no harvest figures; charts skipped\n");
+		else if (!write_plots(plot, &r))
+			printf("\ncharts: %s/harvest.svg, %s/speedup.svg\n", plot, plot);
+	}
+	res_free(&r);
+	return rc ? 1 : 0;
+}

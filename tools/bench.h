@@ -1,0 +1,148 @@
+/* `iommusim bench`: shared pieces of the benchmark sections.
+ *
+ * Every figure is timed N times next to a floor measured in the same run
+ * (docs/benchmarks.md), because the machine is shared and its speed moves:
+ * ratios to the floor travel between runs and machines, absolute rates do
+ * not. Each timing keeps the best and the median of its N runs.
+ */
+#ifndef IMS_TOOLS_BENCH_H
+#define IMS_TOOLS_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum bench_size { BENCH_TINY = 0, BENCH_QUICK, BENCH_FULL };
+
+struct bench_opts {
+	enum bench_size size;
+	unsigned repeat; /* timed runs per figure */
+	bool verbose;
+	unsigned sections; /* bit per enum bench_section */
+	const char *tmpdir;
+	const char *match; /* harvest figures whose "format layout" holds it; NULL = all */
+	bool no_peer;      /* skip the per-page re-walk */
+	uint64_t dirty_ppm; /* one dirty fraction for every layout (parts per million); 0 = the set */
+};
+
+enum bench_section { SEC_HARVEST = 0, SEC_REPLAY, SEC_READ, SEC_MEMORY, SEC_COUNT };
+
+/* Best and median of the runs of one timing, in seconds. */
+struct timing {
+	double best, median;
+	unsigned runs;
+};
+
+/* Collects up to 64 run times and summarises them. */
+struct timer_runs {
+	double t[64];
+	unsigned n;
+};
+
+void runs_add(struct timer_runs *r, double seconds);
+struct timing runs_summary(const struct timer_runs *r);
+double now_seconds(void);
+
+/* ---- results ------------------------------------------------------------ */
+
+/* One harvest figure: a domain, a dirty fraction, the correct walker and
+ * its floor, and the per-page re-walk peer (peer.runs 0 = not measured). */
+struct harvest_row {
+	char format[16];    /* amdv1, vtd, smmuv3-4k, smmuv3-16k, smmuv3-64k */
+	char layout[16];    /* dense, 2M, 1G, sparse */
+	uint64_t range;     /* bytes harvested (the bitmap covers them at 4 KiB) */
+	uint64_t mapped;    /* bytes mapped inside the range */
+	uint64_t page;      /* bytes per leaf page */
+	double dirty_pct;   /* of the leaf pages */
+	uint64_t entries;   /* leaf entries one harvest examines (harvest_entries) */
+	uint64_t dirty_pages;
+	uint64_t out_words; /* bitmap words the dirty pages cover */
+	/* floor: the read floor; floor_out: writing out_words words in a row,
+	 * the least a harvest must do to report its bits (it dominates for
+	 * large leaves: a dirty 1 GiB page is 4096 bitmap words). */
+	struct timing t, floor, floor_out, peer;
+	uint64_t peer_entries; /* leaf entries the re-walk examined */
+	bool verified;         /* bitmap == what the oracle says devices wrote */
+};
+
+/* One replay figure. */
+struct replay_row {
+	char name[24];   /* hit-heavy, walk-heavy */
+	char path[16];   /* replay (ims_replay_event), model (ims_iommu_access) */
+	char format[16];
+	uint64_t pages;  /* DMA pages per timed run */
+	uint64_t span;   /* bytes the pages are drawn from */
+	struct timing t, floor;
+	double target;   /* pages/s the issue asks for, 0 = none */
+	uint64_t iotlb_hits, walks;
+};
+
+/* One trace-reading figure. */
+struct read_row {
+	char form[24];      /* text, text.gz, binary */
+	bool available;
+	char why[512];      /* when not available, or what failed */
+	uint64_t events, bytes;
+	struct timing t, floor;
+	char floor_what[48];
+};
+
+/* One memory figure: a domain mapped at 4 KiB. */
+struct mem_row {
+	char format[16];
+	uint64_t mapped;
+	uint64_t table_bytes;  /* raw page-table bytes: table frames x 4 KiB */
+	uint64_t leaf_bytes;   /* 8 bytes per leaf entry: 2 MiB per GiB at 4 KiB */
+	uint64_t footprint;    /* ims_mem_footprint after mapping */
+	uint64_t rss;          /* resident growth of a fresh process (0 = unknown) */
+};
+
+struct bench_results {
+	struct harvest_row *h;
+	size_t nh, caph;
+	struct replay_row *rp;
+	size_t nrp, caprp;
+	struct read_row *rd;
+	size_t nrd, caprd;
+	struct mem_row *m;
+	size_t nm, capm;
+	/* Memory fit: resident bytes per GiB and fixed overhead. */
+	double mem_per_gib, mem_fixed, mem_ratio;
+	double fp_per_gib, fp_ratio;
+};
+
+struct harvest_row *res_add_harvest(struct bench_results *r);
+struct replay_row *res_add_replay(struct bench_results *r);
+struct read_row *res_add_read(struct bench_results *r);
+struct mem_row *res_add_mem(struct bench_results *r);
+
+/* ---- floors ------------------------------------------------------------- */
+
+/* Sequential read of n 64-bit words from a flat array (grown on demand). */
+struct floor_buf {
+	uint64_t *w;
+	size_t n;
+};
+double floor_seq_read(struct floor_buf *fb, uint64_t n);
+/* Sequential write of n 64-bit words (all ones) into a flat array. */
+double floor_seq_write(struct floor_buf *fb, uint64_t n);
+void floor_free(struct floor_buf *fb);
+
+/* ---- sections ----------------------------------------------------------- */
+
+/* Each returns 0, or -1 after printing why (a set-up failure, a harvest that
+ * disagreed with the oracle). */
+int bench_harvest(const struct bench_opts *o, struct bench_results *r);
+int bench_memory(const struct bench_opts *o, struct bench_results *r);
+int bench_replay(const struct bench_opts *o, struct bench_results *r);
+int bench_read(const struct bench_opts *o, struct bench_results *r);
+
+/* Human-readable sizes: "64G", "1T", "4K". */
+const char *bench_size_str(uint64_t bytes, char *buf, size_t n);
+
+/* Progress lines on stderr under --verbose. */
+void bench_note(const struct bench_opts *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif
