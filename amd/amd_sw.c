@@ -164,13 +164,8 @@ static int flush(struct ims_pt *pt, uint64_t iova, uint64_t size, bool leaf_only
 static int set_hw_dirty(struct ims_pt *pt, bool on)
 {
 	/* DTE.HAD = 11b (or 00b), then DTE invalidation and a domain flush. */
-	int rc = pt->sink.ctx_update(pt->sink.arg, pt->cfg.tag, 0, AMD_DTE_HAD_MASK,
-				     on ? (uint64_t)AMD_HAD_AD << AMD_DTE_HAD_SHIFT : 0);
-	if (!rc)
-		rc = pt->sink.ctx_flush(pt->sink.arg, pt->cfg.tag);
-	if (!rc)
-		rc = flush(pt, 0, 0, false);
-	return rc;
+	return pt_ctx_change(pt, 0, AMD_DTE_HAD_MASK,
+			     on ? (uint64_t)AMD_HAD_AD << AMD_DTE_HAD_SHIFT : 0);
 }
 
 const struct pt_fmt amd_pt_fmt = {

@@ -438,6 +438,12 @@ int ims_iommu_attach(struct ims_iommu *m, uint32_t dev, uint16_t tag)
 	return 0;
 }
 
+int ims_iommu_dev_domain(const struct ims_iommu *m, uint32_t dev)
+{
+	const struct dev_slot *s = dev_find(m, dev);
+	return s ? s->tag : -ENOENT;
+}
+
 int ims_iommu_detach(struct ims_iommu *m, uint32_t dev)
 {
 	struct dev_slot *s = dev_find(m, dev);

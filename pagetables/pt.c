@@ -42,6 +42,16 @@ int pt_submit(struct ims_pt *pt, const uint64_t cmd[2])
 
 /* log2 of the 4 KiB frames a table at `level` spans: a table is
  * 8 * 2^bits bytes, aligned to its size (SMMU 16K and 64K granules). */
+int pt_ctx_change(struct ims_pt *pt, unsigned word, uint64_t mask, uint64_t value)
+{
+	int rc = pt->sink.ctx_update(pt->sink.arg, pt->cfg.tag, word, mask, value);
+	if (!rc)
+		rc = pt->sink.ctx_flush(pt->sink.arg, pt->cfg.tag);
+	if (!rc)
+		rc = pt->ops->flush(pt, 0, 0, false);
+	return rc;
+}
+
 static unsigned table_order(const struct ims_pt *pt, int level)
 {
 	unsigned lg = pt_level_bits(&pt->g, level) + 3;

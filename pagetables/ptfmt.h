@@ -96,5 +96,9 @@ static inline unsigned pt_level_bits(const struct pt_geom *g, int level)
 
 /* Submit one native command through the sink. */
 int pt_submit(struct ims_pt *pt, const uint64_t cmd[2]);
+/* Set the bits `mask` of context word `word` to `value`, then invalidate the
+ * context cache and the domain's IOTLB and walk caches: what a driver does
+ * after changing a DTE or PASID-table entry field. */
+int pt_ctx_change(struct ims_pt *pt, unsigned word, uint64_t mask, uint64_t value);
 
 #endif

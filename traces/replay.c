@@ -61,11 +61,6 @@ struct ims_replay {
 	uint64_t last_ts;
 	/* docs/uapi.md. */
 	struct ims_iommufd *fd;
-	struct devtag {
-		uint32_t dev;
-		uint16_t tag;
-	} *devs; /* which domain each attached device uses */
-	size_t ndevs, capdevs;
 	/* Per domain tag: IOVA pages written (dirty updates on) since a dirty
 	 * read last covered them; GPA pages of those whose IOVA was then
 	 * unmapped, so no IOVA-based read can report them. */
@@ -81,7 +76,6 @@ struct ims_replay {
 
 enum { MIG_REPORTED = 0, MIG_WRITTEN = 1 };
 
-static int dev_tag(const struct ims_replay *r, uint32_t dev);
 static void gpa_write(struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t pa,
 		      uint64_t len, bool tracked);
 
@@ -161,7 +155,6 @@ void ims_replay_free(struct ims_replay *r)
 		free(r->doms[i]);
 	}
 	ims_iommufd_free(r->fd);
-	free(r->devs);
 	ims_oracle_free(r->written);
 	ims_oracle_free(r->stranded);
 	ims_oracle_free(r->pin_now);
@@ -288,7 +281,7 @@ static void inject_hook(void *arg, enum ims_memop op, uint64_t pa)
 	r->inj.fired = true;
 	r->inj.kind = ims_iommu_access(r->mmu, (uint32_t)r->inj.dev, r->inj.iova, IMS_ACC_W,
 				       &r->inj.x);
-	int tag = dev_tag(r, (uint32_t)r->inj.dev);
+	int tag = ims_iommu_dev_domain(r->mmu, (uint32_t)r->inj.dev);
 	if (r->inj.kind == 0 && tag >= 0)
 		gpa_write(r, (uint16_t)tag, r->inj.iova, r->inj.x.pa, 1,
 			  ims_iommu_ctx_dirty_enabled(r->mmu, (uint16_t)tag));
@@ -402,39 +395,6 @@ static void forgive(const struct ims_replay *r, uint16_t dom, struct ims_bitmap 
 
 /* ---- GPA bookkeeping (docs/uapi.md, "GPA pages missed by IOVA tracking";
  * docs/migrate.md) ------------------------------------------------------------------ */
-
-static int dev_tag(const struct ims_replay *r, uint32_t dev)
-{
-	for (size_t i = 0; i < r->ndevs; i++)
-		if (r->devs[i].dev == dev)
-			return r->devs[i].tag;
-	return -1;
-}
-
-/* The device now uses domain tag (tag < 0: none). */
-static void dev_set(struct ims_replay *r, uint32_t dev, int tag)
-{
-	for (size_t i = 0; i < r->ndevs; i++) {
-		if (r->devs[i].dev != dev)
-			continue;
-		if (tag >= 0)
-			r->devs[i].tag = (uint16_t)tag;
-		else
-			r->devs[i] = r->devs[--r->ndevs];
-		return;
-	}
-	if (tag < 0)
-		return;
-	if (r->ndevs == r->capdevs) {
-		size_t cap = r->capdevs ? r->capdevs * 2 : 8;
-		struct devtag *n = realloc(r->devs, cap * sizeof(*n));
-		if (!n)
-			return;
-		r->devs = n;
-		r->capdevs = cap;
-	}
-	r->devs[r->ndevs++] = (struct devtag){dev, (uint16_t)tag};
-}
 
 /* A device wrote [iova, iova + len) (output addresses from pa on) of
  * domain tag; tracked: with dirty updates on. */
@@ -752,7 +712,6 @@ static int op_attach(struct ims_replay *r, const struct ims_event *ev)
 	rc = ims_iommu_attach(r->mmu, (uint32_t)ev->v[IMS_K_DEV], (uint16_t)ev->v[IMS_K_DOMAIN]);
 	if (rc)
 		return input_error(r, ev, IMS_K_DEV, "attach failed: %s", errno_text(rc));
-	dev_set(r, (uint32_t)ev->v[IMS_K_DEV], (int)ev->v[IMS_K_DOMAIN]);
 	return 0;
 }
 
@@ -761,7 +720,6 @@ static int op_detach(struct ims_replay *r, const struct ims_event *ev)
 	if (ims_iommu_detach(r->mmu, (uint32_t)ev->v[IMS_K_DEV]))
 		return input_error(r, ev, IMS_K_DEV, "device 0x%" PRIx64 " is not attached",
 				   ev->v[IMS_K_DEV]);
-	dev_set(r, (uint32_t)ev->v[IMS_K_DEV], -1);
 	return 0;
 }
 
@@ -1109,7 +1067,7 @@ static int op_dma(struct ims_replay *r, const struct ims_event *ev)
 	uint64_t pieces = 0, faulted = 0;
 	uint32_t dev = (uint32_t)ev->v[IMS_K_DEV];
 	unsigned acc = (unsigned)ev->v[IMS_K_DIR];
-	int tag = dev_tag(r, dev);
+	int tag = ims_iommu_dev_domain(r->mmu, dev);
 	bool tracked = tag >= 0 && ims_iommu_ctx_dirty_enabled(r->mmu, (uint16_t)tag);
 	if (tag >= 0 && (acc & IMS_ACC_W) && (tracked || r->mig_on)) {
 		/* Piece by piece as ims_iommu_dma does, keeping what each write
@@ -1662,7 +1620,6 @@ static int op_iommufd_attach(struct ims_replay *r, const struct ims_event *ev)
 	rc = ims_iommu_attach(r->mmu, dev, (uint16_t)id);
 	if (rc)
 		return input_error(r, ev, IMS_K_DEV, "attach failed in the model: %s", errno_text(rc));
-	dev_set(r, dev, (int)id);
 	return 0;
 }
 
@@ -1830,7 +1787,6 @@ static int op_vfio_group(struct ims_replay *r, const struct ims_event *ev)
 		rc = ims_iommu_attach(r->mmu, (uint32_t)ev->v[IMS_K_DEV], tag);
 		if (rc)
 			return input_error(r, ev, IMS_K_DEV, "attach failed: %s", errno_text(rc));
-		dev_set(r, (uint32_t)ev->v[IMS_K_DEV], tag);
 	}
 	return 0;
 }

@@ -161,13 +161,7 @@ static int set_hw_dirty(struct ims_pt *pt, bool on)
 {
 	/* After toggling SSADE: PASID-cache invalidation, then the domain's
 	 * IOTLB (formats.md, "Intel VT-d second-stage tables"). */
-	int rc = pt->sink.ctx_update(pt->sink.arg, pt->cfg.tag, 0, VTD_PE0_SSADE,
-				     on ? VTD_PE0_SSADE : 0);
-	if (!rc)
-		rc = pt->sink.ctx_flush(pt->sink.arg, pt->cfg.tag);
-	if (!rc)
-		rc = flush(pt, 0, 0, false);
-	return rc;
+	return pt_ctx_change(pt, 0, VTD_PE0_SSADE, on ? VTD_PE0_SSADE : 0);
 }
 
 const struct pt_fmt vtd_pt_fmt = {

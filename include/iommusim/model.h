@@ -210,6 +210,8 @@ bool ims_iommu_ctx_dirty_enabled(const struct ims_iommu *mmu, uint16_t tag);
 
 int ims_iommu_attach(struct ims_iommu *mmu, uint32_t dev, uint16_t tag);
 int ims_iommu_detach(struct ims_iommu *mmu, uint32_t dev);
+/* The domain tag device dev is attached to, or -ENOENT. */
+int ims_iommu_dev_domain(const struct ims_iommu *mmu, uint32_t dev);
 
 /* One access inside one 4 KiB page. Returns 0, or a positive fault kind
  * (the fault is queued), or a negative error for misuse. */
