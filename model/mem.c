@@ -6,6 +6,14 @@
  * slot in its slab rides in the key's top bits and a frame finds its slab
  * without a per-frame header: host memory stays close to 4 KiB per frame.
  *
+ * Frames handed out by the table pool are not in the index: they sit in
+ * 2 MiB chunks found by pool index through a directory, so a table walk
+ * finds a frame with two dependent loads that stay in cache (directory,
+ * live bit) instead of a probe of an index as large as the tables' count,
+ * and chunks past the first ask the host for huge pages, so random entry
+ * loads over gigabytes of tables do not miss the host TLB as well. A store
+ * into pool space that the pool has not handed out is an ordinary frame.
+ *
  * A store allocates its frame even when it stores zero; an rmw that leaves
  * the word unchanged allocates nothing. The API has no error channel for
  * loads and stores, so running out of host memory there aborts with a
@@ -15,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "iommusim/mem.h"
 
@@ -26,6 +35,10 @@
 #define SLOT_SHIFT 58
 #define MIN_CAP 64ull
 #define POOL_FN0 (IMS_MEM_POOL_BASE >> FSHIFT)
+#define CHUNK_FRAMES 512 /* pool frames per chunk: 2 MiB, a host huge page */
+#define CHUNK_BYTES ((size_t)CHUNK_FRAMES * FWORDS * sizeof(uint64_t))
+
+typedef uint64_t frame_t[FWORDS];
 
 struct slab {
 	struct slab *next, *prev; /* list of slabs with a free frame */
@@ -51,6 +64,10 @@ struct ims_mem {
 	uint64_t nret, capret;
 	uint64_t *pool_live; /* bit per pool index: handed out and not freed */
 	uint64_t nlive;      /* words in pool_live */
+	frame_t **pool_dir;  /* chunk of pool index i: pool_dir[i / CHUNK_FRAMES] */
+	uint32_t *chunk_used; /* live frames per chunk */
+	uint64_t ndir, nchunks;
+	frame_t *spare_chunk; /* one emptied chunk kept, as a spare slab is */
 	ims_mem_hook_fn hook;
 	void *hook_arg;
 	struct ims_mem_counters c;
@@ -94,8 +111,16 @@ static uint64_t home(const struct ims_mem *m, uint64_t fn)
 	return (fn * 0x9e3779b97f4a7c15ull) >> (64 - m->bits);
 }
 
+static bool live(const struct ims_mem *m, uint64_t idx)
+{
+	return idx / 64 < m->nlive && (m->pool_live[idx / 64] >> (idx % 64) & 1);
+}
+
 static uint64_t *lookup(const struct ims_mem *m, uint64_t fn)
 {
+	uint64_t idx = fn - POOL_FN0; /* wraps far past pool_next below the pool */
+	if (idx < m->pool_next && live(m, idx))
+		return m->pool_dir[idx / CHUNK_FRAMES][idx % CHUNK_FRAMES];
 	uint64_t mask = m->cap - 1;
 	for (uint64_t i = home(m, fn);; i = (i + 1) & mask) {
 		const struct ent *e = &m->tab[i];
@@ -294,6 +319,11 @@ void ims_mem_free(struct ims_mem *m)
 		if (m->tab[i].frame)
 			frame_put(m, m->tab[i].frame, (unsigned)(m->tab[i].key >> SLOT_SHIFT));
 	free(m->spare);
+	for (uint64_t i = 0; i < m->ndir; i++)
+		free(m->pool_dir[i]);
+	free(m->spare_chunk);
+	free(m->pool_dir);
+	free(m->chunk_used);
 	free(m->tab);
 	free(m->pool_ret);
 	free(m->pool_live);
@@ -473,12 +503,7 @@ uint64_t *ims_mem_frame_rw(struct ims_mem *m, uint64_t pa)
 	return lookup_last(m, pa >> FSHIFT);
 }
 
-static bool live(const struct ims_mem *m, uint64_t idx)
-{
-	return idx / 64 < m->nlive && (m->pool_live[idx / 64] >> (idx % 64) & 1);
-}
-
-/* Room in pool_live for index idx. */
+/* Room in pool_live and the chunk directory for index idx. */
 static int live_grow(struct ims_mem *m, uint64_t idx)
 {
 	if (idx / 64 < m->nlive)
@@ -492,21 +517,80 @@ static int live_grow(struct ims_mem *m, uint64_t idx)
 	memset(l + m->nlive, 0, (size_t)(n - m->nlive) * sizeof(*l));
 	m->pool_live = l;
 	m->nlive = n;
+	uint64_t nd = n * 64 / CHUNK_FRAMES + 1;
+	if (nd > m->ndir) {
+		frame_t **d = realloc(m->pool_dir, (size_t)nd * sizeof(*d));
+		if (!d)
+			return -ENOMEM;
+		m->pool_dir = d;
+		uint32_t *u = realloc(m->chunk_used, (size_t)nd * sizeof(*u));
+		if (!u)
+			return -ENOMEM;
+		m->chunk_used = u;
+		memset(d + m->ndir, 0, (size_t)(nd - m->ndir) * sizeof(*d));
+		memset(u + m->ndir, 0, (size_t)(nd - m->ndir) * sizeof(*u));
+		m->ndir = nd;
+	}
 	return 0;
+}
+
+/* Storage of pool frame idx, its chunk allocated when first needed. The
+ * first chunk stays in small pages: a model with a few tables (a test, a
+ * fuzz case) should not fault in 2 MiB. */
+static uint64_t *pool_slot(struct ims_mem *m, uint64_t idx)
+{
+	frame_t **c = &m->pool_dir[idx / CHUNK_FRAMES];
+	if (!*c && m->spare_chunk) {
+		*c = m->spare_chunk;
+		m->spare_chunk = NULL;
+	} else if (!*c) {
+		void *p = NULL;
+		if (posix_memalign(&p, CHUNK_BYTES, CHUNK_BYTES))
+			return NULL;
+#ifdef MADV_HUGEPAGE
+		if (m->nchunks)
+			(void)madvise(p, CHUNK_BYTES, MADV_HUGEPAGE); /* advice: failure is fine */
+#endif
+		*c = p;
+		m->nchunks++;
+	}
+	return (*c)[idx % CHUNK_FRAMES];
+}
+
+/* Pool frame idx is gone: its chunk goes when it holds no other. */
+static void pool_unslot(struct ims_mem *m, uint64_t idx)
+{
+	uint64_t ci = idx / CHUNK_FRAMES;
+	if (--m->chunk_used[ci])
+		return;
+	if (!m->spare_chunk) {
+		m->spare_chunk = m->pool_dir[ci];
+	} else {
+		free(m->pool_dir[ci]);
+		m->nchunks--;
+	}
+	m->pool_dir[ci] = NULL;
 }
 
 /* Hands out pool frame idx, zeroed. */
 static int pool_take(struct ims_mem *m, uint64_t idx)
 {
-	uint64_t fn = POOL_FN0 + idx;
-	/* A stray store into pool space may have created the frame already. */
-	uint64_t *f = lookup(m, fn);
-	if (f)
-		memset(f, 0, FWORDS * sizeof(*f));
-	else if (!materialize(m, fn))
+	uint64_t *f = pool_slot(m, idx);
+	if (!f)
 		return -ENOMEM;
+	/* A stray store into pool space may have created the frame in the
+	 * index: the pool's own storage replaces it. */
+	struct ent e = erase(m, POOL_FN0 + idx);
+	if (e.frame) {
+		frame_put(m, e.frame, (unsigned)(e.key >> SLOT_SHIFT));
+		m->c.frames--;
+	}
+	memset(f, 0, FWORDS * sizeof(*f));
+	m->chunk_used[idx / CHUNK_FRAMES]++;
 	m->pool_live[idx / 64] |= 1ull << (idx % 64);
 	m->c.pool_frames++;
+	if (++m->c.frames > m->c.frames_peak)
+		m->c.frames_peak = m->c.frames;
 	return 0;
 }
 
@@ -565,13 +649,13 @@ void ims_mem_pool_free(struct ims_mem *m, uint64_t pa)
 	uint64_t idx = (pa >> FSHIFT) - POOL_FN0;
 	if (!live(m, idx))
 		return;
+	uint64_t *f = m->pool_dir[idx / CHUNK_FRAMES][idx % CHUNK_FRAMES];
+	if (m->last == f)
+		m->last = NULL;
 	m->pool_live[idx / 64] &= ~(1ull << (idx % 64));
 	m->c.pool_frames--;
-	struct ent e = erase(m, pa >> FSHIFT);
-	if (e.frame) {
-		frame_put(m, e.frame, (unsigned)(e.key >> SLOT_SHIFT));
-		m->c.frames--;
-	}
+	m->c.frames--;
+	pool_unslot(m, idx);
 	if (m->nret == m->capret) {
 		uint64_t n = m->capret ? m->capret * 2 : 64;
 		uint64_t *r = realloc(m->pool_ret, (size_t)n * sizeof(*r));
@@ -597,5 +681,6 @@ const struct ims_mem_counters *ims_mem_counters(const struct ims_mem *m)
 uint64_t ims_mem_footprint(const struct ims_mem *m)
 {
 	return sizeof(*m) + m->nslabs * sizeof(struct slab) + m->cap * sizeof(struct ent) +
-	       m->capret * sizeof(uint64_t) + m->nlive * sizeof(uint64_t);
+	       m->capret * sizeof(uint64_t) + m->nlive * sizeof(uint64_t) +
+	       m->nchunks * CHUNK_BYTES + m->ndir * (sizeof(frame_t *) + sizeof(uint32_t));
 }

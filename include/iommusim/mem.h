@@ -59,8 +59,10 @@ bool ims_mem_hooked(const struct ims_mem *m);
 uint64_t *ims_mem_frame_rw(struct ims_mem *m, uint64_t pa);
 
 /* Page-table frame pool: zeroed frames at addresses far from guest RAM
- * (from IMS_MEM_POOL_BASE up). Free returns the frame to the pool and
- * releases its storage. */
+ * (from IMS_MEM_POOL_BASE up). Their storage comes in 2 MiB chunks (host
+ * huge pages where the host allows) found by pool index, not through the
+ * hash of other frames. Free returns the frame to the pool; a chunk left
+ * with no frame is released (one such chunk is kept for reuse). */
 #define IMS_MEM_POOL_BASE 0x0000f00000000000ull /* below 2^48: VMSAv8-64 addresses */
 int ims_mem_pool_alloc(struct ims_mem *m, uint64_t *pa);
 /* 2^order contiguous zeroed frames aligned to their size (a 16K or 64K
