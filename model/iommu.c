@@ -69,6 +69,7 @@ struct ims_iommu {
 	uint64_t *hist;
 	uint64_t slow_max;
 	uint64_t iotlb_unserved, utlb_unserved; /* hits that could not serve */
+	uint64_t pf_walks; /* walks when ims_iommu_prefetch last ran */
 
 	struct ims_iommu_counters n;
 };
@@ -545,15 +546,20 @@ static bool tlb_fill(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_
 {
 	uint64_t vpn = iova >> shift;
 	struct tlb_ent *set = cache_set(c, tlb_hash(tag, vpn, shift));
-	struct tlb_ent *slot = NULL;
-	for (unsigned i = 0; i < c->ways && !slot; i++) {
+	struct tlb_ent *slot = NULL, *empty = NULL;
+	for (unsigned i = 0; i < c->ways; i++) {
 		struct tlb_ent *e = &set[i];
-		if (e->valid && e->key == vpn && e->tag == tag && e->shift == shift)
+		if (!e->valid) {
+			if (!empty)
+				empty = e;
+		} else if (e->key == vpn && e->tag == tag && e->shift == shift) {
 			slot = e; /* refresh in place */
+			break;
+		}
 	}
 	bool same = slot != NULL;
 	if (!slot)
-		slot = cache_victim(c, set);
+		slot = empty ? empty : cache_victim(c, set);
 	struct tlb_ent v = {.key = vpn, .out = pa, .stamp = ++m->stamp, .tag = tag,
 			    .shift = (uint8_t)shift, .valid = true, .r = r, .w = w, .dirty = dirty};
 	return cache_put(c, slot, &v, same);
@@ -646,10 +652,12 @@ static int fault(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint
 }
 
 /* Apply the A/D update u for an access through the leaf run [first, first+n)
- * of a table, the walk having read entry `covering`. */
-static void apply_update(struct ims_iommu *m, const struct hw_ctx *c, int level,
-			 const struct hw_ent *leaf, uint64_t first, unsigned n, uint64_t covering,
-			 struct hw_upd *u)
+ * of a table, the walk having read entry `covering`, whose value was cval.
+ * Returns the covering entry's value after the update: the hardware knows
+ * what it wrote and need not read it back. */
+static uint64_t apply_update(struct ims_iommu *m, const struct hw_ctx *c, int level,
+			     const struct hw_ent *leaf, uint64_t first, unsigned n,
+			     uint64_t covering, uint64_t cval, struct hw_upd *u)
 {
 	if (n > 1 && c->ops->group_skip_if_any && ((u->a_set | u->a_clear) || (u->d_set | u->d_clear))) {
 		/* D8.5.5: an update another entry of the group records is skipped. */
@@ -667,7 +675,7 @@ static void apply_update(struct ims_iommu *m, const struct hw_ctx *c, int level,
 	}
 	uint64_t clear = u->a_clear | u->d_clear, set = u->a_set | u->d_set;
 	if (!clear && !set)
-		return;
+		return cval;
 	uint64_t target = covering;
 	if (n > 1) {
 		switch (m->cfg.replica) {
@@ -697,12 +705,14 @@ static void apply_update(struct ims_iommu *m, const struct hw_ctx *c, int level,
 			m->n.pte_reads++;
 		}
 	}
-	if (((old & ~clear) | set) == old)
-		return;
+	uint64_t val = (old & ~clear) | set;
+	if (val == old)
+		return cval;
 	ims_mem_rmw(m->mem, IMS_AGENT_HW, target, clear, set);
 	m->n.ad_writes++;
 	if (u->d_set | u->d_clear)
 		m->n.dirty_sets++;
+	return target == covering ? val : cval;
 }
 
 static int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t iova,
@@ -798,7 +808,7 @@ static int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint6
 		}
 		bool write = (acc & IMS_ACC_W) != 0;
 		uint64_t before = m->n.dirty_sets;
-		apply_update(m, c, level, &e, first, n, pte_pa, &u);
+		uint64_t now = apply_update(m, c, level, &e, first, n, pte_pa, pte, &u);
 
 		uint64_t page_iova = e.page_shift >= 64 ? 0 : iova & ~((1ull << e.page_shift) - 1);
 		uint64_t off = iova - page_iova;
@@ -815,7 +825,6 @@ static int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint6
 		}
 
 		struct cache *ut = m->cur ? m->cur->ut : NULL;
-		uint64_t now = ims_mem_load(m->mem, IMS_AGENT_HW, pte_pa);
 		if ((m->tlb.sets || ut) && ops->cacheable(c, now)) {
 			uint32_t dummy;
 			bool cr = ops->check(c, now, &e, r, w, IMS_ACC_R, &dummy) == IMS_FAULT_NONE;
@@ -993,6 +1002,87 @@ int ims_iommu_access(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned 
 	return rc;
 }
 
+/* Whether the IOTLB holds a page for iova, with no LRU stamp. */
+static bool tlb_peek(const struct cache *c, uint16_t tag, uint64_t iova)
+{
+	for (uint64_t sm = c->shift_mask; sm; sm &= sm - 1) {
+		unsigned shift = (unsigned)__builtin_ctzll(sm);
+		uint64_t vpn = iova >> shift;
+		const struct tlb_ent *set = cache_set(c, tlb_hash(tag, vpn, shift));
+		for (unsigned w = 0; w < c->ways; w++)
+			if (set[w].valid && set[w].key == vpn && set[w].tag == tag &&
+			    set[w].shift == shift)
+				return true;
+	}
+	return false;
+}
+
+/* The walk of translate(), reading entries through frame views (no counter)
+ * and issuing a host prefetch for the leaf entry instead of waiting for it.
+ * The levels above are few tables that stay in the host's caches; the leaf
+ * entry, one of millions, is the miss worth overlapping. When no walk
+ * happened since the last call, the accesses are hitting the IOTLB, whose
+ * entries are in the host's caches: then the look-up it would repeat costs
+ * as much as the access and the hint is dropped. */
+bool ims_iommu_prefetch(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc)
+{
+	bool walked = m->n.walks != m->pf_walks;
+	m->pf_walks = m->n.walks;
+	if (!walked)
+		return false;
+	const struct dev_slot *d = dev_find(m, dev);
+	const struct ctx_slot *s = d ? m->ctx[d->tag] : NULL;
+	if (!s || !s->hw_valid || !acc || acc > IMS_ACC_RW)
+		return false;
+	const struct hw_ctx *c = &s->hw;
+	if (c->ias < 64 && (iova >> c->ias))
+		return false;
+	if ((acc & IMS_ACC_W) && c->hd)
+		ims_oracle_prefetch(m->oracle, c->tag, iova);
+	if (m->tlb.sets && tlb_peek(&m->tlb, c->tag, iova))
+		return false;
+	int level = c->top;
+	uint64_t table = c->root;
+	/* Start where the walk will: at the deepest table the walk caches hold
+	 * (looked at, not used: no LRU stamp). */
+	for (int l = 0; m->wc_any && l < c->top && l < MAX_LEVELS; l++) {
+		const struct cache *wc = &m->wc[l];
+		if (!wc->sets)
+			continue;
+		uint64_t key = iova >> hw_level_shift(c, l + 1);
+		const struct tlb_ent *set = wc_set(wc, c->tag, key);
+		unsigned w = 0;
+		while (w < wc->ways && !(set[w].valid && set[w].key == key && set[w].tag == c->tag))
+			w++;
+		if (w < wc->ways) {
+			level = l;
+			table = set[w].out;
+			break;
+		}
+	}
+	for (;;) {
+		unsigned shift = hw_level_shift(c, level);
+		unsigned bits = hw_level_bits(c, level);
+		uint64_t idx = bits >= 64 ? iova >> shift : (iova >> shift) & ((1ull << bits) - 1);
+		uint64_t pa = table + 8 * idx;
+		const uint64_t *f = ims_mem_frame(m->mem, pa);
+		if (!f)
+			return true;
+		const uint64_t *p = &f[(pa >> 3) % 512];
+		if (level == 0) {
+			__builtin_prefetch(p, 1);
+			return true;
+		}
+		struct hw_ent e;
+		memset(&e, 0, sizeof(e));
+		c->ops->decode(c, level, *p, acc, &e);
+		if (e.kind != HWE_TABLE || e.next >= level || e.next < 0)
+			return true;
+		level = e.next;
+		table = e.addr;
+	}
+}
+
 /* The fixed costs of hits that served their access, and how many. */
 static void hit_classes(const struct ims_iommu *m, uint64_t cost[2], uint64_t count[2])
 {
@@ -1073,6 +1163,8 @@ uint64_t ims_iommu_dma(struct ims_iommu *m, uint32_t dev, uint64_t iova, uint64_
 	while (left) {
 		uint64_t room = IMS_PAGE_SIZE - (at & (IMS_PAGE_SIZE - 1));
 		uint64_t n = room < left ? room : left;
+		if (left > n)
+			ims_iommu_prefetch(m, dev, at + n, acc);
 		if (ims_iommu_access(m, dev, at, acc, NULL) > 0)
 			faulted++;
 		count++;

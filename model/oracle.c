@@ -477,6 +477,24 @@ void ims_oracle_write(struct ims_oracle *o, uint16_t dom, uint64_t leaf_iova, un
 	add(o, &d->root, d->h, d->base, lo, hi);
 }
 
+void ims_oracle_prefetch(const struct ims_oracle *o, uint16_t dom, uint64_t iova)
+{
+	const struct dom *d = find(o, dom);
+	uint64_t pg = iova >> PSHIFT;
+	if (!d || !d->root || pg < d->base || pg > d->base + (span(d->h) - 1))
+		return;
+	/* The nodes above the chunks are few and stay cached; the chunk, one
+	 * of many, is what a random write misses. */
+	const void *p = d->root;
+	for (unsigned h = d->h; h > 1; h--) {
+		if (!p || p == FULL)
+			return;
+		p = ((const struct node *)p)->kid[(pg >> (9 * (h - 1))) % FAN];
+	}
+	if (p && p != FULL)
+		__builtin_prefetch((const uint64_t *)p + (pg % FAN) / 64, 1);
+}
+
 void ims_oracle_reset(struct ims_oracle *o, uint16_t dom)
 {
 	struct dom *d = find(o, dom);
