@@ -1078,6 +1078,8 @@ static int op_dma(struct ims_replay *r, const struct ims_event *ev)
 			uint64_t room = IMS_PAGE_SIZE - (at & (IMS_PAGE_SIZE - 1));
 			uint64_t n = room < left ? room : left;
 			struct ims_xlate x;
+			if (left > n)
+				ims_iommu_prefetch(r->mmu, dev, at + n, acc);
 			int k = ims_iommu_access(r->mmu, dev, at, acc, &x);
 			if (k > 0)
 				faulted++;
@@ -2310,14 +2312,45 @@ int ims_replay_event(struct ims_replay *r, const struct ims_event *ev, const cha
 	}
 }
 
+void ims_replay_prefetch(struct ims_replay *r, const struct ims_event *ev)
+{
+	if (ev->op != IMS_OP_DMA || !ev->v[IMS_K_LEN])
+		return;
+	uint32_t dev = (uint32_t)ev->v[IMS_K_DEV];
+	unsigned acc = (unsigned)ev->v[IMS_K_DIR];
+	if (!ims_iommu_prefetch(r->mmu, dev, ev->v[IMS_K_IOVA], acc))
+		return;
+	int tag = (acc & IMS_ACC_W) ? ims_iommu_dev_domain(r->mmu, dev) : -1;
+	if (tag >= 0)
+		ims_oracle_prefetch(r->written, (uint16_t)tag, ev->v[IMS_K_IOVA]);
+}
+
 int ims_replay_run(struct ims_replay *r, struct ims_reader *rd)
 {
-	struct ims_event ev;
-	int rc;
-	while ((rc = ims_reader_next(rd, &ev)) > 0) {
-		rc = ims_replay_event(r, &ev, ims_reader_name(rd));
+	/* After a dma, the next event is read before the dma is replayed and
+	 * prefetched when it is one too, so that its misses overlap the work
+	 * of this one (random DMAs over a large domain are bound by them). A
+	 * read error of the next event is reported after this one is done,
+	 * as without the read-ahead; nothing else of a dma reads the reader. */
+	struct ims_event ev[2];
+	unsigned cur = 0;
+	int rc = ims_reader_next(rd, &ev[cur]);
+	while (rc > 0) {
+		int next = 1;
+		if (ev[cur].op == IMS_OP_DMA) {
+			next = ims_reader_next(rd, &ev[cur ^ 1]);
+			if (next > 0)
+				ims_replay_prefetch(r, &ev[cur ^ 1]);
+		}
+		rc = ims_replay_event(r, &ev[cur], ims_reader_name(rd));
 		if (rc)
 			return rc;
+		if (ev[cur].op == IMS_OP_DMA) {
+			cur ^= 1;
+			rc = next;
+		} else {
+			rc = ims_reader_next(rd, &ev[cur]);
+		}
 	}
 	if (rc < 0) {
 		snprintf(r->err, sizeof(r->err), "%s", ims_reader_error(rd));

@@ -203,6 +203,31 @@ static const char gpa_head[] = "domain id=1 format=amdv1 dirty=on pgsizes=4K\n"
 			       "track domain=1 on\n"
 			       "dma dev=7 iova=0x10000 len=16K dir=w\n";
 
+/* ims_replay_run reads the event after a dma before replaying the dma (to
+ * prefetch it): an error in that event is still reported after the dma is
+ * done, and an expect= after a dma still reads its own digits. */
+START_TEST(read_ahead_after_dma)
+{
+	char t[2048];
+	snprintf(t, sizeof(t),
+		 "%sdma dev=7 iova=0x13000 len=4K dir=w\n"
+		 "harvest domain=1 iova=0x10000 size=16K noclear expect=0xf\n"
+		 "dma dev=7 iova=0x10000 len=4K dir=r\n"
+		 "harvest domain=1 iova=0x10000 size=16K expect=0xe\n"
+		 "dma dev=7 iova=0x11000 len=4K dir=r\n"
+		 "dma dev=7 iova=0x12000 len=4K dir=r\n"
+		 "dma dev=7 iova=0x13000 len=4K dir=bogus\n",
+		 gpa_head);
+	struct run x = replay(t, NULL);
+	ck_assert_int_eq(x.rc, -EINVAL);
+	ck_assert_ptr_nonnull(strstr(x.err, "t.trace:12:"));
+	ck_assert_uint_eq(x.st.dma_ops, 5); /* every dma before the bad line */
+	ck_assert_uint_eq(x.st.harvests, 2);
+	ck_assert_uint_eq(x.st.harvest_mismatches, 0);
+	ck_assert_uint_eq(x.st.validation_failures, 1); /* expect=0xe: page 0 is dirty too */
+}
+END_TEST
+
 START_TEST(gpa_missed_by_iova_tracking)
 {
 	char t[2048];
@@ -523,6 +548,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, expect_err_outcomes);
 	tcase_add_test(tc, capability_from_the_model);
 	tcase_add_test(tc, gpa_missed_by_iova_tracking);
+	tcase_add_test(tc, read_ahead_after_dma);
 	tcase_add_test(tc, mig_hw);
 	tcase_add_test(tc, mig_type1_none);
 	tcase_add_test(tc, mig_type1_pinned);
