@@ -21,7 +21,7 @@ struct bench_opts {
 	bool verbose;
 	unsigned sections; /* bit per enum bench_section */
 	const char *tmpdir;
-	const char *match; /* harvest figures whose "format layout" holds it; NULL = all */
+	const char *match; /* harvest "format layout", replay "format trace" holding it; NULL = all */
 	bool no_peer;      /* skip the per-page re-walk */
 	uint64_t dirty_ppm; /* one dirty fraction for every layout (parts per million); 0 = the set */
 };

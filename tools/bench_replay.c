@@ -122,9 +122,16 @@ static int run_replay(struct rp *p, const struct seq *s, double *secs)
 {
 	struct ims_event ev = p->dma;
 	double t0 = now_seconds();
+	struct ims_event nx = p->dma;
 	for (size_t i = 0; i < s->n; i++) {
 		ev.v[IMS_K_IOVA] = s->iova[i];
 		ev.v[IMS_K_DIR] = s->dir[i];
+		if (i + 1 < s->n) {
+			/* As ims_replay_run does with the event it reads ahead. */
+			nx.v[IMS_K_IOVA] = s->iova[i + 1];
+			nx.v[IMS_K_DIR] = s->dir[i + 1];
+			ims_replay_prefetch(p->r, &nx);
+		}
 		int rc = ims_replay_event(p->r, &ev, "bench");
 		if (rc) {
 			fprintf(stderr, "iommusim bench: replay: %s\n", ims_replay_error(p->r));
@@ -141,6 +148,8 @@ static int run_model(struct ims_iommu *mmu, uint32_t dev, const struct seq *s, d
 	double t0 = now_seconds();
 	for (size_t i = 0; i < s->n; i++) {
 		struct ims_xlate x;
+		if (i + 1 < s->n)
+			ims_iommu_prefetch(mmu, dev, s->iova[i + 1], s->dir[i + 1]);
 		faults += ims_iommu_access(mmu, dev, s->iova[i], s->dir[i], &x) != 0;
 	}
 	*secs = now_seconds() - t0;
@@ -206,6 +215,9 @@ static int one_replay(const struct bench_opts *o, struct bench_results *res, con
 {
 	char text[1024];
 	char sz[32];
+	snprintf(text, sizeof(text), "%s %s", f->name, hot ? "hit-heavy" : "walk-heavy");
+	if (o->match && !strstr(text, o->match))
+		return 0;
 	snprintf(text, sizeof(text),
 		 "iommusim-trace 1\n"
 		 "domain id=1 %s pgsizes=4K dirty=on\n"
