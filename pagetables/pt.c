@@ -466,6 +466,9 @@ struct harvest {
 	 * is memoised; their records merge into one pending range, their
 	 * entries and view RMWs are counted at the end. */
 	bool fast;
+	/* The last frame's dirty density was mid-range (neither rare nor
+	 * nearly all): classify with masks, not with a test per group. */
+	bool mixed;
 	bool pend;
 	uint64_t pend_lo, pend_hi;
 	uint64_t entries, rmws;
@@ -659,13 +662,6 @@ static void or_mask(struct ims_bitmap *bm, int64_t b, const uint64_t m[FRAME_ENT
 	}
 }
 
-static inline unsigned pop8(unsigned x)
-{
-	x = x - ((x >> 1) & 0x55);
-	x = (x & 0x33) + ((x >> 2) & 0x33);
-	return (x + (x >> 4)) & 0x0f;
-}
-
 /* The entries [i, fend] of one frame on the fast path; returns where the
  * scan ended (past fend).
  *
@@ -697,6 +693,7 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 	/* Only an entry that owns a whole bitmap line is worth a prefetch; a
 	 * frame of smaller pages shares lines the hardware prefetcher follows. */
 	const bool pf = bm && shift >= bm->pgshift + 9;
+	const bool mixed = h->mixed;
 	for (; i <= fend; i++) {
 		unsigned j = i % FRAME_ENTRIES;
 		if (!(j & 7) && i + 7 <= fend) {
@@ -712,19 +709,27 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 				i += 7;
 				continue;
 			}
-			uint64_t xc = 0, xd = 0;
-			for (unsigned k = 0; k < 8; k++) {
-				xc |= (p[k] & km) ^ kc;
-				xd |= (p[k] & km) ^ kd;
+			unsigned cmask = 0, dmask = 0;
+			if (!mixed) {
+				/* Rare or nearly all dirty: "all clean" and "all
+				 * dirty" are cheap tests that predict well. */
+				uint64_t xc = 0, xd = 0;
+				for (unsigned k = 0; k < 8; k++) {
+					xc |= (p[k] & km) ^ kc;
+					xd |= (p[k] & km) ^ kd;
+				}
+				if (!xc) {
+					cnt += 8;
+					i += 7;
+					continue;
+				}
+				if (!xd)
+					dmask = 0xff;
 			}
-			unsigned cmask = 0, dmask = 0xff;
-			if (!xc) {
-				cnt += 8;
-				i += 7;
-				continue;
-			}
-			if (xd) {
-				dmask = 0;
+			if (mixed || dmask != 0xff) {
+				/* Mid-range (10 %), the tests above would be coin
+				 * tosses whose mispredictions cost more than
+				 * computing both masks for every group. */
 				for (unsigned k = 0; k < 8; k++) {
 					uint64_t key = p[k] & km;
 					cmask |= (unsigned)(key == kc) << k;
@@ -732,7 +737,7 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 				}
 			}
 			if ((cmask | dmask) == 0xff) {
-				cnt += 8 - pop8(dmask);
+				cnt += 8;
 				dm[j / 64] |= (uint64_t)dmask << (j % 64);
 				for (unsigned k = 0; pf && k < 8; k++)
 					if ((dmask >> k) & 1)
@@ -757,6 +762,7 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 		}
 		if (c == CLS_DIRTY) {
 			kd = key;
+			cnt++;
 			dm[j / 64] |= 1ull << (j % 64);
 			if (pf)
 				prefetch_bit(h, base + ((uint64_t)i << shift));
@@ -794,6 +800,7 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 	}
 	if (first == FRAME_ENTRIES) {
 		h->entries += cnt;
+		h->mixed = false;
 		return i;
 	}
 	const uint64_t cc = pt->ops->clean_clear, cs = pt->ops->clean_set;
@@ -821,9 +828,12 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 				ims_mem_rmw(pt->mem, IMS_AGENT_SW, table + 8ull * (f0 + k), cc, cs);
 		}
 	}
-	h->entries += cnt + nd;
+	h->entries += cnt;
 	if (clear && wview)
 		h->rmws += nd;
+	/* Between 1 in 64 and 3 in 4 dirty, a group of 8 is clean about as
+	 * often as not. */
+	h->mixed = nd * 64 > cnt && nd * 4 < cnt * 3;
 	if (!bm || shift == bm->pgshift) {
 		/* A page per bit: a page cut by the range still owns its whole bit,
 		 * as with the plain recorder; the gathered range needs only the
@@ -836,6 +846,37 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 		if (clear)
 			gather_add(h, fbase + ((uint64_t)first << shift),
 				   fbase + ((uint64_t)(last + 1) << shift) - 1);
+		return i;
+	}
+	const uint64_t dlo = fbase + ((uint64_t)first << shift);
+	const uint64_t dhi = fbase + ((uint64_t)(last + 1) << shift) - 1;
+	uint64_t runs = 0;
+	for (unsigned w = first / 64, carry = 0; w <= last / 64; w++) {
+		runs += (uint64_t)__builtin_popcountll(dm[w] & ~(dm[w] << 1 | carry));
+		carry = (unsigned)(dm[w] >> 63);
+	}
+	if (runs * 2 > nd && shift > bm->pgshift && shift - bm->pgshift <= 6 && dlo >= h->first &&
+	    dhi <= h->last && dlo >= bm->iova && dhi - bm->iova <= bm->length - 1) {
+		/* Short runs of pages of up to 64 bits (a 16K or 64K page over a
+		 * 4 KiB bitmap), none cut by the range or the bitmap: each dirty
+		 * page's bits are ORed in directly, the bits the plain recorder
+		 * sets; long runs are cheaper as one record each, below. */
+		const unsigned f = 1u << (shift - bm->pgshift);
+		const uint64_t ones = f == 64 ? ~0ull : (1ull << f) - 1;
+		/* The frame may start before the bitmap; its dirty pages do not. */
+		const int64_t b0 = fbase >= bm->iova ? (int64_t)((fbase - bm->iova) >> bm->pgshift)
+						     : -(int64_t)((bm->iova - fbase) >> bm->pgshift);
+		for (unsigned w = first / 64; w <= last / 64; w++) {
+			for (uint64_t bits = dm[w]; bits; bits &= bits - 1) {
+				uint64_t bit = (uint64_t)(b0 + (int64_t)(w * 64 + (unsigned)__builtin_ctzll(bits)) * f);
+				unsigned off = (unsigned)(bit & 63);
+				bm->words[bit >> 6] |= ones << off;
+				if (off + f > 64)
+					bm->words[(bit >> 6) + 1] |= ones >> (64 - off);
+			}
+		}
+		if (clear)
+			gather_add(h, dlo, dhi);
 		return i;
 	}
 	unsigned run0 = first, run1 = first;
