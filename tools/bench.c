@@ -698,6 +698,18 @@ int cmd_bench(int argc, char **argv)
 	if (!rc && (o.sections & (1u << SEC_READ)))
 		rc = bench_read(&o, &r);
 
+	if (!rc && o.match && (o.sections & ((1u << SEC_HARVEST) | (1u << SEC_REPLAY))) && !r.nh &&
+	    !r.nrp) {
+		fprintf(stderr,
+			"iommusim bench: --match \"%s\": no harvest or replay figure has it (labels "
+			"are \"FORMAT LAYOUT\" such as \"vtd dense\", and \"FORMAT TRACE\" such as "
+			"\"amdv1 walk-heavy\"; --quick replays amdv1 only)\n",
+			o.match);
+		if (json)
+			outfile_abort(&out);
+		res_free(&r);
+		return 2;
+	}
 	print_table(stdout, &o, &r);
 	if (json) {
 		if (rc) {
