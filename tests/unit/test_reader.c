@@ -11,41 +11,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "shared_dir.h"
 #include "iommusim/trace.h"
 
 /* ---- helpers --------------------------------------------------------- */
-
-/* The shared/ folder beside the checkout (CI has it); NULL when absent. */
-static const char *shared_dir(void)
-{
-	const char *cands[] = {getenv("IMS_SHARED"), "../shared", "/work/shared"};
-	for (unsigned i = 0; i < 3; i++) {
-		char p[4096];
-		if (!cands[i] || !*cands[i])
-			continue;
-		snprintf(p, sizeof(p), "%s/traces", cands[i]);
-		if (access(p, F_OK) == 0)
-			return cands[i];
-	}
-	return NULL;
-}
-
-static void shared_path(char *buf, size_t n, const char *rel)
-{
-	const char *d = shared_dir();
-	snprintf(buf, n, "%s/%s", d ? d : "shared-not-found", rel);
-}
-
-/* Tests that read the shared sample traces say so and pass vacuously when
- * the checkout has no shared/ beside it. */
-#define NEED_SHARED()                                                                      \
-	do {                                                                               \
-		if (!shared_dir()) {                                                       \
-			fprintf(stderr, "%s: skipped: no shared/ folder beside the checkout\n", \
-				__func__);                                                 \
-			return;                                                            \
-		}                                                                          \
-	} while (0)
 
 /* The single event of `text`; fails unless there is exactly one. */
 static struct ims_event one(const char *text)
