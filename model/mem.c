@@ -116,11 +116,20 @@ static bool live(const struct ims_mem *m, uint64_t idx)
 	return idx / 64 < m->nlive && (m->pool_live[idx / 64] >> (idx % 64) & 1);
 }
 
-static uint64_t *lookup(const struct ims_mem *m, uint64_t fn)
+/* Frame fn when it is a live pool frame (a table), else NULL. */
+static inline uint64_t *pool_find(const struct ims_mem *m, uint64_t fn)
 {
 	uint64_t idx = fn - POOL_FN0; /* wraps far past pool_next below the pool */
 	if (idx < m->pool_next && live(m, idx))
 		return m->pool_dir[idx / CHUNK_FRAMES][idx % CHUNK_FRAMES];
+	return NULL;
+}
+
+static uint64_t *lookup(const struct ims_mem *m, uint64_t fn)
+{
+	uint64_t *pf = pool_find(m, fn);
+	if (pf)
+		return pf;
 	uint64_t mask = m->cap - 1;
 	for (uint64_t i = home(m, fn);; i = (i + 1) & mask) {
 		const struct ent *e = &m->tab[i];
@@ -430,6 +439,15 @@ static void before(struct ims_mem *m, enum ims_agent who, enum ims_memop op, uin
 uint64_t ims_mem_load(struct ims_mem *m, enum ims_agent who, uint64_t pa)
 {
 	pa &= ~7ull;
+	if (who != IMS_AGENT_SW) {
+		/* The walk's loads: no hook, no race book-keeping, and the
+		 * tables are pool frames, found before the last-frame memo. */
+		m->c.ops[IMS_AGENT_HW][IMS_MEM_LOAD]++;
+		const uint64_t *f = pool_find(m, pa >> FSHIFT);
+		if (!f)
+			f = lookup_last(m, pa >> FSHIFT);
+		return f ? f[(pa >> 3) & (FWORDS - 1)] : 0;
+	}
 	before(m, who, IMS_MEM_LOAD, pa);
 	if (m->races && who == IMS_AGENT_SW)
 		race_sw_saw(m->races, pa);
@@ -480,6 +498,9 @@ uint64_t ims_mem_rmw(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_
 const uint64_t *ims_mem_frame(const struct ims_mem *m, uint64_t pa)
 {
 	uint64_t fn = pa >> FSHIFT;
+	const uint64_t *f = pool_find(m, fn);
+	if (f)
+		return f;
 	if (m->last && m->last_fn == fn)
 		return m->last;
 	return lookup(m, fn);
