@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pagetables/classify.h"
 #include "pagetables/ptfmt.h"
 #include "pagetables/walker.h"
 
@@ -469,6 +470,10 @@ struct harvest {
 	/* The last frame's dirty density was mid-range (neither rare nor
 	 * nearly all): classify with masks, not with a test per group. */
 	bool mixed;
+	/* Blocks of 64 entries classified at once; the clean and dirty shapes
+	 * met last at each level, kept from frame to frame. */
+	pt_classify64_fn classify;
+	uint64_t kc[PT_MAX_LEVELS], kd[PT_MAX_LEVELS];
 	bool pend;
 	uint64_t pend_lo, pend_hi;
 	uint64_t entries, rmws;
@@ -686,7 +691,7 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 	const uint64_t km = m->keymask;
 	/* The last clean and dirty shapes met; ~0 is no shape, as the address
 	 * field is never empty. */
-	uint64_t kc = ~0ull, kd = ~0ull;
+	uint64_t kc = h->kc[level], kd = h->kd[level];
 	uint64_t cnt = 0;
 	uint64_t dm[FRAME_ENTRIES / 64] = {0};
 	struct ims_bitmap *bm = h->bm;
@@ -696,6 +701,22 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 	const bool mixed = h->mixed;
 	for (; i <= fend; i++) {
 		unsigned j = i % FRAME_ENTRIES;
+		if (!(j & 63) && i + 63 <= fend) {
+			/* 64 entries at once: when each is of the last clean or
+			 * dirty shape or empty, as in a dense or an unused table,
+			 * nothing below is needed; else the blocks of 8 learn. */
+			struct pt_cls64 b;
+			h->classify(view + j, km, kc, kd, &b);
+			if ((b.clean | b.dirty | b.empty) == ~0ull) {
+				cnt += (uint64_t)__builtin_popcountll(~b.empty);
+				dm[j / 64] |= b.dirty;
+				for (uint64_t bits = pf ? b.dirty : 0; bits; bits &= bits - 1)
+					prefetch_bit(h, base + ((uint64_t)(i + (unsigned)__builtin_ctzll(bits))
+								<< shift));
+				i += 63;
+				continue;
+			}
+		}
 		if (!(j & 7) && i + 7 <= fend) {
 			const uint64_t *p = view + j;
 			if (!(p[0] | p[1] | p[2] | p[3] | p[4] | p[5] | p[6] | p[7])) {
@@ -788,6 +809,9 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 		}
 	}
 
+	h->kc[level] = kc;
+	h->kd[level] = kd;
+
 	/* The marked entries: clean each, then record and gather them. */
 	unsigned first = FRAME_ENTRIES, last = 0;
 	uint64_t nd = 0;
@@ -879,16 +903,23 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 			gather_add(h, dlo, dhi);
 		return i;
 	}
+	/* Run by run, not bit by bit: a run's end is the first zero above
+	 * its start. */
 	unsigned run0 = first, run1 = first;
 	for (unsigned w = first / 64; w <= last / 64; w++) {
-		for (uint64_t bits = dm[w]; bits; bits &= bits - 1) {
-			unsigned j = w * 64 + (unsigned)__builtin_ctzll(bits);
+		uint64_t bits = dm[w];
+		while (bits) {
+			unsigned s = (unsigned)__builtin_ctzll(bits);
+			uint64_t above = ~(bits >> s);
+			unsigned len = above ? (unsigned)__builtin_ctzll(above) : 64 - s;
+			unsigned j = w * 64 + s;
 			if (j != run1) {
 				dirty_span(h, fbase + ((uint64_t)run0 << shift),
 					   fbase + ((uint64_t)run1 << shift) - 1);
 				run0 = j;
 			}
-			run1 = j + 1;
+			run1 = j + len;
+			bits = s + len >= 64 ? 0 : bits & (~0ull << (s + len));
 		}
 	}
 	dirty_span(h, fbase + ((uint64_t)run0 << shift), fbase + ((uint64_t)run1 << shift) - 1);
@@ -1002,6 +1033,9 @@ static int harvest_range(struct ims_pt *pt, uint64_t first, uint64_t last, unsig
 	struct harvest h = {.first = first, .last = last, .flags = flags, .bm = bm,
 			    .w = pt_walker_get(pt->cfg.walker)};
 	h.fast = h.w->plain;
+	h.classify = pt_classify64_pick();
+	for (int l = 0; l < PT_MAX_LEVELS; l++)
+		h.kc[l] = h.kd[l] = ~0ull;
 	if (h.w->rewalk)
 		harvest_rewalk(pt, &h);
 	else

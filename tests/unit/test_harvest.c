@@ -16,6 +16,7 @@
 
 #include "iommusim/model.h"
 #include "iommusim/pt.h"
+#include "pagetables/classify.h"
 
 #define DEV 7
 #define TAG 5
@@ -322,6 +323,58 @@ START_TEST(dense_edges)
 }
 END_TEST
 
+/* The classifier the harvest picks (AVX2 where the CPU has it) gives the
+ * portable one's masks, bit for bit, on blocks mixing the clean and dirty
+ * shapes (over random addresses), empty entries and other shapes, with
+ * shapes unknown (~0) too. */
+START_TEST(block_classifier_matches_portable)
+{
+	pt_classify64_fn pick = pt_classify64_pick();
+	uint64_t s = 99;
+	const uint64_t km = ~0x000ffffffffff000ull; /* an address field, as AMD's */
+	uint64_t blk[64];
+	unsigned seen_clean = 0, seen_dirty = 0, seen_empty = 0;
+	for (unsigned round = 0; round < 4000; round++) {
+		uint64_t kc = (rnd(&s) & km) | 1, kd = kc | (1ull << 6);
+		if (round % 7 == 0)
+			kd = ~0ull; /* no dirty shape met yet */
+		if (round % 11 == 0)
+			kc = ~0ull;
+		for (unsigned k = 0; k < 64; k++) {
+			/* Empty, clean, dirty, an address alone (shape 0, not
+			 * empty), anything. */
+			uint64_t a = rnd(&s) & ~km, kind = rnd(&s) % 5;
+			blk[k] = kind == 0   ? 0
+				 : kind == 1 ? (kc & km) | a
+				 : kind == 2 ? (kd & km) | a
+				 : kind == 3 ? a | 0x1000
+					     : rnd(&s);
+		}
+		struct pt_cls64 want, got;
+		pt_classify64_portable(blk, km, kc, kd, &want);
+		pick(blk, km, kc, kd, &got);
+		ck_assert_uint_eq(got.clean, want.clean);
+		ck_assert_uint_eq(got.dirty, want.dirty);
+		ck_assert_uint_eq(got.empty, want.empty);
+		seen_clean += want.clean != 0;
+		seen_dirty += want.dirty != 0;
+		seen_empty += want.empty != 0;
+	}
+	/* The portable masks themselves, on one block built to order. */
+	uint64_t kc = 0x8000000000000003ull, kd = kc | 0x40;
+	for (unsigned k = 0; k < 64; k++)
+		blk[k] = k % 3 == 0 ? 0 : k % 3 == 1 ? kc | ((uint64_t)k << 12) : kd | ((uint64_t)k << 12);
+	struct pt_cls64 b;
+	pt_classify64_portable(blk, km, kc, kd, &b);
+	ck_assert_uint_eq(b.empty, 0x9249249249249249ull);
+	ck_assert_uint_eq(b.clean, 0x9249249249249249ull << 1);
+	ck_assert_uint_eq(b.dirty, 0x9249249249249249ull << 2);
+	ck_assert_uint_gt(seen_clean, 1000);
+	ck_assert_uint_gt(seen_dirty, 1000);
+	ck_assert_uint_gt(seen_empty, 1000);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("harvest");
@@ -330,6 +383,7 @@ int main(void)
 	int n = (int)(sizeof(geos) / sizeof(geos[0]));
 	tcase_add_loop_test(tc, fast_path_matches_word_by_word, 0, n);
 	tcase_add_loop_test(tc, dense_edges, 0, n);
+	tcase_add_test(tc, block_classifier_matches_portable);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
