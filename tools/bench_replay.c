@@ -28,6 +28,8 @@
 #include "tools/bench.h"
 
 #define GiB (1ull << 30)
+/* Pages hinted ahead, as ims_replay_run reads dmas ahead. */
+#define AHEAD 4
 
 static uint64_t mix(uint64_t x)
 {
@@ -126,10 +128,10 @@ static int run_replay(struct rp *p, const struct seq *s, double *secs)
 	for (size_t i = 0; i < s->n; i++) {
 		ev.v[IMS_K_IOVA] = s->iova[i];
 		ev.v[IMS_K_DIR] = s->dir[i];
-		if (i + 1 < s->n) {
-			/* As ims_replay_run does with the event it reads ahead. */
-			nx.v[IMS_K_IOVA] = s->iova[i + 1];
-			nx.v[IMS_K_DIR] = s->dir[i + 1];
+		if (i + AHEAD < s->n) {
+			/* As ims_replay_run does with the events it reads ahead. */
+			nx.v[IMS_K_IOVA] = s->iova[i + AHEAD];
+			nx.v[IMS_K_DIR] = s->dir[i + AHEAD];
 			ims_replay_prefetch(p->r, &nx);
 		}
 		int rc = ims_replay_event(p->r, &ev, "bench");
@@ -148,8 +150,8 @@ static int run_model(struct ims_iommu *mmu, uint32_t dev, const struct seq *s, d
 	double t0 = now_seconds();
 	for (size_t i = 0; i < s->n; i++) {
 		struct ims_xlate x;
-		if (i + 1 < s->n)
-			ims_iommu_prefetch(mmu, dev, s->iova[i + 1], s->dir[i + 1]);
+		if (i + AHEAD < s->n)
+			ims_iommu_prefetch(mmu, dev, s->iova[i + AHEAD], s->dir[i + AHEAD]);
 		faults += ims_iommu_access(mmu, dev, s->iova[i], s->dir[i], &x) != 0;
 	}
 	*secs = now_seconds() - t0;

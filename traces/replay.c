@@ -2327,30 +2327,34 @@ void ims_replay_prefetch(struct ims_replay *r, const struct ims_event *ev)
 
 int ims_replay_run(struct ims_replay *r, struct ims_reader *rd)
 {
-	/* After a dma, the next event is read before the dma is replayed and
-	 * prefetched when it is one too, so that its misses overlap the work
-	 * of this one (random DMAs over a large domain are bound by them). A
-	 * read error of the next event is reported after this one is done,
-	 * as without the read-ahead; nothing else of a dma reads the reader. */
-	struct ims_event ev[2];
-	unsigned cur = 0;
-	int rc = ims_reader_next(rd, &ev[cur]);
-	while (rc > 0) {
-		int next = 1;
-		if (ev[cur].op == IMS_OP_DMA) {
-			next = ims_reader_next(rd, &ev[cur ^ 1]);
-			if (next > 0)
-				ims_replay_prefetch(r, &ev[cur ^ 1]);
+	/* Up to REPLAY_AHEAD dmas are read before the one being replayed and
+	 * hinted as they are read, so that their misses overlap the work in
+	 * between (random DMAs over a large domain are bound by them). The
+	 * window closes at any other event: nothing is read past it until it
+	 * has been replayed, so whatever it points into in the reader stays
+	 * valid. A read error is reported after the events before it are
+	 * done, as without the window. */
+	enum { REPLAY_AHEAD = 4, W = REPLAY_AHEAD + 1 };
+	struct ims_event q[W];
+	unsigned head = 0, n = 0;
+	int rc = 1;
+	for (;;) {
+		while (rc > 0 && n < W && (!n || q[(head + n - 1) % W].op == IMS_OP_DMA)) {
+			struct ims_event *e = &q[(head + n) % W];
+			rc = ims_reader_next(rd, e);
+			if (rc > 0) {
+				if (n)
+					ims_replay_prefetch(r, e);
+				n++;
+			}
 		}
-		rc = ims_replay_event(r, &ev[cur], ims_reader_name(rd));
-		if (rc)
-			return rc;
-		if (ev[cur].op == IMS_OP_DMA) {
-			cur ^= 1;
-			rc = next;
-		} else {
-			rc = ims_reader_next(rd, &ev[cur]);
-		}
+		if (!n)
+			break;
+		int k = ims_replay_event(r, &q[head], ims_reader_name(rd));
+		if (k)
+			return k;
+		head = (head + 1) % W;
+		n--;
 	}
 	if (rc < 0) {
 		snprintf(r->err, sizeof(r->err), "%s", ims_reader_error(rd));
