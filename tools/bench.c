@@ -306,6 +306,11 @@ static void print_table(FILE *f, const struct bench_opts *o, const struct bench_
 				si(rate(p->pages, p->t.median), d, sizeof(d)), t, fl);
 		}
 	}
+	if (r->nrp && r->mem_latency_ns > 0)
+		fprintf(f,
+			"host memory now: %.0f ns per dependent load over %s (a walk-heavy page's leaf "
+			"miss when nothing overlaps it)\n",
+			r->mem_latency_ns, bench_size_str(r->mem_latency_bytes, a, sizeof(a)));
 	if (r->nrd) {
 		fprintf(f, "\nread: trace events/s (one event per text line)\n");
 		fprintf(f, "%-8s %9s %9s %10s %10s %13s  %s\n", "form", "events", "bytes", "events/s",
@@ -432,7 +437,8 @@ static void write_json(FILE *f, const struct bench_opts *o, const struct bench_r
 			rate(p->pages, p->t.best), rate(p->pages, p->t.median), p->target,
 			ratio(p->t.best, p->floor.best), ratio(p->t.median, p->floor.median));
 	}
-	fprintf(f, "],\"read\":[");
+	fprintf(f, "],\"mem_latency_ns\":%.6g,\"mem_latency_bytes\":%" PRIu64 ",\"read\":[",
+		r->mem_latency_ns, r->mem_latency_bytes);
 	for (size_t i = 0; i < r->nrd; i++) {
 		const struct read_row *x = &r->rd[i];
 		fprintf(f, "%s{\"form\":\"%s\",\"available\":%s", i ? "," : "", x->form,

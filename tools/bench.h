@@ -107,6 +107,11 @@ struct bench_results {
 	size_t nrd, caprd;
 	struct mem_row *m;
 	size_t nm, capm;
+	/* Context for walk-heavy replay: ns per dependent load chasing
+	 * pointers through an array as large as its leaf tables (0 = not
+	 * measured). */
+	double mem_latency_ns;
+	uint64_t mem_latency_bytes;
 	/* Memory fit: resident bytes per GiB and fixed overhead. */
 	double mem_per_gib, mem_fixed, mem_ratio;
 	double fp_per_gib, fp_ratio;
