@@ -118,4 +118,11 @@ static inline unsigned hw_level_shift(const struct hw_ctx *c, int level)
 	return c->gshift + c->stride * (unsigned)level;
 }
 
+/* The entry of iova in a table at `level`. */
+static inline uint64_t hw_level_index(const struct hw_ctx *c, int level, uint64_t iova)
+{
+	unsigned shift = hw_level_shift(c, level), bits = hw_level_bits(c, level);
+	return bits >= 64 ? iova >> shift : (iova >> shift) & ((1ull << bits) - 1);
+}
+
 #endif

@@ -509,10 +509,11 @@ static uint64_t tlb_hash(uint16_t tag, uint64_t vpn, unsigned shift)
 	return (vpn ^ ((uint64_t)tag << 40) ^ ((uint64_t)shift << 56)) * 0x9e3779b97f4a7c15ull;
 }
 
-/* Inlined into the IOTLB path: on a hit-heavy trace a call would cost as
- * much as the lookup. */
+/* The cached page holding iova, or NULL; nothing is touched. Inlined into
+ * the IOTLB path: on a hit-heavy trace a call would cost as much as the
+ * lookup. */
 static inline __attribute__((always_inline)) struct tlb_ent *
-tlb_lookup(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova)
+tlb_find(const struct cache *c, uint16_t tag, uint64_t iova)
 {
 	for (uint64_t sm = c->shift_mask; sm; sm &= sm - 1) {
 		unsigned shift = (unsigned)__builtin_ctzll(sm);
@@ -520,15 +521,22 @@ tlb_lookup(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova)
 		struct tlb_ent *set = cache_set(c, tlb_hash(tag, vpn, shift));
 		for (unsigned w = 0; w < c->ways; w++) {
 			struct tlb_ent *e = &set[w];
-			if (e->valid && e->key == vpn && e->tag == tag && e->shift == shift) {
-				/* Stamped whatever the policy: a test costs as
-				 * much as the store. */
-				e->stamp = ++m->stamp;
+			if (e->valid && e->key == vpn && e->tag == tag && e->shift == shift)
 				return e;
-			}
 		}
 	}
 	return NULL;
+}
+
+/* A look-up the cache sees: a hit is stamped whatever the policy (a test
+ * costs as much as the store). */
+static inline __attribute__((always_inline)) struct tlb_ent *
+tlb_lookup(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova)
+{
+	struct tlb_ent *e = tlb_find(c, tag, iova);
+	if (e)
+		e->stamp = ++m->stamp;
+	return e;
 }
 
 /* Out of line: the micro-TLB is off by default, and a second inlined copy
@@ -542,8 +550,9 @@ static __attribute__((noinline)) struct tlb_ent *utlb_lookup(struct ims_iommu *m
 /* Cache page [iova, +2^shift) -> pa. Returns true when it evicted another
  * page. Inlined: it runs on every walk, and its nine arguments would cost
  * a fifth of it as a call. */
-static inline __attribute__((always_inline)) bool tlb_fill(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova,
-		     unsigned shift, uint64_t pa, bool r, bool w, bool dirty)
+static inline __attribute__((always_inline)) bool
+tlb_fill(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova, unsigned shift,
+	 uint64_t pa, bool r, bool w, bool dirty)
 {
 	uint64_t vpn = iova >> shift;
 	struct tlb_ent *set = cache_set(c, tlb_hash(tag, vpn, shift));
@@ -589,24 +598,32 @@ static struct tlb_ent *wc_set(const struct cache *wc, uint16_t tag, uint64_t key
 	return cache_set(wc, (key ^ ((uint64_t)tag << 44)) * 0x9e3779b97f4a7c15ull);
 }
 
+/* The walk-cache entry of level `level` for iova, or NULL; nothing is
+ * touched. Inlined: the walk probes a level or two per miss. */
+static inline __attribute__((always_inline)) struct tlb_ent *
+wc_find(const struct ims_iommu *m, const struct hw_ctx *c, int level, uint64_t iova)
+{
+	const struct cache *wc = &m->wc[level];
+	uint64_t key = iova >> hw_level_shift(c, level + 1);
+	struct tlb_ent *set = wc_set(wc, c->tag, key);
+	for (unsigned i = 0; i < wc->ways; i++)
+		if (set[i].valid && set[i].key == key && set[i].tag == c->tag)
+			return &set[i];
+	return NULL;
+}
+
 static bool wc_lookup(struct ims_iommu *m, const struct hw_ctx *c, int level, uint64_t iova,
 		      uint64_t *table, bool *r, bool *w)
 {
-	struct cache *wc = &m->wc[level];
-	uint64_t key = iova >> hw_level_shift(c, level + 1);
-	struct tlb_ent *set = wc_set(wc, c->tag, key);
-	for (unsigned i = 0; i < wc->ways; i++) {
-		struct tlb_ent *e = &set[i];
-		if (e->valid && e->key == key && e->tag == c->tag) {
-			if (wc->pol == IMS_REPL_LRU)
-				e->stamp = ++m->stamp;
-			*table = e->out;
-			*r = e->r;
-			*w = e->w;
-			return true;
-		}
-	}
-	return false;
+	struct tlb_ent *e = wc_find(m, c, level, iova);
+	if (!e)
+		return false;
+	if (m->wc[level].pol == IMS_REPL_LRU)
+		e->stamp = ++m->stamp;
+	*table = e->out;
+	*r = e->r;
+	*w = e->w;
+	return true;
 }
 
 static void wc_fill(struct ims_iommu *m, const struct hw_ctx *c, int level, uint64_t iova,
@@ -616,14 +633,10 @@ static void wc_fill(struct ims_iommu *m, const struct hw_ctx *c, int level, uint
 	if (!wc->sets)
 		return;
 	uint64_t key = iova >> hw_level_shift(c, level + 1);
-	struct tlb_ent *set = wc_set(wc, c->tag, key);
-	struct tlb_ent *slot = NULL;
-	for (unsigned i = 0; i < wc->ways && !slot; i++)
-		if (set[i].valid && set[i].key == key && set[i].tag == c->tag)
-			slot = &set[i];
+	struct tlb_ent *slot = wc_find(m, c, level, iova);
 	bool same = slot != NULL;
 	if (!slot)
-		slot = cache_victim(wc, set);
+		slot = cache_victim(wc, wc_set(wc, c->tag, key));
 	struct tlb_ent v = {.key = key, .out = table, .stamp = ++m->stamp, .tag = c->tag,
 			    .valid = true, .r = r, .w = w};
 	cache_put(wc, slot, &v, same);
@@ -746,7 +759,7 @@ static int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint6
 	for (;;) {
 		unsigned shift = hw_level_shift(c, level);
 		unsigned bits = hw_level_bits(c, level);
-		uint64_t idx = bits >= 64 ? iova >> shift : (iova >> shift) & ((1ull << bits) - 1);
+		uint64_t idx = hw_level_index(c, level, iova);
 		uint64_t pte_pa = table + 8 * idx;
 		uint64_t pte = ims_mem_load(m->mem, IMS_AGENT_HW, pte_pa);
 		if (!probe)
@@ -1007,21 +1020,6 @@ int ims_iommu_access(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned 
 	return rc;
 }
 
-/* Whether the IOTLB holds a page for iova, with no LRU stamp. */
-static bool tlb_peek(const struct cache *c, uint16_t tag, uint64_t iova)
-{
-	for (uint64_t sm = c->shift_mask; sm; sm &= sm - 1) {
-		unsigned shift = (unsigned)__builtin_ctzll(sm);
-		uint64_t vpn = iova >> shift;
-		const struct tlb_ent *set = cache_set(c, tlb_hash(tag, vpn, shift));
-		for (unsigned w = 0; w < c->ways; w++)
-			if (set[w].valid && set[w].key == vpn && set[w].tag == tag &&
-			    set[w].shift == shift)
-				return true;
-	}
-	return false;
-}
-
 /* The walk of translate(), reading entries through frame views (no counter)
  * and issuing a host prefetch for the leaf entry instead of waiting for it.
  * The levels above are few tables that stay in the host's caches; the leaf
@@ -1044,32 +1042,22 @@ bool ims_iommu_prefetch(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsign
 		return false;
 	if ((acc & IMS_ACC_W) && c->hd)
 		ims_oracle_prefetch(m->oracle, c->tag, iova);
-	if (m->tlb.sets && tlb_peek(&m->tlb, c->tag, iova))
+	if (m->tlb.sets && tlb_find(&m->tlb, c->tag, iova))
 		return false;
 	int level = c->top;
 	uint64_t table = c->root;
 	/* Start where the walk will: at the deepest table the walk caches hold
 	 * (looked at, not used: no LRU stamp). */
 	for (int l = 0; m->wc_any && l < c->top && l < MAX_LEVELS; l++) {
-		const struct cache *wc = &m->wc[l];
-		if (!wc->sets)
-			continue;
-		uint64_t key = iova >> hw_level_shift(c, l + 1);
-		const struct tlb_ent *set = wc_set(wc, c->tag, key);
-		unsigned w = 0;
-		while (w < wc->ways && !(set[w].valid && set[w].key == key && set[w].tag == c->tag))
-			w++;
-		if (w < wc->ways) {
+		const struct tlb_ent *e = m->wc[l].sets ? wc_find(m, c, l, iova) : NULL;
+		if (e) {
 			level = l;
-			table = set[w].out;
+			table = e->out;
 			break;
 		}
 	}
 	for (;;) {
-		unsigned shift = hw_level_shift(c, level);
-		unsigned bits = hw_level_bits(c, level);
-		uint64_t idx = bits >= 64 ? iova >> shift : (iova >> shift) & ((1ull << bits) - 1);
-		uint64_t pa = table + 8 * idx;
+		uint64_t pa = table + 8 * hw_level_index(c, level, iova);
 		const uint64_t *f = ims_mem_frame(m->mem, pa);
 		if (!f)
 			return true;

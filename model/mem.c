@@ -125,11 +125,8 @@ static inline uint64_t *pool_find(const struct ims_mem *m, uint64_t fn)
 	return NULL;
 }
 
-static uint64_t *lookup(const struct ims_mem *m, uint64_t fn)
+static uint64_t *hash_find(const struct ims_mem *m, uint64_t fn)
 {
-	uint64_t *pf = pool_find(m, fn);
-	if (pf)
-		return pf;
 	uint64_t mask = m->cap - 1;
 	for (uint64_t i = home(m, fn);; i = (i + 1) & mask) {
 		const struct ent *e = &m->tab[i];
@@ -140,10 +137,20 @@ static uint64_t *lookup(const struct ims_mem *m, uint64_t fn)
 	}
 }
 
-static inline uint64_t *lookup_last(struct ims_mem *m, uint64_t fn)
+/* Frame fn, or NULL. A table is found by pool index first: a walk moves
+ * between two tables, which the one-frame memo would miss every time. */
+static inline uint64_t *lookup(const struct ims_mem *m, uint64_t fn)
 {
+	uint64_t *f = pool_find(m, fn);
+	if (f)
+		return f;
 	if (m->last && m->last_fn == fn)
 		return m->last;
+	return hash_find(m, fn);
+}
+
+static inline uint64_t *lookup_last(struct ims_mem *m, uint64_t fn)
+{
 	uint64_t *f = lookup(m, fn);
 	if (f) {
 		m->last_fn = fn;
@@ -439,15 +446,6 @@ static void before(struct ims_mem *m, enum ims_agent who, enum ims_memop op, uin
 uint64_t ims_mem_load(struct ims_mem *m, enum ims_agent who, uint64_t pa)
 {
 	pa &= ~7ull;
-	if (who != IMS_AGENT_SW) {
-		/* The walk's loads: no hook, no race book-keeping, and the
-		 * tables are pool frames, found before the last-frame memo. */
-		m->c.ops[IMS_AGENT_HW][IMS_MEM_LOAD]++;
-		const uint64_t *f = pool_find(m, pa >> FSHIFT);
-		if (!f)
-			f = lookup_last(m, pa >> FSHIFT);
-		return f ? f[(pa >> 3) & (FWORDS - 1)] : 0;
-	}
 	before(m, who, IMS_MEM_LOAD, pa);
 	if (m->races && who == IMS_AGENT_SW)
 		race_sw_saw(m->races, pa);
@@ -497,13 +495,7 @@ uint64_t ims_mem_rmw(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_
 
 const uint64_t *ims_mem_frame(const struct ims_mem *m, uint64_t pa)
 {
-	uint64_t fn = pa >> FSHIFT;
-	const uint64_t *f = pool_find(m, fn);
-	if (f)
-		return f;
-	if (m->last && m->last_fn == fn)
-		return m->last;
-	return lookup(m, fn);
+	return lookup(m, pa >> FSHIFT);
 }
 
 void ims_mem_count(struct ims_mem *m, enum ims_agent who, enum ims_memop op, uint64_t n)

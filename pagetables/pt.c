@@ -467,9 +467,6 @@ struct harvest {
 	 * is memoised; their records merge into one pending range, their
 	 * entries and view RMWs are counted at the end. */
 	bool fast;
-	/* The last frame's dirty density was mid-range (neither rare nor
-	 * nearly all): classify with masks, not with a test per group. */
-	bool mixed;
 	/* Blocks of 64 entries classified at once; the clean and dirty shapes
 	 * met last at each level, kept from frame to frame. */
 	pt_classify64_fn classify;
@@ -646,6 +643,13 @@ static inline void prefetch_bit(const struct harvest *h, uint64_t at)
 	__builtin_prefetch(bm->words + (((at - bm->iova) >> bm->pgshift) >> 6), 1);
 }
 
+/* The bit of bm for the page at iova, negative before the bitmap. */
+static inline int64_t bm_bit(const struct ims_bitmap *bm, uint64_t iova)
+{
+	return iova >= bm->iova ? (int64_t)((iova - bm->iova) >> bm->pgshift)
+				: -(int64_t)((bm->iova - iova) >> bm->pgshift);
+}
+
 /* Set bits [b, b + 512) of bm from m[8] (bit k of m = bit b + k); bits of
  * m below -b (when b < 0) are zero, as are those past the bitmap. */
 static void or_mask(struct ims_bitmap *bm, int64_t b, const uint64_t m[FRAME_ENTRIES / 64])
@@ -698,7 +702,6 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 	/* Only an entry that owns a whole bitmap line is worth a prefetch; a
 	 * frame of smaller pages shares lines the hardware prefetcher follows. */
 	const bool pf = bm && shift >= bm->pgshift + 9;
-	const bool mixed = h->mixed;
 	for (; i <= fend; i++) {
 		unsigned j = i % FRAME_ENTRIES;
 		if (!(j & 63) && i + 63 <= fend) {
@@ -730,27 +733,21 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 				i += 7;
 				continue;
 			}
-			unsigned cmask = 0, dmask = 0;
-			if (!mixed) {
-				/* Rare or nearly all dirty: "all clean" and "all
-				 * dirty" are cheap tests that predict well. */
-				uint64_t xc = 0, xd = 0;
-				for (unsigned k = 0; k < 8; k++) {
-					xc |= (p[k] & km) ^ kc;
-					xd |= (p[k] & km) ^ kd;
-				}
-				if (!xc) {
-					cnt += 8;
-					i += 7;
-					continue;
-				}
-				if (!xd)
-					dmask = 0xff;
+			/* Left over from the blocks of 64 (range edges, shapes
+			 * being learnt): "all clean" and "all dirty" first. */
+			uint64_t xc = 0, xd = 0;
+			for (unsigned k = 0; k < 8; k++) {
+				xc |= (p[k] & km) ^ kc;
+				xd |= (p[k] & km) ^ kd;
 			}
-			if (mixed || dmask != 0xff) {
-				/* Mid-range (10 %), the tests above would be coin
-				 * tosses whose mispredictions cost more than
-				 * computing both masks for every group. */
+			if (!xc) {
+				cnt += 8;
+				i += 7;
+				continue;
+			}
+			unsigned cmask = 0, dmask = 0xff;
+			if (xd) {
+				dmask = 0;
 				for (unsigned k = 0; k < 8; k++) {
 					uint64_t key = p[k] & km;
 					cmask |= (unsigned)(key == kc) << k;
@@ -824,7 +821,6 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 	}
 	if (first == FRAME_ENTRIES) {
 		h->entries += cnt;
-		h->mixed = false;
 		return i;
 	}
 	const uint64_t cc = pt->ops->clean_clear, cs = pt->ops->clean_set;
@@ -855,17 +851,12 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 	h->entries += cnt;
 	if (clear && wview)
 		h->rmws += nd;
-	/* Between 1 in 64 and 3 in 4 dirty, a group of 8 is clean about as
-	 * often as not. */
-	h->mixed = nd * 64 > cnt && nd * 4 < cnt * 3;
 	if (!bm || shift == bm->pgshift) {
 		/* A page per bit: a page cut by the range still owns its whole bit,
 		 * as with the plain recorder; the gathered range needs only the
 		 * frame's first and last dirty page. */
 		if (bm) {
-			int64_t b = fbase >= bm->iova ? (int64_t)((fbase - bm->iova) >> shift)
-						      : -(int64_t)((bm->iova - fbase) >> shift);
-			or_mask(bm, b, dm);
+			or_mask(bm, bm_bit(bm, fbase), dm);
 		}
 		if (clear)
 			gather_add(h, fbase + ((uint64_t)first << shift),
@@ -888,8 +879,7 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 		const unsigned f = 1u << (shift - bm->pgshift);
 		const uint64_t ones = f == 64 ? ~0ull : (1ull << f) - 1;
 		/* The frame may start before the bitmap; its dirty pages do not. */
-		const int64_t b0 = fbase >= bm->iova ? (int64_t)((fbase - bm->iova) >> bm->pgshift)
-						     : -(int64_t)((bm->iova - fbase) >> bm->pgshift);
+		const int64_t b0 = bm_bit(bm, fbase);
 		for (unsigned w = first / 64; w <= last / 64; w++) {
 			for (uint64_t bits = dm[w]; bits; bits &= bits - 1) {
 				uint64_t bit = (uint64_t)(b0 + (int64_t)(w * 64 + (unsigned)__builtin_ctzll(bits)) * f);

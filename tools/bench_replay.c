@@ -28,8 +28,6 @@
 #include "tools/bench.h"
 
 #define GiB (1ull << 30)
-/* Pages hinted ahead, as ims_replay_run reads dmas ahead. */
-#define AHEAD 4
 
 static uint64_t mix(uint64_t x)
 {
@@ -128,10 +126,11 @@ static int run_replay(struct rp *p, const struct seq *s, double *secs)
 	for (size_t i = 0; i < s->n; i++) {
 		ev.v[IMS_K_IOVA] = s->iova[i];
 		ev.v[IMS_K_DIR] = s->dir[i];
-		if (i + AHEAD < s->n) {
+		size_t a = i + IMS_REPLAY_AHEAD;
+		if (a < s->n) {
 			/* As ims_replay_run does with the events it reads ahead. */
-			nx.v[IMS_K_IOVA] = s->iova[i + AHEAD];
-			nx.v[IMS_K_DIR] = s->dir[i + AHEAD];
+			nx.v[IMS_K_IOVA] = s->iova[a];
+			nx.v[IMS_K_DIR] = s->dir[a];
 			ims_replay_prefetch(p->r, &nx);
 		}
 		int rc = ims_replay_event(p->r, &ev, "bench");
@@ -150,8 +149,9 @@ static int run_model(struct ims_iommu *mmu, uint32_t dev, const struct seq *s, d
 	double t0 = now_seconds();
 	for (size_t i = 0; i < s->n; i++) {
 		struct ims_xlate x;
-		if (i + AHEAD < s->n)
-			ims_iommu_prefetch(mmu, dev, s->iova[i + AHEAD], s->dir[i + AHEAD]);
+		size_t a = i + IMS_REPLAY_AHEAD;
+		if (a < s->n)
+			ims_iommu_prefetch(mmu, dev, s->iova[a], s->dir[a]);
 		faults += ims_iommu_access(mmu, dev, s->iova[i], s->dir[i], &x) != 0;
 	}
 	*secs = now_seconds() - t0;

@@ -2327,14 +2327,14 @@ void ims_replay_prefetch(struct ims_replay *r, const struct ims_event *ev)
 
 int ims_replay_run(struct ims_replay *r, struct ims_reader *rd)
 {
-	/* Up to REPLAY_AHEAD dmas are read before the one being replayed and
+	/* Up to IMS_REPLAY_AHEAD dmas are read before the one being replayed and
 	 * hinted as they are read, so that their misses overlap the work in
 	 * between (random DMAs over a large domain are bound by them). The
 	 * window closes at any other event: nothing is read past it until it
 	 * has been replayed, so whatever it points into in the reader stays
 	 * valid. A read error is reported after the events before it are
 	 * done, as without the window. */
-	enum { REPLAY_AHEAD = 4, W = REPLAY_AHEAD + 1 };
+	enum { W = IMS_REPLAY_AHEAD + 1 };
 	struct ims_event q[W];
 	unsigned head = 0, n = 0;
 	int rc = 1;
