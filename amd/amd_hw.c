@@ -108,6 +108,18 @@ static void decode(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc
 	e->addr = pte & AMD_PTE_ADDR_MASK & ~((1ull << shift) - 1);
 }
 
+/* The PDE test of decode(): present, NextLevel 1..6 naming a lower level
+ * (NextLevel 0 and 7 are leaves; 7 - 1 is never below a level). */
+static int next_table(const struct hw_ctx *c, int level, uint64_t pte, uint64_t *table)
+{
+	(void)c;
+	int next = (int)amd_pte_nl(pte) - 1;
+	if (!(pte & AMD_PTE_PR) || next < 0 || next >= level)
+		return -1;
+	*table = pte & AMD_PTE_ADDR_MASK;
+	return next;
+}
+
 static enum ims_fault_kind check(const struct hw_ctx *c, uint64_t pte, const struct hw_ent *e,
 				 bool r, bool w, unsigned acc, uint32_t *code)
 {
@@ -206,6 +218,7 @@ const struct hw_fmt amd_hw_fmt = {
 	.fmt = IMS_FMT_AMDV1,
 	.decode_ctx = decode_ctx,
 	.decode = decode,
+	.next_table = next_table,
 	.check = check,
 	.leaf_update = leaf_update,
 	.table_update = table_update,

@@ -13,6 +13,8 @@
 
 struct hw_fmt;
 
+#define HW_MAX_LEVELS 8
+
 /* A decoded hardware context (DTE / PASID-table entry / CD). */
 struct hw_ctx {
 	const struct hw_fmt *ops;
@@ -28,6 +30,11 @@ struct hw_ctx {
 	bool priv;        /* accesses are privileged (SMMU) */
 	bool nonleaf_a;   /* set A in table entries read during a walk */
 	uint64_t caps;    /* capability bits decode() needs (VT-d CAP.SLLPS) */
+	/* Each level's index is (iova >> ix_shift) & ix_mask: set by
+	 * hw_ctx_index_init() once the context is decoded, as every walk
+	 * step needs them. */
+	uint8_t ix_shift[HW_MAX_LEVELS];
+	uint64_t ix_mask[HW_MAX_LEVELS];
 };
 
 enum hwe_kind { HWE_INVALID = 0, HWE_RESERVED, HWE_TABLE, HWE_LEAF };
@@ -79,6 +86,11 @@ struct hw_fmt {
 				     bool r, bool w, unsigned acc, uint32_t *code);
 	/* A/D update for an access that passed check(). */
 	void (*leaf_update)(const struct hw_ctx *c, uint64_t pte, unsigned acc, struct hw_upd *u);
+	/* For the walk hint (ims_iommu_prefetch) only: the level of the table
+	 * a plain table entry at `level` points to, with *table its address;
+	 * -1 for any other entry, where the hint stops and the walk decides.
+	 * No fault code, no permission: cheaper than decode(). */
+	int (*next_table)(const struct hw_ctx *c, int level, uint64_t pte, uint64_t *table);
 	/* Bits hardware sets in a table entry it reads (0: none). */
 	uint64_t (*table_update)(const struct hw_ctx *c, uint64_t pte);
 	bool (*is_dirty)(const struct hw_ctx *c, uint64_t pte);
@@ -118,11 +130,20 @@ static inline unsigned hw_level_shift(const struct hw_ctx *c, int level)
 	return c->gshift + c->stride * (unsigned)level;
 }
 
-/* The entry of iova in a table at `level`. */
+/* Fills ix_shift / ix_mask for the levels 0..top of a decoded context. */
+static inline void hw_ctx_index_init(struct hw_ctx *c)
+{
+	for (int l = 0; l <= c->top && l < HW_MAX_LEVELS; l++) {
+		unsigned bits = hw_level_bits(c, l);
+		c->ix_shift[l] = (uint8_t)hw_level_shift(c, l);
+		c->ix_mask[l] = bits >= 64 ? ~0ull : (1ull << bits) - 1;
+	}
+}
+
+/* The entry of iova in a table at `level` (0..top). */
 static inline uint64_t hw_level_index(const struct hw_ctx *c, int level, uint64_t iova)
 {
-	unsigned shift = hw_level_shift(c, level), bits = hw_level_bits(c, level);
-	return bits >= 64 ? iova >> shift : (iova >> shift) & ((1ull << bits) - 1);
+	return (iova >> c->ix_shift[level]) & c->ix_mask[level];
 }
 
 #endif

@@ -14,7 +14,7 @@
 #include "model/cache.h"
 #include "model/hwfmt.h"
 
-#define MAX_LEVELS 8
+#define MAX_LEVELS HW_MAX_LEVELS
 
 struct ctx_slot {
 	enum ims_format fmt;
@@ -293,6 +293,7 @@ static int decode_slot(struct ims_iommu *m, uint16_t tag, struct ctx_slot *s, ch
 	c.ops = ops;
 	c.tag = tag;
 	c.priv = m->cfg.dma_privileged;
+	hw_ctx_index_init(&c);
 	s->hw = c;
 	s->hw_valid = true;
 	return 0;
@@ -604,7 +605,7 @@ static inline __attribute__((always_inline)) struct tlb_ent *
 wc_find(const struct ims_iommu *m, const struct hw_ctx *c, int level, uint64_t iova)
 {
 	const struct cache *wc = &m->wc[level];
-	uint64_t key = iova >> hw_level_shift(c, level + 1);
+	uint64_t key = iova >> c->ix_shift[level + 1];
 	struct tlb_ent *set = wc_set(wc, c->tag, key);
 	for (unsigned i = 0; i < wc->ways; i++)
 		if (set[i].valid && set[i].key == key && set[i].tag == c->tag)
@@ -632,7 +633,7 @@ static void wc_fill(struct ims_iommu *m, const struct hw_ctx *c, int level, uint
 	struct cache *wc = &m->wc[level];
 	if (!wc->sets)
 		return;
-	uint64_t key = iova >> hw_level_shift(c, level + 1);
+	uint64_t key = iova >> c->ix_shift[level + 1];
 	struct tlb_ent *slot = wc_find(m, c, level, iova);
 	bool same = slot != NULL;
 	if (!slot)
@@ -703,8 +704,17 @@ static uint64_t apply_update(struct ims_iommu *m, const struct hw_ctx *c, int le
 			break;
 		}
 	}
-	/* Interlocked RMW: only a word that would change is written. */
-	uint64_t old = ims_mem_load(m->mem, IMS_AGENT_HW, target);
+	/* Interlocked RMW: only a word that would change is written. The
+	 * covering entry still holds cval: nothing runs between the walk's
+	 * read and this one (hooks and races watch software only), so its
+	 * read is counted, not repeated. */
+	uint64_t old;
+	if (target == covering) {
+		old = cval;
+		ims_mem_count(m->mem, IMS_AGENT_HW, IMS_MEM_LOAD, 1);
+	} else {
+		old = ims_mem_load(m->mem, IMS_AGENT_HW, target);
+	}
 	m->n.pte_reads++;
 	if (target != covering) {
 		/* The chosen entry must still be a member of the same page (software
@@ -757,8 +767,7 @@ static int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint6
 	}
 
 	for (;;) {
-		unsigned shift = hw_level_shift(c, level);
-		unsigned bits = hw_level_bits(c, level);
+		unsigned shift = c->ix_shift[level];
 		uint64_t idx = hw_level_index(c, level, iova);
 		uint64_t pte_pa = table + 8 * idx;
 		uint64_t pte = ims_mem_load(m->mem, IMS_AGENT_HW, pte_pa);
@@ -816,7 +825,7 @@ static int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint6
 		unsigned n = 1;
 		uint64_t first = pte_pa;
 		if (e.page_shift > shift) {
-			unsigned span = e.page_shift - shift;
+			unsigned span = e.page_shift - shift, bits = hw_level_bits(c, level);
 			n = span >= bits ? (1u << bits) : (1u << span);
 			first = table + 8 * (idx & ~(uint64_t)(n - 1));
 		}
@@ -1020,13 +1029,16 @@ int ims_iommu_access(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned 
 	return rc;
 }
 
-/* The walk of translate(), reading entries through frame views (no counter)
- * and issuing a host prefetch for the leaf entry instead of waiting for it.
- * The levels above are few tables that stay in the host's caches; the leaf
- * entry, one of millions, is the miss worth overlapping. When no walk
- * happened since the last call, the accesses are hitting the IOTLB, whose
- * entries are in the host's caches: then the look-up it would repeat costs
- * as much as the access and the hint is dropped. */
+/* The walk of translate() from the root, reading entries through frame
+ * views (no counter, no cache touched) and issuing a host prefetch for the
+ * leaf entry instead of waiting for it. The tables above the leaf are few
+ * and stay in the host's caches; the leaf entry, one of millions, is the
+ * miss worth overlapping. The format's next_table() stands in for decode():
+ * a hint needs no permission or fault code, and starting from the root costs
+ * less than probing the IOTLB and walk caches the walk will probe anyway.
+ * When no walk happened since the last call, the accesses are hitting the
+ * IOTLB, whose entries are in the host's caches: then the hint would cost
+ * as much as the access and is dropped. */
 bool ims_iommu_prefetch(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc)
 {
 	bool walked = m->n.walks != m->pf_walks;
@@ -1042,20 +1054,8 @@ bool ims_iommu_prefetch(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsign
 		return false;
 	if ((acc & IMS_ACC_W) && c->hd)
 		ims_oracle_prefetch(m->oracle, c->tag, iova);
-	if (m->tlb.sets && tlb_find(&m->tlb, c->tag, iova))
-		return false;
 	int level = c->top;
 	uint64_t table = c->root;
-	/* Start where the walk will: at the deepest table the walk caches hold
-	 * (looked at, not used: no LRU stamp). */
-	for (int l = 0; m->wc_any && l < c->top && l < MAX_LEVELS; l++) {
-		const struct tlb_ent *e = m->wc[l].sets ? wc_find(m, c, l, iova) : NULL;
-		if (e) {
-			level = l;
-			table = e->out;
-			break;
-		}
-	}
 	for (;;) {
 		uint64_t pa = table + 8 * hw_level_index(c, level, iova);
 		const uint64_t *f = ims_mem_frame(m->mem, pa);
@@ -1066,13 +1066,9 @@ bool ims_iommu_prefetch(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsign
 			__builtin_prefetch(p, 1);
 			return true;
 		}
-		struct hw_ent e;
-		memset(&e, 0, sizeof(e));
-		c->ops->decode(c, level, *p, acc, &e);
-		if (e.kind != HWE_TABLE || e.next >= level || e.next < 0)
+		level = c->ops->next_table(c, level, *p, &table);
+		if (level < 0)
 			return true;
-		level = e.next;
-		table = e.addr;
 	}
 }
 

@@ -198,6 +198,15 @@ static void decode(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc
  * dirty; without HD it is a permission fault. D8.5.1: AF = 0 with HA off
  * (and AFFD = 0) is an Access flag fault, which is checked before (and so
  * outranks) a permission fault. r and w carry the table limits above. */
+/* The table test of decode() (D8.3): valid, type 11, above Arm level 3. */
+static int next_table(const struct hw_ctx *c, int level, uint64_t pte, uint64_t *table)
+{
+	if ((pte & SMMU_D_TYPE_MASK) != SMMU_D_TABLE || level == 0)
+		return -1;
+	*table = desc_oa(c, pte);
+	return level - 1;
+}
+
 static enum ims_fault_kind check(const struct hw_ctx *c, uint64_t pte, const struct hw_ent *e,
 				 bool r, bool w, unsigned acc, uint32_t *code)
 {
@@ -312,6 +321,7 @@ const struct hw_fmt smmu_hw_fmt = {
 	.fmt = IMS_FMT_SMMUV3,
 	.decode_ctx = decode_ctx,
 	.decode = decode,
+	.next_table = next_table,
 	.check = check,
 	.leaf_update = leaf_update,
 	.table_update = table_update,

@@ -148,6 +148,16 @@ static void decode(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc
 	e->addr = pte & VTD_SL_ADDR_MASK;
 }
 
+/* The non-leaf test of decode() (3.7): present, above level 0, PS clear. */
+static int next_table(const struct hw_ctx *c, int level, uint64_t pte, uint64_t *table)
+{
+	(void)c;
+	if (!(pte & VTD_SL_PRESENT) || level == 0 || (pte & VTD_SL_PS))
+		return -1;
+	*table = pte & VTD_SL_ADDR_MASK;
+	return level - 1;
+}
+
 static enum ims_fault_kind check(const struct hw_ctx *c, uint64_t pte, const struct hw_ent *e,
 				 bool r, bool w, unsigned acc, uint32_t *code)
 {
@@ -271,6 +281,7 @@ const struct hw_fmt vtd_hw_fmt = {
 	.fmt = IMS_FMT_VTD,
 	.decode_ctx = decode_ctx,
 	.decode = decode,
+	.next_table = next_table,
 	.check = check,
 	.leaf_update = leaf_update,
 	.table_update = table_update,
