@@ -461,9 +461,51 @@ static bool present(const struct dom *d, uint64_t lo, uint64_t hi)
 	return true;
 }
 
+/* Page pg into d when that needs no change of shape: one descent that
+ * both tests and sets, instead of present() then add(). Returns false,
+ * having changed no page, when pg is outside the root or setting it would
+ * fill a chunk or node (which then collapses to FULL: add() does that).
+ * Nodes made on the way down stay for add(), which fills them. */
+static bool add_page(struct ims_oracle *o, struct dom *d, uint64_t pg)
+{
+	if (!d->root || pg < d->base || pg - d->base > span(d->h) - 1)
+		return false;
+	struct node *path[TOP];
+	unsigned n = 0;
+	void **ref = &d->root;
+	for (unsigned h = d->h; h > 1; h--) {
+		if (*ref == FULL)
+			return true;
+		struct node *nd = *ref ? *ref : (*ref = make(o, h, false));
+		if (nd->pop == span(h) - 1)
+			return false;
+		path[n++] = nd;
+		ref = &nd->kid[(pg >> (9 * (h - 1))) % FAN];
+	}
+	if (*ref == FULL)
+		return true;
+	uint64_t *c = *ref ? *ref : (*ref = make(o, 1, false));
+	unsigned w = (unsigned)(pg % FAN) / 64;
+	uint64_t bit = 1ull << (pg % 64);
+	if (c[w] & bit)
+		return true;
+	uint64_t all = c[w] | bit;
+	for (unsigned i = 0; i < CWORDS; i++)
+		all &= i == w ? ~0ull : c[i];
+	if (all == ~0ull)
+		return false;
+	c[w] |= bit;
+	while (n)
+		path[--n]->pop++;
+	return true;
+}
+
 void ims_oracle_write(struct ims_oracle *o, uint16_t dom, uint64_t leaf_iova, unsigned size_shift)
 {
 	uint64_t lo, hi;
+	struct dom *fd;
+	if (size_shift == PSHIFT && (fd = find(o, dom)) && add_page(o, fd, leaf_iova >> PSHIFT))
+		return;
 	if (size_shift >= 64) {
 		lo = leaf_iova >> PSHIFT;
 		hi = LASTPG;
@@ -589,6 +631,9 @@ void ims_oracle_add(struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t 
 	if (!size)
 		return;
 	pages(iova, size, &lo, &hi);
+	struct dom *fd;
+	if (lo == hi && (fd = find(o, dom)) && add_page(o, fd, lo))
+		return;
 	if (present(find(o, dom), lo, hi))
 		return;
 	struct dom *d = get(o, dom);

@@ -459,6 +459,47 @@ START_TEST(collapse_and_free)
 }
 END_TEST
 
+/* Single pages take a one-descent path (add_page); a 1 GiB region filled
+ * page by page in scattered order, by write and by sub-page add, must end
+ * as the one 1 GiB write does: same count, same footprint (every chunk and
+ * the node above them collapsed), and each page seen at every step. */
+START_TEST(single_pages_fill_and_collapse)
+{
+	struct ims_oracle *a = ims_oracle_new(), *b = ims_oracle_new();
+	const uint64_t n = GiB / 4096, base = 5 * GiB;
+	static uint8_t seen[GiB / 4096];
+	memset(seen, 0, sizeof(seen));
+	ims_oracle_write(a, 7, 0x3000, 12); /* the root starts elsewhere */
+	ims_oracle_write(b, 7, 0x3000, 12);
+	uint64_t added = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t pg = (i * 160001) % n; /* odd stride: a permutation */
+		uint64_t iova = base + pg * 4096;
+		if (i % 3)
+			ims_oracle_write(a, 7, iova, 12);
+		else
+			ims_oracle_add(a, 7, iova + 100, 1 + i % 3000);
+		added += !seen[pg];
+		seen[pg] = 1;
+		if (i % 4099 == 0) {
+			ck_assert(ims_oracle_test(a, 7, iova));
+			ck_assert(!ims_oracle_test(a, 7, base + ((pg + 1) % n) * 4096) ||
+				  seen[(pg + 1) % n]);
+			ck_assert_uint_eq(ims_oracle_count(a, 7, base, GiB), added);
+		}
+	}
+	ims_oracle_write(b, 7, base, 30);
+	ck_assert_uint_eq(ims_oracle_count(a, 7, 0, 0), n + 1);
+	ck_assert_uint_eq(ims_oracle_footprint(a), ims_oracle_footprint(b));
+	/* Re-writing a page that is present (under FULL) changes nothing. */
+	ims_oracle_write(a, 7, base + 12345 * 4096ull, 12);
+	ck_assert_uint_eq(ims_oracle_count(a, 7, 0, 0), n + 1);
+	ck_assert_uint_eq(ims_oracle_footprint(a), ims_oracle_footprint(b));
+	ims_oracle_free(a);
+	ims_oracle_free(b);
+}
+END_TEST
+
 /* A domain's tree rises and falls with where its pages are. */
 START_TEST(root_moves)
 {
@@ -579,6 +620,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, huge_queries_sparse);
 	tcase_add_test(tc, footprint_follows_pages);
 	tcase_add_test(tc, collapse_and_free);
+	tcase_add_test(tc, single_pages_fill_and_collapse);
 	tcase_add_test(tc, root_moves);
 	tcase_add_test(tc, random_vs_reference);
 	suite_add_tcase(s, tc);
