@@ -709,14 +709,12 @@ static uint64_t apply_update(struct ims_iommu *m, const struct hw_ctx *c, int le
 	 * read and this one (hooks and races watch software only), so its
 	 * read is counted, not repeated. */
 	uint64_t old;
+	m->n.pte_reads++;
 	if (target == covering) {
 		old = cval;
 		ims_mem_count(m->mem, IMS_AGENT_HW, IMS_MEM_LOAD, 1);
 	} else {
 		old = ims_mem_load(m->mem, IMS_AGENT_HW, target);
-	}
-	m->n.pte_reads++;
-	if (target != covering) {
 		/* The chosen entry must still be a member of the same page (software
 		 * may be clearing the run entry by entry): otherwise hardware updates
 		 * the entry it walked through, never a cleared or foreign slot. */

@@ -500,23 +500,28 @@ static bool add_page(struct ims_oracle *o, struct dom *d, uint64_t pg)
 	return true;
 }
 
+/* Pages [lo, hi] into dom's set: a single page in one descent where it
+ * can be, anything else tested whole and then added. */
+static void insert(struct ims_oracle *o, uint16_t dom, uint64_t lo, uint64_t hi)
+{
+	struct dom *d = find(o, dom);
+	if (lo == hi ? d && add_page(o, d, lo) : present(d, lo, hi))
+		return;
+	d = get(o, dom);
+	cover(o, d, lo, hi);
+	add(o, &d->root, d->h, d->base, lo, hi);
+}
+
 void ims_oracle_write(struct ims_oracle *o, uint16_t dom, uint64_t leaf_iova, unsigned size_shift)
 {
 	uint64_t lo, hi;
-	struct dom *fd;
-	if (size_shift == PSHIFT && (fd = find(o, dom)) && add_page(o, fd, leaf_iova >> PSHIFT))
-		return;
 	if (size_shift >= 64) {
 		lo = leaf_iova >> PSHIFT;
 		hi = LASTPG;
 	} else {
 		pages(leaf_iova, 1ull << size_shift, &lo, &hi);
 	}
-	if (present(find(o, dom), lo, hi))
-		return;
-	struct dom *d = get(o, dom);
-	cover(o, d, lo, hi);
-	add(o, &d->root, d->h, d->base, lo, hi);
+	insert(o, dom, lo, hi);
 }
 
 void ims_oracle_prefetch(const struct ims_oracle *o, uint16_t dom, uint64_t iova)
@@ -631,14 +636,7 @@ void ims_oracle_add(struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t 
 	if (!size)
 		return;
 	pages(iova, size, &lo, &hi);
-	struct dom *fd;
-	if (lo == hi && (fd = find(o, dom)) && add_page(o, fd, lo))
-		return;
-	if (present(find(o, dom), lo, hi))
-		return;
-	struct dom *d = get(o, dom);
-	cover(o, d, lo, hi);
-	add(o, &d->root, d->h, d->base, lo, hi);
+	insert(o, dom, lo, hi);
 }
 
 /* Runs of pages met in address order, joined across subtrees. */

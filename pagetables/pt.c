@@ -671,6 +671,19 @@ static void or_mask(struct ims_bitmap *bm, int64_t b, const uint64_t m[FRAME_ENT
 	}
 }
 
+/* Baseline x86-64 has no popcnt instruction, so __builtin_popcountll is a
+ * libgcc call, about a sixth of a dense frame's time at 10 % dirty. The
+ * frame pass is built twice, with popcnt and without, and the loader picks
+ * the one the CPU runs (an ifunc): the build stays baseline. */
+#if defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define PT_POPCNT_CLONES __attribute__((target_clones("popcnt", "default")))
+#endif
+#endif
+#ifndef PT_POPCNT_CLONES
+#define PT_POPCNT_CLONES
+#endif
+
 /* The entries [i, fend] of one frame on the fast path; returns where the
  * scan ended (past fend).
  *
@@ -685,19 +698,6 @@ static void or_mask(struct ims_bitmap *bm, int64_t b, const uint64_t m[FRAME_ENT
  * cold bitmap overlap instead of coming one by one. Without a hook nothing
  * observes the order of the cleans, records and descents into tables, and
  * each is what the slow path does. */
-/* Baseline x86-64 has no popcnt instruction, so __builtin_popcountll is a
- * libgcc call, about a sixth of a dense frame's time at 10 % dirty. The
- * frame pass is built twice, with popcnt and without, and the loader picks
- * the one the CPU runs (an ifunc): the build stays baseline. */
-#if defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define PT_POPCNT_CLONES __attribute__((target_clones("popcnt", "default")))
-#endif
-#endif
-#ifndef PT_POPCNT_CLONES
-#define PT_POPCNT_CLONES
-#endif
-
 PT_POPCNT_CLONES
 static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
 				   uint64_t base, const uint64_t *view, uint64_t *wview, unsigned i,

@@ -192,12 +192,6 @@ static void decode(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc
 	e->w = e->r && !(pte & SMMU_D_AP2);
 }
 
-/* D8.4 (stage 1 data access permissions, AP[2:1]): AP[1] grants
- * unprivileged access, AP[2] makes the page read-only. D8.5.2: DBM = 1 with
- * AP[2] = 1 is writable-clean: with HD a write passes and hardware makes it
- * dirty; without HD it is a permission fault. D8.5.1: AF = 0 with HA off
- * (and AFFD = 0) is an Access flag fault, which is checked before (and so
- * outranks) a permission fault. r and w carry the table limits above. */
 /* The table test of decode() (D8.3): valid, type 11, above Arm level 3. */
 static int next_table(const struct hw_ctx *c, int level, uint64_t pte, uint64_t *table)
 {
@@ -207,6 +201,12 @@ static int next_table(const struct hw_ctx *c, int level, uint64_t pte, uint64_t 
 	return level - 1;
 }
 
+/* D8.4 (stage 1 data access permissions, AP[2:1]): AP[1] grants
+ * unprivileged access, AP[2] makes the page read-only. D8.5.2: DBM = 1 with
+ * AP[2] = 1 is writable-clean: with HD a write passes and hardware makes it
+ * dirty; without HD it is a permission fault. D8.5.1: AF = 0 with HA off
+ * (and AFFD = 0) is an Access flag fault, which is checked before (and so
+ * outranks) a permission fault. r and w carry the table limits above. */
 static enum ims_fault_kind check(const struct hw_ctx *c, uint64_t pte, const struct hw_ent *e,
 				 bool r, bool w, unsigned acc, uint32_t *code)
 {

@@ -39,6 +39,9 @@ int outfile_open(struct outfile *o, const char *path);
 int outfile_commit(struct outfile *o); /* 0, or -1 with a message printed */
 void outfile_abort(struct outfile *o);
 
+/* s as a JSON string, quoted and escaped (NULL is ""). */
+void json_string(FILE *f, const char *s);
+
 /* Parse a 64-bit number (decimal or 0x hex, optional K/M/G/T suffix when
  * `size`). Prints "iommusim CMD: --OPT: ..." and returns -1 on error. */
 int opt_u64(const char *cmd, const char *opt, const char *s, bool size, uint64_t *out);

@@ -220,3 +220,22 @@ void model_opts_help(FILE *f)
 		"  --amd-pde-accessed    AMD: hardware sets A in PDEs too (default off)\n"
 		"  --dma-privileged      SMMU: device accesses are privileged (default off)\n");
 }
+
+void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch == '\n')
+			fputs("\\n", f);
+		else if (ch == '\t')
+			fputs("\\t", f);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}

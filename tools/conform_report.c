@@ -139,25 +139,6 @@ static void xml_esc_line(FILE *f, const char *s)
 	free(t);
 }
 
-static void json_esc(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch == '\n')
-			fputs("\\n", f);
-		else if (ch == '\t')
-			fputs("\\t", f);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 /* Inside a Markdown table cell: no newlines, no pipes, no raw HTML. */
 static void md_esc(FILE *f, const char *s)
 {
@@ -835,7 +816,7 @@ static void write_json(FILE *f, const struct cf_report *rep, const struct row *r
 	fputs(",\"suites\":[", f);
 	for (size_t i = 0; i < rep->suite->nfiles; i++) {
 		fputs(i ? "," : "", f);
-		json_esc(f, rep->suite->files[i]);
+		json_string(f, rep->suite->files[i]);
 	}
 	fputs("],\"formats\":{", f);
 	bool first = true;
@@ -849,9 +830,9 @@ static void write_json(FILE *f, const struct cf_report *rep, const struct row *r
 	fputs("},\"sections\":[", f);
 	for (size_t r = 0; r < nrows; r++) {
 		fputs(r ? ",{\"spec\":" : "{\"spec\":", f);
-		json_esc(f, rows[r].spec);
+		json_string(f, rows[r].spec);
 		fputs(",\"section\":", f);
-		json_esc(f, rows[r].section);
+		json_string(f, rows[r].section);
 		fputs(",\"totals\":", f);
 		json_tally(f, tally_of(rep, rows[r].idx, rows[r].n, -1));
 		fputs(",\"formats\":{", f);
@@ -870,7 +851,7 @@ static void write_json(FILE *f, const struct cf_report *rep, const struct row *r
 					if (x->fmt != (enum ims_format)fm || (int)grp_of(x->status) != g)
 						continue;
 					fputs(f1 ? "" : ",", f);
-					json_esc(f, x->c->id);
+					json_string(f, x->c->id);
 					f1 = false;
 				}
 				fputc(']', f);
@@ -885,7 +866,7 @@ static void write_json(FILE *f, const struct cf_report *rep, const struct row *r
 		fputs("{\"file\":\"chart.svg\"}", f);
 	} else {
 		fputs("{\"skipped\":", f);
-		json_esc(f, ch->why);
+		json_string(f, ch->why);
 		fputc('}', f);
 	}
 	fputs(",\"results\":[", f);
@@ -893,32 +874,32 @@ static void write_json(FILE *f, const struct cf_report *rep, const struct row *r
 		const struct cf_result *x = &rep->res[i];
 		const struct cf_case *c = x->c;
 		fputs(i ? ",{\"id\":" : "{\"id\":", f);
-		json_esc(f, c->id);
+		json_string(f, c->id);
 		fprintf(f, ",\"format\":\"%s\",\"result\":\"%s\",\"bad_input\":%s,\"title\":",
 			ims_format_name(x->fmt), json_grp[grp_of(x->status)],
 			x->status == CF_ERROR ? "true" : "false");
-		json_esc(f, c->title);
+		json_string(f, c->title);
 		fputs(",\"spec\":", f);
-		json_esc(f, c->spec);
+		json_string(f, c->spec);
 		fputs(",\"section\":", f);
-		json_esc(f, c->section);
+		json_string(f, c->section);
 		fputs(",\"file\":", f);
-		json_esc(f, c->file);
+		json_string(f, c->file);
 		fprintf(f, ",\"line\":%" PRIu64 ",\"expect\":\"%s\",\"seconds\":%.6f,"
 			   "\"validation_failures\":%" PRIu64 ",\"message\":",
 			c->line, cf_expect_name(c->expect), x->secs, x->validation_failures);
 		if (x->summary)
-			json_esc(f, x->summary);
+			json_string(f, x->summary);
 		else
 			fputs("null", f);
 		fputs(",\"detail\":", f);
 		if (x->detail && *x->detail)
-			json_esc(f, x->detail);
+			json_string(f, x->detail);
 		else
 			fputs("null", f);
 		fputs(",\"deviation\":", f);
 		if (c->deviation)
-			json_esc(f, c->deviation);
+			json_string(f, c->deviation);
 		else
 			fputs("null", f);
 		fputc('}', f);

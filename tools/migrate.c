@@ -359,21 +359,6 @@ static void print_summary(const struct params *p, const struct result *res, size
 	(void)p;
 }
 
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static void write_json(FILE *f, const struct params *p, const struct result *res, size_t n)
 {
 	fprintf(f, "{\"tool\":\"iommusim migrate\",\"version\":\"%s\",\"trace\":", IMS_VERSION_STRING);

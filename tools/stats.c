@@ -236,21 +236,6 @@ static void derive(const struct row *w, struct derived *d)
 	d->uhr_ok = ratio(w->d.uhits, w->d.uhits + w->d.umisses, &d->uhr);
 }
 
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static void csv_string(FILE *f, const char *s)
 {
 	if (!strpbrk(s, ",\"\r\n")) {

@@ -230,18 +230,6 @@ static const char *acc_name(unsigned a)
 	return a == IMS_ACC_R ? "r" : a == IMS_ACC_W ? "w" : a == IMS_ACC_RW ? "rw" : "none";
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		if ((unsigned char)*s >= 0x20)
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static void print_summary(FILE *f, const char *in, const struct ims_import_stats *st,
 			  const struct ims_import_opts *o)
 {
@@ -282,7 +270,7 @@ static void write_json(FILE *f, const char *in, const struct ims_import_stats *s
 {
 	fprintf(f, "{\"tool\":\"iommusim trace import\",\"version\":\"%s\",\"file\":",
 		IMS_VERSION_STRING);
-	json_str(f, in);
+	json_string(f, in);
 	fprintf(f, ",\"from\":\"%s\",\"lines\":%" PRIu64 ",\"events\":%" PRIu64
 		   ",\"unknown\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"other\":%" PRIu64 ",\"ops\":{",
 		ims_import_from_name(o->from), st->lines, st->events, st->unknown, st->malformed,
@@ -307,13 +295,13 @@ static void write_json(FILE *f, const char *in, const struct ims_import_stats *s
 	fprintf(f, "},\"known_events\":{");
 	for (unsigned i = 0; i < st->n_known; i++) {
 		fprintf(f, "%s", i ? "," : "");
-		json_str(f, st->known[i].name);
+		json_string(f, st->known[i].name);
 		fprintf(f, ":%" PRIu64, st->known[i].n);
 	}
 	fprintf(f, "},\"unknown_events\":{");
 	for (unsigned i = 0; i < st->n_unknown; i++) {
 		fprintf(f, "%s", i ? "," : "");
-		json_str(f, st->unknown_names[i].name);
+		json_string(f, st->unknown_names[i].name);
 		fprintf(f, ":%" PRIu64, st->unknown_names[i].n);
 	}
 	fprintf(f, "}}\n");
@@ -809,7 +797,7 @@ static int do_stat(int argc, char **argv)
 	double bpe = events ? (double)bytes / (double)events : 0.0;
 	if (json) {
 		printf("{\"file\":");
-		json_str(stdout, in);
+		json_string(stdout, in);
 		printf(",\"form\":\"%s\",\"events\":%" PRIu64 ",\"ops\":{", bin ? "binary" : "text",
 		       events);
 		bool first = true;
