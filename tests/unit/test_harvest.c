@@ -274,9 +274,11 @@ END_TEST
 
 /* A dense region, rarely, sometimes, half and mostly dirty, harvested in
  * pieces that start and end inside frames and runs, each into a bitmap
- * that starts at the piece (so frames begin before it): the 8-entry
- * blocks, both ways of classifying them, the masks and the direct bitmap
- * writes of 16K and 64K pages meet every edge. */
+ * that starts at the piece (so frames begin before it) or at 0 (so they
+ * begin on its words), of pages 4 KiB or 2 to 64 times smaller than a 16K
+ * or 64K page: the 8-entry blocks, both ways of classifying them, the
+ * masks and the direct bitmap writes, bit by bit and word by word, meet
+ * every edge. */
 START_TEST(dense_edges)
 {
 	const struct geo *g = &geos[_i % (sizeof(geos) / sizeof(geos[0]))];
@@ -303,10 +305,17 @@ START_TEST(dense_edges)
 			uint64_t n = 1 + rnd(&s) % ((rnd(&s) % 2 ? 600 : 3000) * pg);
 			if (at + n > len)
 				n = len - at;
-			uint64_t b0 = at & ~0xfffull, b1 = (at + n + 0xfff) & ~0xfffull;
+			/* Bitmap pages of 4 KiB, or 2 to 64 times smaller than a
+			 * page; bitmaps from the piece, or from 0 so that frames
+			 * start on bitmap words. */
+			unsigned pgs = 12;
+			if (g->gshift > 12 && rnd(&s) % 2)
+				pgs = g->gshift - 1 - (unsigned)(rnd(&s) % 6);
+			uint64_t pm = (1ull << pgs) - 1;
+			uint64_t b0 = rnd(&s) % 3 ? at & ~pm : 0, b1 = (at + n + pm) & ~pm;
 			struct ims_bitmap bm[NRIGS];
 			for (int k = 0; k < NRIGS; k++) {
-				ck_assert_int_eq(ims_bitmap_init(&bm[k], b0, b1 - b0, 12), 0);
+				ck_assert_int_eq(ims_bitmap_init(&bm[k], b0, b1 - b0, pgs), 0);
 				ck_assert_int_eq(ims_pt_read_and_clear_dirty(r[k].pt, at, n, 0, &bm[k]), 0);
 			}
 			for (int k = 1; k < NRIGS; k++)
