@@ -1067,9 +1067,10 @@ static int op_dma(struct ims_replay *r, const struct ims_event *ev)
 	uint64_t pieces = 0, faulted = 0;
 	uint32_t dev = (uint32_t)ev->v[IMS_K_DEV];
 	unsigned acc = (unsigned)ev->v[IMS_K_DIR];
-	int tag = ims_iommu_dev_domain(r->mmu, dev);
+	/* Only a write is recorded: a read needs neither look-up. */
+	int tag = (acc & IMS_ACC_W) ? ims_iommu_dev_domain(r->mmu, dev) : -1;
 	bool tracked = tag >= 0 && ims_iommu_ctx_dirty_enabled(r->mmu, (uint16_t)tag);
-	if (tag >= 0 && (acc & IMS_ACC_W) && (tracked || r->mig_on)) {
+	if (tag >= 0 && (tracked || r->mig_on)) {
 		/* Piece by piece as ims_iommu_dma does, keeping what each write
 		 * reached in IOVA and GPA space (docs/uapi.md), a run at a time. */
 		uint64_t left = ev->v[IMS_K_LEN], at = ev->v[IMS_K_IOVA];
