@@ -36,6 +36,7 @@ struct dev_slot {
 #define HIST_EXACT 1024u
 #define HIST_SUB_BITS 6
 #define HIST_BUCKETS (HIST_EXACT + (64u - 10u) * (1u << HIST_SUB_BITS))
+#define PF_MEMO 256u /* hint memo entries: 256 regions of 1 GiB at 4 KiB pages */
 
 struct ims_iommu {
 	struct ims_mem *mem;
@@ -62,6 +63,7 @@ struct ims_iommu {
 	uint64_t link2;    /* both ways of the link */
 	uint64_t hit_cost; /* link2 + the IOTLB lookup */
 	struct dev_slot *cur;
+	bool tlb_missed; /* during cur's walk: the IOTLB look-up missed */
 	/* Latencies of the translations that took the slow path (walk or
 	 * fault). A micro-TLB or IOTLB hit that serves the access costs a
 	 * fixed amount: those are counted by the hit counters and added when
@@ -70,6 +72,14 @@ struct ims_iommu {
 	uint64_t slow_max;
 	uint64_t iotlb_unserved, utlb_unserved; /* hits that could not serve */
 	uint64_t pf_walks; /* walks when ims_iommu_prefetch last ran */
+	/* The hint's memo: the level-1 table of a region (an entry of a
+	 * level-2 table) met by an earlier hint, keyed by tag, root and region,
+	 * valid while no pool frame is freed (ims_mem_pool_epoch). */
+	struct pf_memo {
+		uint64_t key, root, table, epoch;
+		uint16_t tag;
+		bool valid;
+	} pf_memo[PF_MEMO];
 
 	struct ims_iommu_counters n;
 };
@@ -549,16 +559,17 @@ static __attribute__((noinline)) struct tlb_ent *utlb_lookup(struct ims_iommu *m
 }
 
 /* Cache page [iova, +2^shift) -> pa. Returns true when it evicted another
- * page. Inlined: it runs on every walk, and its nine arguments would cost
- * a fifth of it as a call. */
+ * page. `absent`: the caller knows no way holds the page (a look-up just
+ * missed it), so only a victim is chosen. Inlined: it runs on every walk,
+ * and its ten arguments would cost a fifth of it as a call. */
 static inline __attribute__((always_inline)) bool
 tlb_fill(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova, unsigned shift,
-	 uint64_t pa, bool r, bool w, bool dirty)
+	 uint64_t pa, bool r, bool w, bool dirty, bool absent)
 {
 	uint64_t vpn = iova >> shift;
 	struct tlb_ent *set = cache_set(c, tlb_hash(tag, vpn, shift));
 	struct tlb_ent *slot = NULL, *empty = NULL;
-	for (unsigned i = 0; i < c->ways; i++) {
+	for (unsigned i = 0; i < c->ways && !absent; i++) {
 		struct tlb_ent *e = &set[i];
 		if (!e->valid) {
 			if (!empty)
@@ -579,7 +590,7 @@ tlb_fill(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova, unsi
 static void iotlb_fill(struct ims_iommu *m, uint16_t tag, uint64_t iova, unsigned shift,
 		       uint64_t pa, bool r, bool w, bool dirty)
 {
-	if (tlb_fill(m, &m->tlb, tag, iova, shift, pa, r, w, dirty))
+	if (tlb_fill(m, &m->tlb, tag, iova, shift, pa, r, w, dirty, m->tlb_missed))
 		m->n.iotlb_evictions++;
 	m->n.iotlb_fills++;
 }
@@ -587,7 +598,7 @@ static void iotlb_fill(struct ims_iommu *m, uint16_t tag, uint64_t iova, unsigne
 static void utlb_fill(struct ims_iommu *m, struct cache *ut, uint16_t tag, uint64_t iova,
 		      unsigned shift, uint64_t pa, bool r, bool w, bool dirty)
 {
-	if (tlb_fill(m, ut, tag, iova, shift, pa, r, w, dirty))
+	if (tlb_fill(m, ut, tag, iova, shift, pa, r, w, dirty, false))
 		m->n.utlb_evictions++;
 	m->n.utlb_fills++;
 }
@@ -627,6 +638,9 @@ static bool wc_lookup(struct ims_iommu *m, const struct hw_ctx *c, int level, ui
 	return true;
 }
 
+/* Only walk() fills, and only the levels below the one it started at:
+ * each was probed on this walk and missed (the probes go deepest first and
+ * stop at a hit), so the key is absent and no way needs searching for it. */
 static void wc_fill(struct ims_iommu *m, const struct hw_ctx *c, int level, uint64_t iova,
 		    uint64_t table, bool r, bool w)
 {
@@ -634,13 +648,10 @@ static void wc_fill(struct ims_iommu *m, const struct hw_ctx *c, int level, uint
 	if (!wc->sets)
 		return;
 	uint64_t key = iova >> c->ix_shift[level + 1];
-	struct tlb_ent *slot = wc_find(m, c, level, iova);
-	bool same = slot != NULL;
-	if (!slot)
-		slot = cache_victim(wc, wc_set(wc, c->tag, key));
+	struct tlb_ent *slot = cache_victim(wc, wc_set(wc, c->tag, key));
 	struct tlb_ent v = {.key = key, .out = table, .stamp = ++m->stamp, .tag = c->tag,
 			    .valid = true, .r = r, .w = w};
-	cache_put(wc, slot, &v, same);
+	cache_put(wc, slot, &v, false);
 }
 
 /* ---- translation --------------------------------------------------------- */
@@ -988,6 +999,9 @@ translate(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc, struct
 			 * entry lacks) goes back to memory: hardware re-walks. */
 		} else {
 			m->n.iotlb_misses++;
+			/* Probed at every page size it holds: the walk's page is
+			 * not in it, and nothing the walk does adds it. */
+			m->tlb_missed = true;
 		}
 	} else {
 		t += m->link2;
@@ -996,6 +1010,7 @@ translate(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc, struct
 	uint64_t reads = m->n.pte_reads, writes = m->n.ad_writes;
 	rc = walk(m, dev, c, iova, acc, out, false);
 	m->cur = NULL;
+	m->tlb_missed = false;
 	*cyc = slow_done(m, t + slow_cycles(m) + (m->n.pte_reads - reads) * m->cfg.lat.pte_read +
 				    (m->n.ad_writes - writes) * m->cfg.lat.ad_update);
 	return rc;
@@ -1034,6 +1049,11 @@ int ims_iommu_access(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned 
  * miss worth overlapping. The format's next_table() stands in for decode():
  * a hint needs no permission or fault code, and starting from the root costs
  * less than probing the IOTLB and walk caches the walk will probe anyway.
+ * The walk starts lower when the hint memo knows the level-1 table of the
+ * region, under the same root and with no pool frame freed since. It may
+ * still be stale (software pointed the region elsewhere without freeing),
+ * which costs only a useless prefetch: a hint changes nothing, and reads
+ * through frame views that are live or NULL.
  * When no walk happened since the last call, the accesses are hitting the
  * IOTLB, whose entries are in the host's caches: then the hint would cost
  * as much as the access and is dropped. */
@@ -1054,11 +1074,24 @@ bool ims_iommu_prefetch(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsign
 		ims_oracle_prefetch(m->oracle, c->tag, iova);
 	int level = c->top;
 	uint64_t table = c->root;
+	struct pf_memo *pm = NULL, *from = NULL;
+	uint64_t key = 0, epoch = 0;
+	if (level >= 2) {
+		key = iova >> c->ix_shift[2];
+		epoch = ims_mem_pool_epoch(m->mem);
+		pm = &m->pf_memo[((key * 0x9e3779b97f4a7c15ull) >> 56 ^ c->tag) % PF_MEMO];
+		if (pm->valid && pm->key == key && pm->tag == c->tag && pm->root == c->root &&
+		    pm->epoch == epoch) {
+			level = 1;
+			table = pm->table;
+			from = pm;
+		}
+	}
 	for (;;) {
 		uint64_t pa = table + 8 * hw_level_index(c, level, iova);
 		const uint64_t *f = ims_mem_frame(m->mem, pa);
 		if (!f)
-			return true;
+			break;
 		const uint64_t *p = &f[(pa >> 3) % 512];
 		if (level == 0) {
 			__builtin_prefetch(p, 1);
@@ -1066,8 +1099,16 @@ bool ims_iommu_prefetch(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsign
 		}
 		level = c->ops->next_table(c, level, *p, &table);
 		if (level < 0)
-			return true;
+			break;
+		if (level == 1 && pm)
+			*pm = (struct pf_memo){.key = key, .root = c->root, .table = table,
+					       .epoch = epoch, .tag = c->tag, .valid = true};
 	}
+	/* A walk from the memo that finds no table may have started from a
+	 * stale one: the next hint of the region starts from the root. */
+	if (from)
+		from->valid = false;
+	return true;
 }
 
 /* The fixed costs of hits that served their access, and how many. */

@@ -68,6 +68,7 @@ struct ims_mem {
 	uint32_t *chunk_used; /* live frames per chunk */
 	uint64_t ndir, nchunks;
 	frame_t *spare_chunk; /* one emptied chunk kept, as a spare slab is */
+	uint64_t pool_epoch;  /* pool frames freed */
 	ims_mem_hook_fn hook;
 	void *hook_arg;
 	struct ims_mem_counters c;
@@ -607,6 +608,11 @@ static int pool_take(struct ims_mem *m, uint64_t idx)
 	return 0;
 }
 
+uint64_t ims_mem_pool_epoch(const struct ims_mem *m)
+{
+	return m->pool_epoch;
+}
+
 int ims_mem_pool_alloc(struct ims_mem *m, uint64_t *pa)
 {
 	bool reuse = m->nret > 0;
@@ -665,6 +671,7 @@ void ims_mem_pool_free(struct ims_mem *m, uint64_t pa)
 	uint64_t *f = m->pool_dir[idx / CHUNK_FRAMES][idx % CHUNK_FRAMES];
 	if (m->last == f)
 		m->last = NULL;
+	m->pool_epoch++;
 	m->pool_live[idx / 64] &= ~(1ull << (idx % 64));
 	m->c.pool_frames--;
 	m->c.frames--;

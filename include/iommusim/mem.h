@@ -70,6 +70,9 @@ int ims_mem_pool_alloc(struct ims_mem *m, uint64_t *pa);
  * on its own and comes back as a single frame. */
 int ims_mem_pool_alloc_order(struct ims_mem *m, unsigned order, uint64_t *pa);
 void ims_mem_pool_free(struct ims_mem *m, uint64_t pa);
+/* A number that changes whenever a pool frame is freed: a table address
+ * remembered under an older one may since name another table. */
+uint64_t ims_mem_pool_epoch(const struct ims_mem *m);
 
 void ims_mem_set_hook(struct ims_mem *m, ims_mem_hook_fn fn, void *arg);
 

@@ -11,6 +11,7 @@
 #define RW (AMD_PTE_PR | AMD_PTE_IR | AMD_PTE_IW)
 #define ROOT 0x100000ull
 #define L1T 0x101000ull
+#define L1B 0x102000ull /* where prefetch_changes_nothing moves L1T */
 #define DEV 10
 #define DEV2 11
 
@@ -516,9 +517,10 @@ START_TEST(wc_random)
 END_TEST
 
 /* ims_iommu_prefetch is a hint: a model given hints, including hints for
- * pages that fault, unattached devices and accesses that never come, must
- * end up exactly where one without them does. Small caches with LRU make
- * any stamp or counter a hint touched change later evictions. */
+ * pages that fault, unattached devices and accesses that never come, and
+ * hints that start from a level-1 table which has since moved, must end up
+ * exactly where one without them does. Small caches with LRU make any
+ * stamp or counter a hint touched change later evictions. */
 static uint64_t seq_iova(unsigned *seed)
 {
 	unsigned x = (unsigned)rand_r(seed);
@@ -550,6 +552,20 @@ START_TEST(prefetch_changes_nothing)
 	}
 	unsigned issued = 0;
 	for (unsigned i = 0; i < N; i++) {
+		if (i == N / 2) {
+			/* The level-1 table moves and the old one is zeroed: the
+			 * hints' memo of it is stale and must cost nothing. */
+			struct rig *rr[2] = {&a, &b};
+			for (int k = 0; k < 2; k++) {
+				for (uint64_t e = 0; e < 8; e++) {
+					uint64_t v = ims_mem_load(rr[k]->mem, IMS_AGENT_HW, L1T + 8 * e);
+					ims_mem_store(rr[k]->mem, IMS_AGENT_HW, L1B + 8 * e, v);
+					ims_mem_store(rr[k]->mem, IMS_AGENT_HW, L1T + 8 * e, 0);
+				}
+				ims_mem_store(rr[k]->mem, IMS_AGENT_HW, ROOT, RW | (2ull << 9) | L1B);
+				ims_iommu_inv_all(rr[k]->mmu);
+			}
+		}
 		issued += ims_iommu_prefetch(b.mmu, DEV, iova[i + 1], acc[i + 1]);
 		ims_iommu_prefetch(b.mmu, DEV2, iova[i], acc[i]);
 		ims_iommu_prefetch(b.mmu, DEV, seq_iova(&seed), IMS_ACC_RW);
