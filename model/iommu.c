@@ -520,11 +520,11 @@ static uint64_t tlb_hash(uint16_t tag, uint64_t vpn, unsigned shift)
 	return (vpn ^ ((uint64_t)tag << 40) ^ ((uint64_t)shift << 56)) * 0x9e3779b97f4a7c15ull;
 }
 
-/* The cached page holding iova, or NULL; nothing is touched. Inlined into
- * the IOTLB path: on a hit-heavy trace a call would cost as much as the
- * lookup. */
+/* The cached page holding iova, or NULL. Inlined into the IOTLB path: on a
+ * hit-heavy trace a call would cost as much as the lookup. A hit is
+ * stamped whatever the policy (a test costs as much as the store). */
 static inline __attribute__((always_inline)) struct tlb_ent *
-tlb_find(const struct cache *c, uint16_t tag, uint64_t iova)
+tlb_lookup(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova)
 {
 	for (uint64_t sm = c->shift_mask; sm; sm &= sm - 1) {
 		unsigned shift = (unsigned)__builtin_ctzll(sm);
@@ -532,22 +532,13 @@ tlb_find(const struct cache *c, uint16_t tag, uint64_t iova)
 		struct tlb_ent *set = cache_set(c, tlb_hash(tag, vpn, shift));
 		for (unsigned w = 0; w < c->ways; w++) {
 			struct tlb_ent *e = &set[w];
-			if (e->valid && e->key == vpn && e->tag == tag && e->shift == shift)
+			if (e->valid && e->key == vpn && e->tag == tag && e->shift == shift) {
+				e->stamp = ++m->stamp;
 				return e;
+			}
 		}
 	}
 	return NULL;
-}
-
-/* A look-up the cache sees: a hit is stamped whatever the policy (a test
- * costs as much as the store). */
-static inline __attribute__((always_inline)) struct tlb_ent *
-tlb_lookup(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova)
-{
-	struct tlb_ent *e = tlb_find(c, tag, iova);
-	if (e)
-		e->stamp = ++m->stamp;
-	return e;
 }
 
 /* Out of line: the micro-TLB is off by default, and a second inlined copy
@@ -610,32 +601,24 @@ static struct tlb_ent *wc_set(const struct cache *wc, uint16_t tag, uint64_t key
 	return cache_set(wc, (key ^ ((uint64_t)tag << 44)) * 0x9e3779b97f4a7c15ull);
 }
 
-/* The walk-cache entry of level `level` for iova, or NULL; nothing is
- * touched. Inlined: the walk probes a level or two per miss. */
-static inline __attribute__((always_inline)) struct tlb_ent *
-wc_find(const struct ims_iommu *m, const struct hw_ctx *c, int level, uint64_t iova)
-{
-	const struct cache *wc = &m->wc[level];
-	uint64_t key = iova >> c->ix_shift[level + 1];
-	struct tlb_ent *set = wc_set(wc, c->tag, key);
-	for (unsigned i = 0; i < wc->ways; i++)
-		if (set[i].valid && set[i].key == key && set[i].tag == c->tag)
-			return &set[i];
-	return NULL;
-}
-
 static bool wc_lookup(struct ims_iommu *m, const struct hw_ctx *c, int level, uint64_t iova,
 		      uint64_t *table, bool *r, bool *w)
 {
-	struct tlb_ent *e = wc_find(m, c, level, iova);
-	if (!e)
-		return false;
-	if (m->wc[level].pol == IMS_REPL_LRU)
-		e->stamp = ++m->stamp;
-	*table = e->out;
-	*r = e->r;
-	*w = e->w;
-	return true;
+	struct cache *wc = &m->wc[level];
+	uint64_t key = iova >> c->ix_shift[level + 1];
+	struct tlb_ent *set = wc_set(wc, c->tag, key);
+	for (unsigned i = 0; i < wc->ways; i++) {
+		struct tlb_ent *e = &set[i];
+		if (e->valid && e->key == key && e->tag == c->tag) {
+			if (wc->pol == IMS_REPL_LRU)
+				e->stamp = ++m->stamp;
+			*table = e->out;
+			*r = e->r;
+			*w = e->w;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Only walk() fills, and only the levels below the one it started at:
@@ -1079,7 +1062,7 @@ bool ims_iommu_prefetch(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsign
 	if (level >= 2) {
 		key = iova >> c->ix_shift[2];
 		epoch = ims_mem_pool_epoch(m->mem);
-		pm = &m->pf_memo[((key * 0x9e3779b97f4a7c15ull) >> 56 ^ c->tag) % PF_MEMO];
+		pm = &m->pf_memo[(((key * 0x9e3779b97f4a7c15ull) >> 56) ^ c->tag) % PF_MEMO];
 		if (pm->valid && pm->key == key && pm->tag == c->tag && pm->root == c->root &&
 		    pm->epoch == epoch) {
 			level = 1;

@@ -666,9 +666,9 @@ void ims_mem_pool_free(struct ims_mem *m, uint64_t pa)
 	if (pa < IMS_MEM_POOL_BASE || (pa & (IMS_PAGE_SIZE - 1)))
 		return;
 	uint64_t idx = (pa >> FSHIFT) - POOL_FN0;
-	if (!live(m, idx))
+	uint64_t *f = pool_find(m, pa >> FSHIFT);
+	if (!f)
 		return;
-	uint64_t *f = m->pool_dir[idx / CHUNK_FRAMES][idx % CHUNK_FRAMES];
 	if (m->last == f)
 		m->last = NULL;
 	m->pool_epoch++;

@@ -927,7 +927,6 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 		 * sets; long runs are cheaper as one record each, below. */
 		const unsigned a = shift - bm->pgshift;
 		const unsigned f = 1u << a;
-		const uint64_t ones = f == 64 ? ~0ull : (1ull << f) - 1;
 		/* The frame may start before the bitmap; its dirty pages do not. */
 		const int64_t b0 = bm_bit(bm, fbase);
 		if (b0 >= 0 && !(b0 & 63)) {
@@ -944,17 +943,16 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 				uint64_t x = (dm[j / 64] >> (j % 64)) & pmask;
 				bm->words[q] |= spread_word(x, a);
 			}
-			if (clear)
-				gather_add(h, dlo, dhi);
-			return i;
-		}
-		for (unsigned w = first / 64; w <= last / 64; w++) {
-			for (uint64_t bits = dm[w]; bits; bits &= bits - 1) {
-				uint64_t bit = (uint64_t)(b0 + (int64_t)(w * 64 + (unsigned)__builtin_ctzll(bits)) * f);
-				unsigned off = (unsigned)(bit & 63);
-				bm->words[bit >> 6] |= ones << off;
-				if (off + f > 64)
-					bm->words[(bit >> 6) + 1] |= ones >> (64 - off);
+		} else {
+			const uint64_t ones = f == 64 ? ~0ull : (1ull << f) - 1;
+			for (unsigned w = first / 64; w <= last / 64; w++) {
+				for (uint64_t bits = dm[w]; bits; bits &= bits - 1) {
+					uint64_t bit = (uint64_t)(b0 + (int64_t)(w * 64 + (unsigned)__builtin_ctzll(bits)) * f);
+					unsigned off = (unsigned)(bit & 63);
+					bm->words[bit >> 6] |= ones << off;
+					if (off + f > 64)
+						bm->words[(bit >> 6) + 1] |= ones >> (64 - off);
+				}
 			}
 		}
 		if (clear)
