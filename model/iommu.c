@@ -64,6 +64,7 @@ struct ims_iommu {
 	uint64_t hit_cost; /* link2 + the IOTLB lookup */
 	struct dev_slot *cur;
 	bool tlb_missed; /* during cur's walk: the IOTLB look-up missed */
+	uint64_t hw_loads; /* entries the walk under way read (hw_load) */
 	/* Latencies of the translations that took the slow path (walk or
 	 * fault). A micro-TLB or IOTLB hit that serves the access costs a
 	 * fixed amount: those are counted by the hit counters and added when
@@ -660,6 +661,23 @@ static int fault(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint
 	return (int)kind;
 }
 
+/* A walk's read of a table entry. A hardware load runs no hook and no race
+ * check (mem.h), so a frame view reads what ims_mem_load would; the loads
+ * are handed to the memory's counters in one call when the walk ends
+ * (walk_done), which saves a call per entry on every walk. */
+static inline uint64_t hw_load(struct ims_iommu *m, uint64_t pa)
+{
+	m->hw_loads++;
+	const uint64_t *f = ims_mem_frame(m->mem, pa);
+	return f ? f[(pa >> 3) % 512] : 0;
+}
+
+static void walk_done(struct ims_iommu *m)
+{
+	ims_mem_count(m->mem, IMS_AGENT_HW, IMS_MEM_LOAD, m->hw_loads);
+	m->hw_loads = 0;
+}
+
 /* Apply the A/D update u for an access through the leaf run [first, first+n)
  * of a table, the walk having read entry `covering`, whose value was cval.
  * Returns the covering entry's value after the update: the hardware knows
@@ -672,7 +690,7 @@ static uint64_t apply_update(struct ims_iommu *m, const struct hw_ctx *c, int le
 		/* D8.5.5: an update another entry of the group records is skipped. */
 		bool any_a = false, any_d = false;
 		for (unsigned i = 0; i < n; i++) {
-			uint64_t v = ims_mem_load(m->mem, IMS_AGENT_HW, first + 8ull * i);
+			uint64_t v = hw_load(m, first + 8ull * i);
 			m->n.pte_reads++;
 			any_a |= c->ops->is_accessed(c, v);
 			any_d |= c->ops->is_dirty(c, v);
@@ -706,9 +724,9 @@ static uint64_t apply_update(struct ims_iommu *m, const struct hw_ctx *c, int le
 	m->n.pte_reads++;
 	if (target == covering) {
 		old = cval;
-		ims_mem_count(m->mem, IMS_AGENT_HW, IMS_MEM_LOAD, 1);
+		m->hw_loads++;
 	} else {
-		old = ims_mem_load(m->mem, IMS_AGENT_HW, target);
+		old = hw_load(m, target);
 		/* The chosen entry must still be a member of the same page (software
 		 * may be clearing the run entry by entry): otherwise hardware updates
 		 * the entry it walked through, never a cleared or foreign slot. */
@@ -717,7 +735,7 @@ static uint64_t apply_update(struct ims_iommu *m, const struct hw_ctx *c, int le
 		c->ops->decode(c, level, old, IMS_ACC_R, &e);
 		if (e.kind != HWE_LEAF || e.page_shift != leaf->page_shift || e.addr != leaf->addr) {
 			target = covering;
-			old = ims_mem_load(m->mem, IMS_AGENT_HW, target);
+			old = hw_load(m, target);
 			m->n.pte_reads++;
 		}
 	}
@@ -762,7 +780,7 @@ static int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint6
 		unsigned shift = c->ix_shift[level];
 		uint64_t idx = hw_level_index(c, level, iova);
 		uint64_t pte_pa = table + 8 * idx;
-		uint64_t pte = ims_mem_load(m->mem, IMS_AGENT_HW, pte_pa);
+		uint64_t pte = hw_load(m, pte_pa);
 		if (!probe)
 			m->n.pte_reads++;
 		struct hw_ent e;
@@ -992,6 +1010,7 @@ translate(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc, struct
 	m->cur = d;
 	uint64_t reads = m->n.pte_reads, writes = m->n.ad_writes;
 	rc = walk(m, dev, c, iova, acc, out, false);
+	walk_done(m);
 	m->cur = NULL;
 	m->tlb_missed = false;
 	*cyc = slow_done(m, t + slow_cycles(m) + (m->n.pte_reads - reads) * m->cfg.lat.pte_read +
@@ -1008,6 +1027,20 @@ static uint64_t hist_value(unsigned b)
 	return ((1ull << HIST_SUB_BITS) + sub) << (e - HIST_SUB_BITS);
 }
 
+/* One access, acc checked and *out cleared by the caller. Inlined into
+ * ims_iommu_dma too: a DMA's page then costs no call, and no clearing of a
+ * result that nothing reads (the translation only writes it). */
+static inline __attribute__((always_inline)) int
+access_one(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc, struct ims_xlate *out)
+{
+	m->n.translations++;
+	uint64_t cyc;
+	int rc = translate(m, dev, iova, acc, out, &cyc);
+	out->cycles = cyc;
+	m->n.cycles += cyc;
+	return rc;
+}
+
 int ims_iommu_access(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc,
 		     struct ims_xlate *out)
 {
@@ -1017,12 +1050,7 @@ int ims_iommu_access(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned 
 	memset(out, 0, sizeof(*out));
 	if (!acc || acc > IMS_ACC_RW)
 		return -EINVAL;
-	m->n.translations++;
-	uint64_t cyc;
-	int rc = translate(m, dev, iova, acc, out, &cyc);
-	out->cycles = cyc;
-	m->n.cycles += cyc;
-	return rc;
+	return access_one(m, dev, iova, acc, out);
 }
 
 /* The walk of translate() from the root, reading entries through frame
@@ -1162,6 +1190,7 @@ int ims_iommu_probe(struct ims_iommu *m, uint16_t tag, uint64_t iova, unsigned a
 	m->probing = true;
 	m->cur = NULL;
 	int rc = walk(m, 0, c, iova, acc ? acc : IMS_ACC_R, out, true);
+	walk_done(m);
 	m->probing = false;
 	return rc;
 }
@@ -1171,12 +1200,14 @@ uint64_t ims_iommu_dma(struct ims_iommu *m, uint32_t dev, uint64_t iova, uint64_
 {
 	uint64_t faulted = 0, count = 0;
 	uint64_t left = len, at = iova;
+	bool acc_ok = acc && acc <= IMS_ACC_RW;
 	while (left) {
 		uint64_t room = IMS_PAGE_SIZE - (at & (IMS_PAGE_SIZE - 1));
 		uint64_t n = room < left ? room : left;
 		if (left > n)
 			ims_iommu_prefetch(m, dev, at + n, acc);
-		if (ims_iommu_access(m, dev, at, acc, NULL) > 0)
+		struct ims_xlate x;
+		if (acc_ok && access_one(m, dev, at, acc, &x) > 0)
 			faulted++;
 		count++;
 		left -= n;

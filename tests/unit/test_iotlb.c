@@ -255,6 +255,30 @@ START_TEST(probe_has_no_side_effects)
 }
 END_TEST
 
+START_TEST(walk_loads_reach_memory_counters)
+{
+	/* Every entry a walk reads is a hardware load of memory, counted there
+	 * as the model counts its pte_reads: a write walk (with the A/D
+	 * update's read), a faulting walk, and a probe, which reads memory
+	 * but counts no pte_read. */
+	struct rig r;
+	rig_up(&r, 64, 4);
+	const struct ims_mem_counters *mc = ims_mem_counters(r.mem);
+	uint64_t hw0 = mc->ops[IMS_AGENT_HW][IMS_MEM_LOAD];
+	ck_assert_int_eq(ims_iommu_access(r.mmu, 10, 0x3000, IMS_ACC_W, NULL), 0);
+	ck_assert_uint_eq(r.n->pte_reads, 4);
+	ck_assert_uint_eq(mc->ops[IMS_AGENT_HW][IMS_MEM_LOAD] - hw0, 4);
+	ck_assert_int_eq(ims_iommu_access(r.mmu, 10, 0x200000, IMS_ACC_R, NULL), IMS_FAULT_NOTPRESENT);
+	ck_assert_uint_eq(mc->ops[IMS_AGENT_HW][IMS_MEM_LOAD] - hw0, r.n->pte_reads);
+	uint64_t reads = r.n->pte_reads;
+	struct ims_xlate x;
+	ck_assert_int_eq(ims_iommu_probe(r.mmu, 1, 0x7000, IMS_ACC_R, &x), 0);
+	ck_assert_uint_eq(r.n->pte_reads, reads);
+	ck_assert_uint_eq(mc->ops[IMS_AGENT_HW][IMS_MEM_LOAD] - hw0, reads + 3);
+	rig_down(&r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("iotlb");
@@ -268,6 +292,7 @@ int main(void)
 	tcase_add_test(tc, no_iotlb_always_walks);
 	tcase_add_test(tc, faults_queue_in_order_and_unattached);
 	tcase_add_test(tc, probe_has_no_side_effects);
+	tcase_add_test(tc, walk_loads_reach_memory_counters);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
