@@ -117,16 +117,18 @@ static inline uint64_t cache_rng(struct cache *c)
 }
 
 /* The way to fill in `set` when no way holds the key: the first invalid
- * way, else the policy's choice. */
+ * way, else the policy's choice. An invalid way has stamp 0 and a valid
+ * one a later stamp (every fill takes a new one), so the first way of
+ * least stamp is the first invalid way when there is one: one scan with
+ * no branch per way finds both. */
 static inline struct tlb_ent *cache_victim(struct cache *c, struct tlb_ent *set)
 {
 	struct tlb_ent *lru = &set[0];
-	for (unsigned w = 0; w < c->ways; w++) {
-		if (!set[w].valid)
-			return &set[w];
+	for (unsigned w = 1; w < c->ways; w++)
 		if (set[w].stamp < lru->stamp)
 			lru = &set[w];
-	}
+	if (!lru->valid)
+		return lru;
 	switch (c->pol) {
 	case IMS_REPL_ROUND_ROBIN: {
 		uint32_t *next = &c->rr[(size_t)(set - c->e) / c->ways];
@@ -167,6 +169,7 @@ static inline void cache_drop(struct cache *c, struct tlb_ent *e)
 	c->pos[last] = p;
 	cache_untrack_shift(c, e);
 	e->valid = false;
+	e->stamp = 0; /* what cache_victim takes an invalid way by */
 }
 
 /* Write entry v (valid) into way `slot`, keeping the live list. Returns

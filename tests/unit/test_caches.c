@@ -177,6 +177,39 @@ static void random_seeded(enum which w)
 	ck_assert(not_lru);
 }
 
+/* A way an invalidation emptied is filled before any policy choice: the
+ * round-robin pointer (at way 0 here) and a random pick must both leave
+ * the pages in the other ways alone. */
+static void invalid_way_first(enum which w, enum ims_repl_policy pol)
+{
+	struct ims_iommu_cfg c;
+	cfg_for(&c, w, pol, 1);
+	struct rig r;
+	rig_up(&r, &c);
+	for (uint64_t i = 0; i < 4; i++)
+		ck_assert(!hits(&r, w, page(i)));
+	ims_iommu_inv_range(r.mmu, 1, page(2), 0x1000, 0);
+	uint64_t ev = w == IOTLB ? r.n->iotlb_evictions : r.n->utlb_evictions;
+	ck_assert(!hits(&r, w, page(4)));
+	ck_assert(hits(&r, w, page(0)));
+	ck_assert(hits(&r, w, page(1)));
+	ck_assert(hits(&r, w, page(3)));
+	ck_assert(hits(&r, w, page(4)));
+	ck_assert_uint_eq(w == IOTLB ? r.n->iotlb_evictions : r.n->utlb_evictions, ev);
+	rig_down(&r);
+}
+
+START_TEST(invalid_way_filled_first)
+{
+	static const enum ims_repl_policy pols[] = {IMS_REPL_LRU, IMS_REPL_ROUND_ROBIN,
+						    IMS_REPL_RANDOM};
+	for (unsigned i = 0; i < 3; i++) {
+		invalid_way_first(IOTLB, pols[i]);
+		invalid_way_first(UTLB, pols[i]);
+	}
+}
+END_TEST
+
 START_TEST(iotlb_lru) { lru(IOTLB); }
 END_TEST
 START_TEST(iotlb_round_robin) { round_robin(IOTLB); }
@@ -685,6 +718,7 @@ int main(void)
 	TCase *tc = tcase_create("caches");
 	tcase_add_test(tc, iotlb_lru);
 	tcase_add_test(tc, iotlb_round_robin);
+	tcase_add_test(tc, invalid_way_filled_first);
 	tcase_add_test(tc, iotlb_random);
 	tcase_add_test(tc, set_associative_conflicts);
 	tcase_add_test(tc, utlb_lru);
