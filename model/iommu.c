@@ -75,9 +75,11 @@ struct ims_iommu {
 	uint64_t pf_walks; /* walks when ims_iommu_prefetch last ran */
 	/* The hint's memo: the level-1 table of a region (an entry of a
 	 * level-2 table) met by an earlier hint, keyed by tag, root and region,
-	 * valid while no pool frame is freed (ims_mem_pool_epoch). */
+	 * valid while no pool frame is freed (ims_mem_pool_epoch), with the
+	 * view of its first frame. */
 	struct pf_memo {
 		uint64_t key, root, table, epoch;
+		const uint64_t *frame; /* the view of table: live while epoch holds */
 		uint16_t tag;
 		bool valid;
 	} pf_memo[PF_MEMO];
@@ -1061,7 +1063,8 @@ int ims_iommu_access(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned 
  * a hint needs no permission or fault code, and starting from the root costs
  * less than probing the IOTLB and walk caches the walk will probe anyway.
  * The walk starts lower when the hint memo knows the level-1 table of the
- * region, under the same root and with no pool frame freed since. It may
+ * region, under the same root and with no pool frame freed since, and
+ * reads it through the view the memo kept (no frame look-up). It may
  * still be stale (software pointed the region elsewhere without freeing),
  * which costs only a useless prefetch: a hint changes nothing, and reads
  * through frame views that are live or NULL.
@@ -1100,7 +1103,11 @@ bool ims_iommu_prefetch(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsign
 	}
 	for (;;) {
 		uint64_t pa = table + 8 * hw_level_index(c, level, iova);
-		const uint64_t *f = ims_mem_frame(m->mem, pa);
+		/* The memo's view covers the table's first 4 KiB: a 16K or 64K
+		 * granule's table may go on into other frames. */
+		const uint64_t *f = from && level == 1 && (pa >> 12) == (table >> 12)
+					    ? from->frame
+					    : ims_mem_frame(m->mem, pa);
 		if (!f)
 			break;
 		const uint64_t *p = &f[(pa >> 3) % 512];
@@ -1111,9 +1118,13 @@ bool ims_iommu_prefetch(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsign
 		level = c->ops->next_table(c, level, *p, &table);
 		if (level < 0)
 			break;
-		if (level == 1 && pm)
-			*pm = (struct pf_memo){.key = key, .root = c->root, .table = table,
-					       .epoch = epoch, .tag = c->tag, .valid = true};
+		if (level == 1 && pm && !from) {
+			const uint64_t *l1 = ims_mem_frame(m->mem, table);
+			if (l1)
+				*pm = (struct pf_memo){.key = key, .root = c->root, .table = table,
+						       .epoch = epoch, .frame = l1, .tag = c->tag,
+						       .valid = true};
+		}
 	}
 	/* A walk from the memo that finds no table may have started from a
 	 * stale one: the next hint of the region starts from the root. */

@@ -68,7 +68,7 @@ struct ims_mem {
 	uint32_t *chunk_used; /* live frames per chunk */
 	uint64_t ndir, nchunks;
 	frame_t *spare_chunk; /* one emptied chunk kept, as a spare slab is */
-	uint64_t pool_epoch;  /* pool frames freed */
+	uint64_t pool_epoch;  /* frames gone: pool frames freed, stray ones replaced */
 	ims_mem_hook_fn hook;
 	void *hook_arg;
 	struct ims_mem_counters c;
@@ -598,6 +598,7 @@ static int pool_take(struct ims_mem *m, uint64_t idx)
 	if (e.frame) {
 		frame_put(m, e.frame, (unsigned)(e.key >> SLOT_SHIFT));
 		m->c.frames--;
+		m->pool_epoch++; /* a view of the stray frame is gone too */
 	}
 	memset(f, 0, FWORDS * sizeof(*f));
 	m->chunk_used[idx / CHUNK_FRAMES]++;

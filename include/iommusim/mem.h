@@ -70,8 +70,10 @@ int ims_mem_pool_alloc(struct ims_mem *m, uint64_t *pa);
  * on its own and comes back as a single frame. */
 int ims_mem_pool_alloc_order(struct ims_mem *m, unsigned order, uint64_t *pa);
 void ims_mem_pool_free(struct ims_mem *m, uint64_t pa);
-/* A number that changes whenever a pool frame is freed: a table address
- * remembered under an older one may since name another table. */
+/* A number that changes whenever a pool frame is freed (or a frame that a
+ * stray store made in pool space gives way to the pool's own): a table
+ * address or frame view remembered under an older one may since name
+ * another table, or freed storage. */
 uint64_t ims_mem_pool_epoch(const struct ims_mem *m);
 
 void ims_mem_set_hook(struct ims_mem *m, ims_mem_hook_fn fn, void *arg);

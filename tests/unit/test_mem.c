@@ -312,6 +312,34 @@ START_TEST(pool_alloc_free)
 }
 END_TEST
 
+START_TEST(pool_epoch_marks_frames_gone)
+{
+	/* The epoch changes exactly when a frame a view may point into goes
+	 * away: a pool free, or a stray frame in pool space replaced by the
+	 * pool's own storage. Allocating a clean frame and storing change it
+	 * not. */
+	struct ims_mem *m = ims_mem_new();
+	uint64_t e0 = ims_mem_pool_epoch(m);
+	uint64_t a, b;
+	ck_assert_int_eq(ims_mem_pool_alloc(m, &a), 0);
+	ims_mem_store(m, IMS_AGENT_SW, a, 1);
+	ck_assert_uint_eq(ims_mem_pool_epoch(m), e0);
+	/* The next pool frame is a + 4 KiB: a stray store makes it first. */
+	ims_mem_store(m, IMS_AGENT_HW, a + 0x1000, 0xbad);
+	const uint64_t *stray = ims_mem_frame(m, a + 0x1000);
+	ck_assert_ptr_nonnull(stray);
+	ck_assert_uint_eq(ims_mem_pool_epoch(m), e0);
+	ck_assert_int_eq(ims_mem_pool_alloc(m, &b), 0);
+	ck_assert_uint_eq(b, a + 0x1000);
+	uint64_t e1 = ims_mem_pool_epoch(m);
+	ck_assert_uint_ne(e1, e0);
+	ck_assert_uint_eq(ims_mem_load(m, IMS_AGENT_HW, b), 0);
+	ims_mem_pool_free(m, a);
+	ck_assert_uint_ne(ims_mem_pool_epoch(m), e1);
+	ims_mem_free(m);
+}
+END_TEST
+
 START_TEST(many_frames)
 {
 	struct ims_mem *m = ims_mem_new();
@@ -456,6 +484,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, hook_race_load_store_loses_hw_bit);
 	tcase_add_test(tc, hook_resizes_index);
 	tcase_add_test(tc, pool_alloc_free);
+	tcase_add_test(tc, pool_epoch_marks_frames_gone);
 	tcase_add_test(tc, many_frames);
 	tcase_add_test(tc, pool_churn);
 	tcase_add_test(tc, footprint_one_gib_of_tables);
