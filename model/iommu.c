@@ -46,6 +46,10 @@ struct ims_iommu {
 
 	struct dev_slot *devs;
 	size_t ndev_cap, ndev;
+	/* Where the device found last was (a trace's DMAs come from few
+	 * devices, each in runs). An index, checked on use, so that slots may
+	 * move (growth, detach) without telling it. */
+	size_t dev_last;
 
 	struct cache tlb;
 	struct cache wc[MAX_LEVELS];
@@ -387,8 +391,11 @@ static uint32_t dev_hash(uint32_t dev)
 	return (dev * 0x9e3779b1u) >> 7;
 }
 
-static struct dev_slot *dev_find(const struct ims_iommu *m, uint32_t dev)
+static struct dev_slot *dev_probe(const struct ims_iommu *m, uint32_t dev)
 {
+	if (m->dev_last < m->ndev_cap && m->devs[m->dev_last].used &&
+	    m->devs[m->dev_last].dev == dev)
+		return &m->devs[m->dev_last];
 	if (!m->ndev_cap)
 		return NULL;
 	size_t mask = m->ndev_cap - 1;
@@ -398,6 +405,15 @@ static struct dev_slot *dev_find(const struct ims_iommu *m, uint32_t dev)
 		if (m->devs[i].dev == dev)
 			return &m->devs[i];
 	}
+}
+
+/* dev_probe, remembering what it found. */
+static inline struct dev_slot *dev_find(struct ims_iommu *m, uint32_t dev)
+{
+	struct dev_slot *s = dev_probe(m, dev);
+	if (s)
+		m->dev_last = (size_t)(s - m->devs);
+	return s;
 }
 
 static int dev_grow(struct ims_iommu *m)
@@ -455,7 +471,7 @@ int ims_iommu_attach(struct ims_iommu *m, uint32_t dev, uint16_t tag)
 
 int ims_iommu_dev_domain(const struct ims_iommu *m, uint32_t dev)
 {
-	const struct dev_slot *s = dev_find(m, dev);
+	const struct dev_slot *s = dev_probe(m, dev);
 	return s ? s->tag : -ENOENT;
 }
 

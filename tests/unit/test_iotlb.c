@@ -279,6 +279,35 @@ START_TEST(walk_loads_reach_memory_counters)
 }
 END_TEST
 
+START_TEST(many_devices_grow_and_detach)
+{
+	/* Forty devices over two domains: the device table grows under the
+	 * look-ups, a detached device faults at once, even when it was the
+	 * last one looked up, and the others keep their domains. */
+	struct rig r;
+	rig_up(&r, 64, 4);
+	add_domain(&r, 2, 0x300000ull, 11);
+	for (uint32_t d = 100; d < 140; d++) {
+		ck_assert_int_eq(ims_iommu_attach(r.mmu, d, (uint16_t)(1 + d % 2)), 0);
+		ck_assert_int_eq(ims_iommu_dev_domain(r.mmu, 100), 1);
+		ck_assert_int_eq(ims_iommu_access(r.mmu, 100, 0x1000, IMS_ACC_R, NULL), 0);
+		ck_assert_int_eq(ims_iommu_dev_domain(r.mmu, d), (int)(1 + d % 2));
+	}
+	for (uint32_t d = 100; d < 140; d += 3) {
+		ck_assert_int_eq(ims_iommu_access(r.mmu, d, 0x1000, IMS_ACC_R, NULL),
+				 d % 2 ? IMS_FAULT_NOTPRESENT : 0); /* domain 2 maps nothing */
+		ck_assert_int_eq(ims_iommu_detach(r.mmu, d), 0);
+		ck_assert_int_eq(ims_iommu_access(r.mmu, d, 0x1000, IMS_ACC_R, NULL),
+				 IMS_FAULT_UNATTACHED);
+		ck_assert_int_eq(ims_iommu_dev_domain(r.mmu, d), -ENOENT);
+	}
+	for (uint32_t d = 100; d < 140; d++)
+		ck_assert_int_eq(ims_iommu_dev_domain(r.mmu, d),
+				 (d - 100) % 3 ? (int)(1 + d % 2) : -ENOENT);
+	rig_down(&r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("iotlb");
@@ -293,6 +322,7 @@ int main(void)
 	tcase_add_test(tc, faults_queue_in_order_and_unattached);
 	tcase_add_test(tc, probe_has_no_side_effects);
 	tcase_add_test(tc, walk_loads_reach_memory_counters);
+	tcase_add_test(tc, many_devices_grow_and_detach);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
