@@ -80,10 +80,11 @@ struct ims_iommu {
 	/* The hint's memo: the level-1 table of a region (an entry of a
 	 * level-2 table) met by an earlier hint, keyed by tag, root and region,
 	 * valid while no pool frame is freed (ims_mem_pool_epoch), with the
-	 * view of its first frame. */
+	 * view of the frame its entry was read from. */
 	struct pf_memo {
 		uint64_t key, root, table, epoch;
-		const uint64_t *frame; /* the view of table: live while epoch holds */
+		const uint64_t *frame; /* view of frame fn (the entry's), live while epoch holds */
+		uint64_t fn;
 		uint16_t tag;
 		bool valid;
 	} pf_memo[PF_MEMO];
@@ -1119,13 +1120,18 @@ bool ims_iommu_prefetch(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsign
 	}
 	for (;;) {
 		uint64_t pa = table + 8 * hw_level_index(c, level, iova);
-		/* The memo's view covers the table's first 4 KiB: a 16K or 64K
-		 * granule's table may go on into other frames. */
-		const uint64_t *f = from && level == 1 && (pa >> 12) == (table >> 12)
-					    ? from->frame
-					    : ims_mem_frame(m->mem, pa);
+		/* A 16K or 64K table spans frames: the memo's view serves the
+		 * entries of its own frame only. */
+		const uint64_t *f = from && (pa >> 12) == from->fn ? from->frame
+								 : ims_mem_frame(m->mem, pa);
 		if (!f)
 			break;
+		/* A hint from the root meets the region's level-1 table: memo it
+		 * (tested !from first: the memo's own hints skip the rest). */
+		if (!from && pm && level == 1)
+			*pm = (struct pf_memo){.key = key, .root = c->root, .table = table,
+					       .epoch = epoch, .frame = f, .fn = pa >> 12,
+					       .tag = c->tag, .valid = true};
 		const uint64_t *p = &f[(pa >> 3) % 512];
 		if (level == 0) {
 			__builtin_prefetch(p, 1);
@@ -1134,13 +1140,6 @@ bool ims_iommu_prefetch(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsign
 		level = c->ops->next_table(c, level, *p, &table);
 		if (level < 0)
 			break;
-		if (level == 1 && pm && !from) {
-			const uint64_t *l1 = ims_mem_frame(m->mem, table);
-			if (l1)
-				*pm = (struct pf_memo){.key = key, .root = c->root, .table = table,
-						       .epoch = epoch, .frame = l1, .tag = c->tag,
-						       .valid = true};
-		}
 	}
 	/* A walk from the memo that finds no table may have started from a
 	 * stale one: the next hint of the region starts from the root. */

@@ -2239,11 +2239,9 @@ int ims_replay_mig_sync(struct ims_replay *r, enum ims_mig_mode mode, struct ims
 	return rc;
 }
 
-static __attribute__((noinline)) int event_any(struct ims_replay *r, const struct ims_event *ev)
+/* Every op but dma, which ims_replay_event dispatches first. */
+static __attribute__((noinline)) int op_other(struct ims_replay *r, const struct ims_event *ev)
 {
-	if (r->o.on_event)
-		r->o.on_event(r->o.on_event_arg, r, ev);
-	r->st.events++;
 	switch (ev->op) {
 	case IMS_OP_DOMAIN:
 		return op_domain(r, ev);
@@ -2261,8 +2259,6 @@ static __attribute__((noinline)) int event_any(struct ims_replay *r, const struc
 		return op_harvest(r, ev);
 	case IMS_OP_FLUSH:
 		return op_flush(r, ev);
-	case IMS_OP_DMA:
-		return op_dma(r, ev);
 	case IMS_OP_MEM:
 		return op_mem(r, ev);
 	case IMS_OP_EXPECT_MEM:
@@ -2319,11 +2315,12 @@ static __attribute__((noinline)) int event_any(struct ims_replay *r, const struc
 int ims_replay_event(struct ims_replay *r, const struct ims_event *ev, const char *file)
 {
 	r->file = file ? file : "-";
-	if (ev->op == IMS_OP_DMA && !r->o.on_event) {
-		r->st.events++;
+	if (r->o.on_event)
+		r->o.on_event(r->o.on_event_arg, r, ev);
+	r->st.events++;
+	if (ev->op == IMS_OP_DMA)
 		return op_dma(r, ev);
-	}
-	return event_any(r, ev);
+	return op_other(r, ev);
 }
 
 void ims_replay_prefetch(struct ims_replay *r, const struct ims_event *ev)
