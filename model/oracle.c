@@ -489,11 +489,15 @@ static bool add_page(struct ims_oracle *o, struct dom *d, uint64_t pg)
 	uint64_t bit = 1ull << (pg % 64);
 	if (c[w] & bit)
 		return true;
-	uint64_t all = c[w] | bit;
-	for (unsigned i = 0; i < CWORDS; i++)
-		all &= i == w ? ~0ull : c[i];
-	if (all == ~0ull)
-		return false;
+	/* Only a word that fills can fill its chunk: the other words are
+	 * looked at then, not on every page. */
+	if ((c[w] | bit) == ~0ull) {
+		uint64_t all = ~0ull;
+		for (unsigned i = 0; i < CWORDS; i++)
+			all &= i == w ? ~0ull : c[i];
+		if (all == ~0ull)
+			return false;
+	}
 	c[w] |= bit;
 	while (n)
 		path[--n]->pop++;
