@@ -768,8 +768,11 @@ static uint64_t apply_update(struct ims_iommu *m, const struct hw_ctx *c, int le
 	return target == covering ? val : cval;
 }
 
-static int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t iova,
-		unsigned acc, struct ims_xlate *out, bool probe)
+/* One body, two instances (walk, walk_probe): `probe` is a constant in
+ * each, so a translation's walk carries none of the probe's branches. */
+static inline __attribute__((always_inline)) int
+walk_body(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t iova, unsigned acc,
+	  struct ims_xlate *out, bool probe)
 {
 	const struct hw_fmt *ops = c->ops;
 	int level = c->top;
@@ -896,6 +899,18 @@ static int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint6
 		}
 		return 0;
 	}
+}
+
+static __attribute__((noinline)) int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c,
+					  uint64_t iova, unsigned acc, struct ims_xlate *out)
+{
+	return walk_body(m, dev, c, iova, acc, out, false);
+}
+
+static __attribute__((noinline)) int walk_probe(struct ims_iommu *m, const struct hw_ctx *c,
+						uint64_t iova, unsigned acc, struct ims_xlate *out)
+{
+	return walk_body(m, 0, c, iova, acc, out, true);
 }
 
 /* A cached entry can serve the access: the permissions it caches, and for a
@@ -1028,7 +1043,7 @@ translate(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc, struct
 	}
 	m->cur = d;
 	uint64_t reads = m->n.pte_reads, writes = m->n.ad_writes;
-	rc = walk(m, dev, c, iova, acc, out, false);
+	rc = walk(m, dev, c, iova, acc, out);
 	walk_done(m);
 	m->cur = NULL;
 	m->tlb_missed = false;
@@ -1215,7 +1230,7 @@ int ims_iommu_probe(struct ims_iommu *m, uint16_t tag, uint64_t iova, unsigned a
 	}
 	m->probing = true;
 	m->cur = NULL;
-	int rc = walk(m, 0, c, iova, acc ? acc : IMS_ACC_R, out, true);
+	int rc = walk_probe(m, c, iova, acc ? acc : IMS_ACC_R, out);
 	walk_done(m);
 	m->probing = false;
 	return rc;
