@@ -123,10 +123,17 @@ static inline uint64_t cache_rng(struct cache *c)
  * no branch per way finds both. */
 static inline struct tlb_ent *cache_victim(struct cache *c, struct tlb_ent *set)
 {
-	struct tlb_ent *lru = &set[0];
-	for (unsigned w = 1; w < c->ways; w++)
-		if (set[w].stamp < lru->stamp)
-			lru = &set[w];
+	/* Selects, not jumps: which way is oldest is as good as random to a
+	 * branch predictor, and a wrong guess costs more than the scan. */
+	unsigned best = 0;
+	uint64_t low = set[0].stamp;
+	for (unsigned w = 1; w < c->ways; w++) {
+		uint64_t s = set[w].stamp;
+		bool older = s < low;
+		best = older ? w : best;
+		low = older ? s : low;
+	}
+	struct tlb_ent *lru = &set[best];
 	if (!lru->valid)
 		return lru;
 	switch (c->pol) {
