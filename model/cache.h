@@ -119,12 +119,12 @@ static inline uint64_t cache_rng(struct cache *c)
 /* The way to fill in `set` when no way holds the key: the first invalid
  * way, else the policy's choice. An invalid way has stamp 0 and a valid
  * one a later stamp (every fill takes a new one), so the first way of
- * least stamp is the first invalid way when there is one: one scan with
- * no branch per way finds both. */
+ * least stamp is the first invalid way when there is one: one scan finds
+ * both. Selects, not jumps (gcc emits cmov): which way is oldest is as good
+ * as random to a branch predictor, and a wrong guess costs more than the
+ * scan. */
 static inline struct tlb_ent *cache_victim(struct cache *c, struct tlb_ent *set)
 {
-	/* Selects, not jumps: which way is oldest is as good as random to a
-	 * branch predictor, and a wrong guess costs more than the scan. */
 	unsigned best = 0;
 	uint64_t low = set[0].stamp;
 	for (unsigned w = 1; w < c->ways; w++) {

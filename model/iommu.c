@@ -1100,15 +1100,11 @@ int ims_iommu_access(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned 
  * still be stale (software pointed the region elsewhere without freeing),
  * which costs only a useless prefetch: a hint changes nothing, and reads
  * through frame views that are live or NULL.
- * When no walk happened since the last call, the accesses are hitting the
- * IOTLB, whose entries are in the host's caches: then the hint would cost
- * as much as the access and is dropped. */
-bool ims_iommu_prefetch(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc)
+ * Out of line, behind ims_iommu_prefetch's test: a dropped hint then
+ * saves no registers. */
+static __attribute__((noinline)) bool hint_walk(struct ims_iommu *m, uint32_t dev, uint64_t iova,
+						unsigned acc)
 {
-	bool walked = m->n.walks != m->pf_walks;
-	m->pf_walks = m->n.walks;
-	if (!walked)
-		return false;
 	const struct dev_slot *d = dev_find(m, dev);
 	const struct ctx_slot *s = d ? m->ctx[d->tag] : NULL;
 	if (!s || !s->hw_valid || !acc || acc > IMS_ACC_RW)
@@ -1161,6 +1157,16 @@ bool ims_iommu_prefetch(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsign
 	if (from)
 		from->valid = false;
 	return true;
+}
+
+/* When no walk happened since the last call, the accesses are hitting the
+ * IOTLB, whose entries are in the host's caches: then the hint would cost
+ * as much as the access and is dropped. */
+bool ims_iommu_prefetch(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc)
+{
+	bool walked = m->n.walks != m->pf_walks;
+	m->pf_walks = m->n.walks;
+	return walked && hint_walk(m, dev, iova, acc);
 }
 
 /* The fixed costs of hits that served their access, and how many. */

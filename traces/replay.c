@@ -39,8 +39,6 @@ struct ims_replay {
 	struct ims_replay_opts o;
 	struct ims_mem *mem;
 	struct ims_iommu *mmu;
-	const struct ims_iommu_counters *ctr; /* the model's, read in place */
-	uint64_t pf_walks;                    /* ctr->walks at the last hint */
 	struct dom *doms[65536];
 	struct ims_replay_stats st;
 	const char *file; /* of the event being applied */
@@ -129,7 +127,6 @@ int ims_replay_new(const struct ims_replay_opts *opts, struct ims_replay **out)
 		free(r);
 		return rc;
 	}
-	r->ctr = ims_iommu_counters(r->mmu);
 	r->written = ims_oracle_new();
 	r->stranded = ims_oracle_new();
 	r->pin_now = ims_oracle_new();
@@ -2330,11 +2327,6 @@ void ims_replay_prefetch(struct ims_replay *r, const struct ims_event *ev)
 {
 	if (ev->op != IMS_OP_DMA || !ev->v[IMS_K_LEN])
 		return;
-	/* The model drops a hint when no walk happened since the last one (the
-	 * DMAs hit the IOTLB): the same test here saves two calls a DMA. */
-	if (r->ctr->walks == r->pf_walks)
-		return;
-	r->pf_walks = r->ctr->walks;
 	uint32_t dev = (uint32_t)ev->v[IMS_K_DEV];
 	unsigned acc = (unsigned)ev->v[IMS_K_DIR];
 	if (!ims_iommu_prefetch(r->mmu, dev, ev->v[IMS_K_IOVA], acc))
