@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "amd/amd.h"
 #include "amd/amd_codec.h"
-#include "model/hwfmt.h"
 
 static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct hw_ctx *c,
 		      char *err, size_t errlen)
@@ -232,19 +232,11 @@ const struct hw_fmt amd_hw_fmt = {
 
 int amd_ctx_encode(const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen)
 {
-	unsigned levels = p->levels ? p->levels : 4;
-	if (levels < 1 || levels > 6) {
-		snprintf(err, errlen, "amdv1 has 1 to 6 levels (DTE Mode), not %u", levels);
-		return -EINVAL;
-	}
-	if (p->granule_shift && p->granule_shift != 12) {
-		snprintf(err, errlen, "amdv1 has only the 4K granule");
-		return -EINVAL;
-	}
-	if (p->ias) {
-		snprintf(err, errlen, "amdv1 takes levels=, not ias=");
-		return -EINVAL;
-	}
+	struct fmt_geom fg = {p->levels, p->granule_shift, p->ias};
+	int rc = amd_geometry(&fg, err, errlen);
+	if (rc)
+		return rc;
+	unsigned levels = fg.levels;
 	if (p->hd && !p->ha) {
 		snprintf(err, errlen, "amdv1: hd=on needs ha=on (DTE HAD 10b is reserved)");
 		return -EINVAL;

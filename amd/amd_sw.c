@@ -4,26 +4,19 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "amd/amd.h"
 #include "amd/amd_codec.h"
-#include "pagetables/ptfmt.h"
+#include "formats/swfmt.h"
 
-static int init(struct ims_pt_cfg *cfg, struct pt_geom *g, char *err, size_t errlen)
+static int init(struct pt_params *cfg, struct pt_geom *g, char *err, size_t errlen)
 {
-	if (!cfg->levels)
-		cfg->levels = 4;
-	if (cfg->levels < 1 || cfg->levels > 6) {
-		snprintf(err, errlen, "amdv1 has 1 to 6 levels (DTE Mode), not %u", cfg->levels);
-		return -EINVAL;
-	}
-	if (cfg->granule_shift && cfg->granule_shift != 12) {
-		snprintf(err, errlen, "amdv1 has only the 4K granule");
-		return -EINVAL;
-	}
-	if (cfg->ias) {
-		snprintf(err, errlen, "amdv1 takes levels=, not ias= (Mode N covers 12+9N bits)");
-		return -EINVAL;
-	}
-	cfg->granule_shift = 12;
+	struct fmt_geom fg = {cfg->levels, cfg->granule_shift, cfg->ias};
+	int rc = amd_geometry(&fg, err, errlen);
+	if (rc)
+		return rc;
+	cfg->levels = fg.levels;
+	cfg->granule_shift = fg.granule_shift;
+	cfg->ias = fg.ias;
 	g->top = (int)cfg->levels - 1;
 	g->gshift = 12;
 	g->stride = 9;
@@ -117,33 +110,33 @@ static bool is_dirty(uint64_t pte)
 	return (pte & AMD_PTE_D) != 0;
 }
 
-static void ctx_words(const struct ims_pt *pt, uint64_t w[8])
+static void ctx_words(const struct pt_dom *d, uint64_t w[8])
 {
 	for (int i = 0; i < 8; i++)
 		w[i] = 0;
-	w[0] = AMD_DTE_V | AMD_DTE_TV | ((uint64_t)pt->cfg.levels << AMD_DTE_MODE_SHIFT) |
-	       (pt->root & AMD_DTE_ROOT_MASK) | AMD_DTE_IR | AMD_DTE_IW;
-	if (pt->tracking)
+	w[0] = AMD_DTE_V | AMD_DTE_TV | ((uint64_t)d->levels << AMD_DTE_MODE_SHIFT) |
+	       (d->root & AMD_DTE_ROOT_MASK) | AMD_DTE_IR | AMD_DTE_IW;
+	if (d->tracking)
 		w[0] |= (uint64_t)AMD_HAD_AD << AMD_DTE_HAD_SHIFT;
-	w[1] = pt->cfg.tag & AMD_DTE1_DOMID_MASK;
+	w[1] = d->tag & AMD_DTE1_DOMID_MASK;
 }
 
-static uint64_t inv_cmd0(const struct ims_pt *pt)
+static uint64_t inv_cmd0(const struct pt_dom *d)
 {
 	return (AMD_CMD_INV_PAGES << AMD_CMD_OPCODE_SHIFT) |
-	       ((uint64_t)pt->cfg.tag << AMD_CMD_DOMID_SHIFT);
+	       ((uint64_t)d->tag << AMD_CMD_DOMID_SHIFT);
 }
 
-static int flush(struct ims_pt *pt, uint64_t iova, uint64_t size, bool leaf_only)
+static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only)
 {
-	uint64_t cmd[2] = {inv_cmd0(pt), leaf_only ? 0 : AMD_CMD_PDE};
+	uint64_t cmd[2] = {inv_cmd0(d), leaf_only ? 0 : AMD_CMD_PDE};
 	if (!size) {
 		cmd[1] |= AMD_CMD_ALL_PAGES | AMD_CMD_S;
-		return pt_submit(pt, cmd);
+		return d->submit(d->host, cmd);
 	}
 	if (size == 4096 && !(iova & 0xfff)) {
 		cmd[1] |= iova;
-		return pt_submit(pt, cmd);
+		return d->submit(d->host, cmd);
 	}
 	/* One command for the smallest aligned power of two that covers the
 	 * range; past 2^51 the whole domain. */
@@ -158,13 +151,13 @@ static int flush(struct ims_pt *pt, uint64_t iova, uint64_t size, bool leaf_only
 		cmd[1] |= AMD_CMD_ALL_PAGES | AMD_CMD_S;
 	else
 		cmd[1] |= amd_size_encode(iova, n) | AMD_CMD_S;
-	return pt_submit(pt, cmd);
+	return d->submit(d->host, cmd);
 }
 
-static int set_hw_dirty(struct ims_pt *pt, bool on)
+static int set_hw_dirty(const struct pt_dom *d, bool on)
 {
 	/* DTE.HAD = 11b (or 00b), then DTE invalidation and a domain flush. */
-	return pt_ctx_change(pt, 0, AMD_DTE_HAD_MASK,
+	return d->ctx_change(d->host, 0, AMD_DTE_HAD_MASK,
 			     on ? (uint64_t)AMD_HAD_AD << AMD_DTE_HAD_SHIFT : 0);
 }
 

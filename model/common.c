@@ -1,15 +1,9 @@
-/* Names shared by the model, the software side and the tools. */
+/* Names shared by the model, the software side and the tools (format
+ * names come from the format registry, formats/registry.c). */
 #include <errno.h>
 #include <string.h>
 
 #include "iommusim/common.h"
-
-static const char *const fmt_names[IMS_FMT_COUNT] = {"amdv1", "vtd", "smmuv3"};
-
-const char *ims_format_name(enum ims_format f)
-{
-	return (unsigned)f < IMS_FMT_COUNT ? fmt_names[f] : "?";
-}
 
 static int lookup(const char *const *names, unsigned n, const char *s, size_t len)
 {
@@ -17,15 +11,6 @@ static int lookup(const char *const *names, unsigned n, const char *s, size_t le
 		if (names[i] && strlen(names[i]) == len && !memcmp(names[i], s, len))
 			return (int)i;
 	return -EINVAL;
-}
-
-int ims_format_parse(const char *name, size_t len, enum ims_format *out)
-{
-	int i = lookup(fmt_names, IMS_FMT_COUNT, name, len);
-	if (i < 0)
-		return i;
-	*out = (enum ims_format)i;
-	return 0;
 }
 
 static const char *const kind_names[IMS_FAULT_KIND_COUNT] = {

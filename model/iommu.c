@@ -2,7 +2,7 @@
  *
  * micro-TLB (device side) -> link -> IOTLB lookup -> walk (from the deepest
  * walk-cache hit) -> permission check -> atomic A/D update -> success or a
- * queued fault. The format supplies the per-level rules (model/hwfmt.h);
+ * queued fault. The format supplies the per-level rules (formats/hwfmt.h);
  * this file knows no descriptor bit. Every translation is given a cycle
  * count from the latencies of cfg.lat (docs/timing.md).
  */
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "model/cache.h"
-#include "model/hwfmt.h"
+#include "formats/format.h"
 
 #define MAX_LEVELS HW_MAX_LEVELS
 
@@ -121,30 +121,18 @@ void ims_iommu_cfg_default(struct ims_iommu_cfg *cfg)
 	cfg->replica = IMS_REPLICA_COVERING;
 	cfg->seed = 1;
 	cfg->vtd_nonleaf_accessed = true;
-	/* Every A/D capability present; HATS = 2 (6 levels). */
-	cfg->amd_efr = (1ull << 49) | (1ull << 52) | (2ull << 10);
-	cfg->vtd_cap = (1ull << 34) | (1ull << 35);
-	cfg->vtd_ecap = (1ull << 45) | (1ull << 48);
-	cfg->smmu_idr0 = 2ull << 6;
+	/* Every A/D capability present, as each format defines it. */
+	for (unsigned f = 0; f < IMS_FMT_COUNT; f++) {
+		const struct fmt_desc *d = fmt_get((enum ims_format)f);
+		if (d && d->caps_default)
+			d->caps_default(cfg);
+	}
 }
 
-const struct hw_fmt *hw_fmt_get(enum ims_format f)
+static const struct hw_fmt *hw_fmt_get(enum ims_format f)
 {
-	const struct hw_fmt *ops = NULL;
-	switch (f) {
-	case IMS_FMT_AMDV1:
-		ops = &amd_hw_fmt;
-		break;
-	case IMS_FMT_VTD:
-		ops = &vtd_hw_fmt;
-		break;
-	case IMS_FMT_SMMUV3:
-		ops = &smmu_hw_fmt;
-		break;
-	default:
-		break;
-	}
-	return ops && ops->decode_ctx ? ops : NULL;
+	const struct fmt_desc *d = fmt_get(f);
+	return d && d->hw && d->hw->decode_ctx ? d->hw : NULL;
 }
 
 int ims_ctx_encode(enum ims_format fmt, const struct ims_ctx_params *p,
@@ -156,20 +144,9 @@ int ims_ctx_encode(enum ims_format fmt, const struct ims_ctx_params *p,
 		errlen = sizeof(dummy);
 	}
 	memset(words, 0, sizeof(uint64_t) * IMS_CTX_WORDS);
-	int (*enc)(const struct ims_ctx_params *, uint64_t *, char *, size_t) = NULL;
-	switch (fmt) {
-	case IMS_FMT_AMDV1:
-		enc = amd_ctx_encode;
-		break;
-	case IMS_FMT_VTD:
-		enc = vtd_ctx_encode;
-		break;
-	case IMS_FMT_SMMUV3:
-		enc = smmu_ctx_encode;
-		break;
-	default:
-		break;
-	}
+	const struct fmt_desc *d = fmt_get(fmt);
+	int (*enc)(const struct ims_ctx_params *, uint64_t *, char *, size_t) =
+		d ? d->ctx_encode : NULL;
 	if (!enc) {
 		snprintf(err, errlen, "format %s is not built in", ims_format_name(fmt));
 		return -EINVAL;

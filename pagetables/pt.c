@@ -10,49 +10,64 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/format.h"
 #include "pagetables/classify.h"
-#include "pagetables/ptfmt.h"
+#include "pagetables/pt_int.h"
 #include "pagetables/walker.h"
 
 #define FRAME_ENTRIES (IMS_PAGE_SIZE / 8)
 
 static const struct pt_fmt *fmt_ops(enum ims_format f)
 {
-	const struct pt_fmt *ops = NULL;
-	switch (f) {
-	case IMS_FMT_AMDV1:
-		ops = &amd_pt_fmt;
-		break;
-	case IMS_FMT_VTD:
-		ops = &vtd_pt_fmt;
-		break;
-	case IMS_FMT_SMMUV3:
-		ops = &smmu_pt_fmt;
-		break;
-	default:
-		break;
-	}
-	return ops && ops->init ? ops : NULL;
+	const struct fmt_desc *d = fmt_get(f);
+	return d && d->sw && d->sw->init ? d->sw : NULL;
 }
 
-int pt_submit(struct ims_pt *pt, const uint64_t cmd[2])
+static int host_submit(void *host, const uint64_t cmd[2])
 {
+	struct ims_pt *pt = host;
 	pt->stats.flushes++;
 	return pt->sink.submit(pt->sink.arg, pt->ops->fmt, cmd);
 }
 
-/* log2 of the 4 KiB frames a table at `level` spans: a table is
- * 8 * 2^bits bytes, aligned to its size (SMMU 16K and 64K granules). */
-int pt_ctx_change(struct ims_pt *pt, unsigned word, uint64_t mask, uint64_t value)
+static int host_ctx_change(void *host, unsigned word, uint64_t mask, uint64_t value)
 {
+	struct ims_pt *pt = host;
 	int rc = pt->sink.ctx_update(pt->sink.arg, pt->cfg.tag, word, mask, value);
 	if (!rc)
 		rc = pt->sink.ctx_flush(pt->sink.arg, pt->cfg.tag);
-	if (!rc)
-		rc = pt->ops->flush(pt, 0, 0, false);
+	if (!rc) {
+		struct pt_dom d;
+		pt_dom_of(pt, &d);
+		rc = pt->ops->flush(&d, 0, 0, false);
+	}
 	return rc;
 }
 
+void pt_dom_of(const struct ims_pt *pt, struct pt_dom *d)
+{
+	*d = (struct pt_dom){
+		.tag = pt->cfg.tag,
+		.levels = pt->cfg.levels,
+		.dirty_tracking = pt->cfg.dirty_tracking,
+		.tracking = pt->tracking,
+		.root = pt->root,
+		.g = &pt->g,
+		.submit = host_submit,
+		.ctx_change = host_ctx_change,
+		.host = (void *)pt, /* the host callbacks own the table */
+	};
+}
+
+static int pt_flush_range(struct ims_pt *pt, uint64_t iova, uint64_t size, bool leaf_only)
+{
+	struct pt_dom d;
+	pt_dom_of(pt, &d);
+	return pt->ops->flush(&d, iova, size, leaf_only);
+}
+
+/* log2 of the 4 KiB frames a table at `level` spans: a table is
+ * 8 * 2^bits bytes, aligned to its size (SMMU 16K and 64K granules). */
 static unsigned table_order(const struct ims_pt *pt, int level)
 {
 	unsigned lg = pt_level_bits(&pt->g, level) + 3;
@@ -106,7 +121,12 @@ int ims_pt_new(struct ims_mem *mem, const struct ims_pt_cfg *cfg_in, const struc
 	pt->mem = mem;
 	pt->sink = *sink;
 	pt->cfg = *cfg_in;
-	int rc = ops->init(&pt->cfg, &pt->g, err, errlen);
+	struct pt_params prm = {pt->cfg.levels, pt->cfg.granule_shift, pt->cfg.ias, pt->cfg.pgsizes};
+	int rc = ops->init(&prm, &pt->g, err, errlen);
+	pt->cfg.levels = prm.levels;
+	pt->cfg.granule_shift = prm.granule_shift;
+	pt->cfg.ias = prm.ias;
+	pt->cfg.pgsizes = prm.pgsizes;
 	if (rc)
 		goto fail;
 	if (pt->cfg.pgsizes & ~pt->g.pgsizes) {
@@ -154,7 +174,12 @@ void ims_pt_free(struct ims_pt *pt)
 	free(pt);
 }
 
-void ims_pt_ctx_words(const struct ims_pt *pt, uint64_t words[8]) { pt->ops->ctx_words(pt, words); }
+void ims_pt_ctx_words(const struct ims_pt *pt, uint64_t words[8])
+{
+	struct pt_dom d;
+	pt_dom_of(pt, &d);
+	pt->ops->ctx_words(&d, words);
+}
 uint64_t ims_pt_pgsizes(const struct ims_pt *pt) { return pt->pgsizes; }
 uint64_t ims_pt_min_pgsize(const struct ims_pt *pt) { return pt->pgsizes & -pt->pgsizes; }
 enum ims_format ims_pt_format(const struct ims_pt *pt) { return pt->ops->fmt; }
@@ -445,7 +470,7 @@ int ims_pt_unmap(struct ims_pt *pt, uint64_t iova, uint64_t size, uint64_t *unma
 	unmap_walk(pt, pt->root, pt->g.top, 0, iova, last, &bytes, &freed);
 	if (bytes) {
 		/* Freed tables may sit in walk caches: then the flush covers them. */
-		rc = pt->ops->flush(pt, iova, size, !freed);
+		rc = pt_flush_range(pt, iova, size, !freed);
 		if (rc)
 			return rc;
 	}
@@ -1102,7 +1127,7 @@ static int harvest_range(struct ims_pt *pt, uint64_t first, uint64_t last, unsig
 		ims_mem_count(pt->mem, IMS_AGENT_SW, IMS_MEM_RMW, h.rmws);
 	if (h.gathered && !h.w->skip_flush) {
 		uint64_t size = h.g_last - h.g_first + 1;
-		return pt->ops->flush(pt, h.g_first, size ? size : 0, true);
+		return pt_flush_range(pt, h.g_first, size ? size : 0, true);
 	}
 	return 0;
 }
@@ -1187,10 +1212,12 @@ int ims_pt_set_dirty_tracking(struct ims_pt *pt, bool enable)
 				return rc;
 		}
 	}
-	int rc = pt->ops->set_hw_dirty(pt, enable);
+	struct pt_dom d;
+	pt_dom_of(pt, &d);
+	int rc = pt->ops->set_hw_dirty(&d, enable);
 	if (rc) {
 		/* Hardware refused (e.g. no capability): put the context back. */
-		pt->ops->set_hw_dirty(pt, !enable);
+		pt->ops->set_hw_dirty(&d, !enable);
 		return rc;
 	}
 	pt->tracking = enable;
@@ -1205,5 +1232,5 @@ int ims_pt_flush(struct ims_pt *pt, uint64_t iova, uint64_t size)
 		if (rc)
 			return rc;
 	}
-	return pt->ops->flush(pt, iova, size, false);
+	return pt_flush_range(pt, iova, size, false);
 }

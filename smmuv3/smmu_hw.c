@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "model/hwfmt.h"
+#include "smmuv3/smmu.h"
 #include "smmuv3/smmu_codec.h"
 
 static unsigned ceil_div(unsigned a, unsigned b)
@@ -335,31 +335,12 @@ const struct hw_fmt smmu_hw_fmt = {
 
 int smmu_ctx_encode(const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen)
 {
-	if (p->levels) {
-		snprintf(err, errlen, "smmuv3 takes granule= and ias=, not levels=");
-		return -EINVAL;
-	}
-	unsigned gshift = p->granule_shift ? p->granule_shift : 12;
-	uint64_t tg;
-	switch (gshift) {
-	case 12:
-		tg = SMMU_TG0_4K;
-		break;
-	case 14:
-		tg = SMMU_TG0_16K;
-		break;
-	case 16:
-		tg = SMMU_TG0_64K;
-		break;
-	default:
-		snprintf(err, errlen, "smmuv3 granule must be 4K, 16K or 64K");
-		return -EINVAL;
-	}
-	unsigned ias = p->ias ? p->ias : 48;
-	if (ias < 32 || ias > 52) {
-		snprintf(err, errlen, "smmuv3 ias must be 32..52, not %u", ias);
-		return -EINVAL;
-	}
+	struct fmt_geom fg = {p->levels, p->granule_shift, p->ias};
+	int rc = smmu_geometry(&fg, err, errlen);
+	if (rc)
+		return rc;
+	unsigned gshift = fg.granule_shift, ias = fg.ias;
+	uint64_t tg = gshift == 12 ? SMMU_TG0_4K : gshift == 14 ? SMMU_TG0_16K : SMMU_TG0_64K;
 	unsigned stride = gshift - 3;
 	unsigned top = (ias - gshift + stride - 1) / stride - 1;
 	unsigned top_bits = ias - (gshift + stride * top);

@@ -12,7 +12,8 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "pagetables/ptfmt.h"
+#include "formats/swfmt.h"
+#include "smmuv3/smmu.h"
 #include "smmuv3/smmu_codec.h"
 
 /* MAIR attribute 1 = Normal memory, inner/outer write-back, read/write
@@ -33,24 +34,15 @@ static bool sw_block_level(unsigned gshift, int level)
 	return gshift == 12 ? (level == 1 || level == 2) : level == 1;
 }
 
-static int init(struct ims_pt_cfg *cfg, struct pt_geom *g, char *err, size_t errlen)
+static int init(struct pt_params *cfg, struct pt_geom *g, char *err, size_t errlen)
 {
-	if (cfg->levels) {
-		snprintf(err, errlen, "smmuv3 takes granule= and ias=, not levels=");
-		return -EINVAL;
-	}
-	if (!cfg->granule_shift)
-		cfg->granule_shift = 12;
-	if (cfg->granule_shift != 12 && cfg->granule_shift != 14 && cfg->granule_shift != 16) {
-		snprintf(err, errlen, "smmuv3 granule must be 4K, 16K or 64K");
-		return -EINVAL;
-	}
-	if (!cfg->ias)
-		cfg->ias = 48;
-	if (cfg->ias < 32 || cfg->ias > 52) {
-		snprintf(err, errlen, "smmuv3 ias must be 32..52, not %u", cfg->ias);
-		return -EINVAL;
-	}
+	struct fmt_geom fg = {cfg->levels, cfg->granule_shift, cfg->ias};
+	int rc = smmu_geometry(&fg, err, errlen);
+	if (rc)
+		return rc;
+	cfg->levels = fg.levels;
+	cfg->granule_shift = fg.granule_shift;
+	cfg->ias = fg.ias;
 	unsigned gs = cfg->granule_shift;
 	g->gshift = gs;
 	g->stride = gs - 3;
@@ -181,9 +173,9 @@ static bool is_dirty(uint64_t pte)
 	return (pte & SMMU_D_DBM) && !(pte & SMMU_D_AP2);
 }
 
-static void ctx_words(const struct ims_pt *pt, uint64_t w[8])
+static void ctx_words(const struct pt_dom *d, uint64_t w[8])
 {
-	const struct pt_geom *g = &pt->g;
+	const struct pt_geom *g = d->g;
 	uint64_t tg = g->gshift == 12 ? SMMU_TG0_4K : g->gshift == 14 ? SMMU_TG0_16K : SMMU_TG0_64K;
 	bool ds = smmu_geom_ds(g->gshift, g->ias);
 	bool wide = ds || g->gshift == 16;
@@ -192,12 +184,12 @@ static void ctx_words(const struct ims_pt *pt, uint64_t w[8])
 	w[0] = (uint64_t)(64 - g->ias) | tg << SMMU_CD0_TG0_SHIFT | 1ull << SMMU_CD0_IR0_SHIFT |
 	       1ull << SMMU_CD0_OR0_SHIFT | SMMU_SH_INNER << SMMU_CD0_SH0_SHIFT | SMMU_CD0_EPD1 |
 	       SMMU_CD0_V | (wide ? SMMU_IPS_52 : SMMU_IPS_48) << SMMU_CD0_IPS_SHIFT |
-	       SMMU_CD0_AA64 | SMMU_CD0_ASET | (uint64_t)pt->cfg.tag << SMMU_CD0_ASID_SHIFT;
+	       SMMU_CD0_AA64 | SMMU_CD0_ASET | (uint64_t)d->tag << SMMU_CD0_ASID_SHIFT;
 	/* HA and HD from allocation on (policy above): writable-clean leaves
 	 * never fault, and switching tracking changes nothing in hardware. */
-	if (pt->cfg.dirty_tracking)
+	if (d->dirty_tracking)
 		w[0] |= SMMU_CD0_HA | SMMU_CD0_HD;
-	w[1] = pt->root & SMMU_CD1_TTB0_MASK;
+	w[1] = d->root & SMMU_CD1_TTB0_MASK;
 	w[2] = ds ? SMMU_CD2_DS : 0;
 	w[SMMU_CD_WORD_MAIR] = SW_MAIR;
 }
@@ -207,21 +199,21 @@ static uint64_t tg_code(const struct pt_geom *g)
 	return g->gshift == 12 ? 1 : g->gshift == 14 ? 2 : 3;
 }
 
-static int flush_asid(struct ims_pt *pt)
+static int flush_asid(const struct pt_dom *d)
 {
-	uint64_t cmd[2] = {SMMU_CMD_TLBI_NH_ASID | (uint64_t)pt->cfg.tag << SMMU_CMD_ASID_SHIFT, 0};
-	return pt_submit(pt, cmd);
+	uint64_t cmd[2] = {SMMU_CMD_TLBI_NH_ASID | (uint64_t)d->tag << SMMU_CMD_ASID_SHIFT, 0};
+	return d->submit(d->host, cmd);
 }
 
 /* CMD_TLBI_NH_VA with a range (SMMUv3 4.4.1.1): each command covers
  * (NUM + 1) * 2^SCALE granules from its address. The granule count is cut
  * into 5-bit chunks from its lowest set bit up, one command per chunk; a
  * chunk past SCALE 31 makes it an invalidation of the whole ASID. */
-static int flush(struct ims_pt *pt, uint64_t iova, uint64_t size, bool leaf_only)
+static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only)
 {
-	const struct pt_geom *g = &pt->g;
+	const struct pt_geom *g = d->g;
 	if (!size)
-		return flush_asid(pt);
+		return flush_asid(d);
 	uint64_t gran = 1ull << g->gshift;
 	uint64_t start = iova & ~(gran - 1);
 	uint64_t last = iova + (size - 1);
@@ -231,15 +223,15 @@ static int flush(struct ims_pt *pt, uint64_t iova, uint64_t size, bool leaf_only
 	for (uint64_t left = n, at = start; left;) {
 		unsigned scale = (unsigned)__builtin_ctzll(left);
 		if (scale > SMMU_CMD_SCALE_MAX)
-			return flush_asid(pt);
+			return flush_asid(d);
 		uint64_t num = (left >> scale) & SMMU_CMD_NUM_MAX; /* odd: at least 1 */
 		uint64_t cmd[2] = {
 			SMMU_CMD_TLBI_NH_VA | (num - 1) << SMMU_CMD_NUM_SHIFT |
 				(uint64_t)scale << SMMU_CMD_SCALE_SHIFT |
-				(uint64_t)pt->cfg.tag << SMMU_CMD_ASID_SHIFT,
+				(uint64_t)d->tag << SMMU_CMD_ASID_SHIFT,
 			(leaf_only ? SMMU_CMD1_LEAF : 0) | tg_code(g) << SMMU_CMD1_TG_SHIFT |
 				(at & SMMU_CMD1_ADDR_MASK)};
-		int rc = pt_submit(pt, cmd);
+		int rc = d->submit(d->host, cmd);
 		if (rc)
 			return rc;
 		uint64_t granules = num << scale;
@@ -249,11 +241,11 @@ static int flush(struct ims_pt *pt, uint64_t iova, uint64_t size, bool leaf_only
 	return 0;
 }
 
-static int set_hw_dirty(struct ims_pt *pt, bool on)
+static int set_hw_dirty(const struct pt_dom *d, bool on)
 {
 	/* CD.HA/HD are set when a tracking domain is allocated: nothing to
 	 * switch (ims_pt_set_dirty_tracking has already cleaned and flushed). */
-	(void)pt;
+	(void)d;
 	(void)on;
 	return 0;
 }

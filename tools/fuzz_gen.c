@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/format.h"
 #include "iommusim/pt.h"
 #include "tools/fuzz.h"
 
@@ -794,7 +795,7 @@ static bool gen_race(struct fz_gen *g, struct gdom *d)
 	uint64_t n = 1ull << (s - es), j = (d->hot - leaf) >> es, i;
 	if (n < 2)
 		return false;
-	if (d->geo->fmt == IMS_FMT_SMMUV3 && j + 1 < n) {
+	if (fmt_get(d->geo->fmt)->hw->group_skip_if_any && j + 1 < n) {
 		i = j + 1 + fz_below(&g->rng, n - 1 - j);
 	} else {
 		i = fz_below(&g->rng, n - 1);
@@ -1094,25 +1095,30 @@ static uint64_t sw_sizes(struct ims_mem *mem, const struct fz_geo *geo, uint64_t
 int fz_geos_probe(const struct ims_replay_opts *opts, unsigned formats, unsigned smmu_gshift,
 		  struct fz_geo **out, size_t *n, FILE *warn)
 {
-	static const struct fz_geo cat[] = {
-		{IMS_FMT_AMDV1, 1, 0, 0, 0, 0, 0},  {IMS_FMT_AMDV1, 2, 0, 0, 0, 0, 0},
-		{IMS_FMT_AMDV1, 3, 0, 0, 0, 0, 0},  {IMS_FMT_AMDV1, 4, 0, 0, 0, 0, 0},
-		{IMS_FMT_AMDV1, 5, 0, 0, 0, 0, 0},  {IMS_FMT_AMDV1, 6, 0, 0, 0, 0, 0},
-		{IMS_FMT_VTD, 3, 0, 0, 0, 0, 0},    {IMS_FMT_VTD, 4, 0, 0, 0, 0, 0},
-		{IMS_FMT_VTD, 5, 0, 0, 0, 0, 0},    {IMS_FMT_SMMUV3, 0, 12, 32, 0, 0, 0},
-		{IMS_FMT_SMMUV3, 0, 12, 39, 0, 0, 0}, {IMS_FMT_SMMUV3, 0, 12, 48, 0, 0, 0},
-		{IMS_FMT_SMMUV3, 0, 12, 52, 0, 0, 0}, {IMS_FMT_SMMUV3, 0, 14, 36, 0, 0, 0},
-		{IMS_FMT_SMMUV3, 0, 14, 47, 0, 0, 0}, {IMS_FMT_SMMUV3, 0, 14, 48, 0, 0, 0},
-		{IMS_FMT_SMMUV3, 0, 14, 52, 0, 0, 0}, {IMS_FMT_SMMUV3, 0, 16, 42, 0, 0, 0},
-		{IMS_FMT_SMMUV3, 0, 16, 48, 0, 0, 0}, {IMS_FMT_SMMUV3, 0, 16, 52, 0, 0, 0},
-	};
-	size_t ncat = sizeof(cat) / sizeof(cat[0]);
+	/* Every geometry each format's description lists, in registry order. */
+	size_t ncat = 0;
+	for (unsigned f = 0; f < IMS_FMT_COUNT; f++) {
+		const struct fmt_desc *d = fmt_get((enum ims_format)f);
+		ncat += d ? d->n_fuzz_geoms : 0;
+	}
+	struct fz_geo *cat = calloc(ncat ? ncat : 1, sizeof(*cat));
+	if (!cat)
+		return -ENOMEM;
+	for (unsigned f = 0, c = 0; f < IMS_FMT_COUNT; f++) {
+		const struct fmt_desc *d = fmt_get((enum ims_format)f);
+		for (unsigned i = 0; d && i < d->n_fuzz_geoms; i++, c++) {
+			const struct fmt_geom *fg = &d->fuzz_geoms[i];
+			cat[c] = (struct fz_geo){.fmt = d->id, .levels = fg->levels,
+						 .gshift = fg->granule_shift, .ias = fg->ias};
+		}
+	}
 	*out = NULL;
 	*n = 0;
 	struct fz_geo *v = calloc(ncat, sizeof(*v));
 	struct ims_mem *mem = ims_mem_new();
 	if (!v || !mem) {
 		free(v);
+		free(cat);
 		ims_mem_free(mem);
 		return -ENOMEM;
 	}
@@ -1121,7 +1127,8 @@ int fz_geos_probe(const struct ims_replay_opts *opts, unsigned formats, unsigned
 		struct fz_geo geo = cat[i];
 		if (!((formats >> geo.fmt) & 1))
 			continue;
-		if (geo.fmt == IMS_FMT_SMMUV3 && smmu_gshift && geo.gshift != smmu_gshift)
+		/* A granule filter leaves the one-granule formats (gshift 0) alone. */
+		if (smmu_gshift && geo.gshift && geo.gshift != smmu_gshift)
 			continue;
 		geo.pgsizes = sw_sizes(mem, &geo, 0, &geo.last);
 		for (unsigned b = 12; b < 64 && geo.pgsizes; b++)
@@ -1157,6 +1164,7 @@ int fz_geos_probe(const struct ims_replay_opts *opts, unsigned formats, unsigned
 		v[k++] = geo;
 	}
 	ims_mem_free(mem);
+	free(cat);
 	if (!k) {
 		free(v);
 		return -ENOENT;

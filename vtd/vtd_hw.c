@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "model/hwfmt.h"
+#include "vtd/vtd.h"
 #include "vtd/vtd_codec.h"
 
 static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct hw_ctx *c,
@@ -295,19 +295,11 @@ const struct hw_fmt vtd_hw_fmt = {
 
 int vtd_ctx_encode(const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen)
 {
-	unsigned levels = p->levels ? p->levels : 4;
-	if (levels < 3 || levels > 5) {
-		snprintf(err, errlen, "vtd has 3, 4 or 5 levels (39, 48, 57 bits), not %u", levels);
-		return -EINVAL;
-	}
-	if (p->granule_shift && p->granule_shift != 12) {
-		snprintf(err, errlen, "vtd has only the 4K granule");
-		return -EINVAL;
-	}
-	if (p->ias) {
-		snprintf(err, errlen, "vtd takes levels=, not ias= (AW follows from the levels)");
-		return -EINVAL;
-	}
+	struct fmt_geom fg = {p->levels, p->granule_shift, p->ias};
+	int rc = vtd_geometry(&fg, err, errlen);
+	if (rc)
+		return rc;
+	unsigned levels = fg.levels;
 	/* One enable, SSADE, covers both A and D (3.7.2). */
 	if (p->ha != p->hd) {
 		snprintf(err, errlen, "vtd: ha= and hd= must be equal (both map to PASID-entry "

@@ -4,27 +4,19 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "pagetables/ptfmt.h"
+#include "formats/swfmt.h"
+#include "vtd/vtd.h"
 #include "vtd/vtd_codec.h"
 
-static int init(struct ims_pt_cfg *cfg, struct pt_geom *g, char *err, size_t errlen)
+static int init(struct pt_params *cfg, struct pt_geom *g, char *err, size_t errlen)
 {
-	if (!cfg->levels)
-		cfg->levels = 4;
-	if (cfg->levels < 3 || cfg->levels > 5) {
-		snprintf(err, errlen, "vtd has 3, 4 or 5 levels (39, 48, 57 bits), not %u",
-			 cfg->levels);
-		return -EINVAL;
-	}
-	if (cfg->granule_shift && cfg->granule_shift != 12) {
-		snprintf(err, errlen, "vtd has only the 4K granule");
-		return -EINVAL;
-	}
-	if (cfg->ias) {
-		snprintf(err, errlen, "vtd takes levels=, not ias= (AW follows from the levels)");
-		return -EINVAL;
-	}
-	cfg->granule_shift = 12;
+	struct fmt_geom fg = {cfg->levels, cfg->granule_shift, cfg->ias};
+	int rc = vtd_geometry(&fg, err, errlen);
+	if (rc)
+		return rc;
+	cfg->levels = fg.levels;
+	cfg->granule_shift = fg.granule_shift;
+	cfg->ias = fg.ias;
 	g->top = (int)cfg->levels - 1;
 	g->gshift = 12;
 	g->stride = 9;
@@ -115,28 +107,28 @@ static bool is_dirty(uint64_t pte)
 	return (pte & VTD_SL_D) != 0;
 }
 
-static void ctx_words(const struct ims_pt *pt, uint64_t w[8])
+static void ctx_words(const struct pt_dom *d, uint64_t w[8])
 {
 	for (int i = 0; i < 8; i++)
 		w[i] = 0;
-	w[0] = VTD_PE0_P | ((uint64_t)vtd_levels_aw(pt->cfg.levels) << VTD_PE0_AW_SHIFT) |
-	       ((uint64_t)VTD_PGTT_SL << VTD_PE0_PGTT_SHIFT) | (pt->root & VTD_SL_ADDR_MASK);
-	if (pt->tracking)
+	w[0] = VTD_PE0_P | ((uint64_t)vtd_levels_aw(d->levels) << VTD_PE0_AW_SHIFT) |
+	       ((uint64_t)VTD_PGTT_SL << VTD_PE0_PGTT_SHIFT) | (d->root & VTD_SL_ADDR_MASK);
+	if (d->tracking)
 		w[0] |= VTD_PE0_SSADE;
-	w[1] = pt->cfg.tag & VTD_PE1_DID_MASK;
+	w[1] = d->tag & VTD_PE1_DID_MASK;
 }
 
-static uint64_t iotlb_cmd0(const struct ims_pt *pt, unsigned g)
+static uint64_t iotlb_cmd0(const struct pt_dom *d, unsigned g)
 {
 	return VTD_DESC_IOTLB | ((uint64_t)g << VTD_DESC_G_SHIFT) |
-	       ((uint64_t)pt->cfg.tag << VTD_DESC_DID_SHIFT);
+	       ((uint64_t)d->tag << VTD_DESC_DID_SHIFT);
 }
 
-static int flush(struct ims_pt *pt, uint64_t iova, uint64_t size, bool leaf_only)
+static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only)
 {
-	uint64_t cmd[2] = {iotlb_cmd0(pt, VTD_IOTLB_G_DOMAIN), 0};
+	uint64_t cmd[2] = {iotlb_cmd0(d, VTD_IOTLB_G_DOMAIN), 0};
 	if (!size)
-		return pt_submit(pt, cmd);
+		return d->submit(d->host, cmd);
 	/* Page-selective: 2^AM pages at an address aligned to them, so the
 	 * smallest aligned power of two that covers the range. */
 	uint64_t last = iova + (size - 1);
@@ -148,20 +140,20 @@ static int flush(struct ims_pt *pt, uint64_t iova, uint64_t size, bool leaf_only
 		n = 12;
 	/* A mask reaching the domain's whole input space (AM is 6 bits, so
 	 * 63 at most; the IOVA space ends at 2^57) is the domain. */
-	if (n >= pt->g.ias || n - 12 > VTD_IOTLB_AM_MASK)
-		return pt_submit(pt, cmd);
-	cmd[0] = iotlb_cmd0(pt, VTD_IOTLB_G_PAGE);
+	if (n >= d->g->ias || n - 12 > VTD_IOTLB_AM_MASK)
+		return d->submit(d->host, cmd);
+	cmd[0] = iotlb_cmd0(d, VTD_IOTLB_G_PAGE);
 	cmd[1] = (iova & ~((1ull << n) - 1) & VTD_IOTLB_ADDR_MASK) | (n - 12);
 	if (leaf_only)
 		cmd[1] |= VTD_IOTLB_IH;
-	return pt_submit(pt, cmd);
+	return d->submit(d->host, cmd);
 }
 
-static int set_hw_dirty(struct ims_pt *pt, bool on)
+static int set_hw_dirty(const struct pt_dom *d, bool on)
 {
 	/* After toggling SSADE: PASID-cache invalidation, then the domain's
 	 * IOTLB (formats.md, "Intel VT-d second-stage tables"). */
-	return pt_ctx_change(pt, 0, VTD_PE0_SSADE, on ? VTD_PE0_SSADE : 0);
+	return d->ctx_change(d->host, 0, VTD_PE0_SSADE, on ? VTD_PE0_SSADE : 0);
 }
 
 const struct pt_fmt vtd_pt_fmt = {

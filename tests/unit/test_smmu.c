@@ -7,8 +7,9 @@
 
 #include "iommusim/model.h"
 #include "iommusim/pt.h"
-#include "model/hwfmt.h"
-#include "pagetables/ptfmt.h"
+#include "formats/format.h"
+#include "pagetables/pt_int.h"
+#include "smmuv3/smmu.h"
 #include "smmuv3/smmu_codec.h"
 
 #define DEV 9
@@ -165,7 +166,7 @@ START_TEST(start_level_every_granule_and_ias)
 			if (g == 12 && ias > 48)
 				ck_assert_int_eq(top, 4);
 			/* The software computes the same geometry. */
-			struct ims_pt_cfg pc = {.fmt = IMS_FMT_SMMUV3, .granule_shift = g, .ias = ias};
+			struct pt_params pc = {.granule_shift = g, .ias = ias};
 			struct pt_geom geo;
 			memset(&geo, 0, sizeof(geo));
 			ck_assert_int_eq(smmu_pt_fmt.init(&pc, &geo, err, sizeof(err)), 0);
@@ -369,15 +370,15 @@ START_TEST(software_page_sizes)
 		sw_down(&s);
 	}
 	/* levels= is not an SMMU parameter; bad granule / ias are refused. */
-	struct ims_pt_cfg pc = {.fmt = IMS_FMT_SMMUV3, .levels = 4};
+	struct pt_params pc = {.levels = 4};
 	struct pt_geom geo;
 	char err[160];
 	ck_assert_int_eq(smmu_pt_fmt.init(&pc, &geo, err, sizeof(err)), -EINVAL);
-	pc = (struct ims_pt_cfg){.fmt = IMS_FMT_SMMUV3, .granule_shift = 13};
+	pc = (struct pt_params){.granule_shift = 13};
 	ck_assert_int_eq(smmu_pt_fmt.init(&pc, &geo, err, sizeof(err)), -EINVAL);
-	pc = (struct ims_pt_cfg){.fmt = IMS_FMT_SMMUV3, .ias = 53};
+	pc = (struct pt_params){.ias = 53};
 	ck_assert_int_eq(smmu_pt_fmt.init(&pc, &geo, err, sizeof(err)), -EINVAL);
-	pc = (struct ims_pt_cfg){.fmt = IMS_FMT_SMMUV3, .ias = 31};
+	pc = (struct pt_params){.ias = 31};
 	ck_assert_int_eq(smmu_pt_fmt.init(&pc, &geo, err, sizeof(err)), -EINVAL);
 }
 END_TEST
@@ -954,6 +955,14 @@ static void covered(const struct sw *s, unsigned g, uint64_t *lo, uint64_t *hi, 
 	}
 }
 
+/* The format's flush through the table's own command path. */
+static int sw_flush(struct sw *s, uint64_t iova, uint64_t size, bool leaf_only)
+{
+	struct pt_dom d;
+	pt_dom_of(s->pt, &d);
+	return smmu_pt_fmt.flush(&d, iova, size, leaf_only);
+}
+
 START_TEST(flush_commands_cover_the_range)
 {
 	for (unsigned gi = 0; gi < 3; gi++) {
@@ -965,7 +974,7 @@ START_TEST(flush_commands_cover_the_range)
 		for (unsigned k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
 			uint64_t iova = 7 * gran, size = counts[k] * gran;
 			s.ncmd = 0;
-			ck_assert_int_eq(smmu_pt_fmt.flush(s.pt, iova, size, k & 1), 0);
+			ck_assert_int_eq(sw_flush(&s, iova, size, k & 1), 0);
 			ck_assert_uint_ge(s.ncmd, 1);
 			ck_assert_uint_le(s.ncmd, 4);
 			uint64_t lo, hi;
@@ -977,7 +986,7 @@ START_TEST(flush_commands_cover_the_range)
 		}
 		/* An unaligned byte range widens to whole granules. */
 		s.ncmd = 0;
-		ck_assert_int_eq(smmu_pt_fmt.flush(s.pt, gran + 5, gran, false), 0);
+		ck_assert_int_eq(sw_flush(&s, gran + 5, gran, false), 0);
 		uint64_t lo, hi;
 		bool leaf;
 		covered(&s, g, &lo, &hi, &leaf);
@@ -985,7 +994,7 @@ START_TEST(flush_commands_cover_the_range)
 		ck_assert_uint_eq(hi, 3 * gran);
 		/* Size 0: the whole ASID. */
 		s.ncmd = 0;
-		ck_assert_int_eq(smmu_pt_fmt.flush(s.pt, 0, 0, false), 0);
+		ck_assert_int_eq(sw_flush(&s, 0, 0, false), 0);
 		ck_assert_uint_eq(s.ncmd, 1);
 		ck_assert_uint_eq(s.cmds[0][0], SMMU_CMD_TLBI_NH_ASID | (uint64_t)TAG << 48);
 		sw_down(&s);
@@ -1052,8 +1061,10 @@ START_TEST(software_cd)
 		ck_assert_uint_eq(w[1], s.pt->root);
 		if (dirty) {
 			s.ncmd = 0;
-			ck_assert_int_eq(smmu_pt_fmt.set_hw_dirty(s.pt, true), 0);
-			ck_assert_int_eq(smmu_pt_fmt.set_hw_dirty(s.pt, false), 0);
+			struct pt_dom d;
+			pt_dom_of(s.pt, &d);
+			ck_assert_int_eq(smmu_pt_fmt.set_hw_dirty(&d, true), 0);
+			ck_assert_int_eq(smmu_pt_fmt.set_hw_dirty(&d, false), 0);
 			ck_assert_uint_eq(s.ncmd, 0);
 		}
 		sw_down(&s);

@@ -9,8 +9,9 @@
 
 #include "iommusim/model.h"
 #include "iommusim/pt.h"
-#include "model/hwfmt.h"
-#include "pagetables/ptfmt.h"
+#include "formats/format.h"
+#include "pagetables/pt_int.h"
+#include "vtd/vtd.h"
 #include "vtd/vtd_codec.h"
 
 #define MiB (1ull << 20)
@@ -45,7 +46,7 @@ START_TEST(codec_every_level_and_size)
 	ims_iommu_cfg_default(&hc);
 	static const unsigned prots[] = {IMS_PROT_R, IMS_PROT_W, IMS_PROT_RW};
 	for (unsigned levels = 3; levels <= 5; levels++) {
-		struct ims_pt_cfg cfg = {.fmt = IMS_FMT_VTD, .levels = levels};
+		struct pt_params cfg = {.levels = levels};
 		struct pt_geom g;
 		char err[160];
 		ck_assert_int_eq(vtd_pt_fmt.init(&cfg, &g, err, sizeof(err)), 0);
@@ -553,7 +554,7 @@ START_TEST(sw_flush_and_tracking)
 	ims_pt_free(pt);
 
 	/* Geometry refusals of the software side. */
-	struct ims_pt_cfg cfg = {.fmt = IMS_FMT_VTD, .levels = 6};
+	struct pt_params cfg = {.levels = 6};
 	struct pt_geom g;
 	char err[160];
 	ck_assert_int_eq(vtd_pt_fmt.init(&cfg, &g, err, sizeof(err)), -EINVAL);

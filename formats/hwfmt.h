@@ -1,15 +1,15 @@
 /* The hardware rules a format gives the generic translation engine.
  *
- * The engine (model/iommu.c) walks levels from the top, asks the format to
+ * The engine (model/) walks levels from the top, asks the format to
  * decode each entry, ANDs permissions, asks it to check the leaf, and applies
  * the format's atomic A/D update. Formats implement these from the spec
  * (amd/amd_hw.c, vtd/vtd_hw.c, smmuv3/smmu_hw.c), never from the software
  * ops of pagetables/.
  */
-#ifndef IMS_MODEL_HWFMT_H
-#define IMS_MODEL_HWFMT_H
+#ifndef IMS_FORMATS_HWFMT_H
+#define IMS_FORMATS_HWFMT_H
 
-#include "iommusim/model.h"
+#include "iommusim/model_cfg.h"
 
 struct hw_fmt;
 
@@ -103,18 +103,6 @@ struct hw_fmt {
 	/* D8.5.5: skip an update that any entry of the group already records. */
 	bool group_skip_if_any;
 };
-
-extern const struct hw_fmt amd_hw_fmt;
-extern const struct hw_fmt vtd_hw_fmt;
-extern const struct hw_fmt smmu_hw_fmt;
-
-/* Raw-context encoders (trace-format.md, `root=PA raw`). */
-int amd_ctx_encode(const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen);
-int vtd_ctx_encode(const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen);
-int smmu_ctx_encode(const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen);
-
-/* NULL for a format not built in. */
-const struct hw_fmt *hw_fmt_get(enum ims_format f);
 
 /* Index bits at `level` of context c. */
 static inline unsigned hw_level_bits(const struct hw_ctx *c, int level)

@@ -1,0 +1,66 @@
+/* AMD IOMMU v1 host page tables: the format's description for the registry.
+ * Levels: see amd/amd_codec.h. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "amd/amd.h"
+#include "amd/amd_codec.h"
+
+/* DTE Mode 1..6 ("2.2.3"); one granule, 4 KiB; the IOVA width follows from
+ * the Mode (12 + 9N bits), so ias= is not a parameter. */
+int amd_geometry(struct fmt_geom *g, char *err, size_t errlen)
+{
+	if (!g->levels)
+		g->levels = 4;
+	if (g->levels < 1 || g->levels > 6) {
+		snprintf(err, errlen, "amdv1 has 1 to 6 levels (DTE Mode), not %u", g->levels);
+		return -EINVAL;
+	}
+	if (g->granule_shift && g->granule_shift != 12) {
+		snprintf(err, errlen, "amdv1 has only the 4K granule");
+		return -EINVAL;
+	}
+	if (g->ias) {
+		snprintf(err, errlen, "amdv1 takes levels=, not ias= (Mode N covers 12+9N bits)");
+		return -EINVAL;
+	}
+	g->granule_shift = 12;
+	return 0;
+}
+
+/* DTE.HAD = 11b needs both EFR.HASup and EFR.HDSup (formats.md, "AMD IOMMU
+ * v1", capabilities). */
+static bool dirty_capable(const struct ims_iommu_cfg *cfg)
+{
+	return (cfg->amd_efr & AMD_EFR_HASUP) && (cfg->amd_efr & AMD_EFR_HDSUP);
+}
+
+/* HASup, HDSup, and HATS = 2 (6 levels). */
+static void caps_default(struct ims_iommu_cfg *cfg)
+{
+	cfg->amd_efr = AMD_EFR_HASUP | AMD_EFR_HDSUP | (2ull << AMD_EFR_HATS_SHIFT);
+}
+
+static const char *const cfg_keys[] = {"amd_efr", "amd_pde_accessed", NULL};
+
+static const struct fmt_geom fuzz_geoms[] = {
+	{.levels = 1}, {.levels = 2}, {.levels = 3}, {.levels = 4}, {.levels = 5}, {.levels = 6},
+};
+
+static const struct fmt_layout bench_layouts[] = {{"amdv1", {.levels = 4}}};
+
+const struct fmt_desc amd_fmt_desc = {
+	.id = IMS_FMT_AMDV1,
+	.name = "amdv1",
+	.hw = &amd_hw_fmt,
+	.sw = &amd_pt_fmt,
+	.geometry = amd_geometry,
+	.ctx_encode = amd_ctx_encode,
+	.dirty_capable = dirty_capable,
+	.caps_default = caps_default,
+	.cfg_keys = cfg_keys,
+	.fuzz_geoms = fuzz_geoms,
+	.n_fuzz_geoms = sizeof(fuzz_geoms) / sizeof(fuzz_geoms[0]),
+	.bench_layouts = bench_layouts,
+	.n_bench_layouts = sizeof(bench_layouts) / sizeof(bench_layouts[0]),
+};

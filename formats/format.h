@@ -1,0 +1,63 @@
+/* One format, described once: the format registry's entry.
+ *
+ * A format folder (amd/, vtd/, smmuv3/) gives the hardware rules the model's
+ * walk engine applies (formats/hwfmt.h), the software ops the generic page
+ * table drives (formats/swfmt.h), and this description, which ties them to
+ * the format's name, context encoding, capability decode, geometry check,
+ * configuration keys and the geometries the fuzzer and the benchmark use.
+ * formats/list.h lists the descriptions; nothing outside a format's folder
+ * names one of them.
+ */
+#ifndef IMS_FORMATS_FORMAT_H
+#define IMS_FORMATS_FORMAT_H
+
+#include "formats/hwfmt.h"
+#include "formats/swfmt.h"
+#include "iommusim/model_cfg.h"
+
+/* A geometry as a trace's domain line names it (0 = the format's default). */
+struct fmt_geom {
+	unsigned levels;        /* AMD Mode, VT-d levels */
+	unsigned granule_shift; /* SMMU granule */
+	unsigned ias;           /* SMMU input address bits */
+};
+
+/* A geometry the benchmark times, with its label in reports. */
+struct fmt_layout {
+	const char *label;
+	struct fmt_geom geom;
+};
+
+struct fmt_desc {
+	enum ims_format id;
+	const char *name; /* the trace's format= word */
+	const struct hw_fmt *hw;
+	const struct pt_fmt *sw;
+	/* Validate a requested geometry and fill in its defaults; the one
+	 * check that both the software (map) and the raw hardware context
+	 * (ctx_encode) apply. -EINVAL with a reason. */
+	int (*geometry)(struct fmt_geom *g, char *err, size_t errlen);
+	/* Raw-context encoder (trace-format.md, `root=PA raw`). */
+	int (*ctx_encode)(const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen);
+	/* Whether cfg's capability registers allow hardware dirty tracking
+	 * (what GET_HW_INFO reports, what a DIRTY_TRACKING allocation needs). */
+	bool (*dirty_capable)(const struct ims_iommu_cfg *cfg);
+	/* Set cfg's capability registers of this format to "every A/D
+	 * capability present" (the model's default). */
+	void (*caps_default)(struct ims_iommu_cfg *cfg);
+	/* The configuration keys (model config table) that belong to this
+	 * format, NULL-terminated. */
+	const char *const *cfg_keys;
+	/* Every geometry the fuzzer covers, and those the benchmark times. */
+	const struct fmt_geom *fuzz_geoms;
+	unsigned n_fuzz_geoms;
+	const struct fmt_layout *bench_layouts;
+	unsigned n_bench_layouts;
+};
+
+/* The description of f, or NULL when f is not built in. */
+const struct fmt_desc *fmt_get(enum ims_format f);
+/* By the format= word; NULL when unknown. */
+const struct fmt_desc *fmt_find(const char *name, size_t len);
+
+#endif

@@ -1,0 +1,6 @@
+/* The format registry: one line per format, FORMAT(enum value, description).
+ * A new format adds its folder, its enum value (iommusim/common.h) and a
+ * line here. */
+FORMAT(IMS_FMT_AMDV1, amd_fmt_desc)
+FORMAT(IMS_FMT_VTD, vtd_fmt_desc)
+FORMAT(IMS_FMT_SMMUV3, smmu_fmt_desc)

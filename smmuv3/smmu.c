@@ -1,0 +1,76 @@
+/* Arm SMMUv3 stage 1 (VMSAv8-64): the format's description for the
+ * registry. Levels: see smmuv3/smmu_codec.h. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "smmuv3/smmu.h"
+#include "smmuv3/smmu_codec.h"
+
+/* CD.TG0 selects a 4K, 16K or 64K granule and T0SZ = 64 - ias; the start
+ * level follows from both (Arm ARM D8.2), so levels= is not a parameter.
+ * ias 32..52 (52 needs the 64K granule or DS, D8.2.x). */
+int smmu_geometry(struct fmt_geom *g, char *err, size_t errlen)
+{
+	if (g->levels) {
+		snprintf(err, errlen, "smmuv3 takes granule= and ias=, not levels=");
+		return -EINVAL;
+	}
+	if (!g->granule_shift)
+		g->granule_shift = 12;
+	if (g->granule_shift != 12 && g->granule_shift != 14 && g->granule_shift != 16) {
+		snprintf(err, errlen, "smmuv3 granule must be 4K, 16K or 64K");
+		return -EINVAL;
+	}
+	if (!g->ias)
+		g->ias = 48;
+	if (g->ias < 32 || g->ias > 52) {
+		snprintf(err, errlen, "smmuv3 ias must be 32..52, not %u", g->ias);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* IDR0.HTTU = 2 or 3: access flag and dirty state (6.3.1). */
+static bool dirty_capable(const struct ims_iommu_cfg *cfg)
+{
+	return ((cfg->smmu_idr0 & SMMU_IDR0_HTTU_MASK) >> SMMU_IDR0_HTTU_SHIFT) >= 2;
+}
+
+/* HTTU = 2: access flag and dirty state. */
+static void caps_default(struct ims_iommu_cfg *cfg)
+{
+	cfg->smmu_idr0 = 2ull << SMMU_IDR0_HTTU_SHIFT;
+}
+
+static const char *const cfg_keys[] = {"smmu_idr0", "dma_privileged", NULL};
+
+static const struct fmt_geom fuzz_geoms[] = {
+	{.granule_shift = 12, .ias = 32}, {.granule_shift = 12, .ias = 39},
+	{.granule_shift = 12, .ias = 48}, {.granule_shift = 12, .ias = 52},
+	{.granule_shift = 14, .ias = 36}, {.granule_shift = 14, .ias = 47},
+	{.granule_shift = 14, .ias = 48}, {.granule_shift = 14, .ias = 52},
+	{.granule_shift = 16, .ias = 42}, {.granule_shift = 16, .ias = 48},
+	{.granule_shift = 16, .ias = 52},
+};
+
+static const struct fmt_layout bench_layouts[] = {
+	{"smmuv3-4k", {.granule_shift = 12}},
+	{"smmuv3-16k", {.granule_shift = 14}},
+	{"smmuv3-64k", {.granule_shift = 16}},
+};
+
+const struct fmt_desc smmu_fmt_desc = {
+	.id = IMS_FMT_SMMUV3,
+	.name = "smmuv3",
+	.hw = &smmu_hw_fmt,
+	.sw = &smmu_pt_fmt,
+	.geometry = smmu_geometry,
+	.ctx_encode = smmu_ctx_encode,
+	.dirty_capable = dirty_capable,
+	.caps_default = caps_default,
+	.cfg_keys = cfg_keys,
+	.fuzz_geoms = fuzz_geoms,
+	.n_fuzz_geoms = sizeof(fuzz_geoms) / sizeof(fuzz_geoms[0]),
+	.bench_layouts = bench_layouts,
+	.n_bench_layouts = sizeof(bench_layouts) / sizeof(bench_layouts[0]),
+};

@@ -1,0 +1,65 @@
+/* Intel VT-d second-stage tables: the format's description for the
+ * registry. Levels: see vtd/vtd_codec.h. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "vtd/vtd.h"
+#include "vtd/vtd_codec.h"
+
+/* AW 39, 48 or 57 bits = 3, 4 or 5 levels ("3.7"); 4 KiB granule only. */
+int vtd_geometry(struct fmt_geom *g, char *err, size_t errlen)
+{
+	if (!g->levels)
+		g->levels = 4;
+	if (g->levels < 3 || g->levels > 5) {
+		snprintf(err, errlen, "vtd has 3, 4 or 5 levels (39, 48, 57 bits), not %u",
+			 g->levels);
+		return -EINVAL;
+	}
+	if (g->granule_shift && g->granule_shift != 12) {
+		snprintf(err, errlen, "vtd has only the 4K granule");
+		return -EINVAL;
+	}
+	if (g->ias) {
+		snprintf(err, errlen, "vtd takes levels=, not ias= (AW follows from the levels)");
+		return -EINVAL;
+	}
+	g->granule_shift = 12;
+	return 0;
+}
+
+/* SSADE needs ECAP.SSADS, and A/D updates need a coherent walk (ECAP.SMPWC;
+ * "3.10": otherwise a non-recoverable fault). */
+static bool dirty_capable(const struct ims_iommu_cfg *cfg)
+{
+	return (cfg->vtd_ecap & VTD_ECAP_SSADS) && (cfg->vtd_ecap & VTD_ECAP_SMPWC);
+}
+
+/* SLLPS 2M and 1G; SSADS and SMPWC. */
+static void caps_default(struct ims_iommu_cfg *cfg)
+{
+	cfg->vtd_cap = VTD_CAP_SLLPS_2M | VTD_CAP_SLLPS_1G;
+	cfg->vtd_ecap = VTD_ECAP_SSADS | VTD_ECAP_SMPWC;
+}
+
+static const char *const cfg_keys[] = {"vtd_cap", "vtd_ecap", "vtd_nonleaf_accessed", NULL};
+
+static const struct fmt_geom fuzz_geoms[] = {{.levels = 3}, {.levels = 4}, {.levels = 5}};
+
+static const struct fmt_layout bench_layouts[] = {{"vtd", {.levels = 4}}};
+
+const struct fmt_desc vtd_fmt_desc = {
+	.id = IMS_FMT_VTD,
+	.name = "vtd",
+	.hw = &vtd_hw_fmt,
+	.sw = &vtd_pt_fmt,
+	.geometry = vtd_geometry,
+	.ctx_encode = vtd_ctx_encode,
+	.dirty_capable = dirty_capable,
+	.caps_default = caps_default,
+	.cfg_keys = cfg_keys,
+	.fuzz_geoms = fuzz_geoms,
+	.n_fuzz_geoms = sizeof(fuzz_geoms) / sizeof(fuzz_geoms[0]),
+	.bench_layouts = bench_layouts,
+	.n_bench_layouts = sizeof(bench_layouts) / sizeof(bench_layouts[0]),
+};
