@@ -1,4 +1,4 @@
-/* The iommufd front end (pagetables/iommufd.c, docs/uapi.md) with the model
+/* The iommufd front end (uapi/iommufd.c, docs/uapi.md) with the model
  * as the hardware behind it: every rule of dirty-semantics.md "iommufd
  * GET_DIRTY_BITMAP and VFIO type1" and "set_dirty_tracking", and the
  * iommufd selftest catalogue (enforce_dirty, set_dirty_tracking,

@@ -1,4 +1,4 @@
-/* The VFIO type1 front end (pagetables/vfio.c, docs/uapi.md): the rules of
+/* The VFIO type1 front end (uapi/vfio.c, docs/uapi.md): the rules of
  * VFIO_IOMMU_DIRTY_PAGES, perpetual and pinned-scope dirty reporting, and
  * unmap with VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP (dirty-semantics.md,
  * "iommufd GET_DIRTY_BITMAP and VFIO type1"). */
