@@ -1,0 +1,129 @@
+/* Injections (trace extension: a device write between two software
+ * memory accesses of one op). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/replay_int.h"
+
+static void inject_hook(void *arg, enum ims_memop op, uint64_t pa)
+{
+	(void)op, (void)pa;
+	struct ims_replay *r = arg;
+	if (!r->inj.armed || r->inj.fired || --r->inj.countdown)
+		return;
+	r->inj.fired = true;
+	r->inj.kind = ims_iommu_access(r->mmu, (uint32_t)r->inj.dev, r->inj.iova, IMS_ACC_W,
+				       &r->inj.x);
+	int tag = ims_iommu_dev_domain(r->mmu, (uint32_t)r->inj.dev);
+	if (r->inj.kind == 0 && tag >= 0)
+		gpa_write(r, (uint16_t)tag, r->inj.iova, r->inj.x.pa, 1,
+			  ims_iommu_ctx_dirty_enabled(r->mmu, (uint16_t)tag));
+	r->st.dma_ops++;
+	r->st.dma_pages++;
+	r->st.dma_bytes++;
+	if (r->inj.kind > 0)
+		r->st.faults++;
+}
+
+void rp_inject_begin(struct ims_replay *r, const struct ims_event *ev)
+{
+	memset(&r->inj, 0, sizeof(r->inj));
+	if (!ims_ev_has(ev, IMS_K_INJECT_AT))
+		return;
+	r->inj.armed = true;
+	r->inj.countdown = ev->v[IMS_K_INJECT_AT];
+	r->inj.dev = ev->v[IMS_K_INJECT_DEV];
+	r->inj.iova = ev->v[IMS_K_INJECT_IOVA];
+	ims_mem_set_race_check(r->mem, true);
+	ims_mem_set_hook(r->mem, inject_hook, r);
+}
+
+/* Ends the op's injection: a software store that undid the hardware's
+ * update is a lost update (classic bug 4). */
+void rp_inject_end(struct ims_replay *r, const struct ims_event *ev)
+{
+	if (!r->inj.armed)
+		return;
+	ims_mem_set_hook(r->mem, NULL, NULL);
+	uint64_t pa = 0, bits = 0;
+	uint64_t lost = ims_mem_lost_updates(r->mem, &pa, &bits);
+	ims_mem_set_race_check(r->mem, false);
+	if (lost)
+		rp_validation_failure(r, ev,
+				      "lost hardware update: a software store to the entry at pa 0x%" PRIx64
+				      " undid bits 0x%" PRIx64 " that hardware set after the software "
+				      "read it (non-atomic update)",
+				      pa, bits);
+	else if (!r->inj.fired && r->o.verbosity >= 2)
+		fprintf(stdout, "%s:%" PRIu64 ": inject-at=%" PRIu64 " is past the op's last access\n",
+			r->file, ev->line, ev->v[IMS_K_INJECT_AT]);
+}
+
+/* The leaf range the injected write dirtied, if it did (dirty updates on). */
+bool rp_inject_dirtied(const struct ims_replay *r, uint16_t dom, uint64_t *first,
+		       uint64_t *last)
+{
+	if (!r->inj.fired || r->inj.kind != 0 || !ims_iommu_ctx_dirty_enabled(r->mmu, dom))
+		return false;
+	*first = r->inj.x.leaf_iova;
+	*last = r->inj.x.leaf_iova + ((1ull << r->inj.x.leaf_shift) - 1);
+	return true;
+}
+
+void rp_maybe_add(struct ims_replay *r, uint16_t dom, uint64_t first, uint64_t last)
+{
+	if (r->nmaybe == r->capmaybe) {
+		size_t cap = r->capmaybe ? r->capmaybe * 2 : 8;
+		struct maybe *n = realloc(r->maybe, cap * sizeof(*n));
+		if (!n)
+			return;
+		r->maybe = n;
+		r->capmaybe = cap;
+	}
+	r->maybe[r->nmaybe++] = (struct maybe){dom, first, last};
+}
+
+/* Drop maybe-ranges of dom inside [first, last] (a clearing harvest or an
+ * unmap settled them). */
+void rp_maybe_settle(struct ims_replay *r, uint16_t dom, uint64_t first, uint64_t last)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < r->nmaybe; i++) {
+		struct maybe *m = &r->maybe[i];
+		if (m->dom == dom && m->first >= first && m->last <= last)
+			continue;
+		r->maybe[j++] = *m;
+	}
+	r->nmaybe = j;
+}
+
+/* Bits reported over the oracle that a maybe-range (or this op's own
+ * injected write) explains are not over-reporting. */
+void rp_forgive(const struct ims_replay *r, uint16_t dom, struct ims_bitmap *want,
+		const struct ims_bitmap *got, bool has_w, uint64_t wf, uint64_t wl)
+{
+	for (size_t i = 0; i <= r->nmaybe; i++) {
+		uint64_t f, l;
+		if (i < r->nmaybe) {
+			if (r->maybe[i].dom != dom)
+				continue;
+			f = r->maybe[i].first;
+			l = r->maybe[i].last;
+		} else if (has_w) {
+			f = wf;
+			l = wl;
+		} else {
+			break;
+		}
+		uint64_t blast = got->iova + (got->length - 1);
+		if (l < got->iova || f > blast)
+			continue;
+		uint64_t b0 = ((f > got->iova ? f : got->iova) - got->iova) >> got->pgshift;
+		uint64_t b1 = ((l < blast ? l : blast) - got->iova) >> got->pgshift;
+		for (uint64_t b = b0; b <= b1; b++)
+			if (ims_bitmap_test(got, b))
+				ims_bitmap_set_bits(want, b, 1);
+	}
+}

@@ -1,0 +1,233 @@
+/* The replayer's internals, shared by the files of harness/.
+ *
+ * Rooms (core ops, iommufd and VFIO type1 calls, migration accounting,
+ * summary) call only the helper files (messages, sink, injections, GPA
+ * bookkeeping, dirty reads, the calls' common parts, type1's rule), never
+ * each other; replay.c's dispatcher calls the rooms. The DMA path stays in
+ * replay.c, with gpa_write inline below.
+ */
+#ifndef IMS_HARNESS_REPLAY_INT_H
+#define IMS_HARNESS_REPLAY_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "iommusim/bitmap.h"
+#include "iommusim/oracle.h"
+#include "iommusim/pt.h"
+#include "iommusim/replay.h"
+
+struct ims_iommufd;
+struct ims_vfio;
+
+/* What made a domain (docs/uapi.md): a `domain` line, an iommufd HWPT
+ * (its page table belongs to the front end), a VFIO type1 container. */
+enum dom_kind { DOM_PLAIN = 0, DOM_HWPT, DOM_VFIO };
+
+struct dom {
+	enum ims_format fmt;
+	bool raw;
+	bool dirty_alloc;
+	uint64_t line; /* where it was defined */
+	struct ims_pt *pt;
+	enum dom_kind kind;
+	uint32_t ioas;             /* HWPT: its IOAS */
+	struct ims_vfio *vfio;     /* VFIO: the container */
+	unsigned non_pinned;       /* VFIO: groups that do not track pins */
+	bool vtrack;               /* VFIO: dirty tracking started */
+};
+
+struct ims_replay {
+	struct ims_replay_opts o;
+	struct ims_mem *mem;
+	struct ims_iommu *mmu;
+	struct dom *doms[65536];
+	struct ims_replay_stats st;
+	const char *file; /* of the event being applied */
+	char err[512];
+	/* The injection of the op being applied (trace extension inject-*). */
+	struct {
+		bool armed, fired;
+		uint64_t countdown, dev, iova;
+		struct ims_xlate x; /* what the injected write did */
+		int kind;           /* its fault kind, 0 on success */
+	} inj;
+	/* Pages an injected write may have dirtied again after the walker
+	 * cleaned them: the next harvest may report them (or not). */
+	struct maybe {
+		uint16_t dom;
+		uint64_t first, last;
+	} *maybe;
+	size_t nmaybe, capmaybe;
+	bool has_ts;
+	uint64_t last_ts;
+	/* docs/uapi.md. */
+	struct ims_iommufd *fd;
+	/* Per domain tag: IOVA pages written (dirty updates on) since a dirty
+	 * read last covered them; GPA pages of those whose IOVA was then
+	 * unmapped, so no IOVA-based read can report them. */
+	struct ims_oracle *written, *stranded;
+	/* VFIO pinned scope, as the trace drove it: pages pinned now, pages
+	 * the next query must report (per container tag). */
+	struct ims_oracle *pin_now, *pin_dirty;
+	/* Live-migration accounting (docs/migrate.md), GPA page sets: key
+	 * MIG_REPORTED / MIG_WRITTEN in mig; mig_unmapped per domain tag. */
+	bool mig_on;
+	struct ims_oracle *mig, *mig_unmapped;
+};
+
+enum { MIG_REPORTED = 0, MIG_WRITTEN = 1 };
+
+/* The leaves of a domain over a range, taken before an unmap changes
+ * them: IOVA -> GPA for what the op read or unmapped. */
+struct leaf {
+	uint64_t iova, pa;
+	unsigned shift;
+};
+
+struct snap {
+	struct leaf *l;
+	size_t n, cap;
+};
+
+struct to_gpa {
+	const struct leaf *lf;
+	uint64_t lo, hi;
+	struct ims_oracle *dst;
+	uint16_t key;
+};
+
+/* The user's bitmap buffer of a call: bitmap-size= bytes (default: what
+ * the range's bits need). Only what a successful call can write is
+ * allocated: the bytes the range's bits need, when the buffer holds them. */
+struct ubuf {
+	unsigned char *data;
+	uint64_t size, need;
+};
+
+/* The bitmap of a type1 call (unmap with GET_DIRTY_BITMAP, or
+ * GET_BITMAP): user buffer, and the expectation when the call can succeed. */
+struct vbm {
+	struct ubuf b;
+	struct ims_bitmap want, got;
+	bool have;
+	uint64_t ps;
+};
+
+/* Helpers: each calls only helpers listed before it. */
+
+/* messages.c */
+__attribute__((format(printf, 4, 5))) int rp_input_error(struct ims_replay *r,
+							 const struct ims_event *ev, int key,
+							 const char *fmt, ...);
+FILE *rp_diag(const struct ims_replay *r);
+__attribute__((format(printf, 3, 4))) void
+rp_validation_failure(struct ims_replay *r, const struct ims_event *ev, const char *fmt, ...);
+const char *rp_errno_text(int rc);
+void rp_print_bits(FILE *f, const char *label, const struct ims_bitmap *bm);
+
+/* sink.c */
+struct ims_sink rp_sink(struct ims_replay *r);
+
+/* inject.c */
+void rp_inject_begin(struct ims_replay *r, const struct ims_event *ev);
+void rp_inject_end(struct ims_replay *r, const struct ims_event *ev);
+bool rp_inject_dirtied(const struct ims_replay *r, uint16_t dom, uint64_t *first,
+		       uint64_t *last);
+void rp_maybe_add(struct ims_replay *r, uint16_t dom, uint64_t first, uint64_t last);
+void rp_maybe_settle(struct ims_replay *r, uint16_t dom, uint64_t first, uint64_t last);
+void rp_forgive(const struct ims_replay *r, uint16_t dom, struct ims_bitmap *want,
+		const struct ims_bitmap *got, bool has_w, uint64_t wf, uint64_t wl);
+
+/* gpa.c */
+int rp_snap_leaf(void *arg, uint64_t page_iova, unsigned shift, uint64_t pa, unsigned prot);
+void rp_snap_take(struct dom *d, uint64_t iova, uint64_t size, struct snap *s);
+bool rp_leaf_clip(const struct leaf *lf, uint64_t first, uint64_t last, uint64_t *lo,
+		  uint64_t *hi);
+void rp_bits_to_gpa(const struct ims_bitmap *bm, const struct snap *s, struct ims_oracle *dst,
+		    uint16_t key);
+void rp_gpa_reported(struct ims_replay *r, struct dom *d, const struct ims_bitmap *bm,
+		     const struct snap *taken);
+void rp_gpa_harvested(struct ims_replay *r, const struct ims_event *ev, uint16_t tag,
+		      uint64_t iova, uint64_t size);
+void rp_gpa_unmapped(struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size,
+		     const struct snap *s, bool read);
+bool rp_gpa_needs_snap(const struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size);
+void rp_tracking_enabled(struct ims_replay *r, uint16_t tag);
+int rp_copy_run(void *arg, uint64_t first, uint64_t npages);
+void rp_set_copy(struct ims_oracle *dst, const struct ims_oracle *src, uint16_t key,
+		 uint64_t iova, uint64_t size);
+
+/* dirty_read.c */
+void rp_settle_dirty_read(struct ims_replay *r, const struct ims_event *ev, uint16_t tag,
+			  struct ims_bitmap *want, const struct ims_bitmap *got, bool clear);
+
+/* uapi.c */
+bool rp_call_done(struct ims_replay *r, const struct ims_event *ev, int rc, const char *why);
+int rp_check_bitmap_expect(struct ims_replay *r, const struct ims_event *ev,
+			   const struct ims_bitmap *got);
+int rp_ubuf_get(struct ims_replay *r, const struct ims_event *ev, uint64_t need, struct ubuf *b);
+void rp_ubuf_decode(const struct ubuf *b, struct ims_bitmap *got);
+bool rp_geometry_ok(uint64_t iova, uint64_t length, uint64_t page);
+uint64_t rp_clip_size(uint64_t iova, uint64_t length);
+
+/* type1.c */
+void rp_pins_queried(struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size);
+void rp_vfio_compare(struct ims_replay *r, const struct ims_event *ev,
+		     const struct ims_bitmap *want, const struct ims_bitmap *got);
+int rp_vbm_get(struct ims_replay *r, const struct ims_event *ev, struct dom *d, uint64_t iova,
+	       uint64_t length, struct vbm *v);
+void rp_vbm_put(struct vbm *v);
+void rp_vfio_started(struct ims_replay *r, struct dom *d, uint16_t tag);
+
+/* Rooms: called by replay.c's dispatcher only. */
+
+/* ops.c */
+int rp_op_domain(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_attach(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_detach(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_map(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_unmap(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_track(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_harvest(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_flush(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_mem(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_expect_mem(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_expect_pa(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_expect_fault(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_expect_nofault(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_expect_consistent(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_expect_tables(struct ims_replay *r, const struct ims_event *ev);
+
+/* iommufd_ops.c */
+int rp_op_iommufd_bind(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_iommufd_hw_info(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_iommufd_ioas(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_iommufd_map(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_iommufd_unmap(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_iommufd_hwpt(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_iommufd_attach(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_iommufd_set_dirty(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_iommufd_get_dirty(struct ims_replay *r, const struct ims_event *ev);
+
+/* vfio_ops.c */
+int rp_op_vfio_container(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_vfio_group(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_vfio_map(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_vfio_unmap(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_vfio_dirty(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_vfio_pin(struct ims_replay *r, const struct ims_event *ev);
+
+/* A device wrote [iova, iova + len) (output addresses from pa on) of
+ * domain tag; tracked: with dirty updates on. */
+static inline void gpa_write(struct ims_replay *r, uint16_t tag, uint64_t iova,
+			     uint64_t pa, uint64_t len, bool tracked)
+{
+	if (tracked)
+		ims_oracle_add(r->written, tag, iova, len);
+	if (r->mig_on)
+		ims_oracle_add(r->mig, MIG_WRITTEN, pa, len);
+}
+
+#endif

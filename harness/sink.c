@@ -1,0 +1,28 @@
+/* The sink: software -> model. */
+#include "harness/replay_int.h"
+
+static int sink_submit(void *arg, enum ims_format fmt, const uint64_t cmd[2])
+{
+	struct ims_replay *r = arg;
+	return ims_iommu_submit(r->mmu, fmt, cmd);
+}
+
+static int sink_ctx_update(void *arg, uint16_t tag, unsigned word, uint64_t clear, uint64_t set)
+{
+	struct ims_replay *r = arg;
+	return ims_iommu_ctx_update(r->mmu, tag, word, clear, set);
+}
+
+static int sink_ctx_flush(void *arg, uint16_t tag)
+{
+	struct ims_replay *r = arg;
+	return ims_iommu_ctx_invalidate(r->mmu, tag);
+}
+
+struct ims_sink rp_sink(struct ims_replay *r)
+{
+	return (struct ims_sink){.arg = r,
+				 .submit = sink_submit,
+				 .ctx_update = sink_ctx_update,
+				 .ctx_flush = sink_ctx_flush};
+}

@@ -1,0 +1,145 @@
+/* The summary: text and --json. */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "harness/replay_int.h"
+
+/* Cycle-light timing (docs/timing.md). "Pages" are the model's
+ * translations: every 4 KiB piece of a dma and every `expect pa` (a
+ * one-byte read DMA), which is what per-page figures of measurement papers
+ * divide by. */
+struct timing {
+	uint64_t pages, lookups, invs, mem;
+	double mean, lookups_pp, misses_pp, invs_pp, mem_pp;
+	uint64_t p50, p90, p99;
+};
+
+static void timing_of(const struct ims_replay *r, struct timing *t)
+{
+	const struct ims_iommu_counters *n = ims_iommu_counters(r->mmu);
+	t->pages = n->translations;
+	t->lookups = n->iotlb_hits + n->iotlb_misses;
+	t->invs = n->inv_range + n->inv_domain + n->inv_all + n->inv_ctx;
+	t->mem = n->pte_reads + n->ad_writes;
+	double d = t->pages ? (double)t->pages : 1.0;
+	t->mean = (double)n->cycles / d;
+	t->lookups_pp = (double)t->lookups / d;
+	t->misses_pp = (double)n->iotlb_misses / d;
+	t->invs_pp = (double)t->invs / d;
+	t->mem_pp = (double)t->mem / d;
+	t->p50 = ims_iommu_latency_percentile(r->mmu, 0.50);
+	t->p90 = ims_iommu_latency_percentile(r->mmu, 0.90);
+	t->p99 = ims_iommu_latency_percentile(r->mmu, 0.99);
+}
+
+static void print_timing(const struct ims_replay *r, FILE *out)
+{
+	const struct ims_iommu_counters *n = ims_iommu_counters(r->mmu);
+	struct timing t;
+	timing_of(r, &t);
+	fprintf(out, "  timing: %" PRIu64 " cycles over %" PRIu64 " pages, mean %.2f cycles/page, p50 %" PRIu64
+		     " p90 %" PRIu64 " p99 %" PRIu64 " max %" PRIu64 "; invalidations %" PRIu64 " cycles\n",
+		n->cycles, t.pages, t.mean, t.p50, t.p90, t.p99, ims_iommu_latency_max(r->mmu), n->inv_cycles);
+	fprintf(out, "  per 4 KiB page: iotlb lookups %.4f, iotlb misses %.4f, invalidations %.4f, "
+		     "iommu memory accesses %.4f\n",
+		t.lookups_pp, t.misses_pp, t.invs_pp, t.mem_pp);
+	if (ims_iommu_config(r->mmu)->utlb_enable)
+		fprintf(out, "  micro-TLB: hits %" PRIu64 " misses %" PRIu64 ", entries dropped %" PRIu64 "\n",
+			n->utlb_hits, n->utlb_misses, n->utlb_inv_entries);
+}
+
+static void write_timing_json(const struct ims_replay *r, FILE *out)
+{
+	const struct ims_iommu_counters *n = ims_iommu_counters(r->mmu);
+	struct timing t;
+	timing_of(r, &t);
+	fprintf(out,
+		",\"timing\":{\"cycles\":%" PRIu64 ",\"pages\":%" PRIu64 ",\"mean_cycles_per_page\":%.4f"
+		",\"p50\":%" PRIu64 ",\"p90\":%" PRIu64 ",\"p99\":%" PRIu64 ",\"max\":%" PRIu64
+		",\"inv_cycles\":%" PRIu64 ",\"utlb_hits\":%" PRIu64 ",\"utlb_misses\":%" PRIu64
+		",\"per_page\":{\"iotlb_lookups\":%.6f,\"iotlb_misses\":%.6f,\"invalidations\":%.6f"
+		",\"memory_accesses\":%.6f}}",
+		n->cycles, t.pages, t.mean, t.p50, t.p90, t.p99, ims_iommu_latency_max(r->mmu), n->inv_cycles,
+		n->utlb_hits, n->utlb_misses, t.lookups_pp, t.misses_pp, t.invs_pp, t.mem_pp);
+}
+
+void ims_replay_print_summary(const struct ims_replay *r, FILE *out)
+{
+	const struct ims_replay_stats *s = &r->st;
+	const struct ims_iommu_counters *n = ims_iommu_counters(r->mmu);
+	const struct ims_mem_counters *m = ims_mem_counters(r->mem);
+	fprintf(out, "  events %" PRIu64 " (maps %" PRIu64 ", unmaps %" PRIu64 ", dma %" PRIu64
+		     " ops / %" PRIu64 " pages)\n",
+		s->events, s->maps, s->unmaps, s->dma_ops, s->dma_pages);
+	fprintf(out, "  faults %" PRIu64 "\n", s->faults);
+	fprintf(out, "  harvests %" PRIu64 ": bits reported %" PRIu64 ", expected %" PRIu64
+		     " (under %" PRIu64 ", over %" PRIu64 "), mismatches %" PRIu64 "\n",
+		s->harvests, s->bits_reported, s->bits_expected, s->bits_under, s->bits_over,
+		s->harvest_mismatches);
+	fprintf(out, "  lost on unmap %" PRIu64 " pages, lost to partial-leaf clears %" PRIu64
+		     " pages\n",
+		s->lost_on_unmap, s->lost_partial);
+	fprintf(out, "  GPA pages missed by IOVA tracking: %" PRIu64 "\n", s->gpa_missed);
+	if (s->uapi_calls)
+		fprintf(out, "  iommufd/vfio calls %" PRIu64 " (%" PRIu64 " returned an error)\n",
+			s->uapi_calls, s->uapi_errors);
+	fprintf(out, "  assertions %" PRIu64 " (%" PRIu64 " failed)\n", s->assertions,
+		s->assertion_failures);
+	fprintf(out, "  model: translations %" PRIu64 ", iotlb hits %" PRIu64 " misses %" PRIu64
+		     ", walks %" PRIu64 ", walk-cache hits %" PRIu64 ", pte reads %" PRIu64
+		     ", A/D writes %" PRIu64 "\n",
+		n->translations, n->iotlb_hits, n->iotlb_misses, n->walks, n->wc_hits, n->pte_reads,
+		n->ad_writes);
+	fprintf(out, "  invalidations: range %" PRIu64 ", domain %" PRIu64 ", all %" PRIu64
+		     ", context %" PRIu64 " (%" PRIu64 " entries dropped)\n",
+		n->inv_range, n->inv_domain, n->inv_all, n->inv_ctx, n->inv_entries);
+	fprintf(out, "  memory: software loads %" PRIu64 " stores %" PRIu64 " rmw %" PRIu64
+		     ", hardware loads %" PRIu64 " rmw %" PRIu64 ", frames %" PRIu64 " (peak %" PRIu64
+		     ")\n",
+		m->ops[IMS_AGENT_SW][IMS_MEM_LOAD], m->ops[IMS_AGENT_SW][IMS_MEM_STORE],
+		m->ops[IMS_AGENT_SW][IMS_MEM_RMW], m->ops[IMS_AGENT_HW][IMS_MEM_LOAD],
+		m->ops[IMS_AGENT_HW][IMS_MEM_RMW], m->frames, m->frames_peak);
+	print_timing(r, out);
+}
+
+void ims_replay_write_json(const struct ims_replay *r, FILE *out)
+{
+	const struct ims_replay_stats *s = &r->st;
+	const struct ims_iommu_counters *n = ims_iommu_counters(r->mmu);
+	const struct ims_mem_counters *m = ims_mem_counters(r->mem);
+	fprintf(out,
+		"{\"events\":%" PRIu64 ",\"maps\":%" PRIu64 ",\"unmaps\":%" PRIu64
+		",\"dma_ops\":%" PRIu64 ",\"dma_pages\":%" PRIu64 ",\"dma_bytes\":%" PRIu64
+		",\"faults\":%" PRIu64 ",\"harvests\":%" PRIu64 ",\"harvest_mismatches\":%" PRIu64
+		",\"bits_reported\":%" PRIu64 ",\"bits_expected\":%" PRIu64
+		",\"bits_under\":%" PRIu64 ",\"bits_over\":%" PRIu64 ",\"lost_on_unmap\":%" PRIu64
+		",\"assertions\":%" PRIu64 ",\"assertion_failures\":%" PRIu64
+		",\"validation_failures\":%" PRIu64,
+		s->events, s->maps, s->unmaps, s->dma_ops, s->dma_pages, s->dma_bytes, s->faults,
+		s->harvests, s->harvest_mismatches, s->bits_reported, s->bits_expected, s->bits_under,
+		s->bits_over, s->lost_on_unmap, s->assertions, s->assertion_failures,
+		s->validation_failures);
+	fprintf(out, ",\"gpa_missed\":%" PRIu64 ",\"uapi_calls\":%" PRIu64 ",\"uapi_errors\":%" PRIu64
+		     ",\"lost_partial\":%" PRIu64,
+		s->gpa_missed, s->uapi_calls, s->uapi_errors, s->lost_partial);
+	fprintf(out,
+		",\"model\":{\"translations\":%" PRIu64 ",\"iotlb_hits\":%" PRIu64
+		",\"iotlb_misses\":%" PRIu64 ",\"iotlb_fills\":%" PRIu64 ",\"iotlb_evictions\":%" PRIu64
+		",\"walks\":%" PRIu64 ",\"walk_cache_hits\":%" PRIu64 ",\"walk_cache_misses\":%" PRIu64
+		",\"pte_reads\":%" PRIu64 ",\"ad_writes\":%" PRIu64 ",\"dirty_sets\":%" PRIu64
+		",\"faults\":%" PRIu64 ",\"inv_range\":%" PRIu64 ",\"inv_domain\":%" PRIu64
+		",\"inv_all\":%" PRIu64 ",\"inv_context\":%" PRIu64 ",\"inv_entries\":%" PRIu64 "}",
+		n->translations, n->iotlb_hits, n->iotlb_misses, n->iotlb_fills, n->iotlb_evictions,
+		n->walks, n->wc_hits, n->wc_misses, n->pte_reads, n->ad_writes, n->dirty_sets,
+		n->faults, n->inv_range, n->inv_domain, n->inv_all, n->inv_ctx, n->inv_entries);
+	fprintf(out,
+		",\"memory\":{\"sw_loads\":%" PRIu64 ",\"sw_stores\":%" PRIu64 ",\"sw_rmw\":%" PRIu64
+		",\"hw_loads\":%" PRIu64 ",\"hw_stores\":%" PRIu64 ",\"hw_rmw\":%" PRIu64
+		",\"frames\":%" PRIu64 ",\"frames_peak\":%" PRIu64 ",\"footprint_bytes\":%" PRIu64 "}",
+		m->ops[IMS_AGENT_SW][IMS_MEM_LOAD], m->ops[IMS_AGENT_SW][IMS_MEM_STORE],
+		m->ops[IMS_AGENT_SW][IMS_MEM_RMW], m->ops[IMS_AGENT_HW][IMS_MEM_LOAD],
+		m->ops[IMS_AGENT_HW][IMS_MEM_STORE], m->ops[IMS_AGENT_HW][IMS_MEM_RMW], m->frames,
+		m->frames_peak, ims_mem_footprint(r->mem));
+	write_timing_json(r, out);
+	fputc('}', out);
+}

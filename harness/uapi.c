@@ -1,0 +1,126 @@
+/* iommufd and VFIO type1 calls (docs/uapi.md): what both front ends'
+ * calls share. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "harness/replay_int.h"
+
+static const char *err_name(int rc, char *buf, size_t n)
+{
+	if (!rc)
+		return "success";
+	const char *e = ims_errno_name(-rc);
+	if (e)
+		return e;
+	snprintf(buf, n, "errno %d", -rc);
+	return buf;
+}
+
+/* A call's return against expect-err=: another error, an error where none
+ * was expected, or success where one was, is a validation failure (not an
+ * input error), so conformance traces can pin error codes. Returns true
+ * when the call succeeded. */
+bool rp_call_done(struct ims_replay *r, const struct ims_event *ev, int rc, const char *why)
+{
+	r->st.uapi_calls++;
+	if (rc)
+		r->st.uapi_errors++;
+	bool has = ims_ev_has(ev, IMS_K_EXPECT_ERR);
+	int want = has ? -(int)ev->v[IMS_K_EXPECT_ERR] : 0;
+	if (has)
+		r->st.assertions++;
+	if (rc != want) {
+		if (has)
+			r->st.assertion_failures++;
+		char a[24], b[24];
+		bool detail = rc && why && why[0];
+		rp_validation_failure(r, ev, "%s returned %s, expected %s%s%s", ims_op_name(ev->op),
+				      err_name(rc, a, sizeof(a)), err_name(want, b, sizeof(b)),
+				      detail ? ": " : "", detail ? why : "");
+	} else if (rc && r->o.verbosity >= 2) {
+		char a[24];
+		fprintf(stdout, "%s:%" PRIu64 ": %s returned %s, as expected\n", r->file, ev->line,
+			ims_op_name(ev->op), err_name(rc, a, sizeof(a)));
+	}
+	return rc == 0;
+}
+
+/* expect= and expect-count= of a bitmap the call returned. */
+int rp_check_bitmap_expect(struct ims_replay *r, const struct ims_event *ev,
+			   const struct ims_bitmap *got)
+{
+	if (ims_ev_has(ev, IMS_K_EXPECT)) {
+		r->st.assertions++;
+		int eq = ims_bitmap_equals_hex(got, ev->expect_hex, ev->expect_hex_len);
+		if (eq < 0)
+			return rp_input_error(r, ev, IMS_K_EXPECT, "expect= is not a hex bitmap");
+		if (!eq) {
+			r->st.assertion_failures++;
+			char *hex = ims_bitmap_to_hex(got);
+			rp_validation_failure(r, ev, "%s bitmap: expected 0x%.*s, got 0x%s",
+					      ims_op_name(ev->op),
+					      (int)(ev->expect_hex_len > 200 ? 200 : ev->expect_hex_len),
+					      ev->expect_hex, hex ? hex : "?");
+			free(hex);
+		}
+	}
+	if (ims_ev_has(ev, IMS_K_EXPECT_COUNT)) {
+		r->st.assertions++;
+		uint64_t n = ims_bitmap_count(got);
+		if (n != ev->v[IMS_K_EXPECT_COUNT]) {
+			r->st.assertion_failures++;
+			rp_validation_failure(r, ev, "%s: expected %" PRIu64 " bits set, got %" PRIu64,
+					      ims_op_name(ev->op), ev->v[IMS_K_EXPECT_COUNT], n);
+		}
+	}
+	return 0;
+}
+
+#define UBUF_MAX (1ull << 30)
+
+int rp_ubuf_get(struct ims_replay *r, const struct ims_event *ev, uint64_t need, struct ubuf *b)
+{
+	b->need = need;
+	b->size = ims_ev_has(ev, IMS_K_BITMAP_SIZE) ? ev->v[IMS_K_BITMAP_SIZE] : need;
+	uint64_t alloc = b->size < need ? b->size : need;
+	if (alloc > UBUF_MAX)
+		return rp_input_error(r, ev, ims_ev_has(ev, IMS_K_BITMAP_SIZE) ? IMS_K_BITMAP_SIZE : IMS_K_LENGTH,
+				      "a bitmap of 0x%" PRIx64 " bytes is more than the replayer holds "
+				      "(1 GiB); give a smaller range or bitmap-size=",
+				      alloc);
+	b->data = calloc(1, alloc ? alloc : 1);
+	return b->data ? 0 : -ENOMEM;
+}
+
+/* The bits a call wrote into the user's buffer, as a bitmap of the range. */
+void rp_ubuf_decode(const struct ubuf *b, struct ims_bitmap *got)
+{
+	ims_bitmap_zero(got);
+	uint64_t nbytes = (got->nbits + 7) / 8;
+	for (uint64_t i = 0; i < nbytes && i < b->need; i++)
+		for (unsigned v = b->data[i], k = 0; v; v >>= 1, k++)
+			if (v & 1)
+				ims_bitmap_set_bits(got, i * 8 + k, 1);
+}
+
+/* The range's geometry is one a call can accept: a power-of-two page,
+ * non-empty, no wrap past 2^64, aligned at both ends. */
+bool rp_geometry_ok(uint64_t iova, uint64_t length, uint64_t page)
+{
+	if (!ims_is_pow2(page) || !length || iova + (length - 1) < iova)
+		return false;
+	return !((iova | (iova + length)) & (page - 1));
+}
+
+/* [iova, iova + length) clipped at 2^64, as (iova, size); size 0 for an
+ * empty range, 2^64 - 1 for the whole space. */
+uint64_t rp_clip_size(uint64_t iova, uint64_t length)
+{
+	if (!length)
+		return 0;
+	if (iova + (length - 1) < iova)
+		return iova ? 0 - iova : ~0ull;
+	return length;
+}
