@@ -22,6 +22,10 @@
 #include "iommusim/mem.h"
 #include "iommusim/oracle.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct ims_iommu;
 
 /* Which entry of an AMD NextLevel=7 replica run (formats.md "Replicated
@@ -259,5 +263,9 @@ const struct ims_iommu_counters *ims_iommu_counters(const struct ims_iommu *mmu)
 uint64_t ims_iommu_latency_percentile(const struct ims_iommu *mmu, double q);
 /* The most cycles one translation took (exact). */
 uint64_t ims_iommu_latency_max(const struct ims_iommu *mmu);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
