@@ -15,6 +15,12 @@
 #include "tools/conform.h"
 #include "tools/opts.h"
 
+/* Where `make install` puts the suites, relative to the executable's
+ * directory (CMakeLists.txt passes the configured layout). */
+#ifndef IMS_CONFORM_SUITE_REL
+#define IMS_CONFORM_SUITE_REL "../share/iommusim/conformance"
+#endif
+
 enum { OPT_FORMAT = OPT_FIRST_FREE, OPT_SUITE, OPT_REPORT, OPT_CASE, OPT_LIST };
 
 void help_conform(FILE *f)
@@ -37,9 +43,12 @@ void help_conform(FILE *f)
 		"\n"
 		"options:\n"
 		"  --suite PATH          a YAML file, or a directory: its *.yaml and *.yml\n"
-		"                        files in name order (repeatable). Default:\n"
-		"                        tests/conformance under the current directory, else\n"
-		"                        the one in the source tree this program was built from\n"
+		"                        files in name order (repeatable); replaces the\n"
+		"                        bundled suites. Default: tests/conformance under the\n"
+		"                        current directory, else the suites installed with\n"
+		"                        this program (" IMS_CONFORM_SUITE_REL " from\n"
+		"                        its directory), else tests/conformance of the source\n"
+		"                        tree it was built from\n"
 		"  --format F            run only format F: amdv1, vtd or smmuv3 (repeatable,\n"
 		"                        or a comma list); the report has a column per format\n"
 		"  --case PATTERN        run only cases whose id matches the shell pattern\n"
@@ -152,18 +161,50 @@ static int load_path(struct run *R, const char *path)
 	return rc;
 }
 
-/* tests/conformance of the current directory, else of the source tree this
- * file was compiled from (a build tree's binary run from anywhere). */
-static const char *default_suite(char *buf, size_t len)
+static bool is_dir(const char *path)
 {
 	struct stat st;
-	if (!stat("tests/conformance", &st) && S_ISDIR(st.st_mode))
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+/* The suites installed beside this program. /proc/self/exe names the real
+ * file, so a symlink to it elsewhere on PATH finds them too. */
+static const char *installed_suite(char *buf, size_t len)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = 0;
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = 0;
+	int w = snprintf(buf, len, "%s/%s", exe, IMS_CONFORM_SUITE_REL);
+	if (w < 0 || (size_t)w >= len || !is_dir(buf))
+		return NULL;
+	/* Reports name the suite files: without the "bin/.." detour. */
+	char *real = realpath(buf, NULL);
+	if (real && strlen(real) < len)
+		strcpy(buf, real);
+	free(real);
+	return buf;
+}
+
+/* tests/conformance of the current directory, else the installed suites,
+ * else those of the source tree this file was compiled from (a build
+ * tree's binary run from anywhere). */
+static const char *default_suite(char *buf, size_t len)
+{
+	if (is_dir("tests/conformance"))
 		return "tests/conformance";
+	if (installed_suite(buf, len))
+		return buf;
 	const char *src = __FILE__;
 	const char *tools = strstr(src, "tools/conform.c");
 	if (tools && src[0] == '/' && (size_t)(tools - src) + 32 < len) {
 		snprintf(buf, len, "%.*stests/conformance", (int)(tools - src), src);
-		if (!stat(buf, &st) && S_ISDIR(st.st_mode))
+		if (is_dir(buf))
 			return buf;
 	}
 	return NULL;
@@ -333,7 +374,7 @@ int cmd_conform(int argc, char **argv)
 	if (!nsuites) {
 		const char *d = default_suite(defbuf, sizeof(defbuf));
 		if (!d) {
-			fprintf(stderr, "iommusim conform: no tests/conformance here; give --suite PATH\n");
+			fprintf(stderr, "iommusim conform: no tests/conformance here and no installed suites; give --suite PATH\n");
 			free(suites);
 			return free_run(&R, 2);
 		}

@@ -10,6 +10,10 @@
 
 #include "iommusim/common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct ims_bitmap {
 	uint64_t iova;   /* first byte covered */
 	uint64_t length; /* bytes covered (may be 2^64 - iova at most) */
@@ -49,5 +53,9 @@ char *ims_bitmap_to_hex(const struct ims_bitmap *bm);
  * Returns 1 equal, 0 different, -EINVAL malformed. Bits of the string past
  * nbits must be zero for equality. */
 int ims_bitmap_equals_hex(const struct ims_bitmap *bm, const char *hex, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

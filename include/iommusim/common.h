@@ -10,7 +10,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The library's version; CMakeLists.txt's project(VERSION) must match (the
+ * configure step checks). The soname is libiommusim.so.MAJOR. */
+#define IMS_VERSION_MAJOR 0
+#define IMS_VERSION_MINOR 1
+#define IMS_VERSION_PATCH 0
 #define IMS_VERSION_STRING "0.1.0"
+/* One number for #if: MAJOR * 10000 + MINOR * 100 + PATCH. */
+#define IMS_VERSION_NUMBER (IMS_VERSION_MAJOR * 10000 + IMS_VERSION_MINOR * 100 + IMS_VERSION_PATCH)
+
+/* IMS_VERSION_STRING of the library linked at run time, which may be newer
+ * than the headers a program was built with. */
+const char *ims_version(void);
 
 #define IMS_PAGE_SHIFT 12
 #define IMS_PAGE_SIZE (1ull << IMS_PAGE_SHIFT)
@@ -55,5 +70,9 @@ int ims_fault_kind_parse(const char *s, size_t len, enum ims_fault_kind *out);
 /* log2 of a power of two; x must be non-zero. */
 static inline unsigned ims_log2(uint64_t x) { return 63u - (unsigned)__builtin_clzll(x); }
 static inline bool ims_is_pow2(uint64_t x) { return x && !(x & (x - 1)); }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -7,6 +7,10 @@
 
 #include "iommusim/trace.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum ims_import_from {
 	IMS_FROM_QEMU_VTD = 0,
 	IMS_FROM_QEMU_AMDVI,
@@ -119,5 +123,9 @@ int ims_import(const struct ims_import_opts *o, const char *path,
 int ims_import_mem(const struct ims_import_opts *o, const char *name, const char *buf, size_t len,
 		   const struct ims_import_sink *sink, struct ims_import_stats *st, char *err,
 		   size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -21,6 +21,10 @@
 
 #include "iommusim/pt.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* uAPI values (include/uapi/linux/iommufd.h). */
 enum {
 	IMS_IOMMU_HW_CAP_DIRTY_TRACKING = 1 << 0,      /* GET_HW_INFO out_capabilities */
@@ -120,5 +124,9 @@ struct ims_pt *ims_iommufd_hwpt_pt(struct ims_iommufd *fd, uint32_t hwpt_id);
 int ims_iommufd_hwpt_info(struct ims_iommufd *fd, uint32_t hwpt_id, bool *dirty, uint32_t *ioas_id);
 /* The HWPT a device is attached to; -ENOENT when unbound or unattached. */
 int ims_iommufd_dev_hwpt(struct ims_iommufd *fd, uint32_t dev_id, uint32_t *hwpt_id);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

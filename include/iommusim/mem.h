@@ -15,6 +15,10 @@
 
 #include "iommusim/common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct ims_mem;
 
 enum ims_agent { IMS_AGENT_HW = 0, IMS_AGENT_SW = 1, IMS_AGENT_COUNT };
@@ -88,5 +92,9 @@ uint64_t ims_mem_lost_updates(const struct ims_mem *m, uint64_t *last_pa, uint64
 const struct ims_mem_counters *ims_mem_counters(const struct ims_mem *m);
 /* Bytes of host memory the simulated memory holds (frames + index). */
 uint64_t ims_mem_footprint(const struct ims_mem *m);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

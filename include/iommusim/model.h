@@ -23,6 +23,10 @@
 #include "iommusim/model_cfg.h"
 #include "iommusim/oracle.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct ims_iommu;
 
 /* Defaults (docs/timing.md gives each one's source): 2048-entry 4-way LRU
@@ -172,5 +176,9 @@ const struct ims_iommu_counters *ims_iommu_counters(const struct ims_iommu *mmu)
 uint64_t ims_iommu_latency_percentile(const struct ims_iommu *mmu, double q);
 /* The most cycles one translation took (exact). */
 uint64_t ims_iommu_latency_max(const struct ims_iommu *mmu);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -11,6 +11,10 @@
 #include "iommusim/bitmap.h"
 #include "iommusim/common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct ims_oracle;
 
 struct ims_oracle *ims_oracle_new(void);
@@ -48,5 +52,9 @@ typedef int (*ims_oracle_run_fn)(void *arg, uint64_t first, uint64_t npages);
 int ims_oracle_for_each(const struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t size,
 			ims_oracle_run_fn fn, void *arg);
 uint64_t ims_oracle_footprint(const struct ims_oracle *o);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

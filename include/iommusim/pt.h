@@ -12,6 +12,10 @@
 #include "iommusim/common.h"
 #include "iommusim/mem.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct ims_pt;
 
 /* Where software sends commands: the replayer wires it to the model. */
@@ -115,5 +119,9 @@ int ims_pt_walker_parse(const char *name, unsigned *out);
 /* Switch the walker variant of a live table (benchmarks time variants over
  * the same table). -EINVAL for an index not built in. */
 int ims_pt_set_walker(struct ims_pt *pt, unsigned walker);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -9,6 +9,10 @@
 #include "iommusim/model.h"
 #include "iommusim/trace.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct ims_replay;
 
 struct ims_replay_opts {
@@ -101,5 +105,9 @@ const char *ims_mig_mode_name(enum ims_mig_mode m);
 /* Summary for people (text) or machines (one JSON object, no newline). */
 void ims_replay_print_summary(const struct ims_replay *r, FILE *out);
 void ims_replay_write_json(const struct ims_replay *r, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -11,6 +11,10 @@
 
 #include "iommusim/common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum ims_op {
 	IMS_OP_DOMAIN = 0,
 	IMS_OP_ATTACH,
@@ -149,5 +153,9 @@ void ims_reader_close(struct ims_reader *r);
 /* One event as a text line (no newline). Returns the length it needs
  * (like snprintf). */
 size_t ims_event_format(const struct ims_event *ev, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -14,6 +14,10 @@
 
 #include "iommusim/trace.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define IMS_BIN_MAGIC "IMSB"
 #define IMS_BIN_VERSION 1
 
@@ -46,5 +50,9 @@ void ims_binwriter_stats(const struct ims_binwriter *w, struct ims_binwriter_sta
 
 /* Whether an open reader is decoding the binary form. */
 bool ims_reader_is_binary(const struct ims_reader *r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -14,6 +14,10 @@
 
 #include "iommusim/pt.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* uAPI values (include/uapi/linux/vfio.h). */
 enum {
 	IMS_VFIO_DIRTY_PAGES_FLAG_START = 1 << 0,
@@ -90,5 +94,9 @@ int ims_vfio_unpin(struct ims_vfio *v, uint64_t iova, uint64_t size);
 
 /* Bytes of bitmap for npages bits, in whole u64 words. */
 uint64_t ims_vfio_bitmap_bytes(uint64_t npages);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
