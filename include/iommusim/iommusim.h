@@ -10,6 +10,7 @@
 #include "iommusim/common.h"
 #include "iommusim/bitmap.h"
 #include "iommusim/mem.h"
+#include "iommusim/model_cfg.h"
 #include "iommusim/oracle.h"
 #include "iommusim/model.h"
 #include "iommusim/pt.h"

@@ -9,6 +9,10 @@
 
 #include "iommusim/common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Which entry of an AMD NextLevel=7 replica run (formats.md "Replicated
  * pages") or of an Arm contiguous group ("D8.5.5") gets the A/D update. */
 enum ims_replica_policy {
@@ -96,5 +100,9 @@ struct ims_ctx_params {
 	unsigned ias;           /* SMMU; 0 = 48 */
 	bool ha, hd;            /* access / dirty updates */
 };
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
