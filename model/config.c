@@ -1,7 +1,9 @@
-/* Model configuration files: YAML (libyaml) -> struct ims_iommu_cfg.
+/* Model configuration files: YAML (libyaml) <-> struct ims_iommu_cfg.
  *
- * The schema is docs/timing.md ("Configuration file"). Every key is typed
- * and range-checked; an unknown key, a wrong type or a value out of range
+ * The schema is docs/timing.md ("Configuration file"); its keys are the
+ * table of model/config_keys.c, each nested as its dotted name says
+ * (iotlb.entries is `iotlb: {entries: ..}`), and each value goes through
+ * ims_iommu_cfg_set. An unknown key, a wrong type or a value out of range
  * is an error at the node's FILE:LINE:COL. Keys the file does not give keep
  * the values *cfg had, so a file can carry just what it changes.
  */
@@ -15,9 +17,6 @@
 #include <yaml.h>
 
 #include "iommusim/model.h"
-
-#define MAX_ENTRIES (1u << 24) /* as the command line's cache sizes */
-#define MAX_LATENCY (1u << 24)
 
 struct pctx {
 	const char *name;
@@ -66,434 +65,256 @@ static const char *node_kind(const yaml_node_t *n)
 	return NULL;
 }
 
-/* Decimal, or hexadecimal with 0x. Octal and signs are refused: a leading
- * zero means nothing here. */
-static int get_u64(struct pctx *p, const char *key, const yaml_node_t *n, uint64_t max,
-		   uint64_t *out)
+/* ---- the table's shape ---------------------------------------------------- */
+
+/* A mapping of the file stands at a path of the table ("" at the top,
+ * "walk_cache.levels.N" for a level) and holds the next parts of the names
+ * under that path: leaves (a key's last part) or mappings. */
+
+#define PATH_MAX_LEN 128
+
+static bool under(const char *name, const char *tp, size_t tl)
 {
-	const char *kind = node_kind(n);
+	return !tl || (!strncmp(name, tp, tl) && name[tl] == '.');
+}
+
+/* The part of name (a name under tp) after tp, and its length. */
+static const char *next_part(const char *name, size_t tl, size_t *len)
+{
+	const char *s = tl ? name + tl + 1 : name;
+	const char *dot = strchr(s, '.');
+	*len = dot ? (size_t)(dot - s) : strlen(s);
+	return s;
+}
+
+enum child { C_NONE, C_LEAF, C_MAP, C_LEVEL };
+
+/* What key k is in the mapping at tp; *row is the key of a leaf. C_LEVEL:
+ * the mapping holds levels (N), k still to be checked as a number. */
+static enum child child(const char *tp, const char *k, size_t *row)
+{
+	size_t tl = strlen(tp), kl = strlen(k);
+	for (size_t i = 0; i < ims_iommu_cfg_key_count(); i++) {
+		const char *nm = ims_iommu_cfg_key(i)->name;
+		if (!under(nm, tp, tl))
+			continue;
+		size_t pl;
+		const char *part = next_part(nm, tl, &pl);
+		if (pl == 1 && *part == 'N')
+			return C_LEVEL;
+		if (pl != kl || strncmp(part, k, kl))
+			continue;
+		if (!part[pl]) {
+			*row = i;
+			return C_LEAF;
+		}
+		return C_MAP;
+	}
+	return C_NONE;
+}
+
+/* "a, b, c": the parts the mapping at tp takes, in table order. */
+static void accepted(const char *tp, char *buf, size_t len)
+{
+	size_t tl = strlen(tp);
+	buf[0] = 0;
+	for (size_t i = 0; i < ims_iommu_cfg_key_count(); i++) {
+		const char *nm = ims_iommu_cfg_key(i)->name;
+		if (!under(nm, tp, tl))
+			continue;
+		size_t pl;
+		const char *part = next_part(nm, tl, &pl);
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++) {
+			const char *n2 = ims_iommu_cfg_key(j)->name;
+			size_t l2;
+			if (under(n2, tp, tl)) {
+				const char *p2 = next_part(n2, tl, &l2);
+				seen = l2 == pl && !strncmp(part, p2, pl);
+			}
+		}
+		size_t n = strlen(buf);
+		if (!seen && n < len)
+			snprintf(buf + n, len - n, "%s%.*s", n ? ", " : "", (int)pl, part);
+	}
+}
+
+static bool has_leaves(const char *tp)
+{
+	size_t tl = strlen(tp);
+	for (size_t i = 0; i < ims_iommu_cfg_key_count(); i++) {
+		const char *nm = ims_iommu_cfg_key(i)->name;
+		size_t pl;
+		if (under(nm, tp, tl) && !next_part(nm, tl, &pl)[pl])
+			return true;
+	}
+	return false;
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+static int set_leaf(struct pctx *p, struct ims_iommu_cfg *c, const char *name, size_t row,
+		    const yaml_node_t *v)
+{
+	const struct ims_cfg_key *key = ims_iommu_cfg_key(row);
+	const char *kind = node_kind(v);
+	/* Words may be quoted; numbers and booleans are plain YAML scalars. */
+	bool word = key->type == IMS_CFG_POLICY || key->type == IMS_CFG_REPLICA;
+	if (word && v->type == YAML_SCALAR_NODE && !is_null(v))
+		kind = NULL;
+	if (kind && key->type == IMS_CFG_WAYS)
+		return perr(p, v, "%s: expected a number (decimal or 0x hex), got %s (or full)", name,
+			    kind);
 	if (kind)
-		return perr(p, n, "%s: expected a number (decimal or 0x hex), got %s", key, kind);
-	const char *s = scalar(n);
-	int base = 10;
-	const char *d = s;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		d = s + 2;
-	}
-	uint64_t v = 0;
-	bool any = false;
-	for (; *d; d++) {
-		unsigned dig;
-		if (*d >= '0' && *d <= '9')
-			dig = (unsigned)(*d - '0');
-		else if (base == 16 && *d >= 'a' && *d <= 'f')
-			dig = (unsigned)(*d - 'a' + 10);
-		else if (base == 16 && *d >= 'A' && *d <= 'F')
-			dig = (unsigned)(*d - 'A' + 10);
-		else
-			return perr(p, n, "%s: expected a number (decimal or 0x hex), got '%s'", key, s);
-		if (v > (UINT64_MAX - dig) / (unsigned)base)
-			return perr(p, n, "%s: '%s' does not fit in 64 bits", key, s);
-		v = v * (unsigned)base + dig;
-		any = true;
-	}
-	if (!any)
-		return perr(p, n, "%s: expected a number (decimal or 0x hex), got '%s'", key, s);
-	if (v > max)
-		return perr(p, n, "%s: %s is out of range (at most %" PRIu64 ")", key, s, max);
-	*out = v;
+		return perr(p, v, "%s: expected %s, got %s", name, key->type_text, kind);
+	char msg[256];
+	if (ims_iommu_cfg_set(c, name, scalar(v), msg, sizeof(msg)))
+		return perr(p, v, "%s", msg);
 	return 0;
-}
-
-static int get_unsigned(struct pctx *p, const char *key, const yaml_node_t *n, unsigned max,
-			unsigned *out)
-{
-	uint64_t v;
-	int rc = get_u64(p, key, n, max, &v);
-	if (!rc)
-		*out = (unsigned)v;
-	return rc;
-}
-
-static int get_bool(struct pctx *p, const char *key, const yaml_node_t *n, bool *out)
-{
-	const char *kind = node_kind(n);
-	if (kind)
-		return perr(p, n, "%s: expected true or false, got %s", key, kind);
-	static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no", "off"};
-	for (unsigned i = 0; i < 3; i++) {
-		if (!strcasecmp(scalar(n), yes[i])) {
-			*out = true;
-			return 0;
-		}
-		if (!strcasecmp(scalar(n), no[i])) {
-			*out = false;
-			return 0;
-		}
-	}
-	return perr(p, n, "%s: expected true or false, got '%s'", key, scalar(n));
-}
-
-/* One of `names` (a word); its index in *out. */
-static int get_word(struct pctx *p, const char *key, const yaml_node_t *n,
-		    const char *const *names, unsigned count, const char *expect, unsigned *out)
-{
-	if (n->type != YAML_SCALAR_NODE || is_null(n))
-		return perr(p, n, "%s: expected %s, got %s", key, expect, node_kind(n));
-	for (unsigned i = 0; i < count; i++) {
-		if (!strcmp(scalar(n), names[i])) {
-			*out = i;
-			return 0;
-		}
-	}
-	return perr(p, n, "%s: expected %s, got '%s'", key, expect, scalar(n));
-}
-
-static const char *const policy_names[] = {"lru", "round-robin", "random"};
-static const char *const replica_names[] = {"first", "covering", "random"};
-
-static int get_policy(struct pctx *p, const char *key, const yaml_node_t *n,
-		      enum ims_repl_policy *out)
-{
-	unsigned i;
-	int rc = get_word(p, key, n, policy_names, 3, "lru, round-robin or random", &i);
-	if (!rc)
-		*out = (enum ims_repl_policy)i;
-	return rc;
-}
-
-/* "full" (fully associative) or a number of ways. */
-static int get_ways(struct pctx *p, const char *key, const yaml_node_t *n, unsigned *out,
-		    bool *full)
-{
-	if (n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-	    !strcmp(scalar(n), "full")) {
-		*full = true;
-		return 0;
-	}
-	*full = false;
-	uint64_t v;
-	int rc = get_u64(p, key, n, MAX_ENTRIES, &v);
-	if (rc) {
-		size_t len = strlen(p->err);
-		snprintf(p->err + len, p->errlen - len, "%s", " (or full)");
-		return rc;
-	}
-	if (!v)
-		return perr(p, n, "%s: expected a number of ways from 1, or full", key);
-	*out = (unsigned)v;
-	return 0;
-}
-
-/* ---- mappings --------------------------------------------------------------- */
-
-/* Walks a mapping node, refusing duplicate keys and non-scalar keys. The
- * callback gets each key and value; it returns -ENOENT for an unknown key,
- * which becomes the error naming the keys `section` accepts. */
-typedef int (*pair_fn)(struct pctx *p, void *arg, const char *key, const yaml_node_t *k,
-		       const yaml_node_t *v);
-
-static int each_pair(struct pctx *p, const yaml_node_t *map, const char *section,
-		     const char *accepted, pair_fn fn, void *arg)
-{
-	if (map->type != YAML_MAPPING_NODE) {
-		if (is_null(map))
-			return 0; /* "iotlb:" with nothing under it changes nothing */
-		return perr(p, map, "%s: expected a mapping (%s), got %s", section, accepted,
-			    node_kind(map) ? node_kind(map) : "a value");
-	}
-	for (yaml_node_pair_t *a = map->data.mapping.pairs.start; a < map->data.mapping.pairs.top;
-	     a++) {
-		const yaml_node_t *k = yaml_document_get_node(p->doc, a->key);
-		const yaml_node_t *v = yaml_document_get_node(p->doc, a->value);
-		if (k->type != YAML_SCALAR_NODE)
-			return perr(p, k, "%s: keys must be plain words", section);
-		for (yaml_node_pair_t *b = map->data.mapping.pairs.start; b < a; b++) {
-			const yaml_node_t *k2 = yaml_document_get_node(p->doc, b->key);
-			if (k2->type == YAML_SCALAR_NODE && !strcmp(scalar(k2), scalar(k)))
-				return perr(p, k, "%s: duplicate key '%s' (first at line %zu)",
-					    section, scalar(k), k2->start_mark.line + 1);
-		}
-		int rc = fn(p, arg, scalar(k), k, v);
-		if (rc == -ENOENT)
-			return perr(p, k, "unknown key '%s' in %s (expected %s)", scalar(k), section,
-				    accepted);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-/* A cache block as the file gives it: each field with its node, so that a
- * cross-check can point at the key that breaks it. */
-struct block {
-	const char *name;
-	const yaml_node_t *entries_n, *ways_n, *policy_n, *latency_n, *enable_n, *levels_n;
-	unsigned entries, ways, latency;
-	bool full, enable;
-	enum ims_repl_policy policy;
-};
-
-static int block_pair(struct pctx *p, void *arg, const char *key, const yaml_node_t *k,
-		      const yaml_node_t *v)
-{
-	(void)k;
-	struct block *b = arg;
-	char what[64];
-	snprintf(what, sizeof(what), "%s.%s", b->name, key);
-	if (!strcmp(key, "entries")) {
-		b->entries_n = v;
-		return get_unsigned(p, what, v, MAX_ENTRIES, &b->entries);
-	}
-	if (!strcmp(key, "ways")) {
-		b->ways_n = v;
-		return get_ways(p, what, v, &b->ways, &b->full);
-	}
-	if (!strcmp(key, "policy")) {
-		b->policy_n = v;
-		return get_policy(p, what, v, &b->policy);
-	}
-	if (!strcmp(key, "latency")) {
-		b->latency_n = v;
-		return get_unsigned(p, what, v, MAX_LATENCY, &b->latency);
-	}
-	if (!strcmp(key, "enable")) {
-		b->enable_n = v;
-		return get_bool(p, what, v, &b->enable);
-	}
-	if (!strcmp(key, "levels") && !strcmp(b->name, "walk_cache")) {
-		b->levels_n = v;
-		return 0;
-	}
-	return -ENOENT;
 }
 
 /* Ways must divide the entries: sets hold whole ways. Checked on the
  * values in force once the block is applied. */
-static int check_geometry(struct pctx *p, const struct block *b, unsigned entries, unsigned ways)
+static int check_geometry(struct pctx *p, const struct ims_iommu_cfg *c, const char *dp,
+			  const yaml_node_t *at)
 {
-	if (!b->entries_n && !b->ways_n)
+	char name[PATH_MAX_LEN + 16], e[32], w[32];
+	snprintf(name, sizeof(name), "%s.entries", dp);
+	if (ims_iommu_cfg_get(c, name, e, sizeof(e)) < 0)
 		return 0;
-	const yaml_node_t *at = b->ways_n ? b->ways_n : b->entries_n;
+	snprintf(name, sizeof(name), "%s.ways", dp);
+	if (ims_iommu_cfg_get(c, name, w, sizeof(w)) < 0 || !strcmp(w, "full"))
+		return 0;
+	unsigned long entries = strtoul(e, NULL, 10), ways = strtoul(w, NULL, 10);
 	if (!entries || !ways)
 		return 0;
 	if (ways > entries)
-		return perr(p, at, "%s: %u ways exceed the %u entries", b->name, ways, entries);
+		return perr(p, at, "%s: %lu ways exceed the %lu entries", dp, ways, entries);
 	if (entries % ways)
-		return perr(p, at, "%s: %u entries are not a whole number of %u-way sets", b->name,
+		return perr(p, at, "%s: %lu entries are not a whole number of %lu-way sets", dp,
 			    entries, ways);
 	return 0;
 }
 
-struct lat_arg {
-	struct ims_latency_cfg *lat;
-};
-
-static int lat_pair(struct pctx *p, void *arg, const char *key, const yaml_node_t *k,
-		    const yaml_node_t *v)
+/* A level named in the file is configured even when its block is empty: it
+ * takes the walk_cache block as it stands once that block is read. */
+static void touch_level(struct ims_iommu_cfg *c, const char *dp, const char *tp)
 {
-	(void)k;
-	struct ims_latency_cfg *l = ((struct lat_arg *)arg)->lat;
-	static const struct {
-		const char *name;
-		size_t off;
-	} keys[] = {
-		{"link", offsetof(struct ims_latency_cfg, link)},
-		{"pte_read", offsetof(struct ims_latency_cfg, pte_read)},
-		{"ad_update", offsetof(struct ims_latency_cfg, ad_update)},
-		{"inv_range", offsetof(struct ims_latency_cfg, inv_range)},
-		{"inv_domain", offsetof(struct ims_latency_cfg, inv_domain)},
-		{"inv_all", offsetof(struct ims_latency_cfg, inv_all)},
-		{"inv_context", offsetof(struct ims_latency_cfg, inv_context)},
-		{"fault", offsetof(struct ims_latency_cfg, fault)},
-	};
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if (strcmp(key, keys[i].name))
+	size_t tl = strlen(tp);
+	for (size_t i = 0; i < ims_iommu_cfg_key_count(); i++) {
+		const char *nm = ims_iommu_cfg_key(i)->name;
+		if (!under(nm, tp, tl))
 			continue;
-		char what[64];
-		snprintf(what, sizeof(what), "latencies.%s", key);
-		return get_unsigned(p, what, v, MAX_LATENCY, (unsigned *)((char *)l + keys[i].off));
+		char name[PATH_MAX_LEN + 16], val[32];
+		snprintf(name, sizeof(name), "%s%s", dp, nm + tl);
+		if (ims_iommu_cfg_get(c, name, val, sizeof(val)) >= 0)
+			ims_iommu_cfg_set(c, name, val, NULL, 0);
+		return;
 	}
-	return -ENOENT;
 }
 
-static int model_pair(struct pctx *p, void *arg, const char *key, const yaml_node_t *k,
-		      const yaml_node_t *v)
+/* The mapping `map` at table path tp, shown as dp. Keys are checked and
+ * leaves applied in file order; a mapping that holds leaves applies its
+ * sub-mappings after them (a level starts from its block as the file
+ * leaves it), and `ways: full` after the entries. */
+static int read_map(struct pctx *p, struct ims_iommu_cfg *c, const char *tp, const char *dp,
+		    const yaml_node_t *map)
 {
-	(void)k;
-	struct ims_iommu_cfg *c = arg;
-	char what[64];
-	snprintf(what, sizeof(what), "model.%s", key);
-	if (!strcmp(key, "replica")) {
-		unsigned i;
-		int rc = get_word(p, what, v, replica_names, 3, "first, covering or random", &i);
-		if (!rc)
-			c->replica = (enum ims_replica_policy)i;
-		return rc;
+	const char *section = *dp ? dp : "the configuration";
+	size_t row;
+	bool levels = child(tp, "", &row) == C_LEVEL;
+	char acc[256] = "a section: ";
+	if (levels)
+		snprintf(acc, sizeof(acc), "level numbers");
+	else
+		accepted(tp, acc + (*tp ? 0 : strlen(acc)), sizeof(acc) - (*tp ? 0 : strlen(acc)));
+	size_t tl = strlen(tp);
+	if (tl >= 2 && !strcmp(tp + tl - 2, ".N"))
+		touch_level(c, dp, tp);
+	if (map->type != YAML_MAPPING_NODE) {
+		if (is_null(map))
+			return 0; /* "iotlb:" with nothing under it changes nothing */
+		return perr(p, map, "%s: expected a mapping (%s), got %s", section, acc,
+			    node_kind(map) ? node_kind(map) : "a value");
 	}
-	if (!strcmp(key, "seed"))
-		return get_u64(p, what, v, UINT64_MAX, &c->seed);
-	if (!strcmp(key, "amd_pde_accessed"))
-		return get_bool(p, what, v, &c->amd_pde_accessed);
-	if (!strcmp(key, "vtd_nonleaf_accessed"))
-		return get_bool(p, what, v, &c->vtd_nonleaf_accessed);
-	if (!strcmp(key, "dma_privileged"))
-		return get_bool(p, what, v, &c->dma_privileged);
-	return -ENOENT;
-}
-
-static int caps_pair(struct pctx *p, void *arg, const char *key, const yaml_node_t *k,
-		     const yaml_node_t *v)
-{
-	(void)k;
-	struct ims_iommu_cfg *c = arg;
-	char what[64];
-	snprintf(what, sizeof(what), "capabilities.%s", key);
-	if (!strcmp(key, "amd_efr"))
-		return get_u64(p, what, v, UINT64_MAX, &c->amd_efr);
-	if (!strcmp(key, "vtd_cap"))
-		return get_u64(p, what, v, UINT64_MAX, &c->vtd_cap);
-	if (!strcmp(key, "vtd_ecap"))
-		return get_u64(p, what, v, UINT64_MAX, &c->vtd_ecap);
-	if (!strcmp(key, "smmu_idr0"))
-		return get_u64(p, what, v, UINT64_MAX, &c->smmu_idr0);
-	return -ENOENT;
-}
-
-#define CACHE_KEYS "entries, ways, policy, latency"
-#define LAT_KEYS "link, pte_read, ad_update, inv_range, inv_domain, inv_all, inv_context, fault"
-#define MODEL_KEYS "replica, seed, amd_pde_accessed, vtd_nonleaf_accessed, dma_privileged"
-#define CAPS_KEYS "amd_efr, vtd_cap, vtd_ecap, smmu_idr0"
-#define SECTIONS "iotlb, micro_tlb, walk_cache, latencies, model, capabilities"
-
-static int parse_block(struct pctx *p, const yaml_node_t *v, struct block *b, const char *keys)
-{
-	return each_pair(p, v, b->name, keys, block_pair, b);
-}
-
-struct levels_arg {
-	struct ims_iommu_cfg *c;
-};
-
-static int level_pair(struct pctx *p, void *arg, const char *key, const yaml_node_t *k,
-		      const yaml_node_t *v)
-{
-	struct ims_iommu_cfg *c = ((struct levels_arg *)arg)->c;
-	unsigned lv = 0;
-	const char *s = key;
-	if (!*s || k->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return perr(p, k, "walk_cache.levels: expected a level number 0..%d, got '%s'",
-			    IMS_WC_LEVELS - 1, key);
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || lv >= IMS_WC_LEVELS)
-			return perr(p, k, "walk_cache.levels: expected a level number 0..%d, got '%s'",
-				    IMS_WC_LEVELS - 1, key);
-		lv = lv * 10 + (unsigned)(*s - '0');
-	}
-	if (lv >= IMS_WC_LEVELS)
-		return perr(p, k, "walk_cache.levels: expected a level number 0..%d, got '%s'",
-			    IMS_WC_LEVELS - 1, key);
-	char name[32];
-	snprintf(name, sizeof(name), "walk_cache.levels.%u", lv);
-	struct ims_wc_level_cfg *L = &c->wc_level[lv];
-	if (!L->set) {
-		/* A level set for the first time starts from the default block
-		 * as it stands once the whole walk_cache section is read. */
-		*L = (struct ims_wc_level_cfg){.set = true,
-					       .enable = !c->wc_disable,
-					       .entries = c->wc_entries,
-					       .ways = c->wc_ways,
-					       .policy = c->wc_policy,
-					       .latency = c->wc_latency};
-	}
-	struct block b = {.name = name, .entries = L->entries, .ways = L->ways,
-			  .latency = L->latency, .enable = L->enable, .policy = L->policy};
-	int rc = parse_block(p, v, &b, "enable, " CACHE_KEYS);
-	if (rc)
-		return rc;
-	if (b.full)
-		b.ways = b.entries;
-	if ((rc = check_geometry(p, &b, b.entries, b.ways)))
-		return rc;
-	L->entries = b.entries;
-	L->ways = b.ways;
-	L->latency = b.latency;
-	L->enable = b.enable;
-	L->policy = b.policy;
-	return 0;
-}
-
-static int top_pair(struct pctx *p, void *arg, const char *key, const yaml_node_t *k,
-		    const yaml_node_t *v)
-{
-	(void)k;
-	struct ims_iommu_cfg *c = arg;
+	bool block = has_leaves(tp);
+	const yaml_node_t *full = NULL, *entries_n = NULL, *ways_n = NULL;
+	char full_name[PATH_MAX_LEN + 16] = "";
 	int rc;
-	if (!strcmp(key, "iotlb")) {
-		struct block b = {.name = "iotlb", .entries = c->iotlb_entries,
-				  .ways = c->iotlb_ways, .latency = c->iotlb_latency,
-				  .policy = c->iotlb_policy};
-		if ((rc = parse_block(p, v, &b, CACHE_KEYS)))
-			return rc;
-		if (b.full)
-			b.ways = b.entries;
-		if ((rc = check_geometry(p, &b, b.entries, b.ways)))
-			return rc;
-		c->iotlb_entries = b.entries;
-		c->iotlb_ways = b.ways;
-		c->iotlb_latency = b.latency;
-		c->iotlb_policy = b.policy;
-		return 0;
-	}
-	if (!strcmp(key, "micro_tlb")) {
-		struct block b = {.name = "micro_tlb", .entries = c->utlb_entries,
-				  .ways = c->utlb_ways, .latency = c->utlb_latency,
-				  .policy = c->utlb_policy, .enable = c->utlb_enable};
-		if ((rc = parse_block(p, v, &b, "enable, " CACHE_KEYS)))
-			return rc;
-		if (b.full)
-			b.ways = 0;
-		if ((rc = check_geometry(p, &b, b.entries, b.ways)))
-			return rc;
-		c->utlb_entries = b.entries;
-		c->utlb_ways = b.ways;
-		c->utlb_latency = b.latency;
-		c->utlb_policy = b.policy;
-		c->utlb_enable = b.enable;
-		return 0;
-	}
-	if (!strcmp(key, "walk_cache")) {
-		struct block b = {.name = "walk_cache", .entries = c->wc_entries, .ways = c->wc_ways,
-				  .latency = c->wc_latency, .policy = c->wc_policy,
-				  .enable = !c->wc_disable};
-		if ((rc = parse_block(p, v, &b, "enable, " CACHE_KEYS ", levels")))
-			return rc;
-		if (b.full)
-			b.ways = b.entries;
-		if ((rc = check_geometry(p, &b, b.entries, b.ways)))
-			return rc;
-		c->wc_entries = b.entries;
-		c->wc_ways = b.ways;
-		c->wc_latency = b.latency;
-		c->wc_policy = b.policy;
-		c->wc_disable = !b.enable;
-		if (b.levels_n) {
-			struct levels_arg la = {c};
-			return each_pair(p, b.levels_n, "walk_cache.levels", "level numbers",
-					 level_pair, &la);
+	for (int pass = 0; pass < (block ? 2 : 1); pass++) {
+		for (yaml_node_pair_t *a = map->data.mapping.pairs.start;
+		     a < map->data.mapping.pairs.top; a++) {
+			const yaml_node_t *k = yaml_document_get_node(p->doc, a->key);
+			const yaml_node_t *v = yaml_document_get_node(p->doc, a->value);
+			if (pass == 0 && k->type != YAML_SCALAR_NODE)
+				return perr(p, k, "%s: keys must be plain words", section);
+			if (pass == 0) {
+				for (yaml_node_pair_t *b = map->data.mapping.pairs.start; b < a; b++) {
+					const yaml_node_t *k2 = yaml_document_get_node(p->doc, b->key);
+					if (k2->type == YAML_SCALAR_NODE && !strcmp(scalar(k2), scalar(k)))
+						return perr(p, k, "%s: duplicate key '%s' (first at line %zu)",
+							    section, scalar(k), k2->start_mark.line + 1);
+				}
+			}
+			const char *ks = scalar(k);
+			enum child what = child(tp, ks, &row);
+			char t2[PATH_MAX_LEN], d2[PATH_MAX_LEN + 16];
+			if (what == C_NONE)
+				return perr(p, k, "unknown key '%s' in %s (expected %s)", ks, section, acc);
+			if (what == C_LEAF) {
+				if (pass)
+					continue;
+				snprintf(d2, sizeof(d2), "%s.%s", dp, ks);
+				if (!strcmp(ks, "entries"))
+					entries_n = v;
+				if (!strcmp(ks, "ways")) {
+					ways_n = v;
+					if (ims_iommu_cfg_key(row)->type == IMS_CFG_WAYS &&
+					    v->type == YAML_SCALAR_NODE &&
+					    v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+					    !strcmp(scalar(v), "full")) {
+						full = v;
+						snprintf(full_name, sizeof(full_name), "%s", d2);
+						continue;
+					}
+				}
+				if ((rc = set_leaf(p, c, d2, row, v)))
+					return rc;
+				continue;
+			}
+			if (block && !pass)
+				continue;
+			if (what == C_LEVEL) {
+				unsigned lv = 0;
+				bool ok = *ks && k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+				for (const char *s = ks; ok && *s; s++) {
+					ok = *s >= '0' && *s <= '9' && lv < IMS_WC_LEVELS;
+					lv = lv * 10 + (unsigned)(*s - '0');
+				}
+				if (!ok || lv >= IMS_WC_LEVELS)
+					return perr(p, k, "%s: expected a level number 0..%d, got '%s'",
+						    section, IMS_WC_LEVELS - 1, ks);
+				snprintf(t2, sizeof(t2), "%s.N", tp);
+				snprintf(d2, sizeof(d2), "%s.%u", dp, lv);
+			} else {
+				snprintf(t2, sizeof(t2), "%s%s%s", tp, *tp ? "." : "", ks);
+				snprintf(d2, sizeof(d2), "%s%s%s", dp, *dp ? "." : "", ks);
+			}
+			if ((rc = read_map(p, c, t2, d2, v)))
+				return rc;
 		}
-		return 0;
+		if (pass == 0 && block) {
+			if (full) {
+				char msg[256];
+				if (ims_iommu_cfg_set(c, full_name, "full", msg, sizeof(msg)))
+					return perr(p, full, "%s", msg);
+			}
+			if ((entries_n || ways_n) &&
+			    (rc = check_geometry(p, c, dp, ways_n ? ways_n : entries_n)))
+				return rc;
+		}
 	}
-	if (!strcmp(key, "latencies")) {
-		struct lat_arg la = {&c->lat};
-		return each_pair(p, v, "latencies", LAT_KEYS, lat_pair, &la);
-	}
-	if (!strcmp(key, "model"))
-		return each_pair(p, v, "model", MODEL_KEYS, model_pair, c);
-	if (!strcmp(key, "capabilities"))
-		return each_pair(p, v, "capabilities", CAPS_KEYS, caps_pair, c);
-	return -ENOENT;
+	return 0;
 }
 
 static int parse_with(yaml_parser_t *yp, struct ims_iommu_cfg *cfg, const char *name, char *err,
@@ -518,11 +339,12 @@ static int parse_with(yaml_parser_t *yp, struct ims_iommu_cfg *cfg, const char *
 	int rc = 0;
 	const yaml_node_t *root = yaml_document_get_root_node(&doc);
 	if (root && !is_null(root)) {
+		char sections[256];
+		accepted("", sections, sizeof(sections));
 		if (root->type != YAML_MAPPING_NODE)
-			rc = perr(&p, root, "expected a mapping of sections (%s)", SECTIONS);
+			rc = perr(&p, root, "expected a mapping of sections (%s)", sections);
 		else
-			rc = each_pair(&p, root, "the configuration", "a section: " SECTIONS,
-				       top_pair, &t);
+			rc = read_map(&p, &t, "", "", root);
 	}
 	if (!rc && root) {
 		/* One document per file: a second one would be silently ignored. */
@@ -585,55 +407,49 @@ int ims_iommu_cfg_load(struct ims_iommu_cfg *cfg, const char *path, char *err, s
 
 /* ---- writing ---------------------------------------------------------------- */
 
-static void write_ways(FILE *f, unsigned ways, unsigned entries, bool zero_is_full)
-{
-	if ((zero_is_full && !ways) || (entries && ways == entries))
-		fprintf(f, "full\n");
-	else
-		fprintf(f, "%u\n", ways ? ways : 1);
-}
-
+/* Every key of the table in its section; the walk-cache levels that are
+ * configured one line each. */
 void ims_iommu_cfg_write(const struct ims_iommu_cfg *c, FILE *f)
 {
-	fprintf(f, "iotlb:\n  entries: %u\n  ways: ", c->iotlb_entries);
-	write_ways(f, c->iotlb_ways, c->iotlb_entries, false);
-	fprintf(f, "  policy: %s\n  latency: %u\n", policy_names[c->iotlb_policy], c->iotlb_latency);
-	fprintf(f, "micro_tlb:\n  enable: %s\n  entries: %u\n  ways: ",
-		c->utlb_enable ? "true" : "false", c->utlb_entries);
-	write_ways(f, c->utlb_ways, c->utlb_entries, true);
-	fprintf(f, "  policy: %s\n  latency: %u\n", policy_names[c->utlb_policy], c->utlb_latency);
-	fprintf(f, "walk_cache:\n  enable: %s\n  entries: %u\n  ways: ",
-		c->wc_disable ? "false" : "true", c->wc_entries);
-	write_ways(f, c->wc_ways, c->wc_entries, false);
-	fprintf(f, "  policy: %s\n  latency: %u\n", policy_names[c->wc_policy], c->wc_latency);
-	bool any = false;
-	for (unsigned l = 0; l < IMS_WC_LEVELS; l++) {
-		const struct ims_wc_level_cfg *L = &c->wc_level[l];
-		if (!L->set)
+	size_t n = ims_iommu_cfg_key_count();
+	const char *section = NULL;
+	size_t seclen = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *nm = ims_iommu_cfg_key(i)->name;
+		const char *dot = strchr(nm, '.');
+		size_t sl = (size_t)(dot - nm);
+		if (!section || sl != seclen || strncmp(nm, section, sl)) {
+			fprintf(f, "%.*s:\n", (int)sl, nm);
+			section = nm;
+			seclen = sl;
+		}
+		const char *lv = strstr(nm, ".N.");
+		char name[PATH_MAX_LEN + 16], val[64];
+		if (!lv) {
+			ims_iommu_cfg_get(c, nm, val, sizeof(val));
+			fprintf(f, "  %s: %s\n", dot + 1, val);
 			continue;
-		if (!any)
-			fprintf(f, "  levels:\n");
-		any = true;
-		fprintf(f, "    %u: {enable: %s, entries: %u, ways: ", l, L->enable ? "true" : "false",
-			L->entries);
-		if (L->entries && L->ways == L->entries)
-			fprintf(f, "full");
-		else
-			fprintf(f, "%u", L->ways ? L->ways : 1);
-		fprintf(f, ", policy: %s, latency: %u}\n", policy_names[L->policy], L->latency);
+		}
+		/* A run of level keys: "  levels:" then one flow mapping a level. */
+		size_t end = i;
+		while (end < n && !strncmp(ims_iommu_cfg_key(end)->name, nm, (size_t)(lv - nm) + 3))
+			end++;
+		bool any = false;
+		for (unsigned l = 0; l < IMS_WC_LEVELS; l++) {
+			if (!c->wc_level[l].set)
+				continue;
+			if (!any)
+				fprintf(f, "  %.*s:\n", (int)(lv - dot - 1), dot + 1);
+			any = true;
+			fprintf(f, "    %u: {", l);
+			for (size_t j = i; j < end; j++) {
+				const char *field = ims_iommu_cfg_key(j)->name + (lv - nm) + 3;
+				snprintf(name, sizeof(name), "%.*s.%u.%s", (int)(lv - nm), nm, l, field);
+				ims_iommu_cfg_get(c, name, val, sizeof(val));
+				fprintf(f, "%s%s: %s", j > i ? ", " : "", field, val);
+			}
+			fprintf(f, "}\n");
+		}
+		i = end - 1;
 	}
-	fprintf(f,
-		"latencies:\n  link: %u\n  pte_read: %u\n  ad_update: %u\n  inv_range: %u\n"
-		"  inv_domain: %u\n  inv_all: %u\n  inv_context: %u\n  fault: %u\n",
-		c->lat.link, c->lat.pte_read, c->lat.ad_update, c->lat.inv_range, c->lat.inv_domain,
-		c->lat.inv_all, c->lat.inv_context, c->lat.fault);
-	fprintf(f,
-		"model:\n  replica: %s\n  seed: %" PRIu64 "\n  amd_pde_accessed: %s\n"
-		"  vtd_nonleaf_accessed: %s\n  dma_privileged: %s\n",
-		replica_names[c->replica], c->seed, c->amd_pde_accessed ? "true" : "false",
-		c->vtd_nonleaf_accessed ? "true" : "false", c->dma_privileged ? "true" : "false");
-	fprintf(f,
-		"capabilities:\n  amd_efr: 0x%" PRIx64 "\n  vtd_cap: 0x%" PRIx64
-		"\n  vtd_ecap: 0x%" PRIx64 "\n  smmu_idr0: 0x%" PRIx64 "\n",
-		c->amd_efr, c->vtd_cap, c->vtd_ecap, c->smmu_idr0);
 }

@@ -50,5 +50,7 @@ int opt_u64(const char *cmd, const char *opt, const char *s, bool size, uint64_t
  * was one of them (consumed), 0 when not, -1 on a bad value. */
 int model_opt(const char *cmd, int opt, const char *arg, struct ims_iommu_cfg *cfg);
 void model_opts_help(FILE *f);
+/* The configuration key table: name, type, default, description. */
+void model_keys_help(FILE *f);
 
 #endif

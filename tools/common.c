@@ -132,75 +132,81 @@ int opt_u64(const char *cmd, const char *opt, const char *s, bool size, uint64_t
 	return 0;
 }
 
+/* The dedicated model options are spellings of keys of the configuration
+ * table (their aliases, which keep the options' meaning). */
+static const struct {
+	int opt;
+	const char *key;
+} model_flags[] = {
+	{OPT_REPLICA, "replica"},
+	{OPT_SEED, "seed"},
+	{OPT_IOTLB_ENTRIES, "iotlb-entries"},
+	{OPT_IOTLB_WAYS, "iotlb-ways"},
+	{OPT_WC_ENTRIES, "walk-cache-entries"},
+	{OPT_WC_WAYS, "walk-cache-ways"},
+	{OPT_AMD_PDE_A, "amd-pde-accessed"},
+	{OPT_DMA_PRIV, "dma-privileged"},
+};
+#define NFLAGS (sizeof(model_flags) / sizeof(model_flags[0]))
+
+static int model_set(const char *cmd, const char *arg, struct ims_iommu_cfg *cfg)
+{
+	const char *eq = strchr(arg, '=');
+	char key[128], err[512];
+	if (!eq || eq == arg) {
+		fprintf(stderr, "iommusim %s: --set: expected KEY=VALUE, got '%s'\n", cmd, arg);
+		return -1;
+	}
+	if ((size_t)(eq - arg) >= sizeof(key)) {
+		fprintf(stderr, "iommusim %s: --set: unknown key '%.*s'\n", cmd, (int)(eq - arg), arg);
+		return -1;
+	}
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - arg), arg);
+	int rc = ims_iommu_cfg_set(cfg, key, eq + 1, err, sizeof(err));
+	if (rc == -ENOENT) {
+		fprintf(stderr, "iommusim %s: --set: %s; iommusim help config lists the keys\n", cmd,
+			err);
+		return -1;
+	}
+	if (rc) {
+		fprintf(stderr, "iommusim %s: --set: %s\n", cmd, err);
+		return -1;
+	}
+	return 1;
+}
+
 int model_opt(const char *cmd, int opt, const char *arg, struct ims_iommu_cfg *cfg)
 {
-	uint64_t v;
+	char err[512];
+	for (size_t i = 0; i < NFLAGS; i++) {
+		if (model_flags[i].opt != opt)
+			continue;
+		/* A flag without a value turns its boolean on. */
+		if (ims_iommu_cfg_set(cfg, model_flags[i].key, arg ? arg : "true", err, sizeof(err))) {
+			fprintf(stderr, "iommusim %s: --%s\n", cmd, err);
+			return -1;
+		}
+		return 1;
+	}
 	switch (opt) {
-	case OPT_REPLICA:
-		if (!strcmp(arg, "first"))
-			cfg->replica = IMS_REPLICA_FIRST;
-		else if (!strcmp(arg, "covering"))
-			cfg->replica = IMS_REPLICA_COVERING;
-		else if (!strcmp(arg, "random"))
-			cfg->replica = IMS_REPLICA_RANDOM;
-		else {
-			fprintf(stderr, "iommusim %s: --replica: '%s' (expected first, covering or random)\n",
-				cmd, arg);
-			return -1;
-		}
-		return 1;
-	case OPT_SEED:
-		if (opt_u64(cmd, "--seed", arg, false, &v))
-			return -1;
-		cfg->seed = v;
-		return 1;
-	case OPT_IOTLB_ENTRIES:
-	case OPT_IOTLB_WAYS:
-	case OPT_WC_ENTRIES:
-	case OPT_WC_WAYS:
-		if (opt_u64(cmd, "cache size", arg, false, &v))
-			return -1;
-		if (v > (1u << 24)) {
-			fprintf(stderr, "iommusim %s: cache size %s is too large\n", cmd, arg);
-			return -1;
-		}
-		if (opt == OPT_IOTLB_ENTRIES)
-			cfg->iotlb_entries = (unsigned)v;
-		else if (opt == OPT_IOTLB_WAYS)
-			cfg->iotlb_ways = (unsigned)v;
-		else if (opt == OPT_WC_ENTRIES)
-			cfg->wc_entries = (unsigned)v;
-		else
-			cfg->wc_ways = (unsigned)v;
-		/* Given after --config, a walk-cache size wins over the
-		 * file's per-level sizes too. */
-		for (unsigned l = 0; l < IMS_WC_LEVELS; l++) {
-			if (!cfg->wc_level[l].set)
-				continue;
-			if (opt == OPT_WC_ENTRIES)
-				cfg->wc_level[l].entries = (unsigned)v;
-			else if (opt == OPT_WC_WAYS)
-				cfg->wc_level[l].ways = (unsigned)v;
-		}
-		return 1;
-	case OPT_CONFIG: {
-		char err[512];
+	case OPT_SET:
+		return model_set(cmd, arg, cfg);
+	case OPT_CONFIG:
 		if (ims_iommu_cfg_load(cfg, arg, err, sizeof(err))) {
 			/* FILE:LINE:COL: as trace input errors. */
 			fprintf(stderr, "%s\n", err);
 			return -1;
 		}
 		return 1;
-	}
-	case OPT_AMD_PDE_A:
-		cfg->amd_pde_accessed = true;
-		return 1;
-	case OPT_DMA_PRIV:
-		cfg->dma_privileged = true;
-		return 1;
 	default:
 		return 0;
 	}
+}
+
+static const char *def(const char *key)
+{
+	const struct ims_cfg_key *k = ims_iommu_cfg_key((size_t)ims_iommu_cfg_key_find(key));
+	return k && k->def ? k->def : "?";
 }
 
 void model_opts_help(FILE *f)
@@ -209,16 +215,96 @@ void model_opts_help(FILE *f)
 		"model options (applied in order: one given after --config overrides the file):\n"
 		"  --config FILE         model configuration (YAML: caches, latencies, model\n"
 		"                        options, capabilities; see docs/timing.md)\n"
+		"  --set KEY=VALUE       any model setting by its key, e.g. micro_tlb.enable=true\n"
+		"                        (repeatable; iommusim help config lists the keys, their\n"
+		"                        types and defaults)\n"
 		"  --replica first|covering|random\n"
 		"                        which entry of an AMD NextLevel=7 replica run or Arm\n"
-		"                        contiguous group hardware updates (default covering)\n"
-		"  --seed N              seed of the model's random choices (default 1)\n"
-		"  --iotlb-entries N     IOTLB entries, 0 = no IOTLB (default 2048)\n"
-		"  --iotlb-ways N        IOTLB associativity (default 4)\n"
-		"  --walk-cache-entries N  walk-cache entries per level, 0 = none (default 64)\n"
-		"  --walk-cache-ways N   walk-cache associativity (default 4)\n"
-		"  --amd-pde-accessed    AMD: hardware sets A in PDEs too (default off)\n"
-		"  --dma-privileged      SMMU: device accesses are privileged (default off)\n");
+		"                        contiguous group hardware updates (default %s)\n"
+		"  --seed N              seed of the model's random choices (default %s)\n"
+		"  --iotlb-entries N     IOTLB entries, 0 = no IOTLB (default %s)\n"
+		"  --iotlb-ways N        IOTLB associativity (default %s)\n"
+		"  --walk-cache-entries N  walk-cache entries per level, 0 = none (default %s)\n"
+		"  --walk-cache-ways N   walk-cache associativity (default %s)\n"
+		"  --amd-pde-accessed    AMD: hardware sets A in PDEs too (default %s)\n"
+		"  --dma-privileged      SMMU: device accesses are privileged (default %s)\n",
+		def("replica"), def("seed"), def("iotlb-entries"), def("iotlb-ways"),
+		def("walk-cache-entries"), def("walk-cache-ways"), def("amd-pde-accessed"),
+		def("dma-privileged"));
+}
+
+static void type_help(const struct ims_cfg_key *k, char *buf, size_t len)
+{
+	switch (k->type) {
+	case IMS_CFG_NUMBER:
+		if (k->max == UINT64_MAX)
+			snprintf(buf, len, "number (64 bits)");
+		else
+			snprintf(buf, len, "number 0..%llu", (unsigned long long)k->max);
+		break;
+	case IMS_CFG_BOOL:
+		snprintf(buf, len, "true|false");
+		break;
+	case IMS_CFG_WAYS:
+		snprintf(buf, len, "ways 1..%llu|full", (unsigned long long)k->max);
+		break;
+	case IMS_CFG_POLICY:
+		snprintf(buf, len, "lru|round-robin|random");
+		break;
+	case IMS_CFG_REPLICA:
+		snprintf(buf, len, "first|covering|random");
+		break;
+	}
+}
+
+/* A description on lines of at most 80 columns, indented by 6. */
+static void wrap(FILE *f, const char *s)
+{
+	while (*s) {
+		size_t n = strlen(s), cut = n;
+		if (n > 74) {
+			cut = 74;
+			while (cut > 0 && s[cut] != ' ')
+				cut--;
+			if (!cut)
+				cut = 74;
+		}
+		fprintf(f, "      %.*s\n", (int)cut, s);
+		s += cut;
+		while (*s == ' ')
+			s++;
+	}
+}
+
+void model_keys_help(FILE *f)
+{
+	fprintf(f,
+		"Model settings. Each is a key of a --config file (nested as its name says:\n"
+		"iotlb.entries is `iotlb: {entries: N}`), a --set KEY=VALUE option of replay,\n"
+		"fuzz, migrate and conform, and a setting of a conformance case's model:.\n"
+		"Older spellings are taken too. Numbers are decimal or 0x hex; N in\n"
+		"walk_cache.levels.N is a level 0..%d (0: the leaf-level tables), whose block\n"
+		"starts from the walk_cache block. docs/model-config.yaml holds the defaults.\n"
+		"\n",
+		IMS_WC_LEVELS - 1);
+	for (size_t i = 0; i < ims_iommu_cfg_key_count(); i++) {
+		const struct ims_cfg_key *k = ims_iommu_cfg_key(i);
+		char type[64];
+		type_help(k, type, sizeof(type));
+		fprintf(f, "  %-28s %-24s default %s\n", k->name, type,
+			k->def ? k->def : "(the walk_cache block)");
+		wrap(f, k->desc);
+		if (k->alias) {
+			const char *flag = "";
+			for (size_t j = 0; j < NFLAGS; j++)
+				if (!strcmp(model_flags[j].key, k->alias))
+					flag = k->alias;
+			fprintf(f, "      also: %s%s%s%s\n", k->alias, *flag ? " (--" : "", flag,
+				*flag ? ")" : "");
+		}
+		if (k->format >= 0)
+			fprintf(f, "      format: %s\n", ims_format_name((enum ims_format)k->format));
+	}
 }
 
 void json_string(FILE *f, const char *s)

@@ -17,22 +17,10 @@ enum cf_expect {
 	CF_EXPECT_INPUT_ERROR,   /* the body's last event is refused as input */
 };
 
-/* Model settings a case may change (its `model:` mapping). */
-enum {
-	CF_M_REPLICA = 0,
-	CF_M_SEED,
-	CF_M_IOTLB_ENTRIES,
-	CF_M_IOTLB_WAYS,
-	CF_M_WC_ENTRIES,
-	CF_M_WC_WAYS,
-	CF_M_AMD_PDE_A,
-	CF_M_VTD_NONLEAF_A,
-	CF_M_DMA_PRIV,
-	CF_M_AMD_EFR,
-	CF_M_VTD_CAP,
-	CF_M_VTD_ECAP,
-	CF_M_SMMU_IDR0,
-	CF_M_COUNT
+/* A setting of a case's `model:` mapping: a key of the configuration table
+ * (ims_iommu_cfg_set; an alias is taken as written) and its value. */
+struct cf_setting {
+	char *key, *value;
 };
 
 struct cf_body {
@@ -55,8 +43,8 @@ struct cf_case {
 	bool shared;        /* one body for every format ({format} substituted) */
 	struct cf_body body[IMS_FMT_COUNT]; /* shared: only body[0] */
 	char *walker;       /* software walker variant, NULL = correct */
-	uint32_t model_set; /* bit per CF_M_* given */
-	uint64_t model[CF_M_COUNT];
+	struct cf_setting *model; /* in file order */
+	size_t nmodel;
 };
 
 struct cf_suite {

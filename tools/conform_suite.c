@@ -13,7 +13,6 @@
 #include "iommusim/pt.h"
 #include "tools/cmd.h"
 #include "tools/conform.h"
-#include "tools/opts.h"
 
 char *cf_strndup(const char *s, size_t n)
 {
@@ -119,25 +118,6 @@ static int get_u64(struct ld *L, const yaml_node_t *n, const char *field, uint64
 		return lerr(L, n, "%s: expected a number (decimal or 0x hex), got '%s'", field, v);
 	*out = x;
 	return 0;
-}
-
-static int get_bool(struct ld *L, const yaml_node_t *n, const char *field, uint64_t *out)
-{
-	int rc = want_scalar(L, n, field);
-	if (rc)
-		return rc;
-	static const char *const yes[] = {"true", "on", "yes"}, *const no[] = {"false", "off", "no"};
-	for (int i = 0; i < 3; i++) {
-		if (!strcmp(sval(n), yes[i])) {
-			*out = 1;
-			return 0;
-		}
-		if (!strcmp(sval(n), no[i])) {
-			*out = 0;
-			return 0;
-		}
-	}
-	return lerr(L, n, "%s: expected true or false, got '%s'", field, sval(n));
 }
 
 static int one_format(struct ld *L, const yaml_node_t *x, unsigned *mask)
@@ -273,142 +253,64 @@ static void list_add(char *buf, size_t len, const char *item)
 		snprintf(buf + n, len - n, "%s%s", n ? ", " : "", item);
 }
 
-static const struct {
-	const char *name;
-	int id;
-	enum { MV_NUM, MV_BOOL, MV_REPLICA, MV_CACHE } type;
-} model_keys[] = {
-	{"replica", CF_M_REPLICA, MV_REPLICA},
-	{"seed", CF_M_SEED, MV_NUM},
-	{"iotlb-entries", CF_M_IOTLB_ENTRIES, MV_CACHE},
-	{"iotlb-ways", CF_M_IOTLB_WAYS, MV_CACHE},
-	{"walk-cache-entries", CF_M_WC_ENTRIES, MV_CACHE},
-	{"walk-cache-ways", CF_M_WC_WAYS, MV_CACHE},
-	{"amd-pde-accessed", CF_M_AMD_PDE_A, MV_BOOL},
-	{"vtd-nonleaf-accessed", CF_M_VTD_NONLEAF_A, MV_BOOL},
-	{"dma-privileged", CF_M_DMA_PRIV, MV_BOOL},
-	{"amd-efr", CF_M_AMD_EFR, MV_NUM},
-	{"vtd-cap", CF_M_VTD_CAP, MV_NUM},
-	{"vtd-ecap", CF_M_VTD_ECAP, MV_NUM},
-	{"smmu-idr0", CF_M_SMMU_IDR0, MV_NUM},
-};
-#define NMODEL (sizeof(model_keys) / sizeof(model_keys[0]))
+/* A case's model: settings are keys of the configuration table, checked as
+ * the file is read (on a default configuration) and applied when the case
+ * runs, in file order, on top of the command line's. */
+static bool same_key(const char *a, const char *b)
+{
+	int ia = ims_iommu_cfg_key_find(a);
+	if (ia != ims_iommu_cfg_key_find(b))
+		return false;
+	/* walk_cache.levels.N.*: one key a level. */
+	return !strstr(ims_iommu_cfg_key((size_t)ia)->name, ".N.") || !strcmp(a, b);
+}
 
 static int get_model(struct ld *L, const yaml_node_t *n, struct cf_case *c)
 {
 	if (n->type != YAML_MAPPING_NODE)
 		return lerr(L, n, "model: expected a mapping of model settings, got %s", node_kind(n));
+	size_t np = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	if (!(c->model = calloc(np ? np : 1, sizeof(*c->model))))
+		return -ENOMEM;
+	struct ims_iommu_cfg scratch;
+	ims_iommu_cfg_default(&scratch);
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = node(L, p->key), *v = node(L, p->value);
 		if (k->type != YAML_SCALAR_NODE)
 			return lerr(L, k, "model: expected a setting name, got %s", node_kind(k));
-		size_t i;
-		for (i = 0; i < NMODEL; i++)
-			if (!strcmp(model_keys[i].name, sval(k)))
-				break;
-		if (i == NMODEL) {
-			char list[512] = "";
-			for (size_t j = 0; j < NMODEL; j++)
-				list_add(list, sizeof(list), model_keys[j].name);
-			return lerr(L, k, "model: unknown setting '%s' (expected %s)", sval(k), list);
+		char err[512];
+		int idx = ims_iommu_cfg_key_find(sval(k));
+		if (idx < 0) {
+			if (ims_iommu_cfg_set(&scratch, sval(k), "", err, sizeof(err)) == -ENOENT)
+				return lerr(L, k, "model: %s; iommusim help config lists the keys", err);
+			return lerr(L, k, "model: %s", err);
 		}
-		int id = model_keys[i].id;
-		if (c->model_set & (1u << id))
-			return lerr(L, k, "model: '%s' is given twice", sval(k));
-		uint64_t x = 0;
-		int rc = 0;
-		switch (model_keys[i].type) {
-		case MV_NUM:
-			rc = get_u64(L, v, model_keys[i].name, &x);
-			break;
-		case MV_CACHE:
-			rc = get_u64(L, v, model_keys[i].name, &x);
-			if (!rc && x > (1u << 24))
-				rc = lerr(L, v, "%s: %llu is too large (at most 16777216)",
-					  model_keys[i].name, (unsigned long long)x);
-			break;
-		case MV_BOOL:
-			rc = get_bool(L, v, model_keys[i].name, &x);
-			break;
-		case MV_REPLICA:
-			if ((rc = want_scalar(L, v, "replica")))
-				break;
-			if (!strcmp(sval(v), "first"))
-				x = IMS_REPLICA_FIRST;
-			else if (!strcmp(sval(v), "covering"))
-				x = IMS_REPLICA_COVERING;
-			else if (!strcmp(sval(v), "random"))
-				x = IMS_REPLICA_RANDOM;
-			else
-				rc = lerr(L, v, "replica: expected first, covering or random, got '%s'",
-					  sval(v));
-			break;
+		for (size_t i = 0; i < c->nmodel; i++)
+			if (same_key(c->model[i].key, sval(k)))
+				return lerr(L, k, "model: '%s' is given twice", sval(k));
+		if (v->type != YAML_SCALAR_NODE)
+			return lerr(L, v, "%s: expected %s, got %s", sval(k),
+				    ims_iommu_cfg_key((size_t)idx)->type_text, node_kind(v));
+		if (ims_iommu_cfg_set(&scratch, sval(k), sval(v), err, sizeof(err)))
+			return lerr(L, v, "%s", err);
+		struct cf_setting *m = &c->model[c->nmodel];
+		m->key = strdup(sval(k));
+		m->value = strdup(sval(v));
+		if (!m->key || !m->value) {
+			free(m->key);
+			free(m->value);
+			return -ENOMEM;
 		}
-		if (rc)
-			return rc;
-		c->model_set |= 1u << id;
-		c->model[id] = x;
+		c->nmodel++;
 	}
 	return 0;
 }
 
-/* Through model_opt() where the command line has the same option, so that a
- * case's setting means exactly what the option means. */
 void cf_model_apply(const struct cf_case *c, struct ims_iommu_cfg *cfg)
 {
-	static const char *const replica[] = {"first", "covering", "random"};
-	static const int opt[CF_M_COUNT] = {
-		[CF_M_REPLICA] = OPT_REPLICA,         [CF_M_SEED] = OPT_SEED,
-		[CF_M_IOTLB_ENTRIES] = OPT_IOTLB_ENTRIES, [CF_M_IOTLB_WAYS] = OPT_IOTLB_WAYS,
-		[CF_M_WC_ENTRIES] = OPT_WC_ENTRIES,   [CF_M_WC_WAYS] = OPT_WC_WAYS,
-		[CF_M_AMD_PDE_A] = OPT_AMD_PDE_A,     [CF_M_DMA_PRIV] = OPT_DMA_PRIV,
-	};
-	for (int id = 0; id < CF_M_COUNT; id++) {
-		if (!(c->model_set & (1u << id)))
-			continue;
-		uint64_t x = c->model[id];
-		char num[24];
-		snprintf(num, sizeof(num), "%llu", (unsigned long long)x);
-		switch (id) {
-		case CF_M_REPLICA:
-			model_opt("conform", opt[id], replica[x < 3 ? x : 1], cfg);
-			break;
-		case CF_M_SEED:
-		case CF_M_IOTLB_ENTRIES:
-		case CF_M_IOTLB_WAYS:
-		case CF_M_WC_ENTRIES:
-		case CF_M_WC_WAYS:
-			model_opt("conform", opt[id], num, cfg);
-			break;
-		case CF_M_AMD_PDE_A:
-			if (x)
-				model_opt("conform", opt[id], NULL, cfg);
-			else
-				cfg->amd_pde_accessed = false;
-			break;
-		case CF_M_DMA_PRIV:
-			if (x)
-				model_opt("conform", opt[id], NULL, cfg);
-			else
-				cfg->dma_privileged = false;
-			break;
-		case CF_M_VTD_NONLEAF_A:
-			cfg->vtd_nonleaf_accessed = x != 0;
-			break;
-		case CF_M_AMD_EFR:
-			cfg->amd_efr = x;
-			break;
-		case CF_M_VTD_CAP:
-			cfg->vtd_cap = x;
-			break;
-		case CF_M_VTD_ECAP:
-			cfg->vtd_ecap = x;
-			break;
-		case CF_M_SMMU_IDR0:
-			cfg->smmu_idr0 = x;
-			break;
-		}
-	}
+	/* Checked when the case was read; a value does not depend on cfg. */
+	for (size_t i = 0; i < c->nmodel; i++)
+		ims_iommu_cfg_set(cfg, c->model[i].key, c->model[i].value, NULL, 0);
 }
 
 static bool id_ok(const char *s)
@@ -432,6 +334,11 @@ static void case_fini(struct cf_case *c)
 	free(c->walker);
 	for (int f = 0; f < IMS_FMT_COUNT; f++)
 		free(c->body[f].text);
+	for (size_t i = 0; i < c->nmodel; i++) {
+		free(c->model[i].key);
+		free(c->model[i].value);
+	}
+	free(c->model);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -521,7 +428,7 @@ static int parse_case(struct ld *L, const yaml_node_t *n, const struct defaults 
 						  "input-error, got '%s'", sval(v));
 			}
 		} else if (!strcmp(f, "failures")) {
-			uint64_t x;
+			uint64_t x = 0;
 			failures = v;
 			if (!(rc = get_u64(L, v, f, &x))) {
 				if (x == 0 || x > 1000000)

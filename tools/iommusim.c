@@ -26,7 +26,8 @@ static void usage(FILE *f)
 		"commands:\n");
 	for (size_t i = 0; i < NCMDS; i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].what);
-	fprintf(f, "  %-10s %s\n", "help", "help CMD shows the options of one command");
+	fprintf(f, "  %-10s %s\n", "help", "help CMD shows the options of one command;");
+	fprintf(f, "  %-10s %s\n", "", "help config the model settings (keys, types, defaults)");
 	fprintf(f,
 		"\n"
 		"exit status: 0 success, 1 a validation failed, 2 bad input or usage.\n");
@@ -58,6 +59,10 @@ int main(int argc, char **argv)
 	if (!strcmp(a, "help")) {
 		if (argc < 3) {
 			usage(stdout);
+			return 0;
+		}
+		if (!strcmp(argv[2], "config")) {
+			model_keys_help(stdout);
 			return 0;
 		}
 		const struct cmd *c = find(argv[2]);

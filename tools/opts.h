@@ -17,6 +17,7 @@ enum {
 	OPT_STATS_INTERVAL,
 	OPT_STATS_OUT,
 	OPT_PLOT,
+	OPT_SET,
 	OPT_FIRST_FREE
 };
 
@@ -28,6 +29,6 @@ enum {
 	    {"walk-cache-ways", required_argument, 0, OPT_WC_WAYS},                                \
 	    {"amd-pde-accessed", no_argument, 0, OPT_AMD_PDE_A},                                   \
 	    {"dma-privileged", no_argument, 0, OPT_DMA_PRIV},                                      \
-	    {"config", required_argument, 0, OPT_CONFIG}
+	    {"config", required_argument, 0, OPT_CONFIG}, {"set", required_argument, 0, OPT_SET}
 
 #endif

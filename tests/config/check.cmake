@@ -6,6 +6,11 @@
 #                      trace): JSON and CSV outputs.
 #   MODE=plot          TRACE, OUT (a directory): charts with gnuplot, and a
 #                      clean skip without it.
+#   MODE=set           TRACE: --set KEY=VALUE reaches a key of the table, its
+#                      errors name the key; the dedicated options still work.
+#   MODE=help          DOC (docs/model-config.yaml): `iommusim help config`
+#                      lists every key the file gives, with the file's value as
+#                      its default, and no other key.
 cmake_policy(SET CMP0007 NEW) # empty CSV fields are fields
 separate_arguments(launcher UNIX_COMMAND "${LAUNCHER}")
 
@@ -130,6 +135,66 @@ elseif(MODE STREQUAL "plot")
   if(NOT EXISTS ${OUT}-nognuplot/stats.gp OR EXISTS ${OUT}-nognuplot/walks.svg)
     message(FATAL_ERROR "without gnuplot: want the script and no chart")
   endif()
+elseif(MODE STREQUAL "set")
+  # The micro-TLB line appears only with the micro-TLB on; the last --set wins.
+  run(0 --set micro_tlb.enable=true ${TRACE})
+  if(NOT out MATCHES "micro-TLB: hits")
+    message(FATAL_ERROR "--set micro_tlb.enable=true did not turn the micro-TLB on:\n${out}")
+  endif()
+  run(0 --set micro_tlb.enable=true --set micro_tlb.enable=false ${TRACE})
+  if(out MATCHES "micro-TLB")
+    message(FATAL_ERROR "a later --set did not win:\n${out}")
+  endif()
+  run(0 --config ${CONFIG} --set micro_tlb.enable=off ${TRACE})
+  if(out MATCHES "micro-TLB")
+    message(FATAL_ERROR "--set after --config did not override the file:\n${out}")
+  endif()
+  foreach(case
+      "iotlb.entires=8|--set: unknown key 'iotlb.entires' \\(nearest: iotlb.entries\\)"
+      "iotlb.entries=x|--set: iotlb.entries: expected a number \\(decimal or 0x hex\\), got 'x'"
+      "micro_tlb.enable=1|--set: micro_tlb.enable: expected true or false, got '1'"
+      "iotlb.entries|--set: expected KEY=VALUE, got 'iotlb.entries'")
+    string(REPLACE "|" ";" case "${case}")
+    list(GET case 0 arg)
+    list(GET case 1 want)
+    run(2 -q --set ${arg} ${TRACE})
+    if(NOT err MATCHES "iommusim replay: ${want}")
+      message(FATAL_ERROR "--set ${arg}: want '${want}'\n${err}")
+    endif()
+  endforeach()
+  run(2 -q --iotlb-entries lots ${TRACE})
+  if(NOT err MATCHES "--iotlb-entries: expected a number")
+    message(FATAL_ERROR "--iotlb-entries lots:\n${err}")
+  endif()
+  run(0 -q --iotlb-entries 0 --walk-cache-ways 0 --amd-pde-accessed --replica first ${TRACE})
+
+elseif(MODE STREQUAL "help")
+  execute_process(COMMAND ${launcher} ${CMD} help config RESULT_VARIABLE rc
+    OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "help config: exit ${rc}\n${err}")
+  endif()
+  file(STRINGS ${DOC} lines)
+  set(n 0)
+  foreach(line IN LISTS lines)
+    if(line MATCHES "^([a-z_]+):")
+      set(section ${CMAKE_MATCH_1})
+    elseif(line MATCHES "^  ([a-z_]+): ([^ #]+)")
+      set(key "${section}.${CMAKE_MATCH_1}")
+      set(val "${CMAKE_MATCH_2}")
+      string(REPLACE "." "\\." keyre "${key}")
+      if(NOT out MATCHES "\n  ${keyre} +[^\n]* default ${val}\n")
+        message(FATAL_ERROR "help config does not give ${key} the default ${val} of ${DOC}:\n${out}")
+      endif()
+      math(EXPR n "${n} + 1")
+    endif()
+  endforeach()
+  string(REGEX MATCHALL "\n  [a-z_]+\\.[a-z_]+ " listed "${out}")
+  list(LENGTH listed nlisted)
+  if(NOT n EQUAL nlisted OR n LESS 30)
+    message(FATAL_ERROR "${DOC} gives ${n} keys, help config lists ${nlisted}:\n${out}")
+  endif()
+
 else()
   message(FATAL_ERROR "unknown MODE ${MODE}")
 endif()

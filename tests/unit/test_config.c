@@ -1,5 +1,6 @@
 /* Model configuration files (docs/timing.md): every key, the errors with
- * FILE:LINE:COL, the documented examples, and the round trip. */
+ * FILE:LINE:COL, the documented examples, and the round trip; the key table
+ * behind them (ims_iommu_cfg_set), its defaults and the documented ones. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -364,6 +365,240 @@ START_TEST(write_reads_back)
 }
 END_TEST
 
+
+/* ---- the key table ---------------------------------------------------------- */
+
+/* The concrete name of key i: walk_cache.levels.N.* at level `level`. */
+static void key_name(size_t i, unsigned level, char *buf, size_t len)
+{
+	const char *nm = ims_iommu_cfg_key(i)->name;
+	const char *n = strstr(nm, ".N.");
+	if (n)
+		snprintf(buf, len, "%.*s.%u.%s", (int)(n - nm), nm, level, n + 3);
+	else
+		snprintf(buf, len, "%s", nm);
+}
+
+/* A valid value of key i other than the one in force in c. */
+static void other_value(const struct ims_iommu_cfg *c, size_t i, const char *name, char *buf,
+			size_t len)
+{
+	const struct ims_cfg_key *k = ims_iommu_cfg_key(i);
+	char cur[64];
+	ck_assert_int_ge(ims_iommu_cfg_get(c, name, cur, sizeof(cur)), 0);
+	switch (k->type) {
+	case IMS_CFG_NUMBER: {
+		unsigned long long v = strtoull(cur, NULL, 0);
+		bool hex = !strncmp(cur, "0x", 2);
+		/* Doubled: entries stay a whole number of sets. */
+		v = !v ? 1 : v <= k->max / 2 ? 2 * v : v / 2;
+		snprintf(buf, len, hex ? "0x%llx" : "%llu", v);
+		break;
+	}
+	case IMS_CFG_BOOL:
+		snprintf(buf, len, "%s", strcmp(cur, "true") ? "true" : "false");
+		break;
+	case IMS_CFG_WAYS:
+		/* 2 divides every entry count of the defaults. */
+		snprintf(buf, len, "%s", strcmp(cur, "full") ? "full" : "2");
+		break;
+	case IMS_CFG_POLICY:
+		snprintf(buf, len, "%s", strcmp(cur, "random") ? "random" : "lru");
+		break;
+	case IMS_CFG_REPLICA:
+		snprintf(buf, len, "%s", strcmp(cur, "first") ? "first" : "random");
+		break;
+	}
+}
+
+static void round_trip(const struct ims_iommu_cfg *c)
+{
+	struct ims_iommu_cfg d;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ims_iommu_cfg_write(c, f);
+	fclose(f);
+	memset(&d, 0, sizeof(d));
+	char err[512];
+	ck_assert_msg(parse(&d, buf, err, sizeof(err)) == 0, "%s\n%s", err, buf);
+	ck_assert_msg(same_cfg(c, &d), "%s", buf);
+	free(buf);
+}
+
+START_TEST(every_table_key_round_trips)
+{
+	size_t n = ims_iommu_cfg_key_count();
+	ck_assert_uint_gt(n, 30);
+	ck_assert_ptr_null(ims_iommu_cfg_key(n));
+	for (size_t i = 0; i < n; i++) {
+		const struct ims_cfg_key *k = ims_iommu_cfg_key(i);
+		ck_assert_int_eq(ims_iommu_cfg_key_find(k->name), (int)i);
+		if (k->alias)
+			ck_assert_int_eq(ims_iommu_cfg_key_find(k->alias), (int)i);
+		ck_assert(k->desc && *k->desc && k->type_text && *k->type_text);
+		for (unsigned level = 0; level < IMS_WC_LEVELS; level += 5) {
+			char name[96], val[64], got[64], err[256] = "";
+			struct ims_iommu_cfg c, before;
+			ims_iommu_cfg_default(&c);
+			before = c;
+			key_name(i, level, name, sizeof(name));
+			other_value(&c, i, name, val, sizeof(val));
+			ck_assert_msg(ims_iommu_cfg_set(&c, name, val, err, sizeof(err)) == 0, "%s=%s: %s",
+				      name, val, err);
+			ck_assert_msg(!same_cfg(&c, &before), "%s=%s changed nothing", name, val);
+			ims_iommu_cfg_get(&c, name, got, sizeof(got));
+			ck_assert_str_eq(got, val);
+			round_trip(&c);
+			if (!strstr(k->name, ".N."))
+				break;
+		}
+	}
+}
+END_TEST
+
+START_TEST(table_defaults_are_the_defaults)
+{
+	/* The table's defaults make ims_iommu_cfg_default(), whatever was there. */
+	struct ims_iommu_cfg c, d;
+	memset(&c, 0, sizeof(c));
+	c.seed = 77;
+	c.iotlb_ways = 3;
+	c.wc_disable = true;
+	c.vtd_cap = 5;
+	for (size_t i = 0; i < ims_iommu_cfg_key_count(); i++) {
+		const struct ims_cfg_key *k = ims_iommu_cfg_key(i);
+		char err[256];
+		if (!k->def) {
+			ck_assert_ptr_nonnull(strstr(k->name, ".N."));
+			continue;
+		}
+		ck_assert_msg(ims_iommu_cfg_set(&c, k->name, k->def, err, sizeof(err)) == 0, "%s", err);
+	}
+	ims_iommu_cfg_default(&d);
+	ck_assert(same_cfg(&c, &d));
+}
+END_TEST
+
+START_TEST(documented_defaults_are_the_table)
+{
+	/* docs/model-config.yaml gives every key of the table its default: with
+	 * any one key changed beforehand, loading the file brings back exactly
+	 * the defaults. */
+	char path[512];
+	snprintf(path, sizeof(path), "%s/docs/model-config.yaml", src_dir());
+	struct ims_iommu_cfg d;
+	ims_iommu_cfg_default(&d);
+	for (size_t i = 0; i < ims_iommu_cfg_key_count(); i++) {
+		const struct ims_cfg_key *k = ims_iommu_cfg_key(i);
+		if (!k->def)
+			continue;
+		struct ims_iommu_cfg c = d;
+		char val[64], err[512];
+		other_value(&c, i, k->name, val, sizeof(val));
+		ck_assert_int_eq(ims_iommu_cfg_set(&c, k->name, val, err, sizeof(err)), 0);
+		ck_assert_msg(ims_iommu_cfg_load(&c, path, err, sizeof(err)) == 0, "%s", err);
+		ck_assert_msg(same_cfg(&c, &d),
+			      "docs/model-config.yaml after %s=%s: not the defaults (%s: %s)", k->name,
+			      val, k->name, k->def);
+	}
+}
+END_TEST
+
+/* key=value must be refused with exactly this message, cfg untouched. */
+static void set_refused(const char *key, const char *value, int rc, const char *want)
+{
+	struct ims_iommu_cfg c, before;
+	ims_iommu_cfg_default(&c);
+	before = c;
+	char err[512] = "";
+	ck_assert_int_eq(ims_iommu_cfg_set(&c, key, value, err, sizeof(err)), rc);
+	ck_assert_str_eq(err, want);
+	ck_assert(same_cfg(&c, &before));
+}
+
+START_TEST(set_errors_name_the_key)
+{
+	set_refused("iotlb.entires", "8", -ENOENT, "unknown key 'iotlb.entires' (nearest: iotlb.entries)");
+	set_refused("amd-efrr", "1", -ENOENT, "unknown key 'amd-efrr' (nearest: capabilities.amd_efr)");
+	set_refused("latency.link", "1", -ENOENT, "unknown key 'latency.link' (nearest: latencies.link)");
+	set_refused("walk_cache.levels.2.entrys", "1", -ENOENT,
+		    "unknown key 'walk_cache.levels.2.entrys' (nearest: walk_cache.levels.N.entries)");
+	set_refused("walk_cache.levels.8.entries", "1", -EINVAL,
+		    "walk_cache.levels: expected a level number 0..7, got '8'");
+	set_refused("iotlb.entries", "lots", -EINVAL,
+		    "iotlb.entries: expected a number (decimal or 0x hex), got 'lots'");
+	set_refused("iotlb-entries", "0x1000001", -EINVAL,
+		    "iotlb-entries: 0x1000001 is out of range (at most 16777216)");
+	set_refused("model.seed", "010x", -EINVAL,
+		    "model.seed: expected a number (decimal or 0x hex), got '010x'");
+	set_refused("dma-privileged", "1", -EINVAL, "dma-privileged: expected true or false, got '1'");
+	set_refused("walk_cache.policy", "fifo", -EINVAL,
+		    "walk_cache.policy: expected lru, round-robin or random, got 'fifo'");
+	set_refused("replica", "last", -EINVAL, "replica: expected first, covering or random, got 'last'");
+	set_refused("micro_tlb.ways", "0", -EINVAL, "micro_tlb.ways: expected a number of ways from 1, or full");
+	set_refused("walk_cache.levels.1.ways", "x", -EINVAL,
+		    "walk_cache.levels.1.ways: expected a number (decimal or 0x hex), got 'x' (or full)");
+}
+END_TEST
+
+START_TEST(aliases_keep_their_meaning)
+{
+	struct ims_iommu_cfg c;
+	ims_iommu_cfg_default(&c);
+	ck_assert_int_eq(ims_iommu_cfg_set(&c, "walk_cache.levels.1.ways", "2", NULL, 0), 0);
+	/* A level first set starts from the walk_cache block. */
+	ck_assert(c.wc_level[1].set && c.wc_level[1].enable);
+	ck_assert_uint_eq(c.wc_level[1].entries, 64);
+	ck_assert_uint_eq(c.wc_level[1].ways, 2);
+	ck_assert_uint_eq(c.wc_level[1].latency, 4);
+	/* The file's key sets the block; the option's spelling every level too. */
+	ck_assert_int_eq(ims_iommu_cfg_set(&c, "walk_cache.entries", "32", NULL, 0), 0);
+	ck_assert_uint_eq(c.wc_entries, 32);
+	ck_assert_uint_eq(c.wc_level[1].entries, 64);
+	ck_assert_int_eq(ims_iommu_cfg_set(&c, "walk-cache-entries", "16", NULL, 0), 0);
+	ck_assert_uint_eq(c.wc_entries, 16);
+	ck_assert_uint_eq(c.wc_level[1].entries, 16);
+	ck_assert(!c.wc_level[0].set);
+	ck_assert_int_eq(ims_iommu_cfg_set(&c, "walk-cache-ways", "full", NULL, 0), 0);
+	ck_assert_uint_eq(c.wc_ways, 16);
+	ck_assert_uint_eq(c.wc_level[1].ways, 16);
+	/* The command line's cache sizes take 0 ways; the file's keys do not. */
+	ck_assert_int_eq(ims_iommu_cfg_set(&c, "iotlb-ways", "0", NULL, 0), 0);
+	ck_assert_uint_eq(c.iotlb_ways, 0);
+	ck_assert_int_eq(ims_iommu_cfg_set(&c, "iotlb.ways", "0", NULL, 0), -EINVAL);
+	/* Flags of the command line are booleans; words as the file spells them. */
+	ck_assert_int_eq(ims_iommu_cfg_set(&c, "amd-pde-accessed", "true", NULL, 0), 0);
+	ck_assert(c.amd_pde_accessed);
+	ck_assert_int_eq(ims_iommu_cfg_set(&c, "vtd-nonleaf-accessed", "Off", NULL, 0), 0);
+	ck_assert(!c.vtd_nonleaf_accessed);
+	ck_assert_int_eq(ims_iommu_cfg_set(&c, "walk_cache.enable", "false", NULL, 0), 0);
+	ck_assert(c.wc_disable);
+	ck_assert_int_eq(ims_iommu_cfg_set(&c, "smmu-idr0", "0x40", NULL, 0), 0);
+	ck_assert_uint_eq(c.smmu_idr0, 0x40);
+}
+END_TEST
+
+START_TEST(capability_keys_name_their_format)
+{
+	static const struct {
+		const char *key;
+		int fmt;
+	} want[] = {
+		{"capabilities.amd_efr", IMS_FMT_AMDV1}, {"capabilities.vtd_cap", IMS_FMT_VTD},
+		{"capabilities.vtd_ecap", IMS_FMT_VTD},  {"capabilities.smmu_idr0", IMS_FMT_SMMUV3},
+		{"model.amd_pde_accessed", IMS_FMT_AMDV1}, {"iotlb.entries", -1}, {"model.seed", -1},
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		int k = ims_iommu_cfg_key_find(want[i].key);
+		ck_assert_int_ge(k, 0);
+		ck_assert_int_eq(ims_iommu_cfg_key((size_t)k)->format, want[i].fmt);
+	}
+	ck_assert_int_eq(ims_iommu_cfg_key_find("capabilities"), -ENOENT);
+	ck_assert_int_eq(ims_iommu_cfg_key_find("walk_cache.levels.8.ways"), -ENOENT);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -375,6 +610,12 @@ int main(void)
 	tcase_add_test(tc, files);
 	tcase_add_test(tc, documented_defaults);
 	tcase_add_test(tc, write_reads_back);
+	tcase_add_test(tc, every_table_key_round_trips);
+	tcase_add_test(tc, table_defaults_are_the_defaults);
+	tcase_add_test(tc, documented_defaults_are_the_table);
+	tcase_add_test(tc, set_errors_name_the_key);
+	tcase_add_test(tc, aliases_keep_their_meaning);
+	tcase_add_test(tc, capability_keys_name_their_format);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
