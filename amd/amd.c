@@ -41,7 +41,7 @@ static void caps_default(struct ims_iommu_cfg *cfg)
 	cfg->amd_efr = AMD_EFR_HASUP | AMD_EFR_HDSUP | (2ull << AMD_EFR_HATS_SHIFT);
 }
 
-static const char *const cfg_keys[] = {"amd_efr", "amd_pde_accessed", NULL};
+static const char *const cfg_keys[] = {"model.amd_pde_accessed", "capabilities.amd_efr", NULL};
 
 static const struct fmt_geom fuzz_geoms[] = {
 	{.levels = 1}, {.levels = 2}, {.levels = 3}, {.levels = 4}, {.levels = 5}, {.levels = 6},

@@ -42,7 +42,7 @@ static void caps_default(struct ims_iommu_cfg *cfg)
 	cfg->smmu_idr0 = 2ull << SMMU_IDR0_HTTU_SHIFT;
 }
 
-static const char *const cfg_keys[] = {"smmu_idr0", "dma_privileged", NULL};
+static const char *const cfg_keys[] = {"model.dma_privileged", "capabilities.smmu_idr0", NULL};
 
 static const struct fmt_geom fuzz_geoms[] = {
 	{.granule_shift = 12, .ias = 32}, {.granule_shift = 12, .ias = 39},

@@ -42,7 +42,8 @@ static void caps_default(struct ims_iommu_cfg *cfg)
 	cfg->vtd_ecap = VTD_ECAP_SSADS | VTD_ECAP_SMPWC;
 }
 
-static const char *const cfg_keys[] = {"vtd_cap", "vtd_ecap", "vtd_nonleaf_accessed", NULL};
+static const char *const cfg_keys[] = {"model.vtd_nonleaf_accessed", "capabilities.vtd_cap",
+					 "capabilities.vtd_ecap", NULL};
 
 static const struct fmt_geom fuzz_geoms[] = {{.levels = 3}, {.levels = 4}, {.levels = 5}};
 

@@ -1,0 +1,158 @@
+/* The format registry (formats/format.h): every format describes itself
+ * once, and what the description says agrees with the rest of the build. */
+#include <check.h>
+#include <errno.h>
+#include <string.h>
+
+#include "formats/format.h"
+#include "iommusim/model.h"
+#include "iommusim/pt.h"
+
+START_TEST(every_format_is_registered_once)
+{
+	for (unsigned f = 0; f < IMS_FMT_COUNT; f++) {
+		const struct fmt_desc *d = fmt_get((enum ims_format)f);
+		ck_assert_ptr_nonnull(d);
+		ck_assert_uint_eq(d->id, f);
+		ck_assert_ptr_nonnull(d->hw);
+		ck_assert_ptr_nonnull(d->sw);
+		ck_assert_uint_eq(d->hw->fmt, f);
+		ck_assert_uint_eq(d->sw->fmt, f);
+		ck_assert_ptr_eq(fmt_find(d->name, strlen(d->name)), d);
+		enum ims_format got;
+		ck_assert_int_eq(ims_format_parse(d->name, strlen(d->name), &got), 0);
+		ck_assert_uint_eq(got, f);
+		ck_assert_str_eq(ims_format_name((enum ims_format)f), d->name);
+	}
+	ck_assert_ptr_null(fmt_get(IMS_FMT_COUNT));
+	ck_assert_ptr_null(fmt_find("amdv2", 5));
+}
+END_TEST
+
+/* The keys a format claims are the keys the configuration table gives to
+ * it, both ways. */
+START_TEST(format_keys_agree_with_the_config_table)
+{
+	for (unsigned f = 0; f < IMS_FMT_COUNT; f++) {
+		const struct fmt_desc *d = fmt_get((enum ims_format)f);
+		unsigned claimed = 0;
+		for (const char *const *k = d->cfg_keys; *k; k++, claimed++) {
+			int i = ims_iommu_cfg_key_find(*k);
+			ck_assert_msg(i >= 0, "%s claims unknown key %s", d->name, *k);
+			ck_assert_int_eq(ims_iommu_cfg_key((size_t)i)->format, (int)f);
+		}
+		unsigned tagged = 0;
+		for (size_t i = 0; i < ims_iommu_cfg_key_count(); i++)
+			tagged += ims_iommu_cfg_key(i)->format == (int)f;
+		ck_assert_uint_eq(claimed, tagged);
+	}
+}
+END_TEST
+
+/* The capability defaults a format sets are the ones it then decodes as
+ * dirty capable, and clearing them takes the capability away. */
+START_TEST(capability_defaults_and_decode)
+{
+	for (unsigned f = 0; f < IMS_FMT_COUNT; f++) {
+		const struct fmt_desc *d = fmt_get((enum ims_format)f);
+		struct ims_iommu_cfg cfg;
+		memset(&cfg, 0, sizeof(cfg));
+		ck_assert(!d->dirty_capable(&cfg));
+		d->caps_default(&cfg);
+		ck_assert(d->dirty_capable(&cfg));
+		ck_assert(ims_iommu_cfg_dirty_capable(&cfg, (enum ims_format)f));
+		struct ims_iommu_cfg def;
+		ims_iommu_cfg_default(&def);
+		ck_assert(ims_iommu_cfg_dirty_capable(&def, (enum ims_format)f));
+	}
+}
+END_TEST
+
+/* The geometry check is shared: what it accepts, the software builds a
+ * domain for and the raw context encodes; what it refuses, both refuse
+ * with its message. */
+static int sink_submit(void *a, enum ims_format f, const uint64_t c[2])
+{
+	(void)a, (void)f, (void)c;
+	return 0;
+}
+static int sink_ctx(void *a, uint16_t t, unsigned w, uint64_t c, uint64_t s)
+{
+	(void)a, (void)t, (void)w, (void)c, (void)s;
+	return 0;
+}
+static int sink_flush(void *a, uint16_t t)
+{
+	(void)a, (void)t;
+	return 0;
+}
+
+static void both_sides(enum ims_format f, struct fmt_geom g, bool want_ok)
+{
+	const struct fmt_desc *d = fmt_get(f);
+	char e1[160] = "", e2[160] = "", e3[160] = "";
+	struct fmt_geom gg = g;
+	int rg = d->geometry(&gg, e1, sizeof(e1));
+	struct ims_mem *mem = ims_mem_new();
+	struct ims_sink sink = {NULL, sink_submit, sink_ctx, sink_flush};
+	struct ims_pt_cfg pc = {.fmt = f, .tag = 1, .levels = g.levels,
+				.granule_shift = g.granule_shift, .ias = g.ias};
+	struct ims_pt *pt = NULL;
+	int rs = ims_pt_new(mem, &pc, &sink, &pt, e2, sizeof(e2));
+	struct ims_ctx_params p = {.tag = 1, .levels = g.levels, .granule_shift = g.granule_shift,
+				   .ias = g.ias};
+	uint64_t w[IMS_CTX_WORDS];
+	int rh = ims_ctx_encode(f, &p, w, e3, sizeof(e3));
+	if (want_ok) {
+		ck_assert_int_eq(rg, 0);
+		ck_assert_msg(rs == 0, "%s: software refused: %s", d->name, e2);
+		ck_assert_msg(rh == 0, "%s: context refused: %s", d->name, e3);
+	} else {
+		ck_assert_int_eq(rg, -EINVAL);
+		ck_assert_int_eq(rs, -EINVAL);
+		ck_assert_int_eq(rh, -EINVAL);
+		ck_assert_str_eq(e2, e1);
+		ck_assert_str_eq(e3, e1);
+	}
+	if (pt)
+		ims_pt_free(pt);
+	ims_mem_free(mem);
+}
+
+START_TEST(geometry_check_is_shared)
+{
+	for (unsigned f = 0; f < IMS_FMT_COUNT; f++) {
+		const struct fmt_desc *d = fmt_get((enum ims_format)f);
+		ck_assert_uint_gt(d->n_fuzz_geoms, 0);
+		ck_assert_uint_gt(d->n_bench_layouts, 0);
+		for (unsigned i = 0; i < d->n_fuzz_geoms; i++)
+			both_sides(d->id, d->fuzz_geoms[i], true);
+		for (unsigned i = 0; i < d->n_bench_layouts; i++)
+			both_sides(d->id, d->bench_layouts[i].geom, true);
+		both_sides(d->id, (struct fmt_geom){0}, true);
+	}
+	both_sides(IMS_FMT_AMDV1, (struct fmt_geom){.levels = 7}, false);
+	both_sides(IMS_FMT_AMDV1, (struct fmt_geom){.ias = 48}, false);
+	both_sides(IMS_FMT_VTD, (struct fmt_geom){.levels = 2}, false);
+	both_sides(IMS_FMT_VTD, (struct fmt_geom){.granule_shift = 14}, false);
+	both_sides(IMS_FMT_SMMUV3, (struct fmt_geom){.levels = 4}, false);
+	both_sides(IMS_FMT_SMMUV3, (struct fmt_geom){.granule_shift = 13}, false);
+	both_sides(IMS_FMT_SMMUV3, (struct fmt_geom){.ias = 53}, false);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("registry");
+	TCase *tc = tcase_create("registry");
+	tcase_add_test(tc, every_format_is_registered_once);
+	tcase_add_test(tc, format_keys_agree_with_the_config_table);
+	tcase_add_test(tc, capability_defaults_and_decode);
+	tcase_add_test(tc, geometry_check_is_shared);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
