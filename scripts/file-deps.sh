@@ -8,7 +8,8 @@
 # exits 1 when there is one.
 #
 #   scripts/file-deps.sh [-l] [-m REGEX] OBJ_OR_DIR...
-#     OBJ_OR_DIR  object files, or folders searched for *.o
+#     OBJ_OR_DIR  object files, or folders searched for *.o (an argument
+#                 may be a ;-separated list, as $<TARGET_OBJECTS:t> is)
 #     -l          also list, for each file, the symbols it defines and the
 #                 files that use each of them
 #     -m REGEX    keep only the objects whose path matches REGEX (extended)
@@ -24,7 +25,7 @@
 set -euo pipefail
 
 usage() {
-	sed -n '12,18p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '10,18p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -70,7 +71,14 @@ shift $((OPTIND - 1))
 [ $# -gt 0 ] || usage
 
 objs=()
+args=()
+# An argument may be a ;-separated list, as CMake's $<TARGET_OBJECTS:...>
+# gives one to a test command.
 for a in "$@"; do
+	IFS=';' read -r -a parts <<<"$a"
+	args+=("${parts[@]}")
+done
+for a in "${args[@]}"; do
 	if [ -d "$a" ]; then
 		while IFS= read -r -d '' f; do objs+=("$f"); done < <(find "$a" -name '*.o' -print0 | sort -z)
 	elif [ -f "$a" ]; then
@@ -137,7 +145,8 @@ done | awk -v list="$list" '
 	}
 
 	END {
-		for (i in use) {
+		for (i = 1; i <= NR; i++) {
+			if (!(i in use)) continue
 			d = def[usym[i]]
 			if (d == "" || d == use[i]) continue
 			key = use[i] SUBSEP d
