@@ -1,4 +1,6 @@
-/* `iommusim bench`: shared pieces of the benchmark sections.
+/* `iommusim bench`: shared pieces of the benchmark sections
+ * (tools/bench_common.c), and the sections as the command (tools/bench.c)
+ * calls them.
  *
  * Every figure is timed N times next to a floor measured in the same run
  * (docs/benchmarks.md), because the machine is shared and its speed moves:
@@ -121,6 +123,7 @@ struct harvest_row *res_add_harvest(struct bench_results *r);
 struct replay_row *res_add_replay(struct bench_results *r);
 struct read_row *res_add_read(struct bench_results *r);
 struct mem_row *res_add_mem(struct bench_results *r);
+void res_free(struct bench_results *r);
 
 /* ---- floors ------------------------------------------------------------- */
 

@@ -1,5 +1,6 @@
-/* The binary trace decoder as traces/reader.c drives it: the reader owns the
- * (possibly gzip-wrapped) byte stream and lends its decoded bytes. */
+/* The binary trace decoder (traces/binary_read.c) as traces/reader.c
+ * drives it: the reader owns the (possibly gzip-wrapped) byte stream and
+ * lends its decoded bytes. */
 #ifndef IMS_TRACES_BINARY_H
 #define IMS_TRACES_BINARY_H
 
@@ -27,10 +28,5 @@ void ims_binreader_free(struct ims_binreader *b);
  * A source error is returned as is, its message already set by the source. */
 int ims_binreader_next(struct ims_binreader *b, const struct ims_bin_src *src,
 		       struct ims_event *ev, const char *name, char *msg, size_t msgcap);
-
-/* The checks the text reader makes on a parsed line, for an event that did
- * not come from text (traces/reader.c): allowed and required keys, value
- * ranges, the rules between fields. 0, or -EINVAL with why[] filled. */
-int ims_event_validate(const struct ims_event *ev, char *why, size_t n);
 
 #endif

@@ -1,8 +1,10 @@
-/* Shared parts of the importers (traces/import.c): reading log lines,
- * picking values out of event arguments, and the emitter that turns what a
- * log shows (translations, maps, unmaps, accesses) into trace events while
- * keeping the trace replayable: every map lands on unmapped IOVA, every
- * unmap covers whole leaves, every access hits a mapping that allows it.
+/* The importer machinery every importer shares (traces/import_lines.c,
+ * traces/import_emit.c): reading log lines, picking values out of event
+ * arguments, and the emitter that turns what a log shows (translations,
+ * maps, unmaps, accesses) into trace events while keeping the trace
+ * replayable: every map lands on unmapped IOVA, every unmap covers whole
+ * leaves, every access hits a mapping that allows it. It calls no
+ * importer; the importers (traces/importers.h) call only it.
  */
 #ifndef IMS_TRACES_IMPORT_H
 #define IMS_TRACES_IMPORT_H
@@ -166,20 +168,29 @@ void imp_count(struct ims_import_count *tab, unsigned *n, const char *name, size
 /* "FILE:LINE: what" (-EINVAL). */
 int imp_bad(struct imp *m, uint64_t line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* ---- the importers ---------------------------------------------------- */
+/* ---- combining --------------------------------------------------------- */
 
-int import_qemu(struct imp *m, struct lsrc *in);
-int import_ftrace(struct imp *m, struct lsrc *in);
+/* The guest side as a stream, for combining with a QEMU log
+ * (docs/importers.md, "Combining"): the dispatcher opens it, the QEMU
+ * importer pulls from it. */
+struct imp_guest {
+	void *ctx;
+	/* Applies the next guest event (maps and unmaps through the emitter,
+	 * without assumed accesses). 1: applied one line; 0: end; <0 error.
+	 * `mark` is set to the phase name when the line was a phase marker. */
+	int (*step)(void *ctx, const char **mark, size_t *marklen);
+	/* The domain guest mappings go to (the QEMU side learns it). */
+	void (*set_domain)(void *ctx, uint16_t dom);
+};
 
-/* The guest side as a stream, for combining with a QEMU log: each call
- * applies the next guest event (maps and unmaps through the emitter,
- * without assumed accesses). 1: applied one line; 0: end; <0 error.
- * `mark` is set to the phase name when the line was a phase marker. */
-struct guest;
-int guest_open(struct imp *m, const char *path, struct guest **g);
-int guest_step(struct guest *g, const char **mark, size_t *marklen);
-void guest_close(struct guest *g);
-/* The domain guest mappings go to (the QEMU side learns it). */
-void guest_set_domain(struct guest *g, uint16_t dom);
+static inline int imp_guest_step(const struct imp_guest *g, const char **mark, size_t *marklen)
+{
+	return g->step(g->ctx, mark, marklen);
+}
+
+static inline void imp_guest_set_domain(const struct imp_guest *g, uint16_t dom)
+{
+	g->set_domain(g->ctx, dom);
+}
 
 #endif

@@ -10,7 +10,8 @@
  * The guest log has no device accesses. Each mapping gets one assumed
  * access (docs/importers.md, "Assumptions"), as soon as its direction is
  * known, or just before its unmap. Combined with a QEMU log of the same
- * run, this file only supplies the mappings (struct guest).
+ * run, this file only supplies the mappings (guest_open(), struct
+ * imp_guest).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "traces/import.h"
+#include "traces/importers.h"
 
 #define NCTX 64
 #define NPIECE 64
@@ -823,7 +825,7 @@ static struct guest *guest_new(struct imp *m, bool combine)
 }
 
 /* One line. 1: consumed a line, 0: end, <0: error. */
-int guest_step(struct guest *g, const char **mark, size_t *marklen)
+static int guest_step(struct guest *g, const char **mark, size_t *marklen)
 {
 	struct imp *m = g->m;
 	const char *line;
@@ -895,10 +897,22 @@ static void count_names(struct guest *g)
 				  strlen(defs[i].name), g->counts[i]);
 }
 
-int guest_open(struct imp *m, const char *path, struct guest **out)
+static int guest_step_cb(void *ctx, const char **mark, size_t *marklen)
+{
+	return guest_step(ctx, mark, marklen);
+}
+
+/* Combining: the QEMU side names the domain once it knows it. */
+static void guest_set_domain(void *ctx, uint16_t dom)
+{
+	struct guest *g = ctx;
+	g->dom = dom;
+}
+
+int guest_open(struct imp *m, const char *path, struct imp_guest *out)
 {
 	struct guest *g = guest_new(m, true);
-	*out = NULL;
+	memset(out, 0, sizeof(*out));
 	if (!g)
 		return -ENOMEM;
 	int rc = lsrc_open(&g->in, path, m->err, m->errlen);
@@ -907,21 +921,19 @@ int guest_open(struct imp *m, const char *path, struct guest **out)
 		return rc;
 	}
 	g->own_in = true;
-	*out = g;
+	out->ctx = g;
+	out->step = guest_step_cb;
+	out->set_domain = guest_set_domain;
 	return 0;
 }
 
-void guest_close(struct guest *g)
+void guest_close(struct imp_guest *ig)
 {
+	struct guest *g = ig->ctx;
 	if (g->own_in)
 		lsrc_close(&g->in);
 	free(g);
-}
-
-/* Combining: the QEMU side names the domain once it knows it. */
-void guest_set_domain(struct guest *g, uint16_t dom)
-{
-	g->dom = dom;
+	ig->ctx = NULL;
 }
 
 int import_ftrace(struct imp *m, struct lsrc *in)

@@ -1,0 +1,173 @@
+/* iommusim bench: the pieces every benchmark section shares (tools/bench.h):
+ * timing, floors, the results table, sizes and progress notes. It calls no
+ * section; the sections (tools/bench_harvest.c, tools/bench_replay.c) and
+ * the command (tools/bench.c) call it.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tools/bench.h"
+
+/* ---- timing ------------------------------------------------------------------ */
+
+/* The thread's CPU time: on a shared machine the time spent descheduled is
+ * not the code's, and every measured loop is single-threaded. */
+double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void runs_add(struct timer_runs *r, double s)
+{
+	if (r->n < sizeof(r->t) / sizeof(r->t[0]))
+		r->t[r->n++] = s;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+struct timing runs_summary(const struct timer_runs *r)
+{
+	struct timing t = {0, 0, r->n};
+	if (!r->n)
+		return t;
+	double s[64];
+	memcpy(s, r->t, r->n * sizeof(double));
+	qsort(s, r->n, sizeof(double), cmp_double);
+	t.best = s[0];
+	t.median = r->n % 2 ? s[r->n / 2] : (s[r->n / 2 - 1] + s[r->n / 2]) / 2;
+	return t;
+}
+
+/* ---- floors -------------------------------------------------------------------- */
+
+double floor_seq_read(struct floor_buf *fb, uint64_t n)
+{
+	if (!n)
+		return 0;
+	if (fb->n < n) {
+		uint64_t *w = realloc(fb->w, (size_t)n * sizeof(uint64_t));
+		if (!w)
+			return 0;
+		/* Words like page-table entries: non-zero, varied. */
+		for (uint64_t i = fb->n; i < n; i++)
+			w[i] = (i << 12) | 0x67;
+		fb->w = w;
+		fb->n = (size_t)n;
+	}
+	const volatile uint64_t *vp = fb->w;
+	const uint64_t *p = (const uint64_t *)vp;
+	double t0 = now_seconds();
+	uint64_t acc = 0;
+	for (uint64_t i = 0; i < n; i++)
+		acc += p[i];
+	double t1 = now_seconds();
+	/* Keeps the sum, so the reads cannot be dropped. */
+	volatile uint64_t sink = acc;
+	(void)sink;
+	return t1 - t0;
+}
+
+double floor_seq_write(struct floor_buf *fb, uint64_t n)
+{
+	if (!n)
+		return 0;
+	if (fb->n < n) {
+		uint64_t *w = realloc(fb->w, (size_t)n * sizeof(uint64_t));
+		if (!w)
+			return 0;
+		/* Touched once here, so the timed write faults in no pages. */
+		memset(w + fb->n, 0, (size_t)(n - fb->n) * sizeof(uint64_t));
+		fb->w = w;
+		fb->n = (size_t)n;
+	}
+	double t0 = now_seconds();
+	memset(fb->w, 0xff, (size_t)n * sizeof(uint64_t));
+	double t1 = now_seconds();
+	__asm__ volatile("" : : "r"(fb->w) : "memory");
+	return t1 - t0;
+}
+
+void floor_free(struct floor_buf *fb)
+{
+	free(fb->w);
+	fb->w = NULL;
+	fb->n = 0;
+}
+
+/* ---- results ----------------------------------------------------------------- */
+
+static void *grow(void **p, size_t *n, size_t *cap, size_t size)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		void *q = realloc(*p, c * size);
+		if (!q)
+			return NULL;
+		*p = q;
+		*cap = c;
+	}
+	void *e = (char *)*p + (*n)++ * size;
+	memset(e, 0, size);
+	return e;
+}
+
+struct harvest_row *res_add_harvest(struct bench_results *r)
+{
+	return grow((void **)&r->h, &r->nh, &r->caph, sizeof(*r->h));
+}
+struct replay_row *res_add_replay(struct bench_results *r)
+{
+	return grow((void **)&r->rp, &r->nrp, &r->caprp, sizeof(*r->rp));
+}
+struct read_row *res_add_read(struct bench_results *r)
+{
+	return grow((void **)&r->rd, &r->nrd, &r->caprd, sizeof(*r->rd));
+}
+struct mem_row *res_add_mem(struct bench_results *r)
+{
+	return grow((void **)&r->m, &r->nm, &r->capm, sizeof(*r->m));
+}
+
+void res_free(struct bench_results *r)
+{
+	free(r->h);
+	free(r->rp);
+	free(r->rd);
+	free(r->m);
+}
+
+const char *bench_size_str(uint64_t b, char *buf, size_t n)
+{
+	static const char units[] = "KMGTPE";
+	int u = -1;
+	while (b >= 1024 && !(b % 1024) && u < 5) {
+		b /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, n, "%" PRIu64, b);
+	else
+		snprintf(buf, n, "%" PRIu64 "%c", b, units[u]);
+	return buf;
+}
+
+void bench_note(const struct bench_opts *o, const char *fmt, ...)
+{
+	if (!o->verbose)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("bench: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}

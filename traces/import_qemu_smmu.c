@@ -1,0 +1,121 @@
+/* QEMU importer: smmuv3 and smmu-common events (hw/arm/trace-events,
+ * smmuv3_*, smmu_*).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "traces/import_qemu.h"
+
+/* ---- smmuv3 -------------------------------------------------------------------------- */
+
+int qh_smmu_lookup(struct q *q, const char *a, const char *e)
+{
+	uint64_t asid;
+	if (!arg_num(a, e, "asid", &asid))
+		return bad(q, "'IOTLB cache HIT|MISS asid=N addr=0x...'");
+	q->cur_asid = (int)(asid & 0xffff);
+	return 0;
+}
+
+static unsigned tg_log(uint64_t tg, unsigned dflt)
+{
+	/* TG encoding of the range TLBI commands: 1 = 4K, 2 = 16K, 3 = 64K. */
+	return tg == 1 ? 12 : tg == 2 ? 14 : tg == 3 ? 16 : dflt;
+}
+
+int qh_smmu_insert(struct q *q, const char *a, const char *e)
+{
+	uint64_t asid, addr, tg = 0, level = 3;
+	if (!arg_num(a, e, "asid", &asid) || !arg_num(a, e, "addr", &addr))
+		return bad(q, "'IOTLB ++ asid=N addr=0x... tg=N level=N'");
+	arg_num(a, e, "tg", &tg);
+	arg_num(a, e, "level", &level);
+	unsigned g = tg_log(tg, q->tt_granule_log ? q->tt_granule_log : 12);
+	if (level > 3)
+		level = 3;
+	q->cur_asid = (int)(asid & 0xffff);
+	q->insert.valid = true;
+	q->insert.addr = addr;
+	q->insert.shift = g + (unsigned)(3 - level) * (g - 3);
+	return 0;
+}
+
+int qh_smmu_cd_tt(struct q *q, const char *a, const char *e)
+{
+	uint64_t tsz, gs;
+	if (!inner_num(a, e, "tsz:", &tsz) || !inner_num(a, e, "granule_sz:", &gs))
+		return bad(q, "'TT[N]:tsz:N ttb:0x... granule_sz:N had:N'");
+	if (memmem(a, (size_t)(e - a), "TT[0]", 5) && tsz < 64 && (gs == 12 || gs == 14 || gs == 16)) {
+		q->tt_ias = (unsigned)(64 - tsz);
+		q->tt_granule_log = (unsigned)gs;
+	}
+	return 0;
+}
+
+int qh_smmu_translate(struct q *q, const char *a, const char *e)
+{
+	uint64_t sid, iova, out, perm;
+	if (!arg_num(a, e, "sid", &sid) || !arg_num(a, e, "iova", &iova) ||
+	    !arg_num(a, e, "translated", &out) || !arg_num(a, e, "perm", &perm))
+		return bad(q, "'NAME sid=0x... iova=0x... translated=0x... perm=0x...'");
+	int dom = q->cur_asid >= 0 ? q->cur_asid : imp_dev_dom(q->m, (uint32_t)sid);
+	if (dom < 0)
+		dom = q->m->o.domain;
+	unsigned g = q->tt_granule_log ? q->tt_granule_log : 12;
+	struct xl x = {.dev = (uint32_t)sid, .dom = (uint16_t)dom, .iova = iova, .pa = out,
+		       .shift = g, .prot = acc_of(perm)};
+	if (q->insert.valid) {
+		uint64_t sz = 1ull << q->insert.shift;
+		if ((q->insert.addr & ~(sz - 1)) == (iova & ~(sz - 1)) &&
+		    (iova & (sz - 1)) == (out & (sz - 1)))
+			x.shift = q->insert.shift;
+		q->insert.valid = false;
+	} else {
+		struct leaf *l = imp_lookup(q->m, x.dom, iova);
+		if (l && leaf_pa(l, iova) == out)
+			x.shift = l->shift;
+	}
+	q->cur_asid = -1;
+	imp_dom_geometry(q->m, x.dom, IMS_FMT_SMMUV3, 0, 1ull << g,
+			 q->m->o.ias ? q->m->o.ias : q->tt_ias ? q->tt_ias : 48, true);
+	return qemu_translate(q, &x);
+}
+
+int qh_smmu_range_inval(struct q *q, const char *a, const char *e)
+{
+	uint64_t asid, addr, tg = 0, num = 1;
+	if (!arg_num(a, e, "asid", &asid) || !arg_num(a, e, "addr", &addr))
+		return bad(q, "'vmid=N asid=N addr=0x... tg=N num_pages=0x... ttl=N leaf=N'");
+	arg_num(a, e, "tg", &tg);
+	arg_num(a, e, "num_pages", &num);
+	unsigned g = tg_log(tg, q->tt_granule_log ? q->tt_granule_log : 12);
+	if (!num || num > (1ull << 40))
+		return bad(q, "num_pages between 1 and 2^40");
+	uint64_t size = num << g;
+	if (q->g)
+		return imp_flush(q->m, (uint16_t)asid);
+	int rc = imp_unmap(q->m, (uint16_t)asid, addr & ~((1ull << g) - 1), size, NULL, NULL);
+	if (rc == 0)
+		q->m->st->unmap_untracked++;
+	return rc < 0 ? rc : 0;
+}
+
+int qh_smmu_inv_asid(struct q *q, const char *a, const char *e)
+{
+	uint64_t asid;
+	if (!arg_num(a, e, "asid", &asid))
+		return bad(q, "'IOTLB invalidate asid=N'");
+	return imp_flush(q->m, (uint16_t)asid);
+}
+
+int qh_smmu_abort(struct q *q, const char *a, const char *e)
+{
+	uint64_t sid, iova, wr;
+	if (!arg_num(a, e, "sid", &sid) || !arg_num(a, e, "iova", &iova) ||
+	    !arg_num(a, e, "is_write", &wr))
+		return bad(q, "'NAME sid=0x... abort on iova:0x... is_write=0|1'");
+	return qemu_fault(q, (uint32_t)sid, iova, wr != 0);
+}
