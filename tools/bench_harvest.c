@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "formats/format.h"
 #include "iommusim/model.h"
 #include "iommusim/pt.h"
 #include "tools/bench.h"
@@ -35,14 +36,26 @@ struct hfmt {
 	const char *name;
 	enum ims_format fmt;
 	unsigned gshift;
+	unsigned levels; /* 0: the format's default */
 };
 
-static const struct hfmt formats[] = {
-	{"amdv1", IMS_FMT_AMDV1, 12},     {"vtd", IMS_FMT_VTD, 12},
-	{"smmuv3-4k", IMS_FMT_SMMUV3, 12}, {"smmuv3-16k", IMS_FMT_SMMUV3, 14},
-	{"smmuv3-64k", IMS_FMT_SMMUV3, 16},
-};
-#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
+/* The layouts each format's description asks the benchmark to time, in
+ * registry order (formats/format.h). */
+#define MAX_HFMT 32
+static unsigned bench_formats(struct hfmt *out)
+{
+	unsigned n = 0;
+	for (unsigned f = 0; f < IMS_FMT_COUNT; f++) {
+		const struct fmt_desc *d = fmt_get((enum ims_format)f);
+		for (unsigned i = 0; d && i < d->n_bench_layouts && n < MAX_HFMT; i++) {
+			const struct fmt_layout *l = &d->bench_layouts[i];
+			out[n++] = (struct hfmt){l->label, d->id,
+						 l->geom.granule_shift ? l->geom.granule_shift : 12,
+						 l->geom.levels};
+		}
+	}
+	return n;
+}
 
 struct rig {
 	struct ims_mem *mem;
@@ -86,7 +99,7 @@ static int rig_open(struct rig *r, const struct hfmt *f)
 	ims_iommu_cfg_default(&mc);
 	int rc = ims_iommu_new(r->mem, &mc, &r->mmu);
 	struct ims_pt_cfg pc = {.fmt = f->fmt, .tag = TAG, .granule_shift = f->gshift,
-				.levels = f->fmt == IMS_FMT_SMMUV3 ? 0 : 4, .dirty_tracking = true};
+				.levels = f->levels, .dirty_tracking = true};
 	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush};
 	if (!rc)
 		rc = ims_pt_new(r->mem, &pc, &sink, &r->pt, err, sizeof(err));
@@ -531,11 +544,13 @@ int bench_harvest(const struct bench_opts *o, struct bench_results *res)
 		ppms = ppm_sparse = &o->dirty_ppm;
 		nppm = 1;
 	}
+	struct hfmt formats[MAX_HFMT];
+	unsigned nformats = bench_formats(formats);
 	int rc = 0;
 
 	/* Dense: every page of the domain mapped at the granule. */
 	for (unsigned s = 0; s < ndense && !rc; s++) {
-		for (unsigned fi = 0; fi < NFORMATS && !rc; fi++) {
+		for (unsigned fi = 0; fi < nformats && !rc; fi++) {
 			uint64_t page = 1ull << formats[fi].gshift;
 			struct layout l = {"dense", dense[s], dense[s], dense[s], 1, page};
 			rc = one_layout(&hc, &formats[fi], &l, ppms, nppm);
@@ -543,7 +558,7 @@ int bench_harvest(const struct bench_opts *o, struct bench_results *res)
 	}
 	/* 2 MiB and 1 GiB leaves over 1 TiB (the 4 KiB-granule formats). */
 	uint64_t big = o->size == BENCH_TINY ? 4 * GiB : TiB;
-	for (unsigned fi = 0; fi < NFORMATS && !rc; fi++) {
+	for (unsigned fi = 0; fi < nformats && !rc; fi++) {
 		if (formats[fi].gshift != 12)
 			continue;
 		struct layout l2 = {"2M", big, big, big, 1, 2ull << 20};
@@ -555,7 +570,7 @@ int bench_harvest(const struct bench_opts *o, struct bench_results *res)
 	/* 1 GiB in 512 pieces of 2 MiB scattered over 1 TiB and over 64 TiB,
 	 * at the granule: the cost must follow what is mapped, so the two
 	 * ranges must cost the same. */
-	for (unsigned fi = 0; fi < NFORMATS && !rc; fi++) {
+	for (unsigned fi = 0; fi < nformats && !rc; fi++) {
 		uint64_t pieces = o->size == BENCH_TINY ? 8 : 512;
 		for (unsigned k = 0; k < 2 && !rc; k++) {
 			uint64_t range = o->size == BENCH_TINY ? (k ? TiB : 64 * GiB)
@@ -637,11 +652,13 @@ static int mem_measure(const struct hfmt *f, uint64_t bytes, struct mem_msg *m)
 
 int bench_memory(const struct bench_opts *o, struct bench_results *res)
 {
+	struct hfmt formats[MAX_HFMT];
+	unsigned nformats = bench_formats(formats);
 	uint64_t lo = o->size == BENCH_TINY ? 16ull << 20 : GiB;
 	uint64_t hi = o->size == BENCH_TINY ? 64ull << 20 : o->size == BENCH_QUICK ? 4 * GiB : 16 * GiB;
 	double slope_sum = 0, fixed_sum = 0, fp_sum = 0;
 	unsigned n = 0;
-	for (unsigned fi = 0; fi < NFORMATS; fi++) {
+	for (unsigned fi = 0; fi < nformats; fi++) {
 		if (formats[fi].gshift != 12)
 			continue;
 		struct mem_msg a, b;
