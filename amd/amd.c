@@ -18,6 +18,20 @@ static void caps_default(struct ims_iommu_cfg *cfg)
 
 static const char *const cfg_keys[] = {"model.amd_pde_accessed", "capabilities.amd_efr", NULL};
 
+/* Linux's AMD v1 driver: every power of two from 4K to 1G (NextLevel=7
+ * sizes; 512G is left out for a hardware erratum). */
+static uint64_t driver_pgsizes(const struct fmt_geom *g)
+{
+	(void)g;
+	return ((1ull << 31) - 1) & ~((1ull << 12) - 1);
+}
+
+/* Mode N translates 12 + 9N bits ("2.2.3"). */
+static unsigned iova_bits(const struct fmt_geom *g)
+{
+	return 12 + 9 * g->levels;
+}
+
 static const struct fmt_geom fuzz_geoms[] = {
 	{.levels = 1}, {.levels = 2}, {.levels = 3}, {.levels = 4}, {.levels = 5}, {.levels = 6},
 };
@@ -34,6 +48,10 @@ const struct fmt_desc amd_fmt_desc = {
 	.dirty_capable = dirty_capable,
 	.caps_default = caps_default,
 	.cfg_keys = cfg_keys,
+	.import_geom = {.levels = 3},
+	.driver_pgsizes = driver_pgsizes,
+	.iova_bits = iova_bits,
+	.write_implies_read = false,
 	.fuzz_geoms = fuzz_geoms,
 	.n_fuzz_geoms = sizeof(fuzz_geoms) / sizeof(fuzz_geoms[0]),
 	.bench_layouts = bench_layouts,

@@ -48,6 +48,15 @@ struct fmt_desc {
 	/* The configuration keys (model config table) that belong to this
 	 * format, NULL-terminated. */
 	const char *const *cfg_keys;
+	/* What the trace importers assume of a domain (docs/importers.md):
+	 * the geometry when the log states none, the leaf sizes Linux's
+	 * driver offers (its pgsize_bitmap) in a geometry, the IOVA bits a
+	 * geometry translates, and whether a writable mapping is readable
+	 * too in hardware (no write-only pages). */
+	struct fmt_geom import_geom;
+	uint64_t (*driver_pgsizes)(const struct fmt_geom *g);
+	unsigned (*iova_bits)(const struct fmt_geom *g);
+	bool write_implies_read;
 	/* Every geometry the fuzzer covers, and those the benchmark times. */
 	const struct fmt_geom *fuzz_geoms;
 	unsigned n_fuzz_geoms;

@@ -17,6 +17,23 @@ static void caps_default(struct ims_iommu_cfg *cfg)
 
 static const char *const cfg_keys[] = {"model.dma_privileged", "capabilities.smmu_idr0", NULL};
 
+/* io-pgtable-arm: the page and the block sizes of the granule (D8.3),
+ * no contiguous sizes. */
+static uint64_t driver_pgsizes(const struct fmt_geom *g)
+{
+	if (g->granule_shift == 14)
+		return 1ull << 14 | 1ull << 25;
+	if (g->granule_shift == 16)
+		return 1ull << 16 | 1ull << 29;
+	return 1ull << 12 | 1ull << 21 | 1ull << 30;
+}
+
+/* T0SZ = 64 - ias. */
+static unsigned iova_bits(const struct fmt_geom *g)
+{
+	return g->ias;
+}
+
 static const struct fmt_geom fuzz_geoms[] = {
 	{.granule_shift = 12, .ias = 32}, {.granule_shift = 12, .ias = 39},
 	{.granule_shift = 12, .ias = 48}, {.granule_shift = 12, .ias = 52},
@@ -42,6 +59,12 @@ const struct fmt_desc smmu_fmt_desc = {
 	.dirty_capable = dirty_capable,
 	.caps_default = caps_default,
 	.cfg_keys = cfg_keys,
+	.import_geom = {.granule_shift = 12, .ias = 48},
+	.driver_pgsizes = driver_pgsizes,
+	.iova_bits = iova_bits,
+	/* Stage 1 has no write-only pages: AP[2:1] makes a writable page
+	 * readable too (D8.4). */
+	.write_implies_read = true,
 	.fuzz_geoms = fuzz_geoms,
 	.n_fuzz_geoms = sizeof(fuzz_geoms) / sizeof(fuzz_geoms[0]),
 	.bench_layouts = bench_layouts,

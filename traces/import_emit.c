@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/format.h"
 #include "traces/import.h"
 
 #define CHUNK_SHIFT 30
@@ -187,17 +188,19 @@ static int define(struct imp *m, struct dom *d)
 	ev_init(&ev, IMS_OP_DOMAIN);
 	kv(&ev, IMS_K_ID, d->id);
 	kv(&ev, IMS_K_FORMAT, d->fmt);
-	if (d->fmt == IMS_FMT_SMMUV3) {
+	/* What the log did not state comes from the format's import defaults. */
+	const struct fmt_desc *fd = fmt_get(d->fmt);
+	if (fd->import_geom.levels) {
+		if (!d->levels)
+			d->levels = fd->import_geom.levels;
+		kv(&ev, IMS_K_LEVELS, d->levels);
+	} else {
 		if (!d->granule)
-			d->granule = 4096;
+			d->granule = 1ull << fd->import_geom.granule_shift;
 		if (!d->ias)
-			d->ias = 48;
+			d->ias = fd->import_geom.ias;
 		kv(&ev, IMS_K_GRANULE, d->granule);
 		kv(&ev, IMS_K_IAS, d->ias);
-	} else {
-		if (!d->levels)
-			d->levels = 3;
-		kv(&ev, IMS_K_LEVELS, d->levels);
 	}
 	kv(&ev, IMS_K_DIRTY, 1);
 	d->defined = true;
@@ -488,23 +491,18 @@ int imp_unmap(struct imp *m, uint16_t domid, uint64_t iova, uint64_t size, imp_l
 	return rc ? rc : n;
 }
 
+/* A domain's geometry as the registry's import rules take it. */
+static struct fmt_geom dom_geom(const struct dom *d)
+{
+	return (struct fmt_geom){d->levels, d->granule ? ims_log2(d->granule) : 0, d->ias};
+}
+
 /* Leaf sizes the importer may pick for a format, as Linux's drivers offer
  * them (pgsize_bitmap). */
 static uint64_t leaf_sizes(const struct dom *d)
 {
-	switch (d->fmt) {
-	case IMS_FMT_AMDV1:
-		/* Every power of two from 4K to 1G (AMD v1, NextLevel=7 sizes). */
-		return ((1ull << 31) - 1) & ~((1ull << 12) - 1);
-	case IMS_FMT_VTD:
-		return 1ull << 12 | 1ull << 21 | 1ull << 30;
-	default:
-		if (d->granule == 16384)
-			return 1ull << 14 | 1ull << 25;
-		if (d->granule == 65536)
-			return 1ull << 16 | 1ull << 29;
-		return 1ull << 12 | 1ull << 21 | 1ull << 30;
-	}
+	struct fmt_geom g = dom_geom(d);
+	return fmt_get(d->fmt)->driver_pgsizes(&g);
 }
 
 static void span_add(struct dom *d, uint64_t iova, uint64_t size)
@@ -565,7 +563,8 @@ int imp_map(struct imp *m, uint16_t domid, uint64_t iova, uint64_t pa, uint64_t 
 		return -EINVAL;
 	/* Inside the domain's input range, and an output address every format
 	 * holds (48 bits: SMMU without LPA). */
-	unsigned bits = d->fmt == IMS_FMT_SMMUV3 ? d->ias : 12 + 9 * d->levels;
+	struct fmt_geom dg = dom_geom(d);
+	unsigned bits = fmt_get(d->fmt)->iova_bits(&dg);
 	if ((bits < 64 && (iova >> bits || (iova + size - 1) >> bits)) || (pa + size - 1) >> 48 ||
 	    pa + size - 1 < pa)
 		return -EINVAL;
@@ -587,9 +586,10 @@ int imp_map(struct imp *m, uint16_t domid, uint64_t iova, uint64_t pa, uint64_t 
 	if (rc > 0)
 		m->st->remaps++;
 
-	/* What the hardware allows: Arm stage 1 has no write-only pages, a
-	 * writable one is readable too (AP[2:1]). */
-	unsigned hw_prot = d->fmt == IMS_FMT_SMMUV3 ? prot | IMS_PROT_R : prot;
+	/* What the hardware allows: a format without write-only pages makes
+	 * a writable one readable too (Arm stage 1, AP[2:1]). */
+	unsigned hw_prot = fmt_get(d->fmt)->write_implies_read && (prot & IMS_PROT_W)
+				   ? prot | IMS_PROT_R : prot;
 	uint64_t run_iova = iova, run_pa = pa, run_len = 0, run_pg = 0;
 	while (size) {
 		uint64_t pg = pgsize;

@@ -20,6 +20,19 @@ static void caps_default(struct ims_iommu_cfg *cfg)
 static const char *const cfg_keys[] = {"model.vtd_nonleaf_accessed", "capabilities.vtd_cap",
 					 "capabilities.vtd_ecap", NULL};
 
+/* Linux's VT-d driver: 4K, 2M and 1G (SL-PTE, SL-PDE, SL-PDPE, "3.7"). */
+static uint64_t driver_pgsizes(const struct fmt_geom *g)
+{
+	(void)g;
+	return 1ull << 12 | 1ull << 21 | 1ull << 30;
+}
+
+/* AW = 12 + 9 x levels: 39, 48 or 57 bits. */
+static unsigned iova_bits(const struct fmt_geom *g)
+{
+	return 12 + 9 * g->levels;
+}
+
 static const struct fmt_geom fuzz_geoms[] = {{.levels = 3}, {.levels = 4}, {.levels = 5}};
 
 static const struct fmt_layout bench_layouts[] = {{"vtd", {.levels = 4}}};
@@ -34,6 +47,10 @@ const struct fmt_desc vtd_fmt_desc = {
 	.dirty_capable = dirty_capable,
 	.caps_default = caps_default,
 	.cfg_keys = cfg_keys,
+	.import_geom = {.levels = 3},
+	.driver_pgsizes = driver_pgsizes,
+	.iova_bits = iova_bits,
+	.write_implies_read = false,
 	.fuzz_geoms = fuzz_geoms,
 	.n_fuzz_geoms = sizeof(fuzz_geoms) / sizeof(fuzz_geoms[0]),
 	.bench_layouts = bench_layouts,
