@@ -886,7 +886,8 @@ static int bitmaps_for(struct ims_replay *r, const struct ims_event *ev, struct 
 		ims_bitmap_fini(got);
 		return input_error(r, ev, IMS_K_SIZE, "bitmap: %s", errno_text(rc));
 	}
-	ims_oracle_expected(ims_iommu_oracle(r->mmu), (uint16_t)ev->v[IMS_K_DOMAIN], want);
+	ims_oracle_expected(ims_iommu_oracle(r->mmu), (uint16_t)ev->v[IMS_K_DOMAIN], want->iova,
+			    want->length, want->pgshift, want->words);
 	return 0;
 }
 
@@ -1677,7 +1678,8 @@ static int op_iommufd_get_dirty(struct ims_replay *r, const struct ims_event *ev
 		return -ENOMEM;
 	}
 	if (have)
-		ims_oracle_expected(ims_iommu_oracle(r->mmu), (uint16_t)id, &want);
+		ims_oracle_expected(ims_iommu_oracle(r->mmu), (uint16_t)id, want.iova, want.length,
+				    want.pgshift, want.words);
 	struct ims_iommufd_dirty_bitmap c = {
 		.hwpt_id = (uint32_t)id,
 		.flags = flags,
@@ -1816,7 +1818,8 @@ static void vfio_expected(struct ims_replay *r, struct dom *d, uint16_t tag, str
 {
 	ims_bitmap_zero(want);
 	if (!d->non_pinned) {
-		ims_oracle_expected(r->pin_dirty, tag, want);
+		ims_oracle_expected(r->pin_dirty, tag, want->iova, want->length, want->pgshift,
+				    want->words);
 		return;
 	}
 	struct snap s;
@@ -2130,7 +2133,8 @@ static int mig_harvest(struct ims_replay *r, struct dom *d, uint16_t tag, struct
 			rc = -ENOMEM;
 			break;
 		}
-		ims_oracle_expected(ims_iommu_oracle(r->mmu), tag, &want);
+		ims_oracle_expected(ims_iommu_oracle(r->mmu), tag, want.iova, want.length, want.pgshift,
+				    want.words);
 		rc = ims_pt_read_and_clear_dirty(d->pt, first, len, 0, &got);
 		if (!rc) {
 			settle_dirty_read(r, &ev, tag, &want, &got, true);
