@@ -11,7 +11,7 @@ set(IMS_LAYERS base formats model sw uapi traceio import harness tools)
 # Direct dependencies; the closure is what a layer may include and call.
 set(IMS_LAYER_DEPS_base "")
 set(IMS_LAYER_DEPS_formats base)
-set(IMS_LAYER_DEPS_model formats base sw) # TEMP
+set(IMS_LAYER_DEPS_model formats base)
 set(IMS_LAYER_DEPS_sw formats base)
 set(IMS_LAYER_DEPS_uapi sw base)
 set(IMS_LAYER_DEPS_traceio formats base)

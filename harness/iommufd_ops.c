@@ -245,7 +245,8 @@ int rp_op_iommufd_get_dirty(struct ims_replay *r, const struct ims_event *ev)
 		return -ENOMEM;
 	}
 	if (have)
-		ims_oracle_expected(ims_iommu_oracle(r->mmu), (uint16_t)id, &want);
+		ims_oracle_expected(ims_iommu_oracle(r->mmu), (uint16_t)id, want.iova, want.length,
+				    want.pgshift, want.words);
 	struct ims_iommufd_dirty_bitmap c = {
 		.hwpt_id = (uint32_t)id,
 		.flags = flags,

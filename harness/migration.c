@@ -92,7 +92,8 @@ static int mig_harvest(struct ims_replay *r, struct dom *d, uint16_t tag, struct
 			rc = -ENOMEM;
 			break;
 		}
-		ims_oracle_expected(ims_iommu_oracle(r->mmu), tag, &want);
+		ims_oracle_expected(ims_iommu_oracle(r->mmu), tag, want.iova, want.length, want.pgshift,
+				    want.words);
 		rc = ims_pt_read_and_clear_dirty(d->pt, first, len, 0, &got);
 		if (!rc) {
 			rp_settle_dirty_read(r, &ev, tag, &want, &got, true);

@@ -225,7 +225,8 @@ static int bitmaps_for(struct ims_replay *r, const struct ims_event *ev, struct 
 		ims_bitmap_fini(got);
 		return rp_input_error(r, ev, IMS_K_SIZE, "bitmap: %s", rp_errno_text(rc));
 	}
-	ims_oracle_expected(ims_iommu_oracle(r->mmu), (uint16_t)ev->v[IMS_K_DOMAIN], want);
+	ims_oracle_expected(ims_iommu_oracle(r->mmu), (uint16_t)ev->v[IMS_K_DOMAIN], want->iova,
+			    want->length, want->pgshift, want->words);
 	return 0;
 }
 

@@ -17,7 +17,8 @@ static void vfio_expected(struct ims_replay *r, struct dom *d, uint16_t tag, str
 {
 	ims_bitmap_zero(want);
 	if (!d->non_pinned) {
-		ims_oracle_expected(r->pin_dirty, tag, want);
+		ims_oracle_expected(r->pin_dirty, tag, want->iova, want->length, want->pgshift,
+				    want->words);
 		return;
 	}
 	struct snap s;

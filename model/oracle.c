@@ -259,49 +259,93 @@ static uint64_t cnt(const void *p, unsigned h, uint64_t base, uint64_t lo, uint6
 	return sum;
 }
 
-/* Bitmap bits [*b0, *b1] that pages [lo, hi] meet; false when none. */
-static bool bits_of(const struct ims_bitmap *bm, uint64_t lo, uint64_t hi, uint64_t *b0,
-		    uint64_t *b1)
+/* ---- the expected bitmap -------------------------------------------------
+ *
+ * Written here from dirty-semantics.md ("The iova bitmap"), with none of
+ * the software's bitmap code (DESIGN.md: model/ never uses pagetables/), so
+ * that a range-arithmetic mistake in the walkers' bitmap writer cannot
+ * appear in the expectation too. Bit k covers the bytes
+ * [iova + k * 2^pgshift, iova + (k + 1) * 2^pgshift) and is bit k % 64 of
+ * word k / 64; it is set when any 4 KiB page of E meets those bytes. Byte
+ * ranges are inclusive [first, last] pairs, so a bitmap ending at 2^64
+ * needs no 2^64, and a bit number is (byte - iova) >> pgshift, which is
+ * defined for every pgshift up to 63. */
+struct expect {
+	uint64_t first, last; /* the bytes of whole bitmap pages, inclusive */
+	unsigned pgshift;
+	uint64_t *words;
+};
+
+/* Sets bits [b0, b1]: in the first word the bits from b0 % 64 up, in the
+ * last the bits up to b1 % 64, every word between whole. */
+static void set_bits(uint64_t *words, uint64_t b0, uint64_t b1)
+{
+	uint64_t w0 = b0 / 64, w1 = b1 / 64;
+	uint64_t head = ~0ull << (b0 % 64);      /* bits b0 % 64 .. 63 */
+	uint64_t tail = ~0ull >> (63 - b1 % 64); /* bits 0 .. b1 % 64 */
+	if (w0 == w1) {
+		words[w0] |= head & tail;
+		return;
+	}
+	words[w0] |= head;
+	for (uint64_t w = w0 + 1; w < w1; w++)
+		words[w] = ~0ull;
+	words[w1] |= tail;
+}
+
+static bool bit_is_set(const uint64_t *words, uint64_t b)
+{
+	return words[b / 64] >> (b % 64) & 1;
+}
+
+/* The bits [*b0, *b1] that pages [lo, hi] meet; false when none. */
+static bool bits_of(const struct expect *x, uint64_t lo, uint64_t hi, uint64_t *b0, uint64_t *b1)
 {
 	uint64_t first = lo << PSHIFT, last = (hi << PSHIFT) | (IMS_PAGE_SIZE - 1);
-	uint64_t bf = bm->iova, bl = bm->iova + (bm->length - 1);
-	if (last < bf || first > bl)
+	if (last < x->first || first > x->last)
 		return false;
-	*b0 = ((first > bf ? first : bf) - bf) >> bm->pgshift;
-	*b1 = ((last < bl ? last : bl) - bf) >> bm->pgshift;
+	*b0 = ((first > x->first ? first : x->first) - x->first) >> x->pgshift;
+	*b1 = ((last < x->last ? last : x->last) - x->first) >> x->pgshift;
 	return true;
 }
 
-static void mark(struct ims_bitmap *bm, uint64_t lo, uint64_t hi)
+static void mark(struct expect *x, uint64_t lo, uint64_t hi)
 {
 	uint64_t b0, b1;
-	if (bits_of(bm, lo, hi, &b0, &b1))
-		ims_bitmap_set_bits(bm, b0, b1 - b0 + 1);
+	if (bits_of(x, lo, hi, &b0, &b1))
+		set_bits(x->words, b0, b1);
 }
 
 static void fill(const void *p, unsigned h, uint64_t base, uint64_t lo, uint64_t hi,
-		 struct ims_bitmap *bm)
+		 struct expect *x)
 {
 	if (!p)
 		return;
 	/* A subtree inside one bitmap page that is already set adds nothing:
 	 * with huge bitmap pages this bounds the work by the bits set. */
 	uint64_t b0, b1;
-	if (!bits_of(bm, lo, hi, &b0, &b1) || (b0 == b1 && ims_bitmap_test(bm, b0)))
+	if (!bits_of(x, lo, hi, &b0, &b1) || (b0 == b1 && bit_is_set(x->words, b0)))
 		return;
 	if (p == FULL) {
-		ims_bitmap_set_bits(bm, b0, b1 - b0 + 1);
+		set_bits(x->words, b0, b1);
 		return;
 	}
 	if (h == 1) {
+		/* Each run of set pages in a word of the chunk, marked whole. */
 		uint64_t c[CWORDS] = {0};
 		cbits(c, lo - base, hi - base, true);
 		const uint64_t *w = p;
-		for (unsigned i = 0; i < CWORDS; i++)
-			for (uint64_t x = w[i] & c[i]; x; x &= x - 1) {
-				uint64_t pg = base + i * 64 + (uint64_t)__builtin_ctzll(x);
-				mark(bm, pg, pg);
+		for (unsigned i = 0; i < CWORDS; i++) {
+			uint64_t v = w[i] & c[i];
+			while (v) {
+				unsigned a = (unsigned)__builtin_ctzll(v);
+				uint64_t rest = ~(v >> a); /* zero over the run */
+				unsigned n = rest ? (unsigned)__builtin_ctzll(rest) : 64 - a;
+				uint64_t pg = base + i * 64 + a;
+				mark(x, pg, pg + (n - 1));
+				v &= n + a >= 64 ? 0 : ~0ull << (n + a);
 			}
+		}
 		return;
 	}
 	const struct node *n = p;
@@ -311,7 +355,7 @@ static void fill(const void *p, unsigned h, uint64_t base, uint64_t lo, uint64_t
 		if (!n->kid[i])
 			continue;
 		uint64_t kb = base + i * ks, ke = kb + (ks - 1);
-		fill(n->kid[i], h - 1, kb, lo > kb ? lo : kb, hi < ke ? hi : ke, bm);
+		fill(n->kid[i], h - 1, kb, lo > kb ? lo : kb, hi < ke ? hi : ke, x);
 	}
 }
 
@@ -582,16 +626,25 @@ uint64_t ims_oracle_unmap(struct ims_oracle *o, uint16_t dom, uint64_t iova, uin
 	return gone;
 }
 
-void ims_oracle_expected(const struct ims_oracle *o, uint16_t dom, struct ims_bitmap *bm)
+void ims_oracle_expected(const struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t length,
+			 unsigned pgshift, uint64_t *words)
 {
-	ims_bitmap_zero(bm);
-	const struct dom *d = find(o, dom);
-	uint64_t lo, hi;
-	if (!d || !bm->nbits)
+	if (pgshift > 63)
 		return;
-	pages(bm->iova, bm->length, &lo, &hi);
+	uint64_t nbits = length >> pgshift;
+	uint64_t nwords = nbits / 64 + (nbits % 64 != 0);
+	if (nwords)
+		memset(words, 0, (size_t)nwords * sizeof(*words));
+	const struct dom *d = find(o, dom);
+	if (!d || !nbits)
+		return;
+	/* Whole pages only, clipped at 2^64: no bit past nbits is ever set. */
+	uint64_t covered = nbits << pgshift;
+	uint64_t last = iova + (covered - 1);
+	struct expect x = {iova, last < iova ? UINT64_MAX : last, pgshift, words};
+	uint64_t lo = x.first >> PSHIFT, hi = x.last >> PSHIFT;
 	if (clip(d, &lo, &hi))
-		fill(d->root, d->h, d->base, lo, hi, bm);
+		fill(d->root, d->h, d->base, lo, hi, &x);
 }
 
 uint64_t ims_oracle_count(const struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t size)

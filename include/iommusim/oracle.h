@@ -8,7 +8,6 @@
 #ifndef IOMMUSIM_ORACLE_H
 #define IOMMUSIM_ORACLE_H
 
-#include "iommusim/bitmap.h"
 #include "iommusim/common.h"
 
 #ifdef __cplusplus
@@ -32,9 +31,17 @@ void ims_oracle_clear(struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_
 /* Unmap of [iova, iova + size): removes it, returns pages that were in E
  * (lost) and adds them to the domain's lost counter. */
 uint64_t ims_oracle_unmap(struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t size);
-/* Fills bm (already initialised, zeroed here) with E intersected with the
- * bitmap's range, one bit per bitmap page. */
-void ims_oracle_expected(const struct ims_oracle *o, uint16_t dom, struct ims_bitmap *bm);
+/* The expected bitmap of a harvest of [iova, iova + length) at page size
+ * 2^pgshift (dirty-semantics.md, "The iova bitmap"): bit k covers
+ * [iova + k * 2^pgshift, iova + (k + 1) * 2^pgshift) and is bit k % 64 of
+ * words[k / 64]; it is set when any 4 KiB page of E meets those bytes.
+ * words holds ceil((length >> pgshift) / 64) words, all zeroed here before
+ * the bits are set; bits past length >> pgshift stay zero. iova and length
+ * are multiples of 2^pgshift (pgshift <= 63) and the range ends at 2^64 at
+ * most, as for a struct ims_bitmap (pass its iova, length, pgshift, words).
+ * The oracle writes the bits with its own code, none of the software's. */
+void ims_oracle_expected(const struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t length,
+			 unsigned pgshift, uint64_t *words);
 /* Pages of E inside [iova, iova + size) (size 0 = whole space). */
 uint64_t ims_oracle_count(const struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t size);
 bool ims_oracle_test(const struct ims_oracle *o, uint16_t dom, uint64_t iova);

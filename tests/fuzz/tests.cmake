@@ -21,7 +21,7 @@ if(NOT IMS_SANITIZE AND NOT IMS_VALGRIND)
     # Each seeded bug of dirty-semantics.md found within 60 s, shrunk to at
     # most 25 event lines, and the reproducer fails only with that bug.
     foreach(w bug1-first-entry bug2-clean-one bug3-no-flush bug4-nonatomic bug5-unaligned
-              bug7-unmap-unread bug8-window bug9-no-clear)
+              bug7-unmap-unread bug8-window bug8-word-end bug9-no-clear)
       add_test(NAME fuzz.prove.${w} COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
         -DWALKER=${w} -DOUT=${fz_work}/prove-${w} -DTIME=60 -DMAXLINES=25 "-DARGS=--seed;1"
         -P ${fz_dir}/prove.cmake)
