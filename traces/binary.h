@@ -8,7 +8,7 @@
 
 #include "iommusim/trace.h"
 
-struct ims_bin_src {
+struct trc_bin_src {
 	/* Make up to n bytes readable at *p, from the current position. Returns
 	 * how many are readable (fewer than n only at the end of input) or a
 	 * negative errno, with the source's own message in `msg`. *p stays
@@ -18,15 +18,15 @@ struct ims_bin_src {
 	void *ctx;
 };
 
-struct ims_binreader;
+struct trc_binreader;
 
-int ims_binreader_new(struct ims_binreader **out);
-void ims_binreader_free(struct ims_binreader *b);
+int trc_binreader_new(struct trc_binreader **out);
+void trc_binreader_free(struct trc_binreader *b);
 /* 1: *ev filled (ev->line is the event's number, from 1); 0: end of input
  * (the trailer was read and checked); <0: an error (-EINVAL corrupt or
  * truncated input, -ENOMEM), described in msg as "NAME: byte N: what".
  * A source error is returned as is, its message already set by the source. */
-int ims_binreader_next(struct ims_binreader *b, const struct ims_bin_src *src,
+int trc_binreader_next(struct trc_binreader *b, const struct trc_bin_src *src,
 		       struct ims_event *ev, const char *name, char *msg, size_t msgcap);
 
 #endif

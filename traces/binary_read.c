@@ -48,7 +48,7 @@ static inline int cur_varint(struct cur *c, uint64_t *v)
 	return -1;
 }
 
-struct ims_binreader {
+struct trc_binreader {
 	int state;
 	uint64_t off; /* decoded input bytes consumed */
 	uint64_t events;
@@ -76,9 +76,9 @@ struct ims_binreader {
 	size_t msgcap;
 };
 
-int ims_binreader_new(struct ims_binreader **out)
+int trc_binreader_new(struct trc_binreader **out)
 {
-	struct ims_binreader *b = calloc(1, sizeof(*b));
+	struct trc_binreader *b = calloc(1, sizeof(*b));
 	*out = NULL;
 	if (!b)
 		return -ENOMEM;
@@ -91,7 +91,7 @@ int ims_binreader_new(struct ims_binreader **out)
 	return 0;
 }
 
-void ims_binreader_free(struct ims_binreader *b)
+void trc_binreader_free(struct trc_binreader *b)
 {
 	if (!b)
 		return;
@@ -102,7 +102,7 @@ void ims_binreader_free(struct ims_binreader *b)
 	free(b);
 }
 
-__attribute__((format(printf, 3, 4))) static int berr(struct ims_binreader *b, uint64_t at,
+__attribute__((format(printf, 3, 4))) static int berr(struct trc_binreader *b, uint64_t at,
 						      const char *fmt, ...)
 {
 	int n = snprintf(b->msg, b->msgcap, "%s: byte %" PRIu64 ": ", b->name, at);
@@ -117,7 +117,7 @@ __attribute__((format(printf, 3, 4))) static int berr(struct ims_binreader *b, u
 
 /* An error inside the current block's payload: the block's offset, and
  * which event. */
-__attribute__((format(printf, 2, 3))) static int perr(struct ims_binreader *b, const char *fmt,
+__attribute__((format(printf, 2, 3))) static int perr(struct trc_binreader *b, const char *fmt,
 						      ...)
 {
 	char what[256];
@@ -130,7 +130,7 @@ __attribute__((format(printf, 2, 3))) static int perr(struct ims_binreader *b, c
 }
 
 /* Exactly n bytes at *p, or an error naming `what`. */
-static int need(struct ims_binreader *b, const struct ims_bin_src *src, size_t n,
+static int need(struct trc_binreader *b, const struct trc_bin_src *src, size_t n,
 		const unsigned char **p, const char *what)
 {
 	ssize_t got = src->peek(src->ctx, n, p);
@@ -143,7 +143,7 @@ static int need(struct ims_binreader *b, const struct ims_bin_src *src, size_t n
 	return 0;
 }
 
-static void take(struct ims_binreader *b, const struct ims_bin_src *src, size_t n)
+static void take(struct trc_binreader *b, const struct trc_bin_src *src, size_t n)
 {
 	src->consume(src->ctx, n);
 	b->off += n;
@@ -151,7 +151,7 @@ static void take(struct ims_binreader *b, const struct ims_bin_src *src, size_t 
 
 /* A varint of the container (block header, trailer); its bytes are also
  * appended to rec (for the CRC). */
-static int file_varint(struct ims_binreader *b, const struct ims_bin_src *src, uint64_t *v,
+static int file_varint(struct trc_binreader *b, const struct trc_bin_src *src, uint64_t *v,
 		       unsigned char *rec, size_t *recn, const char *what)
 {
 	const unsigned char *p;
@@ -176,7 +176,7 @@ static int file_varint(struct ims_binreader *b, const struct ims_bin_src *src, u
 	return berr(b, b->off, "%s is not a valid varint (corrupt data)", what);
 }
 
-static int read_header(struct ims_binreader *b, const struct ims_bin_src *src)
+static int read_header(struct trc_binreader *b, const struct trc_bin_src *src)
 {
 	const unsigned char *p;
 	int rc = need(b, src, HDR_LEN, &p, "the header");
@@ -197,7 +197,7 @@ static int read_header(struct ims_binreader *b, const struct ims_bin_src *src)
 	return 0;
 }
 
-static int read_trailer(struct ims_binreader *b, const struct ims_bin_src *src)
+static int read_trailer(struct trc_binreader *b, const struct trc_bin_src *src)
 {
 	uint64_t at = b->off, events, blocks;
 	unsigned char rec[1 + 2 * 10];
@@ -250,7 +250,7 @@ static bool name_is(const char *name, const char *s, size_t n)
 	return strlen(name) == n && !memcmp(name, s, n);
 }
 
-static int read_dict(struct ims_binreader *b, struct cur *c)
+static int read_dict(struct trc_binreader *b, struct cur *c)
 {
 	uint64_t n;
 	const char *s;
@@ -306,7 +306,7 @@ static int read_dict(struct ims_binreader *b, struct cur *c)
 	return 0;
 }
 
-static int read_block(struct ims_binreader *b, const struct ims_bin_src *src)
+static int read_block(struct trc_binreader *b, const struct trc_bin_src *src)
 {
 	uint64_t nev, raw_len, clen;
 	unsigned char rec[1 + 3 * 10];
@@ -401,7 +401,7 @@ static int read_block(struct ims_binreader *b, const struct ims_bin_src *src)
 	return 0;
 }
 
-static int end_block(struct ims_binreader *b)
+static int end_block(struct trc_binreader *b)
 {
 	for (unsigned i = 0; i < NSTREAMS; i++)
 		if (b->cur[i].p != b->cur[i].e)
@@ -412,7 +412,7 @@ static int end_block(struct ims_binreader *b)
 	return 0;
 }
 
-static int decode(struct ims_binreader *b, struct ims_event *ev)
+static int decode(struct trc_binreader *b, struct ims_event *ev)
 {
 	struct pred *pr = &b->pr;
 	uint64_t head, x;
@@ -497,12 +497,12 @@ static int decode(struct ims_binreader *b, struct ims_event *ev)
 		}
 	}
 	char why[256];
-	if (ims_event_validate(ev, why, sizeof(why)))
+	if (trc_event_validate(ev, why, sizeof(why)))
 		return perr(b, "%s", why);
 	return 0;
 }
 
-int ims_binreader_next(struct ims_binreader *b, const struct ims_bin_src *src,
+int trc_binreader_next(struct trc_binreader *b, const struct trc_bin_src *src,
 		       struct ims_event *ev, const char *name, char *msg, size_t msgcap)
 {
 	int rc;

@@ -58,8 +58,8 @@ struct ims_reader {
 
 	/* Set when the decoded input starts with the binary magic: events come
 	 * from traces/binary_read.c, which pulls the decoded bytes through bin_src. */
-	struct ims_binreader *bin;
-	struct ims_bin_src bin_src;
+	struct trc_binreader *bin;
+	struct trc_bin_src bin_src;
 };
 
 /* ---- errors ---------------------------------------------------------- */
@@ -240,7 +240,7 @@ static void bin_consume(void *ctx, size_t n)
 
 static int bin_start(struct ims_reader *r)
 {
-	int rc = ims_binreader_new(&r->bin);
+	int rc = trc_binreader_new(&r->bin);
 	if (rc)
 		return rc;
 	r->bin_src.peek = bin_peek;
@@ -251,7 +251,7 @@ static int bin_start(struct ims_reader *r)
 
 static int bin_next(struct ims_reader *r, struct ims_event *ev)
 {
-	int rc = ims_binreader_next(r->bin, &r->bin_src, ev, r->name, r->msg, r->msgcap);
+	int rc = trc_binreader_next(r->bin, &r->bin_src, ev, r->name, r->msg, r->msgcap);
 	if (rc < 0) {
 		if (rc == -ENOMEM)
 			snprintf(r->msg, r->msgcap, "%s: out of memory", r->name);
@@ -426,7 +426,7 @@ int ims_reader_next(struct ims_reader *r, struct ims_event *ev)
 		}
 		r->scan = r->pos;
 		r->txt.lineno++;
-		int rc = ims_text_line(&r->txt, ls, (size_t)(le - ls), ev);
+		int rc = trc_text_line(&r->txt, ls, (size_t)(le - ls), ev);
 		if (rc < 0)
 			r->err = rc;
 		if (rc)
@@ -457,7 +457,7 @@ void ims_reader_close(struct ims_reader *r)
 		return;
 	if (r->zs_live)
 		inflateEnd(&r->zs);
-	ims_binreader_free(r->bin);
+	trc_binreader_free(r->bin);
 	if (r->own_fd && r->fd >= 0)
 		close(r->fd);
 	free(r->in);

@@ -2,7 +2,7 @@
 #include "traces/syntax.h"
 
 #define KEY(n, t) {n, sizeof(n) - 1, IMS_##t}
-const struct ims_keydef ims_keydefs[IMS_K_COUNT] = {
+const struct ims_keydef trc_keydefs[IMS_K_COUNT] = {
 	[IMS_K_ID] = KEY("id", VT_NUM),
 	[IMS_K_FORMAT] = KEY("format", VT_FORMAT),
 	[IMS_K_LEVELS] = KEY("levels", VT_NUM),
@@ -57,7 +57,7 @@ const struct ims_keydef ims_keydefs[IMS_K_COUNT] = {
 #define INJECT IMS_KB_INJECT
 /* on/off of track are optional here and checked as "exactly one" with the
  * rules between fields (traces/validate.c). */
-const struct ims_opdef ims_opdefs[IMS_OP_COUNT] = {
+const struct ims_opdef trc_opdefs[IMS_OP_COUNT] = {
 	[IMS_OP_DOMAIN] = {"domain", 6, B(ID) | B(FORMAT),
 			   B(LEVELS) | B(GRANULE) | B(IAS) | B(PGSIZES) | B(DIRTY) | B(ROOT) |
 				   B(RAW) | B(HA) | B(HD)},

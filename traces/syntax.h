@@ -40,8 +40,8 @@ struct ims_opdef {
 	uint64_t req, opt; /* keys, bit per enum ims_key */
 };
 
-extern const struct ims_keydef ims_keydefs[IMS_K_COUNT];
-extern const struct ims_opdef ims_opdefs[IMS_OP_COUNT];
+extern const struct ims_keydef trc_keydefs[IMS_K_COUNT];
+extern const struct ims_opdef trc_opdefs[IMS_OP_COUNT];
 
 #define IMS_KB(k) (1ull << IMS_K_##k)
 /* A device write injected between two software memory accesses of the op

@@ -179,10 +179,10 @@ static int num_value(const struct line *l, int k, const char *s, const char *e, 
 	if (rc == NUM_OK)
 		return 0;
 	if (s == e)
-		return lerr(l, s, "%s= needs a value (expected %s)", ims_keydefs[k].name,
+		return lerr(l, s, "%s= needs a value (expected %s)", trc_keydefs[k].name,
 			    suffix ? "a size" : "a number");
 	if (rc == NUM_BIG)
-		return lerr(l, s, "%s does not fit in 64 bits ('%s')", ims_keydefs[k].name, quote(s, e).s);
+		return lerr(l, s, "%s does not fit in 64 bits ('%s')", trc_keydefs[k].name, quote(s, e).s);
 	if (suffix)
 		return lerr(l, s,
 			    "'%s' is not a size (expected decimal or 0x hex, optionally followed "
@@ -292,7 +292,7 @@ static int value(const struct line *l, struct ims_event *ev, int k, const char *
 	uint64_t *v = &ev->v[k];
 	int rc;
 
-	switch (ims_keydefs[k].type) {
+	switch (trc_keydefs[k].type) {
 	case IMS_VT_NUM:
 		if ((rc = num_value(l, k, s, e, false, v)))
 			return rc;
@@ -300,15 +300,15 @@ static int value(const struct line *l, struct ims_event *ev, int k, const char *
 			return lerr(l, s,
 				    "%s %llu is out of range (expected 0..65535: the domain id is "
 				    "the 16-bit hardware tag)",
-				    ims_keydefs[k].name, (unsigned long long)*v);
+				    trc_keydefs[k].name, (unsigned long long)*v);
 		if ((k == IMS_K_HWPT || k == IMS_K_CONTAINER) && *v > 0xffff)
 			return lerr(l, s,
 				    "%s %llu is out of range (expected 0..65535: it is also the "
 				    "domain's 16-bit hardware tag)",
-				    ims_keydefs[k].name, (unsigned long long)*v);
+				    trc_keydefs[k].name, (unsigned long long)*v);
 		if ((k == IMS_K_FLAGS || k == IMS_K_RESERVED || k == IMS_K_IOAS) && *v > 0xffffffffull)
 			return lerr(l, s, "%s=0x%llx does not fit the call's 32-bit field",
-				    ims_keydefs[k].name, (unsigned long long)*v);
+				    trc_keydefs[k].name, (unsigned long long)*v);
 		return 0;
 	case IMS_VT_SIZE:
 		if ((rc = num_value(l, k, s, e, true, v)))
@@ -326,7 +326,7 @@ static int value(const struct line *l, struct ims_event *ev, int k, const char *
 			*v = 0;
 		else
 			return lerr(l, s, "'%s' is not valid for %s= (expected on or off)",
-				    quote(s, e).s, ims_keydefs[k].name);
+				    quote(s, e).s, trc_keydefs[k].name);
 		return 0;
 	case IMS_VT_FORMAT: {
 		enum ims_format f;
@@ -339,7 +339,7 @@ static int value(const struct line *l, struct ims_event *ev, int k, const char *
 	case IMS_VT_ACCESS:
 		if (access_parse(s, e, v))
 			return lerr(l, s, "'%s' is not valid for %s= (expected r, w or rw)",
-				    quote(s, e).s, ims_keydefs[k].name);
+				    quote(s, e).s, trc_keydefs[k].name);
 		return 0;
 	case IMS_VT_KIND: {
 		enum ims_fault_kind fk;
@@ -436,7 +436,7 @@ static int key_lookup(const char *s, size_t n)
 		return -1;
 	for (const unsigned char *b = key_by_letter[c]; *b; b++) {
 		int k = *b - 1;
-		if (ims_keydefs[k].len == n && same(ims_keydefs[k].name, s, n))
+		if (trc_keydefs[k].len == n && same(trc_keydefs[k].name, s, n))
 			return k;
 	}
 	return -1;
@@ -449,7 +449,7 @@ static const char op_list[] =
 /* "a, b or c" of the keys allowed for op. */
 static void key_list(int op, char *buf, size_t len)
 {
-	uint64_t m = ims_opdefs[op].req | ims_opdefs[op].opt;
+	uint64_t m = trc_opdefs[op].req | trc_opdefs[op].opt;
 	size_t n = 0;
 	buf[0] = '\0';
 	for (int k = 0; k < IMS_K_COUNT; k++) {
@@ -457,7 +457,7 @@ static void key_list(int op, char *buf, size_t len)
 			continue;
 		m &= ~(1ull << k);
 		const char *sep = n == 0 ? "" : m ? ", " : " or ";
-		int w = snprintf(buf + n, len - n, "%s%s", sep, ims_keydefs[k].name);
+		int w = snprintf(buf + n, len - n, "%s%s", sep, trc_keydefs[k].name);
 		if (w < 0 || (size_t)w >= len - n)
 			return;
 		n += (size_t)w;
@@ -486,7 +486,7 @@ static int op_lookup(const struct line *l, const char **pp, const char *t, const
 {
 	for (int i = 0; i < IMS_OP_EXPECT_MEM; i++)
 		if ((i < IMS_OP_IOMMUFD_BIND || i > IMS_OP_VFIO_UNPIN) &&
-		    word_is(t, te, ims_opdefs[i].word, ims_opdefs[i].len))
+		    word_is(t, te, trc_opdefs[i].word, trc_opdefs[i].len))
 			return i;
 	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
 		if (!word_is(t, te, groups[g].word, groups[g].len))
@@ -495,7 +495,7 @@ static int op_lookup(const struct line *l, const char **pp, const char *t, const
 		const char *se = tok_end(s, l->e);
 		*pp = se;
 		for (int i = groups[g].first; i <= groups[g].last; i++)
-			if (word_is(s, se, ims_opdefs[i].word, ims_opdefs[i].len))
+			if (word_is(s, se, trc_opdefs[i].word, trc_opdefs[i].len))
 				return i;
 		if (s == se)
 			return lerr(l, s, "%s needs the call (expected %s)", groups[g].word,
@@ -508,7 +508,7 @@ static int op_lookup(const struct line *l, const char **pp, const char *t, const
 		const char *se = tok_end(s, l->e);
 		*pp = se;
 		for (int i = IMS_OP_EXPECT_MEM; i < IMS_OP_COUNT; i++)
-			if (word_is(s, se, ims_opdefs[i].word, ims_opdefs[i].len))
+			if (word_is(s, se, trc_opdefs[i].word, trc_opdefs[i].len))
 				return i;
 		if (s == se)
 			return lerr(l, s, "expect needs what to check (expected mem, pa, fault, "
@@ -524,7 +524,7 @@ static int op_lookup(const struct line *l, const char **pp, const char *t, const
 }
 
 /* 1: event; 0: nothing on this line; <0: error. */
-int ims_text_line(struct ims_text *tx, const char *s, size_t n, struct ims_event *ev)
+int trc_text_line(struct ims_text *tx, const char *s, size_t n, struct ims_event *ev)
 {
 	if (n && s[n - 1] == '\r')
 		n--;
@@ -577,7 +577,7 @@ int ims_text_line(struct ims_text *tx, const char *s, size_t n, struct ims_event
 	if (op < 0)
 		return op;
 	ev->op = (enum ims_op)op;
-	uint64_t allowed = ims_opdefs[op].req | ims_opdefs[op].opt;
+	uint64_t allowed = trc_opdefs[op].req | trc_opdefs[op].opt;
 
 	for (;;) {
 		p = skip_ws(p, e);
@@ -600,26 +600,26 @@ int ims_text_line(struct ims_text *tx, const char *s, size_t n, struct ims_event
 				    ims_op_name(ev->op), list);
 		}
 		if (ims_ev_has(ev, k))
-			return lerr(&l, f, "duplicate key '%s' (first at column %u)", ims_keydefs[k].name,
+			return lerr(&l, f, "duplicate key '%s' (first at column %u)", trc_keydefs[k].name,
 				    ev->col[k]);
 		ev->keys |= 1ull << k;
 		ev->col[k] = (uint32_t)(f - s) + 1;
-		if (ims_keydefs[k].type == IMS_VT_FLAG) {
+		if (trc_keydefs[k].type == IMS_VT_FLAG) {
 			if (eq)
 				return lerr(&l, f, "%s is a flag and takes no value (expected '%s')",
-					    ims_keydefs[k].name, ims_keydefs[k].name);
+					    trc_keydefs[k].name, trc_keydefs[k].name);
 			continue;
 		}
 		if (!eq)
-			return lerr(&l, f, "%s needs a value (expected %s=...)", ims_keydefs[k].name,
-				    ims_keydefs[k].name);
+			return lerr(&l, f, "%s needs a value (expected %s=...)", trc_keydefs[k].name,
+				    trc_keydefs[k].name);
 		int rc = value(&l, ev, k, eq + 1, p);
 		if (rc)
 			return rc;
 	}
 	char why[256];
 	int at;
-	if (ims_event_rules(ev, &at, why, sizeof(why)))
+	if (trc_event_rules(ev, &at, why, sizeof(why)))
 		return lerr(&l, l.s + (at >= 0 ? ev->col[at] : ev->op_col) - 1, "%s", why);
 	return 1;
 }

@@ -25,6 +25,6 @@ struct ims_text {
 
 /* One line of s[0, n), without its '\n'. 1: *ev filled; 0: nothing on the
  * line (blank, a comment, the header); -EINVAL: the message in t->msg. */
-int ims_text_line(struct ims_text *t, const char *s, size_t n, struct ims_event *ev);
+int trc_text_line(struct ims_text *t, const char *s, size_t n, struct ims_event *ev);
 
 #endif

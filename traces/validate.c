@@ -90,15 +90,15 @@ static const char *uapi_rule(const struct ims_event *ev, int *key)
 	return NULL;
 }
 
-int ims_event_rules(const struct ims_event *ev, int *at, char *why, size_t n)
+int trc_event_rules(const struct ims_event *ev, int *at, char *why, size_t n)
 {
 	int op = (int)ev->op;
-	uint64_t missing = ims_opdefs[op].req & ~ev->keys;
+	uint64_t missing = trc_opdefs[op].req & ~ev->keys;
 
 	if (missing) {
 		int k = __builtin_ctzll(missing);
 		return broken(at, -1, why, n, "%s needs %s=", ims_op_name(ev->op),
-			      ims_keydefs[k].name);
+			      trc_keydefs[k].name);
 	}
 	uint64_t inj = ev->keys & INJECT;
 	if (inj && inj != INJECT) {
@@ -106,7 +106,7 @@ int ims_event_rules(const struct ims_event *ev, int *at, char *why, size_t n)
 		return broken(at, __builtin_ctzll(inj), why, n,
 			      "an injection needs inject-at=, inject-dev= and inject-iova= together "
 			      "(missing %s=)",
-			      ims_keydefs[k].name);
+			      trc_keydefs[k].name);
 	}
 	if (inj && ev->v[IMS_K_INJECT_AT] == 0)
 		return broken(at, IMS_K_INJECT_AT, why, n,
@@ -123,7 +123,7 @@ int ims_event_rules(const struct ims_event *ev, int *at, char *why, size_t n)
 			if (ims_ev_has(ev, k) && !ims_ev_has(ev, IMS_K_RAW))
 				return broken(at, k, why, n,
 					      "%s= is only for raw domains (expected root=PA raw)",
-					      ims_keydefs[k].name);
+					      trc_keydefs[k].name);
 		break;
 	case IMS_OP_UNMAP:
 		if (ims_ev_has(ev, IMS_K_PGSIZE) && !ims_ev_has(ev, IMS_K_READ_DIRTY))
@@ -168,31 +168,31 @@ int ims_event_rules(const struct ims_event *ev, int *at, char *why, size_t n)
 	if (sk >= 0) {
 		uint64_t len = ev->v[sk];
 		if (len == 0)
-			return broken(at, sk, why, n, "%s must be at least 1", ims_keydefs[sk].name);
+			return broken(at, sk, why, n, "%s must be at least 1", trc_keydefs[sk].name);
 		/* [iova, iova+len) may end exactly at 2^64. */
 		if (ims_ev_has(ev, IMS_K_IOVA) && ev->v[IMS_K_IOVA] > 0 - len)
 			return broken(at, sk, why, n, "range iova+%s wraps past 2^64",
-				      ims_keydefs[sk].name);
+				      trc_keydefs[sk].name);
 	}
 	return 0;
 }
 
-/* The op's keys (ims_opdefs), the value ranges the text parser's value()
+/* The op's keys (trc_opdefs), the value ranges the text parser's value()
  * checks (traces/text.c: keep the two in step), then the rules between
  * fields. */
-int ims_event_validate(const struct ims_event *ev, char *why, size_t n)
+int trc_event_validate(const struct ims_event *ev, char *why, size_t n)
 {
 	int op = (int)ev->op;
 	if (op < 0 || op >= IMS_OP_COUNT) {
 		snprintf(why, n, "unknown op %d", op);
 		return -EINVAL;
 	}
-	uint64_t bad = ev->keys & ~(ims_opdefs[op].req | ims_opdefs[op].opt);
+	uint64_t bad = ev->keys & ~(trc_opdefs[op].req | trc_opdefs[op].opt);
 	if (bad) {
 		int k = __builtin_ctzll(bad);
 		if (k < IMS_K_COUNT)
 			snprintf(why, n, "%s does not take %s", ims_op_name(ev->op),
-				 ims_keydefs[k].name);
+				 trc_keydefs[k].name);
 		else
 			snprintf(why, n, "unknown key %d", k);
 		return -EINVAL;
@@ -201,7 +201,7 @@ int ims_event_validate(const struct ims_event *ev, char *why, size_t n)
 		int k = __builtin_ctzll(m);
 		uint64_t v = ev->v[k];
 		bool ok = true;
-		switch (ims_keydefs[k].type) {
+		switch (trc_keydefs[k].type) {
 		case IMS_VT_NUM:
 			if (k == IMS_K_ID || k == IMS_K_DOMAIN || k == IMS_K_HWPT || k == IMS_K_CONTAINER)
 				ok = v <= 0xffff;
@@ -234,11 +234,11 @@ int ims_event_validate(const struct ims_event *ev, char *why, size_t n)
 			break;
 		}
 		if (!ok) {
-			snprintf(why, n, "%s=0x%llx is out of range", ims_keydefs[k].name,
+			snprintf(why, n, "%s=0x%llx is out of range", trc_keydefs[k].name,
 				 (unsigned long long)v);
 			return -EINVAL;
 		}
 	}
 	int at;
-	return ims_event_rules(ev, &at, why, n);
+	return trc_event_rules(ev, &at, why, n);
 }

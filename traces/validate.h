@@ -15,11 +15,11 @@
  * event whose keys the op allows and whose values are each in range. 0, or
  * -EINVAL with why[] filled and *at the key whose column the message
  * points at (-1: the op's). */
-int ims_event_rules(const struct ims_event *ev, int *at, char *why, size_t n);
+int trc_event_rules(const struct ims_event *ev, int *at, char *why, size_t n);
 
 /* The checks the text reader makes on a parsed line, for an event that did
- * not come from text: allowed keys, value ranges, then ims_event_rules().
+ * not come from text: allowed keys, value ranges, then trc_event_rules().
  * 0, or -EINVAL with why[] filled. */
-int ims_event_validate(const struct ims_event *ev, char *why, size_t n);
+int trc_event_validate(const struct ims_event *ev, char *why, size_t n);
 
 #endif

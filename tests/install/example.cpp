@@ -111,7 +111,8 @@ int main()
 	check(ims_bitmap_init(&got, kIova, kSize, IMS_PAGE_SHIFT) == 0, "ims_bitmap_init");
 	check(ims_bitmap_init(&want, kIova, kSize, IMS_PAGE_SHIFT) == 0, "ims_bitmap_init");
 	check(ims_pt_read_and_clear_dirty(pt.get(), kIova, kSize, 0, &got) == 0, "harvest");
-	ims_oracle_expected(ims_iommu_oracle(mmu.get()), kTag, &want);
+	ims_oracle_expected(ims_iommu_oracle(mmu.get()), kTag, want.iova, want.length, want.pgshift,
+			    want.words);
 	ims_bitmap_diff diff{};
 	check(ims_bitmap_compare(&want, &got, &diff), "the harvest matches the oracle");
 	check(hex_of(got) == "18", "pages 3 and 4 are dirty");
