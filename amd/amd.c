@@ -1,5 +1,7 @@
 /* AMD IOMMU v1 host page tables: the format's description for the registry.
  * Levels: see amd/amd_codec.h. */
+#include <stddef.h>
+
 #include "amd/amd.h"
 #include "amd/amd_codec.h"
 
@@ -16,7 +18,22 @@ static void caps_default(struct ims_iommu_cfg *cfg)
 	cfg->amd_efr = AMD_EFR_HASUP | AMD_EFR_HDSUP | (2ull << AMD_EFR_HATS_SHIFT);
 }
 
-static const char *const cfg_keys[] = {"model.amd_pde_accessed", "capabilities.amd_efr", NULL};
+/* The format's configuration keys (formats/format.h); the defaults are
+ * caps_default()'s values, which tests/unit/test_config.c checks. */
+static const struct fmt_cfg_key cfg_keys[] = {
+	{.k = {.name = "model.amd_pde_accessed", .type = IMS_CFG_BOOL,
+	       .type_text = "true or false", .max = 1, .def = "false",
+	       .desc = "AMD: hardware sets A in PDEs too (not established)",
+	       .alias = "amd-pde-accessed", .format = IMS_FMT_AMDV1},
+	 .off = offsetof(struct ims_iommu_cfg, amd_pde_accessed)},
+	{.k = {.name = "capabilities.amd_efr", .type = IMS_CFG_NUMBER,
+	       .type_text = "a number (decimal or 0x hex)", .max = UINT64_MAX,
+	       .def = "0x12000000000800",
+	       .desc = "AMD EFR: HASup 49, HDSup 52, HATS 11:10",
+	       .alias = "amd-efr",
+	       .format = IMS_FMT_AMDV1},
+	 .off = offsetof(struct ims_iommu_cfg, amd_efr), .hex = true},
+};
 
 /* Linux's AMD v1 driver: every power of two from 4K to 1G (NextLevel=7
  * sizes; 512G is left out for a hardware erratum). */
@@ -48,6 +65,7 @@ const struct fmt_desc amd_fmt_desc = {
 	.dirty_capable = dirty_capable,
 	.caps_default = caps_default,
 	.cfg_keys = cfg_keys,
+	.n_cfg_keys = sizeof(cfg_keys) / sizeof(cfg_keys[0]),
 	.import_geom = {.levels = 3},
 	.driver_pgsizes = driver_pgsizes,
 	.iova_bits = iova_bits,

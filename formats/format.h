@@ -22,6 +22,16 @@ struct fmt_geom {
 	unsigned ias;           /* SMMU input address bits */
 };
 
+/* A configuration key of the format's own: a capability register (a
+ * uint64_t field of struct ims_iommu_cfg, IMS_CFG_NUMBER) or a rule of the
+ * format (a bool field, IMS_CFG_BOOL). k.format is the format's id. The
+ * model's key table (model/config_keys.c) lists them after its own. */
+struct fmt_cfg_key {
+	struct ims_cfg_key k;
+	size_t off; /* offsetof(struct ims_iommu_cfg, field) */
+	bool hex;   /* a register encoding: written in hex */
+};
+
 /* A geometry the benchmark times, with its label in reports. */
 struct fmt_layout {
 	const char *label;
@@ -45,9 +55,9 @@ struct fmt_desc {
 	/* Set cfg's capability registers of this format to "every A/D
 	 * capability present" (the model's default). */
 	void (*caps_default)(struct ims_iommu_cfg *cfg);
-	/* The configuration keys (model config table) that belong to this
-	 * format, NULL-terminated. */
-	const char *const *cfg_keys;
+	/* The configuration keys that belong to this format. */
+	const struct fmt_cfg_key *cfg_keys;
+	unsigned n_cfg_keys;
 	/* What the trace importers assume of a domain (docs/importers.md):
 	 * the geometry when the log states none, the leaf sizes Linux's
 	 * driver offers (its pgsize_bitmap) in a geometry, the IOVA bits a

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "formats/format.h"
 #include "iommusim/model.h"
 
 #define MAX_SIZE (1u << 24) /* entries, ways and latencies */
@@ -146,43 +147,65 @@ static const struct row rows[] = {
 	{NUM("model.seed", UINT64_MAX, "1",
 	     "seed of the model's random choices (replica, random policies)", "seed", -1),
 	 CFG(seed), .store = S_U64},
-	{BOOL("model.amd_pde_accessed", "false", "AMD: hardware sets A in PDEs too (not established)",
-	      "amd-pde-accessed", IMS_FMT_AMDV1),
-	 CFG(amd_pde_accessed), .store = S_BOOL},
-	{BOOL("model.vtd_nonleaf_accessed", "true",
-	      "VT-d: A in non-leaf entries (EPT rule, inferred)", "vtd-nonleaf-accessed",
-	      IMS_FMT_VTD),
-	 CFG(vtd_nonleaf_accessed), .store = S_BOOL},
-	{BOOL("model.dma_privileged", "false", "SMMU STE.PRIVCFG: device accesses privileged",
-	      "dma-privileged", IMS_FMT_SMMUV3),
-	 CFG(dma_privileged), .store = S_BOOL},
-
-	{NUM("capabilities.amd_efr", UINT64_MAX, "0x12000000000800",
-	     "AMD EFR: HASup 49, HDSup 52, HATS 11:10", "amd-efr", IMS_FMT_AMDV1),
-	 CFG(amd_efr), .store = S_U64, .flags = F_HEX},
-	{NUM("capabilities.vtd_cap", UINT64_MAX, "0xc00000000", "VT-d CAP: SLLPS 34 (2M), 35 (1G)",
-	     "vtd-cap", IMS_FMT_VTD),
-	 CFG(vtd_cap), .store = S_U64, .flags = F_HEX},
-	{NUM("capabilities.vtd_ecap", UINT64_MAX, "0x1200000000000",
-	     "VT-d ECAP: SSADS 45, SMPWC 48", "vtd-ecap", IMS_FMT_VTD),
-	 CFG(vtd_ecap), .store = S_U64, .flags = F_HEX},
-	{NUM("capabilities.smmu_idr0", UINT64_MAX, "0x80", "SMMU IDR0: HTTU 7:6", "smmu-idr0",
-	     IMS_FMT_SMMUV3),
-	 CFG(smmu_idr0), .store = S_U64, .flags = F_HEX},
 };
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
 
 static const char *const policy_names[] = {"lru", "round-robin", "random"};
 static const char *const replica_names[] = {"first", "covering", "random"};
 
+/* The format's keys (formats/format.h) after the model's own, in registry
+ * order: key i >= NROWS is key j of a format. */
+static const struct fmt_cfg_key *fmt_key(size_t i)
+{
+	if (i < NROWS)
+		return NULL;
+	i -= NROWS;
+	for (unsigned f = 0; f < IMS_FMT_COUNT; f++) {
+		const struct fmt_desc *d = fmt_get((enum ims_format)f);
+		if (d && i < d->n_cfg_keys)
+			return &d->cfg_keys[i];
+		i -= d ? d->n_cfg_keys : 0;
+	}
+	return NULL;
+}
+
+static size_t nrows(void)
+{
+	size_t n = NROWS;
+	for (unsigned f = 0; f < IMS_FMT_COUNT; f++) {
+		const struct fmt_desc *d = fmt_get((enum ims_format)f);
+		n += d ? d->n_cfg_keys : 0;
+	}
+	return n;
+}
+
+/* Row i, the model's or a format's: false past the end. */
+static bool row_at(size_t i, struct row *out)
+{
+	if (i < NROWS) {
+		*out = rows[i];
+		return true;
+	}
+	const struct fmt_cfg_key *fk = fmt_key(i);
+	if (!fk)
+		return false;
+	*out = (struct row){.k = fk->k, .where = IN_CFG, .off = fk->off,
+			    .store = fk->k.type == IMS_CFG_BOOL ? S_BOOL : S_U64,
+			    .flags = fk->hex ? F_HEX : 0};
+	return true;
+}
+
 size_t ims_iommu_cfg_key_count(void)
 {
-	return NROWS;
+	return nrows();
 }
 
 const struct ims_cfg_key *ims_iommu_cfg_key(size_t i)
 {
-	return i < NROWS ? &rows[i].k : NULL;
+	if (i < NROWS)
+		return &rows[i].k;
+	const struct fmt_cfg_key *fk = fmt_key(i);
+	return fk ? &fk->k : NULL;
 }
 
 __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
@@ -202,7 +225,8 @@ __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, 
 #define LEVEL_PREFIX "walk_cache.levels."
 
 struct ref {
-	const struct row *r;
+	struct row r;   /* a copy: format rows are built on the fly */
+	size_t idx;     /* its index in the table */
 	int level;      /* IN_LEVEL: the level, or -1 for the name with N */
 	unsigned aflags; /* the key was given by its alias */
 };
@@ -245,19 +269,20 @@ static bool resolve(const char *key, struct ref *out)
 		for (size_t i = 0; i < NROWS; i++) {
 			const char *nm = rows[i].k.name;
 			if (rows[i].where == IN_LEVEL && !strcmp(nm + strlen(LEVEL_PREFIX) + 1, rest)) {
-				*out = (struct ref){&rows[i], level, 0};
+				*out = (struct ref){rows[i], i, level, 0};
 				return true;
 			}
 		}
 		return false;
 	}
-	for (size_t i = 0; i < NROWS; i++) {
-		if (rows[i].where == IN_CFG && !strcmp(rows[i].k.name, key)) {
-			*out = (struct ref){&rows[i], 0, 0};
+	struct row r;
+	for (size_t i = 0; row_at(i, &r); i++) {
+		if (r.where == IN_CFG && !strcmp(r.k.name, key)) {
+			*out = (struct ref){r, i, 0, 0};
 			return true;
 		}
-		if (rows[i].k.alias && !strcmp(rows[i].k.alias, key)) {
-			*out = (struct ref){&rows[i], 0, rows[i].aflags};
+		if (r.k.alias && !strcmp(r.k.alias, key)) {
+			*out = (struct ref){r, i, 0, r.aflags};
 			return true;
 		}
 	}
@@ -269,7 +294,7 @@ int ims_iommu_cfg_key_find(const char *key)
 	struct ref r;
 	if (!key || !resolve(key, &r) || r.level == -2)
 		return -ENOENT;
-	return (int)(r.r - rows);
+	return (int)r.idx;
 }
 
 /* Edit distance, for naming the key a misspelt one was meant to be. Names
@@ -305,17 +330,18 @@ static const char *nearest(const char *key)
 		snprintf(lv, sizeof(lv), "%.*s", (int)numlen, key + strlen(LEVEL_PREFIX));
 	const char *best = rows[0].k.name;
 	unsigned bd = ~0u;
-	for (size_t i = 0; i < NROWS; i++) {
+	struct row r;
+	for (size_t i = 0; row_at(i, &r); i++) {
 		char name[96];
-		const char *nm = rows[i].k.name;
-		if (rows[i].where == IN_LEVEL)
+		const char *nm = r.k.name;
+		if (r.where == IN_LEVEL)
 			snprintf(name, sizeof(name), LEVEL_PREFIX "%s%s", lv,
 				 nm + strlen(LEVEL_PREFIX) + 1);
 		else
 			snprintf(name, sizeof(name), "%s", nm);
 		unsigned d = distance(key, name);
-		if (rows[i].k.alias) {
-			unsigned da = distance(key, rows[i].k.alias);
+		if (r.k.alias) {
+			unsigned da = distance(key, r.k.alias);
 			d = da < d ? da : d;
 		}
 		if (d < bd) {
@@ -409,7 +435,7 @@ static int parse_value(const struct ref *f, const char *key, const char *s, uint
 		       bool *full, char *err, size_t errlen)
 {
 	*full = false;
-	const struct row *r = f->r;
+	const struct row *r = &f->r;
 	switch (r->k.type) {
 	case IMS_CFG_NUMBER:
 		return number(key, s, r->k.max, "", v, err, errlen);
@@ -520,7 +546,7 @@ int ims_iommu_cfg_set(struct ims_iommu_cfg *cfg, const char *key, const char *va
 	int rc = parse_value(&f, key, value ? value : "", &v, &full, err, errlen);
 	if (rc)
 		return rc;
-	const struct row *r = f.r;
+	const struct row *r = &f.r;
 	if (r->where == IN_LEVEL) {
 		struct ims_wc_level_cfg L = level_in_force(cfg, (unsigned)f.level);
 		put(&L, r, r->off, full ? full_ways(&L, r) : v);
@@ -543,7 +569,7 @@ int ims_iommu_cfg_get(const struct ims_iommu_cfg *cfg, const char *key, char *bu
 	struct ref f;
 	if (!key || !resolve(key, &f) || f.level < 0)
 		return -ENOENT;
-	const struct row *r = f.r;
+	const struct row *r = &f.r;
 	struct ims_wc_level_cfg L;
 	const void *base = cfg;
 	if (r->where == IN_LEVEL) {

@@ -1,5 +1,7 @@
 /* Arm SMMUv3 stage 1 (VMSAv8-64): the format's description for the
  * registry. Levels: see smmuv3/smmu_codec.h. */
+#include <stddef.h>
+
 #include "smmuv3/smmu.h"
 #include "smmuv3/smmu_codec.h"
 
@@ -15,7 +17,22 @@ static void caps_default(struct ims_iommu_cfg *cfg)
 	cfg->smmu_idr0 = 2ull << SMMU_IDR0_HTTU_SHIFT;
 }
 
-static const char *const cfg_keys[] = {"model.dma_privileged", "capabilities.smmu_idr0", NULL};
+/* The format's configuration keys (formats/format.h); the defaults are
+ * caps_default()'s values, which tests/unit/test_config.c checks. */
+static const struct fmt_cfg_key cfg_keys[] = {
+	{.k = {.name = "model.dma_privileged", .type = IMS_CFG_BOOL,
+	       .type_text = "true or false", .max = 1, .def = "false",
+	       .desc = "SMMU STE.PRIVCFG: device accesses privileged",
+	       .alias = "dma-privileged", .format = IMS_FMT_SMMUV3},
+	 .off = offsetof(struct ims_iommu_cfg, dma_privileged)},
+	{.k = {.name = "capabilities.smmu_idr0", .type = IMS_CFG_NUMBER,
+	       .type_text = "a number (decimal or 0x hex)", .max = UINT64_MAX,
+	       .def = "0x80",
+	       .desc = "SMMU IDR0: HTTU 7:6",
+	       .alias = "smmu-idr0",
+	       .format = IMS_FMT_SMMUV3},
+	 .off = offsetof(struct ims_iommu_cfg, smmu_idr0), .hex = true},
+};
 
 /* io-pgtable-arm: the page and the block sizes of the granule (D8.3),
  * no contiguous sizes. */
@@ -59,6 +76,7 @@ const struct fmt_desc smmu_fmt_desc = {
 	.dirty_capable = dirty_capable,
 	.caps_default = caps_default,
 	.cfg_keys = cfg_keys,
+	.n_cfg_keys = sizeof(cfg_keys) / sizeof(cfg_keys[0]),
 	.import_geom = {.granule_shift = 12, .ias = 48},
 	.driver_pgsizes = driver_pgsizes,
 	.iova_bits = iova_bits,

@@ -1,5 +1,7 @@
 /* Intel VT-d second-stage tables: the format's description for the
  * registry. Levels: see vtd/vtd_codec.h. */
+#include <stddef.h>
+
 #include "vtd/vtd.h"
 #include "vtd/vtd_codec.h"
 
@@ -17,8 +19,29 @@ static void caps_default(struct ims_iommu_cfg *cfg)
 	cfg->vtd_ecap = VTD_ECAP_SSADS | VTD_ECAP_SMPWC;
 }
 
-static const char *const cfg_keys[] = {"model.vtd_nonleaf_accessed", "capabilities.vtd_cap",
-					 "capabilities.vtd_ecap", NULL};
+/* The format's configuration keys (formats/format.h); the defaults are
+ * caps_default()'s values, which tests/unit/test_config.c checks. */
+static const struct fmt_cfg_key cfg_keys[] = {
+	{.k = {.name = "model.vtd_nonleaf_accessed", .type = IMS_CFG_BOOL,
+	       .type_text = "true or false", .max = 1, .def = "true",
+	       .desc = "VT-d: A in non-leaf entries (EPT rule, inferred)",
+	       .alias = "vtd-nonleaf-accessed", .format = IMS_FMT_VTD},
+	 .off = offsetof(struct ims_iommu_cfg, vtd_nonleaf_accessed)},
+	{.k = {.name = "capabilities.vtd_cap", .type = IMS_CFG_NUMBER,
+	       .type_text = "a number (decimal or 0x hex)", .max = UINT64_MAX,
+	       .def = "0xc00000000",
+	       .desc = "VT-d CAP: SLLPS 34 (2M), 35 (1G)",
+	       .alias = "vtd-cap",
+	       .format = IMS_FMT_VTD},
+	 .off = offsetof(struct ims_iommu_cfg, vtd_cap), .hex = true},
+	{.k = {.name = "capabilities.vtd_ecap", .type = IMS_CFG_NUMBER,
+	       .type_text = "a number (decimal or 0x hex)", .max = UINT64_MAX,
+	       .def = "0x1200000000000",
+	       .desc = "VT-d ECAP: SSADS 45, SMPWC 48",
+	       .alias = "vtd-ecap",
+	       .format = IMS_FMT_VTD},
+	 .off = offsetof(struct ims_iommu_cfg, vtd_ecap), .hex = true},
+};
 
 /* Linux's VT-d driver: 4K, 2M and 1G (SL-PTE, SL-PDE, SL-PDPE, "3.7"). */
 static uint64_t driver_pgsizes(const struct fmt_geom *g)
@@ -47,6 +70,7 @@ const struct fmt_desc vtd_fmt_desc = {
 	.dirty_capable = dirty_capable,
 	.caps_default = caps_default,
 	.cfg_keys = cfg_keys,
+	.n_cfg_keys = sizeof(cfg_keys) / sizeof(cfg_keys[0]),
 	.import_geom = {.levels = 3},
 	.driver_pgsizes = driver_pgsizes,
 	.iova_bits = iova_bits,

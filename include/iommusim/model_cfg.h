@@ -101,6 +101,32 @@ struct ims_ctx_params {
 	bool ha, hd;            /* access / dirty updates */
 };
 
+/* The configuration keys: one table behind the YAML file, the conformance
+ * cases' model: settings and the command line (--set KEY=VALUE and the
+ * dedicated options). A key's canonical name is its path in the YAML file,
+ * dotted ("iotlb.entries"); "N" in walk_cache.levels.N.* stands for a level
+ * 0..IMS_WC_LEVELS-1. */
+enum ims_cfg_type {
+	IMS_CFG_NUMBER,  /* decimal or 0x hex, no sign, 0..max */
+	IMS_CFG_BOOL,    /* true/false (also yes/no, on/off) */
+	IMS_CFG_WAYS,    /* a number of ways 1..max, or full */
+	IMS_CFG_POLICY,  /* lru, round-robin or random */
+	IMS_CFG_REPLICA, /* first, covering or random */
+};
+
+struct ims_cfg_key {
+	const char *name;
+	enum ims_cfg_type type;
+	const char *type_text; /* what a value must be, as error messages say it */
+	uint64_t max;          /* IMS_CFG_NUMBER, IMS_CFG_WAYS: the largest value */
+	const char *def;       /* the default as a value ims_iommu_cfg_set takes; NULL for
+				* walk_cache.levels.N.*, which start from the walk_cache
+				* block when a level is first set */
+	const char *desc;
+	const char *alias;   /* the older spelling (conformance cases, --OPTION), or NULL */
+	int format;          /* the enum ims_format the key belongs to, -1 for none */
+};
+
 #ifdef __cplusplus
 }
 #endif

@@ -29,23 +29,47 @@ START_TEST(every_format_is_registered_once)
 }
 END_TEST
 
-/* The keys a format claims are the keys the configuration table gives to
- * it, both ways. */
-START_TEST(format_keys_agree_with_the_config_table)
+/* A format's configuration keys are in the model's table, tagged with the
+ * format, findable by name and alias, and set the field they name; no key
+ * of the model's own is tagged with a format. */
+START_TEST(format_keys_are_in_the_config_table)
 {
+	size_t own = 0, theirs = 0;
+	for (size_t i = 0; i < ims_iommu_cfg_key_count(); i++) {
+		if (ims_iommu_cfg_key(i)->format < 0)
+			own++;
+		else
+			theirs++;
+	}
+	size_t claimed = 0;
 	for (unsigned f = 0; f < IMS_FMT_COUNT; f++) {
 		const struct fmt_desc *d = fmt_get((enum ims_format)f);
-		unsigned claimed = 0;
-		for (const char *const *k = d->cfg_keys; *k; k++, claimed++) {
-			int i = ims_iommu_cfg_key_find(*k);
-			ck_assert_msg(i >= 0, "%s claims unknown key %s", d->name, *k);
-			ck_assert_int_eq(ims_iommu_cfg_key((size_t)i)->format, (int)f);
+		ck_assert_uint_gt(d->n_cfg_keys, 0);
+		for (unsigned j = 0; j < d->n_cfg_keys; j++, claimed++) {
+			const struct fmt_cfg_key *fk = &d->cfg_keys[j];
+			ck_assert_int_eq(fk->k.format, (int)f);
+			int i = ims_iommu_cfg_key_find(fk->k.name);
+			ck_assert_msg(i >= 0, "%s: key %s not in the table", d->name, fk->k.name);
+			ck_assert_ptr_eq(ims_iommu_cfg_key((size_t)i), &fk->k);
+			ck_assert_int_eq(ims_iommu_cfg_key_find(fk->k.alias), i);
+			/* Setting it changes exactly its field. */
+			struct ims_iommu_cfg a, b;
+			ims_iommu_cfg_default(&a);
+			b = a;
+			char err[160];
+			const char *v = fk->k.type != IMS_CFG_BOOL   ? "0x5a5a"
+					: strcmp(fk->k.def, "true") ? "true"
+								    : "false";
+			ck_assert_int_eq(ims_iommu_cfg_set(&b, fk->k.name, v, err, sizeof(err)), 0);
+			ck_assert(memcmp(&a, &b, sizeof(a)) != 0);
+			if (fk->k.type == IMS_CFG_BOOL)
+				ck_assert(*(bool *)((char *)&b + fk->off) != *(bool *)((char *)&a + fk->off));
+			else
+				ck_assert_uint_eq(*(uint64_t *)((char *)&b + fk->off), 0x5a5a);
 		}
-		unsigned tagged = 0;
-		for (size_t i = 0; i < ims_iommu_cfg_key_count(); i++)
-			tagged += ims_iommu_cfg_key(i)->format == (int)f;
-		ck_assert_uint_eq(claimed, tagged);
 	}
+	ck_assert_uint_eq(claimed, theirs);
+	ck_assert_uint_gt(own, 0);
 }
 END_TEST
 
@@ -146,7 +170,7 @@ int main(void)
 	Suite *s = suite_create("registry");
 	TCase *tc = tcase_create("registry");
 	tcase_add_test(tc, every_format_is_registered_once);
-	tcase_add_test(tc, format_keys_agree_with_the_config_table);
+	tcase_add_test(tc, format_keys_are_in_the_config_table);
 	tcase_add_test(tc, capability_defaults_and_decode);
 	tcase_add_test(tc, geometry_check_is_shared);
 	suite_add_tcase(s, tc);
