@@ -1,0 +1,17 @@
+/* Faults: the caller's side of the fault queue, popped in arrival order as
+ * a driver reads a fault log. Translations push onto it (fault_push in
+ * model/iommu_int.h).
+ */
+#include "model/iommu_int.h"
+
+size_t ims_iommu_fault_pending(const struct ims_iommu *m) { return m->fq_len; }
+
+bool ims_iommu_fault_pop(struct ims_iommu *m, struct ims_fault *out)
+{
+	if (!m->fq_len)
+		return false;
+	*out = m->faults[m->fq_head];
+	m->fq_head = (m->fq_head + 1) % m->fq_cap;
+	m->fq_len--;
+	return true;
+}

@@ -1,0 +1,101 @@
+/* Invalidation: of ranges, domains and everything, reaching the IOTLB, the
+ * micro-TLBs and the walk caches (native commands arrive through
+ * model/submit.c).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "model/iommu_int.h"
+
+static bool overlaps(uint64_t a, uint64_t alen_shift_end, uint64_t b, uint64_t bend)
+{
+	/* [a, alen_shift_end] and [b, bend] are inclusive ranges. */
+	return a <= bend && b <= alen_shift_end;
+}
+
+/* Drop the TLB entries that match; returns how many. Only valid entries
+ * are visited (the live list), from the end so that a drop, which moves the
+ * last live entry into the hole, never skips one. */
+static uint64_t tlb_inv(struct cache *c, bool all, uint16_t tag, bool ranged, uint64_t first,
+			uint64_t last)
+{
+	uint64_t dropped = 0;
+	for (uint32_t i = c->nlive; i-- > 0;) {
+		struct tlb_ent *e = &c->e[c->live[i]];
+		if (!all && e->tag != tag)
+			continue;
+		if (ranged) {
+			uint64_t s = e->key << e->shift;
+			uint64_t end = s + ((1ull << e->shift) - 1);
+			if (!overlaps(s, end, first, last))
+				continue;
+		}
+		cache_drop(c, e);
+		dropped++;
+	}
+	return dropped;
+}
+
+void iommu_utlb_inv(struct ims_iommu *m, struct cache *ut, bool all, uint16_t tag, bool ranged,
+		    uint64_t first, uint64_t last)
+{
+	m->n.utlb_inv_entries += tlb_inv(ut, all, tag, ranged, first, last);
+}
+
+static void inv_match(struct ims_iommu *m, bool all, uint16_t tag, bool ranged, uint64_t first,
+		      uint64_t last, bool leaf_only)
+{
+	if (m->tlb.sets)
+		m->n.inv_entries += tlb_inv(&m->tlb, all, tag, ranged, first, last);
+	/* A device-side micro-TLB caches leaves only: every kind reaches it. */
+	if (m->cfg.utlb_enable)
+		for (size_t i = 0; i < m->ndev_cap; i++)
+			if (m->devs[i].used && m->devs[i].ut)
+				iommu_utlb_inv(m, m->devs[i].ut, all, tag, ranged, first, last);
+	if (leaf_only || !m->wc_any)
+		return;
+	for (int l = 0; l < MAX_LEVELS; l++) {
+		struct cache *wc = &m->wc[l];
+		for (uint32_t i = wc->nlive; i-- > 0;) {
+			struct tlb_ent *e = &wc->e[wc->live[i]];
+			if (!all && e->tag != tag)
+				continue;
+			if (ranged && m->ctx[e->tag] && m->ctx[e->tag]->hw_valid) {
+				unsigned sh = hw_level_shift(&m->ctx[e->tag]->hw, l + 1);
+				uint64_t s = sh >= 64 ? 0 : e->key << sh;
+				uint64_t end = sh >= 64 ? ~0ull : s + ((1ull << sh) - 1);
+				if (!overlaps(s, end, first, last))
+					continue;
+			}
+			cache_drop(wc, e);
+			m->n.inv_entries++;
+		}
+	}
+}
+
+void ims_iommu_inv_range(struct ims_iommu *m, uint16_t tag, uint64_t iova, uint64_t size,
+			 unsigned flags)
+{
+	m->n.inv_range++;
+	m->n.inv_cycles += m->cfg.lat.inv_range;
+	if (!size)
+		return;
+	uint64_t last = iova + (size - 1);
+	if (last < iova)
+		last = ~0ull;
+	inv_match(m, false, tag, true, iova, last, flags & IMS_INV_LEAF);
+}
+
+void ims_iommu_inv_domain(struct ims_iommu *m, uint16_t tag)
+{
+	m->n.inv_domain++;
+	m->n.inv_cycles += m->cfg.lat.inv_domain;
+	inv_match(m, false, tag, false, 0, 0, false);
+}
+
+void ims_iommu_inv_all(struct ims_iommu *m)
+{
+	m->n.inv_all++;
+	m->n.inv_cycles += m->cfg.lat.inv_all;
+	inv_match(m, true, 0, false, 0, 0, false);
+}

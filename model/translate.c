@@ -1,0 +1,566 @@
+/* The generic translation engine: a DMA's pages, one access each, and the
+ * walk hint that runs ahead of them.
+ *
+ * micro-TLB (device side) -> link -> IOTLB lookup -> walk (from the deepest
+ * walk-cache hit) -> permission check -> atomic A/D update -> success or a
+ * queued fault. The format supplies the per-level rules (formats/hwfmt.h);
+ * this file knows no descriptor bit. Every translation is given a cycle
+ * count from the latencies of cfg.lat (docs/timing.md).
+ *
+ * Everything an access runs is in this file or inlined from model/tlb.h,
+ * model/walkcache.h and model/iommu_int.h: the steps inline into each other,
+ * and a call between files would cost a hit-heavy trace a call per page.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "model/iommu_int.h"
+#include "model/tlb.h"
+#include "model/walkcache.h"
+
+static uint64_t rng_next(struct ims_iommu *m)
+{
+	/* xorshift64*: deterministic per seed, no global state. */
+	uint64_t x = m->rng;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	m->rng = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+static int fault(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t iova,
+		 unsigned acc, enum ims_fault_kind kind, uint32_t code, struct ims_xlate *out)
+{
+	if (m->probing) {
+		out->fault = kind;
+		out->code = code;
+		return (int)kind;
+	}
+	struct ims_fault f = {.dev = dev, .iova = iova, .kind = kind, .code = code,
+			      .write = (acc & IMS_ACC_W) != 0};
+	if (c) {
+		f.dom = c->tag;
+		f.has_dom = true;
+		f.fmt = c->ops->fmt;
+	}
+	fault_push(m, &f);
+	out->fault = kind;
+	out->code = code;
+	return (int)kind;
+}
+
+/* A walk's read of a table entry. A hardware load runs no hook and no race
+ * check (mem.h), so a frame view reads what ims_mem_load would; the loads
+ * are handed to the memory's counters in one call when the walk ends
+ * (walk_done), which saves a call per entry on every walk. */
+static inline uint64_t hw_load(struct ims_iommu *m, uint64_t pa)
+{
+	m->hw_loads++;
+	const uint64_t *f = ims_mem_frame(m->mem, pa);
+	return f ? f[(pa >> 3) % 512] : 0;
+}
+
+static void walk_done(struct ims_iommu *m)
+{
+	ims_mem_count(m->mem, IMS_AGENT_HW, IMS_MEM_LOAD, m->hw_loads);
+	m->hw_loads = 0;
+}
+
+/* Apply the A/D update u for an access through the leaf run [first, first+n)
+ * of a table, the walk having read entry `covering`, whose value was cval.
+ * Returns the covering entry's value after the update: the hardware knows
+ * what it wrote and need not read it back. */
+static uint64_t apply_update(struct ims_iommu *m, const struct hw_ctx *c, int level,
+			     const struct hw_ent *leaf, uint64_t first, unsigned n,
+			     uint64_t covering, uint64_t cval, struct hw_upd *u)
+{
+	if (n > 1 && c->ops->group_skip_if_any && ((u->a_set | u->a_clear) || (u->d_set | u->d_clear))) {
+		/* D8.5.5: an update another entry of the group records is skipped. */
+		bool any_a = false, any_d = false;
+		for (unsigned i = 0; i < n; i++) {
+			uint64_t v = hw_load(m, first + 8ull * i);
+			m->n.pte_reads++;
+			any_a |= c->ops->is_accessed(c, v);
+			any_d |= c->ops->is_dirty(c, v);
+		}
+		if (any_a)
+			u->a_set = u->a_clear = 0;
+		if (any_d)
+			u->d_set = u->d_clear = 0;
+	}
+	uint64_t clear = u->a_clear | u->d_clear, set = u->a_set | u->d_set;
+	if (!clear && !set)
+		return cval;
+	uint64_t target = covering;
+	if (n > 1) {
+		switch (m->cfg.replica) {
+		case IMS_REPLICA_FIRST:
+			target = first;
+			break;
+		case IMS_REPLICA_RANDOM:
+			target = first + 8 * (rng_next(m) % n);
+			break;
+		default:
+			break;
+		}
+	}
+	/* Interlocked RMW: only a word that would change is written. The
+	 * covering entry still holds cval: nothing runs between the walk's
+	 * read and this one (hooks and races watch software only), so its
+	 * read is counted, not repeated. */
+	uint64_t old;
+	m->n.pte_reads++;
+	if (target == covering) {
+		old = cval;
+		m->hw_loads++;
+	} else {
+		old = hw_load(m, target);
+		/* The chosen entry must still be a member of the same page (software
+		 * may be clearing the run entry by entry): otherwise hardware updates
+		 * the entry it walked through, never a cleared or foreign slot. */
+		struct hw_ent e;
+		memset(&e, 0, sizeof(e));
+		c->ops->decode(c, level, old, IMS_ACC_R, &e);
+		if (e.kind != HWE_LEAF || e.page_shift != leaf->page_shift || e.addr != leaf->addr) {
+			target = covering;
+			old = hw_load(m, target);
+			m->n.pte_reads++;
+		}
+	}
+	uint64_t val = (old & ~clear) | set;
+	if (val == old)
+		return cval;
+	ims_mem_rmw(m->mem, IMS_AGENT_HW, target, clear, set);
+	m->n.ad_writes++;
+	if (u->d_set | u->d_clear)
+		m->n.dirty_sets++;
+	return target == covering ? val : cval;
+}
+
+/* One body, two instances (walk, walk_probe): `probe` is a constant in
+ * each, so a translation's walk carries none of the probe's branches. */
+static inline __attribute__((always_inline)) int
+walk_body(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t iova, unsigned acc,
+	  struct ims_xlate *out, bool probe)
+{
+	const struct hw_fmt *ops = c->ops;
+	int level = c->top;
+	uint64_t table = c->root;
+	bool r = c->r, w = c->w;
+	if (!probe)
+		m->n.walks++;
+
+	/* A probe reads memory only: no cache, no A/D, no fault, no counter.
+	 * The levels are probed deepest first, each probe costing its
+	 * level's latency. */
+	if (m->wc_any && !probe) {
+		bool hit = false;
+		for (int l = 0; l < c->top && l < MAX_LEVELS && !hit; l++) {
+			if (!m->wc[l].sets)
+				continue;
+			m->cyc += m->wc[l].latency;
+			hit = wc_lookup(m, c, l, iova, &table, &r, &w) && (level = l, true);
+		}
+		if (hit)
+			m->n.wc_hits++;
+		else
+			m->n.wc_misses++;
+	}
+
+	for (;;) {
+		unsigned shift = c->ix_shift[level];
+		uint64_t idx = hw_level_index(c, level, iova);
+		uint64_t pte_pa = table + 8 * idx;
+		uint64_t pte = hw_load(m, pte_pa);
+		if (!probe)
+			m->n.pte_reads++;
+		struct hw_ent e;
+		memset(&e, 0, sizeof(e));
+		ops->decode(c, level, pte, acc, &e);
+
+		if (e.kind == HWE_INVALID || e.kind == HWE_RESERVED)
+			return fault(m, dev, c, iova, acc, IMS_FAULT_NOTPRESENT, e.code, out);
+
+		if (e.kind == HWE_TABLE) {
+			if (e.next >= level || e.next < 0)
+				return fault(m, dev, c, iova, acc, IMS_FAULT_NOTPRESENT,
+					     ops->cond_code(c, COND_SKIP, acc & IMS_ACC_W), out);
+			uint64_t a = ops->table_update && !probe ? ops->table_update(c, pte) : 0;
+			if (a && (pte & a) != a) {
+				ims_mem_rmw(m->mem, IMS_AGENT_HW, pte_pa, 0, a);
+				m->n.ad_writes++;
+			}
+			r = r && e.r;
+			w = w && e.w;
+			if (e.next < level - 1) {
+				/* Skipped levels translate only IOVAs whose bits there are 0. */
+				unsigned lo = hw_level_shift(c, e.next + 1);
+				uint64_t span = (shift - lo) >= 64 ? ~0ull : ((1ull << (shift - lo)) - 1);
+				if ((iova >> lo) & span)
+					return fault(m, dev, c, iova, acc, IMS_FAULT_NOTPRESENT,
+						     ops->cond_code(c, COND_SKIP, acc & IMS_ACC_W),
+						     out);
+			}
+			level = e.next;
+			table = e.addr;
+			if (m->wc_any && !probe && level < MAX_LEVELS)
+				wc_fill(m, c, level, iova, table, r, w);
+			continue;
+		}
+
+		/* Leaf. */
+		uint32_t code = 0;
+		enum ims_fault_kind k = ops->check(c, pte, &e, r, w, acc, &code);
+		if (k != IMS_FAULT_NONE)
+			return fault(m, dev, c, iova, acc, k, code, out);
+		if (probe) {
+			uint64_t pbase = e.page_shift >= 64 ? 0 : iova & ~((1ull << e.page_shift) - 1);
+			out->pa = e.addr + (iova - pbase);
+			out->leaf_iova = pbase;
+			out->leaf_shift = e.page_shift;
+			return 0;
+		}
+
+		struct hw_upd u = {0};
+		ops->leaf_update(c, pte, acc, &u);
+		unsigned n = 1;
+		uint64_t first = pte_pa;
+		if (e.page_shift > shift) {
+			unsigned span = e.page_shift - shift, bits = hw_level_bits(c, level);
+			n = span >= bits ? (1u << bits) : (1u << span);
+			first = table + 8 * (idx & ~(uint64_t)(n - 1));
+		}
+		bool write = (acc & IMS_ACC_W) != 0;
+		uint64_t before = m->n.dirty_sets;
+		uint64_t now = apply_update(m, c, level, &e, first, n, pte_pa, pte, &u);
+
+		uint64_t page_iova = e.page_shift >= 64 ? 0 : iova & ~((1ull << e.page_shift) - 1);
+		uint64_t off = iova - page_iova;
+		out->pa = e.addr + off;
+		out->leaf_iova = page_iova;
+		out->leaf_shift = e.page_shift;
+		out->dirtied = m->n.dirty_sets != before;
+		if (write) {
+			m->n.writes_ok++;
+			if (c->hd)
+				ims_oracle_write(m->oracle, c->tag, page_iova, e.page_shift);
+		} else {
+			m->n.reads_ok++;
+		}
+
+		struct cache *ut = m->cur ? m->cur->ut : NULL;
+		if ((m->tlb.sets || ut) && ops->cacheable(c, now)) {
+			/* The check of this very access needs no repeating when
+			 * the update changed nothing. */
+			uint32_t dummy;
+			bool cr = (now == pte && acc == IMS_ACC_R) ||
+				  ops->check(c, now, &e, r, w, IMS_ACC_R, &dummy) == IMS_FAULT_NONE;
+			bool cw = (now == pte && acc == IMS_ACC_W) ||
+				  ops->check(c, now, &e, r, w, IMS_ACC_W, &dummy) == IMS_FAULT_NONE;
+			/* A write needs no update once this page is dirty, or when
+			 * hardware does not track dirty state at all. */
+			bool clean_ok = !c->hd || write || ops->is_dirty(c, now);
+			if (m->tlb.sets)
+				iotlb_fill(m, c->tag, page_iova, e.page_shift, e.addr, cr, cw, clean_ok);
+			if (ut)
+				utlb_fill(m, ut, c->tag, page_iova, e.page_shift, e.addr, cr, cw,
+					  clean_ok);
+		}
+		return 0;
+	}
+}
+
+static __attribute__((noinline)) int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c,
+					  uint64_t iova, unsigned acc, struct ims_xlate *out)
+{
+	return walk_body(m, dev, c, iova, acc, out, false);
+}
+
+static __attribute__((noinline)) int walk_probe(struct ims_iommu *m, const struct hw_ctx *c,
+						uint64_t iova, unsigned acc, struct ims_xlate *out)
+{
+	return walk_body(m, 0, c, iova, acc, out, true);
+}
+
+/* A cached entry can serve the access: the permissions it caches, and for a
+ * write, no memory update needed (formats.md "Caches and invalidation"). */
+static inline bool tlb_serves(const struct tlb_ent *e, unsigned acc)
+{
+	return (!(acc & IMS_ACC_R) || e->r) && (!(acc & IMS_ACC_W) || (e->w && e->dirty));
+}
+
+static inline int tlb_serve(struct ims_iommu *m, const struct hw_ctx *c, const struct tlb_ent *e,
+			    uint64_t iova, unsigned acc, struct ims_xlate *out)
+{
+	out->pa = e->out + (iova & ((1ull << e->shift) - 1));
+	out->leaf_iova = e->key << e->shift;
+	out->leaf_shift = e->shift;
+	out->iotlb_hit = true;
+	if (acc & IMS_ACC_W) {
+		m->n.writes_ok++;
+		if (c->hd)
+			ims_oracle_write(m->oracle, c->tag, out->leaf_iova, e->shift);
+	} else {
+		m->n.reads_ok++;
+	}
+	return 0;
+}
+
+/* Cycles spent by the walk and by faults (m->cyc, zero between
+ * translations), handed to the translation's count. */
+static inline uint64_t slow_cycles(struct ims_iommu *m)
+{
+	uint64_t c = m->cyc;
+	m->cyc = 0;
+	return c;
+}
+
+/* A translation that took the slow path costs c. */
+static uint64_t slow_done(struct ims_iommu *m, uint64_t c)
+{
+	m->hist[hist_bucket(c)]++;
+	if (c > m->slow_max)
+		m->slow_max = c;
+	return c;
+}
+
+/* Sets *cyc to what the translation costs. A hit that serves the access
+ * adds two constants and touches no histogram: this runs for every 4 KiB of
+ * every DMA. */
+static inline __attribute__((always_inline)) int
+translate(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc, struct ims_xlate *out,
+	  uint64_t *cyc)
+{
+	/* Whatever the outcome, a request the micro-TLB does not serve
+	 * crosses the link to the IOMMU and its answer crosses back. */
+	int rc;
+	struct dev_slot *d = dev_find(m, dev);
+	if (!d) {
+		rc = fault(m, dev, NULL, iova, acc, IMS_FAULT_UNATTACHED, 0, out);
+		*cyc = slow_done(m, m->link2 + slow_cycles(m));
+		return rc;
+	}
+	struct ctx_slot *s = m->ctx[d->tag];
+	if (!s || !s->hw_valid) {
+		struct ims_fault f = {.dev = dev, .dom = d->tag, .has_dom = true, .iova = iova,
+				      .kind = IMS_FAULT_NOTPRESENT, .write = (acc & IMS_ACC_W) != 0};
+		fault_push(m, &f);
+		out->fault = f.kind;
+		*cyc = slow_done(m, m->link2 + slow_cycles(m));
+		return (int)f.kind;
+	}
+	const struct hw_ctx *c = &s->hw;
+	if (c->ias < 64 && (iova >> c->ias)) {
+		rc = fault(m, dev, c, iova, acc, IMS_FAULT_NOTPRESENT,
+			   c->ops->cond_code(c, COND_RANGE, acc & IMS_ACC_W), out);
+		*cyc = slow_done(m, m->link2 + slow_cycles(m));
+		return rc;
+	}
+
+	uint64_t t = 0;
+	struct cache *ut = d->ut;
+	if (ut) {
+		t = ut->latency;
+		struct tlb_ent *e = utlb_lookup(m, ut, c->tag, iova);
+		if (e) {
+			m->n.utlb_hits++;
+			if (tlb_serves(e, acc)) {
+				out->utlb_hit = true;
+				*cyc = t;
+				return tlb_serve(m, c, e, iova, acc, out);
+			}
+			m->utlb_unserved++;
+			/* Cached clean (or lacking the permission): the IOMMU
+			 * decides, exactly as for an IOTLB entry. */
+		} else {
+			m->n.utlb_misses++;
+		}
+	}
+
+	if (m->tlb.sets) {
+		t += m->hit_cost;
+		struct tlb_ent *e = tlb_lookup(m, &m->tlb, c->tag, iova);
+		if (e) {
+			m->n.iotlb_hits++;
+			if (tlb_serves(e, acc)) {
+				if (ut)
+					utlb_fill(m, ut, e->tag, e->key << e->shift, e->shift, e->out,
+						  e->r, e->w, e->dirty);
+				*cyc = t;
+				return tlb_serve(m, c, e, iova, acc, out);
+			}
+			m->iotlb_unserved++;
+			/* A write through an entry cached clean (or a permission the
+			 * entry lacks) goes back to memory: hardware re-walks. */
+		} else {
+			m->n.iotlb_misses++;
+			/* Probed at every page size it holds: the walk's page is
+			 * not in it, and nothing the walk does adds it. */
+			m->tlb_missed = true;
+		}
+	} else {
+		t += m->link2;
+	}
+	m->cur = d;
+	uint64_t reads = m->n.pte_reads, writes = m->n.ad_writes;
+	rc = walk(m, dev, c, iova, acc, out);
+	walk_done(m);
+	m->cur = NULL;
+	m->tlb_missed = false;
+	*cyc = slow_done(m, t + slow_cycles(m) + (m->n.pte_reads - reads) * m->cfg.lat.pte_read +
+				    (m->n.ad_writes - writes) * m->cfg.lat.ad_update);
+	return rc;
+}
+
+
+/* One access, acc checked and *out cleared by the caller. Inlined into
+ * ims_iommu_dma too: a DMA's page then costs no call, and no clearing of a
+ * result that nothing reads (the translation only writes it). */
+static inline __attribute__((always_inline)) int
+access_one(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc, struct ims_xlate *out)
+{
+	m->n.translations++;
+	uint64_t cyc;
+	int rc = translate(m, dev, iova, acc, out, &cyc);
+	out->cycles = cyc;
+	m->n.cycles += cyc;
+	return rc;
+}
+
+int ims_iommu_access(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc,
+		     struct ims_xlate *out)
+{
+	struct ims_xlate dummy;
+	if (!out)
+		out = &dummy;
+	memset(out, 0, sizeof(*out));
+	if (!acc || acc > IMS_ACC_RW)
+		return -EINVAL;
+	return access_one(m, dev, iova, acc, out);
+}
+
+/* The walk of translate() from the root, reading entries through frame
+ * views (no counter, no cache touched) and issuing a host prefetch for the
+ * leaf entry instead of waiting for it. The tables above the leaf are few
+ * and stay in the host's caches; the leaf entry, one of millions, is the
+ * miss worth overlapping. The format's next_table() stands in for decode():
+ * a hint needs no permission or fault code, and starting from the root costs
+ * less than probing the IOTLB and walk caches the walk will probe anyway.
+ * The walk starts lower when the hint memo knows the level-1 table of the
+ * region, under the same root and with no pool frame freed since, and
+ * reads it through the view the memo kept (no frame look-up). It may
+ * still be stale (software pointed the region elsewhere without freeing),
+ * which costs only a useless prefetch: a hint changes nothing, and reads
+ * through frame views that are live or NULL.
+ * Out of line, behind ims_iommu_prefetch's test: a dropped hint then
+ * saves no registers. */
+static __attribute__((noinline)) bool hint_walk(struct ims_iommu *m, uint32_t dev, uint64_t iova,
+						unsigned acc)
+{
+	const struct dev_slot *d = dev_find(m, dev);
+	const struct ctx_slot *s = d ? m->ctx[d->tag] : NULL;
+	if (!s || !s->hw_valid || !acc || acc > IMS_ACC_RW)
+		return false;
+	const struct hw_ctx *c = &s->hw;
+	if (c->ias < 64 && (iova >> c->ias))
+		return false;
+	if ((acc & IMS_ACC_W) && c->hd)
+		ims_oracle_prefetch(m->oracle, c->tag, iova);
+	int level = c->top;
+	uint64_t table = c->root;
+	struct pf_memo *pm = NULL, *from = NULL;
+	uint64_t key = 0, epoch = 0;
+	if (level >= 2) {
+		key = iova >> c->ix_shift[2];
+		epoch = ims_mem_pool_epoch(m->mem);
+		pm = &m->pf_memo[(((key * 0x9e3779b97f4a7c15ull) >> 56) ^ c->tag) % PF_MEMO];
+		if (pm->valid && pm->key == key && pm->tag == c->tag && pm->root == c->root &&
+		    pm->epoch == epoch) {
+			level = 1;
+			table = pm->table;
+			from = pm;
+		}
+	}
+	for (;;) {
+		uint64_t pa = table + 8 * hw_level_index(c, level, iova);
+		/* A 16K or 64K table spans frames: the memo's view serves the
+		 * entries of its own frame only. */
+		const uint64_t *f = from && (pa >> 12) == from->fn ? from->frame
+								 : ims_mem_frame(m->mem, pa);
+		if (!f)
+			break;
+		/* A hint from the root meets the region's level-1 table: memo it
+		 * (tested !from first: the memo's own hints skip the rest). */
+		if (!from && pm && level == 1)
+			*pm = (struct pf_memo){.key = key, .root = c->root, .table = table,
+					       .epoch = epoch, .frame = f, .fn = pa >> 12,
+					       .tag = c->tag, .valid = true};
+		const uint64_t *p = &f[(pa >> 3) % 512];
+		if (level == 0) {
+			__builtin_prefetch(p, 1);
+			return true;
+		}
+		level = c->ops->next_table(c, level, *p, &table);
+		if (level < 0)
+			break;
+	}
+	/* A walk from the memo that finds no table may have started from a
+	 * stale one: the next hint of the region starts from the root. */
+	if (from)
+		from->valid = false;
+	return true;
+}
+
+/* When no walk happened since the last call, the accesses are hitting the
+ * IOTLB, whose entries are in the host's caches: then the hint would cost
+ * as much as the access and is dropped. */
+bool ims_iommu_prefetch(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc)
+{
+	bool walked = m->n.walks != m->pf_walks;
+	m->pf_walks = m->n.walks;
+	return walked && hint_walk(m, dev, iova, acc);
+}
+
+int ims_iommu_probe(struct ims_iommu *m, uint16_t tag, uint64_t iova, unsigned acc,
+		    struct ims_xlate *out)
+{
+	memset(out, 0, sizeof(*out));
+	const struct ctx_slot *s = m->ctx[tag];
+	if (!s || !s->hw_valid)
+		return -ENOENT;
+	const struct hw_ctx *c = &s->hw;
+	if (c->ias < 64 && (iova >> c->ias)) {
+		out->fault = IMS_FAULT_NOTPRESENT;
+		return IMS_FAULT_NOTPRESENT;
+	}
+	m->probing = true;
+	m->cur = NULL;
+	int rc = walk_probe(m, c, iova, acc ? acc : IMS_ACC_R, out);
+	walk_done(m);
+	m->probing = false;
+	return rc;
+}
+
+uint64_t ims_iommu_dma(struct ims_iommu *m, uint32_t dev, uint64_t iova, uint64_t len,
+		       unsigned acc, uint64_t *pieces)
+{
+	uint64_t faulted = 0, count = 0;
+	uint64_t left = len, at = iova;
+	bool acc_ok = acc && acc <= IMS_ACC_RW;
+	while (left) {
+		uint64_t room = IMS_PAGE_SIZE - (at & (IMS_PAGE_SIZE - 1));
+		uint64_t n = room < left ? room : left;
+		if (left > n)
+			ims_iommu_prefetch(m, dev, at + n, acc);
+		struct ims_xlate x;
+		if (acc_ok && access_one(m, dev, at, acc, &x) > 0)
+			faulted++;
+		count++;
+		left -= n;
+		at += n;
+	}
+	if (pieces)
+		*pieces = count;
+	return faulted;
+}
