@@ -10,7 +10,8 @@
  * page across harvests, harvest ranges that start or end inside large
  * leaves, bitmap pages smaller and larger than leaves, flushes before
  * injected harvests, tracking toggled with dirty pages, unmaps that read
- * dirty state.
+ * dirty state. Its picture of each domain (geometries, set-up, the leaves
+ * of each map, points in them) is fuzz_dom.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,117 +19,9 @@
 
 #include "formats/format.h"
 #include "iommusim/pt.h"
-#include "tools/fuzz.h"
-
-#define MAXDOMS 3
-#define MAXMAPS 12
-#define MAXRANGES 8
-#define QLEN 8
-#define NCACHE 32
-/* A map holds at most this many leaves (memory and walk time stay small). */
-#define MAX_LEAVES 512
-/* Largest leaf the generator maps, and the most bytes one map covers. */
-#define MAX_LEAF_SHIFT 34
-#define MAX_MAP_BYTES (1ull << 35)
-/* Harvest bitmaps hold at most this many bits. */
-#define MAX_BITS (1ull << 18)
-/* Output addresses stay below this (every format's output size allows it,
- * and it is far from the page-table pool). */
-#define PA_LIMIT_SHIFT 40
-
-struct gleaf {
-	uint64_t iova;
-	unsigned char shift;
-};
-
-struct gmap {
-	uint64_t iova, size, pa;
-	uint64_t pgsize; /* forced leaf size, 0 = the software's choice */
-	unsigned prot;
-	struct gleaf *leaves; /* as the software lays them out */
-	unsigned nleaves;
-};
-
-struct grange {
-	uint64_t iova, size;
-};
-
-struct gdom {
-	uint16_t id;
-	const struct fz_geo *geo;
-	unsigned depth;   /* table levels */
-	unsigned stride;  /* index bits per level */
-	uint64_t pgsizes; /* the leaf sizes this domain's software uses */
-	uint64_t minpg;
-	bool dirty, tracking;
-	uint32_t dev;
-	uint64_t wbase, wlast; /* the window where maps go (inclusive) */
-	struct gmap maps[MAXMAPS];
-	unsigned nmaps;
-	struct grange ranges[MAXRANGES]; /* harvest ranges used before */
-	unsigned nranges;
-	bool has_hot;
-	uint64_t hot; /* a point written recently: later ops come back to it */
-	/* The same software page table, built in the generator's own memory:
-	 * the exact leaves, to keep clearing harvests on whole leaves. */
-	struct ims_pt *pt;
-	/* Table pages of the empty domain: the root's 4 KiB frames (an SMMU
-	 * root may span several). */
-	uint64_t empty_tables;
-};
-
-/* Accesses measured for an op over a range (inject-at estimates). */
-struct measured {
-	bool valid;
-	enum ims_op op;
-	uint16_t dom;
-	uint64_t iova, size, count;
-};
-
-struct fz_gen {
-	struct fz_gen_cfg cfg;
-	struct fz_rng rng;
-	struct ims_mem *mem; /* of the shadow page tables */
-	struct gdom doms[MAXDOMS];
-	unsigned ndoms;
-	unsigned phase; /* 0 set-up, 1 random ops, 2 tear-down, 3 done */
-	unsigned setup_step;
-	unsigned emitted, target;
-	struct ims_event q[QLEN];
-	bool qcount[QLEN];
-	unsigned qhead, qn;
-	struct measured cache[NCACHE];
-	unsigned cnext;
-	struct measured pending; /* the op whose count the runner measures */
-	struct gleaf scratch[MAX_LEAVES];
-};
+#include "tools/fuzz_gen.h"
 
 /* ---- small helpers ------------------------------------------------------------------- */
-
-static void ev_init(struct ims_event *ev, enum ims_op op)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->op = op;
-}
-
-static void ev_set(struct ims_event *ev, enum ims_key k, uint64_t v)
-{
-	ev->keys |= 1ull << k;
-	ev->v[k] = v;
-}
-
-static uint64_t align_down(uint64_t x, uint64_t a) { return x & ~(a - 1); }
-
-static uint64_t low_bit(uint64_t x) { return x & -x; }
-
-/* Largest set bit of x (x != 0). */
-static uint64_t high_bit(uint64_t x) { return 1ull << ims_log2(x); }
-
-/* The sizes in mask, at most `limit` (a power of two or ~0). */
-static uint64_t sizes_upto(uint64_t mask, uint64_t limit)
-{
-	return limit >= (1ull << 63) ? mask : mask & ((limit << 1) - 1);
-}
 
 /* A uniformly chosen set bit of mask (mask != 0). */
 static uint64_t pick_bit(struct fz_rng *r, uint64_t mask)
@@ -138,139 +31,6 @@ static uint64_t pick_bit(struct fz_rng *r, uint64_t mask)
 	while (k--)
 		mask &= mask - 1;
 	return low_bit(mask);
-}
-
-/* Entry size (log2) of the level that holds leaves of 2^shift bytes: a leaf
- * larger than its entry is a run (AMD replicas, Arm contiguous group). */
-static unsigned entry_shift(const struct gdom *d, unsigned shift)
-{
-	unsigned g = d->geo->gshift ? d->geo->gshift : 12;
-	return g + d->stride * ((shift - g) / d->stride);
-}
-
-/* The software's choice of leaf at `at` (docs/trace-format.md, "Software
- * page sizes"): the largest allowed size that fits the alignment of iova and
- * pa and the remaining length. 0 when none fits. */
-static uint64_t leaf_fit(uint64_t sizes, uint64_t at, uint64_t out, uint64_t left)
-{
-	uint64_t a = low_bit(at | out);
-	uint64_t fit = sizes;
-	if (a)
-		fit &= (a << 1) - 1;
-	fit &= left | (left - 1);
-	while (fit) {
-		uint64_t s = high_bit(fit);
-		if (s <= left)
-			return s;
-		fit &= ~s;
-	}
-	return 0;
-}
-
-static uint64_t map_sizes(const struct gdom *d, const struct gmap *m)
-{
-	return m->pgsize ? m->pgsize : d->pgsizes;
-}
-
-/* The map's leaves as the software lays them out; false when there would
- * be more than MAX_LEAVES or the length does not come out in leaves. */
-static bool lay_out(const struct gdom *d, struct gmap *m, struct gleaf *out)
-{
-	uint64_t sizes = map_sizes(d, m);
-	uint64_t at = m->iova, pa = m->pa, left = m->size;
-	unsigned n = 0;
-	while (left) {
-		uint64_t s = leaf_fit(sizes, at, pa, left);
-		if (!s || n == MAX_LEAVES)
-			return false;
-		out[n++] = (struct gleaf){at, (unsigned char)ims_log2(s)};
-		at += s;
-		pa += s;
-		left -= s;
-	}
-	m->nleaves = n;
-	return n > 0;
-}
-
-/* Index of the leaf of m holding iova (inside m), by bisection. */
-static unsigned leaf_index(const struct gmap *m, uint64_t iova)
-{
-	unsigned lo = 0, hi = m->nleaves - 1;
-	while (lo < hi) {
-		unsigned mid = (lo + hi + 1) / 2;
-		if (m->leaves[mid].iova <= iova)
-			lo = mid;
-		else
-			hi = mid - 1;
-	}
-	return lo;
-}
-
-/* A point inside a mapped leaf within [lo, hi], biased to the non-first
- * entries of runs (where bugs 1, 2 and 4 live). Fills the leaf too. */
-static bool pick_point_in(struct fz_gen *g, struct gdom *d, uint64_t lo, uint64_t hi,
-			  uint64_t *p, uint64_t *leaf, uint64_t *lsize)
-{
-	unsigned cand[MAXMAPS], n = 0;
-	for (unsigned i = 0; i < d->nmaps; i++)
-		if (d->maps[i].iova <= hi && d->maps[i].iova + (d->maps[i].size - 1) >= lo)
-			cand[n++] = i;
-	if (!n)
-		return false;
-	const struct gmap *m = &d->maps[cand[fz_below(&g->rng, n)]];
-	unsigned k0 = lo > m->iova ? leaf_index(m, lo) : 0;
-	unsigned k1 = hi < m->iova + (m->size - 1) ? leaf_index(m, hi) : m->nleaves - 1;
-	const struct gleaf *lf = &m->leaves[k0 + fz_below(&g->rng, k1 - k0 + 1)];
-	unsigned s = lf->shift;
-	unsigned es = entry_shift(d, s);
-	uint64_t entries = 1ull << (s - es);
-	uint64_t e = fz_below(&g->rng, entries);
-	if (entries > 1 && fz_pct(&g->rng, 70))
-		e = 1 + fz_below(&g->rng, entries - 1);
-	uint64_t off = (e << es) + fz_below(&g->rng, 1ull << es);
-	*p = lf->iova + off;
-	if (*p < lo || *p > hi) /* the leaf sticks out of the range */
-		*p = *p < lo ? lo : hi;
-	*leaf = lf->iova;
-	*lsize = 1ull << s;
-	return true;
-}
-
-static bool pick_point(struct fz_gen *g, struct gdom *d, uint64_t *p, uint64_t *leaf,
-		       uint64_t *lsize)
-{
-	return pick_point_in(g, d, 0, ~0ull, p, leaf, lsize);
-}
-
-/* The leaf holding iova in the generator's picture, if any. */
-static bool leaf_of(const struct gdom *d, uint64_t iova, uint64_t *leaf, uint64_t *size)
-{
-	for (unsigned i = 0; i < d->nmaps; i++) {
-		const struct gmap *m = &d->maps[i];
-		if (iova < m->iova || iova - m->iova >= m->size)
-			continue;
-		const struct gleaf *lf = &m->leaves[leaf_index(m, iova)];
-		*leaf = lf->iova;
-		*size = 1ull << lf->shift;
-		return true;
-	}
-	return false;
-}
-
-/* A point for device traffic: the hot point, a mapped leaf, or anywhere in
- * the window (holes fault). */
-static uint64_t traffic_point(struct fz_gen *g, struct gdom *d)
-{
-	uint64_t p, leaf, size;
-	if (d->has_hot && fz_pct(&g->rng, 45)) {
-		p = d->hot;
-		if (leaf_of(d, p, &leaf, &size) && fz_pct(&g->rng, 50))
-			p = leaf + fz_below(&g->rng, size); /* elsewhere in the same page */
-		return p;
-	}
-	if (fz_pct(&g->rng, 88) && pick_point(g, d, &p, &leaf, &size))
-		return p;
-	return d->wbase + fz_below(&g->rng, d->wlast - d->wbase + 1);
 }
 
 /* ---- inject-at estimates ------------------------------------------------------------ */
@@ -302,7 +62,7 @@ static uint64_t estimate(struct fz_gen *g, struct gdom *d, enum ims_op op, uint6
 		if (mp->iova > hi || mlast < lo)
 			continue;
 		/* Each run's entries: looked at, then cleaned. */
-		for (unsigned k = leaf_index(mp, lo > mp->iova ? lo : mp->iova);
+		for (unsigned k = fz_leaf_index(mp, lo > mp->iova ? lo : mp->iova);
 		     k < mp->nleaves && mp->leaves[k].iova <= hi; k++) {
 			unsigned sh = mp->leaves[k].shift;
 			sum += 3ull << (sh - entry_shift(d, sh));
@@ -350,98 +110,6 @@ static void gen_domain(const struct gdom *d, struct ims_event *ev)
 	ev_set(ev, IMS_K_DIRTY, d->dirty);
 }
 
-static int setup_domain(struct fz_gen *g, struct gdom *d, unsigned i)
-{
-	const struct fz_geo *geo;
-	do {
-		geo = &g->cfg.geos[fz_below(&g->rng, g->cfg.ngeos)];
-	} while (!((g->cfg.formats >> geo->fmt) & 1));
-	memset(d, 0, sizeof(*d));
-	d->geo = geo;
-	d->id = (uint16_t)(1 + i + 8 * fz_below(&g->rng, 4));
-	for (unsigned j = 0; j < i; j++)
-		if (g->doms[j].id == d->id)
-			d->id = (uint16_t)(d->id + 100);
-	d->dev = (uint32_t)(0x10 + 8 * i + fz_below(&g->rng, 8));
-	unsigned gs = geo->gshift ? geo->gshift : 12;
-	d->stride = gs - 3;
-	unsigned bits = geo->last == ~0ull ? 64 : ims_log2(geo->last + 1);
-	d->depth = (bits - gs + d->stride - 1) / d->stride;
-	d->dirty = fz_pct(&g->rng, 88);
-	d->pgsizes = geo->pgsizes;
-	uint64_t cap = 1ull << MAX_LEAF_SHIFT;
-	if (fz_pct(&g->rng, 25)) {
-		/* A subset of every size the format has here: NextLevel=7 sizes
-		 * above 1G included, as pgsizes= asks for them. */
-		uint64_t all = sizes_upto(geo->pgsizes_all, cap);
-		uint64_t sub = all & fz_next(&g->rng);
-		if (fz_pct(&g->rng, 50))
-			sub |= low_bit(all);
-		if (sub)
-			d->pgsizes = sub;
-	}
-	d->pgsizes = sizes_upto(d->pgsizes, cap);
-	if (!d->pgsizes)
-		d->pgsizes = low_bit(geo->pgsizes);
-	d->minpg = low_bit(d->pgsizes);
-	struct ims_pt_cfg cfg = {
-		.fmt = geo->fmt,
-		.tag = d->id,
-		.levels = geo->levels,
-		.granule_shift = geo->gshift,
-		.ias = geo->ias,
-		.pgsizes = d->pgsizes != geo->pgsizes ? d->pgsizes : 0,
-		.dirty_tracking = d->dirty,
-	};
-	int rc = ims_pt_new(g->mem, &cfg, &fz_nop_sink, &d->pt, NULL, 0);
-	if (rc)
-		return rc;
-	d->empty_tables = ims_pt_stats(d->pt)->table_pages;
-
-	/* The window: a few of the largest leaves, somewhere in the space, at
-	 * its ends now and then, or across a boundary of the upper levels. */
-	uint64_t maxpg = high_bit(d->pgsizes);
-	uint64_t w = maxpg << 3;
-	if (w < (1ull << 24))
-		w = 1ull << 24;
-	if (w > MAX_MAP_BYTES * 2)
-		w = MAX_MAP_BYTES * 2;
-	uint64_t span = geo->last; /* space size - 1 */
-	if (w - 1 > span)
-		w = span + 1; /* span < 2^64 - 1 here */
-	uint64_t wl = w - 1;
-	uint64_t base;
-	unsigned c = (unsigned)fz_below(&g->rng, 10);
-	if (c < 3 || wl == span)
-		base = 0;
-	else if (c < 5)
-		base = span - wl;
-	else if (c < 7) {
-		/* Across a boundary of a level above the leaves. */
-		unsigned lvl = ims_log2(w) + d->stride * (1 + (unsigned)fz_below(&g->rng, 2));
-		uint64_t b = lvl >= 64 || (1ull << lvl) > span ? 0 : 1ull << lvl;
-		uint64_t k = b ? 1 + fz_below(&g->rng, span / b) : 0;
-		base = b && k * b >= w / 2 && k * b - w / 2 <= span - wl ? k * b - w / 2 : 0;
-	} else {
-		base = align_down(fz_below(&g->rng, span - wl), maxpg);
-	}
-	base = align_down(base, d->minpg);
-	d->wbase = base;
-	d->wlast = base + wl;
-	return 0;
-}
-
-static bool overlaps(const struct gdom *d, uint64_t iova, uint64_t size)
-{
-	uint64_t last = iova + (size - 1);
-	for (unsigned i = 0; i < d->nmaps; i++) {
-		const struct gmap *m = &d->maps[i];
-		if (iova <= m->iova + (m->size - 1) && m->iova <= last)
-			return true;
-	}
-	return false;
-}
-
 static bool gen_map(struct fz_gen *g, struct gdom *d, struct ims_event *ev)
 {
 	if (d->nmaps >= MAXMAPS)
@@ -485,11 +153,11 @@ static bool gen_map(struct fz_gen *g, struct gdom *d, struct ims_event *ev)
 			continue;
 		if ((iova | pa | size) & (d->minpg - 1))
 			continue;
-		if (overlaps(d, iova, size))
+		if (fz_overlaps(d, iova, size))
 			continue;
 		struct gmap m = {iova, size, pa, forced,
 				 fz_pct(&g->rng, 15) ? IMS_PROT_R : IMS_PROT_RW, NULL, 0};
-		if (!lay_out(d, &m, g->scratch))
+		if (!fz_lay_out(d, &m, g->scratch))
 			continue;
 		if (ims_pt_map(d->pt, iova, pa, size, m.prot, forced))
 			continue;
@@ -518,7 +186,7 @@ static void set_inject(struct fz_gen *g, struct gdom *d, struct ims_event *ev, u
 		       uint64_t lo, uint64_t hi)
 {
 	uint64_t p = 0, leaf, size;
-	if (!pick_point_in(g, d, lo, hi, &p, &leaf, &size))
+	if (!fz_pick_point_in(g, d, lo, hi, &p, &leaf, &size))
 		p = lo + fz_below(&g->rng, hi - lo == ~0ull ? ~0ull : hi - lo + 1);
 	ev_set(ev, IMS_K_INJECT_AT, 1 + fz_below(&g->rng, est ? est : 1));
 	ev_set(ev, IMS_K_INJECT_DEV, d->dev);
@@ -556,39 +224,6 @@ static void round_range(uint64_t pg, uint64_t *lo, uint64_t *hi)
 	*hi = align_down(*hi, pg) + (pg - 1);
 }
 
-struct span {
-	uint64_t first, last;
-};
-
-static int span_cb(void *arg, uint64_t page_iova, unsigned page_shift, uint64_t pa, unsigned prot)
-{
-	(void)pa, (void)prot;
-	struct span *sp = arg;
-	sp->first = page_iova;
-	sp->last = page_iova + ((1ull << page_shift) - 1);
-	return 1;
-}
-
-/* Grows [*lo, *hi] to whole leaves. A clearing harvest cleans every leaf it
- * touches whole (dirty-semantics.md) while the oracle clears only the
- * range, so a clearing range that cut into a dirty leaf would leave the
- * oracle expecting pages no correct walker can still report (docs/fuzzing.md,
- * "Clearing harvests cover whole leaves"). True when it grew. */
-static bool whole_leaves(const struct gdom *d, uint64_t *lo, uint64_t *hi)
-{
-	bool grew = false;
-	struct span sp;
-	if (ims_pt_for_each_leaf(d->pt, *lo, 1, span_cb, &sp) == 1 && sp.first < *lo) {
-		*lo = sp.first;
-		grew = true;
-	}
-	if (ims_pt_for_each_leaf(d->pt, *hi, 1, span_cb, &sp) == 1 && sp.last > *hi) {
-		*hi = sp.last;
-		grew = true;
-	}
-	return grew;
-}
-
 static bool gen_harvest(struct fz_gen *g, struct gdom *d, struct ims_event *ev, bool *count)
 {
 	uint64_t lo, hi;
@@ -618,8 +253,8 @@ static bool gen_harvest(struct fz_gen *g, struct gdom *d, struct ims_event *ev, 
 			x = d->minpg * fz_below(&g->rng, 3);
 			hi = d->wlast - hi >= x ? hi + x : d->wlast;
 		} else if (c < 17 && ((d->has_hot && fz_pct(&g->rng, 50) &&
-				       leaf_of(d, d->hot, &leaf, &lsize) && (p = d->hot, true)) ||
-				      pick_point(g, d, &p, &leaf, &lsize))) {
+				       fz_leaf_of(d, d->hot, &leaf, &lsize) && (p = d->hot, true)) ||
+				      fz_pick_point(g, d, &p, &leaf, &lsize))) {
 			/* Starting (or ending) inside a leaf, crossing its end (or
 			 * start): bugs 5 and 8. */
 			uint64_t llast = leaf + (lsize - 1);
@@ -647,11 +282,11 @@ static bool gen_harvest(struct fz_gen *g, struct gdom *d, struct ims_event *ev, 
 			pg <<= 1;
 			continue;
 		}
-		if (!clear || !whole_leaves(d, &lo, &hi))
+		if (!clear || !fz_whole_leaves(d, &lo, &hi))
 			break;
 	}
 	if (hi > d->geo->last || hi < lo || (hi - lo + 1) / pg > MAX_BITS ||
-	    (clear && whole_leaves(d, &lo, &hi)))
+	    (clear && fz_whole_leaves(d, &lo, &hi)))
 		return false;
 	uint64_t size = hi - lo + 1;
 	if (d->nranges < MAXRANGES)
@@ -681,12 +316,6 @@ static bool gen_harvest(struct fz_gen *g, struct gdom *d, struct ims_event *ev, 
 		*count = true;
 	}
 	return true;
-}
-
-static void remove_map(struct gdom *d, unsigned i)
-{
-	free(d->maps[i].leaves);
-	d->maps[i] = d->maps[--d->nmaps];
 }
 
 static bool gen_unmap(struct fz_gen *g, struct gdom *d, struct ims_event *ev, bool *count,
@@ -738,7 +367,7 @@ static bool gen_unmap(struct fz_gen *g, struct gdom *d, struct ims_event *ev, bo
 		*count = true;
 	for (unsigned j = d->nmaps; j-- > 0;)
 		if (gone[j])
-			remove_map(d, j);
+			fz_remove_map(d, j);
 	ims_pt_unmap(d->pt, iova, size, NULL);
 	if (d->has_hot && d->hot >= iova && d->hot - iova < size)
 		d->has_hot = false;
@@ -747,7 +376,7 @@ static bool gen_unmap(struct fz_gen *g, struct gdom *d, struct ims_event *ev, bo
 
 static bool gen_dma(struct fz_gen *g, struct gdom *d, struct ims_event *ev)
 {
-	uint64_t p = traffic_point(g, d), leaf, lsize;
+	uint64_t p = fz_traffic_point(g, d), leaf, lsize;
 	uint64_t len;
 	unsigned c = (unsigned)fz_below(&g->rng, 20);
 	if (c < 11) {
@@ -756,7 +385,7 @@ static bool gen_dma(struct fz_gen *g, struct gdom *d, struct ims_event *ev)
 		len = 1 + fz_below(&g->rng, 3 * 4096);
 	} else {
 		/* Across the end of the leaf, into the next one or a hole. */
-		if (leaf_of(d, p, &leaf, &lsize)) {
+		if (fz_leaf_of(d, p, &leaf, &lsize)) {
 			uint64_t end = leaf + (lsize - 1);
 			uint64_t back = fz_below(&g->rng, 64);
 			p = end - back >= leaf ? end - back : leaf;
@@ -772,7 +401,7 @@ static bool gen_dma(struct fz_gen *g, struct gdom *d, struct ims_event *ev)
 	ev_set(ev, IMS_K_IOVA, p);
 	ev_set(ev, IMS_K_LEN, len);
 	ev_set(ev, IMS_K_DIR, acc);
-	if (acc != IMS_ACC_R && leaf_of(d, p, &leaf, &lsize)) {
+	if (acc != IMS_ACC_R && fz_leaf_of(d, p, &leaf, &lsize)) {
 		d->hot = p;
 		d->has_hot = true;
 	}
@@ -789,7 +418,7 @@ static bool gen_dma(struct fz_gen *g, struct gdom *d, struct ims_event *ev)
 static bool gen_race(struct fz_gen *g, struct gdom *d)
 {
 	uint64_t leaf, lsize;
-	if (!d->tracking || !d->has_hot || !leaf_of(d, d->hot, &leaf, &lsize))
+	if (!d->tracking || !d->has_hot || !fz_leaf_of(d, d->hot, &leaf, &lsize))
 		return false;
 	unsigned s = ims_log2(lsize), es = entry_shift(d, s);
 	uint64_t n = 1ull << (s - es), j = (d->hot - leaf) >> es, i;
@@ -936,7 +565,7 @@ int fz_gen_new(const struct fz_gen_cfg *cfg, uint64_t seed, struct fz_gen **out)
 		return -ENOMEM;
 	}
 	for (unsigned i = 0; i < g->ndoms; i++) {
-		int rc = setup_domain(g, &g->doms[i], i);
+		int rc = fz_setup_domain(g, &g->doms[i], i);
 		if (rc) {
 			g->ndoms = i;
 			fz_gen_free(g);
@@ -954,7 +583,7 @@ void fz_gen_free(struct fz_gen *g)
 	for (unsigned i = 0; i < g->ndoms; i++) {
 		ims_pt_free(g->doms[i].pt);
 		while (g->doms[i].nmaps)
-			remove_map(&g->doms[i], 0);
+			fz_remove_map(&g->doms[i], 0);
 	}
 	ims_mem_free(g->mem);
 	free(g);
@@ -1062,114 +691,4 @@ void fz_gen_feedback(struct fz_gen *g, uint64_t accesses)
 	*m = g->pending;
 	m->count = accesses;
 	g->pending.valid = false;
-}
-
-/* ---- geometries ---------------------------------------------------------------- */
-
-/* The software's leaf sizes for a geometry with pgsizes = `ask` (0 = the
- * default), or 0 when it refuses. */
-static uint64_t sw_sizes(struct ims_mem *mem, const struct fz_geo *geo, uint64_t ask,
-			 uint64_t *last)
-{
-	struct ims_pt_cfg cfg = {
-		.fmt = geo->fmt,
-		.tag = 1,
-		.levels = geo->levels,
-		.granule_shift = geo->gshift,
-		.ias = geo->ias,
-		.pgsizes = ask,
-		.dirty_tracking = true,
-	};
-	struct ims_pt *pt;
-	if (ims_pt_new(mem, &cfg, &fz_nop_sink, &pt, NULL, 0))
-		return 0;
-	uint64_t s = ims_pt_pgsizes(pt);
-	if (last) {
-		uint64_t lim = ims_pt_iova_limit(pt);
-		*last = lim ? lim - 1 : ~0ull;
-	}
-	ims_pt_free(pt);
-	return s;
-}
-
-int fz_geos_probe(const struct ims_replay_opts *opts, unsigned formats, unsigned smmu_gshift,
-		  struct fz_geo **out, size_t *n, FILE *warn)
-{
-	/* Every geometry each format's description lists, in registry order. */
-	size_t ncat = 0;
-	for (unsigned f = 0; f < IMS_FMT_COUNT; f++) {
-		const struct fmt_desc *d = fmt_get((enum ims_format)f);
-		ncat += d ? d->n_fuzz_geoms : 0;
-	}
-	struct fz_geo *cat = calloc(ncat ? ncat : 1, sizeof(*cat));
-	if (!cat)
-		return -ENOMEM;
-	for (unsigned f = 0, c = 0; f < IMS_FMT_COUNT; f++) {
-		const struct fmt_desc *d = fmt_get((enum ims_format)f);
-		for (unsigned i = 0; d && i < d->n_fuzz_geoms; i++, c++) {
-			const struct fmt_geom *fg = &d->fuzz_geoms[i];
-			cat[c] = (struct fz_geo){.fmt = d->id, .levels = fg->levels,
-						 .gshift = fg->granule_shift, .ias = fg->ias};
-		}
-	}
-	*out = NULL;
-	*n = 0;
-	struct fz_geo *v = calloc(ncat, sizeof(*v));
-	struct ims_mem *mem = ims_mem_new();
-	if (!v || !mem) {
-		free(v);
-		free(cat);
-		ims_mem_free(mem);
-		return -ENOMEM;
-	}
-	size_t k = 0;
-	for (size_t i = 0; i < ncat; i++) {
-		struct fz_geo geo = cat[i];
-		if (!((formats >> geo.fmt) & 1))
-			continue;
-		/* A granule filter leaves the one-granule formats (gshift 0) alone. */
-		if (smmu_gshift && geo.gshift && geo.gshift != smmu_gshift)
-			continue;
-		geo.pgsizes = sw_sizes(mem, &geo, 0, &geo.last);
-		for (unsigned b = 12; b < 64 && geo.pgsizes; b++)
-			if (sw_sizes(mem, &geo, 1ull << b, NULL))
-				geo.pgsizes_all |= 1ull << b;
-		/* The replayer (model included) must take the domain line. */
-		struct fz_run run;
-		int rc = geo.pgsizes ? fz_run_begin(&run, opts, "probe") : -EINVAL;
-		if (!rc) {
-			struct ims_event ev;
-			ev_init(&ev, IMS_OP_DOMAIN);
-			ev_set(&ev, IMS_K_ID, 1);
-			ev_set(&ev, IMS_K_FORMAT, geo.fmt);
-			if (geo.levels)
-				ev_set(&ev, IMS_K_LEVELS, geo.levels);
-			if (geo.gshift)
-				ev_set(&ev, IMS_K_GRANULE, 1ull << geo.gshift);
-			if (geo.ias)
-				ev_set(&ev, IMS_K_IAS, geo.ias);
-			ev_set(&ev, IMS_K_DIRTY, 1);
-			rc = fz_run_event(&run, &ev, false);
-			fz_run_end(&run);
-		}
-		if (rc) {
-			if (warn)
-				fprintf(warn,
-					"iommusim fuzz: leaving out %s levels=%u granule=%u ias=%u: "
-					"not supported by this build\n",
-					ims_format_name(geo.fmt), geo.levels,
-					geo.gshift ? 1u << geo.gshift : 0, geo.ias);
-			continue;
-		}
-		v[k++] = geo;
-	}
-	ims_mem_free(mem);
-	free(cat);
-	if (!k) {
-		free(v);
-		return -ENOENT;
-	}
-	*out = v;
-	*n = k;
-	return 0;
 }

@@ -1,0 +1,686 @@
+/* read_and_clear_dirty: the harvest, the whole hot path in one translation
+ * unit so the compiler sees it whole.
+ *
+ * One pass over the range: every leaf run's dirty state is ORed over its
+ * entries, recorded into the bitmap clipped to the range, and each entry
+ * cleaned atomically; the cleaned range is flushed once at the end. Plain
+ * walkers without a memory hook take the fast path (memoised entry shapes,
+ * a frame classified 64 entries at a time); the slow path reads entry by
+ * entry, through the hook when one is installed, so the hook sees every
+ * software access.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "pagetables/classify.h"
+#include "pagetables/pt_int.h"
+#include "pagetables/walker.h"
+
+#define FRAME_ENTRIES (IMS_PAGE_SIZE / 8)
+
+struct harvest {
+	uint64_t first, last; /* inclusive range */
+	unsigned flags;
+	struct ims_bitmap *bm;
+	uint64_t g_first, g_last; /* gathered (cleaned) range, inclusive */
+	bool gathered;
+	const struct pt_walker *w;
+	/* Fast path (plain walkers, no hook): single-entry leaves whose shape
+	 * is memoised; their records merge into one pending range, their
+	 * entries and view RMWs are counted at the end. */
+	bool fast;
+	/* Blocks of 64 entries classified at once; the clean and dirty shapes
+	 * met last at each level, kept from frame to frame. */
+	pt_classify64_fn classify;
+	uint64_t kc[PT_MAX_LEVELS], kd[PT_MAX_LEVELS];
+	bool pend;
+	uint64_t pend_lo, pend_hi;
+	uint64_t entries, rmws;
+};
+
+static void gather_add(struct harvest *h, uint64_t first, uint64_t last)
+{
+	if (!h->gathered) {
+		h->g_first = first;
+		h->g_last = last;
+		h->gathered = true;
+		return;
+	}
+	if (first < h->g_first)
+		h->g_first = first;
+	if (last > h->g_last)
+		h->g_last = last;
+}
+
+/* One leaf run: OR the dirty state over every entry, record the page
+ * clipped to the range, clean every entry atomically. */
+static void harvest_run(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
+			const uint64_t *view, unsigned idx0, unsigned n, uint64_t page_iova,
+			unsigned shift)
+{
+	(void)level;
+	const struct pt_walker *w = h->w;
+	bool dirty = false;
+	unsigned look = w->check_first_only ? 1 : n;
+	for (unsigned i = 0; i < look; i++) {
+		uint64_t v = view ? view[(idx0 + i) % FRAME_ENTRIES]
+				 : sw_load(pt, table + 8ull * (idx0 + i));
+		dirty |= pt->ops->is_dirty(v);
+	}
+	pt->stats.harvest_entries += look;
+	if (!dirty)
+		return;
+	uint64_t plast = page_iova + (shift >= 64 ? ~0ull : (1ull << shift) - 1);
+	uint64_t lo = page_iova > h->first ? page_iova : h->first;
+	uint64_t hi = plast < h->last ? plast : h->last;
+	if (h->bm)
+		w->record(h->bm, lo, hi, page_iova, shift, w);
+	if (h->flags & IMS_DIRTY_NO_CLEAR)
+		return;
+	unsigned nclean = w->clean_first_only ? 1 : n;
+	for (unsigned i = 0; i < nclean; i++) {
+		uint64_t slot = table + 8ull * (idx0 + i);
+		if (w->nonatomic_clean) {
+			/* Bug 4: every entry of the run rewritten from a plain load. */
+			uint64_t v = sw_load(pt, slot);
+			sw_store(pt, slot, (v & ~pt->ops->clean_clear) | pt->ops->clean_set);
+		} else if (pt->ops->is_dirty(view ? view[(idx0 + i) % FRAME_ENTRIES]
+						   : sw_load(pt, slot))) {
+			ims_mem_rmw(pt->mem, IMS_AGENT_SW, slot, pt->ops->clean_clear,
+				    pt->ops->clean_set);
+		}
+	}
+	gather_add(h, page_iova, plast);
+}
+
+/* ---- the fast path: entry shapes ------------------------------------------------
+ *
+ * A dense harvest meets the same few kinds of leaf entry millions of times:
+ * clean, accessed, dirty, read-only. What the decoders say about an entry
+ * depends on its bits outside the output address (present, type, size
+ * code, A/D) and, for every format here, not on the address, except where
+ * the address field itself carries a size code (AMD NextLevel=7). So the
+ * decoders run once per shape (the entry with its address masked off) and
+ * their answer is kept per level; a shape is kept only if the decoders give
+ * the same answer over probes of its address field (all zeros, all ones,
+ * each bit alone, each run of low ones: the AMD size code is such a run),
+ * else it stays on the slow path. Only single-entry leaves and empty
+ * entries are answered from the memo; tables and runs always decode. */
+
+enum { CLS_NONE = 1, CLS_CLEAN, CLS_DIRTY, CLS_SLOW };
+
+/* The address field of a single-entry leaf at each level, from the
+ * format's own encoder: the bits mk_leaf changes when only pa changes. */
+void pt_memo_init(struct ims_pt *pt)
+{
+	const struct pt_geom *g = &pt->g;
+	memset(pt->memo, 0, sizeof(pt->memo));
+	for (int l = 0; l <= g->top && l < PT_MAX_LEVELS; l++) {
+		unsigned s = pt_level_shift(g, l);
+		if (s >= 52 || pt->ops->leaf_level(g, s) != l)
+			continue;
+		bool dt = pt->cfg.dirty_tracking;
+		uint64_t a = 0, e0 = pt->ops->mk_leaf(g, l, s, 0, 0, IMS_PROT_RW, dt);
+		for (unsigned b = s; b < 52; b++)
+			a |= e0 ^ pt->ops->mk_leaf(g, l, s, 1ull << b, 0, IMS_PROT_RW, dt);
+		pt->memo[l].addr = a;
+		pt->memo[l].keymask = a ? ~a : 0;
+	}
+}
+
+static int classify(const struct ims_pt *pt, int level, uint64_t pte)
+{
+	const struct pt_geom *g = &pt->g;
+	enum pt_kind k = pte ? pt->ops->kind(g, level, pte) : PT_NONE;
+	if (k == PT_NONE)
+		return CLS_NONE;
+	if (k != PT_LEAF || pt->ops->leaf_shift(g, level, pte) != pt_level_shift(g, level))
+		return CLS_SLOW;
+	return pt->ops->is_dirty(pte) ? CLS_DIRTY : CLS_CLEAN;
+}
+
+static void memo_learn(struct ims_pt *pt, int level, uint64_t pte)
+{
+	struct pt_memo *m = &pt->memo[level];
+	uint64_t key = pte & m->keymask;
+	int c = classify(pt, level, pte);
+	bool same = c != CLS_SLOW && classify(pt, level, key) == c &&
+		    classify(pt, level, key | m->addr) == c;
+	uint64_t low = 0;
+	for (uint64_t a = m->addr; a && same; a &= a - 1) {
+		uint64_t bit = a & -a;
+		low |= bit;
+		same = classify(pt, level, key | bit) == c && classify(pt, level, key | low) == c;
+	}
+	unsigned w = m->n < PT_MEMO_WAYS ? m->n++ : m->next++ % PT_MEMO_WAYS;
+	m->key[w] = key;
+	m->cls[w] = (uint8_t)(same ? c : CLS_SLOW);
+}
+
+static inline int memo_find(const struct pt_memo *m, uint64_t key)
+{
+	for (unsigned w = 0; w < m->n; w++)
+		if (m->key[w] == key)
+			return m->cls[w];
+	return 0;
+}
+
+static void record_flush(struct harvest *h)
+{
+	if (h->pend) {
+		h->w->record(h->bm, h->pend_lo, h->pend_hi, h->pend_lo, 0, h->w);
+		h->pend = false;
+	}
+}
+
+/* Dirty single-entry leaves [piova, plast] found side by side: recorded
+ * (merged with the pending record when adjacent) and gathered as a whole,
+ * which sets the same bits and gathers the same range as one at a time. */
+static void dirty_span(struct harvest *h, uint64_t piova, uint64_t plast)
+{
+	if (h->bm) {
+		uint64_t lo = piova > h->first ? piova : h->first;
+		uint64_t hi = plast < h->last ? plast : h->last;
+		if (h->pend && lo == h->pend_hi + 1) {
+			h->pend_hi = hi;
+		} else {
+			record_flush(h);
+			h->pend = true;
+			h->pend_lo = lo;
+			h->pend_hi = hi;
+		}
+	}
+	if (!(h->flags & IMS_DIRTY_NO_CLEAR))
+		gather_add(h, piova, plast);
+}
+
+static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
+			 uint64_t base);
+
+/* Prefetch for writing the bitmap word of the page at `at` (clipped). */
+static inline void prefetch_bit(const struct harvest *h, uint64_t at)
+{
+	const struct ims_bitmap *bm = h->bm;
+	at = at < h->first ? h->first : at;
+	__builtin_prefetch(bm->words + (((at - bm->iova) >> bm->pgshift) >> 6), 1);
+}
+
+/* The bit of bm for the page at iova, negative before the bitmap. */
+static inline int64_t bm_bit(const struct ims_bitmap *bm, uint64_t iova)
+{
+	return iova >= bm->iova ? (int64_t)((iova - bm->iova) >> bm->pgshift)
+				: -(int64_t)((bm->iova - iova) >> bm->pgshift);
+}
+
+/* Set bits [b, b + 512) of bm from m[8] (bit k of m = bit b + k); bits of
+ * m below -b (when b < 0) are zero, as are those past the bitmap. */
+static void or_mask(struct ims_bitmap *bm, int64_t b, const uint64_t m[FRAME_ENTRIES / 64])
+{
+	for (unsigned w = 0; w < FRAME_ENTRIES / 64; w++, b += 64) {
+		uint64_t v = m[w];
+		if (!v)
+			continue;
+		int64_t at = b;
+		if (at < 0) {
+			v >>= -at; /* -at < 64: a lower bit of this word is set */
+			at = 0;
+		}
+		unsigned off = (unsigned)(at & 63);
+		uint64_t wi = (uint64_t)at >> 6;
+		bm->words[wi] |= v << off;
+		if (off && v >> (64 - off))
+			bm->words[wi + 1] |= v >> (64 - off);
+	}
+}
+
+/* spread_tab[a - 1][b]: bit i of the byte b widened to bits [i f, i f + f)
+ * with f = 2^a, the bitmap bits of a page f times the bitmap's page. For
+ * f >= 16 a word holds fewer than eight pages and only the low 64 / f bits
+ * of b are ever set. Built by the compiler; 12 KiB. */
+#define SPREAD_BIT(b, i, f)                                                                  \
+	((i) * (f) < 64 ? (((b) >> (i)) & 1ull) *                                             \
+				  (((f) >= 64 ? ~0ull : (1ull << ((f) & 63)) - 1) << (((i) * (f)) & 63)) \
+			: 0ull)
+#define SPREAD_BYTE(b, f)                                                                    \
+	(SPREAD_BIT(b, 0, f) | SPREAD_BIT(b, 1, f) | SPREAD_BIT(b, 2, f) | SPREAD_BIT(b, 3, f) | \
+	 SPREAD_BIT(b, 4, f) | SPREAD_BIT(b, 5, f) | SPREAD_BIT(b, 6, f) | SPREAD_BIT(b, 7, f))
+#define SPREAD_4(b, f)                                                                       \
+	SPREAD_BYTE((b), f), SPREAD_BYTE((b) + 1, f), SPREAD_BYTE((b) + 2, f), SPREAD_BYTE((b) + 3, f)
+#define SPREAD_16(b, f) SPREAD_4((b), f), SPREAD_4((b) + 4, f), SPREAD_4((b) + 8, f), SPREAD_4((b) + 12, f)
+#define SPREAD_64(b, f)                                                                      \
+	SPREAD_16((b), f), SPREAD_16((b) + 16, f), SPREAD_16((b) + 32, f), SPREAD_16((b) + 48, f)
+#define SPREAD_256(f) {SPREAD_64(0, f), SPREAD_64(64, f), SPREAD_64(128, f), SPREAD_64(192, f)}
+static const uint64_t spread_tab[6][256] = {SPREAD_256(2),  SPREAD_256(4),  SPREAD_256(8),
+					    SPREAD_256(16), SPREAD_256(32), SPREAD_256(64)};
+
+/* The bitmap word of 64 / f pages whose dirty bits are the low bits of x,
+ * each page widened to f bits (f = 2^a, a = 1 .. 6). */
+static inline uint64_t spread_word(uint64_t x, unsigned a)
+{
+	const uint64_t *t = spread_tab[a - 1];
+	const unsigned per = 64u >> a; /* pages in the word */
+	uint64_t out = t[x & 0xff];
+	for (unsigned s = 8; s < per; s += 8)
+		out |= t[(x >> s) & 0xff] << (s << a);
+	return out;
+}
+
+/* Baseline x86-64 has no popcnt instruction, so __builtin_popcountll is a
+ * libgcc call, about a sixth of a dense frame's time at 10 % dirty; and its
+ * vectors are 16 bytes, two entries per step where a whole dirty word is
+ * cleaned. The frame pass is built three times, for AVX2, with popcnt, and
+ * for the baseline, and the loader picks the best the CPU runs (an ifunc):
+ * the build stays baseline. */
+#if defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define PT_FRAME_CLONES __attribute__((target_clones("avx2", "popcnt", "default")))
+#endif
+#endif
+#ifndef PT_FRAME_CLONES
+#define PT_FRAME_CLONES
+#endif
+
+/* The entries [i, fend] of one frame on the fast path; returns where the
+ * scan ended (past fend).
+ *
+ * A first pass classifies. Eight entries at a time while they are all of
+ * the last clean or dirty shape met (or empty): no branch per entry, so
+ * scattered dirty pages cost no mispredictions, and loops the compiler can
+ * vectorise; anything else goes entry by entry. Dirty entries are marked
+ * in a 512-bit mask, and the bitmap line of an entry that owns a whole one
+ * is prefetched. A second pass cleans the marked entries and records them:
+ * with a page per bitmap bit the mask is ORed into the bitmap as it is,
+ * otherwise each run of neighbours is one record, so that the misses on a
+ * cold bitmap overlap instead of coming one by one. Without a hook nothing
+ * observes the order of the cleans, records and descents into tables, and
+ * each is what the slow path does. */
+PT_FRAME_CLONES
+static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
+				   uint64_t base, const uint64_t *view, uint64_t *wview, unsigned i,
+				   unsigned fend)
+{
+	const struct pt_geom *g = &pt->g;
+	struct pt_memo *m = &pt->memo[level];
+	const unsigned shift = pt_level_shift(g, level);
+	const uint64_t km = m->keymask;
+	/* The last clean and dirty shapes met; ~0 is no shape, as the address
+	 * field is never empty. */
+	uint64_t kc = h->kc[level], kd = h->kd[level];
+	uint64_t cnt = 0;
+	uint64_t dm[FRAME_ENTRIES / 64] = {0};
+	struct ims_bitmap *bm = h->bm;
+	/* Only an entry that owns a whole bitmap line is worth a prefetch; a
+	 * frame of smaller pages shares lines the hardware prefetcher follows. */
+	const bool pf = bm && shift >= bm->pgshift + 9;
+	for (; i <= fend; i++) {
+		unsigned j = i % FRAME_ENTRIES;
+		if (!(j & 63) && i + 63 <= fend) {
+			/* 64 entries at once: when each is of the last clean or
+			 * dirty shape or empty, as in a dense or an unused table,
+			 * nothing below is needed; else the blocks of 8 learn. */
+			struct pt_cls64 b;
+			h->classify(view + j, km, kc, kd, &b);
+			if ((b.clean | b.dirty | b.empty) == ~0ull) {
+				cnt += (uint64_t)__builtin_popcountll(~b.empty);
+				dm[j / 64] |= b.dirty;
+				for (uint64_t bits = pf ? b.dirty : 0; bits; bits &= bits - 1)
+					prefetch_bit(h, base + ((uint64_t)(i + (unsigned)__builtin_ctzll(bits))
+								<< shift));
+				i += 63;
+				continue;
+			}
+		}
+		if (!(j & 7) && i + 7 <= fend) {
+			const uint64_t *p = view + j;
+			if (!(p[0] | p[1] | p[2] | p[3] | p[4] | p[5] | p[6] | p[7])) {
+				/* Empty: a 16K or 64K table a sparse mapping barely
+				 * uses is mostly this, so run past it. */
+				while (i + 15 <= fend && !(p[8] | p[9] | p[10] | p[11] | p[12] | p[13] |
+							   p[14] | p[15])) {
+					p += 8;
+					i += 8;
+				}
+				i += 7;
+				continue;
+			}
+			/* Left over from the blocks of 64 (range edges, shapes
+			 * being learnt): "all clean" and "all dirty" first. */
+			uint64_t xc = 0, xd = 0;
+			for (unsigned k = 0; k < 8; k++) {
+				xc |= (p[k] & km) ^ kc;
+				xd |= (p[k] & km) ^ kd;
+			}
+			if (!xc) {
+				cnt += 8;
+				i += 7;
+				continue;
+			}
+			unsigned cmask = 0, dmask = 0xff;
+			if (xd) {
+				dmask = 0;
+				for (unsigned k = 0; k < 8; k++) {
+					uint64_t key = p[k] & km;
+					cmask |= (unsigned)(key == kc) << k;
+					dmask |= (unsigned)(key == kd) << k;
+				}
+			}
+			if ((cmask | dmask) == 0xff) {
+				cnt += 8;
+				dm[j / 64] |= (uint64_t)dmask << (j % 64);
+				for (unsigned k = 0; pf && k < 8; k++)
+					if ((dmask >> k) & 1)
+						prefetch_bit(h, base + ((uint64_t)(i + k) << shift));
+				i += 7;
+				continue;
+			}
+		}
+		uint64_t pte = view[j];
+		if (!pte)
+			continue;
+		uint64_t key = pte & km;
+		if (key == kc) {
+			cnt++;
+			continue;
+		}
+		int c = key == kd ? CLS_DIRTY : memo_find(m, key);
+		if (c == CLS_CLEAN) {
+			kc = key;
+			cnt++;
+			continue;
+		}
+		if (c == CLS_DIRTY) {
+			kd = key;
+			cnt++;
+			dm[j / 64] |= 1ull << (j % 64);
+			if (pf)
+				prefetch_bit(h, base + ((uint64_t)i << shift));
+			continue;
+		}
+		if (c == CLS_NONE)
+			continue;
+		if (!c)
+			memo_learn(pt, level, pte);
+		/* Decoded the long way, as on the slow path. */
+		enum pt_kind k = pt->ops->kind(g, level, pte);
+		uint64_t ebase = base + ((uint64_t)i << shift);
+		if (k == PT_TABLE) {
+			if (level > 0)
+				harvest_walk(pt, h, pt->ops->table_pa(pte), level - 1, ebase);
+		} else if (k == PT_LEAF) {
+			unsigned s = pt->ops->leaf_shift(g, level, pte);
+			unsigned n = s > shift ? 1u << (s - shift) : 1;
+			unsigned i0 = i & ~(n - 1);
+			uint64_t piova = base + ((uint64_t)i0 << shift);
+			harvest_run(pt, h, table, level, view, i0, n, piova, s);
+			i = i0 + n - 1;
+		}
+	}
+
+	h->kc[level] = kc;
+	h->kd[level] = kd;
+
+	/* The marked entries: clean each, then record and gather them. */
+	unsigned first = FRAME_ENTRIES, last = 0;
+	uint64_t nd = 0;
+	for (unsigned w = 0; w < FRAME_ENTRIES / 64; w++) {
+		if (!dm[w])
+			continue;
+		if (first == FRAME_ENTRIES)
+			first = w * 64 + (unsigned)__builtin_ctzll(dm[w]);
+		last = w * 64 + 63 - (unsigned)__builtin_clzll(dm[w]);
+	}
+	if (first == FRAME_ENTRIES) {
+		h->entries += cnt;
+		return i;
+	}
+	const uint64_t cc = pt->ops->clean_clear, cs = pt->ops->clean_set;
+	const bool clear = !(h->flags & IMS_DIRTY_NO_CLEAR);
+	const unsigned f0 = fend & ~(FRAME_ENTRIES - 1);
+	const uint64_t fbase = base + ((uint64_t)f0 << shift);
+	for (unsigned w = first / 64; w <= last / 64; w++) {
+		uint64_t bits = dm[w];
+		if (!bits)
+			continue;
+		nd += (uint64_t)__builtin_popcountll(bits);
+		if (!clear)
+			continue;
+		if (wview && bits == ~0ull) {
+			/* A dirty entry always changes when cleaned. */
+			uint64_t *q = wview + w * 64;
+			for (unsigned k = 0; k < 64; k++)
+				q[k] = (q[k] & ~cc) | cs;
+			continue;
+		}
+		for (; bits; bits &= bits - 1) {
+			unsigned k = w * 64 + (unsigned)__builtin_ctzll(bits);
+			if (wview)
+				wview[k] = (wview[k] & ~cc) | cs;
+			else
+				ims_mem_rmw(pt->mem, IMS_AGENT_SW, table + 8ull * (f0 + k), cc, cs);
+		}
+	}
+	h->entries += cnt;
+	if (clear && wview)
+		h->rmws += nd;
+	if (!bm || shift == bm->pgshift) {
+		/* A page per bit: a page cut by the range still owns its whole bit,
+		 * as with the plain recorder; the gathered range needs only the
+		 * frame's first and last dirty page. */
+		if (bm) {
+			or_mask(bm, bm_bit(bm, fbase), dm);
+		}
+		if (clear)
+			gather_add(h, fbase + ((uint64_t)first << shift),
+				   fbase + ((uint64_t)(last + 1) << shift) - 1);
+		return i;
+	}
+	const uint64_t dlo = fbase + ((uint64_t)first << shift);
+	const uint64_t dhi = fbase + ((uint64_t)(last + 1) << shift) - 1;
+	uint64_t runs = 0;
+	for (unsigned w = first / 64, carry = 0; w <= last / 64; w++) {
+		runs += (uint64_t)__builtin_popcountll(dm[w] & ~(dm[w] << 1 | carry));
+		carry = (unsigned)(dm[w] >> 63);
+	}
+	if (runs * 2 > nd && shift > bm->pgshift && shift - bm->pgshift <= 6 && dlo >= h->first &&
+	    dhi <= h->last && dlo >= bm->iova && dhi - bm->iova <= bm->length - 1) {
+		/* Short runs of pages of up to 64 bits (a 16K or 64K page over a
+		 * 4 KiB bitmap), none cut by the range or the bitmap: each dirty
+		 * page's bits are ORed in directly, the bits the plain recorder
+		 * sets; long runs are cheaper as one record each, below. */
+		const unsigned a = shift - bm->pgshift;
+		const unsigned f = 1u << a;
+		/* The frame may start before the bitmap; its dirty pages do not. */
+		const int64_t b0 = bm_bit(bm, fbase);
+		if (b0 >= 0 && !(b0 & 63)) {
+			/* The frame starts a bitmap word: the mask is widened a
+			 * word at a time, with no branch per page. Every word from
+			 * the first dirty page's to the last's is in the bitmap. */
+			const unsigned per = 64u >> a;
+			const uint64_t pmask = (1ull << per) - 1;
+			const uint64_t q0 = (uint64_t)b0 >> 6;
+			for (uint64_t q = q0 + ((uint64_t)first << a) / 64,
+				      q1 = q0 + (((uint64_t)last << a) + f - 1) / 64;
+			     q <= q1; q++) {
+				unsigned j = (unsigned)(q - q0) * per;
+				uint64_t x = (dm[j / 64] >> (j % 64)) & pmask;
+				bm->words[q] |= spread_word(x, a);
+			}
+		} else {
+			const uint64_t ones = f == 64 ? ~0ull : (1ull << f) - 1;
+			for (unsigned w = first / 64; w <= last / 64; w++) {
+				for (uint64_t bits = dm[w]; bits; bits &= bits - 1) {
+					uint64_t bit = (uint64_t)(b0 + (int64_t)(w * 64 + (unsigned)__builtin_ctzll(bits)) * f);
+					unsigned off = (unsigned)(bit & 63);
+					bm->words[bit >> 6] |= ones << off;
+					if (off + f > 64)
+						bm->words[(bit >> 6) + 1] |= ones >> (64 - off);
+				}
+			}
+		}
+		if (clear)
+			gather_add(h, dlo, dhi);
+		return i;
+	}
+	/* Run by run, not bit by bit: a run's end is the first zero above
+	 * its start. */
+	unsigned run0 = first, run1 = first;
+	for (unsigned w = first / 64; w <= last / 64; w++) {
+		uint64_t bits = dm[w];
+		while (bits) {
+			unsigned s = (unsigned)__builtin_ctzll(bits);
+			uint64_t above = ~(bits >> s);
+			unsigned len = above ? (unsigned)__builtin_ctzll(above) : 64 - s;
+			unsigned j = w * 64 + s;
+			if (j != run1) {
+				dirty_span(h, fbase + ((uint64_t)run0 << shift),
+					   fbase + ((uint64_t)run1 << shift) - 1);
+				run0 = j;
+			}
+			run1 = j + len;
+			bits = s + len >= 64 ? 0 : bits & (~0ull << (s + len));
+		}
+	}
+	dirty_span(h, fbase + ((uint64_t)run0 << shift), fbase + ((uint64_t)run1 << shift) - 1);
+	return i;
+}
+
+static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
+			 uint64_t base)
+{
+	const struct pt_geom *g = &pt->g;
+	unsigned shift = pt_level_shift(g, level);
+	unsigned bits = pt_level_bits(g, level);
+	uint64_t span_last = base + (bits + shift >= 64 ? ~0ull - base : ((1ull << (bits + shift)) - 1));
+	uint64_t lo = h->first > base ? h->first : base;
+	uint64_t hi = h->last < span_last ? h->last : span_last;
+	unsigned i = (unsigned)((lo - base) >> shift);
+	unsigned iend = (unsigned)((hi - base) >> shift);
+	/* One look-up per 4 KiB frame of the table (a 16K or 64K table spans
+	 * several); entry loads are counted in bulk. Under a hook every load
+	 * goes through memory so the hook sees it. */
+	bool hooked = ims_mem_hooked(pt->mem);
+	struct pt_memo *m = h->fast && !hooked && level < PT_MAX_LEVELS && pt->memo[level].keymask
+				    ? &pt->memo[level]
+				    : NULL;
+	while (i <= iend) {
+		unsigned fend = (i / FRAME_ENTRIES) * FRAME_ENTRIES + (FRAME_ENTRIES - 1);
+		if (fend > iend)
+			fend = iend;
+		const uint64_t *view = NULL;
+		uint64_t *wview = NULL;
+		if (!hooked) {
+			uint64_t fpa = table + 8ull * (i / FRAME_ENTRIES) * FRAME_ENTRIES;
+			view = ims_mem_frame(pt->mem, fpa);
+			if (!view) {
+				i = fend + 1; /* a frame never written holds no entries */
+				continue;
+			}
+			ims_mem_count(pt->mem, IMS_AGENT_SW, IMS_MEM_LOAD, fend - i + 1);
+			if (m)
+				wview = ims_mem_frame_rw(pt->mem, fpa);
+		}
+		if (m) {
+			i = harvest_walk_frame(pt, h, table, level, base, view, wview, i, fend);
+			continue;
+		}
+		for (; i <= fend; i++) {
+			uint64_t pte = view ? view[i % FRAME_ENTRIES] : sw_load(pt, table + 8ull * i);
+			if (!pte)
+				continue;
+			enum pt_kind k = pt->ops->kind(g, level, pte);
+			uint64_t ebase = base + ((uint64_t)i << shift);
+			if (k == PT_TABLE) {
+				if (level > 0)
+					harvest_walk(pt, h, pt->ops->table_pa(pte), level - 1, ebase);
+			} else if (k == PT_LEAF) {
+				/* Runs are aligned to their length, which divides a
+				 * frame's 512 entries: a run never leaves its frame. */
+				unsigned s = pt->ops->leaf_shift(g, level, pte);
+				unsigned n = s > shift ? 1u << (s - shift) : 1;
+				unsigned i0 = i & ~(n - 1);
+				uint64_t piova = base + ((uint64_t)i0 << shift);
+				harvest_run(pt, h, table, level, view, i0, n, piova, s);
+				i = i0 + n - 1;
+			}
+		}
+	}
+}
+
+/* Classic bug 6, kept as the benchmark's peer: every page is looked up by
+ * a walk from the root, as the older Linux AMD and Intel walkers did (an
+ * absent entry skips its whole span, as theirs did). Each leaf run is then
+ * handled exactly as the one-pass walker handles it. */
+static void harvest_rewalk(struct ims_pt *pt, struct harvest *h)
+{
+	const struct pt_geom *g = &pt->g;
+	uint64_t iova = h->first;
+	for (;;) {
+		uint64_t table = pt->root, start = iova;
+		unsigned span = 0;
+		for (int level = g->top; level >= 0; level--) {
+			unsigned shift = pt_level_shift(g, level);
+			unsigned idx = level_index(g, level, iova);
+			uint64_t pte = sw_load(pt, table + 8ull * idx);
+			enum pt_kind k = pte ? pt->ops->kind(g, level, pte) : PT_NONE;
+			if (k == PT_TABLE && level > 0) {
+				table = pt->ops->table_pa(pte);
+				continue;
+			}
+			span = shift;
+			if (k == PT_LEAF) {
+				unsigned s = pt->ops->leaf_shift(g, level, pte);
+				unsigned n = s > shift ? 1u << (s - shift) : 1;
+				span = s > shift ? s : shift;
+				start = span >= 64 ? 0 : iova & ~((1ull << span) - 1);
+				harvest_run(pt, h, table, level, NULL, idx & ~(n - 1), n, start, s);
+			} else {
+				start = iova & ~((1ull << shift) - 1);
+			}
+			break;
+		}
+		uint64_t end = start + (span >= 64 ? ~0ull : (1ull << span) - 1);
+		if (end >= h->last || end < start)
+			break;
+		iova = end + 1;
+	}
+}
+
+int pt_harvest_range(struct ims_pt *pt, uint64_t first, uint64_t last, unsigned flags,
+		     struct ims_bitmap *bm)
+{
+	struct harvest h = {.first = first, .last = last, .flags = flags, .bm = bm,
+			    .w = pt_walker_get(pt->cfg.walker)};
+	h.fast = h.w->plain;
+	h.classify = pt_classify64_pick();
+	for (int l = 0; l < PT_MAX_LEVELS; l++)
+		h.kc[l] = h.kd[l] = ~0ull;
+	if (h.w->rewalk)
+		harvest_rewalk(pt, &h);
+	else
+		harvest_walk(pt, &h, pt->root, pt->g.top, 0);
+	record_flush(&h);
+	pt->stats.harvest_entries += h.entries;
+	if (h.rmws)
+		ims_mem_count(pt->mem, IMS_AGENT_SW, IMS_MEM_RMW, h.rmws);
+	if (h.gathered && !h.w->skip_flush) {
+		uint64_t size = h.g_last - h.g_first + 1;
+		return pt_flush_range(pt, h.g_first, size ? size : 0, true);
+	}
+	return 0;
+}
+
+int ims_pt_read_and_clear_dirty(struct ims_pt *pt, uint64_t iova, uint64_t size, unsigned flags,
+				struct ims_bitmap *bm)
+{
+	uint64_t last;
+	if (flags & ~(unsigned)IMS_DIRTY_NO_CLEAR)
+		return -EOPNOTSUPP;
+	if (bm && !pt->tracking)
+		return -EINVAL;
+	int rc = check_range(pt, iova, size, 1, &last);
+	if (rc)
+		return rc;
+	if (bm && (bm->iova > iova || bm->iova + (bm->length - 1) < last))
+		return -EINVAL;
+	return pt_harvest_range(pt, iova, last, flags, bm);
+}
