@@ -86,7 +86,7 @@ struct hw_fmt {
 				     bool r, bool w, unsigned acc, uint32_t *code);
 	/* A/D update for an access that passed check(). */
 	void (*leaf_update)(const struct hw_ctx *c, uint64_t pte, unsigned acc, struct hw_upd *u);
-	/* For the walk hint (ims_iommu_prefetch) only: the level of the table
+	/* For the walk hint (iommu_prefetch) only: the level of the table
 	 * a plain table entry at `level` points to, with *table its address;
 	 * -1 for any other entry, where the hint stops and the walk decides.
 	 * No fault code, no permission: cheaper than decode(). */

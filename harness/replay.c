@@ -17,6 +17,7 @@
 #include "iommusim/vfio.h"
 
 #include "harness/replay_int.h"
+#include "model/prefetch.h"
 
 void ims_replay_opts_default(struct ims_replay_opts *o)
 {
@@ -110,7 +111,7 @@ static __attribute__((noinline)) int op_dma(struct ims_replay *r, const struct i
 			uint64_t n = room < left ? room : left;
 			struct ims_xlate x;
 			if (left > n)
-				ims_iommu_prefetch(r->mmu, dev, at + n, acc);
+				iommu_prefetch(r->mmu, dev, at + n, acc);
 			int k = ims_iommu_access(r->mmu, dev, at, acc, &x);
 			if (k > 0)
 				faulted++;
@@ -226,29 +227,29 @@ int ims_replay_event(struct ims_replay *r, const struct ims_event *ev, const cha
 	return op_other(r, ev);
 }
 
-void ims_replay_prefetch(struct ims_replay *r, const struct ims_event *ev)
+void replay_prefetch(struct ims_replay *r, const struct ims_event *ev)
 {
 	if (ev->op != IMS_OP_DMA || !ev->v[IMS_K_LEN])
 		return;
 	uint32_t dev = (uint32_t)ev->v[IMS_K_DEV];
 	unsigned acc = (unsigned)ev->v[IMS_K_DIR];
-	if (!ims_iommu_prefetch(r->mmu, dev, ev->v[IMS_K_IOVA], acc))
+	if (!iommu_prefetch(r->mmu, dev, ev->v[IMS_K_IOVA], acc))
 		return;
 	int tag = (acc & IMS_ACC_W) ? ims_iommu_dev_domain(r->mmu, dev) : -1;
 	if (tag >= 0)
-		ims_oracle_prefetch(r->written, (uint16_t)tag, ev->v[IMS_K_IOVA]);
+		oracle_prefetch(r->written, (uint16_t)tag, ev->v[IMS_K_IOVA]);
 }
 
 int ims_replay_run(struct ims_replay *r, struct ims_reader *rd)
 {
-	/* Up to IMS_REPLAY_AHEAD dmas are read before the one being replayed and
+	/* Up to REPLAY_AHEAD dmas are read before the one being replayed and
 	 * hinted as they are read, so that their misses overlap the work in
 	 * between (random DMAs over a large domain are bound by them). The
 	 * window closes at any other event: nothing is read past it until it
 	 * has been replayed, so whatever it points into in the reader stays
 	 * valid. A read error is reported after the events before it are
 	 * done, as without the window. */
-	enum { W = IMS_REPLAY_AHEAD + 1 };
+	enum { W = REPLAY_AHEAD + 1 };
 	struct ims_event q[W];
 	unsigned head = 0, n = 0;
 	int rc = 1;
@@ -258,7 +259,7 @@ int ims_replay_run(struct ims_replay *r, struct ims_reader *rd)
 			rc = ims_reader_next(rd, e);
 			if (rc > 0) {
 				if (n)
-					ims_replay_prefetch(r, e);
+					replay_prefetch(r, e);
 				n++;
 			}
 		}

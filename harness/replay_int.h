@@ -230,4 +230,12 @@ static inline void gpa_write(struct ims_replay *r, uint16_t tag, uint64_t iova,
 		ims_oracle_add(r->mig, MIG_WRITTEN, pa, len);
 }
 
+/* How many dmas ims_replay_run reads ahead of the one it replays. */
+#define REPLAY_AHEAD 4
+/* Hint: ev comes soon (ims_replay_run gives it for the dmas it reads up to
+ * REPLAY_AHEAD events ahead). A dma has the host memory its first page's walk and
+ * records read prefetched; nothing changes, and any other event is
+ * ignored. */
+void replay_prefetch(struct ims_replay *r, const struct ims_event *ev);
+
 #endif

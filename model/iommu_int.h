@@ -74,10 +74,10 @@ struct ims_iommu {
 	uint64_t *hist;
 	uint64_t slow_max;
 	uint64_t iotlb_unserved, utlb_unserved; /* hits that could not serve */
-	uint64_t pf_walks; /* walks when ims_iommu_prefetch last ran */
+	uint64_t pf_walks; /* walks when iommu_prefetch last ran */
 	/* The hint's memo: the level-1 table of a region (an entry of a
 	 * level-2 table) met by an earlier hint, keyed by tag, root and region,
-	 * valid while no pool frame is freed (ims_mem_pool_epoch), with the
+	 * valid while no pool frame is freed (mem_pool_epoch), with the
 	 * view of the frame its entry was read from. */
 	struct pf_memo {
 		uint64_t key, root, table, epoch;

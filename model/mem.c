@@ -26,6 +26,7 @@
 #include <sys/mman.h>
 
 #include "iommusim/mem.h"
+#include "model/mem_view.h"
 
 #define FSHIFT 12
 #define FWORDS 512
@@ -494,23 +495,23 @@ uint64_t ims_mem_rmw(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_
 	return old;
 }
 
-const uint64_t *ims_mem_frame(const struct ims_mem *m, uint64_t pa)
+const uint64_t *mem_frame(const struct ims_mem *m, uint64_t pa)
 {
 	return lookup(m, pa >> FSHIFT);
 }
 
-void ims_mem_count(struct ims_mem *m, enum ims_agent who, enum ims_memop op, uint64_t n)
+void mem_count(struct ims_mem *m, enum ims_agent who, enum ims_memop op, uint64_t n)
 {
 	if ((unsigned)op < IMS_MEMOP_COUNT)
 		m->c.ops[agent(who)][op] += n;
 }
 
-bool ims_mem_hooked(const struct ims_mem *m)
+bool mem_hooked(const struct ims_mem *m)
 {
 	return m->hook != NULL;
 }
 
-uint64_t *ims_mem_frame_rw(struct ims_mem *m, uint64_t pa)
+uint64_t *mem_frame_rw(struct ims_mem *m, uint64_t pa)
 {
 	if (m->hook || m->races)
 		return NULL;
@@ -609,7 +610,7 @@ static int pool_take(struct ims_mem *m, uint64_t idx)
 	return 0;
 }
 
-uint64_t ims_mem_pool_epoch(const struct ims_mem *m)
+uint64_t mem_pool_epoch(const struct ims_mem *m)
 {
 	return m->pool_epoch;
 }

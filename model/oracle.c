@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "iommusim/oracle.h"
+#include "model/prefetch.h"
 
 #define PSHIFT 12
 #define FAN 512
@@ -572,7 +573,7 @@ void ims_oracle_write(struct ims_oracle *o, uint16_t dom, uint64_t leaf_iova, un
 	insert(o, dom, lo, hi);
 }
 
-void ims_oracle_prefetch(const struct ims_oracle *o, uint16_t dom, uint64_t iova)
+void oracle_prefetch(const struct ims_oracle *o, uint16_t dom, uint64_t iova)
 {
 	const struct dom *d = find(o, dom);
 	uint64_t pg = iova >> PSHIFT;

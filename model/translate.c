@@ -17,6 +17,8 @@
 #include "model/iommu_int.h"
 #include "model/tlb.h"
 #include "model/walkcache.h"
+#include "model/mem_view.h"
+#include "model/prefetch.h"
 
 static uint64_t rng_next(struct ims_iommu *m)
 {
@@ -57,13 +59,13 @@ static int fault(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint
 static inline uint64_t hw_load(struct ims_iommu *m, uint64_t pa)
 {
 	m->hw_loads++;
-	const uint64_t *f = ims_mem_frame(m->mem, pa);
+	const uint64_t *f = mem_frame(m->mem, pa);
 	return f ? f[(pa >> 3) % 512] : 0;
 }
 
 static void walk_done(struct ims_iommu *m)
 {
-	ims_mem_count(m->mem, IMS_AGENT_HW, IMS_MEM_LOAD, m->hw_loads);
+	mem_count(m->mem, IMS_AGENT_HW, IMS_MEM_LOAD, m->hw_loads);
 	m->hw_loads = 0;
 }
 
@@ -453,7 +455,7 @@ int ims_iommu_access(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned 
  * still be stale (software pointed the region elsewhere without freeing),
  * which costs only a useless prefetch: a hint changes nothing, and reads
  * through frame views that are live or NULL.
- * Out of line, behind ims_iommu_prefetch's test: a dropped hint then
+ * Out of line, behind iommu_prefetch's test: a dropped hint then
  * saves no registers. */
 static __attribute__((noinline)) bool hint_walk(struct ims_iommu *m, uint32_t dev, uint64_t iova,
 						unsigned acc)
@@ -466,14 +468,14 @@ static __attribute__((noinline)) bool hint_walk(struct ims_iommu *m, uint32_t de
 	if (c->ias < 64 && (iova >> c->ias))
 		return false;
 	if ((acc & IMS_ACC_W) && c->hd)
-		ims_oracle_prefetch(m->oracle, c->tag, iova);
+		oracle_prefetch(m->oracle, c->tag, iova);
 	int level = c->top;
 	uint64_t table = c->root;
 	struct pf_memo *pm = NULL, *from = NULL;
 	uint64_t key = 0, epoch = 0;
 	if (level >= 2) {
 		key = iova >> c->ix_shift[2];
-		epoch = ims_mem_pool_epoch(m->mem);
+		epoch = mem_pool_epoch(m->mem);
 		pm = &m->pf_memo[(((key * 0x9e3779b97f4a7c15ull) >> 56) ^ c->tag) % PF_MEMO];
 		if (pm->valid && pm->key == key && pm->tag == c->tag && pm->root == c->root &&
 		    pm->epoch == epoch) {
@@ -487,7 +489,7 @@ static __attribute__((noinline)) bool hint_walk(struct ims_iommu *m, uint32_t de
 		/* A 16K or 64K table spans frames: the memo's view serves the
 		 * entries of its own frame only. */
 		const uint64_t *f = from && (pa >> 12) == from->fn ? from->frame
-								 : ims_mem_frame(m->mem, pa);
+								 : mem_frame(m->mem, pa);
 		if (!f)
 			break;
 		/* A hint from the root meets the region's level-1 table: memo it
@@ -515,7 +517,7 @@ static __attribute__((noinline)) bool hint_walk(struct ims_iommu *m, uint32_t de
 /* When no walk happened since the last call, the accesses are hitting the
  * IOTLB, whose entries are in the host's caches: then the hint would cost
  * as much as the access and is dropped. */
-bool ims_iommu_prefetch(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc)
+bool iommu_prefetch(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc)
 {
 	bool walked = m->n.walks != m->pf_walks;
 	m->pf_walks = m->n.walks;
@@ -552,7 +554,7 @@ uint64_t ims_iommu_dma(struct ims_iommu *m, uint32_t dev, uint64_t iova, uint64_
 		uint64_t room = IMS_PAGE_SIZE - (at & (IMS_PAGE_SIZE - 1));
 		uint64_t n = room < left ? room : left;
 		if (left > n)
-			ims_iommu_prefetch(m, dev, at + n, acc);
+			iommu_prefetch(m, dev, at + n, acc);
 		struct ims_xlate x;
 		if (acc_ok && access_one(m, dev, at, acc, &x) > 0)
 			faulted++;

@@ -15,6 +15,7 @@
 #include "pagetables/classify.h"
 #include "pagetables/pt_int.h"
 #include "pagetables/walker.h"
+#include "model/mem_view.h"
 
 #define FRAME_ENTRIES (IMS_PAGE_SIZE / 8)
 
@@ -558,7 +559,7 @@ static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, i
 	/* One look-up per 4 KiB frame of the table (a 16K or 64K table spans
 	 * several); entry loads are counted in bulk. Under a hook every load
 	 * goes through memory so the hook sees it. */
-	bool hooked = ims_mem_hooked(pt->mem);
+	bool hooked = mem_hooked(pt->mem);
 	struct pt_memo *m = h->fast && !hooked && level < PT_MAX_LEVELS && pt->memo[level].keymask
 				    ? &pt->memo[level]
 				    : NULL;
@@ -570,14 +571,14 @@ static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, i
 		uint64_t *wview = NULL;
 		if (!hooked) {
 			uint64_t fpa = table + 8ull * (i / FRAME_ENTRIES) * FRAME_ENTRIES;
-			view = ims_mem_frame(pt->mem, fpa);
+			view = mem_frame(pt->mem, fpa);
 			if (!view) {
 				i = fend + 1; /* a frame never written holds no entries */
 				continue;
 			}
-			ims_mem_count(pt->mem, IMS_AGENT_SW, IMS_MEM_LOAD, fend - i + 1);
+			mem_count(pt->mem, IMS_AGENT_SW, IMS_MEM_LOAD, fend - i + 1);
 			if (m)
-				wview = ims_mem_frame_rw(pt->mem, fpa);
+				wview = mem_frame_rw(pt->mem, fpa);
 		}
 		if (m) {
 			i = harvest_walk_frame(pt, h, table, level, base, view, wview, i, fend);
@@ -661,7 +662,7 @@ int pt_harvest_range(struct ims_pt *pt, uint64_t first, uint64_t last, unsigned 
 	record_flush(&h);
 	pt->stats.harvest_entries += h.entries;
 	if (h.rmws)
-		ims_mem_count(pt->mem, IMS_AGENT_SW, IMS_MEM_RMW, h.rmws);
+		mem_count(pt->mem, IMS_AGENT_SW, IMS_MEM_RMW, h.rmws);
 	if (h.gathered && !h.w->skip_flush) {
 		uint64_t size = h.g_last - h.g_first + 1;
 		return pt_flush_range(pt, h.g_first, size ? size : 0, true);

@@ -25,6 +25,7 @@
 #include "iommusim/model.h"
 #include "iommusim/pt.h"
 #include "tools/bench.h"
+#include "model/mem_view.h"
 
 #define TAG 1
 #define DEV 0x18 /* 00:03.0 */
@@ -152,7 +153,7 @@ static int snap_take(struct snap *s, struct ims_mem *mem)
 	}
 	for (uint64_t idx = 0; s->n < want && idx < want * 2 + 64; idx++) {
 		uint64_t pa = IMS_MEM_POOL_BASE + (idx << 12);
-		const uint64_t *f = ims_mem_frame(mem, pa);
+		const uint64_t *f = mem_frame(mem, pa);
 		if (!f)
 			continue;
 		s->pa[s->n] = pa;
@@ -187,7 +188,7 @@ static int snap_diff(const struct snap *s, struct ims_mem *mem, struct wordlist 
 {
 	out->n = 0;
 	for (size_t i = 0; i < s->n; i++) {
-		const uint64_t *f = ims_mem_frame(mem, s->pa[i]);
+		const uint64_t *f = mem_frame(mem, s->pa[i]);
 		const uint64_t *c = s->words + i * 512;
 		if (!f)
 			return -EIO;

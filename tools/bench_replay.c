@@ -26,6 +26,8 @@
 #include "iommusim/trace.h"
 #include "iommusim/tracebin.h"
 #include "tools/bench.h"
+#include "model/prefetch.h"
+#include "harness/replay_int.h"
 
 #define GiB (1ull << 30)
 
@@ -126,12 +128,12 @@ static int run_replay(struct rp *p, const struct seq *s, double *secs)
 	for (size_t i = 0; i < s->n; i++) {
 		ev.v[IMS_K_IOVA] = s->iova[i];
 		ev.v[IMS_K_DIR] = s->dir[i];
-		size_t a = i + IMS_REPLAY_AHEAD;
+		size_t a = i + REPLAY_AHEAD;
 		if (a < s->n) {
 			/* As ims_replay_run does with the events it reads ahead. */
 			nx.v[IMS_K_IOVA] = s->iova[a];
 			nx.v[IMS_K_DIR] = s->dir[a];
-			ims_replay_prefetch(p->r, &nx);
+			replay_prefetch(p->r, &nx);
 		}
 		int rc = ims_replay_event(p->r, &ev, "bench");
 		if (rc) {
@@ -149,9 +151,9 @@ static int run_model(struct ims_iommu *mmu, uint32_t dev, const struct seq *s, d
 	double t0 = now_seconds();
 	for (size_t i = 0; i < s->n; i++) {
 		struct ims_xlate x;
-		size_t a = i + IMS_REPLAY_AHEAD;
+		size_t a = i + REPLAY_AHEAD;
 		if (a < s->n)
-			ims_iommu_prefetch(mmu, dev, s->iova[a], s->dir[a]);
+			iommu_prefetch(mmu, dev, s->iova[a], s->dir[a]);
 		faults += ims_iommu_access(mmu, dev, s->iova[i], s->dir[i], &x) != 0;
 	}
 	*secs = now_seconds() - t0;

@@ -47,21 +47,6 @@ void ims_mem_store(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_t 
 uint64_t ims_mem_rmw(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_t clear,
 		     uint64_t set);
 
-/* Direct read-only view of a frame for one-pass walkers: NULL if the frame
- * was never written. The pointer stays valid until the frame is dropped.
- * Readers through a view must account their loads with ims_mem_count(). */
-const uint64_t *ims_mem_frame(const struct ims_mem *m, uint64_t pa);
-void ims_mem_count(struct ims_mem *m, enum ims_agent who, enum ims_memop op, uint64_t n);
-/* True when a hook is installed: view readers must then go word by word. */
-bool ims_mem_hooked(const struct ims_mem *m);
-/* Writable view for a software walker that applies many read-modify-writes
- * to one frame (a harvest cleaning a table): NULL if the frame was never
- * written, or while a hook or lost-update detection is on, since both must
- * see each access (use ims_mem_rmw then). A write through the view must
- * follow the rule of ims_mem_rmw (store only a changed word) and be counted
- * with ims_mem_count(m, IMS_AGENT_SW, IMS_MEM_RMW, n). */
-uint64_t *ims_mem_frame_rw(struct ims_mem *m, uint64_t pa);
-
 /* Page-table frame pool: zeroed frames at addresses far from guest RAM
  * (from IMS_MEM_POOL_BASE up). Their storage comes in 2 MiB chunks (host
  * huge pages where the host allows) found by pool index, not through the
@@ -74,11 +59,6 @@ int ims_mem_pool_alloc(struct ims_mem *m, uint64_t *pa);
  * on its own and comes back as a single frame. */
 int ims_mem_pool_alloc_order(struct ims_mem *m, unsigned order, uint64_t *pa);
 void ims_mem_pool_free(struct ims_mem *m, uint64_t pa);
-/* A number that changes whenever a pool frame is freed (or a frame that a
- * stray store made in pool space gives way to the pool's own): a table
- * address or frame view remembered under an older one may since name
- * another table, or freed storage. */
-uint64_t ims_mem_pool_epoch(const struct ims_mem *m);
 
 void ims_mem_set_hook(struct ims_mem *m, ims_mem_hook_fn fn, void *arg);
 

@@ -155,14 +155,6 @@ int ims_iommu_dev_domain(const struct ims_iommu *mmu, uint32_t dev);
  * (the fault is queued), or a negative error for misuse. */
 int ims_iommu_access(struct ims_iommu *mmu, uint32_t dev, uint64_t iova, unsigned acc,
 		     struct ims_xlate *out);
-/* Hint that an access to (dev, iova) comes soon, e.g. the next DMA of a
- * trace: the host memory its walk and its oracle record will read is
- * prefetched into the host's caches, so that its misses overlap the work
- * done meanwhile. Changes no state of the model (no cache, LRU, counter,
- * cycle or A/D); calling it or not gives the same results. While accesses
- * hit the IOTLB (no walk since the last call) it does nothing and returns
- * false; true when it went on to prefetch. */
-bool ims_iommu_prefetch(struct ims_iommu *mmu, uint32_t dev, uint64_t iova, unsigned acc);
 /* Translate as the hardware would, from memory, with no side effect at all:
  * no IOTLB or walk-cache use, no A/D update, no fault queued, no counter.
  * For checkers (software iova_to_phys against hardware). Returns 0, a

@@ -21,9 +21,6 @@ void ims_oracle_free(struct ims_oracle *o);
 
 /* A device write through a leaf [leaf_iova, leaf_iova + 2^size_shift). */
 void ims_oracle_write(struct ims_oracle *o, uint16_t dom, uint64_t leaf_iova, unsigned size_shift);
-/* Hint: a write to the page of iova may come soon. Brings what recording
- * it reads into the host's caches; changes nothing. */
-void ims_oracle_prefetch(const struct ims_oracle *o, uint16_t dom, uint64_t iova);
 /* track on: E becomes empty. */
 void ims_oracle_reset(struct ims_oracle *o, uint16_t dom);
 /* A clearing harvest of [iova, iova + size): removes the range. */

@@ -57,13 +57,6 @@ void ims_replay_free(struct ims_replay *r);
  * validations may have failed: see stats), or -EINVAL for an input error
  * whose "FILE:LINE:COL: message" is in ims_replay_error(). */
 int ims_replay_event(struct ims_replay *r, const struct ims_event *ev, const char *file);
-/* How many dmas ims_replay_run reads ahead of the one it replays. */
-#define IMS_REPLAY_AHEAD 4
-/* Hint: ev comes soon (ims_replay_run gives it for the dmas it reads up to
- * IMS_REPLAY_AHEAD events ahead). A dma has the host memory its first page's walk and
- * records read prefetched; nothing changes, and any other event is
- * ignored. */
-void ims_replay_prefetch(struct ims_replay *r, const struct ims_event *ev);
 /* All events of a reader, then the end-of-trace checks. Returns 0, or
  * -EINVAL / -EIO (reader or input error, see ims_replay_error()). */
 int ims_replay_run(struct ims_replay *r, struct ims_reader *rd);

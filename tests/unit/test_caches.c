@@ -7,6 +7,7 @@
 #include "amd/amd_codec.h"
 #include "iommusim/model.h"
 #include "iommusim/oracle.h"
+#include "model/prefetch.h"
 
 #define RW (AMD_PTE_PR | AMD_PTE_IR | AMD_PTE_IW)
 #define ROOT 0x100000ull
@@ -549,7 +550,7 @@ START_TEST(wc_random)
 }
 END_TEST
 
-/* ims_iommu_prefetch is a hint: a model given hints, including hints for
+/* iommu_prefetch is a hint: a model given hints, including hints for
  * pages that fault, unattached devices and accesses that never come, and
  * hints that start from a level-1 table which has since moved, must end up
  * exactly where one without them does. Small caches with LRU make any
@@ -599,9 +600,9 @@ START_TEST(prefetch_changes_nothing)
 				ims_iommu_inv_all(rr[k]->mmu);
 			}
 		}
-		issued += ims_iommu_prefetch(b.mmu, DEV, iova[i + 1], acc[i + 1]);
-		ims_iommu_prefetch(b.mmu, DEV2, iova[i], acc[i]);
-		ims_iommu_prefetch(b.mmu, DEV, seq_iova(&seed), IMS_ACC_RW);
+		issued += iommu_prefetch(b.mmu, DEV, iova[i + 1], acc[i + 1]);
+		iommu_prefetch(b.mmu, DEV2, iova[i], acc[i]);
+		iommu_prefetch(b.mmu, DEV, seq_iova(&seed), IMS_ACC_RW);
 		struct ims_xlate xa, xb;
 		int ra = ims_iommu_access(a.mmu, DEV, iova[i], acc[i], &xa);
 		int rb = ims_iommu_access(b.mmu, DEV, iova[i], acc[i], &xb);

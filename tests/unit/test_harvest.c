@@ -17,6 +17,7 @@
 #include "iommusim/model.h"
 #include "iommusim/pt.h"
 #include "pagetables/classify.h"
+#include "model/mem_view.h"
 
 #define DEV 7
 #define TAG 5
@@ -107,9 +108,9 @@ static void same_tables(struct rig *r)
 	uint64_t seen = 0;
 	for (uint64_t idx = 0; seen < want && idx < want * 2 + 64; idx++) {
 		uint64_t pa = IMS_MEM_POOL_BASE + (idx << 12);
-		const uint64_t *f0 = ims_mem_frame(r[0].mem, pa);
+		const uint64_t *f0 = mem_frame(r[0].mem, pa);
 		for (int k = 1; k < NRIGS; k++) {
-			const uint64_t *fk = ims_mem_frame(r[k].mem, pa);
+			const uint64_t *fk = mem_frame(r[k].mem, pa);
 			ck_assert((f0 == NULL) == (fk == NULL));
 			if (f0)
 				ck_assert_msg(!memcmp(f0, fk, 4096), "table frame 0x%llx differs in rig %d",

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "iommusim/mem.h"
+#include "model/mem_view.h"
 
 #define GiB (1ull << 30)
 #define MiB (1ull << 20)
@@ -24,12 +25,12 @@ START_TEST(absent_load_is_zero)
 	ck_assert_uint_eq(ims_mem_load(m, IMS_AGENT_HW, UINT64_MAX & ~7ull), 0);
 	ck_assert_uint_eq(ims_mem_counters(m)->frames, 0);
 	ck_assert_uint_eq(ims_mem_counters(m)->frames_peak, 0);
-	ck_assert_ptr_null(ims_mem_frame(m, 0x1000));
+	ck_assert_ptr_null(mem_frame(m, 0x1000));
 	ck_assert_uint_eq(ims_mem_footprint(m), fp);
 	/* An rmw that changes nothing on an absent frame allocates nothing. */
 	ck_assert_uint_eq(ims_mem_rmw(m, IMS_AGENT_HW, 0x2000, 0x40, 0), 0);
 	ck_assert_uint_eq(ims_mem_counters(m)->frames, 0);
-	ck_assert_ptr_null(ims_mem_frame(m, 0x2000));
+	ck_assert_ptr_null(mem_frame(m, 0x2000));
 	ims_mem_free(m);
 }
 END_TEST
@@ -54,13 +55,13 @@ START_TEST(store_load_round_trip)
 	/* Neighbouring words are untouched. */
 	ck_assert_uint_eq(ims_mem_load(m, IMS_AGENT_HW, 0x1008), 0);
 	/* The frame view sees the same words. */
-	const uint64_t *f = ims_mem_frame(m, 0x1abc);
+	const uint64_t *f = mem_frame(m, 0x1abc);
 	ck_assert_ptr_nonnull(f);
 	ck_assert_uint_eq(f[0], 7);
 	ck_assert_uint_eq(f[511], 0x3333333333333333ull);
 	/* Storing zero to an absent frame allocates it (documented choice). */
 	ims_mem_store(m, IMS_AGENT_HW, 0x900000, 0);
-	ck_assert_ptr_nonnull(ims_mem_frame(m, 0x900000));
+	ck_assert_ptr_nonnull(mem_frame(m, 0x900000));
 	ims_mem_free(m);
 }
 END_TEST
@@ -104,7 +105,7 @@ START_TEST(counters_per_agent)
 	ck_assert_uint_eq(ops(m, IMS_AGENT_HW, IMS_MEM_STORE), 0);
 	ck_assert_uint_eq(ops(m, IMS_AGENT_HW, IMS_MEM_LOAD), 3);
 	ck_assert_uint_eq(ops(m, IMS_AGENT_HW, IMS_MEM_RMW), 1);
-	ims_mem_count(m, IMS_AGENT_SW, IMS_MEM_LOAD, 512);
+	mem_count(m, IMS_AGENT_SW, IMS_MEM_LOAD, 512);
 	ck_assert_uint_eq(ops(m, IMS_AGENT_SW, IMS_MEM_LOAD), 513);
 	ck_assert_uint_eq(ops(m, IMS_AGENT_HW, IMS_MEM_LOAD), 3);
 	ims_mem_free(m);
@@ -136,9 +137,9 @@ START_TEST(hook_before_sw_only)
 {
 	struct ims_mem *m = ims_mem_new();
 	struct rec r = {.m = m};
-	ck_assert(!ims_mem_hooked(m));
+	ck_assert(!mem_hooked(m));
 	ims_mem_set_hook(m, record, &r);
-	ck_assert(ims_mem_hooked(m));
+	ck_assert(mem_hooked(m));
 
 	ims_mem_store(m, IMS_AGENT_HW, 0x4000, 9);
 	ims_mem_load(m, IMS_AGENT_HW, 0x4000);
@@ -170,7 +171,7 @@ START_TEST(hook_before_sw_only)
 	ck_assert_uint_eq(ims_mem_counters(m)->frames, 2);
 
 	ims_mem_set_hook(m, NULL, NULL);
-	ck_assert(!ims_mem_hooked(m));
+	ck_assert(!mem_hooked(m));
 	ims_mem_load(m, IMS_AGENT_SW, 0x4000);
 	ck_assert_uint_eq(r.n, 4);
 	ims_mem_free(m);
@@ -261,7 +262,7 @@ START_TEST(pool_alloc_free)
 		ck_assert_int_eq(ims_mem_pool_alloc(m, &pa[i]), 0);
 		ck_assert_uint_ge(pa[i], IMS_MEM_POOL_BASE);
 		ck_assert_uint_eq(pa[i] & 0xfff, 0);
-		const uint64_t *f = ims_mem_frame(m, pa[i]);
+		const uint64_t *f = mem_frame(m, pa[i]);
 		ck_assert_ptr_nonnull(f);
 		for (unsigned w = 0; w < 512; w++)
 			ck_assert_uint_eq(f[w], 0);
@@ -279,14 +280,14 @@ START_TEST(pool_alloc_free)
 	ck_assert_uint_eq(c->pool_frames, N - 1);
 	ck_assert_uint_eq(c->frames, N - 1);
 	ck_assert_uint_eq(c->frames_peak, N);
-	ck_assert_ptr_null(ims_mem_frame(m, pa[17]));
+	ck_assert_ptr_null(mem_frame(m, pa[17]));
 	ck_assert_uint_eq(ims_mem_load(m, IMS_AGENT_HW, pa[17]), 0);
 	/* A second free of the same address, or of a non-pool address, is ignored. */
 	ims_mem_pool_free(m, pa[17]);
 	ims_mem_pool_free(m, 0x1000);
 	ims_mem_pool_free(m, pa[3] + 8);
 	ck_assert_uint_eq(c->pool_frames, N - 1);
-	ck_assert_ptr_nonnull(ims_mem_frame(m, pa[3]));
+	ck_assert_ptr_nonnull(mem_frame(m, pa[3]));
 
 	/* The address comes back, zeroed. */
 	uint64_t again;
@@ -319,23 +320,23 @@ START_TEST(pool_epoch_marks_frames_gone)
 	 * pool's own storage. Allocating a clean frame and storing change it
 	 * not. */
 	struct ims_mem *m = ims_mem_new();
-	uint64_t e0 = ims_mem_pool_epoch(m);
+	uint64_t e0 = mem_pool_epoch(m);
 	uint64_t a, b;
 	ck_assert_int_eq(ims_mem_pool_alloc(m, &a), 0);
 	ims_mem_store(m, IMS_AGENT_SW, a, 1);
-	ck_assert_uint_eq(ims_mem_pool_epoch(m), e0);
+	ck_assert_uint_eq(mem_pool_epoch(m), e0);
 	/* The next pool frame is a + 4 KiB: a stray store makes it first. */
 	ims_mem_store(m, IMS_AGENT_HW, a + 0x1000, 0xbad);
-	const uint64_t *stray = ims_mem_frame(m, a + 0x1000);
+	const uint64_t *stray = mem_frame(m, a + 0x1000);
 	ck_assert_ptr_nonnull(stray);
-	ck_assert_uint_eq(ims_mem_pool_epoch(m), e0);
+	ck_assert_uint_eq(mem_pool_epoch(m), e0);
 	ck_assert_int_eq(ims_mem_pool_alloc(m, &b), 0);
 	ck_assert_uint_eq(b, a + 0x1000);
-	uint64_t e1 = ims_mem_pool_epoch(m);
+	uint64_t e1 = mem_pool_epoch(m);
 	ck_assert_uint_ne(e1, e0);
 	ck_assert_uint_eq(ims_mem_load(m, IMS_AGENT_HW, b), 0);
 	ims_mem_pool_free(m, a);
-	ck_assert_uint_ne(ims_mem_pool_epoch(m), e1);
+	ck_assert_uint_ne(mem_pool_epoch(m), e1);
 	ims_mem_free(m);
 }
 END_TEST
@@ -382,7 +383,7 @@ START_TEST(pool_churn)
 	ck_assert_uint_eq(ims_mem_counters(m)->pool_frames, N - freed);
 	for (unsigned i = 0; i < N; i++) {
 		if (gone[i])
-			ck_assert_ptr_null(ims_mem_frame(m, pa[i]));
+			ck_assert_ptr_null(mem_frame(m, pa[i]));
 		else
 			ck_assert_uint_eq(ims_mem_load(m, IMS_AGENT_HW, pa[i] + 8), i);
 	}

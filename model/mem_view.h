@@ -1,0 +1,33 @@
+/* Frame views and the pool epoch: how the hot walkers (the model's walk, the
+ * software's harvest) read simulated memory a frame at a time instead of a
+ * word at a time. Internal to the build, not part of the library's API: the
+ * contract of iommusim/mem.h (every software access goes through
+ * ims_mem_load/store/rmw and its hook) holds for everything else.
+ */
+#ifndef IMS_MODEL_MEM_VIEW_H
+#define IMS_MODEL_MEM_VIEW_H
+
+#include "iommusim/mem.h"
+
+/* Direct read-only view of a frame for one-pass walkers: NULL if the frame
+ * was never written. The pointer stays valid until the frame is dropped.
+ * Readers through a view must account their loads with mem_count(). */
+const uint64_t *mem_frame(const struct ims_mem *m, uint64_t pa);
+void mem_count(struct ims_mem *m, enum ims_agent who, enum ims_memop op, uint64_t n);
+/* True when a hook is installed: view readers must then go word by word. */
+bool mem_hooked(const struct ims_mem *m);
+/* Writable view for a software walker that applies many read-modify-writes
+ * to one frame (a harvest cleaning a table): NULL if the frame was never
+ * written, or while a hook or lost-update detection is on, since both must
+ * see each access (use ims_mem_rmw then). A write through the view must
+ * follow the rule of ims_mem_rmw (store only a changed word) and be counted
+ * with mem_count(m, IMS_AGENT_SW, IMS_MEM_RMW, n). */
+uint64_t *mem_frame_rw(struct ims_mem *m, uint64_t pa);
+
+/* A number that changes whenever a pool frame is freed (or a frame that a
+ * stray store made in pool space gives way to the pool's own): a table
+ * address or frame view remembered under an older one may since name
+ * another table, or freed storage. */
+uint64_t mem_pool_epoch(const struct ims_mem *m);
+
+#endif
