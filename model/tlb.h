@@ -45,7 +45,7 @@ utlb_lookup(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova)
 /* Cache page [iova, +2^shift) -> pa. Returns true when it evicted another
  * page. `absent`: the caller knows no way holds the page (a look-up just
  * missed it), so only a victim is chosen. Inlined: it runs on every walk,
- * and its ten arguments would cost a fifth of it as a call. */
+ * and passing its ten arguments would cost about as much as its body. */
 static inline __attribute__((always_inline)) bool
 tlb_fill(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova, unsigned shift,
 	 uint64_t pa, bool r, bool w, bool dirty, bool absent)

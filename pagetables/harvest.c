@@ -267,8 +267,7 @@ static inline uint64_t spread_word(uint64_t x, unsigned a)
 }
 
 /* Baseline x86-64 has no popcnt instruction, so __builtin_popcountll is a
- * libgcc call, about a sixth of a dense frame's time at 10 % dirty; and its
- * vectors are 16 bytes, two entries per step where a whole dirty word is
+ * libgcc call in the frame pass's inner loop; and its vectors are 16 bytes, two entries per step where a whole dirty word is
  * cleaned. The frame pass is built three times, for AVX2, with popcnt, and
  * for the baseline, and the loader picks the best the CPU runs (an ifunc):
  * the build stays baseline. */
