@@ -1,7 +1,7 @@
 /* The software format ops: what an OS driver knows about one format.
  *
- * pagetables/pt.c holds the generic radix code (map, unmap, iova_to_phys,
- * read_and_clear_dirty); each format supplies these ops (amd/amd_sw.c,
+ * pagetables/ holds the generic radix code (pt.c: map, unmap, iova_to_phys;
+ * harvest.c: read_and_clear_dirty); each format supplies these ops (amd/amd_sw.c,
  * vtd/vtd_sw.c, smmuv3/smmu_sw.c). A leaf of 2^shift bytes lives at one level
  * as a run of 2^(shift - entry_shift) entries: AMD NextLevel=7 replicas
  * (identical) or an Arm contiguous group (consecutive output addresses).

@@ -1,5 +1,5 @@
 /* Classifying a block of 64 leaf entries for the harvest's fast path
- * (pagetables/pt.c, "entry shapes"): which entries have the clean shape,
+ * (pagetables/harvest.c, "entry shapes"): which entries have the clean shape,
  * which the dirty shape, which are empty. A shape is the entry with its
  * output address masked off (entry & keymask); ~0 stands for "no shape
  * known", which no entry has. */

@@ -1,4 +1,4 @@
-/* The harvest's fast path (pagetables/pt.c: memoised entry shapes, frame
+/* The harvest's fast path (pagetables/harvest.c: memoised entry shapes, frame
  * views, dirty masks) against the word-by-word path it replaces.
  *
  * Three rigs take the same random stream of maps, unmaps, device writes,
