@@ -12,14 +12,8 @@ static bool dirty_capable(const struct ims_iommu_cfg *cfg)
 	return (cfg->amd_efr & AMD_EFR_HASUP) && (cfg->amd_efr & AMD_EFR_HDSUP);
 }
 
-/* HASup, HDSup, and HATS = 2 (6 levels). */
-static void caps_default(struct ims_iommu_cfg *cfg)
-{
-	cfg->amd_efr = AMD_EFR_HASUP | AMD_EFR_HDSUP | (2ull << AMD_EFR_HATS_SHIFT);
-}
-
-/* The format's configuration keys (formats/format.h); the defaults are
- * caps_default()'s values, which tests/unit/test_config.c checks. */
+/* The format's configuration keys (formats/format.h), with the model's
+ * defaults: every A/D capability present. */
 static const struct fmt_cfg_key cfg_keys[] = {
 	{.k = {.name = "model.amd_pde_accessed", .type = IMS_CFG_BOOL,
 	       .type_text = "true or false", .max = 1, .def = "false",
@@ -63,7 +57,6 @@ const struct fmt_desc amd_fmt_desc = {
 	.geometry = amd_geometry,
 	.ctx_encode = amd_ctx_encode,
 	.dirty_capable = dirty_capable,
-	.caps_default = caps_default,
 	.cfg_keys = cfg_keys,
 	.n_cfg_keys = sizeof(cfg_keys) / sizeof(cfg_keys[0]),
 	.import_geom = {.levels = 3},

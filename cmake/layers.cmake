@@ -24,8 +24,15 @@ set(IMS_LAYER_DEPS_tools harness import model uapi sw traceio formats base)
 # a layer of their own above the trace reader).
 file(GLOB IMS_SRC_base CONFIGURE_DEPENDS RELATIVE ${IMS_SRC} ${IMS_SRC}/model/mem*.c
   ${IMS_SRC}/model/common.c ${IMS_SRC}/model/version.c)
-file(GLOB IMS_SRC_formats CONFIGURE_DEPENDS RELATIVE ${IMS_SRC} ${IMS_SRC}/formats/*.c
-  ${IMS_SRC}/amd/*.c ${IMS_SRC}/vtd/*.c ${IMS_SRC}/smmuv3/*.c)
+# The format folders (docs/architecture.md, "What a new format touches").
+set(IMS_FORMAT_DIRS amd vtd smmuv3)
+set(ims_fmt_c "")
+set(ims_fmt_h "")
+foreach(d ${IMS_FORMAT_DIRS})
+  list(APPEND ims_fmt_c ${IMS_SRC}/${d}/*.c)
+  list(APPEND ims_fmt_h ${IMS_SRC}/${d}/*.h)
+endforeach()
+file(GLOB IMS_SRC_formats CONFIGURE_DEPENDS RELATIVE ${IMS_SRC} ${IMS_SRC}/formats/*.c ${ims_fmt_c})
 file(GLOB IMS_SRC_model CONFIGURE_DEPENDS RELATIVE ${IMS_SRC} ${IMS_SRC}/model/*.c)
 list(REMOVE_ITEM IMS_SRC_model ${IMS_SRC_base})
 file(GLOB IMS_SRC_sw CONFIGURE_DEPENDS RELATIVE ${IMS_SRC} ${IMS_SRC}/pagetables/*.c)
@@ -47,8 +54,7 @@ set(IMS_HDR_harness include/iommusim/replay.h)
 set(IMS_HDR_tools include/iommusim/iommusim.h)
 file(GLOB h CONFIGURE_DEPENDS RELATIVE ${IMS_SRC} ${IMS_SRC}/model/mem*.h)
 list(APPEND IMS_HDR_base ${h})
-file(GLOB h CONFIGURE_DEPENDS RELATIVE ${IMS_SRC} ${IMS_SRC}/formats/*.h ${IMS_SRC}/amd/*.h
-  ${IMS_SRC}/vtd/*.h ${IMS_SRC}/smmuv3/*.h)
+file(GLOB h CONFIGURE_DEPENDS RELATIVE ${IMS_SRC} ${IMS_SRC}/formats/*.h ${ims_fmt_h})
 list(APPEND IMS_HDR_formats ${h})
 file(GLOB h CONFIGURE_DEPENDS RELATIVE ${IMS_SRC} ${IMS_SRC}/model/*.h)
 file(GLOB hb CONFIGURE_DEPENDS RELATIVE ${IMS_SRC} ${IMS_SRC}/model/mem*.h)

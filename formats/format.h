@@ -52,10 +52,9 @@ struct fmt_desc {
 	/* Whether cfg's capability registers allow hardware dirty tracking
 	 * (what GET_HW_INFO reports, what a DIRTY_TRACKING allocation needs). */
 	bool (*dirty_capable)(const struct ims_iommu_cfg *cfg);
-	/* Set cfg's capability registers of this format to "every A/D
-	 * capability present" (the model's default). */
-	void (*caps_default)(struct ims_iommu_cfg *cfg);
-	/* The configuration keys that belong to this format. */
+	/* The configuration keys that belong to this format; their defaults
+	 * are the model's (ims_iommu_cfg_default): capability registers with
+	 * every A/D capability present, and the format's rules. */
 	const struct fmt_cfg_key *cfg_keys;
 	unsigned n_cfg_keys;
 	/* What the trace importers assume of a domain (docs/importers.md):

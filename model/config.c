@@ -407,62 +407,49 @@ int ims_iommu_cfg_load(struct ims_iommu_cfg *cfg, const char *path, char *err, s
 
 /* ---- writing ---------------------------------------------------------------- */
 
-static bool same_section(const char *a, const char *b)
-{
-	size_t la = (size_t)(strchr(a, '.') - a), lb = (size_t)(strchr(b, '.') - b);
-	return la == lb && !strncmp(a, b, la);
-}
-
 /* Every key of the table in its section; the walk-cache levels that are
  * configured one line each. */
 void ims_iommu_cfg_write(const struct ims_iommu_cfg *c, FILE *f)
 {
 	size_t n = ims_iommu_cfg_key_count();
-	/* Each section once, where it first appears: a format's keys come
-	 * after the model's own but join their sections. */
-	for (size_t s0 = 0; s0 < n; s0++) {
-		const char *sec = ims_iommu_cfg_key(s0)->name;
-		bool seen = false;
-		for (size_t j = 0; j < s0 && !seen; j++)
-			seen = same_section(ims_iommu_cfg_key(j)->name, sec);
-		if (seen)
-			continue;
-		fprintf(f, "%.*s:\n", (int)(strchr(sec, '.') - sec), sec);
-		for (size_t i = s0; i < n; i++) {
-			const char *nm = ims_iommu_cfg_key(i)->name;
-			if (!same_section(nm, sec))
-				continue;
-			const char *dot = strchr(nm, '.');
-			const char *lv = strstr(nm, ".N.");
-			char name[PATH_MAX_LEN + 16], val[64];
-			if (!lv) {
-				ims_iommu_cfg_get(c, nm, val, sizeof(val));
-				fprintf(f, "  %s: %s\n", dot + 1, val);
-				continue;
-			}
-			/* A run of level keys: "  levels:" then one flow mapping a level. */
-			size_t end = i;
-			while (end < n &&
-			       !strncmp(ims_iommu_cfg_key(end)->name, nm, (size_t)(lv - nm) + 3))
-				end++;
-			bool any = false;
-			for (unsigned l = 0; l < IMS_WC_LEVELS; l++) {
-				if (!c->wc_level[l].set)
-					continue;
-				if (!any)
-					fprintf(f, "  %.*s:\n", (int)(lv - dot - 1), dot + 1);
-				any = true;
-				fprintf(f, "    %u: {", l);
-				for (size_t j = i; j < end; j++) {
-					const char *field = ims_iommu_cfg_key(j)->name + (lv - nm) + 3;
-					snprintf(name, sizeof(name), "%.*s.%u.%s", (int)(lv - nm), nm, l,
-						 field);
-					ims_iommu_cfg_get(c, name, val, sizeof(val));
-					fprintf(f, "%s%s: %s", j > i ? ", " : "", field, val);
-				}
-				fprintf(f, "}\n");
-			}
-			i = end - 1;
+	const char *section = NULL;
+	size_t seclen = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *nm = ims_iommu_cfg_key(i)->name;
+		const char *dot = strchr(nm, '.');
+		size_t sl = (size_t)(dot - nm);
+		if (!section || sl != seclen || strncmp(nm, section, sl)) {
+			fprintf(f, "%.*s:\n", (int)sl, nm);
+			section = nm;
+			seclen = sl;
 		}
+		const char *lv = strstr(nm, ".N.");
+		char name[PATH_MAX_LEN + 16], val[64];
+		if (!lv) {
+			ims_iommu_cfg_get(c, nm, val, sizeof(val));
+			fprintf(f, "  %s: %s\n", dot + 1, val);
+			continue;
+		}
+		/* A run of level keys: "  levels:" then one flow mapping a level. */
+		size_t end = i;
+		while (end < n && !strncmp(ims_iommu_cfg_key(end)->name, nm, (size_t)(lv - nm) + 3))
+			end++;
+		bool any = false;
+		for (unsigned l = 0; l < IMS_WC_LEVELS; l++) {
+			if (!c->wc_level[l].set)
+				continue;
+			if (!any)
+				fprintf(f, "  %.*s:\n", (int)(lv - dot - 1), dot + 1);
+			any = true;
+			fprintf(f, "    %u: {", l);
+			for (size_t j = i; j < end; j++) {
+				const char *field = ims_iommu_cfg_key(j)->name + (lv - nm) + 3;
+				snprintf(name, sizeof(name), "%.*s.%u.%s", (int)(lv - nm), nm, l, field);
+				ims_iommu_cfg_get(c, name, val, sizeof(val));
+				fprintf(f, "%s%s: %s", j > i ? ", " : "", field, val);
+			}
+			fprintf(f, "}\n");
+		}
+		i = end - 1;
 	}
 }

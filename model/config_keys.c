@@ -195,6 +195,46 @@ static bool row_at(size_t i, struct row *out)
 	return true;
 }
 
+static const struct ims_cfg_key *raw_key(size_t i)
+{
+	if (i < NROWS)
+		return &rows[i].k;
+	const struct fmt_cfg_key *fk = fmt_key(i);
+	return fk ? &fk->k : NULL;
+}
+
+static bool same_section(const char *a, const char *b)
+{
+	const char *da = strchr(a, '.'), *db = strchr(b, '.');
+	size_t la = da ? (size_t)(da - a) : strlen(a), lb = db ? (size_t)(db - b) : strlen(b);
+	return la == lb && !strncmp(a, b, la);
+}
+
+/* The order keys are listed in: a section's keys together, sections in the
+ * order they first appear (the model's own keys, then each format's, which
+ * join the model's sections). Returns the raw index of listed key i, and
+ * with `inverse` the listed index of raw key i. */
+static size_t listed(size_t i, bool inverse)
+{
+	size_t n = nrows(), k = 0;
+	for (size_t s0 = 0; s0 < n; s0++) {
+		const char *sec = raw_key(s0)->name;
+		bool seen = false;
+		for (size_t j = 0; j < s0 && !seen; j++)
+			seen = same_section(raw_key(j)->name, sec);
+		if (seen)
+			continue;
+		for (size_t j = s0; j < n; j++) {
+			if (!same_section(raw_key(j)->name, sec))
+				continue;
+			if (inverse ? j == i : k == i)
+				return inverse ? k : j;
+			k++;
+		}
+	}
+	return n;
+}
+
 size_t ims_iommu_cfg_key_count(void)
 {
 	return nrows();
@@ -202,10 +242,7 @@ size_t ims_iommu_cfg_key_count(void)
 
 const struct ims_cfg_key *ims_iommu_cfg_key(size_t i)
 {
-	if (i < NROWS)
-		return &rows[i].k;
-	const struct fmt_cfg_key *fk = fmt_key(i);
-	return fk ? &fk->k : NULL;
+	return i < nrows() ? raw_key(listed(i, false)) : NULL;
 }
 
 __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
@@ -294,7 +331,7 @@ int ims_iommu_cfg_key_find(const char *key)
 	struct ref r;
 	if (!key || !resolve(key, &r) || r.level == -2)
 		return -ENOENT;
-	return (int)r.idx;
+	return (int)listed(r.idx, true);
 }
 
 /* Edit distance, for naming the key a misspelt one was meant to be. Names

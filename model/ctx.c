@@ -54,7 +54,6 @@ static int decode_slot(struct ims_iommu *m, uint16_t tag, struct ctx_slot *s, ch
 	}
 	c.ops = ops;
 	c.tag = tag;
-	c.priv = m->cfg.dma_privileged;
 	hw_ctx_index_init(&c);
 	s->hw = c;
 	s->hw_valid = true;

@@ -37,12 +37,12 @@ void ims_iommu_cfg_default(struct ims_iommu_cfg *cfg)
 	cfg->lat.fault = 100;
 	cfg->replica = IMS_REPLICA_COVERING;
 	cfg->seed = 1;
-	cfg->vtd_nonleaf_accessed = true;
-	/* Every A/D capability present, as each format defines it. */
-	for (unsigned f = 0; f < IMS_FMT_COUNT; f++) {
-		const struct fmt_desc *d = fmt_get((enum ims_format)f);
-		if (d && d->caps_default)
-			d->caps_default(cfg);
+	/* Each format's keys (capability registers: every A/D capability
+	 * present; its rules) take the defaults its description gives them. */
+	for (size_t i = 0; i < ims_iommu_cfg_key_count(); i++) {
+		const struct ims_cfg_key *k = ims_iommu_cfg_key(i);
+		if (k->format >= 0)
+			ims_iommu_cfg_set(cfg, k->name, k->def, NULL, 0);
 	}
 }
 

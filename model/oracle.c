@@ -631,7 +631,7 @@ void ims_oracle_expected(const struct ims_oracle *o, uint16_t dom, uint64_t iova
 			 unsigned pgshift, uint64_t *words)
 {
 	if (pgshift > 63)
-		return;
+		return; /* no page size past 2^63 exists: the bitmap has no bits */
 	uint64_t nbits = length >> pgshift;
 	uint64_t nwords = nbits / 64 + (nbits % 64 != 0);
 	if (nwords)

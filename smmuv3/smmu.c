@@ -11,14 +11,8 @@ static bool dirty_capable(const struct ims_iommu_cfg *cfg)
 	return ((cfg->smmu_idr0 & SMMU_IDR0_HTTU_MASK) >> SMMU_IDR0_HTTU_SHIFT) >= 2;
 }
 
-/* HTTU = 2: access flag and dirty state. */
-static void caps_default(struct ims_iommu_cfg *cfg)
-{
-	cfg->smmu_idr0 = 2ull << SMMU_IDR0_HTTU_SHIFT;
-}
-
-/* The format's configuration keys (formats/format.h); the defaults are
- * caps_default()'s values, which tests/unit/test_config.c checks. */
+/* The format's configuration keys (formats/format.h), with the model's
+ * defaults: every A/D capability present. */
 static const struct fmt_cfg_key cfg_keys[] = {
 	{.k = {.name = "model.dma_privileged", .type = IMS_CFG_BOOL,
 	       .type_text = "true or false", .max = 1, .def = "false",
@@ -74,7 +68,6 @@ const struct fmt_desc smmu_fmt_desc = {
 	.geometry = smmu_geometry,
 	.ctx_encode = smmu_ctx_encode,
 	.dirty_capable = dirty_capable,
-	.caps_default = caps_default,
 	.cfg_keys = cfg_keys,
 	.n_cfg_keys = sizeof(cfg_keys) / sizeof(cfg_keys[0]),
 	.import_geom = {.granule_shift = 12, .ias = 48},

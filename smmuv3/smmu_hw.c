@@ -96,6 +96,9 @@ static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct
 	c->affd = (w0 & SMMU_CD0_AFFD) && !c->ha;
 	/* Stage 1 has no context-level permission. */
 	c->r = c->w = true;
+	/* STE.PRIVCFG: device transactions are unprivileged unless the model
+	 * is told otherwise (formats.md, "Arm SMMUv3 stage 1"). */
+	c->priv = cfg->dma_privileged;
 	/* Table AF updates (HTTU = 3 with CD.HAFT) are not modelled. */
 	c->nonleaf_a = false;
 	return 0;

@@ -38,6 +38,7 @@ struct hfmt {
 	enum ims_format fmt;
 	unsigned gshift;
 	unsigned levels; /* 0: the format's default */
+	unsigned ias;    /* 0: the format's default */
 };
 
 /* The layouts each format's description asks the benchmark to time, in
@@ -52,7 +53,7 @@ static unsigned bench_formats(struct hfmt *out)
 			const struct fmt_layout *l = &d->bench_layouts[i];
 			out[n++] = (struct hfmt){l->label, d->id,
 						 l->geom.granule_shift ? l->geom.granule_shift : 12,
-						 l->geom.levels};
+						 l->geom.levels, l->geom.ias};
 		}
 	}
 	return n;
@@ -100,7 +101,7 @@ static int rig_open(struct rig *r, const struct hfmt *f)
 	ims_iommu_cfg_default(&mc);
 	int rc = ims_iommu_new(r->mem, &mc, &r->mmu);
 	struct ims_pt_cfg pc = {.fmt = f->fmt, .tag = TAG, .granule_shift = f->gshift,
-				.levels = f->levels, .dirty_tracking = true};
+				.levels = f->levels, .ias = f->ias, .dirty_tracking = true};
 	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush};
 	if (!rc)
 		rc = ims_pt_new(r->mem, &pc, &sink, &r->pt, err, sizeof(err));

@@ -22,12 +22,13 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "formats/format.h"
+#include "harness/replay_int.h"
 #include "iommusim/replay.h"
 #include "iommusim/trace.h"
 #include "iommusim/tracebin.h"
-#include "tools/bench.h"
 #include "model/prefetch.h"
-#include "harness/replay_int.h"
+#include "tools/bench.h"
 
 #define GiB (1ull << 30)
 
@@ -208,11 +209,24 @@ struct rfmt {
 	const char *domain; /* the domain line's format part */
 };
 
-static const struct rfmt rformats[] = {
-	{"amdv1", "format=amdv1 levels=4"},
-	{"vtd", "format=vtd levels=4"},
-	{"smmuv3", "format=smmuv3 granule=4K"},
-};
+/* Each format's first benchmark layout (formats/format.h), as a domain
+ * line's format part; false when the format is not registered. */
+static bool replay_format(enum ims_format f, struct rfmt *out, char *buf, size_t len)
+{
+	const struct fmt_desc *d = fmt_get(f);
+	if (!d || !d->n_bench_layouts)
+		return false;
+	const struct fmt_geom *g = &d->bench_layouts[0].geom;
+	int n = snprintf(buf, len, "format=%s", d->name);
+	if (g->levels && n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, " levels=%u", g->levels);
+	if (g->granule_shift && n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, " granule=%uK", 1u << (g->granule_shift - 10));
+	if (g->ias && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " ias=%u", g->ias);
+	*out = (struct rfmt){d->name, buf};
+	return true;
+}
 
 static int one_replay(const struct bench_opts *o, struct bench_results *res, const struct rfmt *f,
 		      bool hot, uint64_t span, size_t npages, struct floor_buf *fb)
@@ -339,13 +353,17 @@ int bench_replay(const struct bench_opts *o, struct bench_results *res)
 {
 	uint64_t span = o->size == BENCH_FULL ? 64 * GiB : o->size == BENCH_QUICK ? GiB : 64ull << 20;
 	size_t n = o->size == BENCH_FULL ? 4000000 : o->size == BENCH_QUICK ? 1000000 : 20000;
-	unsigned nf = o->size == BENCH_FULL ? 3 : 1;
+	unsigned nf = o->size == BENCH_FULL ? IMS_FMT_COUNT : 1;
 	struct floor_buf fb = {0};
 	int rc = 0;
 	for (unsigned fi = 0; fi < nf && !rc; fi++) {
-		rc = one_replay(o, res, &rformats[fi], true, span, n, &fb);
+		struct rfmt rf;
+		char dline[96];
+		if (!replay_format((enum ims_format)fi, &rf, dline, sizeof(dline)))
+			continue;
+		rc = one_replay(o, res, &rf, true, span, n, &fb);
 		if (!rc)
-			rc = one_replay(o, res, &rformats[fi], false, span, n, &fb);
+			rc = one_replay(o, res, &rf, false, span, n, &fb);
 	}
 	floor_free(&fb);
 	if (!rc) {

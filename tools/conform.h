@@ -99,7 +99,6 @@ int cf_write_reports(const struct cf_report *rep, const char *dir);
 
 /* Text helpers shared by the files. */
 char *cf_strndup(const char *s, size_t n);
-const char *cf_status_name(enum cf_status s);
 const char *cf_expect_name(enum cf_expect e);
 
 #endif

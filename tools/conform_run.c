@@ -10,12 +10,6 @@
 #include "iommusim/replay.h"
 #include "tools/conform.h"
 
-const char *cf_status_name(enum cf_status s)
-{
-	static const char *const n[] = {"pass", "fail", "skip", "deviation", "error"};
-	return (unsigned)s < CF_NSTATUS ? n[s] : "?";
-}
-
 const char *cf_expect_name(enum cf_expect e)
 {
 	static const char *const n[] = {"pass", "fail-validation", "input-error"};

@@ -82,7 +82,6 @@ void series_free(struct series *s)
 	free(s);
 }
 
-size_t series_rows(const struct series *s) { return s->nrows; }
 
 static void take(struct ims_replay *r, struct snap *o)
 {

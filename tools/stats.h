@@ -25,7 +25,6 @@ void series_begin(struct series *s, const char *trace);
 void series_hook(void *arg, struct ims_replay *r, const struct ims_event *ev);
 void series_end(struct series *s, struct ims_replay *r);
 
-size_t series_rows(const struct series *s);
 
 /* Written atomically: CSV when path ends in .csv, JSON (an array of row
  * objects) otherwise; "-" is standard output (JSON). 0 or -1 (printed). */

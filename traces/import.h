@@ -44,7 +44,6 @@ bool arg_num(const char *s, const char *e, const char *key, uint64_t *out);
 /* Hex with or without 0x (%llx fields). */
 bool arg_hex(const char *s, const char *e, const char *key, uint64_t *out);
 bool parse_num(const char *s, size_t n, uint64_t *out);
-bool parse_hex(const char *s, size_t n, uint64_t *out);
 /* A PCI address BB:DD.F or SSSS:BB:DD.F (hex fields, F may be 2 digits):
  * the requester id (seg << 16 | bus << 8 | dev << 3 | fn). */
 bool parse_bdf(const char *s, size_t n, uint32_t *out);

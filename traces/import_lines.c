@@ -225,7 +225,7 @@ static inline int hexdig(char c)
 	return -1;
 }
 
-bool parse_hex(const char *s, size_t n, uint64_t *out)
+static bool parse_hex(const char *s, size_t n, uint64_t *out)
 {
 	if (n >= 2 && s[0] == '0' && (s[1] | 0x20) == 'x') {
 		s += 2;

@@ -151,7 +151,6 @@ int qemu_translate(struct q *q, const struct xl *x);
 /* A logged fault: an access and its expected fault when the trace makes
  * the model fault the same way. */
 int qemu_fault(struct q *q, uint32_t dev, uint64_t iova, bool write);
-int qemu_flush_all(struct q *q);
 int qh_flush_all(struct q *q, const char *a, const char *e);
 int qh_fault_unknown(struct q *q, const char *a, const char *e);
 

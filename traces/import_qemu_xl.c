@@ -163,7 +163,7 @@ int qemu_fault(struct q *q, uint32_t dev, uint64_t iova, bool write)
 	return rc;
 }
 
-int qemu_flush_all(struct q *q)
+static int qemu_flush_all(struct q *q)
 {
 	for (size_t i = 0; i < q->m->ndoms; i++) {
 		int rc = imp_flush(q->m, q->m->doms[i].id);

@@ -12,15 +12,8 @@ static bool dirty_capable(const struct ims_iommu_cfg *cfg)
 	return (cfg->vtd_ecap & VTD_ECAP_SSADS) && (cfg->vtd_ecap & VTD_ECAP_SMPWC);
 }
 
-/* SLLPS 2M and 1G; SSADS and SMPWC. */
-static void caps_default(struct ims_iommu_cfg *cfg)
-{
-	cfg->vtd_cap = VTD_CAP_SLLPS_2M | VTD_CAP_SLLPS_1G;
-	cfg->vtd_ecap = VTD_ECAP_SSADS | VTD_ECAP_SMPWC;
-}
-
-/* The format's configuration keys (formats/format.h); the defaults are
- * caps_default()'s values, which tests/unit/test_config.c checks. */
+/* The format's configuration keys (formats/format.h), with the model's
+ * defaults: every A/D capability present. */
 static const struct fmt_cfg_key cfg_keys[] = {
 	{.k = {.name = "model.vtd_nonleaf_accessed", .type = IMS_CFG_BOOL,
 	       .type_text = "true or false", .max = 1, .def = "true",
@@ -68,7 +61,6 @@ const struct fmt_desc vtd_fmt_desc = {
 	.geometry = vtd_geometry,
 	.ctx_encode = vtd_ctx_encode,
 	.dirty_capable = dirty_capable,
-	.caps_default = caps_default,
 	.cfg_keys = cfg_keys,
 	.n_cfg_keys = sizeof(cfg_keys) / sizeof(cfg_keys[0]),
 	.import_geom = {.levels = 3},

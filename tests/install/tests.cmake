@@ -31,6 +31,7 @@ if(NOT IMS_VALGRIND AND NOT IMS_SANITIZE)
 
   # These two need no install: the build tree's library and headers.
   add_test(NAME install.symbols COMMAND ${CMAKE_COMMAND} -DLIB=$<TARGET_FILE:iommusim_shared>
+    -DSTATIC_LIB=$<TARGET_FILE:iommusim_static>
     -DNM=${CMAKE_NM} -DCC=${CMAKE_C_COMPILER} -DCC_ID=${CMAKE_C_COMPILER_ID}
     -DINCLUDE=${CMAKE_SOURCE_DIR}/include -DOUT=${IMS_INSTALL_DIR}/symbols
     -P ${IMS_INSTALL_SRC}/symbols.cmake)

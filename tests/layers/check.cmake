@@ -77,3 +77,32 @@ if(LINKDIR)
   probe_link(formats_calls_model formats "base" ims_iommu_cfg_default refused)
   probe_link(harness_calls_model harness "model;uapi;sw;traceio;formats;base" ims_iommu_new ok)
 endif()
+
+# What the include trees cannot see: a quoted include is searched for in the
+# including file's own folder first, so "../include/iommusim/bitmap.h" from
+# model/ would find the software's header without any -I. Every quoted
+# include of every layer's file must name a header in that layer's tree,
+# and none may climb with "..".
+if(FILES)
+  file(STRINGS ${FILES} entries)
+  set(nchecked 0)
+  foreach(e ${entries})
+    string(REPLACE " " ";" parts "${e}")
+    list(GET parts 0 layer)
+    list(GET parts 1 f)
+    file(STRINGS ${SRC}/${f} incs REGEX "^[ \t]*#[ \t]*include[ \t]*\"")
+    foreach(line ${incs})
+      string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([^\"]*)\".*" "\\1" inc "${line}")
+      math(EXPR nchecked "${nchecked} + 1")
+      if(inc MATCHES "\\.\\.")
+        message(SEND_ERROR "${f}: #include \"${inc}\" climbs out with ..; name the header by its path")
+      elseif(NOT EXISTS ${TREES}/${layer}/${inc})
+        message(SEND_ERROR "${f}: #include \"${inc}\" is not a header the ${layer} layer may use")
+      endif()
+    endforeach()
+  endforeach()
+  if(nchecked LESS 200)
+    message(SEND_ERROR "only ${nchecked} quoted includes found in ${FILES}: the file list is wrong")
+  endif()
+  message(STATUS "${nchecked} quoted includes, each in its layer's tree")
+endif()
