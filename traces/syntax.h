@@ -48,7 +48,7 @@ struct ims_opdef {
 
 /* The tables are defined here, static, rather than once in a .c file: the
  * parser and the checks look keys and ops up by constants, and with the
- * table in the same translation unit those lookups fold to constants. */
+ * table in the same translation unit the compiler can fold those lookups. */
 #define KEY(n, t) {n, sizeof(n) - 1, IMS_##t}
 static const struct ims_keydef trc_keydefs[IMS_K_COUNT] = {
 	[IMS_K_ID] = KEY("id", VT_NUM),
