@@ -1,6 +1,7 @@
 # The layers of DESIGN.md, as the build knows them: which sources each layer
 # compiles, which headers it owns, and which layers it may use. The arrows
-#   tools -> harness -> {import -> traceio, uapi -> sw, model} -> formats -> base
+#   tools -> {harness, import}; harness -> {model, uapi -> sw, traceio};
+#   import -> traceio; {model, sw, traceio} -> formats -> base
 # are IMS_LAYER_DEPS below; a layer sees the headers of the layers it may use
 # (transitively) and no others, and links only against them. Included by the
 # main build and by the libFuzzer project (tests/fuzz/), with IMS_SRC set to
