@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/format.h"
 #include "traces/import_qemu.h"
 
 /* ---- smmuv3 -------------------------------------------------------------------------- */
@@ -48,10 +49,20 @@ int qh_smmu_cd_tt(struct q *q, const char *a, const char *e)
 	uint64_t tsz, gs;
 	if (!inner_num(a, e, "tsz:", &tsz) || !inner_num(a, e, "granule_sz:", &gs))
 		return bad(q, "'TT[N]:tsz:N ttb:0x... granule_sz:N had:N'");
-	if (memmem(a, (size_t)(e - a), "TT[0]", 5) && tsz < 64 && (gs == 12 || gs == 14 || gs == 16)) {
-		q->tt_ias = (unsigned)(64 - tsz);
-		q->tt_granule_log = (unsigned)gs;
-	}
+	if (!memmem(a, (size_t)(e - a), "TT[0]", 5))
+		return 0;
+	/* The domain line this CD leads to must be one the format takes (its
+	 * geometry check, formats/format.h): a TT[0] whose input size or
+	 * granule the model does not translate is refused here, so that the
+	 * importer never writes a trace that replay refuses. */
+	struct fmt_geom g = {0, gs <= 16 ? (unsigned)gs : 0, tsz < 64 ? (unsigned)(64 - tsz) : 0};
+	char why[96];
+	if (tsz >= 64 || gs > 16 || !g.granule_shift ||
+	    fmt_get(IMS_FMT_SMMUV3)->geometry(&g, why, sizeof(why)))
+		return bad(q, "'TT[0]:tsz:N ... granule_sz:N' giving a granule of 4K, 16K or 64K "
+			      "and an input size (64 - tsz) of 32 to 52 bits");
+	q->tt_ias = g.ias;
+	q->tt_granule_log = g.granule_shift;
 	return 0;
 }
 

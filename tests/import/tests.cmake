@@ -46,6 +46,9 @@ ims_trace_test(fixture.combined import -DFROM=qemu-vtd -DIN=${imp_dir}/combine-q
 # Malformed lines of known events: FILE:LINE and exit 2, or --lenient.
 ims_trace_test(malformed.qemu-vtd bad -DFROM=qemu-vtd -DIN=${imp_dir}/qemu-vtd-malformed.log -DLINE=4)
 ims_trace_test(malformed.ftrace bad -DFROM=ftrace -DIN=${imp_dir}/ftrace-malformed.txt -DLINE=4)
+# A CD whose TT[0] gives an input size the model does not translate (ias 56)
+# is refused at its line, not written into a trace that replay refuses.
+ims_trace_test(malformed.qemu-smmuv3-cd bad -DFROM=qemu-smmuv3 -DIN=${imp_dir}/qemu-smmuv3-bad-cd.log -DLINE=4)
 
 # The binary form through the command, on the bundled and shared traces.
 foreach(set examples:${CMAKE_SOURCE_DIR}/examples/*.trace shared:${IMS_SHARED_DIR}/traces/*.trace
