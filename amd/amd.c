@@ -1,7 +1,5 @@
 /* AMD IOMMU v1 host page tables: the format's description for the registry.
  * Levels: see amd/amd_codec.h. */
-#include <stddef.h>
-
 #include "amd/amd.h"
 #include "amd/amd_codec.h"
 
@@ -15,18 +13,10 @@ static bool dirty_capable(const struct ims_iommu_cfg *cfg)
 /* The format's configuration keys (formats/format.h), with the model's
  * defaults: every A/D capability present. */
 static const struct fmt_cfg_key cfg_keys[] = {
-	{.k = {.name = "model.amd_pde_accessed", .type = IMS_CFG_BOOL,
-	       .type_text = "true or false", .max = 1, .def = "false",
-	       .desc = "AMD: hardware sets A in PDEs too (not established)",
-	       .alias = "amd-pde-accessed", .format = IMS_FMT_AMDV1},
-	 .off = offsetof(struct ims_iommu_cfg, amd_pde_accessed)},
-	{.k = {.name = "capabilities.amd_efr", .type = IMS_CFG_NUMBER,
-	       .type_text = "a number (decimal or 0x hex)", .max = UINT64_MAX,
-	       .def = "0x12000000000800",
-	       .desc = "AMD EFR: HASup 49, HDSup 52, HATS 11:10",
-	       .alias = "amd-efr",
-	       .format = IMS_FMT_AMDV1},
-	 .off = offsetof(struct ims_iommu_cfg, amd_efr), .hex = true},
+	FMT_KEY_RULE(IMS_FMT_AMDV1, "model.amd_pde_accessed", amd_pde_accessed, "false",
+		"AMD: hardware sets A in PDEs too (not established)", "amd-pde-accessed"),
+	FMT_KEY_REG(IMS_FMT_AMDV1, "capabilities.amd_efr", amd_efr, "0x12000000000800",
+		"AMD EFR: HASup 49, HDSup 52, HATS 11:10", "amd-efr"),
 };
 
 /* Linux's AMD v1 driver: every power of two from 4K to 1G (NextLevel=7

@@ -11,6 +11,8 @@
 #ifndef IMS_FORMATS_FORMAT_H
 #define IMS_FORMATS_FORMAT_H
 
+#include <stddef.h>
+
 #include "formats/hwfmt.h"
 #include "formats/swfmt.h"
 #include "iommusim/model_cfg.h"
@@ -23,14 +25,23 @@ struct fmt_geom {
 };
 
 /* A configuration key of the format's own: a capability register (a
- * uint64_t field of struct ims_iommu_cfg, IMS_CFG_NUMBER) or a rule of the
- * format (a bool field, IMS_CFG_BOOL). k.format is the format's id. The
- * model's key table (model/config_keys.c) lists them after its own. */
+ * uint64_t field of struct ims_iommu_cfg, IMS_CFG_NUMBER, written in hex)
+ * or a rule of the format (a bool field, IMS_CFG_BOOL). k.format is the
+ * format's id. The model's key table (model/config_keys.c) lists them after
+ * its own; FMT_KEY_REG and FMT_KEY_RULE write one. */
 struct fmt_cfg_key {
 	struct ims_cfg_key k;
 	size_t off; /* offsetof(struct ims_iommu_cfg, field) */
-	bool hex;   /* a register encoding: written in hex */
 };
+
+#define FMT_KEY_REG(fmt_, name_, field_, def_, desc_, alias_)                                      \
+	{.k = {.name = name_, .type = IMS_CFG_NUMBER, .type_text = IMS_CFG_TEXT_NUMBER,            \
+	       .max = UINT64_MAX, .def = def_, .desc = desc_, .alias = alias_, .format = fmt_},    \
+	 .off = offsetof(struct ims_iommu_cfg, field_)}
+#define FMT_KEY_RULE(fmt_, name_, field_, def_, desc_, alias_)                                     \
+	{.k = {.name = name_, .type = IMS_CFG_BOOL, .type_text = IMS_CFG_TEXT_BOOL, .max = 1,      \
+	       .def = def_, .desc = desc_, .alias = alias_, .format = fmt_},                       \
+	 .off = offsetof(struct ims_iommu_cfg, field_)}
 
 /* A geometry the benchmark times, with its label in reports. */
 struct fmt_layout {

@@ -40,8 +40,8 @@ struct row {
 	size_t level_off;   /* A_LEVELS: the same field in struct ims_wc_level_cfg */
 };
 
-#define T_NUM "a number (decimal or 0x hex)"
-#define T_BOOL "true or false"
+#define T_NUM IMS_CFG_TEXT_NUMBER
+#define T_BOOL IMS_CFG_TEXT_BOOL
 #define T_WAYS "a number of ways from 1, or full"
 #define T_POLICY "lru, round-robin or random"
 #define T_REPLICA "first, covering or random"
@@ -191,7 +191,7 @@ static bool row_at(size_t i, struct row *out)
 		return false;
 	*out = (struct row){.k = fk->k, .where = IN_CFG, .off = fk->off,
 			    .store = fk->k.type == IMS_CFG_BOOL ? S_BOOL : S_U64,
-			    .flags = fk->hex ? F_HEX : 0};
+			    .flags = fk->k.type == IMS_CFG_NUMBER ? F_HEX : 0};
 	return true;
 }
 

@@ -39,10 +39,10 @@ void ims_iommu_cfg_default(struct ims_iommu_cfg *cfg)
 	cfg->seed = 1;
 	/* Each format's keys (capability registers: every A/D capability
 	 * present; its rules) take the defaults its description gives them. */
-	for (size_t i = 0; i < ims_iommu_cfg_key_count(); i++) {
-		const struct ims_cfg_key *k = ims_iommu_cfg_key(i);
-		if (k->format >= 0)
-			ims_iommu_cfg_set(cfg, k->name, k->def, NULL, 0);
+	for (unsigned f = 0; f < IMS_FMT_COUNT; f++) {
+		const struct fmt_desc *d = fmt_get((enum ims_format)f);
+		for (unsigned j = 0; d && j < d->n_cfg_keys; j++)
+			ims_iommu_cfg_set(cfg, d->cfg_keys[j].k.name, d->cfg_keys[j].k.def, NULL, 0);
 	}
 }
 

@@ -1,7 +1,5 @@
 /* Arm SMMUv3 stage 1 (VMSAv8-64): the format's description for the
  * registry. Levels: see smmuv3/smmu_codec.h. */
-#include <stddef.h>
-
 #include "smmuv3/smmu.h"
 #include "smmuv3/smmu_codec.h"
 
@@ -14,18 +12,10 @@ static bool dirty_capable(const struct ims_iommu_cfg *cfg)
 /* The format's configuration keys (formats/format.h), with the model's
  * defaults: every A/D capability present. */
 static const struct fmt_cfg_key cfg_keys[] = {
-	{.k = {.name = "model.dma_privileged", .type = IMS_CFG_BOOL,
-	       .type_text = "true or false", .max = 1, .def = "false",
-	       .desc = "SMMU STE.PRIVCFG: device accesses privileged",
-	       .alias = "dma-privileged", .format = IMS_FMT_SMMUV3},
-	 .off = offsetof(struct ims_iommu_cfg, dma_privileged)},
-	{.k = {.name = "capabilities.smmu_idr0", .type = IMS_CFG_NUMBER,
-	       .type_text = "a number (decimal or 0x hex)", .max = UINT64_MAX,
-	       .def = "0x80",
-	       .desc = "SMMU IDR0: HTTU 7:6",
-	       .alias = "smmu-idr0",
-	       .format = IMS_FMT_SMMUV3},
-	 .off = offsetof(struct ims_iommu_cfg, smmu_idr0), .hex = true},
+	FMT_KEY_RULE(IMS_FMT_SMMUV3, "model.dma_privileged", dma_privileged, "false",
+		"SMMU STE.PRIVCFG: device accesses privileged", "dma-privileged"),
+	FMT_KEY_REG(IMS_FMT_SMMUV3, "capabilities.smmu_idr0", smmu_idr0, "0x80",
+		"SMMU IDR0: HTTU 7:6", "smmu-idr0"),
 };
 
 /* io-pgtable-arm: the page and the block sizes of the granule (D8.3),

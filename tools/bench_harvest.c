@@ -51,9 +51,12 @@ static unsigned bench_formats(struct hfmt *out)
 		const struct fmt_desc *d = fmt_get((enum ims_format)f);
 		for (unsigned i = 0; d && i < d->n_bench_layouts && n < MAX_HFMT; i++) {
 			const struct fmt_layout *l = &d->bench_layouts[i];
-			out[n++] = (struct hfmt){l->label, d->id,
-						 l->geom.granule_shift ? l->geom.granule_shift : 12,
-						 l->geom.levels, l->geom.ias};
+			struct fmt_geom g = l->geom; /* its defaults filled in */
+			char err[8];
+			if (d->geometry(&g, err, sizeof(err)))
+				continue;
+			out[n++] = (struct hfmt){l->label, d->id, g.granule_shift, l->geom.levels,
+						 l->geom.ias};
 		}
 	}
 	return n;

@@ -1,7 +1,5 @@
 /* Intel VT-d second-stage tables: the format's description for the
  * registry. Levels: see vtd/vtd_codec.h. */
-#include <stddef.h>
-
 #include "vtd/vtd.h"
 #include "vtd/vtd_codec.h"
 
@@ -15,25 +13,12 @@ static bool dirty_capable(const struct ims_iommu_cfg *cfg)
 /* The format's configuration keys (formats/format.h), with the model's
  * defaults: every A/D capability present. */
 static const struct fmt_cfg_key cfg_keys[] = {
-	{.k = {.name = "model.vtd_nonleaf_accessed", .type = IMS_CFG_BOOL,
-	       .type_text = "true or false", .max = 1, .def = "true",
-	       .desc = "VT-d: A in non-leaf entries (EPT rule, inferred)",
-	       .alias = "vtd-nonleaf-accessed", .format = IMS_FMT_VTD},
-	 .off = offsetof(struct ims_iommu_cfg, vtd_nonleaf_accessed)},
-	{.k = {.name = "capabilities.vtd_cap", .type = IMS_CFG_NUMBER,
-	       .type_text = "a number (decimal or 0x hex)", .max = UINT64_MAX,
-	       .def = "0xc00000000",
-	       .desc = "VT-d CAP: SLLPS 34 (2M), 35 (1G)",
-	       .alias = "vtd-cap",
-	       .format = IMS_FMT_VTD},
-	 .off = offsetof(struct ims_iommu_cfg, vtd_cap), .hex = true},
-	{.k = {.name = "capabilities.vtd_ecap", .type = IMS_CFG_NUMBER,
-	       .type_text = "a number (decimal or 0x hex)", .max = UINT64_MAX,
-	       .def = "0x1200000000000",
-	       .desc = "VT-d ECAP: SSADS 45, SMPWC 48",
-	       .alias = "vtd-ecap",
-	       .format = IMS_FMT_VTD},
-	 .off = offsetof(struct ims_iommu_cfg, vtd_ecap), .hex = true},
+	FMT_KEY_RULE(IMS_FMT_VTD, "model.vtd_nonleaf_accessed", vtd_nonleaf_accessed, "true",
+		"VT-d: A in non-leaf entries (EPT rule, inferred)", "vtd-nonleaf-accessed"),
+	FMT_KEY_REG(IMS_FMT_VTD, "capabilities.vtd_cap", vtd_cap, "0xc00000000",
+		"VT-d CAP: SLLPS 34 (2M), 35 (1G)", "vtd-cap"),
+	FMT_KEY_REG(IMS_FMT_VTD, "capabilities.vtd_ecap", vtd_ecap, "0x1200000000000",
+		"VT-d ECAP: SSADS 45, SMPWC 48", "vtd-ecap"),
 };
 
 /* Linux's VT-d driver: 4K, 2M and 1G (SL-PTE, SL-PDE, SL-PDPE, "3.7"). */

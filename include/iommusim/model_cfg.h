@@ -114,6 +114,10 @@ enum ims_cfg_type {
 	IMS_CFG_REPLICA, /* first, covering or random */
 };
 
+/* type_text of a number and of a boolean key. */
+#define IMS_CFG_TEXT_NUMBER "a number (decimal or 0x hex)"
+#define IMS_CFG_TEXT_BOOL "true or false"
+
 struct ims_cfg_key {
 	const char *name;
 	enum ims_cfg_type type;
