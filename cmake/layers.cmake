@@ -47,7 +47,7 @@ file(GLOB IMS_SRC_tools CONFIGURE_DEPENDS RELATIVE ${IMS_SRC} ${IMS_SRC}/tools/*
 # Headers: the public ones by name, the internal ones by folder.
 set(IMS_HDR_base include/iommusim/common.h include/iommusim/mem.h include/iommusim/model_cfg.h)
 set(IMS_HDR_model include/iommusim/model.h include/iommusim/oracle.h)
-set(IMS_HDR_sw include/iommusim/bitmap.h include/iommusim/pt.h)
+set(IMS_HDR_sw include/iommusim/bitmap.h include/iommusim/pt.h include/iommusim/walker.h)
 set(IMS_HDR_uapi include/iommusim/iommufd.h include/iommusim/vfio.h)
 set(IMS_HDR_traceio include/iommusim/trace.h include/iommusim/tracebin.h)
 set(IMS_HDR_import include/iommusim/import.h)

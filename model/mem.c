@@ -495,6 +495,33 @@ uint64_t ims_mem_rmw(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_
 	return old;
 }
 
+uint64_t ims_mem_cmpxchg(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_t expect,
+			 uint64_t val)
+{
+	pa &= ~7ull;
+	before(m, who, IMS_MEM_RMW, pa);
+	uint64_t *f = lookup_last(m, pa >> FSHIFT);
+	unsigned i = (unsigned)(pa >> 3) & (FWORDS - 1);
+	uint64_t old = f ? f[i] : 0;
+	if (m->races) {
+		if (who == IMS_AGENT_SW)
+			race_sw_saw(m->races, pa); /* atomic: it applies to what is there */
+		else if (old == expect && val != old)
+			race_hw_changed(m->races, pa, old ^ val);
+	}
+	if (old == expect && val != old) {
+		if (!f && !(f = materialize(m, pa >> FSHIFT)))
+			oom();
+		f[i] = val;
+	}
+	return old;
+}
+
+bool mem_pool_table(const struct ims_mem *m, uint64_t pa)
+{
+	return pool_find(m, pa >> FSHIFT) != NULL;
+}
+
 const uint64_t *mem_frame(const struct ims_mem *m, uint64_t pa)
 {
 	return lookup(m, pa >> FSHIFT);

@@ -24,6 +24,9 @@ bool mem_hooked(const struct ims_mem *m);
  * with mem_count(m, IMS_AGENT_SW, IMS_MEM_RMW, n). */
 uint64_t *mem_frame_rw(struct ims_mem *m, uint64_t pa);
 
+/* True when pa lies in a live frame of the table pool (a page table). */
+bool mem_pool_table(const struct ims_mem *m, uint64_t pa);
+
 /* A number that changes whenever a pool frame is freed (or a frame that a
  * stray store made in pool space gives way to the pool's own): a table
  * address or frame view remembered under an older one may since name

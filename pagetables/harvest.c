@@ -1,13 +1,19 @@
 /* read_and_clear_dirty: the harvest, the whole hot path in one translation
  * unit so the compiler sees it whole.
  *
- * One pass over the range: every leaf run's dirty state is ORed over its
- * entries, recorded into the bitmap clipped to the range, and each entry
- * cleaned atomically; the cleaned range is flushed once at the end. Plain
- * walkers without a memory hook take the fast path (memoised entry shapes,
- * a frame classified 64 entries at a time); the slow path reads entry by
- * entry, through the hook when one is installed, so the hook sees every
- * software access.
+ * The "fast" built-in walker of the walker ABI (pt_fast_rcd), and the
+ * seeded-bug variants on the same path. One pass over the range: every leaf
+ * run's dirty state is ORed over its entries, recorded into the bitmap
+ * clipped to the range, and each entry cleaned atomically; the cleaned range
+ * is gathered once for the host to flush. Tables are read a 4 KiB frame at
+ * a time through the host's frame() (memoised entry shapes, a frame
+ * classified 64 entries at a time); each frame taken and each clean is a
+ * host call, so under the fuzzer's or inject-at's memory hook the model may
+ * act between them, and this path is the one the fuzzer exercises. Cleans
+ * are written through a writable frame when the host gives one (no hook, no
+ * lost-update check), else with the host's atomics. The plain recorder
+ * writes bitmap words itself (the built-in's shortcut; a plug-in records
+ * through the host); the seeded recorders record through the host.
  */
 #include <errno.h>
 #include <string.h>
@@ -15,19 +21,20 @@
 #include "pagetables/classify.h"
 #include "pagetables/pt_int.h"
 #include "pagetables/walker.h"
-#include "model/mem_view.h"
 
 #define FRAME_ENTRIES (IMS_PAGE_SIZE / 8)
 
 struct harvest {
+	struct ims_walker_dom *d;
+	struct ims_walker_dirty *dt;
 	uint64_t first, last; /* inclusive range */
 	unsigned flags;
 	struct ims_bitmap *bm;
 	uint64_t g_first, g_last; /* gathered (cleaned) range, inclusive */
 	bool gathered;
 	const struct pt_walker *w;
-	/* Fast path (plain walkers, no hook): single-entry leaves whose shape
-	 * is memoised; their records merge into one pending range, their
+	/* Fast path (every walker but rewalk): single-entry leaves whose shape
+	 * is memoised; a plain walker's records merge into one pending range,
 	 * entries and view RMWs are counted at the end. */
 	bool fast;
 	/* Blocks of 64 entries classified at once; the clean and dirty shapes
@@ -53,6 +60,43 @@ static void gather_add(struct harvest *h, uint64_t first, uint64_t last)
 		h->g_last = last;
 }
 
+/* Clean one entry with the host's atomic: every format here either clears
+ * or sets bits to clean (AMD, VT-d clear D; SMMU sets AP[2]). */
+static void clean_atomic(struct ims_pt *pt, struct harvest *h, uint64_t slot)
+{
+	const uint64_t cc = pt->ops->clean_clear, cs = pt->ops->clean_set;
+	if (!cs) {
+		pt_host.fetch_and(h->d, slot, ~cc);
+	} else if (!cc) {
+		pt_host.fetch_or(h->d, slot, cs);
+	} else {
+		uint64_t v = pt_host.load(h->d, slot);
+		for (uint64_t was; (was = pt_host.cmpxchg(h->d, slot, v, (v & ~cc) | cs)) != v;)
+			v = was;
+	}
+}
+
+/* Clean the entry at slot, as the walker's knobs say. */
+static void clean_one(struct ims_pt *pt, struct harvest *h, uint64_t slot)
+{
+	if (h->w->nonatomic_clean) {
+		/* Bug 4: a plain load, then a store of what was read. */
+		uint64_t v = pt_host.load(h->d, slot);
+		pt_host.store(h->d, slot, (v & ~pt->ops->clean_clear) | pt->ops->clean_set);
+	} else {
+		clean_atomic(pt, h, slot);
+	}
+}
+
+/* A dirty page [piova, piova + 2^shift) recorded through the host (which
+ * clips it to the range and, for a seeded variant, writes it with the
+ * variant's recorder). */
+static void record_page(struct harvest *h, uint64_t piova, unsigned shift)
+{
+	if (h->bm)
+		pt_host.bitmap_set(h->dt, piova, shift >= 64 ? 0 : 1ull << shift);
+}
+
 /* One leaf run: OR the dirty state over every entry, record the page
  * clipped to the range, clean every entry atomically. */
 static void harvest_run(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
@@ -72,26 +116,18 @@ static void harvest_run(struct ims_pt *pt, struct harvest *h, uint64_t table, in
 	if (!dirty)
 		return;
 	uint64_t plast = page_iova + (shift >= 64 ? ~0ull : (1ull << shift) - 1);
-	uint64_t lo = page_iova > h->first ? page_iova : h->first;
-	uint64_t hi = plast < h->last ? plast : h->last;
-	if (h->bm)
-		w->record(h->bm, lo, hi, page_iova, shift, w);
+	record_page(h, page_iova, shift);
 	if (h->flags & IMS_DIRTY_NO_CLEAR)
 		return;
 	unsigned nclean = w->clean_first_only ? 1 : n;
 	for (unsigned i = 0; i < nclean; i++) {
 		uint64_t slot = table + 8ull * (idx0 + i);
-		if (w->nonatomic_clean) {
-			/* Bug 4: every entry of the run rewritten from a plain load. */
-			uint64_t v = sw_load(pt, slot);
-			sw_store(pt, slot, (v & ~pt->ops->clean_clear) | pt->ops->clean_set);
-		} else if (pt->ops->is_dirty(view ? view[(idx0 + i) % FRAME_ENTRIES]
-						   : sw_load(pt, slot))) {
-			ims_mem_rmw(pt->mem, IMS_AGENT_SW, slot, pt->ops->clean_clear,
-				    pt->ops->clean_set);
-		}
+		if (w->nonatomic_clean || pt->ops->is_dirty(view ? view[(idx0 + i) % FRAME_ENTRIES]
+								  : sw_load(pt, slot)))
+			clean_one(pt, h, slot);
 	}
-	gather_add(h, page_iova, plast);
+	if (!w->skip_flush)
+		gather_add(h, page_iova, plast);
 }
 
 /* ---- the fast path: entry shapes ------------------------------------------------
@@ -166,10 +202,11 @@ static inline int memo_find(const struct pt_memo *m, uint64_t key)
 	return 0;
 }
 
+/* The plain recorder's merged range, written directly. */
 static void record_flush(struct harvest *h)
 {
 	if (h->pend) {
-		h->w->record(h->bm, h->pend_lo, h->pend_hi, h->pend_lo, 0, h->w);
+		ims_bitmap_set(h->bm, h->pend_lo, h->pend_hi - h->pend_lo + 1);
 		h->pend = false;
 	}
 }
@@ -456,12 +493,25 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 			if (wview)
 				wview[k] = (wview[k] & ~cc) | cs;
 			else
-				ims_mem_rmw(pt->mem, IMS_AGENT_SW, table + 8ull * (f0 + k), cc, cs);
+				clean_one(pt, h, table + 8ull * (f0 + k));
 		}
 	}
 	h->entries += cnt;
 	if (clear && wview)
 		h->rmws += nd;
+	if (!h->w->plain) {
+		/* A seeded variant: each page recorded through the host. */
+		for (unsigned w = first / 64; w <= last / 64; w++) {
+			for (uint64_t bits = dm[w]; bits; bits &= bits - 1) {
+				unsigned k = w * 64 + (unsigned)__builtin_ctzll(bits);
+				uint64_t piova = fbase + ((uint64_t)k << shift);
+				record_page(h, piova, shift);
+				if (clear && !h->w->skip_flush)
+					gather_add(h, piova, piova + ((1ull << shift) - 1));
+			}
+		}
+		return i;
+	}
 	if (!bm || shift == bm->pgshift) {
 		/* A page per bit: a page cut by the range still owns its whole bit,
 		 * as with the plain recorder; the gathered range needs only the
@@ -555,30 +605,22 @@ static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, i
 	uint64_t hi = h->last < span_last ? h->last : span_last;
 	unsigned i = (unsigned)((lo - base) >> shift);
 	unsigned iend = (unsigned)((hi - base) >> shift);
-	/* One look-up per 4 KiB frame of the table (a 16K or 64K table spans
-	 * several); entry loads are counted in bulk. Under a hook every load
-	 * goes through memory so the hook sees it. */
-	bool hooked = mem_hooked(pt->mem);
-	struct pt_memo *m = h->fast && !hooked && level < PT_MAX_LEVELS && pt->memo[level].keymask
+	/* One frame() per 4 KiB frame of the table (a 16K or 64K table spans
+	 * several); entry loads are accounted in bulk. A level without single-
+	 * entry leaves (no memo) decodes entry by entry from the frame. */
+	struct pt_memo *m = h->fast && level < PT_MAX_LEVELS && pt->memo[level].keymask
 				    ? &pt->memo[level]
 				    : NULL;
 	while (i <= iend) {
 		unsigned fend = (i / FRAME_ENTRIES) * FRAME_ENTRIES + (FRAME_ENTRIES - 1);
 		if (fend > iend)
 			fend = iend;
-		const uint64_t *view = NULL;
+		uint64_t fpa = table + 8ull * (i / FRAME_ENTRIES) * FRAME_ENTRIES;
+		const uint64_t *view = pt_host.frame(h->d, fpa, 0);
 		uint64_t *wview = NULL;
-		if (!hooked) {
-			uint64_t fpa = table + 8ull * (i / FRAME_ENTRIES) * FRAME_ENTRIES;
-			view = mem_frame(pt->mem, fpa);
-			if (!view) {
-				i = fend + 1; /* a frame never written holds no entries */
-				continue;
-			}
-			mem_count(pt->mem, IMS_AGENT_SW, IMS_MEM_LOAD, fend - i + 1);
-			if (m)
-				wview = mem_frame_rw(pt->mem, fpa);
-		}
+		pt_host.account(h->d, IMS_MEM_LOAD, fend - i + 1);
+		if (m && !h->w->nonatomic_clean && !(h->flags & IMS_DIRTY_NO_CLEAR))
+			wview = pt_host.frame(h->d, fpa, IMS_WALKER_FRAME_WRITE);
 		if (m) {
 			i = harvest_walk_frame(pt, h, table, level, base, view, wview, i, fend);
 			continue;
@@ -645,42 +687,32 @@ static void harvest_rewalk(struct ims_pt *pt, struct harvest *h)
 	}
 }
 
-int pt_harvest_range(struct ims_pt *pt, uint64_t first, uint64_t last, unsigned flags,
-		     struct ims_bitmap *bm)
+/* read_and_clear_dirty of the fast walker and its seeded variants (walker
+ * ABI): [iova, iova + size) was checked by the host (size 0: to 2^64). */
+int pt_fast_rcd(struct ims_walker_dom *d, uint64_t iova, uint64_t size, unsigned flags,
+		struct ims_walker_dirty *dt)
 {
-	struct harvest h = {.first = first, .last = last, .flags = flags, .bm = bm,
-			    .w = pt_walker_get(pt->cfg.walker)};
-	h.fast = h.w->plain;
+	struct ims_pt *pt = pt_of(d);
+	const struct pt_walker *w = pt->knobs;
+	if (!w)
+		return -EINVAL; /* only the built-in walkers carry knobs */
+	struct harvest h = {.d = d, .dt = dt, .first = iova, .last = iova + (size - 1),
+			    .flags = flags, .bm = dt->bm, .w = w};
+	if (!size || h.last < iova)
+		h.last = ~0ull;
+	h.fast = !w->rewalk;
 	h.classify = pt_classify64_pick();
 	for (int l = 0; l < PT_MAX_LEVELS; l++)
 		h.kc[l] = h.kd[l] = ~0ull;
-	if (h.w->rewalk)
+	if (w->rewalk)
 		harvest_rewalk(pt, &h);
 	else
 		harvest_walk(pt, &h, pt->root, pt->g.top, 0);
 	record_flush(&h);
 	pt->stats.harvest_entries += h.entries;
 	if (h.rmws)
-		mem_count(pt->mem, IMS_AGENT_SW, IMS_MEM_RMW, h.rmws);
-	if (h.gathered && !h.w->skip_flush) {
-		uint64_t size = h.g_last - h.g_first + 1;
-		return pt_flush_range(pt, h.g_first, size ? size : 0, true);
-	}
+		pt_host.account(d, IMS_MEM_RMW, h.rmws);
+	if (h.gathered)
+		pt_host.gather_add(dt, h.g_first, h.g_last - h.g_first + 1);
 	return 0;
-}
-
-int ims_pt_read_and_clear_dirty(struct ims_pt *pt, uint64_t iova, uint64_t size, unsigned flags,
-				struct ims_bitmap *bm)
-{
-	uint64_t last;
-	if (flags & ~(unsigned)IMS_DIRTY_NO_CLEAR)
-		return -EOPNOTSUPP;
-	if (bm && !pt->tracking)
-		return -EINVAL;
-	int rc = check_range(pt, iova, size, 1, &last);
-	if (rc)
-		return rc;
-	if (bm && (bm->iova > iova || bm->iova + (bm->length - 1) < last))
-		return -EINVAL;
-	return pt_harvest_range(pt, iova, last, flags, bm);
 }

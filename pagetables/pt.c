@@ -1,8 +1,11 @@
-/* Generic radix I/O page table: the software side under test.
+/* The built-in page table: a full-level walker of the walker ABI
+ * (pt_builtin_tables) over any format through its pt_fmt ops.
  *
  * Table lifetime, map / unmap / iova_to_phys / for_each_leaf and switching
- * dirty tracking over any format through its pt_fmt ops. Walks are one pass
- * over the range and skip empty entries. read_and_clear_dirty is harvest.c;
+ * hardware dirty updates. Its table accesses and table memory go through
+ * the ABI's host (host.c) as any walker's do; host.c checks ranges before
+ * calling here. Walks are one pass over the range and skip empty entries.
+ * Its harvest is the selected built-in walker (harvest.c, ref_walker.c);
  * the format ops' command path is pt_dom.c.
  */
 #include <errno.h>
@@ -12,12 +15,6 @@
 #include "formats/format.h"
 #include "pagetables/pt_int.h"
 #include "pagetables/walker.h"
-
-static const struct pt_fmt *fmt_ops(enum ims_format f)
-{
-	const struct fmt_desc *d = fmt_get(f);
-	return d && d->sw && d->sw->init ? d->sw : NULL;
-}
 
 /* log2 of the 4 KiB frames a table at `level` spans: a table is
  * 8 * 2^bits bytes, aligned to its size (SMMU 16K and 64K granules). */
@@ -29,78 +26,20 @@ static unsigned table_order(const struct ims_pt *pt, int level)
 
 static int table_alloc(struct ims_pt *pt, int level, uint64_t *pa)
 {
-	unsigned order = table_order(pt, level);
-	int rc = ims_mem_pool_alloc_order(pt->mem, order, pa);
-	if (rc)
-		return rc;
-	pt->stats.table_pages += 1ull << order;
-	if (pt->stats.table_pages > pt->stats.table_pages_peak)
-		pt->stats.table_pages_peak = pt->stats.table_pages;
-	return 0;
+	return pt_host.alloc_table(pt_dom(pt), table_order(pt, level), pa);
 }
 
 static void table_free(struct ims_pt *pt, int level, uint64_t pa)
 {
-	unsigned order = table_order(pt, level);
-	for (uint64_t i = 0; i < (1ull << order); i++)
-		ims_mem_pool_free(pt->mem, pa + (i << IMS_PAGE_SHIFT));
-	pt->stats.table_pages -= 1ull << order;
+	pt_host.free_table(pt_dom(pt), pa, table_order(pt, level));
 }
 
-int ims_pt_new(struct ims_mem *mem, const struct ims_pt_cfg *cfg_in, const struct ims_sink *sink,
-	       struct ims_pt **out, char *err, size_t errlen)
+static int bt_init(struct ims_walker_dom *d, char *err, size_t errlen)
 {
-	char dummy[8];
-	if (!err) {
-		err = dummy;
-		errlen = sizeof(dummy);
-	}
-	*out = NULL;
-	const struct pt_fmt *ops = fmt_ops(cfg_in->fmt);
-	if (!ops) {
-		snprintf(err, errlen, "format %s is not built in", ims_format_name(cfg_in->fmt));
-		return -EINVAL;
-	}
-	if (cfg_in->walker >= ims_pt_walker_count()) {
-		snprintf(err, errlen, "walker variant %u is not built in", cfg_in->walker);
-		return -EINVAL;
-	}
-	struct ims_pt *pt = calloc(1, sizeof(*pt));
-	if (!pt)
-		return -ENOMEM;
-	pt->ops = ops;
-	pt->mem = mem;
-	pt->sink = *sink;
-	pt->cfg = *cfg_in;
-	struct pt_params prm = {pt->cfg.levels, pt->cfg.granule_shift, pt->cfg.ias, pt->cfg.pgsizes};
-	int rc = ops->init(&prm, &pt->g, err, errlen);
-	pt->cfg.levels = prm.levels;
-	pt->cfg.granule_shift = prm.granule_shift;
-	pt->cfg.ias = prm.ias;
-	pt->cfg.pgsizes = prm.pgsizes;
+	struct ims_pt *pt = pt_of(d);
+	int rc = table_alloc(pt, pt->g.top, &d->root);
 	if (rc)
-		goto fail;
-	if (pt->cfg.pgsizes & ~pt->g.pgsizes) {
-		uint64_t bad = pt->cfg.pgsizes & ~pt->g.pgsizes;
-		snprintf(err, errlen, "page size 0x%llx is not a leaf size of %s in this geometry",
-			 1ull << __builtin_ctzll(bad), ims_format_name(cfg_in->fmt));
-		rc = -EINVAL;
-		goto fail;
-	}
-	pt->pgsizes = pt->cfg.pgsizes;
-	if (!pt->pgsizes) {
-		snprintf(err, errlen, "no leaf size left");
-		rc = -EINVAL;
-		goto fail;
-	}
-	rc = table_alloc(pt, pt->g.top, &pt->root);
-	if (rc)
-		goto fail;
-	pt_memo_init(pt);
-	*out = pt;
-	return 0;
-fail:
-	free(pt);
+		snprintf(err, errlen, "no memory for the root table");
 	return rc;
 }
 
@@ -116,38 +55,18 @@ static void free_tree(struct ims_pt *pt, uint64_t table, int level)
 	table_free(pt, level, table);
 }
 
-void ims_pt_free(struct ims_pt *pt)
+static void bt_free(struct ims_walker_dom *d)
 {
-	if (!pt)
-		return;
+	struct ims_pt *pt = pt_of(d);
 	/* Tear-down is not part of what the hook observes. */
 	free_tree(pt, pt->root, pt->g.top);
-	free(pt);
 }
 
-void ims_pt_ctx_words(const struct ims_pt *pt, uint64_t words[8])
+static void bt_ctx_words(struct ims_walker_dom *d, uint64_t words[8])
 {
-	struct pt_dom d;
-	pt_dom_of(pt, &d);
-	pt->ops->ctx_words(&d, words);
-}
-uint64_t ims_pt_pgsizes(const struct ims_pt *pt) { return pt->pgsizes; }
-uint64_t ims_pt_min_pgsize(const struct ims_pt *pt) { return pt->pgsizes & -pt->pgsizes; }
-enum ims_format ims_pt_format(const struct ims_pt *pt) { return pt->ops->fmt; }
-bool ims_pt_tracking(const struct ims_pt *pt) { return pt->tracking; }
-const struct ims_pt_stats *ims_pt_stats(const struct ims_pt *pt) { return &pt->stats; }
-
-int ims_pt_set_walker(struct ims_pt *pt, unsigned walker)
-{
-	if (walker >= ims_pt_walker_count())
-		return -EINVAL;
-	pt->cfg.walker = walker;
-	return 0;
-}
-
-uint64_t ims_pt_iova_limit(const struct ims_pt *pt)
-{
-	return pt->g.ias >= 64 ? 0 : 1ull << pt->g.ias;
+	struct pt_dom pd;
+	pt_dom_of(pt_of(d), &pd);
+	pt_of(d)->ops->ctx_words(&pd, words);
 }
 
 /* ---- leaf iteration -------------------------------------------------------- */
@@ -239,24 +158,13 @@ static int install(struct ims_pt *pt, uint64_t iova, uint64_t pa, unsigned s, un
 	return 0;
 }
 
-int ims_pt_map(struct ims_pt *pt, uint64_t iova, uint64_t pa, uint64_t size, unsigned prot,
-	       uint64_t pgsize)
+static int bt_map(struct ims_walker_dom *d, uint64_t iova, uint64_t pa, uint64_t size,
+		  unsigned prot, uint64_t pgsize)
 {
-	uint64_t last;
-	uint64_t sizes = pt->pgsizes;
-	if (pgsize) {
-		if (!ims_is_pow2(pgsize) || !(sizes & pgsize))
-			return -EINVAL;
-		sizes = pgsize;
-	}
-	uint64_t min = sizes & -sizes;
-	if (!prot || prot > IMS_PROT_RW)
-		return -EINVAL;
-	int rc = check_range(pt, iova, size, min, &last);
-	if (rc)
-		return rc;
-	if (pa & (min - 1))
-		return -EINVAL;
+	struct ims_pt *pt = pt_of(d);
+	uint64_t sizes = pgsize ? pgsize : pt->pgsizes;
+	uint64_t last = iova + (size - 1); /* host.c checked the range */
+	int rc;
 	if (for_leaves(pt, pt->root, pt->g.top, 0, iova, last, any_leaf, NULL))
 		return -EEXIST;
 	uint64_t left = size, at = iova, out = pa;
@@ -286,11 +194,10 @@ int ims_pt_map(struct ims_pt *pt, uint64_t iova, uint64_t pa, uint64_t size, uns
 
 /* ---- iova_to_phys ------------------------------------------------------------ */
 
-int ims_pt_iova_to_phys(struct ims_pt *pt, uint64_t iova, uint64_t *pa, unsigned *prot)
+static int bt_iova_to_phys(struct ims_walker_dom *d, uint64_t iova, uint64_t *pa, unsigned *prot)
 {
+	struct ims_pt *pt = pt_of(d);
 	const struct pt_geom *g = &pt->g;
-	if (iova > iova_last(pt))
-		return -ENOENT;
 	uint64_t table = pt->root;
 	for (int level = g->top; level >= 0; level--) {
 		uint64_t pte = sw_load(pt, table + 8ull * level_index(g, level, iova));
@@ -298,10 +205,8 @@ int ims_pt_iova_to_phys(struct ims_pt *pt, uint64_t iova, uint64_t *pa, unsigned
 		if (k == PT_NONE)
 			return -ENOENT;
 		if (k == PT_LEAF) {
-			if (pa)
-				*pa = pt->ops->leaf_pa(g, level, pte, iova);
-			if (prot)
-				*prot = pt->ops->leaf_prot(pte);
+			*pa = pt->ops->leaf_pa(g, level, pte, iova);
+			*prot = pt->ops->leaf_prot(pte);
 			return 0;
 		}
 		if (level == 0)
@@ -365,51 +270,39 @@ static bool unmap_walk(struct ims_pt *pt, uint64_t table, int level, uint64_t ba
 	return true;
 }
 
-int ims_pt_unmap(struct ims_pt *pt, uint64_t iova, uint64_t size, uint64_t *unmapped)
+static int bt_unmap(struct ims_walker_dom *d, uint64_t iova, uint64_t size, uint64_t *unmapped)
 {
-	uint64_t last, bytes = 0;
+	struct ims_pt *pt = pt_of(d);
+	uint64_t last = iova + (size - 1), bytes = 0; /* host.c checked the range */
 	bool freed = false;
-	if (unmapped)
-		*unmapped = 0;
-	int rc = check_range(pt, iova, size, ims_pt_min_pgsize(pt), &last);
-	if (rc)
-		return rc;
 	struct cut_arg c = {iova, last};
 	if (for_leaves(pt, pt->root, pt->g.top, 0, iova, last, cuts_leaf, &c))
 		return -EINVAL;
 	unmap_walk(pt, pt->root, pt->g.top, 0, iova, last, &bytes, &freed);
+	*unmapped = bytes;
 	if (bytes) {
 		/* Freed tables may sit in walk caches: then the flush covers them. */
-		rc = pt_flush_range(pt, iova, size, !freed);
-		if (rc)
-			return rc;
+		return pt_flush_range(pt, iova, size, !freed);
 	}
-	if (unmapped)
-		*unmapped = bytes;
 	return 0;
 }
 
-
-int ims_pt_unmap_read_dirty(struct ims_pt *pt, uint64_t iova, uint64_t size, struct ims_bitmap *bm,
-			    uint64_t *unmapped)
+/* VFIO's unmap with GET_DIRTY_BITMAP: refuse a cut leaf before reading,
+ * read and clear with the selected walker, then unmap. */
+static int bt_unmap_read_dirty(struct ims_walker_dom *d, uint64_t iova, uint64_t size,
+			       struct ims_walker_dirty *dirty, uint64_t *unmapped)
 {
-	if (unmapped)
-		*unmapped = 0;
-	if (!pt->tracking)
-		return -EINVAL;
-	uint64_t last;
-	int rc = check_range(pt, iova, size, ims_pt_min_pgsize(pt), &last);
-	if (rc)
-		return rc;
+	struct ims_pt *pt = pt_of(d);
+	uint64_t last = iova + (size - 1);
 	struct cut_arg c = {iova, last};
 	if (for_leaves(pt, pt->root, pt->g.top, 0, iova, last, cuts_leaf, &c))
 		return -EINVAL;
-	if (!pt_walker_get(pt->cfg.walker)->no_read_before_unmap) {
-		rc = ims_pt_read_and_clear_dirty(pt, iova, size, 0, bm);
+	if (!(pt->knobs && pt->knobs->no_read_before_unmap)) {
+		int rc = pt_harvest(pt, iova, last, 0, dirty->bm);
 		if (rc)
 			return rc;
 	}
-	return ims_pt_unmap(pt, iova, size, unmapped);
+	return bt_unmap(d, iova, size, unmapped);
 }
 
 struct leaf_cb {
@@ -442,37 +335,30 @@ int ims_pt_for_each_leaf(struct ims_pt *pt, uint64_t iova, uint64_t size, ims_pt
 	return for_leaves(pt, pt->root, pt->g.top, 0, iova, last, leaf_visit, &cb);
 }
 
-int ims_pt_set_dirty_tracking(struct ims_pt *pt, bool enable)
+static int bt_set_dirty_tracking(struct ims_walker_dom *d, bool enable)
 {
+	struct ims_pt *pt = pt_of(d);
 	if (!pt->cfg.dirty_tracking)
 		return -EINVAL;
-	if (enable) {
-		/* iommufd: clear stale dirty state first, then switch updates on. */
-		if (!pt_walker_get(pt->cfg.walker)->no_clear_on_enable) {
-			int rc = pt_harvest_range(pt, 0, iova_last(pt), 0, NULL);
-			if (rc)
-				return rc;
-		}
-	}
-	struct pt_dom d;
-	pt_dom_of(pt, &d);
-	int rc = pt->ops->set_hw_dirty(&d, enable);
-	if (rc) {
-		/* Hardware refused (e.g. no capability): put the context back. */
-		pt->ops->set_hw_dirty(&d, !enable);
-		return rc;
-	}
-	pt->tracking = enable;
-	return 0;
+	struct pt_dom pd;
+	pt_dom_of(pt, &pd);
+	return pt->ops->set_hw_dirty(&pd, enable);
 }
 
-int ims_pt_flush(struct ims_pt *pt, uint64_t iova, uint64_t size)
-{
-	if (size) {
-		uint64_t last;
-		int rc = check_range(pt, iova, size, 1, &last);
-		if (rc)
-			return rc;
-	}
-	return pt_flush_range(pt, iova, size, false);
-}
+const struct ims_walker_ops pt_builtin_tables = {
+	.abi_version = IMS_WALKER_ABI_VERSION,
+	.size = sizeof(struct ims_walker_ops),
+	.name = "builtin",
+	.description = "the built-in page table (map, unmap, context words) with the fast harvest",
+	.level = IMS_WALKER_FULL,
+	.formats = (1u << IMS_FMT_COUNT) - 1,
+	.read_and_clear_dirty = pt_fast_rcd,
+	.domain_init = bt_init,
+	.domain_free = bt_free,
+	.ctx_words = bt_ctx_words,
+	.map = bt_map,
+	.unmap = bt_unmap,
+	.iova_to_phys = bt_iova_to_phys,
+	.set_dirty_tracking = bt_set_dirty_tracking,
+	.unmap_read_dirty = bt_unmap_read_dirty,
+};

@@ -6,6 +6,7 @@
 
 #include "formats/swfmt.h"
 #include "iommusim/pt.h"
+#include "iommusim/walker.h"
 
 /* Harvest fast path (harvest.c): per level, the output-address field of a
  * single-entry leaf and the entry shapes (the other bits) already decoded. */
@@ -19,8 +20,36 @@ struct pt_memo {
 	unsigned n, next;
 };
 
-/* The generic page table (pagetables/ only: the format ops see a pt_dom). */
+/* A harvest's output as the host keeps it (struct ims_walker_dirty of the
+ * walker ABI): the bitmap, the harvest range records are clipped to, and the
+ * IOTLB gather. */
+struct ims_walker_dirty {
+	struct ims_pt *pt;
+	struct ims_bitmap *bm; /* NULL: a clear-only pass */
+	uint64_t first, last;  /* the harvest range, inclusive */
+	bool gathered;
+	uint64_t g_first, g_last; /* gathered range, inclusive */
+};
+
+#define PT_FINDING_LEN 256
+
+/* One domain: the host side of the walker ABI (host.c) and the built-in
+ * page table's state (pt.c), in one struct the caller owns.
+ *
+ * dom is the built-in table's (and a full-level walker's) view of the
+ * domain; wdom is a harvest-level plug-in's, with its own priv. Every host
+ * call finds the struct from either through pt_of(). */
+struct pt_view {
+	struct ims_walker_dom d; /* first: the walker holds &d */
+	struct ims_pt *pt;
+};
+
 struct ims_pt {
+	struct pt_view dom;
+	struct pt_view wdom;
+	const struct ims_walker_ops *walker; /* the walker under test */
+	const struct ims_walker_ops *tables; /* who owns the tables */
+	const struct pt_walker *knobs;       /* built-in walker's knobs, or NULL */
 	const struct pt_fmt *ops;
 	struct ims_mem *mem;
 	struct ims_sink sink;
@@ -29,9 +58,25 @@ struct ims_pt {
 	uint64_t root;
 	uint64_t pgsizes; /* allowed: cfg.pgsizes & g.pgsizes */
 	bool tracking;    /* hardware dirty updates switched on */
+	bool attached;    /* walker->attach succeeded */
 	struct ims_pt_stats stats;
 	struct pt_memo memo[PT_MAX_LEVELS];
+	unsigned nfindings;
+	char finding[PT_FINDING_LEN]; /* the first thing the walker did wrong */
 };
+
+extern const struct ims_walker_host pt_host;
+
+static inline struct ims_pt *pt_of(struct ims_walker_dom *d)
+{
+	return ((struct pt_view *)d)->pt;
+}
+
+/* The built-in table's view of its domain. */
+static inline struct ims_walker_dom *pt_dom(struct ims_pt *pt)
+{
+	return &pt->dom.d;
+}
 
 /* The format ops' view of pt, its command path included (pt_dom.c). */
 void pt_dom_of(const struct ims_pt *pt, struct pt_dom *d);
@@ -39,13 +84,18 @@ void pt_dom_of(const struct ims_pt *pt, struct pt_dom *d);
  * pt's command path (pt_dom.c). */
 int pt_flush_range(struct ims_pt *pt, uint64_t iova, uint64_t size, bool leaf_only);
 
-/* The harvest (harvest.c). pt_memo_init sets up the fast path's per-level
- * memo of entry shapes for a new table; pt_harvest_range reads (and unless
- * IMS_DIRTY_NO_CLEAR, clears) the dirty state of [first, last] (inclusive,
- * checked by the caller) into bm (NULL: clear only). */
+/* The walker's harvest of [first, last] (inclusive, checked by the
+ * caller) into bm (NULL: clear only), then the flush of what it gathered
+ * unless IMS_DIRTY_NO_CLEAR (host.c). */
+int pt_harvest(struct ims_pt *pt, uint64_t first, uint64_t last, unsigned flags,
+	       struct ims_bitmap *bm);
+
+/* The view the walker under test is called with (host_mem.c). */
+struct ims_walker_dom *pt_walker_dom(struct ims_pt *pt);
+
+/* The fast walker's per-level memo of entry shapes for a new table
+ * (harvest.c). */
 void pt_memo_init(struct ims_pt *pt);
-int pt_harvest_range(struct ims_pt *pt, uint64_t first, uint64_t last, unsigned flags,
-		     struct ims_bitmap *bm);
 
 /* Small helpers of every walk, inline in pt.c and harvest.c alike. */
 
@@ -55,14 +105,16 @@ static inline uint64_t iova_last(const struct ims_pt *pt)
 	return pt->g.ias >= 64 ? ~0ull : (1ull << pt->g.ias) - 1;
 }
 
+/* The built-in software's table accesses, through the walker ABI's host
+ * like any walker's. */
 static inline uint64_t sw_load(struct ims_pt *pt, uint64_t pa)
 {
-	return ims_mem_load(pt->mem, IMS_AGENT_SW, pa);
+	return pt_host.load(pt_dom(pt), pa);
 }
 
 static inline void sw_store(struct ims_pt *pt, uint64_t pa, uint64_t v)
 {
-	ims_mem_store(pt->mem, IMS_AGENT_SW, pa, v);
+	pt_host.store(pt_dom(pt), pa, v);
 }
 
 static inline unsigned level_index(const struct pt_geom *g, int level, uint64_t iova)

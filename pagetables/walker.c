@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "iommusim/pt.h"
+#include "pagetables/pt_int.h"
 #include "pagetables/walker.h"
 
 static void record_clipped(struct ims_bitmap *bm, uint64_t lo, uint64_t hi, uint64_t page_iova,
@@ -71,31 +72,43 @@ static void record_word_end(struct ims_bitmap *bm, uint64_t lo, uint64_t hi, uin
 }
 #endif
 
+#define ALL_FORMATS ((1u << IMS_FMT_COUNT) - 1)
+#define BUILTIN(n, d, rcd)                                                                   \
+	.ops = {.abi_version = IMS_WALKER_ABI_VERSION, .size = sizeof(struct ims_walker_ops),     \
+		.name = n, .description = d, .level = IMS_WALKER_HARVEST, .formats = ALL_FORMATS,  \
+		.read_and_clear_dirty = rcd}
+#define SEEDED(n, d) BUILTIN(n, d, pt_fast_rcd)
+
 static const struct pt_walker walkers[] = {
-	{.name = "correct", .what = "the reference walker", .plain = true, .record = record_clipped},
+	{BUILTIN("fast", "the tuned walker that runs by default (memo, frame pass, SIMD)",
+		 pt_fast_rcd),
+	 .plain = true, .record = record_clipped},
 #ifdef IMS_SEEDED_BUGS
-	{.name = "bug1-first-entry", .what = "dirty state read from the first replica / group entry only",
+	{SEEDED("bug1-first-entry", "dirty state read from the first replica / group entry only"),
 	 .check_first_only = true, .record = record_clipped},
-	{.name = "bug2-clean-one", .what = "only the first replica / group entry cleaned",
+	{SEEDED("bug2-clean-one", "only the first replica / group entry cleaned"),
 	 .clean_first_only = true, .record = record_clipped},
-	{.name = "bug3-no-flush", .what = "cleaned without IOTLB invalidation",
+	{SEEDED("bug3-no-flush", "cleaned without IOTLB invalidation"),
 	 .skip_flush = true, .record = record_clipped},
-	{.name = "bug4-nonatomic", .what = "clean as a load then a store, racing hardware",
+	{SEEDED("bug4-nonatomic", "clean as a load then a store, racing hardware"),
 	 .nonatomic_clean = true, .record = record_clipped},
-	{.name = "bug5-unaligned", .what = "page recorded from the unaligned start with the full size",
+	{SEEDED("bug5-unaligned", "page recorded from the unaligned start with the full size"),
 	 .record = record_unaligned},
-	{.name = "bug7-unmap-unread", .what = "unmap while tracking without reading dirty first",
+	{SEEDED("bug7-unmap-unread", "unmap while tracking without reading dirty first"),
 	 .no_read_before_unmap = true, .record = record_clipped},
-	{.name = "bug8-window", .what = "a page straddling a 64-bit bitmap chunk recorded in part",
+	{SEEDED("bug8-window", "a page straddling a 64-bit bitmap chunk recorded in part"),
 	 .record = record_window},
-	{.name = "bug9-no-clear", .what = "tracking enabled without clearing stale dirty state",
+	{SEEDED("bug9-no-clear", "tracking enabled without clearing stale dirty state"),
 	 .no_clear_on_enable = true, .record = record_clipped},
-	{.name = "bug8-word-end", .what = "a bitmap run ending on bit 63 of a word: that word left out",
+	{SEEDED("bug8-word-end", "a bitmap run ending on bit 63 of a word: that word left out"),
 	 .record = record_word_end},
 #endif
 	/* Last, so that the seeded bugs keep their indexes in every build. */
-	{.name = "rewalk",
-	 .what = "bug 6: each page walked from the root (correct but slow: the bench's peer)",
+	{BUILTIN("reference", "the reference walker, shaped like a driver (ref_walker.c)",
+		 pt_ref_rcd),
+	 .record = record_clipped},
+	{BUILTIN("rewalk", "bug 6: each page walked from the root (correct but slow: the bench's peer)",
+		 pt_fast_rcd),
 	 .rewalk = true, .record = record_clipped},
 };
 
@@ -106,20 +119,42 @@ const struct pt_walker *pt_walker_get(unsigned idx)
 	return &walkers[idx < NWALKERS ? idx : 0];
 }
 
+const struct pt_walker *pt_walker_of(const struct ims_walker_ops *ops)
+{
+	for (unsigned i = 0; i < NWALKERS; i++)
+		if (ops == &walkers[i].ops)
+			return &walkers[i];
+	return NULL;
+}
+
 unsigned ims_pt_walker_count(void) { return (unsigned)NWALKERS; }
 
 const char *ims_pt_walker_name(unsigned idx)
 {
-	return idx < NWALKERS ? walkers[idx].name : NULL;
+	return idx < NWALKERS ? walkers[idx].ops.name : NULL;
+}
+
+const char *ims_pt_walker_what(unsigned idx)
+{
+	return idx < NWALKERS ? walkers[idx].ops.description : NULL;
+}
+
+const struct ims_walker_ops *ims_pt_walker_ops(unsigned idx)
+{
+	return idx < NWALKERS ? &walkers[idx].ops : NULL;
 }
 
 int ims_pt_walker_parse(const char *name, unsigned *out)
 {
+	/* "correct" was the fast walker's name before the reference walker
+	 * came: traces and suites written since keep working. */
+	if (!strcmp(name, "correct"))
+		name = "fast";
 	for (unsigned i = 0; i < NWALKERS; i++) {
 		/* Accept the full name or its "bugN" prefix. */
+		const char *wn = walkers[i].ops.name;
 		size_t n = strlen(name);
-		if (!strcmp(walkers[i].name, name) ||
-		    (n >= 4 && !strncmp(walkers[i].name, name, n) && walkers[i].name[n] == '-')) {
+		if (!strcmp(wn, name) || (n >= 4 && !strncmp(wn, name, n) && wn[n] == '-')) {
 			*out = i;
 			return 0;
 		}

@@ -14,6 +14,7 @@
 #include "iommusim/oracle.h"
 #include "iommusim/model.h"
 #include "iommusim/pt.h"
+#include "iommusim/walker.h"
 #include "iommusim/iommufd.h"
 #include "iommusim/vfio.h"
 #include "iommusim/trace.h"

@@ -46,6 +46,10 @@ void ims_mem_store(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_t 
  * The word is written only when it changes, but the access counts anyway. */
 uint64_t ims_mem_rmw(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_t clear,
 		     uint64_t set);
+/* Indivisible compare-and-exchange: writes val only if the word equals
+ * expect. Returns the old word; counts as a read-modify-write. */
+uint64_t ims_mem_cmpxchg(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_t expect,
+			 uint64_t val);
 
 /* Page-table frame pool: zeroed frames at addresses far from guest RAM
  * (from IMS_MEM_POOL_BASE up). Their storage comes in 2 MiB chunks (host

@@ -11,6 +11,7 @@
 #include "iommusim/bitmap.h"
 #include "iommusim/common.h"
 #include "iommusim/mem.h"
+#include "iommusim/walker.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,7 +39,11 @@ struct ims_pt_cfg {
 	unsigned ias;           /* SMMU input bits 32..52; 0 = default (48) */
 	uint64_t pgsizes;       /* bit n = leaf size 2^n allowed; 0 = all the format has */
 	bool dirty_tracking;    /* allocated with the DIRTY_TRACKING flag */
-	unsigned walker;        /* 0 = correct; seeded-bug variants when built in */
+	unsigned walker;        /* built-in walker: 0 = fast (see ims_pt_walker_name) */
+	/* A walker of the walker ABI (iommusim/walker.h), e.g. a plug-in's;
+	 * NULL: the built-in one above. A harvest-level walker harvests the
+	 * built-in tables; a full-level one owns the tables. */
+	const struct ims_walker_ops *plugin;
 };
 
 enum {
@@ -111,14 +116,43 @@ int ims_pt_flush(struct ims_pt *pt, uint64_t iova, uint64_t size);
 
 const struct ims_pt_stats *ims_pt_stats(const struct ims_pt *pt);
 
-/* Names of walker variants (seeded bugs) compiled into this build; index 0
- * is "correct". Returns the count. */
+/* The built-in walkers: index 0 is "fast" (the default, also accepted as
+ * "correct"), then the seeded-bug variants when built in, "reference" and
+ * "rewalk". Returns the count. */
 unsigned ims_pt_walker_count(void);
 const char *ims_pt_walker_name(unsigned idx);
+/* One line on what the walker is (the bug it carries). */
+const char *ims_pt_walker_what(unsigned idx);
 int ims_pt_walker_parse(const char *name, unsigned *out);
-/* Switch the walker variant of a live table (benchmarks time variants over
+/* The ops of built-in walker idx (NULL past the count). */
+const struct ims_walker_ops *ims_pt_walker_ops(unsigned idx);
+/* Switch the built-in walker of a live table (benchmarks time walkers over
  * the same table). -EINVAL for an index not built in. */
 int ims_pt_set_walker(struct ims_pt *pt, unsigned walker);
+/* Switch to any harvest-level walker over the built-in tables. */
+int ims_pt_use_walker(struct ims_pt *pt, const struct ims_walker_ops *w, char *err, size_t errlen);
+/* Name of the walker under test. */
+const char *ims_pt_walker_label(const struct ims_pt *pt);
+/* The first thing the walker did wrong through the host (a write outside
+ * the page tables, an unaligned access, a bad free), or NULL; *count gets
+ * how many so far. */
+const char *ims_pt_finding(const struct ims_pt *pt, unsigned *count);
+
+/* Checks ops against this build's walker ABI, and that it handles fmt
+ * (IMS_FMT_COUNT: any). -EINVAL with a reason. */
+int ims_walker_check(const struct ims_walker_ops *ops, enum ims_format fmt, char *err,
+		     size_t errlen);
+
+/* Plug-in walkers: a shared object exporting ims_walker_entry (see
+ * iommusim/walker.h). load opens it, asks for this build's ABI version and
+ * checks the ops; -EINVAL with a reason (file missing, not a shared object,
+ * no entry point, refused or mismatched ABI). */
+struct ims_walker_plugin;
+int ims_walker_plugin_load(const char *path, struct ims_walker_plugin **out, char *err,
+			   size_t errlen);
+const struct ims_walker_ops *ims_walker_plugin_ops(const struct ims_walker_plugin *p);
+const char *ims_walker_plugin_path(const struct ims_walker_plugin *p);
+void ims_walker_plugin_unload(struct ims_walker_plugin *p);
 
 #ifdef __cplusplus
 }

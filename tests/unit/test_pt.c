@@ -401,10 +401,16 @@ END_TEST
 START_TEST(walker_variants_listed)
 {
 	ck_assert_uint_ge(ims_pt_walker_count(), 1);
-	ck_assert_str_eq(ims_pt_walker_name(0), "correct");
+	ck_assert_str_eq(ims_pt_walker_name(0), "fast");
 	unsigned v;
+	/* "correct", the default's name before the reference walker came,
+	 * still names it. */
 	ck_assert_int_eq(ims_pt_walker_parse("correct", &v), 0);
 	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(ims_pt_walker_parse("reference", &v), 0);
+	ck_assert_str_eq(ims_pt_walker_name(v), "reference");
+	ck_assert_ptr_nonnull(ims_pt_walker_ops(v));
+	ck_assert_int_eq(ims_walker_check(ims_pt_walker_ops(v), IMS_FMT_AMDV1, NULL, 0), 0);
 	ck_assert_int_eq(ims_pt_walker_parse("nonsense", &v), -EINVAL);
 #ifdef IMS_SEEDED_BUGS
 	ck_assert_int_eq(ims_pt_walker_parse("bug4", &v), 0);

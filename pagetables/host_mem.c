@@ -1,0 +1,292 @@
+/* The host services of the walker ABI (struct ims_walker_host, pt_host):
+ * simulated memory, table memory, the command path and the harvest's
+ * output, for every walker the built-in ones included; and the host's
+ * harvest around a walker's read_and_clear_dirty.
+ *
+ * Every memory call goes through ims_mem_* with the software agent, so the
+ * memory hook (the fuzzer's and inject-at's interleaving points) and the
+ * lost-update check see it. A walker that writes outside the page tables,
+ * or misuses an op, is a finding kept for the report, not a crash of the
+ * simulator: the write is not performed.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "model/mem_view.h"
+#include "pagetables/pt_int.h"
+#include "pagetables/walker.h"
+
+/* ---- findings ------------------------------------------------------------------ */
+
+static void finding(struct ims_pt *pt, const char *fmt, ...)
+{
+	if (!pt->nfindings++) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(pt->finding, sizeof(pt->finding), fmt, ap);
+		va_end(ap);
+	}
+}
+
+static bool aligned(struct ims_pt *pt, uint64_t pa, const char *what)
+{
+	if (!(pa & 7))
+		return true;
+	finding(pt, "walker %s: %s at 0x%llx is not 8-byte aligned", pt->walker->name, what,
+		(unsigned long long)pa);
+	return false;
+}
+
+/* A write must land in a live page-table frame. */
+static bool in_tables(struct ims_pt *pt, uint64_t pa, const char *what)
+{
+	if (!aligned(pt, pa, what))
+		return false;
+	if (mem_pool_table(pt->mem, pa))
+		return true;
+	finding(pt, "walker %s: %s at 0x%llx outside the page tables (not performed)",
+		pt->walker->name, what, (unsigned long long)pa);
+	return false;
+}
+
+/* ---- memory -------------------------------------------------------------------- */
+
+static uint64_t h_load(struct ims_walker_dom *d, uint64_t pa)
+{
+	struct ims_pt *pt = pt_of(d);
+	aligned(pt, pa, "load");
+	return ims_mem_load(pt->mem, IMS_AGENT_SW, pa & ~7ull);
+}
+
+static void h_store(struct ims_walker_dom *d, uint64_t pa, uint64_t val)
+{
+	struct ims_pt *pt = pt_of(d);
+	if (in_tables(pt, pa, "store"))
+		ims_mem_store(pt->mem, IMS_AGENT_SW, pa, val);
+}
+
+static uint64_t h_cmpxchg(struct ims_walker_dom *d, uint64_t pa, uint64_t expect, uint64_t val)
+{
+	struct ims_pt *pt = pt_of(d);
+	if (!in_tables(pt, pa, "cmpxchg"))
+		return ~expect; /* never "succeeded" */
+	return ims_mem_cmpxchg(pt->mem, IMS_AGENT_SW, pa, expect, val);
+}
+
+static uint64_t h_xchg(struct ims_walker_dom *d, uint64_t pa, uint64_t val)
+{
+	struct ims_pt *pt = pt_of(d);
+	if (!in_tables(pt, pa, "xchg"))
+		return 0;
+	return ims_mem_rmw(pt->mem, IMS_AGENT_SW, pa, ~0ull, val);
+}
+
+static uint64_t h_fetch_and(struct ims_walker_dom *d, uint64_t pa, uint64_t mask)
+{
+	struct ims_pt *pt = pt_of(d);
+	if (!in_tables(pt, pa, "fetch_and"))
+		return 0;
+	return ims_mem_rmw(pt->mem, IMS_AGENT_SW, pa, ~mask, 0);
+}
+
+static uint64_t h_fetch_or(struct ims_walker_dom *d, uint64_t pa, uint64_t mask)
+{
+	struct ims_pt *pt = pt_of(d);
+	if (!in_tables(pt, pa, "fetch_or"))
+		return 0;
+	return ims_mem_rmw(pt->mem, IMS_AGENT_SW, pa, 0, mask);
+}
+
+/* What a frame never written reads as. */
+static const uint64_t zero_frame[IMS_PAGE_SIZE / 8];
+
+static uint64_t *h_frame(struct ims_walker_dom *d, uint64_t pa, unsigned flags)
+{
+	struct ims_pt *pt = pt_of(d);
+	pa &= ~(uint64_t)(IMS_PAGE_SIZE - 1);
+	if (flags & IMS_WALKER_FRAME_WRITE) {
+		/* NULL under a hook or the lost-update check (both must see each
+		 * write): not an access, the walker then uses the calls. */
+		if (!in_tables(pt, pa, "writable frame"))
+			return NULL;
+		return mem_frame_rw(pt->mem, pa);
+	}
+	/* Taking a frame is an access point: under a hook the model may act
+	 * here (counted as one load of the frame's first word). */
+	if (mem_hooked(pt->mem))
+		(void)ims_mem_load(pt->mem, IMS_AGENT_SW, pa);
+	const uint64_t *f = mem_frame(pt->mem, pa);
+	/* Read-only by contract: the const is the walker's to keep. */
+	return (uint64_t *)(f ? f : zero_frame);
+}
+
+static void h_account(struct ims_walker_dom *d, unsigned op, uint64_t n)
+{
+	struct ims_pt *pt = pt_of(d);
+	if (op == IMS_MEM_LOAD || op == IMS_MEM_RMW)
+		mem_count(pt->mem, IMS_AGENT_SW, (enum ims_memop)op, n);
+}
+
+static int h_alloc_table(struct ims_walker_dom *d, unsigned order, uint64_t *pa)
+{
+	struct ims_pt *pt = pt_of(d);
+	if (order > 9)
+		return -EINVAL;
+	int rc = ims_mem_pool_alloc_order(pt->mem, order, pa);
+	if (rc)
+		return rc;
+	pt->stats.table_pages += 1ull << order;
+	if (pt->stats.table_pages > pt->stats.table_pages_peak)
+		pt->stats.table_pages_peak = pt->stats.table_pages;
+	return 0;
+}
+
+static void h_free_table(struct ims_walker_dom *d, uint64_t pa, unsigned order)
+{
+	struct ims_pt *pt = pt_of(d);
+	if (order > 9 || (pa & ((IMS_PAGE_SIZE << order) - 1))) {
+		finding(pt, "walker %s: free_table(0x%llx, order %u) of no table it allocated",
+			pt->walker->name, (unsigned long long)pa, order);
+		return;
+	}
+	for (uint64_t i = 0; i < (1ull << order); i++) {
+		uint64_t f = pa + (i << IMS_PAGE_SHIFT);
+		if (!mem_pool_table(pt->mem, f)) {
+			finding(pt, "walker %s: free_table of 0x%llx, which is not a live table",
+				pt->walker->name, (unsigned long long)f);
+			return;
+		}
+	}
+	for (uint64_t i = 0; i < (1ull << order); i++)
+		ims_mem_pool_free(pt->mem, pa + (i << IMS_PAGE_SHIFT));
+	pt->stats.table_pages -= 1ull << order;
+}
+
+/* ---- commands ------------------------------------------------------------------ */
+
+static int h_submit(struct ims_walker_dom *d, const uint64_t cmd[2])
+{
+	struct ims_pt *pt = pt_of(d);
+	pt->stats.flushes++;
+	return pt->sink.submit(pt->sink.arg, pt->ops->fmt, cmd);
+}
+
+static int h_flush_range(struct ims_walker_dom *d, uint64_t iova, uint64_t size, bool leaf_only)
+{
+	return pt_flush_range(pt_of(d), iova, size, leaf_only);
+}
+
+static int h_ctx_change(struct ims_walker_dom *d, unsigned word, uint64_t mask, uint64_t value)
+{
+	struct ims_pt *pt = pt_of(d);
+	struct pt_dom pd;
+	pt_dom_of(pt, &pd);
+	return pd.ctx_change(pd.host, word, mask, value);
+}
+
+/* ---- the harvest's output ------------------------------------------------------ */
+
+static void gather(struct ims_walker_dirty *dt, uint64_t first, uint64_t last)
+{
+	if (!dt->gathered) {
+		dt->g_first = first;
+		dt->g_last = last;
+		dt->gathered = true;
+		return;
+	}
+	if (first < dt->g_first)
+		dt->g_first = first;
+	if (last > dt->g_last)
+		dt->g_last = last;
+}
+
+/* Inclusive end of [iova, iova + length); length 0 is 2^64 from 0. */
+static uint64_t range_last(uint64_t iova, uint64_t length)
+{
+	uint64_t l = iova + (length - 1);
+	return l < iova ? ~0ull : l;
+}
+
+static void h_bitmap_set(struct ims_walker_dirty *dt, uint64_t iova, uint64_t length)
+{
+	if (!dt->bm)
+		return;
+	uint64_t last = range_last(iova, length);
+	if (last < dt->first || iova > dt->last)
+		return;
+	uint64_t lo = iova > dt->first ? iova : dt->first;
+	uint64_t hi = last < dt->last ? last : dt->last;
+	const struct pt_walker *w = dt->pt->knobs;
+	if (w && w->record) {
+		unsigned shift = length && ims_is_pow2(length) ? ims_log2(length) : 0;
+		w->record(dt->bm, lo, hi, iova, shift, w);
+	} else {
+		ims_bitmap_set(dt->bm, lo, hi - lo + 1);
+	}
+}
+
+static void h_gather_add(struct ims_walker_dirty *dt, uint64_t iova, uint64_t length)
+{
+	gather(dt, iova, range_last(iova, length));
+}
+
+static void h_record(struct ims_walker_dirty *dt, uint64_t iova, uint64_t length)
+{
+	h_bitmap_set(dt, iova, length);
+	h_gather_add(dt, iova, length);
+}
+
+static void h_log(struct ims_walker_dom *d, const char *msg)
+{
+	struct ims_pt *pt = pt_of(d);
+	fprintf(stderr, "walker %s: %s\n", pt->walker->name, msg ? msg : "(null)");
+}
+
+const struct ims_walker_host pt_host = {
+	.load = h_load,
+	.store = h_store,
+	.cmpxchg = h_cmpxchg,
+	.xchg = h_xchg,
+	.fetch_and = h_fetch_and,
+	.fetch_or = h_fetch_or,
+	.frame = h_frame,
+	.account = h_account,
+	.alloc_table = h_alloc_table,
+	.free_table = h_free_table,
+	.submit = h_submit,
+	.flush_range = h_flush_range,
+	.ctx_change = h_ctx_change,
+	.record = h_record,
+	.bitmap_set = h_bitmap_set,
+	.gather_add = h_gather_add,
+	.log = h_log,
+};
+
+/* The view the walker under test is called with. */
+struct ims_walker_dom *pt_walker_dom(struct ims_pt *pt)
+{
+	if (pt->walker->level == IMS_WALKER_FULL || pt->knobs)
+		return pt_dom(pt);
+	pt->wdom.d.root = pt->root; /* the tables' root, as they have it now */
+	return &pt->wdom.d;
+}
+
+/* The walker's read_and_clear_dirty of [first, last] into bm (NULL: clear
+ * only), then the flush of what it gathered, as iommufd's
+ * iommu_read_and_clear_dirty() syncs its gather. */
+int pt_harvest(struct ims_pt *pt, uint64_t first, uint64_t last, unsigned flags,
+	       struct ims_bitmap *bm)
+{
+	struct ims_walker_dirty dt = {.pt = pt, .bm = bm, .first = first, .last = last};
+	int rc = pt->walker->read_and_clear_dirty(pt_walker_dom(pt), first, last - first + 1, flags,
+						  &dt);
+	if (rc)
+		return rc;
+	if (dt.gathered && !(flags & IMS_DIRTY_NO_CLEAR)) {
+		uint64_t size = dt.g_last - dt.g_first + 1;
+		return pt_flush_range(pt, dt.g_first, size, true);
+	}
+	return 0;
+}
+

@@ -1,0 +1,93 @@
+/* The reference walker: read_and_clear_dirty as a driver writes it, through
+ * the walker ABI's host only, for a reader to check against
+ * dirty-semantics.md ("read_and_clear_dirty") in minutes. The fast walker
+ * (harvest.c) is checked against it differentially (unit.walker_diff, and
+ * `fuzz --walker reference`).
+ *
+ * What it relies on: the format's software decoders (formats/swfmt.h) to
+ * tell a table from a leaf and read a leaf's size and dirty state; nothing
+ * of the fast walker. It reads entry by entry with host->load, so every
+ * access is a point where the model may act.
+ */
+#include "pagetables/pt_int.h"
+#include "pagetables/walker.h"
+
+struct ref {
+	struct ims_walker_dom *d;
+	const struct pt_fmt *f;
+	const struct pt_geom *g;
+	uint64_t first, last; /* inclusive */
+	unsigned flags;
+	struct ims_walker_dirty *dirty;
+	uint64_t entries;
+};
+
+/* dirty-semantics.md: the clean is one atomic operation on the entry, so a
+ * hardware update between a read and the clean is never undone. Every
+ * format here cleans by clearing bits (AMD, VT-d: D) or by setting them
+ * (SMMU: AP[2], read-only). */
+static void clean(struct ref *r, uint64_t slot)
+{
+	const struct ims_walker_host *h = r->d->host;
+	if (r->f->clean_clear)
+		h->fetch_and(r->d, slot, ~r->f->clean_clear);
+	if (r->f->clean_set)
+		h->fetch_or(r->d, slot, r->f->clean_set);
+}
+
+/* One leaf of 2^size_shift bytes at page_iova, made of n entries from
+ * slot0 (AMD replicas, an Arm contiguous group, or one entry): dirty when
+ * any entry is; recorded whole (the host clips to the range); every entry
+ * cleaned unless NO_CLEAR. */
+static void leaf(struct ref *r, uint64_t slot0, unsigned n, uint64_t page_iova, unsigned size_shift)
+{
+	const struct ims_walker_host *h = r->d->host;
+	bool dirty = false;
+	for (unsigned k = 0; k < n; k++)
+		dirty |= r->f->is_dirty(h->load(r->d, slot0 + 8ull * k));
+	r->entries += n;
+	if (!dirty)
+		return;
+	h->record(r->dirty, page_iova, size_shift >= 64 ? 0 : 1ull << size_shift);
+	if (r->flags & IMS_WALKER_NO_CLEAR)
+		return;
+	for (unsigned k = 0; k < n; k++)
+		clean(r, slot0 + 8ull * k);
+}
+
+/* The entries of `table` (at `level`, mapping from `base`) that meet
+ * [first, last]. */
+static void walk(struct ref *r, uint64_t table, int level, uint64_t base)
+{
+	const struct pt_geom *g = r->g;
+	unsigned shift = pt_level_shift(g, level);
+	uint64_t nent = 1ull << pt_level_bits(g, level);
+	uint64_t i = r->first > base ? (r->first - base) >> shift : 0;
+	for (; i < nent; i++) {
+		uint64_t lo = base + (i << shift);
+		if (lo > r->last || (i && lo == base))
+			break; /* past the range, or wrapped at 2^64 */
+		uint64_t pte = r->d->host->load(r->d, table + 8 * i);
+		enum pt_kind k = pte ? r->f->kind(g, level, pte) : PT_NONE;
+		if (k == PT_TABLE && level > 0) {
+			walk(r, r->f->table_pa(pte), level - 1, lo);
+		} else if (k == PT_LEAF) {
+			unsigned s = r->f->leaf_shift(g, level, pte);
+			uint64_t n = s > shift ? 1ull << (s - shift) : 1;
+			uint64_t i0 = i & ~(n - 1); /* a run is aligned to its length */
+			leaf(r, table + 8 * i0, (unsigned)n, base + (i0 << shift), s);
+			i = i0 + n - 1;
+		}
+	}
+}
+
+int pt_ref_rcd(struct ims_walker_dom *d, uint64_t iova, uint64_t size, unsigned flags,
+	       struct ims_walker_dirty *dirty)
+{
+	struct ims_pt *pt = pt_of(d);
+	struct ref r = {.d = d, .f = pt->ops, .g = &pt->g, .first = iova,
+			.last = size ? iova + (size - 1) : ~0ull, .flags = flags, .dirty = dirty};
+	walk(&r, d->root, d->top, 0);
+	pt->stats.harvest_entries += r.entries;
+	return 0;
+}
