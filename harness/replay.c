@@ -226,6 +226,7 @@ int ims_replay_event(struct ims_replay *r, const struct ims_event *ev, const cha
 		return op_dma(r, ev);
 	int rc = op_other(r, ev);
 	if (r->finding_pending) {
+		r->st.walker_findings++;
 		if (r->finding_pending > 1)
 			rp_validation_failure(r, ev, "%s (and %u more)", r->finding,
 					      r->finding_pending - 1);

@@ -26,6 +26,9 @@ enum {
 	OPT_FZ_MAX_LEN,
 	OPT_FZ_MODEL_SEED,
 	OPT_FZ_GRANULE,
+	OPT_FZ_ISOLATE,
+	OPT_FZ_NO_ISOLATE,
+	OPT_FZ_WALKER_TIMEOUT,
 };
 
 void help_fuzz(FILE *f)
@@ -59,6 +62,16 @@ void help_fuzz(FILE *f)
 	model_opts_help(f);
 	walker_help(f);
 	fprintf(f,
+		"  --isolate             fuzz in a child process, and replay each candidate of the\n"
+		"                        shrinker in one: a walker that crashes (a signal, or a\n"
+		"                        sanitizer's report) or hangs is a failure like any other,\n"
+		"                        shrunk and written as a reproducer (default with\n"
+		"                        --walker-plugin; docs/fuzzing.md)\n"
+		"  --no-isolate          in this process (a crash of the walker ends the run)\n"
+		"  --walker-timeout S    with isolation, an op that makes no progress for S\n"
+		"                        seconds is a hang (default %g; 0 = no limit)\n",
+		ISO_DEFAULT_TIMEOUT);
+	fprintf(f,
 		"\nexit status: 0 the budget ended without a failure; 1 a failure was found\n"
 		"(reproducer written); 2 bad options or an internal error.\n");
 }
@@ -76,6 +89,7 @@ struct fuzz_opts {
 	unsigned smmu_gshift;
 	char model_args[1024]; /* the model options, as replay takes them */
 	struct walker_choice wc;
+	struct fz_iso iso;
 };
 
 static double now_s(void)
@@ -110,30 +124,42 @@ static void print_event(FILE *f, const struct ims_event *ev)
 	fprintf(f, "%s%s\n", buf, n >= sizeof(buf) ? " ..." : "");
 }
 
-static void replay_args(const struct fuzz_opts *o, char *buf, size_t len)
+/* What `iommusim replay` needs to fail the same way: the walker, the model,
+ * and for a crash or hang of a built-in walker the isolation that a
+ * plug-in gets by default, with the same time limit. */
+static void replay_args(const struct fuzz_opts *o, unsigned kind, char *buf, size_t len)
 {
 	walker_args(&o->wc, buf, len);
-	if (o->model_args[0]) {
-		size_t n = strlen(buf);
-		snprintf(buf + n, len - n, "%s%s", n ? " " : "", o->model_args);
+	size_t n = strlen(buf);
+	if (kind & (FZ_F_CRASH | FZ_F_HANG)) {
+		if (!o->wc.plugin)
+			n += (size_t)snprintf(buf + n, len - n, "%s--isolate", n ? " " : "");
+		if (o->iso.shown != ISO_DEFAULT_TIMEOUT && n < len)
+			n += (size_t)snprintf(buf + n, len - n, "%s--walker-timeout %g", n ? " " : "",
+					      o->iso.shown);
 	}
+	if (o->model_args[0] && n < len)
+		snprintf(buf + n, len - n, "%s%s", n ? " " : "", o->model_args);
 }
 
-/* Writes the trace, checks that it replays to a failure, prints where. */
-static int write_repro(const struct fuzz_opts *o, struct fz_list *l, uint64_t seq,
-		       size_t found_len, const struct fz_shrink_stats *st)
+/* Writes the trace, checks that it replays to the same failure, prints
+ * where. iso: how the shrinker replayed (its time limit may be shorter);
+ * the written file is checked under the limit the user gave. */
+static int write_repro(const struct fuzz_opts *o, const struct fz_iso *iso, struct fz_list *l,
+		       uint64_t seq, const struct fz_fail *want, size_t found_len,
+		       const struct fz_shrink_stats *st)
 {
 	char name[128], path[4096], args[1200];
 	snprintf(name, sizeof(name), "fuzz-%s-%" PRIu64 ".trace", o->fmt_name, o->seed);
 	snprintf(path, sizeof(path), "%s/%s", o->out, name);
-	replay_args(o, args, sizeof(args));
+	replay_args(o, want->first, args, sizeof(args));
 
 	/* Header lines come first; the events' line numbers follow them. */
 	unsigned header = 5 + (args[0] ? 1 : 0);
 	struct fz_fail fail;
 	memset(&fail, 0, sizeof(fail));
-	int rc = fz_replay_list(&o->ro, l, header + 1, name, 0, &fail);
-	if (rc != 1) {
+	int rc = fz_replay(&o->ro, iso, l, header + 1, name, 0, &fail);
+	if (rc != 1 || !fz_same_failure(want, &fail)) {
 		fprintf(stderr, "iommusim fuzz: internal error: the sequence no longer fails (%d)\n", rc);
 		return 2;
 	}
@@ -162,36 +188,21 @@ static int write_repro(const struct fuzz_opts *o, struct fz_list *l, uint64_t se
 	if (outfile_commit(&of))
 		return 2;
 
-	/* What was written must fail on its own, read back as text. */
-	struct ims_reader *rd = NULL;
-	char err[512];
-	if (ims_reader_open(path, &rd, err, sizeof(err))) {
-		fprintf(stderr, "iommusim fuzz: %s\n", err);
+	/* What was written must fail on its own, read back as text, the same
+	 * way, within the user's time limit. */
+	struct fz_fail back;
+	rc = fz_replay_file(&o->ro, &o->iso, path, &back);
+	if (rc == 2)
+		return 2;
+	if (rc != 1) {
+		fprintf(stderr, "iommusim fuzz: internal error: %s replays without a failure\n", path);
 		return 2;
 	}
-	struct ims_replay_opts ro = o->ro;
-	FILE *sink = tmpfile();
-	ro.diag = sink;
-	ro.verbosity = 0;
-	struct ims_replay *r = NULL;
-	rc = ims_replay_new(&ro, &r);
-	if (!rc)
-		rc = ims_replay_run(r, rd);
-	ims_reader_close(rd);
-	int ret = 1;
-	if (rc) {
-		fprintf(stderr, "iommusim fuzz: internal error: %s does not replay: %s\n", path,
-			r ? ims_replay_error(r) : "out of memory");
-		ret = 2;
-	} else if (!ims_replay_stats(r)->validation_failures) {
-		fprintf(stderr, "iommusim fuzz: internal error: %s replays without a failure\n", path);
-		ret = 2;
+	if ((want->first & (FZ_F_CRASH | FZ_F_HANG)) && !fz_same_failure(want, &back)) {
+		fprintf(stderr, "iommusim fuzz: internal error: %s fails otherwise when read back: %s\n",
+			path, back.msg);
+		return 2;
 	}
-	ims_replay_free(r);
-	if (sink)
-		fclose(sink);
-	if (ret != 1)
-		return ret;
 	printf("iommusim fuzz: seed %" PRIu64 " (sequence %" PRIu64 "): %s\n", o->seed, seq,
 	       fail.msg);
 	printf("iommusim fuzz: reproducer %s (%zu event lines)\n", path, l->n);
@@ -201,8 +212,25 @@ static int write_repro(const struct fuzz_opts *o, struct fz_list *l, uint64_t se
 
 /* ---- the loop ------------------------------------------------------------------------------- */
 
-static int fuzz(const struct fuzz_opts *o)
+/* What the loop is doing, for the parent that watches an isolated run. */
+enum { PH_SETUP, PH_GEN, PH_EVENT, PH_FREE };
+
+/* The loop's state that outlives it: in the shared block of its child when
+ * isolated (the events of the sequence follow it there), else on the
+ * stack. */
+struct loop_state {
+	struct iso_state st; /* beat: one per event */
+	volatile int phase;
+	volatile uint64_t seq, ops;
+	struct fz_list l; /* the sequence being run */
+	/* When the loop returns 1: the failure, and when it was found. */
+	struct fz_fail fail;
+	double secs;
+};
+
+static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 {
+	ls->phase = PH_SETUP;
 	struct fz_geo *geos = NULL;
 	size_t ngeos = 0;
 	int rc = fz_geos_probe(&o->ro, o->formats, o->smmu_gshift, &geos, &ngeos, stderr);
@@ -212,7 +240,7 @@ static int fuzz(const struct fuzz_opts *o)
 		return 2;
 	}
 	struct fz_gen_cfg gc = {o->formats, geos, ngeos, o->max_len};
-	struct fz_list l = {0};
+	struct fz_list *l = &ls->l;
 	double t0 = now_s(), last_progress = t0;
 	uint64_t ops = 0, seqs = 0;
 	int ret = 0;
@@ -221,6 +249,8 @@ static int fuzz(const struct fuzz_opts *o)
 	for (uint64_t k = 0;; k++) {
 		if ((o->max_ops && ops >= o->max_ops) || (o->max_time > 0 && now_s() - t0 >= o->max_time))
 			break;
+		ls->phase = PH_GEN;
+		ls->seq = k;
 		struct fz_gen *g = NULL;
 		struct fz_run run;
 		if ((rc = fz_gen_new(&gc, seq_seed(o->seed, k), &g)) ||
@@ -231,17 +261,21 @@ static int fuzz(const struct fuzz_opts *o)
 			break;
 		}
 		seqs++;
-		l.n = 0;
+		l->n = 0;
 		struct ims_event ev;
 		bool count, failed = false, stop = false;
 		while (fz_gen_next(g, &ev, &count) > 0) {
-			ev.line = l.n + 1;
-			if (fz_list_push(&l, &ev)) {
+			ev.line = l->n + 1;
+			if ((rc = fz_list_push(l, &ev))) {
+				fprintf(stderr, "iommusim fuzz: %s\n", strerror(-rc));
 				ret = 2;
 				break;
 			}
+			ls->phase = PH_EVENT;
+			ls->ops = ++ops;
+			ls->st.beat++;
 			int er = fz_run_event(&run, &ev, count);
-			ops++;
+			ls->phase = PH_GEN;
 			if (count)
 				fz_gen_feedback(g, run.accesses);
 			if (er < 0) {
@@ -249,7 +283,7 @@ static int fuzz(const struct fuzz_opts *o)
 				fprintf(stderr,
 					"iommusim fuzz: GENERATOR BUG (seed %" PRIu64 ", sequence %" PRIu64
 					"): the replayer rejected event %zu:\n  ",
-					o->seed, k, l.n);
+					o->seed, k, l->n);
 				print_event(stderr, &ev);
 				fprintf(stderr, "  %s\n", run.err);
 				ret = 2;
@@ -278,41 +312,22 @@ static int fuzz(const struct fuzz_opts *o)
 				break;
 			}
 		}
-		struct fz_fail fail = run.fail;
+		ls->fail = run.fail;
+		ls->phase = PH_FREE;
 		fz_run_end(&run);
+		ls->phase = PH_GEN;
 		fz_gen_free(g);
 		if (ret)
 			break;
 		if (failed) {
-			double t = now_s() - t0;
-			if (progress && tty)
-				fputc('\n', stderr);
-			printf("iommusim fuzz: %s after %" PRIu64 " ops, %" PRIu64
-			       " sequences, %.2f s: %s\n",
-			       fz_fail_name(fail.first), ops, k + 1, t, fail.msg);
-			fflush(stdout);
-			size_t found = l.n;
-			struct fz_shrink_stats st;
-			bool shrunk = false;
-			if (o->shrink) {
-				double s0 = now_s();
-				rc = fz_shrink(&o->ro, &l, fail.first, &st);
-				if (rc) {
-					fprintf(stderr, "iommusim fuzz: shrinking failed (%s); writing the "
-						"sequence as found\n", strerror(-rc));
-				} else {
-					shrunk = true;
-					printf("iommusim fuzz: shrunk %zu -> %zu events in %.2f s (%" PRIu64
-					       " replays)\n", found, l.n, now_s() - s0, st.tests);
-				}
-			}
-			ret = write_repro(o, &l, k, found, shrunk ? &st : NULL);
+			ls->secs = now_s() - t0;
+			ret = 1;
 			break;
 		}
 		if (stop)
 			break;
 	}
-	if (progress && tty && !ret)
+	if (progress && tty)
 		fputc('\n', stderr);
 	if (!ret) {
 		double t = now_s() - t0;
@@ -321,8 +336,134 @@ static int fuzz(const struct fuzz_opts *o)
 		       ops, seqs, t, t > 0 ? (double)ops / t : 0.0, o->fmt_name, o->seed,
 		       walker_name(&o->wc));
 	}
-	fz_list_free(&l);
 	free(geos);
+	return ret;
+}
+
+struct loop_job {
+	const struct fuzz_opts *o;
+	struct loop_state *ls;
+};
+
+static int loop_child(void *arg)
+{
+	struct loop_job *j = arg;
+	return fuzz_loop(j->o, j->ls);
+}
+
+/* The loop in a child. 1: a failure, with the sequence in *l and what it
+ * was in *ls_out (a crash or hang: of the event the child was applying). */
+static int fuzz_isolated(const struct fuzz_opts *o, struct fz_list *l, struct loop_state *out)
+{
+	size_t cap = (size_t)o->max_len + 1024; /* set-up and tear-down come on top */
+	size_t size = sizeof(struct loop_state) + cap * sizeof(struct ims_event);
+	struct loop_state *ls = iso_shared_new(size);
+	if (!ls) {
+		fprintf(stderr, "iommusim fuzz: %s\n", strerror(errno));
+		return 2;
+	}
+	ls->l = (struct fz_list){.ev = (struct ims_event *)(ls + 1), .cap = cap, .fixed = true};
+	struct loop_job j = {o, ls};
+	struct iso_outcome r;
+	int ret = iso_run(loop_child, &j, &ls->st, o->iso.timeout, &r);
+	if (ret) {
+		fprintf(stderr, "iommusim fuzz: cannot start the fuzzing process: %s\n", strerror(-ret));
+		ret = 2;
+	} else if (r.how == ISO_EXITED) {
+		ret = r.status;
+	} else if (ls->phase == PH_EVENT || ls->phase == PH_FREE) {
+		if (ls->l.n && (o->progress || isatty(STDERR_FILENO)))
+			fputc('\n', stderr);
+		ret = 1;
+		fz_crash_fail(&o->iso, &r, "fuzz", &ls->l, ls->l.n - 1, ls->phase == PH_FREE, &ls->fail);
+		ls->secs = r.secs;
+	} else {
+		char what[128];
+		iso_describe(&r, o->iso.shown, what, sizeof(what));
+		if (ls->phase == PH_SETUP)
+			fprintf(stderr, "iommusim fuzz: walker %s %s while the fuzzer tried the domain "
+				"geometries (a domain line of each); no reproducer\n",
+				walker_name(&o->wc), what);
+		else
+			fprintf(stderr, "iommusim fuzz: internal error: the fuzzing process %s outside "
+				"the walker (sequence %" PRIu64 ")\n", what, (uint64_t)ls->seq);
+		ret = ls->phase == PH_SETUP ? 1 : 2;
+		iso_shared_free(ls, size);
+		return ret;
+	}
+	if (ret == 1 && fz_list_copy(l, &ls->l)) {
+		fprintf(stderr, "iommusim fuzz: out of memory\n");
+		ret = 2;
+	}
+	*out = *ls;
+	out->l = (struct fz_list){0};
+	iso_shared_free(ls, size);
+	return ret;
+}
+
+/* The time limit of the shrinker's replays of a hang: what the events
+ * before the hanging one take, with a wide margin, and never more than the
+ * user's limit. Each replay that still hangs costs the whole limit. */
+static double hang_limit(const struct fuzz_opts *o, const struct fz_list *l, size_t at)
+{
+	struct fz_list pre = {0};
+	if (fz_list_copy(&pre, l))
+		return o->iso.timeout;
+	pre.n = at;
+	double t0 = now_s();
+	struct fz_fail f;
+	int rc = fz_replay(&o->ro, &o->iso, &pre, 1, "calibrate", 0, &f);
+	double t = now_s() - t0;
+	fz_list_free(&pre);
+	if (rc == 1 && f.first == FZ_F_HANG)
+		return o->iso.timeout;
+	double lim = 0.25 + 10 * t;
+	return lim < o->iso.timeout ? lim : o->iso.timeout;
+}
+
+static int fuzz(const struct fuzz_opts *o)
+{
+	struct fz_list l = {0};
+	struct loop_state found;
+	memset(&found, 0, sizeof(found));
+	int ret;
+	if (o->iso.on) {
+		ret = fuzz_isolated(o, &l, &found);
+	} else {
+		ret = fuzz_loop(o, &found);
+		l = found.l;
+		found.l = (struct fz_list){0};
+	}
+	if (ret == 1) {
+		const struct fz_fail *fail = &found.fail;
+		printf("iommusim fuzz: %s after %" PRIu64 " ops, %" PRIu64 " sequences, %.2f s: %s\n",
+		       fz_fail_name(fail->first), (uint64_t)found.ops, (uint64_t)found.seq + 1,
+		       found.secs, fail->msg);
+		fflush(stdout);
+		struct fz_iso iso = o->iso;
+		if (fail->first == FZ_F_HANG && iso.timeout > 0) {
+			iso.timeout = hang_limit(o, &l, fail->at);
+			printf("iommusim fuzz: replays of the hang are stopped after %.2f s\n",
+			       iso.timeout);
+		}
+		size_t n_found = l.n;
+		struct fz_shrink_stats st;
+		bool shrunk = false;
+		if (o->shrink) {
+			double s0 = now_s();
+			int rc = fz_shrink(&o->ro, &iso, &l, fail, &st);
+			if (rc) {
+				fprintf(stderr, "iommusim fuzz: shrinking failed (%s); writing the "
+					"sequence as found\n", strerror(-rc));
+			} else {
+				shrunk = true;
+				printf("iommusim fuzz: shrunk %zu -> %zu events in %.2f s (%" PRIu64
+				       " replays)\n", n_found, l.n, now_s() - s0, st.tests);
+			}
+		}
+		ret = write_repro(o, &iso, &l, found.seq, fail, n_found, shrunk ? &st : NULL);
+	}
+	fz_list_free(&l);
 	return ret;
 }
 
@@ -341,6 +482,9 @@ int cmd_fuzz(int argc, char **argv)
 		{"max-len", required_argument, 0, OPT_FZ_MAX_LEN},
 		{"model-seed", required_argument, 0, OPT_FZ_MODEL_SEED},
 		{"smmu-granule", required_argument, 0, OPT_FZ_GRANULE},
+		{"isolate", no_argument, 0, OPT_FZ_ISOLATE},
+		{"no-isolate", no_argument, 0, OPT_FZ_NO_ISOLATE},
+		{"walker-timeout", required_argument, 0, OPT_FZ_WALKER_TIMEOUT},
 		{"help", no_argument, 0, 'h'},
 		MODEL_LONG_OPTS,
 		{0, 0, 0, 0},
@@ -355,6 +499,8 @@ int cmd_fuzz(int argc, char **argv)
 	o.shrink = true;
 	o.max_len = 300;
 	bool have_time = false;
+	int isolate = -1; /* -1: with a plug-in */
+	o.iso.timeout = ISO_DEFAULT_TIMEOUT;
 	int c, idx;
 	uint64_t v;
 	optind = 1;
@@ -432,6 +578,18 @@ int cmd_fuzz(int argc, char **argv)
 			}
 			o.smmu_gshift = ims_log2(v);
 			break;
+		case OPT_FZ_ISOLATE:
+			isolate = 1;
+			break;
+		case OPT_FZ_NO_ISOLATE:
+			isolate = 0;
+			break;
+		case OPT_FZ_WALKER_TIMEOUT:
+			if (iso_parse_timeout("fuzz", optarg, &o.iso.timeout)) {
+				walker_fini(&o.wc);
+				return 2;
+			}
+			break;
 		case OPT_FZ_MODEL_SEED:
 			if (model_opt("fuzz", OPT_SEED, optarg, &o.ro.model) < 0)
 				return 2;
@@ -472,6 +630,9 @@ int cmd_fuzz(int argc, char **argv)
 		o.max_time = 60;
 	o.ro.walker = o.wc.builtin;
 	o.ro.plugin = walker_plugin_ops(&o.wc);
+	o.iso.on = isolate == 1 || (isolate < 0 && o.wc.plugin);
+	o.iso.shown = o.iso.timeout;
+	o.iso.walker = walker_name(&o.wc);
 	int ret = fuzz(&o);
 	walker_fini(&o.wc);
 	return ret;

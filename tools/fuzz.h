@@ -15,6 +15,7 @@
 #include "iommusim/pt.h"
 #include "iommusim/replay.h"
 #include "iommusim/trace.h"
+#include "tools/isolate.h"
 
 /* ---- random numbers: splitmix64, one state per owner ---------------------- */
 
@@ -51,6 +52,8 @@ extern const struct ims_sink fz_nop_sink;
 struct fz_list {
 	struct ims_event *ev;
 	size_t n, cap;
+	bool fixed; /* ev is storage of someone else's (a shared block): never
+		     * grown or freed; a push past cap is -ENOSPC */
 };
 
 int fz_list_push(struct fz_list *l, const struct ims_event *ev);
@@ -67,6 +70,13 @@ enum {
 	FZ_F_CONSIST = 1u << 3, /* iova_to_phys differs from the hardware walk */
 	FZ_F_TABLES = 1u << 4,  /* page-table pages left after unmapping all */
 	FZ_F_OTHER = 1u << 5,
+	/* The walker misused the host: a write outside its tables, a
+	 * misaligned access (ims_pt_finding). */
+	FZ_F_WALKER = 1u << 6,
+	/* The walker took its process down or stopped making progress; only
+	 * an isolated run (fuzz_iso.c) sees these. */
+	FZ_F_CRASH = 1u << 7,
+	FZ_F_HANG = 1u << 8,
 };
 
 const char *fz_fail_name(unsigned kind);
@@ -75,6 +85,8 @@ struct fz_fail {
 	unsigned kinds; /* every kind seen */
 	unsigned first; /* kind of the first failure */
 	size_t at;      /* index of the first failing event */
+	int sig, status; /* FZ_F_CRASH: the signal, or 0 and the exit status */
+	bool freeing;    /* FZ_F_CRASH, FZ_F_HANG: after event `at`, freeing the domains */
 	char msg[512];  /* its message (first line) */
 };
 
@@ -106,6 +118,46 @@ void fz_run_end(struct fz_run *run);
  * in stop, and fail->at is that event. */
 int fz_replay_list(const struct ims_replay_opts *opts, struct fz_list *l, uint64_t first_line,
 		   const char *file, unsigned stop, struct fz_fail *fail);
+
+/* ---- a walker that may crash or hang (fuzz_iso.c, tools/isolate.h) ------------------ */
+
+/* Where a replay in a child is, for the parent that watches it. */
+struct fz_where {
+	struct iso_state st;  /* beat: one per event */
+	volatile size_t at;   /* the event being applied, then the last one applied */
+	volatile int freeing; /* past the events: the replayer frees the domains */
+};
+
+/* fz_replay_list, telling w (NULL: nobody) where it is. */
+int fz_replay_list_at(const struct ims_replay_opts *opts, struct fz_list *l, uint64_t first_line,
+		      const char *file, unsigned stop, struct fz_fail *fail, struct fz_where *w);
+
+struct fz_iso {
+	bool on;             /* replays run in a child; off: in-process, fz_replay_list */
+	double timeout;      /* an event without progress this long is a hang (0: never) */
+	double shown;        /* the --walker-timeout that messages name */
+	const char *walker;  /* the walker's name, for messages */
+};
+
+/* fz_replay_list in a child when iso->on: a crash or a hang of the walker
+ * is a failure too (1, fail->first FZ_F_CRASH or FZ_F_HANG, at the event it
+ * happened in), its message "FILE:LINE: FAIL: walker NAME crashed (SIGSEGV)
+ * at this line" as `iommusim replay` prints it. */
+int fz_replay(const struct ims_replay_opts *opts, const struct fz_iso *iso, struct fz_list *l,
+	      uint64_t first_line, const char *file, unsigned stop, struct fz_fail *fail);
+/* Replays a trace file as `iommusim replay` does (in a child when
+ * iso->on): 0 it passes, 1 it fails (fail: first and message filled for a
+ * crash or hang, first FZ_F_OTHER for any validation failure), 2 it does
+ * not replay (printed). */
+int fz_replay_file(const struct ims_replay_opts *opts, const struct fz_iso *iso, const char *path,
+		   struct fz_fail *fail);
+/* The failure of a crash or hang o at event `at` of l (after it, freeing
+ * the domains, when `freeing`). */
+void fz_crash_fail(const struct fz_iso *iso, const struct iso_outcome *o, const char *file,
+		   const struct fz_list *l, size_t at, bool freeing, struct fz_fail *f);
+/* b fails the way a does: a's first kind is among b's kinds, and a crash is
+ * by the same signal or exit status. */
+bool fz_same_failure(const struct fz_fail *a, const struct fz_fail *b);
 
 /* ---- the generator --------------------------------------------------------------------- */
 
@@ -147,9 +199,10 @@ struct fz_shrink_stats {
 	size_t before, after;
 };
 
-/* Reduces l (failing with `want` kinds) in place to a small list that fails
- * with the same first kind. */
-int fz_shrink(const struct ims_replay_opts *opts, struct fz_list *l, unsigned want,
-	      struct fz_shrink_stats *st);
+/* Reduces l (failing as `want` says) in place to a small list that fails
+ * the same way (fz_same_failure), each candidate replayed through
+ * fz_replay with iso. */
+int fz_shrink(const struct ims_replay_opts *opts, const struct fz_iso *iso, struct fz_list *l,
+	      const struct fz_fail *want, struct fz_shrink_stats *st);
 
 #endif

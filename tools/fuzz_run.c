@@ -9,6 +9,8 @@
 int fz_list_push(struct fz_list *l, const struct ims_event *ev)
 {
 	if (l->n == l->cap) {
+		if (l->fixed)
+			return -ENOSPC;
 		size_t cap = l->cap ? l->cap * 2 : 64;
 		struct ims_event *n = realloc(l->ev, cap * sizeof(*n));
 		if (!n)
@@ -38,7 +40,8 @@ int fz_list_copy(struct fz_list *dst, const struct fz_list *src)
 
 void fz_list_free(struct fz_list *l)
 {
-	free(l->ev);
+	if (!l->fixed)
+		free(l->ev);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -75,6 +78,12 @@ const char *fz_fail_name(unsigned kind)
 		return "software and hardware translations differ";
 	case FZ_F_TABLES:
 		return "page-table pages leaked";
+	case FZ_F_WALKER:
+		return "walker finding";
+	case FZ_F_CRASH:
+		return "crash";
+	case FZ_F_HANG:
+		return "hang";
 	default:
 		return "validation failure";
 	}
@@ -137,10 +146,36 @@ static unsigned classify(const struct ims_event *ev, const struct ims_replay_sta
 		else
 			k |= FZ_F_OTHER;
 	}
-	uint64_t explained = (b->harvest_mismatches - a->harvest_mismatches) + asserts;
+	uint64_t findings = b->walker_findings - a->walker_findings;
+	if (findings)
+		k |= FZ_F_WALKER;
+	uint64_t explained = (b->harvest_mismatches - a->harvest_mismatches) + asserts + findings;
 	if (b->validation_failures - a->validation_failures > explained)
 		k |= FZ_F_LOST;
 	return k ? k : FZ_F_OTHER;
+}
+
+/* The message of a failure: the first line the event printed, or, when the
+ * walker misused the host, the line that says so (the replayer prints it
+ * last, after whatever the op's own checks said). */
+static void fail_msg(char *out, size_t len, const char *m, unsigned k)
+{
+	if (k & FZ_F_WALKER) {
+		const char *last = m;
+		for (const char *p = m; *p;) {
+			const char *nl = strchr(p, '\n');
+			if (!nl || !nl[1])
+				break;
+			p = nl + 1;
+			last = p;
+		}
+		m = last;
+	}
+	size_t n = strcspn(m, "\n");
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, m, n);
+	out[n] = '\0';
 }
 
 int fz_run_event(struct fz_run *run, const struct ims_event *ev, bool count)
@@ -168,22 +203,20 @@ int fz_run_event(struct fz_run *run, const struct ims_event *ev, bool count)
 	unsigned k = classify(ev, &before, after);
 	if (!run->failed) {
 		run->failed = true;
-		run->fail.first = k;
+		/* A misuse of the host is the cause of whatever else the op
+		 * failed (a write that was not performed): it is the kind a
+		 * shrunk sequence must keep. */
+		run->fail.first = (k & FZ_F_WALKER) ? FZ_F_WALKER : k;
 		run->fail.at = idx;
 		fflush(run->diag);
-		const char *m = run->dbuf ? run->dbuf + mark : "";
-		size_t n = strcspn(m, "\n");
-		if (n >= sizeof(run->fail.msg))
-			n = sizeof(run->fail.msg) - 1;
-		memcpy(run->fail.msg, m, n);
-		run->fail.msg[n] = '\0';
+		fail_msg(run->fail.msg, sizeof(run->fail.msg), run->dbuf ? run->dbuf + mark : "", k);
 	}
 	run->fail.kinds |= k;
 	return 1;
 }
 
-int fz_replay_list(const struct ims_replay_opts *opts, struct fz_list *l, uint64_t first_line,
-		   const char *file, unsigned stop, struct fz_fail *fail)
+int fz_replay_list_at(const struct ims_replay_opts *opts, struct fz_list *l, uint64_t first_line,
+		      const char *file, unsigned stop, struct fz_fail *fail, struct fz_where *w)
 {
 	struct fz_run run;
 	int rc = fz_run_begin(&run, opts, file);
@@ -192,6 +225,10 @@ int fz_replay_list(const struct ims_replay_opts *opts, struct fz_list *l, uint64
 	int res = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		l->ev[i].line = first_line + i;
+		if (w) {
+			w->at = i;
+			w->st.beat++;
+		}
 		rc = fz_run_event(&run, &l->ev[i], false);
 		if (rc < 0) {
 			res = rc;
@@ -207,6 +244,14 @@ int fz_replay_list(const struct ims_replay_opts *opts, struct fz_list *l, uint64
 	}
 	if (res == 1 && fail)
 		*fail = run.fail;
+	if (w)
+		w->freeing = 1;
 	fz_run_end(&run);
 	return res;
+}
+
+int fz_replay_list(const struct ims_replay_opts *opts, struct fz_list *l, uint64_t first_line,
+		   const char *file, unsigned stop, struct fz_fail *fail)
+{
+	return fz_replay_list_at(opts, l, first_line, file, stop, fail, NULL);
 }

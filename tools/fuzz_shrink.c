@@ -3,7 +3,7 @@
  * Delta debugging (ddmin) over events, then one-by-one removal, then
  * simplification of the events that are left (fewer keys, shorter DMAs).
  * A candidate is kept only when it still fails with the same kind of
- * failure; a candidate the replayer rejects as input (an unmap whose map was
+ * failure (a crash: by the same signal; fuzz_iso.c); a candidate the replayer rejects as input (an unmap whose map was
  * removed, a harvest with tracking off) is a failed test, never kept.
  */
 #include <errno.h>
@@ -15,7 +15,8 @@
 
 struct shr {
 	const struct ims_replay_opts *opts;
-	unsigned want;
+	const struct fz_iso *iso;
+	const struct fz_fail *want;
 	struct fz_shrink_stats *st;
 };
 
@@ -126,7 +127,8 @@ static bool still_fails(struct shr *s, struct fz_list *l)
 	if (!rules_hold(l))
 		return false;
 	s->st->tests++;
-	if (fz_replay_list(s->opts, l, 1, "shrink", s->want, &f) != 1 || !(f.kinds & s->want))
+	if (fz_replay(s->opts, s->iso, l, 1, "shrink", s->want->first, &f) != 1 ||
+	    !fz_same_failure(s->want, &f))
 		return false;
 	l->n = f.at + 1;
 	return true;
@@ -287,10 +289,10 @@ out:
 	return rc;
 }
 
-int fz_shrink(const struct ims_replay_opts *opts, struct fz_list *l, unsigned want,
-	      struct fz_shrink_stats *st)
+int fz_shrink(const struct ims_replay_opts *opts, const struct fz_iso *iso, struct fz_list *l,
+	      const struct fz_fail *want, struct fz_shrink_stats *st)
 {
-	struct shr s = {opts, want, st};
+	struct shr s = {opts, iso, want, st};
 	memset(st, 0, sizeof(*st));
 	st->before = l->n;
 	/* The failure must reproduce from the list alone. */

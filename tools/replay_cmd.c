@@ -1,4 +1,5 @@
 /* iommusim replay: run traces through model, software and oracle. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -7,8 +8,17 @@
 #include "iommusim/pt.h"
 #include "iommusim/replay.h"
 #include "tools/cmd.h"
+#include "tools/isolate.h"
 #include "tools/opts.h"
 #include "tools/stats.h"
+
+/* Option ids of this command, clear of the shared ones and of the other
+ * commands'. */
+enum {
+	OPT_RP_ISOLATE = OPT_FIRST_FREE + 128,
+	OPT_RP_NO_ISOLATE,
+	OPT_RP_WALKER_TIMEOUT,
+};
 
 void help_replay(FILE *f)
 {
@@ -32,15 +42,226 @@ void help_replay(FILE *f)
 	model_opts_help(f);
 	walker_help(f);
 	fprintf(f,
+		"  --isolate             replay in a child process: a walker that crashes (a\n"
+		"                        signal, or a sanitizer's report) or hangs fails its trace\n"
+		"                        (\"FILE:LINE: FAIL: walker NAME crashed (SIGSEGV) at this\n"
+		"                        line\", exit 1) and the next trace goes on (default with\n"
+		"                        --walker-plugin; docs/fuzzing.md)\n"
+		"  --no-isolate          in this process (a crash of the walker ends the command)\n"
+		"  --walker-timeout S    with isolation, an event that makes no progress for S\n"
+		"                        seconds is a hang (default %g; 0 = no limit)\n",
+		ISO_DEFAULT_TIMEOUT);
+	fprintf(f,
 		"\nexit status: 0 every harvest matched and every assertion held;\n"
-		"1 a validation failed; 2 bad input (message FILE:LINE:COL: what was expected).\n");
+		"1 a validation failed, or the walker crashed or hung; 2 bad input (message\n"
+		"FILE:LINE:COL: what was expected).\n");
 }
 
 struct result {
 	const char *file;
 	int status; /* 0, 1, 2 */
-	struct ims_replay *r;
+	char *json; /* its summary as one JSON object (with --json) */
 };
+
+/* Where an isolated replay is, shared with the parent that watches it. */
+struct watch {
+	struct iso_state st; /* beat: one per event */
+	volatile int trace;
+	volatile uint64_t line;
+	volatile int freeing;
+};
+
+/* The replay of the traces, as the options set it up. */
+struct run {
+	struct ims_replay_opts o;
+	struct walker_choice *wc;
+	const char *json, *stats_out, *plot_dir;
+	struct series *series;
+	char **traces;
+	int ntraces;
+	struct result *res; /* isolated: in the shared block, for every child */
+	struct watch *watch; /* isolated: the shared block; else NULL */
+	int from;            /* the first trace this run replays */
+	bool outputs;        /* write --json, --stats-out and --plot */
+};
+
+static void watch_hook(void *arg, struct ims_replay *r, const struct ims_event *ev)
+{
+	struct run *c = arg;
+	c->watch->line = ev->line;
+	c->watch->st.beat++;
+	if (c->series)
+		series_hook(c->series, r, ev);
+}
+
+static void print_counts(const struct run *c)
+{
+	if (c->ntraces < 2 || c->o.verbosity < 1)
+		return;
+	int ok = 0, failed = 0, bad = 0;
+	for (int i = 0; i < c->ntraces; i++)
+		c->res[i].status == 0 ? ok++ : c->res[i].status == 1 ? failed++ : bad++;
+	printf("iommusim replay: %d traces: %d ok, %d failed validation, %d bad input\n",
+	       c->ntraces, ok, failed, bad);
+}
+
+static int write_json(const struct run *c, int worst)
+{
+	struct outfile of;
+	if (outfile_open(&of, c->json))
+		return 2;
+	fprintf(of.f, "{\"tool\":\"iommusim replay\",\"version\":\"%s\",\"walker\":",
+		IMS_VERSION_STRING);
+	json_string(of.f, walker_name(c->wc));
+	fprintf(of.f, ",\"traces\":[");
+	for (int i = 0; i < c->ntraces; i++) {
+		fprintf(of.f, "%s{\"file\":\"", i ? "," : "");
+		for (const char *p = c->res[i].file; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				fputc('\\', of.f);
+			if ((unsigned char)*p >= 0x20)
+				fputc(*p, of.f);
+		}
+		fprintf(of.f, "\",\"status\":%d,\"result\":\"%s\",\"summary\":", c->res[i].status,
+			c->res[i].status ? "fail" : "pass");
+		fputs(c->res[i].json ? c->res[i].json : "null", of.f);
+		fputc('}', of.f);
+	}
+	fprintf(of.f, "],\"exit\":%d}\n", worst);
+	return outfile_commit(&of) ? 2 : worst;
+}
+
+/* Traces from c->from on, then the outputs. The exit status. */
+static int run_traces(struct run *c)
+{
+	struct ims_replay_opts o = c->o;
+	if (c->watch) {
+		o.on_event = watch_hook;
+		o.on_event_arg = c;
+	}
+	int worst = 0;
+	for (int i = c->from; i < c->ntraces; i++) {
+		const char *path = c->traces[i];
+		struct result *x = &c->res[i];
+		x->file = path;
+		if (c->watch) {
+			c->watch->trace = i;
+			c->watch->line = 0;
+			c->watch->freeing = 0;
+			c->watch->st.beat++;
+		}
+		char err[512];
+		struct ims_reader *rd = NULL;
+		if (ims_reader_open(path, &rd, err, sizeof(err))) {
+			fprintf(stderr, "iommusim replay: %s\n", err);
+			x->status = 2;
+			worst = 2;
+			continue;
+		}
+		struct ims_replay *r = NULL;
+		if (ims_replay_new(&o, &r)) {
+			ims_reader_close(rd);
+			fprintf(stderr, "iommusim replay: out of memory\n");
+			return 2;
+		}
+		if (c->series)
+			series_begin(c->series, path);
+		int rc = ims_replay_run(r, rd);
+		ims_reader_close(rd);
+		if (c->series && !rc)
+			series_end(c->series, r);
+		if (rc) {
+			fprintf(stderr, "%s\n", ims_replay_error(r));
+			x->status = 2;
+			worst = 2;
+		} else {
+			const struct ims_replay_stats *s = ims_replay_stats(r);
+			x->status = s->validation_failures ? 1 : 0;
+			if (x->status > worst)
+				worst = x->status;
+			if (o.verbosity >= 1 || x->status) {
+				printf("iommusim replay: %s: %s (walker %s)\n", path,
+				       x->status ? "FAIL" : "ok", walker_name(c->wc));
+				if (o.verbosity >= 1)
+					ims_replay_print_summary(r, stdout);
+			}
+			size_t len;
+			FILE *js = c->json && c->outputs ? open_memstream(&x->json, &len) : NULL;
+			if (js) {
+				ims_replay_write_json(r, js);
+				fclose(js);
+			}
+		}
+		if (c->watch)
+			c->watch->freeing = 1;
+		ims_replay_free(r);
+		/* What is printed stays printed should the walker crash next. */
+		fflush(stdout);
+	}
+	print_counts(c);
+	int ret = worst;
+	if (c->outputs && c->json && worst < 2)
+		ret = write_json(c, worst);
+	if (c->outputs && c->series && worst < 2) {
+		if (c->stats_out && series_write(c->series, c->stats_out))
+			ret = 2;
+		if (c->plot_dir && series_plot(c->series, c->plot_dir))
+			ret = 2;
+	}
+	for (int i = c->from; i < c->ntraces; i++) {
+		free(c->res[i].json);
+		c->res[i].json = NULL;
+	}
+	return ret;
+}
+
+static int traces_child(void *arg)
+{
+	return run_traces(arg);
+}
+
+/* Each run in a child; a crash or hang fails the trace it happened in, and
+ * a new child goes on with the next trace (without the outputs, which
+ * would miss the traces before). */
+static int run_isolated(struct run *c, double timeout)
+{
+	int ret = 0;
+	bool lost = false;
+	for (int from = 0; from < c->ntraces;) {
+		c->from = from;
+		c->outputs = !lost;
+		struct iso_outcome r;
+		int rc = iso_run(traces_child, c, &c->watch->st, timeout, &r);
+		if (rc) {
+			fprintf(stderr, "iommusim replay: cannot start the replay process: %s\n",
+				strerror(-rc));
+			return 2;
+		}
+		if (r.how == ISO_EXITED) {
+			if (r.status > ret)
+				ret = r.status;
+			break;
+		}
+		int i = c->watch->trace;
+		char msg[1024];
+		iso_fail_msg(msg, sizeof(msg), c->traces[i], c->watch->line, c->watch->freeing,
+			     walker_name(c->wc), &r, timeout);
+		fprintf(stderr, "%s\n", msg);
+		printf("iommusim replay: %s: FAIL (walker %s)\n", c->traces[i], walker_name(c->wc));
+		c->res[i].file = c->traces[i];
+		c->res[i].status = 1;
+		if (ret < 1)
+			ret = 1;
+		lost = true;
+		from = i + 1;
+		if (from == c->ntraces)
+			print_counts(c);
+	}
+	if (lost && (c->json || c->series))
+		fprintf(stderr, "iommusim replay: %s not written: the walker crashed or hung\n",
+			c->json ? "--json" : c->stats_out ? "--stats-out" : "--plot");
+	return ret;
+}
 
 int cmd_replay(int argc, char **argv)
 {
@@ -49,6 +270,9 @@ int cmd_replay(int argc, char **argv)
 		{"quiet", no_argument, 0, 'q'},
 		{"verbose", no_argument, 0, 'v'},
 		WALKER_LONG_OPTS,
+		{"isolate", no_argument, 0, OPT_RP_ISOLATE},
+		{"no-isolate", no_argument, 0, OPT_RP_NO_ISOLATE},
+		{"walker-timeout", required_argument, 0, OPT_RP_WALKER_TIMEOUT},
 		{"stats-interval", required_argument, 0, OPT_STATS_INTERVAL},
 		{"stats-out", required_argument, 0, OPT_STATS_OUT},
 		{"plot", required_argument, 0, OPT_PLOT},
@@ -63,6 +287,8 @@ int cmd_replay(int argc, char **argv)
 	const char *stats_out = NULL, *plot_dir = NULL;
 	uint64_t stats_every = 0;
 	bool stats_ns = false;
+	int isolate = -1; /* -1: with a plug-in */
+	double timeout = ISO_DEFAULT_TIMEOUT;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -79,6 +305,18 @@ int cmd_replay(int argc, char **argv)
 			return 0;
 		case OPT_JSON:
 			json = optarg;
+			break;
+		case OPT_RP_ISOLATE:
+			isolate = 1;
+			break;
+		case OPT_RP_NO_ISOLATE:
+			isolate = 0;
+			break;
+		case OPT_RP_WALKER_TIMEOUT:
+			if (iso_parse_timeout("replay", optarg, &timeout)) {
+				walker_fini(&wc);
+				return 2;
+			}
 			break;
 		case OPT_STATS_INTERVAL:
 			if (series_parse_interval("replay", optarg, &stats_every, &stats_ns))
@@ -122,106 +360,37 @@ int cmd_replay(int argc, char **argv)
 					    : "iommusim replay: --stats-out and --plot need --stats-interval\n");
 		return 2;
 	}
-	struct series *series = NULL;
+	struct run run = {.wc = &wc, .json = json, .stats_out = stats_out, .plot_dir = plot_dir,
+			  .traces = argv + optind, .ntraces = argc - optind, .outputs = true};
 	if (stats_every) {
-		series = series_new(stats_every, stats_ns);
-		if (!series)
+		run.series = series_new(stats_every, stats_ns);
+		if (!run.series)
 			return 2;
 		o.on_event = series_hook;
-		o.on_event_arg = series;
+		o.on_event_arg = run.series;
 	}
-	int ntraces = argc - optind;
-	struct result *res = calloc((size_t)ntraces, sizeof(*res));
-	if (!res)
-		return 2;
-	int worst = 0;
-	for (int i = 0; i < ntraces; i++) {
-		const char *path = argv[optind + i];
-		struct result *x = &res[i];
-		x->file = path;
-		char err[512];
-		struct ims_reader *rd = NULL;
-		if (ims_reader_open(path, &rd, err, sizeof(err))) {
-			fprintf(stderr, "iommusim replay: %s\n", err);
-			x->status = 2;
-			worst = 2;
-			continue;
-		}
-		if (ims_replay_new(&o, &x->r)) {
-			ims_reader_close(rd);
-			fprintf(stderr, "iommusim replay: out of memory\n");
-			free(res);
-			series_free(series);
-			return 2;
-		}
-		if (series)
-			series_begin(series, path);
-		int rc = ims_replay_run(x->r, rd);
-		ims_reader_close(rd);
-		if (series && !rc)
-			series_end(series, x->r);
-		if (rc) {
-			fprintf(stderr, "%s\n", ims_replay_error(x->r));
-			x->status = 2;
-			worst = 2;
-			continue;
-		}
-		const struct ims_replay_stats *s = ims_replay_stats(x->r);
-		x->status = s->validation_failures ? 1 : 0;
-		if (x->status > worst)
-			worst = x->status;
-		if (o.verbosity >= 1 || x->status) {
-			printf("iommusim replay: %s: %s (walker %s)\n", path, x->status ? "FAIL" : "ok",
-			       walker_name(&wc));
-			if (o.verbosity >= 1)
-				ims_replay_print_summary(x->r, stdout);
-		}
-	}
-	if (ntraces > 1 && o.verbosity >= 1) {
-		int ok = 0, failed = 0, bad = 0;
-		for (int i = 0; i < ntraces; i++)
-			res[i].status == 0 ? ok++ : res[i].status == 1 ? failed++ : bad++;
-		printf("iommusim replay: %d traces: %d ok, %d failed validation, %d bad input\n",
-		       ntraces, ok, failed, bad);
-	}
-	int ret = worst;
-	if (json && worst < 2) {
-		struct outfile of;
-		if (outfile_open(&of, json)) {
+	run.o = o;
+	size_t ressize = (size_t)run.ntraces * sizeof(struct result);
+	bool iso = isolate == 1 || (isolate < 0 && wc.plugin);
+	int ret;
+	if (iso) {
+		/* The results and the watch in one block the children share. */
+		size_t size = sizeof(struct watch) + ressize;
+		run.watch = iso_shared_new(size);
+		if (!run.watch) {
+			fprintf(stderr, "iommusim replay: %s\n", strerror(errno));
 			ret = 2;
 		} else {
-			fprintf(of.f, "{\"tool\":\"iommusim replay\",\"version\":\"%s\",\"walker\":",
-				IMS_VERSION_STRING);
-			json_string(of.f, walker_name(&wc));
-			fprintf(of.f, ",\"traces\":[");
-			for (int i = 0; i < ntraces; i++) {
-				fprintf(of.f, "%s{\"file\":\"", i ? "," : "");
-				for (const char *p = res[i].file; *p; p++) {
-					if (*p == '"' || *p == '\\')
-						fputc('\\', of.f);
-					if ((unsigned char)*p >= 0x20)
-						fputc(*p, of.f);
-				}
-				fprintf(of.f, "\",\"status\":%d,\"result\":\"%s\",\"summary\":",
-					res[i].status, res[i].status ? "fail" : "pass");
-				ims_replay_write_json(res[i].r, of.f);
-				fputc('}', of.f);
-			}
-			fprintf(of.f, "],\"exit\":%d}\n", worst);
-			if (outfile_commit(&of))
-				ret = 2;
+			run.res = (struct result *)(run.watch + 1);
+			ret = run_isolated(&run, timeout);
+			iso_shared_free(run.watch, size);
 		}
+	} else {
+		run.res = calloc((size_t)run.ntraces, sizeof(*run.res));
+		ret = run.res ? run_traces(&run) : 2;
+		free(run.res);
 	}
-	if (series && worst < 2) {
-		if (stats_out && series_write(series, stats_out))
-			ret = 2;
-		if (plot_dir && series_plot(series, plot_dir))
-			ret = 2;
-	}
-	series_free(series);
-	for (int i = 0; i < ntraces; i++)
-		ims_replay_free(res[i].r);
-	free(res);
+	series_free(run.series);
 	walker_fini(&wc);
 	return ret;
 }

@@ -52,6 +52,10 @@ struct ims_replay_stats {
 	 * could not report them. */
 	uint64_t uapi_calls, uapi_errors;
 	uint64_t gpa_missed;
+	/* Ops in which the walker misused the host (a write outside its
+	 * tables, a misaligned access, a free of no table): each is also one
+	 * validation failure, reported after the op. */
+	uint64_t walker_findings;
 };
 
 int ims_replay_new(const struct ims_replay_opts *opts, struct ims_replay **out);
