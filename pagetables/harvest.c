@@ -696,6 +696,8 @@ int pt_fast_rcd(struct ims_walker_dom *d, uint64_t iova, uint64_t size, unsigned
 	const struct pt_walker *w = pt->knobs;
 	if (!w)
 		return -EINVAL; /* only the built-in walkers carry knobs */
+	if (w->ignore_no_clear)
+		flags &= ~IMS_WALKER_NO_CLEAR;
 	struct harvest h = {.d = d, .dt = dt, .first = iova, .last = iova + (size - 1),
 			    .flags = flags, .bm = dt->bm, .w = w};
 	if (!size || h.last < iova)
