@@ -13,7 +13,10 @@ static int need_fd(struct ims_replay *r)
 	if (r->fd)
 		return 0;
 	struct ims_sink sink = rp_sink(r);
-	return ims_iommufd_new(r->mem, &sink, &r->fd);
+	int rc = ims_iommufd_new(r->mem, &sink, &r->fd);
+	if (!rc)
+		ims_iommufd_set_walker(r->fd, r->o.walker, r->o.plugin);
+	return rc;
 }
 
 int rp_op_iommufd_bind(struct ims_replay *r, const struct ims_event *ev)

@@ -103,6 +103,7 @@ int rp_op_domain(struct ims_replay *r, const struct ims_event *ev)
 			.pgsizes = ims_ev_has(ev, IMS_K_PGSIZES) ? ev->v[IMS_K_PGSIZES] : 0,
 			.dirty_tracking = ims_ev_has(ev, IMS_K_DIRTY) && ev->v[IMS_K_DIRTY],
 			.walker = r->o.walker,
+			.plugin = r->o.plugin,
 		};
 		d->dirty_alloc = cfg.dirty_tracking;
 		if (cfg.dirty_tracking && !ims_iommu_cfg_dirty_capable(&r->o.model, fmt)) {

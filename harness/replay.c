@@ -224,7 +224,16 @@ int ims_replay_event(struct ims_replay *r, const struct ims_event *ev, const cha
 	r->st.events++;
 	if (ev->op == IMS_OP_DMA)
 		return op_dma(r, ev);
-	return op_other(r, ev);
+	int rc = op_other(r, ev);
+	if (r->finding_pending) {
+		if (r->finding_pending > 1)
+			rp_validation_failure(r, ev, "%s (and %u more)", r->finding,
+					      r->finding_pending - 1);
+		else
+			rp_validation_failure(r, ev, "%s", r->finding);
+		r->finding_pending = 0;
+	}
+	return rc;
 }
 
 void replay_prefetch(struct ims_replay *r, const struct ims_event *ev)

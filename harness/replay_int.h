@@ -45,6 +45,9 @@ struct ims_replay {
 	struct dom *doms[65536];
 	struct ims_replay_stats st;
 	const char *file; /* of the event being applied */
+	/* What the walker did wrong through the host during this op. */
+	unsigned finding_pending;
+	char finding[256];
 	char err[512];
 	/* The injection of the op being applied (trace extension inject-*). */
 	struct {

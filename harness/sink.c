@@ -1,4 +1,6 @@
 /* The sink: software -> model. */
+#include <stdio.h>
+
 #include "harness/replay_int.h"
 
 static int sink_submit(void *arg, enum ims_format fmt, const uint64_t cmd[2])
@@ -19,10 +21,20 @@ static int sink_ctx_flush(void *arg, uint16_t tag)
 	return ims_iommu_ctx_invalidate(r->mmu, tag);
 }
 
+/* The walker did something wrong through the host: kept for the op being
+ * applied, reported as its validation failure once it returns. */
+static void sink_finding(void *arg, const char *msg)
+{
+	struct ims_replay *r = arg;
+	if (!r->finding_pending++)
+		snprintf(r->finding, sizeof(r->finding), "%s", msg);
+}
+
 struct ims_sink rp_sink(struct ims_replay *r)
 {
 	return (struct ims_sink){.arg = r,
 				 .submit = sink_submit,
 				 .ctx_update = sink_ctx_update,
-				 .ctx_flush = sink_ctx_flush};
+				 .ctx_flush = sink_ctx_flush,
+				 .finding = sink_finding};
 }

@@ -42,6 +42,7 @@ int rp_op_vfio_container(struct ims_replay *r, const struct ims_event *ev)
 		.ias = ims_ev_has(ev, IMS_K_IAS) ? (unsigned)ev->v[IMS_K_IAS] : 0,
 		.pgsizes = ims_ev_has(ev, IMS_K_PGSIZES) ? ev->v[IMS_K_PGSIZES] : 0,
 		.walker = r->o.walker,
+		.plugin = r->o.plugin,
 	};
 	struct ims_sink sink = rp_sink(r);
 	char why[256] = "";

@@ -27,6 +27,14 @@ static void finding(struct ims_pt *pt, const char *fmt, ...)
 		vsnprintf(pt->finding, sizeof(pt->finding), fmt, ap);
 		va_end(ap);
 	}
+	if (pt->sink.finding) {
+		char msg[PT_FINDING_LEN];
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		pt->sink.finding(pt->sink.arg, msg);
+	}
 }
 
 static bool aligned(struct ims_pt *pt, uint64_t pa, const char *what)

@@ -105,7 +105,7 @@ static int rig_open(struct rig *r, const struct hfmt *f)
 	int rc = ims_iommu_new(r->mem, &mc, &r->mmu);
 	struct ims_pt_cfg pc = {.fmt = f->fmt, .tag = TAG, .granule_shift = f->gshift,
 				.levels = f->levels, .ias = f->ias, .dirty_tracking = true};
-	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush};
+	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush, NULL};
 	if (!rc)
 		rc = ims_pt_new(r->mem, &pc, &sink, &r->pt, err, sizeof(err));
 	uint64_t w[IMS_CTX_WORDS];

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "iommusim/model.h"
+#include "iommusim/pt.h"
 
 struct cmd {
 	const char *name;
@@ -52,5 +53,25 @@ int model_opt(const char *cmd, int opt, const char *arg, struct ims_iommu_cfg *c
 void model_opts_help(FILE *f);
 /* The configuration key table: name, type, default, description. */
 void model_keys_help(FILE *f);
+
+/* The walker under test, as --walker NAME or --walker-plugin PATH chose it
+ * (the plug-in stays loaded until walker_fini). */
+struct walker_choice {
+	unsigned builtin;                 /* ims_pt_walker_name index; 0 = fast */
+	struct ims_walker_plugin *plugin; /* NULL: the built-in one */
+};
+/* Returns 1 when opt was --walker or --walker-plugin (consumed), 0 when
+ * not, -1 with a message ("iommusim CMD: --walker-plugin: FILE: why") on a
+ * bad name or plug-in. */
+int walker_opt(const char *cmd, int opt, const char *arg, struct walker_choice *wc);
+const struct ims_walker_ops *walker_plugin_ops(const struct walker_choice *wc);
+/* The walker's name, for reports, JSON and reproducer headers. */
+const char *walker_name(const struct walker_choice *wc);
+/* The options that select it again ("" for the default), for a reproducer's
+ * replay-args line and the command to rerun. */
+void walker_args(const struct walker_choice *wc, char *buf, size_t len);
+void walker_fini(struct walker_choice *wc);
+/* The two options and the built-in walkers, one line each. */
+void walker_help(FILE *f);
 
 #endif

@@ -74,6 +74,9 @@ void help_conform(FILE *f)
 		"\n"
 		"Model options apply to every case; a case's model: settings override them.\n");
 	model_opts_help(f);
+	walker_help(f);
+	fprintf(f, "The walker runs every case that names none; a case's walker: (a seeded bug\n"
+		   "it proves caught) keeps its own.\n");
 	fprintf(f,
 		"\n"
 		"exit status: 0 every case passed, was a known deviation, or was skipped (a\n"
@@ -91,6 +94,7 @@ struct run {
 	size_t npatterns;
 	int verbosity;
 	bool list;
+	struct walker_choice wc;
 };
 
 static int cmp_str(const void *a, const void *b)
@@ -287,6 +291,7 @@ static int free_run(struct run *R, int rc)
 {
 	cf_suite_free(&R->suite);
 	free(R->patterns);
+	walker_fini(&R->wc);
 	return rc;
 }
 
@@ -298,6 +303,7 @@ int cmd_conform(int argc, char **argv)
 		{"report", required_argument, 0, OPT_REPORT},
 		{"case", required_argument, 0, OPT_CASE},
 		{"list", no_argument, 0, OPT_LIST},
+		WALKER_LONG_OPTS,
 		{"quiet", no_argument, 0, 'q'},
 		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
@@ -354,12 +360,14 @@ int cmd_conform(int argc, char **argv)
 				argv[optind - 1]);
 			free(suites);
 			return free_run(&R, 2);
-		default:
-			if (model_opt("conform", c, optarg, &R.model) <= 0) {
+		default: {
+			int w = walker_opt("conform", c, optarg, &R.wc);
+			if (w < 0 || (!w && model_opt("conform", c, optarg, &R.model) <= 0)) {
 				free(suites);
 				return free_run(&R, 2);
 			}
 			break;
+		}
 		}
 	}
 	if (optind < argc) {
@@ -420,7 +428,7 @@ int cmd_conform(int argc, char **argv)
 				fprintf(stderr, "\r\033[K[%zu/%zu] %s %s", k + 1, nruns, cs->id,
 					ims_format_name(f));
 			struct cf_result *x = &res[k++];
-			cf_run(cs, (enum ims_format)f, &R.model, x);
+			cf_run(cs, (enum ims_format)f, &R.model, &R.wc, x);
 			counts[x->status]++;
 			if (progress && x->status != CF_PASS)
 				fprintf(stderr, "\r\033[K");
@@ -460,9 +468,10 @@ int cmd_conform(int argc, char **argv)
 		if (n)
 			printf(" %s %zu/%zu", ims_format_name(f), p, n);
 	}
-	printf("; %zu passed, %zu failed, %zu known deviations, %zu skipped, %zu bad input, %.2f s\n",
+	printf("; %zu passed, %zu failed, %zu known deviations, %zu skipped, %zu bad input, %.2f s, "
+	       "walker %s\n",
 	       counts[CF_PASS], counts[CF_FAIL], counts[CF_DEVIATION], counts[CF_SKIP],
-	       counts[CF_ERROR], secs);
+	       counts[CF_ERROR], secs, walker_name(&R.wc));
 	fflush(stdout);
 
 	if (report && status == 2) {
@@ -470,7 +479,8 @@ int cmd_conform(int argc, char **argv)
 		fprintf(stderr, "iommusim conform: bad input; no report written\n");
 	} else if (report) {
 		struct cf_report rep = {.suite = &R.suite, .res = res, .nres = nruns,
-					.formats = R.formats, .secs = secs, .exit_status = status};
+					.formats = R.formats, .secs = secs, .exit_status = status,
+					.walker = walker_name(&R.wc)};
 		if (cf_write_reports(&rep, report))
 			status = 2;
 	}

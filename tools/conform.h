@@ -76,7 +76,11 @@ struct cf_result {
 
 /* Run one case for one format in a fresh replayer. base: the model
  * settings from the command line. */
+struct walker_choice;
+/* wc: the walker of every case that names none (a case's walker: field,
+ * a seeded bug it proves caught, wins). */
 void cf_run(const struct cf_case *c, enum ims_format fmt, const struct ims_iommu_cfg *base,
+	    const struct walker_choice *wc,
 	    struct cf_result *out);
 void cf_result_fini(struct cf_result *r);
 
@@ -90,6 +94,7 @@ struct cf_report {
 	unsigned formats; /* the columns: formats selected */
 	double secs;      /* wall time of the run */
 	int exit_status;
+	const char *walker; /* the walker under test (cases naming one keep theirs) */
 };
 
 /* Write report.md, report.html, junit.xml, summary.json and (with gnuplot

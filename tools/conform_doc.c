@@ -117,9 +117,11 @@ void cf_write_md(FILE *f, const struct cf_report *rep, const struct row *rows, s
 	struct tally all = cf_tally_of(rep, NULL, rep->nres, -1);
 	fprintf(f, "# iommusim conformance report\n\n");
 	fprintf(f, "iommusim %s: %zu cases, %zu runs (case x format) in %.2f s: %zu passed, "
-		   "%zu failed, %zu known deviations, %zu skipped. Exit status %d.\n\n",
+		   "%zu failed, %zu known deviations, %zu skipped. Exit status %d. Walker under test: "
+		   "`%s`.\n\n",
 		IMS_VERSION_STRING, cf_ncases(rep), rep->nres, rep->secs, all.st[CF_PASS], bad(all),
-		all.st[CF_DEVIATION], all.st[CF_SKIP], rep->exit_status);
+		all.st[CF_DEVIATION], all.st[CF_SKIP], rep->exit_status,
+		rep->walker ? rep->walker : "fast");
 	fprintf(f, "Suites:");
 	for (size_t i = 0; i < rep->suite->nfiles; i++) {
 		fputs(i ? ", `" : " `", f);
@@ -265,9 +267,12 @@ void cf_write_html(FILE *f, const struct cf_report *rep, const struct row *rows,
 		   "<style>%s</style>\n</head>\n<body>\n<h1>iommusim conformance report</h1>\n",
 		css);
 	fprintf(f, "<p>iommusim %s: %zu cases, %zu runs (case &#215; format) in %.2f s: %zu passed, "
-		   "%zu failed, %zu known deviations, %zu skipped. Exit status %d.</p>\n",
+		   "%zu failed, %zu known deviations, %zu skipped. Exit status %d. Walker under test: ",
 		IMS_VERSION_STRING, cf_ncases(rep), rep->nres, rep->secs, all.st[CF_PASS], bad(all),
 		all.st[CF_DEVIATION], all.st[CF_SKIP], rep->exit_status);
+	fputs("<code>", f);
+	cf_xml_esc(f, rep->walker ? rep->walker : "fast");
+	fputs("</code>.</p>\n", f);
 	fputs("<p>Suites:", f);
 	for (size_t i = 0; i < rep->suite->nfiles; i++) {
 		fputs(i ? ", <code>" : " <code>", f);

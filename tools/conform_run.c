@@ -8,6 +8,7 @@
 
 #include "iommusim/pt.h"
 #include "iommusim/replay.h"
+#include "tools/cmd.h"
 #include "tools/conform.h"
 
 const char *cf_expect_name(enum cf_expect e)
@@ -99,7 +100,7 @@ static void first_message(char **dst, const char *detail, uint64_t count)
 }
 
 void cf_run(const struct cf_case *c, enum ims_format fmt, const struct ims_iommu_cfg *base,
-	    struct cf_result *out)
+	    const struct walker_choice *wc, struct cf_result *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->c = c;
@@ -111,6 +112,10 @@ void cf_run(const struct cf_case *c, enum ims_format fmt, const struct ims_iommu
 	o.model = *base;
 	cf_model_apply(c, &o.model);
 	o.verbosity = 0;
+	if (!c->walker && wc) {
+		o.walker = wc->builtin;
+		o.plugin = walker_plugin_ops(wc);
+	}
 	if (c->walker && ims_pt_walker_parse(c->walker, &o.walker)) {
 		out->status = CF_SKIP;
 		fmt_str(&out->summary, "walker '%s' is not built in (configure with "

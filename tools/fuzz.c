@@ -50,7 +50,6 @@ void help_fuzz(FILE *f)
 		"  --time S              stop after S seconds (default 60 when --ops is not given)\n"
 		"  --out DIR             where the reproducer goes (default .):\n"
 		"                        DIR/fuzz-FORMAT-SEED.trace\n"
-		"  --walker NAME         software walker variant (default correct; see below)\n"
 		"  --progress            ops/s and ops so far on stderr every second (default\n"
 		"                        when stderr is a terminal)\n"
 		"  --no-shrink           write the failing sequence as found\n"
@@ -58,11 +57,9 @@ void help_fuzz(FILE *f)
 		"  --model-seed N        the model's seed (its --seed below: here --seed is the\n"
 		"                        fuzzer's)\n");
 	model_opts_help(f);
-	fprintf(f, "\nwalker variants built in:");
-	for (unsigned i = 0; i < ims_pt_walker_count(); i++)
-		fprintf(f, " %s", ims_pt_walker_name(i));
+	walker_help(f);
 	fprintf(f,
-		"\n\nexit status: 0 the budget ended without a failure; 1 a failure was found\n"
+		"\nexit status: 0 the budget ended without a failure; 1 a failure was found\n"
 		"(reproducer written); 2 bad options or an internal error.\n");
 }
 
@@ -78,6 +75,7 @@ struct fuzz_opts {
 	unsigned max_len;
 	unsigned smmu_gshift;
 	char model_args[1024]; /* the model options, as replay takes them */
+	struct walker_choice wc;
 };
 
 static double now_s(void)
@@ -114,9 +112,7 @@ static void print_event(FILE *f, const struct ims_event *ev)
 
 static void replay_args(const struct fuzz_opts *o, char *buf, size_t len)
 {
-	buf[0] = '\0';
-	if (o->ro.walker)
-		snprintf(buf, len, "--walker %s", ims_pt_walker_name(o->ro.walker));
+	walker_args(&o->wc, buf, len);
 	if (o->model_args[0]) {
 		size_t n = strlen(buf);
 		snprintf(buf + n, len - n, "%s%s", n ? " " : "", o->model_args);
@@ -323,7 +319,7 @@ static int fuzz(const struct fuzz_opts *o)
 		printf("iommusim fuzz: no failure in %" PRIu64 " ops (%" PRIu64 " sequences, %.1f s, "
 		       "%.0f ops/s), format %s, seed %" PRIu64 ", walker %s\n",
 		       ops, seqs, t, t > 0 ? (double)ops / t : 0.0, o->fmt_name, o->seed,
-		       ims_pt_walker_name(o->ro.walker));
+		       walker_name(&o->wc));
 	}
 	fz_list_free(&l);
 	free(geos);
@@ -339,7 +335,7 @@ int cmd_fuzz(int argc, char **argv)
 		{"ops", required_argument, 0, OPT_FZ_OPS},
 		{"time", required_argument, 0, OPT_FZ_TIME},
 		{"out", required_argument, 0, OPT_FZ_OUT},
-		{"walker", required_argument, 0, OPT_WALKER},
+		WALKER_LONG_OPTS,
 		{"progress", no_argument, 0, OPT_FZ_PROGRESS},
 		{"no-shrink", no_argument, 0, OPT_FZ_NO_SHRINK},
 		{"max-len", required_argument, 0, OPT_FZ_MAX_LEN},
@@ -411,13 +407,6 @@ int cmd_fuzz(int argc, char **argv)
 		case OPT_FZ_OUT:
 			o.out = optarg;
 			break;
-		case OPT_WALKER:
-			if (ims_pt_walker_parse(optarg, &o.ro.walker)) {
-				fprintf(stderr, "iommusim fuzz: --walker: unknown variant '%s' (see "
-					"iommusim help fuzz)\n", optarg);
-				return 2;
-			}
-			break;
 		case OPT_FZ_PROGRESS:
 			o.progress = true;
 			break;
@@ -453,6 +442,13 @@ int cmd_fuzz(int argc, char **argv)
 				"help fuzz)\n", argv[optind - 1]);
 			return 2;
 		default: {
+			int w = walker_opt("fuzz", c, optarg, &o.wc);
+			if (w < 0) {
+				walker_fini(&o.wc);
+				return 2;
+			}
+			if (w)
+				break;
 			int m = model_opt("fuzz", c, optarg, &o.ro.model);
 			if (m < 0)
 				return 2;
@@ -474,5 +470,9 @@ int cmd_fuzz(int argc, char **argv)
 	}
 	if (!have_time && !o.max_ops)
 		o.max_time = 60;
-	return fuzz(&o);
+	o.ro.walker = o.wc.builtin;
+	o.ro.plugin = walker_plugin_ops(&o.wc);
+	int ret = fuzz(&o);
+	walker_fini(&o.wc);
+	return ret;
 }

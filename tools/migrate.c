@@ -70,6 +70,7 @@ void help_migrate(FILE *f)
 		"                        installed, DIR/migrate.svg\n"
 		"  -q, --quiet           no per-round tables\n");
 	model_opts_help(f);
+	walker_help(f);
 	fprintf(f,
 		"\nexit status: 0 done; 1 a harvest or assertion of the replay failed validation;\n"
 		"2 bad input or usage.\n");
@@ -212,6 +213,7 @@ struct params {
 	struct synth syn;
 	struct ims_replay_opts ro;
 	int verbosity;
+	struct walker_choice wc;
 };
 
 static double seconds_for(uint64_t pages, uint64_t bandwidth)
@@ -361,7 +363,10 @@ static void print_summary(const struct params *p, const struct result *res, size
 
 static void write_json(FILE *f, const struct params *p, const struct result *res, size_t n)
 {
-	fprintf(f, "{\"tool\":\"iommusim migrate\",\"version\":\"%s\",\"trace\":", IMS_VERSION_STRING);
+	fprintf(f, "{\"tool\":\"iommusim migrate\",\"version\":\"%s\",\"walker\":",
+		IMS_VERSION_STRING);
+	json_string(f, walker_name(&p->wc));
+	fputs(",\"trace\":", f);
 	json_string(f, p->synthetic ? "synthetic" : p->trace);
 	fprintf(f,
 		",\"page_size\":%llu,\"ram_bytes\":%" PRIu64 ",\"bandwidth_bytes_per_s\":%" PRIu64
@@ -590,6 +595,7 @@ int cmd_migrate(int argc, char **argv)
 		{"start", required_argument, 0, OPT_START},
 		{"json", required_argument, 0, OPT_JSON},
 		{"plot", required_argument, 0, OPT_MPLOT},
+		WALKER_LONG_OPTS,
 		{"quiet", no_argument, 0, 'q'},
 		{"help", no_argument, 0, 'h'},
 		MODEL_LONG_OPTS,
@@ -668,12 +674,18 @@ int cmd_migrate(int argc, char **argv)
 					"help migrate)\n",
 				argv[optind - 1]);
 			return 2;
-		default:
-			if (model_opt("migrate", c, optarg, &p.ro.model) < 0)
+		default: {
+			int w = walker_opt("migrate", c, optarg, &p.wc);
+			if (w < 0 || (!w && model_opt("migrate", c, optarg, &p.ro.model) < 0)) {
+				walker_fini(&p.wc);
 				return 2;
+			}
 			break;
 		}
+		}
 	}
+	p.ro.walker = p.wc.builtin;
+	p.ro.plugin = walker_plugin_ops(&p.wc);
 	if (!has_ram || !has_bw || !p.ram || !p.bandwidth) {
 		fprintf(stderr, "iommusim migrate: --ram and --bandwidth are required and not 0 (see "
 				"iommusim help migrate)\n");
@@ -722,8 +734,9 @@ int cmd_migrate(int argc, char **argv)
 	size_text(ram, sizeof(ram), p.ram);
 	size_text(bw, sizeof(bw), p.bandwidth);
 	printf("iommusim migrate: %s (RAM %s, bandwidth %s/s, downtime limit %" PRIu64
-	       " ms, round cap %" PRIu64 ")\n",
-	       p.synthetic ? "synthetic guest" : p.trace, ram, bw, p.limit_ms, p.max_rounds);
+	       " ms, round cap %" PRIu64 ", walker %s)\n",
+	       p.synthetic ? "synthetic guest" : p.trace, ram, bw, p.limit_ms, p.max_rounds,
+	       walker_name(&p.wc));
 	if (p.verbosity >= 0)
 		for (size_t i = 0; i < n; i++)
 			print_rounds(&res[i]);
@@ -746,5 +759,6 @@ int cmd_migrate(int argc, char **argv)
 		ret = 2;
 	for (size_t i = 0; i < n; i++)
 		free(res[i].rounds);
+	walker_fini(&p.wc);
 	return ret;
 }

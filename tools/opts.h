@@ -18,6 +18,7 @@ enum {
 	OPT_STATS_OUT,
 	OPT_PLOT,
 	OPT_SET,
+	OPT_WALKER_PLUGIN,
 	OPT_FIRST_FREE
 };
 
@@ -30,5 +31,10 @@ enum {
 	    {"amd-pde-accessed", no_argument, 0, OPT_AMD_PDE_A},                                   \
 	    {"dma-privileged", no_argument, 0, OPT_DMA_PRIV},                                      \
 	    {"config", required_argument, 0, OPT_CONFIG}, {"set", required_argument, 0, OPT_SET}
+
+/* --walker NAME and --walker-plugin PATH (walker_opt in common.c). */
+#define WALKER_LONG_OPTS                                                                       \
+	{"walker", required_argument, 0, OPT_WALKER},                                             \
+	    {"walker-plugin", required_argument, 0, OPT_WALKER_PLUGIN}
 
 #endif

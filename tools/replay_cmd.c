@@ -25,17 +25,14 @@ void help_replay(FILE *f)
 		"  --json FILE           write the summary as one JSON object ('-' = stdout)\n"
 		"  -q, --quiet           print only failures and errors\n"
 		"  -v, --verbose         also print every harvest\n"
-		"  --walker NAME         software walker variant (default correct; see below)\n"
 		"  --stats-interval N|Nns  sample the counters every N events, or every N ns of\n"
 		"                        trace time (@timestamps), into a time series\n"
 		"  --stats-out FILE      write the series: CSV if FILE ends in .csv, else JSON\n"
 		"  --plot DIR            draw the series as SVG charts in DIR (needs gnuplot)\n");
 	model_opts_help(f);
-	fprintf(f, "\nwalker variants built in:");
-	for (unsigned i = 0; i < ims_pt_walker_count(); i++)
-		fprintf(f, " %s", ims_pt_walker_name(i));
+	walker_help(f);
 	fprintf(f,
-		"\n\nexit status: 0 every harvest matched and every assertion held;\n"
+		"\nexit status: 0 every harvest matched and every assertion held;\n"
 		"1 a validation failed; 2 bad input (message FILE:LINE:COL: what was expected).\n");
 }
 
@@ -51,7 +48,7 @@ int cmd_replay(int argc, char **argv)
 		{"json", required_argument, 0, OPT_JSON},
 		{"quiet", no_argument, 0, 'q'},
 		{"verbose", no_argument, 0, 'v'},
-		{"walker", required_argument, 0, OPT_WALKER},
+		WALKER_LONG_OPTS,
 		{"stats-interval", required_argument, 0, OPT_STATS_INTERVAL},
 		{"stats-out", required_argument, 0, OPT_STATS_OUT},
 		{"plot", required_argument, 0, OPT_PLOT},
@@ -61,6 +58,7 @@ int cmd_replay(int argc, char **argv)
 	};
 	struct ims_replay_opts o;
 	ims_replay_opts_default(&o);
+	struct walker_choice wc = {0};
 	const char *json = NULL;
 	const char *stats_out = NULL, *plot_dir = NULL;
 	uint64_t stats_every = 0;
@@ -92,25 +90,29 @@ int cmd_replay(int argc, char **argv)
 		case OPT_PLOT:
 			plot_dir = optarg;
 			break;
-		case OPT_WALKER:
-			if (ims_pt_walker_parse(optarg, &o.walker)) {
-				fprintf(stderr, "iommusim replay: --walker: unknown variant '%s' (see iommusim help replay)\n",
-					optarg);
-				return 2;
-			}
-			break;
 		case '?':
 			fprintf(stderr, "iommusim replay: unknown or incomplete option '%s' (see iommusim help replay)\n",
 				argv[optind - 1]);
 			return 2;
 		default: {
-			int m = model_opt("replay", c, optarg, &o.model);
-			if (m < 0)
+			int w = walker_opt("replay", c, optarg, &wc);
+			if (w < 0) {
+				walker_fini(&wc);
 				return 2;
+			}
+			if (w)
+				break;
+			int m = model_opt("replay", c, optarg, &o.model);
+			if (m < 0) {
+				walker_fini(&wc);
+				return 2;
+			}
 			break;
 		}
 		}
 	}
+	o.walker = wc.builtin;
+	o.plugin = walker_plugin_ops(&wc);
 	if (optind >= argc) {
 		fprintf(stderr, "iommusim replay: no trace given (see iommusim help replay)\n");
 		return 2;
@@ -169,7 +171,8 @@ int cmd_replay(int argc, char **argv)
 		if (x->status > worst)
 			worst = x->status;
 		if (o.verbosity >= 1 || x->status) {
-			printf("iommusim replay: %s: %s\n", path, x->status ? "FAIL" : "ok");
+			printf("iommusim replay: %s: %s (walker %s)\n", path, x->status ? "FAIL" : "ok",
+			       walker_name(&wc));
 			if (o.verbosity >= 1)
 				ims_replay_print_summary(x->r, stdout);
 		}
@@ -187,8 +190,10 @@ int cmd_replay(int argc, char **argv)
 		if (outfile_open(&of, json)) {
 			ret = 2;
 		} else {
-			fprintf(of.f, "{\"tool\":\"iommusim replay\",\"version\":\"%s\",\"traces\":[",
+			fprintf(of.f, "{\"tool\":\"iommusim replay\",\"version\":\"%s\",\"walker\":",
 				IMS_VERSION_STRING);
+			json_string(of.f, walker_name(&wc));
+			fprintf(of.f, ",\"traces\":[");
 			for (int i = 0; i < ntraces; i++) {
 				fprintf(of.f, "%s{\"file\":\"", i ? "," : "");
 				for (const char *p = res[i].file; *p; p++) {
@@ -217,5 +222,6 @@ int cmd_replay(int argc, char **argv)
 	for (int i = 0; i < ntraces; i++)
 		ims_replay_free(res[i].r);
 	free(res);
+	walker_fini(&wc);
 	return ret;
 }

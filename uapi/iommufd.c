@@ -46,7 +46,16 @@ struct ims_iommufd {
 	size_t nioas, capioas;
 	struct hwpt *hwpt;
 	size_t nhwpt, caphwpt;
+	unsigned walker; /* of every HWPT allocated from now on */
+	const struct ims_walker_ops *plugin;
 };
+
+void ims_iommufd_set_walker(struct ims_iommufd *fd, unsigned walker,
+			    const struct ims_walker_ops *plugin)
+{
+	fd->walker = walker;
+	fd->plugin = plugin;
+}
 
 /* Grows *v (of *cap elements of size sz) to hold one more. */
 static int grow(void **v, size_t *cap, size_t n, size_t sz)
@@ -287,6 +296,8 @@ int ims_iommufd_hwpt_alloc(struct ims_iommufd *fd, const struct ims_iommufd_hwpt
 		.ias = cmd->ias,
 		.pgsizes = cmd->pgsizes,
 		.dirty_tracking = dirty,
+		.walker = fd->walker,
+		.plugin = fd->plugin,
 	};
 	struct ims_pt *pt;
 	int rc = ims_pt_new(fd->mem, &cfg, &fd->sink, &pt, err, errlen);

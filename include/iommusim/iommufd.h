@@ -67,6 +67,10 @@ struct ims_iommufd_dirty_bitmap {
 
 /* The sink is where every HWPT's page table sends its commands. */
 int ims_iommufd_new(struct ims_mem *mem, const struct ims_sink *sink, struct ims_iommufd **out);
+/* The walker of every HWPT allocated from now on (struct ims_pt_cfg's
+ * walker and plugin); the built-in default until called. */
+void ims_iommufd_set_walker(struct ims_iommufd *fd, unsigned walker,
+			    const struct ims_walker_ops *plugin);
 void ims_iommufd_free(struct ims_iommufd *fd);
 
 /* Bind a device (by requester id) with its IOMMU's description.

@@ -29,6 +29,11 @@ struct ims_sink {
 	 * of every device in it, VT-d PASID-cache invalidation by DID, SMMU
 	 * CMD_CFGI_CD of its streams. Until then hardware uses the old words. */
 	int (*ctx_flush)(void *arg, uint16_t tag);
+	/* Optional: the walker did something wrong through the host (a write
+	 * outside the page tables, an unaligned access, a bad free); msg names
+	 * the walker and what it did. The replayer makes it a validation
+	 * failure of the op. */
+	void (*finding)(void *arg, const char *msg);
 };
 
 struct ims_pt_cfg {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "iommusim/model.h"
+#include "iommusim/walker.h"
 #include "iommusim/trace.h"
 
 #ifdef __cplusplus
@@ -19,7 +20,10 @@ struct ims_replay_opts {
 	struct ims_iommu_cfg model;
 	int verbosity;   /* 0 quiet, 1 normal, 2 verbose */
 	FILE *diag;      /* where validation failures are reported (NULL: stderr) */
-	unsigned walker; /* software walker variant (0 = correct) */
+	unsigned walker; /* built-in walker (ims_pt_walker_name; 0 = fast) */
+	/* A walker of the walker ABI (a plug-in's ops) used instead of the
+	 * built-in one; NULL: none. The caller keeps it loaded. */
+	const struct ims_walker_ops *plugin;
 	/* Called before each event is applied (NULL: never); samplers such as
 	 * `iommusim replay --stats-interval` read the counters here. */
 	void (*on_event)(void *arg, struct ims_replay *r, const struct ims_event *ev);
