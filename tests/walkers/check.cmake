@@ -8,8 +8,9 @@
 #   OPS ops (seed 1) finds nothing.
 # MODE catch: TIME, MAXLINES - `fuzz --walker-plugin first_replica.so`
 #   finds a failure within TIME s and writes a reproducer of at most
-#   MAXLINES event lines, which first_replica.so fails (exit 1) and
-#   correct.so passes (exit 0): the failure is the example's bug.
+#   MAXLINES event lines whose replay-args select first_replica.so, which
+#   fails it (exit 1), while correct.so passes it (exit 0): the failure is
+#   the example's bug.
 set(correct ${PLUGINS}/correct.so)
 set(buggy ${PLUGINS}/first_replica.so)
 foreach(so ${correct} ${buggy})
@@ -132,8 +133,18 @@ elseif(MODE STREQUAL catch)
     message(FATAL_ERROR "want one reproducer in ${OUT}, found ${n}\n${out}${err}")
   endif()
   file(READ ${repro} text)
-  if(NOT text MATCHES "example-first-replica")
-    message(FATAL_ERROR "the reproducer's header does not name the walker:\n${text}")
+  # Its replay-args select the walker that failed: replayed as it says, it
+  # fails again.
+  file(STRINGS ${repro} argline REGEX "^# replay-args: ")
+  string(REGEX REPLACE "^# replay-args: " "" argline "${argline}")
+  separate_arguments(own UNIX_COMMAND "${argline}")
+  if(NOT own MATCHES "first_replica\\.so")
+    message(FATAL_ERROR "the reproducer's replay-args do not select first_replica.so:\n${text}")
+  endif()
+  execute_process(COMMAND ${CMD} replay -q ${own} ${repro} RESULT_VARIABLE rc
+    OUTPUT_VARIABLE rout ERROR_VARIABLE rerr)
+  if(NOT rc EQUAL 1)
+    message(FATAL_ERROR "replay ${own} ${repro}: exit ${rc}, want 1\n${rout}${rerr}")
   endif()
   event_lines(${repro} events)
   if(events GREATER MAXLINES)
