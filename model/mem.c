@@ -522,6 +522,13 @@ bool mem_pool_table(const struct ims_mem *m, uint64_t pa)
 	return pool_find(m, pa >> FSHIFT) != NULL;
 }
 
+uint64_t *mem_table_frame_rw(struct ims_mem *m, uint64_t pa)
+{
+	if (m->hook || m->races)
+		return NULL;
+	return pool_find(m, pa >> FSHIFT);
+}
+
 const uint64_t *mem_frame(const struct ims_mem *m, uint64_t pa)
 {
 	return lookup(m, pa >> FSHIFT);
