@@ -37,3 +37,18 @@ if(NOT IMS_VALGRIND AND NOT IMS_SANITIZE)
   set_tests_properties(walkers.build walkers.replay-correct ${wk_tests}
     walkers.catch-first-replica PROPERTIES LABELS walkers)
 endif()
+
+# A plug-in the host refuses, on every subcommand (any build: no install
+# needed): a missing file, a file that is no shared object, a shared object
+# without the entry point (the library itself).
+set(wk_bad_trace ${CMAKE_SOURCE_DIR}/examples/amdv1-basic.trace)
+foreach(bad "missing|${CMAKE_CURRENT_BINARY_DIR}/no-such-walker.so|No such file"
+            "text|${CMAKE_SOURCE_DIR}/README.md|cannot load as a shared object"
+            "noentry|$<TARGET_FILE:iommusim_shared>|no symbol ims_walker_entry")
+  string(REPLACE "|" ";" bad "${bad}")
+  list(GET bad 0 what)
+  list(GET bad 1 path)
+  list(GET bad 2 why)
+  add_test(NAME walkers.refused.${what} COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
+    -DTRACE=${wk_bad_trace} -DPLUGIN=${path} "-DWHY=${why}" -P ${CMAKE_CURRENT_LIST_DIR}/bad_plugin.cmake)
+endforeach()
