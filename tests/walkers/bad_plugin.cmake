@@ -8,7 +8,8 @@ set(cmds
   "replay,--walker-plugin,${PLUGIN},${TRACE}"
   "fuzz,--ops,10,--walker-plugin,${PLUGIN}"
   "conform,-q,--walker-plugin,${PLUGIN}"
-  "migrate,--ram,1G,--bandwidth,1G,--walker-plugin,${PLUGIN},${TRACE}")
+  "migrate,--ram,1G,--bandwidth,1G,--walker-plugin,${PLUGIN},${TRACE}"
+  "bench,--tiny,--only,harvest,--walker-plugin,${PLUGIN}")
 foreach(c IN LISTS cmds)
   string(REPLACE "," " " shown "${c}")
   string(REPLACE "," ";" args "${c}")
