@@ -48,16 +48,7 @@ struct harvest {
 
 static void gather_add(struct harvest *h, uint64_t first, uint64_t last)
 {
-	if (!h->gathered) {
-		h->g_first = first;
-		h->g_last = last;
-		h->gathered = true;
-		return;
-	}
-	if (first < h->g_first)
-		h->g_first = first;
-	if (last > h->g_last)
-		h->g_last = last;
+	pt_gather(&h->gathered, &h->g_first, &h->g_last, first, last);
 }
 
 /* Clean one entry with the host's atomic: every format here either clears

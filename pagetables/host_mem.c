@@ -196,16 +196,7 @@ static int h_ctx_change(struct ims_walker_dom *d, unsigned word, uint64_t mask, 
 
 static void gather(struct ims_walker_dirty *dt, uint64_t first, uint64_t last)
 {
-	if (!dt->gathered) {
-		dt->g_first = first;
-		dt->g_last = last;
-		dt->gathered = true;
-		return;
-	}
-	if (first < dt->g_first)
-		dt->g_first = first;
-	if (last > dt->g_last)
-		dt->g_last = last;
+	pt_gather(&dt->gathered, &dt->g_first, &dt->g_last, first, last);
 }
 
 /* Inclusive end of [iova, iova + length); length 0 is 2^64 from 0. */
