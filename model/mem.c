@@ -472,15 +472,18 @@ void ims_mem_store(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_t 
 	*w = val;
 }
 
-uint64_t ims_mem_rmw(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_t clear,
-		     uint64_t set)
+/* The one read-modify-write: new = (old & ~clear) | set, applied only if
+ * old == expect when `cond` (a compare-and-exchange). Inlined with constant
+ * cond into both callers. */
+static inline uint64_t rmw_word(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_t clear,
+				uint64_t set, bool cond, uint64_t expect)
 {
 	pa &= ~7ull;
 	before(m, who, IMS_MEM_RMW, pa);
 	uint64_t *f = lookup_last(m, pa >> FSHIFT);
 	unsigned i = (unsigned)(pa >> 3) & (FWORDS - 1);
 	uint64_t old = f ? f[i] : 0;
-	uint64_t val = (old & ~clear) | set;
+	uint64_t val = cond && old != expect ? old : (old & ~clear) | set;
 	if (m->races) {
 		if (who == IMS_AGENT_SW)
 			race_sw_saw(m->races, pa); /* atomic: it applies to what is there */
@@ -495,31 +498,28 @@ uint64_t ims_mem_rmw(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_
 	return old;
 }
 
+uint64_t ims_mem_rmw(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_t clear,
+		     uint64_t set)
+{
+	return rmw_word(m, who, pa, clear, set, false, 0);
+}
+
 uint64_t ims_mem_cmpxchg(struct ims_mem *m, enum ims_agent who, uint64_t pa, uint64_t expect,
 			 uint64_t val)
 {
-	pa &= ~7ull;
-	before(m, who, IMS_MEM_RMW, pa);
-	uint64_t *f = lookup_last(m, pa >> FSHIFT);
-	unsigned i = (unsigned)(pa >> 3) & (FWORDS - 1);
-	uint64_t old = f ? f[i] : 0;
-	if (m->races) {
-		if (who == IMS_AGENT_SW)
-			race_sw_saw(m->races, pa); /* atomic: it applies to what is there */
-		else if (old == expect && val != old)
-			race_hw_changed(m->races, pa, old ^ val);
-	}
-	if (old == expect && val != old) {
-		if (!f && !(f = materialize(m, pa >> FSHIFT)))
-			oom();
-		f[i] = val;
-	}
-	return old;
+	return rmw_word(m, who, pa, ~0ull, val, true, expect);
 }
 
 bool mem_pool_table(const struct ims_mem *m, uint64_t pa)
 {
 	return pool_find(m, pa >> FSHIFT) != NULL;
+}
+
+uint64_t *mem_table_frame_rw(struct ims_mem *m, uint64_t pa)
+{
+	if (m->hook || m->races)
+		return NULL;
+	return pool_find(m, pa >> FSHIFT);
 }
 
 const uint64_t *mem_frame(const struct ims_mem *m, uint64_t pa)

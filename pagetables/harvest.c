@@ -43,21 +43,12 @@ struct harvest {
 	uint64_t kc[PT_MAX_LEVELS], kd[PT_MAX_LEVELS];
 	bool pend;
 	uint64_t pend_lo, pend_hi;
-	uint64_t entries, rmws;
+	uint64_t entries, rmws, loads;
 };
 
 static void gather_add(struct harvest *h, uint64_t first, uint64_t last)
 {
-	if (!h->gathered) {
-		h->g_first = first;
-		h->g_last = last;
-		h->gathered = true;
-		return;
-	}
-	if (first < h->g_first)
-		h->g_first = first;
-	if (last > h->g_last)
-		h->g_last = last;
+	pt_gather(&h->gathered, &h->g_first, &h->g_last, first, last);
 }
 
 /* Clean one entry with the host's atomic: every format here either clears
@@ -618,7 +609,7 @@ static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, i
 		uint64_t fpa = table + 8ull * (i / FRAME_ENTRIES) * FRAME_ENTRIES;
 		const uint64_t *view = pt_host.frame(h->d, fpa, 0);
 		uint64_t *wview = NULL;
-		pt_host.account(h->d, IMS_MEM_LOAD, fend - i + 1);
+		h->loads += fend - i + 1;
 		if (m && !h->w->nonatomic_clean && !(h->flags & IMS_DIRTY_NO_CLEAR))
 			wview = pt_host.frame(h->d, fpa, IMS_WALKER_FRAME_WRITE);
 		if (m) {
@@ -696,6 +687,8 @@ int pt_fast_rcd(struct ims_walker_dom *d, uint64_t iova, uint64_t size, unsigned
 	const struct pt_walker *w = pt->knobs;
 	if (!w)
 		return -EINVAL; /* only the built-in walkers carry knobs */
+	if (w->ignore_no_clear)
+		flags &= ~IMS_WALKER_NO_CLEAR;
 	struct harvest h = {.d = d, .dt = dt, .first = iova, .last = iova + (size - 1),
 			    .flags = flags, .bm = dt->bm, .w = w};
 	if (!size || h.last < iova)
@@ -710,6 +703,8 @@ int pt_fast_rcd(struct ims_walker_dom *d, uint64_t iova, uint64_t size, unsigned
 		harvest_walk(pt, &h, pt->root, pt->g.top, 0);
 	record_flush(&h);
 	pt->stats.harvest_entries += h.entries;
+	if (h.loads)
+		pt_host.account(d, IMS_MEM_LOAD, h.loads);
 	if (h.rmws)
 		pt_host.account(d, IMS_MEM_RMW, h.rmws);
 	if (h.gathered)

@@ -115,10 +115,9 @@ static uint64_t *h_frame(struct ims_walker_dom *d, uint64_t pa, unsigned flags)
 	pa &= ~(uint64_t)(IMS_PAGE_SIZE - 1);
 	if (flags & IMS_WALKER_FRAME_WRITE) {
 		/* NULL under a hook or the lost-update check (both must see each
-		 * write): not an access, the walker then uses the calls. */
-		if (!in_tables(pt, pa, "writable frame"))
-			return NULL;
-		return mem_frame_rw(pt->mem, pa);
+		 * write), and for a frame that is no page table: not an access,
+		 * the walker then uses the calls, which check and report. */
+		return mem_table_frame_rw(pt->mem, pa);
 	}
 	/* Taking a frame is an access point: under a hook the model may act
 	 * here (counted as one load of the frame's first word). */
@@ -197,16 +196,7 @@ static int h_ctx_change(struct ims_walker_dom *d, unsigned word, uint64_t mask, 
 
 static void gather(struct ims_walker_dirty *dt, uint64_t first, uint64_t last)
 {
-	if (!dt->gathered) {
-		dt->g_first = first;
-		dt->g_last = last;
-		dt->gathered = true;
-		return;
-	}
-	if (first < dt->g_first)
-		dt->g_first = first;
-	if (last > dt->g_last)
-		dt->g_last = last;
+	pt_gather(&dt->gathered, &dt->g_first, &dt->g_last, first, last);
 }
 
 /* Inclusive end of [iova, iova + length); length 0 is 2^64 from 0. */
@@ -289,6 +279,15 @@ int pt_harvest(struct ims_pt *pt, uint64_t first, uint64_t last, unsigned flags,
 	struct ims_walker_dirty dt = {.pt = pt, .bm = bm, .first = first, .last = last};
 	int rc = pt->walker->read_and_clear_dirty(pt_walker_dom(pt), first, last - first + 1, flags,
 						  &dt);
+	if (rc && !pt->knobs) {
+		/* The host checked the range and the flags: a plug-in's refusal
+		 * is its own failure, reported, and the harvest goes on to be
+		 * compared (what it recorded and gathered stands). */
+		finding(pt, "walker %s: read_and_clear_dirty(0x%llx, 0x%llx, flags %u) returned %d",
+			pt->walker->name, (unsigned long long)first,
+			(unsigned long long)(last - first + 1), flags, rc);
+		rc = 0;
+	}
 	if (rc)
 		return rc;
 	if (dt.gathered && !(flags & IMS_DIRTY_NO_CLEAR)) {

@@ -97,6 +97,22 @@ struct ims_walker_dom *pt_walker_dom(struct ims_pt *pt);
  * (harvest.c). */
 void pt_memo_init(struct ims_pt *pt);
 
+/* An IOTLB gather: the smallest range holding every range added. */
+static inline void pt_gather(bool *gathered, uint64_t *lo, uint64_t *hi, uint64_t first,
+			     uint64_t last)
+{
+	if (!*gathered) {
+		*lo = first;
+		*hi = last;
+		*gathered = true;
+		return;
+	}
+	if (first < *lo)
+		*lo = first;
+	if (last > *hi)
+		*hi = last;
+}
+
 /* Small helpers of every walk, inline in pt.c and harvest.c alike. */
 
 /* Inclusive last byte of the domain's IOVA space. */

@@ -102,6 +102,10 @@ static const struct pt_walker walkers[] = {
 	 .no_clear_on_enable = true, .record = record_clipped},
 	{SEEDED("bug8-word-end", "a bitmap run ending on bit 63 of a word: that word left out"),
 	 .record = record_word_end},
+	/* Not in the catalogue: the mistake a fast path that skips the flag
+	 * makes (NO_CLEAR reads clean, and nothing flushes them). */
+	{SEEDED("bug10-noclear-cleans", "NO_CLEAR ignored: a NO_CLEAR read cleans the entries it reports"),
+	 .ignore_no_clear = true, .plain = true, .record = record_clipped},
 #endif
 	/* Last, so that the seeded bugs keep their indexes in every build. */
 	{BUILTIN("reference", "the reference walker, shaped like a driver (ref_walker.c)",

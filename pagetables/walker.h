@@ -31,6 +31,7 @@ struct pt_walker {
 	bool no_read_before_unmap; /* bug 7: unmap while tracking without reading */
 	bool no_clear_on_enable; /* bug 9: enable without clearing first */
 	bool rewalk;             /* bug 6: every page walked from the root */
+	bool ignore_no_clear;    /* NO_CLEAR ignored: entries cleaned anyway */
 	/* The plain recorder: the fast walker may merge adjacent records and
 	 * write whole bitmap words itself. */
 	bool plain;

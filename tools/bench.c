@@ -33,6 +33,7 @@ void help_bench(FILE *f)
 		"usage: iommusim bench [--quick | --tiny] [--repeat N] [--json FILE] [--plot DIR]\n"
 		"                      [--only SECTIONS] [--match TEXT] [--no-rewalk]\n"
 		"                      [--dirty PCT] [--tmpdir DIR] [-v]\n"
+		"                      [--walker NAME | --walker-plugin PATH]\n"
 		"\n"
 		"Measures, each figure next to a floor timed in the same run:\n"
 		"  harvest  read_and_clear_dirty over dense 4 KiB domains (1, 16, 64 GiB; every\n"
@@ -63,8 +64,17 @@ void help_bench(FILE *f)
 		"  --dirty PCT           one dirty percentage for every harvest layout\n"
 		"  -v, --verbose         progress on standard error\n"
 		"\n"
+		"With --walker or --walker-plugin, every harvest figure also times that walker\n"
+		"on the same table, re-dirtied as for the fast walker, against the same floor:\n"
+		"its time, x floor and x fast (its time over the fast walker's). Its bitmap must\n"
+		"equal the fast walker's and the oracle's after every run. It must be a\n"
+		"harvest-level walker; formats it does not handle show '-'.\n");
+	walker_help(f);
+	fprintf(f,
+		"\n"
 		"exit status: 0 done, 1 a figure could not be measured (a harvest disagreed\n"
-		"with the oracle, a set-up failed), 2 usage.\n");
+		"with the oracle, a set-up failed, the walker under test erred or reported\n"
+		"other pages), 2 usage (a full-level walker included).\n");
 }
 
 /* ---- output: table ------------------------------------------------------------- */
@@ -90,6 +100,26 @@ static const char *si(double v, char *buf, size_t n)
 	return buf;
 }
 
+/* The walker-under-test columns of a harvest row. */
+static void print_walker(FILE *f, const struct harvest_row *h)
+{
+	char ms[16], fl[32], fa[32];
+	if (h->walker_failed) {
+		fprintf(f, " %9s %15s %15s", "FAIL", "-", "-");
+		return;
+	}
+	if (!h->walker.runs) {
+		fprintf(f, " %9s %15s %15s", "-", "-", "-");
+		return;
+	}
+	snprintf(ms, sizeof(ms), "%.2f", h->walker.best * 1e3);
+	snprintf(fl, sizeof(fl), "%.2f (%.2f)", ratio(h->walker.best, h->floor.best),
+		 ratio(h->walker.median, h->floor.median));
+	snprintf(fa, sizeof(fa), "%.2f (%.2f)", ratio(h->walker.best, h->t.best),
+		 ratio(h->walker.median, h->t.median));
+	fprintf(f, " %9s %15s %15s", ms, fl, fa);
+}
+
 static void print_table(FILE *f, const struct bench_opts *o, const struct bench_results *r)
 {
 	char a[32], b[32], c[32], d[32];
@@ -100,9 +130,19 @@ static void print_table(FILE *f, const struct bench_opts *o, const struct bench_
 			   "sequential read of as many\n64-bit words; x rd+wr: over that read plus a "
 			   "sequential write of the bitmap words\nthe dirty pages cover (the bound for "
 			   "large leaves). speedup: per-page re-walk time over it.\n");
-		fprintf(f, "%-10s %-6s %5s %4s %6s %7s %8s %9s %13s %7s %9s %14s\n", "format",
+		if (o->walker) {
+			fprintf(f, "walker %s", o->walker->name);
+			if (o->walker_path)
+				fprintf(f, " (%s)", o->walker_path);
+			fprintf(f, ": its time on the same table, w x floor over the same floor, x fast "
+				   "over\nthe fast walker's time (- where it does not handle the format).\n");
+		}
+		fprintf(f, "%-10s %-6s %5s %4s %6s %7s %8s %9s %13s %7s %9s %14s", "format",
 			"layout", "range", "page", "dirty%", "entries", "ms", "entries/s", "x floor",
 			"x rd+wr", "rewalk ms", "speedup");
+		if (o->walker)
+			fprintf(f, " %9s %15s %15s", "walker ms", "w x floor", "x fast");
+		fputc('\n', f);
 		for (size_t i = 0; i < r->nh; i++) {
 			const struct harvest_row *h = &r->h[i];
 			char ms[16], pms[24], sp[32], fl[32];
@@ -117,12 +157,15 @@ static void print_table(FILE *f, const struct bench_opts *o, const struct bench_
 				snprintf(pms, sizeof(pms), "-");
 				snprintf(sp, sizeof(sp), "-");
 			}
-			fprintf(f, "%-10s %-6s %5s %4s %6.1f %7s %8s %9s %13s %7.2f %9s %14s\n",
+			fprintf(f, "%-10s %-6s %5s %4s %6.1f %7s %8s %9s %13s %7.2f %9s %14s",
 				h->format, h->layout, bench_size_str(h->range, a, sizeof(a)),
 				bench_size_str(h->page, b, sizeof(b)), h->dirty_pct,
 				si((double)h->entries, c, sizeof(c)), ms,
 				si(rate(h->entries, h->t.best), d, sizeof(d)), fl,
 				ratio(h->t.best, h->floor.best + h->floor_out.best), pms, sp);
+			if (o->walker)
+				print_walker(f, h);
+			fputc('\n', f);
 		}
 	}
 	if (r->nrp) {
@@ -193,6 +236,24 @@ static void j_timing(FILE *f, const char *name, const struct timing *t)
 		t->median, t->runs);
 }
 
+/* ,"walker":{...} of a harvest row, or null where the walker was not timed
+ * (a format it does not handle). */
+static void j_walker(FILE *f, const char *name, const struct harvest_row *h)
+{
+	if (!h->walker.runs) {
+		fprintf(f, ",\"walker\":null");
+		return;
+	}
+	fprintf(f, ",\"walker\":{\"name\":");
+	json_string(f, name);
+	fprintf(f,
+		",\"best_s\":%.9g,\"median_s\":%.9g,\"runs\":%u,\"x_floor\":%.6g,"
+		"\"x_floor_median\":%.6g,\"x_fast\":%.6g,\"x_fast_median\":%.6g}",
+		h->walker.best, h->walker.median, h->walker.runs, ratio(h->walker.best, h->floor.best),
+		ratio(h->walker.median, h->floor.median), ratio(h->walker.best, h->t.best),
+		ratio(h->walker.median, h->t.median));
+}
+
 static void cpu_model(char *buf, size_t n)
 {
 	snprintf(buf, n, "unknown");
@@ -227,6 +288,11 @@ static void write_json(FILE *f, const struct bench_opts *o, const struct bench_r
 		IMS_VERSION_STRING,
 		o->size == BENCH_FULL ? "full" : o->size == BENCH_QUICK ? "quick" : "tiny", o->repeat);
 	fprintf(f, "\"machine\":{\"cpus\":%ld,\"cpu\":\"%s\"},", sysconf(_SC_NPROCESSORS_ONLN), cpu);
+	if (o->walker_path) {
+		fprintf(f, "\"walker_plugin\":");
+		json_string(f, o->walker_path);
+		fputc(',', f);
+	}
 	fprintf(f, "\"harvest\":[");
 	for (size_t i = 0; i < r->nh; i++) {
 		const struct harvest_row *h = &r->h[i];
@@ -256,6 +322,8 @@ static void write_json(FILE *f, const struct bench_opts *o, const struct bench_r
 		} else {
 			fprintf(f, ",\"rewalk\":null");
 		}
+		if (o->walker)
+			j_walker(f, o->walker->name, h);
 		fputc('}', f);
 	}
 	fprintf(f, "],\"replay\":[");
@@ -331,7 +399,7 @@ static bool on_path(const char *prog)
 
 /* Data files and a script; gnuplot runs in DIR with the script on its
  * command line (no shell). */
-static int write_plots(const char *dir, const struct bench_results *r)
+static int write_plots(const char *dir, const struct bench_opts *o, const struct bench_results *r)
 {
 	if (mkdir(dir, 0777) && errno != EEXIST) {
 		fprintf(stderr, "iommusim bench: --plot: %s: %s\n", dir, strerror(errno));
@@ -345,13 +413,21 @@ static int write_plots(const char *dir, const struct bench_results *r)
 		return -1;
 	}
 	char a[32], b[32];
-	fprintf(f, "# label entries_per_s floor_entries_per_s speedup_vs_rewalk\n");
+	fprintf(f, "# label entries_per_s floor_entries_per_s speedup_vs_rewalk%s\n",
+		o->walker ? " walker_entries_per_s" : "");
 	for (size_t i = 0; i < r->nh; i++) {
 		const struct harvest_row *h = &r->h[i];
-		fprintf(f, "\"%s %s %s/%s %g%%\" %.6g %.6g %.6g\n", h->format, h->layout,
+		fprintf(f, "\"%s %s %s/%s %g%%\" %.6g %.6g %.6g", h->format, h->layout,
 			bench_size_str(h->range, a, sizeof(a)), bench_size_str(h->page, b, sizeof(b)),
 			h->dirty_pct, rate(h->entries, h->t.best), rate(h->entries, h->floor.best),
 			h->peer.runs ? ratio(h->peer.best, h->t.best) : 0.0);
+		/* The same entries over the walker's time; NaN (no bar) where
+		 * it was not timed. */
+		if (o->walker && h->walker.runs)
+			fprintf(f, " %.6g", rate(h->entries, h->walker.best));
+		else if (o->walker)
+			fprintf(f, " NaN");
+		fputc('\n', f);
 	}
 	fclose(f);
 	snprintf(path, sizeof(path), "%s/bench.gp", dir);
@@ -376,12 +452,24 @@ static int write_plots(const char *dir, const struct bench_results *r)
 		"set logscale y\n"
 		"set ylabel 'entries / s'\n"
 		"plot 'harvest.dat' using 2:xtic(1) title 'harvest', '' using 3 title 'floor "
-		"(sequential read)'\n"
+		"(sequential read)'",
+		w);
+	if (o->walker) {
+		/* A gnuplot single-quoted title: its quotes doubled. */
+		fprintf(f, ", '' using 5 title 'walker ");
+		for (const char *c = o->walker->name; *c; c++)
+			if (*c == '\'')
+				fputs("''", f);
+			else if ((unsigned char)*c >= 0x20)
+				fputc(*c, f);
+		fputc('\'', f);
+	}
+	fprintf(f,
+		"\n"
 		"set output 'speedup.svg'\n"
 		"set title 'speedup over the per-page re-walk from the root'\n"
 		"set ylabel 'x'\n"
-		"plot 'harvest.dat' using 4:xtic(1) title 'rewalk time / harvest time'\n",
-		w);
+		"plot 'harvest.dat' using 4:xtic(1) title 'rewalk time / harvest time'\n");
 	fclose(f);
 	fflush(NULL);
 	pid_t pid = fork();
@@ -428,7 +516,10 @@ static int parse_only(const char *s, unsigned *mask)
 	return *mask ? 0 : -1;
 }
 
-int cmd_bench(int argc, char **argv)
+/* The options into o, json and plot, the walker into wc. 0 to run, 2 on a
+ * usage error (after a message), -1 when --help was answered. */
+static int parse_args(int argc, char **argv, struct bench_opts *o, const char **json,
+		      const char **plot, struct walker_choice *wc, bool *walker_given)
 {
 	static const struct option longopts[] = {
 		{"quick", no_argument, 0, OPT_QUICK},
@@ -441,12 +532,11 @@ int cmd_bench(int argc, char **argv)
 		{"match", required_argument, 0, OPT_MATCH},
 		{"no-rewalk", no_argument, 0, OPT_NO_PEER},
 		{"dirty", required_argument, 0, OPT_DIRTY},
+		WALKER_LONG_OPTS,
 		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
-	struct bench_opts o = {.size = BENCH_FULL, .repeat = 0, .sections = (1u << SEC_COUNT) - 1};
-	const char *json = NULL, *plot = NULL;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -454,10 +544,10 @@ int cmd_bench(int argc, char **argv)
 		uint64_t v;
 		switch (c) {
 		case OPT_QUICK:
-			o.size = BENCH_QUICK;
+			o->size = BENCH_QUICK;
 			break;
 		case OPT_TINY:
-			o.size = BENCH_TINY;
+			o->size = BENCH_TINY;
 			break;
 		case OPT_REPEAT:
 			if (opt_u64("bench", "repeat", optarg, false, &v))
@@ -466,26 +556,26 @@ int cmd_bench(int argc, char **argv)
 				fprintf(stderr, "iommusim bench: --repeat: 1 to 64, not %s\n", optarg);
 				return 2;
 			}
-			o.repeat = (unsigned)v;
+			o->repeat = (unsigned)v;
 			break;
 		case OPT_JSON:
-			json = optarg;
+			*json = optarg;
 			break;
 		case OPT_PLOT:
-			plot = optarg;
+			*plot = optarg;
 			break;
 		case OPT_ONLY:
-			if (parse_only(optarg, &o.sections))
+			if (parse_only(optarg, &o->sections))
 				return 2;
 			break;
 		case OPT_TMPDIR:
-			o.tmpdir = optarg;
+			o->tmpdir = optarg;
 			break;
 		case OPT_MATCH:
-			o.match = optarg;
+			o->match = optarg;
 			break;
 		case OPT_NO_PEER:
-			o.no_peer = true;
+			o->no_peer = true;
 			break;
 		case OPT_DIRTY: {
 			char *end;
@@ -496,17 +586,23 @@ int cmd_bench(int argc, char **argv)
 					optarg);
 				return 2;
 			}
-			o.dirty_ppm = (uint64_t)(pct * 1e4 + 0.5);
-			if (!o.dirty_ppm)
-				o.dirty_ppm = 1;
+			o->dirty_ppm = (uint64_t)(pct * 1e4 + 0.5);
+			if (!o->dirty_ppm)
+				o->dirty_ppm = 1;
 			break;
 		}
+		case OPT_WALKER:
+		case OPT_WALKER_PLUGIN:
+			if (walker_opt("bench", c, optarg, wc) < 0)
+				return 2;
+			*walker_given = true;
+			break;
 		case 'v':
-			o.verbose = true;
+			o->verbose = true;
 			break;
 		case 'h':
 			help_bench(stdout);
-			return 0;
+			return -1;
 		case ':':
 			fprintf(stderr, "iommusim bench: %s needs a value\n", argv[optind - 1]);
 			return 2;
@@ -520,14 +616,43 @@ int cmd_bench(int argc, char **argv)
 		fprintf(stderr, "iommusim bench: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
+	if (*walker_given) {
+		o->walker = walker_plugin_ops(wc);
+		if (!o->walker)
+			o->walker = ims_pt_walker_ops(wc->builtin);
+		o->walker_path = wc->plugin ? ims_walker_plugin_path(wc->plugin) : NULL;
+		if (!(o->sections & (1u << SEC_HARVEST))) {
+			fprintf(stderr, "iommusim bench: the walker under test is timed in the harvest "
+					"section, which --only leaves out\n");
+			return 2;
+		}
+		if (bench_walker_check(o))
+			return 2;
+	}
+	return 0;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	struct bench_opts o = {.size = BENCH_FULL, .repeat = 0, .sections = (1u << SEC_COUNT) - 1};
+	const char *json = NULL, *plot = NULL;
+	struct walker_choice wc = {0};
+	bool walker_given = false;
+	int st = parse_args(argc, argv, &o, &json, &plot, &wc, &walker_given);
+	if (st) {
+		walker_fini(&wc);
+		return st < 0 ? 0 : st;
+	}
 	if (!o.repeat)
 		o.repeat = o.size == BENCH_FULL ? 3 : 1;
 	if (!o.tmpdir)
 		o.tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 
 	struct outfile out = {0};
-	if (json && outfile_open(&out, json))
+	if (json && outfile_open(&out, json)) {
+		walker_fini(&wc);
 		return 2;
+	}
 
 	struct bench_results r;
 	memset(&r, 0, sizeof(r));
@@ -552,6 +677,7 @@ int cmd_bench(int argc, char **argv)
 		if (json)
 			outfile_abort(&out);
 		res_free(&r);
+		walker_fini(&wc);
 		return 2;
 	}
 	print_table(stdout, &o, &r);
@@ -570,9 +696,10 @@ int cmd_bench(int argc, char **argv)
 					"skipped\n");
 		else if (!r.nh)
 			fprintf(stderr, "iommusim bench: --plot: no harvest figures; charts skipped\n");
-		else if (!write_plots(plot, &r))
+		else if (!write_plots(plot, &o, &r))
 			printf("\ncharts: %s/harvest.svg, %s/speedup.svg\n", plot, plot);
 	}
 	res_free(&r);
+	walker_fini(&wc); /* after the last use of the walker's name */
 	return rc ? 1 : 0;
 }

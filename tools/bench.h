@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct ims_walker_ops;
+
 enum bench_size { BENCH_TINY = 0, BENCH_QUICK, BENCH_FULL };
 
 struct bench_opts {
@@ -26,6 +28,10 @@ struct bench_opts {
 	const char *match; /* harvest "format layout", replay "format trace" holding it; NULL = all */
 	bool no_peer;      /* skip the per-page re-walk */
 	uint64_t dirty_ppm; /* one dirty fraction for every layout (parts per million); 0 = the set */
+	/* --walker / --walker-plugin: a harvest-level walker timed beside the
+	 * fast one on every harvest row it handles; NULL = none. */
+	const struct ims_walker_ops *walker;
+	const char *walker_path; /* its shared object; NULL for a built-in */
 };
 
 enum bench_section { SEC_HARVEST = 0, SEC_REPLAY, SEC_READ, SEC_MEMORY, SEC_COUNT };
@@ -66,6 +72,11 @@ struct harvest_row {
 	struct timing t, floor, floor_out, peer;
 	uint64_t peer_entries; /* leaf entries the re-walk examined */
 	bool verified;         /* bitmap == what the oracle says devices wrote */
+	/* The walker under test on the same table (walker.runs 0 = not timed:
+	 * none chosen, or it does not handle the format); failed: it erred or
+	 * its bitmap differed, so it has no figure. */
+	struct timing walker;
+	bool walker_failed;
 };
 
 /* One replay figure. */
@@ -145,6 +156,9 @@ int bench_harvest(const struct bench_opts *o, struct bench_results *r);
 int bench_memory(const struct bench_opts *o, struct bench_results *r);
 int bench_replay(const struct bench_opts *o, struct bench_results *r);
 int bench_read(const struct bench_opts *o, struct bench_results *r);
+/* Whether o->walker can be timed by bench_harvest: harvest level, and one
+ * of the formats it times. -1 after printing why not (a usage error). */
+int bench_walker_check(const struct bench_opts *o);
 
 /* Human-readable sizes: "64G", "1T", "4K". */
 const char *bench_size_str(uint64_t bytes, char *buf, size_t n);

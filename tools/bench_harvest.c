@@ -368,6 +368,7 @@ struct hctx {
 	struct bench_results *res;
 	struct floor_buf fb, fbw;
 	unsigned rewalk; /* walker index of the peer, 0 = none */
+	bool walk;       /* o->walker handles this layout's format */
 };
 
 static unsigned peer_repeats(const struct bench_opts *o, uint64_t entries)
@@ -375,6 +376,59 @@ static unsigned peer_repeats(const struct bench_opts *o, uint64_t entries)
 	/* The peer is the slow side by design; one run is plenty once it
 	 * takes seconds. */
 	return entries > (4ull << 20) ? 1 : o->repeat;
+}
+
+/* The walker under test (--walker / --walker-plugin) on the same table,
+ * each run prepared as the fast walker's are: the dirty words restored and
+ * the bitmap zeroed outside the timing. Every run's bitmap must equal the
+ * fast walker's (bm) and the oracle's, and the walker must do nothing
+ * wrong through the host: a walker that is fast because it is wrong gets
+ * no figure. Always leaves the fast walker in place. */
+static int time_walker(struct hctx *hc, struct rig *r, const struct hfmt *f,
+		       const struct layout *l, const struct wordlist *dirt, struct harvest_row *row,
+		       const struct ims_bitmap *bm, struct ims_bitmap *bmw, bool small_bm)
+{
+	const struct bench_opts *o = hc->o;
+	char err[256] = "", sz[32];
+	unsigned nf0, nf;
+	bench_size_str(l->range, sz, sizeof(sz));
+	ims_pt_finding(r->pt, &nf0);
+	int rc = ims_pt_use_walker(r->pt, o->walker, err, sizeof(err));
+	struct timer_runs tw = {.n = 0};
+	for (unsigned rep = 0; rep < o->repeat && !rc && !err[0]; rep++) {
+		wl_restore(dirt, r->mem);
+		if (small_bm)
+			ims_bitmap_zero(bmw);
+		else
+			touch_bits(bmw, l);
+		double t0 = now_seconds();
+		rc = ims_pt_read_and_clear_dirty(r->pt, 0, l->range, 0, bmw);
+		double t1 = now_seconds();
+		const char *finding = ims_pt_finding(r->pt, &nf);
+		if (rc)
+			snprintf(err, sizeof(err), "read_and_clear_dirty failed: %s", strerror(-rc));
+		else if (nf != nf0)
+			snprintf(err, sizeof(err), "%s", finding ? finding : "a host finding");
+		else if (!same_bits(bm, bmw, l))
+			snprintf(err, sizeof(err), "its bitmap differs from the fast walker's (run %u)",
+				 rep + 1);
+		else if (!verify(r, bmw, l))
+			snprintf(err, sizeof(err), "its bitmap differs from the oracle's (run %u)",
+				 rep + 1);
+		else
+			runs_add(&tw, t1 - t0);
+	}
+	ims_pt_set_walker(r->pt, 0);
+	if (rc || err[0]) {
+		fprintf(stderr, "iommusim bench: %s %s %s %.1f%%: walker %s: %s\n", f->name, l->name,
+			sz, row->dirty_pct, o->walker->name, err[0] ? err : strerror(-rc));
+		row->walker_failed = true;
+		return -1;
+	}
+	row->walker = runs_summary(&tw);
+	bench_note(o, "harvest %-10s %-6s %5s %6.1f%%: walker %s %.3f ms", f->name, l->name, sz,
+		   row->dirty_pct, o->walker->name, row->walker.best * 1e3);
+	return 0;
 }
 
 static int one_fraction(struct hctx *hc, struct rig *r, const struct hfmt *f,
@@ -473,6 +527,8 @@ static int one_fraction(struct hctx *hc, struct rig *r, const struct hfmt *f,
 		ims_pt_set_walker(r->pt, 0);
 		row->peer = runs_summary(&tp);
 	}
+	if (hc->walk && time_walker(hc, r, f, l, dirt, row, bm, bm2, small_bm))
+		return -1;
 	char sz[32];
 	bench_note(o, "harvest %-10s %-6s %5s %6.1f%%: %.3f ms (floor %.3f ms) peer %.3f ms",
 		   f->name, l->name, bench_size_str(l->range, sz, sizeof(sz)), row->dirty_pct,
@@ -506,7 +562,8 @@ static int one_layout(struct hctx *hc, const struct hfmt *f, const struct layout
 		rc = snap_take(&clean, r.mem);
 	if (!rc)
 		rc = ims_bitmap_init(&bm, 0, l->range, 12);
-	if (!rc && hc->rewalk)
+	hc->walk = hc->o->walker && !ims_walker_check(hc->o->walker, f->fmt, NULL, 0);
+	if (!rc && (hc->rewalk || hc->walk))
 		rc = ims_bitmap_init(&bm2, 0, l->range, 12);
 	if (rc) {
 		fprintf(stderr, "iommusim bench: %s %s: set-up failed: %s\n", f->name, l->name,
@@ -588,6 +645,31 @@ int bench_harvest(const struct bench_opts *o, struct bench_results *res)
 	floor_free(&hc.fb);
 	floor_free(&hc.fbw);
 	return rc;
+}
+
+int bench_walker_check(const struct bench_opts *o)
+{
+	const struct ims_walker_ops *w = o->walker;
+	if (w->level != IMS_WALKER_HARVEST) {
+		fprintf(stderr,
+			"iommusim bench: walker %s is a full-level walker: it owns its tables, so it "
+			"cannot be timed on the tables the other walkers harvest; to time its "
+			"read_and_clear_dirty, export it as a harvest-level walker (docs/benchmarks.md, "
+			"\"Timing your walker\")\n",
+			w->name);
+		return -1;
+	}
+	struct hfmt formats[MAX_HFMT];
+	unsigned n = bench_formats(formats);
+	for (unsigned i = 0; i < n; i++)
+		if (!ims_walker_check(w, formats[i].fmt, NULL, 0))
+			return 0;
+	fprintf(stderr, "iommusim bench: walker %s handles none of the formats bench times:",
+		w->name);
+	for (unsigned i = 0; i < n; i++)
+		fprintf(stderr, " %s", formats[i].name);
+	fputc('\n', stderr);
+	return -1;
 }
 
 /* ---- memory ---------------------------------------------------------------- */

@@ -155,7 +155,7 @@ static int write_repro(const struct fuzz_opts *o, const struct fz_iso *iso, stru
 	replay_args(o, want->first, args, sizeof(args));
 
 	/* Header lines come first; the events' line numbers follow them. */
-	unsigned header = 5 + (args[0] ? 1 : 0);
+	unsigned header = 6 + (args[0] ? 1 : 0);
 	struct fz_fail fail;
 	memset(&fail, 0, sizeof(fail));
 	int rc = fz_replay(&o->ro, iso, l, header + 1, name, 0, &fail);
@@ -176,6 +176,7 @@ static int write_repro(const struct fuzz_opts *o, const struct fz_iso *iso, stru
 		fprintf(f, "# replay-args: %s\n", args);
 	fprintf(f, "# iommusim fuzz --format %s --seed %" PRIu64 "%s%s: sequence %" PRIu64 "\n",
 		o->fmt_name, o->seed, args[0] ? " " : "", args, seq);
+	fprintf(f, "# walker: %s\n", walker_name(&o->wc));
 	fprintf(f, "# failure (%s): %s\n", fz_fail_name(fail.first), fail.msg);
 	if (st)
 		fprintf(f, "# shrunk from %zu to %zu events (%" PRIu64 " replays)\n", found_len, l->n,

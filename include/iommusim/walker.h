@@ -136,7 +136,7 @@ struct ims_walker_host {
 
 	/* The harvest's output, with the semantics of Linux's
 	 * iommu_dirty_bitmap_record(): record() sets the bitmap bits of every
-	 * page [iova, iova + length) overlaps (clipped to the bitmap) and adds
+	 * page [iova, iova + length) overlaps (clipped to the harvest range) and adds
 	 * the range to the IOTLB gather; bitmap_set() and gather_add() do one
 	 * half each. The host flushes the gathered range (leaf entries) after
 	 * a harvest without IMS_WALKER_NO_CLEAR returns 0: a walker that
@@ -165,9 +165,10 @@ struct ims_walker_ops {
 	int (*attach)(struct ims_walker_dom *dom);
 	void (*detach)(struct ims_walker_dom *dom);
 	/* read_and_clear_dirty of [iova, iova + size), inside the domain and
-	 * non-empty: record every dirty leaf (each page whole: the host clips
-	 * to the bitmap) and, unless IMS_WALKER_NO_CLEAR, clean it atomically
-	 * and gather it. A leaf made of several entries (AMD replicas, Arm
+	 * non-empty (size 0: up to 2^64): record every dirty leaf (each page
+	 * whole: the host clips to the range) and, unless IMS_WALKER_NO_CLEAR,
+	 * clean it atomically and gather it. The host checked the range and
+	 * flags: an error returned is reported as the walker's failure. A leaf made of several entries (AMD replicas, Arm
 	 * contiguous group) is dirty if any of its entries is. Returns 0 or a
 	 * negative errno. */
 	int (*read_and_clear_dirty)(struct ims_walker_dom *dom, uint64_t iova, uint64_t size,

@@ -6,3 +6,25 @@ add_test(NAME bench.tiny COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
 add_test(NAME bench.match-none COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
   -DOUT=${CMAKE_CURRENT_BINARY_DIR}/bench-match-none "-DLAUNCHER=${IMS_LAUNCHER_STR}"
   -P ${CMAKE_CURRENT_SOURCE_DIR}/bench/match_none.cmake)
+# The walker under test beside the fast one (tests/bench/walker.cmake): a
+# built-in by name, a seeded bug that must fail the run, a plug-in for one
+# format, and a full-level plug-in that bench must refuse.
+add_library(ims_bench_walker_vtd MODULE ${CMAKE_CURRENT_SOURCE_DIR}/bench/walker_plugin.c)
+target_include_directories(ims_bench_walker_vtd PRIVATE ${CMAKE_SOURCE_DIR}/include)
+add_library(ims_bench_walker_full MODULE ${CMAKE_CURRENT_SOURCE_DIR}/bench/walker_plugin.c)
+target_include_directories(ims_bench_walker_full PRIVATE ${CMAKE_SOURCE_DIR}/include)
+target_compile_definitions(ims_bench_walker_full PRIVATE BENCH_FULL_LEVEL=1)
+add_library(ims_bench_walker_none MODULE ${CMAKE_CURRENT_SOURCE_DIR}/bench/walker_plugin.c)
+target_include_directories(ims_bench_walker_none PRIVATE ${CMAKE_SOURCE_DIR}/include)
+target_compile_definitions(ims_bench_walker_none PRIVATE BENCH_FORMATS=0)
+set(ims_bench_walker_modes reference plugin full none only)
+if(IMS_SEEDED_BUGS)
+  list(APPEND ims_bench_walker_modes bug)
+endif()
+foreach(mode ${ims_bench_walker_modes})
+  add_test(NAME bench.walker.${mode} COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
+    -DMODE=${mode} -DOUT=${CMAKE_CURRENT_BINARY_DIR}/bench-walker-${mode}
+    -DPLUGIN=$<TARGET_FILE:ims_bench_walker_vtd> -DFULL=$<TARGET_FILE:ims_bench_walker_full>
+    -DNONE=$<TARGET_FILE:ims_bench_walker_none>
+    "-DLAUNCHER=${IMS_LAUNCHER_STR}" -P ${CMAKE_CURRENT_SOURCE_DIR}/bench/walker.cmake)
+endforeach()

@@ -21,7 +21,7 @@ if(NOT IMS_SANITIZE AND NOT IMS_VALGRIND)
     # Each seeded bug of dirty-semantics.md found within 60 s, shrunk to at
     # most 25 event lines, and the reproducer fails only with that bug.
     foreach(w bug1-first-entry bug2-clean-one bug3-no-flush bug4-nonatomic bug5-unaligned
-              bug7-unmap-unread bug8-window bug8-word-end bug9-no-clear)
+              bug7-unmap-unread bug8-window bug8-word-end bug9-no-clear bug10-noclear-cleans)
       add_test(NAME fuzz.prove.${w} COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
         -DWALKER=${w} -DOUT=${fz_work}/prove-${w} -DTIME=60 -DMAXLINES=25 "-DARGS=--seed;1"
         -P ${fz_dir}/prove.cmake)
@@ -32,6 +32,13 @@ if(NOT IMS_SANITIZE AND NOT IMS_VALGRIND)
   add_test(NAME fuzz.correct-60s COMMAND $<TARGET_FILE:iommusim> fuzz --time 60 --seed 1
     --out ${fz_work}/correct)
   set_tests_properties(fuzz.correct-60s PROPERTIES LABELS fuzz-proof TIMEOUT 300)
+  # Every walker a user can select is fuzzed as it runs: the reference
+  # walker and the benchmark's peer too.
+  foreach(w reference rewalk)
+    add_test(NAME fuzz.${w}-20s COMMAND $<TARGET_FILE:iommusim> fuzz --walker ${w} --time 20
+      --seed 2 --out ${fz_work}/${w})
+    set_tests_properties(fuzz.${w}-20s PROPERTIES LABELS fuzz-proof TIMEOUT 300)
+  endforeach()
 
   # Longer runs, not in CI: `cmake --build BUILD --target fuzz-long`.
   set(IMS_FUZZ_LONG_SECONDS 1800 CACHE STRING "seconds per format of the fuzz-long target")
