@@ -598,24 +598,20 @@ static void race_harvest(struct env *e, struct rig *r, struct maybe *mb, struct 
 {
 	struct ims_oracle *o = ims_iommu_oracle(r->mmu);
 	uint64_t last = first + (len - 1);
-	/* The racing write's target: a page whose leaf lies wholly inside the
-	 * range or wholly outside it (the replayer's accounting of a leaf the
-	 * range cuts does not follow a write racing into it). */
+	/* The racing write's target: mostly a writable page of the range, for
+	 * writes the walk meets (any page of it, or a mapped region's page
+	 * that falls in it), else any page. */
 	r->armed = false;
 	for (unsigned t = 0; armed && t < 32 && !r->armed; t++) {
-		/* Mostly a writable page of the range, for writes the walk meets:
-		 * any page of it, or a mapped region's page that falls in it. */
 		uint64_t iova = t % 2 ? (first + rnd(&e->s) % len) & ~0xfffull : pick_target(e);
-		struct ims_xlate x = {0};
-		bool ok = ims_iommu_probe(r->mmu, TAG, iova, IMS_ACC_W, &x) == 0 &&
-			  x.leaf_shift < 64;
-		if (t < 24 && (!ok || iova < first || iova > last))
-			continue;
-		uint64_t lf = x.leaf_iova, ll = ok ? lf + ((1ull << x.leaf_shift) - 1) : lf;
-		if (!ok || !((lf < first && ll >= first) || (lf <= last && ll > last))) {
-			r->armed = true;
-			r->inj_iova = iova;
+		if (t < 24) {
+			struct ims_xlate x;
+			if (iova < first || iova > last ||
+			    ims_iommu_probe(r->mmu, TAG, iova, IMS_ACC_W, &x) != 0)
+				continue;
 		}
+		r->armed = true;
+		r->inj_iova = iova;
 	}
 	struct ims_bitmap want, got;
 	REQUIRE(ims_bitmap_init(&want, first, len, pgs) == 0 &&
@@ -686,12 +682,15 @@ static void race_harvest(struct env *e, struct rig *r, struct maybe *mb, struct 
 				ims_oracle_clear(o, TAG, last + 1, ll - last);
 		}
 		maybe_settle(mb, first, last);
-		if (raced && wf >= first && wl <= last) {
+		if (raced && wl >= first && wf <= last) {
 			/* Reported: hardware may have dirtied it again after the
 			 * clean, or not. Not reported: the write came after the
-			 * walker passed, so the next harvest owes it. */
+			 * walker passed, so a later harvest owes it. The whole
+			 * leaf either way: one the range cuts is cleaned whole,
+			 * and dirtied again whole. */
+			uint64_t f = wf > first ? wf : first, l = wl < last ? wl : last;
 			bool all = true;
-			for (uint64_t b = (wf - first) >> pgs; b <= (wl - first) >> pgs && all; b++)
+			for (uint64_t b = (f - first) >> pgs; b <= (l - first) >> pgs && all; b++)
 				all = ims_bitmap_test(&got, b);
 			if (all) {
 				REQUIRE(mb->n < NMAYBE, "too many racing writes");
