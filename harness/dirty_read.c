@@ -78,14 +78,16 @@ void rp_settle_dirty_read(struct ims_replay *r, const struct ims_event *ev, uint
 	if (has_w && wl >= iova && wf <= last) {
 		/* The injected write raced the walk: if the walker reported its
 		 * page, hardware may have dirtied it again after the clean (the
-		 * next round may report it); if not, it must come next round. */
+		 * next round may report it); if not, it must come next round.
+		 * Either way the whole leaf: a leaf the range cuts is cleaned
+		 * whole, and dirtied again whole, outside the range too. */
 		uint64_t f = wf > iova ? wf : iova, l = wl < last ? wl : last;
 		uint64_t b0 = (f - iova) >> got->pgshift, b1 = (l - iova) >> got->pgshift;
 		bool all = true;
 		for (uint64_t b = b0; b <= b1 && all; b++)
 			all = ims_bitmap_test(got, b);
 		if (all)
-			rp_maybe_add(r, tag, f, l);
+			rp_maybe_add(r, tag, wf, wl);
 		else
 			ims_oracle_write(o, tag, wf, r->inj.x.leaf_shift);
 	}
