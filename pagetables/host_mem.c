@@ -115,9 +115,12 @@ static uint64_t *h_frame(struct ims_walker_dom *d, uint64_t pa, unsigned flags)
 	pa &= ~(uint64_t)(IMS_PAGE_SIZE - 1);
 	if (flags & IMS_WALKER_FRAME_WRITE) {
 		/* NULL under a hook or the lost-update check (both must see each
-		 * write), and for a frame that is no page table: not an access,
-		 * the walker then uses the calls, which check and report. */
-		return mem_table_frame_rw(pt->mem, pa);
+		 * write): not an access, the walker then uses the calls. Asking
+		 * for a frame that is no page table is a finding. */
+		uint64_t *w = mem_table_frame_rw(pt->mem, pa);
+		if (!w)
+			(void)in_tables(pt, pa, "writable frame"); /* a finding if no table */
+		return w;
 	}
 	/* Taking a frame is an access point: under a hook the model may act
 	 * here (counted as one load of the frame's first word). */

@@ -1,7 +1,7 @@
 /* The reference walker: read_and_clear_dirty as a driver writes it, through
  * the walker ABI's host only, for a reader to check against
  * dirty-semantics.md ("read_and_clear_dirty") in minutes. The fast walker
- * (harvest.c) is checked against it differentially (unit.walker_diff, and
+ * (harvest.c) is checked against it differentially (unit.test_walker_diff, and
  * `fuzz --walker reference`).
  *
  * What it relies on: the format's software decoders (formats/swfmt.h) to

@@ -250,7 +250,7 @@ static void rig_base(struct rig *r)
 
 static int rig_domain(struct rig *r, const struct ims_pt_cfg *pc, char *err, size_t errlen)
 {
-	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush};
+	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush, NULL};
 	int rc = ims_pt_new(r->mem, pc, &sink, &r->pt, err, errlen);
 	if (rc)
 		return rc;
