@@ -66,7 +66,7 @@ void walker_help(FILE *f)
 		"\nthe walker under test (docs/walkers.md):\n"
 		"  --walker NAME         a built-in walker (default fast), one of:\n");
 	for (unsigned i = 0; i < ims_pt_walker_count(); i++)
-		fprintf(f, "                          %-18s %s\n", ims_pt_walker_name(i),
+		fprintf(f, "                          %-21s %s\n", ims_pt_walker_name(i),
 			ims_pt_walker_what(i));
 	fprintf(f, "  --walker-plugin PATH  a shared object of the walker ABI (iommusim/walker.h)\n");
 }
