@@ -515,6 +515,11 @@ bool mem_pool_table(const struct ims_mem *m, uint64_t pa)
 	return pool_find(m, pa >> FSHIFT) != NULL;
 }
 
+uint64_t *mem_table_frame(struct ims_mem *m, uint64_t pa)
+{
+	return pool_find(m, pa >> FSHIFT);
+}
+
 uint64_t *mem_table_frame_rw(struct ims_mem *m, uint64_t pa)
 {
 	if (m->hook || m->races)

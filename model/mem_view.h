@@ -29,6 +29,9 @@ bool mem_pool_table(const struct ims_mem *m, uint64_t pa);
 /* mem_frame_rw for a live table-pool frame only: NULL for any other frame
  * (and while a hook or lost-update detection is on). */
 uint64_t *mem_table_frame_rw(struct ims_mem *m, uint64_t pa);
+/* The storage of a live table-pool frame whatever is watching (NULL for any
+ * other frame): for code that holds table pointers as addresses. */
+uint64_t *mem_table_frame(struct ims_mem *m, uint64_t pa);
 
 /* A number that changes whenever a pool frame is freed (or a frame that a
  * stray store made in pool space gives way to the pool's own): a table

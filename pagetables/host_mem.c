@@ -113,6 +113,13 @@ static uint64_t *h_frame(struct ims_walker_dom *d, uint64_t pa, unsigned flags)
 {
 	struct ims_pt *pt = pt_of(d);
 	pa &= ~(uint64_t)(IMS_PAGE_SIZE - 1);
+	if (flags & IMS_WALKER_FRAME_MAP) {
+		/* Not an access: an address the walker will use through the calls. */
+		uint64_t *w = mem_table_frame(pt->mem, pa);
+		if (!w)
+			(void)in_tables(pt, pa, "mapped frame"); /* a finding if no table */
+		return w;
+	}
 	if (flags & IMS_WALKER_FRAME_WRITE) {
 		/* NULL under a hook or the lost-update check (both must see each
 		 * write): not an access, the walker then uses the calls. Asking

@@ -55,6 +55,12 @@ enum ims_walker_level {
 
 /* frame() flags. */
 #define IMS_WALKER_FRAME_WRITE 1u
+/* A writable pointer to a page-table frame given even while the host
+ * checks every access: for code that holds table pointers as addresses
+ * (kernel code's __va) and routes its accesses through the calls itself
+ * (READ_ONCE onto load, cmpxchg64 onto cmpxchg...); a plain access made
+ * through it is not seen by the host. NULL for a frame that is no table. */
+#define IMS_WALKER_FRAME_MAP 2u
 
 /* A harvest's output: opaque, handed to the walker's read_and_clear_dirty
  * and passed back to the host's record / bitmap_set / gather_add. */

@@ -177,6 +177,15 @@ static void do_frame(struct ims_walker_dom *d)
 		w[511] &= ~0x77ull;
 		ck_assert_uint_eq(h->load(d, s), 0);
 	}
+	/* A mapped frame: the table's own storage whatever watches (a hook, the
+	 * lost-update check), and not an access point. */
+	before = c->hooks;
+	uint64_t *mp = h->frame(d, d->root, IMS_WALKER_FRAME_MAP);
+	ck_assert_uint_eq(c->hooks, before);
+	ck_assert_ptr_nonnull(mp);
+	ck_assert_ptr_eq(mp, rt);
+	/* Not a table: NULL (and a finding, checked by the caller). */
+	ck_assert_ptr_null(h->frame(d, NEVER_PA, IMS_WALKER_FRAME_MAP));
 }
 
 static void do_tables(struct ims_walker_dom *d)
@@ -548,7 +557,11 @@ START_TEST(frame_views)
 		ck_assert_uint_eq(r.c.calls, 1);
 		/* Taking a frame is one access point under a hook. */
 		ck_assert_uint_eq(r.c.frame_hooks, (kind == 1 ? 1u : 0u));
-		ck_assert_ptr_null(ims_pt_finding(r.pt, NULL));
+		/* One finding: the mapped frame asked for memory that is no table. */
+		unsigned nf;
+		const char *f = ims_pt_finding(r.pt, &nf);
+		ck_assert_uint_eq(nf, 1);
+		ck_assert_msg(has(f, "mapped frame at"), "%s", f);
 		ck_assert_uint_eq(ims_mem_lost_updates(r.mem, NULL, NULL), 0);
 		rig_down(&r);
 	}
