@@ -40,9 +40,31 @@ void rp_inject_begin(struct ims_replay *r, const struct ims_event *ev)
 	ims_mem_set_hook(r->mem, inject_hook, r);
 }
 
+/* Whether the injected write's page is recorded in got. */
+static bool inject_recorded(const struct ims_replay *r, const struct ims_bitmap *got)
+{
+	if (!r->inj.fired || r->inj.kind != 0 || !r->inj.x.dirtied || !got || !got->nbits)
+		return false;
+	uint64_t first = r->inj.x.leaf_iova;
+	uint64_t last = first + ((1ull << r->inj.x.leaf_shift) - 1);
+	uint64_t gl = got->iova + (got->length - 1);
+	if (last < got->iova || first > gl)
+		return false;
+	uint64_t b0 = ((first > got->iova ? first : got->iova) - got->iova) >> got->pgshift;
+	uint64_t b1 = ((last < gl ? last : gl) - got->iova) >> got->pgshift;
+	for (uint64_t b = b0; b <= b1; b++)
+		if (ims_bitmap_test(got, b))
+			return true;
+	return false;
+}
+
 /* Ends the op's injection: a software store that undid the hardware's
- * update is a lost update (classic bug 4). */
-void rp_inject_end(struct ims_replay *r, const struct ims_event *ev)
+ * update is a lost update (classic bug 4), unless the walker's stated
+ * contract allows it for a page this dirty read recorded (the only
+ * hardware write of the op is the injected one, so the undone update is
+ * its). */
+void rp_inject_end(struct ims_replay *r, const struct ims_event *ev, const struct ims_pt *pt,
+		   const struct ims_bitmap *got)
 {
 	if (!r->inj.armed)
 		return;
@@ -50,7 +72,15 @@ void rp_inject_end(struct ims_replay *r, const struct ims_event *ev)
 	uint64_t pa = 0, bits = 0;
 	uint64_t lost = ims_mem_lost_updates(r->mem, &pa, &bits);
 	ims_mem_set_race_check(r->mem, false);
-	if (lost)
+	if (lost && pt && (ims_pt_walker_contract(pt) & IMS_WALKER_CONTRACT_CLEAN_RACE_LOST) &&
+	    inject_recorded(r, got)) {
+		r->st.lost_by_contract += lost;
+		if (r->o.verbosity >= 2)
+			fprintf(stdout, "%s:%" PRIu64 ": lost hardware update at pa 0x%" PRIx64
+				" (bits 0x%" PRIx64 ") allowed by walker %s's contract: its page is "
+				"recorded by this read\n",
+				r->file, ev->line, pa, bits, ims_pt_walker_label(pt));
+	} else if (lost)
 		rp_validation_failure(r, ev,
 				      "lost hardware update: a software store to the entry at pa 0x%" PRIx64
 				      " undid bits 0x%" PRIx64 " that hardware set after the software "

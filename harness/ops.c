@@ -199,7 +199,7 @@ int rp_op_map(struct ims_replay *r, const struct ims_event *ev)
 	unsigned prot = ims_ev_has(ev, IMS_K_PROT) ? (unsigned)ev->v[IMS_K_PROT] : IMS_PROT_RW;
 	rp_inject_begin(r, ev);
 	rc = ims_pt_map(d->pt, ev->v[IMS_K_IOVA], ev->v[IMS_K_PA], ev->v[IMS_K_SIZE], prot, pgsize);
-	rp_inject_end(r, ev);
+	rp_inject_end(r, ev, NULL, NULL);
 	if (rc)
 		return rp_input_error(r, ev, IMS_K_IOVA, "map failed: %s", rp_errno_text(rc));
 	r->st.maps++;
@@ -265,7 +265,7 @@ int rp_op_unmap(struct ims_replay *r, const struct ims_event *ev)
 		rc = ims_pt_unmap_read_dirty(d->pt, iova, size, &got, &bytes);
 	else
 		rc = ims_pt_unmap(d->pt, iova, size, &bytes);
-	rp_inject_end(r, ev);
+	rp_inject_end(r, ev, d->pt, read ? &got : NULL);
 	if (rc) {
 		free(leaves.l);
 		if (read) {
@@ -309,7 +309,7 @@ int rp_op_track(struct ims_replay *r, const struct ims_event *ev)
 	bool on = ims_ev_has(ev, IMS_K_ON);
 	rp_inject_begin(r, ev);
 	rc = ims_pt_set_dirty_tracking(d->pt, on);
-	rp_inject_end(r, ev);
+	rp_inject_end(r, ev, NULL, NULL);
 	if (rc)
 		return rp_input_error(r, ev, -1, "set_dirty_tracking failed: %s", rp_errno_text(rc));
 	if (on) {
@@ -339,7 +339,7 @@ int rp_op_harvest(struct ims_replay *r, const struct ims_event *ev)
 	rp_inject_begin(r, ev);
 	rc = ims_pt_read_and_clear_dirty(d->pt, got.iova, got.length,
 					 noclear ? IMS_DIRTY_NO_CLEAR : 0, &got);
-	rp_inject_end(r, ev);
+	rp_inject_end(r, ev, d->pt, &got);
 	if (rc) {
 		ims_bitmap_fini(&got);
 		ims_bitmap_fini(&want);

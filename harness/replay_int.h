@@ -135,7 +135,11 @@ struct ims_sink rp_sink(struct ims_replay *r);
 
 /* inject.c */
 void rp_inject_begin(struct ims_replay *r, const struct ims_event *ev);
-void rp_inject_end(struct ims_replay *r, const struct ims_event *ev);
+/* pt and got: the domain and the bitmap of a dirty read (harvest, unmap
+ * read-dirty), whose walker's contract may allow a lost update on a page
+ * the read recorded; NULL otherwise. */
+void rp_inject_end(struct ims_replay *r, const struct ims_event *ev, const struct ims_pt *pt,
+		   const struct ims_bitmap *got);
 bool rp_inject_dirtied(const struct ims_replay *r, uint16_t dom, uint64_t *first,
 		       uint64_t *last);
 void rp_maybe_add(struct ims_replay *r, uint16_t dom, uint64_t first, uint64_t last);

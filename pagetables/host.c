@@ -253,6 +253,7 @@ int ims_pt_set_walker(struct ims_pt *pt, unsigned walker)
 }
 
 const char *ims_pt_walker_label(const struct ims_pt *pt) { return pt->walker->name; }
+uint32_t ims_pt_walker_contract(const struct ims_pt *pt) { return pt->walker->contract; }
 
 const char *ims_pt_finding(const struct ims_pt *pt, unsigned *count)
 {

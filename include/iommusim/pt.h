@@ -138,6 +138,8 @@ int ims_pt_set_walker(struct ims_pt *pt, unsigned walker);
 int ims_pt_use_walker(struct ims_pt *pt, const struct ims_walker_ops *w, char *err, size_t errlen);
 /* Name of the walker under test. */
 const char *ims_pt_walker_label(const struct ims_pt *pt);
+/* The walker's IMS_WALKER_CONTRACT_* bits. */
+uint32_t ims_pt_walker_contract(const struct ims_pt *pt);
 /* The first thing the walker did wrong through the host (a write outside
  * the page tables, an unaligned access, a bad free), or NULL; *count gets
  * how many so far. */

@@ -56,6 +56,10 @@ struct ims_replay_stats {
 	 * tables, a misaligned access, a free of no table): each is also one
 	 * validation failure, reported after the op. */
 	uint64_t walker_findings;
+	/* Hardware dirty updates a walker's plain clean undid while a harvest
+	 * recorded their page, allowed by the walker's stated contract
+	 * (IMS_WALKER_CONTRACT_CLEAN_RACE_LOST of iommusim/walker.h). */
+	uint64_t lost_by_contract;
 };
 
 int ims_replay_new(const struct ims_replay_opts *opts, struct ims_replay **out);

@@ -49,6 +49,20 @@ enum ims_walker_level {
 /* read_and_clear_dirty flags: IOMMU_DIRTY_NO_CLEAR (record, clean nothing). */
 #define IMS_WALKER_NO_CLEAR 1u
 
+/* Contracts a walker states about itself (struct ims_walker_ops.contract):
+ * what its source documents that the oracle would otherwise count as a bug.
+ *
+ * IMS_WALKER_CONTRACT_CLEAN_RACE_LOST: the walker cleans an entry with a
+ * plain read, then write (Linux generic_pt, pt_common.h:
+ * pt_entry_make_write_clean: "Any write dirty prior to the TLB flush can be
+ * lost, but once the TLB flush completes all writes must make their entries
+ * write dirty"). A hardware dirty update that races that clean may be lost
+ * while the harvest runs, provided the harvest records the page it belongs
+ * to: its data is copied after the write. The replayer then counts the
+ * loss (lost to the walker's contract) instead of failing it; a loss on a
+ * page the harvest did not record, or outside a harvest, still fails. */
+#define IMS_WALKER_CONTRACT_CLEAN_RACE_LOST 1u
+
 /* Protection bits of map and iova_to_phys (as IMS_PROT_R / IMS_PROT_W). */
 #define IMS_WALKER_PROT_R 1u
 #define IMS_WALKER_PROT_W 2u
@@ -207,6 +221,10 @@ struct ims_walker_ops {
 	 * NULL the host runs read_and_clear_dirty over the range, then unmap. */
 	int (*unmap_read_dirty)(struct ims_walker_dom *dom, uint64_t iova, uint64_t size,
 				struct ims_walker_dirty *dirty, uint64_t *unmapped);
+
+	/* IMS_WALKER_CONTRACT_* bits: what the walker's source documents that
+	 * would otherwise count as a bug (0: none). */
+	uint32_t contract;
 };
 
 /* The one symbol a plug-in exports. */

@@ -10,7 +10,8 @@
 if(NOT IMS_VALGRIND)
   set(mw_dir ${CMAKE_CURRENT_LIST_DIR})
   set(mw_work ${CMAKE_CURRENT_BINARY_DIR}/misbehave)
-  foreach(w crash_on_replica hang_on_noclear write_outside)
+  foreach(w crash_on_replica hang_on_noclear write_outside plain_clean plain_clean_contract
+            plain_clean_unrecorded)
     add_library(ims_mw_${w} MODULE ${mw_dir}/${w}.c)
     target_include_directories(ims_mw_${w} PRIVATE ${CMAKE_SOURCE_DIR}/include)
     set_target_properties(ims_mw_${w} PROPERTIES PREFIX "" OUTPUT_NAME ${w}
@@ -33,6 +34,10 @@ if(NOT IMS_VALGRIND)
   ims_misbehave_test(write-outside write_outside "walker finding"
     "FAIL: walker write-outside: [a-z_]+ at 0x[0-9a-f]+ outside the page tables" 60
     -DMODE=finding)
+  add_test(NAME walkers.contract COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
+    -DTRACE=${mw_dir}/contract-race.trace -DPLAIN=$<TARGET_FILE:ims_mw_plain_clean>
+    -DCONTRACT=$<TARGET_FILE:ims_mw_plain_clean_contract>
+    -DUNRECORDED=$<TARGET_FILE:ims_mw_plain_clean_unrecorded> -P ${mw_dir}/contract.cmake)
   # --isolate with a built-in walker changes nothing of what it finds.
   if(IMS_SEEDED_BUGS)
     add_test(NAME misbehave.isolate-builtin COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>

@@ -6,6 +6,11 @@
  * fetch_and unless NO_CLEAR. Each plug-in defines mw_dirty_leaf, called at
  * every dirty leaf before it is recorded: its misbehaviour lives there and
  * nowhere else, so the fuzzer finds nothing but it.
+ *
+ * With MW_PLAIN_CLEAN defined, every replica of a dirty leaf is cleaned as
+ * Linux generic_pt's amdv1 format does it (a plain load, then a store of
+ * the value without D), and MW_CONTRACT gives the ops' contract bits;
+ * MW_NO_RECORD records nothing (a contract covers only recorded pages).
  */
 #ifndef IMS_TESTS_MISBEHAVE_WALK_H
 #define IMS_TESTS_MISBEHAVE_WALK_H
@@ -58,11 +63,19 @@ static void mw_leaf(struct mw_walk *w, const struct mw_leaf *lf)
 	if (!dirty)
 		return;
 	mw_dirty_leaf(w->d, lf, w->flags);
+#ifndef MW_NO_RECORD
 	h->record(w->dirty, lf->iova, lf->shift >= 64 ? 0 : 1ull << lf->shift);
+#endif
 	if (w->flags & IMS_WALKER_NO_CLEAR)
 		return;
-	for (unsigned k = 0; k < lf->n; k++)
+	for (unsigned k = 0; k < lf->n; k++) {
+#ifdef MW_PLAIN_CLEAN
+		uint64_t slot = lf->slot0 + 8ull * k;
+		h->store(w->d, slot, h->load(w->d, slot) & ~MW_D);
+#else
 		h->fetch_and(w->d, lf->slot0 + 8ull * k, ~MW_D);
+#endif
+	}
 }
 
 static void mw_table(struct mw_walk *w, uint64_t table, unsigned level, uint64_t base)
@@ -100,6 +113,9 @@ static int mw_read_and_clear_dirty(struct ims_walker_dom *d, uint64_t iova, uint
 }
 
 /* The plug-in's ops and entry point: MW_NAME and MW_WHAT come from it. */
+#ifndef MW_CONTRACT
+#define MW_CONTRACT 0u
+#endif
 #define MW_PLUGIN(NAME, WHAT)                                                                  \
 	static const struct ims_walker_ops mw_ops = {                                          \
 		.abi_version = IMS_WALKER_ABI_VERSION,                                         \
@@ -109,6 +125,7 @@ static int mw_read_and_clear_dirty(struct ims_walker_dom *d, uint64_t iova, uint
 		.level = IMS_WALKER_HARVEST,                                                   \
 		.formats = 1u << IMS_FMT_AMDV1,                                                \
 		.read_and_clear_dirty = mw_read_and_clear_dirty,                               \
+		.contract = MW_CONTRACT,                                                       \
 	};                                                                                     \
 	const struct ims_walker_ops *ims_walker_entry(uint32_t version);                       \
 	const struct ims_walker_ops *ims_walker_entry(uint32_t version)                        \
