@@ -41,19 +41,26 @@ set(IMS_LINUX_WALKERS "")
 set(ims_linux_summary "")
 
 # The walkers this project has glue for. Per kind: the glue file in
-# linux/walkers, the kernel files compiled (relative to the tree), the
-# formats it is tested on (FORMAT or FORMAT/GRANULE for SMMUv3).
+# linux/walkers, the kernel files compiled on their own (relative to the
+# tree), include directories of the tree beyond drivers/iommu, the formats
+# it is tested on (FORMAT or FORMAT/GRANULE for SMMUv3). generic_pt's glue
+# includes its format's .c itself (the format is a template instantiated
+# by that file), so it has no kernel file of its own.
 set(ims_linux_glue_arm-lpae arm_lpae.c)
 set(ims_linux_srcs_arm-lpae drivers/iommu/io-pgtable-arm.c)
+set(ims_linux_incs_arm-lpae "")
 set(ims_linux_formats_arm-lpae smmuv3/4K smmuv3/16K smmuv3/64K)
 set(ims_linux_glue_amd-v1 amd_v1.c)
 set(ims_linux_srcs_amd-v1 drivers/iommu/amd/io_pgtable.c)
+set(ims_linux_incs_amd-v1 drivers/iommu/amd)
 set(ims_linux_formats_amd-v1 amdv1)
 set(ims_linux_glue_gpt-amdv1 gpt_amdv1.c)
-set(ims_linux_srcs_gpt-amdv1 drivers/iommu/generic_pt/fmt/iommu_amdv1.c)
+set(ims_linux_srcs_gpt-amdv1 "")
+set(ims_linux_incs_gpt-amdv1 drivers/iommu/generic_pt)
 set(ims_linux_formats_gpt-amdv1 amdv1)
 set(ims_linux_glue_gpt-vtdss gpt_vtdss.c)
-set(ims_linux_srcs_gpt-vtdss drivers/iommu/generic_pt/fmt/iommu_vtdss.c)
+set(ims_linux_srcs_gpt-vtdss "")
+set(ims_linux_incs_gpt-vtdss drivers/iommu/generic_pt)
 set(ims_linux_formats_gpt-vtdss vtd)
 
 # Kernel headers the walkers take from the tree (the kernel API they
@@ -312,8 +319,12 @@ foreach(t IN LISTS ims_linux_trees)
       string(APPEND ims_linux_summary "  skipped ${name}: no glue linux/walkers/${glue} in this iommusim source\n")
       continue()
     endif()
+    set(incs "")
+    foreach(i IN LISTS ims_linux_incs_${kind})
+      list(APPEND incs ${tree}/${i})
+    endforeach()
     ims_linux_walker(${name} ${tree} ${glue} ${ims_linux_srcs_${kind}}
-      FORMATS ${ims_linux_formats_${kind}})
+      FORMATS ${ims_linux_formats_${kind}} INCLUDES ${incs})
     string(REPLACE ";" "," f "${ims_linux_formats_${kind}}")
     string(APPEND ims_linux_summary "  built ${name}: ${IMS_LINUX_OUT}/${name}.so (formats ${f})\n")
   endforeach()

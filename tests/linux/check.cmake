@@ -5,8 +5,9 @@
 #   OUT     a scratch directory MODE    replay, conform or fuzz
 # MODE replay: TRACES (a ;-list of directories), FORMATS (a ,-list) - every
 #   trace there whose domains are all of FORMATS and that replays with exit
-#   0 with the built-in walker replays with exit 0 with the plug-in; at
-#   least one does. Traces with injections are replayed without their
+#   0 with the built-in walker replays with exit 0 with the plug-in, or is
+#   refused by it as input (exit 2: a geometry the kernel code does not
+#   support; listed); at least one trace replays. Traces with injections are replayed without their
 #   pinned expect= keys, as tests/walkers/check.cmake does.
 # MODE conform: SUITE, FORMATS - `conform --walker-plugin` on FORMATS fails
 #   no case, and passes at least one per format.
@@ -76,6 +77,7 @@ if(MODE STREQUAL replay)
   set(ran 0)
   set(other_fmt 0)
   set(skipped "")
+  set(refused "")
   set(failed "")
   foreach(t IN LISTS traces)
     if(t MATCHES "/invalid/") # input-error samples: exit 2 whatever the walker
@@ -125,11 +127,22 @@ if(MODE STREQUAL replay)
       math(EXPR other_fmt "${other_fmt} + 1")
       continue()
     endif()
+    if(rc EQUAL 2)
+      # Input the built-in walker takes and the plug-in refuses: a domain
+      # whose geometry the kernel code does not support (its domain_init
+      # says why). Not its trace; listed below.
+      string(STRIP "${out}" out)
+      string(APPEND refused "\n  ${out}")
+      continue()
+    endif()
     math(EXPR ran "${ran} + 1")
     if(NOT rc EQUAL 0)
       string(APPEND failed "\n${t}: exit ${rc}\n${out}")
     endif()
   endforeach()
+  if(refused)
+    message(STATUS "refused by ${NAME} (exit 2):${refused}")
+  endif()
   if(failed)
     message(FATAL_ERROR "${NAME} fails traces the built-in walker passes:${failed}")
   endif()
