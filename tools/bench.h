@@ -28,8 +28,9 @@ struct bench_opts {
 	const char *match; /* harvest "format layout", replay "format trace" holding it; NULL = all */
 	bool no_peer;      /* skip the per-page re-walk */
 	uint64_t dirty_ppm; /* one dirty fraction for every layout (parts per million); 0 = the set */
-	/* --walker / --walker-plugin: a harvest-level walker timed beside the
-	 * fast one on every harvest row it handles; NULL = none. */
+	/* --walker / --walker-plugin: a walker timed beside the fast one on
+	 * every harvest row it handles, on the same table (harvest level) or
+	 * on a second domain of its own tables (full level); NULL = none. */
 	const struct ims_walker_ops *walker;
 	const char *walker_path; /* its shared object; NULL for a built-in */
 };
@@ -77,6 +78,11 @@ struct harvest_row {
 	 * its bitmap differed, so it has no figure. */
 	struct timing walker;
 	bool walker_failed;
+	/* A full-level walker runs on tables of its own (a second domain with
+	 * the same layout and device writes): the floors measured over them
+	 * in the same runs, and the leaf entries they hold in the range. */
+	struct timing walker_floor, walker_floor_out;
+	uint64_t walker_entries;
 };
 
 /* One replay figure. */
@@ -156,8 +162,8 @@ int bench_harvest(const struct bench_opts *o, struct bench_results *r);
 int bench_memory(const struct bench_opts *o, struct bench_results *r);
 int bench_replay(const struct bench_opts *o, struct bench_results *r);
 int bench_read(const struct bench_opts *o, struct bench_results *r);
-/* Whether o->walker can be timed by bench_harvest: harvest level, and one
- * of the formats it times. -1 after printing why not (a usage error). */
+/* Whether o->walker can be timed by bench_harvest: it handles one of the
+ * formats it times. -1 after printing why not (a usage error). */
 int bench_walker_check(const struct bench_opts *o);
 
 /* Human-readable sizes: "64G", "1T", "4K". */

@@ -8,7 +8,9 @@
  * are stored back (as the hardware agent), so every run harvests tables
  * bit-identical to what the device writes produced, without paying for
  * millions of device writes per run. The first harvest of each figure is
- * checked against the oracle, which recorded the real writes.
+ * checked against the oracle, which recorded the real writes. A walker
+ * under test is timed on the same table (harvest level), or on a second
+ * domain whose tables it owns, set up and dirtied the same way (full level).
  *
  * Memory: a fresh child process maps a domain at 4 KiB and reports how much
  * its resident set grew, so nothing freed by an earlier figure hides in the
@@ -92,11 +94,14 @@ static void rig_close(struct rig *r)
 }
 
 /* A domain of format f (4 levels where the format has a choice: 48 bits),
- * programmed into a model with one device attached. */
-static int rig_open(struct rig *r, const struct hfmt *f)
+ * its tables the built-in ones (plugin NULL) or a full-level walker's,
+ * programmed into a model with one device attached. On failure, err gets
+ * why (empty: strerror of the result) and nothing is left open. */
+static int rig_open_tables(struct rig *r, const struct hfmt *f,
+			   const struct ims_walker_ops *plugin, char *err, size_t errlen)
 {
 	memset(r, 0, sizeof(*r));
-	char err[160] = "";
+	err[0] = '\0';
 	r->mem = ims_mem_new();
 	if (!r->mem)
 		return -ENOMEM;
@@ -104,22 +109,30 @@ static int rig_open(struct rig *r, const struct hfmt *f)
 	ims_iommu_cfg_default(&mc);
 	int rc = ims_iommu_new(r->mem, &mc, &r->mmu);
 	struct ims_pt_cfg pc = {.fmt = f->fmt, .tag = TAG, .granule_shift = f->gshift,
-				.levels = f->levels, .ias = f->ias, .dirty_tracking = true};
+				.levels = f->levels, .ias = f->ias, .dirty_tracking = true,
+				.plugin = plugin};
 	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush, NULL};
 	if (!rc)
-		rc = ims_pt_new(r->mem, &pc, &sink, &r->pt, err, sizeof(err));
+		rc = ims_pt_new(r->mem, &pc, &sink, &r->pt, err, errlen);
 	uint64_t w[IMS_CTX_WORDS];
 	if (!rc) {
 		ims_pt_ctx_words(r->pt, w);
-		rc = ims_iommu_ctx_set(r->mmu, TAG, f->fmt, w, err, sizeof(err));
+		rc = ims_iommu_ctx_set(r->mmu, TAG, f->fmt, w, err, errlen);
 	}
 	if (!rc)
 		rc = ims_iommu_attach(r->mmu, DEV, TAG);
-	if (rc) {
+	if (rc)
+		rig_close(r);
+	return rc;
+}
+
+static int rig_open(struct rig *r, const struct hfmt *f)
+{
+	char err[160];
+	int rc = rig_open_tables(r, f, NULL, err, sizeof(err));
+	if (rc)
 		fprintf(stderr, "iommusim bench: %s: domain set-up failed: %s\n", f->name,
 			err[0] ? err : strerror(-rc));
-		rig_close(r);
-	}
 	return rc;
 }
 
@@ -378,6 +391,19 @@ static unsigned peer_repeats(const struct bench_opts *o, uint64_t entries)
 	return entries > (4ull << 20) ? 1 : o->repeat;
 }
 
+/* The walker under test failed on this row: no figure, a message naming
+ * the row, and the run's exit status 1. */
+static int walker_fail(struct hctx *hc, const struct hfmt *f, const struct layout *l,
+		       struct harvest_row *row, const char *why)
+{
+	char sz[32];
+	bench_size_str(l->range, sz, sizeof(sz));
+	fprintf(stderr, "iommusim bench: %s %s %s %.1f%%: walker %s: %s\n", f->name, l->name, sz,
+		row->dirty_pct, hc->o->walker->name, why);
+	row->walker_failed = true;
+	return -1;
+}
+
 /* The walker under test (--walker / --walker-plugin) on the same table,
  * each run prepared as the fast walker's are: the dirty words restored and
  * the bitmap zeroed outside the timing. Every run's bitmap must equal the
@@ -419,15 +445,109 @@ static int time_walker(struct hctx *hc, struct rig *r, const struct hfmt *f,
 			runs_add(&tw, t1 - t0);
 	}
 	ims_pt_set_walker(r->pt, 0);
-	if (rc || err[0]) {
-		fprintf(stderr, "iommusim bench: %s %s %s %.1f%%: walker %s: %s\n", f->name, l->name,
-			sz, row->dirty_pct, o->walker->name, err[0] ? err : strerror(-rc));
-		row->walker_failed = true;
-		return -1;
-	}
+	if (rc || err[0])
+		return walker_fail(hc, f, l, row, err[0] ? err : strerror(-rc));
 	row->walker = runs_summary(&tw);
 	bench_note(o, "harvest %-10s %-6s %5s %6.1f%%: walker %s %.3f ms", f->name, l->name, sz,
 		   row->dirty_pct, o->walker->name, row->walker.best * 1e3);
+	return 0;
+}
+
+static int count_leaf(void *arg, uint64_t page_iova, unsigned page_shift, uint64_t pa,
+		      unsigned prot)
+{
+	(void)page_iova, (void)page_shift, (void)pa, (void)prot;
+	++*(uint64_t *)arg;
+	return 0;
+}
+
+/* A full-level walker (--walker-plugin of IMS_WALKER_FULL) owns its tables,
+ * so it is timed on a second domain of its own, set up as the row's was:
+ * the same layout mapped with the same calls (its map writes the tables in
+ * the format's encoding), tracking switched on, and the same device writes
+ * through the model, which sets A/D in those tables by the format's rules.
+ * Its runs are then prepared and checked as the fast walker's are (dirty
+ * words restored, bitmap zeroed, outside the timing; every bitmap equal to
+ * the fast walker's and to this domain's oracle, no host finding), and the
+ * floors are measured over its tables in the same runs: a sequential read
+ * of as many words as its tables hold leaf entries in the range, and the
+ * same bitmap write. An error return anywhere (domain, map, tracking, a
+ * device write its tables fault) fails the row, naming it. The domain
+ * doubles the row's table memory; it is gone when this returns. */
+static int time_full_walker(struct hctx *hc, const struct hfmt *f, const struct layout *l,
+			    uint64_t ppm, struct harvest_row *row, const struct ims_bitmap *bm,
+			    struct ims_bitmap *bmw, bool small_bm)
+{
+	const struct bench_opts *o = hc->o;
+	char err[256] = "", sz[32];
+	struct rig r;
+	struct snap clean = {0};
+	struct wordlist dirt = {0};
+	struct timer_runs tw = {.n = 0}, tf = {.n = 0}, to = {.n = 0};
+	uint64_t entries = 0;
+	const char *finding;
+	unsigned nf = 0;
+	int rc = rig_open_tables(&r, f, o->walker, err, sizeof(err));
+	if (rc) {
+		char why[300];
+		snprintf(why, sizeof(why), "domain set-up failed: %s", err[0] ? err : strerror(-rc));
+		return walker_fail(hc, f, l, row, why);
+	}
+	rc = layout_map(&r, l);
+	if (rc)
+		snprintf(err, sizeof(err), "map failed: %s", strerror(-rc));
+	if (!rc && (rc = ims_pt_set_dirty_tracking(r.pt, true)))
+		snprintf(err, sizeof(err), "set_dirty_tracking failed: %s", strerror(-rc));
+	if (!rc && (rc = snap_take(&clean, r.mem)))
+		snprintf(err, sizeof(err), "its table frames could not be copied: %s",
+			 strerror(-rc));
+	if (!rc && dirty_pages(&r, l, 0, ppm) < 0)
+		snprintf(err, sizeof(err), "a device write faulted on its tables");
+	if (!err[0] && (rc = snap_diff(&clean, r.mem, &dirt)))
+		snprintf(err, sizeof(err), "its table frames could not be compared: %s",
+			 strerror(-rc));
+	if (!err[0] && (rc = ims_pt_for_each_leaf(r.pt, 0, l->range, count_leaf, &entries)))
+		snprintf(err, sizeof(err), "its tables could not be walked: %s", strerror(-rc));
+	if (!err[0] && (finding = ims_pt_finding(r.pt, &nf)) != NULL)
+		snprintf(err, sizeof(err), "%s", finding);
+	for (unsigned rep = 0; rep < o->repeat && !err[0]; rep++) {
+		wl_restore(&dirt, r.mem);
+		if (small_bm)
+			ims_bitmap_zero(bmw);
+		else
+			touch_bits(bmw, l);
+		double t0 = now_seconds();
+		rc = ims_pt_read_and_clear_dirty(r.pt, 0, l->range, 0, bmw);
+		double t1 = now_seconds();
+		finding = ims_pt_finding(r.pt, &nf);
+		if (rc)
+			snprintf(err, sizeof(err), "read_and_clear_dirty failed: %s", strerror(-rc));
+		else if (nf)
+			snprintf(err, sizeof(err), "%s", finding ? finding : "a host finding");
+		else if (!same_bits(bm, bmw, l))
+			snprintf(err, sizeof(err), "its bitmap differs from the fast walker's (run %u)",
+				 rep + 1);
+		else if (!verify(&r, bmw, l))
+			snprintf(err, sizeof(err), "its bitmap differs from the oracle's (run %u)",
+				 rep + 1);
+		if (err[0])
+			break;
+		runs_add(&tw, t1 - t0);
+		runs_add(&tf, floor_seq_read(&hc->fb, entries));
+		runs_add(&to, floor_seq_write(&hc->fbw, row->out_words));
+	}
+	snap_free(&clean);
+	wl_free(&dirt);
+	rig_close(&r);
+	if (err[0])
+		return walker_fail(hc, f, l, row, err);
+	row->walker = runs_summary(&tw);
+	row->walker_floor = runs_summary(&tf);
+	row->walker_floor_out = runs_summary(&to);
+	row->walker_entries = entries;
+	bench_note(o, "harvest %-10s %-6s %5s %6.1f%%: walker %s %.3f ms (its floor %.3f ms)",
+		   f->name, l->name, bench_size_str(l->range, sz, sizeof(sz)), row->dirty_pct,
+		   o->walker->name, row->walker.best * 1e3, row->walker_floor.best * 1e3);
 	return 0;
 }
 
@@ -527,8 +647,12 @@ static int one_fraction(struct hctx *hc, struct rig *r, const struct hfmt *f,
 		ims_pt_set_walker(r->pt, 0);
 		row->peer = runs_summary(&tp);
 	}
-	if (hc->walk && time_walker(hc, r, f, l, dirt, row, bm, bm2, small_bm))
+	if (hc->walk && o->walker->level == IMS_WALKER_FULL) {
+		if (time_full_walker(hc, f, l, ppm, row, bm, bm2, small_bm))
+			return -1;
+	} else if (hc->walk && time_walker(hc, r, f, l, dirt, row, bm, bm2, small_bm)) {
 		return -1;
+	}
 	char sz[32];
 	bench_note(o, "harvest %-10s %-6s %5s %6.1f%%: %.3f ms (floor %.3f ms) peer %.3f ms",
 		   f->name, l->name, bench_size_str(l->range, sz, sizeof(sz)), row->dirty_pct,
@@ -650,15 +774,6 @@ int bench_harvest(const struct bench_opts *o, struct bench_results *res)
 int bench_walker_check(const struct bench_opts *o)
 {
 	const struct ims_walker_ops *w = o->walker;
-	if (w->level != IMS_WALKER_HARVEST) {
-		fprintf(stderr,
-			"iommusim bench: walker %s is a full-level walker: it owns its tables, so it "
-			"cannot be timed on the tables the other walkers harvest; to time its "
-			"read_and_clear_dirty, export it as a harvest-level walker (docs/benchmarks.md, "
-			"\"Timing your walker\")\n",
-			w->name);
-		return -1;
-	}
 	struct hfmt formats[MAX_HFMT];
 	unsigned n = bench_formats(formats);
 	for (unsigned i = 0; i < n; i++)

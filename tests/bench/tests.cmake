@@ -8,16 +8,24 @@ add_test(NAME bench.match-none COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iomm
   -P ${CMAKE_CURRENT_SOURCE_DIR}/bench/match_none.cmake)
 # The walker under test beside the fast one (tests/bench/walker.cmake): a
 # built-in by name, a seeded bug that must fail the run, a plug-in for one
-# format, and a full-level plug-in that bench must refuse.
+# format, a full-level plug-in timed on its own tables (and its seeded
+# variants, which must fail the run), and a full-level plug-in that creates
+# no domain, which must fail its first row, not crash.
 add_library(ims_bench_walker_vtd MODULE ${CMAKE_CURRENT_SOURCE_DIR}/bench/walker_plugin.c)
 target_include_directories(ims_bench_walker_vtd PRIVATE ${CMAKE_SOURCE_DIR}/include)
-add_library(ims_bench_walker_full MODULE ${CMAKE_CURRENT_SOURCE_DIR}/bench/walker_plugin.c)
-target_include_directories(ims_bench_walker_full PRIVATE ${CMAKE_SOURCE_DIR}/include)
-target_compile_definitions(ims_bench_walker_full PRIVATE BENCH_FULL_LEVEL=1)
+add_library(ims_bench_walker_refuse MODULE ${CMAKE_CURRENT_SOURCE_DIR}/bench/walker_plugin.c)
+target_include_directories(ims_bench_walker_refuse PRIVATE ${CMAKE_SOURCE_DIR}/include)
+target_compile_definitions(ims_bench_walker_refuse PRIVATE BENCH_FULL_LEVEL=1)
 add_library(ims_bench_walker_none MODULE ${CMAKE_CURRENT_SOURCE_DIR}/bench/walker_plugin.c)
 target_include_directories(ims_bench_walker_none PRIVATE ${CMAKE_SOURCE_DIR}/include)
 target_compile_definitions(ims_bench_walker_none PRIVATE BENCH_FORMATS=0)
-set(ims_bench_walker_modes reference plugin full none only)
+foreach(variant full full_bug full_nomap)
+  add_library(ims_bench_walker_${variant} MODULE ${CMAKE_CURRENT_SOURCE_DIR}/bench/full_walker.c)
+  target_include_directories(ims_bench_walker_${variant} PRIVATE ${CMAKE_SOURCE_DIR}/include)
+endforeach()
+target_compile_definitions(ims_bench_walker_full_bug PRIVATE BENCH_BUG=1)
+target_compile_definitions(ims_bench_walker_full_nomap PRIVATE BENCH_MAP_FAIL=1)
+set(ims_bench_walker_modes reference plugin full full-bug full-nomap refuse none only)
 if(IMS_SEEDED_BUGS)
   list(APPEND ims_bench_walker_modes bug)
 endif()
@@ -25,6 +33,9 @@ foreach(mode ${ims_bench_walker_modes})
   add_test(NAME bench.walker.${mode} COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
     -DMODE=${mode} -DOUT=${CMAKE_CURRENT_BINARY_DIR}/bench-walker-${mode}
     -DPLUGIN=$<TARGET_FILE:ims_bench_walker_vtd> -DFULL=$<TARGET_FILE:ims_bench_walker_full>
+    -DFULL_BUG=$<TARGET_FILE:ims_bench_walker_full_bug>
+    -DFULL_NOMAP=$<TARGET_FILE:ims_bench_walker_full_nomap>
+    -DREFUSE=$<TARGET_FILE:ims_bench_walker_refuse>
     -DNONE=$<TARGET_FILE:ims_bench_walker_none>
     "-DLAUNCHER=${IMS_LAUNCHER_STR}" -P ${CMAKE_CURRENT_SOURCE_DIR}/bench/walker.cmake)
 endforeach()

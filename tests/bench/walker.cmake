@@ -1,10 +1,14 @@
 # `iommusim bench --walker` / `--walker-plugin`: the walker under test is
 # timed beside the fast one on every harvest row, checked, and refused when
 # it cannot be timed. Timings are not compared: only that they exist.
-# -DCMD=iommusim -DMODE=reference|plugin|bug|full|none|only -DOUT=prefix
-# -DPLUGIN=vtd-only plug-in -DFULL=full-level plug-in -DNONE=plug-in of no
-# format [-DLAUNCHER=...]
+# -DCMD=iommusim -DOUT=prefix
+# -DMODE=reference|plugin|bug|full|full-bug|full-nomap|refuse|none|only
+# -DPLUGIN=vtd-only plug-in -DFULL=full-level VT-d plug-in
+# -DFULL_BUG=its variant that loses a dirty page -DFULL_NOMAP=its variant
+# that refuses 1 GiB leaves -DREFUSE=full-level plug-in that creates no
+# domain -DNONE=plug-in of no format [-DLAUNCHER=...]
 cmake_policy(SET CMP0057 NEW) # if(IN_LIST)
+cmake_policy(SET CMP0054 NEW) # "full" is a string, not a variable
 separate_arguments(launcher UNIX_COMMAND "${LAUNCHER}")
 set(json ${OUT}.json)
 file(REMOVE ${json})
@@ -34,7 +38,10 @@ endfunction()
 
 # Every harvest row of the JSON has a walker figure named `name` with
 # finite positive numbers, or null when its format is not in `formats`
-# ("" = every format).
+# ("" = every format). With `want_full` set, each figure is a full-level
+# walker's: level "full", its own floor (finite, positive), and as many
+# leaf entries in its tables as the fast walker examined (the test
+# plug-in maps the same leaves).
 function(check_rows name formats)
   file(READ ${json} j)
   string(JSON n LENGTH "${j}" harvest)
@@ -55,13 +62,30 @@ function(check_rows name formats)
       if(NOT got STREQUAL name)
         message(FATAL_ERROR "harvest ${i} (${fmt} ${layout}): walker name '${got}', want '${name}'")
       endif()
-      foreach(key best_s median_s x_floor x_fast)
-        string(JSON v GET "${j}" harvest ${i} walker ${key})
+      set(keys best_s median_s x_floor x_fast)
+      if(want_full)
+        list(APPEND keys floor.best_s floor.median_s x_floor_median)
+      endif()
+      foreach(key IN LISTS keys)
+        string(REPLACE "." ";" path "${key}")
+        string(JSON v GET "${j}" harvest ${i} walker ${path})
         # if(GREATER) is false for anything that is not a number.
         if(NOT v GREATER 0 OR v GREATER 1e30)
           message(FATAL_ERROR "harvest ${i} (${fmt} ${layout}): walker ${key} = ${v}")
         endif()
       endforeach()
+      string(JSON level ERROR_VARIABLE nolevel GET "${j}" harvest ${i} walker level)
+      if(want_full)
+        string(JSON we GET "${j}" harvest ${i} walker entries)
+        string(JSON fe GET "${j}" harvest ${i} entries)
+        string(JSON fo GET "${j}" harvest ${i} walker floor_out runs)
+        if(NOT level STREQUAL "full" OR NOT we EQUAL fe OR NOT fo GREATER 0)
+          message(FATAL_ERROR "harvest ${i} (${fmt} ${layout}): level '${level}', "
+                              "${we} entries in its tables (${fe} in the row's), floor_out runs ${fo}")
+        endif()
+      elseif(NOT nolevel)
+        message(FATAL_ERROR "harvest ${i} (${fmt} ${layout}): a harvest-level walker has a level")
+      endif()
       math(EXPR timed "${timed} + 1")
     elseif(NOT kind STREQUAL "NULL")
       message(FATAL_ERROR "harvest ${i} (${fmt} ${layout}): walker is ${kind}, want null")
@@ -108,8 +132,34 @@ elseif(MODE STREQUAL "bug")
     message(FATAL_ERROR "the table does not show the failure:\n${out}")
   endif()
 elseif(MODE STREQUAL "full")
+  # A full-level walker, timed on a second domain of its own tables.
   run_bench(--walker-plugin ${FULL})
-  expect_fail(2 "walker bench-test-full is a full-level walker")
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "exit ${rc}\n${out}${err}")
+  endif()
+  if(NOT out MATCHES "walker bench-test-full [(][^\n]*[)]: a full-level walker")
+    message(FATAL_ERROR "the table does not say the walker is full-level:\n${out}")
+  endif()
+  set(want_full 1)
+  check_rows(bench-test-full "vtd")
+elseif(MODE STREQUAL "full-bug")
+  # Its seeded variant loses the last dirty page of every harvest.
+  run_bench(--walker-plugin ${FULL_BUG})
+  expect_fail(1 "vtd dense 16M 10.0%: walker bench-test-full-bug: its bitmap differs from the fast walker's (run 1)")
+  if(NOT out MATCHES "\nvtd +dense [^\n]* FAIL ")
+    message(FATAL_ERROR "the table does not show the failure:\n${out}")
+  endif()
+elseif(MODE STREQUAL "full-nomap")
+  # A map error fails its row with the error; the rows before have figures.
+  run_bench(--walker-plugin ${FULL_NOMAP})
+  expect_fail(1 "vtd 1G 4G 10.0%: walker bench-test-full-nomap: map failed: No space left on device")
+  if(NOT out MATCHES "\nvtd +1G [^\n]* FAIL " OR NOT out MATCHES "\nvtd +2M [^\n]* [0-9.]+ +[0-9.]+ [(]")
+    message(FATAL_ERROR "the table does not show the 1G failure after the 2M figure:\n${out}")
+  endif()
+elseif(MODE STREQUAL "refuse")
+  # domain_init refuses: the first row it handles fails with its reason.
+  run_bench(--walker-plugin ${REFUSE})
+  expect_fail(1 "vtd dense 16M 10.0%: walker bench-test-refuse: domain set-up failed: bench-test-refuse creates no domain")
 elseif(MODE STREQUAL "none")
   run_bench(--walker-plugin ${NONE})
   expect_fail(2 "walker bench-test-vtd handles none of the formats bench times")
