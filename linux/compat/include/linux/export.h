@@ -1,0 +1,12 @@
+/* Stand-in for <linux/export.h> (linux/compat): symbols stay local to the
+ * walker's shared object. */
+#ifndef IMS_LX_LINUX_EXPORT_H
+#define IMS_LX_LINUX_EXPORT_H
+
+#define EXPORT_SYMBOL(sym)
+#define EXPORT_SYMBOL_GPL(sym)
+#define EXPORT_SYMBOL_NS(sym, ns)
+#define EXPORT_SYMBOL_NS_GPL(sym, ns)
+#define EXPORT_SYMBOL_FOR_MODULES(sym, mods)
+
+#endif
