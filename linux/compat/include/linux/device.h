@@ -4,6 +4,7 @@
 #define IMS_LX_LINUX_DEVICE_H
 
 #include <linux/numa.h>
+#include <linux/ratelimit.h>
 #include <linux/printk.h>
 #include <linux/types.h>
 

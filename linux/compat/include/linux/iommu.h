@@ -15,8 +15,11 @@
 #include <linux/iova_bitmap.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
+#include <linux/llist.h>
+#include <linux/mem_encrypt.h>
 #include <linux/mm.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
 /* Protection flags of map. */
 #define IOMMU_READ (1 << 0)
@@ -129,6 +132,16 @@ struct iommu_device {
 	struct device *dev;
 	u32 max_pasids;
 };
+
+/* The IOMMU a device sits behind (drivers keep it in dev->driver_data
+ * here) and the driver structure that embeds it. */
+static inline struct iommu_device *dev_to_iommu_device(struct device *dev)
+{
+	return (struct iommu_device *)dev->driver_data;
+}
+
+#define iommu_get_iommu_dev(dev, type, member) \
+	container_of(dev_to_iommu_device(dev), type, member)
 
 /* ---- the gather ------------------------------------------------------------------- */
 

@@ -15,6 +15,8 @@ typedef int s32;
 typedef unsigned int u32;
 typedef long long s64;
 typedef unsigned long long u64;
+__extension__ typedef __int128 s128;
+__extension__ typedef unsigned __int128 u128;
 
 typedef s8 __s8;
 typedef u8 __u8;
