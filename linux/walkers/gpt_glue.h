@@ -31,8 +31,8 @@
  * mapping), both read with generic_pt's own entry decoding.
  *
  * Kernel code reaches simulated memory only through the compatibility
- * runtime (linux/compat/include/ims_linux.h): every READ_ONCE, WRITE_ONCE
- * and cmpxchg of an entry is a host call, an interleaving point.
+ * runtime (linux/compat/include/ims_lx.h): every READ_ONCE, WRITE_ONCE and
+ * cmpxchg of an entry is a host call, an interleaving point.
  */
 #ifndef IMS_GPT_GLUE_H
 #define IMS_GPT_GLUE_H
@@ -46,7 +46,7 @@
 /* One walker domain: the kernel's domain structure first. */
 struct gpt_dom {
 	struct pt_iommu_table table;
-	struct ims_lx_dom *lx;
+	struct ims_lx_dom lx;
 	struct ims_walker_dom *dom; /* as the host passed it to the current op */
 	spinlock_t top_lock;
 	unsigned long kernel_pgsizes; /* what pt_iommu_<fmt>_init offered */
@@ -70,43 +70,12 @@ static int gpt_fmt_track(struct gpt_dom *g, bool enable);
 /* IMS_WALKER_PROT_* of a leaf's descriptor bits (pt_attr_from_entry). */
 static unsigned gpt_fmt_prot(u64 descriptor_bits);
 
-/* ---- the kernel's iommu-pages.c, onto the host's table pool --------------------- */
-
-void *iommu_alloc_pages_node_sz(int nid, gfp_t gfp, size_t size)
-{
-	(void)nid;
-	(void)gfp;
-	return ims_lx_alloc_table(size);
-}
-
-void iommu_free_pages(void *virt)
-{
-	if (virt)
-		ims_lx_free_table(virt);
-}
-
-void iommu_put_pages_list(struct iommu_pages_list *list)
-{
-	struct ioptdesc *iopt, *tmp;
-	list_for_each_entry_safe(iopt, tmp, &list->pages, iopt_freelist_elm)
-		ims_lx_free_table(folio_address(ioptdesc_folio(iopt)));
-	INIT_LIST_HEAD(&list->pages);
-}
-
-/* Incoherent table memory (PT_FEAT_DMA_INCOHERENT) is never configured. */
-int iommu_pages_start_incoherent(void *virt, struct device *dma_dev)
-{
-	(void)virt;
-	(void)dma_dev;
-	return -EOPNOTSUPP;
-}
-
-int iommu_pages_start_incoherent_list(struct iommu_pages_list *list, struct device *dma_dev)
-{
-	(void)list;
-	(void)dma_dev;
-	return -EOPNOTSUPP;
-}
+/* The kernel's iommu-pages.c (table memory onto the host's table pool) is
+ * the runtime's: linux/compat/lx_kernel.c. Its descriptor overlay, struct
+ * ioptdesc, must fit the runtime's struct page. */
+static_assert(sizeof(struct ioptdesc) <= sizeof(struct page), "ioptdesc overlays struct page");
+static_assert(offsetof(struct ioptdesc, iopt_freelist_elm) == offsetof(struct page, lru),
+	      "the free-list link is where the runtime's iommu_put_pages_list looks");
 
 /* Referenced by the kernel only on paths its optimizer removes for these
  * formats; a definition keeps an unoptimized build loadable. */
@@ -235,14 +204,14 @@ static size_t gpt_unmap_range(struct gpt_dom *g, u64 iova, u64 size)
 /* Every op runs with its domain current for the runtime. */
 #define GPT_ENTER(d)                                                     \
 	struct gpt_dom *g = (d)->priv;                                   \
-	struct ims_lx_dom *gpt_prev_ = ims_lx_enter(g->lx, (d));         \
-	g->dom = (d)
+	g->dom = g->lx.wd = (d);                                         \
+	struct ims_lx_dom *gpt_prev_ = ims_lx_enter(&g->lx)
 #define GPT_LEAVE() ims_lx_leave(gpt_prev_)
 
 static void gpt_release(struct ims_walker_dom *dom)
 {
 	struct gpt_dom *g = dom->priv;
-	ims_lx_dom_free(g->lx);
+	ims_lx_dom_fini(&g->lx);
 	free(g);
 	dom->priv = NULL;
 }
@@ -256,13 +225,12 @@ static int gpt_domain_init(struct ims_walker_dom *dom, char *err, size_t errlen)
 	struct gpt_dom *g = calloc(1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
-	g->lx = ims_lx_dom_new(dom);
-	if (!g->lx) {
+	if (ims_lx_dom_init(&g->lx, dom)) {
 		free(g);
 		return -ENOMEM;
 	}
 	dom->priv = g;
-	struct ims_lx_dom *prev = ims_lx_enter(g->lx, dom);
+	struct ims_lx_dom *prev = ims_lx_enter(&g->lx);
 	g->dom = dom;
 
 	struct pt_iommu_table_cfg cfg = {0};
@@ -280,7 +248,6 @@ static int gpt_domain_init(struct ims_walker_dom *dom, char *err, size_t errlen)
 		goto fail;
 	}
 	domain->ops = &gpt_domain_ops;
-	domain->dirty_tracking = false;
 	/* As the drivers narrow the sizes to what the hardware and the
 	 * command line allow: here, to the domain's sizes. */
 	g->kernel_pgsizes = domain->pgsize_bitmap;
@@ -312,8 +279,6 @@ static void gpt_domain_free(struct ims_walker_dom *dom)
 		return;
 	GPT_ENTER(dom);
 	pt_iommu_deinit(&g->table.iommu);
-	if (ims_lx_live_frames(g->lx))
-		ims_lx_warn(__FILE__, __LINE__, "table frames left after pt_iommu_deinit()");
 	GPT_LEAVE();
 	gpt_release(dom);
 }
@@ -389,10 +354,8 @@ static int gpt_set_dirty_tracking(struct ims_walker_dom *dom, bool enable)
 		return -EINVAL;
 	GPT_ENTER(dom);
 	int rc = gpt_fmt_track(g, enable);
-	if (!rc) {
+	if (!rc)
 		g->tracking = enable;
-		g->table.iommu.domain.dirty_tracking = enable;
-	}
 	GPT_LEAVE();
 	return rc;
 }
@@ -408,12 +371,13 @@ static int gpt_read_and_clear_dirty(struct ims_walker_dom *dom, uint64_t iova, u
 				    unsigned flags, struct ims_walker_dirty *dirty)
 {
 	GPT_ENTER(dom);
-	struct iova_bitmap bm = {.dirty = dirty};
+	/* The runtime's iova_bitmap is the host's output (iova_bitmap.h). */
+	struct iova_bitmap *bm = (struct iova_bitmap *)dirty;
 	struct iommu_iotlb_gather gather;
 	struct iommu_dirty_bitmap d;
 	unsigned long kflags = (flags & IMS_WALKER_NO_CLEAR) ? IOMMU_DIRTY_NO_CLEAR : 0;
 	int rc;
-	iommu_dirty_bitmap_init(&d, &bm, &gather);
+	iommu_dirty_bitmap_init(&d, bm, &gather);
 	if (size) {
 		rc = gpt_rcd(g, iova, size, kflags, &d);
 	} else if (iova) {

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "gpt_kconfig.h"
+
 #pragma GCC visibility push(hidden)
 /* The kernel's code is compiled as the kernel compiles it; these warnings
  * are not enabled there. */

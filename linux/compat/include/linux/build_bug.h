@@ -1,16 +1,16 @@
-/* Stand-in for <linux/build_bug.h>: compile-time checks. */
-#ifndef IMS_LX_BUILD_BUG_H
-#define IMS_LX_BUILD_BUG_H
+/* Stand-in for <linux/build_bug.h> (linux/compat). */
+#ifndef IMS_LX_LINUX_BUILD_BUG_H
+#define IMS_LX_LINUX_BUILD_BUG_H
 
-/* static_assert(expr) or static_assert(expr, message); the message is
- * replaced by the expression's text. */
-#define static_assert(expr, ...) _Static_assert(expr, #expr)
+#define BUILD_BUG_ON_ZERO(e) ((int)(sizeof(struct { int : (-!!(e)); })))
 #define BUILD_BUG_ON(cond) ((void)sizeof(char[1 - 2 * !!(cond)]))
-#define BUILD_BUG_ON_ZERO(cond) ((int)(sizeof(struct { int : (-!!(cond)); })))
-
-/* Reached only in code the optimizer must remove: a call that survives is
- * a link-time error (no definition), as in the kernel. */
-extern void ims_lx_build_bug_reached(void) __attribute__((__error__("BUILD_BUG() reached")));
-#define BUILD_BUG() ims_lx_build_bug_reached()
+#define BUILD_BUG_ON_MSG(cond, msg) BUILD_BUG_ON(cond)
+#define BUILD_BUG() ((void)0)
+#ifndef static_assert
+#define static_assert(expr, ...) __static_assert(expr, ##__VA_ARGS__, #expr)
+#define __static_assert(expr, msg, ...) _Static_assert(expr, msg)
+#endif
+#define __must_be_array(a) 0
+#define ARRAY_SIZE(arr) (sizeof(arr) / sizeof((arr)[0]))
 
 #endif

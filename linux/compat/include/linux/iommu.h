@@ -1,31 +1,27 @@
-/* Stand-in for <linux/iommu.h>: the domain, the IOTLB gather and the dirty
- * bitmap as the IOMMU drivers' page-table code sees them.
+/* Stand-in for <linux/iommu.h> (linux/compat): the pieces page-table code
+ * uses (protection flags, the IOTLB gather, the dirty bitmap, the domain)
+ * written from their documented behaviour.
  *
- * The harvest's output of the walker ABI is Linux's struct
- * iommu_dirty_bitmap: its iova_bitmap is the host's output (ims_linux.h),
- * its gather collects what the walker cleaned; the glue hands the gathered
- * range to host->gather_add, and the host syncs it as iommufd's
- * iommu_read_and_clear_dirty() does. iommu_iotlb_sync() calls the domain's
- * ops as the core does; the glue's ops turn it into host->flush_range. */
-#ifndef IMS_LX_IOMMU_H
-#define IMS_LX_IOMMU_H
+ * The dirty bitmap is the host's harvest output: iommu_dirty_bitmap_record
+ * is host->record (bitmap bits of the pages the range overlaps, and the
+ * range into the harvest's gather, which the host invalidates after the
+ * harvest, as iommufd syncs its gather after the driver's walk). */
+#ifndef IMS_LX_LINUX_IOMMU_H
+#define IMS_LX_LINUX_IOMMU_H
 
-#include <asm/page.h>
 #include <linux/bitops.h>
-#include <linux/bits.h>
-#include <linux/bug.h>
 #include <linux/device.h>
 #include <linux/err.h>
-#include <linux/gfp.h>
-#include <linux/limits.h>
+#include <linux/iova_bitmap.h>
+#include <linux/kernel.h>
 #include <linux/list.h>
+#include <linux/llist.h>
+#include <linux/mem_encrypt.h>
 #include <linux/mm.h>
-#include <linux/numa.h>
-#include <linux/printk.h>
-#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
-/* Mapping permissions (iommu_map's prot). */
+/* Protection flags of map. */
 #define IOMMU_READ (1 << 0)
 #define IOMMU_WRITE (1 << 1)
 #define IOMMU_CACHE (1 << 2)
@@ -33,23 +29,67 @@
 #define IOMMU_MMIO (1 << 4)
 #define IOMMU_PRIV (1 << 5)
 
-/* Domain types. */
+/* read_and_clear_dirty flag: record, clean nothing. */
+#define IOMMU_DIRTY_NO_CLEAR (1 << 0)
+
+/* iommufd allocation flags (uapi). */
+#define IOMMU_HWPT_ALLOC_NEST_PARENT (1 << 0)
+#define IOMMU_HWPT_ALLOC_DIRTY_TRACKING (1 << 1)
+
 #define __IOMMU_DOMAIN_PAGING (1U << 0)
 #define __IOMMU_DOMAIN_DMA_API (1U << 1)
 #define __IOMMU_DOMAIN_PT (1U << 2)
 #define __IOMMU_DOMAIN_DMA_FQ (1U << 3)
+#define __IOMMU_DOMAIN_SVA (1U << 4)
+#define __IOMMU_DOMAIN_PLATFORM (1U << 5)
+#define __IOMMU_DOMAIN_NESTED (1U << 6)
+#define IOMMU_DOMAIN_BLOCKED (0U)
+#define IOMMU_DOMAIN_IDENTITY (__IOMMU_DOMAIN_PT)
 #define IOMMU_DOMAIN_UNMANAGED (__IOMMU_DOMAIN_PAGING)
+#define IOMMU_DOMAIN_DMA (__IOMMU_DOMAIN_PAGING | __IOMMU_DOMAIN_DMA_API)
+#define IOMMU_DOMAIN_DMA_FQ (__IOMMU_DOMAIN_PAGING | __IOMMU_DOMAIN_DMA_API | __IOMMU_DOMAIN_DMA_FQ)
+#define IOMMU_DOMAIN_SVA (__IOMMU_DOMAIN_SVA)
+#define IOMMU_DOMAIN_PLATFORM (__IOMMU_DOMAIN_PLATFORM)
+#define IOMMU_DOMAIN_NESTED (__IOMMU_DOMAIN_NESTED)
 
-/* read_and_clear_dirty flags. */
-#define IOMMU_DIRTY_NO_CLEAR (1 << 0)
-
-/* iommufd's domain allocation flags. */
-#define IOMMU_HWPT_ALLOC_NEST_PARENT (1 << 0)
-#define IOMMU_HWPT_ALLOC_DIRTY_TRACKING (1 << 1)
+#define IOMMU_NO_PASID (0U)
+#define IOMMU_FIRST_GLOBAL_PASID (1U)
+#define IOMMU_PASID_INVALID (-1U)
 
 struct iommu_domain;
-struct iommu_iotlb_gather;
-struct iommu_dirty_bitmap;
+struct iommu_ops;
+struct iommu_group;
+struct iommu_fault;
+struct iopf_fault;
+struct iommu_page_response;
+
+/* Table pages waiting to be freed after an invalidation. */
+struct iommu_pages_list {
+	struct list_head pages;
+};
+
+#define IOMMU_PAGES_LIST_INIT(name) {.pages = LIST_HEAD_INIT(name.pages)}
+
+/* The range an unmap (or a harvest) has to invalidate: [start, end],
+ * inclusive; empty while start > end. */
+struct iommu_iotlb_gather {
+	unsigned long start;
+	unsigned long end;
+	union {
+		size_t pgsize;
+		struct {
+			u8 leaf_levels_bitmap;
+			u8 table_levels_bitmap;
+		} pt;
+	};
+	bool queued;
+	struct iommu_pages_list freelist;
+};
+
+struct iommu_dirty_bitmap {
+	struct iova_bitmap *bitmap;
+	struct iommu_iotlb_gather *gather;
+};
 
 struct iommu_domain_geometry {
 	dma_addr_t aperture_start;
@@ -59,9 +99,13 @@ struct iommu_domain_geometry {
 
 struct iommu_domain_ops {
 	int (*attach_dev)(struct iommu_domain *domain, struct device *dev);
+	int (*map_pages)(struct iommu_domain *domain, unsigned long iova, phys_addr_t paddr,
+			 size_t pgsize, size_t pgcount, int prot, gfp_t gfp, size_t *mapped);
+	size_t (*unmap_pages)(struct iommu_domain *domain, unsigned long iova, size_t pgsize,
+			      size_t pgcount, struct iommu_iotlb_gather *iotlb_gather);
 	void (*flush_iotlb_all)(struct iommu_domain *domain);
 	int (*iotlb_sync_map)(struct iommu_domain *domain, unsigned long iova, size_t size);
-	void (*iotlb_sync)(struct iommu_domain *domain, struct iommu_iotlb_gather *gather);
+	void (*iotlb_sync)(struct iommu_domain *domain, struct iommu_iotlb_gather *iotlb_gather);
 	phys_addr_t (*iova_to_phys)(struct iommu_domain *domain, dma_addr_t iova);
 	void (*free)(struct iommu_domain *domain);
 };
@@ -73,95 +117,89 @@ struct iommu_dirty_ops {
 };
 
 struct iommu_domain {
-	unsigned int type;
+	unsigned type;
 	const struct iommu_domain_ops *ops;
 	const struct iommu_dirty_ops *dirty_ops;
+	const struct iommu_ops *owner;
 	unsigned long pgsize_bitmap;
 	struct iommu_domain_geometry geometry;
-	bool is_iommupt;
-	bool dirty_tracking;
+	void *iova_cookie;
+	bool is_iommupt; /* the table is generic_pt's (7.x) */
 };
 
-/* Table pages waiting to be freed once the IOTLB no longer holds them. */
-struct iommu_pages_list {
-	struct list_head pages;
+struct iommu_device {
+	struct list_head list;
+	const struct iommu_ops *ops;
+	struct device *dev;
+	u32 max_pasids;
 };
 
-#define IOMMU_PAGES_LIST_INIT(name) {.pages = LIST_HEAD_INIT(name.pages)}
-
-/* What an unmap (or a dirty clear) changed: one range, [start, end]
- * inclusive, and the tables to free after the flush. */
-struct iommu_iotlb_gather {
-	unsigned long start;
-	unsigned long end;
-	size_t pgsize;
-	struct iommu_pages_list freelist;
-	bool queued;
-	struct {
-		u8 leaf_levels_bitmap;
-		u8 table_levels_bitmap;
-	} pt;
-};
-
-static inline void iommu_iotlb_gather_init(struct iommu_iotlb_gather *g)
+/* The IOMMU a device sits behind (drivers keep it in dev->driver_data
+ * here) and the driver structure that embeds it. */
+static inline struct iommu_device *dev_to_iommu_device(struct device *dev)
 {
-	*g = (struct iommu_iotlb_gather){
-		.start = ULONG_MAX,
-		.freelist = IOMMU_PAGES_LIST_INIT(g->freelist),
-	};
+	return (struct iommu_device *)dev->driver_data;
 }
 
-/* Grows the gathered range to cover [iova, iova + size). */
-static inline void iommu_iotlb_gather_add_range(struct iommu_iotlb_gather *g, unsigned long iova,
-						size_t size)
+#define iommu_get_iommu_dev(dev, type, member) \
+	container_of(dev_to_iommu_device(dev), type, member)
+
+/* ---- the gather ------------------------------------------------------------------- */
+
+static inline void iommu_iotlb_gather_init(struct iommu_iotlb_gather *gather)
 {
-	unsigned long last = iova + size - 1;
-	if (iova < g->start)
-		g->start = iova;
-	if (last > g->end)
-		g->end = last;
+	gather->start = ULONG_MAX;
+	gather->end = 0;
+	gather->pgsize = 0;
+	gather->queued = false;
+	INIT_LIST_HEAD(&gather->freelist.pages);
 }
 
-static inline void iommu_iotlb_gather_add_page(struct iommu_domain *domain,
-					       struct iommu_iotlb_gather *g,
-					       unsigned long iova, size_t size)
-{
-	(void)domain;
-	iommu_iotlb_gather_add_range(g, iova, size);
-}
-
-/* True when [iova, iova + size) neither overlaps nor touches a non-empty
- * gathered range. */
-static inline bool iommu_iotlb_gather_is_disjoint(struct iommu_iotlb_gather *g,
+/* Whether [iova, iova + size) neither overlaps nor touches the gathered range. */
+static inline bool iommu_iotlb_gather_is_disjoint(struct iommu_iotlb_gather *gather,
 						  unsigned long iova, size_t size)
 {
-	unsigned long last = iova + size - 1;
-	return g->end != 0 && (last + 1 < g->start || iova > g->end + 1);
+	unsigned long start = iova, end = iova + size - 1;
+	return gather->end != 0 && (end + 1 < gather->start || start > gather->end + 1);
 }
 
-static inline bool iommu_iotlb_gather_queued(struct iommu_iotlb_gather *g)
+static inline void iommu_iotlb_gather_add_range(struct iommu_iotlb_gather *gather,
+						unsigned long iova, size_t size)
 {
-	return g && g->queued;
+	unsigned long end = iova + size - 1;
+	if (gather->start > iova)
+		gather->start = iova;
+	if (gather->end < end)
+		gather->end = end;
 }
 
-/* The driver's flush of what was gathered (and the freeing of the tables
- * it holds); the gather starts over. */
-static inline void iommu_iotlb_sync(struct iommu_domain *domain, struct iommu_iotlb_gather *g)
+static inline void iommu_iotlb_sync(struct iommu_domain *domain,
+				    struct iommu_iotlb_gather *iotlb_gather)
 {
-	if (domain->ops->iotlb_sync)
-		domain->ops->iotlb_sync(domain, g);
-	iommu_iotlb_gather_init(g);
+	if (domain->ops && domain->ops->iotlb_sync)
+		domain->ops->iotlb_sync(domain, iotlb_gather);
+	iommu_iotlb_gather_init(iotlb_gather);
 }
 
-struct iommu_dirty_bitmap {
-	struct iova_bitmap *bitmap;
-	struct iommu_iotlb_gather *gather;
-};
-
-static inline void iova_bitmap_set(struct iova_bitmap *bitmap, unsigned long iova, size_t length)
+/* Adds a page of `size` bytes; a page of another size, or one disjoint from
+ * what is gathered, first syncs what was gathered. */
+static inline void iommu_iotlb_gather_add_page(struct iommu_domain *domain,
+					       struct iommu_iotlb_gather *gather,
+					       unsigned long iova, size_t size)
 {
-	ims_lx_bitmap_set(bitmap, iova, length);
+	if ((gather->pgsize && gather->pgsize != size) ||
+	    iommu_iotlb_gather_is_disjoint(gather, iova, size))
+		iommu_iotlb_sync(domain, gather);
+	gather->pgsize = size;
+	iommu_iotlb_gather_add_range(gather, iova, size);
 }
+
+static inline bool iommu_iotlb_gather_queued(struct iommu_iotlb_gather *gather)
+{
+	return gather && gather->queued;
+}
+
+/* ---- the dirty bitmap --------------------------------------------------------------- */
 
 static inline void iommu_dirty_bitmap_init(struct iommu_dirty_bitmap *dirty,
 					   struct iova_bitmap *bitmap,
@@ -173,13 +211,14 @@ static inline void iommu_dirty_bitmap_init(struct iommu_dirty_bitmap *dirty,
 	dirty->gather = gather;
 }
 
-static inline void iommu_dirty_bitmap_record(struct iommu_dirty_bitmap *dirty, unsigned long iova,
-					     unsigned long length)
+/* The compat runtime: host->record for the range (lx_kernel.c). */
+void ims_lx_dirty_record(struct iommu_dirty_bitmap *dirty, unsigned long iova,
+			 unsigned long length);
+
+static inline void iommu_dirty_bitmap_record(struct iommu_dirty_bitmap *dirty,
+					     unsigned long iova, unsigned long length)
 {
-	if (dirty->bitmap)
-		iova_bitmap_set(dirty->bitmap, iova, length);
-	if (dirty->gather)
-		iommu_iotlb_gather_add_range(dirty->gather, iova, length);
+	ims_lx_dirty_record(dirty, iova, length);
 }
 
 #endif

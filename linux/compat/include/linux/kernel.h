@@ -1,16 +1,20 @@
-/* Stand-in for <linux/kernel.h>: the everyday helpers kernel code finds
- * without naming their headers (the kernel's include graph is dense; this
- * one pulls them in from <linux/bug.h>). */
-#ifndef IMS_LX_KERNEL_H
-#define IMS_LX_KERNEL_H
+/* Stand-in for <linux/kernel.h> (linux/compat): the grab-bag the kernel's
+ * own header is. */
+#ifndef IMS_LX_LINUX_KERNEL_H
+#define IMS_LX_LINUX_KERNEL_H
 
+#include <linux/align.h>
 #include <linux/bitops.h>
 #include <linux/bits.h>
+#include <linux/bug.h>
+#include <linux/build_bug.h>
+#include <linux/compiler.h>
 #include <linux/container_of.h>
-#include <linux/err.h>
 #include <linux/errno.h>
+#include <linux/kconfig.h>
 #include <linux/limits.h>
 #include <linux/log2.h>
+#include <linux/math.h>
 #include <linux/minmax.h>
 #include <linux/overflow.h>
 #include <linux/printk.h>
@@ -18,11 +22,12 @@
 #include <linux/string.h>
 #include <linux/types.h>
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
-#define ALIGN(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
-#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)
-#define upper_32_bits(n) ((u32)(((u64)(n)) >> 32))
-#define lower_32_bits(n) ((u32)(n))
+#define might_sleep() ((void)0)
+#define might_sleep_if(cond) ((void)0)
+#define cond_resched() ((void)0)
+#define lockdep_assert_held(l) ((void)(l))
+#define lockdep_assert_not_held(l) ((void)(l))
+
+#define typecheck(type, x) 1
 
 #endif

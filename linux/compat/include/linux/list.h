@@ -1,6 +1,7 @@
-/* Stand-in for <linux/list.h>: the circular doubly linked list. */
-#ifndef IMS_LX_LIST_H
-#define IMS_LX_LIST_H
+/* Stand-in for <linux/list.h> (linux/compat): the circular doubly linked
+ * list, written from its documented interface. */
+#ifndef IMS_LX_LINUX_LIST_H
+#define IMS_LX_LINUX_LIST_H
 
 #include <linux/container_of.h>
 #include <linux/types.h>
@@ -8,19 +9,14 @@
 #define LIST_HEAD_INIT(name) {&(name), &(name)}
 #define LIST_HEAD(name) struct list_head name = LIST_HEAD_INIT(name)
 
-static inline void INIT_LIST_HEAD(struct list_head *l)
+static inline void INIT_LIST_HEAD(struct list_head *list)
 {
-	l->next = l;
-	l->prev = l;
+	list->next = list;
+	list->prev = list;
 }
 
-static inline bool list_empty(const struct list_head *l)
-{
-	return l->next == l;
-}
-
-/* Links n between two neighbours. */
-static inline void ims_list_link(struct list_head *n, struct list_head *prev, struct list_head *next)
+static inline void ims_lx_list_link(struct list_head *n, struct list_head *prev,
+				    struct list_head *next)
 {
 	next->prev = n;
 	n->next = next;
@@ -30,44 +26,98 @@ static inline void ims_list_link(struct list_head *n, struct list_head *prev, st
 
 static inline void list_add(struct list_head *n, struct list_head *head)
 {
-	ims_list_link(n, head, head->next);
+	ims_lx_list_link(n, head, head->next);
 }
 
 static inline void list_add_tail(struct list_head *n, struct list_head *head)
 {
-	ims_list_link(n, head->prev, head);
+	ims_lx_list_link(n, head->prev, head);
 }
 
-static inline void list_del(struct list_head *e)
+static inline void list_del(struct list_head *entry)
 {
-	e->prev->next = e->next;
-	e->next->prev = e->prev;
-	e->next = e;
-	e->prev = e;
+	entry->next->prev = entry->prev;
+	entry->prev->next = entry->next;
+	entry->next = entry->prev = (struct list_head *)0;
 }
 
-/* Moves every element of `from` to the front of `to`; `from` is left as it
- * was (its links are stale until re-initialised). */
-static inline void list_splice(const struct list_head *from, struct list_head *to)
+static inline void list_del_init(struct list_head *entry)
 {
-	if (list_empty(from))
-		return;
-	struct list_head *first = from->next, *last = from->prev, *at = to->next;
-	first->prev = to;
-	to->next = first;
-	last->next = at;
-	at->prev = last;
+	entry->next->prev = entry->prev;
+	entry->prev->next = entry->next;
+	INIT_LIST_HEAD(entry);
+}
+
+static inline int list_empty(const struct list_head *head)
+{
+	return head->next == head;
+}
+
+static inline int list_is_last(const struct list_head *list, const struct list_head *head)
+{
+	return list->next == head;
+}
+
+static inline void list_move_tail(struct list_head *list, struct list_head *head)
+{
+	list_del(list);
+	list_add_tail(list, head);
+}
+
+/* Puts the entries of list between prev and next. */
+static inline void ims_lx_list_splice(const struct list_head *list, struct list_head *prev,
+				      struct list_head *next)
+{
+	struct list_head *first = list->next, *last = list->prev;
+	first->prev = prev;
+	prev->next = first;
+	last->next = next;
+	next->prev = last;
+}
+
+static inline void list_splice(const struct list_head *list, struct list_head *head)
+{
+	if (!list_empty(list))
+		ims_lx_list_splice(list, head, head->next);
+}
+
+static inline void list_splice_tail(const struct list_head *list, struct list_head *head)
+{
+	if (!list_empty(list))
+		ims_lx_list_splice(list, head->prev, head);
+}
+
+static inline void list_splice_init(struct list_head *list, struct list_head *head)
+{
+	if (!list_empty(list)) {
+		ims_lx_list_splice(list, head, head->next);
+		INIT_LIST_HEAD(list);
+	}
+}
+
+static inline void list_splice_tail_init(struct list_head *list, struct list_head *head)
+{
+	if (!list_empty(list)) {
+		ims_lx_list_splice(list, head->prev, head);
+		INIT_LIST_HEAD(list);
+	}
 }
 
 #define list_entry(ptr, type, member) container_of(ptr, type, member)
-#define list_first_entry(head, type, member) list_entry((head)->next, type, member)
+#define list_first_entry(ptr, type, member) list_entry((ptr)->next, type, member)
+#define list_last_entry(ptr, type, member) list_entry((ptr)->prev, type, member)
+#define list_first_entry_or_null(ptr, type, member) \
+	(list_empty(ptr) ? (type *)0 : list_first_entry(ptr, type, member))
+#define list_next_entry(pos, member) list_entry((pos)->member.next, __typeof__(*(pos)), member)
+#define list_for_each(pos, head) for ((pos) = (head)->next; (pos) != (head); (pos) = (pos)->next)
+#define list_for_each_safe(pos, n, head) \
+	for ((pos) = (head)->next, (n) = (pos)->next; (pos) != (head); (pos) = (n), (n) = (pos)->next)
 #define list_for_each_entry(pos, head, member)                                   \
-	for (pos = list_entry((head)->next, __typeof__(*pos), member);           \
-	     &pos->member != (head); pos = list_entry(pos->member.next, __typeof__(*pos), member))
-#define list_for_each_entry_safe(pos, tmp, head, member)                         \
-	for (pos = list_entry((head)->next, __typeof__(*pos), member),           \
-	    tmp = list_entry(pos->member.next, __typeof__(*pos), member);        \
-	     &pos->member != (head);                                             \
-	     pos = tmp, tmp = list_entry(tmp->member.next, __typeof__(*tmp), member))
+	for ((pos) = list_first_entry(head, __typeof__(*(pos)), member);         \
+	     &(pos)->member != (head); (pos) = list_next_entry(pos, member))
+#define list_for_each_entry_safe(pos, n, head, member)                           \
+	for ((pos) = list_first_entry(head, __typeof__(*(pos)), member),         \
+	    (n) = list_next_entry(pos, member);                                  \
+	     &(pos)->member != (head); (pos) = (n), (n) = list_next_entry(n, member))
 
 #endif

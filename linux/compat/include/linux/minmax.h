@@ -1,34 +1,36 @@
-/* Stand-in for <linux/minmax.h>. Each argument is evaluated once. */
-#ifndef IMS_LX_MINMAX_H
-#define IMS_LX_MINMAX_H
+/* Stand-in for <linux/minmax.h> (linux/compat). Each argument is evaluated
+ * once; the kernel's type checks are left to the kernel's own build. */
+#ifndef IMS_LX_LINUX_MINMAX_H
+#define IMS_LX_LINUX_MINMAX_H
 
-#define min(a, b)                              \
-	({                                     \
-		__typeof__(a) ims_a_ = (a);    \
-		__typeof__(b) ims_b_ = (b);    \
-		ims_a_ < ims_b_ ? ims_a_ : ims_b_; \
+#include <linux/compiler.h>
+
+#define min(x, y)                                                    \
+	__extension__({                                              \
+		__auto_type __mx = (x);                              \
+		__auto_type __my = (y);                              \
+		__mx < __my ? __mx : __my;                           \
 	})
-#define max(a, b)                              \
-	({                                     \
-		__typeof__(a) ims_a_ = (a);    \
-		__typeof__(b) ims_b_ = (b);    \
-		ims_a_ > ims_b_ ? ims_a_ : ims_b_; \
+#define max(x, y)                                                    \
+	__extension__({                                              \
+		__auto_type __mx = (x);                              \
+		__auto_type __my = (y);                              \
+		__mx > __my ? __mx : __my;                           \
 	})
-#define min_t(type, a, b)                            \
-	({                                           \
-		type ims_a_ = (type)(a);             \
-		type ims_b_ = (type)(b);             \
-		ims_a_ < ims_b_ ? ims_a_ : ims_b_;   \
-	})
-#define max_t(type, a, b)                            \
-	({                                           \
-		type ims_a_ = (type)(a);             \
-		type ims_b_ = (type)(b);             \
-		ims_a_ > ims_b_ ? ims_a_ : ims_b_;   \
-	})
-#define clamp(v, lo, hi) min(max(v, lo), hi)
-#define clamp_t(type, v, lo, hi) min_t(type, max_t(type, v, lo), hi)
-#define umin(a, b) min_t(unsigned long long, a, b)
-#define umax(a, b) max_t(unsigned long long, a, b)
+#define min_t(type, x, y) min((type)(x), (type)(y))
+#define max_t(type, x, y) max((type)(x), (type)(y))
+#define umin(x, y) min((unsigned long long)(x), (unsigned long long)(y))
+#define umax(x, y) max((unsigned long long)(x), (unsigned long long)(y))
+#define min3(x, y, z) min(min(x, y), z)
+#define max3(x, y, z) max(max(x, y), z)
+#define clamp(val, lo, hi) min(max(val, lo), hi)
+#define clamp_t(type, val, lo, hi) clamp((type)(val), (type)(lo), (type)(hi))
+#define clamp_val(val, lo, hi) clamp_t(__typeof__(val), val, lo, hi)
+#define swap(a, b)                                                   \
+	do {                                                         \
+		__typeof__(a) __st = (a);                            \
+		(a) = (b);                                           \
+		(b) = __st;                                          \
+	} while (0)
 
 #endif

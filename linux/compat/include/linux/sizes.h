@@ -1,7 +1,17 @@
-/* Stand-in for <linux/sizes.h>: power-of-two sizes by name. */
-#ifndef IMS_LX_SIZES_H
-#define IMS_LX_SIZES_H
+/* Stand-in for <linux/sizes.h> (linux/compat). */
+#ifndef IMS_LX_LINUX_SIZES_H
+#define IMS_LX_LINUX_SIZES_H
 
+#define SZ_1 0x00000001
+#define SZ_2 0x00000002
+#define SZ_4 0x00000004
+#define SZ_8 0x00000008
+#define SZ_16 0x00000010
+#define SZ_32 0x00000020
+#define SZ_64 0x00000040
+#define SZ_128 0x00000080
+#define SZ_256 0x00000100
+#define SZ_512 0x00000200
 #define SZ_1K 0x00000400
 #define SZ_2K 0x00000800
 #define SZ_4K 0x00001000
@@ -33,5 +43,6 @@
 #define SZ_256G 0x4000000000ULL
 #define SZ_512G 0x8000000000ULL
 #define SZ_1T 0x10000000000ULL
+#define SZ_64T 0x400000000000ULL
 
 #endif
