@@ -1,21 +1,20 @@
 /* Linux generic_pt as a full-level walker of the walker ABI: the part the
  * two formats share (linux/walkers/gpt_amdv1.c, gpt_vtdss.c).
  *
- * License: this file is iommusim's (MIT). It is compiled in one translation
- * unit with Linux's drivers/iommu/generic_pt (GPL-2.0-only), taken
- * unmodified from a kernel tree at build time; the walker plug-in that
- * results is a GPL-2.0 work, a separate artifact from iommusim.
+ * License: this file is iommusim's (MIT). The walker plug-in it is built
+ * into also contains Linux's drivers/iommu/generic_pt (GPL-2.0-only),
+ * compiled unmodified from a kernel tree at build time: the plug-in is a
+ * GPL-2.0 work, a separate artifact from iommusim.
  *
- * A format file includes the kernel's fmt/iommu_<fmt>.c (its template
- * instantiation, exactly as the kernel builds it), then this header, then
- * defines the format's hooks declared below. What runs is the kernel's own
- * code:
+ * The kernel's fmt/iommu_<fmt>.c is compiled as its own translation unit,
+ * exactly as the kernel builds it (its template instantiation of
+ * iommu_pt.h). This one calls what it exports, and what the drivers call:
  *   domain_init          pt_iommu_<fmt>_init(), with the configuration the
  *                        kernel driver passes (drivers/iommu/amd/iommu.c,
  *                        intel/iommu.c), sized to the domain's geometry
  *   map / unmap          pt_iommu_ops->map_range / unmap_range, then
  *                        iommu_iotlb_sync() into the driver's flush, as the
- *                        IOMMU core does
+ *                        IOMMU core does for a generic_pt domain
  *   iova_to_phys         pt_iommu_<fmt>_iova_to_phys()
  *   read_and_clear_dirty pt_iommu_<fmt>_read_and_clear_dirty(), its
  *                        iova_bitmap the host's output and its gather handed
@@ -23,12 +22,13 @@
  *   ctx_words            from pt_iommu_<fmt>_hw_info(), the root and levels
  *                        the kernel driver programs into the DTE / PASID entry
  *   domain_free          pt_iommu_deinit()
- * The glue adds what the kernel's iommu_domain_ops leave to the driver and
- * the core: set_dirty_tracking (the driver's DTE.HAD / PASID-entry SSADE
- * switch, through host->ctx_change), the iotlb_sync op, the core's undo of
- * a failed map, and two checks the walker ABI asks of an unmap and of
- * iova_to_phys (a range that cuts a leaf is refused; the permissions of a
- * mapping), both read with generic_pt's own entry decoding.
+ * The glue adds what the kernel leaves to the driver and the core:
+ * set_dirty_tracking (the driver's DTE.HAD / PASID-entry SSADE switch,
+ * through host->ctx_change), the iotlb_sync op, the core's undo of a
+ * failed map, and two things the walker ABI asks that the kernel API has
+ * no call for: refusing an unmap that cuts a leaf, and the permissions of
+ * a mapping. Those two read the table with generic_pt's own entry decoding
+ * (its format headers, included by the format file before this one).
  *
  * Kernel code reaches simulated memory only through the compatibility
  * runtime (linux/compat/include/ims_lx.h): every READ_ONCE, WRITE_ONCE and
@@ -39,13 +39,19 @@
 
 #include "iommusim/walker.h"
 
-#ifndef IMS_LINUX_RELEASE
-#define IMS_LINUX_RELEASE "(unknown release)"
+/* Set by the build (cmake/linux.cmake): the walker's name and the tree's
+ * version. */
+#ifndef IMS_LINUX_WALKER_NAME
+#define IMS_LINUX_WALKER_NAME "linux-gpt-" GPT_FMT_TEXT
 #endif
+#ifndef IMS_LINUX_VERSION
+#define IMS_LINUX_VERSION "(unknown version)"
+#endif
+#define GPT_NAME IMS_LINUX_WALKER_NAME
 
 /* One walker domain: the kernel's domain structure first. */
 struct gpt_dom {
-	struct pt_iommu_table table;
+	struct GPT_TABLE table;
 	struct ims_lx_dom lx;
 	struct ims_walker_dom *dom; /* as the host passed it to the current op */
 	spinlock_t top_lock;
@@ -56,33 +62,24 @@ struct gpt_dom {
 /* ---- the format's hooks (defined by the format file) ---------------------------- */
 
 /* The kernel driver's configuration for this geometry. */
-static int gpt_fmt_cfg(const struct ims_walker_dom *dom, struct pt_iommu_table_cfg *cfg, char *err,
-		       size_t errlen);
+static int gpt_fmt_cfg(const struct ims_walker_dom *dom, struct GPT_CFG *cfg, char *err, size_t errlen);
 /* Checks the kernel's table against the domain's geometry; returns the
  * root's physical address in *root. */
-static int gpt_fmt_root(const struct ims_walker_dom *dom, const struct pt_iommu_table_hw_info *info,
-			uint64_t *root, char *err, size_t errlen);
+static int gpt_fmt_root(const struct ims_walker_dom *dom, const struct GPT_HW_INFO *info, uint64_t *root,
+			char *err, size_t errlen);
 /* The context words (DTE / PASID-table entry) the driver programs. */
-static void gpt_fmt_ctx(const struct gpt_dom *g, const struct pt_iommu_table_hw_info *info,
-			uint64_t w[8]);
+static void gpt_fmt_ctx(const struct gpt_dom *g, const struct GPT_HW_INFO *info, uint64_t w[8]);
 /* The driver's dirty-tracking switch in the context. */
 static int gpt_fmt_track(struct gpt_dom *g, bool enable);
 /* IMS_WALKER_PROT_* of a leaf's descriptor bits (pt_attr_from_entry). */
 static unsigned gpt_fmt_prot(u64 descriptor_bits);
 
 /* The kernel's iommu-pages.c (table memory onto the host's table pool) is
- * the runtime's: linux/compat/lx_kernel.c. Its descriptor overlay, struct
- * ioptdesc, must fit the runtime's struct page. */
+ * the runtime's: linux/compat/lx_kernel.c. The descriptor iommu-pages.h
+ * overlays on a page, struct ioptdesc, must fit the runtime's struct page. */
 static_assert(sizeof(struct ioptdesc) <= sizeof(struct page), "ioptdesc overlays struct page");
 static_assert(offsetof(struct ioptdesc, iopt_freelist_elm) == offsetof(struct page, lru),
 	      "the free-list link is where the runtime's iommu_put_pages_list looks");
-
-/* Referenced by the kernel only on paths its optimizer removes for these
- * formats; a definition keeps an unoptimized build loadable. */
-void __pt_no_sw_bit(void)
-{
-	ims_lx_warn(__FILE__, __LINE__, "software bit used by a format that has none");
-}
 
 /* ---- the driver's ops around the kernel's table code ---------------------------- */
 
@@ -170,10 +167,9 @@ PT_MAKE_LEVELS(gpt_find_level, gpt_do_find);
 /* The leaf that translates va, or -ENOENT. */
 static int gpt_find(struct gpt_dom *g, u64 va, struct gpt_leaf *lf)
 {
-	struct pt_range range;
-	int ret = make_range(common_from_iommu(&g->table.iommu), &range, va, 1);
-	if (ret)
-		return ret;
+	struct pt_range range = pt_make_range(common_from_iommu(&g->table.iommu), va, va);
+	if (pt_check_range(&range))
+		return -ENOENT;
 	return pt_walk_range(&range, gpt_find_level, lf);
 }
 
@@ -233,8 +229,8 @@ static int gpt_domain_init(struct ims_walker_dom *dom, char *err, size_t errlen)
 	struct ims_lx_dom *prev = ims_lx_enter(&g->lx);
 	g->dom = dom;
 
-	struct pt_iommu_table_cfg cfg = {0};
-	struct pt_iommu_table_hw_info info;
+	struct GPT_CFG cfg = {0};
+	struct GPT_HW_INFO info;
 	struct iommu_domain *domain = &g->table.iommu.domain;
 	uint64_t root = 0;
 	int rc = gpt_fmt_cfg(dom, &cfg, err, errlen);
@@ -242,7 +238,7 @@ static int gpt_domain_init(struct ims_walker_dom *dom, char *err, size_t errlen)
 		goto fail;
 	g->table.iommu.driver_ops = &gpt_driver_ops;
 	g->table.iommu.nid = NUMA_NO_NODE;
-	rc = pt_iommu_init(&g->table, &cfg, GFP_KERNEL);
+	rc = GPT_INIT(&g->table, &cfg, GFP_KERNEL);
 	if (rc) {
 		snprintf(err, errlen, "%s: the kernel's init refused the geometry (%d)", GPT_NAME, rc);
 		goto fail;
@@ -258,7 +254,7 @@ static int gpt_domain_init(struct ims_walker_dom *dom, char *err, size_t errlen)
 		rc = -EINVAL;
 		goto fail_deinit;
 	}
-	pt_iommu_hw_info(&g->table, &info);
+	GPT_HW_INFO_OF(&g->table, &info);
 	rc = gpt_fmt_root(dom, &info, &root, err, errlen);
 	if (rc)
 		goto fail_deinit;
@@ -286,8 +282,8 @@ static void gpt_domain_free(struct ims_walker_dom *dom)
 static void gpt_ctx_words(struct ims_walker_dom *dom, uint64_t words[8])
 {
 	GPT_ENTER(dom);
-	struct pt_iommu_table_hw_info info;
-	pt_iommu_hw_info(&g->table, &info);
+	struct GPT_HW_INFO info;
+	GPT_HW_INFO_OF(&g->table, &info);
 	gpt_fmt_ctx(g, &info, words);
 	GPT_LEAVE();
 }
@@ -336,7 +332,7 @@ static int gpt_iova_to_phys(struct ims_walker_dom *dom, uint64_t iova, uint64_t 
 	if (!rc) {
 		/* The kernel's answer; 0 is also its "not mapped", so presence
 		 * and permissions come from the entry itself. */
-		phys_addr_t k = DOMAIN_NS(iova_to_phys)(&g->table.iommu.domain, iova);
+		phys_addr_t k = GPT_IOVA_TO_PHYS(&g->table.iommu.domain, iova);
 		if (k != lf.oa)
 			ims_lx_warn(__FILE__, __LINE__, "iova_to_phys disagrees with the leaf entry");
 		*pa = k;
@@ -364,7 +360,7 @@ static int gpt_set_dirty_tracking(struct ims_walker_dom *dom, bool enable)
 static int gpt_rcd(struct gpt_dom *g, u64 iova, u64 size, unsigned long kflags,
 		   struct iommu_dirty_bitmap *d)
 {
-	return DOMAIN_NS(read_and_clear_dirty)(&g->table.iommu.domain, iova, size, kflags, d);
+	return GPT_READ_AND_CLEAR_DIRTY(&g->table.iommu.domain, iova, size, kflags, d);
 }
 
 static int gpt_read_and_clear_dirty(struct ims_walker_dom *dom, uint64_t iova, uint64_t size,
@@ -401,7 +397,7 @@ static const struct ims_walker_ops gpt_ops = {
 	.abi_version = IMS_WALKER_ABI_VERSION,
 	.size = sizeof(struct ims_walker_ops),
 	.name = GPT_NAME,
-	.description = "Linux " IMS_LINUX_RELEASE " generic_pt " GPT_FMT_TEXT
+	.description = "Linux " IMS_LINUX_VERSION " generic_pt " GPT_FMT_TEXT
 		       " (drivers/iommu/generic_pt): tables, map/unmap and read_and_clear_dirty",
 	.level = IMS_WALKER_FULL,
 	.formats = 1u << GPT_IMS_FMT,

@@ -1,37 +1,54 @@
 /* Linux generic_pt, Intel VT-d second-stage format, as a full-level walker plug-in
  * (linux/walkers/gpt_glue.h says what runs and how).
  *
- * License: this file is iommusim's (MIT). It compiles, in the same
- * translation unit, Linux's drivers/iommu/generic_pt/fmt/iommu_vtdss.c
- * (GPL-2.0-only), unmodified, from the kernel tree the build points at: the
- * plug-in built from it is a GPL-2.0 work, a separate artifact from
- * iommusim.
+ * License: this file is iommusim's (MIT). The plug-in it is built into
+ * also contains Linux's drivers/iommu/generic_pt/fmt/iommu_vtdss.c
+ * (GPL-2.0-only), compiled unmodified from the kernel tree the build points
+ * at, as its own translation unit: the plug-in is a GPL-2.0 work, a
+ * separate artifact from iommusim.
  *
- * Build: -I linux/compat/include, -I <tree>/drivers/iommu/generic_pt, and an
- * include directory holding <tree>/include/linux/generic_pt as
- * linux/generic_pt (only those headers are taken from the tree).
+ * Include path (cmake/linux.cmake, linux/Makefile): linux/compat/include,
+ * the tree's include/linux/generic_pt/ as <linux/generic_pt/...>, the
+ * tree's drivers/iommu.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "gpt_kconfig.h"
-
 #pragma GCC visibility push(hidden)
-/* The kernel's code is compiled as the kernel compiles it; these warnings
- * are not enabled there. */
+/* generic_pt's format headers, for its own entry decoding (gpt_glue.h's
+ * gpt_find): the same headers, in the same order, iommu_template.h puts
+ * before iommu_pt.h. Every feature is compiled in, so pt_feature() answers
+ * from the features the kernel's init recorded in the table. The kernel's
+ * headers are compiled as the kernel compiles them: these warnings are not
+ * enabled there. */
+#define PT_FMT vtdss
+#define PT_SUPPORTED_FEATURES (~0u & ~BIT(PT_FEAT_SIGN_EXTEND))
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wtype-limits"
 #pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#include "fmt/iommu_vtdss.c"
+#include <linux/args.h>
+#include <linux/generic_pt/common.h>
+#include "generic_pt/fmt/defs_vtdss.h"
+#include "generic_pt/pt_defs.h"
+#include "generic_pt/fmt/vtdss.h"
+#include "generic_pt/pt_common.h"
+#include "generic_pt/pt_iter.h"
+#include "iommu-pages.h"
 #pragma GCC diagnostic pop
 
+/* What the kernel's fmt/iommu_vtdss.c exports (generic_pt/iommu.h). */
 #define GPT_IMS_FMT IMS_FMT_VTD
-#define GPT_NAME "linux-gpt-vtdss"
 #define GPT_FMT_TEXT "vtdss"
+#define GPT_TABLE pt_iommu_vtdss
+#define GPT_CFG pt_iommu_vtdss_cfg
+#define GPT_HW_INFO pt_iommu_vtdss_hw_info
+#define GPT_INIT pt_iommu_vtdss_init
+#define GPT_HW_INFO_OF pt_iommu_vtdss_hw_info
+#define GPT_IOVA_TO_PHYS pt_iommu_vtdss_iova_to_phys
+#define GPT_READ_AND_CLEAR_DIRTY pt_iommu_vtdss_read_and_clear_dirty
 #include "gpt_glue.h"
 
 /* Scalable-mode PASID-table entry, the bits the driver's
@@ -45,8 +62,7 @@
 #define PE0_SSPTPTR (~0xfffull) /* bits 63:12 */
 #define PE1_DID 0xffffull
 
-static int gpt_fmt_cfg(const struct ims_walker_dom *dom, struct pt_iommu_vtdss_cfg *cfg, char *err,
-		       size_t errlen)
+static int gpt_fmt_cfg(const struct ims_walker_dom *dom, struct GPT_CFG *cfg, char *err, size_t errlen)
 {
 	/* The driver's (intel_iommu_domain_alloc_second_stage, coherent
 	 * paging structures): the largest table the hardware's SAGAW and
@@ -60,8 +76,8 @@ static int gpt_fmt_cfg(const struct ims_walker_dom *dom, struct pt_iommu_vtdss_c
 	return 0;
 }
 
-static int gpt_fmt_root(const struct ims_walker_dom *dom, const struct pt_iommu_vtdss_hw_info *info,
-			uint64_t *root, char *err, size_t errlen)
+static int gpt_fmt_root(const struct ims_walker_dom *dom, const struct GPT_HW_INFO *info, uint64_t *root,
+			char *err, size_t errlen)
 {
 	/* AW 1, 2, 3 = 3, 4, 5 levels. */
 	if (info->aw + 2u != dom->levels) {
@@ -73,8 +89,7 @@ static int gpt_fmt_root(const struct ims_walker_dom *dom, const struct pt_iommu_
 	return 0;
 }
 
-static void gpt_fmt_ctx(const struct gpt_dom *g, const struct pt_iommu_vtdss_hw_info *info,
-			uint64_t w[8])
+static void gpt_fmt_ctx(const struct gpt_dom *g, const struct GPT_HW_INFO *info, uint64_t w[8])
 {
 	w[0] = PE0_P | ((uint64_t)info->aw << PE0_AW_SHIFT) | (PE0_PGTT_SL << PE0_PGTT_SHIFT) |
 	       (info->ssptptr & PE0_SSPTPTR) | (g->tracking ? PE0_SSADE : 0);

@@ -15,4 +15,11 @@
 #define IS_REACHABLE(option) __is_defined(option)
 #define IS_ENABLED(option) __is_defined(option)
 
+/* The one option every walker is built with: iommufd's driver support,
+ * without which generic_pt compiles read_and_clear_dirty to -EOPNOTSUPP
+ * (iommu_pt.h). The other walkers' files do not test it. */
+#ifndef CONFIG_IOMMUFD_DRIVER
+#define CONFIG_IOMMUFD_DRIVER 1
+#endif
+
 #endif
