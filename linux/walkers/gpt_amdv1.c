@@ -1,45 +1,36 @@
 /* Linux generic_pt, AMD IOMMU v1 format, as a full-level walker plug-in
  * (linux/walkers/gpt_glue.h says what runs and how).
  *
- * License: this file is iommusim's (MIT). The plug-in it is built into
- * also contains Linux's drivers/iommu/generic_pt/fmt/iommu_amdv1.c
- * (GPL-2.0-only), compiled unmodified from the kernel tree the build points
- * at, as its own translation unit: the plug-in is a GPL-2.0 work, a
- * separate artifact from iommusim.
+ * License: this file is iommusim's (MIT). It compiles, in the same
+ * translation unit, Linux's drivers/iommu/generic_pt/fmt/iommu_amdv1.c
+ * (GPL-2.0-only), unmodified, from the kernel tree the build points at: the
+ * plug-in built from it is a GPL-2.0 work, a separate artifact from
+ * iommusim.
  *
  * Include path (cmake/linux.cmake, linux/Makefile): linux/compat/include,
- * the tree's include/linux/generic_pt/ as <linux/generic_pt/...>, the
- * tree's drivers/iommu.
+ * the tree's include/linux/generic_pt/ as <linux/generic_pt/...> (nothing
+ * else of the tree's include/), the tree's drivers/iommu/generic_pt.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #pragma GCC visibility push(hidden)
-/* generic_pt's format headers, for its own entry decoding (gpt_glue.h's
- * gpt_find): the same headers, in the same order, iommu_template.h puts
- * before iommu_pt.h. Every feature is compiled in, so pt_feature() answers
- * from the features the kernel's init recorded in the table. The kernel's
- * headers are compiled as the kernel compiles them: these warnings are not
- * enabled there. */
-#define PT_FMT amdv1
-#define PT_SUPPORTED_FEATURES (~0u & ~BIT(PT_FEAT_SIGN_EXTEND))
+/* The kernel's own instantiation of generic_pt for the format, unmodified
+ * (its template: iommu_template.h, iommu_pt.h), in this translation unit:
+ * the glue also uses the format's entry decoding (gpt_glue.h's gpt_find).
+ * The kernel's code is compiled as the kernel compiles it: these warnings
+ * are not enabled there. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wtype-limits"
 #pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#include <linux/args.h>
-#include <linux/generic_pt/common.h>
-#include "generic_pt/fmt/defs_amdv1.h"
-#include "generic_pt/pt_defs.h"
-#include "generic_pt/fmt/amdv1.h"
-#include "generic_pt/pt_common.h"
-#include "generic_pt/pt_iter.h"
-#include "iommu-pages.h"
+#include "fmt/iommu_amdv1.c"
 #pragma GCC diagnostic pop
 
-/* What the kernel's fmt/iommu_amdv1.c exports (generic_pt/iommu.h). */
+/* The kernel's entry points for the format (generic_pt/iommu.h). */
 #define GPT_IMS_FMT IMS_FMT_AMDV1
 #define GPT_FMT_TEXT "amdv1"
 #define GPT_TABLE pt_iommu_amdv1

@@ -6,9 +6,10 @@
  * compiled unmodified from a kernel tree at build time: the plug-in is a
  * GPL-2.0 work, a separate artifact from iommusim.
  *
- * The kernel's fmt/iommu_<fmt>.c is compiled as its own translation unit,
- * exactly as the kernel builds it (its template instantiation of
- * iommu_pt.h). This one calls what it exports, and what the drivers call:
+ * A format file includes the kernel's fmt/iommu_<fmt>.c (its template
+ * instantiation of iommu_pt.h, exactly as the kernel builds it), then this
+ * header, then defines the format's hooks declared below. What runs is the
+ * kernel's own code:
  *   domain_init          pt_iommu_<fmt>_init(), with the configuration the
  *                        kernel driver passes (drivers/iommu/amd/iommu.c,
  *                        intel/iommu.c), sized to the domain's geometry
@@ -27,8 +28,7 @@
  * through host->ctx_change), the iotlb_sync op, the core's undo of a
  * failed map, and two things the walker ABI asks that the kernel API has
  * no call for: refusing an unmap that cuts a leaf, and the permissions of
- * a mapping. Those two read the table with generic_pt's own entry decoding
- * (its format headers, included by the format file before this one).
+ * a mapping. Those two read the table with generic_pt's own entry decoding.
  *
  * Kernel code reaches simulated memory only through the compatibility
  * runtime (linux/compat/include/ims_lx.h): every READ_ONCE, WRITE_ONCE and
@@ -80,6 +80,14 @@ static unsigned gpt_fmt_prot(u64 descriptor_bits);
 static_assert(sizeof(struct ioptdesc) <= sizeof(struct page), "ioptdesc overlays struct page");
 static_assert(offsetof(struct ioptdesc, iopt_freelist_elm) == offsetof(struct page, lru),
 	      "the free-list link is where the runtime's iommu_put_pages_list looks");
+
+/* Referenced by the kernel only on paths its optimizer removes for these
+ * formats (a software bit of a format that has none); a definition keeps
+ * an unoptimized build loadable. */
+void __pt_no_sw_bit(void)
+{
+	ims_lx_warn(__FILE__, __LINE__, "software bit used by a format that has none");
+}
 
 /* ---- the driver's ops around the kernel's table code ---------------------------- */
 
@@ -167,8 +175,8 @@ PT_MAKE_LEVELS(gpt_find_level, gpt_do_find);
 /* The leaf that translates va, or -ENOENT. */
 static int gpt_find(struct gpt_dom *g, u64 va, struct gpt_leaf *lf)
 {
-	struct pt_range range = pt_make_range(common_from_iommu(&g->table.iommu), va, va);
-	if (pt_check_range(&range))
+	struct pt_range range;
+	if (make_range(common_from_iommu(&g->table.iommu), &range, va, 1))
 		return -ENOENT;
 	return pt_walk_range(&range, gpt_find_level, lf);
 }
