@@ -115,11 +115,13 @@ for t in "$here"/gpt-*.trace; do
 	fi
 done
 check gpt-contig-short.trace orig 'under-reported 1'
+check gpt-contig-2g.trace orig 'under-reported 1'
 check gpt-unaligned-amdv1.trace orig 'over-reported 1'
 check gpt-unaligned-vtd.trace orig 'over-reported 1'
 check gpt-amdv1-lost-update.trace orig 'lost hardware update'
 check gpt-tables-kept.trace orig 'page-table pages'
 check gpt-contig-short.trace fixed pass
+check gpt-contig-2g.trace fixed pass
 check gpt-unaligned-amdv1.trace fixed pass
 check gpt-unaligned-vtd.trace fixed pass
 check gpt-amdv1-lost-update.trace fixed 'lost hardware update'
