@@ -143,9 +143,12 @@ uint64_t ims_lx_pgsize(uint64_t bitmap, uint64_t iova, uint64_t pa, uint64_t siz
 {
 	uint64_t addr = iova | pa;
 	/* Sizes not larger than what is left ... */
-	uint64_t fit = bitmap & (size | (size - 1));
-	if (size & (1ull << 63))
-		fit = bitmap;
+	if (!size) {
+		*count = 0;
+		return 0;
+	}
+	unsigned top = 63 - (unsigned)__builtin_clzll(size);
+	uint64_t fit = bitmap & (top == 63 ? ~0ull : (2ull << top) - 1);
 	/* ... that iova and pa are both aligned to. */
 	if (addr)
 		fit &= (addr & -addr) | ((addr & -addr) - 1);

@@ -30,6 +30,7 @@
 #include "ims_lx_core.h"
 #include "iommusim/walker.h"
 #include <linux/io-pgtable.h>
+#include <linux/sizes.h>
 
 #ifndef IMS_LX_KERNEL
 #define IMS_LX_KERNEL "unknown"
@@ -145,7 +146,12 @@ static int arm_domain_init(struct ims_walker_dom *wd, char *err, size_t errlen)
 	 * model's CD uses a 52-bit IPS with the 64K granule, 48 otherwise. */
 	ad->cfg = (struct io_pgtable_cfg){
 		.quirks = wd->dirty_tracking ? IO_PGTABLE_QUIRK_ARM_HD : 0,
-		.pgsize_bitmap = (unsigned long)wd->pgsizes,
+		/* An SMMU with this one granule (SMMU_IDR5), all its page and
+		 * block sizes; the domain's own list (which may leave the
+		 * page size out) narrows what map uses, not the format. */
+		.pgsize_bitmap = gs == 12 ? SZ_4K | SZ_2M | SZ_1G
+			       : gs == 14 ? SZ_16K | SZ_32M
+					  : SZ_64K | SZ_512M | (1ul << 42),
 		.ias = wd->ias,
 		.oas = gs == 16 ? 52 : 48,
 		.coherent_walk = true,
@@ -247,6 +253,22 @@ static uint64_t unmap_run(struct arm_dom *ad, uint64_t lo, uint64_t hi,
 
 static int arm_unmap(struct ims_walker_dom *wd, uint64_t iova, uint64_t size, uint64_t *unmapped);
 
+/* The leaf sizes io-pgtable-arm can use for the sizes `want` the domain
+ * allows: for each, the largest of the kernel's not above it. The kernel
+ * has no contiguous groups (a 64K group of the 4K granule is 16 pages
+ * here), and an allowed size it lacks is made of smaller leaves. */
+static uint64_t kernel_sizes(uint64_t kernel, uint64_t want)
+{
+	uint64_t out = 0;
+	for (; want; want &= want - 1) {
+		uint64_t s = want & -want;
+		uint64_t below = kernel & (s | (s - 1));
+		if (below)
+			out |= 1ull << (63 - __builtin_clzll(below));
+	}
+	return out;
+}
+
 static int arm_map(struct ims_walker_dom *wd, uint64_t iova, uint64_t pa, uint64_t size,
 		   unsigned prot, uint64_t pgsize)
 {
@@ -258,9 +280,7 @@ static int arm_map(struct ims_walker_dom *wd, uint64_t iova, uint64_t pa, uint64
 	 * attributes: Normal write-back, inner shareable). */
 	int kprot = IOMMU_CACHE | (prot & IMS_WALKER_PROT_R ? IOMMU_READ : 0) |
 		    (prot & IMS_WALKER_PROT_W ? IOMMU_WRITE : 0);
-	uint64_t sizes = ad->iop->cfg.pgsize_bitmap;
-	if (pgsize)
-		sizes &= pgsize | (pgsize - 1);
+	uint64_t sizes = kernel_sizes(ad->iop->cfg.pgsize_bitmap, pgsize ? pgsize : wd->pgsizes);
 	struct io_pgtable_ops *ops = &ad->iop->ops;
 	struct ims_lx_dom *prev = ims_lx_enter(&ad->lx);
 	uint64_t at = iova, out = pa, left = size;
@@ -287,8 +307,8 @@ static int arm_map(struct ims_walker_dom *wd, uint64_t iova, uint64_t pa, uint64
 		if (rc)
 			break;
 	}
-#ifdef IMS_LX_MAP_CLEAN
-	/* The policy adapter's variant (not Linux's behaviour): io-pgtable-arm
+#ifdef IMS_LX_ADAPT
+	/* The adapted variant (not Linux's behaviour), finding 1: io-pgtable-arm
 	 * maps a writable leaf of an HD domain writable-dirty (DBM = 1,
 	 * AP[2] = 0), the model's oracle expects writable-clean (classic bug
 	 * 10's other policy). Cleaning the new leaves with the kernel's own
@@ -388,6 +408,14 @@ static int arm_read_and_clear_dirty(struct ims_walker_dom *wd, uint64_t iova, ui
 #else
 	uint64_t from = iova, lo, hi;
 	while (!rc && ims_lx_areas_next_run(&ad->areas, from, last, &lo, &hi)) {
+#ifdef IMS_LX_ADAPT
+		/* The adapted variant, finding 2: io-pgtable-arm records a leaf
+		 * from the caller's iova with the leaf's full size and steps
+		 * from there (classic bug 5); started at the leaf's own first
+		 * byte it records whole leaves (the host clips to the range). */
+		const struct ims_lx_chunk *c = ims_lx_areas_find(&ad->areas, lo);
+		lo = c->iova + ((lo - c->iova) & ~(c->leaf - 1));
+#endif
 		rc = ops->read_and_clear_dirty(ops, lo, hi - lo + 1, kflags, &bm);
 		if (hi == last)
 			break;
@@ -414,8 +442,8 @@ static const struct ims_walker_ops arm_ops = {
 	.size = sizeof(struct ims_walker_ops),
 #if defined(IMS_LX_WHOLE_RANGE)
 	.name = "linux-" IMS_LX_KERNEL "-io-pgtable-arm-whole-range",
-#elif defined(IMS_LX_MAP_CLEAN)
-	.name = "linux-" IMS_LX_KERNEL "-io-pgtable-arm-mapclean",
+#elif defined(IMS_LX_ADAPT)
+	.name = "linux-" IMS_LX_KERNEL "-io-pgtable-arm-adapted",
 #else
 	.name = "linux-" IMS_LX_KERNEL "-io-pgtable-arm",
 #endif
