@@ -261,7 +261,7 @@ apt_download() { # pkg dir
 # The .deb of PKG (a glob: newest by version) in --debs DIR.
 deb_in_dir() { # glob
 	local f
-	f=$(ls -1 "$debs"/$1_*.deb 2>/dev/null | sort -V | tail -n 1 || true)
+	f=$(for f in "$debs/$1"_*.deb; do if [ -f "$f" ]; then echo "$f"; fi; done | sort -V | tail -n 1)
 	[ -n "$f" ] || die "$debs: no $1_*.deb"
 	echo "$f"
 }
@@ -316,8 +316,10 @@ fetch_unstable() {
 	fi
 	local pkg deb dl
 	if [ -n "$debs" ]; then
-		deb=$(ls -1 "$debs"/linux-source-[0-9]*.deb 2>/dev/null |
-			grep -v "/${release_pkg}_" | sort -V | tail -n 1 || true)
+		local f
+		deb=$(for f in "$debs"/linux-source-[0-9]*.deb; do
+			if [ -f "$f" ] && [[ $f != */"${release_pkg}"_* ]]; then echo "$f"; fi
+		done | sort -V | tail -n 1)
 		[ -n "$deb" ] || die "$debs: no linux-source-X.Y .deb other than $release_pkg"
 		pkg=$(dpkg-deb -f "$deb" Package)
 	else

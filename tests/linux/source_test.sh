@@ -67,7 +67,15 @@ done
 [ ! -e "$cache/linux-source-9.10" ] || fail "linux-source-9.10 was extracted too"
 [ -f "$cache/unstable/include/linux/generic_pt/common.h" ] || fail "generic_pt headers missing"
 grep -qx 'version=10.0-1' "$cache/unstable/.ims-linux-source" || fail "stamp without the version"
-if ls -a "$cache" | grep -q '^\.\(extract\|download\)'; then fail "temporary directories left"; fi
+for f in "$cache"/.extract* "$cache"/.download*; do
+	[ ! -e "$f" ] || fail "temporary $f left"
+done
+
+# The release package last in name order (6.12 after 10.0) changes nothing.
+mkdir -p "$work/debs2"
+cp "$work/debs/linux-source-10.0_10.0-1_all.deb" "$work/debs/linux-source-6.12_6.12-1_all.deb" "$work/debs2/"
+"$script" --debs "$work/debs2" --out "$work/cache2" >/dev/null || fail "10.0 and 6.12 only: exit $?"
+[ "$(readlink "$work/cache2/unstable")" = linux-source-10.0 ] || fail "10.0 and 6.12 only: unstable is not 10.0"
 
 # Idempotent: nothing is extracted again.
 out=$("$script" --debs "$work/debs" --out "$cache") || fail "second run: exit $?"
