@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#pragma GCC visibility push(hidden)
 /* The kernel's own instantiation of generic_pt for the format, unmodified
  * (its template: iommu_template.h, iommu_pt.h), in this translation unit:
  * the glue also uses the format's entry decoding (gpt_glue.h's gpt_find).
@@ -100,4 +99,3 @@ static unsigned gpt_fmt_prot(u64 descriptor_bits)
 	       ((descriptor_bits & VTDSS_FMT_W) ? IMS_WALKER_PROT_W : 0);
 }
 
-#pragma GCC visibility pop
