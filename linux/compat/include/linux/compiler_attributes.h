@@ -1,0 +1,2 @@
+/* Stand-in for <linux/compiler_attributes.h> (linux/compat). */
+#include <linux/compiler.h>

@@ -1,0 +1,2 @@
+/* Stand-in for <linux/io.h> (linux/compat). */
+#include <asm/io.h>

@@ -1,0 +1,2 @@
+/* Stand-in for <linux/stringify.h> (linux/compat). */
+#include <linux/compiler.h>
