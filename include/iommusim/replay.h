@@ -60,6 +60,10 @@ struct ims_replay_stats {
 	 * recorded their page, allowed by the walker's stated contract
 	 * (IMS_WALKER_CONTRACT_CLEAN_RACE_LOST of iommusim/walker.h). */
 	uint64_t lost_by_contract;
+	/* Page-table pages an `expect tables` found beyond its count, kept by
+	 * a walker whose contract says an unmap may keep the tables it empties
+	 * (IMS_WALKER_CONTRACT_TABLES_KEPT). */
+	uint64_t tables_kept_by_contract;
 };
 
 int ims_replay_new(const struct ims_replay_opts *opts, struct ims_replay **out);

@@ -62,6 +62,12 @@ enum ims_walker_level {
  * loss (lost to the walker's contract) instead of failing it; a loss on a
  * page the harvest did not record, or outside a harvest, still fails. */
 #define IMS_WALKER_CONTRACT_CLEAN_RACE_LOST 1u
+/* IMS_WALKER_CONTRACT_TABLES_KEPT: an unmap may keep the tables it
+ * empties until domain_free (Linux generic_pt frees a table only when one
+ * unmap covers its whole span; pt_iommu_deinit frees the rest). The
+ * replayer's `expect tables` then allows more tables than expected (counted,
+ * not failed); fewer still fails. */
+#define IMS_WALKER_CONTRACT_TABLES_KEPT 2u
 
 /* Protection bits of map and iova_to_phys (as IMS_PROT_R / IMS_PROT_W). */
 #define IMS_WALKER_PROT_R 1u

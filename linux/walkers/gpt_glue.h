@@ -417,6 +417,10 @@ static const struct ims_walker_ops gpt_ops = {
 	.unmap = gpt_unmap,
 	.iova_to_phys = gpt_iova_to_phys,
 	.set_dirty_tracking = gpt_set_dirty_tracking,
+	/* What pt_common.h and iommu_pt.h document (docs/linux.md, "Contracts"):
+	 * the clean is a plain read-then-write whose racing dirty update may be
+	 * lost until the flush, and an unmap frees only tables it covers whole. */
+	.contract = IMS_WALKER_CONTRACT_CLEAN_RACE_LOST | IMS_WALKER_CONTRACT_TABLES_KEPT,
 };
 
 __attribute__((visibility("default"))) const struct ims_walker_ops *
