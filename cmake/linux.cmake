@@ -475,7 +475,11 @@ function(ims_linux_tests)
     add_test(NAME linux.${name}.conform COMMAND ${CMAKE_COMMAND} ${common} -DMODE=conform
       -DFORMATS=${fmts} -DSUITE=${CMAKE_SOURCE_DIR}/tests/conformance
       -DOUT=${work}/${name}/conform -P ${check})
-    list(APPEND tests linux.${name}.replay linux.${name}.conform)
+    # Side by side with the built-in walkers (bench checks every run's
+    # bitmap against the fast walker's and the oracle's: exit 1 if not).
+    add_test(NAME linux.${name}.bench COMMAND $<TARGET_FILE:iommusim> bench --tiny --only harvest
+      --no-rewalk --walker-plugin ${so})
+    list(APPEND tests linux.${name}.replay linux.${name}.conform linux.${name}.bench)
     set_tests_properties(${tests} PROPERTIES LABELS "linux;${label}" TIMEOUT 900)
   endforeach()
 endfunction()
