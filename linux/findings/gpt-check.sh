@@ -1,5 +1,5 @@
 #!/bin/sh
-# Checks the generic_pt findings (linux/FINDINGS-gpt.md) against a kernel
+# Checks the generic_pt findings (docs/linux.md, "Findings") against a kernel
 # tree, with their reproducers (linux/findings/gpt-*.trace):
 #  1. builds the generic_pt walkers (with $CC, default cc) from TREE as it
 #     is, and from a copy of its generic_pt with the two fixes of findings
@@ -46,7 +46,7 @@ old1='unsigned int, pts->index, num_contig_lg2);'
 old2='	if (dirty->dirty->bitmap)'
 if [ "$(grep -cF "$old1" "$pt")" != 1 ] || [ "$(grep -cxF "$old2" "$pt")" != 1 ]; then
 	echo "record_dirty() of $gpt/iommu_pt.h is not 7.2's (fixed upstream?):" \
-		"update linux/FINDINGS-gpt.md and this script" >&2
+		"update docs/linux.md and this script" >&2
 	exit 2
 fi
 sed -i -e "s/unsigned int, pts->index, num_contig_lg2);/unsigned int, pts->index, num_contig_lg2) + 1;/" \

@@ -4,9 +4,9 @@
 # Every walker built: replay, conform and fuzz (tests/linux/check.cmake).
 ims_linux_tests()
 
-# The generic_pt findings (linux/FINDINGS-gpt.md): their reproducers fail
-# with the tree's kernel code as the findings say, and two one-line fixes
-# of record_dirty() make the kernel bugs' reproducers pass.
+# The generic_pt findings (docs/linux.md, "Findings"): the kernel bugs'
+# reproducers fail with the tree's kernel code as the findings say and pass
+# with two one-line fixes of record_dirty(); the contracts' pass with both.
 foreach(t IN LISTS IMS_LINUX_GPT_TREES)
   string(REPLACE "|" ";" t "${t}")
   list(GET t 0 label)
