@@ -419,7 +419,7 @@ foreach(t IN LISTS ims_linux_trees)
       ims_linux_walker(${name}-fixed ${gpt_fixed_tree} ${glue} ${ims_linux_srcs_${kind}}
         FORMATS ${ims_linux_formats_${kind}} INCLUDES ${incs})
       list(APPEND IMS_LINUX_NOSUITE ${name})
-      string(APPEND ims_linux_summary "  built ${name}-fixed: the same with the two record_dirty() fixes of docs/linux.md (the suites run on it; ${name} runs the findings' check)\n")
+      string(APPEND ims_linux_summary "  built ${name}-fixed: the same with the two record_dirty() fixes of docs/linux.md (the suites run on it; ${name} has the known findings, checked by linux/findings/gpt-check.sh)\n")
       if(kind STREQUAL "gpt-amdv1")
         ims_linux_historical(${name} ${gpt_fixed_tree} ${glue} "${incs}")
       endif()
