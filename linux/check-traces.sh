@@ -23,7 +23,7 @@ pass=0 unpinned=0 na=0 fail=0 skipped=0
 for t in "$@"; do
 	case $t in */invalid/*) continue ;; esac
 	case $t in *.gz) gzip -dc "$t" >"$tmp/in" ;; *) cp "$t" "$tmp/in" ;; esac
-	if ! grep -q "format=$fmt" "$tmp/in" || grep -q -E "format=" "$tmp/in" &&
+	if ! grep -q "format=$fmt" "$tmp/in" ||
 		grep -E -o "format=[a-z0-9]+" "$tmp/in" | grep -q -v "format=$fmt"; then
 		na=$((na + 1))
 		continue
