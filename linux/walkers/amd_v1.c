@@ -8,7 +8,7 @@
  *
  * What the glue does is what surrounds io_pgtable.c in Linux:
  *  - the AMD driver (amd/iommu.c): the protection domain around the table
- *    (amd_v1_kernel.c), the DTE it programs (set_dte_entry: root, Mode, IR,
+ *    (the tree's own struct protection_domain), the DTE it programs (set_dte_entry: root, Mode, IR,
  *    IW, V, TV, HAD while tracking, the DomainID), map and unmap through
  *    the page-table ops with the IOTLB gather and its sync (an
  *    INVALIDATE_IOMMU_PAGES with PDE = 1 of the gathered range),
@@ -24,31 +24,144 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "amd_v1.h"
 #include "ims_lx.h"
 #include "ims_lx_core.h"
 #include "iommusim/walker.h"
+/* What io_pgtable.c includes before the driver headers, which rely on it. */
 #include <linux/io-pgtable.h>
+#include <linux/kernel.h>
+#include <linux/seqlock.h>
+#include <linux/slab.h>
 
+/* The kernel tree's AMD driver headers, for the layout of struct
+ * protection_domain (io_pgtable.c finds its io_pgtable in it with
+ * container_of) and the v1 constants. Not our code: the warnings our
+ * rules add are not theirs to meet. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "amd_iommu_types.h"
+#include "amd_iommu.h"
+#pragma GCC diagnostic pop
+
+struct ims_amd_pd; /* the kernel's struct protection_domain */
+static void ims_amd_flush_pages(void *cookie, uint64_t address, uint64_t size);
+static void ims_amd_dte_changed(void *cookie, uint64_t root, unsigned mode);
+
+/* ---- the driver around the page table (amd/iommu.c's part) -------------------- */
+
+/* The v1 page sizes (init.c's default): every power of two from 4 KiB to
+ * 2^51 but 512 GiB. A variable because io_pgtable.c reads it by name; it
+ * never changes. */
+unsigned long amd_iommu_pgsize_bitmap = AMD_IOMMU_PGSIZES;
+
+static uint64_t ims_amd_pgsizes(void)
+{
+	return AMD_IOMMU_PGSIZES;
+}
+
+static void *cookie_of(struct protection_domain *domain)
+{
+	return domain->iop.pgtbl.cookie;
+}
+
+void amd_iommu_domain_flush_pages(struct protection_domain *domain, u64 address, size_t size)
+{
+	ims_amd_flush_pages(cookie_of(domain), address, size);
+}
+
+void amd_iommu_update_and_flush_device_table(struct protection_domain *domain)
+{
+	ims_amd_dte_changed(cookie_of(domain), iommu_virt_to_phys(domain->iop.root),
+			    (unsigned)domain->iop.mode);
+}
+
+static struct ims_amd_pd *ims_amd_pd_new(void *cookie, uint16_t id, unsigned mode)
+{
+	struct protection_domain *domain = kzalloc(sizeof(*domain), GFP_KERNEL);
+	if (!domain)
+		return NULL;
+	spin_lock_init(&domain->lock);
+	INIT_LIST_HEAD(&domain->dev_list);
+	INIT_LIST_HEAD(&domain->dev_data_list);
+	domain->id = id;
+	domain->pd_mode = PD_MODE_V1;
+	domain->domain.type = IOMMU_DOMAIN_UNMANAGED;
+	/* pdom_setup_pgtable / alloc_io_pgtable_ops(AMD_IOMMU_V1, cfg, domain) */
+	domain->iop.pgtbl.cfg.amd.nid = NUMA_NO_NODE;
+	domain->iop.pgtbl.cfg.coherent_walk = true;
+	struct io_pgtable *iop =
+		io_pgtable_amd_iommu_v1_init_fns.alloc(&domain->iop.pgtbl.cfg, domain);
+	if (!iop) {
+		kfree(domain);
+		return NULL;
+	}
+	iop->fmt = AMD_IOMMU_V1;
+	iop->cookie = cookie;
+	/* The table starts at 3 levels and grows on demand; the simulator's
+	 * domain has its DTE Mode fixed when it is created, so an empty table
+	 * starts at that mode (what growing an empty table to it would give,
+	 * less the chain of empty tables). */
+	domain->iop.mode = (int)mode;
+	domain->domain.pgsize_bitmap = domain->iop.pgtbl.cfg.pgsize_bitmap;
+	return (struct ims_amd_pd *)domain;
+}
+
+static void ims_amd_pd_free(struct ims_amd_pd *pd)
+{
+	struct protection_domain *domain = (struct protection_domain *)pd;
+	io_pgtable_amd_iommu_v1_init_fns.free(&domain->iop.pgtbl);
+	kfree(domain);
+}
+
+static struct io_pgtable_ops *ims_amd_pd_ops(struct ims_amd_pd *pd)
+{
+	return &((struct protection_domain *)pd)->iop.pgtbl.ops;
+}
+
+static uint64_t ims_amd_pd_root(struct ims_amd_pd *pd)
+{
+	return iommu_virt_to_phys(((struct protection_domain *)pd)->iop.root);
+}
+
+static unsigned ims_amd_pd_mode(struct ims_amd_pd *pd)
+{
+	return (unsigned)((struct protection_domain *)pd)->iop.mode;
+}
+
+/* The walker's name: cmake/linux.cmake passes it (IMS_LINUX_WALKER_NAME,
+ * with the tree's IMS_LINUX_VERSION); linux/Makefile passes IMS_LX_KERNEL.
+ * The finding variants add a suffix. */
+#ifdef IMS_LINUX_VERSION
+#define IMS_LX_KERNEL IMS_LINUX_VERSION
+#endif
 #ifndef IMS_LX_KERNEL
 #define IMS_LX_KERNEL "unknown"
+#endif
+#ifdef IMS_LINUX_WALKER_NAME
+#define IMS_LX_BASE_NAME IMS_LINUX_WALKER_NAME
+#else
+#define IMS_LX_BASE_NAME "linux-" IMS_LX_KERNEL "-amd-v1"
+#endif
+#if defined(IMS_LX_WHOLE_RANGE)
+#define IMS_LX_NAME IMS_LX_BASE_NAME "-whole-range"
+#elif defined(IMS_LX_ADAPT)
+#define IMS_LX_NAME IMS_LX_BASE_NAME "-adapted"
+#else
+#define IMS_LX_NAME IMS_LX_BASE_NAME
 #endif
 
 /* The DTE's first words (AMD IOMMU spec 2.2.2.1; amd/amd_codec.h has the
  * model's names). */
-#define DTE_V (1ull << 0)
-#define DTE_TV (1ull << 1)
-#define DTE_HAD (3ull << 7)
-#define DTE_MODE_SHIFT 9
-#define DTE_MODE_MASK (7ull << DTE_MODE_SHIFT)
-#define DTE_ROOT_MASK 0x000ffffffffff000ull
-#define DTE_IR (1ull << 61)
-#define DTE_IW (1ull << 62)
-#define DTE1_DOMID_MASK 0xffffull
+#define IMS_DTE_V (1ull << 0)
+#define IMS_DTE_TV (1ull << 1)
+#define IMS_DTE_HAD (3ull << 7)
+#define IMS_DTE_MODE_SHIFT 9
+#define IMS_DTE_MODE_MASK (7ull << IMS_DTE_MODE_SHIFT)
+#define IMS_DTE_ROOT_MASK 0x000ffffffffff000ull
+#define IMS_DTE_IR (1ull << 61)
+#define IMS_DTE_IW (1ull << 62)
+#define IMS_DTE1_DOMID_MASK 0xffffull
 
-/* amd_iommu_types.h's protection flags of the v1 ops' map_pages. */
-#define AMD_PROT_IR 0x01
-#define AMD_PROT_IW 0x02
 
 struct amd_dom {
 	struct ims_lx_dom lx;
@@ -64,9 +177,9 @@ static struct amd_dom *amd_of(struct ims_walker_dom *wd)
 	return wd->priv;
 }
 
-/* ---- the driver functions io_pgtable.c calls (amd_v1.h) ---------------------- */
+/* ---- the driver functions io_pgtable.c calls, onto the host -------------------- */
 
-void ims_amd_flush_pages(void *cookie, uint64_t address, uint64_t size)
+static void ims_amd_flush_pages(void *cookie, uint64_t address, uint64_t size)
 {
 	struct amd_dom *ad = cookie;
 	/* __domain_flush_pages: PDE = 1; 2^52 or more: the whole domain. */
@@ -78,15 +191,15 @@ void ims_amd_flush_pages(void *cookie, uint64_t address, uint64_t size)
 /* The table grew past the domain's Mode: the kernel rewrites the DTE. The
  * simulator's domain keeps its geometry, so this is reported; the model is
  * still told (mode and root of the DTE). */
-void ims_amd_dte_changed(void *cookie, uint64_t root, unsigned mode)
+static void ims_amd_dte_changed(void *cookie, uint64_t root, unsigned mode)
 {
 	struct amd_dom *ad = cookie;
 	char msg[128];
 	snprintf(msg, sizeof(msg), "the kernel grew the table to mode %u (the domain has %u)", mode,
 		 ad->wd->levels);
 	ad->wd->host->log(ad->wd, msg);
-	(void)ad->wd->host->ctx_change(ad->wd, 0, DTE_MODE_MASK | DTE_ROOT_MASK,
-				       ((uint64_t)mode << DTE_MODE_SHIFT) | (root & DTE_ROOT_MASK));
+	(void)ad->wd->host->ctx_change(ad->wd, 0, IMS_DTE_MODE_MASK | IMS_DTE_ROOT_MASK,
+				       ((uint64_t)mode << IMS_DTE_MODE_SHIFT) | (root & IMS_DTE_ROOT_MASK));
 }
 
 /* ---- domain --------------------------------------------------------------------- */
@@ -161,10 +274,10 @@ static void amd_ctx_words(struct ims_walker_dom *wd, uint64_t w[8])
 	struct ims_lx_dom *prev = ims_lx_enter(&ad->lx);
 	uint64_t root = ims_amd_pd_root(ad->pd);
 	ims_lx_leave(prev);
-	w[0] = (root & DTE_ROOT_MASK) |
-	       ((uint64_t)ims_amd_pd_mode(ad->pd) << DTE_MODE_SHIFT) | DTE_IR | DTE_IW | DTE_V |
-	       DTE_TV | (ad->dirty_tracking ? DTE_HAD : 0);
-	w[1] = wd->tag & DTE1_DOMID_MASK;
+	w[0] = (root & IMS_DTE_ROOT_MASK) |
+	       ((uint64_t)ims_amd_pd_mode(ad->pd) << IMS_DTE_MODE_SHIFT) | IMS_DTE_IR | IMS_DTE_IW | IMS_DTE_V |
+	       IMS_DTE_TV | (ad->dirty_tracking ? IMS_DTE_HAD : 0);
+	w[1] = wd->tag & IMS_DTE1_DOMID_MASK;
 }
 
 /* ---- map, unmap, iova_to_phys --------------------------------------------------- */
@@ -214,8 +327,8 @@ static int amd_map(struct ims_walker_dom *wd, uint64_t iova, uint64_t pa, uint64
 	uint64_t last = iova + (size - 1);
 	if (ims_lx_areas_overlap(&ad->areas, iova, last))
 		return -EEXIST; /* iommufd refuses an IOVA range in use */
-	int kprot = (prot & IMS_WALKER_PROT_R ? AMD_PROT_IR : 0) |
-		    (prot & IMS_WALKER_PROT_W ? AMD_PROT_IW : 0);
+	int kprot = (prot & IMS_WALKER_PROT_R ? IOMMU_PROT_IR : 0) |
+		    (prot & IMS_WALKER_PROT_W ? IOMMU_PROT_IW : 0);
 	uint64_t sizes = kernel_sizes(ad->pgsizes, pgsize ? pgsize : wd->pgsizes);
 	struct io_pgtable_ops *ops = ims_amd_pd_ops(ad->pd);
 	struct ims_lx_dom *prev = ims_lx_enter(&ad->lx);
@@ -357,7 +470,7 @@ static int amd_set_dirty_tracking(struct ims_walker_dom *wd, bool enable)
 		return -EINVAL;
 	if (ad->dirty_tracking == enable)
 		return 0;
-	int rc = wd->host->ctx_change(wd, 0, DTE_HAD, enable ? DTE_HAD : 0);
+	int rc = wd->host->ctx_change(wd, 0, IMS_DTE_HAD, enable ? IMS_DTE_HAD : 0);
 	if (!rc)
 		ad->dirty_tracking = enable;
 	return rc;
@@ -368,13 +481,7 @@ static int amd_set_dirty_tracking(struct ims_walker_dom *wd, bool enable)
 static const struct ims_walker_ops amd_ops = {
 	.abi_version = IMS_WALKER_ABI_VERSION,
 	.size = sizeof(struct ims_walker_ops),
-#if defined(IMS_LX_WHOLE_RANGE)
-	.name = "linux-" IMS_LX_KERNEL "-amd-v1-whole-range",
-#elif defined(IMS_LX_ADAPT)
-	.name = "linux-" IMS_LX_KERNEL "-amd-v1-adapted",
-#else
-	.name = "linux-" IMS_LX_KERNEL "-amd-v1",
-#endif
+	.name = IMS_LX_NAME,
 	.description = "Linux " IMS_LX_KERNEL " AMD IOMMU v1 page table (amd/io_pgtable.c), "
 		       "compiled from the kernel tree (GPL-2.0)",
 	.level = IMS_WALKER_FULL,
