@@ -32,8 +32,26 @@
 #include <linux/io-pgtable.h>
 #include <linux/sizes.h>
 
+/* The walker's name: cmake/linux.cmake passes it (IMS_LINUX_WALKER_NAME,
+ * with the tree's IMS_LINUX_VERSION); linux/Makefile passes IMS_LX_KERNEL.
+ * The finding variants add a suffix. */
+#ifdef IMS_LINUX_VERSION
+#define IMS_LX_KERNEL IMS_LINUX_VERSION
+#endif
 #ifndef IMS_LX_KERNEL
 #define IMS_LX_KERNEL "unknown"
+#endif
+#ifdef IMS_LINUX_WALKER_NAME
+#define IMS_LX_BASE_NAME IMS_LINUX_WALKER_NAME
+#else
+#define IMS_LX_BASE_NAME "linux-" IMS_LX_KERNEL "-io-pgtable-arm"
+#endif
+#if defined(IMS_LX_WHOLE_RANGE)
+#define IMS_LX_NAME IMS_LX_BASE_NAME "-whole-range"
+#elif defined(IMS_LX_ADAPT)
+#define IMS_LX_NAME IMS_LX_BASE_NAME "-adapted"
+#else
+#define IMS_LX_NAME IMS_LX_BASE_NAME
 #endif
 
 /* SMMUv3 CD word 0 (SMMUv3 5.4; smmuv3/smmu_codec.h has the model's names). */
@@ -440,13 +458,7 @@ static int arm_set_dirty_tracking(struct ims_walker_dom *wd, bool enable)
 static const struct ims_walker_ops arm_ops = {
 	.abi_version = IMS_WALKER_ABI_VERSION,
 	.size = sizeof(struct ims_walker_ops),
-#if defined(IMS_LX_WHOLE_RANGE)
-	.name = "linux-" IMS_LX_KERNEL "-io-pgtable-arm-whole-range",
-#elif defined(IMS_LX_ADAPT)
-	.name = "linux-" IMS_LX_KERNEL "-io-pgtable-arm-adapted",
-#else
-	.name = "linux-" IMS_LX_KERNEL "-io-pgtable-arm",
-#endif
+	.name = IMS_LX_NAME,
 	.description = "Linux " IMS_LX_KERNEL " io-pgtable-arm (ARM_64_LPAE_S1, QUIRK_ARM_HD), "
 		       "compiled from the kernel tree (GPL-2.0)",
 	.level = IMS_WALKER_FULL,
