@@ -200,6 +200,7 @@ void rp_tracking_enabled(struct ims_replay *r, uint16_t tag)
 	ims_oracle_reset(ims_iommu_oracle(r->mmu), tag);
 	ims_oracle_reset(r->written, tag);
 	ims_oracle_reset(r->stranded, tag);
+	ims_oracle_reset(r->mapped_dirty, tag);
 }
 
 /* dst[key] gets src[key]'s pages within [iova, iova + size). */

@@ -80,8 +80,16 @@ int rp_op_iommufd_map(struct ims_replay *r, const struct ims_event *ev)
 	unsigned prot = ims_ev_has(ev, IMS_K_PROT) ? (unsigned)ev->v[IMS_K_PROT] : IMS_PROT_RW;
 	rc = ims_iommufd_ioas_map(r->fd, (uint32_t)ev->v[IMS_K_IOAS], ev->v[IMS_K_IOVA],
 				  ev->v[IMS_K_PA], ev->v[IMS_K_LENGTH], prot);
-	if (rp_call_done(r, ev, rc, NULL))
+	if (rp_call_done(r, ev, rc, NULL)) {
+		/* Every HWPT of the IOAS got the mapping. */
+		for (unsigned t = 0; t < 65536; t++) {
+			struct dom *d = r->doms[t];
+			if (d && d->kind == DOM_HWPT && d->ioas == (uint32_t)ev->v[IMS_K_IOAS])
+				rp_mapped(r, (uint16_t)t, ev->v[IMS_K_IOVA],
+					  rp_clip_size(ev->v[IMS_K_IOVA], ev->v[IMS_K_LENGTH]), prot);
+		}
 		r->st.maps++;
+	}
 	return 0;
 }
 
@@ -122,6 +130,7 @@ int rp_op_iommufd_unmap(struct ims_replay *r, const struct ims_event *ev)
 			rp_gpa_unmapped(r, hw[i].tag, iova, size, &hw[i].s, false);
 			r->st.lost_on_unmap +=
 				ims_oracle_unmap(ims_iommu_oracle(r->mmu), hw[i].tag, iova, size);
+			ims_oracle_unmap(r->mapped_dirty, hw[i].tag, iova, size);
 			if (size)
 				rp_maybe_settle(r, hw[i].tag, iova, iova + (size - 1));
 		}
@@ -267,7 +276,7 @@ int rp_op_iommufd_get_dirty(struct ims_replay *r, const struct ims_event *ev)
 		rp_settle_dirty_read(r, ev, (uint16_t)id, &want, &got, clear);
 		rp_gpa_harvested(r, ev, (uint16_t)id, iova, length);
 		rp_gpa_reported(r, d, &got, NULL);
-		rc = rp_check_bitmap_expect(r, ev, &got);
+		rc = rp_check_bitmap_expect(r, ev, (int)id, clear, &got);
 	} else {
 		rc = 0;
 	}

@@ -173,6 +173,17 @@ static int not_front_end(struct ims_replay *r, const struct ims_event *ev, const
 	return 0;
 }
 
+void rp_mapped(struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size, unsigned prot)
+{
+	struct dom *d = r->doms[tag];
+	if (!d || !d->pt || !size || !(prot & IMS_PROT_W) || !ims_pt_tracking(d->pt) ||
+	    !(ims_pt_walker_contract(d->pt) & IMS_WALKER_CONTRACT_MAPS_DIRTY))
+		return;
+	ims_oracle_add(ims_iommu_oracle(r->mmu), tag, iova, size);
+	ims_oracle_add(r->mapped_dirty, tag, iova, size);
+	r->st.mapped_dirty_by_contract += ((size - 1) >> 12) + 1;
+}
+
 int rp_op_map(struct ims_replay *r, const struct ims_event *ev)
 {
 	int rc = 0;
@@ -202,6 +213,7 @@ int rp_op_map(struct ims_replay *r, const struct ims_event *ev)
 	rp_inject_end(r, ev, NULL, NULL);
 	if (rc)
 		return rp_input_error(r, ev, IMS_K_IOVA, "map failed: %s", rp_errno_text(rc));
+	rp_mapped(r, (uint16_t)ev->v[IMS_K_DOMAIN], ev->v[IMS_K_IOVA], ev->v[IMS_K_SIZE], prot);
 	r->st.maps++;
 	return 0;
 }
@@ -290,6 +302,7 @@ int rp_op_unmap(struct ims_replay *r, const struct ims_event *ev)
 	/* iommufd: dirty state of unmapped entries is discarded; what the
 	 * oracle still expected there is lost. */
 	r->st.lost_on_unmap += ims_oracle_unmap(ims_iommu_oracle(r->mmu), tag, iova, size);
+	ims_oracle_unmap(r->mapped_dirty, tag, iova, size);
 	rp_maybe_settle(r, tag, iova, iova + (size - 1));
 	r->st.unmaps++;
 	return 0;
@@ -312,12 +325,8 @@ int rp_op_track(struct ims_replay *r, const struct ims_event *ev)
 	rp_inject_end(r, ev, NULL, NULL);
 	if (rc)
 		return rp_input_error(r, ev, -1, "set_dirty_tracking failed: %s", rp_errno_text(rc));
-	if (on) {
-		ims_oracle_reset(ims_iommu_oracle(r->mmu), (uint16_t)ev->v[IMS_K_DOMAIN]);
-		/* A new tracking session: what was written before is not owed. */
-		ims_oracle_reset(r->written, (uint16_t)ev->v[IMS_K_DOMAIN]);
-		ims_oracle_reset(r->stranded, (uint16_t)ev->v[IMS_K_DOMAIN]);
-	}
+	if (on) /* a new tracking session: what was written before is not owed */
+		rp_tracking_enabled(r, (uint16_t)ev->v[IMS_K_DOMAIN]);
 	return 0;
 }
 
@@ -348,35 +357,10 @@ int rp_op_harvest(struct ims_replay *r, const struct ims_event *ev)
 	rp_settle_dirty_read(r, ev, tag, &want, &got, !noclear);
 	rp_gpa_harvested(r, ev, tag, got.iova, got.length);
 	rp_gpa_reported(r, d, &got, NULL);
-	uint64_t ngot = ims_bitmap_count(&got);
-	if (ims_ev_has(ev, IMS_K_EXPECT)) {
-		r->st.assertions++;
-		int eq = ims_bitmap_equals_hex(&got, ev->expect_hex, ev->expect_hex_len);
-		if (eq < 0) {
-			ims_bitmap_fini(&got);
-			ims_bitmap_fini(&want);
-			return rp_input_error(r, ev, IMS_K_EXPECT, "expect= is not a hex bitmap");
-		}
-		if (!eq) {
-			r->st.assertion_failures++;
-			char *hex = ims_bitmap_to_hex(&got);
-			rp_validation_failure(r, ev, "harvest bitmap: expected 0x%.*s, got 0x%s",
-					      (int)(ev->expect_hex_len > 200 ? 200 : ev->expect_hex_len),
-					      ev->expect_hex, hex ? hex : "?");
-			free(hex);
-		}
-	}
-	if (ims_ev_has(ev, IMS_K_EXPECT_COUNT)) {
-		r->st.assertions++;
-		if (ngot != ev->v[IMS_K_EXPECT_COUNT]) {
-			r->st.assertion_failures++;
-			rp_validation_failure(r, ev, "harvest: expected %" PRIu64 " bits set, got %" PRIu64,
-					      ev->v[IMS_K_EXPECT_COUNT], ngot);
-		}
-	}
+	rc = rp_check_bitmap_expect(r, ev, tag, !noclear, &got);
 	ims_bitmap_fini(&got);
 	ims_bitmap_fini(&want);
-	return 0;
+	return rc;
 }
 
 int rp_op_flush(struct ims_replay *r, const struct ims_event *ev)

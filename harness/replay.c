@@ -49,11 +49,12 @@ int ims_replay_new(const struct ims_replay_opts *opts, struct ims_replay **out)
 	}
 	r->written = ims_oracle_new();
 	r->stranded = ims_oracle_new();
+	r->mapped_dirty = ims_oracle_new();
 	r->pin_now = ims_oracle_new();
 	r->pin_dirty = ims_oracle_new();
 	r->mig = ims_oracle_new();
 	r->mig_unmapped = ims_oracle_new();
-	if (!r->written || !r->stranded || !r->pin_now || !r->pin_dirty || !r->mig ||
+	if (!r->written || !r->stranded || !r->mapped_dirty || !r->pin_now || !r->pin_dirty || !r->mig ||
 	    !r->mig_unmapped) {
 		ims_replay_free(r);
 		return -ENOMEM;
@@ -76,6 +77,7 @@ void ims_replay_free(struct ims_replay *r)
 	}
 	ims_iommufd_free(r->fd);
 	ims_oracle_free(r->written);
+	ims_oracle_free(r->mapped_dirty);
 	ims_oracle_free(r->stranded);
 	ims_oracle_free(r->pin_now);
 	ims_oracle_free(r->pin_dirty);

@@ -71,6 +71,10 @@ struct ims_replay {
 	 * read last covered them; GPA pages of those whose IOVA was then
 	 * unmapped, so no IOVA-based read can report them. */
 	struct ims_oracle *written, *stranded;
+	/* IOVA pages a walker mapped dirty by its contract
+	 * (IMS_WALKER_CONTRACT_MAPS_DIRTY) that no clearing read has covered
+	 * since: the bits a trace's pinned expect= may lack (rp_mapped). */
+	struct ims_oracle *mapped_dirty;
 	/* VFIO pinned scope, as the trace drove it: pages pinned now, pages
 	 * the next query must report (per container tag). */
 	struct ims_oracle *pin_now, *pin_dirty;
@@ -143,6 +147,10 @@ void rp_inject_end(struct ims_replay *r, const struct ims_event *ev, const struc
 bool rp_inject_dirtied(const struct ims_replay *r, uint16_t dom, uint64_t *first,
 		       uint64_t *last);
 void rp_maybe_add(struct ims_replay *r, uint16_t dom, uint64_t first, uint64_t last);
+/* After a successful map of [iova, iova + size) with prot into domain tag:
+ * a walker that maps writable leaves dirty while tracking is on
+ * (IMS_WALKER_CONTRACT_MAPS_DIRTY) owes them to the next harvest. */
+void rp_mapped(struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size, unsigned prot);
 void rp_maybe_settle(struct ims_replay *r, uint16_t dom, uint64_t first, uint64_t last);
 void rp_forgive(const struct ims_replay *r, uint16_t dom, struct ims_bitmap *want,
 		const struct ims_bitmap *got, bool has_w, uint64_t wf, uint64_t wl);
@@ -172,7 +180,7 @@ void rp_settle_dirty_read(struct ims_replay *r, const struct ims_event *ev, uint
 
 /* uapi.c */
 bool rp_call_done(struct ims_replay *r, const struct ims_event *ev, int rc, const char *why);
-int rp_check_bitmap_expect(struct ims_replay *r, const struct ims_event *ev,
+int rp_check_bitmap_expect(struct ims_replay *r, const struct ims_event *ev, int tag, bool cleared,
 			   const struct ims_bitmap *got);
 int rp_ubuf_get(struct ims_replay *r, const struct ims_event *ev, uint64_t need, struct ubuf *b);
 void rp_ubuf_decode(const struct ubuf *b, struct ims_bitmap *got);

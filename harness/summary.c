@@ -79,10 +79,10 @@ void ims_replay_print_summary(const struct ims_replay *r, FILE *out)
 	fprintf(out, "  lost on unmap %" PRIu64 " pages, lost to partial-leaf clears %" PRIu64
 		     " pages\n",
 		s->lost_on_unmap, s->lost_partial);
-	if (s->lost_by_contract || s->tables_kept_by_contract)
+	if (s->lost_by_contract || s->tables_kept_by_contract || s->mapped_dirty_by_contract)
 		fprintf(out, "  by the walker's stated contract: hardware updates lost %" PRIu64
-			     ", page-table pages kept %" PRIu64 "\n",
-			s->lost_by_contract, s->tables_kept_by_contract);
+			     ", page-table pages kept %" PRIu64 ", pages mapped dirty %" PRIu64 "\n",
+			s->lost_by_contract, s->tables_kept_by_contract, s->mapped_dirty_by_contract);
 	fprintf(out, "  GPA pages missed by IOVA tracking: %" PRIu64 "\n", s->gpa_missed);
 	if (s->uapi_calls)
 		fprintf(out, "  iommufd/vfio calls %" PRIu64 " (%" PRIu64 " returned an error)\n",
@@ -125,9 +125,9 @@ void ims_replay_write_json(const struct ims_replay *r, FILE *out)
 		s->validation_failures);
 	fprintf(out, ",\"gpa_missed\":%" PRIu64 ",\"uapi_calls\":%" PRIu64 ",\"uapi_errors\":%" PRIu64
 		     ",\"lost_partial\":%" PRIu64 ",\"lost_by_contract\":%" PRIu64
-		     ",\"tables_kept_by_contract\":%" PRIu64,
+		     ",\"tables_kept_by_contract\":%" PRIu64 ",\"mapped_dirty_by_contract\":%" PRIu64,
 		s->gpa_missed, s->uapi_calls, s->uapi_errors, s->lost_partial, s->lost_by_contract,
-		s->tables_kept_by_contract);
+		s->tables_kept_by_contract, s->mapped_dirty_by_contract);
 	fprintf(out,
 		",\"model\":{\"translations\":%" PRIu64 ",\"iotlb_hits\":%" PRIu64
 		",\"iotlb_misses\":%" PRIu64 ",\"iotlb_fills\":%" PRIu64 ",\"iotlb_evictions\":%" PRIu64

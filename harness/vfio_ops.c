@@ -101,8 +101,11 @@ int rp_op_vfio_map(struct ims_replay *r, const struct ims_event *ev)
 		return rc;
 	unsigned prot = ims_ev_has(ev, IMS_K_PROT) ? (unsigned)ev->v[IMS_K_PROT] : IMS_PROT_RW;
 	rc = ims_vfio_map_dma(d->vfio, ev->v[IMS_K_IOVA], ev->v[IMS_K_PA], ev->v[IMS_K_LENGTH], prot);
-	if (rp_call_done(r, ev, rc, NULL))
+	if (rp_call_done(r, ev, rc, NULL)) {
+		rp_mapped(r, (uint16_t)ev->v[IMS_K_CONTAINER], ev->v[IMS_K_IOVA],
+			  rp_clip_size(ev->v[IMS_K_IOVA], ev->v[IMS_K_LENGTH]), prot);
 		r->st.maps++;
+	}
 	return 0;
 }
 
@@ -116,7 +119,7 @@ static int vbm_done(struct ims_replay *r, const struct ims_event *ev, struct dom
 	rp_vfio_compare(r, ev, &v->want, &v->got);
 	rp_gpa_harvested(r, ev, (uint16_t)ev->v[IMS_K_CONTAINER], v->got.iova, v->got.length);
 	rp_gpa_reported(r, d, &v->got, s);
-	return rp_check_bitmap_expect(r, ev, &v->got);
+	return rp_check_bitmap_expect(r, ev, ev->v[IMS_K_CONTAINER], true, &v->got);
 }
 
 int rp_op_vfio_unmap(struct ims_replay *r, const struct ims_event *ev)
@@ -147,6 +150,7 @@ int rp_op_vfio_unmap(struct ims_replay *r, const struct ims_event *ev)
 		rc = get ? vbm_done(r, ev, d, &v, &s) : 0;
 		rp_gpa_unmapped(r, tag, iova, size, &s, get);
 		r->st.lost_on_unmap += ims_oracle_unmap(ims_iommu_oracle(r->mmu), tag, iova, size);
+		ims_oracle_unmap(r->mapped_dirty, tag, iova, size);
 		if (size)
 			rp_maybe_settle(r, tag, iova, iova + (size - 1));
 		ims_oracle_clear(r->pin_now, tag, iova, size);

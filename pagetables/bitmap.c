@@ -200,7 +200,14 @@ static int hexval(char c)
 	return -1;
 }
 
-int ims_bitmap_equals_hex(const struct ims_bitmap *bm, const char *hex, size_t len)
+/* Word i of bm without the bits of except (NULL: none). */
+static uint64_t word_except(const struct ims_bitmap *bm, const struct ims_bitmap *except, uint64_t i)
+{
+	return word(bm, i) & ~(except ? word(except, i) : 0);
+}
+
+static int equals_hex(const struct ims_bitmap *bm, const char *hex, size_t len,
+		      const struct ims_bitmap *except)
 {
 	if (!hex)
 		return -EINVAL;
@@ -217,12 +224,30 @@ int ims_bitmap_equals_hex(const struct ims_bitmap *bm, const char *hex, size_t l
 		int v = hexval(hex[k]);
 		if (v < 0)
 			return -EINVAL;
-		if ((unsigned)v != nibble(bm, (uint64_t)(len - 1 - k)))
+		uint64_t j = (uint64_t)(len - 1 - k);
+		unsigned m = except ? nibble(except, j) : 0;
+		if (((unsigned)v & ~m) != (nibble(bm, j) & ~m))
 			eq = 0;
 	}
 	/* Bits of the bitmap above the string's most significant digit. */
-	int64_t top = top_bit(bm);
-	if (top >= 0 && (uint64_t)top / 4 >= (uint64_t)len)
-		eq = 0;
+	for (uint64_t i = bm->nwords; i-- > 0;) {
+		uint64_t w = word_except(bm, except, i);
+		if (!w)
+			continue;
+		if ((i * 64 + ims_log2(w)) / 4 >= (uint64_t)len)
+			eq = 0;
+		break;
+	}
 	return eq;
+}
+
+int ims_bitmap_equals_hex(const struct ims_bitmap *bm, const char *hex, size_t len)
+{
+	return equals_hex(bm, hex, len, NULL);
+}
+
+int ims_bitmap_equals_hex_except(const struct ims_bitmap *bm, const char *hex, size_t len,
+				 const struct ims_bitmap *except)
+{
+	return equals_hex(bm, hex, len, except);
 }

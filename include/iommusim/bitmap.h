@@ -53,6 +53,10 @@ char *ims_bitmap_to_hex(const struct ims_bitmap *bm);
  * Returns 1 equal, 0 different, -EINVAL malformed. Bits of the string past
  * nbits must be zero for equality. */
 int ims_bitmap_equals_hex(const struct ims_bitmap *bm, const char *hex, size_t len);
+/* The same, ignoring the bits set in except (same geometry as bm): equal
+ * when bm and the string agree on every other bit. */
+int ims_bitmap_equals_hex_except(const struct ims_bitmap *bm, const char *hex, size_t len,
+				 const struct ims_bitmap *except);
 
 #ifdef __cplusplus
 }

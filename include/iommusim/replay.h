@@ -64,6 +64,10 @@ struct ims_replay_stats {
 	 * a walker whose contract says an unmap may keep the tables it empties
 	 * (IMS_WALKER_CONTRACT_TABLES_KEPT). */
 	uint64_t tables_kept_by_contract;
+	/* Pages mapped writable while tracking was on by a walker whose
+	 * contract maps them dirty (IMS_WALKER_CONTRACT_MAPS_DIRTY): added to
+	 * the oracle's expected set, so a harvest must report them. */
+	uint64_t mapped_dirty_by_contract;
 };
 
 int ims_replay_new(const struct ims_replay_opts *opts, struct ims_replay **out);

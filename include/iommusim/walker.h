@@ -68,6 +68,15 @@ enum ims_walker_level {
  * replayer's `expect tables` then allows more tables than expected (counted,
  * not failed); fewer still fails. */
 #define IMS_WALKER_CONTRACT_TABLES_KEPT 2u
+/* IMS_WALKER_CONTRACT_MAPS_DIRTY: a writable map of a domain whose dirty
+ * tracking is on makes its leaves writable-dirty (Linux io-pgtable-arm,
+ * arm_lpae_prot_to_pte with IO_PGTABLE_QUIRK_ARM_HD: DBM = 1, AP[2] = 0),
+ * so the next harvest reports them though no device wrote them: the other
+ * policy of dirty-semantics.md's classic bug 10 (over-reports, loses
+ * nothing). The replayer's oracle then adds every page of such a map to
+ * its expected set (counted as mapped dirty by contract); a walker without
+ * the bit must map writable-clean. */
+#define IMS_WALKER_CONTRACT_MAPS_DIRTY 4u
 
 /* Protection bits of map and iova_to_phys (as IMS_PROT_R / IMS_PROT_W). */
 #define IMS_WALKER_PROT_R 1u

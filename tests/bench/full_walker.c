@@ -17,6 +17,11 @@
  *   -DBENCH_BUG=1      read_and_clear_dirty leaves out the last dirty page
  *                      it finds (it still cleans it);
  *   -DBENCH_MAP_FAIL=1 map refuses 1 GiB leaves with -ENOSPC.
+ * Policy variants for tests/walkers/maps_dirty.cmake (not bench's):
+ *   -DMAPS_DIRTY=1     a writable map while tracking is on sets D (the
+ *                      other policy of classic bug 10, io-pgtable-arm's)
+ *                      and states it (IMS_WALKER_CONTRACT_MAPS_DIRTY);
+ *   -DMAPS_DIRTY=2     the same without stating it: an over-report.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +31,9 @@
 
 #ifndef BENCH_BUG
 #define BENCH_BUG 0
+#endif
+#ifndef MAPS_DIRTY
+#define MAPS_DIRTY 0
 #endif
 #ifndef BENCH_MAP_FAIL
 #define BENCH_MAP_FAIL 0
@@ -220,6 +228,8 @@ static int fw_map(struct ims_walker_dom *d, uint64_t iova, uint64_t pa, uint64_t
 		return rc;
 	uint64_t bits = ((prot & IMS_WALKER_PROT_R) ? VT_R : 0) |
 			((prot & IMS_WALKER_PROT_W) ? VT_W : 0);
+	if (MAPS_DIRTY && (prot & IMS_WALKER_PROT_W) && ((struct fw *)d->priv)->tracking)
+		bits |= VT_D;
 	int leaf = (int)((unsigned)__builtin_ctzll(pgsize) - 12) / 9;
 	return install(d, d->root, d->top, 0, iova, last, pa, leaf, bits);
 }
@@ -351,6 +361,15 @@ static const struct ims_walker_ops ops = {
 #if BENCH_BUG
 	.name = "bench-test-full-bug",
 	.description = "tests/bench/full_walker.c: VT-d full level, loses the last dirty page",
+#elif MAPS_DIRTY == 1
+	.name = "test-full-maps-dirty",
+	.description = "tests/bench/full_walker.c: VT-d full level, maps writable leaves dirty "
+		       "(stated)",
+	.contract = IMS_WALKER_CONTRACT_MAPS_DIRTY,
+#elif MAPS_DIRTY == 2
+	.name = "test-full-maps-dirty-unstated",
+	.description = "tests/bench/full_walker.c: VT-d full level, maps writable leaves dirty "
+		       "(not stated)",
 #elif BENCH_MAP_FAIL
 	.name = "bench-test-full-nomap",
 	.description = "tests/bench/full_walker.c: VT-d full level, refuses to map 1 GiB leaves",

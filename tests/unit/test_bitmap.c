@@ -394,6 +394,35 @@ START_TEST(hex_round_trip)
 }
 END_TEST
 
+/* ims_bitmap_equals_hex_except: the bits of except are ignored, on both
+ * sides and above the string's top digit; every other bit must agree. */
+START_TEST(hex_except)
+{
+	struct ims_bitmap bm, ex;
+	ck_assert_int_eq(ims_bitmap_init(&bm, 0, 200 * 4096, 12), 0);
+	ck_assert_int_eq(ims_bitmap_init(&ex, 0, 200 * 4096, 12), 0);
+	ims_bitmap_set_bits(&bm, 1, 1);   /* in neither string nor except: "2" must say it */
+	ims_bitmap_set_bits(&bm, 8, 4);   /* bits 8-11: excepted */
+	ims_bitmap_set_bits(&bm, 150, 1); /* above the string: excepted */
+	ims_bitmap_set_bits(&ex, 8, 4);
+	ims_bitmap_set_bits(&ex, 150, 1);
+	ck_assert_int_eq(ims_bitmap_equals_hex(&bm, "2", 1), 0);
+	ck_assert_int_eq(ims_bitmap_equals_hex_except(&bm, "2", 1, &ex), 1);
+	/* The string may set excepted bits too. */
+	ck_assert_int_eq(ims_bitmap_equals_hex_except(&bm, "0x502", 5, &ex), 1);
+	/* A bit outside except still counts, either way. */
+	ck_assert_int_eq(ims_bitmap_equals_hex_except(&bm, "0", 1, &ex), 0);
+	ck_assert_int_eq(ims_bitmap_equals_hex_except(&bm, "6", 1, &ex), 0);
+	ims_bitmap_set_bits(&bm, 199, 1); /* above the string, not excepted */
+	ck_assert_int_eq(ims_bitmap_equals_hex_except(&bm, "2", 1, &ex), 0);
+	/* A NULL except is the plain comparison; malformed stays -EINVAL. */
+	ck_assert_int_eq(ims_bitmap_equals_hex_except(&bm, "2", 1, NULL), 0);
+	ck_assert_int_eq(ims_bitmap_equals_hex_except(&bm, "2g", 2, &ex), -EINVAL);
+	ims_bitmap_fini(&bm);
+	ims_bitmap_fini(&ex);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("bitmap");
@@ -409,6 +438,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, sparse_tebibyte);
 	tcase_add_test(tc, compare_diff);
 	tcase_add_test(tc, hex_forms);
+	tcase_add_test(tc, hex_except);
 	tcase_add_test(tc, hex_beyond_nbits);
 	tcase_add_test(tc, hex_round_trip);
 	suite_add_tcase(s, tc);
