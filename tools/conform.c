@@ -13,6 +13,7 @@
 #include "iommusim/pt.h"
 #include "tools/cmd.h"
 #include "tools/conform.h"
+#include "tools/isolate.h"
 #include "tools/opts.h"
 
 /* Where `make install` puts the suites, relative to the executable's
@@ -21,7 +22,16 @@
 #define IMS_CONFORM_SUITE_REL "../share/iommusim/conformance"
 #endif
 
-enum { OPT_FORMAT = OPT_FIRST_FREE, OPT_SUITE, OPT_REPORT, OPT_CASE, OPT_LIST };
+enum {
+	OPT_FORMAT = OPT_FIRST_FREE,
+	OPT_SUITE,
+	OPT_REPORT,
+	OPT_CASE,
+	OPT_LIST,
+	OPT_CF_ISOLATE,
+	OPT_CF_NO_ISOLATE,
+	OPT_CF_WALKER_TIMEOUT,
+};
 
 void help_conform(FILE *f)
 {
@@ -78,6 +88,15 @@ void help_conform(FILE *f)
 	fprintf(f, "The walker runs every case that names none; a case's walker: (a seeded bug\n"
 		   "it proves caught) keeps its own.\n");
 	fprintf(f,
+		"  --isolate             run each case in a child process: a walker that crashes\n"
+		"                        or hangs fails that case (\"FILE:LINE: FAIL: walker NAME\n"
+		"                        hung (...) at this line\") and the next case goes on\n"
+		"                        (default with --walker-plugin)\n"
+		"  --no-isolate          in this process (a crash of the walker ends the command)\n"
+		"  --walker-timeout S    with isolation, an event that makes no progress for S\n"
+		"                        seconds is a hang (default %g; 0 = no limit)\n",
+		ISO_DEFAULT_TIMEOUT);
+	fprintf(f,
 		"\n"
 		"exit status: 0 every case passed, was a known deviation, or was skipped (a\n"
 		"seeded-bug walker not built in); 1 a case failed; 2 bad input: YAML syntax,\n"
@@ -95,6 +114,8 @@ struct run {
 	int verbosity;
 	bool list;
 	struct walker_choice wc;
+	int isolate; /* -1: with a plug-in */
+	double timeout;
 };
 
 static int cmp_str(const void *a, const void *b)
@@ -303,6 +324,9 @@ int cmd_conform(int argc, char **argv)
 		{"report", required_argument, 0, OPT_REPORT},
 		{"case", required_argument, 0, OPT_CASE},
 		{"list", no_argument, 0, OPT_LIST},
+		{"isolate", no_argument, 0, OPT_CF_ISOLATE},
+		{"no-isolate", no_argument, 0, OPT_CF_NO_ISOLATE},
+		{"walker-timeout", required_argument, 0, OPT_CF_WALKER_TIMEOUT},
 		WALKER_LONG_OPTS,
 		{"quiet", no_argument, 0, 'q'},
 		{"verbose", no_argument, 0, 'v'},
@@ -314,6 +338,8 @@ int cmd_conform(int argc, char **argv)
 	memset(&R, 0, sizeof(R));
 	ims_iommu_cfg_default(&R.model);
 	R.verbosity = 1;
+	R.isolate = -1;
+	R.timeout = ISO_DEFAULT_TIMEOUT;
 	const char *report = NULL;
 	const char **suites = calloc((size_t)argc + 1, sizeof(*suites));
 	size_t nsuites = 0;
@@ -354,6 +380,18 @@ int cmd_conform(int argc, char **argv)
 			break;
 		case OPT_LIST:
 			R.list = true;
+			break;
+		case OPT_CF_ISOLATE:
+			R.isolate = 1;
+			break;
+		case OPT_CF_NO_ISOLATE:
+			R.isolate = 0;
+			break;
+		case OPT_CF_WALKER_TIMEOUT:
+			if (iso_parse_timeout("conform", optarg, &R.timeout)) {
+				free(suites);
+				return free_run(&R, 2);
+			}
 			break;
 		case '?':
 			fprintf(stderr, "iommusim conform: unknown or incomplete option '%s' (see iommusim help conform)\n",
@@ -415,6 +453,7 @@ int cmd_conform(int argc, char **argv)
 		return free_run(&R, 2);
 
 	bool progress = R.verbosity >= 1 && isatty(STDERR_FILENO);
+	bool iso = R.isolate == 1 || (R.isolate < 0 && R.wc.plugin);
 	size_t k = 0, counts[CF_NSTATUS] = {0};
 	double t0 = now();
 	for (size_t i = 0; i < R.suite.ncases; i++) {
@@ -428,7 +467,7 @@ int cmd_conform(int argc, char **argv)
 				fprintf(stderr, "\r\033[K[%zu/%zu] %s %s", k + 1, nruns, cs->id,
 					ims_format_name(f));
 			struct cf_result *x = &res[k++];
-			cf_run(cs, (enum ims_format)f, &R.model, &R.wc, x);
+			cf_run(cs, (enum ims_format)f, &R.model, &R.wc, iso ? R.timeout : -1, x);
 			counts[x->status]++;
 			if (progress && x->status != CF_PASS)
 				fprintf(stderr, "\r\033[K");

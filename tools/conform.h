@@ -43,6 +43,7 @@ struct cf_case {
 	bool shared;        /* one body for every format ({format} substituted) */
 	struct cf_body body[IMS_FMT_COUNT]; /* shared: only body[0] */
 	char *walker;       /* software walker variant, NULL = correct */
+	bool builtin_sw;    /* pins the built-in software's encoding (software: built-in) */
 	struct cf_setting *model; /* in file order */
 	size_t nmodel;
 };
@@ -79,8 +80,12 @@ struct cf_result {
 struct walker_choice;
 /* wc: the walker of every case that names none (a case's walker: field,
  * a seeded bug it proves caught, wins). */
+/* iso_timeout >= 0: the replay runs in a child process (tools/isolate.h)
+ * that is killed when an event makes no progress for that many seconds
+ * (0: no limit); a walker that crashes or hangs fails the case. < 0: in
+ * this process. */
 void cf_run(const struct cf_case *c, enum ims_format fmt, const struct ims_iommu_cfg *base,
-	    const struct walker_choice *wc,
+	    const struct walker_choice *wc, double iso_timeout,
 	    struct cf_result *out);
 void cf_result_fini(struct cf_result *r);
 

@@ -10,6 +10,7 @@
 #include "iommusim/replay.h"
 #include "tools/cmd.h"
 #include "tools/conform.h"
+#include "tools/isolate.h"
 
 const char *cf_expect_name(enum cf_expect e)
 {
@@ -99,8 +100,58 @@ static void first_message(char **dst, const char *detail, uint64_t count)
 		n ? "; first: " : "", (int)n, detail ? detail : "");
 }
 
+/* An isolated case: what the child reports back through the shared block. */
+#define CF_ISO_TEXT 16384
+struct cf_iso {
+	struct iso_state st; /* beat: one per event */
+	volatile uint64_t line;
+	int rc;
+	uint64_t vf;
+	double secs;
+	char msg[1024];
+	char detail[CF_ISO_TEXT];
+};
+
+struct cf_child {
+	struct ims_replay *r;
+	struct ims_reader *rd;
+	FILE *dg;
+	char **dbuf;
+	size_t *dlen;
+	struct cf_iso *sh;
+};
+
+static void cf_beat(void *arg, struct ims_replay *r, const struct ims_event *ev)
+{
+	(void)r;
+	struct cf_iso *sh = arg;
+	sh->line = ev->line;
+	sh->st.beat++;
+}
+
+static int cf_child_work(void *arg)
+{
+	struct cf_child *k = arg;
+	double t0 = now();
+	int rc = ims_replay_run(k->r, k->rd);
+	k->sh->secs = now() - t0;
+	fflush(k->dg);
+	k->sh->rc = rc;
+	k->sh->vf = ims_replay_stats(k->r)->validation_failures;
+	snprintf(k->sh->msg, sizeof(k->sh->msg), "%s", rc ? ims_replay_error(k->r) : "");
+	size_t n = *k->dbuf ? *k->dlen : 0;
+	if (n >= CF_ISO_TEXT)
+		n = CF_ISO_TEXT - 1;
+	if (n)
+		memcpy(k->sh->detail, *k->dbuf, n);
+	k->sh->detail[n] = '\0';
+	/* The walker's domain_free runs here too, watched. */
+	ims_replay_free(k->r);
+	return 0;
+}
+
 void cf_run(const struct cf_case *c, enum ims_format fmt, const struct ims_iommu_cfg *base,
-	    const struct walker_choice *wc, struct cf_result *out)
+	    const struct walker_choice *wc, double iso_timeout, struct cf_result *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->c = c;
@@ -116,6 +167,12 @@ void cf_run(const struct cf_case *c, enum ims_format fmt, const struct ims_iommu
 		o.walker = wc->builtin;
 		o.plugin = walker_plugin_ops(wc);
 	}
+	if (c->builtin_sw && o.plugin) {
+		out->status = CF_SKIP;
+		fmt_str(&out->summary, "pins the built-in software's encoding (software: built-in): "
+			"not applicable to plug-in walker %s", o.plugin->name);
+		return;
+	}
 	if (c->walker && ims_pt_walker_parse(c->walker, &o.walker)) {
 		out->status = CF_SKIP;
 		fmt_str(&out->summary, "walker '%s' is not built in (configure with "
@@ -123,14 +180,25 @@ void cf_run(const struct cf_case *c, enum ims_format fmt, const struct ims_iommu
 		return;
 	}
 
-	size_t len;
+	size_t len = 0;
 	char *text = build_text(c, b, fmt, &len);
 	char *dbuf = NULL;
 	size_t dlen = 0;
 	FILE *dg = open_memstream(&dbuf, &dlen);
 	struct ims_reader *rd = NULL;
 	struct ims_replay *r = NULL;
+	struct cf_iso *sh = NULL;
 	o.diag = dg;
+	if (iso_timeout >= 0) {
+		sh = iso_shared_new(sizeof(*sh));
+		if (!sh) {
+			out->status = CF_ERROR;
+			fmt_str(&out->summary, "%s:%" PRIu64 ": out of memory", c->file, c->line);
+			goto done;
+		}
+		o.on_event = cf_beat;
+		o.on_event_arg = sh;
+	}
 	if (!text || !dg || ims_reader_open_mem(c->file, text, len, b->first_line, &rd) ||
 	    ims_replay_new(&o, &r)) {
 		out->status = CF_ERROR;
@@ -138,14 +206,45 @@ void cf_run(const struct cf_case *c, enum ims_format fmt, const struct ims_iommu
 		goto done;
 	}
 
-	double t0 = now();
-	int rc = ims_replay_run(r, rd);
-	out->secs = now() - t0;
-	fflush(dg);
-	out->detail = dbuf && dlen ? cf_strndup(dbuf, dlen) : NULL;
-	uint64_t vf = ims_replay_stats(r)->validation_failures;
+	int rc;
+	uint64_t vf;
+	const char *msg;
+	if (sh) {
+		struct cf_child k = {r, rd, dg, &dbuf, &dlen, sh};
+		struct iso_outcome io;
+		int e = iso_run(cf_child_work, &k, &sh->st, iso_timeout, &io);
+		if (e) {
+			out->status = CF_ERROR;
+			fmt_str(&out->summary, "cannot start the case's process: %s", strerror(-e));
+			goto done;
+		}
+		if (io.how != ISO_EXITED) {
+			/* The walker under test crashed or hung: a finding of the case. */
+			char m[1024];
+			iso_fail_msg(m, sizeof(m), c->file, sh->line, false,
+				     o.plugin ? o.plugin->name : ims_pt_walker_name(o.walker), &io,
+				     iso_timeout);
+			out->secs = io.secs;
+			out->status = CF_FAIL;
+			fmt_str(&out->summary, "%s", m);
+			out->detail = cf_strndup(m, strlen(m));
+			goto done;
+		}
+		out->secs = sh->secs;
+		rc = sh->rc;
+		vf = sh->vf;
+		msg = rc ? sh->msg : NULL;
+		out->detail = sh->detail[0] ? cf_strndup(sh->detail, strlen(sh->detail)) : NULL;
+	} else {
+		double t0 = now();
+		rc = ims_replay_run(r, rd);
+		out->secs = now() - t0;
+		fflush(dg);
+		out->detail = dbuf && dlen ? cf_strndup(dbuf, dlen) : NULL;
+		vf = ims_replay_stats(r)->validation_failures;
+		msg = rc ? ims_replay_error(r) : NULL;
+	}
 	out->validation_failures = vf;
-	const char *msg = rc ? ims_replay_error(r) : NULL;
 
 	switch (c->expect) {
 	case CF_EXPECT_PASS:
@@ -206,6 +305,8 @@ void cf_run(const struct cf_case *c, enum ims_format fmt, const struct ims_iommu
 			"deviation: from the case", c->deviation);
 	}
 done:
+	if (sh)
+		iso_shared_free(sh, sizeof(*sh));
 	ims_replay_free(r);
 	ims_reader_close(rd);
 	if (dg)

@@ -344,7 +344,7 @@ static void case_fini(struct cf_case *c)
 
 static const char case_fields[] =
 	"id, title, spec, section, formats, expect, failures, error, deviation, body, bodies, "
-	"model, walker, notes";
+	"model, walker, software, notes";
 
 /* A mapping's keys must be unique scalars. */
 static int check_keys(struct ld *L, const yaml_node_t *n, const char *what)
@@ -411,6 +411,14 @@ static int parse_case(struct ld *L, const yaml_node_t *n, const struct defaults 
 						  c->walker, list);
 				}
 			}
+		} else if (!strcmp(f, "software")) {
+			char *sw = NULL;
+			if (!(rc = get_string(L, v, f, &sw))) {
+				if (strcmp(sw, "built-in"))
+					rc = lerr(L, v, "software: expected 'built-in', not '%s'", sw);
+				c->builtin_sw = true;
+			}
+			free(sw);
 		} else if (!strcmp(f, "formats")) {
 			formats = v;
 			rc = get_formats(L, v, &c->formats);

@@ -38,6 +38,10 @@ if(NOT IMS_VALGRIND)
     -DTRACE=${mw_dir}/contract-race.trace -DPLAIN=$<TARGET_FILE:ims_mw_plain_clean>
     -DCONTRACT=$<TARGET_FILE:ims_mw_plain_clean_contract>
     -DUNRECORDED=$<TARGET_FILE:ims_mw_plain_clean_unrecorded> -P ${mw_dir}/contract.cmake)
+  add_test(NAME misbehave.conform COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
+    -DSUITE=${CMAKE_SOURCE_DIR}/tests/conformance -DHANG=$<TARGET_FILE:ims_mw_hang_on_noclear>
+    -DCRASH=$<TARGET_FILE:ims_mw_crash_on_replica> -P ${mw_dir}/conform_iso.cmake)
+  set_tests_properties(misbehave.conform PROPERTIES LABELS misbehave TIMEOUT 120)
   # --isolate with a built-in walker changes nothing of what it finds.
   if(IMS_SEEDED_BUGS)
     add_test(NAME misbehave.isolate-builtin COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
@@ -46,3 +50,13 @@ if(NOT IMS_VALGRIND)
     set_tests_properties(misbehave.isolate-builtin PROPERTIES LABELS misbehave TIMEOUT 300)
   endif()
 endif()
+# A walker that maps writable leaves dirty, stated and not
+# (IMS_WALKER_CONTRACT_MAPS_DIRTY; tests/walkers/maps_dirty.cmake).
+foreach(v 1 2)
+  add_library(ims_maps_dirty_${v} MODULE ${CMAKE_CURRENT_SOURCE_DIR}/bench/full_walker.c)
+  target_include_directories(ims_maps_dirty_${v} PRIVATE ${CMAKE_SOURCE_DIR}/include)
+  target_compile_definitions(ims_maps_dirty_${v} PRIVATE MAPS_DIRTY=${v})
+endforeach()
+add_test(NAME walkers.maps-dirty COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
+  -DTRACE=${CMAKE_CURRENT_LIST_DIR}/maps-dirty.trace -DSTATED=$<TARGET_FILE:ims_maps_dirty_1>
+  -DUNSTATED=$<TARGET_FILE:ims_maps_dirty_2> -P ${CMAKE_CURRENT_LIST_DIR}/maps_dirty.cmake)
