@@ -349,6 +349,91 @@ function(ims_linux_historical name fixed glue incs)
   set(ims_linux_summary "${ims_linux_summary}" PARENT_SCOPE)
 endfunction()
 
+# The kernel bugs of docs/linux.md ("Findings") in io-pgtable-arm and the
+# AMD v1 walker, each with a fix of a line or two. Per kind, a list of fix
+# ids; per fix, the finding it fixes, the file, the kernel text and what it
+# becomes. A tree whose file has a fix's text gets a copy with every such
+# fix applied (NAME-fixed, which the suites run on), and NAME itself is
+# checked to fail the findings' reproducers (tests/linux/known.cmake); a
+# tree with none of them (fixed upstream, or a user's fix) runs the suites
+# on its own walker.
+#  arm612, arm72 (finding 2): the cursor is the caller's iova, unaligned in
+#   the first leaf; aligned down to the leaf before recording and stepping.
+#  amdalign (finding 2): the same in iommu_v1_read_and_clear_dirty.
+#  amdwrap (finding 5): the step past a range ending at 2^64 - 1 wraps to 0.
+set(ims_linux_fixes_arm-lpae arm612 arm72)
+set(ims_linux_fixes_amd-v1 amdalign amdwrap)
+set(ims_linux_fix_arm612_finding f2)
+set(ims_linux_fix_arm612_file drivers/iommu/io-pgtable-arm.c)
+set(ims_linux_fix_arm612_from "\t\tif (iopte_writeable_dirty(pte)) {\n\t\t\tiommu_dirty_bitmap_record(walk_data->dirty,")
+set(ims_linux_fix_arm612_to "\t\twalk_data->addr &= ~(u64)(size - 1); /* iommusim: finding 2 fixed */\n${ims_linux_fix_arm612_from}")
+set(ims_linux_fix_arm72_finding f2)
+set(ims_linux_fix_arm72_file drivers/iommu/io-pgtable-arm.c)
+set(ims_linux_fix_arm72_from "\tif (iopte_writeable_dirty(*ptep)) {\n\t\tiommu_dirty_bitmap_record(dirty, walk_data->addr, size)")
+set(ims_linux_fix_arm72_to "\twalk_data->addr &= ~(u64)(size - 1); /* iommusim: finding 2 fixed */\n${ims_linux_fix_arm72_from}")
+set(ims_linux_fix_amdalign_finding f2)
+set(ims_linux_fix_amdalign_file drivers/iommu/amd/io_pgtable.c)
+set(ims_linux_fix_amdalign_from "\t\tptep = fetch_pte(pgtable, iova, &pgsize);\n")
+set(ims_linux_fix_amdalign_to "${ims_linux_fix_amdalign_from}\t\tif (pgsize) /* iommusim: finding 2 fixed */\n\t\t\tiova &= ~(pgsize - 1);\n")
+set(ims_linux_fix_amdwrap_finding f5)
+set(ims_linux_fix_amdwrap_file drivers/iommu/amd/io_pgtable.c)
+set(ims_linux_fix_amdwrap_from "\t} while (iova < end);\n")
+set(ims_linux_fix_amdwrap_to "\t} while (iova && iova < end); /* iommusim: finding 5 fixed */\n")
+
+# A copy of what KIND compiles from TREE (its kernel files and include
+# directories, drivers/iommu's headers, the kernel-API headers, the
+# Makefile for the version) with the fixes above whose text TREE has:
+# the copy's path into dirvar ("" when no fix applies), the findings fixed
+# into bugsvar.
+function(ims_linux_fixed_copy kind tree label dirvar bugsvar)
+  set(dir "")
+  set(bugs "")
+  foreach(id IN LISTS ims_linux_fixes_${kind})
+    set(f ${tree}/${ims_linux_fix_${id}_file})
+    if(NOT EXISTS ${f})
+      continue()
+    endif()
+    file(READ ${f} src)
+    string(FIND "${src}" "${ims_linux_fix_${id}_from}" at)
+    if(at EQUAL -1)
+      continue()
+    endif()
+    if(NOT dir)
+      set(dir ${IMS_LINUX_OUT}/fixed-${label}-${kind})
+      file(REMOVE_RECURSE ${dir})
+      file(GLOB hs ${tree}/drivers/iommu/*.h)
+      file(COPY ${hs} DESTINATION ${dir}/drivers/iommu)
+      foreach(k IN LISTS ims_linux_srcs_${kind})
+        get_filename_component(d ${k} DIRECTORY)
+        file(COPY ${tree}/${k} DESTINATION ${dir}/${d})
+      endforeach()
+      foreach(i IN LISTS ims_linux_incs_${kind})
+        get_filename_component(d ${i} DIRECTORY)
+        file(COPY ${tree}/${i} DESTINATION ${dir}/${d})
+      endforeach()
+      foreach(pattern IN LISTS ims_linux_tree_headers)
+        file(GLOB found ${tree}/${pattern})
+        foreach(h IN LISTS found)
+          file(RELATIVE_PATH rel ${tree} ${h})
+          get_filename_component(d ${rel} DIRECTORY)
+          file(COPY ${h} DESTINATION ${dir}/${d})
+        endforeach()
+      endforeach()
+      if(EXISTS ${tree}/Makefile)
+        file(COPY ${tree}/Makefile DESTINATION ${dir})
+      endif()
+    endif()
+    set(cf ${dir}/${ims_linux_fix_${id}_file})
+    file(READ ${cf} src)
+    string(REPLACE "${ims_linux_fix_${id}_from}" "${ims_linux_fix_${id}_to}" src "${src}")
+    file(WRITE ${cf} "${src}")
+    list(APPEND bugs ${ims_linux_fix_${id}_finding})
+  endforeach()
+  list(REMOVE_DUPLICATES bugs)
+  set(${dirvar} "${dir}" PARENT_SCOPE)
+  set(${bugsvar} "${bugs}" PARENT_SCOPE)
+endfunction()
+
 # ---- the walkers of each tree -------------------------------------------------
 
 foreach(t IN LISTS ims_linux_trees)
@@ -411,6 +496,28 @@ foreach(t IN LISTS ims_linux_trees)
       FORMATS ${ims_linux_formats_${kind}} INCLUDES ${incs})
     string(REPLACE ";" "," f "${ims_linux_formats_${kind}}")
     string(APPEND ims_linux_summary "  built ${name}: ${IMS_LINUX_OUT}/${name}.so (formats ${f})\n")
+    if(kind MATCHES "^(arm-lpae|amd-v1)$")
+      ims_linux_fixed_copy(${kind} ${tree} ${label} fixed bugs)
+      if(fixed)
+        set(fincs "")
+        foreach(i IN LISTS ims_linux_incs_${kind})
+          list(APPEND fincs ${fixed}/${i})
+        endforeach()
+        ims_linux_walker(${name}-fixed ${fixed} ${glue} ${ims_linux_srcs_${kind}}
+          FORMATS ${ims_linux_formats_${kind}} INCLUDES ${fincs})
+        list(APPEND IMS_LINUX_NOSUITE ${name})
+        set(IMS_LINUX_KNOWN_${name} ${bugs})
+        string(REPLACE ";" ", " b "${bugs}")
+        string(APPEND ims_linux_summary "  built ${name}-fixed: the same with the fixes of findings ${b} of docs/linux.md (the suites run on it; ${name} is checked against the findings' reproducers)\n")
+      endif()
+      if(kind STREQUAL "arm-lpae")
+        # Finding 3's variant: the range passed whole, holes included.
+        ims_linux_walker(${name}-whole-range ${tree} ${glue} ${ims_linux_srcs_${kind}}
+          FORMATS ${ims_linux_formats_${kind}} INCLUDES ${incs} DEFINES IMS_LX_WHOLE_RANGE)
+        list(APPEND IMS_LINUX_NOSUITE ${name}-whole-range)
+        set(IMS_LINUX_WHOLE_${name} ${IMS_LINUX_OUT}/${name}-whole-range.so)
+      endif()
+    endif()
     if(gpt_fixed_tree AND kind MATCHES "^gpt-")
       set(incs "")
       foreach(i IN LISTS ims_linux_incs_${kind})
@@ -452,15 +559,20 @@ function(ims_linux_tests)
   endforeach()
   foreach(name IN LISTS IMS_LINUX_WALKERS)
     if(name MATCHES "-(arm-lpae|amd-v1)$")
-      # Their suites wait for the contracts of their findings (docs/linux.md):
-      # until then each finding's reproducer is checked to fail as it says.
+      # The findings' reproducers (linux/findings/fN-*.trace): those of the
+      # kernel bugs the tree has fail with it and pass with its -fixed
+      # build; the contracts' pass with both.
       string(REGEX MATCH "(arm|amd)" fam "${CMAKE_MATCH_1}")
       string(REGEX MATCH "^linux-[^-]+" label "${name}")
+      set(fixed "")
+      if(IMS_LINUX_KNOWN_${name})
+        set(fixed ${IMS_LINUX_OUT}/${name}-fixed.so)
+      endif()
       add_test(NAME linux.${name}.known-findings COMMAND ${CMAKE_COMMAND}
         -DCMD=$<TARGET_FILE:iommusim> -DPLUGIN=${IMS_LINUX_OUT}/${name}.so -DFAMILY=${fam}
+        "-DBUGS=${IMS_LINUX_KNOWN_${name}}" -DFIXED=${fixed} -DWHOLE=${IMS_LINUX_WHOLE_${name}}
         -DDIR=${CMAKE_SOURCE_DIR}/linux/findings -P ${CMAKE_SOURCE_DIR}/tests/linux/known.cmake)
       set_tests_properties(linux.${name}.known-findings PROPERTIES LABELS "linux;${label}" TIMEOUT 300)
-      continue()
     endif()
     if(name IN_LIST IMS_LINUX_NOSUITE)
       continue() # its known findings fail the suites: the findings' check covers it

@@ -129,25 +129,18 @@ static unsigned ims_amd_pd_mode(struct ims_amd_pd *pd)
 }
 
 /* The walker's name: cmake/linux.cmake passes it (IMS_LINUX_WALKER_NAME,
- * with the tree's IMS_LINUX_VERSION); linux/Makefile passes IMS_LX_KERNEL.
- * The finding variants add a suffix. */
+ * with the tree's IMS_LINUX_VERSION), variants included (-fixed,
+ * -whole-range). IMS_LX_WHOLE_RANGE builds finding 3's variant, which
+ * passes a harvest's range to the kernel whole, holes included. */
 #ifdef IMS_LINUX_VERSION
 #define IMS_LX_KERNEL IMS_LINUX_VERSION
-#endif
-#ifndef IMS_LX_KERNEL
+#else
 #define IMS_LX_KERNEL "unknown"
 #endif
 #ifdef IMS_LINUX_WALKER_NAME
-#define IMS_LX_BASE_NAME IMS_LINUX_WALKER_NAME
+#define IMS_LX_NAME IMS_LINUX_WALKER_NAME
 #else
-#define IMS_LX_BASE_NAME "linux-" IMS_LX_KERNEL "-amd-v1"
-#endif
-#if defined(IMS_LX_WHOLE_RANGE)
-#define IMS_LX_NAME IMS_LX_BASE_NAME "-whole-range"
-#elif defined(IMS_LX_ADAPT)
-#define IMS_LX_NAME IMS_LX_BASE_NAME "-adapted"
-#else
-#define IMS_LX_NAME IMS_LX_BASE_NAME
+#define IMS_LX_NAME "linux-" IMS_LX_KERNEL "-amd-v1"
 #endif
 
 /* The DTE's first words (AMD IOMMU spec 2.2.2.1; amd/amd_codec.h has the
@@ -214,15 +207,6 @@ static int amd_domain_init(struct ims_walker_dom *wd, char *err, size_t errlen)
 		snprintf(err, errlen, "mode %u is not a v1 page-table mode", wd->levels);
 		return -EINVAL;
 	}
-#ifdef IMS_LX_ADAPT
-	/* The adapted variant, finding 5: a harvest whose range ends at 2^64
-	 * never returns (the walk's IOVA wraps to 0 and stays below the end),
-	 * so the adapted walker takes no mode-6 domain. */
-	if (wd->levels == 6) {
-		snprintf(err, errlen, "the adapted walker leaves mode 6 out (finding 5)");
-		return -EINVAL;
-	}
-#endif
 	struct amd_dom *ad = calloc(1, sizeof(*ad));
 	if (!ad || ims_lx_dom_init(&ad->lx, wd)) {
 		free(ad);
@@ -443,14 +427,6 @@ static int amd_read_and_clear_dirty(struct ims_walker_dom *wd, uint64_t iova, ui
 #else
 	uint64_t from = iova, lo, hi;
 	while (!rc && ims_lx_areas_next_run(&ad->areas, from, last, &lo, &hi)) {
-#ifdef IMS_LX_ADAPT
-		/* The adapted variant: io_pgtable.c records a page from the
-		 * caller's iova with the page's full size and steps from there
-		 * (classic bug 5, as io-pgtable-arm); started at the page's
-		 * first byte it records whole pages (the host clips). */
-		const struct ims_lx_chunk *c = ims_lx_areas_find(&ad->areas, lo);
-		lo = c->iova + ((lo - c->iova) & ~(c->leaf - 1));
-#endif
 		rc = ops->read_and_clear_dirty(ops, lo, hi - lo + 1, kflags, &bm);
 		if (hi == last)
 			break;
@@ -494,6 +470,7 @@ static const struct ims_walker_ops amd_ops = {
 	.unmap = amd_unmap,
 	.iova_to_phys = amd_iova_to_phys,
 	.set_dirty_tracking = amd_set_dirty_tracking,
+	.contract = IMS_WALKER_CONTRACT_TABLES_KEPT,
 };
 
 __attribute__((visibility("default"))) const struct ims_walker_ops *

@@ -33,25 +33,18 @@
 #include <linux/sizes.h>
 
 /* The walker's name: cmake/linux.cmake passes it (IMS_LINUX_WALKER_NAME,
- * with the tree's IMS_LINUX_VERSION); linux/Makefile passes IMS_LX_KERNEL.
- * The finding variants add a suffix. */
+ * with the tree's IMS_LINUX_VERSION), variants included (-fixed,
+ * -whole-range). IMS_LX_WHOLE_RANGE builds finding 3's variant, which
+ * passes a harvest's range to the kernel whole, holes included. */
 #ifdef IMS_LINUX_VERSION
 #define IMS_LX_KERNEL IMS_LINUX_VERSION
-#endif
-#ifndef IMS_LX_KERNEL
+#else
 #define IMS_LX_KERNEL "unknown"
 #endif
 #ifdef IMS_LINUX_WALKER_NAME
-#define IMS_LX_BASE_NAME IMS_LINUX_WALKER_NAME
+#define IMS_LX_NAME IMS_LINUX_WALKER_NAME
 #else
-#define IMS_LX_BASE_NAME "linux-" IMS_LX_KERNEL "-io-pgtable-arm"
-#endif
-#if defined(IMS_LX_WHOLE_RANGE)
-#define IMS_LX_NAME IMS_LX_BASE_NAME "-whole-range"
-#elif defined(IMS_LX_ADAPT)
-#define IMS_LX_NAME IMS_LX_BASE_NAME "-adapted"
-#else
-#define IMS_LX_NAME IMS_LX_BASE_NAME
+#define IMS_LX_NAME "linux-" IMS_LX_KERNEL "-io-pgtable-arm"
 #endif
 
 /* SMMUv3 CD word 0 (SMMUv3 5.4; smmuv3/smmu_codec.h has the model's names). */
@@ -325,21 +318,6 @@ static int arm_map(struct ims_walker_dom *wd, uint64_t iova, uint64_t pa, uint64
 		if (rc)
 			break;
 	}
-#ifdef IMS_LX_ADAPT
-	/* The adapted variant (not Linux's behaviour), finding 1: io-pgtable-arm
-	 * maps a writable leaf of an HD domain writable-dirty (DBM = 1,
-	 * AP[2] = 0), the model's oracle expects writable-clean (classic bug
-	 * 10's other policy). Cleaning the new leaves with the kernel's own
-	 * read_and_clear_dirty (no bitmap, nothing cached to flush: the range
-	 * was unmapped) makes the two agree, so the fuzzer can look for
-	 * everything else. */
-	if (!rc && wd->dirty_tracking && (prot & IMS_WALKER_PROT_W)) {
-		struct iommu_iotlb_gather g;
-		struct iommu_dirty_bitmap bm;
-		iommu_dirty_bitmap_init(&bm, NULL, &g);
-		rc = ops->read_and_clear_dirty(ops, iova, size, 0, &bm);
-	}
-#endif
 	ims_lx_leave(prev);
 	if (rc && at != iova) {
 		/* The iommu core unrolls a map that failed half way. */
@@ -426,14 +404,6 @@ static int arm_read_and_clear_dirty(struct ims_walker_dom *wd, uint64_t iova, ui
 #else
 	uint64_t from = iova, lo, hi;
 	while (!rc && ims_lx_areas_next_run(&ad->areas, from, last, &lo, &hi)) {
-#ifdef IMS_LX_ADAPT
-		/* The adapted variant, finding 2: io-pgtable-arm records a leaf
-		 * from the caller's iova with the leaf's full size and steps
-		 * from there (classic bug 5); started at the leaf's own first
-		 * byte it records whole leaves (the host clips to the range). */
-		const struct ims_lx_chunk *c = ims_lx_areas_find(&ad->areas, lo);
-		lo = c->iova + ((lo - c->iova) & ~(c->leaf - 1));
-#endif
 		rc = ops->read_and_clear_dirty(ops, lo, hi - lo + 1, kflags, &bm);
 		if (hi == last)
 			break;
@@ -471,6 +441,7 @@ static const struct ims_walker_ops arm_ops = {
 	.unmap = arm_unmap,
 	.iova_to_phys = arm_iova_to_phys,
 	.set_dirty_tracking = arm_set_dirty_tracking,
+	.contract = IMS_WALKER_CONTRACT_MAPS_DIRTY | IMS_WALKER_CONTRACT_TABLES_KEPT,
 };
 
 __attribute__((visibility("default"))) const struct ims_walker_ops *
