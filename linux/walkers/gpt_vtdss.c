@@ -7,7 +7,7 @@
  * plug-in built from it is a GPL-2.0 work, a separate artifact from
  * iommusim.
  *
- * Include path (cmake/linux.cmake, linux/Makefile): linux/compat/include,
+ * Include path (cmake/linux.cmake): linux/compat/include,
  * the tree's include/linux/generic_pt/ as <linux/generic_pt/...> (nothing
  * else of the tree's include/), the tree's drivers/iommu/generic_pt.
  */
