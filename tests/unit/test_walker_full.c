@@ -17,9 +17,7 @@
 
 #include "iommusim/model.h"
 #include "iommusim/pt.h"
-
-#define DEV 3
-#define TAG 9
+#include "walker_rig.h"
 
 /* ---- a full-level test walker: VT-d second stage, 3 levels, 4 KiB pages --------
  *
@@ -217,79 +215,6 @@ static const struct ims_walker_ops tiny_ops = {
 	.set_dirty_tracking = tiny_set_dirty_tracking,
 };
 
-/* ---- rigs ----------------------------------------------------------------------- */
-
-struct rig {
-	struct ims_mem *mem;
-	struct ims_iommu *mmu;
-	struct ims_pt *pt;
-};
-
-static int sink_submit(void *arg, enum ims_format fmt, const uint64_t cmd[2])
-{
-	return ims_iommu_submit(((struct rig *)arg)->mmu, fmt, cmd);
-}
-static int sink_ctx_update(void *arg, uint16_t tag, unsigned w, uint64_t c, uint64_t s)
-{
-	return ims_iommu_ctx_update(((struct rig *)arg)->mmu, tag, w, c, s);
-}
-static int sink_ctx_flush(void *arg, uint16_t tag)
-{
-	return ims_iommu_ctx_invalidate(((struct rig *)arg)->mmu, tag);
-}
-
-static void rig_base(struct rig *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->mem = ims_mem_new();
-	ck_assert_ptr_nonnull(r->mem);
-	struct ims_iommu_cfg cfg;
-	ims_iommu_cfg_default(&cfg);
-	ck_assert_int_eq(ims_iommu_new(r->mem, &cfg, &r->mmu), 0);
-}
-
-static int rig_domain(struct rig *r, const struct ims_pt_cfg *pc, char *err, size_t errlen)
-{
-	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush, NULL};
-	int rc = ims_pt_new(r->mem, pc, &sink, &r->pt, err, errlen);
-	if (rc)
-		return rc;
-	uint64_t w[IMS_CTX_WORDS];
-	ims_pt_ctx_words(r->pt, w);
-	ck_assert_int_eq(ims_iommu_ctx_set(r->mmu, TAG, pc->fmt, w, err, errlen), 0);
-	ck_assert_int_eq(ims_iommu_attach(r->mmu, DEV, TAG), 0);
-	return 0;
-}
-
-static void rig_down(struct rig *r)
-{
-	ims_pt_free(r->pt);
-	ck_assert_uint_eq(ims_mem_counters(r->mem)->pool_frames, 0);
-	ims_iommu_free(r->mmu);
-	ims_mem_free(r->mem);
-}
-
-/* One harvest of [iova, iova + size) into a fresh 4 KiB bitmap over bm_len
- * bytes from 0. */
-static int harvest(struct rig *r, uint64_t iova, uint64_t size, unsigned flags,
-		   struct ims_bitmap *bm, uint64_t bm_len)
-{
-	ck_assert_int_eq(ims_bitmap_init(bm, 0, bm_len, 12), 0);
-	return ims_pt_read_and_clear_dirty(r->pt, iova, size, flags, bm);
-}
-
-static bool has(const char *s, const char *sub)
-{
-	return s && strstr(s, sub) != NULL;
-}
-
-static void refused(const struct ims_walker_ops *ops, enum ims_format fmt, const char *why)
-{
-	char err[200] = "";
-	ck_assert_int_eq(ims_walker_check(ops, fmt, err, sizeof(err)), -EINVAL);
-	ck_assert_msg(has(err, why), "reason '%s' does not say '%s'", err, why);
-}
-
 /* ---- the host's checks ---------------------------------------------------------- */
 
 START_TEST(check_full_level_needs_every_op)
@@ -364,9 +289,7 @@ START_TEST(new_domain_refusals)
 	ck_assert_msg(has(err, "walker tiny-vtd: domain_init left a root (0x1000) that is no table"),
 		      "%s", err);
 	ck_assert_ptr_null(r.pt);
-	ck_assert_uint_eq(ims_mem_counters(r.mem)->pool_frames, 0);
-	ims_iommu_free(r.mmu);
-	ims_mem_free(r.mem);
+	rig_down(&r);
 }
 END_TEST
 
