@@ -30,9 +30,8 @@
 
 #include "iommusim/model.h"
 #include "iommusim/pt.h"
+#include "walker_rig.h"
 
-#define DEV 3
-#define TAG 9
 #define MAILBOX_PA 0x7000ull      /* where a test walker finds its struct ctx */
 #define GUEST_PA 0x40000000ull    /* guest RAM the test wrote */
 #define NEVER_PA 0x80000000ull    /* memory never written */
@@ -276,30 +275,7 @@ static const struct ims_walker_ops probe_ops = {
 	.read_and_clear_dirty = probe_rcd,
 };
 
-/* ---- rigs ----------------------------------------------------------------------- */
-
-struct rig {
-	struct ims_mem *mem;
-	struct ims_iommu *mmu;
-	struct ims_pt *pt;
-	unsigned submits;
-	struct ctx c;
-};
-
-static int sink_submit(void *arg, enum ims_format fmt, const uint64_t cmd[2])
-{
-	struct rig *r = arg;
-	r->submits++;
-	return ims_iommu_submit(r->mmu, fmt, cmd);
-}
-static int sink_ctx_update(void *arg, uint16_t tag, unsigned w, uint64_t c, uint64_t s)
-{
-	return ims_iommu_ctx_update(((struct rig *)arg)->mmu, tag, w, c, s);
-}
-static int sink_ctx_flush(void *arg, uint16_t tag)
-{
-	return ims_iommu_ctx_invalidate(((struct rig *)arg)->mmu, tag);
-}
+/* ---- rigs (walker_rig.h) -------------------------------------------------------- */
 
 static void count_hook(void *arg, enum ims_memop op, uint64_t pa)
 {
@@ -307,80 +283,35 @@ static void count_hook(void *arg, enum ims_memop op, uint64_t pa)
 	(*(unsigned *)arg)++;
 }
 
-/* Memory and model, the mailbox filled; no domain yet. */
-static void rig_base(struct rig *r)
+/* Memory and model, c zeroed and put in the mailbox for the probe walker to
+ * find; no domain yet. */
+static void rig_mailbox(struct rig *r, struct ctx *c)
 {
-	memset(r, 0, sizeof(*r));
-	r->mem = ims_mem_new();
-	ck_assert_ptr_nonnull(r->mem);
-	struct ims_iommu_cfg cfg;
-	ims_iommu_cfg_default(&cfg);
-	ck_assert_int_eq(ims_iommu_new(r->mem, &cfg, &r->mmu), 0);
-	ims_mem_store(r->mem, IMS_AGENT_HW, MAILBOX_PA, (uint64_t)(uintptr_t)&r->c);
+	memset(c, 0, sizeof(*c));
+	rig_base(r);
+	ims_mem_store(r->mem, IMS_AGENT_HW, MAILBOX_PA, (uint64_t)(uintptr_t)c);
 	ims_mem_store(r->mem, IMS_AGENT_HW, GUEST_PA, GUEST_WORD);
-}
-
-static int rig_domain(struct rig *r, const struct ims_pt_cfg *pc, char *err, size_t errlen)
-{
-	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush, NULL};
-	int rc = ims_pt_new(r->mem, pc, &sink, &r->pt, err, errlen);
-	if (rc)
-		return rc;
-	uint64_t w[IMS_CTX_WORDS];
-	ims_pt_ctx_words(r->pt, w);
-	ck_assert_int_eq(ims_iommu_ctx_set(r->mmu, TAG, pc->fmt, w, err, errlen), 0);
-	ck_assert_int_eq(ims_iommu_attach(r->mmu, DEV, TAG), 0);
-	return 0;
 }
 
 /* A VT-d domain on the built-in tables harvested by the probe walker, with
  * 64 KiB mapped at 0 and tracking on. */
-static void rig_probe(struct rig *r, enum mode mode)
+static void rig_probe(struct rig *r, struct ctx *c, enum mode mode)
 {
-	rig_base(r);
+	rig_mailbox(r, c);
 	struct ims_pt_cfg pc = {.fmt = IMS_FMT_VTD, .tag = TAG, .dirty_tracking = true,
 				.plugin = &probe_ops};
 	char err[160] = "";
 	ck_assert_msg(rig_domain(r, &pc, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_str_eq(ims_pt_walker_label(r->pt), "abi-probe");
-	ck_assert_uint_eq(r->c.attaches, 1);
+	ck_assert_uint_eq(c->attaches, 1);
 	ck_assert_int_eq(ims_pt_map(r->pt, 0, 0x100000000ull, 0x10000, IMS_PROT_RW, 0), 0);
 	ck_assert_int_eq(ims_pt_set_dirty_tracking(r->pt, true), 0);
-	r->c.calls = 0;
-	r->c.mode = mode; /* from here on: setting up called it too */
+	c->calls = 0;
+	c->mode = mode; /* from here on: setting up called it too */
 	r->submits = 0;
 }
 
-static void rig_down(struct rig *r)
-{
-	ims_pt_free(r->pt);
-	ck_assert_uint_eq(ims_mem_counters(r->mem)->pool_frames, 0);
-	ims_iommu_free(r->mmu);
-	ims_mem_free(r->mem);
-}
-
-/* One harvest of [iova, iova + size) into a fresh 4 KiB bitmap over bm_len
- * bytes from 0. */
-static int harvest(struct rig *r, uint64_t iova, uint64_t size, unsigned flags,
-		   struct ims_bitmap *bm, uint64_t bm_len)
-{
-	ck_assert_int_eq(ims_bitmap_init(bm, 0, bm_len, 12), 0);
-	return ims_pt_read_and_clear_dirty(r->pt, iova, size, flags, bm);
-}
-
-static bool has(const char *s, const char *sub)
-{
-	return s && strstr(s, sub) != NULL;
-}
-
 /* ---- ims_walker_check ----------------------------------------------------------- */
-
-static void refused(const struct ims_walker_ops *ops, enum ims_format fmt, const char *why)
-{
-	char err[200] = "";
-	ck_assert_int_eq(ims_walker_check(ops, fmt, err, sizeof(err)), -EINVAL);
-	ck_assert_msg(has(err, why), "reason '%s' does not say '%s'", err, why);
-}
 
 START_TEST(check_refuses_bad_ops)
 {
@@ -437,7 +368,8 @@ END_TEST
 START_TEST(new_domain_refuses_bad_walker)
 {
 	struct rig r;
-	rig_base(&r);
+	struct ctx c;
+	rig_mailbox(&r, &c);
 	char err[200] = "";
 	struct ims_walker_ops o = probe_ops;
 	o.abi_version = 999;
@@ -450,14 +382,12 @@ START_TEST(new_domain_refuses_bad_walker)
 	ck_assert_int_eq(rig_domain(&r, &pc, err, sizeof(err)), -EINVAL);
 	ck_assert_msg(has(err, "does not handle format"), "%s", err);
 	/* A failed attach undoes the domain. */
-	r.c.attach_rc = -ENOMEM;
+	c.attach_rc = -ENOMEM;
 	pc = (struct ims_pt_cfg){.fmt = IMS_FMT_VTD, .tag = TAG, .plugin = &probe_ops};
 	ck_assert_int_eq(rig_domain(&r, &pc, err, sizeof(err)), -ENOMEM);
 	ck_assert_msg(has(err, "abi-probe: attach failed"), "%s", err);
-	ck_assert_uint_eq(r.c.attaches, 1);
-	ck_assert_uint_eq(ims_mem_counters(r.mem)->pool_frames, 0);
-	ims_iommu_free(r.mmu);
-	ims_mem_free(r.mem);
+	ck_assert_uint_eq(c.attaches, 1);
+	rig_down(&r);
 }
 END_TEST
 
@@ -466,13 +396,14 @@ END_TEST
 START_TEST(writes_outside_tables_are_findings)
 {
 	struct rig r;
-	rig_probe(&r, M_STRAY);
+	struct ctx c;
+	rig_probe(&r, &c, M_STRAY);
 	ck_assert_ptr_null(ims_pt_finding(r.pt, NULL));
 	uint64_t frames = ims_mem_counters(r.mem)->frames;
 	struct ims_bitmap bm;
 	ck_assert_int_eq(harvest(&r, 0, 0x10000, 0, &bm, 0x10000), 0);
 	ims_bitmap_fini(&bm);
-	ck_assert_uint_eq(r.c.calls, 1);
+	ck_assert_uint_eq(c.calls, 1);
 	unsigned n = 0;
 	const char *f = ims_pt_finding(r.pt, &n);
 	ck_assert_uint_eq(n, 7);
@@ -499,7 +430,8 @@ END_TEST
 START_TEST(unaligned_access_is_a_finding)
 {
 	struct rig r;
-	rig_probe(&r, M_UNALIGNED);
+	struct ctx c;
+	rig_probe(&r, &c, M_UNALIGNED);
 	uint64_t words[IMS_CTX_WORDS];
 	ims_pt_ctx_words(r.pt, words);
 	uint64_t root = words[0] & 0x000ffffffffff000ull;
@@ -522,14 +454,15 @@ END_TEST
 START_TEST(atomics_return_old_values)
 {
 	struct rig r;
-	rig_probe(&r, M_ATOMICS);
+	struct ctx c;
+	rig_probe(&r, &c, M_ATOMICS);
 	const struct ims_mem_counters *mc = ims_mem_counters(r.mem);
 	uint64_t rmw0 = mc->ops[IMS_AGENT_SW][IMS_MEM_RMW];
 	uint64_t st0 = mc->ops[IMS_AGENT_SW][IMS_MEM_STORE];
 	struct ims_bitmap bm;
 	ck_assert_int_eq(harvest(&r, 0, 0x10000, 0, &bm, 0x10000), 0);
 	ims_bitmap_fini(&bm);
-	ck_assert_uint_eq(r.c.calls, 1);
+	ck_assert_uint_eq(c.calls, 1);
 	ck_assert_ptr_null(ims_pt_finding(r.pt, NULL));
 	/* Two cmpxchg (one failed), xchg, fetch_and, fetch_or; two stores. */
 	ck_assert_uint_eq(mc->ops[IMS_AGENT_SW][IMS_MEM_RMW] - rmw0, 5);
@@ -543,10 +476,11 @@ START_TEST(frame_views)
 	/* 0: nothing on; 1: a hook; 2: the lost-update check. */
 	for (int kind = 0; kind < 3; kind++) {
 		struct rig r;
-		rig_probe(&r, M_FRAME);
-		r.c.expect_no_write_view = kind != 0;
+		struct ctx c;
+		rig_probe(&r, &c, M_FRAME);
+		c.expect_no_write_view = kind != 0;
 		if (kind == 1)
-			ims_mem_set_hook(r.mem, count_hook, &r.c.hooks);
+			ims_mem_set_hook(r.mem, count_hook, &c.hooks);
 		if (kind == 2)
 			ims_mem_set_race_check(r.mem, true);
 		struct ims_bitmap bm;
@@ -554,9 +488,9 @@ START_TEST(frame_views)
 		ims_bitmap_fini(&bm);
 		ims_mem_set_hook(r.mem, NULL, NULL);
 		ims_mem_set_race_check(r.mem, false);
-		ck_assert_uint_eq(r.c.calls, 1);
+		ck_assert_uint_eq(c.calls, 1);
 		/* Taking a frame is one access point under a hook. */
-		ck_assert_uint_eq(r.c.frame_hooks, (kind == 1 ? 1u : 0u));
+		ck_assert_uint_eq(c.frame_hooks, (kind == 1 ? 1u : 0u));
 		/* One finding: the mapped frame asked for memory that is no table. */
 		unsigned nf;
 		const char *f = ims_pt_finding(r.pt, &nf);
@@ -582,7 +516,8 @@ static int frame_stray_rcd(struct ims_walker_dom *d, uint64_t iova, uint64_t siz
 START_TEST(writable_frame_outside_tables)
 {
 	struct rig r;
-	rig_probe(&r, M_NONE);
+	struct ctx c;
+	rig_probe(&r, &c, M_NONE);
 	struct ims_walker_ops o = probe_ops;
 	o.name = "frame-stray";
 	o.read_and_clear_dirty = frame_stray_rcd;
@@ -604,7 +539,8 @@ END_TEST
 START_TEST(account_counts)
 {
 	struct rig r;
-	rig_probe(&r, M_ACCOUNT);
+	struct ctx c;
+	rig_probe(&r, &c, M_ACCOUNT);
 	const struct ims_mem_counters *mc = ims_mem_counters(r.mem);
 	uint64_t ld0 = mc->ops[IMS_AGENT_SW][IMS_MEM_LOAD];
 	uint64_t rmw0 = mc->ops[IMS_AGENT_SW][IMS_MEM_RMW];
@@ -620,14 +556,15 @@ END_TEST
 START_TEST(table_memory)
 {
 	struct rig r;
-	rig_probe(&r, M_TABLES);
-	r.c.mc = ims_mem_counters(r.mem);
-	uint64_t pool0 = r.c.mc->pool_frames, pages0 = ims_pt_stats(r.pt)->table_pages;
+	struct ctx c;
+	rig_probe(&r, &c, M_TABLES);
+	c.mc = ims_mem_counters(r.mem);
+	uint64_t pool0 = c.mc->pool_frames, pages0 = ims_pt_stats(r.pt)->table_pages;
 	struct ims_bitmap bm;
 	ck_assert_int_eq(harvest(&r, 0, 0x10000, 0, &bm, 0x10000), 0);
 	ims_bitmap_fini(&bm);
-	ck_assert_uint_eq(r.c.pool_during, pool0 + 4);
-	ck_assert_uint_eq(r.c.mc->pool_frames, pool0);
+	ck_assert_uint_eq(c.pool_during, pool0 + 4);
+	ck_assert_uint_eq(c.mc->pool_frames, pool0);
 	ck_assert_uint_eq(ims_pt_stats(r.pt)->table_pages, pages0);
 	unsigned n;
 	const char *f = ims_pt_finding(r.pt, &n);
@@ -640,10 +577,10 @@ END_TEST
 
 /* ---- the harvest's output ------------------------------------------------------ */
 
-static void set_actions(struct rig *r, unsigned n, const struct action *a)
+static void set_actions(struct ctx *c, unsigned n, const struct action *a)
 {
-	r->c.nact = n;
-	memcpy(r->c.act, a, n * sizeof(*a));
+	c->nact = n;
+	memcpy(c->act, a, n * sizeof(*a));
 }
 
 static uint64_t bits_of(const struct ims_bitmap *bm)
@@ -655,16 +592,17 @@ static uint64_t bits_of(const struct ims_bitmap *bm)
 START_TEST(record_clips_to_the_range)
 {
 	struct rig r;
-	rig_probe(&r, M_ACTIONS);
+	struct ctx c;
+	rig_probe(&r, &c, M_ACTIONS);
 	struct ims_bitmap bm;
 	/* A 2 MiB page from 0 recorded in a harvest of [0x3000, 0x8000):
 	 * bits 3..7 of a bitmap that covers 0..64K. The walker is called with
 	 * the harvest's range. */
-	set_actions(&r, 1, (struct action[]){{H_RECORD, 0, 2u << 20}});
+	set_actions(&c, 1, (struct action[]){{H_RECORD, 0, 2u << 20}});
 	ck_assert_int_eq(harvest(&r, 0x3000, 0x5000, 0, &bm, 0x10000), 0);
-	ck_assert_uint_eq(r.c.last_iova, 0x3000);
-	ck_assert_uint_eq(r.c.last_size, 0x5000);
-	ck_assert_uint_eq(r.c.last_flags, 0);
+	ck_assert_uint_eq(c.last_iova, 0x3000);
+	ck_assert_uint_eq(c.last_size, 0x5000);
+	ck_assert_uint_eq(c.last_flags, 0);
 	ck_assert_uint_eq(bits_of(&bm), 0xf8);
 	ims_bitmap_fini(&bm);
 	/* An unaligned range: a page cut by it owns its whole bit. */
@@ -673,19 +611,19 @@ START_TEST(record_clips_to_the_range)
 	ims_bitmap_fini(&bm);
 	/* Records outside the range set nothing, inside one page one bit;
 	 * length 0 is the rest of the space. */
-	set_actions(&r, 3, (struct action[]){{H_RECORD, 0x9000, 0x1000},
+	set_actions(&c, 3, (struct action[]){{H_RECORD, 0x9000, 0x1000},
 					     {H_RECORD, 0x1000, 0x1000},
 					     {H_RECORD, 0x4000, 8}});
 	ck_assert_int_eq(harvest(&r, 0x3000, 0x5000, IMS_DIRTY_NO_CLEAR, &bm, 0x10000), 0);
-	ck_assert_uint_eq(r.c.last_flags, IMS_WALKER_NO_CLEAR);
+	ck_assert_uint_eq(c.last_flags, IMS_WALKER_NO_CLEAR);
 	ck_assert_uint_eq(bits_of(&bm), 0x10);
 	ims_bitmap_fini(&bm);
-	set_actions(&r, 1, (struct action[]){{H_BITMAP, 0x6000, 0x10000}});
+	set_actions(&c, 1, (struct action[]){{H_BITMAP, 0x6000, 0x10000}});
 	ck_assert_int_eq(harvest(&r, 0x3000, 0x5000, 0, &bm, 0x10000), 0);
 	ck_assert_uint_eq(bits_of(&bm), 0xc0);
 	ims_bitmap_fini(&bm);
 	/* gather_add sets no bit. */
-	set_actions(&r, 1, (struct action[]){{H_GATHER, 0x3000, 0x5000}});
+	set_actions(&c, 1, (struct action[]){{H_GATHER, 0x3000, 0x5000}});
 	ck_assert_int_eq(harvest(&r, 0x3000, 0x5000, 0, &bm, 0x10000), 0);
 	ck_assert_uint_eq(bits_of(&bm), 0);
 	ims_bitmap_fini(&bm);
@@ -705,7 +643,8 @@ static bool iotlb_hit(struct rig *r, uint64_t iova)
 START_TEST(host_flushes_what_was_gathered)
 {
 	struct rig r;
-	rig_probe(&r, M_ACTIONS);
+	struct ctx c;
+	rig_probe(&r, &c, M_ACTIONS);
 	struct ims_bitmap bm;
 	/* The cases: what the walker calls, the flags, with a bitmap or not;
 	 * whether the host must flush. */
@@ -725,7 +664,7 @@ START_TEST(host_flushes_what_was_gathered)
 		/* The page is in the IOTLB. */
 		(void)iotlb_hit(&r, 0x5000);
 		ck_assert(iotlb_hit(&r, 0x5000));
-		set_actions(&r, 1, (struct action[]){{cases[i].how, 0x5000, 0x1000}});
+		set_actions(&c, 1, (struct action[]){{cases[i].how, 0x5000, 0x1000}});
 		r.submits = 0;
 		ck_assert_int_eq(ims_bitmap_init(&bm, 0, 0x10000, 12), 0);
 		ck_assert_int_eq(ims_pt_read_and_clear_dirty(r.pt, 0x4000, 0x4000, cases[i].flags,
@@ -750,8 +689,9 @@ END_TEST
 START_TEST(use_walker_switches_live_table)
 {
 	struct rig r;
-	rig_base(&r);
-	r.c.mode = M_WHOLE;
+	struct ctx c;
+	rig_mailbox(&r, &c);
+	c.mode = M_WHOLE;
 	struct ims_pt_cfg pc = {.fmt = IMS_FMT_VTD, .tag = TAG, .dirty_tracking = true};
 	char err[160] = "";
 	ck_assert_msg(rig_domain(&r, &pc, err, sizeof(err)) == 0, "%s", err);
@@ -767,9 +707,9 @@ START_TEST(use_walker_switches_live_table)
 	/* The probe: attached, called with its own view, reports everything. */
 	ck_assert_msg(ims_pt_use_walker(r.pt, &probe_ops, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_str_eq(ims_pt_walker_label(r.pt), "abi-probe");
-	ck_assert_uint_eq(r.c.attaches, 1);
+	ck_assert_uint_eq(c.attaches, 1);
 	ck_assert_int_eq(harvest(&r, 0, 0x10000, IMS_DIRTY_NO_CLEAR, &bm, 0x10000), 0);
-	ck_assert_uint_eq(r.c.calls, 1);
+	ck_assert_uint_eq(c.calls, 1);
 	ck_assert_uint_eq(bits_of(&bm), 0xffff);
 	ims_bitmap_fini(&bm);
 	/* Back to the reference walker: the probe is detached, the table and
@@ -777,12 +717,12 @@ START_TEST(use_walker_switches_live_table)
 	unsigned ref;
 	ck_assert_int_eq(ims_pt_walker_parse("reference", &ref), 0);
 	ck_assert_int_eq(ims_pt_use_walker(r.pt, ims_pt_walker_ops(ref), err, sizeof(err)), 0);
-	ck_assert_uint_eq(r.c.detaches, 1);
+	ck_assert_uint_eq(c.detaches, 1);
 	ck_assert_str_eq(ims_pt_walker_label(r.pt), "reference");
 	ck_assert_int_eq(harvest(&r, 0, 0x10000, 0, &bm, 0x10000), 0);
 	ck_assert_uint_eq(bits_of(&bm), 0x4);
 	ims_bitmap_fini(&bm);
-	ck_assert_uint_eq(r.c.calls, 1);
+	ck_assert_uint_eq(c.calls, 1);
 	/* Refusals leave the walker in place: ops that fail the check, a
 	 * built-in index past the count (test_walker_full: a full-level
 	 * walker). */
@@ -792,14 +732,14 @@ START_TEST(use_walker_switches_live_table)
 	ck_assert_int_eq(ims_pt_use_walker(r.pt, NULL, NULL, 0), -EINVAL);
 	ck_assert_int_eq(ims_pt_set_walker(r.pt, ims_pt_walker_count()), -EINVAL);
 	ck_assert_str_eq(ims_pt_walker_label(r.pt), "reference");
-	ck_assert_uint_eq(r.c.attaches, 1);
+	ck_assert_uint_eq(c.attaches, 1);
 	/* An attach that fails: the error, and the default walker in place. */
-	r.c.attach_rc = -ENOMEM;
+	c.attach_rc = -ENOMEM;
 	ck_assert_int_eq(ims_pt_use_walker(r.pt, &probe_ops, err, sizeof(err)), -ENOMEM);
 	ck_assert_msg(has(err, "walker abi-probe: attach failed (-12)"), "%s", err);
 	ck_assert_str_eq(ims_pt_walker_label(r.pt), "fast");
-	ck_assert_uint_eq(r.c.attaches, 2);
-	ck_assert_uint_eq(r.c.detaches, 1);
+	ck_assert_uint_eq(c.attaches, 2);
+	ck_assert_uint_eq(c.detaches, 1);
 	ck_assert_ptr_null(ims_pt_finding(r.pt, NULL));
 	rig_down(&r);
 }
