@@ -311,6 +311,16 @@ static void rig_probe(struct rig *r, struct ctx *c, enum mode mode)
 	r->submits = 0;
 }
 
+/* One clearing harvest of the 64 KiB rig_probe maps, for the tests that
+ * look at what the walker did (findings, counters, its context) rather
+ * than at the bits it reported. */
+static void harvest_mapped(struct rig *r)
+{
+	struct ims_bitmap bm;
+	ck_assert_int_eq(harvest(r, 0, 0x10000, 0, &bm, 0x10000), 0);
+	ims_bitmap_fini(&bm);
+}
+
 /* ---- ims_walker_check ----------------------------------------------------------- */
 
 START_TEST(check_refuses_bad_ops)
@@ -400,9 +410,7 @@ START_TEST(writes_outside_tables_are_findings)
 	rig_probe(&r, &c, M_STRAY);
 	ck_assert_ptr_null(ims_pt_finding(r.pt, NULL));
 	uint64_t frames = ims_mem_counters(r.mem)->frames;
-	struct ims_bitmap bm;
-	ck_assert_int_eq(harvest(&r, 0, 0x10000, 0, &bm, 0x10000), 0);
-	ims_bitmap_fini(&bm);
+	harvest_mapped(&r);
 	ck_assert_uint_eq(c.calls, 1);
 	unsigned n = 0;
 	const char *f = ims_pt_finding(r.pt, &n);
@@ -419,8 +427,7 @@ START_TEST(writes_outside_tables_are_findings)
 	ck_assert_uint_eq(ims_mem_load(r.mem, IMS_AGENT_HW, POOL_HOLE), 0);
 	ck_assert_uint_eq(ims_mem_counters(r.mem)->frames, frames);
 	/* A second harvest adds to the count; the first finding stays. */
-	ck_assert_int_eq(harvest(&r, 0, 0x10000, 0, &bm, 0x10000), 0);
-	ims_bitmap_fini(&bm);
+	harvest_mapped(&r);
 	ck_assert_str_eq(ims_pt_finding(r.pt, &n), first);
 	ck_assert_uint_eq(n, 14);
 	rig_down(&r);
@@ -438,9 +445,7 @@ START_TEST(unaligned_access_is_a_finding)
 	uint64_t w0 = ims_mem_load(r.mem, IMS_AGENT_HW, root);
 	uint64_t w1 = ims_mem_load(r.mem, IMS_AGENT_HW, root + 8);
 	ck_assert_uint_ne(w0, 0);
-	struct ims_bitmap bm;
-	ck_assert_int_eq(harvest(&r, 0, 0x10000, 0, &bm, 0x10000), 0);
-	ims_bitmap_fini(&bm);
+	harvest_mapped(&r);
 	unsigned n = 0;
 	const char *f = ims_pt_finding(r.pt, &n);
 	ck_assert_uint_eq(n, 2); /* the load and the store */
@@ -459,9 +464,7 @@ START_TEST(atomics_return_old_values)
 	const struct ims_mem_counters *mc = ims_mem_counters(r.mem);
 	uint64_t rmw0 = mc->ops[IMS_AGENT_SW][IMS_MEM_RMW];
 	uint64_t st0 = mc->ops[IMS_AGENT_SW][IMS_MEM_STORE];
-	struct ims_bitmap bm;
-	ck_assert_int_eq(harvest(&r, 0, 0x10000, 0, &bm, 0x10000), 0);
-	ims_bitmap_fini(&bm);
+	harvest_mapped(&r);
 	ck_assert_uint_eq(c.calls, 1);
 	ck_assert_ptr_null(ims_pt_finding(r.pt, NULL));
 	/* Two cmpxchg (one failed), xchg, fetch_and, fetch_or; two stores. */
@@ -483,9 +486,7 @@ START_TEST(frame_views)
 			ims_mem_set_hook(r.mem, count_hook, &c.hooks);
 		if (kind == 2)
 			ims_mem_set_race_check(r.mem, true);
-		struct ims_bitmap bm;
-		ck_assert_int_eq(harvest(&r, 0, 0x10000, 0, &bm, 0x10000), 0);
-		ims_bitmap_fini(&bm);
+		harvest_mapped(&r);
 		ims_mem_set_hook(r.mem, NULL, NULL);
 		ims_mem_set_race_check(r.mem, false);
 		ck_assert_uint_eq(c.calls, 1);
@@ -523,9 +524,7 @@ START_TEST(writable_frame_outside_tables)
 	o.read_and_clear_dirty = frame_stray_rcd;
 	char err[160] = "";
 	ck_assert_msg(ims_pt_use_walker(r.pt, &o, err, sizeof(err)) == 0, "%s", err);
-	struct ims_bitmap bm;
-	ck_assert_int_eq(harvest(&r, 0, 0x10000, 0, &bm, 0x10000), 0);
-	ims_bitmap_fini(&bm);
+	harvest_mapped(&r);
 	unsigned n;
 	const char *f = ims_pt_finding(r.pt, &n);
 	ck_assert_uint_eq(n, 1);
@@ -544,9 +543,7 @@ START_TEST(account_counts)
 	const struct ims_mem_counters *mc = ims_mem_counters(r.mem);
 	uint64_t ld0 = mc->ops[IMS_AGENT_SW][IMS_MEM_LOAD];
 	uint64_t rmw0 = mc->ops[IMS_AGENT_SW][IMS_MEM_RMW];
-	struct ims_bitmap bm;
-	ck_assert_int_eq(harvest(&r, 0, 0x10000, 0, &bm, 0x10000), 0);
-	ims_bitmap_fini(&bm);
+	harvest_mapped(&r);
 	ck_assert_uint_eq(mc->ops[IMS_AGENT_SW][IMS_MEM_LOAD] - ld0, 1000);
 	ck_assert_uint_eq(mc->ops[IMS_AGENT_SW][IMS_MEM_RMW] - rmw0, 7);
 	rig_down(&r);
@@ -560,9 +557,7 @@ START_TEST(table_memory)
 	rig_probe(&r, &c, M_TABLES);
 	c.mc = ims_mem_counters(r.mem);
 	uint64_t pool0 = c.mc->pool_frames, pages0 = ims_pt_stats(r.pt)->table_pages;
-	struct ims_bitmap bm;
-	ck_assert_int_eq(harvest(&r, 0, 0x10000, 0, &bm, 0x10000), 0);
-	ims_bitmap_fini(&bm);
+	harvest_mapped(&r);
 	ck_assert_uint_eq(c.pool_during, pool0 + 4);
 	ck_assert_uint_eq(c.mc->pool_frames, pool0);
 	ck_assert_uint_eq(ims_pt_stats(r.pt)->table_pages, pages0);
