@@ -3,9 +3,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +32,7 @@ enum {
 	OPT_FZ_ISOLATE,
 	OPT_FZ_NO_ISOLATE,
 	OPT_FZ_WALKER_TIMEOUT,
+	OPT_FZ_JOBS,
 };
 
 void help_fuzz(FILE *f)
@@ -57,6 +61,13 @@ void help_fuzz(FILE *f)
 		"                        when stderr is a terminal)\n"
 		"  --no-shrink           write the failing sequence as found\n"
 		"  --max-len N           events per sequence, at most (default 300)\n"
+		"  -j, --jobs N          N worker processes (default: the cores this process may\n"
+		"                        run on). Worker 0 fuzzes --seed itself, worker w > 0 a\n"
+		"                        seed derived from it, each its share of --ops; the first\n"
+		"                        failure stops the others and is shrunk once. It prints\n"
+		"                        the worker's seed: `-j 1 --seed THAT` finds the same\n"
+		"                        failure again. -j 1 is one process, as deterministic as\n"
+		"                        ever\n"
 		"  --model-seed N        the model's seed (its --seed below: here --seed is the\n"
 		"                        fuzzer's)\n");
 	model_opts_help(f);
@@ -90,6 +101,10 @@ struct fuzz_opts {
 	char model_args[1024]; /* the model options, as replay takes them */
 	struct walker_choice wc;
 	struct fz_iso iso;
+	unsigned jobs;  /* worker processes (1: this one) */
+	/* A worker of fuzz_parallel: no progress or summary of its own; its
+	 * ops and sequences so far go to the shared counters. */
+	volatile uint64_t *shared_ops, *shared_seqs;
 };
 
 static double now_s(void)
@@ -174,7 +189,8 @@ static int write_repro(const struct fuzz_opts *o, const struct fz_iso *iso, stru
 	fprintf(f, "iommusim-trace 1\n");
 	if (args[0])
 		fprintf(f, "# replay-args: %s\n", args);
-	fprintf(f, "# iommusim fuzz --format %s --seed %" PRIu64 "%s%s: sequence %" PRIu64 "\n",
+	/* The command that finds it again: one worker, this seed. */
+	fprintf(f, "# iommusim fuzz --format %s --seed %" PRIu64 " -j 1%s%s: sequence %" PRIu64 "\n",
 		o->fmt_name, o->seed, args[0] ? " " : "", args, seq);
 	fprintf(f, "# walker: %s\n", walker_name(&o->wc));
 	fprintf(f, "# failure (%s): %s\n", fz_fail_name(fail.first), fail.msg);
@@ -246,7 +262,7 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 	uint64_t ops = 0, seqs = 0;
 	int ret = 0;
 	bool tty = isatty(STDERR_FILENO);
-	bool progress = o->progress || tty;
+	bool progress = !o->shared_ops && (o->progress || tty);
 	for (uint64_t k = 0;; k++) {
 		if ((o->max_ops && ops >= o->max_ops) || (o->max_time > 0 && now_s() - t0 >= o->max_time))
 			break;
@@ -262,6 +278,8 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 			break;
 		}
 		seqs++;
+		if (o->shared_seqs)
+			*o->shared_seqs = seqs;
 		l->n = 0;
 		struct ims_event ev;
 		bool count, failed = false, stop = false;
@@ -274,6 +292,8 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 			}
 			ls->phase = PH_EVENT;
 			ls->ops = ++ops;
+			if (o->shared_ops)
+				*o->shared_ops = ops;
 			ls->st.beat++;
 			int er = fz_run_event(&run, &ev, count);
 			ls->phase = PH_GEN;
@@ -330,7 +350,7 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 	}
 	if (progress && tty)
 		fputc('\n', stderr);
-	if (!ret) {
+	if (!ret && !o->shared_ops) {
 		double t = now_s() - t0;
 		printf("iommusim fuzz: no failure in %" PRIu64 " ops (%" PRIu64 " sequences, %.1f s, "
 		       "%.0f ops/s), format %s, seed %" PRIu64 ", walker %s\n",
@@ -422,50 +442,268 @@ static double hang_limit(const struct fuzz_opts *o, const struct fz_list *l, siz
 	return lim < o->iso.timeout ? lim : o->iso.timeout;
 }
 
-static int fuzz(const struct fuzz_opts *o)
+/* Runs the loop (in a child when isolated) until a failure or the budget's
+ * end: 0, 1 (a failure: the sequence in *l, what it was in *found) or 2. */
+static int fuzz_find(const struct fuzz_opts *o, struct fz_list *l, struct loop_state *found)
 {
+	memset(found, 0, sizeof(*found));
+	if (o->iso.on)
+		return fuzz_isolated(o, l, found);
+	int ret = fuzz_loop(o, found);
+	*l = found->l;
+	found->l = (struct fz_list){0};
+	return ret;
+}
+
+/* A failure found: said, shrunk, written as a reproducer that is checked
+ * to fail the same way. Returns the command's exit status. */
+static int fuzz_report(const struct fuzz_opts *o, struct fz_list *l, const struct loop_state *found)
+{
+	const struct fz_fail *fail = &found->fail;
+	printf("iommusim fuzz: %s after %" PRIu64 " ops, %" PRIu64 " sequences, %.2f s: %s\n",
+	       fz_fail_name(fail->first), (uint64_t)found->ops, (uint64_t)found->seq + 1,
+	       found->secs, fail->msg);
+	fflush(stdout);
+	struct fz_iso iso = o->iso;
+	if (fail->first == FZ_F_HANG && iso.timeout > 0) {
+		iso.timeout = hang_limit(o, l, fail->at);
+		printf("iommusim fuzz: replays of the hang are stopped after %.2f s\n", iso.timeout);
+	}
+	size_t n_found = l->n;
+	struct fz_shrink_stats st;
+	bool shrunk = false;
+	if (o->shrink) {
+		double s0 = now_s();
+		int rc = fz_shrink(&o->ro, &iso, l, fail, &st);
+		if (rc) {
+			fprintf(stderr, "iommusim fuzz: shrinking failed (%s); writing the "
+				"sequence as found\n", strerror(-rc));
+		} else {
+			shrunk = true;
+			printf("iommusim fuzz: shrunk %zu -> %zu events in %.2f s (%" PRIu64
+			       " replays)\n", n_found, l->n, now_s() - s0, st.tests);
+		}
+	}
+	return write_repro(o, &iso, l, found->seq, fail, n_found, shrunk ? &st : NULL);
+}
+
+/* ---- all cores: worker processes ------------------------------------------------------- */
+
+/* The seed of worker w: worker 0 fuzzes the seed itself, so -j N finds
+ * what -j 1 finds among its sequences. */
+static uint64_t worker_seed(uint64_t seed, unsigned w)
+{
+	if (!w)
+		return seed;
+	struct fz_rng r = {seed ^ (0x6a09e667f3bcc909ull * w)};
+	return fz_next(&r);
+}
+
+/* A worker's corner of the shared block: its counters while it runs, then
+ * its result, and its failing sequence (cap events follow). */
+struct wslot {
+	volatile uint64_t ops, seqs;
+	volatile int done;
+	int ret;
+	uint64_t seed;
+	struct loop_state found;
+	size_t n;
+};
+
+static size_t wslot_size(size_t cap)
+{
+	size_t s = sizeof(struct wslot) + cap * sizeof(struct ims_event);
+	return (s + 63) & ~(size_t)63;
+}
+
+static struct ims_event *wslot_events(struct wslot *w)
+{
+	return (struct ims_event *)(w + 1);
+}
+
+static int worker_main(const struct fuzz_opts *o, unsigned w, uint64_t max_ops, struct wslot *ws,
+		       size_t cap)
+{
+	struct fuzz_opts ow = *o;
+	ow.seed = ws->seed;
+	ow.max_ops = max_ops;
+	ow.shared_ops = &ws->ops;
+	ow.shared_seqs = &ws->seqs;
+	(void)w;
 	struct fz_list l = {0};
 	struct loop_state found;
-	memset(&found, 0, sizeof(found));
-	int ret;
-	if (o->iso.on) {
-		ret = fuzz_isolated(o, &l, &found);
-	} else {
-		ret = fuzz_loop(o, &found);
-		l = found.l;
-		found.l = (struct fz_list){0};
-	}
+	int ret = fuzz_find(&ow, &l, &found);
+	ws->found = found;
+	ws->found.l = (struct fz_list){0};
+	ws->n = 0;
 	if (ret == 1) {
-		const struct fz_fail *fail = &found.fail;
-		printf("iommusim fuzz: %s after %" PRIu64 " ops, %" PRIu64 " sequences, %.2f s: %s\n",
-		       fz_fail_name(fail->first), (uint64_t)found.ops, (uint64_t)found.seq + 1,
-		       found.secs, fail->msg);
-		fflush(stdout);
-		struct fz_iso iso = o->iso;
-		if (fail->first == FZ_F_HANG && iso.timeout > 0) {
-			iso.timeout = hang_limit(o, &l, fail->at);
-			printf("iommusim fuzz: replays of the hang are stopped after %.2f s\n",
-			       iso.timeout);
-		}
-		size_t n_found = l.n;
-		struct fz_shrink_stats st;
-		bool shrunk = false;
-		if (o->shrink) {
-			double s0 = now_s();
-			int rc = fz_shrink(&o->ro, &iso, &l, fail, &st);
-			if (rc) {
-				fprintf(stderr, "iommusim fuzz: shrinking failed (%s); writing the "
-					"sequence as found\n", strerror(-rc));
-			} else {
-				shrunk = true;
-				printf("iommusim fuzz: shrunk %zu -> %zu events in %.2f s (%" PRIu64
-				       " replays)\n", n_found, l.n, now_s() - s0, st.tests);
-			}
-		}
-		ret = write_repro(o, &iso, &l, found.seq, fail, n_found, shrunk ? &st : NULL);
+		size_t n = l.n < cap ? l.n : cap;
+		memcpy(wslot_events(ws), l.ev, n * sizeof(*l.ev));
+		ws->n = n;
 	}
 	fz_list_free(&l);
+	ws->ret = ret;
+	__atomic_store_n(&ws->done, 1, __ATOMIC_RELEASE);
 	return ret;
+}
+
+static double progress_sum(struct wslot **ws, unsigned n, uint64_t *seqs)
+{
+	uint64_t ops = 0, sq = 0;
+	for (unsigned i = 0; i < n; i++) {
+		ops += ws[i]->ops;
+		sq += ws[i]->seqs;
+	}
+	*seqs = sq;
+	return (double)ops;
+}
+
+static int fuzz_parallel(const struct fuzz_opts *o)
+{
+	unsigned n = o->jobs;
+	if (o->max_ops && o->max_ops < n)
+		n = (unsigned)o->max_ops;
+	size_t cap = (size_t)o->max_len + 1024;
+	size_t one = wslot_size(cap), size = one * n;
+	unsigned char *blk = iso_shared_new(size);
+	pid_t *pid = calloc(n, sizeof(*pid));
+	struct wslot **ws = calloc(n, sizeof(*ws));
+	if (!blk || !pid || !ws) {
+		fprintf(stderr, "iommusim fuzz: out of memory\n");
+		if (blk)
+			iso_shared_free(blk, size);
+		free(pid);
+		free(ws);
+		return 2;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	double t0 = now_s();
+	int ret = 0;
+	unsigned started = 0;
+	for (unsigned w = 0; w < n; w++) {
+		ws[w] = (struct wslot *)(blk + one * w);
+		ws[w]->seed = worker_seed(o->seed, w);
+		uint64_t share = o->max_ops ? o->max_ops / n + (w < o->max_ops % n) : 0;
+		pid[w] = fork();
+		if (pid[w] < 0) {
+			fprintf(stderr, "iommusim fuzz: cannot start worker %u: %s\n", w,
+				strerror(errno));
+			ret = 2;
+			break;
+		}
+		if (!pid[w]) {
+			/* Its own process group: a stop takes its isolated children too. */
+			setpgid(0, 0);
+			_exit(worker_main(o, w, share, ws[w], cap));
+		}
+		setpgid(pid[w], pid[w]);
+		started++;
+	}
+	bool tty = isatty(STDERR_FILENO);
+	bool progress = o->progress || tty;
+	double last_progress = t0;
+	unsigned left = started;
+	int winner = -1;
+	bool stopping = ret != 0;
+	while (left) {
+		int st;
+		pid_t p = waitpid(-1, &st, stopping ? 0 : WNOHANG);
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0)
+			break;
+		if (p > 0) {
+			unsigned w = 0;
+			while (w < started && pid[w] != p)
+				w++;
+			if (w == started)
+				continue;
+			pid[w] = 0;
+			left--;
+			int r = ws[w]->done ? ws[w]->ret
+				: WIFEXITED(st) ? (WEXITSTATUS(st) ? 2 : 0) : 2;
+			if (!ws[w]->done && !stopping)
+				fprintf(stderr, "iommusim fuzz: internal error: worker %u (seed %" PRIu64
+					") ended without a result\n", w, ws[w]->seed);
+			if (r == 1 && winner < 0 && !stopping)
+				winner = (int)w;
+			if (r == 2 && !stopping)
+				ret = 2;
+			if ((winner >= 0 || ret) && !stopping) {
+				stopping = true;
+				for (unsigned k = 0; k < started; k++)
+					if (pid[k] > 0)
+						kill(-pid[k], SIGKILL);
+			}
+			continue;
+		}
+		struct timespec d = {0, 50 * 1000 * 1000};
+		nanosleep(&d, NULL);
+		double t = now_s();
+		if (progress && t - last_progress >= 1.0) {
+			last_progress = t;
+			uint64_t seqs;
+			double ops = progress_sum(ws, started, &seqs);
+			fprintf(stderr, "%siommusim fuzz: %.0f ops, %" PRIu64 " sequences, %.0f ops/s, "
+				"%u workers%s", tty ? "\r" : "", ops, seqs, ops / (t - t0), started,
+				tty ? "  " : "\n");
+		}
+	}
+	if (progress && tty)
+		fputc('\n', stderr);
+	uint64_t seqs;
+	double ops = progress_sum(ws, started, &seqs), t = now_s() - t0;
+	if (winner >= 0) {
+		struct wslot *w = ws[winner];
+		printf("iommusim fuzz: worker %d of %u found it, seed %" PRIu64 " (reproduce with "
+		       "-j 1 --seed %" PRIu64 "); %.0f ops in all workers\n", winner, started,
+		       w->seed, w->seed, ops);
+		struct fuzz_opts ow = *o;
+		ow.seed = w->seed;
+		struct fz_list l = {0};
+		for (size_t i = 0; i < w->n && !ret; i++)
+			if (fz_list_push(&l, &wslot_events(w)[i]))
+				ret = 2;
+		if (!ret)
+			ret = fuzz_report(&ow, &l, &w->found);
+		fz_list_free(&l);
+	} else if (!ret) {
+		printf("iommusim fuzz: no failure in %.0f ops (%" PRIu64 " sequences, %.1f s, "
+		       "%.0f ops/s), format %s, seed %" PRIu64 ", walker %s, %u workers\n",
+		       ops, seqs, t, t > 0 ? ops / t : 0.0, o->fmt_name, o->seed,
+		       walker_name(&o->wc), started);
+	}
+	iso_shared_free(blk, size);
+	free(pid);
+	free(ws);
+	return ret;
+}
+
+static int fuzz(const struct fuzz_opts *o)
+{
+	if (o->jobs > 1)
+		return fuzz_parallel(o);
+	struct fz_list l = {0};
+	struct loop_state found;
+	int ret = fuzz_find(o, &l, &found);
+	if (ret == 1)
+		ret = fuzz_report(o, &l, &found);
+	fz_list_free(&l);
+	return ret;
+}
+
+/* The cores this process may run on (sched_getaffinity), at least 1. */
+static unsigned cores(void)
+{
+	cpu_set_t set;
+	if (!sched_getaffinity(0, sizeof(set), &set)) {
+		int c = CPU_COUNT(&set);
+		if (c > 0)
+			return (unsigned)c;
+	}
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
 }
 
 int cmd_fuzz(int argc, char **argv)
@@ -486,6 +724,7 @@ int cmd_fuzz(int argc, char **argv)
 		{"isolate", no_argument, 0, OPT_FZ_ISOLATE},
 		{"no-isolate", no_argument, 0, OPT_FZ_NO_ISOLATE},
 		{"walker-timeout", required_argument, 0, OPT_FZ_WALKER_TIMEOUT},
+		{"jobs", required_argument, 0, 'j'},
 		{"help", no_argument, 0, 'h'},
 		MODEL_LONG_OPTS,
 		{0, 0, 0, 0},
@@ -506,11 +745,21 @@ int cmd_fuzz(int argc, char **argv)
 	uint64_t v;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", longopts, &idx)) != -1) {
+	o.jobs = 0;
+	while ((c = getopt_long(argc, argv, "+hj:", longopts, &idx)) != -1) {
 		switch (c) {
 		case 'h':
 			help_fuzz(stdout);
 			return 0;
+		case 'j':
+			if (opt_u64("fuzz", "--jobs", optarg, false, &v))
+				return 2;
+			if (v < 1 || v > 1024) {
+				fprintf(stderr, "iommusim fuzz: --jobs must be 1..1024\n");
+				return 2;
+			}
+			o.jobs = (unsigned)v;
+			break;
 		case OPT_FZ_FORMAT: {
 			enum ims_format f;
 			if (!strcmp(optarg, "all")) {
@@ -634,6 +883,8 @@ int cmd_fuzz(int argc, char **argv)
 	o.iso.on = isolate == 1 || (isolate < 0 && o.wc.plugin);
 	o.iso.shown = o.iso.timeout;
 	o.iso.walker = walker_name(&o.wc);
+	if (!o.jobs)
+		o.jobs = cores();
 	int ret = fuzz(&o);
 	walker_fini(&o.wc);
 	return ret;
