@@ -15,8 +15,10 @@
  *    set_dirty_tracking (DTE.HAD, then the DTE and the domain's IOTLB
  *    flushed: host->ctx_change), read_and_clear_dirty refused with a bitmap
  *    while tracking is off;
- *  - the iommu core and iommufd (ims_lx_core.h): page sizes per map and
- *    unmap call, no map over a mapping, harvests over mapped ranges only.
+ *  - the iommu core and iommufd (ims_lx_glue.h, ims_lx_core.h): page
+ *    sizes per map and unmap call, no map over a mapping, harvests over
+ *    mapped ranges only; what the AMD driver does differently there is
+ *    amd_driver below.
  * Every table access the kernel code makes with a primitive is a host call
  * (ims_lx.h); its page allocations are host->alloc_table.
  */
@@ -25,7 +27,7 @@
 #include <string.h>
 
 #include "ims_lx.h"
-#include "ims_lx_core.h"
+#include "ims_lx_glue.h"
 #include "iommusim/walker.h"
 /* What io_pgtable.c includes before the driver headers, which rely on it. */
 #include <linux/io-pgtable.h>
@@ -128,21 +130,6 @@ static unsigned ims_amd_pd_mode(struct ims_amd_pd *pd)
 	return (unsigned)((struct protection_domain *)pd)->iop.mode;
 }
 
-/* The walker's name: cmake/linux.cmake passes it (IMS_LINUX_WALKER_NAME,
- * with the tree's IMS_LINUX_VERSION), variants included (-fixed,
- * -whole-range). IMS_LX_WHOLE_RANGE builds finding 3's variant, which
- * passes a harvest's range to the kernel whole, holes included. */
-#ifdef IMS_LINUX_VERSION
-#define IMS_LX_KERNEL IMS_LINUX_VERSION
-#else
-#define IMS_LX_KERNEL "unknown"
-#endif
-#ifdef IMS_LINUX_WALKER_NAME
-#define IMS_LX_NAME IMS_LINUX_WALKER_NAME
-#else
-#define IMS_LX_NAME "linux-" IMS_LX_KERNEL "-amd-v1"
-#endif
-
 /* The DTE's first words (AMD IOMMU spec 2.2.2.1; amd/amd_codec.h has the
  * model's names). */
 #define IMS_DTE_V (1ull << 0)
@@ -157,17 +144,15 @@ static unsigned ims_amd_pd_mode(struct ims_amd_pd *pd)
 
 
 struct amd_dom {
-	struct ims_lx_dom lx;
-	struct ims_lx_areas areas;
+	struct ims_lx_glue g; /* wd->priv */
 	struct ims_amd_pd *pd;
-	struct ims_walker_dom *wd;
 	bool dirty_tracking; /* the driver's pdomain->dirty_tracking: DTE.HAD */
-	uint64_t pgsizes;     /* the iommu core's domain->pgsize_bitmap */
 };
 
 static struct amd_dom *amd_of(struct ims_walker_dom *wd)
 {
-	return wd->priv;
+	struct ims_lx_glue *g = wd->priv;
+	return g ? container_of(g, struct amd_dom, g) : NULL;
 }
 
 /* ---- the driver functions io_pgtable.c calls, onto the host -------------------- */
@@ -178,7 +163,7 @@ static void ims_amd_flush_pages(void *cookie, uint64_t address, uint64_t size)
 	/* __domain_flush_pages: PDE = 1; 2^52 or more: the whole domain. */
 	if (size >= (1ull << 52))
 		size = 0;
-	(void)ad->wd->host->flush_range(ad->wd, address, size, false);
+	(void)ad->g.wd->host->flush_range(ad->g.wd, address, size, false);
 }
 
 /* The table grew past the domain's Mode: the kernel rewrites the DTE. The
@@ -189,11 +174,48 @@ static void ims_amd_dte_changed(void *cookie, uint64_t root, unsigned mode)
 	struct amd_dom *ad = cookie;
 	char msg[128];
 	snprintf(msg, sizeof(msg), "the kernel grew the table to mode %u (the domain has %u)", mode,
-		 ad->wd->levels);
-	ad->wd->host->log(ad->wd, msg);
-	(void)ad->wd->host->ctx_change(ad->wd, 0, IMS_DTE_MODE_MASK | IMS_DTE_ROOT_MASK,
-				       ((uint64_t)mode << IMS_DTE_MODE_SHIFT) | (root & IMS_DTE_ROOT_MASK));
+		 ad->g.wd->levels);
+	ad->g.wd->host->log(ad->g.wd, msg);
+	(void)ad->g.wd->host->ctx_change(ad->g.wd, 0, IMS_DTE_MODE_MASK | IMS_DTE_ROOT_MASK,
+					 ((uint64_t)mode << IMS_DTE_MODE_SHIFT) |
+						 (root & IMS_DTE_ROOT_MASK));
 }
+
+/* ---- the driver's map, unmap and sync around io_pgtable.c (ims_lx_glue.h) --------- */
+
+/* amd_iommu_map_pages: the core's IOMMU_READ and IOMMU_WRITE become the
+ * table's IOMMU_PROT_IR and IOMMU_PROT_IW. */
+static int amd_map_prot(unsigned prot)
+{
+	return (prot & IMS_WALKER_PROT_R ? IOMMU_PROT_IR : 0) |
+	       (prot & IMS_WALKER_PROT_W ? IOMMU_PROT_IW : 0);
+}
+
+/* amd_iommu_unmap_pages: the table code gets no gather; the driver gathers
+ * what it unmapped. */
+static size_t amd_unmap_pages(struct ims_lx_glue *g, unsigned long iova, size_t pgsize,
+			      size_t pgcount, struct iommu_iotlb_gather *gather)
+{
+	size_t n = g->ops->unmap_pages(g->ops, iova, pgsize, pgcount, NULL);
+	if (n)
+		iommu_iotlb_gather_add_range(gather, iova, n);
+	return n;
+}
+
+/* amd_iommu_iotlb_sync: the gathered range, one INVALIDATE_IOMMU_PAGES. */
+static void amd_iotlb_sync(struct ims_lx_glue *g, struct iommu_iotlb_gather *gather)
+{
+	if (gather->start <= gather->end)
+		ims_amd_flush_pages(container_of(g, struct amd_dom, g), gather->start,
+				    gather->end - gather->start + 1);
+}
+
+static const struct ims_lx_glue_driver amd_driver = {
+	.map_prot = amd_map_prot,
+	.unmap_pages = amd_unmap_pages,
+	.iotlb_sync = amd_iotlb_sync,
+	.dirty_whole_range = IMS_LX_WHOLE_RANGE_BUILD,
+};
 
 /* ---- domain --------------------------------------------------------------------- */
 
@@ -208,26 +230,26 @@ static int amd_domain_init(struct ims_walker_dom *wd, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	struct amd_dom *ad = calloc(1, sizeof(*ad));
-	if (!ad || ims_lx_dom_init(&ad->lx, wd)) {
+	if (!ad || ims_lx_glue_init(&ad->g, wd, &amd_driver)) {
 		free(ad);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	ad->wd = wd;
-	struct ims_lx_dom *prev = ims_lx_enter(&ad->lx);
+	struct ims_lx_dom *prev = ims_lx_enter(&ad->g.lx);
 	ad->pd = ims_amd_pd_new(ad, wd->tag, wd->levels);
 	ims_lx_leave(prev);
 	if (!ad->pd) {
-		ims_lx_dom_fini(&ad->lx);
+		ims_lx_dom_fini(&ad->g.lx);
 		free(ad);
 		snprintf(err, errlen, "io_pgtable_amd_iommu_v1 refused the domain");
 		return -ENOMEM;
 	}
-	ad->pgsizes = ims_amd_pgsizes();
-	prev = ims_lx_enter(&ad->lx);
+	ad->g.ops = ims_amd_pd_ops(ad->pd);
+	ad->g.pgsizes = ims_amd_pgsizes();
+	prev = ims_lx_enter(&ad->g.lx);
 	wd->root = ims_amd_pd_root(ad->pd);
 	ims_lx_leave(prev);
-	wd->priv = ad;
+	wd->priv = &ad->g;
 	return 0;
 }
 
@@ -236,17 +258,10 @@ static void amd_domain_free(struct ims_walker_dom *wd)
 	struct amd_dom *ad = amd_of(wd);
 	if (!ad)
 		return;
-	struct ims_lx_dom *prev = ims_lx_enter(&ad->lx);
+	struct ims_lx_dom *prev = ims_lx_enter(&ad->g.lx);
 	ims_amd_pd_free(ad->pd); /* free_io_pgtable_ops, then the domain */
 	ims_lx_leave(prev);
-	if (ad->lx.warnings) {
-		char msg[96];
-		snprintf(msg, sizeof(msg), "%llu kernel WARN(s) in this domain",
-			 (unsigned long long)ad->lx.warnings);
-		wd->host->log(wd, msg);
-	}
-	ims_lx_dom_fini(&ad->lx);
-	ims_lx_areas_fini(&ad->areas);
+	ims_lx_glue_fini(&ad->g);
 	free(ad);
 	wd->priv = NULL;
 }
@@ -255,7 +270,7 @@ static void amd_domain_free(struct ims_walker_dom *wd)
 static void amd_ctx_words(struct ims_walker_dom *wd, uint64_t w[8])
 {
 	struct amd_dom *ad = amd_of(wd);
-	struct ims_lx_dom *prev = ims_lx_enter(&ad->lx);
+	struct ims_lx_dom *prev = ims_lx_enter(&ad->g.lx);
 	uint64_t root = ims_amd_pd_root(ad->pd);
 	ims_lx_leave(prev);
 	w[0] = (root & IMS_DTE_ROOT_MASK) |
@@ -264,178 +279,7 @@ static void amd_ctx_words(struct ims_walker_dom *wd, uint64_t w[8])
 	w[1] = wd->tag & IMS_DTE1_DOMID_MASK;
 }
 
-/* ---- map, unmap, iova_to_phys --------------------------------------------------- */
-
-/* The leaf sizes for what the domain allows: for each allowed size, the
- * kernel's largest not above it (v1 has every power of two but 512G). */
-static uint64_t kernel_sizes(uint64_t kernel, uint64_t want)
-{
-	uint64_t out = 0;
-	for (; want; want &= want - 1) {
-		uint64_t s = want & -want;
-		uint64_t below = kernel & (s | (s - 1));
-		if (below)
-			out |= 1ull << (63 - __builtin_clzll(below));
-	}
-	return out;
-}
-
-/* The iommu core's unmap of one mapped run [lo, hi] through
- * amd_iommu_unmap_pages (which gathers what the table code unmapped). */
-static uint64_t unmap_run(struct amd_dom *ad, uint64_t lo, uint64_t hi,
-			  struct iommu_iotlb_gather *gather)
-{
-	struct io_pgtable_ops *ops = ims_amd_pd_ops(ad->pd);
-	uint64_t at = lo, done = 0;
-	while (at <= hi) {
-		uint64_t count;
-		uint64_t pg = ims_lx_pgsize(ad->pgsizes, at, at, hi - at + 1, &count);
-		size_t n = pg ? ops->unmap_pages(ops, at, pg, count, NULL) : 0;
-		if (!n)
-			break;
-		iommu_iotlb_gather_add_range(gather, at, n);
-		done += n;
-		at += n;
-		if (!at)
-			break;
-	}
-	return done;
-}
-
-static int amd_unmap(struct ims_walker_dom *wd, uint64_t iova, uint64_t size, uint64_t *unmapped);
-
-static int amd_map(struct ims_walker_dom *wd, uint64_t iova, uint64_t pa, uint64_t size,
-		   unsigned prot, uint64_t pgsize)
-{
-	struct amd_dom *ad = amd_of(wd);
-	uint64_t last = iova + (size - 1);
-	if (ims_lx_areas_overlap(&ad->areas, iova, last))
-		return -EEXIST; /* iommufd refuses an IOVA range in use */
-	int kprot = (prot & IMS_WALKER_PROT_R ? IOMMU_PROT_IR : 0) |
-		    (prot & IMS_WALKER_PROT_W ? IOMMU_PROT_IW : 0);
-	uint64_t sizes = kernel_sizes(ad->pgsizes, pgsize ? pgsize : wd->pgsizes);
-	struct io_pgtable_ops *ops = ims_amd_pd_ops(ad->pd);
-	struct ims_lx_dom *prev = ims_lx_enter(&ad->lx);
-	uint64_t at = iova, out = pa, left = size;
-	int rc = 0;
-	while (left) {
-		uint64_t count;
-		uint64_t pg = ims_lx_pgsize(sizes, at, out, left, &count);
-		if (!pg) {
-			rc = -EINVAL;
-			break;
-		}
-		size_t mapped = 0;
-		rc = ops->map_pages(ops, at, out, pg, count, kprot, GFP_KERNEL, &mapped);
-		if (mapped) {
-			struct ims_lx_chunk c = {at, mapped, out, pg, prot};
-			if (ims_lx_areas_add(&ad->areas, &c))
-				rc = rc ? rc : -ENOMEM;
-		}
-		at += mapped;
-		out += mapped;
-		left -= mapped;
-		if (!rc && !mapped)
-			rc = -EINVAL;
-		if (rc)
-			break;
-	}
-	ims_lx_leave(prev);
-	if (rc && at != iova) {
-		/* The iommu core unrolls a map that failed half way. */
-		uint64_t undone;
-		(void)amd_unmap(wd, iova, at - iova, &undone);
-	}
-	return rc;
-}
-
-static int amd_unmap(struct ims_walker_dom *wd, uint64_t iova, uint64_t size, uint64_t *unmapped)
-{
-	struct amd_dom *ad = amd_of(wd);
-	uint64_t last = iova + (size - 1);
-	*unmapped = 0;
-	if (ims_lx_areas_cuts(&ad->areas, iova, last))
-		return -EINVAL;
-	struct iommu_iotlb_gather gather;
-	iommu_iotlb_gather_init(&gather);
-	struct ims_lx_dom *prev = ims_lx_enter(&ad->lx);
-	uint64_t from = iova, lo, hi, done = 0;
-	while (ims_lx_areas_next_run(&ad->areas, from, last, &lo, &hi)) {
-		done += unmap_run(ad, lo, hi, &gather);
-		if (hi == last)
-			break;
-		from = hi + 1;
-	}
-	/* amd_iommu_iotlb_sync */
-	if (gather.start <= gather.end)
-		ims_amd_flush_pages(ad, gather.start, gather.end - gather.start + 1);
-	ims_lx_leave(prev);
-	int64_t was = ims_lx_areas_remove(&ad->areas, iova, last);
-	if (was < 0)
-		return (int)was;
-	*unmapped = done;
-	if ((uint64_t)was != done) {
-		char msg[160];
-		snprintf(msg, sizeof(msg),
-			 "unmap [0x%llx, +0x%llx): the kernel unmapped 0x%llx bytes of 0x%llx mapped",
-			 (unsigned long long)iova, (unsigned long long)size,
-			 (unsigned long long)done, (unsigned long long)was);
-		wd->host->log(wd, msg);
-		return -EIO;
-	}
-	return 0;
-}
-
-/* iova_to_phys returns 0 for "not mapped" and has no permissions: those
- * are the mapping's (iommufd's record), which also tells a translation to
- * physical address 0 from a miss. */
-static int amd_iova_to_phys(struct ims_walker_dom *wd, uint64_t iova, uint64_t *pa,
-			    unsigned *prot)
-{
-	struct amd_dom *ad = amd_of(wd);
-	struct io_pgtable_ops *ops = ims_amd_pd_ops(ad->pd);
-	struct ims_lx_dom *prev = ims_lx_enter(&ad->lx);
-	phys_addr_t p = ops->iova_to_phys(ops, iova);
-	ims_lx_leave(prev);
-	const struct ims_lx_chunk *c = ims_lx_areas_find(&ad->areas, iova);
-	if (!p && !(c && c->pa + (iova - c->iova) == 0))
-		return -ENOENT;
-	*pa = p;
-	*prot = c ? c->prot : IMS_WALKER_PROT_R;
-	return 0;
-}
-
 /* ---- dirty tracking --------------------------------------------------------------- */
-
-/* amd_iommu_read_and_clear_dirty, called as iommufd calls it: over each
- * mapped run of the range (ims_lx_core.h). */
-static int amd_read_and_clear_dirty(struct ims_walker_dom *wd, uint64_t iova, uint64_t size,
-				    unsigned flags, struct ims_walker_dirty *dirty)
-{
-	struct amd_dom *ad = amd_of(wd);
-	uint64_t last = size ? iova + (size - 1) : ~0ull;
-	unsigned long kflags = flags & IMS_WALKER_NO_CLEAR ? IOMMU_DIRTY_NO_CLEAR : 0;
-	struct iommu_iotlb_gather gather;
-	struct iommu_dirty_bitmap bm;
-	iommu_dirty_bitmap_init(&bm, (struct iova_bitmap *)dirty, &gather);
-	struct io_pgtable_ops *ops = ims_amd_pd_ops(ad->pd);
-	struct ims_lx_dom *prev = ims_lx_enter(&ad->lx);
-	int rc = 0;
-#ifdef IMS_LX_WHOLE_RANGE
-	/* The finding's variant: the whole range in one call, holes included. */
-	rc = ops->read_and_clear_dirty(ops, iova, last - iova + 1, kflags, &bm);
-#else
-	uint64_t from = iova, lo, hi;
-	while (!rc && ims_lx_areas_next_run(&ad->areas, from, last, &lo, &hi)) {
-		rc = ops->read_and_clear_dirty(ops, lo, hi - lo + 1, kflags, &bm);
-		if (hi == last)
-			break;
-		from = hi + 1;
-	}
-#endif
-	ims_lx_leave(prev);
-	return rc;
-}
 
 /* amd_iommu_set_dirty_tracking: DTE.HAD of every device of the domain,
  * the DTE flushed, then the domain's IOTLB (host->ctx_change does both). */
@@ -457,18 +301,19 @@ static int amd_set_dirty_tracking(struct ims_walker_dom *wd, bool enable)
 static const struct ims_walker_ops amd_ops = {
 	.abi_version = IMS_WALKER_ABI_VERSION,
 	.size = sizeof(struct ims_walker_ops),
-	.name = IMS_LX_NAME,
+	.name = IMS_LX_NAME("amd-v1"),
 	.description = "Linux " IMS_LX_KERNEL " AMD IOMMU v1 page table (amd/io_pgtable.c), "
 		       "compiled from the kernel tree (GPL-2.0)",
 	.level = IMS_WALKER_FULL,
 	.formats = 1u << IMS_FMT_AMDV1,
-	.read_and_clear_dirty = amd_read_and_clear_dirty,
+	/* amd_iommu_read_and_clear_dirty, as iommufd calls it (ims_lx_glue.h) */
+	.read_and_clear_dirty = ims_lx_glue_read_and_clear_dirty,
 	.domain_init = amd_domain_init,
 	.domain_free = amd_domain_free,
 	.ctx_words = amd_ctx_words,
-	.map = amd_map,
-	.unmap = amd_unmap,
-	.iova_to_phys = amd_iova_to_phys,
+	.map = ims_lx_glue_map,
+	.unmap = ims_lx_glue_unmap,
+	.iova_to_phys = ims_lx_glue_iova_to_phys,
 	.set_dirty_tracking = amd_set_dirty_tracking,
 	.contract = IMS_WALKER_CONTRACT_TABLES_KEPT,
 };

@@ -17,8 +17,10 @@
  *    does nothing (HA/HD are on from allocation: arm_smmu_set_dirty_tracking);
  *  - io-pgtable.c's alloc_io_pgtable_ops (the format's alloc, then fmt,
  *    cookie and cfg copied into the io_pgtable);
- *  - the iommu core and iommufd (ims_lx_core.h): page sizes per map and
- *    unmap call, no map over a mapping, harvests over mapped ranges only.
+ *  - the iommu core and iommufd (ims_lx_glue.h, ims_lx_core.h): page
+ *    sizes per map and unmap call, no map over a mapping, harvests over
+ *    mapped ranges only; what the SMMUv3 driver does differently there
+ *    is arm_driver below.
  * Every table access the kernel code makes with a primitive is a host call
  * (ims_lx.h); its page allocations are host->alloc_table.
  */
@@ -27,25 +29,10 @@
 #include <string.h>
 
 #include "ims_lx.h"
-#include "ims_lx_core.h"
+#include "ims_lx_glue.h"
 #include "iommusim/walker.h"
 #include <linux/io-pgtable.h>
 #include <linux/sizes.h>
-
-/* The walker's name: cmake/linux.cmake passes it (IMS_LINUX_WALKER_NAME,
- * with the tree's IMS_LINUX_VERSION), variants included (-fixed,
- * -whole-range). IMS_LX_WHOLE_RANGE builds finding 3's variant, which
- * passes a harvest's range to the kernel whole, holes included. */
-#ifdef IMS_LINUX_VERSION
-#define IMS_LX_KERNEL IMS_LINUX_VERSION
-#else
-#define IMS_LX_KERNEL "unknown"
-#endif
-#ifdef IMS_LINUX_WALKER_NAME
-#define IMS_LX_NAME IMS_LINUX_WALKER_NAME
-#else
-#define IMS_LX_NAME "linux-" IMS_LX_KERNEL "-io-pgtable-arm"
-#endif
 
 /* SMMUv3 CD word 0 (SMMUv3 5.4; smmuv3/smmu_codec.h has the model's names). */
 #define CD0_TG0_SHIFT 6
@@ -66,19 +53,18 @@
 #define CD_WORD_MAIR 3
 
 struct arm_dom {
-	struct ims_lx_dom lx;
-	struct ims_lx_areas areas;
+	struct ims_lx_glue g; /* wd->priv */
 	struct io_pgtable_cfg cfg; /* as passed to the format, and filled by it */
 	struct io_pgtable *iop;
 	struct iommu_domain domain; /* for the gather's early sync */
 	struct iommu_domain_ops domain_ops;
 	struct device dev;
-	struct ims_walker_dom *wd;
 };
 
 static struct arm_dom *arm_of(struct ims_walker_dom *wd)
 {
-	return wd->priv;
+	struct ims_lx_glue *g = wd->priv;
+	return g ? container_of(g, struct arm_dom, g) : NULL;
 }
 
 /* ---- the driver's TLB callbacks (arm_smmu_flush_ops) ------------------------------ */
@@ -86,7 +72,7 @@ static struct arm_dom *arm_of(struct ims_walker_dom *wd)
 static void tlb_flush_all(void *cookie)
 {
 	struct arm_dom *ad = cookie;
-	(void)ad->wd->host->flush_range(ad->wd, 0, 0, false);
+	(void)ad->g.wd->host->flush_range(ad->g.wd, 0, 0, false);
 }
 
 /* Tables were freed: leaf and walk-cache entries of the range. */
@@ -94,7 +80,7 @@ static void tlb_flush_walk(unsigned long iova, size_t size, size_t granule, void
 {
 	struct arm_dom *ad = cookie;
 	(void)granule;
-	(void)ad->wd->host->flush_range(ad->wd, iova, size, false);
+	(void)ad->g.wd->host->flush_range(ad->g.wd, iova, size, false);
 }
 
 static void tlb_add_page(struct iommu_iotlb_gather *gather, unsigned long iova, size_t granule,
@@ -116,9 +102,41 @@ static void iotlb_sync(struct iommu_domain *domain, struct iommu_iotlb_gather *g
 	struct arm_dom *ad = (struct arm_dom *)((char *)domain - offsetof(struct arm_dom, domain));
 	if (gather->start > gather->end)
 		return;
-	(void)ad->wd->host->flush_range(ad->wd, gather->start, gather->end - gather->start + 1,
-					true);
+	(void)ad->g.wd->host->flush_range(ad->g.wd, gather->start,
+					  gather->end - gather->start + 1, true);
 }
+
+/* ---- the driver's map, unmap and sync around io-pgtable (ims_lx_glue.h) ------------- */
+
+/* arm_smmu_map_pages passes the core's prot on as it is; iommufd maps
+ * coherent-DMA memory cacheable (the model's attributes: Normal
+ * write-back, inner shareable). */
+static int arm_map_prot(unsigned prot)
+{
+	return IOMMU_CACHE | (prot & IMS_WALKER_PROT_R ? IOMMU_READ : 0) |
+	       (prot & IMS_WALKER_PROT_W ? IOMMU_WRITE : 0);
+}
+
+/* arm_smmu_unmap_pages: io-pgtable-arm gathers the leaves itself, through
+ * tlb_add_page. */
+static size_t arm_unmap_pages(struct ims_lx_glue *g, unsigned long iova, size_t pgsize,
+			      size_t pgcount, struct iommu_iotlb_gather *gather)
+{
+	return g->ops->unmap_pages(g->ops, iova, pgsize, pgcount, gather);
+}
+
+/* The core's iommu_iotlb_sync of the domain: iotlb_sync above. */
+static void arm_iotlb_sync(struct ims_lx_glue *g, struct iommu_iotlb_gather *gather)
+{
+	iommu_iotlb_sync(&container_of(g, struct arm_dom, g)->domain, gather);
+}
+
+static const struct ims_lx_glue_driver arm_driver = {
+	.map_prot = arm_map_prot,
+	.unmap_pages = arm_unmap_pages,
+	.iotlb_sync = arm_iotlb_sync,
+	.dirty_whole_range = IMS_LX_WHOLE_RANGE_BUILD,
+};
 
 /* ---- domain ------------------------------------------------------------------------ */
 
@@ -142,12 +160,11 @@ static int arm_domain_init(struct ims_walker_dom *wd, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	struct arm_dom *ad = calloc(1, sizeof(*ad));
-	if (!ad || ims_lx_dom_init(&ad->lx, wd)) {
+	if (!ad || ims_lx_glue_init(&ad->g, wd, &arm_driver)) {
 		free(ad);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	ad->wd = wd;
 	ad->dev.numa_node = NUMA_NO_NODE;
 	ad->domain_ops.iotlb_sync = iotlb_sync;
 	ad->domain.ops = &ad->domain_ops;
@@ -169,7 +186,7 @@ static int arm_domain_init(struct ims_walker_dom *wd, char *err, size_t errlen)
 		.tlb = &arm_flush_ops,
 		.iommu_dev = &ad->dev,
 	};
-	struct ims_lx_dom *prev = ims_lx_enter(&ad->lx);
+	struct ims_lx_dom *prev = ims_lx_enter(&ad->g.lx);
 	/* alloc_io_pgtable_ops(ARM_64_LPAE_S1, &cfg, cookie) */
 	struct io_pgtable *iop = io_pgtable_arm_64_lpae_s1_init_fns.alloc(&ad->cfg, ad);
 	if (iop) {
@@ -187,18 +204,20 @@ static int arm_domain_init(struct ims_walker_dom *wd, char *err, size_t errlen)
 		snprintf(err, errlen, "%s (granule %uK, ias %u, page sizes 0x%llx)", why,
 			 1u << (gs - 10), wd->ias, (unsigned long long)wd->pgsizes);
 		if (iop) {
-			prev = ims_lx_enter(&ad->lx);
+			prev = ims_lx_enter(&ad->g.lx);
 			io_pgtable_arm_64_lpae_s1_init_fns.free(iop);
 			ims_lx_leave(prev);
 		}
-		ims_lx_dom_fini(&ad->lx);
+		ims_lx_dom_fini(&ad->g.lx);
 		free(ad);
 		return -EINVAL;
 	}
 	ad->iop = iop;
 	ad->domain.pgsize_bitmap = iop->cfg.pgsize_bitmap;
+	ad->g.ops = &iop->ops;
+	ad->g.pgsizes = iop->cfg.pgsize_bitmap;
 	wd->root = iop->cfg.arm_lpae_s1_cfg.ttbr;
-	wd->priv = ad;
+	wd->priv = &ad->g;
 	return 0;
 }
 
@@ -207,17 +226,10 @@ static void arm_domain_free(struct ims_walker_dom *wd)
 	struct arm_dom *ad = arm_of(wd);
 	if (!ad)
 		return;
-	struct ims_lx_dom *prev = ims_lx_enter(&ad->lx);
+	struct ims_lx_dom *prev = ims_lx_enter(&ad->g.lx);
 	io_pgtable_arm_64_lpae_s1_init_fns.free(ad->iop); /* free_io_pgtable_ops */
 	ims_lx_leave(prev);
-	if (ad->lx.warnings) {
-		char msg[96];
-		snprintf(msg, sizeof(msg), "%llu kernel WARN(s) in this domain",
-			 (unsigned long long)ad->lx.warnings);
-		wd->host->log(wd, msg);
-	}
-	ims_lx_dom_fini(&ad->lx);
-	ims_lx_areas_fini(&ad->areas);
+	ims_lx_glue_fini(&ad->g);
 	free(ad);
 	wd->priv = NULL;
 }
@@ -239,180 +251,7 @@ static void arm_ctx_words(struct ims_walker_dom *wd, uint64_t w[8])
 	w[CD_WORD_MAIR] = cfg->arm_lpae_s1_cfg.mair;
 }
 
-/* ---- map, unmap, iova_to_phys ----------------------------------------------------------- */
-
-/* The iommu core's unmap of one mapped run [lo, hi]; returns the bytes the
- * kernel unmapped. */
-static uint64_t unmap_run(struct arm_dom *ad, uint64_t lo, uint64_t hi,
-			  struct iommu_iotlb_gather *gather)
-{
-	struct io_pgtable_ops *ops = &ad->iop->ops;
-	uint64_t at = lo, done = 0;
-	while (at <= hi) {
-		uint64_t count;
-		uint64_t pg = ims_lx_pgsize(ad->iop->cfg.pgsize_bitmap, at, at, hi - at + 1, &count);
-		size_t n = pg ? ops->unmap_pages(ops, at, pg, count, gather) : 0;
-		if (!n)
-			break;
-		done += n;
-		at += n;
-		if (!at)
-			break;
-	}
-	return done;
-}
-
-static int arm_unmap(struct ims_walker_dom *wd, uint64_t iova, uint64_t size, uint64_t *unmapped);
-
-/* The leaf sizes io-pgtable-arm can use for the sizes `want` the domain
- * allows: for each, the largest of the kernel's not above it. The kernel
- * has no contiguous groups (a 64K group of the 4K granule is 16 pages
- * here), and an allowed size it lacks is made of smaller leaves. */
-static uint64_t kernel_sizes(uint64_t kernel, uint64_t want)
-{
-	uint64_t out = 0;
-	for (; want; want &= want - 1) {
-		uint64_t s = want & -want;
-		uint64_t below = kernel & (s | (s - 1));
-		if (below)
-			out |= 1ull << (63 - __builtin_clzll(below));
-	}
-	return out;
-}
-
-static int arm_map(struct ims_walker_dom *wd, uint64_t iova, uint64_t pa, uint64_t size,
-		   unsigned prot, uint64_t pgsize)
-{
-	struct arm_dom *ad = arm_of(wd);
-	uint64_t last = iova + (size - 1);
-	if (ims_lx_areas_overlap(&ad->areas, iova, last))
-		return -EEXIST; /* iommufd refuses an IOVA range in use */
-	/* iommufd maps coherent-DMA memory cacheable (the model's
-	 * attributes: Normal write-back, inner shareable). */
-	int kprot = IOMMU_CACHE | (prot & IMS_WALKER_PROT_R ? IOMMU_READ : 0) |
-		    (prot & IMS_WALKER_PROT_W ? IOMMU_WRITE : 0);
-	uint64_t sizes = kernel_sizes(ad->iop->cfg.pgsize_bitmap, pgsize ? pgsize : wd->pgsizes);
-	struct io_pgtable_ops *ops = &ad->iop->ops;
-	struct ims_lx_dom *prev = ims_lx_enter(&ad->lx);
-	uint64_t at = iova, out = pa, left = size;
-	int rc = 0;
-	while (left) {
-		uint64_t count;
-		uint64_t pg = ims_lx_pgsize(sizes, at, out, left, &count);
-		if (!pg) {
-			rc = -EINVAL;
-			break;
-		}
-		size_t mapped = 0;
-		rc = ops->map_pages(ops, at, out, pg, count, kprot, GFP_KERNEL, &mapped);
-		if (mapped) {
-			struct ims_lx_chunk c = {at, mapped, out, pg, prot};
-			if (ims_lx_areas_add(&ad->areas, &c))
-				rc = rc ? rc : -ENOMEM;
-		}
-		at += mapped;
-		out += mapped;
-		left -= mapped;
-		if (!rc && !mapped)
-			rc = -EINVAL;
-		if (rc)
-			break;
-	}
-	ims_lx_leave(prev);
-	if (rc && at != iova) {
-		/* The iommu core unrolls a map that failed half way. */
-		uint64_t undone;
-		(void)arm_unmap(wd, iova, at - iova, &undone);
-	}
-	return rc;
-}
-
-static int arm_unmap(struct ims_walker_dom *wd, uint64_t iova, uint64_t size, uint64_t *unmapped)
-{
-	struct arm_dom *ad = arm_of(wd);
-	uint64_t last = iova + (size - 1);
-	*unmapped = 0;
-	if (ims_lx_areas_cuts(&ad->areas, iova, last))
-		return -EINVAL;
-	struct iommu_iotlb_gather gather;
-	iommu_iotlb_gather_init(&gather);
-	struct ims_lx_dom *prev = ims_lx_enter(&ad->lx);
-	uint64_t from = iova, lo, hi, done = 0;
-	while (ims_lx_areas_next_run(&ad->areas, from, last, &lo, &hi)) {
-		done += unmap_run(ad, lo, hi, &gather);
-		if (hi == last)
-			break;
-		from = hi + 1;
-	}
-	iommu_iotlb_sync(&ad->domain, &gather);
-	ims_lx_leave(prev);
-	int64_t was = ims_lx_areas_remove(&ad->areas, iova, last);
-	if (was < 0)
-		return (int)was;
-	*unmapped = done;
-	if ((uint64_t)was != done) {
-		char msg[160];
-		snprintf(msg, sizeof(msg),
-			 "unmap [0x%llx, +0x%llx): the kernel unmapped 0x%llx bytes of 0x%llx mapped",
-			 (unsigned long long)iova, (unsigned long long)size,
-			 (unsigned long long)done, (unsigned long long)was);
-		wd->host->log(wd, msg);
-		return -EIO;
-	}
-	return 0;
-}
-
-/* The kernel's iova_to_phys returns 0 for "not mapped" and has no
- * permissions: the permissions are the ones the mapping was made with
- * (iommufd's record), and a translation to physical address 0 is told from
- * a miss by that record too. */
-static int arm_iova_to_phys(struct ims_walker_dom *wd, uint64_t iova, uint64_t *pa,
-			    unsigned *prot)
-{
-	struct arm_dom *ad = arm_of(wd);
-	struct ims_lx_dom *prev = ims_lx_enter(&ad->lx);
-	phys_addr_t p = ad->iop->ops.iova_to_phys(&ad->iop->ops, iova);
-	ims_lx_leave(prev);
-	const struct ims_lx_chunk *c = ims_lx_areas_find(&ad->areas, iova);
-	if (!p && !(c && c->pa + (iova - c->iova) == 0))
-		return -ENOENT;
-	*pa = p;
-	*prot = c ? c->prot : IMS_WALKER_PROT_R;
-	return 0;
-}
-
 /* ---- dirty tracking ----------------------------------------------------------------- */
-
-/* arm_smmu_read_and_clear_dirty, called as iommufd calls it: over each
- * mapped run of the range (ims_lx_core.h). The bitmap is the host's harvest
- * output; the host syncs the gather afterwards, as iommufd does. */
-static int arm_read_and_clear_dirty(struct ims_walker_dom *wd, uint64_t iova, uint64_t size,
-				    unsigned flags, struct ims_walker_dirty *dirty)
-{
-	struct arm_dom *ad = arm_of(wd);
-	uint64_t last = size ? iova + (size - 1) : ~0ull;
-	unsigned long kflags = flags & IMS_WALKER_NO_CLEAR ? IOMMU_DIRTY_NO_CLEAR : 0;
-	struct iommu_iotlb_gather gather;
-	struct iommu_dirty_bitmap bm;
-	iommu_dirty_bitmap_init(&bm, (struct iova_bitmap *)dirty, &gather);
-	struct io_pgtable_ops *ops = &ad->iop->ops;
-	struct ims_lx_dom *prev = ims_lx_enter(&ad->lx);
-	int rc = 0;
-#ifdef IMS_LX_WHOLE_RANGE
-	/* The finding's variant: the whole range in one call, holes included. */
-	rc = ops->read_and_clear_dirty(ops, iova, last - iova + 1, kflags, &bm);
-#else
-	uint64_t from = iova, lo, hi;
-	while (!rc && ims_lx_areas_next_run(&ad->areas, from, last, &lo, &hi)) {
-		rc = ops->read_and_clear_dirty(ops, lo, hi - lo + 1, kflags, &bm);
-		if (hi == last)
-			break;
-		from = hi + 1;
-	}
-#endif
-	ims_lx_leave(prev);
-	return rc;
-}
 
 /* arm_smmu_set_dirty_tracking: "always enabled and the dirty bitmap is
  * cleared prior to set_dirty_tracking()": CD.HA/HD are set when a tracking
@@ -428,18 +267,19 @@ static int arm_set_dirty_tracking(struct ims_walker_dom *wd, bool enable)
 static const struct ims_walker_ops arm_ops = {
 	.abi_version = IMS_WALKER_ABI_VERSION,
 	.size = sizeof(struct ims_walker_ops),
-	.name = IMS_LX_NAME,
+	.name = IMS_LX_NAME("io-pgtable-arm"),
 	.description = "Linux " IMS_LX_KERNEL " io-pgtable-arm (ARM_64_LPAE_S1, QUIRK_ARM_HD), "
 		       "compiled from the kernel tree (GPL-2.0)",
 	.level = IMS_WALKER_FULL,
 	.formats = 1u << IMS_FMT_SMMUV3,
-	.read_and_clear_dirty = arm_read_and_clear_dirty,
+	/* arm_smmu_read_and_clear_dirty, as iommufd calls it (ims_lx_glue.h) */
+	.read_and_clear_dirty = ims_lx_glue_read_and_clear_dirty,
 	.domain_init = arm_domain_init,
 	.domain_free = arm_domain_free,
 	.ctx_words = arm_ctx_words,
-	.map = arm_map,
-	.unmap = arm_unmap,
-	.iova_to_phys = arm_iova_to_phys,
+	.map = ims_lx_glue_map,
+	.unmap = ims_lx_glue_unmap,
+	.iova_to_phys = ims_lx_glue_iova_to_phys,
 	.set_dirty_tracking = arm_set_dirty_tracking,
 	.contract = IMS_WALKER_CONTRACT_MAPS_DIRTY | IMS_WALKER_CONTRACT_TABLES_KEPT,
 };
