@@ -432,7 +432,7 @@ static bool on_path(const char *prog)
  * command line (no shell). */
 static int write_plots(const char *dir, const struct bench_opts *o, const struct bench_results *r)
 {
-	if (mkdir(dir, 0777) && errno != EEXIST) {
+	if (mkdirs(dir)) {
 		fprintf(stderr, "iommusim bench: --plot: %s: %s\n", dir, strerror(errno));
 		return -1;
 	}

@@ -38,6 +38,8 @@ struct outfile {
 };
 int outfile_open(struct outfile *o, const char *path);
 int outfile_commit(struct outfile *o); /* 0, or -1 with a message printed */
+/* mkdir -p DIR: 0, or -1 with errno set (nothing printed). */
+int mkdirs(const char *dir);
 void outfile_abort(struct outfile *o);
 
 /* s as a JSON string, quoted and escaped (NULL is ""). */

@@ -325,3 +325,30 @@ void json_string(FILE *f, const char *s)
 	}
 	fputc('"', f);
 }
+
+/* mkdir -p: every missing directory of dir; 0, or -1 with errno (ENOTDIR
+ * when dir exists as something else). */
+int mkdirs(const char *dir)
+{
+	char *p = strdup(dir);
+	if (!p)
+		return -1;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0777) && errno != EEXIST) {
+			free(p);
+			return -1;
+		}
+		*s = '/';
+	}
+	int rc = mkdir(p, 0777) && errno != EEXIST ? -1 : 0;
+	free(p);
+	struct stat st;
+	if (!rc && (stat(dir, &st) || !S_ISDIR(st.st_mode))) {
+		errno = ENOTDIR;
+		rc = -1;
+	}
+	return rc;
+}

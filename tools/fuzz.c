@@ -178,7 +178,7 @@ static int write_repro(const struct fuzz_opts *o, const struct fz_iso *iso, stru
 		fprintf(stderr, "iommusim fuzz: internal error: the sequence no longer fails (%d)\n", rc);
 		return 2;
 	}
-	if (mkdir(o->out, 0777) && errno != EEXIST) {
+	if (mkdirs(o->out)) {
 		fprintf(stderr, "iommusim fuzz: %s: %s\n", o->out, strerror(errno));
 		return 2;
 	}

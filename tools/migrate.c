@@ -466,7 +466,7 @@ static int run_gnuplot(const char *dir)
 
 static int plot(const char *dir, const struct params *p, const struct result *res, size_t n)
 {
-	if (mkdir(dir, 0777) && errno != EEXIST) {
+	if (mkdirs(dir)) {
 		fprintf(stderr, "iommusim migrate: --plot %s: %s\n", dir, strerror(errno));
 		return -1;
 	}

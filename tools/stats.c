@@ -473,7 +473,7 @@ static int run_gnuplot(const char *dir)
 
 int series_plot(const struct series *s, const char *dir)
 {
-	if (mkdir(dir, 0777) && errno != EEXIST) {
+	if (mkdirs(dir)) {
 		fprintf(stderr, "iommusim replay: --plot %s: %s\n", dir, strerror(errno));
 		return -1;
 	}

@@ -10,8 +10,12 @@ add_test(NAME fuzz.smoke COMMAND ${IMS_LAUNCHER} $<TARGET_FILE:iommusim> fuzz --
 if(IMS_SEEDED_BUGS)
   # The same seed writes the same reproducer, byte for byte.
   add_test(NAME fuzz.deterministic COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
-    -DOUT=${fz_work}/deterministic "-DARGS=--walker;bug3;--seed;11;--time;60"
+    -DOUT=${fz_work}/deterministic "-DARGS=--walker;bug3;--seed;11;--time;60;-j;1"
     -P ${fz_dir}/determinism.cmake)
+  # -j N: the ops shared out, any worker's failure reproducible from its seed.
+  add_test(NAME fuzz.workers COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
+    -DOUT=${fz_work}/workers -DWALKER=bug5-unaligned -P ${fz_dir}/workers.cmake)
+  set_tests_properties(fuzz.workers PROPERTIES TIMEOUT 600)
 endif()
 
 # The release pass only (scripts/test.sh builds the others with

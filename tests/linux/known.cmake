@@ -2,17 +2,17 @@ cmake_minimum_required(VERSION 3.18) # IN_LIST
 # The findings of an io-pgtable-arm or AMD v1 walker (docs/linux.md,
 # "Findings"): each reproducer of linux/findings/ that names the walker's
 # family replays with exit 0 with the built-in walker, and with the walker
-# as BUGS says: the reproducer of a kernel bug the tree has (f2, f5) fails
+# as BUGS says: the reproducer of a kernel bug the tree has (f3, f4) fails
 # (exit 1), or, for a hang, is killed (exit 1); those of the contracts
-# (f1 maps dirty, f4 tables kept) and of the glue's hole cutting (f3)
-# pass, and the first two say the contract was used (the summary counts
-# pages mapped dirty or page-table pages kept by it). With FIXED (the tree's -fixed build) every reproducer passes; with
-# WHOLE (the -whole-range build, which hands the kernel a range with holes)
-# f3 fails. A tree that fixed a bug upstream has no -fixed build and an
+# (c3 maps dirty, c2 tables kept) and of the glue's hole cutting (f5)
+# pass, and the contracts' say the contract was used (the summary counts
+# pages mapped dirty or page-table pages kept by it). With FIXED (the
+# tree's -fixed build) every reproducer passes; with WHOLE (the
+# -whole-range build, which hands the kernel a range with holes) f5 fails. A tree that fixed a bug upstream has no -fixed build and an
 # empty BUGS: then all pass.
 #   CMD iommusim  PLUGIN the walker .so  FAMILY arm or amd  DIR linux/findings
-#   BUGS the findings (fN) of kernel bugs the tree has  FIXED, WHOLE: optional
-file(GLOB traces ${DIR}/f[0-9]-*.trace)
+#   BUGS the findings (fN of docs/linux.md) of kernel bugs the tree has  FIXED, WHOLE: optional
+file(GLOB traces ${DIR}/[fc][0-9]-*.trace)
 set(n 0)
 set(bad "")
 function(run so t want)
@@ -37,16 +37,16 @@ foreach(t IN LISTS traces)
     string(APPEND bad "\n${name}: the built-in walker fails it (exit ${rc})")
     continue()
   endif()
-  string(REGEX MATCH "^f[0-9]+" id "${name}")
+  string(REGEX MATCH "^[fc][0-9]+" id "${name}")
   set(want 0)
   if(id IN_LIST BUGS)
     set(want 1)
   endif()
   run(${PLUGIN} ${t} ${want})
   set(used "")
-  if(id STREQUAL "f1")
+  if(id STREQUAL "c3")
     set(used "pages mapped dirty [1-9]")
-  elseif(id STREQUAL "f4")
+  elseif(id STREQUAL "c2")
     set(used "page-table pages kept [1-9]")
   endif()
   if(used)
@@ -59,7 +59,7 @@ foreach(t IN LISTS traces)
   if(FIXED)
     run(${FIXED} ${t} 0)
   endif()
-  if(WHOLE AND id STREQUAL "f3")
+  if(WHOLE AND id STREQUAL "f5")
     run(${WHOLE} ${t} 1)
   endif()
   math(EXPR n "${n} + 1")
