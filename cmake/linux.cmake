@@ -357,28 +357,28 @@ endfunction()
 # checked to fail the findings' reproducers (tests/linux/known.cmake); a
 # tree with none of them (fixed upstream, or a user's fix) runs the suites
 # on its own walker.
-#  arm612, arm72 (finding 2): the cursor is the caller's iova, unaligned in
+#  arm612, arm72 (finding 3): the cursor is the caller's iova, unaligned in
 #   the first leaf; aligned down to the leaf before recording and stepping.
-#  amdalign (finding 2): the same in iommu_v1_read_and_clear_dirty.
-#  amdwrap (finding 5): the step past a range ending at 2^64 - 1 wraps to 0.
+#  amdalign (finding 3): the same in iommu_v1_read_and_clear_dirty.
+#  amdwrap (finding 4): the step past a range ending at 2^64 - 1 wraps to 0.
 set(ims_linux_fixes_arm-lpae arm612 arm72)
 set(ims_linux_fixes_amd-v1 amdalign amdwrap)
-set(ims_linux_fix_arm612_finding f2)
+set(ims_linux_fix_arm612_finding f3)
 set(ims_linux_fix_arm612_file drivers/iommu/io-pgtable-arm.c)
 set(ims_linux_fix_arm612_from "\t\tif (iopte_writeable_dirty(pte)) {\n\t\t\tiommu_dirty_bitmap_record(walk_data->dirty,")
-set(ims_linux_fix_arm612_to "\t\twalk_data->addr &= ~(u64)(size - 1); /* iommusim: finding 2 fixed */\n${ims_linux_fix_arm612_from}")
-set(ims_linux_fix_arm72_finding f2)
+set(ims_linux_fix_arm612_to "\t\twalk_data->addr &= ~(u64)(size - 1); /* iommusim: finding 3 fixed */\n${ims_linux_fix_arm612_from}")
+set(ims_linux_fix_arm72_finding f3)
 set(ims_linux_fix_arm72_file drivers/iommu/io-pgtable-arm.c)
 set(ims_linux_fix_arm72_from "\tif (iopte_writeable_dirty(*ptep)) {\n\t\tiommu_dirty_bitmap_record(dirty, walk_data->addr, size)")
-set(ims_linux_fix_arm72_to "\twalk_data->addr &= ~(u64)(size - 1); /* iommusim: finding 2 fixed */\n${ims_linux_fix_arm72_from}")
-set(ims_linux_fix_amdalign_finding f2)
+set(ims_linux_fix_arm72_to "\twalk_data->addr &= ~(u64)(size - 1); /* iommusim: finding 3 fixed */\n${ims_linux_fix_arm72_from}")
+set(ims_linux_fix_amdalign_finding f3)
 set(ims_linux_fix_amdalign_file drivers/iommu/amd/io_pgtable.c)
 set(ims_linux_fix_amdalign_from "\t\tptep = fetch_pte(pgtable, iova, &pgsize);\n")
-set(ims_linux_fix_amdalign_to "${ims_linux_fix_amdalign_from}\t\tif (pgsize) /* iommusim: finding 2 fixed */\n\t\t\tiova &= ~(pgsize - 1);\n")
-set(ims_linux_fix_amdwrap_finding f5)
+set(ims_linux_fix_amdalign_to "${ims_linux_fix_amdalign_from}\t\tif (pgsize) /* iommusim: finding 3 fixed */\n\t\t\tiova &= ~(pgsize - 1);\n")
+set(ims_linux_fix_amdwrap_finding f4)
 set(ims_linux_fix_amdwrap_file drivers/iommu/amd/io_pgtable.c)
 set(ims_linux_fix_amdwrap_from "\t} while (iova < end);\n")
-set(ims_linux_fix_amdwrap_to "\t} while (iova && iova < end); /* iommusim: finding 5 fixed */\n")
+set(ims_linux_fix_amdwrap_to "\t} while (iova && iova < end); /* iommusim: finding 4 fixed */\n")
 
 # A copy of what KIND compiles from TREE (its kernel files and include
 # directories, drivers/iommu's headers, the kernel-API headers, the
@@ -511,7 +511,7 @@ foreach(t IN LISTS ims_linux_trees)
         string(APPEND ims_linux_summary "  built ${name}-fixed: the same with the fixes of findings ${b} of docs/linux.md (the suites run on it; ${name} is checked against the findings' reproducers)\n")
       endif()
       if(kind STREQUAL "arm-lpae")
-        # Finding 3's variant: the range passed whole, holes included.
+        # Finding 5's variant: the range passed whole, holes included.
         ims_linux_walker(${name}-whole-range ${tree} ${glue} ${ims_linux_srcs_${kind}}
           FORMATS ${ims_linux_formats_${kind}} INCLUDES ${incs} DEFINES IMS_LX_WHOLE_RANGE)
         list(APPEND IMS_LINUX_NOSUITE ${name}-whole-range)

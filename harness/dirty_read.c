@@ -83,10 +83,7 @@ void rp_settle_dirty_read(struct ims_replay *r, const struct ims_event *ev, uint
 		 * whole, and dirtied again whole, outside the range too. */
 		uint64_t f = wf > iova ? wf : iova, l = wl < last ? wl : last;
 		uint64_t b0 = (f - iova) >> got->pgshift, b1 = (l - iova) >> got->pgshift;
-		bool all = true;
-		for (uint64_t b = b0; b <= b1 && all; b++)
-			all = ims_bitmap_test(got, b);
-		if (all)
+		if (ims_bitmap_all(got, b0, b1))
 			rp_maybe_add(r, tag, wf, wl);
 		else
 			ims_oracle_write(o, tag, wf, r->inj.x.leaf_shift);

@@ -27,6 +27,20 @@ static void inject_hook(void *arg, enum ims_memop op, uint64_t pa)
 		r->st.faults++;
 }
 
+/* Accesses before the K-th pass unseen (counted down); the K-th is the
+ * hook's. */
+static uint64_t inject_pass(void *arg, uint64_t n)
+{
+	struct ims_replay *r = arg;
+	if (!r->inj.armed || r->inj.fired)
+		return n;
+	uint64_t p = r->inj.countdown - 1;
+	if (p > n)
+		p = n;
+	r->inj.countdown -= p;
+	return p;
+}
+
 void rp_inject_begin(struct ims_replay *r, const struct ims_event *ev)
 {
 	memset(&r->inj, 0, sizeof(r->inj));
@@ -38,6 +52,7 @@ void rp_inject_begin(struct ims_replay *r, const struct ims_event *ev)
 	r->inj.iova = ev->v[IMS_K_INJECT_IOVA];
 	ims_mem_set_race_check(r->mem, true);
 	ims_mem_set_hook(r->mem, inject_hook, r);
+	ims_mem_set_hook_pass(r->mem, inject_pass);
 }
 
 /* Whether the injected write's page is recorded in got. */
@@ -52,10 +67,7 @@ static bool inject_recorded(const struct ims_replay *r, const struct ims_bitmap 
 		return false;
 	uint64_t b0 = ((first > got->iova ? first : got->iova) - got->iova) >> got->pgshift;
 	uint64_t b1 = ((last < gl ? last : gl) - got->iova) >> got->pgshift;
-	for (uint64_t b = b0; b <= b1; b++)
-		if (ims_bitmap_test(got, b))
-			return true;
-	return false;
+	return ims_bitmap_any(got, b0, b1);
 }
 
 /* Ends the op's injection: a software store that undid the hardware's
@@ -152,8 +164,6 @@ void rp_forgive(const struct ims_replay *r, uint16_t dom, struct ims_bitmap *wan
 			continue;
 		uint64_t b0 = ((f > got->iova ? f : got->iova) - got->iova) >> got->pgshift;
 		uint64_t b1 = ((l < blast ? l : blast) - got->iova) >> got->pgshift;
-		for (uint64_t b = b0; b <= b1; b++)
-			if (ims_bitmap_test(got, b))
-				ims_bitmap_set_bits(want, b, 1);
+		ims_bitmap_or_bits(want, got, b0, b1);
 	}
 }

@@ -71,6 +71,7 @@ struct ims_mem {
 	frame_t *spare_chunk; /* one emptied chunk kept, as a spare slab is */
 	uint64_t pool_epoch;  /* frames gone: pool frames freed, stray ones replaced */
 	ims_mem_hook_fn hook;
+	ims_mem_hook_pass_fn hook_pass;
 	void *hook_arg;
 	struct ims_mem_counters c;
 	struct races *races; /* lost-update detection, NULL when off */
@@ -384,9 +385,16 @@ static struct race_ent *race_find(struct races *r, uint64_t pa, bool add)
 	}
 }
 
+/* Software saw the word: only a word hardware has changed has an entry.
+ * A word without one needs none: the first hardware change makes its entry
+ * with hw_seq above every sw_seq so far, just as if software's earlier
+ * sightings had been recorded, so what race_sw_store decides is the same;
+ * and tables are read far more than hardware writes them. */
 static void race_sw_saw(struct races *r, uint64_t pa)
 {
-	race_find(r, pa, true)->sw_seq = ++r->seq;
+	struct race_ent *e = race_find(r, pa, false);
+	if (e)
+		e->sw_seq = ++r->seq;
 }
 
 static void race_hw_changed(struct races *r, uint64_t pa, uint64_t bits)
@@ -724,7 +732,24 @@ void ims_mem_pool_free(struct ims_mem *m, uint64_t pa)
 void ims_mem_set_hook(struct ims_mem *m, ims_mem_hook_fn fn, void *arg)
 {
 	m->hook = fn;
+	m->hook_pass = NULL;
 	m->hook_arg = arg;
+}
+
+void ims_mem_set_hook_pass(struct ims_mem *m, ims_mem_hook_pass_fn fn)
+{
+	m->hook_pass = fn;
+}
+
+uint64_t mem_pass_loads(struct ims_mem *m, uint64_t n)
+{
+	uint64_t p = n;
+	if (m->hook)
+		p = m->hook_pass ? m->hook_pass(m->hook_arg, n) : 0;
+	if (p > n)
+		p = n;
+	m->c.ops[IMS_AGENT_SW][IMS_MEM_LOAD] += p;
+	return p;
 }
 
 const struct ims_mem_counters *ims_mem_counters(const struct ims_mem *m)

@@ -24,6 +24,13 @@ bool mem_hooked(const struct ims_mem *m);
  * with mem_count(m, IMS_AGENT_SW, IMS_MEM_RMW, n). */
 uint64_t *mem_frame_rw(struct ims_mem *m, uint64_t pa);
 
+/* Software loads of n words that nothing can change in between and whose
+ * values no lost-update check needs (empty table entries): how many of
+ * them (0..n) may be read straight from a view, counted here as loads;
+ * the hook, if any, decides (ims_mem_set_hook_pass). The caller makes the
+ * rest with ims_mem_load, one by one. */
+uint64_t mem_pass_loads(struct ims_mem *m, uint64_t n);
+
 /* True when pa lies in a live frame of the table pool (a page table). */
 bool mem_pool_table(const struct ims_mem *m, uint64_t pa);
 /* mem_frame_rw for a live table-pool frame only: NULL for any other frame

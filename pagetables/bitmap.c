@@ -102,6 +102,61 @@ void ims_bitmap_set_bits(struct ims_bitmap *bm, uint64_t first, uint64_t count)
 	bm->words[w1] |= m1;
 }
 
+void ims_bitmap_or_bits(struct ims_bitmap *dst, const struct ims_bitmap *src, uint64_t first,
+			uint64_t last)
+{
+	if (first > last || first >= dst->nbits || first >= src->nbits)
+		return;
+	uint64_t n = dst->nbits < src->nbits ? dst->nbits : src->nbits;
+	if (last >= n)
+		last = n - 1;
+	uint64_t w0 = first >> 6, w1 = last >> 6;
+	for (uint64_t w = w0; w <= w1; w++) {
+		uint64_t m = ~0ull;
+		if (w == w0)
+			m &= ~0ull << (first & 63);
+		if (w == w1)
+			m &= ~0ull >> (63 - (last & 63));
+		dst->words[w] |= src->words[w] & m;
+	}
+}
+
+bool ims_bitmap_all(const struct ims_bitmap *bm, uint64_t first, uint64_t last)
+{
+	if (first > last || last >= bm->nbits)
+		return false;
+	uint64_t w0 = first >> 6, w1 = last >> 6;
+	for (uint64_t w = w0; w <= w1; w++) {
+		uint64_t m = ~0ull;
+		if (w == w0)
+			m &= ~0ull << (first & 63);
+		if (w == w1)
+			m &= ~0ull >> (63 - (last & 63));
+		if ((bm->words[w] & m) != m)
+			return false;
+	}
+	return true;
+}
+
+bool ims_bitmap_any(const struct ims_bitmap *bm, uint64_t first, uint64_t last)
+{
+	if (first > last || first >= bm->nbits)
+		return false;
+	if (last >= bm->nbits)
+		last = bm->nbits - 1;
+	uint64_t w0 = first >> 6, w1 = last >> 6;
+	for (uint64_t w = w0; w <= w1; w++) {
+		uint64_t m = ~0ull;
+		if (w == w0)
+			m &= ~0ull << (first & 63);
+		if (w == w1)
+			m &= ~0ull >> (63 - (last & 63));
+		if (bm->words[w] & m)
+			return true;
+	}
+	return false;
+}
+
 void ims_bitmap_set(struct ims_bitmap *bm, uint64_t iova, uint64_t len)
 {
 	if (!len || !bm->nbits)

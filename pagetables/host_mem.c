@@ -138,6 +138,44 @@ static uint64_t *h_frame(struct ims_walker_dom *d, uint64_t pa, unsigned flags)
 	return (uint64_t *)(f ? f : zero_frame);
 }
 
+/* pt_scan (pt_int.h). Hardware never writes an empty entry (it sets A/D in
+ * present ones only), so nothing can change a run of empty entries while
+ * software reads it, and their loads matter to no lost-update check: the
+ * run is read in one pass over the frame and counted as the loads it
+ * stands for, as far as the hook lets them pass (an injection due at the
+ * K-th access stops the pass before it). The present entry that ends the
+ * run is a load of its own. */
+unsigned pt_scan(struct ims_pt *pt, uint64_t table, unsigned i, unsigned iend, uint64_t *pte)
+{
+	*pte = 0;
+	while (i <= iend) {
+		uint64_t pa = table + 8ull * i;
+		const uint64_t *f = mem_table_frame(pt->mem, pa);
+		unsigned k = 0, n = 0;
+		if (f) {
+			/* The empty words of this frame from entry i, up to iend. */
+			unsigned w = (unsigned)((pa & (IMS_PAGE_SIZE - 1)) >> 3);
+			n = IMS_PAGE_SIZE / 8 - w;
+			if (n > iend - i + 1)
+				n = iend - i + 1;
+			while (k < n && !f[w + k])
+				k++;
+			if (k)
+				k = (unsigned)mem_pass_loads(pt->mem, k);
+		}
+		i += k;
+		if (f && k == n)
+			continue; /* all empty, all passed */
+		/* The entry the pass stopped at: present, or the one a hook wants
+		 * to see (or no table frame: a finding of its own). */
+		*pte = sw_load(pt, table + 8ull * i);
+		if (*pte)
+			return i;
+		i++;
+	}
+	return i;
+}
+
 static void h_account(struct ims_walker_dom *d, unsigned op, uint64_t n)
 {
 	struct ims_pt *pt = pt_of(d);

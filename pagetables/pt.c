@@ -88,10 +88,8 @@ static int for_leaves(struct ims_pt *pt, uint64_t table, int level, uint64_t bas
 	uint64_t hi = last < span_last ? last : span_last;
 	unsigned i = (unsigned)((lo - base) >> shift);
 	unsigned iend = (unsigned)((hi - base) >> shift);
-	for (; i <= iend; i++) {
-		uint64_t pte = sw_load(pt, table + 8ull * i);
-		if (!pte)
-			continue;
+	uint64_t pte;
+	for (; (i = pt_scan(pt, table, i, iend, &pte)) <= iend; i++) {
 		enum pt_kind k = pt->ops->kind(g, level, pte);
 		uint64_t ebase = base + ((uint64_t)i << shift);
 		if (k == PT_TABLE) {
@@ -245,11 +243,9 @@ static bool unmap_walk(struct ims_pt *pt, uint64_t table, int level, uint64_t ba
 	uint64_t hi = last < span_last ? last : span_last;
 	unsigned i = (unsigned)((lo - base) >> shift);
 	unsigned iend = (unsigned)((hi - base) >> shift);
-	for (; i <= iend; i++) {
+	uint64_t pte;
+	for (; (i = pt_scan(pt, table, i, iend, &pte)) <= iend; i++) {
 		uint64_t slot = table + 8ull * i;
-		uint64_t pte = sw_load(pt, slot);
-		if (!pte)
-			continue;
 		enum pt_kind k = pt->ops->kind(g, level, pte);
 		if (k == PT_TABLE && level > 0) {
 			uint64_t ebase = base + ((uint64_t)i << shift);
@@ -264,10 +260,7 @@ static bool unmap_walk(struct ims_pt *pt, uint64_t table, int level, uint64_t ba
 			*bytes += 1ull << shift;
 		}
 	}
-	for (unsigned j = 0; j < nent; j++)
-		if (sw_load(pt, table + 8ull * j))
-			return false;
-	return true;
+	return pt_scan(pt, table, 0, nent - 1, &pte) == nent; /* empty now */
 }
 
 static int bt_unmap(struct ims_walker_dom *d, uint64_t iova, uint64_t size, uint64_t *unmapped)

@@ -128,6 +128,11 @@ static inline uint64_t sw_load(struct ims_pt *pt, uint64_t pa)
 	return pt_host.load(pt_dom(pt), pa);
 }
 
+/* The first non-empty entry of table[i..iend]: its index (iend + 1 when
+ * all are empty) and, in *pte, its value. The same loads, counted the same,
+ * as sw_load of entry i, i + 1, ... up to that one (host_mem.c). */
+unsigned pt_scan(struct ims_pt *pt, uint64_t table, unsigned i, unsigned iend, uint64_t *pte);
+
 static inline void sw_store(struct ims_pt *pt, uint64_t pa, uint64_t v)
 {
 	pt_host.store(pt_dom(pt), pa, v);

@@ -6,8 +6,10 @@
  *
  * What it relies on: the format's software decoders (formats/swfmt.h) to
  * tell a table from a leaf and read a leaf's size and dirty state; nothing
- * of the fast walker. It reads entry by entry with host->load, so every
- * access is a point where the model may act.
+ * of the fast walker. It reads entry by entry, so every access is a point
+ * where the model may act: host->load for each entry it uses, and for a
+ * run of empty entries the host's scan (pt_scan), which is those loads,
+ * one by one whenever something watches them.
  */
 #include "pagetables/pt_int.h"
 #include "pagetables/walker.h"
@@ -61,21 +63,25 @@ static void walk(struct ref *r, uint64_t table, int level, uint64_t base)
 {
 	const struct pt_geom *g = r->g;
 	unsigned shift = pt_level_shift(g, level);
-	uint64_t nent = 1ull << pt_level_bits(g, level);
-	uint64_t i = r->first > base ? (r->first - base) >> shift : 0;
-	for (; i < nent; i++) {
-		uint64_t lo = base + (i << shift);
-		if (lo > r->last || (i && lo == base))
-			break; /* past the range, or wrapped at 2^64 */
-		uint64_t pte = r->d->host->load(r->d, table + 8 * i);
-		enum pt_kind k = pte ? r->f->kind(g, level, pte) : PT_NONE;
+	unsigned bits = pt_level_bits(g, level);
+	/* The entries from the one holding `first` (or 0) to the one holding
+	 * `last` (or the table's end); the table spans 2^(bits + shift) bytes
+	 * from base, all of the 64-bit space at most. */
+	uint64_t span_last = bits + shift >= 64 ? ~0ull : (1ull << (bits + shift)) - 1;
+	unsigned i = r->first > base ? (unsigned)((r->first - base) >> shift) : 0;
+	unsigned iend = r->last - base < span_last ? (unsigned)((r->last - base) >> shift)
+						   : (1u << bits) - 1;
+	uint64_t pte;
+	for (; (i = pt_scan(pt_of(r->d), table, i, iend, &pte)) <= iend; i++) {
+		uint64_t lo = base + ((uint64_t)i << shift);
+		enum pt_kind k = r->f->kind(g, level, pte);
 		if (k == PT_TABLE && level > 0) {
 			walk(r, r->f->table_pa(pte), level - 1, lo);
 		} else if (k == PT_LEAF) {
 			unsigned s = r->f->leaf_shift(g, level, pte);
-			uint64_t n = s > shift ? 1ull << (s - shift) : 1;
-			uint64_t i0 = i & ~(n - 1); /* a run is aligned to its length */
-			leaf(r, table + 8 * i0, (unsigned)n, base + (i0 << shift), s);
+			unsigned n = s > shift ? 1u << (s - shift) : 1;
+			unsigned i0 = i & ~(n - 1); /* a run is aligned to its length */
+			leaf(r, table + 8ull * i0, n, base + ((uint64_t)i0 << shift), s);
 			i = i0 + n - 1;
 		}
 	}

@@ -96,6 +96,13 @@ static void count_hook(void *arg, enum ims_memop op, uint64_t pa)
 	run->accesses++;
 }
 
+static uint64_t count_pass(void *arg, uint64_t n)
+{
+	struct fz_run *run = arg;
+	run->accesses += n;
+	return n;
+}
+
 int fz_run_begin(struct fz_run *run, const struct ims_replay_opts *opts, const char *file)
 {
 	memset(run, 0, sizeof(*run));
@@ -186,6 +193,7 @@ int fz_run_event(struct fz_run *run, const struct ims_event *ev, bool count)
 	if (count) {
 		run->accesses = 0;
 		ims_mem_set_hook(mem, count_hook, run);
+		ims_mem_set_hook_pass(mem, count_pass);
 	}
 	fflush(run->diag);
 	size_t mark = run->dlen;

@@ -34,6 +34,13 @@ void ims_bitmap_set(struct ims_bitmap *bm, uint64_t iova, uint64_t len);
 void ims_bitmap_set_bits(struct ims_bitmap *bm, uint64_t first, uint64_t count);
 bool ims_bitmap_test(const struct ims_bitmap *bm, uint64_t bit);
 uint64_t ims_bitmap_count(const struct ims_bitmap *bm);
+/* dst |= src over bits [first, last] (same geometry; clipped to nbits). */
+void ims_bitmap_or_bits(struct ims_bitmap *dst, const struct ims_bitmap *src, uint64_t first,
+			uint64_t last);
+/* Whether every bit of [first, last] is set (false past nbits), whether
+ * any is (clipped to nbits). */
+bool ims_bitmap_all(const struct ims_bitmap *bm, uint64_t first, uint64_t last);
+bool ims_bitmap_any(const struct ims_bitmap *bm, uint64_t first, uint64_t last);
 
 struct ims_bitmap_diff {
 	uint64_t under;       /* bits expected but not reported */

@@ -65,6 +65,15 @@ int ims_mem_pool_alloc_order(struct ims_mem *m, unsigned order, uint64_t *pa);
 void ims_mem_pool_free(struct ims_mem *m, uint64_t pa);
 
 void ims_mem_set_hook(struct ims_mem *m, ims_mem_hook_fn fn, void *arg);
+/* Optional, with a hook: how many of the next n software loads the hook
+ * lets pass without being called, counting them as seen (0..n). A reader
+ * that makes many loads nothing can change in between (runs of empty
+ * table entries: hardware writes only present ones) asks first and makes
+ * the rest one by one, so the hook still acts before exactly the access
+ * it wants. Without one, every access calls the hook. Reset by
+ * ims_mem_set_hook. */
+typedef uint64_t (*ims_mem_hook_pass_fn)(void *arg, uint64_t n);
+void ims_mem_set_hook_pass(struct ims_mem *m, ims_mem_hook_pass_fn fn);
 
 /* Lost-update detection (classic bug 4 of dirty-semantics.md): while on,
  * a software store that undoes bits the hardware changed in that word

@@ -13,8 +13,10 @@
  *    the page-table ops with the IOTLB gather and its sync (an
  *    INVALIDATE_IOMMU_PAGES with PDE = 1 of the gathered range),
  *    set_dirty_tracking (DTE.HAD, then the DTE and the domain's IOTLB
- *    flushed: host->ctx_change), read_and_clear_dirty refused with a bitmap
- *    while tracking is off;
+ *    flushed: host->ctx_change). amd_iommu_read_and_clear_dirty's refusal
+ *    of a bitmap while tracking is off needs no code here: the host's
+ *    domain API harvests only while tracking is on (its clear pass before
+ *    tracking has no bitmap);
  *  - the iommu core and iommufd (ims_lx_glue.h, ims_lx_core.h): page
  *    sizes per map and unmap call, no map over a mapping, harvests over
  *    mapped ranges only; what the AMD driver does differently there is

@@ -423,6 +423,57 @@ START_TEST(hex_except)
 }
 END_TEST
 
+/* The range helpers against the obvious bit-by-bit versions, over ranges
+ * that start and end anywhere in a word and span none, one or many. */
+START_TEST(range_helpers)
+{
+	struct ims_bitmap a, b, ref;
+	const uint64_t nbits = 300;
+	ck_assert_int_eq(ims_bitmap_init(&a, 0, nbits * 4096, 12), 0);
+	ck_assert_int_eq(ims_bitmap_init(&b, 0, nbits * 4096, 12), 0);
+	ck_assert_int_eq(ims_bitmap_init(&ref, 0, nbits * 4096, 12), 0);
+	uint64_t x = 12345;
+	for (int round = 0; round < 400; round++) {
+		ims_bitmap_zero(&a);
+		ims_bitmap_zero(&b);
+		for (uint64_t k = 0; k < nbits; k++) {
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			if ((x >> 33) % (round % 7 + 2) == 0)
+				ims_bitmap_set_bits(&a, k, 1);
+			if ((x >> 41) % 3 == 0)
+				ims_bitmap_set_bits(&b, k, 1);
+		}
+		if (round % 5 == 0) /* a full run somewhere */
+			ims_bitmap_set_bits(&a, round % 200, 70);
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		uint64_t f = (x >> 20) % nbits, l = f + (x >> 40) % (nbits - f);
+		bool all = true, any = false;
+		for (uint64_t k = f; k <= l; k++) {
+			all = all && ims_bitmap_test(&a, k);
+			any = any || ims_bitmap_test(&a, k);
+		}
+		ck_assert_int_eq(ims_bitmap_all(&a, f, l), all);
+		ck_assert_int_eq(ims_bitmap_any(&a, f, l), any);
+		/* ref = b, then the bits of a in [f, l] ORed in, one by one. */
+		ims_bitmap_zero(&ref);
+		for (uint64_t k = 0; k < nbits; k++)
+			if (ims_bitmap_test(&b, k) || (k >= f && k <= l && ims_bitmap_test(&a, k)))
+				ims_bitmap_set_bits(&ref, k, 1);
+		ims_bitmap_or_bits(&b, &a, f, l);
+		struct ims_bitmap_diff d;
+		ck_assert(ims_bitmap_compare(&ref, &b, &d));
+	}
+	/* Past the end: all is false, any and or are clipped. */
+	ims_bitmap_zero(&a);
+	ims_bitmap_set_bits(&a, nbits - 1, 1);
+	ck_assert(!ims_bitmap_all(&a, nbits - 1, nbits));
+	ck_assert(ims_bitmap_any(&a, nbits - 1, nbits + 100));
+	ims_bitmap_fini(&a);
+	ims_bitmap_fini(&b);
+	ims_bitmap_fini(&ref);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("bitmap");
@@ -439,6 +490,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, compare_diff);
 	tcase_add_test(tc, hex_forms);
 	tcase_add_test(tc, hex_except);
+	tcase_add_test(tc, range_helpers);
 	tcase_add_test(tc, hex_beyond_nbits);
 	tcase_add_test(tc, hex_round_trip);
 	suite_add_tcase(s, tc);

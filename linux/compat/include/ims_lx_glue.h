@@ -75,7 +75,7 @@ struct ims_lx_glue_driver {
 };
 
 /* cmake/linux.cmake's -whole-range build of a walker (IMS_LX_WHOLE_RANGE)
- * is finding 3's variant: it passes a harvest's range to the kernel whole,
+ * is finding 5's variant: it passes a harvest's range to the kernel whole,
  * holes included, as iommufd never does. */
 #ifdef IMS_LX_WHOLE_RANGE
 #define IMS_LX_WHOLE_RANGE_BUILD true
