@@ -80,6 +80,11 @@ void rp_inject_end(struct ims_replay *r, const struct ims_event *ev, const struc
 {
 	if (!r->inj.armed)
 		return;
+	r->st.inject_armed++;
+	if (r->inj.fired)
+		r->st.inject_fired++;
+	if (r->inj.fired && r->inj.kind == 0 && r->inj.x.dirtied)
+		r->st.inject_changed++;
 	ims_mem_set_hook(r->mem, NULL, NULL);
 	uint64_t pa = 0, bits = 0;
 	uint64_t lost = ims_mem_lost_updates(r->mem, &pa, &bits);

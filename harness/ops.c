@@ -345,6 +345,8 @@ int rp_op_harvest(struct ims_replay *r, const struct ims_event *ev)
 		return rc;
 	bool noclear = ims_ev_has(ev, IMS_K_NOCLEAR);
 	uint16_t tag = (uint16_t)ev->v[IMS_K_DOMAIN];
+	if (noclear)
+		r->st.harvests_noclear++;
 	rp_inject_begin(r, ev);
 	rc = ims_pt_read_and_clear_dirty(d->pt, got.iova, got.length,
 					 noclear ? IMS_DIRTY_NO_CLEAR : 0, &got);

@@ -105,6 +105,7 @@ struct fuzz_opts {
 	/* A worker of fuzz_parallel: no progress or summary of its own; its
 	 * ops and sequences so far go to the shared counters. */
 	volatile uint64_t *shared_ops, *shared_seqs;
+	struct fz_cover *shared_cover; /* updated after each sequence */
 };
 
 static double now_s(void)
@@ -243,6 +244,9 @@ struct loop_state {
 	/* When the loop returns 1: the failure, and when it was found. */
 	struct fz_fail fail;
 	double secs;
+	struct fz_cover cover; /* what the sequences so far exercised */
+	struct fz_geo geos[64]; /* the geometries cover.geos numbers (the first 64) */
+	size_t ngeos;
 };
 
 static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
@@ -256,7 +260,9 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 			o->fmt_name);
 		return 2;
 	}
-	struct fz_gen_cfg gc = {o->formats, geos, ngeos, o->max_len};
+	struct fz_gen_cfg gc = {o->formats, geos, ngeos, o->max_len, &ls->cover};
+	ls->ngeos = ngeos < 64 ? ngeos : 64;
+	memcpy(ls->geos, geos, ls->ngeos * sizeof(*geos));
 	struct fz_list *l = &ls->l;
 	double t0 = now_s(), last_progress = t0;
 	uint64_t ops = 0, seqs = 0;
@@ -318,9 +324,11 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 				double t = now_s();
 				if (progress && t - last_progress >= 1.0) {
 					last_progress = t;
+					char cv[256];
+					fz_cover_short(&ls->cover, cv, sizeof(cv));
 					fprintf(stderr, "%siommusim fuzz: %" PRIu64 " ops, %" PRIu64
-						" sequences, %.0f ops/s%s",
-						tty ? "\r" : "", ops, seqs, (double)ops / (t - t0),
+						" sequences, %.0f ops/s; %s%s",
+						tty ? "\r" : "", ops, seqs, (double)ops / (t - t0), cv,
 						tty ? "  " : "\n");
 				}
 				if (o->max_time > 0 && t - t0 >= o->max_time) {
@@ -334,6 +342,9 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 			}
 		}
 		ls->fail = run.fail;
+		fz_cover_replay(&ls->cover, ims_replay_stats(run.r));
+		if (o->shared_cover)
+			*o->shared_cover = ls->cover;
 		ls->phase = PH_FREE;
 		fz_run_end(&run);
 		ls->phase = PH_GEN;
@@ -356,6 +367,7 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 		       "%.0f ops/s), format %s, seed %" PRIu64 ", walker %s\n",
 		       ops, seqs, t, t > 0 ? (double)ops / t : 0.0, o->fmt_name, o->seed,
 		       walker_name(&o->wc));
+		fz_cover_print(stdout, "iommusim fuzz: ", &ls->cover, ls->geos, ls->ngeos);
 	}
 	free(geos);
 	return ret;
@@ -503,6 +515,7 @@ static uint64_t worker_seed(uint64_t seed, unsigned w)
  * its result, and its failing sequence (cap events follow). */
 struct wslot {
 	volatile uint64_t ops, seqs;
+	struct fz_cover cover; /* after its last sequence (for the progress line) */
 	volatile int done;
 	int ret;
 	uint64_t seed;
@@ -529,6 +542,7 @@ static int worker_main(const struct fuzz_opts *o, unsigned w, uint64_t max_ops, 
 	ow.max_ops = max_ops;
 	ow.shared_ops = &ws->ops;
 	ow.shared_seqs = &ws->seqs;
+	ow.shared_cover = &ws->cover;
 	(void)w;
 	struct fz_list l = {0};
 	struct loop_state found;
@@ -547,12 +561,15 @@ static int worker_main(const struct fuzz_opts *o, unsigned w, uint64_t max_ops, 
 	return ret;
 }
 
-static double progress_sum(struct wslot **ws, unsigned n, uint64_t *seqs)
+static double progress_sum(struct wslot **ws, unsigned n, uint64_t *seqs, struct fz_cover *cv)
 {
 	uint64_t ops = 0, sq = 0;
+	memset(cv, 0, sizeof(*cv));
 	for (unsigned i = 0; i < n; i++) {
 		ops += ws[i]->ops;
 		sq += ws[i]->seqs;
+		struct fz_cover c = ws[i]->cover; /* a snapshot: it may be mid-update */
+		fz_cover_add(cv, &c);
 	}
 	*seqs = sq;
 	return (double)ops;
@@ -644,16 +661,20 @@ static int fuzz_parallel(const struct fuzz_opts *o)
 		if (progress && t - last_progress >= 1.0) {
 			last_progress = t;
 			uint64_t seqs;
-			double ops = progress_sum(ws, started, &seqs);
+			struct fz_cover cv;
+			double ops = progress_sum(ws, started, &seqs, &cv);
+			char cs[256];
+			fz_cover_short(&cv, cs, sizeof(cs));
 			fprintf(stderr, "%siommusim fuzz: %.0f ops, %" PRIu64 " sequences, %.0f ops/s, "
-				"%u workers%s", tty ? "\r" : "", ops, seqs, ops / (t - t0), started,
-				tty ? "  " : "\n");
+				"%u workers; %s%s", tty ? "\r" : "", ops, seqs, ops / (t - t0), started,
+				cs, tty ? "  " : "\n");
 		}
 	}
 	if (progress && tty)
 		fputc('\n', stderr);
 	uint64_t seqs;
-	double ops = progress_sum(ws, started, &seqs), t = now_s() - t0;
+	struct fz_cover cv;
+	double ops = progress_sum(ws, started, &seqs, &cv), t = now_s() - t0;
 	if (winner >= 0) {
 		struct wslot *w = ws[winner];
 		printf("iommusim fuzz: worker %d of %u found it, seed %" PRIu64 " (reproduce with "
@@ -673,6 +694,7 @@ static int fuzz_parallel(const struct fuzz_opts *o)
 		       "%.0f ops/s), format %s, seed %" PRIu64 ", walker %s, %u workers\n",
 		       ops, seqs, t, t > 0 ? ops / t : 0.0, o->fmt_name, o->seed,
 		       walker_name(&o->wc), started);
+		fz_cover_print(stdout, "iommusim fuzz: ", &cv, ws[0]->found.geos, ws[0]->found.ngeos);
 	}
 	iso_shared_free(blk, size);
 	free(pid);

@@ -169,11 +169,28 @@ struct fz_geo {
 	uint64_t last;                /* last IOVA of the domain */
 };
 
+/* What a campaign exercised (docs/fuzzing.md, "What a run covered"). */
+struct fz_cover {
+	uint64_t geos;                       /* bit i: geometry i of the probe (the first 64) */
+	uint64_t leaf_shifts[IMS_FMT_COUNT]; /* bit s: a 2^s leaf mapped */
+	uint64_t harvests, noclear;          /* harvests, those with NO_CLEAR */
+	uint64_t inj_armed, inj_fired, inj_changed; /* injections; inside a walk; set A/D */
+};
+void fz_cover_add(struct fz_cover *dst, const struct fz_cover *src);
+/* The replayer's share of one sequence (its harvests and injections). */
+void fz_cover_replay(struct fz_cover *c, const struct ims_replay_stats *st);
+/* One line for the progress display: "G geometries, L leaf sizes, ...". */
+void fz_cover_short(const struct fz_cover *c, char *buf, size_t len);
+/* The summary's lines, each starting with `prefix`. */
+void fz_cover_print(FILE *f, const char *prefix, const struct fz_cover *c,
+		    const struct fz_geo *geos, size_t ngeos);
+
 struct fz_gen_cfg {
 	unsigned formats; /* bit f = enum ims_format f allowed */
 	const struct fz_geo *geos;
 	size_t ngeos;
 	unsigned max_len; /* events per sequence, at most */
+	struct fz_cover *cover; /* what the generator laid out goes here (NULL: nowhere) */
 };
 
 struct fz_gen;

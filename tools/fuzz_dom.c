@@ -134,6 +134,9 @@ int fz_setup_domain(struct fz_gen *g, struct gdom *d, unsigned i)
 	} while (!((g->cfg.formats >> geo->fmt) & 1));
 	memset(d, 0, sizeof(*d));
 	d->geo = geo;
+	size_t gi = (size_t)(geo - g->cfg.geos);
+	if (g->cfg.cover && gi < 64)
+		g->cfg.cover->geos |= 1ull << gi;
 	d->id = (uint16_t)(1 + i + 8 * fz_below(&g->rng, 4));
 	for (unsigned j = 0; j < i; j++)
 		if (g->doms[j].id == d->id)

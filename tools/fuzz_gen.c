@@ -168,6 +168,9 @@ static bool gen_map(struct fz_gen *g, struct gdom *d, struct ims_event *ev)
 		}
 		memcpy(m.leaves, g->scratch, m.nleaves * sizeof(*m.leaves));
 		d->maps[d->nmaps++] = m;
+		if (g->cfg.cover)
+			for (unsigned k = 0; k < m.nleaves; k++)
+				g->cfg.cover->leaf_shifts[d->geo->fmt] |= 1ull << (m.leaves[k].shift & 63);
 		ev_init(ev, IMS_OP_MAP);
 		ev_set(ev, IMS_K_DOMAIN, d->id);
 		ev_set(ev, IMS_K_IOVA, iova);

@@ -68,6 +68,12 @@ struct ims_replay_stats {
 	 * contract maps them dirty (IMS_WALKER_CONTRACT_MAPS_DIRTY): added to
 	 * the oracle's expected set, so a harvest must report them. */
 	uint64_t mapped_dirty_by_contract;
+	/* Injections (inject-at=): ops that armed one, those whose K-th
+	 * access came (the device write landed inside the op's walk), and
+	 * those whose write changed a page-table entry in memory (set A/D:
+	 * a race with the walker). Harvests with NO_CLEAR. */
+	uint64_t inject_armed, inject_fired, inject_changed;
+	uint64_t harvests_noclear;
 };
 
 int ims_replay_new(const struct ims_replay_opts *opts, struct ims_replay **out);

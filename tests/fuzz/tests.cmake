@@ -7,6 +7,9 @@ set(fz_work ${CMAKE_CURRENT_BINARY_DIR}/fuzz-work)
 # correct walker, which must find nothing and touch no bad memory.
 add_test(NAME fuzz.smoke COMMAND ${IMS_LAUNCHER} $<TARGET_FILE:iommusim> fuzz --ops 4000 --seed 7
   --out ${fz_work}/smoke)
+# The summary says what was exercised, and it is not nothing.
+add_test(NAME fuzz.cover COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
+  -DOUT=${fz_work}/cover -P ${fz_dir}/cover.cmake)
 if(IMS_SEEDED_BUGS)
   # The same seed writes the same reproducer, byte for byte.
   add_test(NAME fuzz.deterministic COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
