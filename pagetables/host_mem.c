@@ -158,6 +158,10 @@ unsigned pt_scan(struct ims_pt *pt, uint64_t table, unsigned i, unsigned iend, u
 			n = IMS_PAGE_SIZE / 8 - w;
 			if (n > iend - i + 1)
 				n = iend - i + 1;
+			/* Eight words at a time while they are all zero. */
+			while (k + 8 <= n && !(f[w + k] | f[w + k + 1] | f[w + k + 2] | f[w + k + 3] |
+					       f[w + k + 4] | f[w + k + 5] | f[w + k + 6] | f[w + k + 7]))
+				k += 8;
 			while (k < n && !f[w + k])
 				k++;
 			if (k)

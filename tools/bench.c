@@ -54,7 +54,8 @@ void help_bench(FILE *f)
 		"                        median are both reported\n"
 		"  --json FILE           write every figure as one JSON object\n"
 		"  --plot DIR            SVG charts in DIR (needs gnuplot; skipped without it)\n"
-		"  --only LIST           comma-separated sections: harvest,replay,read,memory\n"
+		"  --only LIST           comma-separated sections: harvest,replay,read,memory,\n"
+		"                        fuzz\n"
 		"  --tmpdir DIR          where the trace files of `read` go (default $TMPDIR\n"
 		"                        or /tmp)\n"
 		"  --match TEXT          only the harvest figures whose \"format layout\" and the\n"
@@ -231,6 +232,30 @@ static void print_table(FILE *f, const struct bench_opts *o, const struct bench_
 				rate(x->bytes, x->t.best) / 1e6, fl, x->floor_what);
 		}
 	}
+	if (r->nfz) {
+		fprintf(f, "\nfuzz: `iommusim fuzz --walker reference`, ops/s (one trace event with its "
+			   "checks); x goal: over\n%.0fk ops/s on one core; all cores: every core's "
+			   "workers, x one: over one worker's rate\n",
+			r->fz[0].target / 1000);
+		fprintf(f, "%-8s %9s %10s %10s %13s %6s %10s %13s\n", "format", "ops", "ops/s",
+			"median", "x goal", "cores", "all ops/s", "x one");
+		for (size_t i = 0; i < r->nfz; i++) {
+			const struct fuzz_row *x = &r->fz[i];
+			char g[32], s[32] = "-", al[32] = "-";
+			snprintf(g, sizeof(g), "%.2f (%.2f)", rate(x->ops, x->t.best) / x->target,
+				 rate(x->ops, x->t.median) / x->target);
+			if (x->jobs) {
+				si(rate(x->ops_all, x->t_all.best), al, sizeof(al));
+				snprintf(s, sizeof(s), "%.2f (%.2f)",
+					 rate(x->ops_all, x->t_all.best) / rate(x->ops, x->t.best),
+					 rate(x->ops_all, x->t_all.median) / rate(x->ops, x->t.median));
+			}
+			fprintf(f, "%-8s %9s %10s %10s %13s %6u %10s %13s\n", x->format,
+				si((double)x->ops, a, sizeof(a)), si(rate(x->ops, x->t.best), b, sizeof(b)),
+				si(rate(x->ops, x->t.median), c, sizeof(c)), g, x->jobs ? x->jobs : 1, al,
+				s);
+		}
+	}
 	if (r->nm) {
 		fprintf(f, "\nmemory: mapped at 4 KiB (raw tables: 2 MiB of leaf entries per GiB)\n");
 		fprintf(f, "%-11s %7s %12s %12s %12s %8s\n", "format", "mapped", "table bytes",
@@ -393,6 +418,24 @@ static void write_json(FILE *f, const struct bench_opts *o, const struct bench_r
 			rate(x->events, x->t.best), ratio(x->t.best, x->floor.best),
 			ratio(x->t.median, x->floor.median));
 	}
+	fprintf(f, "],\"fuzz\":[");
+	for (size_t i = 0; i < r->nfz; i++) {
+		const struct fuzz_row *x = &r->fz[i];
+		fprintf(f, "%s{\"format\":\"%s\",\"ops\":%" PRIu64 ",", i ? "," : "", x->format, x->ops);
+		j_timing(f, "time", &x->t);
+		fprintf(f, ",\"ops_per_s\":%.6g,\"ops_per_s_median\":%.6g,\"target_ops_per_s\":%.6g,"
+			   "\"jobs\":%u",
+			rate(x->ops, x->t.best), rate(x->ops, x->t.median), x->target, x->jobs);
+		if (x->jobs) {
+			fprintf(f, ",\"ops_all\":%" PRIu64 ",", x->ops_all);
+			j_timing(f, "time_all", &x->t_all);
+			fprintf(f, ",\"ops_per_s_all\":%.6g,\"scaling\":%.6g,\"scaling_median\":%.6g",
+				rate(x->ops_all, x->t_all.best),
+				rate(x->ops_all, x->t_all.best) / rate(x->ops, x->t.best),
+				rate(x->ops_all, x->t_all.median) / rate(x->ops, x->t.median));
+		}
+		fputc('}', f);
+	}
 	fprintf(f, "],\"memory\":{\"rows\":[");
 	for (size_t i = 0; i < r->nm; i++) {
 		const struct mem_row *m = &r->m[i];
@@ -531,7 +574,7 @@ static int write_plots(const char *dir, const struct bench_opts *o, const struct
 
 static int parse_only(const char *s, unsigned *mask)
 {
-	static const char *names[SEC_COUNT] = {"harvest", "replay", "read", "memory"};
+	static const char *names[SEC_COUNT] = {"harvest", "replay", "read", "memory", "fuzz"};
 	*mask = 0;
 	while (*s) {
 		size_t n = strcspn(s, ",");
@@ -700,6 +743,8 @@ int cmd_bench(int argc, char **argv)
 		rc = bench_replay(&o, &r);
 	if (!rc && (o.sections & (1u << SEC_READ)))
 		rc = bench_read(&o, &r);
+	if (!rc && (o.sections & (1u << SEC_FUZZ)))
+		rc = bench_fuzz(&o, &r);
 
 	if (!rc && o.match && (o.sections & ((1u << SEC_HARVEST) | (1u << SEC_REPLAY))) && !r.nh &&
 	    !r.nrp) {

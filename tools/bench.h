@@ -35,7 +35,7 @@ struct bench_opts {
 	const char *walker_path; /* its shared object; NULL for a built-in */
 };
 
-enum bench_section { SEC_HARVEST = 0, SEC_REPLAY, SEC_READ, SEC_MEMORY, SEC_COUNT };
+enum bench_section { SEC_HARVEST = 0, SEC_REPLAY, SEC_READ, SEC_MEMORY, SEC_FUZZ, SEC_COUNT };
 
 /* Best and median of the runs of one timing, in seconds. */
 struct timing {
@@ -117,6 +117,19 @@ struct mem_row {
 	uint64_t rss;          /* resident growth of a fresh process (0 = unknown) */
 };
 
+/* One fuzzing figure: `iommusim fuzz` with the reference walker on one
+ * format, one worker, then every core (the scaling is the ratio of the
+ * two rates, measured in the same run). */
+struct fuzz_row {
+	char format[16];
+	uint64_t ops;        /* per timed run, one worker */
+	struct timing t;     /* one worker */
+	unsigned jobs;       /* workers of the second figure (0: one core only) */
+	uint64_t ops_all;    /* per timed run, all workers */
+	struct timing t_all; /* every core */
+	double target;       /* ops/s one core should reach */
+};
+
 struct bench_results {
 	struct harvest_row *h;
 	size_t nh, caph;
@@ -126,6 +139,8 @@ struct bench_results {
 	size_t nrd, caprd;
 	struct mem_row *m;
 	size_t nm, capm;
+	struct fuzz_row *fz;
+	size_t nfz, capfz;
 	/* Context for walk-heavy replay: ns per dependent load chasing
 	 * pointers through an array as large as its leaf tables (0 = not
 	 * measured). */
@@ -140,6 +155,7 @@ struct harvest_row *res_add_harvest(struct bench_results *r);
 struct replay_row *res_add_replay(struct bench_results *r);
 struct read_row *res_add_read(struct bench_results *r);
 struct mem_row *res_add_mem(struct bench_results *r);
+struct fuzz_row *res_add_fuzz(struct bench_results *r);
 void res_free(struct bench_results *r);
 
 /* ---- floors ------------------------------------------------------------- */
@@ -162,6 +178,7 @@ int bench_harvest(const struct bench_opts *o, struct bench_results *r);
 int bench_memory(const struct bench_opts *o, struct bench_results *r);
 int bench_replay(const struct bench_opts *o, struct bench_results *r);
 int bench_read(const struct bench_opts *o, struct bench_results *r);
+int bench_fuzz(const struct bench_opts *o, struct bench_results *r);
 /* Whether o->walker can be timed by bench_harvest: it handles one of the
  * formats it times. -1 after printing why not (a usage error). */
 int bench_walker_check(const struct bench_opts *o);

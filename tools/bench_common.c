@@ -137,8 +137,14 @@ struct mem_row *res_add_mem(struct bench_results *r)
 	return grow((void **)&r->m, &r->nm, &r->capm, sizeof(*r->m));
 }
 
+struct fuzz_row *res_add_fuzz(struct bench_results *r)
+{
+	return grow((void **)&r->fz, &r->nfz, &r->capfz, sizeof(*r->fz));
+}
+
 void res_free(struct bench_results *r)
 {
+	free(r->fz);
 	free(r->h);
 	free(r->rp);
 	free(r->rd);

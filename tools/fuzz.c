@@ -106,6 +106,7 @@ struct fuzz_opts {
 	 * ops and sequences so far go to the shared counters. */
 	volatile uint64_t *shared_ops, *shared_seqs;
 	struct fz_cover *shared_cover; /* updated after each sequence */
+	bool quiet; /* no progress, summary or failure report (fz_rate) */
 };
 
 static double now_s(void)
@@ -268,7 +269,7 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 	uint64_t ops = 0, seqs = 0;
 	int ret = 0;
 	bool tty = isatty(STDERR_FILENO);
-	bool progress = !o->shared_ops && (o->progress || tty);
+	bool progress = !o->shared_ops && !o->quiet && (o->progress || tty);
 	for (uint64_t k = 0;; k++) {
 		if ((o->max_ops && ops >= o->max_ops) || (o->max_time > 0 && now_s() - t0 >= o->max_time))
 			break;
@@ -361,7 +362,7 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 	}
 	if (progress && tty)
 		fputc('\n', stderr);
-	if (!ret && !o->shared_ops) {
+	if (!ret && !o->shared_ops && !o->quiet) {
 		double t = now_s() - t0;
 		printf("iommusim fuzz: no failure in %" PRIu64 " ops (%" PRIu64 " sequences, %.1f s, "
 		       "%.0f ops/s), format %s, seed %" PRIu64 ", walker %s\n",
@@ -618,7 +619,7 @@ static int fuzz_parallel(const struct fuzz_opts *o)
 		started++;
 	}
 	bool tty = isatty(STDERR_FILENO);
-	bool progress = o->progress || tty;
+	bool progress = !o->quiet && (o->progress || tty);
 	double last_progress = t0;
 	unsigned left = started;
 	int winner = -1;
@@ -675,7 +676,9 @@ static int fuzz_parallel(const struct fuzz_opts *o)
 	uint64_t seqs;
 	struct fz_cover cv;
 	double ops = progress_sum(ws, started, &seqs, &cv), t = now_s() - t0;
-	if (winner >= 0) {
+	if (winner >= 0 && o->quiet) {
+		ret = 1;
+	} else if (winner >= 0) {
 		struct wslot *w = ws[winner];
 		printf("iommusim fuzz: worker %d of %u found it, seed %" PRIu64 " (reproduce with "
 		       "-j 1 --seed %" PRIu64 "); %.0f ops in all workers\n", winner, started,
@@ -689,7 +692,7 @@ static int fuzz_parallel(const struct fuzz_opts *o)
 		if (!ret)
 			ret = fuzz_report(&ow, &l, &w->found);
 		fz_list_free(&l);
-	} else if (!ret) {
+	} else if (!ret && !o->quiet) {
 		printf("iommusim fuzz: no failure in %.0f ops (%" PRIu64 " sequences, %.1f s, "
 		       "%.0f ops/s), format %s, seed %" PRIu64 ", walker %s, %u workers\n",
 		       ops, seqs, t, t > 0 ? ops / t : 0.0, o->fmt_name, o->seed,
@@ -726,6 +729,42 @@ static unsigned cores(void)
 	}
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? (unsigned)n : 1;
+}
+
+int fz_rate(unsigned formats, unsigned jobs, uint64_t ops, unsigned walker, double *secs)
+{
+	struct fuzz_opts o;
+	memset(&o, 0, sizeof(o));
+	ims_replay_opts_default(&o.ro);
+	o.formats = formats;
+	o.fmt_name = "bench";
+	o.seed = 1;
+	o.out = ".";
+	o.max_len = 300;
+	o.max_ops = ops;
+	o.jobs = jobs ? jobs : 1;
+	o.quiet = true;
+	o.wc.builtin = walker;
+	o.ro.walker = walker;
+	o.iso.timeout = ISO_DEFAULT_TIMEOUT;
+	o.iso.shown = o.iso.timeout;
+	double t0 = now_s();
+	int ret;
+	if (o.jobs > 1) {
+		ret = fuzz_parallel(&o);
+	} else {
+		struct fz_list l = {0};
+		struct loop_state found;
+		ret = fuzz_find(&o, &l, &found);
+		fz_list_free(&l);
+	}
+	*secs = now_s() - t0;
+	return ret;
+}
+
+unsigned fz_cores(void)
+{
+	return cores();
 }
 
 int cmd_fuzz(int argc, char **argv)

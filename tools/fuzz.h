@@ -209,6 +209,15 @@ int fz_gen_next(struct fz_gen *g, struct ims_event *ev, bool *count);
 /* What the previous event did: its measured accesses (when asked for). */
 void fz_gen_feedback(struct fz_gen *g, uint64_t accesses);
 
+/* ---- for bench --------------------------------------------------------------------------- */
+
+/* fuzz --ops OPS -j JOBS --seed 1 of the formats' mask with built-in walker
+ * WALKER (ims_pt_walker_name index), silent: 0 and *secs when nothing was
+ * found, 1 a failure (not reported), 2 an error (printed). */
+int fz_rate(unsigned formats, unsigned jobs, uint64_t ops, unsigned walker, double *secs);
+/* The cores this process may run on (fuzz's default -j). */
+unsigned fz_cores(void);
+
 /* ---- shrinking --------------------------------------------------------------------------- */
 
 struct fz_shrink_stats {
