@@ -195,7 +195,10 @@ int rp_op_iommufd_hwpt(struct ims_replay *r, const struct ims_event *ev)
 	d->kind = DOM_HWPT;
 	d->ioas = a.pt_id;
 	d->dirty_alloc = (a.flags & IMS_IOMMU_HWPT_ALLOC_DIRTY_TRACKING) != 0;
-	r->doms[id] = d;
+	if (rp_dom_put(r, (uint16_t)id, d)) {
+		free(d); /* the HWPT's table is the iommufd's */
+		return -ENOMEM;
+	}
 	return 0;
 }
 

@@ -133,7 +133,11 @@ int rp_op_domain(struct ims_replay *r, const struct ims_event *ev)
 			key = IMS_K_IAS;
 		return rp_input_error(r, ev, key, "%s", why[0] ? why : rp_errno_text(rc));
 	}
-	r->doms[id] = d;
+	if (rp_dom_put(r, (uint16_t)id, d)) {
+		ims_pt_free(d->pt);
+		free(d);
+		return -ENOMEM;
+	}
 	return 0;
 }
 

@@ -63,18 +63,36 @@ int ims_replay_new(const struct ims_replay_opts *opts, struct ims_replay **out)
 	return 0;
 }
 
+int rp_dom_put(struct ims_replay *r, uint16_t id, struct dom *d)
+{
+	if (r->ndom_tags == r->capdom_tags) {
+		size_t cap = r->capdom_tags ? r->capdom_tags * 2 : 16;
+		uint16_t *t = realloc(r->dom_tags, cap * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		r->dom_tags = t;
+		r->capdom_tags = cap;
+	}
+	r->dom_tags[r->ndom_tags++] = id;
+	r->doms[id] = d;
+	return 0;
+}
+
 void ims_replay_free(struct ims_replay *r)
 {
 	if (!r)
 		return;
-	for (unsigned i = 0; i < 65536; i++) {
-		if (!r->doms[i])
+	for (size_t k = 0; k < r->ndom_tags; k++) {
+		struct dom *d = r->doms[r->dom_tags[k]];
+		if (!d)
 			continue;
-		ims_vfio_free(r->doms[i]->vfio);
-		if (r->doms[i]->kind != DOM_HWPT)
-			ims_pt_free(r->doms[i]->pt);
-		free(r->doms[i]);
+		ims_vfio_free(d->vfio);
+		if (d->kind != DOM_HWPT)
+			ims_pt_free(d->pt);
+		free(d);
+		r->doms[r->dom_tags[k]] = NULL;
 	}
+	free(r->dom_tags);
 	ims_iommufd_free(r->fd);
 	ims_oracle_free(r->written);
 	ims_oracle_free(r->mapped_dirty);

@@ -43,6 +43,9 @@ struct ims_replay {
 	struct ims_mem *mem;
 	struct ims_iommu *mmu;
 	struct dom *doms[65536];
+	/* The tags of doms in use, so tear-down visits only those. */
+	uint16_t *dom_tags;
+	size_t ndom_tags, capdom_tags;
 	struct ims_replay_stats st;
 	const char *file; /* of the event being applied */
 	/* What the walker did wrong through the host during this op. */
@@ -151,6 +154,8 @@ void rp_maybe_add(struct ims_replay *r, uint16_t dom, uint64_t first, uint64_t l
  * a walker that maps writable leaves dirty while tracking is on
  * (IMS_WALKER_CONTRACT_MAPS_DIRTY) owes them to the next harvest. */
 void rp_mapped(struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size, unsigned prot);
+/* Installs d as domain tag id (a new one): 0 or -ENOMEM. */
+int rp_dom_put(struct ims_replay *r, uint16_t id, struct dom *d);
 void rp_maybe_settle(struct ims_replay *r, uint16_t dom, uint64_t first, uint64_t last);
 void rp_forgive(const struct ims_replay *r, uint16_t dom, struct ims_bitmap *want,
 		const struct ims_bitmap *got, bool has_w, uint64_t wf, uint64_t wl);

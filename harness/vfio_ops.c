@@ -65,7 +65,12 @@ int rp_op_vfio_container(struct ims_replay *r, const struct ims_event *ev)
 	d->fmt = cfg.fmt;
 	d->line = ev->line;
 	d->kind = DOM_VFIO;
-	r->doms[id] = d;
+	if (rp_dom_put(r, (uint16_t)id, d)) {
+		ims_vfio_free(d->vfio);
+		ims_pt_free(d->pt);
+		free(d);
+		return -ENOMEM;
+	}
 	return 0;
 }
 

@@ -71,9 +71,18 @@ int ims_iommu_ctx_set(struct ims_iommu *m, uint16_t tag, enum ims_format fmt,
 	if (rc)
 		return rc;
 	if (!m->ctx[tag]) {
+		if (m->nctx_tags == m->capctx_tags) {
+			size_t cap = m->capctx_tags ? m->capctx_tags * 2 : 16;
+			uint16_t *t = realloc(m->ctx_tags, cap * sizeof(*t));
+			if (!t)
+				return -ENOMEM;
+			m->ctx_tags = t;
+			m->capctx_tags = cap;
+		}
 		m->ctx[tag] = malloc(sizeof(struct ctx_slot));
 		if (!m->ctx[tag])
 			return -ENOMEM;
+		m->ctx_tags[m->nctx_tags++] = tag;
 	}
 	*m->ctx[tag] = tmp;
 	return 0;

@@ -95,8 +95,11 @@ void ims_iommu_free(struct ims_iommu *m)
 	if (!m)
 		return;
 	if (m->ctx)
-		for (unsigned i = 0; i < 65536; i++)
-			free(m->ctx[i]);
+		for (size_t k = 0; k < m->nctx_tags; k++) {
+			free(m->ctx[m->ctx_tags[k]]);
+			m->ctx[m->ctx_tags[k]] = NULL; /* a tag may be listed twice */
+		}
+	free(m->ctx_tags);
 	free(m->ctx);
 	ims_oracle_free(m->oracle);
 	for (size_t i = 0; i < m->ndev_cap; i++)

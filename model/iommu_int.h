@@ -41,6 +41,10 @@ struct ims_iommu {
 	struct ims_iommu_cfg cfg;
 	struct ims_oracle *oracle;
 	struct ctx_slot **ctx; /* 65536 slots, by tag */
+	/* Tags whose slot was allocated (a tag may repeat after a remove), so
+	 * tear-down visits only those. */
+	uint16_t *ctx_tags;
+	size_t nctx_tags, capctx_tags;
 
 	struct dev_slot *devs;
 	size_t ndev_cap, ndev;
