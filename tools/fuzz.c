@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -718,6 +719,16 @@ static int fuzz(const struct fuzz_opts *o)
 	return ret;
 }
 
+/* Every sequence builds a model, tables and an oracle and throws them away:
+ * the same large blocks (table-pool chunks, slot arrays) again and again.
+ * Served from the heap and kept there, they are reused warm; mapped and
+ * unmapped each time, every sequence would fault its memory in again. */
+static void malloc_for_fuzzing(void)
+{
+	(void)mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	(void)mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
+
 /* The cores this process may run on (sched_getaffinity), at least 1. */
 static unsigned cores(void)
 {
@@ -748,6 +759,7 @@ int fz_rate(unsigned formats, unsigned jobs, uint64_t ops, unsigned walker, doub
 	o.ro.walker = walker;
 	o.iso.timeout = ISO_DEFAULT_TIMEOUT;
 	o.iso.shown = o.iso.timeout;
+	malloc_for_fuzzing();
 	double t0 = now_s();
 	int ret;
 	if (o.jobs > 1) {
@@ -946,6 +958,7 @@ int cmd_fuzz(int argc, char **argv)
 	o.iso.walker = walker_name(&o.wc);
 	if (!o.jobs)
 		o.jobs = cores();
+	malloc_for_fuzzing();
 	int ret = fuzz(&o);
 	walker_fini(&o.wc);
 	return ret;
