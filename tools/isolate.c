@@ -240,16 +240,23 @@ bool iso_same(const struct iso_outcome *a, const struct iso_outcome *b)
 	return a->how == ISO_HUNG || a->status == b->status;
 }
 
-int iso_parse_timeout(const char *cmd, const char *arg, double *out)
+int iso_timeout_value(const char *arg, double *out)
 {
 	char *end;
 	errno = 0;
 	double t = strtod(arg, &end);
-	if (end == arg || *end || errno || !(t >= 0) || t > 1e6) {
+	if (end == arg || *end || errno || !(t >= 0) || t > 1e6)
+		return -1;
+	*out = t;
+	return 0;
+}
+
+int iso_parse_timeout(const char *cmd, const char *arg, double *out)
+{
+	if (iso_timeout_value(arg, out)) {
 		fprintf(stderr, "iommusim %s: --walker-timeout: '%s' is not a number of seconds "
 			"(0 = no limit)\n", cmd, arg);
 		return -1;
 	}
-	*out = t;
 	return 0;
 }

@@ -85,6 +85,8 @@ bool iso_same(const struct iso_outcome *a, const struct iso_outcome *b);
 
 /* Parses --walker-timeout S (seconds, 0 = no limit); -1 with a message. */
 int iso_parse_timeout(const char *cmd, const char *arg, double *out);
+/* The same without the message: -1 when arg is not one. */
+int iso_timeout_value(const char *arg, double *out);
 
 #define ISO_DEFAULT_TIMEOUT 5.0
 
