@@ -120,6 +120,9 @@ struct rp_agg {
 	bool mixed;
 	struct outfile jl; /* --json-lines */
 	bool jl_on;
+	/* An output named '-' goes here when set: standard output's own
+	 * descriptor, while what is printed for people goes to standard error. */
+	FILE *out;
 	FILE *held; /* merging: the records' lines, printed at the end */
 	char *held_buf;
 	size_t held_len;

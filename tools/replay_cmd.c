@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "iommusim/pt.h"
 #include "iommusim/replay.h"
@@ -254,20 +255,31 @@ int cmd_replay(int argc, char **argv)
 			"(each worker is a process of its own)\n");
 		goto out;
 	}
-	struct rp_agg agg = {.text = dash_outputs(outs, 3) ? stderr : stdout,
-			     .verbosity = cl.o.verbosity,
-			     .keep = json != NULL};
+	struct rp_agg agg = {.text = stdout, .verbosity = cl.o.verbosity, .keep = json != NULL};
+	if (dash_outputs(outs, 2)) {
+		/* Standard output is the JSON alone: everything printed for
+		 * people (the replayer's notes too) goes to standard error, the
+		 * JSON to standard output's own descriptor. */
+		fflush(stdout);
+		int fd = dup(STDOUT_FILENO);
+		if (fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0 || !(agg.out = fdopen(fd, "w"))) {
+			fprintf(stderr, "iommusim replay: standard output: %s\n", strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
+	} else if (dash_outputs(outs, 3)) {
+		agg.text = stderr; /* --stats-out - */
+	}
 	struct rp_run run = {.cl = &cl, .traces = argv + optind, .n = argc - optind,
 			     .text = agg.text, .stats_out = stats_out, .plot_dir = plot_dir,
 			     .agg = &agg};
 	if (jsonl && rp_agg_lines(&agg, jsonl))
-		goto out;
+		goto done;
 	if (stats_every) {
 		run.series = series_new(stats_every, stats_ns);
-		if (!run.series) {
-			rp_agg_free(&agg);
-			goto out;
-		}
+		if (!run.series)
+			goto done;
 	}
 	/* Isolation: asked for, or a plug-in's, from the command line or from
 	 * a trace's header (a reproducer of a plug-in names it there). */
@@ -280,7 +292,11 @@ int cmd_replay(int argc, char **argv)
 	int fin = rp_agg_finish(&agg, json, false);
 	if (fin > ret)
 		ret = fin;
+done:;
+	FILE *json_out = agg.out;
 	rp_agg_free(&agg);
+	if (json_out && fclose(json_out) && ret < 2)
+		ret = 2;
 	series_free(run.series);
 out:
 	model_args_free(cl.model, cl.nmodel);

@@ -13,11 +13,31 @@
 
 /* ---- the summary over records --------------------------------------- */
 
+/* An output named '-' with a->out: written there as it is, no rename. */
+static bool to_out(const struct rp_agg *a, const char *path)
+{
+	return a->out && !strcmp(path, "-");
+}
+
 int rp_agg_lines(struct rp_agg *a, const char *path)
 {
-	if (outfile_open(&a->jl, path))
+	if (to_out(a, path))
+		a->jl = (struct outfile){.f = a->out};
+	else if (outfile_open(&a->jl, path))
 		return -1;
 	a->jl_on = true;
+	return 0;
+}
+
+/* The end of an output: renamed into place, or flushed where it is. */
+static int out_commit(const struct rp_agg *a, struct outfile *of)
+{
+	if (of->f != a->out)
+		return outfile_commit(of);
+	if (fflush(of->f) || ferror(of->f)) {
+		fprintf(stderr, "iommusim replay: standard output: write failed\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -156,8 +176,8 @@ static void print_summary(const struct rp_agg *a)
 
 static int write_json(const struct rp_agg *a, const char *path)
 {
-	struct outfile of;
-	if (outfile_open(&of, path))
+	struct outfile of = {.f = a->out};
+	if (!to_out(a, path) && outfile_open(&of, path))
 		return -1;
 	FILE *f = of.f;
 	fprintf(f, "{\"tool\":\"iommusim replay\",\"version\":\"%s\",\"walker\":", IMS_VERSION_STRING);
@@ -179,7 +199,7 @@ static int write_json(const struct rp_agg *a, const char *path)
 		fprintf(f, "%s\"%s\":%llu", i ? "," : "", a->tot[i].key,
 			(unsigned long long)a->tot[i].sum);
 	fprintf(f, "},\"exit\":%d}\n", a->worst);
-	return outfile_commit(&of);
+	return out_commit(a, &of);
 }
 
 int rp_agg_finish(struct rp_agg *a, const char *json, bool always)
@@ -197,7 +217,7 @@ int rp_agg_finish(struct rp_agg *a, const char *json, bool always)
 		ret = 2;
 	if (a->jl_on) {
 		a->jl_on = false;
-		if (outfile_commit(&a->jl))
+		if (out_commit(a, &a->jl))
 			ret = 2;
 	}
 	return ret;
@@ -205,7 +225,7 @@ int rp_agg_finish(struct rp_agg *a, const char *json, bool always)
 
 void rp_agg_free(struct rp_agg *a)
 {
-	if (a->jl_on)
+	if (a->jl_on && a->jl.f != a->out)
 		outfile_abort(&a->jl);
 	if (a->held)
 		fclose(a->held);
