@@ -50,6 +50,20 @@ static void watch_hook(void *arg, struct ims_replay *rp, const struct ims_event 
 		series_hook(k->r->series, rp, ev);
 }
 
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 /* Replays trace i with its own options and prints its lines. Its record
  * (NULL without memory). */
 static char *replay_one(struct worker *k, int i)
@@ -103,7 +117,6 @@ static char *replay_one(struct worker *k, int i)
 		rec = rp_record(path, 2, to.walker_name, NULL, ims_replay_error(rp), NULL);
 	} else {
 		int status = ims_replay_stats(rp)->validation_failures ? 1 : 0;
-		/* A trace's lines in one write: workers' traces do not mix. */
 		char *text = NULL, *json = NULL;
 		size_t tlen = 0, jlen = 0;
 		FILE *t = open_memstream(&text, &tlen);
@@ -114,9 +127,11 @@ static char *replay_one(struct worker *k, int i)
 				if (o.verbosity >= 1)
 					ims_replay_print_summary(rp, t);
 			}
-			if (!fclose(t))
-				fputs(text, r->text);
+			/* One write: the lines of traces of several workers do not mix. */
 			fflush(r->text);
+			if (!fclose(t) && write_all(fileno(r->text), text, tlen)) {
+				/* Lines for people: a closed output stops nothing. */
+			}
 		}
 		FILE *js = open_memstream(&json, &jlen);
 		if (js) {
@@ -189,20 +204,6 @@ static int run_here(struct rp_run *r, struct order *q)
 }
 
 /* ---- in workers --------------------------------------------------------- */
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* A worker: the traces nobody has taken, one at a time; each record goes
  * to the parent as "INDEX RECORD\n". */
