@@ -176,9 +176,10 @@ static int hdr_read(const char *path, struct hdr *h, char *err, size_t len)
 			buf[--n] = 0;
 		if (!strncmp(buf, TAG, TAG_LEN)) {
 			if (h->line) {
+				uint64_t first_line = h->line;
 				h->line = lineno;
 				rc = fail(h, 1, err, len, "a second replay-args line (the first is line %llu)",
-					  (unsigned long long)h->line);
+					  (unsigned long long)first_line);
 				break;
 			}
 			h->line = lineno;

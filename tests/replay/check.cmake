@@ -321,7 +321,7 @@ elseif(MODE STREQUAL args)
             "--walker|2:16|'--walker' needs a value"
             "--isolate=yes|2:16|'--isolate=yes' takes no value"
             "stray|2:16|'stray' is not an option"
-            "--replica first\n# replay-args: --replica covering|3:1|a second replay-args line")
+            "--replica first\n# replay-args: --replica covering|3:1|a second replay-args line (the first is line 2)")
     string(REPLACE "|" ";" c "${c}")
     list(GET c 0 line)
     list(GET c 1 at)
