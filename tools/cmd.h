@@ -52,6 +52,9 @@ int opt_u64(const char *cmd, const char *opt, const char *s, bool size, uint64_t
 /* Model options shared by replay, fuzz and migrate. Returns 1 when `opt`
  * was one of them (consumed), 0 when not, -1 on a bad value. */
 int model_opt(const char *cmd, int opt, const char *arg, struct ims_iommu_cfg *cfg);
+/* The same, with the message ("--replica: ...", or a --config file's
+ * "FILE:LINE:COL: ...") in msg instead of on standard error. */
+int model_opt_msg(int opt, const char *arg, struct ims_iommu_cfg *cfg, char *msg, size_t len);
 void model_opts_help(FILE *f);
 /* The configuration key table: name, type, default, description. */
 void model_keys_help(FILE *f);

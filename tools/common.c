@@ -149,33 +149,32 @@ static const struct {
 };
 #define NFLAGS (sizeof(model_flags) / sizeof(model_flags[0]))
 
-static int model_set(const char *cmd, const char *arg, struct ims_iommu_cfg *cfg)
+static int model_set(const char *arg, struct ims_iommu_cfg *cfg, char *msg, size_t len)
 {
 	const char *eq = strchr(arg, '=');
 	char key[128], err[512];
 	if (!eq || eq == arg) {
-		fprintf(stderr, "iommusim %s: --set: expected KEY=VALUE, got '%s'\n", cmd, arg);
+		snprintf(msg, len, "--set: expected KEY=VALUE, got '%s'", arg);
 		return -1;
 	}
 	if ((size_t)(eq - arg) >= sizeof(key)) {
-		fprintf(stderr, "iommusim %s: --set: unknown key '%.*s'\n", cmd, (int)(eq - arg), arg);
+		snprintf(msg, len, "--set: unknown key '%.*s'", (int)(eq - arg), arg);
 		return -1;
 	}
 	snprintf(key, sizeof(key), "%.*s", (int)(eq - arg), arg);
 	int rc = ims_iommu_cfg_set(cfg, key, eq + 1, err, sizeof(err));
 	if (rc == -ENOENT) {
-		fprintf(stderr, "iommusim %s: --set: %s; iommusim help config lists the keys\n", cmd,
-			err);
+		snprintf(msg, len, "--set: %s; iommusim help config lists the keys", err);
 		return -1;
 	}
 	if (rc) {
-		fprintf(stderr, "iommusim %s: --set: %s\n", cmd, err);
+		snprintf(msg, len, "--set: %s", err);
 		return -1;
 	}
 	return 1;
 }
 
-int model_opt(const char *cmd, int opt, const char *arg, struct ims_iommu_cfg *cfg)
+int model_opt_msg(int opt, const char *arg, struct ims_iommu_cfg *cfg, char *msg, size_t len)
 {
 	char err[512];
 	for (size_t i = 0; i < NFLAGS; i++) {
@@ -183,24 +182,38 @@ int model_opt(const char *cmd, int opt, const char *arg, struct ims_iommu_cfg *c
 			continue;
 		/* A flag without a value turns its boolean on. */
 		if (ims_iommu_cfg_set(cfg, model_flags[i].key, arg ? arg : "true", err, sizeof(err))) {
-			fprintf(stderr, "iommusim %s: --%s\n", cmd, err);
+			snprintf(msg, len, "--%s", err);
 			return -1;
 		}
 		return 1;
 	}
 	switch (opt) {
 	case OPT_SET:
-		return model_set(cmd, arg, cfg);
+		return model_set(arg, cfg, msg, len);
 	case OPT_CONFIG:
 		if (ims_iommu_cfg_load(cfg, arg, err, sizeof(err))) {
 			/* FILE:LINE:COL: as trace input errors. */
-			fprintf(stderr, "%s\n", err);
+			snprintf(msg, len, "%s", err);
 			return -1;
 		}
 		return 1;
 	default:
 		return 0;
 	}
+}
+
+int model_opt(const char *cmd, int opt, const char *arg, struct ims_iommu_cfg *cfg)
+{
+	char msg[1200];
+	int rc = model_opt_msg(opt, arg, cfg, msg, sizeof(msg));
+	if (rc < 0) {
+		/* A configuration file's error names its own file and line. */
+		if (opt == OPT_CONFIG)
+			fprintf(stderr, "%s\n", msg);
+		else
+			fprintf(stderr, "iommusim %s: %s\n", cmd, msg);
+	}
+	return rc;
 }
 
 static const char *def(const char *key)

@@ -55,10 +55,10 @@ static void child(int (*work)(void *), void *arg, struct iso_state *st, int wfd,
 	_exit(r < 0 ? 2 : r & 0x7f);
 }
 
-int iso_run(int (*work)(void *arg), void *arg, struct iso_state *st, double timeout,
-	    struct iso_outcome *out)
+int iso_start(struct iso_child *c, int (*work)(void *arg), void *arg, struct iso_state *st)
 {
-	memset(out, 0, sizeof(*out));
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
 	st->done = 0;
 	st->result = 0;
 	int fds[2];
@@ -67,7 +67,7 @@ int iso_run(int (*work)(void *arg), void *arg, struct iso_state *st, double time
 	fflush(stdout);
 	fflush(stderr);
 	pid_t parent = getpid();
-	double t0 = now_s();
+	c->t0 = now_s();
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
@@ -80,48 +80,37 @@ int iso_run(int (*work)(void *arg), void *arg, struct iso_state *st, double time
 		child(work, arg, st, fds[1], parent);
 	}
 	close(fds[1]);
+	c->pid = pid;
+	c->fd = fds[0];
+	c->st = st;
+	c->beat = st->beat;
+	c->moved = c->t0;
+	return 0;
+}
 
-	/* The read end reports end-of-file when the child is gone; between
-	 * ticks the parent looks at the beat. */
-	int tick_ms = -1;
-	if (timeout > 0) {
-		double t = timeout / 8;
-		tick_ms = t < 0.01 ? 10 : t > 0.1 ? 100 : (int)(t * 1000);
-	}
-	uint64_t beat = st->beat;
-	double moved = now_s();
-	bool hung = false;
-	for (;;) {
-		struct pollfd p = {.fd = fds[0], .events = POLLIN};
-		int n = poll(&p, 1, tick_ms);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n != 0) {
-			char c;
-			if (n > 0 && (p.revents & POLLIN) && read(fds[0], &c, 1) > 0)
-				continue; /* the child wrote to the pipe: not its end */
-			break;
-		}
-		double t = now_s();
-		if (st->beat != beat) {
-			beat = st->beat;
-			moved = t;
-		} else if (t - moved >= timeout) {
-			kill(pid, SIGKILL);
-			hung = true;
-			break;
-		}
-	}
-	close(fds[0]);
+int iso_tick_ms(double timeout)
+{
+	if (timeout <= 0)
+		return -1;
+	double t = timeout / 8;
+	return t < 0.01 ? 10 : t > 0.1 ? 100 : (int)(t * 1000);
+}
+
+/* The child is gone (or killed): reap it and say how it ended. */
+static int reap(struct iso_child *c, bool hung, struct iso_outcome *out)
+{
+	close(c->fd);
+	c->fd = -1;
 	int ws = 0;
-	while (waitpid(pid, &ws, 0) < 0) {
+	while (waitpid(c->pid, &ws, 0) < 0) {
 		if (errno != EINTR)
 			return -errno;
 	}
-	out->secs = now_s() - t0;
-	if (__atomic_load_n(&st->done, __ATOMIC_SEQ_CST)) {
+	memset(out, 0, sizeof(*out));
+	out->secs = now_s() - c->t0;
+	if (__atomic_load_n(&c->st->done, __ATOMIC_SEQ_CST)) {
 		out->how = ISO_EXITED;
-		out->status = st->result;
+		out->status = c->st->result;
 	} else if (hung) {
 		out->how = ISO_HUNG;
 	} else {
@@ -131,7 +120,54 @@ int iso_run(int (*work)(void *arg), void *arg, struct iso_state *st, double time
 		else
 			out->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
 	}
+	return 1;
+}
+
+int iso_check(struct iso_child *c, double timeout, struct iso_outcome *out)
+{
+	/* The read end reports end-of-file when the child is gone; while it
+	 * runs, the beat says whether it makes progress. */
+	for (;;) {
+		struct pollfd p = {.fd = c->fd, .events = POLLIN};
+		int n = poll(&p, 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != 0) {
+			char ch;
+			if (n > 0 && (p.revents & POLLIN) && read(c->fd, &ch, 1) > 0)
+				continue; /* the child wrote to the pipe: not its end */
+			return reap(c, false, out);
+		}
+		break;
+	}
+	double t = now_s();
+	if (c->st->beat != c->beat) {
+		c->beat = c->st->beat;
+		c->moved = t;
+	} else if (timeout > 0 && t - c->moved >= timeout) {
+		kill(c->pid, SIGKILL);
+		return reap(c, true, out);
+	}
 	return 0;
+}
+
+int iso_run(int (*work)(void *arg), void *arg, struct iso_state *st, double timeout,
+	    struct iso_outcome *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct iso_child c;
+	int rc = iso_start(&c, work, arg, st);
+	if (rc)
+		return rc;
+	int tick_ms = iso_tick_ms(timeout);
+	for (;;) {
+		/* Between ticks the parent sleeps until the child's end. */
+		struct pollfd p = {.fd = c.fd, .events = POLLIN};
+		poll(&p, 1, tick_ms);
+		rc = iso_check(&c, timeout, out);
+		if (rc)
+			return rc < 0 ? rc : 0;
+	}
 }
 
 static const char *sig_name(int sig)
@@ -204,16 +240,23 @@ bool iso_same(const struct iso_outcome *a, const struct iso_outcome *b)
 	return a->how == ISO_HUNG || a->status == b->status;
 }
 
-int iso_parse_timeout(const char *cmd, const char *arg, double *out)
+int iso_timeout_value(const char *arg, double *out)
 {
 	char *end;
 	errno = 0;
 	double t = strtod(arg, &end);
-	if (end == arg || *end || errno || !(t >= 0) || t > 1e6) {
+	if (end == arg || *end || errno || !(t >= 0) || t > 1e6)
+		return -1;
+	*out = t;
+	return 0;
+}
+
+int iso_parse_timeout(const char *cmd, const char *arg, double *out)
+{
+	if (iso_timeout_value(arg, out)) {
 		fprintf(stderr, "iommusim %s: --walker-timeout: '%s' is not a number of seconds "
 			"(0 = no limit)\n", cmd, arg);
 		return -1;
 	}
-	*out = t;
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* At the start of every shared block. */
 struct iso_state {
@@ -49,6 +50,24 @@ struct iso_outcome {
 int iso_run(int (*work)(void *arg), void *arg, struct iso_state *st, double timeout,
 	    struct iso_outcome *out);
 
+/* The same, a child at a time, for a parent that watches several (`replay
+ * -j N`): iso_start forks the child; iso_check looks at it without waiting
+ * and returns 1 when it has ended (reaped, *out filled), 0 while it runs,
+ * killing it when its beat has stood still for `timeout` seconds (0: no
+ * limit), or a negative errno. Between looks the parent polls `fd` (its end
+ * is the child's) with iso_tick_ms(timeout) as the timeout. */
+struct iso_child {
+	pid_t pid;
+	int fd; /* read end of a pipe whose write end only the child holds */
+	struct iso_state *st;
+	uint64_t beat; /* st->beat when last seen moving, at `moved` */
+	double moved, t0;
+};
+int iso_start(struct iso_child *c, int (*work)(void *arg), void *arg, struct iso_state *st);
+int iso_check(struct iso_child *c, double timeout, struct iso_outcome *out);
+/* How often to look at a child with this limit, in ms; -1: only at its end. */
+int iso_tick_ms(double timeout);
+
 /* "crashed (SIGSEGV)", "crashed (exited with status 1 before finishing)",
  * "hung (no progress in S s; killed)" with S the timeout. */
 void iso_describe(const struct iso_outcome *o, double timeout, char *buf, size_t len);
@@ -66,6 +85,8 @@ bool iso_same(const struct iso_outcome *a, const struct iso_outcome *b);
 
 /* Parses --walker-timeout S (seconds, 0 = no limit); -1 with a message. */
 int iso_parse_timeout(const char *cmd, const char *arg, double *out);
+/* The same without the message: -1 when arg is not one. */
+int iso_timeout_value(const char *arg, double *out);
 
 #define ISO_DEFAULT_TIMEOUT 5.0
 

@@ -1,15 +1,18 @@
-/* iommusim replay: run traces through model, software and oracle. */
+/* iommusim replay: run traces through model, software and oracle. This
+ * file holds the command line; tools/replay.h says where the rest is. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "iommusim/pt.h"
 #include "iommusim/replay.h"
 #include "tools/cmd.h"
 #include "tools/isolate.h"
 #include "tools/opts.h"
+#include "tools/replay.h"
 #include "tools/stats.h"
 
 /* Option ids of this command, clear of the shared ones and of the other
@@ -18,12 +21,18 @@ enum {
 	OPT_RP_ISOLATE = OPT_FIRST_FREE + 128,
 	OPT_RP_NO_ISOLATE,
 	OPT_RP_WALKER_TIMEOUT,
+	OPT_RP_JSON_LINES,
+	OPT_RP_MERGE,
 };
+
+/* More workers than this is a mistake, not a machine. */
+#define MAX_JOBS 4096
 
 void help_replay(FILE *f)
 {
 	fprintf(f,
 		"usage: iommusim replay [OPTIONS] TRACE...\n"
+		"       iommusim replay --merge-json-lines [--json FILE] [-q|-v] FILE...\n"
 		"\n"
 		"Replays each trace (text, gzip-compressed text or the binary form of\n"
 		"docs/trace-binary.md, told apart by their first bytes; '-' = standard input) on a\n"
@@ -32,7 +41,16 @@ void help_replay(FILE *f)
 		"oracle's ground truth. Expect lines are checked.\n"
 		"\n"
 		"options:\n"
-		"  --json FILE           write the summary as one JSON object ('-' = stdout)\n"
+		"  --json FILE           write the summary as one JSON object ('-' = stdout):\n"
+		"                        a record per trace, the counts and the totals\n"
+		"  --json-lines FILE     write each trace's record, one JSON object a line, as\n"
+		"                        the traces finish, in the order given ('-' = stdout)\n"
+		"  -j, --jobs N          replay the traces in N worker processes (default 1);\n"
+		"                        the summary, --json and --json-lines do not depend on N\n"
+		"  --merge-json-lines    the FILEs are --json-lines outputs of earlier runs (a\n"
+		"                        batch's parts): print the summary over all their\n"
+		"                        traces, and --json FILE, as one run over all of them;\n"
+		"                        exit status the worst of theirs\n"
 		"  -q, --quiet           print only failures and errors\n"
 		"  -v, --verbose         also print every harvest\n"
 		"  --stats-interval N|Nns  sample the counters every N events, or every N ns of\n"
@@ -52,221 +70,43 @@ void help_replay(FILE *f)
 		"                        seconds is a hang (default %g; 0 = no limit)\n",
 		ISO_DEFAULT_TIMEOUT);
 	fprintf(f,
+		"\nA trace's header line '# replay-args: OPTIONS' (iommusim fuzz writes one into\n"
+		"each reproducer) gives that trace's walker, isolation and model options. The\n"
+		"command line wins: a walker given here replaces the header's (its options are\n"
+		"then not read), as do --isolate/--no-isolate and --walker-timeout, and a model\n"
+		"setting given here overrides the header's, key by key. A bad option on that line\n"
+		"is an input error of the trace (FILE:LINE:COL). Headers are read from regular\n"
+		"files only (plain or gzip), not from '-' or a pipe (docs/trace-format.md).\n"
 		"\nexit status: 0 every harvest matched and every assertion held;\n"
 		"1 a validation failed, or the walker crashed or hung; 2 bad input (message\n"
-		"FILE:LINE:COL: what was expected).\n");
+		"FILE:LINE:COL: what was expected). Over several traces, the worst of theirs.\n");
 }
 
-struct result {
-	const char *file;
-	int status; /* 0, 1, 2 */
-	char *json; /* its summary as one JSON object (with --json) */
-};
-
-/* Where an isolated replay is, shared with the parent that watches it. */
-struct watch {
-	struct iso_state st; /* beat: one per event */
-	volatile int trace;
-	volatile uint64_t line;
-	volatile int freeing;
-};
-
-/* The replay of the traces, as the options set it up. */
-struct run {
-	struct ims_replay_opts o;
-	struct walker_choice *wc;
-	const char *json, *stats_out, *plot_dir;
-	struct series *series;
-	char **traces;
-	int ntraces;
-	struct result *res; /* isolated: in the shared block, for every child */
-	struct watch *watch; /* isolated: the shared block; else NULL */
-	int from;            /* the first trace this run replays */
-	bool outputs;        /* write --json, --stats-out and --plot */
-};
-
-static void watch_hook(void *arg, struct ims_replay *r, const struct ims_event *ev)
+static void model_args_free(struct rp_model_arg *v, size_t n)
 {
-	struct run *c = arg;
-	c->watch->line = ev->line;
-	c->watch->st.beat++;
-	if (c->series)
-		series_hook(c->series, r, ev);
+	for (size_t i = 0; i < n; i++)
+		free(v[i].arg);
+	free(v);
 }
 
-static void print_counts(const struct run *c)
+/* Outputs on standard output: at most one, and then the lines for people
+ * go to standard error (standard output is the JSON alone). */
+static int dash_outputs(const char *const *outs, size_t n)
 {
-	if (c->ntraces < 2 || c->o.verbosity < 1)
-		return;
-	int ok = 0, failed = 0, bad = 0;
-	for (int i = 0; i < c->ntraces; i++)
-		c->res[i].status == 0 ? ok++ : c->res[i].status == 1 ? failed++ : bad++;
-	printf("iommusim replay: %d traces: %d ok, %d failed validation, %d bad input\n",
-	       c->ntraces, ok, failed, bad);
-}
-
-static int write_json(const struct run *c, int worst)
-{
-	struct outfile of;
-	if (outfile_open(&of, c->json))
-		return 2;
-	fprintf(of.f, "{\"tool\":\"iommusim replay\",\"version\":\"%s\",\"walker\":",
-		IMS_VERSION_STRING);
-	json_string(of.f, walker_name(c->wc));
-	fprintf(of.f, ",\"traces\":[");
-	for (int i = 0; i < c->ntraces; i++) {
-		fprintf(of.f, "%s{\"file\":\"", i ? "," : "");
-		for (const char *p = c->res[i].file; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				fputc('\\', of.f);
-			if ((unsigned char)*p >= 0x20)
-				fputc(*p, of.f);
-		}
-		fprintf(of.f, "\",\"status\":%d,\"result\":\"%s\",\"summary\":", c->res[i].status,
-			c->res[i].status ? "fail" : "pass");
-		fputs(c->res[i].json ? c->res[i].json : "null", of.f);
-		fputc('}', of.f);
-	}
-	fprintf(of.f, "],\"exit\":%d}\n", worst);
-	return outfile_commit(&of) ? 2 : worst;
-}
-
-/* Traces from c->from on, then the outputs. The exit status. */
-static int run_traces(struct run *c)
-{
-	struct ims_replay_opts o = c->o;
-	if (c->watch) {
-		o.on_event = watch_hook;
-		o.on_event_arg = c;
-	}
-	int worst = 0;
-	for (int i = c->from; i < c->ntraces; i++) {
-		const char *path = c->traces[i];
-		struct result *x = &c->res[i];
-		x->file = path;
-		if (c->watch) {
-			c->watch->trace = i;
-			c->watch->line = 0;
-			c->watch->freeing = 0;
-			c->watch->st.beat++;
-		}
-		char err[512];
-		struct ims_reader *rd = NULL;
-		if (ims_reader_open(path, &rd, err, sizeof(err))) {
-			fprintf(stderr, "iommusim replay: %s\n", err);
-			x->status = 2;
-			worst = 2;
-			continue;
-		}
-		struct ims_replay *r = NULL;
-		if (ims_replay_new(&o, &r)) {
-			ims_reader_close(rd);
-			fprintf(stderr, "iommusim replay: out of memory\n");
-			return 2;
-		}
-		if (c->series)
-			series_begin(c->series, path);
-		int rc = ims_replay_run(r, rd);
-		ims_reader_close(rd);
-		if (c->series && !rc)
-			series_end(c->series, r);
-		if (rc) {
-			fprintf(stderr, "%s\n", ims_replay_error(r));
-			x->status = 2;
-			worst = 2;
-		} else {
-			const struct ims_replay_stats *s = ims_replay_stats(r);
-			x->status = s->validation_failures ? 1 : 0;
-			if (x->status > worst)
-				worst = x->status;
-			if (o.verbosity >= 1 || x->status) {
-				printf("iommusim replay: %s: %s (walker %s)\n", path,
-				       x->status ? "FAIL" : "ok", walker_name(c->wc));
-				if (o.verbosity >= 1)
-					ims_replay_print_summary(r, stdout);
-			}
-			size_t len;
-			FILE *js = c->json && c->outputs ? open_memstream(&x->json, &len) : NULL;
-			if (js) {
-				ims_replay_write_json(r, js);
-				fclose(js);
-			}
-		}
-		if (c->watch)
-			c->watch->freeing = 1;
-		ims_replay_free(r);
-		/* What is printed stays printed should the walker crash next. */
-		fflush(stdout);
-	}
-	print_counts(c);
-	int ret = worst;
-	if (c->outputs && c->json && worst < 2)
-		ret = write_json(c, worst);
-	if (c->outputs && c->series && worst < 2) {
-		if (c->stats_out && series_write(c->series, c->stats_out))
-			ret = 2;
-		if (c->plot_dir && series_plot(c->series, c->plot_dir))
-			ret = 2;
-	}
-	for (int i = c->from; i < c->ntraces; i++) {
-		free(c->res[i].json);
-		c->res[i].json = NULL;
-	}
-	return ret;
-}
-
-static int traces_child(void *arg)
-{
-	return run_traces(arg);
-}
-
-/* Each run in a child; a crash or hang fails the trace it happened in, and
- * a new child goes on with the next trace (without the outputs, which
- * would miss the traces before). */
-static int run_isolated(struct run *c, double timeout)
-{
-	int ret = 0;
-	bool lost = false;
-	for (int from = 0; from < c->ntraces;) {
-		c->from = from;
-		c->outputs = !lost;
-		struct iso_outcome r;
-		int rc = iso_run(traces_child, c, &c->watch->st, timeout, &r);
-		if (rc) {
-			fprintf(stderr, "iommusim replay: cannot start the replay process: %s\n",
-				strerror(-rc));
-			return 2;
-		}
-		if (r.how == ISO_EXITED) {
-			if (r.status > ret)
-				ret = r.status;
-			break;
-		}
-		int i = c->watch->trace;
-		char msg[1024];
-		iso_fail_msg(msg, sizeof(msg), c->traces[i], c->watch->line, c->watch->freeing,
-			     walker_name(c->wc), &r, timeout);
-		fprintf(stderr, "%s\n", msg);
-		printf("iommusim replay: %s: FAIL (walker %s)\n", c->traces[i], walker_name(c->wc));
-		c->res[i].file = c->traces[i];
-		c->res[i].status = 1;
-		if (ret < 1)
-			ret = 1;
-		lost = true;
-		from = i + 1;
-		if (from == c->ntraces)
-			print_counts(c);
-	}
-	if (lost && (c->json || c->series))
-		fprintf(stderr, "iommusim replay: %s not written: the walker crashed or hung\n",
-			c->json ? "--json" : c->stats_out ? "--stats-out" : "--plot");
-	return ret;
+	int k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (outs[i] && !strcmp(outs[i], "-"))
+			k++;
+	return k;
 }
 
 int cmd_replay(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"json", required_argument, 0, OPT_JSON},
+		{"json-lines", required_argument, 0, OPT_RP_JSON_LINES},
+		{"jobs", required_argument, 0, 'j'},
+		{"merge-json-lines", no_argument, 0, OPT_RP_MERGE},
 		{"quiet", no_argument, 0, 'q'},
 		{"verbose", no_argument, 0, 'v'},
 		WALKER_LONG_OPTS,
@@ -280,47 +120,68 @@ int cmd_replay(int argc, char **argv)
 		MODEL_LONG_OPTS,
 		{0, 0, 0, 0},
 	};
-	struct ims_replay_opts o;
-	ims_replay_opts_default(&o);
 	struct walker_choice wc = {0};
-	const char *json = NULL;
+	struct rp_cmdline cl = {.wc = &wc, .isolate = -1, .timeout = ISO_DEFAULT_TIMEOUT};
+	ims_replay_opts_default(&cl.o);
+	cl.base = cl.o.model;
+	const char *json = NULL, *jsonl = NULL;
 	const char *stats_out = NULL, *plot_dir = NULL;
 	uint64_t stats_every = 0;
-	bool stats_ns = false;
-	int isolate = -1; /* -1: with a plug-in */
-	double timeout = ISO_DEFAULT_TIMEOUT;
+	bool stats_ns = false, merge = false;
+	const char *not_merge = NULL; /* an option --merge-json-lines does not take */
+	uint64_t jobs = 1;
+	int ret = 2;
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+qvh", longopts, NULL)) != -1) {
+	int li = -1;
+	while ((c = getopt_long(argc, argv, "+qvhj:", longopts, &li)) != -1) {
+		if (c != 'q' && c != 'v' && c != 'h' && c != OPT_JSON && c != OPT_RP_MERGE && c != '?')
+			not_merge = c == 'j' ? "-j" : longopts[li].name;
+		li = -1;
 		switch (c) {
 		case 'q':
-			o.verbosity = 0;
+			cl.o.verbosity = 0;
 			break;
 		case 'v':
-			o.verbosity = 2;
+			cl.o.verbosity = 2;
 			break;
 		case 'h':
 			help_replay(stdout);
-			return 0;
+			ret = 0;
+			goto out;
+		case 'j':
+			if (opt_u64("replay", "-j", optarg, false, &jobs))
+				goto out;
+			if (jobs < 1 || jobs > MAX_JOBS) {
+				fprintf(stderr, "iommusim replay: -j: %s worker processes (expected 1 to %d)\n",
+					optarg, MAX_JOBS);
+				goto out;
+			}
+			break;
 		case OPT_JSON:
 			json = optarg;
 			break;
+		case OPT_RP_JSON_LINES:
+			jsonl = optarg;
+			break;
+		case OPT_RP_MERGE:
+			merge = true;
+			break;
 		case OPT_RP_ISOLATE:
-			isolate = 1;
+			cl.isolate = 1;
 			break;
 		case OPT_RP_NO_ISOLATE:
-			isolate = 0;
+			cl.isolate = 0;
 			break;
 		case OPT_RP_WALKER_TIMEOUT:
-			if (iso_parse_timeout("replay", optarg, &timeout)) {
-				walker_fini(&wc);
-				return 2;
-			}
+			if (iso_parse_timeout("replay", optarg, &cl.timeout))
+				goto out;
+			cl.timeout_set = true;
 			break;
 		case OPT_STATS_INTERVAL:
 			if (series_parse_interval("replay", optarg, &stats_every, &stats_ns))
-				return 2;
+				goto out;
 			break;
 		case OPT_STATS_OUT:
 			stats_out = optarg;
@@ -331,66 +192,114 @@ int cmd_replay(int argc, char **argv)
 		case '?':
 			fprintf(stderr, "iommusim replay: unknown or incomplete option '%s' (see iommusim help replay)\n",
 				argv[optind - 1]);
-			return 2;
+			goto out;
 		default: {
 			int w = walker_opt("replay", c, optarg, &wc);
-			if (w < 0) {
-				walker_fini(&wc);
-				return 2;
-			}
-			if (w)
+			if (w < 0)
+				goto out;
+			if (w) {
+				cl.walker_set = true;
 				break;
-			int m = model_opt("replay", c, optarg, &o.model);
-			if (m < 0) {
-				walker_fini(&wc);
-				return 2;
+			}
+			int m = model_opt("replay", c, optarg, &cl.o.model);
+			if (m < 0)
+				goto out;
+			if (m) {
+				/* Kept to be applied again over a trace's header. */
+				struct rp_model_arg *v = realloc(cl.model, (cl.nmodel + 1) * sizeof(*v));
+				if (!v)
+					goto out;
+				cl.model = v;
+				cl.model[cl.nmodel].opt = c;
+				cl.model[cl.nmodel].arg = optarg ? strdup(optarg) : NULL;
+				if (optarg && !cl.model[cl.nmodel].arg)
+					goto out;
+				cl.nmodel++;
 			}
 			break;
 		}
 		}
 	}
-	o.walker = wc.builtin;
-	o.plugin = walker_plugin_ops(&wc);
 	if (optind >= argc) {
-		fprintf(stderr, "iommusim replay: no trace given (see iommusim help replay)\n");
-		return 2;
+		fprintf(stderr, merge ? "iommusim replay: --merge-json-lines: no file given\n"
+				      : "iommusim replay: no trace given (see iommusim help replay)\n");
+		goto out;
+	}
+	if (merge) {
+		if (not_merge) {
+			fprintf(stderr, "iommusim replay: --merge-json-lines takes --json, -q and -v only, "
+				"not %s%s\n", not_merge[0] == '-' ? "" : "--", not_merge);
+			goto out;
+		}
+		ret = rp_merge(json, cl.o.verbosity, argv + optind, argc - optind);
+		goto out;
 	}
 	if (!stats_every != (!stats_out && !plot_dir)) {
 		fprintf(stderr, stats_every ? "iommusim replay: --stats-interval needs --stats-out FILE or --plot DIR\n"
 					    : "iommusim replay: --stats-out and --plot need --stats-interval\n");
-		return 2;
+		goto out;
 	}
-	struct run run = {.wc = &wc, .json = json, .stats_out = stats_out, .plot_dir = plot_dir,
-			  .traces = argv + optind, .ntraces = argc - optind, .outputs = true};
+	const char *outs[] = {json, jsonl, stats_out};
+	if (dash_outputs(outs, 3) > 1) {
+		fprintf(stderr, "iommusim replay: only one of --json, --json-lines and --stats-out may be '-' "
+			"(standard output)\n");
+		goto out;
+	}
+	if (jobs > 1 && stats_every) {
+		fprintf(stderr, "iommusim replay: --stats-interval samples one process's replay: not with -j N "
+			"above 1\n");
+		goto out;
+	}
+	if (jobs > 1 && cl.isolate == 0) {
+		fprintf(stderr, "iommusim replay: --no-isolate replays in this process: not with -j N above 1 "
+			"(each worker is a process of its own)\n");
+		goto out;
+	}
+	struct rp_agg agg = {.text = stdout, .verbosity = cl.o.verbosity, .keep = json != NULL};
+	if (dash_outputs(outs, 2)) {
+		/* Standard output is the JSON alone: everything printed for
+		 * people (the replayer's notes too) goes to standard error, the
+		 * JSON to standard output's own descriptor. */
+		fflush(stdout);
+		int fd = dup(STDOUT_FILENO);
+		if (fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0 || !(agg.out = fdopen(fd, "w"))) {
+			fprintf(stderr, "iommusim replay: standard output: %s\n", strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
+	} else if (dash_outputs(outs, 3)) {
+		agg.text = stderr; /* --stats-out - */
+	}
+	struct rp_run run = {.cl = &cl, .traces = argv + optind, .n = argc - optind,
+			     .text = agg.text, .stats_out = stats_out, .plot_dir = plot_dir,
+			     .agg = &agg};
+	if (jsonl && rp_agg_lines(&agg, jsonl))
+		goto done;
 	if (stats_every) {
 		run.series = series_new(stats_every, stats_ns);
 		if (!run.series)
-			return 2;
-		o.on_event = series_hook;
-		o.on_event_arg = run.series;
+			goto done;
 	}
-	run.o = o;
-	size_t ressize = (size_t)run.ntraces * sizeof(struct result);
-	bool iso = isolate == 1 || (isolate < 0 && wc.plugin);
-	int ret;
-	if (iso) {
-		/* The results and the watch in one block the children share. */
-		size_t size = sizeof(struct watch) + ressize;
-		run.watch = iso_shared_new(size);
-		if (!run.watch) {
-			fprintf(stderr, "iommusim replay: %s\n", strerror(errno));
-			ret = 2;
-		} else {
-			run.res = (struct result *)(run.watch + 1);
-			ret = run_isolated(&run, timeout);
-			iso_shared_free(run.watch, size);
-		}
-	} else {
-		run.res = calloc((size_t)run.ntraces, sizeof(*run.res));
-		ret = run.res ? run_traces(&run) : 2;
-		free(run.res);
-	}
+	/* Isolation: asked for, or a plug-in's, from the command line or from
+	 * a trace's header (a reproducer of a plug-in names it there). */
+	bool iso = cl.isolate == 1 || (cl.isolate < 0 && wc.plugin);
+	for (int i = 0; !iso && jobs == 1 && i < run.n; i++)
+		iso = rp_header_isolates(&cl, run.traces[i]);
+	run.children = jobs > 1 || iso;
+	run.jobs = (int)jobs < run.n ? (int)jobs : run.n;
+	ret = rp_run(&run);
+	int fin = rp_agg_finish(&agg, json, false);
+	if (fin > ret)
+		ret = fin;
+done:;
+	FILE *json_out = agg.out;
+	rp_agg_free(&agg);
+	if (json_out && fclose(json_out) && ret < 2)
+		ret = 2;
 	series_free(run.series);
+out:
+	model_args_free(cl.model, cl.nmodel);
 	walker_fini(&wc);
 	return ret;
 }

@@ -5,8 +5,9 @@
 #   ARGS     more fuzz options (optional, a ;-list)
 # The fuzzer must exit 1 within TIME with one reproducer in OUT of at most
 # MAXLINES event lines (header and comments not counted), which must fail
-# (exit 1) under `iommusim replay` with its replay-args and pass (exit 0)
-# with the correct walker: the failure is the seeded bug's, nothing else's.
+# (exit 1) under `iommusim replay` with its replay-args, given or read from
+# its header, and pass (exit 0) with the correct walker: the failure is the
+# seeded bug's, nothing else's.
 file(REMOVE_RECURSE ${OUT})
 file(MAKE_DIRECTORY ${OUT})
 execute_process(COMMAND ${CMD} fuzz --walker ${WALKER} --time ${TIME} --out ${OUT} ${ARGS}
@@ -37,11 +38,15 @@ if(events GREATER MAXLINES)
   message(FATAL_ERROR "reproducer ${traces} has ${events} event lines, want at most ${MAXLINES}")
 endif()
 
-execute_process(COMMAND ${CMD} replay -q ${extra} ${traces} RESULT_VARIABLE rc OUTPUT_VARIABLE rout ERROR_VARIABLE rerr)
-if(NOT rc EQUAL 1)
-  message(FATAL_ERROR "replay ${extra} ${traces}: exit ${rc}, want 1\n${rout}\n${rerr}")
-endif()
-execute_process(COMMAND ${CMD} replay -q ${traces} RESULT_VARIABLE rc OUTPUT_VARIABLE rout ERROR_VARIABLE rerr)
+foreach(args "${extra}" "")
+  execute_process(COMMAND ${CMD} replay -q ${args} ${traces} RESULT_VARIABLE rc OUTPUT_VARIABLE rout ERROR_VARIABLE rerr)
+  if(NOT rc EQUAL 1)
+    message(FATAL_ERROR "replay ${args} ${traces}: exit ${rc}, want 1\n${rout}\n${rerr}")
+  endif()
+endforeach()
+# The correct walker named: by itself, replay takes the reproducer's own
+# (its replay-args line selects the seeded one).
+execute_process(COMMAND ${CMD} replay -q --walker fast ${traces} RESULT_VARIABLE rc OUTPUT_VARIABLE rout ERROR_VARIABLE rerr)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "the correct walker fails the reproducer too (exit ${rc}): not the seeded bug's failure\n${rout}\n${rerr}")
 endif()

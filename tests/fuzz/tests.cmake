@@ -97,6 +97,11 @@ if(NOT IMS_SANITIZE AND NOT IMS_VALGRIND)
           -DWORK=${fz_work}/libfuzzer-${what} -DTIME=30 -P ${fz_dir}/run_libfuzzer.cmake)
         set_tests_properties(libfuzzer.${what} PROPERTIES LABELS libfuzzer TIMEOUT 180)
       endforeach()
+      # The ClusterFuzzLite / OSS-Fuzz build (.clusterfuzzlite/build.sh) as
+      # the base image runs it, each target it writes run briefly.
+      add_test(NAME fuzz.clusterfuzzlite-build COMMAND ${CMAKE_COMMAND} -DSRC_TREE=${CMAKE_SOURCE_DIR}
+        -DCC=${IMS_CLANG} -DWORK=${fz_work}/clusterfuzzlite -DJOBS=2 -P ${fz_dir}/clusterfuzzlite.cmake)
+      set_tests_properties(fuzz.clusterfuzzlite-build PROPERTIES LABELS libfuzzer TIMEOUT 900)
     endif()
   endif()
 endif()

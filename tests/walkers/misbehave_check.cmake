@@ -6,7 +6,7 @@
 #   GOOD a trace the walker passes   ARGS more fuzz options (a ;-list)
 #   MODE crash: `replay --no-isolate` must die of it (the isolation is what
 #        turns the crash into a report), and a trace after the crashing one
-#        is still replayed (--json then not written, and said so);
+#        is still replayed (--json written, the crash in its record);
 #        finding: `fuzz --no-isolate` writes the same reproducer, byte for
 #        byte (isolation changes nothing of a validation failure);
 #        builtin: no plug-in: `fuzz ARGS` and `fuzz --isolate ARGS` must
@@ -97,8 +97,15 @@ if(MODE STREQUAL "crash")
   if(NOT rc STREQUAL "1" OR NOT gout MATCHES "${good}: ok")
     message(FATAL_ERROR "replay of the reproducer then ${good}: exit '${rc}', want 1 and ${good} ok\n${gout}\n${gerr}")
   endif()
-  if(EXISTS ${OUT}/replay.json OR NOT gerr MATCHES "--json not written: the walker crashed")
-    message(FATAL_ERROR "replay --json after a crash: the file must not be written, and the message say so\n${gerr}")
+  # The parent holds every trace's record: the crash is one of them.
+  file(READ ${OUT}/replay.json j)
+  string(JSON st0 GET "${j}" traces 0 status)
+  string(JSON fail0 GET "${j}" traces 0 failure)
+  string(JSON st1 GET "${j}" traces 1 status)
+  string(JSON ex GET "${j}" exit)
+  string(FIND "${fail0}" "${msg}" at)
+  if(NOT st0 EQUAL 1 OR at LESS 0 OR NOT st1 EQUAL 0 OR NOT ex EQUAL 1)
+    message(FATAL_ERROR "replay --json after a crash: want the crash (status 1, '${msg}') then ${good} (status 0), exit 1:\n${j}")
   endif()
 elseif(MODE STREQUAL "finding")
   execute_process(COMMAND ${CMD} fuzz --no-isolate --walker-plugin ${PLUGIN} --format amdv1
