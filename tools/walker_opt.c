@@ -1,6 +1,7 @@
 /* --walker NAME and --walker-plugin PATH, shared by replay, fuzz, conform,
  * migrate and bench: one spelling, one message for a bad walker, and the
  * walker's name in every report. */
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,8 +47,13 @@ const char *walker_name(const struct walker_choice *wc)
 
 void walker_args(const struct walker_choice *wc, char *buf, size_t len)
 {
-	if (wc->plugin)
-		snprintf(buf, len, "--walker-plugin %s", ims_walker_plugin_path(wc->plugin));
+	if (wc->plugin) {
+		/* Absolute: a reproducer is replayed from anywhere. */
+		const char *path = ims_walker_plugin_path(wc->plugin);
+		char *abs = realpath(path, NULL);
+		snprintf(buf, len, "--walker-plugin %s", abs ? abs : path);
+		free(abs);
+	}
 	else if (wc->builtin)
 		snprintf(buf, len, "--walker %s", ims_pt_walker_name(wc->builtin));
 	else if (len)
