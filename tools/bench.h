@@ -123,7 +123,8 @@ struct mem_row {
 struct fuzz_row {
 	char format[16];
 	uint64_t ops;        /* per timed run, one worker */
-	struct timing t;     /* one worker */
+	struct timing t;     /* one worker, CPU time (as every single-threaded figure) */
+	struct timing t_wall; /* the same runs, wall-clock (the scaling's base) */
 	unsigned jobs;       /* workers of the second figure (0: one core only) */
 	uint64_t ops_all;    /* per timed run, all workers */
 	struct timing t_all; /* every core */

@@ -742,7 +742,15 @@ static unsigned cores(void)
 	return n > 0 ? (unsigned)n : 1;
 }
 
-int fz_rate(unsigned formats, unsigned jobs, uint64_t ops, unsigned walker, double *secs)
+static double cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int fz_rate(unsigned formats, unsigned jobs, uint64_t ops, unsigned walker, double *secs,
+	    double *cpu_secs)
 {
 	struct fuzz_opts o;
 	memset(&o, 0, sizeof(o));
@@ -760,7 +768,7 @@ int fz_rate(unsigned formats, unsigned jobs, uint64_t ops, unsigned walker, doub
 	o.iso.timeout = ISO_DEFAULT_TIMEOUT;
 	o.iso.shown = o.iso.timeout;
 	malloc_for_fuzzing();
-	double t0 = now_s();
+	double t0 = now_s(), c0 = cpu_s();
 	int ret;
 	if (o.jobs > 1) {
 		ret = fuzz_parallel(&o);
@@ -771,6 +779,7 @@ int fz_rate(unsigned formats, unsigned jobs, uint64_t ops, unsigned walker, doub
 		fz_list_free(&l);
 	}
 	*secs = now_s() - t0;
+	*cpu_secs = cpu_s() - c0;
 	return ret;
 }
 

@@ -212,9 +212,11 @@ void fz_gen_feedback(struct fz_gen *g, uint64_t accesses);
 /* ---- for bench --------------------------------------------------------------------------- */
 
 /* fuzz --ops OPS -j JOBS --seed 1 of the formats' mask with built-in walker
- * WALKER (ims_pt_walker_name index), silent: 0 and *secs when nothing was
- * found, 1 a failure (not reported), 2 an error (printed). */
-int fz_rate(unsigned formats, unsigned jobs, uint64_t ops, unsigned walker, double *secs);
+ * WALKER (ims_pt_walker_name index), silent: 0 when nothing was found, with
+ * the wall time in *secs and, with one job (in this process), its CPU time
+ * in *cpu_secs; 1 a failure (not reported), 2 an error (printed). */
+int fz_rate(unsigned formats, unsigned jobs, uint64_t ops, unsigned walker, double *secs,
+	    double *cpu_secs);
 /* The cores this process may run on (fuzz's default -j). */
 unsigned fz_cores(void);
 
