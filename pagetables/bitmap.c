@@ -102,6 +102,19 @@ void ims_bitmap_set_bits(struct ims_bitmap *bm, uint64_t first, uint64_t count)
 	bm->words[w1] |= m1;
 }
 
+/* The bits of word w that [first, last] covers (w0, w1: its first and
+ * last word). */
+static inline uint64_t range_mask(uint64_t w, uint64_t w0, uint64_t w1, uint64_t first,
+				  uint64_t last)
+{
+	uint64_t m = ~0ull;
+	if (w == w0)
+		m &= ~0ull << (first & 63);
+	if (w == w1)
+		m &= ~0ull >> (63 - (last & 63));
+	return m;
+}
+
 void ims_bitmap_or_bits(struct ims_bitmap *dst, const struct ims_bitmap *src, uint64_t first,
 			uint64_t last)
 {
@@ -111,14 +124,8 @@ void ims_bitmap_or_bits(struct ims_bitmap *dst, const struct ims_bitmap *src, ui
 	if (last >= n)
 		last = n - 1;
 	uint64_t w0 = first >> 6, w1 = last >> 6;
-	for (uint64_t w = w0; w <= w1; w++) {
-		uint64_t m = ~0ull;
-		if (w == w0)
-			m &= ~0ull << (first & 63);
-		if (w == w1)
-			m &= ~0ull >> (63 - (last & 63));
-		dst->words[w] |= src->words[w] & m;
-	}
+	for (uint64_t w = w0; w <= w1; w++)
+		dst->words[w] |= src->words[w] & range_mask(w, w0, w1, first, last);
 }
 
 bool ims_bitmap_all(const struct ims_bitmap *bm, uint64_t first, uint64_t last)
@@ -127,11 +134,7 @@ bool ims_bitmap_all(const struct ims_bitmap *bm, uint64_t first, uint64_t last)
 		return false;
 	uint64_t w0 = first >> 6, w1 = last >> 6;
 	for (uint64_t w = w0; w <= w1; w++) {
-		uint64_t m = ~0ull;
-		if (w == w0)
-			m &= ~0ull << (first & 63);
-		if (w == w1)
-			m &= ~0ull >> (63 - (last & 63));
+		uint64_t m = range_mask(w, w0, w1, first, last);
 		if ((bm->words[w] & m) != m)
 			return false;
 	}
@@ -145,15 +148,9 @@ bool ims_bitmap_any(const struct ims_bitmap *bm, uint64_t first, uint64_t last)
 	if (last >= bm->nbits)
 		last = bm->nbits - 1;
 	uint64_t w0 = first >> 6, w1 = last >> 6;
-	for (uint64_t w = w0; w <= w1; w++) {
-		uint64_t m = ~0ull;
-		if (w == w0)
-			m &= ~0ull << (first & 63);
-		if (w == w1)
-			m &= ~0ull >> (63 - (last & 63));
-		if (bm->words[w] & m)
+	for (uint64_t w = w0; w <= w1; w++)
+		if (bm->words[w] & range_mask(w, w0, w1, first, last))
 			return true;
-	}
 	return false;
 }
 
