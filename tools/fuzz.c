@@ -120,7 +120,7 @@ static double now_s(void)
  * a seed is the same whatever the budget. */
 static uint64_t seq_seed(uint64_t seed, uint64_t k)
 {
-	struct fz_rng r = {seed * 0xd1342543de82ef95ull + k};
+	struct fz_rng r = {.s = seed * 0xd1342543de82ef95ull + k};
 	fz_next(&r);
 	return fz_next(&r);
 }
@@ -508,7 +508,7 @@ static uint64_t worker_seed(uint64_t seed, unsigned w)
 {
 	if (!w)
 		return seed;
-	struct fz_rng r = {seed ^ (0x6a09e667f3bcc909ull * w)};
+	struct fz_rng r = {.s = seed ^ (0x6a09e667f3bcc909ull * w)};
 	return fz_next(&r);
 }
 
