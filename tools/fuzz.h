@@ -308,4 +308,37 @@ struct fz_shrink_stats {
 int fz_shrink(const struct ims_replay_opts *opts, const struct fz_iso *iso, struct fz_list *l,
 	      const struct fz_fail *want, struct fz_shrink_stats *st);
 
+/* ---- the reproducer (fuzz_repro.c) -------------------------------------------------------- */
+
+/* One event as a trace line. */
+void fz_print_event(FILE *f, const struct ims_event *ev);
+
+struct walker_choice;
+/* What `iommusim replay` needs to fail the same way: the walker, the model
+ * (model_args, as replay takes them), and for a crash or hang of a
+ * built-in walker the isolation that a plug-in gets by default, with the
+ * same time limit (timeout_shown, when not the default). */
+void fz_repro_args(const struct walker_choice *wc, double timeout_shown, const char *model_args,
+		   unsigned kind, char *buf, size_t len);
+
+struct fz_repro {
+	const struct ims_replay_opts *ro;
+	const struct fz_iso *iso; /* the user's: the written file is checked under its limit */
+	const char *dir, *name;   /* written as DIR/NAME */
+	const char *args;         /* fz_repro_args ("" none) */
+	const char *found;        /* the header's line on what found it, and how again */
+	const char *walker;       /* the walker's name */
+	const char *who;          /* the prefix of messages ("iommusim fuzz") */
+};
+
+/* Writes l as rp says: checks first that it fails as `want` (replayed with
+ * iso, how the shrinker replayed: its time limit may be shorter), writes
+ * the trace, reads it back and replays it, which must fail (the same way
+ * for a crash or a hang). found_len: events before shrinking; st NULL: not
+ * shrunk. Returns 1 (written and checked: *fail is the failure, its path
+ * in path) or 2 (an error, printed). */
+int fz_repro_write(const struct fz_repro *rp, const struct fz_iso *iso, struct fz_list *l,
+		   const struct fz_fail *want, size_t found_len, const struct fz_shrink_stats *st,
+		   struct fz_fail *fail, char *path, size_t plen);
+
 #endif
