@@ -14,6 +14,8 @@
  *   IMS_FUZZ_WALKER_PLUGIN=PATH  a plug-in of the walker ABI instead
  *   IMS_FUZZ_FORMAT=F            amdv1, vtd, smmuv3 or all (default all)
  *   IMS_FUZZ_OUT=DIR             where reproducers go (default .)
+ *   IMS_FUZZ_PRINT=1             print each input's events on standard
+ *                                output, as trace lines
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,8 +28,7 @@
 #include "tools/cmd.h"
 #include "tools/fuzz.h"
 
-/* As `iommusim fuzz` (its --max-len default): the same generator. */
-#define MAX_LEN 300
+#include "ops_cfg.h"
 
 static struct {
 	struct ims_replay_opts ro;
@@ -38,6 +39,7 @@ static struct {
 	unsigned formats;
 	const char *fmt_name;
 	const char *out;
+	bool print;
 	uint64_t inputs, ops; /* so far, for the report of a finding */
 	double t0;
 } T;
@@ -76,7 +78,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		T.walker_env = "IMS_FUZZ_WALKER_PLUGIN";
 	} else {
 		if (!walker || !*walker)
-			walker = "reference";
+			walker = OPS_WALKER;
 		if (ims_pt_walker_parse(walker, &T.wc.builtin)) {
 			int n = snprintf(msg, sizeof(msg), "IMS_FUZZ_WALKER: unknown walker '%s' (built in:",
 					 walker);
@@ -107,6 +109,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	T.out = getenv("IMS_FUZZ_OUT");
 	if (!T.out || !*T.out)
 		T.out = ".";
+	const char *print = getenv("IMS_FUZZ_PRINT");
+	T.print = print && *print && strcmp(print, "0");
 	if (fz_geos_probe(&T.ro, T.formats, 0, &T.geos, &T.ngeos, stderr))
 		die("no domain geometry is usable in this build");
 	fprintf(stderr, "fuzz_ops: walker %s, format %s, %zu geometries; reproducers in %s\n",
@@ -152,7 +156,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fz_gen_cfg gc = {T.formats, T.geos, T.ngeos, MAX_LEN, NULL};
+	struct fz_gen_cfg gc = {T.formats, T.geos, T.ngeos, OPS_MAX_LEN, NULL};
 	struct fz_gen *g;
 	struct fz_run run;
 	if (fz_gen_new_input(&gc, data, size, &g))
@@ -168,6 +172,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (fz_list_push(&l, &ev))
 			die("out of memory");
 		T.ops++;
+		if (T.print)
+			fz_print_event(stdout, &ev);
 		int er = fz_run_event(&run, &ev, count);
 		if (count)
 			fz_gen_feedback(g, run.accesses);
