@@ -57,6 +57,16 @@ static void die(const char *what)
 	exit(2);
 }
 
+/* At the end of a run (libFuzzer exits when its budget ends): what ran,
+ * in the units of `iommusim fuzz`. */
+static void summary(void)
+{
+	double t = now_s() - T.t0;
+	fprintf(stderr, "fuzz_ops: %" PRIu64 " inputs, %" PRIu64 " ops in %.1f s (%.0f ops/s), "
+		"walker %s, format %s\n", T.inputs, T.ops, t, t > 0 ? (double)T.ops / t : 0.0,
+		walker_name(&T.wc), T.fmt_name);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -115,6 +125,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		die("no domain geometry is usable in this build");
 	fprintf(stderr, "fuzz_ops: walker %s, format %s, %zu geometries; reproducers in %s\n",
 		walker_name(&T.wc), T.fmt_name, T.ngeos, T.out);
+	atexit(summary);
 	return 0;
 }
 

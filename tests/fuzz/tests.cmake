@@ -127,7 +127,7 @@ if(NOT IMS_SANITIZE AND NOT IMS_VALGRIND)
         add_test(NAME libfuzzer.ops-finds-bug COMMAND ${CMAKE_COMMAND}
           -DBIN=${CMAKE_BINARY_DIR}/fuzzers/fuzz_ops -DCMD=$<TARGET_FILE:iommusim>
           -DCORPUS=${fz_dir}/corpus-ops -DWORK=${fz_work}/libfuzzer-ops-finds-bug -DTIME=120
-          -DWALKER=bug9-no-clear "-DKIND=over-reported dirty pages" -P ${fz_dir}/ops_finds.cmake)
+          -DWALKER=bug5-unaligned "-DKIND=over-reported dirty pages" -P ${fz_dir}/ops_finds.cmake)
         set_tests_properties(libfuzzer.ops-finds-bug PROPERTIES LABELS libfuzzer TIMEOUT 300)
       endif()
       if(NOT IMS_VALGRIND)
