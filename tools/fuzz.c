@@ -121,7 +121,7 @@ static double now_s(void)
  * a seed is the same whatever the budget. */
 static uint64_t seq_seed(uint64_t seed, uint64_t k)
 {
-	struct fz_rng r = {seed * 0xd1342543de82ef95ull + k};
+	struct fz_rng r = {.s = seed * 0xd1342543de82ef95ull + k};
 	fz_next(&r);
 	return fz_next(&r);
 }
@@ -135,31 +135,6 @@ static void add_arg(struct fuzz_opts *o, const char *name, const char *arg)
 
 /* ---- the reproducer ------------------------------------------------------------------------ */
 
-static void print_event(FILE *f, const struct ims_event *ev)
-{
-	char buf[1024];
-	size_t n = ims_event_format(ev, buf, sizeof(buf));
-	fprintf(f, "%s%s\n", buf, n >= sizeof(buf) ? " ..." : "");
-}
-
-/* What `iommusim replay` needs to fail the same way: the walker, the model,
- * and for a crash or hang of a built-in walker the isolation that a
- * plug-in gets by default, with the same time limit. */
-static void replay_args(const struct fuzz_opts *o, unsigned kind, char *buf, size_t len)
-{
-	walker_args(&o->wc, buf, len);
-	size_t n = strlen(buf);
-	if (kind & (FZ_F_CRASH | FZ_F_HANG)) {
-		if (!o->wc.plugin)
-			n += (size_t)snprintf(buf + n, len - n, "%s--isolate", n ? " " : "");
-		if (o->iso.shown != ISO_DEFAULT_TIMEOUT && n < len)
-			n += (size_t)snprintf(buf + n, len - n, "%s--walker-timeout %g", n ? " " : "",
-					      o->iso.shown);
-	}
-	if (o->model_args[0] && n < len)
-		snprintf(buf + n, len - n, "%s%s", n ? " " : "", o->model_args);
-}
-
 /* Writes the trace, checks that it replays to the same failure, prints
  * where. iso: how the shrinker replayed (its time limit may be shorter);
  * the written file is checked under the limit the user gave. */
@@ -167,62 +142,18 @@ static int write_repro(const struct fuzz_opts *o, const struct fz_iso *iso, stru
 		       uint64_t seq, const struct fz_fail *want, size_t found_len,
 		       const struct fz_shrink_stats *st)
 {
-	char name[128], path[4096], args[1200];
+	char name[128], path[4096], args[1200], found[1400];
 	snprintf(name, sizeof(name), "fuzz-%s-%" PRIu64 ".trace", o->fmt_name, o->seed);
-	snprintf(path, sizeof(path), "%s/%s", o->out, name);
-	replay_args(o, want->first, args, sizeof(args));
-
-	/* Header lines come first; the events' line numbers follow them. */
-	unsigned header = 6 + (args[0] ? 1 : 0);
-	struct fz_fail fail;
-	memset(&fail, 0, sizeof(fail));
-	int rc = fz_replay(&o->ro, iso, l, header + 1, name, 0, &fail);
-	if (rc != 1 || !fz_same_failure(want, &fail)) {
-		fprintf(stderr, "iommusim fuzz: internal error: the sequence no longer fails (%d)\n", rc);
-		return 2;
-	}
-	if (mkdirs(o->out)) {
-		fprintf(stderr, "iommusim fuzz: %s: %s\n", o->out, strerror(errno));
-		return 2;
-	}
-	struct outfile of;
-	if (outfile_open(&of, path))
-		return 2;
-	FILE *f = of.f;
-	fprintf(f, "iommusim-trace 1\n");
-	if (args[0])
-		fprintf(f, "# replay-args: %s\n", args);
+	fz_repro_args(&o->wc, o->iso.shown, o->model_args, want->first, args, sizeof(args));
 	/* The command that finds it again: one worker, this seed. */
-	fprintf(f, "# iommusim fuzz --format %s --seed %" PRIu64 " -j 1%s%s: sequence %" PRIu64 "\n",
-		o->fmt_name, o->seed, args[0] ? " " : "", args, seq);
-	fprintf(f, "# walker: %s\n", walker_name(&o->wc));
-	fprintf(f, "# failure (%s): %s\n", fz_fail_name(fail.first), fail.msg);
-	if (st)
-		fprintf(f, "# shrunk from %zu to %zu events (%" PRIu64 " replays)\n", found_len, l->n,
-			st->tests);
-	else
-		fprintf(f, "# not shrunk: %zu events\n", l->n);
-	fprintf(f, "# replay: iommusim replay%s%s %s  (exit 1)\n", args[0] ? " " : "", args, name);
-	for (size_t i = 0; i < l->n; i++)
-		print_event(f, &l->ev[i]);
-	if (outfile_commit(&of))
-		return 2;
-
-	/* What was written must fail on its own, read back as text, the same
-	 * way, within the user's time limit. */
-	struct fz_fail back;
-	rc = fz_replay_file(&o->ro, &o->iso, path, &back);
-	if (rc == 2)
-		return 2;
-	if (rc != 1) {
-		fprintf(stderr, "iommusim fuzz: internal error: %s replays without a failure\n", path);
-		return 2;
-	}
-	if ((want->first & (FZ_F_CRASH | FZ_F_HANG)) && !fz_same_failure(want, &back)) {
-		fprintf(stderr, "iommusim fuzz: internal error: %s fails otherwise when read back: %s\n",
-			path, back.msg);
-		return 2;
-	}
+	snprintf(found, sizeof(found), "iommusim fuzz --format %s --seed %" PRIu64 " -j 1%s%s: "
+		 "sequence %" PRIu64, o->fmt_name, o->seed, args[0] ? " " : "", args, seq);
+	struct fz_repro rp = {&o->ro, &o->iso, o->out, name, args, found, walker_name(&o->wc),
+			      "iommusim fuzz"};
+	struct fz_fail fail;
+	int rc = fz_repro_write(&rp, iso, l, want, found_len, st, &fail, path, sizeof(path));
+	if (rc != 1)
+		return rc;
 	printf("iommusim fuzz: seed %" PRIu64 " (sequence %" PRIu64 "): %s\n", o->seed, seq,
 	       fail.msg);
 	printf("iommusim fuzz: reproducer %s (%zu event lines)\n", path, l->n);
@@ -313,7 +244,7 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 					"iommusim fuzz: GENERATOR BUG (seed %" PRIu64 ", sequence %" PRIu64
 					"): the replayer rejected event %zu:\n  ",
 					o->seed, k, l->n);
-				print_event(stderr, &ev);
+				fz_print_event(stderr, &ev);
 				fprintf(stderr, "  %s\n", run.err);
 				ret = 2;
 				break;
@@ -509,7 +440,7 @@ static uint64_t worker_seed(uint64_t seed, unsigned w)
 {
 	if (!w)
 		return seed;
-	struct fz_rng r = {seed ^ (0x6a09e667f3bcc909ull * w)};
+	struct fz_rng r = {.s = seed ^ (0x6a09e667f3bcc909ull * w)};
 	return fz_next(&r);
 }
 

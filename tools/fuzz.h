@@ -19,25 +19,95 @@
 
 /* ---- random numbers: splitmix64, one state per owner ---------------------- */
 
+/* In the guided mode (tests/fuzz/fuzz_ops.c, docs/fuzzing.md "Coverage
+ * guidance") the generator's decisions come from a libFuzzer input: while
+ * its bytes last, each draw takes its value from as few of them as it needs,
+ * so a mutated byte changes one decision and coverage can steer the op
+ * sequences; then the draws go on from splitmix64 seeded with a hash of the
+ * whole input (the same input, the same sequence). Without an input (in
+ * NULL) nothing of that runs: the random mode's draws are plain splitmix64,
+ * one test of a pointer that is always NULL away. */
 struct fz_rng {
 	uint64_t s;
+	const uint8_t *in; /* the input's bytes not yet drawn from: NULL none (left) */
+	size_t len, pos;   /* the input's length; bytes used so far */
 };
 
-static inline uint64_t fz_next(struct fz_rng *r)
+static inline uint64_t fz_mix(uint64_t z)
 {
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return z ^ (z >> 31);
 }
 
+static inline uint64_t fz_splitmix(struct fz_rng *r)
+{
+	return fz_mix(r->s += 0x9e3779b97f4a7c15ull);
+}
+
+/* A draw from the input of a value in [0, max]: as many little-endian
+ * bytes as max needs (none for 0, one up to 255, two up to 65535, ...),
+ * reduced modulo max + 1, so byte b of a one-byte draw below n is b % n.
+ * When fewer bytes are left than the draw needs, the input is done with
+ * and this draw and all later ones are splitmix64's. Kept out of line: the
+ * random mode never calls it (unused: not every file that includes this
+ * draws). */
+static __attribute__((noinline, cold, unused)) uint64_t fz_in_take(struct fz_rng *r, uint64_t max)
+{
+	unsigned k = 0;
+	for (uint64_t m = max; m; m >>= 8)
+		k++;
+	if (r->len - r->pos < k) {
+		r->in = NULL;
+		uint64_t v = fz_splitmix(r);
+		return max == ~0ull ? v : v % (max + 1);
+	}
+	uint64_t v = 0;
+	for (unsigned i = 0; i < k; i++)
+		v |= (uint64_t)r->in[r->pos + i] << (8 * i);
+	r->pos += k;
+	return max == ~0ull ? v : v % (max + 1);
+}
+
+/* A hash of a whole input: the seed of the draws after its bytes. */
+static inline uint64_t fz_in_hash(const uint8_t *data, size_t len)
+{
+	uint64_t h = fz_mix(0x6a09e667f3bcc909ull ^ len);
+	for (size_t i = 0; i < len; i += 8) {
+		uint64_t w = 0;
+		for (size_t j = 0; j < 8 && i + j < len; j++)
+			w |= (uint64_t)data[i + j] << (8 * j);
+		h = fz_mix(h ^ w) + 0x9e3779b97f4a7c15ull;
+	}
+	return h;
+}
+
+/* r draws from the input first (it must outlive r's use), then from
+ * splitmix64 seeded with its hash. */
+static inline void fz_rng_input(struct fz_rng *r, const uint8_t *data, size_t len)
+{
+	r->s = fz_in_hash(data, len);
+	r->in = len ? data : NULL;
+	r->len = len;
+	r->pos = 0;
+}
+
+static inline uint64_t fz_next(struct fz_rng *r)
+{
+	if (__builtin_expect(r->in != NULL, 0))
+		return fz_in_take(r, ~0ull);
+	return fz_splitmix(r);
+}
+
 /* Uniform in [0, n); n 0 gives 0. */
 static inline uint64_t fz_below(struct fz_rng *r, uint64_t n)
 {
-	return n ? fz_next(r) % n : 0;
+	if (__builtin_expect(r->in != NULL, 0))
+		return n ? fz_in_take(r, n - 1) : 0;
+	return n ? fz_splitmix(r) % n : 0;
 }
 
-/* True with probability pct / 100. */
+/* True with probability pct / 100 (one byte of an input). */
 static inline bool fz_pct(struct fz_rng *r, unsigned pct)
 {
 	return fz_below(r, 100) < pct;
@@ -202,6 +272,13 @@ int fz_geos_probe(const struct ims_replay_opts *opts, unsigned formats, unsigned
 		  struct fz_geo **out, size_t *n, FILE *warn);
 
 int fz_gen_new(const struct fz_gen_cfg *cfg, uint64_t seed, struct fz_gen **out);
+/* The same, its decisions drawn from an input's bytes first (struct fz_rng;
+ * the guided mode): data must stay until fz_gen_free. */
+int fz_gen_new_input(const struct fz_gen_cfg *cfg, const uint8_t *data, size_t len,
+		     struct fz_gen **out);
+/* Bytes of the input its decisions have taken so far; *left: it still
+ * draws from the input (false once the bytes ran out, or without one). */
+size_t fz_gen_input_used(const struct fz_gen *g, bool *left);
 void fz_gen_free(struct fz_gen *g);
 /* Next event of the sequence: 1 (*ev filled; *count set when the runner
  * should measure its accesses), 0 (the sequence is over). */
@@ -232,5 +309,38 @@ struct fz_shrink_stats {
  * fz_replay with iso. */
 int fz_shrink(const struct ims_replay_opts *opts, const struct fz_iso *iso, struct fz_list *l,
 	      const struct fz_fail *want, struct fz_shrink_stats *st);
+
+/* ---- the reproducer (fuzz_repro.c) -------------------------------------------------------- */
+
+/* One event as a trace line. */
+void fz_print_event(FILE *f, const struct ims_event *ev);
+
+struct walker_choice;
+/* What `iommusim replay` needs to fail the same way: the walker, the model
+ * (model_args, as replay takes them), and for a crash or hang of a
+ * built-in walker the isolation that a plug-in gets by default, with the
+ * same time limit (timeout_shown, when not the default). */
+void fz_repro_args(const struct walker_choice *wc, double timeout_shown, const char *model_args,
+		   unsigned kind, char *buf, size_t len);
+
+struct fz_repro {
+	const struct ims_replay_opts *ro;
+	const struct fz_iso *iso; /* the user's: the written file is checked under its limit */
+	const char *dir, *name;   /* written as DIR/NAME */
+	const char *args;         /* fz_repro_args ("" none) */
+	const char *found;        /* the header's line on what found it, and how again */
+	const char *walker;       /* the walker's name */
+	const char *who;          /* the prefix of messages ("iommusim fuzz") */
+};
+
+/* Writes l as rp says: checks first that it fails as `want` (replayed with
+ * iso, how the shrinker replayed: its time limit may be shorter), writes
+ * the trace, reads it back and replays it, which must fail (the same way
+ * for a crash or a hang). found_len: events before shrinking; st NULL: not
+ * shrunk. Returns 1 (written and checked: *fail is the failure, its path
+ * in path) or 2 (an error, printed). */
+int fz_repro_write(const struct fz_repro *rp, const struct fz_iso *iso, struct fz_list *l,
+		   const struct fz_fail *want, size_t found_len, const struct fz_shrink_stats *st,
+		   struct fz_fail *fail, char *path, size_t plen);
 
 #endif

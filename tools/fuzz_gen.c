@@ -548,7 +548,7 @@ static bool gen_op(struct fz_gen *g, struct ims_event *ev, bool *count)
 
 /* ---- sequence ------------------------------------------------------------------ */
 
-int fz_gen_new(const struct fz_gen_cfg *cfg, uint64_t seed, struct fz_gen **out)
+static int gen_new(const struct fz_gen_cfg *cfg, const struct fz_rng *rng, struct fz_gen **out)
 {
 	*out = NULL;
 	if (!cfg->ngeos)
@@ -557,7 +557,7 @@ int fz_gen_new(const struct fz_gen_cfg *cfg, uint64_t seed, struct fz_gen **out)
 	if (!g)
 		return -ENOMEM;
 	g->cfg = *cfg;
-	g->rng.s = seed;
+	g->rng = *rng;
 	unsigned maxlen = cfg->max_len < 24 ? 24 : cfg->max_len;
 	g->target = 16 + (unsigned)fz_below(&g->rng, maxlen - 16);
 	unsigned c = (unsigned)fz_below(&g->rng, 20);
@@ -577,6 +577,26 @@ int fz_gen_new(const struct fz_gen_cfg *cfg, uint64_t seed, struct fz_gen **out)
 	}
 	*out = g;
 	return 0;
+}
+
+int fz_gen_new(const struct fz_gen_cfg *cfg, uint64_t seed, struct fz_gen **out)
+{
+	struct fz_rng rng = {.s = seed};
+	return gen_new(cfg, &rng, out);
+}
+
+int fz_gen_new_input(const struct fz_gen_cfg *cfg, const uint8_t *data, size_t len,
+		     struct fz_gen **out)
+{
+	struct fz_rng rng;
+	fz_rng_input(&rng, data, len);
+	return gen_new(cfg, &rng, out);
+}
+
+size_t fz_gen_input_used(const struct fz_gen *g, bool *left)
+{
+	*left = g->rng.in != NULL;
+	return g->rng.pos;
 }
 
 void fz_gen_free(struct fz_gen *g)

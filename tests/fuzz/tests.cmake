@@ -21,6 +21,20 @@ if(IMS_SEEDED_BUGS)
   set_tests_properties(fuzz.workers PROPERTIES TIMEOUT 600)
 endif()
 
+# The seed corpus of the guided libFuzzer target (fuzz_ops) from the bundled
+# traces: ops_corpus runs the generator of `iommusim fuzz` (its files of the
+# tools layer, not the command), so a change to the generator or to a trace
+# shows as a corpus to make again (docs/fuzzing.md, "Coverage guidance").
+add_executable(ops_corpus ${fz_dir}/ops_corpus.c ${CMAKE_SOURCE_DIR}/tools/fuzz_gen.c
+  ${CMAKE_SOURCE_DIR}/tools/fuzz_dom.c ${CMAKE_SOURCE_DIR}/tools/fuzz_run.c
+  ${CMAKE_SOURCE_DIR}/tools/common.c)
+target_include_directories(ops_corpus PRIVATE ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/include)
+target_link_libraries(ops_corpus PRIVATE iommusim_internal)
+file(GLOB_RECURSE fz_ops_traces CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/traces/*.trace)
+file(GLOB fz_ops_examples CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/examples/*.trace)
+list(APPEND fz_ops_traces ${fz_ops_examples})
+list(SORT fz_ops_traces)
+
 # The release pass only (scripts/test.sh builds the others with
 # IMS_SANITIZE or IMS_VALGRIND): minutes of fuzzing, label fuzz-proof.
 if(NOT IMS_SANITIZE AND NOT IMS_VALGRIND)
@@ -35,6 +49,10 @@ if(NOT IMS_SANITIZE AND NOT IMS_VALGRIND)
       set_tests_properties(fuzz.prove.${w} PROPERTIES LABELS fuzz-proof TIMEOUT 300)
     endforeach()
   endif()
+  # The committed corpus is what ops_corpus makes of the traces today.
+  add_test(NAME fuzz.ops-corpus COMMAND $<TARGET_FILE:ops_corpus> --check ${fz_dir}/corpus-ops
+    ${fz_ops_traces})
+  set_tests_properties(fuzz.ops-corpus PROPERTIES TIMEOUT 300)
   # The correct walker: 60 s of every format without a failure.
   add_test(NAME fuzz.correct-60s COMMAND $<TARGET_FILE:iommusim> fuzz --time 60 --seed 1
     --out ${fz_work}/correct)
@@ -102,6 +120,29 @@ if(NOT IMS_SANITIZE AND NOT IMS_VALGRIND)
       add_test(NAME fuzz.clusterfuzzlite-build COMMAND ${CMAKE_COMMAND} -DSRC_TREE=${CMAKE_SOURCE_DIR}
         -DCC=${IMS_CLANG} -DWORK=${fz_work}/clusterfuzzlite -DJOBS=2 -P ${fz_dir}/clusterfuzzlite.cmake)
       set_tests_properties(fuzz.clusterfuzzlite-build PROPERTIES LABELS libfuzzer TIMEOUT 900)
+      # The guided target: a corpus input means to it what the builder
+      # steered it to; it finds a seeded bug and a misbehaving plug-in and
+      # writes their reproducers as `iommusim fuzz` does.
+      add_test(NAME libfuzzer.ops-decode COMMAND ${CMAKE_COMMAND}
+        -DBIN=${CMAKE_BINARY_DIR}/fuzzers/fuzz_ops -DBUILDER=$<TARGET_FILE:ops_corpus>
+        -DCORPUS=${fz_dir}/corpus-ops "-DTRACES=${CMAKE_SOURCE_DIR}/examples/amdv1-replicated.trace;${CMAKE_SOURCE_DIR}/tests/traces/smmuv3/sw-4k.trace;${CMAKE_SOURCE_DIR}/tests/traces/vtd/sw-noclear.trace;${CMAKE_SOURCE_DIR}/tests/traces/uapi/migrate-small.trace"
+        -P ${fz_dir}/ops_decode.cmake)
+      set_tests_properties(libfuzzer.ops-decode PROPERTIES LABELS libfuzzer TIMEOUT 120)
+      if(IMS_SEEDED_BUGS)
+        add_test(NAME libfuzzer.ops-finds-bug COMMAND ${CMAKE_COMMAND}
+          -DBIN=${CMAKE_BINARY_DIR}/fuzzers/fuzz_ops -DCMD=$<TARGET_FILE:iommusim>
+          -DCORPUS=${fz_dir}/corpus-ops -DWORK=${fz_work}/libfuzzer-ops-finds-bug -DTIME=120
+          -DWALKER=bug5-unaligned "-DKIND=over-reported dirty pages" -P ${fz_dir}/ops_finds.cmake)
+        set_tests_properties(libfuzzer.ops-finds-bug PROPERTIES LABELS libfuzzer TIMEOUT 300)
+      endif()
+      if(NOT IMS_VALGRIND)
+        add_test(NAME libfuzzer.ops-finds-plugin COMMAND ${CMAKE_COMMAND}
+          -DBIN=${CMAKE_BINARY_DIR}/fuzzers/fuzz_ops -DCMD=$<TARGET_FILE:iommusim>
+          -DCORPUS=${fz_dir}/corpus-ops -DWORK=${fz_work}/libfuzzer-ops-finds-plugin -DTIME=120
+          -DPLUGIN=$<TARGET_FILE:ims_mw_write_outside> "-DKIND=walker finding"
+          -P ${fz_dir}/ops_finds.cmake)
+        set_tests_properties(libfuzzer.ops-finds-plugin PROPERTIES LABELS libfuzzer TIMEOUT 300)
+      endif()
     endif()
   endif()
 endif()
