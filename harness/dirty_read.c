@@ -26,6 +26,8 @@ static void lose_cut_leaves(struct ims_replay *r, uint16_t tag, uint64_t first, 
 		if (!n)
 			continue;
 		ims_oracle_clear(o, tag, part_f, part_l - part_f + 1);
+		/* Cleaned whole: owed by no contract either. */
+		ims_oracle_clear(r->mapped_dirty, tag, part_f, part_l - part_f + 1);
 		r->st.lost_partial += n;
 	}
 }

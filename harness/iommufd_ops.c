@@ -127,10 +127,8 @@ int rp_op_iommufd_unmap(struct ims_replay *r, const struct ims_event *ev)
 	if (rp_call_done(r, ev, rc, NULL)) {
 		for (size_t i = 0; i < nhw; i++) {
 			/* iommufd: unmap never reports dirty state; it is discarded. */
+			r->st.lost_on_unmap += rp_oracle_unmap(r, hw[i].tag, iova, size);
 			rp_gpa_unmapped(r, hw[i].tag, iova, size, &hw[i].s, false);
-			r->st.lost_on_unmap +=
-				ims_oracle_unmap(ims_iommu_oracle(r->mmu), hw[i].tag, iova, size);
-			ims_oracle_unmap(r->mapped_dirty, hw[i].tag, iova, size);
 			if (size)
 				rp_maybe_settle(r, hw[i].tag, iova, iova + (size - 1));
 		}

@@ -97,6 +97,8 @@ static int mig_harvest(struct ims_replay *r, struct dom *d, uint16_t tag, struct
 		rc = ims_pt_read_and_clear_dirty(d->pt, first, len, 0, &got);
 		if (!rc) {
 			rp_settle_dirty_read(r, &ev, tag, &want, &got, true);
+			/* A clearing read: what a contract owed is reported now. */
+			ims_oracle_clear(r->mapped_dirty, tag, first, len);
 			rp_gpa_harvested(r, &ev, tag, first, len);
 			rp_bits_to_gpa(&got, &s, dst, 0);
 		}

@@ -177,6 +177,32 @@ static int not_front_end(struct ims_replay *r, const struct ims_event *ev, const
 	return 0;
 }
 
+struct unwritten {
+	const struct ims_oracle *written;
+	uint16_t tag;
+	uint64_t n;
+};
+
+static int count_unwritten(void *arg, uint64_t first, uint64_t npages)
+{
+	struct unwritten *u = arg;
+	for (uint64_t k = 0; k < npages; k++)
+		if (!ims_oracle_test(u->written, u->tag, first + (k << IMS_PAGE_SHIFT)))
+			u->n++;
+	return 0;
+}
+
+uint64_t rp_oracle_unmap(struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size)
+{
+	uint64_t lost = ims_oracle_unmap(ims_iommu_oracle(r->mmu), tag, iova, size);
+	if (!size || !ims_oracle_count(r->mapped_dirty, tag, iova, size))
+		return lost;
+	struct unwritten u = {r->written, tag, 0};
+	ims_oracle_for_each(r->mapped_dirty, tag, iova, size, count_unwritten, &u);
+	ims_oracle_unmap(r->mapped_dirty, tag, iova, size);
+	return lost > u.n ? lost - u.n : 0;
+}
+
 void rp_mapped(struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size, unsigned prot)
 {
 	struct dom *d = r->doms[tag];
@@ -301,12 +327,12 @@ int rp_op_unmap(struct ims_replay *r, const struct ims_event *ev)
 		ims_bitmap_fini(&got);
 		ims_bitmap_fini(&want);
 	}
+	/* iommufd: dirty state of unmapped entries is discarded; what the
+	 * oracle still expected there is lost (before the GPA bookkeeping
+	 * forgets what devices wrote there: rp_oracle_unmap asks it). */
+	r->st.lost_on_unmap += rp_oracle_unmap(r, tag, iova, size);
 	rp_gpa_unmapped(r, tag, iova, size, &leaves, read);
 	free(leaves.l);
-	/* iommufd: dirty state of unmapped entries is discarded; what the
-	 * oracle still expected there is lost. */
-	r->st.lost_on_unmap += ims_oracle_unmap(ims_iommu_oracle(r->mmu), tag, iova, size);
-	ims_oracle_unmap(r->mapped_dirty, tag, iova, size);
 	rp_maybe_settle(r, tag, iova, iova + (size - 1));
 	r->st.unmaps++;
 	return 0;

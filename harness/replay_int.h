@@ -154,6 +154,11 @@ void rp_maybe_add(struct ims_replay *r, uint16_t dom, uint64_t first, uint64_t l
  * a walker that maps writable leaves dirty while tracking is on
  * (IMS_WALKER_CONTRACT_MAPS_DIRTY) owes them to the next harvest. */
 void rp_mapped(struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size, unsigned prot);
+/* The oracle forgets [iova, iova + size) of domain tag, unmapped: returns
+ * the dirty pages lost with it (iommufd discards an unmapped range's dirty
+ * state), not counting pages a walker mapped dirty by its contract that no
+ * device wrote since (IMS_WALKER_CONTRACT_MAPS_DIRTY: owed bits, no data). */
+uint64_t rp_oracle_unmap(struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size);
 /* Installs d as domain tag id (a new one): 0 or -ENOMEM. */
 int rp_dom_put(struct ims_replay *r, uint16_t id, struct dom *d);
 void rp_maybe_settle(struct ims_replay *r, uint16_t dom, uint64_t first, uint64_t last);

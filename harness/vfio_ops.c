@@ -153,9 +153,8 @@ int rp_op_vfio_unmap(struct ims_replay *r, const struct ims_event *ev)
 	rc = ims_vfio_unmap_dma(d->vfio, iova, length, flags, get ? &vb : NULL, &bytes);
 	if (rp_call_done(r, ev, rc, NULL)) {
 		rc = get ? vbm_done(r, ev, d, &v, &s) : 0;
+		r->st.lost_on_unmap += rp_oracle_unmap(r, tag, iova, size);
 		rp_gpa_unmapped(r, tag, iova, size, &s, get);
-		r->st.lost_on_unmap += ims_oracle_unmap(ims_iommu_oracle(r->mmu), tag, iova, size);
-		ims_oracle_unmap(r->mapped_dirty, tag, iova, size);
 		if (size)
 			rp_maybe_settle(r, tag, iova, iova + (size - 1));
 		ims_oracle_clear(r->pin_now, tag, iova, size);

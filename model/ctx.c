@@ -124,6 +124,11 @@ int ims_iommu_ctx_remove(struct ims_iommu *m, uint16_t tag)
 		return -ENOENT;
 	free(m->ctx[tag]);
 	m->ctx[tag] = NULL;
+	for (size_t k = 0; k < m->nctx_tags; k++)
+		if (m->ctx_tags[k] == tag) {
+			m->ctx_tags[k] = m->ctx_tags[--m->nctx_tags];
+			break;
+		}
 	ims_iommu_inv_domain(m, tag);
 	return 0;
 }

@@ -64,6 +64,19 @@ int ims_walker_check(const struct ims_walker_ops *w, enum ims_format fmt, char *
 		snprintf(err, errlen, "walker %s: level %d is neither harvest (1) nor full (2)",
 			 w->name, (int)w->level);
 		return -EINVAL;
+	} else if (w->contract & (IMS_WALKER_CONTRACT_MAPS_DIRTY | IMS_WALKER_CONTRACT_TABLES_KEPT)) {
+		/* Those speak of the walker's own map and unmap: at the harvest
+		 * level the tables are the built-in software's. */
+		snprintf(err, errlen, "walker %s: a harvest-level walker cannot state %s (it does "
+			 "not map or unmap)", w->name,
+			 w->contract & IMS_WALKER_CONTRACT_MAPS_DIRTY ? "MAPS_DIRTY" : "TABLES_KEPT");
+		return -EINVAL;
+	}
+	if (w->contract & ~(IMS_WALKER_CONTRACT_CLEAN_RACE_LOST | IMS_WALKER_CONTRACT_TABLES_KEPT |
+			    IMS_WALKER_CONTRACT_MAPS_DIRTY)) {
+		snprintf(err, errlen, "walker %s states contract bits 0x%x this build does not know",
+			 w->name, w->contract);
+		return -EINVAL;
 	}
 	if ((unsigned)fmt < IMS_FMT_COUNT && !(w->formats & (1u << fmt))) {
 		snprintf(err, errlen, "walker %s does not handle format %s", w->name,

@@ -105,6 +105,7 @@ static void first_message(char **dst, const char *detail, uint64_t count)
 struct cf_iso {
 	struct iso_state st; /* beat: one per event */
 	volatile uint64_t line;
+	volatile int freeing; /* past the events: the walker's domain_free runs */
 	int rc;
 	uint64_t vf;
 	double secs;
@@ -140,12 +141,17 @@ static int cf_child_work(void *arg)
 	k->sh->vf = ims_replay_stats(k->r)->validation_failures;
 	snprintf(k->sh->msg, sizeof(k->sh->msg), "%s", rc ? ims_replay_error(k->r) : "");
 	size_t n = *k->dbuf ? *k->dlen : 0;
-	if (n >= CF_ISO_TEXT)
-		n = CF_ISO_TEXT - 1;
+	static const char cut[] = "\n(the rest of the messages is not shown)\n";
+	if (n >= CF_ISO_TEXT) {
+		n = CF_ISO_TEXT - sizeof(cut);
+		memcpy(k->sh->detail + n, cut, sizeof(cut));
+	} else {
+		k->sh->detail[n] = '\0';
+	}
 	if (n)
 		memcpy(k->sh->detail, *k->dbuf, n);
-	k->sh->detail[n] = '\0';
 	/* The walker's domain_free runs here too, watched. */
+	k->sh->freeing = 1;
 	ims_replay_free(k->r);
 	return 0;
 }
@@ -221,7 +227,7 @@ void cf_run(const struct cf_case *c, enum ims_format fmt, const struct ims_iommu
 		if (io.how != ISO_EXITED) {
 			/* The walker under test crashed or hung: a finding of the case. */
 			char m[1024];
-			iso_fail_msg(m, sizeof(m), c->file, sh->line, false,
+			iso_fail_msg(m, sizeof(m), c->file, sh->line, sh->freeing,
 				     o.plugin ? o.plugin->name : ims_pt_walker_name(o.walker), &io,
 				     iso_timeout);
 			out->secs = io.secs;

@@ -6,6 +6,7 @@
 #include <malloc.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -476,17 +477,19 @@ static int worker_main(const struct fuzz_opts *o, unsigned w, uint64_t max_ops, 
 	ow.shared_ops = &ws->ops;
 	ow.shared_seqs = &ws->seqs;
 	ow.shared_cover = &ws->cover;
-	(void)w;
 	struct fz_list l = {0};
 	struct loop_state found;
 	int ret = fuzz_find(&ow, &l, &found);
 	ws->found = found;
 	ws->found.l = (struct fz_list){0};
 	ws->n = 0;
-	if (ret == 1) {
-		size_t n = l.n < cap ? l.n : cap;
-		memcpy(wslot_events(ws), l.ev, n * sizeof(*l.ev));
-		ws->n = n;
+	if (ret == 1 && l.n > cap) {
+		fprintf(stderr, "iommusim fuzz: internal error: worker %u's failing sequence has %zu "
+			"events, more than the %zu it can hand on\n", w, l.n, cap);
+		ret = 2;
+	} else if (ret == 1) {
+		memcpy(wslot_events(ws), l.ev, l.n * sizeof(*l.ev));
+		ws->n = l.n;
 	}
 	fz_list_free(&l);
 	ws->ret = ret;
@@ -513,7 +516,9 @@ static int fuzz_parallel(const struct fuzz_opts *o)
 	unsigned n = o->jobs;
 	if (o->max_ops && o->max_ops < n)
 		n = (unsigned)o->max_ops;
-	size_t cap = (size_t)o->max_len + 1024;
+	/* A sequence's random ops, its set-up and a tear-down unmap per map
+	 * still live: twice the length and more, at most. */
+	size_t cap = 2 * (size_t)o->max_len + 1024;
 	size_t one = wslot_size(cap), size = one * n;
 	unsigned char *blk = iso_shared_new(size);
 	pid_t *pid = calloc(n, sizeof(*pid));
@@ -528,9 +533,13 @@ static int fuzz_parallel(const struct fuzz_opts *o)
 	}
 	fflush(stdout);
 	fflush(stderr);
+	/* The workers' results come through waitpid: an ignored SIGCHLD
+	 * (inherited across exec) would reap them unseen. */
+	signal(SIGCHLD, SIG_DFL);
 	double t0 = now_s();
 	int ret = 0;
 	unsigned started = 0;
+	pid_t parent = getpid();
 	for (unsigned w = 0; w < n; w++) {
 		ws[w] = (struct wslot *)(blk + one * w);
 		ws[w]->seed = worker_seed(o->seed, w);
@@ -540,11 +549,18 @@ static int fuzz_parallel(const struct fuzz_opts *o)
 			fprintf(stderr, "iommusim fuzz: cannot start worker %u: %s\n", w,
 				strerror(errno));
 			ret = 2;
+			for (unsigned k = 0; k < started; k++)
+				kill(-pid[k], SIGKILL);
 			break;
 		}
 		if (!pid[w]) {
-			/* Its own process group: a stop takes its isolated children too. */
+			/* Its own process group: a stop takes its isolated children
+			 * too. Out of the terminal's group, ^C reaches only the
+			 * parent: the worker goes when the parent does. */
 			setpgid(0, 0);
+			(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != parent)
+				_exit(2);
 			_exit(worker_main(o, w, share, ws[w], cap));
 		}
 		setpgid(pid[w], pid[w]);
@@ -561,8 +577,22 @@ static int fuzz_parallel(const struct fuzz_opts *o)
 		pid_t p = waitpid(-1, &st, stopping ? 0 : WNOHANG);
 		if (p < 0 && errno == EINTR)
 			continue;
-		if (p < 0)
+		if (p < 0) {
+			/* No child to wait for (reaped elsewhere): the slots say
+			 * what each worker found. */
+			for (unsigned w = 0; w < started; w++) {
+				if (pid[w] <= 0)
+					continue;
+				pid[w] = 0;
+				left--;
+				int r = ws[w]->done ? ws[w]->ret : 2;
+				if (r == 1 && winner < 0 && !stopping)
+					winner = (int)w;
+				else if (r == 2 && !stopping)
+					ret = 2;
+			}
 			break;
+		}
 		if (p > 0) {
 			unsigned w = 0;
 			while (w < started && pid[w] != p)
@@ -571,8 +601,8 @@ static int fuzz_parallel(const struct fuzz_opts *o)
 				continue;
 			pid[w] = 0;
 			left--;
-			int r = ws[w]->done ? ws[w]->ret
-				: WIFEXITED(st) ? (WEXITSTATUS(st) ? 2 : 0) : 2;
+			(void)st;
+			int r = ws[w]->done ? ws[w]->ret : 2; /* no result: it did not finish */
 			if (!ws[w]->done && !stopping)
 				fprintf(stderr, "iommusim fuzz: internal error: worker %u (seed %" PRIu64
 					") ended without a result\n", w, ws[w]->seed);

@@ -364,6 +364,17 @@ START_TEST(check_refuses_bad_ops)
 	ck_assert_int_eq(ims_walker_check(&o, IMS_FMT_COUNT, err, sizeof(err)), 0);
 	o.formats = 0;
 	refused(&o, IMS_FMT_AMDV1, "does not handle format");
+	/* Contracts: a harvest-level walker maps and unmaps nothing, so it can
+	 * state neither of those; bits this build does not know are refused. */
+	o = probe_ops;
+	o.contract = IMS_WALKER_CONTRACT_CLEAN_RACE_LOST;
+	ck_assert_int_eq(ims_walker_check(&o, IMS_FMT_VTD, err, sizeof(err)), 0);
+	o.contract = IMS_WALKER_CONTRACT_MAPS_DIRTY;
+	refused(&o, IMS_FMT_VTD, "cannot state MAPS_DIRTY");
+	o.contract = IMS_WALKER_CONTRACT_TABLES_KEPT;
+	refused(&o, IMS_FMT_VTD, "cannot state TABLES_KEPT");
+	o.contract = 1u << 20;
+	refused(&o, IMS_FMT_VTD, "contract bits 0x100000");
 	/* The built-in walkers pass, each of them. */
 	for (unsigned i = 0; i < ims_pt_walker_count(); i++) {
 		const struct ims_walker_ops *b = ims_pt_walker_ops(i);

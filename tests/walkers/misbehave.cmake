@@ -58,5 +58,6 @@ foreach(v 1 2)
   target_compile_definitions(ims_maps_dirty_${v} PRIVATE MAPS_DIRTY=${v})
 endforeach()
 add_test(NAME walkers.maps-dirty COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
-  -DTRACE=${CMAKE_CURRENT_LIST_DIR}/maps-dirty.trace -DSTATED=$<TARGET_FILE:ims_maps_dirty_1>
+  -DTRACE=${CMAKE_CURRENT_LIST_DIR}/maps-dirty.trace
+  -DUNMAP_TRACE=${CMAKE_CURRENT_LIST_DIR}/maps-dirty-unmap.trace -DSTATED=$<TARGET_FILE:ims_maps_dirty_1>
   -DUNSTATED=$<TARGET_FILE:ims_maps_dirty_2> -P ${CMAKE_CURRENT_LIST_DIR}/maps_dirty.cmake)
