@@ -177,43 +177,6 @@ static int not_front_end(struct ims_replay *r, const struct ims_event *ev, const
 	return 0;
 }
 
-struct unwritten {
-	const struct ims_oracle *written;
-	uint16_t tag;
-	uint64_t n;
-};
-
-static int count_unwritten(void *arg, uint64_t first, uint64_t npages)
-{
-	struct unwritten *u = arg;
-	for (uint64_t k = 0; k < npages; k++)
-		if (!ims_oracle_test(u->written, u->tag, first + (k << IMS_PAGE_SHIFT)))
-			u->n++;
-	return 0;
-}
-
-uint64_t rp_oracle_unmap(struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size)
-{
-	uint64_t lost = ims_oracle_unmap(ims_iommu_oracle(r->mmu), tag, iova, size);
-	if (!size || !ims_oracle_count(r->mapped_dirty, tag, iova, size))
-		return lost;
-	struct unwritten u = {r->written, tag, 0};
-	ims_oracle_for_each(r->mapped_dirty, tag, iova, size, count_unwritten, &u);
-	ims_oracle_unmap(r->mapped_dirty, tag, iova, size);
-	return lost > u.n ? lost - u.n : 0;
-}
-
-void rp_mapped(struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size, unsigned prot)
-{
-	struct dom *d = r->doms[tag];
-	if (!d || !d->pt || !size || !(prot & IMS_PROT_W) || !ims_pt_tracking(d->pt) ||
-	    !(ims_pt_walker_contract(d->pt) & IMS_WALKER_CONTRACT_MAPS_DIRTY))
-		return;
-	ims_oracle_add(ims_iommu_oracle(r->mmu), tag, iova, size);
-	ims_oracle_add(r->mapped_dirty, tag, iova, size);
-	r->st.mapped_dirty_by_contract += ((size - 1) >> 12) + 1;
-}
-
 int rp_op_map(struct ims_replay *r, const struct ims_event *ev)
 {
 	int rc = 0;

@@ -63,21 +63,6 @@ int ims_replay_new(const struct ims_replay_opts *opts, struct ims_replay **out)
 	return 0;
 }
 
-int rp_dom_put(struct ims_replay *r, uint16_t id, struct dom *d)
-{
-	if (r->ndom_tags == r->capdom_tags) {
-		size_t cap = r->capdom_tags ? r->capdom_tags * 2 : 16;
-		uint16_t *t = realloc(r->dom_tags, cap * sizeof(*t));
-		if (!t)
-			return -ENOMEM;
-		r->dom_tags = t;
-		r->capdom_tags = cap;
-	}
-	r->dom_tags[r->ndom_tags++] = id;
-	r->doms[id] = d;
-	return 0;
-}
-
 void ims_replay_free(struct ims_replay *r)
 {
 	if (!r)
