@@ -18,6 +18,16 @@ foreach(t IN LISTS IMS_LINUX_GPT_TREES)
     LABELS "linux;linux-${label}" TIMEOUT 300)
 endforeach()
 
+# The README's command for a tree of one's own, end to end, on the first
+# tree this build has (its own build directory; a small fuzz budget): every
+# walker it builds passes its checks, the findings' included.
+if(IMS_LINUX_TREE_PATHS)
+  list(GET IMS_LINUX_TREE_PATHS 0 ims_lx_script_tree)
+  add_test(NAME linux.walkers-script COMMAND bash ${CMAKE_SOURCE_DIR}/scripts/linux-walkers.sh
+    ${ims_lx_script_tree} --ops 2000 -j 2 --build ${CMAKE_CURRENT_BINARY_DIR}/linux/script-build)
+  set_tests_properties(linux.walkers-script PROPERTIES LABELS linux TIMEOUT 1200)
+endif()
+
 # scripts/linux-source.sh on fake packages, offline: what it extracts, the
 # newest-by-version choice, idempotence, --tree, its failures.
 add_test(NAME linux.source-script COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/source_test.sh
