@@ -4,6 +4,7 @@
 #   KIND the reproducer's "# failure (KIND)"   MSG a pattern of its message
 #   LIMIT seconds the fuzz run may take   MAXLINES event lines at most
 #   GOOD a trace the walker passes   ARGS more fuzz options (a ;-list)
+# Every fuzz run here is -j 1: the reproducers it compares are one seed's.
 #   MODE crash: `replay --no-isolate` must die of it (the isolation is what
 #        turns the crash into a report), and a trace after the crashing one
 #        is still replayed (--json written, the crash in its record);
@@ -19,7 +20,7 @@ if(MODE STREQUAL "builtin")
     if(how STREQUAL "iso")
       set(flag --isolate)
     endif()
-    execute_process(COMMAND ${CMD} fuzz ${flag} ${ARGS} --out ${OUT}/${how} TIMEOUT ${LIMIT}
+    execute_process(COMMAND ${CMD} fuzz -j 1 ${flag} ${ARGS} --out ${OUT}/${how} TIMEOUT ${LIMIT}
       RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
     file(GLOB t ${OUT}/${how}/*.trace)
     list(LENGTH t n)
@@ -35,7 +36,7 @@ if(MODE STREQUAL "builtin")
   return()
 endif()
 string(TIMESTAMP t0 "%s")
-execute_process(COMMAND ${CMD} fuzz --walker-plugin ${PLUGIN} --format amdv1 --seed 1
+execute_process(COMMAND ${CMD} fuzz -j 1 --walker-plugin ${PLUGIN} --format amdv1 --seed 1
   --ops ${OPS} --out ${OUT}/iso ${ARGS} TIMEOUT ${LIMIT}
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 string(TIMESTAMP t1 "%s")
@@ -108,7 +109,7 @@ if(MODE STREQUAL "crash")
     message(FATAL_ERROR "replay --json after a crash: want the crash (status 1, '${msg}') then ${good} (status 0), exit 1:\n${j}")
   endif()
 elseif(MODE STREQUAL "finding")
-  execute_process(COMMAND ${CMD} fuzz --no-isolate --walker-plugin ${PLUGIN} --format amdv1
+  execute_process(COMMAND ${CMD} fuzz -j 1 --no-isolate --walker-plugin ${PLUGIN} --format amdv1
     --seed 1 --ops ${OPS} --out ${OUT}/in-process ${ARGS} TIMEOUT ${LIMIT}
     RESULT_VARIABLE rc OUTPUT_VARIABLE pout ERROR_VARIABLE perr)
   file(READ ${repro} a)
