@@ -144,7 +144,7 @@ static uint64_t apply_update(struct ims_iommu *m, const struct hw_ctx *c, int le
  * each, so a translation's walk carries none of the probe's branches. */
 static inline __attribute__((always_inline)) int
 walk_body(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t iova, unsigned acc,
-	  struct ims_xlate *out, bool probe)
+	  struct ims_xlate *out, bool probe, struct ims_leaf *lf)
 {
 	const struct hw_fmt *ops = c->ops;
 	int level = c->top;
@@ -213,6 +213,34 @@ walk_body(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t io
 
 		/* Leaf. */
 		uint32_t code = 0;
+		if (probe && lf) {
+			/* Read back whatever its permissions: the run, its A/D by
+			 * the format's rules, and what a read or a write would meet. */
+			unsigned n = 1;
+			uint64_t first = pte_pa;
+			if (e.page_shift > shift) {
+				unsigned span = e.page_shift - shift, bits = hw_level_bits(c, level);
+				n = span >= bits ? (1u << bits) : (1u << span);
+				first = table + 8 * (idx & ~(uint64_t)(n - 1));
+			}
+			uint64_t pbase = e.page_shift >= 64 ? 0 : iova & ~((1ull << e.page_shift) - 1);
+			lf->level = level;
+			lf->pte_pa = pte_pa;
+			lf->pte = pte;
+			lf->first_pa = first;
+			lf->nentries = n;
+			lf->leaf_iova = pbase;
+			lf->leaf_shift = e.page_shift;
+			lf->pa = e.addr + (iova - pbase);
+			for (unsigned k = 0; k < n; k++) {
+				uint64_t v = hw_load(m, first + 8ull * k);
+				lf->dirty = lf->dirty || ops->is_dirty(c, v);
+				lf->accessed = lf->accessed || ops->is_accessed(c, v);
+			}
+			lf->readable = ops->check(c, pte, &e, r, w, IMS_ACC_R, &code) == IMS_FAULT_NONE;
+			lf->writable = ops->check(c, pte, &e, r, w, IMS_ACC_W, &code) == IMS_FAULT_NONE;
+			return 0;
+		}
 		enum ims_fault_kind k = ops->check(c, pte, &e, r, w, acc, &code);
 		if (k != IMS_FAULT_NONE)
 			return fault(m, dev, c, iova, acc, k, code, out);
@@ -276,13 +304,14 @@ walk_body(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t io
 static __attribute__((noinline)) int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c,
 					  uint64_t iova, unsigned acc, struct ims_xlate *out)
 {
-	return walk_body(m, dev, c, iova, acc, out, false);
+	return walk_body(m, dev, c, iova, acc, out, false, NULL);
 }
 
 static __attribute__((noinline)) int walk_probe(struct ims_iommu *m, const struct hw_ctx *c,
-						uint64_t iova, unsigned acc, struct ims_xlate *out)
+						uint64_t iova, unsigned acc, struct ims_xlate *out,
+						struct ims_leaf *lf)
 {
-	return walk_body(m, 0, c, iova, acc, out, true);
+	return walk_body(m, 0, c, iova, acc, out, true, lf);
 }
 
 /* A cached entry can serve the access: the permissions it caches, and for a
@@ -538,8 +567,30 @@ int ims_iommu_probe(struct ims_iommu *m, uint16_t tag, uint64_t iova, unsigned a
 	}
 	m->probing = true;
 	m->cur = NULL;
-	int rc = walk_probe(m, c, iova, acc ? acc : IMS_ACC_R, out);
+	int rc = walk_probe(m, c, iova, acc ? acc : IMS_ACC_R, out, NULL);
 	walk_done(m);
+	m->probing = false;
+	return rc;
+}
+
+int ims_iommu_leaf(struct ims_iommu *m, uint16_t tag, uint64_t iova, struct ims_leaf *out)
+{
+	memset(out, 0, sizeof(*out));
+	const struct ctx_slot *s = m->ctx[tag];
+	if (!s || !s->hw_valid)
+		return -ENOENT;
+	const struct hw_ctx *c = &s->hw;
+	if (c->ias < 64 && (iova >> c->ias))
+		return IMS_FAULT_NOTPRESENT;
+	struct ims_xlate x;
+	memset(&x, 0, sizeof(x));
+	uint64_t loads = m->hw_loads;
+	m->probing = true;
+	m->cur = NULL;
+	int rc = walk_probe(m, c, iova, IMS_ACC_R, &x, out);
+	/* A read-back for the testbench is no access of the hardware's: its
+	 * loads are not counted. */
+	m->hw_loads = loads;
 	m->probing = false;
 	return rc;
 }

@@ -162,6 +162,28 @@ int ims_iommu_access(struct ims_iommu *mmu, uint32_t dev, uint64_t iova, unsigne
 int ims_iommu_probe(struct ims_iommu *mmu, uint16_t tag, uint64_t iova, unsigned acc,
 		    struct ims_xlate *out);
 
+/* The leaf entry that maps an IOVA, read back as the hardware decodes it
+ * (ims_iommu_leaf): for a testbench that checks A/D state without walking
+ * tables with masks of its own. */
+struct ims_leaf {
+	int level;           /* table level of the entry (0: the lowest) */
+	uint64_t pte_pa;     /* the entry the IOVA's index selects */
+	uint64_t pte;        /* its raw value */
+	uint64_t first_pa;   /* the first entry of its run (an AMD replica run, an Arm
+			      * contiguous group; pte_pa when the leaf is one entry) */
+	unsigned nentries;   /* entries of the run (1: one entry) */
+	uint64_t leaf_iova;  /* the page the run maps */
+	unsigned leaf_shift; /* its log2 size */
+	uint64_t pa;         /* what the IOVA translates to */
+	bool accessed, dirty; /* any entry of the run, by the format's hardware rules */
+	bool readable, writable; /* a read / a write would pass the permission checks now */
+};
+/* Reads back the leaf that maps iova in context tag, from memory, with no
+ * side effect (no cache, no A/D update, no fault, no counter). Returns 0,
+ * a positive fault kind when no leaf maps it (a missing or invalid entry,
+ * out of range), or -ENOENT for an unknown or invalid context. */
+int ims_iommu_leaf(struct ims_iommu *mmu, uint16_t tag, uint64_t iova, struct ims_leaf *out);
+
 /* A DMA of len bytes split at 4 KiB boundaries. Returns the number of
  * pieces that faulted; *pieces (if non-NULL) gets the number of pieces. */
 uint64_t ims_iommu_dma(struct ims_iommu *mmu, uint32_t dev, uint64_t iova, uint64_t len,
