@@ -8,6 +8,7 @@
  * the values *cfg had, so a file can carry just what it changes.
  */
 #include <errno.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -381,6 +382,15 @@ int ims_iommu_cfg_parse(struct ims_iommu_cfg *cfg, const char *name, const char 
 
 int ims_iommu_cfg_load(struct ims_iommu_cfg *cfg, const char *path, char *err, size_t errlen)
 {
+	/* A regular file only: a FIFO would block the open until a writer
+	 * came (a trace's replay-args can name one), a device never ends. */
+	struct stat st;
+	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
+		if (err)
+			snprintf(err, errlen, "%s: not a regular file%s", path,
+				 S_ISDIR(st.st_mode) ? " (a directory)" : "");
+		return -EINVAL;
+	}
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		int e = errno;

@@ -102,6 +102,7 @@ void rp_rec_free(struct rp_rec *r);
 struct rp_total {
 	char *key; /* as written, between its quotes */
 	uint64_t sum;
+	bool capped; /* the sum passed 2^64 - 1 (said once) */
 };
 
 /* Records in order, their counts and totals, and where they go. */

@@ -143,6 +143,27 @@ static int split(struct hdr *h, int col0, char *err, size_t len)
  * h filled, 0 when there is none, -1 with err when it is not well formed.
  * Only a regular file is read ahead (gzip-compressed or not): a pipe or
  * standard input would lose what was read; a binary trace has no header. */
+/* One line of z into buf (at most cap bytes, the newline kept), byte by
+ * byte so that a NUL in it is seen (gzgets would hide the rest of the
+ * line): its length in *n and the column of its first NUL in *nul (0:
+ * none). False at the end of the stream. The header is a few lines, so
+ * the cost does not matter. */
+static bool get_line(gzFile z, char *buf, size_t cap, size_t *n, size_t *nul)
+{
+	*n = 0;
+	*nul = 0;
+	int c;
+	while (*n < cap && (c = gzgetc(z)) != -1) {
+		if (!c && !*nul)
+			*nul = *n + 1;
+		buf[(*n)++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	buf[*n] = 0;
+	return *n > 0;
+}
+
 static int hdr_read(const char *path, struct hdr *h, char *err, size_t len)
 {
 	memset(h, 0, sizeof(*h));
@@ -161,8 +182,8 @@ static int hdr_read(const char *path, struct hdr *h, char *err, size_t len)
 	int rc = 0;
 	uint64_t lineno = 0;
 	bool first = true, longline = false;
-	while (gzgets(z, buf, (int)MAX_LINE + 2)) {
-		size_t n = strlen(buf);
+	size_t n, nul;
+	while (get_line(z, buf, MAX_LINE + 1, &n, &nul)) {
 		bool whole = n && buf[n - 1] == '\n';
 		bool cont = longline;
 		longline = !whole && !gzeof(z);
@@ -175,6 +196,11 @@ static int hdr_read(const char *path, struct hdr *h, char *err, size_t len)
 		while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 			buf[--n] = 0;
 		if (!strncmp(buf, TAG, TAG_LEN)) {
+			if (nul) {
+				h->line = lineno;
+				rc = fail(h, (int)nul, err, len, "a NUL byte in the line");
+				break;
+			}
 			if (h->line) {
 				uint64_t first_line = h->line;
 				h->line = lineno;

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "iommusim/pt.h"
@@ -98,6 +99,40 @@ static int dash_outputs(const char *const *outs, size_t n)
 		if (outs[i] && !strcmp(outs[i], "-"))
 			k++;
 	return k;
+}
+
+/* Whether paths a and b name the same existing file. */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	if (!strcmp(a, b))
+		return true;
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* An output that is an input (it would be overwritten), or two outputs on
+ * one path (one would replace the other): 2 after saying which, else 0.
+ * names[i] is outs[i]'s option. */
+static int outputs_clash(const char *const *outs, const char *const *names, size_t n,
+			 char *const *ins, int nin)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!outs[i] || !strcmp(outs[i], "-"))
+			continue;
+		for (int k = 0; k < nin; k++)
+			if (strcmp(ins[k], "-") && same_file(outs[i], ins[k])) {
+				fprintf(stderr, "iommusim replay: %s %s is also a trace to replay: it would "
+					"be overwritten\n", names[i], outs[i]);
+				return 2;
+			}
+		for (size_t j = i + 1; j < n; j++)
+			if (outs[j] && strcmp(outs[j], "-") && same_file(outs[i], outs[j])) {
+				fprintf(stderr, "iommusim replay: %s and %s both name %s: one would replace "
+					"the other\n", names[i], names[j], outs[i]);
+				return 2;
+			}
+	}
+	return 0;
 }
 
 int cmd_replay(int argc, char **argv)
@@ -240,6 +275,9 @@ int cmd_replay(int argc, char **argv)
 		goto out;
 	}
 	const char *outs[] = {json, jsonl, stats_out};
+	static const char *const out_names[] = {"--json", "--json-lines", "--stats-out"};
+	if (outputs_clash(outs, out_names, 3, argv + optind, argc - optind))
+		goto out;
 	if (dash_outputs(outs, 3) > 1) {
 		fprintf(stderr, "iommusim replay: only one of --json, --json-lines and --stats-out may be '-' "
 			"(standard output)\n");

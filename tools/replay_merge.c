@@ -45,8 +45,13 @@ static int add_total(struct rp_agg *a, const struct rp_counter *c)
 {
 	for (size_t i = 0; i < a->ntot; i++) {
 		if (strlen(a->tot[i].key) == c->keylen && !memcmp(a->tot[i].key, c->key, c->keylen)) {
-			if (__builtin_add_overflow(a->tot[i].sum, c->v, &a->tot[i].sum))
+			if (__builtin_add_overflow(a->tot[i].sum, c->v, &a->tot[i].sum)) {
+				if (!a->tot[i].capped)
+					fprintf(stderr, "iommusim replay: the total of '%s' passes "
+						"2^64 - 1: shown as that\n", a->tot[i].key);
+				a->tot[i].capped = true;
 				a->tot[i].sum = UINT64_MAX;
+			}
 			return 0;
 		}
 	}
@@ -61,7 +66,7 @@ static int add_total(struct rp_agg *a, const struct rp_counter *c)
 	char *k = strndup(c->key, c->keylen);
 	if (!k)
 		return -1;
-	a->tot[a->ntot++] = (struct rp_total){k, c->v};
+	a->tot[a->ntot++] = (struct rp_total){k, c->v, false};
 	return 0;
 }
 

@@ -358,7 +358,15 @@ static int summary(struct jp *j, struct rp_rec *r)
 			const char *at = j->p;
 			if (number(j, &u, &v))
 				return -1;
-			if (u) {
+			/* The summary's own members are counts: a sum of them is
+			 * the merge's total, so anything else is bad input. */
+			if (!u)
+				return jerr(j, at, "expected an unsigned 64-bit count");
+			for (size_t k = 0; k < r->nc; k++)
+				if (r->c[k].keylen == keylen && !memcmp(r->c[k].key, key, keylen))
+					return jerr(j, at, "the summary has '%.*s' twice", (int)keylen,
+						    key);
+			{
 				if (r->nc == r->ccap) {
 					size_t cap = r->ccap ? 2 * r->ccap : 32;
 					struct rp_counter *c = realloc(r->c, cap * sizeof(*c));

@@ -38,3 +38,8 @@ endif()
 
 add_test(NAME replay.args COMMAND ${CMAKE_COMMAND} -DMODE=args -DOUT=${rp_work}/args
   -DDIR=${rp_dir} -DSEEDED=${IMS_SEEDED_BUGS} ${rp_check})
+
+# Hostile inputs of the front end (NUL bytes in headers, a FIFO as the
+# config, outputs that are inputs, merged records with bad counts).
+add_test(NAME replay.hostile COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/hostile.sh $<TARGET_FILE:iommusim>
+  ${rp_work}/hostile)
