@@ -81,11 +81,12 @@ int rp_op_iommufd_map(struct ims_replay *r, const struct ims_event *ev)
 	rc = ims_iommufd_ioas_map(r->fd, (uint32_t)ev->v[IMS_K_IOAS], ev->v[IMS_K_IOVA],
 				  ev->v[IMS_K_PA], ev->v[IMS_K_LENGTH], prot);
 	if (rp_call_done(r, ev, rc, NULL)) {
-		/* Every HWPT of the IOAS got the mapping. */
-		for (unsigned t = 0; t < 65536; t++) {
+		/* Every HWPT of the IOAS got the mapping (the domains in use). */
+		for (size_t k = 0; k < r->ndom_tags; k++) {
+			uint16_t t = r->dom_tags[k];
 			struct dom *d = r->doms[t];
 			if (d && d->kind == DOM_HWPT && d->ioas == (uint32_t)ev->v[IMS_K_IOAS])
-				rp_mapped(r, (uint16_t)t, ev->v[IMS_K_IOVA],
+				rp_mapped(r, t, ev->v[IMS_K_IOVA],
 					  rp_clip_size(ev->v[IMS_K_IOVA], ev->v[IMS_K_LENGTH]), prot);
 		}
 		r->st.maps++;

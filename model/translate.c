@@ -140,6 +140,29 @@ static uint64_t apply_update(struct ims_iommu *m, const struct hw_ctx *c, int le
 	return target == covering ? val : cval;
 }
 
+/* The first byte of the 2^shift-byte page holding iova (shift 64: the
+ * whole space). */
+static inline uint64_t page_base(uint64_t iova, unsigned shift)
+{
+	return shift >= 64 ? 0 : iova & ~((1ull << shift) - 1);
+}
+
+/* The entries of the leaf a walk met at `level`, index idx of `table`: a
+ * page larger than the level's entries is a run of them (AMD replicas, an
+ * Arm contiguous group), aligned to its length. Returns their number and
+ * the first one's address in *first. */
+static inline unsigned leaf_run(const struct hw_ctx *c, int level, unsigned shift,
+				unsigned page_shift, uint64_t table, uint64_t idx, uint64_t *first)
+{
+	*first = table + 8 * idx;
+	if (page_shift <= shift)
+		return 1;
+	unsigned span = page_shift - shift, bits = hw_level_bits(c, level);
+	unsigned n = span >= bits ? (1u << bits) : (1u << span);
+	*first = table + 8 * (idx & ~(uint64_t)(n - 1));
+	return n;
+}
+
 /* One body, two instances (walk, walk_probe): `probe` is a constant in
  * each, so a translation's walk carries none of the probe's branches. */
 static inline __attribute__((always_inline)) int
@@ -216,14 +239,9 @@ walk_body(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t io
 		if (probe && lf) {
 			/* Read back whatever its permissions: the run, its A/D by
 			 * the format's rules, and what a read or a write would meet. */
-			unsigned n = 1;
-			uint64_t first = pte_pa;
-			if (e.page_shift > shift) {
-				unsigned span = e.page_shift - shift, bits = hw_level_bits(c, level);
-				n = span >= bits ? (1u << bits) : (1u << span);
-				first = table + 8 * (idx & ~(uint64_t)(n - 1));
-			}
-			uint64_t pbase = e.page_shift >= 64 ? 0 : iova & ~((1ull << e.page_shift) - 1);
+			uint64_t first;
+			unsigned n = leaf_run(c, level, shift, e.page_shift, table, idx, &first);
+			uint64_t pbase = page_base(iova, e.page_shift);
 			lf->level = level;
 			lf->pte_pa = pte_pa;
 			lf->pte = pte;
@@ -245,7 +263,7 @@ walk_body(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t io
 		if (k != IMS_FAULT_NONE)
 			return fault(m, dev, c, iova, acc, k, code, out);
 		if (probe) {
-			uint64_t pbase = e.page_shift >= 64 ? 0 : iova & ~((1ull << e.page_shift) - 1);
+			uint64_t pbase = page_base(iova, e.page_shift);
 			out->pa = e.addr + (iova - pbase);
 			out->leaf_iova = pbase;
 			out->leaf_shift = e.page_shift;
@@ -254,18 +272,13 @@ walk_body(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t io
 
 		struct hw_upd u = {0};
 		ops->leaf_update(c, pte, acc, &u);
-		unsigned n = 1;
-		uint64_t first = pte_pa;
-		if (e.page_shift > shift) {
-			unsigned span = e.page_shift - shift, bits = hw_level_bits(c, level);
-			n = span >= bits ? (1u << bits) : (1u << span);
-			first = table + 8 * (idx & ~(uint64_t)(n - 1));
-		}
+		uint64_t first;
+		unsigned n = leaf_run(c, level, shift, e.page_shift, table, idx, &first);
 		bool write = (acc & IMS_ACC_W) != 0;
 		uint64_t before = m->n.dirty_sets;
 		uint64_t now = apply_update(m, c, level, &e, first, n, pte_pa, pte, &u);
 
-		uint64_t page_iova = e.page_shift >= 64 ? 0 : iova & ~((1ull << e.page_shift) - 1);
+		uint64_t page_iova = page_base(iova, e.page_shift);
 		uint64_t off = iova - page_iova;
 		out->pa = e.addr + off;
 		out->leaf_iova = page_iova;

@@ -252,6 +252,23 @@ static int lit(struct jp *j, const char *word)
 	return 0;
 }
 
+/* After a member or element: 1 when a ',' says another follows, 0 when
+ * `close` ends the object or array (its depth ends with it), -1 else. */
+static int after_member(struct jp *j, char close)
+{
+	ws(j);
+	if (j->p < j->e && *j->p == ',') {
+		j->p++;
+		return 1;
+	}
+	if (j->p < j->e && *j->p == close) {
+		j->p++;
+		j->depth--;
+		return 0;
+	}
+	return jerr(j, j->p, "expected ',' or '%c'", close);
+}
+
 /* An object or an array: its members or elements, each a value. */
 static int compound(struct jp *j)
 {
@@ -279,17 +296,9 @@ static int compound(struct jp *j)
 		}
 		if (value(j))
 			return -1;
-		ws(j);
-		if (j->p < j->e && *j->p == ',') {
-			j->p++;
-			continue;
-		}
-		if (j->p < j->e && *j->p == close) {
-			j->p++;
-			j->depth--;
-			return 0;
-		}
-		return jerr(j, j->p, "expected ',' or '%c'", close);
+		int more = after_member(j, close);
+		if (more <= 0)
+			return more;
 	}
 }
 
@@ -380,17 +389,9 @@ static int summary(struct jp *j, struct rp_rec *r)
 		} else if (value(j)) {
 			return -1;
 		}
-		ws(j);
-		if (j->p < j->e && *j->p == ',') {
-			j->p++;
-			continue;
-		}
-		if (j->p < j->e && *j->p == '}') {
-			j->p++;
-			j->depth--;
-			return 0;
-		}
-		return jerr(j, j->p, "expected ',' or '}'");
+		int more = after_member(j, '}');
+		if (more <= 0)
+			return more;
 	}
 }
 
@@ -451,16 +452,11 @@ static int record(struct jp *j, struct rp_rec *r)
 		}
 		if (rc)
 			return -1;
-		ws(j);
-		if (j->p < j->e && *j->p == ',') {
-			j->p++;
-			continue;
-		}
-		if (j->p < j->e && *j->p == '}') {
-			j->p++;
+		int more = after_member(j, '}');
+		if (more < 0)
+			return -1;
+		if (!more)
 			break;
-		}
-		return jerr(j, j->p, "expected ',' or '}'");
 	}
 	ws(j);
 	if (j->p < j->e)
