@@ -51,7 +51,7 @@ set(IMS_HDR_sw include/iommusim/bitmap.h include/iommusim/pt.h include/iommusim/
 set(IMS_HDR_uapi include/iommusim/iommufd.h include/iommusim/vfio.h)
 set(IMS_HDR_traceio include/iommusim/trace.h include/iommusim/tracebin.h)
 set(IMS_HDR_import include/iommusim/import.h)
-set(IMS_HDR_harness include/iommusim/replay.h)
+set(IMS_HDR_harness include/iommusim/replay.h include/iommusim/tb.h)
 set(IMS_HDR_tools include/iommusim/iommusim.h)
 file(GLOB h CONFIGURE_DEPENDS RELATIVE ${IMS_SRC} ${IMS_SRC}/model/mem*.h)
 list(APPEND IMS_HDR_base ${h})

@@ -10,7 +10,7 @@
  * into a leaf erases the dirty state of the leaf's pages outside the range.
  * The hardware's own view of the leaf at each end (a probe: no side effect)
  * says where it reaches; what the oracle expected there is lost. */
-static void lose_cut_leaves(struct ims_replay *r, uint16_t tag, uint64_t first, uint64_t last)
+static void lose_cut_leaves(struct ims_tb *r, uint16_t tag, uint64_t first, uint64_t last)
 {
 	struct ims_oracle *o = ims_iommu_oracle(r->mmu);
 	const uint64_t ends[2] = {first, last};
@@ -35,8 +35,9 @@ static void lose_cut_leaves(struct ims_replay *r, uint16_t tag, uint64_t first, 
 /* A read of dirty state into `got` (a harvest, or the read of an unmap with
  * read-dirty) checked against `want`, the oracle's expectation taken before
  * the op; then the oracle learns what the read cleared. */
-void rp_settle_dirty_read(struct ims_replay *r, const struct ims_event *ev, uint16_t tag,
-			  struct ims_bitmap *want, const struct ims_bitmap *got, bool clear)
+void rp_settle_dirty_read(struct ims_tb *r, const struct ims_event *ev, const char *what,
+			  uint16_t tag, struct ims_bitmap *want, const struct ims_bitmap *got,
+			  bool clear, struct ims_tb_verdict *v)
 {
 	struct ims_oracle *o = ims_iommu_oracle(r->mmu);
 	uint64_t wf = 0, wl = 0;
@@ -49,27 +50,28 @@ void rp_settle_dirty_read(struct ims_replay *r, const struct ims_event *ev, uint
 	r->st.bits_reported += ngot;
 	r->st.bits_expected += nwant;
 	struct ims_bitmap_diff df;
-	if (!ims_bitmap_compare(want, got, &df)) {
+	bool same = ims_bitmap_compare(want, got, &df);
+	if (v)
+		*v = (struct ims_tb_verdict){
+			.match = same,
+			.expected_bits = nwant,
+			.got_bits = ngot,
+			.under = same ? 0 : df.under,
+			.over = same ? 0 : df.over,
+			.first_under_iova = !same && df.under ? iova + (df.first_under << got->pgshift) : 0,
+			.first_over_iova = !same && df.over ? iova + (df.first_over << got->pgshift) : 0,
+		};
+	if (!same) {
 		r->st.harvest_mismatches++;
 		r->st.bits_under += df.under;
 		r->st.bits_over += df.over;
-		rp_validation_failure(r, ev,
-				      "%s differs from the oracle: expected %" PRIu64 " bits, got %" PRIu64
-				      " (under-reported %" PRIu64 ", over-reported %" PRIu64 ")",
-				      ev->op == IMS_OP_UNMAP ? "unmap read-dirty bitmap" : ims_op_name(ev->op),
-				      nwant, ngot, df.under, df.over);
-		FILE *f = rp_diag(r);
-		if (df.under)
-			fprintf(f, "    first under-reported bit %" PRIu64 " (iova 0x%" PRIx64 ")\n",
-				df.first_under, iova + (df.first_under << got->pgshift));
-		if (df.over)
-			fprintf(f, "    first over-reported bit %" PRIu64 " (iova 0x%" PRIx64 ")\n",
-				df.first_over, iova + (df.first_over << got->pgshift));
-		rp_print_bits(f, "expected", want);
-		rp_print_bits(f, "got     ", got);
+		rp_dirty_read_fail(r, ev, tag, want, got, &df,
+				   "%s differs from the oracle: expected %" PRIu64 " bits, got %" PRIu64
+				   " (under-reported %" PRIu64 ", over-reported %" PRIu64 ")",
+				   what, nwant, ngot, df.under, df.over);
 	} else if (r->o.verbosity >= 2) {
-		fprintf(stdout, "%s:%" PRIu64 ": harvest ok, %" PRIu64 " bits\n", r->file, ev->line,
-			ngot);
+		fprintf(stdout, "%s:%" PRIu64 ": harvest ok, %" PRIu64 " bits\n", r->file ? r->file : "-",
+			rp_line(r, ev), ngot);
 	}
 	if (!clear)
 		return;

@@ -7,7 +7,7 @@
 
 #include "harness/replay_int.h"
 
-int rp_dom_put(struct ims_replay *r, uint16_t id, struct dom *d)
+int rp_dom_put(struct ims_tb *r, uint16_t id, struct dom *d)
 {
 	if (r->ndom_tags == r->capdom_tags) {
 		size_t cap = r->capdom_tags ? r->capdom_tags * 2 : 16;
@@ -37,7 +37,7 @@ static int count_unwritten(void *arg, uint64_t first, uint64_t npages)
 	return 0;
 }
 
-uint64_t rp_oracle_unmap(struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size)
+uint64_t rp_oracle_unmap(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size)
 {
 	uint64_t lost = ims_oracle_unmap(ims_iommu_oracle(r->mmu), tag, iova, size);
 	if (!size || !ims_oracle_count(r->mapped_dirty, tag, iova, size))
@@ -48,7 +48,7 @@ uint64_t rp_oracle_unmap(struct ims_replay *r, uint16_t tag, uint64_t iova, uint
 	return lost > u.n ? lost - u.n : 0;
 }
 
-void rp_mapped(struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size, unsigned prot)
+void rp_mapped(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size, unsigned prot)
 {
 	struct dom *d = r->doms[tag];
 	if (!d || !d->pt || !size || !(prot & IMS_PROT_W) || !ims_pt_tracking(d->pt) ||

@@ -136,7 +136,7 @@ void rp_bits_to_gpa(const struct ims_bitmap *bm, const struct snap *s, struct im
 
 /* A dirty read reported bm (domain d): for the migration estimate, the
  * GPA pages the VMM learnt. */
-void rp_gpa_reported(struct ims_replay *r, struct dom *d, const struct ims_bitmap *bm,
+void rp_gpa_reported(struct ims_tb *r, struct dom *d, const struct ims_bitmap *bm,
 		     const struct snap *taken)
 {
 	if (!r->mig_on)
@@ -152,7 +152,7 @@ void rp_gpa_reported(struct ims_replay *r, struct dom *d, const struct ims_bitma
 /* A dirty read of [iova, iova + size) of domain tag (a harvest): what was
  * written there is reported; what was written and then unmapped before
  * it is counted as missed, once. */
-void rp_gpa_harvested(struct ims_replay *r, const struct ims_event *ev, uint16_t tag,
+void rp_gpa_harvested(struct ims_tb *r, const struct ims_event *ev, uint16_t tag,
 		      uint64_t iova, uint64_t size)
 {
 	ims_oracle_clear(r->written, tag, iova, size);
@@ -161,7 +161,7 @@ void rp_gpa_harvested(struct ims_replay *r, const struct ims_event *ev, uint16_t
 		return;
 	r->st.gpa_missed += n;
 	ims_oracle_reset(r->stranded, tag);
-	if (r->o.verbosity >= 1 && ev->line)
+	if (r->o.verbosity >= 1 && ev && ev->line)
 		fprintf(stdout,
 			"%s:%" PRIu64 ": %" PRIu64 " GPA pages missed by IOVA tracking: written "
 			"through domain %u, then unmapped or remapped before this read\n",
@@ -171,7 +171,7 @@ void rp_gpa_harvested(struct ims_replay *r, const struct ims_event *ev, uint16_t
 /* [iova, iova + size) of domain tag was unmapped; s holds its leaves from
  * before. read: its dirty state was read first (VFIO's unmap with a
  * bitmap); without it, pages written since the last read are stranded. */
-void rp_gpa_unmapped(struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size,
+void rp_gpa_unmapped(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size,
 		     const struct snap *s, bool read)
 {
 	if (!size)
@@ -189,13 +189,13 @@ void rp_gpa_unmapped(struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t
 }
 
 /* Whether an unmap of the range needs the leaves from before it. */
-bool rp_gpa_needs_snap(const struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size)
+bool rp_gpa_needs_snap(const struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size)
 {
 	return r->mig_on || ims_oracle_count(r->written, tag, iova, size) != 0;
 }
 
 /* Tracking (re)starts: the oracle's set and the GPA bookkeeping restart. */
-void rp_tracking_enabled(struct ims_replay *r, uint16_t tag)
+void rp_tracking_enabled(struct ims_tb *r, uint16_t tag)
 {
 	ims_oracle_reset(ims_iommu_oracle(r->mmu), tag);
 	ims_oracle_reset(r->written, tag);

@@ -10,7 +10,7 @@
 static void inject_hook(void *arg, enum ims_memop op, uint64_t pa)
 {
 	(void)op, (void)pa;
-	struct ims_replay *r = arg;
+	struct ims_tb *r = arg;
 	if (!r->inj.armed || r->inj.fired || --r->inj.countdown)
 		return;
 	r->inj.fired = true;
@@ -31,7 +31,7 @@ static void inject_hook(void *arg, enum ims_memop op, uint64_t pa)
  * hook's. */
 static uint64_t inject_pass(void *arg, uint64_t n)
 {
-	struct ims_replay *r = arg;
+	struct ims_tb *r = arg;
 	if (!r->inj.armed || r->inj.fired)
 		return n;
 	uint64_t p = r->inj.countdown - 1;
@@ -41,22 +41,23 @@ static uint64_t inject_pass(void *arg, uint64_t n)
 	return p;
 }
 
-void rp_inject_begin(struct ims_replay *r, const struct ims_event *ev)
+void rp_inject_begin(struct ims_tb *r)
 {
 	memset(&r->inj, 0, sizeof(r->inj));
-	if (!ims_ev_has(ev, IMS_K_INJECT_AT))
+	if (!r->inj_next.armed)
 		return;
+	r->inj_next.armed = false;
 	r->inj.armed = true;
-	r->inj.countdown = ev->v[IMS_K_INJECT_AT];
-	r->inj.dev = ev->v[IMS_K_INJECT_DEV];
-	r->inj.iova = ev->v[IMS_K_INJECT_IOVA];
+	r->inj.at = r->inj.countdown = r->inj_next.at;
+	r->inj.dev = r->inj_next.dev;
+	r->inj.iova = r->inj_next.iova;
 	ims_mem_set_race_check(r->mem, true);
 	ims_mem_set_hook(r->mem, inject_hook, r);
 	ims_mem_set_hook_pass(r->mem, inject_pass);
 }
 
 /* Whether the injected write's page is recorded in got. */
-static bool inject_recorded(const struct ims_replay *r, const struct ims_bitmap *got)
+static bool inject_recorded(const struct ims_tb *r, const struct ims_bitmap *got)
 {
 	if (!r->inj.fired || r->inj.kind != 0 || !r->inj.x.dirtied || !got || !got->nbits)
 		return false;
@@ -75,8 +76,7 @@ static bool inject_recorded(const struct ims_replay *r, const struct ims_bitmap 
  * contract allows it for a page this dirty read recorded (the only
  * hardware write of the op is the injected one, so the undone update is
  * its). */
-void rp_inject_end(struct ims_replay *r, const struct ims_event *ev, const struct ims_pt *pt,
-		   const struct ims_bitmap *got)
+void rp_inject_end(struct ims_tb *r, const struct ims_pt *pt, const struct ims_bitmap *got)
 {
 	if (!r->inj.armed)
 		return;
@@ -96,20 +96,20 @@ void rp_inject_end(struct ims_replay *r, const struct ims_event *ev, const struc
 			fprintf(stdout, "%s:%" PRIu64 ": lost hardware update at pa 0x%" PRIx64
 				" (bits 0x%" PRIx64 ") allowed by walker %s's contract: its page is "
 				"recorded by this read\n",
-				r->file, ev->line, pa, bits, ims_pt_walker_label(pt));
+				r->file ? r->file : "-", rp_line(r, r->ev), pa, bits, ims_pt_walker_label(pt));
 	} else if (lost)
-		rp_validation_failure(r, ev,
+		rp_fail(r, r->ev, IMS_TB_FAIL_LOST_UPDATE,
 				      "lost hardware update: a software store to the entry at pa 0x%" PRIx64
 				      " undid bits 0x%" PRIx64 " that hardware set after the software "
 				      "read it (non-atomic update)",
 				      pa, bits);
 	else if (!r->inj.fired && r->o.verbosity >= 2)
 		fprintf(stdout, "%s:%" PRIu64 ": inject-at=%" PRIu64 " is past the op's last access\n",
-			r->file, ev->line, ev->v[IMS_K_INJECT_AT]);
+			r->file ? r->file : "-", rp_line(r, r->ev), r->inj.at);
 }
 
 /* The leaf range the injected write dirtied, if it did (dirty updates on). */
-bool rp_inject_dirtied(const struct ims_replay *r, uint16_t dom, uint64_t *first,
+bool rp_inject_dirtied(const struct ims_tb *r, uint16_t dom, uint64_t *first,
 		       uint64_t *last)
 {
 	if (!r->inj.fired || r->inj.kind != 0 || !ims_iommu_ctx_dirty_enabled(r->mmu, dom))
@@ -119,7 +119,7 @@ bool rp_inject_dirtied(const struct ims_replay *r, uint16_t dom, uint64_t *first
 	return true;
 }
 
-void rp_maybe_add(struct ims_replay *r, uint16_t dom, uint64_t first, uint64_t last)
+void rp_maybe_add(struct ims_tb *r, uint16_t dom, uint64_t first, uint64_t last)
 {
 	if (r->nmaybe == r->capmaybe) {
 		size_t cap = r->capmaybe ? r->capmaybe * 2 : 8;
@@ -134,7 +134,7 @@ void rp_maybe_add(struct ims_replay *r, uint16_t dom, uint64_t first, uint64_t l
 
 /* Drop maybe-ranges of dom inside [first, last] (a clearing harvest or an
  * unmap settled them). */
-void rp_maybe_settle(struct ims_replay *r, uint16_t dom, uint64_t first, uint64_t last)
+void rp_maybe_settle(struct ims_tb *r, uint16_t dom, uint64_t first, uint64_t last)
 {
 	size_t j = 0;
 	for (size_t i = 0; i < r->nmaybe; i++) {
@@ -148,7 +148,7 @@ void rp_maybe_settle(struct ims_replay *r, uint16_t dom, uint64_t first, uint64_
 
 /* Bits reported over the oracle that a maybe-range (or this op's own
  * injected write) explains are not over-reporting. */
-void rp_forgive(const struct ims_replay *r, uint16_t dom, struct ims_bitmap *want,
+void rp_forgive(const struct ims_tb *r, uint16_t dom, struct ims_bitmap *want,
 		const struct ims_bitmap *got, bool has_w, uint64_t wf, uint64_t wl)
 {
 	for (size_t i = 0; i <= r->nmaybe; i++) {

@@ -8,7 +8,7 @@
 
 #include "harness/replay_int.h"
 
-static int need_fd(struct ims_replay *r)
+static int need_fd(struct ims_tb *r)
 {
 	if (r->fd)
 		return 0;
@@ -19,7 +19,7 @@ static int need_fd(struct ims_replay *r)
 	return rc;
 }
 
-int rp_op_iommufd_bind(struct ims_replay *r, const struct ims_event *ev)
+int rp_op_iommufd_bind(struct ims_tb *r, const struct ims_event *ev)
 {
 	int rc = need_fd(r);
 	if (rc)
@@ -44,7 +44,7 @@ int rp_op_iommufd_bind(struct ims_replay *r, const struct ims_event *ev)
 	return rc;
 }
 
-int rp_op_iommufd_hw_info(struct ims_replay *r, const struct ims_event *ev)
+int rp_op_iommufd_hw_info(struct ims_tb *r, const struct ims_event *ev)
 {
 	int rc = need_fd(r);
 	if (rc)
@@ -63,7 +63,7 @@ int rp_op_iommufd_hw_info(struct ims_replay *r, const struct ims_event *ev)
 	return 0;
 }
 
-int rp_op_iommufd_ioas(struct ims_replay *r, const struct ims_event *ev)
+int rp_op_iommufd_ioas(struct ims_tb *r, const struct ims_event *ev)
 {
 	int rc = need_fd(r);
 	if (rc)
@@ -72,7 +72,7 @@ int rp_op_iommufd_ioas(struct ims_replay *r, const struct ims_event *ev)
 	return 0;
 }
 
-int rp_op_iommufd_map(struct ims_replay *r, const struct ims_event *ev)
+int rp_op_iommufd_map(struct ims_tb *r, const struct ims_event *ev)
 {
 	int rc = need_fd(r);
 	if (rc)
@@ -94,7 +94,7 @@ int rp_op_iommufd_map(struct ims_replay *r, const struct ims_event *ev)
 	return 0;
 }
 
-int rp_op_iommufd_unmap(struct ims_replay *r, const struct ims_event *ev)
+int rp_op_iommufd_unmap(struct ims_tb *r, const struct ims_event *ev)
 {
 	int rc = need_fd(r);
 	if (rc)
@@ -143,7 +143,7 @@ out:
 	return rc;
 }
 
-int rp_op_iommufd_hwpt(struct ims_replay *r, const struct ims_event *ev)
+int rp_op_iommufd_hwpt(struct ims_tb *r, const struct ims_event *ev)
 {
 	int rc = need_fd(r);
 	if (rc)
@@ -201,7 +201,7 @@ int rp_op_iommufd_hwpt(struct ims_replay *r, const struct ims_event *ev)
 	return 0;
 }
 
-int rp_op_iommufd_attach(struct ims_replay *r, const struct ims_event *ev)
+int rp_op_iommufd_attach(struct ims_tb *r, const struct ims_event *ev)
 {
 	int rc = need_fd(r);
 	if (rc)
@@ -217,7 +217,7 @@ int rp_op_iommufd_attach(struct ims_replay *r, const struct ims_event *ev)
 	return 0;
 }
 
-int rp_op_iommufd_set_dirty(struct ims_replay *r, const struct ims_event *ev)
+int rp_op_iommufd_set_dirty(struct ims_tb *r, const struct ims_event *ev)
 {
 	int rc = need_fd(r);
 	if (rc)
@@ -232,7 +232,7 @@ int rp_op_iommufd_set_dirty(struct ims_replay *r, const struct ims_event *ev)
 	return 0;
 }
 
-int rp_op_iommufd_get_dirty(struct ims_replay *r, const struct ims_event *ev)
+int rp_op_iommufd_get_dirty(struct ims_tb *r, const struct ims_event *ev)
 {
 	int rc = need_fd(r);
 	if (rc)
@@ -275,7 +275,7 @@ int rp_op_iommufd_get_dirty(struct ims_replay *r, const struct ims_event *ev)
 	if (rp_call_done(r, ev, rc, NULL) && have) {
 		rp_ubuf_decode(&b, &got);
 		bool clear = !(flags & IMS_IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR);
-		rp_settle_dirty_read(r, ev, (uint16_t)id, &want, &got, clear);
+		rp_settle_dirty_read(r, ev, ims_op_name(ev->op), (uint16_t)id, &want, &got, clear, NULL);
 		rp_gpa_harvested(r, ev, (uint16_t)id, iova, length);
 		rp_gpa_reported(r, d, &got, NULL);
 		rc = rp_check_bitmap_expect(r, ev, (int)id, clear, &got);

@@ -8,18 +8,20 @@
 
 #include "harness/replay_int.h"
 
-__attribute__((format(printf, 4, 5))) int rp_input_error(struct ims_replay *r,
+__attribute__((format(printf, 4, 5))) int rp_input_error(struct ims_tb *r,
 							 const struct ims_event *ev, int key,
 							 const char *fmt, ...)
 {
-	uint32_t col = key >= 0 && ims_ev_has(ev, (enum ims_key)key) ? ev->col[key] : ev->op_col;
-	int n;
-	if (col)
-		n = snprintf(r->err, sizeof(r->err), "%s:%" PRIu64 ":%u: ", r->file, ev->line, col);
-	else
-		n = snprintf(r->err, sizeof(r->err), "%s:%" PRIu64 ": ", r->file, ev->line);
-	if (n < 0 || (size_t)n >= sizeof(r->err))
-		n = 0;
+	int n = 0;
+	if (ev) {
+		uint32_t col = key >= 0 && ims_ev_has(ev, (enum ims_key)key) ? ev->col[key] : ev->op_col;
+		if (col)
+			n = snprintf(r->err, sizeof(r->err), "%s:%" PRIu64 ":%u: ", r->file, ev->line, col);
+		else
+			n = snprintf(r->err, sizeof(r->err), "%s:%" PRIu64 ": ", r->file, ev->line);
+		if (n < 0 || (size_t)n >= sizeof(r->err))
+			n = 0;
+	}
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(r->err + n, sizeof(r->err) - (size_t)n, fmt, ap);
@@ -27,22 +29,80 @@ __attribute__((format(printf, 4, 5))) int rp_input_error(struct ims_replay *r,
 	return -EINVAL;
 }
 
-FILE *rp_diag(const struct ims_replay *r)
+FILE *rp_diag(const struct ims_tb *r)
 {
 	return r->o.diag ? r->o.diag : stderr;
 }
 
-__attribute__((format(printf, 3, 4))) void
-rp_validation_failure(struct ims_replay *r, const struct ims_event *ev, const char *fmt, ...)
+/* The default failure printer: "FILE:LINE: FAIL: message", and for a dirty
+ * read the first differing bits and (when short) both bitmaps. */
+static void print_failure(struct ims_tb *r, const struct ims_tb_failure *f)
 {
+	FILE *o = rp_diag(r);
+	if (f->file)
+		fprintf(o, "%s:%" PRIu64 ": FAIL: %s\n", f->file, f->line, f->message);
+	else
+		fprintf(o, "FAIL: %s\n", f->message);
+	if (f->kind != IMS_TB_FAIL_DIRTY_READ)
+		return;
+	const struct ims_bitmap *got = f->got;
+	if (f->under)
+		fprintf(o, "    first under-reported bit %" PRIu64 " (iova 0x%" PRIx64 ")\n",
+			(f->first_under_iova - got->iova) >> got->pgshift, f->first_under_iova);
+	if (f->over)
+		fprintf(o, "    first over-reported bit %" PRIu64 " (iova 0x%" PRIx64 ")\n",
+			(f->first_over_iova - got->iova) >> got->pgshift, f->first_over_iova);
+	rp_print_bits(o, "expected", f->expected);
+	rp_print_bits(o, "got     ", got);
+}
+
+static void deliver(struct ims_tb *r, struct ims_tb_failure *f, const struct ims_event *ev,
+		    const char *fmt, va_list ap)
+{
+	char msg[2048];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	r->st.validation_failures++;
-	FILE *f = rp_diag(r);
-	fprintf(f, "%s:%" PRIu64 ": FAIL: ", r->file, ev->line);
+	f->file = r->file;
+	f->line = ev ? ev->line : r->line;
+	f->message = msg;
+	if (r->o.on_failure)
+		r->o.on_failure(r->o.on_failure_arg, f);
+	else
+		print_failure(r, f);
+}
+
+__attribute__((format(printf, 4, 5))) void rp_fail(struct ims_tb *r, const struct ims_event *ev,
+						   enum ims_tb_failure_kind kind, const char *fmt,
+						   ...)
+{
+	struct ims_tb_failure f = {.kind = kind};
 	va_list ap;
 	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
+	deliver(r, &f, ev, fmt, ap);
 	va_end(ap);
-	fputc('\n', f);
+}
+
+__attribute__((format(printf, 7, 8))) void
+rp_dirty_read_fail(struct ims_tb *r, const struct ims_event *ev, uint16_t tag,
+		   const struct ims_bitmap *want, const struct ims_bitmap *got,
+		   const struct ims_bitmap_diff *df, const char *fmt, ...)
+{
+	struct ims_tb_failure f = {
+		.kind = IMS_TB_FAIL_DIRTY_READ,
+		.domain = tag,
+		.expected = want,
+		.got = got,
+		.expected_bits = ims_bitmap_count(want),
+		.got_bits = ims_bitmap_count(got),
+		.under = df->under,
+		.over = df->over,
+		.first_under_iova = df->under ? got->iova + (df->first_under << got->pgshift) : 0,
+		.first_over_iova = df->over ? got->iova + (df->first_over << got->pgshift) : 0,
+	};
+	va_list ap;
+	va_start(ap, fmt);
+	deliver(r, &f, ev, fmt, ap);
+	va_end(ap);
 }
 
 const char *rp_errno_text(int rc)

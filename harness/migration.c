@@ -13,8 +13,9 @@ const char *ims_mig_mode_name(enum ims_mig_mode m)
 	return (unsigned)m < IMS_MIG_COUNT ? n[m] : "?";
 }
 
-int ims_replay_mig_start(struct ims_replay *r, enum ims_mig_mode mode)
+int ims_replay_mig_start(struct ims_replay *rp, enum ims_mig_mode mode)
 {
+	struct ims_tb *r = &rp->t;
 	struct ims_oracle *a = ims_oracle_new(), *b = ims_oracle_new();
 	if (!a || !b) {
 		ims_oracle_free(a);
@@ -67,7 +68,7 @@ static void mapped_gpa(struct dom *d, struct ims_oracle *dst, uint16_t key)
 
 /* A VMM harvest of every page the domain maps, checked against the oracle
  * like a trace harvest; what it reports goes to dst[0] as GPA. */
-static int mig_harvest(struct ims_replay *r, struct dom *d, uint16_t tag, struct ims_oracle *dst)
+static int mig_harvest(struct ims_tb *r, struct dom *d, uint16_t tag, struct ims_oracle *dst)
 {
 	struct snap s = {0};
 	int rc = ims_pt_for_each_leaf(d->pt, 0, 0, rp_snap_leaf, &s);
@@ -96,7 +97,7 @@ static int mig_harvest(struct ims_replay *r, struct dom *d, uint16_t tag, struct
 				    want.words);
 		rc = ims_pt_read_and_clear_dirty(d->pt, first, len, 0, &got);
 		if (!rc) {
-			rp_settle_dirty_read(r, &ev, tag, &want, &got, true);
+			rp_settle_dirty_read(r, &ev, ims_op_name(ev.op), tag, &want, &got, true, NULL);
 			/* A clearing read: what a contract owed is reported now. */
 			ims_oracle_clear(r->mapped_dirty, tag, first, len);
 			rp_gpa_harvested(r, &ev, tag, first, len);
@@ -111,7 +112,7 @@ static int mig_harvest(struct ims_replay *r, struct dom *d, uint16_t tag, struct
 }
 
 /* A type1 query of everything a pinned-scope container maps. */
-static int mig_vfio_query(struct ims_replay *r, struct dom *d, uint16_t tag, struct ims_oracle *dst)
+static int mig_vfio_query(struct ims_tb *r, struct dom *d, uint16_t tag, struct ims_oracle *dst)
 {
 	struct snap s = {0};
 	int rc = ims_pt_for_each_leaf(d->pt, 0, 0, rp_snap_leaf, &s);
@@ -155,9 +156,10 @@ static int count_outside(void *arg, uint64_t first, uint64_t npages)
 	return 0;
 }
 
-int ims_replay_mig_sync(struct ims_replay *r, enum ims_mig_mode mode, struct ims_oracle *gpa,
+int ims_replay_mig_sync(struct ims_replay *rp, enum ims_mig_mode mode, struct ims_oracle *gpa,
 			struct ims_mig_sync *out)
 {
+	struct ims_tb *r = &rp->t;
 	memset(out, 0, sizeof(*out));
 	if (!r->mig_on)
 		return -EINVAL;

@@ -29,107 +29,104 @@ void ims_replay_opts_default(struct ims_replay_opts *o)
 int ims_replay_new(const struct ims_replay_opts *opts, struct ims_replay **out)
 {
 	*out = NULL;
-	struct ims_replay *r = calloc(1, sizeof(*r));
-	if (!r)
+	struct ims_replay *rp = calloc(1, sizeof(*rp));
+	if (!rp)
 		return -ENOMEM;
 	if (opts)
-		r->o = *opts;
+		rp->ro = *opts;
 	else
-		ims_replay_opts_default(&r->o);
-	r->mem = ims_mem_new();
-	if (!r->mem) {
-		free(r);
-		return -ENOMEM;
-	}
-	int rc = ims_iommu_new(r->mem, &r->o.model, &r->mmu);
+		ims_replay_opts_default(&rp->ro);
+	struct ims_tb_opts o;
+	ims_tb_opts_default(&o);
+	o.model = rp->ro.model;
+	o.walker = rp->ro.walker;
+	o.plugin = rp->ro.plugin;
+	o.verbosity = rp->ro.verbosity;
+	o.diag = rp->ro.diag;
+	int rc = rp_tb_init(&rp->t, &o);
 	if (rc) {
-		ims_mem_free(r->mem);
-		free(r);
+		ims_replay_free(rp);
 		return rc;
 	}
-	r->written = ims_oracle_new();
-	r->stranded = ims_oracle_new();
-	r->mapped_dirty = ims_oracle_new();
-	r->pin_now = ims_oracle_new();
-	r->pin_dirty = ims_oracle_new();
-	r->mig = ims_oracle_new();
-	r->mig_unmapped = ims_oracle_new();
-	if (!r->written || !r->stranded || !r->mapped_dirty || !r->pin_now || !r->pin_dirty || !r->mig ||
-	    !r->mig_unmapped) {
-		ims_replay_free(r);
-		return -ENOMEM;
-	}
-	*out = r;
+	rp->t.file = "-";
+	*out = rp;
 	return 0;
 }
 
-void ims_replay_free(struct ims_replay *r)
+void ims_replay_free(struct ims_replay *rp)
 {
-	if (!r)
+	if (!rp)
 		return;
-	for (size_t k = 0; k < r->ndom_tags; k++) {
-		struct dom *d = r->doms[r->dom_tags[k]];
-		if (!d)
-			continue;
-		ims_vfio_free(d->vfio);
-		if (d->kind != DOM_HWPT)
-			ims_pt_free(d->pt);
-		free(d);
-		r->doms[r->dom_tags[k]] = NULL;
-	}
-	free(r->dom_tags);
-	ims_iommufd_free(r->fd);
-	ims_oracle_free(r->written);
-	ims_oracle_free(r->mapped_dirty);
-	ims_oracle_free(r->stranded);
-	ims_oracle_free(r->pin_now);
-	ims_oracle_free(r->pin_dirty);
-	ims_oracle_free(r->mig);
-	ims_oracle_free(r->mig_unmapped);
-	ims_iommu_free(r->mmu);
-	ims_mem_free(r->mem);
-	free(r->maybe);
-	free(r);
+	rp_tb_fini(&rp->t);
+	free(rp);
 }
 
-const char *ims_replay_error(const struct ims_replay *r) { return r->err; }
-const struct ims_replay_stats *ims_replay_stats(const struct ims_replay *r) { return &r->st; }
-struct ims_iommu *ims_replay_iommu(struct ims_replay *r) { return r->mmu; }
-struct ims_mem *ims_replay_mem(struct ims_replay *r) { return r->mem; }
+const char *ims_replay_error(const struct ims_replay *r) { return r->t.err; }
+const struct ims_replay_stats *ims_replay_stats(const struct ims_replay *r) { return &r->t.st; }
+struct ims_iommu *ims_replay_iommu(struct ims_replay *r) { return r->t.mmu; }
+struct ims_mem *ims_replay_mem(struct ims_replay *r) { return r->t.mem; }
 
-/* Out of line: see ims_replay_event. */
-static __attribute__((noinline)) int op_dma(struct ims_replay *r, const struct ims_event *ev)
+/* A DMA as the model does it, piece by piece (ims_iommu_dma), keeping what
+ * each write reached in IOVA and GPA space (docs/uapi.md), a run at a
+ * time, and with res each piece's result (ims_tb_dma). Returns the pieces
+ * that faulted. Inlined into both callers: the replay's has no res. */
+static inline __attribute__((always_inline)) uint64_t
+dma_core(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, unsigned acc,
+	 uint64_t *pieces_out, struct rp_dma_res *res)
 {
 	uint64_t pieces = 0, faulted = 0;
-	uint32_t dev = (uint32_t)ev->v[IMS_K_DEV];
-	unsigned acc = (unsigned)ev->v[IMS_K_DIR];
 	/* Only a write is recorded: a read needs neither look-up. */
 	int tag = (acc & IMS_ACC_W) ? ims_iommu_dev_domain(r->mmu, dev) : -1;
 	bool tracked = tag >= 0 && ims_iommu_ctx_dirty_enabled(r->mmu, (uint16_t)tag);
-	if (tag >= 0 && (tracked || r->mig_on)) {
-		/* Piece by piece as ims_iommu_dma does, keeping what each write
-		 * reached in IOVA and GPA space (docs/uapi.md), a run at a time. */
-		uint64_t left = ev->v[IMS_K_LEN], at = ev->v[IMS_K_IOVA];
+	if (res || (tag >= 0 && (tracked || r->mig_on))) {
+		int dtag = res ? ims_iommu_dev_domain(r->mmu, dev) : tag;
+		uint64_t left = len, at = iova;
 		uint64_t run_iova = 0, run_pa = 0, run_len = 0;
 		while (left) {
 			uint64_t room = IMS_PAGE_SIZE - (at & (IMS_PAGE_SIZE - 1));
 			uint64_t n = room < left ? room : left;
 			struct ims_xlate x;
+			struct ims_leaf lf;
+			bool a0 = false;
+			if (res && pieces < res->n && dtag >= 0)
+				a0 = ims_iommu_leaf(r->mmu, (uint16_t)dtag, at, &lf) == 0 && lf.accessed;
 			if (left > n)
 				iommu_prefetch(r->mmu, dev, at + n, acc);
 			int k = ims_iommu_access(r->mmu, dev, at, acc, &x);
 			if (k > 0)
 				faulted++;
-			if (k == 0 && run_len && at == run_iova + run_len && x.pa == run_pa + run_len) {
-				run_len += n;
-			} else {
-				if (run_len)
-					gpa_write(r, (uint16_t)tag, run_iova, run_pa, run_len, tracked);
-				run_len = 0;
+			if (res && pieces < res->n) {
+				struct ims_tb_access *o = &res->acc[pieces];
+				*o = (struct ims_tb_access){.iova = at, .len = n};
 				if (k == 0) {
-					run_iova = at;
-					run_pa = x.pa;
-					run_len = n;
+					o->pa = x.pa;
+					o->iotlb_hit = x.iotlb_hit;
+					o->dirty_set = x.dirtied;
+					o->leaf_iova = x.leaf_iova;
+					o->leaf_shift = x.leaf_shift;
+					o->accessed_set = !a0 && dtag >= 0 &&
+							  ims_iommu_leaf(r->mmu, (uint16_t)dtag, at, &lf) == 0 &&
+							  lf.accessed;
+				} else if (k > 0) {
+					o->fault = (int)x.fault;
+					o->code = x.code;
+				}
+				o->cycles = x.cycles;
+			}
+			if (tag >= 0 && (tracked || r->mig_on)) {
+				if (k == 0 && run_len && at == run_iova + run_len &&
+				    x.pa == run_pa + run_len) {
+					run_len += n;
+				} else {
+					if (run_len)
+						gpa_write(r, (uint16_t)tag, run_iova, run_pa, run_len,
+							  tracked);
+					run_len = 0;
+					if (k == 0) {
+						run_iova = at;
+						run_pa = x.pa;
+						run_len = n;
+					}
 				}
 			}
 			pieces++;
@@ -139,17 +136,33 @@ static __attribute__((noinline)) int op_dma(struct ims_replay *r, const struct i
 		if (run_len)
 			gpa_write(r, (uint16_t)tag, run_iova, run_pa, run_len, tracked);
 	} else {
-		faulted = ims_iommu_dma(r->mmu, dev, ev->v[IMS_K_IOVA], ev->v[IMS_K_LEN], acc, &pieces);
+		faulted = ims_iommu_dma(r->mmu, dev, iova, len, acc, &pieces);
 	}
 	r->st.dma_ops++;
 	r->st.dma_pages += pieces;
-	r->st.dma_bytes += ev->v[IMS_K_LEN];
+	r->st.dma_bytes += len;
 	r->st.faults += faulted;
+	*pieces_out = pieces;
+	return faulted;
+}
+
+uint64_t rp_dma(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, unsigned acc,
+		uint64_t *pieces, struct rp_dma_res *res)
+{
+	return dma_core(r, dev, iova, len, acc, pieces, res);
+}
+
+/* Out of line: see ims_replay_event. */
+static __attribute__((noinline)) int op_dma(struct ims_tb *r, const struct ims_event *ev)
+{
+	uint64_t pieces;
+	dma_core(r, (uint32_t)ev->v[IMS_K_DEV], ev->v[IMS_K_IOVA], ev->v[IMS_K_LEN],
+		 (unsigned)ev->v[IMS_K_DIR], &pieces, NULL);
 	return 0;
 }
 
 /* Every op but dma, which ims_replay_event dispatches first. */
-static __attribute__((noinline)) int op_other(struct ims_replay *r, const struct ims_event *ev)
+static __attribute__((noinline)) int op_other(struct ims_tb *r, const struct ims_event *ev)
 {
 	switch (ev->op) {
 	case IMS_OP_DOMAIN:
@@ -221,31 +234,43 @@ static __attribute__((noinline)) int op_other(struct ims_replay *r, const struct
 /* A dma, most of any trace, goes straight to op_dma: the switch's frame,
  * with every other op inlined into it, cost more than a read DMA's own
  * bookkeeping. */
-int ims_replay_event(struct ims_replay *r, const struct ims_event *ev, const char *file)
+int ims_replay_event(struct ims_replay *rp, const struct ims_event *ev, const char *file)
 {
+	struct ims_tb *r = &rp->t;
 	r->file = file ? file : "-";
-	if (r->o.on_event)
-		r->o.on_event(r->o.on_event_arg, r, ev);
+	r->line = ev->line;
+	if (rp->ro.on_event)
+		rp->ro.on_event(rp->ro.on_event_arg, rp, ev);
 	r->st.events++;
 	if (ev->op == IMS_OP_DMA)
 		return op_dma(r, ev);
+	r->ev = ev;
+	if (ims_ev_has(ev, IMS_K_INJECT_AT)) {
+		r->inj_next.armed = true;
+		r->inj_next.at = ev->v[IMS_K_INJECT_AT];
+		r->inj_next.dev = ev->v[IMS_K_INJECT_DEV];
+		r->inj_next.iova = ev->v[IMS_K_INJECT_IOVA];
+	}
 	int rc = op_other(r, ev);
+	r->inj_next.armed = false;
 	if (r->finding_pending) {
 		r->st.walker_findings++;
 		if (r->finding_pending > 1)
-			rp_validation_failure(r, ev, "%s (and %u more)", r->finding,
-					      r->finding_pending - 1);
+			rp_fail(r, ev, IMS_TB_FAIL_WALKER, "%s (and %u more)", r->finding,
+				r->finding_pending - 1);
 		else
-			rp_validation_failure(r, ev, "%s", r->finding);
+			rp_fail(r, ev, IMS_TB_FAIL_WALKER, "%s", r->finding);
 		r->finding_pending = 0;
 	}
+	r->ev = NULL;
 	return rc;
 }
 
-void replay_prefetch(struct ims_replay *r, const struct ims_event *ev)
+void replay_prefetch(struct ims_replay *rp, const struct ims_event *ev)
 {
 	if (ev->op != IMS_OP_DMA || !ev->v[IMS_K_LEN])
 		return;
+	struct ims_tb *r = &rp->t;
 	uint32_t dev = (uint32_t)ev->v[IMS_K_DEV];
 	unsigned acc = (unsigned)ev->v[IMS_K_DIR];
 	if (!iommu_prefetch(r->mmu, dev, ev->v[IMS_K_IOVA], acc))
@@ -287,7 +312,7 @@ int ims_replay_run(struct ims_replay *r, struct ims_reader *rd)
 		n--;
 	}
 	if (rc < 0) {
-		snprintf(r->err, sizeof(r->err), "%s", ims_reader_error(rd));
+		snprintf(r->t.err, sizeof(r->t.err), "%s", ims_reader_error(rd));
 		return rc;
 	}
 	return 0;

@@ -17,6 +17,7 @@
 #include "iommusim/oracle.h"
 #include "iommusim/pt.h"
 #include "iommusim/replay.h"
+#include "iommusim/tb.h"
 
 struct ims_iommufd;
 struct ims_vfio;
@@ -38,8 +39,17 @@ struct dom {
 	bool vtrack;               /* VFIO: dirty tracking started */
 };
 
-struct ims_replay {
-	struct ims_replay_opts o;
+/* The testbench (iommusim/tb.h): everything a replay wires, without the
+ * trace. The front ends (iommufd, VFIO) keep their state here too, so that
+ * one object owns every domain whatever made it. */
+struct ims_tb {
+	struct ims_tb_opts o;
+	/* Where the op being applied comes from: the trace event being
+	 * replayed (NULL for a direct call) names the key columns of input
+	 * errors; file and line go into failure records. */
+	const struct ims_event *ev;
+	const char *file;
+	uint64_t line;
 	struct ims_mem *mem;
 	struct ims_iommu *mmu;
 	struct dom *doms[65536];
@@ -47,7 +57,6 @@ struct ims_replay {
 	uint16_t *dom_tags;
 	size_t ndom_tags, capdom_tags;
 	struct ims_replay_stats st;
-	const char *file; /* of the event being applied */
 	/* What the walker did wrong through the host during this op. */
 	unsigned finding_pending;
 	char finding[256];
@@ -55,10 +64,15 @@ struct ims_replay {
 	/* The injection of the op being applied (trace extension inject-*). */
 	struct {
 		bool armed, fired;
-		uint64_t countdown, dev, iova;
+		uint64_t at, countdown, dev, iova;
 		struct ims_xlate x; /* what the injected write did */
 		int kind;           /* its fault kind, 0 on success */
 	} inj;
+	/* ims_tb_inject: armed for the next software op. */
+	struct {
+		bool armed;
+		uint64_t at, dev, iova;
+	} inj_next;
 	/* Pages an injected write may have dirtied again after the walker
 	 * cleaned them: the next harvest may report them (or not). */
 	struct maybe {
@@ -85,6 +99,12 @@ struct ims_replay {
 	 * MIG_REPORTED / MIG_WRITTEN in mig; mig_unmapped per domain tag. */
 	bool mig_on;
 	struct ims_oracle *mig, *mig_unmapped;
+};
+
+/* A replay: a testbench driven by a trace. */
+struct ims_replay {
+	struct ims_tb t;
+	struct ims_replay_opts ro;
 };
 
 enum { MIG_REPORTED = 0, MIG_WRITTEN = 1 };
@@ -128,41 +148,59 @@ struct vbm {
 /* Helpers: each calls only helpers listed before it. */
 
 /* messages.c */
-__attribute__((format(printf, 4, 5))) int rp_input_error(struct ims_replay *r,
+/* An input error: "FILE:LINE:COL: message" for a replayed event (the
+ * column of key, or of the op with key -1), the message alone for a direct
+ * call (ev NULL). Returns -EINVAL. */
+__attribute__((format(printf, 4, 5))) int rp_input_error(struct ims_tb *r,
 							 const struct ims_event *ev, int key,
 							 const char *fmt, ...);
-FILE *rp_diag(const struct ims_replay *r);
-__attribute__((format(printf, 3, 4))) void
-rp_validation_failure(struct ims_replay *r, const struct ims_event *ev, const char *fmt, ...);
+FILE *rp_diag(const struct ims_tb *r);
+/* The line an op's notes and failures name: ev's, or the tb's where. */
+static inline uint64_t rp_line(const struct ims_tb *r, const struct ims_event *ev)
+{
+	return ev ? ev->line : r->line;
+}
+/* A validation failure, to the callback or the default printer; its line is
+ * ev's (or the tb's where with ev NULL). */
+__attribute__((format(printf, 4, 5))) void rp_fail(struct ims_tb *r, const struct ims_event *ev,
+						   enum ims_tb_failure_kind kind, const char *fmt,
+						   ...);
+#define rp_validation_failure(r, ev, ...) rp_fail(r, ev, IMS_TB_FAIL_EXPECT, __VA_ARGS__)
+/* A dirty read that differs from its expectation (df: ims_bitmap_compare). */
+__attribute__((format(printf, 7, 8))) void
+rp_dirty_read_fail(struct ims_tb *r, const struct ims_event *ev, uint16_t tag,
+		   const struct ims_bitmap *want, const struct ims_bitmap *got,
+		   const struct ims_bitmap_diff *df, const char *fmt, ...);
 const char *rp_errno_text(int rc);
 void rp_print_bits(FILE *f, const char *label, const struct ims_bitmap *bm);
 
 /* sink.c */
-struct ims_sink rp_sink(struct ims_replay *r);
+struct ims_sink rp_sink(struct ims_tb *r);
 
 /* inject.c */
-void rp_inject_begin(struct ims_replay *r, const struct ims_event *ev);
+/* An op's injection (inj_next, armed by ims_tb_inject or a trace's
+ * inject-at=) starts; rp_inject_end ends it. */
+void rp_inject_begin(struct ims_tb *r);
 /* pt and got: the domain and the bitmap of a dirty read (harvest, unmap
  * read-dirty), whose walker's contract may allow a lost update on a page
  * the read recorded; NULL otherwise. */
-void rp_inject_end(struct ims_replay *r, const struct ims_event *ev, const struct ims_pt *pt,
-		   const struct ims_bitmap *got);
-bool rp_inject_dirtied(const struct ims_replay *r, uint16_t dom, uint64_t *first,
+void rp_inject_end(struct ims_tb *r, const struct ims_pt *pt, const struct ims_bitmap *got);
+bool rp_inject_dirtied(const struct ims_tb *r, uint16_t dom, uint64_t *first,
 		       uint64_t *last);
-void rp_maybe_add(struct ims_replay *r, uint16_t dom, uint64_t first, uint64_t last);
+void rp_maybe_add(struct ims_tb *r, uint16_t dom, uint64_t first, uint64_t last);
 /* After a successful map of [iova, iova + size) with prot into domain tag:
  * a walker that maps writable leaves dirty while tracking is on
  * (IMS_WALKER_CONTRACT_MAPS_DIRTY) owes them to the next harvest. */
-void rp_mapped(struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size, unsigned prot);
+void rp_mapped(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size, unsigned prot);
 /* The oracle forgets [iova, iova + size) of domain tag, unmapped: returns
  * the dirty pages lost with it (iommufd discards an unmapped range's dirty
  * state), not counting pages a walker mapped dirty by its contract that no
  * device wrote since (IMS_WALKER_CONTRACT_MAPS_DIRTY: owed bits, no data). */
-uint64_t rp_oracle_unmap(struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size);
+uint64_t rp_oracle_unmap(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size);
 /* Installs d as domain tag id (a new one): 0 or -ENOMEM. */
-int rp_dom_put(struct ims_replay *r, uint16_t id, struct dom *d);
-void rp_maybe_settle(struct ims_replay *r, uint16_t dom, uint64_t first, uint64_t last);
-void rp_forgive(const struct ims_replay *r, uint16_t dom, struct ims_bitmap *want,
+int rp_dom_put(struct ims_tb *r, uint16_t id, struct dom *d);
+void rp_maybe_settle(struct ims_tb *r, uint16_t dom, uint64_t first, uint64_t last);
+void rp_forgive(const struct ims_tb *r, uint16_t dom, struct ims_bitmap *want,
 		const struct ims_bitmap *got, bool has_w, uint64_t wf, uint64_t wl);
 
 /* gpa.c */
@@ -172,81 +210,83 @@ bool rp_leaf_clip(const struct leaf *lf, uint64_t first, uint64_t last, uint64_t
 		  uint64_t *hi);
 void rp_bits_to_gpa(const struct ims_bitmap *bm, const struct snap *s, struct ims_oracle *dst,
 		    uint16_t key);
-void rp_gpa_reported(struct ims_replay *r, struct dom *d, const struct ims_bitmap *bm,
+void rp_gpa_reported(struct ims_tb *r, struct dom *d, const struct ims_bitmap *bm,
 		     const struct snap *taken);
-void rp_gpa_harvested(struct ims_replay *r, const struct ims_event *ev, uint16_t tag,
+void rp_gpa_harvested(struct ims_tb *r, const struct ims_event *ev, uint16_t tag,
 		      uint64_t iova, uint64_t size);
-void rp_gpa_unmapped(struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size,
+void rp_gpa_unmapped(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size,
 		     const struct snap *s, bool read);
-bool rp_gpa_needs_snap(const struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size);
-void rp_tracking_enabled(struct ims_replay *r, uint16_t tag);
+bool rp_gpa_needs_snap(const struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size);
+void rp_tracking_enabled(struct ims_tb *r, uint16_t tag);
 int rp_copy_run(void *arg, uint64_t first, uint64_t npages);
 void rp_set_copy(struct ims_oracle *dst, const struct ims_oracle *src, uint16_t key,
 		 uint64_t iova, uint64_t size);
 
 /* dirty_read.c */
-void rp_settle_dirty_read(struct ims_replay *r, const struct ims_event *ev, uint16_t tag,
-			  struct ims_bitmap *want, const struct ims_bitmap *got, bool clear);
+/* what names the read in a failure; v (may be NULL) gets the verdict. */
+void rp_settle_dirty_read(struct ims_tb *r, const struct ims_event *ev, const char *what,
+			  uint16_t tag, struct ims_bitmap *want, const struct ims_bitmap *got,
+			  bool clear, struct ims_tb_verdict *v);
 
 /* uapi.c */
-bool rp_call_done(struct ims_replay *r, const struct ims_event *ev, int rc, const char *why);
-int rp_check_bitmap_expect(struct ims_replay *r, const struct ims_event *ev, int tag, bool cleared,
+bool rp_call_done(struct ims_tb *r, const struct ims_event *ev, int rc, const char *why);
+int rp_check_bitmap_expect(struct ims_tb *r, const struct ims_event *ev, int tag, bool cleared,
 			   const struct ims_bitmap *got);
-int rp_ubuf_get(struct ims_replay *r, const struct ims_event *ev, uint64_t need, struct ubuf *b);
+int rp_ubuf_get(struct ims_tb *r, const struct ims_event *ev, uint64_t need, struct ubuf *b);
 void rp_ubuf_decode(const struct ubuf *b, struct ims_bitmap *got);
 bool rp_geometry_ok(uint64_t iova, uint64_t length, uint64_t page);
 uint64_t rp_clip_size(uint64_t iova, uint64_t length);
 
 /* type1.c */
-void rp_pins_queried(struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size);
-void rp_vfio_compare(struct ims_replay *r, const struct ims_event *ev,
+void rp_pins_queried(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size);
+void rp_vfio_compare(struct ims_tb *r, const struct ims_event *ev,
 		     const struct ims_bitmap *want, const struct ims_bitmap *got);
-int rp_vbm_get(struct ims_replay *r, const struct ims_event *ev, struct dom *d, uint64_t iova,
+int rp_vbm_get(struct ims_tb *r, const struct ims_event *ev, struct dom *d, uint64_t iova,
 	       uint64_t length, struct vbm *v);
 void rp_vbm_put(struct vbm *v);
-void rp_vfio_started(struct ims_replay *r, struct dom *d, uint16_t tag);
+void rp_vfio_started(struct ims_tb *r, struct dom *d, uint16_t tag);
 
 /* Rooms: called by replay.c's dispatcher only. */
 
 /* ops.c */
-int rp_op_domain(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_attach(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_detach(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_map(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_unmap(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_track(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_harvest(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_flush(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_mem(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_expect_mem(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_expect_pa(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_expect_fault(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_expect_nofault(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_expect_consistent(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_expect_tables(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_domain(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_attach(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_detach(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_map(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_unmap(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_track(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_harvest(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_flush(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_mem(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_expect_mem(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_expect_pa(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_expect_fault(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_expect_nofault(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_expect_consistent(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_expect_tables(struct ims_tb *r, const struct ims_event *ev);
 
 /* iommufd_ops.c */
-int rp_op_iommufd_bind(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_iommufd_hw_info(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_iommufd_ioas(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_iommufd_map(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_iommufd_unmap(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_iommufd_hwpt(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_iommufd_attach(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_iommufd_set_dirty(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_iommufd_get_dirty(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_iommufd_bind(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_iommufd_hw_info(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_iommufd_ioas(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_iommufd_map(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_iommufd_unmap(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_iommufd_hwpt(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_iommufd_attach(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_iommufd_set_dirty(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_iommufd_get_dirty(struct ims_tb *r, const struct ims_event *ev);
 
 /* vfio_ops.c */
-int rp_op_vfio_container(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_vfio_group(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_vfio_map(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_vfio_unmap(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_vfio_dirty(struct ims_replay *r, const struct ims_event *ev);
-int rp_op_vfio_pin(struct ims_replay *r, const struct ims_event *ev);
+int rp_op_vfio_container(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_vfio_group(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_vfio_map(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_vfio_unmap(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_vfio_dirty(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_vfio_pin(struct ims_tb *r, const struct ims_event *ev);
 
 /* A device wrote [iova, iova + len) (output addresses from pa on) of
  * domain tag; tracked: with dirty updates on. */
-static inline void gpa_write(struct ims_replay *r, uint16_t tag, uint64_t iova,
+static inline void gpa_write(struct ims_tb *r, uint16_t tag, uint64_t iova,
 			     uint64_t pa, uint64_t len, bool tracked)
 {
 	if (tracked)
@@ -254,6 +294,29 @@ static inline void gpa_write(struct ims_replay *r, uint16_t tag, uint64_t iova,
 	if (r->mig_on)
 		ims_oracle_add(r->mig, MIG_WRITTEN, pa, len);
 }
+
+/* replay.c: a DMA (ims_tb_dma; the replay's dma op), with each piece's
+ * result in res->acc (up to res->n; res NULL: none). Returns the pieces
+ * that faulted, their number in *pieces. */
+struct rp_dma_res {
+	struct ims_tb_access *acc;
+	size_t n;
+};
+uint64_t rp_dma(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, unsigned acc,
+		uint64_t *pieces, struct rp_dma_res *res);
+
+/* tb.c: the testbench's lifetime, shared with the replay's, and the checks
+ * the core ops share with the front ends. */
+int rp_tb_init(struct ims_tb *r, const struct ims_tb_opts *o);
+void rp_tb_fini(struct ims_tb *r);
+struct dom *rp_need_dom(struct ims_tb *r, uint64_t id, enum ims_op op, bool software, int *rc);
+int rp_check_aligned(struct ims_tb *r, enum ims_key k, uint64_t v, uint64_t align,
+		     const char *what);
+int rp_check_in_domain(struct ims_tb *r, struct dom *d, uint64_t iova, uint64_t size);
+int rp_domain_error(struct ims_tb *r, int rc, int key, const char *why);
+/* ims_tb_unmap, leaving got set up (or not) as on entry when it fails. */
+int rp_tb_unmap(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size,
+		      uint64_t pgsize, struct ims_bitmap *got);
 
 /* How many dmas ims_replay_run reads ahead of the one it replays. */
 #define REPLAY_AHEAD 4

@@ -5,19 +5,19 @@
 
 static int sink_submit(void *arg, enum ims_format fmt, const uint64_t cmd[2])
 {
-	struct ims_replay *r = arg;
+	struct ims_tb *r = arg;
 	return ims_iommu_submit(r->mmu, fmt, cmd);
 }
 
 static int sink_ctx_update(void *arg, uint16_t tag, unsigned word, uint64_t clear, uint64_t set)
 {
-	struct ims_replay *r = arg;
+	struct ims_tb *r = arg;
 	return ims_iommu_ctx_update(r->mmu, tag, word, clear, set);
 }
 
 static int sink_ctx_flush(void *arg, uint16_t tag)
 {
-	struct ims_replay *r = arg;
+	struct ims_tb *r = arg;
 	return ims_iommu_ctx_invalidate(r->mmu, tag);
 }
 
@@ -25,12 +25,12 @@ static int sink_ctx_flush(void *arg, uint16_t tag)
  * applied, reported as its validation failure once it returns. */
 static void sink_finding(void *arg, const char *msg)
 {
-	struct ims_replay *r = arg;
+	struct ims_tb *r = arg;
 	if (!r->finding_pending++)
 		snprintf(r->finding, sizeof(r->finding), "%s", msg);
 }
 
-struct ims_sink rp_sink(struct ims_replay *r)
+struct ims_sink rp_sink(struct ims_tb *r)
 {
 	return (struct ims_sink){.arg = r,
 				 .submit = sink_submit,

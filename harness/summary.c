@@ -14,7 +14,7 @@ struct timing {
 	uint64_t p50, p90, p99;
 };
 
-static void timing_of(const struct ims_replay *r, struct timing *t)
+static void timing_of(const struct ims_tb *r, struct timing *t)
 {
 	const struct ims_iommu_counters *n = ims_iommu_counters(r->mmu);
 	t->pages = n->translations;
@@ -32,7 +32,7 @@ static void timing_of(const struct ims_replay *r, struct timing *t)
 	t->p99 = ims_iommu_latency_percentile(r->mmu, 0.99);
 }
 
-static void print_timing(const struct ims_replay *r, FILE *out)
+static void print_timing(const struct ims_tb *r, FILE *out)
 {
 	const struct ims_iommu_counters *n = ims_iommu_counters(r->mmu);
 	struct timing t;
@@ -48,7 +48,7 @@ static void print_timing(const struct ims_replay *r, FILE *out)
 			n->utlb_hits, n->utlb_misses, n->utlb_inv_entries);
 }
 
-static void write_timing_json(const struct ims_replay *r, FILE *out)
+static void write_timing_json(const struct ims_tb *r, FILE *out)
 {
 	const struct ims_iommu_counters *n = ims_iommu_counters(r->mmu);
 	struct timing t;
@@ -63,8 +63,9 @@ static void write_timing_json(const struct ims_replay *r, FILE *out)
 		n->utlb_hits, n->utlb_misses, t.lookups_pp, t.misses_pp, t.invs_pp, t.mem_pp);
 }
 
-void ims_replay_print_summary(const struct ims_replay *r, FILE *out)
+void ims_replay_print_summary(const struct ims_replay *rp, FILE *out)
 {
+	const struct ims_tb *r = &rp->t;
 	const struct ims_replay_stats *s = &r->st;
 	const struct ims_iommu_counters *n = ims_iommu_counters(r->mmu);
 	const struct ims_mem_counters *m = ims_mem_counters(r->mem);
@@ -106,8 +107,9 @@ void ims_replay_print_summary(const struct ims_replay *r, FILE *out)
 	print_timing(r, out);
 }
 
-void ims_replay_write_json(const struct ims_replay *r, FILE *out)
+void ims_replay_write_json(const struct ims_replay *rp, FILE *out)
 {
+	const struct ims_tb *r = &rp->t;
 	const struct ims_replay_stats *s = &r->st;
 	const struct ims_iommu_counters *n = ims_iommu_counters(r->mmu);
 	const struct ims_mem_counters *m = ims_mem_counters(r->mem);

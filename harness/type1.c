@@ -13,7 +13,7 @@
  * table and the trace's own pins, never from the front end's records:
  * every mapped page; or, when every group tracks pins, the pages pinned
  * since the last query or still pinned. */
-static void vfio_expected(struct ims_replay *r, struct dom *d, uint16_t tag, struct ims_bitmap *want)
+static void vfio_expected(struct ims_tb *r, struct dom *d, uint16_t tag, struct ims_bitmap *want)
 {
 	ims_bitmap_zero(want);
 	if (!d->non_pinned) {
@@ -31,14 +31,14 @@ static void vfio_expected(struct ims_replay *r, struct dom *d, uint16_t tag, str
 }
 
 /* After a query of [iova, iova + size): only still-pinned pages stay dirty. */
-void rp_pins_queried(struct ims_replay *r, uint16_t tag, uint64_t iova, uint64_t size)
+void rp_pins_queried(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size)
 {
 	ims_oracle_clear(r->pin_dirty, tag, iova, size);
 	rp_set_copy(r->pin_dirty, r->pin_now, tag, iova, size);
 }
 
 /* A type1 bitmap against its rule; counted like a harvest. */
-void rp_vfio_compare(struct ims_replay *r, const struct ims_event *ev,
+void rp_vfio_compare(struct ims_tb *r, const struct ims_event *ev,
 		     const struct ims_bitmap *want, const struct ims_bitmap *got)
 {
 	r->st.harvests++;
@@ -51,22 +51,13 @@ void rp_vfio_compare(struct ims_replay *r, const struct ims_event *ev,
 	r->st.harvest_mismatches++;
 	r->st.bits_under += df.under;
 	r->st.bits_over += df.over;
-	rp_validation_failure(r, ev,
-			      "%s bitmap breaks type1's rule: expected %" PRIu64 " bits, got %" PRIu64
-			      " (under-reported %" PRIu64 ", over-reported %" PRIu64 ")",
-			      ims_op_name(ev->op), nwant, ngot, df.under, df.over);
-	FILE *f = rp_diag(r);
-	if (df.under)
-		fprintf(f, "    first under-reported bit %" PRIu64 " (iova 0x%" PRIx64 ")\n",
-			df.first_under, got->iova + (df.first_under << got->pgshift));
-	if (df.over)
-		fprintf(f, "    first over-reported bit %" PRIu64 " (iova 0x%" PRIx64 ")\n",
-			df.first_over, got->iova + (df.first_over << got->pgshift));
-	rp_print_bits(f, "expected", want);
-	rp_print_bits(f, "got     ", got);
+	rp_dirty_read_fail(r, ev, (uint16_t)ev->v[IMS_K_CONTAINER], want, got, &df,
+			   "%s bitmap breaks type1's rule: expected %" PRIu64 " bits, got %" PRIu64
+			   " (under-reported %" PRIu64 ", over-reported %" PRIu64 ")",
+			   ims_op_name(ev->op), nwant, ngot, df.under, df.over);
 }
 
-int rp_vbm_get(struct ims_replay *r, const struct ims_event *ev, struct dom *d, uint64_t iova,
+int rp_vbm_get(struct ims_tb *r, const struct ims_event *ev, struct dom *d, uint64_t iova,
 	       uint64_t length, struct vbm *v)
 {
 	memset(v, 0, sizeof(*v));
@@ -93,7 +84,7 @@ void rp_vbm_put(struct vbm *v)
 }
 
 /* Type1 starts tracking: pages pinned now are dirty from the start. */
-void rp_vfio_started(struct ims_replay *r, struct dom *d, uint16_t tag)
+void rp_vfio_started(struct ims_tb *r, struct dom *d, uint16_t tag)
 {
 	if (d->vtrack)
 		return;

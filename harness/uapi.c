@@ -22,7 +22,7 @@ static const char *err_name(int rc, char *buf, size_t n)
  * was expected, or success where one was, is a validation failure (not an
  * input error), so conformance traces can pin error codes. Returns true
  * when the call succeeded. */
-bool rp_call_done(struct ims_replay *r, const struct ims_event *ev, int rc, const char *why)
+bool rp_call_done(struct ims_tb *r, const struct ims_event *ev, int rc, const char *why)
 {
 	r->st.uapi_calls++;
 	if (rc)
@@ -49,7 +49,7 @@ bool rp_call_done(struct ims_replay *r, const struct ims_event *ev, int rc, cons
 
 /* The bits of got that pages mapped dirty by the walker's contract
  * (r->mapped_dirty) explain, into m (got's geometry); false when none. */
-static bool contract_bits(struct ims_replay *r, int tag, const struct ims_bitmap *got,
+static bool contract_bits(struct ims_tb *r, int tag, const struct ims_bitmap *got,
 			  struct ims_bitmap *m)
 {
 	if (tag < 0 || tag > 0xffff ||
@@ -69,7 +69,7 @@ static bool contract_bits(struct ims_replay *r, int tag, const struct ims_bitmap
  * reported outside those pages and all bits reported. The oracle checks
  * every bit either way (rp_settle_dirty_read). cleared: the read cleared
  * its range, so those pages are reported and clean again. */
-int rp_check_bitmap_expect(struct ims_replay *r, const struct ims_event *ev, int tag, bool cleared,
+int rp_check_bitmap_expect(struct ims_tb *r, const struct ims_event *ev, int tag, bool cleared,
 			   const struct ims_bitmap *got)
 {
 	int rc = 0;
@@ -127,7 +127,7 @@ out:
 
 #define UBUF_MAX (1ull << 30)
 
-int rp_ubuf_get(struct ims_replay *r, const struct ims_event *ev, uint64_t need, struct ubuf *b)
+int rp_ubuf_get(struct ims_tb *r, const struct ims_event *ev, uint64_t need, struct ubuf *b)
 {
 	b->need = need;
 	b->size = ims_ev_has(ev, IMS_K_BITMAP_SIZE) ? ev->v[IMS_K_BITMAP_SIZE] : need;

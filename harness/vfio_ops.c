@@ -7,7 +7,7 @@
 
 #include "harness/replay_int.h"
 
-static struct dom *need_container(struct ims_replay *r, const struct ims_event *ev, int *rc)
+static struct dom *need_container(struct ims_tb *r, const struct ims_event *ev, int *rc)
 {
 	uint64_t id = ev->v[IMS_K_CONTAINER];
 	struct dom *d = id <= 0xffff ? r->doms[id] : NULL;
@@ -21,7 +21,7 @@ static struct dom *need_container(struct ims_replay *r, const struct ims_event *
 	return d;
 }
 
-int rp_op_vfio_container(struct ims_replay *r, const struct ims_event *ev)
+int rp_op_vfio_container(struct ims_tb *r, const struct ims_event *ev)
 {
 	uint64_t id = ev->v[IMS_K_ID];
 	if (r->doms[id])
@@ -74,7 +74,7 @@ int rp_op_vfio_container(struct ims_replay *r, const struct ims_event *ev)
 	return 0;
 }
 
-int rp_op_vfio_group(struct ims_replay *r, const struct ims_event *ev)
+int rp_op_vfio_group(struct ims_tb *r, const struct ims_event *ev)
 {
 	int rc = 0;
 	struct dom *d = need_container(r, ev, &rc);
@@ -98,7 +98,7 @@ int rp_op_vfio_group(struct ims_replay *r, const struct ims_event *ev)
 	return 0;
 }
 
-int rp_op_vfio_map(struct ims_replay *r, const struct ims_event *ev)
+int rp_op_vfio_map(struct ims_tb *r, const struct ims_event *ev)
 {
 	int rc = 0;
 	struct dom *d = need_container(r, ev, &rc);
@@ -115,7 +115,7 @@ int rp_op_vfio_map(struct ims_replay *r, const struct ims_event *ev)
 }
 
 /* A successful call's bitmap: checked, and what the VMM learnt. */
-static int vbm_done(struct ims_replay *r, const struct ims_event *ev, struct dom *d, struct vbm *v,
+static int vbm_done(struct ims_tb *r, const struct ims_event *ev, struct dom *d, struct vbm *v,
 		    const struct snap *s)
 {
 	if (!v->have)
@@ -127,7 +127,7 @@ static int vbm_done(struct ims_replay *r, const struct ims_event *ev, struct dom
 	return rp_check_bitmap_expect(r, ev, ev->v[IMS_K_CONTAINER], true, &v->got);
 }
 
-int rp_op_vfio_unmap(struct ims_replay *r, const struct ims_event *ev)
+int rp_op_vfio_unmap(struct ims_tb *r, const struct ims_event *ev)
 {
 	int rc = 0;
 	struct dom *d = need_container(r, ev, &rc);
@@ -168,7 +168,7 @@ int rp_op_vfio_unmap(struct ims_replay *r, const struct ims_event *ev)
 	return rc;
 }
 
-int rp_op_vfio_dirty(struct ims_replay *r, const struct ims_event *ev)
+int rp_op_vfio_dirty(struct ims_tb *r, const struct ims_event *ev)
 {
 	int rc = 0;
 	struct dom *d = need_container(r, ev, &rc);
@@ -211,7 +211,7 @@ int rp_op_vfio_dirty(struct ims_replay *r, const struct ims_event *ev)
 	return rc;
 }
 
-int rp_op_vfio_pin(struct ims_replay *r, const struct ims_event *ev)
+int rp_op_vfio_pin(struct ims_tb *r, const struct ims_event *ev)
 {
 	int rc = 0;
 	struct dom *d = need_container(r, ev, &rc);

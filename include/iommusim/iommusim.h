@@ -21,5 +21,6 @@
 #include "iommusim/tracebin.h"
 #include "iommusim/import.h"
 #include "iommusim/replay.h"
+#include "iommusim/tb.h"
 
 #endif

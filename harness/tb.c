@@ -1,0 +1,516 @@
+/* The testbench (iommusim/tb.h): the core software ops on a domain — make
+ * it, attach, map, unmap (reading dirty state or not), track, harvest,
+ * flush — with the oracle kept in step. The replayer's trace ops decode an
+ * event and call these; a direct call has no event, and its input errors
+ * are the message alone (rp_input_error with r->ev NULL).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iommusim/iommufd.h"
+#include "iommusim/vfio.h"
+
+#include "harness/replay_int.h"
+
+void ims_tb_opts_default(struct ims_tb_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->size = sizeof(*o);
+	ims_iommu_cfg_default(&o->model);
+	o->verbosity = 1;
+}
+
+int rp_tb_init(struct ims_tb *r, const struct ims_tb_opts *o)
+{
+	r->o = *o;
+	r->mem = ims_mem_new();
+	if (!r->mem)
+		return -ENOMEM;
+	int rc = ims_iommu_new(r->mem, &r->o.model, &r->mmu);
+	if (rc)
+		return rc;
+	r->written = ims_oracle_new();
+	r->stranded = ims_oracle_new();
+	r->mapped_dirty = ims_oracle_new();
+	r->pin_now = ims_oracle_new();
+	r->pin_dirty = ims_oracle_new();
+	r->mig = ims_oracle_new();
+	r->mig_unmapped = ims_oracle_new();
+	if (!r->written || !r->stranded || !r->mapped_dirty || !r->pin_now || !r->pin_dirty ||
+	    !r->mig || !r->mig_unmapped)
+		return -ENOMEM;
+	return 0;
+}
+
+void rp_tb_fini(struct ims_tb *r)
+{
+	for (size_t k = 0; k < r->ndom_tags; k++) {
+		struct dom *d = r->doms[r->dom_tags[k]];
+		if (!d)
+			continue;
+		ims_vfio_free(d->vfio);
+		if (d->kind != DOM_HWPT)
+			ims_pt_free(d->pt);
+		free(d);
+		r->doms[r->dom_tags[k]] = NULL;
+	}
+	free(r->dom_tags);
+	ims_iommufd_free(r->fd);
+	ims_oracle_free(r->written);
+	ims_oracle_free(r->mapped_dirty);
+	ims_oracle_free(r->stranded);
+	ims_oracle_free(r->pin_now);
+	ims_oracle_free(r->pin_dirty);
+	ims_oracle_free(r->mig);
+	ims_oracle_free(r->mig_unmapped);
+	ims_iommu_free(r->mmu);
+	ims_mem_free(r->mem);
+	free(r->maybe);
+}
+
+int ims_tb_new(const struct ims_tb_opts *opts, struct ims_tb **out)
+{
+	*out = NULL;
+	struct ims_tb_opts def;
+	if (!opts) {
+		ims_tb_opts_default(&def);
+		opts = &def;
+	}
+	if (opts->size != sizeof(struct ims_tb_opts))
+		return -EINVAL;
+	struct ims_tb *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	int rc = rp_tb_init(r, opts);
+	if (rc) {
+		rp_tb_fini(r);
+		free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+void ims_tb_free(struct ims_tb *tb)
+{
+	if (!tb)
+		return;
+	rp_tb_fini(tb);
+	free(tb);
+}
+
+const char *ims_tb_error(const struct ims_tb *tb) { return tb->err; }
+const struct ims_replay_stats *ims_tb_stats(const struct ims_tb *tb) { return &tb->st; }
+struct ims_iommu *ims_tb_iommu(struct ims_tb *tb) { return tb->mmu; }
+struct ims_mem *ims_tb_mem(struct ims_tb *tb) { return tb->mem; }
+
+void ims_tb_set_where(struct ims_tb *tb, const char *file, uint64_t line)
+{
+	tb->file = file;
+	tb->line = line;
+}
+
+void ims_tb_set_failure_cb(struct ims_tb *tb, ims_tb_failure_fn fn, void *arg)
+{
+	tb->o.on_failure = fn;
+	tb->o.on_failure_arg = arg;
+}
+
+/* Whether the op being replayed gives key k (a direct call gives none). */
+static bool has(const struct ims_tb *r, enum ims_key k)
+{
+	return r->ev && ims_ev_has(r->ev, k);
+}
+
+struct dom *rp_need_dom(struct ims_tb *r, uint64_t id, enum ims_op op, bool software, int *rc)
+{
+	struct dom *d = id <= 0xffff ? r->doms[id] : NULL;
+	if (!d) {
+		*rc = rp_input_error(r, r->ev, IMS_K_DOMAIN, "domain %" PRIu64 " is not defined", id);
+		return NULL;
+	}
+	if (software && d->raw) {
+		*rc = rp_input_error(r, r->ev, -1,
+				     "%s is a software operation; domain %" PRIu64
+				     " is raw (defined at line %" PRIu64 ")",
+				     ims_op_name(op), id, d->line);
+		return NULL;
+	}
+	return d;
+}
+
+int rp_check_aligned(struct ims_tb *r, enum ims_key k, uint64_t v, uint64_t align,
+		     const char *what)
+{
+	if (v & (align - 1))
+		return rp_input_error(r, r->ev, k,
+				      "%s=0x%" PRIx64 " is not aligned to %s (0x%" PRIx64 ")",
+				      ims_key_name(k), v, what, align);
+	return 0;
+}
+
+int rp_check_in_domain(struct ims_tb *r, struct dom *d, uint64_t iova, uint64_t size)
+{
+	uint64_t lim = ims_pt_iova_limit(d->pt);
+	if (lim && (iova >= lim || size > lim - iova))
+		return rp_input_error(r, r->ev, IMS_K_IOVA,
+				      "range [0x%" PRIx64 ", +0x%" PRIx64
+				      ") leaves the domain's IOVA space (below 0x%" PRIx64 ")",
+				      iova, size, lim);
+	return 0;
+}
+
+int ims_tb_domain(struct ims_tb *r, uint16_t tag, const struct ims_tb_domain_cfg *c)
+{
+	if (r->doms[tag])
+		return rp_input_error(r, r->ev, IMS_K_ID,
+				      "domain %u is already defined at line %" PRIu64, tag,
+				      r->doms[tag]->line);
+	if (!r->ev && (c->levels > 64 || c->ias > 64 || c->granule_shift > 63))
+		return rp_input_error(r, NULL, -1, "levels, ias or granule_shift out of range");
+	char why[256] = "";
+	uint64_t words[IMS_CTX_WORDS];
+	struct dom *d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->fmt = c->fmt;
+	d->line = rp_line(r, r->ev);
+	int key = IMS_K_FORMAT;
+	struct ims_pt_cfg cfg = {
+		.fmt = c->fmt,
+		.tag = tag,
+		.levels = c->levels,
+		.granule_shift = c->granule_shift,
+		.ias = c->ias,
+		.pgsizes = c->pgsizes,
+		.dirty_tracking = c->dirty,
+		.walker = r->o.walker,
+		.plugin = r->o.plugin,
+	};
+	d->dirty_alloc = cfg.dirty_tracking;
+	if (cfg.dirty_tracking && !ims_iommu_cfg_dirty_capable(&r->o.model, c->fmt)) {
+		free(d);
+		return rp_input_error(r, r->ev, IMS_K_DIRTY,
+				      "dirty=on: the IOMMU lacks dirty tracking for %s "
+				      "(-EOPNOTSUPP; see its capability registers)",
+				      ims_format_name(c->fmt));
+	}
+	struct ims_sink sink = rp_sink(r);
+	int rc = ims_pt_new(r->mem, &cfg, &sink, &d->pt, why, sizeof(why));
+	if (!rc)
+		ims_pt_ctx_words(d->pt, words);
+	else if (strstr(why, "page size"))
+		key = IMS_K_PGSIZES;
+	if (!rc)
+		rc = ims_iommu_ctx_set(r->mmu, tag, c->fmt, words, why, sizeof(why));
+	if (rc) {
+		ims_pt_free(d->pt);
+		free(d);
+		return rp_domain_error(r, rc, key, why);
+	}
+	if (rp_dom_put(r, tag, d)) {
+		ims_pt_free(d->pt);
+		free(d);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A domain that could not be made: the key its reason names, if the op
+ * gave it. */
+int rp_domain_error(struct ims_tb *r, int rc, int key, const char *why)
+{
+	if (strstr(why, "level") && has(r, IMS_K_LEVELS))
+		key = IMS_K_LEVELS;
+	else if (strstr(why, "granule") && has(r, IMS_K_GRANULE))
+		key = IMS_K_GRANULE;
+	else if (strstr(why, "ias") && has(r, IMS_K_IAS))
+		key = IMS_K_IAS;
+	return rp_input_error(r, r->ev, key, "%s", why[0] ? why : rp_errno_text(rc));
+}
+
+int ims_tb_attach(struct ims_tb *r, uint32_t dev, uint16_t tag)
+{
+	int rc = 0;
+	if (!rp_need_dom(r, tag, IMS_OP_ATTACH, false, &rc))
+		return rc;
+	rc = ims_iommu_attach(r->mmu, dev, tag);
+	if (rc)
+		return rp_input_error(r, r->ev, IMS_K_DEV, "attach failed: %s", rp_errno_text(rc));
+	return 0;
+}
+
+int ims_tb_detach(struct ims_tb *r, uint32_t dev)
+{
+	if (ims_iommu_detach(r->mmu, dev))
+		return rp_input_error(r, r->ev, IMS_K_DEV, "device 0x%" PRIx32 " is not attached",
+				      dev);
+	return 0;
+}
+
+/* Maps of a HWPT follow its IOAS, maps of a container its vfio calls. */
+static int not_front_end(struct ims_tb *r, uint16_t tag, const struct dom *d)
+{
+	if (d->kind == DOM_HWPT)
+		return rp_input_error(r, r->ev, IMS_K_DOMAIN,
+				      "domain %u is an iommufd HWPT (line %" PRIu64
+				      "): map and unmap its IOAS with iommufd map / unmap",
+				      tag, d->line);
+	if (d->kind == DOM_VFIO)
+		return rp_input_error(r, r->ev, IMS_K_DOMAIN,
+				      "domain %u is a VFIO container (line %" PRIu64
+				      "): use vfio map / unmap",
+				      tag, d->line);
+	return 0;
+}
+
+int ims_tb_map(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t pa, uint64_t size,
+	       unsigned prot, uint64_t pgsize)
+{
+	int rc = 0;
+	struct dom *d = rp_need_dom(r, tag, IMS_OP_MAP, true, &rc);
+	if (!d)
+		return rc;
+	if ((rc = not_front_end(r, tag, d)))
+		return rc;
+	uint64_t align = ims_pt_min_pgsize(d->pt);
+	if (pgsize) {
+		if (!(ims_pt_pgsizes(d->pt) & pgsize))
+			return rp_input_error(r, r->ev, IMS_K_PGSIZE,
+					      "pgsize=0x%" PRIx64 " is not a leaf size this domain uses",
+					      pgsize);
+		align = pgsize;
+	}
+	const char *what = pgsize ? "pgsize" : "the smallest leaf size";
+	if ((rc = rp_check_aligned(r, IMS_K_IOVA, iova, align, what)) ||
+	    (rc = rp_check_aligned(r, IMS_K_PA, pa, align, what)) ||
+	    (rc = rp_check_aligned(r, IMS_K_SIZE, size, align, what)) ||
+	    (rc = rp_check_in_domain(r, d, iova, size)))
+		return rc;
+	rp_inject_begin(r);
+	rc = ims_pt_map(d->pt, iova, pa, size, prot, pgsize);
+	rp_inject_end(r, NULL, NULL);
+	if (rc)
+		return rp_input_error(r, r->ev, IMS_K_IOVA, "map failed: %s", rp_errno_text(rc));
+	rp_mapped(r, tag, iova, size, prot);
+	r->st.maps++;
+	return 0;
+}
+
+/* The bitmap a dirty read of domain tag fills (got) and the oracle's
+ * expectation of it (want), over [iova, iova + size) at pgsize. */
+static int bitmaps_for(struct ims_tb *r, uint16_t tag, struct dom *d, uint64_t iova,
+		       uint64_t size, uint64_t pgsize, struct ims_bitmap *got,
+		       struct ims_bitmap *want)
+{
+	int rc;
+	if (!ims_is_pow2(pgsize))
+		return rp_input_error(r, r->ev, IMS_K_PGSIZE,
+				      "pgsize=0x%" PRIx64 " is not a power of two", pgsize);
+	if ((rc = rp_check_aligned(r, IMS_K_IOVA, iova, pgsize, "the bitmap page size")) ||
+	    (rc = rp_check_aligned(r, IMS_K_SIZE, size, pgsize, "the bitmap page size")) ||
+	    (rc = rp_check_in_domain(r, d, iova, size)))
+		return rc;
+	rc = ims_bitmap_init(got, iova, size, ims_log2(pgsize));
+	if (rc)
+		return rp_input_error(r, r->ev, IMS_K_SIZE, "bitmap: %s", rp_errno_text(rc));
+	rc = ims_bitmap_init(want, iova, size, ims_log2(pgsize));
+	if (rc) {
+		ims_bitmap_fini(got);
+		return rp_input_error(r, r->ev, IMS_K_SIZE, "bitmap: %s", rp_errno_text(rc));
+	}
+	ims_oracle_expected(ims_iommu_oracle(r->mmu), tag, want->iova, want->length, want->pgshift,
+			    want->words);
+	return 0;
+}
+
+int rp_tb_unmap(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size,
+		      uint64_t pgsize, struct ims_bitmap *got)
+{
+	int rc = 0;
+	struct dom *d = rp_need_dom(r, tag, IMS_OP_UNMAP, true, &rc);
+	if (!d)
+		return rc;
+	if ((rc = not_front_end(r, tag, d)))
+		return rc;
+	uint64_t align = ims_pt_min_pgsize(d->pt);
+	if ((rc = rp_check_aligned(r, IMS_K_IOVA, iova, align, "the smallest leaf size")) ||
+	    (rc = rp_check_aligned(r, IMS_K_SIZE, size, align, "the smallest leaf size")) ||
+	    (rc = rp_check_in_domain(r, d, iova, size)))
+		return rc;
+	bool read = got != NULL;
+	struct ims_bitmap want;
+	if (read) {
+		if (!ims_pt_tracking(d->pt))
+			return rp_input_error(r, r->ev, IMS_K_READ_DIRTY,
+					      "read-dirty needs tracking on (track domain=%u on)", tag);
+		if ((rc = bitmaps_for(r, tag, d, iova, size, pgsize ? pgsize : align, got, &want)))
+			return rc;
+	}
+	uint64_t bytes = 0;
+	struct snap leaves = {0};
+	if (rp_gpa_needs_snap(r, tag, iova, size))
+		rp_snap_take(d, iova, size, &leaves);
+	rp_inject_begin(r);
+	if (read)
+		rc = ims_pt_unmap_read_dirty(d->pt, iova, size, got, &bytes);
+	else
+		rc = ims_pt_unmap(d->pt, iova, size, &bytes);
+	rp_inject_end(r, d->pt, read ? got : NULL);
+	if (rc) {
+		free(leaves.l);
+		if (read) {
+			ims_bitmap_fini(got);
+			ims_bitmap_fini(&want);
+		}
+		if (rc == -EINVAL)
+			return rp_input_error(r, r->ev, IMS_K_SIZE,
+					      "unmap [0x%" PRIx64 ", +0x%" PRIx64 ") cuts into a leaf; "
+					      "unmap must cover whole leaves",
+					      iova, size);
+		return rp_input_error(r, r->ev, IMS_K_IOVA, "unmap failed: %s", rp_errno_text(rc));
+	}
+	if (read) {
+		rp_settle_dirty_read(r, r->ev, "unmap read-dirty bitmap", tag, &want, got, true, NULL);
+		rp_gpa_reported(r, d, got, &leaves);
+		ims_bitmap_fini(&want);
+	}
+	/* iommufd: dirty state of unmapped entries is discarded; what the
+	 * oracle still expected there is lost (before the GPA bookkeeping
+	 * forgets what devices wrote there: rp_oracle_unmap asks it). */
+	r->st.lost_on_unmap += rp_oracle_unmap(r, tag, iova, size);
+	rp_gpa_unmapped(r, tag, iova, size, &leaves, read);
+	free(leaves.l);
+	rp_maybe_settle(r, tag, iova, iova + (size - 1));
+	r->st.unmaps++;
+	return 0;
+}
+
+int ims_tb_unmap(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size, uint64_t pgsize,
+		 struct ims_bitmap *dirty)
+{
+	int rc = rp_tb_unmap(r, tag, iova, size, pgsize, dirty);
+	if (rc && dirty)
+		memset(dirty, 0, sizeof(*dirty));
+	return rc;
+}
+
+int ims_tb_track(struct ims_tb *r, uint16_t tag, bool on)
+{
+	int rc = 0;
+	struct dom *d = rp_need_dom(r, tag, IMS_OP_TRACK, true, &rc);
+	if (!d)
+		return rc;
+	if (!d->dirty_alloc)
+		return rp_input_error(r, r->ev, -1,
+				      "track needs a domain allocated for dirty tracking (dirty=on at "
+				      "line %" PRIu64 ")",
+				      d->line);
+	rp_inject_begin(r);
+	rc = ims_pt_set_dirty_tracking(d->pt, on);
+	rp_inject_end(r, NULL, NULL);
+	if (rc)
+		return rp_input_error(r, r->ev, -1, "set_dirty_tracking failed: %s",
+				      rp_errno_text(rc));
+	if (on) /* a new tracking session: what was written before is not owed */
+		rp_tracking_enabled(r, tag);
+	return 0;
+}
+
+int ims_tb_harvest(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size,
+		   uint64_t pgsize, unsigned flags, struct ims_bitmap *got,
+		   struct ims_tb_verdict *v)
+{
+	int rc = 0;
+	memset(got, 0, sizeof(*got));
+	if (v)
+		memset(v, 0, sizeof(*v));
+	struct dom *d = rp_need_dom(r, tag, IMS_OP_HARVEST, true, &rc);
+	if (!d)
+		return rc;
+	if (!ims_pt_tracking(d->pt))
+		return rp_input_error(r, r->ev, -1, "harvest needs tracking on (track domain=%u on)",
+				      tag);
+	struct ims_bitmap want;
+	if ((rc = bitmaps_for(r, tag, d, iova, size, pgsize ? pgsize : IMS_PAGE_SIZE, got, &want)))
+		return rc;
+	bool noclear = flags & IMS_DIRTY_NO_CLEAR;
+	if (noclear)
+		r->st.harvests_noclear++;
+	rp_inject_begin(r);
+	rc = ims_pt_read_and_clear_dirty(d->pt, got->iova, got->length,
+					 noclear ? IMS_DIRTY_NO_CLEAR : 0, got);
+	rp_inject_end(r, d->pt, got);
+	if (rc) {
+		ims_bitmap_fini(got);
+		ims_bitmap_fini(&want);
+		memset(got, 0, sizeof(*got));
+		return rp_input_error(r, r->ev, -1, "read_and_clear_dirty failed: %s",
+				      rp_errno_text(rc));
+	}
+	rp_settle_dirty_read(r, r->ev, ims_op_name(IMS_OP_HARVEST), tag, &want, got, !noclear, v);
+	rp_gpa_harvested(r, r->ev, tag, got->iova, got->length);
+	rp_gpa_reported(r, d, got, NULL);
+	ims_bitmap_fini(&want);
+	return 0;
+}
+
+int ims_tb_flush(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size)
+{
+	int rc = 0;
+	struct dom *d = rp_need_dom(r, tag, IMS_OP_FLUSH, false, &rc);
+	if (!d)
+		return rc;
+	if (d->raw) {
+		if (size)
+			ims_iommu_inv_range(r->mmu, tag, iova, size, 0);
+		else
+			ims_iommu_inv_domain(r->mmu, tag);
+		return 0;
+	}
+	if (size && (rc = rp_check_in_domain(r, d, iova, size)))
+		return rc;
+	rc = ims_pt_flush(d->pt, iova, size);
+	if (rc)
+		return rp_input_error(r, r->ev, -1, "flush failed: %s", rp_errno_text(rc));
+	return 0;
+}
+
+int ims_tb_inject(struct ims_tb *r, uint64_t at, uint32_t dev, uint64_t iova)
+{
+	if (!at)
+		return rp_input_error(r, r->ev, IMS_K_INJECT_AT,
+				      "inject: at counts memory accesses from 1");
+	r->inj_next.armed = true;
+	r->inj_next.at = at;
+	r->inj_next.dev = dev;
+	r->inj_next.iova = iova;
+	return 0;
+}
+
+int ims_tb_leaf(struct ims_tb *r, uint16_t tag, uint64_t iova, struct ims_leaf *out)
+{
+	return ims_iommu_leaf(r->mmu, tag, iova, out);
+}
+
+int64_t ims_tb_dma(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, unsigned dir,
+		   struct ims_tb_access *acc, size_t nacc, uint64_t *npieces)
+{
+	if (npieces)
+		*npieces = 0;
+	if (!dir || (dir & ~(unsigned)(IMS_ACC_R | IMS_ACC_W)))
+		return rp_input_error(r, r->ev, IMS_K_DIR, "dir must be IMS_ACC_R or IMS_ACC_W");
+	if (len && iova + (len - 1) < iova)
+		return rp_input_error(r, r->ev, IMS_K_LEN, "the DMA wraps past 2^64");
+	struct rp_dma_res res = {.acc = acc, .n = acc ? nacc : 0};
+	uint64_t pieces = 0;
+	uint64_t faulted = rp_dma(r, dev, iova, len, dir, &pieces, acc ? &res : NULL);
+	if (npieces)
+		*npieces = pieces;
+	return (int64_t)faulted;
+}
+
+struct ims_tb *ims_replay_tb(struct ims_replay *rp) { return &rp->t; }
