@@ -13,7 +13,7 @@
 #include "iommusim/iommufd.h"
 #include "iommusim/vfio.h"
 
-#include "harness/replay_int.h"
+#include "harness/dma.h"
 
 void ims_tb_opts_default(struct ims_tb_opts *o)
 {
@@ -507,7 +507,7 @@ int64_t ims_tb_dma(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, 
 		return rp_input_error(r, r->ev, IMS_K_LEN, "the DMA wraps past 2^64");
 	struct rp_dma_res res = {.acc = acc, .n = acc ? nacc : 0};
 	uint64_t pieces = 0;
-	uint64_t faulted = rp_dma(r, dev, iova, len, dir, &pieces, acc ? &res : NULL);
+	uint64_t faulted = dma_core(r, dev, iova, len, dir, &pieces, acc ? &res : NULL);
 	if (npieces)
 		*npieces = pieces;
 	return (int64_t)faulted;

@@ -1,0 +1,95 @@
+/* The DMA path, shared by the replay's dma op and ims_tb_dma. */
+#ifndef IMS_HARNESS_DMA_H
+#define IMS_HARNESS_DMA_H
+
+#include "harness/replay_int.h"
+#include "model/prefetch.h"
+
+/* Each piece's result goes to acc[0..n). */
+struct rp_dma_res {
+	struct ims_tb_access *acc;
+	size_t n;
+};
+
+/* A DMA as the model does it, piece by piece (ims_iommu_dma), keeping what
+ * each write reached in IOVA and GPA space (docs/uapi.md), a run at a
+ * time, and with res each piece's result (ims_tb_dma). Returns the pieces
+ * that faulted. Inlined into both callers (the replay's dma op, which
+ * has no res, and ims_tb_dma). */
+static inline __attribute__((always_inline)) uint64_t
+dma_core(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, unsigned acc,
+	 uint64_t *pieces_out, struct rp_dma_res *res)
+{
+	uint64_t pieces = 0, faulted = 0;
+	/* Only a write is recorded: a read needs neither look-up. */
+	int tag = (acc & IMS_ACC_W) ? ims_iommu_dev_domain(r->mmu, dev) : -1;
+	bool tracked = tag >= 0 && ims_iommu_ctx_dirty_enabled(r->mmu, (uint16_t)tag);
+	if (res || (tag >= 0 && (tracked || r->mig_on))) {
+		int dtag = res ? ims_iommu_dev_domain(r->mmu, dev) : tag;
+		uint64_t left = len, at = iova;
+		uint64_t run_iova = 0, run_pa = 0, run_len = 0;
+		while (left) {
+			uint64_t room = IMS_PAGE_SIZE - (at & (IMS_PAGE_SIZE - 1));
+			uint64_t n = room < left ? room : left;
+			struct ims_xlate x;
+			struct ims_leaf lf;
+			bool a0 = false;
+			if (res && pieces < res->n && dtag >= 0)
+				a0 = ims_iommu_leaf(r->mmu, (uint16_t)dtag, at, &lf) == 0 && lf.accessed;
+			if (left > n)
+				iommu_prefetch(r->mmu, dev, at + n, acc);
+			int k = ims_iommu_access(r->mmu, dev, at, acc, &x);
+			if (k > 0)
+				faulted++;
+			if (res && pieces < res->n) {
+				struct ims_tb_access *o = &res->acc[pieces];
+				*o = (struct ims_tb_access){.iova = at, .len = n};
+				if (k == 0) {
+					o->pa = x.pa;
+					o->iotlb_hit = x.iotlb_hit;
+					o->dirty_set = x.dirtied;
+					o->leaf_iova = x.leaf_iova;
+					o->leaf_shift = x.leaf_shift;
+					o->accessed_set = !a0 && dtag >= 0 &&
+							  ims_iommu_leaf(r->mmu, (uint16_t)dtag, at, &lf) == 0 &&
+							  lf.accessed;
+				} else if (k > 0) {
+					o->fault = (int)x.fault;
+					o->code = x.code;
+				}
+				o->cycles = x.cycles;
+			}
+			if (tag >= 0 && (tracked || r->mig_on)) {
+				if (k == 0 && run_len && at == run_iova + run_len &&
+				    x.pa == run_pa + run_len) {
+					run_len += n;
+				} else {
+					if (run_len)
+						gpa_write(r, (uint16_t)tag, run_iova, run_pa, run_len,
+							  tracked);
+					run_len = 0;
+					if (k == 0) {
+						run_iova = at;
+						run_pa = x.pa;
+						run_len = n;
+					}
+				}
+			}
+			pieces++;
+			left -= n;
+			at += n;
+		}
+		if (run_len)
+			gpa_write(r, (uint16_t)tag, run_iova, run_pa, run_len, tracked);
+	} else {
+		faulted = ims_iommu_dma(r->mmu, dev, iova, len, acc, &pieces);
+	}
+	r->st.dma_ops++;
+	r->st.dma_pages += pieces;
+	r->st.dma_bytes += len;
+	r->st.faults += faulted;
+	*pieces_out = pieces;
+	return faulted;
+}
+
+#endif
