@@ -60,15 +60,9 @@ static int raw_domain(struct ims_tb *r, const struct ims_event *ev)
 int rp_op_domain(struct ims_tb *r, const struct ims_event *ev)
 {
 	uint64_t id = ev->v[IMS_K_ID];
-	if (r->doms[id])
-		return rp_input_error(r, ev, IMS_K_ID, "domain %" PRIu64 " is already defined at line %" PRIu64,
-				      id, r->doms[id]->line);
-	if (ims_ev_has(ev, IMS_K_LEVELS) && (ev->v[IMS_K_LEVELS] == 0 || ev->v[IMS_K_LEVELS] > 64))
-		return rp_input_error(r, ev, IMS_K_LEVELS, "levels=%" PRIu64 " is out of range",
-				      ev->v[IMS_K_LEVELS]);
-	if (ims_ev_has(ev, IMS_K_IAS) && (ev->v[IMS_K_IAS] == 0 || ev->v[IMS_K_IAS] > 64))
-		return rp_input_error(r, ev, IMS_K_IAS, "ias=%" PRIu64 " is out of range",
-				      ev->v[IMS_K_IAS]);
+	int rc = rp_new_domain_keys(r, ev);
+	if (rc)
+		return rc;
 	if (ims_ev_has(ev, IMS_K_RAW))
 		return raw_domain(r, ev);
 	struct ims_tb_domain_cfg c = {

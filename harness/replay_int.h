@@ -304,6 +304,8 @@ int rp_check_aligned(struct ims_tb *r, enum ims_key k, uint64_t v, uint64_t alig
 		     const char *what);
 int rp_check_in_domain(struct ims_tb *r, struct dom *d, uint64_t iova, uint64_t size);
 int rp_domain_error(struct ims_tb *r, int rc, int key, const char *why);
+/* A domain-making event's id (not in use), levels= and ias= (in range). */
+int rp_new_domain_keys(struct ims_tb *r, const struct ims_event *ev);
 /* ims_tb_unmap, leaving got set up (or not) as on entry when it fails. */
 int rp_tb_unmap(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size,
 		      uint64_t pgsize, struct ims_bitmap *got);

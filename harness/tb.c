@@ -163,6 +163,22 @@ int rp_check_in_domain(struct ims_tb *r, struct dom *d, uint64_t iova, uint64_t 
 	return 0;
 }
 
+int rp_new_domain_keys(struct ims_tb *r, const struct ims_event *ev)
+{
+	uint64_t id = ev->v[IMS_K_ID];
+	if (r->doms[id])
+		return rp_input_error(r, ev, IMS_K_ID,
+				      "domain %" PRIu64 " is already defined at line %" PRIu64, id,
+				      r->doms[id]->line);
+	if (ims_ev_has(ev, IMS_K_LEVELS) && (ev->v[IMS_K_LEVELS] == 0 || ev->v[IMS_K_LEVELS] > 64))
+		return rp_input_error(r, ev, IMS_K_LEVELS, "levels=%" PRIu64 " is out of range",
+				      ev->v[IMS_K_LEVELS]);
+	if (ims_ev_has(ev, IMS_K_IAS) && (ev->v[IMS_K_IAS] == 0 || ev->v[IMS_K_IAS] > 64))
+		return rp_input_error(r, ev, IMS_K_IAS, "ias=%" PRIu64 " is out of range",
+				      ev->v[IMS_K_IAS]);
+	return 0;
+}
+
 int ims_tb_domain(struct ims_tb *r, uint16_t tag, const struct ims_tb_domain_cfg *c)
 {
 	if (r->doms[tag])

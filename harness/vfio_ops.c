@@ -24,14 +24,9 @@ static struct dom *need_container(struct ims_tb *r, const struct ims_event *ev, 
 int rp_op_vfio_container(struct ims_tb *r, const struct ims_event *ev)
 {
 	uint64_t id = ev->v[IMS_K_ID];
-	if (r->doms[id])
-		return rp_input_error(r, ev, IMS_K_ID, "domain %" PRIu64 " is already defined at line %" PRIu64,
-				      id, r->doms[id]->line);
-	if (ims_ev_has(ev, IMS_K_LEVELS) && (ev->v[IMS_K_LEVELS] == 0 || ev->v[IMS_K_LEVELS] > 64))
-		return rp_input_error(r, ev, IMS_K_LEVELS, "levels=%" PRIu64 " is out of range",
-				      ev->v[IMS_K_LEVELS]);
-	if (ims_ev_has(ev, IMS_K_IAS) && (ev->v[IMS_K_IAS] == 0 || ev->v[IMS_K_IAS] > 64))
-		return rp_input_error(r, ev, IMS_K_IAS, "ias=%" PRIu64 " is out of range", ev->v[IMS_K_IAS]);
+	int rc = rp_new_domain_keys(r, ev);
+	if (rc)
+		return rc;
 	/* Type1 uses no hardware dirty bits: the domain is not allocated for
 	 * dirty tracking. */
 	struct ims_pt_cfg cfg = {
@@ -49,7 +44,7 @@ int rp_op_vfio_container(struct ims_tb *r, const struct ims_event *ev)
 	struct dom *d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	int rc = ims_pt_new(r->mem, &cfg, &sink, &d->pt, why, sizeof(why));
+	rc = ims_pt_new(r->mem, &cfg, &sink, &d->pt, why, sizeof(why));
 	uint64_t words[IMS_CTX_WORDS];
 	if (!rc) {
 		ims_pt_ctx_words(d->pt, words);
