@@ -105,6 +105,19 @@ rp_dirty_read_fail(struct ims_tb *r, const struct ims_event *ev, uint16_t tag,
 	va_end(ap);
 }
 
+void rp_report_findings(struct ims_tb *r, const struct ims_event *ev)
+{
+	if (!r->finding_pending)
+		return;
+	r->st.walker_findings++;
+	if (r->finding_pending > 1)
+		rp_fail(r, ev, IMS_TB_FAIL_WALKER, "%s (and %u more)", r->finding,
+			r->finding_pending - 1);
+	else
+		rp_fail(r, ev, IMS_TB_FAIL_WALKER, "%s", r->finding);
+	r->finding_pending = 0;
+}
+
 const char *rp_errno_text(int rc)
 {
 	switch (rc) {

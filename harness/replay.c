@@ -166,15 +166,7 @@ int ims_replay_event(struct ims_replay *rp, const struct ims_event *ev, const ch
 	}
 	int rc = op_other(r, ev);
 	r->inj_next.armed = false;
-	if (r->finding_pending) {
-		r->st.walker_findings++;
-		if (r->finding_pending > 1)
-			rp_fail(r, ev, IMS_TB_FAIL_WALKER, "%s (and %u more)", r->finding,
-				r->finding_pending - 1);
-		else
-			rp_fail(r, ev, IMS_TB_FAIL_WALKER, "%s", r->finding);
-		r->finding_pending = 0;
-	}
+	rp_report_findings(r, ev);
 	r->ev = NULL;
 	return rc;
 }

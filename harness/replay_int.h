@@ -155,6 +155,9 @@ __attribute__((format(printf, 4, 5))) int rp_input_error(struct ims_tb *r,
 							 const struct ims_event *ev, int key,
 							 const char *fmt, ...);
 FILE *rp_diag(const struct ims_tb *r);
+/* What the walker did wrong through the host during an op (the sink's
+ * findings), as one validation failure after it. */
+void rp_report_findings(struct ims_tb *r, const struct ims_event *ev);
 /* The line an op's notes and failures name: ev's, or the tb's where. */
 static inline uint64_t rp_line(const struct ims_tb *r, const struct ims_event *ev)
 {

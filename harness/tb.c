@@ -119,6 +119,15 @@ void ims_tb_set_failure_cb(struct ims_tb *tb, ims_tb_failure_fn fn, void *arg)
 	tb->o.on_failure_arg = arg;
 }
 
+/* A direct call is over: what the walker did wrong through the host during
+ * it is reported now (a replayed event's, by ims_replay_event after it). */
+static int direct_done(struct ims_tb *r, int rc)
+{
+	if (!r->ev)
+		rp_report_findings(r, NULL);
+	return rc;
+}
+
 /* Whether the op being replayed gives key k (a direct call gives none). */
 static bool has(const struct ims_tb *r, enum ims_key k)
 {
@@ -179,14 +188,17 @@ int rp_new_domain_keys(struct ims_tb *r, const struct ims_event *ev)
 	return 0;
 }
 
-int ims_tb_domain(struct ims_tb *r, uint16_t tag, const struct ims_tb_domain_cfg *c)
+static int tb_domain(struct ims_tb *r, uint16_t tag, const struct ims_tb_domain_cfg *c)
 {
 	if (r->doms[tag])
 		return rp_input_error(r, r->ev, IMS_K_ID,
 				      "domain %u is already defined at line %" PRIu64, tag,
 				      r->doms[tag]->line);
-	if (!r->ev && (c->levels > 64 || c->ias > 64 || c->granule_shift > 63))
-		return rp_input_error(r, NULL, -1, "levels, ias or granule_shift out of range");
+	if (!r->ev && ((unsigned)c->fmt >= IMS_FMT_COUNT || c->levels > 64 || c->ias > 64 ||
+			c->granule_shift > 63))
+		return rp_input_error(r, NULL, -1,
+				      "fmt=%u, levels=%u, ias=%u or granule_shift=%u is out of range",
+				      (unsigned)c->fmt, c->levels, c->ias, c->granule_shift);
 	char why[256] = "";
 	uint64_t words[IMS_CTX_WORDS];
 	struct dom *d = calloc(1, sizeof(*d));
@@ -283,7 +295,7 @@ static int not_front_end(struct ims_tb *r, uint16_t tag, const struct dom *d)
 	return 0;
 }
 
-int ims_tb_map(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t pa, uint64_t size,
+static int tb_map(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t pa, uint64_t size,
 	       unsigned prot, uint64_t pgsize)
 {
 	int rc = 0;
@@ -411,10 +423,10 @@ int ims_tb_unmap(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size, u
 	int rc = rp_tb_unmap(r, tag, iova, size, pgsize, dirty);
 	if (rc && dirty)
 		memset(dirty, 0, sizeof(*dirty));
-	return rc;
+	return direct_done(r, rc);
 }
 
-int ims_tb_track(struct ims_tb *r, uint16_t tag, bool on)
+static int tb_track(struct ims_tb *r, uint16_t tag, bool on)
 {
 	int rc = 0;
 	struct dom *d = rp_need_dom(r, tag, IMS_OP_TRACK, true, &rc);
@@ -436,7 +448,7 @@ int ims_tb_track(struct ims_tb *r, uint16_t tag, bool on)
 	return 0;
 }
 
-int ims_tb_harvest(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size,
+static int tb_harvest(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size,
 		   uint64_t pgsize, unsigned flags, struct ims_bitmap *got,
 		   struct ims_tb_verdict *v)
 {
@@ -474,7 +486,7 @@ int ims_tb_harvest(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size,
 	return 0;
 }
 
-int ims_tb_flush(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size)
+static int tb_flush(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size)
 {
 	int rc = 0;
 	struct dom *d = rp_need_dom(r, tag, IMS_OP_FLUSH, false, &rc);
@@ -530,3 +542,33 @@ int64_t ims_tb_dma(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, 
 }
 
 struct ims_tb *ims_replay_tb(struct ims_replay *rp) { return &rp->t; }
+
+/* The public calls: the ops above, then the walker's findings. The
+ * replay's trace ops call these too. */
+int ims_tb_domain(struct ims_tb *r, uint16_t tag, const struct ims_tb_domain_cfg *c)
+{
+	return direct_done(r, tb_domain(r, tag, c));
+}
+
+int ims_tb_map(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t pa, uint64_t size,
+	       unsigned prot, uint64_t pgsize)
+{
+	return direct_done(r, tb_map(r, tag, iova, pa, size, prot, pgsize));
+}
+
+int ims_tb_track(struct ims_tb *r, uint16_t tag, bool on)
+{
+	return direct_done(r, tb_track(r, tag, on));
+}
+
+int ims_tb_harvest(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size,
+		   uint64_t pgsize, unsigned flags, struct ims_bitmap *got,
+		   struct ims_tb_verdict *v)
+{
+	return direct_done(r, tb_harvest(r, tag, iova, size, pgsize, flags, got, v));
+}
+
+int ims_tb_flush(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size)
+{
+	return direct_done(r, tb_flush(r, tag, iova, size));
+}

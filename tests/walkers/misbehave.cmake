@@ -31,6 +31,12 @@ if(NOT IMS_VALGRIND)
   ims_misbehave_test(hang hang_on_noclear hang
     "FAIL: walker hang-on-noclear hung \\(no progress in 1 s; killed\\) at this line" 120
     -DMODE=hang -DARGS=--walker-timeout=1)
+  # The same walker through the testbench API's direct calls.
+  add_executable(ims_tb_finding ${mw_dir}/tb_finding.c)
+  target_link_libraries(ims_tb_finding PRIVATE iommusim_static)
+  add_test(NAME walkers.tb-finding COMMAND ${IMS_LAUNCHER} $<TARGET_FILE:ims_tb_finding>
+    $<TARGET_FILE:ims_mw_write_outside>)
+  set_tests_properties(walkers.tb-finding PROPERTIES LABELS misbehave)
   ims_misbehave_test(write-outside write_outside "walker finding"
     "FAIL: walker write-outside: [a-z_]+ at 0x[0-9a-f]+ outside the page tables" 60
     -DMODE=finding)
