@@ -98,6 +98,10 @@ class Testbench:
     on_failure is raised by the call that caused the failure, after it ran.
     """
 
+    # Its name starts with "Test": pytest would try to collect it from every
+    # test module that imports it.
+    __test__ = False
+
     def __init__(self, config=None, walker=None, plugin=None,
                  on_failure: Optional[Callable[[Failure], None]] = None, settings=None):
         self._tb = None
