@@ -70,7 +70,7 @@ void rp_settle_dirty_read(struct ims_tb *r, const struct ims_event *ev, const ch
 				   " (under-reported %" PRIu64 ", over-reported %" PRIu64 ")",
 				   what, nwant, ngot, df.under, df.over);
 	} else if (r->o.verbosity >= 2) {
-		fprintf(stdout, "%s:%" PRIu64 ": harvest ok, %" PRIu64 " bits\n", r->file ? r->file : "-",
+		fprintf(stdout, "%s:%" PRIu64 ": harvest ok, %" PRIu64 " bits\n", rp_file(r, ev),
 			rp_line(r, ev), ngot);
 	}
 	if (!clear)

@@ -25,17 +25,12 @@ dma_core(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, unsigned a
 	int tag = (acc & IMS_ACC_W) ? ims_iommu_dev_domain(r->mmu, dev) : -1;
 	bool tracked = tag >= 0 && ims_iommu_ctx_dirty_enabled(r->mmu, (uint16_t)tag);
 	if (res || (tag >= 0 && (tracked || r->mig_on))) {
-		int dtag = res ? ims_iommu_dev_domain(r->mmu, dev) : tag;
 		uint64_t left = len, at = iova;
 		uint64_t run_iova = 0, run_pa = 0, run_len = 0;
 		while (left) {
 			uint64_t room = IMS_PAGE_SIZE - (at & (IMS_PAGE_SIZE - 1));
 			uint64_t n = room < left ? room : left;
 			struct ims_xlate x;
-			struct ims_leaf lf;
-			bool a0 = false;
-			if (res && pieces < res->n && dtag >= 0)
-				a0 = ims_iommu_leaf(r->mmu, (uint16_t)dtag, at, &lf) == 0 && lf.accessed;
 			if (left > n)
 				iommu_prefetch(r->mmu, dev, at + n, acc);
 			int k = ims_iommu_access(r->mmu, dev, at, acc, &x);
@@ -50,9 +45,7 @@ dma_core(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, unsigned a
 					o->dirty_set = x.dirtied;
 					o->leaf_iova = x.leaf_iova;
 					o->leaf_shift = x.leaf_shift;
-					o->accessed_set = !a0 && dtag >= 0 &&
-							  ims_iommu_leaf(r->mmu, (uint16_t)dtag, at, &lf) == 0 &&
-							  lf.accessed;
+					o->accessed_set = x.accessed;
 				} else if (k > 0) {
 					o->fault = (int)x.fault;
 					o->code = x.code;

@@ -96,7 +96,7 @@ void rp_inject_end(struct ims_tb *r, const struct ims_pt *pt, const struct ims_b
 			fprintf(stdout, "%s:%" PRIu64 ": lost hardware update at pa 0x%" PRIx64
 				" (bits 0x%" PRIx64 ") allowed by walker %s's contract: its page is "
 				"recorded by this read\n",
-				r->file ? r->file : "-", rp_line(r, r->ev), pa, bits, ims_pt_walker_label(pt));
+				rp_file(r, r->ev), rp_line(r, r->ev), pa, bits, ims_pt_walker_label(pt));
 	} else if (lost)
 		rp_fail(r, r->ev, IMS_TB_FAIL_LOST_UPDATE,
 				      "lost hardware update: a software store to the entry at pa 0x%" PRIx64
@@ -105,7 +105,7 @@ void rp_inject_end(struct ims_tb *r, const struct ims_pt *pt, const struct ims_b
 				      pa, bits);
 	else if (!r->inj.fired && r->o.verbosity >= 2)
 		fprintf(stdout, "%s:%" PRIu64 ": inject-at=%" PRIu64 " is past the op's last access\n",
-			r->file ? r->file : "-", rp_line(r, r->ev), r->inj.at);
+			rp_file(r, r->ev), rp_line(r, r->ev), r->inj.at);
 }
 
 /* The leaf range the injected write dirtied, if it did (dirty updates on). */

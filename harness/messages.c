@@ -62,8 +62,8 @@ static void deliver(struct ims_tb *r, struct ims_tb_failure *f, const struct ims
 	char msg[2048];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	r->st.validation_failures++;
-	f->file = r->file;
-	f->line = ev ? ev->line : r->line;
+	f->file = ev ? rp_file(r, ev) : r->wfile;
+	f->line = rp_line(r, ev);
 	f->message = msg;
 	if (r->o.on_failure)
 		r->o.on_failure(r->o.on_failure_arg, f);

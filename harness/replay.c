@@ -47,7 +47,6 @@ int ims_replay_new(const struct ims_replay_opts *opts, struct ims_replay **out)
 		ims_replay_free(rp);
 		return rc;
 	}
-	rp->t.file = "-";
 	*out = rp;
 	return 0;
 }
@@ -151,21 +150,22 @@ int ims_replay_event(struct ims_replay *rp, const struct ims_event *ev, const ch
 {
 	struct ims_tb *r = &rp->t;
 	r->file = file ? file : "-";
-	r->line = ev->line;
 	if (rp->ro.on_event)
 		rp->ro.on_event(rp->ro.on_event_arg, rp, ev);
 	r->st.events++;
 	if (ev->op == IMS_OP_DMA)
 		return op_dma(r, ev);
 	r->ev = ev;
-	if (ims_ev_has(ev, IMS_K_INJECT_AT)) {
+	bool inject = ims_ev_has(ev, IMS_K_INJECT_AT);
+	if (inject) {
 		r->inj_next.armed = true;
 		r->inj_next.at = ev->v[IMS_K_INJECT_AT];
 		r->inj_next.dev = ev->v[IMS_K_INJECT_DEV];
 		r->inj_next.iova = ev->v[IMS_K_INJECT_IOVA];
 	}
 	int rc = op_other(r, ev);
-	r->inj_next.armed = false;
+	if (inject)
+		r->inj_next.armed = false;
 	rp_report_findings(r, ev);
 	r->ev = NULL;
 	return rc;

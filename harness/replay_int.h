@@ -3,8 +3,8 @@
  * Rooms (core ops, iommufd and VFIO type1 calls, migration accounting,
  * summary) call only the helper files (messages, sink, injections, GPA
  * bookkeeping, dirty reads, the calls' common parts, type1's rule), never
- * each other; replay.c's dispatcher calls the rooms. The DMA path stays in
- * replay.c, with gpa_write inline below.
+ * each other; replay.c's dispatcher calls the rooms. The DMA path is
+ * dma.h's, shared by replay.c and tb.c, with gpa_write inline below.
  */
 #ifndef IMS_HARNESS_REPLAY_INT_H
 #define IMS_HARNESS_REPLAY_INT_H
@@ -48,8 +48,10 @@ struct ims_tb {
 	 * replayed (NULL for a direct call) names the key columns of input
 	 * errors; file and line go into failure records. */
 	const struct ims_event *ev;
-	const char *file;
-	uint64_t line;
+	const char *file; /* the trace of ev (a replay's current one) */
+	/* ims_tb_set_where: what failures of direct calls name. */
+	const char *wfile;
+	uint64_t wline;
 	struct ims_mem *mem;
 	struct ims_iommu *mmu;
 	struct dom *doms[65536];
@@ -161,7 +163,13 @@ void rp_report_findings(struct ims_tb *r, const struct ims_event *ev);
 /* The line an op's notes and failures name: ev's, or the tb's where. */
 static inline uint64_t rp_line(const struct ims_tb *r, const struct ims_event *ev)
 {
-	return ev ? ev->line : r->line;
+	return ev ? ev->line : r->wline;
+}
+/* The file they name: ev's trace, or the tb's where ("-" for none). */
+static inline const char *rp_file(const struct ims_tb *r, const struct ims_event *ev)
+{
+	const char *f = ev ? r->file : r->wfile;
+	return f ? f : "-";
 }
 /* A validation failure, to the callback or the default printer; its line is
  * ev's (or the tb's where with ev NULL). */

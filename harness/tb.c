@@ -109,8 +109,8 @@ struct ims_mem *ims_tb_mem(struct ims_tb *tb) { return tb->mem; }
 
 void ims_tb_set_where(struct ims_tb *tb, const char *file, uint64_t line)
 {
-	tb->file = file;
-	tb->line = line;
+	tb->wfile = file;
+	tb->wline = line;
 }
 
 void ims_tb_set_failure_cb(struct ims_tb *tb, ims_tb_failure_fn fn, void *arg)
@@ -126,6 +126,14 @@ static int direct_done(struct ims_tb *r, int rc)
 	if (!r->ev)
 		rp_report_findings(r, NULL);
 	return rc;
+}
+
+/* The same for an op that takes an injection: it is spent (used, or not if
+ * the op failed its checks). */
+static int inject_done(struct ims_tb *r, int rc)
+{
+	r->inj_next.armed = false;
+	return direct_done(r, rc);
 }
 
 /* Whether the op being replayed gives key k (a direct call gives none). */
@@ -295,6 +303,20 @@ static int not_front_end(struct ims_tb *r, uint16_t tag, const struct dom *d)
 	return 0;
 }
 
+/* A direct call starts with no error message; front-end domains (an
+ * iommufd HWPT, a VFIO container) take their tracking and dirty reads
+ * through their own calls. */
+static int direct_start(struct ims_tb *r, uint16_t tag, bool software_only)
+{
+	if (r->ev)
+		return 0;
+	r->err[0] = 0;
+	const struct dom *d = r->doms[tag];
+	if (software_only && d && d->kind != DOM_PLAIN)
+		return not_front_end(r, tag, d);
+	return 0;
+}
+
 static int tb_map(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t pa, uint64_t size,
 	       unsigned prot, uint64_t pgsize)
 {
@@ -420,10 +442,14 @@ int rp_tb_unmap(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size,
 int ims_tb_unmap(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size, uint64_t pgsize,
 		 struct ims_bitmap *dirty)
 {
-	int rc = rp_tb_unmap(r, tag, iova, size, pgsize, dirty);
+	int rc = direct_start(r, tag, false);
+	if (!rc && !r->ev && !size)
+		rc = rp_input_error(r, NULL, -1, "size=0: an unmap covers at least one leaf");
+	if (!rc)
+		rc = rp_tb_unmap(r, tag, iova, size, pgsize, dirty);
 	if (rc && dirty)
 		memset(dirty, 0, sizeof(*dirty));
-	return direct_done(r, rc);
+	return inject_done(r, rc);
 }
 
 static int tb_track(struct ims_tb *r, uint16_t tag, bool on)
@@ -512,6 +538,9 @@ int ims_tb_inject(struct ims_tb *r, uint64_t at, uint32_t dev, uint64_t iova)
 	if (!at)
 		return rp_input_error(r, r->ev, IMS_K_INJECT_AT,
 				      "inject: at counts memory accesses from 1");
+	if (ims_iommu_dev_domain(r->mmu, dev) < 0)
+		return rp_input_error(r, r->ev, IMS_K_INJECT_DEV,
+				      "inject: device 0x%" PRIx32 " is not attached", dev);
 	r->inj_next.armed = true;
 	r->inj_next.at = at;
 	r->inj_next.dev = dev;
@@ -521,7 +550,14 @@ int ims_tb_inject(struct ims_tb *r, uint64_t at, uint32_t dev, uint64_t iova)
 
 int ims_tb_leaf(struct ims_tb *r, uint16_t tag, uint64_t iova, struct ims_leaf *out)
 {
-	return ims_iommu_leaf(r->mmu, tag, iova, out);
+	r->err[0] = 0;
+	int k = ims_iommu_leaf(r->mmu, tag, iova, out);
+	if (k < 0)
+		rp_input_error(r, NULL, -1, "domain %u has no valid context", tag);
+	else if (k > 0)
+		snprintf(r->err, sizeof(r->err), "no leaf maps iova 0x%" PRIx64 " in domain %u (%s)",
+			 iova, tag, ims_fault_kind_name((enum ims_fault_kind)k));
+	return k;
 }
 
 int64_t ims_tb_dma(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, unsigned dir,
@@ -529,8 +565,10 @@ int64_t ims_tb_dma(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, 
 {
 	if (npieces)
 		*npieces = 0;
+	r->err[0] = 0;
 	if (!dir || (dir & ~(unsigned)(IMS_ACC_R | IMS_ACC_W)))
-		return rp_input_error(r, r->ev, IMS_K_DIR, "dir must be IMS_ACC_R or IMS_ACC_W");
+		return rp_input_error(r, r->ev, IMS_K_DIR,
+				      "dir=0x%x: expected IMS_ACC_R, IMS_ACC_W or both", dir);
 	if (len && iova + (len - 1) < iova)
 		return rp_input_error(r, r->ev, IMS_K_LEN, "the DMA wraps past 2^64");
 	struct rp_dma_res res = {.acc = acc, .n = acc ? nacc : 0};
@@ -545,30 +583,43 @@ struct ims_tb *ims_replay_tb(struct ims_replay *rp) { return &rp->t; }
 
 /* The public calls: the ops above, then the walker's findings. The
  * replay's trace ops call these too. */
+
 int ims_tb_domain(struct ims_tb *r, uint16_t tag, const struct ims_tb_domain_cfg *c)
 {
+	direct_start(r, tag, false);
 	return direct_done(r, tb_domain(r, tag, c));
 }
 
 int ims_tb_map(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t pa, uint64_t size,
 	       unsigned prot, uint64_t pgsize)
 {
-	return direct_done(r, tb_map(r, tag, iova, pa, size, prot, pgsize));
+	direct_start(r, tag, false);
+	return inject_done(r, tb_map(r, tag, iova, pa, size, prot, pgsize));
 }
 
 int ims_tb_track(struct ims_tb *r, uint16_t tag, bool on)
 {
-	return direct_done(r, tb_track(r, tag, on));
+	int rc = direct_start(r, tag, true);
+	return inject_done(r, rc ? rc : tb_track(r, tag, on));
 }
 
 int ims_tb_harvest(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size,
 		   uint64_t pgsize, unsigned flags, struct ims_bitmap *got,
 		   struct ims_tb_verdict *v)
 {
-	return direct_done(r, tb_harvest(r, tag, iova, size, pgsize, flags, got, v));
+	memset(got, 0, sizeof(*got));
+	if (v)
+		memset(v, 0, sizeof(*v));
+	int rc = direct_start(r, tag, true);
+	if (!rc && (flags & ~(unsigned)IMS_DIRTY_NO_CLEAR))
+		rc = rp_input_error(r, r->ev, -1, "flags=0x%x: only IMS_DIRTY_NO_CLEAR is known", flags);
+	if (!rc && !r->ev && !size)
+		rc = rp_input_error(r, NULL, -1, "size=0: a harvest covers at least one page");
+	return inject_done(r, rc ? rc : tb_harvest(r, tag, iova, size, pgsize, flags, got, v));
 }
 
 int ims_tb_flush(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size)
 {
+	direct_start(r, tag, false);
 	return direct_done(r, tb_flush(r, tag, iova, size));
 }

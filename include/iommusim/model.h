@@ -108,6 +108,9 @@ struct ims_xlate {
 	unsigned leaf_shift; /* its log2 size */
 	bool iotlb_hit;
 	bool dirtied; /* this access set dirty state in memory */
+	/* This access set the access flag in memory (in the padding after
+	 * dirtied: the struct's size and other offsets are unchanged). */
+	bool accessed;
 	enum ims_fault_kind fault;
 	uint32_t code;
 	bool utlb_hit;   /* the device's micro-TLB served it (iotlb_hit is set too) */

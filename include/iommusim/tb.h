@@ -74,7 +74,7 @@ struct ims_tb_opts {
 	/* A walker of the walker ABI used instead of the built-in one; NULL:
 	 * none. The caller keeps it loaded while the ims_tb lives. */
 	const struct ims_walker_ops *plugin;
-	int verbosity; /* 0 quiet, 1 normal, 2 verbose (notes on diag's stream) */
+	int verbosity; /* 0 quiet, 1 normal, 2 verbose (notes on standard output) */
 	FILE *diag;    /* where the default failure printer writes (NULL: stderr) */
 	/* Called once per validation failure; NULL: print "FILE:LINE: FAIL:
 	 * message" (and a dirty read's first differing bits) to diag. */
@@ -87,8 +87,10 @@ void ims_tb_opts_default(struct ims_tb_opts *o);
 int ims_tb_new(const struct ims_tb_opts *opts, struct ims_tb **out);
 void ims_tb_free(struct ims_tb *tb);
 
-/* Every call below returns 0 or a negative errno; -EINVAL comes with a
- * message naming the argument and what was expected in ims_tb_error. */
+/* Every call below returns 0 or a negative errno (ims_tb_dma: the count of
+ * faulting pieces; ims_tb_leaf: a positive fault kind when nothing maps
+ * the IOVA); -EINVAL comes with a message naming the argument and what was
+ * expected in ims_tb_error, which each call clears when it starts. */
 const char *ims_tb_error(const struct ims_tb *tb);
 
 /* Where failures are reported from: file (kept as a pointer; NULL for none)
@@ -120,7 +122,8 @@ int ims_tb_detach(struct ims_tb *tb, uint32_t dev);
  * 0 lets the walker choose leaf sizes. */
 int ims_tb_map(struct ims_tb *tb, uint16_t tag, uint64_t iova, uint64_t pa, uint64_t size,
 	       unsigned prot, uint64_t pgsize);
-/* Unmap whole leaves. dirty NULL: a plain unmap. Else the walker reads and
+/* Unmap whole leaves of a domain made by ims_tb_domain. dirty NULL: a
+ * plain unmap. Else the walker reads and
  * clears dirty state as it unmaps (tracking must be on) into *dirty, which
  * the call sets up over [iova, iova + size) with one bit per pgsize (0:
  * the domain's smallest leaf size) and the caller releases with
@@ -130,7 +133,8 @@ int ims_tb_map(struct ims_tb *tb, uint16_t tag, uint64_t iova, uint64_t pa, uint
 int ims_tb_unmap(struct ims_tb *tb, uint16_t tag, uint64_t iova, uint64_t size, uint64_t pgsize,
 		 struct ims_bitmap *dirty);
 /* set_dirty_tracking (the domain was made with dirty); on starts a new
- * session: what devices wrote before is not owed. */
+ * session: what devices wrote before is not owed. An iommufd HWPT or a VFIO
+ * container of a replay tracks through its own calls (-EINVAL here). */
 int ims_tb_track(struct ims_tb *tb, uint16_t tag, bool on);
 /* Invalidate the domain's IOTLB entries for [iova, iova + size), or all
  * of them with size 0. */
@@ -142,7 +146,8 @@ struct ims_tb_verdict {
 	uint64_t expected_bits, got_bits, under, over;
 	uint64_t first_under_iova, first_over_iova; /* meaningful when under / over */
 };
-/* read_and_clear_dirty over [iova, iova + size) into *got, which the call
+/* read_and_clear_dirty over [iova, iova + size) (size > 0) into *got (not
+ * NULL), which the call
  * sets up with one bit per pgsize (0: 4 KiB) and the caller releases with
  * ims_bitmap_fini after a successful call; flags IMS_DIRTY_NO_CLEAR or 0.
  * The result is compared with the oracle bit for bit: a mismatch is
@@ -159,13 +164,13 @@ struct ims_tb_access {
 	int fault;                /* 0, or the fault's enum ims_fault_kind */
 	uint32_t code;            /* the format's fault code */
 	bool iotlb_hit;           /* the translation came from the IOTLB */
-	bool accessed_set;        /* this access set the leaf's accessed flag */
+	bool accessed_set;        /* this access set an access flag in memory */
 	bool dirty_set;           /* this access set dirty state in memory */
 	uint64_t leaf_iova;       /* the page (leaf, replica run, group) used */
 	unsigned leaf_shift;
 	uint64_t cycles;          /* what this translation cost (docs/timing.md) */
 };
-/* A DMA of len bytes from iova by device dev, dir IMS_ACC_R or IMS_ACC_W,
+/* A DMA of len bytes from iova by device dev, dir IMS_ACC_R, IMS_ACC_W or both,
  * as the hardware does it: one translation per 4 KiB page piece, faults
  * queued, A/D set, the oracle told of every successful write. Up to nacc
  * pieces' results go to acc (NULL: none); *npieces (may be NULL) gets how
@@ -178,8 +183,9 @@ int64_t ims_tb_dma(struct ims_tb *tb, uint32_t dev, uint64_t iova, uint64_t len,
 int ims_tb_leaf(struct ims_tb *tb, uint16_t tag, uint64_t iova, struct ims_leaf *out);
 
 /* The next software op (map, unmap, track, harvest) gets a device write
- * of one byte at iova by dev between two of its memory accesses: after
- * the at-th (1 = the first). A store that then undoes the hardware's A/D
+ * of one byte at iova by dev (attached) between two of its memory
+ * accesses: after the at-th (1 = the first). It is spent by that op, even
+ * one that fails its checks or ends before its at-th access. A store that then undoes the hardware's A/D
  * update is a IMS_TB_FAIL_LOST_UPDATE failure; a harvest is checked
  * knowing the write raced it. */
 int ims_tb_inject(struct ims_tb *tb, uint64_t at, uint32_t dev, uint64_t iova);

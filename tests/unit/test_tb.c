@@ -130,6 +130,45 @@ START_TEST(dma_results_and_harvest)
 }
 END_TEST
 
+/* A read of a fresh page sets the access flag and no dirty state (AMD v1:
+ * A, bit 5; formats.md). */
+START_TEST(read_sets_accessed_only)
+{
+	struct seen s = {0};
+	struct ims_tb *tb = make(NULL, &s);
+	setup_domain(tb, IMS_FMT_AMDV1);
+	struct ims_tb_access a;
+	ck_assert_int_eq(ims_tb_dma(tb, DEV, IOVA + 0x5000, 8, IMS_ACC_R, &a, 1, NULL), 0);
+	ck_assert(a.accessed_set);
+	ck_assert(!a.dirty_set);
+	struct ims_leaf lf;
+	ck_assert_int_eq(ims_tb_leaf(tb, TAG, IOVA + 0x5000, &lf), 0);
+	ck_assert(lf.pte & (1ull << 5));
+	ck_assert(!(lf.pte & (1ull << 6)));
+	ims_tb_free(tb);
+}
+END_TEST
+
+/* An injection is for the next software op even when that op fails its
+ * checks (it is spent, not carried to a later harvest); one for a device
+ * that is not attached is refused. */
+START_TEST(inject_spent)
+{
+	struct seen s = {0};
+	struct ims_tb *tb = make(NULL, &s);
+	setup_domain(tb, IMS_FMT_AMDV1);
+	ck_assert_int_eq(ims_tb_inject(tb, 1, 0x9999, IOVA), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(ims_tb_error(tb), "not attached"));
+	ck_assert_int_eq(ims_tb_inject(tb, 1, DEV, IOVA), 0);
+	ck_assert_int_eq(ims_tb_map(tb, TAG, 0x1001, 0, 0x1000, IMS_PROT_RW, 0), -EINVAL);
+	struct ims_bitmap got;
+	ck_assert_int_eq(ims_tb_harvest(tb, TAG, IOVA, 0x10000, 0, 0, &got, NULL), 0);
+	ims_bitmap_fini(&got);
+	ck_assert_uint_eq(ims_tb_stats(tb)->inject_armed, 0);
+	ims_tb_free(tb);
+}
+END_TEST
+
 /* A read fault: recorded per access, counted, no pa. */
 START_TEST(fault_reported)
 {
@@ -262,8 +301,11 @@ START_TEST(replay_and_calls_mix)
 				    "attach dev=0x10 domain=3\n"
 				    "map domain=3 iova=0x100000 pa=0x200000 size=0x4000\n"
 				    "track domain=3 on\n";
+	struct ims_replay_opts ro;
+	ims_replay_opts_default(&ro);
+	ck_assert_int_eq(ims_pt_walker_parse("bug3-no-flush", &ro.walker), 0);
 	struct ims_replay *rp;
-	ck_assert_int_eq(ims_replay_new(NULL, &rp), 0);
+	ck_assert_int_eq(ims_replay_new(&ro, &rp), 0);
 	struct ims_reader *rd;
 	ck_assert_int_eq(ims_reader_open_mem("mix", trace, sizeof(trace) - 1, 1, &rd), 0);
 	ck_assert_int_eq(ims_replay_run(rp, rd), 0);
@@ -279,6 +321,18 @@ START_TEST(replay_and_calls_mix)
 	ims_bitmap_fini(&got);
 	ck_assert_uint_eq(ims_replay_stats(rp)->harvests, 1);
 	ck_assert_uint_eq(ims_replay_stats(rp)->events, 4);
+	/* The reader is gone: a failure of a later direct call names the
+	 * testbench's where, not the trace (whose name was the reader's). */
+	struct seen s = {0};
+	ims_tb_set_failure_cb(tb, on_failure, &s);
+	ims_tb_set_where(tb, "direct", 9);
+	ck_assert_int_eq(ims_tb_dma(tb, 0x10, 0x101000, 4, IMS_ACC_W, NULL, 0, NULL), 0);
+	ck_assert_int_eq(ims_tb_harvest(tb, 3, 0x100000, 0x4000, 0, 0, &got, &v), 0);
+	ims_bitmap_fini(&got);
+	ck_assert(!v.match);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_str_eq(s.last.file, "direct");
+	ck_assert_uint_eq(s.last.line, 9);
 	ims_replay_free(rp);
 }
 END_TEST
@@ -290,6 +344,8 @@ int main(void)
 	tcase_add_test(tc, opts_size_checked);
 	tcase_add_loop_test(tc, dma_results_and_harvest, 0, 3);
 	tcase_add_test(tc, fault_reported);
+	tcase_add_test(tc, read_sets_accessed_only);
+	tcase_add_test(tc, inject_spent);
 	tcase_add_test(tc, failure_record);
 	tcase_add_test(tc, lost_update_record);
 	tcase_add_test(tc, input_errors);
