@@ -146,10 +146,24 @@ dma_core(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, unsigned a
 	return faulted;
 }
 
-uint64_t rp_dma(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, unsigned acc,
-		uint64_t *pieces, struct rp_dma_res *res)
+/* The testbench's DMA lives beside the replay's, so that tb.c, which the
+ * replayer calls, does not call back into this file (scripts/file-deps.sh:
+ * no cycle of files). */
+int64_t ims_tb_dma(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, unsigned dir,
+		   struct ims_tb_access *acc, size_t nacc, uint64_t *npieces)
 {
-	return dma_core(r, dev, iova, len, acc, pieces, res);
+	if (npieces)
+		*npieces = 0;
+	if (!dir || (dir & ~(unsigned)(IMS_ACC_R | IMS_ACC_W)))
+		return rp_input_error(r, r->ev, IMS_K_DIR, "dir must be IMS_ACC_R or IMS_ACC_W");
+	if (len && iova + (len - 1) < iova)
+		return rp_input_error(r, r->ev, IMS_K_LEN, "the DMA wraps past 2^64");
+	struct rp_dma_res res = {.acc = acc, .n = acc ? nacc : 0};
+	uint64_t pieces = 0;
+	uint64_t faulted = dma_core(r, dev, iova, len, dir, &pieces, acc ? &res : NULL);
+	if (npieces)
+		*npieces = pieces;
+	return (int64_t)faulted;
 }
 
 /* Out of line: see ims_replay_event. */

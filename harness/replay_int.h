@@ -295,15 +295,12 @@ static inline void gpa_write(struct ims_tb *r, uint16_t tag, uint64_t iova,
 		ims_oracle_add(r->mig, MIG_WRITTEN, pa, len);
 }
 
-/* replay.c: a DMA (ims_tb_dma; the replay's dma op), with each piece's
- * result in res->acc (up to res->n; res NULL: none). Returns the pieces
- * that faulted, their number in *pieces. */
+/* replay.c: where a DMA (ims_tb_dma; the replay's dma op) puts each
+ * piece's result: res->acc, up to res->n. */
 struct rp_dma_res {
 	struct ims_tb_access *acc;
 	size_t n;
 };
-uint64_t rp_dma(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, unsigned acc,
-		uint64_t *pieces, struct rp_dma_res *res);
 
 /* tb.c: the testbench's lifetime, shared with the replay's, and the checks
  * the core ops share with the front ends. */

@@ -496,21 +496,4 @@ int ims_tb_leaf(struct ims_tb *r, uint16_t tag, uint64_t iova, struct ims_leaf *
 	return ims_iommu_leaf(r->mmu, tag, iova, out);
 }
 
-int64_t ims_tb_dma(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, unsigned dir,
-		   struct ims_tb_access *acc, size_t nacc, uint64_t *npieces)
-{
-	if (npieces)
-		*npieces = 0;
-	if (!dir || (dir & ~(unsigned)(IMS_ACC_R | IMS_ACC_W)))
-		return rp_input_error(r, r->ev, IMS_K_DIR, "dir must be IMS_ACC_R or IMS_ACC_W");
-	if (len && iova + (len - 1) < iova)
-		return rp_input_error(r, r->ev, IMS_K_LEN, "the DMA wraps past 2^64");
-	struct rp_dma_res res = {.acc = acc, .n = acc ? nacc : 0};
-	uint64_t pieces = 0;
-	uint64_t faulted = rp_dma(r, dev, iova, len, dir, &pieces, acc ? &res : NULL);
-	if (npieces)
-		*npieces = pieces;
-	return (int64_t)faulted;
-}
-
 struct ims_tb *ims_replay_tb(struct ims_replay *rp) { return &rp->t; }
