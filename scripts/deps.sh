@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages iommusim needs, only those missing.
-# Run as root (or with sudo available). gnuplot is optional (charts).
+# Run as root (or with sudo available). gnuplot is optional (charts);
+# verilator builds and runs the DPI example testbenches (bindings/dpi).
 set -euo pipefail
-need=(build-essential cmake pkg-config check libsubunit-dev libyaml-dev zlib1g-dev libxml2-utils valgrind gnuplot-nox)
+need=(build-essential cmake pkg-config check libsubunit-dev libyaml-dev zlib1g-dev libxml2-utils valgrind verilator gnuplot-nox)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
