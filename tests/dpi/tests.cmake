@@ -31,9 +31,13 @@ else()
     string(APPEND ims_dpi_ldflags " -l${CMAKE_DL_LIBS}")
   endif()
   string(REPLACE ";" " " ims_dpi_ldflags "${ims_dpi_ldflags}")
+  # tb links the static libraries, api_example the shared one (the
+  # -sv_lib way: one object, found at run time).
+  set(ims_dpi_so_ldflags "$<TARGET_FILE:ims_dpi_shared> -Wl,-rpath,$<TARGET_FILE_DIR:ims_dpi_shared>")
   add_test(NAME dpi.verilator-build COMMAND ${CMAKE_COMMAND} -DVERILATOR=${IMS_VERILATOR}
     -DPKG=${ims_dpi_src}/iommusim_dpi_pkg.sv -DSRCDIR=${ims_dpi_src}/example -DTOPS=tb,api_example
-    -DOUT=${ims_dpi_out} "-DLDFLAGS=${ims_dpi_ldflags}" -P ${CMAKE_CURRENT_SOURCE_DIR}/dpi/verilator.cmake)
+    -DOUT=${ims_dpi_out} "-DLDFLAGS=${ims_dpi_ldflags}" "-DLDFLAGS_api_example=${ims_dpi_so_ldflags}"
+    -P ${CMAKE_CURRENT_SOURCE_DIR}/dpi/verilator.cmake)
   set_tests_properties(dpi.verilator-build PROPERTIES FIXTURES_SETUP ims_dpi_sims TIMEOUT 600)
 
   function(ims_dpi_tb name sim want)
