@@ -1,13 +1,18 @@
 # The layers of DESIGN.md, as the build knows them: which sources each layer
 # compiles, which headers it owns, and which layers it may use. The arrows
-#   tools -> {harness, import}; harness -> {model, uapi -> sw, traceio};
+#   tools -> {harness, import}; bindings -> harness;
+#   harness -> {model, uapi -> sw, traceio};
 #   import -> traceio; {model, sw, traceio} -> formats -> base
 # are IMS_LAYER_DEPS below; a layer sees the headers of the layers it may use
 # (transitively) and no others, and links only against them. Included by the
 # main build and by the libFuzzer project (tests/fuzz/), with IMS_SRC set to
 # the source tree.
 
-set(IMS_LAYERS base formats model sw uapi traceio import harness tools)
+set(IMS_LAYERS base formats model sw uapi traceio import harness tools bindings)
+# The layers libiommusim is made of; tools (the command) and bindings (the
+# faces of the testbench API for other languages) are built on it, each
+# into its own program or library.
+set(IMS_LIB_LAYERS base formats model sw uapi traceio import harness)
 
 # Direct dependencies; the closure is what a layer may include and call.
 set(IMS_LAYER_DEPS_base "")
@@ -19,6 +24,7 @@ set(IMS_LAYER_DEPS_traceio formats base)
 set(IMS_LAYER_DEPS_import traceio formats base)
 set(IMS_LAYER_DEPS_harness model uapi sw traceio formats base)
 set(IMS_LAYER_DEPS_tools harness import model uapi sw traceio formats base)
+set(IMS_LAYER_DEPS_bindings harness)
 
 # Sources. A folder belongs to one layer, except model/ (the simulated memory
 # and the shared names are the bottom layer) and traces/ (the importers are
@@ -43,6 +49,8 @@ file(GLOB IMS_SRC_traceio CONFIGURE_DEPENDS RELATIVE ${IMS_SRC} ${IMS_SRC}/trace
 list(REMOVE_ITEM IMS_SRC_traceio ${IMS_SRC_import})
 file(GLOB IMS_SRC_harness CONFIGURE_DEPENDS RELATIVE ${IMS_SRC} ${IMS_SRC}/harness/*.c)
 file(GLOB IMS_SRC_tools CONFIGURE_DEPENDS RELATIVE ${IMS_SRC} ${IMS_SRC}/tools/*.c)
+# One folder per binding; its tests live in a subfolder, outside the layer.
+file(GLOB IMS_SRC_bindings CONFIGURE_DEPENDS RELATIVE ${IMS_SRC} ${IMS_SRC}/bindings/dpi/*.c)
 
 # Headers: the public ones by name, the internal ones by folder.
 set(IMS_HDR_base include/iommusim/common.h include/iommusim/mem.h include/iommusim/model_cfg.h)
@@ -78,6 +86,8 @@ file(GLOB h CONFIGURE_DEPENDS RELATIVE ${IMS_SRC} ${IMS_SRC}/harness/*.h)
 list(APPEND IMS_HDR_harness ${h})
 file(GLOB h CONFIGURE_DEPENDS RELATIVE ${IMS_SRC} ${IMS_SRC}/tools/*.h)
 list(APPEND IMS_HDR_tools ${h})
+file(GLOB h CONFIGURE_DEPENDS RELATIVE ${IMS_SRC} ${IMS_SRC}/bindings/dpi/*.h)
+set(IMS_HDR_bindings ${h})
 
 # Every public header must belong to a layer: a new one is placed on purpose.
 file(GLOB ims_public CONFIGURE_DEPENDS RELATIVE ${IMS_SRC} ${IMS_SRC}/include/iommusim/*.h)

@@ -13,6 +13,9 @@ foreach(want
     */cmake/iommusim/iommusim-targets.cmake
     include/iommusim/iommusim.h
     share/iommusim/conformance/*.yaml
+    */libims_dpi.a
+    */libims_dpi.so
+    share/iommusim/dpi/iommusim_dpi_pkg.sv
     share/doc/iommusim/LICENSE)
   file(GLOB found ${OUT}/prefix/${want})
   if(NOT found)

@@ -39,6 +39,14 @@ probe_include(traceio_replay traceio iommusim/replay.h refused)
 probe_include(uapi_model uapi iommusim/model.h refused)
 probe_include(uapi_iommufd uapi iommusim/iommufd.h ok)
 probe_include(harness_import harness iommusim/import.h refused)
+# The bindings sit on the testbench API and nothing beside it; nothing
+# below them sees their header.
+probe_include(bindings_tb bindings iommusim/tb.h ok)
+probe_include(bindings_dpi bindings bindings/dpi/iommusim_dpi.h ok)
+probe_include(bindings_cli bindings iommusim/iommusim.h refused)
+probe_include(bindings_import bindings iommusim/import.h refused)
+probe_include(harness_dpi harness bindings/dpi/iommusim_dpi.h refused)
+probe_include(tools_dpi tools bindings/dpi/iommusim_dpi.h refused)
 # Internal headers: the model's caches, the software's own state.
 probe_include(sw_cache sw model/cache.h refused)
 probe_include(model_ptint model pagetables/pt_int.h refused)
@@ -76,6 +84,9 @@ if(LINKDIR)
   probe_link(sw_calls_oracle sw "formats;base" ims_oracle_write refused)
   probe_link(formats_calls_model formats "base" ims_iommu_cfg_default refused)
   probe_link(harness_calls_model harness "model;uapi;sw;traceio;formats;base" ims_iommu_new ok)
+  probe_link(bindings_calls_tb bindings "harness;model;uapi;sw;traceio;formats;base" ims_tb_new ok)
+  probe_link(bindings_calls_import bindings "harness;model;uapi;sw;traceio;formats;base"
+    ims_import_opts_default refused)
 endif()
 
 # What the include trees cannot see: a quoted include is searched for in the
