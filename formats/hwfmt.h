@@ -53,6 +53,7 @@ struct hw_ent {
 struct hw_upd {
 	uint64_t a_clear, a_set; /* access flag */
 	uint64_t d_clear, d_set; /* dirty state */
+	bool a_done;             /* the engine's answer: the access flag changed in memory */
 };
 
 enum hw_cmd_kind { CMD_NONE = 0, CMD_INV_RANGE, CMD_INV_DOMAIN, CMD_INV_ALL, CMD_INV_CTX };

@@ -24,7 +24,8 @@ dma_core(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, unsigned a
 	/* Only a write is recorded: a read needs neither look-up. */
 	int tag = (acc & IMS_ACC_W) ? ims_iommu_dev_domain(r->mmu, dev) : -1;
 	bool tracked = tag >= 0 && ims_iommu_ctx_dirty_enabled(r->mmu, (uint16_t)tag);
-	if (res || (tag >= 0 && (tracked || r->mig_on))) {
+	bool record = tag >= 0 && (tracked || r->mig_on);
+	if (res || record) {
 		uint64_t left = len, at = iova;
 		uint64_t run_iova = 0, run_pa = 0, run_len = 0;
 		while (left) {
@@ -52,7 +53,7 @@ dma_core(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, unsigned a
 				}
 				o->cycles = x.cycles;
 			}
-			if (tag >= 0 && (tracked || r->mig_on)) {
+			if (record) {
 				if (k == 0 && run_len && at == run_iova + run_len &&
 				    x.pa == run_pa + run_len) {
 					run_len += n;

@@ -198,6 +198,8 @@ int rp_new_domain_keys(struct ims_tb *r, const struct ims_event *ev)
 
 static int tb_domain(struct ims_tb *r, uint16_t tag, const struct ims_tb_domain_cfg *c)
 {
+	if (r->doms[tag] && !r->ev)
+		return rp_input_error(r, NULL, -1, "domain %u is already defined", tag);
 	if (r->doms[tag])
 		return rp_input_error(r, r->ev, IMS_K_ID,
 				      "domain %u is already defined at line %" PRIu64, tag,
@@ -396,7 +398,9 @@ int rp_tb_unmap(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size,
 	if (read) {
 		if (!ims_pt_tracking(d->pt))
 			return rp_input_error(r, r->ev, IMS_K_READ_DIRTY,
-					      "read-dirty needs tracking on (track domain=%u on)", tag);
+					      r->ev ? "read-dirty needs tracking on (track domain=%u on)"
+						    : "a read-dirty unmap needs tracking on (ims_tb_track(tb, %u, true))",
+					      tag);
 		if ((rc = bitmaps_for(r, tag, d, iova, size, pgsize ? pgsize : align, got, &want)))
 			return rc;
 	}
@@ -458,6 +462,11 @@ static int tb_track(struct ims_tb *r, uint16_t tag, bool on)
 	struct dom *d = rp_need_dom(r, tag, IMS_OP_TRACK, true, &rc);
 	if (!d)
 		return rc;
+	if (!d->dirty_alloc && !r->ev)
+		return rp_input_error(r, NULL, -1,
+				      "track needs a domain allocated for dirty tracking (domain %u "
+				      "was made without dirty)",
+				      tag);
 	if (!d->dirty_alloc)
 		return rp_input_error(r, r->ev, -1,
 				      "track needs a domain allocated for dirty tracking (dirty=on at "
@@ -486,7 +495,9 @@ static int tb_harvest(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t si
 	if (!d)
 		return rc;
 	if (!ims_pt_tracking(d->pt))
-		return rp_input_error(r, r->ev, -1, "harvest needs tracking on (track domain=%u on)",
+		return rp_input_error(r, r->ev, -1,
+				      r->ev ? "harvest needs tracking on (track domain=%u on)"
+					    : "harvest needs tracking on (ims_tb_track(tb, %u, true))",
 				      tag);
 	struct ims_bitmap want;
 	if ((rc = bitmaps_for(r, tag, d, iova, size, pgsize ? pgsize : IMS_PAGE_SIZE, got, &want)))

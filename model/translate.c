@@ -138,7 +138,7 @@ static uint64_t apply_update(struct ims_iommu *m, const struct hw_ctx *c, int le
 	if (u->d_set | u->d_clear)
 		m->n.dirty_sets++;
 	if ((old ^ val) & (u->a_set | u->a_clear))
-		m->a_changed = true;
+		u->a_done = true;
 	return target == covering ? val : cval;
 }
 
@@ -278,7 +278,6 @@ walk_body(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t io
 		unsigned n = leaf_run(c, level, shift, e.page_shift, table, idx, &first);
 		bool write = (acc & IMS_ACC_W) != 0;
 		uint64_t before = m->n.dirty_sets;
-		m->a_changed = false;
 		uint64_t now = apply_update(m, c, level, &e, first, n, pte_pa, pte, &u);
 
 		uint64_t page_iova = page_base(iova, e.page_shift);
@@ -287,7 +286,7 @@ walk_body(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t io
 		out->leaf_iova = page_iova;
 		out->leaf_shift = e.page_shift;
 		out->dirtied = m->n.dirty_sets != before;
-		out->accessed = m->a_changed;
+		out->accessed = u.a_done;
 		if (write) {
 			m->n.writes_ok++;
 			if (c->hd)

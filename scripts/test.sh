@@ -23,7 +23,9 @@ elif ! bash scripts/linux-source.sh; then
   echo "note: fetching the kernel trees failed (above): Linux's walkers are not built or tested unless their trees are already in the cache"
 fi
 echo "== release"
-run release -DIMS_LINUX=AUTO
+# The bindings' tests (Python, the Verilator testbenches) run here: their
+# dependencies are required, not skipped when missing.
+run release -DIMS_LINUX=AUTO -DIMS_PYTHON=ON -DIMS_VERILATOR_REQUIRED=ON
 echo "== ASan + UBSan"
 run asan -DIMS_SANITIZE=ON -DIMS_LINUX=OFF
 echo "== valgrind"

@@ -160,10 +160,8 @@ class Testbench:
         own error."""
         self._sink.take_pending()
         if rc < 0:
-            if rc == -_errno.EINVAL:
-                msg = _str(lib.ims_tb_error(self._tb))
-            else:
-                msg = what or os.strerror(-rc)
+            # The library's message when it gave one (each call clears it).
+            msg = _str(lib.ims_tb_error(self._tb)) or what or os.strerror(-rc)
             raise Error(msg, -rc)
         return rc
 
