@@ -444,6 +444,12 @@ const char *ims_reader_name(const struct ims_reader *r)
 	return r->name;
 }
 
+void ims_reader_on_phase(struct ims_reader *r, ims_phase_fn fn, void *arg)
+{
+	r->txt.on_phase = fn;
+	r->txt.phase_arg = arg;
+}
+
 uint64_t ims_reader_bytes(const struct ims_reader *r)
 {
 	if (r->src == SRC_GZ)

@@ -523,14 +523,35 @@ static int op_lookup(const struct line *l, const char **pp, const char *t, const
 	return lerr(l, t, "unknown op '%s' (expected %s)", quote(t, te).s, op_list);
 }
 
+/* A comment alone on its line that reads `# phase: NAME` marks the start
+ * of a workload phase (docs/trace-format.md); a trailing comment after an
+ * event, or an empty NAME, is a comment like any other. */
+static void phase_comment(struct ims_text *tx, const char *s, const char *hash, const char *e)
+{
+	static const char word[] = "phase:";
+	if (skip_ws(s, hash) != hash)
+		return;
+	const char *p = skip_ws(hash + 1, e);
+	if ((size_t)(e - p) < sizeof(word) - 1 || memcmp(p, word, sizeof(word) - 1))
+		return;
+	p = skip_ws(p + sizeof(word) - 1, e);
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	if (e > p)
+		tx->on_phase(tx->phase_arg, p, (size_t)(e - p), tx->lineno);
+}
+
 /* 1: event; 0: nothing on this line; <0: error. */
 int trc_text_line(struct ims_text *tx, const char *s, size_t n, struct ims_event *ev)
 {
 	if (n && s[n - 1] == '\r')
 		n--;
 	const char *hash = memchr(s, '#', n);
-	if (hash)
+	if (hash) {
+		if (tx->on_phase)
+			phase_comment(tx, s, hash, s + n);
 		n = (size_t)(hash - s);
+	}
 	const char *e = s + n;
 	struct line l = {tx, s, e};
 	const char *p = skip_ws(s, e);

@@ -21,6 +21,9 @@ struct ims_text {
 	bool seen_line;   /* a non-blank, non-comment line was parsed */
 	bool have_ts;
 	uint64_t last_ts;
+	/* `# phase: NAME` lines go here when set (ims_reader_on_phase). */
+	ims_phase_fn on_phase;
+	void *phase_arg;
 };
 
 /* One line of s[0, n), without its '\n'. 1: *ev filled; 0: nothing on the

@@ -148,6 +148,13 @@ int ims_reader_next(struct ims_reader *r, struct ims_event *ev);
 const char *ims_reader_error(const struct ims_reader *r);
 const char *ims_reader_name(const struct ims_reader *r);
 uint64_t ims_reader_bytes(const struct ims_reader *r); /* input bytes consumed */
+/* Workload phase markers: a comment line `# phase: NAME` (docs/trace-format.md)
+ * is passed to fn as the reader goes by it, with NAME (blanks around it
+ * dropped; not NUL-terminated, valid during the call) and its line. It
+ * comes before the event that follows it is returned; a caller that reads
+ * ahead places it by its line. The binary form keeps no comments. */
+typedef void (*ims_phase_fn)(void *arg, const char *name, size_t len, uint64_t line);
+void ims_reader_on_phase(struct ims_reader *r, ims_phase_fn fn, void *arg);
 void ims_reader_close(struct ims_reader *r);
 
 /* One event as a text line (no newline). Returns the length it needs

@@ -593,6 +593,64 @@ START_TEST(memory_line_offsets)
 }
 END_TEST
 
+/* ---- phase markers ---------------------------------------------------- */
+
+struct phases {
+	char names[4][32];
+	uint64_t lines[4];
+	int n;
+};
+
+static void on_phase(void *arg, const char *name, size_t len, uint64_t line)
+{
+	struct phases *p = arg;
+	ck_assert_int_lt(p->n, 4);
+	ck_assert_uint_lt(len, sizeof(p->names[0]));
+	memcpy(p->names[p->n], name, len);
+	p->names[p->n][len] = '\0';
+	p->lines[p->n++] = line;
+}
+
+START_TEST(phase_markers)
+{
+	/* Only a comment alone on its line, in exactly this form, is a
+	 * marker; it comes before the event after it, and events are the same
+	 * with or without a listener. */
+	const char *t = "iommusim-trace 1\n"
+			"#phase: warm up \t\r\n"
+			"@5 expect nofault\n"
+			"expect nofault # phase: trailing\n"
+			"# phase:\n"
+			"# phases: no\n"
+			"# Phase: no\n"
+			"  #  phase:  B direct-read bs=4k x256\n"
+			"@9 expect nofault\n"
+			"# phase: end\n";
+	struct phases p = {0};
+	struct ims_reader *r;
+	struct ims_event ev;
+	ck_assert_int_eq(ims_reader_open_mem("t.trace", t, strlen(t), 1, &r), 0);
+	ims_reader_on_phase(r, on_phase, &p);
+	ck_assert_int_eq(ims_reader_next(r, &ev), 1);
+	ck_assert_int_eq(p.n, 1);
+	ck_assert_str_eq(p.names[0], "warm up");
+	ck_assert_uint_eq(p.lines[0], 2);
+	ck_assert_uint_eq(ev.line, 3);
+	ck_assert_int_eq(ims_reader_next(r, &ev), 1);
+	ck_assert_int_eq(p.n, 1);
+	ck_assert_int_eq(ims_reader_next(r, &ev), 1);
+	ck_assert_uint_eq(ev.ts, 9);
+	ck_assert_int_eq(p.n, 2);
+	ck_assert_str_eq(p.names[1], "B direct-read bs=4k x256");
+	ck_assert_uint_eq(p.lines[1], 8);
+	ck_assert_int_eq(ims_reader_next(r, &ev), 0);
+	ck_assert_int_eq(p.n, 3);
+	ck_assert_str_eq(p.names[2], "end");
+	ims_reader_close(r);
+	ck_assert_int_eq(count_events(t), 3);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("reader");
@@ -619,6 +677,7 @@ int main(void)
 	tcase_add_test(tc, crlf);
 	tcase_add_test(tc, errors_stick);
 	tcase_add_test(tc, memory_line_offsets);
+	tcase_add_test(tc, phase_markers);
 	tcase_add_test(tc, extension_rules);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
