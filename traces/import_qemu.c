@@ -243,7 +243,7 @@ int import_qemu(struct imp *m, struct lsrc *in, const struct imp_guest *guest)
 			break;
 		}
 		if (mk)
-			rc = imp_comment(m, "guest phase: %.*s", (int)mn, mk);
+			rc = imp_comment(m, "phase: %.*s", (int)mn, mk);
 	}
 	for (unsigned i = 0; i < NDEFS; i++)
 		if (q->counts[i])

@@ -192,8 +192,8 @@ int qh_pci_cfg_read(struct q *q, const char *a, const char *e)
 			if (rc <= 0)
 				return rc;
 			if (mk)
-				return imp_comment(q->m, "phase %u: %.*s", q->phase, (int)mn, mk);
+				return imp_comment(q->m, "phase: %.*s", (int)mn, mk);
 		}
 	}
-	return imp_comment(q->m, "phase marker %u", q->phase);
+	return imp_comment(q->m, "phase: marker %u", q->phase);
 }

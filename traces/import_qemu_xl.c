@@ -48,7 +48,7 @@ static int guest_sync(struct q *q, const struct xl *x, struct leaf **lp)
 			*lp = NULL;
 			return 0;
 		}
-		if (mk && (rc = imp_comment(q->m, "guest phase: %.*s", (int)mn, mk)))
+		if (mk && (rc = imp_comment(q->m, "phase: %.*s", (int)mn, mk)))
 			return rc;
 	}
 }
