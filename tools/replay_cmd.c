@@ -54,8 +54,9 @@ void help_replay(FILE *f)
 		"                        exit status the worst of theirs\n"
 		"  -q, --quiet           print only failures and errors\n"
 		"  -v, --verbose         also print every harvest\n"
-		"  --stats-interval N|Nns  sample the counters every N events, or every N ns of\n"
-		"                        trace time (@timestamps), into a time series\n"
+		"  --stats-interval N|Nns|Nus|Nms|Ns  sample the counters every N events, or\n"
+		"                        every span of trace time (@timestamps), into a time\n"
+		"                        series\n"
 		"  --stats-out FILE      write the series: CSV if FILE ends in .csv, else JSON\n"
 		"  --plot DIR            draw the series as SVG charts in DIR (needs gnuplot)\n");
 	model_opts_help(f);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "tools/cmd.h"
+#include "tools/interval.h"
 #include "tools/stats.h"
 
 /* Counters a row is the difference of. */
@@ -41,21 +42,11 @@ struct series {
 
 int series_parse_interval(const char *cmd, const char *arg, uint64_t *every, bool *ns)
 {
-	size_t n = strlen(arg);
-	*ns = n > 2 && !strcmp(arg + n - 2, "ns");
-	char buf[64];
-	if (n >= sizeof(buf)) {
-		fprintf(stderr, "iommusim %s: --stats-interval: '%s' is too long\n", cmd, arg);
-		return -1;
-	}
-	memcpy(buf, arg, n + 1);
-	if (*ns)
-		buf[n - 2] = 0;
-	if (opt_u64(cmd, "--stats-interval", buf, false, every))
+	if (opt_interval(cmd, "--stats-interval", arg, "events", every, ns))
 		return -1;
 	if (!*every) {
 		fprintf(stderr, "iommusim %s: --stats-interval: the interval must be at least 1 "
-				"(N events or Nns)\n", cmd);
+				"(N events, or N followed by ns, us, ms or s)\n", cmd);
 		return -1;
 	}
 	return 0;

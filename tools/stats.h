@@ -11,8 +11,9 @@
 
 struct series;
 
-/* "N" (every N events) or "Nns" (every N ns of trace time, from the
- * @timestamps). Prints "iommusim CMD: ..." and returns -1 on error. */
+/* "N" (every N events) or N followed by ns, us, ms or s (every span of
+ * trace time, from the @timestamps; *ns set, *every in ns). Prints
+ * "iommusim CMD: --stats-interval: ..." and returns -1 on error. */
 int series_parse_interval(const char *cmd, const char *arg, uint64_t *every, bool *ns);
 
 struct series *series_new(uint64_t every, bool ns);

@@ -4,6 +4,10 @@
 #   MODE=stats         TRACE, INTERVAL, OUT (a path without extension), ROWS,
 #                      AT (the "at" values, comma-separated), EVENTS (of the
 #                      trace): JSON and CSV outputs.
+#   MODE=units         TRACE, OUT, SPELLINGS (a ;-list of one interval in
+#                      several units), ROWS: each spelling gives the same
+#                      series, byte for byte, of ROWS rows; bad intervals are
+#                      refused naming the option, exit 2.
 #   MODE=plot          TRACE, OUT (a directory): charts with gnuplot, and a
 #                      clean skip without it.
 #   MODE=set           TRACE: --set KEY=VALUE reaches a key of the table, its
@@ -106,6 +110,42 @@ elseif(MODE STREQUAL "stats")
     list(GET cols 2 at)
     if(NOT at EQUAL ${want_at})
       message(FATAL_ERROR "${OUT}.csv line ${i}: at ${at}, want ${want_at}")
+    endif()
+  endforeach()
+
+elseif(MODE STREQUAL "units")
+  set(first "")
+  foreach(sp IN LISTS SPELLINGS)
+    file(REMOVE ${OUT}-${sp}.csv)
+    run(0 -q --stats-interval ${sp} --stats-out ${OUT}-${sp}.csv ${TRACE})
+    file(STRINGS ${OUT}-${sp}.csv lines)
+    list(LENGTH lines nl)
+    math(EXPR want_lines "${ROWS} + 1")
+    if(NOT nl EQUAL ${want_lines})
+      message(FATAL_ERROR "--stats-interval ${sp}: ${nl} lines, want ${want_lines}")
+    endif()
+    file(READ ${OUT}-${sp}.csv csv)
+    if(first STREQUAL "")
+      set(first ${sp})
+      set(want "${csv}")
+    elseif(NOT csv STREQUAL want)
+      message(FATAL_ERROR "--stats-interval ${sp} differs from ${first}:\n${csv}\nwant:\n${want}")
+    endif()
+  endforeach()
+  foreach(case
+      "0|the interval must be at least 1"
+      "0ms|'0ms': a span of trace time must be at least 1ns"
+      "10xs|'10xs' is not an interval \\(expected N events, or N followed by ns, us, ms or s"
+      "1 ms|'1 ms' is not an interval"
+      "-1ms|'-1ms' is not an interval"
+      "18446744073709551616|'18446744073709551616' does not fit in 64 bits"
+      "18446744073709552s|'18446744073709552s' does not fit in 64 bits of nanoseconds")
+    string(REPLACE "|" ";" case "${case}")
+    list(GET case 0 arg)
+    list(GET case 1 msg)
+    run(2 -q --stats-interval ${arg} --stats-out ${OUT}-bad.csv ${TRACE})
+    if(NOT err MATCHES "iommusim replay: --stats-interval: ${msg}")
+      message(FATAL_ERROR "--stats-interval '${arg}': want '${msg}'\n${err}")
     endif()
   endforeach()
 
