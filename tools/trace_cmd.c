@@ -10,6 +10,7 @@
 #include "iommusim/import.h"
 #include "iommusim/tracebin.h"
 #include "tools/cmd.h"
+#include "tools/interval.h"
 #include "tools/opts.h"
 
 void help_trace(FILE *f)
@@ -26,6 +27,8 @@ void help_trace(FILE *f)
 		"  --binary              write the binary form (docs/trace-binary.md)\n"
 		"  --harvest-every N     a harvest of every tracked domain after every N\n"
 		"                        accesses and at the end (track on at the start)\n"
+		"  --harvest-every Tms   ... at every T of log time instead (ns, us, ms, s),\n"
+		"                        as a VMM's dirty sync runs; needs timestamps\n"
 		"  --lenient             skip and count malformed lines of known events\n"
 		"  --assume KIND=ACC     the access assumed for KIND: to-device, from-device,\n"
 		"                        bidirectional, coherent, unknown; ACC: r, w, rw, none\n"
@@ -359,10 +362,15 @@ static int do_import(int argc, char **argv)
 		case O_BINARY:
 			binary = true;
 			break;
-		case O_HARVEST:
-			if (opt_u64("trace import", "--harvest-every", optarg, false, &o.harvest_every))
+		case O_HARVEST: {
+			bool time;
+			if (opt_interval("trace import", "--harvest-every", optarg, "accesses", &v,
+					 &time))
 				return 2;
+			o.harvest_every = time ? 0 : v;
+			o.harvest_every_ns = time ? v : 0;
 			break;
+		}
 		case O_LENIENT:
 			o.lenient = true;
 			break;

@@ -114,6 +114,10 @@ struct imp {
 	bool ts_have, ts_base_set;
 	uint64_t ts, ts_base, ts_last;
 	uint64_t since_harvest;
+	/* harvest_every_ns: the next sync's log time; set while its harvests
+	 * are written, which carry that time. */
+	uint64_t next_sync;
+	bool syncing;
 	int rc; /* first sink error */
 };
 

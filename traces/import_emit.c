@@ -70,12 +70,14 @@ static inline void kv(struct ims_event *ev, enum ims_key k, uint64_t v)
 	ev->v[k] = v;
 }
 
+static int sync_due(struct imp *m);
+
 static int emit(struct imp *m, struct ims_event *ev)
 {
 	if (m->rc)
 		return m->rc;
 	if (m->o.timestamps && m->ts_have) {
-		uint64_t t = m->ts - m->ts_base;
+		uint64_t t = m->syncing ? m->next_sync : m->ts - m->ts_base;
 		/* Logs from several threads or CPUs are not strictly ordered;
 		 * the trace's clock never goes back. */
 		if (t < m->ts_last)
@@ -99,6 +101,10 @@ void imp_time(struct imp *m, uint64_t ns)
 	}
 	m->ts_have = true;
 	m->ts = ns < m->ts_base ? m->ts_base : ns;
+	/* The sync comes before anything of a line at or past its time (a
+	 * sink's error stays in m->rc). */
+	if (m->o.harvest_every_ns)
+		sync_due(m);
 }
 
 int imp_comment(struct imp *m, const char *fmt, ...)
@@ -205,7 +211,7 @@ static int define(struct imp *m, struct dom *d)
 	kv(&ev, IMS_K_DIRTY, 1);
 	d->defined = true;
 	int rc = emit(m, &ev);
-	if (rc || !m->o.harvest_every)
+	if (rc || !(m->o.harvest_every || m->o.harvest_every_ns))
 		return rc;
 	ev_init(&ev, IMS_OP_TRACK);
 	kv(&ev, IMS_K_DOMAIN, d->id);
@@ -661,6 +667,29 @@ static int harvest_all(struct imp *m)
 	return 0;
 }
 
+/* Before an event at log time t: the sync at the first multiple of the
+ * cadence that t has reached, if there was an access since the last one.
+ * Every event written so far is earlier than next_sync (else its sync
+ * would have come first), so the harvests' time keeps the trace's clock
+ * from going back. Multiples passed with no access make no harvest. */
+static int sync_due(struct imp *m)
+{
+	uint64_t every = m->o.harvest_every_ns, t = m->ts - m->ts_base;
+	if (!m->next_sync)
+		m->next_sync = every;
+	if (t < m->next_sync)
+		return 0;
+	int rc = 0;
+	if (m->since_harvest) {
+		m->syncing = true;
+		rc = harvest_all(m);
+		m->syncing = false;
+	}
+	uint64_t last = t - t % every;
+	m->next_sync = last > UINT64_MAX - every ? UINT64_MAX : last + every;
+	return rc;
+}
+
 int imp_dma(struct imp *m, uint32_t dev, uint64_t iova, uint64_t len, unsigned dir)
 {
 	int domid = imp_dev_dom(m, dev);
@@ -754,5 +783,12 @@ int imp_finish(struct imp *m)
 {
 	if (m->rc)
 		return m->rc;
-	return m->o.harvest_every ? harvest_all(m) : 0;
+	if (m->o.harvest_every_ns && !m->ts_base_set) {
+		snprintf(m->err, m->errlen,
+			 "%s: --harvest-every: a cadence of log time needs timestamps, and the log "
+			 "has none (expected a log with timestamps, or a count of accesses)",
+			 m->name);
+		return -EINVAL;
+	}
+	return m->o.harvest_every || m->o.harvest_every_ns ? harvest_all(m) : 0;
 }

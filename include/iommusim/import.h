@@ -47,6 +47,11 @@ struct ims_import_opts {
 	/* Insert `harvest` over each domain's mapped span after every N device
 	 * accesses (and at the end), with `track on` at the start. 0: none. */
 	uint64_t harvest_every;
+	/* The same at every multiple of this many ns of log time, counted from
+	 * the log's first timed line, as a VMM's periodic dirty sync; a sync
+	 * with no access since the one before is left out (it would report
+	 * nothing). Needs a log with timestamps. 0: none. */
+	uint64_t harvest_every_ns;
 	/* Skip and count malformed lines of known events instead of failing. */
 	bool lenient;
 	/* The access assumed for each kind: IMS_ACC_R/W/RW, or 0 for none. */

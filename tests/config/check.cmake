@@ -4,8 +4,8 @@
 #   MODE=stats         TRACE, INTERVAL, OUT (a path without extension), ROWS,
 #                      AT (the "at" values, comma-separated), EVENTS (of the
 #                      trace): JSON and CSV outputs.
-#   MODE=units         TRACE, OUT, SPELLINGS (a ;-list of one interval in
-#                      several units), ROWS: each spelling gives the same
+#   MODE=units         TRACE, OUT, SPELLINGS (one interval in several units,
+#                      comma-separated), ROWS: each spelling gives the same
 #                      series, byte for byte, of ROWS rows; bad intervals are
 #                      refused naming the option, exit 2.
 #   MODE=plot          TRACE, OUT (a directory): charts with gnuplot, and a
@@ -114,6 +114,7 @@ elseif(MODE STREQUAL "stats")
   endforeach()
 
 elseif(MODE STREQUAL "units")
+  string(REPLACE "," ";" SPELLINGS "${SPELLINGS}")
   set(first "")
   foreach(sp IN LISTS SPELLINGS)
     file(REMOVE ${OUT}-${sp}.csv)

@@ -8,6 +8,13 @@
 #            --lenient it exits 0 and the result replays.
 #   convert  IN: text -> binary -> text gives the canonical lines of IN, and
 #            trace stat counts the same events in both forms.
+#   cadence  FROM, IN (a log with timestamps), SPELLINGS (one span of time
+#            in several units, comma-separated), EVERY_NS (that span),
+#            UNTIMED (a log without timestamps): --harvest-every with each
+#            spelling writes the same trace, whose harvests, but for the
+#            final ones, fall at multiples of EVERY_NS, one sync at each, and
+#            which replays with exit 0; bad cadences and the untimed log exit
+#            2 naming the option.
 separate_arguments(launcher UNIX_COMMAND "${LAUNCHER}")
 file(REMOVE_RECURSE ${OUT})
 file(MAKE_DIRECTORY ${OUT})
@@ -89,6 +96,72 @@ elseif(MODE STREQUAL "bad")
     message(FATAL_ERROR "--lenient does not count what it skipped:\n${err}")
   endif()
   must(0 replay -q ${OUT}/${name}.trace)
+elseif(MODE STREQUAL "cadence")
+  string(REPLACE "," ";" SPELLINGS "${SPELLINGS}")
+  set(first "")
+  foreach(sp IN LISTS SPELLINGS)
+    must(0 trace import -q --from ${FROM} --harvest-every ${sp} ${IN} -o ${OUT}/${sp}.trace)
+    file(READ ${OUT}/${sp}.trace t)
+    if(first STREQUAL "")
+      set(first ${sp})
+      set(want "${t}")
+    elseif(NOT t STREQUAL want)
+      message(FATAL_ERROR "--harvest-every ${sp} wrote another trace than ${first}")
+    endif()
+  endforeach()
+  must(0 replay -q ${OUT}/${first}.trace)
+  # Harvests and the timestamps of the events before them: each sync is a
+  # run of harvests at one multiple of the cadence, later than every event
+  # before it; only the final run (at the end of the log) is off the grid.
+  file(STRINGS ${OUT}/${first}.trace lines REGEX "^@[0-9]+ ")
+  set(prev "")
+  set(syncs "")
+  set(last_event 0)
+  foreach(line IN LISTS lines)
+    string(REGEX MATCH "^@([0-9]+) ([a-z]+)" m "${line}")
+    set(ts ${CMAKE_MATCH_1})
+    if(CMAKE_MATCH_2 STREQUAL "harvest")
+      if(NOT ts STREQUAL prev)
+        if(NOT ts GREATER last_event AND syncs)
+          message(FATAL_ERROR "a sync at ${ts} is not after the event before it (${last_event})")
+        endif()
+        list(APPEND syncs ${ts})
+        set(prev ${ts})
+      endif()
+    else()
+      set(last_event ${ts})
+      set(prev "")
+    endif()
+  endforeach()
+  list(LENGTH syncs n)
+  if(n LESS 3)
+    message(FATAL_ERROR "${n} syncs, want at least 3: ${syncs}")
+  endif()
+  list(REMOVE_AT syncs -1)
+  foreach(ts IN LISTS syncs)
+    math(EXPR r "${ts} % ${EVERY_NS}")
+    if(NOT r EQUAL 0)
+      message(FATAL_ERROR "a sync at ${ts} ns, not a multiple of ${EVERY_NS}: ${syncs}")
+    endif()
+  endforeach()
+  foreach(case
+      "10xs|'10xs' is not an interval \\(expected N accesses, or N followed by ns, us, ms or s"
+      "0ms|'0ms': a span of trace time must be at least 1ns"
+      "-1|'-1' is not an interval")
+    string(REPLACE "|" ";" case "${case}")
+    list(GET case 0 arg)
+    list(GET case 1 msg)
+    must(2 trace import --from ${FROM} --harvest-every ${arg} ${IN} -o ${OUT}/bad.trace)
+    if(NOT err MATCHES "iommusim trace import: --harvest-every: ${msg}")
+      message(FATAL_ERROR "--harvest-every ${arg}: want '${msg}'\n${err}")
+    endif()
+  endforeach()
+  must(2 trace import --from ${FROM} --harvest-every ${first} ${UNTIMED} -o ${OUT}/untimed.trace)
+  if(NOT err MATCHES "--harvest-every: a cadence of log time needs timestamps, and the log has none"
+     OR EXISTS ${OUT}/untimed.trace)
+    message(FATAL_ERROR "an untimed log with --harvest-every ${first}:\n${err}")
+  endif()
+
 elseif(MODE STREQUAL "convert")
   get_filename_component(name ${IN} NAME)
   configure_file(${IN} ${OUT}/${name} COPYONLY)

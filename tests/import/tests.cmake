@@ -50,6 +50,13 @@ ims_trace_test(malformed.ftrace bad -DFROM=ftrace -DIN=${imp_dir}/ftrace-malform
 # is refused at its line, not written into a trace that replay refuses.
 ims_trace_test(malformed.qemu-smmuv3-cd bad -DFROM=qemu-smmuv3 -DIN=${imp_dir}/qemu-smmuv3-bad-cd.log -DLINE=4)
 
+# --harvest-every with a cadence of log time: the harvests fall at its
+# multiples, whatever unit spells it.
+add_test(NAME trace.import.harvest-time COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
+  -DMODE=cadence -DOUT=${imp_work}/harvest-time "-DLAUNCHER=${IMS_LAUNCHER_STR}" -DFROM=qemu-vtd
+  -DIN=${imp_dir}/qemu-vtd-old.log -DSPELLINGS=1ms,1000us,1000000ns -DEVERY_NS=1000000
+  -DUNTIMED=${imp_dir}/qemu-vtd-new.log -P ${imp_dir}/check.cmake)
+
 # The binary form through the command, on the bundled and shared traces.
 foreach(set examples:${CMAKE_SOURCE_DIR}/examples/*.trace shared:${IMS_SHARED_DIR}/traces/*.trace
             real:${IMS_SHARED_DIR}/traces/real/*.trace.gz)

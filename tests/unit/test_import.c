@@ -488,6 +488,78 @@ START_TEST(timestamps_and_harvests)
 }
 END_TEST
 
+#define VTD_AT(t, iova, gpa)                                                                   \
+	"1@" t ":vtd_iotlb_page_update IOTLB page update sid 0x10 iova " iova " slpte " gpa      \
+	"3 domain 0x4\n1@" t ":vtd_dmar_translate dev 00:02.00 iova " iova " -> gpa " gpa         \
+	"000 mask 0xfff\n"
+
+START_TEST(harvests_at_a_time_cadence)
+{
+	/* Accesses at 0, 50, 250, 270 and 910 ms of log time; a VMM syncing
+	 * every 100 ms harvests at 100 ms (two accesses before), 300 ms (two
+	 * more) and at the end; 200 ms and 400..900 ms follow no access (the
+	 * flush at 550 ms is none). The phase marker and the flush keep their
+	 * places in time. */
+	static const char log[] = VTD_AT("100.000000", "0x1000", "0x10")
+		VTD_AT("100.050000", "0x2000", "0x20")
+		"1@100.240000:pci_cfg_read nvme 00:02.0 @0x2c -> 0xf4\n"
+		VTD_AT("100.250000", "0x3000", "0x30")
+		VTD_AT("100.270000", "0x1000", "0x10")
+		"1@100.550000:vtd_inv_desc_iotlb_domain iotlb invalidate whole domain 0x4\n"
+		VTD_AT("100.910000", "0x4000", "0x40");
+	struct ims_import_opts o = opts(IMS_FROM_QEMU_VTD);
+	o.timestamps = true;
+	o.harvest_every_ns = 100000000;
+	o.expect_pa = IMS_EXPECT_PA_NONE;
+	struct out out = {0};
+	out.comments = true;
+	out_put(&out, "", 0);
+	struct ims_import_sink sink = {ev_sink, comment_sink, &out};
+	struct ims_import_stats st;
+	char err[512];
+	ck_assert_int_eq(ims_import_mem(&o, "q.log", log, strlen(log), &sink, &st, err, sizeof(err)),
+			 0);
+	ck_assert_msg(!strncmp(out.s, "# imported by ", 14), "%s", out.s);
+	ck_assert_str_eq(strchr(out.s, '\n') + 1,
+			 "@0 domain id=4 format=vtd levels=3 dirty=on\n"
+			 "@0 track domain=4 on\n"
+			 "@0 attach dev=0x10 domain=4\n"
+			 "@0 map domain=4 iova=0x1000 pa=0x10000 size=0x1000 prot=rw\n"
+			 "@0 dma dev=0x10 iova=0x1000 len=0x8 dir=w\n"
+			 "@50000000 map domain=4 iova=0x2000 pa=0x20000 size=0x1000 prot=rw\n"
+			 "@50000000 dma dev=0x10 iova=0x2000 len=0x8 dir=w\n"
+			 "@100000000 harvest domain=4 iova=0x1000 size=0x2000\n"
+			 "# phase: marker 1\n"
+			 "@250000000 map domain=4 iova=0x3000 pa=0x30000 size=0x1000 prot=rw\n"
+			 "@250000000 dma dev=0x10 iova=0x3000 len=0x8 dir=w\n"
+			 "@270000000 dma dev=0x10 iova=0x1000 len=0x8 dir=w\n"
+			 "@300000000 harvest domain=4 iova=0x1000 size=0x3000\n"
+			 "@550000000 flush domain=4\n"
+			 "@910000000 map domain=4 iova=0x4000 pa=0x40000 size=0x1000 prot=rw\n"
+			 "@910000000 dma dev=0x10 iova=0x4000 len=0x8 dir=w\n"
+			 "@910000000 harvest domain=4 iova=0x1000 size=0x4000\n");
+	replays("t", out.s);
+	free(out.s);
+	/* Without timestamps written, the harvests fall after the same lines. */
+	o.timestamps = false;
+	char *t = run(&o, log, NULL, NULL, NULL, 0);
+	ck_assert_uint_eq(count(t, "harvest "), 3);
+	has(t, "dma dev=0x10 iova=0x2000 len=0x8 dir=w\nharvest domain=4 iova=0x1000 size=0x2000");
+	free(t);
+	/* A log without timestamps cannot give a cadence of time. */
+	static const char untimed[] =
+		"vtd_iotlb_page_update IOTLB page update sid 0x10 iova 0x1000 slpte 0x10003 domain 0x4\n"
+		"vtd_dmar_translate dev 00:02.00 iova 0x1000 -> gpa 0x10000 mask 0xfff\n";
+	int rc;
+	t = run(&o, untimed, NULL, &rc, err, sizeof(err));
+	ck_assert_int_eq(rc, -EINVAL);
+	ck_assert_str_eq(err, "q.log: --harvest-every: a cadence of log time needs timestamps, and "
+			      "the log has none (expected a log with timestamps, or a count of "
+			      "accesses)");
+	free(t);
+}
+END_TEST
+
 /* ---- ftrace ------------------------------------------------------------------- */
 
 #define FT(cpu, ts, ev) "    kworker/u4:0-9       [00" #cpu "] .....     " ts ": " ev "\n"
@@ -796,6 +868,7 @@ static Suite *import_suite(void)
 	tcase_add_test(tc, smmu_context_blocks_and_ranges);
 	tcase_add_test(tc, qemu_unknown_other_malformed);
 	tcase_add_test(tc, timestamps_and_harvests);
+	tcase_add_test(tc, harvests_at_a_time_cadence);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("ftrace");
 	tcase_add_test(tc, ftrace_kprobes);
