@@ -2,9 +2,10 @@
  *
  * Byte 0 chooses the format when the log names none (bits 0-1: from the
  * log, amdv1, vtd, smmuv3) and options (bit 2 --lenient, bit 3
- * --harvest-every 2, bit 5 --access-at unmap); the rest is the log. Any
- * input must import without a crash, leak or undefined behaviour; an error
- * must be "fuzz:LINE: ..."; and a trace that imports must replay with no
+ * --harvest-every 2, bit 5 --access-at unmap, bit 6 --harvest-every 1us);
+ * the rest is the log. Any input must import without a crash, leak or
+ * undefined behaviour; an error must be "fuzz:LINE: ..." (or "fuzz: ..."
+ * for the log as a whole); and a trace that imports must replay with no
  * input error and no failed validation (the importer's promise).
  */
 #include <errno.h>
@@ -50,6 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.harvest_every = data[0] & 8 ? 2 : 0;
 	o.expect_pa = data[0] & 16 ? IMS_EXPECT_PA_ALL : IMS_EXPECT_PA_FIRST;
 	o.access_at_unmap = data[0] & 32;
+	o.harvest_every_ns = data[0] & 64 ? 1000 : 0;
 	struct text t = {0};
 	struct ims_import_sink s = {sink, NULL, &t};
 	struct ims_import_stats *st = malloc(sizeof(*st));
