@@ -58,7 +58,8 @@ void help_replay(FILE *f)
 		"                        every span of trace time (@timestamps), into a time\n"
 		"                        series\n"
 		"  --stats-out FILE      write the series: CSV if FILE ends in .csv, else JSON\n"
-		"  --plot DIR            draw the series as SVG charts in DIR (needs gnuplot)\n");
+		"  --plot DIR            draw the series as SVG charts in DIR (needs gnuplot),\n"
+		"                        with the traces' '# phase: NAME' markers\n");
 	model_opts_help(f);
 	walker_help(f);
 	fprintf(f,

@@ -99,6 +99,8 @@ static char *replay_one(struct worker *k, int i)
 		fprintf(stderr, "iommusim replay: %s\n", err);
 		return rp_record(path, 2, to.walker_name, NULL, err, NULL);
 	}
+	if (r->series)
+		series_reader(r->series, rd);
 	struct ims_replay *rp = NULL;
 	if (ims_replay_new(&o, &rp)) {
 		ims_reader_close(rd);

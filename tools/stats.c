@@ -1,15 +1,12 @@
 /* The --stats-interval time series: one row per interval of events or of
  * trace time, each the difference of the counters across the interval. */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include "tools/chart.h"
 #include "tools/cmd.h"
 #include "tools/interval.h"
 #include "tools/stats.h"
@@ -25,6 +22,16 @@ struct row {
 	struct snap d;
 };
 
+/* A `# phase: NAME` marker of a trace; at is in the series' unit, set
+ * once the replay reaches the marker's place. */
+struct phase {
+	unsigned trace;
+	uint64_t line;
+	bool placed;
+	uint64_t at;
+	char *name;
+};
+
 struct series {
 	uint64_t every;
 	bool ns;
@@ -32,12 +39,16 @@ struct series {
 	unsigned ntraces;
 	struct row *rows;
 	size_t nrows, cap;
+	struct phase *ph;
+	size_t nph, capph;
 	bool oom;
 	/* The trace under way. */
 	struct snap base;
 	bool started;   /* ns: a timestamp was seen */
 	uint64_t end;   /* ns: end of the current interval */
 	uint64_t last_at;
+	uint64_t last_ts; /* ns: the last timestamp seen */
+	size_t ph_next;   /* its first marker not yet placed */
 };
 
 int series_parse_interval(const char *cmd, const char *arg, uint64_t *every, bool *ns)
@@ -70,7 +81,50 @@ void series_free(struct series *s)
 		free(s->traces[i]);
 	free(s->traces);
 	free(s->rows);
+	for (size_t i = 0; i < s->nph; i++)
+		free(s->ph[i].name);
+	free(s->ph);
 	free(s);
+}
+
+static void on_phase(void *arg, const char *name, size_t len, uint64_t line)
+{
+	struct series *s = arg;
+	if (s->nph == s->capph) {
+		size_t cap = s->capph ? s->capph * 2 : 16;
+		struct phase *n = realloc(s->ph, cap * sizeof(*n));
+		if (!n) {
+			s->oom = true;
+			return;
+		}
+		s->ph = n;
+		s->capph = cap;
+	}
+	char *dup = strndup(name, len);
+	if (!dup) {
+		s->oom = true;
+		return;
+	}
+	s->ph[s->nph++] = (struct phase){.trace = s->ntraces ? s->ntraces - 1 : 0,
+					 .line = line,
+					 .name = dup};
+}
+
+void series_reader(struct series *s, struct ims_reader *rd)
+{
+	ims_reader_on_phase(rd, on_phase, s);
+}
+
+/* Markers read before line `line` start where the replay is now. The
+ * replayer reads ahead of what it applies, so a marker is placed by its
+ * line, when the first event after it comes. */
+static void place_phases(struct series *s, uint64_t line, uint64_t at)
+{
+	while (s->ph_next < s->nph && s->ph[s->ph_next].line < line) {
+		s->ph[s->ph_next].placed = true;
+		s->ph[s->ph_next].at = at;
+		s->ph_next++;
+	}
 }
 
 
@@ -107,6 +161,8 @@ void series_begin(struct series *s, const char *trace)
 	s->started = false;
 	s->end = 0;
 	s->last_at = 0;
+	s->last_ts = 0;
+	s->ph_next = s->nph;
 }
 
 /* Close the interval that ends at `at`. Rows grow by doubling: one
@@ -154,12 +210,15 @@ void series_hook(void *arg, struct ims_replay *r, const struct ims_event *ev)
 	/* Called before ev is applied: the counters cover the events before it. */
 	uint64_t done = ims_replay_stats(r)->events;
 	if (!s->ns) {
+		place_phases(s, ev->line, done);
 		if (done && done % s->every == 0)
 			emit(s, r, done);
 		return;
 	}
 	if (!ev->has_ts)
 		return;
+	place_phases(s, ev->line, ev->ts);
+	s->last_ts = ev->ts;
 	if (!s->started) {
 		s->started = true;
 		s->end = interval_end(ev->ts, s->every);
@@ -175,6 +234,8 @@ void series_hook(void *arg, struct ims_replay *r, const struct ims_event *ev)
 void series_end(struct series *s, struct ims_replay *r)
 {
 	uint64_t done = ims_replay_stats(r)->events;
+	/* Markers after the last event end the trace. */
+	place_phases(s, UINT64_MAX, s->ns ? s->last_ts : done);
 	if (done == s->base.events)
 		return;
 	if (!s->ns) {
@@ -310,27 +371,6 @@ int series_write(const struct series *s, const char *path)
 
 /* ---- charts -------------------------------------------------------------------- */
 
-static bool have_program(const char *name)
-{
-	const char *path = getenv("PATH");
-	if (!path || !*path)
-		path = "/usr/bin:/bin";
-	while (*path) {
-		const char *colon = strchr(path, ':');
-		size_t len = colon ? (size_t)(colon - path) : strlen(path);
-		char buf[4096];
-		if (len && len + strlen(name) + 2 < sizeof(buf)) {
-			snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, path, name);
-			if (!access(buf, X_OK))
-				return true;
-		}
-		path += len;
-		if (*path == ':')
-			path++;
-	}
-	return false;
-}
-
 static char *join(const char *dir, const char *name)
 {
 	size_t n = strlen(dir) + strlen(name) + 2;
@@ -388,18 +428,36 @@ static bool trace_has_rows(const struct series *s, unsigned t)
 	return false;
 }
 
-static void gp_title(FILE *f, const char *path)
+/* The chart's name for a trace: its file name without the folders. */
+static const char *base_name(const char *path)
 {
 	const char *b = strrchr(path, '/');
-	b = b ? b + 1 : path;
-	fputc('\'', f);
-	for (; *b; b++) {
-		if (*b == '\'')
-			fputc('\'', f); /* '' inside a single-quoted gnuplot string */
-		if ((unsigned char)*b >= 0x20)
-			fputc(*b, f);
+	return b ? b + 1 : path;
+}
+
+/* The largest value of column col (2..5 of write_dat) over every row. */
+static double col_max(const struct series *s, int col)
+{
+	double m = 0;
+	for (size_t i = 0; i < s->nrows; i++) {
+		const struct row *w = &s->rows[i];
+		struct derived d;
+		derive(w, &d);
+		double v = col == 2 ? (d.hr_ok ? d.hr : 0)
+			   : col == 3 ? (double)w->d.walks
+			   : col == 4 ? (d.cpp_ok ? d.cpp : 0)
+				      : (double)w->d.dirty;
+		m = v > m ? v : m;
 	}
-	fputc('\'', f);
+	return m;
+}
+
+static unsigned rows_of(const struct series *s, unsigned t)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < s->nrows; i++)
+		n += s->rows[i].trace == t;
+	return n;
 }
 
 static void write_gp(const struct series *s, FILE *f, unsigned unused)
@@ -408,58 +466,91 @@ static void write_gp(const struct series *s, FILE *f, unsigned unused)
 	static const struct {
 		const char *file, *title, *ylabel;
 		int col;
+		bool whole;
 	} charts[] = {
-		{"hit_rate.svg", "IOTLB hit rate", "hits / lookups", 2},
-		{"walks.svg", "Page-table walks", "walks per interval", 3},
-		{"cycles_per_page.svg", "Translation cycles per page", "cycles / page", 4},
-		{"dirty_pages.svg", "Dirty pages harvested", "bits reported per interval", 5},
+		{"hit_rate.svg", "IOTLB hit rate", "hits / lookups", 2, false},
+		{"walks.svg", "Page-table walks", "walks per interval", 3, true},
+		{"cycles_per_page.svg", "Translation cycles per page", "cycles / page", 4, false},
+		{"dirty_pages.svg", "Dirty pages harvested", "bits reported per interval", 5, true},
 	};
-	fprintf(f, "# iommusim replay --plot: run `gnuplot stats.gp` in this directory.\n"
-		   "set terminal svg size 900,420 dynamic background rgb 'white'\n"
-		   "set datafile missing 'NaN'\n"
-		   "set grid\nset key below\n"
-		   "set xlabel '%s'\n",
-		s->ns ? "trace time (ns)" : "events");
+	/* x: events, or trace time in the unit that makes its ticks whole. */
+	double lo = 0, hi = 0, div = 1;
+	const char *unit = "ns";
+	bool any = false;
+	for (size_t i = 0; i < s->nrows; i++) {
+		const struct row *w = &s->rows[i];
+		double a = (double)w->at, from = s->ns && w->at > s->every ? a - (double)s->every : 0;
+		lo = !any || from < lo ? from : lo;
+		hi = !any || a > hi ? a : hi;
+		any = true;
+	}
+	size_t nmarks = 0;
+	for (size_t i = 0; i < s->nph; i++) {
+		const struct phase *p = &s->ph[i];
+		if (!p->placed || !trace_has_rows(s, p->trace))
+			continue;
+		lo = (double)p->at < lo ? (double)p->at : lo;
+		hi = (double)p->at > hi ? (double)p->at : hi;
+		nmarks++;
+	}
+	if (!s->ns)
+		lo = 0;
+	else
+		chart_time_unit(hi - lo, 8, &div, &unit);
+	struct chart_mark *marks = nmarks ? calloc(nmarks, sizeof(*marks)) : NULL;
+	if (!marks)
+		nmarks = 0;
+	int keys = 0;
+	for (unsigned t = 0; t < s->ntraces; t++)
+		keys += trace_has_rows(s, t);
+	/* Upright phase labels take the room above the plot. */
+	int top_extra = nmarks ? 150 : 0;
+	char xlabel[48];
+	snprintf(xlabel, sizeof(xlabel), s->ns ? "trace time (%s)" : "events", unit);
+	fprintf(f, "# iommusim replay --plot: run `gnuplot stats.gp` in this directory.\n");
 	for (size_t c = 0; c < sizeof(charts) / sizeof(charts[0]); c++) {
-		fprintf(f, "set output '%s'\nset title '%s'\nset ylabel '%s'\n", charts[c].file,
-			charts[c].title, charts[c].ylabel);
-		fprintf(f, c == 0 ? "set yrange [0:1]\n" : "set yrange [0:*]\n");
+		struct chart ch;
+		struct chart_frame fr = {.w = 900,
+					 .h = 420 + top_extra + keys * 18,
+					 .output = charts[c].file,
+					 .title = charts[c].title,
+					 .xlabel = xlabel,
+					 .ylabel = charts[c].ylabel,
+					 .keys = keys,
+					 .top_extra = top_extra};
+		chart_begin(&ch, f, &fr);
+		chart_styles(f);
+		chart_axis(&ch, "x", lo / div, hi / div, true, true);
+		if (c == 0)
+			chart_axis(&ch, "y", 0, 1, false, true);
+		else
+			chart_axis(&ch, "y", 0, col_max(s, charts[c].col), charts[c].whole, true);
+		size_t k = 0;
+		for (size_t i = 0; i < s->nph && k < nmarks; i++) {
+			const struct phase *p = &s->ph[i];
+			if (!p->placed || !trace_has_rows(s, p->trace))
+				continue;
+			marks[k++] = (struct chart_mark){.x = (double)p->at / div,
+							 .name = p->name,
+							 .len = strlen(p->name),
+							 .lt = keys > 1 ? (int)(p->trace % CHART_STYLES) + 1 : 0};
+		}
+		chart_marks(&ch, marks, k, top_extra);
 		bool first = true;
 		for (unsigned t = 0; t < s->ntraces; t++) {
 			if (!trace_has_rows(s, t))
 				continue;
-			fprintf(f, "%s'series-%u.dat' using 1:%d with linespoints title ",
-				first ? "plot " : ", ", t, charts[c].col);
-			gp_title(f, s->traces[t]);
+			/* Markers at most every 40th of the way: a long series
+			 * stays a line. */
+			unsigned pi = rows_of(s, t) / 40 + 1;
+			fprintf(f, "%s'series-%u.dat' using ($1/%.0f):%d with linespoints lt %u pi %u title ",
+				first ? "plot " : ", ", t, div, charts[c].col, t % CHART_STYLES + 1, pi);
+			chart_str(f, base_name(s->traces[t]), ch.keymax);
 			first = false;
 		}
 		fputc('\n', f);
 	}
-}
-
-static int run_gnuplot(const char *dir)
-{
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		if (chdir(dir))
-			_exit(127);
-		/* gnuplot's warnings (an all-zero series) go to a log, not
-		 * between the summaries. */
-		int fd = open("gnuplot.log", O_WRONLY | O_CREAT | O_TRUNC, 0666);
-		if (fd >= 0) {
-			dup2(fd, 2);
-			close(fd);
-		}
-		execlp("gnuplot", "gnuplot", "stats.gp", (char *)NULL);
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+	free(marks);
 }
 
 int series_plot(const struct series *s, const char *dir)
@@ -484,12 +575,12 @@ int series_plot(const struct series *s, const char *dir)
 		fprintf(stderr, "iommusim replay: --plot: no rows, no charts\n");
 		return 0;
 	}
-	if (!have_program("gnuplot")) {
+	if (!chart_have_gnuplot()) {
 		fprintf(stderr, "iommusim replay: --plot: gnuplot is not installed; charts skipped "
 				"(data and script are in %s)\n", dir);
 		return 0;
 	}
-	if (run_gnuplot(dir))
+	if (chart_run(dir, "stats.gp"))
 		fprintf(stderr, "iommusim replay: --plot: gnuplot failed; see %s/gnuplot.log\n", dir);
 	return 0;
 }

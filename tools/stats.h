@@ -23,6 +23,9 @@ void series_free(struct series *s);
  * on_event with the series as its argument. series_end closes the last,
  * partial interval. */
 void series_begin(struct series *s, const char *trace);
+/* The reader of the trace series_begin named: the `# phase: NAME`
+ * markers it passes go on the charts. */
+void series_reader(struct series *s, struct ims_reader *rd);
 void series_hook(void *arg, struct ims_replay *r, const struct ims_event *ev);
 void series_end(struct series *s, struct ims_replay *r);
 

@@ -10,6 +10,11 @@
 #                      refused naming the option, exit 2.
 #   MODE=plot          TRACE, OUT (a directory): charts with gnuplot, and a
 #                      clean skip without it.
+#   MODE=plot-phases   TRACE, OUT, EVENTS_INTERVAL, TIME_INTERVAL (in ms),
+#                      PHASES: the trace's phase markers labelled in place.
+#   MODE=plot-captured FROM, LOG, GUEST (a captured run), OUT, PHASES (the
+#                      labels' beginnings, comma-separated): imported and
+#                      charted, every phase labelled.
 #   MODE=set           TRACE: --set KEY=VALUE reaches a key of the table, its
 #                      errors name the key; the dedicated options still work.
 #   MODE=help          DOC (docs/model-config.yaml): `iommusim help config`
@@ -166,6 +171,19 @@ elseif(MODE STREQUAL "plot")
         message(FATAL_ERROR "${OUT}/${f}.svg is not an SVG chart")
       endif()
     endforeach()
+    # Readable (tools/chart.c): every text on the canvas; events and the
+    # counts of walks and dirty pages tick in whole numbers, the ratios in
+    # steps of 1, 2 or 5 x 10^k.
+    include(${CMAKE_CURRENT_LIST_DIR}/../svg.cmake)
+    foreach(f hit_rate:decimal walks:whole cycles_per_page:decimal dirty_pages:whole)
+      string(REPLACE ":" ";" f "${f}")
+      list(GET f 0 name)
+      list(GET f 1 ymode)
+      svg_check_inside(${OUT}/${name}.svg)
+      svg_check_ticks(${OUT}/${name}.svg x whole)
+      svg_check_ticks(${OUT}/${name}.svg y ${ymode})
+      svg_check_distinct(${OUT}/${name}.svg 1)
+    endforeach()
   endif()
   # Without gnuplot on PATH: a message, exit 0, the data still written.
   execute_process(COMMAND ${CMAKE_COMMAND} -E env PATH=/nonexistent ${launcher} ${CMD} replay -q
@@ -176,6 +194,86 @@ elseif(MODE STREQUAL "plot")
   if(NOT EXISTS ${OUT}-nognuplot/stats.gp OR EXISTS ${OUT}-nognuplot/walks.svg)
     message(FATAL_ERROR "without gnuplot: want the script and no chart")
   endif()
+elseif(MODE STREQUAL "plot-phases")
+  # `# phase: NAME` markers on the charts (docs/trace-format.md): each a
+  # label above its line, at the place of the event after it, on every
+  # chart, in events and in time. PHASES: NAME:EVENTS:TIME_US, comma-
+  # separated ("<comma>" for a comma in NAME); the time axis is in ms.
+  find_program(GNUPLOT gnuplot)
+  if(NOT GNUPLOT)
+    message(STATUS "skipped: no gnuplot")
+    return()
+  endif()
+  include(${CMAKE_CURRENT_LIST_DIR}/../svg.cmake)
+  string(REPLACE "," ";" PHASES "${PHASES}")
+  foreach(unit events:${EVENTS_INTERVAL}:1:1 ms:${TIME_INTERVAL}:2:1000)
+    string(REPLACE ":" ";" unit "${unit}")
+    list(GET unit 0 uname)
+    list(GET unit 1 interval)
+    list(GET unit 2 field)
+    list(GET unit 3 scale)
+    file(REMOVE_RECURSE ${OUT}-${uname})
+    run(0 -q --stats-interval ${interval} --plot ${OUT}-${uname} ${TRACE})
+    foreach(f hit_rate walks cycles_per_page dirty_pages)
+      set(svg ${OUT}-${uname}/${f}.svg)
+      svg_check_inside(${svg})
+      svg_check_ticks(${svg} x whole)
+      svg_load(${svg})
+      svg_ticks(x ticks)
+      # px per unit from the first two ticks; each label's x is its place.
+      list(GET ticks 0 t0)
+      list(GET ticks 1 t1)
+      list(GET ticks_AT 0 x0)
+      list(GET ticks_AT 1 x1)
+      foreach(p IN LISTS PHASES)
+        string(REPLACE ":" ";" p "${p}")
+        list(GET p 0 name)
+        string(REPLACE "<comma>" "," name "${name}")
+        list(GET p ${field} at)
+        svg_text_x(${svg} "${name}" lx)
+        # The label sits a third of its size right of its line; this
+        # trace's markers are far enough apart not to be moved.
+        math(EXPR want "${x0} + (${x1} - ${x0}) * (${at} - ${t0} * ${scale}) / ((${t1} - ${t0}) * ${scale})")
+        math(EXPR off "${lx} - ${want}")
+        if(off LESS -2 OR off GREATER 8)
+          message(FATAL_ERROR "${svg}: '${name}' labelled at x ${lx}, its place is ${want} (${at} ${uname})")
+        endif()
+      endforeach()
+    endforeach()
+  endforeach()
+
+elseif(MODE STREQUAL "plot-captured")
+  # A captured run imported with its phase markers and a harvest every
+  # 100 ms of log time, charted every 100 ms: every marker labelled, every
+  # text on the canvas, whole seconds and counts on the axes.
+  find_program(GNUPLOT gnuplot)
+  if(NOT GNUPLOT)
+    message(STATUS "skipped: no gnuplot")
+    return()
+  endif()
+  include(${CMAKE_CURRENT_LIST_DIR}/../svg.cmake)
+  file(REMOVE_RECURSE ${OUT})
+  file(MAKE_DIRECTORY ${OUT})
+  execute_process(COMMAND ${launcher} ${CMD} trace import -q --from ${FROM} --guest ${GUEST}
+    --harvest-every 100ms ${LOG} -o ${OUT}/run.trace RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "import: exit ${rc}\n${err}")
+  endif()
+  run(0 -q --stats-interval 100ms --plot ${OUT}/charts ${OUT}/run.trace)
+  string(REPLACE "," ";" PHASES "${PHASES}")
+  foreach(f hit_rate:decimal walks:whole cycles_per_page:decimal dirty_pages:whole)
+    string(REPLACE ":" ";" f "${f}")
+    list(GET f 0 name)
+    list(GET f 1 ymode)
+    set(svg ${OUT}/charts/${name}.svg)
+    svg_check_inside(${svg})
+    svg_check_ticks(${svg} x whole)
+    svg_check_ticks(${svg} y ${ymode})
+    foreach(p IN LISTS PHASES)
+      svg_check_text(${svg} "${p}")
+    endforeach()
+  endforeach()
+
 elseif(MODE STREQUAL "set")
   # The micro-TLB line appears only with the micro-TLB on; the last --set wins.
   run(0 --set micro_tlb.enable=true ${TRACE})
