@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "iommusim/replay.h"
+#include "tools/chart.h"
 #include "tools/cmd.h"
 #include "tools/opts.h"
 
@@ -416,40 +416,11 @@ static int dir_file(const char *dir, const char *name, struct outfile *o)
 	return rc;
 }
 
-static bool on_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char buf[4096];
-	for (const char *q = path; q && *q;) {
-		size_t n = strcspn(q, ":");
-		int w = snprintf(buf, sizeof(buf), "%.*s/%s", (int)(n ? n : 1), n ? q : ".", prog);
-		if (w > 0 && (size_t)w < sizeof(buf) && !access(buf, X_OK))
-			return true;
-		q += n + (q[n] == ':');
-	}
-	return false;
-}
-
 /* gnuplot in dir on migrate.gp; its output is migrate.svg.tmp, renamed
  * when gnuplot succeeded. */
 static int run_gnuplot(const char *dir)
 {
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		if (chdir(dir))
-			_exit(127);
-		if (!freopen("gnuplot.log", "w", stderr))
-			_exit(127);
-		execlp("gnuplot", "gnuplot", "migrate.gp", (char *)NULL);
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (!WIFEXITED(st) || WEXITSTATUS(st))
+	if (chart_run(dir, "migrate.gp"))
 		return -1;
 	size_t n = strlen(dir) + 32;
 	char *a = malloc(n), *b = malloc(n);
@@ -462,6 +433,17 @@ static int run_gnuplot(const char *dir)
 	free(a);
 	free(b);
 	return rc;
+}
+
+/* Whether mode i sent exactly what mode j did, round by round. */
+static bool same_points(const struct result *a, const struct result *b)
+{
+	if (a->n != b->n || a->stop_copy != b->stop_copy)
+		return false;
+	for (size_t k = 0; k < a->n; k++)
+		if (a->rounds[k].sent != b->rounds[k].sent)
+			return false;
+	return true;
 }
 
 static int plot(const char *dir, const struct params *p, const struct result *res, size_t n)
@@ -497,24 +479,53 @@ static int plot(const char *dir, const struct params *p, const struct result *re
 		return -1;
 	if (dir_file(dir, "migrate.gp", &o))
 		return -1;
-	char ram[32], bw[32];
+	char ram[32], bw[32], title[160];
 	size_text(ram, sizeof(ram), p->ram);
 	size_text(bw, sizeof(bw), p->bandwidth);
-	fprintf(o.f,
-		"# iommusim migrate --plot: run `gnuplot migrate.gp` in this directory.\n"
-		"set terminal svg size 900,480 dynamic background rgb 'white'\n"
-		"set output 'migrate.svg.tmp'\n"
-		"set datafile missing 'NaN'\n"
-		"set title 'Precopy rounds: %s guest, %s/s link (last point of each mode: stop-copy)'\n"
-		"set xlabel 'round'\nset ylabel 'GiB sent'\nset logscale y\nset grid\nset key below\n",
-		ram, bw);
+	snprintf(title, sizeof(title),
+		 "Precopy rounds: %s guest, %s/s link (last point of each mode: stop-copy)", ram, bw);
+	double lo = 0, hi = 0;
 	for (size_t i = 0; i < n; i++)
-		fprintf(o.f, "%s'migrate.dat' using 1:%zu with linespoints title '%s: downtime %.1f ms'",
-			i ? ", " : "plot ", i + 2, ims_mig_mode_name(res[i].mode), res[i].downtime_ms);
+		for (size_t k = 0; k <= res[i].n; k++) {
+			double v = gib(k < res[i].n ? res[i].rounds[k].sent : res[i].stop_copy);
+			if (v > 0 && (!(lo > 0) || v < lo))
+				lo = v;
+			hi = v > hi ? v : hi;
+		}
+	fprintf(o.f, "# iommusim migrate --plot: run `gnuplot migrate.gp` in this directory.\n");
+	struct chart ch;
+	struct chart_frame fr = {.w = 900,
+				 .h = 440 + (int)n * 18,
+				 .output = "migrate.svg.tmp",
+				 .title = title,
+				 .xlabel = "round",
+				 .ylabel = "GiB sent",
+				 .keys = (int)n};
+	chart_begin(&ch, o.f, &fr);
+	chart_styles(o.f);
+	/* Rounds are counted: whole ticks, half a round of room each side. */
+	chart_axis(&ch, "x", 0.5, (double)most + 1.5, true, false);
+	chart_log_axis(&ch, "y", lo > 0 ? lo : 1, hi > 0 ? hi : 1);
+	/* Modes drawn in order, each thinner than the one before: a mode that
+	 * sent what an earlier one did runs inside it, and its legend says so. */
+	for (size_t i = 0; i < n; i++) {
+		char key[160];
+		int len = snprintf(key, sizeof(key), "%s: downtime %.1f ms", ims_mig_mode_name(res[i].mode),
+				   res[i].downtime_ms);
+		for (size_t j = 0; j < i; j++)
+			if (same_points(&res[i], &res[j])) {
+				snprintf(key + len, sizeof(key) - (size_t)len, " (same points as %s)",
+					 ims_mig_mode_name(res[j].mode));
+				break;
+			}
+		fprintf(o.f, "%s'migrate.dat' using 1:%zu with linespoints lt %zu title ", i ? ", " : "plot ",
+			i + 2, i % CHART_STYLES + 1);
+		chart_str(o.f, key, ch.keymax);
+	}
 	fputc('\n', o.f);
 	if (outfile_commit(&o))
 		return -1;
-	if (!on_path("gnuplot")) {
+	if (!chart_have_gnuplot()) {
 		fprintf(stderr, "iommusim migrate: --plot: gnuplot is not installed; chart skipped "
 				"(data and script are in %s)\n", dir);
 		return 0;
