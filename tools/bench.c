@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "iommusim/pt.h"
 #include "tools/bench.h"
+#include "tools/chart.h"
 #include "tools/cmd.h"
 #include "tools/opts.h"
 
@@ -53,7 +53,8 @@ void help_bench(FILE *f)
 		"                        figures three times as many); the best and the\n"
 		"                        median are both reported\n"
 		"  --json FILE           write every figure as one JSON object\n"
-		"  --plot DIR            SVG charts in DIR (needs gnuplot; skipped without it)\n"
+		"  --plot DIR            SVG charts in DIR (needs gnuplot; skipped without it):\n"
+		"                        each harvest's time over its floors, and its speedup\n"
 		"  --only LIST           comma-separated sections: harvest,replay,read,memory,\n"
 		"                        fuzz\n"
 		"  --tmpdir DIR          where the trace files of `read` go (default $TMPDIR\n"
@@ -456,26 +457,62 @@ static void write_json(FILE *f, const struct bench_opts *o, const struct bench_r
 
 /* ---- output: charts ------------------------------------------------------------ */
 
-static bool on_path(const char *prog)
+/* v for a data file: NaN (no bar) where there is no figure. */
+static void dat_num(FILE *f, double v)
 {
-	const char *path = getenv("PATH");
-	if (!path)
-		return false;
-	char buf[4096];
-	while (*path) {
-		size_t n = strcspn(path, ":");
-		if (n && n + strlen(prog) + 2 < sizeof(buf)) {
-			snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, prog);
-			if (!access(buf, X_OK))
-				return true;
-		}
-		path += n + (path[n] == ':');
+	if (v > 0)
+		fprintf(f, " %.6g", v);
+	else
+		fprintf(f, " NaN");
+}
+
+/* One bar chart over the harvest rows: columns cols[0..n) of harvest.dat,
+ * log scale, with the line at 1 when `one` names it. */
+static void bar_chart(FILE *f, const struct bench_results *r, const char *output, const char *title,
+		      const char *ylabel, const int *cols, const char *const *names, size_t n,
+		      double lo, double hi, const char *one, size_t labelmax)
+{
+	struct chart ch;
+	/* Room for the rotated row names under the bars, in 8 px text. */
+	int below = (int)(labelmax * CHART_EM * 8) + 16;
+	int keys = (int)n + (one != NULL);
+	int w = 130 + (int)(r->nh * (n + 1) * 8);
+	struct chart_frame fr = {.w = w < 760 ? 760 : w,
+				 .h = 420 + below + keys * 18,
+				 .output = output,
+				 .title = title,
+				 .ylabel = ylabel,
+				 .keys = keys,
+				 .bottom_extra = below};
+	chart_begin(&ch, f, &fr);
+	chart_styles(f);
+	fprintf(f,
+		"set style data histograms\n"
+		"set style histogram clustered gap 1\n"
+		"set style fill solid 0.85 border -1\n"
+		"set xrange [-0.6:%.1f]\n"
+		"set xtics rotate by 90 right noenhanced font ',8' nomirror\n"
+		"set grid noxtics ytics\n",
+		(double)r->nh - 0.4);
+	/* The floor's line stays off the frame: the range reaches below it. */
+	chart_log_axis(&ch, "y", one && lo > 0.9 ? 0.9 : lo, one && hi < 1 ? 1 : hi);
+	for (size_t i = 0; i < n; i++) {
+		/* Bars side by side hide nothing: thin borders, the styles' colours. */
+		fprintf(f, "%s'harvest.dat' using %d%s lt %zu lw 1 title ", i ? ", " : "plot ", cols[i],
+			i ? "" : ":xtic(1)", i + 1);
+		chart_str(f, names[i], ch.keymax);
 	}
-	return false;
+	if (one) {
+		fprintf(f, ", 1 with lines lc rgb 'black' lw 1.5 dt 2 title ");
+		chart_str(f, one, ch.keymax);
+	}
+	fputc('\n', f);
 }
 
 /* Data files and a script; gnuplot runs in DIR with the script on its
- * command line (no shell). */
+ * command line (no shell). The harvest chart is the table's x floor and
+ * x rd+wr columns: times over the floors the same run measured, the only
+ * figures that travel between runs and machines (docs/benchmarks.md). */
 static int write_plots(const char *dir, const struct bench_opts *o, const struct bench_results *r)
 {
 	if (mkdirs(dir)) {
@@ -489,25 +526,37 @@ static int write_plots(const char *dir, const struct bench_opts *o, const struct
 		fprintf(stderr, "iommusim bench: --plot: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	char a[32], b[32];
-	fprintf(f, "# label entries_per_s floor_entries_per_s speedup_vs_rewalk%s\n",
-		o->walker ? " walker_entries_per_s" : "");
+	char a[32], b[32], label[96];
+	double lo = 0, hi = 0, slo = 0, shi = 0;
+	size_t labelmax = 0;
+	fprintf(f, "# label x_floor x_rd_wr speedup_vs_rewalk%s\n", o->walker ? " walker_x_floor" : "");
 	for (size_t i = 0; i < r->nh; i++) {
 		const struct harvest_row *h = &r->h[i];
-		fprintf(f, "\"%s %s %s/%s %g%%\" %.6g %.6g %.6g", h->format, h->layout,
-			bench_size_str(h->range, a, sizeof(a)), bench_size_str(h->page, b, sizeof(b)),
-			h->dirty_pct, rate(h->entries, h->t.best), rate(h->entries, h->floor.best),
-			h->peer.runs ? ratio(h->peer.best, h->t.best) : 0.0);
-		/* The same entries (a full-level walker: its own tables') over
-		 * the walker's time; NaN (no bar) where it was not timed. */
-		if (o->walker && h->walker.runs)
-			fprintf(f, " %.6g",
-				rate(o->walker->level == IMS_WALKER_FULL ? h->walker_entries
-									 : h->entries,
-				     h->walker.best));
-		else if (o->walker)
-			fprintf(f, " NaN");
+		int len = snprintf(label, sizeof(label), "%s %s %s/%s %g%%", h->format, h->layout,
+				   bench_size_str(h->range, a, sizeof(a)),
+				   bench_size_str(h->page, b, sizeof(b)), h->dirty_pct);
+		labelmax = (size_t)len > labelmax ? (size_t)len : labelmax;
+		double v[3] = {ratio(h->t.best, h->floor.best),
+			       ratio(h->t.best, h->floor.best + h->floor_out.best),
+			       o->walker && h->walker.runs ? ratio(h->walker.best, walker_floor(o, h)->best)
+							   : 0};
+		double sp = h->peer.runs ? ratio(h->peer.best, h->t.best) : 0;
+		fprintf(f, "\"%s\"", label);
+		dat_num(f, v[0]);
+		dat_num(f, v[1]);
+		dat_num(f, sp);
+		if (o->walker)
+			dat_num(f, v[2]);
 		fputc('\n', f);
+		for (int k = 0; k < 3; k++)
+			if (v[k] > 0) {
+				lo = !(lo > 0) || v[k] < lo ? v[k] : lo;
+				hi = v[k] > hi ? v[k] : hi;
+			}
+		if (sp > 0) {
+			slo = !(slo > 0) || sp < slo ? sp : slo;
+			shi = sp > shi ? sp : shi;
+		}
 	}
 	fclose(f);
 	snprintf(path, sizeof(path), "%s/bench.gp", dir);
@@ -516,57 +565,28 @@ static int write_plots(const char *dir, const struct bench_opts *o, const struct
 		fprintf(stderr, "iommusim bench: --plot: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	double w = 200 + 18.0 * (double)r->nh;
-	fprintf(f,
-		"# iommusim bench --plot: run `gnuplot bench.gp` in this directory.\n"
-		"set terminal svg size %.0f,600 dynamic font 'sans,10'\n"
-		"set style data histograms\n"
-		"set style histogram clustered gap 1\n"
-		"set style fill solid 0.8 border -1\n"
-		"set xtics rotate by 90 right noenhanced font ',8'\n"
-		"set key top left noenhanced\n"
-		"set grid ytics\n"
-		"set bmargin 14\n"
-		"set output 'harvest.svg'\n"
-		"set title 'read\\_and\\_clear\\_dirty: leaf entries per second vs the floor'\n"
-		"set logscale y\n"
-		"set ylabel 'entries / s'\n"
-		"plot 'harvest.dat' using 2:xtic(1) title 'harvest', '' using 3 title 'floor "
-		"(sequential read)'",
-		w);
-	if (o->walker) {
-		/* A gnuplot single-quoted title: its quotes doubled. */
-		fprintf(f, ", '' using 5 title 'walker ");
-		for (const char *c = o->walker->name; *c; c++)
-			if (*c == '\'')
-				fputs("''", f);
-			else if ((unsigned char)*c >= 0x20)
-				fputc(*c, f);
-		fputc('\'', f);
-	}
-	fprintf(f,
-		"\n"
-		"set output 'speedup.svg'\n"
-		"set title 'speedup over the per-page re-walk from the root'\n"
-		"set ylabel 'x'\n"
-		"plot 'harvest.dat' using 4:xtic(1) title 'rewalk time / harvest time'\n");
+	char walker[96], title[160];
+	snprintf(walker, sizeof(walker), "walker %s: its time / its floor (w x floor)",
+		 o->walker ? o->walker->name : "");
+	snprintf(title, sizeof(title),
+		 "read_and_clear_dirty time over its floor, best of %u (1 = as fast as the floor)",
+		 o->repeat);
+	const int cols[3] = {2, 3, 5};
+	const char *const names[3] = {
+		"x floor: over a sequential read of as many 64-bit words as leaf entries scanned",
+		"x rd+wr: over that read plus a sequential write of the bitmap words the dirty pages "
+		"cover",
+		walker};
+	fprintf(f, "# iommusim bench --plot: run `gnuplot bench.gp` in this directory.\n");
+	bar_chart(f, r, "harvest.svg", title, "harvest time / floor time", cols, names,
+		  o->walker ? 3 : 2, lo, hi, "the floor (1)", labelmax);
+	const int scol[1] = {4};
+	const char *const sname[1] = {"per-page re-walk from the root: its time / the harvest's"};
+	bar_chart(f, r, "speedup.svg", "speedup over the per-page re-walk from the root",
+		  "re-walk time / harvest time", scol, sname, 1, slo > 0 ? slo : 1, shi > 0 ? shi : 1,
+		  NULL, labelmax);
 	fclose(f);
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (!pid) {
-		if (chdir(dir))
-			_exit(127);
-		FILE *log = freopen("gnuplot.log", "w", stderr);
-		(void)log;
-		execlp("gnuplot", "gnuplot", "bench.gp", (char *)NULL);
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+	if (chart_run(dir, "bench.gp")) {
 		fprintf(stderr, "iommusim bench: --plot: gnuplot failed; see %s/gnuplot.log\n", dir);
 		return -1;
 	}
@@ -773,7 +793,7 @@ int cmd_bench(int argc, char **argv)
 		}
 	}
 	if (plot && !rc) {
-		if (!on_path("gnuplot"))
+		if (!chart_have_gnuplot())
 			fprintf(stderr, "iommusim bench: --plot: gnuplot is not installed; charts "
 					"skipped\n");
 		else if (!r.nh)
