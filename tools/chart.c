@@ -274,22 +274,33 @@ void chart_marks(struct chart *c, struct chart_mark *m, size_t n, int top_extra)
 		return;
 	}
 	double span = c->right - c->left;
-	/* One line of upright text, and the room a label may take. */
+	/* One line of upright text, and the room a label may take. More
+	 * markers than labels fit in it get a label every `every`-th; every
+	 * one keeps its line. */
 	double gap = CHART_SMALL + 3, lo = c->left, hi = c->w - EDGE;
+	size_t fit = (size_t)((hi - lo) / gap) + 1, every = (n + fit - 1) / fit;
+	double prev = 0;
 	for (size_t i = 0; i < n; i++) {
 		double f = (m[i].x - c->xlo) / (c->xhi - c->xlo);
 		px[i] = c->left + (f < 0 ? 0 : f > 1 ? 1 : f) * span;
-		at[i] = i && px[i] < at[i - 1] + gap ? at[i - 1] + gap : px[i];
+		if (i % every)
+			continue;
+		at[i] = i && px[i] < prev + gap ? prev + gap : px[i];
+		prev = at[i];
 	}
 	/* Labels pushed past the right edge come back leftwards. */
+	double next = hi + gap;
 	for (size_t i = n; i-- > 0;) {
-		double lim = i + 1 < n ? at[i + 1] - gap : hi;
-		if (at[i] > lim)
-			at[i] = lim > lo ? lim : lo;
+		if (i % every)
+			continue;
+		if (at[i] > next - gap)
+			at[i] = next - gap > lo ? next - gap : lo;
+		next = at[i];
 	}
 	size_t max = chart_fit(top_extra - 16, CHART_SMALL);
 	double base = c->top - 14; /* px from the canvas' top, where labels start */
 	for (size_t i = 0; i < n; i++) {
+		bool labelled = i % every == 0;
 		/* The same colour as a line colour and as a text colour. */
 		char lc[32], tc[32];
 		if (m[i].lt > 0) {
@@ -303,6 +314,8 @@ void chart_marks(struct chart *c, struct chart_mark *m, size_t n, int top_extra)
 			"set arrow %zu from first %.12g, graph 0 to first %.12g, graph 1 nohead %s "
 			"lw 1 dt 2 back\n",
 			100 + 2 * i, m[i].x, m[i].x, lc);
+		if (!labelled)
+			continue;
 		fprintf(c->f,
 			"set arrow %zu from first %.12g, graph 1 to screen %.6f, screen %.6f nohead %s "
 			"lw 1 dt 1 front\n",

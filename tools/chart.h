@@ -83,7 +83,8 @@ void chart_time_unit(double span_ns, int ticks, double *div, const char **name);
  * a dashed line across the plot in line type lt's colour (0: grey), and
  * its label turned upright above the plot, in the `top_extra` space.
  * Labels closer than a line of text are moved apart and joined to their
- * line by a short leader. */
+ * line by a short leader; when more markers come than labels fit across
+ * the canvas, every k-th is labelled. Sorts m by x. */
 struct chart_mark {
 	double x;
 	const char *name;

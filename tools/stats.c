@@ -504,7 +504,7 @@ static void write_gp(const struct series *s, FILE *f, unsigned unused)
 	for (unsigned t = 0; t < s->ntraces; t++)
 		keys += trace_has_rows(s, t);
 	/* Upright phase labels take the room above the plot. */
-	int top_extra = nmarks ? 150 : 0;
+	int top_extra = nmarks ? 180 : 0;
 	char xlabel[48];
 	snprintf(xlabel, sizeof(xlabel), s->ns ? "trace time (%s)" : "events", unit);
 	fprintf(f, "# iommusim replay --plot: run `gnuplot stats.gp` in this directory.\n");
