@@ -183,8 +183,9 @@ void chart_axis(struct chart *c, const char *ax, double lo, double hi, bool whol
 	if (first == 0)
 		first = 0; /* not -0 */
 	int d = whole ? 0 : decimals(step);
-	fprintf(c->f, "unset logscale %s\nset %srange [%.12g:%.12g]\nset %stics %.12g, %.12g, %.12g\n"
-		      "unset m%stics\nset format %s '%%.%df'\n",
+	fprintf(c->f,
+		"unset logscale %s\nset %srange [%.12g:%.12g]\nset %stics %.12g, %.12g, %.12g\n"
+		"unset m%stics\nset format %s '%%.%df'\n",
 		ax, ax, lo, hi, ax, first, step, hi + step / 2, ax, ax, d);
 	if (!strcmp(ax, "x")) {
 		c->xlo = lo;
@@ -226,8 +227,8 @@ void chart_log_axis(struct chart *c, const char *ax, double lo, double hi)
 			if (v >= hi * (1 - 1e-9) && v < rhi)
 				rhi = v;
 		}
-	fprintf(c->f, "set logscale %s\nset %srange [%.12g:%.12g]\nunset m%stics\nset %stics (", ax, ax,
-		rlo, rhi, ax, ax);
+	fprintf(c->f, "set logscale %s\nset %srange [%.12g:%.12g]\nunset m%stics\nset %stics (",
+		ax, ax, rlo, rhi, ax, ax);
 	bool first = true;
 	for (int k = k0; k <= k1; k++)
 		for (int i = 0; i < (all ? 3 : 1); i++) {

@@ -1,6 +1,5 @@
 /* Counts and spans of trace time on the command line (tools/interval.h). */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,12 +52,4 @@ int opt_interval(const char *cmd, const char *opt, const char *arg, const char *
 	*n = t ? (uint64_t)v * units[u].ns : (uint64_t)v;
 	*time = t;
 	return 0;
-}
-
-void interval_text(char *buf, size_t len, uint64_t ns)
-{
-	size_t u = NUNITS - 1;
-	while (u && (!ns || ns % units[u].ns))
-		u--;
-	snprintf(buf, len, "%" PRIu64 "%s", ns / units[u].ns, units[u].name);
 }

@@ -17,7 +17,4 @@
 int opt_interval(const char *cmd, const char *opt, const char *arg, const char *counts,
 		 uint64_t *n, bool *time);
 
-/* ns in the largest unit that keeps it whole: "100ms", "1500us", "7ns". */
-void interval_text(char *buf, size_t len, uint64_t ns);
-
 #endif

@@ -483,7 +483,8 @@ static int plot(const char *dir, const struct params *p, const struct result *re
 	size_text(ram, sizeof(ram), p->ram);
 	size_text(bw, sizeof(bw), p->bandwidth);
 	snprintf(title, sizeof(title),
-		 "Precopy rounds: %s guest, %s/s link (last point of each mode: stop-copy)", ram, bw);
+		 "Precopy rounds: %s guest, %s/s link (last point of each mode: stop-copy)", ram,
+		 bw);
 	double lo = 0, hi = 0;
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k <= res[i].n; k++) {
@@ -510,16 +511,16 @@ static int plot(const char *dir, const struct params *p, const struct result *re
 	 * sent what an earlier one did runs inside it, and its legend says so. */
 	for (size_t i = 0; i < n; i++) {
 		char key[160];
-		int len = snprintf(key, sizeof(key), "%s: downtime %.1f ms", ims_mig_mode_name(res[i].mode),
-				   res[i].downtime_ms);
+		const char *mode = ims_mig_mode_name(res[i].mode);
+		int len = snprintf(key, sizeof(key), "%s: downtime %.1f ms", mode, res[i].downtime_ms);
 		for (size_t j = 0; j < i; j++)
 			if (same_points(&res[i], &res[j])) {
-				snprintf(key + len, sizeof(key) - (size_t)len, " (same points as %s)",
-					 ims_mig_mode_name(res[j].mode));
+				snprintf(key + len, sizeof(key) - (size_t)len,
+					 " (same points as %s)", ims_mig_mode_name(res[j].mode));
 				break;
 			}
-		fprintf(o.f, "%s'migrate.dat' using 1:%zu with linespoints lt %zu title ", i ? ", " : "plot ",
-			i + 2, i % CHART_STYLES + 1);
+		fprintf(o.f, "%s'migrate.dat' using 1:%zu with linespoints lt %zu title ",
+			i ? ", " : "plot ", i + 2, i % CHART_STYLES + 1);
 		chart_str(o.f, key, ch.keymax);
 	}
 	fputc('\n', o.f);

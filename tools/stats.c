@@ -479,15 +479,21 @@ static void write_gp(const struct series *s, FILE *f, unsigned unused)
 	bool any = false;
 	for (size_t i = 0; i < s->nrows; i++) {
 		const struct row *w = &s->rows[i];
-		double a = (double)w->at, from = s->ns && w->at > s->every ? a - (double)s->every : 0;
+		double a = (double)w->at;
+		double from = s->ns && w->at > s->every ? a - (double)s->every : 0;
 		lo = !any || from < lo ? from : lo;
 		hi = !any || a > hi ? a : hi;
 		any = true;
 	}
+	/* Markers of traces that have rows: the others are not on the chart. */
+	bool *shown = calloc(s->ntraces ? s->ntraces : 1, sizeof(*shown));
+	int keys = 0;
+	for (unsigned t = 0; shown && t < s->ntraces; t++)
+		keys += shown[t] = trace_has_rows(s, t);
 	size_t nmarks = 0;
-	for (size_t i = 0; i < s->nph; i++) {
+	for (size_t i = 0; shown && i < s->nph; i++) {
 		const struct phase *p = &s->ph[i];
-		if (!p->placed || !trace_has_rows(s, p->trace))
+		if (!p->placed || !shown[p->trace])
 			continue;
 		lo = (double)p->at < lo ? (double)p->at : lo;
 		hi = (double)p->at > hi ? (double)p->at : hi;
@@ -500,13 +506,11 @@ static void write_gp(const struct series *s, FILE *f, unsigned unused)
 	struct chart_mark *marks = nmarks ? calloc(nmarks, sizeof(*marks)) : NULL;
 	if (!marks)
 		nmarks = 0;
-	int keys = 0;
-	for (unsigned t = 0; t < s->ntraces; t++)
-		keys += trace_has_rows(s, t);
 	/* Upright phase labels take the room above the plot. */
 	int top_extra = nmarks ? 180 : 0;
-	char xlabel[48];
-	snprintf(xlabel, sizeof(xlabel), s->ns ? "trace time (%s)" : "events", unit);
+	char xlabel[48] = "events";
+	if (s->ns)
+		snprintf(xlabel, sizeof(xlabel), "trace time (%s)", unit);
 	fprintf(f, "# iommusim replay --plot: run `gnuplot stats.gp` in this directory.\n");
 	for (size_t c = 0; c < sizeof(charts) / sizeof(charts[0]); c++) {
 		struct chart ch;
@@ -528,17 +532,16 @@ static void write_gp(const struct series *s, FILE *f, unsigned unused)
 		size_t k = 0;
 		for (size_t i = 0; i < s->nph && k < nmarks; i++) {
 			const struct phase *p = &s->ph[i];
-			if (!p->placed || !trace_has_rows(s, p->trace))
+			if (!p->placed || !shown[p->trace])
 				continue;
-			marks[k++] = (struct chart_mark){.x = (double)p->at / div,
-							 .name = p->name,
-							 .len = strlen(p->name),
-							 .lt = keys > 1 ? (int)(p->trace % CHART_STYLES) + 1 : 0};
+			int lt = keys > 1 ? (int)(p->trace % CHART_STYLES) + 1 : 0;
+			marks[k++] = (struct chart_mark){
+				.x = (double)p->at / div, .name = p->name, .len = strlen(p->name), .lt = lt};
 		}
 		chart_marks(&ch, marks, k, top_extra);
 		bool first = true;
-		for (unsigned t = 0; t < s->ntraces; t++) {
-			if (!trace_has_rows(s, t))
+		for (unsigned t = 0; shown && t < s->ntraces; t++) {
+			if (!shown[t])
 				continue;
 			/* Markers at most every 40th of the way: a long series
 			 * stays a line. */
@@ -551,6 +554,7 @@ static void write_gp(const struct series *s, FILE *f, unsigned unused)
 		fputc('\n', f);
 	}
 	free(marks);
+	free(shown);
 }
 
 int series_plot(const struct series *s, const char *dir)
