@@ -64,10 +64,15 @@ void help_conform(FILE *f)
 		"  --case PATTERN        run only cases whose id matches the shell pattern\n"
 		"                        (repeatable)\n"
 		"  --report DIR          write the reports into DIR (created if missing):\n"
-		"                          report.md     matrix of spec section x format, each\n"
-		"                                        cell pass / FAIL / deviates with the\n"
-		"                                        case ids, then failures and cases\n"
-		"                          report.html   the same, one self-contained file\n"
+		"                          report.md     the documents cited (with their\n"
+		"                                        revisions, or \"revision not stated\"),\n"
+		"                                        a matrix of spec section x format,\n"
+		"                                        each cell pass / FAIL / deviates with\n"
+		"                                        the case ids, failures, and every case\n"
+		"                                        with its citation and trace\n"
+		"                          report.html   the same, one self-contained file with\n"
+		"                                        a table of contents and filters by\n"
+		"                                        result and format\n"
 		"                          junit.xml     one testcase per case and format\n"
 		"                          summary.json  totals per format and section, and\n"
 		"                                        every case result\n"
@@ -75,7 +80,8 @@ void help_conform(FILE *f)
 		"                                        and fail, when gnuplot is on PATH;\n"
 		"                                        without it the reports say the chart\n"
 		"                                        was skipped and nothing fails\n"
-		"                        Each file is written to a temporary name and renamed.\n"
+		"                        Case files are named relative to their suite. Each\n"
+		"                        file is written to a temporary name and renamed.\n"
 		"                        Nothing is written after bad input (exit 2).\n"
 		"  --list                list the selected cases (id, formats, section, title)\n"
 		"                        and exit\n"
@@ -542,6 +548,8 @@ int cmd_conform(int argc, char **argv)
 		fflush(stdout);
 		fprintf(stderr, "iommusim conform: bad input; no report written\n");
 	} else if (report) {
+		for (size_t i = 0; i < nruns; i++)
+			cf_result_relative(&res[i]);
 		struct cf_report rep = {.suite = &R.suite, .res = res, .nres = nruns,
 					.formats = R.formats, .secs = secs, .exit_status = status,
 					.walker = walker_name(&R.wc)};

@@ -105,6 +105,9 @@ void cf_run(const struct cf_case *c, enum ims_format fmt, const struct ims_iommu
 	    const struct walker_choice *wc, double iso_timeout,
 	    struct cf_result *out);
 void cf_result_fini(struct cf_result *r);
+/* The result's messages with the case file's path as read replaced by its
+ * name relative to the suite, for the reports. */
+void cf_result_relative(struct cf_result *r);
 
 /* Apply a case's model settings to cfg. */
 void cf_model_apply(const struct cf_case *c, struct ims_iommu_cfg *cfg);
