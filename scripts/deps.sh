@@ -3,10 +3,11 @@
 # Run as root (or with sudo available). gnuplot is optional (charts);
 # python3-cffi, python3-pytest and python3-dev build and test the Python
 # bindings (bindings/python); verilator builds and runs the DPI example
-# testbenches (bindings/dpi).
+# testbenches (bindings/dpi); chromium runs the conformance report's script
+# headless (ctest conform.html-browser).
 set -euo pipefail
 need=(build-essential cmake pkg-config check libsubunit-dev libyaml-dev zlib1g-dev libxml2-utils valgrind gnuplot-nox
-      python3-cffi python3-pytest python3-dev verilator)
+      python3-cffi python3-pytest python3-dev verilator chromium)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

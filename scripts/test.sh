@@ -23,9 +23,10 @@ elif ! bash scripts/linux-source.sh; then
   echo "note: fetching the kernel trees failed (above): Linux's walkers are not built or tested unless their trees are already in the cache"
 fi
 echo "== release"
-# The bindings' tests (Python, the Verilator testbenches) run here: their
-# dependencies are required, not skipped when missing.
-run release -DIMS_LINUX=AUTO -DIMS_PYTHON=ON -DIMS_VERILATOR_REQUIRED=ON
+# The bindings' tests (Python, the Verilator testbenches) and the conformance
+# report in a browser (Chromium) run here: their dependencies are required,
+# not skipped when missing.
+run release -DIMS_LINUX=AUTO -DIMS_PYTHON=ON -DIMS_VERILATOR_REQUIRED=ON -DIMS_CHROMIUM_REQUIRED=ON
 echo "== ASan + UBSan"
 run asan -DIMS_SANITIZE=ON -DIMS_LINUX=OFF
 echo "== valgrind"

@@ -58,6 +58,10 @@ int model_opt_msg(int opt, const char *arg, struct ims_iommu_cfg *cfg, char *msg
 void model_opts_help(FILE *f);
 /* The configuration key table: name, type, default, description. */
 void model_keys_help(FILE *f);
+/* help_topics.c: `iommusim help TOPIC` for the topics that are not
+ * commands; -1 for an unknown one. */
+int help_topic(const char *name, FILE *out);
+void help_topics_usage(FILE *out);
 
 /* The walker under test, as --walker NAME or --walker-plugin PATH chose it
  * (the plug-in stays loaded until walker_fini). */

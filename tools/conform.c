@@ -64,10 +64,15 @@ void help_conform(FILE *f)
 		"  --case PATTERN        run only cases whose id matches the shell pattern\n"
 		"                        (repeatable)\n"
 		"  --report DIR          write the reports into DIR (created if missing):\n"
-		"                          report.md     matrix of spec section x format, each\n"
-		"                                        cell pass / FAIL / deviates with the\n"
-		"                                        case ids, then failures and cases\n"
-		"                          report.html   the same, one self-contained file\n"
+		"                          report.md     the documents cited (with their\n"
+		"                                        revisions, or \"revision not stated\"),\n"
+		"                                        a matrix of spec section x format,\n"
+		"                                        each cell pass / FAIL / deviates with\n"
+		"                                        the case ids, failures, and every case\n"
+		"                                        with its citation and trace\n"
+		"                          report.html   the same, one self-contained file with\n"
+		"                                        a table of contents and filters by\n"
+		"                                        result and format\n"
 		"                          junit.xml     one testcase per case and format\n"
 		"                          summary.json  totals per format and section, and\n"
 		"                                        every case result\n"
@@ -75,7 +80,8 @@ void help_conform(FILE *f)
 		"                                        and fail, when gnuplot is on PATH;\n"
 		"                                        without it the reports say the chart\n"
 		"                                        was skipped and nothing fails\n"
-		"                        Each file is written to a temporary name and renamed.\n"
+		"                        Case files are named relative to their suite. Each\n"
+		"                        file is written to a temporary name and renamed.\n"
 		"                        Nothing is written after bad input (exit 2).\n"
 		"  --list                list the selected cases (id, formats, section, title)\n"
 		"                        and exit\n"
@@ -100,9 +106,9 @@ void help_conform(FILE *f)
 		"\n"
 		"exit status: 0 every case passed, was a known deviation, or was skipped (a\n"
 		"seeded-bug walker not built in); 1 a case failed; 2 bad input: YAML syntax,\n"
-		"an unknown field, a body that does not parse or is refused where the case\n"
-		"does not expect it, a missing file (message FILE:LINE:COL: what was\n"
-		"expected), or a bad option.\n");
+		"an unknown field, a case whose spec: is not in its file's documents:, a\n"
+		"body that does not parse or is refused where the case does not expect it, a\n"
+		"missing file (message FILE:LINE:COL: what was expected), or a bad option.\n");
 }
 
 struct run {
@@ -131,15 +137,37 @@ static bool yaml_name(const char *n)
 	return (l > 5 && !strcmp(n + l - 5, ".yaml")) || (l > 4 && !strcmp(n + l - 4, ".yml"));
 }
 
-static int load_path(struct run *R, const char *path)
+/* The last component of path, without trailing slashes, into buf. */
+static const char *base_name(const char *path, char *buf, size_t len)
+{
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	size_t b = n;
+	while (b > 0 && path[b - 1] != '/')
+		b--;
+	snprintf(buf, len, "%.*s", (int)(n - b), path + b);
+	return buf;
+}
+
+/* Reports name a file relative to its suite: a directory's files by their
+ * names in it, a file by its own name; with several suites a directory's
+ * files also carry the directory's name ("conformance/amdv1.yaml"), so that
+ * no report shows where a tree happened to be checked out. */
+static int load_path(struct run *R, const char *path, bool several)
 {
 	struct stat st;
+	char label[1024];
 	if (stat(path, &st)) {
 		fprintf(stderr, "iommusim conform: %s: %s\n", path, strerror(errno));
 		return -EIO;
 	}
 	if (!S_ISDIR(st.st_mode))
-		return cf_load(&R->suite, path, stderr);
+		return cf_load(&R->suite, path, base_name(path, label, sizeof(label)), stderr);
+	/* "." and ".." name nothing: the directory's real name does. */
+	char *real = realpath(path, NULL);
+	base_name(real ? real : path, label, sizeof(label));
+	free(real);
 	DIR *d = opendir(path);
 	if (!d) {
 		fprintf(stderr, "iommusim conform: %s: %s\n", path, strerror(errno));
@@ -176,7 +204,10 @@ static int load_path(struct run *R, const char *path)
 		qsort(names, n, sizeof(*names), cmp_str);
 	/* Every file, so that one run lists every error. */
 	for (size_t i = 0; i < n && rc != -ENOMEM; i++) {
-		int r = cf_load(&R->suite, names[i], stderr);
+		char rel[2048];
+		snprintf(rel, sizeof(rel), "%s%s%s", several ? label : "", several ? "/" : "",
+			 strrchr(names[i], '/') + 1);
+		int r = cf_load(&R->suite, names[i], rel, stderr);
 		if (r && !rc)
 			rc = r;
 	}
@@ -428,7 +459,7 @@ int cmd_conform(int argc, char **argv)
 	}
 	int bad = 0;
 	for (size_t i = 0; i < nsuites; i++)
-		if (load_path(&R, suites[i]))
+		if (load_path(&R, suites[i], nsuites > 1))
 			bad = 1;
 	free(suites);
 	if (bad) {
@@ -517,6 +548,8 @@ int cmd_conform(int argc, char **argv)
 		fflush(stdout);
 		fprintf(stderr, "iommusim conform: bad input; no report written\n");
 	} else if (report) {
+		for (size_t i = 0; i < nruns; i++)
+			cf_result_relative(&res[i]);
 		struct cf_report rep = {.suite = &R.suite, .res = res, .nres = nruns,
 					.formats = R.formats, .secs = secs, .exit_status = status,
 					.walker = walker_name(&R.wc)};

@@ -31,9 +31,22 @@ struct cf_body {
 	uint64_t last_line;  /* file line of the last event (not blank, not comment) */
 };
 
+/* A document a suite cites: an entry of a file's `documents:` mapping. The
+ * matrix rows use the short name (`spec:`); the reports name the document
+ * and its revision beside it. */
+struct cf_doc {
+	char *name;       /* the key: what cases give as spec: */
+	char *document;   /* title and number, as the suite states them */
+	char *revision;   /* NULL: the suite states none (reports say so) */
+	const char *file; /* where it is defined (owned by the suite list) */
+	uint64_t line, col;
+};
+
 struct cf_case {
 	char *id, *title, *spec, *section, *notes;
-	const char *file;   /* owned by the suite list */
+	const struct cf_doc *doc; /* what spec names: document and revision */
+	const char *file;   /* as read, for messages (owned by the suite list) */
+	const char *name;   /* relative to its suite, for the reports */
 	uint64_t line, col; /* where the case's mapping starts */
 	unsigned formats;   /* bit per enum ims_format */
 	enum cf_expect expect;
@@ -50,15 +63,19 @@ struct cf_case {
 
 struct cf_suite {
 	char **files;
+	char **names; /* per file: the name reports use (relative to its suite) */
 	size_t nfiles;
+	struct cf_doc **docs; /* every file's documents: entries, in file order */
+	size_t ndocs;
 	struct cf_case *cases;
 	size_t ncases, cap;
 };
 
-/* Load YAML files into s (appending). Errors go to `err` as
- * "FILE:LINE:COL: what was expected"; returns 0, or -EINVAL / -EIO after
- * printing every error it found in a file. */
-int cf_load(struct cf_suite *s, const char *path, FILE *err);
+/* Load YAML files into s (appending). name: what the reports call the file
+ * (its path relative to the suite it came from; NULL: path). Errors go to
+ * `err` as "FILE:LINE:COL: what was expected"; returns 0, or -EINVAL /
+ * -EIO after printing every error it found in a file. */
+int cf_load(struct cf_suite *s, const char *path, const char *name, FILE *err);
 void cf_suite_free(struct cf_suite *s);
 
 /* CF_DEVIATION: a case marked `deviation:` did not hold, as declared.
@@ -88,6 +105,9 @@ void cf_run(const struct cf_case *c, enum ims_format fmt, const struct ims_iommu
 	    const struct walker_choice *wc, double iso_timeout,
 	    struct cf_result *out);
 void cf_result_fini(struct cf_result *r);
+/* The result's messages with the case file's path as read replaced by its
+ * name relative to the suite, for the reports. */
+void cf_result_relative(struct cf_result *r);
 
 /* Apply a case's model settings to cfg. */
 void cf_model_apply(const struct cf_case *c, struct ims_iommu_cfg *cfg);

@@ -1,10 +1,26 @@
 /* iommusim conform: the reports for machines, junit.xml and summary.json. */
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "tools/cmd.h"
 #include "tools/conform_report.h"
 
 /* ---- junit.xml --------------------------------------------------------------------- */
+
+/* CI tools read a classname as package.Class and some as a path: a dot or a
+ * slash in "2.2.3.2" or "A/D" would split one spec section into a tree. */
+static void junit_class(FILE *f, const char *s)
+{
+	char *t = strdup(s ? s : "");
+	if (!t)
+		return;
+	for (char *p = t; *p; p++)
+		if (*p == '.' || *p == '/' || *p == '\\')
+			*p = '_';
+	cf_xml_esc(f, t);
+	free(t);
+}
 
 void cf_write_junit(FILE *f, const struct cf_report *rep, const char *stamp)
 {
@@ -31,13 +47,13 @@ void cf_write_junit(FILE *f, const struct cf_report *rep, const char *stamp)
 			if (x->fmt != (enum ims_format)fm)
 				continue;
 			fputs("    <testcase classname=\"", f);
-			cf_xml_esc(f, x->c->spec);
+			junit_class(f, x->c->spec);
 			fputc(' ', f);
-			cf_xml_esc(f, x->c->section);
+			junit_class(f, x->c->section);
 			fputs("\" name=\"", f);
 			cf_xml_esc(f, x->c->id);
 			fputs("\" file=\"", f);
-			cf_xml_esc(f, x->c->file);
+			cf_xml_esc(f, x->c->name);
 			fprintf(f, "\" line=\"%" PRIu64 "\" time=\"%.6f\"", x->c->line, x->secs);
 			if (x->status == CF_PASS) {
 				fputs("/>\n", f);
@@ -77,6 +93,16 @@ static void json_tally(FILE *f, struct tally t)
 		t.st[CF_PASS], bad(t), t.st[CF_DEVIATION], t.st[CF_SKIP]);
 }
 
+/* ,"revision":"..." or null: the suite states none. */
+static void json_revision(FILE *f, const struct cf_doc *d)
+{
+	fputs(",\"revision\":", f);
+	if (d->revision)
+		json_string(f, d->revision);
+	else
+		fputs("null", f);
+}
+
 static const char *const json_grp[G_COUNT] = {"fail", "deviation", "pass", "skip"};
 
 void cf_write_json(FILE *f, const struct cf_report *rep, const struct row *rows, size_t nrows,
@@ -93,6 +119,18 @@ void cf_write_json(FILE *f, const struct cf_report *rep, const struct row *rows,
 		fputs(i ? "," : "", f);
 		json_string(f, rep->suite->files[i]);
 	}
+	fputs("],\"documents\":[", f);
+	struct cited *v;
+	size_t nv = cf_cited(rep, &v);
+	for (size_t i = 0; i < nv; i++) {
+		fputs(i ? ",{\"spec\":" : "{\"spec\":", f);
+		json_string(f, v[i].doc->name);
+		fputs(",\"document\":", f);
+		json_string(f, v[i].doc->document);
+		json_revision(f, v[i].doc);
+		fprintf(f, ",\"cases\":%zu}", v[i].cases);
+	}
+	free(v);
 	fputs("],\"formats\":{", f);
 	bool first = true;
 	for (int fm = 0; fm < IMS_FMT_COUNT; fm++) {
@@ -106,6 +144,9 @@ void cf_write_json(FILE *f, const struct cf_report *rep, const struct row *rows,
 	for (size_t r = 0; r < nrows; r++) {
 		fputs(r ? ",{\"spec\":" : "{\"spec\":", f);
 		json_string(f, rows[r].spec);
+		fputs(",\"document\":", f);
+		json_string(f, rows[r].doc->document);
+		json_revision(f, rows[r].doc);
 		fputs(",\"section\":", f);
 		json_string(f, rows[r].section);
 		fputs(",\"totals\":", f);
@@ -156,10 +197,13 @@ void cf_write_json(FILE *f, const struct cf_report *rep, const struct row *rows,
 		json_string(f, c->title);
 		fputs(",\"spec\":", f);
 		json_string(f, c->spec);
+		fputs(",\"document\":", f);
+		json_string(f, c->doc->document);
+		json_revision(f, c->doc);
 		fputs(",\"section\":", f);
 		json_string(f, c->section);
 		fputs(",\"file\":", f);
-		json_string(f, c->file);
+		json_string(f, c->name);
 		fprintf(f, ",\"line\":%" PRIu64 ",\"expect\":\"%s\",\"seconds\":%.6f,"
 			   "\"validation_failures\":%" PRIu64 ",\"message\":",
 			c->line, cf_expect_name(c->expect), x->secs, x->validation_failures);

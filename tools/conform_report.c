@@ -40,6 +40,7 @@ static struct row *make_rows(const struct cf_report *rep, size_t *nrows)
 		if (r == n) {
 			rows[n].spec = c->spec;
 			rows[n].section = c->section;
+			rows[n].doc = c->doc;
 			rows[n].idx = calloc(rep->nres, sizeof(size_t));
 			if (!rows[n].idx) {
 				for (size_t j = 0; j < n; j++)

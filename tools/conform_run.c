@@ -321,6 +321,44 @@ done:
 	free(text);
 }
 
+/* Every "FILE:" of the case's file as read becomes its name relative to the
+ * suite. */
+static void relative(char **text, const char *file, const char *name)
+{
+	if (!*text || !strcmp(file, name))
+		return;
+	size_t fl = strlen(file), nl = strlen(name), n = 0;
+	for (const char *p = *text; (p = strstr(p, file)); p += fl)
+		n += p[fl] == ':';
+	if (!n)
+		return;
+	char *out = malloc(strlen(*text) + n * nl + 1), *o = out;
+	if (!out)
+		return; /* the report keeps the path as read */
+	const char *p = *text;
+	for (const char *q; (q = strstr(p, file));) {
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		if (q[fl] == ':') {
+			memcpy(o, name, nl);
+			o += nl;
+		} else {
+			memcpy(o, file, fl);
+			o += fl;
+		}
+		p = q + fl;
+	}
+	strcpy(o, p);
+	free(*text);
+	*text = out;
+}
+
+void cf_result_relative(struct cf_result *r)
+{
+	relative(&r->summary, r->c->file, r->c->name);
+	relative(&r->detail, r->c->file, r->c->name);
+}
+
 void cf_result_fini(struct cf_result *r)
 {
 	free(r->summary);

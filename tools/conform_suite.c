@@ -26,6 +26,7 @@ char *cf_strndup(const char *s, size_t n)
 
 struct ld {
 	const char *file;
+	const char *name; /* the file as the reports name it */
 	const char *buf;
 	size_t len;
 	size_t *lines; /* offset of each line's start */
@@ -34,6 +35,8 @@ struct ld {
 	int errors;
 	struct cf_suite *s;
 	yaml_document_t *doc;
+	size_t doc_first; /* s->docs[doc_first ..]: this YAML document's documents: */
+	bool list_root;   /* the YAML document is a plain list of cases */
 };
 
 __attribute__((format(printf, 3, 4))) static int lerr(struct ld *L, const yaml_node_t *n,
@@ -238,6 +241,132 @@ static int get_body(struct ld *L, const yaml_node_t *n, const char *field, struc
 	return b->text ? 0 : -ENOMEM;
 }
 
+/* A mapping's keys must be unique scalars. */
+static int check_keys(struct ld *L, const yaml_node_t *n, const char *what)
+{
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(L, p->key);
+		if (k->type != YAML_SCALAR_NODE)
+			return lerr(L, k, "%s: expected a field name, got %s", what, node_kind(k));
+		for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
+			yaml_node_t *k2 = node(L, q->key);
+			if (!strcmp(sval(k2), sval(k)))
+				return lerr(L, k, "%s: field '%s' is given twice (first at line %zu)",
+					    what, sval(k), k2->start_mark.line + 1);
+		}
+	}
+	return 0;
+}
+
+/* ---- cited documents ----------------------------------------------------- */
+
+/* A case cites spec + section; what document and revision a spec name
+ * stands for is stated once per file, so that the report can name them and
+ * a case cannot cite a document nobody named. */
+
+static void doc_free(struct cf_doc *d)
+{
+	if (!d)
+		return;
+	free(d->name);
+	free(d->document);
+	free(d->revision);
+	free(d);
+}
+
+static const char doc_fields[] = "document, revision";
+
+static bool same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static int get_doc(struct ld *L, const yaml_node_t *k, const yaml_node_t *v, struct cf_doc *d)
+{
+	const char *name = sval(k);
+	if (v->type != YAML_MAPPING_NODE)
+		return lerr(L, v, "documents: '%s': expected a mapping with %s, got %s", name,
+			    doc_fields, node_kind(v));
+	int rc = check_keys(L, v, "documents");
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top && !rc;
+	     p++) {
+		yaml_node_t *fk = node(L, p->key), *fv = node(L, p->value);
+		if (!strcmp(sval(fk), "document"))
+			rc = get_string(L, fv, "document", &d->document);
+		else if (!strcmp(sval(fk), "revision"))
+			rc = get_string(L, fv, "revision", &d->revision);
+		else
+			rc = lerr(L, fk, "documents: '%s': unknown field '%s' (expected %s)", name,
+				  sval(fk), doc_fields);
+	}
+	if (!rc && !d->document)
+		rc = lerr(L, k, "documents: '%s' needs document: (the document's title and number)",
+			  name);
+	return rc;
+}
+
+/* A name means one document in every file of a run: the matrix has a row
+ * per name and section. */
+static int doc_conflict(struct ld *L, const yaml_node_t *k, const struct cf_doc *d)
+{
+	struct cf_suite *s = L->s;
+	for (size_t i = 0; i < s->ndocs; i++) {
+		const struct cf_doc *o = s->docs[i];
+		if (strcmp(o->name, d->name))
+			continue;
+		if (i >= L->doc_first)
+			return lerr(L, k, "documents: '%s' is given twice", d->name);
+		if (!same_text(o->document, d->document) || !same_text(o->revision, d->revision))
+			return lerr(L, k, "documents: '%s' is defined differently at %s:%llu:%llu "
+				    "(document '%s', %s%s%s)", d->name, o->file,
+				    (unsigned long long)o->line, (unsigned long long)o->col,
+				    o->document, o->revision ? "revision '" : "revision not stated",
+				    o->revision ? o->revision : "", o->revision ? "'" : "");
+	}
+	return 0;
+}
+
+static int get_documents(struct ld *L, const yaml_node_t *n)
+{
+	if (n->type != YAML_MAPPING_NODE)
+		return lerr(L, n, "documents: expected a mapping of spec name to {%s}, got %s",
+			    doc_fields, node_kind(n));
+	int rc = check_keys(L, n, "documents");
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top && !rc;
+	     p++) {
+		yaml_node_t *k = node(L, p->key), *v = node(L, p->value);
+		if (!k->data.scalar.length) {
+			rc = lerr(L, k, "documents: expected a spec name, got an empty key");
+			break;
+		}
+		struct cf_doc *d = calloc(1, sizeof(*d));
+		struct cf_doc **x = d ? realloc(L->s->docs, (L->s->ndocs + 1) * sizeof(*x)) : NULL;
+		if (x)
+			L->s->docs = x;
+		if (!d || !x || !(d->name = strdup(sval(k)))) {
+			doc_free(d);
+			return -ENOMEM;
+		}
+		d->file = L->file;
+		d->line = k->start_mark.line + 1;
+		d->col = k->start_mark.column + 1;
+		if ((rc = get_doc(L, k, v, d)) || (rc = doc_conflict(L, k, d))) {
+			doc_free(d);
+			break;
+		}
+		L->s->docs[L->s->ndocs++] = d;
+	}
+	return rc;
+}
+
+static const struct cf_doc *find_doc(const struct ld *L, const char *name)
+{
+	for (size_t i = L->doc_first; i < L->s->ndocs; i++)
+		if (!strcmp(L->s->docs[i]->name, name))
+			return L->s->docs[i];
+	return NULL;
+}
+
 /* ---- cases -------------------------------------------------------------- */
 
 struct defaults {
@@ -346,28 +475,12 @@ static const char case_fields[] =
 	"id, title, spec, section, formats, expect, failures, error, deviation, body, bodies, "
 	"model, walker, software, notes";
 
-/* A mapping's keys must be unique scalars. */
-static int check_keys(struct ld *L, const yaml_node_t *n, const char *what)
-{
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(L, p->key);
-		if (k->type != YAML_SCALAR_NODE)
-			return lerr(L, k, "%s: expected a field name, got %s", what, node_kind(k));
-		for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
-			yaml_node_t *k2 = node(L, q->key);
-			if (!strcmp(sval(k2), sval(k)))
-				return lerr(L, k, "%s: field '%s' is given twice (first at line %zu)",
-					    what, sval(k), k2->start_mark.line + 1);
-		}
-	}
-	return 0;
-}
-
 static int parse_case(struct ld *L, const yaml_node_t *n, const struct defaults *def,
 		      struct cf_case *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->file = L->file;
+	c->name = L->name;
 	c->line = n->start_mark.line + 1;
 	c->col = n->start_mark.column + 1;
 	c->failures = -1;
@@ -378,7 +491,7 @@ static int parse_case(struct ld *L, const yaml_node_t *n, const struct defaults 
 	if (rc)
 		return rc;
 	const yaml_node_t *body = NULL, *bodies = NULL, *formats = NULL, *failures = NULL,
-			  *error = NULL, *expect = NULL;
+			  *error = NULL, *expect = NULL, *spec = NULL;
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = node(L, p->key), *v = node(L, p->value);
 		const char *f = sval(k);
@@ -389,6 +502,7 @@ static int parse_case(struct ld *L, const yaml_node_t *n, const struct defaults 
 		} else if (!strcmp(f, "title")) {
 			rc = get_string(L, v, f, &c->title);
 		} else if (!strcmp(f, "spec")) {
+			spec = v;
 			rc = get_string(L, v, f, &c->spec);
 		} else if (!strcmp(f, "section")) {
 			rc = get_string(L, v, f, &c->section);
@@ -469,6 +583,13 @@ static int parse_case(struct ld *L, const yaml_node_t *n, const struct defaults 
 		return lerr(L, n, "case '%s' needs spec: (or a spec: for the whole file)", c->id);
 	if (!c->section)
 		return lerr(L, n, "case '%s' needs section:", c->id);
+	/* A citation an auditor cannot look up is no citation. */
+	if (!(c->doc = find_doc(L, c->spec)))
+		return lerr(L, spec ? spec : n, "case '%s': spec '%s' names no document: add '%s' "
+			    "to the file's documents: with document: (and revision: when it is "
+			    "known)%s", c->id, c->spec, c->spec,
+			    L->list_root ? "; a file that is a plain list of cases has none, make "
+			    "it a mapping with documents: and cases:" : "");
 	if (failures && c->expect != CF_EXPECT_FAIL)
 		return lerr(L, failures, "failures: only with expect: fail-validation");
 	if (error && c->expect != CF_EXPECT_INPUT_ERROR)
@@ -531,13 +652,15 @@ static int add_case(struct ld *L, const yaml_node_t *n, struct cf_case *c)
 	return 0;
 }
 
-static const char top_fields[] = "suite, spec, formats, cases";
+static const char top_fields[] = "suite, documents, spec, formats, cases";
 
 static int parse_doc(struct ld *L, yaml_node_t *root)
 {
 	struct defaults def = {0};
 	yaml_node_t *cases = NULL;
 	int rc = 0;
+	L->doc_first = L->s->ndocs;
+	L->list_root = root->type == YAML_SEQUENCE_NODE;
 	if (root->type == YAML_SEQUENCE_NODE) {
 		cases = root;
 	} else if (root->type == YAML_MAPPING_NODE) {
@@ -553,6 +676,8 @@ static int parse_doc(struct ld *L, yaml_node_t *root)
 				free(t);
 			} else if (!strcmp(f, "spec")) {
 				rc = get_string(L, v, f, &def.spec);
+			} else if (!strcmp(f, "documents")) {
+				rc = get_documents(L, v);
 			} else if (!strcmp(f, "formats")) {
 				rc = get_formats(L, v, &def.formats);
 			} else if (!strcmp(f, "cases")) {
@@ -597,7 +722,7 @@ static int parse_doc(struct ld *L, yaml_node_t *root)
 	return first;
 }
 
-static int load_file(struct cf_suite *s, const char *path, FILE *err)
+static int load_file(struct cf_suite *s, const char *path, const char *name, FILE *err)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
@@ -634,17 +759,29 @@ static int load_file(struct cf_suite *s, const char *path, FILE *err)
 		return -ENOMEM;
 	buf[len] = '\0';
 
+	/* Two files of different suites may share a name relative to their
+	 * suites; the reports then name the later one as it was read. */
+	if (!name)
+		name = path;
+	for (size_t i = 0; i < s->nfiles; i++)
+		if (!strcmp(s->names[i], name))
+			name = path;
 	char **files = realloc(s->files, (s->nfiles + 1) * sizeof(*files));
-	if (!files) {
+	if (files)
+		s->files = files;
+	char **names = files ? realloc(s->names, (s->nfiles + 1) * sizeof(*names)) : NULL;
+	if (names)
+		s->names = names;
+	char *fp = strdup(path), *nm = strdup(name);
+	if (!names || !fp || !nm) {
+		free(fp);
+		free(nm);
 		free(buf);
 		return -ENOMEM;
 	}
-	s->files = files;
-	if (!(s->files[s->nfiles] = strdup(path))) {
-		free(buf);
-		return -ENOMEM;
-	}
-	struct ld L = {.file = s->files[s->nfiles++], .buf = buf, .len = len, .err = err, .s = s};
+	s->files[s->nfiles] = fp;
+	s->names[s->nfiles++] = nm;
+	struct ld L = {.file = fp, .name = nm, .buf = buf, .len = len, .err = err, .s = s};
 
 	size_t nl = 1;
 	for (size_t i = 0; i < len; i++)
@@ -717,9 +854,9 @@ static int load_file(struct cf_suite *s, const char *path, FILE *err)
 	return rc;
 }
 
-int cf_load(struct cf_suite *s, const char *path, FILE *err)
+int cf_load(struct cf_suite *s, const char *path, const char *name, FILE *err)
 {
-	return load_file(s, path, err);
+	return load_file(s, path, name, err);
 }
 
 void cf_suite_free(struct cf_suite *s)
@@ -727,8 +864,14 @@ void cf_suite_free(struct cf_suite *s)
 	for (size_t i = 0; i < s->ncases; i++)
 		case_fini(&s->cases[i]);
 	free(s->cases);
-	for (size_t i = 0; i < s->nfiles; i++)
+	for (size_t i = 0; i < s->nfiles; i++) {
 		free(s->files[i]);
+		free(s->names[i]);
+	}
 	free(s->files);
+	free(s->names);
+	for (size_t i = 0; i < s->ndocs; i++)
+		doc_free(s->docs[i]);
+	free(s->docs);
 	memset(s, 0, sizeof(*s));
 }

@@ -27,7 +27,9 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < NCMDS; i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].what);
 	fprintf(f, "  %-10s %s\n", "help", "help CMD shows the options of one command;");
-	fprintf(f, "  %-10s %s\n", "", "help config the model settings (keys, types, defaults)");
+	fprintf(f, "  %-10s %s\n", "", "help config the model settings (keys, types, defaults);");
+	fprintf(f, "  %-10s %s\n", "", "help trace-format the trace language; help walkers the");
+	fprintf(f, "  %-10s %s\n", "", "built-in walkers; help --help every topic");
 	fprintf(f,
 		"\n"
 		"exit status: 0 success, 1 a validation failed, 2 bad input or usage.\n");
@@ -65,9 +67,12 @@ int main(int argc, char **argv)
 			model_keys_help(stdout);
 			return 0;
 		}
+		if (help_topic(argv[2], stdout) == 0)
+			return 0;
 		const struct cmd *c = find(argv[2]);
 		if (!c) {
-			fprintf(stderr, "iommusim: unknown command '%s'\n", argv[2]);
+			fprintf(stderr, "iommusim: unknown help topic '%s'\n", argv[2]);
+			help_topics_usage(stderr);
 			return 2;
 		}
 		c->help(stdout);

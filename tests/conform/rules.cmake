@@ -1,0 +1,132 @@
+# Checks one rule of the reports an earlier `iommusim conform --report`
+# wrote (the run is a test of tests/conform/check.cmake, this one's fixture).
+#   -DRULE=junit|citations|paths -DREPORT=report-dir [-DXMLLINT=path]
+#   [-DNAMES=name,name...] (paths: what the reports must call the case files)
+# RULE:
+#   junit      no <testcase> classname holds a dot or a slash (CI tools split
+#              classnames there), and every testcase has one
+#   citations  (tests/conform/small.yaml) the documents cited, each with its
+#              revision or "revision not stated", in report.md, report.html
+#              and summary.json, and every case's citation in its evidence
+#   paths      the files are named NAMES (relative to their suites) in
+#              report.md, report.html, junit.xml and summary.json's results,
+#              and so are the files in the cases' messages
+cmake_policy(SET CMP0054 NEW)
+function(fail what)
+  message(FATAL_ERROR "${RULE}: ${what}")
+endfunction()
+foreach(f report.md report.html junit.xml summary.json)
+  if(NOT EXISTS "${REPORT}/${f}")
+    fail("${REPORT}/${f} is missing (did the run before this test fail?)")
+  endif()
+endforeach()
+file(READ "${REPORT}/report.md" md)
+file(READ "${REPORT}/report.html" html)
+file(READ "${REPORT}/junit.xml" junit)
+file(READ "${REPORT}/summary.json" json)
+
+function(xpath_count expr var)
+  execute_process(COMMAND ${XMLLINT} --xpath "${expr}" "${REPORT}/junit.xml"
+    RESULT_VARIABLE xrc OUTPUT_VARIABLE xout ERROR_VARIABLE xerr)
+  string(STRIP "${xout}" xout)
+  if(NOT xrc EQUAL 0 OR NOT xout MATCHES "^[0-9]+$")
+    fail("xmllint --xpath '${expr}': exit ${xrc}: ${xout}${xerr}")
+  endif()
+  set(${var} ${xout} PARENT_SCOPE)
+endfunction()
+
+if(RULE STREQUAL "junit")
+  if(NOT XMLLINT)
+    fail("xmllint not found (Debian: libxml2-utils)")
+  endif()
+  xpath_count("count(//testcase)" all)
+  xpath_count("count(//testcase[string-length(@classname) > 0])" named)
+  xpath_count("count(//testcase[contains(@classname, '.') or contains(@classname, '/')])" bad)
+  if(all EQUAL 0 OR NOT named EQUAL all)
+    fail("${named} of ${all} testcases have a classname")
+  endif()
+  if(NOT bad EQUAL 0)
+    string(REGEX MATCH "classname=\"[^\"]*[./][^\"]*\"" ex "${junit}")
+    fail("${bad} of ${all} classnames hold a dot or a slash, e.g. ${ex}")
+  endif()
+  message(STATUS "${all} testcases, no classname with a dot or a slash")
+
+elseif(RULE STREQUAL "citations")
+  set(doc_test "iommusim's conform tests \\(a fixture, no specification\\)")
+  set(doc_other "Another fixture document")
+  if(NOT md MATCHES "\n## Documents cited\n")
+    fail("report.md has no 'Documents cited' section")
+  endif()
+  if(NOT md MATCHES "\n\\| other \\| ${doc_other} \\| \\*revision not stated\\* \\| 1 \\|\n")
+    fail("report.md does not flag the document without a revision")
+  endif()
+  if(NOT md MATCHES "\n\\| test \\| ${doc_test} \\| fixture-1 \\| 1 \\|\n")
+    fail("report.md does not give the revision the suite states")
+  endif()
+  foreach(want
+      "### small-amd\n\n[^\n]*\n\n- document: ${doc_test}\n- revision: fixture-1\n- section: A/D &lt;&amp;&gt; \"quoted\"\n"
+      "### small-shared\n\n[^\n]*\n\n- document: ${doc_other}\n- revision: \\*revision not stated\\*\n- section: harvest\n")
+    if(NOT md MATCHES "${want}")
+      fail("report.md: no citation '${want}' in a case's evidence")
+    endif()
+  endforeach()
+  string(REPLACE "'" "&#39;" doc_test_html "${doc_test}")
+  foreach(want "<h2 id=\"documents\">Documents cited</h2>"
+      "<tr><td>other</td><td>${doc_other}</td><td><em class=\"norev\">revision not stated</em></td><td>1</td></tr>"
+      "<tr><td>test</td><td>${doc_test_html}</td><td>fixture-1</td><td>1</td></tr>"
+      "<tr><th>document</th><td>${doc_other}</td></tr>\n<tr><th>revision</th><td><em class=\"norev\">revision not stated</em></td></tr>\n<tr><th>section</th><td>harvest</td></tr>")
+    if(NOT html MATCHES "${want}")
+      fail("report.html has no '${want}'")
+    endif()
+  endforeach()
+  string(JSON n LENGTH "${json}" results)
+  math(EXPR last "${n} - 1")
+  foreach(i RANGE ${last})
+    string(JSON id GET "${json}" results ${i} id)
+    string(JSON doc GET "${json}" results ${i} document)
+    string(JSON rev TYPE "${json}" results ${i} revision)
+    if(id STREQUAL "small-shared" AND (NOT doc STREQUAL "${doc_other}" OR NOT rev STREQUAL "NULL"))
+      fail("summary.json: ${id}: document '${doc}', revision ${rev}; want '${doc_other}', null")
+    endif()
+    if(id STREQUAL "small-amd")
+      string(JSON revs GET "${json}" results ${i} revision)
+      if(NOT revs STREQUAL "fixture-1")
+        fail("summary.json: ${id}: revision ${revs}, want fixture-1")
+      endif()
+    endif()
+  endforeach()
+  message(STATUS "documents, revisions and the flag for a missing one in every report")
+
+elseif(RULE STREQUAL "paths")
+  string(REPLACE "," ";" NAMES "${NAMES}")
+  foreach(name ${NAMES})
+    string(REPLACE "." "\\." re "${name}")
+    if(NOT md MATCHES "- defined at: `${re}:[0-9]+`")
+      fail("report.md does not name the case file ${name}")
+    endif()
+    if(NOT html MATCHES "<th>defined at</th><td><code>${re}:[0-9]+</code>")
+      fail("report.html does not name the case file ${name}")
+    endif()
+    if(NOT junit MATCHES " file=\"${re}\"")
+      fail("junit.xml does not name the case file ${name}")
+    endif()
+    # A message about the case file (an expected validation failure) names it
+    # so too, wherever the suite was read from.
+    if(NOT md MATCHES "first: ${re}:[0-9]+: FAIL: " AND name MATCHES "/")
+      fail("report.md: the message of a case in ${name} does not name it so")
+    endif()
+  endforeach()
+  string(JSON n LENGTH "${json}" results)
+  math(EXPR last "${n} - 1")
+  foreach(i RANGE ${last})
+    string(JSON file GET "${json}" results ${i} file)
+    list(FIND NAMES "${file}" at)
+    if(at EQUAL -1)
+      fail("summary.json: a result's file is '${file}', not one of ${NAMES}")
+    endif()
+  endforeach()
+  message(STATUS "case files named ${NAMES} in every report")
+
+else()
+  fail("RULE must be junit, citations or paths")
+endif()
