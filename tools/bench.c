@@ -341,8 +341,8 @@ static void write_json(FILE *f, const struct bench_opts *o, const struct bench_r
 {
 	char cpu[128];
 	cpu_model(cpu, sizeof(cpu));
-	fprintf(f, "{\"iommusim_bench\":1,\"version\":\"%s\",\"size\":\"%s\",\"repeat\":%u,",
-		IMS_VERSION_STRING,
+	json_head(f, "bench");
+	fprintf(f, ",\"iommusim_bench\":1,\"size\":\"%s\",\"repeat\":%u,",
 		o->size == BENCH_FULL ? "full" : o->size == BENCH_QUICK ? "quick" : "tiny", o->repeat);
 	fprintf(f, "\"machine\":{\"cpus\":%ld,\"cpu\":\"%s\"},", sysconf(_SC_NPROCESSORS_ONLN), cpu);
 	if (o->walker_path) {

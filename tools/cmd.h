@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <getopt.h>
 #include <stdio.h>
 
 #include "iommusim/model.h"
@@ -44,6 +45,42 @@ void outfile_abort(struct outfile *o);
 
 /* s as a JSON string, quoted and escaped (NULL is ""). */
 void json_string(FILE *f, const char *s);
+
+/* Every JSON document of every subcommand opens the same way:
+ *   {"tool":"iommusim","version":"X.Y.Z","command":COMMAND
+ * and the caller writes its members (each with a leading ',') and the
+ * closing brace. COMMAND is "replay", "fuzz", "trace stat", ... */
+void json_head(FILE *f, const char *command);
+/* Whether a document was begun with json_head in this process. */
+bool json_doc_written(void);
+/* A whole document for a run that ended before it could write its own
+ * (bad usage, an unreadable input): the header, "result" ("bad input"
+ * for exit status 2), "exit", "error" (the first line said on standard
+ * error) and "messages" (the first lines said there; stderr_tap). */
+void json_error_doc(FILE *f, const char *command, int exit_status);
+
+/* Standard output as the JSON alone (`--json -`): the first call takes
+ * standard output's descriptor for the returned stream and points
+ * descriptor 1 at standard error, so that everything printed for people
+ * goes there; later calls return the same stream. NULL on failure (said). */
+FILE *stdout_claim(void);
+/* The stream stdout_claim returned, or NULL when nothing claimed it. */
+FILE *stdout_claimed(void);
+/* Keep the first lines written to standard error (stderr itself is
+ * replaced by a stream that writes through to descriptor 2), for
+ * json_error_doc; stderr_lines gives up to max of them. */
+void stderr_tap(void);
+size_t stderr_lines(const char **lines, size_t max);
+
+/* The long option nearest to the unknown word (an edit distance of at most
+ * a third of its length, at least 2), or NULL. */
+const char *opt_nearest(const char *word, const struct option *opts);
+/* The message of getopt_long's '?' (or ':') for argv[optind - 1], with
+ * shorts the short-option string given to getopt_long: "unknown option
+ * '--jsno' (did you mean --json?)", an ambiguous abbreviation, a value
+ * missing or given to a flag; on standard error as "iommusim CMD: ...
+ * (see iommusim help CMD)". Returns 2, the exit status of bad usage. */
+int opt_unknown(const char *cmd, char **argv, const char *shorts, const struct option *opts);
 
 /* Parse a 64-bit number (decimal or 0x hex, optional K/M/G/T suffix when
  * `size`). Prints "iommusim CMD: --OPT: ..." and returns -1 on error. */

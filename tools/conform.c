@@ -77,6 +77,8 @@ void help_conform(FILE *f)
 		"                                        was skipped and nothing fails\n"
 		"                        Each file is written to a temporary name and renamed.\n"
 		"                        Nothing is written after bad input (exit 2).\n"
+		"  --json FILE           write summary.json's document to FILE ('-' = stdout,\n"
+		"                        which then holds the JSON alone)\n"
 		"  --list                list the selected cases (id, formats, section, title)\n"
 		"                        and exit\n"
 		"  -q, --quiet           print only errors and the final line\n"
@@ -322,6 +324,7 @@ int cmd_conform(int argc, char **argv)
 		{"format", required_argument, 0, OPT_FORMAT},
 		{"suite", required_argument, 0, OPT_SUITE},
 		{"report", required_argument, 0, OPT_REPORT},
+		{"json", required_argument, 0, OPT_JSON},
 		{"case", required_argument, 0, OPT_CASE},
 		{"list", no_argument, 0, OPT_LIST},
 		{"isolate", no_argument, 0, OPT_CF_ISOLATE},
@@ -340,7 +343,7 @@ int cmd_conform(int argc, char **argv)
 	R.verbosity = 1;
 	R.isolate = -1;
 	R.timeout = ISO_DEFAULT_TIMEOUT;
-	const char *report = NULL;
+	const char *report = NULL, *json = NULL;
 	const char **suites = calloc((size_t)argc + 1, sizeof(*suites));
 	size_t nsuites = 0;
 	R.patterns = calloc((size_t)argc + 1, sizeof(*R.patterns));
@@ -374,6 +377,9 @@ int cmd_conform(int argc, char **argv)
 			break;
 		case OPT_REPORT:
 			report = optarg;
+			break;
+		case OPT_JSON:
+			json = optarg;
 			break;
 		case OPT_CASE:
 			R.patterns[R.npatterns++] = optarg;
@@ -521,6 +527,13 @@ int cmd_conform(int argc, char **argv)
 					.formats = R.formats, .secs = secs, .exit_status = status,
 					.walker = walker_name(&R.wc)};
 		if (cf_write_reports(&rep, report))
+			status = 2;
+	}
+	if (json && status < 2) {
+		struct cf_report rep = {.suite = &R.suite, .res = res, .nres = nruns,
+					.formats = R.formats, .secs = secs, .exit_status = status,
+					.walker = walker_name(&R.wc)};
+		if (cf_write_summary(&rep, json))
 			status = 2;
 	}
 	for (size_t i = 0; i < nruns; i++)

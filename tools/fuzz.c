@@ -59,6 +59,9 @@ void help_fuzz(FILE *f)
 		"  --time S              stop after S seconds (default 60 when --ops is not given)\n"
 		"  --out DIR             where the reproducer goes (default .):\n"
 		"                        DIR/fuzz-FORMAT-SEED.trace\n"
+		"  --json FILE           write the run (ops, sequences, seconds, the failure and\n"
+		"                        its reproducer) as one JSON object ('-' = stdout, which\n"
+		"                        then holds the JSON alone)\n"
 		"  --progress            ops/s and ops so far on stderr every second (default\n"
 		"                        when stderr is a terminal)\n"
 		"  --no-shrink           write the failing sequence as found\n"
@@ -89,6 +92,20 @@ void help_fuzz(FILE *f)
 		"(reproducer written); 2 bad options or an internal error.\n");
 }
 
+/* What a run came to, for --json. */
+struct fz_summary {
+	uint64_t ops, seqs;
+	double secs;
+	unsigned workers;
+	bool failed;
+	struct fz_fail fail;  /* the failure as found */
+	uint64_t seed;        /* the seed that found it (a worker's) */
+	uint64_t seq;         /* its sequence */
+	size_t found_len, len; /* its events as found, and written */
+	char repro[4096];     /* the reproducer's path ("" when none was written) */
+	char replay[5400];    /* the command that replays it */
+};
+
 struct fuzz_opts {
 	struct ims_replay_opts ro;
 	unsigned formats;
@@ -109,6 +126,7 @@ struct fuzz_opts {
 	volatile uint64_t *shared_ops, *shared_seqs;
 	struct fz_cover *shared_cover; /* updated after each sequence */
 	bool quiet; /* no progress, summary or failure report (fz_rate) */
+	struct fz_summary *sum; /* NULL: none kept (a worker, fz_rate) */
 };
 
 static double now_s(void)
@@ -159,6 +177,12 @@ static int write_repro(const struct fuzz_opts *o, const struct fz_iso *iso, stru
 	       fail.msg);
 	printf("iommusim fuzz: reproducer %s (%zu event lines)\n", path, l->n);
 	printf("iommusim fuzz: replay with: iommusim replay%s%s %s\n", args[0] ? " " : "", args, path);
+	if (o->sum) {
+		snprintf(o->sum->repro, sizeof(o->sum->repro), "%s", path);
+		snprintf(o->sum->replay, sizeof(o->sum->replay), "iommusim replay%s%s %s",
+			 args[0] ? " " : "", args, path);
+		o->sum->len = l->n;
+	}
 	return 1;
 }
 
@@ -181,6 +205,7 @@ struct loop_state {
 	struct fz_cover cover; /* what the sequences so far exercised */
 	struct fz_geo geos[64]; /* the geometries cover.geos numbers (the first 64) */
 	size_t ngeos;
+	volatile uint64_t seqs; /* sequences begun */
 };
 
 static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
@@ -218,6 +243,7 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 			break;
 		}
 		seqs++;
+		ls->seqs = seqs;
 		if (o->shared_seqs)
 			*o->shared_seqs = seqs;
 		l->n = 0;
@@ -295,6 +321,8 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 	}
 	if (progress && tty)
 		fputc('\n', stderr);
+	if (!ret)
+		ls->secs = now_s() - t0;
 	if (!ret && !o->shared_ops && !o->quiet) {
 		double t = now_s() - t0;
 		printf("iommusim fuzz: no failure in %" PRIu64 " ops (%" PRIu64 " sequences, %.1f s, "
@@ -406,6 +434,13 @@ static int fuzz_find(const struct fuzz_opts *o, struct fz_list *l, struct loop_s
 static int fuzz_report(const struct fuzz_opts *o, struct fz_list *l, const struct loop_state *found)
 {
 	const struct fz_fail *fail = &found->fail;
+	if (o->sum) {
+		o->sum->failed = true;
+		o->sum->fail = *fail;
+		o->sum->seed = o->seed;
+		o->sum->seq = found->seq;
+		o->sum->found_len = l->n;
+	}
 	printf("iommusim fuzz: %s after %" PRIu64 " ops, %" PRIu64 " sequences, %.2f s: %s\n",
 	       fz_fail_name(fail->first), (uint64_t)found->ops, (uint64_t)found->seq + 1,
 	       found->secs, fail->msg);
@@ -638,6 +673,12 @@ static int fuzz_parallel(const struct fuzz_opts *o)
 	uint64_t seqs;
 	struct fz_cover cv;
 	double ops = progress_sum(ws, started, &seqs, &cv), t = now_s() - t0;
+	if (o->sum) {
+		o->sum->ops = (uint64_t)ops;
+		o->sum->seqs = seqs;
+		o->sum->secs = t;
+		o->sum->workers = started;
+	}
 	if (winner >= 0 && o->quiet) {
 		ret = 1;
 	} else if (winner >= 0) {
@@ -674,10 +715,43 @@ static int fuzz(const struct fuzz_opts *o)
 	struct fz_list l = {0};
 	struct loop_state found;
 	int ret = fuzz_find(o, &l, &found);
+	if (o->sum) {
+		o->sum->ops = found.ops;
+		o->sum->seqs = found.seqs;
+		o->sum->secs = found.secs;
+		o->sum->workers = 1;
+	}
 	if (ret == 1)
 		ret = fuzz_report(o, &l, &found);
 	fz_list_free(&l);
 	return ret;
+}
+
+static void write_json(FILE *f, const struct fuzz_opts *o, const struct fz_summary *s, int ret)
+{
+	json_head(f, "fuzz");
+	fprintf(f, ",\"format\":\"%s\",\"fuzz_seed\":%" PRIu64 ",\"walker\":", o->fmt_name, o->seed);
+	json_string(f, walker_name(&o->wc));
+	fprintf(f, ",\"workers\":%u,\"ops\":%" PRIu64 ",\"sequences\":%" PRIu64
+		   ",\"seconds\":%.6f,\"ops_per_s\":%.6g,\"failure\":",
+		s->workers, s->ops, s->seqs, s->secs, s->secs > 0 ? (double)s->ops / s->secs : 0.0);
+	if (!s->failed) {
+		fputs("null", f);
+	} else {
+		fprintf(f, "{\"kind\":\"%s\",\"message\":", fz_fail_name(s->fail.first));
+		json_string(f, s->fail.msg);
+		fprintf(f, ",\"fuzz_seed\":%" PRIu64 ",\"sequence\":%" PRIu64 ",\"events_found\":%zu",
+			s->seed, s->seq, s->found_len);
+		if (s->repro[0]) {
+			fprintf(f, ",\"events\":%zu,\"reproducer\":", s->len);
+			json_string(f, s->repro);
+			fputs(",\"replay\":", f);
+			json_string(f, s->replay);
+		}
+		fputc('}', f);
+	}
+	fprintf(f, ",\"result\":\"%s\",\"exit\":%d}\n",
+		ret == 2 ? "error" : ret ? "fail" : "pass", ret);
 }
 
 /* Every sequence builds a model, tables and an oracle and throws them away:
@@ -768,10 +842,14 @@ int cmd_fuzz(int argc, char **argv)
 		{"no-isolate", no_argument, 0, OPT_FZ_NO_ISOLATE},
 		{"walker-timeout", required_argument, 0, OPT_FZ_WALKER_TIMEOUT},
 		{"jobs", required_argument, 0, 'j'},
+		{"json", required_argument, 0, OPT_JSON},
 		{"help", no_argument, 0, 'h'},
 		MODEL_LONG_OPTS,
 		{0, 0, 0, 0},
 	};
+	const char *json = NULL;
+	struct fz_summary sum;
+	memset(&sum, 0, sizeof(sum));
 	struct fuzz_opts o;
 	memset(&o, 0, sizeof(o));
 	ims_replay_opts_default(&o.ro);
@@ -845,6 +923,9 @@ int cmd_fuzz(int argc, char **argv)
 		}
 		case OPT_FZ_OUT:
 			o.out = optarg;
+			break;
+		case OPT_JSON:
+			json = optarg;
 			break;
 		case OPT_FZ_PROGRESS:
 			o.progress = true;
@@ -928,8 +1009,19 @@ int cmd_fuzz(int argc, char **argv)
 	o.iso.walker = walker_name(&o.wc);
 	if (!o.jobs)
 		o.jobs = cores();
+	struct outfile jf = {0};
+	if (json && outfile_open(&jf, json)) {
+		walker_fini(&o.wc);
+		return 2;
+	}
+	o.sum = &sum;
 	malloc_for_fuzzing();
 	int ret = fuzz(&o);
+	if (json) {
+		write_json(jf.f, &o, &sum, ret);
+		if (outfile_commit(&jf))
+			ret = 2;
+	}
 	walker_fini(&o.wc);
 	return ret;
 }

@@ -1,4 +1,5 @@
 /* The iommusim command: subcommand dispatch and help. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +32,20 @@ static void usage(FILE *f)
 	fprintf(f,
 		"\n"
 		"exit status: 0 success, 1 a validation failed, 2 bad input or usage.\n");
+}
+
+/* Whether the command line asks for `--json -` (the JSON alone on
+ * standard output). */
+static bool json_to_stdout(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--json=-") ||
+		    (!strcmp(argv[i], "--json") && i + 1 < argc && !strcmp(argv[i + 1], "-")))
+			return true;
+	}
+	return false;
 }
 
 static const struct cmd *find(const char *name)
@@ -78,5 +93,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "iommusim: unknown command '%s' (see iommusim --help)\n", a);
 		return 2;
 	}
-	return c->run(argc - 1, argv + 1);
+	/* --json -: standard output carries the JSON alone, whatever the
+	 * verdict. Everything printed for people goes to standard error from
+	 * the start; a run that ends before writing its document (bad usage,
+	 * an unreadable input) still writes one, with the error it said. */
+	bool js = json_to_stdout(argc - 1, argv + 1);
+	FILE *jf = NULL;
+	if (js) {
+		stderr_tap();
+		jf = stdout_claim();
+	}
+	int rc = c->run(argc - 1, argv + 1);
+	if (jf && rc && !json_doc_written()) {
+		char name[64];
+		const char *sub = argc > 2 ? argv[2] : "";
+		bool trace_sub = !strcmp(c->name, "trace") &&
+				 (!strcmp(sub, "import") || !strcmp(sub, "convert") || !strcmp(sub, "stat"));
+		snprintf(name, sizeof(name), "%s%s%s", c->name, trace_sub ? " " : "", trace_sub ? sub : "");
+		json_error_doc(jf, name, rc);
+	}
+	if (jf && fflush(jf) && !rc)
+		rc = 2;
+	return rc;
 }

@@ -361,10 +361,11 @@ static void print_summary(const struct params *p, const struct result *res, size
 	(void)p;
 }
 
-static void write_json(FILE *f, const struct params *p, const struct result *res, size_t n)
+static void write_json(FILE *f, const struct params *p, const struct result *res, size_t n,
+		       int exit_status)
 {
-	fprintf(f, "{\"tool\":\"iommusim migrate\",\"version\":\"%s\",\"walker\":",
-		IMS_VERSION_STRING);
+	json_head(f, "migrate");
+	fputs(",\"walker\":", f);
 	json_string(f, walker_name(&p->wc));
 	fputs(",\"trace\":", f);
 	json_string(f, p->synthetic ? "synthetic" : p->trace);
@@ -400,7 +401,8 @@ static void write_json(FILE *f, const struct params *p, const struct result *res
 			x->n, x->sent, x->sent * PAGE, x->stop_copy, x->stop_copy * PAGE,
 			x->downtime_ms, x->total_s, x->missed);
 	}
-	fprintf(f, "]}\n");
+	fprintf(f, "],\"result\":\"%s\",\"exit\":%d}\n", exit_status ? "fail" : "pass",
+		exit_status);
 }
 
 /* A file in dir written under a temporary name, then renamed. */
@@ -750,7 +752,7 @@ int cmd_migrate(int argc, char **argv)
 		if (outfile_open(&o, json)) {
 			ret = 2;
 		} else {
-			write_json(o.f, &p, res, n);
+			write_json(o.f, &p, res, n, worst);
 			if (outfile_commit(&o))
 				ret = 2;
 		}

@@ -298,14 +298,8 @@ int cmd_replay(int argc, char **argv)
 		/* Standard output is the JSON alone: everything printed for
 		 * people (the replayer's notes too) goes to standard error, the
 		 * JSON to standard output's own descriptor. */
-		fflush(stdout);
-		int fd = dup(STDOUT_FILENO);
-		if (fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0 || !(agg.out = fdopen(fd, "w"))) {
-			fprintf(stderr, "iommusim replay: standard output: %s\n", strerror(errno));
-			if (fd >= 0)
-				close(fd);
+		if (!(agg.out = stdout_claim()))
 			goto out;
-		}
 	} else if (dash_outputs(outs, 3)) {
 		agg.text = stderr; /* --stats-out - */
 	}
@@ -333,7 +327,7 @@ int cmd_replay(int argc, char **argv)
 done:;
 	FILE *json_out = agg.out;
 	rp_agg_free(&agg);
-	if (json_out && fclose(json_out) && ret < 2)
+	if (json_out && fflush(json_out) && ret < 2)
 		ret = 2;
 	series_free(run.series);
 out:

@@ -185,7 +185,8 @@ static int write_json(const struct rp_agg *a, const char *path)
 	if (!to_out(a, path) && outfile_open(&of, path))
 		return -1;
 	FILE *f = of.f;
-	fprintf(f, "{\"tool\":\"iommusim replay\",\"version\":\"%s\",\"walker\":", IMS_VERSION_STRING);
+	json_head(f, "replay");
+	fputs(",\"walker\":", f);
 	if (a->walker)
 		json_string(f, a->walker);
 	else
@@ -203,7 +204,8 @@ static int write_json(const struct rp_agg *a, const char *path)
 	for (size_t i = 0; i < a->ntot; i++)
 		fprintf(f, "%s\"%s\":%llu", i ? "," : "", a->tot[i].key,
 			(unsigned long long)a->tot[i].sum);
-	fprintf(f, "},\"exit\":%d}\n", a->worst);
+	fprintf(f, "},\"result\":\"%s\",\"exit\":%d}\n",
+		a->worst == 2 ? "bad input" : a->worst ? "fail" : "pass", a->worst);
 	return out_commit(a, &of);
 }
 
@@ -216,9 +218,9 @@ int rp_agg_finish(struct rp_agg *a, const char *json, bool always)
 	if (a->verbosity >= 1 && (always || a->n > 1))
 		print_summary(a);
 	fflush(a->text);
-	/* replay writes no summary over traces with an input error; a merge
-	 * does, the statuses in it (a batch's other traces still count). */
-	if (json && (a->merging || a->worst < 2) && write_json(a, json))
+	/* Whatever the verdict, bad input too: a trace's input error is its
+	 * record's "error", and the other traces still count. */
+	if (json && write_json(a, json))
 		ret = 2;
 	if (a->jl_on) {
 		a->jl_on = false;

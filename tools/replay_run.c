@@ -41,13 +41,43 @@ struct worker {
 	struct rp_plugins plugins;
 };
 
-static void watch_hook(void *arg, struct ims_replay *rp, const struct ims_event *ev)
+/* What runs before each event of a trace: the watch of a worker, the
+ * series' sampler, the record's details. */
+struct hooks {
+	struct worker *k;
+	struct rp_detail *d;
+};
+
+static void event_hook(void *arg, struct ims_replay *rp, const struct ims_event *ev)
 {
-	struct worker *k = arg;
-	k->w->line = ev->line;
-	k->w->st.beat++;
-	if (k->r->series)
-		series_hook(k->r->series, rp, ev);
+	struct hooks *h = arg;
+	if (h->k->w) {
+		h->k->w->line = ev->line;
+		h->k->w->st.beat++;
+	}
+	if (h->k->r->series)
+		series_hook(h->k->r->series, rp, ev);
+	if (h->d)
+		rp_detail_event(h->d, ev);
+}
+
+/* The detail members of a record (NULL without memory). */
+static char *detail_text(struct rp_detail *d)
+{
+	if (!d)
+		return NULL;
+	rp_detail_end(d);
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	if (!f)
+		return NULL;
+	rp_detail_json(d, f);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
 static int write_all(int fd, const char *p, size_t n)
@@ -74,7 +104,7 @@ static char *replay_one(struct worker *k, int i)
 	char err[1400];
 	if (rp_trace_opts(r->cl, &k->plugins, path, &to, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
-		return rp_record(path, 2, walker_name(r->cl->wc), NULL, err, NULL);
+		return rp_record(path, 2, walker_name(r->cl->wc), NULL, err, NULL, NULL);
 	}
 	if (k->w) {
 		k->w->line = 0;
@@ -87,23 +117,20 @@ static char *replay_one(struct worker *k, int i)
 	o.model = to.model;
 	o.walker = to.walker;
 	o.plugin = to.plugin;
-	if (k->w) {
-		o.on_event = watch_hook;
-		o.on_event_arg = k;
-	} else if (r->series) {
-		o.on_event = series_hook;
-		o.on_event_arg = r->series;
-	}
+	struct hooks h = {k, NULL};
+	o.on_event = event_hook;
+	o.on_event_arg = &h;
 	struct ims_reader *rd = NULL;
 	if (ims_reader_open(path, &rd, err, sizeof(err))) {
 		fprintf(stderr, "iommusim replay: %s\n", err);
-		return rp_record(path, 2, to.walker_name, NULL, err, NULL);
+		return rp_record(path, 2, to.walker_name, NULL, err, NULL, NULL);
 	}
 	struct ims_replay *rp = NULL;
-	if (ims_replay_new(&o, &rp)) {
+	if (ims_replay_new(&o, &rp) || !(h.d = rp_detail_new(rp, o.diag))) {
+		ims_replay_free(rp);
 		ims_reader_close(rd);
 		fprintf(stderr, "iommusim replay: %s: out of memory\n", path);
-		return rp_record(path, 2, to.walker_name, NULL, "out of memory", NULL);
+		return rp_record(path, 2, to.walker_name, NULL, "out of memory", NULL, NULL);
 	}
 	if (r->series)
 		series_begin(r->series, path);
@@ -112,9 +139,10 @@ static char *replay_one(struct worker *k, int i)
 	if (r->series && !rc)
 		series_end(r->series, rp);
 	char *rec;
+	char *detail = detail_text(h.d);
 	if (rc) {
 		fprintf(stderr, "%s\n", ims_replay_error(rp));
-		rec = rp_record(path, 2, to.walker_name, NULL, ims_replay_error(rp), NULL);
+		rec = rp_record(path, 2, to.walker_name, NULL, ims_replay_error(rp), NULL, detail);
 	} else {
 		int status = ims_replay_stats(rp)->validation_failures ? 1 : 0;
 		char *text = NULL, *json = NULL;
@@ -141,13 +169,15 @@ static char *replay_one(struct worker *k, int i)
 				json = NULL;
 			}
 		}
-		rec = json ? rp_record(path, status, to.walker_name, json, NULL, NULL) : NULL;
+		rec = json ? rp_record(path, status, to.walker_name, json, NULL, NULL, detail) : NULL;
 		free(text);
 		free(json);
 	}
+	free(detail);
 	if (k->w)
 		k->w->freeing = 1;
 	ims_replay_free(rp);
+	rp_detail_free(h.d);
 	return rec;
 }
 
@@ -383,7 +413,7 @@ static int run_workers(struct rp_run *r, struct order *q)
 				fprintf(r->text, "iommusim replay: %s: FAIL (walker %s)\n", r->traces[i],
 					w->walker);
 				fflush(r->text);
-				deliver(q, i, rp_record(r->traces[i], 1, w->walker, NULL, NULL, msg));
+				deliver(q, i, rp_record(r->traces[i], 1, w->walker, NULL, NULL, msg, NULL));
 			} else {
 				iso_describe(&out, timeout, msg, sizeof(msg));
 				fprintf(stderr, "iommusim replay: a worker process %s between traces\n",
@@ -431,7 +461,7 @@ int rp_run(struct rp_run *r)
 		fprintf(stderr, "iommusim replay: %s: no result (the replay process gave none)\n",
 			r->traces[i]);
 		deliver(&q, i, rp_record(r->traces[i], 2, walker_name(r->cl->wc), NULL,
-					   "no result (the replay process gave none)", NULL));
+					   "no result (the replay process gave none)", NULL, NULL));
 	}
 	for (int i = 0; i < r->n; i++)
 		free(q.pending[i]);

@@ -17,7 +17,7 @@ void help_trace(FILE *f)
 	fprintf(f,
 		"usage: iommusim trace import --from SOURCE [OPTIONS] IN -o OUT\n"
 		"       iommusim trace convert [--to text|binary] [OPTIONS] IN OUT\n"
-		"       iommusim trace stat [--json] IN\n"
+		"       iommusim trace stat [--json FILE] [-q] IN\n"
 		"\n"
 		"import: read a captured log and write a trace that `iommusim replay` runs\n"
 		"(docs/importers.md says what each source gives and what is assumed).\n"
@@ -44,17 +44,22 @@ void help_trace(FILE *f)
 		"                        driver's map_pages events)\n"
 		"  --dev BB:DD.F         ftrace: the device (default: from the log, else 0)\n"
 		"  --domain N            the domain id where the log names none (default 1)\n"
-		"  --json FILE           write the import summary as JSON\n"
+		"  --json FILE           write the import summary as one JSON object ('-' =\n"
+		"                        stdout, which then holds the JSON alone)\n"
 		"  -q, --quiet           no summary on stderr\n"
 		"\n"
 		"convert: text -> binary, or binary -> text (canonical lines).\n"
 		"  --to text|binary      force the output form (default: the other one)\n"
 		"  --block-events N      events per binary block (default 16384)\n"
 		"  --level N             deflate level 1..9 (default 9)\n"
+		"  --json FILE           write what was converted (events, the form written)\n"
+		"                        as one JSON object ('-' = stdout)\n"
 		"\n"
 		"stat: events per op, the IOVA footprint (distinct 4 KiB pages mapped and\n"
 		"accessed, lowest and highest IOVA), bytes per event.\n"
-		"  --json                one JSON object instead of text\n"
+		"  --json FILE           write the figures as one JSON object ('-' = stdout,\n"
+		"                        which then holds the JSON alone)\n"
+		"  -q, --quiet           no text (with --json FILE)\n"
 		"\n"
 		"exit status: 0 done; 2 bad input or usage (FILE:LINE: what was expected,\n"
 		"or FILE: byte N: what for binary traces).\n");
@@ -268,8 +273,8 @@ static void print_summary(FILE *f, const char *in, const struct ims_import_stats
 static void write_json(FILE *f, const char *in, const struct ims_import_stats *st,
 		       const struct ims_import_opts *o)
 {
-	fprintf(f, "{\"tool\":\"iommusim trace import\",\"version\":\"%s\",\"file\":",
-		IMS_VERSION_STRING);
+	json_head(f, "trace import");
+	fputs(",\"file\":", f);
 	json_string(f, in);
 	fprintf(f, ",\"from\":\"%s\",\"lines\":%" PRIu64 ",\"events\":%" PRIu64
 		   ",\"unknown\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"other\":%" PRIu64 ",\"ops\":{",
@@ -483,6 +488,8 @@ static int do_import(int argc, char **argv)
 		return usage_err("import needs -o OUT");
 	if (o.guest && o.from == IMS_FROM_FTRACE)
 		return usage_err("--guest combines a QEMU log with an ftrace; --from is the QEMU one");
+	if (json && !strcmp(json, "-") && !strcmp(out, "-"))
+		return usage_err("-o - and --json - both name standard output: one of them");
 	const char *in = argv[optind];
 
 	struct out of;
@@ -551,9 +558,11 @@ static int do_convert(int argc, char **argv)
 		{"to", required_argument, 0, O_TO},
 		{"block-events", required_argument, 0, O_BLOCK},
 		{"level", required_argument, 0, O_LEVEL},
+		{"json", required_argument, 0, O_JSON},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
+	const char *json = NULL;
 	int to = -1; /* 0 text, 1 binary */
 	struct ims_binwriter_opts bo = {0, 0};
 	uint64_t v;
@@ -584,6 +593,9 @@ static int do_convert(int argc, char **argv)
 				return usage_err("--level: expected 1..9");
 			bo.level = (int)v;
 			break;
+		case O_JSON:
+			json = optarg;
+			break;
 		case 'h':
 			help_trace(stdout);
 			return 0;
@@ -596,6 +608,8 @@ static int do_convert(int argc, char **argv)
 	if (optind + 2 != argc)
 		return usage_err("convert takes IN and OUT");
 	const char *in = argv[optind], *out = argv[optind + 1];
+	if (json && !strcmp(json, "-") && !strcmp(out, "-"))
+		return usage_err("OUT - and --json - both name standard output: one of them");
 	char err[1024];
 	struct ims_reader *rd;
 	if (ims_reader_open(in, &rd, err, sizeof(err))) {
@@ -637,12 +651,29 @@ static int do_convert(int argc, char **argv)
 		out_abort(&of);
 		return ret;
 	}
+	uint64_t events = s.events;
 	if ((rc = sink_close(&s, NULL))) {
 		fprintf(stderr, "iommusim trace convert: %s: %s\n", out, errtext(rc));
 		out_abort(&of);
 		return 2;
 	}
-	return out_commit(&of) ? 2 : 0;
+	if (out_commit(&of))
+		return 2;
+	if (json) {
+		struct out jf;
+		if (out_open(&jf, json))
+			return 2;
+		json_head(jf.f, "trace convert");
+		fputs(",\"file\":", jf.f);
+		json_string(jf.f, in);
+		fputs(",\"out\":", jf.f);
+		json_string(jf.f, out);
+		fprintf(jf.f, ",\"form\":\"%s\",\"events\":%" PRIu64 "}\n", binary ? "binary" : "text",
+			events);
+		if (out_commit(&jf))
+			return 2;
+	}
+	return 0;
 }
 
 /* ---- stat ------------------------------------------------------------------------------ */
@@ -720,19 +751,39 @@ static int ps_add(struct pageset *s, uint64_t iova, uint64_t len)
 
 static int do_stat(int argc, char **argv)
 {
-	bool json = false;
-	int i = 1;
-	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+	static const struct option sopts[] = {
+		{"json", required_argument, 0, O_JSON},
+		{"quiet", no_argument, 0, 'q'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
+	};
+	const char *json = NULL;
+	bool quiet = false;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "qh", sopts, NULL)) != -1) {
+		switch (c) {
+		case O_JSON:
+			json = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
 			help_trace(stdout);
 			return 0;
-		} else {
-			fprintf(stderr, "iommusim trace stat: unknown option '%s' (see iommusim help trace)\n",
-				argv[i]);
-			return 2;
+		default:
+			return opt_unknown("trace stat", argv, "qh", sopts);
 		}
+	}
+	int i = optind;
+	if (json && i == argc) {
+		/* The spelling before --json took a file: `stat --json IN`. */
+		fprintf(stderr, "iommusim trace stat: note: --json takes a file now; `--json %s` "
+			"is read as `--json - %s` (say that: the old spelling will go)\n", json, json);
+		argv[--i] = (char *)json;
+		json = "-";
 	}
 	if (i + 1 != argc)
 		return usage_err("stat takes one trace");
@@ -795,26 +846,41 @@ static int do_stat(int argc, char **argv)
 	uint64_t bytes = ims_reader_bytes(rd);
 	ims_reader_close(rd);
 	double bpe = events ? (double)bytes / (double)events : 0.0;
+	int ret = 0;
 	if (json) {
-		printf("{\"file\":");
-		json_string(stdout, in);
-		printf(",\"form\":\"%s\",\"events\":%" PRIu64 ",\"ops\":{", bin ? "binary" : "text",
-		       events);
-		bool first = true;
-		for (int k = 0; k < IMS_OP_COUNT; k++) {
-			if (!ops[k])
-				continue;
-			printf("%s\"%s\":%" PRIu64, first ? "" : ",", ims_op_name((enum ims_op)k), ops[k]);
-			first = false;
+		struct out jf;
+		if (out_open(&jf, json)) {
+			ret = 2;
+		} else {
+			FILE *f = jf.f;
+			json_head(f, "trace stat");
+			fputs(",\"file\":", f);
+			json_string(f, in);
+			fprintf(f, ",\"form\":\"%s\",\"events\":%" PRIu64 ",\"ops\":{",
+				bin ? "binary" : "text", events);
+			bool first = true;
+			for (int k = 0; k < IMS_OP_COUNT; k++) {
+				if (!ops[k])
+					continue;
+				fprintf(f, "%s\"%s\":%" PRIu64, first ? "" : ",",
+					ims_op_name((enum ims_op)k), ops[k]);
+				first = false;
+			}
+			fprintf(f, "},\"pages_mapped\":%" PRIu64 ",\"pages_accessed\":%" PRIu64,
+				mapped.pages, accessed.pages);
+			if (lo <= hi)
+				fprintf(f, ",\"iova_min\":\"0x%" PRIx64 "\",\"iova_max\":\"0x%" PRIx64 "\"",
+					lo, hi);
+			if (have_ts)
+				fprintf(f, ",\"ts_first\":%" PRIu64 ",\"ts_last\":%" PRIu64, ts_first,
+					ts_last);
+			fprintf(f, ",\"bytes\":%" PRIu64 ",\"bytes_per_event\":%.3f}\n", bytes, bpe);
+			if (out_commit(&jf))
+				ret = 2;
 		}
-		printf("},\"pages_mapped\":%" PRIu64 ",\"pages_accessed\":%" PRIu64, mapped.pages,
-		       accessed.pages);
-		if (lo <= hi)
-			printf(",\"iova_min\":\"0x%" PRIx64 "\",\"iova_max\":\"0x%" PRIx64 "\"", lo, hi);
-		if (have_ts)
-			printf(",\"ts_first\":%" PRIu64 ",\"ts_last\":%" PRIu64, ts_first, ts_last);
-		printf(",\"bytes\":%" PRIu64 ",\"bytes_per_event\":%.3f}\n", bytes, bpe);
-	} else {
+	}
+	/* The text, unless standard output is the JSON's or -q. */
+	if (!quiet && !(json && !strcmp(json, "-"))) {
 		printf("%s: %s trace, %" PRIu64 " events\n", in, bin ? "binary" : "text", events);
 		for (int k = 0; k < IMS_OP_COUNT; k++)
 			if (ops[k])
@@ -831,7 +897,7 @@ static int do_stat(int argc, char **argv)
 	}
 	free(mapped.t);
 	free(accessed.t);
-	return 0;
+	return ret;
 }
 
 int cmd_trace(int argc, char **argv)

@@ -1,0 +1,7 @@
+# The command line's common vocabulary and outputs (issue 22): --json - on
+# every subcommand (tests/cli/json.cmake). Included from tests/CMakeLists.txt.
+set(cli_dir ${CMAKE_CURRENT_LIST_DIR})
+set(cli_work ${CMAKE_CURRENT_BINARY_DIR}/cli)
+add_test(NAME cli.json COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
+  -DSRC=${CMAKE_SOURCE_DIR} -DSHARED=${IMS_SHARED_DIR} -DOUT=${cli_work}/json
+  -DSEEDED=${IMS_SEEDED_BUGS} -P ${cli_dir}/json.cmake)
