@@ -43,6 +43,7 @@ struct rp_cmdline {
 	int isolate;     /* --isolate 1, --no-isolate 0, neither -1 */
 	bool timeout_set;
 	double timeout;
+	bool strict_faults; /* --strict-faults */
 };
 
 /* Plug-ins the traces' headers named, loaded once each (by path). */

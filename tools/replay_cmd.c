@@ -24,6 +24,7 @@ enum {
 	OPT_RP_WALKER_TIMEOUT,
 	OPT_RP_JSON_LINES,
 	OPT_RP_MERGE,
+	OPT_RP_STRICT_FAULTS,
 };
 
 /* More workers than this is a mistake, not a machine. */
@@ -53,7 +54,11 @@ void help_replay(FILE *f)
 		"                        traces, and --json FILE, as one run over all of them;\n"
 		"                        exit status the worst of theirs\n"
 		"  -q, --quiet           print only failures and errors\n"
-		"  -v, --verbose         also print every harvest\n"
+		"  -v, --verbose         also print every harvest, and every fault with its\n"
+		"                        reason (device, IOVA, kind, the level the walk\n"
+		"                        stopped at, the format's code and what it means)\n"
+		"  --strict-faults       a fault no `expect fault` consumed is a validation\n"
+		"                        failure at the line that raised it (exit 1)\n"
 		"  --stats-interval N|Nns  sample the counters every N events, or every N ns of\n"
 		"                        trace time (@timestamps), into a time series\n"
 		"  --stats-out FILE      write the series: CSV if FILE ends in .csv, else JSON\n"
@@ -142,6 +147,7 @@ int cmd_replay(int argc, char **argv)
 		{"json-lines", required_argument, 0, OPT_RP_JSON_LINES},
 		{"jobs", required_argument, 0, 'j'},
 		{"merge-json-lines", no_argument, 0, OPT_RP_MERGE},
+		{"strict-faults", no_argument, 0, OPT_RP_STRICT_FAULTS},
 		{"quiet", no_argument, 0, 'q'},
 		{"verbose", no_argument, 0, 'v'},
 		WALKER_LONG_OPTS,
@@ -202,6 +208,9 @@ int cmd_replay(int argc, char **argv)
 			break;
 		case OPT_RP_MERGE:
 			merge = true;
+			break;
+		case OPT_RP_STRICT_FAULTS:
+			cl.strict_faults = true;
 			break;
 		case OPT_RP_ISOLATE:
 			cl.isolate = 1;

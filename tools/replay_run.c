@@ -132,6 +132,7 @@ static char *replay_one(struct worker *k, int i)
 		fprintf(stderr, "iommusim replay: %s: out of memory\n", path);
 		return rp_record(path, 2, to.walker_name, NULL, "out of memory", NULL, NULL);
 	}
+	ims_replay_set_strict_faults(rp, r->cl->strict_faults);
 	if (r->series)
 		series_begin(r->series, path);
 	int rc = ims_replay_run(rp, rd);
