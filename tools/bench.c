@@ -32,7 +32,7 @@ void help_bench(FILE *f)
 	fprintf(f,
 		"usage: iommusim bench [--quick | --tiny] [--repeat N] [--json FILE] [--plot DIR]\n"
 		"                      [--only SECTIONS] [--match TEXT] [--no-rewalk]\n"
-		"                      [--dirty PCT] [--tmpdir DIR] [-v]\n"
+		"                      [--dirty PCT] [--tmpdir DIR] [-q | -v]\n"
 		"                      [--walker NAME | --walker-plugin PATH]\n"
 		"\n"
 		"Measures, each figure next to a floor timed in the same run:\n"
@@ -64,6 +64,7 @@ void help_bench(FILE *f)
 		"  --no-rewalk           skip the per-page re-walk peer (faster, no speedups)\n"
 		"  --dirty PCT           one dirty percentage for every harvest layout\n"
 		"  -v, --verbose         progress on standard error\n"
+		"  -q, --quiet           no progress, only the table (and errors)\n"
 		"\n"
 		"With --walker or --walker-plugin, every harvest figure also times that walker:\n"
 		"a harvest-level one on the same table, re-dirtied as for the fast walker,\n"
@@ -614,13 +615,14 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, const char **
 		{"dirty", required_argument, 0, OPT_DIRTY},
 		WALKER_LONG_OPTS,
 		{"verbose", no_argument, 0, 'v'},
+		{"quiet", no_argument, 0, 'q'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":vqh", longopts, NULL)) != -1) {
 		uint64_t v;
 		switch (c) {
 		case OPT_QUICK:
@@ -679,17 +681,17 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, const char **
 			break;
 		case 'v':
 			o->verbose = true;
+			o->quiet = false;
+			break;
+		case 'q':
+			o->quiet = true;
+			o->verbose = false;
 			break;
 		case 'h':
 			help_bench(stdout);
 			return -1;
-		case ':':
-			fprintf(stderr, "iommusim bench: %s needs a value\n", argv[optind - 1]);
-			return 2;
 		default:
-			fprintf(stderr, "iommusim bench: unknown option '%s' (see iommusim help bench)\n",
-				argv[optind - 1]);
-			return 2;
+			return opt_unknown("bench", argv, ":vqh", longopts);
 		}
 	}
 	if (optind < argc) {

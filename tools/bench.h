@@ -23,6 +23,7 @@ struct bench_opts {
 	enum bench_size size;
 	unsigned repeat; /* timed runs per figure */
 	bool verbose;
+	bool quiet; /* -q: no progress at all */
 	unsigned sections; /* bit per enum bench_section */
 	const char *tmpdir;
 	const char *match; /* harvest "format layout", replay "format trace" holding it; NULL = all */

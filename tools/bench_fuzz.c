@@ -45,7 +45,7 @@ int bench_fuzz(const struct bench_opts *o, struct bench_results *res)
 			if (rc) {
 				fprintf(stderr, "iommusim bench: fuzz %s: %s\n", name,
 					rc == 1 ? "the reference walker failed a check: run `iommusim "
-						  "fuzz --walker reference -j 1 --seed 1` to see it"
+						  "fuzz --walker reference -j 1 --fuzz-seed 1` to see it"
 						: "error");
 				return -1;
 			}

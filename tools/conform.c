@@ -63,7 +63,8 @@ void help_conform(FILE *f)
 		"                        or a comma list); the report has a column per format\n"
 		"  --case PATTERN        run only cases whose id matches the shell pattern\n"
 		"                        (repeatable)\n"
-		"  --report DIR          write the reports into DIR (created if missing):\n"
+		"  -o, --out, --report DIR\n"
+		"                        write the reports into DIR (created if missing):\n"
 		"                          report.md     matrix of spec section x format, each\n"
 		"                                        cell pass / FAIL / deviates with the\n"
 		"                                        case ids, then failures and cases\n"
@@ -324,6 +325,7 @@ int cmd_conform(int argc, char **argv)
 		{"format", required_argument, 0, OPT_FORMAT},
 		{"suite", required_argument, 0, OPT_SUITE},
 		{"report", required_argument, 0, OPT_REPORT},
+		{"out", required_argument, 0, 'o'},
 		{"json", required_argument, 0, OPT_JSON},
 		{"case", required_argument, 0, OPT_CASE},
 		{"list", no_argument, 0, OPT_LIST},
@@ -354,7 +356,7 @@ int cmd_conform(int argc, char **argv)
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+qvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+qvho:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
 			R.verbosity = 0;
@@ -376,6 +378,7 @@ int cmd_conform(int argc, char **argv)
 			suites[nsuites++] = optarg;
 			break;
 		case OPT_REPORT:
+		case 'o':
 			report = optarg;
 			break;
 		case OPT_JSON:
@@ -400,8 +403,7 @@ int cmd_conform(int argc, char **argv)
 			}
 			break;
 		case '?':
-			fprintf(stderr, "iommusim conform: unknown or incomplete option '%s' (see iommusim help conform)\n",
-				argv[optind - 1]);
+			opt_unknown("conform", argv, "+qvho:", longopts);
 			free(suites);
 			return free_run(&R, 2);
 		default: {

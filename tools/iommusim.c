@@ -31,6 +31,9 @@ static void usage(FILE *f)
 	fprintf(f, "  %-10s %s\n", "", "help config the model settings (keys, types, defaults)");
 	fprintf(f,
 		"\n"
+		"common options (docs/cli.md): -q quiet, -v verbose, --json FILE one JSON\n"
+		"document ('-': standard output, the JSON alone), -o/--out the main output;\n"
+		"--seed N is the model's seed wherever the model runs (fuzz's own: --fuzz-seed).\n"
 		"exit status: 0 success, 1 a validation failed, 2 bad input or usage.\n");
 }
 
@@ -46,6 +49,19 @@ static bool json_to_stdout(int argc, char **argv)
 			return true;
 	}
 	return false;
+}
+
+/* "unknown command 'repaly' (did you mean replay?)". */
+static void unknown_command(const char *name)
+{
+	struct option names[NCMDS + 2];
+	for (size_t i = 0; i < NCMDS; i++)
+		names[i] = (struct option){cmds[i].name, no_argument, 0, 0};
+	names[NCMDS] = (struct option){"help", no_argument, 0, 0};
+	names[NCMDS + 1] = (struct option){0, 0, 0, 0};
+	const char *near = opt_nearest(name, names);
+	fprintf(stderr, "iommusim: unknown command '%s'%s%s%s (see iommusim --help)\n", name,
+		near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
 }
 
 static const struct cmd *find(const char *name)
@@ -82,7 +98,7 @@ int main(int argc, char **argv)
 		}
 		const struct cmd *c = find(argv[2]);
 		if (!c) {
-			fprintf(stderr, "iommusim: unknown command '%s'\n", argv[2]);
+			unknown_command(argv[2]);
 			return 2;
 		}
 		c->help(stdout);
@@ -90,7 +106,7 @@ int main(int argc, char **argv)
 	}
 	const struct cmd *c = find(a);
 	if (!c) {
-		fprintf(stderr, "iommusim: unknown command '%s' (see iommusim --help)\n", a);
+		unknown_command(a);
 		return 2;
 	}
 	/* --json -: standard output carries the JSON alone, whatever the

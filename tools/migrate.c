@@ -68,7 +68,8 @@ void help_migrate(FILE *f)
 		"  --json FILE           write the results as one JSON object ('-' = stdout)\n"
 		"  --plot DIR            write DIR/migrate.dat, migrate.gp and, when gnuplot is\n"
 		"                        installed, DIR/migrate.svg\n"
-		"  -q, --quiet           no per-round tables\n");
+		"  -q, --quiet           no per-round tables\n"
+		"  -v, --verbose         also a line per dirty sync on stderr as it happens\n");
 	model_opts_help(f);
 	walker_help(f);
 	fprintf(f,
@@ -292,6 +293,10 @@ static int simulate(const struct params *p, enum ims_mig_mode mode, struct resul
 		res->missed += sy.missed;
 		t = end;
 		uint64_t left = ims_oracle_count(dirty, 0, 0, 0);
+		if (p->verbosity >= 1)
+			fprintf(stderr, "iommusim migrate: %s: round %" PRIu64 " ends at %.3f s, dirty sync: "
+				"%" PRIu64 " pages left to send, %" PRIu64 " written, %" PRIu64 " missed\n",
+				ims_mig_mode_name(mode), k, t, left, sy.written, sy.missed);
 		double stop_ms = seconds_for(left, p->bandwidth) * 1e3;
 		if (stop_ms <= (double)p->limit_ms || k >= p->max_rounds) {
 			res->converged = stop_ms <= (double)p->limit_ms;
@@ -599,6 +604,7 @@ int cmd_migrate(int argc, char **argv)
 		{"plot", required_argument, 0, OPT_MPLOT},
 		WALKER_LONG_OPTS,
 		{"quiet", no_argument, 0, 'q'},
+		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
 		MODEL_LONG_OPTS,
 		{0, 0, 0, 0},
@@ -612,10 +618,13 @@ int cmd_migrate(int argc, char **argv)
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
 			p.verbosity = -1;
+			break;
+		case 'v':
+			p.verbosity = 1;
 			break;
 		case 'h':
 			help_migrate(stdout);
@@ -672,10 +681,7 @@ int cmd_migrate(int argc, char **argv)
 			plotdir = optarg;
 			break;
 		case '?':
-			fprintf(stderr, "iommusim migrate: unknown or incomplete option '%s' (see iommusim "
-					"help migrate)\n",
-				argv[optind - 1]);
-			return 2;
+			return opt_unknown("migrate", argv, "qvh", longopts);
 		default: {
 			int w = walker_opt("migrate", c, optarg, &p.wc);
 			if (w < 0 || (!w && model_opt("migrate", c, optarg, &p.ro.model) < 0)) {

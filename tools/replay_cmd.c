@@ -234,8 +234,7 @@ int cmd_replay(int argc, char **argv)
 			plot_dir = optarg;
 			break;
 		case '?':
-			fprintf(stderr, "iommusim replay: unknown or incomplete option '%s' (see iommusim help replay)\n",
-				argv[optind - 1]);
+			opt_unknown("replay", argv, "+qvhj:", longopts);
 			goto out;
 		default: {
 			int w = walker_opt("replay", c, optarg, &wc);

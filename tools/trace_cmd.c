@@ -16,13 +16,13 @@ void help_trace(FILE *f)
 {
 	fprintf(f,
 		"usage: iommusim trace import --from SOURCE [OPTIONS] IN -o OUT\n"
-		"       iommusim trace convert [--to text|binary] [OPTIONS] IN OUT\n"
-		"       iommusim trace stat [--json FILE] [-q] IN\n"
+		"       iommusim trace convert [--to text|binary] [OPTIONS] IN (OUT | -o OUT)\n"
+		"       iommusim trace stat [--json FILE] [-q|-v] IN\n"
 		"\n"
 		"import: read a captured log and write a trace that `iommusim replay` runs\n"
 		"(docs/importers.md says what each source gives and what is assumed).\n"
 		"  --from qemu-vtd|qemu-amdvi|qemu-smmuv3|ftrace\n"
-		"  -o OUT                the trace ('-' = stdout); written atomically\n"
+		"  -o, --out OUT         the trace ('-' = stdout); written atomically\n"
 		"  --binary              write the binary form (docs/trace-binary.md)\n"
 		"  --harvest-every N     a harvest of every tracked domain after every N\n"
 		"                        accesses and at the end (track on at the start)\n"
@@ -46,9 +46,12 @@ void help_trace(FILE *f)
 		"  --domain N            the domain id where the log names none (default 1)\n"
 		"  --json FILE           write the import summary as one JSON object ('-' =\n"
 		"                        stdout, which then holds the JSON alone)\n"
-		"  -q, --quiet           no summary on stderr\n"
+		"  -q, --quiet           no summary on stderr (-v: the summary, the default)\n"
 		"\n"
 		"convert: text -> binary, or binary -> text (canonical lines).\n"
+		"  -o, --out OUT         the output, instead of the second file name\n"
+		"  -v, --verbose         say what was converted on stderr (-q: nothing, the\n"
+		"                        default)\n"
 		"  --to text|binary      force the output form (default: the other one)\n"
 		"  --block-events N      events per binary block (default 16384)\n"
 		"  --level N             deflate level 1..9 (default 9)\n"
@@ -59,7 +62,7 @@ void help_trace(FILE *f)
 		"accessed, lowest and highest IOVA), bytes per event.\n"
 		"  --json FILE           write the figures as one JSON object ('-' = stdout,\n"
 		"                        which then holds the JSON alone)\n"
-		"  -q, --quiet           no text (with --json FILE)\n"
+		"  -q, --quiet           no text (with --json FILE; -v: the text, the default)\n"
 		"\n"
 		"exit status: 0 done; 2 bad input or usage (FILE:LINE: what was expected,\n"
 		"or FILE: byte N: what for binary traces).\n");
@@ -322,6 +325,7 @@ static int do_import(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{"from", required_argument, 0, O_FROM},
+		{"out", required_argument, 0, 'o'},
 		{"output", required_argument, 0, 'o'},
 		{"binary", no_argument, 0, O_BINARY},
 		{"harvest-every", required_argument, 0, O_HARVEST},
@@ -340,6 +344,7 @@ static int do_import(int argc, char **argv)
 		{"domain", required_argument, 0, O_DOMAIN},
 		{"json", required_argument, 0, O_JSON},
 		{"quiet", no_argument, 0, 'q'},
+		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -351,7 +356,7 @@ static int do_import(int argc, char **argv)
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:qvh", lo, NULL)) != -1) {
 		switch (c) {
 		case O_FROM:
 			if (ims_import_from_parse(optarg, &o.from))
@@ -471,13 +476,14 @@ static int do_import(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case 'v':
+			quiet = false;
+			break;
 		case 'h':
 			help_trace(stdout);
 			return 0;
 		default:
-			fprintf(stderr, "iommusim trace import: unknown or incomplete option '%s' (see iommusim help trace)\n",
-				argv[optind - 1]);
-			return 2;
+			return opt_unknown("trace import", argv, "o:qvh", lo);
 		}
 	}
 	if (!have_from)
@@ -559,18 +565,31 @@ static int do_convert(int argc, char **argv)
 		{"block-events", required_argument, 0, O_BLOCK},
 		{"level", required_argument, 0, O_LEVEL},
 		{"json", required_argument, 0, O_JSON},
+		{"out", required_argument, 0, 'o'},
+		{"quiet", no_argument, 0, 'q'},
+		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
-	const char *json = NULL;
+	const char *json = NULL, *out = NULL;
+	bool verbose = false;
 	int to = -1; /* 0 text, 1 binary */
 	struct ims_binwriter_opts bo = {0, 0};
 	uint64_t v;
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:qvh", lo, NULL)) != -1) {
 		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'q':
+			verbose = false;
+			break;
+		case 'v':
+			verbose = true;
+			break;
 		case O_TO:
 			if (!strcmp(optarg, "text"))
 				to = 0;
@@ -600,14 +619,14 @@ static int do_convert(int argc, char **argv)
 			help_trace(stdout);
 			return 0;
 		default:
-			fprintf(stderr, "iommusim trace convert: unknown or incomplete option '%s' (see iommusim help trace)\n",
-				argv[optind - 1]);
-			return 2;
+			return opt_unknown("trace convert", argv, "o:qvh", lo);
 		}
 	}
-	if (optind + 2 != argc)
-		return usage_err("convert takes IN and OUT");
-	const char *in = argv[optind], *out = argv[optind + 1];
+	if (optind + (out ? 1 : 2) != argc)
+		return usage_err(out ? "convert takes IN (and OUT is -o's)" : "convert takes IN and OUT");
+	const char *in = argv[optind];
+	if (!out)
+		out = argv[optind + 1];
 	if (json && !strcmp(json, "-") && !strcmp(out, "-"))
 		return usage_err("OUT - and --json - both name standard output: one of them");
 	char err[1024];
@@ -659,6 +678,9 @@ static int do_convert(int argc, char **argv)
 	}
 	if (out_commit(&of))
 		return 2;
+	if (verbose)
+		fprintf(stderr, "iommusim trace convert: %s -> %s: %" PRIu64 " events, %s form\n", in, out,
+			events, binary ? "binary" : "text");
 	if (json) {
 		struct out jf;
 		if (out_open(&jf, json))
@@ -754,6 +776,7 @@ static int do_stat(int argc, char **argv)
 	static const struct option sopts[] = {
 		{"json", required_argument, 0, O_JSON},
 		{"quiet", no_argument, 0, 'q'},
+		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -762,7 +785,7 @@ static int do_stat(int argc, char **argv)
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "qh", sopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qvh", sopts, NULL)) != -1) {
 		switch (c) {
 		case O_JSON:
 			json = optarg;
@@ -770,11 +793,14 @@ static int do_stat(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case 'v':
+			quiet = false;
+			break;
 		case 'h':
 			help_trace(stdout);
 			return 0;
 		default:
-			return opt_unknown("trace stat", argv, "qh", sopts);
+			return opt_unknown("trace stat", argv, "qvh", sopts);
 		}
 	}
 	int i = optind;

@@ -9,3 +9,8 @@ add_test(NAME cli.json COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
 # (tests/cli/faults.cmake).
 add_test(NAME cli.faults COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
   -DSRC=${CMAKE_SOURCE_DIR} -DOUT=${cli_work}/faults -P ${cli_dir}/faults.cmake)
+# The vocabulary: -q/-v, --seed and --fuzz-seed, -o/--out, unknown options
+# (tests/cli/vocab.cmake).
+add_test(NAME cli.vocab COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
+  -DSRC=${CMAKE_SOURCE_DIR} -DOUT=${cli_work}/vocab -DSEEDED=${IMS_SEEDED_BUGS}
+  -P ${cli_dir}/vocab.cmake)

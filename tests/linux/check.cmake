@@ -165,7 +165,7 @@ elseif(MODE STREQUAL fuzz)
   if(FORMAT MATCHES "^([a-z0-9]+)/(.+)$")
     set(args --format ${CMAKE_MATCH_1} --smmu-granule ${CMAKE_MATCH_2})
   endif()
-  execute_process(COMMAND ${CMD} fuzz --walker-plugin ${PLUGIN} ${args} --seed 1 --ops ${OPS}
+  execute_process(COMMAND ${CMD} fuzz --walker-plugin ${PLUGIN} ${args} --fuzz-seed 1 --ops ${OPS}
     --out ${OUT} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   set(text "${out}${err}")
   if(NOT rc EQUAL 0)
