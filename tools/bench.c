@@ -338,13 +338,15 @@ static void cpu_model(char *buf, size_t n)
 	fclose(f);
 }
 
-static void write_json(FILE *f, const struct bench_opts *o, const struct bench_results *r)
+static void write_json(FILE *f, const struct bench_opts *o, const struct bench_results *r,
+		       bool partial)
 {
 	char cpu[128];
 	cpu_model(cpu, sizeof(cpu));
 	json_head(f, "bench");
-	fprintf(f, ",\"iommusim_bench\":1,\"size\":\"%s\",\"repeat\":%u,",
-		o->size == BENCH_FULL ? "full" : o->size == BENCH_QUICK ? "quick" : "tiny", o->repeat);
+	fprintf(f, ",\"iommusim_bench\":1,\"size\":\"%s\",\"repeat\":%u,\"partial\":%s,",
+		o->size == BENCH_FULL ? "full" : o->size == BENCH_QUICK ? "quick" : "tiny", o->repeat,
+		partial ? "true" : "false");
 	fprintf(f, "\"machine\":{\"cpus\":%ld,\"cpu\":\"%s\"},", sysconf(_SC_NPROCESSORS_ONLN), cpu);
 	if (o->walker_path) {
 		fprintf(f, "\"walker_plugin\":");
@@ -451,8 +453,9 @@ static void write_json(FILE *f, const struct bench_opts *o, const struct bench_r
 	}
 	fprintf(f,
 		"],\"resident_per_gib\":%.6g,\"resident_fixed\":%.6g,\"resident_ratio\":%.6g,"
-		"\"footprint_per_gib\":%.6g,\"footprint_ratio\":%.6g}}\n",
-		r->mem_per_gib, r->mem_fixed, r->mem_ratio, r->fp_per_gib, r->fp_ratio);
+		"\"footprint_per_gib\":%.6g,\"footprint_ratio\":%.6g},\"result\":\"%s\",\"exit\":%d}\n",
+		r->mem_per_gib, r->mem_fixed, r->mem_ratio, r->fp_per_gib, r->fp_ratio,
+		partial ? "interrupted" : "pass", partial ? 130 : 0);
 }
 
 /* ---- output: charts ------------------------------------------------------------ */
@@ -729,6 +732,8 @@ int cmd_bench(int argc, char **argv)
 		o.repeat = o.size == BENCH_FULL ? 3 : 1;
 	if (!o.tmpdir)
 		o.tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	/* A terminal shows the figure being measured (a full run is minutes). */
+	o.progress = !o.verbose && !o.quiet && progress_wanted(1);
 
 	struct outfile out = {0};
 	if (json && outfile_open(&out, json)) {
@@ -736,23 +741,26 @@ int cmd_bench(int argc, char **argv)
 		return 2;
 	}
 
+	bench_catch_interrupt();
 	struct bench_results r;
 	memset(&r, 0, sizeof(r));
 	int rc = 0;
 	/* Memory first: its children fork from a small process. */
-	if (!rc && (o.sections & (1u << SEC_MEMORY)))
+	if (!rc && (o.sections & (1u << SEC_MEMORY)) && !bench_interrupted())
 		rc = bench_memory(&o, &r);
-	if (!rc && (o.sections & (1u << SEC_HARVEST)))
+	if (!rc && (o.sections & (1u << SEC_HARVEST)) && !bench_interrupted())
 		rc = bench_harvest(&o, &r);
-	if (!rc && (o.sections & (1u << SEC_REPLAY)))
+	if (!rc && (o.sections & (1u << SEC_REPLAY)) && !bench_interrupted())
 		rc = bench_replay(&o, &r);
-	if (!rc && (o.sections & (1u << SEC_READ)))
+	if (!rc && (o.sections & (1u << SEC_READ)) && !bench_interrupted())
 		rc = bench_read(&o, &r);
-	if (!rc && (o.sections & (1u << SEC_FUZZ)))
+	if (!rc && (o.sections & (1u << SEC_FUZZ)) && !bench_interrupted())
 		rc = bench_fuzz(&o, &r);
+	bool partial = bench_interrupted();
+	progress_clear();
 
-	if (!rc && o.match && (o.sections & ((1u << SEC_HARVEST) | (1u << SEC_REPLAY))) && !r.nh &&
-	    !r.nrp) {
+	if (!rc && !partial && o.match &&
+	    (o.sections & ((1u << SEC_HARVEST) | (1u << SEC_REPLAY))) && !r.nh && !r.nrp) {
 		fprintf(stderr,
 			"iommusim bench: --match \"%s\": no harvest or replay figure has it (labels "
 			"are \"FORMAT LAYOUT\" such as \"vtd dense\", and \"FORMAT TRACE\" such as "
@@ -764,17 +772,21 @@ int cmd_bench(int argc, char **argv)
 		walker_fini(&wc);
 		return 2;
 	}
+	if (partial)
+		printf("iommusim bench: PARTIAL: interrupted; the figures measured before it:\n");
 	print_table(stdout, &o, &r);
 	if (json) {
 		if (rc) {
 			outfile_abort(&out);
 		} else {
-			write_json(out.f, &o, &r);
+			write_json(out.f, &o, &r, partial);
 			if (outfile_commit(&out))
 				rc = -1;
 		}
 	}
-	if (plot && !rc) {
+	if (plot && partial)
+		fprintf(stderr, "iommusim bench: --plot: charts skipped (a partial run)\n");
+	if (plot && !rc && !partial) {
 		if (!on_path("gnuplot"))
 			fprintf(stderr, "iommusim bench: --plot: gnuplot is not installed; charts "
 					"skipped\n");
@@ -785,5 +797,5 @@ int cmd_bench(int argc, char **argv)
 	}
 	res_free(&r);
 	walker_fini(&wc); /* after the last use of the walker's name */
-	return rc ? 1 : 0;
+	return rc ? 1 : partial ? 130 : 0;
 }

@@ -72,6 +72,30 @@ FILE *stdout_claimed(void);
 void stderr_tap(void);
 size_t stderr_lines(const char **lines, size_t max);
 
+/* Progress for people on standard error: one line rewritten in place.
+ * progress_wanted: by default (verbosity 1 and up), only when standard
+ * error is a terminal, never with -q (verbosity 0) nor when standard
+ * output is the JSON (--json -). progress_line writes "\r\e[K" and the
+ * text (cut to the terminal's width); progress_clear erases a line shown,
+ * so that what is printed next starts clean (call it before printing
+ * anything on a terminal while a line may be shown). */
+bool progress_wanted(int verbosity);
+__attribute__((format(printf, 1, 2))) void progress_line(const char *fmt, ...);
+void progress_clear(void);
+/* Seconds on a monotonic clock. */
+double mono_seconds(void);
+/* How long work runs before it shows progress: 1 s, or IMS_PROGRESS_DELAY
+ * (seconds) from the environment. */
+double progress_delay(void);
+
+/* Numbers for people (text output only; JSON keeps exact values): counts
+ * with thousands separators ("1,234,567"), bytes in binary units ("824 B",
+ * "4.00 KiB", "1.50 GiB"), durations ("0.012 s", "12.3 s", "1 min 49 s",
+ * "2 h 05 min"). Each returns buf. */
+const char *human_count(uint64_t v, char *buf, size_t n);
+const char *human_bytes(uint64_t v, char *buf, size_t n);
+const char *human_seconds(double s, char *buf, size_t n);
+
 /* The long option nearest to the unknown word (an edit distance of at most
  * a third of its length, at least 2), or NULL. */
 const char *opt_nearest(const char *word, const struct option *opts);

@@ -1,8 +1,11 @@
 /* Helpers shared by the subcommands: atomic outputs, option values. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tools/cmd.h"
@@ -17,6 +20,7 @@ static FILE *claimed;
 static char tap_line[TAP_LINES][512];
 static size_t tap_n, tap_len; /* complete lines kept; length of the one being written */
 static FILE *real_stderr;
+static bool progress_shown;
 
 int outfile_open(struct outfile *o, const char *path)
 {
@@ -578,4 +582,98 @@ int opt_unknown(const char *cmd, char **argv, const char *shorts, const struct o
 	fprintf(stderr, "iommusim %s: %s (see iommusim help %.*s)\n", cmd, what,
 		(int)strcspn(cmd, " "), cmd);
 	return 2;
+}
+
+/* ---- progress and numbers for people ------------------------------------------------ */
+
+bool progress_wanted(int verbosity)
+{
+	return verbosity >= 1 && !claimed && isatty(STDERR_FILENO);
+}
+
+void progress_line(const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	struct winsize ws;
+	size_t cols = !ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) && ws.ws_col ? ws.ws_col : 80;
+	if (cols > 1 && strlen(text) > cols - 1)
+		text[cols - 1] = 0;
+	fprintf(stderr, "\r\033[K%s", text);
+	fflush(stderr);
+	progress_shown = true;
+}
+
+void progress_clear(void)
+{
+	if (!progress_shown)
+		return;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	progress_shown = false;
+}
+
+double progress_delay(void)
+{
+	const char *e = getenv("IMS_PROGRESS_DELAY");
+	char *end;
+	double d = e && *e ? strtod(e, &end) : 1.0;
+	return e && *e && !*end && d >= 0 ? d : 1.0;
+}
+
+double mono_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+const char *human_count(uint64_t v, char *buf, size_t n)
+{
+	char d[32];
+	int len = snprintf(d, sizeof(d), "%llu", (unsigned long long)v);
+	size_t k = 0;
+	for (int i = 0; i < len && k + 1 < n; i++) {
+		if (i && (len - i) % 3 == 0 && k + 2 < n)
+			buf[k++] = ',';
+		buf[k++] = d[i];
+	}
+	if (n)
+		buf[k < n ? k : n - 1] = 0;
+	return buf;
+}
+
+const char *human_bytes(uint64_t v, char *buf, size_t n)
+{
+	static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	if (v < 1024) {
+		snprintf(buf, n, "%llu B", (unsigned long long)v);
+		return buf;
+	}
+	double x = (double)v;
+	unsigned i = 0;
+	while (x >= 1024 && i < 6) {
+		x /= 1024;
+		i++;
+	}
+	snprintf(buf, n, x >= 100 ? "%.0f %s" : x >= 10 ? "%.1f %s" : "%.2f %s", x, u[i]);
+	return buf;
+}
+
+const char *human_seconds(double s, char *buf, size_t n)
+{
+	if (!(s >= 0))
+		s = 0;
+	if (s < 10)
+		snprintf(buf, n, "%.3g s", s);
+	else if (s < 60)
+		snprintf(buf, n, "%.1f s", s);
+	else if (s < 3600)
+		snprintf(buf, n, "%d min %02d s", (int)(s / 60), (int)s % 60);
+	else
+		snprintf(buf, n, "%d h %02d min", (int)(s / 3600), (int)(s / 60) % 60);
+	return buf;
 }

@@ -460,7 +460,7 @@ int cmd_conform(int argc, char **argv)
 	if (!res)
 		return free_run(&R, 2);
 
-	bool progress = R.verbosity >= 1 && isatty(STDERR_FILENO);
+	bool progress = progress_wanted(R.verbosity);
 	bool iso = R.isolate == 1 || (R.isolate < 0 && R.wc.plugin);
 	size_t k = 0, counts[CF_NSTATUS] = {0};
 	double t0 = now();

@@ -232,8 +232,9 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 	uint64_t ops = 0, seqs = 0;
 	int ret = 0;
 	bool tty = isatty(STDERR_FILENO);
+	/* By default on a terminal (not when standard output is the JSON). */
 	bool progress = !o->shared_ops && !o->quiet && o->verbosity >= 1 &&
-			(o->progress || tty || o->verbosity >= 2);
+			(o->progress || o->verbosity >= 2 || progress_wanted(o->verbosity));
 	for (uint64_t k = 0;; k++) {
 		if ((o->max_ops && ops >= o->max_ops) || (o->max_time > 0 && now_s() - t0 >= o->max_time))
 			break;
@@ -292,9 +293,11 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 					last_progress = t;
 					char cv[256];
 					fz_cover_short(&ls->cover, cv, sizeof(cv));
-					fprintf(stderr, "%siommusim fuzz: %" PRIu64 " ops, %" PRIu64
-						" sequences, %.0f ops/s; %s%s",
-						tty ? "\r" : "", ops, seqs, (double)ops / (t - t0), cv,
+					char a[32], b[32], c[32];
+					fprintf(stderr, "%siommusim fuzz: %s ops, %s sequences, %s ops/s; %s%s",
+						tty ? "\r" : "", human_count(ops, a, sizeof(a)),
+						human_count(seqs, b, sizeof(b)),
+						human_count((uint64_t)((double)ops / (t - t0)), c, sizeof(c)), cv,
 						tty ? "  " : "\n");
 				}
 				if (o->max_time > 0 && t - t0 >= o->max_time) {
@@ -331,10 +334,13 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 		ls->secs = now_s() - t0;
 	if (!ret && !o->shared_ops && !o->quiet && o->verbosity >= 1) {
 		double t = now_s() - t0;
-		printf("iommusim fuzz: no failure in %" PRIu64 " ops (%" PRIu64 " sequences, %.1f s, "
-		       "%.0f ops/s), format %s, fuzz seed %" PRIu64 ", walker %s\n",
-		       ops, seqs, t, t > 0 ? (double)ops / t : 0.0, o->fmt_name, o->seed,
-		       walker_name(&o->wc));
+		char a[32], b[32], c[32], d[32];
+		printf("iommusim fuzz: no failure in %s ops (%s sequences, %s, %s ops/s), format %s, "
+		       "fuzz seed %" PRIu64 ", walker %s\n",
+		       human_count(ops, a, sizeof(a)), human_count(seqs, b, sizeof(b)),
+		       human_seconds(t, c, sizeof(c)),
+		       human_count(t > 0 ? (uint64_t)((double)ops / t) : 0, d, sizeof(d)), o->fmt_name,
+		       o->seed, walker_name(&o->wc));
 		fz_cover_print(stdout, "iommusim fuzz: ", &ls->cover, ls->geos, ls->ngeos);
 	}
 	free(geos);
@@ -374,7 +380,7 @@ static int fuzz_isolated(const struct fuzz_opts *o, struct fz_list *l, struct lo
 		ret = r.status;
 	} else if (ls->phase == PH_EVENT || ls->phase == PH_FREE) {
 		if (ls->l.n && o->verbosity >= 1 &&
-		    (o->progress || o->verbosity >= 2 || isatty(STDERR_FILENO)))
+		    (o->progress || o->verbosity >= 2 || progress_wanted(o->verbosity)))
 			fputc('\n', stderr);
 		ret = 1;
 		fz_crash_fail(&o->iso, &r, "fuzz", &ls->l, ls->l.n - 1, ls->phase == PH_FREE, &ls->fail);
@@ -448,9 +454,10 @@ static int fuzz_report(const struct fuzz_opts *o, struct fz_list *l, const struc
 		o->sum->seq = found->seq;
 		o->sum->found_len = l->n;
 	}
-	printf("iommusim fuzz: %s after %" PRIu64 " ops, %" PRIu64 " sequences, %.2f s: %s\n",
-	       fz_fail_name(fail->first), (uint64_t)found->ops, (uint64_t)found->seq + 1,
-	       found->secs, fail->msg);
+	char a[32], b[32], c[32];
+	printf("iommusim fuzz: %s after %s ops, %s sequences, %s: %s\n", fz_fail_name(fail->first),
+	       human_count(found->ops, a, sizeof(a)), human_count(found->seq + 1, b, sizeof(b)),
+	       human_seconds(found->secs, c, sizeof(c)), fail->msg);
 	fflush(stdout);
 	struct fz_iso iso = o->iso;
 	if (fail->first == FZ_F_HANG && iso.timeout > 0) {
@@ -609,7 +616,8 @@ static int fuzz_parallel(const struct fuzz_opts *o)
 		started++;
 	}
 	bool tty = isatty(STDERR_FILENO);
-	bool progress = !o->quiet && o->verbosity >= 1 && (o->progress || tty || o->verbosity >= 2);
+	bool progress = !o->quiet && o->verbosity >= 1 &&
+			(o->progress || o->verbosity >= 2 || progress_wanted(o->verbosity));
 	double last_progress = t0;
 	unsigned left = started;
 	int winner = -1;
@@ -703,10 +711,12 @@ static int fuzz_parallel(const struct fuzz_opts *o)
 			ret = fuzz_report(&ow, &l, &w->found);
 		fz_list_free(&l);
 	} else if (!ret && !o->quiet && o->verbosity >= 1) {
-		printf("iommusim fuzz: no failure in %.0f ops (%" PRIu64 " sequences, %.1f s, "
-		       "%.0f ops/s), format %s, fuzz seed %" PRIu64 ", walker %s, %u workers\n",
-		       ops, seqs, t, t > 0 ? ops / t : 0.0, o->fmt_name, o->seed,
-		       walker_name(&o->wc), started);
+		char a[32], b[32], c[32], d[32];
+		printf("iommusim fuzz: no failure in %s ops (%s sequences, %s, %s ops/s), format %s, "
+		       "fuzz seed %" PRIu64 ", walker %s, %u workers\n",
+		       human_count((uint64_t)ops, a, sizeof(a)), human_count(seqs, b, sizeof(b)),
+		       human_seconds(t, c, sizeof(c)), human_count(t > 0 ? (uint64_t)(ops / t) : 0, d, sizeof(d)),
+		       o->fmt_name, o->seed, walker_name(&o->wc), started);
 		fz_cover_print(stdout, "iommusim fuzz: ", &cv, ws[0]->found.geos, ws[0]->found.ngeos);
 	}
 	iso_shared_free(blk, size);

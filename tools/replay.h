@@ -182,6 +182,7 @@ struct rp_run {
 	int jobs;         /* worker processes; 1 with isolation: one */
 	bool children;    /* in worker processes (-j N > 1, or isolation) */
 	FILE *text;       /* per-trace lines: stdout, or stderr when stdout is JSON */
+	bool progress;    /* a status line on the terminal (in this process only) */
 	struct series *series;
 	const char *stats_out, *plot_dir;
 	struct rp_agg *agg;

@@ -328,6 +328,10 @@ int cmd_replay(int argc, char **argv)
 		iso = rp_header_isolates(&cl, run.traces[i]);
 	run.children = jobs > 1 || iso;
 	run.jobs = (int)jobs < run.n ? (int)jobs : run.n;
+	/* A long trace shows how far it is on a terminal; not under -v (whose
+	 * lines stream anyway), nor from workers, which write their lines
+	 * themselves. */
+	run.progress = !run.children && cl.o.verbosity == 1 && progress_wanted(1);
 	ret = rp_run(&run);
 	int fin = rp_agg_finish(&agg, json, false);
 	if (fin > ret)

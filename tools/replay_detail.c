@@ -93,6 +93,7 @@ static void json_bits(FILE *f, const char *key, const struct ims_bitmap *bm)
 static void on_failure(void *arg, const struct ims_tb_failure *x)
 {
 	struct rp_detail *d = arg;
+	progress_clear(); /* a status line may stand where this goes */
 	print_failure(d->diag, x);
 	if (d->nfail >= RP_DETAIL_MAX || !d->fail) {
 		d->fail_omitted++;

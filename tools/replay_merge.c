@@ -158,26 +158,39 @@ static uint64_t total(const struct rp_agg *a, const char *key)
 	return 0;
 }
 
+/* Counts for people, several in one printf: each call its own buffer. */
+struct nums {
+	char b[16][32];
+	unsigned k;
+};
+
+static const char *num(struct nums *x, uint64_t v)
+{
+	char *b = x->b[x->k++ % 16];
+	return human_count(v, b, sizeof(x->b[0]));
+}
+
 static void print_summary(const struct rp_agg *a)
 {
 	FILE *f = a->text;
-	fprintf(f, "iommusim replay: %llu traces: %llu ok, %llu failed validation, %llu bad input\n",
-		(unsigned long long)a->n, (unsigned long long)a->ok, (unsigned long long)a->failed,
-		(unsigned long long)a->bad);
-#define T(k) (unsigned long long)total(a, k)
-	fprintf(f, "iommusim replay: total: events %llu (maps %llu, unmaps %llu, dma %llu ops / %llu "
-		   "pages), faults %llu\n",
+	struct nums x = {.k = 0};
+#define N(v) num(&x, (v))
+#define T(key) N(total(a, key))
+	fprintf(f, "iommusim replay: %s traces: %s ok, %s failed validation, %s bad input\n", N(a->n),
+		N(a->ok), N(a->failed), N(a->bad));
+	fprintf(f, "iommusim replay: total: events %s (maps %s, unmaps %s, dma %s ops / %s pages), "
+		   "faults %s\n",
 		T("events"), T("maps"), T("unmaps"), T("dma_ops"), T("dma_pages"), T("faults"));
-	fprintf(f, "  harvests %llu: bits reported %llu, expected %llu (under %llu, over %llu), "
-		   "mismatches %llu\n",
+	fprintf(f, "  harvests %s: bits reported %s, expected %s (under %s, over %s), mismatches %s\n",
 		T("harvests"), T("bits_reported"), T("bits_expected"), T("bits_under"), T("bits_over"),
 		T("harvest_mismatches"));
-	fprintf(f, "  assertions %llu (%llu failed); validation failures %llu; expected by design: "
-		   "lost on unmap %llu pages, lost to partial-leaf clears %llu, GPA pages missed by "
-		   "IOVA tracking %llu\n",
+	fprintf(f, "  assertions %s (%s failed); validation failures %s; expected by design: "
+		   "lost on unmap %s pages, lost to partial-leaf clears %s, GPA pages missed by "
+		   "IOVA tracking %s\n",
 		T("assertions"), T("assertion_failures"), T("validation_failures"), T("lost_on_unmap"),
 		T("lost_partial"), T("gpa_missed"));
 #undef T
+#undef N
 }
 
 static int write_json(const struct rp_agg *a, const char *path)

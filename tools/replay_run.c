@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tools/isolate.h"
@@ -46,11 +47,41 @@ struct worker {
 struct hooks {
 	struct worker *k;
 	struct rp_detail *d;
+	/* The terminal's status line (r->progress): this trace's place, how
+	 * far its reader is, when it started and was last shown. */
+	int index;
+	const char *path;
+	struct ims_reader *rd;
+	uint64_t size, events;
+	double t0, shown, delay;
 };
+
+/* "iommusim replay: [2/5] big.trace.gz: 12,345,678 events, 310 MiB of 1.20
+ * GiB (25%)", after a second and then four times a second at most. */
+static void show_progress(struct hooks *h)
+{
+	double t = mono_seconds();
+	if (t - h->t0 < h->delay || t - h->shown < 0.25)
+		return;
+	h->shown = t;
+	char ev[32], rd[32], sz[32], pos[80] = "";
+	uint64_t done = ims_reader_bytes(h->rd);
+	human_count(h->events, ev, sizeof(ev));
+	if (h->size && done <= h->size)
+		snprintf(pos, sizeof(pos), ", %s of %s (%d%%)", human_bytes(done, rd, sizeof(rd)),
+			 human_bytes(h->size, sz, sizeof(sz)), (int)(100.0 * (double)done / (double)h->size));
+	if (h->k->r->n > 1)
+		progress_line("iommusim replay: [%d/%d] %s: %s events%s", h->index + 1, h->k->r->n,
+			      h->path, ev, pos);
+	else
+		progress_line("iommusim replay: %s: %s events%s", h->path, ev, pos);
+}
 
 static void event_hook(void *arg, struct ims_replay *rp, const struct ims_event *ev)
 {
 	struct hooks *h = arg;
+	if (h->k->r->progress && !(++h->events & 0xffff))
+		show_progress(h);
 	if (h->k->w) {
 		h->k->w->line = ev->line;
 		h->k->w->st.beat++;
@@ -117,7 +148,7 @@ static char *replay_one(struct worker *k, int i)
 	o.model = to.model;
 	o.walker = to.walker;
 	o.plugin = to.plugin;
-	struct hooks h = {k, NULL};
+	struct hooks h = {k, NULL, i, path, NULL, 0, 0, mono_seconds(), 0, progress_delay()};
 	o.on_event = event_hook;
 	o.on_event_arg = &h;
 	struct ims_reader *rd = NULL;
@@ -125,6 +156,10 @@ static char *replay_one(struct worker *k, int i)
 		fprintf(stderr, "iommusim replay: %s\n", err);
 		return rp_record(path, 2, to.walker_name, NULL, err, NULL, NULL);
 	}
+	h.rd = rd;
+	struct stat st;
+	if (r->progress && strcmp(path, "-") && !stat(path, &st) && S_ISREG(st.st_mode))
+		h.size = (uint64_t)st.st_size;
 	struct ims_replay *rp = NULL;
 	if (ims_replay_new(&o, &rp) || !(h.d = rp_detail_new(rp, o.diag))) {
 		ims_replay_free(rp);
@@ -136,6 +171,8 @@ static char *replay_one(struct worker *k, int i)
 	if (r->series)
 		series_begin(r->series, path);
 	int rc = ims_replay_run(rp, rd);
+	if (r->progress)
+		progress_clear();
 	ims_reader_close(rd);
 	if (r->series && !rc)
 		series_end(r->series, rp);

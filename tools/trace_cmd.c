@@ -905,21 +905,29 @@ static int do_stat(int argc, char **argv)
 				ret = 2;
 		}
 	}
-	/* The text, unless standard output is the JSON's or -q. */
+	/* The text, unless standard output is the JSON's or -q: numbers for
+	 * people (the JSON has them exact). */
 	if (!quiet && !(json && !strcmp(json, "-"))) {
-		printf("%s: %s trace, %" PRIu64 " events\n", in, bin ? "binary" : "text", events);
+		char a[32], b[32];
+		printf("%s: %s trace, %s events\n", in, bin ? "binary" : "text",
+		       human_count(events, a, sizeof(a)));
 		for (int k = 0; k < IMS_OP_COUNT; k++)
 			if (ops[k])
-				printf("  %-18s %" PRIu64 "\n", ims_op_name((enum ims_op)k), ops[k]);
-		printf("  pages mapped       %" PRIu64 " (4 KiB, distinct)\n", mapped.pages);
-		printf("  pages accessed     %" PRIu64 " (4 KiB, distinct; dma and expect pa)\n",
-		       accessed.pages);
+				printf("  %-18s %s\n", ims_op_name((enum ims_op)k),
+				       human_count(ops[k], a, sizeof(a)));
+		printf("  pages mapped       %s (4 KiB, distinct: %s)\n",
+		       human_count(mapped.pages, a, sizeof(a)),
+		       human_bytes(mapped.pages * 4096, b, sizeof(b)));
+		printf("  pages accessed     %s (4 KiB, distinct: %s; dma and expect pa)\n",
+		       human_count(accessed.pages, a, sizeof(a)),
+		       human_bytes(accessed.pages * 4096, b, sizeof(b)));
 		if (lo <= hi)
 			printf("  iova range         0x%" PRIx64 " .. 0x%" PRIx64 "\n", lo, hi);
 		if (have_ts)
-			printf("  time               @%" PRIu64 " .. @%" PRIu64 " ns\n", ts_first, ts_last);
-		printf("  bytes              %" PRIu64 " (%.2f per event%s)\n", bytes, bpe,
-		       bin ? ", compressed" : "");
+			printf("  time               @%" PRIu64 " .. @%" PRIu64 " ns (%s)\n", ts_first,
+			       ts_last, human_seconds((double)(ts_last - ts_first) / 1e9, a, sizeof(a)));
+		printf("  bytes              %s (%.2f per event%s)\n", human_bytes(bytes, a, sizeof(a)),
+		       bpe, bin ? ", compressed" : "");
 	}
 	free(mapped.t);
 	free(accessed.t);

@@ -14,3 +14,8 @@ add_test(NAME cli.faults COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
 add_test(NAME cli.vocab COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
   -DSRC=${CMAKE_SOURCE_DIR} -DOUT=${cli_work}/vocab -DSEEDED=${IMS_SEEDED_BUGS}
   -P ${cli_dir}/vocab.cmake)
+# Progress on a terminal, bench's SIGINT, the quick start's build filter
+# (tests/cli/progress.sh).
+add_test(NAME cli.progress COMMAND sh ${cli_dir}/progress.sh $<TARGET_FILE:iommusim>
+  ${CMAKE_SOURCE_DIR} ${cli_work}/progress)
+set_tests_properties(cli.progress PROPERTIES TIMEOUT 180)

@@ -5,7 +5,7 @@
 file(REMOVE_RECURSE ${OUT})
 execute_process(COMMAND ${CMD} fuzz -j 2 --ops 3001 --fuzz-seed 5 --out ${OUT}/none
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(NOT rc EQUAL 0 OR NOT out MATCHES "no failure in 3001 ops \\([0-9]+ sequences.*, 2 workers")
+if(NOT rc EQUAL 0 OR NOT out MATCHES "no failure in 3,001 ops \\([0-9]+ sequences.*, 2 workers")
   message(FATAL_ERROR "fuzz -j 2 --ops 3001: exit ${rc}, want 0 and 3001 ops in 2 workers\n${out}\n${err}")
 endif()
 execute_process(COMMAND ${CMD} fuzz -j 3 --walker ${WALKER} --fuzz-seed 21 --time 120 --out ${OUT}/par
