@@ -1,5 +1,7 @@
 /* AMD IOMMU v1 host page tables: the format's description for the registry.
  * Levels: see amd/amd_codec.h. */
+#include <stdio.h>
+
 #include "amd/amd.h"
 #include "amd/amd_codec.h"
 
@@ -39,6 +41,20 @@ static const struct fmt_geom fuzz_geoms[] = {
 
 static const struct fmt_layout bench_layouts[] = {{"amdv1", {.levels = 4}}};
 
+/* IO_PAGE_FAULT's flags (AMD IOMMU 2.5.3): PR the entry was present, RW a
+ * write, PE a permission violation, RZ a reserved bit or a bad level
+ * encoding. */
+static void fault_text(uint32_t code, char *buf, size_t len)
+{
+	const char *why = (code & AMD_EV_RZ)   ? "a reserved bit or a bad NextLevel"
+			  : (code & AMD_EV_PE) ? "a permission violation"
+			  : (code & AMD_EV_PR) ? "the entry was present (a level the walk skipped is not 0)"
+					       : "no present entry";
+	snprintf(buf, len, "IO_PAGE_FAULT flags 0x%x: PR=%d RW=%d PE=%d RZ=%d, %s", code,
+		 !!(code & AMD_EV_PR), !!(code & AMD_EV_RW), !!(code & AMD_EV_PE),
+		 !!(code & AMD_EV_RZ), why);
+}
+
 const struct fmt_desc amd_fmt_desc = {
 	.id = IMS_FMT_AMDV1,
 	.name = "amdv1",
@@ -53,6 +69,8 @@ const struct fmt_desc amd_fmt_desc = {
 	.driver_pgsizes = driver_pgsizes,
 	.iova_bits = iova_bits,
 	.write_implies_read = false,
+	.stream_ids = false,
+	.fault_text = fault_text,
 	.fuzz_geoms = fuzz_geoms,
 	.n_fuzz_geoms = sizeof(fuzz_geoms) / sizeof(fuzz_geoms[0]),
 	.bench_layouts = bench_layouts,

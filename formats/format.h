@@ -77,6 +77,12 @@ struct fmt_desc {
 	uint64_t (*driver_pgsizes)(const struct fmt_geom *g);
 	unsigned (*iova_bits)(const struct fmt_geom *g);
 	bool write_implies_read;
+	/* How faults and devices read in messages: whether a device is a stream
+	 * ID (SMMU, printed sid=N) rather than a PCI requester ID (printed
+	 * BB:DD.F), and what the format's fault code (struct ims_fault's code)
+	 * says, in the spec's words, into buf. */
+	bool stream_ids;
+	void (*fault_text)(uint32_t code, char *buf, size_t len);
 	/* Every geometry the fuzzer covers, and those the benchmark times. */
 	const struct fmt_geom *fuzz_geoms;
 	unsigned n_fuzz_geoms;

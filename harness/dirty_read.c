@@ -29,6 +29,11 @@ static void lose_cut_leaves(struct ims_tb *r, uint16_t tag, uint64_t first, uint
 		/* Cleaned whole: owed by no contract either. */
 		ims_oracle_clear(r->mapped_dirty, tag, part_f, part_l - part_f + 1);
 		r->st.lost_partial += n;
+		if (r->o.verbosity >= 2 && r->ev)
+			fprintf(stdout, "%s:%" PRIu64 ": %" PRIu64 " dirty pages lost to a partial-leaf "
+				"clear (domain %u): the read cut into the leaf at 0x%" PRIx64
+				" and cleaned all of it\n",
+				rp_file(r, r->ev), rp_line(r, r->ev), n, tag, lf);
 	}
 }
 

@@ -177,10 +177,17 @@ int rp_op_expect_pa(struct ims_tb *r, const struct ims_event *ev)
 	if (k > 0) {
 		r->st.faults++;
 		r->st.assertion_failures++;
+		/* The fault it queued, the newest. */
+		struct ims_fault f;
+		size_t n = ims_iommu_fault_pending(r->mmu);
+		char buf[512];
+		if (n && ims_iommu_fault_peek(r->mmu, n - 1, &f))
+			rp_fault_text(r, &f, buf, sizeof(buf));
+		else
+			snprintf(buf, sizeof(buf), "%s (code 0x%x)", ims_fault_kind_name(x.fault), x.code);
 		rp_validation_failure(r, ev, "expect pa iova=0x%" PRIx64 ": expected pa 0x%" PRIx64
-				      ", got a %s fault (code 0x%x)",
-				      ev->v[IMS_K_IOVA], ev->v[IMS_K_PA], ims_fault_kind_name(x.fault),
-				      x.code);
+				      ", got a fault: %s",
+				      ev->v[IMS_K_IOVA], ev->v[IMS_K_PA], buf);
 		return 0;
 	}
 	if (x.pa != ev->v[IMS_K_PA]) {
@@ -192,16 +199,10 @@ int rp_op_expect_pa(struct ims_tb *r, const struct ims_event *ev)
 	return 0;
 }
 
-static void describe_fault(char *buf, size_t len, const struct ims_fault *f)
-{
-	snprintf(buf, len, "dev=0x%x iova=0x%" PRIx64 " kind=%s code=0x%x (%s)", f->dev, f->iova,
-		 ims_fault_kind_name(f->kind), f->code, f->write ? "write" : "read");
-}
-
 int rp_op_expect_fault(struct ims_tb *r, const struct ims_event *ev)
 {
 	struct ims_fault f;
-	char buf[160];
+	char buf[512], dev[32];
 	r->st.assertions++;
 	if (!ims_iommu_fault_pop(r->mmu, &f)) {
 		r->st.assertion_failures++;
@@ -213,11 +214,12 @@ int rp_op_expect_fault(struct ims_tb *r, const struct ims_event *ev)
 	if (f.dev != ev->v[IMS_K_DEV] || f.iova != ev->v[IMS_K_IOVA] ||
 	    f.kind != (enum ims_fault_kind)ev->v[IMS_K_KIND]) {
 		r->st.assertion_failures++;
-		describe_fault(buf, sizeof(buf), &f);
-		rp_validation_failure(r, ev, "expected fault dev=0x%" PRIx64 " iova=0x%" PRIx64
-				      " kind=%s, got %s",
-				      ev->v[IMS_K_DEV], ev->v[IMS_K_IOVA],
-				      ims_fault_kind_name((enum ims_fault_kind)ev->v[IMS_K_KIND]), buf);
+		rp_fault_text(r, &f, buf, sizeof(buf));
+		rp_dev_text(r, (uint32_t)ev->v[IMS_K_DEV], dev, sizeof(dev));
+		rp_validation_failure(r, ev, "expected a %s fault from %s at iova 0x%" PRIx64
+				      ", got %s",
+				      ims_fault_kind_name((enum ims_fault_kind)ev->v[IMS_K_KIND]), dev,
+				      ev->v[IMS_K_IOVA], buf);
 	}
 	return 0;
 }
@@ -228,9 +230,9 @@ int rp_op_expect_nofault(struct ims_tb *r, const struct ims_event *ev)
 	size_t n = ims_iommu_fault_pending(r->mmu);
 	if (n) {
 		struct ims_fault f;
-		char buf[160];
+		char buf[512];
 		ims_iommu_fault_pop(r->mmu, &f);
-		describe_fault(buf, sizeof(buf), &f);
+		rp_fault_text(r, &f, buf, sizeof(buf));
 		r->st.assertion_failures++;
 		rp_validation_failure(r, ev, "expected no pending fault, %zu pending; the oldest: %s", n,
 				      buf);

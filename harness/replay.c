@@ -68,8 +68,10 @@ struct ims_mem *ims_replay_mem(struct ims_replay *r) { return r->t.mem; }
 static __attribute__((noinline)) int op_dma(struct ims_tb *r, const struct ims_event *ev)
 {
 	uint64_t pieces;
-	dma_core(r, (uint32_t)ev->v[IMS_K_DEV], ev->v[IMS_K_IOVA], ev->v[IMS_K_LEN],
-		 (unsigned)ev->v[IMS_K_DIR], &pieces, NULL);
+	uint64_t faulted = dma_core(r, (uint32_t)ev->v[IMS_K_DEV], ev->v[IMS_K_IOVA],
+				    ev->v[IMS_K_LEN], (unsigned)ev->v[IMS_K_DIR], &pieces, NULL);
+	if (faulted)
+		rp_faults_raised(r, ev, faulted);
 	return 0;
 }
 
@@ -163,9 +165,14 @@ int ims_replay_event(struct ims_replay *rp, const struct ims_event *ev, const ch
 		r->inj_next.dev = ev->v[IMS_K_INJECT_DEV];
 		r->inj_next.iova = ev->v[IMS_K_INJECT_IOVA];
 	}
+	uint64_t faults = ims_iommu_counters(r->mmu)->faults;
 	int rc = op_other(r, ev);
 	if (inject)
 		r->inj_next.armed = false;
+	/* Faults other ops raised: an expect pa's read, an injected write. */
+	faults = ims_iommu_counters(r->mmu)->faults - faults;
+	if (faults)
+		rp_faults_raised(r, ev, faults);
 	rp_report_findings(r, ev);
 	r->ev = NULL;
 	return rc;
@@ -220,5 +227,12 @@ int ims_replay_run(struct ims_replay *r, struct ims_reader *rd)
 		snprintf(r->t.err, sizeof(r->t.err), "%s", ims_reader_error(rd));
 		return rc;
 	}
+	if (r->t.strict_faults)
+		rp_faults_unexpected(&r->t);
 	return 0;
+}
+
+void ims_replay_set_strict_faults(struct ims_replay *r, bool on)
+{
+	r->t.strict_faults = on;
 }

@@ -84,6 +84,13 @@ struct ims_tb {
 	size_t nmaybe, capmaybe;
 	bool has_ts;
 	uint64_t last_ts;
+	/* The trace line of each fault raised (faults.c), the last ones those
+	 * still pending; strict: a fault no `expect fault` took fails. */
+	struct {
+		uint64_t *v;
+		size_t n, cap;
+	} fline;
+	bool strict_faults;
 	/* docs/uapi.md. */
 	struct ims_iommufd *fd;
 	/* Per domain tag: IOVA pages written (dirty updates on) since a dirty
@@ -184,6 +191,19 @@ rp_dirty_read_fail(struct ims_tb *r, const struct ims_event *ev, uint16_t tag,
 		   const struct ims_bitmap_diff *df, const char *fmt, ...);
 const char *rp_errno_text(int rc);
 void rp_print_bits(FILE *f, const char *label, const struct ims_bitmap *bm);
+
+/* faults.c */
+/* A device as its format names it: "dev BB:DD.F", or "sid=N" for an SMMU's. */
+void rp_dev_text(const struct ims_tb *r, uint32_t dev, char *buf, size_t len);
+/* One fault explained: device, access, IOVA, domain, kind, where the walk
+ * stopped, and the format's code in the spec's words. */
+void rp_fault_text(const struct ims_tb *r, const struct ims_fault *f, char *buf, size_t len);
+/* Event ev raised n faults: their line is kept, and under -v each is
+ * printed ("FILE:LINE: fault: ..."). */
+void rp_faults_raised(struct ims_tb *r, const struct ims_event *ev, uint64_t n);
+/* The end of a trace under strict faults: each fault still pending is a
+ * validation failure at the line that raised it. */
+void rp_faults_unexpected(struct ims_tb *r);
 
 /* sink.c */
 struct ims_sink rp_sink(struct ims_tb *r);

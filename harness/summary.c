@@ -32,20 +32,58 @@ static void timing_of(const struct ims_tb *r, struct timing *t)
 	t->p99 = ims_iommu_latency_percentile(r->mmu, 0.99);
 }
 
+/* Counts for people: thousands separated ("1,234,567"); the JSON below
+ * keeps the exact numbers. Each call takes the next of the buffers, so one
+ * printf can hold several. */
+struct nums {
+	char b[24][32];
+	unsigned k;
+};
+
+static const char *N(struct nums *x, uint64_t v)
+{
+	char d[32], *o = x->b[x->k++ % 24];
+	int len = snprintf(d, sizeof(d), "%" PRIu64, v), j = 0;
+	for (int i = 0; i < len; i++) {
+		if (i && (len - i) % 3 == 0)
+			o[j++] = ',';
+		o[j++] = d[i];
+	}
+	o[j] = 0;
+	return o;
+}
+
+/* Bytes for people: B, KiB, MiB, GiB. */
+static const char *B(struct nums *x, uint64_t v)
+{
+	static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	char *o = x->b[x->k++ % 24];
+	double f = (double)v;
+	unsigned i = 0;
+	while (f >= 1024 && i < 6) {
+		f /= 1024;
+		i++;
+	}
+	snprintf(o, 32, i ? "%.2f %s" : "%.0f %s", f, u[i]);
+	return o;
+}
+
 static void print_timing(const struct ims_tb *r, FILE *out)
 {
 	const struct ims_iommu_counters *n = ims_iommu_counters(r->mmu);
 	struct timing t;
+	struct nums x = {.k = 0};
 	timing_of(r, &t);
-	fprintf(out, "  timing: %" PRIu64 " cycles over %" PRIu64 " pages, mean %.2f cycles/page, p50 %" PRIu64
-		     " p90 %" PRIu64 " p99 %" PRIu64 " max %" PRIu64 "; invalidations %" PRIu64 " cycles\n",
-		n->cycles, t.pages, t.mean, t.p50, t.p90, t.p99, ims_iommu_latency_max(r->mmu), n->inv_cycles);
+	fprintf(out, "  timing: %s cycles over %s pages, mean %.2f cycles/page, p50 %s p90 %s p99 %s "
+		     "max %s; invalidations %s cycles\n",
+		N(&x, n->cycles), N(&x, t.pages), t.mean, N(&x, t.p50), N(&x, t.p90), N(&x, t.p99),
+		N(&x, ims_iommu_latency_max(r->mmu)), N(&x, n->inv_cycles));
 	fprintf(out, "  per 4 KiB page: iotlb lookups %.4f, iotlb misses %.4f, invalidations %.4f, "
 		     "iommu memory accesses %.4f\n",
 		t.lookups_pp, t.misses_pp, t.invs_pp, t.mem_pp);
 	if (ims_iommu_config(r->mmu)->utlb_enable)
-		fprintf(out, "  micro-TLB: hits %" PRIu64 " misses %" PRIu64 ", entries dropped %" PRIu64 "\n",
-			n->utlb_hits, n->utlb_misses, n->utlb_inv_entries);
+		fprintf(out, "  micro-TLB: hits %s misses %s, entries dropped %s\n", N(&x, n->utlb_hits),
+			N(&x, n->utlb_misses), N(&x, n->utlb_inv_entries));
 }
 
 static void write_timing_json(const struct ims_tb *r, FILE *out)
@@ -69,41 +107,50 @@ void ims_replay_print_summary(const struct ims_replay *rp, FILE *out)
 	const struct ims_replay_stats *s = &r->st;
 	const struct ims_iommu_counters *n = ims_iommu_counters(r->mmu);
 	const struct ims_mem_counters *m = ims_mem_counters(r->mem);
-	fprintf(out, "  events %" PRIu64 " (maps %" PRIu64 ", unmaps %" PRIu64 ", dma %" PRIu64
-		     " ops / %" PRIu64 " pages)\n",
-		s->events, s->maps, s->unmaps, s->dma_ops, s->dma_pages);
-	fprintf(out, "  faults %" PRIu64 "\n", s->faults);
-	fprintf(out, "  harvests %" PRIu64 ": bits reported %" PRIu64 ", expected %" PRIu64
-		     " (under %" PRIu64 ", over %" PRIu64 "), mismatches %" PRIu64 "\n",
-		s->harvests, s->bits_reported, s->bits_expected, s->bits_under, s->bits_over,
-		s->harvest_mismatches);
-	fprintf(out, "  lost on unmap %" PRIu64 " pages, lost to partial-leaf clears %" PRIu64
-		     " pages\n",
-		s->lost_on_unmap, s->lost_partial);
-	if (s->lost_by_contract || s->tables_kept_by_contract || s->mapped_dirty_by_contract)
-		fprintf(out, "  by the walker's stated contract: hardware updates lost %" PRIu64
-			     ", page-table pages kept %" PRIu64 ", pages mapped dirty %" PRIu64 "\n",
-			s->lost_by_contract, s->tables_kept_by_contract, s->mapped_dirty_by_contract);
-	fprintf(out, "  GPA pages missed by IOVA tracking: %" PRIu64 "\n", s->gpa_missed);
+	struct nums x = {.k = 0};
+	fprintf(out, "  events %s (maps %s, unmaps %s, dma %s ops / %s pages)\n", N(&x, s->events),
+		N(&x, s->maps), N(&x, s->unmaps), N(&x, s->dma_ops), N(&x, s->dma_pages));
+	fprintf(out, "  faults %s\n", N(&x, s->faults));
+	fprintf(out, "  harvests %s: bits reported %s, expected %s (under %s, over %s), mismatches %s\n",
+		N(&x, s->harvests), N(&x, s->bits_reported), N(&x, s->bits_expected),
+		N(&x, s->bits_under), N(&x, s->bits_over), N(&x, s->harvest_mismatches));
 	if (s->uapi_calls)
-		fprintf(out, "  iommufd/vfio calls %" PRIu64 " (%" PRIu64 " returned an error)\n",
-			s->uapi_calls, s->uapi_errors);
-	fprintf(out, "  assertions %" PRIu64 " (%" PRIu64 " failed)\n", s->assertions,
-		s->assertion_failures);
-	fprintf(out, "  model: translations %" PRIu64 ", iotlb hits %" PRIu64 " misses %" PRIu64
-		     ", walks %" PRIu64 ", walk-cache hits %" PRIu64 ", pte reads %" PRIu64
-		     ", A/D writes %" PRIu64 "\n",
-		n->translations, n->iotlb_hits, n->iotlb_misses, n->walks, n->wc_hits, n->pte_reads,
-		n->ad_writes);
-	fprintf(out, "  invalidations: range %" PRIu64 ", domain %" PRIu64 ", all %" PRIu64
-		     ", context %" PRIu64 " (%" PRIu64 " entries dropped)\n",
-		n->inv_range, n->inv_domain, n->inv_all, n->inv_ctx, n->inv_entries);
-	fprintf(out, "  memory: software loads %" PRIu64 " stores %" PRIu64 " rmw %" PRIu64
-		     ", hardware loads %" PRIu64 " rmw %" PRIu64 ", frames %" PRIu64 " (peak %" PRIu64
-		     ")\n",
-		m->ops[IMS_AGENT_SW][IMS_MEM_LOAD], m->ops[IMS_AGENT_SW][IMS_MEM_STORE],
-		m->ops[IMS_AGENT_SW][IMS_MEM_RMW], m->ops[IMS_AGENT_HW][IMS_MEM_LOAD],
-		m->ops[IMS_AGENT_HW][IMS_MEM_RMW], m->frames, m->frames_peak);
+		fprintf(out, "  iommufd/vfio calls %s (%s returned an error)\n", N(&x, s->uapi_calls),
+			N(&x, s->uapi_errors));
+	fprintf(out, "  assertions %s (%s failed)\n", N(&x, s->assertions),
+		N(&x, s->assertion_failures));
+	/* What the semantics lose by design, counted once here rather than
+	 * said at each event (-v says each). */
+	fprintf(out, "  expected by design (counted, not failures):\n");
+	fprintf(out, "    lost on unmap: %s dirty pages (unmapped before a read; their dirty state "
+		     "goes with the mapping)\n",
+		N(&x, s->lost_on_unmap));
+	fprintf(out, "    lost to partial-leaf clears: %s pages (a clearing harvest that cut into a "
+		     "dirty leaf cleaned all of it)\n",
+		N(&x, s->lost_partial));
+	fprintf(out, "    GPA pages missed by IOVA tracking: %s (written through an IOVA unmapped or "
+		     "remapped before a read)\n",
+		N(&x, s->gpa_missed));
+	if (s->lost_by_contract || s->tables_kept_by_contract || s->mapped_dirty_by_contract)
+		fprintf(out, "    by the walker's stated contract: hardware updates lost %s, page-table "
+			     "pages kept %s, pages mapped dirty %s\n",
+			N(&x, s->lost_by_contract), N(&x, s->tables_kept_by_contract),
+			N(&x, s->mapped_dirty_by_contract));
+	x.k = 0;
+	fprintf(out, "  model: translations %s, iotlb hits %s misses %s, walks %s, walk-cache hits %s, "
+		     "pte reads %s, A/D writes %s\n",
+		N(&x, n->translations), N(&x, n->iotlb_hits), N(&x, n->iotlb_misses), N(&x, n->walks),
+		N(&x, n->wc_hits), N(&x, n->pte_reads), N(&x, n->ad_writes));
+	fprintf(out, "  invalidations: range %s, domain %s, all %s, context %s (%s entries dropped)\n",
+		N(&x, n->inv_range), N(&x, n->inv_domain), N(&x, n->inv_all), N(&x, n->inv_ctx),
+		N(&x, n->inv_entries));
+	x.k = 0;
+	fprintf(out, "  memory: software loads %s stores %s rmw %s, hardware loads %s rmw %s, "
+		     "frames %s (peak %s), footprint %s\n",
+		N(&x, m->ops[IMS_AGENT_SW][IMS_MEM_LOAD]), N(&x, m->ops[IMS_AGENT_SW][IMS_MEM_STORE]),
+		N(&x, m->ops[IMS_AGENT_SW][IMS_MEM_RMW]), N(&x, m->ops[IMS_AGENT_HW][IMS_MEM_LOAD]),
+		N(&x, m->ops[IMS_AGENT_HW][IMS_MEM_RMW]), N(&x, m->frames), N(&x, m->frames_peak),
+		B(&x, ims_mem_footprint(r->mem)));
 	print_timing(r, out);
 }
 

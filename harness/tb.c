@@ -69,6 +69,7 @@ void rp_tb_fini(struct ims_tb *r)
 	ims_iommu_free(r->mmu);
 	ims_mem_free(r->mem);
 	free(r->maybe);
+	free(r->fline.v);
 }
 
 int ims_tb_new(const struct ims_tb_opts *opts, struct ims_tb **out)

@@ -15,3 +15,11 @@ bool ims_iommu_fault_pop(struct ims_iommu *m, struct ims_fault *out)
 	m->fq_len--;
 	return true;
 }
+
+bool ims_iommu_fault_peek(const struct ims_iommu *m, size_t i, struct ims_fault *out)
+{
+	if (i >= m->fq_len)
+		return false;
+	*out = m->faults[(m->fq_head + i) % m->fq_cap];
+	return true;
+}

@@ -31,8 +31,9 @@ static uint64_t rng_next(struct ims_iommu *m)
 	return x * 0x2545f4914f6cdd1dull;
 }
 
+/* level: the table level whose entry faulted; -1 before any was read. */
 static int fault(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t iova,
-		 unsigned acc, enum ims_fault_kind kind, uint32_t code, struct ims_xlate *out)
+		 unsigned acc, enum ims_fault_kind kind, uint32_t code, int level, struct ims_xlate *out)
 {
 	if (m->probing) {
 		out->fault = kind;
@@ -40,7 +41,8 @@ static int fault(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint
 		return (int)kind;
 	}
 	struct ims_fault f = {.dev = dev, .iova = iova, .kind = kind, .code = code,
-			      .write = (acc & IMS_ACC_W) != 0};
+			      .write = (acc & IMS_ACC_W) != 0, .has_level = level >= 0,
+			      .level = level >= 0 ? (uint8_t)level : 0};
 	if (c) {
 		f.dom = c->tag;
 		f.has_dom = true;
@@ -207,12 +209,12 @@ walk_body(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t io
 		ops->decode(c, level, pte, acc, &e);
 
 		if (e.kind == HWE_INVALID || e.kind == HWE_RESERVED)
-			return fault(m, dev, c, iova, acc, IMS_FAULT_NOTPRESENT, e.code, out);
+			return fault(m, dev, c, iova, acc, IMS_FAULT_NOTPRESENT, e.code, level, out);
 
 		if (e.kind == HWE_TABLE) {
 			if (e.next >= level || e.next < 0)
 				return fault(m, dev, c, iova, acc, IMS_FAULT_NOTPRESENT,
-					     ops->cond_code(c, COND_SKIP, acc & IMS_ACC_W), out);
+					     ops->cond_code(c, COND_SKIP, acc & IMS_ACC_W), level, out);
 			uint64_t a = ops->table_update && !probe ? ops->table_update(c, pte) : 0;
 			if (a && (pte & a) != a) {
 				ims_mem_rmw(m->mem, IMS_AGENT_HW, pte_pa, 0, a);
@@ -227,7 +229,7 @@ walk_body(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t io
 				if ((iova >> lo) & span)
 					return fault(m, dev, c, iova, acc, IMS_FAULT_NOTPRESENT,
 						     ops->cond_code(c, COND_SKIP, acc & IMS_ACC_W),
-						     out);
+						     level, out);
 			}
 			level = e.next;
 			table = e.addr;
@@ -263,7 +265,7 @@ walk_body(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t io
 		}
 		enum ims_fault_kind k = ops->check(c, pte, &e, r, w, acc, &code);
 		if (k != IMS_FAULT_NONE)
-			return fault(m, dev, c, iova, acc, k, code, out);
+			return fault(m, dev, c, iova, acc, k, code, level, out);
 		if (probe) {
 			uint64_t pbase = page_base(iova, e.page_shift);
 			out->pa = e.addr + (iova - pbase);
@@ -384,7 +386,7 @@ translate(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc, struct
 	int rc;
 	struct dev_slot *d = dev_find(m, dev);
 	if (!d) {
-		rc = fault(m, dev, NULL, iova, acc, IMS_FAULT_UNATTACHED, 0, out);
+		rc = fault(m, dev, NULL, iova, acc, IMS_FAULT_UNATTACHED, 0, -1, out);
 		*cyc = slow_done(m, m->link2 + slow_cycles(m));
 		return rc;
 	}
@@ -400,7 +402,7 @@ translate(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc, struct
 	const struct hw_ctx *c = &s->hw;
 	if (c->ias < 64 && (iova >> c->ias)) {
 		rc = fault(m, dev, c, iova, acc, IMS_FAULT_NOTPRESENT,
-			   c->ops->cond_code(c, COND_RANGE, acc & IMS_ACC_W), out);
+			   c->ops->cond_code(c, COND_RANGE, acc & IMS_ACC_W), -1, out);
 		*cyc = slow_done(m, m->link2 + slow_cycles(m));
 		return rc;
 	}

@@ -1,5 +1,7 @@
 /* Arm SMMUv3 stage 1 (VMSAv8-64): the format's description for the
  * registry. Levels: see smmuv3/smmu_codec.h. */
+#include <stdio.h>
+
 #include "smmuv3/smmu.h"
 #include "smmuv3/smmu_codec.h"
 
@@ -50,6 +52,33 @@ static const struct fmt_layout bench_layouts[] = {
 	{"smmuv3-64k", {.granule_shift = 16}},
 };
 
+/* Event record types (SMMUv3 7.3): the fault's code is the event id. */
+static void fault_text(uint32_t code, char *buf, size_t len)
+{
+	const char *name, *why;
+	switch (code) {
+	case SMMU_EVT_C_BAD_CD:
+		name = "C_BAD_CD", why = "the context descriptor is not valid";
+		break;
+	case SMMU_EVT_F_TRANSLATION:
+		name = "F_TRANSLATION", why = "no valid descriptor, or the address is outside T0SZ";
+		break;
+	case SMMU_EVT_F_ADDR_SIZE:
+		name = "F_ADDR_SIZE", why = "an output address beyond the supported size";
+		break;
+	case SMMU_EVT_F_ACCESS:
+		name = "F_ACCESS", why = "the access flag is clear and hardware does not set it";
+		break;
+	case SMMU_EVT_F_PERMISSION:
+		name = "F_PERMISSION", why = "the descriptor's permissions refuse the access";
+		break;
+	default:
+		name = "event", why = "an unknown event";
+		break;
+	}
+	snprintf(buf, len, "%s (0x%02x), %s", name, code, why);
+}
+
 const struct fmt_desc smmu_fmt_desc = {
 	.id = IMS_FMT_SMMUV3,
 	.name = "smmuv3",
@@ -66,6 +95,8 @@ const struct fmt_desc smmu_fmt_desc = {
 	/* Stage 1 has no write-only pages: AP[2:1] makes a writable page
 	 * readable too (D8.4). */
 	.write_implies_read = true,
+	.stream_ids = true,
+	.fault_text = fault_text,
 	.fuzz_geoms = fuzz_geoms,
 	.n_fuzz_geoms = sizeof(fuzz_geoms) / sizeof(fuzz_geoms[0]),
 	.bench_layouts = bench_layouts,

@@ -32,7 +32,7 @@ void help_bench(FILE *f)
 	fprintf(f,
 		"usage: iommusim bench [--quick | --tiny] [--repeat N] [--json FILE] [--plot DIR]\n"
 		"                      [--only SECTIONS] [--match TEXT] [--no-rewalk]\n"
-		"                      [--dirty PCT] [--tmpdir DIR] [-v]\n"
+		"                      [--dirty PCT] [--tmpdir DIR] [-q | -v]\n"
 		"                      [--walker NAME | --walker-plugin PATH]\n"
 		"\n"
 		"Measures, each figure next to a floor timed in the same run:\n"
@@ -65,6 +65,7 @@ void help_bench(FILE *f)
 		"  --no-rewalk           skip the per-page re-walk peer (faster, no speedups)\n"
 		"  --dirty PCT           one dirty percentage for every harvest layout\n"
 		"  -v, --verbose         progress on standard error\n"
+		"  -q, --quiet           no progress, only the table (and errors)\n"
 		"\n"
 		"With --walker or --walker-plugin, every harvest figure also times that walker:\n"
 		"a harvest-level one on the same table, re-dirtied as for the fast walker,\n"
@@ -338,13 +339,15 @@ static void cpu_model(char *buf, size_t n)
 	fclose(f);
 }
 
-static void write_json(FILE *f, const struct bench_opts *o, const struct bench_results *r)
+static void write_json(FILE *f, const struct bench_opts *o, const struct bench_results *r,
+		       bool partial)
 {
 	char cpu[128];
 	cpu_model(cpu, sizeof(cpu));
-	fprintf(f, "{\"iommusim_bench\":1,\"version\":\"%s\",\"size\":\"%s\",\"repeat\":%u,",
-		IMS_VERSION_STRING,
-		o->size == BENCH_FULL ? "full" : o->size == BENCH_QUICK ? "quick" : "tiny", o->repeat);
+	json_head(f, "bench");
+	fprintf(f, ",\"iommusim_bench\":1,\"size\":\"%s\",\"repeat\":%u,\"partial\":%s,",
+		o->size == BENCH_FULL ? "full" : o->size == BENCH_QUICK ? "quick" : "tiny", o->repeat,
+		partial ? "true" : "false");
 	fprintf(f, "\"machine\":{\"cpus\":%ld,\"cpu\":\"%s\"},", sysconf(_SC_NPROCESSORS_ONLN), cpu);
 	if (o->walker_path) {
 		fprintf(f, "\"walker_plugin\":");
@@ -451,8 +454,9 @@ static void write_json(FILE *f, const struct bench_opts *o, const struct bench_r
 	}
 	fprintf(f,
 		"],\"resident_per_gib\":%.6g,\"resident_fixed\":%.6g,\"resident_ratio\":%.6g,"
-		"\"footprint_per_gib\":%.6g,\"footprint_ratio\":%.6g}}\n",
-		r->mem_per_gib, r->mem_fixed, r->mem_ratio, r->fp_per_gib, r->fp_ratio);
+		"\"footprint_per_gib\":%.6g,\"footprint_ratio\":%.6g},\"result\":\"%s\",\"exit\":%d}\n",
+		r->mem_per_gib, r->mem_fixed, r->mem_ratio, r->fp_per_gib, r->fp_ratio,
+		partial ? "interrupted" : "pass", partial ? 130 : 0);
 }
 
 /* ---- output: charts ------------------------------------------------------------ */
@@ -634,13 +638,14 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, const char **
 		{"dirty", required_argument, 0, OPT_DIRTY},
 		WALKER_LONG_OPTS,
 		{"verbose", no_argument, 0, 'v'},
+		{"quiet", no_argument, 0, 'q'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":vqh", longopts, NULL)) != -1) {
 		uint64_t v;
 		switch (c) {
 		case OPT_QUICK:
@@ -699,17 +704,17 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, const char **
 			break;
 		case 'v':
 			o->verbose = true;
+			o->quiet = false;
+			break;
+		case 'q':
+			o->quiet = true;
+			o->verbose = false;
 			break;
 		case 'h':
 			help_bench(stdout);
 			return -1;
-		case ':':
-			fprintf(stderr, "iommusim bench: %s needs a value\n", argv[optind - 1]);
-			return 2;
 		default:
-			fprintf(stderr, "iommusim bench: unknown option '%s' (see iommusim help bench)\n",
-				argv[optind - 1]);
-			return 2;
+			return opt_unknown("bench", argv, ":vqh", longopts);
 		}
 	}
 	if (optind < argc) {
@@ -747,6 +752,8 @@ int cmd_bench(int argc, char **argv)
 		o.repeat = o.size == BENCH_FULL ? 3 : 1;
 	if (!o.tmpdir)
 		o.tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	/* A terminal shows the figure being measured (a full run is minutes). */
+	o.progress = !o.verbose && !o.quiet && progress_wanted(1);
 
 	struct outfile out = {0};
 	if (json && outfile_open(&out, json)) {
@@ -754,23 +761,26 @@ int cmd_bench(int argc, char **argv)
 		return 2;
 	}
 
+	bench_catch_interrupt();
 	struct bench_results r;
 	memset(&r, 0, sizeof(r));
 	int rc = 0;
 	/* Memory first: its children fork from a small process. */
-	if (!rc && (o.sections & (1u << SEC_MEMORY)))
+	if (!rc && (o.sections & (1u << SEC_MEMORY)) && !bench_interrupted())
 		rc = bench_memory(&o, &r);
-	if (!rc && (o.sections & (1u << SEC_HARVEST)))
+	if (!rc && (o.sections & (1u << SEC_HARVEST)) && !bench_interrupted())
 		rc = bench_harvest(&o, &r);
-	if (!rc && (o.sections & (1u << SEC_REPLAY)))
+	if (!rc && (o.sections & (1u << SEC_REPLAY)) && !bench_interrupted())
 		rc = bench_replay(&o, &r);
-	if (!rc && (o.sections & (1u << SEC_READ)))
+	if (!rc && (o.sections & (1u << SEC_READ)) && !bench_interrupted())
 		rc = bench_read(&o, &r);
-	if (!rc && (o.sections & (1u << SEC_FUZZ)))
+	if (!rc && (o.sections & (1u << SEC_FUZZ)) && !bench_interrupted())
 		rc = bench_fuzz(&o, &r);
+	bool partial = bench_interrupted();
+	progress_clear();
 
-	if (!rc && o.match && (o.sections & ((1u << SEC_HARVEST) | (1u << SEC_REPLAY))) && !r.nh &&
-	    !r.nrp) {
+	if (!rc && !partial && o.match &&
+	    (o.sections & ((1u << SEC_HARVEST) | (1u << SEC_REPLAY))) && !r.nh && !r.nrp) {
 		fprintf(stderr,
 			"iommusim bench: --match \"%s\": no harvest or replay figure has it (labels "
 			"are \"FORMAT LAYOUT\" such as \"vtd dense\", and \"FORMAT TRACE\" such as "
@@ -782,17 +792,21 @@ int cmd_bench(int argc, char **argv)
 		walker_fini(&wc);
 		return 2;
 	}
+	if (partial)
+		printf("iommusim bench: PARTIAL: interrupted; the figures measured before it:\n");
 	print_table(stdout, &o, &r);
 	if (json) {
 		if (rc) {
 			outfile_abort(&out);
 		} else {
-			write_json(out.f, &o, &r);
+			write_json(out.f, &o, &r, partial);
 			if (outfile_commit(&out))
 				rc = -1;
 		}
 	}
-	if (plot && !rc) {
+	if (plot && partial)
+		fprintf(stderr, "iommusim bench: --plot: charts skipped (a partial run)\n");
+	if (plot && !rc && !partial) {
 		if (!chart_have_gnuplot())
 			fprintf(stderr, "iommusim bench: --plot: gnuplot is not installed; charts "
 					"skipped\n");
@@ -803,5 +817,5 @@ int cmd_bench(int argc, char **argv)
 	}
 	res_free(&r);
 	walker_fini(&wc); /* after the last use of the walker's name */
-	return rc ? 1 : 0;
+	return rc ? 1 : partial ? 130 : 0;
 }

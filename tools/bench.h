@@ -23,6 +23,8 @@ struct bench_opts {
 	enum bench_size size;
 	unsigned repeat; /* timed runs per figure */
 	bool verbose;
+	bool quiet; /* -q: no progress at all */
+	bool progress; /* the figure being measured on a terminal's status line */
 	unsigned sections; /* bit per enum bench_section */
 	const char *tmpdir;
 	const char *match; /* harvest "format layout", replay "format trace" holding it; NULL = all */
@@ -187,8 +189,16 @@ int bench_walker_check(const struct bench_opts *o);
 /* Human-readable sizes: "64G", "1T", "4K". */
 const char *bench_size_str(uint64_t bytes, char *buf, size_t n);
 
-/* Progress lines on stderr under --verbose. */
+/* What is being measured: a line on stderr under --verbose, else the
+ * status line of a terminal (o->progress). */
 void bench_note(const struct bench_opts *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* SIGINT stops the run after the figure being measured (a second one ends
+ * the process): bench_catch_interrupt installs the handler, the sections
+ * stop starting figures once bench_interrupted says so, and the command
+ * writes what was measured, marked partial, and exits 130. */
+void bench_catch_interrupt(void);
+bool bench_interrupted(void);
 
 #endif

@@ -4,12 +4,15 @@
  * the command (tools/bench.c) call it.
  */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tools/bench.h"
+#include "tools/cmd.h"
 
 /* ---- timing ------------------------------------------------------------------ */
 
@@ -168,12 +171,45 @@ const char *bench_size_str(uint64_t b, char *buf, size_t n)
 
 void bench_note(const struct bench_opts *o, const char *fmt, ...)
 {
-	if (!o->verbose)
+	if (!o->verbose && !o->progress)
 		return;
+	char text[400];
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("bench: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	if (o->verbose)
+		fprintf(stderr, "bench: %s\n", text);
+	else
+		progress_line("iommusim bench: %s", text);
+}
+
+/* Set by the first SIGINT; the handler is reset by it (SA_RESETHAND), so
+ * a second one ends the process. */
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+	static const char msg[] = "\niommusim bench: interrupted: stopping after the figure being "
+				  "measured (^C again to stop at once)\n";
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+		/* Nothing to do: the flag is what counts. */
+	}
+}
+
+void bench_catch_interrupt(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+bool bench_interrupted(void)
+{
+	return interrupted != 0;
 }

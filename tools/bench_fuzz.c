@@ -22,7 +22,7 @@ int bench_fuzz(const struct bench_opts *o, struct bench_results *res)
 		return -1;
 	}
 	unsigned cores = fz_cores();
-	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]) && !bench_interrupted(); i++) {
 		const char *name = ims_format_name(fmts[i]);
 		if (o->match && !strstr(name, o->match))
 			continue;
@@ -37,7 +37,7 @@ int bench_fuzz(const struct bench_opts *o, struct bench_results *res)
 		x->ops_all = ops * cores;
 		struct timer_runs one = {0}, one_wall = {0}, all = {0};
 		/* Interleaved, so load that comes and goes hits both alike. */
-		for (unsigned k = 0; k < o->repeat; k++) {
+		for (unsigned k = 0; k < o->repeat && !(k && bench_interrupted()); k++) {
 			bench_note(o, "fuzz %s: %llu ops, one worker (run %u)", name,
 				   (unsigned long long)ops, k + 1);
 			double s, cpu;
@@ -45,7 +45,7 @@ int bench_fuzz(const struct bench_opts *o, struct bench_results *res)
 			if (rc) {
 				fprintf(stderr, "iommusim bench: fuzz %s: %s\n", name,
 					rc == 1 ? "the reference walker failed a check: run `iommusim "
-						  "fuzz --walker reference -j 1 --seed 1` to see it"
+						  "fuzz --walker reference -j 1 --fuzz-seed 1` to see it"
 						: "error");
 				return -1;
 			}

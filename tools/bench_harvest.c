@@ -625,7 +625,7 @@ static int one_fraction(struct hctx *hc, struct rig *r, const struct hfmt *f,
 	if (hc->rewalk) {
 		unsigned n = peer_repeats(o, row->entries);
 		ims_pt_set_walker(r->pt, hc->rewalk);
-		for (unsigned rep = 0; rep < n; rep++) {
+		for (unsigned rep = 0; rep < n && !(rep && bench_interrupted()); rep++) {
 			wl_restore(dirt, r->mem);
 			if (small_bm)
 				ims_bitmap_zero(bm2);
@@ -695,7 +695,9 @@ static int one_layout(struct hctx *hc, const struct hfmt *f, const struct layout
 		goto out;
 	}
 	uint64_t prev = 0;
-	for (unsigned i = 0; i < nppm && !rc; i++) {
+	for (unsigned i = 0; i < nppm && !rc && !bench_interrupted(); i++) {
+		bench_note(hc->o, "harvest %s %s %s, %.1f%% dirty: timing", f->name, l->name,
+			   bench_size_str(l->range, sz, sizeof(sz)), (double)ppms[i] / 1e4);
 		rc = one_fraction(hc, &r, f, l, &clean, &dirt, prev, ppms[i], &bm, &bm2);
 		prev = ppms[i];
 	}
@@ -736,7 +738,7 @@ int bench_harvest(const struct bench_opts *o, struct bench_results *res)
 
 	/* Dense: every page of the domain mapped at the granule. */
 	for (unsigned s = 0; s < ndense && !rc; s++) {
-		for (unsigned fi = 0; fi < nformats && !rc; fi++) {
+		for (unsigned fi = 0; fi < nformats && !rc && !bench_interrupted(); fi++) {
 			uint64_t page = 1ull << formats[fi].gshift;
 			struct layout l = {"dense", dense[s], dense[s], dense[s], 1, page};
 			rc = one_layout(&hc, &formats[fi], &l, ppms, nppm);
@@ -744,21 +746,21 @@ int bench_harvest(const struct bench_opts *o, struct bench_results *res)
 	}
 	/* 2 MiB and 1 GiB leaves over 1 TiB (the 4 KiB-granule formats). */
 	uint64_t big = o->size == BENCH_TINY ? 4 * GiB : TiB;
-	for (unsigned fi = 0; fi < nformats && !rc; fi++) {
+	for (unsigned fi = 0; fi < nformats && !rc && !bench_interrupted(); fi++) {
 		if (formats[fi].gshift != 12)
 			continue;
 		struct layout l2 = {"2M", big, big, big, 1, 2ull << 20};
 		struct layout l1 = {"1G", big, big, big, 1, GiB};
 		rc = one_layout(&hc, &formats[fi], &l2, ppms, nppm);
-		if (!rc)
+		if (!rc && !bench_interrupted())
 			rc = one_layout(&hc, &formats[fi], &l1, ppms, nppm);
 	}
 	/* 1 GiB in 512 pieces of 2 MiB scattered over 1 TiB and over 64 TiB,
 	 * at the granule: the cost must follow what is mapped, so the two
 	 * ranges must cost the same. */
-	for (unsigned fi = 0; fi < nformats && !rc; fi++) {
+	for (unsigned fi = 0; fi < nformats && !rc && !bench_interrupted(); fi++) {
 		uint64_t pieces = o->size == BENCH_TINY ? 8 : 512;
-		for (unsigned k = 0; k < 2 && !rc; k++) {
+		for (unsigned k = 0; k < 2 && !rc && !bench_interrupted(); k++) {
 			uint64_t range = o->size == BENCH_TINY ? (k ? TiB : 64 * GiB)
 							       : (k ? 64 * TiB : TiB);
 			struct layout l = {"sparse", range, 2ull << 20, range / pieces, pieces,
@@ -860,9 +862,10 @@ int bench_memory(const struct bench_opts *o, struct bench_results *res)
 	uint64_t hi = o->size == BENCH_TINY ? 64ull << 20 : o->size == BENCH_QUICK ? 4 * GiB : 16 * GiB;
 	double slope_sum = 0, fixed_sum = 0, fp_sum = 0;
 	unsigned n = 0;
-	for (unsigned fi = 0; fi < nformats; fi++) {
+	for (unsigned fi = 0; fi < nformats && !bench_interrupted(); fi++) {
 		if (formats[fi].gshift != 12)
 			continue;
+		bench_note(o, "memory %s: resident bytes at two sizes", formats[fi].name);
 		struct mem_msg a, b;
 		if (mem_measure(&formats[fi], lo, &a) || mem_measure(&formats[fi], hi, &b)) {
 			fprintf(stderr, "iommusim bench: memory %s: measurement failed\n",

@@ -273,7 +273,8 @@ static int one_replay(const struct bench_opts *o, struct bench_results *res, con
 	 * speed, then full speed again in the same process); three times the
 	 * runs give the best a fair chance at a quiet moment. */
 	unsigned reps = o->repeat * 3 < 64 ? o->repeat * 3 : 64;
-	for (unsigned rep = 0; rep <= reps && !rc; rep++) {
+	/* Interrupted: the runs so far make the figure (one at least). */
+	for (unsigned rep = 0; rep <= reps && !rc && !(rep > 1 && bench_interrupted()); rep++) {
 		double t;
 		/* Run 0 warms the caches (and the IOTLB) and is not counted. */
 		if (rep == 1) {
@@ -356,17 +357,17 @@ int bench_replay(const struct bench_opts *o, struct bench_results *res)
 	unsigned nf = o->size == BENCH_FULL ? IMS_FMT_COUNT : 1;
 	struct floor_buf fb = {0};
 	int rc = 0;
-	for (unsigned fi = 0; fi < nf && !rc; fi++) {
+	for (unsigned fi = 0; fi < nf && !rc && !bench_interrupted(); fi++) {
 		struct rfmt rf;
 		char dline[96];
 		if (!replay_format((enum ims_format)fi, &rf, dline, sizeof(dline)))
 			continue;
 		rc = one_replay(o, res, &rf, true, span, n, &fb);
-		if (!rc)
+		if (!rc && !bench_interrupted())
 			rc = one_replay(o, res, &rf, false, span, n, &fb);
 	}
 	floor_free(&fb);
-	if (!rc) {
+	if (!rc && !bench_interrupted()) {
 		uint64_t bytes = span >> 9; /* the leaf tables: 8 bytes per 4 KiB */
 		res->mem_latency_bytes = bytes;
 		res->mem_latency_ns = chase_ns(bytes);
@@ -648,6 +649,12 @@ int bench_read(const struct bench_opts *o, struct bench_results *res)
 		struct read_row *x = rows[k];
 		if (!x->available)
 			continue;
+		if (bench_interrupted()) {
+			x->available = false;
+			snprintf(x->why, sizeof(x->why), "not measured: interrupted");
+			continue;
+		}
+		bench_note(o, "read %s: timing", x->form);
 		struct timer_runs t = {.n = 0}, fl = {.n = 0};
 		bool floor_ok = true;
 		for (unsigned rep = 0; rep < o->repeat && !rc; rep++) {

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <getopt.h>
 #include <stdio.h>
 
 #include "iommusim/model.h"
@@ -44,6 +45,66 @@ void outfile_abort(struct outfile *o);
 
 /* s as a JSON string, quoted and escaped (NULL is ""). */
 void json_string(FILE *f, const char *s);
+
+/* Every JSON document of every subcommand opens the same way:
+ *   {"tool":"iommusim","version":"X.Y.Z","command":COMMAND
+ * and the caller writes its members (each with a leading ',') and the
+ * closing brace. COMMAND is "replay", "fuzz", "trace stat", ... */
+void json_head(FILE *f, const char *command);
+/* Whether a document was begun with json_head in this process. */
+bool json_doc_written(void);
+/* A whole document for a run that ended before it could write its own
+ * (bad usage, an unreadable input): the header, "result" ("bad input"
+ * for exit status 2), "exit", "error" (the first line said on standard
+ * error) and "messages" (the first lines said there; stderr_tap). */
+void json_error_doc(FILE *f, const char *command, int exit_status);
+
+/* Standard output as the JSON alone (`--json -`): the first call takes
+ * standard output's descriptor for the returned stream and points
+ * descriptor 1 at standard error, so that everything printed for people
+ * goes there; later calls return the same stream. NULL on failure (said). */
+FILE *stdout_claim(void);
+/* The stream stdout_claim returned, or NULL when nothing claimed it. */
+FILE *stdout_claimed(void);
+/* Keep the first lines written to standard error (stderr itself is
+ * replaced by a stream that writes through to descriptor 2), for
+ * json_error_doc; stderr_lines gives up to max of them. */
+void stderr_tap(void);
+size_t stderr_lines(const char **lines, size_t max);
+
+/* Progress for people on standard error: one line rewritten in place.
+ * progress_wanted: by default (verbosity 1 and up), only when standard
+ * error is a terminal, never with -q (verbosity 0) nor when standard
+ * output is the JSON (--json -). progress_line writes "\r\e[K" and the
+ * text (cut to the terminal's width); progress_clear erases a line shown,
+ * so that what is printed next starts clean (call it before printing
+ * anything on a terminal while a line may be shown). */
+bool progress_wanted(int verbosity);
+__attribute__((format(printf, 1, 2))) void progress_line(const char *fmt, ...);
+void progress_clear(void);
+/* Seconds on a monotonic clock. */
+double mono_seconds(void);
+/* How long work runs before it shows progress: 1 s, or IMS_PROGRESS_DELAY
+ * (seconds) from the environment. */
+double progress_delay(void);
+
+/* Numbers for people (text output only; JSON keeps exact values): counts
+ * with thousands separators ("1,234,567"), bytes in binary units ("824 B",
+ * "4.00 KiB", "1.50 GiB"), durations ("0.012 s", "12.3 s", "1 min 49 s",
+ * "2 h 05 min"). Each returns buf. */
+const char *human_count(uint64_t v, char *buf, size_t n);
+const char *human_bytes(uint64_t v, char *buf, size_t n);
+const char *human_seconds(double s, char *buf, size_t n);
+
+/* The long option nearest to the unknown word (an edit distance of at most
+ * a third of its length, at least 2), or NULL. */
+const char *opt_nearest(const char *word, const struct option *opts);
+/* The message of getopt_long's '?' (or ':') for argv[optind - 1], with
+ * shorts the short-option string given to getopt_long: "unknown option
+ * '--jsno' (did you mean --json?)", an ambiguous abbreviation, a value
+ * missing or given to a flag; on standard error as "iommusim CMD: ...
+ * (see iommusim help CMD)". Returns 2, the exit status of bad usage. */
+int opt_unknown(const char *cmd, char **argv, const char *shorts, const struct option *opts);
 
 /* Parse a 64-bit number (decimal or 0x hex, optional K/M/G/T suffix when
  * `size`). Prints "iommusim CMD: --OPT: ..." and returns -1 on error. */

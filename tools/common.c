@@ -1,18 +1,32 @@
 /* Helpers shared by the subcommands: atomic outputs, option values. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tools/cmd.h"
 #include "tools/opts.h"
 
+/* The command line's process state: a document was begun, standard output
+ * was claimed for JSON, the last line said on standard error. A tool's
+ * process runs one command, so these live as long as it. */
+static bool json_begun;
+static FILE *claimed;
+#define TAP_LINES 20
+static char tap_line[TAP_LINES][512];
+static size_t tap_n, tap_len; /* complete lines kept; length of the one being written */
+static FILE *real_stderr;
+static bool progress_shown;
+
 int outfile_open(struct outfile *o, const char *path)
 {
 	memset(o, 0, sizeof(*o));
 	if (!strcmp(path, "-")) {
-		o->f = stdout;
+		o->f = claimed ? claimed : stdout;
 		return 0;
 	}
 	/* A device or a pipe (/dev/null, a FIFO) is written in place: a rename
@@ -60,8 +74,11 @@ int outfile_open(struct outfile *o, const char *path)
 
 int outfile_commit(struct outfile *o)
 {
-	if (o->f == stdout) {
-		fflush(stdout);
+	if (o->f == stdout || (o->f && o->f == claimed)) {
+		if (fflush(o->f) || ferror(o->f)) {
+			fprintf(stderr, "iommusim: standard output: write failed\n");
+			return -1;
+		}
 		return 0;
 	}
 	int rc = 0;
@@ -88,7 +105,7 @@ int outfile_commit(struct outfile *o)
 
 void outfile_abort(struct outfile *o)
 {
-	if (o->f && o->f != stdout)
+	if (o->f && o->f != stdout && o->f != claimed)
 		fclose(o->f);
 	if (o->tmp)
 		unlink(o->tmp);
@@ -364,4 +381,299 @@ int mkdirs(const char *dir)
 		rc = -1;
 	}
 	return rc;
+}
+
+/* ---- one JSON header, standard output as the JSON alone ------------------------ */
+
+
+void json_head(FILE *f, const char *command)
+{
+	json_begun = true;
+	fprintf(f, "{\"tool\":\"iommusim\",\"version\":\"%s\",\"command\":", IMS_VERSION_STRING);
+	json_string(f, command);
+}
+
+bool json_doc_written(void)
+{
+	return json_begun;
+}
+
+void json_error_doc(FILE *f, const char *command, int exit_status)
+{
+	const char *lines[TAP_LINES];
+	size_t n = stderr_lines(lines, TAP_LINES);
+	json_head(f, command);
+	fprintf(f, ",\"result\":\"%s\",\"exit\":%d,\"error\":",
+		exit_status == 2 ? "bad input" : exit_status ? "fail" : "pass", exit_status);
+	json_string(f, n ? lines[0] : "(no message)");
+	fputs(",\"messages\":[", f);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(',', f);
+		json_string(f, lines[i]);
+	}
+	fputs("]}\n", f);
+	fflush(f);
+}
+
+FILE *stdout_claim(void)
+{
+	if (claimed)
+		return claimed;
+	fflush(stdout);
+	int fd = dup(STDOUT_FILENO);
+	if (fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0 || !(claimed = fdopen(fd, "w"))) {
+		fprintf(stderr, "iommusim: standard output: %s\n", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	return claimed;
+}
+
+FILE *stdout_claimed(void)
+{
+	return claimed;
+}
+
+/* Standard error through a cookie: each write goes to descriptor 2 at once
+ * (unbuffered, as stderr is) and the first TAP_LINES lines are kept. */
+static ssize_t tap_write(void *cookie, const char *buf, size_t n)
+{
+	(void)cookie;
+	size_t done = 0;
+	while (done < n) {
+		ssize_t w = write(STDERR_FILENO, buf + done, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	for (size_t i = 0; i < n && tap_n < TAP_LINES; i++) {
+		char *l = tap_line[tap_n];
+		if (buf[i] == '\n') {
+			if (tap_len)
+				tap_n++;
+			tap_len = 0;
+			continue;
+		}
+		if (tap_len + 1 < sizeof(tap_line[0])) {
+			l[tap_len++] = buf[i];
+			l[tap_len] = 0;
+		}
+	}
+	return (ssize_t)n;
+}
+
+void stderr_tap(void)
+{
+	if (real_stderr)
+		return;
+	cookie_io_functions_t io = {.write = tap_write};
+	FILE *f = fopencookie(NULL, "w", io);
+	if (!f)
+		return;
+	setvbuf(f, NULL, _IONBF, 0);
+	fflush(stderr);
+	real_stderr = stderr;
+	stderr = f;
+}
+
+size_t stderr_lines(const char **lines, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < TAP_LINES && n < max; i++)
+		if (i < tap_n || (i == tap_n && tap_len))
+			lines[n++] = tap_line[i];
+	return n;
+}
+
+/* ---- unknown options ------------------------------------------------------------- */
+
+/* Edits (insert, delete, substitute, swap two neighbours) from a to b. */
+static size_t edits(const char *a, size_t na, const char *b, size_t nb)
+{
+	if (na > 64 || nb > 64)
+		return SIZE_MAX;
+	size_t d[65][65];
+	for (size_t i = 0; i <= na; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= nb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= na; i++) {
+		for (size_t j = 1; j <= nb; j++) {
+			size_t cost = a[i - 1] != b[j - 1];
+			size_t v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < v)
+				v = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[na][nb];
+}
+
+const char *opt_nearest(const char *word, const struct option *opts)
+{
+	size_t n = strcspn(word, "=");
+	size_t limit = n / 3 > 2 ? n / 3 : 2, best = SIZE_MAX;
+	const char *hit = NULL;
+	for (const struct option *o = opts; o->name; o++) {
+		size_t e = edits(word, n, o->name, strlen(o->name));
+		if (e <= limit && e < best) {
+			best = e;
+			hit = o->name;
+		}
+	}
+	return hit;
+}
+
+int opt_unknown(const char *cmd, char **argv, const char *shorts, const struct option *opts)
+{
+	const char *w = argv[optind - 1];
+	char what[256];
+	if (!strncmp(w, "--", 2) && w[2]) {
+		const char *name = w + 2;
+		size_t n = strcspn(name, "=");
+		bool eq = name[n] == '=';
+		const struct option *exact = NULL;
+		size_t prefixed = 0;
+		char cands[160] = "";
+		for (const struct option *o = opts; o->name; o++) {
+			if (strlen(o->name) == n && !strncmp(o->name, name, n))
+				exact = o;
+			if (!strncmp(o->name, name, n)) {
+				size_t k = strlen(cands);
+				snprintf(cands + k, sizeof(cands) - k, "%s--%s", prefixed ? ", " : "",
+					 o->name);
+				prefixed++;
+			}
+		}
+		if (!exact && prefixed == 1 && optopt)
+			for (const struct option *o = opts; o->name; o++)
+				if (!strncmp(o->name, name, n))
+					exact = o;
+		if (exact && exact->has_arg == no_argument && eq)
+			snprintf(what, sizeof(what), "--%s takes no value", exact->name);
+		else if (exact)
+			snprintf(what, sizeof(what), "--%s needs a value", exact->name);
+		else if (prefixed > 1)
+			snprintf(what, sizeof(what), "ambiguous option '--%.*s' (could be %s)", (int)n,
+				 name, cands);
+		else {
+			const char *near = opt_nearest(name, opts);
+			snprintf(what, sizeof(what), "unknown option '--%.*s'%s%s%s", (int)n, name,
+				 near ? " (did you mean --" : "", near ? near : "", near ? "?)" : "");
+		}
+	} else {
+		const char *sc = optopt > 0 && optopt < 128 ? strchr(shorts, optopt) : NULL;
+		if (sc && sc[1] == ':')
+			snprintf(what, sizeof(what), "-%c needs a value", optopt);
+		else if (optopt > 0 && optopt < 128)
+			snprintf(what, sizeof(what), "unknown option '-%c'", optopt);
+		else
+			snprintf(what, sizeof(what), "unknown option '%s'", w);
+	}
+	fprintf(stderr, "iommusim %s: %s (see iommusim help %.*s)\n", cmd, what,
+		(int)strcspn(cmd, " "), cmd);
+	return 2;
+}
+
+/* ---- progress and numbers for people ------------------------------------------------ */
+
+bool progress_wanted(int verbosity)
+{
+	return verbosity >= 1 && !claimed && isatty(STDERR_FILENO);
+}
+
+void progress_line(const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	struct winsize ws;
+	size_t cols = !ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) && ws.ws_col ? ws.ws_col : 80;
+	if (cols > 1 && strlen(text) > cols - 1)
+		text[cols - 1] = 0;
+	fprintf(stderr, "\r\033[K%s", text);
+	fflush(stderr);
+	progress_shown = true;
+}
+
+void progress_clear(void)
+{
+	if (!progress_shown)
+		return;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	progress_shown = false;
+}
+
+double progress_delay(void)
+{
+	const char *e = getenv("IMS_PROGRESS_DELAY");
+	char *end;
+	double d = e && *e ? strtod(e, &end) : 1.0;
+	return e && *e && !*end && d >= 0 ? d : 1.0;
+}
+
+double mono_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+const char *human_count(uint64_t v, char *buf, size_t n)
+{
+	char d[32];
+	int len = snprintf(d, sizeof(d), "%llu", (unsigned long long)v);
+	size_t k = 0;
+	for (int i = 0; i < len && k + 1 < n; i++) {
+		if (i && (len - i) % 3 == 0 && k + 2 < n)
+			buf[k++] = ',';
+		buf[k++] = d[i];
+	}
+	if (n)
+		buf[k < n ? k : n - 1] = 0;
+	return buf;
+}
+
+const char *human_bytes(uint64_t v, char *buf, size_t n)
+{
+	static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	if (v < 1024) {
+		snprintf(buf, n, "%llu B", (unsigned long long)v);
+		return buf;
+	}
+	double x = (double)v;
+	unsigned i = 0;
+	while (x >= 1024 && i < 6) {
+		x /= 1024;
+		i++;
+	}
+	snprintf(buf, n, x >= 100 ? "%.0f %s" : x >= 10 ? "%.1f %s" : "%.2f %s", x, u[i]);
+	return buf;
+}
+
+const char *human_seconds(double s, char *buf, size_t n)
+{
+	if (!(s >= 0))
+		s = 0;
+	if (s < 10)
+		snprintf(buf, n, "%.3g s", s);
+	else if (s < 60)
+		snprintf(buf, n, "%.1f s", s);
+	else if (s < 3600)
+		snprintf(buf, n, "%d min %02d s", (int)(s / 60), (int)s % 60);
+	else
+		snprintf(buf, n, "%d h %02d min", (int)(s / 3600), (int)(s / 60) % 60);
+	return buf;
 }

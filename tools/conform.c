@@ -63,7 +63,8 @@ void help_conform(FILE *f)
 		"                        or a comma list); the report has a column per format\n"
 		"  --case PATTERN        run only cases whose id matches the shell pattern\n"
 		"                        (repeatable)\n"
-		"  --report DIR          write the reports into DIR (created if missing):\n"
+		"  -o, --out, --report DIR\n"
+		"                        write the reports into DIR (created if missing):\n"
 		"                          report.md     the documents cited (with their\n"
 		"                                        revisions, or \"revision not stated\"),\n"
 		"                                        a matrix of spec section x format,\n"
@@ -83,6 +84,8 @@ void help_conform(FILE *f)
 		"                        Case files are named relative to their suite. Each\n"
 		"                        file is written to a temporary name and renamed.\n"
 		"                        Nothing is written after bad input (exit 2).\n"
+		"  --json FILE           write summary.json's document to FILE ('-' = stdout,\n"
+		"                        which then holds the JSON alone)\n"
 		"  --list                list the selected cases (id, formats, section, title)\n"
 		"                        and exit\n"
 		"  -q, --quiet           print only errors and the final line\n"
@@ -353,6 +356,8 @@ int cmd_conform(int argc, char **argv)
 		{"format", required_argument, 0, OPT_FORMAT},
 		{"suite", required_argument, 0, OPT_SUITE},
 		{"report", required_argument, 0, OPT_REPORT},
+		{"out", required_argument, 0, 'o'},
+		{"json", required_argument, 0, OPT_JSON},
 		{"case", required_argument, 0, OPT_CASE},
 		{"list", no_argument, 0, OPT_LIST},
 		{"isolate", no_argument, 0, OPT_CF_ISOLATE},
@@ -371,7 +376,7 @@ int cmd_conform(int argc, char **argv)
 	R.verbosity = 1;
 	R.isolate = -1;
 	R.timeout = ISO_DEFAULT_TIMEOUT;
-	const char *report = NULL;
+	const char *report = NULL, *json = NULL;
 	const char **suites = calloc((size_t)argc + 1, sizeof(*suites));
 	size_t nsuites = 0;
 	R.patterns = calloc((size_t)argc + 1, sizeof(*R.patterns));
@@ -382,7 +387,7 @@ int cmd_conform(int argc, char **argv)
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+qvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+qvho:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
 			R.verbosity = 0;
@@ -404,7 +409,11 @@ int cmd_conform(int argc, char **argv)
 			suites[nsuites++] = optarg;
 			break;
 		case OPT_REPORT:
+		case 'o':
 			report = optarg;
+			break;
+		case OPT_JSON:
+			json = optarg;
 			break;
 		case OPT_CASE:
 			R.patterns[R.npatterns++] = optarg;
@@ -425,8 +434,7 @@ int cmd_conform(int argc, char **argv)
 			}
 			break;
 		case '?':
-			fprintf(stderr, "iommusim conform: unknown or incomplete option '%s' (see iommusim help conform)\n",
-				argv[optind - 1]);
+			opt_unknown("conform", argv, "+qvho:", longopts);
 			free(suites);
 			return free_run(&R, 2);
 		default: {
@@ -483,7 +491,7 @@ int cmd_conform(int argc, char **argv)
 	if (!res)
 		return free_run(&R, 2);
 
-	bool progress = R.verbosity >= 1 && isatty(STDERR_FILENO);
+	bool progress = progress_wanted(R.verbosity);
 	bool iso = R.isolate == 1 || (R.isolate < 0 && R.wc.plugin);
 	size_t k = 0, counts[CF_NSTATUS] = {0};
 	double t0 = now();
@@ -554,6 +562,13 @@ int cmd_conform(int argc, char **argv)
 					.formats = R.formats, .secs = secs, .exit_status = status,
 					.walker = walker_name(&R.wc)};
 		if (cf_write_reports(&rep, report))
+			status = 2;
+	}
+	if (json && status < 2) {
+		struct cf_report rep = {.suite = &R.suite, .res = res, .nres = nruns,
+					.formats = R.formats, .secs = secs, .exit_status = status,
+					.walker = walker_name(&R.wc)};
+		if (cf_write_summary(&rep, json))
 			status = 2;
 	}
 	for (size_t i = 0; i < nruns; i++)

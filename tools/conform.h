@@ -126,6 +126,8 @@ struct cf_report {
  * on PATH) chart.svg into dir, each atomically. Returns 0 or -1 (message
  * printed). */
 int cf_write_reports(const struct cf_report *rep, const char *dir);
+/* summary.json's document alone, into path ('-': standard output). */
+int cf_write_summary(const struct cf_report *rep, const char *path);
 
 /* Text helpers shared by the files. */
 char *cf_strndup(const char *s, size_t n);

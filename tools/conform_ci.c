@@ -108,8 +108,8 @@ static const char *const json_grp[G_COUNT] = {"fail", "deviation", "pass", "skip
 void cf_write_json(FILE *f, const struct cf_report *rep, const struct row *rows, size_t nrows,
 		   const struct chart *ch)
 {
-	fprintf(f, "{\"tool\":\"iommusim conform\",\"version\":\"%s\",\"walker\":",
-		IMS_VERSION_STRING);
+	json_head(f, "conform");
+	fputs(",\"walker\":", f);
 	json_string(f, rep->walker ? rep->walker : ims_pt_walker_name(0));
 	fprintf(f, ",\"exit\":%d,\"seconds\":%.6f,\"cases\":%zu,\"totals\":", rep->exit_status,
 		rep->secs, cf_ncases(rep));

@@ -54,24 +54,31 @@ void help_fuzz(FILE *f)
 		"options:\n"
 		"  --format F            amdv1, vtd, smmuv3 or all (default all)\n"
 		"  --smmu-granule G      SMMUv3 domains use only granule G (4K, 16K or 64K)\n"
-		"  --seed N              the fuzzer's seed (default 1)\n"
+		"  --fuzz-seed N         the fuzzer's seed (default 1): the op sequences it draws\n"
 		"  --ops N               stop after N ops\n"
 		"  --time S              stop after S seconds (default 60 when --ops is not given)\n"
-		"  --out DIR             where the reproducer goes (default .):\n"
+		"  -o, --out DIR         where the reproducer goes (default .):\n"
 		"                        DIR/fuzz-FORMAT-SEED.trace\n"
+		"  --json FILE           write the run (ops, sequences, seconds, the failure and\n"
+		"                        its reproducer) as one JSON object ('-' = stdout, which\n"
+		"                        then holds the JSON alone)\n"
 		"  --progress            ops/s and ops so far on stderr every second (default\n"
 		"                        when stderr is a terminal)\n"
+		"  -q, --quiet           no progress, nothing printed unless a failure is found\n"
+		"  -v, --verbose         progress every second even when stderr is no terminal\n"
 		"  --no-shrink           write the failing sequence as found\n"
 		"  --max-len N           events per sequence, at most (default 300)\n"
 		"  -j, --jobs N          N worker processes (default: the cores this process may\n"
-		"                        run on). Worker 0 fuzzes --seed itself, worker w > 0 a\n"
+		"                        run on). Worker 0 fuzzes --fuzz-seed itself, worker w > 0 a\n"
 		"                        seed derived from it, each its share of --ops; the first\n"
 		"                        failure stops the others and is shrunk once. It prints\n"
-		"                        the worker's seed: `-j 1 --seed THAT` finds the same\n"
+		"                        the worker's seed: `-j 1 --fuzz-seed THAT` finds the same\n"
 		"                        failure again. -j 1 is one process, as deterministic as\n"
 		"                        ever\n"
-		"  --model-seed N        the model's seed (its --seed below: here --seed is the\n"
-		"                        fuzzer's)\n");
+		"  --seed N              the model's seed, as in every command (below). Before,\n"
+		"                        fuzz's --seed was the fuzzer's: a note says so when\n"
+		"                        --seed comes without --fuzz-seed; --model-seed is an\n"
+		"                        old spelling of --seed\n");
 	model_opts_help(f);
 	walker_help(f);
 	fprintf(f,
@@ -88,6 +95,20 @@ void help_fuzz(FILE *f)
 		"\nexit status: 0 the budget ended without a failure; 1 a failure was found\n"
 		"(reproducer written); 2 bad options or an internal error.\n");
 }
+
+/* What a run came to, for --json. */
+struct fz_summary {
+	uint64_t ops, seqs;
+	double secs;
+	unsigned workers;
+	bool failed;
+	struct fz_fail fail;  /* the failure as found */
+	uint64_t seed;        /* the seed that found it (a worker's) */
+	uint64_t seq;         /* its sequence */
+	size_t found_len, len; /* its events as found, and written */
+	char repro[4096];     /* the reproducer's path ("" when none was written) */
+	char replay[5400];    /* the command that replays it */
+};
 
 struct fuzz_opts {
 	struct ims_replay_opts ro;
@@ -109,6 +130,8 @@ struct fuzz_opts {
 	volatile uint64_t *shared_ops, *shared_seqs;
 	struct fz_cover *shared_cover; /* updated after each sequence */
 	bool quiet; /* no progress, summary or failure report (fz_rate) */
+	int verbosity; /* -q 0: no progress, nothing on success; 1; -v 2: progress always */
+	struct fz_summary *sum; /* NULL: none kept (a worker, fz_rate) */
 };
 
 static double now_s(void)
@@ -147,7 +170,7 @@ static int write_repro(const struct fuzz_opts *o, const struct fz_iso *iso, stru
 	snprintf(name, sizeof(name), "fuzz-%s-%" PRIu64 ".trace", o->fmt_name, o->seed);
 	fz_repro_args(&o->wc, o->iso.shown, o->model_args, want->first, args, sizeof(args));
 	/* The command that finds it again: one worker, this seed. */
-	snprintf(found, sizeof(found), "iommusim fuzz --format %s --seed %" PRIu64 " -j 1%s%s: "
+	snprintf(found, sizeof(found), "iommusim fuzz --format %s --fuzz-seed %" PRIu64 " -j 1%s%s: "
 		 "sequence %" PRIu64, o->fmt_name, o->seed, args[0] ? " " : "", args, seq);
 	struct fz_repro rp = {&o->ro, &o->iso, o->out, name, args, found, walker_name(&o->wc),
 			      "iommusim fuzz"};
@@ -155,10 +178,16 @@ static int write_repro(const struct fuzz_opts *o, const struct fz_iso *iso, stru
 	int rc = fz_repro_write(&rp, iso, l, want, found_len, st, &fail, path, sizeof(path));
 	if (rc != 1)
 		return rc;
-	printf("iommusim fuzz: seed %" PRIu64 " (sequence %" PRIu64 "): %s\n", o->seed, seq,
+	printf("iommusim fuzz: fuzz seed %" PRIu64 " (sequence %" PRIu64 "): %s\n", o->seed, seq,
 	       fail.msg);
 	printf("iommusim fuzz: reproducer %s (%zu event lines)\n", path, l->n);
 	printf("iommusim fuzz: replay with: iommusim replay%s%s %s\n", args[0] ? " " : "", args, path);
+	if (o->sum) {
+		snprintf(o->sum->repro, sizeof(o->sum->repro), "%s", path);
+		snprintf(o->sum->replay, sizeof(o->sum->replay), "iommusim replay%s%s %s",
+			 args[0] ? " " : "", args, path);
+		o->sum->len = l->n;
+	}
 	return 1;
 }
 
@@ -181,6 +210,7 @@ struct loop_state {
 	struct fz_cover cover; /* what the sequences so far exercised */
 	struct fz_geo geos[64]; /* the geometries cover.geos numbers (the first 64) */
 	size_t ngeos;
+	volatile uint64_t seqs; /* sequences begun */
 };
 
 static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
@@ -202,7 +232,9 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 	uint64_t ops = 0, seqs = 0;
 	int ret = 0;
 	bool tty = isatty(STDERR_FILENO);
-	bool progress = !o->shared_ops && !o->quiet && (o->progress || tty);
+	/* By default on a terminal (not when standard output is the JSON). */
+	bool progress = !o->shared_ops && !o->quiet && o->verbosity >= 1 &&
+			(o->progress || o->verbosity >= 2 || progress_wanted(o->verbosity));
 	for (uint64_t k = 0;; k++) {
 		if ((o->max_ops && ops >= o->max_ops) || (o->max_time > 0 && now_s() - t0 >= o->max_time))
 			break;
@@ -218,6 +250,7 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 			break;
 		}
 		seqs++;
+		ls->seqs = seqs;
 		if (o->shared_seqs)
 			*o->shared_seqs = seqs;
 		l->n = 0;
@@ -242,7 +275,7 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 			if (er < 0) {
 				/* Generated input is valid by construction. */
 				fprintf(stderr,
-					"iommusim fuzz: GENERATOR BUG (seed %" PRIu64 ", sequence %" PRIu64
+					"iommusim fuzz: GENERATOR BUG (fuzz seed %" PRIu64 ", sequence %" PRIu64
 					"): the replayer rejected event %zu:\n  ",
 					o->seed, k, l->n);
 				fz_print_event(stderr, &ev);
@@ -260,9 +293,11 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 					last_progress = t;
 					char cv[256];
 					fz_cover_short(&ls->cover, cv, sizeof(cv));
-					fprintf(stderr, "%siommusim fuzz: %" PRIu64 " ops, %" PRIu64
-						" sequences, %.0f ops/s; %s%s",
-						tty ? "\r" : "", ops, seqs, (double)ops / (t - t0), cv,
+					char a[32], b[32], c[32];
+					fprintf(stderr, "%siommusim fuzz: %s ops, %s sequences, %s ops/s; %s%s",
+						tty ? "\r" : "", human_count(ops, a, sizeof(a)),
+						human_count(seqs, b, sizeof(b)),
+						human_count((uint64_t)((double)ops / (t - t0)), c, sizeof(c)), cv,
 						tty ? "  " : "\n");
 				}
 				if (o->max_time > 0 && t - t0 >= o->max_time) {
@@ -295,12 +330,17 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 	}
 	if (progress && tty)
 		fputc('\n', stderr);
-	if (!ret && !o->shared_ops && !o->quiet) {
+	if (!ret)
+		ls->secs = now_s() - t0;
+	if (!ret && !o->shared_ops && !o->quiet && o->verbosity >= 1) {
 		double t = now_s() - t0;
-		printf("iommusim fuzz: no failure in %" PRIu64 " ops (%" PRIu64 " sequences, %.1f s, "
-		       "%.0f ops/s), format %s, seed %" PRIu64 ", walker %s\n",
-		       ops, seqs, t, t > 0 ? (double)ops / t : 0.0, o->fmt_name, o->seed,
-		       walker_name(&o->wc));
+		char a[32], b[32], c[32], d[32];
+		printf("iommusim fuzz: no failure in %s ops (%s sequences, %s, %s ops/s), format %s, "
+		       "fuzz seed %" PRIu64 ", walker %s\n",
+		       human_count(ops, a, sizeof(a)), human_count(seqs, b, sizeof(b)),
+		       human_seconds(t, c, sizeof(c)),
+		       human_count(t > 0 ? (uint64_t)((double)ops / t) : 0, d, sizeof(d)), o->fmt_name,
+		       o->seed, walker_name(&o->wc));
 		fz_cover_print(stdout, "iommusim fuzz: ", &ls->cover, ls->geos, ls->ngeos);
 	}
 	free(geos);
@@ -339,7 +379,8 @@ static int fuzz_isolated(const struct fuzz_opts *o, struct fz_list *l, struct lo
 	} else if (r.how == ISO_EXITED) {
 		ret = r.status;
 	} else if (ls->phase == PH_EVENT || ls->phase == PH_FREE) {
-		if (ls->l.n && (o->progress || isatty(STDERR_FILENO)))
+		if (ls->l.n && o->verbosity >= 1 &&
+		    (o->progress || o->verbosity >= 2 || progress_wanted(o->verbosity)))
 			fputc('\n', stderr);
 		ret = 1;
 		fz_crash_fail(&o->iso, &r, "fuzz", &ls->l, ls->l.n - 1, ls->phase == PH_FREE, &ls->fail);
@@ -406,9 +447,17 @@ static int fuzz_find(const struct fuzz_opts *o, struct fz_list *l, struct loop_s
 static int fuzz_report(const struct fuzz_opts *o, struct fz_list *l, const struct loop_state *found)
 {
 	const struct fz_fail *fail = &found->fail;
-	printf("iommusim fuzz: %s after %" PRIu64 " ops, %" PRIu64 " sequences, %.2f s: %s\n",
-	       fz_fail_name(fail->first), (uint64_t)found->ops, (uint64_t)found->seq + 1,
-	       found->secs, fail->msg);
+	if (o->sum) {
+		o->sum->failed = true;
+		o->sum->fail = *fail;
+		o->sum->seed = o->seed;
+		o->sum->seq = found->seq;
+		o->sum->found_len = l->n;
+	}
+	char a[32], b[32], c[32];
+	printf("iommusim fuzz: %s after %s ops, %s sequences, %s: %s\n", fz_fail_name(fail->first),
+	       human_count(found->ops, a, sizeof(a)), human_count(found->seq + 1, b, sizeof(b)),
+	       human_seconds(found->secs, c, sizeof(c)), fail->msg);
 	fflush(stdout);
 	struct fz_iso iso = o->iso;
 	if (fail->first == FZ_F_HANG && iso.timeout > 0) {
@@ -567,7 +616,8 @@ static int fuzz_parallel(const struct fuzz_opts *o)
 		started++;
 	}
 	bool tty = isatty(STDERR_FILENO);
-	bool progress = !o->quiet && (o->progress || tty);
+	bool progress = !o->quiet && o->verbosity >= 1 &&
+			(o->progress || o->verbosity >= 2 || progress_wanted(o->verbosity));
 	double last_progress = t0;
 	unsigned left = started;
 	int winner = -1;
@@ -604,7 +654,7 @@ static int fuzz_parallel(const struct fuzz_opts *o)
 			(void)st;
 			int r = ws[w]->done ? ws[w]->ret : 2; /* no result: it did not finish */
 			if (!ws[w]->done && !stopping)
-				fprintf(stderr, "iommusim fuzz: internal error: worker %u (seed %" PRIu64
+				fprintf(stderr, "iommusim fuzz: internal error: worker %u (fuzz seed %" PRIu64
 					") ended without a result\n", w, ws[w]->seed);
 			if (r == 1 && winner < 0 && !stopping)
 				winner = (int)w;
@@ -638,12 +688,18 @@ static int fuzz_parallel(const struct fuzz_opts *o)
 	uint64_t seqs;
 	struct fz_cover cv;
 	double ops = progress_sum(ws, started, &seqs, &cv), t = now_s() - t0;
+	if (o->sum) {
+		o->sum->ops = (uint64_t)ops;
+		o->sum->seqs = seqs;
+		o->sum->secs = t;
+		o->sum->workers = started;
+	}
 	if (winner >= 0 && o->quiet) {
 		ret = 1;
 	} else if (winner >= 0) {
 		struct wslot *w = ws[winner];
-		printf("iommusim fuzz: worker %d of %u found it, seed %" PRIu64 " (reproduce with "
-		       "-j 1 --seed %" PRIu64 "); %.0f ops in all workers\n", winner, started,
+		printf("iommusim fuzz: worker %d of %u found it, fuzz seed %" PRIu64 " (reproduce with "
+		       "-j 1 --fuzz-seed %" PRIu64 "); %.0f ops in all workers\n", winner, started,
 		       w->seed, w->seed, ops);
 		struct fuzz_opts ow = *o;
 		ow.seed = w->seed;
@@ -654,11 +710,13 @@ static int fuzz_parallel(const struct fuzz_opts *o)
 		if (!ret)
 			ret = fuzz_report(&ow, &l, &w->found);
 		fz_list_free(&l);
-	} else if (!ret && !o->quiet) {
-		printf("iommusim fuzz: no failure in %.0f ops (%" PRIu64 " sequences, %.1f s, "
-		       "%.0f ops/s), format %s, seed %" PRIu64 ", walker %s, %u workers\n",
-		       ops, seqs, t, t > 0 ? ops / t : 0.0, o->fmt_name, o->seed,
-		       walker_name(&o->wc), started);
+	} else if (!ret && !o->quiet && o->verbosity >= 1) {
+		char a[32], b[32], c[32], d[32];
+		printf("iommusim fuzz: no failure in %s ops (%s sequences, %s, %s ops/s), format %s, "
+		       "fuzz seed %" PRIu64 ", walker %s, %u workers\n",
+		       human_count((uint64_t)ops, a, sizeof(a)), human_count(seqs, b, sizeof(b)),
+		       human_seconds(t, c, sizeof(c)), human_count(t > 0 ? (uint64_t)(ops / t) : 0, d, sizeof(d)),
+		       o->fmt_name, o->seed, walker_name(&o->wc), started);
 		fz_cover_print(stdout, "iommusim fuzz: ", &cv, ws[0]->found.geos, ws[0]->found.ngeos);
 	}
 	iso_shared_free(blk, size);
@@ -674,10 +732,43 @@ static int fuzz(const struct fuzz_opts *o)
 	struct fz_list l = {0};
 	struct loop_state found;
 	int ret = fuzz_find(o, &l, &found);
+	if (o->sum) {
+		o->sum->ops = found.ops;
+		o->sum->seqs = found.seqs;
+		o->sum->secs = found.secs;
+		o->sum->workers = 1;
+	}
 	if (ret == 1)
 		ret = fuzz_report(o, &l, &found);
 	fz_list_free(&l);
 	return ret;
+}
+
+static void write_json(FILE *f, const struct fuzz_opts *o, const struct fz_summary *s, int ret)
+{
+	json_head(f, "fuzz");
+	fprintf(f, ",\"format\":\"%s\",\"fuzz_seed\":%" PRIu64 ",\"walker\":", o->fmt_name, o->seed);
+	json_string(f, walker_name(&o->wc));
+	fprintf(f, ",\"workers\":%u,\"ops\":%" PRIu64 ",\"sequences\":%" PRIu64
+		   ",\"seconds\":%.6f,\"ops_per_s\":%.6g,\"failure\":",
+		s->workers, s->ops, s->seqs, s->secs, s->secs > 0 ? (double)s->ops / s->secs : 0.0);
+	if (!s->failed) {
+		fputs("null", f);
+	} else {
+		fprintf(f, "{\"kind\":\"%s\",\"message\":", fz_fail_name(s->fail.first));
+		json_string(f, s->fail.msg);
+		fprintf(f, ",\"fuzz_seed\":%" PRIu64 ",\"sequence\":%" PRIu64 ",\"events_found\":%zu",
+			s->seed, s->seq, s->found_len);
+		if (s->repro[0]) {
+			fprintf(f, ",\"events\":%zu,\"reproducer\":", s->len);
+			json_string(f, s->repro);
+			fputs(",\"replay\":", f);
+			json_string(f, s->replay);
+		}
+		fputc('}', f);
+	}
+	fprintf(f, ",\"result\":\"%s\",\"exit\":%d}\n",
+		ret == 2 ? "error" : ret ? "fail" : "pass", ret);
 }
 
 /* Every sequence builds a model, tables and an oracle and throws them away:
@@ -752,12 +843,11 @@ unsigned fz_cores(void)
 int cmd_fuzz(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		/* Before the model's: --seed here is the fuzzer's. */
-		{"seed", required_argument, 0, OPT_FZ_SEED},
+		{"fuzz-seed", required_argument, 0, OPT_FZ_SEED},
 		{"format", required_argument, 0, OPT_FZ_FORMAT},
 		{"ops", required_argument, 0, OPT_FZ_OPS},
 		{"time", required_argument, 0, OPT_FZ_TIME},
-		{"out", required_argument, 0, OPT_FZ_OUT},
+		{"out", required_argument, 0, 'o'},
 		WALKER_LONG_OPTS,
 		{"progress", no_argument, 0, OPT_FZ_PROGRESS},
 		{"no-shrink", no_argument, 0, OPT_FZ_NO_SHRINK},
@@ -768,10 +858,17 @@ int cmd_fuzz(int argc, char **argv)
 		{"no-isolate", no_argument, 0, OPT_FZ_NO_ISOLATE},
 		{"walker-timeout", required_argument, 0, OPT_FZ_WALKER_TIMEOUT},
 		{"jobs", required_argument, 0, 'j'},
+		{"json", required_argument, 0, OPT_JSON},
+		{"quiet", no_argument, 0, 'q'},
+		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
 		MODEL_LONG_OPTS,
 		{0, 0, 0, 0},
 	};
+	const char *json = NULL;
+	bool fuzz_seed = false, model_seed = false;
+	struct fz_summary sum;
+	memset(&sum, 0, sizeof(sum));
 	struct fuzz_opts o;
 	memset(&o, 0, sizeof(o));
 	ims_replay_opts_default(&o.ro);
@@ -781,6 +878,7 @@ int cmd_fuzz(int argc, char **argv)
 	o.out = ".";
 	o.shrink = true;
 	o.max_len = 300;
+	o.verbosity = 1;
 	bool have_time = false;
 	int isolate = -1; /* -1: with a plug-in */
 	o.iso.timeout = ISO_DEFAULT_TIMEOUT;
@@ -789,11 +887,17 @@ int cmd_fuzz(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	o.jobs = 0;
-	while ((c = getopt_long(argc, argv, "+hj:", longopts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "+hj:o:qv", longopts, &idx)) != -1) {
 		switch (c) {
 		case 'h':
 			help_fuzz(stdout);
 			return 0;
+		case 'q':
+			o.verbosity = 0;
+			break;
+		case 'v':
+			o.verbosity = 2;
+			break;
 		case 'j':
 			if (opt_u64("fuzz", "--jobs", optarg, false, &v))
 				return 2;
@@ -819,8 +923,9 @@ int cmd_fuzz(int argc, char **argv)
 			break;
 		}
 		case OPT_FZ_SEED:
-			if (opt_u64("fuzz", "--seed", optarg, false, &o.seed))
+			if (opt_u64("fuzz", "--fuzz-seed", optarg, false, &o.seed))
 				return 2;
+			fuzz_seed = true;
 			break;
 		case OPT_FZ_OPS:
 			if (opt_u64("fuzz", "--ops", optarg, false, &o.max_ops))
@@ -843,8 +948,11 @@ int cmd_fuzz(int argc, char **argv)
 			have_time = true;
 			break;
 		}
-		case OPT_FZ_OUT:
+		case 'o':
 			o.out = optarg;
+			break;
+		case OPT_JSON:
+			json = optarg;
 			break;
 		case OPT_FZ_PROGRESS:
 			o.progress = true;
@@ -884,14 +992,14 @@ int cmd_fuzz(int argc, char **argv)
 			}
 			break;
 		case OPT_FZ_MODEL_SEED:
+			fprintf(stderr, "iommusim fuzz: note: --model-seed is an old spelling of --seed "
+				"(the model's seed in every command)\n");
 			if (model_opt("fuzz", OPT_SEED, optarg, &o.ro.model) < 0)
 				return 2;
 			add_arg(&o, "seed", optarg);
 			break;
 		case '?':
-			fprintf(stderr, "iommusim fuzz: unknown or incomplete option '%s' (see iommusim "
-				"help fuzz)\n", argv[optind - 1]);
-			return 2;
+			return opt_unknown("fuzz", argv, "+hj:o:qv", longopts);
 		default: {
 			int w = walker_opt("fuzz", c, optarg, &o.wc);
 			if (w < 0) {
@@ -910,6 +1018,8 @@ int cmd_fuzz(int argc, char **argv)
 			}
 			/* Replays of the reproducer need the same model. */
 			add_arg(&o, longopts[idx].name, longopts[idx].has_arg ? optarg : NULL);
+			if (c == OPT_SEED)
+				model_seed = true;
 			break;
 		}
 		}
@@ -919,6 +1029,9 @@ int cmd_fuzz(int argc, char **argv)
 			argv[optind]);
 		return 2;
 	}
+	if (model_seed && !fuzz_seed)
+		fprintf(stderr, "iommusim fuzz: note: --seed is the model's seed, as in every command; "
+			"the fuzzer's seed is --fuzz-seed (fuzz's --seed was the fuzzer's before)\n");
 	if (!have_time && !o.max_ops)
 		o.max_time = 60;
 	o.ro.walker = o.wc.builtin;
@@ -928,8 +1041,19 @@ int cmd_fuzz(int argc, char **argv)
 	o.iso.walker = walker_name(&o.wc);
 	if (!o.jobs)
 		o.jobs = cores();
+	struct outfile jf = {0};
+	if (json && outfile_open(&jf, json)) {
+		walker_fini(&o.wc);
+		return 2;
+	}
+	o.sum = &sum;
 	malloc_for_fuzzing();
 	int ret = fuzz(&o);
+	if (json) {
+		write_json(jf.f, &o, &sum, ret);
+		if (outfile_commit(&jf))
+			ret = 2;
+	}
 	walker_fini(&o.wc);
 	return ret;
 }

@@ -1,4 +1,5 @@
 /* The iommusim command: subcommand dispatch and help. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,7 +33,37 @@ static void usage(FILE *f)
 	fprintf(f, "  %-10s %s\n", "", "built-in walkers; help --help every topic");
 	fprintf(f,
 		"\n"
+		"common options (docs/cli.md): -q quiet, -v verbose, --json FILE one JSON\n"
+		"document ('-': standard output, the JSON alone), -o/--out the main output;\n"
+		"--seed N is the model's seed wherever the model runs (fuzz's own: --fuzz-seed).\n"
 		"exit status: 0 success, 1 a validation failed, 2 bad input or usage.\n");
+}
+
+/* Whether the command line asks for `--json -` (the JSON alone on
+ * standard output). */
+static bool json_to_stdout(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--json=-") ||
+		    (!strcmp(argv[i], "--json") && i + 1 < argc && !strcmp(argv[i + 1], "-")))
+			return true;
+	}
+	return false;
+}
+
+/* "unknown command 'repaly' (did you mean replay?)". */
+static void unknown_command(const char *name)
+{
+	struct option names[NCMDS + 2];
+	for (size_t i = 0; i < NCMDS; i++)
+		names[i] = (struct option){cmds[i].name, no_argument, 0, 0};
+	names[NCMDS] = (struct option){"help", no_argument, 0, 0};
+	names[NCMDS + 1] = (struct option){0, 0, 0, 0};
+	const char *near = opt_nearest(name, names);
+	fprintf(stderr, "iommusim: unknown command '%s'%s%s%s (see iommusim --help)\n", name,
+		near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
 }
 
 static const struct cmd *find(const char *name)
@@ -80,8 +111,29 @@ int main(int argc, char **argv)
 	}
 	const struct cmd *c = find(a);
 	if (!c) {
-		fprintf(stderr, "iommusim: unknown command '%s' (see iommusim --help)\n", a);
+		unknown_command(a);
 		return 2;
 	}
-	return c->run(argc - 1, argv + 1);
+	/* --json -: standard output carries the JSON alone, whatever the
+	 * verdict. Everything printed for people goes to standard error from
+	 * the start; a run that ends before writing its document (bad usage,
+	 * an unreadable input) still writes one, with the error it said. */
+	bool js = json_to_stdout(argc - 1, argv + 1);
+	FILE *jf = NULL;
+	if (js) {
+		stderr_tap();
+		jf = stdout_claim();
+	}
+	int rc = c->run(argc - 1, argv + 1);
+	if (jf && rc && !json_doc_written()) {
+		char name[64];
+		const char *sub = argc > 2 ? argv[2] : "";
+		bool trace_sub = !strcmp(c->name, "trace") &&
+				 (!strcmp(sub, "import") || !strcmp(sub, "convert") || !strcmp(sub, "stat"));
+		snprintf(name, sizeof(name), "%s%s%s", c->name, trace_sub ? " " : "", trace_sub ? sub : "");
+		json_error_doc(jf, name, rc);
+	}
+	if (jf && fflush(jf) && !rc)
+		rc = 2;
+	return rc;
 }

@@ -68,7 +68,8 @@ void help_migrate(FILE *f)
 		"  --json FILE           write the results as one JSON object ('-' = stdout)\n"
 		"  --plot DIR            write DIR/migrate.dat, migrate.gp and, when gnuplot is\n"
 		"                        installed, DIR/migrate.svg\n"
-		"  -q, --quiet           no per-round tables\n");
+		"  -q, --quiet           no per-round tables\n"
+		"  -v, --verbose         also a line per dirty sync on stderr as it happens\n");
 	model_opts_help(f);
 	walker_help(f);
 	fprintf(f,
@@ -94,7 +95,31 @@ struct source {
 	struct ims_event ev;
 	bool have, eof;
 	uint64_t last_ts;
+	/* The terminal's status line: which mode, which phase, how far. */
+	bool progress;
+	const char *mode;
+	unsigned round; /* 0: setting up */
+	uint64_t events;
+	double shown;
 };
+
+/* "iommusim migrate: hw: round 3: 1,234,567 events replayed, trace time
+ * 12.3 s", at most four times a second. */
+static void src_progress(struct source *src, bool now)
+{
+	double t = mono_seconds();
+	if (!src->progress || (!now && t - src->shown < 0.25))
+		return;
+	src->shown = t;
+	char n[32], ts[32];
+	human_count(src->events, n, sizeof(n));
+	human_seconds((double)src->last_ts / 1e9, ts, sizeof(ts));
+	if (src->round)
+		progress_line("iommusim migrate: %s: round %u: %s events replayed, trace time %s",
+			      src->mode, src->round, n, ts);
+	else
+		progress_line("iommusim migrate: %s: setting up: %s events replayed", src->mode, n);
+}
 
 #define B(k) (1ull << IMS_K_##k)
 #define PAGE ((uint64_t)IMS_PAGE_SIZE)
@@ -169,6 +194,7 @@ static int src_run(struct source *src, struct ims_replay *r, uint64_t end, bool 
 	for (;;) {
 		int rc = src_peek(src);
 		if (rc) {
+			progress_clear();
 			fprintf(stderr, "%s\n", ims_reader_error(src->rd));
 			return 2;
 		}
@@ -179,9 +205,12 @@ static int src_run(struct source *src, struct ims_replay *r, uint64_t end, bool 
 		src->have = false;
 		rc = ims_replay_event(r, &src->ev, src->name);
 		if (rc) {
+			progress_clear();
 			fprintf(stderr, "%s\n", ims_replay_error(r));
 			return 2;
 		}
+		if (!(++src->events & 4095))
+			src_progress(src, false);
 	}
 }
 
@@ -213,6 +242,7 @@ struct params {
 	struct synth syn;
 	struct ims_replay_opts ro;
 	int verbosity;
+	bool progress; /* a status line on the terminal */
 	struct walker_choice wc;
 };
 
@@ -247,6 +277,9 @@ static int simulate(const struct params *p, enum ims_mig_mode mode, struct resul
 	int rc = source_open(p, &src);
 	if (rc)
 		return rc;
+	src.progress = p->progress;
+	src.mode = ims_mig_mode_name(mode);
+	src_progress(&src, true);
 	struct ims_replay *r = NULL;
 	struct ims_oracle *dirty = ims_oracle_new();
 	if (!dirty || ims_replay_new(&p->ro, &r)) {
@@ -262,6 +295,7 @@ static int simulate(const struct params *p, enum ims_mig_mode mode, struct resul
 		src_peek(&src);
 	uint64_t t0 = p->has_start ? p->start : src.have ? src.ev.ts : 0;
 	if (ims_replay_mig_start(r, mode)) {
+		progress_clear();
 		fprintf(stderr, "iommusim migrate: %s: cannot start dirty tracking\n", src.name);
 		rc = 2;
 		goto out;
@@ -269,6 +303,8 @@ static int simulate(const struct params *p, enum ims_mig_mode mode, struct resul
 	double t = 0;
 	uint64_t send = (p->ram + IMS_PAGE_SIZE - 1) / IMS_PAGE_SIZE; /* round 1: all of RAM */
 	for (uint64_t k = 1;; k++) {
+		src.round = (unsigned)k;
+		src_progress(&src, true);
 		double dur = seconds_for(send, p->bandwidth);
 		double end = t + dur;
 		uint64_t end_ns = t0 + (uint64_t)ceil(end * 1e9);
@@ -277,6 +313,7 @@ static int simulate(const struct params *p, enum ims_mig_mode mode, struct resul
 		ims_oracle_reset(dirty, 0);
 		struct ims_mig_sync sy;
 		if (ims_replay_mig_sync(r, mode, dirty, &sy)) {
+			progress_clear();
 			fprintf(stderr, "iommusim migrate: %s: dirty sync failed\n", src.name);
 			rc = 2;
 			goto out;
@@ -292,6 +329,11 @@ static int simulate(const struct params *p, enum ims_mig_mode mode, struct resul
 		res->missed += sy.missed;
 		t = end;
 		uint64_t left = ims_oracle_count(dirty, 0, 0, 0);
+		if (p->verbosity >= 1)
+			fprintf(stderr, "%siommusim migrate: %s: round %" PRIu64 " ends at %.3f s, dirty sync: "
+				"%" PRIu64 " pages left to send, %" PRIu64 " written, %" PRIu64 " missed\n",
+				p->progress ? "\r\033[K" : "", ims_mig_mode_name(mode), k, t, left,
+				sy.written, sy.missed);
 		double stop_ms = seconds_for(left, p->bandwidth) * 1e3;
 		if (stop_ms <= (double)p->limit_ms || k >= p->max_rounds) {
 			res->converged = stop_ms <= (double)p->limit_ms;
@@ -305,6 +347,7 @@ static int simulate(const struct params *p, enum ims_mig_mode mode, struct resul
 	res->validation_failed = ims_replay_stats(r)->validation_failures != 0;
 	rc = 0;
 out:
+	progress_clear();
 	ims_replay_free(r);
 	ims_oracle_free(dirty);
 	ims_reader_close(src.rd);
@@ -361,10 +404,11 @@ static void print_summary(const struct params *p, const struct result *res, size
 	(void)p;
 }
 
-static void write_json(FILE *f, const struct params *p, const struct result *res, size_t n)
+static void write_json(FILE *f, const struct params *p, const struct result *res, size_t n,
+		       int exit_status)
 {
-	fprintf(f, "{\"tool\":\"iommusim migrate\",\"version\":\"%s\",\"walker\":",
-		IMS_VERSION_STRING);
+	json_head(f, "migrate");
+	fputs(",\"walker\":", f);
 	json_string(f, walker_name(&p->wc));
 	fputs(",\"trace\":", f);
 	json_string(f, p->synthetic ? "synthetic" : p->trace);
@@ -400,7 +444,8 @@ static void write_json(FILE *f, const struct params *p, const struct result *res
 			x->n, x->sent, x->sent * PAGE, x->stop_copy, x->stop_copy * PAGE,
 			x->downtime_ms, x->total_s, x->missed);
 	}
-	fprintf(f, "]}\n");
+	fprintf(f, "],\"result\":\"%s\",\"exit\":%d}\n", exit_status ? "fail" : "pass",
+		exit_status);
 }
 
 /* A file in dir written under a temporary name, then renamed. */
@@ -609,6 +654,7 @@ int cmd_migrate(int argc, char **argv)
 		{"plot", required_argument, 0, OPT_MPLOT},
 		WALKER_LONG_OPTS,
 		{"quiet", no_argument, 0, 'q'},
+		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
 		MODEL_LONG_OPTS,
 		{0, 0, 0, 0},
@@ -622,10 +668,13 @@ int cmd_migrate(int argc, char **argv)
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
 			p.verbosity = -1;
+			break;
+		case 'v':
+			p.verbosity = 1;
 			break;
 		case 'h':
 			help_migrate(stdout);
@@ -682,10 +731,7 @@ int cmd_migrate(int argc, char **argv)
 			plotdir = optarg;
 			break;
 		case '?':
-			fprintf(stderr, "iommusim migrate: unknown or incomplete option '%s' (see iommusim "
-					"help migrate)\n",
-				argv[optind - 1]);
-			return 2;
+			return opt_unknown("migrate", argv, "qvh", longopts);
 		default: {
 			int w = walker_opt("migrate", c, optarg, &p.wc);
 			if (w < 0 || (!w && model_opt("migrate", c, optarg, &p.ro.model) < 0)) {
@@ -729,6 +775,9 @@ int cmd_migrate(int argc, char **argv)
 	struct result res[IMS_MIG_COUNT];
 	size_t n = 0;
 	int worst = 0;
+	/* Silent for minutes otherwise: the phase and round on a terminal (not
+	 * under -v, whose lines say the same). */
+	p.progress = p.verbosity == 0 && progress_wanted(1);
 	for (size_t m = 0; m < IMS_MIG_COUNT; m++) {
 		if (!modes[m])
 			continue;
@@ -762,7 +811,7 @@ int cmd_migrate(int argc, char **argv)
 		if (outfile_open(&o, json)) {
 			ret = 2;
 		} else {
-			write_json(o.f, &p, res, n);
+			write_json(o.f, &p, res, n, worst);
 			if (outfile_commit(&o))
 				ret = 2;
 		}

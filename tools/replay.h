@@ -6,8 +6,10 @@
  * --json-lines files (replay_merge.c).
  *
  * Every trace ends as one record, a JSON object on one line:
- *   {"file":F,"status":0|1|2,"result":"pass"|"fail","summary":{...}|null,
- *    "walker":W[,"error":E][,"failure":M]}
+ *   {"file":F,"status":0|1|2,"result":"pass"|"fail"|"bad input",
+ *    "summary":{...}|null,"walker":W[,"error":E,"line":N][,"failure":M]
+ *    [,"failures":[...],"failures_omitted":N,"harvests":[...],
+ *    "harvests_omitted":N]}
  * the element of --json's "traces" array and the line of --json-lines.
  * The summary over traces is computed from the records alone, so a merge
  * of --json-lines files gives what one run over all their traces gives.
@@ -41,6 +43,7 @@ struct rp_cmdline {
 	int isolate;     /* --isolate 1, --no-isolate 0, neither -1 */
 	bool timeout_set;
 	double timeout;
+	bool strict_faults; /* --strict-faults */
 };
 
 /* Plug-ins the traces' headers named, loaded once each (by path). */
@@ -76,9 +79,33 @@ bool rp_header_isolates(const struct rp_cmdline *cl, const char *path);
 /* ---- records and the summary (replay_merge.c) ---- */
 
 /* A record (malloc'd; NULL without memory). summary: a JSON object or
- * NULL; error: an input error's message; failure: a crash's or hang's. */
+ * NULL; error: an input error's message ("FILE:LINE:COL: ...", whose line
+ * becomes the record's "line"); failure: a crash's or hang's; detail:
+ * members spliced in after them (",\"failures\":[...]...", rp_detail_json),
+ * or NULL. */
 char *rp_record(const char *file, int status, const char *walker, const char *summary,
-		const char *error, const char *failure);
+		const char *error, const char *failure, const char *detail);
+
+/* ---- a trace's failures and dirty reads, for its record (replay_detail.c) ---- */
+
+/* Records kept per list; the rest are counted ("failures_omitted",
+ * "harvests_omitted"). */
+#define RP_DETAIL_MAX 1000
+struct rp_detail;
+/* Takes over the failure callback of rp's testbench: each failure is
+ * printed to diag as the default printer does, and recorded. NULL without
+ * memory. */
+struct rp_detail *rp_detail_new(struct ims_replay *rp, FILE *diag);
+/* Before each event of the replay (its on_event), and once at the end. */
+void rp_detail_event(struct rp_detail *d, const struct ims_event *ev);
+void rp_detail_end(struct rp_detail *d);
+/* The members ,"failures":[{line, kind, message[, domain, iova, size,
+ * page_size, expected, got (hex, null when long), expected_bits, got_bits,
+ * under, over, first_diff_iova, first_under_iova, first_over_iova]}...],
+ * "failures_omitted":N,"harvests":[{line, op, domain, iova, reads,
+ * bits_reported, bits_expected, match}...],"harvests_omitted":N. */
+void rp_detail_json(struct rp_detail *d, FILE *f);
+void rp_detail_free(struct rp_detail *d);
 
 /* A record read back: what a merge takes from it. */
 struct rp_counter {
@@ -155,6 +182,7 @@ struct rp_run {
 	int jobs;         /* worker processes; 1 with isolation: one */
 	bool children;    /* in worker processes (-j N > 1, or isolation) */
 	FILE *text;       /* per-trace lines: stdout, or stderr when stdout is JSON */
+	bool progress;    /* a status line on the terminal (in this process only) */
 	struct series *series;
 	const char *stats_out, *plot_dir;
 	struct rp_agg *agg;

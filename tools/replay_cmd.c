@@ -24,6 +24,7 @@ enum {
 	OPT_RP_WALKER_TIMEOUT,
 	OPT_RP_JSON_LINES,
 	OPT_RP_MERGE,
+	OPT_RP_STRICT_FAULTS,
 };
 
 /* More workers than this is a mistake, not a machine. */
@@ -53,7 +54,11 @@ void help_replay(FILE *f)
 		"                        traces, and --json FILE, as one run over all of them;\n"
 		"                        exit status the worst of theirs\n"
 		"  -q, --quiet           print only failures and errors\n"
-		"  -v, --verbose         also print every harvest\n"
+		"  -v, --verbose         also print every harvest, and every fault with its\n"
+		"                        reason (device, IOVA, kind, the level the walk\n"
+		"                        stopped at, the format's code and what it means)\n"
+		"  --strict-faults       a fault no `expect fault` consumed is a validation\n"
+		"                        failure at the line that raised it (exit 1)\n"
 		"  --stats-interval N|Nns|Nus|Nms|Ns  sample the counters every N events, or\n"
 		"                        every span of trace time (@timestamps), into a time\n"
 		"                        series\n"
@@ -144,6 +149,7 @@ int cmd_replay(int argc, char **argv)
 		{"json-lines", required_argument, 0, OPT_RP_JSON_LINES},
 		{"jobs", required_argument, 0, 'j'},
 		{"merge-json-lines", no_argument, 0, OPT_RP_MERGE},
+		{"strict-faults", no_argument, 0, OPT_RP_STRICT_FAULTS},
 		{"quiet", no_argument, 0, 'q'},
 		{"verbose", no_argument, 0, 'v'},
 		WALKER_LONG_OPTS,
@@ -205,6 +211,9 @@ int cmd_replay(int argc, char **argv)
 		case OPT_RP_MERGE:
 			merge = true;
 			break;
+		case OPT_RP_STRICT_FAULTS:
+			cl.strict_faults = true;
+			break;
 		case OPT_RP_ISOLATE:
 			cl.isolate = 1;
 			break;
@@ -227,8 +236,7 @@ int cmd_replay(int argc, char **argv)
 			plot_dir = optarg;
 			break;
 		case '?':
-			fprintf(stderr, "iommusim replay: unknown or incomplete option '%s' (see iommusim help replay)\n",
-				argv[optind - 1]);
+			opt_unknown("replay", argv, "+qvhj:", longopts);
 			goto out;
 		default: {
 			int w = walker_opt("replay", c, optarg, &wc);
@@ -300,14 +308,8 @@ int cmd_replay(int argc, char **argv)
 		/* Standard output is the JSON alone: everything printed for
 		 * people (the replayer's notes too) goes to standard error, the
 		 * JSON to standard output's own descriptor. */
-		fflush(stdout);
-		int fd = dup(STDOUT_FILENO);
-		if (fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0 || !(agg.out = fdopen(fd, "w"))) {
-			fprintf(stderr, "iommusim replay: standard output: %s\n", strerror(errno));
-			if (fd >= 0)
-				close(fd);
+		if (!(agg.out = stdout_claim()))
 			goto out;
-		}
 	} else if (dash_outputs(outs, 3)) {
 		agg.text = stderr; /* --stats-out - */
 	}
@@ -328,6 +330,10 @@ int cmd_replay(int argc, char **argv)
 		iso = rp_header_isolates(&cl, run.traces[i]);
 	run.children = jobs > 1 || iso;
 	run.jobs = (int)jobs < run.n ? (int)jobs : run.n;
+	/* A long trace shows how far it is on a terminal; not under -v (whose
+	 * lines stream anyway), nor from workers, which write their lines
+	 * themselves. */
+	run.progress = !run.children && cl.o.verbosity == 1 && progress_wanted(1);
 	ret = rp_run(&run);
 	int fin = rp_agg_finish(&agg, json, false);
 	if (fin > ret)
@@ -335,7 +341,7 @@ int cmd_replay(int argc, char **argv)
 done:;
 	FILE *json_out = agg.out;
 	rp_agg_free(&agg);
-	if (json_out && fclose(json_out) && ret < 2)
+	if (json_out && fflush(json_out) && ret < 2)
 		ret = 2;
 	series_free(run.series);
 out:

@@ -158,25 +158,39 @@ static uint64_t total(const struct rp_agg *a, const char *key)
 	return 0;
 }
 
+/* Counts for people, several in one printf: each call its own buffer. */
+struct nums {
+	char b[16][32];
+	unsigned k;
+};
+
+static const char *num(struct nums *x, uint64_t v)
+{
+	char *b = x->b[x->k++ % 16];
+	return human_count(v, b, sizeof(x->b[0]));
+}
+
 static void print_summary(const struct rp_agg *a)
 {
 	FILE *f = a->text;
-	fprintf(f, "iommusim replay: %llu traces: %llu ok, %llu failed validation, %llu bad input\n",
-		(unsigned long long)a->n, (unsigned long long)a->ok, (unsigned long long)a->failed,
-		(unsigned long long)a->bad);
-#define T(k) (unsigned long long)total(a, k)
-	fprintf(f, "iommusim replay: total: events %llu (maps %llu, unmaps %llu, dma %llu ops / %llu "
-		   "pages), faults %llu\n",
+	struct nums x = {.k = 0};
+#define N(v) num(&x, (v))
+#define T(key) N(total(a, key))
+	fprintf(f, "iommusim replay: %s traces: %s ok, %s failed validation, %s bad input\n", N(a->n),
+		N(a->ok), N(a->failed), N(a->bad));
+	fprintf(f, "iommusim replay: total: events %s (maps %s, unmaps %s, dma %s ops / %s pages), "
+		   "faults %s\n",
 		T("events"), T("maps"), T("unmaps"), T("dma_ops"), T("dma_pages"), T("faults"));
-	fprintf(f, "  harvests %llu: bits reported %llu, expected %llu (under %llu, over %llu), "
-		   "mismatches %llu\n",
+	fprintf(f, "  harvests %s: bits reported %s, expected %s (under %s, over %s), mismatches %s\n",
 		T("harvests"), T("bits_reported"), T("bits_expected"), T("bits_under"), T("bits_over"),
 		T("harvest_mismatches"));
-	fprintf(f, "  lost on unmap %llu pages, lost to partial-leaf clears %llu pages; assertions "
-		   "%llu (%llu failed); validation failures %llu\n",
-		T("lost_on_unmap"), T("lost_partial"), T("assertions"), T("assertion_failures"),
-		T("validation_failures"));
+	fprintf(f, "  assertions %s (%s failed); validation failures %s; expected by design: "
+		   "lost on unmap %s pages, lost to partial-leaf clears %s, GPA pages missed by "
+		   "IOVA tracking %s\n",
+		T("assertions"), T("assertion_failures"), T("validation_failures"), T("lost_on_unmap"),
+		T("lost_partial"), T("gpa_missed"));
 #undef T
+#undef N
 }
 
 static int write_json(const struct rp_agg *a, const char *path)
@@ -185,7 +199,8 @@ static int write_json(const struct rp_agg *a, const char *path)
 	if (!to_out(a, path) && outfile_open(&of, path))
 		return -1;
 	FILE *f = of.f;
-	fprintf(f, "{\"tool\":\"iommusim replay\",\"version\":\"%s\",\"walker\":", IMS_VERSION_STRING);
+	json_head(f, "replay");
+	fputs(",\"walker\":", f);
 	if (a->walker)
 		json_string(f, a->walker);
 	else
@@ -203,7 +218,8 @@ static int write_json(const struct rp_agg *a, const char *path)
 	for (size_t i = 0; i < a->ntot; i++)
 		fprintf(f, "%s\"%s\":%llu", i ? "," : "", a->tot[i].key,
 			(unsigned long long)a->tot[i].sum);
-	fprintf(f, "},\"exit\":%d}\n", a->worst);
+	fprintf(f, "},\"result\":\"%s\",\"exit\":%d}\n",
+		a->worst == 2 ? "bad input" : a->worst ? "fail" : "pass", a->worst);
 	return out_commit(a, &of);
 }
 
@@ -216,9 +232,9 @@ int rp_agg_finish(struct rp_agg *a, const char *json, bool always)
 	if (a->verbosity >= 1 && (always || a->n > 1))
 		print_summary(a);
 	fflush(a->text);
-	/* replay writes no summary over traces with an input error; a merge
-	 * does, the statuses in it (a batch's other traces still count). */
-	if (json && (a->merging || a->worst < 2) && write_json(a, json))
+	/* Whatever the verdict, bad input too: a trace's input error is its
+	 * record's "error", and the other traces still count. */
+	if (json && write_json(a, json))
 		ret = 2;
 	if (a->jl_on) {
 		a->jl_on = false;

@@ -8,8 +8,24 @@
 
 #include "tools/replay.h"
 
+/* The line of an input error "FILE:LINE:COL: ..." or "FILE:LINE: ..." of
+ * trace `file`; 0 when it names none. */
+static uint64_t error_line(const char *file, const char *error)
+{
+	size_t n = strlen(file);
+	if (strncmp(error, file, n) || error[n] != ':')
+		return 0;
+	const char *p = error + n + 1;
+	uint64_t v = 0;
+	if (*p < '0' || *p > '9')
+		return 0;
+	while (*p >= '0' && *p <= '9')
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	return *p == ':' ? v : 0;
+}
+
 char *rp_record(const char *file, int status, const char *walker, const char *summary,
-		const char *error, const char *failure)
+		const char *error, const char *failure, const char *detail)
 {
 	char *buf = NULL;
 	size_t n = 0;
@@ -18,18 +34,24 @@ char *rp_record(const char *file, int status, const char *walker, const char *su
 		return NULL;
 	fputs("{\"file\":", f);
 	json_string(f, file);
-	fprintf(f, ",\"status\":%d,\"result\":\"%s\",\"summary\":", status, status ? "fail" : "pass");
+	fprintf(f, ",\"status\":%d,\"result\":\"%s\",\"summary\":", status,
+		status == 2 ? "bad input" : status ? "fail" : "pass");
 	fputs(summary ? summary : "null", f);
 	fputs(",\"walker\":", f);
 	json_string(f, walker);
 	if (error) {
 		fputs(",\"error\":", f);
 		json_string(f, error);
+		uint64_t line = error_line(file, error);
+		if (line)
+			fprintf(f, ",\"line\":%llu", (unsigned long long)line);
 	}
 	if (failure) {
 		fputs(",\"failure\":", f);
 		json_string(f, failure);
 	}
+	if (detail)
+		fputs(detail, f);
 	fputc('}', f);
 	if (fclose(f)) {
 		free(buf);

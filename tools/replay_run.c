@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tools/isolate.h"
@@ -41,13 +42,73 @@ struct worker {
 	struct rp_plugins plugins;
 };
 
-static void watch_hook(void *arg, struct ims_replay *rp, const struct ims_event *ev)
+/* What runs before each event of a trace: the watch of a worker, the
+ * series' sampler, the record's details. */
+struct hooks {
+	struct worker *k;
+	struct rp_detail *d;
+	/* The terminal's status line (r->progress): this trace's place, how
+	 * far its reader is, when it started and was last shown. */
+	int index;
+	const char *path;
+	struct ims_reader *rd;
+	uint64_t size, events;
+	double t0, shown, delay;
+};
+
+/* "iommusim replay: [2/5] big.trace.gz: 12,345,678 events, 310 MiB of 1.20
+ * GiB (25%)", after a second and then four times a second at most. */
+static void show_progress(struct hooks *h)
 {
-	struct worker *k = arg;
-	k->w->line = ev->line;
-	k->w->st.beat++;
-	if (k->r->series)
-		series_hook(k->r->series, rp, ev);
+	double t = mono_seconds();
+	if (t - h->t0 < h->delay || t - h->shown < 0.25)
+		return;
+	h->shown = t;
+	char ev[32], rd[32], sz[32], pos[80] = "";
+	uint64_t done = ims_reader_bytes(h->rd);
+	human_count(h->events, ev, sizeof(ev));
+	if (h->size && done <= h->size)
+		snprintf(pos, sizeof(pos), ", %s of %s (%d%%)", human_bytes(done, rd, sizeof(rd)),
+			 human_bytes(h->size, sz, sizeof(sz)), (int)(100.0 * (double)done / (double)h->size));
+	if (h->k->r->n > 1)
+		progress_line("iommusim replay: [%d/%d] %s: %s events%s", h->index + 1, h->k->r->n,
+			      h->path, ev, pos);
+	else
+		progress_line("iommusim replay: %s: %s events%s", h->path, ev, pos);
+}
+
+static void event_hook(void *arg, struct ims_replay *rp, const struct ims_event *ev)
+{
+	struct hooks *h = arg;
+	if (h->k->r->progress && !(++h->events & 0xffff))
+		show_progress(h);
+	if (h->k->w) {
+		h->k->w->line = ev->line;
+		h->k->w->st.beat++;
+	}
+	if (h->k->r->series)
+		series_hook(h->k->r->series, rp, ev);
+	if (h->d)
+		rp_detail_event(h->d, ev);
+}
+
+/* The detail members of a record (NULL without memory). */
+static char *detail_text(struct rp_detail *d)
+{
+	if (!d)
+		return NULL;
+	rp_detail_end(d);
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	if (!f)
+		return NULL;
+	rp_detail_json(d, f);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
 static int write_all(int fd, const char *p, size_t n)
@@ -74,7 +135,7 @@ static char *replay_one(struct worker *k, int i)
 	char err[1400];
 	if (rp_trace_opts(r->cl, &k->plugins, path, &to, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
-		return rp_record(path, 2, walker_name(r->cl->wc), NULL, err, NULL);
+		return rp_record(path, 2, walker_name(r->cl->wc), NULL, err, NULL, NULL);
 	}
 	if (k->w) {
 		k->w->line = 0;
@@ -87,36 +148,41 @@ static char *replay_one(struct worker *k, int i)
 	o.model = to.model;
 	o.walker = to.walker;
 	o.plugin = to.plugin;
-	if (k->w) {
-		o.on_event = watch_hook;
-		o.on_event_arg = k;
-	} else if (r->series) {
-		o.on_event = series_hook;
-		o.on_event_arg = r->series;
-	}
+	struct hooks h = {k, NULL, i, path, NULL, 0, 0, mono_seconds(), 0, progress_delay()};
+	o.on_event = event_hook;
+	o.on_event_arg = &h;
 	struct ims_reader *rd = NULL;
 	if (ims_reader_open(path, &rd, err, sizeof(err))) {
 		fprintf(stderr, "iommusim replay: %s\n", err);
-		return rp_record(path, 2, to.walker_name, NULL, err, NULL);
+		return rp_record(path, 2, to.walker_name, NULL, err, NULL, NULL);
 	}
 	if (r->series)
 		series_reader(r->series, rd);
+	h.rd = rd;
+	struct stat st;
+	if (r->progress && strcmp(path, "-") && !stat(path, &st) && S_ISREG(st.st_mode))
+		h.size = (uint64_t)st.st_size;
 	struct ims_replay *rp = NULL;
-	if (ims_replay_new(&o, &rp)) {
+	if (ims_replay_new(&o, &rp) || !(h.d = rp_detail_new(rp, o.diag))) {
+		ims_replay_free(rp);
 		ims_reader_close(rd);
 		fprintf(stderr, "iommusim replay: %s: out of memory\n", path);
-		return rp_record(path, 2, to.walker_name, NULL, "out of memory", NULL);
+		return rp_record(path, 2, to.walker_name, NULL, "out of memory", NULL, NULL);
 	}
+	ims_replay_set_strict_faults(rp, r->cl->strict_faults);
 	if (r->series)
 		series_begin(r->series, path);
 	int rc = ims_replay_run(rp, rd);
+	if (r->progress)
+		progress_clear();
 	ims_reader_close(rd);
 	if (r->series && !rc)
 		series_end(r->series, rp);
 	char *rec;
+	char *detail = detail_text(h.d);
 	if (rc) {
 		fprintf(stderr, "%s\n", ims_replay_error(rp));
-		rec = rp_record(path, 2, to.walker_name, NULL, ims_replay_error(rp), NULL);
+		rec = rp_record(path, 2, to.walker_name, NULL, ims_replay_error(rp), NULL, detail);
 	} else {
 		int status = ims_replay_stats(rp)->validation_failures ? 1 : 0;
 		char *text = NULL, *json = NULL;
@@ -143,13 +209,15 @@ static char *replay_one(struct worker *k, int i)
 				json = NULL;
 			}
 		}
-		rec = json ? rp_record(path, status, to.walker_name, json, NULL, NULL) : NULL;
+		rec = json ? rp_record(path, status, to.walker_name, json, NULL, NULL, detail) : NULL;
 		free(text);
 		free(json);
 	}
+	free(detail);
 	if (k->w)
 		k->w->freeing = 1;
 	ims_replay_free(rp);
+	rp_detail_free(h.d);
 	return rec;
 }
 
@@ -385,7 +453,7 @@ static int run_workers(struct rp_run *r, struct order *q)
 				fprintf(r->text, "iommusim replay: %s: FAIL (walker %s)\n", r->traces[i],
 					w->walker);
 				fflush(r->text);
-				deliver(q, i, rp_record(r->traces[i], 1, w->walker, NULL, NULL, msg));
+				deliver(q, i, rp_record(r->traces[i], 1, w->walker, NULL, NULL, msg, NULL));
 			} else {
 				iso_describe(&out, timeout, msg, sizeof(msg));
 				fprintf(stderr, "iommusim replay: a worker process %s between traces\n",
@@ -433,7 +501,7 @@ int rp_run(struct rp_run *r)
 		fprintf(stderr, "iommusim replay: %s: no result (the replay process gave none)\n",
 			r->traces[i]);
 		deliver(&q, i, rp_record(r->traces[i], 2, walker_name(r->cl->wc), NULL,
-					   "no result (the replay process gave none)", NULL));
+					   "no result (the replay process gave none)", NULL, NULL));
 	}
 	for (int i = 0; i < r->n; i++)
 		free(q.pending[i]);

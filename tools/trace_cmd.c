@@ -17,13 +17,13 @@ void help_trace(FILE *f)
 {
 	fprintf(f,
 		"usage: iommusim trace import --from SOURCE [OPTIONS] IN -o OUT\n"
-		"       iommusim trace convert [--to text|binary] [OPTIONS] IN OUT\n"
-		"       iommusim trace stat [--json] IN\n"
+		"       iommusim trace convert [--to text|binary] [OPTIONS] IN (OUT | -o OUT)\n"
+		"       iommusim trace stat [--json FILE] [-q|-v] IN\n"
 		"\n"
 		"import: read a captured log and write a trace that `iommusim replay` runs\n"
 		"(docs/importers.md says what each source gives and what is assumed).\n"
 		"  --from qemu-vtd|qemu-amdvi|qemu-smmuv3|ftrace\n"
-		"  -o OUT                the trace ('-' = stdout); written atomically\n"
+		"  -o, --out OUT         the trace ('-' = stdout); written atomically\n"
 		"  --binary              write the binary form (docs/trace-binary.md)\n"
 		"  --harvest-every N     a harvest of every tracked domain after every N\n"
 		"                        accesses and at the end (track on at the start)\n"
@@ -47,17 +47,25 @@ void help_trace(FILE *f)
 		"                        driver's map_pages events)\n"
 		"  --dev BB:DD.F         ftrace: the device (default: from the log, else 0)\n"
 		"  --domain N            the domain id where the log names none (default 1)\n"
-		"  --json FILE           write the import summary as JSON\n"
-		"  -q, --quiet           no summary on stderr\n"
+		"  --json FILE           write the import summary as one JSON object ('-' =\n"
+		"                        stdout, which then holds the JSON alone)\n"
+		"  -q, --quiet           no summary on stderr (-v: the summary, the default)\n"
 		"\n"
 		"convert: text -> binary, or binary -> text (canonical lines).\n"
+		"  -o, --out OUT         the output, instead of the second file name\n"
+		"  -v, --verbose         say what was converted on stderr (-q: nothing, the\n"
+		"                        default)\n"
 		"  --to text|binary      force the output form (default: the other one)\n"
 		"  --block-events N      events per binary block (default 16384)\n"
 		"  --level N             deflate level 1..9 (default 9)\n"
+		"  --json FILE           write what was converted (events, the form written)\n"
+		"                        as one JSON object ('-' = stdout)\n"
 		"\n"
 		"stat: events per op, the IOVA footprint (distinct 4 KiB pages mapped and\n"
 		"accessed, lowest and highest IOVA), bytes per event.\n"
-		"  --json                one JSON object instead of text\n"
+		"  --json FILE           write the figures as one JSON object ('-' = stdout,\n"
+		"                        which then holds the JSON alone)\n"
+		"  -q, --quiet           no text (with --json FILE; -v: the text, the default)\n"
 		"\n"
 		"exit status: 0 done; 2 bad input or usage (FILE:LINE: what was expected,\n"
 		"or FILE: byte N: what for binary traces).\n");
@@ -271,8 +279,8 @@ static void print_summary(FILE *f, const char *in, const struct ims_import_stats
 static void write_json(FILE *f, const char *in, const struct ims_import_stats *st,
 		       const struct ims_import_opts *o)
 {
-	fprintf(f, "{\"tool\":\"iommusim trace import\",\"version\":\"%s\",\"file\":",
-		IMS_VERSION_STRING);
+	json_head(f, "trace import");
+	fputs(",\"file\":", f);
 	json_string(f, in);
 	fprintf(f, ",\"from\":\"%s\",\"lines\":%" PRIu64 ",\"events\":%" PRIu64
 		   ",\"unknown\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"other\":%" PRIu64 ",\"ops\":{",
@@ -320,6 +328,7 @@ static int do_import(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{"from", required_argument, 0, O_FROM},
+		{"out", required_argument, 0, 'o'},
 		{"output", required_argument, 0, 'o'},
 		{"binary", no_argument, 0, O_BINARY},
 		{"harvest-every", required_argument, 0, O_HARVEST},
@@ -338,6 +347,7 @@ static int do_import(int argc, char **argv)
 		{"domain", required_argument, 0, O_DOMAIN},
 		{"json", required_argument, 0, O_JSON},
 		{"quiet", no_argument, 0, 'q'},
+		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -349,7 +359,7 @@ static int do_import(int argc, char **argv)
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:qvh", lo, NULL)) != -1) {
 		switch (c) {
 		case O_FROM:
 			if (ims_import_from_parse(optarg, &o.from))
@@ -474,13 +484,14 @@ static int do_import(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case 'v':
+			quiet = false;
+			break;
 		case 'h':
 			help_trace(stdout);
 			return 0;
 		default:
-			fprintf(stderr, "iommusim trace import: unknown or incomplete option '%s' (see iommusim help trace)\n",
-				argv[optind - 1]);
-			return 2;
+			return opt_unknown("trace import", argv, "o:qvh", lo);
 		}
 	}
 	if (!have_from)
@@ -491,6 +502,8 @@ static int do_import(int argc, char **argv)
 		return usage_err("import needs -o OUT");
 	if (o.guest && o.from == IMS_FROM_FTRACE)
 		return usage_err("--guest combines a QEMU log with an ftrace; --from is the QEMU one");
+	if (json && !strcmp(json, "-") && !strcmp(out, "-"))
+		return usage_err("-o - and --json - both name standard output: one of them");
 	const char *in = argv[optind];
 
 	struct out of;
@@ -559,17 +572,32 @@ static int do_convert(int argc, char **argv)
 		{"to", required_argument, 0, O_TO},
 		{"block-events", required_argument, 0, O_BLOCK},
 		{"level", required_argument, 0, O_LEVEL},
+		{"json", required_argument, 0, O_JSON},
+		{"out", required_argument, 0, 'o'},
+		{"quiet", no_argument, 0, 'q'},
+		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
+	const char *json = NULL, *out = NULL;
+	bool verbose = false;
 	int to = -1; /* 0 text, 1 binary */
 	struct ims_binwriter_opts bo = {0, 0};
 	uint64_t v;
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:qvh", lo, NULL)) != -1) {
 		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'q':
+			verbose = false;
+			break;
+		case 'v':
+			verbose = true;
+			break;
 		case O_TO:
 			if (!strcmp(optarg, "text"))
 				to = 0;
@@ -592,18 +620,23 @@ static int do_convert(int argc, char **argv)
 				return usage_err("--level: expected 1..9");
 			bo.level = (int)v;
 			break;
+		case O_JSON:
+			json = optarg;
+			break;
 		case 'h':
 			help_trace(stdout);
 			return 0;
 		default:
-			fprintf(stderr, "iommusim trace convert: unknown or incomplete option '%s' (see iommusim help trace)\n",
-				argv[optind - 1]);
-			return 2;
+			return opt_unknown("trace convert", argv, "o:qvh", lo);
 		}
 	}
-	if (optind + 2 != argc)
-		return usage_err("convert takes IN and OUT");
-	const char *in = argv[optind], *out = argv[optind + 1];
+	if (optind + (out ? 1 : 2) != argc)
+		return usage_err(out ? "convert takes IN (and OUT is -o's)" : "convert takes IN and OUT");
+	const char *in = argv[optind];
+	if (!out)
+		out = argv[optind + 1];
+	if (json && !strcmp(json, "-") && !strcmp(out, "-"))
+		return usage_err("OUT - and --json - both name standard output: one of them");
 	char err[1024];
 	struct ims_reader *rd;
 	if (ims_reader_open(in, &rd, err, sizeof(err))) {
@@ -645,12 +678,32 @@ static int do_convert(int argc, char **argv)
 		out_abort(&of);
 		return ret;
 	}
+	uint64_t events = s.events;
 	if ((rc = sink_close(&s, NULL))) {
 		fprintf(stderr, "iommusim trace convert: %s: %s\n", out, errtext(rc));
 		out_abort(&of);
 		return 2;
 	}
-	return out_commit(&of) ? 2 : 0;
+	if (out_commit(&of))
+		return 2;
+	if (verbose)
+		fprintf(stderr, "iommusim trace convert: %s -> %s: %" PRIu64 " events, %s form\n", in, out,
+			events, binary ? "binary" : "text");
+	if (json) {
+		struct out jf;
+		if (out_open(&jf, json))
+			return 2;
+		json_head(jf.f, "trace convert");
+		fputs(",\"file\":", jf.f);
+		json_string(jf.f, in);
+		fputs(",\"out\":", jf.f);
+		json_string(jf.f, out);
+		fprintf(jf.f, ",\"form\":\"%s\",\"events\":%" PRIu64 "}\n", binary ? "binary" : "text",
+			events);
+		if (out_commit(&jf))
+			return 2;
+	}
+	return 0;
 }
 
 /* ---- stat ------------------------------------------------------------------------------ */
@@ -728,19 +781,43 @@ static int ps_add(struct pageset *s, uint64_t iova, uint64_t len)
 
 static int do_stat(int argc, char **argv)
 {
-	bool json = false;
-	int i = 1;
-	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+	static const struct option sopts[] = {
+		{"json", required_argument, 0, O_JSON},
+		{"quiet", no_argument, 0, 'q'},
+		{"verbose", no_argument, 0, 'v'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
+	};
+	const char *json = NULL;
+	bool quiet = false;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "qvh", sopts, NULL)) != -1) {
+		switch (c) {
+		case O_JSON:
+			json = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'v':
+			quiet = false;
+			break;
+		case 'h':
 			help_trace(stdout);
 			return 0;
-		} else {
-			fprintf(stderr, "iommusim trace stat: unknown option '%s' (see iommusim help trace)\n",
-				argv[i]);
-			return 2;
+		default:
+			return opt_unknown("trace stat", argv, "qvh", sopts);
 		}
+	}
+	int i = optind;
+	if (json && i == argc) {
+		/* The spelling before --json took a file: `stat --json IN`. */
+		fprintf(stderr, "iommusim trace stat: note: --json takes a file now; `--json %s` "
+			"is read as `--json - %s` (say that: the old spelling will go)\n", json, json);
+		argv[--i] = (char *)json;
+		json = "-";
 	}
 	if (i + 1 != argc)
 		return usage_err("stat takes one trace");
@@ -803,43 +880,66 @@ static int do_stat(int argc, char **argv)
 	uint64_t bytes = ims_reader_bytes(rd);
 	ims_reader_close(rd);
 	double bpe = events ? (double)bytes / (double)events : 0.0;
+	int ret = 0;
 	if (json) {
-		printf("{\"file\":");
-		json_string(stdout, in);
-		printf(",\"form\":\"%s\",\"events\":%" PRIu64 ",\"ops\":{", bin ? "binary" : "text",
-		       events);
-		bool first = true;
-		for (int k = 0; k < IMS_OP_COUNT; k++) {
-			if (!ops[k])
-				continue;
-			printf("%s\"%s\":%" PRIu64, first ? "" : ",", ims_op_name((enum ims_op)k), ops[k]);
-			first = false;
+		struct out jf;
+		if (out_open(&jf, json)) {
+			ret = 2;
+		} else {
+			FILE *f = jf.f;
+			json_head(f, "trace stat");
+			fputs(",\"file\":", f);
+			json_string(f, in);
+			fprintf(f, ",\"form\":\"%s\",\"events\":%" PRIu64 ",\"ops\":{",
+				bin ? "binary" : "text", events);
+			bool first = true;
+			for (int k = 0; k < IMS_OP_COUNT; k++) {
+				if (!ops[k])
+					continue;
+				fprintf(f, "%s\"%s\":%" PRIu64, first ? "" : ",",
+					ims_op_name((enum ims_op)k), ops[k]);
+				first = false;
+			}
+			fprintf(f, "},\"pages_mapped\":%" PRIu64 ",\"pages_accessed\":%" PRIu64,
+				mapped.pages, accessed.pages);
+			if (lo <= hi)
+				fprintf(f, ",\"iova_min\":\"0x%" PRIx64 "\",\"iova_max\":\"0x%" PRIx64 "\"",
+					lo, hi);
+			if (have_ts)
+				fprintf(f, ",\"ts_first\":%" PRIu64 ",\"ts_last\":%" PRIu64, ts_first,
+					ts_last);
+			fprintf(f, ",\"bytes\":%" PRIu64 ",\"bytes_per_event\":%.3f}\n", bytes, bpe);
+			if (out_commit(&jf))
+				ret = 2;
 		}
-		printf("},\"pages_mapped\":%" PRIu64 ",\"pages_accessed\":%" PRIu64, mapped.pages,
-		       accessed.pages);
-		if (lo <= hi)
-			printf(",\"iova_min\":\"0x%" PRIx64 "\",\"iova_max\":\"0x%" PRIx64 "\"", lo, hi);
-		if (have_ts)
-			printf(",\"ts_first\":%" PRIu64 ",\"ts_last\":%" PRIu64, ts_first, ts_last);
-		printf(",\"bytes\":%" PRIu64 ",\"bytes_per_event\":%.3f}\n", bytes, bpe);
-	} else {
-		printf("%s: %s trace, %" PRIu64 " events\n", in, bin ? "binary" : "text", events);
+	}
+	/* The text, unless standard output is the JSON's or -q: numbers for
+	 * people (the JSON has them exact). */
+	if (!quiet && !(json && !strcmp(json, "-"))) {
+		char a[32], b[32];
+		printf("%s: %s trace, %s events\n", in, bin ? "binary" : "text",
+		       human_count(events, a, sizeof(a)));
 		for (int k = 0; k < IMS_OP_COUNT; k++)
 			if (ops[k])
-				printf("  %-18s %" PRIu64 "\n", ims_op_name((enum ims_op)k), ops[k]);
-		printf("  pages mapped       %" PRIu64 " (4 KiB, distinct)\n", mapped.pages);
-		printf("  pages accessed     %" PRIu64 " (4 KiB, distinct; dma and expect pa)\n",
-		       accessed.pages);
+				printf("  %-18s %s\n", ims_op_name((enum ims_op)k),
+				       human_count(ops[k], a, sizeof(a)));
+		printf("  pages mapped       %s (4 KiB, distinct: %s)\n",
+		       human_count(mapped.pages, a, sizeof(a)),
+		       human_bytes(mapped.pages * 4096, b, sizeof(b)));
+		printf("  pages accessed     %s (4 KiB, distinct: %s; dma and expect pa)\n",
+		       human_count(accessed.pages, a, sizeof(a)),
+		       human_bytes(accessed.pages * 4096, b, sizeof(b)));
 		if (lo <= hi)
 			printf("  iova range         0x%" PRIx64 " .. 0x%" PRIx64 "\n", lo, hi);
 		if (have_ts)
-			printf("  time               @%" PRIu64 " .. @%" PRIu64 " ns\n", ts_first, ts_last);
-		printf("  bytes              %" PRIu64 " (%.2f per event%s)\n", bytes, bpe,
-		       bin ? ", compressed" : "");
+			printf("  time               @%" PRIu64 " .. @%" PRIu64 " ns (%s)\n", ts_first,
+			       ts_last, human_seconds((double)(ts_last - ts_first) / 1e9, a, sizeof(a)));
+		printf("  bytes              %s (%.2f per event%s)\n", human_bytes(bytes, a, sizeof(a)),
+		       bpe, bin ? ", compressed" : "");
 	}
 	free(mapped.t);
 	free(accessed.t);
-	return 0;
+	return ret;
 }
 
 int cmd_trace(int argc, char **argv)

@@ -1,5 +1,7 @@
 /* Intel VT-d second-stage tables: the format's description for the
  * registry. Levels: see vtd/vtd_codec.h. */
+#include <stdio.h>
+
 #include "vtd/vtd.h"
 #include "vtd/vtd_codec.h"
 
@@ -38,6 +40,35 @@ static const struct fmt_geom fuzz_geoms[] = {{.levels = 3}, {.levels = 4}, {.lev
 
 static const struct fmt_layout bench_layouts[] = {{"vtd", {.levels = 4}}};
 
+/* Fault reasons (VT-d 7.1.3, the legacy numbering formats.md uses): second-
+ * stage entries have no present bit, so a missing entry is a read or write
+ * without its permission. */
+static void fault_text(uint32_t code, char *buf, size_t len)
+{
+	const char *why;
+	switch (code) {
+	case VTD_FR_CTX_INVALID:
+		why = "the context (PASID-table) entry is not valid";
+		break;
+	case VTD_FR_ADDR_BEYOND:
+		why = "the address is beyond the address width";
+		break;
+	case VTD_FR_WRITE:
+		why = "a write to an entry without W (or not present)";
+		break;
+	case VTD_FR_READ:
+		why = "a read of an entry without R (or not present)";
+		break;
+	case VTD_FR_RESERVED:
+		why = "a reserved bit set in a paging entry";
+		break;
+	default:
+		why = "an unknown reason";
+		break;
+	}
+	snprintf(buf, len, "fault reason 0x%x, %s", code, why);
+}
+
 const struct fmt_desc vtd_fmt_desc = {
 	.id = IMS_FMT_VTD,
 	.name = "vtd",
@@ -52,6 +83,8 @@ const struct fmt_desc vtd_fmt_desc = {
 	.driver_pgsizes = driver_pgsizes,
 	.iova_bits = iova_bits,
 	.write_implies_read = false,
+	.stream_ids = false,
+	.fault_text = fault_text,
 	.fuzz_geoms = fuzz_geoms,
 	.n_fuzz_geoms = sizeof(fuzz_geoms) / sizeof(fuzz_geoms[0]),
 	.bench_layouts = bench_layouts,

@@ -79,6 +79,13 @@ struct ims_fault {
 	enum ims_fault_kind kind;
 	uint32_t code; /* the format's own code (AMD event flags, VT-d reason, SMMU event id) */
 	enum ims_format fmt;
+	/* Where the walk stopped, when has_level: the table level whose entry
+	 * faulted (0 = the leaf level, as everywhere). Without it the fault came
+	 * before any table was read: no domain attached, an invalid context, an
+	 * IOVA outside the input range. (In what was the struct's padding:
+	 * its size and the offsets above are unchanged.) */
+	bool has_level;
+	uint8_t level;
 };
 
 struct ims_iommu_counters {
@@ -205,6 +212,9 @@ int ims_iommu_submit(struct ims_iommu *mmu, enum ims_format fmt, const uint64_t 
 
 size_t ims_iommu_fault_pending(const struct ims_iommu *mmu);
 bool ims_iommu_fault_pop(struct ims_iommu *mmu, struct ims_fault *out);
+/* The i-th pending fault (0: the oldest, the next pop) without popping it;
+ * false when fewer are pending. */
+bool ims_iommu_fault_peek(const struct ims_iommu *mmu, size_t i, struct ims_fault *out);
 
 const struct ims_iommu_counters *ims_iommu_counters(const struct ims_iommu *mmu);
 

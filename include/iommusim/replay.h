@@ -4,6 +4,7 @@
 #ifndef IOMMUSIM_REPLAY_H
 #define IOMMUSIM_REPLAY_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "iommusim/model.h"
@@ -86,6 +87,10 @@ int ims_replay_event(struct ims_replay *r, const struct ims_event *ev, const cha
 /* All events of a reader, then the end-of-trace checks. Returns 0, or
  * -EINVAL / -EIO (reader or input error, see ims_replay_error()). */
 int ims_replay_run(struct ims_replay *r, struct ims_reader *rd);
+/* Strict faults (off by default): at the end of ims_replay_run, every fault
+ * no `expect fault` consumed is a validation failure at the line that
+ * raised it (`iommusim replay --strict-faults`). */
+void ims_replay_set_strict_faults(struct ims_replay *r, bool on);
 const char *ims_replay_error(const struct ims_replay *r);
 
 const struct ims_replay_stats *ims_replay_stats(const struct ims_replay *r);

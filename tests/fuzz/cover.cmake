@@ -4,7 +4,7 @@
 # and set A/D there (raced the walker). Each count must be non-zero, so a
 # generator that stopped producing any of them fails here.
 #   CMD iommusim  OUT scratch
-execute_process(COMMAND ${CMD} fuzz -j 1 --ops 20000 --seed 1 --out ${OUT}
+execute_process(COMMAND ${CMD} fuzz -j 1 --ops 20000 --fuzz-seed 1 --out ${OUT}
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "fuzz: exit ${rc}\n${out}\n${err}")

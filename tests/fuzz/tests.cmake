@@ -5,7 +5,7 @@ set(fz_work ${CMAKE_CURRENT_BINARY_DIR}/fuzz-work)
 
 # Every build (ASan and valgrind passes included): a short run of the
 # correct walker, which must find nothing and touch no bad memory.
-add_test(NAME fuzz.smoke COMMAND ${IMS_LAUNCHER} $<TARGET_FILE:iommusim> fuzz --ops 4000 --seed 7
+add_test(NAME fuzz.smoke COMMAND ${IMS_LAUNCHER} $<TARGET_FILE:iommusim> fuzz --ops 4000 --fuzz-seed 7
   --out ${fz_work}/smoke)
 # The summary says what was exercised, and it is not nothing.
 add_test(NAME fuzz.cover COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
@@ -13,7 +13,7 @@ add_test(NAME fuzz.cover COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
 if(IMS_SEEDED_BUGS)
   # The same seed writes the same reproducer, byte for byte.
   add_test(NAME fuzz.deterministic COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
-    -DOUT=${fz_work}/deterministic "-DARGS=--walker;bug3;--seed;11;--time;60;-j;1"
+    -DOUT=${fz_work}/deterministic "-DARGS=--walker;bug3;--fuzz-seed;11;--time;60;-j;1"
     -P ${fz_dir}/determinism.cmake)
   # -j N: the ops shared out, any worker's failure reproducible from its seed.
   add_test(NAME fuzz.workers COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
@@ -44,7 +44,7 @@ if(NOT IMS_SANITIZE AND NOT IMS_VALGRIND)
     foreach(w bug1-first-entry bug2-clean-one bug3-no-flush bug4-nonatomic bug5-unaligned
               bug7-unmap-unread bug8-window bug8-word-end bug9-no-clear bug10-noclear-cleans)
       add_test(NAME fuzz.prove.${w} COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
-        -DWALKER=${w} -DOUT=${fz_work}/prove-${w} -DTIME=60 -DMAXLINES=25 "-DARGS=--seed;1"
+        -DWALKER=${w} -DOUT=${fz_work}/prove-${w} -DTIME=60 -DMAXLINES=25 "-DARGS=--fuzz-seed;1"
         -P ${fz_dir}/prove.cmake)
       set_tests_properties(fuzz.prove.${w} PROPERTIES LABELS fuzz-proof TIMEOUT 300)
     endforeach()
@@ -54,23 +54,23 @@ if(NOT IMS_SANITIZE AND NOT IMS_VALGRIND)
     ${fz_ops_traces})
   set_tests_properties(fuzz.ops-corpus PROPERTIES TIMEOUT 300)
   # The correct walker: 60 s of every format without a failure.
-  add_test(NAME fuzz.correct-60s COMMAND $<TARGET_FILE:iommusim> fuzz --time 60 --seed 1
+  add_test(NAME fuzz.correct-60s COMMAND $<TARGET_FILE:iommusim> fuzz --time 60 --fuzz-seed 1
     --out ${fz_work}/correct)
   set_tests_properties(fuzz.correct-60s PROPERTIES LABELS fuzz-proof TIMEOUT 300)
   # Every walker a user can select is fuzzed as it runs: the reference
   # walker and the benchmark's peer too.
   foreach(w reference rewalk)
     add_test(NAME fuzz.${w}-20s COMMAND $<TARGET_FILE:iommusim> fuzz --walker ${w} --time 20
-      --seed 2 --out ${fz_work}/${w})
+      --fuzz-seed 2 --out ${fz_work}/${w})
     set_tests_properties(fuzz.${w}-20s PROPERTIES LABELS fuzz-proof TIMEOUT 300)
   endforeach()
 
   # Longer runs, not in CI: `cmake --build BUILD --target fuzz-long`.
   set(IMS_FUZZ_LONG_SECONDS 1800 CACHE STRING "seconds per format of the fuzz-long target")
   add_custom_target(fuzz-long
-    COMMAND $<TARGET_FILE:iommusim> fuzz --format amdv1 --time ${IMS_FUZZ_LONG_SECONDS} --progress --seed 101 --out ${fz_work}/long
-    COMMAND $<TARGET_FILE:iommusim> fuzz --format vtd --time ${IMS_FUZZ_LONG_SECONDS} --progress --seed 102 --out ${fz_work}/long
-    COMMAND $<TARGET_FILE:iommusim> fuzz --format smmuv3 --time ${IMS_FUZZ_LONG_SECONDS} --progress --seed 103 --out ${fz_work}/long
+    COMMAND $<TARGET_FILE:iommusim> fuzz --format amdv1 --time ${IMS_FUZZ_LONG_SECONDS} --progress --fuzz-seed 101 --out ${fz_work}/long
+    COMMAND $<TARGET_FILE:iommusim> fuzz --format vtd --time ${IMS_FUZZ_LONG_SECONDS} --progress --fuzz-seed 102 --out ${fz_work}/long
+    COMMAND $<TARGET_FILE:iommusim> fuzz --format smmuv3 --time ${IMS_FUZZ_LONG_SECONDS} --progress --fuzz-seed 103 --out ${fz_work}/long
     DEPENDS iommusim USES_TERMINAL
     COMMENT "fuzzing the correct walker, ${IMS_FUZZ_LONG_SECONDS} s per format")
 

@@ -1,30 +1,30 @@
 # fuzz -j N (docs/fuzzing.md, "All cores"): the workers share --ops exactly
 # and say so in one summary; a failure found by any worker names that
-# worker's seed, and `-j 1 --seed THAT` writes the same reproducer, byte for
+# worker's seed, and `-j 1 --fuzz-seed THAT` writes the same reproducer, byte for
 # byte. CMD iommusim, OUT scratch, WALKER a seeded bug.
 file(REMOVE_RECURSE ${OUT})
-execute_process(COMMAND ${CMD} fuzz -j 2 --ops 3001 --seed 5 --out ${OUT}/none
+execute_process(COMMAND ${CMD} fuzz -j 2 --ops 3001 --fuzz-seed 5 --out ${OUT}/none
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(NOT rc EQUAL 0 OR NOT out MATCHES "no failure in 3001 ops \\([0-9]+ sequences.*, 2 workers")
+if(NOT rc EQUAL 0 OR NOT out MATCHES "no failure in 3,001 ops \\([0-9]+ sequences.*, 2 workers")
   message(FATAL_ERROR "fuzz -j 2 --ops 3001: exit ${rc}, want 0 and 3001 ops in 2 workers\n${out}\n${err}")
 endif()
-execute_process(COMMAND ${CMD} fuzz -j 3 --walker ${WALKER} --seed 21 --time 120 --out ${OUT}/par
+execute_process(COMMAND ${CMD} fuzz -j 3 --walker ${WALKER} --fuzz-seed 21 --time 120 --out ${OUT}/par
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(NOT rc EQUAL 1 OR NOT out MATCHES "worker ([0-9]+) of 3 found it, seed ([0-9]+) \\(reproduce with -j 1 --seed ([0-9]+)\\)")
+if(NOT rc EQUAL 1 OR NOT out MATCHES "worker ([0-9]+) of 3 found it, fuzz seed ([0-9]+) \\(reproduce with -j 1 --fuzz-seed ([0-9]+)\\)")
   message(FATAL_ERROR "fuzz -j 3 --walker ${WALKER}: exit ${rc}, want 1 and the worker's seed\n${out}\n${err}")
 endif()
 set(w ${CMAKE_MATCH_1})
 set(seed ${CMAKE_MATCH_2})
 if(w STREQUAL "0" AND NOT seed STREQUAL "21")
-  message(FATAL_ERROR "worker 0 must fuzz --seed itself (21), not ${seed}")
+  message(FATAL_ERROR "worker 0 must fuzz --fuzz-seed itself (21), not ${seed}")
 endif()
 if(NOT w STREQUAL "0" AND seed STREQUAL "21")
   message(FATAL_ERROR "worker ${w} fuzzed worker 0's seed")
 endif()
-execute_process(COMMAND ${CMD} fuzz -j 1 --walker ${WALKER} --seed ${seed} --time 120 --out ${OUT}/one
+execute_process(COMMAND ${CMD} fuzz -j 1 --walker ${WALKER} --fuzz-seed ${seed} --time 120 --out ${OUT}/one
   RESULT_VARIABLE rc OUTPUT_VARIABLE out1 ERROR_VARIABLE err1)
 if(NOT rc EQUAL 1)
-  message(FATAL_ERROR "fuzz -j 1 --seed ${seed}: exit ${rc}, want 1\n${out1}\n${err1}")
+  message(FATAL_ERROR "fuzz -j 1 --fuzz-seed ${seed}: exit ${rc}, want 1\n${out1}\n${err1}")
 endif()
 file(GLOB a ${OUT}/par/*.trace)
 file(GLOB b ${OUT}/one/*.trace)
@@ -36,6 +36,6 @@ endif()
 file(READ ${a} ta)
 file(READ ${b} tb)
 if(NOT ta STREQUAL tb)
-  message(FATAL_ERROR "worker ${w}'s reproducer differs from -j 1 --seed ${seed}'s:\n${ta}\n---\n${tb}")
+  message(FATAL_ERROR "worker ${w}'s reproducer differs from -j 1 --fuzz-seed ${seed}'s:\n${ta}\n---\n${tb}")
 endif()
-message(STATUS "worker ${w} (seed ${seed}) and -j 1 --seed ${seed} wrote the same reproducer")
+message(STATUS "worker ${w} (seed ${seed}) and -j 1 --fuzz-seed ${seed} wrote the same reproducer")

@@ -7,7 +7,7 @@
 #   OUT a scratch directory  TIME seconds  MAXLINES event lines at most
 file(REMOVE_RECURSE ${OUT})
 file(MAKE_DIRECTORY ${OUT})
-execute_process(COMMAND ${CMD} fuzz --walker-plugin ${BUG} --format amdv1 --seed 1 --time ${TIME}
+execute_process(COMMAND ${CMD} fuzz --walker-plugin ${BUG} --format amdv1 --fuzz-seed 1 --time ${TIME}
   --out ${OUT} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 1)
   message(FATAL_ERROR "fuzz --walker-plugin ${BUG}: exit ${rc}, want 1 (the mistake found)\n${out}\n${err}")

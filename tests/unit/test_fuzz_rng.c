@@ -1,5 +1,5 @@
 /* The fuzzer's random numbers (tools/fuzz.h, docs/fuzzing.md "Coverage
- * guidance"): plain splitmix64 without an input, so `iommusim fuzz --seed N`
+ * guidance"): plain splitmix64 without an input, so `iommusim fuzz --fuzz-seed N`
  * keeps its sequences; with one, each draw takes as few of its bytes as it
  * needs, then splitmix64 goes on from a hash of the whole input. */
 #include <check.h>

@@ -281,7 +281,7 @@ START_TEST(replay_summary)
 	f = open_memstream(&buf, &len);
 	ims_replay_print_summary(r, f);
 	fclose(f);
-	ck_assert_ptr_nonnull(strstr(buf, "timing: 1469 cycles over 5 pages, mean 293.80 cycles/page, "
+	ck_assert_ptr_nonnull(strstr(buf, "timing: 1,469 cycles over 5 pages, mean 293.80 cycles/page, "
 					  "p50 273 p90 477 p99 477 max 477; invalidations 11 cycles"));
 	ck_assert_ptr_nonnull(strstr(buf, "per 4 KiB page: iotlb lookups 1.0000, iotlb misses 0.6000, "
 					  "invalidations 0.2000, iommu memory accesses 3.0000"));

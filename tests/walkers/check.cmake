@@ -64,7 +64,7 @@ if(MODE STREQUAL replay)
   message(STATUS "correct.so replayed ${ran} traces with exit 0")
 
 elseif(MODE STREQUAL fuzz)
-  execute_process(COMMAND ${CMD} fuzz --walker-plugin ${correct} --format ${FORMAT} --seed 1
+  execute_process(COMMAND ${CMD} fuzz --walker-plugin ${correct} --format ${FORMAT} --fuzz-seed 1
     --ops ${OPS} --out ${OUT} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "fuzz --walker-plugin correct.so --format ${FORMAT}: exit ${rc}, want 0\n${out}${err}")
@@ -76,7 +76,7 @@ elseif(MODE STREQUAL fuzz)
   message(STATUS "${out}")
 
 elseif(MODE STREQUAL catch)
-  execute_process(COMMAND ${CMD} fuzz --walker-plugin ${buggy} --format all --seed 1
+  execute_process(COMMAND ${CMD} fuzz --walker-plugin ${buggy} --format all --fuzz-seed 1
     --time ${TIME} --out ${OUT} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 1)
     message(FATAL_ERROR "fuzz --walker-plugin first_replica.so: exit ${rc}, want 1 (a failure within ${TIME} s)\n${out}${err}")

@@ -52,7 +52,7 @@ if(NOT IMS_VALGRIND)
   if(IMS_SEEDED_BUGS)
     add_test(NAME misbehave.isolate-builtin COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
       -DMODE=builtin -DOUT=${mw_work}/isolate-builtin -DLIMIT=120
-      "-DARGS=--walker;bug4-nonatomic;--seed;1;--time;60" -P ${mw_dir}/misbehave_check.cmake)
+      "-DARGS=--walker;bug4-nonatomic;--fuzz-seed;1;--time;60" -P ${mw_dir}/misbehave_check.cmake)
     set_tests_properties(misbehave.isolate-builtin PROPERTIES LABELS misbehave TIMEOUT 300)
   endif()
 endif()

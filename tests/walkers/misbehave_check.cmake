@@ -36,7 +36,7 @@ if(MODE STREQUAL "builtin")
   return()
 endif()
 string(TIMESTAMP t0 "%s")
-execute_process(COMMAND ${CMD} fuzz -j 1 --walker-plugin ${PLUGIN} --format amdv1 --seed 1
+execute_process(COMMAND ${CMD} fuzz -j 1 --walker-plugin ${PLUGIN} --format amdv1 --fuzz-seed 1
   --ops ${OPS} --out ${OUT}/iso ${ARGS} TIMEOUT ${LIMIT}
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 string(TIMESTAMP t1 "%s")
@@ -110,7 +110,7 @@ if(MODE STREQUAL "crash")
   endif()
 elseif(MODE STREQUAL "finding")
   execute_process(COMMAND ${CMD} fuzz -j 1 --no-isolate --walker-plugin ${PLUGIN} --format amdv1
-    --seed 1 --ops ${OPS} --out ${OUT}/in-process ${ARGS} TIMEOUT ${LIMIT}
+    --fuzz-seed 1 --ops ${OPS} --out ${OUT}/in-process ${ARGS} TIMEOUT ${LIMIT}
     RESULT_VARIABLE rc OUTPUT_VARIABLE pout ERROR_VARIABLE perr)
   file(READ ${repro} a)
   if(EXISTS ${OUT}/in-process/fuzz-amdv1-1.trace)

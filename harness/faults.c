@@ -1,0 +1,158 @@
+/* Faults explained: a device as its format names it, a fault as what
+ * happened (kind, the level the walk stopped at) and as the format's own
+ * code says it; each fault printed as it happens under -v, and with strict
+ * faults, each one no `expect fault` consumed a validation failure. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/format.h"
+#include "harness/replay_int.h"
+
+/* The format a device's faults are told in: its domain's; with none (an
+ * unattached device), the replay's formats: stream IDs when every domain
+ * is an SMMU's. -1: no domain at all. */
+static const struct fmt_desc *dev_fmt(const struct ims_tb *r, const struct ims_fault *f)
+{
+	if (f && f->has_dom && r->doms[f->dom])
+		return fmt_get(r->doms[f->dom]->fmt);
+	const struct fmt_desc *one = NULL;
+	for (size_t k = 0; k < r->ndom_tags; k++) {
+		const struct dom *d = r->doms[r->dom_tags[k]];
+		if (!d)
+			continue;
+		const struct fmt_desc *x = fmt_get(d->fmt);
+		if (x && !x->stream_ids)
+			return x; /* one PCI format is enough to read ids as PCI */
+		if (x)
+			one = x;
+	}
+	return one;
+}
+
+static void dev_text(const struct fmt_desc *fd, uint32_t dev, char *buf, size_t len)
+{
+	if (fd && fd->stream_ids)
+		snprintf(buf, len, "sid=%" PRIu32, dev);
+	else if (dev >> 16)
+		snprintf(buf, len, "dev %04x:%02x:%02x.%x", dev >> 16, (dev >> 8) & 0xff,
+			 (dev >> 3) & 0x1f, dev & 7);
+	else
+		snprintf(buf, len, "dev %02x:%02x.%x", (dev >> 8) & 0xff, (dev >> 3) & 0x1f, dev & 7);
+}
+
+void rp_dev_text(const struct ims_tb *r, uint32_t dev, char *buf, size_t len)
+{
+	int tag = ims_iommu_dev_domain(r->mmu, dev);
+	struct ims_fault f = {.dom = (uint16_t)(tag >= 0 ? tag : 0), .has_dom = tag >= 0};
+	dev_text(dev_fmt(r, &f), dev, buf, len);
+}
+
+void rp_fault_text(const struct ims_tb *r, const struct ims_fault *f, char *buf, size_t len)
+{
+	const struct fmt_desc *fd = dev_fmt(r, f);
+	char dev[32], why[160], code[192] = "";
+	dev_text(fd, f->dev, dev, sizeof(dev));
+	switch (f->kind) {
+	case IMS_FAULT_UNATTACHED:
+		snprintf(why, sizeof(why), "the device is not attached to a domain");
+		break;
+	case IMS_FAULT_NOTPRESENT:
+		if (f->has_level)
+			snprintf(why, sizeof(why), "not present at level %u%s", f->level,
+				 f->level ? "" : " (the leaf level)");
+		else if (f->has_dom && ims_iommu_probe(r->mmu, f->dom, f->iova, IMS_ACC_R,
+						       &(struct ims_xlate){0}) == -ENOENT)
+			snprintf(why, sizeof(why), "the domain's context is not valid");
+		else
+			snprintf(why, sizeof(why), "the IOVA is outside the domain's input range");
+		break;
+	case IMS_FAULT_PERM:
+		if (f->has_level)
+			snprintf(why, sizeof(why), "the entry at level %u does not permit the %s", f->level,
+				 f->write ? "write" : "read");
+		else
+			snprintf(why, sizeof(why), "the %s is not permitted", f->write ? "write" : "read");
+		break;
+	case IMS_FAULT_ACCESS:
+		if (f->has_level)
+			snprintf(why, sizeof(why), "the access flag is clear at level %u and hardware "
+				 "does not set it", f->level);
+		else
+			snprintf(why, sizeof(why), "the access flag is clear");
+		break;
+	default:
+		snprintf(why, sizeof(why), "fault kind %d", (int)f->kind);
+		break;
+	}
+	/* The format's code says it in the spec's words; an unattached device
+	 * has no context, so no code. */
+	if (fd && fd->fault_text && f->kind != IMS_FAULT_UNATTACHED) {
+		char t[160];
+		fd->fault_text(f->code, t, sizeof(t));
+		snprintf(code, sizeof(code), "; %s %s", fd->name, t);
+	}
+	if (f->has_dom)
+		snprintf(buf, len, "%s %s iova 0x%" PRIx64 " (domain %u): %s, %s%s", dev,
+			 f->write ? "write" : "read", f->iova, f->dom, ims_fault_kind_name(f->kind), why,
+			 code);
+	else
+		snprintf(buf, len, "%s %s iova 0x%" PRIx64 ": %s, %s%s", dev,
+			 f->write ? "write" : "read", f->iova, ims_fault_kind_name(f->kind), why, code);
+}
+
+void rp_faults_raised(struct ims_tb *r, const struct ims_event *ev, uint64_t n)
+{
+	size_t pending = ims_iommu_fault_pending(r->mmu);
+	if (n > pending)
+		n = pending; /* what the queue could not hold is counted, not kept */
+	/* The line of each fault still pending: they leave the queue oldest
+	 * first, so the last `pending` lines are theirs. */
+	if (r->fline.n + n > r->fline.cap) {
+		if (r->fline.n > pending) {
+			size_t drop = r->fline.n - pending;
+			memmove(r->fline.v, r->fline.v + drop, pending * sizeof(*r->fline.v));
+			r->fline.n = pending;
+		}
+		if (r->fline.n + n > r->fline.cap) {
+			size_t cap = r->fline.cap ? r->fline.cap : 64;
+			while (cap < r->fline.n + n)
+				cap *= 2;
+			uint64_t *v = realloc(r->fline.v, cap * sizeof(*v));
+			if (v) {
+				r->fline.v = v;
+				r->fline.cap = cap;
+			}
+		}
+	}
+	for (uint64_t i = 0; i < n && r->fline.n < r->fline.cap; i++)
+		r->fline.v[r->fline.n++] = ev->line;
+	if (r->o.verbosity < 2)
+		return;
+	for (size_t i = pending - n; i < pending; i++) {
+		struct ims_fault f;
+		char t[512];
+		if (!ims_iommu_fault_peek(r->mmu, i, &f))
+			break;
+		rp_fault_text(r, &f, t, sizeof(t));
+		fprintf(stdout, "%s:%" PRIu64 ": fault: %s\n", r->file, ev->line, t);
+	}
+}
+
+void rp_faults_unexpected(struct ims_tb *r)
+{
+	size_t pending = ims_iommu_fault_pending(r->mmu);
+	for (size_t i = 0; i < pending; i++) {
+		struct ims_fault f;
+		char t[512];
+		ims_iommu_fault_pop(r->mmu, &f);
+		size_t k = r->fline.n - pending + i;
+		struct ims_event at = {.line = pending <= r->fline.n ? r->fline.v[k] : 0};
+		rp_fault_text(r, &f, t, sizeof(t));
+		rp_validation_failure(r, &at, "unexpected fault (no expect fault took it; "
+				      "--strict-faults): %s", t);
+	}
+	r->fline.n = 0;
+}

@@ -1,0 +1,21 @@
+# The command line's common vocabulary and outputs (issue 22): --json - on
+# every subcommand (tests/cli/json.cmake). Included from tests/CMakeLists.txt.
+set(cli_dir ${CMAKE_CURRENT_LIST_DIR})
+set(cli_work ${CMAKE_CURRENT_BINARY_DIR}/cli)
+add_test(NAME cli.json COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
+  -DSRC=${CMAKE_SOURCE_DIR} -DSHARED=${IMS_SHARED_DIR} -DOUT=${cli_work}/json
+  -DSEEDED=${IMS_SEEDED_BUGS} -P ${cli_dir}/json.cmake)
+# Faults explained, --strict-faults, the summary's losses by design
+# (tests/cli/faults.cmake).
+add_test(NAME cli.faults COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
+  -DSRC=${CMAKE_SOURCE_DIR} -DOUT=${cli_work}/faults -P ${cli_dir}/faults.cmake)
+# The vocabulary: -q/-v, --seed and --fuzz-seed, -o/--out, unknown options
+# (tests/cli/vocab.cmake).
+add_test(NAME cli.vocab COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
+  -DSRC=${CMAKE_SOURCE_DIR} -DOUT=${cli_work}/vocab -DSEEDED=${IMS_SEEDED_BUGS}
+  -P ${cli_dir}/vocab.cmake)
+# Progress on a terminal, bench's SIGINT, the quick start's build filter
+# (tests/cli/progress.sh).
+add_test(NAME cli.progress COMMAND sh ${cli_dir}/progress.sh $<TARGET_FILE:iommusim>
+  ${CMAKE_SOURCE_DIR} ${cli_work}/progress)
+set_tests_properties(cli.progress PROPERTIES TIMEOUT 180)
