@@ -110,7 +110,10 @@ void ims_replay_print_summary(const struct ims_replay *rp, FILE *out)
 	struct nums x = {.k = 0};
 	fprintf(out, "  events %s (maps %s, unmaps %s, dma %s ops / %s pages)\n", N(&x, s->events),
 		N(&x, s->maps), N(&x, s->unmaps), N(&x, s->dma_ops), N(&x, s->dma_pages));
-	fprintf(out, "  faults %s\n", N(&x, s->faults));
+	fprintf(out, "  faults %s%s\n", N(&x, s->faults),
+		s->faults ? " (replay -v shows each with its reason; --strict-faults fails those no "
+			    "expect fault took)"
+			  : "");
 	fprintf(out, "  harvests %s: bits reported %s, expected %s (under %s, over %s), mismatches %s\n",
 		N(&x, s->harvests), N(&x, s->bits_reported), N(&x, s->bits_expected),
 		N(&x, s->bits_under), N(&x, s->bits_over), N(&x, s->harvest_mismatches));
@@ -122,12 +125,12 @@ void ims_replay_print_summary(const struct ims_replay *rp, FILE *out)
 	/* What the semantics lose by design, counted once here rather than
 	 * said at each event (-v says each). */
 	fprintf(out, "  expected by design (counted, not failures):\n");
-	fprintf(out, "    lost on unmap: %s dirty pages (unmapped before a read; their dirty state "
+	fprintf(out, "    lost on unmap: %s dirty page%s (unmapped before a read; their dirty state "
 		     "goes with the mapping)\n",
-		N(&x, s->lost_on_unmap));
-	fprintf(out, "    lost to partial-leaf clears: %s pages (a clearing harvest that cut into a "
+		N(&x, s->lost_on_unmap), s->lost_on_unmap == 1 ? "" : "s");
+	fprintf(out, "    lost to partial-leaf clears: %s page%s (a clearing harvest that cut into a "
 		     "dirty leaf cleaned all of it)\n",
-		N(&x, s->lost_partial));
+		N(&x, s->lost_partial), s->lost_partial == 1 ? "" : "s");
 	fprintf(out, "    GPA pages missed by IOVA tracking: %s (written through an IOVA unmapped or "
 		     "remapped before a read)\n",
 		N(&x, s->gpa_missed));

@@ -51,6 +51,8 @@ void json_string(FILE *f, const char *s);
  * and the caller writes its members (each with a leading ',') and the
  * closing brace. COMMAND is "replay", "fuzz", "trace stat", ... */
 void json_head(FILE *f, const char *command);
+/* json_head, then "result":"pass","exit":0: a document only success writes. */
+void json_head_ok(FILE *f, const char *command);
 /* Whether a document was begun with json_head in this process. */
 bool json_doc_written(void);
 /* A whole document for a run that ended before it could write its own

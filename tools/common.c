@@ -393,6 +393,13 @@ void json_head(FILE *f, const char *command)
 	json_string(f, command);
 }
 
+/* The header of a document written only when the command succeeded. */
+void json_head_ok(FILE *f, const char *command)
+{
+	json_head(f, command);
+	fputs(",\"result\":\"pass\",\"exit\":0", f);
+}
+
 bool json_doc_written(void)
 {
 	return json_begun;

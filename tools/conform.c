@@ -40,7 +40,7 @@ void help_conform(FILE *f)
 		"\n"
 		"Runs spec conformance cases: YAML files whose cases each check one clause of\n"
 		"a spec (AMD IOMMU, Intel VT-d, Arm ARM / SMMUv3, iommufd dirty tracking) for\n"
-		"one or more formats. A case's body is a trace (../shared/spec/trace-format.md)\n"
+		"one or more formats. A case's body is a trace (docs/trace-format.md)\n"
 		"with expect lines; each case and format runs in a fresh replayer. The case\n"
 		"format is docs/conformance.md.\n"
 		"\n"

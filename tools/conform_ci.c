@@ -111,8 +111,9 @@ void cf_write_json(FILE *f, const struct cf_report *rep, const struct row *rows,
 	json_head(f, "conform");
 	fputs(",\"walker\":", f);
 	json_string(f, rep->walker ? rep->walker : ims_pt_walker_name(0));
-	fprintf(f, ",\"exit\":%d,\"seconds\":%.6f,\"cases\":%zu,\"totals\":", rep->exit_status,
-		rep->secs, cf_ncases(rep));
+	fprintf(f, ",\"result\":\"%s\",\"exit\":%d,\"seconds\":%.6f,\"cases\":%zu,\"totals\":",
+		rep->exit_status == 0 ? "pass" : rep->exit_status == 1 ? "fail" : "bad input",
+		rep->exit_status, rep->secs, cf_ncases(rep));
 	json_tally(f, cf_tally_of(rep, NULL, rep->nres, -1));
 	fputs(",\"suites\":[", f);
 	for (size_t i = 0; i < rep->suite->nfiles; i++) {

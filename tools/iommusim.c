@@ -112,6 +112,16 @@ int main(int argc, char **argv)
 	const struct cmd *c = find(a);
 	if (!c) {
 		unknown_command(a);
+		/* --json - asked for a document on standard output: it gets one. */
+		for (int i = 2; i < argc; i++)
+			if ((!strcmp(argv[i], "--json") && i + 1 < argc && !strcmp(argv[i + 1], "-")) ||
+			    !strcmp(argv[i], "--json=-")) {
+				json_head(stdout, a);
+				fputs(",\"result\":\"bad input\",\"exit\":2,\"error\":", stdout);
+				json_string(stdout, "unknown command");
+				fputs("}\n", stdout);
+				break;
+			}
 		return 2;
 	}
 	/* --json -: standard output carries the JSON alone, whatever the

@@ -279,7 +279,7 @@ static void print_summary(FILE *f, const char *in, const struct ims_import_stats
 static void write_json(FILE *f, const char *in, const struct ims_import_stats *st,
 		       const struct ims_import_opts *o)
 {
-	json_head(f, "trace import");
+	json_head_ok(f, "trace import");
 	fputs(",\"file\":", f);
 	json_string(f, in);
 	fprintf(f, ",\"from\":\"%s\",\"lines\":%" PRIu64 ",\"events\":%" PRIu64
@@ -693,7 +693,7 @@ static int do_convert(int argc, char **argv)
 		struct out jf;
 		if (out_open(&jf, json))
 			return 2;
-		json_head(jf.f, "trace convert");
+		json_head_ok(jf.f, "trace convert");
 		fputs(",\"file\":", jf.f);
 		json_string(jf.f, in);
 		fputs(",\"out\":", jf.f);
@@ -887,7 +887,7 @@ static int do_stat(int argc, char **argv)
 			ret = 2;
 		} else {
 			FILE *f = jf.f;
-			json_head(f, "trace stat");
+			json_head_ok(f, "trace stat");
 			fputs(",\"file\":", f);
 			json_string(f, in);
 			fprintf(f, ",\"form\":\"%s\",\"events\":%" PRIu64 ",\"ops\":{",
