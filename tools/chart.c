@@ -227,8 +227,10 @@ void chart_log_axis(struct chart *c, const char *ax, double lo, double hi)
 			if (v >= hi * (1 - 1e-9) && v < rhi)
 				rhi = v;
 		}
+	/* A little room beyond the outer ticks, so that a point on one is not
+	 * drawn on the frame. */
 	fprintf(c->f, "set logscale %s\nset %srange [%.12g:%.12g]\nunset m%stics\nset %stics (",
-		ax, ax, rlo, rhi, ax, ax);
+		ax, ax, rlo / 1.2, rhi * 1.2, ax, ax);
 	bool first = true;
 	for (int k = k0; k <= k1; k++)
 		for (int i = 0; i < (all ? 3 : 1); i++) {

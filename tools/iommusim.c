@@ -102,7 +102,18 @@ int main(int argc, char **argv)
 			return 0;
 		const struct cmd *c = find(argv[2]);
 		if (!c) {
-			fprintf(stderr, "iommusim: unknown help topic '%s'\n", argv[2]);
+			static const char *const more[] = {"config", "trace-format", "walkers",
+							   "dirty-semantics"};
+			struct option names[NCMDS + 5];
+			size_t k = 0;
+			for (size_t i = 0; i < NCMDS; i++)
+				names[k++] = (struct option){cmds[i].name, no_argument, 0, 0};
+			for (size_t i = 0; i < 4; i++)
+				names[k++] = (struct option){more[i], no_argument, 0, 0};
+			names[k] = (struct option){0, 0, 0, 0};
+			const char *near = opt_nearest(argv[2], names);
+			fprintf(stderr, "iommusim: unknown help topic '%s'%s%s%s\n", argv[2],
+				near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
 			help_topics_usage(stderr);
 			return 2;
 		}

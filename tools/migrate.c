@@ -524,20 +524,27 @@ static int plot(const char *dir, const struct params *p, const struct result *re
 		return -1;
 	if (dir_file(dir, "migrate.gp", &o))
 		return -1;
-	char ram[32], bw[32], title[160];
+	char ram[32], bw[32], title[224];
 	size_text(ram, sizeof(ram), p->ram);
 	size_text(bw, sizeof(bw), p->bandwidth);
 	snprintf(title, sizeof(title),
 		 "Precopy rounds: %s guest, %s/s link (last point of each mode: stop-copy)", ram,
 		 bw);
 	double lo = 0, hi = 0;
+	bool zero = false;
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k <= res[i].n; k++) {
 			double v = gib(k < res[i].n ? res[i].rounds[k].sent : res[i].stop_copy);
 			if (v > 0 && (!(lo > 0) || v < lo))
 				lo = v;
 			hi = v > hi ? v : hi;
+			zero |= !(v > 0);
 		}
+	/* A log scale has no zero: say so rather than drop a point silently. */
+	if (zero) {
+		size_t len = strlen(title);
+		snprintf(title + len, sizeof(title) - len, "; a round that sent 0 is not drawn");
+	}
 	fprintf(o.f, "# iommusim migrate --plot: run `gnuplot migrate.gp` in this directory.\n");
 	struct chart ch;
 	struct chart_frame fr = {.w = 900,

@@ -32,3 +32,7 @@ execute_process(COMMAND ${CMD} help no-such-topic RESULT_VARIABLE rc ERROR_VARIA
 if(NOT rc EQUAL 2 OR NOT err MATCHES "unknown help topic 'no-such-topic'")
   message(FATAL_ERROR "help no-such-topic: exit ${rc}, ${err}")
 endif()
+execute_process(COMMAND ${CMD} help trace-fromat RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(NOT rc EQUAL 2 OR NOT err MATCHES "did you mean trace-format\\?")
+  message(FATAL_ERROR "help trace-fromat: exit ${rc}, no suggestion: ${err}")
+endif()
