@@ -135,6 +135,18 @@ function(svg_check_inside file)
         "(${x0},${y0} to ${x1},${y1})")
     endif()
   endforeach()
+  # Drawn lines and boxes too (a legend's samples were once pushed past the
+  # right edge): every point of every path lies on the canvas.
+  file(READ ${file} raw)
+  string(REGEX MATCHALL "[ML]-?[0-9]+(\\.[0-9]+)?,-?[0-9]+(\\.[0-9]+)?" pts "${raw}")
+  foreach(p IN LISTS pts)
+    string(REGEX MATCH "^[ML](-?[0-9]+)[^,]*,(-?[0-9]+)" m "${p}")
+    # (gnuplot's point symbols are defined around 0,0, a unit each way.)
+    if(CMAKE_MATCH_1 LESS -1 OR CMAKE_MATCH_2 LESS -1 OR CMAKE_MATCH_1 GREATER ${SVG_W}
+       OR CMAKE_MATCH_2 GREATER ${SVG_H})
+      message(FATAL_ERROR "${file}: a path reaches ${p}, outside the ${SVG_W}x${SVG_H} canvas")
+    endif()
+  endforeach()
 endfunction()
 
 # Tick labels: numbers on the row (x, centred) or column (y, right-aligned)

@@ -113,12 +113,15 @@ void chart_begin(struct chart *c, FILE *f, const struct chart_frame *fr)
 		fprintf(f, " noenhanced\n");
 	}
 	if (fr->keys) {
-		/* One entry a row, centred under everything else. */
+		/* One entry a row under everything else, from the left edge:
+		 * the sample first, then the text, so a long text runs toward
+		 * the free right side instead of pushing the sample out of the
+		 * canvas (gnuplot centres a key on its text's estimated width). */
 		double y = 1 - (double)(c->bottom + below + EDGE / 2) / c->h;
 		fprintf(f,
-			"set key at screen 0.5, screen %.6f center top vertical maxcols 1 "
-			"maxrows %d noenhanced samplen 4 spacing 1 nobox\n",
-			y, fr->keys);
+			"set key at screen %.6f, screen %.6f left top vertical Left reverse "
+			"maxcols 1 maxrows %d noenhanced samplen 4 spacing 1 nobox\n",
+			(double)EDGE / c->w, y, fr->keys);
 	} else {
 		fprintf(f, "unset key\n");
 	}
