@@ -75,10 +75,9 @@ void help_fuzz(FILE *f)
 		"                        the worker's seed: `-j 1 --fuzz-seed THAT` finds the same\n"
 		"                        failure again. -j 1 is one process, as deterministic as\n"
 		"                        ever\n"
-		"  --seed N              the model's seed, as in every command (below). Before,\n"
-		"                        fuzz's --seed was the fuzzer's: a note says so when\n"
-		"                        --seed comes without --fuzz-seed; --model-seed is an\n"
-		"                        old spelling of --seed\n");
+		"  (--seed is the model's seed, as in every command: see the model options\n"
+		"  below. Before, fuzz's --seed was the fuzzer's: a note says so when --seed\n"
+		"  comes without --fuzz-seed; --model-seed is an old spelling of --seed.)\n");
 	model_opts_help(f);
 	walker_help(f);
 	fprintf(f,
