@@ -36,9 +36,8 @@ FILE *rp_diag(const struct ims_tb *r)
 
 /* The default failure printer: "FILE:LINE: FAIL: message", and for a dirty
  * read the first differing bits and (when short) both bitmaps. */
-static void print_failure(struct ims_tb *r, const struct ims_tb_failure *f)
+void ims_tb_print_failure(FILE *o, const struct ims_tb_failure *f)
 {
-	FILE *o = rp_diag(r);
 	if (f->file)
 		fprintf(o, "%s:%" PRIu64 ": FAIL: %s\n", f->file, f->line, f->message);
 	else
@@ -68,7 +67,7 @@ static void deliver(struct ims_tb *r, struct ims_tb_failure *f, const struct ims
 	if (r->o.on_failure)
 		r->o.on_failure(r->o.on_failure_arg, f);
 	else
-		print_failure(r, f);
+		ims_tb_print_failure(rp_diag(r), f);
 }
 
 __attribute__((format(printf, 4, 5))) void rp_fail(struct ims_tb *r, const struct ims_event *ev,

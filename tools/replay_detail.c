@@ -50,35 +50,6 @@ static const char *kind_name(enum ims_tb_failure_kind k)
 	return "other";
 }
 
-static void print_bits(FILE *o, const char *label, const struct ims_bitmap *bm)
-{
-	char *hex = ims_bitmap_to_hex(bm);
-	if (hex && strlen(hex) <= 64)
-		fprintf(o, "    %s 0x%s\n", label, hex);
-	free(hex);
-}
-
-/* The default printer's lines (harness/messages.c), which this callback
- * replaces. */
-static void print_failure(FILE *o, const struct ims_tb_failure *f)
-{
-	if (f->file)
-		fprintf(o, "%s:%" PRIu64 ": FAIL: %s\n", f->file, f->line, f->message);
-	else
-		fprintf(o, "FAIL: %s\n", f->message);
-	if (f->kind != IMS_TB_FAIL_DIRTY_READ)
-		return;
-	const struct ims_bitmap *got = f->got;
-	if (f->under)
-		fprintf(o, "    first under-reported bit %" PRIu64 " (iova 0x%" PRIx64 ")\n",
-			(f->first_under_iova - got->iova) >> got->pgshift, f->first_under_iova);
-	if (f->over)
-		fprintf(o, "    first over-reported bit %" PRIu64 " (iova 0x%" PRIx64 ")\n",
-			(f->first_over_iova - got->iova) >> got->pgshift, f->first_over_iova);
-	print_bits(o, "expected", f->expected);
-	print_bits(o, "got     ", got);
-}
-
 static void json_bits(FILE *f, const char *key, const struct ims_bitmap *bm)
 {
 	char *hex = ims_bitmap_to_hex(bm);
@@ -94,7 +65,7 @@ static void on_failure(void *arg, const struct ims_tb_failure *x)
 {
 	struct rp_detail *d = arg;
 	progress_clear(); /* a status line may stand where this goes */
-	print_failure(d->diag, x);
+	ims_tb_print_failure(d->diag, x);
 	if (d->nfail >= RP_DETAIL_MAX || !d->fail) {
 		d->fail_omitted++;
 		return;

@@ -65,6 +65,11 @@ struct ims_tb_failure {
 
 typedef void (*ims_tb_failure_fn)(void *arg, const struct ims_tb_failure *f);
 
+/* What the default printer writes for f ("FILE:LINE: FAIL: message", and
+ * for a dirty read the first differing bits and, when short, both
+ * bitmaps): for a callback that keeps the records and still prints them. */
+void ims_tb_print_failure(FILE *out, const struct ims_tb_failure *f);
+
 struct ims_tb_opts {
 	/* sizeof(struct ims_tb_opts) as the caller compiled it; set by
 	 * ims_tb_opts_default. ims_tb_new refuses another size (-EINVAL). */
