@@ -36,6 +36,21 @@ FILE *rp_diag(const struct ims_tb *r)
 
 /* The default failure printer: "FILE:LINE: FAIL: message", and for a dirty
  * read the first differing bits and (when short) both bitmaps. */
+const char *ims_tb_failure_kind_name(enum ims_tb_failure_kind k)
+{
+	switch (k) {
+	case IMS_TB_FAIL_DIRTY_READ:
+		return "dirty-read";
+	case IMS_TB_FAIL_EXPECT:
+		return "expect";
+	case IMS_TB_FAIL_LOST_UPDATE:
+		return "lost-update";
+	case IMS_TB_FAIL_WALKER:
+		return "walker";
+	}
+	return "other";
+}
+
 void ims_tb_print_failure(FILE *o, const struct ims_tb_failure *f)
 {
 	if (f->file)

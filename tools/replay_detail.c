@@ -35,21 +35,6 @@ struct rp_detail {
 	struct ims_replay_stats before;
 };
 
-static const char *kind_name(enum ims_tb_failure_kind k)
-{
-	switch (k) {
-	case IMS_TB_FAIL_DIRTY_READ:
-		return "dirty-read";
-	case IMS_TB_FAIL_EXPECT:
-		return "expect";
-	case IMS_TB_FAIL_LOST_UPDATE:
-		return "lost-update";
-	case IMS_TB_FAIL_WALKER:
-		return "walker";
-	}
-	return "other";
-}
-
 static void json_bits(FILE *f, const char *key, const struct ims_bitmap *bm)
 {
 	char *hex = ims_bitmap_to_hex(bm);
@@ -72,7 +57,7 @@ static void on_failure(void *arg, const struct ims_tb_failure *x)
 	}
 	FILE *f = d->fail;
 	fprintf(f, "%s{\"line\":%" PRIu64 ",\"kind\":\"%s\",\"message\":", d->nfail ? "," : "",
-		x->line, kind_name(x->kind));
+		x->line, ims_tb_failure_kind_name(x->kind));
 	json_string(f, x->message);
 	if (x->kind == IMS_TB_FAIL_DIRTY_READ) {
 		const struct ims_bitmap *g = x->got;

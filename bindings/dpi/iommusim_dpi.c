@@ -84,21 +84,6 @@ static bool tag_ok(struct dpi *d, int tag)
 
 static int clamp_int(uint64_t n) { return n > INT_MAX ? INT_MAX : (int)n; }
 
-static const char *kind_name(enum ims_tb_failure_kind k)
-{
-	switch (k) {
-	case IMS_TB_FAIL_DIRTY_READ:
-		return "dirty-read";
-	case IMS_TB_FAIL_EXPECT:
-		return "expect";
-	case IMS_TB_FAIL_LOST_UPDATE:
-		return "lost-update";
-	case IMS_TB_FAIL_WALKER:
-		return "walker";
-	}
-	return "failure";
-}
-
 static void on_failure(void *arg, const struct ims_tb_failure *f)
 {
 	struct dpi *d = arg;
@@ -117,10 +102,10 @@ static void on_failure(void *arg, const struct ims_tb_failure *f)
 	char *s = NULL;
 	int n;
 	if (f->file)
-		n = asprintf(&s, "%s: %s:%" PRIu64 ": %s", kind_name(f->kind), f->file, f->line,
+		n = asprintf(&s, "%s: %s:%" PRIu64 ": %s", ims_tb_failure_kind_name(f->kind), f->file, f->line,
 			     f->message);
 	else
-		n = asprintf(&s, "%s: %s", kind_name(f->kind), f->message);
+		n = asprintf(&s, "%s: %s", ims_tb_failure_kind_name(f->kind), f->message);
 	if (n < 0)
 		return; /* counted in fail_total all the same */
 	if (!d->fail) {

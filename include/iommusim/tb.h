@@ -65,6 +65,10 @@ struct ims_tb_failure {
 
 typedef void (*ims_tb_failure_fn)(void *arg, const struct ims_tb_failure *f);
 
+/* A kind's short name: "dirty-read", "expect", "lost-update", "walker"
+ * ("other" for a value outside the enum). */
+const char *ims_tb_failure_kind_name(enum ims_tb_failure_kind k);
+
 /* What the default printer writes for f ("FILE:LINE: FAIL: message", and
  * for a dirty read the first differing bits and, when short, both
  * bitmaps): for a callback that keeps the records and still prints them. */
