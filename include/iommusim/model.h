@@ -40,7 +40,9 @@ void ims_iommu_cfg_default(struct ims_iommu_cfg *cfg);
 /* Apply a model configuration file (YAML, docs/timing.md) on top of *cfg:
  * keys the file gives replace cfg's values, the others are kept. On error
  * *cfg is unchanged and err holds "FILE:LINE:COL: what was expected" (bad
- * YAML, unknown key, wrong type, value out of range; -EINVAL) or "FILE:
+ * YAML, unknown key, wrong type, value out of range; -EINVAL), "FILE: ..."
+ * or "FILE:LINE:COL: ..." naming a budget of docs/limits.md the file goes
+ * past (its size, nesting, anchors, aliases, nodes; -E2BIG), or "FILE:
  * reason" (unreadable; -errno). */
 int ims_iommu_cfg_load(struct ims_iommu_cfg *cfg, const char *path, char *err, size_t errlen);
 /* The same from memory; `name` stands for FILE in messages. */
