@@ -49,6 +49,9 @@ void help_trace(FILE *f)
 		"  --domain N            the domain id where the log names none (default 1)\n"
 		"  --json FILE           write the import summary as one JSON object ('-' =\n"
 		"                        stdout, which then holds the JSON alone)\n"
+		"  --max-output N        the most trace events an import writes (K/M/G\n"
+		"                        suffixes; default 16M); past it the import stops,\n"
+		"                        exit 2, and OUT is not written (docs/limits.md)\n"
 		"  -q, --quiet           no summary on stderr (-v: the summary, the default)\n"
 		"\n"
 		"convert: text -> binary, or binary -> text (canonical lines).\n"
@@ -219,6 +222,7 @@ enum {
 	O_TO,
 	O_BLOCK,
 	O_LEVEL,
+	O_MAX_OUTPUT,
 };
 
 static int acc_parse(const char *s, unsigned *out)
@@ -346,6 +350,7 @@ static int do_import(int argc, char **argv)
 		{"dev", required_argument, 0, O_DEV},
 		{"domain", required_argument, 0, O_DOMAIN},
 		{"json", required_argument, 0, O_JSON},
+		{"max-output", required_argument, 0, O_MAX_OUTPUT},
 		{"quiet", no_argument, 0, 'q'},
 		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
@@ -480,6 +485,12 @@ static int do_import(int argc, char **argv)
 			break;
 		case O_JSON:
 			json = optarg;
+			break;
+		case O_MAX_OUTPUT:
+			if (opt_u64("trace import", "--max-output", optarg, true, &o.max_events))
+				return 2;
+			if (!o.max_events)
+				return usage_err("--max-output: expected at least 1 event");
 			break;
 		case 'q':
 			quiet = true;
