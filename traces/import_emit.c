@@ -209,12 +209,6 @@ void imp_dom_geometry(struct imp *m, uint16_t id, enum ims_format fmt, unsigned 
 	d->ias = ias;
 }
 
-/* A domain's geometry as the registry's import rules take it. */
-static struct fmt_geom dom_geom(const struct dom *d)
-{
-	return (struct fmt_geom){d->levels, d->granule ? ims_log2(d->granule) : 0, d->ias};
-}
-
 static int define(struct imp *m, struct dom *d)
 {
 	if (d->defined)
@@ -238,8 +232,8 @@ static int define(struct imp *m, struct dom *d)
 		kv(&ev, IMS_K_IAS, d->ias);
 	}
 	kv(&ev, IMS_K_DIRTY, 1);
-	/* The geometry replay's domain line gets checked by the format's own
-	 * rule (formats/format.h), which --levels and --ias do not bypass. */
+	/* The domain line's geometry meets the format's own rule, as replay
+	 * checks it (formats/format.h): --levels and --ias do not bypass it. */
 	struct fmt_geom g = fd->import_geom.levels ? (struct fmt_geom){d->levels, 0, 0}
 						   : (struct fmt_geom){0, ims_log2(d->granule), d->ias};
 	char why[128];
@@ -532,6 +526,12 @@ int imp_unmap(struct imp *m, uint16_t domid, uint64_t iova, uint64_t size, imp_l
 	int n = (int)f.n;
 	free(f.v);
 	return rc ? rc : n;
+}
+
+/* A domain's geometry as the registry's import rules take it. */
+static struct fmt_geom dom_geom(const struct dom *d)
+{
+	return (struct fmt_geom){d->levels, d->granule ? ims_log2(d->granule) : 0, d->ias};
 }
 
 /* Leaf sizes the importer may pick for a format, as Linux's drivers offer
