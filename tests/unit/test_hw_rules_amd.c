@@ -5,7 +5,7 @@
  * bits of the skipped levels are zero). Each rule is driven twice: through
  * the format's own hardware rules (amd_hw_fmt) and through the model's walk
  * (ims_iommu_access), so that a mistake in either shows. The conformance
- * cases amd-had-*-levels and amd-level-skip-* check the same rules from
+ * cases amd-had-*-every-level and amd-level-skip-* check the same rules from
  * traces (tests/conformance/amdv1.yaml).
  */
 #include <check.h>

@@ -4,12 +4,12 @@
  *   is an Access flag fault, which outranks a permission fault; with HA the
  *   hardware sets AF instead; AFFD = 1 makes AF read as 1;
  * - the contiguous-group update rule (D8.5.5): an update touches one entry
- *   of the group, and none when any entry of the group already records the
- *   access flag (or the dirty state), each judged apart.
+ *   of the group, and leaves out the access flag (the dirty state) when any
+ *   entry of the group already has it, the two judged apart.
  * Each rule is driven through the format's own rules (smmu_hw_fmt) and
  * through the model's walk (ims_iommu_access), for pages and blocks. The
- * conformance cases smmu-af-* and smmu-contig-* check the same rules from
- * traces (tests/conformance/smmuv3.yaml).
+ * conformance cases smmu-af-*, smmu-ha-* and smmu-contig-* check the same
+ * rules from traces (tests/conformance/smmuv3.yaml).
  */
 #include <check.h>
 #include <stdlib.h>
