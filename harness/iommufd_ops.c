@@ -94,7 +94,7 @@ int rp_op_iommufd_map(struct ims_tb *r, const struct ims_event *ev)
 	rc = ims_iommufd_ioas_map(r->fd, (uint32_t)ev->v[IMS_K_IOAS], ev->v[IMS_K_IOVA],
 				  ev->v[IMS_K_PA], ev->v[IMS_K_LENGTH], prot);
 	if (rc == -ENOSPC)
-		return rp_tables_full(r, ev, IMS_K_LENGTH);
+		return rp_tables_full(r, ev, IMS_K_LENGTH, "the map");
 	if (rp_call_done(r, ev, rc, NULL)) {
 		/* Every HWPT of the IOAS got the mapping (the domains in use). */
 		for (size_t k = 0; k < r->ndom_tags; k++) {
@@ -192,7 +192,7 @@ int rp_op_iommufd_hwpt(struct ims_tb *r, const struct ims_event *ev)
 	char why[256] = "";
 	rc = ims_iommufd_hwpt_alloc(r->fd, &a, why, sizeof(why));
 	if (rc == -ENOSPC) /* its IOAS's areas, mapped into the new table */
-		return rp_tables_full(r, ev, IMS_K_HWPT);
+		return rp_tables_full(r, ev, IMS_K_HWPT, "the HWPT's allocation");
 	if (!rp_call_done(r, ev, rc, why))
 		return 0;
 	struct ims_pt *pt = ims_iommufd_hwpt_pt(r->fd, a.hwpt_id);

@@ -192,11 +192,12 @@ int rp_check_bitmap(struct ims_tb *r, const struct ims_event *ev, int key, uint6
 int rp_check_map(struct ims_tb *r, const struct ims_event *ev, struct ims_pt *pt, uint64_t iova,
 		 uint64_t pa, uint64_t size, uint64_t pgsize, int size_key, uint64_t *tables);
 /* 0 when `frames` more frames of simulated memory fit the table budget,
- * else its error at key's column naming `what` needs them; a map the memory's own limit stopped
- * midway (-ENOSPC) is said by rp_tables_full. */
+ * else its error at key's column naming `what` needs them; `what` (a map,
+ * a root table) that the memory's own limit stopped (-ENOSPC) is said by
+ * rp_tables_full. */
 int rp_check_tables(struct ims_tb *r, const struct ims_event *ev, int key, uint64_t frames,
 		    const char *what);
-int rp_tables_full(struct ims_tb *r, const struct ims_event *ev, int key);
+int rp_tables_full(struct ims_tb *r, const struct ims_event *ev, int key, const char *what);
 FILE *rp_diag(const struct ims_tb *r);
 /* What the walker did wrong through the host during an op (the sink's
  * findings), as one validation failure after it. */

@@ -229,13 +229,13 @@ int rp_check_tables(struct ims_tb *r, const struct ims_event *ev, int key, uint6
 			      rp_raise(ev != NULL, RP_BUDGET_TABLE));
 }
 
-int rp_tables_full(struct ims_tb *r, const struct ims_event *ev, int key)
+int rp_tables_full(struct ims_tb *r, const struct ims_event *ev, int key, const char *what)
 {
 	char max[32];
 	return rp_over_budget(r, ev, key,
-			      "the page tables reached the table budget (%s) during the map; %s "
+			      "%s needs more simulated memory than the table budget (%s) leaves; %s "
 			      "raises it",
-			      rp_bytes_text(r->o.budgets.table_bytes, max, sizeof(max)),
+			      what, rp_bytes_text(r->o.budgets.table_bytes, max, sizeof(max)),
 			      rp_raise(ev != NULL, RP_BUDGET_TABLE));
 }
 
@@ -353,6 +353,8 @@ static int tb_domain(struct ims_tb *r, uint16_t tag, const struct ims_tb_domain_
 	if (rc) {
 		ims_pt_free(d->pt);
 		free(d);
+		if (rc == -ENOSPC)
+			return rp_tables_full(r, r->ev, IMS_K_ID, "the domain's root table");
 		return rp_domain_error(r, rc, key, why);
 	}
 	if (rp_dom_put(r, tag, d)) {
@@ -457,7 +459,7 @@ static int tb_map(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t pa, ui
 	if (rc == -ENOSPC) {
 		/* What the walker mapped before the budget stopped it goes. */
 		ims_pt_unmap(d->pt, iova, size, NULL);
-		return rp_tables_full(r, r->ev, IMS_K_SIZE);
+		return rp_tables_full(r, r->ev, IMS_K_SIZE, "the map");
 	}
 	if (rc)
 		return rp_input_error(r, r->ev, IMS_K_IOVA, "map failed: %s", rp_errno_text(rc));

@@ -55,6 +55,8 @@ int rp_op_vfio_container(struct ims_tb *r, const struct ims_event *ev)
 	if (rc) {
 		ims_pt_free(d->pt);
 		free(d);
+		if (rc == -ENOSPC)
+			return rp_tables_full(r, ev, IMS_K_ID, "the container's root table");
 		return rp_input_error(r, ev, IMS_K_FORMAT, "%s", why[0] ? why : rp_errno_text(rc));
 	}
 	d->fmt = cfg.fmt;
@@ -108,7 +110,7 @@ int rp_op_vfio_map(struct ims_tb *r, const struct ims_event *ev)
 		return rc;
 	rc = ims_vfio_map_dma(d->vfio, ev->v[IMS_K_IOVA], ev->v[IMS_K_PA], ev->v[IMS_K_LENGTH], prot);
 	if (rc == -ENOSPC)
-		return rp_tables_full(r, ev, IMS_K_LENGTH);
+		return rp_tables_full(r, ev, IMS_K_LENGTH, "the map");
 	if (rp_call_done(r, ev, rc, NULL)) {
 		rp_mapped(r, (uint16_t)ev->v[IMS_K_CONTAINER], ev->v[IMS_K_IOVA],
 			  rp_clip_size(ev->v[IMS_K_IOVA], ev->v[IMS_K_LENGTH]), prot);

@@ -131,6 +131,12 @@ T
 want 0 "" -- "$cmd" replay -q vfio-map.trace
 want 2 "vfio-map.trace:2:41: the map needs up to 2.0 MiB more simulated memory" -- "$cmd" replay -q --max-table-bytes 64K vfio-map.trace
 
+# A domain's root table counts too (from the memory's own limit, under the
+# replayer's estimates).
+printf 'domain id=1 format=amdv1\ndomain id=2 format=amdv1\ndomain id=3 format=amdv1\n' >doms.trace
+want 2 "doms.trace:3:8: the domain's root table needs more simulated memory than the table budget (8 KiB) leaves; --max-table-bytes raises it" \
+	-- "$cmd" replay -q --max-table-bytes 8K doms.trace
+
 # ---- the fault queue: bounded, its overflow counted and said -------------
 cat >faults.trace <<'T'
 domain id=1 format=vtd levels=3
