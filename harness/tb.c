@@ -704,6 +704,8 @@ int64_t ims_tb_dma(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, 
 	struct rp_dma_res res = {.acc = acc, .n = acc ? nacc : 0};
 	uint64_t pieces = 0;
 	uint64_t faulted = dma_core(r, dev, iova, len, dir, &pieces, acc ? &res : NULL);
+	/* Drops of a direct call are not a replayed event's to account. */
+	r->fdrop_seen = ims_iommu_counters(r->mmu)->faults_dropped;
 	if (npieces)
 		*npieces = pieces;
 	return (int64_t)faulted;
