@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "iommusim/replay.h"
+#include "tools/budgets.h"
 #include "tools/chart.h"
 #include "tools/cmd.h"
 #include "tools/opts.h"
@@ -70,6 +71,7 @@ void help_migrate(FILE *f)
 		"                        installed, DIR/migrate.svg\n"
 		"  -q, --quiet           no per-round tables\n"
 		"  -v, --verbose         also a line per dirty sync on stderr as it happens\n");
+	budget_help(f);
 	model_opts_help(f);
 	walker_help(f);
 	fprintf(f,
@@ -664,6 +666,7 @@ int cmd_migrate(int argc, char **argv)
 		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
 		MODEL_LONG_OPTS,
+		BUDGET_LONG_OPTS,
 		{0, 0, 0, 0},
 	};
 	struct params p = {.limit_ms = 300, .max_rounds = 30};
@@ -740,6 +743,11 @@ int cmd_migrate(int argc, char **argv)
 		case '?':
 			return opt_unknown("migrate", argv, "qvh", longopts);
 		default: {
+			int bo = budget_opt("migrate", c, optarg, &p.ro.budgets);
+			if (bo < 0)
+				return 2;
+			if (bo)
+				break;
 			int w = walker_opt("migrate", c, optarg, &p.wc);
 			if (w < 0 || (!w && model_opt("migrate", c, optarg, &p.ro.model) < 0)) {
 				walker_fini(&p.wc);

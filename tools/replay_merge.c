@@ -179,8 +179,11 @@ static void print_summary(const struct rp_agg *a)
 	fprintf(f, "iommusim replay: %s traces: %s ok, %s failed validation, %s bad input\n", N(a->n),
 		N(a->ok), N(a->failed), N(a->bad));
 	fprintf(f, "iommusim replay: total: events %s (maps %s, unmaps %s, dma %s ops / %s pages), "
-		   "faults %s\n",
+		   "faults %s",
 		T("events"), T("maps"), T("unmaps"), T("dma_ops"), T("dma_pages"), T("faults"));
+	if (total(a, "faults_dropped"))
+		fprintf(f, " (%s not recorded: a fault queue was full)", T("faults_dropped"));
+	fputc('\n', f);
 	fprintf(f, "  harvests %s: bits reported %s, expected %s (under %s, over %s), mismatches %s\n",
 		T("harvests"), T("bits_reported"), T("bits_expected"), T("bits_under"), T("bits_over"),
 		T("harvest_mismatches"));

@@ -719,53 +719,43 @@ static int do_convert(int argc, char **argv)
 
 /* ---- stat ------------------------------------------------------------------------------ */
 
-/* Distinct 4 KiB pages, as 2 MiB chunks with a bitmap each. */
-struct chunk {
-	uint64_t key; /* chunk number + 1; 0 = empty */
-	uint64_t bits[8];
+/* Distinct 4 KiB pages, as intervals of page numbers: a map or a dma adds
+ * one (or widens the last), so the set grows with the events, 16 bytes at
+ * most each, never with the size of a range. When the intervals have
+ * doubled since they were last merged they are sorted and merged in place;
+ * the count is the merged set's, exact. */
+struct span {
+	uint64_t first, last; /* page numbers, inclusive */
 };
 
 struct pageset {
-	struct chunk *t;
-	size_t cap, n;
-	uint64_t pages;
+	struct span *v;
+	size_t n, cap;
+	size_t merged; /* how many the last merge left */
 };
 
-static inline uint64_t hmix(uint64_t x)
+static int span_cmp(const void *a, const void *b)
 {
-	x ^= x >> 31;
-	x *= 0x9e3779b97f4a7c15ull;
-	x ^= x >> 29;
-	return x;
+	const struct span *x = a, *y = b;
+	return x->first < y->first ? -1 : x->first > y->first;
 }
 
-static struct chunk *ps_chunk(struct pageset *s, uint64_t key)
+static void ps_merge(struct pageset *s)
 {
-	if ((s->n + 1) * 2 > s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 1024;
-		struct chunk *nt = calloc(cap, sizeof(*nt));
-		if (!nt)
-			return NULL;
-		for (size_t i = 0; i < s->cap; i++) {
-			if (!s->t[i].key)
-				continue;
-			size_t j = hmix(s->t[i].key) & (cap - 1);
-			while (nt[j].key)
-				j = (j + 1) & (cap - 1);
-			nt[j] = s->t[i];
+	if (!s->n)
+		return;
+	qsort(s->v, s->n, sizeof(*s->v), span_cmp);
+	size_t k = 0;
+	for (size_t i = 1; i < s->n; i++) {
+		/* Page numbers stay below 2^52: last + 1 does not wrap. */
+		if (s->v[i].first <= s->v[k].last + 1) {
+			if (s->v[i].last > s->v[k].last)
+				s->v[k].last = s->v[i].last;
+		} else {
+			s->v[++k] = s->v[i];
 		}
-		free(s->t);
-		s->t = nt;
-		s->cap = cap;
 	}
-	size_t j = hmix(key + 1) & (s->cap - 1);
-	while (s->t[j].key && s->t[j].key != key + 1)
-		j = (j + 1) & (s->cap - 1);
-	if (!s->t[j].key) {
-		s->t[j].key = key + 1;
-		s->n++;
-	}
-	return &s->t[j];
+	s->n = s->merged = k + 1;
 }
 
 static int ps_add(struct pageset *s, uint64_t iova, uint64_t len)
@@ -775,19 +765,36 @@ static int ps_add(struct pageset *s, uint64_t iova, uint64_t len)
 	uint64_t first = iova >> 12, last = (iova + (len - 1)) >> 12;
 	if (iova + (len - 1) < iova)
 		last = UINT64_MAX >> 12;
-	for (uint64_t p = first;; p++) {
-		struct chunk *c = ps_chunk(s, p >> 9);
-		if (!c)
-			return -ENOMEM;
-		unsigned b = (unsigned)(p & 511);
-		if (!(c->bits[b >> 6] >> (b & 63) & 1)) {
-			c->bits[b >> 6] |= 1ull << (b & 63);
-			s->pages++;
-		}
-		if (p == last)
-			break;
+	struct span *t = s->n ? &s->v[s->n - 1] : NULL;
+	if (t && first <= t->last + 1 && last + 1 >= t->first) {
+		/* Touching the last one (a sequential trace): their union. */
+		if (first < t->first)
+			t->first = first;
+		if (last > t->last)
+			t->last = last;
+		return 0;
 	}
+	if (s->n == s->cap && s->n >= 2 * s->merged + 1024)
+		ps_merge(s);
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		struct span *v = realloc(s->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = (struct span){first, last};
 	return 0;
+}
+
+static uint64_t ps_pages(struct pageset *s)
+{
+	ps_merge(s);
+	uint64_t n = 0;
+	for (size_t i = 0; i < s->n; i++)
+		n += s->v[i].last - s->v[i].first + 1;
+	return n;
 }
 
 static int do_stat(int argc, char **argv)
@@ -874,7 +881,8 @@ static int do_stat(int argc, char **argv)
 		if (a + (len - 1) > hi)
 			hi = a + (len - 1);
 		if (ps_add(ps, a, len)) {
-			fprintf(stderr, "iommusim trace stat: out of memory\n");
+			fprintf(stderr, "iommusim trace stat: %s: out of memory after %" PRIu64
+				" events\n", in, events);
 			rc = -ENOMEM;
 			break;
 		}
@@ -883,12 +891,13 @@ static int do_stat(int argc, char **argv)
 		if (rc != -ENOMEM)
 			fprintf(stderr, "%s\n", ims_reader_error(rd));
 		ims_reader_close(rd);
-		free(mapped.t);
-		free(accessed.t);
+		free(mapped.v);
+		free(accessed.v);
 		return 2;
 	}
 	bool bin = ims_reader_is_binary(rd);
 	uint64_t bytes = ims_reader_bytes(rd);
+	uint64_t pages_mapped = ps_pages(&mapped), pages_accessed = ps_pages(&accessed);
 	ims_reader_close(rd);
 	double bpe = events ? (double)bytes / (double)events : 0.0;
 	int ret = 0;
@@ -912,7 +921,7 @@ static int do_stat(int argc, char **argv)
 				first = false;
 			}
 			fprintf(f, "},\"pages_mapped\":%" PRIu64 ",\"pages_accessed\":%" PRIu64,
-				mapped.pages, accessed.pages);
+				pages_mapped, pages_accessed);
 			if (lo <= hi)
 				fprintf(f, ",\"iova_min\":\"0x%" PRIx64 "\",\"iova_max\":\"0x%" PRIx64 "\"",
 					lo, hi);
@@ -935,11 +944,11 @@ static int do_stat(int argc, char **argv)
 				printf("  %-18s %s\n", ims_op_name((enum ims_op)k),
 				       human_count(ops[k], a, sizeof(a)));
 		printf("  pages mapped       %s (4 KiB, distinct: %s)\n",
-		       human_count(mapped.pages, a, sizeof(a)),
-		       human_bytes(mapped.pages * 4096, b, sizeof(b)));
+		       human_count(pages_mapped, a, sizeof(a)),
+		       human_bytes(pages_mapped >> 52 ? UINT64_MAX : pages_mapped << 12, b, sizeof(b)));
 		printf("  pages accessed     %s (4 KiB, distinct: %s; dma and expect pa)\n",
-		       human_count(accessed.pages, a, sizeof(a)),
-		       human_bytes(accessed.pages * 4096, b, sizeof(b)));
+		       human_count(pages_accessed, a, sizeof(a)),
+		       human_bytes(pages_accessed >> 52 ? UINT64_MAX : pages_accessed << 12, b, sizeof(b)));
 		if (lo <= hi)
 			printf("  iova range         0x%" PRIx64 " .. 0x%" PRIx64 "\n", lo, hi);
 		if (have_ts)
@@ -948,8 +957,8 @@ static int do_stat(int argc, char **argv)
 		printf("  bytes              %s (%.2f per event%s)\n", human_bytes(bytes, a, sizeof(a)),
 		       bpe, bin ? ", compressed" : "");
 	}
-	free(mapped.t);
-	free(accessed.t);
+	free(mapped.v);
+	free(accessed.v);
 	return ret;
 }
 
