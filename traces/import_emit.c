@@ -721,6 +721,29 @@ static int sync_due(struct imp *m)
 	return rc;
 }
 
+/* One dma event per IMS_TRACE_DMA_BYTES_DEFAULT of [start, end): replay
+ * refuses a longer one under its default budget. */
+static int emit_dma(struct imp *m, uint32_t dev, uint64_t start, uint64_t end, unsigned dir)
+{
+	while (start < end) {
+		uint64_t n = end - start;
+		if (n > IMS_TRACE_DMA_BYTES_DEFAULT)
+			n = IMS_TRACE_DMA_BYTES_DEFAULT;
+		struct ims_event ev;
+		ev_init(&ev, IMS_OP_DMA);
+		kv(&ev, IMS_K_DEV, dev);
+		kv(&ev, IMS_K_IOVA, start);
+		kv(&ev, IMS_K_LEN, n);
+		kv(&ev, IMS_K_DIR, dir);
+		int rc = emit(m, &ev);
+		if (rc)
+			return rc;
+		m->since_harvest++;
+		start += n;
+	}
+	return 0;
+}
+
 int imp_dma(struct imp *m, uint32_t dev, uint64_t iova, uint64_t len, unsigned dir)
 {
 	int domid = imp_dev_dom(m, dev);
@@ -745,33 +768,15 @@ int imp_dma(struct imp *m, uint32_t dev, uint64_t iova, uint64_t len, unsigned d
 		unsigned d = dir & l->prot;
 		clipped |= d != dir;
 		if (d != rdir || !d) {
-			if (rdir && at > start) {
-				struct ims_event ev;
-				ev_init(&ev, IMS_OP_DMA);
-				kv(&ev, IMS_K_DEV, dev);
-				kv(&ev, IMS_K_IOVA, start);
-				kv(&ev, IMS_K_LEN, at - start);
-				kv(&ev, IMS_K_DIR, rdir);
-				if ((rc = emit(m, &ev)))
-					return rc;
-				m->since_harvest++;
-			}
+			if (rdir && at > start && (rc = emit_dma(m, dev, start, at, rdir)))
+				return rc;
 			start = at;
 			rdir = d;
 		}
 		at = lend;
 	}
-	if (rdir && at > start) {
-		struct ims_event ev;
-		ev_init(&ev, IMS_OP_DMA);
-		kv(&ev, IMS_K_DEV, dev);
-		kv(&ev, IMS_K_IOVA, start);
-		kv(&ev, IMS_K_LEN, at - start);
-		kv(&ev, IMS_K_DIR, rdir);
-		if ((rc = emit(m, &ev)))
-			return rc;
-		m->since_harvest++;
-	}
+	if (rdir && at > start && (rc = emit_dma(m, dev, start, at, rdir)))
+		return rc;
 	if (clipped)
 		m->st->dir_clipped++;
 	if (m->o.harvest_every && m->since_harvest >= m->o.harvest_every)

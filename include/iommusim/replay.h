@@ -30,7 +30,7 @@ struct ims_budgets {
 	uint64_t fault_records; /* faults the queue holds before it overflows
 				 * (IMS_FAULT_RECORDS_DEFAULT): more are counted, not kept */
 };
-#define IMS_BUDGET_DMA_BYTES (4ull << 30)    /* 2^20 pieces of 4 KiB */
+#define IMS_BUDGET_DMA_BYTES IMS_TRACE_DMA_BYTES_DEFAULT /* iommusim/trace.h */
 #define IMS_BUDGET_BITMAP_BYTES (1ull << 30) /* 32 TiB of 4 KiB pages, a bit each */
 #define IMS_BUDGET_TABLE_BYTES (8ull << 30)  /* 2^21 frames of 4 KiB */
 

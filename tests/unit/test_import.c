@@ -335,6 +335,29 @@ START_TEST(direction_limited_by_permission)
 }
 END_TEST
 
+/* An access longer than replay's default DMA budget is written as several
+ * dma events of at most IMS_TRACE_DMA_BYTES_DEFAULT each, so that the trace
+ * replays under the default budget (docs/limits.md). */
+START_TEST(long_access_split_at_the_dma_budget)
+{
+	static const char ftrace[] =
+		"  t-1 [000] .....  1.000000: dma_map_sg: (iommu_dma_map_sg+0x0/0x400) nents=1 dir=1\n"
+		"  t-1 [000] .....  1.000010: intel_map_pages: (intel_iommu_map_pages+0x0/0xe0) "
+		"iova=0x200000000 paddr=0x200000000 pgsize=0x40000000 pgcount=9 prot=0x3\n"
+		"  t-1 [000] .....  1.000020: map: IOMMU: iova=0x0000000200000000 - "
+		"0x0000000440000000 paddr=0x0000000200000000 size=9663676416\n";
+	struct ims_import_stats st;
+	struct ims_import_opts o = opts(IMS_FROM_FTRACE);
+	char *t = run(&o, ftrace, &st, NULL, NULL, 0);
+	has(t, "dma dev=0x0 iova=0x200000000 len=0x100000000 dir=r");
+	has(t, "dma dev=0x0 iova=0x300000000 len=0x100000000 dir=r");
+	has(t, "dma dev=0x0 iova=0x400000000 len=0x40000000 dir=r");
+	ck_assert_uint_eq(count(t, "dma "), 3);
+	replays_without_faults(t);
+	free(t);
+}
+END_TEST
+
 START_TEST(vtd_invalidation_and_remap)
 {
 	static const char log[] =
@@ -930,6 +953,7 @@ static Suite *import_suite(void)
 	tcase_add_test(tc, vtd_translation);
 	tcase_add_test(tc, vtd_directions);
 	tcase_add_test(tc, direction_limited_by_permission);
+	tcase_add_test(tc, long_access_split_at_the_dma_budget);
 	tcase_add_test(tc, vtd_invalidation_and_remap);
 	tcase_add_test(tc, vtd_geometry_and_large_pages);
 	tcase_add_test(tc, vtd_faults);
