@@ -47,6 +47,20 @@ struct dom {
 struct ims_oracle {
 	struct dom **dir[256]; /* dom >> 8, then dom & 255 */
 	uint64_t ndirs, ndoms, nnodes, nchunks;
+	/* Subtrees freed so far: a chunk address remembered under an older
+	 * count may have been freed (a chunk is never moved to other pages:
+	 * its address names the same 512 pages of its domain while it
+	 * lives). */
+	uint64_t drops;
+	/* The chunk the last single-page insert reached: a device writing
+	 * again to a page of it (most writes, in steady state) is found in E
+	 * with one test of a live chunk, without a descent. */
+	struct {
+		const uint64_t *chunk; /* NULL: none */
+		uint64_t cpg;          /* its first page >> 9 */
+		uint64_t drops;        /* o->drops when it was remembered */
+		uint16_t dom;
+	} memo;
 };
 
 /* Only its address is used: the FULL mark. */
@@ -97,6 +111,7 @@ static void drop(struct ims_oracle *o, void *p, unsigned h)
 {
 	if (!p || p == FULL)
 		return;
+	o->drops++;
 	if (h == 1) {
 		o->nchunks--;
 	} else {
@@ -511,7 +526,7 @@ static bool present(const struct dom *d, uint64_t lo, uint64_t hi)
  * having changed no page, when pg is outside the root or setting it would
  * fill a chunk or node (which then collapses to FULL: add() does that).
  * Nodes made on the way down stay for add(), which fills them. */
-static bool add_page(struct ims_oracle *o, struct dom *d, uint64_t pg)
+static bool add_page(struct ims_oracle *o, struct dom *d, uint16_t dom, uint64_t pg)
 {
 	if (!d->root || pg < d->base || pg - d->base > span(d->h) - 1)
 		return false;
@@ -530,6 +545,10 @@ static bool add_page(struct ims_oracle *o, struct dom *d, uint64_t pg)
 	if (*ref == FULL)
 		return true;
 	uint64_t *c = *ref ? *ref : (*ref = make(o, 1, false));
+	o->memo.chunk = c;
+	o->memo.cpg = pg / FAN;
+	o->memo.drops = o->drops;
+	o->memo.dom = dom;
 	unsigned w = (unsigned)(pg % FAN) / 64;
 	uint64_t bit = 1ull << (pg % 64);
 	if (c[w] & bit)
@@ -551,18 +570,29 @@ static bool add_page(struct ims_oracle *o, struct dom *d, uint64_t pg)
 
 /* Pages [lo, hi] into dom's set: a single page in one descent where it
  * can be, anything else tested whole and then added. */
-static void insert(struct ims_oracle *o, uint16_t dom, uint64_t lo, uint64_t hi)
+static __attribute__((noinline)) void insert(struct ims_oracle *o, uint16_t dom, uint64_t lo,
+					    uint64_t hi)
 {
 	struct dom *d = find(o, dom);
-	if (lo == hi ? d && add_page(o, d, lo) : present(d, lo, hi))
+	if (lo == hi ? d && add_page(o, d, dom, lo) : present(d, lo, hi))
 		return;
 	d = get(o, dom);
 	cover(o, d, lo, hi);
 	add(o, &d->root, d->h, d->base, lo, hi);
 }
 
+/* Page pg of dom is in E by the memo (add_page): a test of a live chunk.
+ * The callers test it before the call to insert(), whose frame costs more. */
+static inline bool memo_has(const struct ims_oracle *o, uint16_t dom, uint64_t pg)
+{
+	return o->memo.chunk && o->memo.cpg == pg / FAN && o->memo.dom == dom &&
+	       o->memo.drops == o->drops && (o->memo.chunk[(pg % FAN) / 64] >> (pg % 64) & 1);
+}
+
 void ims_oracle_write(struct ims_oracle *o, uint16_t dom, uint64_t leaf_iova, unsigned size_shift)
 {
+	if (size_shift == PSHIFT && memo_has(o, dom, leaf_iova >> PSHIFT))
+		return;
 	uint64_t lo, hi;
 	if (size_shift >= 64) {
 		lo = leaf_iova >> PSHIFT;
@@ -694,6 +724,8 @@ void ims_oracle_add(struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t 
 	if (!size)
 		return;
 	pages(iova, size, &lo, &hi);
+	if (lo == hi && memo_has(o, dom, lo))
+		return;
 	insert(o, dom, lo, hi);
 }
 

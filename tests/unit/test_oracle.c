@@ -549,6 +549,38 @@ START_TEST(root_moves)
 }
 END_TEST
 
+/* A page written again is found through the memo of the chunk the last
+ * single-page write reached: it must tell domains and chunks apart and
+ * never trust a chunk freed since (here the page's bit sits in a word that
+ * free() leaves alone, so a freed chunk would still say "present"). */
+START_TEST(memo_follows_frees)
+{
+	struct ims_oracle *o = ims_oracle_new();
+	const uint64_t p = 3 * GiB + (5 * 64 + 7) * 4096ull; /* word 5 of its chunk */
+	ims_oracle_write(o, 1, p, 12);
+	ims_oracle_write(o, 1, p, 12);
+	ck_assert_uint_eq(ims_oracle_count(o, 1, 0, 0), 1);
+	ims_oracle_write(o, 2, p, 12); /* same page, other domain */
+	ck_assert_uint_eq(ims_oracle_count(o, 2, 0, 0), 1);
+	ims_oracle_write(o, 1, p + 2 * MiB, 12); /* same word of the next chunk */
+	ck_assert_uint_eq(ims_oracle_count(o, 1, 0, 0), 2);
+	ims_oracle_clear(o, 1, p + 2 * MiB, 4096); /* frees that chunk */
+	ims_oracle_write(o, 1, p + 2 * MiB, 12);
+	ck_assert_uint_eq(ims_oracle_count(o, 1, 0, 0), 2);
+	ck_assert(ims_oracle_test(o, 1, p + 2 * MiB));
+	/* A bit cleared in a chunk that lives on. */
+	ims_oracle_write(o, 1, p + 4096, 12);
+	ims_oracle_clear(o, 1, p, 4096);
+	ims_oracle_write(o, 1, p, 12);
+	ck_assert_uint_eq(ims_oracle_count(o, 1, p, 8192), 2);
+	/* The same through ims_oracle_add, after a reset freed everything. */
+	ims_oracle_reset(o, 1);
+	ims_oracle_add(o, 1, p, 4096);
+	ck_assert_uint_eq(ims_oracle_count(o, 1, 0, 0), 1);
+	ims_oracle_free(o);
+}
+END_TEST
+
 /* Random operations against the reference window. */
 START_TEST(random_vs_reference)
 {
@@ -624,6 +656,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, single_pages_fill_and_collapse);
 	tcase_add_test(tc, root_moves);
 	tcase_add_test(tc, random_vs_reference);
+	tcase_add_test(tc, memo_follows_frees);
 	suite_add_tcase(s, tc);
 	return s;
 }
