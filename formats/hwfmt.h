@@ -35,6 +35,7 @@ struct hw_ctx {
 	 * step needs them. */
 	uint8_t ix_shift[HW_MAX_LEVELS];
 	uint64_t ix_mask[HW_MAX_LEVELS];
+	uint64_t ias_over; /* the IOVA bits at or above ias (0 when ias is 64) */
 };
 
 enum hwe_kind { HWE_INVALID = 0, HWE_RESERVED, HWE_TABLE, HWE_LEAF };
@@ -119,9 +120,11 @@ static inline unsigned hw_level_shift(const struct hw_ctx *c, int level)
 	return c->gshift + c->stride * (unsigned)level;
 }
 
-/* Fills ix_shift / ix_mask for the levels 0..top of a decoded context. */
+/* Fills ix_shift / ix_mask for the levels 0..top of a decoded context, and
+ * ias_over. */
 static inline void hw_ctx_index_init(struct hw_ctx *c)
 {
+	c->ias_over = c->ias >= 64 ? 0 : ~0ull << c->ias;
 	for (int l = 0; l <= c->top && l < HW_MAX_LEVELS; l++) {
 		unsigned bits = hw_level_bits(c, l);
 		c->ix_shift[l] = (uint8_t)hw_level_shift(c, l);

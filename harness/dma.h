@@ -4,6 +4,7 @@
 
 #include "harness/replay_int.h"
 #include "model/prefetch.h"
+#include "model/dma_path.h"
 
 /* Each piece's result goes to acc[0..n). */
 struct rp_dma_res {
@@ -14,10 +15,10 @@ struct rp_dma_res {
 /* A DMA as the model does it, piece by piece (ims_iommu_dma), keeping what
  * each write reached in IOVA and GPA space (docs/uapi.md), a run at a
  * time, and with res each piece's result (ims_tb_dma). Returns the pieces
- * that faulted. Inlined into both callers (the replay's dma op, which
- * has no res, and ims_tb_dma). */
-static inline __attribute__((always_inline)) uint64_t
-dma_core(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, unsigned acc,
+ * that faulted; *pieces_out the pieces. The general path: dma_core takes
+ * most DMAs without it. */
+static __attribute__((noinline, unused)) uint64_t
+dma_loop(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, unsigned acc,
 	 uint64_t *pieces_out, struct rp_dma_res *res)
 {
 	uint64_t pieces = 0, faulted = 0;
@@ -77,6 +78,32 @@ dma_core(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, unsigned a
 			gpa_write(r, (uint16_t)tag, run_iova, run_pa, run_len, tracked);
 	} else {
 		faulted = ims_iommu_dma(r->mmu, dev, iova, len, acc, &pieces);
+	}
+	*pieces_out = pieces;
+	return faulted;
+}
+
+/* A DMA (dma_loop), counted in the replay's statistics. One that fits in a
+ * page with no result asked per piece, most DMAs of a trace, makes one call
+ * to the model, which also names the domain a write records to: what
+ * dma_loop makes of it, in fewer steps (replay_set_reference sends every
+ * DMA to dma_loop). Inlined into both callers (the replay's dma op, which
+ * has no res, and ims_tb_dma). */
+static inline __attribute__((always_inline)) uint64_t
+dma_core(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, unsigned acc,
+	 uint64_t *pieces_out, struct rp_dma_res *res)
+{
+	uint64_t pieces, faulted;
+	if (!res && len && len <= IMS_PAGE_SIZE - (iova & (IMS_PAGE_SIZE - 1)) && acc &&
+	    acc <= IMS_ACC_RW && !r->ref_dma) {
+		struct iommu_page p = iommu_dma_page(r->mmu, dev, iova, acc);
+		faulted = p.rc > 0;
+		bool tracked = p.dom & IOMMU_PAGE_TRACKED;
+		if (p.rc == 0 && p.dom >= 0 && (tracked || r->mig_on))
+			gpa_write(r, (uint16_t)p.dom, iova, p.pa, len, tracked);
+		pieces = 1;
+	} else {
+		faulted = dma_loop(r, dev, iova, len, acc, &pieces, res);
 	}
 	r->st.dma_ops++;
 	r->st.dma_pages += pieces;

@@ -65,8 +65,9 @@ const struct ims_replay_stats *ims_replay_stats(const struct ims_replay *r) { re
 struct ims_iommu *ims_replay_iommu(struct ims_replay *r) { return r->t.mmu; }
 struct ims_mem *ims_replay_mem(struct ims_replay *r) { return r->t.mem; }
 
-/* Out of line: see ims_replay_event. */
-static __attribute__((noinline)) int op_dma(struct ims_tb *r, const struct ims_event *ev)
+/* Inlined into ims_replay_event: its general loop is out of line. */
+static inline __attribute__((always_inline)) int op_dma(struct ims_tb *r,
+							const struct ims_event *ev)
 {
 	if (__builtin_expect(ev->v[IMS_K_LEN] > r->o.budgets.dma_bytes, 0))
 		return rp_dma_over(r, ev, ev->v[IMS_K_LEN]);
@@ -146,18 +147,9 @@ static __attribute__((noinline)) int op_other(struct ims_tb *r, const struct ims
 	}
 }
 
-/* A dma, most of any trace, goes straight to op_dma: the switch's frame,
- * with every other op inlined into it, cost more than a read DMA's own
- * bookkeeping. */
-int ims_replay_event(struct ims_replay *rp, const struct ims_event *ev, const char *file)
+/* Any op but a dma, with its injection, faults and findings. */
+static __attribute__((noinline)) int event_other(struct ims_tb *r, const struct ims_event *ev)
 {
-	struct ims_tb *r = &rp->t;
-	r->file = file ? file : "-";
-	if (rp->ro.on_event)
-		rp->ro.on_event(rp->ro.on_event_arg, rp, ev);
-	r->st.events++;
-	if (ev->op == IMS_OP_DMA)
-		return op_dma(r, ev);
 	r->ev = ev;
 	bool inject = ims_ev_has(ev, IMS_K_INJECT_AT);
 	if (inject) {
@@ -182,6 +174,30 @@ int ims_replay_event(struct ims_replay *rp, const struct ims_event *ev, const ch
 	return rc;
 }
 
+/* A dma, most of any trace, goes straight to op_dma: the switch's frame,
+ * with every other op inlined into it, cost more than a read DMA's own
+ * bookkeeping, and so would the frame of the other ops' common steps. */
+int ims_replay_event(struct ims_replay *rp, const struct ims_event *ev, const char *file)
+{
+	struct ims_tb *r = &rp->t;
+	r->file = file ? file : "-";
+	if (rp->ro.on_event)
+		rp->ro.on_event(rp->ro.on_event_arg, rp, ev);
+	r->st.events++;
+	if (ev->op == IMS_OP_DMA)
+		return op_dma(r, ev);
+	return event_other(r, ev);
+}
+
+/* The replay's own part of a hint: the record a write makes. Out of line:
+ * a hint dropped (no walk since the last) then saves no registers. */
+static __attribute__((noinline)) void prefetch_record(struct ims_tb *r, uint32_t dev, uint64_t iova)
+{
+	int tag = ims_iommu_dev_domain(r->mmu, dev);
+	if (tag >= 0)
+		oracle_prefetch(r->written, (uint16_t)tag, iova);
+}
+
 void replay_prefetch(struct ims_replay *rp, const struct ims_event *ev)
 {
 	if (ev->op != IMS_OP_DMA || !ev->v[IMS_K_LEN])
@@ -189,11 +205,8 @@ void replay_prefetch(struct ims_replay *rp, const struct ims_event *ev)
 	struct ims_tb *r = &rp->t;
 	uint32_t dev = (uint32_t)ev->v[IMS_K_DEV];
 	unsigned acc = (unsigned)ev->v[IMS_K_DIR];
-	if (!iommu_prefetch(r->mmu, dev, ev->v[IMS_K_IOVA], acc))
-		return;
-	int tag = (acc & IMS_ACC_W) ? ims_iommu_dev_domain(r->mmu, dev) : -1;
-	if (tag >= 0)
-		oracle_prefetch(r->written, (uint16_t)tag, ev->v[IMS_K_IOVA]);
+	if (iommu_prefetch(r->mmu, dev, ev->v[IMS_K_IOVA], acc) && (acc & IMS_ACC_W))
+		prefetch_record(r, dev, ev->v[IMS_K_IOVA]);
 }
 
 int ims_replay_run(struct ims_replay *r, struct ims_reader *rd)
@@ -234,6 +247,11 @@ int ims_replay_run(struct ims_replay *r, struct ims_reader *rd)
 	if (r->t.strict_faults)
 		rp_faults_unexpected(&r->t);
 	return 0;
+}
+
+void replay_set_reference(struct ims_replay *r, bool on)
+{
+	r->t.ref_dma = on;
 }
 
 void ims_replay_set_strict_faults(struct ims_replay *r, bool on)

@@ -113,6 +113,10 @@ struct ims_tb {
 	 * MIG_REPORTED / MIG_WRITTEN in mig; mig_unmapped per domain tag. */
 	bool mig_on;
 	struct ims_oracle *mig, *mig_unmapped;
+	/* Every dma through the general loop of dma_core, none through its
+	 * one-page path (replay_set_reference): for the test that both give
+	 * the same. */
+	bool ref_dma;
 };
 
 /* A replay: a testbench driven by a trace. */
@@ -380,6 +384,10 @@ int rp_new_domain_keys(struct ims_tb *r, const struct ims_event *ev);
 /* ims_tb_unmap, leaving got set up (or not) as on entry when it fails. */
 int rp_tb_unmap(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size,
 		      uint64_t pgsize, struct ims_bitmap *got);
+
+/* Whether every DMA takes the general paths (dma_core's loop), which the
+ * one-page path must match: for tests. */
+void replay_set_reference(struct ims_replay *r, bool on);
 
 /* How many dmas ims_replay_run reads ahead of the one it replays. */
 #define REPLAY_AHEAD 4

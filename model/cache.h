@@ -9,8 +9,10 @@
 #ifndef IMS_MODEL_CACHE_H
 #define IMS_MODEL_CACHE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "iommusim/model.h"
 
@@ -28,6 +30,28 @@ struct tlb_ent {
 	bool valid, r, w;
 	bool dirty;
 };
+
+/* tag, shift and valid sit next to each other: a look-up compares them as
+ * one 32-bit word (ent_id) with what it wants (want_id), a compare instead
+ * of three. */
+_Static_assert(offsetof(struct tlb_ent, shift) == offsetof(struct tlb_ent, tag) + 2 &&
+		       offsetof(struct tlb_ent, valid) == offsetof(struct tlb_ent, tag) + 3 &&
+		       sizeof(bool) == 1,
+	       "tlb_ent: tag, shift and valid must make one 32-bit word");
+
+static inline uint32_t ent_id(const struct tlb_ent *e)
+{
+	uint32_t v;
+	memcpy(&v, &e->tag, sizeof(v));
+	return v;
+}
+
+/* The word ent_id reads from a valid entry of this tag and shift. */
+static inline uint32_t want_id(uint16_t tag, unsigned shift)
+{
+	struct tlb_ent e = {.tag = tag, .shift = (uint8_t)shift, .valid = true};
+	return ent_id(&e);
+}
 
 struct cache {
 	struct tlb_ent *e;
@@ -116,18 +140,33 @@ static inline uint64_t cache_rng(struct cache *c)
 	return x * 0x2545f4914f6cdd1dull;
 }
 
+/* The policy's victim in a set whose ways are all valid, for the
+ * policies that keep no stamps: round robin, random. */
+static __attribute__((noinline, unused)) struct tlb_ent *cache_victim_policy(struct cache *c,
+									   struct tlb_ent *set)
+{
+	if (c->pol == IMS_REPL_ROUND_ROBIN) {
+		uint32_t *next = &c->rr[(size_t)(set - c->e) / c->ways];
+		struct tlb_ent *v = &set[*next];
+		*next = *next + 1 == c->ways ? 0 : *next + 1;
+		return v;
+	}
+	return &set[cache_rng(c) % c->ways];
+}
+
 /* The way to fill in `set` when no way holds the key: the first invalid
  * way, else the policy's choice. An invalid way has stamp 0 and a valid
  * one a later stamp (every fill takes a new one), so the first way of
  * least stamp is the first invalid way when there is one: one scan finds
  * both. Selects, not jumps (gcc emits cmov): which way is oldest is as good
  * as random to a branch predictor, and a wrong guess costs more than the
- * scan. */
+ * scan. Four ways (the default of every cache) are scanned unrolled. */
 static inline struct tlb_ent *cache_victim(struct cache *c, struct tlb_ent *set)
 {
 	unsigned best = 0;
 	uint64_t low = set[0].stamp;
-	for (unsigned w = 1; w < c->ways; w++) {
+	unsigned ways = c->ways == 4 ? 4 : c->ways;
+	for (unsigned w = 1; w < ways; w++) {
 		uint64_t s = set[w].stamp;
 		bool older = s < low;
 		best = older ? w : best;
@@ -137,14 +176,9 @@ static inline struct tlb_ent *cache_victim(struct cache *c, struct tlb_ent *set)
 	if (!lru->valid)
 		return lru;
 	switch (c->pol) {
-	case IMS_REPL_ROUND_ROBIN: {
-		uint32_t *next = &c->rr[(size_t)(set - c->e) / c->ways];
-		struct tlb_ent *v = &set[*next];
-		*next = *next + 1 == c->ways ? 0 : *next + 1;
-		return v;
-	}
+	case IMS_REPL_ROUND_ROBIN:
 	case IMS_REPL_RANDOM:
-		return &set[cache_rng(c) % c->ways];
+		return cache_victim_policy(c, set);
 	default:
 		return lru;
 	}
@@ -187,10 +221,12 @@ static inline bool cache_put(struct cache *c, struct tlb_ent *slot, const struct
 	bool evicted = false;
 	if (slot->valid) {
 		evicted = !same_key;
-		cache_untrack_shift(c, slot);
+		if (slot->shift != v->shift) {
+			cache_untrack_shift(c, slot);
+			c->shift_live[v->shift]++;
+			c->shift_mask |= 1ull << v->shift;
+		}
 		*slot = *v;
-		c->shift_live[slot->shift]++;
-		c->shift_mask |= 1ull << slot->shift;
 	} else {
 		*slot = *v;
 		cache_track(c, slot);

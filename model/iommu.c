@@ -53,6 +53,7 @@ int ims_iommu_new(struct ims_mem *mem, const struct ims_iommu_cfg *cfg, struct i
 	if (!m)
 		return -ENOMEM;
 	m->mem = mem;
+	m->pool = mem_pool(mem);
 	if (cfg)
 		m->cfg = *cfg;
 	else
@@ -83,7 +84,9 @@ int ims_iommu_new(struct ims_mem *mem, const struct ims_iommu_cfg *cfg, struct i
 			       lc && lc->set ? lc->latency : k->wc_latency, cache_seed(m, 1 + (unsigned)l)))
 			goto nomem;
 		m->wc_any |= m->wc[l].sets != 0;
+		m->wc_on |= (uint32_t)(m->wc[l].sets != 0) << l;
 	}
+	m->fast_hits = m->tlb.sets != 0;
 	*out = m;
 	return 0;
 nomem:

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "model/cache.h"
+#include "model/mem_view.h"
 #include "formats/format.h"
 
 #define MAX_LEVELS HW_MAX_LEVELS
@@ -38,6 +39,7 @@ struct dev_slot {
 
 struct ims_iommu {
 	struct ims_mem *mem;
+	const struct mem_pool *pool; /* mem_pool(mem): table frames looked up inline */
 	struct ims_iommu_cfg cfg;
 	struct ims_oracle *oracle;
 	struct ctx_slot **ctx; /* 65536 slots, by tag */
@@ -56,6 +58,11 @@ struct ims_iommu {
 	struct cache tlb;
 	struct cache wc[MAX_LEVELS];
 	bool wc_any; /* some walk-cache level is on */
+	uint32_t wc_on; /* bit l: walk-cache level l is on */
+	/* translate() serves IOTLB hits itself: there is an IOTLB and no
+	 * iommu_set_reference. */
+	bool fast_hits;
+	bool ref_path; /* iommu_set_reference */
 
 	uint64_t stamp;
 	uint64_t rng;
@@ -129,6 +136,9 @@ static inline struct dev_slot *dev_probe(const struct ims_iommu *m, uint32_t dev
 /* dev_probe, remembering what it found. */
 static inline struct dev_slot *dev_find(struct ims_iommu *m, uint32_t dev)
 {
+	if (m->dev_last < m->ndev_cap && m->devs[m->dev_last].used &&
+	    m->devs[m->dev_last].dev == dev)
+		return &m->devs[m->dev_last];
 	struct dev_slot *s = dev_probe(m, dev);
 	if (s)
 		m->dev_last = (size_t)(s - m->devs);

@@ -36,7 +36,7 @@
 #define SLOT_SHIFT 58
 #define MIN_CAP 64ull
 #define POOL_FN0 (IMS_MEM_POOL_BASE >> FSHIFT)
-#define CHUNK_FRAMES 512 /* pool frames per chunk: 2 MiB, a host huge page */
+#define CHUNK_FRAMES 512 /* pool frames per chunk: 2 MiB, a host huge page (mem_view.h) */
 #define CHUNK_BYTES ((size_t)CHUNK_FRAMES * FWORDS * sizeof(uint64_t))
 
 typedef uint64_t frame_t[FWORDS];
@@ -60,16 +60,14 @@ struct ims_mem {
 	struct slab *part;  /* slabs with a free frame */
 	struct slab *spare; /* one empty slab kept so alloc/free at a slab edge does not thrash */
 	uint64_t nslabs;
-	uint64_t pool_next;  /* pool frames ever handed out (the bump pointer) */
+	/* The bump pointer, the live bits, the chunk directory and the epoch
+	 * (mem_view.h): what a walker's inline look-up reads. */
+	struct mem_pool pool;
 	uint64_t *pool_ret;  /* pool indexes returned, reused last-in first-out */
 	uint64_t nret, capret;
-	uint64_t *pool_live; /* bit per pool index: handed out and not freed */
-	uint64_t nlive;      /* words in pool_live */
-	frame_t **pool_dir;  /* chunk of pool index i: pool_dir[i / CHUNK_FRAMES] */
 	uint32_t *chunk_used; /* live frames per chunk */
 	uint64_t ndir, nchunks;
 	frame_t *spare_chunk; /* one emptied chunk kept, as a spare slab is */
-	uint64_t pool_epoch;  /* frames gone: pool frames freed, stray ones replaced */
 	uint64_t frame_limit; /* frames the pool may bring the memory to; 0: no limit */
 	ims_mem_hook_fn hook;
 	ims_mem_hook_pass_fn hook_pass;
@@ -115,18 +113,10 @@ static uint64_t home(const struct ims_mem *m, uint64_t fn)
 	return (fn * 0x9e3779b97f4a7c15ull) >> (64 - m->bits);
 }
 
-static bool live(const struct ims_mem *m, uint64_t idx)
-{
-	return idx / 64 < m->nlive && (m->pool_live[idx / 64] >> (idx % 64) & 1);
-}
-
 /* Frame fn when it is a live pool frame (a table), else NULL. */
 static inline uint64_t *pool_find(const struct ims_mem *m, uint64_t fn)
 {
-	uint64_t idx = fn - POOL_FN0; /* wraps far past pool_next below the pool */
-	if (idx < m->pool_next && live(m, idx))
-		return m->pool_dir[idx / CHUNK_FRAMES][idx % CHUNK_FRAMES];
-	return NULL;
+	return mem_pool_frame(&m->pool, fn);
 }
 
 static uint64_t *hash_find(const struct ims_mem *m, uint64_t fn)
@@ -340,13 +330,13 @@ void ims_mem_free(struct ims_mem *m)
 			frame_put(m, m->tab[i].frame, (unsigned)(m->tab[i].key >> SLOT_SHIFT));
 	free(m->spare);
 	for (uint64_t i = 0; i < m->ndir; i++)
-		free(m->pool_dir[i]);
+		free(m->pool.dir[i]);
 	free(m->spare_chunk);
-	free(m->pool_dir);
+	free(m->pool.dir);
 	free(m->chunk_used);
 	free(m->tab);
 	free(m->pool_ret);
-	free(m->pool_live);
+	free(m->pool.live);
 	ims_mem_set_race_check(m, false);
 	free(m);
 }
@@ -559,26 +549,26 @@ uint64_t *mem_frame_rw(struct ims_mem *m, uint64_t pa)
 	return lookup_last(m, pa >> FSHIFT);
 }
 
-/* Room in pool_live and the chunk directory for index idx. */
+/* Room in the live bits and the chunk directory for index idx. */
 static int live_grow(struct ims_mem *m, uint64_t idx)
 {
-	if (idx / 64 < m->nlive)
+	if (idx / 64 < m->pool.nlive)
 		return 0;
-	uint64_t n = m->nlive ? m->nlive * 2 : 16;
+	uint64_t n = m->pool.nlive ? m->pool.nlive * 2 : 16;
 	while (idx / 64 >= n)
 		n *= 2;
-	uint64_t *l = realloc(m->pool_live, (size_t)n * sizeof(*l));
+	uint64_t *l = realloc(m->pool.live, (size_t)n * sizeof(*l));
 	if (!l)
 		return -ENOMEM;
-	memset(l + m->nlive, 0, (size_t)(n - m->nlive) * sizeof(*l));
-	m->pool_live = l;
-	m->nlive = n;
+	memset(l + m->pool.nlive, 0, (size_t)(n - m->pool.nlive) * sizeof(*l));
+	m->pool.live = l;
+	m->pool.nlive = n;
 	uint64_t nd = n * 64 / CHUNK_FRAMES + 1;
 	if (nd > m->ndir) {
-		frame_t **d = realloc(m->pool_dir, (size_t)nd * sizeof(*d));
+		frame_t **d = realloc(m->pool.dir, (size_t)nd * sizeof(*d));
 		if (!d)
 			return -ENOMEM;
-		m->pool_dir = d;
+		m->pool.dir = d;
 		uint32_t *u = realloc(m->chunk_used, (size_t)nd * sizeof(*u));
 		if (!u)
 			return -ENOMEM;
@@ -595,7 +585,7 @@ static int live_grow(struct ims_mem *m, uint64_t idx)
  * fuzz case) should not fault in 2 MiB. */
 static uint64_t *pool_slot(struct ims_mem *m, uint64_t idx)
 {
-	frame_t **c = &m->pool_dir[idx / CHUNK_FRAMES];
+	frame_t **c = &m->pool.dir[idx / CHUNK_FRAMES];
 	if (!*c && m->spare_chunk) {
 		*c = m->spare_chunk;
 		m->spare_chunk = NULL;
@@ -620,12 +610,12 @@ static void pool_unslot(struct ims_mem *m, uint64_t idx)
 	if (--m->chunk_used[ci])
 		return;
 	if (!m->spare_chunk) {
-		m->spare_chunk = m->pool_dir[ci];
+		m->spare_chunk = m->pool.dir[ci];
 	} else {
-		free(m->pool_dir[ci]);
+		free(m->pool.dir[ci]);
 		m->nchunks--;
 	}
-	m->pool_dir[ci] = NULL;
+	m->pool.dir[ci] = NULL;
 }
 
 /* Hands out pool frame idx, zeroed. */
@@ -640,20 +630,25 @@ static int pool_take(struct ims_mem *m, uint64_t idx)
 	if (e.frame) {
 		frame_put(m, e.frame, (unsigned)(e.key >> SLOT_SHIFT));
 		m->c.frames--;
-		m->pool_epoch++; /* a view of the stray frame is gone too */
+		m->pool.epoch++; /* a view of the stray frame is gone too */
 	}
 	memset(f, 0, FWORDS * sizeof(*f));
 	m->chunk_used[idx / CHUNK_FRAMES]++;
-	m->pool_live[idx / 64] |= 1ull << (idx % 64);
+	m->pool.live[idx / 64] |= 1ull << (idx % 64);
 	m->c.pool_frames++;
 	if (++m->c.frames > m->c.frames_peak)
 		m->c.frames_peak = m->c.frames;
 	return 0;
 }
 
+const struct mem_pool *mem_pool(const struct ims_mem *m)
+{
+	return &m->pool;
+}
+
 uint64_t mem_pool_epoch(const struct ims_mem *m)
 {
-	return m->pool_epoch;
+	return m->pool.epoch;
 }
 
 void ims_mem_set_frame_limit(struct ims_mem *m, uint64_t frames)
@@ -672,7 +667,7 @@ int ims_mem_pool_alloc(struct ims_mem *m, uint64_t *pa)
 	if (!room(m, 1))
 		return -ENOSPC;
 	bool reuse = m->nret > 0;
-	uint64_t idx = reuse ? m->pool_ret[m->nret - 1] : m->pool_next;
+	uint64_t idx = reuse ? m->pool_ret[m->nret - 1] : m->pool.next;
 	if (idx >= (1ull << FN_BITS) - POOL_FN0)
 		return -ENOMEM;
 	int rc = live_grow(m, idx);
@@ -683,7 +678,7 @@ int ims_mem_pool_alloc(struct ims_mem *m, uint64_t *pa)
 	if (reuse)
 		m->nret--;
 	else
-		m->pool_next++;
+		m->pool.next++;
 	*pa = (POOL_FN0 + idx) << FSHIFT;
 	return 0;
 }
@@ -699,7 +694,7 @@ int ims_mem_pool_alloc_order(struct ims_mem *m, unsigned order, uint64_t *pa)
 	uint64_t n = 1ull << order;
 	if (!room(m, n))
 		return -ENOSPC;
-	uint64_t idx = (m->pool_next + n - 1) & ~(n - 1);
+	uint64_t idx = (m->pool.next + n - 1) & ~(n - 1);
 	if (idx + n > (1ull << FN_BITS) - POOL_FN0)
 		return -ENOMEM;
 	int rc = live_grow(m, idx + n - 1);
@@ -713,7 +708,7 @@ int ims_mem_pool_alloc_order(struct ims_mem *m, unsigned order, uint64_t *pa)
 			return rc;
 		}
 	}
-	m->pool_next = idx + n;
+	m->pool.next = idx + n;
 	*pa = (POOL_FN0 + idx) << FSHIFT;
 	return 0;
 }
@@ -729,8 +724,8 @@ void ims_mem_pool_free(struct ims_mem *m, uint64_t pa)
 		return;
 	if (m->last == f)
 		m->last = NULL;
-	m->pool_epoch++;
-	m->pool_live[idx / 64] &= ~(1ull << (idx % 64));
+	m->pool.epoch++;
+	m->pool.live[idx / 64] &= ~(1ull << (idx % 64));
 	m->c.pool_frames--;
 	m->c.frames--;
 	pool_unslot(m, idx);
@@ -776,6 +771,6 @@ const struct ims_mem_counters *ims_mem_counters(const struct ims_mem *m)
 uint64_t ims_mem_footprint(const struct ims_mem *m)
 {
 	return sizeof(*m) + m->nslabs * sizeof(struct slab) + m->cap * sizeof(struct ent) +
-	       m->capret * sizeof(uint64_t) + m->nlive * sizeof(uint64_t) +
+	       m->capret * sizeof(uint64_t) + m->pool.nlive * sizeof(uint64_t) +
 	       m->nchunks * CHUNK_BYTES + m->ndir * (sizeof(frame_t *) + sizeof(uint32_t));
 }

@@ -40,6 +40,39 @@ uint64_t *mem_table_frame_rw(struct ims_mem *m, uint64_t pa);
  * other frame): for code that holds table pointers as addresses. */
 uint64_t *mem_table_frame(struct ims_mem *m, uint64_t pa);
 
+/* The table pool's look-up structure, kept by mem.c and read-only to
+ * everyone else: the bump pointer, a live bit per pool index and the
+ * directory of 2 MiB chunks (512 frames each). A walker that looks up a
+ * table frame per entry it reads does it inline (mem_pool_frame) rather
+ * than through a call. */
+struct mem_pool {
+	uint64_t next;          /* pool frames ever handed out */
+	uint64_t *live;         /* bit per pool index: handed out and not freed */
+	uint64_t nlive;         /* words in live */
+	uint64_t (**dir)[512];  /* the chunk of pool index i: dir[i / 512] */
+	uint64_t epoch;         /* mem_pool_epoch() */
+};
+
+/* The pool of m: its address holds for m's lifetime. */
+const struct mem_pool *mem_pool(const struct ims_mem *m);
+
+/* Frame fn when it is a live pool frame (a table), else NULL. */
+static inline uint64_t *mem_pool_frame(const struct mem_pool *p, uint64_t fn)
+{
+	uint64_t idx = fn - (IMS_MEM_POOL_BASE >> 12); /* wraps far past next below the pool */
+	if (idx < p->next && idx / 64 < p->nlive && (p->live[idx / 64] >> (idx % 64) & 1))
+		return p->dir[idx / 512][idx % 512];
+	return NULL;
+}
+
+/* mem_frame(m, pa), the pool looked at inline first (p: mem_pool(m)). */
+static inline const uint64_t *mem_frame_at(const struct ims_mem *m, const struct mem_pool *p,
+					   uint64_t pa)
+{
+	const uint64_t *f = mem_pool_frame(p, pa >> 12);
+	return f ? f : mem_frame(m, pa);
+}
+
 /* A number that changes whenever a pool frame is freed (or a frame that a
  * stray store made in pool space gives way to the pool's own): a table
  * address or frame view remembered under an older one may since name

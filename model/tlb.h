@@ -22,10 +22,11 @@ tlb_lookup(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova)
 	for (uint64_t sm = c->shift_mask; sm; sm &= sm - 1) {
 		unsigned shift = (unsigned)__builtin_ctzll(sm);
 		uint64_t vpn = iova >> shift;
+		uint32_t id = want_id(tag, shift);
 		struct tlb_ent *set = cache_set(c, tlb_hash(tag, vpn, shift));
 		for (unsigned w = 0; w < c->ways; w++) {
 			struct tlb_ent *e = &set[w];
-			if (e->valid && e->key == vpn && e->tag == tag && e->shift == shift) {
+			if (e->key == vpn && ent_id(e) == id) {
 				e->stamp = ++m->stamp;
 				return e;
 			}

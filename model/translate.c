@@ -19,6 +19,7 @@
 #include "model/walkcache.h"
 #include "model/mem_view.h"
 #include "model/prefetch.h"
+#include "model/dma_path.h"
 
 static uint64_t rng_next(struct ims_iommu *m)
 {
@@ -61,7 +62,7 @@ static int fault(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint
 static inline uint64_t hw_load(struct ims_iommu *m, uint64_t pa)
 {
 	m->hw_loads++;
-	const uint64_t *f = mem_frame(m->mem, pa);
+	const uint64_t *f = mem_frame_at(m->mem, m->pool, pa);
 	return f ? f[(pa >> 3) % 512] : 0;
 }
 
@@ -185,9 +186,9 @@ walk_body(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t io
 	 * level's latency. */
 	if (m->wc_any && !probe) {
 		bool hit = false;
-		for (int l = 0; l < c->top && l < MAX_LEVELS && !hit; l++) {
-			if (!m->wc[l].sets)
-				continue;
+		/* The levels that are on, below the top (c->top < MAX_LEVELS). */
+		for (uint32_t on = m->wc_on & ((1u << c->top) - 1); on && !hit; on &= on - 1) {
+			int l = __builtin_ctz(on);
 			m->cyc += m->wc[l].latency;
 			hit = wc_lookup(m, c, l, iova, &table, &r, &w) && (level = l, true);
 		}
@@ -374,71 +375,54 @@ static uint64_t slow_done(struct ims_iommu *m, uint64_t c)
 	return c;
 }
 
-/* Sets *cyc to what the translation costs. A hit that serves the access
- * adds two constants and touches no histogram: this runs for every 4 KiB of
- * every DMA. */
-static inline __attribute__((always_inline)) int
-translate(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc, struct ims_xlate *out,
-	  uint64_t *cyc)
+/* Charges a translation: its result's cycles and the model's total. */
+static inline int charged(struct ims_iommu *m, struct ims_xlate *out, uint64_t cyc, int rc)
 {
-	/* Whatever the outcome, a request the micro-TLB does not serve
-	 * crosses the link to the IOMMU and its answer crosses back. */
+	out->cycles = cyc;
+	m->n.cycles += cyc;
+	return rc;
+}
+
+/* A request refused before any cache is looked at: the device is not
+ * attached, its context is not valid, or the IOVA is past the input range.
+ * Out of line, as every slow part of translate(): a hit then saves no
+ * registers for them. */
+static __attribute__((noinline)) int translate_refused(struct ims_iommu *m, uint32_t dev,
+						       const struct dev_slot *d, uint64_t iova,
+						       unsigned acc, struct ims_xlate *out)
+{
 	int rc;
-	struct dev_slot *d = dev_find(m, dev);
+	const struct ctx_slot *s = d ? m->ctx[d->tag] : NULL;
 	if (!d) {
 		rc = fault(m, dev, NULL, iova, acc, IMS_FAULT_UNATTACHED, 0, -1, out);
-		*cyc = slow_done(m, m->link2 + slow_cycles(m));
-		return rc;
-	}
-	struct ctx_slot *s = m->ctx[d->tag];
-	if (!s || !s->hw_valid) {
+	} else if (!s || !s->hw_valid) {
 		struct ims_fault f = {.dev = dev, .dom = d->tag, .has_dom = true, .iova = iova,
 				      .kind = IMS_FAULT_NOTPRESENT, .write = (acc & IMS_ACC_W) != 0};
 		fault_push(m, &f);
 		out->fault = f.kind;
-		*cyc = slow_done(m, m->link2 + slow_cycles(m));
-		return (int)f.kind;
-	}
-	const struct hw_ctx *c = &s->hw;
-	if (c->ias < 64 && (iova >> c->ias)) {
+		rc = (int)f.kind;
+	} else {
+		const struct hw_ctx *c = &s->hw;
 		rc = fault(m, dev, c, iova, acc, IMS_FAULT_NOTPRESENT,
 			   c->ops->cond_code(c, COND_RANGE, acc & IMS_ACC_W), -1, out);
-		*cyc = slow_done(m, m->link2 + slow_cycles(m));
-		return rc;
 	}
+	/* Whatever the outcome, a request the micro-TLB does not serve
+	 * crosses the link to the IOMMU and its answer crosses back. */
+	return charged(m, out, slow_done(m, m->link2 + slow_cycles(m)), rc);
+}
 
-	uint64_t t = 0;
-	struct cache *ut = d->ut;
-	if (ut) {
-		t = ut->latency;
-		struct tlb_ent *e = utlb_lookup(m, ut, c->tag, iova);
-		if (e) {
-			m->n.utlb_hits++;
-			if (tlb_serves(e, acc)) {
-				out->utlb_hit = true;
-				*cyc = t;
-				return tlb_serve(m, c, e, iova, acc, out);
-			}
-			m->utlb_unserved++;
-			/* Cached clean (or lacking the permission): the IOMMU
-			 * decides, exactly as for an IOTLB entry. */
-		} else {
-			m->n.utlb_misses++;
-		}
-	}
-
+/* The rest of a translation no cache served: e is the IOTLB's entry for the
+ * page when it could not serve the access (NULL: the IOTLB, if there is
+ * one, missed), t what the look-ups cost. */
+static __attribute__((noinline)) int translate_walk(struct ims_iommu *m, struct dev_slot *d,
+						    uint64_t iova, unsigned acc,
+						    struct ims_xlate *out, const struct tlb_ent *e,
+						    uint64_t t)
+{
+	const struct hw_ctx *c = &m->ctx[d->tag]->hw;
 	if (m->tlb.sets) {
-		t += m->hit_cost;
-		struct tlb_ent *e = tlb_lookup(m, &m->tlb, c->tag, iova);
 		if (e) {
 			m->n.iotlb_hits++;
-			if (tlb_serves(e, acc)) {
-				if (ut)
-					utlb_fill(m, ut, e->tag, e->key << e->shift, e->shift, e->out,
-						  e->r, e->w, e->dirty);
-				*cyc = t;
-				return tlb_serve(m, c, e, iova, acc, out);
-			}
 			m->iotlb_unserved++;
 			/* A write through an entry cached clean (or a permission the
 			 * entry lacks) goes back to memory: hardware re-walks. */
@@ -448,20 +432,89 @@ translate(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc, struct
 			 * not in it, and nothing the walk does adds it. */
 			m->tlb_missed = true;
 		}
-	} else {
-		t += m->link2;
 	}
 	m->cur = d;
 	uint64_t reads = m->n.pte_reads, writes = m->n.ad_writes;
-	rc = walk(m, dev, c, iova, acc, out);
+	int rc = walk(m, d->dev, c, iova, acc, out);
 	walk_done(m);
 	m->cur = NULL;
 	m->tlb_missed = false;
-	*cyc = slow_done(m, t + slow_cycles(m) + (m->n.pte_reads - reads) * m->cfg.lat.pte_read +
-				    (m->n.ad_writes - writes) * m->cfg.lat.ad_update);
-	return rc;
+	return charged(m, out,
+		       slow_done(m, t + slow_cycles(m) +
+					    (m->n.pte_reads - reads) * m->cfg.lat.pte_read +
+					    (m->n.ad_writes - writes) * m->cfg.lat.ad_update),
+		       rc);
 }
 
+/* A translation of an attached device through a valid context, every case,
+ * the micro-TLB's included: the whole path as formats.md tells it.
+ * translate() takes its IOTLB hits without it when the device has no
+ * micro-TLB; with iommu_set_reference, every translation comes here. */
+static __attribute__((noinline)) int translate_general(struct ims_iommu *m, struct dev_slot *d,
+						       uint64_t iova, unsigned acc,
+						       struct ims_xlate *out)
+{
+	const struct hw_ctx *c = &m->ctx[d->tag]->hw;
+	uint64_t t = 0;
+	struct cache *ut = d->ut;
+	if (ut) {
+		t = ut->latency;
+		struct tlb_ent *e = utlb_lookup(m, ut, c->tag, iova);
+		if (e) {
+			m->n.utlb_hits++;
+			if (tlb_serves(e, acc)) {
+				out->utlb_hit = true;
+				return charged(m, out, t, tlb_serve(m, c, e, iova, acc, out));
+			}
+			m->utlb_unserved++;
+			/* Cached clean (or lacking the permission): the IOMMU
+			 * decides, exactly as for an IOTLB entry. */
+		} else {
+			m->n.utlb_misses++;
+		}
+	}
+	struct tlb_ent *e = NULL;
+	if (m->tlb.sets) {
+		t += m->hit_cost;
+		e = tlb_lookup(m, &m->tlb, c->tag, iova);
+		if (e && tlb_serves(e, acc)) {
+			m->n.iotlb_hits++;
+			if (ut)
+				utlb_fill(m, ut, e->tag, e->key << e->shift, e->shift, e->out, e->r, e->w,
+					  e->dirty);
+			return charged(m, out, t, tlb_serve(m, c, e, iova, acc, out));
+		}
+	} else {
+		t += m->link2;
+	}
+	return translate_walk(m, d, iova, acc, out, e, t);
+}
+
+/* One translation, charged to out->cycles and the model's total. A hit
+ * that serves the access adds two constants and touches no histogram: this
+ * runs for every 4 KiB of every DMA, so it is all that is inlined into the
+ * callers; everything else is a call away. *dp (when dp is not NULL): the
+ * device's slot, NULL when it is not attached. */
+static inline __attribute__((always_inline)) int
+translate(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc, struct ims_xlate *out,
+	  struct dev_slot **dp)
+{
+	struct dev_slot *d = dev_find(m, dev);
+	const struct ctx_slot *s = d ? m->ctx[d->tag] : NULL;
+	if (dp)
+		*dp = d;
+	if (__builtin_expect(!s || !s->hw_valid || (iova & s->hw.ias_over), 0))
+		return translate_refused(m, dev, d, iova, acc, out);
+	if (d->ut || !m->fast_hits)
+		return translate_general(m, d, iova, acc, out);
+	const struct hw_ctx *c = &s->hw;
+	struct tlb_ent *e = tlb_lookup(m, &m->tlb, c->tag, iova);
+	if (__builtin_expect(e && tlb_serves(e, acc), 1)) {
+		m->n.iotlb_hits++;
+		return charged(m, out, m->hit_cost, tlb_serve(m, c, e, iova, acc, out));
+	}
+	return translate_walk(m, d, iova, acc, out, e, m->hit_cost);
+}
 
 /* One access, acc checked and *out cleared by the caller. Inlined into
  * ims_iommu_dma too: a DMA's page then costs no call, and no clearing of a
@@ -470,11 +523,7 @@ static inline __attribute__((always_inline)) int
 access_one(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc, struct ims_xlate *out)
 {
 	m->n.translations++;
-	uint64_t cyc;
-	int rc = translate(m, dev, iova, acc, out, &cyc);
-	out->cycles = cyc;
-	m->n.cycles += cyc;
-	return rc;
+	return translate(m, dev, iova, acc, out, NULL);
 }
 
 int ims_iommu_access(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc,
@@ -487,6 +536,26 @@ int ims_iommu_access(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned 
 	if (!acc || acc > IMS_ACC_RW)
 		return -EINVAL;
 	return access_one(m, dev, iova, acc, out);
+}
+
+struct iommu_page iommu_dma_page(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc)
+{
+	struct ims_xlate x;
+	struct dev_slot *d;
+	m->n.translations++;
+	int rc = translate(m, dev, iova, acc, &x, &d);
+	struct iommu_page p = {.pa = rc ? 0 : x.pa, .rc = rc, .dom = -1};
+	if ((acc & IMS_ACC_W) && d) {
+		const struct ctx_slot *s = m->ctx[d->tag];
+		p.dom = d->tag | (s && s->hw_valid && s->hw.hd ? IOMMU_PAGE_TRACKED : 0);
+	}
+	return p;
+}
+
+void iommu_set_reference(struct ims_iommu *m, bool on)
+{
+	m->ref_path = on;
+	m->fast_hits = m->tlb.sets && !on;
 }
 
 /* The walk of translate() from the root, reading entries through frame
@@ -522,7 +591,7 @@ static __attribute__((noinline)) bool hint_walk(struct ims_iommu *m, uint32_t de
 	uint64_t key = 0, epoch = 0;
 	if (level >= 2) {
 		key = iova >> c->ix_shift[2];
-		epoch = mem_pool_epoch(m->mem);
+		epoch = m->pool->epoch;
 		pm = &m->pf_memo[(((key * 0x9e3779b97f4a7c15ull) >> 56) ^ c->tag) % PF_MEMO];
 		if (pm->valid && pm->key == key && pm->tag == c->tag && pm->root == c->root &&
 		    pm->epoch == epoch) {
@@ -536,7 +605,7 @@ static __attribute__((noinline)) bool hint_walk(struct ims_iommu *m, uint32_t de
 		/* A 16K or 64K table spans frames: the memo's view serves the
 		 * entries of its own frame only. */
 		const uint64_t *f = from && (pa >> 12) == from->fn ? from->frame
-								 : mem_frame(m->mem, pa);
+								 : mem_frame_at(m->mem, m->pool, pa);
 		if (!f)
 			break;
 		/* A hint from the root meets the region's level-1 table: memo it
