@@ -83,6 +83,30 @@ dma_loop(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, unsigned a
 	return faulted;
 }
 
+/* Whether a DMA is one the model does in one call: it fits in a page and
+ * its direction is valid (the budget is the caller's to check). */
+static inline bool dma_one_page(const struct ims_tb *r, uint64_t iova, uint64_t len, unsigned acc)
+{
+	return len && len <= IMS_PAGE_SIZE - (iova & (IMS_PAGE_SIZE - 1)) && acc &&
+	       acc <= IMS_ACC_RW && !r->ref_dma;
+}
+
+/* The rest of such a DMA once the model has done it (p): the record of a
+ * write, the statistics. Returns the pieces that faulted (0 or 1). */
+static inline __attribute__((always_inline)) uint64_t
+dma_page_done(struct ims_tb *r, uint64_t iova, uint64_t len, struct iommu_page p)
+{
+	bool tracked = p.dom & IOMMU_PAGE_TRACKED;
+	if (p.rc == 0 && p.dom >= 0 && (tracked || r->mig_on))
+		gpa_write(r, (uint16_t)p.dom, iova, p.pa, len, tracked);
+	uint64_t faulted = p.rc > 0;
+	r->st.dma_ops++;
+	r->st.dma_pages++;
+	r->st.dma_bytes += len;
+	r->st.faults += faulted;
+	return faulted;
+}
+
 /* A DMA (dma_loop), counted in the replay's statistics. One that fits in a
  * page with no result asked per piece, most DMAs of a trace, makes one call
  * to the model, which also names the domain a write records to: what
@@ -93,18 +117,12 @@ static inline __attribute__((always_inline)) uint64_t
 dma_core(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, unsigned acc,
 	 uint64_t *pieces_out, struct rp_dma_res *res)
 {
-	uint64_t pieces, faulted;
-	if (!res && len && len <= IMS_PAGE_SIZE - (iova & (IMS_PAGE_SIZE - 1)) && acc &&
-	    acc <= IMS_ACC_RW && !r->ref_dma) {
-		struct iommu_page p = iommu_dma_page(r->mmu, dev, iova, acc);
-		faulted = p.rc > 0;
-		bool tracked = p.dom & IOMMU_PAGE_TRACKED;
-		if (p.rc == 0 && p.dom >= 0 && (tracked || r->mig_on))
-			gpa_write(r, (uint16_t)p.dom, iova, p.pa, len, tracked);
-		pieces = 1;
-	} else {
-		faulted = dma_loop(r, dev, iova, len, acc, &pieces, res);
+	if (!res && dma_one_page(r, iova, len, acc)) {
+		*pieces_out = 1;
+		return dma_page_done(r, iova, len, iommu_dma_page(r->mmu, dev, iova, acc));
 	}
+	uint64_t pieces;
+	uint64_t faulted = dma_loop(r, dev, iova, len, acc, &pieces, res);
 	r->st.dma_ops++;
 	r->st.dma_pages += pieces;
 	r->st.dma_bytes += len;

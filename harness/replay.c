@@ -209,36 +209,111 @@ void replay_prefetch(struct ims_replay *rp, const struct ims_event *ev)
 		prefetch_record(r, dev, ev->v[IMS_K_IOVA]);
 }
 
-int ims_replay_run(struct ims_replay *r, struct ims_reader *rd)
+/* A dma replay_dmas hands to the model with others: one page, within the
+ * DMA budget. */
+static inline bool batchable(const struct ims_tb *r, const struct ims_event *ev)
 {
-	/* Up to REPLAY_AHEAD dmas are read before the one being replayed and
-	 * hinted as they are read, so that their misses overlap the work in
-	 * between (random DMAs over a large domain are bound by them). The
-	 * window closes at any other event: nothing is read past it until it
-	 * has been replayed, so whatever it points into in the reader stays
-	 * valid. A read error is reported after the events before it are
-	 * done, as without the window. */
-	enum { W = REPLAY_AHEAD + 1 };
-	struct ims_event q[W];
-	unsigned head = 0, n = 0;
-	int rc = 1;
-	for (;;) {
-		while (rc > 0 && n < W && (!n || q[(head + n - 1) % W].op == IMS_OP_DMA)) {
-			struct ims_event *e = &q[(head + n) % W];
-			rc = ims_reader_next(rd, e);
-			if (rc > 0) {
-				if (n)
-					replay_prefetch(r, e);
-				n++;
+	return ev->op == IMS_OP_DMA && ev->v[IMS_K_LEN] <= r->o.budgets.dma_bytes &&
+	       dma_one_page(r, ev->v[IMS_K_IOVA], ev->v[IMS_K_LEN], (unsigned)ev->v[IMS_K_DIR]);
+}
+
+int replay_dmas(struct ims_replay *rp, const struct ims_event *ev, size_t n, size_t nhint,
+		const char *file)
+{
+	struct ims_tb *r = &rp->t;
+	struct iommu_req req[REPLAY_BATCH + REPLAY_AHEAD];
+	struct iommu_page res[REPLAY_BATCH];
+	size_t i = 0;
+	while (i < n) {
+		/* The model takes a run of one-page dmas in one call, unless a
+		 * hook must see the state before each event. */
+		size_t k = 0;
+		if (!rp->ro.on_event)
+			while (i + k < n && k < REPLAY_BATCH && batchable(r, &ev[i + k])) {
+				const struct ims_event *e = &ev[i + k];
+				req[k++] = (struct iommu_req){.iova = e->v[IMS_K_IOVA],
+							      .dev = (uint32_t)e->v[IMS_K_DEV],
+							      .acc = (uint32_t)e->v[IMS_K_DIR]};
+			}
+		if (!k) {
+			if (i + REPLAY_AHEAD < nhint)
+				replay_prefetch(rp, &ev[i + REPLAY_AHEAD]);
+			int rc = ims_replay_event(rp, &ev[i], file);
+			if (rc)
+				return rc;
+			i++;
+			continue;
+		}
+		/* The dmas after the run, hinted while it is replayed. */
+		size_t h = k;
+		while (h < k + REPLAY_AHEAD && i + h < nhint && ev[i + h].op == IMS_OP_DMA &&
+		       ev[i + h].v[IMS_K_LEN]) {
+			const struct ims_event *e = &ev[i + h];
+			req[h++] = (struct iommu_req){.iova = e->v[IMS_K_IOVA],
+						      .dev = (uint32_t)e->v[IMS_K_DEV],
+						      .acc = (uint32_t)e->v[IMS_K_DIR]};
+		}
+		size_t did = iommu_dma_pages(r->mmu, req, k, h, REPLAY_AHEAD, r->written, res);
+		/* What ims_replay_event does for each: the model's part is done,
+		 * and none of this reaches the model. A fault stopped the run
+		 * (iommu_dma_pages) and is taken before the model goes on. The
+		 * statistics are added up for the run. */
+		r->file = file ? file : "-";
+		r->st.events += did;
+		r->st.dma_ops += did;
+		r->st.dma_pages += did;
+		for (size_t j = 0; j < did; j++) {
+			const struct ims_event *e = &ev[i + j];
+			uint64_t len = e->v[IMS_K_LEN];
+			struct iommu_page p = res[j];
+			r->st.dma_bytes += len;
+			bool tracked = p.dom & IOMMU_PAGE_TRACKED;
+			if (p.rc == 0 && p.dom >= 0 && (tracked || r->mig_on))
+				gpa_write(r, (uint16_t)p.dom, e->v[IMS_K_IOVA], p.pa, len, tracked);
+			if (p.rc > 0) {
+				r->st.faults++;
+				int rc = rp_faults_raised(r, e, 1);
+				if (rc)
+					return rc;
 			}
 		}
-		if (!n)
-			break;
-		int k = ims_replay_event(r, &q[head], ims_reader_name(rd));
+		i += did;
+	}
+	return 0;
+}
+
+int ims_replay_run(struct ims_replay *r, struct ims_reader *rd)
+{
+	/* Up to REPLAY_BATCH dmas are read before they are replayed
+	 * (replay_dmas), so that the model takes them in one pass and each
+	 * is hinted REPLAY_AHEAD dmas before its turn (the first ones of a
+	 * batch as they are read): their misses then overlap the work in
+	 * between (random DMAs over a large domain are bound by them). The
+	 * batch closes at any other event, which is replayed after it:
+	 * nothing is read past that event until it has been replayed, so
+	 * whatever it points into in the reader stays valid. A read error is
+	 * reported after the events before it are done, as without the
+	 * batch. */
+	struct ims_event q[REPLAY_BATCH + 1];
+	const char *name = ims_reader_name(rd);
+	int rc = 1;
+	while (rc > 0) {
+		size_t n = 0;
+		bool other = false;
+		while (n < REPLAY_BATCH && (rc = ims_reader_next(rd, &q[n])) > 0) {
+			if (q[n].op != IMS_OP_DMA) {
+				other = true;
+				break;
+			}
+			if (n < REPLAY_AHEAD)
+				replay_prefetch(r, &q[n]);
+			n++;
+		}
+		int k = n ? replay_dmas(r, q, n, n, name) : 0;
+		if (!k && other)
+			k = ims_replay_event(r, &q[n], name);
 		if (k)
 			return k;
-		head = (head + 1) % W;
-		n--;
 	}
 	if (rc < 0) {
 		snprintf(r->t.err, sizeof(r->t.err), "%s", ims_reader_error(rd));

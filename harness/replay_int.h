@@ -18,6 +18,7 @@
 #include "iommusim/pt.h"
 #include "iommusim/replay.h"
 #include "iommusim/tb.h"
+#include "model/oracle_memo.h"
 
 struct ims_iommufd;
 struct ims_vfio;
@@ -102,6 +103,7 @@ struct ims_tb {
 	 * read last covered them; GPA pages of those whose IOVA was then
 	 * unmapped, so no IOVA-based read can report them. */
 	struct ims_oracle *written, *stranded;
+	const struct oracle_memo *written_memo; /* oracle_memo(written) */
 	/* IOVA pages a walker mapped dirty by its contract
 	 * (IMS_WALKER_CONTRACT_MAPS_DIRTY) that no clearing read has covered
 	 * since: the bits a trace's pinned expect= may lack (rp_mapped). */
@@ -364,7 +366,10 @@ int rp_op_vfio_pin(struct ims_tb *r, const struct ims_event *ev);
 static inline void gpa_write(struct ims_tb *r, uint16_t tag, uint64_t iova,
 			     uint64_t pa, uint64_t len, bool tracked)
 {
-	if (tracked)
+	/* A page written again is most often in the set already: the
+	 * oracle's memo says so without a call. */
+	if (tracked && !((iova ^ (iova + len - 1)) >> 12 == 0 &&
+			 oracle_memo_has(r->written_memo, tag, iova >> 12)))
 		ims_oracle_add(r->written, tag, iova, len);
 	if (r->mig_on)
 		ims_oracle_add(r->mig, MIG_WRITTEN, pa, len);
@@ -389,8 +394,21 @@ int rp_tb_unmap(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size,
  * one-page path must match: for tests. */
 void replay_set_reference(struct ims_replay *r, bool on);
 
-/* How many dmas ims_replay_run reads ahead of the one it replays. */
+/* How many dmas ahead of the one being replayed a dma is hinted. */
 #define REPLAY_AHEAD 4
+/* How many dmas ims_replay_run reads before it replays them, and
+ * replay_dmas hands to the model in one call. */
+#define REPLAY_BATCH 32
+
+/* ims_replay_event for each of ev[0..n), all read ahead (ev holds nhint
+ * events, the ones past n only to be hinted): each event is hinted
+ * REPLAY_AHEAD events before its turn, and a run of one-page dmas within
+ * the budget goes to the model in one call (iommu_dma_pages) when no
+ * on_event hook must see the state before each event. The same results,
+ * counters and messages as ims_replay_event one by one; returns what the
+ * first that fails returns (0: none). */
+int replay_dmas(struct ims_replay *r, const struct ims_event *ev, size_t n, size_t nhint,
+		const char *file);
 /* Hint: ev comes soon (ims_replay_run gives it for the dmas it reads up to
  * REPLAY_AHEAD events ahead). A dma has the host memory its first page's walk and
  * records read prefetched; nothing changes, and any other event is

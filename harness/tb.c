@@ -61,6 +61,7 @@ int rp_tb_init(struct ims_tb *r, const struct ims_tb_opts *o)
 	if (!r->written || !r->stranded || !r->mapped_dirty || !r->pin_now || !r->pin_dirty ||
 	    !r->mig || !r->mig_unmapped)
 		return -ENOMEM;
+	r->written_memo = oracle_memo(r->written);
 	return 0;
 }
 

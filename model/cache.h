@@ -46,11 +46,15 @@ static inline uint32_t ent_id(const struct tlb_ent *e)
 	return v;
 }
 
-/* The word ent_id reads from a valid entry of this tag and shift. */
+/* The word ent_id reads from a valid entry of this tag and shift (bytes
+ * tag, shift, valid in memory order). */
 static inline uint32_t want_id(uint16_t tag, unsigned shift)
 {
-	struct tlb_ent e = {.tag = tag, .shift = (uint8_t)shift, .valid = true};
-	return ent_id(&e);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (uint32_t)tag | (uint32_t)(shift & 0xff) << 16 | 1u << 24;
+#else
+	return (uint32_t)tag << 16 | (uint32_t)(shift & 0xff) << 8 | 1u;
+#endif
 }
 
 struct cache {

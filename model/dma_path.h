@@ -5,6 +5,7 @@
 #define IMS_MODEL_DMA_PATH_H
 
 #include "iommusim/model.h"
+#include "iommusim/oracle.h"
 
 /* What iommu_dma_page did: 16 bytes, returned in two registers. */
 struct iommu_page {
@@ -23,6 +24,24 @@ struct iommu_page {
  * both): exactly ims_iommu_access, with no result struct to clear or fill,
  * and what the replayer records of a write. */
 struct iommu_page iommu_dma_page(struct ims_iommu *mmu, uint32_t dev, uint64_t iova, unsigned acc);
+
+/* A DMA of a batch (iommu_dma_pages): an access that fits in a page, acc
+ * valid. */
+struct iommu_req {
+	uint64_t iova;
+	uint32_t dev;
+	uint32_t acc;
+};
+
+/* iommu_dma_page for req[0..n) in order, each result in res[i], in one
+ * call; before req[i], req[i + ahead] is hinted (iommu_prefetch) when
+ * i + ahead < nhint (req holds nhint entries, those past n only to be
+ * hinted), and for a write to a domain with dirty updates on, rec's record
+ * of the page too (oracle_prefetch; rec may be NULL). Stops after the first
+ * access that faults, whose faults the caller then takes before any later
+ * access queues more: returns how many were done. */
+size_t iommu_dma_pages(struct ims_iommu *mmu, const struct iommu_req *req, size_t n, size_t nhint,
+		       unsigned ahead, const struct ims_oracle *rec, struct iommu_page *res);
 
 /* Whether every translation takes the general path (the micro-TLB's,
  * which the IOTLB-hit path without one must match): for tests. */

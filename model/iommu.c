@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "model/iommu_int.h"
+#include "model/oracle_memo.h"
 
 void ims_iommu_cfg_default(struct ims_iommu_cfg *cfg)
 {
@@ -64,6 +65,7 @@ int ims_iommu_new(struct ims_mem *mem, const struct ims_iommu_cfg *cfg, struct i
 	m->oracle = ims_oracle_new();
 	if (!m->ctx || !m->oracle)
 		goto nomem;
+	m->oracle_memo = oracle_memo(m->oracle);
 
 	m->link2 = 2ull * m->cfg.lat.link;
 	m->hit_cost = m->link2 + m->cfg.iotlb_latency;

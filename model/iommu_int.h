@@ -42,6 +42,7 @@ struct ims_iommu {
 	const struct mem_pool *pool; /* mem_pool(mem): table frames looked up inline */
 	struct ims_iommu_cfg cfg;
 	struct ims_oracle *oracle;
+	const struct oracle_memo *oracle_memo; /* oracle_memo(oracle) */
 	struct ctx_slot **ctx; /* 65536 slots, by tag */
 	/* Tags whose slot was allocated (a tag may repeat after a remove), so
 	 * tear-down visits only those. */

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "iommusim/oracle.h"
+#include "model/oracle_memo.h"
 #include "model/prefetch.h"
 
 #define PSHIFT 12
@@ -47,20 +48,11 @@ struct dom {
 struct ims_oracle {
 	struct dom **dir[256]; /* dom >> 8, then dom & 255 */
 	uint64_t ndirs, ndoms, nnodes, nchunks;
-	/* Subtrees freed so far: a chunk address remembered under an older
-	 * count may have been freed (a chunk is never moved to other pages:
-	 * its address names the same 512 pages of its domain while it
-	 * lives). */
-	uint64_t drops;
-	/* The chunk the last single-page insert reached: a device writing
-	 * again to a page of it (most writes, in steady state) is found in E
-	 * with one test of a live chunk, without a descent. */
-	struct {
-		const uint64_t *chunk; /* NULL: none */
-		uint64_t cpg;          /* its first page >> 9 */
-		uint64_t drops;        /* o->drops when it was remembered */
-		uint16_t dom;
-	} memo;
+	/* The chunk the last single-page insert reached (oracle_memo.h): a
+	 * device writing again to a page of it (most writes, in steady
+	 * state) is found in E with one test of a live chunk, without a
+	 * descent; drops counts the subtrees freed. */
+	struct oracle_memo memo;
 };
 
 /* Only its address is used: the FULL mark. */
@@ -111,7 +103,7 @@ static void drop(struct ims_oracle *o, void *p, unsigned h)
 {
 	if (!p || p == FULL)
 		return;
-	o->drops++;
+	o->memo.drops++;
 	if (h == 1) {
 		o->nchunks--;
 	} else {
@@ -547,7 +539,7 @@ static bool add_page(struct ims_oracle *o, struct dom *d, uint16_t dom, uint64_t
 	uint64_t *c = *ref ? *ref : (*ref = make(o, 1, false));
 	o->memo.chunk = c;
 	o->memo.cpg = pg / FAN;
-	o->memo.drops = o->drops;
+	o->memo.at = o->memo.drops;
 	o->memo.dom = dom;
 	unsigned w = (unsigned)(pg % FAN) / 64;
 	uint64_t bit = 1ull << (pg % 64);
@@ -581,17 +573,14 @@ static __attribute__((noinline)) void insert(struct ims_oracle *o, uint16_t dom,
 	add(o, &d->root, d->h, d->base, lo, hi);
 }
 
-/* Page pg of dom is in E by the memo (add_page): a test of a live chunk.
- * The callers test it before the call to insert(), whose frame costs more. */
-static inline bool memo_has(const struct ims_oracle *o, uint16_t dom, uint64_t pg)
+const struct oracle_memo *oracle_memo(const struct ims_oracle *o)
 {
-	return o->memo.chunk && o->memo.cpg == pg / FAN && o->memo.dom == dom &&
-	       o->memo.drops == o->drops && (o->memo.chunk[(pg % FAN) / 64] >> (pg % 64) & 1);
+	return &o->memo;
 }
 
 void ims_oracle_write(struct ims_oracle *o, uint16_t dom, uint64_t leaf_iova, unsigned size_shift)
 {
-	if (size_shift == PSHIFT && memo_has(o, dom, leaf_iova >> PSHIFT))
+	if (size_shift == PSHIFT && oracle_memo_has(&o->memo, dom, leaf_iova >> PSHIFT))
 		return;
 	uint64_t lo, hi;
 	if (size_shift >= 64) {
@@ -724,7 +713,7 @@ void ims_oracle_add(struct ims_oracle *o, uint16_t dom, uint64_t iova, uint64_t 
 	if (!size)
 		return;
 	pages(iova, size, &lo, &hi);
-	if (lo == hi && memo_has(o, dom, lo))
+	if (lo == hi && oracle_memo_has(&o->memo, dom, lo))
 		return;
 	insert(o, dom, lo, hi);
 }

@@ -20,6 +20,7 @@
 #include "model/mem_view.h"
 #include "model/prefetch.h"
 #include "model/dma_path.h"
+#include "model/oracle_memo.h"
 
 static uint64_t rng_next(struct ims_iommu *m)
 {
@@ -292,7 +293,8 @@ walk_body(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t io
 		out->accessed = u.a_done;
 		if (write) {
 			m->n.writes_ok++;
-			if (c->hd)
+			if (c->hd && !(e.page_shift == 12 &&
+				       oracle_memo_has(m->oracle_memo, c->tag, page_iova >> 12)))
 				ims_oracle_write(m->oracle, c->tag, page_iova, e.page_shift);
 		} else {
 			m->n.reads_ok++;
@@ -349,7 +351,7 @@ static inline int tlb_serve(struct ims_iommu *m, const struct hw_ctx *c, const s
 	out->iotlb_hit = true;
 	if (acc & IMS_ACC_W) {
 		m->n.writes_ok++;
-		if (c->hd)
+		if (c->hd && !(e->shift == 12 && oracle_memo_has(m->oracle_memo, c->tag, e->key)))
 			ims_oracle_write(m->oracle, c->tag, out->leaf_iova, e->shift);
 	} else {
 		m->n.reads_ok++;
@@ -490,19 +492,17 @@ static __attribute__((noinline)) int translate_general(struct ims_iommu *m, stru
 	return translate_walk(m, d, iova, acc, out, e, t);
 }
 
-/* One translation, charged to out->cycles and the model's total. A hit
- * that serves the access adds two constants and touches no histogram: this
- * runs for every 4 KiB of every DMA, so it is all that is inlined into the
- * callers; everything else is a call away. *dp (when dp is not NULL): the
- * device's slot, NULL when it is not attached. */
+/* One translation, charged to out->cycles and the model's total, for
+ * device dev, whose slot is d (NULL: not attached) and d's context slot s.
+ * A hit that serves the access adds two constants and touches no
+ * histogram: this runs for every 4 KiB of every DMA, so it is all that is
+ * inlined into the callers; everything else is a call away. translate()
+ * looks d and s up; a batch of DMAs looks them up when the device changes
+ * (a DMA attaches nothing and sets no context). */
 static inline __attribute__((always_inline)) int
-translate(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc, struct ims_xlate *out,
-	  struct dev_slot **dp)
+translate_at(struct ims_iommu *m, uint32_t dev, struct dev_slot *d, const struct ctx_slot *s,
+	     uint64_t iova, unsigned acc, struct ims_xlate *out)
 {
-	struct dev_slot *d = dev_find(m, dev);
-	const struct ctx_slot *s = d ? m->ctx[d->tag] : NULL;
-	if (dp)
-		*dp = d;
 	if (__builtin_expect(!s || !s->hw_valid || (iova & s->hw.ias_over), 0))
 		return translate_refused(m, dev, d, iova, acc, out);
 	if (d->ut || !m->fast_hits)
@@ -516,6 +516,13 @@ translate(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc, struct
 	return translate_walk(m, d, iova, acc, out, e, m->hit_cost);
 }
 
+static inline __attribute__((always_inline)) int
+translate(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc, struct ims_xlate *out)
+{
+	struct dev_slot *d = dev_find(m, dev);
+	return translate_at(m, dev, d, d ? m->ctx[d->tag] : NULL, iova, acc, out);
+}
+
 /* One access, acc checked and *out cleared by the caller. Inlined into
  * ims_iommu_dma too: a DMA's page then costs no call, and no clearing of a
  * result that nothing reads (the translation only writes it). */
@@ -523,7 +530,7 @@ static inline __attribute__((always_inline)) int
 access_one(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc, struct ims_xlate *out)
 {
 	m->n.translations++;
-	return translate(m, dev, iova, acc, out, NULL);
+	return translate(m, dev, iova, acc, out);
 }
 
 int ims_iommu_access(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc,
@@ -538,18 +545,56 @@ int ims_iommu_access(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned 
 	return access_one(m, dev, iova, acc, out);
 }
 
-struct iommu_page iommu_dma_page(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc)
+/* What the replayer records a write of device slot d to: iommu_page.dom. */
+static inline int32_t page_dom(const struct ims_iommu *m, const struct dev_slot *d)
+{
+	if (!d)
+		return -1;
+	const struct ctx_slot *s = m->ctx[d->tag];
+	return d->tag | (s && s->hw_valid && s->hw.hd ? IOMMU_PAGE_TRACKED : 0);
+}
+
+/* iommu_dma_page's body for device dev at slot d (page_dom: dom), inlined
+ * into it and into iommu_dma_pages. */
+static inline __attribute__((always_inline)) struct iommu_page
+dma_page(struct ims_iommu *m, uint32_t dev, struct dev_slot *d, int32_t dom, uint64_t iova,
+	 unsigned acc)
 {
 	struct ims_xlate x;
-	struct dev_slot *d;
 	m->n.translations++;
-	int rc = translate(m, dev, iova, acc, &x, &d);
-	struct iommu_page p = {.pa = rc ? 0 : x.pa, .rc = rc, .dom = -1};
-	if ((acc & IMS_ACC_W) && d) {
-		const struct ctx_slot *s = m->ctx[d->tag];
-		p.dom = d->tag | (s && s->hw_valid && s->hw.hd ? IOMMU_PAGE_TRACKED : 0);
+	int rc = translate_at(m, dev, d, d ? m->ctx[d->tag] : NULL, iova, acc, &x);
+	return (struct iommu_page){.pa = rc ? 0 : x.pa, .rc = rc,
+				   .dom = (acc & IMS_ACC_W) ? dom : -1};
+}
+
+struct iommu_page iommu_dma_page(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc)
+{
+	struct dev_slot *d = dev_find(m, dev);
+	return dma_page(m, dev, d, page_dom(m, d), iova, acc);
+}
+
+static bool hint(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc,
+		 const struct ims_oracle *rec);
+
+size_t iommu_dma_pages(struct ims_iommu *m, const struct iommu_req *req, size_t n, size_t nhint,
+		       unsigned ahead, const struct ims_oracle *rec, struct iommu_page *res)
+{
+	struct dev_slot *d = NULL;
+	uint32_t dev = 0;
+	int32_t dom = -1;
+	for (size_t i = 0; i < n; i++) {
+		if (i + ahead < nhint)
+			hint(m, req[i + ahead].dev, req[i + ahead].iova, req[i + ahead].acc, rec);
+		if (!i || req[i].dev != dev) {
+			dev = req[i].dev;
+			d = dev_find(m, dev);
+			dom = page_dom(m, d);
+		}
+		res[i] = dma_page(m, dev, d, dom, req[i].iova, req[i].acc);
+		if (res[i].rc > 0)
+			return i + 1;
 	}
-	return p;
+	return n;
 }
 
 void iommu_set_reference(struct ims_iommu *m, bool on)
@@ -574,7 +619,7 @@ void iommu_set_reference(struct ims_iommu *m, bool on)
  * Out of line, behind iommu_prefetch's test: a dropped hint then
  * saves no registers. */
 static __attribute__((noinline)) bool hint_walk(struct ims_iommu *m, uint32_t dev, uint64_t iova,
-						unsigned acc)
+						unsigned acc, const struct ims_oracle *rec)
 {
 	const struct dev_slot *d = dev_find(m, dev);
 	const struct ctx_slot *s = d ? m->ctx[d->tag] : NULL;
@@ -583,8 +628,11 @@ static __attribute__((noinline)) bool hint_walk(struct ims_iommu *m, uint32_t de
 	const struct hw_ctx *c = &s->hw;
 	if (c->ias < 64 && (iova >> c->ias))
 		return false;
-	if ((acc & IMS_ACC_W) && c->hd)
+	if ((acc & IMS_ACC_W) && c->hd) {
 		oracle_prefetch(m->oracle, c->tag, iova);
+		if (rec)
+			oracle_prefetch(rec, c->tag, iova);
+	}
 	int level = c->top;
 	uint64_t table = c->root;
 	struct pf_memo *pm = NULL, *from = NULL;
@@ -633,11 +681,17 @@ static __attribute__((noinline)) bool hint_walk(struct ims_iommu *m, uint32_t de
 /* When no walk happened since the last call, the accesses are hitting the
  * IOTLB, whose entries are in the host's caches: then the hint would cost
  * as much as the access and is dropped. */
-bool iommu_prefetch(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc)
+static inline bool hint(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc,
+			const struct ims_oracle *rec)
 {
 	bool walked = m->n.walks != m->pf_walks;
 	m->pf_walks = m->n.walks;
-	return walked && hint_walk(m, dev, iova, acc);
+	return walked && hint_walk(m, dev, iova, acc, rec);
+}
+
+bool iommu_prefetch(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc)
+{
+	return hint(m, dev, iova, acc, NULL);
 }
 
 int ims_iommu_probe(struct ims_iommu *m, uint16_t tag, uint64_t iova, unsigned acc,

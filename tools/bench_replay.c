@@ -121,22 +121,22 @@ static void seq_free(struct seq *s)
 	free(s->dir);
 }
 
+/* As ims_replay_run replays the dmas it reads: REPLAY_BATCH at a time
+ * (replay_dmas), each hinted REPLAY_AHEAD dmas before its turn. */
 static int run_replay(struct rp *p, const struct seq *s, double *secs)
 {
-	struct ims_event ev = p->dma;
+	enum { B = REPLAY_BATCH, H = REPLAY_BATCH + REPLAY_AHEAD };
+	struct ims_event ev[H];
+	for (size_t k = 0; k < H; k++)
+		ev[k] = p->dma;
 	double t0 = now_seconds();
-	struct ims_event nx = p->dma;
-	for (size_t i = 0; i < s->n; i++) {
-		ev.v[IMS_K_IOVA] = s->iova[i];
-		ev.v[IMS_K_DIR] = s->dir[i];
-		size_t a = i + REPLAY_AHEAD;
-		if (a < s->n) {
-			/* As ims_replay_run does with the events it reads ahead. */
-			nx.v[IMS_K_IOVA] = s->iova[a];
-			nx.v[IMS_K_DIR] = s->dir[a];
-			replay_prefetch(p->r, &nx);
+	for (size_t i = 0; i < s->n; i += B) {
+		size_t n = s->n - i < B ? s->n - i : B, nh = s->n - i < H ? s->n - i : H;
+		for (size_t k = 0; k < nh; k++) {
+			ev[k].v[IMS_K_IOVA] = s->iova[i + k];
+			ev[k].v[IMS_K_DIR] = s->dir[i + k];
 		}
-		int rc = ims_replay_event(p->r, &ev, "bench");
+		int rc = replay_dmas(p->r, ev, n, nh, "bench");
 		if (rc) {
 			fprintf(stderr, "iommusim bench: replay: %s\n", ims_replay_error(p->r));
 			return rc;
