@@ -327,6 +327,7 @@ int ims_replay_run(struct ims_replay *r, struct ims_reader *rd)
 void replay_set_reference(struct ims_replay *r, bool on)
 {
 	r->t.ref_dma = on;
+	iommu_set_reference(r->t.mmu, on);
 }
 
 void ims_replay_set_strict_faults(struct ims_replay *r, bool on)

@@ -390,8 +390,9 @@ int rp_new_domain_keys(struct ims_tb *r, const struct ims_event *ev);
 int rp_tb_unmap(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size,
 		      uint64_t pgsize, struct ims_bitmap *got);
 
-/* Whether every DMA takes the general paths (dma_core's loop), which the
- * one-page path must match: for tests. */
+/* Whether every DMA takes the general paths (dma_core's loop, one event at
+ * a time, and the model's translate_general: iommu_set_reference), which
+ * the one-page and batched paths must match: for tests. */
 void replay_set_reference(struct ims_replay *r, bool on);
 
 /* How many dmas ahead of the one being replayed a dma is hinted. */
