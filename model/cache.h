@@ -144,6 +144,23 @@ static inline uint64_t cache_rng(struct cache *c)
 	return x * 0x2545f4914f6cdd1dull;
 }
 
+/* The way of `set` holding key with identity id (want_id), or NULL. Four
+ * ways (the default of every cache) are searched unrolled. */
+static inline struct tlb_ent *cache_find(const struct cache *c, struct tlb_ent *set, uint64_t key,
+					 uint32_t id)
+{
+	if (c->ways == 4) {
+		for (unsigned w = 0; w < 4; w++)
+			if (set[w].key == key && ent_id(&set[w]) == id)
+				return &set[w];
+		return NULL;
+	}
+	for (unsigned w = 0; w < c->ways; w++)
+		if (set[w].key == key && ent_id(&set[w]) == id)
+			return &set[w];
+	return NULL;
+}
+
 /* The policy's victim in a set whose ways are all valid, for the
  * policies that keep no stamps: round robin, random. */
 static __attribute__((noinline, unused)) struct tlb_ent *cache_victim_policy(struct cache *c,
@@ -169,12 +186,20 @@ static inline struct tlb_ent *cache_victim(struct cache *c, struct tlb_ent *set)
 {
 	unsigned best = 0;
 	uint64_t low = set[0].stamp;
-	unsigned ways = c->ways == 4 ? 4 : c->ways;
-	for (unsigned w = 1; w < ways; w++) {
-		uint64_t s = set[w].stamp;
-		bool older = s < low;
-		best = older ? w : best;
-		low = older ? s : low;
+	if (c->ways == 4) {
+		for (unsigned w = 1; w < 4; w++) {
+			uint64_t s = set[w].stamp;
+			bool older = s < low;
+			best = older ? w : best;
+			low = older ? s : low;
+		}
+	} else {
+		for (unsigned w = 1; w < c->ways; w++) {
+			uint64_t s = set[w].stamp;
+			bool older = s < low;
+			best = older ? w : best;
+			low = older ? s : low;
+		}
 	}
 	struct tlb_ent *lru = &set[best];
 	if (!lru->valid)

@@ -562,10 +562,34 @@ static bool add_page(struct ims_oracle *o, struct dom *d, uint16_t dom, uint64_t
 
 /* Pages [lo, hi] into dom's set: a single page in one descent where it
  * can be, anything else tested whole and then added. */
+/* The chunk holding page pg of d (NULL: none, FULL: a subtree of E holds
+ * it), found by reading child pointers only: a page written again is
+ * found without the node counts add_page() reads on its way down. */
+static const void *page_chunk(const struct dom *d, uint64_t pg)
+{
+	if (!d->root || pg < d->base || pg - d->base > span(d->h) - 1)
+		return NULL;
+	const void *p = d->root;
+	for (unsigned h = d->h; h > 1 && p && p != FULL; h--)
+		p = ((const struct node *)p)->kid[(pg >> (9 * (h - 1))) % FAN];
+	return p;
+}
+
 static __attribute__((noinline)) void insert(struct ims_oracle *o, uint16_t dom, uint64_t lo,
 					    uint64_t hi)
 {
 	struct dom *d = find(o, dom);
+	if (lo == hi && d) {
+		const uint64_t *c = page_chunk(d, lo);
+		if (c == FULL)
+			return;
+		if (c && (c[(lo % FAN) / 64] >> (lo % 64) & 1)) {
+			o->memo = (struct oracle_memo){.drops = o->memo.drops, .chunk = c,
+						       .cpg = lo / FAN, .at = o->memo.drops,
+						       .dom = dom};
+			return;
+		}
+	}
 	if (lo == hi ? d && add_page(o, d, dom, lo) : present(d, lo, hi))
 		return;
 	d = get(o, dom);

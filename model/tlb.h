@@ -23,13 +23,10 @@ tlb_lookup(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova)
 		unsigned shift = (unsigned)__builtin_ctzll(sm);
 		uint64_t vpn = iova >> shift;
 		uint32_t id = want_id(tag, shift);
-		struct tlb_ent *set = cache_set(c, tlb_hash(tag, vpn, shift));
-		for (unsigned w = 0; w < c->ways; w++) {
-			struct tlb_ent *e = &set[w];
-			if (e->key == vpn && ent_id(e) == id) {
-				e->stamp = ++m->stamp;
-				return e;
-			}
+		struct tlb_ent *e = cache_find(c, cache_set(c, tlb_hash(tag, vpn, shift)), vpn, id);
+		if (e) {
+			e->stamp = ++m->stamp;
+			return e;
 		}
 	}
 	return NULL;

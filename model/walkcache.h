@@ -20,19 +20,16 @@ static inline bool wc_lookup(struct ims_iommu *m, const struct hw_ctx *c, int le
 	struct cache *wc = &m->wc[level];
 	uint64_t key = iova >> c->ix_shift[level + 1];
 	struct tlb_ent *set = wc_set(wc, c->tag, key);
-	uint32_t id = want_id(c->tag, 0); /* a walk-cache entry's shift is 0 */
-	for (unsigned i = 0; i < wc->ways; i++) {
-		struct tlb_ent *e = &set[i];
-		if (e->key == key && ent_id(e) == id) {
-			if (wc->pol == IMS_REPL_LRU)
-				e->stamp = ++m->stamp;
-			*table = e->out;
-			*r = e->r;
-			*w = e->w;
-			return true;
-		}
-	}
-	return false;
+	/* A walk-cache entry's shift is 0. */
+	struct tlb_ent *e = cache_find(wc, set, key, want_id(c->tag, 0));
+	if (!e)
+		return false;
+	if (wc->pol == IMS_REPL_LRU)
+		e->stamp = ++m->stamp;
+	*table = e->out;
+	*r = e->r;
+	*w = e->w;
+	return true;
 }
 
 /* Only walk() fills, and only the levels below the one it started at:

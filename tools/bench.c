@@ -193,21 +193,26 @@ static void print_table(FILE *f, const struct bench_opts *o, const struct bench_
 	}
 	if (r->nrp) {
 		fprintf(f, "\nreplay: DMA pages/s (4 KiB DMAs)\n");
-		fprintf(f, "%-11s %-7s %-6s %6s %9s %10s %10s %9s %12s\n", "trace", "path", "format",
-			"span", "pages", "pages/s", "median/s", "target", "x floor");
+		fprintf(f, "%-11s %-7s %-6s %6s %9s %10s %10s %9s %12s %12s\n", "trace", "path",
+			"format", "span", "pages", "pages/s", "median/s", "target", "x floor",
+			"x model");
 		for (size_t i = 0; i < r->nrp; i++) {
 			const struct replay_row *p = &r->rp[i];
-			char e[16], t[24], fl[32];
+			char e[16], t[24], fl[32], xm[32];
 			if (p->target > 0)
 				snprintf(t, sizeof(t), "%s", si(p->target, e, sizeof(e)));
 			else
 				snprintf(t, sizeof(t), "-");
 			snprintf(fl, sizeof(fl), "%.1f (%.1f)", ratio(p->t.best, p->floor.best),
 				 ratio(p->t.median, p->floor.median));
-			fprintf(f, "%-11s %-7s %-6s %6s %9s %10s %10s %9s %12s\n", p->name, p->path,
+			if (p->x_model > 0)
+				snprintf(xm, sizeof(xm), "%.2f (%.2f)", p->x_model, p->x_model_median);
+			else
+				snprintf(xm, sizeof(xm), "-");
+			fprintf(f, "%-11s %-7s %-6s %6s %9s %10s %10s %9s %12s %12s\n", p->name, p->path,
 				p->format, bench_size_str(p->span, a, sizeof(a)),
 				si((double)p->pages, b, sizeof(b)), si(rate(p->pages, p->t.best), c, sizeof(c)),
-				si(rate(p->pages, p->t.median), d, sizeof(d)), t, fl);
+				si(rate(p->pages, p->t.median), d, sizeof(d)), t, fl, xm);
 		}
 	}
 	if (r->nrp && r->mem_latency_ns > 0)
@@ -215,6 +220,11 @@ static void print_table(FILE *f, const struct bench_opts *o, const struct bench_
 			"host memory now: %.0f ns per dependent load over %s (a walk-heavy page's leaf "
 			"miss when nothing overlaps it)\n",
 			r->mem_latency_ns, bench_size_str(r->mem_latency_bytes, a, sizeof(a)));
+	if (r->nrp && r->mem_mlp_ns > 0)
+		fprintf(f,
+			"  with %u chases in flight: %.1f ns per load, %s loads/s (the rate memory "
+			"allows when the misses overlap)\n",
+			r->mem_mlp_chains, r->mem_mlp_ns, si(1e9 / r->mem_mlp_ns, b, sizeof(b)));
 	if (r->nrd) {
 		fprintf(f, "\nread: trace events/s (one event per text line)\n");
 		fprintf(f, "%-8s %9s %9s %10s %10s %13s  %s\n", "form", "events", "bytes", "events/s",
@@ -400,12 +410,18 @@ static void write_json(FILE *f, const struct bench_opts *o, const struct bench_r
 		j_timing(f, "floor", &p->floor);
 		fprintf(f,
 			",\"pages_per_s\":%.6g,\"pages_per_s_median\":%.6g,\"target_pages_per_s\":%.6g,"
-			"\"floor_ratio\":%.6g,\"floor_ratio_median\":%.6g}",
+			"\"floor_ratio\":%.6g,\"floor_ratio_median\":%.6g",
 			rate(p->pages, p->t.best), rate(p->pages, p->t.median), p->target,
 			ratio(p->t.best, p->floor.best), ratio(p->t.median, p->floor.median));
+		if (p->x_model > 0)
+			fprintf(f, ",\"model_ratio\":%.6g,\"model_ratio_median\":%.6g", p->x_model,
+				p->x_model_median);
+		fputc('}', f);
 	}
-	fprintf(f, "],\"mem_latency_ns\":%.6g,\"mem_latency_bytes\":%" PRIu64 ",\"read\":[",
-		r->mem_latency_ns, r->mem_latency_bytes);
+	fprintf(f,
+		"],\"mem_latency_ns\":%.6g,\"mem_latency_bytes\":%" PRIu64
+		",\"mem_mlp_ns\":%.6g,\"mem_mlp_chains\":%u,\"read\":[",
+		r->mem_latency_ns, r->mem_latency_bytes, r->mem_mlp_ns, r->mem_mlp_chains);
 	for (size_t i = 0; i < r->nrd; i++) {
 		const struct read_row *x = &r->rd[i];
 		fprintf(f, "%s{\"form\":\"%s\",\"available\":%s", i ? "," : "", x->form,

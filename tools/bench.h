@@ -97,6 +97,9 @@ struct replay_row {
 	struct timing t, floor;
 	double target;   /* pages/s the issue asks for, 0 = none */
 	uint64_t iotlb_hits, walks;
+	/* Path replay: its time over the model alone's on the same pages,
+	 * best and median (0 = none). */
+	double x_model, x_model_median;
 };
 
 /* One trace-reading figure. */
@@ -149,6 +152,11 @@ struct bench_results {
 	 * measured). */
 	double mem_latency_ns;
 	uint64_t mem_latency_bytes;
+	/* The same array with mem_mlp_chains independent chases in flight:
+	 * ns per load, what memory-level parallelism allows (0 = not
+	 * measured). */
+	double mem_mlp_ns;
+	unsigned mem_mlp_chains;
 	/* Memory fit: resident bytes per GiB and fixed overhead. */
 	double mem_per_gib, mem_fixed, mem_ratio;
 	double fp_per_gib, fp_ratio;
