@@ -209,12 +209,15 @@ void replay_prefetch(struct ims_replay *rp, const struct ims_event *ev)
 		prefetch_record(r, dev, ev->v[IMS_K_IOVA]);
 }
 
-/* A dma replay_dmas hands to the model with others: one page, within the
- * DMA budget. */
-static inline bool batchable(const struct ims_tb *r, const struct ims_event *ev)
+/* A dma replay_dmas hands to the model with others: dma_one_page's test
+ * (the reference switch aside) and within the DMA budget, budget. */
+static inline bool batchable(const struct ims_event *ev, uint64_t budget)
 {
-	return ev->op == IMS_OP_DMA && ev->v[IMS_K_LEN] <= r->o.budgets.dma_bytes &&
-	       dma_one_page(r, ev->v[IMS_K_IOVA], ev->v[IMS_K_LEN], (unsigned)ev->v[IMS_K_DIR]);
+	uint64_t len = ev->v[IMS_K_LEN], iova = ev->v[IMS_K_IOVA];
+	uint64_t room = IMS_PAGE_SIZE - (iova & (IMS_PAGE_SIZE - 1));
+	/* len - 1 wraps for len 0, which is then past both bounds. */
+	return ev->op == IMS_OP_DMA && len - 1 < (room < budget ? room : budget) &&
+	       ev->v[IMS_K_DIR] - 1 < IMS_ACC_RW;
 }
 
 int replay_dmas(struct ims_replay *rp, const struct ims_event *ev, size_t n, size_t nhint,
@@ -223,13 +226,14 @@ int replay_dmas(struct ims_replay *rp, const struct ims_event *ev, size_t n, siz
 	struct ims_tb *r = &rp->t;
 	struct iommu_req req[REPLAY_BATCH + REPLAY_AHEAD];
 	struct iommu_page res[REPLAY_BATCH];
+	uint64_t budget = r->o.budgets.dma_bytes;
 	size_t i = 0;
 	while (i < n) {
 		/* The model takes a run of one-page dmas in one call, unless a
 		 * hook must see the state before each event. */
 		size_t k = 0;
-		if (!rp->ro.on_event)
-			while (i + k < n && k < REPLAY_BATCH && batchable(r, &ev[i + k])) {
+		if (!rp->ro.on_event && !r->ref_dma)
+			while (i + k < n && k < REPLAY_BATCH && batchable(&ev[i + k], budget)) {
 				const struct ims_event *e = &ev[i + k];
 				req[k++] = (struct iommu_req){.iova = e->v[IMS_K_IOVA],
 							      .dev = (uint32_t)e->v[IMS_K_DEV],
