@@ -34,8 +34,11 @@ int outfile_open(struct outfile *o, const char *path)
 	struct stat st;
 	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
 		o->f = fopen(path, "w");
-		if (!o->f) {
-			fprintf(stderr, "iommusim: %s: %s\n", path, strerror(errno));
+		o->path = o->f ? strdup(path) : NULL;
+		if (!o->f || !o->path) {
+			fprintf(stderr, "iommusim: %s: %s\n", path, strerror(o->f ? ENOMEM : errno));
+			outfile_abort(o);
+			outputs_failed();
 			return -1;
 		}
 		return 0;
@@ -44,18 +47,23 @@ int outfile_open(struct outfile *o, const char *path)
 	size_t n = strlen(path) + 16;
 	o->tmp = malloc(n);
 	if (!o->path || !o->tmp) {
+		fprintf(stderr, "iommusim: %s: out of memory\n", path);
 		outfile_abort(o);
+		outputs_failed();
 		return -1;
 	}
 	snprintf(o->tmp, n, "%s.tmpXXXXXX", path);
-	int fd = mkstemp(o->tmp);
+	int id;
+	int fd = pend_mkstemp(o->tmp, path, &id);
 	if (fd < 0) {
 		fprintf(stderr, "iommusim: %s: %s\n", path, strerror(errno));
 		free(o->tmp);
 		o->tmp = NULL;
 		outfile_abort(o);
+		outputs_failed();
 		return -1;
 	}
+	o->pend = id + 1;
 	/* mkstemp makes the file 0600; an output file gets what a plain
 	 * create would give it. */
 	mode_t um = umask(0);
@@ -65,8 +73,10 @@ int outfile_open(struct outfile *o, const char *path)
 	}
 	o->f = fdopen(fd, "w");
 	if (!o->f) {
+		fprintf(stderr, "iommusim: %s: %s\n", path, strerror(errno));
 		close(fd);
 		outfile_abort(o);
+		outputs_failed();
 		return -1;
 	}
 	return 0;
@@ -74,32 +84,30 @@ int outfile_open(struct outfile *o, const char *path)
 
 int outfile_commit(struct outfile *o)
 {
-	if (o->f == stdout || (o->f && o->f == claimed)) {
-		if (fflush(o->f) || ferror(o->f)) {
-			fprintf(stderr, "iommusim: standard output: write failed\n");
-			return -1;
-		}
-		return 0;
-	}
-	int rc = 0;
-	if (fflush(o->f) || ferror(o->f) || fclose(o->f)) {
-		fprintf(stderr, "iommusim: %s: write failed: %s\n", o->path ? o->path : "output",
-			strerror(errno));
-		o->f = NULL;
+	if (o->f == stdout || (o->f && o->f == claimed))
+		return stdout_write_failed(o->f) ? -1 : 0;
+	/* A device written in place (/dev/full) says its error here too. */
+	errno = 0;
+	int err = ferror(o->f), fl = fflush(o->f), e = errno, cl = fclose(o->f);
+	o->f = NULL;
+	if (err || fl || cl) {
+		e = e ? e : errno;
+		fprintf(stderr, "iommusim: %s: write failed%s%s\n", o->path ? o->path : "output",
+			e ? ": " : "", e ? strerror(e) : "");
 		outfile_abort(o);
+		outputs_failed();
 		return -1;
 	}
-	o->f = NULL;
-	if (!o->tmp)
-		return 0; /* written in place (a device or a pipe) */
-	if (rename(o->tmp, o->path)) {
+	/* Renamed into place at the end of the run (outputs_end). */
+	int rc = pend_ready(o->pend - 1);
+	if (rc) {
 		fprintf(stderr, "iommusim: %s: %s\n", o->path, strerror(errno));
-		rc = -1;
-		unlink(o->tmp);
+		outputs_failed();
 	}
 	free(o->tmp);
 	free(o->path);
 	o->tmp = o->path = NULL;
+	o->pend = 0;
 	return rc;
 }
 
@@ -107,7 +115,9 @@ void outfile_abort(struct outfile *o)
 {
 	if (o->f && o->f != stdout && o->f != claimed)
 		fclose(o->f);
-	if (o->tmp)
+	if (o->pend)
+		pend_drop(o->pend - 1, true);
+	else if (o->tmp)
 		unlink(o->tmp);
 	free(o->tmp);
 	free(o->path);

@@ -143,7 +143,7 @@ static void write_json(FILE *f, const struct fuzz_opts *o, const struct fz_summa
 		fputc('}', f);
 	}
 	fprintf(f, ",\"result\":\"%s\",\"exit\":%d}\n",
-		ret == 2 ? "error" : ret ? "fail" : "pass", ret);
+		ret == 2 ? "error" : ret == 1 ? "fail" : ret ? "interrupted" : "pass", ret);
 }
 
 /* Every sequence builds a model, tables and an oracle and throws them away:
@@ -423,7 +423,13 @@ int cmd_fuzz(int argc, char **argv)
 	}
 	o.sum = &sum;
 	malloc_for_fuzzing();
+	/* SIGINT or SIGTERM: stop after the op being run, print the summary
+	 * (ops, sequences, seed) and exit 128 + N; a second one ends at once. */
+	interrupt_poll(true, "\niommusim fuzz: interrupted: stopping after this op (^C again to stop "
+			     "at once)\n");
 	int ret = fuzz(&o);
+	if (!ret && interrupt_caught())
+		ret = 128 + interrupt_caught();
 	if (json) {
 		write_json(jf.f, &o, &sum, ret);
 		if (outfile_commit(&jf))

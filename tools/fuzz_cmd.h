@@ -73,6 +73,11 @@ int fuzz_find(const struct fuzz_opts *o, struct fz_list *l, struct loop_state *f
 /* A failure found: said, shrunk, written as a reproducer that is checked
  * to fail the same way. Returns the command's exit status. */
 int fuzz_report(const struct fuzz_opts *o, struct fz_list *l, const struct loop_state *found);
+/* The line a run ends with when it found nothing: "no failure in N ops
+ * (...)", or with sig (SIGINT, SIGTERM) "interrupted by SIG after N ops
+ * (...)"; workers: ", W workers" (0: one process). */
+void fz_print_summary(const struct fuzz_opts *o, uint64_t ops, uint64_t seqs, double secs,
+		      unsigned workers, int sig);
 /* fuzz -j N (tools/fuzz_par.c): N worker processes, the first failure
  * reported; the command's exit status. */
 int fuzz_parallel(const struct fuzz_opts *o);

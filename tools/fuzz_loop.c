@@ -62,6 +62,14 @@ static int write_repro(const struct fuzz_opts *o, const struct fz_iso *iso, stru
 
 /* ---- the loop ------------------------------------------------------------------------------- */
 
+/* SIGINT or SIGTERM came (to this process, or to the parent of an
+ * isolated loop). Not for bench's measurement (quiet), which runs to its
+ * end: bench stops after the figure being measured. */
+static bool stop_asked(const struct fuzz_opts *o, const struct loop_state *ls)
+{
+	return !o->quiet && (interrupt_caught() || ls->st.stop);
+}
+
 static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 {
 	ls->phase = PH_SETUP;
@@ -86,6 +94,9 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 			(o->progress || o->verbosity >= 2 || progress_wanted(o->verbosity));
 	for (uint64_t k = 0;; k++) {
 		if ((o->max_ops && ops >= o->max_ops) || (o->max_time > 0 && fz_now() - t0 >= o->max_time))
+			break;
+		/* Asked to stop (SIGINT, SIGTERM): the summary says how far it came. */
+		if (stop_asked(o, ls))
 			break;
 		ls->phase = PH_GEN;
 		ls->seq = k;
@@ -154,7 +165,7 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 					break;
 				}
 			}
-			if (o->max_ops && ops >= o->max_ops) {
+			if ((o->max_ops && ops >= o->max_ops) || stop_asked(o, ls)) {
 				stop = true;
 				break;
 			}
@@ -181,19 +192,29 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 		fputc('\n', stderr);
 	if (!ret)
 		ls->secs = fz_now() - t0;
-	if (!ret && !o->shared_ops && !o->quiet && o->verbosity >= 1) {
-		double t = fz_now() - t0;
-		char a[32], b[32], c[32], d[32];
-		printf("iommusim fuzz: no failure in %s ops (%s sequences, %s, %s ops/s), format %s, "
-		       "fuzz seed %" PRIu64 ", walker %s\n",
-		       human_count(ops, a, sizeof(a)), human_count(seqs, b, sizeof(b)),
-		       human_seconds(t, c, sizeof(c)),
-		       human_count(t > 0 ? (uint64_t)((double)ops / t) : 0, d, sizeof(d)), o->fmt_name,
-		       o->seed, walker_name(&o->wc));
+	int sig = !stop_asked(o, ls) ? 0 : interrupt_caught() ? interrupt_caught() : ls->st.stop;
+	if (!ret && !o->shared_ops && !o->quiet && (o->verbosity >= 1 || sig)) {
+		fz_print_summary(o, ops, seqs, fz_now() - t0, 0, sig);
 		fz_cover_print(stdout, "iommusim fuzz: ", &ls->cover, ls->geos, ls->ngeos);
 	}
 	free(geos);
 	return ret;
+}
+
+void fz_print_summary(const struct fuzz_opts *o, uint64_t ops, uint64_t seqs, double secs,
+		      unsigned workers, int sig)
+{
+	char a[32], b[32], c[32], d[32], w[32] = "", head[64] = "no failure in";
+	if (sig)
+		snprintf(head, sizeof(head), "interrupted by %s after", interrupt_name(sig));
+	if (workers)
+		snprintf(w, sizeof(w), ", %u workers", workers);
+	printf("iommusim fuzz: %s %s ops (%s sequences, %s, %s ops/s), %sformat %s, fuzz seed "
+	       "%" PRIu64 ", walker %s%s\n",
+	       head, human_count(ops, a, sizeof(a)), human_count(seqs, b, sizeof(b)),
+	       human_seconds(secs, c, sizeof(c)),
+	       human_count(secs > 0 ? (uint64_t)((double)ops / secs) : 0, d, sizeof(d)),
+	       sig ? "no failure found, " : "", o->fmt_name, o->seed, walker_name(&o->wc), w);
 }
 
 struct loop_job {
@@ -316,7 +337,9 @@ int fuzz_report(const struct fuzz_opts *o, struct fz_list *l, const struct loop_
 	size_t n_found = l->n;
 	struct fz_shrink_stats st;
 	bool shrunk = false;
-	if (o->shrink) {
+	if (o->shrink && interrupt_caught()) {
+		printf("iommusim fuzz: interrupted: not shrinking; writing the sequence as found\n");
+	} else if (o->shrink) {
 		double s0 = fz_now();
 		int rc = fz_shrink(&o->ro, &iso, l, fail, &st);
 		if (rc) {
@@ -325,7 +348,8 @@ int fuzz_report(const struct fuzz_opts *o, struct fz_list *l, const struct loop_
 		} else {
 			shrunk = true;
 			printf("iommusim fuzz: shrunk %zu -> %zu events in %.2f s (%" PRIu64
-			       " replays)\n", n_found, l->n, fz_now() - s0, st.tests);
+			       " replays)%s\n", n_found, l->n, fz_now() - s0, st.tests,
+			       interrupt_caught() ? "; interrupted: shrunk so far" : "");
 		}
 	}
 	return write_repro(o, &iso, l, found->seq, fail, n_found, shrunk ? &st : NULL);

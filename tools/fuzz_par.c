@@ -151,7 +151,19 @@ int fuzz_parallel(const struct fuzz_opts *o)
 	unsigned left = started;
 	int winner = -1;
 	bool stopping = ret != 0;
+	int sig = 0;
 	while (left) {
+		/* Asked to stop (SIGINT, SIGTERM): the workers, in process groups of
+		 * their own, are told the same way; each ends after its op and
+		 * leaves its counts, which the summary adds up. Not in bench's
+		 * measurement (quiet), which runs to its end. */
+		if (!stopping && !o->quiet && interrupt_caught()) {
+			sig = interrupt_caught();
+			stopping = true;
+			for (unsigned k = 0; k < started; k++)
+				if (pid[k] > 0)
+					kill(-pid[k], sig);
+		}
 		int st;
 		pid_t p = waitpid(-1, &st, stopping ? 0 : WNOHANG);
 		if (p < 0 && errno == EINTR)
@@ -239,13 +251,8 @@ int fuzz_parallel(const struct fuzz_opts *o)
 		if (!ret)
 			ret = fuzz_report(&ow, &l, &w->found);
 		fz_list_free(&l);
-	} else if (!ret && !o->quiet && o->verbosity >= 1) {
-		char a[32], b[32], c[32], d[32];
-		printf("iommusim fuzz: no failure in %s ops (%s sequences, %s, %s ops/s), format %s, "
-		       "fuzz seed %" PRIu64 ", walker %s, %u workers\n",
-		       human_count((uint64_t)ops, a, sizeof(a)), human_count(seqs, b, sizeof(b)),
-		       human_seconds(t, c, sizeof(c)), human_count(t > 0 ? (uint64_t)(ops / t) : 0, d, sizeof(d)),
-		       o->fmt_name, o->seed, walker_name(&o->wc), started);
+	} else if (!ret && !o->quiet && (o->verbosity >= 1 || sig)) {
+		fz_print_summary(o, (uint64_t)ops, seqs, t, started, sig);
 		fz_cover_print(stdout, "iommusim fuzz: ", &cv, ws[0]->found.geos, ws[0]->found.ngeos);
 	}
 	iso_shared_free(blk, size);

@@ -34,11 +34,7 @@ static int out_commit(const struct rp_agg *a, struct outfile *of)
 {
 	if (of->f != a->out)
 		return outfile_commit(of);
-	if (fflush(of->f) || ferror(of->f)) {
-		fprintf(stderr, "iommusim replay: standard output: write failed\n");
-		return -1;
-	}
-	return 0;
+	return stdout_write_failed(of->f) ? -1 : 0;
 }
 
 static int add_total(struct rp_agg *a, const struct rp_counter *c)

@@ -80,16 +80,19 @@ struct out {
 	struct outfile of;
 	FILE *direct;
 	FILE *f;
+	const char *path;
 };
 
 static int out_open(struct out *o, const char *path)
 {
 	struct stat st;
 	memset(o, 0, sizeof(*o));
+	o->path = path;
 	if (strcmp(path, "-") && !stat(path, &st) && !S_ISREG(st.st_mode)) {
 		o->direct = fopen(path, "w");
 		if (!o->direct) {
 			fprintf(stderr, "iommusim: %s: %s\n", path, strerror(errno));
+			outputs_failed();
 			return -1;
 		}
 		o->f = o->direct;
@@ -103,9 +106,19 @@ static int out_open(struct out *o, const char *path)
 
 static int out_commit(struct out *o)
 {
-	if (o->direct)
-		return fclose(o->direct) ? -1 : 0;
-	return outfile_commit(&o->of);
+	if (!o->direct)
+		return outfile_commit(&o->of);
+	/* Written in place (/dev/full, a FIFO): its error is said here. */
+	errno = 0;
+	int err = ferror(o->direct), fl = fflush(o->direct), e = errno, cl = fclose(o->direct);
+	o->direct = NULL;
+	if (!err && !fl && !cl)
+		return 0;
+	e = e ? e : errno;
+	fprintf(stderr, "iommusim trace: %s: write failed%s%s\n", o->path, e ? ": " : "",
+		e ? strerror(e) : "");
+	outputs_failed();
+	return -1;
 }
 
 static void out_abort(struct out *o)
@@ -146,7 +159,7 @@ static int sink_event(void *arg, const struct ims_event *ev)
 		ims_event_format(ev, s->buf, s->cap);
 	}
 	s->buf[n] = '\n';
-	return fwrite(s->buf, 1, n + 1, s->f) == n + 1 ? 0 : -EIO;
+	return fwrite(s->buf, 1, n + 1, s->f) == n + 1 ? 0 : errno ? -errno : -EIO;
 }
 
 static int sink_comment(void *arg, const char *text)
@@ -154,7 +167,7 @@ static int sink_comment(void *arg, const char *text)
 	struct sink *s = arg;
 	if (s->binary)
 		return 0;
-	return fprintf(s->f, "# %s\n", text) < 0 ? -EIO : 0;
+	return fprintf(s->f, "# %s\n", text) < 0 ? errno ? -errno : -EIO : 0;
 }
 
 static int sink_open(struct sink *s, FILE *f, bool binary, const struct ims_binwriter_opts *bo)
@@ -193,6 +206,7 @@ static void sink_abort(struct sink *s)
 
 static const char *errtext(int rc)
 {
+	/* A write's own error (ENOSPC, EFBIG) is said as strerror has it. */
 	return rc == -ENOMEM ? "out of memory" : rc == -EIO ? "write failed" : strerror(-rc);
 }
 
@@ -506,14 +520,23 @@ static int do_import(int argc, char **argv)
 		return usage_err("-o - and --json - both name standard output: one of them");
 	const char *in = argv[optind];
 
-	struct out of;
+	/* Both outputs are opened before the work and committed together at
+	 * the end (tools/outputs.c): a --json that cannot be written is said
+	 * at once, and never after the trace is in place. */
+	struct out of, jf = {0};
 	if (out_open(&of, out))
 		return 2;
+	if (json && out_open(&jf, json)) {
+		out_abort(&of);
+		return 2;
+	}
 	struct sink s;
 	int rc = sink_open(&s, of.f, binary, NULL);
 	if (rc) {
 		fprintf(stderr, "iommusim trace import: %s: %s\n", out, errtext(rc));
 		out_abort(&of);
+		if (json)
+			out_abort(&jf);
 		return 2;
 	}
 	struct ims_import_sink is = {sink_event, sink_comment, &s};
@@ -521,8 +544,11 @@ static int do_import(int argc, char **argv)
 	char err[1024];
 	err[0] = '\0';
 	if (!st) {
+		fprintf(stderr, "iommusim trace import: %s: out of memory\n", in);
 		sink_abort(&s);
 		out_abort(&of);
+		if (json)
+			out_abort(&jf);
 		return 2;
 	}
 	rc = ims_import(&o, in, &is, st, err, sizeof(err));
@@ -533,6 +559,8 @@ static int do_import(int argc, char **argv)
 			fprintf(stderr, "iommusim trace import: %s: %s\n", out, errtext(rc));
 		sink_abort(&s);
 		out_abort(&of);
+		if (json)
+			out_abort(&jf);
 		free(st);
 		return 2;
 	}
@@ -540,10 +568,14 @@ static int do_import(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "iommusim trace import: %s: %s\n", out, errtext(rc));
 		out_abort(&of);
+		if (json)
+			out_abort(&jf);
 		free(st);
 		return 2;
 	}
 	if (out_commit(&of)) {
+		if (json)
+			out_abort(&jf);
 		free(st);
 		return 2;
 	}
@@ -551,14 +583,9 @@ static int do_import(int argc, char **argv)
 		print_summary(stderr, in, st, &o);
 	int ret = 0;
 	if (json) {
-		struct out jf;
-		if (out_open(&jf, json)) {
+		write_json(jf.f, in, st, &o);
+		if (out_commit(&jf))
 			ret = 2;
-		} else {
-			write_json(jf.f, in, st, &o);
-			if (out_commit(&jf))
-				ret = 2;
-		}
 	}
 	free(st);
 	return ret;
@@ -644,8 +671,14 @@ static int do_convert(int argc, char **argv)
 		return 2;
 	}
 	bool binary = to >= 0 ? to == 1 : !ims_reader_is_binary(rd);
-	struct out of;
+	/* Both outputs open before the work, committed together at the end. */
+	struct out of, jf = {0};
 	if (out_open(&of, out)) {
+		ims_reader_close(rd);
+		return 2;
+	}
+	if (json && out_open(&jf, json)) {
+		out_abort(&of);
 		ims_reader_close(rd);
 		return 2;
 	}
@@ -676,23 +709,27 @@ static int do_convert(int argc, char **argv)
 	if (ret) {
 		sink_abort(&s);
 		out_abort(&of);
+		if (json)
+			out_abort(&jf);
 		return ret;
 	}
 	uint64_t events = s.events;
 	if ((rc = sink_close(&s, NULL))) {
 		fprintf(stderr, "iommusim trace convert: %s: %s\n", out, errtext(rc));
 		out_abort(&of);
+		if (json)
+			out_abort(&jf);
 		return 2;
 	}
-	if (out_commit(&of))
+	if (out_commit(&of)) {
+		if (json)
+			out_abort(&jf);
 		return 2;
+	}
 	if (verbose)
 		fprintf(stderr, "iommusim trace convert: %s -> %s: %" PRIu64 " events, %s form\n", in, out,
 			events, binary ? "binary" : "text");
 	if (json) {
-		struct out jf;
-		if (out_open(&jf, json))
-			return 2;
 		json_head_ok(jf.f, "trace convert");
 		fputs(",\"file\":", jf.f);
 		json_string(jf.f, in);
@@ -863,7 +900,7 @@ static int do_stat(int argc, char **argv)
 		if (a + (len - 1) > hi)
 			hi = a + (len - 1);
 		if (ps_add(ps, a, len)) {
-			fprintf(stderr, "iommusim trace stat: out of memory\n");
+			fprintf(stderr, "iommusim trace stat: %s: out of memory\n", in);
 			rc = -ENOMEM;
 			break;
 		}
