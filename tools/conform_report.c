@@ -222,11 +222,14 @@ static void make_chart(const struct cf_report *rep, const struct row *rows, size
 		}
 		fclose(in);
 	}
-	if (!ch->svg || !ch->len || !memmem(ch->svg, ch->len, "<svg", 4)) {
+	/* A whole document: a gnuplot short of space stops inside one. */
+	if (!ch->svg || !ch->len || !memmem(ch->svg, ch->len, "<svg", 4) ||
+	    !memmem(ch->svg, ch->len, "</svg>", 6)) {
+		snprintf(ch->why, sizeof(ch->why), "gnuplot produced no%s SVG",
+			 ch->svg && ch->len && memmem(ch->svg, ch->len, "<svg", 4) ? " whole" : "");
 		free(ch->svg);
 		ch->svg = NULL;
 		ch->len = 0;
-		snprintf(ch->why, sizeof(ch->why), "gnuplot produced no SVG");
 		goto out;
 	}
 	ch->made = true;
@@ -247,7 +250,7 @@ int cf_write_summary(const struct cf_report *rep, const char *path)
 	size_t nrows = 0;
 	struct row *rows = make_rows(rep, &nrows);
 	if (!rows) {
-		fprintf(stderr, "iommusim conform: out of memory\n");
+		fprintf(stderr, "iommusim conform: %s: out of memory\n", path);
 		return -1;
 	}
 	struct outfile of;
@@ -273,7 +276,7 @@ int cf_write_reports(const struct cf_report *rep, const char *dir)
 	size_t nrows = 0;
 	struct row *rows = make_rows(rep, &nrows);
 	if (!rows) {
-		fprintf(stderr, "iommusim conform: out of memory\n");
+		fprintf(stderr, "iommusim conform: --report %s: out of memory\n", dir);
 		return -1;
 	}
 	struct outfile of[F_COUNT];

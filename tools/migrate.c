@@ -283,7 +283,8 @@ static int simulate(const struct params *p, enum ims_mig_mode mode, struct resul
 	struct ims_replay *r = NULL;
 	struct ims_oracle *dirty = ims_oracle_new();
 	if (!dirty || ims_replay_new(&p->ro, &r)) {
-		fprintf(stderr, "iommusim migrate: out of memory\n");
+		fprintf(stderr, "iommusim migrate: %s: out of memory\n",
+			p->synthetic ? "the synthetic guest" : p->trace);
 		rc = 2;
 		goto out;
 	}

@@ -371,7 +371,7 @@ static void on_signal(int sig)
 		if (n) {
 			say("; removed ");
 			say(num + k);
-			say(n == 1 ? " unfinished output file" : " unfinished output files");
+			say(n == 1 ? " temporary file" : " temporary files");
 		}
 		say("\n");
 	}

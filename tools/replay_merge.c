@@ -288,7 +288,11 @@ int rp_merge(const char *json, int verbosity, char **files, int nfiles)
 			char err[1024];
 			char *copy = strdup(line);
 			if (!copy || rp_agg_add(&a, copy, path, lineno, err, sizeof(err))) {
-				fprintf(stderr, "%s\n", copy ? err : "iommusim replay: out of memory");
+				if (copy)
+					fprintf(stderr, "%s\n", err);
+				else
+					fprintf(stderr, "iommusim replay: %s:%llu: out of memory\n", path,
+						(unsigned long long)lineno);
 				goto bad_file;
 			}
 		}

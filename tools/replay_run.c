@@ -260,7 +260,7 @@ static int run_here(struct rp_run *r, struct order *q)
 	for (int i = 0; i < r->n; i++) {
 		char *rec = replay_one(&k, i);
 		if (!rec) {
-			fprintf(stderr, "iommusim replay: out of memory\n");
+			fprintf(stderr, "iommusim replay: %s: out of memory\n", r->traces[i]);
 			rp_plugins_free(&k.plugins);
 			return 2;
 		}

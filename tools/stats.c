@@ -356,7 +356,8 @@ static void write_csv(const struct series *s, FILE *f)
 int series_write(const struct series *s, const char *path)
 {
 	if (s->oom) {
-		fprintf(stderr, "iommusim replay: --stats-out: out of memory\n");
+		fprintf(stderr, "iommusim replay: --stats-out %s: out of memory (the samples of the "
+			"traces)\n", path);
 		return -1;
 	}
 	struct outfile o;
