@@ -81,7 +81,9 @@ void help_bench(FILE *f)
 		"exit status: 0 done, 1 a figure could not be measured (a harvest disagreed\n"
 		"with the oracle, a set-up failed, the walker under test erred or reported\n"
 		"other pages, a full-level walker failed to create its domain or to map),\n"
-		"2 usage.\n");
+		"2 usage or an output that could not be written (--plot: gnuplot failed);\n"
+		"130 (143) ^C (SIGTERM) stopped it after the figure being measured: the\n"
+		"figures so far, marked partial.\n");
 }
 
 /* ---- output: table ------------------------------------------------------------- */

@@ -106,7 +106,6 @@ bool chart_have_gnuplot(void);
  * renamed at the end. Each returns 0, or -1 with a message: the caller then
  * calls plot_fail (the set removed, the run's outputs failed) and exits 2.
  * plot_abort removes the set without failing the run. */
-#define PLOT_FILES 24
 struct plot {
 	const char *cmd; /* "replay": messages say "iommusim replay: --plot: ..." */
 	char *dir, *tmp;
@@ -114,9 +113,10 @@ struct plot {
 	struct plot_file {
 		char *name; /* in the staging directory */
 		FILE *f;
+		int *werr; /* wstream_open's */
 		int id;
-	} f[PLOT_FILES];
-	size_t n;
+	} *f;
+	size_t n, cap;
 };
 int plot_open(struct plot *p, const char *cmd, const char *dir);
 FILE *plot_file(struct plot *p, const char *name);

@@ -38,6 +38,7 @@ struct outfile {
 	char *path;
 	char *tmp;
 	int pend; /* its entry in the registry of temporaries, + 1 (0: none) */
+	int *werr; /* wstream_open's error of f (NULL for standard output) */
 };
 int outfile_open(struct outfile *o, const char *path);
 /* 0, or -1 with a message printed. The file is complete and checked; it
@@ -66,6 +67,12 @@ void pend_drop(int id, bool remove);
 /* A child process writing into a pending directory (gnuplot): killed on
  * interruption before the files are removed. 0 when it has ended. */
 void pend_child(pid_t pid);
+/* A write stream on fd (which it owns) that keeps the errno of the first
+ * write that failed in **err (0: none) until it is closed: stdio keeps
+ * only a flag. wstream_close flushes and closes it: 0, or -errno (the
+ * first failure's) when anything failed. */
+FILE *wstream_open(int fd, int **err);
+int wstream_close(FILE *f, const int *err);
 /* An output could not be written (said): the run commits none. */
 void outputs_failed(void);
 /* Whether writing f (standard output, or the JSON stream that took its
@@ -83,8 +90,9 @@ void stdout_write_error(int err);
 int outputs_end(int rc, FILE *claimed);
 /* The same for a forked child's own outputs, before it _exits. */
 void outputs_child_end(void);
-/* SIGINT, SIGTERM and SIGHUP remove this process's pending temporaries,
- * say so and end the process by the signal (status 128 + N). */
+/* SIGINT, SIGTERM, SIGHUP and SIGPIPE remove this process's pending
+ * temporaries, say so (not for SIGPIPE) and end the process by the
+ * signal (status 128 + N). */
 void interrupt_init(void);
 /* on: the first signal only sets a flag (interrupt_caught) and says msg
  * (may be NULL) on standard error; the command stops at its next safe

@@ -1,5 +1,6 @@
 /* Helpers shared by the subcommands: atomic outputs, option values. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,10 +34,12 @@ int outfile_open(struct outfile *o, const char *path)
 	 * over it would replace the device with a file. */
 	struct stat st;
 	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
-		o->f = fopen(path, "w");
-		o->path = o->f ? strdup(path) : NULL;
-		if (!o->f || !o->path) {
-			fprintf(stderr, "iommusim: %s: %s\n", path, strerror(o->f ? ENOMEM : errno));
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		o->path = strdup(path);
+		if (fd < 0 || !o->path || !(o->f = wstream_open(fd, &o->werr))) {
+			fprintf(stderr, "iommusim: %s: %s\n", path, strerror(fd < 0 ? errno : ENOMEM));
+			if (fd >= 0)
+				close(fd);
 			outfile_abort(o);
 			outputs_failed();
 			return -1;
@@ -71,9 +74,9 @@ int outfile_open(struct outfile *o, const char *path)
 	if (fchmod(fd, 0666 & ~um)) {
 		/* Only the permissions are off; the output is still right. */
 	}
-	o->f = fdopen(fd, "w");
+	o->f = wstream_open(fd, &o->werr);
 	if (!o->f) {
-		fprintf(stderr, "iommusim: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "iommusim: %s: %s\n", path, strerror(ENOMEM));
 		close(fd);
 		outfile_abort(o);
 		outputs_failed();
@@ -87,13 +90,12 @@ int outfile_commit(struct outfile *o)
 	if (o->f == stdout || (o->f && o->f == claimed))
 		return stdout_write_failed(o->f) ? -1 : 0;
 	/* A device written in place (/dev/full) says its error here too. */
-	errno = 0;
-	int err = ferror(o->f), fl = fflush(o->f), e = errno, cl = fclose(o->f);
+	int e = wstream_close(o->f, o->werr);
 	o->f = NULL;
-	if (err || fl || cl) {
-		e = e ? e : errno;
-		fprintf(stderr, "iommusim: %s: write failed%s%s\n", o->path ? o->path : "output",
-			e ? ": " : "", e ? strerror(e) : "");
+	o->werr = NULL;
+	if (e) {
+		fprintf(stderr, "iommusim: %s: write failed: %s\n", o->path ? o->path : "output",
+			strerror(-e));
 		outfile_abort(o);
 		outputs_failed();
 		return -1;

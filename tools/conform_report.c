@@ -5,6 +5,7 @@
  * report.html) and conform_ci.c (junit.xml, summary.json).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,7 +185,10 @@ static void make_chart(const struct cf_report *rep, const struct row *rows, size
 		goto out;
 	}
 	if (pid == 0) {
-		if (dup2(fileno(script), 0) < 0 || dup2(fileno(of->f), 1) < 0 ||
+		/* The chart's temporary file by its name: of->f is a stream
+		 * without a descriptor of its own (wstream_open). */
+		int ofd = open(of->tmp, O_WRONLY | O_TRUNC | O_CLOEXEC);
+		if (ofd < 0 || dup2(fileno(script), 0) < 0 || dup2(ofd, 1) < 0 ||
 		    dup2(fileno(errf), 2) < 0)
 			_exit(126);
 		char *const argv[] = {"gnuplot", "-d", NULL};

@@ -90,7 +90,9 @@ void help_fuzz(FILE *f)
 		ISO_DEFAULT_TIMEOUT);
 	fprintf(f,
 		"\nexit status: 0 the budget ended without a failure; 1 a failure was found\n"
-		"(reproducer written); 2 bad options or an internal error.\n");
+		"(reproducer written); 2 bad options, an internal error or an output that\n"
+		"could not be written; 130 (143) stopped by ^C (SIGTERM) after the op being\n"
+		"run, its summary line printed (a second one stops it at once).\n");
 }
 
 static void add_arg(struct fuzz_opts *o, const char *name, const char *arg)

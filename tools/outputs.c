@@ -3,7 +3,7 @@
  *
  * - every temporary a command writes (an output's OUT.tmpXXXXXX, a --plot
  *   staging directory, bench's scratch traces) is registered here while it
- *   exists, so that SIGINT, SIGTERM and SIGHUP remove it;
+ *   exists, so that SIGINT, SIGTERM, SIGHUP and SIGPIPE remove it;
  * - a complete output is renamed into place only when the command ends and
  *   every output, standard output included, was written without an error:
  *   a run never commits one output and then fails on another;
@@ -39,8 +39,6 @@
 
 #include "tools/cmd.h"
 
-#define PEND_MAX 256
-
 enum { P_FREE, P_OPEN, P_READY, P_DIR };
 
 struct pend {
@@ -50,7 +48,10 @@ struct pend {
 	volatile sig_atomic_t state;
 };
 
-static struct pend pend[PEND_MAX];
+/* Grown (never shrunk) with the signals blocked, so the handler never
+ * sees it moving. */
+static struct pend *volatile pend;
+static size_t cap;
 static volatile sig_atomic_t npend; /* the slots in use are below it */
 static bool out_failed;             /* an output could not be written */
 static bool said_stdout;            /* standard output's failure was said */
@@ -66,6 +67,7 @@ static void sigs(sigset_t *s)
 	sigaddset(s, SIGINT);
 	sigaddset(s, SIGTERM);
 	sigaddset(s, SIGHUP);
+	sigaddset(s, SIGPIPE);
 }
 
 static void block(sigset_t *old)
@@ -88,12 +90,23 @@ static pid_t main_pid; /* 0 until interrupt_init: no command runs here */
 /* With the signals blocked. */
 static int add_locked(const char *tmp, const char *final, int state)
 {
-	int i = 0;
-	while (i < PEND_MAX && pend[i].state != P_FREE)
+	size_t i = 0;
+	while (i < (size_t)npend && pend[i].state != P_FREE)
 		i++;
-	if (i == PEND_MAX) {
-		errno = EMFILE;
-		return -1;
+	if (i == cap) {
+		size_t c = cap ? 2 * cap : 16;
+		struct pend *q = malloc(c * sizeof(*q));
+		if (!q) {
+			errno = ENOMEM;
+			return -1;
+		}
+		if (cap)
+			memcpy(q, pend, cap * sizeof(*q));
+		memset(q + cap, 0, (c - cap) * sizeof(*q));
+		struct pend *old = pend;
+		pend = q;
+		cap = c;
+		free(old);
 	}
 	char *t = strdup(tmp), *f = final ? strdup(final) : NULL;
 	if (!t || (final && !f)) {
@@ -106,9 +119,9 @@ static int add_locked(const char *tmp, const char *final, int state)
 	pend[i].final = f;
 	pend[i].owner = getpid();
 	pend[i].state = state;
-	if (i >= npend)
-		npend = i + 1;
-	return i;
+	if (i >= (size_t)npend)
+		npend = (sig_atomic_t)i + 1;
+	return (int)i;
 }
 
 int pend_add(const char *tmp, const char *final, bool dir)
@@ -153,7 +166,7 @@ int pend_mkdtemp(char *tmpl, int *id)
 
 int pend_ready(int id)
 {
-	if (id < 0 || id >= PEND_MAX || pend[id].state != P_OPEN || !pend[id].final)
+	if (id < 0 || id >= npend || pend[id].state != P_OPEN || !pend[id].final)
 		return 0;
 	if (main_pid) {
 		pend[id].state = P_READY;
@@ -183,7 +196,7 @@ static void drop_locked(int id, bool remove)
 
 void pend_drop(int id, bool remove)
 {
-	if (id < 0 || id >= PEND_MAX || pend[id].state == P_FREE)
+	if (id < 0 || id >= npend || pend[id].state == P_FREE)
 		return;
 	sigset_t old;
 	block(&old);
@@ -260,6 +273,74 @@ static bool settle(bool bad)
 		drop_locked(i, false);
 	}
 	return ok;
+}
+
+/* ---- streams that remember why a write failed ------------------------------------------ */
+
+/* stdio keeps an error flag, not the errno: by the time a buffered file is
+ * flushed for the last time, the write that failed may be long past and
+ * errno long overwritten. These streams keep the first one's. */
+struct wcookie {
+	int fd;
+	int err;
+};
+
+static ssize_t wc_write(void *c, const char *buf, size_t n)
+{
+	struct wcookie *k = c;
+	size_t done = 0;
+	while (done < n) {
+		ssize_t w = write(k->fd, buf + done, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (!k->err)
+				k->err = w < 0 ? errno : EIO;
+			return done ? (ssize_t)done : -1;
+		}
+		done += (size_t)w;
+	}
+	return (ssize_t)n;
+}
+
+static int wc_close(void *c)
+{
+	struct wcookie *k = c;
+	int rc = close(k->fd);
+	free(k);
+	return rc;
+}
+
+FILE *wstream_open(int fd, int **err)
+{
+	struct wcookie *k = malloc(sizeof(*k));
+	if (!k)
+		return NULL;
+	k->fd = fd;
+	k->err = 0;
+	cookie_io_functions_t io = {.write = wc_write, .close = wc_close};
+	FILE *f = fopencookie(k, "w", io);
+	if (!f) {
+		free(k);
+		return NULL;
+	}
+	/* Large outputs (a converted trace) go out in large writes. */
+	setvbuf(f, NULL, _IOFBF, 64 << 10);
+	*err = &k->err;
+	return f;
+}
+
+int wstream_close(FILE *f, const int *err)
+{
+	errno = 0;
+	int bad = ferror(f), fl = fflush(f), e = errno;
+	if (err && *err)
+		e = *err;
+	int cl = fclose(f);
+	if (!bad && !fl && !cl)
+		return 0;
+	e = e ? e : errno;
+	return e ? -e : -EIO;
 }
 
 /* ---- standard output ---------------------------------------------------------------- */
@@ -342,7 +423,7 @@ static void on_signal(int sig)
 {
 	int saved = errno;
 	pid_t self = getpid();
-	if (polled && !caught) {
+	if (polled && !caught && sig != SIGPIPE) {
 		caught = sig;
 		const char *m = poll_msg;
 		if (self == main_pid && m)
@@ -357,7 +438,9 @@ static void on_signal(int sig)
 			;
 	}
 	unsigned n = remove_mine(self);
-	if (self == main_pid) {
+	/* A reader that went away (`| head`) is no news: SIGPIPE ends the
+	 * run silently, as it would have, its temporaries removed. */
+	if (self == main_pid && sig != SIGPIPE) {
 		char num[24];
 		int k = sizeof(num) - 1;
 		num[k] = 0;
@@ -400,10 +483,13 @@ void interrupt_init(void)
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	/* nohup's ignored SIGHUP stays ignored. */
+	/* nohup's ignored SIGHUP stays ignored, and an ignored SIGPIPE too
+	 * (writes then fail with EPIPE: a write error, exit 2). */
 	struct sigaction cur;
 	if (!sigaction(SIGHUP, NULL, &cur) && cur.sa_handler != SIG_IGN)
 		sigaction(SIGHUP, &sa, NULL);
+	if (!sigaction(SIGPIPE, NULL, &cur) && cur.sa_handler != SIG_IGN)
+		sigaction(SIGPIPE, &sa, NULL);
 }
 
 void interrupt_poll(bool on, const char *msg)

@@ -28,9 +28,15 @@ static char *join(const char *dir, const char *name)
 /* A file of the set: its staging name registered, renamed to DIR/name. */
 static int add(struct plot *p, const char *name, FILE **f)
 {
-	if (p->n == PLOT_FILES) {
-		fprintf(stderr, "iommusim %s: --plot: more than %d files\n", p->cmd, PLOT_FILES);
-		return -1;
+	if (p->n == p->cap) {
+		size_t c = p->cap ? 2 * p->cap : 16;
+		struct plot_file *q = realloc(p->f, c * sizeof(*q));
+		if (!q) {
+			fprintf(stderr, "iommusim %s: --plot %s: out of memory\n", p->cmd, p->dir);
+			return -1;
+		}
+		p->f = q;
+		p->cap = c;
 	}
 	char *tmp = join(p->tmp, name), *final = join(p->dir, name);
 	int id = tmp && final ? pend_add(tmp, final, false) : -1;
@@ -46,10 +52,15 @@ static int add(struct plot *p, const char *name, FILE **f)
 	pf->name = tmp;
 	pf->id = id;
 	pf->f = NULL;
+	pf->werr = NULL;
 	if (f) {
-		pf->f = *f = fopen(tmp, "w");
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		pf->f = *f = fd < 0 ? NULL : wstream_open(fd, &pf->werr);
 		if (!*f) {
-			fprintf(stderr, "iommusim %s: --plot: %s: %s\n", p->cmd, tmp, strerror(errno));
+			fprintf(stderr, "iommusim %s: --plot: %s: %s\n", p->cmd, tmp,
+				strerror(fd < 0 ? errno : ENOMEM));
+			if (fd >= 0)
+				close(fd);
 			return -1;
 		}
 	}
@@ -96,12 +107,11 @@ static int close_all(struct plot *p)
 		if (!f)
 			continue;
 		p->f[i].f = NULL;
-		errno = 0;
-		int err = ferror(f), fl = fflush(f), e = errno, cl = fclose(f);
-		if ((err || fl || cl) && !rc) {
-			e = e ? e : errno;
-			fprintf(stderr, "iommusim %s: --plot: %s: write failed%s%s\n", p->cmd,
-				strrchr(p->f[i].name, '/') + 1, e ? ": " : "", e ? strerror(e) : "");
+		int e = wstream_close(f, p->f[i].werr);
+		p->f[i].werr = NULL;
+		if (e && !rc) {
+			fprintf(stderr, "iommusim %s: --plot %s: %s: write failed: %s\n", p->cmd, p->dir,
+				strrchr(p->f[i].name, '/') + 1, strerror(-e));
 			rc = -1;
 		}
 	}
@@ -244,9 +254,11 @@ int plot_commit(struct plot *p)
 		pend_ready(p->f[i].id);
 	for (size_t i = 0; i < p->n; i++)
 		free(p->f[i].name);
+	free(p->f);
 	free(p->dir);
 	free(p->tmp);
-	p->n = 0;
+	p->f = NULL;
+	p->n = p->cap = 0;
 	p->dir = p->tmp = NULL;
 	/* The files and the staging directory stay registered: outputs_end
 	 * renames the files into DIR, then removes the directory. */
@@ -263,6 +275,7 @@ void plot_abort(struct plot *p)
 	}
 	if (p->tmp_id >= 0)
 		pend_drop(p->tmp_id, true);
+	free(p->f);
 	free(p->dir);
 	free(p->tmp);
 	memset(p, 0, sizeof(*p));

@@ -73,31 +73,18 @@ void help_trace(FILE *f)
 
 /* ---- outputs ------------------------------------------------------------------ */
 
-/* outfile (atomic: a temporary name, renamed on commit) for files; a path
- * that exists and is not a regular file (/dev/null, a FIFO) is written in
- * place, since renaming over it would replace the device. */
+/* The outputs are outfiles (tools/cmd.h): a temporary name renamed when
+ * the run ends well; a path that exists and is not a regular file
+ * (/dev/null, a FIFO) is written in place, since renaming over it would
+ * replace the device. */
 struct out {
 	struct outfile of;
-	FILE *direct;
 	FILE *f;
-	const char *path;
 };
 
 static int out_open(struct out *o, const char *path)
 {
-	struct stat st;
 	memset(o, 0, sizeof(*o));
-	o->path = path;
-	if (strcmp(path, "-") && !stat(path, &st) && !S_ISREG(st.st_mode)) {
-		o->direct = fopen(path, "w");
-		if (!o->direct) {
-			fprintf(stderr, "iommusim: %s: %s\n", path, strerror(errno));
-			outputs_failed();
-			return -1;
-		}
-		o->f = o->direct;
-		return 0;
-	}
 	if (outfile_open(&o->of, path))
 		return -1;
 	o->f = o->of.f;
@@ -106,27 +93,12 @@ static int out_open(struct out *o, const char *path)
 
 static int out_commit(struct out *o)
 {
-	if (!o->direct)
-		return outfile_commit(&o->of);
-	/* Written in place (/dev/full, a FIFO): its error is said here. */
-	errno = 0;
-	int err = ferror(o->direct), fl = fflush(o->direct), e = errno, cl = fclose(o->direct);
-	o->direct = NULL;
-	if (!err && !fl && !cl)
-		return 0;
-	e = e ? e : errno;
-	fprintf(stderr, "iommusim trace: %s: write failed%s%s\n", o->path, e ? ": " : "",
-		e ? strerror(e) : "");
-	outputs_failed();
-	return -1;
+	return outfile_commit(&o->of);
 }
 
 static void out_abort(struct out *o)
 {
-	if (o->direct)
-		fclose(o->direct);
-	else
-		outfile_abort(&o->of);
+	outfile_abort(&o->of);
 }
 
 /* ---- writers ------------------------------------------------------------------- */
@@ -204,10 +176,18 @@ static void sink_abort(struct sink *s)
 	s->buf = NULL;
 }
 
-static const char *errtext(int rc)
+/* What went wrong writing o: the first failed write's own error
+ * (ENOSPC, EFBIG: the binary writer says only -EIO), else rc's. */
+static const char *errtext(const struct out *o, int rc, char *buf, size_t len)
 {
-	/* A write's own error (ENOSPC, EFBIG) is said as strerror has it. */
-	return rc == -ENOMEM ? "out of memory" : rc == -EIO ? "write failed" : strerror(-rc);
+	int e = o->of.werr ? *o->of.werr : 0;
+	if (e && (rc == -EIO || rc == -e))
+		snprintf(buf, len, "write failed: %s", strerror(e));
+	else
+		snprintf(buf, len, "%s", rc == -ENOMEM ? "out of memory"
+					 : rc == -EIO  ? "write failed"
+						       : strerror(-rc));
+	return buf;
 }
 
 /* ---- import ---------------------------------------------------------------------- */
@@ -524,6 +504,7 @@ static int do_import(int argc, char **argv)
 	 * the end (tools/outputs.c): a --json that cannot be written is said
 	 * at once, and never after the trace is in place. */
 	struct out of, jf = {0};
+	char why[160];
 	if (out_open(&of, out))
 		return 2;
 	if (json && out_open(&jf, json)) {
@@ -533,7 +514,7 @@ static int do_import(int argc, char **argv)
 	struct sink s;
 	int rc = sink_open(&s, of.f, binary, NULL);
 	if (rc) {
-		fprintf(stderr, "iommusim trace import: %s: %s\n", out, errtext(rc));
+		fprintf(stderr, "iommusim trace import: %s: %s\n", out, errtext(&of, rc, why, sizeof(why)));
 		out_abort(&of);
 		if (json)
 			out_abort(&jf);
@@ -556,7 +537,7 @@ static int do_import(int argc, char **argv)
 		if (err[0])
 			fprintf(stderr, "%s\n", err);
 		else
-			fprintf(stderr, "iommusim trace import: %s: %s\n", out, errtext(rc));
+			fprintf(stderr, "iommusim trace import: %s: %s\n", out, errtext(&of, rc, why, sizeof(why)));
 		sink_abort(&s);
 		out_abort(&of);
 		if (json)
@@ -566,7 +547,7 @@ static int do_import(int argc, char **argv)
 	}
 	rc = sink_close(&s, NULL);
 	if (rc) {
-		fprintf(stderr, "iommusim trace import: %s: %s\n", out, errtext(rc));
+		fprintf(stderr, "iommusim trace import: %s: %s\n", out, errtext(&of, rc, why, sizeof(why)));
 		out_abort(&of);
 		if (json)
 			out_abort(&jf);
@@ -673,6 +654,7 @@ static int do_convert(int argc, char **argv)
 	bool binary = to >= 0 ? to == 1 : !ims_reader_is_binary(rd);
 	/* Both outputs open before the work, committed together at the end. */
 	struct out of, jf = {0};
+	char why[160];
 	if (out_open(&of, out)) {
 		ims_reader_close(rd);
 		return 2;
@@ -687,7 +669,7 @@ static int do_convert(int argc, char **argv)
 	struct ims_event ev;
 	int ret = 0;
 	if (rc) {
-		fprintf(stderr, "iommusim trace convert: %s: %s\n", out, errtext(rc));
+		fprintf(stderr, "iommusim trace convert: %s: %s\n", out, errtext(&of, rc, why, sizeof(why)));
 		ret = 2;
 	}
 	while (!ret && (rc = ims_reader_next(rd, &ev)) == 1) {
@@ -697,7 +679,7 @@ static int do_convert(int argc, char **argv)
 				fprintf(stderr, "%s:%" PRIu64 ": the binary form cannot hold this event\n",
 					ims_reader_name(rd), ev.line);
 			else
-				fprintf(stderr, "iommusim trace convert: %s: %s\n", out, errtext(w));
+				fprintf(stderr, "iommusim trace convert: %s: %s\n", out, errtext(&of, w, why, sizeof(why)));
 			ret = 2;
 		}
 	}
@@ -715,7 +697,7 @@ static int do_convert(int argc, char **argv)
 	}
 	uint64_t events = s.events;
 	if ((rc = sink_close(&s, NULL))) {
-		fprintf(stderr, "iommusim trace convert: %s: %s\n", out, errtext(rc));
+		fprintf(stderr, "iommusim trace convert: %s: %s\n", out, errtext(&of, rc, why, sizeof(why)));
 		out_abort(&of);
 		if (json)
 			out_abort(&jf);
