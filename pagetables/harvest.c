@@ -44,6 +44,7 @@ struct harvest {
 	bool pend;
 	uint64_t pend_lo, pend_hi;
 	uint64_t entries, rmws, loads;
+	uint64_t left; /* the walk's budget of tables (pt_enter) */
 };
 
 static void gather_add(struct harvest *h, uint64_t first, uint64_t last)
@@ -88,19 +89,25 @@ static void record_page(struct harvest *h, uint64_t piova, unsigned shift)
 		pt_host.bitmap_set(h->dt, piova, shift >= 64 ? 0 : 1ull << shift);
 }
 
-/* One leaf run: OR the dirty state over every entry, record the page
- * clipped to the range, clean every entry atomically. */
+/* One leaf run (decoded by pt_decode: n fits the frame): OR the dirty state
+ * over every entry, record the page clipped to the range, clean every entry
+ * atomically. An entry of a run that is not a leaf of the run's size makes
+ * the run corrupt: a finding, and nothing recorded or cleaned. */
 static void harvest_run(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
 			const uint64_t *view, unsigned idx0, unsigned n, uint64_t page_iova,
 			unsigned shift)
 {
-	(void)level;
 	const struct pt_walker *w = h->w;
 	bool dirty = false;
 	unsigned look = w->check_first_only ? 1 : n;
 	for (unsigned i = 0; i < look; i++) {
 		uint64_t v = view ? view[(idx0 + i) % FRAME_ENTRIES]
 				 : sw_load(pt, table + 8ull * (idx0 + i));
+		if (n > 1 && !pt_run_entry_ok(pt, level, v, shift)) {
+			pt_bad_run(pt, level, table + 8ull * (idx0 + i), v, shift);
+			pt->stats.harvest_entries += i + 1;
+			return;
+		}
 		dirty |= pt->ops->is_dirty(v);
 	}
 	pt->stats.harvest_entries += look;
@@ -156,13 +163,17 @@ void pt_memo_init(struct ims_pt *pt)
 	}
 }
 
+/* Only a well-formed single-entry leaf is answered from the memo: a
+ * corrupt entry always takes the slow path, where pt_decode reports it. */
 static int classify(const struct ims_pt *pt, int level, uint64_t pte)
 {
 	const struct pt_geom *g = &pt->g;
 	enum pt_kind k = pte ? pt->ops->kind(g, level, pte) : PT_NONE;
 	if (k == PT_NONE)
 		return CLS_NONE;
-	if (k != PT_LEAF || pt->ops->leaf_shift(g, level, pte) != pt_level_shift(g, level))
+	unsigned es = pt_level_shift(g, level);
+	if (k != PT_LEAF || pt->ops->leaf_shift(g, level, pte) != es ||
+	    !pt_leaf_fits(pt, level, es))
 		return CLS_SLOW;
 	return pt->ops->is_dirty(pte) ? CLS_DIRTY : CLS_CLEAN;
 }
@@ -225,6 +236,29 @@ static void dirty_span(struct harvest *h, uint64_t piova, uint64_t plast)
 
 static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
 			 uint64_t base);
+
+/* Entry *i (value pte, non-zero) of a table at `level`, the slow path's
+ * way: decoded (a corrupt entry is a finding and skipped), a table walked, a
+ * leaf run harvested; *i ends on the run's last entry. Runs are aligned to
+ * their length, which divides a frame's 512 entries: a run never leaves its
+ * frame (pt_decode). */
+static void harvest_entry(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
+			  uint64_t base, const uint64_t *view, uint64_t pte, unsigned *i)
+{
+	unsigned shift = pt_level_shift(&pt->g, level);
+	uint64_t slot = table + 8ull * *i;
+	struct pt_ent e;
+	enum pt_kind k = pt_decode(pt, level, slot, pte, false, &e);
+	if (k == PT_TABLE) {
+		if (pt_enter(pt, &h->left, level, slot, pte, false))
+			harvest_walk(pt, h, e.next, level - 1, base + ((uint64_t)*i << shift));
+	} else if (k == PT_LEAF) {
+		unsigned i0 = *i & ~(e.n - 1);
+		uint64_t piova = base + ((uint64_t)i0 << shift);
+		harvest_run(pt, h, table, level, view, i0, e.n, piova, e.shift);
+		*i = i0 + e.n - 1;
+	}
+}
 
 /* Prefetch for writing the bitmap word of the page at `at` (clipped). */
 static inline void prefetch_bit(const struct harvest *h, uint64_t at)
@@ -429,19 +463,7 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 		if (!c)
 			memo_learn(pt, level, pte);
 		/* Decoded the long way, as on the slow path. */
-		enum pt_kind k = pt->ops->kind(g, level, pte);
-		uint64_t ebase = base + ((uint64_t)i << shift);
-		if (k == PT_TABLE) {
-			if (level > 0)
-				harvest_walk(pt, h, pt->ops->table_pa(pte), level - 1, ebase);
-		} else if (k == PT_LEAF) {
-			unsigned s = pt->ops->leaf_shift(g, level, pte);
-			unsigned n = s > shift ? 1u << (s - shift) : 1;
-			unsigned i0 = i & ~(n - 1);
-			uint64_t piova = base + ((uint64_t)i0 << shift);
-			harvest_run(pt, h, table, level, view, i0, n, piova, s);
-			i = i0 + n - 1;
-		}
+		harvest_entry(pt, h, table, level, base, view, pte, &i);
 	}
 
 	h->kc[level] = kc;
@@ -618,23 +640,8 @@ static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, i
 		}
 		for (; i <= fend; i++) {
 			uint64_t pte = view ? view[i % FRAME_ENTRIES] : sw_load(pt, table + 8ull * i);
-			if (!pte)
-				continue;
-			enum pt_kind k = pt->ops->kind(g, level, pte);
-			uint64_t ebase = base + ((uint64_t)i << shift);
-			if (k == PT_TABLE) {
-				if (level > 0)
-					harvest_walk(pt, h, pt->ops->table_pa(pte), level - 1, ebase);
-			} else if (k == PT_LEAF) {
-				/* Runs are aligned to their length, which divides a
-				 * frame's 512 entries: a run never leaves its frame. */
-				unsigned s = pt->ops->leaf_shift(g, level, pte);
-				unsigned n = s > shift ? 1u << (s - shift) : 1;
-				unsigned i0 = i & ~(n - 1);
-				uint64_t piova = base + ((uint64_t)i0 << shift);
-				harvest_run(pt, h, table, level, view, i0, n, piova, s);
-				i = i0 + n - 1;
-			}
+			if (pte)
+				harvest_entry(pt, h, table, level, base, view, pte, &i);
 		}
 	}
 }
@@ -653,19 +660,22 @@ static void harvest_rewalk(struct ims_pt *pt, struct harvest *h)
 		for (int level = g->top; level >= 0; level--) {
 			unsigned shift = pt_level_shift(g, level);
 			unsigned idx = level_index(g, level, iova);
-			uint64_t pte = sw_load(pt, table + 8ull * idx);
-			enum pt_kind k = pte ? pt->ops->kind(g, level, pte) : PT_NONE;
-			if (k == PT_TABLE && level > 0) {
-				table = pt->ops->table_pa(pte);
+			uint64_t slot = table + 8ull * idx;
+			uint64_t pte = sw_load(pt, slot);
+			struct pt_ent e;
+			/* One path from the root per step: bounded by the levels, and
+			 * the steps by the range, whatever the tables hold. */
+			enum pt_kind k = pt_decode(pt, level, slot, pte, false, &e);
+			if (k == PT_TABLE) {
+				table = e.next;
 				continue;
 			}
 			span = shift;
 			if (k == PT_LEAF) {
-				unsigned s = pt->ops->leaf_shift(g, level, pte);
-				unsigned n = s > shift ? 1u << (s - shift) : 1;
-				span = s > shift ? s : shift;
+				span = e.shift;
 				start = span >= 64 ? 0 : iova & ~((1ull << span) - 1);
-				harvest_run(pt, h, table, level, NULL, idx & ~(n - 1), n, start, s);
+				harvest_run(pt, h, table, level, NULL, idx & ~(e.n - 1), e.n, start,
+					    e.shift);
 			} else {
 				start = iova & ~((1ull << shift) - 1);
 			}
@@ -694,6 +704,7 @@ int pt_fast_rcd(struct ims_walker_dom *d, uint64_t iova, uint64_t size, unsigned
 	if (!size || h.last < iova)
 		h.last = ~0ull;
 	h.fast = !w->rewalk;
+	h.left = pt_walk_budget(pt);
 	h.classify = pt_classify64_pick();
 	for (int l = 0; l < PT_MAX_LEVELS; l++)
 		h.kc[l] = h.kd[l] = ~0ull;

@@ -3,6 +3,7 @@
 #define IMS_PAGETABLES_PT_INT_H
 
 #include <errno.h>
+#include <stdbool.h>
 
 #include "formats/swfmt.h"
 #include "iommusim/pt.h"
@@ -89,6 +90,51 @@ int pt_flush_range(struct ims_pt *pt, uint64_t iova, uint64_t size, bool leaf_on
  * unless IMS_DIRTY_NO_CLEAR (host.c). */
 int pt_harvest(struct ims_pt *pt, uint64_t first, uint64_t last, unsigned flags,
 	       struct ims_bitmap *bm);
+
+/* A finding: something the walker did wrong through the host, or a corrupt
+ * table the built-in software met; the first is kept for the report and
+ * each goes to the sink (host_mem.c). */
+__attribute__((format(printf, 2, 3))) void pt_finding(struct ims_pt *pt, const char *fmt, ...);
+
+/* ---- distrust of the tables (pt_check.c) ----
+ * An entry as the built-in software may use it: a table whose next table is
+ * a live table of the pool, or a leaf whose size is a leaf size of its level
+ * (so its run fits its table and frame). */
+struct pt_ent {
+	enum pt_kind kind;
+	unsigned shift; /* PT_LEAF: log2 of the page, its run included */
+	unsigned n;     /* PT_LEAF: entries of the run (1, AMD replicas, an Arm group) */
+	uint64_t next;  /* PT_TABLE: the next table */
+};
+
+/* Decodes pte, read at slot of a table at `level`. An entry the format or
+ * the geometry says is malformed is PT_BAD and a finding (unless quiet):
+ * the caller skips it. */
+enum pt_kind pt_decode(struct ims_pt *pt, int level, uint64_t slot, uint64_t pte, bool quiet,
+		       struct pt_ent *e);
+/* 2^s is a leaf size of `level` in pt's geometry. */
+bool pt_leaf_fits(const struct ims_pt *pt, int level, unsigned s);
+/* pte, an entry of a run of 2^s-byte leaves at `level`, is a leaf of it. */
+bool pt_run_entry_ok(struct ims_pt *pt, int level, uint64_t pte, unsigned s);
+/* The finding of a run entry that is not (pt_run_entry_ok false). */
+void pt_bad_run(struct ims_pt *pt, int level, uint64_t slot, uint64_t pte, unsigned s);
+/* Every entry of the run [i0, i0 + n) of table is a 2^s leaf, looked at
+ * without a counted access (for a path that reads only the first). */
+bool pt_run_ok(struct ims_pt *pt, uint64_t table, int level, unsigned i0, unsigned n, unsigned s,
+	       bool quiet);
+
+/* A walk's budget of table frames: each live table frame of the domain
+ * once. In a tree no walk needs more; a corrupt table that makes a table
+ * reachable from two entries (or from itself) runs it out. */
+static inline uint64_t pt_walk_budget(const struct ims_pt *pt)
+{
+	return pt->stats.table_pages;
+}
+/* Takes from *left the frames of the table a table entry at `level` (at
+ * slot, value pte) leads to; false, and a finding unless quiet, when too
+ * few are left: the walk does not enter it. */
+bool pt_enter(struct ims_pt *pt, uint64_t *left, int level, uint64_t slot, uint64_t pte,
+	      bool quiet);
 
 /* The view the walker under test is called with (host_mem.c). */
 struct ims_walker_dom *pt_walker_dom(struct ims_pt *pt);
