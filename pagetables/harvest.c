@@ -654,7 +654,17 @@ static void harvest_rewalk(struct ims_pt *pt, struct harvest *h)
 {
 	const struct pt_geom *g = &pt->g;
 	uint64_t iova = h->first;
-	for (;;) {
+	/* Each step ends on an entry after the last step's: in a tree at most
+	 * one step per entry the tables hold. Tables reachable twice (a corrupt
+	 * table) would repeat them: the walk stops there. */
+	uint64_t steps = pt->stats.table_pages * FRAME_ENTRIES;
+	for (;; steps--) {
+		if (!steps) {
+			pt_finding(pt, "walker %s: corrupt page table: the walk took more steps than "
+				   "the tables hold entries (a table reachable twice); stopped at iova "
+				   "0x%llx", pt->walker->name, (unsigned long long)iova);
+			break;
+		}
 		uint64_t table = pt->root, start = iova;
 		unsigned span = 0;
 		for (int level = g->top; level >= 0; level--) {

@@ -81,12 +81,14 @@ static void bt_ctx_words(struct ims_walker_dom *d, uint64_t words[8])
 /* Calls fn for every leaf run that intersects [first, last], in IOVA order.
  * fn gets the table, level, index of the run's first entry, its entry count,
  * the page's IOVA and shift; returns non-zero to stop. A corrupt entry or
- * run is a finding and skipped; *left is the walk's budget of tables. */
+ * run is a finding and skipped (with stop_bad: the walk stops there and
+ * returns -EUCLEAN); *left is the walk's budget of tables. */
 typedef int (*leaf_fn)(struct ims_pt *pt, void *arg, uint64_t table, int level, unsigned idx0,
 		       unsigned n, uint64_t page_iova, unsigned shift);
 
 static int for_leaves_in(struct ims_pt *pt, uint64_t table, int level, uint64_t base,
-			 uint64_t first, uint64_t last, leaf_fn fn, void *arg, uint64_t *left)
+			 uint64_t first, uint64_t last, leaf_fn fn, void *arg, uint64_t *left,
+			 bool stop_bad)
 {
 	const struct pt_geom *g = &pt->g;
 	unsigned shift = pt_level_shift(g, level);
@@ -102,16 +104,23 @@ static int for_leaves_in(struct ims_pt *pt, uint64_t table, int level, uint64_t 
 		struct pt_ent e;
 		enum pt_kind k = pt_decode(pt, level, slot, pte, false, &e);
 		uint64_t ebase = base + ((uint64_t)i << shift);
+		if (k == PT_BAD && stop_bad)
+			return -EUCLEAN;
 		if (k == PT_TABLE) {
-			if (!pt_enter(pt, left, level, slot, pte, false))
+			if (!pt_enter(pt, left, level, slot, pte, false)) {
+				if (stop_bad)
+					return -EUCLEAN;
 				continue;
+			}
 			int rc = for_leaves_in(pt, e.next, level - 1, ebase, first, last, fn, arg,
-					       left);
+					       left, stop_bad);
 			if (rc)
 				return rc;
 		} else if (k == PT_LEAF) {
 			unsigned i0 = i & ~(e.n - 1);
 			if (!pt_run_ok(pt, table, level, i0, e.n, e.shift, false)) {
+				if (stop_bad)
+					return -EUCLEAN;
 				i = i0 + e.n - 1;
 				continue;
 			}
@@ -125,10 +134,11 @@ static int for_leaves_in(struct ims_pt *pt, uint64_t table, int level, uint64_t 
 	return 0;
 }
 
-static int for_leaves(struct ims_pt *pt, uint64_t first, uint64_t last, leaf_fn fn, void *arg)
+static int for_leaves(struct ims_pt *pt, uint64_t first, uint64_t last, leaf_fn fn, void *arg,
+		      bool stop_bad)
 {
 	uint64_t left = pt_walk_budget(pt);
-	return for_leaves_in(pt, pt->root, pt->g.top, 0, first, last, fn, arg, &left);
+	return for_leaves_in(pt, pt->root, pt->g.top, 0, first, last, fn, arg, &left, stop_bad);
 }
 
 /* ---- map --------------------------------------------------------------------- */
@@ -186,8 +196,10 @@ static int bt_map(struct ims_walker_dom *d, uint64_t iova, uint64_t pa, uint64_t
 	uint64_t sizes = pgsize ? pgsize : pt->pgsizes;
 	uint64_t last = iova + (size - 1); /* host.c checked the range */
 	int rc;
-	if (for_leaves(pt, iova, last, any_leaf, NULL))
-		return -EEXIST;
+	/* Nothing may be there: no leaf, nor a corrupt entry to write over. */
+	rc = for_leaves(pt, iova, last, any_leaf, NULL, true);
+	if (rc)
+		return rc < 0 ? rc : -EEXIST;
 	uint64_t left = size, at = iova, out = pa;
 	while (left) {
 		/* The largest size that fits alignment and length. */
@@ -226,6 +238,9 @@ static int bt_iova_to_phys(struct ims_walker_dom *d, uint64_t iova, uint64_t *pa
 		struct pt_ent e;
 		enum pt_kind k = pt_decode(pt, level, slot, pte, false, &e);
 		if (k == PT_LEAF) {
+			unsigned i0 = level_index(g, level, iova) & ~(e.n - 1);
+			if (!pt_run_ok(pt, table, level, i0, e.n, e.shift, false))
+				return -ENOENT;
 			*pa = pt->ops->leaf_pa(g, level, pte, iova);
 			*prot = pt->ops->leaf_prot(pte);
 			return 0;
@@ -305,7 +320,7 @@ static int bt_unmap(struct ims_walker_dom *d, uint64_t iova, uint64_t size, uint
 	struct ims_pt *pt = pt_of(d);
 	uint64_t last = iova + (size - 1); /* host.c checked the range */
 	struct cut_arg c = {iova, last};
-	if (for_leaves(pt, iova, last, cuts_leaf, &c))
+	if (for_leaves(pt, iova, last, cuts_leaf, &c, false))
 		return -EINVAL;
 	struct unmap_arg u = {.first = iova, .last = last, .left = pt_walk_budget(pt)};
 	unmap_walk(pt, pt->root, pt->g.top, 0, &u);
@@ -325,7 +340,7 @@ static int bt_unmap_read_dirty(struct ims_walker_dom *d, uint64_t iova, uint64_t
 	struct ims_pt *pt = pt_of(d);
 	uint64_t last = iova + (size - 1);
 	struct cut_arg c = {iova, last};
-	if (for_leaves(pt, iova, last, cuts_leaf, &c))
+	if (for_leaves(pt, iova, last, cuts_leaf, &c, false))
 		return -EINVAL;
 	if (!(pt->knobs && pt->knobs->no_read_before_unmap)) {
 		int rc = pt_harvest(pt, iova, last, 0, dirty->bm);
@@ -362,7 +377,7 @@ int ims_pt_for_each_leaf(struct ims_pt *pt, uint64_t iova, uint64_t size, ims_pt
 		iova = 0;
 	}
 	struct leaf_cb cb = {fn, arg};
-	return for_leaves(pt, iova, last, leaf_visit, &cb);
+	return for_leaves(pt, iova, last, leaf_visit, &cb, false);
 }
 
 static int bt_set_dirty_tracking(struct ims_walker_dom *d, bool enable)

@@ -123,12 +123,14 @@ void pt_bad_run(struct ims_pt *pt, int level, uint64_t slot, uint64_t pte, unsig
 bool pt_run_ok(struct ims_pt *pt, uint64_t table, int level, unsigned i0, unsigned n, unsigned s,
 	       bool quiet);
 
-/* A walk's budget of table frames: each live table frame of the domain
- * once. In a tree no walk needs more; a corrupt table that makes a table
- * reachable from two entries (or from itself) runs it out. */
+/* A walk's budget of table frames below the root: each live table frame of
+ * the domain once. In a tree no walk needs more; a corrupt table that makes
+ * a table reachable from two entries (or from itself) runs it out. */
 static inline uint64_t pt_walk_budget(const struct ims_pt *pt)
 {
-	return pt->stats.table_pages;
+	unsigned lg = pt_level_bits(&pt->g, pt->g.top) + 3;
+	uint64_t root = lg > IMS_PAGE_SHIFT ? 1ull << (lg - IMS_PAGE_SHIFT) : 1;
+	return pt->stats.table_pages > root ? pt->stats.table_pages - root : 0;
 }
 /* Takes from *left the frames of the table a table entry at `level` (at
  * slot, value pte) leads to; false, and a finding unless quiet, when too
