@@ -45,7 +45,7 @@ bool pt_leaf_fits(const struct ims_pt *pt, int level, unsigned s)
 
 /* The table a table entry at `level` leads to, at level - 1: aligned to its
  * size and made of live pool frames (each table the software allocates is). */
-static bool table_live(struct ims_pt *pt, int level, uint64_t pa)
+bool pt_table_live(struct ims_pt *pt, int level, uint64_t pa)
 {
 	unsigned lg = pt_level_bits(&pt->g, level - 1) + 3;
 	uint64_t bytes = lg > IMS_PAGE_SHIFT ? 1ull << lg : IMS_PAGE_SIZE;
@@ -57,8 +57,8 @@ static bool table_live(struct ims_pt *pt, int level, uint64_t pa)
 	return true;
 }
 
-enum pt_kind pt_decode(struct ims_pt *pt, int level, uint64_t slot, uint64_t pte, bool quiet,
-		       struct pt_ent *e)
+enum pt_kind pt_decode_slow(struct ims_pt *pt, int level, uint64_t slot, uint64_t pte, bool quiet,
+			    struct pt_ent *e)
 {
 	const struct pt_geom *g = &pt->g;
 	e->kind = pte ? pt->ops->kind(g, level, pte) : PT_NONE;
@@ -73,7 +73,7 @@ enum pt_kind pt_decode(struct ims_pt *pt, int level, uint64_t slot, uint64_t pte
 			break;
 		}
 		e->next = pt->ops->table_pa(pte);
-		if (!table_live(pt, level, e->next)) {
+		if (!pt_table_live(pt, level, e->next)) {
 			snprintf(buf, sizeof(buf), "its next table 0x%" PRIx64 " is no page table",
 				 e->next);
 			why = buf;

@@ -107,11 +107,33 @@ struct pt_ent {
 	uint64_t next;  /* PT_TABLE: the next table */
 };
 
+/* The next table of a table entry at `level` is a live table of the pool,
+ * aligned to its size. */
+bool pt_table_live(struct ims_pt *pt, int level, uint64_t pa);
+/* pt_decode's whole decode, with the reason and the finding of a bad entry. */
+enum pt_kind pt_decode_slow(struct ims_pt *pt, int level, uint64_t slot, uint64_t pte, bool quiet,
+			    struct pt_ent *e);
+
 /* Decodes pte, read at slot of a table at `level`. An entry the format or
  * the geometry says is malformed is PT_BAD and a finding (unless quiet):
- * the caller skips it. */
-enum pt_kind pt_decode(struct ims_pt *pt, int level, uint64_t slot, uint64_t pte, bool quiet,
-		       struct pt_ent *e);
+ * the caller skips it. The common case, a table entry (every upper-level
+ * entry of a walk), is decided here, inline in the walks. */
+static inline enum pt_kind pt_decode(struct ims_pt *pt, int level, uint64_t slot, uint64_t pte,
+				     bool quiet, struct pt_ent *e)
+{
+	if (!pte) {
+		e->kind = PT_NONE;
+		return PT_NONE;
+	}
+	if (level > 0 && pt->ops->kind(&pt->g, level, pte) == PT_TABLE) {
+		e->next = pt->ops->table_pa(pte);
+		if (pt_table_live(pt, level, e->next)) {
+			e->kind = PT_TABLE;
+			return PT_TABLE;
+		}
+	}
+	return pt_decode_slow(pt, level, slot, pte, quiet, e);
+}
 /* 2^s is a leaf size of `level` in pt's geometry. */
 bool pt_leaf_fits(const struct ims_pt *pt, int level, unsigned s);
 /* pte, an entry of a run of 2^s-byte leaves at `level`, is a leaf of it. */
