@@ -137,17 +137,8 @@ bool pt_run_ok(struct ims_pt *pt, uint64_t table, int level, unsigned i0, unsign
 	return true;
 }
 
-bool pt_enter(struct ims_pt *pt, uint64_t *left, int level, uint64_t slot, uint64_t pte,
-	      bool quiet)
+void pt_enter_refused(struct ims_pt *pt, int level, uint64_t slot, uint64_t pte)
 {
-	unsigned lg = pt_level_bits(&pt->g, level - 1) + 3;
-	uint64_t frames = lg > IMS_PAGE_SHIFT ? 1ull << (lg - IMS_PAGE_SHIFT) : 1;
-	if (*left >= frames) {
-		*left -= frames;
-		return true;
-	}
-	if (!quiet)
-		corrupt(pt, level, slot, pte,
-			"a walk reached more tables than the domain holds (a table reachable twice)");
-	return false;
+	corrupt(pt, level, slot, pte,
+		"a walk reached more tables than the domain holds (a table reachable twice)");
 }

@@ -154,11 +154,24 @@ static inline uint64_t pt_walk_budget(const struct ims_pt *pt)
 	uint64_t root = lg > IMS_PAGE_SHIFT ? 1ull << (lg - IMS_PAGE_SHIFT) : 1;
 	return pt->stats.table_pages > root ? pt->stats.table_pages - root : 0;
 }
+/* The finding of pt_enter's refusal. */
+void pt_enter_refused(struct ims_pt *pt, int level, uint64_t slot, uint64_t pte);
 /* Takes from *left the frames of the table a table entry at `level` (at
  * slot, value pte) leads to; false, and a finding unless quiet, when too
  * few are left: the walk does not enter it. */
-bool pt_enter(struct ims_pt *pt, uint64_t *left, int level, uint64_t slot, uint64_t pte,
-	      bool quiet);
+static inline bool pt_enter(struct ims_pt *pt, uint64_t *left, int level, uint64_t slot,
+			    uint64_t pte, bool quiet)
+{
+	unsigned lg = pt_level_bits(&pt->g, level - 1) + 3;
+	uint64_t frames = lg > IMS_PAGE_SHIFT ? 1ull << (lg - IMS_PAGE_SHIFT) : 1;
+	if (*left >= frames) {
+		*left -= frames;
+		return true;
+	}
+	if (!quiet)
+		pt_enter_refused(pt, level, slot, pte);
+	return false;
+}
 
 /* The view the walker under test is called with (host_mem.c). */
 struct ims_walker_dom *pt_walker_dom(struct ims_pt *pt);
