@@ -161,6 +161,16 @@ void pt_memo_init(struct ims_pt *pt)
 		pt->memo[l].addr = a;
 		pt->memo[l].keymask = a ? ~a : 0;
 	}
+	/* The address field of a table entry: next tables are aligned to the
+	 * granule, so bits below it stay in the shape (where a format calls
+	 * them reserved). */
+	for (int l = 1; l <= g->top && l < PT_MAX_LEVELS; l++) {
+		uint64_t a = 0, e0 = pt->ops->mk_table(g, l, 0);
+		for (unsigned b = g->gshift; b < 52; b++)
+			a |= e0 ^ pt->ops->mk_table(g, l, 1ull << b);
+		pt->memo[l].tmask = a;
+		pt->memo[l].tkey = ~0ull;
+	}
 }
 
 /* Only a well-formed single-entry leaf is answered from the memo: a
@@ -235,7 +245,14 @@ static void dirty_span(struct harvest *h, uint64_t piova, uint64_t plast)
 }
 
 static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
-			 uint64_t base);
+			 uint64_t base, uint64_t *w0);
+
+/* Whether the walk of a table at `level` cleans through writable views. */
+static inline bool wants_wview(const struct ims_pt *pt, const struct harvest *h, int level)
+{
+	return h->fast && level < PT_MAX_LEVELS && pt->memo[level].keymask &&
+	       !h->w->nonatomic_clean && !(h->flags & IMS_DIRTY_NO_CLEAR);
+}
 
 /* Entry *i (value pte, non-zero) of a table at `level`, the slow path's
  * way: decoded (a corrupt entry is a finding and skipped), a table walked, a
@@ -248,10 +265,35 @@ static void harvest_entry(struct ims_pt *pt, struct harvest *h, uint64_t table, 
 	unsigned shift = pt_level_shift(&pt->g, level);
 	uint64_t slot = table + 8ull * *i;
 	struct pt_ent e;
+	if (level > 0 && level < PT_MAX_LEVELS) {
+		/* A table entry of a shape met before: decoded once per shape,
+		 * not once per entry (every upper-level entry of a dense walk). */
+		struct pt_memo *m = &pt->memo[level];
+		uint64_t key = pte & ~m->tmask;
+		if (m->tmask && key == m->tkey) {
+			uint64_t next = pt->ops->table_pa(pte);
+			/* A table of one frame whose walk cleans through a
+			 * writable view: that view, asked for here, is the
+			 * proof that it is a live table (one lookup, not two). */
+			uint64_t *w0 = NULL;
+			bool one = pt_level_bits(&pt->g, level - 1) + 3 <= IMS_PAGE_SHIFT;
+			if (one && !(next & (IMS_PAGE_SIZE - 1)) && wants_wview(pt, h, level - 1))
+				w0 = pt_table_frame_w(pt, next);
+			if (w0 || pt_table_live(pt, level, next)) {
+				if (pt_enter(pt, &h->left, level, slot, pte, false))
+					harvest_walk(pt, h, next, level - 1,
+						     base + ((uint64_t)*i << shift), w0);
+				return;
+			}
+		}
+		if (m->tmask && pt_decode(pt, level, slot, pte, true, &e) == PT_TABLE)
+			m->tkey = key;
+	}
 	enum pt_kind k = pt_decode(pt, level, slot, pte, false, &e);
 	if (k == PT_TABLE) {
 		if (pt_enter(pt, &h->left, level, slot, pte, false))
-			harvest_walk(pt, h, e.next, level - 1, base + ((uint64_t)*i << shift));
+			harvest_walk(pt, h, e.next, level - 1, base + ((uint64_t)*i << shift),
+				     NULL);
 	} else if (k == PT_LEAF) {
 		unsigned i0 = *i & ~(e.n - 1);
 		uint64_t piova = base + ((uint64_t)i0 << shift);
@@ -444,6 +486,13 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 			cnt++;
 			continue;
 		}
+		if ((pte & ~m->tmask) == m->tkey) {
+			/* A table entry of the shape met before (a leaf's memo
+			 * would learn nothing from it: its key holds the table's
+			 * address bits below a leaf's). */
+			harvest_entry(pt, h, table, level, base, view, pte, &i);
+			continue;
+		}
 		int c = key == kd ? CLS_DIRTY : memo_find(m, key);
 		if (c == CLS_CLEAN) {
 			kc = key;
@@ -607,8 +656,9 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 	return i;
 }
 
+/* w0: the writable view of a one-frame table, already taken (NULL: none). */
 static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
-			 uint64_t base)
+			 uint64_t base, uint64_t *w0)
 {
 	const struct pt_geom *g = &pt->g;
 	unsigned shift = pt_level_shift(g, level);
@@ -624,15 +674,16 @@ static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, i
 	struct pt_memo *m = h->fast && level < PT_MAX_LEVELS && pt->memo[level].keymask
 				    ? &pt->memo[level]
 				    : NULL;
+	const bool want_w = wants_wview(pt, h, level);
 	while (i <= iend) {
 		unsigned fend = (i / FRAME_ENTRIES) * FRAME_ENTRIES + (FRAME_ENTRIES - 1);
 		if (fend > iend)
 			fend = iend;
 		uint64_t fpa = table + 8ull * (i / FRAME_ENTRIES) * FRAME_ENTRIES;
 		const uint64_t *view = pt_host.frame(h->d, fpa, 0);
-		uint64_t *wview = NULL;
+		uint64_t *wview = w0;
 		h->loads += fend - i + 1;
-		if (m && !h->w->nonatomic_clean && !(h->flags & IMS_DIRTY_NO_CLEAR))
+		if (want_w && !wview)
 			wview = pt_host.frame(h->d, fpa, IMS_WALKER_FRAME_WRITE);
 		if (m) {
 			i = harvest_walk_frame(pt, h, table, level, base, view, wview, i, fend);
@@ -721,7 +772,7 @@ int pt_fast_rcd(struct ims_walker_dom *d, uint64_t iova, uint64_t size, unsigned
 	if (w->rewalk)
 		harvest_rewalk(pt, &h);
 	else
-		harvest_walk(pt, &h, pt->root, pt->g.top, 0);
+		harvest_walk(pt, &h, pt->root, pt->g.top, 0, NULL);
 	record_flush(&h);
 	pt->stats.harvest_entries += h.entries;
 	if (h.loads)

@@ -138,6 +138,12 @@ static uint64_t *h_frame(struct ims_walker_dom *d, uint64_t pa, unsigned flags)
 	return (uint64_t *)(f ? f : zero_frame);
 }
 
+/* pt_table_frame_w (pt_int.h). */
+uint64_t *pt_table_frame_w(struct ims_pt *pt, uint64_t pa)
+{
+	return mem_table_frame_rw(pt->mem, pa & ~(uint64_t)(IMS_PAGE_SIZE - 1));
+}
+
 /* pt_scan (pt_int.h). Hardware never writes an empty entry (it sets A/D in
  * present ones only), so nothing can change a run of empty entries while
  * software reads it, and their loads matter to no lost-update check: the

@@ -161,9 +161,10 @@ static int install(struct ims_pt *pt, uint64_t iova, uint64_t pa, unsigned s, un
 	for (int level = g->top; level > L; level--) {
 		uint64_t slot = table + 8ull * level_index(g, level, iova);
 		uint64_t pte = sw_load(pt, slot);
-		struct pt_ent e;
-		enum pt_kind k = pt_decode(pt, level, slot, pte, false, &e);
-		if (k == PT_NONE && !pte) {
+		/* bt_map's look over the range (for_leaves) has decoded every
+		 * table entry on this path, and where it leads, just now. */
+		enum pt_kind k = pte ? pt->ops->kind(g, level, pte) : PT_NONE;
+		if (!pte) {
 			uint64_t nt;
 			int rc = table_alloc(pt, level - 1, &nt);
 			if (rc)
@@ -171,7 +172,7 @@ static int install(struct ims_pt *pt, uint64_t iova, uint64_t pa, unsigned s, un
 			sw_store(pt, slot, pt->ops->mk_table(g, level, nt));
 			table = nt;
 		} else if (k == PT_TABLE) {
-			table = e.next;
+			table = pt->ops->table_pa(pte);
 		} else {
 			/* A leaf, or a corrupt entry (reported) in the way; an
 			 * entry that is not present but not empty either is left

@@ -43,18 +43,17 @@ bool pt_leaf_fits(const struct ims_pt *pt, int level, unsigned s)
 	return pt->ops->leaf_level(g, s) == level;
 }
 
-/* The table a table entry at `level` leads to, at level - 1: aligned to its
- * size and made of live pool frames (each table the software allocates is). */
-bool pt_table_live(struct ims_pt *pt, int level, uint64_t pa)
+/* A table of several frames (SMMU 16K and 64K granules): aligned to its
+ * size, its first frame a live table frame. The pool hands out such tables
+ * as aligned runs; a corrupt address that meets this and not the rest
+ * leads to frames that are read as they are and never written (the host
+ * refuses a write outside the tables), and the walk's budget counts them
+ * all. */
+bool pt_table_live_frames(struct ims_pt *pt, int level, uint64_t pa)
 {
 	unsigned lg = pt_level_bits(&pt->g, level - 1) + 3;
 	uint64_t bytes = lg > IMS_PAGE_SHIFT ? 1ull << lg : IMS_PAGE_SIZE;
-	if (pa & (bytes - 1))
-		return false;
-	for (uint64_t off = 0; off < bytes; off += IMS_PAGE_SIZE)
-		if (!mem_pool_table(pt->mem, pa + off))
-			return false;
-	return true;
+	return !(pa & (bytes - 1)) && mem_pool_table(pt->mem, pa);
 }
 
 enum pt_kind pt_decode_slow(struct ims_pt *pt, int level, uint64_t slot, uint64_t pte, bool quiet,

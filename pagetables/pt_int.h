@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "formats/swfmt.h"
+#include "model/mem_view.h"
 #include "iommusim/pt.h"
 #include "iommusim/walker.h"
 
@@ -19,6 +20,12 @@ struct pt_memo {
 	uint64_t key[PT_MEMO_WAYS];
 	uint8_t cls[PT_MEMO_WAYS];
 	unsigned n, next;
+	/* Table entries: their address field (0: none at this level) and the
+	 * other bits of one the format's kind() called a table (~0: none yet).
+	 * Which entries are tables depends on those bits alone, so an entry
+	 * with them is one without asking again; where it leads is still
+	 * checked (pt_table_live). */
+	uint64_t tmask, tkey;
 };
 
 /* A harvest's output as the host keeps it (struct ims_walker_dirty of the
@@ -107,9 +114,17 @@ struct pt_ent {
 	uint64_t next;  /* PT_TABLE: the next table */
 };
 
+/* pt_table_live for a table of several frames (pt_check.c). */
+bool pt_table_live_frames(struct ims_pt *pt, int level, uint64_t pa);
 /* The next table of a table entry at `level` is a live table of the pool,
- * aligned to its size. */
-bool pt_table_live(struct ims_pt *pt, int level, uint64_t pa);
+ * aligned to its size (each table the software allocates is). One lookup
+ * for a table of one frame, the common case of every walk's descent. */
+static inline bool pt_table_live(struct ims_pt *pt, int level, uint64_t pa)
+{
+	if (pt_level_bits(&pt->g, level - 1) + 3 <= IMS_PAGE_SHIFT)
+		return !(pa & (IMS_PAGE_SIZE - 1)) && mem_pool_table(pt->mem, pa);
+	return pt_table_live_frames(pt, level, pa);
+}
 /* pt_decode's whole decode, with the reason and the finding of a bad entry. */
 enum pt_kind pt_decode_slow(struct ims_pt *pt, int level, uint64_t slot, uint64_t pte, bool quiet,
 			    struct pt_ent *e);
@@ -172,6 +187,12 @@ static inline bool pt_enter(struct ims_pt *pt, uint64_t *left, int level, uint64
 		pt_enter_refused(pt, level, slot, pte);
 	return false;
 }
+
+/* The writable view of the live table frame at pa, as frame() with
+ * IMS_WALKER_FRAME_WRITE gives it, or NULL (under a hook or the lost-update
+ * check, or no live table frame there) without a finding: the fast
+ * walker's proof that a table it is about to walk is live (host_mem.c). */
+uint64_t *pt_table_frame_w(struct ims_pt *pt, uint64_t pa);
 
 /* The view the walker under test is called with (host_mem.c). */
 struct ims_walker_dom *pt_walker_dom(struct ims_pt *pt);

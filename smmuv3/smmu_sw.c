@@ -132,6 +132,8 @@ static uint64_t mk_leaf(const struct pt_geom *g, int level, unsigned shift, uint
 /* The address field's bits (as oa_field lays them out) below 2^shift. */
 static uint64_t field_low(const struct pt_geom *g, uint64_t pte, unsigned shift)
 {
+	if (shift <= 12)
+		return 0; /* the field starts at bit 12 */
 	uint64_t field = SMMU_D_OA48_MASK;
 	if (g->gshift == 16)
 		field &= ~0xffffull; /* bits 15:12 are OA[51:48] */
