@@ -123,7 +123,7 @@ static bool walk_path(struct fz_gen *g, struct gdom *d, uint64_t iova, struct pa
 	return p->n > 0;
 }
 
-bool fz_gen_corrupt(struct fz_gen *g, struct gdom *d, struct ims_event *ev)
+bool fz_gen_corrupt(struct fz_gen *g, struct gdom *d, struct ims_event *ev, bool *flush)
 {
 	struct fz_rng *r = &g->rng;
 	uint64_t pt_, leaf, lsize;
@@ -191,11 +191,6 @@ emit:
 		g->cfg.cover->corrupt_writes++;
 	/* Drop what the IOTLB and walk caches hold now and then, so the
 	 * devices' next walks meet the entry. */
-	if (fz_pct(r, 50)) {
-		struct ims_event fl;
-		ev_init(&fl, IMS_OP_FLUSH);
-		ev_set(&fl, IMS_K_DOMAIN, d->id);
-		fz_enqueue(g, &fl, false);
-	}
+	*flush = fz_pct(r, 50);
 	return true;
 }

@@ -82,7 +82,7 @@ static uint64_t estimate(struct fz_gen *g, struct gdom *d, enum ims_op op, uint6
 
 /* ---- the event queue ---------------------------------------------------------------------- */
 
-void fz_enqueue(struct fz_gen *g, const struct ims_event *ev, bool count)
+static void enqueue(struct fz_gen *g, const struct ims_event *ev, bool count)
 {
 	if (g->qn == QLEN)
 		return;
@@ -311,8 +311,8 @@ static bool gen_harvest(struct fz_gen *g, struct gdom *d, struct ims_event *ev, 
 			struct ims_event f;
 			ev_init(&f, IMS_OP_FLUSH);
 			ev_set(&f, IMS_K_DOMAIN, d->id);
-			fz_enqueue(g, &f, false);
-			fz_enqueue(g, ev, false);
+			enqueue(g, &f, false);
+			enqueue(g, ev, false);
 			return false;
 		}
 	} else {
@@ -449,8 +449,8 @@ static bool gen_race(struct fz_gen *g, struct gdom *d)
 	ev_set(&h, IMS_K_INJECT_AT, 1 + fz_below(&g->rng, est));
 	ev_set(&h, IMS_K_INJECT_DEV, d->dev);
 	ev_set(&h, IMS_K_INJECT_IOVA, leaf + (i << es) + fz_below(&g->rng, 1ull << es));
-	fz_enqueue(g, &f, false);
-	fz_enqueue(g, &h, false);
+	enqueue(g, &f, false);
+	enqueue(g, &h, false);
 	return true;
 }
 
@@ -500,11 +500,11 @@ static void queue_checks(struct fz_gen *g, struct gdom *d)
 	struct ims_event c;
 	if (!d->nmaps) {
 		gen_check(d, &c, IMS_OP_EXPECT_TABLES);
-		fz_enqueue(g, &c, false);
+		enqueue(g, &c, false);
 	}
 	if (fz_pct(&g->rng, 45)) {
 		gen_check(d, &c, IMS_OP_EXPECT_CONSISTENT);
-		fz_enqueue(g, &c, false);
+		enqueue(g, &c, false);
 	}
 }
 
@@ -525,8 +525,19 @@ static bool gen_op(struct fz_gen *g, struct ims_event *ev, bool *count)
 	unsigned total = w_map + w_unmap + w_dma + w_harvest + w_track + w_flush + w_check + w_race +
 			 w_corrupt;
 	unsigned x = (unsigned)fz_below(&g->rng, total);
-	if (x >= total - w_corrupt)
-		return fz_gen_corrupt(g, d, ev);
+	if (x >= total - w_corrupt) {
+		bool flush = false;
+		if (!fz_gen_corrupt(g, d, ev, &flush))
+			return false;
+		if (flush) {
+			/* After the mem line (queued events come after this one). */
+			struct ims_event f;
+			ev_init(&f, IMS_OP_FLUSH);
+			ev_set(&f, IMS_K_DOMAIN, d->id);
+			enqueue(g, &f, false);
+		}
+		return true;
+	}
 	if (x < w_map)
 		return gen_map(g, d, ev) && (queue_checks(g, d), true);
 	x -= w_map;
@@ -655,9 +666,9 @@ static bool gen_teardown(struct fz_gen *g, struct ims_event *ev, bool *count)
 				if (!d->nmaps) {
 					struct ims_event c;
 					gen_check(d, &c, IMS_OP_EXPECT_TABLES);
-					fz_enqueue(g, &c, false);
+					enqueue(g, &c, false);
 					gen_check(d, &c, IMS_OP_EXPECT_CONSISTENT);
-					fz_enqueue(g, &c, false);
+					enqueue(g, &c, false);
 				}
 				return true;
 			}

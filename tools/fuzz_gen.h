@@ -169,15 +169,13 @@ bool fz_whole_leaves(const struct gdom *d, uint64_t *lo, uint64_t *hi);
 /* Forgets map i of d (the last map takes its place). */
 void fz_remove_map(struct gdom *d, unsigned i);
 
-/* Queues an event to come next (fuzz_gen.c); dropped when the queue is full. */
-void fz_enqueue(struct fz_gen *g, const struct ims_event *ev, bool count);
-
 /* ---- corrupted tables (fuzz_corrupt.c) ----------------------------------------------- */
 
 /* Whether the sequence of `seed` (or an input's hash) corrupts tables. */
 bool fz_corrupt_pick(const struct fz_gen_cfg *cfg, uint64_t seed);
 /* A `mem` line into a live table entry of d on the path to a mapped point
- * (written to the shadow as well); false when there is none. */
-bool fz_gen_corrupt(struct fz_gen *g, struct gdom *d, struct ims_event *ev);
+ * (written to the shadow as well); false when there is none. *flush: a
+ * flush of the domain should follow. */
+bool fz_gen_corrupt(struct fz_gen *g, struct gdom *d, struct ims_event *ev, bool *flush);
 
 #endif
