@@ -101,6 +101,11 @@ static bool shadow_event(struct shadow *sh, const struct ims_event *ev)
 		uint64_t span[2];
 		return pt && ims_pt_for_each_leaf(pt, 0, 0, first_leaf, span) == 0;
 	}
+	case IMS_OP_MEM:
+		/* A corrupted table: the shadow's pool has the replay's addresses. */
+		if (!(ev->v[IMS_K_PA] & 7))
+			ims_mem_store(sh->mem, IMS_AGENT_HW, ev->v[IMS_K_PA], ev->v[IMS_K_VAL]);
+		return true;
 	default:
 		return true;
 	}
