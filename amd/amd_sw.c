@@ -21,6 +21,7 @@ static int init(struct pt_params *cfg, struct pt_geom *g, char *err, size_t errl
 	g->gshift = 12;
 	g->stride = 9;
 	g->ias = 12 + 9 * cfg->levels > 64 ? 64 : 12 + 9 * cfg->levels;
+	g->oas = 52; /* the PTE's address field is bits 51:12 (2.2.3) */
 	/* Leaves at levels 0..min(top, 4) (the top of 6 levels holds none),
 	 * every power of two from the level's size up to 256x it (2.2.3.2). */
 	int hi = g->top < 4 ? g->top : 4;

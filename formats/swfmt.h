@@ -20,6 +20,7 @@ struct pt_geom {
 	unsigned gshift;  /* log2 granule */
 	unsigned stride;  /* index bits per level below the top */
 	unsigned ias;     /* input address bits (64 = whole space) */
+	unsigned oas;     /* output address bits a leaf can hold (0 = 64) */
 	uint64_t pgsizes; /* leaf sizes the format offers in this geometry */
 };
 

@@ -103,11 +103,18 @@ void rp_fault_text(const struct ims_tb *r, const struct ims_fault *f, char *buf,
 			 f->write ? "write" : "read", f->iova, ims_fault_kind_name(f->kind), why, code);
 }
 
-void rp_faults_raised(struct ims_tb *r, const struct ims_event *ev, uint64_t n)
+int rp_faults_raised(struct ims_tb *r, const struct ims_event *ev, uint64_t n)
 {
 	size_t pending = ims_iommu_fault_pending(r->mmu);
+	/* Those the full queue dropped (the newest: a full log loses what
+	 * comes) are counted, not kept. */
+	uint64_t dropped = ims_iommu_counters(r->mmu)->faults_dropped - r->fdrop_seen;
+	r->fdrop_seen += dropped;
+	if (dropped && !r->fdrop_line)
+		r->fdrop_line = ev->line;
+	n = dropped < n ? n - dropped : 0;
 	if (n > pending)
-		n = pending; /* what the queue could not hold is counted, not kept */
+		n = pending;
 	/* The line of each fault still pending: they leave the queue oldest
 	 * first, so the last `pending` lines are theirs. */
 	if (r->fline.n + n > r->fline.cap) {
@@ -121,16 +128,19 @@ void rp_faults_raised(struct ims_tb *r, const struct ims_event *ev, uint64_t n)
 			while (cap < r->fline.n + n)
 				cap *= 2;
 			uint64_t *v = realloc(r->fline.v, cap * sizeof(*v));
-			if (v) {
-				r->fline.v = v;
-				r->fline.cap = cap;
+			if (!v) {
+				rp_input_error(r, ev, -1, "out of memory for the lines of %zu pending faults",
+					       pending);
+				return -ENOMEM;
 			}
+			r->fline.v = v;
+			r->fline.cap = cap;
 		}
 	}
-	for (uint64_t i = 0; i < n && r->fline.n < r->fline.cap; i++)
+	for (uint64_t i = 0; i < n; i++)
 		r->fline.v[r->fline.n++] = ev->line;
 	if (r->o.verbosity < 2)
-		return;
+		return 0;
 	for (size_t i = pending - n; i < pending; i++) {
 		struct ims_fault f;
 		char t[512];
@@ -139,6 +149,24 @@ void rp_faults_raised(struct ims_tb *r, const struct ims_event *ev, uint64_t n)
 		rp_fault_text(r, &f, t, sizeof(t));
 		fprintf(stdout, "%s:%" PRIu64 ": fault: %s\n", r->file, ev->line, t);
 	}
+	if (dropped)
+		fprintf(stdout, "%s:%" PRIu64 ": %" PRIu64 " fault%s not recorded: the fault queue "
+			"holds %zu\n", r->file, ev->line, dropped, dropped == 1 ? "" : "s",
+			ims_iommu_fault_limit(r->mmu));
+	return 0;
+}
+
+uint64_t rp_faults_untold(struct ims_tb *r, char *buf, size_t len)
+{
+	uint64_t now = ims_iommu_counters(r->mmu)->faults_dropped;
+	uint64_t n = now - r->fdrop_told;
+	r->fdrop_told = now;
+	r->fdrop_line = 0;
+	size_t lim = ims_iommu_fault_limit(r->mmu);
+	snprintf(buf, len, "%" PRIu64 " fault%s not recorded: the fault queue was full (%zu "
+		 "record%s; %s raises it)", n, n == 1 ? " was" : "s were", lim, lim == 1 ? "" : "s",
+		 rp_raise(true, RP_BUDGET_FAULTS));
+	return n;
 }
 
 void rp_faults_unexpected(struct ims_tb *r)
@@ -155,4 +183,8 @@ void rp_faults_unexpected(struct ims_tb *r)
 				      "--strict-faults): %s", t);
 	}
 	r->fline.n = 0;
+	char t[256];
+	struct ims_event at = {.line = r->fdrop_line};
+	if (rp_faults_untold(r, t, sizeof(t)))
+		rp_validation_failure(r, &at, "unexpected faults (--strict-faults), from this line on: %s", t);
 }

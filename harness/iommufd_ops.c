@@ -78,8 +78,23 @@ int rp_op_iommufd_map(struct ims_tb *r, const struct ims_event *ev)
 	if (rc)
 		return rc;
 	unsigned prot = ims_ev_has(ev, IMS_K_PROT) ? (unsigned)ev->v[IMS_K_PROT] : IMS_PROT_RW;
+	/* The output addresses and the page tables of every HWPT of the
+	 * IOAS, before any is touched. */
+	uint64_t tables = 0, pa = ev->v[IMS_K_PA], len = ev->v[IMS_K_LENGTH];
+	/* A pa + length that wraps is the call's to refuse (EOVERFLOW). */
+	for (size_t k = 0; len && pa + (len - 1) >= pa && k < r->ndom_tags; k++) {
+		struct dom *d = r->doms[r->dom_tags[k]];
+		if (d && d->kind == DOM_HWPT && d->ioas == (uint32_t)ev->v[IMS_K_IOAS] &&
+		    (rc = rp_check_map(r, ev, d->pt, ev->v[IMS_K_IOVA], ev->v[IMS_K_PA],
+				       ev->v[IMS_K_LENGTH], 0, IMS_K_LENGTH, &tables)))
+			return rc;
+	}
+	if ((rc = rp_check_tables(r, ev, IMS_K_LENGTH, tables, "the map")))
+		return rc;
 	rc = ims_iommufd_ioas_map(r->fd, (uint32_t)ev->v[IMS_K_IOAS], ev->v[IMS_K_IOVA],
 				  ev->v[IMS_K_PA], ev->v[IMS_K_LENGTH], prot);
+	if (rc == -ENOSPC)
+		return rp_tables_full(r, ev, IMS_K_LENGTH, "the map");
 	if (rp_call_done(r, ev, rc, NULL)) {
 		/* Every HWPT of the IOAS got the mapping (the domains in use). */
 		for (size_t k = 0; k < r->ndom_tags; k++) {
@@ -176,6 +191,8 @@ int rp_op_iommufd_hwpt(struct ims_tb *r, const struct ims_event *ev)
 		a.flags = IMS_IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 	char why[256] = "";
 	rc = ims_iommufd_hwpt_alloc(r->fd, &a, why, sizeof(why));
+	if (rc == -ENOSPC) /* its IOAS's areas, mapped into the new table */
+		return rp_tables_full(r, ev, IMS_K_HWPT, "the HWPT's allocation");
 	if (!rp_call_done(r, ev, rc, why))
 		return 0;
 	struct ims_pt *pt = ims_iommufd_hwpt_pt(r->fd, a.hwpt_id);

@@ -8,9 +8,8 @@
 
 #include "harness/replay_int.h"
 
-__attribute__((format(printf, 4, 5))) int rp_input_error(struct ims_tb *r,
-							 const struct ims_event *ev, int key,
-							 const char *fmt, ...)
+static void say_at(struct ims_tb *r, const struct ims_event *ev, int key, const char *fmt,
+		   va_list ap)
 {
 	int n = 0;
 	if (ev) {
@@ -22,11 +21,56 @@ __attribute__((format(printf, 4, 5))) int rp_input_error(struct ims_tb *r,
 		if (n < 0 || (size_t)n >= sizeof(r->err))
 			n = 0;
 	}
+	vsnprintf(r->err + n, sizeof(r->err) - (size_t)n, fmt, ap);
+}
+
+__attribute__((format(printf, 4, 5))) int rp_input_error(struct ims_tb *r,
+							 const struct ims_event *ev, int key,
+							 const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(r->err + n, sizeof(r->err) - (size_t)n, fmt, ap);
+	say_at(r, ev, key, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
+}
+
+__attribute__((format(printf, 4, 5))) int rp_over_budget(struct ims_tb *r,
+							 const struct ims_event *ev, int key,
+							 const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	say_at(r, ev, key, fmt, ap);
+	va_end(ap);
+	return -E2BIG;
+}
+
+const char *rp_raise(bool trace, int budget)
+{
+	static const char *const opt[] = {"--max-dma-bytes", "--max-bitmap-bytes",
+					  "--max-table-bytes", "--max-fault-records"};
+	static const char *const field[] = {"budgets.dma_bytes", "budgets.bitmap_bytes",
+					    "budgets.table_bytes", "budgets.fault_records"};
+	return trace ? opt[budget] : field[budget];
+}
+
+const char *rp_bytes_text(uint64_t v, char *buf, size_t len)
+{
+	static const char *const u[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	unsigned i = 0;
+	uint64_t w = v;
+	while (i < 6 && w >= 1024) {
+		w >>= 10;
+		i++;
+	}
+	if (v == 1)
+		snprintf(buf, len, "1 byte");
+	else if (!i || !(v & ((1ull << (10 * i)) - 1)))
+		snprintf(buf, len, "%" PRIu64 " %s", w, u[i]);
+	else
+		snprintf(buf, len, "%.1f %s", (double)v / (double)(1ull << (10 * i)), u[i]);
+	return buf;
 }
 
 FILE *rp_diag(const struct ims_tb *r)

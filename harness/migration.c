@@ -74,16 +74,23 @@ static int mig_harvest(struct ims_tb *r, struct dom *d, uint16_t tag, struct ims
 	int rc = ims_pt_for_each_leaf(d->pt, 0, 0, rp_snap_leaf, &s);
 	struct ims_event ev = {.op = IMS_OP_HARVEST};
 	memset(&r->inj, 0, sizeof(r->inj));
+	/* A read's bitmap stays within the bitmap budget: a run longer than
+	 * that is read in parts, split between leaves (no partial-leaf clear). */
+	uint64_t bits = r->o.budgets.bitmap_bytes >= (1ull << 49) ? 1ull << 52
+							       : r->o.budgets.bitmap_bytes * 8;
 	for (size_t i = 0; !rc && i < s.n;) {
 		/* One read per run of adjacent leaves. */
 		size_t j = i;
 		uint64_t first = s.l[i].iova, last = first + ((1ull << s.l[i].shift) - 1);
-		while (j + 1 < s.n && last != ~0ull && s.l[j + 1].iova == last + 1) {
+		while (j + 1 < s.n && last != ~0ull && s.l[j + 1].iova == last + 1 &&
+		       ((s.l[j + 1].iova + ((1ull << s.l[j + 1].shift) - 1) - first) >> IMS_PAGE_SHIFT) < bits) {
 			j++;
 			last = s.l[j].iova + ((1ull << s.l[j].shift) - 1);
 		}
 		struct ims_bitmap want, got;
 		uint64_t len = last - first + 1;
+		if ((rc = rp_check_bitmap(r, NULL, -1, len >> IMS_PAGE_SHIFT)))
+			break;
 		if (ims_bitmap_init(&want, first, len, IMS_PAGE_SHIFT)) {
 			rc = -ENOMEM;
 			break;

@@ -42,6 +42,7 @@ int ims_replay_new(const struct ims_replay_opts *opts, struct ims_replay **out)
 	o.plugin = rp->ro.plugin;
 	o.verbosity = rp->ro.verbosity;
 	o.diag = rp->ro.diag;
+	o.budgets = rp->ro.budgets;
 	int rc = rp_tb_init(&rp->t, &o);
 	if (rc) {
 		ims_replay_free(rp);
@@ -67,12 +68,12 @@ struct ims_mem *ims_replay_mem(struct ims_replay *r) { return r->t.mem; }
 /* Out of line: see ims_replay_event. */
 static __attribute__((noinline)) int op_dma(struct ims_tb *r, const struct ims_event *ev)
 {
+	if (__builtin_expect(ev->v[IMS_K_LEN] > r->o.budgets.dma_bytes, 0))
+		return rp_dma_over(r, ev, ev->v[IMS_K_LEN]);
 	uint64_t pieces;
 	uint64_t faulted = dma_core(r, (uint32_t)ev->v[IMS_K_DEV], ev->v[IMS_K_IOVA],
 				    ev->v[IMS_K_LEN], (unsigned)ev->v[IMS_K_DIR], &pieces, NULL);
-	if (faulted)
-		rp_faults_raised(r, ev, faulted);
-	return 0;
+	return faulted ? rp_faults_raised(r, ev, faulted) : 0;
 }
 
 /* Every op but dma, which ims_replay_event dispatches first. */
@@ -171,8 +172,11 @@ int ims_replay_event(struct ims_replay *rp, const struct ims_event *ev, const ch
 		r->inj_next.armed = false;
 	/* Faults other ops raised: an expect pa's read, an injected write. */
 	faults = ims_iommu_counters(r->mmu)->faults - faults;
-	if (faults)
-		rp_faults_raised(r, ev, faults);
+	if (faults) {
+		int k = rp_faults_raised(r, ev, faults);
+		if (k && !rc)
+			rc = k;
+	}
 	rp_report_findings(r, ev);
 	r->ev = NULL;
 	return rc;

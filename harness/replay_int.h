@@ -91,6 +91,11 @@ struct ims_tb {
 		size_t n, cap;
 	} fline;
 	bool strict_faults;
+	/* Faults the full queue did not record (the model's faults_dropped):
+	 * as rp_faults_raised last saw it, and as far as an expect or the
+	 * strict check has reported them. */
+	uint64_t fdrop_seen, fdrop_told;
+	uint64_t fdrop_line; /* the line of the first not yet reported; 0: none */
 	/* docs/uapi.md. */
 	struct ims_iommufd *fd;
 	/* Per domain tag: IOVA pages written (dirty updates on) since a dirty
@@ -163,6 +168,36 @@ struct vbm {
 __attribute__((format(printf, 4, 5))) int rp_input_error(struct ims_tb *r,
 							 const struct ims_event *ev, int key,
 							 const char *fmt, ...);
+/* A budget (r->o.budgets, docs/limits.md) a call would pass: the message
+ * as rp_input_error says it (name the budget and its option), -E2BIG. */
+__attribute__((format(printf, 4, 5))) int rp_over_budget(struct ims_tb *r,
+							 const struct ims_event *ev, int key,
+							 const char *fmt, ...);
+/* Bytes in the largest binary unit below them: exact when it divides them
+ * ("4 GiB", how a budget is named), else to a tenth ("128.3 GiB"). */
+const char *rp_bytes_text(uint64_t v, char *buf, size_t len);
+/* What raises a budget: the command's option for a trace, the field of
+ * struct ims_budgets for a direct call. */
+enum { RP_BUDGET_DMA, RP_BUDGET_BITMAP, RP_BUDGET_TABLE, RP_BUDGET_FAULTS };
+const char *rp_raise(bool trace, int budget);
+/* A DMA of len bytes over the DMA budget, at len='s column (tb.c). */
+int rp_dma_over(struct ims_tb *r, const struct ims_event *ev, uint64_t len);
+/* 0 when a dirty bitmap of `bits` bits fits the bitmap budget, else its
+ * error at key's column (tb.c). */
+int rp_check_bitmap(struct ims_tb *r, const struct ims_event *ev, int key, uint64_t bits);
+/* A map into pt of [iova, iova + size) at pa: 0 when its output addresses
+ * fit the domain's (pa= refused past them, size_key's column when the end
+ * passes them), adding to *tables the page-table frames it may need
+ * (ims_pt_map_tables). */
+int rp_check_map(struct ims_tb *r, const struct ims_event *ev, struct ims_pt *pt, uint64_t iova,
+		 uint64_t pa, uint64_t size, uint64_t pgsize, int size_key, uint64_t *tables);
+/* 0 when `frames` more frames of simulated memory fit the table budget,
+ * else its error at key's column naming `what` needs them; `what` (a map,
+ * a root table) that the memory's own limit stopped (-ENOSPC) is said by
+ * rp_tables_full. */
+int rp_check_tables(struct ims_tb *r, const struct ims_event *ev, int key, uint64_t frames,
+		    const char *what);
+int rp_tables_full(struct ims_tb *r, const struct ims_event *ev, int key, const char *what);
 FILE *rp_diag(const struct ims_tb *r);
 /* What the walker did wrong through the host during an op (the sink's
  * findings), as one validation failure after it. */
@@ -198,12 +233,17 @@ void rp_dev_text(const struct ims_tb *r, uint32_t dev, char *buf, size_t len);
 /* One fault explained: device, access, IOVA, domain, kind, where the walk
  * stopped, and the format's code in the spec's words. */
 void rp_fault_text(const struct ims_tb *r, const struct ims_fault *f, char *buf, size_t len);
-/* Event ev raised n faults: their line is kept, and under -v each is
- * printed ("FILE:LINE: fault: ..."). */
-void rp_faults_raised(struct ims_tb *r, const struct ims_event *ev, uint64_t n);
+/* Event ev raised n faults: the line of those the queue recorded is kept,
+ * and under -v each is printed ("FILE:LINE: fault: ..."). 0, or -ENOMEM
+ * with the message. */
+int rp_faults_raised(struct ims_tb *r, const struct ims_event *ev, uint64_t n);
 /* The end of a trace under strict faults: each fault still pending is a
- * validation failure at the line that raised it. */
+ * validation failure at the line that raised it, and those the full queue
+ * did not record one more. */
 void rp_faults_unexpected(struct ims_tb *r);
+/* Faults the full queue did not record that no check has reported yet:
+ * their count (marked as reported now), and in buf what they were. */
+uint64_t rp_faults_untold(struct ims_tb *r, char *buf, size_t len);
 
 /* sink.c */
 struct ims_sink rp_sink(struct ims_tb *r);

@@ -114,6 +114,10 @@ void ims_replay_print_summary(const struct ims_replay *rp, FILE *out)
 		s->faults ? " (replay -v shows each with its reason; --strict-faults fails those no "
 			    "expect fault took)"
 			  : "");
+	if (n->faults_dropped)
+		fprintf(out, "    of which not recorded: %s (the fault queue was full: %s records; "
+			     "--max-fault-records raises it)\n",
+			N(&x, n->faults_dropped), N(&x, ims_iommu_fault_limit(r->mmu)));
 	fprintf(out, "  harvests %s: bits reported %s, expected %s (under %s, over %s), mismatches %s\n",
 		N(&x, s->harvests), N(&x, s->bits_reported), N(&x, s->bits_expected),
 		N(&x, s->bits_under), N(&x, s->bits_over), N(&x, s->harvest_mismatches));
@@ -166,13 +170,14 @@ void ims_replay_write_json(const struct ims_replay *rp, FILE *out)
 	fprintf(out,
 		"{\"events\":%" PRIu64 ",\"maps\":%" PRIu64 ",\"unmaps\":%" PRIu64
 		",\"dma_ops\":%" PRIu64 ",\"dma_pages\":%" PRIu64 ",\"dma_bytes\":%" PRIu64
-		",\"faults\":%" PRIu64 ",\"harvests\":%" PRIu64 ",\"harvest_mismatches\":%" PRIu64
+		",\"faults\":%" PRIu64 ",\"faults_dropped\":%" PRIu64
+		",\"harvests\":%" PRIu64 ",\"harvest_mismatches\":%" PRIu64
 		",\"bits_reported\":%" PRIu64 ",\"bits_expected\":%" PRIu64
 		",\"bits_under\":%" PRIu64 ",\"bits_over\":%" PRIu64 ",\"lost_on_unmap\":%" PRIu64
 		",\"assertions\":%" PRIu64 ",\"assertion_failures\":%" PRIu64
 		",\"validation_failures\":%" PRIu64,
 		s->events, s->maps, s->unmaps, s->dma_ops, s->dma_pages, s->dma_bytes, s->faults,
-		s->harvests, s->harvest_mismatches, s->bits_reported, s->bits_expected, s->bits_under,
+		n->faults_dropped, s->harvests, s->harvest_mismatches, s->bits_reported, s->bits_expected, s->bits_under,
 		s->bits_over, s->lost_on_unmap, s->assertions, s->assertion_failures,
 		s->validation_failures);
 	fprintf(out, ",\"gpa_missed\":%" PRIu64 ",\"uapi_calls\":%" PRIu64 ",\"uapi_errors\":%" PRIu64

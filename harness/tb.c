@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +25,32 @@ void ims_tb_opts_default(struct ims_tb_opts *o)
 	o->verbosity = 1;
 }
 
+/* A budget's value in force: 0 stands for the default. */
+static uint64_t or_default(uint64_t v, uint64_t def)
+{
+	return v ? v : def;
+}
+
 int rp_tb_init(struct ims_tb *r, const struct ims_tb_opts *o)
 {
 	r->o = *o;
+	struct ims_budgets *b = &r->o.budgets;
+	b->dma_bytes = or_default(b->dma_bytes, IMS_BUDGET_DMA_BYTES);
+	b->bitmap_bytes = or_default(b->bitmap_bytes, IMS_BUDGET_BITMAP_BYTES);
+	b->table_bytes = or_default(b->table_bytes, IMS_BUDGET_TABLE_BYTES);
+	b->fault_records = or_default(b->fault_records, IMS_FAULT_RECORDS_DEFAULT);
+	if (b->fault_records > SIZE_MAX / sizeof(struct ims_fault))
+		b->fault_records = SIZE_MAX / sizeof(struct ims_fault);
 	r->mem = ims_mem_new();
 	if (!r->mem)
 		return -ENOMEM;
+	/* Whole frames, at least one (a frame limit of 0 is none). */
+	uint64_t frames = b->table_bytes >> IMS_PAGE_SHIFT;
+	ims_mem_set_frame_limit(r->mem, frames ? frames : 1);
 	int rc = ims_iommu_new(r->mem, &r->o.model, &r->mmu);
 	if (rc)
 		return rc;
+	ims_iommu_set_fault_limit(r->mmu, (size_t)b->fault_records);
 	r->written = ims_oracle_new();
 	r->stranded = ims_oracle_new();
 	r->mapped_dirty = ims_oracle_new();
@@ -79,6 +98,15 @@ int ims_tb_new(const struct ims_tb_opts *opts, struct ims_tb **out)
 	if (!opts) {
 		ims_tb_opts_default(&def);
 		opts = &def;
+	}
+	/* API version 1's struct ended where the budgets start: its fields
+	 * are read, the budgets take their defaults. */
+	struct ims_tb_opts full;
+	if (opts->size == offsetof(struct ims_tb_opts, budgets)) {
+		ims_tb_opts_default(&full);
+		memcpy(&full, opts, opts->size);
+		full.size = sizeof(full);
+		opts = &full;
 	}
 	if (opts->size != sizeof(struct ims_tb_opts))
 		return -EINVAL;
@@ -141,6 +169,83 @@ static int inject_done(struct ims_tb *r, int rc)
 static bool has(const struct ims_tb *r, enum ims_key k)
 {
 	return r->ev && ims_ev_has(r->ev, k);
+}
+
+int rp_check_bitmap(struct ims_tb *r, const struct ims_event *ev, int key, uint64_t bits)
+{
+	/* As ims_bitmap_init allocates it: whole 64-bit words. */
+	uint64_t bytes = bits / 64 * 8 + (bits % 64 ? 8 : 0);
+	if (bytes <= r->o.budgets.bitmap_bytes)
+		return 0;
+	char want[32], lim[32];
+	return rp_over_budget(r, ev, key,
+			      "a bitmap of %" PRIu64 " bits (%s) is more than one dirty read may "
+			      "hold (%s; %s raises it): read a smaller range, or at a larger page size",
+			      bits, rp_bytes_text(bytes, want, sizeof(want)),
+			      rp_bytes_text(r->o.budgets.bitmap_bytes, lim, sizeof(lim)),
+			      rp_raise(ev != NULL, RP_BUDGET_BITMAP));
+}
+
+int rp_check_map(struct ims_tb *r, const struct ims_event *ev, struct ims_pt *pt, uint64_t iova,
+		 uint64_t pa, uint64_t size, uint64_t pgsize, int size_key, uint64_t *tables)
+{
+	uint64_t lim = ims_pt_pa_limit(pt); /* 0: 2^64 */
+	if (!size)
+		return 0;
+	if (lim && pa >= lim)
+		return rp_input_error(r, ev, IMS_K_PA,
+				      "pa=0x%" PRIx64 " is past the domain's output addresses (%s leaves "
+				      "here hold %u bits: below 0x%" PRIx64 ")",
+				      pa, ims_format_name(ims_pt_format(pt)), ims_log2(lim), lim);
+	uint64_t room = lim ? lim - pa : 0 - pa; /* 0: 2^64 */
+	if (room && size > room) {
+		char end[24] = "2^64";
+		if (lim)
+			snprintf(end, sizeof(end), "0x%" PRIx64, lim);
+		return rp_input_error(r, ev, size_key,
+				      "pa=0x%" PRIx64 " + 0x%" PRIx64 " reaches past %s, where the "
+				      "domain's output addresses end",
+				      pa, size, end);
+	}
+	uint64_t t = ims_pt_map_tables(pt, iova, pa, size, pgsize);
+	*tables = *tables > UINT64_MAX - t ? UINT64_MAX : *tables + t;
+	return 0;
+}
+
+int rp_check_tables(struct ims_tb *r, const struct ims_event *ev, int key, uint64_t frames,
+		    const char *what)
+{
+	uint64_t now = ims_mem_counters(r->mem)->frames;
+	uint64_t lim = r->o.budgets.table_bytes >> IMS_PAGE_SHIFT;
+	if (frames <= lim && now <= lim - frames)
+		return 0;
+	char need[32], has[32], max[32];
+	return rp_over_budget(r, ev, key,
+			      "%s needs up to %s more simulated memory (it holds %s): more than "
+			      "the table budget (%s; %s raises it)",
+			      what, rp_bytes_text(frames > UINT64_MAX >> IMS_PAGE_SHIFT ? UINT64_MAX : frames << IMS_PAGE_SHIFT, need, sizeof(need)),
+			      rp_bytes_text(now << IMS_PAGE_SHIFT, has, sizeof(has)),
+			      rp_bytes_text(r->o.budgets.table_bytes, max, sizeof(max)),
+			      rp_raise(ev != NULL, RP_BUDGET_TABLE));
+}
+
+int rp_tables_full(struct ims_tb *r, const struct ims_event *ev, int key, const char *what)
+{
+	char max[32];
+	return rp_over_budget(r, ev, key,
+			      "%s needs more simulated memory than the table budget (%s) leaves; %s "
+			      "raises it",
+			      what, rp_bytes_text(r->o.budgets.table_bytes, max, sizeof(max)),
+			      rp_raise(ev != NULL, RP_BUDGET_TABLE));
+}
+
+int rp_dma_over(struct ims_tb *r, const struct ims_event *ev, uint64_t len)
+{
+	char lim[32];
+	return rp_over_budget(r, ev, IMS_K_LEN,
+			      "len=0x%" PRIx64 " is more than one DMA may cover (%s; %s raises it)",
+			      len, rp_bytes_text(r->o.budgets.dma_bytes, lim, sizeof(lim)),
+			      rp_raise(ev != NULL, RP_BUDGET_DMA));
 }
 
 struct dom *rp_need_dom(struct ims_tb *r, uint64_t id, enum ims_op op, bool software, int *rc)
@@ -248,6 +353,8 @@ static int tb_domain(struct ims_tb *r, uint16_t tag, const struct ims_tb_domain_
 	if (rc) {
 		ims_pt_free(d->pt);
 		free(d);
+		if (rc == -ENOSPC)
+			return rp_tables_full(r, r->ev, IMS_K_ID, "the domain's root table");
 		return rp_domain_error(r, rc, key, why);
 	}
 	if (rp_dom_put(r, tag, d)) {
@@ -338,16 +445,24 @@ static int tb_map(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t pa, ui
 		align = pgsize;
 	}
 	const char *what = pgsize ? "pgsize" : "the smallest leaf size";
+	uint64_t tables = 0;
 	if ((rc = rp_check_aligned(r, IMS_K_IOVA, iova, align, what)) ||
 	    (rc = rp_check_aligned(r, IMS_K_PA, pa, align, what)) ||
 	    (rc = rp_check_aligned(r, IMS_K_SIZE, size, align, what)) ||
-	    (rc = rp_check_in_domain(r, d, iova, size)))
+	    (rc = rp_check_in_domain(r, d, iova, size)) ||
+	    (rc = rp_check_map(r, r->ev, d->pt, iova, pa, size, pgsize, IMS_K_SIZE, &tables)) ||
+	    (rc = rp_check_tables(r, r->ev, IMS_K_SIZE, tables, "the map")))
 		return rc;
 	rp_inject_begin(r);
 	rc = ims_pt_map(d->pt, iova, pa, size, prot, pgsize);
 	rp_inject_end(r, NULL, NULL);
 	if (rc == -EUCLEAN && r->finding_pending)
 		return 0; /* a corrupt entry in the way: its finding is the op's failure */
+	if (rc == -ENOSPC) {
+		/* What the walker mapped before the budget stopped it goes. */
+		ims_pt_unmap(d->pt, iova, size, NULL);
+		return rp_tables_full(r, r->ev, IMS_K_SIZE, "the map");
+	}
 	if (rc)
 		return rp_input_error(r, r->ev, IMS_K_IOVA, "map failed: %s", rp_errno_text(rc));
 	rp_mapped(r, tag, iova, size, prot);
@@ -367,7 +482,8 @@ static int bitmaps_for(struct ims_tb *r, uint16_t tag, struct dom *d, uint64_t i
 				      "pgsize=0x%" PRIx64 " is not a power of two", pgsize);
 	if ((rc = rp_check_aligned(r, IMS_K_IOVA, iova, pgsize, "the bitmap page size")) ||
 	    (rc = rp_check_aligned(r, IMS_K_SIZE, size, pgsize, "the bitmap page size")) ||
-	    (rc = rp_check_in_domain(r, d, iova, size)))
+	    (rc = rp_check_in_domain(r, d, iova, size)) ||
+	    (rc = rp_check_bitmap(r, r->ev, IMS_K_SIZE, size >> ims_log2(pgsize))))
 		return rc;
 	rc = ims_bitmap_init(got, iova, size, ims_log2(pgsize));
 	if (rc)
@@ -585,9 +701,13 @@ int64_t ims_tb_dma(struct ims_tb *r, uint32_t dev, uint64_t iova, uint64_t len, 
 				      "dir=0x%x: expected IMS_ACC_R, IMS_ACC_W or both", dir);
 	if (len && iova + (len - 1) < iova)
 		return rp_input_error(r, r->ev, IMS_K_LEN, "the DMA wraps past 2^64");
+	if (len > r->o.budgets.dma_bytes)
+		return rp_dma_over(r, r->ev, len);
 	struct rp_dma_res res = {.acc = acc, .n = acc ? nacc : 0};
 	uint64_t pieces = 0;
 	uint64_t faulted = dma_core(r, dev, iova, len, dir, &pieces, acc ? &res : NULL);
+	/* Drops of a direct call are not a replayed event's to account. */
+	r->fdrop_seen = ims_iommu_counters(r->mmu)->faults_dropped;
 	if (npieces)
 		*npieces = pieces;
 	return (int64_t)faulted;

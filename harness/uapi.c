@@ -125,18 +125,22 @@ out:
 	return rc;
 }
 
-#define UBUF_MAX (1ull << 30)
-
 int rp_ubuf_get(struct ims_tb *r, const struct ims_event *ev, uint64_t need, struct ubuf *b)
 {
 	b->need = need;
 	b->size = ims_ev_has(ev, IMS_K_BITMAP_SIZE) ? ev->v[IMS_K_BITMAP_SIZE] : need;
 	uint64_t alloc = b->size < need ? b->size : need;
-	if (alloc > UBUF_MAX)
-		return rp_input_error(r, ev, ims_ev_has(ev, IMS_K_BITMAP_SIZE) ? IMS_K_BITMAP_SIZE : IMS_K_LENGTH,
-				      "a bitmap of 0x%" PRIx64 " bytes is more than the replayer holds "
-				      "(1 GiB); give a smaller range or bitmap-size=",
-				      alloc);
+	/* The same budget as a harvest's bitmap: the buffer, and the bitmaps
+	 * of the range that the check needs beside it, are each at most it. */
+	if (alloc > r->o.budgets.bitmap_bytes) {
+		char want[32], lim[32];
+		return rp_over_budget(r, ev, ims_ev_has(ev, IMS_K_BITMAP_SIZE) ? IMS_K_BITMAP_SIZE : IMS_K_LENGTH,
+				      "a bitmap of %s is more than one dirty read may hold (%s; %s raises "
+				      "it): give a smaller range or bitmap-size=",
+				      rp_bytes_text(alloc, want, sizeof(want)),
+				      rp_bytes_text(r->o.budgets.bitmap_bytes, lim, sizeof(lim)),
+				      rp_raise(ev != NULL, RP_BUDGET_BITMAP));
+	}
 	b->data = calloc(1, alloc ? alloc : 1);
 	return b->data ? 0 : -ENOMEM;
 }

@@ -55,6 +55,8 @@ int rp_op_vfio_container(struct ims_tb *r, const struct ims_event *ev)
 	if (rc) {
 		ims_pt_free(d->pt);
 		free(d);
+		if (rc == -ENOSPC)
+			return rp_tables_full(r, ev, IMS_K_ID, "the container's root table");
 		return rp_input_error(r, ev, IMS_K_FORMAT, "%s", why[0] ? why : rp_errno_text(rc));
 	}
 	d->fmt = cfg.fmt;
@@ -100,7 +102,15 @@ int rp_op_vfio_map(struct ims_tb *r, const struct ims_event *ev)
 	if (!d)
 		return rc;
 	unsigned prot = ims_ev_has(ev, IMS_K_PROT) ? (unsigned)ev->v[IMS_K_PROT] : IMS_PROT_RW;
+	uint64_t tables = 0, pa = ev->v[IMS_K_PA], len = ev->v[IMS_K_LENGTH];
+	/* A pa + length that wraps is the call's to refuse (EINVAL). */
+	if (len && pa + (len - 1) >= pa &&
+	    ((rc = rp_check_map(r, ev, d->pt, ev->v[IMS_K_IOVA], pa, len, 0, IMS_K_LENGTH, &tables)) ||
+	     (rc = rp_check_tables(r, ev, IMS_K_LENGTH, tables, "the map"))))
+		return rc;
 	rc = ims_vfio_map_dma(d->vfio, ev->v[IMS_K_IOVA], ev->v[IMS_K_PA], ev->v[IMS_K_LENGTH], prot);
+	if (rc == -ENOSPC)
+		return rp_tables_full(r, ev, IMS_K_LENGTH, "the map");
 	if (rp_call_done(r, ev, rc, NULL)) {
 		rp_mapped(r, (uint16_t)ev->v[IMS_K_CONTAINER], ev->v[IMS_K_IOVA],
 			  rp_clip_size(ev->v[IMS_K_IOVA], ev->v[IMS_K_LENGTH]), prot);

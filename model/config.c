@@ -18,6 +18,7 @@
 #include <yaml.h>
 
 #include "iommusim/model.h"
+#include "model/yaml_budget.h"
 
 struct pctx {
 	const char *name;
@@ -368,50 +369,67 @@ static int parse_with(yaml_parser_t *yp, struct ims_iommu_cfg *cfg, const char *
 	return rc;
 }
 
-int ims_iommu_cfg_parse(struct ims_iommu_cfg *cfg, const char *name, const char *buf, size_t len,
-			char *err, size_t errlen)
+/* A configuration file names a few dozen keys (docs/model-config.yaml,
+ * every key with a comment, is some ten kilobytes). */
+#define CFG_MAX_BYTES ((uint64_t)1 << 20)
+
+static void cfg_budget(struct ybudget *b)
 {
+	ybudget_init(b, "a model configuration", CFG_MAX_BYTES, NULL);
+}
+
+static int parse_buf(struct ims_iommu_cfg *cfg, const char *name, const char *buf, size_t len,
+		     char *err, size_t errlen)
+{
+	char dummy[8];
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	struct ybudget b;
+	cfg_budget(&b);
+	int rc = ybudget_scan(&b, name, buf, len, err, errlen);
+	if (rc)
+		return rc;
 	yaml_parser_t yp;
 	if (!yaml_parser_initialize(&yp))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&yp, (const unsigned char *)buf, len);
-	int rc = parse_with(&yp, cfg, name ? name : "-", err, errlen);
+	rc = parse_with(&yp, cfg, name, err, errlen);
 	yaml_parser_delete(&yp);
 	return rc;
 }
 
+int ims_iommu_cfg_parse(struct ims_iommu_cfg *cfg, const char *name, const char *buf, size_t len,
+			char *err, size_t errlen)
+{
+	return parse_buf(cfg, name ? name : "-", buf, len, err, errlen);
+}
+
 int ims_iommu_cfg_load(struct ims_iommu_cfg *cfg, const char *path, char *err, size_t errlen)
 {
+	char dummy[8];
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
 	/* A regular file only: a FIFO would block the open until a writer
 	 * came (a trace's replay-args can name one), a device never ends. */
 	struct stat st;
 	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
-		if (err)
-			snprintf(err, errlen, "%s: not a regular file%s", path,
-				 S_ISDIR(st.st_mode) ? " (a directory)" : "");
+		snprintf(err, errlen, "%s: not a regular file%s", path,
+			 S_ISDIR(st.st_mode) ? " (a directory)" : "");
 		return -EINVAL;
 	}
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		int e = errno;
-		if (err)
-			snprintf(err, errlen, "%s: %s", path, strerror(e));
-		return -e;
-	}
-	yaml_parser_t yp;
-	if (!yaml_parser_initialize(&yp)) {
-		fclose(f);
-		return -ENOMEM;
-	}
-	yaml_parser_set_input_file(&yp, f);
-	int rc = parse_with(&yp, cfg, path, err, errlen);
-	yaml_parser_delete(&yp);
-	if (ferror(f) && !rc) {
-		if (err)
-			snprintf(err, errlen, "%s: read error", path);
-		rc = -EIO;
-	}
-	fclose(f);
+	struct ybudget b;
+	cfg_budget(&b);
+	char *buf;
+	size_t len;
+	int rc = ybudget_read(&b, path, &buf, &len, err, errlen);
+	if (rc)
+		return rc;
+	rc = parse_buf(cfg, path, buf, len, err, errlen);
+	free(buf);
 	return rc;
 }
 

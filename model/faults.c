@@ -2,9 +2,22 @@
  * a driver reads a fault log. Translations push onto it (fault_push in
  * model/iommu_int.h).
  */
+#include <errno.h>
+
 #include "model/iommu_int.h"
 
 size_t ims_iommu_fault_pending(const struct ims_iommu *m) { return m->fq_len; }
+
+int ims_iommu_set_fault_limit(struct ims_iommu *m, size_t records)
+{
+	if (!records)
+		return -EINVAL;
+	/* Records already queued past a lower limit stay: they were taken. */
+	m->fq_limit = records;
+	return 0;
+}
+
+size_t ims_iommu_fault_limit(const struct ims_iommu *m) { return m->fq_limit; }
 
 bool ims_iommu_fault_pop(struct ims_iommu *m, struct ims_fault *out)
 {

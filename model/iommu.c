@@ -58,6 +58,7 @@ int ims_iommu_new(struct ims_mem *mem, const struct ims_iommu_cfg *cfg, struct i
 	else
 		ims_iommu_cfg_default(&m->cfg);
 	m->rng = m->cfg.seed ? m->cfg.seed : 0x9e3779b97f4a7c15ull;
+	m->fq_limit = IMS_FAULT_RECORDS_DEFAULT;
 	m->ctx = calloc(65536, sizeof(*m->ctx));
 	m->oracle = ims_oracle_new();
 	if (!m->ctx || !m->oracle)

@@ -62,6 +62,7 @@ struct ims_iommu {
 
 	struct ims_fault *faults;
 	size_t fq_head, fq_len, fq_cap;
+	size_t fq_limit; /* records the queue holds before it overflows (faults.c) */
 	bool probing; /* a side-effect-free probe is walking */
 
 	/* The translation under way: its cycles and its device. */
@@ -152,11 +153,23 @@ static __attribute__((unused)) void fault_push(struct ims_iommu *m, const struct
 {
 	m->n.faults++;
 	m->cyc += m->cfg.lat.fault;
+	/* A full queue overflows as the hardware's logs do (AMD event log
+	 * overflow, VT-d PFO, SMMU EVENTQ overflow): the new record is lost
+	 * and counted. A failed allocation is an overflow too, so no fault
+	 * goes uncounted. */
+	if (m->fq_len >= m->fq_limit) {
+		m->n.faults_dropped++;
+		return;
+	}
 	if (m->fq_len == m->fq_cap) {
 		size_t cap = m->fq_cap ? m->fq_cap * 2 : 64;
+		if (cap > m->fq_limit)
+			cap = m->fq_limit;
 		struct ims_fault *n = malloc(cap * sizeof(*n));
-		if (!n)
-			return; /* the counter still tells */
+		if (!n) {
+			m->n.faults_dropped++;
+			return;
+		}
 		for (size_t i = 0; i < m->fq_len; i++)
 			n[i] = m->faults[(m->fq_head + i) % m->fq_cap];
 		free(m->faults);

@@ -70,6 +70,7 @@ struct ims_mem {
 	uint64_t ndir, nchunks;
 	frame_t *spare_chunk; /* one emptied chunk kept, as a spare slab is */
 	uint64_t pool_epoch;  /* frames gone: pool frames freed, stray ones replaced */
+	uint64_t frame_limit; /* frames the pool may bring the memory to; 0: no limit */
 	ims_mem_hook_fn hook;
 	ims_mem_hook_pass_fn hook_pass;
 	void *hook_arg;
@@ -655,8 +656,21 @@ uint64_t mem_pool_epoch(const struct ims_mem *m)
 	return m->pool_epoch;
 }
 
+void ims_mem_set_frame_limit(struct ims_mem *m, uint64_t frames)
+{
+	m->frame_limit = frames;
+}
+
+/* Whether n more frames stay within the limit. */
+static bool room(const struct ims_mem *m, uint64_t n)
+{
+	return !m->frame_limit || (m->c.frames <= m->frame_limit && n <= m->frame_limit - m->c.frames);
+}
+
 int ims_mem_pool_alloc(struct ims_mem *m, uint64_t *pa)
 {
+	if (!room(m, 1))
+		return -ENOSPC;
 	bool reuse = m->nret > 0;
 	uint64_t idx = reuse ? m->pool_ret[m->nret - 1] : m->pool_next;
 	if (idx >= (1ull << FN_BITS) - POOL_FN0)
@@ -683,6 +697,8 @@ int ims_mem_pool_alloc_order(struct ims_mem *m, unsigned order, uint64_t *pa)
 	/* Runs come from the bump pointer, aligned (POOL_FN0 is aligned far
 	 * beyond 2^20 frames); the frames skipped for alignment stay unused. */
 	uint64_t n = 1ull << order;
+	if (!room(m, n))
+		return -ENOSPC;
 	uint64_t idx = (m->pool_next + n - 1) & ~(n - 1);
 	if (idx + n > (1ull << FN_BITS) - POOL_FN0)
 		return -ENOMEM;

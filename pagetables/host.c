@@ -291,6 +291,11 @@ uint64_t ims_pt_iova_limit(const struct ims_pt *pt)
 	return pt->g.ias >= 64 ? 0 : 1ull << pt->g.ias;
 }
 
+uint64_t ims_pt_pa_limit(const struct ims_pt *pt)
+{
+	return !pt->g.oas || pt->g.oas >= 64 ? 0 : 1ull << pt->g.oas;
+}
+
 int ims_pt_map(struct ims_pt *pt, uint64_t iova, uint64_t pa, uint64_t size, unsigned prot,
 	       uint64_t pgsize)
 {
@@ -309,6 +314,11 @@ int ims_pt_map(struct ims_pt *pt, uint64_t iova, uint64_t pa, uint64_t size, uns
 		return rc;
 	if (pa & (min - 1))
 		return -EINVAL;
+	/* An output address the leaf cannot hold is refused, not truncated
+	 * (Linux's io-pgtable says -ERANGE too). */
+	uint64_t lim = ims_pt_pa_limit(pt);
+	if ((lim && (pa >= lim || size > lim - pa)) || pa + (size - 1) < pa)
+		return -ERANGE;
 	return pt->tables->map(pt_dom(pt), iova, pa, size, prot, pgsize);
 }
 

@@ -48,6 +48,9 @@ static int init(struct pt_params *cfg, struct pt_geom *g, char *err, size_t errl
 	g->stride = gs - 3;
 	g->ias = cfg->ias;
 	g->top = (int)sw_top(gs, cfg->ias);
+	/* 52 bits with the 64K granule (FEAT_LPA) or DS (FEAT_LPA2), else 48:
+	 * the CD's IPS ctx_words programs (D8.3). */
+	g->oas = gs == 16 || smmu_geom_ds(gs, cfg->ias) ? 52 : 48;
 	/* The page, every block and every contiguous group (contiguous sizes
 	 * count as page sizes), as long as it fits below 2^ias. */
 	g->pgsizes = 0;

@@ -31,6 +31,7 @@ enum {
 	OPT_CF_ISOLATE,
 	OPT_CF_NO_ISOLATE,
 	OPT_CF_WALKER_TIMEOUT,
+	OPT_CF_MAX_SUITE_SIZE,
 };
 
 void help_conform(FILE *f)
@@ -59,6 +60,10 @@ void help_conform(FILE *f)
 		"                        this program (" IMS_CONFORM_SUITE_REL " from\n"
 		"                        its directory), else tests/conformance of the source\n"
 		"                        tree it was built from\n"
+		"  --max-suite-size N    the largest suite file read, in bytes (K/M/G\n"
+		"                        suffixes; default 16M); a file's nodes and what\n"
+		"                        its aliases expand to are budgeted from it\n"
+		"                        (docs/limits.md)\n"
 		"  --format F            run only format F: amdv1, vtd or smmuv3 (repeatable,\n"
 		"                        or a comma list); the report has a column per format\n"
 		"  --case PATTERN        run only cases whose id matches the shell pattern\n"
@@ -363,6 +368,7 @@ int cmd_conform(int argc, char **argv)
 		{"isolate", no_argument, 0, OPT_CF_ISOLATE},
 		{"no-isolate", no_argument, 0, OPT_CF_NO_ISOLATE},
 		{"walker-timeout", required_argument, 0, OPT_CF_WALKER_TIMEOUT},
+		{"max-suite-size", required_argument, 0, OPT_CF_MAX_SUITE_SIZE},
 		WALKER_LONG_OPTS,
 		{"quiet", no_argument, 0, 'q'},
 		{"verbose", no_argument, 0, 'v'},
@@ -427,6 +433,22 @@ int cmd_conform(int argc, char **argv)
 		case OPT_CF_NO_ISOLATE:
 			R.isolate = 0;
 			break;
+		case OPT_CF_MAX_SUITE_SIZE:
+		{
+			uint64_t v = 0;
+			bool bad_size = opt_u64("conform", "--max-suite-size", optarg, true, &v);
+			if (!bad_size && !v) {
+				fprintf(stderr, "iommusim conform: --max-suite-size: expected at "
+					"least 1 byte\n");
+				bad_size = true;
+			}
+			if (bad_size) {
+				free(suites);
+				return free_run(&R, 2);
+			}
+			R.suite.max_bytes = v;
+			break;
+		}
 		case OPT_CF_WALKER_TIMEOUT:
 			if (iso_parse_timeout("conform", optarg, &R.timeout)) {
 				free(suites);

@@ -69,12 +69,20 @@ struct cf_suite {
 	size_t ndocs;
 	struct cf_case *cases;
 	size_t ncases, cap;
+	/* The size budget of each file (0: CF_MAX_SUITE_BYTES); the other
+	 * budgets of a file follow from it (model/yaml_budget.h). */
+	uint64_t max_bytes;
 };
+
+/* A suite file's default size budget (docs/limits.md; --max-suite-size):
+ * the bundled suites are some thirty kilobytes a file. */
+#define CF_MAX_SUITE_BYTES ((uint64_t)16 << 20)
 
 /* Load YAML files into s (appending). name: what the reports call the file
  * (its path relative to the suite it came from; NULL: path). Errors go to
- * `err` as "FILE:LINE:COL: what was expected"; returns 0, or -EINVAL /
- * -EIO after printing every error it found in a file. */
+ * `err` as "FILE:LINE:COL: what was expected" (or a budget the file goes
+ * past, docs/limits.md); returns 0, or -EINVAL / -EIO after printing every
+ * error it found in a file. */
 int cf_load(struct cf_suite *s, const char *path, const char *name, FILE *err);
 void cf_suite_free(struct cf_suite *s);
 

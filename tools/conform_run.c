@@ -292,6 +292,11 @@ void cf_run(const struct cf_case *c, enum ims_format fmt, const struct ims_iommu
 			out->status = CF_FAIL;
 			fmt_str(&out->summary, "line %" PRIu64 " was refused, but not with \"%s\": %s",
 				line, c->error, msg);
+		} else if (vf) {
+			/* The lines before the refused one are checks like any
+			 * other: one that does not hold fails the case. */
+			out->status = CF_FAIL;
+			first_message(&out->summary, out->detail, vf);
 		} else {
 			fmt_str(&out->summary, "refused as expected: %s", msg);
 		}

@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "iommusim/pt.h"
+#include "model/yaml_budget.h"
 #include "tools/cmd.h"
 #include "tools/conform.h"
 
@@ -241,19 +242,51 @@ static int get_body(struct ld *L, const yaml_node_t *n, const char *field, struc
 	return b->text ? 0 : -ENOMEM;
 }
 
-/* A mapping's keys must be unique scalars. */
+struct keyref {
+	const char *s;
+	size_t at; /* the pair's index in its mapping */
+};
+
+static int cmp_keyref(const void *a, const void *b)
+{
+	const struct keyref *x = a, *y = b;
+	int c = strcmp(x->s, y->s);
+	return c ? c : x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* A mapping's keys must be unique scalars; the first offence in file order
+ * is reported. Sorted, not compared pair by pair: a mapping may have as
+ * many keys as the node budget allows. */
 static int check_keys(struct ld *L, const yaml_node_t *n, const char *what)
 {
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(L, p->key);
-		if (k->type != YAML_SCALAR_NODE)
-			return lerr(L, k, "%s: expected a field name, got %s", what, node_kind(k));
-		for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
-			yaml_node_t *k2 = node(L, q->key);
-			if (!strcmp(sval(k2), sval(k)))
-				return lerr(L, k, "%s: field '%s' is given twice (first at line %zu)",
-					    what, sval(k), k2->start_mark.line + 1);
+	yaml_node_pair_t *p0 = n->data.mapping.pairs.start;
+	size_t np = (size_t)(n->data.mapping.pairs.top - p0), bad = np;
+	for (size_t i = 0; i < np && bad == np; i++)
+		if (node(L, p0[i].key)->type != YAML_SCALAR_NODE)
+			bad = i;
+	struct keyref *v = malloc((bad ? bad : 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < bad; i++)
+		v[i] = (struct keyref){sval(node(L, p0[i].key)), i};
+	qsort(v, bad, sizeof(*v), cmp_keyref);
+	/* The second of each run of equal keys; the earliest of them wins. */
+	size_t dup = np, first = 0;
+	for (size_t i = 1; i < bad; i++)
+		if (!strcmp(v[i].s, v[i - 1].s) && (i < 2 || strcmp(v[i - 2].s, v[i].s)) &&
+		    v[i].at < dup) {
+			dup = v[i].at;
+			first = v[i - 1].at;
 		}
+	free(v);
+	if (dup < bad) {
+		yaml_node_t *k = node(L, p0[dup].key), *k2 = node(L, p0[first].key);
+		return lerr(L, k, "%s: field '%s' is given twice (first at line %zu)", what, sval(k),
+			    k2->start_mark.line + 1);
+	}
+	if (bad < np) {
+		yaml_node_t *k = node(L, p0[bad].key);
+		return lerr(L, k, "%s: expected a field name, got %s", what, node_kind(k));
 	}
 	return 0;
 }
@@ -724,40 +757,22 @@ static int parse_doc(struct ld *L, yaml_node_t *root)
 
 static int load_file(struct cf_suite *s, const char *path, const char *name, FILE *err)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(err, "%s: %s\n", path, strerror(errno));
-		return -EIO;
-	}
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	for (;;) {
-		if (len == cap) {
-			cap = cap ? 2 * cap : 65536;
-			char *x = realloc(buf, cap + 1);
-			if (!x) {
-				free(buf);
-				fclose(f);
-				return -ENOMEM;
-			}
-			buf = x;
-		}
-		size_t got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (got == 0)
-			break;
-	}
-	bool bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		fprintf(err, "%s: read error\n", path);
+	/* The file's budgets (docs/limits.md) are checked before libyaml
+	 * loads it: its size as it is read, then nesting, anchors, aliases,
+	 * nodes and what its aliases expand to with the event parser. */
+	struct ybudget b;
+	ybudget_init(&b, "a suite file", s->max_bytes ? s->max_bytes : CF_MAX_SUITE_BYTES,
+		     "--max-suite-size");
+	char msg[1024];
+	char *buf;
+	size_t len;
+	int rc = ybudget_read(&b, path, &buf, &len, msg, sizeof(msg));
+	if (!rc && (rc = ybudget_scan(&b, path, buf, len, msg, sizeof(msg))))
 		free(buf);
-		return -EIO;
+	if (rc) {
+		fprintf(err, "%s\n", msg);
+		return rc == -ENOMEM ? rc : rc == -E2BIG || rc == -EINVAL ? -EINVAL : -EIO;
 	}
-	buf = buf ? buf : malloc(1);
-	if (!buf)
-		return -ENOMEM;
-	buf[len] = '\0';
 
 	/* Two files of different suites may share a name relative to their
 	 * suites; the reports then name the later one as it was read. */
@@ -798,7 +813,6 @@ static int load_file(struct cf_suite *s, const char *path, const char *name, FIL
 	L.nlines++;
 
 	yaml_parser_t p;
-	int rc = 0;
 	if (!yaml_parser_initialize(&p)) {
 		free(L.lines);
 		free(buf);

@@ -10,6 +10,7 @@
 
 #include "iommusim/pt.h"
 #include "iommusim/replay.h"
+#include "tools/budgets.h"
 #include "tools/cmd.h"
 #include "tools/isolate.h"
 #include "tools/opts.h"
@@ -25,6 +26,7 @@ enum {
 	OPT_RP_JSON_LINES,
 	OPT_RP_MERGE,
 	OPT_RP_STRICT_FAULTS,
+	OPT_RP_STATS_MAX_ROWS,
 };
 
 /* More workers than this is a mistake, not a machine. */
@@ -63,8 +65,12 @@ void help_replay(FILE *f)
 		"                        every span of trace time (@timestamps), into a time\n"
 		"                        series\n"
 		"  --stats-out FILE      write the series: CSV if FILE ends in .csv, else JSON\n"
+		"  --stats-max-rows N    rows a series holds (default %zu); past them its\n"
+		"                        interval doubles and its rows merge in pairs\n"
 		"  --plot DIR            draw the series as SVG charts in DIR (needs gnuplot),\n"
-		"                        with the traces' '# phase: NAME' markers\n");
+		"                        with the traces' '# phase: NAME' markers\n",
+		SERIES_MAX_ROWS);
+	budget_help(f);
 	model_opts_help(f);
 	walker_help(f);
 	fprintf(f,
@@ -158,9 +164,11 @@ int cmd_replay(int argc, char **argv)
 		{"walker-timeout", required_argument, 0, OPT_RP_WALKER_TIMEOUT},
 		{"stats-interval", required_argument, 0, OPT_STATS_INTERVAL},
 		{"stats-out", required_argument, 0, OPT_STATS_OUT},
+		{"stats-max-rows", required_argument, 0, OPT_RP_STATS_MAX_ROWS},
 		{"plot", required_argument, 0, OPT_PLOT},
 		{"help", no_argument, 0, 'h'},
 		MODEL_LONG_OPTS,
+		BUDGET_LONG_OPTS,
 		{0, 0, 0, 0},
 	};
 	struct walker_choice wc = {0};
@@ -169,7 +177,7 @@ int cmd_replay(int argc, char **argv)
 	cl.base = cl.o.model;
 	const char *json = NULL, *jsonl = NULL;
 	const char *stats_out = NULL, *plot_dir = NULL;
-	uint64_t stats_every = 0;
+	uint64_t stats_every = 0, stats_rows = 0;
 	bool stats_ns = false, merge = false;
 	const char *not_merge = NULL; /* an option --merge-json-lines does not take */
 	uint64_t jobs = 1;
@@ -232,6 +240,15 @@ int cmd_replay(int argc, char **argv)
 		case OPT_STATS_OUT:
 			stats_out = optarg;
 			break;
+		case OPT_RP_STATS_MAX_ROWS:
+			if (opt_u64("replay", "--stats-max-rows", optarg, false, &stats_rows))
+				goto out;
+			if (stats_rows < 2 || stats_rows > SIZE_MAX / 2) {
+				fprintf(stderr, "iommusim replay: --stats-max-rows: %s rows (expected at "
+					"least 2)\n", optarg);
+				goto out;
+			}
+			break;
 		case OPT_PLOT:
 			plot_dir = optarg;
 			break;
@@ -239,6 +256,11 @@ int cmd_replay(int argc, char **argv)
 			opt_unknown("replay", argv, "+qvhj:", longopts);
 			goto out;
 		default: {
+			int bo = budget_opt("replay", c, optarg, &cl.o.budgets);
+			if (bo < 0)
+				goto out;
+			if (bo)
+				break;
 			int w = walker_opt("replay", c, optarg, &wc);
 			if (w < 0)
 				goto out;
@@ -284,6 +306,10 @@ int cmd_replay(int argc, char **argv)
 					    : "iommusim replay: --stats-out and --plot need --stats-interval\n");
 		goto out;
 	}
+	if (stats_rows && !stats_every) {
+		fprintf(stderr, "iommusim replay: --stats-max-rows needs --stats-interval\n");
+		goto out;
+	}
 	const char *outs[] = {json, jsonl, stats_out};
 	static const char *const out_names[] = {"--json", "--json-lines", "--stats-out"};
 	if (outputs_clash(outs, out_names, 3, argv + optind, argc - optind))
@@ -319,7 +345,7 @@ int cmd_replay(int argc, char **argv)
 	if (jsonl && rp_agg_lines(&agg, jsonl))
 		goto done;
 	if (stats_every) {
-		run.series = series_new(stats_every, stats_ns);
+		run.series = series_new(stats_every, stats_ns, (size_t)stats_rows);
 		if (!run.series)
 			goto done;
 	}

@@ -34,11 +34,7 @@ static int out_commit(const struct rp_agg *a, struct outfile *of)
 {
 	if (of->f != a->out)
 		return outfile_commit(of);
-	if (fflush(of->f) || ferror(of->f)) {
-		fprintf(stderr, "iommusim replay: standard output: write failed\n");
-		return -1;
-	}
-	return 0;
+	return stdout_write_failed(of->f) ? -1 : 0;
 }
 
 static int add_total(struct rp_agg *a, const struct rp_counter *c)
@@ -179,8 +175,11 @@ static void print_summary(const struct rp_agg *a)
 	fprintf(f, "iommusim replay: %s traces: %s ok, %s failed validation, %s bad input\n", N(a->n),
 		N(a->ok), N(a->failed), N(a->bad));
 	fprintf(f, "iommusim replay: total: events %s (maps %s, unmaps %s, dma %s ops / %s pages), "
-		   "faults %s\n",
+		   "faults %s",
 		T("events"), T("maps"), T("unmaps"), T("dma_ops"), T("dma_pages"), T("faults"));
+	if (total(a, "faults_dropped"))
+		fprintf(f, " (%s not recorded: a fault queue was full)", T("faults_dropped"));
+	fputc('\n', f);
 	fprintf(f, "  harvests %s: bits reported %s, expected %s (under %s, over %s), mismatches %s\n",
 		T("harvests"), T("bits_reported"), T("bits_expected"), T("bits_under"), T("bits_over"),
 		T("harvest_mismatches"));
@@ -292,7 +291,11 @@ int rp_merge(const char *json, int verbosity, char **files, int nfiles)
 			char err[1024];
 			char *copy = strdup(line);
 			if (!copy || rp_agg_add(&a, copy, path, lineno, err, sizeof(err))) {
-				fprintf(stderr, "%s\n", copy ? err : "iommusim replay: out of memory");
+				if (copy)
+					fprintf(stderr, "%s\n", err);
+				else
+					fprintf(stderr, "iommusim replay: %s:%llu: out of memory\n", path,
+						(unsigned long long)lineno);
 				goto bad_file;
 			}
 		}

@@ -32,8 +32,15 @@ struct phase {
 	char *name;
 };
 
+
 struct series {
 	uint64_t every;
+	uint64_t every0; /* as asked for; every is larger once rows merged */
+	/* Rows it holds: past them the interval doubles and neighbouring rows
+	 * merge (docs/limits.md), so memory stays bounded whatever the trace
+	 * and the interval, and the series still covers every event. */
+	size_t max_rows;
+	bool noted;      /* the note that it did was printed */
 	bool ns;
 	char **traces;
 	unsigned ntraces;
@@ -63,12 +70,13 @@ int series_parse_interval(const char *cmd, const char *arg, uint64_t *every, boo
 	return 0;
 }
 
-struct series *series_new(uint64_t every, bool ns)
+struct series *series_new(uint64_t every, bool ns, size_t max_rows)
 {
 	struct series *s = calloc(1, sizeof(*s));
 	if (s) {
-		s->every = every;
+		s->every = s->every0 = every;
 		s->ns = ns;
+		s->max_rows = max_rows ? max_rows : SERIES_MAX_ROWS;
 	}
 	return s;
 }
@@ -165,12 +173,75 @@ void series_begin(struct series *s, const char *trace)
 	s->ph_next = s->nph;
 }
 
+/* The interval of the series' grid that `at` (an interval's end) closes. */
+static uint64_t bucket(const struct series *s, uint64_t at)
+{
+	return at / s->every + (at % s->every != 0);
+}
+
+static void snap_add(struct snap *a, const struct snap *b)
+{
+	a->events += b->events;
+	a->pages += b->pages;
+	a->hits += b->hits;
+	a->misses += b->misses;
+	a->walks += b->walks;
+	a->cycles += b->cycles;
+	a->dirty += b->dirty;
+	a->harvests += b->harvests;
+	a->uhits += b->uhits;
+	a->umisses += b->umisses;
+}
+
+/* Row w joins row `to` when both are of one trace and one interval: rows
+ * are differences of counters, so the sum is the interval's row. */
+static bool row_join(const struct series *s, struct row *to, const struct row *w)
+{
+	if (to->trace != w->trace || bucket(s, to->at) != bucket(s, w->at))
+		return false;
+	snap_add(&to->d, &w->d);
+	to->at = w->at;
+	return true;
+}
+
+/* The series is full: twice the interval, its rows merged pairwise. */
+static void coarsen(struct series *s)
+{
+	while (s->nrows >= s->max_rows && s->every <= UINT64_MAX / 2) {
+		s->every *= 2;
+		size_t k = 0;
+		for (size_t i = 0; i < s->nrows; i++)
+			if (!k || !row_join(s, &s->rows[k - 1], &s->rows[i]))
+				s->rows[k++] = s->rows[i];
+		s->nrows = k;
+	}
+}
+
 /* Close the interval that ends at `at`. Rows grow by doubling: one
  * allocation per many intervals, none per event. */
 static void emit(struct series *s, struct ims_replay *r, uint64_t at)
 {
 	struct snap now;
 	take(r, &now);
+	struct row w = {.trace = s->ntraces ? s->ntraces - 1 : 0, .at = at,
+			.d = {.events = now.events - s->base.events,
+			      .pages = now.pages - s->base.pages,
+			      .hits = now.hits - s->base.hits,
+			      .misses = now.misses - s->base.misses,
+			      .walks = now.walks - s->base.walks,
+			      .cycles = now.cycles - s->base.cycles,
+			      .dirty = now.dirty - s->base.dirty,
+			      .harvests = now.harvests - s->base.harvests,
+			      .uhits = now.uhits - s->base.uhits,
+			      .umisses = now.umisses - s->base.umisses}};
+	s->base = now;
+	s->last_at = at;
+	if (s->nrows >= s->max_rows)
+		coarsen(s);
+	/* After a merge, the intervals of the old grid that are left join
+	 * their row of the new one. */
+	if (s->nrows && row_join(s, &s->rows[s->nrows - 1], &w))
+		return;
 	if (s->nrows == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 256;
 		struct row *n = realloc(s->rows, cap * sizeof(*n));
@@ -181,21 +252,7 @@ static void emit(struct series *s, struct ims_replay *r, uint64_t at)
 		s->rows = n;
 		s->cap = cap;
 	}
-	struct row *w = &s->rows[s->nrows++];
-	w->trace = s->ntraces ? s->ntraces - 1 : 0;
-	w->at = at;
-	w->d = (struct snap){.events = now.events - s->base.events,
-			     .pages = now.pages - s->base.pages,
-			     .hits = now.hits - s->base.hits,
-			     .misses = now.misses - s->base.misses,
-			     .walks = now.walks - s->base.walks,
-			     .cycles = now.cycles - s->base.cycles,
-			     .dirty = now.dirty - s->base.dirty,
-			     .harvests = now.harvests - s->base.harvests,
-			     .uhits = now.uhits - s->base.uhits,
-			     .umisses = now.umisses - s->base.umisses};
-	s->base = now;
-	s->last_at = at;
+	s->rows[s->nrows++] = w;
 }
 
 static uint64_t interval_end(uint64_t ts, uint64_t every)
@@ -353,10 +410,23 @@ static void write_csv(const struct series *s, FILE *f)
 	}
 }
 
-int series_write(const struct series *s, const char *path)
+/* Once, if rows merged: the interval the series has now. */
+static void note_coarse(struct series *s)
 {
+	if (s->noted || s->every == s->every0)
+		return;
+	s->noted = true;
+	fprintf(stderr, "iommusim replay: note: --stats-interval: a series holds at most %zu rows "
+		"(--stats-max-rows), so its interval doubled from %" PRIu64 " to %" PRIu64 " %s\n",
+		s->max_rows, s->every0, s->every, s->ns ? "ns" : "events");
+}
+
+int series_write(struct series *s, const char *path)
+{
+	note_coarse(s);
 	if (s->oom) {
-		fprintf(stderr, "iommusim replay: --stats-out: out of memory\n");
+		fprintf(stderr, "iommusim replay: --stats-out %s: out of memory (the samples of the "
+			"traces)\n", path);
 		return -1;
 	}
 	struct outfile o;
@@ -371,30 +441,18 @@ int series_write(const struct series *s, const char *path)
 
 /* ---- charts -------------------------------------------------------------------- */
 
-static char *join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *p = malloc(n);
-	if (p)
-		snprintf(p, n, "%s/%s", dir, name);
-	return p;
-}
-
-static int write_file(const char *dir, const char *name, void (*fn)(const struct series *, FILE *, unsigned),
-		      const struct series *s, unsigned arg)
-{
-	char *p = join(dir, name);
-	if (!p)
-		return -1;
-	struct outfile o;
-	int rc = outfile_open(&o, p);
-	if (!rc) {
-		fn(s, o.f, arg);
-		rc = outfile_commit(&o);
-	}
-	free(p);
-	return rc;
-}
+/* The charts write_gp draws, by file. */
+static const struct {
+	const char *file, *title, *ylabel;
+	int col;
+	bool whole;
+} charts[] = {
+	{"hit_rate.svg", "IOTLB hit rate", "hits / lookups", 2, false},
+	{"walks.svg", "Page-table walks", "walks per interval", 3, true},
+	{"cycles_per_page.svg", "Translation cycles per page", "cycles / page", 4, false},
+	{"dirty_pages.svg", "Dirty pages harvested", "bits reported per interval", 5, true},
+};
+#define NCHARTS (sizeof(charts) / sizeof(charts[0]))
 
 /* Whitespace columns for gnuplot: at hit_rate walks cycles_per_page dirty. */
 static void write_dat(const struct series *s, FILE *f, unsigned trace)
@@ -463,16 +521,6 @@ static unsigned rows_of(const struct series *s, unsigned t)
 static void write_gp(const struct series *s, FILE *f, unsigned unused)
 {
 	(void)unused;
-	static const struct {
-		const char *file, *title, *ylabel;
-		int col;
-		bool whole;
-	} charts[] = {
-		{"hit_rate.svg", "IOTLB hit rate", "hits / lookups", 2, false},
-		{"walks.svg", "Page-table walks", "walks per interval", 3, true},
-		{"cycles_per_page.svg", "Translation cycles per page", "cycles / page", 4, false},
-		{"dirty_pages.svg", "Dirty pages harvested", "bits reported per interval", 5, true},
-	};
 	/* x: events, or trace time in the unit that makes its ticks whole. */
 	double lo = 0, hi = 0, div = 1;
 	const char *unit = "ns";
@@ -512,7 +560,7 @@ static void write_gp(const struct series *s, FILE *f, unsigned unused)
 	if (s->ns)
 		snprintf(xlabel, sizeof(xlabel), "trace time (%s)", unit);
 	fprintf(f, "# iommusim replay --plot: run `gnuplot stats.gp` in this directory.\n");
-	for (size_t c = 0; c < sizeof(charts) / sizeof(charts[0]); c++) {
+	for (size_t c = 0; c < NCHARTS; c++) {
 		struct chart ch;
 		struct chart_frame fr = {.w = 900,
 					 .h = 420 + top_extra + keys * 18,
@@ -557,12 +605,15 @@ static void write_gp(const struct series *s, FILE *f, unsigned unused)
 	free(shown);
 }
 
-int series_plot(const struct series *s, const char *dir)
+int series_plot(struct series *s, const char *dir)
 {
-	if (mkdirs(dir)) {
-		fprintf(stderr, "iommusim replay: --plot %s: %s\n", dir, strerror(errno));
+	note_coarse(s);
+	const char *files[NCHARTS];
+	for (size_t i = 0; i < NCHARTS; i++)
+		files[i] = charts[i].file;
+	struct plot p;
+	if (plot_open(&p, "replay", dir))
 		return -1;
-	}
 	bool any = false;
 	for (unsigned t = 0; t < s->ntraces; t++) {
 		if (!trace_has_rows(s, t))
@@ -570,21 +621,25 @@ int series_plot(const struct series *s, const char *dir)
 		any = true;
 		char name[32];
 		snprintf(name, sizeof(name), "series-%u.dat", t);
-		if (write_file(dir, name, write_dat, s, t))
-			return -1;
+		FILE *f = plot_file(&p, name);
+		if (!f)
+			return plot_fail(&p);
+		write_dat(s, f, t);
 	}
-	if (write_file(dir, "stats.gp", write_gp, s, 0))
-		return -1;
+	FILE *f = plot_file(&p, "stats.gp");
+	if (!f)
+		return plot_fail(&p);
+	write_gp(s, f, 0);
 	if (!any) {
 		fprintf(stderr, "iommusim replay: --plot: no rows, no charts\n");
-		return 0;
+		return plot_commit(&p);
 	}
 	if (!chart_have_gnuplot()) {
 		fprintf(stderr, "iommusim replay: --plot: gnuplot is not installed; charts skipped "
 				"(data and script are in %s)\n", dir);
-		return 0;
+		return plot_commit(&p);
 	}
-	if (chart_run(dir, "stats.gp"))
-		fprintf(stderr, "iommusim replay: --plot: gnuplot failed; see %s/gnuplot.log\n", dir);
-	return 0;
+	if (plot_render(&p, "stats.gp", files, NCHARTS))
+		return plot_fail(&p);
+	return plot_commit(&p);
 }

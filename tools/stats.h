@@ -16,12 +16,17 @@ struct series;
  * "iommusim CMD: --stats-interval: ..." and returns -1 on error. */
 int series_parse_interval(const char *cmd, const char *arg, uint64_t *every, bool *ns);
 
-struct series *series_new(uint64_t every, bool ns);
+/* Rows a series holds by default (--stats-max-rows). */
+#define SERIES_MAX_ROWS ((size_t)1 << 20)
+/* max_rows 0: SERIES_MAX_ROWS. */
+struct series *series_new(uint64_t every, bool ns, size_t max_rows);
 void series_free(struct series *s);
 
 /* Bracket each trace's replay; between them, series_hook is the replay's
  * on_event with the series as its argument. series_end closes the last,
- * partial interval. */
+ * partial interval. A series holds at most max_rows rows: past them its
+ * interval doubles and its rows merge in pairs (a note says so when it is
+ * written). */
 void series_begin(struct series *s, const char *trace);
 /* The reader of the trace series_begin named: the `# phase: NAME`
  * markers it passes go on the charts. */
@@ -32,9 +37,9 @@ void series_end(struct series *s, struct ims_replay *r);
 
 /* Written atomically: CSV when path ends in .csv, JSON (an array of row
  * objects) otherwise; "-" is standard output (JSON). 0 or -1 (printed). */
-int series_write(const struct series *s, const char *path);
+int series_write(struct series *s, const char *path);
 /* SVG charts in dir through gnuplot. A missing gnuplot is reported and
  * skipped (returns 0); -1 only when dir or its files cannot be written. */
-int series_plot(const struct series *s, const char *dir);
+int series_plot(struct series *s, const char *dir);
 
 #endif

@@ -49,6 +49,9 @@ void help_trace(FILE *f)
 		"  --domain N            the domain id where the log names none (default 1)\n"
 		"  --json FILE           write the import summary as one JSON object ('-' =\n"
 		"                        stdout, which then holds the JSON alone)\n"
+		"  --max-output N        the most trace events an import writes (K/M/G\n"
+		"                        suffixes; default 16M); past it the import stops,\n"
+		"                        exit 2, and OUT is not written (docs/limits.md)\n"
 		"  -q, --quiet           no summary on stderr (-v: the summary, the default)\n"
 		"\n"
 		"convert: text -> binary, or binary -> text (canonical lines).\n"
@@ -73,28 +76,18 @@ void help_trace(FILE *f)
 
 /* ---- outputs ------------------------------------------------------------------ */
 
-/* outfile (atomic: a temporary name, renamed on commit) for files; a path
- * that exists and is not a regular file (/dev/null, a FIFO) is written in
- * place, since renaming over it would replace the device. */
+/* The outputs are outfiles (tools/cmd.h): a temporary name renamed when
+ * the run ends well; a path that exists and is not a regular file
+ * (/dev/null, a FIFO) is written in place, since renaming over it would
+ * replace the device. */
 struct out {
 	struct outfile of;
-	FILE *direct;
 	FILE *f;
 };
 
 static int out_open(struct out *o, const char *path)
 {
-	struct stat st;
 	memset(o, 0, sizeof(*o));
-	if (strcmp(path, "-") && !stat(path, &st) && !S_ISREG(st.st_mode)) {
-		o->direct = fopen(path, "w");
-		if (!o->direct) {
-			fprintf(stderr, "iommusim: %s: %s\n", path, strerror(errno));
-			return -1;
-		}
-		o->f = o->direct;
-		return 0;
-	}
 	if (outfile_open(&o->of, path))
 		return -1;
 	o->f = o->of.f;
@@ -103,17 +96,12 @@ static int out_open(struct out *o, const char *path)
 
 static int out_commit(struct out *o)
 {
-	if (o->direct)
-		return fclose(o->direct) ? -1 : 0;
 	return outfile_commit(&o->of);
 }
 
 static void out_abort(struct out *o)
 {
-	if (o->direct)
-		fclose(o->direct);
-	else
-		outfile_abort(&o->of);
+	outfile_abort(&o->of);
 }
 
 /* ---- writers ------------------------------------------------------------------- */
@@ -146,7 +134,7 @@ static int sink_event(void *arg, const struct ims_event *ev)
 		ims_event_format(ev, s->buf, s->cap);
 	}
 	s->buf[n] = '\n';
-	return fwrite(s->buf, 1, n + 1, s->f) == n + 1 ? 0 : -EIO;
+	return fwrite(s->buf, 1, n + 1, s->f) == n + 1 ? 0 : errno ? -errno : -EIO;
 }
 
 static int sink_comment(void *arg, const char *text)
@@ -154,7 +142,7 @@ static int sink_comment(void *arg, const char *text)
 	struct sink *s = arg;
 	if (s->binary)
 		return 0;
-	return fprintf(s->f, "# %s\n", text) < 0 ? -EIO : 0;
+	return fprintf(s->f, "# %s\n", text) < 0 ? errno ? -errno : -EIO : 0;
 }
 
 static int sink_open(struct sink *s, FILE *f, bool binary, const struct ims_binwriter_opts *bo)
@@ -191,9 +179,18 @@ static void sink_abort(struct sink *s)
 	s->buf = NULL;
 }
 
-static const char *errtext(int rc)
+/* What went wrong writing o: the first failed write's own error
+ * (ENOSPC, EFBIG: the binary writer says only -EIO), else rc's. */
+static const char *errtext(const struct out *o, int rc, char *buf, size_t len)
 {
-	return rc == -ENOMEM ? "out of memory" : rc == -EIO ? "write failed" : strerror(-rc);
+	int e = o->of.werr ? *o->of.werr : 0;
+	if (e && (rc == -EIO || rc == -e))
+		snprintf(buf, len, "write failed: %s", strerror(e));
+	else
+		snprintf(buf, len, "%s", rc == -ENOMEM ? "out of memory"
+					 : rc == -EIO  ? "write failed"
+						       : strerror(-rc));
+	return buf;
 }
 
 /* ---- import ---------------------------------------------------------------------- */
@@ -219,6 +216,7 @@ enum {
 	O_TO,
 	O_BLOCK,
 	O_LEVEL,
+	O_MAX_OUTPUT,
 };
 
 static int acc_parse(const char *s, unsigned *out)
@@ -346,6 +344,7 @@ static int do_import(int argc, char **argv)
 		{"dev", required_argument, 0, O_DEV},
 		{"domain", required_argument, 0, O_DOMAIN},
 		{"json", required_argument, 0, O_JSON},
+		{"max-output", required_argument, 0, O_MAX_OUTPUT},
 		{"quiet", no_argument, 0, 'q'},
 		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
@@ -481,6 +480,12 @@ static int do_import(int argc, char **argv)
 		case O_JSON:
 			json = optarg;
 			break;
+		case O_MAX_OUTPUT:
+			if (opt_u64("trace import", "--max-output", optarg, true, &o.max_events))
+				return 2;
+			if (!o.max_events)
+				return usage_err("--max-output: expected at least 1 event");
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -506,14 +511,24 @@ static int do_import(int argc, char **argv)
 		return usage_err("-o - and --json - both name standard output: one of them");
 	const char *in = argv[optind];
 
-	struct out of;
+	/* Both outputs are opened before the work and committed together at
+	 * the end (tools/outputs.c): a --json that cannot be written is said
+	 * at once, and never after the trace is in place. */
+	struct out of, jf = {0};
+	char why[160];
 	if (out_open(&of, out))
 		return 2;
+	if (json && out_open(&jf, json)) {
+		out_abort(&of);
+		return 2;
+	}
 	struct sink s;
 	int rc = sink_open(&s, of.f, binary, NULL);
 	if (rc) {
-		fprintf(stderr, "iommusim trace import: %s: %s\n", out, errtext(rc));
+		fprintf(stderr, "iommusim trace import: %s: %s\n", out, errtext(&of, rc, why, sizeof(why)));
 		out_abort(&of);
+		if (json)
+			out_abort(&jf);
 		return 2;
 	}
 	struct ims_import_sink is = {sink_event, sink_comment, &s};
@@ -521,8 +536,11 @@ static int do_import(int argc, char **argv)
 	char err[1024];
 	err[0] = '\0';
 	if (!st) {
+		fprintf(stderr, "iommusim trace import: %s: out of memory\n", in);
 		sink_abort(&s);
 		out_abort(&of);
+		if (json)
+			out_abort(&jf);
 		return 2;
 	}
 	rc = ims_import(&o, in, &is, st, err, sizeof(err));
@@ -530,20 +548,26 @@ static int do_import(int argc, char **argv)
 		if (err[0])
 			fprintf(stderr, "%s\n", err);
 		else
-			fprintf(stderr, "iommusim trace import: %s: %s\n", out, errtext(rc));
+			fprintf(stderr, "iommusim trace import: %s: %s\n", out, errtext(&of, rc, why, sizeof(why)));
 		sink_abort(&s);
 		out_abort(&of);
+		if (json)
+			out_abort(&jf);
 		free(st);
 		return 2;
 	}
 	rc = sink_close(&s, NULL);
 	if (rc) {
-		fprintf(stderr, "iommusim trace import: %s: %s\n", out, errtext(rc));
+		fprintf(stderr, "iommusim trace import: %s: %s\n", out, errtext(&of, rc, why, sizeof(why)));
 		out_abort(&of);
+		if (json)
+			out_abort(&jf);
 		free(st);
 		return 2;
 	}
 	if (out_commit(&of)) {
+		if (json)
+			out_abort(&jf);
 		free(st);
 		return 2;
 	}
@@ -551,14 +575,9 @@ static int do_import(int argc, char **argv)
 		print_summary(stderr, in, st, &o);
 	int ret = 0;
 	if (json) {
-		struct out jf;
-		if (out_open(&jf, json)) {
+		write_json(jf.f, in, st, &o);
+		if (out_commit(&jf))
 			ret = 2;
-		} else {
-			write_json(jf.f, in, st, &o);
-			if (out_commit(&jf))
-				ret = 2;
-		}
 	}
 	free(st);
 	return ret;
@@ -644,8 +663,15 @@ static int do_convert(int argc, char **argv)
 		return 2;
 	}
 	bool binary = to >= 0 ? to == 1 : !ims_reader_is_binary(rd);
-	struct out of;
+	/* Both outputs open before the work, committed together at the end. */
+	struct out of, jf = {0};
+	char why[160];
 	if (out_open(&of, out)) {
+		ims_reader_close(rd);
+		return 2;
+	}
+	if (json && out_open(&jf, json)) {
+		out_abort(&of);
 		ims_reader_close(rd);
 		return 2;
 	}
@@ -654,7 +680,7 @@ static int do_convert(int argc, char **argv)
 	struct ims_event ev;
 	int ret = 0;
 	if (rc) {
-		fprintf(stderr, "iommusim trace convert: %s: %s\n", out, errtext(rc));
+		fprintf(stderr, "iommusim trace convert: %s: %s\n", out, errtext(&of, rc, why, sizeof(why)));
 		ret = 2;
 	}
 	while (!ret && (rc = ims_reader_next(rd, &ev)) == 1) {
@@ -664,7 +690,7 @@ static int do_convert(int argc, char **argv)
 				fprintf(stderr, "%s:%" PRIu64 ": the binary form cannot hold this event\n",
 					ims_reader_name(rd), ev.line);
 			else
-				fprintf(stderr, "iommusim trace convert: %s: %s\n", out, errtext(w));
+				fprintf(stderr, "iommusim trace convert: %s: %s\n", out, errtext(&of, w, why, sizeof(why)));
 			ret = 2;
 		}
 	}
@@ -676,23 +702,27 @@ static int do_convert(int argc, char **argv)
 	if (ret) {
 		sink_abort(&s);
 		out_abort(&of);
+		if (json)
+			out_abort(&jf);
 		return ret;
 	}
 	uint64_t events = s.events;
 	if ((rc = sink_close(&s, NULL))) {
-		fprintf(stderr, "iommusim trace convert: %s: %s\n", out, errtext(rc));
+		fprintf(stderr, "iommusim trace convert: %s: %s\n", out, errtext(&of, rc, why, sizeof(why)));
 		out_abort(&of);
+		if (json)
+			out_abort(&jf);
 		return 2;
 	}
-	if (out_commit(&of))
+	if (out_commit(&of)) {
+		if (json)
+			out_abort(&jf);
 		return 2;
+	}
 	if (verbose)
 		fprintf(stderr, "iommusim trace convert: %s -> %s: %" PRIu64 " events, %s form\n", in, out,
 			events, binary ? "binary" : "text");
 	if (json) {
-		struct out jf;
-		if (out_open(&jf, json))
-			return 2;
 		json_head_ok(jf.f, "trace convert");
 		fputs(",\"file\":", jf.f);
 		json_string(jf.f, in);
@@ -708,53 +738,43 @@ static int do_convert(int argc, char **argv)
 
 /* ---- stat ------------------------------------------------------------------------------ */
 
-/* Distinct 4 KiB pages, as 2 MiB chunks with a bitmap each. */
-struct chunk {
-	uint64_t key; /* chunk number + 1; 0 = empty */
-	uint64_t bits[8];
+/* Distinct 4 KiB pages, as intervals of page numbers: a map or a dma adds
+ * one (or widens the last), so the set grows with the events, 16 bytes at
+ * most each, never with the size of a range. When the intervals have
+ * doubled since they were last merged they are sorted and merged in place;
+ * the count is the merged set's, exact. */
+struct span {
+	uint64_t first, last; /* page numbers, inclusive */
 };
 
 struct pageset {
-	struct chunk *t;
-	size_t cap, n;
-	uint64_t pages;
+	struct span *v;
+	size_t n, cap;
+	size_t merged; /* how many the last merge left */
 };
 
-static inline uint64_t hmix(uint64_t x)
+static int span_cmp(const void *a, const void *b)
 {
-	x ^= x >> 31;
-	x *= 0x9e3779b97f4a7c15ull;
-	x ^= x >> 29;
-	return x;
+	const struct span *x = a, *y = b;
+	return x->first < y->first ? -1 : x->first > y->first;
 }
 
-static struct chunk *ps_chunk(struct pageset *s, uint64_t key)
+static void ps_merge(struct pageset *s)
 {
-	if ((s->n + 1) * 2 > s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 1024;
-		struct chunk *nt = calloc(cap, sizeof(*nt));
-		if (!nt)
-			return NULL;
-		for (size_t i = 0; i < s->cap; i++) {
-			if (!s->t[i].key)
-				continue;
-			size_t j = hmix(s->t[i].key) & (cap - 1);
-			while (nt[j].key)
-				j = (j + 1) & (cap - 1);
-			nt[j] = s->t[i];
+	if (!s->n)
+		return;
+	qsort(s->v, s->n, sizeof(*s->v), span_cmp);
+	size_t k = 0;
+	for (size_t i = 1; i < s->n; i++) {
+		/* Page numbers stay below 2^52: last + 1 does not wrap. */
+		if (s->v[i].first <= s->v[k].last + 1) {
+			if (s->v[i].last > s->v[k].last)
+				s->v[k].last = s->v[i].last;
+		} else {
+			s->v[++k] = s->v[i];
 		}
-		free(s->t);
-		s->t = nt;
-		s->cap = cap;
 	}
-	size_t j = hmix(key + 1) & (s->cap - 1);
-	while (s->t[j].key && s->t[j].key != key + 1)
-		j = (j + 1) & (s->cap - 1);
-	if (!s->t[j].key) {
-		s->t[j].key = key + 1;
-		s->n++;
-	}
-	return &s->t[j];
+	s->n = s->merged = k + 1;
 }
 
 static int ps_add(struct pageset *s, uint64_t iova, uint64_t len)
@@ -764,19 +784,36 @@ static int ps_add(struct pageset *s, uint64_t iova, uint64_t len)
 	uint64_t first = iova >> 12, last = (iova + (len - 1)) >> 12;
 	if (iova + (len - 1) < iova)
 		last = UINT64_MAX >> 12;
-	for (uint64_t p = first;; p++) {
-		struct chunk *c = ps_chunk(s, p >> 9);
-		if (!c)
-			return -ENOMEM;
-		unsigned b = (unsigned)(p & 511);
-		if (!(c->bits[b >> 6] >> (b & 63) & 1)) {
-			c->bits[b >> 6] |= 1ull << (b & 63);
-			s->pages++;
-		}
-		if (p == last)
-			break;
+	struct span *t = s->n ? &s->v[s->n - 1] : NULL;
+	if (t && first <= t->last + 1 && last + 1 >= t->first) {
+		/* Touching the last one (a sequential trace): their union. */
+		if (first < t->first)
+			t->first = first;
+		if (last > t->last)
+			t->last = last;
+		return 0;
 	}
+	if (s->n == s->cap && s->n >= 2 * s->merged + 1024)
+		ps_merge(s);
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		struct span *v = realloc(s->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = (struct span){first, last};
 	return 0;
+}
+
+static uint64_t ps_pages(struct pageset *s)
+{
+	ps_merge(s);
+	uint64_t n = 0;
+	for (size_t i = 0; i < s->n; i++)
+		n += s->v[i].last - s->v[i].first + 1;
+	return n;
 }
 
 static int do_stat(int argc, char **argv)
@@ -863,7 +900,8 @@ static int do_stat(int argc, char **argv)
 		if (a + (len - 1) > hi)
 			hi = a + (len - 1);
 		if (ps_add(ps, a, len)) {
-			fprintf(stderr, "iommusim trace stat: out of memory\n");
+			fprintf(stderr, "iommusim trace stat: %s: out of memory after %" PRIu64
+				" events\n", in, events);
 			rc = -ENOMEM;
 			break;
 		}
@@ -872,12 +910,13 @@ static int do_stat(int argc, char **argv)
 		if (rc != -ENOMEM)
 			fprintf(stderr, "%s\n", ims_reader_error(rd));
 		ims_reader_close(rd);
-		free(mapped.t);
-		free(accessed.t);
+		free(mapped.v);
+		free(accessed.v);
 		return 2;
 	}
 	bool bin = ims_reader_is_binary(rd);
 	uint64_t bytes = ims_reader_bytes(rd);
+	uint64_t pages_mapped = ps_pages(&mapped), pages_accessed = ps_pages(&accessed);
 	ims_reader_close(rd);
 	double bpe = events ? (double)bytes / (double)events : 0.0;
 	int ret = 0;
@@ -901,7 +940,7 @@ static int do_stat(int argc, char **argv)
 				first = false;
 			}
 			fprintf(f, "},\"pages_mapped\":%" PRIu64 ",\"pages_accessed\":%" PRIu64,
-				mapped.pages, accessed.pages);
+				pages_mapped, pages_accessed);
 			if (lo <= hi)
 				fprintf(f, ",\"iova_min\":\"0x%" PRIx64 "\",\"iova_max\":\"0x%" PRIx64 "\"",
 					lo, hi);
@@ -924,11 +963,11 @@ static int do_stat(int argc, char **argv)
 				printf("  %-18s %s\n", ims_op_name((enum ims_op)k),
 				       human_count(ops[k], a, sizeof(a)));
 		printf("  pages mapped       %s (4 KiB, distinct: %s)\n",
-		       human_count(mapped.pages, a, sizeof(a)),
-		       human_bytes(mapped.pages * 4096, b, sizeof(b)));
+		       human_count(pages_mapped, a, sizeof(a)),
+		       human_bytes(pages_mapped >> 52 ? UINT64_MAX : pages_mapped << 12, b, sizeof(b)));
 		printf("  pages accessed     %s (4 KiB, distinct: %s; dma and expect pa)\n",
-		       human_count(accessed.pages, a, sizeof(a)),
-		       human_bytes(accessed.pages * 4096, b, sizeof(b)));
+		       human_count(pages_accessed, a, sizeof(a)),
+		       human_bytes(pages_accessed >> 52 ? UINT64_MAX : pages_accessed << 12, b, sizeof(b)));
 		if (lo <= hi)
 			printf("  iova range         0x%" PRIx64 " .. 0x%" PRIx64 "\n", lo, hi);
 		if (have_ts)
@@ -937,8 +976,8 @@ static int do_stat(int argc, char **argv)
 		printf("  bytes              %s (%.2f per event%s)\n", human_bytes(bytes, a, sizeof(a)),
 		       bpe, bin ? ", compressed" : "");
 	}
-	free(mapped.t);
-	free(accessed.t);
+	free(mapped.v);
+	free(accessed.v);
 	return ret;
 }
 

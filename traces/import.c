@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/format.h"
 #include "traces/import.h"
 #include "traces/importers.h"
 
@@ -31,11 +32,39 @@ static int qemu(struct imp *m, struct lsrc *in)
 	return rc;
 }
 
+/* --levels and --ias against the format's geometry rule, when the source
+ * says the format: refused before a line is read (else at the first
+ * domain that uses them). */
+static int check_geometry(const struct ims_import_opts *o, char *err, size_t errlen)
+{
+	int f = o->from == IMS_FROM_QEMU_VTD	 ? IMS_FMT_VTD
+		: o->from == IMS_FROM_QEMU_AMDVI ? IMS_FMT_AMDV1
+		: o->from == IMS_FROM_QEMU_SMMUV3 ? IMS_FMT_SMMUV3
+						  : o->format;
+	const struct fmt_desc *fd = f >= 0 ? fmt_get((enum ims_format)f) : NULL;
+	if (!fd)
+		return 0;
+	bool levels = fd->import_geom.levels != 0;
+	if (levels ? !o->levels : !o->ias)
+		return 0;
+	struct fmt_geom g = levels ? (struct fmt_geom){o->levels, 0, 0}
+				   : (struct fmt_geom){0, fd->import_geom.granule_shift, o->ias};
+	char why[128];
+	if (!fd->geometry(&g, why, sizeof(why)))
+		return 0;
+	snprintf(err, errlen, "%s %u: %s", levels ? "--levels" : "--ias", levels ? o->levels : o->ias,
+		 why);
+	return -EINVAL;
+}
+
 static int run(const struct ims_import_opts *o, struct lsrc *in, const struct ims_import_sink *sink,
 	       struct ims_import_stats *st, char *err, size_t errlen)
 {
 	struct imp m;
 	memset(st, 0, sizeof(*st));
+	int grc = check_geometry(o, err, errlen);
+	if (grc)
+		return grc;
 	if (imp_init(&m, o, sink, st, in->name, err, errlen)) {
 		snprintf(err, errlen, "%s: out of memory", in->name);
 		return -ENOMEM;

@@ -37,7 +37,8 @@ void lsrc_close(struct lsrc *s);
 /* ---- arguments ------------------------------------------------------- */
 
 /* The value of `key` in [s, e): "key=V", "key:V", "key: V" or "key V",
- * V running to the next blank (a trailing ',' dropped). */
+ * V running to the next blank (a trailing ',' dropped). false when there
+ * is none, or when the key is given again with another value. */
 bool arg_str(const char *s, const char *e, const char *key, const char **v, size_t *n);
 /* A number: 0x hex or decimal. */
 bool arg_num(const char *s, const char *e, const char *key, uint64_t *out);
@@ -102,6 +103,11 @@ struct imp {
 	const char *name; /* file name for messages */
 	char *err;
 	size_t errlen;
+	/* The line being read (imp_at), which messages of the emitter name:
+	 * the guest log's while a combined import reads it. */
+	const char *at_name;
+	uint64_t at_line;
+	uint64_t written; /* events, against the output budget */
 
 	struct dom *doms;
 	size_t ndoms, capdoms;
@@ -168,8 +174,14 @@ int imp_finish(struct imp *m);
 void imp_count(struct ims_import_count *tab, unsigned *n, const char *name, size_t len,
 	       uint64_t add);
 
-/* "FILE:LINE: what" (-EINVAL). */
-int imp_bad(struct imp *m, uint64_t line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* "FILE:LINE: what" at the line being read (imp_at); -EINVAL. */
+int imp_refuse(struct imp *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The line being read: its file and number. */
+static inline void imp_at(struct imp *m, const char *name, uint64_t line)
+{
+	m->at_name = name;
+	m->at_line = line;
+}
 
 /* ---- combining --------------------------------------------------------- */
 

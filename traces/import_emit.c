@@ -11,6 +11,7 @@
 
 #include "formats/format.h"
 #include "traces/import.h"
+#include "traces/validate.h"
 
 #define CHUNK_SHIFT 30
 /* Leaves one map may make, and the importer may hold: 1 GiB of 4 KiB pages
@@ -46,9 +47,9 @@ void imp_count(struct ims_import_count *tab, unsigned *n, const char *name, size
 
 /* ---- emitter: events ----------------------------------------------------- */
 
-int imp_bad(struct imp *m, uint64_t line, const char *fmt, ...)
+int imp_refuse(struct imp *m, const char *fmt, ...)
 {
-	int n = snprintf(m->err, m->errlen, "%s:%" PRIu64 ": ", m->name, line);
+	int n = snprintf(m->err, m->errlen, "%s:%" PRIu64 ": ", m->at_name, m->at_line);
 	if (n >= 0 && (size_t)n < m->errlen) {
 		va_list ap;
 		va_start(ap, fmt);
@@ -86,6 +87,25 @@ static int emit(struct imp *m, struct ims_event *ev)
 		ev->has_ts = true;
 		ev->ts = t;
 	}
+	/* Whatever the log said, a trace that replay refuses is never
+	 * written: each event meets the checks the trace reader makes
+	 * (traces/validate.h). The importers check what they read first, so
+	 * this names the line of an input they let through. */
+	char why[160];
+	if (trc_event_validate(ev, why, sizeof(why))) {
+		imp_refuse(m, "the %s this line makes would not replay: %s", ims_op_name(ev->op),
+			   why);
+		return m->rc = -EINVAL;
+	}
+	/* The output budget, as it is spent: a log whose harvests grow as
+	 * accesses x mapped regions stops here, not when the disk is full. */
+	if (m->written >= m->o.max_events) {
+		snprintf(m->err, m->errlen, "%s:%" PRIu64 ": the trace would hold more than %" PRIu64
+			 " events (the output budget of an import, which --max-output raises; "
+			 "docs/limits.md)", m->at_name, m->at_line, m->o.max_events);
+		return m->rc = -E2BIG;
+	}
+	m->written++;
 	m->st->ops[ev->op]++;
 	int rc = m->sink->event(m->sink->arg, ev);
 	if (rc)
@@ -136,6 +156,9 @@ int imp_init(struct imp *m, const struct ims_import_opts *o, const struct ims_im
 	m->name = name;
 	m->err = err;
 	m->errlen = errlen;
+	imp_at(m, name, 0);
+	if (!m->o.max_events)
+		m->o.max_events = IMS_IMPORT_MAX_EVENTS;
 	m->tabcap = 1024;
 	m->tab = calloc(m->tabcap, sizeof(*m->tab));
 	return m->tab ? 0 : -ENOMEM;
@@ -209,6 +232,14 @@ static int define(struct imp *m, struct dom *d)
 		kv(&ev, IMS_K_IAS, d->ias);
 	}
 	kv(&ev, IMS_K_DIRTY, 1);
+	/* The domain line's geometry meets the format's own rule, as replay
+	 * checks it (formats/format.h): --levels and --ias do not bypass it. */
+	struct fmt_geom g = fd->import_geom.levels ? (struct fmt_geom){d->levels, 0, 0}
+						   : (struct fmt_geom){0, ims_log2(d->granule), d->ias};
+	char why[128];
+	if (fd->geometry(&g, why, sizeof(why)))
+		return m->rc = imp_refuse(m, "domain %u: %s (a geometry the log or --levels/--ias "
+					  "gives; expected one the format takes)", d->id, why);
 	d->defined = true;
 	int rc = emit(m, &ev);
 	if (rc || !(m->o.harvest_every || m->o.harvest_every_ns))
@@ -690,6 +721,29 @@ static int sync_due(struct imp *m)
 	return rc;
 }
 
+/* One dma event per IMS_TRACE_DMA_BYTES_DEFAULT of [start, end): replay
+ * refuses a longer one under its default budget. */
+static int emit_dma(struct imp *m, uint32_t dev, uint64_t start, uint64_t end, unsigned dir)
+{
+	while (start < end) {
+		uint64_t n = end - start;
+		if (n > IMS_TRACE_DMA_BYTES_DEFAULT)
+			n = IMS_TRACE_DMA_BYTES_DEFAULT;
+		struct ims_event ev;
+		ev_init(&ev, IMS_OP_DMA);
+		kv(&ev, IMS_K_DEV, dev);
+		kv(&ev, IMS_K_IOVA, start);
+		kv(&ev, IMS_K_LEN, n);
+		kv(&ev, IMS_K_DIR, dir);
+		int rc = emit(m, &ev);
+		if (rc)
+			return rc;
+		m->since_harvest++;
+		start += n;
+	}
+	return 0;
+}
+
 int imp_dma(struct imp *m, uint32_t dev, uint64_t iova, uint64_t len, unsigned dir)
 {
 	int domid = imp_dev_dom(m, dev);
@@ -714,33 +768,15 @@ int imp_dma(struct imp *m, uint32_t dev, uint64_t iova, uint64_t len, unsigned d
 		unsigned d = dir & l->prot;
 		clipped |= d != dir;
 		if (d != rdir || !d) {
-			if (rdir && at > start) {
-				struct ims_event ev;
-				ev_init(&ev, IMS_OP_DMA);
-				kv(&ev, IMS_K_DEV, dev);
-				kv(&ev, IMS_K_IOVA, start);
-				kv(&ev, IMS_K_LEN, at - start);
-				kv(&ev, IMS_K_DIR, rdir);
-				if ((rc = emit(m, &ev)))
-					return rc;
-				m->since_harvest++;
-			}
+			if (rdir && at > start && (rc = emit_dma(m, dev, start, at, rdir)))
+				return rc;
 			start = at;
 			rdir = d;
 		}
 		at = lend;
 	}
-	if (rdir && at > start) {
-		struct ims_event ev;
-		ev_init(&ev, IMS_OP_DMA);
-		kv(&ev, IMS_K_DEV, dev);
-		kv(&ev, IMS_K_IOVA, start);
-		kv(&ev, IMS_K_LEN, at - start);
-		kv(&ev, IMS_K_DIR, rdir);
-		if ((rc = emit(m, &ev)))
-			return rc;
-		m->since_harvest++;
-	}
+	if (rdir && at > start && (rc = emit_dma(m, dev, start, at, rdir)))
+		return rc;
 	if (clipped)
 		m->st->dir_clipped++;
 	if (m->o.harvest_every && m->since_harvest >= m->o.harvest_every)

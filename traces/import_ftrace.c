@@ -11,7 +11,7 @@
  * access (docs/importers.md, "Assumptions"), as soon as its direction is
  * known, or just before its unmap. Combined with a QEMU log of the same
  * run, this file only supplies the mappings (guest_open(), struct
- * imp_guest).
+ * imp_guest). The line's fields are read by traces/import_ftrace_line.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -20,11 +20,12 @@
 #include <string.h>
 
 #include "traces/import.h"
+#include "traces/import_ftrace.h"
 #include "traces/importers.h"
 
 #define NCTX 64
 #define NPIECE 64
-#define NSG 256
+#define NSG FT_MAX_LIST
 
 enum pend {
 	P_NONE,
@@ -42,7 +43,7 @@ struct piece {
 /* What a task on a CPU is in the middle of (entry probes, driver pieces). */
 struct ctx {
 	bool used;
-	uint64_t key;
+	uint64_t pid, cpu; /* the task and CPU of the line */
 	enum pend pend;
 	unsigned kind; /* enum ims_assume or KIND_NONE */
 	uint64_t size;
@@ -80,15 +81,15 @@ static int bad(struct guest *g, const char *what)
 		m->st->malformed++;
 		return 0;
 	}
-	return imp_bad(m, g->line, "%s: expected %s", g->evname, what);
+	return imp_refuse(m, "%s: expected %s", g->evname, what);
 }
 
-static struct ctx *ctx_get(struct guest *g, uint64_t key)
+static struct ctx *ctx_get(struct guest *g, uint64_t pid, uint64_t cpu)
 {
 	struct ctx *free_slot = NULL, *oldest = &g->ctx[0];
 	for (unsigned i = 0; i < NCTX; i++) {
 		struct ctx *c = &g->ctx[i];
-		if (c->used && c->key == key) {
+		if (c->used && c->pid == pid && c->cpu == cpu) {
 			c->stamp = ++g->clock;
 			return c;
 		}
@@ -100,39 +101,11 @@ static struct ctx *ctx_get(struct guest *g, uint64_t key)
 	struct ctx *c = free_slot ? free_slot : oldest;
 	memset(c, 0, sizeof(*c));
 	c->used = true;
-	c->key = key;
+	c->pid = pid;
+	c->cpu = cpu;
 	c->kind = KIND_NONE;
 	c->stamp = ++g->clock;
 	return c;
-}
-
-/* dir= of the kprobes (enum dma_data_direction as a number) or of the
- * dma:* events (its name). */
-static bool dir_arg(const char *a, const char *e, unsigned *kind)
-{
-	const char *v;
-	size_t n;
-	if (!arg_str(a, e, "dir", &v, &n))
-		return false;
-	uint64_t d;
-	if (parse_num(v, n, &d)) {
-		if (d > 3)
-			return false;
-	} else if (n == 13 && !memcmp(v, "BIDIRECTIONAL", 13)) {
-		d = 0;
-	} else if (n == 9 && !memcmp(v, "TO_DEVICE", 9)) {
-		d = 1;
-	} else if (n == 11 && !memcmp(v, "FROM_DEVICE", 11)) {
-		d = 2;
-	} else if (n == 4 && !memcmp(v, "NONE", 4)) {
-		d = 3;
-	} else {
-		return false;
-	}
-	*kind = d == 0 ? IMS_ASSUME_BIDIR : d == 1 ? IMS_ASSUME_TO_DEVICE
-				       : d == 2 ? IMS_ASSUME_FROM_DEVICE
-						: KIND_NONE;
-	return true;
 }
 
 /* The device of the dma:* events: the first argument, a PCI name. */
@@ -148,34 +121,6 @@ static void note_dev(struct guest *g, const char *a, const char *e)
 		g->dev = dev;
 		g->dev_known = true;
 	}
-}
-
-static bool is_kprobe(const char *a, const char *e)
-{
-	while (a < e && *a == ' ')
-		a++;
-	return a < e && *a == '(';
-}
-
-/* "{0x1,0x2}" lists of the dma:* sg events. */
-static unsigned list_arg(const char *a, const char *e, const char *key, uint64_t *out, unsigned max)
-{
-	const char *v;
-	size_t n;
-	if (!arg_str(a, e, key, &v, &n) || n < 2 || v[0] != '{')
-		return 0;
-	unsigned cnt = 0;
-	const char *p = v + 1, *end = v + n;
-	while (p < end && *p != '}' && cnt < max) {
-		const char *q = p;
-		while (q < end && *q != ',' && *q != '}')
-			q++;
-		if (!parse_num(p, (size_t)(q - p), &out[cnt]))
-			return 0;
-		cnt++;
-		p = q < end && *q == ',' ? q + 1 : q;
-	}
-	return cnt;
 }
 
 static unsigned prot_of_kind(unsigned kind)
@@ -294,8 +239,14 @@ static int do_map(struct guest *g, uint64_t iova, uint64_t pa, uint64_t size, un
 	if (rc)
 		return rc;
 	rc = imp_map(g->m, g->dom, iova, pa, size, prot, kind, pgsize);
+	/* An error of the output (its budget, a refused event, the sink)
+	 * has its message already. */
+	if (g->m->rc)
+		return g->m->rc;
 	if (rc == -EINVAL && pgsize) /* a leaf size the format does not have */
 		rc = imp_map(g->m, g->dom, iova, pa, size, prot, kind, 0);
+	if (g->m->rc)
+		return g->m->rc;
 	if (rc == -EINVAL)
 		return bad(g, "a mapping the domain can hold (page-aligned, inside its IOVA space; "
 			      "see --levels/--ias)");
@@ -316,6 +267,8 @@ static int h_map(struct guest *g, struct ctx *c, const char *a, const char *e)
 		return bad(g, "'IOMMU: iova=0x... [- 0x...] paddr=0x... size=N'");
 	if ((iova | pa | size) & (IMS_PAGE_SIZE - 1))
 		return bad(g, "page-aligned iova, paddr and size");
+	if (iova + (size - 1) < iova || pa + (size - 1) < pa)
+		return bad(g, "a range address + size that ends by 2^64");
 	if (!g->dev_known) {
 		uint32_t dev;
 		const char *v;
@@ -387,6 +340,9 @@ static int h_map_pages(struct guest *g, struct ctx *c, const char *a, const char
 	}
 	if (!count || count > (1ull << 32))
 		return bad(g, "pgcount between 1 and 2^32");
+	if (count > UINT64_MAX / pgsize || iova + (pgsize * count - 1) < iova ||
+	    pa + (pgsize * count - 1) < pa)
+		return bad(g, "pgsize x pgcount from iova and paddr ending by 2^64");
 	if (c->npiece < NPIECE)
 		/* IOMMU_READ = 1, IOMMU_WRITE = 2 (include/linux/iommu.h). */
 		c->piece[c->npiece++] = (struct piece){iova, pa, pgsize, count, (unsigned)(prot & 3)};
@@ -402,6 +358,8 @@ static int h_unmap(struct guest *g, struct ctx *c, const char *a, const char *e)
 	uint64_t n = done > size ? done : size;
 	if (!n)
 		return 0;
+	if (iova + (n - 1) < iova)
+		return bad(g, "a range address + size that ends by 2^64");
 	return unmap(g, iova, n, c->pend == P_UNMAP ? c->kind : KIND_NONE);
 }
 
@@ -446,8 +404,8 @@ static int h_dma_map_page(struct guest *g, struct ctx *c, const char *a, const c
 {
 	unsigned kind;
 	uint64_t size, addr, phys;
-	if (is_kprobe(a, e)) {
-		if (!dir_arg(a, e, &kind) || !arg_num(a, e, "size", &size))
+	if (ft_is_kprobe(a, e)) {
+		if (!ft_dir_arg(a, e, &kind) || !arg_num(a, e, "size", &size))
 			return bad(g, "'(PROBE) size=N dir=D'");
 		c->pend = P_PAGE;
 		c->kind = kind;
@@ -457,13 +415,14 @@ static int h_dma_map_page(struct guest *g, struct ctx *c, const char *a, const c
 	}
 	/* dma:dma_map_page/phys/resource, after the mapping. */
 	note_dev(g, a, e);
-	if (!dir_arg(a, e, &kind) || !arg_num(a, e, "size", &size) ||
+	if (!ft_dir_arg(a, e, &kind) || !arg_num(a, e, "size", &size) ||
 	    !(arg_hex(a, e, "dma_addr", &addr) || arg_hex(a, e, "addr", &addr)))
 		return bad(g, "'DEVICE dir=DIR dma_addr=HEX size=N phys_addr=HEX attrs=...'");
 	if (!size)
 		return 0;
-	uint64_t lo = addr & ~(IMS_PAGE_SIZE - 1);
-	uint64_t hi = (addr + size + IMS_PAGE_SIZE - 1) & ~(IMS_PAGE_SIZE - 1);
+	uint64_t lo, hi;
+	if (!ft_page_span(addr, size, &lo, &hi))
+		return bad(g, "a range address + size that ends by 2^64");
 	int rc = 0;
 	if (!imp_lookup(g->m, g->dom, addr) && arg_hex(a, e, "phys_addr", &phys) &&
 	    (phys & (IMS_PAGE_SIZE - 1)) == (addr & (IMS_PAGE_SIZE - 1)))
@@ -487,6 +446,9 @@ static int h_dma_map_page_ret(struct guest *g, struct ctx *c, const char *a, con
 	/* DMA_MAPPING_ERROR is all ones. */
 	if (dma == UINT64_MAX || g->m->o.access_at_unmap)
 		return 0;
+	uint64_t lo, hi;
+	if (c->size && !ft_page_span(dma, c->size, &lo, &hi))
+		return bad(g, "a range address + size that ends by 2^64");
 	return assumed_access(g, c->kind, dma, c->size);
 }
 
@@ -494,10 +456,10 @@ static int h_dma_unmap_page(struct guest *g, struct ctx *c, const char *a, const
 {
 	unsigned kind;
 	uint64_t addr, size;
-	bool kp = is_kprobe(a, e);
+	bool kp = ft_is_kprobe(a, e);
 	if (!kp)
 		note_dev(g, a, e);
-	if (!dir_arg(a, e, &kind) || !arg_num(a, e, "size", &size) ||
+	if (!ft_dir_arg(a, e, &kind) || !arg_num(a, e, "size", &size) ||
 	    !(arg_hex(a, e, "dma", &addr) || arg_hex(a, e, "dma_addr", &addr) ||
 	      arg_hex(a, e, "addr", &addr)))
 		return bad(g, kp ? "'(PROBE) dma=0x... size=N dir=D'"
@@ -509,9 +471,12 @@ static int h_dma_unmap_page(struct guest *g, struct ctx *c, const char *a, const
 		return 0;
 	}
 	/* After the unmap: if the log has no iommu:unmap, this is it. */
-	uint64_t lo = addr & ~(IMS_PAGE_SIZE - 1);
-	uint64_t hi = (addr + size + IMS_PAGE_SIZE - 1) & ~(IMS_PAGE_SIZE - 1);
-	if (!size || !imp_lookup(g->m, g->dom, addr))
+	uint64_t lo, hi;
+	if (!size)
+		return 0;
+	if (!ft_page_span(addr, size, &lo, &hi))
+		return bad(g, "a range address + size that ends by 2^64");
+	if (!imp_lookup(g->m, g->dom, addr))
 		return 0;
 	struct unmap_arg u = {g, kind};
 	int rc = imp_unmap(g->m, g->dom, lo, hi - lo, g->combine ? NULL : before_unmap, &u);
@@ -521,28 +486,30 @@ static int h_dma_unmap_page(struct guest *g, struct ctx *c, const char *a, const
 static int h_dma_map_sg(struct guest *g, struct ctx *c, const char *a, const char *e)
 {
 	unsigned kind;
-	if (!dir_arg(a, e, &kind))
-		return bad(g, is_kprobe(a, e) ? "'(PROBE) nents=N dir=D'"
+	if (!ft_dir_arg(a, e, &kind))
+		return bad(g, ft_is_kprobe(a, e) ? "'(PROBE) nents=N dir=D'"
 					      : "'DEVICE dir=DIR ... dma_addrs={...} sizes={...} ...'");
-	if (is_kprobe(a, e)) {
+	if (ft_is_kprobe(a, e)) {
 		c->pend = P_SG;
 		c->kind = kind;
 		c->npiece = 0;
 		return 0;
 	}
 	note_dev(g, a, e);
-	unsigned n = list_arg(a, e, "dma_addrs", g->sga, NSG);
-	unsigned ns = list_arg(a, e, "sizes", g->sgs, NSG);
-	unsigned np = list_arg(a, e, "phys_addrs", g->sgp, NSG);
+	int n = ft_list_arg(a, e, "dma_addrs", g->sga, NSG);
+	int ns = ft_list_arg(a, e, "sizes", g->sgs, NSG);
+	int np = ft_list_arg(a, e, "phys_addrs", g->sgp, NSG);
+	if (n < 0 || ns < 0 || np < 0)
+		return bad(g, "lists {0x...,...} of numbers, at most 4096 entries each");
 	if (ns < n)
 		n = ns;
 	int rc = 0;
-	for (unsigned i = 0; !rc && i < n; i++) {
-		uint64_t addr = g->sga[i], size = g->sgs[i];
+	for (int i = 0; !rc && i < n; i++) {
+		uint64_t addr = g->sga[i], size = g->sgs[i], lo, hi;
 		if (!size)
 			continue;
-		uint64_t lo = addr & ~(IMS_PAGE_SIZE - 1);
-		uint64_t hi = (addr + size + IMS_PAGE_SIZE - 1) & ~(IMS_PAGE_SIZE - 1);
+		if (!ft_page_span(addr, size, &lo, &hi))
+			return bad(g, "a range address + size that ends by 2^64");
 		if (!imp_lookup(g->m, g->dom, addr) && i < np &&
 		    (g->sgp[i] & (IMS_PAGE_SIZE - 1)) == (addr & (IMS_PAGE_SIZE - 1)))
 			rc = do_map(g, lo, g->sgp[i] & ~(IMS_PAGE_SIZE - 1), hi - lo, prot_of_kind(kind),
@@ -558,9 +525,9 @@ static int h_dma_map_sg(struct guest *g, struct ctx *c, const char *a, const cha
 static int h_dma_unmap_sg(struct guest *g, struct ctx *c, const char *a, const char *e)
 {
 	unsigned kind;
-	if (!dir_arg(a, e, &kind))
+	if (!ft_dir_arg(a, e, &kind))
 		return bad(g, "'... dir=D ...'");
-	if (is_kprobe(a, e)) {
+	if (ft_is_kprobe(a, e)) {
 		c->pend = P_UNMAP;
 		c->kind = kind;
 	}
@@ -573,7 +540,7 @@ static int h_dma_alloc(struct guest *g, struct ctx *c, const char *a, const char
 	uint64_t size, addr;
 	if (!arg_num(a, e, "size", &size))
 		return bad(g, "'... size=N'");
-	if (is_kprobe(a, e)) {
+	if (ft_is_kprobe(a, e)) {
 		c->pend = P_ALLOC;
 		c->size = size;
 		c->npiece = 0;
@@ -582,10 +549,13 @@ static int h_dma_alloc(struct guest *g, struct ctx *c, const char *a, const char
 	note_dev(g, a, e);
 	if (!arg_hex(a, e, "dma_addr", &addr))
 		return bad(g, "'DEVICE dma_addr=HEX size=N virt_addr=P flags=... attrs=...'");
-	if (!size || !imp_lookup(g->m, g->dom, addr))
+	uint64_t lo, hi;
+	if (!size)
 		return 0;
-	uint64_t lo = addr & ~(IMS_PAGE_SIZE - 1);
-	uint64_t hi = (addr + size + IMS_PAGE_SIZE - 1) & ~(IMS_PAGE_SIZE - 1);
+	if (!ft_page_span(addr, size, &lo, &hi))
+		return bad(g, "a range address + size that ends by 2^64");
+	if (!imp_lookup(g->m, g->dom, addr))
+		return 0;
 	int rc = imp_for_each(g->m, g->dom, lo, hi - lo, set_kind,
 			      (void *)(uintptr_t)IMS_ASSUME_COHERENT);
 	if (!rc && !g->m->o.access_at_unmap)
@@ -597,17 +567,19 @@ static int h_dma_free(struct guest *g, struct ctx *c, const char *a, const char 
 {
 	(void)c;
 	uint64_t size, addr;
-	if (is_kprobe(a, e))
+	if (ft_is_kprobe(a, e))
 		return 0;
 	note_dev(g, a, e);
 	if (!arg_num(a, e, "size", &size) || !arg_hex(a, e, "dma_addr", &addr))
 		return bad(g, "'DEVICE dma_addr=HEX size=N virt_addr=P attrs=...'");
-	if (!size || !imp_lookup(g->m, g->dom, addr))
+	uint64_t lo, hi;
+	if (!size)
 		return 0;
-	return unmap(g, addr & ~(IMS_PAGE_SIZE - 1),
-		     ((addr + size + IMS_PAGE_SIZE - 1) & ~(IMS_PAGE_SIZE - 1)) -
-			     (addr & ~(IMS_PAGE_SIZE - 1)),
-		     IMS_ASSUME_COHERENT);
+	if (!ft_page_span(addr, size, &lo, &hi))
+		return bad(g, "a range address + size that ends by 2^64");
+	if (!imp_lookup(g->m, g->dom, addr))
+		return 0;
+	return unmap(g, lo, hi - lo, IMS_ASSUME_COHERENT);
 }
 
 /* dma_sync_*_for_cpu of FROM_DEVICE or BIDIRECTIONAL memory: the device
@@ -618,26 +590,29 @@ static int h_dma_sync_cpu(struct guest *g, struct ctx *c, const char *a, const c
 	unsigned kind;
 	uint64_t addr, size;
 	note_dev(g, a, e);
-	if (!dir_arg(a, e, &kind))
+	if (!ft_dir_arg(a, e, &kind))
 		return bad(g, "'DEVICE dir=DIR dma_addr=HEX size=N'");
 	if (kind != IMS_ASSUME_FROM_DEVICE && kind != IMS_ASSUME_BIDIR)
 		return 0;
-	unsigned n = 0;
+	int n = 0;
 	if (arg_hex(a, e, "dma_addr", &addr) && arg_num(a, e, "size", &size)) {
 		g->sga[0] = addr;
 		g->sgs[0] = size;
 		n = 1;
 	} else {
-		n = list_arg(a, e, "dma_addrs", g->sga, NSG);
-		unsigned ns = list_arg(a, e, "sizes", g->sgs, NSG);
+		n = ft_list_arg(a, e, "dma_addrs", g->sga, NSG);
+		int ns = ft_list_arg(a, e, "sizes", g->sgs, NSG);
 		if (ns < n)
 			n = ns;
-		if (!n)
+		if (n <= 0)
 			return bad(g, "'DEVICE dir=DIR dma_addr=HEX size=N' or dma_addrs={...} "
-				      "sizes={...}");
+				      "sizes={...} (at most 4096 entries)");
 	}
 	int rc = 0;
-	for (unsigned i = 0; !rc && i < n; i++) {
+	for (int i = 0; !rc && i < n; i++) {
+		uint64_t lo, hi;
+		if (g->sgs[i] && !ft_page_span(g->sga[i], g->sgs[i], &lo, &hi))
+			return bad(g, "a range address + size that ends by 2^64");
 		if (g->combine || !g->sgs[i])
 			continue;
 		g->m->st->dir_logged++;
@@ -713,88 +688,6 @@ static const struct ev_def defs[] = {
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
 _Static_assert(NDEFS <= 64, "counts[] too small");
 
-/* ---- lines -------------------------------------------------------------------- */
-
-static bool is_ts(const char *p, const char *e, uint64_t *ns)
-{
-	/* SECONDS.FRACTION: */
-	if (e - p < 3 || e[-1] != ':')
-		return false;
-	e--;
-	uint64_t sec = 0, frac = 0;
-	const char *q = p;
-	while (q < e && *q >= '0' && *q <= '9')
-		sec = sec * 10 + (uint64_t)(*q++ - '0');
-	if (q == p || q >= e || *q != '.' || q - p > 12)
-		return false;
-	const char *f = ++q;
-	unsigned digits = 0;
-	while (q < e && *q >= '0' && *q <= '9') {
-		if (digits < 9) {
-			frac = frac * 10 + (uint64_t)(*q - '0');
-			digits++;
-		}
-		q++;
-	}
-	if (q != e || q == f)
-		return false;
-	while (digits++ < 9)
-		frac *= 10;
-	*ns = sec * 1000000000ull + frac;
-	return true;
-}
-
-/* 1 and the event's name and arguments; 0: not an event line. */
-static int split(const char *s, const char *e, uint64_t *ns, uint64_t *key, const char **name,
-		 size_t *nlen, const char **args)
-{
-	const char *p = s;
-	const char *br = NULL;
-	uint64_t cpu = 0, pid = 0;
-	while (p < e && (*p == ' ' || *p == '\t'))
-		p++;
-	if (p == e || *p == '#')
-		return 0;
-	for (;;) {
-		while (p < e && (*p == ' ' || *p == '\t'))
-			p++;
-		if (p == e)
-			return 0;
-		const char *t = p;
-		while (p < e && *p != ' ' && *p != '\t')
-			p++;
-		if (*t == '[' && p - t >= 3 && p[-1] == ']' && !br) {
-			br = t;
-			for (const char *c = t + 1; c < p - 1; c++)
-				cpu = cpu * 10 + (uint64_t)(*c - '0');
-			/* TASK-PID before the bracket: the digits after the last '-'. */
-			const char *d = t;
-			while (d > s && (d[-1] == ' ' || d[-1] == '\t'))
-				d--;
-			const char *ds = d;
-			while (ds > s && ds[-1] >= '0' && ds[-1] <= '9')
-				ds--;
-			for (const char *c = ds; c < d; c++)
-				pid = pid * 10 + (uint64_t)(*c - '0');
-			continue;
-		}
-		if (is_ts(t, p, ns)) {
-			while (p < e && (*p == ' ' || *p == '\t'))
-				p++;
-			const char *n = p;
-			while (p < e && *p != ' ' && *p != '\t')
-				p++;
-			if (p - n < 2 || p[-1] != ':')
-				return 0;
-			*name = n;
-			*nlen = (size_t)(p - n - 1);
-			*args = p;
-			*key = pid << 16 | (cpu & 0xffff);
-			return 1;
-		}
-	}
-}
-
 static const struct ev_def *lookup(const char *s, size_t n, unsigned *idx)
 {
 	for (unsigned i = 0; i < NDEFS; i++)
@@ -824,8 +717,23 @@ static struct guest *guest_new(struct imp *m, bool combine)
 	return g;
 }
 
-/* One line. 1: consumed a line, 0: end, <0: error. */
+static int guest_line(struct guest *g, const char **mark, size_t *marklen);
+
+/* One line. 1: consumed a line, 0: end, <0: error. Combined with a QEMU
+ * log, what it says is at the guest log's line, and the QEMU line it was
+ * pulled from is the line again after it. */
 static int guest_step(struct guest *g, const char **mark, size_t *marklen)
+{
+	struct imp *m = g->m;
+	const char *at = m->at_name;
+	uint64_t line = m->at_line;
+	int rc = guest_line(g, mark, marklen);
+	if (g->combine && rc >= 0)
+		imp_at(m, at, line);
+	return rc;
+}
+
+static int guest_line(struct guest *g, const char **mark, size_t *marklen)
 {
 	struct imp *m = g->m;
 	const char *line;
@@ -835,15 +743,25 @@ static int guest_step(struct guest *g, const char **mark, size_t *marklen)
 	if (rc <= 0)
 		return rc;
 	g->line = g->in.lineno;
+	imp_at(m, g->in.name, g->in.lineno);
 	if (!g->combine)
 		m->st->lines++;
-	uint64_t ns, key;
+	uint64_t ns, pid, cpu;
 	const char *name, *args, *e = line + len;
 	size_t nlen;
-	if (!split(line, e, &ns, &key, &name, &nlen, &args)) {
+	int sp = ft_split(line, e, &ns, &pid, &cpu, &name, &nlen, &args);
+	if (!sp) {
 		if (!g->combine)
 			m->st->other++;
 		return 1;
+	}
+	if (sp < 0) {
+		if (m->o.lenient) {
+			m->st->malformed++;
+			return 1;
+		}
+		return imp_refuse(m, "expected a time SECONDS.FRACTION of at most %" PRIu64
+				  " seconds", (uint64_t)FT_MAX_TS_SEC);
 	}
 	unsigned idx;
 	const struct ev_def *d = lookup(name, nlen, &idx);
@@ -864,7 +782,7 @@ static int guest_step(struct guest *g, const char **mark, size_t *marklen)
 	g->evname = d->name;
 	g->raw_name = name;
 	g->raw_len = nlen;
-	struct ctx *c = ctx_get(g, key);
+	struct ctx *c = ctx_get(g, pid, cpu);
 	/* An entry probe covers the events of its task up to the next one
 	 * that is not part of it. */
 	if (!d->keeps)

@@ -176,10 +176,11 @@ static const char *skip_blank(const char *p, const char *e)
 	return p;
 }
 
-bool arg_str(const char *s, const char *e, const char *key, const char **v, size_t *n)
+/* The first value of `key` at or after p, its end in *next. */
+static bool arg_from(const char *p, const char *e, const char *key, size_t kl, const char **v,
+		     size_t *n, const char **next)
 {
-	size_t kl = strlen(key);
-	for (const char *p = skip_blank(s, e); p < e; p = skip_blank(p, e)) {
+	for (p = skip_blank(p, e); p < e; p = skip_blank(p, e)) {
 		const char *te = tok_end(p, e);
 		const char *val = NULL, *ve = NULL;
 		if ((size_t)(te - p) >= kl && !memcmp(p, key, kl)) {
@@ -204,15 +205,28 @@ bool arg_str(const char *s, const char *e, const char *key, const char **v, size
 		if (val) {
 			if (ve > val && ve[-1] == ',')
 				ve--;
-			if (ve == val)
-				return false;
 			*v = val;
 			*n = (size_t)(ve - val);
+			*next = ve;
 			return true;
 		}
 		p = te;
 	}
 	return false;
+}
+
+bool arg_str(const char *s, const char *e, const char *key, const char **v, size_t *n)
+{
+	size_t kl = strlen(key), n2;
+	const char *next, *v2;
+	if (!arg_from(s, e, key, kl, v, n, &next) || !*n)
+		return false;
+	/* A key given twice with two values: which one the log meant is not
+	 * known, so the line is malformed (the same value twice is kept). */
+	while (arg_from(next, e, key, kl, &v2, &n2, &next))
+		if (n2 != *n || memcmp(v2, *v, n2))
+			return false;
+	return true;
 }
 
 static inline int hexdig(char c)

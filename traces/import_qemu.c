@@ -158,9 +158,14 @@ static const struct ev_def *lookup(const char *s, size_t n, unsigned *idx)
 	return NULL;
 }
 
-/* "PID@SEC.USEC:" in front of the event name. */
-static const char *strip_prefix(struct q *q, const char *s, const char *e)
+/* Seconds that fit in 64 bits of nanoseconds with their fraction. */
+#define MAX_TS_SEC ((UINT64_MAX - 999999999u) / 1000000000u)
+
+/* "PID@SEC.USEC:" in front of the event name; *ts_bad when the time is
+ * past 2^64 ns (some 584 years: not a time, and it would wrap). */
+static const char *strip_prefix(struct q *q, const char *s, const char *e, bool *ts_bad)
 {
+	*ts_bad = false;
 	const char *p = s;
 	while (p < e && *p >= '0' && *p <= '9')
 		p++;
@@ -168,8 +173,11 @@ static const char *strip_prefix(struct q *q, const char *s, const char *e)
 		return s;
 	const char *t = ++p;
 	uint64_t sec = 0, usec = 0;
-	while (p < e && *p >= '0' && *p <= '9')
-		sec = sec * 10 + (uint64_t)(*p++ - '0');
+	while (p < e && *p >= '0' && *p <= '9') {
+		if (sec <= MAX_TS_SEC)
+			sec = sec * 10 + (uint64_t)(*p - '0');
+		p++;
+	}
 	if (p == t || p >= e || *p != '.')
 		return s;
 	const char *f = ++p;
@@ -185,6 +193,10 @@ static const char *strip_prefix(struct q *q, const char *s, const char *e)
 		return s;
 	while (digits++ < 9)
 		usec *= 10;
+	if (sec > MAX_TS_SEC) {
+		*ts_bad = true;
+		return p + 1;
+	}
 	imp_time(q->m, sec * 1000000000ull + usec);
 	return p + 1;
 }
@@ -204,8 +216,19 @@ int import_qemu(struct imp *m, struct lsrc *in, const struct imp_guest *guest)
 	while ((rc = lsrc_next(in, &line, &len, m->err, m->errlen)) == 1) {
 		m->st->lines++;
 		q->line = in->lineno;
+		imp_at(m, in->name, in->lineno);
 		const char *e = line + len;
-		const char *s = strip_prefix(q, line, e);
+		bool ts_bad;
+		const char *s = strip_prefix(q, line, e, &ts_bad);
+		if (ts_bad && m->o.lenient) {
+			m->st->malformed++;
+			continue;
+		}
+		if (ts_bad) {
+			rc = imp_refuse(m, "expected a time (PID@SEC.USEC:) of at most %" PRIu64
+					" seconds", (uint64_t)MAX_TS_SEC);
+			break;
+		}
 		const char *ne = s;
 		while (ne < e && (((*ne | 0x20) >= 'a' && (*ne | 0x20) <= 'z') ||
 				  (*ne >= '0' && *ne <= '9') || *ne == '_'))
@@ -249,6 +272,7 @@ int import_qemu(struct imp *m, struct lsrc *in, const struct imp_guest *guest)
 		if (q->counts[i])
 			imp_count(m->st->known, &m->st->n_known, defs[i].name, strlen(defs[i].name),
 				  q->counts[i]);
+	free(q->devdom);
 	free(q);
 	return rc < 0 ? rc : 0;
 }

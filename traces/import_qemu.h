@@ -8,6 +8,7 @@
 #ifndef IMS_TRACES_IMPORT_QEMU_H
 #define IMS_TRACES_IMPORT_QEMU_H
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -56,12 +57,13 @@ struct q {
 		unsigned shift;
 	} insert;
 	unsigned tt_granule_log, tt_ias; /* SMMU CD of the next domain */
-	/* AMD: the domain each device's IOTLB fills name (amdvi_cache_update). */
-	struct {
+	/* AMD: the domain each device's IOTLB fills name (amdvi_cache_update);
+	 * as many devices as the log has (a fixed table would forget some). */
+	struct devdom {
 		uint32_t dev;
 		uint16_t dom;
-	} devdom[16];
-	unsigned ndevdom;
+	} *devdom;
+	size_t ndevdom, capdevdom;
 	unsigned phase;
 
 	struct cmd cmds[NCMD];
@@ -94,7 +96,20 @@ static inline int bad(struct q *q, const char *what)
 		m->st->malformed++;
 		return 0;
 	}
-	return imp_bad(m, q->line, "%s: expected %s", q->evname, what);
+	return imp_refuse(m, "%s: expected %s", q->evname, what);
+}
+
+/* A value wider than its field: refused, never masked (the log is not
+ * what QEMU writes, and a masked id would name another domain). */
+static inline int bad_range(struct q *q, const char *key, uint64_t v, uint64_t max)
+{
+	struct imp *m = q->m;
+	if (m->o.lenient) {
+		m->st->malformed++;
+		return 0;
+	}
+	return imp_refuse(m, "%s: %s 0x%" PRIx64 " is out of range (expected 0..0x%" PRIx64 ")",
+			  q->evname, key, v, max);
 }
 
 static inline bool bdf_arg(const char *a, const char *e, const char *key, uint32_t *out)

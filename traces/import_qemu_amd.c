@@ -22,20 +22,30 @@ static int qh_amd_cache(struct q *q, const char *a, const char *e, bool update)
 	    (update && !arg_num(a, e, "domid", &dom)))
 		return bad(q, update ? "'update iotlb domid 0x.. devid: BB:DD.F gpa 0x... hpa 0x...'"
 				     : "'hit iotlb devid BB:DD.F gpa 0x... hpa 0x...'");
+	/* Domain ids are 16 bits (AMD IOMMU 2.2.2.1, DTE DomainID). */
+	if (dom > 0xffff)
+		return bad_range(q, "domid", dom, 0xffff);
 	q->last.valid = true;
 	q->last.sid = dev;
 	q->last.iova = gpa;
-	q->last.dom = update ? (int)(dom & 0xffff) : -1;
+	q->last.dom = update ? (int)dom : -1;
 	if (update) {
-		unsigned i = 0;
+		size_t i = 0;
 		while (i < q->ndevdom && q->devdom[i].dev != dev)
 			i++;
-		if (i == q->ndevdom && i < sizeof(q->devdom) / sizeof(q->devdom[0]))
+		if (i == q->ndevdom) {
+			if (q->ndevdom == q->capdevdom) {
+				size_t cap = q->capdevdom ? 2 * q->capdevdom : 16;
+				struct devdom *x = realloc(q->devdom, cap * sizeof(*x));
+				if (!x)
+					return -ENOMEM;
+				q->devdom = x;
+				q->capdevdom = cap;
+			}
 			q->ndevdom++;
-		if (i < q->ndevdom) {
-			q->devdom[i].dev = dev;
-			q->devdom[i].dom = (uint16_t)dom;
 		}
+		q->devdom[i].dev = dev;
+		q->devdom[i].dom = (uint16_t)dom;
 	}
 	return 0;
 }
@@ -69,7 +79,7 @@ int qh_amd_translate(struct q *q, const char *a, const char *e)
 	    (q->last.iova & ~(IMS_PAGE_SIZE - 1)) == (in & ~(IMS_PAGE_SIZE - 1)))
 		dom = q->last.dom;
 	q->last.valid = false;
-	for (unsigned i = 0; dom < 0 && i < q->ndevdom; i++)
+	for (size_t i = 0; dom < 0 && i < q->ndevdom; i++)
 		if (q->devdom[i].dev == dev)
 			dom = q->devdom[i].dom;
 	if (dom < 0)
@@ -87,6 +97,8 @@ int qh_amd_pages_inval(struct q *q, const char *a, const char *e)
 	uint64_t dom;
 	if (!arg_num(a, e, "domain", &dom))
 		return bad(q, "'AMD-Vi pages for domain 0x... invalidated'");
+	if (dom > 0xffff)
+		return bad_range(q, "domain", dom, 0xffff);
 	/* No address in the event (QEMU flushes the whole domain): nothing
 	 * here says which pages went away. */
 	return imp_flush(q->m, (uint16_t)dom);

@@ -76,6 +76,9 @@ int qh_nvme_io_cmd(struct q *q, const char *a, const char *e)
 	size_t n;
 	if (!arg_num(a, e, "cid", &cid))
 		return bad(q, "'cid N ... opname NAME'");
+	/* Command identifiers are 16 bits (NVMe base spec, CDW0.CID). */
+	if (cid > 0xffff)
+		return bad_range(q, "cid", cid, 0xffff);
 	struct cmd *c = cmd_new(q);
 	c->has_cid = true;
 	c->cid = (uint16_t)cid;
@@ -94,6 +97,8 @@ static int qh_nvme_rw(struct q *q, const char *a, const char *e, unsigned dir)
 	uint64_t cid;
 	if (!arg_num(a, e, "cid", &cid))
 		return bad(q, "'cid N ...'");
+	if (cid > 0xffff)
+		return bad_range(q, "cid", cid, 0xffff);
 	struct cmd *c = q->cur && q->cur->live && q->cur->has_cid && q->cur->cid == cid && !q->cur->prp_seen
 				? q->cur
 				: NULL;
@@ -127,6 +132,9 @@ int qh_nvme_map_prp(struct q *q, const char *a, const char *e)
 	c->prp_seen = true;
 	/* More than two PRPs: prp2 points at a PRP list, which the device
 	 * reads (NVMe base spec, "Physical Region Page Entry and List"). */
+	/* QEMU counts a transfer's PRPs from its 32-bit length. */
+	if (arg_num(a, e, "num_prps", &num) && num > UINT32_MAX)
+		return bad_range(q, "num_prps", num, UINT32_MAX);
 	if (arg_num(a, e, "num_prps", &num) && num > 2 && prp2) {
 		uint64_t list = (num - 1) * 8;
 		uint64_t room = IMS_PAGE_SIZE - (prp2 & (IMS_PAGE_SIZE - 1));
@@ -141,6 +149,8 @@ int qh_nvme_map_addr(struct q *q, const char *a, const char *e)
 	uint64_t addr, len;
 	if (!arg_num(a, e, "addr", &addr) || !arg_num(a, e, "len", &len))
 		return bad(q, "'addr 0x... len N'");
+	if (len && addr + len - 1 < addr)
+		return bad(q, "a range addr + len that ends by 2^64");
 	struct cmd *c = q->cur;
 	if (!c || !c->live || c->dma_seen)
 		c = cmd_new(q);
@@ -153,6 +163,8 @@ int qh_nvme_rw_cb(struct q *q, const char *a, const char *e)
 	uint64_t cid;
 	if (!arg_num(a, e, "cid", &cid))
 		return bad(q, "'cid N blk NAME'");
+	if (cid > 0xffff)
+		return bad_range(q, "cid", cid, 0xffff);
 	struct cmd *c = cmd_find(q, (uint16_t)cid);
 	if (c)
 		c->live = false;

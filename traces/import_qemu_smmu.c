@@ -17,7 +17,10 @@ int qh_smmu_lookup(struct q *q, const char *a, const char *e)
 	uint64_t asid;
 	if (!arg_num(a, e, "asid", &asid))
 		return bad(q, "'IOTLB cache HIT|MISS asid=N addr=0x...'");
-	q->cur_asid = (int)(asid & 0xffff);
+	/* ASIDs are 16 bits (SMMUv3 5.4, CD.ASID). */
+	if (asid > 0xffff)
+		return bad_range(q, "asid", asid, 0xffff);
+	q->cur_asid = (int)asid;
 	return 0;
 }
 
@@ -34,10 +37,15 @@ int qh_smmu_insert(struct q *q, const char *a, const char *e)
 		return bad(q, "'IOTLB ++ asid=N addr=0x... tg=N level=N'");
 	arg_num(a, e, "tg", &tg);
 	arg_num(a, e, "level", &level);
-	unsigned g = tg_log(tg, q->tt_granule_log ? q->tt_granule_log : 12);
+	if (asid > 0xffff)
+		return bad_range(q, "asid", asid, 0xffff);
+	if (tg > 3)
+		return bad_range(q, "tg", tg, 3);
+	/* Levels 0..3 of a VMSAv8-64 walk; a leaf at level 3 is a page. */
 	if (level > 3)
-		level = 3;
-	q->cur_asid = (int)(asid & 0xffff);
+		return bad_range(q, "level", level, 3);
+	unsigned g = tg_log(tg, q->tt_granule_log ? q->tt_granule_log : 12);
+	q->cur_asid = (int)asid;
 	q->insert.valid = true;
 	q->insert.addr = addr;
 	q->insert.shift = g + (unsigned)(3 - level) * (g - 3);
@@ -72,6 +80,9 @@ int qh_smmu_translate(struct q *q, const char *a, const char *e)
 	if (!arg_num(a, e, "sid", &sid) || !arg_num(a, e, "iova", &iova) ||
 	    !arg_num(a, e, "translated", &out) || !arg_num(a, e, "perm", &perm))
 		return bad(q, "'NAME sid=0x... iova=0x... translated=0x... perm=0x...'");
+	/* StreamIDs are at most 32 bits (SMMU_IDR1.SIDSIZE). */
+	if (sid > UINT32_MAX)
+		return bad_range(q, "sid", sid, UINT32_MAX);
 	int dom = q->cur_asid >= 0 ? q->cur_asid : imp_dev_dom(q->m, (uint32_t)sid);
 	if (dom < 0)
 		dom = q->m->o.domain;
@@ -102,6 +113,10 @@ int qh_smmu_range_inval(struct q *q, const char *a, const char *e)
 		return bad(q, "'vmid=N asid=N addr=0x... tg=N num_pages=0x... ttl=N leaf=N'");
 	arg_num(a, e, "tg", &tg);
 	arg_num(a, e, "num_pages", &num);
+	if (asid > 0xffff)
+		return bad_range(q, "asid", asid, 0xffff);
+	if (tg > 3)
+		return bad_range(q, "tg", tg, 3);
 	unsigned g = tg_log(tg, q->tt_granule_log ? q->tt_granule_log : 12);
 	if (!num || num > (1ull << 40))
 		return bad(q, "num_pages between 1 and 2^40");
@@ -119,6 +134,8 @@ int qh_smmu_inv_asid(struct q *q, const char *a, const char *e)
 	uint64_t asid;
 	if (!arg_num(a, e, "asid", &asid))
 		return bad(q, "'IOTLB invalidate asid=N'");
+	if (asid > 0xffff)
+		return bad_range(q, "asid", asid, 0xffff);
 	return imp_flush(q->m, (uint16_t)asid);
 }
 
@@ -128,5 +145,7 @@ int qh_smmu_abort(struct q *q, const char *a, const char *e)
 	if (!arg_num(a, e, "sid", &sid) || !arg_num(a, e, "iova", &iova) ||
 	    !arg_num(a, e, "is_write", &wr))
 		return bad(q, "'NAME sid=0x... abort on iova:0x... is_write=0|1'");
+	if (sid > UINT32_MAX)
+		return bad_range(q, "sid", sid, UINT32_MAX);
 	return qemu_fault(q, (uint32_t)sid, iova, wr != 0);
 }

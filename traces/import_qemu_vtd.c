@@ -18,11 +18,16 @@ int qh_vtd_iotlb_page(struct q *q, const char *a, const char *e)
 	    !(arg_num(a, e, "slpte", &pte) || arg_num(a, e, "pte", &pte)) ||
 	    !arg_num(a, e, "domain", &dom))
 		return bad(q, "'sid 0x... iova 0x... slpte 0x... domain 0x...'");
+	/* Source ids and domain ids are 16 bits (VT-d 9.3, context entry). */
+	if (sid > 0xffff)
+		return bad_range(q, "sid", sid, 0xffff);
+	if (dom > 0xffff)
+		return bad_range(q, "domain", dom, 0xffff);
 	q->last.valid = true;
 	q->last.sid = (uint32_t)sid;
 	q->last.iova = iova;
 	q->last.pte = pte;
-	q->last.dom = (int)(dom & 0xffff);
+	q->last.dom = (int)dom;
 	return 0;
 }
 
@@ -34,8 +39,13 @@ int qh_vtd_cc_update(struct q *q, const char *a, const char *e)
 	/* Context entry, upper word: AW in bits 2:0 (39-bit = 1, 3 levels),
 	 * DID in bits 23:8 (VT-d spec 9.3). */
 	unsigned aw = (unsigned)(hi & 7);
-	if (aw >= 1 && aw <= 3)
-		imp_dom_geometry(q->m, (uint16_t)(hi >> 8), IMS_FMT_VTD, aw + 2, 0, 0, false);
+	uint16_t did = (uint16_t)((hi >> 8) & 0xffff);
+	/* AW 0 is a 2-level (30-bit) table, 4 to 7 are reserved: no geometry
+	 * the model translates, where a default would be a silent guess. */
+	if (aw < 1 || aw > 3)
+		return bad(q, "a context entry whose AW (high bits 2:0) is 1, 2 or 3 (3, 4 or 5 "
+			      "levels)");
+	imp_dom_geometry(q->m, did, IMS_FMT_VTD, aw + 2, 0, 0, false);
 	return 0;
 }
 
@@ -78,6 +88,8 @@ int qh_vtd_inv_pages(struct q *q, const char *a, const char *e)
 	if (!arg_num(a, e, "domain", &dom) || !arg_num(a, e, "addr", &addr) ||
 	    !arg_num(a, e, "mask", &am) || am > 52)
 		return bad(q, "'iotlb invalidate domain 0x... addr 0x... mask 0x..'");
+	if (dom > 0xffff)
+		return bad_range(q, "domain", dom, 0xffff);
 	/* Strict mode: the guest invalidates what it has just unmapped. */
 	uint64_t size = IMS_PAGE_SIZE << am;
 	addr &= ~(size - 1);
@@ -94,6 +106,8 @@ int qh_vtd_inv_domain(struct q *q, const char *a, const char *e)
 	uint64_t dom;
 	if (!arg_num(a, e, "domain", &dom))
 		return bad(q, "'iotlb invalidate whole domain 0x...'");
+	if (dom > 0xffff)
+		return bad_range(q, "domain", dom, 0xffff);
 	return imp_flush(q->m, (uint16_t)dom);
 }
 
@@ -103,5 +117,7 @@ int qh_vtd_fault(struct q *q, const char *a, const char *e)
 	if (!arg_num(a, e, "sid", &sid) || !arg_num(a, e, "addr", &addr) ||
 	    !arg_num(a, e, "write", &wr))
 		return bad(q, "'sid 0x... fault N addr 0x... write 0|1'");
+	if (sid > 0xffff)
+		return bad_range(q, "sid", sid, 0xffff);
 	return qemu_fault(q, (uint32_t)sid, addr, wr != 0);
 }

@@ -82,10 +82,16 @@ int qemu_translate(struct q *q, const struct xl *x)
 			unsigned prot = x->prot ? x->prot : m->o.map_prot;
 			uint64_t pa = x->pa_base ? base_page_pa(q, x) : x->pa & ~(sz - 1);
 			rc = imp_map(m, x->dom, x->iova & ~(sz - 1), pa, sz, prot, KIND_NONE, sz);
+			/* An error of the output (its budget, a refused event, the
+			 * sink) has its message already. */
+			if (m->rc)
+				return m->rc;
 			if (rc == -EINVAL || rc == -E2BIG) /* a leaf size the format has not */
 				rc = imp_map(m, x->dom, x->iova & ~(IMS_PAGE_SIZE - 1),
 					     (x->pa_base ? pa : x->pa) & ~(IMS_PAGE_SIZE - 1),
 					     IMS_PAGE_SIZE, prot, KIND_NONE, 0);
+			if (m->rc)
+				return m->rc;
 			if (rc == -EINVAL || rc == -E2BIG)
 				return bad(q, "a translation the domain can hold (inside its IOVA "
 					      "space; see --levels/--ias)");

@@ -41,6 +41,11 @@ struct ims_opdef {
 };
 
 
+/* dev= and inject-dev=: what the model takes as a device (a uint32_t): a
+ * PCI requester id with its segment, SSSS:BB:DD.F, or an SMMU StreamID
+ * (up to 32 bits, IDR1.SIDSIZE). */
+#define IMS_DEV_MAX 0xffffffffull
+
 #define IMS_KB(k) (1ull << IMS_K_##k)
 /* A device write injected between two software memory accesses of the op
  * (the fuzzer's interleavings): all three keys or none. */

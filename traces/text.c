@@ -362,7 +362,14 @@ static int value(const struct line *l, struct ims_event *ev, int k, const char *
 				    "'%s' is not a device id (expected a number, BB:DD.F or "
 				    "SSSS:BB:DD.F)",
 				    quote(s, e).s);
-		return rc == NUM_OK ? 0 : num_value(l, k, s, e, false, v);
+		if (rc != NUM_OK)
+			return num_value(l, k, s, e, false, v);
+		if (*v > IMS_DEV_MAX)
+			return lerr(l, s,
+				    "%s=0x%llx is out of range (expected 0..0xffffffff: a requester "
+				    "id with its segment, SSSS:BB:DD.F, or a 32-bit stream id)",
+				    trc_keydefs[k].name, (unsigned long long)*v);
+		return 0;
 	case IMS_VT_HEX:
 		return hex_value(l, ev, s, e);
 	case IMS_VT_ERRNO: {

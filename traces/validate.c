@@ -174,6 +174,11 @@ int trc_event_rules(const struct ims_event *ev, int *at, char *why, size_t n)
 			return broken(at, sk, why, n, "range iova+%s wraps past 2^64",
 				      trc_keydefs[sk].name);
 	}
+	/* The output range of a map, likewise. (The calls' pa + length= is
+	 * theirs to refuse, with EOVERFLOW: docs/uapi.md.) */
+	if (ims_ev_has(ev, IMS_K_SIZE) && ims_ev_has(ev, IMS_K_PA) && ev->v[IMS_K_SIZE] &&
+	    ev->v[IMS_K_PA] > 0 - ev->v[IMS_K_SIZE])
+		return broken(at, IMS_K_SIZE, why, n, "range pa+size wraps past 2^64");
 	return 0;
 }
 
@@ -229,6 +234,9 @@ int trc_event_validate(const struct ims_event *ev, char *why, size_t n)
 			break;
 		case IMS_VT_ERRNO:
 			ok = v >= 1 && v <= 4095;
+			break;
+		case IMS_VT_DEV:
+			ok = v <= IMS_DEV_MAX;
 			break;
 		default:
 			break;

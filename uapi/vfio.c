@@ -219,7 +219,7 @@ int ims_vfio_map_dma(struct ims_vfio *v, uint64_t iova, uint64_t pa, uint64_t si
 		return -ENOMEM;
 	int rc = ims_pt_map(v->pt, iova, pa, size, prot, 0);
 	if (rc)
-		return rc == -EEXIST ? rc : -EINVAL;
+		return rc == -EEXIST || rc == -ENOSPC ? rc : -EINVAL; /* ENOSPC: the memory's budget */
 	memmove(&v->m[at + 1], &v->m[at], (v->n - at) * sizeof(*v->m));
 	v->m[at] = (struct dma){iova, size, pa, prot};
 	v->n++;

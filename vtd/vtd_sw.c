@@ -21,6 +21,7 @@ static int init(struct pt_params *cfg, struct pt_geom *g, char *err, size_t errl
 	g->gshift = 12;
 	g->stride = 9;
 	g->ias = 12 + 9 * cfg->levels;
+	g->oas = 52; /* the SL entry's address field is bits 51:12 (vtd_codec.h) */
 	/* Leaves at SL-PTE, SL-PDE and SL-PDPE: 4 KiB, 2 MiB, 1 GiB (3.7). */
 	g->pgsizes = (1ull << 12) | (1ull << 21) | (1ull << 30);
 	if (!cfg->pgsizes)

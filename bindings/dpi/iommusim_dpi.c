@@ -609,6 +609,7 @@ static const struct {
 	RS(walker_findings), RS(inject_armed), RS(inject_fired), RS(inject_changed),
 	MC(translations), MC(iotlb_hits), MC(iotlb_misses), MC(iotlb_evictions), MC(wc_hits),
 	MC(wc_misses), MC(walks), MC(pte_reads), MC(ad_writes), MC(dirty_sets), MC(faults),
+	MC(faults_dropped),
 	MC(inv_range), MC(inv_domain), MC(inv_all), MC(inv_entries), MC(cycles),
 };
 

@@ -77,7 +77,15 @@ struct ims_import_opts {
 	bool dev_set;
 	uint32_t dev;
 	uint16_t domain;
+	/* The output budget: trace events an import may write, checked as
+	 * they are written (docs/limits.md); past it the import stops with
+	 * -E2BIG. 0 = IMS_IMPORT_MAX_EVENTS. */
+	uint64_t max_events;
 };
+
+/* The default output budget: some hundred times what the captured logs of
+ * docs/importers.md give, and a few hundred megabytes of text. */
+#define IMS_IMPORT_MAX_EVENTS ((uint64_t)1 << 24)
 
 void ims_import_opts_default(struct ims_import_opts *o);
 
@@ -118,8 +126,10 @@ struct ims_import_stats {
 };
 
 /* Imports `path` ("-" = standard input; gzip detected by magic bytes).
- * Returns 0; -EINVAL for bad input, err = "FILE:LINE: what was expected";
- * -EIO (unreadable, err = "FILE: reason"); -ENOMEM; or the sink's code. */
+ * Returns 0; -EINVAL for bad input, err = "FILE:LINE: what was expected"
+ * (a value out of range, or a line whose events replay would refuse);
+ * -E2BIG when the output budget is spent, err = "FILE:LINE: ..."; -EIO
+ * (unreadable, err = "FILE: reason"); -ENOMEM; or the sink's code. */
 int ims_import(const struct ims_import_opts *o, const char *path,
 	       const struct ims_import_sink *sink, struct ims_import_stats *st, char *err,
 	       size_t errlen);

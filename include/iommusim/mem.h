@@ -63,6 +63,12 @@ int ims_mem_pool_alloc(struct ims_mem *m, uint64_t *pa);
  * on its own and comes back as a single frame. */
 int ims_mem_pool_alloc_order(struct ims_mem *m, unsigned order, uint64_t *pa);
 void ims_mem_pool_free(struct ims_mem *m, uint64_t pa);
+/* A budget of simulated memory: the pool hands out no frame (-ENOSPC)
+ * that would bring the frames allocated (counters.frames: tables and every
+ * other frame) past `frames`; 0, the default, sets none. Stores outside
+ * the pool are not refused (they have no error channel): a caller bounds
+ * them before it stores. */
+void ims_mem_set_frame_limit(struct ims_mem *m, uint64_t frames);
 
 void ims_mem_set_hook(struct ims_mem *m, ims_mem_hook_fn fn, void *arg);
 /* Optional, with a hook: how many of the next n software loads the hook

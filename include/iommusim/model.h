@@ -40,7 +40,9 @@ void ims_iommu_cfg_default(struct ims_iommu_cfg *cfg);
 /* Apply a model configuration file (YAML, docs/timing.md) on top of *cfg:
  * keys the file gives replace cfg's values, the others are kept. On error
  * *cfg is unchanged and err holds "FILE:LINE:COL: what was expected" (bad
- * YAML, unknown key, wrong type, value out of range; -EINVAL) or "FILE:
+ * YAML, unknown key, wrong type, value out of range; -EINVAL), "FILE: ..."
+ * or "FILE:LINE:COL: ..." naming a budget of docs/limits.md the file goes
+ * past (its size, nesting, anchors, aliases, nodes; -E2BIG), or "FILE:
  * reason" (unreadable; -errno). */
 int ims_iommu_cfg_load(struct ims_iommu_cfg *cfg, const char *path, char *err, size_t errlen);
 /* The same from memory; `name` stands for FILE in messages. */
@@ -107,6 +109,10 @@ struct ims_iommu_counters {
 	 * commands, which are not part of any translation. */
 	uint64_t cycles;
 	uint64_t inv_cycles;
+	/* Faults the queue could not record: it held its limit of records
+	 * (ims_iommu_set_fault_limit), as a hardware log overflows. Counted in
+	 * faults too. (Last, so the offsets above are unchanged.) */
+	uint64_t faults_dropped;
 };
 
 struct ims_xlate {
@@ -210,6 +216,15 @@ void ims_iommu_inv_all(struct ims_iommu *mmu);
  * CFGI). Returns -EINVAL for a command the model does not know. */
 int ims_iommu_submit(struct ims_iommu *mmu, enum ims_format fmt, const uint64_t cmd[2]);
 
+/* The fault queue holds at most this many records by default; a fault
+ * raised while it is full is not recorded, only counted (faults_dropped),
+ * as the hardware's fault logs overflow (AMD event log overflow, VT-d
+ * PFO, SMMU EVENTQ overflow). */
+#define IMS_FAULT_RECORDS_DEFAULT ((size_t)1 << 16)
+/* Change the queue's limit (at least 1, else -EINVAL); records already
+ * queued beyond a lower limit stay queued. */
+int ims_iommu_set_fault_limit(struct ims_iommu *mmu, size_t records);
+size_t ims_iommu_fault_limit(const struct ims_iommu *mmu);
 size_t ims_iommu_fault_pending(const struct ims_iommu *mmu);
 bool ims_iommu_fault_pop(struct ims_iommu *mmu, struct ims_fault *out);
 /* The i-th pending fault (0: the oldest, the next pop) without popping it;

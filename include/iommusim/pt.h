@@ -76,12 +76,24 @@ uint64_t ims_pt_pgsizes(const struct ims_pt *pt);
 uint64_t ims_pt_min_pgsize(const struct ims_pt *pt);
 /* First IOVA past the domain's input range (0 = the full 2^64). */
 uint64_t ims_pt_iova_limit(const struct ims_pt *pt);
+/* First output address past what a leaf of the domain can hold: 2^52 for
+ * AMD v1 and VT-d, 2^48 or 2^52 for an SMMU by its geometry (0 = 2^64). */
+uint64_t ims_pt_pa_limit(const struct ims_pt *pt);
+/* An upper bound of the 4 KiB frames of page tables a map of [iova, iova +
+ * size) at pa (with ims_pt_map's choice of leaf sizes, or pgsize) adds,
+ * worked out without touching memory: what a caller checks against a
+ * memory budget before it maps. 0 for arguments ims_pt_map refuses. */
+uint64_t ims_pt_map_tables(const struct ims_pt *pt, uint64_t iova, uint64_t pa, uint64_t size,
+			   uint64_t pgsize);
 enum ims_format ims_pt_format(const struct ims_pt *pt);
 bool ims_pt_tracking(const struct ims_pt *pt);
 
 /* Map [iova, iova + size) to pa with the largest sizes that fit, or only
  * `pgsize` when non-zero. -EEXIST over an existing mapping (nothing
- * changed), -EINVAL for misalignment or a range outside the domain. */
+ * changed), -EINVAL for misalignment or a range outside the domain, -ERANGE
+ * for output addresses past ims_pt_pa_limit (nothing changed); -ENOSPC
+ * when the memory's frame limit stops a table allocation
+ * (ims_mem_set_frame_limit: what was mapped before it stays). */
 int ims_pt_map(struct ims_pt *pt, uint64_t iova, uint64_t pa, uint64_t size, unsigned prot,
 	       uint64_t pgsize);
 /* Unmap whole leaves; -EINVAL if the range cuts into a leaf (nothing

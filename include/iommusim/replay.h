@@ -17,6 +17,23 @@ extern "C" {
 
 struct ims_replay;
 
+/* Budgets (docs/limits.md): work and memory a call may ask for, checked
+ * before the work is done. A call over one fails with -E2BIG and a message
+ * naming the budget (a replayed trace: an input error at the key's column,
+ * exit 2). 0 in a field stands for its default. Shared by the replayer and
+ * the testbench (iommusim/tb.h). */
+struct ims_budgets {
+	uint64_t dma_bytes;     /* bytes one DMA may cover (IMS_BUDGET_DMA_BYTES) */
+	uint64_t bitmap_bytes;  /* bytes of one dirty bitmap a read builds (IMS_BUDGET_BITMAP_BYTES) */
+	uint64_t table_bytes;   /* simulated memory: page-table frames the walkers allocate
+				 * and the frames `mem` writes (IMS_BUDGET_TABLE_BYTES) */
+	uint64_t fault_records; /* faults the queue holds before it overflows
+				 * (IMS_FAULT_RECORDS_DEFAULT): more are counted, not kept */
+};
+#define IMS_BUDGET_DMA_BYTES IMS_TRACE_DMA_BYTES_DEFAULT /* iommusim/trace.h */
+#define IMS_BUDGET_BITMAP_BYTES (1ull << 30) /* 32 TiB of 4 KiB pages, a bit each */
+#define IMS_BUDGET_TABLE_BYTES (8ull << 30)  /* 2^21 frames of 4 KiB */
+
 struct ims_replay_opts {
 	struct ims_iommu_cfg model;
 	int verbosity;   /* 0 quiet, 1 normal, 2 verbose */
@@ -29,6 +46,8 @@ struct ims_replay_opts {
 	 * `iommusim replay --stats-interval` read the counters here. */
 	void (*on_event)(void *arg, struct ims_replay *r, const struct ims_event *ev);
 	void *on_event_arg;
+	/* What one trace may make the replay do or hold (above). */
+	struct ims_budgets budgets;
 };
 
 void ims_replay_opts_default(struct ims_replay_opts *o);

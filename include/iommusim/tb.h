@@ -31,7 +31,7 @@ extern "C" {
 
 /* Raised when a call or a struct of this header changes in a way a caller
  * compiled against the older one must notice (docs/api.md, "ABI"). */
-#define IMS_TB_API_VERSION 1
+#define IMS_TB_API_VERSION 2 /* 2: budgets in ims_tb_opts */
 
 struct ims_tb;
 
@@ -91,17 +91,23 @@ struct ims_tb_opts {
 	 * message" (and a dirty read's first differing bits) to diag. */
 	ims_tb_failure_fn on_failure;
 	void *on_failure_arg;
+	/* What one input may make the testbench do or hold (API version 2;
+	 * ims_tb_new takes the older, shorter struct too, with the defaults). */
+	struct ims_budgets budgets; /* iommusim/replay.h */
 };
 
 void ims_tb_opts_default(struct ims_tb_opts *o);
-/* Returns 0, -ENOMEM, or -EINVAL (opts->size differs). */
+/* Returns 0, -ENOMEM, or -EINVAL (opts->size is neither this header's nor
+ * API version 1's, which had no budgets). */
 int ims_tb_new(const struct ims_tb_opts *opts, struct ims_tb **out);
 void ims_tb_free(struct ims_tb *tb);
 
 /* Every call below returns 0 or a negative errno (ims_tb_dma: the count of
  * faulting pieces; ims_tb_leaf: a positive fault kind when nothing maps
  * the IOVA); -EINVAL comes with a message naming the argument and what was
- * expected in ims_tb_error, which each call clears when it starts. */
+ * expected in ims_tb_error, which each call clears when it starts, and
+ * -E2BIG (a DMA, a dirty bitmap or page tables over the budgets) with
+ * one naming the budget. */
 const char *ims_tb_error(const struct ims_tb *tb);
 
 /* Where failures are reported from: file (kept as a pointer; NULL for none)
@@ -185,7 +191,8 @@ struct ims_tb_access {
  * as the hardware does it: one translation per 4 KiB page piece, faults
  * queued, A/D set, the oracle told of every successful write. Up to nacc
  * pieces' results go to acc (NULL: none); *npieces (may be NULL) gets how
- * many pieces there were. Returns how many faulted (>= 0), or -EINVAL. */
+ * many pieces there were. Returns how many faulted (>= 0), -EINVAL, or
+ * -E2BIG for a len over budgets.dma_bytes (nothing is translated). */
 int64_t ims_tb_dma(struct ims_tb *tb, uint32_t dev, uint64_t iova, uint64_t len, unsigned dir,
 		   struct ims_tb_access *acc, size_t nacc, uint64_t *npieces);
 

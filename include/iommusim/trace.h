@@ -15,6 +15,12 @@
 extern "C" {
 #endif
 
+/* The bytes one `dma` event covers by default at most: replay's DMA budget
+ * (IMS_BUDGET_DMA_BYTES, docs/limits.md) is this, and the importers split a
+ * longer access into events of at most this many bytes, so that a trace they
+ * write replays under the default budget. */
+#define IMS_TRACE_DMA_BYTES_DEFAULT (4ull << 30) /* 2^20 pieces of 4 KiB */
+
 enum ims_op {
 	IMS_OP_DOMAIN = 0,
 	IMS_OP_ATTACH,

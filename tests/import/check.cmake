@@ -15,6 +15,12 @@
 #            final ones, fall at multiples of EVERY_NS, one sync at each, and
 #            which replays with exit 0; bad cadences and the untimed log exit
 #            2 naming the option.
+#   budget   FROM, IN: past --max-output the import exits 2 naming IN:LINE,
+#            the budget and the option, and leaves neither OUT nor a
+#            temporary nor the --json file (text and binary); raised, the
+#            same import writes its trace. A geometry option the format
+#            does not take (--ias 53 for SMMUv3, --levels 6 for VT-d) is
+#            refused before anything is written.
 separate_arguments(launcher UNIX_COMMAND "${LAUNCHER}")
 file(REMOVE_RECURSE ${OUT})
 file(MAKE_DIRECTORY ${OUT})
@@ -162,6 +168,44 @@ elseif(MODE STREQUAL "cadence")
     message(FATAL_ERROR "an untimed log with --harvest-every ${first}:\n${err}")
   endif()
 
+elseif(MODE STREQUAL "budget")
+  get_filename_component(name ${IN} NAME)
+  foreach(form text binary)
+    set(bin "")
+    if(form STREQUAL "binary")
+      set(bin --binary)
+    endif()
+    must(2 trace import --from ${FROM} ${bin} --harvest-every 1 --max-output 10 ${IN}
+      -o ${OUT}/${name}.${form} --json ${OUT}/${name}.${form}.json)
+    if(NOT err MATCHES "${name}:[0-9]+: the trace would hold more than 10 events \\(the output budget of an import, which --max-output raises; docs/limits.md\\)")
+      message(FATAL_ERROR "--max-output 10: the message does not name the line, the budget and the option:\n${err}")
+    endif()
+    file(GLOB left ${OUT}/${name}.${form}*)
+    if(left)
+      message(FATAL_ERROR "a refused import left ${left}")
+    endif()
+  endforeach()
+  must(0 trace import -q --from ${FROM} --harvest-every 1 --max-output 1M ${IN} -o ${OUT}/${name}.trace)
+  file(STRINGS ${OUT}/${name}.trace events REGEX "^[a-z@]")
+  list(LENGTH events n)
+  if(n LESS_EQUAL 10)
+    message(FATAL_ERROR "the import writes ${n} events: the budget of 10 was not passed")
+  endif()
+  must(2 trace import --from ${FROM} --max-output 0 ${IN} -o ${OUT}/zero.trace)
+  if(NOT err MATCHES "--max-output: expected at least 1 event")
+    message(FATAL_ERROR "--max-output 0:\n${err}")
+  endif()
+  if(FROM STREQUAL "qemu-smmuv3")
+    set(geom --ias 53)
+    set(why "--ias 53: smmuv3 ias must be 32..52, not 53")
+  else()
+    set(geom --levels 6)
+    set(why "--levels 6: ")
+  endif()
+  must(2 trace import --from ${FROM} ${geom} ${IN} -o ${OUT}/geom.trace)
+  if(NOT err MATCHES "${why}" OR EXISTS ${OUT}/geom.trace)
+    message(FATAL_ERROR "${geom}:\n${err}")
+  endif()
 elseif(MODE STREQUAL "convert")
   get_filename_component(name ${IN} NAME)
   configure_file(${IN} ${OUT}/${name} COPYONLY)

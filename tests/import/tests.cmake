@@ -50,6 +50,11 @@ ims_trace_test(malformed.ftrace bad -DFROM=ftrace -DIN=${imp_dir}/ftrace-malform
 # is refused at its line, not written into a trace that replay refuses.
 ims_trace_test(malformed.qemu-smmuv3-cd bad -DFROM=qemu-smmuv3 -DIN=${imp_dir}/qemu-smmuv3-bad-cd.log -DLINE=4)
 
+# The output budget (docs/limits.md): past --max-output nothing is left
+# behind; geometry options the format does not take are refused first.
+ims_trace_test(budget.qemu-vtd budget -DFROM=qemu-vtd -DIN=${imp_dir}/qemu-vtd-old.log)
+ims_trace_test(budget.qemu-smmuv3 budget -DFROM=qemu-smmuv3 -DIN=${imp_dir}/qemu-smmuv3-new.log)
+
 # --harvest-every with a cadence of log time: the harvests fall at its
 # multiples, whatever unit spells it.
 add_test(NAME trace.import.harvest-time COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>

@@ -43,3 +43,9 @@ add_test(NAME replay.args COMMAND ${CMAKE_COMMAND} -DMODE=args -DOUT=${rp_work}/
 # config, outputs that are inputs, merged records with bad counts).
 add_test(NAME replay.hostile COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/hostile.sh $<TARGET_FILE:iommusim>
   ${rp_work}/hostile)
+
+# Budgets and values out of range (tests/replay/budgets.sh, docs/limits.md):
+# each is refused at its key's column before the work, or bounded and said.
+add_test(NAME replay.budgets COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/budgets.sh $<TARGET_FILE:iommusim>
+  ${rp_work}/budgets)
+set_tests_properties(replay.budgets PROPERTIES TIMEOUT 300)

@@ -232,8 +232,8 @@ START_TEST(all_keys_and_ops)
 		"domain id=0 format=vtd dirty=on",
 		"domain id=3 format=amdv1 pgsizes=0x8000000000000000,1",
 		"attach dev=0001:02:03.4 domain=9",
-		"detach dev=0xffffffffffffffff",
-		"map domain=1 iova=0 pa=0xffffffffffff0000 size=1T prot=r pgsize=1G",
+		"detach dev=0xffffffff",
+		"map domain=1 iova=0 pa=0xffffff0000000000 size=1T prot=r pgsize=1G",
 		"map domain=1 iova=0 pa=0 size=4K prot=w",
 		"map domain=1 iova=0 pa=0 size=4K prot=rw",
 		"unmap domain=2 iova=0x1000 size=4K",
@@ -615,6 +615,13 @@ START_TEST(crafted_blocks)
 	k = ok;
 	k.vals[3] = 8;
 	crafted_blk(&k, 1, 1, -EINVAL, "dir=0x4 is out of range");
+	/* A device is 32 bits, in the binary form as in text (zigzag 2v). */
+	k = ok;
+	k.vals[0] = 0x200000000ull;
+	crafted_blk(&k, 1, 1, -EINVAL, "dev=0x100000000 is out of range");
+	k = ok;
+	k.vals[0] = 0x1fffffffeull;
+	crafted_blk(&k, 1, 1, 0, "");
 	k = ok;
 	k.op = "track";
 	k.keys[0] = "domain";

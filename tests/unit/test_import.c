@@ -267,6 +267,97 @@ START_TEST(vtd_directions)
 }
 END_TEST
 
+/* Replays with strict faults: a fault no expect takes fails it. */
+static void replays_without_faults(const char *text)
+{
+	struct ims_replay_opts ro;
+	ims_replay_opts_default(&ro);
+	ro.verbosity = 0;
+	struct ims_replay *r;
+	ck_assert_int_eq(ims_replay_new(&ro, &r), 0);
+	ims_replay_set_strict_faults(r, true);
+	struct ims_reader *rd;
+	ck_assert_int_eq(ims_reader_open_mem("t", text, strlen(text), 1, &rd), 0);
+	ck_assert_msg(ims_replay_run(r, rd) == 0, "%s", ims_replay_error(r));
+	ck_assert_msg(ims_replay_stats(r)->faults == 0 &&
+		      ims_replay_stats(r)->validation_failures == 0, "faults in:\n%s", text);
+	ims_reader_close(rd);
+	ims_replay_free(r);
+}
+
+/* An access asks no more than its mapping allows (docs/importers.md, "an
+ * access is cut to the permission the mapping has"): a direction the
+ * mapping lacks is dropped from it, and an access left with none is not
+ * written, so the trace replays without a fault the log never had. */
+START_TEST(direction_limited_by_permission)
+{
+	static const char log[] =
+		/* A read-only page; then a read command's data in it, which the
+		 * device writes. */
+		VTD_MISS("0xfffa0000", "0x1001", "0x1000")
+		"pci_nvme_io_cmd cid 7 nsid 0x1 sqid 1 opc 0x2 opname 'NVME_NVM_CMD_READ'\n"
+		"pci_nvme_read cid 7 nsid 1 nlb 1 count 512 lba 0x0\n"
+		"pci_nvme_map_prp trans_len 512 len 512 prp1 0xfffa0200 prp2 0x0 num_prps 1\n"
+		"pci_nvme_map_addr addr 0xfffa0200 len 512\n"
+		"dma_blk_io dbs=0x1 bs=0x2 offset=0 to_dev=0\n"
+		"vtd_iotlb_page_hit IOTLB page hit sid 0x10 iova 0xfffa0200 slpte 0x1001 domain 0x4\n"
+		"vtd_dmar_translate dev 00:02.00 iova 0xfffa0000 -> gpa 0x1000 mask 0xfff\n"
+		"pci_nvme_rw_cb cid 7 blk 'd0'\n";
+	struct ims_import_stats st;
+	struct ims_import_opts o = opts(IMS_FROM_QEMU_VTD);
+	char *t = run(&o, log, &st, NULL, NULL, 0);
+	has(t, "map domain=4 iova=0xfffa0000 pa=0x1000 size=0x1000 prot=r");
+	has(t, "dma dev=0x10 iova=0xfffa0000 len=0x8 dir=r");
+	lacks(t, "dir=w");
+	ck_assert_uint_eq(count(t, "dma "), 1);
+	ck_assert_uint_eq(st.dir_logged, 1);
+	ck_assert_uint_eq(st.dir_clipped, 1);
+	replays_without_faults(t);
+	free(t);
+
+	/* A bidirectional mapping assumed read and written, whose driver
+	 * pieces are read-only: the access is a read. */
+	static const char ftrace[] =
+		"  t-1 [000] .....  1.000000: dma_map_sg: (iommu_dma_map_sg+0x0/0x400) nents=1 dir=0\n"
+		"  t-1 [000] .....  1.000010: intel_map_pages: (intel_iommu_map_pages+0x0/0xe0) "
+		"iova=0xfff00000 paddr=0x10000000 pgsize=0x1000 pgcount=2 prot=0x1\n"
+		"  t-1 [000] .....  1.000020: map: IOMMU: iova=0x00000000fff00000 - "
+		"0x00000000fff02000 paddr=0x0000000010000000 size=8192\n";
+	o = opts(IMS_FROM_FTRACE);
+	o.assume[IMS_ASSUME_BIDIR] = IMS_ACC_RW;
+	t = run(&o, ftrace, &st, NULL, NULL, 0);
+	has(t, "map domain=1 iova=0xfff00000 pa=0x10000000 size=0x2000 prot=r pgsize=0x1000");
+	has(t, "dma dev=0x0 iova=0xfff00000 len=0x2000 dir=r");
+	lacks(t, "dir=rw");
+	ck_assert_uint_eq(st.dir_clipped, 1);
+	replays_without_faults(t);
+	free(t);
+}
+END_TEST
+
+/* An access longer than replay's default DMA budget is written as several
+ * dma events of at most IMS_TRACE_DMA_BYTES_DEFAULT each, so that the trace
+ * replays under the default budget (docs/limits.md). */
+START_TEST(long_access_split_at_the_dma_budget)
+{
+	static const char ftrace[] =
+		"  t-1 [000] .....  1.000000: dma_map_sg: (iommu_dma_map_sg+0x0/0x400) nents=1 dir=1\n"
+		"  t-1 [000] .....  1.000010: intel_map_pages: (intel_iommu_map_pages+0x0/0xe0) "
+		"iova=0x200000000 paddr=0x200000000 pgsize=0x40000000 pgcount=9 prot=0x3\n"
+		"  t-1 [000] .....  1.000020: map: IOMMU: iova=0x0000000200000000 - "
+		"0x0000000440000000 paddr=0x0000000200000000 size=9663676416\n";
+	struct ims_import_stats st;
+	struct ims_import_opts o = opts(IMS_FROM_FTRACE);
+	char *t = run(&o, ftrace, &st, NULL, NULL, 0);
+	has(t, "dma dev=0x0 iova=0x200000000 len=0x100000000 dir=r");
+	has(t, "dma dev=0x0 iova=0x300000000 len=0x100000000 dir=r");
+	has(t, "dma dev=0x0 iova=0x400000000 len=0x40000000 dir=r");
+	ck_assert_uint_eq(count(t, "dma "), 3);
+	replays_without_faults(t);
+	free(t);
+}
+END_TEST
+
 START_TEST(vtd_invalidation_and_remap)
 {
 	static const char log[] =
@@ -861,6 +952,8 @@ static Suite *import_suite(void)
 	TCase *tc = tcase_create("qemu");
 	tcase_add_test(tc, vtd_translation);
 	tcase_add_test(tc, vtd_directions);
+	tcase_add_test(tc, direction_limited_by_permission);
+	tcase_add_test(tc, long_access_split_at_the_dma_budget);
 	tcase_add_test(tc, vtd_invalidation_and_remap);
 	tcase_add_test(tc, vtd_geometry_and_large_pages);
 	tcase_add_test(tc, vtd_faults);

@@ -225,6 +225,15 @@ START_TEST(dev_forms)
 	check_err("detach dev=0g:03.0\n", 1, 12, "not a device id");
 	check_err("detach dev=thing\n", 1, 12, "'thing' is not a device id");
 	check_err("detach dev=0x100000000000000000\n", 1, 12, "dev does not fit in 64 bits");
+	/* A device is 32 bits (segment:BDF, or a stream id): more is refused,
+	 * not cut to its low bits. */
+	ck_assert_uint_eq(one("detach dev=0xffffffff").v[IMS_K_DEV], 0xffffffffu);
+	ck_assert_uint_eq(one("detach dev=4294967295").v[IMS_K_DEV], 0xffffffffu);
+	check_err("attach dev=0x100000001 domain=1\n", 1, 12, "dev=0x100000001 is out of range");
+	check_err("detach dev=4294967296\n", 1, 12, "dev=0x100000000 is out of range");
+	check_err("map domain=1 iova=0 pa=0 size=4K inject-at=1 inject-dev=0x100000000 "
+		  "inject-iova=0\n", 1, 57, "inject-dev=0x100000000 is out of range");
+	check_err("iommufd bind dev=0x1ffffffff format=vtd\n", 1, 18, "out of range");
 }
 END_TEST
 
@@ -386,6 +395,16 @@ START_TEST(wrap_detection)
 		  "range iova+len wraps past 2^64");
 	check_err("flush domain=1 size=4K iova=0xfffffffffffff001\n", 1, 16, "wraps past 2^64");
 	check_err("map domain=1 iova=0xffffffffc0001000 pa=0 size=1G\n", 1, 43, "wraps past");
+	/* The output range too, at the size's column; ending at 2^64 is fine. */
+	one("map domain=1 iova=0 pa=0xffffffffc0000000 size=1G");
+	check_err("map domain=1 iova=0 pa=0xffffffffc0001000 size=1G\n", 1, 43,
+		  "range pa+size wraps past 2^64");
+	check_err("map domain=1 size=8K iova=0 pa=0xfffffffffffff000\n", 1, 14,
+		  "range pa+size wraps past 2^64");
+	/* length= reaches the calls as it is: they refuse a wrap themselves
+	 * (EOVERFLOW, docs/uapi.md). */
+	one("iommufd map ioas=1 iova=0 pa=0xfffffffffffff000 length=8K expect-err=EOVERFLOW");
+	one("vfio map container=1 iova=0 pa=0xfffffffffffff000 length=8K expect-err=EINVAL");
 }
 END_TEST
 
