@@ -81,7 +81,8 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 			o->fmt_name);
 		return 2;
 	}
-	struct fz_gen_cfg gc = {o->formats, geos, ngeos, o->max_len, &ls->cover, fz_corrupt_pct(&o->ro)};
+	struct fz_gen_cfg gc = {o->formats, geos, ngeos, o->max_len, &ls->cover,
+				fz_corrupt_pct(&o->ro)};
 	ls->ngeos = ngeos < 64 ? ngeos : 64;
 	memcpy(ls->geos, geos, ls->ngeos * sizeof(*geos));
 	struct fz_list *l = &ls->l;
