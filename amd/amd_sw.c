@@ -71,14 +71,50 @@ static uint64_t mk_leaf(const struct pt_geom *g, int level, unsigned shift, uint
 	       (amd_size_encode(pa, shift) & AMD_PTE_ADDR_MASK);
 }
 
+/* What is wrong with a present entry at `level`, or NULL (2.2.3). The
+ * software writes a PDE with NextLevel = its own level (the next table one
+ * below) and leaves at levels 0..min(top, 4); a NextLevel=7 leaf's size
+ * code lies strictly between the level's size and the next level's
+ * ("Table 14"). Anything else is no table this software wrote: a level skip
+ * too, which hardware would follow but this software never makes. */
+static const char *check(const struct pt_geom *g, int level, uint64_t pte)
+{
+	unsigned nl = amd_pte_nl(pte);
+	if (nl != 0 && nl != AMD_NL_SIZED) {
+		if (level == 0)
+			return "a PDE (NextLevel 1..6) at the leaf level";
+		if ((int)nl > level)
+			return "NextLevel names a level at or above this one";
+		if ((int)nl < level)
+			return "NextLevel skips a level (this software never writes a level skip)";
+		return NULL;
+	}
+	int hi = g->top < 4 ? g->top : 4;
+	if (level > hi)
+		return "a leaf at a level that holds none";
+	if (nl == AMD_NL_SIZED) {
+		unsigned es = 12 + 9 * (unsigned)level;
+		unsigned s = amd_size_decode(pte);
+		if (s <= es || s >= es + 9)
+			return "NextLevel 7 with a size code that is no page size of this level";
+	}
+	return NULL;
+}
+
 static enum pt_kind kind(const struct pt_geom *g, int level, uint64_t pte)
 {
-	(void)g;
-	(void)level;
 	if (!(pte & AMD_PTE_PR))
 		return PT_NONE;
+	if (check(g, level, pte))
+		return PT_BAD;
 	unsigned nl = amd_pte_nl(pte);
 	return (nl == 0 || nl == AMD_NL_SIZED) ? PT_LEAF : PT_TABLE;
+}
+
+static const char *bad_why(const struct pt_geom *g, int level, uint64_t pte)
+{
+	const char *why = check(g, level, pte);
+	return why ? why : "no fault found";
 }
 
 static uint64_t table_pa(uint64_t pte)
@@ -169,6 +205,7 @@ const struct pt_fmt amd_pt_fmt = {
 	.mk_table = mk_table,
 	.mk_leaf = mk_leaf,
 	.kind = kind,
+	.bad_why = bad_why,
 	.table_pa = table_pa,
 	.leaf_shift = leaf_shift,
 	.leaf_pa = leaf_pa,

@@ -24,7 +24,10 @@ struct pt_geom {
 	uint64_t pgsizes; /* leaf sizes the format offers in this geometry */
 };
 
-enum pt_kind { PT_NONE = 0, PT_TABLE, PT_LEAF };
+/* PT_BAD: a present entry the format's rules say is malformed at its level
+ * (a corrupt table: nothing this software writes). Software never follows,
+ * sizes or cleans it; pagetables/ reports it as a finding (pt_check.c). */
+enum pt_kind { PT_NONE = 0, PT_TABLE, PT_LEAF, PT_BAD };
 
 /* A domain's geometry parameters as the user gives them (0 = default);
  * init() fills in the defaults. Field meanings as in struct ims_pt_cfg. */
@@ -63,7 +66,13 @@ struct pt_fmt {
 	/* Entry idx of the run that maps a 2^shift page at pa. */
 	uint64_t (*mk_leaf)(const struct pt_geom *g, int level, unsigned shift, uint64_t pa,
 			    unsigned idx, unsigned prot, bool dirty_tracking);
+	/* Every value read from a table is decoded here first: table_pa and
+	 * leaf_shift are asked only of an entry kind() called a table or a
+	 * leaf at that level, so a leaf's size is one this level holds. */
 	enum pt_kind (*kind)(const struct pt_geom *g, int level, uint64_t pte);
+	/* For an entry kind() called PT_BAD: what is wrong with it (a static
+	 * string, for the finding). */
+	const char *(*bad_why)(const struct pt_geom *g, int level, uint64_t pte);
 	uint64_t (*table_pa)(uint64_t pte);
 	/* For a leaf entry: log2 of the page it belongs to (run included). */
 	unsigned (*leaf_shift)(const struct pt_geom *g, int level, uint64_t pte);

@@ -187,6 +187,8 @@ const char *rp_errno_text(int rc)
 		return "out of memory";
 	case -EOPNOTSUPP:
 		return "not supported";
+	case -EUCLEAN:
+		return "a corrupt page-table entry is in the way";
 	default:
 		return "invalid argument";
 	}

@@ -457,6 +457,8 @@ static int tb_map(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t pa, ui
 	rp_inject_begin(r);
 	rc = ims_pt_map(d->pt, iova, pa, size, prot, pgsize);
 	rp_inject_end(r, NULL, NULL);
+	if (rc == -EUCLEAN && r->finding_pending)
+		return 0; /* a corrupt entry in the way: its finding is the op's failure */
 	if (rc == -ENOSPC) {
 		/* What the walker mapped before the budget stopped it goes. */
 		ims_pt_unmap(d->pt, iova, size, NULL);

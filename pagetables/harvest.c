@@ -44,6 +44,7 @@ struct harvest {
 	bool pend;
 	uint64_t pend_lo, pend_hi;
 	uint64_t entries, rmws, loads;
+	uint64_t left; /* the walk's budget of tables (pt_enter) */
 };
 
 static void gather_add(struct harvest *h, uint64_t first, uint64_t last)
@@ -88,19 +89,25 @@ static void record_page(struct harvest *h, uint64_t piova, unsigned shift)
 		pt_host.bitmap_set(h->dt, piova, shift >= 64 ? 0 : 1ull << shift);
 }
 
-/* One leaf run: OR the dirty state over every entry, record the page
- * clipped to the range, clean every entry atomically. */
+/* One leaf run (decoded by pt_decode: n fits the frame): OR the dirty state
+ * over every entry, record the page clipped to the range, clean every entry
+ * atomically. An entry of a run that is not a leaf of the run's size makes
+ * the run corrupt: a finding, and nothing recorded or cleaned. */
 static void harvest_run(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
 			const uint64_t *view, unsigned idx0, unsigned n, uint64_t page_iova,
 			unsigned shift)
 {
-	(void)level;
 	const struct pt_walker *w = h->w;
 	bool dirty = false;
 	unsigned look = w->check_first_only ? 1 : n;
 	for (unsigned i = 0; i < look; i++) {
 		uint64_t v = view ? view[(idx0 + i) % FRAME_ENTRIES]
 				 : sw_load(pt, table + 8ull * (idx0 + i));
+		if (n > 1 && !pt_run_entry_ok(pt, level, v, shift)) {
+			pt_bad_run(pt, level, table + 8ull * (idx0 + i), v, shift);
+			pt->stats.harvest_entries += i + 1;
+			return;
+		}
 		dirty |= pt->ops->is_dirty(v);
 	}
 	pt->stats.harvest_entries += look;
@@ -154,15 +161,29 @@ void pt_memo_init(struct ims_pt *pt)
 		pt->memo[l].addr = a;
 		pt->memo[l].keymask = a ? ~a : 0;
 	}
+	/* The address field of a table entry: next tables are aligned to the
+	 * granule, so bits below it stay in the shape (where a format calls
+	 * them reserved). */
+	for (int l = 1; l <= g->top && l < PT_MAX_LEVELS; l++) {
+		uint64_t a = 0, e0 = pt->ops->mk_table(g, l, 0);
+		for (unsigned b = g->gshift; b < 52; b++)
+			a |= e0 ^ pt->ops->mk_table(g, l, 1ull << b);
+		pt->memo[l].tmask = a;
+		pt->memo[l].tkey = ~0ull;
+	}
 }
 
+/* Only a well-formed single-entry leaf is answered from the memo: a
+ * corrupt entry always takes the slow path, where pt_decode reports it. */
 static int classify(const struct ims_pt *pt, int level, uint64_t pte)
 {
 	const struct pt_geom *g = &pt->g;
 	enum pt_kind k = pte ? pt->ops->kind(g, level, pte) : PT_NONE;
 	if (k == PT_NONE)
 		return CLS_NONE;
-	if (k != PT_LEAF || pt->ops->leaf_shift(g, level, pte) != pt_level_shift(g, level))
+	unsigned es = pt_level_shift(g, level);
+	if (k != PT_LEAF || pt->ops->leaf_shift(g, level, pte) != es ||
+	    !pt_leaf_fits(pt, level, es))
 		return CLS_SLOW;
 	return pt->ops->is_dirty(pte) ? CLS_DIRTY : CLS_CLEAN;
 }
@@ -224,7 +245,62 @@ static void dirty_span(struct harvest *h, uint64_t piova, uint64_t plast)
 }
 
 static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
-			 uint64_t base);
+			 uint64_t base, uint64_t *w0);
+
+/* Whether the walk of a table at `level` cleans through writable views. */
+static inline bool wants_wview(const struct ims_pt *pt, const struct harvest *h, int level)
+{
+	return h->fast && level < PT_MAX_LEVELS && pt->memo[level].keymask &&
+	       !h->w->nonatomic_clean && !(h->flags & IMS_DIRTY_NO_CLEAR);
+}
+
+/* Entry *i (value pte, non-zero) of a table at `level`, the slow path's
+ * way: decoded (a corrupt entry is a finding and skipped), a table walked, a
+ * leaf run harvested; *i ends on the run's last entry. Runs are aligned to
+ * their length, which divides a frame's 512 entries: a run never leaves its
+ * frame (pt_decode). */
+static void harvest_entry(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
+			  uint64_t base, const uint64_t *view, uint64_t pte, unsigned *i)
+{
+	unsigned shift = pt_level_shift(&pt->g, level);
+	uint64_t slot = table + 8ull * *i;
+	struct pt_ent e;
+	if (level > 0 && level < PT_MAX_LEVELS) {
+		/* A table entry of a shape met before: decoded once per shape,
+		 * not once per entry (every upper-level entry of a dense walk). */
+		struct pt_memo *m = &pt->memo[level];
+		uint64_t key = pte & ~m->tmask;
+		if (m->tmask && key == m->tkey) {
+			uint64_t next = pt->ops->table_pa(pte);
+			/* A table of one frame whose walk cleans through a
+			 * writable view: that view, asked for here, is the
+			 * proof that it is a live table (one lookup, not two). */
+			uint64_t *w0 = NULL;
+			bool one = pt_level_bits(&pt->g, level - 1) + 3 <= IMS_PAGE_SHIFT;
+			if (one && !(next & (IMS_PAGE_SIZE - 1)) && wants_wview(pt, h, level - 1))
+				w0 = pt_table_frame_w(pt, next);
+			if (w0 || pt_table_live(pt, level, next)) {
+				if (pt_enter(pt, &h->left, level, slot, pte, false))
+					harvest_walk(pt, h, next, level - 1,
+						     base + ((uint64_t)*i << shift), w0);
+				return;
+			}
+		}
+		if (m->tmask && pt_decode(pt, level, slot, pte, true, &e) == PT_TABLE)
+			m->tkey = key;
+	}
+	enum pt_kind k = pt_decode(pt, level, slot, pte, false, &e);
+	if (k == PT_TABLE) {
+		if (pt_enter(pt, &h->left, level, slot, pte, false))
+			harvest_walk(pt, h, e.next, level - 1, base + ((uint64_t)*i << shift),
+				     NULL);
+	} else if (k == PT_LEAF) {
+		unsigned i0 = *i & ~(e.n - 1);
+		uint64_t piova = base + ((uint64_t)i0 << shift);
+		harvest_run(pt, h, table, level, view, i0, e.n, piova, e.shift);
+		*i = i0 + e.n - 1;
+	}
+}
 
 /* Prefetch for writing the bitmap word of the page at `at` (clipped). */
 static inline void prefetch_bit(const struct harvest *h, uint64_t at)
@@ -410,6 +486,13 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 			cnt++;
 			continue;
 		}
+		if ((pte & ~m->tmask) == m->tkey) {
+			/* A table entry of the shape met before (a leaf's memo
+			 * would learn nothing from it: its key holds the table's
+			 * address bits below a leaf's). */
+			harvest_entry(pt, h, table, level, base, view, pte, &i);
+			continue;
+		}
 		int c = key == kd ? CLS_DIRTY : memo_find(m, key);
 		if (c == CLS_CLEAN) {
 			kc = key;
@@ -429,19 +512,7 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 		if (!c)
 			memo_learn(pt, level, pte);
 		/* Decoded the long way, as on the slow path. */
-		enum pt_kind k = pt->ops->kind(g, level, pte);
-		uint64_t ebase = base + ((uint64_t)i << shift);
-		if (k == PT_TABLE) {
-			if (level > 0)
-				harvest_walk(pt, h, pt->ops->table_pa(pte), level - 1, ebase);
-		} else if (k == PT_LEAF) {
-			unsigned s = pt->ops->leaf_shift(g, level, pte);
-			unsigned n = s > shift ? 1u << (s - shift) : 1;
-			unsigned i0 = i & ~(n - 1);
-			uint64_t piova = base + ((uint64_t)i0 << shift);
-			harvest_run(pt, h, table, level, view, i0, n, piova, s);
-			i = i0 + n - 1;
-		}
+		harvest_entry(pt, h, table, level, base, view, pte, &i);
 	}
 
 	h->kc[level] = kc;
@@ -585,8 +656,9 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 	return i;
 }
 
+/* w0: the writable view of a one-frame table, already taken (NULL: none). */
 static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
-			 uint64_t base)
+			 uint64_t base, uint64_t *w0)
 {
 	const struct pt_geom *g = &pt->g;
 	unsigned shift = pt_level_shift(g, level);
@@ -602,15 +674,16 @@ static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, i
 	struct pt_memo *m = h->fast && level < PT_MAX_LEVELS && pt->memo[level].keymask
 				    ? &pt->memo[level]
 				    : NULL;
+	const bool want_w = wants_wview(pt, h, level);
 	while (i <= iend) {
 		unsigned fend = (i / FRAME_ENTRIES) * FRAME_ENTRIES + (FRAME_ENTRIES - 1);
 		if (fend > iend)
 			fend = iend;
 		uint64_t fpa = table + 8ull * (i / FRAME_ENTRIES) * FRAME_ENTRIES;
 		const uint64_t *view = pt_host.frame(h->d, fpa, 0);
-		uint64_t *wview = NULL;
+		uint64_t *wview = w0;
 		h->loads += fend - i + 1;
-		if (m && !h->w->nonatomic_clean && !(h->flags & IMS_DIRTY_NO_CLEAR))
+		if (want_w && !wview)
 			wview = pt_host.frame(h->d, fpa, IMS_WALKER_FRAME_WRITE);
 		if (m) {
 			i = harvest_walk_frame(pt, h, table, level, base, view, wview, i, fend);
@@ -618,23 +691,8 @@ static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, i
 		}
 		for (; i <= fend; i++) {
 			uint64_t pte = view ? view[i % FRAME_ENTRIES] : sw_load(pt, table + 8ull * i);
-			if (!pte)
-				continue;
-			enum pt_kind k = pt->ops->kind(g, level, pte);
-			uint64_t ebase = base + ((uint64_t)i << shift);
-			if (k == PT_TABLE) {
-				if (level > 0)
-					harvest_walk(pt, h, pt->ops->table_pa(pte), level - 1, ebase);
-			} else if (k == PT_LEAF) {
-				/* Runs are aligned to their length, which divides a
-				 * frame's 512 entries: a run never leaves its frame. */
-				unsigned s = pt->ops->leaf_shift(g, level, pte);
-				unsigned n = s > shift ? 1u << (s - shift) : 1;
-				unsigned i0 = i & ~(n - 1);
-				uint64_t piova = base + ((uint64_t)i0 << shift);
-				harvest_run(pt, h, table, level, view, i0, n, piova, s);
-				i = i0 + n - 1;
-			}
+			if (pte)
+				harvest_entry(pt, h, table, level, base, view, pte, &i);
 		}
 	}
 }
@@ -647,25 +705,38 @@ static void harvest_rewalk(struct ims_pt *pt, struct harvest *h)
 {
 	const struct pt_geom *g = &pt->g;
 	uint64_t iova = h->first;
-	for (;;) {
+	/* Each step ends on an entry after the last step's: in a tree at most
+	 * one step per entry the tables hold. Tables reachable twice (a corrupt
+	 * table) would repeat them: the walk stops there. */
+	uint64_t steps = pt->stats.table_pages * FRAME_ENTRIES;
+	for (;; steps--) {
+		if (!steps) {
+			pt_finding(pt, "walker %s: corrupt page table: the walk took more steps than "
+				   "the tables hold entries (a table reachable twice); stopped at iova "
+				   "0x%llx", pt->walker->name, (unsigned long long)iova);
+			break;
+		}
 		uint64_t table = pt->root, start = iova;
 		unsigned span = 0;
 		for (int level = g->top; level >= 0; level--) {
 			unsigned shift = pt_level_shift(g, level);
 			unsigned idx = level_index(g, level, iova);
-			uint64_t pte = sw_load(pt, table + 8ull * idx);
-			enum pt_kind k = pte ? pt->ops->kind(g, level, pte) : PT_NONE;
-			if (k == PT_TABLE && level > 0) {
-				table = pt->ops->table_pa(pte);
+			uint64_t slot = table + 8ull * idx;
+			uint64_t pte = sw_load(pt, slot);
+			struct pt_ent e;
+			/* One path from the root per step: bounded by the levels, and
+			 * the steps by the range, whatever the tables hold. */
+			enum pt_kind k = pt_decode(pt, level, slot, pte, false, &e);
+			if (k == PT_TABLE) {
+				table = e.next;
 				continue;
 			}
 			span = shift;
 			if (k == PT_LEAF) {
-				unsigned s = pt->ops->leaf_shift(g, level, pte);
-				unsigned n = s > shift ? 1u << (s - shift) : 1;
-				span = s > shift ? s : shift;
+				span = e.shift;
 				start = span >= 64 ? 0 : iova & ~((1ull << span) - 1);
-				harvest_run(pt, h, table, level, NULL, idx & ~(n - 1), n, start, s);
+				harvest_run(pt, h, table, level, NULL, idx & ~(e.n - 1), e.n, start,
+					    e.shift);
 			} else {
 				start = iova & ~((1ull << shift) - 1);
 			}
@@ -694,13 +765,14 @@ int pt_fast_rcd(struct ims_walker_dom *d, uint64_t iova, uint64_t size, unsigned
 	if (!size || h.last < iova)
 		h.last = ~0ull;
 	h.fast = !w->rewalk;
+	h.left = pt_walk_budget(pt);
 	h.classify = pt_classify64_pick();
 	for (int l = 0; l < PT_MAX_LEVELS; l++)
 		h.kc[l] = h.kd[l] = ~0ull;
 	if (w->rewalk)
 		harvest_rewalk(pt, &h);
 	else
-		harvest_walk(pt, &h, pt->root, pt->g.top, 0);
+		harvest_walk(pt, &h, pt->root, pt->g.top, 0, NULL);
 	record_flush(&h);
 	pt->stats.harvest_entries += h.entries;
 	if (h.loads)

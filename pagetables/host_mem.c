@@ -19,7 +19,7 @@
 
 /* ---- findings ------------------------------------------------------------------ */
 
-static void finding(struct ims_pt *pt, const char *fmt, ...)
+void pt_finding(struct ims_pt *pt, const char *fmt, ...)
 {
 	if (!pt->nfindings++) {
 		va_list ap;
@@ -41,7 +41,7 @@ static bool aligned(struct ims_pt *pt, uint64_t pa, const char *what)
 {
 	if (!(pa & 7))
 		return true;
-	finding(pt, "walker %s: %s at 0x%llx is not 8-byte aligned", pt->walker->name, what,
+	pt_finding(pt, "walker %s: %s at 0x%llx is not 8-byte aligned", pt->walker->name, what,
 		(unsigned long long)pa);
 	return false;
 }
@@ -53,7 +53,7 @@ static bool in_tables(struct ims_pt *pt, uint64_t pa, const char *what)
 		return false;
 	if (mem_pool_table(pt->mem, pa))
 		return true;
-	finding(pt, "walker %s: %s at 0x%llx outside the page tables (not performed)",
+	pt_finding(pt, "walker %s: %s at 0x%llx outside the page tables (not performed)",
 		pt->walker->name, what, (unsigned long long)pa);
 	return false;
 }
@@ -138,6 +138,12 @@ static uint64_t *h_frame(struct ims_walker_dom *d, uint64_t pa, unsigned flags)
 	return (uint64_t *)(f ? f : zero_frame);
 }
 
+/* pt_table_frame_w (pt_int.h). */
+uint64_t *pt_table_frame_w(struct ims_pt *pt, uint64_t pa)
+{
+	return mem_table_frame_rw(pt->mem, pa & ~(uint64_t)(IMS_PAGE_SIZE - 1));
+}
+
 /* pt_scan (pt_int.h). Hardware never writes an empty entry (it sets A/D in
  * present ones only), so nothing can change a run of empty entries while
  * software reads it, and their loads matter to no lost-update check: the
@@ -205,14 +211,14 @@ static void h_free_table(struct ims_walker_dom *d, uint64_t pa, unsigned order)
 {
 	struct ims_pt *pt = pt_of(d);
 	if (order > 9 || (pa & ((IMS_PAGE_SIZE << order) - 1))) {
-		finding(pt, "walker %s: free_table(0x%llx, order %u) of no table it allocated",
+		pt_finding(pt, "walker %s: free_table(0x%llx, order %u) of no table it allocated",
 			pt->walker->name, (unsigned long long)pa, order);
 		return;
 	}
 	for (uint64_t i = 0; i < (1ull << order); i++) {
 		uint64_t f = pa + (i << IMS_PAGE_SHIFT);
 		if (!mem_pool_table(pt->mem, f)) {
-			finding(pt, "walker %s: free_table of 0x%llx, which is not a live table",
+			pt_finding(pt, "walker %s: free_table of 0x%llx, which is not a live table",
 				pt->walker->name, (unsigned long long)f);
 			return;
 		}
@@ -335,7 +341,7 @@ int pt_harvest(struct ims_pt *pt, uint64_t first, uint64_t last, unsigned flags,
 		/* The host checked the range and the flags: a plug-in's refusal
 		 * is its own failure, reported, and the harvest goes on to be
 		 * compared (what it recorded and gathered stands). */
-		finding(pt, "walker %s: read_and_clear_dirty(0x%llx, 0x%llx, flags %u) returned %d",
+		pt_finding(pt, "walker %s: read_and_clear_dirty(0x%llx, 0x%llx, flags %u) returned %d",
 			pt->walker->name, (unsigned long long)first,
 			(unsigned long long)(last - first + 1), flags, rc);
 		rc = 0;

@@ -43,13 +43,19 @@ static int bt_init(struct ims_walker_dom *d, char *err, size_t errlen)
 	return rc;
 }
 
-static void free_tree(struct ims_pt *pt, uint64_t table, int level)
+/* Frees every table below `table`, then it. A table met twice through a
+ * corrupt entry is no longer live the second time (pt_decode), and the
+ * budget bounds the rest; nothing is reported at tear-down. */
+static void free_tree(struct ims_pt *pt, uint64_t table, int level, uint64_t *left)
 {
 	if (level > 0) {
 		for (unsigned i = 0; i < (1u << pt_level_bits(&pt->g, level)); i++) {
-			uint64_t pte = ims_mem_load(pt->mem, IMS_AGENT_SW, table + 8ull * i);
-			if (pte && pt->ops->kind(&pt->g, level, pte) == PT_TABLE)
-				free_tree(pt, pt->ops->table_pa(pte), level - 1);
+			uint64_t slot = table + 8ull * i;
+			uint64_t pte = ims_mem_load(pt->mem, IMS_AGENT_SW, slot);
+			struct pt_ent e;
+			if (pt_decode(pt, level, slot, pte, true, &e) == PT_TABLE &&
+			    pt_enter(pt, left, level, slot, pte, true))
+				free_tree(pt, e.next, level - 1, left);
 		}
 	}
 	table_free(pt, level, table);
@@ -59,7 +65,8 @@ static void bt_free(struct ims_walker_dom *d)
 {
 	struct ims_pt *pt = pt_of(d);
 	/* Tear-down is not part of what the hook observes. */
-	free_tree(pt, pt->root, pt->g.top);
+	uint64_t left = pt_walk_budget(pt);
+	free_tree(pt, pt->root, pt->g.top, &left);
 }
 
 static void bt_ctx_words(struct ims_walker_dom *d, uint64_t words[8])
@@ -73,12 +80,15 @@ static void bt_ctx_words(struct ims_walker_dom *d, uint64_t words[8])
 
 /* Calls fn for every leaf run that intersects [first, last], in IOVA order.
  * fn gets the table, level, index of the run's first entry, its entry count,
- * the page's IOVA and shift; returns non-zero to stop. */
+ * the page's IOVA and shift; returns non-zero to stop. A corrupt entry or
+ * run is a finding and skipped (with stop_bad: the walk stops there and
+ * returns -EUCLEAN); *left is the walk's budget of tables. */
 typedef int (*leaf_fn)(struct ims_pt *pt, void *arg, uint64_t table, int level, unsigned idx0,
 		       unsigned n, uint64_t page_iova, unsigned shift);
 
-static int for_leaves(struct ims_pt *pt, uint64_t table, int level, uint64_t base, uint64_t first,
-		      uint64_t last, leaf_fn fn, void *arg)
+static int for_leaves_in(struct ims_pt *pt, uint64_t table, int level, uint64_t base,
+			 uint64_t first, uint64_t last, leaf_fn fn, void *arg, uint64_t *left,
+			 bool stop_bad)
 {
 	const struct pt_geom *g = &pt->g;
 	unsigned shift = pt_level_shift(g, level);
@@ -90,27 +100,45 @@ static int for_leaves(struct ims_pt *pt, uint64_t table, int level, uint64_t bas
 	unsigned iend = (unsigned)((hi - base) >> shift);
 	uint64_t pte;
 	for (; (i = pt_scan(pt, table, i, iend, &pte)) <= iend; i++) {
-		enum pt_kind k = pt->ops->kind(g, level, pte);
+		uint64_t slot = table + 8ull * i;
+		struct pt_ent e;
+		enum pt_kind k = pt_decode(pt, level, slot, pte, false, &e);
 		uint64_t ebase = base + ((uint64_t)i << shift);
+		if (k == PT_BAD && stop_bad)
+			return -EUCLEAN;
 		if (k == PT_TABLE) {
-			if (level == 0)
+			if (!pt_enter(pt, left, level, slot, pte, false)) {
+				if (stop_bad)
+					return -EUCLEAN;
 				continue;
-			int rc = for_leaves(pt, pt->ops->table_pa(pte), level - 1, ebase, first, last,
-					    fn, arg);
+			}
+			int rc = for_leaves_in(pt, e.next, level - 1, ebase, first, last, fn, arg,
+					       left, stop_bad);
 			if (rc)
 				return rc;
 		} else if (k == PT_LEAF) {
-			unsigned s = pt->ops->leaf_shift(g, level, pte);
-			unsigned n = s > shift ? 1u << (s - shift) : 1;
-			unsigned i0 = i & ~(n - 1);
+			unsigned i0 = i & ~(e.n - 1);
+			if (!pt_run_ok(pt, table, level, i0, e.n, e.shift, false)) {
+				if (stop_bad)
+					return -EUCLEAN;
+				i = i0 + e.n - 1;
+				continue;
+			}
 			uint64_t piova = base + ((uint64_t)i0 << shift);
-			int rc = fn(pt, arg, table, level, i0, n, piova, s);
+			int rc = fn(pt, arg, table, level, i0, e.n, piova, e.shift);
 			if (rc)
 				return rc;
-			i = i0 + n - 1;
+			i = i0 + e.n - 1;
 		}
 	}
 	return 0;
+}
+
+static int for_leaves(struct ims_pt *pt, uint64_t first, uint64_t last, leaf_fn fn, void *arg,
+		      bool stop_bad)
+{
+	uint64_t left = pt_walk_budget(pt);
+	return for_leaves_in(pt, pt->root, pt->g.top, 0, first, last, fn, arg, &left, stop_bad);
 }
 
 /* ---- map --------------------------------------------------------------------- */
@@ -133,6 +161,9 @@ static int install(struct ims_pt *pt, uint64_t iova, uint64_t pa, unsigned s, un
 	for (int level = g->top; level > L; level--) {
 		uint64_t slot = table + 8ull * level_index(g, level, iova);
 		uint64_t pte = sw_load(pt, slot);
+		/* bt_map's look over the range (for_leaves) has decoded every
+		 * table entry on this path, and where it leads, just now. */
+		enum pt_kind k = pte ? pt->ops->kind(g, level, pte) : PT_NONE;
 		if (!pte) {
 			uint64_t nt;
 			int rc = table_alloc(pt, level - 1, &nt);
@@ -140,10 +171,13 @@ static int install(struct ims_pt *pt, uint64_t iova, uint64_t pa, unsigned s, un
 				return rc;
 			sw_store(pt, slot, pt->ops->mk_table(g, level, nt));
 			table = nt;
-		} else if (pt->ops->kind(g, level, pte) == PT_TABLE) {
+		} else if (k == PT_TABLE) {
 			table = pt->ops->table_pa(pte);
 		} else {
-			return -EEXIST;
+			/* A leaf, or a corrupt entry (reported) in the way; an
+			 * entry that is not present but not empty either is left
+			 * alone as well. */
+			return k == PT_BAD ? -EUCLEAN : -EEXIST;
 		}
 	}
 	unsigned es = pt_level_shift(g, L);
@@ -163,8 +197,10 @@ static int bt_map(struct ims_walker_dom *d, uint64_t iova, uint64_t pa, uint64_t
 	uint64_t sizes = pgsize ? pgsize : pt->pgsizes;
 	uint64_t last = iova + (size - 1); /* host.c checked the range */
 	int rc;
-	if (for_leaves(pt, pt->root, pt->g.top, 0, iova, last, any_leaf, NULL))
-		return -EEXIST;
+	/* Nothing may be there: no leaf, nor a corrupt entry to write over. */
+	rc = for_leaves(pt, iova, last, any_leaf, NULL, true);
+	if (rc)
+		return rc < 0 ? rc : -EEXIST;
 	uint64_t left = size, at = iova, out = pa;
 	while (left) {
 		/* The largest size that fits alignment and length. */
@@ -198,18 +234,21 @@ static int bt_iova_to_phys(struct ims_walker_dom *d, uint64_t iova, uint64_t *pa
 	const struct pt_geom *g = &pt->g;
 	uint64_t table = pt->root;
 	for (int level = g->top; level >= 0; level--) {
-		uint64_t pte = sw_load(pt, table + 8ull * level_index(g, level, iova));
-		enum pt_kind k = pte ? pt->ops->kind(g, level, pte) : PT_NONE;
-		if (k == PT_NONE)
-			return -ENOENT;
+		uint64_t slot = table + 8ull * level_index(g, level, iova);
+		uint64_t pte = sw_load(pt, slot);
+		struct pt_ent e;
+		enum pt_kind k = pt_decode(pt, level, slot, pte, false, &e);
 		if (k == PT_LEAF) {
+			unsigned i0 = level_index(g, level, iova) & ~(e.n - 1);
+			if (!pt_run_ok(pt, table, level, i0, e.n, e.shift, false))
+				return -ENOENT;
 			*pa = pt->ops->leaf_pa(g, level, pte, iova);
 			*prot = pt->ops->leaf_prot(pte);
 			return 0;
 		}
-		if (level == 0)
-			return -ENOENT;
-		table = pt->ops->table_pa(pte);
+		if (k != PT_TABLE)
+			return -ENOENT; /* empty, or corrupt (reported) */
+		table = e.next;
 	}
 	return -ENOENT;
 }
@@ -229,11 +268,21 @@ static int cuts_leaf(struct ims_pt *pt, void *arg, uint64_t table, int level, un
 	return page_iova < c->first || plast > c->last;
 }
 
+struct unmap_arg {
+	uint64_t first, last; /* inclusive */
+	uint64_t bytes;       /* leaf bytes cleared */
+	bool freed;           /* a table was freed */
+	uint64_t left;        /* the walk's budget of tables */
+};
+
 /* Clears leaves in [first, last] under `table`; frees tables left empty.
- * Returns true when `table` itself is now empty. */
-static bool unmap_walk(struct ims_pt *pt, uint64_t table, int level, uint64_t base, uint64_t first,
-		       uint64_t last, uint64_t *bytes, bool *freed)
+ * A corrupt entry whose whole span lies in the range is cleared too (the
+ * software unmaps what is there; its finding says what it was). Returns
+ * true when `table` itself is now empty. */
+static bool unmap_walk(struct ims_pt *pt, uint64_t table, int level, uint64_t base,
+		       struct unmap_arg *u)
 {
+	uint64_t first = u->first, last = u->last;
 	const struct pt_geom *g = &pt->g;
 	unsigned shift = pt_level_shift(g, level);
 	unsigned bits = pt_level_bits(g, level);
@@ -246,18 +295,22 @@ static bool unmap_walk(struct ims_pt *pt, uint64_t table, int level, uint64_t ba
 	uint64_t pte;
 	for (; (i = pt_scan(pt, table, i, iend, &pte)) <= iend; i++) {
 		uint64_t slot = table + 8ull * i;
-		enum pt_kind k = pt->ops->kind(g, level, pte);
-		if (k == PT_TABLE && level > 0) {
-			uint64_t ebase = base + ((uint64_t)i << shift);
-			uint64_t child = pt->ops->table_pa(pte);
-			if (unmap_walk(pt, child, level - 1, ebase, first, last, bytes, freed)) {
+		struct pt_ent e;
+		enum pt_kind k = pt_decode(pt, level, slot, pte, false, &e);
+		uint64_t ebase = base + ((uint64_t)i << shift);
+		if (k == PT_TABLE) {
+			if (!pt_enter(pt, &u->left, level, slot, pte, false))
+				continue;
+			if (unmap_walk(pt, e.next, level - 1, ebase, u)) {
 				sw_store(pt, slot, 0);
-				table_free(pt, level - 1, child);
-				*freed = true;
+				table_free(pt, level - 1, e.next);
+				u->freed = true;
 			}
 		} else if (k == PT_LEAF) {
 			sw_store(pt, slot, 0);
-			*bytes += 1ull << shift;
+			u->bytes += 1ull << shift;
+		} else if (k == PT_BAD && ebase >= first && ebase + ((1ull << shift) - 1) <= last) {
+			sw_store(pt, slot, 0);
 		}
 	}
 	return pt_scan(pt, table, 0, nent - 1, &pte) == nent; /* empty now */
@@ -266,16 +319,16 @@ static bool unmap_walk(struct ims_pt *pt, uint64_t table, int level, uint64_t ba
 static int bt_unmap(struct ims_walker_dom *d, uint64_t iova, uint64_t size, uint64_t *unmapped)
 {
 	struct ims_pt *pt = pt_of(d);
-	uint64_t last = iova + (size - 1), bytes = 0; /* host.c checked the range */
-	bool freed = false;
+	uint64_t last = iova + (size - 1); /* host.c checked the range */
 	struct cut_arg c = {iova, last};
-	if (for_leaves(pt, pt->root, pt->g.top, 0, iova, last, cuts_leaf, &c))
+	if (for_leaves(pt, iova, last, cuts_leaf, &c, false))
 		return -EINVAL;
-	unmap_walk(pt, pt->root, pt->g.top, 0, iova, last, &bytes, &freed);
-	*unmapped = bytes;
-	if (bytes) {
+	struct unmap_arg u = {.first = iova, .last = last, .left = pt_walk_budget(pt)};
+	unmap_walk(pt, pt->root, pt->g.top, 0, &u);
+	*unmapped = u.bytes;
+	if (u.bytes) {
 		/* Freed tables may sit in walk caches: then the flush covers them. */
-		return pt_flush_range(pt, iova, size, !freed);
+		return pt_flush_range(pt, iova, size, !u.freed);
 	}
 	return 0;
 }
@@ -288,7 +341,7 @@ static int bt_unmap_read_dirty(struct ims_walker_dom *d, uint64_t iova, uint64_t
 	struct ims_pt *pt = pt_of(d);
 	uint64_t last = iova + (size - 1);
 	struct cut_arg c = {iova, last};
-	if (for_leaves(pt, pt->root, pt->g.top, 0, iova, last, cuts_leaf, &c))
+	if (for_leaves(pt, iova, last, cuts_leaf, &c, false))
 		return -EINVAL;
 	if (!(pt->knobs && pt->knobs->no_read_before_unmap)) {
 		int rc = pt_harvest(pt, iova, last, 0, dirty->bm);
@@ -325,7 +378,7 @@ int ims_pt_for_each_leaf(struct ims_pt *pt, uint64_t iova, uint64_t size, ims_pt
 		iova = 0;
 	}
 	struct leaf_cb cb = {fn, arg};
-	return for_leaves(pt, pt->root, pt->g.top, 0, iova, last, leaf_visit, &cb);
+	return for_leaves(pt, iova, last, leaf_visit, &cb, false);
 }
 
 static int bt_set_dirty_tracking(struct ims_walker_dom *d, bool enable)

@@ -3,8 +3,10 @@
 #define IMS_PAGETABLES_PT_INT_H
 
 #include <errno.h>
+#include <stdbool.h>
 
 #include "formats/swfmt.h"
+#include "model/mem_view.h"
 #include "iommusim/pt.h"
 #include "iommusim/walker.h"
 
@@ -18,6 +20,12 @@ struct pt_memo {
 	uint64_t key[PT_MEMO_WAYS];
 	uint8_t cls[PT_MEMO_WAYS];
 	unsigned n, next;
+	/* Table entries: their address field (0: none at this level) and the
+	 * other bits of one the format's kind() called a table (~0: none yet).
+	 * Which entries are tables depends on those bits alone, so an entry
+	 * with them is one without asking again; where it leads is still
+	 * checked (pt_table_live). */
+	uint64_t tmask, tkey;
 };
 
 /* A harvest's output as the host keeps it (struct ims_walker_dirty of the
@@ -89,6 +97,102 @@ int pt_flush_range(struct ims_pt *pt, uint64_t iova, uint64_t size, bool leaf_on
  * unless IMS_DIRTY_NO_CLEAR (host.c). */
 int pt_harvest(struct ims_pt *pt, uint64_t first, uint64_t last, unsigned flags,
 	       struct ims_bitmap *bm);
+
+/* A finding: something the walker did wrong through the host, or a corrupt
+ * table the built-in software met; the first is kept for the report and
+ * each goes to the sink (host_mem.c). */
+__attribute__((format(printf, 2, 3))) void pt_finding(struct ims_pt *pt, const char *fmt, ...);
+
+/* ---- distrust of the tables (pt_check.c) ----
+ * An entry as the built-in software may use it: a table whose next table is
+ * a live table of the pool, or a leaf whose size is a leaf size of its level
+ * (so its run fits its table and frame). */
+struct pt_ent {
+	enum pt_kind kind;
+	unsigned shift; /* PT_LEAF: log2 of the page, its run included */
+	unsigned n;     /* PT_LEAF: entries of the run (1, AMD replicas, an Arm group) */
+	uint64_t next;  /* PT_TABLE: the next table */
+};
+
+/* pt_table_live for a table of several frames (pt_check.c). */
+bool pt_table_live_frames(struct ims_pt *pt, int level, uint64_t pa);
+/* The next table of a table entry at `level` is a live table of the pool,
+ * aligned to its size (each table the software allocates is). One lookup
+ * for a table of one frame, the common case of every walk's descent. */
+static inline bool pt_table_live(struct ims_pt *pt, int level, uint64_t pa)
+{
+	if (pt_level_bits(&pt->g, level - 1) + 3 <= IMS_PAGE_SHIFT)
+		return !(pa & (IMS_PAGE_SIZE - 1)) && mem_pool_table(pt->mem, pa);
+	return pt_table_live_frames(pt, level, pa);
+}
+/* pt_decode's whole decode, with the reason and the finding of a bad entry. */
+enum pt_kind pt_decode_slow(struct ims_pt *pt, int level, uint64_t slot, uint64_t pte, bool quiet,
+			    struct pt_ent *e);
+
+/* Decodes pte, read at slot of a table at `level`. An entry the format or
+ * the geometry says is malformed is PT_BAD and a finding (unless quiet):
+ * the caller skips it. The common case, a table entry (every upper-level
+ * entry of a walk), is decided here, inline in the walks. */
+static inline enum pt_kind pt_decode(struct ims_pt *pt, int level, uint64_t slot, uint64_t pte,
+				     bool quiet, struct pt_ent *e)
+{
+	if (!pte) {
+		e->kind = PT_NONE;
+		return PT_NONE;
+	}
+	if (level > 0 && pt->ops->kind(&pt->g, level, pte) == PT_TABLE) {
+		e->next = pt->ops->table_pa(pte);
+		if (pt_table_live(pt, level, e->next)) {
+			e->kind = PT_TABLE;
+			return PT_TABLE;
+		}
+	}
+	return pt_decode_slow(pt, level, slot, pte, quiet, e);
+}
+/* 2^s is a leaf size of `level` in pt's geometry. */
+bool pt_leaf_fits(const struct ims_pt *pt, int level, unsigned s);
+/* pte, an entry of a run of 2^s-byte leaves at `level`, is a leaf of it. */
+bool pt_run_entry_ok(struct ims_pt *pt, int level, uint64_t pte, unsigned s);
+/* The finding of a run entry that is not (pt_run_entry_ok false). */
+void pt_bad_run(struct ims_pt *pt, int level, uint64_t slot, uint64_t pte, unsigned s);
+/* Every entry of the run [i0, i0 + n) of table is a 2^s leaf, looked at
+ * without a counted access (for a path that reads only the first). */
+bool pt_run_ok(struct ims_pt *pt, uint64_t table, int level, unsigned i0, unsigned n, unsigned s,
+	       bool quiet);
+
+/* A walk's budget of table frames below the root: each live table frame of
+ * the domain once. In a tree no walk needs more; a corrupt table that makes
+ * a table reachable from two entries (or from itself) runs it out. */
+static inline uint64_t pt_walk_budget(const struct ims_pt *pt)
+{
+	unsigned lg = pt_level_bits(&pt->g, pt->g.top) + 3;
+	uint64_t root = lg > IMS_PAGE_SHIFT ? 1ull << (lg - IMS_PAGE_SHIFT) : 1;
+	return pt->stats.table_pages > root ? pt->stats.table_pages - root : 0;
+}
+/* The finding of pt_enter's refusal. */
+void pt_enter_refused(struct ims_pt *pt, int level, uint64_t slot, uint64_t pte);
+/* Takes from *left the frames of the table a table entry at `level` (at
+ * slot, value pte) leads to; false, and a finding unless quiet, when too
+ * few are left: the walk does not enter it. */
+static inline bool pt_enter(struct ims_pt *pt, uint64_t *left, int level, uint64_t slot,
+			    uint64_t pte, bool quiet)
+{
+	unsigned lg = pt_level_bits(&pt->g, level - 1) + 3;
+	uint64_t frames = lg > IMS_PAGE_SHIFT ? 1ull << (lg - IMS_PAGE_SHIFT) : 1;
+	if (*left >= frames) {
+		*left -= frames;
+		return true;
+	}
+	if (!quiet)
+		pt_enter_refused(pt, level, slot, pte);
+	return false;
+}
+
+/* The writable view of the live table frame at pa, as frame() with
+ * IMS_WALKER_FRAME_WRITE gives it, or NULL (under a hook or the lost-update
+ * check, or no live table frame there) without a finding: the fast
+ * walker's proof that a table it is about to walk is live (host_mem.c). */
+uint64_t *pt_table_frame_w(struct ims_pt *pt, uint64_t pa);
 
 /* The view the walker under test is called with (host_mem.c). */
 struct ims_walker_dom *pt_walker_dom(struct ims_pt *pt);

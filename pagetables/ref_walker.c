@@ -5,8 +5,9 @@
  * `fuzz --walker reference`).
  *
  * What it relies on: the format's software decoders (formats/swfmt.h) to
- * tell a table from a leaf and read a leaf's size and dirty state; nothing
- * of the fast walker. It reads entry by entry, so every access is a point
+ * tell a table from a leaf and read a leaf's size and dirty state, through
+ * pt_decode (pt_check.c), which turns a corrupt entry into a finding the
+ * walk skips; nothing of the fast walker. It reads entry by entry, so every access is a point
  * where the model may act: host->load for each entry it uses, and for a
  * run of empty entries the host's scan (pt_scan), which is those loads,
  * one by one whenever something watches them.
@@ -22,6 +23,7 @@ struct ref {
 	unsigned flags;
 	struct ims_walker_dirty *dirty;
 	uint64_t entries;
+	uint64_t left; /* tables the walk may still enter (pt_enter) */
 };
 
 /* dirty-semantics.md: the clean is one atomic operation on the entry, so a
@@ -38,15 +40,25 @@ static void clean(struct ref *r, uint64_t slot)
 }
 
 /* One leaf of 2^size_shift bytes at page_iova, made of n entries from
- * slot0 (AMD replicas, an Arm contiguous group, or one entry): dirty when
- * any entry is; recorded whole (the host clips to the range); every entry
- * cleaned unless NO_CLEAR. */
-static void leaf(struct ref *r, uint64_t slot0, unsigned n, uint64_t page_iova, unsigned size_shift)
+ * slot0 (AMD replicas, an Arm contiguous group, or one entry) at `level`:
+ * dirty when any entry is; recorded whole (the host clips to the range);
+ * every entry cleaned unless NO_CLEAR. A run with an entry that is no leaf
+ * of its size is corrupt: reported, and left as it is. */
+static void leaf(struct ref *r, int level, uint64_t slot0, unsigned n, uint64_t page_iova,
+		 unsigned size_shift)
 {
 	const struct ims_walker_host *h = r->d->host;
+	struct ims_pt *pt = pt_of(r->d);
 	bool dirty = false;
-	for (unsigned k = 0; k < n; k++)
-		dirty |= r->f->is_dirty(h->load(r->d, slot0 + 8ull * k));
+	for (unsigned k = 0; k < n; k++) {
+		uint64_t v = h->load(r->d, slot0 + 8ull * k);
+		if (n > 1 && !pt_run_entry_ok(pt, level, v, size_shift)) {
+			pt_bad_run(pt, level, slot0 + 8ull * k, v, size_shift);
+			r->entries += k + 1;
+			return;
+		}
+		dirty |= r->f->is_dirty(v);
+	}
 	r->entries += n;
 	if (!dirty)
 		return;
@@ -72,17 +84,19 @@ static void walk(struct ref *r, uint64_t table, int level, uint64_t base)
 	unsigned iend = r->last - base < span_last ? (unsigned)((r->last - base) >> shift)
 						   : (1u << bits) - 1;
 	uint64_t pte;
-	for (; (i = pt_scan(pt_of(r->d), table, i, iend, &pte)) <= iend; i++) {
+	struct ims_pt *pt = pt_of(r->d);
+	for (; (i = pt_scan(pt, table, i, iend, &pte)) <= iend; i++) {
 		uint64_t lo = base + ((uint64_t)i << shift);
-		enum pt_kind k = r->f->kind(g, level, pte);
-		if (k == PT_TABLE && level > 0) {
-			walk(r, r->f->table_pa(pte), level - 1, lo);
+		uint64_t slot = table + 8ull * i;
+		struct pt_ent e;
+		enum pt_kind k = pt_decode(pt, level, slot, pte, false, &e);
+		if (k == PT_TABLE) {
+			if (pt_enter(pt, &r->left, level, slot, pte, false))
+				walk(r, e.next, level - 1, lo);
 		} else if (k == PT_LEAF) {
-			unsigned s = r->f->leaf_shift(g, level, pte);
-			unsigned n = s > shift ? 1u << (s - shift) : 1;
-			unsigned i0 = i & ~(n - 1); /* a run is aligned to its length */
-			leaf(r, table + 8ull * i0, n, base + ((uint64_t)i0 << shift), s);
-			i = i0 + n - 1;
+			unsigned i0 = i & ~(e.n - 1); /* a run is aligned to its length */
+			leaf(r, level, table + 8ull * i0, e.n, base + ((uint64_t)i0 << shift), e.shift);
+			i = i0 + e.n - 1;
 		}
 	}
 }
@@ -92,7 +106,8 @@ int pt_ref_rcd(struct ims_walker_dom *d, uint64_t iova, uint64_t size, unsigned 
 {
 	struct ims_pt *pt = pt_of(d);
 	struct ref r = {.d = d, .f = pt->ops, .g = &pt->g, .first = iova,
-			.last = size ? iova + (size - 1) : ~0ull, .flags = flags, .dirty = dirty};
+			.last = size ? iova + (size - 1) : ~0ull, .flags = flags, .dirty = dirty,
+			.left = pt_walk_budget(pt)};
 	walk(&r, d->root, d->top, 0);
 	pt->stats.harvest_entries += r.entries;
 	return 0;

@@ -132,17 +132,55 @@ static uint64_t mk_leaf(const struct pt_geom *g, int level, unsigned shift, uint
 	return pte;
 }
 
+/* The address field's bits (as oa_field lays them out) below 2^shift. */
+static uint64_t field_low(const struct pt_geom *g, uint64_t pte, unsigned shift)
+{
+	if (shift <= 12)
+		return 0; /* the field starts at bit 12 */
+	uint64_t field = SMMU_D_OA48_MASK;
+	if (g->gshift == 16)
+		field &= ~0xffffull; /* bits 15:12 are OA[51:48] */
+	else if (smmu_geom_ds(g->gshift, g->ias))
+		field = SMMU_D_OA50_MASK;
+	return pte & field & ((1ull << shift) - 1);
+}
+
+/* What is wrong with a valid (bit 0 set) descriptor at `level`, or NULL
+ * (D8.3). Type 01 is a block only where this geometry has blocks (never at
+ * the page level, where it is reserved); a table's address is aligned to
+ * the granule and a block's or page's to its size (the bits below are
+ * RES0). A contiguous hint needs nothing here: a group's entries are
+ * checked together where the group is used. */
+static const char *check(const struct pt_geom *g, int level, uint64_t pte)
+{
+	unsigned es = pt_level_shift(g, level);
+	if ((pte & SMMU_D_TYPE_MASK) == SMMU_D_BLOCK) {
+		if (level == 0)
+			return "a block descriptor (01) at the page level (reserved)";
+		if (!sw_block_level(g->gshift, level))
+			return "a block at a level that holds no blocks in this geometry";
+	} else if (level > 0) {
+		return field_low(g, pte, g->gshift) ? "a table address not aligned to the granule"
+						    : NULL;
+	}
+	return field_low(g, pte, es) ? "an output address not aligned to the page size" : NULL;
+}
+
 static enum pt_kind kind(const struct pt_geom *g, int level, uint64_t pte)
 {
-	(void)g;
-	switch (pte & SMMU_D_TYPE_MASK) {
-	case SMMU_D_TABLE:
-		return level > 0 ? PT_TABLE : PT_LEAF;
-	case SMMU_D_BLOCK:
-		return level > 0 ? PT_LEAF : PT_NONE;
-	default:
-		return PT_NONE;
-	}
+	if (!(pte & 1))
+		return PT_NONE; /* x0: invalid */
+	if (check(g, level, pte))
+		return PT_BAD;
+	if ((pte & SMMU_D_TYPE_MASK) == SMMU_D_TABLE && level > 0)
+		return PT_TABLE;
+	return PT_LEAF;
+}
+
+static const char *bad_why(const struct pt_geom *g, int level, uint64_t pte)
+{
+	const char *why = check(g, level, pte);
+	return why ? why : "no fault found";
 }
 
 /* Software tables live below 2^48 (the frame pool), where every layout of
@@ -260,6 +298,7 @@ const struct pt_fmt smmu_pt_fmt = {
 	.mk_table = mk_table,
 	.mk_leaf = mk_leaf,
 	.kind = kind,
+	.bad_why = bad_why,
 	.table_pa = table_pa,
 	.leaf_shift = leaf_shift,
 	.leaf_pa = leaf_pa,

@@ -81,7 +81,9 @@ void help_bench(FILE *f)
 		"exit status: 0 done, 1 a figure could not be measured (a harvest disagreed\n"
 		"with the oracle, a set-up failed, the walker under test erred or reported\n"
 		"other pages, a full-level walker failed to create its domain or to map),\n"
-		"2 usage.\n");
+		"2 usage or an output that could not be written (--plot: gnuplot failed);\n"
+		"130 (143) ^C (SIGTERM) stopped it after the figure being measured: the\n"
+		"figures so far, marked partial.\n");
 }
 
 /* ---- output: table ------------------------------------------------------------- */
@@ -472,7 +474,7 @@ static void write_json(FILE *f, const struct bench_opts *o, const struct bench_r
 		"],\"resident_per_gib\":%.6g,\"resident_fixed\":%.6g,\"resident_ratio\":%.6g,"
 		"\"footprint_per_gib\":%.6g,\"footprint_ratio\":%.6g},\"result\":\"%s\",\"exit\":%d}\n",
 		r->mem_per_gib, r->mem_fixed, r->mem_ratio, r->fp_per_gib, r->fp_ratio,
-		partial ? "interrupted" : "pass", partial ? 130 : 0);
+		partial ? "interrupted" : "pass", partial ? 128 + interrupt_caught() : 0);
 }
 
 /* ---- output: charts ------------------------------------------------------------ */
@@ -535,17 +537,12 @@ static void bar_chart(FILE *f, const struct bench_results *r, const char *output
  * figures that travel between runs and machines (docs/benchmarks.md). */
 static int write_plots(const char *dir, const struct bench_opts *o, const struct bench_results *r)
 {
-	if (mkdirs(dir)) {
-		fprintf(stderr, "iommusim bench: --plot: %s: %s\n", dir, strerror(errno));
+	struct plot p;
+	if (plot_open(&p, "bench", dir))
 		return -1;
-	}
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/harvest.dat", dir);
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		fprintf(stderr, "iommusim bench: --plot: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
+	FILE *f = plot_file(&p, "harvest.dat");
+	if (!f)
+		return plot_fail(&p);
 	char a[32], b[32], label[96];
 	double lo = 0, hi = 0, slo = 0, shi = 0;
 	size_t labelmax = 0;
@@ -578,13 +575,8 @@ static int write_plots(const char *dir, const struct bench_opts *o, const struct
 			shi = sp > shi ? sp : shi;
 		}
 	}
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/bench.gp", dir);
-	f = fopen(path, "w");
-	if (!f) {
-		fprintf(stderr, "iommusim bench: --plot: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
+	if (!(f = plot_file(&p, "bench.gp")))
+		return plot_fail(&p);
 	char walker[96], title[160];
 	snprintf(walker, sizeof(walker), "walker %s: its time / its floor (w x floor)",
 		 o->walker ? o->walker->name : "");
@@ -605,12 +597,10 @@ static int write_plots(const char *dir, const struct bench_opts *o, const struct
 	bar_chart(f, r, "speedup.svg", "speedup over the per-page re-walk from the root",
 		  "re-walk time / harvest time", scol, sname, 1, slo > 0 ? slo : 1, shi > 0 ? shi : 1,
 		  NULL, labelmax);
-	fclose(f);
-	if (chart_run(dir, "bench.gp")) {
-		fprintf(stderr, "iommusim bench: --plot: gnuplot failed; see %s/gnuplot.log\n", dir);
-		return -1;
-	}
-	return 0;
+	static const char *const charts[] = {"harvest.svg", "speedup.svg"};
+	if (plot_render(&p, "bench.gp", charts, 2))
+		return plot_fail(&p);
+	return plot_commit(&p);
 }
 
 /* ---- command -------------------------------------------------------------------- */
@@ -830,8 +820,10 @@ int cmd_bench(int argc, char **argv)
 			fprintf(stderr, "iommusim bench: --plot: no harvest figures; charts skipped\n");
 		else if (!write_plots(plot, &o, &r))
 			printf("\ncharts: %s/harvest.svg, %s/speedup.svg\n", plot, plot);
+		else
+			rc = 2;
 	}
 	res_free(&r);
 	walker_fini(&wc); /* after the last use of the walker's name */
-	return rc ? 1 : partial ? 130 : 0;
+	return rc ? (rc == 2 ? 2 : 1) : partial ? 128 + interrupt_caught() : 0;
 }

@@ -202,10 +202,11 @@ const char *bench_size_str(uint64_t bytes, char *buf, size_t n);
 void bench_note(const struct bench_opts *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* SIGINT stops the run after the figure being measured (a second one ends
- * the process): bench_catch_interrupt installs the handler, the sections
- * stop starting figures once bench_interrupted says so, and the command
- * writes what was measured, marked partial, and exits 130. */
+/* SIGINT or SIGTERM stops the run after the figure being measured (a
+ * second one ends the process): bench_catch_interrupt asks for it, the
+ * sections stop starting figures once bench_interrupted says so, and the
+ * command writes what was measured, marked partial, and exits 128 + the
+ * signal's number (130 for ^C). */
 void bench_catch_interrupt(void);
 bool bench_interrupted(void);
 

@@ -4,7 +4,6 @@
  * the command (tools/bench.c) call it.
  */
 #include <inttypes.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,32 +183,16 @@ void bench_note(const struct bench_opts *o, const char *fmt, ...)
 		progress_line("iommusim bench: %s", text);
 }
 
-/* Set by the first SIGINT; the handler is reset by it (SA_RESETHAND), so
- * a second one ends the process. */
-static volatile sig_atomic_t interrupted;
-
-static void on_sigint(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-	static const char msg[] = "\niommusim bench: interrupted: stopping after the figure being "
-				  "measured (^C again to stop at once)\n";
-	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
-		/* Nothing to do: the flag is what counts. */
-	}
-}
-
+/* The first SIGINT or SIGTERM stops the run after the figure being
+ * measured; a second one ends it at once (tools/outputs.c, which also
+ * removes the outputs it had not finished). */
 void bench_catch_interrupt(void)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;
-	sa.sa_flags = SA_RESETHAND;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
+	interrupt_poll(true, "\niommusim bench: interrupted: stopping after the figure being "
+			     "measured (^C again to stop at once)\n");
 }
 
 bool bench_interrupted(void)
 {
-	return interrupted != 0;
+	return interrupt_caught() != 0;
 }

@@ -29,6 +29,7 @@
 #include "iommusim/tracebin.h"
 #include "model/prefetch.h"
 #include "tools/bench.h"
+#include "tools/cmd.h"
 
 #define GiB (1ull << 30)
 
@@ -401,16 +402,26 @@ int bench_replay(const struct bench_opts *o, struct bench_results *res)
 
 /* ---- trace reading -------------------------------------------------------------- */
 
+/* A scratch trace in --tmpdir, registered before it is made so that an
+ * interruption removes it (tools/outputs.c). */
 struct tfile {
 	char path[4096];
 	bool made;
+	int id;
 };
+
+static void tf_register(struct tfile *t)
+{
+	t->id = pend_add(t->path, NULL, false);
+}
 
 static void tf_remove(struct tfile *t)
 {
 	if (t->made)
 		unlink(t->path);
 	t->made = false;
+	pend_drop(t->id, false);
+	t->id = -1;
 }
 
 /* Lines like a device's DMA stream with some software events among them:
@@ -630,10 +641,13 @@ static int make_binary(const char *text, const char *bin, char *why, size_t n)
 int bench_read(const struct bench_opts *o, struct bench_results *res)
 {
 	uint64_t nev = o->size == BENCH_FULL ? 2000000 : o->size == BENCH_QUICK ? 300000 : 5000;
-	struct tfile tt = {{0}, false}, tg = {{0}, false}, tb = {{0}, false};
+	struct tfile tt = {{0}, false, -1}, tg = {{0}, false, -1}, tb = {{0}, false, -1};
 	snprintf(tt.path, sizeof(tt.path), "%s/iommusim-bench-%d.trace", o->tmpdir, (int)getpid());
 	snprintf(tg.path, sizeof(tg.path), "%s/iommusim-bench-%d.trace.gz", o->tmpdir, (int)getpid());
 	snprintf(tb.path, sizeof(tb.path), "%s/iommusim-bench-%d.imsb", o->tmpdir, (int)getpid());
+	tf_register(&tt);
+	tf_register(&tg);
+	tf_register(&tb);
 	bench_note(o, "read: writing %" PRIu64 " events to %s", nev, tt.path);
 	int rc = 0;
 	FILE *f = fopen(tt.path, "w");

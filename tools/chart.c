@@ -356,29 +356,3 @@ bool chart_have_gnuplot(void)
 	}
 	return false;
 }
-
-int chart_run(const char *dir, const char *script)
-{
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		if (chdir(dir))
-			_exit(127);
-		/* gnuplot's warnings (an all-zero series) go to a log, not
-		 * between the command's own lines. */
-		int fd = open("gnuplot.log", O_WRONLY | O_CREAT | O_TRUNC, 0666);
-		if (fd >= 0) {
-			dup2(fd, 2);
-			close(fd);
-		}
-		execlp("gnuplot", "gnuplot", script, (char *)NULL);
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
-}

@@ -93,9 +93,36 @@ struct chart_mark {
 };
 void chart_marks(struct chart *c, struct chart_mark *m, size_t n, int top_extra);
 
-/* gnuplot in dir on `script`, its messages in dir/gnuplot.log. 0 when it
- * ran and exited 0. */
+/* Whether gnuplot is on PATH. */
 bool chart_have_gnuplot(void);
-int chart_run(const char *dir, const char *script);
+
+/* ---- a --plot directory (tools/plot.c) ----
+ * Its files are written in a staging directory inside DIR and renamed into
+ * DIR when the run ends well (tools/outputs.c). plot_open makes DIR and the
+ * staging directory; plot_file opens one file of the set (NULL on error);
+ * plot_render runs gnuplot there on `script` and checks its exit status and
+ * that each of `charts` is a whole SVG (its messages in gnuplot.log, part
+ * of the set); plot_commit closes what is open and leaves the set to be
+ * renamed at the end. Each returns 0, or -1 with a message: the caller then
+ * calls plot_fail (the set removed, the run's outputs failed) and exits 2.
+ * plot_abort removes the set without failing the run. */
+struct plot {
+	const char *cmd; /* "replay": messages say "iommusim replay: --plot: ..." */
+	char *dir, *tmp;
+	int tmp_id;
+	struct plot_file {
+		char *name; /* in the staging directory */
+		FILE *f;
+		int *werr; /* wstream_open's */
+		int id;
+	} *f;
+	size_t n, cap;
+};
+int plot_open(struct plot *p, const char *cmd, const char *dir);
+FILE *plot_file(struct plot *p, const char *name);
+int plot_render(struct plot *p, const char *script, const char *const *charts, size_t n);
+int plot_commit(struct plot *p);
+void plot_abort(struct plot *p);
+int plot_fail(struct plot *p);
 
 #endif

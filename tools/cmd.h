@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "iommusim/model.h"
 #include "iommusim/pt.h"
@@ -36,12 +37,69 @@ struct outfile {
 	FILE *f;
 	char *path;
 	char *tmp;
+	int pend; /* its entry in the registry of temporaries, + 1 (0: none) */
+	int *werr; /* wstream_open's error of f (NULL for standard output) */
 };
 int outfile_open(struct outfile *o, const char *path);
-int outfile_commit(struct outfile *o); /* 0, or -1 with a message printed */
+/* 0, or -1 with a message printed. The file is complete and checked; it
+ * is renamed into place when the command ends (outputs_end), with every
+ * other output of the run, and only if none of them failed. */
+int outfile_commit(struct outfile *o);
 /* mkdir -p DIR: 0, or -1 with errno set (nothing printed). */
 int mkdirs(const char *dir);
 void outfile_abort(struct outfile *o);
+
+/* ---- pending outputs and interruption (tools/outputs.c) ----
+ * Every temporary is registered while it exists: SIGINT, SIGTERM and SIGHUP
+ * remove it. tmp is its name, final the name it is renamed to when the run
+ * ends well (NULL: a scratch file, removed at the end). pend_add and
+ * pend_mkdtemp return an id (or -1, errno set); pend_mkstemp creates and
+ * registers at once (the fd, or -1). */
+int pend_add(const char *tmp, const char *final, bool dir);
+int pend_mkstemp(char *tmpl, const char *final, int *id);
+int pend_mkdtemp(char *tmpl, int *id);
+/* Complete and checked: renamed to its final name by outputs_end (at
+ * once where interrupt_init was not called: a test harness); 0, or -1
+ * with errno when that rename failed. */
+int pend_ready(int id);
+/* Forget the entry; remove: unlink (rmdir) it first. */
+void pend_drop(int id, bool remove);
+/* A child process writing into a pending directory (gnuplot): killed on
+ * interruption before the files are removed. 0 when it has ended. */
+void pend_child(pid_t pid);
+/* A write stream on fd (which it owns) that keeps the errno of the first
+ * write that failed in **err (0: none) until it is closed: stdio keeps
+ * only a flag. wstream_close flushes and closes it: 0, or -errno (the
+ * first failure's) when anything failed. */
+FILE *wstream_open(int fd, int **err);
+int wstream_close(FILE *f, const int *err);
+/* An output could not be written (said): the run commits none. */
+void outputs_failed(void);
+/* Whether writing f (standard output, or the JSON stream that took its
+ * place) failed: says so once ("iommusim: standard output: write error:
+ * WHY") and marks the run's outputs failed. */
+bool stdout_write_failed(FILE *f);
+/* The same for a write(2) to standard output's descriptor that failed
+ * with err (0: unknown). */
+void stdout_write_error(int err);
+/* The end of a command (main): standard output (or claimed, the stream
+ * stdout_claim returned, NULL if none) checked, then every
+ * complete output renamed into place, or, if any output failed, all of
+ * them removed. Returns the exit status: rc, or 2 when an output failed
+ * and rc was 0 or 1. */
+int outputs_end(int rc, FILE *claimed);
+/* The same for a forked child's own outputs, before it _exits. */
+void outputs_child_end(void);
+/* SIGINT, SIGTERM, SIGHUP and SIGPIPE remove this process's pending
+ * temporaries, say so (not for SIGPIPE) and end the process by the
+ * signal (status 128 + N). */
+void interrupt_init(void);
+/* on: the first signal only sets a flag (interrupt_caught) and says msg
+ * (may be NULL) on standard error; the command stops at its next safe
+ * point and ends with status 128 + N. A second signal ends it at once. */
+void interrupt_poll(bool on, const char *msg);
+int interrupt_caught(void); /* 0, or the signal received */
+const char *interrupt_name(int sig); /* "SIGINT", "SIGTERM", "SIGHUP" */
 
 /* s as a JSON string, quoted and escaped (NULL is ""). */
 void json_string(FILE *f, const char *s);

@@ -1,5 +1,6 @@
 /* Helpers shared by the subcommands: atomic outputs, option values. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +34,14 @@ int outfile_open(struct outfile *o, const char *path)
 	 * over it would replace the device with a file. */
 	struct stat st;
 	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
-		o->f = fopen(path, "w");
-		if (!o->f) {
-			fprintf(stderr, "iommusim: %s: %s\n", path, strerror(errno));
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		o->path = strdup(path);
+		if (fd < 0 || !o->path || !(o->f = wstream_open(fd, &o->werr))) {
+			fprintf(stderr, "iommusim: %s: %s\n", path, strerror(fd < 0 ? errno : ENOMEM));
+			if (fd >= 0)
+				close(fd);
+			outfile_abort(o);
+			outputs_failed();
 			return -1;
 		}
 		return 0;
@@ -44,18 +50,23 @@ int outfile_open(struct outfile *o, const char *path)
 	size_t n = strlen(path) + 16;
 	o->tmp = malloc(n);
 	if (!o->path || !o->tmp) {
+		fprintf(stderr, "iommusim: %s: out of memory\n", path);
 		outfile_abort(o);
+		outputs_failed();
 		return -1;
 	}
 	snprintf(o->tmp, n, "%s.tmpXXXXXX", path);
-	int fd = mkstemp(o->tmp);
+	int id;
+	int fd = pend_mkstemp(o->tmp, path, &id);
 	if (fd < 0) {
 		fprintf(stderr, "iommusim: %s: %s\n", path, strerror(errno));
 		free(o->tmp);
 		o->tmp = NULL;
 		outfile_abort(o);
+		outputs_failed();
 		return -1;
 	}
+	o->pend = id + 1;
 	/* mkstemp makes the file 0600; an output file gets what a plain
 	 * create would give it. */
 	mode_t um = umask(0);
@@ -63,10 +74,12 @@ int outfile_open(struct outfile *o, const char *path)
 	if (fchmod(fd, 0666 & ~um)) {
 		/* Only the permissions are off; the output is still right. */
 	}
-	o->f = fdopen(fd, "w");
+	o->f = wstream_open(fd, &o->werr);
 	if (!o->f) {
+		fprintf(stderr, "iommusim: %s: %s\n", path, strerror(ENOMEM));
 		close(fd);
 		outfile_abort(o);
+		outputs_failed();
 		return -1;
 	}
 	return 0;
@@ -74,32 +87,29 @@ int outfile_open(struct outfile *o, const char *path)
 
 int outfile_commit(struct outfile *o)
 {
-	if (o->f == stdout || (o->f && o->f == claimed)) {
-		if (fflush(o->f) || ferror(o->f)) {
-			fprintf(stderr, "iommusim: standard output: write failed\n");
-			return -1;
-		}
-		return 0;
-	}
-	int rc = 0;
-	if (fflush(o->f) || ferror(o->f) || fclose(o->f)) {
+	if (o->f == stdout || (o->f && o->f == claimed))
+		return stdout_write_failed(o->f) ? -1 : 0;
+	/* A device written in place (/dev/full) says its error here too. */
+	int e = wstream_close(o->f, o->werr);
+	o->f = NULL;
+	o->werr = NULL;
+	if (e) {
 		fprintf(stderr, "iommusim: %s: write failed: %s\n", o->path ? o->path : "output",
-			strerror(errno));
-		o->f = NULL;
+			strerror(-e));
 		outfile_abort(o);
+		outputs_failed();
 		return -1;
 	}
-	o->f = NULL;
-	if (!o->tmp)
-		return 0; /* written in place (a device or a pipe) */
-	if (rename(o->tmp, o->path)) {
+	/* Renamed into place at the end of the run (outputs_end). */
+	int rc = pend_ready(o->pend - 1);
+	if (rc) {
 		fprintf(stderr, "iommusim: %s: %s\n", o->path, strerror(errno));
-		rc = -1;
-		unlink(o->tmp);
+		outputs_failed();
 	}
 	free(o->tmp);
 	free(o->path);
 	o->tmp = o->path = NULL;
+	o->pend = 0;
 	return rc;
 }
 
@@ -107,7 +117,9 @@ void outfile_abort(struct outfile *o)
 {
 	if (o->f && o->f != stdout && o->f != claimed)
 		fclose(o->f);
-	if (o->tmp)
+	if (o->pend)
+		pend_drop(o->pend - 1, true);
+	else if (o->tmp)
 		unlink(o->tmp);
 	free(o->tmp);
 	free(o->path);

@@ -5,6 +5,7 @@
  * report.html) and conform_ci.c (junit.xml, summary.json).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,7 +185,10 @@ static void make_chart(const struct cf_report *rep, const struct row *rows, size
 		goto out;
 	}
 	if (pid == 0) {
-		if (dup2(fileno(script), 0) < 0 || dup2(fileno(of->f), 1) < 0 ||
+		/* The chart's temporary file by its name: of->f is a stream
+		 * without a descriptor of its own (wstream_open). */
+		int ofd = open(of->tmp, O_WRONLY | O_TRUNC | O_CLOEXEC);
+		if (ofd < 0 || dup2(fileno(script), 0) < 0 || dup2(ofd, 1) < 0 ||
 		    dup2(fileno(errf), 2) < 0)
 			_exit(126);
 		char *const argv[] = {"gnuplot", "-d", NULL};
@@ -222,11 +226,14 @@ static void make_chart(const struct cf_report *rep, const struct row *rows, size
 		}
 		fclose(in);
 	}
-	if (!ch->svg || !ch->len || !memmem(ch->svg, ch->len, "<svg", 4)) {
+	/* A whole document: a gnuplot short of space stops inside one. */
+	if (!ch->svg || !ch->len || !memmem(ch->svg, ch->len, "<svg", 4) ||
+	    !memmem(ch->svg, ch->len, "</svg>", 6)) {
+		snprintf(ch->why, sizeof(ch->why), "gnuplot produced no%s SVG",
+			 ch->svg && ch->len && memmem(ch->svg, ch->len, "<svg", 4) ? " whole" : "");
 		free(ch->svg);
 		ch->svg = NULL;
 		ch->len = 0;
-		snprintf(ch->why, sizeof(ch->why), "gnuplot produced no SVG");
 		goto out;
 	}
 	ch->made = true;
@@ -247,7 +254,7 @@ int cf_write_summary(const struct cf_report *rep, const char *path)
 	size_t nrows = 0;
 	struct row *rows = make_rows(rep, &nrows);
 	if (!rows) {
-		fprintf(stderr, "iommusim conform: out of memory\n");
+		fprintf(stderr, "iommusim conform: %s: out of memory\n", path);
 		return -1;
 	}
 	struct outfile of;
@@ -273,7 +280,7 @@ int cf_write_reports(const struct cf_report *rep, const char *dir)
 	size_t nrows = 0;
 	struct row *rows = make_rows(rep, &nrows);
 	if (!rows) {
-		fprintf(stderr, "iommusim conform: out of memory\n");
+		fprintf(stderr, "iommusim conform: --report %s: out of memory\n", dir);
 		return -1;
 	}
 	struct outfile of[F_COUNT];

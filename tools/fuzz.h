@@ -173,12 +173,19 @@ struct fz_run {
 	size_t nev;
 	uint64_t accesses; /* software accesses of the last counted event */
 	char err[512];     /* input error of the last event */
+	/* A `mem` event came (the generator writes one only to corrupt a live
+	 * table): from then on what the replayer reports, validation failures
+	 * and input errors alike, is an expected outcome of the corruption, not
+	 * a failure (docs/fuzzing.md, "Corrupted tables"). */
+	bool corrupt;
+	uint64_t corrupt_outcomes; /* events since that failed or were refused */
 };
 
 int fz_run_begin(struct fz_run *run, const struct ims_replay_opts *opts, const char *file);
 /* Applies one event. count: measure its software memory accesses (into
  * run->accesses). Returns 0, 1 (this event failed a validation: see
- * run->fail), or -EINVAL (an input error: run->err). */
+ * run->fail), or -EINVAL (an input error: run->err); after a corruption
+ * (run->corrupt) only 0. */
 int fz_run_event(struct fz_run *run, const struct ims_event *ev, bool count);
 void fz_run_end(struct fz_run *run);
 
@@ -245,6 +252,10 @@ struct fz_cover {
 	uint64_t leaf_shifts[IMS_FMT_COUNT]; /* bit s: a 2^s leaf mapped */
 	uint64_t harvests, noclear;          /* harvests, those with NO_CLEAR */
 	uint64_t inj_armed, inj_fired, inj_changed; /* injections; inside a walk; set A/D */
+	/* Corrupted tables (docs/fuzzing.md, "Corrupted tables"): sequences
+	 * that wrote into live tables, the entries written, and what followed
+	 * (validation failures and walker findings, expected there). */
+	uint64_t corrupt_seqs, corrupt_writes, corrupt_failures, corrupt_findings;
 };
 void fz_cover_add(struct fz_cover *dst, const struct fz_cover *src);
 /* The replayer's share of one sequence (its harvests and injections). */
@@ -261,7 +272,20 @@ struct fz_gen_cfg {
 	size_t ngeos;
 	unsigned max_len; /* events per sequence, at most */
 	struct fz_cover *cover; /* what the generator laid out goes here (NULL: nowhere) */
+	/* Percent of sequences that corrupt live page-table entries with `mem`
+	 * lines (0: none; fz_corrupt_pct gives the default). Which sequences is
+	 * decided apart from the draws of the others, so a sequence that does
+	 * not corrupt is the one it was without corruption. */
+	unsigned corrupt_pct;
 };
+
+/* The share of corrupting sequences for a replay's walker: FZ_CORRUPT_PCT
+ * for the correct built-in walkers (fast, reference, rewalk), whose
+ * distrust of their tables is what corruption tests; none for a seeded bug
+ * (its proof is about its bug) or a plug-in (which, like a kernel driver,
+ * may trust the tables it wrote). */
+#define FZ_CORRUPT_PCT 10
+unsigned fz_corrupt_pct(const struct ims_replay_opts *ro);
 
 struct fz_gen;
 

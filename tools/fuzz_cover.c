@@ -20,6 +20,10 @@ void fz_cover_add(struct fz_cover *dst, const struct fz_cover *src)
 	dst->inj_armed += src->inj_armed;
 	dst->inj_fired += src->inj_fired;
 	dst->inj_changed += src->inj_changed;
+	dst->corrupt_seqs += src->corrupt_seqs;
+	dst->corrupt_writes += src->corrupt_writes;
+	dst->corrupt_failures += src->corrupt_failures;
+	dst->corrupt_findings += src->corrupt_findings;
 }
 
 void fz_cover_replay(struct fz_cover *c, const struct ims_replay_stats *st)
@@ -29,6 +33,10 @@ void fz_cover_replay(struct fz_cover *c, const struct ims_replay_stats *st)
 	c->inj_armed += st->inject_armed;
 	c->inj_fired += st->inject_fired;
 	c->inj_changed += st->inject_changed;
+	/* A sequence without corruption stops at its first failure, so what a
+	 * run that found nothing counts here followed a corruption. */
+	c->corrupt_failures += st->validation_failures;
+	c->corrupt_findings += st->walker_findings;
 }
 
 static unsigned leaf_sizes(const struct fz_cover *c)
@@ -98,4 +106,10 @@ void fz_cover_print(FILE *f, const char *prefix, const struct fz_cover *c,
 	fprintf(f, "%sinjections: %" PRIu64 " armed, %" PRIu64 " landed inside the walk, %" PRIu64
 		   " of them set A/D in a page-table entry (a race with the walker)\n",
 		prefix, c->inj_armed, c->inj_fired, c->inj_changed);
+	if (c->corrupt_seqs)
+		fprintf(f, "%scorrupted tables: %" PRIu64 " sequences wrote %" PRIu64
+			   " entries into live tables; %" PRIu64 " validation failures followed, %" PRIu64
+			   " of them corrupt-table findings (expected: not failures)\n",
+			prefix, c->corrupt_seqs, c->corrupt_writes, c->corrupt_failures,
+			c->corrupt_findings);
 }

@@ -520,8 +520,24 @@ static bool gen_op(struct fz_gen *g, struct ims_event *ev, bool *count)
 	unsigned w_track = d->dirty ? (d->tracking ? 4 : 14) : 0;
 	unsigned w_flush = 6, w_check = 3;
 	unsigned w_race = d->tracking && d->has_hot ? 4 : 0;
-	unsigned total = w_map + w_unmap + w_dma + w_harvest + w_track + w_flush + w_check + w_race;
+	/* Only in a corrupting sequence: the others draw as they did. */
+	unsigned w_corrupt = g->corrupt ? 4 : 0;
+	unsigned total = w_map + w_unmap + w_dma + w_harvest + w_track + w_flush + w_check + w_race +
+			 w_corrupt;
 	unsigned x = (unsigned)fz_below(&g->rng, total);
+	if (x >= total - w_corrupt) {
+		bool flush = false;
+		if (!fz_gen_corrupt(g, d, ev, &flush))
+			return false;
+		if (flush) {
+			/* After the mem line (queued events come after this one). */
+			struct ims_event f;
+			ev_init(&f, IMS_OP_FLUSH);
+			ev_set(&f, IMS_K_DOMAIN, d->id);
+			enqueue(g, &f, false);
+		}
+		return true;
+	}
 	if (x < w_map)
 		return gen_map(g, d, ev) && (queue_checks(g, d), true);
 	x -= w_map;
@@ -558,6 +574,9 @@ static int gen_new(const struct fz_gen_cfg *cfg, const struct fz_rng *rng, struc
 		return -ENOMEM;
 	g->cfg = *cfg;
 	g->rng = *rng;
+	g->corrupt = fz_corrupt_pick(cfg, rng->s);
+	if (g->corrupt && cfg->cover)
+		cfg->cover->corrupt_seqs++;
 	unsigned maxlen = cfg->max_len < 24 ? 24 : cfg->max_len;
 	g->target = 16 + (unsigned)fz_below(&g->rng, maxlen - 16);
 	unsigned c = (unsigned)fz_below(&g->rng, 20);
@@ -679,6 +698,13 @@ int fz_gen_next(struct fz_gen *g, struct ims_event *ev, bool *count)
 					g->phase = 2;
 				else
 					got = gen_op(g, ev, count);
+				/* A corrupt table may leave no map that the software
+				 * can make (every op of a domain without maps is one):
+				 * then the sequence goes on to its tear-down. */
+				if (g->corrupt && !got && ++g->idle > 1024)
+					g->phase = 2;
+				else if (got)
+					g->idle = 0;
 				break;
 			case 2:
 				got = gen_teardown(g, ev, count);

@@ -91,6 +91,8 @@ struct fz_gen {
 	struct measured cache[NCACHE];
 	unsigned cnext;
 	struct measured pending; /* the op whose count the runner measures */
+	bool corrupt; /* this sequence writes into live tables (fuzz_corrupt.c) */
+	unsigned idle; /* ops in a row that emitted nothing (corrupting sequences) */
 	struct gleaf scratch[MAX_LEAVES];
 };
 
@@ -166,5 +168,14 @@ bool fz_overlaps(const struct gdom *d, uint64_t iova, uint64_t size);
 bool fz_whole_leaves(const struct gdom *d, uint64_t *lo, uint64_t *hi);
 /* Forgets map i of d (the last map takes its place). */
 void fz_remove_map(struct gdom *d, unsigned i);
+
+/* ---- corrupted tables (fuzz_corrupt.c) ----------------------------------------------- */
+
+/* Whether the sequence of `seed` (or an input's hash) corrupts tables. */
+bool fz_corrupt_pick(const struct fz_gen_cfg *cfg, uint64_t seed);
+/* A `mem` line into a live table entry of d on the path to a mapped point
+ * (written to the shadow as well); false when there is none. *flush: a
+ * flush of the domain should follow. */
+bool fz_gen_corrupt(struct fz_gen *g, struct gdom *d, struct ims_event *ev, bool *flush);
 
 #endif

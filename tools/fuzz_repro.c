@@ -71,23 +71,33 @@ int fz_repro_write(const struct fz_repro *rp, const struct fz_iso *iso, struct f
 		rp->name);
 	for (size_t i = 0; i < l->n; i++)
 		fz_print_event(f, &l->ev[i]);
-	if (outfile_commit(&of))
+	if (fflush(f) || ferror(f)) {
+		/* outfile_commit says why (ENOSPC...). */
+		outfile_commit(&of);
 		return 2;
+	}
 
 	/* What was written must fail on its own, read back as text, the same
-	 * way, within the user's time limit. */
+	 * way, within the user's time limit: read from its temporary name,
+	 * before it is committed (renamed into place when the run ends). */
 	struct fz_fail back;
-	rc = fz_replay_file(rp->ro, rp->iso, path, &back);
-	if (rc == 2)
+	rc = fz_replay_file(rp->ro, rp->iso, of.tmp ? of.tmp : path, &back);
+	if (rc == 2) {
+		outfile_abort(&of);
 		return 2;
+	}
 	if (rc != 1) {
 		fprintf(stderr, "%s: internal error: %s replays without a failure\n", rp->who, path);
+		outfile_abort(&of);
 		return 2;
 	}
 	if ((want->first & (FZ_F_CRASH | FZ_F_HANG)) && !fz_same_failure(want, &back)) {
 		fprintf(stderr, "%s: internal error: %s fails otherwise when read back: %s\n", rp->who,
 			path, back.msg);
+		outfile_abort(&of);
 		return 2;
 	}
+	if (outfile_commit(&of))
+		return 2;
 	return 1;
 }

@@ -201,11 +201,24 @@ int fz_run_event(struct fz_run *run, const struct ims_event *ev, bool count)
 	if (count)
 		ims_mem_set_hook(mem, NULL, NULL);
 	size_t idx = run->nev++;
+	if (ev->op == IMS_OP_MEM)
+		run->corrupt = true;
+	const struct ims_replay_stats *after = ims_replay_stats(run->r);
+	if (run->corrupt) {
+		/* The table is no longer what the oracle's truth assumes: the
+		 * hardware's walk still says what devices did, but a harvest of a
+		 * garbage entry, a map refused over one, a leaked table or a
+		 * finding of the corrupt entry say nothing about the walker. What
+		 * is judged here is that it returned (a crash or a hang is caught
+		 * around this call), in bounded work (its checks, pt_check.c). */
+		if (rc || after->validation_failures != before.validation_failures)
+			run->corrupt_outcomes++;
+		return 0;
+	}
 	if (rc) {
 		snprintf(run->err, sizeof(run->err), "%s", ims_replay_error(run->r));
 		return rc;
 	}
-	const struct ims_replay_stats *after = ims_replay_stats(run->r);
 	if (after->validation_failures == before.validation_failures)
 		return 0;
 	unsigned k = classify(ev, &before, after);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "iommusim/pt.h"
+#include "tools/cmd.h"
 #include "tools/fuzz.h"
 
 struct shr {
@@ -100,6 +101,11 @@ static bool shadow_event(struct shadow *sh, const struct ims_event *ev)
 		uint64_t span[2];
 		return pt && ims_pt_for_each_leaf(pt, 0, 0, first_leaf, span) == 0;
 	}
+	case IMS_OP_MEM:
+		/* A corrupted table: the shadow's pool has the replay's addresses. */
+		if (!(ev->v[IMS_K_PA] & 7))
+			ims_mem_store(sh->mem, IMS_AGENT_HW, ev->v[IMS_K_PA], ev->v[IMS_K_VAL]);
+		return true;
 	default:
 		return true;
 	}
@@ -124,7 +130,9 @@ static bool rules_hold(const struct fz_list *l)
 static bool still_fails(struct shr *s, struct fz_list *l)
 {
 	struct fz_fail f;
-	if (!rules_hold(l))
+	/* Interrupted (SIGINT, SIGTERM: tools/outputs.c): no more replays, so
+	 * the shrinker ends with what it has, a sequence that still fails. */
+	if (interrupt_caught() || !rules_hold(l))
 		return false;
 	s->st->tests++;
 	if (fz_replay(s->opts, s->iso, l, 1, "shrink", s->want->first, &f) != 1 ||

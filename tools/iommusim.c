@@ -36,7 +36,8 @@ static void usage(FILE *f)
 		"common options (docs/cli.md): -q quiet, -v verbose, --json FILE one JSON\n"
 		"document ('-': standard output, the JSON alone), -o/--out the main output;\n"
 		"--seed N is the model's seed wherever the model runs (fuzz's own: --fuzz-seed).\n"
-		"exit status: 0 success, 1 a validation failed, 2 bad input or usage.\n");
+		"exit status: 0 success, 1 a validation failed, 2 bad input or usage (or an\n"
+		"output that could not be written), 128+N stopped by signal N (130: ^C).\n");
 }
 
 /* Whether the command line asks for `--json -` (the JSON alone on
@@ -74,7 +75,7 @@ static const struct cmd *find(const char *name)
 	return NULL;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
@@ -154,7 +155,15 @@ int main(int argc, char **argv)
 		snprintf(name, sizeof(name), "%s%s%s", c->name, trace_sub ? " " : "", trace_sub ? sub : "");
 		json_error_doc(jf, name, rc);
 	}
-	if (jf && fflush(jf) && !rc)
-		rc = 2;
 	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	/* Interrupted, a run removes its unfinished outputs (tools/outputs.c);
+	 * at its end, standard output is checked and the outputs it completed
+	 * are renamed into place, or none is when any of them failed. */
+	interrupt_init();
+	int rc = run(argc, argv);
+	return outputs_end(rc, stdout_claimed());
 }

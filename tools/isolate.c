@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tools/cmd.h"
 #include "tools/isolate.h"
 
 void *iso_shared_new(size_t size)
@@ -48,7 +49,12 @@ static void child(int (*work)(void *), void *arg, struct iso_state *st, int wfd,
 	if (getppid() != parent)
 		_exit(127);
 	int r = work(arg);
-	fflush(stdout);
+	/* What it printed and wrote is the run's too: a write error on
+	 * standard output is said (once) and fails it, and the outputs it
+	 * completed (replay --stats-out in a worker) are renamed into place. */
+	if (stdout_write_failed(stdout) && r >= 0 && r < 2)
+		r = 2;
+	outputs_child_end();
 	fflush(stderr);
 	st->result = r;
 	__atomic_store_n(&st->done, 1, __ATOMIC_SEQ_CST);
@@ -61,6 +67,7 @@ int iso_start(struct iso_child *c, int (*work)(void *arg), void *arg, struct iso
 	c->fd = -1;
 	st->done = 0;
 	st->result = 0;
+	st->stop = interrupt_caught();
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC))
 		return -errno;
@@ -164,6 +171,10 @@ int iso_run(int (*work)(void *arg), void *arg, struct iso_state *st, double time
 		/* Between ticks the parent sleeps until the child's end. */
 		struct pollfd p = {.fd = c.fd, .events = POLLIN};
 		poll(&p, 1, tick_ms);
+		/* A stop asked of this process (interrupt_poll: fuzz) is the
+		 * child's too, which may not have had it (kill PID). */
+		if (interrupt_caught())
+			st->stop = interrupt_caught();
 		rc = iso_check(&c, timeout, out);
 		if (rc)
 			return rc < 0 ? rc : 0;

@@ -22,6 +22,12 @@ struct iso_state {
 	volatile uint64_t beat;
 	volatile int done;
 	volatile int result;
+	/* The signal that asked this process to stop (interrupt_poll,
+	 * tools/cmd.h), set by iso_run: work that looks at it stops at its
+	 * next safe point.
+	 * Shared memory rather than a signal: a child that also had the
+	 * terminal's ^C would take a second signal as "stop at once". */
+	volatile int stop;
 };
 
 /* A zeroed shared block of `size` bytes (at least sizeof(struct

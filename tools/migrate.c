@@ -285,7 +285,8 @@ static int simulate(const struct params *p, enum ims_mig_mode mode, struct resul
 	struct ims_replay *r = NULL;
 	struct ims_oracle *dirty = ims_oracle_new();
 	if (!dirty || ims_replay_new(&p->ro, &r)) {
-		fprintf(stderr, "iommusim migrate: out of memory\n");
+		fprintf(stderr, "iommusim migrate: %s: out of memory\n",
+			p->synthetic ? "the synthetic guest" : p->trace);
 		rc = 2;
 		goto out;
 	}
@@ -450,38 +451,6 @@ static void write_json(FILE *f, const struct params *p, const struct result *res
 		exit_status);
 }
 
-/* A file in dir written under a temporary name, then renamed. */
-static int dir_file(const char *dir, const char *name, struct outfile *o)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *path = malloc(n);
-	if (!path)
-		return -1;
-	snprintf(path, n, "%s/%s", dir, name);
-	int rc = outfile_open(o, path);
-	free(path);
-	return rc;
-}
-
-/* gnuplot in dir on migrate.gp; its output is migrate.svg.tmp, renamed
- * when gnuplot succeeded. */
-static int run_gnuplot(const char *dir)
-{
-	if (chart_run(dir, "migrate.gp"))
-		return -1;
-	size_t n = strlen(dir) + 32;
-	char *a = malloc(n), *b = malloc(n);
-	int rc = -1;
-	if (a && b) {
-		snprintf(a, n, "%s/migrate.svg.tmp", dir);
-		snprintf(b, n, "%s/migrate.svg", dir);
-		rc = rename(a, b);
-	}
-	free(a);
-	free(b);
-	return rc;
-}
-
 /* Whether mode i sent exactly what mode j did, round by round. */
 static bool same_points(const struct result *a, const struct result *b)
 {
@@ -495,37 +464,34 @@ static bool same_points(const struct result *a, const struct result *b)
 
 static int plot(const char *dir, const struct params *p, const struct result *res, size_t n)
 {
-	if (mkdirs(dir)) {
-		fprintf(stderr, "iommusim migrate: --plot %s: %s\n", dir, strerror(errno));
+	struct plot pl;
+	if (plot_open(&pl, "migrate", dir))
 		return -1;
-	}
-	struct outfile o;
-	if (dir_file(dir, "migrate.dat", &o))
-		return -1;
+	FILE *f = plot_file(&pl, "migrate.dat");
+	if (!f)
+		return plot_fail(&pl);
 	size_t most = 0;
 	for (size_t i = 0; i < n; i++)
 		most = res[i].n > most ? res[i].n : most;
-	fprintf(o.f, "# round");
+	fprintf(f, "# round");
 	for (size_t i = 0; i < n; i++)
-		fprintf(o.f, " %s_sent_GiB", ims_mig_mode_name(res[i].mode));
-	fputc('\n', o.f);
+		fprintf(f, " %s_sent_GiB", ims_mig_mode_name(res[i].mode));
+	fputc('\n', f);
 	/* Round most + 1 is the stop-copy. */
 	for (size_t k = 0; k <= most; k++) {
-		fprintf(o.f, "%zu", k + 1);
+		fprintf(f, "%zu", k + 1);
 		for (size_t i = 0; i < n; i++) {
 			if (k < res[i].n)
-				fprintf(o.f, " %.6f", gib(res[i].rounds[k].sent));
+				fprintf(f, " %.6f", gib(res[i].rounds[k].sent));
 			else if (k == res[i].n)
-				fprintf(o.f, " %.6f", gib(res[i].stop_copy));
+				fprintf(f, " %.6f", gib(res[i].stop_copy));
 			else
-				fprintf(o.f, " NaN");
+				fprintf(f, " NaN");
 		}
-		fputc('\n', o.f);
+		fputc('\n', f);
 	}
-	if (outfile_commit(&o))
-		return -1;
-	if (dir_file(dir, "migrate.gp", &o))
-		return -1;
+	if (!(f = plot_file(&pl, "migrate.gp")))
+		return plot_fail(&pl);
 	char ram[32], bw[32], title[224];
 	size_text(ram, sizeof(ram), p->ram);
 	size_text(bw, sizeof(bw), p->bandwidth);
@@ -547,17 +513,17 @@ static int plot(const char *dir, const struct params *p, const struct result *re
 		size_t len = strlen(title);
 		snprintf(title + len, sizeof(title) - len, "; a round that sent 0 is not drawn");
 	}
-	fprintf(o.f, "# iommusim migrate --plot: run `gnuplot migrate.gp` in this directory.\n");
+	fprintf(f, "# iommusim migrate --plot: run `gnuplot migrate.gp` in this directory.\n");
 	struct chart ch;
 	struct chart_frame fr = {.w = 900,
 				 .h = 440 + (int)n * 18,
-				 .output = "migrate.svg.tmp",
+				 .output = "migrate.svg",
 				 .title = title,
 				 .xlabel = "round",
 				 .ylabel = "GiB sent",
 				 .keys = (int)n};
-	chart_begin(&ch, o.f, &fr);
-	chart_styles(o.f);
+	chart_begin(&ch, f, &fr);
+	chart_styles(f);
 	/* Rounds are counted: whole ticks, half a round of room each side. */
 	chart_axis(&ch, "x", 0.5, (double)most + 1.5, true, false);
 	chart_log_axis(&ch, "y", lo > 0 ? lo : 1, hi > 0 ? hi : 1);
@@ -573,21 +539,20 @@ static int plot(const char *dir, const struct params *p, const struct result *re
 					 " (same points as %s)", ims_mig_mode_name(res[j].mode));
 				break;
 			}
-		fprintf(o.f, "%s'migrate.dat' using 1:%zu with linespoints lt %zu title ",
+		fprintf(f, "%s'migrate.dat' using 1:%zu with linespoints lt %zu title ",
 			i ? ", " : "plot ", i + 2, i % CHART_STYLES + 1);
-		chart_str(o.f, key, ch.keymax);
+		chart_str(f, key, ch.keymax);
 	}
-	fputc('\n', o.f);
-	if (outfile_commit(&o))
-		return -1;
+	fputc('\n', f);
 	if (!chart_have_gnuplot()) {
 		fprintf(stderr, "iommusim migrate: --plot: gnuplot is not installed; chart skipped "
 				"(data and script are in %s)\n", dir);
-		return 0;
+		return plot_commit(&pl);
 	}
-	if (run_gnuplot(dir))
-		fprintf(stderr, "iommusim migrate: --plot: gnuplot failed; see %s/gnuplot.log\n", dir);
-	return 0;
+	static const char *const charts[] = {"migrate.svg"};
+	if (plot_render(&pl, "migrate.gp", charts, 1))
+		return plot_fail(&pl);
+	return plot_commit(&pl);
 }
 
 /* ---- options -------------------------------------------------------------------------- */

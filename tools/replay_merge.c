@@ -34,11 +34,7 @@ static int out_commit(const struct rp_agg *a, struct outfile *of)
 {
 	if (of->f != a->out)
 		return outfile_commit(of);
-	if (fflush(of->f) || ferror(of->f)) {
-		fprintf(stderr, "iommusim replay: standard output: write failed\n");
-		return -1;
-	}
-	return 0;
+	return stdout_write_failed(of->f) ? -1 : 0;
 }
 
 static int add_total(struct rp_agg *a, const struct rp_counter *c)
@@ -295,7 +291,11 @@ int rp_merge(const char *json, int verbosity, char **files, int nfiles)
 			char err[1024];
 			char *copy = strdup(line);
 			if (!copy || rp_agg_add(&a, copy, path, lineno, err, sizeof(err))) {
-				fprintf(stderr, "%s\n", copy ? err : "iommusim replay: out of memory");
+				if (copy)
+					fprintf(stderr, "%s\n", err);
+				else
+					fprintf(stderr, "iommusim replay: %s:%llu: out of memory\n", path,
+						(unsigned long long)lineno);
 				goto bad_file;
 			}
 		}

@@ -197,8 +197,12 @@ static char *replay_one(struct worker *k, int i)
 			}
 			/* One write: the lines of traces of several workers do not mix. */
 			fflush(r->text);
-			if (!fclose(t) && write_all(fileno(r->text), text, tlen)) {
-				/* Lines for people: a closed output stops nothing. */
+			if (!fclose(t) && write_all(fileno(r->text), text, tlen) &&
+			    r->text == stdout && !stdout_claimed()) {
+				/* Lines for people: a full or closed output stops no
+				 * replay, but the run ends with exit status 2 and
+				 * says why (tools/outputs.c). */
+				stdout_write_error(errno);
 			}
 		}
 		FILE *js = open_memstream(&json, &jlen);
@@ -256,7 +260,7 @@ static int run_here(struct rp_run *r, struct order *q)
 	for (int i = 0; i < r->n; i++) {
 		char *rec = replay_one(&k, i);
 		if (!rec) {
-			fprintf(stderr, "iommusim replay: out of memory\n");
+			fprintf(stderr, "iommusim replay: %s: out of memory\n", r->traces[i]);
 			rp_plugins_free(&k.plugins);
 			return 2;
 		}

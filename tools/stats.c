@@ -425,7 +425,8 @@ int series_write(struct series *s, const char *path)
 {
 	note_coarse(s);
 	if (s->oom) {
-		fprintf(stderr, "iommusim replay: --stats-out: out of memory\n");
+		fprintf(stderr, "iommusim replay: --stats-out %s: out of memory (the samples of the "
+			"traces)\n", path);
 		return -1;
 	}
 	struct outfile o;
@@ -440,30 +441,18 @@ int series_write(struct series *s, const char *path)
 
 /* ---- charts -------------------------------------------------------------------- */
 
-static char *join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *p = malloc(n);
-	if (p)
-		snprintf(p, n, "%s/%s", dir, name);
-	return p;
-}
-
-static int write_file(const char *dir, const char *name, void (*fn)(const struct series *, FILE *, unsigned),
-		      const struct series *s, unsigned arg)
-{
-	char *p = join(dir, name);
-	if (!p)
-		return -1;
-	struct outfile o;
-	int rc = outfile_open(&o, p);
-	if (!rc) {
-		fn(s, o.f, arg);
-		rc = outfile_commit(&o);
-	}
-	free(p);
-	return rc;
-}
+/* The charts write_gp draws, by file. */
+static const struct {
+	const char *file, *title, *ylabel;
+	int col;
+	bool whole;
+} charts[] = {
+	{"hit_rate.svg", "IOTLB hit rate", "hits / lookups", 2, false},
+	{"walks.svg", "Page-table walks", "walks per interval", 3, true},
+	{"cycles_per_page.svg", "Translation cycles per page", "cycles / page", 4, false},
+	{"dirty_pages.svg", "Dirty pages harvested", "bits reported per interval", 5, true},
+};
+#define NCHARTS (sizeof(charts) / sizeof(charts[0]))
 
 /* Whitespace columns for gnuplot: at hit_rate walks cycles_per_page dirty. */
 static void write_dat(const struct series *s, FILE *f, unsigned trace)
@@ -532,16 +521,6 @@ static unsigned rows_of(const struct series *s, unsigned t)
 static void write_gp(const struct series *s, FILE *f, unsigned unused)
 {
 	(void)unused;
-	static const struct {
-		const char *file, *title, *ylabel;
-		int col;
-		bool whole;
-	} charts[] = {
-		{"hit_rate.svg", "IOTLB hit rate", "hits / lookups", 2, false},
-		{"walks.svg", "Page-table walks", "walks per interval", 3, true},
-		{"cycles_per_page.svg", "Translation cycles per page", "cycles / page", 4, false},
-		{"dirty_pages.svg", "Dirty pages harvested", "bits reported per interval", 5, true},
-	};
 	/* x: events, or trace time in the unit that makes its ticks whole. */
 	double lo = 0, hi = 0, div = 1;
 	const char *unit = "ns";
@@ -581,7 +560,7 @@ static void write_gp(const struct series *s, FILE *f, unsigned unused)
 	if (s->ns)
 		snprintf(xlabel, sizeof(xlabel), "trace time (%s)", unit);
 	fprintf(f, "# iommusim replay --plot: run `gnuplot stats.gp` in this directory.\n");
-	for (size_t c = 0; c < sizeof(charts) / sizeof(charts[0]); c++) {
+	for (size_t c = 0; c < NCHARTS; c++) {
 		struct chart ch;
 		struct chart_frame fr = {.w = 900,
 					 .h = 420 + top_extra + keys * 18,
@@ -629,10 +608,12 @@ static void write_gp(const struct series *s, FILE *f, unsigned unused)
 int series_plot(struct series *s, const char *dir)
 {
 	note_coarse(s);
-	if (mkdirs(dir)) {
-		fprintf(stderr, "iommusim replay: --plot %s: %s\n", dir, strerror(errno));
+	const char *files[NCHARTS];
+	for (size_t i = 0; i < NCHARTS; i++)
+		files[i] = charts[i].file;
+	struct plot p;
+	if (plot_open(&p, "replay", dir))
 		return -1;
-	}
 	bool any = false;
 	for (unsigned t = 0; t < s->ntraces; t++) {
 		if (!trace_has_rows(s, t))
@@ -640,21 +621,25 @@ int series_plot(struct series *s, const char *dir)
 		any = true;
 		char name[32];
 		snprintf(name, sizeof(name), "series-%u.dat", t);
-		if (write_file(dir, name, write_dat, s, t))
-			return -1;
+		FILE *f = plot_file(&p, name);
+		if (!f)
+			return plot_fail(&p);
+		write_dat(s, f, t);
 	}
-	if (write_file(dir, "stats.gp", write_gp, s, 0))
-		return -1;
+	FILE *f = plot_file(&p, "stats.gp");
+	if (!f)
+		return plot_fail(&p);
+	write_gp(s, f, 0);
 	if (!any) {
 		fprintf(stderr, "iommusim replay: --plot: no rows, no charts\n");
-		return 0;
+		return plot_commit(&p);
 	}
 	if (!chart_have_gnuplot()) {
 		fprintf(stderr, "iommusim replay: --plot: gnuplot is not installed; charts skipped "
 				"(data and script are in %s)\n", dir);
-		return 0;
+		return plot_commit(&p);
 	}
-	if (chart_run(dir, "stats.gp"))
-		fprintf(stderr, "iommusim replay: --plot: gnuplot failed; see %s/gnuplot.log\n", dir);
-	return 0;
+	if (plot_render(&p, "stats.gp", files, NCHARTS))
+		return plot_fail(&p);
+	return plot_commit(&p);
 }

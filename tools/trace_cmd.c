@@ -76,28 +76,18 @@ void help_trace(FILE *f)
 
 /* ---- outputs ------------------------------------------------------------------ */
 
-/* outfile (atomic: a temporary name, renamed on commit) for files; a path
- * that exists and is not a regular file (/dev/null, a FIFO) is written in
- * place, since renaming over it would replace the device. */
+/* The outputs are outfiles (tools/cmd.h): a temporary name renamed when
+ * the run ends well; a path that exists and is not a regular file
+ * (/dev/null, a FIFO) is written in place, since renaming over it would
+ * replace the device. */
 struct out {
 	struct outfile of;
-	FILE *direct;
 	FILE *f;
 };
 
 static int out_open(struct out *o, const char *path)
 {
-	struct stat st;
 	memset(o, 0, sizeof(*o));
-	if (strcmp(path, "-") && !stat(path, &st) && !S_ISREG(st.st_mode)) {
-		o->direct = fopen(path, "w");
-		if (!o->direct) {
-			fprintf(stderr, "iommusim: %s: %s\n", path, strerror(errno));
-			return -1;
-		}
-		o->f = o->direct;
-		return 0;
-	}
 	if (outfile_open(&o->of, path))
 		return -1;
 	o->f = o->of.f;
@@ -106,17 +96,12 @@ static int out_open(struct out *o, const char *path)
 
 static int out_commit(struct out *o)
 {
-	if (o->direct)
-		return fclose(o->direct) ? -1 : 0;
 	return outfile_commit(&o->of);
 }
 
 static void out_abort(struct out *o)
 {
-	if (o->direct)
-		fclose(o->direct);
-	else
-		outfile_abort(&o->of);
+	outfile_abort(&o->of);
 }
 
 /* ---- writers ------------------------------------------------------------------- */
@@ -149,7 +134,7 @@ static int sink_event(void *arg, const struct ims_event *ev)
 		ims_event_format(ev, s->buf, s->cap);
 	}
 	s->buf[n] = '\n';
-	return fwrite(s->buf, 1, n + 1, s->f) == n + 1 ? 0 : -EIO;
+	return fwrite(s->buf, 1, n + 1, s->f) == n + 1 ? 0 : errno ? -errno : -EIO;
 }
 
 static int sink_comment(void *arg, const char *text)
@@ -157,7 +142,7 @@ static int sink_comment(void *arg, const char *text)
 	struct sink *s = arg;
 	if (s->binary)
 		return 0;
-	return fprintf(s->f, "# %s\n", text) < 0 ? -EIO : 0;
+	return fprintf(s->f, "# %s\n", text) < 0 ? errno ? -errno : -EIO : 0;
 }
 
 static int sink_open(struct sink *s, FILE *f, bool binary, const struct ims_binwriter_opts *bo)
@@ -194,9 +179,18 @@ static void sink_abort(struct sink *s)
 	s->buf = NULL;
 }
 
-static const char *errtext(int rc)
+/* What went wrong writing o: the first failed write's own error
+ * (ENOSPC, EFBIG: the binary writer says only -EIO), else rc's. */
+static const char *errtext(const struct out *o, int rc, char *buf, size_t len)
 {
-	return rc == -ENOMEM ? "out of memory" : rc == -EIO ? "write failed" : strerror(-rc);
+	int e = o->of.werr ? *o->of.werr : 0;
+	if (e && (rc == -EIO || rc == -e))
+		snprintf(buf, len, "write failed: %s", strerror(e));
+	else
+		snprintf(buf, len, "%s", rc == -ENOMEM ? "out of memory"
+					 : rc == -EIO  ? "write failed"
+						       : strerror(-rc));
+	return buf;
 }
 
 /* ---- import ---------------------------------------------------------------------- */
@@ -517,14 +511,24 @@ static int do_import(int argc, char **argv)
 		return usage_err("-o - and --json - both name standard output: one of them");
 	const char *in = argv[optind];
 
-	struct out of;
+	/* Both outputs are opened before the work and committed together at
+	 * the end (tools/outputs.c): a --json that cannot be written is said
+	 * at once, and never after the trace is in place. */
+	struct out of, jf = {0};
+	char why[160];
 	if (out_open(&of, out))
 		return 2;
+	if (json && out_open(&jf, json)) {
+		out_abort(&of);
+		return 2;
+	}
 	struct sink s;
 	int rc = sink_open(&s, of.f, binary, NULL);
 	if (rc) {
-		fprintf(stderr, "iommusim trace import: %s: %s\n", out, errtext(rc));
+		fprintf(stderr, "iommusim trace import: %s: %s\n", out, errtext(&of, rc, why, sizeof(why)));
 		out_abort(&of);
+		if (json)
+			out_abort(&jf);
 		return 2;
 	}
 	struct ims_import_sink is = {sink_event, sink_comment, &s};
@@ -532,8 +536,11 @@ static int do_import(int argc, char **argv)
 	char err[1024];
 	err[0] = '\0';
 	if (!st) {
+		fprintf(stderr, "iommusim trace import: %s: out of memory\n", in);
 		sink_abort(&s);
 		out_abort(&of);
+		if (json)
+			out_abort(&jf);
 		return 2;
 	}
 	rc = ims_import(&o, in, &is, st, err, sizeof(err));
@@ -541,20 +548,26 @@ static int do_import(int argc, char **argv)
 		if (err[0])
 			fprintf(stderr, "%s\n", err);
 		else
-			fprintf(stderr, "iommusim trace import: %s: %s\n", out, errtext(rc));
+			fprintf(stderr, "iommusim trace import: %s: %s\n", out, errtext(&of, rc, why, sizeof(why)));
 		sink_abort(&s);
 		out_abort(&of);
+		if (json)
+			out_abort(&jf);
 		free(st);
 		return 2;
 	}
 	rc = sink_close(&s, NULL);
 	if (rc) {
-		fprintf(stderr, "iommusim trace import: %s: %s\n", out, errtext(rc));
+		fprintf(stderr, "iommusim trace import: %s: %s\n", out, errtext(&of, rc, why, sizeof(why)));
 		out_abort(&of);
+		if (json)
+			out_abort(&jf);
 		free(st);
 		return 2;
 	}
 	if (out_commit(&of)) {
+		if (json)
+			out_abort(&jf);
 		free(st);
 		return 2;
 	}
@@ -562,14 +575,9 @@ static int do_import(int argc, char **argv)
 		print_summary(stderr, in, st, &o);
 	int ret = 0;
 	if (json) {
-		struct out jf;
-		if (out_open(&jf, json)) {
+		write_json(jf.f, in, st, &o);
+		if (out_commit(&jf))
 			ret = 2;
-		} else {
-			write_json(jf.f, in, st, &o);
-			if (out_commit(&jf))
-				ret = 2;
-		}
 	}
 	free(st);
 	return ret;
@@ -655,8 +663,15 @@ static int do_convert(int argc, char **argv)
 		return 2;
 	}
 	bool binary = to >= 0 ? to == 1 : !ims_reader_is_binary(rd);
-	struct out of;
+	/* Both outputs open before the work, committed together at the end. */
+	struct out of, jf = {0};
+	char why[160];
 	if (out_open(&of, out)) {
+		ims_reader_close(rd);
+		return 2;
+	}
+	if (json && out_open(&jf, json)) {
+		out_abort(&of);
 		ims_reader_close(rd);
 		return 2;
 	}
@@ -665,7 +680,7 @@ static int do_convert(int argc, char **argv)
 	struct ims_event ev;
 	int ret = 0;
 	if (rc) {
-		fprintf(stderr, "iommusim trace convert: %s: %s\n", out, errtext(rc));
+		fprintf(stderr, "iommusim trace convert: %s: %s\n", out, errtext(&of, rc, why, sizeof(why)));
 		ret = 2;
 	}
 	while (!ret && (rc = ims_reader_next(rd, &ev)) == 1) {
@@ -675,7 +690,7 @@ static int do_convert(int argc, char **argv)
 				fprintf(stderr, "%s:%" PRIu64 ": the binary form cannot hold this event\n",
 					ims_reader_name(rd), ev.line);
 			else
-				fprintf(stderr, "iommusim trace convert: %s: %s\n", out, errtext(w));
+				fprintf(stderr, "iommusim trace convert: %s: %s\n", out, errtext(&of, w, why, sizeof(why)));
 			ret = 2;
 		}
 	}
@@ -687,23 +702,27 @@ static int do_convert(int argc, char **argv)
 	if (ret) {
 		sink_abort(&s);
 		out_abort(&of);
+		if (json)
+			out_abort(&jf);
 		return ret;
 	}
 	uint64_t events = s.events;
 	if ((rc = sink_close(&s, NULL))) {
-		fprintf(stderr, "iommusim trace convert: %s: %s\n", out, errtext(rc));
+		fprintf(stderr, "iommusim trace convert: %s: %s\n", out, errtext(&of, rc, why, sizeof(why)));
 		out_abort(&of);
+		if (json)
+			out_abort(&jf);
 		return 2;
 	}
-	if (out_commit(&of))
+	if (out_commit(&of)) {
+		if (json)
+			out_abort(&jf);
 		return 2;
+	}
 	if (verbose)
 		fprintf(stderr, "iommusim trace convert: %s -> %s: %" PRIu64 " events, %s form\n", in, out,
 			events, binary ? "binary" : "text");
 	if (json) {
-		struct out jf;
-		if (out_open(&jf, json))
-			return 2;
 		json_head_ok(jf.f, "trace convert");
 		fputs(",\"file\":", jf.f);
 		json_string(jf.f, in);

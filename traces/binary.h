@@ -4,6 +4,7 @@
 #ifndef IMS_TRACES_BINARY_H
 #define IMS_TRACES_BINARY_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "iommusim/trace.h"
@@ -16,6 +17,9 @@ struct trc_bin_src {
 	ssize_t (*peek)(void *ctx, size_t n, const unsigned char **p);
 	void (*consume)(void *ctx, size_t n);
 	void *ctx;
+	/* The bytes are a gzip file's, decompressed: an offset in a message
+	 * says "byte N of the decompressed stream", not of the file. */
+	bool inflated;
 };
 
 struct trc_binreader;
@@ -24,7 +28,8 @@ int trc_binreader_new(struct trc_binreader **out);
 void trc_binreader_free(struct trc_binreader *b);
 /* 1: *ev filled (ev->line is the event's number, from 1); 0: end of input
  * (the trailer was read and checked); <0: an error (-EINVAL corrupt or
- * truncated input, -ENOMEM), described in msg as "NAME: byte N: what".
+ * truncated input, -ENOMEM), described in msg as "NAME: byte N: what"
+ * ("NAME: byte N of the decompressed stream: what" when src->inflated).
  * A source error is returned as is, its message already set by the source. */
 int trc_binreader_next(struct trc_binreader *b, const struct trc_bin_src *src,
 		       struct ims_event *ev, const char *name, char *msg, size_t msgcap);

@@ -74,6 +74,7 @@ struct trc_binreader {
 	const char *name;
 	char *msg;
 	size_t msgcap;
+	bool inflated; /* the source's: offsets are of the decompressed stream */
 };
 
 int trc_binreader_new(struct trc_binreader **out)
@@ -105,7 +106,8 @@ void trc_binreader_free(struct trc_binreader *b)
 __attribute__((format(printf, 3, 4))) static int berr(struct trc_binreader *b, uint64_t at,
 						      const char *fmt, ...)
 {
-	int n = snprintf(b->msg, b->msgcap, "%s: byte %" PRIu64 ": ", b->name, at);
+	int n = snprintf(b->msg, b->msgcap, "%s: byte %" PRIu64 "%s: ", b->name, at,
+			 b->inflated ? " of the decompressed stream" : "");
 	if (n >= 0 && (size_t)n < b->msgcap) {
 		va_list ap;
 		va_start(ap, fmt);
@@ -511,6 +513,7 @@ int trc_binreader_next(struct trc_binreader *b, const struct trc_bin_src *src,
 	b->name = name;
 	b->msg = msg;
 	b->msgcap = msgcap;
+	b->inflated = src->inflated;
 	for (;;) {
 		switch (b->state) {
 		case B_HEADER:

@@ -66,13 +66,22 @@ struct ims_reader {
 
 /* A stream error, "FILE: what"; with_line names the line being read when
  * it happened, "FILE:LINE: what" (input is only read while no complete
- * line is buffered). Parse errors are traces/text.c's. */
+ * line is buffered). A binary trace has no lines: there the place is the
+ * byte of the decompressed stream reached, "FILE: byte N of the
+ * decompressed stream: what", as traces/binary_read.c says its own. The
+ * form is known from the first decoded bytes, which may come with the
+ * error itself. Parse errors are traces/text.c's. */
 __attribute__((format(printf, 4, 5)))
 static int serr(struct ims_reader *r, int err, bool with_line, const char *fmt, ...)
 {
 	int n;
+	bool bin = r->bin || (r->buf && !r->base && r->end >= 4 &&
+			      !memcmp(r->buf, IMS_BIN_MAGIC, 4));
 	if (!with_line)
 		n = snprintf(r->msg, r->msgcap, "%s: ", r->name);
+	else if (bin)
+		n = snprintf(r->msg, r->msgcap, "%s: byte %llu of the decompressed stream: ", r->name,
+			     (unsigned long long)(r->base + r->end));
 	else
 		n = snprintf(r->msg, r->msgcap, "%s:%llu: ", r->name,
 			     (unsigned long long)r->txt.lineno + 1);
@@ -156,13 +165,14 @@ static int fill_gz(struct ims_reader *r)
 		case Z_BUF_ERROR:
 			if (!got && !r->zs.avail_in && r->raw_eof)
 				return serr(r, -EIO, true,
-					    "compressed stream ends early (at byte %llu of input)",
+					    "compressed stream ends early (at byte %llu of the gzip input)",
 					    (unsigned long long)at);
 			break;
 		case Z_MEM_ERROR:
 			return serr(r, -ENOMEM, false, "out of memory");
 		default:
-			return serr(r, -EIO, true, "corrupt compressed stream at byte %llu of input (%s)",
+			return serr(r, -EIO, true,
+				    "corrupt compressed stream at byte %llu of the gzip input (%s)",
 				    (unsigned long long)at, r->zs.msg ? r->zs.msg : "bad data");
 		}
 		if (got)
@@ -246,6 +256,7 @@ static int bin_start(struct ims_reader *r)
 	r->bin_src.peek = bin_peek;
 	r->bin_src.consume = bin_consume;
 	r->bin_src.ctx = r;
+	r->bin_src.inflated = r->src == SRC_GZ;
 	return 0;
 }
 

@@ -69,14 +69,38 @@ static uint64_t mk_leaf(const struct pt_geom *g, int level, unsigned shift, uint
 	return pte;
 }
 
-static enum pt_kind kind(const struct pt_geom *g, int level, uint64_t pte)
+/* What is wrong with a present entry at `level`, or NULL (3.7). PS makes
+ * a leaf at levels 1 and 2 only (2 MiB, 1 GiB), whose frame leaves the
+ * address bits below the page size clear; a non-leaf has SNP clear. An
+ * SL-PTE (level 0) is a leaf whatever PS says. */
+static const char *check(const struct pt_geom *g, int level, uint64_t pte)
 {
 	(void)g;
+	if (level == 0)
+		return NULL;
+	if (!(pte & VTD_SL_PS))
+		return (pte & VTD_SL_SNP) ? "SNP set in a non-leaf entry (reserved)" : NULL;
+	if (level > 2)
+		return "PS set at a level that holds no large pages";
+	uint64_t low = VTD_SL_ADDR_MASK & ((1ull << vtd_level_shift(level)) - 1);
+	return (pte & low) ? "a large page with address bits below its size set (reserved)" : NULL;
+}
+
+static enum pt_kind kind(const struct pt_geom *g, int level, uint64_t pte)
+{
 	if (!(pte & VTD_SL_PRESENT))
 		return PT_NONE;
-	if (level == 0 || (level <= 2 && (pte & VTD_SL_PS)))
+	if (level > 0 && check(g, level, pte))
+		return PT_BAD;
+	if (level == 0 || (pte & VTD_SL_PS))
 		return PT_LEAF;
 	return PT_TABLE;
+}
+
+static const char *bad_why(const struct pt_geom *g, int level, uint64_t pte)
+{
+	const char *why = check(g, level, pte);
+	return why ? why : "no fault found";
 }
 
 static uint64_t table_pa(uint64_t pte)
@@ -164,6 +188,7 @@ const struct pt_fmt vtd_pt_fmt = {
 	.mk_table = mk_table,
 	.mk_leaf = mk_leaf,
 	.kind = kind,
+	.bad_why = bad_why,
 	.table_pa = table_pa,
 	.leaf_shift = leaf_shift,
 	.leaf_pa = leaf_pa,

@@ -45,7 +45,9 @@ enum ims_tb_failure_kind {
 	 * software read the entry (a non-atomic clean; injections). */
 	IMS_TB_FAIL_LOST_UPDATE = 3,
 	/* The walker misused the host: a store outside its tables, a
-	 * misaligned access, a free of no table. */
+	 * misaligned access, a free of no table; or the built-in software
+	 * met a corrupt page-table entry ("corrupt page table: ..."), which
+	 * it skipped. */
 	IMS_TB_FAIL_WALKER = 4,
 };
 

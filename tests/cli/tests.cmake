@@ -19,3 +19,13 @@ add_test(NAME cli.vocab COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
 add_test(NAME cli.progress COMMAND sh ${cli_dir}/progress.sh $<TARGET_FILE:iommusim>
   ${CMAKE_SOURCE_DIR} ${cli_work}/progress)
 set_tests_properties(cli.progress PROPERTIES TIMEOUT 180)
+# Outputs that never lie (issue 23): standard output and file outputs on a
+# full device, two outputs, a gzip-wrapped binary trace's byte offsets
+# (tests/cli/outputs.sh); --plot with a fake gnuplot that fails or writes
+# garbage (tests/cli/plot.sh); SIGINT and SIGTERM remove temporaries, and
+# fuzz's summary (tests/cli/signals.sh).
+foreach(t outputs plot signals)
+  add_test(NAME cli.${t} COMMAND sh ${cli_dir}/${t}.sh $<TARGET_FILE:iommusim>
+    ${CMAKE_SOURCE_DIR} ${cli_work}/${t})
+  set_tests_properties(cli.${t} PROPERTIES TIMEOUT 300)
+endforeach()

@@ -23,4 +23,9 @@ endif()
 if(NOT out MATCHES "injections: [1-9][0-9]* armed, [1-9][0-9]* landed inside the walk, [1-9][0-9]* of them set A/D")
   message(FATAL_ERROR "no injection that raced a walker:\n${out}")
 endif()
+# Corrupted tables (docs/fuzzing.md): sequences wrote into live tables and
+# the walkers met what they wrote (corrupt-table findings).
+if(NOT out MATCHES "corrupted tables: [1-9][0-9]* sequences wrote [1-9][0-9]* entries into live tables; [0-9]+ validation failures followed, [1-9][0-9]* of them corrupt-table findings")
+  message(FATAL_ERROR "no corrupted table met by a walker:\n${out}")
+endif()
 message(STATUS "${out}")

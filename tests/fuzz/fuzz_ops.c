@@ -16,6 +16,9 @@
  *   IMS_FUZZ_OUT=DIR             where reproducers go (default .)
  *   IMS_FUZZ_PRINT=1             print each input's events on standard
  *                                output, as trace lines
+ *   IMS_FUZZ_CORRUPT=PCT         percent of inputs that corrupt live tables
+ *                                (default: fz_corrupt_pct, 10 for the
+ *                                correct built-in walkers, else 0)
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -40,6 +43,7 @@ static struct {
 	const char *fmt_name;
 	const char *out;
 	bool print;
+	unsigned corrupt_pct;
 	uint64_t inputs, ops; /* so far, for the report of a finding */
 	double t0;
 } T;
@@ -121,10 +125,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		T.out = ".";
 	const char *print = getenv("IMS_FUZZ_PRINT");
 	T.print = print && *print && strcmp(print, "0");
+	const char *corrupt = getenv("IMS_FUZZ_CORRUPT");
+	T.corrupt_pct = fz_corrupt_pct(&T.ro);
+	if (corrupt && *corrupt) {
+		char *end;
+		unsigned long v = strtoul(corrupt, &end, 10);
+		if (*end || v > 100)
+			die("IMS_FUZZ_CORRUPT: a percentage, 0 to 100");
+		T.corrupt_pct = (unsigned)v;
+	}
 	if (fz_geos_probe(&T.ro, T.formats, 0, &T.geos, &T.ngeos, stderr))
 		die("no domain geometry is usable in this build");
-	fprintf(stderr, "fuzz_ops: walker %s, format %s, %zu geometries; reproducers in %s\n",
-		walker_name(&T.wc), T.fmt_name, T.ngeos, T.out);
+	fprintf(stderr, "fuzz_ops: walker %s, format %s, %zu geometries, %u%% corrupting; "
+		"reproducers in %s\n", walker_name(&T.wc), T.fmt_name, T.ngeos, T.corrupt_pct, T.out);
 	atexit(summary);
 	return 0;
 }
@@ -167,7 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fz_gen_cfg gc = {T.formats, T.geos, T.ngeos, OPS_MAX_LEN, NULL};
+	struct fz_gen_cfg gc = {T.formats, T.geos, T.ngeos, OPS_MAX_LEN, NULL, T.corrupt_pct};
 	struct fz_gen *g;
 	struct fz_run run;
 	if (fz_gen_new_input(&gc, data, size, &g))

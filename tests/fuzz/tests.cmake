@@ -26,8 +26,9 @@ endif()
 # tools layer, not the command), so a change to the generator or to a trace
 # shows as a corpus to make again (docs/fuzzing.md, "Coverage guidance").
 add_executable(ops_corpus ${fz_dir}/ops_corpus.c ${CMAKE_SOURCE_DIR}/tools/fuzz_gen.c
-  ${CMAKE_SOURCE_DIR}/tools/fuzz_dom.c ${CMAKE_SOURCE_DIR}/tools/fuzz_run.c
-  ${CMAKE_SOURCE_DIR}/tools/common.c)
+  ${CMAKE_SOURCE_DIR}/tools/fuzz_dom.c ${CMAKE_SOURCE_DIR}/tools/fuzz_corrupt.c
+  ${CMAKE_SOURCE_DIR}/tools/fuzz_run.c
+  ${CMAKE_SOURCE_DIR}/tools/common.c ${CMAKE_SOURCE_DIR}/tools/outputs.c)
 target_include_directories(ops_corpus PRIVATE ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/include)
 target_link_libraries(ops_corpus PRIVATE iommusim_internal)
 file(GLOB_RECURSE fz_ops_traces CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/traces/*.trace)

@@ -275,7 +275,7 @@ START_TEST(gzip_truncated_and_corrupt)
 	ck_assert_uint_gt(n, 1000);
 	ck_assert_uint_lt(n, 40000);
 	char want[4400];
-	snprintf(want, sizeof(want), "%s:%llu: compressed stream ends early (at byte %zu of input)",
+	snprintf(want, sizeof(want), "%s:%llu: compressed stream ends early (at byte %zu of the gzip input)",
 		 cut, (unsigned long long)last_line + 1, glen / 2);
 	ck_assert_str_eq(ims_reader_error(r), want);
 	ck_assert_int_eq(ims_reader_next(r, &ev), -EIO);
@@ -398,6 +398,11 @@ START_TEST(open_errors)
 	ck_assert_int_eq(ims_reader_next(r, &bev), -EINVAL);
 	ck_assert_str_eq(ims_reader_error(r), want);
 	ims_reader_close(r);
+	/* Compressed, the offset is said to be the decompressed stream's. */
+	snprintf(want, sizeof(want),
+		 "%s: byte 8 of the decompressed stream: the input ends inside the header "
+		 "(truncated: 8 of 12 bytes present)",
+		 path);
 	write_gz(path, "wb", "IMSB\x01\x00\x00\x00", 8);
 	ck_assert_int_eq(ims_reader_open(path, &r, err, sizeof(err)), 0);
 	ck_assert_int_eq(ims_reader_next(r, &bev), -EINVAL);
