@@ -198,11 +198,16 @@ static void replay(struct run *out, const char *text, size_t len, const struct i
 	if (way == WHOLE || way == WHOLE_HOOKED) {
 		out->rc = ims_replay_run(out->rp, rd);
 	} else {
+		/* As ims_replay_run ends: a read error is the replay's. */
 		struct ims_event ev;
-		int k;
+		int k = 0;
 		out->rc = 0;
 		while (!out->rc && (k = ims_reader_next(rd, &ev)) == 1)
 			out->rc = ims_replay_event(out->rp, &ev, "paths");
+		if (!out->rc && k < 0) {
+			out->rc = k;
+			snprintf(out->rp->t.err, sizeof(out->rp->t.err), "%s", ims_reader_error(rd));
+		}
 	}
 	ims_reader_close(rd);
 }
@@ -233,8 +238,9 @@ static void same_oracle(const struct ims_oracle *a, const struct ims_oracle *b, 
 	ck_assert_mem_eq(la.v, lb.v, la.n * sizeof(la.v[0]));
 }
 
-/* Everything that a DMA path touches, a against the reference b. */
-static void same(const struct run *a, const struct run *b, const struct gen *g)
+/* Everything that a DMA path touches, a against the reference b: domains
+ * 1..ndom, and with g every leaf entry of its regions. */
+static void same(const struct run *a, const struct run *b, const struct gen *g, uint16_t ndom)
 {
 	ck_assert_int_eq(a->rc, b->rc);
 	ck_assert_str_eq(ims_replay_error(a->rp), ims_replay_error(b->rp));
@@ -256,11 +262,11 @@ static void same(const struct run *a, const struct run *b, const struct gen *g)
 		ck_assert_uint_eq(ims_iommu_latency_percentile(ma, q),
 				  ims_iommu_latency_percentile(mb, q));
 	ck_assert_uint_eq(ims_iommu_latency_max(ma), ims_iommu_latency_max(mb));
-	for (uint16_t dom = 1; dom <= NDOM; dom++) {
+	for (uint16_t dom = 1; dom <= ndom; dom++) {
 		same_oracle(ims_iommu_oracle(ma), ims_iommu_oracle(mb), dom);
 		same_oracle(ta->written, tb->written, dom);
 		/* Every leaf entry of the ranges, A/D bits included. */
-		for (unsigned k = 0; k < NREG; k++) {
+		for (unsigned k = 0; g && k < NREG; k++) {
 			const struct region *r = &g->reg[dom - 1][k];
 			for (uint64_t at = r->iova; at < r->iova + r->size; at += g->f->g) {
 				struct ims_leaf la, lb;
@@ -358,7 +364,7 @@ START_TEST(paths_agree)
 			pop_faults(&ref);
 			for (enum way w = WHOLE; w < REFERENCE; w++) {
 				replay(&other, g.buf, g.len, &o, w);
-				same(&other, &ref, &g);
+				same(&other, &ref, &g, NDOM);
 				if (w == WHOLE_HOOKED)
 					ck_assert_uint_eq(other.hooked, ims_replay_stats(ref.rp)->events);
 				ims_replay_free(other.rp);
@@ -371,12 +377,81 @@ START_TEST(paths_agree)
 }
 END_TEST
 
+/* Every trace of the tree (tests/traces, tests/traces-fail, examples) and
+ * of the shared samples, as the ways above replay them with the model's
+ * defaults: the ones meant to fail must fail alike. */
+static void each_trace(const char *dir, void (*fn)(const char *path, const char *text, size_t len),
+		       unsigned *n)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "find '%s' -name '*.trace' | sort", dir);
+	FILE *p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	char path[4096];
+	while (fgets(path, sizeof(path), p)) {
+		path[strcspn(path, "\n")] = 0;
+		FILE *f = fopen(path, "rb");
+		ck_assert_ptr_nonnull(f);
+		static char text[1 << 20];
+		size_t len = fread(text, 1, sizeof(text), f);
+		fclose(f);
+		ck_assert_uint_lt(len, sizeof(text));
+		fn(path, text, len);
+		++*n;
+	}
+	pclose(p);
+}
+
+static void trace_ways(const char *path, const char *text, size_t len)
+{
+	struct ims_replay_opts o;
+	ims_replay_opts_default(&o);
+	o.verbosity = 0;
+	o.diag = fopen("/dev/null", "w");
+	ck_assert_ptr_nonnull(o.diag);
+	struct run ref, other;
+	replay(&ref, text, len, &o, REFERENCE);
+	pop_faults(&ref);
+	for (enum way w = WHOLE; w < REFERENCE; w++) {
+		replay(&other, text, len, &o, w);
+		ck_assert_msg(other.rc == ref.rc, "%s: %d against %d", path, other.rc, ref.rc);
+		same(&other, &ref, NULL, 64);
+		ims_replay_free(other.rp);
+	}
+	ims_replay_free(ref.rp);
+	free(ref.faults);
+	fclose(o.diag);
+}
+
+START_TEST(traces_agree)
+{
+	const char *src = getenv("IMS_SRC");
+	if (!src)
+		return;
+	static const char *dirs[] = {"tests/traces", "tests/traces-fail", "examples"};
+	unsigned n = 0;
+	for (unsigned i = 0; i < 3; i++) {
+		char d[4096];
+		snprintf(d, sizeof(d), "%s/%s", src, dirs[i]);
+		each_trace(d, trace_ways, &n);
+	}
+	const char *shared = getenv("IMS_SHARED");
+	if (shared) {
+		char d[4096];
+		snprintf(d, sizeof(d), "%s/traces", shared);
+		each_trace(d, trace_ways, &n);
+	}
+	ck_assert_uint_gt(n, 50);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("replay_paths");
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, paths_agree, 0, (int)(sizeof(fmts) / sizeof(fmts[0])));
+	tcase_add_test(tc, traces_agree);
 	suite_add_tcase(s, tc);
 	return s;
 }
