@@ -231,11 +231,14 @@ int replay_dmas(struct ims_replay *rp, const struct ims_event *ev, size_t n, siz
 	while (i < n) {
 		/* The model takes a run of one-page dmas in one call, unless a
 		 * hook must see the state before each event. */
-		size_t k = 0;
+		size_t k = 0, lim = n - i < REPLAY_BATCH ? n - i : REPLAY_BATCH;
+		uint64_t bytes = 0;
 		if (!rp->ro.on_event && !r->ref_dma)
-			while (i + k < n && k < REPLAY_BATCH && batchable(&ev[i + k], budget)) {
+			while (k < lim && batchable(&ev[i + k], budget)) {
 				const struct ims_event *e = &ev[i + k];
+				bytes += e->v[IMS_K_LEN];
 				req[k++] = (struct iommu_req){.iova = e->v[IMS_K_IOVA],
+							      .len = e->v[IMS_K_LEN],
 							      .dev = (uint32_t)e->v[IMS_K_DEV],
 							      .acc = (uint32_t)e->v[IMS_K_DIR]};
 			}
@@ -254,32 +257,36 @@ int replay_dmas(struct ims_replay *rp, const struct ims_event *ev, size_t n, siz
 		       ev[i + h].v[IMS_K_LEN]) {
 			const struct ims_event *e = &ev[i + h];
 			req[h++] = (struct iommu_req){.iova = e->v[IMS_K_IOVA],
+						      .len = e->v[IMS_K_LEN],
 						      .dev = (uint32_t)e->v[IMS_K_DEV],
 						      .acc = (uint32_t)e->v[IMS_K_DIR]};
 		}
+		/* The model records the IOVA pages written (r->written) as
+		 * gpa_write does. */
 		size_t did = iommu_dma_pages(r->mmu, req, k, h, REPLAY_AHEAD, r->written, res);
-		/* What ims_replay_event does for each: the model's part is done,
-		 * and none of this reaches the model. A fault stopped the run
-		 * (iommu_dma_pages) and is taken before the model goes on. The
-		 * statistics are added up for the run. */
+		/* The rest of what ims_replay_event does for each, none of which
+		 * reaches the model: the statistics, added up for the run; the
+		 * GPA record of a migration; the faults of the last, which
+		 * stopped the run (iommu_dma_pages) so that they are taken before
+		 * the model goes on. */
 		r->file = file ? file : "-";
 		r->st.events += did;
 		r->st.dma_ops += did;
 		r->st.dma_pages += did;
-		for (size_t j = 0; j < did; j++) {
-			const struct ims_event *e = &ev[i + j];
-			uint64_t len = e->v[IMS_K_LEN];
-			struct iommu_page p = res[j];
-			r->st.dma_bytes += len;
-			bool tracked = p.dom & IOMMU_PAGE_TRACKED;
-			if (p.rc == 0 && p.dom >= 0 && (tracked || r->mig_on))
-				gpa_write(r, (uint16_t)p.dom, e->v[IMS_K_IOVA], p.pa, len, tracked);
-			if (p.rc > 0) {
-				r->st.faults++;
-				int rc = rp_faults_raised(r, e, 1);
-				if (rc)
-					return rc;
-			}
+		if (did < k)
+			for (size_t j = did; j < k; j++)
+				bytes -= req[j].len;
+		r->st.dma_bytes += bytes;
+		if (r->mig_on)
+			for (size_t j = 0; j < did; j++)
+				if (res[j].rc == 0 && res[j].dom >= 0)
+					gpa_write(r, (uint16_t)res[j].dom, req[j].iova, res[j].pa,
+						  req[j].len, false);
+		if (res[did - 1].rc > 0) {
+			r->st.faults++;
+			int rc = rp_faults_raised(r, &ev[i + did - 1], 1);
+			if (rc)
+				return rc;
 		}
 		i += did;
 	}

@@ -25,10 +25,10 @@ struct iommu_page {
  * and what the replayer records of a write. */
 struct iommu_page iommu_dma_page(struct ims_iommu *mmu, uint32_t dev, uint64_t iova, unsigned acc);
 
-/* A DMA of a batch (iommu_dma_pages): an access that fits in a page, acc
- * valid. */
+/* A DMA of a batch (iommu_dma_pages): len bytes from iova, which fit in a
+ * page, acc valid. */
 struct iommu_req {
-	uint64_t iova;
+	uint64_t iova, len;
 	uint32_t dev;
 	uint32_t acc;
 };
@@ -36,12 +36,14 @@ struct iommu_req {
 /* iommu_dma_page for req[0..n) in order, each result in res[i], in one
  * call; before req[i], req[i + ahead] is hinted (iommu_prefetch) when
  * i + ahead < nhint (req holds nhint entries, those past n only to be
- * hinted), and for a write to a domain with dirty updates on, rec's record
- * of the page too (oracle_prefetch; rec may be NULL). Stops after the first
- * access that faults, whose faults the caller then takes before any later
- * access queues more: returns how many were done. */
+ * hinted). rec (may be NULL): the IOVA bytes each write that succeeds
+ * through a context with dirty updates on go into rec under the domain's
+ * tag (ims_oracle_add), as the replayer records them, and the hint
+ * prefetches what that reads. Stops after the first access that faults,
+ * whose faults the caller then takes before any later access queues more:
+ * returns how many were done. */
 size_t iommu_dma_pages(struct ims_iommu *mmu, const struct iommu_req *req, size_t n, size_t nhint,
-		       unsigned ahead, const struct ims_oracle *rec, struct iommu_page *res);
+		       unsigned ahead, struct ims_oracle *rec, struct iommu_page *res);
 
 /* Whether every translation takes the general path (the micro-TLB's,
  * which the IOTLB-hit path without one must match): for tests. */

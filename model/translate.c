@@ -577,11 +577,12 @@ static bool hint(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned acc,
 		 const struct ims_oracle *rec);
 
 size_t iommu_dma_pages(struct ims_iommu *m, const struct iommu_req *req, size_t n, size_t nhint,
-		       unsigned ahead, const struct ims_oracle *rec, struct iommu_page *res)
+		       unsigned ahead, struct ims_oracle *rec, struct iommu_page *res)
 {
 	struct dev_slot *d = NULL;
 	uint32_t dev = 0;
 	int32_t dom = -1;
+	const struct oracle_memo *rm = rec ? oracle_memo(rec) : NULL;
 	for (size_t i = 0; i < n; i++) {
 		if (i + ahead < nhint)
 			hint(m, req[i + ahead].dev, req[i + ahead].iova, req[i + ahead].acc, rec);
@@ -590,9 +591,16 @@ size_t iommu_dma_pages(struct ims_iommu *m, const struct iommu_req *req, size_t 
 			d = dev_find(m, dev);
 			dom = page_dom(m, d);
 		}
-		res[i] = dma_page(m, dev, d, dom, req[i].iova, req[i].acc);
-		if (res[i].rc > 0)
+		uint64_t iova = req[i].iova;
+		struct iommu_page p = dma_page(m, dev, d, dom, iova, req[i].acc);
+		res[i] = p;
+		if (p.rc > 0)
 			return i + 1;
+		/* The record of a write: a page written again is most often in
+		 * the set already, which the memo tells without a call. */
+		if (rec && p.rc == 0 && p.dom >= 0 && (p.dom & IOMMU_PAGE_TRACKED) &&
+		    !oracle_memo_has(rm, (uint16_t)p.dom, iova >> 12))
+			ims_oracle_add(rec, (uint16_t)p.dom, iova, req[i].len);
 	}
 	return n;
 }

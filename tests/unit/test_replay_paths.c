@@ -8,14 +8,15 @@
  * through translate_general. Random traces of every format, under model
  * configurations that take each branch (micro-TLB, no IOTLB, tiny caches
  * with every replacement policy, a fault queue that overflows, a DMA
- * budget that stops the replay), are replayed four ways: whole with
+ * budget that stops the replay, a live migration's GPA accounting), are
+ * replayed four ways: whole with
  * ims_replay_run, whole with an on_event hook (one event at a time inside
  * the batches), event by event, and event by event on the reference
  * paths. Everything must come out the same: return codes and messages,
  * the replay's statistics and fault bookkeeping, the model's counters,
  * latency histogram and fault queue, the memory's counters, every leaf
- * entry of the mapped ranges, the model's oracle and the replay's record
- * of written pages.
+ * entry of the mapped ranges, the model's oracle and the replay's records
+ * of written pages (IOVA, and GPA during a migration).
  */
 #include <check.h>
 #include <inttypes.h>
@@ -182,7 +183,7 @@ struct run {
 };
 
 static void replay(struct run *out, const char *text, size_t len, const struct ims_replay_opts *base,
-		   enum way way)
+		   enum way way, bool mig)
 {
 	struct ims_replay_opts o = *base;
 	out->hooked = 0;
@@ -193,6 +194,9 @@ static void replay(struct run *out, const char *text, size_t len, const struct i
 	ck_assert_int_eq(ims_replay_new(&o, &out->rp), 0);
 	if (way == REFERENCE)
 		replay_set_reference(out->rp, true);
+	/* A live migration's accounting: the GPA pages devices write. */
+	if (mig)
+		ck_assert_int_eq(ims_replay_mig_start(out->rp, IMS_MIG_HW), 0);
 	struct ims_reader *rd;
 	ck_assert_int_eq(ims_reader_open_mem("paths", text, len, 1, &rd), 0);
 	if (way == WHOLE || way == WHOLE_HOOKED) {
@@ -262,6 +266,7 @@ static void same(const struct run *a, const struct run *b, const struct gen *g, 
 		ck_assert_uint_eq(ims_iommu_latency_percentile(ma, q),
 				  ims_iommu_latency_percentile(mb, q));
 	ck_assert_uint_eq(ims_iommu_latency_max(ma), ims_iommu_latency_max(mb));
+	same_oracle(ta->mig, tb->mig, MIG_WRITTEN);
 	for (uint16_t dom = 1; dom <= ndom; dom++) {
 		same_oracle(ims_iommu_oracle(ma), ims_iommu_oracle(mb), dom);
 		same_oracle(ta->written, tb->written, dom);
@@ -351,10 +356,10 @@ START_TEST(paths_agree)
 		for (unsigned round = 0; round < 2; round++) {
 			struct ims_replay_opts o;
 			config(c, &o, &g);
-			bool over = c >= 3 && round == 1;
+			bool over = c >= 3 && round == 1, mig = c < 3 && round == 1;
 			make_trace(&g, f, 1500, over);
 			struct run ref, other;
-			replay(&ref, g.buf, g.len, &o, REFERENCE);
+			replay(&ref, g.buf, g.len, &o, REFERENCE, mig);
 			if (over)
 				ck_assert_int_ne(ref.rc, 0); /* the budget stopped it */
 			else
@@ -363,7 +368,7 @@ START_TEST(paths_agree)
 			ck_assert_uint_gt(ims_iommu_counters(ims_replay_iommu(ref.rp))->faults, 0);
 			pop_faults(&ref);
 			for (enum way w = WHOLE; w < REFERENCE; w++) {
-				replay(&other, g.buf, g.len, &o, w);
+				replay(&other, g.buf, g.len, &o, w, mig);
 				same(&other, &ref, &g, NDOM);
 				if (w == WHOLE_HOOKED)
 					ck_assert_uint_eq(other.hooked, ims_replay_stats(ref.rp)->events);
@@ -410,10 +415,10 @@ static void trace_ways(const char *path, const char *text, size_t len)
 	o.diag = fopen("/dev/null", "w");
 	ck_assert_ptr_nonnull(o.diag);
 	struct run ref, other;
-	replay(&ref, text, len, &o, REFERENCE);
+	replay(&ref, text, len, &o, REFERENCE, false);
 	pop_faults(&ref);
 	for (enum way w = WHOLE; w < REFERENCE; w++) {
-		replay(&other, text, len, &o, w);
+		replay(&other, text, len, &o, w, false);
 		ck_assert_msg(other.rc == ref.rc, "%s: %d against %d", path, other.rc, ref.rc);
 		same(&other, &ref, NULL, 64);
 		ims_replay_free(other.rp);
