@@ -305,7 +305,7 @@ int ims_replay_run(struct ims_replay *r, struct ims_reader *rd)
 	 * whatever it points into in the reader stays valid. A read error is
 	 * reported after the events before it are done, as without the
 	 * batch. */
-	struct ims_event q[REPLAY_BATCH + 1];
+	struct ims_event q[REPLAY_BATCH];
 	const char *name = ims_reader_name(rd);
 	int rc = 1;
 	while (rc > 0) {

@@ -182,7 +182,7 @@ static __attribute__((noinline, unused)) struct tlb_ent *cache_victim_policy(str
  * both. Selects, not jumps (gcc emits cmov): which way is oldest is as good
  * as random to a branch predictor, and a wrong guess costs more than the
  * scan. (Unrolled for four ways it ran fewer instructions but measured
- * slower, walk-heavy model 13.0 -> 12.4 M pages/s: left a loop.) */
+ * slower on walk-heavy replays: left a loop.) */
 static inline struct tlb_ent *cache_victim(struct cache *c, struct tlb_ent *set)
 {
 	unsigned best = 0;
