@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "iommusim/import.h"
+#include "test_stride.h"
 #include "iommusim/replay.h"
 #include "traces/import.h"
 
@@ -300,6 +301,10 @@ static void mutate_log(struct tally *t, const struct src *s, const char *text, b
 		}
 #undef ADD
 		for (size_t v = 0; v < var.n; v++) {
+			if (!test_sample(i, v)) {
+				free(var.v[v]);
+				continue;
+			}
 			char *log = with_line(&l, i, var.v[v], v == 1);
 			char what[128];
 			snprintf(what, sizeof(what), "%s%s line %zu, variant %zu", s->log,
