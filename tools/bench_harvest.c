@@ -537,6 +537,7 @@ static void time_full_walker(struct hctx *hc, const struct hfmt *f, const struct
 		if (err[0])
 			break;
 		runs_add(&tw, t1 - t0);
+		bits_clear(bmw, l, small_bm); /* as the walker's bitmap was before its run */
 		runs_add(&tf, floor_plan_time(&plan, bmw->words));
 	}
 	struct walker_fig *wf = &row->w[wi];
@@ -632,8 +633,6 @@ static int one_fraction(struct hctx *hc, struct rig *r, const struct hfmt *f,
 	row->read_words = plan.read_words;
 	row->write_words = plan.write_words;
 	row->tables = plan.tables;
-	/* The floor stores into bm2, faulted in here. */
-	bits_clear(bm2, l, small_bm);
 
 	struct timer_runs th = {.n = 0}, tf = {.n = 0};
 	const struct ims_pt_stats *st = ims_pt_stats(r->pt);
@@ -653,6 +652,8 @@ static int one_fraction(struct hctx *hc, struct rig *r, const struct hfmt *f,
 		}
 		runs_add(&th, t1 - t0);
 		row->entries = st->harvest_entries - e0;
+		/* The floor's bitmap is prepared as the harvest's was. */
+		bits_clear(bm2, l, small_bm);
 		runs_add(&tf, floor_plan_time(&plan, bm2->words));
 		if (!rep) {
 			row->verified = verify(r, bm, l);
