@@ -413,6 +413,18 @@ static void bits_clear(struct ims_bitmap *bm, const struct layout *l, bool small
 		touch_bits(bm, l);
 }
 
+/* One timed harvest of the layout's range into bm, zeroed first outside
+ * the timing. *secs gets the time. */
+static int timed_harvest(struct rig *r, const struct layout *l, struct ims_bitmap *bm,
+			 bool small_bm, double *secs)
+{
+	bits_clear(bm, l, small_bm);
+	double t0 = now_seconds();
+	int rc = ims_pt_read_and_clear_dirty(r->pt, 0, l->range, 0, bm);
+	*secs = now_seconds() - t0;
+	return rc;
+}
+
 /* Harvest-level walker wi on the same table, each run prepared as the fast
  * walker's are: the dirty words restored and the bitmap zeroed outside the
  * timing. Every run's bitmap must equal the fast walker's (bm) and the
@@ -432,10 +444,8 @@ static void time_walker(struct hctx *hc, struct rig *r, const struct hfmt *f,
 	struct timer_runs tw = {.n = 0};
 	for (unsigned rep = 0; rep < o->repeat && !rc && !err[0]; rep++) {
 		wl_restore(dirt, r->mem);
-		bits_clear(bmw, l, small_bm);
-		double t0 = now_seconds();
-		rc = ims_pt_read_and_clear_dirty(r->pt, 0, l->range, 0, bmw);
-		double t1 = now_seconds();
+		double secs;
+		rc = timed_harvest(r, l, bmw, small_bm, &secs);
 		const char *finding = ims_pt_finding(r->pt, &nf);
 		if (rc)
 			snprintf(err, sizeof(err), "read_and_clear_dirty failed: %s", strerror(-rc));
@@ -448,7 +458,7 @@ static void time_walker(struct hctx *hc, struct rig *r, const struct hfmt *f,
 			snprintf(err, sizeof(err), "its bitmap differs from the oracle's (run %u)",
 				 rep + 1);
 		else
-			runs_add(&tw, t1 - t0);
+			runs_add(&tw, secs);
 	}
 	ims_pt_set_walker(r->pt, 0);
 	if (rc || err[0]) {
@@ -519,10 +529,8 @@ static void time_full_walker(struct hctx *hc, const struct hfmt *f, const struct
 		snprintf(err, sizeof(err), "%s", finding);
 	for (unsigned rep = 0; rep < o->repeat && !err[0]; rep++) {
 		wl_restore(&dirt, r.mem);
-		bits_clear(bmw, l, small_bm);
-		double t0 = now_seconds();
-		rc = ims_pt_read_and_clear_dirty(r.pt, 0, l->range, 0, bmw);
-		double t1 = now_seconds();
+		double secs;
+		rc = timed_harvest(&r, l, bmw, small_bm, &secs);
 		finding = ims_pt_finding(r.pt, &nf);
 		if (rc)
 			snprintf(err, sizeof(err), "read_and_clear_dirty failed: %s", strerror(-rc));
@@ -536,7 +544,7 @@ static void time_full_walker(struct hctx *hc, const struct hfmt *f, const struct
 				 rep + 1);
 		if (err[0])
 			break;
-		runs_add(&tw, t1 - t0);
+		runs_add(&tw, secs);
 		bits_clear(bmw, l, small_bm); /* as the walker's bitmap was before its run */
 		runs_add(&tf, floor_plan_time(&plan, bmw->words));
 	}
@@ -571,18 +579,16 @@ static int time_rewalk(struct hctx *hc, struct rig *r, const struct hfmt *f,
 	ims_pt_set_walker(r->pt, hc->rewalk);
 	for (unsigned rep = 0; rep < n && !(rep && bench_interrupted()); rep++) {
 		wl_restore(dirt, r->mem);
-		bits_clear(bm2, l, small_bm);
 		uint64_t e0 = st->harvest_entries;
-		double t0 = now_seconds();
-		int rc = ims_pt_read_and_clear_dirty(r->pt, 0, l->range, 0, bm2);
-		double t1 = now_seconds();
+		double secs;
+		int rc = timed_harvest(r, l, bm2, small_bm, &secs);
 		if (rc || (!rep && !same_bits(bm, bm2, l))) {
 			fprintf(stderr, "iommusim bench: %s %s: the re-walk peer %s\n", f->name,
 				l->name, rc ? "failed" : "reported other pages");
 			ims_pt_set_walker(r->pt, 0);
 			return -1;
 		}
-		runs_add(&tp, t1 - t0);
+		runs_add(&tp, secs);
 		row->peer_entries = st->harvest_entries - e0;
 	}
 	ims_pt_set_walker(r->pt, 0);
@@ -639,18 +645,16 @@ static int one_fraction(struct hctx *hc, struct rig *r, const struct hfmt *f,
 	for (unsigned rep = 0; rep < o->repeat; rep++) {
 		if (rep)
 			wl_restore(dirt, r->mem);
-		bits_clear(bm, l, small_bm);
 		uint64_t e0 = st->harvest_entries;
-		double t0 = now_seconds();
-		int rc = ims_pt_read_and_clear_dirty(r->pt, 0, l->range, 0, bm);
-		double t1 = now_seconds();
+		double secs;
+		int rc = timed_harvest(r, l, bm, small_bm, &secs);
 		if (rc) {
 			fprintf(stderr, "iommusim bench: %s %s: harvest failed: %s\n", f->name,
 				l->name, strerror(-rc));
 			floor_plan_free(&plan);
 			return -1;
 		}
-		runs_add(&th, t1 - t0);
+		runs_add(&th, secs);
 		row->entries = st->harvest_entries - e0;
 		/* The floor's bitmap is prepared as the harvest's was. */
 		bits_clear(bm2, l, small_bm);
