@@ -87,7 +87,9 @@ void help_bench(FILE *f)
 		"                        or of --peer-dir; NAME-fixed.so stands for NAME.so,\n"
 		"                        -whole-range and -bugN builds are left out, and each\n"
 		"                        is timed on the formats it handles\n"
-		"  --peer-dir DIR        where --peers looks for the Linux walkers\n");
+		"  --peer-dir DIR        where --peers looks for the Linux walkers (it must\n"
+		"                        exist; the default may not, and then the reference\n"
+		"                        walker is the only peer)\n");
 	walker_help(f);
 	fprintf(f,
 		"\n"

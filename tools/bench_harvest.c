@@ -257,7 +257,9 @@ static int layout_map(struct rig *r, const struct layout *l)
 }
 
 /* Deterministic scatter: page k is among the first `ppm` parts per million
- * of pages, so a smaller fraction's pages are a subset of a larger one's. */
+ * of pages, so a smaller fraction's pages are a subset of a larger one's.
+ * The middle page is dirty at every fraction: 0.1 % of 1024 1 GiB leaves is
+ * one leaf, not none (the row's dirty_pages says how many there are). */
 static uint64_t mix(uint64_t x)
 {
 	x += 0x9e3779b97f4a7c15ull;
@@ -266,9 +268,9 @@ static uint64_t mix(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-static bool chosen(uint64_t k, uint64_t ppm)
+static bool chosen(uint64_t k, uint64_t npages, uint64_t ppm)
 {
-	return ppm >= 1000000 || mix(k) % 1000000 < ppm;
+	return ppm && (ppm >= 1000000 || k == npages / 2 || mix(k) % 1000000 < ppm);
 }
 
 /* Device writes (one 4 KiB piece per chosen page) for pages chosen at
@@ -278,7 +280,7 @@ static int64_t dirty_pages(struct rig *r, const struct layout *l, uint64_t prev_
 	uint64_t npages = l->pieces * (l->piece / l->page);
 	int64_t n = 0;
 	for (uint64_t k = 0; k < npages; k++) {
-		if (!chosen(k, ppm) || (prev_ppm && chosen(k, prev_ppm)))
+		if (!chosen(k, npages, ppm) || chosen(k, npages, prev_ppm))
 			continue;
 		/* A 4 KiB piece somewhere inside the page, not always its first. */
 		uint64_t off = (mix(k ^ 0x5555) % (l->page >> 12)) << 12;

@@ -131,9 +131,14 @@ int bench_add_peers(struct bench_opts *o, struct bench_plugins *pl, const char *
 	if (bench_add_builtin(o, "reference"))
 		return -1;
 	char def[PATH_MAX];
+	const char *given = dir;
 	if (!dir && default_dir(def, sizeof(def)) == 0)
 		dir = def;
 	DIR *d = dir ? opendir(dir) : NULL;
+	if (!d && given) {
+		fprintf(stderr, "iommusim bench: --peer-dir: %s: %s\n", given, strerror(errno));
+		return -1;
+	}
 	if (!d) {
 		if (!o->quiet)
 			fprintf(stderr, "iommusim bench: --peers: no Linux walkers (%s: %s): the "

@@ -127,7 +127,11 @@ foreach(i RANGE ${last})
     message(FATAL_ERROR "bench.json: harvest ${i} (${fmt} ${layout}): floor runs ${runs}, "
                         "${rd} words read in ${nt} tables for ${entries} leaf entries")
   endif()
-  # Each dirty 4 KiB page is one bit: its word is written once.
+  # Each dirty 4 KiB page is one bit: its word is written once. Every
+  # fraction dirties a page at least (1 GiB leaves at 10 % of 4 GiB too).
+  if(dirty LESS 1)
+    message(FATAL_ERROR "bench.json: harvest ${i} (${fmt} ${layout}): no dirty page")
+  endif()
   math(EXPR least "(${dirty} + 63) / 64")
   if(wr LESS least OR wr GREATER dirty)
     message(FATAL_ERROR "bench.json: harvest ${i} (${fmt} ${layout}): ${wr} bitmap words "

@@ -227,10 +227,12 @@ elseif(MODE STREQUAL "peers")
   endif()
   set(want_full 1)
   check_rows(bench-test-full "vtd")
-  # --peer-dir alone is a usage error.
+  # --peer-dir alone is a usage error, and so is one that is not there.
   file(REMOVE ${json})
   run_bench(--peer-dir ${dir})
   expect_fail(2 "--peer-dir is where --peers looks")
+  run_bench(--peers --peer-dir ${dir}-none)
+  expect_fail(2 "--peer-dir: ${dir}-none: No such file or directory")
 elseif(MODE STREQUAL "peers-default")
   # Without --peer-dir: the directory `linux` beside the executable, the
   # build's (cmake/linux.cmake); none there is the reference walker only.
