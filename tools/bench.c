@@ -423,7 +423,7 @@ static void write_json(FILE *f, const struct bench_opts *o, const struct bench_r
 	char cpu[128];
 	cpu_model(cpu, sizeof(cpu));
 	json_head(f, "bench");
-	fprintf(f, ",\"iommusim_bench\":1,\"size\":\"%s\",\"repeat\":%u,\"partial\":%s,",
+	fprintf(f, ",\"iommusim_bench\":2,\"size\":\"%s\",\"repeat\":%u,\"partial\":%s,",
 		o->size == BENCH_FULL ? "full" : o->size == BENCH_QUICK ? "quick" : "tiny", o->repeat,
 		partial ? "true" : "false");
 	fprintf(f, "\"machine\":{\"cpus\":%ld,\"cpu\":\"%s\"},", sysconf(_SC_NPROCESSORS_ONLN), cpu);

@@ -32,7 +32,7 @@ endif()
 # string(JSON) fails the script on malformed JSON.
 string(JSON kind GET "${json}" iommusim_bench)
 string(JSON size GET "${json}" size)
-if(NOT kind EQUAL 1 OR NOT size STREQUAL "tiny")
+if(NOT kind EQUAL 2 OR NOT size STREQUAL "tiny")
   message(FATAL_ERROR "bench.json: iommusim_bench=${kind} size=${size}")
 endif()
 string(JSON lat GET "${json}" mem_latency_ns)
