@@ -25,6 +25,8 @@ enum {
 	OPT_MATCH,
 	OPT_NO_PEER,
 	OPT_DIRTY,
+	OPT_PEERS,
+	OPT_PEER_DIR,
 };
 
 void help_bench(FILE *f)
@@ -33,14 +35,17 @@ void help_bench(FILE *f)
 		"usage: iommusim bench [--quick | --tiny] [--repeat N] [--json FILE] [--plot DIR]\n"
 		"                      [--only SECTIONS] [--match TEXT] [--no-rewalk]\n"
 		"                      [--dirty PCT] [--tmpdir DIR] [-q | -v]\n"
-		"                      [--walker NAME | --walker-plugin PATH]\n"
+		"                      [--walker NAME]... [--walker-plugin PATH]... [--peers]\n"
+		"                      [--peer-dir DIR]\n"
 		"\n"
 		"Measures, each figure next to a floor timed in the same run:\n"
 		"  harvest  read_and_clear_dirty over dense 4 KiB domains (1, 16, 64 GiB; every\n"
 		"           format, SMMU at 4K/16K/64K granules) with 0.1/10/100 %% of pages dirty,\n"
 		"           2 MiB and 1 GiB leaves over 1 TiB, 1 GiB scattered over 1 and 64 TiB;\n"
-		"           leaf entries/s, ratio to a sequential read of as many 64-bit words, and\n"
-		"           the speedup over the per-page re-walk from the root (classic bug 6)\n"
+		"           time over the floor (reading every entry of every table in the range,\n"
+		"           present or not, upper levels included, where the tables are, and\n"
+		"           writing the bitmap words of the dirty pages), and the speedup over\n"
+		"           the per-page re-walk from the root (classic bug 6)\n"
 		"  replay   DMA pages/s, IOTLB-hit-heavy and walk-heavy (random 4 KiB pages)\n"
 		"  read     trace reading: text lines/s, text.gz and binary events/s, against\n"
 		"           reading / inflating the same file without parsing it\n"
@@ -54,7 +59,7 @@ void help_bench(FILE *f)
 		"                        median are both reported\n"
 		"  --json FILE           write every figure as one JSON object\n"
 		"  --plot DIR            SVG charts in DIR (needs gnuplot; skipped without it):\n"
-		"                        each harvest's time over its floors, and its speedup\n"
+		"                        each harvest's time over its floor, and its speedup\n"
 		"  --only LIST           comma-separated sections: harvest,replay,read,memory,\n"
 		"                        fuzz\n"
 		"  --tmpdir DIR          where the trace files of `read` go (default $TMPDIR\n"
@@ -67,20 +72,31 @@ void help_bench(FILE *f)
 		"  -v, --verbose         progress on standard error\n"
 		"  -q, --quiet           no progress, only the table (and errors)\n"
 		"\n"
-		"With --walker or --walker-plugin, every harvest figure also times that walker:\n"
-		"a harvest-level one on the same table, re-dirtied as for the fast walker,\n"
-		"against the same floor; a full-level one (it owns its tables) on a second\n"
-		"domain of its own tables, mapped with the same calls and dirtied by the same\n"
-		"device writes, against the same floors measured over its tables. Columns: its\n"
-		"time, x floor and x fast (its time over the fast walker's). Its bitmap must\n"
-		"equal the fast walker's and the oracle's after every run; formats it does not\n"
-		"handle show '-'.\n");
+		"With --walker or --walker-plugin (each may be given again, for more walkers)\n"
+		"and with --peers, every harvest figure also times those walkers, a row each\n"
+		"under the fast walker's: a harvest-level one on the same table, re-dirtied as\n"
+		"for the fast walker, against the same floor; a full-level one (it owns its\n"
+		"tables) on a second domain of its own tables, mapped with the same calls and\n"
+		"dirtied by the same device writes, against the floor measured over its\n"
+		"tables. Columns: its time, x floor and x fast (its time over the fast\n"
+		"walker's). Its bitmap must equal the fast walker's and the oracle's after\n"
+		"every run; formats it does not handle have no row.\n"
+		"  --peers               the reference walker and every Linux walker the build\n"
+		"                        made (docs/linux.md): the files linux-*.so of the\n"
+		"                        directory `linux` beside this executable (BUILD/linux),\n"
+		"                        or of --peer-dir; NAME-fixed.so stands for NAME.so,\n"
+		"                        -whole-range and -bugN builds are left out, and each\n"
+		"                        is timed on the formats it handles\n"
+		"  --peer-dir DIR        where --peers looks for the Linux walkers (it must\n"
+		"                        exist; the default may not, and then the reference\n"
+		"                        walker is the only peer)\n");
 	walker_help(f);
 	fprintf(f,
 		"\n"
 		"exit status: 0 done, 1 a figure could not be measured (a harvest disagreed\n"
 		"with the oracle, a set-up failed, the walker under test erred or reported\n"
-		"other pages, a full-level walker failed to create its domain or to map),\n"
+		"other pages, a full-level walker failed to create its domain or to map: the\n"
+		"other figures are still measured and shown, the failed one as FAIL),\n"
 		"2 usage or an output that could not be written (--plot: gnuplot failed);\n"
 		"130 (143) ^C (SIGTERM) stopped it after the figure being measured: the\n"
 		"figures so far, marked partial.\n");
@@ -109,33 +125,120 @@ static const char *si(double v, char *buf, size_t n)
 	return buf;
 }
 
-/* The floor the walker under test is held to: the row's for a
- * harvest-level walker (same table), the one measured over its own tables
- * for a full-level one. */
-static const struct timing *walker_floor(const struct bench_opts *o, const struct harvest_row *h)
+/* A count: whole below 10000, else as si() does. */
+static const char *count_str(uint64_t v, char *buf, size_t n)
 {
-	return o->walker->level == IMS_WALKER_FULL ? &h->walker_floor : &h->floor;
+	if (v < 10000) {
+		snprintf(buf, n, "%" PRIu64, v);
+		return buf;
+	}
+	return si((double)v, buf, n);
 }
 
-/* The walker-under-test columns of a harvest row. */
-static void print_walker(FILE *f, const struct bench_opts *o, const struct harvest_row *h)
+/* The floor walker wi of o->walkers is held to: the row's for a
+ * harvest-level walker (same table), the one measured over its own tables
+ * for a full-level one. */
+static const struct timing *walker_floor(const struct bench_opts *o, const struct harvest_row *h,
+					 unsigned wi)
 {
-	char ms[16], fl[32], fa[32];
-	if (h->walker_failed) {
-		fprintf(f, " %9s %15s %15s", "FAIL", "-", "-");
-		return;
+	return o->walkers[wi]->level == IMS_WALKER_FULL ? &h->w[wi].floor : &h->floor;
+}
+
+/* "best (median)" of a over b. */
+static const char *ratio_pair(const struct timing *a, const struct timing *b, char *buf, size_t n)
+{
+	snprintf(buf, n, "%.2f (%.2f)", ratio(a->best, b->best), ratio(a->median, b->median));
+	return buf;
+}
+
+/* Column widths of the harvest table: the walker column fits every name. */
+#define H_LEAD "%-10s %-6s %5s %4s %6s %7s %8s %6s %8s"
+static int walker_width(const struct bench_opts *o)
+{
+	int w = 6;
+	for (unsigned i = 0; i < o->nwalkers; i++)
+		if ((int)strlen(o->walkers[i]->name) > w)
+			w = (int)strlen(o->walkers[i]->name);
+	return w;
+}
+
+/* A row per walker of o->walkers that handles the row's format, under the
+ * fast walker's: its time, x floor, x fast; a full-level walker's own
+ * floor counts where the row has the fast walker's. */
+static void print_walker_rows(FILE *f, const struct bench_opts *o, const struct harvest_row *h,
+			      int ww)
+{
+	char a[32], b[32], c[32], ms[16], fl[32], fa[32];
+	for (unsigned wi = 0; wi < o->nwalkers; wi++) {
+		const struct walker_fig *w = &h->w[wi];
+		if (!w->failed && !w->t.runs)
+			continue;
+		bool full = o->walkers[wi]->level == IMS_WALKER_FULL;
+		if (full && w->read_words)
+			fprintf(f, H_LEAD, "", "", "", "", "", "", count_str(w->read_words, a, sizeof(a)),
+				count_str(w->tables, b, sizeof(b)),
+				count_str(w->write_words, c, sizeof(c)));
+		else
+			fprintf(f, H_LEAD, "", "", "", "", "", "", "", "", "");
+		if (w->failed) {
+			fprintf(f, " %-*s %8s\n", ww, o->walkers[wi]->name, "FAIL");
+			continue;
+		}
+		snprintf(ms, sizeof(ms), "%.2f", w->t.best * 1e3);
+		ratio_pair(&w->t, walker_floor(o, h, wi), fl, sizeof(fl));
+		ratio_pair(&w->t, &h->t, fa, sizeof(fa));
+		fprintf(f, " %-*s %8s %14s %14s\n", ww, o->walkers[wi]->name, ms, fl, fa);
 	}
-	if (!h->walker.runs) {
-		fprintf(f, " %9s %15s %15s", "-", "-", "-");
-		return;
+}
+
+static void print_harvest(FILE *f, const struct bench_opts *o, const struct bench_results *r)
+{
+	char a[32], b[32], c[32], d[32], e[32], g[32];
+	int ww = walker_width(o);
+	fprintf(f, "\nharvest: read_and_clear_dirty. x floor: time over the floor measured in the "
+		   "same runs: reading\nevery entry of every table in the range (rd words, in "
+		   "`tables` tables, present or not, upper\nlevels included) where the tables are, "
+		   "and writing the bitmap words that cover the dirty pages\n(wr words), in walk "
+		   "order. entries: leaf entries the fast walker examined. speedup: per-page\n"
+		   "re-walk time over the fast walker's.\n");
+	if (o->nwalkers)
+		fprintf(f, "Under each fast row, a row per other walker that handles the format. x fast: "
+			   "its time over\nthe fast walker's. A harvest-level walker runs on the same "
+			   "table: x floor over the same\nfloor. A full-level walker owns its tables: it "
+			   "runs on a second domain (same layout, same\ndevice writes), x floor over the "
+			   "floor measured on its tables, whose counts its row shows.\n");
+	for (unsigned wi = 0; wi < o->nwalkers; wi++) {
+		const struct ims_walker_ops *w = o->walkers[wi];
+		fprintf(f, "walker %s: %s level", w->name,
+			w->level == IMS_WALKER_FULL ? "full" : "harvest");
+		if (o->walker_paths[wi])
+			fprintf(f, ", %s", o->walker_paths[wi]);
+		fputc('\n', f);
 	}
-	snprintf(ms, sizeof(ms), "%.2f", h->walker.best * 1e3);
-	const struct timing *wf = walker_floor(o, h);
-	snprintf(fl, sizeof(fl), "%.2f (%.2f)", ratio(h->walker.best, wf->best),
-		 ratio(h->walker.median, wf->median));
-	snprintf(fa, sizeof(fa), "%.2f (%.2f)", ratio(h->walker.best, h->t.best),
-		 ratio(h->walker.median, h->t.median));
-	fprintf(f, " %9s %15s %15s", ms, fl, fa);
+	fprintf(f, H_LEAD " %-*s %8s %14s %14s %9s %14s\n", "format", "layout", "range", "page",
+		"dirty%", "entries", "rd words", "tables", "wr words", ww, "walker", "ms", "x floor",
+		"x fast", "rewalk ms", "speedup");
+	for (size_t i = 0; i < r->nh; i++) {
+		const struct harvest_row *h = &r->h[i];
+		char ms[16], pms[24], sp[32], fl[32], pct[16];
+		snprintf(ms, sizeof(ms), "%.2f", h->t.best * 1e3);
+		snprintf(pct, sizeof(pct), "%.1f", h->dirty_pct);
+		ratio_pair(&h->t, &h->floor, fl, sizeof(fl));
+		if (h->peer.runs) {
+			snprintf(pms, sizeof(pms), "%.1f", h->peer.best * 1e3);
+			snprintf(sp, sizeof(sp), "%.1fx (%.1fx)", ratio(h->peer.best, h->t.best),
+				 ratio(h->peer.median, h->t.median));
+		} else {
+			snprintf(pms, sizeof(pms), "-");
+			snprintf(sp, sizeof(sp), "-");
+		}
+		fprintf(f, H_LEAD " %-*s %8s %14s %14s %9s %14s\n", h->format, h->layout,
+			bench_size_str(h->range, a, sizeof(a)), bench_size_str(h->page, b, sizeof(b)),
+			pct, count_str(h->entries, c, sizeof(c)),
+			count_str(h->read_words, d, sizeof(d)), count_str(h->tables, e, sizeof(e)),
+			count_str(h->write_words, g, sizeof(g)), ww, "fast", ms, fl, "-", pms, sp);
+		print_walker_rows(f, o, h, ww);
+	}
 }
 
 static void print_table(FILE *f, const struct bench_opts *o, const struct bench_results *r)
@@ -143,56 +246,8 @@ static void print_table(FILE *f, const struct bench_opts *o, const struct bench_
 	char a[32], b[32], c[32], d[32];
 	fprintf(f, "iommusim bench (%s, best of %u; ratios best/best, median/median in brackets)\n",
 		o->size == BENCH_FULL ? "full" : o->size == BENCH_QUICK ? "quick" : "tiny", o->repeat);
-	if (r->nh) {
-		fprintf(f, "\nharvest: read_and_clear_dirty, leaf entries/s. x floor: time over a "
-			   "sequential read of as many\n64-bit words; x rd+wr: over that read plus a "
-			   "sequential write of the bitmap words\nthe dirty pages cover (the bound for "
-			   "large leaves). speedup: per-page re-walk time over it.\n");
-		if (o->walker) {
-			fprintf(f, "walker %s", o->walker->name);
-			if (o->walker_path)
-				fprintf(f, " (%s)", o->walker_path);
-			if (o->walker->level == IMS_WALKER_FULL)
-				fprintf(f, ": a full-level walker, timed on tables of its own (a "
-					   "second domain:\nsame layout, same device writes), w x floor over "
-					   "the floor measured on them, x fast\nover the fast walker's time (- "
-					   "where it does not handle the format).\n");
-			else
-				fprintf(f, ": its time on the same table, w x floor over the same floor, "
-					   "x fast over\nthe fast walker's time (- where it does not handle "
-					   "the format).\n");
-		}
-		fprintf(f, "%-10s %-6s %5s %4s %6s %7s %8s %9s %13s %7s %9s %14s", "format",
-			"layout", "range", "page", "dirty%", "entries", "ms", "entries/s", "x floor",
-			"x rd+wr", "rewalk ms", "speedup");
-		if (o->walker)
-			fprintf(f, " %9s %15s %15s", "walker ms", "w x floor", "x fast");
-		fputc('\n', f);
-		for (size_t i = 0; i < r->nh; i++) {
-			const struct harvest_row *h = &r->h[i];
-			char ms[16], pms[24], sp[32], fl[32];
-			snprintf(ms, sizeof(ms), "%.2f", h->t.best * 1e3);
-			snprintf(fl, sizeof(fl), "%.2f (%.2f)", ratio(h->t.best, h->floor.best),
-				 ratio(h->t.median, h->floor.median));
-			if (h->peer.runs) {
-				snprintf(pms, sizeof(pms), "%.1f", h->peer.best * 1e3);
-				snprintf(sp, sizeof(sp), "%.1fx (%.1fx)", ratio(h->peer.best, h->t.best),
-					 ratio(h->peer.median, h->t.median));
-			} else {
-				snprintf(pms, sizeof(pms), "-");
-				snprintf(sp, sizeof(sp), "-");
-			}
-			fprintf(f, "%-10s %-6s %5s %4s %6.1f %7s %8s %9s %13s %7.2f %9s %14s",
-				h->format, h->layout, bench_size_str(h->range, a, sizeof(a)),
-				bench_size_str(h->page, b, sizeof(b)), h->dirty_pct,
-				si((double)h->entries, c, sizeof(c)), ms,
-				si(rate(h->entries, h->t.best), d, sizeof(d)), fl,
-				ratio(h->t.best, h->floor.best + h->floor_out.best), pms, sp);
-			if (o->walker)
-				print_walker(f, o, h);
-			fputc('\n', f);
-		}
-	}
+	if (r->nh)
+		print_harvest(f, o, r);
 	if (r->nrp) {
 		fprintf(f, "\nreplay: DMA pages/s (4 KiB DMAs)\n");
 		fprintf(f, "%-11s %-7s %-6s %6s %9s %10s %10s %9s %12s %12s\n", "trace", "path",
@@ -296,33 +351,44 @@ static void j_timing(FILE *f, const char *name, const struct timing *t)
 		t->median, t->runs);
 }
 
-/* ,"walker":{...} of a harvest row, or null where the walker was not timed
- * (a format it does not handle). A full-level walker's adds its level and
- * the floors measured over its own tables, which its x_floor is over. */
-static void j_walker(FILE *f, const struct bench_opts *o, const struct harvest_row *h)
+/* ,"walkers":[...] of a harvest row: an object per walker of o->walkers,
+ * in their order; "timed": false where it does not handle the format. A
+ * full-level walker's adds the floor measured over its own tables, which
+ * its x_floor is over, and that floor's counts. */
+static void j_walkers(FILE *f, const struct bench_opts *o, const struct harvest_row *h)
 {
-	if (!h->walker.runs) {
-		fprintf(f, ",\"walker\":null");
-		return;
+	fprintf(f, ",\"walkers\":[");
+	for (unsigned wi = 0; wi < o->nwalkers; wi++) {
+		const struct walker_fig *w = &h->w[wi];
+		bool full = o->walkers[wi]->level == IMS_WALKER_FULL;
+		fprintf(f, "%s{\"name\":", wi ? "," : "");
+		json_string(f, o->walkers[wi]->name);
+		fprintf(f, ",\"level\":\"%s\",\"timed\":%s", full ? "full" : "harvest",
+			w->t.runs ? "true" : "false");
+		if (w->failed)
+			fprintf(f, ",\"failed\":true");
+		if (!w->t.runs) {
+			fputc('}', f);
+			continue;
+		}
+		const struct timing *wf = walker_floor(o, h, wi);
+		fprintf(f,
+			",\"best_s\":%.9g,\"median_s\":%.9g,\"runs\":%u,\"x_floor\":%.6g,"
+			"\"x_floor_median\":%.6g,\"x_fast\":%.6g,\"x_fast_median\":%.6g",
+			w->t.best, w->t.median, w->t.runs, ratio(w->t.best, wf->best),
+			ratio(w->t.median, wf->median), ratio(w->t.best, h->t.best),
+			ratio(w->t.median, h->t.median));
+		if (full) {
+			fputc(',', f);
+			j_timing(f, "floor", &w->floor);
+			fprintf(f,
+				",\"floor_read_words\":%" PRIu64 ",\"floor_tables\":%" PRIu64
+				",\"floor_write_words\":%" PRIu64,
+				w->read_words, w->tables, w->write_words);
+		}
+		fputc('}', f);
 	}
-	const struct timing *wf = walker_floor(o, h);
-	fprintf(f, ",\"walker\":{\"name\":");
-	json_string(f, o->walker->name);
-	fprintf(f,
-		",\"best_s\":%.9g,\"median_s\":%.9g,\"runs\":%u,\"x_floor\":%.6g,"
-		"\"x_floor_median\":%.6g,\"x_fast\":%.6g,\"x_fast_median\":%.6g",
-		h->walker.best, h->walker.median, h->walker.runs, ratio(h->walker.best, wf->best),
-		ratio(h->walker.median, wf->median), ratio(h->walker.best, h->t.best),
-		ratio(h->walker.median, h->t.median));
-	if (o->walker->level == IMS_WALKER_FULL) {
-		fprintf(f, ",\"level\":\"full\",\"entries\":%" PRIu64 ",", h->walker_entries);
-		j_timing(f, "floor", &h->walker_floor);
-		fputc(',', f);
-		j_timing(f, "floor_out", &h->walker_floor_out);
-		fprintf(f, ",\"floor_rw_ratio\":%.6g",
-			ratio(h->walker.best, h->walker_floor.best + h->walker_floor_out.best));
-	}
-	fputc('}', f);
+	fputc(']', f);
 }
 
 static void cpu_model(char *buf, size_t n)
@@ -357,16 +423,23 @@ static void write_json(FILE *f, const struct bench_opts *o, const struct bench_r
 	char cpu[128];
 	cpu_model(cpu, sizeof(cpu));
 	json_head(f, "bench");
-	fprintf(f, ",\"iommusim_bench\":1,\"size\":\"%s\",\"repeat\":%u,\"partial\":%s,",
+	fprintf(f, ",\"iommusim_bench\":2,\"size\":\"%s\",\"repeat\":%u,\"partial\":%s,",
 		o->size == BENCH_FULL ? "full" : o->size == BENCH_QUICK ? "quick" : "tiny", o->repeat,
 		partial ? "true" : "false");
 	fprintf(f, "\"machine\":{\"cpus\":%ld,\"cpu\":\"%s\"},", sysconf(_SC_NPROCESSORS_ONLN), cpu);
-	if (o->walker_path) {
-		fprintf(f, "\"walker_plugin\":");
-		json_string(f, o->walker_path);
-		fputc(',', f);
+	fprintf(f, "\"walkers\":[");
+	for (unsigned wi = 0; wi < o->nwalkers; wi++) {
+		fprintf(f, "%s{\"name\":", wi ? "," : "");
+		json_string(f, o->walkers[wi]->name);
+		fprintf(f, ",\"level\":\"%s\",\"plugin\":",
+			o->walkers[wi]->level == IMS_WALKER_FULL ? "full" : "harvest");
+		if (o->walker_paths[wi])
+			json_string(f, o->walker_paths[wi]);
+		else
+			fprintf(f, "null");
+		fputc('}', f);
 	}
-	fprintf(f, "\"harvest\":[");
+	fprintf(f, "],\"harvest\":[");
 	for (size_t i = 0; i < r->nh; i++) {
 		const struct harvest_row *h = &r->h[i];
 		fprintf(f,
@@ -378,14 +451,12 @@ static void write_json(FILE *f, const struct bench_opts *o, const struct bench_r
 		j_timing(f, "time", &h->t);
 		fputc(',', f);
 		j_timing(f, "floor", &h->floor);
-		fputc(',', f);
-		j_timing(f, "floor_out", &h->floor_out);
 		fprintf(f,
-			",\"out_words\":%" PRIu64 ",\"entries_per_s\":%.6g,\"floor_ratio\":%.6g,"
-			"\"floor_ratio_median\":%.6g,\"floor_rw_ratio\":%.6g",
-			h->out_words, rate(h->entries, h->t.best), ratio(h->t.best, h->floor.best),
-			ratio(h->t.median, h->floor.median),
-			ratio(h->t.best, h->floor.best + h->floor_out.best));
+			",\"floor_read_words\":%" PRIu64 ",\"floor_tables\":%" PRIu64
+			",\"floor_write_words\":%" PRIu64 ",\"entries_per_s\":%.6g,\"floor_ratio\":%.6g,"
+			"\"floor_ratio_median\":%.6g",
+			h->read_words, h->tables, h->write_words, rate(h->entries, h->t.best),
+			ratio(h->t.best, h->floor.best), ratio(h->t.median, h->floor.median));
 		if (h->peer.runs) {
 			fputc(',', f);
 			fprintf(f, "\"rewalk\":{\"entries\":%" PRIu64 ",", h->peer_entries);
@@ -395,8 +466,7 @@ static void write_json(FILE *f, const struct bench_opts *o, const struct bench_r
 		} else {
 			fprintf(f, ",\"rewalk\":null");
 		}
-		if (o->walker)
-			j_walker(f, o, h);
+		j_walkers(f, o, h);
 		fputc('}', f);
 	}
 	fprintf(f, "],\"replay\":[");
@@ -532,9 +602,10 @@ static void bar_chart(FILE *f, const struct bench_results *r, const char *output
 }
 
 /* Data files and a script; gnuplot runs in DIR with the script on its
- * command line (no shell). The harvest chart is the table's x floor and
- * x rd+wr columns: times over the floors the same run measured, the only
- * figures that travel between runs and machines (docs/benchmarks.md). */
+ * command line (no shell). The harvest chart is the table's x floor
+ * column, the fast walker's and each other walker's: times over the floor
+ * the same run measured, the only figures that travel between runs and
+ * machines (docs/benchmarks.md). */
 static int write_plots(const char *dir, const struct bench_opts *o, const struct bench_results *r)
 {
 	struct plot p;
@@ -546,26 +617,30 @@ static int write_plots(const char *dir, const struct bench_opts *o, const struct
 	char a[32], b[32], label[96];
 	double lo = 0, hi = 0, slo = 0, shi = 0;
 	size_t labelmax = 0;
-	fprintf(f, "# label x_floor x_rd_wr speedup_vs_rewalk%s\n", o->walker ? " walker_x_floor" : "");
+	unsigned nw = o->nwalkers;
+	fprintf(f, "# label x_floor speedup_vs_rewalk");
+	for (unsigned wi = 0; wi < nw; wi++)
+		fprintf(f, " x_floor:%s", o->walkers[wi]->name);
+	fputc('\n', f);
 	for (size_t i = 0; i < r->nh; i++) {
 		const struct harvest_row *h = &r->h[i];
 		int len = snprintf(label, sizeof(label), "%s %s %s/%s %g%%", h->format, h->layout,
 				   bench_size_str(h->range, a, sizeof(a)),
 				   bench_size_str(h->page, b, sizeof(b)), h->dirty_pct);
 		labelmax = (size_t)len > labelmax ? (size_t)len : labelmax;
-		double v[3] = {ratio(h->t.best, h->floor.best),
-			       ratio(h->t.best, h->floor.best + h->floor_out.best),
-			       o->walker && h->walker.runs ? ratio(h->walker.best, walker_floor(o, h)->best)
-							   : 0};
+		double v[1 + BENCH_MAX_WALKERS];
+		v[0] = ratio(h->t.best, h->floor.best);
+		for (unsigned wi = 0; wi < nw; wi++)
+			v[1 + wi] = h->w[wi].t.runs ? ratio(h->w[wi].t.best, walker_floor(o, h, wi)->best)
+						    : 0;
 		double sp = h->peer.runs ? ratio(h->peer.best, h->t.best) : 0;
 		fprintf(f, "\"%s\"", label);
 		dat_num(f, v[0]);
-		dat_num(f, v[1]);
 		dat_num(f, sp);
-		if (o->walker)
-			dat_num(f, v[2]);
+		for (unsigned wi = 0; wi < nw; wi++)
+			dat_num(f, v[1 + wi]);
 		fputc('\n', f);
-		for (int k = 0; k < 3; k++)
+		for (unsigned k = 0; k <= nw; k++)
 			if (v[k] > 0) {
 				lo = !(lo > 0) || v[k] < lo ? v[k] : lo;
 				hi = v[k] > hi ? v[k] : hi;
@@ -577,22 +652,25 @@ static int write_plots(const char *dir, const struct bench_opts *o, const struct
 	}
 	if (!(f = plot_file(&p, "bench.gp")))
 		return plot_fail(&p);
-	char walker[96], title[160];
-	snprintf(walker, sizeof(walker), "walker %s: its time / its floor (w x floor)",
-		 o->walker ? o->walker->name : "");
+	char title[160], wname[BENCH_MAX_WALKERS][96];
 	snprintf(title, sizeof(title),
 		 "read_and_clear_dirty time over its floor, best of %u (1 = as fast as the floor)",
 		 o->repeat);
-	const int cols[3] = {2, 3, 5};
-	const char *const names[3] = {
-		"x floor: over a sequential read of as many 64-bit words as leaf entries scanned",
-		"x rd+wr: over that read plus a sequential write of the bitmap words the dirty pages "
-		"cover",
-		walker};
+	int cols[1 + BENCH_MAX_WALKERS] = {2};
+	const char *names[1 + BENCH_MAX_WALKERS] = {
+		"fast: over reading every entry of every table in the range and writing the "
+		"bitmap words of the dirty pages"};
+	for (unsigned wi = 0; wi < nw; wi++) {
+		snprintf(wname[wi], sizeof(wname[wi]), "%s: its time / %s", o->walkers[wi]->name,
+			 o->walkers[wi]->level == IMS_WALKER_FULL ? "the floor over its own tables"
+								  : "the same floor");
+		cols[1 + wi] = 4 + (int)wi;
+		names[1 + wi] = wname[wi];
+	}
 	fprintf(f, "# iommusim bench --plot: run `gnuplot bench.gp` in this directory.\n");
-	bar_chart(f, r, "harvest.svg", title, "harvest time / floor time", cols, names,
-		  o->walker ? 3 : 2, lo, hi, "the floor (1)", labelmax);
-	const int scol[1] = {4};
+	bar_chart(f, r, "harvest.svg", title, "harvest time / floor time", cols, names, 1 + nw, lo,
+		  hi, "the floor (1)", labelmax);
+	const int scol[1] = {3};
 	const char *const sname[1] = {"per-page re-walk from the root: its time / the harvest's"};
 	bar_chart(f, r, "speedup.svg", "speedup over the per-page re-walk from the root",
 		  "re-walk time / harvest time", scol, sname, 1, slo > 0 ? slo : 1, shi > 0 ? shi : 1,
@@ -626,11 +704,14 @@ static int parse_only(const char *s, unsigned *mask)
 	return *mask ? 0 : -1;
 }
 
-/* The options into o, json and plot, the walker into wc. 0 to run, 2 on a
- * usage error (after a message), -1 when --help was answered. */
+/* The options into o, json and plot, the walkers' shared objects into pl.
+ * 0 to run, 2 on a usage error (after a message), -1 when --help was
+ * answered. */
 static int parse_args(int argc, char **argv, struct bench_opts *o, const char **json,
-		      const char **plot, struct walker_choice *wc, bool *walker_given)
+		      const char **plot, struct bench_plugins *pl)
 {
+	bool peers = false;
+	const char *peer_dir = NULL;
 	static const struct option longopts[] = {
 		{"quick", no_argument, 0, OPT_QUICK},
 		{"tiny", no_argument, 0, OPT_TINY},
@@ -642,6 +723,8 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, const char **
 		{"match", required_argument, 0, OPT_MATCH},
 		{"no-rewalk", no_argument, 0, OPT_NO_PEER},
 		{"dirty", required_argument, 0, OPT_DIRTY},
+		{"peers", no_argument, 0, OPT_PEERS},
+		{"peer-dir", required_argument, 0, OPT_PEER_DIR},
 		WALKER_LONG_OPTS,
 		{"verbose", no_argument, 0, 'v'},
 		{"quiet", no_argument, 0, 'q'},
@@ -703,10 +786,18 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, const char **
 			break;
 		}
 		case OPT_WALKER:
-		case OPT_WALKER_PLUGIN:
-			if (walker_opt("bench", c, optarg, wc) < 0)
+			if (bench_add_builtin(o, optarg))
 				return 2;
-			*walker_given = true;
+			break;
+		case OPT_WALKER_PLUGIN:
+			if (bench_add_plugin(o, pl, optarg))
+				return 2;
+			break;
+		case OPT_PEERS:
+			peers = true;
+			break;
+		case OPT_PEER_DIR:
+			peer_dir = optarg;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -727,18 +818,16 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, const char **
 		fprintf(stderr, "iommusim bench: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	if (*walker_given) {
-		o->walker = walker_plugin_ops(wc);
-		if (!o->walker)
-			o->walker = ims_pt_walker_ops(wc->builtin);
-		o->walker_path = wc->plugin ? ims_walker_plugin_path(wc->plugin) : NULL;
-		if (!(o->sections & (1u << SEC_HARVEST))) {
-			fprintf(stderr, "iommusim bench: the walker under test is timed in the harvest "
-					"section, which --only leaves out\n");
-			return 2;
-		}
-		if (bench_walker_check(o))
-			return 2;
+	if (peer_dir && !peers) {
+		fprintf(stderr, "iommusim bench: --peer-dir is where --peers looks: give --peers too\n");
+		return 2;
+	}
+	if (peers && bench_add_peers(o, pl, peer_dir))
+		return 2;
+	if (o->nwalkers && !(o->sections & (1u << SEC_HARVEST))) {
+		fprintf(stderr, "iommusim bench: the walker under test is timed in the harvest "
+				"section, which --only leaves out\n");
+		return 2;
 	}
 	return 0;
 }
@@ -747,11 +836,10 @@ int cmd_bench(int argc, char **argv)
 {
 	struct bench_opts o = {.size = BENCH_FULL, .repeat = 0, .sections = (1u << SEC_COUNT) - 1};
 	const char *json = NULL, *plot = NULL;
-	struct walker_choice wc = {0};
-	bool walker_given = false;
-	int st = parse_args(argc, argv, &o, &json, &plot, &wc, &walker_given);
+	struct bench_plugins pl = {.n = 0};
+	int st = parse_args(argc, argv, &o, &json, &plot, &pl);
 	if (st) {
-		walker_fini(&wc);
+		bench_plugins_free(&pl);
 		return st < 0 ? 0 : st;
 	}
 	if (!o.repeat)
@@ -763,7 +851,7 @@ int cmd_bench(int argc, char **argv)
 
 	struct outfile out = {0};
 	if (json && outfile_open(&out, json)) {
-		walker_fini(&wc);
+		bench_plugins_free(&pl);
 		return 2;
 	}
 
@@ -795,7 +883,7 @@ int cmd_bench(int argc, char **argv)
 		if (json)
 			outfile_abort(&out);
 		res_free(&r);
-		walker_fini(&wc);
+		bench_plugins_free(&pl);
 		return 2;
 	}
 	if (partial)
@@ -824,6 +912,6 @@ int cmd_bench(int argc, char **argv)
 			rc = 2;
 	}
 	res_free(&r);
-	walker_fini(&wc); /* after the last use of the walker's name */
+	bench_plugins_free(&pl); /* after the last use of the walkers' names */
 	return rc ? (rc == 2 ? 2 : 1) : partial ? 128 + interrupt_caught() : 0;
 }

@@ -16,6 +16,13 @@
 #include <stdio.h>
 
 struct ims_walker_ops;
+struct ims_mem;
+struct ims_oracle;
+struct ims_pt;
+
+/* Walkers timed beside the fast one on every harvest row (--walker,
+ * --walker-plugin, --peers), at most this many. */
+#define BENCH_MAX_WALKERS 16
 
 enum bench_size { BENCH_TINY = 0, BENCH_QUICK, BENCH_FULL };
 
@@ -30,11 +37,13 @@ struct bench_opts {
 	const char *match; /* harvest "format layout", replay "format trace" holding it; NULL = all */
 	bool no_peer;      /* skip the per-page re-walk */
 	uint64_t dirty_ppm; /* one dirty fraction for every layout (parts per million); 0 = the set */
-	/* --walker / --walker-plugin: a walker timed beside the fast one on
-	 * every harvest row it handles, on the same table (harvest level) or
-	 * on a second domain of its own tables (full level); NULL = none. */
-	const struct ims_walker_ops *walker;
-	const char *walker_path; /* its shared object; NULL for a built-in */
+	/* --walker / --walker-plugin / --peers: the walkers timed beside the
+	 * fast one on every harvest row they handle, each on the same table
+	 * (harvest level) or on a second domain of its own tables (full
+	 * level), in the order given. */
+	const struct ims_walker_ops *walkers[BENCH_MAX_WALKERS];
+	const char *walker_paths[BENCH_MAX_WALKERS]; /* its shared object; NULL: built in */
+	unsigned nwalkers;
 };
 
 enum bench_section { SEC_HARVEST = 0, SEC_REPLAY, SEC_READ, SEC_MEMORY, SEC_FUZZ, SEC_COUNT };
@@ -57,10 +66,22 @@ double now_seconds(void);
 
 /* ---- results ------------------------------------------------------------ */
 
-/* One harvest figure: a domain, a dirty fraction, the correct walker and
- * its floor, and the per-page re-walk peer (peer.runs 0 = not measured). */
+/* One walker of o->walkers on one harvest figure. t.runs 0 and not failed:
+ * not timed (it does not handle the format). A full-level walker's floor
+ * is measured over its own tables (a second domain), with its plan's
+ * counts; a harvest-level one shares the row's. */
+struct walker_fig {
+	struct timing t, floor;
+	uint64_t read_words, write_words, tables;
+	bool failed; /* it erred or its bitmap differed: no figure */
+};
+
+/* One harvest figure: a domain, a dirty fraction, the fast walker and its
+ * floor (tools/bench_floor.c: the table words a correct walk must read and
+ * the bitmap words it must write, over this domain's tables), the per-page
+ * re-walk peer (peer.runs 0 = not measured) and the walkers asked for. */
 struct harvest_row {
-	char format[16];    /* amdv1, vtd, smmuv3-4k, smmuv3-16k, smmuv3-64k */
+	char format[16];    /* amdv1, vtd, smmuv3-4k, smmuv3-16k, smmuv3-64k, ... */
 	char layout[16];    /* dense, 2M, 1G, sparse */
 	uint64_t range;     /* bytes harvested (the bitmap covers them at 4 KiB) */
 	uint64_t mapped;    /* bytes mapped inside the range */
@@ -68,23 +89,14 @@ struct harvest_row {
 	double dirty_pct;   /* of the leaf pages */
 	uint64_t entries;   /* leaf entries one harvest examines (harvest_entries) */
 	uint64_t dirty_pages;
-	uint64_t out_words; /* bitmap words the dirty pages cover */
-	/* floor: the read floor; floor_out: writing out_words words in a row,
-	 * the least a harvest must do to report its bits (it dominates for
-	 * large leaves: a dirty 1 GiB page is 4096 bitmap words). */
-	struct timing t, floor, floor_out, peer;
+	/* The floor's work: table words read (every entry of every table in
+	 * the range, the upper levels included), tables they lie in, bitmap
+	 * words written (those covering the dirty pages). */
+	uint64_t read_words, tables, write_words;
+	struct timing t, floor, peer;
 	uint64_t peer_entries; /* leaf entries the re-walk examined */
 	bool verified;         /* bitmap == what the oracle says devices wrote */
-	/* The walker under test on the same table (walker.runs 0 = not timed:
-	 * none chosen, or it does not handle the format); failed: it erred or
-	 * its bitmap differed, so it has no figure. */
-	struct timing walker;
-	bool walker_failed;
-	/* A full-level walker runs on tables of its own (a second domain with
-	 * the same layout and device writes): the floors measured over them
-	 * in the same runs, and the leaf entries they hold in the range. */
-	struct timing walker_floor, walker_floor_out;
-	uint64_t walker_entries;
+	struct walker_fig w[BENCH_MAX_WALKERS]; /* by o->walkers index */
 };
 
 /* One replay figure. */
@@ -177,9 +189,38 @@ struct floor_buf {
 	size_t n;
 };
 double floor_seq_read(struct floor_buf *fb, uint64_t n);
-/* Sequential write of n 64-bit words (all ones) into a flat array. */
-double floor_seq_write(struct floor_buf *fb, uint64_t n);
 void floor_free(struct floor_buf *fb);
+
+/* The harvest floor of a domain's range (tools/bench_floor.c): the table
+ * words a correct walk must read, as stretches of host memory in the order
+ * a depth-first walk reads them (word_end: the bitmap words below it are
+ * due once the stretch is read; 0 for none), and the bitmap words covering
+ * the dirty pages, as runs of words from the range's first. */
+struct floor_seg {
+	const uint64_t *p;
+	uint64_t n, word_end;
+};
+struct floor_run {
+	uint64_t w0, n;
+};
+struct floor_plan {
+	struct floor_seg *seg;
+	size_t nseg, capseg;
+	struct floor_run *run;
+	size_t nrun, caprun;
+	uint64_t read_words, write_words, tables;
+};
+/* The plan of pt's tables (found by the format's hardware rules from its
+ * context words) over [iova, iova + size), and of the pages oracle o holds
+ * for domain tag there. The plan points into mem: it holds while no table
+ * is freed. 0, or -errno with err set when a table frame is missing. */
+int floor_plan_build(struct floor_plan *fp, struct ims_mem *mem, const struct ims_pt *pt,
+		     const struct ims_oracle *o, uint16_t tag, uint64_t iova, uint64_t size,
+		     char *err, size_t errlen);
+/* One timed pass: the reads, and all-ones stores into bm (a bitmap over
+ * the range, its words faulted in already). Seconds. */
+double floor_plan_time(const struct floor_plan *fp, uint64_t *bm);
+void floor_plan_free(struct floor_plan *fp);
 
 /* ---- sections ----------------------------------------------------------- */
 
@@ -190,9 +231,26 @@ int bench_memory(const struct bench_opts *o, struct bench_results *r);
 int bench_replay(const struct bench_opts *o, struct bench_results *r);
 int bench_read(const struct bench_opts *o, struct bench_results *r);
 int bench_fuzz(const struct bench_opts *o, struct bench_results *r);
-/* Whether o->walker can be timed by bench_harvest: it handles one of the
+/* Whether walker w can be timed by bench_harvest: it handles one of the
  * formats it times. -1 after printing why not (a usage error). */
-int bench_walker_check(const struct bench_opts *o);
+int bench_walker_check(const struct ims_walker_ops *w);
+/* Whether w handles a format bench_harvest times (no message). */
+bool bench_walker_fits(const struct ims_walker_ops *w);
+
+/* The walkers of o->walkers (tools/bench_walkers.c): a built-in one by
+ * name, a shared object (kept loaded in pl until bench_plugins_free), and
+ * --peers: the reference walker and the Linux walkers of dir (NULL: the
+ * directory `linux` beside the executable). A walker whose name is there
+ * already is not added again. 0, or -1 after a message (a usage error). */
+struct ims_walker_plugin;
+struct bench_plugins {
+	struct ims_walker_plugin *p[BENCH_MAX_WALKERS];
+	unsigned n;
+};
+int bench_add_builtin(struct bench_opts *o, const char *name);
+int bench_add_plugin(struct bench_opts *o, struct bench_plugins *pl, const char *path);
+int bench_add_peers(struct bench_opts *o, struct bench_plugins *pl, const char *dir);
+void bench_plugins_free(struct bench_plugins *pl);
 
 /* Human-readable sizes: "64G", "1T", "4K". */
 const char *bench_size_str(uint64_t bytes, char *buf, size_t n);

@@ -78,26 +78,6 @@ double floor_seq_read(struct floor_buf *fb, uint64_t n)
 	return t1 - t0;
 }
 
-double floor_seq_write(struct floor_buf *fb, uint64_t n)
-{
-	if (!n)
-		return 0;
-	if (fb->n < n) {
-		uint64_t *w = realloc(fb->w, (size_t)n * sizeof(uint64_t));
-		if (!w)
-			return 0;
-		/* Touched once here, so the timed write faults in no pages. */
-		memset(w + fb->n, 0, (size_t)(n - fb->n) * sizeof(uint64_t));
-		fb->w = w;
-		fb->n = (size_t)n;
-	}
-	double t0 = now_seconds();
-	memset(fb->w, 0xff, (size_t)n * sizeof(uint64_t));
-	double t1 = now_seconds();
-	__asm__ volatile("" : : "r"(fb->w) : "memory");
-	return t1 - t0;
-}
-
 void floor_free(struct floor_buf *fb)
 {
 	free(fb->w);

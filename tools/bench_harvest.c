@@ -257,7 +257,9 @@ static int layout_map(struct rig *r, const struct layout *l)
 }
 
 /* Deterministic scatter: page k is among the first `ppm` parts per million
- * of pages, so a smaller fraction's pages are a subset of a larger one's. */
+ * of pages, so a smaller fraction's pages are a subset of a larger one's.
+ * The middle page is dirty at every fraction: 0.1 % of 1024 1 GiB leaves is
+ * one leaf, not none (the row's dirty_pages says how many there are). */
 static uint64_t mix(uint64_t x)
 {
 	x += 0x9e3779b97f4a7c15ull;
@@ -266,9 +268,9 @@ static uint64_t mix(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-static bool chosen(uint64_t k, uint64_t ppm)
+static bool chosen(uint64_t k, uint64_t npages, uint64_t ppm)
 {
-	return ppm >= 1000000 || mix(k) % 1000000 < ppm;
+	return ppm && (ppm >= 1000000 || k == npages / 2 || mix(k) % 1000000 < ppm);
 }
 
 /* Device writes (one 4 KiB piece per chosen page) for pages chosen at
@@ -278,7 +280,7 @@ static int64_t dirty_pages(struct rig *r, const struct layout *l, uint64_t prev_
 	uint64_t npages = l->pieces * (l->piece / l->page);
 	int64_t n = 0;
 	for (uint64_t k = 0; k < npages; k++) {
-		if (!chosen(k, ppm) || (prev_ppm && chosen(k, prev_ppm)))
+		if (!chosen(k, npages, ppm) || chosen(k, npages, prev_ppm))
 			continue;
 		/* A 4 KiB piece somewhere inside the page, not always its first. */
 		uint64_t off = (mix(k ^ 0x5555) % (l->page >> 12)) << 12;
@@ -379,9 +381,8 @@ static bool same_bits(const struct ims_bitmap *a, const struct ims_bitmap *b,
 struct hctx {
 	const struct bench_opts *o;
 	struct bench_results *res;
-	struct floor_buf fb, fbw;
 	unsigned rewalk; /* walker index of the peer, 0 = none */
-	bool walk;       /* o->walker handles this layout's format */
+	bool failed;     /* a walker of o->walkers failed a row: the run's exit status 1 */
 };
 
 static unsigned peer_repeats(const struct bench_opts *o, uint64_t entries)
@@ -391,45 +392,62 @@ static unsigned peer_repeats(const struct bench_opts *o, uint64_t entries)
 	return entries > (4ull << 20) ? 1 : o->repeat;
 }
 
-/* The walker under test failed on this row: no figure, a message naming
- * the row, and the run's exit status 1. */
-static int walker_fail(struct hctx *hc, const struct hfmt *f, const struct layout *l,
-		       struct harvest_row *row, const char *why)
+/* Walker wi failed on this row: no figure, a message naming the row, and
+ * the run's exit status 1; the other walkers and rows go on. */
+static void walker_fail(struct hctx *hc, const struct hfmt *f, const struct layout *l,
+			struct harvest_row *row, unsigned wi, const char *why)
 {
 	char sz[32];
 	bench_size_str(l->range, sz, sizeof(sz));
 	fprintf(stderr, "iommusim bench: %s %s %s %.1f%%: walker %s: %s\n", f->name, l->name, sz,
-		row->dirty_pct, hc->o->walker->name, why);
-	row->walker_failed = true;
-	return -1;
+		row->dirty_pct, hc->o->walkers[wi]->name, why);
+	row->w[wi].failed = true;
+	hc->failed = true;
 }
 
-/* The walker under test (--walker / --walker-plugin) on the same table,
- * each run prepared as the fast walker's are: the dirty words restored and
- * the bitmap zeroed outside the timing. Every run's bitmap must equal the
- * fast walker's (bm) and the oracle's, and the walker must do nothing
- * wrong through the host: a walker that is fast because it is wrong gets
- * no figure. Always leaves the fast walker in place. */
-static int time_walker(struct hctx *hc, struct rig *r, const struct hfmt *f,
-		       const struct layout *l, const struct wordlist *dirt, struct harvest_row *row,
-		       const struct ims_bitmap *bm, struct ims_bitmap *bmw, bool small_bm)
+/* The bitmap zeroed outside the timing: a huge one only where pages are
+ * mapped (all of it would be gigabytes of page faults). */
+static void bits_clear(struct ims_bitmap *bm, const struct layout *l, bool small_bm)
+{
+	if (small_bm)
+		ims_bitmap_zero(bm);
+	else
+		touch_bits(bm, l);
+}
+
+/* One timed harvest of the layout's range into bm, zeroed first outside
+ * the timing. *secs gets the time. */
+static int timed_harvest(struct rig *r, const struct layout *l, struct ims_bitmap *bm,
+			 bool small_bm, double *secs)
+{
+	bits_clear(bm, l, small_bm);
+	double t0 = now_seconds();
+	int rc = ims_pt_read_and_clear_dirty(r->pt, 0, l->range, 0, bm);
+	*secs = now_seconds() - t0;
+	return rc;
+}
+
+/* Harvest-level walker wi on the same table, each run prepared as the fast
+ * walker's are: the dirty words restored and the bitmap zeroed outside the
+ * timing. Every run's bitmap must equal the fast walker's (bm) and the
+ * oracle's, and the walker must do nothing wrong through the host: a
+ * walker that is fast because it is wrong gets no figure. Always leaves
+ * the fast walker in place. */
+static void time_walker(struct hctx *hc, struct rig *r, const struct hfmt *f,
+			const struct layout *l, const struct wordlist *dirt, struct harvest_row *row,
+			unsigned wi, const struct ims_bitmap *bm, struct ims_bitmap *bmw, bool small_bm)
 {
 	const struct bench_opts *o = hc->o;
+	const struct ims_walker_ops *ops = o->walkers[wi];
 	char err[256] = "", sz[32];
 	unsigned nf0, nf;
-	bench_size_str(l->range, sz, sizeof(sz));
 	ims_pt_finding(r->pt, &nf0);
-	int rc = ims_pt_use_walker(r->pt, o->walker, err, sizeof(err));
+	int rc = ims_pt_use_walker(r->pt, ops, err, sizeof(err));
 	struct timer_runs tw = {.n = 0};
 	for (unsigned rep = 0; rep < o->repeat && !rc && !err[0]; rep++) {
 		wl_restore(dirt, r->mem);
-		if (small_bm)
-			ims_bitmap_zero(bmw);
-		else
-			touch_bits(bmw, l);
-		double t0 = now_seconds();
-		rc = ims_pt_read_and_clear_dirty(r->pt, 0, l->range, 0, bmw);
-		double t1 = now_seconds();
+		double secs;
+		rc = timed_harvest(r, l, bmw, small_bm, &secs);
 		const char *finding = ims_pt_finding(r->pt, &nf);
 		if (rc)
 			snprintf(err, sizeof(err), "read_and_clear_dirty failed: %s", strerror(-rc));
@@ -442,56 +460,51 @@ static int time_walker(struct hctx *hc, struct rig *r, const struct hfmt *f,
 			snprintf(err, sizeof(err), "its bitmap differs from the oracle's (run %u)",
 				 rep + 1);
 		else
-			runs_add(&tw, t1 - t0);
+			runs_add(&tw, secs);
 	}
 	ims_pt_set_walker(r->pt, 0);
-	if (rc || err[0])
-		return walker_fail(hc, f, l, row, err[0] ? err : strerror(-rc));
-	row->walker = runs_summary(&tw);
-	bench_note(o, "harvest %-10s %-6s %5s %6.1f%%: walker %s %.3f ms", f->name, l->name, sz,
-		   row->dirty_pct, o->walker->name, row->walker.best * 1e3);
-	return 0;
+	if (rc || err[0]) {
+		walker_fail(hc, f, l, row, wi, err[0] ? err : strerror(-rc));
+		return;
+	}
+	row->w[wi].t = runs_summary(&tw);
+	bench_note(o, "harvest %-10s %-6s %5s %6.1f%%: walker %s %.3f ms", f->name, l->name,
+		   bench_size_str(l->range, sz, sizeof(sz)), row->dirty_pct, ops->name,
+		   row->w[wi].t.best * 1e3);
 }
 
-static int count_leaf(void *arg, uint64_t page_iova, unsigned page_shift, uint64_t pa,
-		      unsigned prot)
-{
-	(void)page_iova, (void)page_shift, (void)pa, (void)prot;
-	++*(uint64_t *)arg;
-	return 0;
-}
-
-/* A full-level walker (--walker-plugin of IMS_WALKER_FULL) owns its tables,
- * so it is timed on a second domain of its own, set up as the row's was:
- * the same layout mapped with the same calls (its map writes the tables in
- * the format's encoding), tracking switched on, and the same device writes
- * through the model, which sets A/D in those tables by the format's rules.
- * Its runs are then prepared and checked as the fast walker's are (dirty
- * words restored, bitmap zeroed, outside the timing; every bitmap equal to
- * the fast walker's and to this domain's oracle, no host finding), and the
- * floors are measured over its tables in the same runs: a sequential read
- * of as many words as its tables hold leaf entries in the range, and the
- * same bitmap write. An error return anywhere (domain, map, tracking, a
- * device write its tables fault) fails the row, naming it. The domain
- * doubles the row's table memory; it is gone when this returns. */
-static int time_full_walker(struct hctx *hc, const struct hfmt *f, const struct layout *l,
-			    uint64_t ppm, struct harvest_row *row, const struct ims_bitmap *bm,
-			    struct ims_bitmap *bmw, bool small_bm)
+/* A full-level walker (it owns its tables) is timed on a second domain of
+ * its own, set up as the row's was: the same layout mapped with the same
+ * calls (its map writes the tables in the format's encoding), tracking
+ * switched on, and the same device writes through the model, which sets
+ * A/D in those tables by the format's rules. Its runs are then prepared
+ * and checked as the fast walker's are (dirty words restored, bitmap
+ * zeroed, outside the timing; every bitmap equal to the fast walker's and
+ * to this domain's oracle, no host finding), and its floor is measured the
+ * same way over its own tables, interleaved with its runs. An error return
+ * anywhere (domain, map, tracking, a device write its tables fault) fails
+ * the row, naming it. The domain doubles the row's table memory; it is
+ * gone when this returns. */
+static void time_full_walker(struct hctx *hc, const struct hfmt *f, const struct layout *l,
+			     uint64_t ppm, struct harvest_row *row, unsigned wi,
+			     const struct ims_bitmap *bm, struct ims_bitmap *bmw, bool small_bm)
 {
 	const struct bench_opts *o = hc->o;
+	const struct ims_walker_ops *ops = o->walkers[wi];
 	char err[256] = "", sz[32];
 	struct rig r;
 	struct snap clean = {0};
 	struct wordlist dirt = {0};
-	struct timer_runs tw = {.n = 0}, tf = {.n = 0}, to = {.n = 0};
-	uint64_t entries = 0;
+	struct floor_plan plan = {0};
+	struct timer_runs tw = {.n = 0}, tf = {.n = 0};
 	const char *finding;
 	unsigned nf = 0;
-	int rc = rig_open_tables(&r, f, o->walker, err, sizeof(err));
+	int rc = rig_open_tables(&r, f, ops, err, sizeof(err));
 	if (rc) {
 		char why[300];
 		snprintf(why, sizeof(why), "domain set-up failed: %s", err[0] ? err : strerror(-rc));
-		return walker_fail(hc, f, l, row, why);
+		walker_fail(hc, f, l, row, wi, why);
+		return;
 	}
 	rc = layout_map(&r, l);
 	if (rc)
@@ -506,19 +519,20 @@ static int time_full_walker(struct hctx *hc, const struct hfmt *f, const struct 
 	if (!err[0] && (rc = snap_diff(&clean, r.mem, &dirt)))
 		snprintf(err, sizeof(err), "its table frames could not be compared: %s",
 			 strerror(-rc));
-	if (!err[0] && (rc = ims_pt_for_each_leaf(r.pt, 0, l->range, count_leaf, &entries)))
-		snprintf(err, sizeof(err), "its tables could not be walked: %s", strerror(-rc));
+	if (!err[0]) {
+		char why[160] = "";
+		rc = floor_plan_build(&plan, r.mem, r.pt, ims_iommu_oracle(r.mmu), TAG, 0, l->range,
+				      why, sizeof(why));
+		if (rc)
+			snprintf(err, sizeof(err), "its tables could not be walked: %s",
+				 why[0] ? why : strerror(-rc));
+	}
 	if (!err[0] && (finding = ims_pt_finding(r.pt, &nf)) != NULL)
 		snprintf(err, sizeof(err), "%s", finding);
 	for (unsigned rep = 0; rep < o->repeat && !err[0]; rep++) {
 		wl_restore(&dirt, r.mem);
-		if (small_bm)
-			ims_bitmap_zero(bmw);
-		else
-			touch_bits(bmw, l);
-		double t0 = now_seconds();
-		rc = ims_pt_read_and_clear_dirty(r.pt, 0, l->range, 0, bmw);
-		double t1 = now_seconds();
+		double secs;
+		rc = timed_harvest(&r, l, bmw, small_bm, &secs);
 		finding = ims_pt_finding(r.pt, &nf);
 		if (rc)
 			snprintf(err, sizeof(err), "read_and_clear_dirty failed: %s", strerror(-rc));
@@ -532,22 +546,55 @@ static int time_full_walker(struct hctx *hc, const struct hfmt *f, const struct 
 				 rep + 1);
 		if (err[0])
 			break;
-		runs_add(&tw, t1 - t0);
-		runs_add(&tf, floor_seq_read(&hc->fb, entries));
-		runs_add(&to, floor_seq_write(&hc->fbw, row->out_words));
+		runs_add(&tw, secs);
+		bits_clear(bmw, l, small_bm); /* as the walker's bitmap was before its run */
+		runs_add(&tf, floor_plan_time(&plan, bmw->words));
 	}
+	struct walker_fig *wf = &row->w[wi];
+	wf->read_words = plan.read_words;
+	wf->write_words = plan.write_words;
+	wf->tables = plan.tables;
+	floor_plan_free(&plan);
 	snap_free(&clean);
 	wl_free(&dirt);
 	rig_close(&r);
-	if (err[0])
-		return walker_fail(hc, f, l, row, err);
-	row->walker = runs_summary(&tw);
-	row->walker_floor = runs_summary(&tf);
-	row->walker_floor_out = runs_summary(&to);
-	row->walker_entries = entries;
+	if (err[0]) {
+		walker_fail(hc, f, l, row, wi, err);
+		return;
+	}
+	wf->t = runs_summary(&tw);
+	wf->floor = runs_summary(&tf);
 	bench_note(o, "harvest %-10s %-6s %5s %6.1f%%: walker %s %.3f ms (its floor %.3f ms)",
 		   f->name, l->name, bench_size_str(l->range, sz, sizeof(sz)), row->dirty_pct,
-		   o->walker->name, row->walker.best * 1e3, row->walker_floor.best * 1e3);
+		   ops->name, wf->t.best * 1e3, wf->floor.best * 1e3);
+}
+
+/* The per-page re-walk peer on the same table: its first bitmap must be
+ * the fast walker's. */
+static int time_rewalk(struct hctx *hc, struct rig *r, const struct hfmt *f,
+		       const struct layout *l, const struct wordlist *dirt, struct harvest_row *row,
+		       const struct ims_bitmap *bm, struct ims_bitmap *bm2, bool small_bm)
+{
+	const struct ims_pt_stats *st = ims_pt_stats(r->pt);
+	struct timer_runs tp = {.n = 0};
+	unsigned n = peer_repeats(hc->o, row->entries);
+	ims_pt_set_walker(r->pt, hc->rewalk);
+	for (unsigned rep = 0; rep < n && !(rep && bench_interrupted()); rep++) {
+		wl_restore(dirt, r->mem);
+		uint64_t e0 = st->harvest_entries;
+		double secs;
+		int rc = timed_harvest(r, l, bm2, small_bm, &secs);
+		if (rc || (!rep && !same_bits(bm, bm2, l))) {
+			fprintf(stderr, "iommusim bench: %s %s: the re-walk peer %s\n", f->name,
+				l->name, rc ? "failed" : "reported other pages");
+			ims_pt_set_walker(r->pt, 0);
+			return -1;
+		}
+		runs_add(&tp, secs);
+		row->peer_entries = st->harvest_entries - e0;
+	}
+	ims_pt_set_walker(r->pt, 0);
+	row->peer = runs_summary(&tp);
 	return 0;
 }
 
@@ -580,33 +627,40 @@ static int one_fraction(struct hctx *hc, struct rig *r, const struct hfmt *f,
 	row->dirty_pages = ims_oracle_count(ims_iommu_oracle(r->mmu), TAG, 0, l->range);
 	bool small_bm = bm->nwords <= (64ull << 20) / 8;
 
-	struct timer_runs th = {.n = 0}, tf = {.n = 0}, tw = {.n = 0}, tp = {.n = 0};
-	/* Bits per dirty page at 4 KiB, over 64 per word (at least one). */
-	uint64_t bits = row->dirty_pages;
-	row->out_words = bits ? (bits + 63) / 64 : 0;
+	/* The floor's words, found once: the dirty words restored below are
+	 * stores into the same tables, which stay where they are. */
+	struct floor_plan plan = {0};
+	char why[160] = "";
+	int prc = floor_plan_build(&plan, r->mem, r->pt, ims_iommu_oracle(r->mmu), TAG, 0,
+				   l->range, why, sizeof(why));
+	if (prc) {
+		fprintf(stderr, "iommusim bench: %s %s: the floor's tables: %s\n", f->name, l->name,
+			why[0] ? why : strerror(-prc));
+		return -1;
+	}
+	row->read_words = plan.read_words;
+	row->write_words = plan.write_words;
+	row->tables = plan.tables;
+
+	struct timer_runs th = {.n = 0}, tf = {.n = 0};
 	const struct ims_pt_stats *st = ims_pt_stats(r->pt);
 	for (unsigned rep = 0; rep < o->repeat; rep++) {
 		if (rep)
 			wl_restore(dirt, r->mem);
-		/* A huge bitmap is zeroed only where pages are mapped: all of
-		 * it would be gigabytes of page faults. */
-		if (small_bm)
-			ims_bitmap_zero(bm);
-		else
-			touch_bits(bm, l);
 		uint64_t e0 = st->harvest_entries;
-		double t0 = now_seconds();
-		int rc = ims_pt_read_and_clear_dirty(r->pt, 0, l->range, 0, bm);
-		double t1 = now_seconds();
+		double secs;
+		int rc = timed_harvest(r, l, bm, small_bm, &secs);
 		if (rc) {
 			fprintf(stderr, "iommusim bench: %s %s: harvest failed: %s\n", f->name,
 				l->name, strerror(-rc));
+			floor_plan_free(&plan);
 			return -1;
 		}
-		runs_add(&th, t1 - t0);
+		runs_add(&th, secs);
 		row->entries = st->harvest_entries - e0;
-		runs_add(&tf, floor_seq_read(&hc->fb, row->entries));
-		runs_add(&tw, floor_seq_write(&hc->fbw, row->out_words));
+		/* The floor's bitmap is prepared as the harvest's was. */
+		bits_clear(bm2, l, small_bm);
+		runs_add(&tf, floor_plan_time(&plan, bm2->words));
 		if (!rep) {
 			row->verified = verify(r, bm, l);
 			if (!row->verified) {
@@ -614,44 +668,25 @@ static int one_fraction(struct hctx *hc, struct rig *r, const struct hfmt *f,
 					"iommusim bench: %s %s %.1f%%: the harvest disagrees with the "
 					"oracle\n",
 					f->name, l->name, row->dirty_pct);
+				floor_plan_free(&plan);
 				return -1;
 			}
 		}
 	}
+	floor_plan_free(&plan);
 	row->t = runs_summary(&th);
 	row->floor = runs_summary(&tf);
-	row->floor_out = runs_summary(&tw);
 
-	if (hc->rewalk) {
-		unsigned n = peer_repeats(o, row->entries);
-		ims_pt_set_walker(r->pt, hc->rewalk);
-		for (unsigned rep = 0; rep < n && !(rep && bench_interrupted()); rep++) {
-			wl_restore(dirt, r->mem);
-			if (small_bm)
-				ims_bitmap_zero(bm2);
-			else
-				touch_bits(bm2, l);
-			uint64_t e0 = st->harvest_entries;
-			double t0 = now_seconds();
-			int rc = ims_pt_read_and_clear_dirty(r->pt, 0, l->range, 0, bm2);
-			double t1 = now_seconds();
-			if (rc || (!rep && !same_bits(bm, bm2, l))) {
-				fprintf(stderr, "iommusim bench: %s %s: the re-walk peer %s\n", f->name,
-					l->name, rc ? "failed" : "reported other pages");
-				ims_pt_set_walker(r->pt, 0);
-				return -1;
-			}
-			runs_add(&tp, t1 - t0);
-			row->peer_entries = st->harvest_entries - e0;
-		}
-		ims_pt_set_walker(r->pt, 0);
-		row->peer = runs_summary(&tp);
-	}
-	if (hc->walk && o->walker->level == IMS_WALKER_FULL) {
-		if (time_full_walker(hc, f, l, ppm, row, bm, bm2, small_bm))
-			return -1;
-	} else if (hc->walk && time_walker(hc, r, f, l, dirt, row, bm, bm2, small_bm)) {
+	if (hc->rewalk && time_rewalk(hc, r, f, l, dirt, row, bm, bm2, small_bm))
 		return -1;
+	for (unsigned wi = 0; wi < o->nwalkers && !bench_interrupted(); wi++) {
+		const struct ims_walker_ops *w = o->walkers[wi];
+		if (ims_walker_check(w, f->fmt, NULL, 0))
+			continue;
+		if (w->level == IMS_WALKER_FULL)
+			time_full_walker(hc, f, l, ppm, row, wi, bm, bm2, small_bm);
+		else
+			time_walker(hc, r, f, l, dirt, row, wi, bm, bm2, small_bm);
 	}
 	char sz[32];
 	bench_note(o, "harvest %-10s %-6s %5s %6.1f%%: %.3f ms (floor %.3f ms) peer %.3f ms",
@@ -686,8 +721,8 @@ static int one_layout(struct hctx *hc, const struct hfmt *f, const struct layout
 		rc = snap_take(&clean, r.mem);
 	if (!rc)
 		rc = ims_bitmap_init(&bm, 0, l->range, 12);
-	hc->walk = hc->o->walker && !ims_walker_check(hc->o->walker, f->fmt, NULL, 0);
-	if (!rc && (hc->rewalk || hc->walk))
+	/* The floor's stores, the peer's and the walkers' bitmaps. */
+	if (!rc)
 		rc = ims_bitmap_init(&bm2, 0, l->range, 12);
 	if (rc) {
 		fprintf(stderr, "iommusim bench: %s %s: set-up failed: %s\n", f->name, l->name,
@@ -768,19 +803,25 @@ int bench_harvest(const struct bench_opts *o, struct bench_results *res)
 			rc = one_layout(&hc, &formats[fi], &l, ppm_sparse, 1);
 		}
 	}
-	floor_free(&hc.fb);
-	floor_free(&hc.fbw);
-	return rc;
+	return rc || hc.failed ? -1 : 0;
 }
 
-int bench_walker_check(const struct bench_opts *o)
+bool bench_walker_fits(const struct ims_walker_ops *w)
 {
-	const struct ims_walker_ops *w = o->walker;
 	struct hfmt formats[MAX_HFMT];
 	unsigned n = bench_formats(formats);
 	for (unsigned i = 0; i < n; i++)
 		if (!ims_walker_check(w, formats[i].fmt, NULL, 0))
-			return 0;
+			return true;
+	return false;
+}
+
+int bench_walker_check(const struct ims_walker_ops *w)
+{
+	if (bench_walker_fits(w))
+		return 0;
+	struct hfmt formats[MAX_HFMT];
+	unsigned n = bench_formats(formats);
 	fprintf(stderr, "iommusim bench: walker %s handles none of the formats bench times:",
 		w->name);
 	for (unsigned i = 0; i < n; i++)

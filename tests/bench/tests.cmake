@@ -14,7 +14,8 @@ add_test(NAME bench.match-none COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iomm
 # built-in by name, a seeded bug that must fail the run, a plug-in for one
 # format, a full-level plug-in timed on its own tables (and its seeded
 # variants, which must fail the run), and a full-level plug-in that creates
-# no domain, which must fail its first row, not crash.
+# no domain, which must fail its first row, not crash; several walkers at
+# once, and --peers (a directory of its own, and the build's).
 add_library(ims_bench_walker_vtd MODULE ${CMAKE_CURRENT_SOURCE_DIR}/bench/walker_plugin.c)
 target_include_directories(ims_bench_walker_vtd PRIVATE ${CMAKE_SOURCE_DIR}/include)
 add_library(ims_bench_walker_refuse MODULE ${CMAKE_CURRENT_SOURCE_DIR}/bench/walker_plugin.c)
@@ -29,7 +30,8 @@ foreach(variant full full_bug full_nomap)
 endforeach()
 target_compile_definitions(ims_bench_walker_full_bug PRIVATE BENCH_BUG=1)
 target_compile_definitions(ims_bench_walker_full_nomap PRIVATE BENCH_MAP_FAIL=1)
-set(ims_bench_walker_modes reference plugin full full-bug full-nomap refuse none only)
+set(ims_bench_walker_modes reference plugin full full-bug full-nomap refuse none only many peers
+  peers-default)
 if(IMS_SEEDED_BUGS)
   list(APPEND ims_bench_walker_modes bug)
 endif()
