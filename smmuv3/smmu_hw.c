@@ -8,6 +8,7 @@
 
 #include "smmuv3/smmu.h"
 #include "smmuv3/smmu_codec.h"
+#include "smmuv3/vmsa_hw.h"
 
 static unsigned ceil_div(unsigned a, unsigned b)
 {
@@ -104,48 +105,6 @@ static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct
 	return 0;
 }
 
-/* Output (or next-table) address held in a descriptor (D8.3): bits 47:12,
- * with OA[51:48] in bits 15:12 for the 64K granule (FEAT_LPA) or, with DS,
- * bits 49:12 and OA[51:50] in bits 9:8 (FEAT_LPA2). Bits below the granule
- * are returned too: the caller checks them. */
-static uint64_t desc_oa(const struct hw_ctx *c, uint64_t d)
-{
-	if (c->gshift == 16)
-		return (d & SMMU_D_OA48_MASK & ~0xffffull) |
-		       (((d >> SMMU_D_LPA_HI_SHIFT) & 0xfull) << 48);
-	if (smmu_geom_ds(c->gshift, c->ias))
-		return (d & SMMU_D_OA50_MASK) | (((d >> SMMU_D_DS_HI_SHIFT) & 3ull) << 50);
-	return d & SMMU_D_OA48_MASK;
-}
-
-/* Address bits of the field that lie below `shift` (bits 15:12 of a 64K
- * descriptor are OA[51:48], not low bits). */
-static uint64_t low_bits(const struct hw_ctx *c, uint64_t d, unsigned shift)
-{
-	uint64_t mask = SMMU_D_OA48_MASK;
-	if (c->gshift == 16)
-		mask &= ~0xffffull;
-	else if (smmu_geom_ds(c->gshift, c->ias))
-		mask = SMMU_D_OA50_MASK;
-	return d & mask & ((1ull << shift) - 1);
-}
-
-/* D8.3: blocks exist at Arm level 1 and 2 with 4K (1G, 2M) and at level 2
- * with 16K (32M) and 64K (512M); FEAT_LPA2 (DS = 1) adds level 0 with 4K
- * (512G) and level 1 with 16K (64G). */
-static bool block_ok(const struct hw_ctx *c, int level)
-{
-	bool ds = smmu_geom_ds(c->gshift, c->ias);
-	switch (c->gshift) {
-	case 12:
-		return level == 1 || level == 2 || (ds && level == 3);
-	case 14:
-		return level == 1 || (ds && level == 2);
-	default:
-		return level == 1;
-	}
-}
-
 static void decode(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc,
 		   struct hw_ent *e)
 {
@@ -155,20 +114,20 @@ static void decode(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc
 	e->code = SMMU_EVT_F_TRANSLATION;
 	/* D8.3: x0 is invalid; 01 at Arm level 3, or at a level without
 	 * blocks, is reserved and faults as invalid. */
-	if (!(pte & 1) || (type == SMMU_D_BLOCK && (level == 0 || !block_ok(c, level)))) {
+	if (!(pte & 1) || (type == SMMU_D_BLOCK && (level == 0 || !vmsa_hw_block_ok(c, level)))) {
 		e->kind = HWE_INVALID;
 		return;
 	}
 	if (type == SMMU_D_TABLE && level > 0) {
 		/* RES0 address bits below the granule: CONSTRAINED
 		 * UNPREDICTABLE; the model faults (translation fault). */
-		if (low_bits(c, pte, c->gshift)) {
+		if (vmsa_hw_low_bits(c, pte, c->gshift)) {
 			e->kind = HWE_RESERVED;
 			return;
 		}
 		e->kind = HWE_TABLE;
 		e->next = level - 1;
-		e->addr = desc_oa(c, pte);
+		e->addr = vmsa_hw_oa(c, pte);
 		/* D8.4 hierarchical permissions: APTable[0] takes away
 		 * unprivileged access below, APTable[1] write access. */
 		e->r = !((pte & SMMU_T_APTABLE0) && !c->priv);
@@ -178,7 +137,7 @@ static void decode(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc
 	/* A block (01) or page (11 at Arm level 3). The OA is aligned to the
 	 * entry size; bits below it are RES0 and, as for tables, the model
 	 * faults on them rather than guess (CONSTRAINED UNPREDICTABLE). */
-	if (low_bits(c, pte, entry_shift)) {
+	if (vmsa_hw_low_bits(c, pte, entry_shift)) {
 		e->kind = HWE_RESERVED;
 		return;
 	}
@@ -190,7 +149,7 @@ static void decode(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc
 		shift += cl;
 	e->kind = HWE_LEAF;
 	e->page_shift = shift;
-	e->addr = desc_oa(c, pte) & ~((1ull << shift) - 1);
+	e->addr = vmsa_hw_oa(c, pte) & ~((1ull << shift) - 1);
 	e->r = c->priv || (pte & SMMU_D_AP1);
 	e->w = e->r && !(pte & SMMU_D_AP2);
 }
@@ -200,7 +159,7 @@ static int next_table(const struct hw_ctx *c, int level, uint64_t pte, uint64_t 
 {
 	if ((pte & SMMU_D_TYPE_MASK) != SMMU_D_TABLE || level == 0)
 		return -1;
-	*table = desc_oa(c, pte);
+	*table = vmsa_hw_oa(c, pte);
 	return level - 1;
 }
 
