@@ -122,11 +122,16 @@ static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct
 	return 0;
 }
 
-/* An address past the effective S2PS (c->caps bits): an Address size
- * fault (SMMUv3 5.2 S2PS, Arm ARM D8.3 / D8.2 "output address size"). */
-static bool past_ps(const struct hw_ctx *c, uint64_t oa)
+/* An address past the effective S2PS (c->caps bits) is an Address size
+ * fault (SMMUv3 5.2 S2PS, Arm ARM D8.3 / D8.2 "output address size"):
+ * true, with e set to say so. */
+static bool past_ps(const struct hw_ctx *c, uint64_t oa, struct hw_ent *e)
 {
-	return c->caps < 64 && (oa >> c->caps) != 0;
+	if (c->caps >= 64 || !(oa >> c->caps))
+		return false;
+	e->kind = HWE_RESERVED;
+	e->code = SMMU_EVT_F_ADDR_SIZE | SMMU_EVT_S2;
+	return true;
 }
 
 static void decode(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc,
@@ -151,11 +156,8 @@ static void decode(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc
 			return;
 		}
 		uint64_t next = vmsa_hw_oa(c, pte);
-		if (past_ps(c, next)) {
-			e->kind = HWE_RESERVED;
-			e->code = SMMU_EVT_F_ADDR_SIZE | SMMU_EVT_S2;
+		if (past_ps(c, next, e))
 			return;
-		}
 		e->kind = HWE_TABLE;
 		e->next = level - 1;
 		e->addr = next;
@@ -175,11 +177,8 @@ static void decode(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc
 	if ((pte & SMMU_D_CONT) && cl)
 		shift += cl;
 	uint64_t oa = vmsa_hw_oa(c, pte);
-	if (past_ps(c, oa)) {
-		e->kind = HWE_RESERVED;
-		e->code = SMMU_EVT_F_ADDR_SIZE | SMMU_EVT_S2;
+	if (past_ps(c, oa, e))
 		return;
-	}
 	e->kind = HWE_LEAF;
 	e->page_shift = shift;
 	e->addr = oa & ~((1ull << shift) - 1);
@@ -275,22 +274,10 @@ static int decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 		out->kind = CMD_INV_DOMAIN;
 		out->tag = vmid;
 		return 0;
-	case SMMU_CMD_TLBI_S2_IPA: {
-		out->kind = CMD_INV_RANGE;
+	case SMMU_CMD_TLBI_S2_IPA:
+		vmsa_hw_cmd_range(cmd, SMMU_CMD1_IPA_MASK, out);
 		out->tag = vmid;
-		out->leaf_only = (cmd[1] & SMMU_CMD1_LEAF) != 0;
-		out->iova = cmd[1] & SMMU_CMD1_IPA_MASK;
-		unsigned tg = (unsigned)((cmd[1] & SMMU_CMD1_TG_MASK) >> SMMU_CMD1_TG_SHIFT);
-		if (!tg) {
-			out->size = 1ull << 12;
-			return 0;
-		}
-		static const unsigned tg_shift[4] = {0, 12, 14, 16};
-		uint64_t num = ((cmd[0] >> SMMU_CMD_NUM_SHIFT) & SMMU_CMD_NUM_MAX) + 1;
-		unsigned scale = (unsigned)((cmd[0] >> SMMU_CMD_SCALE_SHIFT) & SMMU_CMD_SCALE_MAX);
-		out->size = num << (scale + tg_shift[tg]);
 		return 0;
-	}
 	case SMMU_CMD_TLBI_NSNH_ALL:
 		out->kind = CMD_INV_ALL;
 		return 0;

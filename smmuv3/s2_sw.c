@@ -94,14 +94,6 @@ static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf
 				  iova, size, leaf_only, flush_vmid);
 }
 
-static int set_hw_dirty(const struct pt_dom *d, bool on)
-{
-	/* S2HA/S2HD are set when a tracking domain is allocated. */
-	(void)d;
-	(void)on;
-	return 0;
-}
-
 const struct pt_fmt s2_pt_fmt = {
 	.fmt = IMS_FMT_SMMUV3_S2,
 	.init = init,
@@ -119,6 +111,6 @@ const struct pt_fmt s2_pt_fmt = {
 	.clean_clear = S2_D_S2AP_W,
 	.clean_set = 0,
 	.ctx_words = ctx_words,
-	.set_hw_dirty = set_hw_dirty,
+	.set_hw_dirty = smmu_sw_set_hw_dirty,
 	.flush = flush,
 };

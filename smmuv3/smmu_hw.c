@@ -250,23 +250,10 @@ static int decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 		out->kind = CMD_INV_DOMAIN;
 		out->tag = asid;
 		return 0;
-	case SMMU_CMD_TLBI_NH_VA: {
-		out->kind = CMD_INV_RANGE;
+	case SMMU_CMD_TLBI_NH_VA:
+		vmsa_hw_cmd_range(cmd, SMMU_CMD1_ADDR_MASK, out);
 		out->tag = asid;
-		out->leaf_only = (cmd[1] & SMMU_CMD1_LEAF) != 0;
-		out->iova = cmd[1] & SMMU_CMD1_ADDR_MASK;
-		unsigned tg = (unsigned)((cmd[1] & SMMU_CMD1_TG_MASK) >> SMMU_CMD1_TG_SHIFT);
-		if (!tg) {
-			/* One address: every entry that covers it. */
-			out->size = 1ull << 12;
-			return 0;
-		}
-		static const unsigned tg_shift[4] = {0, 12, 14, 16};
-		uint64_t num = ((cmd[0] >> SMMU_CMD_NUM_SHIFT) & SMMU_CMD_NUM_MAX) + 1;
-		unsigned scale = (unsigned)((cmd[0] >> SMMU_CMD_SCALE_SHIFT) & SMMU_CMD_SCALE_MAX);
-		out->size = num << (scale + tg_shift[tg]);
 		return 0;
-	}
 	case SMMU_CMD_TLBI_NH_ALL:
 	case SMMU_CMD_TLBI_NSNH_ALL:
 		out->kind = CMD_INV_ALL;

@@ -296,10 +296,11 @@ static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf
 				  iova, size, leaf_only, flush_asid);
 }
 
-static int set_hw_dirty(const struct pt_dom *d, bool on)
+int smmu_sw_set_hw_dirty(const struct pt_dom *d, bool on)
 {
-	/* CD.HA/HD are set when a tracking domain is allocated: nothing to
-	 * switch (ims_pt_set_dirty_tracking has already cleaned and flushed). */
+	/* CD.HA/HD (STE.S2HA/S2HD) are set when a tracking domain is
+	 * allocated: nothing to switch (ims_pt_set_dirty_tracking has already
+	 * cleaned and flushed). */
 	(void)d;
 	(void)on;
 	return 0;
@@ -321,6 +322,6 @@ const struct pt_fmt smmu_pt_fmt = {
 	.clean_clear = 0,
 	.clean_set = SMMU_D_AP2,
 	.ctx_words = ctx_words,
-	.set_hw_dirty = set_hw_dirty,
+	.set_hw_dirty = smmu_sw_set_hw_dirty,
 	.flush = flush,
 };

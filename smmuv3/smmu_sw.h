@@ -17,6 +17,7 @@ const char *smmu_sw_bad_why(const struct pt_geom *g, int level, uint64_t pte);
 uint64_t smmu_sw_table_pa(uint64_t pte);
 unsigned smmu_sw_leaf_shift(const struct pt_geom *g, int level, uint64_t pte);
 uint64_t smmu_sw_leaf_pa(const struct pt_geom *g, int level, uint64_t pte, uint64_t iova);
+int smmu_sw_set_hw_dirty(const struct pt_dom *d, bool on);
 int smmu_sw_tlbi_range(const struct pt_dom *d, uint64_t w0, uint64_t iova, uint64_t size,
 		       bool leaf_only, int (*all)(const struct pt_dom *d));
 

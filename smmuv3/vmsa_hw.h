@@ -56,4 +56,25 @@ static inline bool vmsa_hw_block_ok(const struct hw_ctx *c, int level)
 	}
 }
 
+/* The range part of CMD_TLBI_NH_VA and CMD_TLBI_S2_IPA (SMMUv3 4.4.1.1):
+ * with TG != 0, (NUM + 1) * 2^SCALE granules of size TG from the address;
+ * with TG = 0 one address (every entry that covers it). TTL is a hint the
+ * model ignores, which only over-invalidates. addr_mask: the command's
+ * address field (VA 63:12, IPA 51:12). */
+static inline void vmsa_hw_cmd_range(const uint64_t cmd[2], uint64_t addr_mask, struct hw_cmd *out)
+{
+	out->kind = CMD_INV_RANGE;
+	out->leaf_only = (cmd[1] & SMMU_CMD1_LEAF) != 0;
+	out->iova = cmd[1] & addr_mask;
+	unsigned tg = (unsigned)((cmd[1] & SMMU_CMD1_TG_MASK) >> SMMU_CMD1_TG_SHIFT);
+	if (!tg) {
+		out->size = 1ull << 12;
+		return;
+	}
+	static const unsigned tg_shift[4] = {0, 12, 14, 16};
+	uint64_t num = ((cmd[0] >> SMMU_CMD_NUM_SHIFT) & SMMU_CMD_NUM_MAX) + 1;
+	unsigned scale = (unsigned)((cmd[0] >> SMMU_CMD_SCALE_SHIFT) & SMMU_CMD_SCALE_MAX);
+	out->size = num << (scale + tg_shift[tg]);
+}
+
 #endif
