@@ -186,14 +186,6 @@ static void decode(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc
 	e->w = (pte & S2_D_S2AP_W) != 0;
 }
 
-static int next_table(const struct hw_ctx *c, int level, uint64_t pte, uint64_t *table)
-{
-	if ((pte & SMMU_D_TYPE_MASK) != SMMU_D_TABLE || level == 0)
-		return -1;
-	*table = vmsa_hw_oa(c, pte);
-	return level - 1;
-}
-
 /* D8.5.1: AF = 0 with S2HA off and S2AFFD = 0 is an Access flag fault, which
  * outranks a permission fault. D8.4: S2AP[0] allows reads, S2AP[1] writes
  * (a write-only page exists at stage 2). D8.5.2 (stage 2 dirty state):
@@ -225,30 +217,11 @@ static void leaf_update(const struct hw_ctx *c, uint64_t pte, unsigned acc, stru
 		u->d_set = S2_D_S2AP_W;
 }
 
-static uint64_t table_update(const struct hw_ctx *c, uint64_t pte)
-{
-	(void)c;
-	(void)pte;
-	return 0;
-}
-
 /* D8.5.2: DBM = 1 and S2AP[1] = 1 is writable-dirty. */
 static bool is_dirty(const struct hw_ctx *c, uint64_t pte)
 {
 	(void)c;
 	return (pte & SMMU_D_DBM) && (pte & S2_D_S2AP_W);
-}
-
-static bool is_accessed(const struct hw_ctx *c, uint64_t pte)
-{
-	(void)c;
-	return (pte & SMMU_D_AF) != 0;
-}
-
-/* D8.5.1: an entry with AF = 0 is never cached; with S2AFFD it reads as 1. */
-static bool cacheable(const struct hw_ctx *c, uint64_t pte)
-{
-	return (pte & SMMU_D_AF) || c->affd;
 }
 
 /* An IPA beyond S2T0SZ is a stage 2 translation fault; an unusable STE is
@@ -294,13 +267,13 @@ const struct hw_fmt s2_hw_fmt = {
 	.fmt = IMS_FMT_SMMUV3_S2,
 	.decode_ctx = decode_ctx,
 	.decode = decode,
-	.next_table = next_table,
+	.next_table = smmu_hw_next_table,
 	.check = check,
 	.leaf_update = leaf_update,
-	.table_update = table_update,
+	.table_update = smmu_hw_table_update, /* S2HAFT is not modelled */
 	.is_dirty = is_dirty,
-	.is_accessed = is_accessed,
-	.cacheable = cacheable,
+	.is_accessed = smmu_hw_is_accessed,
+	.cacheable = smmu_hw_cacheable, /* AF, or S2AFFD (D8.5.1) */
 	.cond_code = cond_code,
 	.decode_cmd = decode_cmd,
 	/* D8.5.5 holds at stage 2 as at stage 1. */

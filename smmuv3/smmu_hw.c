@@ -154,8 +154,9 @@ static void decode(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc
 	e->w = e->r && !(pte & SMMU_D_AP2);
 }
 
-/* The table test of decode() (D8.3): valid, type 11, above Arm level 3. */
-static int next_table(const struct hw_ctx *c, int level, uint64_t pte, uint64_t *table)
+/* The table test of decode() (D8.3): valid, type 11, above Arm level 3.
+ * Both stages (vmsa_hw.h). */
+int smmu_hw_next_table(const struct hw_ctx *c, int level, uint64_t pte, uint64_t *table)
 {
 	if ((pte & SMMU_D_TYPE_MASK) != SMMU_D_TABLE || level == 0)
 		return -1;
@@ -198,7 +199,7 @@ static void leaf_update(const struct hw_ctx *c, uint64_t pte, unsigned acc, stru
 		u->d_clear = SMMU_D_AP2;
 }
 
-static uint64_t table_update(const struct hw_ctx *c, uint64_t pte)
+uint64_t smmu_hw_table_update(const struct hw_ctx *c, uint64_t pte)
 {
 	(void)c;
 	(void)pte;
@@ -212,15 +213,16 @@ static bool is_dirty(const struct hw_ctx *c, uint64_t pte)
 	return (pte & SMMU_D_DBM) && !(pte & SMMU_D_AP2);
 }
 
-static bool is_accessed(const struct hw_ctx *c, uint64_t pte)
+bool smmu_hw_is_accessed(const struct hw_ctx *c, uint64_t pte)
 {
 	(void)c;
 	return (pte & SMMU_D_AF) != 0;
 }
 
 /* D8.5.1: an entry with AF = 0 is never cached in a TLB; SMMUv3 5.4
- * (AFFD): with AFFD = 1 AF reads as 1, and the TLB entry holds AF = 1. */
-static bool cacheable(const struct hw_ctx *c, uint64_t pte)
+ * (AFFD), 5.2 (S2AFFD): with AFFD = 1 AF reads as 1, and the TLB entry
+ * holds AF = 1. Both stages. */
+bool smmu_hw_cacheable(const struct hw_ctx *c, uint64_t pte)
 {
 	return (pte & SMMU_D_AF) || c->affd;
 }
@@ -270,13 +272,13 @@ const struct hw_fmt smmu_hw_fmt = {
 	.fmt = IMS_FMT_SMMUV3,
 	.decode_ctx = decode_ctx,
 	.decode = decode,
-	.next_table = next_table,
+	.next_table = smmu_hw_next_table,
 	.check = check,
 	.leaf_update = leaf_update,
-	.table_update = table_update,
+	.table_update = smmu_hw_table_update,
 	.is_dirty = is_dirty,
-	.is_accessed = is_accessed,
-	.cacheable = cacheable,
+	.is_accessed = smmu_hw_is_accessed,
+	.cacheable = smmu_hw_cacheable,
 	.cond_code = cond_code,
 	.decode_cmd = decode_cmd,
 	.group_skip_if_any = true,

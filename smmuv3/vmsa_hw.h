@@ -56,6 +56,14 @@ static inline bool vmsa_hw_block_ok(const struct hw_ctx *c, int level)
 	}
 }
 
+/* Rules the same at both stages (smmuv3/smmu_hw.c): the table test, no
+ * table A/D update (HAFT is not modelled), AF, and TLB caching (AF, or
+ * AFFD / S2AFFD making AF read as 1). */
+int smmu_hw_next_table(const struct hw_ctx *c, int level, uint64_t pte, uint64_t *table);
+uint64_t smmu_hw_table_update(const struct hw_ctx *c, uint64_t pte);
+bool smmu_hw_is_accessed(const struct hw_ctx *c, uint64_t pte);
+bool smmu_hw_cacheable(const struct hw_ctx *c, uint64_t pte);
+
 /* The range part of CMD_TLBI_NH_VA and CMD_TLBI_S2_IPA (SMMUv3 4.4.1.1):
  * with TG != 0, (NUM + 1) * 2^SCALE granules of size TG from the address;
  * with TG = 0 one address (every entry that covers it). TTL is a hint the
