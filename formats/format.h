@@ -92,6 +92,12 @@ struct fmt_desc {
 
 /* The description of f, or NULL when f is not built in. */
 const struct fmt_desc *fmt_get(enum ims_format f);
+/* Bit (1 << f) of every built-in format: enum values below IMS_FMT_COUNT
+ * may be holes. */
+unsigned fmt_all_mask(void);
+/* "amdv1, vtd, ..." : every built-in format's name, in registry order, for
+ * messages that list what a format option takes. */
+const char *fmt_name_list(char *buf, size_t len);
 /* By the format= word; NULL when unknown. */
 const struct fmt_desc *fmt_find(const char *name, size_t len);
 

@@ -4,3 +4,4 @@
 FORMAT(IMS_FMT_AMDV1, amd_fmt_desc)
 FORMAT(IMS_FMT_VTD, vtd_fmt_desc)
 FORMAT(IMS_FMT_SMMUV3, smmu_fmt_desc)
+FORMAT(IMS_FMT_SMMUV3_S2, s2_fmt_desc)

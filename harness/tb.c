@@ -15,6 +15,7 @@
 #include "iommusim/iommufd.h"
 #include "iommusim/vfio.h"
 
+#include "formats/format.h"
 #include "harness/dma.h"
 
 void ims_tb_opts_default(struct ims_tb_opts *o)
@@ -311,7 +312,7 @@ static int tb_domain(struct ims_tb *r, uint16_t tag, const struct ims_tb_domain_
 		return rp_input_error(r, r->ev, IMS_K_ID,
 				      "domain %u is already defined at line %" PRIu64, tag,
 				      r->doms[tag]->line);
-	if (!r->ev && ((unsigned)c->fmt >= IMS_FMT_COUNT || c->levels > 64 || c->ias > 64 ||
+	if (!r->ev && (!fmt_get(c->fmt) || c->levels > 64 || c->ias > 64 ||
 			c->granule_shift > 63))
 		return rp_input_error(r, NULL, -1,
 				      "fmt=%u, levels=%u, ias=%u or granule_shift=%u is out of range",

@@ -3,10 +3,11 @@
 #include <stdio.h>
 
 #include "smmuv3/smmu.h"
-#include "smmuv3/smmu_codec.h"
+#include "smmuv3/s2_codec.h"
 
-/* IDR0.HTTU = 2 or 3: access flag and dirty state (6.3.1). */
-static bool dirty_capable(const struct ims_iommu_cfg *cfg)
+/* IDR0.HTTU = 2 or 3: access flag and dirty state (6.3.1), at both
+ * stages (SMMUv3 5.2 S2HD, 5.4 CD.HD). */
+bool smmu_dirty_capable(const struct ims_iommu_cfg *cfg)
 {
 	return ((cfg->smmu_idr0 & SMMU_IDR0_HTTU_MASK) >> SMMU_IDR0_HTTU_SHIFT) >= 2;
 }
@@ -20,9 +21,9 @@ static const struct fmt_cfg_key cfg_keys[] = {
 		"SMMU IDR0: HTTU 7:6", "smmu-idr0"),
 };
 
-/* io-pgtable-arm: the page and the block sizes of the granule (D8.3),
- * no contiguous sizes. */
-static uint64_t driver_pgsizes(const struct fmt_geom *g)
+/* io-pgtable-arm (either stage): the page and the block sizes of the
+ * granule (D8.3), no contiguous sizes. */
+uint64_t smmu_driver_pgsizes(const struct fmt_geom *g)
 {
 	if (g->granule_shift == 14)
 		return 1ull << 14 | 1ull << 25;
@@ -31,8 +32,8 @@ static uint64_t driver_pgsizes(const struct fmt_geom *g)
 	return 1ull << 12 | 1ull << 21 | 1ull << 30;
 }
 
-/* T0SZ = 64 - ias. */
-static unsigned iova_bits(const struct fmt_geom *g)
+/* T0SZ (S2T0SZ) = 64 - ias. */
+unsigned smmu_iova_bits(const struct fmt_geom *g)
 {
 	return g->ias;
 }
@@ -52,31 +53,37 @@ static const struct fmt_layout bench_layouts[] = {
 	{"smmuv3-64k", {.granule_shift = 16}},
 };
 
-/* Event record types (SMMUv3 7.3): the fault's code is the event id. */
-static void fault_text(uint32_t code, char *buf, size_t len)
+/* Event record types (SMMUv3 7.3): what each says, at stage 1 and at
+ * stage 2 (whose fault codes carry the record's S2 field, SMMU_EVT_S2). */
+static const struct {
+	uint32_t id;
+	const char *name, *s1, *s2;
+} events[] = {
+	{SMMU_EVT_C_BAD_STE, "C_BAD_STE", "the stream table entry is not valid",
+	 "the stream table entry is not valid"},
+	{SMMU_EVT_C_BAD_CD, "C_BAD_CD", "the context descriptor is not valid",
+	 "the context descriptor is not valid"},
+	{SMMU_EVT_F_TRANSLATION, "F_TRANSLATION", "no valid descriptor, or the address is outside T0SZ",
+	 "no valid descriptor, or the IPA is outside S2T0SZ"},
+	{SMMU_EVT_F_ADDR_SIZE, "F_ADDR_SIZE", "an output address beyond the supported size",
+	 "an output address beyond the effective S2PS"},
+	{SMMU_EVT_F_ACCESS, "F_ACCESS", "the access flag is clear and hardware does not set it",
+	 "the access flag is clear and hardware does not set it"},
+	{SMMU_EVT_F_PERMISSION, "F_PERMISSION", "the descriptor's permissions refuse the access",
+	 "S2AP refuses the access"},
+};
+
+void smmu_event_text(uint32_t code, char *buf, size_t len)
 {
-	const char *name, *why;
-	switch (code) {
-	case SMMU_EVT_C_BAD_CD:
-		name = "C_BAD_CD", why = "the context descriptor is not valid";
-		break;
-	case SMMU_EVT_F_TRANSLATION:
-		name = "F_TRANSLATION", why = "no valid descriptor, or the address is outside T0SZ";
-		break;
-	case SMMU_EVT_F_ADDR_SIZE:
-		name = "F_ADDR_SIZE", why = "an output address beyond the supported size";
-		break;
-	case SMMU_EVT_F_ACCESS:
-		name = "F_ACCESS", why = "the access flag is clear and hardware does not set it";
-		break;
-	case SMMU_EVT_F_PERMISSION:
-		name = "F_PERMISSION", why = "the descriptor's permissions refuse the access";
-		break;
-	default:
-		name = "event", why = "an unknown event";
-		break;
-	}
-	snprintf(buf, len, "%s (0x%02x), %s", name, code, why);
+	uint32_t id = code & ~SMMU_EVT_S2;
+	bool s2 = (code & SMMU_EVT_S2) != 0;
+	const char *name = "event", *why = "an unknown event";
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+		if (events[i].id == id) {
+			name = events[i].name;
+			why = s2 ? events[i].s2 : events[i].s1;
+		}
+	snprintf(buf, len, "%s (0x%02x)%s, %s", name, id, s2 ? " at stage 2" : "", why);
 }
 
 const struct fmt_desc smmu_fmt_desc = {
@@ -86,17 +93,17 @@ const struct fmt_desc smmu_fmt_desc = {
 	.sw = &smmu_pt_fmt,
 	.geometry = smmu_geometry,
 	.ctx_encode = smmu_ctx_encode,
-	.dirty_capable = dirty_capable,
+	.dirty_capable = smmu_dirty_capable,
 	.cfg_keys = cfg_keys,
 	.n_cfg_keys = sizeof(cfg_keys) / sizeof(cfg_keys[0]),
 	.import_geom = {.granule_shift = 12, .ias = 48},
-	.driver_pgsizes = driver_pgsizes,
-	.iova_bits = iova_bits,
+	.driver_pgsizes = smmu_driver_pgsizes,
+	.iova_bits = smmu_iova_bits,
 	/* Stage 1 has no write-only pages: AP[2:1] makes a writable page
 	 * readable too (D8.4). */
 	.write_implies_read = true,
 	.stream_ids = true,
-	.fault_text = fault_text,
+	.fault_text = smmu_event_text,
 	.fuzz_geoms = fuzz_geoms,
 	.n_fuzz_geoms = sizeof(fuzz_geoms) / sizeof(fuzz_geoms[0]),
 	.bench_layouts = bench_layouts,

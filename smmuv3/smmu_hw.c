@@ -8,6 +8,7 @@
 
 #include "smmuv3/smmu.h"
 #include "smmuv3/smmu_codec.h"
+#include "smmuv3/vmsa_hw.h"
 
 static unsigned ceil_div(unsigned a, unsigned b)
 {
@@ -104,48 +105,6 @@ static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct
 	return 0;
 }
 
-/* Output (or next-table) address held in a descriptor (D8.3): bits 47:12,
- * with OA[51:48] in bits 15:12 for the 64K granule (FEAT_LPA) or, with DS,
- * bits 49:12 and OA[51:50] in bits 9:8 (FEAT_LPA2). Bits below the granule
- * are returned too: the caller checks them. */
-static uint64_t desc_oa(const struct hw_ctx *c, uint64_t d)
-{
-	if (c->gshift == 16)
-		return (d & SMMU_D_OA48_MASK & ~0xffffull) |
-		       (((d >> SMMU_D_LPA_HI_SHIFT) & 0xfull) << 48);
-	if (smmu_geom_ds(c->gshift, c->ias))
-		return (d & SMMU_D_OA50_MASK) | (((d >> SMMU_D_DS_HI_SHIFT) & 3ull) << 50);
-	return d & SMMU_D_OA48_MASK;
-}
-
-/* Address bits of the field that lie below `shift` (bits 15:12 of a 64K
- * descriptor are OA[51:48], not low bits). */
-static uint64_t low_bits(const struct hw_ctx *c, uint64_t d, unsigned shift)
-{
-	uint64_t mask = SMMU_D_OA48_MASK;
-	if (c->gshift == 16)
-		mask &= ~0xffffull;
-	else if (smmu_geom_ds(c->gshift, c->ias))
-		mask = SMMU_D_OA50_MASK;
-	return d & mask & ((1ull << shift) - 1);
-}
-
-/* D8.3: blocks exist at Arm level 1 and 2 with 4K (1G, 2M) and at level 2
- * with 16K (32M) and 64K (512M); FEAT_LPA2 (DS = 1) adds level 0 with 4K
- * (512G) and level 1 with 16K (64G). */
-static bool block_ok(const struct hw_ctx *c, int level)
-{
-	bool ds = smmu_geom_ds(c->gshift, c->ias);
-	switch (c->gshift) {
-	case 12:
-		return level == 1 || level == 2 || (ds && level == 3);
-	case 14:
-		return level == 1 || (ds && level == 2);
-	default:
-		return level == 1;
-	}
-}
-
 static void decode(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc,
 		   struct hw_ent *e)
 {
@@ -155,20 +114,20 @@ static void decode(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc
 	e->code = SMMU_EVT_F_TRANSLATION;
 	/* D8.3: x0 is invalid; 01 at Arm level 3, or at a level without
 	 * blocks, is reserved and faults as invalid. */
-	if (!(pte & 1) || (type == SMMU_D_BLOCK && (level == 0 || !block_ok(c, level)))) {
+	if (!(pte & 1) || (type == SMMU_D_BLOCK && (level == 0 || !vmsa_hw_block_ok(c, level)))) {
 		e->kind = HWE_INVALID;
 		return;
 	}
 	if (type == SMMU_D_TABLE && level > 0) {
 		/* RES0 address bits below the granule: CONSTRAINED
 		 * UNPREDICTABLE; the model faults (translation fault). */
-		if (low_bits(c, pte, c->gshift)) {
+		if (vmsa_hw_low_bits(c, pte, c->gshift)) {
 			e->kind = HWE_RESERVED;
 			return;
 		}
 		e->kind = HWE_TABLE;
 		e->next = level - 1;
-		e->addr = desc_oa(c, pte);
+		e->addr = vmsa_hw_oa(c, pte);
 		/* D8.4 hierarchical permissions: APTable[0] takes away
 		 * unprivileged access below, APTable[1] write access. */
 		e->r = !((pte & SMMU_T_APTABLE0) && !c->priv);
@@ -178,7 +137,7 @@ static void decode(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc
 	/* A block (01) or page (11 at Arm level 3). The OA is aligned to the
 	 * entry size; bits below it are RES0 and, as for tables, the model
 	 * faults on them rather than guess (CONSTRAINED UNPREDICTABLE). */
-	if (low_bits(c, pte, entry_shift)) {
+	if (vmsa_hw_low_bits(c, pte, entry_shift)) {
 		e->kind = HWE_RESERVED;
 		return;
 	}
@@ -190,17 +149,18 @@ static void decode(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc
 		shift += cl;
 	e->kind = HWE_LEAF;
 	e->page_shift = shift;
-	e->addr = desc_oa(c, pte) & ~((1ull << shift) - 1);
+	e->addr = vmsa_hw_oa(c, pte) & ~((1ull << shift) - 1);
 	e->r = c->priv || (pte & SMMU_D_AP1);
 	e->w = e->r && !(pte & SMMU_D_AP2);
 }
 
-/* The table test of decode() (D8.3): valid, type 11, above Arm level 3. */
-static int next_table(const struct hw_ctx *c, int level, uint64_t pte, uint64_t *table)
+/* The table test of decode() (D8.3): valid, type 11, above Arm level 3.
+ * Both stages (vmsa_hw.h). */
+int smmu_hw_next_table(const struct hw_ctx *c, int level, uint64_t pte, uint64_t *table)
 {
 	if ((pte & SMMU_D_TYPE_MASK) != SMMU_D_TABLE || level == 0)
 		return -1;
-	*table = desc_oa(c, pte);
+	*table = vmsa_hw_oa(c, pte);
 	return level - 1;
 }
 
@@ -239,7 +199,7 @@ static void leaf_update(const struct hw_ctx *c, uint64_t pte, unsigned acc, stru
 		u->d_clear = SMMU_D_AP2;
 }
 
-static uint64_t table_update(const struct hw_ctx *c, uint64_t pte)
+uint64_t smmu_hw_table_update(const struct hw_ctx *c, uint64_t pte)
 {
 	(void)c;
 	(void)pte;
@@ -253,15 +213,16 @@ static bool is_dirty(const struct hw_ctx *c, uint64_t pte)
 	return (pte & SMMU_D_DBM) && !(pte & SMMU_D_AP2);
 }
 
-static bool is_accessed(const struct hw_ctx *c, uint64_t pte)
+bool smmu_hw_is_accessed(const struct hw_ctx *c, uint64_t pte)
 {
 	(void)c;
 	return (pte & SMMU_D_AF) != 0;
 }
 
 /* D8.5.1: an entry with AF = 0 is never cached in a TLB; SMMUv3 5.4
- * (AFFD): with AFFD = 1 AF reads as 1, and the TLB entry holds AF = 1. */
-static bool cacheable(const struct hw_ctx *c, uint64_t pte)
+ * (AFFD), 5.2 (S2AFFD): with AFFD = 1 AF reads as 1, and the TLB entry
+ * holds AF = 1. Both stages. */
+bool smmu_hw_cacheable(const struct hw_ctx *c, uint64_t pte)
 {
 	return (pte & SMMU_D_AF) || c->affd;
 }
@@ -291,23 +252,10 @@ static int decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 		out->kind = CMD_INV_DOMAIN;
 		out->tag = asid;
 		return 0;
-	case SMMU_CMD_TLBI_NH_VA: {
-		out->kind = CMD_INV_RANGE;
+	case SMMU_CMD_TLBI_NH_VA:
+		vmsa_hw_cmd_range(cmd, SMMU_CMD1_ADDR_MASK, out);
 		out->tag = asid;
-		out->leaf_only = (cmd[1] & SMMU_CMD1_LEAF) != 0;
-		out->iova = cmd[1] & SMMU_CMD1_ADDR_MASK;
-		unsigned tg = (unsigned)((cmd[1] & SMMU_CMD1_TG_MASK) >> SMMU_CMD1_TG_SHIFT);
-		if (!tg) {
-			/* One address: every entry that covers it. */
-			out->size = 1ull << 12;
-			return 0;
-		}
-		static const unsigned tg_shift[4] = {0, 12, 14, 16};
-		uint64_t num = ((cmd[0] >> SMMU_CMD_NUM_SHIFT) & SMMU_CMD_NUM_MAX) + 1;
-		unsigned scale = (unsigned)((cmd[0] >> SMMU_CMD_SCALE_SHIFT) & SMMU_CMD_SCALE_MAX);
-		out->size = num << (scale + tg_shift[tg]);
 		return 0;
-	}
 	case SMMU_CMD_TLBI_NH_ALL:
 	case SMMU_CMD_TLBI_NSNH_ALL:
 		out->kind = CMD_INV_ALL;
@@ -324,13 +272,13 @@ const struct hw_fmt smmu_hw_fmt = {
 	.fmt = IMS_FMT_SMMUV3,
 	.decode_ctx = decode_ctx,
 	.decode = decode,
-	.next_table = next_table,
+	.next_table = smmu_hw_next_table,
 	.check = check,
 	.leaf_update = leaf_update,
-	.table_update = table_update,
+	.table_update = smmu_hw_table_update,
 	.is_dirty = is_dirty,
-	.is_accessed = is_accessed,
-	.cacheable = cacheable,
+	.is_accessed = smmu_hw_is_accessed,
+	.cacheable = smmu_hw_cacheable,
 	.cond_code = cond_code,
 	.decode_cmd = decode_cmd,
 	.group_skip_if_any = true,

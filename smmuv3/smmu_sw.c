@@ -15,6 +15,7 @@
 #include "formats/swfmt.h"
 #include "smmuv3/smmu.h"
 #include "smmuv3/smmu_codec.h"
+#include "smmuv3/smmu_sw.h"
 
 /* MAIR attribute 1 = Normal memory, inner/outer write-back, read/write
  * allocate (0xff); attribute 0 = Device-nGnRnE. Leaves use index 1. */
@@ -34,6 +35,24 @@ static bool sw_block_level(unsigned gshift, int level)
 	return gshift == 12 ? (level == 1 || level == 2) : level == 1;
 }
 
+/* The page, every block and every contiguous group (contiguous sizes
+ * count as page sizes), as long as it fits below 2^ias. */
+uint64_t smmu_sw_pgsizes(const struct pt_geom *g)
+{
+	uint64_t sizes = 0;
+	for (int l = 0; l <= g->top; l++) {
+		unsigned es = pt_level_shift(g, l);
+		if (l == 0 || sw_block_level(g->gshift, l)) {
+			if (es <= g->ias)
+				sizes |= 1ull << es;
+			unsigned cl = smmu_contig_log2(g->gshift, l);
+			if (cl && es + cl <= g->ias)
+				sizes |= 1ull << (es + cl);
+		}
+	}
+	return sizes;
+}
+
 static int init(struct pt_params *cfg, struct pt_geom *g, char *err, size_t errlen)
 {
 	struct fmt_geom fg = {cfg->levels, cfg->granule_shift, cfg->ias};
@@ -51,25 +70,13 @@ static int init(struct pt_params *cfg, struct pt_geom *g, char *err, size_t errl
 	/* 52 bits with the 64K granule (FEAT_LPA) or DS (FEAT_LPA2), else 48:
 	 * the CD's IPS ctx_words programs (D8.3). */
 	g->oas = gs == 16 || smmu_geom_ds(gs, cfg->ias) ? 52 : 48;
-	/* The page, every block and every contiguous group (contiguous sizes
-	 * count as page sizes), as long as it fits below 2^ias. */
-	g->pgsizes = 0;
-	for (int l = 0; l <= g->top; l++) {
-		unsigned es = pt_level_shift(g, l);
-		if (l == 0 || sw_block_level(gs, l)) {
-			if (es <= g->ias)
-				g->pgsizes |= 1ull << es;
-			unsigned cl = smmu_contig_log2(gs, l);
-			if (cl && es + cl <= g->ias)
-				g->pgsizes |= 1ull << (es + cl);
-		}
-	}
+	g->pgsizes = smmu_sw_pgsizes(g);
 	if (!cfg->pgsizes)
 		cfg->pgsizes = g->pgsizes;
 	return 0;
 }
 
-static int leaf_level(const struct pt_geom *g, unsigned shift)
+int smmu_sw_leaf_level(const struct pt_geom *g, unsigned shift)
 {
 	for (int l = 0; l <= g->top; l++) {
 		if (l && !sw_block_level(g->gshift, l))
@@ -85,7 +92,7 @@ static int leaf_level(const struct pt_geom *g, unsigned shift)
 /* Address field (D8.3): bits 47:12; the 64K granule keeps OA[51:48] in
  * bits 15:12 (FEAT_LPA), DS keeps bits 49:12 and OA[51:50] in bits 9:8
  * (FEAT_LPA2). */
-static uint64_t oa_field(const struct pt_geom *g, uint64_t pa)
+uint64_t smmu_sw_oa_field(const struct pt_geom *g, uint64_t pa)
 {
 	if (g->gshift == 16)
 		return (pa & SMMU_D_OA48_MASK & ~0xffffull) |
@@ -105,10 +112,10 @@ static uint64_t field_oa(const struct pt_geom *g, uint64_t pte)
 	return pte & SMMU_D_OA48_MASK;
 }
 
-static uint64_t mk_table(const struct pt_geom *g, int level, uint64_t pa)
+uint64_t smmu_sw_mk_table(const struct pt_geom *g, int level, uint64_t pa)
 {
 	(void)level;
-	return SMMU_D_TABLE | oa_field(g, pa);
+	return SMMU_D_TABLE | smmu_sw_oa_field(g, pa);
 }
 
 static uint64_t mk_leaf(const struct pt_geom *g, int level, unsigned shift, uint64_t pa,
@@ -124,7 +131,7 @@ static uint64_t mk_leaf(const struct pt_geom *g, int level, unsigned shift, uint
 	 * the group's output range. */
 	if (shift > es)
 		pte |= SMMU_D_CONT;
-	pte |= oa_field(g, pa + ((uint64_t)idx << es));
+	pte |= smmu_sw_oa_field(g, pa + ((uint64_t)idx << es));
 	if (!(prot & IMS_PROT_W))
 		pte |= SMMU_D_AP2;
 	else if (dirty_tracking)
@@ -166,7 +173,7 @@ static const char *check(const struct pt_geom *g, int level, uint64_t pte)
 	return field_low(g, pte, es) ? "an output address not aligned to the page size" : NULL;
 }
 
-static enum pt_kind kind(const struct pt_geom *g, int level, uint64_t pte)
+enum pt_kind smmu_sw_kind(const struct pt_geom *g, int level, uint64_t pte)
 {
 	if (!(pte & 1))
 		return PT_NONE; /* x0: invalid */
@@ -177,7 +184,7 @@ static enum pt_kind kind(const struct pt_geom *g, int level, uint64_t pte)
 	return PT_LEAF;
 }
 
-static const char *bad_why(const struct pt_geom *g, int level, uint64_t pte)
+const char *smmu_sw_bad_why(const struct pt_geom *g, int level, uint64_t pte)
 {
 	const char *why = check(g, level, pte);
 	return why ? why : "no fault found";
@@ -185,19 +192,19 @@ static const char *bad_why(const struct pt_geom *g, int level, uint64_t pte)
 
 /* Software tables live below 2^48 (the frame pool), where every layout of
  * the address field reads as bits 47:12. */
-static uint64_t table_pa(uint64_t pte)
+uint64_t smmu_sw_table_pa(uint64_t pte)
 {
 	return pte & SMMU_D_OA48_MASK;
 }
 
-static unsigned leaf_shift(const struct pt_geom *g, int level, uint64_t pte)
+unsigned smmu_sw_leaf_shift(const struct pt_geom *g, int level, uint64_t pte)
 {
 	unsigned es = pt_level_shift(g, level);
 	unsigned cl = smmu_contig_log2(g->gshift, level);
 	return (pte & SMMU_D_CONT) && cl ? es + cl : es;
 }
 
-static uint64_t leaf_pa(const struct pt_geom *g, int level, uint64_t pte, uint64_t iova)
+uint64_t smmu_sw_leaf_pa(const struct pt_geom *g, int level, uint64_t pte, uint64_t iova)
 {
 	uint64_t mask = (1ull << pt_level_shift(g, level)) - 1;
 	return (field_oa(g, pte) & ~mask) | (iova & mask);
@@ -240,21 +247,15 @@ static uint64_t tg_code(const struct pt_geom *g)
 	return g->gshift == 12 ? 1 : g->gshift == 14 ? 2 : 3;
 }
 
-static int flush_asid(const struct pt_dom *d)
-{
-	uint64_t cmd[2] = {SMMU_CMD_TLBI_NH_ASID | (uint64_t)d->tag << SMMU_CMD_ASID_SHIFT, 0};
-	return d->submit(d->host, cmd);
-}
-
-/* CMD_TLBI_NH_VA with a range (SMMUv3 4.4.1.1): each command covers
- * (NUM + 1) * 2^SCALE granules from its address. The granule count is cut
- * into 5-bit chunks from its lowest set bit up, one command per chunk; a
- * chunk past SCALE 31 makes it an invalidation of the whole ASID. */
-static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only)
+/* A range TLBI (SMMUv3 4.4.1.1): each command covers (NUM + 1) * 2^SCALE
+ * granules from its address. The granule count is cut into 5-bit chunks
+ * from its lowest set bit up, one command per chunk; a chunk past SCALE 31
+ * makes it `all` instead. w0 is the command's opcode and tag (ASID or
+ * VMID); CMD_TLBI_NH_VA and CMD_TLBI_S2_IPA share the rest of the layout. */
+int smmu_sw_tlbi_range(const struct pt_dom *d, uint64_t w0, uint64_t iova, uint64_t size,
+		       bool leaf_only, int (*all)(const struct pt_dom *d))
 {
 	const struct pt_geom *g = d->g;
-	if (!size)
-		return flush_asid(d);
 	uint64_t gran = 1ull << g->gshift;
 	uint64_t start = iova & ~(gran - 1);
 	uint64_t last = iova + (size - 1);
@@ -264,14 +265,12 @@ static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf
 	for (uint64_t left = n, at = start; left;) {
 		unsigned scale = (unsigned)__builtin_ctzll(left);
 		if (scale > SMMU_CMD_SCALE_MAX)
-			return flush_asid(d);
+			return all(d);
 		uint64_t num = (left >> scale) & SMMU_CMD_NUM_MAX; /* odd: at least 1 */
-		uint64_t cmd[2] = {
-			SMMU_CMD_TLBI_NH_VA | (num - 1) << SMMU_CMD_NUM_SHIFT |
-				(uint64_t)scale << SMMU_CMD_SCALE_SHIFT |
-				(uint64_t)d->tag << SMMU_CMD_ASID_SHIFT,
-			(leaf_only ? SMMU_CMD1_LEAF : 0) | tg_code(g) << SMMU_CMD1_TG_SHIFT |
-				(at & SMMU_CMD1_ADDR_MASK)};
+		uint64_t cmd[2] = {w0 | (num - 1) << SMMU_CMD_NUM_SHIFT |
+					   (uint64_t)scale << SMMU_CMD_SCALE_SHIFT,
+				   (leaf_only ? SMMU_CMD1_LEAF : 0) | tg_code(g) << SMMU_CMD1_TG_SHIFT |
+					   (at & SMMU_CMD1_ADDR_MASK)};
 		int rc = d->submit(d->host, cmd);
 		if (rc)
 			return rc;
@@ -282,10 +281,26 @@ static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf
 	return 0;
 }
 
-static int set_hw_dirty(const struct pt_dom *d, bool on)
+static int flush_asid(const struct pt_dom *d)
 {
-	/* CD.HA/HD are set when a tracking domain is allocated: nothing to
-	 * switch (ims_pt_set_dirty_tracking has already cleaned and flushed). */
+	uint64_t cmd[2] = {SMMU_CMD_TLBI_NH_ASID | (uint64_t)d->tag << SMMU_CMD_ASID_SHIFT, 0};
+	return d->submit(d->host, cmd);
+}
+
+/* CMD_TLBI_NH_VA by ASID (SMMUv3 4.4.2), or the whole ASID. */
+static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only)
+{
+	if (!size)
+		return flush_asid(d);
+	return smmu_sw_tlbi_range(d, SMMU_CMD_TLBI_NH_VA | (uint64_t)d->tag << SMMU_CMD_ASID_SHIFT,
+				  iova, size, leaf_only, flush_asid);
+}
+
+int smmu_sw_set_hw_dirty(const struct pt_dom *d, bool on)
+{
+	/* CD.HA/HD (STE.S2HA/S2HD) are set when a tracking domain is
+	 * allocated: nothing to switch (ims_pt_set_dirty_tracking has already
+	 * cleaned and flushed). */
 	(void)d;
 	(void)on;
 	return 0;
@@ -294,19 +309,19 @@ static int set_hw_dirty(const struct pt_dom *d, bool on)
 const struct pt_fmt smmu_pt_fmt = {
 	.fmt = IMS_FMT_SMMUV3,
 	.init = init,
-	.leaf_level = leaf_level,
-	.mk_table = mk_table,
+	.leaf_level = smmu_sw_leaf_level,
+	.mk_table = smmu_sw_mk_table,
 	.mk_leaf = mk_leaf,
-	.kind = kind,
-	.bad_why = bad_why,
-	.table_pa = table_pa,
-	.leaf_shift = leaf_shift,
-	.leaf_pa = leaf_pa,
+	.kind = smmu_sw_kind,
+	.bad_why = smmu_sw_bad_why,
+	.table_pa = smmu_sw_table_pa,
+	.leaf_shift = smmu_sw_leaf_shift,
+	.leaf_pa = smmu_sw_leaf_pa,
 	.leaf_prot = leaf_prot,
 	.is_dirty = is_dirty,
 	.clean_clear = 0,
 	.clean_set = SMMU_D_AP2,
 	.ctx_words = ctx_words,
-	.set_hw_dirty = set_hw_dirty,
+	.set_hw_dirty = smmu_sw_set_hw_dirty,
 	.flush = flush,
 };

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "formats/format.h"
 #include "iommusim/pt.h"
 #include "tools/cmd.h"
 #include "tools/conform.h"
@@ -64,7 +65,7 @@ void help_conform(FILE *f)
 		"                        suffixes; default 16M); a file's nodes and what\n"
 		"                        its aliases expand to are budgeted from it\n"
 		"                        (docs/limits.md)\n"
-		"  --format F            run only format F: amdv1, vtd or smmuv3 (repeatable,\n"
+		"  --format F            run only format F: amdv1, vtd, smmuv3 or smmuv3-s2 (repeatable,\n"
 		"                        or a comma list); the report has a column per format\n"
 		"  --case PATTERN        run only cases whose id matches the shell pattern\n"
 		"                        (repeatable)\n"
@@ -277,16 +278,18 @@ static const char *default_suite(char *buf, size_t len)
 static int parse_formats(const char *arg, unsigned *mask)
 {
 	const char *p = arg;
+	char names[128];
 	if (!*p) {
-		fprintf(stderr, "iommusim conform: --format: expected amdv1, vtd or smmuv3\n");
+		fprintf(stderr, "iommusim conform: --format: expected one of %s\n",
+			fmt_name_list(names, sizeof(names)));
 		return -1;
 	}
 	while (*p) {
 		size_t n = strcspn(p, ",");
 		enum ims_format f;
 		if (!n || ims_format_parse(p, n, &f)) {
-			fprintf(stderr, "iommusim conform: --format: '%.*s' (expected amdv1, vtd or smmuv3)\n",
-				(int)n, p);
+			fprintf(stderr, "iommusim conform: --format: '%.*s' (expected one of %s)\n",
+				(int)n, p, fmt_name_list(names, sizeof(names)));
 			return -1;
 		}
 		*mask |= 1u << f;
@@ -476,7 +479,7 @@ int cmd_conform(int argc, char **argv)
 		return free_run(&R, 2);
 	}
 	if (!R.formats)
-		R.formats = (1u << IMS_FMT_COUNT) - 1;
+		R.formats = fmt_all_mask();
 	char defbuf[4096];
 	if (!nsuites) {
 		const char *d = default_suite(defbuf, sizeof(defbuf));

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "formats/format.h"
 #include "iommusim/pt.h"
 #include "model/yaml_budget.h"
 #include "tools/cmd.h"
@@ -130,12 +131,13 @@ static int one_format(struct ld *L, const yaml_node_t *x, unsigned *mask)
 	if (x->type != YAML_SCALAR_NODE)
 		return lerr(L, x, "formats: expected a format name, got %s", node_kind(x));
 	if (!strcmp(sval(x), "all")) {
-		*mask |= (1u << IMS_FMT_COUNT) - 1;
+		*mask |= fmt_all_mask();
 		return 0;
 	}
+	char names[128];
 	if (ims_format_parse(sval(x), x->data.scalar.length, &f))
-		return lerr(L, x, "formats: unknown format '%s' (expected amdv1, vtd, smmuv3 or all)",
-			    sval(x));
+		return lerr(L, x, "formats: unknown format '%s' (expected %s or all)", sval(x),
+			    fmt_name_list(names, sizeof(names)));
 	if (*mask & (1u << f))
 		return lerr(L, x, "formats: '%s' is listed twice", sval(x));
 	*mask |= 1u << f;
@@ -151,13 +153,12 @@ static int get_formats(struct ld *L, const yaml_node_t *n, unsigned *out)
 		rc = one_format(L, n, &mask);
 	} else if (n->type == YAML_SEQUENCE_NODE) {
 		if (n->data.sequence.items.start == n->data.sequence.items.top)
-			return lerr(L, n, "formats: expected at least one of amdv1, vtd, smmuv3");
+			return lerr(L, n, "formats: expected at least one format name");
 		for (yaml_node_item_t *it = n->data.sequence.items.start;
 		     it < n->data.sequence.items.top && !rc; it++)
 			rc = one_format(L, node(L, *it), &mask);
 	} else {
-		return lerr(L, n, "formats: expected a list of amdv1, vtd, smmuv3, got %s",
-			    node_kind(n));
+		return lerr(L, n, "formats: expected a list of format names, got %s", node_kind(n));
 	}
 	if (!rc)
 		*out = mask;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "formats/format.h"
 #include "iommusim/pt.h"
 #include "tools/cmd.h"
 #include "tools/fuzz.h"
@@ -50,7 +51,7 @@ void help_fuzz(FILE *f)
 		"(exit 1), prints the seed and exits 1. Runs are deterministic per seed.\n"
 		"\n"
 		"options:\n"
-		"  --format F            amdv1, vtd, smmuv3 or all (default all)\n"
+		"  --format F            amdv1, vtd, smmuv3, smmuv3-s2 or all (default all)\n"
 		"  --smmu-granule G      SMMUv3 domains use only granule G (4K, 16K or 64K)\n"
 		"  --fuzz-seed N         the fuzzer's seed (default 1): the op sequences it draws\n"
 		"  --ops N               stop after N ops\n"
@@ -249,7 +250,7 @@ int cmd_fuzz(int argc, char **argv)
 	struct fuzz_opts o;
 	memset(&o, 0, sizeof(o));
 	ims_replay_opts_default(&o.ro);
-	o.formats = (1u << IMS_FMT_COUNT) - 1;
+	o.formats = fmt_all_mask();
 	o.fmt_name = "all";
 	o.seed = 1;
 	o.out = ".";
@@ -287,14 +288,15 @@ int cmd_fuzz(int argc, char **argv)
 		case OPT_FZ_FORMAT: {
 			enum ims_format f;
 			if (!strcmp(optarg, "all")) {
-				o.formats = (1u << IMS_FMT_COUNT) - 1;
+				o.formats = fmt_all_mask();
 				o.fmt_name = "all";
 			} else if (!ims_format_parse(optarg, strlen(optarg), &f)) {
 				o.formats = 1u << f;
 				o.fmt_name = ims_format_name(f);
 			} else {
-				fprintf(stderr, "iommusim fuzz: --format: '%s' (expected amdv1, vtd, "
-					"smmuv3 or all)\n", optarg);
+				char names[128];
+				fprintf(stderr, "iommusim fuzz: --format: '%s' (expected %s or all)\n",
+					optarg, fmt_name_list(names, sizeof(names)));
 				return 2;
 			}
 			break;

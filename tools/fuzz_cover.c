@@ -84,7 +84,11 @@ void fz_cover_print(FILE *f, const char *prefix, const struct fz_cover *c,
 		for (size_t i = 0; i < ngeos && i < 64; i++) {
 			if (geos[i].fmt != (enum ims_format)fmt || !(c->geos >> i & 1))
 				continue;
-			if (geos[i].gshift)
+			if (geos[i].gshift && geos[i].levels) /* a start level (SMMU stage 2) */
+				n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%uK/ias%u/%ulv",
+						      n ? " " : "", 1u << (geos[i].gshift - 10),
+						      geos[i].ias, geos[i].levels);
+			else if (geos[i].gshift)
 				n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%uK/ias%u",
 						      n ? " " : "", 1u << (geos[i].gshift - 10),
 						      geos[i].ias);

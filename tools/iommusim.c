@@ -22,7 +22,7 @@ static void usage(FILE *f)
 		"usage: iommusim [--version] [--help] COMMAND [ARGS]\n"
 		"\n"
 		"A hardware IOMMU page-table simulator and dirty-tracking reference model\n"
-		"(AMD IOMMU v1, Intel VT-d second stage, Arm SMMUv3 stage 1).\n"
+		"(AMD IOMMU v1, Intel VT-d second stage, Arm SMMUv3 stage 1 and stage 2).\n"
 		"\n"
 		"commands:\n");
 	for (size_t i = 0; i < NCMDS; i++)

@@ -42,6 +42,10 @@ static int check_geometry(const struct ims_import_opts *o, char *err, size_t err
 		: o->from == IMS_FROM_QEMU_SMMUV3 ? IMS_FMT_SMMUV3
 						  : o->format;
 	const struct fmt_desc *fd = f >= 0 ? fmt_get((enum ims_format)f) : NULL;
+	if (f >= 0 && !fd) {
+		snprintf(err, errlen, "--format %d: no built-in format has this value", f);
+		return -EINVAL;
+	}
 	if (!fd)
 		return 0;
 	bool levels = fd->import_geom.levels != 0;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "formats/format.h"
 #include "traces/syntax.h"
 #include "traces/text.h"
 #include "traces/validate.h"
@@ -330,9 +331,10 @@ static int value(const struct line *l, struct ims_event *ev, int k, const char *
 		return 0;
 	case IMS_VT_FORMAT: {
 		enum ims_format f;
+		char names[128];
 		if (ims_format_parse(s, (size_t)(e - s), &f))
-			return lerr(l, s, "unknown format '%s' (expected amdv1, vtd or smmuv3)",
-				    quote(s, e).s);
+			return lerr(l, s, "unknown format '%s' (expected one of %s)", quote(s, e).s,
+				    fmt_name_list(names, sizeof(names)));
 		*v = (uint64_t)f;
 		return 0;
 	}

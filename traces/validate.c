@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "formats/format.h"
 #include "traces/syntax.h"
 #include "traces/validate.h"
 
@@ -221,7 +222,7 @@ int trc_event_validate(const struct ims_event *ev, char *why, size_t n)
 			ok = v <= 1;
 			break;
 		case IMS_VT_FORMAT:
-			ok = v < IMS_FMT_COUNT;
+			ok = v < IMS_FMT_COUNT && fmt_get((enum ims_format)v); /* no hole */
 			break;
 		case IMS_VT_ACCESS:
 			ok = v >= IMS_PROT_R && v <= IMS_PROT_RW;

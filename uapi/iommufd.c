@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/format.h"
 #include "iommusim/bitmap.h"
 #include "iommusim/iommufd.h"
 
@@ -125,7 +126,7 @@ int ims_iommufd_bind(struct ims_iommufd *fd, uint32_t dev_id, const struct ims_i
 {
 	if (dev_find(fd, dev_id))
 		return -EEXIST;
-	if ((unsigned)info->fmt >= IMS_FMT_COUNT)
+	if (!fmt_get(info->fmt)) /* out of range, or a value no format has */
 		return -EINVAL;
 	if (grow((void **)&fd->dev, &fd->capdev, fd->ndev, sizeof(*fd->dev)))
 		return -ENOMEM;

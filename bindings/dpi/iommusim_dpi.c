@@ -228,8 +228,9 @@ int ims_dpi_domain(void *h, int tag, const char *fmt, int levels, int dirty)
 	if (!fmt || ims_format_parse(fmt, strlen(fmt), &c.fmt)) {
 		int n = snprintf(d->err, sizeof(d->err), "format '%s' is not one of", fmt ? fmt : "");
 		for (int f = 0; f < IMS_FMT_COUNT && n > 0 && (size_t)n < sizeof(d->err); f++)
-			n += snprintf(d->err + n, sizeof(d->err) - (size_t)n, " %s",
-				      ims_format_name((enum ims_format)f));
+			if (strcmp(ims_format_name((enum ims_format)f), "?")) /* "?": no format */
+				n += snprintf(d->err + n, sizeof(d->err) - (size_t)n, " %s",
+					      ims_format_name((enum ims_format)f));
 		return -EINVAL;
 	}
 	if (levels < 0)

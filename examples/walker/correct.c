@@ -7,7 +7,9 @@
  *  - AMD IOMMU v1, 1..6 levels, leaves at any level with NextLevel = 0 and
  *    NextLevel = 7 pages replicated over several entries;
  *  - Intel VT-d second stage, 3..5 levels, 2 MiB and 1 GiB leaves (PS);
- *  - Arm SMMUv3 stage 1, 4K/16K/64K granules, blocks and contiguous groups.
+ *  - Arm SMMUv3 stage 1, 4K/16K/64K granules, blocks and contiguous groups;
+ *  - Arm SMMUv3 stage 2: the same tables (a concatenated start level is a
+ *    larger top table), with the stage 2 dirty state.
  *
  * Build: cc -shared -fPIC $(pkg-config --cflags iommusim) correct.c -o correct.so
  * Run:   iommusim replay --walker-plugin ./correct.so TRACE
@@ -24,7 +26,7 @@
 #endif
 #ifndef WALKER_NAME
 #define WALKER_NAME "example-correct"
-#define WALKER_WHAT "examples/walker/correct.c: a plain harvest walker (amdv1, vtd, smmuv3)"
+#define WALKER_WHAT "examples/walker/correct.c: a plain harvest walker (amdv1, vtd, smmuv3, smmuv3-s2)"
 #endif
 
 #define BIT(n) (1ull << (n))
@@ -160,12 +162,14 @@ static struct entry decode(const struct ims_walker_dom *d, int level, uint64_t p
 }
 
 /* Dirty state of one leaf entry: AMD D bit 6, VT-d D bit 9, Arm "D8.5.2"
- * writable-dirty = DBM (bit 51) set and AP[2] (bit 7) clear. */
+ * writable-dirty = DBM (bit 51) set and, at stage 1, AP[2] (bit 7) clear,
+ * at stage 2 S2AP[1] (bit 7) set. */
 static bool entry_dirty(enum ims_format fmt, uint64_t pte)
 {
 	switch (fmt) {
 	case IMS_FMT_AMDV1: return pte & BIT(6);
 	case IMS_FMT_VTD: return pte & BIT(9);
+	case IMS_FMT_SMMUV3_S2: return (pte & BIT(51)) && (pte & BIT(7));
 	default: return (pte & BIT(51)) && !(pte & BIT(7));
 	}
 }
@@ -182,8 +186,9 @@ struct walk {
 
 /* Cleans one entry with an atomic operation, so a hardware A/D update
  * between our load and the clean is never undone (classic bug 4). AMD and
- * VT-d clear D; Arm sets AP[2], but only where DBM is set: AP[2] on a
- * DBM = 0 entry would make a writable page read-only ("D8.5.2"). DBM is
+ * VT-d clear D; Arm stage 1 sets AP[2] and stage 2 clears S2AP[1], but only
+ * where DBM is set: either on a DBM = 0 entry would take write permission
+ * away from a writable page ("D8.5.2"). DBM is
  * the software's bit (hardware never changes it), so reading it first
  * and setting AP[2] after races with nothing. */
 static void clean(struct walk *w, uint64_t slot)
@@ -194,6 +199,10 @@ static void clean(struct walk *w, uint64_t slot)
 		break;
 	case IMS_FMT_VTD:
 		w->h->fetch_and(w->d, slot, ~BIT(9));
+		break;
+	case IMS_FMT_SMMUV3_S2: /* clear S2AP[1], only where DBM is set */
+		if (w->h->load(w->d, slot) & BIT(51))
+			w->h->fetch_and(w->d, slot, ~BIT(7));
 		break;
 	default:
 		if (w->h->load(w->d, slot) & BIT(51))
@@ -275,7 +284,8 @@ static const struct ims_walker_ops ops = {
 	.name = WALKER_NAME,
 	.description = WALKER_WHAT,
 	.level = IMS_WALKER_HARVEST,
-	.formats = 1u << IMS_FMT_AMDV1 | 1u << IMS_FMT_VTD | 1u << IMS_FMT_SMMUV3,
+	.formats = 1u << IMS_FMT_AMDV1 | 1u << IMS_FMT_VTD | 1u << IMS_FMT_SMMUV3 |
+		   1u << IMS_FMT_SMMUV3_S2,
 	.read_and_clear_dirty = read_and_clear_dirty,
 };
 

@@ -34,7 +34,11 @@ enum ims_format {
 	IMS_FMT_AMDV1 = 0,
 	IMS_FMT_VTD = 1,
 	IMS_FMT_SMMUV3 = 2,
-	IMS_FMT_COUNT
+	/* 3 and 4 are reserved for the x86 first-stage formats. A value
+	 * below IMS_FMT_COUNT may name no built-in format: ims_format_name
+	 * says "?" and ims_format_parse never returns it. */
+	IMS_FMT_SMMUV3_S2 = 5,
+	IMS_FMT_COUNT = 6
 };
 
 const char *ims_format_name(enum ims_format f);

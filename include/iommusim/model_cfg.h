@@ -88,6 +88,9 @@ struct ims_iommu_cfg {
 	unsigned wc_latency; /* per probe of one level */
 	struct ims_wc_level_cfg wc_level[IMS_WC_LEVELS];
 	struct ims_latency_cfg lat;
+	/* SMMU_IDR5 (stage 2): OAS 2:0, GRAN4K 4, GRAN16K 5, GRAN64K 6. Last,
+	 * so the offsets above are unchanged. */
+	uint64_t smmu_idr5;
 };
 
 /* Parameters of a raw (hardware-only) context, as a `domain ... root=PA raw`

@@ -12,7 +12,7 @@
  * Environment, read once:
  *   IMS_FUZZ_WALKER=NAME         a built-in walker (default reference)
  *   IMS_FUZZ_WALKER_PLUGIN=PATH  a plug-in of the walker ABI instead
- *   IMS_FUZZ_FORMAT=F            amdv1, vtd, smmuv3 or all (default all)
+ *   IMS_FUZZ_FORMAT=F            amdv1, vtd, smmuv3, smmuv3-s2 or all (default all)
  *   IMS_FUZZ_OUT=DIR             where reproducers go (default .)
  *   IMS_FUZZ_PRINT=1             print each input's events on standard
  *                                output, as trace lines
@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "formats/format.h"
 #include "iommusim/pt.h"
 #include "iommusim/walker.h"
 #include "tools/cmd.h"
@@ -108,13 +109,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	T.ro.plugin = walker_plugin_ops(&T.wc);
 
 	const char *fmt = getenv("IMS_FUZZ_FORMAT");
-	T.formats = (1u << IMS_FMT_COUNT) - 1;
+	T.formats = fmt_all_mask();
 	T.fmt_name = "all";
 	if (fmt && *fmt && strcmp(fmt, "all")) {
 		enum ims_format f;
 		if (ims_format_parse(fmt, strlen(fmt), &f)) {
-			snprintf(msg, sizeof(msg), "IMS_FUZZ_FORMAT: '%s' (expected amdv1, vtd, smmuv3 or "
-				 "all)", fmt);
+			snprintf(msg, sizeof(msg), "IMS_FUZZ_FORMAT: '%s' (expected amdv1, vtd, smmuv3, "
+				 "smmuv3-s2 or all)", fmt);
 			die(msg);
 		}
 		T.formats = 1u << f;

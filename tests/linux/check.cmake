@@ -62,7 +62,7 @@ if(MODE STREQUAL replay)
     if(NOT t MATCHES "\\.gz$")
       file(STRINGS ${t} lines)
       # A domain of a format the walker does not handle: not its trace.
-      string(REGEX MATCHALL "(^|;)(domain|vfio|iommufd) [^;#]* format=[a-z0-9]+" doms "${lines}")
+      string(REGEX MATCHALL "(^|;)(domain|vfio|iommufd) [^;#]* format=[a-z0-9-]+" doms "${lines}")
       set(mine TRUE)
       foreach(d IN LISTS doms)
         if(d STREQUAL "") # the ';' each match starts with

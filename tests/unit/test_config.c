@@ -25,7 +25,8 @@ static bool same_cfg(const struct ims_iommu_cfg *a, const struct ims_iommu_cfg *
 		  a->vtd_nonleaf_accessed == b->vtd_nonleaf_accessed &&
 		  a->dma_privileged == b->dma_privileged && a->amd_efr == b->amd_efr &&
 		  a->vtd_cap == b->vtd_cap && a->vtd_ecap == b->vtd_ecap &&
-		  a->smmu_idr0 == b->smmu_idr0 && a->iotlb_policy == b->iotlb_policy &&
+		  a->smmu_idr0 == b->smmu_idr0 && a->smmu_idr5 == b->smmu_idr5 &&
+		  a->iotlb_policy == b->iotlb_policy &&
 		  a->iotlb_latency == b->iotlb_latency && a->utlb_enable == b->utlb_enable &&
 		  a->utlb_entries == b->utlb_entries && a->utlb_ways == b->utlb_ways &&
 		  a->utlb_policy == b->utlb_policy && a->utlb_latency == b->utlb_latency &&
@@ -199,7 +200,7 @@ START_TEST(errors_name_line_and_column)
 		"vtd_nonleaf_accessed, dma_privileged)");
 	refused("capabilities: {vtd_cap: 1, idr0: 2}\n",
 		"t.yaml:1:28: unknown key 'idr0' in capabilities (expected amd_efr, vtd_cap, vtd_ecap, "
-		"smmu_idr0)");
+		"smmu_idr0, smmu_idr5)");
 	refused("micro_tlb: {levels: {}}\n",
 		"t.yaml:1:13: unknown key 'levels' in micro_tlb (expected enable, entries, ways, policy, "
 		"latency)");
@@ -587,6 +588,7 @@ START_TEST(capability_keys_name_their_format)
 	} want[] = {
 		{"capabilities.amd_efr", IMS_FMT_AMDV1}, {"capabilities.vtd_cap", IMS_FMT_VTD},
 		{"capabilities.vtd_ecap", IMS_FMT_VTD},  {"capabilities.smmu_idr0", IMS_FMT_SMMUV3},
+		{"capabilities.smmu_idr5", IMS_FMT_SMMUV3_S2},
 		{"model.amd_pde_accessed", IMS_FMT_AMDV1}, {"iotlb.entries", -1}, {"model.seed", -1},
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {

@@ -502,6 +502,8 @@ static struct variant variant(int i)
 static void catalogue(int i, bool no_clear)
 {
 	struct variant v = variant(i);
+	if (!strcmp(ims_format_name(v.fmt), "?"))
+		return; /* an enum value no built-in format has */
 	struct rig r;
 	rig_up(&r, v.fmt);
 	/* Huge mappings: 2 MiB leaves where alignment allows; otherwise 4K. */

@@ -24,7 +24,7 @@ if(NOT IMS_VALGRIND AND NOT IMS_SANITIZE)
     -DMIN=${wk_ngolden} -DOUT=${wk_work}/replay -P ${wk_src}/check.cmake)
   # A fuzz budget per format (a fixed number of ops: the same sequences on
   # any machine).
-  foreach(f amdv1 vtd smmuv3)
+  foreach(f amdv1 vtd smmuv3 smmuv3-s2)
     add_test(NAME walkers.fuzz-correct.${f} COMMAND ${CMAKE_COMMAND} ${wk_check} -DMODE=fuzz
       -DFORMAT=${f} -DOPS=30000 -DOUT=${wk_work}/fuzz-${f} -P ${wk_src}/check.cmake)
     list(APPEND wk_tests walkers.fuzz-correct.${f})

@@ -230,7 +230,9 @@ def _stats(s) -> dict:
 
 
 def _format_names():
-    return [_str(lib.ims_format_name(i)) for i in range(lib.IMS_FMT_COUNT)]
+    # A value below IMS_FMT_COUNT may name no format ("?").
+    names = (_str(lib.ims_format_name(i)) for i in range(lib.IMS_FMT_COUNT))
+    return [n for n in names if n != "?"]
 
 
 def _format(fmt) -> int:
