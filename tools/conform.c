@@ -64,7 +64,7 @@ void help_conform(FILE *f)
 		"                        suffixes; default 16M); a file's nodes and what\n"
 		"                        its aliases expand to are budgeted from it\n"
 		"                        (docs/limits.md)\n"
-		"  --format F            run only format F: amdv1, vtd or smmuv3 (repeatable,\n"
+		"  --format F            run only format F: amdv1, vtd, smmuv3, vtd-fs or amdv2 (repeatable,\n"
 		"                        or a comma list); the report has a column per format\n"
 		"  --case PATTERN        run only cases whose id matches the shell pattern\n"
 		"                        (repeatable)\n"
@@ -278,14 +278,14 @@ static int parse_formats(const char *arg, unsigned *mask)
 {
 	const char *p = arg;
 	if (!*p) {
-		fprintf(stderr, "iommusim conform: --format: expected amdv1, vtd or smmuv3\n");
+		fprintf(stderr, "iommusim conform: --format: expected amdv1, vtd, smmuv3, vtd-fs or amdv2\n");
 		return -1;
 	}
 	while (*p) {
 		size_t n = strcspn(p, ",");
 		enum ims_format f;
 		if (!n || ims_format_parse(p, n, &f)) {
-			fprintf(stderr, "iommusim conform: --format: '%.*s' (expected amdv1, vtd or smmuv3)\n",
+			fprintf(stderr, "iommusim conform: --format: '%.*s' (expected amdv1, vtd, smmuv3, vtd-fs or amdv2)\n",
 				(int)n, p);
 			return -1;
 		}

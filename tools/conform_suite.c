@@ -134,7 +134,7 @@ static int one_format(struct ld *L, const yaml_node_t *x, unsigned *mask)
 		return 0;
 	}
 	if (ims_format_parse(sval(x), x->data.scalar.length, &f))
-		return lerr(L, x, "formats: unknown format '%s' (expected amdv1, vtd, smmuv3 or all)",
+		return lerr(L, x, "formats: unknown format '%s' (expected amdv1, vtd, smmuv3, vtd-fs, amdv2 or all)",
 			    sval(x));
 	if (*mask & (1u << f))
 		return lerr(L, x, "formats: '%s' is listed twice", sval(x));
@@ -151,12 +151,12 @@ static int get_formats(struct ld *L, const yaml_node_t *n, unsigned *out)
 		rc = one_format(L, n, &mask);
 	} else if (n->type == YAML_SEQUENCE_NODE) {
 		if (n->data.sequence.items.start == n->data.sequence.items.top)
-			return lerr(L, n, "formats: expected at least one of amdv1, vtd, smmuv3");
+			return lerr(L, n, "formats: expected at least one of amdv1, vtd, smmuv3, vtd-fs, amdv2");
 		for (yaml_node_item_t *it = n->data.sequence.items.start;
 		     it < n->data.sequence.items.top && !rc; it++)
 			rc = one_format(L, node(L, *it), &mask);
 	} else {
-		return lerr(L, n, "formats: expected a list of amdv1, vtd, smmuv3, got %s",
+		return lerr(L, n, "formats: expected a list of amdv1, vtd, smmuv3, vtd-fs, amdv2, got %s",
 			    node_kind(n));
 	}
 	if (!rc)
@@ -654,7 +654,7 @@ static int parse_case(struct ld *L, const yaml_node_t *n, const struct defaults 
 		yaml_node_t *k = node(L, p->key), *v = node(L, p->value);
 		enum ims_format f;
 		if (ims_format_parse(sval(k), k->data.scalar.length, &f))
-			return lerr(L, k, "bodies: unknown format '%s' (expected amdv1, vtd or smmuv3)",
+			return lerr(L, k, "bodies: unknown format '%s' (expected amdv1, vtd, smmuv3, vtd-fs or amdv2)",
 				    sval(k));
 		c->formats |= 1u << f;
 		if ((rc = get_body(L, v, sval(k), &c->body[f])))

@@ -50,7 +50,7 @@ void help_fuzz(FILE *f)
 		"(exit 1), prints the seed and exits 1. Runs are deterministic per seed.\n"
 		"\n"
 		"options:\n"
-		"  --format F            amdv1, vtd, smmuv3 or all (default all)\n"
+		"  --format F            amdv1, vtd, smmuv3, vtd-fs, amdv2 or all (default all)\n"
 		"  --smmu-granule G      SMMUv3 domains use only granule G (4K, 16K or 64K)\n"
 		"  --fuzz-seed N         the fuzzer's seed (default 1): the op sequences it draws\n"
 		"  --ops N               stop after N ops\n"
@@ -294,7 +294,7 @@ int cmd_fuzz(int argc, char **argv)
 				o.fmt_name = ims_format_name(f);
 			} else {
 				fprintf(stderr, "iommusim fuzz: --format: '%s' (expected amdv1, vtd, "
-					"smmuv3 or all)\n", optarg);
+					"smmuv3, vtd-fs, amdv2 or all)\n", optarg);
 				return 2;
 			}
 			break;

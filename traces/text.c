@@ -331,7 +331,7 @@ static int value(const struct line *l, struct ims_event *ev, int k, const char *
 	case IMS_VT_FORMAT: {
 		enum ims_format f;
 		if (ims_format_parse(s, (size_t)(e - s), &f))
-			return lerr(l, s, "unknown format '%s' (expected amdv1, vtd or smmuv3)",
+			return lerr(l, s, "unknown format '%s' (expected amdv1, vtd, smmuv3, vtd-fs or amdv2)",
 				    quote(s, e).s);
 		*v = (uint64_t)f;
 		return 0;

@@ -34,6 +34,8 @@ enum ims_format {
 	IMS_FMT_AMDV1 = 0,
 	IMS_FMT_VTD = 1,
 	IMS_FMT_SMMUV3 = 2,
+	IMS_FMT_VTD_FS = 3, /* Intel VT-d first stage (x86-64 tables) */
+	IMS_FMT_AMDV2 = 4,  /* AMD IOMMU v2 guest tables (x86-64 tables) */
 	IMS_FMT_COUNT
 };
 

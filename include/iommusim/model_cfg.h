@@ -88,6 +88,11 @@ struct ims_iommu_cfg {
 	unsigned wc_latency; /* per probe of one level */
 	struct ims_wc_level_cfg wc_level[IMS_WC_LEVELS];
 	struct ims_latency_cfg lat;
+	/* The privilege of DMA requests through x86-64 first-stage tables
+	 * (appended: the offsets above are unchanged). Off: user requests, as
+	 * requests without PASID are. */
+	bool vtd_fs_supervisor; /* VT-d first stage: PR = 1 (needs PASID-entry SRE) */
+	bool amdv2_supervisor;  /* AMD v2 guest tables: PMR = 1 */
 };
 
 /* Parameters of a raw (hardware-only) context, as a `domain ... root=PA raw`
