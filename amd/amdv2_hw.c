@@ -134,19 +134,9 @@ const struct hw_fmt amdv2_hw_fmt = {
 	.group_skip_if_any = false,
 };
 
-/* The words of a v2 domain (amd/amdv2_sw.c writes the same): DTE with GV,
- * GIoV, GLX 0, Mode 0, IR, IW, the DomainID, the guest paging mode, and
- * PASID 0's GCR3 table entry as word 4. */
-void amdv2_words(uint16_t tag, unsigned levels, uint64_t root, uint64_t *w)
-{
-	w[0] = AMD_DTE_V | AMD_DTE_TV | AMD_DTE_GIOV | AMD_DTE_GV | AMD_DTE_IR | AMD_DTE_IW;
-	w[1] = tag & AMD_DTE1_DOMID_MASK;
-	w[2] = (uint64_t)(levels == 5 ? AMD_GPM_5LEVEL : AMD_GPM_4LEVEL) << AMD_DTE2_GPM_SHIFT;
-	w[AMD_CTX_GCR3_WORD] = AMD_GCR3_V | (root & AMD_GCR3_ADDR_MASK);
-}
-
-/* Guest A/D have no enable, so ha= and hd= have nothing to encode
- * (docs/trace-format.md). */
+/* A raw `format=amdv2 root=PA raw` domain gets a domain's words
+ * (amd/amdv2_geom.c). Guest A/D have no enable, so ha= and hd= have
+ * nothing to encode (docs/trace-format.md). */
 int amdv2_ctx_encode(const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen)
 {
 	struct fmt_geom fg = {p->levels, p->granule_shift, p->ias};

@@ -7,11 +7,6 @@
 #include "x86/x86_codec.h"
 #include "x86/x86_sw.h"
 
-int amdv2_geometry(struct fmt_geom *g, char *err, size_t errlen)
-{
-	return x86_geometry("amdv2", g, err, errlen);
-}
-
 static int init(struct pt_params *cfg, struct pt_geom *g, char *err, size_t errlen)
 {
 	return x86_init("amdv2", cfg, g, err, errlen);

@@ -146,21 +146,9 @@ const struct hw_fmt vtd_fs_hw_fmt = {
 	.group_skip_if_any = false,
 };
 
-/* The PASID entry of a first-stage domain, as Linux's
- * intel_pasid_setup_first_level() writes it for DMA: PGTT first-stage,
- * FSPM from the levels, FSPTPTR, the DID; no SRE (its requests carry no
- * PASID: user requests, so the leaves have U/S set), no WPE, NXE or EAFE. */
-void vtd_fs_words(uint16_t tag, unsigned levels, uint64_t root, uint64_t *w)
-{
-	w[0] = VTD_PE0_P | ((uint64_t)VTD_PGTT_FS << VTD_PE0_PGTT_SHIFT);
-	w[1] = tag & VTD_PE1_DID_MASK;
-	w[2] = (root & VTD_PE2_FSPTPTR_MASK) |
-	       ((uint64_t)(levels == 5 ? VTD_FSPM_5LEVEL : VTD_FSPM_4LEVEL) << VTD_PE2_FSPM_SHIFT);
-}
-
-/* A raw `format=vtd-fs root=PA raw` domain gets those words. First-stage
- * A/D have no enable, so ha= and hd= have nothing to encode
- * (docs/trace-format.md). */
+/* A raw `format=vtd-fs root=PA raw` domain gets a domain's PASID-entry
+ * words (vtd/vtd_fs_geom.c). First-stage A/D have no enable, so ha= and
+ * hd= have nothing to encode (docs/trace-format.md). */
 int vtd_fs_ctx_encode(const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen)
 {
 	struct fmt_geom fg = {p->levels, p->granule_shift, p->ias};

@@ -7,11 +7,6 @@
 #include "x86/x86_codec.h"
 #include "x86/x86_sw.h"
 
-int vtd_fs_geometry(struct fmt_geom *g, char *err, size_t errlen)
-{
-	return x86_geometry("vtd-fs", g, err, errlen);
-}
-
 static int init(struct pt_params *cfg, struct pt_geom *g, char *err, size_t errlen)
 {
 	return x86_init("vtd-fs", cfg, g, err, errlen);
