@@ -4,6 +4,7 @@
 #define IMS_AMD_AMD_H
 
 #include "formats/format.h"
+#include "x86/x86_hw.h"
 
 extern const struct hw_fmt amd_hw_fmt;
 extern const struct pt_fmt amd_pt_fmt;
@@ -18,7 +19,7 @@ int amd_flush_with(const struct pt_dom *d, uint64_t iova, uint64_t size, bool le
 
 /* AMD IOMMU v2 guest tables (amdv2): amd/amdv2*.c on the shared x86-64
  * rules of x86/. */
-extern const struct hw_fmt amdv2_hw_fmt;
+extern const struct x86_hw_fmt amdv2_x86_fmt;
 extern const struct pt_fmt amdv2_pt_fmt;
 int amdv2_geometry(struct fmt_geom *g, char *err, size_t errlen);
 int amdv2_ctx_encode(const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen);

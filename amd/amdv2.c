@@ -22,8 +22,6 @@ static const struct fmt_cfg_key cfg_keys[] = {
 		"AMD v2: DMA requests are supervisor (PMR = 1)", "amdv2-supervisor"),
 };
 
-static const struct fmt_geom fuzz_geoms[] = {{.levels = 4}, {.levels = 5}};
-
 static const struct fmt_layout bench_layouts[] = {{"amdv2", {.levels = 4}}};
 
 /* IO_PAGE_FAULT's flags (amd/amd_codec.h), GN set for a guest table. */
@@ -42,21 +40,15 @@ static void fault_text(uint32_t code, char *buf, size_t len)
 const struct fmt_desc amdv2_fmt_desc = {
 	.id = IMS_FMT_AMDV2,
 	.name = "amdv2",
-	.hw = &amdv2_hw_fmt,
+	.hw = &amdv2_x86_fmt.hw,
 	.sw = &amdv2_pt_fmt,
 	.geometry = amdv2_geometry,
 	.ctx_encode = amdv2_ctx_encode,
 	.dirty_capable = dirty_capable,
 	.cfg_keys = cfg_keys,
 	.n_cfg_keys = sizeof(cfg_keys) / sizeof(cfg_keys[0]),
-	.import_geom = {.levels = 4},
-	.driver_pgsizes = x86_driver_pgsizes,
-	.iova_bits = x86_iova_bits,
-	.write_implies_read = true,
-	.stream_ids = false,
 	.fault_text = fault_text,
-	.fuzz_geoms = fuzz_geoms,
-	.n_fuzz_geoms = sizeof(fuzz_geoms) / sizeof(fuzz_geoms[0]),
+	X86_DESC_COMMON,
 	.bench_layouts = bench_layouts,
 	.n_bench_layouts = sizeof(bench_layouts) / sizeof(bench_layouts[0]),
 };

@@ -17,58 +17,41 @@
 #include "x86/x86_codec.h"
 #include "x86/x86_hw.h"
 
-static const struct x86_codes codes = {
-	.notpresent = AMD_EV_GN,
-	.reserved = AMD_EV_GN | AMD_EV_PR | AMD_EV_RZ,
-	.priv = AMD_EV_GN | AMD_EV_PR | AMD_EV_PE,
-	.write = AMD_EV_GN | AMD_EV_PR | AMD_EV_PE,
-	.blocked = AMD_EV_GN,
-	.rw = AMD_EV_RW,
-	.user = AMD_EV_US,
-};
-
-#define CTX_ERR(...)                                                                               \
-	do {                                                                                       \
-		if (err)                                                                           \
-			snprintf(err, errlen, __VA_ARGS__);                                        \
-		return -EINVAL;                                                                    \
-	} while (0)
-
 static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct hw_ctx *c,
 		      char *err, size_t errlen)
 {
 	uint64_t q0 = w[0], gcr3 = w[AMD_CTX_GCR3_WORD];
 	uint64_t efr = cfg->amd_efr;
 	if (!(q0 & AMD_DTE_V) || !(q0 & AMD_DTE_TV))
-		CTX_ERR("DTE V and TV must be set");
+		X86_CTX_ERR("DTE V and TV must be set");
 	if (!(q0 & AMD_DTE_GV))
-		CTX_ERR("DTE GV is clear: no guest translation (amdv2 walks the guest tables)");
+		X86_CTX_ERR("DTE GV is clear: no guest translation (amdv2 walks the guest tables)");
 	if (!(efr & AMD_EFR_GTSUP))
-		CTX_ERR("DTE GV set but EFR.GTSup is clear");
+		X86_CTX_ERR("DTE GV set but EFR.GTSup is clear");
 	/* Mode names the host tables a guest translation nests in; nesting is
 	 * not modelled yet: the guest tables' addresses are system physical. */
 	unsigned mode = (unsigned)((q0 & AMD_DTE_MODE_MASK) >> AMD_DTE_MODE_SHIFT);
 	if (mode)
-		CTX_ERR("DTE Mode %u: amdv2 is a single-stage domain (Mode 0, no host tables)",
+		X86_CTX_ERR("DTE Mode %u: amdv2 is a single-stage domain (Mode 0, no host tables)",
 			mode);
 	/* Requests without PASID use PASID 0's guest tables only with GIoV. */
 	if (!(q0 & AMD_DTE_GIOV))
-		CTX_ERR("DTE GIoV is clear: requests without PASID would bypass the guest tables");
+		X86_CTX_ERR("DTE GIoV is clear: requests without PASID would bypass the guest tables");
 	if (!(efr & AMD_EFR_GIOSUP))
-		CTX_ERR("DTE GIoV set but EFR.GIoSup is clear");
+		X86_CTX_ERR("DTE GIoV set but EFR.GIoSup is clear");
 	unsigned glx = (unsigned)((q0 & AMD_DTE_GLX_MASK) >> AMD_DTE_GLX_SHIFT);
 	unsigned glxsup = (unsigned)((efr & AMD_EFR_GLXSUP_MASK) >> AMD_EFR_GLXSUP_SHIFT);
 	if (glx > glxsup || glx > 2)
-		CTX_ERR("DTE GLX %u: the GCR3 table has at most %u levels (EFR.GLXSup)", glx,
+		X86_CTX_ERR("DTE GLX %u: the GCR3 table has at most %u levels (EFR.GLXSup)", glx,
 			(glxsup > 2 ? 2 : glxsup) + 1);
 	unsigned gpm = (unsigned)((w[2] & AMD_DTE2_GPM_MASK) >> AMD_DTE2_GPM_SHIFT);
 	unsigned gats = (unsigned)((efr & AMD_EFR_GATS_MASK) >> AMD_EFR_GATS_SHIFT);
 	if (gpm > AMD_GPM_5LEVEL)
-		CTX_ERR("DTE guest paging mode %u is reserved (00b 4-level, 01b 5-level)", gpm);
+		X86_CTX_ERR("DTE guest paging mode %u is reserved (00b 4-level, 01b 5-level)", gpm);
 	if (gpm > gats)
-		CTX_ERR("DTE guest paging mode 5-level but EFR.GATS allows 4 levels");
+		X86_CTX_ERR("DTE guest paging mode 5-level but EFR.GATS allows 4 levels");
 	if (!(gcr3 & AMD_GCR3_V))
-		CTX_ERR("the GCR3 table entry of PASID 0 is not valid");
+		X86_CTX_ERR("the GCR3 table entry of PASID 0 is not valid");
 	x86_ctx_geometry(c, gpm == AMD_GPM_5LEVEL ? 5 : 4, gcr3 & AMD_GCR3_ADDR_MASK);
 	/* IR/IW limit every translation of the device, as for v1. */
 	c->r = (q0 & AMD_DTE_IR) != 0;
@@ -80,28 +63,6 @@ static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct
 	 * 1 GiB pages always exist in the guest format. */
 	c->caps = (super ? 0 : X86_CTX_USER) | X86_CTX_WP | X86_CTX_NXE | X86_CTX_1G;
 	return 0;
-}
-
-static void decode(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc,
-		   struct hw_ent *e)
-{
-	x86_decode(&codes, c, level, pte, acc, e);
-}
-
-static enum ims_fault_kind check(const struct hw_ctx *c, uint64_t pte, const struct hw_ent *e,
-				 bool r, bool w, unsigned acc, uint32_t *code)
-{
-	(void)pte;
-	return x86_check(&codes, c, e, r, w, acc, code);
-}
-
-static uint32_t cond_code(const struct hw_ctx *c, enum hw_cond cond, bool write)
-{
-	(void)c;
-	uint32_t rw = write ? AMD_EV_RW : 0;
-	/* An IOVA past the lower canonical half, or an invalid context: no
-	 * entry was present. */
-	return cond == COND_SKIP ? codes.reserved | rw : AMD_EV_GN | rw;
 }
 
 /* INVALIDATE_IOMMU_PAGES with GN = 1 names a PASID's guest translations:
@@ -118,20 +79,26 @@ static int decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 	return amd_decode_cmd(cmd, out);
 }
 
-const struct hw_fmt amdv2_hw_fmt = {
-	.fmt = IMS_FMT_AMDV2,
-	.decode_ctx = decode_ctx,
-	.decode = decode,
-	.next_table = x86_next_table,
-	.check = check,
-	.leaf_update = x86_leaf_update,
-	.table_update = x86_table_update,
-	.is_dirty = x86_is_dirty,
-	.is_accessed = x86_is_accessed,
-	.cacheable = x86_cacheable,
-	.cond_code = cond_code,
-	.decode_cmd = decode_cmd,
-	.group_skip_if_any = false,
+/* IO_PAGE_FAULT flags (amd/amd_codec.h), GN on all: an IOVA past the lower
+ * canonical half or an invalid context finds no present entry. */
+const struct x86_hw_fmt amdv2_x86_fmt = {
+	.hw = {
+		.fmt = IMS_FMT_AMDV2,
+		.decode_ctx = decode_ctx,
+		.decode_cmd = decode_cmd,
+		X86_HW_OPS,
+	},
+	.codes = {
+		.notpresent = AMD_EV_GN,
+		.reserved = AMD_EV_GN | AMD_EV_PR | AMD_EV_RZ,
+		.priv = AMD_EV_GN | AMD_EV_PR | AMD_EV_PE,
+		.write = AMD_EV_GN | AMD_EV_PR | AMD_EV_PE,
+		.blocked = AMD_EV_GN,
+		.range = AMD_EV_GN,
+		.ctx = AMD_EV_GN,
+		.rw = AMD_EV_RW,
+		.user = AMD_EV_US,
+	},
 };
 
 /* A raw `format=amdv2 root=PA raw` domain gets a domain's words
@@ -139,14 +106,5 @@ const struct hw_fmt amdv2_hw_fmt = {
  * nothing to encode (docs/trace-format.md). */
 int amdv2_ctx_encode(const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen)
 {
-	struct fmt_geom fg = {p->levels, p->granule_shift, p->ias};
-	int rc = amdv2_geometry(&fg, err, errlen);
-	if (rc)
-		return rc;
-	if (p->root & ~AMD_GCR3_ADDR_MASK) {
-		snprintf(err, errlen, "amdv2: root must be a 4 KiB aligned address below 2^52");
-		return -EINVAL;
-	}
-	amdv2_words(p->tag, fg.levels, p->root, w);
-	return 0;
+	return x86_ctx_encode("amdv2", amdv2_geometry, amdv2_words, p, w, err, errlen);
 }

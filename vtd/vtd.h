@@ -4,6 +4,7 @@
 #define IMS_VTD_VTD_H
 
 #include "formats/format.h"
+#include "x86/x86_hw.h"
 
 extern const struct hw_fmt vtd_hw_fmt;
 extern const struct pt_fmt vtd_pt_fmt;
@@ -19,7 +20,7 @@ int vtd_flush_with(const struct pt_dom *d, uint64_t iova, uint64_t size, bool le
 
 /* Intel VT-d first stage (vtd-fs): vtd/vtd_fs*.c on the shared x86-64
  * rules of x86/. */
-extern const struct hw_fmt vtd_fs_hw_fmt;
+extern const struct x86_hw_fmt vtd_fs_x86_fmt;
 extern const struct pt_fmt vtd_fs_pt_fmt;
 int vtd_fs_geometry(struct fmt_geom *g, char *err, size_t errlen);
 int vtd_fs_ctx_encode(const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen);

@@ -23,8 +23,6 @@ static const struct fmt_cfg_key cfg_keys[] = {
 		"vtd-fs-supervisor"),
 };
 
-static const struct fmt_geom fuzz_geoms[] = {{.levels = 4}, {.levels = 5}};
-
 static const struct fmt_layout bench_layouts[] = {{"vtd-fs", {.levels = 4}}};
 
 /* Scalable-mode fault reasons (vtd/vtd_codec.h). */
@@ -63,21 +61,15 @@ static void fault_text(uint32_t code, char *buf, size_t len)
 const struct fmt_desc vtd_fs_fmt_desc = {
 	.id = IMS_FMT_VTD_FS,
 	.name = "vtd-fs",
-	.hw = &vtd_fs_hw_fmt,
+	.hw = &vtd_fs_x86_fmt.hw,
 	.sw = &vtd_fs_pt_fmt,
 	.geometry = vtd_fs_geometry,
 	.ctx_encode = vtd_fs_ctx_encode,
 	.dirty_capable = dirty_capable,
 	.cfg_keys = cfg_keys,
 	.n_cfg_keys = sizeof(cfg_keys) / sizeof(cfg_keys[0]),
-	.import_geom = {.levels = 4},
-	.driver_pgsizes = x86_driver_pgsizes,
-	.iova_bits = x86_iova_bits,
-	.write_implies_read = true,
-	.stream_ids = false,
 	.fault_text = fault_text,
-	.fuzz_geoms = fuzz_geoms,
-	.n_fuzz_geoms = sizeof(fuzz_geoms) / sizeof(fuzz_geoms[0]),
+	X86_DESC_COMMON,
 	.bench_layouts = bench_layouts,
 	.n_bench_layouts = sizeof(bench_layouts) / sizeof(bench_layouts[0]),
 };

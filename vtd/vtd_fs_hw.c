@@ -12,46 +12,31 @@
 #include "x86/x86_codec.h"
 #include "x86/x86_hw.h"
 
-static const struct x86_codes codes = {
-	.notpresent = VTD_FR_FS_P,
-	.reserved = VTD_FR_FS_RSVD,
-	.priv = VTD_FR_FS_US,
-	.write = VTD_FR_SM_WRITE,
-	.blocked = VTD_FR_SM_SRE,
-};
-
-#define CTX_ERR(...)                                                                               \
-	do {                                                                                       \
-		if (err)                                                                           \
-			snprintf(err, errlen, __VA_ARGS__);                                        \
-		return -EINVAL;                                                                    \
-	} while (0)
-
 static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct hw_ctx *c,
 		      char *err, size_t errlen)
 {
 	uint64_t q0 = w[0], q2 = w[2];
 	if (!(q0 & VTD_PE0_P))
-		CTX_ERR("PASID entry P is clear");
+		X86_CTX_ERR("PASID entry P is clear");
 	unsigned pgtt = (unsigned)((q0 & VTD_PE0_PGTT_MASK) >> VTD_PE0_PGTT_SHIFT);
 	if (pgtt != VTD_PGTT_FS)
-		CTX_ERR("PASID entry PGTT %u: vtd-fs is first-stage translation (001b)", pgtt);
+		X86_CTX_ERR("PASID entry PGTT %u: vtd-fs is first-stage translation (001b)", pgtt);
 	/* PGTT = 001b is reserved without ECAP.FSTS. */
 	if (!(cfg->vtd_ecap & VTD_ECAP_FSTS))
-		CTX_ERR("PASID entry PGTT first-stage but ECAP.FSTS is clear");
+		X86_CTX_ERR("PASID entry PGTT first-stage but ECAP.FSTS is clear");
 	unsigned fspm = (unsigned)((q2 & VTD_PE2_FSPM_MASK) >> VTD_PE2_FSPM_SHIFT);
 	if (fspm > VTD_FSPM_5LEVEL)
-		CTX_ERR("PASID entry FSPM %u is reserved (00b 4-level, 01b 5-level)", fspm);
+		X86_CTX_ERR("PASID entry FSPM %u is reserved (00b 4-level, 01b 5-level)", fspm);
 	if (fspm == VTD_FSPM_5LEVEL && !(cfg->vtd_cap & VTD_CAP_FS5LP))
-		CTX_ERR("PASID entry FSPM 5-level but CAP.FS5LP is clear");
+		X86_CTX_ERR("PASID entry FSPM 5-level but CAP.FS5LP is clear");
 	uint64_t root = q2 & VTD_PE2_FSPTPTR_MASK;
 	if (root & ~VTD_HAW_MASK)
-		CTX_ERR("PASID entry FSPTPTR 0x%llx is beyond the 52-bit host address width",
+		X86_CTX_ERR("PASID entry FSPTPTR 0x%llx is beyond the 52-bit host address width",
 			(unsigned long long)root);
 	if ((q2 & VTD_PE2_EAFE) && !(cfg->vtd_ecap & VTD_ECAP_EAFS))
-		CTX_ERR("PASID entry EAFE set but ECAP.EAFS is clear");
+		X86_CTX_ERR("PASID entry EAFE set but ECAP.EAFS is clear");
 	if ((q2 & VTD_PE2_SRE) && !(cfg->vtd_ecap & VTD_ECAP_SRS))
-		CTX_ERR("PASID entry SRE set but ECAP.SRS is clear");
+		X86_CTX_ERR("PASID entry SRE set but ECAP.SRS is clear");
 	x86_ctx_geometry(c, fspm == VTD_FSPM_5LEVEL ? 5 : 4, root);
 	/* 3.6.2: first-stage A/D are always updated (x86/x86_hw.c); the
 	 * context carries no permission of its own. FPD only stops fault
@@ -67,34 +52,6 @@ static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct
 		   * is blocked (reason 5Dh). */
 		  ((super && !(q2 & VTD_PE2_SRE)) ? X86_CTX_BLOCK : 0);
 	return 0;
-}
-
-static void decode(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc,
-		   struct hw_ent *e)
-{
-	x86_decode(&codes, c, level, pte, acc, e);
-}
-
-static enum ims_fault_kind check(const struct hw_ctx *c, uint64_t pte, const struct hw_ent *e,
-				 bool r, bool w, unsigned acc, uint32_t *code)
-{
-	(void)pte;
-	return x86_check(&codes, c, e, r, w, acc, code);
-}
-
-static uint32_t cond_code(const struct hw_ctx *c, enum hw_cond cond, bool write)
-{
-	(void)c;
-	(void)write;
-	switch (cond) {
-	case COND_RANGE:
-		/* An IOVA past the lower canonical half (x86/x86_codec.h). */
-		return VTD_FR_FS_CANON;
-	case COND_CTX:
-		return VTD_FR_SM_PE_P;
-	default:
-		return VTD_FR_FS_RSVD; /* no level skip in x86 paging */
-	}
 }
 
 /* The PASID-based IOTLB descriptor ("6.5.2.4"); the others as the second
@@ -130,20 +87,24 @@ static int decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 	return 0;
 }
 
-const struct hw_fmt vtd_fs_hw_fmt = {
-	.fmt = IMS_FMT_VTD_FS,
-	.decode_ctx = decode_ctx,
-	.decode = decode,
-	.next_table = x86_next_table,
-	.check = check,
-	.leaf_update = x86_leaf_update,
-	.table_update = x86_table_update,
-	.is_dirty = x86_is_dirty,
-	.is_accessed = x86_is_accessed,
-	.cacheable = x86_cacheable,
-	.cond_code = cond_code,
-	.decode_cmd = decode_cmd,
-	.group_skip_if_any = false,
+/* Scalable-mode fault reasons (vtd/vtd_codec.h): an IOVA past the lower
+ * canonical half is "not canonical". */
+const struct x86_hw_fmt vtd_fs_x86_fmt = {
+	.hw = {
+		.fmt = IMS_FMT_VTD_FS,
+		.decode_ctx = decode_ctx,
+		.decode_cmd = decode_cmd,
+		X86_HW_OPS,
+	},
+	.codes = {
+		.notpresent = VTD_FR_FS_P,
+		.reserved = VTD_FR_FS_RSVD,
+		.priv = VTD_FR_FS_US,
+		.write = VTD_FR_SM_WRITE,
+		.blocked = VTD_FR_SM_SRE,
+		.range = VTD_FR_FS_CANON,
+		.ctx = VTD_FR_SM_PE_P,
+	},
 };
 
 /* A raw `format=vtd-fs root=PA raw` domain gets a domain's PASID-entry
@@ -151,14 +112,5 @@ const struct hw_fmt vtd_fs_hw_fmt = {
  * hd= have nothing to encode (docs/trace-format.md). */
 int vtd_fs_ctx_encode(const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen)
 {
-	struct fmt_geom fg = {p->levels, p->granule_shift, p->ias};
-	int rc = vtd_fs_geometry(&fg, err, errlen);
-	if (rc)
-		return rc;
-	if (p->root & ~VTD_HAW_MASK) {
-		snprintf(err, errlen, "vtd-fs: root must be a 4 KiB aligned address below 2^52");
-		return -EINVAL;
-	}
-	vtd_fs_words(p->tag, fg.levels, p->root, w);
-	return 0;
+	return x86_ctx_encode("vtd-fs", vtd_fs_geometry, vtd_fs_words, p, w, err, errlen);
 }

@@ -5,6 +5,9 @@
  * Rights", "3.6.2 Accessed, Extended Accessed, and Dirty Flags", "9.7";
  * AMD IOMMU "2.2.6". Levels: see x86/x86_codec.h (level 0 = PTE).
  */
+#include <errno.h>
+#include <stdio.h>
+
 #include "x86/x86_codec.h"
 #include "x86/x86_hw.h"
 
@@ -14,9 +17,16 @@ static void reserved(const struct x86_codes *k, uint32_t rw, struct hw_ent *e)
 	e->code = k->reserved | rw;
 }
 
-void x86_decode(const struct x86_codes *k, const struct hw_ctx *c, int level, uint64_t pte,
-		unsigned acc, struct hw_ent *e)
+/* The codes of the format a decoded context belongs to. */
+static const struct x86_codes *codes_of(const struct hw_ctx *c)
 {
+	return &((const struct x86_hw_fmt *)(const void *)c->ops)->codes;
+}
+
+void x86_decode(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc,
+		struct hw_ent *e)
+{
+	const struct x86_codes *k = codes_of(c);
 	uint32_t rw = (acc & IMS_ACC_W) ? k->rw : 0;
 	/* A context that refuses the request (VT-d: a supervisor request with
 	 * SRE = 0) stops it before the first table is read. */
@@ -72,9 +82,11 @@ void x86_decode(const struct x86_codes *k, const struct hw_ctx *c, int level, ui
 	e->addr = x86_leaf_addr(level, pte);
 }
 
-enum ims_fault_kind x86_check(const struct x86_codes *k, const struct hw_ctx *c,
-			      const struct hw_ent *e, bool r, bool w, unsigned acc, uint32_t *code)
+enum ims_fault_kind x86_check(const struct hw_ctx *c, uint64_t pte, const struct hw_ent *e,
+			      bool r, bool w, unsigned acc, uint32_t *code)
 {
+	(void)pte;
+	const struct x86_codes *k = codes_of(c);
 	uint32_t rw = (acc & IMS_ACC_W) ? k->rw : 0;
 	bool user = (c->caps & X86_CTX_USER) != 0;
 	uint32_t uf = user ? k->user : 0;
@@ -89,6 +101,21 @@ enum ims_fault_kind x86_check(const struct x86_codes *k, const struct hw_ctx *c,
 		return IMS_FAULT_PERM;
 	}
 	return IMS_FAULT_NONE;
+}
+
+/* No level skip in x86 paging: the engine's COND_SKIP cannot arise. */
+uint32_t x86_cond_code(const struct hw_ctx *c, enum hw_cond cond, bool write)
+{
+	const struct x86_codes *k = codes_of(c);
+	uint32_t rw = write ? k->rw : 0;
+	switch (cond) {
+	case COND_RANGE:
+		return k->range | rw;
+	case COND_CTX:
+		return k->ctx | rw;
+	default:
+		return k->reserved | rw;
+	}
 }
 
 /* decode()'s table test: present, PS clear above level 0, no XD where XD
@@ -154,4 +181,20 @@ void x86_ctx_geometry(struct hw_ctx *c, unsigned levels, uint64_t root)
 	c->stride = 9;
 	c->ias = x86_ias(levels);
 	c->ha = c->hd = c->nonleaf_a = true;
+}
+
+int x86_ctx_encode(const char *name, int (*geometry)(struct fmt_geom *, char *, size_t),
+		   void (*words)(uint16_t, unsigned, uint64_t, uint64_t *),
+		   const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen)
+{
+	struct fmt_geom fg = {p->levels, p->granule_shift, p->ias};
+	int rc = geometry(&fg, err, errlen);
+	if (rc)
+		return rc;
+	if (p->root & ~X86_ADDR_MASK) {
+		snprintf(err, errlen, "%s: root must be a 4 KiB aligned address below 2^52", name);
+		return -EINVAL;
+	}
+	words(p->tag, fg.levels, p->root, w);
+	return 0;
 }

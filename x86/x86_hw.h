@@ -6,7 +6,9 @@
 #ifndef IMS_X86_HW_H
 #define IMS_X86_HW_H
 
-#include "formats/hwfmt.h"
+#include <stddef.h>
+
+#include "formats/format.h"
 
 /* What a format's context decodes to, kept in hw_ctx.caps (the bits
  * decode() and check() need). */
@@ -22,17 +24,27 @@
  * reasons carry neither. */
 struct x86_codes {
 	uint32_t notpresent; /* P = 0 */
-	uint32_t reserved;   /* a reserved bit set */
+	uint32_t reserved;   /* a reserved bit set (and the engine's COND_SKIP) */
 	uint32_t priv;       /* a user request through an entry with U/S = 0 */
 	uint32_t write;      /* a write through an entry with R/W = 0 */
 	uint32_t blocked;    /* X86_CTX_BLOCK */
+	uint32_t range;      /* COND_RANGE: past the lower canonical half */
+	uint32_t ctx;        /* COND_CTX */
 	uint32_t rw, user;
 };
 
-void x86_decode(const struct x86_codes *k, const struct hw_ctx *c, int level, uint64_t pte,
-		unsigned acc, struct hw_ent *e);
-enum ims_fault_kind x86_check(const struct x86_codes *k, const struct hw_ctx *c,
-			      const struct hw_ent *e, bool r, bool w, unsigned acc, uint32_t *code);
+/* An x86-64 format's hardware rules: the engine's table first, so that a
+ * decoded context's ops (hw_ctx.ops) lead to the format's codes. */
+struct x86_hw_fmt {
+	struct hw_fmt hw;
+	struct x86_codes codes;
+};
+
+void x86_decode(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc,
+		struct hw_ent *e);
+enum ims_fault_kind x86_check(const struct hw_ctx *c, uint64_t pte, const struct hw_ent *e,
+			      bool r, bool w, unsigned acc, uint32_t *code);
+uint32_t x86_cond_code(const struct hw_ctx *c, enum hw_cond cond, bool write);
 int x86_next_table(const struct hw_ctx *c, int level, uint64_t pte, uint64_t *table);
 void x86_leaf_update(const struct hw_ctx *c, uint64_t pte, unsigned acc, struct hw_upd *u);
 uint64_t x86_table_update(const struct hw_ctx *c, uint64_t pte);
@@ -41,5 +53,25 @@ bool x86_is_accessed(const struct hw_ctx *c, uint64_t pte);
 bool x86_cacheable(const struct hw_ctx *c, uint64_t pte);
 /* The geometry of a decoded context with `levels` (4 or 5) at root. */
 void x86_ctx_geometry(struct hw_ctx *c, unsigned levels, uint64_t root);
+/* A raw context (formats/format.h, ctx_encode): the geometry check, a root
+ * below 2^52, then the format's words for the domain. */
+int x86_ctx_encode(const char *name, int (*geometry)(struct fmt_geom *, char *, size_t),
+		   void (*words)(uint16_t, unsigned, uint64_t, uint64_t *),
+		   const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen);
+
+/* decode_ctx()'s refusal: the reason into err (when given), -EINVAL. */
+#define X86_CTX_ERR(...)                                                                           \
+	do {                                                                                       \
+		if (err)                                                                           \
+			snprintf(err, errlen, __VA_ARGS__);                                        \
+		return -EINVAL;                                                                    \
+	} while (0)
+
+/* A hw_fmt's shared members, to be spread into each format's table. */
+#define X86_HW_OPS                                                                                 \
+	.decode = x86_decode, .check = x86_check, .cond_code = x86_cond_code,                      \
+	.next_table = x86_next_table, .leaf_update = x86_leaf_update,                              \
+	.table_update = x86_table_update, .is_dirty = x86_is_dirty,                                \
+	.is_accessed = x86_is_accessed, .cacheable = x86_cacheable, .group_skip_if_any = false
 
 #endif

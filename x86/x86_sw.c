@@ -56,6 +56,8 @@ uint64_t x86_driver_pgsizes(const struct fmt_geom *g)
 	return 1ull << 12 | 1ull << 21 | 1ull << 30;
 }
 
+const struct fmt_geom x86_fuzz_geoms[2] = {{.levels = 4}, {.levels = 5}};
+
 unsigned x86_iova_bits(const struct fmt_geom *g)
 {
 	return x86_ias(g->levels);
@@ -64,16 +66,8 @@ unsigned x86_iova_bits(const struct fmt_geom *g)
 int x86_leaf_level(const struct pt_geom *g, unsigned shift)
 {
 	(void)g;
-	switch (shift) {
-	case 12:
-		return 0;
-	case 21:
-		return 1;
-	case 30:
-		return 2;
-	default:
-		return -1;
-	}
+	bool leaf = shift == 12 || shift == 21 || shift == 30;
+	return leaf ? (int)(shift - 12) / 9 : -1;
 }
 
 /* Table entries allow everything (user, writable), as Linux writes them:

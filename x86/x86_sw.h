@@ -17,6 +17,15 @@ int x86_init(const char *name, struct pt_params *cfg, struct pt_geom *g, char *e
 uint64_t x86_driver_pgsizes(const struct fmt_geom *g);
 unsigned x86_iova_bits(const struct fmt_geom *g);
 
+/* What the importers, the fuzzer and the driver's pgsize_bitmap share
+ * (formats/format.h): 4 levels by default, both widths fuzzed, a writable
+ * page readable, requester IDs. To be spread into each description. */
+extern const struct fmt_geom x86_fuzz_geoms[2];
+#define X86_DESC_COMMON                                                                            \
+	.import_geom = {.levels = 4}, .driver_pgsizes = x86_driver_pgsizes,                        \
+	.iova_bits = x86_iova_bits, .write_implies_read = true, .stream_ids = false,               \
+	.fuzz_geoms = x86_fuzz_geoms, .n_fuzz_geoms = 2
+
 /* A pt_fmt's shared members, to be spread into each format's table. */
 #define X86_PT_OPS                                                                                 \
 	.leaf_level = x86_leaf_level, .mk_table = x86_mk_table, .mk_leaf = x86_mk_leaf,            \

@@ -85,6 +85,21 @@ static void path(struct rig *r, int leaf, uint64_t iova, uint64_t leafbits)
 	}
 }
 
+/* A 4-level walk to a writable user 4 KiB page at IOVA, with `bit` cleared
+ * in its entry of level `at`; user requests (the default) or supervisor
+ * ones; `vtd2` ORed into a vtd-fs PASID entry's qword 2. */
+#define IOVA 0x40201000ull
+static void cleared(struct rig *r, enum ims_format f, bool super, uint64_t vtd2, int at,
+		    uint64_t bit)
+{
+	struct ims_iommu_cfg cfg;
+	ims_iommu_cfg_default(&cfg);
+	cfg.vtd_fs_supervisor = cfg.amdv2_supervisor = super;
+	rig_up(r, f, 4, &cfg, vtd2);
+	path(r, 0, IOVA, X86_P | X86_RW | X86_US);
+	put(r, r->slot[at], get(r, r->slot[at]) & ~bit);
+}
+
 static int access(struct rig *r, uint64_t iova, unsigned acc, uint32_t *code)
 {
 	struct ims_xlate x;
@@ -152,25 +167,17 @@ START_TEST(user_requests_need_us_everywhere)
 	for (unsigned fi = 0; fi < 2; fi++)
 		for (int at = 0; at < 4; at++) {
 			struct rig r;
-			rig_up(&r, FMTS[fi], 4, NULL, 0);
-			uint64_t iova = 0x40201000ull;
-			path(&r, 0, iova, X86_P | X86_RW | X86_US);
-			put(&r, r.slot[at], get(&r, r.slot[at]) & ~X86_US);
+			cleared(&r, FMTS[fi], false, 0, at, X86_US);
 			uint32_t code = 0;
-			ck_assert_int_eq(access(&r, iova, IMS_ACC_R, &code), IMS_FAULT_PERM);
+			ck_assert_int_eq(access(&r, IOVA, IMS_ACC_R, &code), IMS_FAULT_PERM);
 			ck_assert_uint_eq(code, c_priv(r.fmt, false));
-			ck_assert_int_eq(access(&r, iova, IMS_ACC_W, &code), IMS_FAULT_PERM);
+			ck_assert_int_eq(access(&r, IOVA, IMS_ACC_W, &code), IMS_FAULT_PERM);
 			ck_assert_uint_eq(code, c_priv(r.fmt, true));
 			ck_assert(!(get(&r, r.slot[0]) & X86_D));
 			rig_down(&r);
 
-			struct ims_iommu_cfg cfg;
-			ims_iommu_cfg_default(&cfg);
-			cfg.vtd_fs_supervisor = cfg.amdv2_supervisor = true;
-			rig_up(&r, FMTS[fi], 4, &cfg, VTD_PE2_SRE);
-			path(&r, 0, iova, X86_P | X86_RW | X86_US);
-			put(&r, r.slot[at], get(&r, r.slot[at]) & ~X86_US);
-			ck_assert_int_eq(access(&r, iova, IMS_ACC_W, &code), 0);
+			cleared(&r, FMTS[fi], true, VTD_PE2_SRE, at, X86_US);
+			ck_assert_int_eq(access(&r, IOVA, IMS_ACC_W, &code), 0);
 			ck_assert(get(&r, r.slot[0]) & X86_D);
 			rig_down(&r);
 		}
@@ -185,26 +192,19 @@ START_TEST(rw_anded_and_write_protect)
 	for (unsigned fi = 0; fi < 2; fi++)
 		for (int at = 0; at < 4; at++) {
 			struct rig r;
-			rig_up(&r, FMTS[fi], 4, NULL, 0);
-			uint64_t iova = 0x40201000ull;
-			path(&r, 0, iova, X86_P | X86_RW | X86_US);
-			put(&r, r.slot[at], get(&r, r.slot[at]) & ~X86_RW);
+			cleared(&r, FMTS[fi], false, 0, at, X86_RW);
 			uint32_t code = 0;
-			ck_assert_int_eq(access(&r, iova, IMS_ACC_W, &code), IMS_FAULT_PERM);
+			ck_assert_int_eq(access(&r, IOVA, IMS_ACC_W, &code), IMS_FAULT_PERM);
 			ck_assert_uint_eq(code, c_write(r.fmt, true));
 			ck_assert(!(get(&r, r.slot[0]) & X86_D));
-			ck_assert_int_eq(access(&r, iova, IMS_ACC_R, &code), 0);
+			ck_assert_int_eq(access(&r, IOVA, IMS_ACC_R, &code), 0);
 			rig_down(&r);
 
-			struct ims_iommu_cfg cfg;
-			ims_iommu_cfg_default(&cfg);
-			cfg.vtd_fs_supervisor = cfg.amdv2_supervisor = true;
 			for (int wpe = 0; wpe < 2; wpe++) {
-				rig_up(&r, FMTS[fi], 4, &cfg, VTD_PE2_SRE | (wpe ? VTD_PE2_WPE : 0));
-				path(&r, 0, iova, X86_P | X86_RW | X86_US);
-				put(&r, r.slot[at], get(&r, r.slot[at]) & ~X86_RW);
+				cleared(&r, FMTS[fi], true, VTD_PE2_SRE | (wpe ? VTD_PE2_WPE : 0), at,
+					X86_RW);
 				bool refused = r.fmt == IMS_FMT_AMDV2 || wpe;
-				int rc = access(&r, iova, IMS_ACC_W, &code);
+				int rc = access(&r, IOVA, IMS_ACC_W, &code);
 				ck_assert_int_eq(rc, refused ? IMS_FAULT_PERM : 0);
 				if (refused)
 					ck_assert_uint_eq(code, c_write(r.fmt, false));
