@@ -6,8 +6,10 @@
  *
  * A/D: the guest tables are x86-64 tables, and the IOMMU keeps their
  * accessed and dirty flags as the processor does (2.2.6); DTE.HAD
- * (2.2.7.4) names the host tables only, and no other field gates the
- * guest updates, so a translating context always has them.
+ * ("Host Access Dirty", 2.2.7.4) gates the host tables' updates, and no
+ * field of the DTE or the GCR3 entry gates the guest's, so a translating
+ * context always has them. (Section numbers as Linux's x86-64 page-table
+ * code cites them; the wording is not checked against the PDF.)
  */
 #include <errno.h>
 #include <stdio.h>
