@@ -60,7 +60,36 @@ static inline unsigned amd_size_decode(uint64_t pte)
 /* DTE qword 1: DomainID bits 79:64 */
 #define AMD_DTE1_DOMID_MASK 0xffffull
 
+/* v2 guest translation (amdv2): DTE fields of "2.2.2 Device Table Entry"
+ * with GV = 1; bit positions as Linux's amd_iommu_types.h programs them
+ * (revision not stated). The paging entries are x86-64's (x86/x86_codec.h,
+ * "2.2.6 I/O Page Tables for Guest Translations"). */
+#define AMD_DTE_GIOV (1ull << 54) /* requests without PASID use PASID 0's tables */
+#define AMD_DTE_GV (1ull << 55)   /* guest translation valid */
+#define AMD_DTE_GLX_SHIFT 56      /* GCR3 table levels - 1 */
+#define AMD_DTE_GLX_MASK (3ull << AMD_DTE_GLX_SHIFT)
+#define AMD_DTE_GCR3_A_MASK (7ull << 58)          /* GCR3 table root 14:12 */
+#define AMD_DTE1_GCR3_B_MASK (0xffffull << 16)    /* root 30:15 */
+#define AMD_DTE1_GCR3_C_MASK (0x1fffffull << 43)  /* root 51:31 */
+#define AMD_DTE2_GPM_SHIFT 54     /* guest paging mode (DTE bits 183:182) */
+#define AMD_DTE2_GPM_MASK (3ull << AMD_DTE2_GPM_SHIFT)
+#define AMD_GPM_4LEVEL 0u
+#define AMD_GPM_5LEVEL 1u
+/* A GCR3 table entry: valid, and the guest CR3 (the root of the guest
+ * tables). The model keeps PASID 0's entry, the one requests without PASID
+ * use under GIoV, as context word 4 (docs/formats.md, "AMD IOMMU v2 guest
+ * tables"). */
+#define AMD_CTX_GCR3_WORD 4
+#define AMD_GCR3_V (1ull << 0)
+#define AMD_GCR3_ADDR_MASK 0x000ffffffffff000ull
+
 /* EFR (Extended Feature Register) */
+#define AMD_EFR_GTSUP (1ull << 4)  /* guest translation */
+#define AMD_EFR_GATS_SHIFT 12      /* guest paging levels: 00b 4, 01b 5 */
+#define AMD_EFR_GATS_MASK (3ull << AMD_EFR_GATS_SHIFT)
+#define AMD_EFR_GLXSUP_SHIFT 14    /* GCR3 table levels supported - 1 */
+#define AMD_EFR_GLXSUP_MASK (3ull << AMD_EFR_GLXSUP_SHIFT)
+#define AMD_EFR_GIOSUP (1ull << 48) /* guest I/O protection (DTE.GIoV) */
 #define AMD_EFR_HATS_SHIFT 10 /* max levels = HATS + 4 */
 #define AMD_EFR_HATS_MASK (3ull << AMD_EFR_HATS_SHIFT)
 #define AMD_EFR_HASUP (1ull << 49)
@@ -78,11 +107,18 @@ static inline unsigned amd_size_decode(uint64_t pte)
 #define AMD_CMD_DOMID_SHIFT 32
 #define AMD_CMD_S (1ull << 0)
 #define AMD_CMD_PDE (1ull << 1)
+#define AMD_CMD_GN (1ull << 2)          /* guest: PASID names the tables */
+#define AMD_CMD_PASID_MASK 0xfffffull   /* dword 0 bits 19:0 */
 #define AMD_CMD_ADDR_MASK 0xfffffffffffff000ull
 /* S = 1 with every address bit set below 63: the whole domain. */
 #define AMD_CMD_ALL_PAGES 0x7ffffffffffff000ull
 
-/* IO_PAGE_FAULT event flags (the format code of a fault). */
+/* IO_PAGE_FAULT event flags (the format code of a fault). GN and US (v2:
+ * a guest translation, a user request) sit below I (bit 3) as the event's
+ * flags field orders them; Linux names only I, PR, RW and TR, so these two
+ * positions are not checked against the spec's figure. */
+#define AMD_EV_GN (1u << 0)
+#define AMD_EV_US (1u << 2)
 #define AMD_EV_RW (1u << 5) /* the access was a write */
 #define AMD_EV_PR (1u << 4) /* the entry was present */
 #define AMD_EV_PE (1u << 6) /* permission */

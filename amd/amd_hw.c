@@ -181,7 +181,7 @@ static uint32_t cond_code(const struct hw_ctx *c, enum hw_cond cond, bool write)
 	}
 }
 
-static int decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
+int amd_decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 {
 	uint64_t op = cmd[0] >> AMD_CMD_OPCODE_SHIFT;
 	switch (op) {
@@ -226,7 +226,7 @@ const struct hw_fmt amd_hw_fmt = {
 	.is_accessed = is_accessed,
 	.cacheable = cacheable,
 	.cond_code = cond_code,
-	.decode_cmd = decode_cmd,
+	.decode_cmd = amd_decode_cmd,
 	.group_skip_if_any = false,
 };
 

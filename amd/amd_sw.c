@@ -164,9 +164,12 @@ static uint64_t inv_cmd0(const struct pt_dom *d)
 	       ((uint64_t)d->tag << AMD_CMD_DOMID_SHIFT);
 }
 
-static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only)
+/* INVALIDATE_IOMMU_PAGES for a range (size 0: the domain); `flags1` adds
+ * bits of dword 2 (GN for a v2 domain's guest translations, amd/amdv2_sw.c). */
+int amd_flush_with(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only,
+		   uint64_t flags1)
 {
-	uint64_t cmd[2] = {inv_cmd0(d), leaf_only ? 0 : AMD_CMD_PDE};
+	uint64_t cmd[2] = {inv_cmd0(d), (leaf_only ? 0 : AMD_CMD_PDE) | flags1};
 	if (!size) {
 		cmd[1] |= AMD_CMD_ALL_PAGES | AMD_CMD_S;
 		return d->submit(d->host, cmd);
@@ -189,6 +192,11 @@ static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf
 	else
 		cmd[1] |= amd_size_encode(iova, n) | AMD_CMD_S;
 	return d->submit(d->host, cmd);
+}
+
+static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only)
+{
+	return amd_flush_with(d, iova, size, leaf_only, 0);
 }
 
 static int set_hw_dirty(const struct pt_dom *d, bool on)

@@ -32,7 +32,7 @@ set(IMS_LAYER_DEPS_bindings harness)
 file(GLOB IMS_SRC_base CONFIGURE_DEPENDS RELATIVE ${IMS_SRC} ${IMS_SRC}/model/mem*.c
   ${IMS_SRC}/model/common.c ${IMS_SRC}/model/version.c)
 # The format folders (docs/architecture.md, "What a new format touches").
-set(IMS_FORMAT_DIRS amd vtd smmuv3)
+set(IMS_FORMAT_DIRS amd vtd smmuv3 x86)
 set(ims_fmt_c "")
 set(ims_fmt_h "")
 foreach(d ${IMS_FORMAT_DIRS})

@@ -29,7 +29,8 @@ struct hw_ctx {
 	bool affd;        /* SMMU CD.AFFD */
 	bool priv;        /* accesses are privileged (SMMU) */
 	bool nonleaf_a;   /* set A in table entries read during a walk */
-	uint64_t caps;    /* capability bits decode() needs (VT-d CAP.SLLPS) */
+	uint64_t caps;    /* bits decode() needs: VT-d CAP.SLLPS; the x86-64 formats'
+			   * decoded context flags (x86/x86_hw.h) */
 	/* Each level's index is (iova >> ix_shift) & ix_mask: set by
 	 * hw_ctx_index_init() once the context is decoded, as every walk
 	 * step needs them. */

@@ -4,4 +4,6 @@
 FORMAT(IMS_FMT_AMDV1, amd_fmt_desc)
 FORMAT(IMS_FMT_VTD, vtd_fmt_desc)
 FORMAT(IMS_FMT_SMMUV3, smmu_fmt_desc)
+FORMAT(IMS_FMT_VTD_FS, vtd_fs_fmt_desc)
+FORMAT(IMS_FMT_AMDV2, amdv2_fmt_desc)
 FORMAT(IMS_FMT_SMMUV3_S2, s2_fmt_desc)

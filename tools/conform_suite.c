@@ -655,7 +655,7 @@ static int parse_case(struct ld *L, const yaml_node_t *n, const struct defaults 
 		yaml_node_t *k = node(L, p->key), *v = node(L, p->value);
 		enum ims_format f;
 		if (ims_format_parse(sval(k), k->data.scalar.length, &f))
-			return lerr(L, k, "bodies: unknown format '%s' (expected amdv1, vtd or smmuv3)",
+			return lerr(L, k, "bodies: unknown format '%s' (expected amdv1, vtd, smmuv3, vtd-fs or amdv2)",
 				    sval(k));
 		c->formats |= 1u << f;
 		if ((rc = get_body(L, v, sval(k), &c->body[f])))

@@ -21,6 +21,7 @@
 #include "smmuv3/smmu_codec.h"
 #include "tools/fuzz_gen.h"
 #include "vtd/vtd_codec.h"
+#include "x86/x86_codec.h"
 
 unsigned fz_corrupt_pct(const struct ims_replay_opts *ro)
 {
@@ -49,6 +50,9 @@ static uint64_t shape_bits(enum ims_format f)
 		return AMD_PTE_PR | AMD_PTE_NL_MASK | (0x1ffull << 12);
 	case IMS_FMT_VTD:
 		return VTD_SL_R | VTD_SL_W | VTD_SL_PS | VTD_SL_SNP | (0x1ffull << 12);
+	case IMS_FMT_VTD_FS:
+	case IMS_FMT_AMDV2:
+		return X86_P | X86_RW | X86_US | X86_PS | (0x1ffull << 12);
 	default:
 		return SMMU_D_TYPE_MASK | SMMU_D_CONT | (0xfull << 12);
 	}
@@ -76,6 +80,10 @@ static uint64_t oversize(struct fz_rng *r, enum ims_format f, uint64_t v)
 		/* PS at this level (a large page where there may be none), low
 		 * address bits set now and then. */
 		return v | VTD_SL_PS | (fz_pct(r, 30) ? (fz_below(r, 512) << 12) : 0);
+	case IMS_FMT_VTD_FS:
+	case IMS_FMT_AMDV2:
+		/* The same in x86-64 entries (bit 12 is a large page's PAT bit). */
+		return v | X86_P | X86_PS | (fz_pct(r, 30) ? (fz_below(r, 512) << 12) : 0);
 	default:
 		/* A block (01) here, or the contiguous hint. */
 		return fz_pct(r, 50) ? (v & ~SMMU_D_TYPE_MASK) | SMMU_D_BLOCK : v ^ SMMU_D_CONT;

@@ -43,8 +43,9 @@ void help_trace(FILE *f)
 		"  --guest FTRACE        QEMU sources: the guest's ftrace of the same run gives\n"
 		"                        the mappings, QEMU the accesses\n"
 		"  --levels N, --ias N   geometry where the log does not state it\n"
-		"  --format F            ftrace: amdv1, vtd, smmuv3 or smmuv3-s2 (default: from the\n"
-		"                        driver's map_pages events)\n"
+		"  --format F            ftrace: amdv1, vtd, smmuv3, vtd-fs, amdv2 or\n"
+		"                        smmuv3-s2 (default: from the driver's map_pages\n"
+		"                        events)\n"
 		"  --dev BB:DD.F         ftrace: the device (default: from the log, else 0)\n"
 		"  --domain N            the domain id where the log names none (default 1)\n"
 		"  --json FILE           write the import summary as one JSON object ('-' =\n"
@@ -449,7 +450,7 @@ static int do_import(int argc, char **argv)
 		case O_FORMAT: {
 			enum ims_format fm;
 			if (ims_format_parse(optarg, strlen(optarg), &fm))
-				return usage_err("--format: expected amdv1, vtd, smmuv3 or smmuv3-s2");
+				return usage_err("--format: expected amdv1, vtd, smmuv3, vtd-fs, amdv2 or smmuv3-s2");
 			o.format = (int)fm;
 			break;
 		}

@@ -150,7 +150,10 @@ static int ensure_dom(struct guest *g)
 		return -ENOMEM;
 	if (!d->defined && !g->combine) {
 		int fmt = m->o.format >= 0 ? m->o.format : g->fmt >= 0 ? g->fmt : IMS_FMT_AMDV1;
-		unsigned levels = m->o.levels ? m->o.levels : fmt == IMS_FMT_AMDV1 ? 4 : 3;
+		/* The x86-64 first-stage formats (--format vtd-fs, amdv2: their
+		 * driver events look like the second stage's) have 4 or 5. */
+		bool four = fmt == IMS_FMT_AMDV1 || fmt == IMS_FMT_VTD_FS || fmt == IMS_FMT_AMDV2;
+		unsigned levels = m->o.levels ? m->o.levels : four ? 4 : 3;
 		imp_dom_geometry(m, g->dom, (enum ims_format)fmt, levels, 4096,
 				 m->o.ias ? m->o.ias : 48, true);
 	}

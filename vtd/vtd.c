@@ -17,10 +17,12 @@ static bool dirty_capable(const struct ims_iommu_cfg *cfg)
 static const struct fmt_cfg_key cfg_keys[] = {
 	FMT_KEY_RULE(IMS_FMT_VTD, "model.vtd_nonleaf_accessed", vtd_nonleaf_accessed, "true",
 		"VT-d: A in non-leaf entries (EPT rule, inferred)", "vtd-nonleaf-accessed"),
-	FMT_KEY_REG(IMS_FMT_VTD, "capabilities.vtd_cap", vtd_cap, "0xc00000000",
-		"VT-d CAP: SLLPS 34 (2M), 35 (1G)", "vtd-cap"),
-	FMT_KEY_REG(IMS_FMT_VTD, "capabilities.vtd_ecap", vtd_ecap, "0x1200000000000",
-		"VT-d ECAP: SSADS 45, SMPWC 48", "vtd-ecap"),
+	FMT_KEY_REG(IMS_FMT_VTD, "capabilities.vtd_cap", vtd_cap, "0x1100000c00000000",
+		"VT-d CAP: SLLPS 34 (2M), 35 (1G); first stage (vtd-fs): FS1GP 56, FS5LP 60",
+		"vtd-cap"),
+	FMT_KEY_REG(IMS_FMT_VTD, "capabilities.vtd_ecap", vtd_ecap, "0x1a00480000000",
+		"VT-d ECAP: SSADS 45, SMPWC 48; first stage (vtd-fs): FSTS 47, SRS 31, EAFS 34",
+		"vtd-ecap"),
 };
 
 /* Linux's VT-d driver: 4K, 2M and 1G (SL-PTE, SL-PDE, SL-PDPE, "3.7"). */

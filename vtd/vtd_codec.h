@@ -98,6 +98,46 @@ static inline unsigned vtd_levels_aw(unsigned levels)
 #define VTD_PC_G_PASID 1u
 #define VTD_PC_G_GLOBAL 3u
 
+/* First stage (vtd-fs): the scalable-mode PASID-table entry with PGTT =
+ * 001b ("9.6 Scalable-Mode PASID Table Entry"; bit positions as Linux's
+ * intel/pasid.h programs them). The paging entries are x86-64's
+ * (x86/x86_codec.h). Qword 0 keeps P, FPD and PGTT; AW, SSADE and SSPTPTR
+ * belong to the second stage and are not used. */
+#define VTD_PGTT_FS 1u                /* first-stage translation only */
+#define VTD_PE2_SRE (1ull << 0)       /* supervisor requests enabled (bit 128) */
+#define VTD_PE2_FSPM_SHIFT 2          /* first-stage paging mode (bits 131:130) */
+#define VTD_PE2_FSPM_MASK (3ull << VTD_PE2_FSPM_SHIFT)
+#define VTD_FSPM_4LEVEL 0u
+#define VTD_FSPM_5LEVEL 1u
+#define VTD_PE2_WPE (1ull << 4)       /* write protect: supervisor writes honour R/W */
+#define VTD_PE2_NXE (1ull << 5)       /* execute disable: XD is not reserved */
+#define VTD_PE2_EAFE (1ull << 7)      /* extended accessed flag enable */
+#define VTD_PE2_FSPTPTR_MASK 0xfffffffffffff000ull /* bits 191:140 */
+/* Capabilities of the first stage. */
+#define VTD_CAP_FS1GP (1ull << 56)  /* first-stage 1 GiB pages */
+#define VTD_CAP_FS5LP (1ull << 60)  /* first-stage 5-level paging */
+#define VTD_ECAP_SRS (1ull << 31)   /* supervisor requests */
+#define VTD_ECAP_EAFS (1ull << 34)  /* extended accessed flag */
+#define VTD_ECAP_FSTS (1ull << 47)  /* first-stage translation */
+/* PASID-based IOTLB invalidate descriptor ("6.5.2.4"): type 6, the
+ * granularity as the IOTLB descriptor's (2: the whole PASID, non-global
+ * entries; 3: pages), DID, and PASID in bits 51:32; qword 1 as the IOTLB
+ * descriptor's (address, IH, AM). */
+#define VTD_DESC_PIOTLB 0x6ull
+#define VTD_DESC_PASID_SHIFT 32
+#define VTD_DESC_PASID_MASK (0xfffffull << VTD_DESC_PASID_SHIFT)
+
+/* Scalable-mode fault reasons of the first stage (the spec's table of
+ * non-recoverable fault reasons; the numbers as Linux's dmar.c and
+ * QEMU's intel_iommu_internal.h name them, revision not stated). */
+#define VTD_FR_SM_PE_P 0x59u     /* PASID-table entry P clear */
+#define VTD_FR_SM_SRE 0x5du      /* SRE clear, supervisor request */
+#define VTD_FR_FS_P 0x71u        /* P clear in a first-stage entry */
+#define VTD_FR_FS_RSVD 0x72u     /* reserved bit in a first-stage entry */
+#define VTD_FR_FS_CANON 0x80u    /* IOVA not canonical */
+#define VTD_FR_FS_US 0x81u       /* U/S = 0, user request */
+#define VTD_FR_SM_WRITE 0x85u    /* write without write permission */
+
 /* Fault reasons (legacy numbering, formats.md). */
 #define VTD_FR_CTX_INVALID 0x3u /* invalid context entry */
 #define VTD_FR_ADDR_BEYOND 0x4u /* address beyond the address width */

@@ -228,7 +228,7 @@ static uint32_t cond_code(const struct hw_ctx *c, enum hw_cond cond, bool write)
 	}
 }
 
-static int decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
+int vtd_decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 {
 	if (cmd[0] & VTD_DESC_TYPE_HI_MASK)
 		return -EINVAL;
@@ -289,7 +289,7 @@ const struct hw_fmt vtd_hw_fmt = {
 	.is_accessed = is_accessed,
 	.cacheable = cacheable,
 	.cond_code = cond_code,
-	.decode_cmd = decode_cmd,
+	.decode_cmd = vtd_decode_cmd,
 	.group_skip_if_any = false,
 };
 

@@ -143,15 +143,20 @@ static void ctx_words(const struct pt_dom *d, uint64_t w[8])
 	w[1] = d->tag & VTD_PE1_DID_MASK;
 }
 
-static uint64_t iotlb_cmd0(const struct pt_dom *d, unsigned g)
+static uint64_t iotlb_cmd0(const struct pt_dom *d, uint64_t type, unsigned g)
 {
-	return VTD_DESC_IOTLB | ((uint64_t)g << VTD_DESC_G_SHIFT) |
-	       ((uint64_t)d->tag << VTD_DESC_DID_SHIFT);
+	return type | ((uint64_t)g << VTD_DESC_G_SHIFT) | ((uint64_t)d->tag << VTD_DESC_DID_SHIFT);
 }
 
-static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only)
+/* One IOTLB invalidation of descriptor `type`: the IOTLB descriptor here,
+ * the PASID-based one for first-stage domains (vtd/vtd_fs_sw.c, whose
+ * PASID field stays 0: the domain's requests carry no PASID). Both number
+ * their domain-selective (PASID-selective) and page-selective granularities
+ * 2 and 3, and share the address, AM and IH qword. */
+int vtd_flush_with(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only,
+		   uint64_t type)
 {
-	uint64_t cmd[2] = {iotlb_cmd0(d, VTD_IOTLB_G_DOMAIN), 0};
+	uint64_t cmd[2] = {iotlb_cmd0(d, type, VTD_IOTLB_G_DOMAIN), 0};
 	if (!size)
 		return d->submit(d->host, cmd);
 	/* Page-selective: 2^AM pages at an address aligned to them, so the
@@ -167,11 +172,16 @@ static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf
 	 * 63 at most; the IOVA space ends at 2^57) is the domain. */
 	if (n >= d->g->ias || n - 12 > VTD_IOTLB_AM_MASK)
 		return d->submit(d->host, cmd);
-	cmd[0] = iotlb_cmd0(d, VTD_IOTLB_G_PAGE);
+	cmd[0] = iotlb_cmd0(d, type, VTD_IOTLB_G_PAGE);
 	cmd[1] = (iova & ~((1ull << n) - 1) & VTD_IOTLB_ADDR_MASK) | (n - 12);
 	if (leaf_only)
 		cmd[1] |= VTD_IOTLB_IH;
 	return d->submit(d->host, cmd);
+}
+
+static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only)
+{
+	return vtd_flush_with(d, iova, size, leaf_only, VTD_DESC_IOTLB);
 }
 
 static int set_hw_dirty(const struct pt_dom *d, bool on)

@@ -39,8 +39,10 @@ const char *ims_dpi_last_error(void *h);
  * and the simulation time); "" for no name. */
 int ims_dpi_where(void *h, const char *name, long long line);
 
-/* fmt: "amdv1", "vtd", "smmuv3" or "smmuv3-s2"; levels 0: the format's default;
- * dirty: allocate the domain for dirty tracking. */
+/* fmt: a format's name ("amdv1", "vtd", "smmuv3", "vtd-fs", "amdv2",
+ * "smmuv3-s2");
+ * levels 0: the format's default; dirty: allocate the domain for dirty
+ * tracking. */
 int ims_dpi_domain(void *h, int tag, const char *fmt, int levels, int dirty);
 int ims_dpi_attach(void *h, int dev, int tag);
 int ims_dpi_detach(void *h, int dev);

@@ -28,7 +28,8 @@ import cffi
 CDEF = r"""
 /* iommusim/common.h */
 const char *ims_version(void);
-enum ims_format { IMS_FMT_AMDV1, IMS_FMT_VTD, IMS_FMT_SMMUV3, IMS_FMT_SMMUV3_S2, IMS_FMT_COUNT, ... };
+enum ims_format { IMS_FMT_AMDV1, IMS_FMT_VTD, IMS_FMT_SMMUV3, IMS_FMT_VTD_FS, IMS_FMT_AMDV2,
+                  IMS_FMT_SMMUV3_S2, IMS_FMT_COUNT, ... };
 const char *ims_format_name(enum ims_format f);
 int ims_format_parse(const char *name, size_t len, enum ims_format *out);
 enum ims_fault_kind { IMS_FAULT_NONE, IMS_FAULT_NOTPRESENT, IMS_FAULT_PERM, IMS_FAULT_ACCESS,

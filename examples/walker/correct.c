@@ -2,14 +2,16 @@
  * <iommusim/walker.h> and nothing else, as a user of iommusim writes one.
  *
  * It is a harvest-level walker: iommusim's own software builds the page
- * tables; this walker only reads and cleans them. It handles the three
- * formats of spec formats.md:
+ * tables; this walker only reads and cleans them. It handles the formats
+ * of docs/formats.md:
  *  - AMD IOMMU v1, 1..6 levels, leaves at any level with NextLevel = 0 and
  *    NextLevel = 7 pages replicated over several entries;
  *  - Intel VT-d second stage, 3..5 levels, 2 MiB and 1 GiB leaves (PS);
  *  - Arm SMMUv3 stage 1, 4K/16K/64K granules, blocks and contiguous groups;
  *  - Arm SMMUv3 stage 2: the same tables (a concatenated start level is a
  *    larger top table), with the stage 2 dirty state.
+ *  - the x86-64 tables of Intel VT-d first stage and AMD v2 guest
+ *    translation, 4 or 5 levels, 2 MiB and 1 GiB leaves (PS).
  *
  * Build: cc -shared -fPIC $(pkg-config --cflags iommusim) correct.c -o correct.so
  * Run:   iommusim replay --walker-plugin ./correct.so TRACE
@@ -26,7 +28,9 @@
 #endif
 #ifndef WALKER_NAME
 #define WALKER_NAME "example-correct"
-#define WALKER_WHAT "examples/walker/correct.c: a plain harvest walker (amdv1, vtd, smmuv3, smmuv3-s2)"
+#define WALKER_WHAT                                                                                \
+	"examples/walker/correct.c: a plain harvest walker (amdv1, vtd, smmuv3, vtd-fs, amdv2, "      \
+	"smmuv3-s2)"
 #endif
 
 #define BIT(n) (1ull << (n))
@@ -151,23 +155,45 @@ static struct entry smmu_decode(const struct ims_walker_dom *d, int level, unsig
 	return e;
 }
 
+/* x86-64 (VT-d "9.7", AMD "2.2.6"): P bit 0; a leaf at level 0, or at
+ * levels 1 and 2 with PS (bit 7); address 51:12. */
+static struct entry x86_decode(int level, unsigned shift, uint64_t pte)
+{
+	struct entry e = {NONE, 0, 0, 0};
+	if (!(pte & BIT(0)))
+		return e;
+	if (level == 0 || (level <= 2 && (pte & BIT(7)))) {
+		e.kind = LEAF;
+		e.shift = shift;
+	} else if (!(pte & BIT(7))) {
+		e.kind = TABLE;
+		e.table = pte & BITS(51, 12);
+		e.next_level = level - 1;
+	}
+	return e;
+}
+
 static struct entry decode(const struct ims_walker_dom *d, int level, uint64_t pte)
 {
 	unsigned shift = level_shift(d, level);
 	switch (d->fmt) {
 	case IMS_FMT_AMDV1: return amd_decode(level, shift, pte);
 	case IMS_FMT_VTD: return vtd_decode(level, shift, pte);
+	case IMS_FMT_VTD_FS:
+	case IMS_FMT_AMDV2: return x86_decode(level, shift, pte);
 	default: return smmu_decode(d, level, shift, pte);
 	}
 }
 
-/* Dirty state of one leaf entry: AMD D bit 6, VT-d D bit 9, Arm "D8.5.2"
- * writable-dirty = DBM (bit 51) set and, at stage 1, AP[2] (bit 7) clear,
- * at stage 2 S2AP[1] (bit 7) set. */
+/* Dirty state of one leaf entry: AMD D bit 6 (v1 and x86-64 alike), VT-d
+ * D bit 9, Arm "D8.5.2" writable-dirty = DBM (bit 51) set and, at stage 1,
+ * AP[2] (bit 7) clear, at stage 2 S2AP[1] (bit 7) set. */
 static bool entry_dirty(enum ims_format fmt, uint64_t pte)
 {
 	switch (fmt) {
-	case IMS_FMT_AMDV1: return pte & BIT(6);
+	case IMS_FMT_AMDV1:
+	case IMS_FMT_VTD_FS:
+	case IMS_FMT_AMDV2: return pte & BIT(6);
 	case IMS_FMT_VTD: return pte & BIT(9);
 	case IMS_FMT_SMMUV3_S2: return (pte & BIT(51)) && (pte & BIT(7));
 	default: return (pte & BIT(51)) && !(pte & BIT(7));
@@ -195,6 +221,8 @@ static void clean(struct walk *w, uint64_t slot)
 {
 	switch (w->d->fmt) {
 	case IMS_FMT_AMDV1:
+	case IMS_FMT_VTD_FS:
+	case IMS_FMT_AMDV2:
 		w->h->fetch_and(w->d, slot, ~BIT(6));
 		break;
 	case IMS_FMT_VTD:
@@ -285,7 +313,7 @@ static const struct ims_walker_ops ops = {
 	.description = WALKER_WHAT,
 	.level = IMS_WALKER_HARVEST,
 	.formats = 1u << IMS_FMT_AMDV1 | 1u << IMS_FMT_VTD | 1u << IMS_FMT_SMMUV3 |
-		   1u << IMS_FMT_SMMUV3_S2,
+		   1u << IMS_FMT_VTD_FS | 1u << IMS_FMT_AMDV2 | 1u << IMS_FMT_SMMUV3_S2,
 	.read_and_clear_dirty = read_and_clear_dirty,
 };
 

@@ -34,10 +34,9 @@ enum ims_format {
 	IMS_FMT_AMDV1 = 0,
 	IMS_FMT_VTD = 1,
 	IMS_FMT_SMMUV3 = 2,
-	/* 3 and 4 are reserved for the x86 first-stage formats. A value
-	 * below IMS_FMT_COUNT may name no built-in format: ims_format_name
-	 * says "?" and ims_format_parse never returns it. */
-	IMS_FMT_SMMUV3_S2 = 5,
+	IMS_FMT_VTD_FS = 3, /* Intel VT-d first stage (x86-64 tables) */
+	IMS_FMT_AMDV2 = 4,  /* AMD IOMMU v2 guest tables (x86-64 tables) */
+	IMS_FMT_SMMUV3_S2 = 5, /* Arm SMMUv3 stage 2 (VMSAv8-64 stage-2 tables) */
 	IMS_FMT_COUNT = 6
 };
 

@@ -91,6 +91,11 @@ struct ims_iommu_cfg {
 	/* SMMU_IDR5 (stage 2): OAS 2:0, GRAN4K 4, GRAN16K 5, GRAN64K 6. Last,
 	 * so the offsets above are unchanged. */
 	uint64_t smmu_idr5;
+	/* The privilege of DMA requests through x86-64 first-stage tables
+	 * (appended: the offsets above are unchanged). Off: user requests, as
+	 * requests without PASID are. */
+	bool vtd_fs_supervisor; /* VT-d first stage: PR = 1 (needs PASID-entry SRE) */
+	bool amdv2_supervisor;  /* AMD v2 guest tables: PMR = 1 */
 };
 
 /* Parameters of a raw (hardware-only) context, as a `domain ... root=PA raw`

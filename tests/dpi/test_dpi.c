@@ -99,7 +99,8 @@ START_TEST(input_errors)
 {
 	void *h = ims_dpi_new("", "");
 	ck_assert_int_eq(ims_dpi_domain(h, 1, "amd", 0, 1), -EINVAL);
-	ck_assert_str_eq(ims_dpi_last_error(h), "format 'amd' is not one of amdv1 vtd smmuv3 smmuv3-s2");
+	ck_assert_str_eq(ims_dpi_last_error(h),
+			 "format 'amd' is not one of amdv1 vtd smmuv3 vtd-fs amdv2 smmuv3-s2");
 	ck_assert_int_eq(ims_dpi_domain(h, 70000, "vtd", 0, 1), -EINVAL);
 	ck_assert_str_eq(ims_dpi_last_error(h), "tag 70000 is not a domain tag (0..65535)");
 	ck_assert_int_eq(ims_dpi_domain(h, 1, "vtd", -1, 1), -EINVAL);

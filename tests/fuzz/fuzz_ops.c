@@ -12,7 +12,7 @@
  * Environment, read once:
  *   IMS_FUZZ_WALKER=NAME         a built-in walker (default reference)
  *   IMS_FUZZ_WALKER_PLUGIN=PATH  a plug-in of the walker ABI instead
- *   IMS_FUZZ_FORMAT=F            amdv1, vtd, smmuv3, smmuv3-s2 or all (default all)
+ *   IMS_FUZZ_FORMAT=F            a format's name (amdv1, vtd, ...) or all (default all)
  *   IMS_FUZZ_OUT=DIR             where reproducers go (default .)
  *   IMS_FUZZ_PRINT=1             print each input's events on standard
  *                                output, as trace lines
@@ -115,7 +115,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		enum ims_format f;
 		if (ims_format_parse(fmt, strlen(fmt), &f)) {
 			snprintf(msg, sizeof(msg), "IMS_FUZZ_FORMAT: '%s' (expected amdv1, vtd, smmuv3, "
-				 "smmuv3-s2 or all)", fmt);
+				 "vtd-fs, amdv2, smmuv3-s2 or all)", fmt);
 			die(msg);
 		}
 		T.formats = 1u << f;

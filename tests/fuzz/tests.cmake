@@ -72,6 +72,8 @@ if(NOT IMS_SANITIZE AND NOT IMS_VALGRIND)
     COMMAND $<TARGET_FILE:iommusim> fuzz --format amdv1 --time ${IMS_FUZZ_LONG_SECONDS} --progress --fuzz-seed 101 --out ${fz_work}/long
     COMMAND $<TARGET_FILE:iommusim> fuzz --format vtd --time ${IMS_FUZZ_LONG_SECONDS} --progress --fuzz-seed 102 --out ${fz_work}/long
     COMMAND $<TARGET_FILE:iommusim> fuzz --format smmuv3 --time ${IMS_FUZZ_LONG_SECONDS} --progress --fuzz-seed 103 --out ${fz_work}/long
+    COMMAND $<TARGET_FILE:iommusim> fuzz --format vtd-fs --time ${IMS_FUZZ_LONG_SECONDS} --progress --fuzz-seed 104 --out ${fz_work}/long
+    COMMAND $<TARGET_FILE:iommusim> fuzz --format amdv2 --time ${IMS_FUZZ_LONG_SECONDS} --progress --fuzz-seed 105 --out ${fz_work}/long
     DEPENDS iommusim USES_TERMINAL
     COMMENT "fuzzing the correct walker, ${IMS_FUZZ_LONG_SECONDS} s per format")
 

@@ -26,7 +26,8 @@ static bool same_cfg(const struct ims_iommu_cfg *a, const struct ims_iommu_cfg *
 		  a->dma_privileged == b->dma_privileged && a->amd_efr == b->amd_efr &&
 		  a->vtd_cap == b->vtd_cap && a->vtd_ecap == b->vtd_ecap &&
 		  a->smmu_idr0 == b->smmu_idr0 && a->smmu_idr5 == b->smmu_idr5 &&
-		  a->iotlb_policy == b->iotlb_policy &&
+		  a->vtd_fs_supervisor == b->vtd_fs_supervisor &&
+		  a->amdv2_supervisor == b->amdv2_supervisor && a->iotlb_policy == b->iotlb_policy &&
 		  a->iotlb_latency == b->iotlb_latency && a->utlb_enable == b->utlb_enable &&
 		  a->utlb_entries == b->utlb_entries && a->utlb_ways == b->utlb_ways &&
 		  a->utlb_policy == b->utlb_policy && a->utlb_latency == b->utlb_latency &&
@@ -197,7 +198,7 @@ START_TEST(errors_name_line_and_column)
 		"inv_range, inv_domain, inv_all, inv_context, fault)");
 	refused("model: {seed: 1, priv: on}\n",
 		"t.yaml:1:18: unknown key 'priv' in model (expected replica, seed, amd_pde_accessed, "
-		"vtd_nonleaf_accessed, dma_privileged)");
+		"vtd_nonleaf_accessed, dma_privileged, vtd_fs_supervisor, amdv2_supervisor)");
 	refused("capabilities: {vtd_cap: 1, idr0: 2}\n",
 		"t.yaml:1:28: unknown key 'idr0' in capabilities (expected amd_efr, vtd_cap, vtd_ecap, "
 		"smmu_idr0, smmu_idr5)");

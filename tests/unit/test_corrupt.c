@@ -348,7 +348,8 @@ END_TEST
 
 static const struct geo sweep_geos[] = {
 	{IMS_FMT_AMDV1, 3, 0, 0},   {IMS_FMT_VTD, 3, 0, 0},	 {IMS_FMT_SMMUV3, 0, 12, 39},
-	{IMS_FMT_SMMUV3, 0, 14, 36}, {IMS_FMT_SMMUV3, 0, 16, 42},
+	{IMS_FMT_SMMUV3, 0, 14, 36}, {IMS_FMT_SMMUV3, 0, 16, 42}, {IMS_FMT_VTD_FS, 4, 0, 0},
+	{IMS_FMT_AMDV2, 5, 0, 0},
 };
 
 /* Every live table entry of the domain (the slots holding something), up

@@ -58,7 +58,8 @@ struct geo {
 static const struct geo geos[] = {
 	{IMS_FMT_AMDV1, 12, "amdv1"},    {IMS_FMT_VTD, 12, "vtd"},
 	{IMS_FMT_SMMUV3, 12, "smmu-4k"}, {IMS_FMT_SMMUV3, 14, "smmu-16k"},
-	{IMS_FMT_SMMUV3, 16, "smmu-64k"},
+	{IMS_FMT_SMMUV3, 16, "smmu-64k"}, {IMS_FMT_VTD_FS, 12, "vtd-fs"},
+	{IMS_FMT_AMDV2, 12, "amdv2"},
 };
 
 static void rig_up(struct rig *r, const struct geo *g, int kind)

@@ -451,7 +451,7 @@ START_TEST(domain_rules)
 	check_err("domain id=65536 format=amdv1\n", 1, 11, "id 65536 is out of range");
 	check_err("map domain=0x10000 iova=0 pa=0 size=4K\n", 1, 12, "domain 65536 is out of range");
 	check_err("domain id=1 format=arm\n", 1, 20,
-		  "unknown format 'arm' (expected one of amdv1, vtd, smmuv3, smmuv3-s2)");
+		  "unknown format 'arm' (expected one of amdv1, vtd, smmuv3, vtd-fs, amdv2, smmuv3-s2)");
 	check_err("domain id=1 format=amdv1 dirty=yes\n", 1, 32,
 		  "'yes' is not valid for dirty= (expected on or off)");
 	check_err("domain id=1 format=smmuv3 granule=8K\n", 1, 35,

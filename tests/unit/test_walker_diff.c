@@ -62,7 +62,8 @@ static const struct geo geos[] = {
 	{IMS_FMT_AMDV1, 4, 12, "amdv1-4"}, {IMS_FMT_AMDV1, 6, 12, "amdv1-6"},
 	{IMS_FMT_VTD, 3, 12, "vtd-3"},     {IMS_FMT_VTD, 4, 12, "vtd-4"},
 	{IMS_FMT_SMMUV3, 0, 12, "smmu-4k"}, {IMS_FMT_SMMUV3, 0, 14, "smmu-16k"},
-	{IMS_FMT_SMMUV3, 0, 16, "smmu-64k"},
+	{IMS_FMT_SMMUV3, 0, 16, "smmu-64k"}, {IMS_FMT_VTD_FS, 4, 12, "vtd-fs-4"},
+	{IMS_FMT_VTD_FS, 5, 12, "vtd-fs-5"},  {IMS_FMT_AMDV2, 4, 12, "amdv2-4"},
 };
 #define NGEOS ((int)(sizeof(geos) / sizeof(geos[0])))
 

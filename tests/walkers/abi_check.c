@@ -36,9 +36,9 @@ int main(int argc, char **argv)
 	if (ops->level != IMS_WALKER_HARVEST || !ops->read_and_clear_dirty || ops->map)
 		return fail(argv[1], "not a harvest-level walker");
 	uint32_t all = 1u << IMS_FMT_AMDV1 | 1u << IMS_FMT_VTD | 1u << IMS_FMT_SMMUV3 |
-		       1u << IMS_FMT_SMMUV3_S2;
+		       1u << IMS_FMT_VTD_FS | 1u << IMS_FMT_AMDV2 | 1u << IMS_FMT_SMMUV3_S2;
 	if (ops->formats != all)
-		return fail(argv[1], "does not claim exactly amdv1, vtd, smmuv3 and smmuv3-s2");
+		return fail(argv[1], "does not claim exactly amdv1, vtd, smmuv3, vtd-fs, amdv2 and smmuv3-s2");
 	if (entry(IMS_WALKER_ABI_VERSION + 1) || entry(IMS_WALKER_ABI_VERSION - 1))
 		return fail(argv[1], "accepted another ABI version");
 	printf("%s: %s, ABI %u, other versions refused\n", argv[1], ops->name, ops->abi_version);

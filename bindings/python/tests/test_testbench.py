@@ -253,7 +253,7 @@ def test_closed_testbench_refuses():
 
 
 def test_module_names():
-    assert iommusim.FORMATS == ("amdv1", "vtd", "smmuv3", "smmuv3-s2")
+    assert iommusim.FORMATS == ("amdv1", "vtd", "smmuv3", "vtd-fs", "amdv2", "smmuv3-s2")
     w = iommusim.walkers()
     assert "fast" in w and "bug3-no-flush" in w and w["bug3-no-flush"]
     assert iommusim.version() == iommusim.__version__
