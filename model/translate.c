@@ -58,7 +58,7 @@ static int fault(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint
 
 /* A walk's read of a table entry. A hardware load runs no hook and no race
  * check (mem.h), so a frame view reads what ims_mem_load would; the loads
- * are handed to the memory's counters in one call when the walk ends
+ * are added to the memory's counter in one step when the walk ends
  * (walk_done), which saves a call per entry on every walk. */
 static inline uint64_t hw_load(struct ims_iommu *m, uint64_t pa)
 {
@@ -69,7 +69,7 @@ static inline uint64_t hw_load(struct ims_iommu *m, uint64_t pa)
 
 static void walk_done(struct ims_iommu *m)
 {
-	mem_count(m->mem, IMS_AGENT_HW, IMS_MEM_LOAD, m->hw_loads);
+	*m->hw_load_count += m->hw_loads;
 	m->hw_loads = 0;
 }
 
@@ -362,9 +362,11 @@ static __attribute__((noinline)) int walk(struct ims_iommu *m, uint32_t dev, con
 	return walk_body(m, dev, c, iova, acc, out, false, false, NULL);
 }
 
-static __attribute__((noinline)) int walk_fused(struct ims_iommu *m, uint32_t dev,
-						const struct hw_ctx *c, uint64_t iova, unsigned acc,
-						struct ims_xlate *out)
+/* Inlined into translate_walk, its one caller: a walk then sets up one
+ * frame, not two. */
+static inline __attribute__((always_inline)) int walk_fused(struct ims_iommu *m, uint32_t dev,
+							    const struct hw_ctx *c, uint64_t iova,
+							    unsigned acc, struct ims_xlate *out)
 {
 	return walk_body(m, dev, c, iova, acc, out, false, true, NULL);
 }
@@ -676,7 +678,7 @@ static __attribute__((noinline)) bool hint_walk(struct ims_iommu *m, uint32_t de
 	if (!s || !s->hw_valid || !acc || acc > IMS_ACC_RW)
 		return false;
 	const struct hw_ctx *c = &s->hw;
-	if (c->ias < 64 && (iova >> c->ias))
+	if (iova & c->ias_over)
 		return false;
 	if ((acc & IMS_ACC_W) && c->hd) {
 		oracle_prefetch(m->oracle, c->tag, iova);
