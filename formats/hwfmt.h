@@ -12,6 +12,7 @@
 #include "iommusim/model_cfg.h"
 
 struct hw_fmt;
+struct hw_step;
 
 #define HW_MAX_LEVELS 8
 
@@ -105,7 +106,77 @@ struct hw_fmt {
 	int (*decode_cmd)(const uint64_t cmd[2], struct hw_cmd *out);
 	/* D8.5.5: skip an update that any entry of the group already records. */
 	bool group_skip_if_any;
+	/* Optional: the rules above composed for a walk, one call where the
+	 * engine would make three or four (NULL: it calls them one by one,
+	 * which any format gets by giving the rules alone). HW_FMT_FUSED()
+	 * defines both from the format's own rule functions, so no rule is
+	 * written twice. */
+	void (*step)(const struct hw_ctx *c, int level, uint64_t pte, unsigned acc, bool r, bool w,
+		     struct hw_step *s);
+	unsigned (*fill)(const struct hw_ctx *c, uint64_t pte, const struct hw_ent *e, bool r,
+			 bool w);
 };
+
+/* What step() tells of the entry read at `level`: decode() (into a zeroed
+ * hw_ent); for a table, the bits table_update() sets; for a leaf, check()
+ * of the access under the permissions r and w of the walk so far, and, when
+ * it passes, leaf_update() (zero otherwise). The fields that do not apply
+ * to the entry's kind are left as they were. */
+struct hw_step {
+	struct hw_ent e;
+	enum ims_fault_kind k; /* LEAF: check()'s verdict */
+	uint32_t code;         /* LEAF: check()'s code when k is not IMS_FAULT_NONE */
+	uint64_t table_a;      /* TABLE: table_update() */
+	struct hw_upd u;       /* LEAF, k IMS_FAULT_NONE: leaf_update() */
+};
+
+/* fill()'s answer for a leaf pte (after its A/D update) decoded as e:
+ * cacheable(), check() of a read and of a write, is_dirty(). */
+#define HW_FILL_CACHEABLE 1u
+#define HW_FILL_R 2u
+#define HW_FILL_W 4u
+#define HW_FILL_DIRTY 8u
+
+/* Defines NAME_step and NAME_fill from a format's rule functions, static
+ * in its file; flatten inlines them into both, so a walk pays one call
+ * where it paid one per rule. table_update may not be NULL: a format
+ * without one passes hw_no_table_update. */
+#define HW_FMT_FUSED(NAME, decode, check, leaf_update, table_update, cacheable, is_dirty)     \
+	static __attribute__((flatten)) void NAME##_step(const struct hw_ctx *c, int level,   \
+							 uint64_t pte, unsigned acc, bool r,  \
+							 bool w, struct hw_step *s)           \
+	{                                                                                      \
+		s->e = (struct hw_ent){.kind = HWE_INVALID};                                   \
+		decode(c, level, pte, acc, &s->e);                                             \
+		if (s->e.kind == HWE_TABLE) {                                                  \
+			s->table_a = table_update(c, pte);                                     \
+		} else if (s->e.kind == HWE_LEAF) {                                            \
+			s->code = 0;                                                           \
+			s->u = (struct hw_upd){.a_done = false};                               \
+			s->k = check(c, pte, &s->e, r, w, acc, &s->code);                      \
+			if (s->k == IMS_FAULT_NONE)                                            \
+				leaf_update(c, pte, acc, &s->u);                               \
+		}                                                                              \
+	}                                                                                      \
+	static __attribute__((flatten)) unsigned NAME##_fill(                                 \
+		const struct hw_ctx *c, uint64_t pte, const struct hw_ent *e, bool r, bool w)  \
+	{                                                                                      \
+		uint32_t code;                                                                 \
+		unsigned f = cacheable(c, pte) ? HW_FILL_CACHEABLE : 0;                        \
+		if (check(c, pte, e, r, w, IMS_ACC_R, &code) == IMS_FAULT_NONE)                \
+			f |= HW_FILL_R;                                                        \
+		if (check(c, pte, e, r, w, IMS_ACC_W, &code) == IMS_FAULT_NONE)                \
+			f |= HW_FILL_W;                                                        \
+		return is_dirty(c, pte) ? f | HW_FILL_DIRTY : f;                               \
+	}
+
+static inline __attribute__((unused)) uint64_t hw_no_table_update(const struct hw_ctx *c,
+								   uint64_t pte)
+{
+	(void)c;
+	(void)pte;
+	return 0;
+}
 
 /* Index bits at `level` of context c. */
 static inline unsigned hw_level_bits(const struct hw_ctx *c, int level)

@@ -183,7 +183,8 @@ static __attribute__((noinline, unused)) struct tlb_ent *cache_victim_policy(str
  * as random to a branch predictor, and a wrong guess costs more than the
  * scan. (Unrolled for four ways it ran fewer instructions but measured
  * slower on walk-heavy replays: left a loop.) */
-static inline struct tlb_ent *cache_victim(struct cache *c, struct tlb_ent *set)
+static inline __attribute__((always_inline)) struct tlb_ent *cache_victim(struct cache *c,
+										   struct tlb_ent *set)
 {
 	unsigned best = 0;
 	uint64_t low = set[0].stamp;
@@ -194,15 +195,10 @@ static inline struct tlb_ent *cache_victim(struct cache *c, struct tlb_ent *set)
 		low = older ? s : low;
 	}
 	struct tlb_ent *lru = &set[best];
-	if (!lru->valid)
+	/* LRU (the default) first: one test on a walk's every fill. */
+	if (c->pol == IMS_REPL_LRU || !lru->valid)
 		return lru;
-	switch (c->pol) {
-	case IMS_REPL_ROUND_ROBIN:
-	case IMS_REPL_RANDOM:
-		return cache_victim_policy(c, set);
-	default:
-		return lru;
-	}
+	return cache_victim_policy(c, set);
 }
 
 /* Book-keeping for an entry that becomes valid (it was not). */

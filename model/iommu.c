@@ -55,6 +55,7 @@ int ims_iommu_new(struct ims_mem *mem, const struct ims_iommu_cfg *cfg, struct i
 		return -ENOMEM;
 	m->mem = mem;
 	m->pool = mem_pool(mem);
+	m->hw_load_count = mem_counter(mem, IMS_AGENT_HW, IMS_MEM_LOAD);
 	if (cfg)
 		m->cfg = *cfg;
 	else

@@ -80,6 +80,7 @@ struct ims_iommu {
 	struct dev_slot *cur;
 	bool tlb_missed; /* during cur's walk: the IOTLB look-up missed */
 	uint64_t hw_loads; /* entries the walk under way read (hw_load) */
+	uint64_t *hw_load_count; /* the memory's count of hardware loads (mem_counter) */
 	/* Latencies of the translations that took the slow path (walk or
 	 * fault). A micro-TLB or IOTLB hit that serves the access costs a
 	 * fixed amount: those are counted by the hit counters and added when

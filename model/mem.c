@@ -537,6 +537,11 @@ void mem_count(struct ims_mem *m, enum ims_agent who, enum ims_memop op, uint64_
 		m->c.ops[agent(who)][op] += n;
 }
 
+uint64_t *mem_counter(struct ims_mem *m, enum ims_agent who, enum ims_memop op)
+{
+	return (unsigned)op < IMS_MEMOP_COUNT ? &m->c.ops[agent(who)][op] : NULL;
+}
+
 bool mem_hooked(const struct ims_mem *m)
 {
 	return m->hook != NULL;

@@ -14,6 +14,9 @@
  * Readers through a view must account their loads with mem_count(). */
 const uint64_t *mem_frame(const struct ims_mem *m, uint64_t pa);
 void mem_count(struct ims_mem *m, enum ims_agent who, enum ims_memop op, uint64_t n);
+/* The counter mem_count(m, who, op, n) adds n to, for a reader that counts
+ * on every walk (the model's): valid for m's lifetime. */
+uint64_t *mem_counter(struct ims_mem *m, enum ims_agent who, enum ims_memop op);
 /* True when a hook is installed: view readers must then go word by word. */
 bool mem_hooked(const struct ims_mem *m);
 /* Writable view for a software walker that applies many read-modify-writes

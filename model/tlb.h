@@ -69,7 +69,7 @@ tlb_fill(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova, unsi
 	return cache_put(c, slot, &v, same);
 }
 
-static inline void iotlb_fill(struct ims_iommu *m, uint16_t tag, uint64_t iova, unsigned shift,
+static inline __attribute__((always_inline)) void iotlb_fill(struct ims_iommu *m, uint16_t tag, uint64_t iova, unsigned shift,
 			      uint64_t pa, bool r, bool w, bool dirty)
 {
 	if (tlb_fill(m, &m->tlb, tag, iova, shift, pa, r, w, dirty, m->tlb_missed))

@@ -58,7 +58,7 @@ static int fault(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint
 
 /* A walk's read of a table entry. A hardware load runs no hook and no race
  * check (mem.h), so a frame view reads what ims_mem_load would; the loads
- * are handed to the memory's counters in one call when the walk ends
+ * are added to the memory's counter in one step when the walk ends
  * (walk_done), which saves a call per entry on every walk. */
 static inline uint64_t hw_load(struct ims_iommu *m, uint64_t pa)
 {
@@ -69,7 +69,7 @@ static inline uint64_t hw_load(struct ims_iommu *m, uint64_t pa)
 
 static void walk_done(struct ims_iommu *m)
 {
-	mem_count(m->mem, IMS_AGENT_HW, IMS_MEM_LOAD, m->hw_loads);
+	*m->hw_load_count += m->hw_loads;
 	m->hw_loads = 0;
 }
 
@@ -77,9 +77,9 @@ static void walk_done(struct ims_iommu *m)
  * of a table, the walk having read entry `covering`, whose value was cval.
  * Returns the covering entry's value after the update: the hardware knows
  * what it wrote and need not read it back. */
-static uint64_t apply_update(struct ims_iommu *m, const struct hw_ctx *c, int level,
-			     const struct hw_ent *leaf, uint64_t first, unsigned n,
-			     uint64_t covering, uint64_t cval, struct hw_upd *u)
+static inline __attribute__((always_inline)) uint64_t
+apply_update(struct ims_iommu *m, const struct hw_ctx *c, int level, const struct hw_ent *leaf,
+	     uint64_t first, unsigned n, uint64_t covering, uint64_t cval, struct hw_upd *u)
 {
 	if (n > 1 && c->ops->group_skip_if_any && ((u->a_set | u->a_clear) || (u->d_set | u->d_clear))) {
 		/* D8.5.5: an update another entry of the group records is skipped. */
@@ -169,11 +169,15 @@ static inline unsigned leaf_run(const struct hw_ctx *c, int level, unsigned shif
 	return n;
 }
 
-/* One body, two instances (walk, walk_probe): `probe` is a constant in
- * each, so a translation's walk carries none of the probe's branches. */
+/* One body, three instances (walk, walk_fused, walk_probe): `probe` and
+ * `fused` are constants in each, so a translation's walk carries none of
+ * the probe's branches. `fused`: the format's rules come through its
+ * step() and fill() (formats/hwfmt.h), one call per entry read and one per
+ * fill instead of one per rule; otherwise, and on the reference path
+ * (iommu_set_reference), rule by rule. */
 static inline __attribute__((always_inline)) int
 walk_body(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t iova, unsigned acc,
-	  struct ims_xlate *out, bool probe, struct ims_leaf *lf)
+	  struct ims_xlate *out, bool probe, bool fused, struct ims_leaf *lf)
 {
 	const struct hw_fmt *ops = c->ops;
 	int level = c->top;
@@ -206,35 +210,45 @@ walk_body(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t io
 		uint64_t pte = hw_load(m, pte_pa);
 		if (!probe)
 			m->n.pte_reads++;
-		struct hw_ent e;
-		memset(&e, 0, sizeof(e));
-		ops->decode(c, level, pte, acc, &e);
+		/* Both ways fill st.e, and a leaf's st.u, in place: no copy. */
+		struct hw_step st;
+		struct hw_ent *ep = &st.e;
+		if (fused) {
+			ops->step(c, level, pte, acc, r, w, &st);
+		} else {
+			memset(ep, 0, sizeof(*ep));
+			ops->decode(c, level, pte, acc, ep);
+		}
 
-		if (e.kind == HWE_INVALID || e.kind == HWE_RESERVED)
-			return fault(m, dev, c, iova, acc, IMS_FAULT_NOTPRESENT, e.code, level, out);
+		if (ep->kind == HWE_INVALID || ep->kind == HWE_RESERVED)
+			return fault(m, dev, c, iova, acc, IMS_FAULT_NOTPRESENT, ep->code, level, out);
 
-		if (e.kind == HWE_TABLE) {
-			if (e.next >= level || e.next < 0)
+		if (ep->kind == HWE_TABLE) {
+			if (ep->next >= level || ep->next < 0)
 				return fault(m, dev, c, iova, acc, IMS_FAULT_NOTPRESENT,
 					     ops->cond_code(c, COND_SKIP, acc & IMS_ACC_W), level, out);
-			uint64_t a = ops->table_update && !probe ? ops->table_update(c, pte) : 0;
+			uint64_t a = 0;
+			if (fused)
+				a = st.table_a;
+			else if (ops->table_update && !probe)
+				a = ops->table_update(c, pte);
 			if (a && (pte & a) != a) {
 				ims_mem_rmw(m->mem, IMS_AGENT_HW, pte_pa, 0, a);
 				m->n.ad_writes++;
 			}
-			r = r && e.r;
-			w = w && e.w;
-			if (e.next < level - 1) {
+			r = r && ep->r;
+			w = w && ep->w;
+			if (ep->next < level - 1) {
 				/* Skipped levels translate only IOVAs whose bits there are 0. */
-				unsigned lo = hw_level_shift(c, e.next + 1);
+				unsigned lo = hw_level_shift(c, ep->next + 1);
 				uint64_t span = (shift - lo) >= 64 ? ~0ull : ((1ull << (shift - lo)) - 1);
 				if ((iova >> lo) & span)
 					return fault(m, dev, c, iova, acc, IMS_FAULT_NOTPRESENT,
 						     ops->cond_code(c, COND_SKIP, acc & IMS_ACC_W),
 						     level, out);
 			}
-			level = e.next;
-			table = e.addr;
+			level = ep->next;
+			table = ep->addr;
 			if (m->wc_any && !probe && level < MAX_LEVELS)
 				wc_fill(m, c, level, iova, table, r, w);
 			continue;
@@ -246,76 +260,96 @@ walk_body(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t io
 			/* Read back whatever its permissions: the run, its A/D by
 			 * the format's rules, and what a read or a write would meet. */
 			uint64_t first;
-			unsigned n = leaf_run(c, level, shift, e.page_shift, table, idx, &first);
-			uint64_t pbase = page_base(iova, e.page_shift);
+			unsigned n = leaf_run(c, level, shift, ep->page_shift, table, idx, &first);
+			uint64_t pbase = page_base(iova, ep->page_shift);
 			lf->level = level;
 			lf->pte_pa = pte_pa;
 			lf->pte = pte;
 			lf->first_pa = first;
 			lf->nentries = n;
 			lf->leaf_iova = pbase;
-			lf->leaf_shift = e.page_shift;
-			lf->pa = e.addr + (iova - pbase);
+			lf->leaf_shift = ep->page_shift;
+			lf->pa = ep->addr + (iova - pbase);
 			for (unsigned k = 0; k < n; k++) {
 				uint64_t v = hw_load(m, first + 8ull * k);
 				lf->dirty = lf->dirty || ops->is_dirty(c, v);
 				lf->accessed = lf->accessed || ops->is_accessed(c, v);
 			}
-			lf->readable = ops->check(c, pte, &e, r, w, IMS_ACC_R, &code) == IMS_FAULT_NONE;
-			lf->writable = ops->check(c, pte, &e, r, w, IMS_ACC_W, &code) == IMS_FAULT_NONE;
+			lf->readable = ops->check(c, pte, ep, r, w, IMS_ACC_R, &code) == IMS_FAULT_NONE;
+			lf->writable = ops->check(c, pte, ep, r, w, IMS_ACC_W, &code) == IMS_FAULT_NONE;
 			return 0;
 		}
-		enum ims_fault_kind k = ops->check(c, pte, &e, r, w, acc, &code);
+		enum ims_fault_kind k;
+		if (fused) {
+			k = st.k;
+			code = st.code;
+		} else {
+			k = ops->check(c, pte, ep, r, w, acc, &code);
+		}
 		if (k != IMS_FAULT_NONE)
 			return fault(m, dev, c, iova, acc, k, code, level, out);
 		if (probe) {
-			uint64_t pbase = page_base(iova, e.page_shift);
-			out->pa = e.addr + (iova - pbase);
+			uint64_t pbase = page_base(iova, ep->page_shift);
+			out->pa = ep->addr + (iova - pbase);
 			out->leaf_iova = pbase;
-			out->leaf_shift = e.page_shift;
+			out->leaf_shift = ep->page_shift;
 			return 0;
 		}
 
-		struct hw_upd u = {0};
-		ops->leaf_update(c, pte, acc, &u);
+		if (!fused) {
+			st.u = (struct hw_upd){.a_done = false};
+			ops->leaf_update(c, pte, acc, &st.u);
+		}
 		uint64_t first;
-		unsigned n = leaf_run(c, level, shift, e.page_shift, table, idx, &first);
+		unsigned n = leaf_run(c, level, shift, ep->page_shift, table, idx, &first);
 		bool write = (acc & IMS_ACC_W) != 0;
 		uint64_t before = m->n.dirty_sets;
-		uint64_t now = apply_update(m, c, level, &e, first, n, pte_pa, pte, &u);
+		uint64_t now = apply_update(m, c, level, ep, first, n, pte_pa, pte, &st.u);
 
-		uint64_t page_iova = page_base(iova, e.page_shift);
+		uint64_t page_iova = page_base(iova, ep->page_shift);
 		uint64_t off = iova - page_iova;
-		out->pa = e.addr + off;
+		out->pa = ep->addr + off;
 		out->leaf_iova = page_iova;
-		out->leaf_shift = e.page_shift;
+		out->leaf_shift = ep->page_shift;
 		out->dirtied = m->n.dirty_sets != before;
-		out->accessed = u.a_done;
+		out->accessed = st.u.a_done;
 		if (write) {
 			m->n.writes_ok++;
-			if (c->hd && !(e.page_shift == 12 &&
+			if (c->hd && !(ep->page_shift == 12 &&
 				       oracle_memo_has(m->oracle_memo, c->tag, page_iova >> 12)))
-				ims_oracle_write(m->oracle, c->tag, page_iova, e.page_shift);
+				ims_oracle_write(m->oracle, c->tag, page_iova, ep->page_shift);
 		} else {
 			m->n.reads_ok++;
 		}
 
 		struct cache *ut = m->cur ? m->cur->ut : NULL;
-		if ((m->tlb.sets || ut) && ops->cacheable(c, now)) {
+		if (fused && (m->tlb.sets || ut)) {
+			unsigned f = ops->fill(c, now, ep, r, w);
+			if (f & HW_FILL_CACHEABLE) {
+				bool cr = f & HW_FILL_R, cw = f & HW_FILL_W;
+				bool clean_ok = !c->hd || write || (f & HW_FILL_DIRTY);
+				if (m->tlb.sets)
+					iotlb_fill(m, c->tag, page_iova, ep->page_shift, ep->addr, cr, cw,
+						   clean_ok);
+				if (ut)
+					utlb_fill(m, ut, c->tag, page_iova, ep->page_shift, ep->addr, cr,
+						  cw, clean_ok);
+			}
+		} else if ((m->tlb.sets || ut) && ops->cacheable(c, now)) {
 			/* The check of this very access needs no repeating when
 			 * the update changed nothing. */
 			uint32_t dummy;
 			bool cr = (now == pte && acc == IMS_ACC_R) ||
-				  ops->check(c, now, &e, r, w, IMS_ACC_R, &dummy) == IMS_FAULT_NONE;
+				  ops->check(c, now, ep, r, w, IMS_ACC_R, &dummy) == IMS_FAULT_NONE;
 			bool cw = (now == pte && acc == IMS_ACC_W) ||
-				  ops->check(c, now, &e, r, w, IMS_ACC_W, &dummy) == IMS_FAULT_NONE;
+				  ops->check(c, now, ep, r, w, IMS_ACC_W, &dummy) == IMS_FAULT_NONE;
 			/* A write needs no update once this page is dirty, or when
 			 * hardware does not track dirty state at all. */
 			bool clean_ok = !c->hd || write || ops->is_dirty(c, now);
 			if (m->tlb.sets)
-				iotlb_fill(m, c->tag, page_iova, e.page_shift, e.addr, cr, cw, clean_ok);
+				iotlb_fill(m, c->tag, page_iova, ep->page_shift, ep->addr, cr, cw, clean_ok);
 			if (ut)
-				utlb_fill(m, ut, c->tag, page_iova, e.page_shift, e.addr, cr, cw,
+				utlb_fill(m, ut, c->tag, page_iova, ep->page_shift, ep->addr, cr, cw,
 					  clean_ok);
 		}
 		return 0;
@@ -325,14 +359,23 @@ walk_body(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t io
 static __attribute__((noinline)) int walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c,
 					  uint64_t iova, unsigned acc, struct ims_xlate *out)
 {
-	return walk_body(m, dev, c, iova, acc, out, false, NULL);
+	return walk_body(m, dev, c, iova, acc, out, false, false, NULL);
+}
+
+/* Inlined into translate_walk, its one caller: a walk then sets up one
+ * frame, not two. */
+static inline __attribute__((always_inline)) int walk_fused(struct ims_iommu *m, uint32_t dev,
+							    const struct hw_ctx *c, uint64_t iova,
+							    unsigned acc, struct ims_xlate *out)
+{
+	return walk_body(m, dev, c, iova, acc, out, false, true, NULL);
 }
 
 static __attribute__((noinline)) int walk_probe(struct ims_iommu *m, const struct hw_ctx *c,
 						uint64_t iova, unsigned acc, struct ims_xlate *out,
 						struct ims_leaf *lf)
 {
-	return walk_body(m, 0, c, iova, acc, out, true, lf);
+	return walk_body(m, 0, c, iova, acc, out, true, false, lf);
 }
 
 /* A cached entry can serve the access: the permissions it caches, and for a
@@ -437,7 +480,8 @@ static __attribute__((noinline)) int translate_walk(struct ims_iommu *m, struct 
 	}
 	m->cur = d;
 	uint64_t reads = m->n.pte_reads, writes = m->n.ad_writes;
-	int rc = walk(m, d->dev, c, iova, acc, out);
+	bool fused = c->ops->step && c->ops->fill && !m->ref_path;
+	int rc = fused ? walk_fused(m, d->dev, c, iova, acc, out) : walk(m, d->dev, c, iova, acc, out);
 	walk_done(m);
 	m->cur = NULL;
 	m->tlb_missed = false;
@@ -634,7 +678,7 @@ static __attribute__((noinline)) bool hint_walk(struct ims_iommu *m, uint32_t de
 	if (!s || !s->hw_valid || !acc || acc > IMS_ACC_RW)
 		return false;
 	const struct hw_ctx *c = &s->hw;
-	if (c->ias < 64 && (iova >> c->ias))
+	if (iova & c->ias_over)
 		return false;
 	if ((acc & IMS_ACC_W) && c->hd) {
 		oracle_prefetch(m->oracle, c->tag, iova);

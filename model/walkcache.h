@@ -35,7 +35,7 @@ static inline bool wc_lookup(struct ims_iommu *m, const struct hw_ctx *c, int le
 /* Only walk() fills, and only the levels below the one it started at:
  * each was probed on this walk and missed (the probes go deepest first and
  * stop at a hit), so the key is absent and no way needs searching for it. */
-static inline void wc_fill(struct ims_iommu *m, const struct hw_ctx *c, int level, uint64_t iova,
+static inline __attribute__((always_inline)) void wc_fill(struct ims_iommu *m, const struct hw_ctx *c, int level, uint64_t iova,
 			   uint64_t table, bool r, bool w)
 {
 	struct cache *wc = &m->wc[level];

@@ -268,6 +268,9 @@ static int decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 	}
 }
 
+/* The walk's one call per entry (formats/hwfmt.h): the rules above, composed. */
+HW_FMT_FUSED(fused, decode, check, leaf_update, smmu_hw_table_update, smmu_hw_cacheable, is_dirty)
+
 const struct hw_fmt smmu_hw_fmt = {
 	.fmt = IMS_FMT_SMMUV3,
 	.decode_ctx = decode_ctx,
@@ -281,6 +284,8 @@ const struct hw_fmt smmu_hw_fmt = {
 	.cacheable = smmu_hw_cacheable,
 	.cond_code = cond_code,
 	.decode_cmd = decode_cmd,
+	.step = fused_step,
+	.fill = fused_fill,
 	.group_skip_if_any = true,
 };
 

@@ -277,6 +277,9 @@ int vtd_decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 	}
 }
 
+/* The walk's one call per entry (formats/hwfmt.h): the rules above, composed. */
+HW_FMT_FUSED(fused, decode, check, leaf_update, table_update, cacheable, is_dirty)
+
 const struct hw_fmt vtd_hw_fmt = {
 	.fmt = IMS_FMT_VTD,
 	.decode_ctx = decode_ctx,
@@ -290,6 +293,8 @@ const struct hw_fmt vtd_hw_fmt = {
 	.cacheable = cacheable,
 	.cond_code = cond_code,
 	.decode_cmd = vtd_decode_cmd,
+	.step = fused_step,
+	.fill = fused_fill,
 	.group_skip_if_any = false,
 };
 
