@@ -454,6 +454,16 @@ static void whole_word_pages(struct harvest *h, const uint64_t dm[FRAME_ENTRIES 
 #ifndef PT_FRAME_CLONES
 #define PT_FRAME_CLONES
 #endif
+/* The frame pass's loops start on 32-byte boundaries (GCC's default is
+ * less): the loop that cleans a whole dirty word is a few instructions
+ * run millions of times on a dense table, and where it straddled a fetch
+ * block, as unrelated edits to the function can make it, a fully dirty
+ * table's harvest was measurably slower. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define PT_FRAME_ALIGN __attribute__((optimize("align-loops=32")))
+#else
+#define PT_FRAME_ALIGN
+#endif
 
 /* The entries [i, fend] of one frame on the fast path; returns where the
  * scan ended (past fend).
@@ -469,7 +479,7 @@ static void whole_word_pages(struct harvest *h, const uint64_t dm[FRAME_ENTRIES 
  * one by one); otherwise each run of neighbours is one record. Without a hook nothing
  * observes the order of the cleans, records and descents into tables, and
  * each is what the slow path does. */
-PT_FRAME_CLONES
+PT_FRAME_CLONES PT_FRAME_ALIGN
 static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
 				   uint64_t base, const uint64_t *view, uint64_t *wview, unsigned i,
 				   unsigned fend)
@@ -596,27 +606,27 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 	const bool clear = !(h->flags & IMS_DIRTY_NO_CLEAR);
 	const unsigned f0 = fend & ~(FRAME_ENTRIES - 1);
 	const uint64_t fbase = base + ((uint64_t)f0 << shift);
-	for (unsigned w = first / 64; w <= last / 64; w++) {
-		uint64_t bits = dm[w];
-		if (!bits)
-			continue;
-		nd += (uint64_t)__builtin_popcountll(bits);
-		if (!clear)
-			continue;
-		if (wview && bits == ~0ull) {
-			/* A dirty entry always changes when cleaned. */
-			uint64_t *q = wview + w * 64;
-			for (unsigned k = 0; k < 64; k++)
+	for (unsigned w = first / 64; w <= last / 64; w++)
+		nd += (uint64_t)__builtin_popcountll(dm[w]);
+	if (clear && wview) {
+		for (unsigned w = first / 64; w <= last / 64; w++) {
+			uint64_t bits = dm[w], *q = wview + w * 64;
+			if (bits == ~0ull) {
+				/* A dirty entry always changes when cleaned. */
+				for (unsigned k = 0; k < 64; k++)
+					q[k] = (q[k] & ~cc) | cs;
+				continue;
+			}
+			for (; bits; bits &= bits - 1) {
+				unsigned k = (unsigned)__builtin_ctzll(bits);
 				q[k] = (q[k] & ~cc) | cs;
-			continue;
+			}
 		}
-		for (; bits; bits &= bits - 1) {
-			unsigned k = w * 64 + (unsigned)__builtin_ctzll(bits);
-			if (wview)
-				wview[k] = (wview[k] & ~cc) | cs;
-			else
-				clean_one(pt, h, table + 8ull * (f0 + k));
-		}
+	} else if (clear) {
+		for (unsigned w = first / 64; w <= last / 64; w++)
+			for (uint64_t bits = dm[w]; bits; bits &= bits - 1)
+				clean_one(pt, h,
+					  table + 8ull * (f0 + w * 64 + (unsigned)__builtin_ctzll(bits)));
 	}
 	h->entries += cnt;
 	if (clear && wview)
