@@ -381,6 +381,18 @@ static inline uint64_t spread_word(uint64_t x, unsigned a)
 	return out;
 }
 
+/* The lowest run of set bits of *bits: returns where it starts, puts its
+ * length in *len and clears it from *bits. A run's end is the first zero
+ * above its start. */
+static inline unsigned next_run(uint64_t *bits, unsigned *len)
+{
+	unsigned s = (unsigned)__builtin_ctzll(*bits);
+	uint64_t above = ~(*bits >> s);
+	*len = above ? (unsigned)__builtin_ctzll(above) : 64 - s;
+	*bits = s + *len >= 64 ? 0 : *bits & (~0ull << (s + *len));
+	return s;
+}
+
 /* Every queued run's words set. */
 static void queue_flush(struct word_queue *q)
 {
@@ -419,12 +431,8 @@ static void whole_word_pages(struct harvest *h, const uint64_t dm[FRAME_ENTRIES 
 	const unsigned wshift = shift - bm->pgshift - 6; /* log2 of a page's words */
 	uint64_t *w0 = bm->words + ((uint64_t)bm_bit(bm, fbase + ((uint64_t)first << shift)) >> 6);
 	for (unsigned w = first / 64; w <= last / 64; w++) {
-		uint64_t bits = dm[w];
-		while (bits) {
-			unsigned s = (unsigned)__builtin_ctzll(bits);
-			uint64_t above = ~(bits >> s);
-			unsigned len = above ? (unsigned)__builtin_ctzll(above) : 64 - s;
-			unsigned j = w * 64 + s;
+		for (uint64_t bits = dm[w]; bits;) {
+			unsigned len, j = w * 64 + next_run(&bits, &len);
 			uint64_t n = (uint64_t)len << wshift;
 			if (n >= LONG_RUN_WORDS) {
 				pend_add(h, fbase + ((uint64_t)j << shift),
@@ -436,7 +444,6 @@ static void whole_word_pages(struct harvest *h, const uint64_t dm[FRAME_ENTRIES 
 				q->at[q->n] = w0 + ((uint64_t)(j - first) << wshift);
 				q->len[q->n++] = (uint32_t)n;
 			}
-			bits = s + len >= 64 ? 0 : bits & (~0ull << (s + len));
 		}
 	}
 }
@@ -710,23 +717,17 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 			gather_add(h, dlo, dhi);
 		return i;
 	}
-	/* Run by run, not bit by bit: a run's end is the first zero above
-	 * its start. */
+	/* Run by run, not bit by bit. */
 	unsigned run0 = first, run1 = first;
 	for (unsigned w = first / 64; w <= last / 64; w++) {
-		uint64_t bits = dm[w];
-		while (bits) {
-			unsigned s = (unsigned)__builtin_ctzll(bits);
-			uint64_t above = ~(bits >> s);
-			unsigned len = above ? (unsigned)__builtin_ctzll(above) : 64 - s;
-			unsigned j = w * 64 + s;
+		for (uint64_t bits = dm[w]; bits;) {
+			unsigned len, j = w * 64 + next_run(&bits, &len);
 			if (j != run1) {
 				dirty_span(h, fbase + ((uint64_t)run0 << shift),
 					   fbase + ((uint64_t)run1 << shift) - 1);
 				run0 = j;
 			}
 			run1 = j + len;
-			bits = s + len >= 64 ? 0 : bits & (~0ull << (s + len));
 		}
 	}
 	dirty_span(h, fbase + ((uint64_t)run0 << shift), fbase + ((uint64_t)run1 << shift) - 1);

@@ -485,6 +485,14 @@ START_TEST(same_as_reference)
 }
 END_TEST
 
+/* One rig per walker, covering replicas, and the stream's state. */
+static void rigs_up(struct rig *r, struct env *e, const struct geo *g, uint64_t seed)
+{
+	for (unsigned k = 0; k < NW; k++)
+		rig_up(&r[k], g, wname[k], IMS_REPLICA_COVERING);
+	env_init(e, g, seed, &r[0]);
+}
+
 /* A dense region at the smallest leaf size, one in 1, 3 or 50 pages dirty
  * (and every page, for whole dirty frames), harvested in unaligned pieces
  * into bitmaps of every page size: the fast walker's block classifier and
@@ -493,10 +501,8 @@ START_TEST(same_on_dense_tables)
 {
 	const struct geo *g = &geos[_i];
 	struct rig r[NW];
-	for (unsigned k = 0; k < NW; k++)
-		rig_up(&r[k], g, wname[k], IMS_REPLICA_COVERING);
 	struct env e;
-	env_init(&e, g, 42 + (uint64_t)_i, &r[0]);
+	rigs_up(r, &e, g, 42 + (uint64_t)_i);
 	uint64_t pg = e.minpg, len = 2048 * pg;
 	if (len > e.span)
 		len = e.span;
@@ -543,10 +549,8 @@ START_TEST(same_on_large_leaves)
 {
 	const struct geo *g = &geos[_i];
 	struct rig r[NW];
-	for (unsigned k = 0; k < NW; k++)
-		rig_up(&r[k], g, wname[k], IMS_REPLICA_COVERING);
 	struct env e;
-	env_init(&e, g, 7 + (uint64_t)_i, &r[0]);
+	rigs_up(r, &e, g, 7 + (uint64_t)_i);
 	static const uint64_t big[] = {2ull << 20, 32ull << 20, 512ull << 20, 1ull << 30};
 	uint64_t half = e.span / 2, reg[2], pgsz[2];
 	unsigned nr = 0;
