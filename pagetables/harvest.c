@@ -687,7 +687,11 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 		const unsigned f = 1u << a;
 		/* The frame may start before the bitmap; its dirty pages do not. */
 		const int64_t b0 = bm_bit(bm, fbase);
-		if (b0 >= 0 && !(b0 & 63)) {
+		/* Widening writes every word from the first dirty page's to
+		 * the last's; page by page, one or two words a dirty page:
+		 * a few dirty pages are cheaper one by one. */
+		const uint64_t span = (((uint64_t)(last - first) << a) >> 6) + 2;
+		if (b0 >= 0 && !(b0 & 63) && nd * 2 >= span) {
 			/* The frame starts a bitmap word: the mask is widened a
 			 * word at a time, with no branch per page. Every word from
 			 * the first dirty page's to the last's is in the bitmap. */
