@@ -24,6 +24,19 @@
 
 #define FRAME_ENTRIES (IMS_PAGE_SIZE / 8)
 
+/* Short runs of whole bitmap words waiting to be set (whole_word_pages):
+ * stored in bursts of QUEUE_RUNS, apart from the table reads, each run's
+ * words prefetched a few runs ahead. Set among the reads, frame by frame,
+ * the scattered misses of a partly dirty large-page table overlapped less,
+ * and its harvest took longer than a fully dirty one's. */
+#define QUEUE_RUNS 1024
+#define QUEUE_AHEAD 8
+struct word_queue {
+	unsigned n;
+	uint32_t len[QUEUE_RUNS];
+	uint64_t *at[QUEUE_RUNS];
+};
+
 struct harvest {
 	struct ims_walker_dom *d;
 	struct ims_walker_dirty *dt;
@@ -45,6 +58,7 @@ struct harvest {
 	uint64_t pend_lo, pend_hi;
 	uint64_t entries, rmws, loads;
 	uint64_t left; /* the walk's budget of tables (pt_enter) */
+	struct word_queue *q;
 };
 
 static void gather_add(struct harvest *h, uint64_t first, uint64_t last)
@@ -223,23 +237,28 @@ static void record_flush(struct harvest *h)
 	}
 }
 
+/* The dirty range [lo, hi] (inside the harvest range) joins the pending
+ * record when adjacent to it, else the pending one is written and this one
+ * waits: a long stretch of dirty pages is written by one call. */
+static void pend_add(struct harvest *h, uint64_t lo, uint64_t hi)
+{
+	if (h->pend && lo == h->pend_hi + 1) {
+		h->pend_hi = hi;
+	} else {
+		record_flush(h);
+		h->pend = true;
+		h->pend_lo = lo;
+		h->pend_hi = hi;
+	}
+}
+
 /* Dirty single-entry leaves [piova, plast] found side by side: recorded
  * (merged with the pending record when adjacent) and gathered as a whole,
  * which sets the same bits and gathers the same range as one at a time. */
 static void dirty_span(struct harvest *h, uint64_t piova, uint64_t plast)
 {
-	if (h->bm) {
-		uint64_t lo = piova > h->first ? piova : h->first;
-		uint64_t hi = plast < h->last ? plast : h->last;
-		if (h->pend && lo == h->pend_hi + 1) {
-			h->pend_hi = hi;
-		} else {
-			record_flush(h);
-			h->pend = true;
-			h->pend_lo = lo;
-			h->pend_hi = hi;
-		}
-	}
+	if (h->bm)
+		pend_add(h, piova > h->first ? piova : h->first, plast < h->last ? plast : h->last);
 	if (!(h->flags & IMS_DIRTY_NO_CLEAR))
 		gather_add(h, piova, plast);
 }
@@ -302,14 +321,6 @@ static void harvest_entry(struct ims_pt *pt, struct harvest *h, uint64_t table, 
 	}
 }
 
-/* Prefetch for writing the bitmap word of the page at `at` (clipped). */
-static inline void prefetch_bit(const struct harvest *h, uint64_t at)
-{
-	const struct ims_bitmap *bm = h->bm;
-	at = at < h->first ? h->first : at;
-	__builtin_prefetch(bm->words + (((at - bm->iova) >> bm->pgshift) >> 6), 1);
-}
-
 /* The bit of bm for the page at iova, negative before the bitmap. */
 static inline int64_t bm_bit(const struct ims_bitmap *bm, uint64_t iova)
 {
@@ -370,6 +381,73 @@ static inline uint64_t spread_word(uint64_t x, unsigned a)
 	return out;
 }
 
+/* The lowest run of set bits of *bits: returns where it starts, puts its
+ * length in *len and clears it from *bits. A run's end is the first zero
+ * above its start. */
+static inline unsigned next_run(uint64_t *bits, unsigned *len)
+{
+	unsigned s = (unsigned)__builtin_ctzll(*bits);
+	uint64_t above = ~(*bits >> s);
+	*len = above ? (unsigned)__builtin_ctzll(above) : 64 - s;
+	*bits = s + *len >= 64 ? 0 : *bits & (~0ull << (s + *len));
+	return s;
+}
+
+/* Every queued run's words set. */
+static void queue_flush(struct word_queue *q)
+{
+	/* Opaque to the compiler, which would otherwise make the loop below a
+	 * memset call (or a rep stos), slower than the stores for the few
+	 * words of a page. */
+	uint64_t ones = ~0ull;
+	__asm__("" : "+r"(ones));
+	for (unsigned i = 0; i < q->n; i++) {
+		if (i + QUEUE_AHEAD < q->n)
+			__builtin_prefetch(q->at[i + QUEUE_AHEAD], 1);
+		uint64_t *p = q->at[i];
+		for (uint32_t k = 0; k < q->len[i]; k++)
+			p[k] = ones;
+	}
+	q->n = 0;
+}
+
+/* Runs of dirty pages at least this many bitmap words long join the
+ * pending record (one memset for a long stretch, which the C library
+ * writes with streaming stores when it is large); shorter ones are stored
+ * where they are found. */
+#define LONG_RUN_WORDS 512
+
+/* The dirty pages dm[] (frame entries first..last) of a frame whose entry 0
+ * maps fbase, each page 2^shift bytes and at least 64 bitmap bits, none cut
+ * by the range or the bitmap, the first starting a bitmap word: every page
+ * is whole words, so a run of them is stored without reading the words
+ * first (no read-modify-write, and no call per page, which at a few pages
+ * per frame cost more than the stores). The plain recorder sets the same
+ * bits. Short runs wait in the queue, long ones in the pending record. */
+static void whole_word_pages(struct harvest *h, const uint64_t dm[FRAME_ENTRIES / 64],
+			     unsigned first, unsigned last, unsigned shift, uint64_t fbase)
+{
+	struct ims_bitmap *bm = h->bm;
+	const unsigned wshift = shift - bm->pgshift - 6; /* log2 of a page's words */
+	uint64_t *w0 = bm->words + ((uint64_t)bm_bit(bm, fbase + ((uint64_t)first << shift)) >> 6);
+	for (unsigned w = first / 64; w <= last / 64; w++) {
+		for (uint64_t bits = dm[w]; bits;) {
+			unsigned len, j = w * 64 + next_run(&bits, &len);
+			uint64_t n = (uint64_t)len << wshift;
+			if (n >= LONG_RUN_WORDS) {
+				pend_add(h, fbase + ((uint64_t)j << shift),
+					 fbase + ((uint64_t)(j + len) << shift) - 1);
+			} else {
+				struct word_queue *q = h->q;
+				if (q->n == QUEUE_RUNS)
+					queue_flush(q);
+				q->at[q->n] = w0 + ((uint64_t)(j - first) << wshift);
+				q->len[q->n++] = (uint32_t)n;
+			}
+		}
+	}
+}
+
 /* Baseline x86-64 has no popcnt instruction, so __builtin_popcountll is a
  * libgcc call in the frame pass's inner loop; and its vectors are 16 bytes, two entries per step where a whole dirty word is
  * cleaned. The frame pass is built three times, for AVX2, with popcnt, and
@@ -383,6 +461,16 @@ static inline uint64_t spread_word(uint64_t x, unsigned a)
 #ifndef PT_FRAME_CLONES
 #define PT_FRAME_CLONES
 #endif
+/* The frame pass's loops start on 32-byte boundaries (GCC's default is
+ * less): the loop that cleans a whole dirty word is a few instructions
+ * run millions of times on a dense table, and where it straddled a fetch
+ * block, as unrelated edits to the function can make it, a fully dirty
+ * table's harvest was measurably slower. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define PT_FRAME_ALIGN __attribute__((optimize("align-loops=32")))
+#else
+#define PT_FRAME_ALIGN
+#endif
 
 /* The entries [i, fend] of one frame on the fast path; returns where the
  * scan ended (past fend).
@@ -391,14 +479,14 @@ static inline uint64_t spread_word(uint64_t x, unsigned a)
  * the last clean or dirty shape met (or empty): no branch per entry, so
  * scattered dirty pages cost no mispredictions, and loops the compiler can
  * vectorise; anything else goes entry by entry. Dirty entries are marked
- * in a 512-bit mask, and the bitmap line of an entry that owns a whole one
- * is prefetched. A second pass cleans the marked entries and records them:
- * with a page per bitmap bit the mask is ORed into the bitmap as it is,
- * otherwise each run of neighbours is one record, so that the misses on a
- * cold bitmap overlap instead of coming one by one. Without a hook nothing
+ * in a 512-bit mask. A second pass cleans the marked entries and records
+ * them: with a page per bitmap bit the mask is ORed into the bitmap as it
+ * is; pages of whole bitmap words are stored word by word (short runs
+ * queued, so that the misses on a cold bitmap overlap instead of coming
+ * one by one); otherwise each run of neighbours is one record. Without a hook nothing
  * observes the order of the cleans, records and descents into tables, and
  * each is what the slow path does. */
-PT_FRAME_CLONES
+PT_FRAME_CLONES PT_FRAME_ALIGN
 static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
 				   uint64_t base, const uint64_t *view, uint64_t *wview, unsigned i,
 				   unsigned fend)
@@ -413,9 +501,6 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 	uint64_t cnt = 0;
 	uint64_t dm[FRAME_ENTRIES / 64] = {0};
 	struct ims_bitmap *bm = h->bm;
-	/* Only an entry that owns a whole bitmap line is worth a prefetch; a
-	 * frame of smaller pages shares lines the hardware prefetcher follows. */
-	const bool pf = bm && shift >= bm->pgshift + 9;
 	for (; i <= fend; i++) {
 		unsigned j = i % FRAME_ENTRIES;
 		if (!(j & 63) && i + 63 <= fend) {
@@ -427,9 +512,6 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 			if ((b.clean | b.dirty | b.empty) == ~0ull) {
 				cnt += (uint64_t)__builtin_popcountll(~b.empty);
 				dm[j / 64] |= b.dirty;
-				for (uint64_t bits = pf ? b.dirty : 0; bits; bits &= bits - 1)
-					prefetch_bit(h, base + ((uint64_t)(i + (unsigned)__builtin_ctzll(bits))
-								<< shift));
 				i += 63;
 				continue;
 			}
@@ -471,9 +553,6 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 			if ((cmask | dmask) == 0xff) {
 				cnt += 8;
 				dm[j / 64] |= (uint64_t)dmask << (j % 64);
-				for (unsigned k = 0; pf && k < 8; k++)
-					if ((dmask >> k) & 1)
-						prefetch_bit(h, base + ((uint64_t)(i + k) << shift));
 				i += 7;
 				continue;
 			}
@@ -503,8 +582,6 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 			kd = key;
 			cnt++;
 			dm[j / 64] |= 1ull << (j % 64);
-			if (pf)
-				prefetch_bit(h, base + ((uint64_t)i << shift));
 			continue;
 		}
 		if (c == CLS_NONE)
@@ -536,27 +613,27 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 	const bool clear = !(h->flags & IMS_DIRTY_NO_CLEAR);
 	const unsigned f0 = fend & ~(FRAME_ENTRIES - 1);
 	const uint64_t fbase = base + ((uint64_t)f0 << shift);
-	for (unsigned w = first / 64; w <= last / 64; w++) {
-		uint64_t bits = dm[w];
-		if (!bits)
-			continue;
-		nd += (uint64_t)__builtin_popcountll(bits);
-		if (!clear)
-			continue;
-		if (wview && bits == ~0ull) {
-			/* A dirty entry always changes when cleaned. */
-			uint64_t *q = wview + w * 64;
-			for (unsigned k = 0; k < 64; k++)
+	for (unsigned w = first / 64; w <= last / 64; w++)
+		nd += (uint64_t)__builtin_popcountll(dm[w]);
+	if (clear && wview) {
+		for (unsigned w = first / 64; w <= last / 64; w++) {
+			uint64_t bits = dm[w], *q = wview + w * 64;
+			if (bits == ~0ull) {
+				/* A dirty entry always changes when cleaned. */
+				for (unsigned k = 0; k < 64; k++)
+					q[k] = (q[k] & ~cc) | cs;
+				continue;
+			}
+			for (; bits; bits &= bits - 1) {
+				unsigned k = (unsigned)__builtin_ctzll(bits);
 				q[k] = (q[k] & ~cc) | cs;
-			continue;
+			}
 		}
-		for (; bits; bits &= bits - 1) {
-			unsigned k = w * 64 + (unsigned)__builtin_ctzll(bits);
-			if (wview)
-				wview[k] = (wview[k] & ~cc) | cs;
-			else
-				clean_one(pt, h, table + 8ull * (f0 + k));
-		}
+	} else if (clear) {
+		for (unsigned w = first / 64; w <= last / 64; w++)
+			for (uint64_t bits = dm[w]; bits; bits &= bits - 1)
+				clean_one(pt, h,
+					  table + 8ull * (f0 + w * 64 + (unsigned)__builtin_ctzll(bits)));
 	}
 	h->entries += cnt;
 	if (clear && wview)
@@ -588,13 +665,20 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 	}
 	const uint64_t dlo = fbase + ((uint64_t)first << shift);
 	const uint64_t dhi = fbase + ((uint64_t)(last + 1) << shift) - 1;
+	const bool inside = dlo >= h->first && dhi <= h->last && dlo >= bm->iova &&
+			    dhi - bm->iova <= bm->length - 1;
+	if (inside && shift >= bm->pgshift + 6 && !(bm_bit(bm, dlo) & 63)) {
+		whole_word_pages(h, dm, first, last, shift, fbase);
+		if (clear)
+			gather_add(h, dlo, dhi);
+		return i;
+	}
 	uint64_t runs = 0;
 	for (unsigned w = first / 64, carry = 0; w <= last / 64; w++) {
 		runs += (uint64_t)__builtin_popcountll(dm[w] & ~(dm[w] << 1 | carry));
 		carry = (unsigned)(dm[w] >> 63);
 	}
-	if (runs * 2 > nd && shift > bm->pgshift && shift - bm->pgshift <= 6 && dlo >= h->first &&
-	    dhi <= h->last && dlo >= bm->iova && dhi - bm->iova <= bm->length - 1) {
+	if (runs * 2 > nd && shift > bm->pgshift && shift - bm->pgshift <= 6 && inside) {
 		/* Short runs of pages of up to 64 bits (a 16K or 64K page over a
 		 * 4 KiB bitmap), none cut by the range or the bitmap: each dirty
 		 * page's bits are ORed in directly, the bits the plain recorder
@@ -603,7 +687,11 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 		const unsigned f = 1u << a;
 		/* The frame may start before the bitmap; its dirty pages do not. */
 		const int64_t b0 = bm_bit(bm, fbase);
-		if (b0 >= 0 && !(b0 & 63)) {
+		/* Widening writes every word from the first dirty page's to
+		 * the last's; page by page, one or two words a dirty page:
+		 * a few dirty pages are cheaper one by one. */
+		const uint64_t span = (((uint64_t)(last - first) << a) >> 6) + 2;
+		if (b0 >= 0 && !(b0 & 63) && nd * 2 >= span) {
 			/* The frame starts a bitmap word: the mask is widened a
 			 * word at a time, with no branch per page. Every word from
 			 * the first dirty page's to the last's is in the bitmap. */
@@ -633,23 +721,17 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 			gather_add(h, dlo, dhi);
 		return i;
 	}
-	/* Run by run, not bit by bit: a run's end is the first zero above
-	 * its start. */
+	/* Run by run, not bit by bit. */
 	unsigned run0 = first, run1 = first;
 	for (unsigned w = first / 64; w <= last / 64; w++) {
-		uint64_t bits = dm[w];
-		while (bits) {
-			unsigned s = (unsigned)__builtin_ctzll(bits);
-			uint64_t above = ~(bits >> s);
-			unsigned len = above ? (unsigned)__builtin_ctzll(above) : 64 - s;
-			unsigned j = w * 64 + s;
+		for (uint64_t bits = dm[w]; bits;) {
+			unsigned len, j = w * 64 + next_run(&bits, &len);
 			if (j != run1) {
 				dirty_span(h, fbase + ((uint64_t)run0 << shift),
 					   fbase + ((uint64_t)run1 << shift) - 1);
 				run0 = j;
 			}
 			run1 = j + len;
-			bits = s + len >= 64 ? 0 : bits & (~0ull << (s + len));
 		}
 	}
 	dirty_span(h, fbase + ((uint64_t)run0 << shift), fbase + ((uint64_t)run1 << shift) - 1);
@@ -760,8 +842,11 @@ int pt_fast_rcd(struct ims_walker_dom *d, uint64_t iova, uint64_t size, unsigned
 		return -EINVAL; /* only the built-in walkers carry knobs */
 	if (w->ignore_no_clear)
 		flags &= ~IMS_WALKER_NO_CLEAR;
+	/* Not in h, whose initialiser would zero all of it on every call. */
+	struct word_queue q;
+	q.n = 0;
 	struct harvest h = {.d = d, .dt = dt, .first = iova, .last = iova + (size - 1),
-			    .flags = flags, .bm = dt->bm, .w = w};
+			    .flags = flags, .bm = dt->bm, .w = w, .q = &q};
 	if (!size || h.last < iova)
 		h.last = ~0ull;
 	h.fast = !w->rewalk;
@@ -773,6 +858,7 @@ int pt_fast_rcd(struct ims_walker_dom *d, uint64_t iova, uint64_t size, unsigned
 		harvest_rewalk(pt, &h);
 	else
 		harvest_walk(pt, &h, pt->root, pt->g.top, 0, NULL);
+	queue_flush(&q);
 	record_flush(&h);
 	pt->stats.harvest_entries += h.entries;
 	if (h.loads)

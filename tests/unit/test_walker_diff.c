@@ -486,6 +486,14 @@ START_TEST(same_as_reference)
 }
 END_TEST
 
+/* One rig per walker, covering replicas, and the stream's state. */
+static void rigs_up(struct rig *r, struct env *e, const struct geo *g, uint64_t seed)
+{
+	for (unsigned k = 0; k < NW; k++)
+		rig_up(&r[k], g, wname[k], IMS_REPLICA_COVERING);
+	env_init(e, g, seed, &r[0]);
+}
+
 /* A dense region at the smallest leaf size, one in 1, 3 or 50 pages dirty
  * (and every page, for whole dirty frames), harvested in unaligned pieces
  * into bitmaps of every page size: the fast walker's block classifier and
@@ -494,10 +502,8 @@ START_TEST(same_on_dense_tables)
 {
 	const struct geo *g = &geos[_i];
 	struct rig r[NW];
-	for (unsigned k = 0; k < NW; k++)
-		rig_up(&r[k], g, wname[k], IMS_REPLICA_COVERING);
 	struct env e;
-	env_init(&e, g, 42 + (uint64_t)_i, &r[0]);
+	rigs_up(r, &e, g, 42 + (uint64_t)_i);
 	uint64_t pg = e.minpg, len = 2048 * pg;
 	if (len > e.span)
 		len = e.span;
@@ -526,6 +532,78 @@ START_TEST(same_on_dense_tables)
 	/* Every page was written, and cleaned, round after round. */
 	ck_assert_uint_ge(ims_iommu_counters(r[0].mmu)->dirty_sets, 4 * (len / pg));
 	ck_assert_uint_ge(e.bits, len / pg);
+	for (unsigned k = 0; k < NW; k++)
+		rig_down(&r[k]);
+}
+END_TEST
+
+/* Regions of large leaves (2 MiB and 1 GiB at a 4 KiB granule, 32 MiB at
+ * 16K, 512 MiB at 64K), one in 1, 3 or 50 dirty or every other one (a
+ * write somewhere inside each), harvested whole or in unaligned pieces
+ * into bitmaps of 4 to 32 KiB pages, their first bit on a word or not: a
+ * page is then a run of 2^(shift - pgs) bits (512 and 262144 at 4 KiB)
+ * starting and ending on a word or inside one, which the fast walker
+ * stores as whole words (short runs queued, more than its queue holds in
+ * one harvest) or merges into one record. NO_CLEAR now and then. Against
+ * the reference walker. */
+START_TEST(same_on_large_leaves)
+{
+	const struct geo *g = &geos[_i];
+	struct rig r[NW];
+	struct env e;
+	rigs_up(r, &e, g, 7 + (uint64_t)_i);
+	static const uint64_t big[] = {2ull << 20, 32ull << 20, 512ull << 20, 1ull << 30};
+	uint64_t half = e.span / 2, reg[2], pgsz[2];
+	unsigned nr = 0;
+	for (unsigned b = 0; b < 4 && nr < 2; b++) {
+		uint64_t pg = big[b];
+		if (!(e.sizes & pg) || half / pg < 4)
+			continue;
+		uint64_t n = half / pg < 3000 ? half / pg : 3000;
+		for (unsigned k = 0; k < NW; k++)
+			ck_assert_int_eq(ims_pt_map(r[k].pt, nr * half, PA0 + nr * half, n * pg,
+						    IMS_PROT_RW, pg), 0);
+		reg[nr] = n * pg;
+		pgsz[nr++] = pg;
+	}
+	if (!nr) { /* a geometry too small for any of them */
+		for (unsigned k = 0; k < NW; k++)
+			rig_down(&r[k]);
+		return;
+	}
+	for (unsigned k = 0; k < NW; k++)
+		ck_assert_int_eq(ims_pt_set_dirty_tracking(r[k].pt, true), 0);
+	e.tracking = true;
+	/* 2: every other leaf, a short run each, more than the fast walker
+	 * queues at once in a whole 2 MiB region. */
+	static const unsigned every[] = {1, 3, 50, 1, 2};
+	uint64_t writes = 0;
+	for (unsigned round = 0; round < 10; round++) {
+		unsigned ri = (round / 2) % nr; /* whole, then in pieces */
+		uint64_t base = ri * half, len = reg[ri], pg = pgsz[ri];
+		snprintf(e.where, sizeof(e.where), "%s large leaves 0x%llx round %u", g->name,
+			 (unsigned long long)pg, round);
+		for (uint64_t p = 0; p < len / pg; p++) {
+			unsigned ev = every[round % 5];
+			if (ev == 2 ? p % 2 != 0 : rnd(&e.s) % ev != 0)
+				continue;
+			access_all(&e, r, base + p * pg + ((rnd(&e.s) % (pg >> 12)) << 12), IMS_ACC_W);
+			writes++;
+		}
+		bool whole = round % 2 == 0;
+		for (uint64_t at = 0; at < len;) {
+			uint64_t n = whole ? len : 1 + rnd(&e.s) % (rnd(&e.s) % 2 ? 100 * pg : len);
+			if (n > len - at)
+				n = len - at;
+			unsigned pgs = 12 + (unsigned)(rnd(&e.s) % 4);
+			unsigned flags = rnd(&e.s) % 4 ? 0 : IMS_DIRTY_NO_CLEAR;
+			REQUIRE(harvest_all(&e, r, base + at, n, pgs, flags, true) == 0,
+				"%s: harvest", e.where);
+			at += n;
+		}
+	}
+	ck_assert_uint_gt(writes, 0);
+	ck_assert_uint_gt(e.bits, 0);
 	for (unsigned k = 0; k < NW; k++)
 		rig_down(&r[k]);
 }
@@ -805,6 +883,10 @@ int main(void)
 	tc = tcase_create("dense");
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, same_on_dense_tables, 0, NGEOS);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("large");
+	tcase_set_timeout(tc, 300);
+	tcase_add_loop_test(tc, same_on_large_leaves, 0, NGEOS);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("race");
 	tcase_set_timeout(tc, 300);
