@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "pagetables/classify.h"
+#include "pagetables/spread.h"
 #include "pagetables/pt_int.h"
 #include "pagetables/walker.h"
 
@@ -53,6 +54,7 @@ struct harvest {
 	/* Blocks of 64 entries classified at once; the clean and dirty shapes
 	 * met last at each level, kept from frame to frame. */
 	pt_classify64_fn classify;
+	pt_spread_fn spread; /* pages of 2 to 64 bitmap bits, widened */
 	uint64_t kc[PT_MAX_LEVELS], kd[PT_MAX_LEVELS];
 	bool pend;
 	uint64_t pend_lo, pend_hi;
@@ -347,38 +349,6 @@ static void or_mask(struct ims_bitmap *bm, int64_t b, const uint64_t m[FRAME_ENT
 		if (off && v >> (64 - off))
 			bm->words[wi + 1] |= v >> (64 - off);
 	}
-}
-
-/* spread_tab[a - 1][b]: bit i of the byte b widened to bits [i f, i f + f)
- * with f = 2^a, the bitmap bits of a page f times the bitmap's page. For
- * f >= 16 a word holds fewer than eight pages and only the low 64 / f bits
- * of b are ever set. Built by the compiler; 12 KiB. */
-#define SPREAD_BIT(b, i, f)                                                                  \
-	((i) * (f) < 64 ? (((b) >> (i)) & 1ull) *                                             \
-				  (((f) >= 64 ? ~0ull : (1ull << ((f) & 63)) - 1) << (((i) * (f)) & 63)) \
-			: 0ull)
-#define SPREAD_BYTE(b, f)                                                                    \
-	(SPREAD_BIT(b, 0, f) | SPREAD_BIT(b, 1, f) | SPREAD_BIT(b, 2, f) | SPREAD_BIT(b, 3, f) | \
-	 SPREAD_BIT(b, 4, f) | SPREAD_BIT(b, 5, f) | SPREAD_BIT(b, 6, f) | SPREAD_BIT(b, 7, f))
-#define SPREAD_4(b, f)                                                                       \
-	SPREAD_BYTE((b), f), SPREAD_BYTE((b) + 1, f), SPREAD_BYTE((b) + 2, f), SPREAD_BYTE((b) + 3, f)
-#define SPREAD_16(b, f) SPREAD_4((b), f), SPREAD_4((b) + 4, f), SPREAD_4((b) + 8, f), SPREAD_4((b) + 12, f)
-#define SPREAD_64(b, f)                                                                      \
-	SPREAD_16((b), f), SPREAD_16((b) + 16, f), SPREAD_16((b) + 32, f), SPREAD_16((b) + 48, f)
-#define SPREAD_256(f) {SPREAD_64(0, f), SPREAD_64(64, f), SPREAD_64(128, f), SPREAD_64(192, f)}
-static const uint64_t spread_tab[6][256] = {SPREAD_256(2),  SPREAD_256(4),  SPREAD_256(8),
-					    SPREAD_256(16), SPREAD_256(32), SPREAD_256(64)};
-
-/* The bitmap word of 64 / f pages whose dirty bits are the low bits of x,
- * each page widened to f bits (f = 2^a, a = 1 .. 6). */
-static inline uint64_t spread_word(uint64_t x, unsigned a)
-{
-	const uint64_t *t = spread_tab[a - 1];
-	const unsigned per = 64u >> a; /* pages in the word */
-	uint64_t out = t[x & 0xff];
-	for (unsigned s = 8; s < per; s += 8)
-		out |= t[(x >> s) & 0xff] << (s << a);
-	return out;
 }
 
 /* The lowest run of set bits of *bits: returns where it starts, puts its
@@ -693,18 +663,10 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 		const uint64_t span = (((uint64_t)(last - first) << a) >> 6) + 2;
 		if (b0 >= 0 && !(b0 & 63) && nd * 2 >= span) {
 			/* The frame starts a bitmap word: the mask is widened a
-			 * word at a time, with no branch per page. Every word from
-			 * the first dirty page's to the last's is in the bitmap. */
-			const unsigned per = 64u >> a;
-			const uint64_t pmask = (1ull << per) - 1;
-			const uint64_t q0 = (uint64_t)b0 >> 6;
-			for (uint64_t q = q0 + ((uint64_t)first << a) / 64,
-				      q1 = q0 + (((uint64_t)last << a) + f - 1) / 64;
-			     q <= q1; q++) {
-				unsigned j = (unsigned)(q - q0) * per;
-				uint64_t x = (dm[j / 64] >> (j % 64)) & pmask;
-				bm->words[q] |= spread_word(x, a);
-			}
+			 * word at a time, with no branch per page (a word without
+			 * a dirty page is skipped). Every word from the first
+			 * dirty page's to the last's is in the bitmap. */
+			h->spread(bm->words + ((uint64_t)b0 >> 6), dm, a, first, last);
 		} else {
 			const uint64_t ones = f == 64 ? ~0ull : (1ull << f) - 1;
 			for (unsigned w = first / 64; w <= last / 64; w++) {
@@ -852,6 +814,7 @@ int pt_fast_rcd(struct ims_walker_dom *d, uint64_t iova, uint64_t size, unsigned
 	h.fast = !w->rewalk;
 	h.left = pt_walk_budget(pt);
 	h.classify = pt_classify64_pick();
+	h.spread = pt_spread_pick();
 	for (int l = 0; l < PT_MAX_LEVELS; l++)
 		h.kc[l] = h.kd[l] = ~0ull;
 	if (w->rewalk)

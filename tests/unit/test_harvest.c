@@ -17,6 +17,7 @@
 #include "iommusim/model.h"
 #include "iommusim/pt.h"
 #include "pagetables/classify.h"
+#include "pagetables/spread.h"
 #include "model/mem_view.h"
 
 #define DEV 7
@@ -386,6 +387,55 @@ START_TEST(block_classifier_matches_portable)
 }
 END_TEST
 
+
+/* The widening the harvest picks (a bit deposit where the CPU has BMI2)
+ * and the portable one both set exactly the bits of a page-by-page
+ * reference, for pages 2 to 64 bitmap bits wide: each dirty page's f bits
+ * ORed into what the words held (random, or zero), and every other bit,
+ * in the span or outside it, as it was. */
+START_TEST(spread_matches_reference)
+{
+	enum { NDM = 8, NW = NDM * 64 };
+	pt_spread_fn fns[2] = {pt_spread_pick(), pt_spread_portable};
+	uint64_t s = 4242;
+	unsigned set_words = 0;
+	for (unsigned round = 0; round < 3000; round++) {
+		unsigned a = 1 + round % 6, f = 1u << a;
+		unsigned first = (unsigned)(rnd(&s) % NW), last = (unsigned)(rnd(&s) % NW);
+		if (first > last) {
+			unsigned t = first;
+			first = last;
+			last = t;
+		}
+		uint64_t dm[NDM] = {0};
+		unsigned pct = (unsigned)(rnd(&s) % 4) * 30 + 1;
+		for (unsigned k = first; k <= last; k++)
+			if (k == first || k == last || rnd(&s) % 100 < pct)
+				dm[k / 64] |= 1ull << (k % 64);
+		uint64_t init[NW], want[NW], got[NW];
+		for (unsigned w = 0; w < NW; w++)
+			init[w] = rnd(&s) % 3 ? 0 : rnd(&s);
+		memcpy(want, init, sizeof(want));
+		for (unsigned k = first; k <= last; k++) {
+			if (!(dm[k / 64] >> (k % 64) & 1))
+				continue;
+			for (unsigned b = k * f; b < k * f + f; b++)
+				want[b / 64] |= 1ull << (b % 64);
+		}
+		for (unsigned n = 0; n < 2; n++) {
+			memcpy(got, init, sizeof(got));
+			fns[n](got, dm, a, first, last);
+			for (unsigned w = 0; w < NW; w++)
+				ck_assert_msg(got[w] == want[w], "fn %u a %u word %u: %#llx, want %#llx",
+					      n, a, w, (unsigned long long)got[w],
+					      (unsigned long long)want[w]);
+		}
+		set_words += memcmp(want, init, sizeof(want)) != 0;
+	}
+	ck_assert_uint_gt(set_words, 2900);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("harvest");
@@ -395,6 +445,7 @@ int main(void)
 	tcase_add_loop_test(tc, fast_path_matches_word_by_word, 0, n);
 	tcase_add_loop_test(tc, dense_edges, 0, n);
 	tcase_add_test(tc, block_classifier_matches_portable);
+	tcase_add_test(tc, spread_matches_reference);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

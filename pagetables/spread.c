@@ -1,0 +1,99 @@
+/* Widening dirty-page masks into bitmap words (pagetables/spread.h).
+ *
+ * The portable version looks each byte of the mask up in a table of
+ * widened bytes. The BMI2 one deposits the mask's bits f apart (pdep) and
+ * multiplies by f ones, which copies each deposited bit into the f bits
+ * above it without carries (the copies do not overlap); it is compiled for
+ * BMI2 with a function attribute and chosen at run time, so the build stays
+ * for the baseline x86-64 (and any other) target. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pagetables/spread.h"
+
+/* spread_tab[a - 1][b]: bit i of the byte b widened to bits [i f, i f + f)
+ * with f = 2^a. For f >= 16 a word holds fewer than eight pages and only
+ * the low 64 / f bits of b are ever set. Built by the compiler; 12 KiB. */
+#define SPREAD_BIT(b, i, f)                                                                  \
+	((i) * (f) < 64 ? (((b) >> (i)) & 1ull) *                                             \
+				  (((f) >= 64 ? ~0ull : (1ull << ((f) & 63)) - 1) << (((i) * (f)) & 63)) \
+			: 0ull)
+#define SPREAD_BYTE(b, f)                                                                    \
+	(SPREAD_BIT(b, 0, f) | SPREAD_BIT(b, 1, f) | SPREAD_BIT(b, 2, f) | SPREAD_BIT(b, 3, f) | \
+	 SPREAD_BIT(b, 4, f) | SPREAD_BIT(b, 5, f) | SPREAD_BIT(b, 6, f) | SPREAD_BIT(b, 7, f))
+#define SPREAD_4(b, f)                                                                       \
+	SPREAD_BYTE((b), f), SPREAD_BYTE((b) + 1, f), SPREAD_BYTE((b) + 2, f), SPREAD_BYTE((b) + 3, f)
+#define SPREAD_16(b, f) SPREAD_4((b), f), SPREAD_4((b) + 4, f), SPREAD_4((b) + 8, f), SPREAD_4((b) + 12, f)
+#define SPREAD_64(b, f)                                                                      \
+	SPREAD_16((b), f), SPREAD_16((b) + 16, f), SPREAD_16((b) + 32, f), SPREAD_16((b) + 48, f)
+#define SPREAD_256(f) {SPREAD_64(0, f), SPREAD_64(64, f), SPREAD_64(128, f), SPREAD_64(192, f)}
+static const uint64_t spread_tab[6][256] = {SPREAD_256(2),  SPREAD_256(4),  SPREAD_256(8),
+					    SPREAD_256(16), SPREAD_256(32), SPREAD_256(64)};
+
+/* The dirty bits of the 64 / f pages of bitmap word q (page q * per on). */
+static inline uint64_t word_pages(const uint64_t *dm, unsigned q, unsigned a)
+{
+	const unsigned per = 64u >> a;
+	const unsigned j = q * per;
+	return (dm[j / 64] >> (j % 64)) & (per == 64 ? ~0ull : (1ull << per) - 1);
+}
+
+void pt_spread_portable(uint64_t *words, const uint64_t *dm, unsigned a, unsigned first,
+			unsigned last)
+{
+	const uint64_t *t = spread_tab[a - 1];
+	const unsigned per = 64u >> a;
+	const unsigned q1 = (unsigned)((((uint64_t)last << a) + (1u << a) - 1) / 64);
+	for (unsigned q = (unsigned)(((uint64_t)first << a) / 64); q <= q1; q++) {
+		uint64_t x = word_pages(dm, q, a);
+		if (!x)
+			continue;
+		uint64_t out = t[x & 0xff];
+		for (unsigned s = 8; s < per; s += 8)
+			out |= t[(x >> s) & 0xff] << (s << a);
+		words[q] |= out;
+	}
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+__attribute__((target("bmi2"))) static void spread_bmi2(uint64_t *words, const uint64_t *dm,
+							  unsigned a, unsigned first, unsigned last)
+{
+	const unsigned f = 1u << a;
+	/* A bit every f bits, and f ones (f = 64: the one bit, all ones). */
+	const uint64_t every = f == 64 ? 1 : ~0ull / ((1ull << f) - 1);
+	const uint64_t ones = f == 64 ? ~0ull : (1ull << f) - 1;
+	const unsigned q1 = (unsigned)((((uint64_t)last << a) + f - 1) / 64);
+	for (unsigned q = (unsigned)(((uint64_t)first << a) / 64); q <= q1; q++) {
+		uint64_t x = word_pages(dm, q, a);
+		if (x)
+			words[q] |= _pdep_u64(x, every) * ones;
+	}
+}
+#endif
+
+static pt_spread_fn pick(void)
+{
+	const char *env = getenv("IMS_HARVEST_SIMD");
+	if (env && !strcmp(env, "0"))
+		return pt_spread_portable;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+	__builtin_cpu_init();
+	/* Zen 1 and 2 run pdep in microcode, far slower than the table. */
+	if (__builtin_cpu_supports("bmi2") && !__builtin_cpu_is("znver1") &&
+	    !__builtin_cpu_is("znver2"))
+		return spread_bmi2;
+#endif
+	return pt_spread_portable;
+}
+
+/* Chosen once per process; two threads racing here store the same value. */
+pt_spread_fn pt_spread_pick(void)
+{
+	static pt_spread_fn chosen;
+	if (!chosen)
+		chosen = pick();
+	return chosen;
+}
