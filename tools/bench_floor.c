@@ -197,6 +197,12 @@ static inline uint64_t fill(uint64_t *bm, uint64_t pos, uint64_t stop)
 	return stop;
 }
 
+/* The read loop starts on a 32-byte boundary (GCC's default is less):
+ * where it straddled a fetch block, as unrelated edits to this function
+ * can make it, the floor read measurably slower than a walker's reads. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("align-loops=32")))
+#endif
 double floor_plan_time(const struct floor_plan *fp, uint64_t *bm)
 {
 	const struct floor_seg *seg = fp->seg;
