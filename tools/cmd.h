@@ -24,6 +24,8 @@ int cmd_fuzz(int argc, char **argv);
 void help_fuzz(FILE *f);
 int cmd_trace(int argc, char **argv);
 void help_trace(FILE *f);
+/* `trace stat` (tools/trace_stat.c); argv[0] is "stat". */
+int trace_stat(int argc, char **argv);
 int cmd_conform(int argc, char **argv);
 void help_conform(FILE *f);
 int cmd_migrate(int argc, char **argv);
