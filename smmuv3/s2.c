@@ -5,11 +5,12 @@
 #include "smmuv3/smmu.h"
 
 /* SMMU_IDR0 is stage 1's key (smmuv3/smmu.c): HTTU covers both stages.
- * SMMU_IDR5 is stage 2's: OAS caps S2PS and the STE's granule must be one
- * it offers. */
+ * SMMU_IDR5 is stage 2's: OAS caps S2PS and limits S2SL0, and the STE's
+ * granule must be one it offers; its OAS (PAMax) also decides whether 64K
+ * blocks exist at Arm level 1, at both stages (smmuv3/vmsa_hw.h). */
 static const struct fmt_cfg_key cfg_keys[] = {
 	FMT_KEY_REG(IMS_FMT_SMMUV3_S2, "capabilities.smmu_idr5", smmu_idr5, "0x76",
-		"SMMU IDR5: OAS 2:0, GRAN4K 4, GRAN16K 5, GRAN64K 6 (stage 2)", "smmu-idr5"),
+		"SMMU IDR5: OAS 2:0 (both stages), GRAN4K 4, GRAN16K 5, GRAN64K 6 (stage 2)", "smmu-idr5"),
 };
 
 /* Every granule at a natural start level and a concatenated one (4K: 2

@@ -81,6 +81,15 @@ static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct
 		BAD("STE.S2SL0 = %u (Arm level %d) is inconsistent with S2T0SZ = %u (%uK granule): "
 		    "the start level would resolve %d bits",
 		    sl0, 3 - top, t0sz, 1u << (gshift - 10), n);
+	/* S2SL0 = 10b (Arm ARM, AArch64.S2InvalidSL; SMMUv3 5.2 STE.S2SL0
+	 * takes VTCR_EL2.SL0's meaning, PAMax being SMMU_IDR5.OAS, 3.4): the
+	 * start at Arm level 0 with 4K needs a 44-bit PA size, at level 1 with
+	 * 16K 42 bits, at level 1 with 64K 44 bits. An STE with it is ILLEGAL. */
+	unsigned sl_min = sl0 != 2 ? 0 : gshift == 14 ? 42 : 44;
+	if (oas < sl_min)
+		BAD("STE.S2SL0 = 10b (Arm level %d, %uK granule) needs an output size of %u bits; "
+		    "SMMU_IDR5.OAS gives %u",
+		    3 - top, 1u << (gshift - 10), sl_min, oas);
 	/* S2PS: eff_S2PS = MIN(S2PS, IDR5.OAS); a granule smaller than 64K
 	 * outputs 48 bits at most (S2DS is not modelled), so nothing above
 	 * can be an address size fault. */
@@ -103,13 +112,17 @@ static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct
 	c->gshift = gshift;
 	c->stride = stride;
 	c->ias = ias;
-	c->caps = ps;
-	/* S2HA / S2HD: {HA, HD} = 01 behaves as both off; HA without HTTU, or
-	 * HD without HTTU = 2, is ILLEGAL, which the model (as for CD.HA/HD)
-	 * takes as the update off. */
+	c->caps = ps | vmsa_hw_pa52(cfg->smmu_idr5);
+	/* STE.S2HA / S2HD (SMMUv3 5.2): it is ILLEGAL to set S2HA when
+	 * SMMU_IDR0.HTTU = 00b, and S2HD when HTTU = 00b or 01b; {S2HA, S2HD}
+	 * = 01 (S2HD not ILLEGAL) behaves as both off. */
 	unsigned httu = (unsigned)((cfg->smmu_idr0 & SMMU_IDR0_HTTU_MASK) >> SMMU_IDR0_HTTU_SHIFT);
-	c->ha = (w2 & S2_STE2_HA) && httu >= 1;
-	c->hd = (w2 & S2_STE2_HD) && c->ha && httu >= 2;
+	if ((w2 & S2_STE2_HA) && httu < 1)
+		BAD("STE.S2HA = 1 but SMMU_IDR0.HTTU = 0 (no hardware access flag update)");
+	if ((w2 & S2_STE2_HD) && httu < 2)
+		BAD("STE.S2HD = 1 but SMMU_IDR0.HTTU = %u (no hardware dirty state update)", httu);
+	c->ha = (w2 & S2_STE2_HA) != 0;
+	c->hd = (w2 & S2_STE2_HD) && c->ha;
 	/* S2AFFD is IGNORED when S2HA = 1. */
 	c->affd = (w2 & S2_STE2_AFFD) && !c->ha;
 	/* No STE-level permission, no privilege at stage 2 (S2AP has none);
@@ -122,12 +135,13 @@ static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct
 	return 0;
 }
 
-/* An address past the effective S2PS (c->caps bits) is an Address size
- * fault (SMMUv3 5.2 S2PS, Arm ARM D8.3 / D8.2 "output address size"):
+/* An address past the effective S2PS (c->caps bits 7:0) is an Address
+ * size fault (SMMUv3 5.2 S2PS, Arm ARM D8.3 / D8.2 "output address size"):
  * true, with e set to say so. */
 static bool past_ps(const struct hw_ctx *c, uint64_t oa, struct hw_ent *e)
 {
-	if (c->caps >= 64 || !(oa >> c->caps))
+	unsigned ps = (unsigned)(c->caps & VMSA_CTX_PS_MASK);
+	if (ps >= 64 || !(oa >> ps))
 		return false;
 	e->kind = HWE_RESERVED;
 	e->code = SMMU_EVT_F_ADDR_SIZE | SMMU_EVT_S2;

@@ -102,6 +102,8 @@ static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct
 	c->priv = cfg->dma_privileged;
 	/* Table AF updates (HTTU = 3 with CD.HAFT) are not modelled. */
 	c->nonleaf_a = false;
+	/* 64K level-1 blocks need PAMax = 52 (vmsa_hw.h). */
+	c->caps = vmsa_hw_pa52(cfg->smmu_idr5);
 	return 0;
 }
 

@@ -40,9 +40,17 @@ static inline uint64_t vmsa_hw_low_bits(const struct hw_ctx *c, uint64_t d, unsi
 	return d & mask & ((1ull << shift) - 1);
 }
 
-/* D8.3: blocks exist at Arm level 1 and 2 with 4K (1G, 2M) and at level 2
- * with 16K (32M) and 64K (512M); FEAT_LPA2 (DS = 1) adds level 0 with 4K
- * (512G) and level 1 with 16K (64G). The same at both stages. */
+/* hw_ctx.caps of both Arm stages: bits 7:0 hold stage 2's effective S2PS
+ * (smmuv3/s2_hw.c); VMSA_CTX_PA52 says the physical address size (PAMax,
+ * SMMU_IDR5.OAS: SMMUv3 3.4) is 52 bits. */
+#define VMSA_CTX_PS_MASK 0xffull
+#define VMSA_CTX_PA52 (1ull << 8)
+
+/* D8.3 (AArch64.BlockDescSupported): blocks exist at Arm level 1 and 2
+ * with 4K (1G, 2M) and at level 2 with 16K (32M) and 64K (512M); FEAT_LPA2
+ * (DS = 1) adds level 0 with 4K (512G) and level 1 with 16K (64G);
+ * FEAT_LPA (PAMax = 52) adds level 1 with 64K (4T), whatever the context's
+ * own output size. The same at both stages. */
 static inline bool vmsa_hw_block_ok(const struct hw_ctx *c, int level)
 {
 	bool ds = smmu_geom_ds(c->gshift, c->ias);
@@ -52,8 +60,15 @@ static inline bool vmsa_hw_block_ok(const struct hw_ctx *c, int level)
 	case 14:
 		return level == 1 || (ds && level == 2);
 	default:
-		return level == 1;
+		return level == 1 || ((c->caps & VMSA_CTX_PA52) && level == 2);
 	}
+}
+
+/* SMMU_IDR5.OAS (encoded as S2PS) of 52 bits or more (56 needs FEAT_D128,
+ * whose 128-bit descriptors are not modelled): VMSA_CTX_PA52 or 0. */
+static inline uint64_t vmsa_hw_pa52(uint64_t idr5)
+{
+	return (idr5 & 7ull) >= 6 ? VMSA_CTX_PA52 : 0;
 }
 
 /* Rules the same at both stages (smmuv3/smmu_hw.c): the table test, no

@@ -5,7 +5,9 @@
  *   hardware sets AF instead; AFFD = 1 makes AF read as 1;
  * - the contiguous-group update rule (D8.5.5): an update touches one entry
  *   of the group, and leaves out the access flag (the dirty state) when any
- *   entry of the group already has it, the two judged apart.
+ *   entry of the group already has it, the two judged apart;
+ * - where blocks exist (D8.3): 64K blocks at Arm level 1 only with a 52-bit
+ *   SMMU_IDR5.OAS.
  * Each rule is driven through the format's own rules (smmu_hw_fmt) and
  * through the model's walk (ims_iommu_access), for pages and blocks. The
  * conformance cases smmu-af-*, smmu-ha-* and smmu-contig-* check the same
@@ -558,6 +560,50 @@ START_TEST(group_neighbours_do_not_count)
 }
 END_TEST
 
+/* ---- where blocks exist ---------------------------------------------------------- */
+
+/* Arm ARM D8.3, AArch64.BlockDescSupported: with the 64K granule a block at
+ * Arm level 1 (our level 2, 4 TiB) exists when PAMax, SMMU_IDR5.OAS (SMMUv3
+ * 3.4), is 52 bits (FEAT_LPA), whatever CD.IPS; with a smaller OAS 01 there
+ * is invalid. Through the format's rules and through the model's walk. */
+START_TEST(block_64k_level1_needs_pa52)
+{
+	static const struct pos L1 = {16, 48, 2};
+	for (int oas52 = 0; oas52 < 2; oas52++) {
+		struct ims_iommu_cfg cfg;
+		ims_iommu_cfg_default(&cfg);
+		cfg.smmu_idr5 = (cfg.smmu_idr5 & ~7ull) | (oas52 ? 6 : 5);
+		uint64_t pa = 1ull << 44, iova = 1ull << 42;
+		struct hw_ctx c;
+		hw_ctx_of(&L1, false, false, 0, &cfg, &c);
+		struct hw_ent e;
+		memset(&e, 0, sizeof(e));
+		smmu_hw_fmt.decode(&c, 2, leaf(&L1, pa, 0, true), IMS_ACC_R, &e);
+		ck_assert_int_eq(e.kind, oas52 ? HWE_LEAF : HWE_INVALID);
+		if (oas52) {
+			ck_assert_uint_eq(e.page_shift, 42);
+			ck_assert_uint_eq(e.addr, pa);
+		} else {
+			ck_assert_uint_eq(e.code, SMMU_EVT_F_TRANSLATION);
+		}
+		struct rig r;
+		rig_cfg(&r, &L1, false, false, 0, &cfg);
+		put(&r, chain(&r, 2, iova), leaf(&L1, pa, 0, true));
+		struct ims_xlate x;
+		int rc = acc(&r, iova + 0x123456789ull, IMS_ACC_R, &x);
+		if (oas52) {
+			ck_assert_int_eq(rc, 0);
+			ck_assert_uint_eq(x.pa, pa + 0x123456789ull);
+			ck_assert_uint_eq(x.leaf_shift, 42);
+		} else {
+			ck_assert_int_eq(rc, IMS_FAULT_NOTPRESENT);
+			ck_assert_uint_eq(x.code, SMMU_EVT_F_TRANSLATION);
+		}
+		rig_down(&r);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("hw_rules_smmu");
@@ -575,6 +621,9 @@ int main(void)
 	tcase_add_test(grp, group_skip_if_any_every_entry);
 	tcase_add_test(grp, group_neighbours_do_not_count);
 	suite_add_tcase(s, grp);
+	TCase *blk = tcase_create("blocks");
+	tcase_add_test(blk, block_64k_level1_needs_pa52);
+	suite_add_tcase(s, blk);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

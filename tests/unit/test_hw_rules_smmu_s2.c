@@ -3,7 +3,9 @@
  * - the STE (SMMUv3 5.2): Config 0b110, S2TG against SMMU_IDR5, S2T0SZ's
  *   range, S2SL0 per granule and its consistency with S2T0SZ (at most 16
  *   concatenated start-level tables, Arm ARM D8.2), S2HA / S2HD against
- *   IDR0.HTTU, S2AFFD ignored under S2HA, S2TTB within eff_S2PS;
+ *   IDR0.HTTU (beyond it ILLEGAL), S2SL0 = 10b against the OAS (Arm ARM
+ *   S2InvalidSL), S2AFFD ignored under S2HA, S2TTB within eff_S2PS;
+ * - 64K blocks at Arm level 1 only with a 52-bit OAS (D8.3);
  * - the walk from a concatenated start level: the tables follow one another,
  *   the IPA's top bits pick the table (D8.2);
  * - S2AP (D8.4): bit 6 reads, bit 7 writes, write-only exists;
@@ -225,13 +227,39 @@ START_TEST(ste_httu_and_affd)
 	ck_assert(c.ha && c.hd);
 	ck_assert_int_eq(c.top, 3);
 	ck_assert_uint_eq(c.ias, 48);
-	/* HTTU = 1: S2HD is off; HTTU = 0: both. */
+	/* SMMUv3 5.2: S2HD with HTTU = 01b is ILLEGAL, S2HA alone is not;
+	 * with HTTU = 00b S2HA is ILLEGAL too (S2HD with or without it). The
+	 * reason names the field. */
 	cfg.smmu_idr0 = 1ull << SMMU_IDR0_HTTU_SHIFT;
-	ck_assert_int_eq(s2_hw_fmt.decode_ctx(w, &cfg, &c, err, sizeof(err)), 0);
+	err[0] = 0;
+	ck_assert_int_eq(s2_hw_fmt.decode_ctx(w, &cfg, &c, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "S2HD") != NULL, "%s", err);
+	uint64_t ha_only[8];
+	memcpy(ha_only, w, sizeof(ha_only));
+	ha_only[2] &= ~S2_STE2_HD;
+	ck_assert_int_eq(s2_hw_fmt.decode_ctx(ha_only, &cfg, &c, err, sizeof(err)), 0);
 	ck_assert(c.ha && !c.hd);
 	cfg.smmu_idr0 = 0;
-	ck_assert_int_eq(s2_hw_fmt.decode_ctx(w, &cfg, &c, err, sizeof(err)), 0);
+	err[0] = 0;
+	ck_assert_int_eq(s2_hw_fmt.decode_ctx(ha_only, &cfg, &c, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "S2HA") != NULL, "%s", err);
+	ck_assert_int_eq(s2_hw_fmt.decode_ctx(w, &cfg, &c, err, sizeof(err)), -EINVAL);
+	uint64_t hd_only[8];
+	memcpy(hd_only, w, sizeof(hd_only));
+	hd_only[2] &= ~S2_STE2_HA;
+	cfg.smmu_idr0 = 1ull << SMMU_IDR0_HTTU_SHIFT;
+	ck_assert_int_eq(s2_hw_fmt.decode_ctx(hd_only, &cfg, &c, err, sizeof(err)), -EINVAL);
+	uint64_t neither[8];
+	memcpy(neither, hd_only, sizeof(neither));
+	neither[2] &= ~S2_STE2_HD;
+	cfg.smmu_idr0 = 0;
+	ck_assert_int_eq(s2_hw_fmt.decode_ctx(neither, &cfg, &c, err, sizeof(err)), 0);
 	ck_assert(!c.ha && !c.hd);
+	/* Through the model: the STE is refused (C_BAD_STE), and a device
+	 * attached to it faults at the context. */
+	ims_iommu_cfg_default(&cfg);
+	cfg.smmu_idr0 = 1ull << SMMU_IDR0_HTTU_SHIFT;
+	ck_assert_int_eq(ste_set(w, &cfg, err, sizeof(err)), -EINVAL);
 	/* {S2HA, S2HD} = 01 behaves as both off; S2AFFD is ignored under S2HA. */
 	ims_iommu_cfg_default(&cfg);
 	w[2] &= ~S2_STE2_HA;
@@ -241,6 +269,36 @@ START_TEST(ste_httu_and_affd)
 	w[2] |= S2_STE2_HA;
 	ck_assert_int_eq(s2_hw_fmt.decode_ctx(w, &cfg, &c, err, sizeof(err)), 0);
 	ck_assert(c.ha && !c.affd);
+}
+END_TEST
+
+/* Arm ARM AArch64.S2InvalidSL (SMMUv3 5.2 STE.S2SL0, PAMax = SMMU_IDR5.OAS):
+ * S2SL0 = 10b needs a 44-bit OAS with 4K (Arm level 0) and 64K (Arm level
+ * 1), 42 bits with 16K (Arm level 1); short of it the STE is ILLEGAL even
+ * where S2T0SZ agrees with the start level. */
+START_TEST(ste_sl0_needs_pa_size)
+{
+	static const struct {
+		unsigned g, ias, levels, oas_enc; /* IDR5.OAS: 2 = 40, 3 = 42, 4 = 44 bits */
+		int rc;
+	} cases[] = {
+		{12, 40, 4, 2, -EINVAL}, {12, 42, 4, 3, -EINVAL}, {12, 40, 4, 4, 0},
+		{12, 40, 3, 2, 0},       {14, 40, 3, 2, -EINVAL}, {14, 40, 3, 3, 0},
+		{14, 37, 3, 2, -EINVAL}, {16, 44, 3, 4, 0},       {16, 42, 2, 3, 0},
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ims_iommu_cfg cfg;
+		ims_iommu_cfg_default(&cfg);
+		cfg.smmu_idr5 = (cfg.smmu_idr5 & ~SMMU_IDR5_OAS_MASK) | cases[i].oas_enc;
+		uint64_t w[8];
+		ste(cases[i].g, cases[i].ias, cases[i].levels, false, false, w);
+		char err[200] = "";
+		ck_assert_msg(ste_set(w, &cfg, err, sizeof(err)) == cases[i].rc, "case %u: %s", i, err);
+		if (cases[i].rc) {
+			ck_assert_uint_eq((w[2] & S2_STE2_SL0_MASK) >> S2_STE2_SL0_SHIFT, 2);
+			ck_assert_msg(strstr(err, "S2SL0 = 10b") != NULL, "case %u: %s", i, err);
+		}
+	}
 }
 END_TEST
 
@@ -462,6 +520,38 @@ START_TEST(address_size)
 }
 END_TEST
 
+/* Arm ARM D8.3, AArch64.BlockDescSupported: with the 64K granule a block at
+ * Arm level 1 (4 TiB) exists when PAMax (SMMU_IDR5.OAS) is 52 bits
+ * (FEAT_LPA); with a smaller OAS 01 there is invalid (stage 2 translation
+ * fault). The 512 MiB block at Arm level 2 exists either way. */
+START_TEST(block_64k_level1)
+{
+	for (int oas52 = 0; oas52 < 2; oas52++) {
+		struct ims_iommu_cfg cfg;
+		ims_iommu_cfg_default(&cfg);
+		cfg.smmu_idr5 = (cfg.smmu_idr5 & ~SMMU_IDR5_OAS_MASK) | (oas52 ? 6 : 5);
+		struct rig r;
+		rig_up(&r, 16, 48, 3, false, false, 0, &cfg);
+		uint64_t ipa = 1ull << 42, pa = 1ull << 44;
+		put(&r, chain(&r, 2, ipa), leaf(2, pa, RW));
+		put(&r, chain(&r, 1, 0), leaf(1, 1ull << 29, RW));
+		struct ims_xlate x;
+		ck_assert_int_eq(acc(&r, 0x1234560, IMS_ACC_R, &x), 0);
+		ck_assert_uint_eq(x.pa, (1ull << 29) | 0x1234560);
+		int rc = acc(&r, ipa + 0x123456789ull, IMS_ACC_W, &x);
+		if (oas52) {
+			ck_assert_int_eq(rc, 0);
+			ck_assert_uint_eq(x.pa, pa + 0x123456789ull);
+			ck_assert_uint_eq(x.leaf_shift, 42);
+		} else {
+			ck_assert_int_eq(rc, IMS_FAULT_NOTPRESENT);
+			ck_assert_uint_eq(x.code, SMMU_EVT_F_TRANSLATION | SMMU_EVT_S2);
+		}
+		rig_down(&r);
+	}
+}
+END_TEST
+
 /* ---- commands ----------------------------------------------------------------- */
 
 START_TEST(commands)
@@ -494,12 +584,14 @@ int main(void)
 	tcase_set_timeout(t, 120);
 	tcase_add_test(t, ste_fields);
 	tcase_add_test(t, ste_httu_and_affd);
+	tcase_add_test(t, ste_sl0_needs_pa_size);
 	tcase_add_test(t, concatenated_walks);
 	tcase_add_test(t, s2ap_every_encoding);
 	tcase_add_test(t, access_flag);
 	tcase_add_test(t, dirty_state);
 	tcase_add_test(t, contiguous_group);
 	tcase_add_test(t, address_size);
+	tcase_add_test(t, block_64k_level1);
 	tcase_add_test(t, commands);
 	suite_add_tcase(s, t);
 	SRunner *sr = srunner_create(s);

@@ -290,7 +290,7 @@ START_TEST(invalid_encodings_and_alignment)
 		hw_ctx_of(w, NULL, &c);
 		for (int L = 0; L <= c.top; L++) {
 			struct hw_ent e;
-			uint64_t pa = 0x4000000000ull;
+			uint64_t pa = 0x100000000000ull; /* aligned to every leaf (4T) */
 			/* x0: invalid at every level. */
 			for (uint64_t type = 0; type < 4; type += 2) {
 				memset(&e, 0, sizeof(e));
@@ -299,8 +299,10 @@ START_TEST(invalid_encodings_and_alignment)
 				ck_assert_uint_eq(e.code, SMMU_EVT_F_TRANSLATION);
 			}
 			/* 01: a block only where the granule has one (4K: Arm L1, L2;
-			 * 16K, 64K: Arm L2); reserved at Arm L3. */
-			bool blocks = (g == 12 && (L == 1 || L == 2)) || (g != 12 && L == 1);
+			 * 16K, 64K: Arm L2; 64K Arm L1 too, as the default
+			 * SMMU_IDR5.OAS is 52 bits); reserved at Arm L3. */
+			bool blocks = (g == 12 && (L == 1 || L == 2)) || (g != 12 && L == 1) ||
+				      (g == 16 && L == 2);
 			memset(&e, 0, sizeof(e));
 			smmu_hw_fmt.decode(&c, L, page_desc(pa, false, 0), IMS_ACC_R, &e);
 			ck_assert_int_eq(e.kind, (blocks ? HWE_LEAF : HWE_INVALID));
