@@ -17,9 +17,9 @@ static bool dirty_capable(const struct ims_iommu_cfg *cfg)
 static const struct fmt_cfg_key cfg_keys[] = {
 	FMT_KEY_RULE(IMS_FMT_AMDV1, "model.amd_pde_accessed", amd_pde_accessed, "false",
 		"AMD: hardware sets A in PDEs too (not established)", "amd-pde-accessed"),
-	FMT_KEY_REG(IMS_FMT_AMDV1, "capabilities.amd_efr", amd_efr, "0x13000000005810",
+	FMT_KEY_REG(IMS_FMT_AMDV1, "capabilities.amd_efr", amd_efr, "0x2013000000005810",
 		"AMD EFR: HASup 49, HDSup 52, HATS 11:10; v2 (amdv2): GTSup 4, GATS 13:12, "
-		"GLXSup 15:14, GIoSup 48", "amd-efr"),
+		"GLXSup 15:14, GIoSup 48, GAUpdateDisSup 61", "amd-efr"),
 };
 
 /* Linux's AMD v1 driver: every power of two from 4K to 1G (NextLevel=7

@@ -3,6 +3,7 @@
 #ifndef IMS_AMD_AMD_H
 #define IMS_AMD_AMD_H
 
+#include "amd/amd_codec.h"
 #include "formats/format.h"
 #include "x86/x86_hw.h"
 
@@ -25,5 +26,19 @@ int amdv2_geometry(struct fmt_geom *g, char *err, size_t errlen);
 int amdv2_ctx_encode(const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen);
 /* The context words (DTE, GCR3 entry as word 4) of a v2 domain. */
 void amdv2_words(uint16_t tag, unsigned levels, uint64_t root, uint64_t *w);
+
+/* Whether hardware sets the guest tables' Accessed / Dirty flags: unless
+ * the IOMMU Control register's GAUpdateDis / GDUpdateDis says not, which it
+ * can only where EFR.GAUpdateDisSup is set (amd/amd_codec.h). The same for
+ * every device of the IOMMU: no DTE or GCR3 field gates them. */
+static inline bool amdv2_guest_a(const struct ims_iommu_cfg *cfg)
+{
+	return !((cfg->amd_efr & AMD_EFR_GAUPDATEDISSUP) && (cfg->amd_control & AMD_CTRL_GAUPDATEDIS));
+}
+
+static inline bool amdv2_guest_d(const struct ims_iommu_cfg *cfg)
+{
+	return !((cfg->amd_efr & AMD_EFR_GAUPDATEDISSUP) && (cfg->amd_control & AMD_CTRL_GDUPDATEDIS));
+}
 
 #endif

@@ -94,6 +94,15 @@ static inline unsigned amd_size_decode(uint64_t pte)
 #define AMD_EFR_HATS_MASK (3ull << AMD_EFR_HATS_SHIFT)
 #define AMD_EFR_HASUP (1ull << 49)
 #define AMD_EFR_HDSUP (1ull << 52)
+#define AMD_EFR_GAUPDATEDISSUP (1ull << 61) /* the Control register's GAUpdateDis, GDUpdateDis */
+
+/* IOMMU Control register (MMIO 0018h): hardware updates of the guest
+ * tables' Dirty (GDUpdateDis) and Accessed (GAUpdateDis) flags disabled,
+ * when EFR.GAUpdateDisSup is set. Bit positions as VirtualBox's
+ * include/VBox/iommu-amd.h (IOMMU_CTRL_T, IOMMU_EFR_T) gives them "in
+ * accordance with the AMD spec". */
+#define AMD_CTRL_GDUPDATEDIS (1ull << 48)
+#define AMD_CTRL_GAUPDATEDIS (1ull << 54)
 
 /* Commands as two qwords: cmd[0] = dwords 0-1, cmd[1] = dwords 2-3.
  * INVALIDATE_IOMMU_PAGES (opcode 03h): DomainID in dword 1 bits 15:0,
@@ -113,10 +122,10 @@ static inline unsigned amd_size_decode(uint64_t pte)
 /* S = 1 with every address bit set below 63: the whole domain. */
 #define AMD_CMD_ALL_PAGES 0x7ffffffffffff000ull
 
-/* IO_PAGE_FAULT event flags (the format code of a fault). GN and US (v2:
- * a guest translation, a user request) sit below I (bit 3) as the event's
- * flags field orders them; Linux names only I, PR, RW and TR, so these two
- * positions are not checked against the spec's figure. */
+/* IO_PAGE_FAULT event flags (the format code of a fault, "2.5.3"; event
+ * bits 56:48 as flags 8:0): GN (v2: a guest translation) 0, NX 1, US (a
+ * user request) 2, I 3, PR 4, RW 5, PE 6, RZ 7, TR 8 (Linux's EVENT_FLAG_I,
+ * EVENT_FLAG_RW; VirtualBox's EVT_IO_PAGE_FAULT_T for the others). */
 #define AMD_EV_GN (1u << 0)
 #define AMD_EV_US (1u << 2)
 #define AMD_EV_RW (1u << 5) /* the access was a write */

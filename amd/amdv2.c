@@ -6,20 +6,26 @@
 #include "amd/amd_codec.h"
 #include "x86/x86_sw.h"
 
-/* Guest A/D are always updated (amd/amdv2_hw.c), so a v2 domain tracks
- * dirty pages wherever guest translation (EFR.GTSup) serves requests
- * without PASID (EFR.GIoSup). */
+/* A v2 domain tracks dirty pages wherever guest translation (EFR.GTSup)
+ * serves requests without PASID (EFR.GIoSup) and the Control register
+ * leaves the guest Dirty updates on (GDUpdateDis, amd/amdv2_hw.c). Without
+ * Accessed updates (GAUpdateDis) D is still set: dirty tracking needs D. */
 static bool dirty_capable(const struct ims_iommu_cfg *cfg)
 {
-	return (cfg->amd_efr & AMD_EFR_GTSUP) && (cfg->amd_efr & AMD_EFR_GIOSUP);
+	return (cfg->amd_efr & AMD_EFR_GTSUP) && (cfg->amd_efr & AMD_EFR_GIOSUP) &&
+	       amdv2_guest_d(cfg);
 }
 
 /* The capability register is v1's (capabilities.amd_efr: its default
- * carries GTSup, GATS, GLXSup and GIoSup too); v2 adds the privilege of
- * its requests. */
+ * carries GTSup, GATS, GLXSup, GIoSup and GAUpdateDisSup too); v2 adds the
+ * privilege of its requests and the Control register's guest A/D update
+ * disables (the default: both updates on). */
 static const struct fmt_cfg_key cfg_keys[] = {
 	FMT_KEY_RULE(IMS_FMT_AMDV2, "model.amdv2_supervisor", amdv2_supervisor, "false",
 		"AMD v2: DMA requests are supervisor (PMR = 1)", "amdv2-supervisor"),
+	FMT_KEY_REG(IMS_FMT_AMDV2, "capabilities.amd_control", amd_control, "0x0",
+		"AMD IOMMU Control register: GDUpdateDis 48, GAUpdateDis 54 (v2: no guest "
+		"Dirty / Accessed updates; need EFR.GAUpdateDisSup 61)", "amd-control"),
 };
 
 static const struct fmt_layout bench_layouts[] = {{"amdv2", {.levels = 4}}};

@@ -6,10 +6,11 @@
  *
  * A/D: the guest tables are x86-64 tables, and the IOMMU keeps their
  * accessed and dirty flags as the processor does (2.2.6); DTE.HAD
- * ("Host Access Dirty", 2.2.7.4) gates the host tables' updates, and no
- * field of the DTE or the GCR3 entry gates the guest's, so a translating
- * context always has them. (Section numbers as Linux's x86-64 page-table
- * code cites them; the wording is not checked against the PDF.)
+ * ("Host Access Dirty", 2.2.7.4) gates the host tables' updates. No field
+ * of the DTE or the GCR3 entry gates the guest's: the IOMMU Control
+ * register does, for every device, with GAUpdateDis (bit 54: no Accessed
+ * updates) and GDUpdateDis (bit 48: no Dirty updates) where
+ * EFR.GAUpdateDisSup (bit 61) is set (amdv2_guest_a / _d in amd/amd.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -55,6 +56,10 @@ static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct
 	if (!(gcr3 & AMD_GCR3_V))
 		X86_CTX_ERR("the GCR3 table entry of PASID 0 is not valid");
 	x86_ctx_geometry(c, gpm == AMD_GPM_5LEVEL ? 5 : 4, gcr3 & AMD_GCR3_ADDR_MASK);
+	/* A in every guest entry a walk uses and D in the leaf (2.2.6), unless
+	 * the Control register disables them. */
+	c->ha = c->nonleaf_a = amdv2_guest_a(cfg);
+	c->hd = amdv2_guest_d(cfg);
 	/* IR/IW limit every translation of the device, as for v1. */
 	c->r = (q0 & AMD_DTE_IR) != 0;
 	c->w = (q0 & AMD_DTE_IW) != 0;
@@ -104,8 +109,9 @@ const struct x86_hw_fmt amdv2_x86_fmt = {
 };
 
 /* A raw `format=amdv2 root=PA raw` domain gets a domain's words
- * (amd/amdv2_geom.c). Guest A/D have no enable, so ha= and hd= have
- * nothing to encode (docs/trace-format.md). */
+ * (amd/amdv2_geom.c). Guest A/D have no per-domain enable (the Control
+ * register's bits are the IOMMU's: capabilities.amd_control), so ha= and
+ * hd= have nothing to encode (docs/trace-format.md). */
 int amdv2_ctx_encode(const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen)
 {
 	return x86_ctx_encode("amdv2", amdv2_geometry, amdv2_words, p, w, err, errlen);

@@ -136,8 +136,9 @@ static uint64_t accessed_bits(const struct hw_ctx *c)
 
 /* SDM 4.8, VT-d 3.6.2: A in every entry a translation uses, the leaf too;
  * D in the leaf on a write (one check() allowed); with EAFE, EA wherever
- * A is set. The formats set ha, hd and nonleaf_a whenever their context
- * translates: no control gates these updates. */
+ * A is set. x86_ctx_geometry() sets ha, hd and nonleaf_a: no VT-d
+ * first-stage control gates these updates; AMD's Control register can
+ * disable either (amd/amdv2_hw.c). */
 void x86_leaf_update(const struct hw_ctx *c, uint64_t pte, unsigned acc, struct hw_upd *u)
 {
 	(void)pte;

@@ -67,7 +67,7 @@ struct ims_iommu_cfg {
 	bool vtd_nonleaf_accessed; /* VT-d A in non-leaf entries (EPT rule, inferred: on) */
 	bool dma_privileged;       /* SMMU STE.PRIVCFG: device accesses privileged (off) */
 	/* Capability registers in their native encodings. */
-	uint64_t amd_efr;   /* HASup 49, HDSup 52, HATS 11:10 */
+	uint64_t amd_efr;   /* HASup 49, HDSup 52, HATS 11:10; v2: GAUpdateDisSup 61 */
 	uint64_t vtd_cap;   /* SLLPS 34 (2M), 35 (1G) */
 	uint64_t vtd_ecap;  /* SSADS 45, SMPWC 48 */
 	uint64_t smmu_idr0; /* HTTU 7:6 */
@@ -88,7 +88,8 @@ struct ims_iommu_cfg {
 	unsigned wc_latency; /* per probe of one level */
 	struct ims_wc_level_cfg wc_level[IMS_WC_LEVELS];
 	struct ims_latency_cfg lat;
-	/* SMMU_IDR5 (stage 2): OAS 2:0, GRAN4K 4, GRAN16K 5, GRAN64K 6. Last,
+	/* SMMU_IDR5: OAS 2:0 (both stages), GRAN4K 4, GRAN16K 5, GRAN64K 6
+	 * (stage 2). Last,
 	 * so the offsets above are unchanged. */
 	uint64_t smmu_idr5;
 	/* The privilege of DMA requests through x86-64 first-stage tables
@@ -96,6 +97,9 @@ struct ims_iommu_cfg {
 	 * requests without PASID are. */
 	bool vtd_fs_supervisor; /* VT-d first stage: PR = 1 (needs PASID-entry SRE) */
 	bool amdv2_supervisor;  /* AMD v2 guest tables: PMR = 1 */
+	/* The AMD IOMMU Control register (appended: the offsets above are
+	 * unchanged): GDUpdateDis 48, GAUpdateDis 54 (with EFR.GAUpdateDisSup). */
+	uint64_t amd_control;
 };
 
 /* Parameters of a raw (hardware-only) context, as a `domain ... root=PA raw`

@@ -27,7 +27,8 @@ static bool same_cfg(const struct ims_iommu_cfg *a, const struct ims_iommu_cfg *
 		  a->vtd_cap == b->vtd_cap && a->vtd_ecap == b->vtd_ecap &&
 		  a->smmu_idr0 == b->smmu_idr0 && a->smmu_idr5 == b->smmu_idr5 &&
 		  a->vtd_fs_supervisor == b->vtd_fs_supervisor &&
-		  a->amdv2_supervisor == b->amdv2_supervisor && a->iotlb_policy == b->iotlb_policy &&
+		  a->amdv2_supervisor == b->amdv2_supervisor && a->amd_control == b->amd_control &&
+		  a->iotlb_policy == b->iotlb_policy &&
 		  a->iotlb_latency == b->iotlb_latency && a->utlb_enable == b->utlb_enable &&
 		  a->utlb_entries == b->utlb_entries && a->utlb_ways == b->utlb_ways &&
 		  a->utlb_policy == b->utlb_policy && a->utlb_latency == b->utlb_latency &&
@@ -201,7 +202,7 @@ START_TEST(errors_name_line_and_column)
 		"vtd_nonleaf_accessed, dma_privileged, vtd_fs_supervisor, amdv2_supervisor)");
 	refused("capabilities: {vtd_cap: 1, idr0: 2}\n",
 		"t.yaml:1:28: unknown key 'idr0' in capabilities (expected amd_efr, vtd_cap, vtd_ecap, "
-		"smmu_idr0, smmu_idr5)");
+		"smmu_idr0, amd_control, smmu_idr5)");
 	refused("micro_tlb: {levels: {}}\n",
 		"t.yaml:1:13: unknown key 'levels' in micro_tlb (expected enable, entries, ways, policy, "
 		"latency)");

@@ -1,7 +1,8 @@
 /* The x86-64 first-stage rules of vtd-fs and amdv2 (x86/x86_hw.c with each
  * format's context), driven through the model's walk (ims_iommu_access) at
  * every level: A in every entry used and D in the leaf on a write (SDM
- * 4.8, VT-d 3.6.2, AMD 2.2.6), U/S against the request's privilege and R/W
+ * 4.8, VT-d 3.6.2, AMD 2.2.6; AMD's Control register GAUpdateDis and
+ * GDUpdateDis turn them off), U/S against the request's privilege and R/W
  * ANDed over the walk (SDM 4.6, VT-d 3.6.1), reserved bits (SDM 4.5, VT-d
  * 9.7), VT-d SRE / WPE / NXE / EAFE / CAP.FS1GP, the canonical range, the
  * context checks and the PASID-tagged invalidations. The conformance
@@ -132,7 +133,7 @@ static uint32_t c_rsvd(enum ims_format f)
 
 /* SDM 4.8 / VT-d 3.6.2 / AMD 2.2.6: a read sets A in every entry of the walk
  * and no D; a write sets D in the leaf only. Every format, both widths,
- * every leaf size, no enable needed. */
+ * every leaf size, no per-domain enable needed. */
 START_TEST(ad_every_entry_every_level)
 {
 	for (unsigned fi = 0; fi < 2; fi++)
@@ -157,6 +158,44 @@ START_TEST(ad_every_entry_every_level)
 						      "%s D level %d", ims_format_name(r.fmt), l);
 				rig_down(&r);
 			}
+}
+END_TEST
+
+/* AMD: the IOMMU Control register's GDUpdateDis (bit 48) stops guest Dirty
+ * updates and GAUpdateDis (bit 54) guest Accessed updates, in every entry,
+ * where EFR.GAUpdateDisSup (bit 61) is set; without it they have no effect.
+ * The dirty-tracking capability follows GDUpdateDis; VT-d first stage has
+ * no such control (the AMD register leaves it alone). */
+START_TEST(amdv2_control_disables_guest_ad)
+{
+	for (unsigned m = 0; m < 8; m++) {
+		bool sup = m & 1, gd = m & 2, ga = m & 4;
+		struct ims_iommu_cfg cfg;
+		ims_iommu_cfg_default(&cfg);
+		if (!sup)
+			cfg.amd_efr &= ~AMD_EFR_GAUPDATEDISSUP;
+		cfg.amd_control = (gd ? AMD_CTRL_GDUPDATEDIS : 0) | (ga ? AMD_CTRL_GAUPDATEDIS : 0);
+		bool want_a = !(sup && ga), want_d = !(sup && gd);
+		ck_assert_int_eq(ims_iommu_cfg_dirty_capable(&cfg, IMS_FMT_AMDV2), want_d);
+		ck_assert(ims_iommu_cfg_dirty_capable(&cfg, IMS_FMT_VTD_FS));
+		for (unsigned fi = 0; fi < 2; fi++) {
+			bool amd = FMTS[fi] == IMS_FMT_AMDV2;
+			struct rig r;
+			rig_up(&r, FMTS[fi], 4, &cfg, 0);
+			path(&r, 0, IOVA, X86_P | X86_RW | X86_US);
+			struct ims_xlate x;
+			ck_assert_int_eq(ims_iommu_access(r.mmu, DEV, IOVA, IMS_ACC_W, &x), 0);
+			ck_assert_int_eq(x.dirtied, !amd || want_d);
+			for (int l = 3; l >= 0; l--) {
+				uint64_t v = get(&r, r.slot[l]);
+				ck_assert_msg(!!(v & X86_A) == (!amd || want_a), "%s m %u A level %d",
+					      ims_format_name(r.fmt), m, l);
+				ck_assert_msg(!!(v & X86_D) == (l == 0 && (!amd || want_d)),
+					      "%s m %u D level %d", ims_format_name(r.fmt), m, l);
+			}
+			rig_down(&r);
+		}
+	}
 }
 END_TEST
 
@@ -401,6 +440,7 @@ int main(void)
 	Suite *s = suite_create("hw_rules_x86");
 	TCase *t = tcase_create("rules");
 	tcase_add_test(t, ad_every_entry_every_level);
+	tcase_add_test(t, amdv2_control_disables_guest_ad);
 	tcase_add_test(t, user_requests_need_us_everywhere);
 	tcase_add_test(t, rw_anded_and_write_protect);
 	tcase_add_test(t, reserved_bits);
