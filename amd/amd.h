@@ -33,12 +33,14 @@ void amdv2_words(uint16_t tag, unsigned levels, uint64_t root, uint64_t *w);
  * every device of the IOMMU: no DTE or GCR3 field gates them. */
 static inline bool amdv2_guest_a(const struct ims_iommu_cfg *cfg)
 {
-	return !((cfg->amd_efr & AMD_EFR_GAUPDATEDISSUP) && (cfg->amd_control & AMD_CTRL_GAUPDATEDIS));
+	return !((cfg->amd_efr & AMD_EFR_GAUPDATEDISSUP) &&
+		 (cfg->amd_control & AMD_CTRL_GAUPDATEDIS));
 }
 
 static inline bool amdv2_guest_d(const struct ims_iommu_cfg *cfg)
 {
-	return !((cfg->amd_efr & AMD_EFR_GAUPDATEDISSUP) && (cfg->amd_control & AMD_CTRL_GDUPDATEDIS));
+	return !((cfg->amd_efr & AMD_EFR_GAUPDATEDISSUP) &&
+		 (cfg->amd_control & AMD_CTRL_GDUPDATEDIS));
 }
 
 #endif

@@ -10,7 +10,8 @@
  * blocks exist at Arm level 1, at both stages (smmuv3/vmsa_hw.h). */
 static const struct fmt_cfg_key cfg_keys[] = {
 	FMT_KEY_REG(IMS_FMT_SMMUV3_S2, "capabilities.smmu_idr5", smmu_idr5, "0x76",
-		"SMMU IDR5: OAS 2:0 (both stages), GRAN4K 4, GRAN16K 5, GRAN64K 6 (stage 2)", "smmu-idr5"),
+		"SMMU IDR5: OAS 2:0 (both stages), GRAN4K 4, GRAN16K 5, GRAN64K 6 (stage 2)",
+		"smmu-idr5"),
 };
 
 /* Every granule at a natural start level and a concatenated one (4K: 2

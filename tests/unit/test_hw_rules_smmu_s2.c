@@ -293,7 +293,8 @@ START_TEST(ste_sl0_needs_pa_size)
 		uint64_t w[8];
 		ste(cases[i].g, cases[i].ias, cases[i].levels, false, false, w);
 		char err[200] = "";
-		ck_assert_msg(ste_set(w, &cfg, err, sizeof(err)) == cases[i].rc, "case %u: %s", i, err);
+		ck_assert_msg(ste_set(w, &cfg, err, sizeof(err)) == cases[i].rc, "case %u: %s", i,
+			      err);
 		if (cases[i].rc) {
 			ck_assert_uint_eq((w[2] & S2_STE2_SL0_MASK) >> S2_STE2_SL0_SHIFT, 2);
 			ck_assert_msg(strstr(err, "S2SL0 = 10b") != NULL, "case %u: %s", i, err);

@@ -174,7 +174,8 @@ START_TEST(amdv2_control_disables_guest_ad)
 		ims_iommu_cfg_default(&cfg);
 		if (!sup)
 			cfg.amd_efr &= ~AMD_EFR_GAUPDATEDISSUP;
-		cfg.amd_control = (gd ? AMD_CTRL_GDUPDATEDIS : 0) | (ga ? AMD_CTRL_GAUPDATEDIS : 0);
+		cfg.amd_control =
+			(gd ? AMD_CTRL_GDUPDATEDIS : 0) | (ga ? AMD_CTRL_GAUPDATEDIS : 0);
 		bool want_a = !(sup && ga), want_d = !(sup && gd);
 		ck_assert_int_eq(ims_iommu_cfg_dirty_capable(&cfg, IMS_FMT_AMDV2), want_d);
 		ck_assert(ims_iommu_cfg_dirty_capable(&cfg, IMS_FMT_VTD_FS));
@@ -188,8 +189,8 @@ START_TEST(amdv2_control_disables_guest_ad)
 			ck_assert_int_eq(x.dirtied, !amd || want_d);
 			for (int l = 3; l >= 0; l--) {
 				uint64_t v = get(&r, r.slot[l]);
-				ck_assert_msg(!!(v & X86_A) == (!amd || want_a), "%s m %u A level %d",
-					      ims_format_name(r.fmt), m, l);
+				ck_assert_msg(!!(v & X86_A) == (!amd || want_a),
+					      "%s m %u A level %d", ims_format_name(r.fmt), m, l);
 				ck_assert_msg(!!(v & X86_D) == (l == 0 && (!amd || want_d)),
 					      "%s m %u D level %d", ims_format_name(r.fmt), m, l);
 			}
