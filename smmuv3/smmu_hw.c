@@ -87,12 +87,25 @@ static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct
 	if (align < 64)
 		align = 64;
 	c->root = root & ~(align - 1);
-	/* 5.4 (HA, HD): {HD, HA} = 10b behaves as both off. The spec makes HA
-	 * without HTTU (or HD without HTTU = 2) ILLEGAL; the model, as the
-	 * design asks, treats such a CD as having the update off. */
+	/* SMMUv3 5.4 (CD.HA, CD.HD): it is ILLEGAL to set HA when
+	 * SMMU_IDR0.HTTU = 00b, and HD when HTTU = 00b or 01b (C_BAD_CD);
+	 * {HD, HA} = 10b (HD not ILLEGAL) behaves as both off. */
 	unsigned httu = (unsigned)((cfg->smmu_idr0 & SMMU_IDR0_HTTU_MASK) >> SMMU_IDR0_HTTU_SHIFT);
-	c->ha = (w0 & SMMU_CD0_HA) && httu >= 1;
-	c->hd = (w0 & SMMU_CD0_HD) && c->ha && httu >= 2;
+	if ((w0 & SMMU_CD0_HA) && httu < 1) {
+		if (err)
+			snprintf(err, errlen,
+				 "CD.HA = 1 but SMMU_IDR0.HTTU = 0 (no hardware access flag update)");
+		return -EINVAL;
+	}
+	if ((w0 & SMMU_CD0_HD) && httu < 2) {
+		if (err)
+			snprintf(err, errlen,
+				 "CD.HD = 1 but SMMU_IDR0.HTTU = %u (no hardware dirty state update)",
+				 httu);
+		return -EINVAL;
+	}
+	c->ha = (w0 & SMMU_CD0_HA) != 0;
+	c->hd = (w0 & SMMU_CD0_HD) && c->ha;
 	/* 5.4 (AFFD): ignored when HA = 1. */
 	c->affd = (w0 & SMMU_CD0_AFFD) && !c->ha;
 	/* Stage 1 has no context-level permission. */

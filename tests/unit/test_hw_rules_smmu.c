@@ -14,6 +14,7 @@
  * rules from traces (tests/conformance/smmuv3.yaml).
  */
 #include <check.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -204,8 +205,9 @@ END_TEST
 
 START_TEST(af_decode_ctx_controls)
 {
-	/* SMMUv3 5.4: AFFD is ignored with HA; HA without HTTU is off, so
-	 * AF = 0 faults again. */
+	/* SMMUv3 5.4: AFFD is ignored with HA; HA without HTTU is ILLEGAL
+	 * (C_BAD_CD), so a CD for HTTU = 0 leaves HA off, and AF = 0 faults
+	 * again. */
 	const struct pos *p = &LEAVES[0];
 	struct hw_ctx c;
 	hw_ctx_of(p, true, false, SMMU_CD0_AFFD, NULL, &c);
@@ -213,7 +215,24 @@ START_TEST(af_decode_ctx_controls)
 	struct ims_iommu_cfg cfg;
 	ims_iommu_cfg_default(&cfg);
 	cfg.smmu_idr0 &= ~SMMU_IDR0_HTTU_MASK;
-	hw_ctx_of(p, true, true, 0, &cfg, &c);
+	struct ims_ctx_params cp = {.tag = TAG, .root = ROOT, .granule_shift = p->g, .ias = p->ias,
+				    .ha = true};
+	uint64_t w[IMS_CTX_WORDS];
+	char err[160] = "";
+	ck_assert_int_eq(ims_ctx_encode(IMS_FMT_SMMUV3, &cp, w, err, sizeof(err)), 0);
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(smmu_hw_fmt.decode_ctx(w, &cfg, &c, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "CD.HA") != NULL, "%s", err);
+	/* HTTU = 1: HA alone works; HD with it is ILLEGAL. */
+	cfg.smmu_idr0 |= 1ull << SMMU_IDR0_HTTU_SHIFT;
+	hw_ctx_of(p, true, false, 0, &cfg, &c);
+	ck_assert(c.ha && !c.hd);
+	w[0] |= SMMU_CD0_HD;
+	err[0] = 0;
+	ck_assert_int_eq(smmu_hw_fmt.decode_ctx(w, &cfg, &c, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "CD.HD") != NULL, "%s", err);
+	cfg.smmu_idr0 &= ~SMMU_IDR0_HTTU_MASK;
+	hw_ctx_of(p, false, false, 0, &cfg, &c);
 	ck_assert(!c.ha && !c.hd);
 	uint64_t d = leaf(p, BIG_PA, 0, false);
 	struct hw_ent e;
@@ -353,7 +372,8 @@ END_TEST
 START_TEST(affd_and_httu_every_granule)
 {
 	/* AFFD = 1, HA off: AF = 0 translates, nothing is written, the
-	 * translation is cached. HTTU = 0 with CD.HA: AF = 0 faults. */
+	 * translation is cached. HTTU = 0: a CD with HA is ILLEGAL (C_BAD_CD,
+	 * refused); without it AF = 0 faults. */
 	for (unsigned i = 0; i < NLEAVES; i++) {
 		const struct pos *p = &LEAVES[i];
 		struct rig r;
@@ -373,7 +393,19 @@ START_TEST(affd_and_httu_every_granule)
 		struct ims_iommu_cfg cfg;
 		ims_iommu_cfg_default(&cfg);
 		cfg.smmu_idr0 &= ~SMMU_IDR0_HTTU_MASK;
-		rig_cfg(&r, p, true, true, 0, &cfg);
+		struct ims_ctx_params cp = {.tag = TAG, .root = ROOT, .granule_shift = p->g,
+					    .ias = p->ias, .ha = true};
+		uint64_t w[IMS_CTX_WORDS];
+		char err[160];
+		ck_assert_int_eq(ims_ctx_encode(IMS_FMT_SMMUV3, &cp, w, err, sizeof(err)), 0);
+		struct ims_mem *mem = ims_mem_new();
+		struct ims_iommu *mmu;
+		ck_assert_int_eq(ims_iommu_new(mem, &cfg, &mmu), 0);
+		ck_assert_int_eq(ims_iommu_ctx_set(mmu, TAG, IMS_FMT_SMMUV3, w, err, sizeof(err)),
+				 -EINVAL);
+		ims_iommu_free(mmu);
+		ims_mem_free(mem);
+		rig_cfg(&r, p, false, false, 0, &cfg);
 		slot = chain(&r, p->level, iova);
 		put(&r, slot, d);
 		ck_assert_int_eq(acc(&r, iova, IMS_ACC_R, &x), IMS_FAULT_ACCESS);

@@ -427,13 +427,42 @@ START_TEST(cd_decode)
 	v[1] = ROOT | 0x7f0;
 	ck_assert_int_eq(smmu_hw_fmt.decode_ctx(v, &cfg, &c, err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.root, ROOT);
-	/* HTTU gates HA and HD; HD without HA is off. */
+	/* SMMUv3 5.4: CD.HD with HTTU = 01b is ILLEGAL, HA alone is not;
+	 * with HTTU = 00b HA is ILLEGAL too, and HD with or without HA. The
+	 * reason names the field. */
 	cfg.smmu_idr0 = 1ull << SMMU_IDR0_HTTU_SHIFT;
-	ck_assert_int_eq(smmu_hw_fmt.decode_ctx(w, &cfg, &c, err, sizeof(err)), 0);
+	err[0] = 0;
+	ck_assert_int_eq(smmu_hw_fmt.decode_ctx(w, &cfg, &c, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "CD.HD") != NULL, "%s", err);
+	uint64_t ha_only[IMS_CTX_WORDS], hd_only[IMS_CTX_WORDS], neither[IMS_CTX_WORDS];
+	memcpy(ha_only, w, sizeof(ha_only));
+	ha_only[0] &= ~SMMU_CD0_HD;
+	memcpy(hd_only, w, sizeof(hd_only));
+	hd_only[0] &= ~SMMU_CD0_HA;
+	memcpy(neither, w, sizeof(neither));
+	neither[0] &= ~(SMMU_CD0_HA | SMMU_CD0_HD);
+	ck_assert_int_eq(smmu_hw_fmt.decode_ctx(ha_only, &cfg, &c, err, sizeof(err)), 0);
 	ck_assert(c.ha && !c.hd);
+	ck_assert_int_eq(smmu_hw_fmt.decode_ctx(hd_only, &cfg, &c, err, sizeof(err)), -EINVAL);
 	cfg.smmu_idr0 = 0;
-	ck_assert_int_eq(smmu_hw_fmt.decode_ctx(w, &cfg, &c, err, sizeof(err)), 0);
+	err[0] = 0;
+	ck_assert_int_eq(smmu_hw_fmt.decode_ctx(ha_only, &cfg, &c, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "CD.HA") != NULL, "%s", err);
+	ck_assert_int_eq(smmu_hw_fmt.decode_ctx(w, &cfg, &c, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(smmu_hw_fmt.decode_ctx(hd_only, &cfg, &c, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(smmu_hw_fmt.decode_ctx(neither, &cfg, &c, err, sizeof(err)), 0);
 	ck_assert(!c.ha && !c.hd);
+	/* Through the model: the CD is refused (C_BAD_CD). */
+	struct ims_mem *mem = ims_mem_new();
+	struct ims_iommu *mmu;
+	ck_assert_int_eq(ims_iommu_new(mem, &cfg, &mmu), 0);
+	ck_assert_int_eq(ims_iommu_ctx_set(mmu, TAG, IMS_FMT_SMMUV3, ha_only, err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_int_eq(ims_iommu_ctx_set(mmu, TAG, IMS_FMT_SMMUV3, neither, err, sizeof(err)), 0);
+	ims_iommu_free(mmu);
+	ims_mem_free(mem);
+	/* {HD, HA} = 10b where HD is not ILLEGAL (HTTU = 2) behaves as both
+	 * off. */
 	ims_iommu_cfg_default(&cfg);
 	memcpy(v, w, sizeof(v));
 	v[0] &= ~SMMU_CD0_HA;
@@ -638,6 +667,28 @@ START_TEST(software_cd)
 		ck_assert_uint_eq((w[0] & SMMU_CD0_TG0_MASK) >> SMMU_CD0_TG0_SHIFT, SMMU_TG0_16K);
 		ck_assert_uint_eq(w[0] >> SMMU_CD0_ASID_SHIFT, TAG);
 		ck_assert_uint_eq(w[1], s.pt->root);
+		/* The driver allocates a tracking domain only where the SMMU
+		 * is dirty-capable (HTTU >= 2, as Linux's FEAT_HD check), and
+		 * exactly there the model takes its CD (5.4: HA, HD beyond
+		 * HTTU are ILLEGAL); an untracked domain's CD is legal on
+		 * every HTTU. */
+		for (unsigned httu = 0; httu < 4; httu++) {
+			struct ims_iommu_cfg cfg;
+			ims_iommu_cfg_default(&cfg);
+			cfg.smmu_idr0 = (cfg.smmu_idr0 & ~SMMU_IDR0_HTTU_MASK) |
+					(uint64_t)httu << SMMU_IDR0_HTTU_SHIFT;
+			bool capable = ims_iommu_cfg_dirty_capable(&cfg, IMS_FMT_SMMUV3);
+			ck_assert_int_eq(capable, httu >= 2);
+			struct ims_mem *mem = ims_mem_new();
+			struct ims_iommu *mmu;
+			ck_assert_int_eq(ims_iommu_new(mem, &cfg, &mmu), 0);
+			char err[160] = "";
+			int rc = ims_iommu_ctx_set(mmu, TAG, IMS_FMT_SMMUV3, w, err, sizeof(err));
+			ck_assert_msg(rc == (!dirty || capable ? 0 : -EINVAL), "httu %u dirty %d: %s",
+				      httu, dirty, err);
+			ims_iommu_free(mmu);
+			ims_mem_free(mem);
+		}
 		if (dirty) {
 			s.ncmd = 0;
 			struct pt_dom d;
