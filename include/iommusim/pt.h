@@ -34,6 +34,14 @@ struct ims_sink {
 	 * the walker and what it did. The replayer makes it a validation
 	 * failure of the op. */
 	void (*finding)(void *arg, const char *msg);
+	/* Optional: the page table of domain `tag` took the table frames
+	 * [pa, pa + (4 KiB << order)) from the frame pool (table_alloc; a
+	 * negative return fails the allocation, the frames go back), or gives
+	 * them back (table_free, called before they are freed). Nesting needs
+	 * it: a guest's stage-1 tables are guest RAM, which the VMM maps in
+	 * stage 2 (docs/trace-format.md, "Nested domains"). */
+	int (*table_alloc)(void *arg, uint16_t tag, uint64_t pa, unsigned order);
+	void (*table_free)(void *arg, uint16_t tag, uint64_t pa, unsigned order);
 };
 
 struct ims_pt_cfg {

@@ -54,7 +54,7 @@ static void rig_up(struct rig *r, enum ims_format fmt)
 	struct ims_iommu_cfg cfg;
 	ims_iommu_cfg_default(&cfg);
 	ck_assert_int_eq(ims_iommu_new(r->mem, &cfg, &r->mmu), 0);
-	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush, NULL};
+	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush, NULL, NULL, NULL};
 	ck_assert_int_eq(ims_iommufd_new(r->mem, &sink, &r->fd), 0);
 	struct ims_iommufd_hw_info ok = {fmt, IMS_IOMMU_HW_CAP_DIRTY_TRACKING};
 	struct ims_iommufd_hw_info no = {fmt, 0};
