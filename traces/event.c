@@ -131,7 +131,7 @@ static const struct {
 } errnos[] = {
 	{EPERM, "EPERM"},     {ENOENT, "ENOENT"},   {EFAULT, "EFAULT"},   {EBUSY, "EBUSY"},
 	{EEXIST, "EEXIST"},   {EINVAL, "EINVAL"},   {ENOSPC, "ENOSPC"},   {ENOMEM, "ENOMEM"},
-	{E2BIG, "E2BIG"},     {EOVERFLOW, "EOVERFLOW"}, {EOPNOTSUPP, "EOPNOTSUPP"},
+	{E2BIG, "E2BIG"},     {EIO, "EIO"},     {EOVERFLOW, "EOVERFLOW"}, {EOPNOTSUPP, "EOPNOTSUPP"},
 };
 
 const char *ims_errno_name(int err)

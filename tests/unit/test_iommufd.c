@@ -160,9 +160,8 @@ START_TEST(hwpt_alloc_rules)
 	/* DIRTY_TRACKING on a device whose IOMMU lacks it. */
 	ck_assert_int_eq(hwpt(&r, 1, DEV_NO, IMS_IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0), -EOPNOTSUPP);
 	ck_assert_ptr_null(ims_iommufd_hwpt_pt(r.fd, 1));
-	/* Unknown flags; a nesting parent is not modelled. */
+	/* Unknown flags (a nesting parent: test_iommufd_nested.c). */
 	ck_assert_int_eq(hwpt(&r, 1, DEV_OK, 1u << 5, 0), -EOPNOTSUPP);
-	ck_assert_int_eq(hwpt(&r, 1, DEV_OK, IMS_IOMMU_HWPT_ALLOC_NEST_PARENT, 0), -EOPNOTSUPP);
 	/* Unknown device or IOAS. */
 	ck_assert_int_eq(hwpt(&r, 1, 0x77, 0, 0), -ENOENT);
 	struct ims_iommufd_hwpt_alloc a = {.dev_id = DEV_OK, .pt_id = 99, .hwpt_id = 1};
