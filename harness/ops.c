@@ -66,6 +66,8 @@ int rp_op_domain(struct ims_tb *r, const struct ims_event *ev)
 		return rc;
 	if (ims_ev_has(ev, IMS_K_RAW))
 		return raw_domain(r, ev);
+	if (ims_ev_has(ev, IMS_K_NESTED))
+		return rp_nested_domain(r, ev);
 	struct ims_tb_domain_cfg c = {
 		.fmt = (enum ims_format)ev->v[IMS_K_FORMAT],
 		.levels = ims_ev_has(ev, IMS_K_LEVELS) ? (unsigned)ev->v[IMS_K_LEVELS] : 0,

@@ -36,5 +36,7 @@ struct ims_sink rp_sink(struct ims_tb *r)
 				 .submit = sink_submit,
 				 .ctx_update = sink_ctx_update,
 				 .ctx_flush = sink_ctx_flush,
-				 .finding = sink_finding};
+				 .finding = sink_finding,
+				 .table_alloc = rp_nest_table_alloc,
+				 .table_free = rp_nest_table_free};
 }

@@ -82,6 +82,8 @@ void ims_pt_ctx_words(const struct ims_pt *pt, uint64_t words[8]);
 /* Bit n set = 2^n is a leaf size the software may use here. */
 uint64_t ims_pt_pgsizes(const struct ims_pt *pt);
 uint64_t ims_pt_min_pgsize(const struct ims_pt *pt);
+/* The address of the top-level table (what the context words point at). */
+uint64_t ims_pt_root(const struct ims_pt *pt);
 /* First IOVA past the domain's input range (0 = the full 2^64). */
 uint64_t ims_pt_iova_limit(const struct ims_pt *pt);
 /* First output address past what a leaf of the domain can hold: 2^52 for
