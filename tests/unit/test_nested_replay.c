@@ -205,6 +205,39 @@ START_TEST(migrate_nested_misses_nothing)
 }
 END_TEST
 
+/* Issue 25 item 4: the golden pair's summary. */
+static struct ims_replay_stats replay_file(const char *name)
+{
+	const char *src = getenv("IMS_SRC");
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/tests/traces/nested/%s", src ? src : ".", name);
+	struct ims_replay *r = open_replay();
+	struct ims_reader *rd;
+	char err[256];
+	ck_assert_int_eq(ims_reader_open(path, &rd, err, sizeof(err)), 0);
+	ck_assert_int_eq(ims_replay_run(r, rd), 0);
+	ims_reader_close(rd);
+	struct ims_replay_stats st = *ims_replay_stats(r);
+	ims_replay_free(r);
+	return st;
+}
+
+START_TEST(gpa_missed_pair)
+{
+	struct ims_replay_stats iova = replay_file("gpa-missed-iova.trace");
+	struct ims_replay_stats nested = replay_file("gpa-missed-nested.trace");
+	ck_assert_uint_eq(iova.validation_failures, 0);
+	ck_assert_uint_eq(nested.validation_failures, 0);
+	/* GPA 0x80000000 (its IOVA remapped) and 0x80002000 (unmapped). */
+	ck_assert_uint_eq(iova.gpa_missed, 2);
+	ck_assert_uint_eq(nested.gpa_missed, 0);
+	/* The same device writes, and the stage-2 harvest reported all three. */
+	ck_assert_uint_eq(iova.dma_pages, nested.dma_pages);
+	ck_assert_uint_eq(iova.bits_reported, 1);
+	ck_assert_uint_eq(nested.bits_reported, 3);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("nested_replay");
@@ -214,6 +247,7 @@ int main(void)
 	tcase_add_loop_test(tc, table_frames_live_in_stage2, 0, 3);
 	tcase_add_test(tc, iommufd_invalidate_reaches_hardware);
 	tcase_add_test(tc, migrate_nested_misses_nothing);
+	tcase_add_test(tc, gpa_missed_pair);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
