@@ -339,11 +339,9 @@ void rp_vbm_put(struct vbm *v);
 void rp_vfio_started(struct ims_tb *r, struct dom *d, uint16_t tag);
 
 /* nested.c: the sink's table-frame hook (a nested domain's table frames
- * are guest RAM: mapped identity, 4 KiB, rw, in its parent's stage 2),
- * and a `domain ... nested=P` line. */
+ * are guest RAM: mapped identity, 4 KiB, rw, in its parent's stage 2). */
 int rp_nest_table_alloc(void *arg, uint16_t tag, uint64_t pa, unsigned order);
 void rp_nest_table_free(void *arg, uint16_t tag, uint64_t pa, unsigned order);
-int rp_nested_domain(struct ims_tb *r, const struct ims_event *ev);
 
 /* Rooms: called by replay.c's dispatcher only. */
 

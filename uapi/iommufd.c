@@ -21,19 +21,6 @@ void ims_iommufd_set_walker(struct ims_iommufd *fd, unsigned walker,
 	fd->plugin = plugin;
 }
 
-/* Grows *v (of *cap elements of size sz) to hold one more. */
-int iommufd_grow(void **v, size_t *cap, size_t n, size_t sz)
-{
-	if (n < *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 4;
-	void *p = realloc(*v, c * sz);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = c;
-	return 0;
-}
 
 int ims_iommufd_new(struct ims_mem *mem, const struct ims_sink *sink, struct ims_iommufd **out)
 {
@@ -61,13 +48,6 @@ void ims_iommufd_free(struct ims_iommufd *fd)
 	free(fd);
 }
 
-struct dev *iommufd_dev_find(struct ims_iommufd *fd, uint32_t id)
-{
-	for (size_t i = 0; i < fd->ndev; i++)
-		if (fd->dev[i].id == id)
-			return &fd->dev[i];
-	return NULL;
-}
 
 static struct ioas *ioas_find(struct ims_iommufd *fd, uint32_t id)
 {
@@ -77,13 +57,6 @@ static struct ioas *ioas_find(struct ims_iommufd *fd, uint32_t id)
 	return NULL;
 }
 
-struct hwpt *iommufd_hwpt_find(struct ims_iommufd *fd, uint32_t id)
-{
-	for (size_t i = 0; i < fd->nhwpt; i++)
-		if (fd->hwpt[i].id == id)
-			return &fd->hwpt[i];
-	return NULL;
-}
 
 int ims_iommufd_bind(struct ims_iommufd *fd, uint32_t dev_id, const struct ims_iommufd_hw_info *info)
 {
