@@ -235,7 +235,7 @@ int iommu_walk_probe(struct ims_iommu *m, const struct hw_ctx *c, uint64_t iova,
  * of nested and parent tags (from inv.c; false: not such a tag, the
  * plain rules apply). */
 int nest_translate(struct ims_iommu *m, uint32_t dev, const struct dev_slot *d,
-		   const struct ctx_slot *s,		   uint64_t iova, unsigned acc, struct ims_xlate *out);
+		   const struct ctx_slot *s, uint64_t iova, unsigned acc, struct ims_xlate *out);
 int nest_probe(struct ims_iommu *m, const struct ctx_slot *s, uint64_t iova, unsigned acc,
 	       struct ims_xlate *out, struct ims_leaf *lf);
 bool nest_inv(struct ims_iommu *m, uint16_t tag, enum hw_stage stage, bool ranged, uint64_t first,

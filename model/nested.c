@@ -412,7 +412,7 @@ static int charge(struct ims_iommu *m, struct ims_xlate *out, uint64_t t, uint64
 }
 
 int nest_translate(struct ims_iommu *m, uint32_t dev, const struct dev_slot *d,
-		   const struct ctx_slot *s,		   uint64_t iova, unsigned acc, struct ims_xlate *out)
+		   const struct ctx_slot *s, uint64_t iova, unsigned acc, struct ims_xlate *out)
 {
 	(void)d;
 	const struct hw_ctx *c = &s->hw;
