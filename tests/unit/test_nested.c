@@ -631,6 +631,15 @@ START_TEST(t_contexts)
 	ck_assert_int_eq(
 		ims_iommu_ctx_set_nested(r.mmu, 0x99, S1F[(r.k + 1) % NPAIRS], w, P, err, sizeof(err)),
 		-EINVAL);
+	/* A parent that no longer decodes: every translation faults at stage
+	 * 2 with the stage-2 format's invalid-context code. */
+	ck_assert_int_eq(ims_iommu_ctx_update(r.mmu, P, 0, 1, 0), 0); /* V / P / V off */
+	ck_assert_int_lt(ims_iommu_ctx_invalidate(r.mmu, P), 0);
+	ck_assert_int_eq(dma(&r, IOVA, IMS_ACC_R, &x), IMS_FAULT_NOTPRESENT);
+	struct ims_fault f = pop(&r);
+	ck_assert_uint_eq(f.stage, 2);
+	static const uint32_t bad[] = {SMMU_EVT_C_BAD_STE, VTD_FR_CTX_INVALID, 0};
+	ck_assert_uint_eq(f.code, bad[r.k]);
 	ck_assert_int_eq(ims_iommu_ctx_remove(r.mmu, T), 0);
 	ck_assert_int_eq(ims_iommu_ctx_remove(r.mmu, P), 0);
 	rig_down(&r);
