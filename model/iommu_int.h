@@ -87,13 +87,6 @@ struct ims_iommu {
 	size_t fq_head, fq_len, fq_cap;
 	size_t fq_limit; /* records the queue holds before it overflows (faults.c) */
 	bool probing; /* a side-effect-free probe is walking */
-	/* A nested translation's stage-2 walk is under way: a fault is
-	 * returned, with its level in quiet_level, for model/nested.c to
-	 * report as the nested translation's. */
-	bool quiet;
-	int quiet_level;
-	struct nest_info *nest; /* one per IOTLB entry, once a context nests */
-	uint32_t nnested;       /* nested contexts */
 
 	/* The translation under way: its cycles and its device. */
 	uint64_t cyc;
@@ -124,6 +117,16 @@ struct ims_iommu {
 	} pf_memo[PF_MEMO];
 
 	struct ims_iommu_counters n;
+
+	/* Nested translation (model/nested.c), last so that the fields the
+	 * single-stage path reads keep their places. quiet: a nested
+	 * translation's stage-2 walk is under way, and a fault is returned
+	 * (with its level in quiet_level) for nested.c to report as the
+	 * nested translation's. */
+	bool quiet;
+	int quiet_level;
+	struct nest_info *nest; /* one per IOTLB entry, once a context nests */
+	uint32_t nnested;       /* nested contexts */
 };
 
 /* Seeds of the caches' random replacement: distinct per cache, all from
@@ -235,7 +238,7 @@ int iommu_walk_probe(struct ims_iommu *m, const struct hw_ctx *c, uint64_t iova,
  * of nested and parent tags (from inv.c; false: not such a tag, the
  * plain rules apply). */
 int nest_translate(struct ims_iommu *m, uint32_t dev, const struct dev_slot *d,
-		   const struct ctx_slot *s,		   uint64_t iova, unsigned acc, struct ims_xlate *out);
+		   const struct ctx_slot *s, uint64_t iova, unsigned acc, struct ims_xlate *out);
 int nest_probe(struct ims_iommu *m, const struct ctx_slot *s, uint64_t iova, unsigned acc,
 	       struct ims_xlate *out, struct ims_leaf *lf);
 bool nest_inv(struct ims_iommu *m, uint16_t tag, enum hw_stage stage, bool ranged, uint64_t first,

@@ -412,7 +412,7 @@ static int charge(struct ims_iommu *m, struct ims_xlate *out, uint64_t t, uint64
 }
 
 int nest_translate(struct ims_iommu *m, uint32_t dev, const struct dev_slot *d,
-		   const struct ctx_slot *s,		   uint64_t iova, unsigned acc, struct ims_xlate *out)
+		   const struct ctx_slot *s, uint64_t iova, unsigned acc, struct ims_xlate *out)
 {
 	(void)d;
 	const struct hw_ctx *c = &s->hw;
@@ -426,15 +426,17 @@ int nest_translate(struct ims_iommu *m, uint32_t dev, const struct dev_slot *d,
 			      nfault(&w, 1, NEST_FINAL, 0, IMS_FAULT_NOTPRESENT,
 				     c->ops->cond_code(c, COND_RANGE, write), -1));
 	if (!ps) {
-		/* No usable stage 2: the stage-2 format's invalid-context code. */
-		const struct hw_fmt *p2 = hw_fmt_get((enum ims_format)ims_format_nest_s2(s->fmt));
+		/* No usable stage 2: the stage-2 format's invalid-context code
+		 * (C_BAD_STE, ...), which no walk qualifies (no nest_code). */
+		struct hw_fmt p2 = *hw_fmt_get((enum ims_format)ims_format_nest_s2(s->fmt));
+		p2.nest_code = NULL;
 		struct hw_ctx dummy;
 		memset(&dummy, 0, sizeof(dummy));
-		dummy.ops = p2;
+		dummy.ops = &p2;
 		w.p = &dummy;
 		return charge(m, out, m->link2, reads, writes,
 			      nfault(&w, 2, NEST_FINAL, 0, IMS_FAULT_NOTPRESENT,
-				     p2 ? p2->cond_code(&dummy, COND_CTX, write) : 0, -1));
+				     p2.cond_code(&dummy, COND_CTX, write), -1));
 	}
 	const struct hw_ctx *p = w.p;
 	uint64_t t = m->link2;
