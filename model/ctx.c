@@ -115,22 +115,6 @@ int ims_iommu_ctx_set(struct ims_iommu *m, uint16_t tag, enum ims_format fmt,
 	return install(m, tag, &tmp);
 }
 
-int ims_format_nest_s2(enum ims_format s1)
-{
-	const struct hw_fmt *h = hw_fmt_get(s1);
-	return h && h->nest_over && hw_fmt_get((enum ims_format)(h->nest_over - 1))
-		       ? (int)h->nest_over - 1
-		       : -1;
-}
-
-int ims_format_nest_s1(enum ims_format s2)
-{
-	for (int f = 0; f < IMS_FMT_COUNT; f++)
-		if (ims_format_nest_s2((enum ims_format)f) == (int)s2)
-			return f;
-	return -1;
-}
-
 int ims_iommu_ctx_set_nested(struct ims_iommu *m, uint16_t tag, enum ims_format s1fmt,
 			     const uint64_t words[IMS_CTX_WORDS], uint16_t s2_tag, char *err,
 			     size_t errlen)
@@ -168,6 +152,10 @@ int ims_iommu_ctx_set_nested(struct ims_iommu *m, uint16_t tag, enum ims_format 
 		if (!m->nest)
 			return -ENOMEM;
 	}
+	/* The engine reaches the nested walk through these (model/nested.c
+	 * uses the engine's walk: a call the other way would be a cycle). */
+	m->nest_xlate = nest_translate;
+	m->nest_probe = nest_probe;
 	struct ctx_slot tmp;
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.fmt = s1fmt;

@@ -1,6 +1,6 @@
 /* Invalidation: of ranges, domains and everything, reaching the IOTLB, the
  * micro-TLBs and the walk caches (native commands arrive through
- * model/submit.c).
+ * model/submit.c), with the rules of nested and parent tags (docs/nested.md).
  */
 #include <errno.h>
 #include <string.h>
@@ -73,8 +73,67 @@ void iommu_inv_match(struct ims_iommu *m, bool all, uint16_t tag, bool ranged, u
 	}
 }
 
-/* An invalidation of one tag: a nested or parent tag as model/nested.c
- * says (docs/nested.md), any other as it always was. */
+/* Drop the combined entries of nested tag `tag` (any nested tag whose
+ * parent is `parent`, when tag_is_parent) whose IPA range meets
+ * [first, last] (all when !ranged). */
+static void drop_combined(struct ims_iommu *m, uint16_t tag, bool tag_is_parent, bool ranged,
+			  uint64_t first, uint64_t last)
+{
+	struct cache *c = &m->tlb;
+	if (!c->sets || !m->nest)
+		return;
+	for (uint32_t i = c->nlive; i-- > 0;) {
+		struct tlb_ent *e = &c->e[c->live[i]];
+		const struct ctx_slot *s = m->ctx[e->tag];
+		if (!s || !s->nested)
+			continue;
+		if (tag_is_parent ? s->parent != tag : e->tag != tag)
+			continue;
+		if (ranged) {
+			uint64_t a = m->nest[c->live[i]].ipa;
+			uint64_t b = a + (e->shift >= 64 ? ~0ull : (1ull << e->shift) - 1);
+			if (a > last || b < first)
+				continue;
+		}
+		cache_drop(c, e);
+		m->n.inv_entries++;
+	}
+}
+
+static bool nest_inv(struct ims_iommu *m, uint16_t tag, enum hw_stage stage, bool ranged,
+		     uint64_t first, uint64_t last, bool leaf_only)
+{
+	const struct ctx_slot *s = m->ctx[tag];
+	if (!s)
+		return false;
+	if (s->nested) {
+		/* A stage-1 command (or the API's) names input addresses: the
+		 * plain rule drops the tag's combined entries by IOVA. */
+		if (stage != HW_STAGE_2)
+			return false;
+		/* A stage-2 command naming the nested context's own tag (VT-d
+		 * IOTLB descriptor with its DID, AMD GN = 0 with its DomainID)
+		 * names GPAs: its combined entries built on them, and the
+		 * stage-2 entries its walks use (kept under the parent's tag). */
+		drop_combined(m, tag, false, ranged, first, last);
+		iommu_inv_match(m, false, s->parent, ranged, first, last, leaf_only);
+		return true;
+	}
+	if (!s->users || stage == HW_STAGE_1)
+		return false;
+	/* The parent: its own entries, and its nested contexts' combined
+	 * entries, all of them for a whole-domain command (SMMU
+	 * CMD_TLBI_S12_VMALL), those the range meets where the format says
+	 * a range reaches them (hw_fmt.nest_range_combined). */
+	iommu_inv_match(m, false, tag, ranged, first, last, leaf_only);
+	const struct fmt_desc *fd = fmt_get(s->fmt);
+	if (!ranged || (fd && fd->hw && fd->hw->nest_range_combined))
+		drop_combined(m, tag, true, ranged, first, last);
+	return true;
+}
+
+/* An invalidation of one tag: a nested or parent tag as nest_inv says
+ * (docs/nested.md), any other as it always was. */
 void iommu_inv_stage(struct ims_iommu *m, uint16_t tag, enum hw_stage stage, bool ranged,
 		     uint64_t first, uint64_t last, bool leaf_only)
 {

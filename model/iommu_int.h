@@ -127,6 +127,11 @@ struct ims_iommu {
 	int quiet_level;
 	struct nest_info *nest; /* one per IOTLB entry, once a context nests */
 	uint32_t nnested;       /* nested contexts */
+	int (*nest_xlate)(struct ims_iommu *m, uint32_t dev, const struct dev_slot *d,
+			  const struct ctx_slot *s, uint64_t iova, unsigned acc,
+			  struct ims_xlate *out);
+	int (*nest_probe)(struct ims_iommu *m, const struct ctx_slot *s, uint64_t iova,
+			  unsigned acc, struct ims_xlate *out, struct ims_leaf *lf);
 };
 
 /* Seeds of the caches' random replacement: distinct per cache, all from
@@ -233,16 +238,13 @@ int iommu_walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64
 int iommu_walk_probe(struct ims_iommu *m, const struct hw_ctx *c, uint64_t iova, unsigned acc,
 		     struct ims_xlate *out, struct ims_leaf *lf);
 
-/* model/nested.c: a translation through nested context slot s (from
- * translate.c's out-of-line path), its probe, and the invalidation rules
- * of nested and parent tags (from inv.c; false: not such a tag, the
- * plain rules apply). */
+/* model/nested.c: a translation through nested context slot s, and its
+ * probe. translate.c calls them through ims_iommu.nest_xlate / nest_probe,
+ * which model/ctx.c sets when a context nests. */
 int nest_translate(struct ims_iommu *m, uint32_t dev, const struct dev_slot *d,
 		   const struct ctx_slot *s, uint64_t iova, unsigned acc, struct ims_xlate *out);
 int nest_probe(struct ims_iommu *m, const struct ctx_slot *s, uint64_t iova, unsigned acc,
 	       struct ims_xlate *out, struct ims_leaf *lf);
-bool nest_inv(struct ims_iommu *m, uint16_t tag, enum hw_stage stage, bool ranged, uint64_t first,
-	      uint64_t last, bool leaf_only);
 /* inv.c: drop the IOTLB entries of tag that match (and walk-cache ones
  * unless leaf_only), as every invalidation does. */
 void iommu_inv_match(struct ims_iommu *m, bool all, uint16_t tag, bool ranged, uint64_t first,

@@ -48,6 +48,28 @@ struct s2r {
 	uint32_t code;
 };
 
+/* The hardware rules of format f (NULL when not built in): from the
+ * registry, as model/ctx.c finds them. */
+static const struct hw_fmt *hw_of(int f)
+{
+	const struct fmt_desc *d = f >= 0 ? fmt_get((enum ims_format)f) : NULL;
+	return d && d->hw && d->hw->decode_ctx ? d->hw : NULL;
+}
+
+int ims_format_nest_s2(enum ims_format s1)
+{
+	const struct hw_fmt *h = hw_of((int)s1);
+	return h && h->nest_over && hw_of((int)h->nest_over - 1) ? (int)h->nest_over - 1 : -1;
+}
+
+int ims_format_nest_s1(enum ims_format s2)
+{
+	for (int f = 0; f < IMS_FMT_COUNT; f++)
+		if (ims_format_nest_s2((enum ims_format)f) == (int)s2)
+			return f;
+	return -1;
+}
+
 static inline uint64_t lmask(unsigned shift)
 {
 	return shift >= 64 ? ~0ull : (1ull << shift) - 1;
@@ -428,7 +450,7 @@ int nest_translate(struct ims_iommu *m, uint32_t dev, const struct dev_slot *d,
 	if (!ps) {
 		/* No usable stage 2: the stage-2 format's invalid-context code
 		 * (C_BAD_STE, ...), which no walk qualifies (no nest_code). */
-		struct hw_fmt p2 = *hw_fmt_get((enum ims_format)ims_format_nest_s2(s->fmt));
+		struct hw_fmt p2 = *hw_of(ims_format_nest_s2(s->fmt));
 		p2.nest_code = NULL;
 		struct hw_ctx dummy;
 		memset(&dummy, 0, sizeof(dummy));
@@ -496,63 +518,4 @@ int nest_probe(struct ims_iommu *m, const struct ctx_slot *s, uint64_t iova, uns
 	int rc = s1_walk(&w, false);
 	m->probing = was;
 	return rc;
-}
-
-/* Drop the combined entries of nested tag `tag` (any nested tag whose
- * parent is `parent`, when tag_is_parent) whose IPA range meets
- * [first, last] (all when !ranged). */
-static void drop_combined(struct ims_iommu *m, uint16_t tag, bool tag_is_parent, bool ranged,
-			  uint64_t first, uint64_t last)
-{
-	struct cache *c = &m->tlb;
-	if (!c->sets || !m->nest)
-		return;
-	for (uint32_t i = c->nlive; i-- > 0;) {
-		struct tlb_ent *e = &c->e[c->live[i]];
-		const struct ctx_slot *s = m->ctx[e->tag];
-		if (!s || !s->nested)
-			continue;
-		if (tag_is_parent ? s->parent != tag : e->tag != tag)
-			continue;
-		if (ranged) {
-			uint64_t a = m->nest[c->live[i]].ipa;
-			uint64_t b = a + lmask(e->shift);
-			if (a > last || b < first)
-				continue;
-		}
-		cache_drop(c, e);
-		m->n.inv_entries++;
-	}
-}
-
-bool nest_inv(struct ims_iommu *m, uint16_t tag, enum hw_stage stage, bool ranged, uint64_t first,
-	      uint64_t last, bool leaf_only)
-{
-	const struct ctx_slot *s = m->ctx[tag];
-	if (!s)
-		return false;
-	if (s->nested) {
-		/* A stage-1 command (or the API's) names input addresses: the
-		 * plain rule drops the tag's combined entries by IOVA. */
-		if (stage != HW_STAGE_2)
-			return false;
-		/* A stage-2 command naming the nested context's own tag (VT-d
-		 * IOTLB descriptor with its DID, AMD GN = 0 with its DomainID)
-		 * names GPAs: its combined entries built on them, and the
-		 * stage-2 entries its walks use (kept under the parent's tag). */
-		drop_combined(m, tag, false, ranged, first, last);
-		iommu_inv_match(m, false, s->parent, ranged, first, last, leaf_only);
-		return true;
-	}
-	if (!s->users || stage == HW_STAGE_1)
-		return false;
-	/* The parent: its own entries, and its nested contexts' combined
-	 * entries, all of them for a whole-domain command (SMMU
-	 * CMD_TLBI_S12_VMALL), those the range meets where the format says
-	 * a range reaches them (hw_fmt.nest_range_combined). */
-	iommu_inv_match(m, false, tag, ranged, first, last, leaf_only);
-	const struct hw_fmt *ops = hw_fmt_get(s->fmt);
-	if (!ranged || (ops && ops->nest_range_combined))
-		drop_combined(m, tag, true, ranged, first, last);
-	return true;
 }

@@ -454,7 +454,7 @@ static __attribute__((noinline)) int translate_refused(struct ims_iommu *m, uint
 	int rc;
 	const struct ctx_slot *s = d ? m->ctx[d->tag] : NULL;
 	if (s && s->nested && s->hw_valid)
-		return nest_translate(m, dev, d, s, iova, acc, out);
+		return m->nest_xlate(m, dev, d, s, iova, acc, out);
 	if (!d) {
 		rc = fault(m, dev, NULL, iova, acc, IMS_FAULT_UNATTACHED, 0, -1, out);
 	} else if (!s || !s->hw_valid) {
@@ -780,7 +780,7 @@ int ims_iommu_probe(struct ims_iommu *m, uint16_t tag, uint64_t iova, unsigned a
 		return IMS_FAULT_NOTPRESENT;
 	}
 	if (s->nested) {
-		int rc = nest_probe(m, s, iova, acc ? acc : IMS_ACC_R, out, NULL);
+		int rc = m->nest_probe(m, s, iova, acc ? acc : IMS_ACC_R, out, NULL);
 		walk_done(m);
 		return rc;
 	}
@@ -805,7 +805,7 @@ int ims_iommu_leaf(struct ims_iommu *m, uint16_t tag, uint64_t iova, struct ims_
 	memset(&x, 0, sizeof(x));
 	uint64_t loads = m->hw_loads;
 	if (s->nested) {
-		int rc = nest_probe(m, s, iova, IMS_ACC_R, &x, out);
+		int rc = m->nest_probe(m, s, iova, IMS_ACC_R, &x, out);
 		m->hw_loads = loads;
 		return rc;
 	}

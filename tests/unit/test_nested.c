@@ -606,6 +606,36 @@ START_TEST(t_sizes)
 }
 END_TEST
 
+/* Arm D8.5.5 at stage 1 of a nested walk: an A/D update that another entry
+ * of the contiguous group already records is not made, so it needs no
+ * stage-2 write permission. */
+START_TEST(t_smmu_group)
+{
+	struct rig r;
+	rig_up(&r, SMMU);
+	struct ims_xlate x;
+	uint64_t iova = 0x50000000ull, gpa = 0xa0000000ull;
+	uint64_t first = s1_slot(&r, iova, 0);
+	uint64_t lt = r.s1_tables[3];
+	for (unsigned i = 0; i < 16; i++) {
+		bool rec = i == 0; /* entry 0 accessed and dirty, the others clean */
+		put(&r, first + 8 * i + OFF, s1_leaf(SMMU, 0, gpa + 0x1000 * i, rec) | SMMU_D_CONT);
+		s2_map(&r, gpa + 0x1000 * i, HPA + 0x1000 * i, S2_RW_CLEAN);
+	}
+	/* Every table entry above is read once; then the leaf table's page
+	 * is read-only at stage 2. */
+	ck_assert_int_eq(dma(&r, iova, IMS_ACC_R, &x), 0);
+	s2_map(&r, lt, lt + OFF, S2_RO);
+	inv_s2(&r, lt);
+	ck_assert_int_eq(dma(&r, iova + 0x5000, IMS_ACC_W, &x), 0);
+	ck_assert_uint_eq(x.pa, HPA + 0x5000);
+	ck_assert_uint_eq(x.leaf_shift, 12);
+	ck_assert(!(get(&r, first + 8 * 5 + OFF) & SMMU_D_AF));
+	ck_assert_uint_eq(ims_iommu_fault_pending(r.mmu), 0);
+	rig_down(&r);
+}
+END_TEST
+
 START_TEST(t_contexts)
 {
 	struct rig r;
@@ -663,6 +693,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, t_oracle, 0, NPAIRS);
 	tcase_add_loop_test(tc, t_sizes, 0, NPAIRS);
 	tcase_add_loop_test(tc, t_contexts, 0, NPAIRS);
+	tcase_add_test(tc, t_smmu_group);
 	suite_add_tcase(s, tc);
 	return s;
 }
