@@ -187,6 +187,9 @@ int amd_decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 	switch (op) {
 	case AMD_CMD_INV_PAGES: {
 		out->tag = (uint16_t)(cmd[0] >> AMD_CMD_DOMID_SHIFT);
+		/* GN = 1 names guest (stage-1) addresses, GN = 0 host ones
+		 * (nested contexts, docs/nested.md). */
+		out->stage = (cmd[1] & AMD_CMD_GN) ? HW_STAGE_1 : HW_STAGE_2;
 		uint64_t addr = cmd[1] & AMD_CMD_ADDR_MASK;
 		out->leaf_only = !(cmd[1] & AMD_CMD_PDE);
 		if (!(cmd[1] & AMD_CMD_S)) {
@@ -233,6 +236,11 @@ const struct hw_fmt amd_hw_fmt = {
 	.step = fused_step,
 	.fill = fused_fill,
 	.group_skip_if_any = false,
+	/* Host faults keep their codes (GN = 0). A host-address
+	 * INVALIDATE_IOMMU_PAGES reaches the guest translations built on it
+	 * (docs/nested.md: Linux's amd/nested.c flushes each nested domain's
+	 * ID with GN = 0 when the parent changes). */
+	.nest_range_combined = true,
 };
 
 int amd_ctx_encode(const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen)

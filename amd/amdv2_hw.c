@@ -72,6 +72,19 @@ static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct
 	return 0;
 }
 
+/* The nested configuration (AMD IOMMU 2.2.2, 2.2.6): the same DTE with a
+ * non-zero Mode, whose host tables are the parent context's (the model
+ * keeps them there); the guest tables' addresses are then GPAs. */
+static int decode_nested(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct hw_ctx *c,
+			 char *err, size_t errlen)
+{
+	uint64_t v[IMS_CTX_WORDS];
+	for (unsigned i = 0; i < IMS_CTX_WORDS; i++)
+		v[i] = w[i];
+	v[0] &= ~AMD_DTE_MODE_MASK;
+	return decode_ctx(v, cfg, c, err, errlen);
+}
+
 /* INVALIDATE_IOMMU_PAGES with GN = 1 names a PASID's guest translations:
  * the model's domain is PASID 0 (GIoV), so another PASID drops nothing of
  * it. GN = 0 drops the domain's entries as for v1 (the IOTLB does not yet
@@ -94,6 +107,8 @@ const struct x86_hw_fmt amdv2_x86_fmt = {
 		.decode_ctx = decode_ctx,
 		.decode_cmd = decode_cmd,
 		X86_HW_OPS,
+		.nest_over = 1 + IMS_FMT_AMDV1,
+		.decode_nested = decode_nested,
 	},
 	.codes = {
 		.notpresent = AMD_EV_GN,

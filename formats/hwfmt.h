@@ -61,11 +61,29 @@ struct hw_upd {
 
 enum hw_cmd_kind { CMD_NONE = 0, CMD_INV_RANGE, CMD_INV_DOMAIN, CMD_INV_ALL, CMD_INV_CTX };
 
+/* Which translations a command names, for nested contexts (docs/nested.md):
+ * HW_STAGE_ANY for a format without two stages; HW_STAGE_1 a stage-1
+ * command (SMMU CMD_TLBI_NH_*, VT-d PASID-based IOTLB, AMD
+ * INVALIDATE_IOMMU_PAGES with GN = 1: input addresses); HW_STAGE_2 a
+ * stage-2 one (SMMU CMD_TLBI_S2_IPA / S12_VMALL, VT-d IOTLB, AMD GN = 0:
+ * intermediate / guest-physical addresses). */
+enum hw_stage { HW_STAGE_ANY = 0, HW_STAGE_1, HW_STAGE_2 };
+
 struct hw_cmd {
 	enum hw_cmd_kind kind;
 	uint16_t tag;
 	uint64_t iova, size;
 	bool leaf_only;
+	enum hw_stage stage;
+};
+
+/* Where a stage-2 fault of a nested translation arose, for the format's
+ * nested fault code (hw_fmt.nest_code). */
+enum hw_nest_where {
+	NEST_S1_ROOT = 0, /* a read of the stage-1 top table */
+	NEST_S1_TABLE,    /* a read of a lower stage-1 table */
+	NEST_S1_AD,       /* a stage-1 A/D write (needs stage-2 write permission) */
+	NEST_FINAL,       /* the stage-1 output address */
 };
 
 /* Engine-detected conditions that need a format fault code. */
@@ -115,6 +133,19 @@ struct hw_fmt {
 		     struct hw_step *s);
 	unsigned (*fill)(const struct hw_ctx *c, uint64_t pte, const struct hw_ent *e, bool r,
 			 bool w);
+	/* Nested translation (docs/nested.md). A stage-1 format that nests:
+	 * nest_over is 1 + the stage-2 format it nests over (0: it does not),
+	 * and decode_nested (NULL: decode_ctx) decodes its context words as
+	 * the nested configuration writes them. A stage-2 format: nest_code
+	 * (NULL: the code as it is) turns the code of a stage-2 fault into
+	 * what the nested translation reports where it arose, and
+	 * nest_range_combined says whether a stage-2 range invalidation also
+	 * drops the combined (stage 1 + 2) entries whose IPA it meets. */
+	unsigned nest_over;
+	int (*decode_nested)(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct hw_ctx *c,
+			     char *err, size_t errlen);
+	uint32_t (*nest_code)(uint32_t code, enum hw_nest_where where);
+	bool nest_range_combined;
 };
 
 /* What step() tells of the entry read at `level`: decode() (into a zeroed

@@ -87,20 +87,31 @@ void rp_fault_text(const struct ims_tb *r, const struct ims_fault *f, char *buf,
 		snprintf(why, sizeof(why), "fault kind %d", (int)f->kind);
 		break;
 	}
-	/* The format's code says it in the spec's words; an unattached device
-	 * has no context, so no code. */
-	if (fd && fd->fault_text && f->kind != IMS_FAULT_UNATTACHED) {
+	/* Nested translation: which stage, and what stage 2 was given (the
+	 * guest's table entry, or stage 1's output). */
+	char st[96] = "";
+	if (f->stage == 2)
+		snprintf(st, sizeof(st), "stage 2 %s IPA 0x%" PRIx64 ": ",
+			 f->s1_walk ? "on the guest's stage-1 table at" : "at", f->ipa);
+	else if (f->stage == 1)
+		snprintf(st, sizeof(st), "stage 1: ");
+	/* The format's code says it in the spec's words (a nested stage-2
+	 * fault's is the stage-2 format's); an unattached device has no
+	 * context, so no code. */
+	const struct fmt_desc *cf = f->kind != IMS_FAULT_UNATTACHED && fmt_get(f->fmt) ? fmt_get(f->fmt) : fd;
+	if (cf && cf->fault_text && f->kind != IMS_FAULT_UNATTACHED) {
 		char t[160];
-		fd->fault_text(f->code, t, sizeof(t));
-		snprintf(code, sizeof(code), "; %s %s", fd->name, t);
+		cf->fault_text(f->code, t, sizeof(t));
+		snprintf(code, sizeof(code), "; %s %s", cf->name, t);
 	}
 	if (f->has_dom)
-		snprintf(buf, len, "%s %s iova 0x%" PRIx64 " (domain %u): %s, %s%s", dev,
-			 f->write ? "write" : "read", f->iova, f->dom, ims_fault_kind_name(f->kind), why,
-			 code);
+		snprintf(buf, len, "%s %s iova 0x%" PRIx64 " (domain %u): %s, %s%s%s", dev,
+			 f->write ? "write" : "read", f->iova, f->dom, ims_fault_kind_name(f->kind), st,
+			 why, code);
 	else
-		snprintf(buf, len, "%s %s iova 0x%" PRIx64 ": %s, %s%s", dev,
-			 f->write ? "write" : "read", f->iova, ims_fault_kind_name(f->kind), why, code);
+		snprintf(buf, len, "%s %s iova 0x%" PRIx64 ": %s, %s%s%s", dev,
+			 f->write ? "write" : "read", f->iova, ims_fault_kind_name(f->kind), st, why,
+			 code);
 }
 
 int rp_faults_raised(struct ims_tb *r, const struct ims_event *ev, uint64_t n)

@@ -185,10 +185,22 @@ int rp_op_iommufd_hwpt(struct ims_tb *r, const struct ims_event *ev)
 				      ev->v[IMS_K_LEVELS]);
 	if (ims_ev_has(ev, IMS_K_IAS) && (ev->v[IMS_K_IAS] == 0 || ev->v[IMS_K_IAS] > 64))
 		return rp_input_error(r, ev, IMS_K_IAS, "ias=%" PRIu64 " is out of range", ev->v[IMS_K_IAS]);
+	if (ims_ev_has(ev, IMS_K_NESTED))
+		return rp_op_iommufd_hwpt_nested(r, ev);
 	if (ims_ev_has(ev, IMS_K_FLAGS))
 		a.flags = (uint32_t)ev->v[IMS_K_FLAGS];
-	else if (ims_ev_has(ev, IMS_K_DIRTY) && ev->v[IMS_K_DIRTY])
-		a.flags = IMS_IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+	else
+		a.flags = (ims_ev_has(ev, IMS_K_DIRTY) && ev->v[IMS_K_DIRTY]
+				   ? IMS_IOMMU_HWPT_ALLOC_DIRTY_TRACKING : 0) |
+			  (ims_ev_has(ev, IMS_K_NEST_PARENT) ? IMS_IOMMU_HWPT_ALLOC_NEST_PARENT : 0);
+	a.reserved = ims_ev_has(ev, IMS_K_RESERVED) ? (uint32_t)ev->v[IMS_K_RESERVED] : 0;
+	a.data_type = ims_ev_has(ev, IMS_K_DATA_TYPE) ? (uint32_t)ev->v[IMS_K_DATA_TYPE] : 0;
+	/* A paging HWPT's data is refused before it is read: its words need
+	 * no buffer of their own. */
+	uint64_t pdata[4] = {0};
+	a.data_len = ims_ev_has(ev, IMS_K_DATA_LEN) ? (uint32_t)ev->v[IMS_K_DATA_LEN]
+		     : a.data_type ? (uint32_t)sizeof(pdata) : 0;
+	a.data = pdata;
 	char why[256] = "";
 	rc = ims_iommufd_hwpt_alloc(r->fd, &a, why, sizeof(why));
 	if (rc == -ENOSPC) /* its IOAS's areas, mapped into the new table */

@@ -9,7 +9,7 @@
 
 const char *ims_mig_mode_name(enum ims_mig_mode m)
 {
-	static const char *const n[IMS_MIG_COUNT] = {"hw", "type1", "none"};
+	static const char *const n[IMS_MIG_COUNT] = {"hw", "type1", "none", "nested"};
 	return (unsigned)m < IMS_MIG_COUNT ? n[m] : "?";
 }
 
@@ -29,9 +29,9 @@ int ims_replay_mig_start(struct ims_replay *rp, enum ims_mig_mode mode)
 	r->mig_on = true;
 	for (unsigned t = 0; t < 65536; t++) {
 		struct dom *d = r->doms[t];
-		if (!d || d->raw)
+		if (!d || d->raw || (mode == IMS_MIG_NESTED && d->nested))
 			continue;
-		if (mode == IMS_MIG_HW && d->dirty_alloc) {
+		if ((mode == IMS_MIG_HW || mode == IMS_MIG_NESTED) && d->dirty_alloc) {
 			/* iommufd: the session starts with every dirty bit cleared. */
 			int rc = ims_pt_set_dirty_tracking(d->pt, true);
 			if (rc)
@@ -180,8 +180,12 @@ int ims_replay_mig_sync(struct ims_replay *rp, enum ims_mig_mode mode, struct im
 		struct dom *d = r->doms[tag];
 		if (!d || d->raw || !d->pt)
 			continue;
+		/* Nested: a stage-1 domain's output is guest-physical, which its
+		 * parent's stage 2 maps and tracks. */
+		if (mode == IMS_MIG_NESTED && d->nested)
+			continue;
 		mapped_gpa(d, mapped, 0);
-		if (mode == IMS_MIG_HW && ims_pt_tracking(d->pt)) {
+		if ((mode == IMS_MIG_HW || mode == IMS_MIG_NESTED) && ims_pt_tracking(d->pt)) {
 			rc = mig_harvest(r, d, (uint16_t)tag, gpa);
 		} else if (mode == IMS_MIG_TYPE1 && d->kind == DOM_VFIO && !d->non_pinned && d->vtrack) {
 			rc = mig_vfio_query(r, d, (uint16_t)tag, gpa);

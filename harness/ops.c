@@ -58,6 +58,57 @@ static int raw_domain(struct ims_tb *r, const struct ims_event *ev)
 	return 0;
 }
 
+/* A nested domain over stage-2 domain P (docs/trace-format.md, "Nested
+ * domains"): P checked here, the table frames mapped by nested.c's hook. */
+static int nested_domain(struct ims_tb *r, const struct ims_event *ev)
+{
+	uint64_t id = ev->v[IMS_K_ID], pid = ev->v[IMS_K_NESTED];
+	enum ims_format fmt = (enum ims_format)ev->v[IMS_K_FORMAT];
+	struct dom *p = r->doms[pid];
+	int s2 = ims_format_nest_s2(fmt);
+	if (pid == id)
+		return rp_input_error(r, ev, IMS_K_NESTED, "nested=%" PRIu64 " names the domain itself",
+				      pid);
+	if (s2 < 0)
+		return rp_input_error(r, ev, IMS_K_FORMAT,
+				      "format=%s has no nested pair (stage 1 over stage 2: smmuv3 over "
+				      "smmuv3-s2, vtd-fs over vtd, amdv2 over amdv1)",
+				      ims_format_name(fmt));
+	if (!p)
+		return rp_input_error(r, ev, IMS_K_NESTED,
+				      "nested=%" PRIu64 ": domain %" PRIu64 " is not defined (define the "
+				      "stage-2 parent first)",
+				      pid, pid);
+	if (p->raw || p->nested || p->kind != DOM_PLAIN)
+		return rp_input_error(r, ev, IMS_K_NESTED,
+				      "nested=%" PRIu64 ": domain %" PRIu64 " (line %" PRIu64 ") is %s; "
+				      "a parent is a software domain of a `domain` line",
+				      pid, pid, p->line,
+				      p->raw ? "raw" : p->nested ? "nested itself"
+				      : p->kind == DOM_HWPT ? "an iommufd HWPT (use iommufd hwpt-alloc nested=)"
+							    : "a VFIO container");
+	if (p->fmt != (enum ims_format)s2)
+		return rp_input_error(r, ev, IMS_K_NESTED,
+				      "nested=%" PRIu64 ": domain %" PRIu64 " has format %s; a %s stage 1 "
+				      "nests over %s",
+				      pid, pid, ims_format_name(p->fmt), ims_format_name(fmt),
+				      ims_format_name((enum ims_format)s2));
+	if (!(ims_pt_pgsizes(p->pt) & IMS_PAGE_SIZE))
+		return rp_input_error(r, ev, IMS_K_NESTED,
+				      "nested=%" PRIu64 ": domain %" PRIu64 " cannot map 4 KiB pages, "
+				      "which its nested domain's table frames need",
+				      pid, pid);
+	struct ims_tb_domain_cfg c = {
+		.fmt = fmt,
+		.levels = ims_ev_has(ev, IMS_K_LEVELS) ? (unsigned)ev->v[IMS_K_LEVELS] : 0,
+		.granule_shift = ims_ev_has(ev, IMS_K_GRANULE) ? ims_log2(ev->v[IMS_K_GRANULE]) : 0,
+		.ias = ims_ev_has(ev, IMS_K_IAS) ? (unsigned)ev->v[IMS_K_IAS] : 0,
+		.pgsizes = ims_ev_has(ev, IMS_K_PGSIZES) ? ev->v[IMS_K_PGSIZES] : 0,
+		.dirty = ims_ev_has(ev, IMS_K_DIRTY) && ev->v[IMS_K_DIRTY],
+	};
+	return rp_tb_domain(r, (uint16_t)id, &c, (int)pid);
+}
+
 int rp_op_domain(struct ims_tb *r, const struct ims_event *ev)
 {
 	uint64_t id = ev->v[IMS_K_ID];
@@ -66,6 +117,8 @@ int rp_op_domain(struct ims_tb *r, const struct ims_event *ev)
 		return rc;
 	if (ims_ev_has(ev, IMS_K_RAW))
 		return raw_domain(r, ev);
+	if (ims_ev_has(ev, IMS_K_NESTED))
+		return nested_domain(r, ev);
 	struct ims_tb_domain_cfg c = {
 		.fmt = (enum ims_format)ev->v[IMS_K_FORMAT],
 		.levels = ims_ev_has(ev, IMS_K_LEVELS) ? (unsigned)ev->v[IMS_K_LEVELS] : 0,

@@ -129,6 +129,8 @@ static __attribute__((noinline)) int op_other(struct ims_tb *r, const struct ims
 		return rp_op_iommufd_set_dirty(r, ev);
 	case IMS_OP_IOMMUFD_GET_DIRTY:
 		return rp_op_iommufd_get_dirty(r, ev);
+	case IMS_OP_IOMMUFD_INVALIDATE:
+		return rp_op_iommufd_invalidate(r, ev);
 	case IMS_OP_VFIO_CONTAINER:
 		return rp_op_vfio_container(r, ev);
 	case IMS_OP_VFIO_GROUP:

@@ -38,6 +38,12 @@ struct dom {
 	struct ims_vfio *vfio;     /* VFIO: the container */
 	unsigned non_pinned;       /* VFIO: groups that do not track pins */
 	bool vtrack;               /* VFIO: dirty tracking started */
+	/* Nested translation (docs/trace-format.md, "Nested domains"): a
+	 * stage-1 domain over stage-2 domain `parent`, whose table frames are
+	 * mapped identity in the parent's table. */
+	bool nested;
+	uint16_t parent;
+	unsigned children; /* nested domains over this one */
 };
 
 /* The testbench (iommusim/tb.h): everything a replay wires, without the
@@ -119,6 +125,15 @@ struct ims_tb {
 	 * one-page path (replay_set_reference): for the test that both give
 	 * the same. */
 	bool ref_dma;
+	/* Nested domains (nested.c): the one being made (its root table is
+	 * allocated before it is installed), what its stage-2 map last refused,
+	 * and tear-down (no frame is unmapped then). */
+	struct {
+		bool on;
+		uint16_t tag, parent;
+	} nest_new;
+	char nest_err[256];
+	bool tearing_down;
 };
 
 /* A replay: a testbench driven by a trace. */
@@ -323,6 +338,11 @@ int rp_vbm_get(struct ims_tb *r, const struct ims_event *ev, struct dom *d, uint
 void rp_vbm_put(struct vbm *v);
 void rp_vfio_started(struct ims_tb *r, struct dom *d, uint16_t tag);
 
+/* nested.c: the sink's table-frame hook (a nested domain's table frames
+ * are guest RAM: mapped identity, 4 KiB, rw, in its parent's stage 2). */
+int rp_nest_table_alloc(void *arg, uint16_t tag, uint64_t pa, unsigned order);
+void rp_nest_table_free(void *arg, uint16_t tag, uint64_t pa, unsigned order);
+
 /* Rooms: called by replay.c's dispatcher only. */
 
 /* ops.c */
@@ -352,6 +372,10 @@ int rp_op_iommufd_hwpt(struct ims_tb *r, const struct ims_event *ev);
 int rp_op_iommufd_attach(struct ims_tb *r, const struct ims_event *ev);
 int rp_op_iommufd_set_dirty(struct ims_tb *r, const struct ims_event *ev);
 int rp_op_iommufd_get_dirty(struct ims_tb *r, const struct ims_event *ev);
+
+/* iommufd_nest_ops.c */
+int rp_op_iommufd_hwpt_nested(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_iommufd_invalidate(struct ims_tb *r, const struct ims_event *ev);
 
 /* vfio_ops.c */
 int rp_op_vfio_container(struct ims_tb *r, const struct ims_event *ev);
@@ -384,6 +408,9 @@ int rp_check_aligned(struct ims_tb *r, enum ims_key k, uint64_t v, uint64_t alig
 		     const char *what);
 int rp_check_in_domain(struct ims_tb *r, struct dom *d, uint64_t iova, uint64_t size);
 int rp_domain_error(struct ims_tb *r, int rc, int key, const char *why);
+/* ims_tb_domain; parent >= 0: a nested domain over that stage-2 domain
+ * (checked by the caller), its context set with ims_iommu_ctx_set_nested. */
+int rp_tb_domain(struct ims_tb *r, uint16_t tag, const struct ims_tb_domain_cfg *c, int parent);
 /* A domain-making event's id (not in use), levels= and ias= (in range). */
 int rp_new_domain_keys(struct ims_tb *r, const struct ims_event *ev);
 /* ims_tb_unmap, leaving got set up (or not) as on entry when it fails. */

@@ -68,13 +68,15 @@ int rp_tb_init(struct ims_tb *r, const struct ims_tb_opts *o)
 
 void rp_tb_fini(struct ims_tb *r)
 {
+	/* Parents go in any order: no stage-2 unmap of a freed frame now. */
+	r->tearing_down = true;
 	for (size_t k = 0; k < r->ndom_tags; k++) {
 		struct dom *d = r->doms[r->dom_tags[k]];
 		if (!d)
 			continue;
 		ims_vfio_free(d->vfio);
 		if (d->kind != DOM_HWPT)
-			ims_pt_free(d->pt);
+			ims_pt_free(d->pt); /* a nested HWPT's guest table is the replayer's */
 		free(d);
 		r->doms[r->dom_tags[k]] = NULL;
 	}
@@ -304,7 +306,7 @@ int rp_new_domain_keys(struct ims_tb *r, const struct ims_event *ev)
 	return 0;
 }
 
-static int tb_domain(struct ims_tb *r, uint16_t tag, const struct ims_tb_domain_cfg *c)
+int rp_tb_domain(struct ims_tb *r, uint16_t tag, const struct ims_tb_domain_cfg *c, int parent)
 {
 	if (r->doms[tag] && !r->ev)
 		return rp_input_error(r, NULL, -1, "domain %u is already defined", tag);
@@ -345,25 +347,48 @@ static int tb_domain(struct ims_tb *r, uint16_t tag, const struct ims_tb_domain_
 				      ims_format_name(c->fmt));
 	}
 	struct ims_sink sink = rp_sink(r);
+	/* A nested domain's root frame is mapped in its parent's stage 2 as
+	 * it is allocated, before the domain is installed (nested.c). */
+	r->nest_new.on = parent >= 0;
+	r->nest_new.tag = tag;
+	r->nest_new.parent = (uint16_t)parent;
+	r->nest_err[0] = '\0';
 	int rc = ims_pt_new(r->mem, &cfg, &sink, &d->pt, why, sizeof(why));
 	if (!rc)
 		ims_pt_ctx_words(d->pt, words);
-	else if (strstr(why, "page size"))
+	if (rc && r->nest_err[0]) {
+		snprintf(why, sizeof(why), "%s", r->nest_err);
+		key = IMS_K_NESTED;
+	} else if (rc && strstr(why, "page size")) {
 		key = IMS_K_PGSIZES;
-	if (!rc)
+	}
+	if (!rc && parent >= 0) {
+		rc = ims_iommu_ctx_set_nested(r->mmu, tag, c->fmt, words, (uint16_t)parent, why,
+					      sizeof(why));
+		key = IMS_K_NESTED;
+	} else if (!rc) {
 		rc = ims_iommu_ctx_set(r->mmu, tag, c->fmt, words, why, sizeof(why));
+	}
 	if (rc) {
-		ims_pt_free(d->pt);
+		ims_pt_free(d->pt); /* a nested one's frames leave the parent too */
+		r->nest_new.on = false;
 		free(d);
-		if (rc == -ENOSPC)
+		if (rc == -ENOSPC && !r->nest_err[0])
 			return rp_tables_full(r, r->ev, IMS_K_ID, "the domain's root table");
 		return rp_domain_error(r, rc, key, why);
 	}
+	if (parent >= 0) {
+		d->nested = true;
+		d->parent = (uint16_t)parent;
+		r->doms[parent]->children++;
+	}
 	if (rp_dom_put(r, tag, d)) {
 		ims_pt_free(d->pt);
+		r->nest_new.on = false;
 		free(d);
 		return -ENOMEM;
 	}
+	r->nest_new.on = false;
 	return 0;
 }
 
@@ -723,7 +748,7 @@ struct ims_tb *ims_replay_tb(struct ims_replay *rp) { return &rp->t; }
 int ims_tb_domain(struct ims_tb *r, uint16_t tag, const struct ims_tb_domain_cfg *c)
 {
 	direct_start(r, tag, false);
-	return direct_done(r, tb_domain(r, tag, c));
+	return direct_done(r, rp_tb_domain(r, tag, c, -1));
 }
 
 int ims_tb_map(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t pa, uint64_t size,

@@ -47,9 +47,12 @@ static int decode_slot(struct ims_iommu *m, uint16_t tag, struct ctx_slot *s, ch
 		s->hw_valid = false;
 		return -EINVAL;
 	}
-	int rc = ops->decode_ctx(s->words, &m->cfg, &c, err, errlen);
+	int rc = s->nested && ops->decode_nested
+			 ? ops->decode_nested(s->words, &m->cfg, &c, err, errlen)
+			 : ops->decode_ctx(s->words, &m->cfg, &c, err, errlen);
 	if (rc) {
 		s->hw_valid = false;
+		s->plain = false;
 		return rc;
 	}
 	c.ops = ops;
@@ -57,6 +60,45 @@ static int decode_slot(struct ims_iommu *m, uint16_t tag, struct ctx_slot *s, ch
 	hw_ctx_index_init(&c);
 	s->hw = c;
 	s->hw_valid = true;
+	s->plain = !s->nested;
+	return 0;
+}
+
+/* Install decoded slot tmp at tag: a new slot, or over the old one, whose
+ * nesting (and its parent's count of users) tmp replaces. A tag that
+ * changes between single-stage and nested loses its IOTLB entries, whose
+ * meaning changes (a combined entry remembers more, model/nested.c). */
+static int install(struct ims_iommu *m, uint16_t tag, const struct ctx_slot *tmp)
+{
+	struct ctx_slot *old = m->ctx[tag];
+	if (!old) {
+		if (m->nctx_tags == m->capctx_tags) {
+			size_t cap = m->capctx_tags ? m->capctx_tags * 2 : 16;
+			uint16_t *t = realloc(m->ctx_tags, cap * sizeof(*t));
+			if (!t)
+				return -ENOMEM;
+			m->ctx_tags = t;
+			m->capctx_tags = cap;
+		}
+		m->ctx[tag] = malloc(sizeof(struct ctx_slot));
+		if (!m->ctx[tag])
+			return -ENOMEM;
+		m->ctx_tags[m->nctx_tags++] = tag;
+	} else {
+		if (old->nested != tmp->nested)
+			iommu_inv_match(m, false, tag, false, 0, 0, false);
+		if (old->nested) {
+			m->ctx[old->parent]->users--;
+			m->nnested--;
+		}
+	}
+	uint32_t users = old ? old->users : 0;
+	*m->ctx[tag] = *tmp;
+	m->ctx[tag]->users = users;
+	if (tmp->nested) {
+		m->ctx[tmp->parent]->users++;
+		m->nnested++;
+	}
 	return 0;
 }
 
@@ -70,22 +112,66 @@ int ims_iommu_ctx_set(struct ims_iommu *m, uint16_t tag, enum ims_format fmt,
 	int rc = decode_slot(m, tag, &tmp, err, errlen);
 	if (rc)
 		return rc;
-	if (!m->ctx[tag]) {
-		if (m->nctx_tags == m->capctx_tags) {
-			size_t cap = m->capctx_tags ? m->capctx_tags * 2 : 16;
-			uint16_t *t = realloc(m->ctx_tags, cap * sizeof(*t));
-			if (!t)
-				return -ENOMEM;
-			m->ctx_tags = t;
-			m->capctx_tags = cap;
-		}
-		m->ctx[tag] = malloc(sizeof(struct ctx_slot));
-		if (!m->ctx[tag])
-			return -ENOMEM;
-		m->ctx_tags[m->nctx_tags++] = tag;
+	return install(m, tag, &tmp);
+}
+
+int ims_iommu_ctx_set_nested(struct ims_iommu *m, uint16_t tag, enum ims_format s1fmt,
+			     const uint64_t words[IMS_CTX_WORDS], uint16_t s2_tag, char *err,
+			     size_t errlen)
+{
+	char dummy[8];
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
 	}
-	*m->ctx[tag] = tmp;
-	return 0;
+	int s2fmt = ims_format_nest_s2(s1fmt);
+	const struct ctx_slot *p = m->ctx[s2_tag];
+	if (s2fmt < 0) {
+		snprintf(err, errlen, "format %s has no nested (two-stage) configuration",
+			 ims_format_name(s1fmt));
+		return -EINVAL;
+	}
+	if (tag == s2_tag) {
+		snprintf(err, errlen, "the nested context %u cannot be its own stage 2", tag);
+		return -EINVAL;
+	}
+	if (!p || p->fmt != (enum ims_format)s2fmt || p->nested) {
+		snprintf(err, errlen, "stage-2 context %u %s: %s nests over a %s context", s2_tag,
+			 !p ? "does not exist" : p->nested ? "is nested itself" : "has another format",
+			 ims_format_name(s1fmt), ims_format_name((enum ims_format)s2fmt));
+		return -EINVAL;
+	}
+	const struct ctx_slot *old = m->ctx[tag];
+	if (old && old->users) {
+		snprintf(err, errlen, "context %u is the stage 2 of %u nested context(s)", tag,
+			 old->users);
+		return -EINVAL;
+	}
+	if (!m->nest && m->tlb.sets) {
+		m->nest = calloc((size_t)m->tlb.sets * m->tlb.ways, sizeof(*m->nest));
+		if (!m->nest)
+			return -ENOMEM;
+	}
+	/* The engine reaches the nested walk through these (model/nested.c
+	 * uses the engine's walk: a call the other way would be a cycle). */
+	m->nest_xlate = nest_translate;
+	m->nest_probe = nest_probe;
+	struct ctx_slot tmp;
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.fmt = s1fmt;
+	tmp.nested = true;
+	tmp.parent = s2_tag;
+	memcpy(tmp.words, words, sizeof(tmp.words));
+	int rc = decode_slot(m, tag, &tmp, err, errlen);
+	if (rc)
+		return rc;
+	return install(m, tag, &tmp);
+}
+
+int ims_iommu_ctx_parent(const struct ims_iommu *m, uint16_t tag)
+{
+	const struct ctx_slot *s = m->ctx[tag];
+	return s && s->nested ? s->parent : -ENOENT;
 }
 
 int ims_iommu_ctx_get(const struct ims_iommu *m, uint16_t tag, uint64_t words[IMS_CTX_WORDS])
@@ -122,6 +208,14 @@ int ims_iommu_ctx_remove(struct ims_iommu *m, uint16_t tag)
 {
 	if (!m->ctx[tag])
 		return -ENOENT;
+	/* A stage 2 that nested contexts walk through stays (as a driver
+	 * cannot free a nest parent while a nested domain uses it). */
+	if (m->ctx[tag]->users)
+		return -EBUSY;
+	if (m->ctx[tag]->nested) {
+		m->ctx[m->ctx[tag]->parent]->users--;
+		m->nnested--;
+	}
 	free(m->ctx[tag]);
 	m->ctx[tag] = NULL;
 	for (size_t k = 0; k < m->nctx_tags; k++)

@@ -1,6 +1,6 @@
 /* Invalidation: of ranges, domains and everything, reaching the IOTLB, the
  * micro-TLBs and the walk caches (native commands arrive through
- * model/submit.c).
+ * model/submit.c), with the rules of nested and parent tags (docs/nested.md).
  */
 #include <errno.h>
 #include <string.h>
@@ -42,8 +42,8 @@ void iommu_utlb_inv(struct ims_iommu *m, struct cache *ut, bool all, uint16_t ta
 	m->n.utlb_inv_entries += tlb_inv(ut, all, tag, ranged, first, last);
 }
 
-static void inv_match(struct ims_iommu *m, bool all, uint16_t tag, bool ranged, uint64_t first,
-		      uint64_t last, bool leaf_only)
+void iommu_inv_match(struct ims_iommu *m, bool all, uint16_t tag, bool ranged, uint64_t first,
+		     uint64_t last, bool leaf_only)
 {
 	if (m->tlb.sets)
 		m->n.inv_entries += tlb_inv(&m->tlb, all, tag, ranged, first, last);
@@ -73,6 +73,75 @@ static void inv_match(struct ims_iommu *m, bool all, uint16_t tag, bool ranged, 
 	}
 }
 
+/* Drop the combined entries of nested tag `tag` (any nested tag whose
+ * parent is `parent`, when tag_is_parent) whose IPA range meets
+ * [first, last] (all when !ranged). */
+static void drop_combined(struct ims_iommu *m, uint16_t tag, bool tag_is_parent, bool ranged,
+			  uint64_t first, uint64_t last)
+{
+	struct cache *c = &m->tlb;
+	if (!c->sets || !m->nest)
+		return;
+	for (uint32_t i = c->nlive; i-- > 0;) {
+		struct tlb_ent *e = &c->e[c->live[i]];
+		const struct ctx_slot *s = m->ctx[e->tag];
+		if (!s || !s->nested)
+			continue;
+		if (tag_is_parent ? s->parent != tag : e->tag != tag)
+			continue;
+		if (ranged) {
+			uint64_t a = m->nest[c->live[i]].ipa;
+			uint64_t b = a + (e->shift >= 64 ? ~0ull : (1ull << e->shift) - 1);
+			if (a > last || b < first)
+				continue;
+		}
+		cache_drop(c, e);
+		m->n.inv_entries++;
+	}
+}
+
+static bool nest_inv(struct ims_iommu *m, uint16_t tag, enum hw_stage stage, bool ranged,
+		     uint64_t first, uint64_t last, bool leaf_only)
+{
+	const struct ctx_slot *s = m->ctx[tag];
+	if (!s)
+		return false;
+	if (s->nested) {
+		/* A stage-1 command (or the API's) names input addresses: the
+		 * plain rule drops the tag's combined entries by IOVA. */
+		if (stage != HW_STAGE_2)
+			return false;
+		/* A stage-2 command naming the nested context's own tag (VT-d
+		 * IOTLB descriptor with its DID, AMD GN = 0 with its DomainID)
+		 * names GPAs: its combined entries built on them, and the
+		 * stage-2 entries its walks use (kept under the parent's tag). */
+		drop_combined(m, tag, false, ranged, first, last);
+		iommu_inv_match(m, false, s->parent, ranged, first, last, leaf_only);
+		return true;
+	}
+	if (!s->users || stage == HW_STAGE_1)
+		return false;
+	/* The parent: its own entries, and its nested contexts' combined
+	 * entries, all of them for a whole-domain command (SMMU
+	 * CMD_TLBI_S12_VMALL), those the range meets where the format says
+	 * a range reaches them (hw_fmt.nest_range_combined). */
+	iommu_inv_match(m, false, tag, ranged, first, last, leaf_only);
+	const struct fmt_desc *fd = fmt_get(s->fmt);
+	if (!ranged || (fd && fd->hw && fd->hw->nest_range_combined))
+		drop_combined(m, tag, true, ranged, first, last);
+	return true;
+}
+
+/* An invalidation of one tag: a nested or parent tag as nest_inv says
+ * (docs/nested.md), any other as it always was. */
+void iommu_inv_stage(struct ims_iommu *m, uint16_t tag, enum hw_stage stage, bool ranged,
+		     uint64_t first, uint64_t last, bool leaf_only)
+{
+	if (m->nnested && nest_inv(m, tag, stage, ranged, first, last, leaf_only))
+		return;
+	iommu_inv_match(m, false, tag, ranged, first, last, leaf_only);
+}
+
 void ims_iommu_inv_range(struct ims_iommu *m, uint16_t tag, uint64_t iova, uint64_t size,
 			 unsigned flags)
 {
@@ -83,19 +152,19 @@ void ims_iommu_inv_range(struct ims_iommu *m, uint16_t tag, uint64_t iova, uint6
 	uint64_t last = iova + (size - 1);
 	if (last < iova)
 		last = ~0ull;
-	inv_match(m, false, tag, true, iova, last, flags & IMS_INV_LEAF);
+	iommu_inv_stage(m, tag, HW_STAGE_ANY, true, iova, last, flags & IMS_INV_LEAF);
 }
 
 void ims_iommu_inv_domain(struct ims_iommu *m, uint16_t tag)
 {
 	m->n.inv_domain++;
 	m->n.inv_cycles += m->cfg.lat.inv_domain;
-	inv_match(m, false, tag, false, 0, 0, false);
+	iommu_inv_stage(m, tag, HW_STAGE_ANY, false, 0, 0, false);
 }
 
 void ims_iommu_inv_all(struct ims_iommu *m)
 {
 	m->n.inv_all++;
 	m->n.inv_cycles += m->cfg.lat.inv_all;
-	inv_match(m, true, 0, false, 0, 0, false);
+	iommu_inv_match(m, true, 0, false, 0, 0, false);
 }

@@ -118,6 +118,7 @@ void ims_iommu_free(struct ims_iommu *m)
 		cache_fini(&m->wc[l]);
 	free(m->hist);
 	free(m->faults);
+	free(m->nest);
 	free(m);
 }
 

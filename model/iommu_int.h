@@ -20,6 +20,21 @@ struct ctx_slot {
 	uint64_t words[IMS_CTX_WORDS];
 	struct hw_ctx hw;
 	bool hw_valid; /* the last decode succeeded */
+	/* hw_valid and not nested: translate() takes the single-stage path
+	 * after one test of this flag; every other context goes out of line. */
+	bool plain;
+	bool nested;     /* stage 1 of a nested pair (model/nested.c) */
+	uint16_t parent; /* nested: the stage-2 context's tag */
+	uint32_t users;  /* nested contexts whose parent this is */
+};
+
+/* What a combined (stage 1 + 2) IOTLB entry remembers beyond struct
+ * tlb_ent, by the entry's index (model/nested.c): the IPA its page starts
+ * at and the two leaves it was made from. */
+struct nest_info {
+	uint64_t ipa;
+	uint8_t s1_shift, s2_shift;
+	bool s1_hd, s2_hd; /* each stage's dirty updates, when it was filled */
 };
 
 struct dev_slot {
@@ -102,6 +117,21 @@ struct ims_iommu {
 	} pf_memo[PF_MEMO];
 
 	struct ims_iommu_counters n;
+
+	/* Nested translation (model/nested.c), last so that the fields the
+	 * single-stage path reads keep their places. quiet: a nested
+	 * translation's stage-2 walk is under way, and a fault is returned
+	 * (with its level in quiet_level) for nested.c to report as the
+	 * nested translation's. */
+	bool quiet;
+	int quiet_level;
+	struct nest_info *nest; /* one per IOTLB entry, once a context nests */
+	uint32_t nnested;       /* nested contexts */
+	int (*nest_xlate)(struct ims_iommu *m, uint32_t dev, const struct dev_slot *d,
+			  const struct ctx_slot *s, uint64_t iova, unsigned acc,
+			  struct ims_xlate *out);
+	int (*nest_probe)(struct ims_iommu *m, const struct ctx_slot *s, uint64_t iova,
+			  unsigned acc, struct ims_xlate *out, struct ims_leaf *lf);
 };
 
 /* Seeds of the caches' random replacement: distinct per cache, all from
@@ -199,6 +229,32 @@ void iommu_utlb_free(struct cache *c);
 /* inv.c: drop the entries of micro-TLB ut that match. */
 void iommu_utlb_inv(struct ims_iommu *m, struct cache *ut, bool all, uint16_t tag, bool ranged,
 		    uint64_t first, uint64_t last);
+
+/* translate.c, for model/nested.c: one walk of context c (the engine's,
+ * the format's fused rules when it has them), and its side-effect-free
+ * probe. */
+int iommu_walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t iova,
+	       unsigned acc, struct ims_xlate *out);
+int iommu_walk_probe(struct ims_iommu *m, const struct hw_ctx *c, uint64_t iova, unsigned acc,
+		     struct ims_xlate *out, struct ims_leaf *lf);
+
+/* model/nested.c: a translation through nested context slot s, and its
+ * probe. translate.c calls them through ims_iommu.nest_xlate / nest_probe,
+ * which model/ctx.c sets when a context nests. */
+int nest_translate(struct ims_iommu *m, uint32_t dev, const struct dev_slot *d,
+		   const struct ctx_slot *s, uint64_t iova, unsigned acc, struct ims_xlate *out);
+int nest_probe(struct ims_iommu *m, const struct ctx_slot *s, uint64_t iova, unsigned acc,
+	       struct ims_xlate *out, struct ims_leaf *lf);
+/* inv.c: drop the IOTLB entries of tag that match (and walk-cache ones
+ * unless leaf_only), as every invalidation does. */
+void iommu_inv_match(struct ims_iommu *m, bool all, uint16_t tag, bool ranged, uint64_t first,
+		     uint64_t last, bool leaf_only);
+
+/* inv.c: an invalidation of tag, of a range [first, last] or all of it,
+ * by a command of the given stage (ims_iommu_inv_* give HW_STAGE_ANY,
+ * native commands what their format decodes). */
+void iommu_inv_stage(struct ims_iommu *m, uint16_t tag, enum hw_stage stage, bool ranged,
+		     uint64_t first, uint64_t last, bool leaf_only);
 
 /* The format's hardware rules, from the registry; NULL when not built in
  * (model/ctx.c). */

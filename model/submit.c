@@ -14,11 +14,22 @@ int ims_iommu_submit(struct ims_iommu *m, enum ims_format fmt, const uint64_t cm
 	if (!ops || ops->decode_cmd(cmd, &c))
 		return -EINVAL;
 	switch (c.kind) {
-	case CMD_INV_RANGE:
-		ims_iommu_inv_range(m, c.tag, c.iova, c.size, c.leaf_only ? IMS_INV_LEAF : 0);
+	case CMD_INV_RANGE: {
+		/* As ims_iommu_inv_range, with the command's stage (docs/nested.md). */
+		m->n.inv_range++;
+		m->n.inv_cycles += m->cfg.lat.inv_range;
+		if (!c.size)
+			return 0;
+		uint64_t last = c.iova + (c.size - 1);
+		if (last < c.iova)
+			last = ~0ull;
+		iommu_inv_stage(m, c.tag, c.stage, true, c.iova, last, c.leaf_only);
 		return 0;
+	}
 	case CMD_INV_DOMAIN:
-		ims_iommu_inv_domain(m, c.tag);
+		m->n.inv_domain++;
+		m->n.inv_cycles += m->cfg.lat.inv_domain;
+		iommu_inv_stage(m, c.tag, c.stage, false, 0, 0, false);
 		return 0;
 	case CMD_INV_ALL:
 		ims_iommu_inv_all(m);

@@ -34,7 +34,7 @@ tlb_lookup(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova)
 
 /* Out of line: the micro-TLB is off by default, and a second inlined copy
  * would crowd the IOTLB path's registers. */
-static __attribute__((noinline)) struct tlb_ent *
+static __attribute__((noinline, unused)) struct tlb_ent *
 utlb_lookup(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova)
 {
 	return tlb_lookup(m, c, tag, iova);
@@ -78,7 +78,7 @@ static inline __attribute__((always_inline)) void iotlb_fill(struct ims_iommu *m
 }
 
 /* Out of line, as utlb_lookup. */
-static __attribute__((noinline)) void
+static __attribute__((noinline, unused)) void
 utlb_fill(struct ims_iommu *m, struct cache *ut, uint16_t tag, uint64_t iova, unsigned shift,
 	  uint64_t pa, bool r, bool w, bool dirty)
 {

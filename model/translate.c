@@ -37,9 +37,10 @@ static uint64_t rng_next(struct ims_iommu *m)
 static int fault(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t iova,
 		 unsigned acc, enum ims_fault_kind kind, uint32_t code, int level, struct ims_xlate *out)
 {
-	if (m->probing) {
+	if (m->probing || m->quiet) {
 		out->fault = kind;
 		out->code = code;
+		m->quiet_level = level;
 		return (int)kind;
 	}
 	struct ims_fault f = {.dev = dev, .iova = iova, .kind = kind, .code = code,
@@ -378,6 +379,20 @@ static __attribute__((noinline)) int walk_probe(struct ims_iommu *m, const struc
 	return walk_body(m, 0, c, iova, acc, out, true, false, lf);
 }
 
+int iommu_walk(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t iova,
+	       unsigned acc, struct ims_xlate *out)
+{
+	if (c->ops->step && c->ops->fill && !m->ref_path)
+		return walk_body(m, dev, c, iova, acc, out, false, true, NULL);
+	return walk(m, dev, c, iova, acc, out);
+}
+
+int iommu_walk_probe(struct ims_iommu *m, const struct hw_ctx *c, uint64_t iova, unsigned acc,
+		     struct ims_xlate *out, struct ims_leaf *lf)
+{
+	return walk_probe(m, c, iova, acc, out, lf);
+}
+
 /* A cached entry can serve the access: the permissions it caches, and for a
  * write, no memory update needed (formats.md "Caches and invalidation"). */
 static inline bool tlb_serves(const struct tlb_ent *e, unsigned acc)
@@ -438,6 +453,8 @@ static __attribute__((noinline)) int translate_refused(struct ims_iommu *m, uint
 {
 	int rc;
 	const struct ctx_slot *s = d ? m->ctx[d->tag] : NULL;
+	if (s && s->nested && s->hw_valid)
+		return m->nest_xlate(m, dev, d, s, iova, acc, out);
 	if (!d) {
 		rc = fault(m, dev, NULL, iova, acc, IMS_FAULT_UNATTACHED, 0, -1, out);
 	} else if (!s || !s->hw_valid) {
@@ -547,7 +564,7 @@ static inline __attribute__((always_inline)) int
 translate_at(struct ims_iommu *m, uint32_t dev, struct dev_slot *d, const struct ctx_slot *s,
 	     uint64_t iova, unsigned acc, struct ims_xlate *out)
 {
-	if (__builtin_expect(!s || !s->hw_valid || (iova & s->hw.ias_over), 0))
+	if (__builtin_expect(!s || !s->plain || (iova & s->hw.ias_over), 0))
 		return translate_refused(m, dev, d, iova, acc, out);
 	if (d->ut || !m->fast_hits)
 		return translate_general(m, d, iova, acc, out);
@@ -586,6 +603,7 @@ int ims_iommu_access(struct ims_iommu *m, uint32_t dev, uint64_t iova, unsigned 
 	memset(out, 0, sizeof(*out));
 	if (!acc || acc > IMS_ACC_RW)
 		return -EINVAL;
+	out->ipa = iova; /* a nested translation gives its own */
 	return access_one(m, dev, iova, acc, out);
 }
 
@@ -675,7 +693,8 @@ static __attribute__((noinline)) bool hint_walk(struct ims_iommu *m, uint32_t de
 {
 	const struct dev_slot *d = dev_find(m, dev);
 	const struct ctx_slot *s = d ? m->ctx[d->tag] : NULL;
-	if (!s || !s->hw_valid || !acc || acc > IMS_ACC_RW)
+	/* A nested context's tables are at IPAs: no hint. */
+	if (!s || !s->plain || !acc || acc > IMS_ACC_RW)
 		return false;
 	const struct hw_ctx *c = &s->hw;
 	if (iova & c->ias_over)
@@ -754,9 +773,16 @@ int ims_iommu_probe(struct ims_iommu *m, uint16_t tag, uint64_t iova, unsigned a
 	if (!s || !s->hw_valid)
 		return -ENOENT;
 	const struct hw_ctx *c = &s->hw;
+	out->ipa = iova;
 	if (c->ias < 64 && (iova >> c->ias)) {
 		out->fault = IMS_FAULT_NOTPRESENT;
+		out->stage = s->nested ? 1 : 0;
 		return IMS_FAULT_NOTPRESENT;
+	}
+	if (s->nested) {
+		int rc = m->nest_probe(m, s, iova, acc ? acc : IMS_ACC_R, out, NULL);
+		walk_done(m);
+		return rc;
 	}
 	m->probing = true;
 	m->cur = NULL;
@@ -778,6 +804,11 @@ int ims_iommu_leaf(struct ims_iommu *m, uint16_t tag, uint64_t iova, struct ims_
 	struct ims_xlate x;
 	memset(&x, 0, sizeof(x));
 	uint64_t loads = m->hw_loads;
+	if (s->nested) {
+		int rc = m->nest_probe(m, s, iova, IMS_ACC_R, &x, out);
+		m->hw_loads = loads;
+		return rc;
+	}
 	m->probing = true;
 	m->cur = NULL;
 	int rc = walk_probe(m, c, iova, IMS_ACC_R, &x, out);

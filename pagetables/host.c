@@ -286,6 +286,11 @@ enum ims_format ims_pt_format(const struct ims_pt *pt) { return pt->ops->fmt; }
 bool ims_pt_tracking(const struct ims_pt *pt) { return pt->tracking; }
 const struct ims_pt_stats *ims_pt_stats(const struct ims_pt *pt) { return &pt->stats; }
 
+uint64_t ims_pt_root(const struct ims_pt *pt)
+{
+	return pt->root;
+}
+
 uint64_t ims_pt_iova_limit(const struct ims_pt *pt)
 {
 	return pt->g.ias >= 64 ? 0 : 1ull << pt->g.ias;

@@ -201,6 +201,12 @@ static int h_alloc_table(struct ims_walker_dom *d, unsigned order, uint64_t *pa)
 	int rc = ims_mem_pool_alloc_order(pt->mem, order, pa);
 	if (rc)
 		return rc;
+	if (pt->sink.table_alloc &&
+	    (rc = pt->sink.table_alloc(pt->sink.arg, pt->cfg.tag, *pa, order)) != 0) {
+		for (uint64_t i = 0; i < (1ull << order); i++)
+			ims_mem_pool_free(pt->mem, *pa + (i << IMS_PAGE_SHIFT));
+		return rc;
+	}
 	pt->stats.table_pages += 1ull << order;
 	if (pt->stats.table_pages > pt->stats.table_pages_peak)
 		pt->stats.table_pages_peak = pt->stats.table_pages;
@@ -223,6 +229,8 @@ static void h_free_table(struct ims_walker_dom *d, uint64_t pa, unsigned order)
 			return;
 		}
 	}
+	if (pt->sink.table_free)
+		pt->sink.table_free(pt->sink.arg, pt->cfg.tag, pa, order);
 	for (uint64_t i = 0; i < (1ull << order); i++)
 		ims_mem_pool_free(pt->mem, pa + (i << IMS_PAGE_SHIFT));
 	pt->stats.table_pages -= 1ull << order;

@@ -126,5 +126,13 @@ static inline int s2_top_of_sl0(unsigned gshift, unsigned sl0)
 /* The fault code of a stage 2 fault: the event id (7:0) with the
  * record's S2 field (7.3, "S2": the fault arose at stage 2) as bit 8. */
 #define SMMU_EVT_S2 0x100u
+/* A nested translation's stage 2 faults also give the record's CLASS
+ * (7.3): TT, a stage-1 table access (a descriptor read or a stage-1 HTTU
+ * update); IN, the stage-1 output address. Bits 10:9 of the code (0: no
+ * class given, as a single-stage fault's). */
+#define SMMU_EVT_CLASS_SHIFT 9
+#define SMMU_EVT_CLASS_MASK (3u << SMMU_EVT_CLASS_SHIFT)
+#define SMMU_EVT_CLASS_TT (1u << SMMU_EVT_CLASS_SHIFT)
+#define SMMU_EVT_CLASS_IN (2u << SMMU_EVT_CLASS_SHIFT)
 
 #endif

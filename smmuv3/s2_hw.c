@@ -260,10 +260,12 @@ static int decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 	case SMMU_CMD_TLBI_S12_VMALL:
 		out->kind = CMD_INV_DOMAIN;
 		out->tag = vmid;
+		out->stage = HW_STAGE_2;
 		return 0;
 	case SMMU_CMD_TLBI_S2_IPA:
 		vmsa_hw_cmd_range(cmd, SMMU_CMD1_IPA_MASK, out);
 		out->tag = vmid;
+		out->stage = HW_STAGE_2;
 		return 0;
 	case SMMU_CMD_TLBI_NSNH_ALL:
 		out->kind = CMD_INV_ALL;
@@ -275,6 +277,15 @@ static int decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 	default:
 		return -EINVAL;
 	}
+}
+
+/* IHI0070 7.3 (F_TRANSLATION, F_ACCESS, F_PERMISSION, F_ADDR_SIZE with
+ * S2 = 1): CLASS TT when stage 2 faulted on a stage-1 table access (the
+ * descriptor fetch, or the write of a stage-1 HTTU update, 3.13.3), IN on
+ * the stage-1 output address. */
+static uint32_t nest_code(uint32_t code, enum hw_nest_where where)
+{
+	return code | (where == NEST_FINAL ? SMMU_EVT_CLASS_IN : SMMU_EVT_CLASS_TT);
 }
 
 const struct hw_fmt s2_hw_fmt = {
@@ -292,4 +303,9 @@ const struct hw_fmt s2_hw_fmt = {
 	.decode_cmd = decode_cmd,
 	/* D8.5.5 holds at stage 2 as at stage 1. */
 	.group_skip_if_any = true,
+	.nest_code = nest_code,
+	/* IHI0070 4.4.3: CMD_TLBI_S2_IPA need not drop entries that combine
+	 * both stages; software follows it with CMD_TLBI_S12_VMALL (or
+	 * CMD_TLBI_NH_ALL), as Linux's arm-smmu-v3 does for a nest parent. */
+	.nest_range_combined = false,
 };

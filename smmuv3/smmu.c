@@ -75,7 +75,8 @@ static const struct {
 
 void smmu_event_text(uint32_t code, char *buf, size_t len)
 {
-	uint32_t id = code & ~SMMU_EVT_S2;
+	uint32_t cls = code & SMMU_EVT_CLASS_MASK;
+	uint32_t id = code & ~SMMU_EVT_S2 & ~SMMU_EVT_CLASS_MASK;
 	bool s2 = (code & SMMU_EVT_S2) != 0;
 	const char *name = "event", *why = "an unknown event";
 	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
@@ -83,7 +84,11 @@ void smmu_event_text(uint32_t code, char *buf, size_t len)
 			name = events[i].name;
 			why = s2 ? events[i].s2 : events[i].s1;
 		}
-	snprintf(buf, len, "%s (0x%02x)%s, %s", name, id, s2 ? " at stage 2" : "", why);
+	snprintf(buf, len, "%s (0x%02x)%s%s, %s", name, id, s2 ? " at stage 2" : "",
+		 cls == SMMU_EVT_CLASS_TT   ? " (CLASS=TT: a stage-1 table access)"
+		 : cls == SMMU_EVT_CLASS_IN ? " (CLASS=IN: the stage-1 output address)"
+					    : "",
+		 why);
 }
 
 const struct fmt_desc smmu_fmt_desc = {

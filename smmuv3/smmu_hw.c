@@ -266,10 +266,12 @@ static int decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 	case SMMU_CMD_TLBI_NH_ASID:
 		out->kind = CMD_INV_DOMAIN;
 		out->tag = asid;
+		out->stage = HW_STAGE_1;
 		return 0;
 	case SMMU_CMD_TLBI_NH_VA:
 		vmsa_hw_cmd_range(cmd, SMMU_CMD1_ADDR_MASK, out);
 		out->tag = asid;
+		out->stage = HW_STAGE_1;
 		return 0;
 	case SMMU_CMD_TLBI_NH_ALL:
 	case SMMU_CMD_TLBI_NSNH_ALL:
@@ -302,6 +304,9 @@ const struct hw_fmt smmu_hw_fmt = {
 	.step = fused_step,
 	.fill = fused_fill,
 	.group_skip_if_any = true,
+	/* IHI0070 5.2: STE.Config 0b111 walks this CD's tables through the
+	 * STE's stage 2 (docs/nested.md); the CD decodes the same. */
+	.nest_over = 1 + IMS_FMT_SMMUV3_S2,
 };
 
 int smmu_ctx_encode(const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen)

@@ -111,7 +111,7 @@ static int rig_open_tables(struct rig *r, const struct hfmt *f,
 	struct ims_pt_cfg pc = {.fmt = f->fmt, .tag = TAG, .granule_shift = f->gshift,
 				.levels = f->levels, .ias = f->ias, .dirty_tracking = true,
 				.plugin = plugin};
-	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush, NULL};
+	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush, NULL, NULL, NULL};
 	if (!rc)
 		rc = ims_pt_new(r->mem, &pc, &sink, &r->pt, err, errlen);
 	uint64_t w[IMS_CTX_WORDS];

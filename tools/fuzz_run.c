@@ -63,7 +63,7 @@ static int nop_ctx_flush(void *arg, uint16_t tag)
 	return 0;
 }
 
-const struct ims_sink fz_nop_sink = {NULL, nop_submit, nop_ctx_update, nop_ctx_flush, NULL};
+const struct ims_sink fz_nop_sink = {NULL, nop_submit, nop_ctx_update, nop_ctx_flush, NULL, NULL, NULL};
 
 const char *fz_fail_name(unsigned kind)
 {

@@ -51,6 +51,7 @@ void help_migrate(FILE *f)
 		"  hw     IOMMU hardware dirty tracking (iommufd): harvest the dirty bits\n"
 		"  type1  VFIO type1: every mapped page (or pinned page) on every query\n"
 		"  none   no tracking: all memory mapped for DMA is dirty\n"
+		"  nested stage-2 dirty tracking of each nesting parent, in GPA pages\n"
 		"\n"
 		"options:\n"
 		"  --ram SIZE            guest RAM, bytes (K/M/G/T = binary multiples); required\n"
@@ -58,7 +59,8 @@ void help_migrate(FILE *f)
 		"                        required\n"
 		"  --downtime-limit MS   stop when the rest takes at most MS ms (default 300)\n"
 		"  --max-rounds N        round cap (default 30)\n"
-		"  --tracking MODE       hw, type1, none or all (default all: side by side)\n"
+		"  --tracking MODE       hw, type1, none, nested or all (default all: hw, type1\n"
+		"                        and none side by side)\n"
 		"  --start NS            migration start, trace time in ns (default: the first\n"
 		"                        timestamp; lines before it set the guest up)\n"
 		"  --synthetic SPEC      no trace: a guest of ram= bytes mapped for DMA whose\n"
@@ -638,7 +640,8 @@ int cmd_migrate(int argc, char **argv)
 	ims_replay_opts_default(&p.ro);
 	p.ro.verbosity = 0;
 	const char *json = NULL, *plotdir = NULL, *spec = NULL;
-	bool modes[IMS_MIG_COUNT] = {true, true, true};
+	/* all: hw, type1 and none; nested is asked for by name. */
+	bool modes[IMS_MIG_COUNT] = {true, true, true, false};
 	bool has_ram = false, has_bw = false;
 	int c;
 	optind = 1;
@@ -688,12 +691,12 @@ int cmd_migrate(int argc, char **argv)
 				m++;
 			if (!all && m == IMS_MIG_COUNT) {
 				fprintf(stderr, "iommusim migrate: --tracking: '%s' (expected hw, type1, "
-						"none or all)\n",
+						"none, nested or all)\n",
 					optarg);
 				return 2;
 			}
 			for (size_t i = 0; i < IMS_MIG_COUNT; i++)
-				modes[i] = all || i == m;
+				modes[i] = all ? i != IMS_MIG_NESTED : i == m;
 			break;
 		}
 		case OPT_SYNTHETIC:

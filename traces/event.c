@@ -30,6 +30,7 @@ static const char *const op_names[IMS_OP_COUNT] = {
 	[IMS_OP_IOMMUFD_ATTACH] = "iommufd attach",
 	[IMS_OP_IOMMUFD_SET_DIRTY] = "iommufd set-dirty-tracking",
 	[IMS_OP_IOMMUFD_GET_DIRTY] = "iommufd get-dirty-bitmap",
+	[IMS_OP_IOMMUFD_INVALIDATE] = "iommufd invalidate",
 	[IMS_OP_VFIO_CONTAINER] = "vfio container",
 	[IMS_OP_VFIO_GROUP] = "vfio group",
 	[IMS_OP_VFIO_MAP] = "vfio map",
@@ -111,6 +112,16 @@ static const struct {
 	[IMS_K_STOP] = {"stop", S_FLAG},
 	[IMS_K_GET_BITMAP] = {"get-bitmap", S_FLAG},
 	[IMS_K_GET_DIRTY_BITMAP] = {"get-dirty-bitmap", S_FLAG},
+	[IMS_K_NESTED] = {"nested", S_DEC},
+	[IMS_K_NEST_PARENT] = {"nest-parent", S_FLAG},
+	[IMS_K_DATA_TYPE] = {"data-type", S_DEC},
+	[IMS_K_DATA_LEN] = {"data-len", S_DEC},
+	[IMS_K_DATA0] = {"data0", S_HEX},
+	[IMS_K_DATA1] = {"data1", S_HEX},
+	[IMS_K_DATA2] = {"data2", S_HEX},
+	[IMS_K_DATA3] = {"data3", S_HEX},
+	[IMS_K_ENTRY_LEN] = {"entry-len", S_DEC},
+	[IMS_K_ENTRY_NUM] = {"entry-num", S_DEC},
 };
 
 /* The errno values the dirty-tracking calls return (docs/uapi.md). */
@@ -120,7 +131,7 @@ static const struct {
 } errnos[] = {
 	{EPERM, "EPERM"},     {ENOENT, "ENOENT"},   {EFAULT, "EFAULT"},   {EBUSY, "EBUSY"},
 	{EEXIST, "EEXIST"},   {EINVAL, "EINVAL"},   {ENOSPC, "ENOSPC"},   {ENOMEM, "ENOMEM"},
-	{E2BIG, "E2BIG"},     {EOVERFLOW, "EOVERFLOW"}, {EOPNOTSUPP, "EOPNOTSUPP"},
+	{E2BIG, "E2BIG"},     {EIO, "EIO"},     {EOVERFLOW, "EOVERFLOW"}, {EOPNOTSUPP, "EOPNOTSUPP"},
 };
 
 const char *ims_errno_name(int err)

@@ -104,6 +104,16 @@ static const struct ims_keydef trc_keydefs[IMS_K_COUNT] = {
 	[IMS_K_STOP] = KEY("stop", VT_FLAG),
 	[IMS_K_GET_BITMAP] = KEY("get-bitmap", VT_FLAG),
 	[IMS_K_GET_DIRTY_BITMAP] = KEY("get-dirty-bitmap", VT_FLAG),
+	[IMS_K_NESTED] = KEY("nested", VT_NUM),
+	[IMS_K_NEST_PARENT] = KEY("nest-parent", VT_FLAG),
+	[IMS_K_DATA_TYPE] = KEY("data-type", VT_NUM),
+	[IMS_K_DATA_LEN] = KEY("data-len", VT_NUM),
+	[IMS_K_DATA0] = KEY("data0", VT_NUM),
+	[IMS_K_DATA1] = KEY("data1", VT_NUM),
+	[IMS_K_DATA2] = KEY("data2", VT_NUM),
+	[IMS_K_DATA3] = KEY("data3", VT_NUM),
+	[IMS_K_ENTRY_LEN] = KEY("entry-len", VT_NUM),
+	[IMS_K_ENTRY_NUM] = KEY("entry-num", VT_NUM),
 };
 
 #define B(k) IMS_KB(k)
@@ -113,7 +123,7 @@ static const struct ims_keydef trc_keydefs[IMS_K_COUNT] = {
 static const struct ims_opdef trc_opdefs[IMS_OP_COUNT] = {
 	[IMS_OP_DOMAIN] = {"domain", 6, B(ID) | B(FORMAT),
 			   B(LEVELS) | B(GRANULE) | B(IAS) | B(PGSIZES) | B(DIRTY) | B(ROOT) |
-				   B(RAW) | B(HA) | B(HD)},
+				   B(RAW) | B(HA) | B(HD) | B(NESTED)},
 	[IMS_OP_ATTACH] = {"attach", 6, B(DEV) | B(DOMAIN), 0},
 	[IMS_OP_DETACH] = {"detach", 6, B(DEV), 0},
 	[IMS_OP_MAP] = {"map", 3, B(DOMAIN) | B(IOVA) | B(PA) | B(SIZE),
@@ -140,9 +150,13 @@ static const struct ims_opdef trc_opdefs[IMS_OP_COUNT] = {
 	[IMS_OP_IOMMUFD_MAP] = {"map", 3, B(IOAS) | B(IOVA) | B(PA) | B(LENGTH),
 				B(PROT) | B(EXPECT_ERR)},
 	[IMS_OP_IOMMUFD_UNMAP] = {"unmap", 5, B(IOAS) | B(IOVA) | B(LENGTH), B(EXPECT_ERR)},
-	[IMS_OP_IOMMUFD_HWPT] = {"hwpt-alloc", 10, B(HWPT) | B(DEV) | B(IOAS),
-				 B(DIRTY) | B(FLAGS) | B(LEVELS) | B(GRANULE) | B(IAS) |
-					 B(PGSIZES) | B(EXPECT_ERR)},
+	/* ioas= or nested= (a nested HWPT's parent): exactly one, checked
+	 * with the rules between fields. */
+	[IMS_OP_IOMMUFD_HWPT] = {"hwpt-alloc", 10, B(HWPT) | B(DEV),
+				 B(IOAS) | B(NESTED) | B(NEST_PARENT) | B(DIRTY) | B(FLAGS) |
+					 B(LEVELS) | B(GRANULE) | B(IAS) | B(PGSIZES) |
+					 B(DATA_TYPE) | B(DATA_LEN) | B(DATA0) | B(DATA1) |
+					 B(DATA2) | B(DATA3) | B(RESERVED) | B(EXPECT_ERR)},
 	[IMS_OP_IOMMUFD_ATTACH] = {"attach", 6, B(DEV) | B(HWPT), B(EXPECT_ERR)},
 	[IMS_OP_IOMMUFD_SET_DIRTY] = {"set-dirty-tracking", 18, B(HWPT),
 				      B(ON) | B(OFF) | B(FLAGS) | B(EXPECT_ERR)},
@@ -150,6 +164,9 @@ static const struct ims_opdef trc_opdefs[IMS_OP_COUNT] = {
 				      B(HWPT) | B(IOVA) | B(LENGTH) | B(PAGE_SIZE),
 				      B(NOCLEAR) | B(FLAGS) | B(RESERVED) | B(BITMAP_SIZE) |
 					      B(EXPECT) | B(EXPECT_COUNT) | B(EXPECT_ERR)},
+	[IMS_OP_IOMMUFD_INVALIDATE] = {"invalidate", 10, B(HWPT) | B(DATA_TYPE),
+				       B(ENTRY_LEN) | B(ENTRY_NUM) | B(DATA0) | B(DATA1) |
+					       B(DATA2) | B(DATA3) | B(RESERVED) | B(EXPECT_ERR)},
 	[IMS_OP_VFIO_CONTAINER] = {"container", 9, B(ID) | B(FORMAT),
 				   B(LEVELS) | B(GRANULE) | B(IAS) | B(PGSIZES)},
 	[IMS_OP_VFIO_GROUP] = {"group", 5, B(ID) | B(CONTAINER), B(DEV) | B(PIN_SCOPE)},

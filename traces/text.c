@@ -26,9 +26,9 @@ static const struct {
 	int first, last; /* ops [first, last] */
 	const char *list;
 } groups[] = {
-	{"iommufd", 7, IMS_OP_IOMMUFD_BIND, IMS_OP_IOMMUFD_GET_DIRTY,
-	 "bind, hw-info, ioas-alloc, map, unmap, hwpt-alloc, attach, set-dirty-tracking or "
-	 "get-dirty-bitmap"},
+	{"iommufd", 7, IMS_OP_IOMMUFD_BIND, IMS_OP_IOMMUFD_INVALIDATE,
+	 "bind, hw-info, ioas-alloc, map, unmap, hwpt-alloc, attach, set-dirty-tracking, "
+	 "get-dirty-bitmap or invalidate"},
 	{"vfio", 4, IMS_OP_VFIO_CONTAINER, IMS_OP_VFIO_UNPIN,
 	 "container, group, map, unmap, dirty-pages, pin or unpin"},
 };
@@ -418,8 +418,9 @@ static inline const char *tok_end(const char *p, const char *e)
 static const unsigned char key_by_letter[26][12] = {
 	['b' - 'a'] = {K1(BITMAP_SIZE)},
 	['c' - 'a'] = {K1(CNT), K1(CONTAINER)},
-	['d' - 'a'] = {K1(DOMAIN), K1(DEV), K1(DIR), K1(DIRTY), K1(DIRTY_CAP)},
-	['e' - 'a'] = {K1(EXPECT), K1(EXPECT_COUNT), K1(EXPECT_ERR)},
+	['d' - 'a'] = {K1(DOMAIN), K1(DEV), K1(DIR), K1(DIRTY), K1(DIRTY_CAP), K1(DATA_TYPE),
+		       K1(DATA_LEN), K1(DATA0), K1(DATA1), K1(DATA2), K1(DATA3)},
+	['e' - 'a'] = {K1(EXPECT), K1(EXPECT_COUNT), K1(EXPECT_ERR), K1(ENTRY_LEN), K1(ENTRY_NUM)},
 	['f' - 'a'] = {K1(FORMAT), K1(FLAGS)},
 	['g' - 'a'] = {K1(GRANULE), K1(GET_BITMAP), K1(GET_DIRTY_BITMAP)},
 	['h' - 'a'] = {K1(HA), K1(HD), K1(HWPT)},
@@ -428,7 +429,7 @@ static const unsigned char key_by_letter[26][12] = {
 	['k' - 'a'] = {K1(KIND)},
 	['l' - 'a'] = {K1(LEN), K1(LEVELS), K1(LENGTH)},
 	['m' - 'a'] = {K1(MASK)},
-	['n' - 'a'] = {K1(NOCLEAR)},
+	['n' - 'a'] = {K1(NOCLEAR), K1(NESTED), K1(NEST_PARENT)},
 	['o' - 'a'] = {K1(ON), K1(OFF)},
 	['p' - 'a'] = {K1(PA), K1(PROT), K1(PGSIZE), K1(PGSIZES), K1(PAGE_SIZE), K1(PIN_SCOPE)},
 	['r' - 'a'] = {K1(ROOT), K1(RAW), K1(READ_DIRTY), K1(RESERVED)},

@@ -125,6 +125,16 @@ int trc_event_rules(const struct ims_event *ev, int *at, char *why, size_t n)
 				return broken(at, k, why, n,
 					      "%s= is only for raw domains (expected root=PA raw)",
 					      trc_keydefs[k].name);
+		if (ims_ev_has(ev, IMS_K_NESTED) && ims_ev_has(ev, IMS_K_RAW))
+			return broken(at, IMS_K_NESTED, why, n,
+				      "nested= is for software domains (a raw domain has no "
+				      "software tables to map in stage 2)");
+		break;
+	case IMS_OP_IOMMUFD_HWPT:
+		if (ims_ev_has(ev, IMS_K_IOAS) == ims_ev_has(ev, IMS_K_NESTED))
+			return broken(at, ims_ev_has(ev, IMS_K_IOAS) ? IMS_K_NESTED : -1, why, n,
+				      "hwpt-alloc takes ioas= (a paging HWPT) or nested= (a nested "
+				      "HWPT over a parent HWPT), exactly one");
 		break;
 	case IMS_OP_UNMAP:
 		if (ims_ev_has(ev, IMS_K_PGSIZE) && !ims_ev_has(ev, IMS_K_READ_DIRTY))
@@ -209,9 +219,12 @@ int trc_event_validate(const struct ims_event *ev, char *why, size_t n)
 		bool ok = true;
 		switch (trc_keydefs[k].type) {
 		case IMS_VT_NUM:
-			if (k == IMS_K_ID || k == IMS_K_DOMAIN || k == IMS_K_HWPT || k == IMS_K_CONTAINER)
+			if (k == IMS_K_ID || k == IMS_K_DOMAIN || k == IMS_K_HWPT || k == IMS_K_CONTAINER ||
+			    k == IMS_K_NESTED)
 				ok = v <= 0xffff;
-			else if (k == IMS_K_FLAGS || k == IMS_K_RESERVED || k == IMS_K_IOAS)
+			else if (k == IMS_K_FLAGS || k == IMS_K_RESERVED || k == IMS_K_IOAS ||
+				 k == IMS_K_DATA_TYPE || k == IMS_K_DATA_LEN || k == IMS_K_ENTRY_LEN ||
+				 k == IMS_K_ENTRY_NUM)
 				ok = v <= 0xffffffffull;
 			break;
 		case IMS_VT_SIZE:

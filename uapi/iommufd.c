@@ -12,44 +12,7 @@
 #include "formats/format.h"
 #include "iommusim/bitmap.h"
 #include "iommusim/iommufd.h"
-
-struct area {
-	uint64_t iova, length, pa;
-	unsigned prot;
-};
-
-struct ioas {
-	uint32_t id;
-	struct area *a;
-	size_t n, cap;
-};
-
-struct hwpt {
-	uint16_t id;
-	uint32_t ioas;
-	bool dirty; /* allocated with IOMMU_HWPT_ALLOC_DIRTY_TRACKING */
-	struct ims_pt *pt;
-};
-
-struct dev {
-	uint32_t id;
-	struct ims_iommufd_hw_info info;
-	bool attached;
-	uint16_t hwpt;
-};
-
-struct ims_iommufd {
-	struct ims_mem *mem;
-	struct ims_sink sink;
-	struct dev *dev;
-	size_t ndev, capdev;
-	struct ioas *ioas;
-	size_t nioas, capioas;
-	struct hwpt *hwpt;
-	size_t nhwpt, caphwpt;
-	unsigned walker; /* of every HWPT allocated from now on */
-	const struct ims_walker_ops *plugin;
-};
+#include "uapi/iommufd_int.h"
 
 void ims_iommufd_set_walker(struct ims_iommufd *fd, unsigned walker,
 			    const struct ims_walker_ops *plugin)
@@ -58,19 +21,6 @@ void ims_iommufd_set_walker(struct ims_iommufd *fd, unsigned walker,
 	fd->plugin = plugin;
 }
 
-/* Grows *v (of *cap elements of size sz) to hold one more. */
-static int grow(void **v, size_t *cap, size_t n, size_t sz)
-{
-	if (n < *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 4;
-	void *p = realloc(*v, c * sz);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = c;
-	return 0;
-}
 
 int ims_iommufd_new(struct ims_mem *mem, const struct ims_sink *sink, struct ims_iommufd **out)
 {
@@ -98,13 +48,6 @@ void ims_iommufd_free(struct ims_iommufd *fd)
 	free(fd);
 }
 
-static struct dev *dev_find(struct ims_iommufd *fd, uint32_t id)
-{
-	for (size_t i = 0; i < fd->ndev; i++)
-		if (fd->dev[i].id == id)
-			return &fd->dev[i];
-	return NULL;
-}
 
 static struct ioas *ioas_find(struct ims_iommufd *fd, uint32_t id)
 {
@@ -114,21 +57,14 @@ static struct ioas *ioas_find(struct ims_iommufd *fd, uint32_t id)
 	return NULL;
 }
 
-static struct hwpt *hwpt_find(struct ims_iommufd *fd, uint32_t id)
-{
-	for (size_t i = 0; i < fd->nhwpt; i++)
-		if (fd->hwpt[i].id == id)
-			return &fd->hwpt[i];
-	return NULL;
-}
 
 int ims_iommufd_bind(struct ims_iommufd *fd, uint32_t dev_id, const struct ims_iommufd_hw_info *info)
 {
-	if (dev_find(fd, dev_id))
+	if (iommufd_dev_find(fd, dev_id))
 		return -EEXIST;
 	if (!fmt_get(info->fmt)) /* out of range, or a value no format has */
 		return -EINVAL;
-	if (grow((void **)&fd->dev, &fd->capdev, fd->ndev, sizeof(*fd->dev)))
+	if (iommufd_grow((void **)&fd->dev, &fd->capdev, fd->ndev, sizeof(*fd->dev)))
 		return -ENOMEM;
 	fd->dev[fd->ndev++] = (struct dev){.id = dev_id, .info = *info};
 	return 0;
@@ -136,7 +72,7 @@ int ims_iommufd_bind(struct ims_iommufd *fd, uint32_t dev_id, const struct ims_i
 
 int ims_iommufd_get_hw_info(struct ims_iommufd *fd, uint32_t dev_id, struct ims_iommufd_hw_info *out)
 {
-	const struct dev *d = dev_find(fd, dev_id);
+	const struct dev *d = iommufd_dev_find(fd, dev_id);
 	if (!d)
 		return -ENOENT;
 	*out = d->info;
@@ -147,7 +83,7 @@ int ims_iommufd_ioas_alloc(struct ims_iommufd *fd, uint32_t ioas_id)
 {
 	if (ioas_find(fd, ioas_id))
 		return -EEXIST;
-	if (grow((void **)&fd->ioas, &fd->capioas, fd->nioas, sizeof(*fd->ioas)))
+	if (iommufd_grow((void **)&fd->ioas, &fd->capioas, fd->nioas, sizeof(*fd->ioas)))
 		return -ENOMEM;
 	fd->ioas[fd->nioas++] = (struct ioas){.id = ioas_id};
 	return 0;
@@ -159,7 +95,7 @@ static uint64_t ioas_align(const struct ims_iommufd *fd, const struct ioas *io)
 {
 	uint64_t a = IMS_PAGE_SIZE;
 	for (size_t i = 0; i < fd->nhwpt; i++) {
-		if (fd->hwpt[i].ioas != io->id)
+		if (fd->hwpt[i].ioas != io->id || fd->hwpt[i].nested)
 			continue;
 		uint64_t m = ims_pt_min_pgsize(fd->hwpt[i].pt);
 		if (m > a)
@@ -199,17 +135,17 @@ int ims_iommufd_ioas_map(struct ims_iommufd *fd, uint32_t ioas_id, uint64_t iova
 	size_t at = area_at(io, iova);
 	if (at < io->n && io->a[at].iova <= last)
 		return -EEXIST;
-	int rc = grow((void **)&io->a, &io->cap, io->n, sizeof(*io->a));
+	int rc = iommufd_grow((void **)&io->a, &io->cap, io->n, sizeof(*io->a));
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < fd->nhwpt; i++) {
-		if (fd->hwpt[i].ioas != ioas_id)
+		if (fd->hwpt[i].ioas != ioas_id || fd->hwpt[i].nested)
 			continue;
 		rc = ims_pt_map(fd->hwpt[i].pt, iova, pa, length, prot, 0);
 		if (rc) {
 			/* Nothing changes on error: take it out of the domains done. */
 			for (size_t j = 0; j < i; j++)
-				if (fd->hwpt[j].ioas == ioas_id)
+				if (fd->hwpt[j].ioas == ioas_id && !fd->hwpt[j].nested)
 					ims_pt_unmap(fd->hwpt[j].pt, iova, length, NULL);
 			return rc;
 		}
@@ -251,7 +187,7 @@ int ims_iommufd_ioas_unmap(struct ims_iommufd *fd, uint32_t ioas_id, uint64_t io
 	for (size_t k = first; k < end; k++) {
 		const struct area *a = &io->a[k];
 		for (size_t i = 0; i < fd->nhwpt; i++)
-			if (fd->hwpt[i].ioas == ioas_id)
+			if (fd->hwpt[i].ioas == ioas_id && !fd->hwpt[i].nested)
 				ims_pt_unmap(fd->hwpt[i].pt, a->iova, a->length, NULL);
 		total += a->length;
 	}
@@ -273,21 +209,39 @@ int ims_iommufd_hwpt_alloc(struct ims_iommufd *fd, const struct ims_iommufd_hwpt
 	const uint32_t known = IMS_IOMMU_HWPT_ALLOC_NEST_PARENT | IMS_IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 	if (err && errlen)
 		err[0] = '\0';
+	/* drivers/iommu/iommufd/hw_pagetable.c, iommufd_hwpt_alloc(): flags
+	 * (FAULT_ID_VALID and PASID are not modelled), __reserved, then data
+	 * type against data length. */
 	if (cmd->flags & ~known)
 		return -EOPNOTSUPP;
-	const struct dev *d = dev_find(fd, cmd->dev_id);
-	struct ioas *io = ioas_find(fd, cmd->pt_id);
-	if (!d || !io)
+	if (cmd->reserved)
+		return -EOPNOTSUPP;
+	if ((cmd->data_type == IMS_IOMMU_HWPT_DATA_NONE) != (cmd->data_len == 0))
+		return -EINVAL;
+	const struct dev *d = iommufd_dev_find(fd, cmd->dev_id);
+	if (!d)
 		return -ENOENT;
-	/* Nesting parents are not modelled. */
-	if (cmd->flags & IMS_IOMMU_HWPT_ALLOC_NEST_PARENT)
+	if (cmd->pt_is_hwpt)
+		return iommufd_nested_alloc(fd, cmd, d, err, errlen);
+	struct ioas *io = ioas_find(fd, cmd->pt_id);
+	if (!io)
+		return -ENOENT;
+	/* A paging domain takes no user data: every driver's
+	 * domain_alloc_paging_flags() refuses it. */
+	if (cmd->data_type != IMS_IOMMU_HWPT_DATA_NONE)
+		return -EOPNOTSUPP;
+	/* A nesting parent is a stage-2 domain: only an IOMMU whose format is
+	 * the stage 2 of a pair has one (intel/iommu.c, arm-smmu-v3.c,
+	 * amd/iommu.c domain_alloc_paging_flags). */
+	bool parent = (cmd->flags & IMS_IOMMU_HWPT_ALLOC_NEST_PARENT) != 0;
+	if (parent && ims_iommufd_nest_s1(d->info.fmt) < 0)
 		return -EOPNOTSUPP;
 	bool dirty = (cmd->flags & IMS_IOMMU_HWPT_ALLOC_DIRTY_TRACKING) != 0;
 	if (dirty && !has_cap(d, IMS_IOMMU_HW_CAP_DIRTY_TRACKING))
 		return -EOPNOTSUPP;
-	if (hwpt_find(fd, cmd->hwpt_id))
+	if (iommufd_hwpt_find(fd, cmd->hwpt_id))
 		return -EEXIST;
-	if (grow((void **)&fd->hwpt, &fd->caphwpt, fd->nhwpt, sizeof(*fd->hwpt)))
+	if (iommufd_grow((void **)&fd->hwpt, &fd->caphwpt, fd->nhwpt, sizeof(*fd->hwpt)))
 		return -ENOMEM;
 	struct ims_pt_cfg cfg = {
 		.fmt = d->info.fmt,
@@ -318,19 +272,25 @@ int ims_iommufd_hwpt_alloc(struct ims_iommufd *fd, const struct ims_iommufd_hwpt
 			return rc;
 		}
 	}
-	fd->hwpt[fd->nhwpt++] = (struct hwpt){cmd->hwpt_id, cmd->pt_id, dirty, pt};
+	fd->hwpt[fd->nhwpt++] = (struct hwpt){.id = cmd->hwpt_id, .ioas = cmd->pt_id,
+					       .dirty = dirty, .pt = pt, .nest_parent = parent};
 	return 0;
 }
 
 int ims_iommufd_attach(struct ims_iommufd *fd, uint32_t dev_id, uint32_t hwpt_id)
 {
-	struct dev *d = dev_find(fd, dev_id);
-	const struct hwpt *h = hwpt_find(fd, hwpt_id);
+	struct dev *d = iommufd_dev_find(fd, dev_id);
+	const struct hwpt *h = iommufd_hwpt_find(fd, hwpt_id);
 	if (!d || !h)
 		return -ENOENT;
-	/* A domain of another driver's format is incompatible with the device. */
-	if (ims_pt_format(h->pt) != d->info.fmt)
+	if (h->nested) {
+		int rc = iommufd_nested_attach(h, d);
+		if (rc)
+			return rc;
+	} else if (ims_pt_format(h->pt) != d->info.fmt) {
+		/* A domain of another driver's format is incompatible with the device. */
 		return -EINVAL;
+	}
 	/* dirty-semantics.md: a dirty-tracking domain refuses devices whose
 	 * IOMMU lacks the capability. */
 	if (h->dirty && !has_cap(d, IMS_IOMMU_HW_CAP_DIRTY_TRACKING))
@@ -344,7 +304,7 @@ int ims_iommufd_set_dirty_tracking(struct ims_iommufd *fd, uint32_t hwpt_id, uin
 {
 	if (flags & ~(uint32_t)IMS_IOMMU_HWPT_DIRTY_TRACKING_ENABLE)
 		return -EOPNOTSUPP;
-	const struct hwpt *h = hwpt_find(fd, hwpt_id);
+	const struct hwpt *h = iommufd_hwpt_find(fd, hwpt_id);
 	if (!h)
 		return -ENOENT;
 	/* A domain without dirty-tracking support has no such operation. */
@@ -383,7 +343,7 @@ int ims_iommufd_get_dirty_bitmap(struct ims_iommufd *fd, const struct ims_iommuf
 {
 	if ((cmd->flags & ~(uint32_t)IMS_IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) || cmd->reserved)
 		return -EOPNOTSUPP;
-	const struct hwpt *h = hwpt_find(fd, cmd->hwpt_id);
+	const struct hwpt *h = iommufd_hwpt_find(fd, cmd->hwpt_id);
 	if (!h)
 		return -ENOENT;
 	if (!h->dirty)
@@ -429,13 +389,13 @@ int ims_iommufd_get_dirty_bitmap(struct ims_iommufd *fd, const struct ims_iommuf
 
 struct ims_pt *ims_iommufd_hwpt_pt(struct ims_iommufd *fd, uint32_t hwpt_id)
 {
-	const struct hwpt *h = hwpt_find(fd, hwpt_id);
+	const struct hwpt *h = iommufd_hwpt_find(fd, hwpt_id);
 	return h ? h->pt : NULL;
 }
 
 int ims_iommufd_hwpt_info(struct ims_iommufd *fd, uint32_t hwpt_id, bool *dirty, uint32_t *ioas_id)
 {
-	const struct hwpt *h = hwpt_find(fd, hwpt_id);
+	const struct hwpt *h = iommufd_hwpt_find(fd, hwpt_id);
 	if (!h)
 		return -ENOENT;
 	if (dirty)
@@ -447,7 +407,7 @@ int ims_iommufd_hwpt_info(struct ims_iommufd *fd, uint32_t hwpt_id, bool *dirty,
 
 int ims_iommufd_dev_hwpt(struct ims_iommufd *fd, uint32_t dev_id, uint32_t *hwpt_id)
 {
-	const struct dev *d = dev_find(fd, dev_id);
+	const struct dev *d = iommufd_dev_find(fd, dev_id);
 	if (!d || !d->attached)
 		return -ENOENT;
 	*hwpt_id = d->hwpt;

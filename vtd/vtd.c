@@ -64,6 +64,21 @@ static void fault_text(uint32_t code, char *buf, size_t len)
 	case VTD_FR_RESERVED:
 		why = "a reserved bit set in a paging entry";
 		break;
+	case VTD_FR_NEST_MGAW:
+		why = "a first-stage table address beyond the second stage (nested)";
+		break;
+	case VTD_FR_NEST_ROOT_R:
+		why = "no second-stage read permission for the first-stage top table (nested)";
+		break;
+	case VTD_FR_NEST_R:
+		why = "no second-stage read permission for a first-stage table (nested)";
+		break;
+	case VTD_FR_NEST_W:
+		why = "no second-stage write permission for a first-stage A/D update (nested)";
+		break;
+	case VTD_FR_SS_RSVD:
+		why = "a reserved bit set in a second-stage entry (nested)";
+		break;
 	default:
 		why = "an unknown reason";
 		break;

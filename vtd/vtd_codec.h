@@ -138,6 +138,15 @@ static inline unsigned vtd_levels_aw(unsigned levels)
 #define VTD_FR_FS_US 0x81u       /* U/S = 0, user request */
 #define VTD_FR_SM_WRITE 0x85u    /* write without write permission */
 
+/* Scalable-mode fault reasons of a nested translation's second stage on a
+ * first-stage table access (the same table; Linux's dmar.c names them). */
+#define VTD_FR_NEST_MGAW 0x74u   /* a first-stage table address beyond the second stage */
+#define VTD_FR_NEST_ROOT_R 0x75u /* read permission error, the FSPTPTR (top) table */
+#define VTD_FR_NEST_R 0x76u      /* read permission error, a first-stage table */
+#define VTD_FR_NEST_W 0x77u      /* write permission error: a first-stage A/D update */
+#define VTD_FR_SS_RSVD 0x7au     /* reserved bit set in a second-stage entry */
+#define VTD_PGTT_NESTED 3u       /* PASID entry PGTT 011b: nested translation */
+
 /* Fault reasons (legacy numbering, formats.md). */
 #define VTD_FR_CTX_INVALID 0x3u /* invalid context entry */
 #define VTD_FR_ADDR_BEYOND 0x4u /* address beyond the address width */

@@ -54,6 +54,23 @@ static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct
 	return 0;
 }
 
+/* VT-d 3.8 / 9.6: nested translation is the PASID entry with PGTT = 011b,
+ * whose first-stage fields decode as for first-stage translation and whose
+ * second-stage fields are the parent context's (the model keeps them
+ * there). Words with PGTT = 001b, as ims_iommu_ctx_set takes them, are
+ * taken too. */
+static int decode_nested(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct hw_ctx *c,
+			 char *err, size_t errlen)
+{
+	uint64_t v[IMS_CTX_WORDS];
+	for (unsigned i = 0; i < IMS_CTX_WORDS; i++)
+		v[i] = w[i];
+	unsigned pgtt = (unsigned)((v[0] & VTD_PE0_PGTT_MASK) >> VTD_PE0_PGTT_SHIFT);
+	if (pgtt == VTD_PGTT_NESTED)
+		v[0] = (v[0] & ~VTD_PE0_PGTT_MASK) | (uint64_t)VTD_PGTT_FS << VTD_PE0_PGTT_SHIFT;
+	return decode_ctx(v, cfg, c, err, errlen);
+}
+
 /* The PASID-based IOTLB descriptor ("6.5.2.4"); the others as the second
  * stage decodes them. The model's first-stage domain is the PASID entry
  * requests without PASID use (RID_PASID 0): a descriptor naming another
@@ -71,6 +88,9 @@ static int decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 		out->kind = CMD_NONE;
 		return 0;
 	}
+	/* 6.5.2.4: first-stage and combined (nested) translations of the
+	 * PASID; second-stage ones are left to the IOTLB descriptor. */
+	out->stage = HW_STAGE_1;
 	if (g == VTD_IOTLB_G_DOMAIN) {
 		out->kind = CMD_INV_DOMAIN;
 		return 0;
@@ -95,6 +115,8 @@ const struct x86_hw_fmt vtd_fs_x86_fmt = {
 		.decode_ctx = decode_ctx,
 		.decode_cmd = decode_cmd,
 		X86_HW_OPS,
+		.nest_over = 1 + IMS_FMT_VTD,
+		.decode_nested = decode_nested,
 	},
 	.codes = {
 		.notpresent = VTD_FR_FS_P,

@@ -236,6 +236,8 @@ int vtd_decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 	uint16_t did = (uint16_t)((cmd[0] & VTD_DESC_DID_MASK) >> VTD_DESC_DID_SHIFT);
 	switch (cmd[0] & VTD_DESC_TYPE_MASK) {
 	case VTD_DESC_IOTLB:
+		/* 6.5.2.3: second-stage addresses (GPAs of a nested DID). */
+		out->stage = HW_STAGE_2;
 		/* "IOTLB Invalidate Descriptor". DW / DR only order the drain of
 		 * earlier requests, which the model completes at once. */
 		switch (g) {
@@ -277,6 +279,30 @@ int vtd_decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 	}
 }
 
+/* VT-d 3.8 and the scalable-mode fault reasons (7.1.3 table, numbers as
+ * Linux's dmar.c names them): a second-stage fault on a first-stage table
+ * read is a read permission error of that first-stage entry (of the
+ * FSPTPTR table at the top), on a first-stage A/D update a write
+ * permission error (the update needs second-stage write permission, 3.8);
+ * a reserved second-stage bit, or a table address past the second stage,
+ * have reasons of their own. The output address faults as the second
+ * stage alone does. */
+static uint32_t nest_code(uint32_t code, enum hw_nest_where where)
+{
+	if (where == NEST_FINAL)
+		return code;
+	switch (code) {
+	case VTD_FR_RESERVED:
+		return VTD_FR_SS_RSVD;
+	case VTD_FR_ADDR_BEYOND:
+		return VTD_FR_NEST_MGAW;
+	default:
+		return where == NEST_S1_AD	 ? VTD_FR_NEST_W
+		       : where == NEST_S1_ROOT ? VTD_FR_NEST_ROOT_R
+					       : VTD_FR_NEST_R;
+	}
+}
+
 /* The walk's one call per entry (formats/hwfmt.h): the rules above, composed. */
 HW_FMT_FUSED(fused, decode, check, leaf_update, table_update, cacheable, is_dirty)
 
@@ -296,6 +322,11 @@ const struct hw_fmt vtd_hw_fmt = {
 	.step = fused_step,
 	.fill = fused_fill,
 	.group_skip_if_any = false,
+	.nest_code = nest_code,
+	/* 6.5.2.3: an IOTLB invalidation of second-stage addresses reaches the
+	 * nested translations that used them (Linux's intel/cache.c flushes a
+	 * nest parent's range through each nested DID, CACHE_TAG_NESTING_IOTLB). */
+	.nest_range_combined = true,
 };
 
 int vtd_ctx_encode(const struct ims_ctx_params *p, uint64_t *w, char *err, size_t errlen)

@@ -32,6 +32,37 @@ enum {
 	IMS_IOMMU_HWPT_ALLOC_DIRTY_TRACKING = 1 << 1,
 	IMS_IOMMU_HWPT_DIRTY_TRACKING_ENABLE = 1 << 0, /* SET_DIRTY_TRACKING flags */
 	IMS_IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR = 1 << 0,
+	/* enum iommu_hwpt_data_type: a nested HWPT's vendor data. */
+	IMS_IOMMU_HWPT_DATA_NONE = 0,
+	IMS_IOMMU_HWPT_DATA_VTD_S1 = 1,
+	IMS_IOMMU_HWPT_DATA_ARM_SMMUV3 = 2,
+	IMS_IOMMU_HWPT_DATA_AMD_GUEST = 3,
+	/* enum iommu_hwpt_invalidate_data_type. */
+	IMS_IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 = 0,
+	IMS_IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 = 1,
+	IMS_IOMMU_VTD_INV_FLAGS_LEAF = 1 << 0,
+};
+
+/* The vendor structs of include/uapi/linux/iommufd.h, little-endian. */
+struct ims_iommu_hwpt_vtd_s1 {        /* IOMMU_HWPT_DATA_VTD_S1 */
+	uint64_t flags;               /* IOMMU_VTD_S1_SRE | EAFE | WPE */
+	uint64_t pgtbl_addr;          /* the stage-1 root, a GPA */
+	uint32_t addr_width;          /* 48 (4 levels) or 57 (5 levels) */
+	uint32_t reserved;
+};
+struct ims_iommu_hwpt_arm_smmuv3 {    /* IOMMU_HWPT_DATA_ARM_SMMUV3 */
+	uint64_t ste[2];              /* the guest STE's first two words */
+};
+struct ims_iommu_hwpt_amd_guest {     /* IOMMU_HWPT_DATA_AMD_GUEST */
+	uint64_t dte[4];              /* the guest DTE */
+};
+struct ims_iommu_hwpt_vtd_s1_invalidate {
+	uint64_t addr, npages;        /* npages UINT64_MAX with addr 0: everything */
+	uint32_t flags;               /* IMS_IOMMU_VTD_INV_FLAGS_LEAF */
+	uint32_t reserved;
+};
+struct ims_iommu_viommu_arm_smmuv3_invalidate {
+	uint64_t cmd[2];              /* an SMMUv3 command, opcode in cmd[0] 7:0 */
 };
 
 struct ims_iommufd;
@@ -50,6 +81,41 @@ struct ims_iommufd_hwpt_alloc {
 	uint16_t hwpt_id;
 	unsigned levels, granule_shift, ias; /* 0 = the format's default */
 	uint64_t pgsizes;                    /* 0 = every size the format has */
+	/* Nesting (docs/uapi.md, "Nesting"). pt_is_hwpt: pt_id names a HWPT
+	 * (the nesting parent) rather than an IOAS; the kernel has one id
+	 * space for both, iommusim keeps two. */
+	bool pt_is_hwpt;
+	uint32_t reserved; /* __reserved: must be 0 */
+	uint32_t data_type; /* IMS_IOMMU_HWPT_DATA_* */
+	uint32_t data_len;  /* bytes at data */
+	const void *data;   /* the vendor struct */
+};
+
+/* IOMMU_HWPT_INVALIDATE over a nested HWPT: entry_num entries of
+ * entry_len bytes each at data. Each valid entry is handed to inv (the
+ * range of stage-1 IOVAs to drop: size 0 = everything; leaf: only leaf
+ * entries) before the next is checked; entry_num returns how many were
+ * handled. */
+struct ims_iommufd_invalidate {
+	uint32_t hwpt_id;
+	uint32_t data_type; /* IMS_IOMMU_*_INVALIDATE_DATA_* */
+	uint32_t entry_len, entry_num;
+	uint32_t reserved;
+	const void *data;
+	int (*inv)(void *arg, uint32_t hwpt_id, uint64_t iova, uint64_t size, bool leaf);
+	void *arg;
+};
+
+/* A nested HWPT as allocated: its parent and vendor data (data_len bytes
+ * copied, zero-extended to the struct). */
+struct ims_iommufd_nested {
+	uint32_t parent;
+	uint32_t data_type;
+	union {
+		struct ims_iommu_hwpt_vtd_s1 vtd;
+		struct ims_iommu_hwpt_arm_smmuv3 arm;
+		struct ims_iommu_hwpt_amd_guest amd;
+	} u;
 };
 
 /* IOMMU_HWPT_GET_DIRTY_BITMAP. data is user memory of data_len bytes: bit
@@ -94,10 +160,13 @@ int ims_iommufd_ioas_map(struct ims_iommufd *fd, uint32_t ioas_id, uint64_t iova
 int ims_iommufd_ioas_unmap(struct ims_iommufd *fd, uint32_t ioas_id, uint64_t iova,
 			   uint64_t length, uint64_t *unmapped);
 
-/* IOMMU_HWPT_ALLOC: unknown flags, NEST_PARENT (nesting is not modelled)
- * and DIRTY_TRACKING on a device whose IOMMU lacks the capability are
- * -EOPNOTSUPP; an unknown device or IOAS -ENOENT; a taken id -EEXIST; a
- * geometry the format cannot build -EINVAL (reason in err). */
+/* IOMMU_HWPT_ALLOC: unknown flags, NEST_PARENT on a device whose format
+ * is no stage 2 of a nesting pair, and DIRTY_TRACKING on a device whose
+ * IOMMU lacks the capability are -EOPNOTSUPP; an unknown device or IOAS
+ * -ENOENT; a taken id -EEXIST; a geometry the format cannot build -EINVAL
+ * (reason in err). With pt_is_hwpt, a nested HWPT over a NEST_PARENT HWPT
+ * with the vendor data checked as Linux does (docs/uapi.md, "Nesting"); it
+ * has no page table here (the guest owns stage 1). */
 int ims_iommufd_hwpt_alloc(struct ims_iommufd *fd, const struct ims_iommufd_hwpt_alloc *cmd,
 			   char *err, size_t errlen);
 /* Attach (or move) a device to a HWPT: -EINVAL when the device's IOMMU uses
@@ -122,7 +191,16 @@ int ims_iommufd_get_dirty_bitmap(struct ims_iommufd *fd, const struct ims_iommuf
  * UINT64_MAX when page_size is 0. */
 uint64_t ims_iommufd_bitmap_bytes(uint64_t length, uint64_t page_size);
 
-/* The HWPT's page table (NULL: no such HWPT), owned by the context. */
+/* IOMMU_HWPT_INVALIDATE (docs/uapi.md, "Nesting"). */
+int ims_iommufd_invalidate(struct ims_iommufd *fd, struct ims_iommufd_invalidate *cmd);
+/* A nested HWPT's parent and data; -ENOENT when hwpt_id is not one. */
+int ims_iommufd_hwpt_nested(struct ims_iommufd *fd, uint32_t hwpt_id, struct ims_iommufd_nested *out);
+/* The stage-1 format a nesting parent of format s2 carries (a pair of
+ * docs/uapi.md's table), or -1: what the drivers nest. */
+int ims_iommufd_nest_s1(enum ims_format s2);
+
+/* The HWPT's page table (NULL: no such HWPT, or a nested one), owned by
+ * the context. */
 struct ims_pt *ims_iommufd_hwpt_pt(struct ims_iommufd *fd, uint32_t hwpt_id);
 /* Whether it was allocated with DIRTY_TRACKING; its IOAS. -ENOENT if none. */
 int ims_iommufd_hwpt_info(struct ims_iommufd *fd, uint32_t hwpt_id, bool *dirty, uint32_t *ioas_id);

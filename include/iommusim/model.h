@@ -88,6 +88,14 @@ struct ims_fault {
 	 * its size and the offsets above are unchanged.) */
 	bool has_level;
 	uint8_t level;
+	/* Nested translation (docs/nested.md; at the end: the offsets above
+	 * are unchanged). stage: 0 single-stage, 1 or 2 the stage that
+	 * faulted; s1_walk: a stage-2 fault on a stage-1 table read or A/D
+	 * write (SMMU CLASS=TT); ipa: the intermediate address stage 2 was
+	 * given (that table entry's, or the stage-1 output), 0 otherwise. */
+	uint8_t stage;
+	bool s1_walk;
+	uint64_t ipa;
 };
 
 struct ims_iommu_counters {
@@ -113,6 +121,11 @@ struct ims_iommu_counters {
 	 * (ims_iommu_set_fault_limit), as a hardware log overflows. Counted in
 	 * faults too. (Last, so the offsets above are unchanged.) */
 	uint64_t faults_dropped;
+	/* Nested translation (docs/nested.md; last, as above): stage-2
+	 * translations a nested walk asked for (each stage-1 table read, each
+	 * stage-1 A/D write, the output IPA), of which served by an IOTLB
+	 * stage-2 entry, and of which walked. */
+	uint64_t s2_lookups, s2_hits, s2_walks;
 };
 
 struct ims_xlate {
@@ -128,6 +141,11 @@ struct ims_xlate {
 	uint32_t code;
 	bool utlb_hit;   /* the device's micro-TLB served it (iotlb_hit is set too) */
 	uint64_t cycles; /* what this translation cost */
+	/* Nested translation (at the end: the offsets above are unchanged):
+	 * the stage-1 output address (= iova for a single-stage context), and
+	 * the stage that faulted (0: none or single-stage, 1, 2). */
+	uint64_t ipa;
+	uint8_t stage;
 };
 
 /* Encode a context in the format's native words (DTE, PASID-table entry,
@@ -158,7 +176,27 @@ int ims_iommu_ctx_get(const struct ims_iommu *mmu, uint16_t tag, uint64_t words[
 int ims_iommu_ctx_update(struct ims_iommu *mmu, uint16_t tag, unsigned word, uint64_t clear,
 			 uint64_t set);
 int ims_iommu_ctx_invalidate(struct ims_iommu *mmu, uint16_t tag);
+/* -EBUSY while a nested context uses tag as its stage 2. */
 int ims_iommu_ctx_remove(struct ims_iommu *mmu, uint16_t tag);
+/* Nested (two-stage) translation (docs/nested.md): program context `tag`
+ * as stage 1 of format s1fmt (words as ims_iommu_ctx_set takes them) whose
+ * table addresses (the root and every table pointer) are intermediate /
+ * guest-physical addresses, translated through the stage-2 context already
+ * programmed at s2_tag. The pairs: smmuv3 over smmuv3-s2 (STE Config
+ * 0b111), vtd-fs over vtd (PASID entry PGTT = 011b), amdv2 over amdv1 (DTE
+ * Mode != 0 with GV = 1). -EINVAL with a reason in err for another pair, a
+ * missing or non-stage-2 parent, or a tag equal to s2_tag. The parent's
+ * later changes (ctx_set, ctx_invalidate) are seen by the nested context. */
+int ims_iommu_ctx_set_nested(struct ims_iommu *mmu, uint16_t tag, enum ims_format s1fmt,
+			     const uint64_t words[IMS_CTX_WORDS], uint16_t s2_tag, char *err,
+			     size_t errlen);
+/* The stage-2 tag of nested context `tag`; -ENOENT when tag is not nested. */
+int ims_iommu_ctx_parent(const struct ims_iommu *mmu, uint16_t tag);
+/* The stage-1 format a pair nests over stage-2 format s2 (and back): -1
+ * when none. */
+int ims_format_nest_s1(enum ims_format s2);
+int ims_format_nest_s2(enum ims_format s1);
+
 /* Dirty updates enabled in the decoded (hardware-visible) context. */
 bool ims_iommu_ctx_dirty_enabled(const struct ims_iommu *mmu, uint16_t tag);
 

@@ -34,6 +34,14 @@ struct ims_sink {
 	 * the walker and what it did. The replayer makes it a validation
 	 * failure of the op. */
 	void (*finding)(void *arg, const char *msg);
+	/* Optional: the page table of domain `tag` took the table frames
+	 * [pa, pa + (4 KiB << order)) from the frame pool (table_alloc; a
+	 * negative return fails the allocation, the frames go back), or gives
+	 * them back (table_free, called before they are freed). Nesting needs
+	 * it: a guest's stage-1 tables are guest RAM, which the VMM maps in
+	 * stage 2 (docs/trace-format.md, "Nested domains"). */
+	int (*table_alloc)(void *arg, uint16_t tag, uint64_t pa, unsigned order);
+	void (*table_free)(void *arg, uint16_t tag, uint64_t pa, unsigned order);
 };
 
 struct ims_pt_cfg {
@@ -74,6 +82,8 @@ void ims_pt_ctx_words(const struct ims_pt *pt, uint64_t words[8]);
 /* Bit n set = 2^n is a leaf size the software may use here. */
 uint64_t ims_pt_pgsizes(const struct ims_pt *pt);
 uint64_t ims_pt_min_pgsize(const struct ims_pt *pt);
+/* The address of the top-level table (what the context words point at). */
+uint64_t ims_pt_root(const struct ims_pt *pt);
 /* First IOVA past the domain's input range (0 = the full 2^64). */
 uint64_t ims_pt_iova_limit(const struct ims_pt *pt);
 /* First output address past what a leaf of the domain can hold: 2^52 for

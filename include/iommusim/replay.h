@@ -122,6 +122,10 @@ enum ims_mig_mode {
 	IMS_MIG_HW = 0, /* IOMMU hardware dirty tracking: harvest what devices wrote */
 	IMS_MIG_TYPE1,  /* VFIO type1: every mapped (or pinned) page on every query */
 	IMS_MIG_NONE,   /* no tracking: all memory mapped for DMA */
+	/* Nested translation: dirty tracking at stage 2 of each nesting
+	 * parent, in GPA space; a nested stage-1 domain is not read (what its
+	 * devices write is its parent's GPA pages). */
+	IMS_MIG_NESTED,
 	IMS_MIG_COUNT
 };
 
@@ -133,7 +137,8 @@ struct ims_mig_sync {
 };
 
 /* The migration starts: from now on writes, reads and unmaps are
- * accounted. hw switches tracking on in every domain allocated for it;
+ * accounted. hw and nested switch tracking on in every domain allocated
+ * for it (nested: but nested stage-1 domains);
  * type1 starts dirty tracking in every VFIO container. */
 int ims_replay_mig_start(struct ims_replay *r, enum ims_mig_mode mode);
 /* A dirty sync in `mode`: adds to gpa (a page set under key 0, owned by

@@ -43,6 +43,7 @@ enum ims_op {
 	IMS_OP_IOMMUFD_ATTACH,    /* "iommufd attach" */
 	IMS_OP_IOMMUFD_SET_DIRTY, /* "iommufd set-dirty-tracking" */
 	IMS_OP_IOMMUFD_GET_DIRTY, /* "iommufd get-dirty-bitmap" */
+	IMS_OP_IOMMUFD_INVALIDATE, /* "iommufd invalidate": IOMMU_HWPT_INVALIDATE */
 	IMS_OP_VFIO_CONTAINER,    /* "vfio container": a type1 container */
 	IMS_OP_VFIO_GROUP,        /* "vfio group" */
 	IMS_OP_VFIO_MAP,          /* "vfio map": VFIO_IOMMU_MAP_DMA */
@@ -111,6 +112,17 @@ enum ims_key {
 	IMS_K_STOP,        /* flag */
 	IMS_K_GET_BITMAP,  /* flag */
 	IMS_K_GET_DIRTY_BITMAP, /* flag */
+	/* Extensions for nested translation (docs/trace-format.md, docs/uapi.md). */
+	IMS_K_NESTED,      /* 16 bits: the stage-2 parent domain / HWPT */
+	IMS_K_NEST_PARENT, /* flag: IOMMU_HWPT_ALLOC_NEST_PARENT */
+	IMS_K_DATA_TYPE,   /* the uAPI's data_type, raw */
+	IMS_K_DATA_LEN,    /* bytes of the vendor data, raw */
+	IMS_K_DATA0,       /* the vendor data's 64-bit words, raw */
+	IMS_K_DATA1,
+	IMS_K_DATA2,
+	IMS_K_DATA3,
+	IMS_K_ENTRY_LEN,   /* IOMMU_HWPT_INVALIDATE entry_len, raw */
+	IMS_K_ENTRY_NUM,   /* IOMMU_HWPT_INVALIDATE entry_num, raw */
 	IMS_K_COUNT
 };
 

@@ -228,7 +228,7 @@ static struct ims_pt *pt_of(struct ims_mem *mem, enum ims_format fmt, unsigned g
 {
 	struct ims_pt_cfg pc = {.fmt = fmt, .tag = TAG, .granule_shift = gshift, .ias = ias,
 				.pgsizes = pgsizes};
-	struct ims_sink sink = {NULL, nop_submit, nop_update, nop_flush, NULL};
+	struct ims_sink sink = {NULL, nop_submit, nop_update, nop_flush, NULL, NULL, NULL};
 	struct ims_pt *pt;
 	char err[160];
 	ck_assert_msg(ims_pt_new(mem, &pc, &sink, &pt, err, sizeof(err)) == 0, "%s", err);

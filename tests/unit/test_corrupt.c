@@ -53,7 +53,7 @@ static void up(struct rig *r, const struct geo *g, const char *w)
 				.granule_shift = g->gshift, .ias = g->ias, .dirty_tracking = true,
 				.walker = walker_index(w)};
 	char err[200] = "";
-	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush, on_finding};
+	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush, on_finding, NULL, NULL};
 	ck_assert_msg(ims_pt_new(r->mem, &pc, &sink, &r->pt, err, sizeof(err)) == 0, "%s", err);
 	uint64_t w8[IMS_CTX_WORDS];
 	ims_pt_ctx_words(r->pt, w8);

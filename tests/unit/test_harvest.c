@@ -72,7 +72,7 @@ static void rig_up(struct rig *r, const struct geo *g, int kind)
 	ck_assert_int_eq(ims_iommu_new(r->mem, &cfg, &r->mmu), 0);
 	struct ims_pt_cfg pc = {.fmt = g->fmt, .tag = TAG, .granule_shift = g->gshift,
 				.levels = g->fmt == IMS_FMT_SMMUV3 ? 0 : 4, .dirty_tracking = true};
-	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush, NULL};
+	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush, NULL, NULL, NULL};
 	char err[128];
 	ck_assert_int_eq(ims_pt_new(r->mem, &pc, &sink, &r->pt, err, sizeof(err)), 0);
 	uint64_t w[IMS_CTX_WORDS];

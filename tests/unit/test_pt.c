@@ -46,7 +46,7 @@ static void rig_cfg(struct rig *r, unsigned levels, uint64_t pgsizes, enum ims_r
 	ck_assert_int_eq(ims_iommu_new(r->mem, &cfg, &r->mmu), 0);
 	struct ims_pt_cfg pc = {.fmt = IMS_FMT_AMDV1, .tag = TAG, .levels = levels,
 				.pgsizes = pgsizes, .dirty_tracking = true, .walker = walker};
-	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush, NULL};
+	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush, NULL, NULL, NULL};
 	char err[128];
 	ck_assert_int_eq(ims_pt_new(r->mem, &pc, &sink, &r->pt, err, sizeof(err)), 0);
 	uint64_t w[8];

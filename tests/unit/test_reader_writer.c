@@ -195,6 +195,13 @@ START_TEST(format_round_trip_all_keys)
 		"iommufd get-dirty-bitmap hwpt=2 iova=0x1000 length=8K page-size=4K expect=0x3",
 		"iommufd get-dirty-bitmap hwpt=2 iova=0x1000 length=8K page-size=4K expect-count=2 "
 		"expect-err=4095",
+		/* nesting (docs/trace-format.md "Nested domains", docs/uapi.md "Nesting") */
+		"domain id=2 format=vtd-fs nested=1 levels=4",
+		"iommufd hwpt-alloc hwpt=3 dev=3 ioas=1 nest-parent dirty=on",
+		"iommufd hwpt-alloc hwpt=4 dev=3 nested=3 data-type=1 data-len=24 data0=0 "
+		"data1=0x80000000 data2=0x30 data3=0 reserved=0 expect-err=EIO",
+		"iommufd invalidate hwpt=4 data-type=0 entry-len=24 entry-num=2 data0=0x10000 "
+		"data1=1 data2=1 data3=0 reserved=1 expect-err=EOPNOTSUPP",
 		"vfio container id=5 format=vtd levels=4 granule=4K ias=48 pgsizes=4K",
 		"vfio group id=1 container=5 dev=00:04.0 pin-scope",
 		"vfio map container=5 iova=0 pa=0 length=0 prot=rw expect-err=EINVAL",

@@ -153,7 +153,7 @@ static void both_sides(enum ims_format f, struct fmt_geom g, bool want_ok)
 	struct fmt_geom gg = g;
 	int rg = d->geometry(&gg, e1, sizeof(e1));
 	struct ims_mem *mem = ims_mem_new();
-	struct ims_sink sink = {NULL, sink_submit, sink_ctx, sink_flush, NULL};
+	struct ims_sink sink = {NULL, sink_submit, sink_ctx, sink_flush, NULL, NULL, NULL};
 	struct ims_pt_cfg pc = {.fmt = f, .tag = 1, .levels = g.levels,
 				.granule_shift = g.granule_shift, .ias = g.ias};
 	struct ims_pt *pt = NULL;

@@ -44,7 +44,7 @@ static void rig_up(struct rig *r, uint64_t pgsizes)
 	ims_iommu_cfg_default(&cfg);
 	ck_assert_int_eq(ims_iommu_new(r->mem, &cfg, &r->mmu), 0);
 	struct ims_pt_cfg pc = {.fmt = IMS_FMT_VTD, .tag = TAG, .pgsizes = pgsizes};
-	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush, NULL};
+	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush, NULL, NULL, NULL};
 	char err[128];
 	ck_assert_int_eq(ims_pt_new(r->mem, &pc, &sink, &r->pt, err, sizeof(err)), 0);
 	uint64_t w[IMS_CTX_WORDS];

@@ -140,7 +140,7 @@ static void rig_up(struct rig *r, const struct geo *g, const char *walker,
 	struct ims_pt_cfg pc = {.fmt = g->fmt, .tag = TAG, .levels = g->levels,
 				.granule_shift = g->gshift, .pgsizes = geo_pgsizes(g),
 				.dirty_tracking = true, .walker = w};
-	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush, NULL};
+	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush, NULL, NULL, NULL};
 	char err[160] = "";
 	ck_assert_msg(ims_pt_new(r->mem, &pc, &sink, &r->pt, err, sizeof(err)) == 0, "%s: %s",
 		      g->name, err);

@@ -61,7 +61,7 @@ static inline void rig_base(struct rig *r)
  * returned (err says why, r->pt stays NULL) for the tests that provoke it. */
 static inline int rig_domain(struct rig *r, const struct ims_pt_cfg *pc, char *err, size_t errlen)
 {
-	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush, NULL};
+	struct ims_sink sink = {r, sink_submit, sink_ctx_update, sink_ctx_flush, NULL, NULL, NULL};
 	int rc = ims_pt_new(r->mem, pc, &sink, &r->pt, err, errlen);
 	if (rc)
 		return rc;
