@@ -453,8 +453,6 @@ static __attribute__((noinline)) int translate_refused(struct ims_iommu *m, uint
 {
 	int rc;
 	const struct ctx_slot *s = d ? m->ctx[d->tag] : NULL;
-	if (s && s->nested && s->hw_valid)
-		return m->nest_xlate(m, dev, d, s, iova, acc, out);
 	if (!d) {
 		rc = fault(m, dev, NULL, iova, acc, IMS_FAULT_UNATTACHED, 0, -1, out);
 	} else if (!s || !s->hw_valid) {
@@ -471,6 +469,25 @@ static __attribute__((noinline)) int translate_refused(struct ims_iommu *m, uint
 	/* Whatever the outcome, a request the micro-TLB does not serve
 	 * crosses the link to the IOMMU and its answer crosses back. */
 	return charged(m, out, slow_done(m, m->link2 + slow_cycles(m)), rc);
+}
+
+/* What translate() does not take on its single-stage path: a nested
+ * context (model/nested.c, through the pointer ctx.c set), or a refusal.
+ * The nested walk fills a copy of the result: `out` (the caller's local)
+ * then never reaches a function the compiler cannot see, which would make
+ * it assume the DMA loop's locals escape and cost the hit path registers. */
+static __attribute__((noinline)) int translate_cold(struct ims_iommu *m, uint32_t dev,
+						    const struct dev_slot *d, uint64_t iova,
+						    unsigned acc, struct ims_xlate *out)
+{
+	const struct ctx_slot *s = d ? m->ctx[d->tag] : NULL;
+	if (s && s->nested && s->hw_valid) {
+		struct ims_xlate x = *out;
+		int rc = m->nest_xlate(m, dev, d, s, iova, acc, &x);
+		*out = x;
+		return rc;
+	}
+	return translate_refused(m, dev, d, iova, acc, out);
 }
 
 /* The rest of a translation no cache served: e is the IOTLB's entry for the
@@ -565,7 +582,7 @@ translate_at(struct ims_iommu *m, uint32_t dev, struct dev_slot *d, const struct
 	     uint64_t iova, unsigned acc, struct ims_xlate *out)
 {
 	if (__builtin_expect(!s || !s->plain || (iova & s->hw.ias_over), 0))
-		return translate_refused(m, dev, d, iova, acc, out);
+		return translate_cold(m, dev, d, iova, acc, out);
 	if (d->ut || !m->fast_hits)
 		return translate_general(m, d, iova, acc, out);
 	const struct hw_ctx *c = &s->hw;
