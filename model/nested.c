@@ -186,36 +186,20 @@ static int s1_update(struct nw *w, uint64_t pte_ipa, uint64_t clear, uint64_t se
 	return 0;
 }
 
-/* Cache the combined page [iova, +2^shift) -> pa, made from IPA ipa
- * (model/tlb.h's fill, keeping the slot for its nest_info). */
+/* Cache the combined page [iova, +2^shift) -> pa, made from IPA ipa; the
+ * slot's nest_info keeps the IPA and both leaf sizes. */
 static void combined_fill(struct ims_iommu *m, uint16_t tag, uint64_t iova, unsigned shift,
 			  uint64_t pa, uint64_t ipa, unsigned s1_shift, unsigned s2_shift, bool r,
 			  bool wr, bool dirty, bool absent)
 {
-	struct cache *c = &m->tlb;
-	uint64_t vpn = iova >> shift;
-	struct tlb_ent *set = cache_set(c, tlb_hash(tag, vpn, shift));
-	struct tlb_ent *slot = NULL, *empty = NULL;
-	for (unsigned i = 0; i < c->ways && !absent; i++) {
-		struct tlb_ent *e = &set[i];
-		if (!e->valid) {
-			if (!empty)
-				empty = e;
-		} else if (e->key == vpn && e->tag == tag && e->shift == shift) {
-			slot = e;
-			break;
-		}
-	}
-	bool same = slot != NULL;
-	if (!slot)
-		slot = empty ? empty : cache_victim(c, set);
-	struct tlb_ent v = {.key = vpn, .out = pa, .stamp = ++m->stamp, .tag = tag,
-			    .shift = (uint8_t)shift, .valid = true, .r = r, .w = wr, .dirty = dirty};
-	if (cache_put(c, slot, &v, same))
+	bool evicted;
+	struct tlb_ent *slot =
+		tlb_fill_at(m, &m->tlb, tag, iova, shift, pa, r, wr, dirty, absent, &evicted);
+	if (evicted)
 		m->n.iotlb_evictions++;
 	m->n.iotlb_fills++;
-	m->nest[slot - c->e] = (struct nest_info){.ipa = ipa, .s1_shift = (uint8_t)s1_shift,
-						  .s2_shift = (uint8_t)s2_shift};
+	m->nest[slot - m->tlb.e] = (struct nest_info){.ipa = ipa, .s1_shift = (uint8_t)s1_shift,
+						      .s2_shift = (uint8_t)s2_shift};
 }
 
 /* The stage-1 leaf read back for ims_iommu_leaf: its run, A/D, and what a

@@ -40,13 +40,14 @@ utlb_lookup(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova)
 	return tlb_lookup(m, c, tag, iova);
 }
 
-/* Cache page [iova, +2^shift) -> pa. Returns true when it evicted another
- * page. `absent`: the caller knows no way holds the page (a look-up just
- * missed it), so only a victim is chosen. Inlined: it runs on every walk,
- * and passing its ten arguments would cost about as much as its body. */
-static inline __attribute__((always_inline)) bool
-tlb_fill(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova, unsigned shift,
-	 uint64_t pa, bool r, bool w, bool dirty, bool absent)
+/* Cache page [iova, +2^shift) -> pa and return the slot it filled;
+ * *evicted: it evicted another page. `absent`: the caller knows no way holds
+ * the page (a look-up just missed it), so only a victim is chosen. Inlined:
+ * it runs on every walk, and passing its arguments would cost about as much
+ * as its body. */
+static inline __attribute__((always_inline)) struct tlb_ent *
+tlb_fill_at(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova, unsigned shift,
+	    uint64_t pa, bool r, bool w, bool dirty, bool absent, bool *evicted)
 {
 	uint64_t vpn = iova >> shift;
 	struct tlb_ent *set = cache_set(c, tlb_hash(tag, vpn, shift));
@@ -66,7 +67,18 @@ tlb_fill(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova, unsi
 		slot = empty ? empty : cache_victim(c, set);
 	struct tlb_ent v = {.key = vpn, .out = pa, .stamp = ++m->stamp, .tag = tag,
 			    .shift = (uint8_t)shift, .valid = true, .r = r, .w = w, .dirty = dirty};
-	return cache_put(c, slot, &v, same);
+	*evicted = cache_put(c, slot, &v, same);
+	return slot;
+}
+
+/* tlb_fill_at without the slot: true when it evicted another page. */
+static inline __attribute__((always_inline)) bool
+tlb_fill(struct ims_iommu *m, struct cache *c, uint16_t tag, uint64_t iova, unsigned shift,
+	 uint64_t pa, bool r, bool w, bool dirty, bool absent)
+{
+	bool evicted;
+	tlb_fill_at(m, c, tag, iova, shift, pa, r, w, dirty, absent, &evicted);
+	return evicted;
 }
 
 static inline __attribute__((always_inline)) void iotlb_fill(struct ims_iommu *m, uint16_t tag, uint64_t iova, unsigned shift,
