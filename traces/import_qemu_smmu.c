@@ -103,7 +103,7 @@ int qh_smmu_translate(struct q *q, const char *a, const char *e)
 	/* QEMU 9.1+ "stage=%d": cfg->stage, SMMU_STAGE_1 = 1, SMMU_STAGE_2,
 	 * SMMU_NESTED (hw/arm/smmu-common.h); no stage: stage 1. */
 	uint64_t stage = 1;
-	if (arg_str(a, e, "stage", &(const char *){0}, &(size_t){0}) &&
+	if (memmem(a, (size_t)(e - a), " stage=", 7) &&
 	    (!arg_num(a, e, "stage", &stage) || stage < 1 || stage > 3))
 		return bad(q, "'NAME sid=0x... iova=0x... translated=0x... perm=0x... stage=1|2|3'");
 	if (stage == 3)
@@ -113,6 +113,13 @@ int qh_smmu_translate(struct q *q, const char *a, const char *e)
 	int dom = q->cur_asid >= 0 ? q->cur_asid : imp_dev_dom(q->m, (uint32_t)sid);
 	if (dom < 0)
 		dom = q->m->o.domain;
+	/* A nested domain's translations are two-stage ones: its map is to an
+	 * IPA, which a stage-1 line does not give. */
+	struct dom *dd = imp_dom(q->m, (uint16_t)dom);
+	if (!dd)
+		return -ENOMEM;
+	if (dd->nested)
+		return bad(q, "stage=3 on a translation of a nested domain's ASID");
 	unsigned g = q->tt_granule_log ? q->tt_granule_log : 12;
 	struct xl x = {.dev = (uint32_t)sid, .dom = (uint16_t)dom, .iova = iova, .pa = out,
 		       .shift = g, .prot = acc_of(perm)};
