@@ -79,7 +79,9 @@ struct span {
 struct dom {
 	bool defined, tracked;
 	bool geom; /* geometry stated by the log */
+	bool nested; /* a stage-1 domain over `parent` (trace-format.md, "Nested domains") */
 	uint16_t id;
+	uint16_t parent;
 	enum ims_format fmt;
 	unsigned levels;
 	uint64_t granule;
@@ -142,6 +144,9 @@ int imp_comment(struct imp *m, const char *fmt, ...) __attribute__((format(print
 struct dom *imp_dom(struct imp *m, uint16_t id);
 void imp_dom_geometry(struct imp *m, uint16_t id, enum ims_format fmt, unsigned levels,
 		      uint64_t granule, unsigned ias, bool weak);
+/* Makes `id` a nested (two-stage) domain over `parent` before its first
+ * use: its domain line is written after the parent's, with nested=. */
+void imp_dom_nest(struct imp *m, uint16_t id, uint16_t parent);
 int imp_attach(struct imp *m, uint32_t dev, uint16_t dom);
 /* The domain a device is attached to, or -1. */
 int imp_dev_dom(const struct imp *m, uint32_t dev);

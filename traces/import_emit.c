@@ -209,14 +209,41 @@ void imp_dom_geometry(struct imp *m, uint16_t id, enum ims_format fmt, unsigned 
 	d->ias = ias;
 }
 
+void imp_dom_nest(struct imp *m, uint16_t id, uint16_t parent)
+{
+	/* The parent first: define() then finds both without growing the
+	 * table under its callers' pointers. */
+	if (!imp_dom(m, parent))
+		return;
+	struct dom *d = imp_dom(m, id);
+	if (!d || d->defined)
+		return;
+	d->nested = true;
+	d->parent = parent;
+}
+
 static int define(struct imp *m, struct dom *d)
 {
 	if (d->defined)
 		return 0;
 	struct ims_event ev;
+	if (d->nested) {
+		/* The stage-2 parent's line comes first: nested= names a domain
+		 * defined before (trace-format.md, "Nested domains"). */
+		uint16_t id = d->id;
+		struct dom *p = imp_dom(m, d->parent);
+		if (!p)
+			return -ENOMEM;
+		int rc = define(m, p);
+		if (rc)
+			return rc;
+		d = imp_dom(m, id); /* imp_dom may have moved the table */
+	}
 	ev_init(&ev, IMS_OP_DOMAIN);
 	kv(&ev, IMS_K_ID, d->id);
 	kv(&ev, IMS_K_FORMAT, d->fmt);
+	if (d->nested)
+		kv(&ev, IMS_K_NESTED, d->parent);
 	/* What the log did not state comes from the format's import defaults. */
 	const struct fmt_desc *fd = fmt_get(d->fmt);
 	if (fd->import_geom.levels) {

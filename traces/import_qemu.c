@@ -121,8 +121,11 @@ static const struct ev_def defs[] = {
 	{"smmuv3_cmdq_tlbi_nh", SMMU, NULL},
 	{"smmu_ptw_level", SMMU, NULL},
 	{"smmu_ptw_invalid_pte", SMMU, NULL},
-	{"smmu_ptw_page_pte", SMMU, NULL},
-	{"smmu_ptw_block_pte", SMMU, NULL},
+	{"smmu_ptw_page_pte", SMMU, qh_smmu_ptw_leaf},
+	{"smmu_ptw_block_pte", SMMU, qh_smmu_ptw_leaf},
+	{"smmuv3_cmdq_tlbi_s12_vmid", SMMU, qh_smmu_s12_vmid},
+	{"smmu_iotlb_inv_vmid", SMMU, NULL},
+	{"smmu_iotlb_inv_vmid_s1", SMMU, NULL},
 	{"smmu_get_pte", SMMU, NULL},
 	{"smmu_add_mr", SMMU, NULL},
 	{"smmuv3_config_cache_hit", SMMU, NULL},
@@ -209,6 +212,7 @@ int import_qemu(struct imp *m, struct lsrc *in, const struct imp_guest *guest)
 	q->m = m;
 	q->from = m->o.from;
 	q->cur_asid = -1;
+	q->cur_vmid = -1;
 	q->g = guest;
 	int rc = 0;
 	const char *line;

@@ -51,6 +51,14 @@ struct q {
 		int dom;
 	} last;
 	int cur_asid; /* SMMU: ASID of the lookup being translated */
+	int cur_vmid; /* SMMU: VMID of the last lookup that named one (-1: none) */
+	/* SMMU: the stage-1 leaf of a nested walk (smmu_ptw_*_pte stage=3),
+	 * which gives the IPA the translation line does not. */
+	struct {
+		bool valid;
+		uint64_t iova, ipa; /* the walked address, its leaf's IPA base */
+		unsigned shift;
+	} s1leaf;
 	struct {
 		bool valid;
 		uint64_t addr;
@@ -85,6 +93,10 @@ struct xl {
 	/* pa is the base of the leaf, whatever its size, not the access's
 	 * translation (amdvi_translation_result). */
 	bool pa_base;
+	/* A nested domain: pa is the IPA (stage-1 output); final_pa the
+	 * address both stages give, which `expect pa` checks. */
+	bool nested;
+	uint64_t final_pa;
 };
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -190,5 +202,16 @@ int qh_smmu_cd_tt(struct q *q, const char *a, const char *e);
 int qh_smmu_range_inval(struct q *q, const char *a, const char *e);
 int qh_smmu_inv_asid(struct q *q, const char *a, const char *e);
 int qh_smmu_abort(struct q *q, const char *a, const char *e);
+/* Nested SMMUv3 (traces/import_qemu_smmu_nest.c). */
+int qh_smmu_ptw_leaf(struct q *q, const char *a, const char *e);
+int qh_smmu_s12_vmid(struct q *q, const char *a, const char *e);
+int qemu_smmu_nested_translate(struct q *q, uint32_t sid, uint64_t iova, uint64_t out,
+			       uint64_t perm);
+int qemu_smmu_s2_translate(struct q *q, uint32_t sid, uint64_t iova, uint64_t out,
+			   uint64_t perm);
+int qemu_smmu_s2_inval(struct q *q, const char *a, const char *e);
+/* "key=-1" (a VMID or ASID QEMU prints as -1 when the stage has none):
+ * 1 when it is -1, 0 when it is a number (in *out), -1 when neither. */
+int qemu_smmu_id(const char *a, const char *e, const char *key, uint64_t *out);
 
 #endif

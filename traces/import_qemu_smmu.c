@@ -14,9 +14,22 @@
 
 int qh_smmu_lookup(struct q *q, const char *a, const char *e)
 {
-	uint64_t asid;
-	if (!arg_num(a, e, "asid", &asid))
+	uint64_t asid, vmid;
+	/* QEMU 9.1+: "vmid=N", -1 for a stage-1-only STE; "asid=-1" for a
+	 * stage-2 lookup (of a stage-2 STE, or of a nested walk's IPAs). */
+	int vk = qemu_smmu_id(a, e, "vmid", &vmid);
+	if (vk == 0 && vmid > 0xffff)
+		return bad_range(q, "vmid", vmid, 0xffff);
+	int ak = qemu_smmu_id(a, e, "asid", &asid);
+	if (ak == 1) {
+		if (vk != 0)
+			return bad(q, "'IOTLB cache HIT|MISS asid=-1 vmid=N addr=0x...'");
+		q->cur_vmid = (int)vmid;
+		return 0;
+	}
+	if (ak != 0)
 		return bad(q, "'IOTLB cache HIT|MISS asid=N addr=0x...'");
+	q->cur_vmid = vk == 0 ? (int)vmid : -1;
 	/* ASIDs are 16 bits (SMMUv3 5.4, CD.ASID). */
 	if (asid > 0xffff)
 		return bad_range(q, "asid", asid, 0xffff);
@@ -33,6 +46,10 @@ static unsigned tg_log(uint64_t tg, unsigned dflt)
 int qh_smmu_insert(struct q *q, const char *a, const char *e)
 {
 	uint64_t asid, addr, tg = 0, level = 3;
+	/* A stage-2 entry (asid=-1, QEMU 9.1+) is no leaf of a domain's
+	 * translation line: the stage-2 walk lines give the parent's leaves. */
+	if (qemu_smmu_id(a, e, "asid", &asid) == 1)
+		return 0;
 	if (!arg_num(a, e, "asid", &asid) || !arg_num(a, e, "addr", &addr))
 		return bad(q, "'IOTLB ++ asid=N addr=0x... tg=N level=N'");
 	arg_num(a, e, "tg", &tg);
@@ -83,9 +100,26 @@ int qh_smmu_translate(struct q *q, const char *a, const char *e)
 	/* StreamIDs are at most 32 bits (SMMU_IDR1.SIDSIZE). */
 	if (sid > UINT32_MAX)
 		return bad_range(q, "sid", sid, UINT32_MAX);
+	/* QEMU 9.1+ "stage=%d": cfg->stage, SMMU_STAGE_1 = 1, SMMU_STAGE_2,
+	 * SMMU_NESTED (hw/arm/smmu-common.h); no stage: stage 1. */
+	uint64_t stage = 1;
+	if (memmem(a, (size_t)(e - a), " stage=", 7) &&
+	    (!arg_num(a, e, "stage", &stage) || stage < 1 || stage > 3))
+		return bad(q, "'NAME sid=0x... iova=0x... translated=0x... perm=0x... stage=1|2|3'");
+	if (stage == 3)
+		return qemu_smmu_nested_translate(q, (uint32_t)sid, iova, out, perm);
+	if (stage == 2)
+		return qemu_smmu_s2_translate(q, (uint32_t)sid, iova, out, perm);
 	int dom = q->cur_asid >= 0 ? q->cur_asid : imp_dev_dom(q->m, (uint32_t)sid);
 	if (dom < 0)
 		dom = q->m->o.domain;
+	/* A nested domain's translations are two-stage ones: its map is to an
+	 * IPA, which a stage-1 line does not give. */
+	struct dom *dd = imp_dom(q->m, (uint16_t)dom);
+	if (!dd)
+		return -ENOMEM;
+	if (dd->nested)
+		return bad(q, "stage=3 on a translation of a nested domain's ASID");
 	unsigned g = q->tt_granule_log ? q->tt_granule_log : 12;
 	struct xl x = {.dev = (uint32_t)sid, .dom = (uint16_t)dom, .iova = iova, .pa = out,
 		       .shift = g, .prot = acc_of(perm)};
@@ -108,7 +142,10 @@ int qh_smmu_translate(struct q *q, const char *a, const char *e)
 
 int qh_smmu_range_inval(struct q *q, const char *a, const char *e)
 {
-	uint64_t asid, addr, tg = 0, num = 1;
+	uint64_t asid, addr, tg = 0, num = 1, stage = 1;
+	/* QEMU 9.1+ "stage=2": CMD_TLBI_S2_IPA, an IPA range of the VMID. */
+	if (arg_num(a, e, "stage", &stage) && stage == 2)
+		return qemu_smmu_s2_inval(q, a, e);
 	if (!arg_num(a, e, "asid", &asid) || !arg_num(a, e, "addr", &addr))
 		return bad(q, "'vmid=N asid=N addr=0x... tg=N num_pages=0x... ttl=N leaf=N'");
 	arg_num(a, e, "tg", &tg);

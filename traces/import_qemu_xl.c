@@ -110,7 +110,8 @@ int qemu_translate(struct q *q, const struct xl *x)
 	     (m->o.expect_pa == IMS_EXPECT_PA_FIRST && !(l->flags & LF_EXPECTED))) &&
 	    (l->prot & IMS_PROT_R)) {
 		l->flags |= LF_EXPECTED;
-		if ((rc = imp_expect_pa(m, x->dev, x->iova, leaf_pa(l, x->iova))))
+		if ((rc = imp_expect_pa(m, x->dev, x->iova,
+					x->nested ? x->final_pa : leaf_pa(l, x->iova))))
 			return rc;
 	}
 

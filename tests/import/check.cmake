@@ -3,7 +3,8 @@
 # directory; MODE:
 #   import   FROM, IN [, GUEST]: the import exits 0 and replays with exit 0,
 #            with and without --harvest-every; its binary form replays with
-#            exit 0 and converts back to the same canonical lines.
+#            exit 0 and converts back to the same canonical lines. WANT
+#            (regular expressions separated by @@): each matches the trace.
 #   bad      FROM, IN, LINE: the import exits 2 naming IN:LINE; with
 #            --lenient it exits 0 and the result replays.
 #   convert  IN: text -> binary -> text gives the canonical lines of IN, and
@@ -71,6 +72,15 @@ if(MODE STREQUAL "import")
   must(0 trace import --from ${FROM} ${extra} ${IN} -o ${OUT}/${name}.trace --json ${OUT}/${name}.json)
   message(STATUS "${err}")
   must(0 replay -q ${OUT}/${name}.trace)
+  if(WANT)
+    file(READ ${OUT}/${name}.trace t)
+    string(REPLACE "@@" ";" want_list "${WANT}")
+    foreach(w IN LISTS want_list)
+      if(NOT t MATCHES "${w}")
+        message(FATAL_ERROR "${name}: the trace has nothing matching '${w}':\n${t}")
+      endif()
+    endforeach()
+  endif()
   must(0 trace import -q --from ${FROM} ${extra} --harvest-every 500 ${IN} -o ${OUT}/${name}.h.trace)
   must(0 replay ${OUT}/${name}.h.trace)
   string(REGEX MATCH "harvests [0-9]+" h "${out}")

@@ -43,11 +43,26 @@ foreach(f qemu-vtd-old.log:qemu-vtd qemu-vtd-new.log:qemu-vtd qemu-amdvi-old.log
 endforeach()
 ims_trace_test(fixture.combined import -DFROM=qemu-vtd -DIN=${imp_dir}/combine-qemu-vtd.log
   -DGUEST=${imp_dir}/combine-ftrace-vtd.txt)
+# Two stages (QEMU 9.1+ nested SMMUv3, docs/importers.md "Two stages"): the
+# parent's line before the nested one, stage-2 walk results mapped on the
+# VMID, stage-1 leaves on the ASID, expect pa of the final address, the
+# stage-2 range invalidation and S12_VMALL; a stage-2-only STE.
+ims_trace_test(fixture.qemu-smmuv3-nested.log import -DFROM=qemu-smmuv3
+  -DIN=${imp_dir}/qemu-smmuv3-nested.log
+  "-DWANT=\n@[0-9]+ domain id=1 format=smmuv3-s2 [^\n]*\n.*\n@[0-9]+ domain id=2 format=smmuv3 [^\n]*nested=1\n@@map domain=1 iova=0x42eb3000 pa=0x142eb3000 size=0x1000 prot=rw\n@@map domain=1 iova=0x60001000 pa=0x160001000 size=0x1000 prot=rw\n@@map domain=2 iova=0x40001000 pa=0x60001000 size=0x1000 prot=rw\n@@map domain=1 iova=0x60200000 pa=0x160200000 size=0x200000 prot=rw pgsize=0x200000\n@@map domain=2 iova=0x40200000 pa=0x60200000 size=0x200000 prot=rw pgsize=0x200000\n@@expect pa dev=0x8 iova=0x40001008 pa=0x160001008\n@@map domain=2 iova=0x40003000 pa=0x60003000 size=0x1000 prot=r\n@@unmap domain=2 iova=0x40001000 size=0x1000\n@@unmap domain=1 iova=0x60003000 size=0x1000\n@[0-9]+ flush domain=1\n@@domain id=3 format=smmuv3-s2 [^\n]*\n.*attach dev=0x10 domain=3\n")
 # Malformed lines of known events: FILE:LINE and exit 2, or --lenient.
 ims_trace_test(malformed.qemu-vtd bad -DFROM=qemu-vtd -DIN=${imp_dir}/qemu-vtd-malformed.log -DLINE=4)
 ims_trace_test(malformed.ftrace bad -DFROM=ftrace -DIN=${imp_dir}/ftrace-malformed.txt -DLINE=4)
 # A CD whose TT[0] gives an input size the model does not translate (ias 56)
 # is refused at its line, not written into a trace that replay refuses.
+# Nested: a stage=3 translation whose IPA no walk line gave, a block size
+# that is no power of two, a VMID that is also an ASID.
+ims_trace_test(malformed.qemu-smmuv3-nested-no-walk bad -DFROM=qemu-smmuv3
+  -DIN=${imp_dir}/qemu-smmuv3-nested-no-walk.log -DLINE=4)
+ims_trace_test(malformed.qemu-smmuv3-nested bad -DFROM=qemu-smmuv3
+  -DIN=${imp_dir}/qemu-smmuv3-nested-malformed.log -DLINE=4)
+ims_trace_test(malformed.qemu-smmuv3-nested-one-id bad -DFROM=qemu-smmuv3
+  -DIN=${imp_dir}/qemu-smmuv3-nested-one-id.log -DLINE=5)
 ims_trace_test(malformed.qemu-smmuv3-cd bad -DFROM=qemu-smmuv3 -DIN=${imp_dir}/qemu-smmuv3-bad-cd.log -DLINE=4)
 
 # The output budget (docs/limits.md): past --max-output nothing is left

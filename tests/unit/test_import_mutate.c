@@ -131,6 +131,7 @@ static const struct src srcs[] = {
 	{"tests/import/qemu-amdvi-old.log", IMS_FROM_QEMU_AMDVI, NULL, -1},
 	{"tests/import/qemu-smmuv3-new.log", IMS_FROM_QEMU_SMMUV3, NULL, -1},
 	{"tests/import/qemu-smmuv3-old.log", IMS_FROM_QEMU_SMMUV3, NULL, -1},
+	{"tests/import/qemu-smmuv3-nested.log", IMS_FROM_QEMU_SMMUV3, NULL, -1},
 	{"tests/import/ftrace-new.txt", IMS_FROM_FTRACE, NULL, -1},
 	{"tests/import/ftrace-old.txt", IMS_FROM_FTRACE, NULL, -1},
 	{"tests/import/ftrace-new.txt", IMS_FROM_FTRACE, NULL, IMS_FMT_SMMUV3},
