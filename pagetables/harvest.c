@@ -54,6 +54,7 @@ struct harvest {
 	/* Blocks of 64 entries classified at once; the clean and dirty shapes
 	 * met last at each level, kept from frame to frame. */
 	pt_classify64_fn classify;
+	pt_scan_clean64_fn scan; /* the same, cleaning through a writable view */
 	pt_spread_fn spread; /* pages of 2 to 64 bitmap bits, widened */
 	uint64_t kc[PT_MAX_LEVELS], kd[PT_MAX_LEVELS];
 	bool pend;
@@ -469,11 +470,27 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 	 * field is never empty. */
 	uint64_t kc = h->kc[level], kd = h->kd[level];
 	uint64_t cnt = 0;
-	uint64_t dm[FRAME_ENTRIES / 64] = {0};
+	/* dm: the dirty entries; todo: those not cleaned yet. */
+	uint64_t dm[FRAME_ENTRIES / 64] = {0}, todo[FRAME_ENTRIES / 64] = {0};
 	struct ims_bitmap *bm = h->bm;
+	const bool clear = !(h->flags & IMS_DIRTY_NO_CLEAR);
+	const uint64_t cc = pt->ops->clean_clear, cs = pt->ops->clean_set;
 	for (; i <= fend; i++) {
 		unsigned j = i % FRAME_ENTRIES;
-		if (!(j & 63) && i + 63 <= fend) {
+		if (!(j & 63) && i + 63 <= fend && clear && wview) {
+			/* 64 entries at once, as below, and their dirty ones
+			 * cleaned while the block is in the cache, by masked
+			 * stores: scattered dirty entries cost no branch each. */
+			const struct pt_scan_keys keys = {km, kc, kd, cc, cs};
+			uint64_t bd;
+			unsigned np;
+			if (h->scan(wview + j, &keys, &bd, &np)) {
+				cnt += np;
+				dm[j / 64] |= bd;
+				i += 63;
+				continue;
+			}
+		} else if (!(j & 63) && i + 63 <= fend) {
 			/* 64 entries at once: when each is of the last clean or
 			 * dirty shape or empty, as in a dense or an unused table,
 			 * nothing below is needed; else the blocks of 8 learn. */
@@ -482,6 +499,7 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 			if ((b.clean | b.dirty | b.empty) == ~0ull) {
 				cnt += (uint64_t)__builtin_popcountll(~b.empty);
 				dm[j / 64] |= b.dirty;
+				todo[j / 64] |= b.dirty;
 				i += 63;
 				continue;
 			}
@@ -523,6 +541,7 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 			if ((cmask | dmask) == 0xff) {
 				cnt += 8;
 				dm[j / 64] |= (uint64_t)dmask << (j % 64);
+				todo[j / 64] |= (uint64_t)dmask << (j % 64);
 				i += 7;
 				continue;
 			}
@@ -552,6 +571,7 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 			kd = key;
 			cnt++;
 			dm[j / 64] |= 1ull << (j % 64);
+			todo[j / 64] |= 1ull << (j % 64);
 			continue;
 		}
 		if (c == CLS_NONE)
@@ -579,15 +599,13 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 		h->entries += cnt;
 		return i;
 	}
-	const uint64_t cc = pt->ops->clean_clear, cs = pt->ops->clean_set;
-	const bool clear = !(h->flags & IMS_DIRTY_NO_CLEAR);
 	const unsigned f0 = fend & ~(FRAME_ENTRIES - 1);
 	const uint64_t fbase = base + ((uint64_t)f0 << shift);
 	for (unsigned w = first / 64; w <= last / 64; w++)
 		nd += (uint64_t)__builtin_popcountll(dm[w]);
 	if (clear && wview) {
 		for (unsigned w = first / 64; w <= last / 64; w++) {
-			uint64_t bits = dm[w], *q = wview + w * 64;
+			uint64_t bits = todo[w], *q = wview + w * 64;
 			if (bits == ~0ull) {
 				/* A dirty entry always changes when cleaned. */
 				for (unsigned k = 0; k < 64; k++)
@@ -601,7 +619,7 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 		}
 	} else if (clear) {
 		for (unsigned w = first / 64; w <= last / 64; w++)
-			for (uint64_t bits = dm[w]; bits; bits &= bits - 1)
+			for (uint64_t bits = todo[w]; bits; bits &= bits - 1)
 				clean_one(pt, h,
 					  table + 8ull * (f0 + w * 64 + (unsigned)__builtin_ctzll(bits)));
 	}
@@ -814,6 +832,7 @@ int pt_fast_rcd(struct ims_walker_dom *d, uint64_t iova, uint64_t size, unsigned
 	h.fast = !w->rewalk;
 	h.left = pt_walk_budget(pt);
 	h.classify = pt_classify64_pick();
+	h.scan = pt_scan_clean64_pick();
 	h.spread = pt_spread_pick();
 	for (int l = 0; l < PT_MAX_LEVELS; l++)
 		h.kc[l] = h.kd[l] = ~0ull;
