@@ -91,28 +91,43 @@ __attribute__((target("avx2"))) static bool scan_clean64_avx2(uint64_t *p,
 	const __m256i vkm = _mm256_set1_epi64x((long long)k->km);
 	const __m256i vkc = _mm256_set1_epi64x((long long)k->kc);
 	const __m256i vkd = _mm256_set1_epi64x((long long)k->kd);
-	const __m256i zero = _mm256_setzero_si256();
-	/* Lanes all ones while every entry so far is of a known kind; the
-	 * empty entries counted per lane (a compare gives -1). */
-	__m256i ok = _mm256_set1_epi64x(-1), nempty = zero;
+	/* First as if no entry were empty (a dense table), as the AVX-512
+	 * scan: lanes all ones while every entry so far is of the clean or
+	 * the dirty shape. */
+	__m256i known = _mm256_set1_epi64x(-1);
 	uint64_t d = 0;
 	/* Not unrolled whole: GCC then scheduled every load and compare
 	 * first and spilled them to the stack. */
 #pragma GCC unroll 2
 	for (unsigned i = 0; i < 64; i += 4) {
-		__m256i v = _mm256_loadu_si256((const __m256i *)(p + i));
-		__m256i key = _mm256_and_si256(v, vkm);
+		__m256i key = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(p + i)), vkm);
 		__m256i isd = _mm256_cmpeq_epi64(key, vkd);
-		__m256i ise = _mm256_cmpeq_epi64(v, zero);
-		__m256i any = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi64(key, vkc), isd), ise);
-		ok = _mm256_and_si256(ok, any);
-		nempty = _mm256_sub_epi64(nempty, ise);
+		known = _mm256_and_si256(known, _mm256_or_si256(_mm256_cmpeq_epi64(key, vkc), isd));
 		/* Shifted in from the top: a constant shift, where "<< i"
 		 * took the slower shift by a register. */
 		d = d >> 4 | (uint64_t)_mm256_movemask_pd(_mm256_castsi256_pd(isd)) << 60;
 	}
-	if (!_mm256_testc_si256(ok, _mm256_set1_epi64x(-1)))
-		return false;
+	unsigned n = 64;
+	if (!_mm256_testc_si256(known, _mm256_set1_epi64x(-1))) {
+		/* The block again, with the empty entries, counted per lane
+		 * (a compare gives -1). */
+		const __m256i zero = _mm256_setzero_si256();
+		__m256i ok = _mm256_set1_epi64x(-1), nempty = zero;
+		for (unsigned i = 0; i < 64; i += 4) {
+			__m256i v = _mm256_loadu_si256((const __m256i *)(p + i));
+			__m256i key = _mm256_and_si256(v, vkm);
+			__m256i ise = _mm256_cmpeq_epi64(v, zero);
+			ok = _mm256_and_si256(ok, _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi64(key, vkc),
+										 _mm256_cmpeq_epi64(key, vkd)),
+								ise));
+			nempty = _mm256_sub_epi64(nempty, ise);
+		}
+		if (!_mm256_testc_si256(ok, _mm256_set1_epi64x(-1)))
+			return false;
+		__m128i n2 = _mm_add_epi64(_mm256_castsi256_si128(nempty),
+					   _mm256_extracti128_si256(nempty, 1));
+		n = 64 - (unsigned)((uint64_t)_mm_cvtsi128_si64(n2) + (uint64_t)_mm_extract_epi64(n2, 1));
+	}
 	if (d) {
 		/* The entries read again, not kept from the loop above: kept,
 		 * sixteen vectors and their compares spilled to the stack. */
@@ -136,10 +151,8 @@ __attribute__((target("avx2"))) static bool scan_clean64_avx2(uint64_t *p,
 			sh = _mm256_sub_epi64(sh, four);
 		}
 	}
-	__m128i n2 = _mm_add_epi64(_mm256_castsi256_si128(nempty), _mm256_extracti128_si256(nempty, 1));
-	uint64_t ne = (uint64_t)_mm_cvtsi128_si64(n2) + (uint64_t)_mm_extract_epi64(n2, 1);
 	*dirty = d;
-	*present = 64 - (unsigned)ne;
+	*present = n;
 	return true;
 }
 
@@ -149,25 +162,41 @@ scan_clean64_avx512(uint64_t *p, const struct pt_scan_keys *k, uint64_t *dirty, 
 	const __m512i vkm = _mm512_set1_epi64((long long)k->km);
 	const __m512i vkc = _mm512_set1_epi64((long long)k->kc);
 	const __m512i vkd = _mm512_set1_epi64((long long)k->kd);
-	const __m512i one = _mm512_set1_epi64(1);
-	/* ok: lanes where every entry so far is of a known kind; the empty
-	 * entries counted per lane; the dirty mask shifted in from the top
-	 * (a constant shift). */
-	__m512i nempty = _mm512_setzero_si512();
-	unsigned ok = 0xff;
+	/* First as if no entry were empty (a dense table): two compares per
+	 * eight entries. known: lanes of the clean or dirty shape so far;
+	 * the dirty mask shifted in from the top, in a general register (the
+	 * compiler would otherwise shift mask registers, on the port the
+	 * compares need). */
+	unsigned known = 0xff;
 	uint64_t d = 0;
 #pragma GCC unroll 2
 	for (unsigned g = 0; g < 8; g++) {
-		__m512i v = _mm512_loadu_si512(p + 8 * g);
-		__m512i key = _mm512_and_si512(v, vkm);
+		__m512i key = _mm512_and_si512(_mm512_loadu_si512(p + 8 * g), vkm);
 		__mmask8 isd = _mm512_cmpeq_epi64_mask(key, vkd);
-		__mmask8 ise = _mm512_testn_epi64_mask(v, v);
-		ok &= (unsigned)(_mm512_cmpeq_epi64_mask(key, vkc) | isd | ise);
-		nempty = _mm512_mask_add_epi64(nempty, ise, nempty, one);
-		d = d >> 8 | (uint64_t)isd << 56;
+		unsigned dd = isd;
+		__asm__("" : "+r"(dd));
+		known &= (unsigned)(_mm512_cmpeq_epi64_mask(key, vkc) | isd);
+		d = d >> 8 | (uint64_t)dd << 56;
 	}
-	if (ok != 0xff)
-		return false;
+	unsigned n = 64;
+	if (known != 0xff) {
+		/* Some entry of neither shape: the block again, with the
+		 * empty entries (ok: lanes of a known kind so far). */
+		const __m512i one = _mm512_set1_epi64(1);
+		__m512i nempty = _mm512_setzero_si512();
+		unsigned ok = 0xff;
+		for (unsigned g = 0; g < 8; g++) {
+			__m512i v = _mm512_loadu_si512(p + 8 * g);
+			__m512i key = _mm512_and_si512(v, vkm);
+			__mmask8 ise = _mm512_testn_epi64_mask(v, v);
+			ok &= (unsigned)(_mm512_cmpeq_epi64_mask(key, vkc) |
+					 _mm512_cmpeq_epi64_mask(key, vkd) | ise);
+			nempty = _mm512_mask_add_epi64(nempty, ise, nempty, one);
+		}
+		if (ok != 0xff)
+			return false;
+		n = 64 - (unsigned)_mm512_reduce_add_epi64(nempty);
+	}
 	if (d) {
 		__asm__("" : "+r"(p)); /* read again, not kept from the loop */
 		const __m512i ncc = _mm512_set1_epi64((long long)~k->cc);
@@ -183,7 +212,7 @@ scan_clean64_avx512(uint64_t *p, const struct pt_scan_keys *k, uint64_t *dirty, 
 		}
 	}
 	*dirty = d;
-	*present = 64 - (unsigned)_mm512_reduce_add_epi64(nempty);
+	*present = n;
 	return true;
 }
 #endif
