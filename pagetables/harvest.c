@@ -306,10 +306,15 @@ static void harvest_entry(struct ims_pt *pt, struct harvest *h, uint64_t table, 
 			if (one && !(next & (IMS_PAGE_SIZE - 1)) && wants_wview(pt, h, level - 1))
 				w0 = pt_table_frame_w(pt, next);
 			if (w0 || pt_table_live(pt, level, next)) {
+				/* The next entry's table, read ahead (its shape
+				 * may differ: where the hardware sets A in table
+				 * entries, only the walked ones have it). */
 				unsigned n1 = (*i + 1) % FRAME_ENTRIES;
+				uint64_t np = view && n1 ? view[n1] : 0;
 				h->pf = NULL;
-				if (view && n1 && (view[n1] & ~m->tmask) == m->tkey)
-					h->pf = pt_table_frame_w(pt, pt->ops->table_pa(view[n1]));
+				if (np && ((np & ~m->tmask) == m->tkey ||
+					   pt->ops->kind(&pt->g, level, np) == PT_TABLE))
+					h->pf = pt_table_frame_w(pt, pt->ops->table_pa(np));
 				if (pt_enter(pt, &h->left, level, slot, pte, false))
 					harvest_walk(pt, h, next, level - 1,
 						     base + ((uint64_t)*i << shift), w0);
