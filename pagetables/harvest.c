@@ -701,7 +701,7 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 		 * the last's; page by page, one or two words a dirty page:
 		 * a few dirty pages are cheaper one by one. */
 		const uint64_t span = (((uint64_t)(last - first) << a) >> 6) + 2;
-		if (b0 >= 0 && !(b0 & 63) && nd * 2 >= span) {
+		if (b0 >= 0 && !(b0 & 63) && nd * (pt_spread_wide(h->spread, a) ? 4 : 2) >= span) {
 			/* The frame starts a bitmap word: the mask is widened a
 			 * word at a time, with no branch per page (a word without
 			 * a dirty page is skipped). Every word from the first

@@ -530,15 +530,18 @@ START_TEST(block_scan_writes_only_dirty_entries)
 }
 END_TEST
 
-/* The widening the harvest picks (a bit deposit where the CPU has BMI2)
- * and the portable one both set exactly the bits of a page-by-page
- * reference, for pages 2 to 64 bitmap bits wide: each dirty page's f bits
- * ORed into what the words held (random, or zero), and every other bit,
- * in the span or outside it, as it was. */
+/* Every widening this host runs (the portable one; a bit deposit where
+ * the CPU has BMI2; AVX-512BW's mask widening where it has that) sets
+ * exactly the bits of a page-by-page reference, for pages 2 to 64 bitmap
+ * bits wide: each dirty page's f bits ORed into what the words held
+ * (random, or zero), and every other bit, in the span or outside it, as
+ * it was. */
 START_TEST(spread_matches_reference)
 {
 	enum { NDM = 8, NW = NDM * 64 };
-	pt_spread_fn fns[2] = {pt_spread_pick(), pt_spread_portable};
+	pt_spread_fn fns[PT_SPREAD_VARIANTS];
+	unsigned nfns = pt_spread_variants(fns);
+	ck_assert(fns[0] == pt_spread_portable);
 	uint64_t s = 4242;
 	unsigned set_words = 0;
 	for (unsigned round = 0; round < 3000; round++) {
@@ -564,7 +567,7 @@ START_TEST(spread_matches_reference)
 			for (unsigned b = k * f; b < k * f + f; b++)
 				want[b / 64] |= 1ull << (b % 64);
 		}
-		for (unsigned n = 0; n < 2; n++) {
+		for (unsigned n = 0; n < nfns; n++) {
 			memcpy(got, init, sizeof(got));
 			fns[n](got, dm, a, first, last);
 			for (unsigned w = 0; w < NW; w++)
@@ -578,6 +581,56 @@ START_TEST(spread_matches_reference)
 }
 END_TEST
 
+/* Every widening touches no word outside the span of the dirty pages (the
+ * bitmap may end at the last dirty page's word, or start at the first's):
+ * the span is placed against a page with no access, below it and then
+ * above it, so a word read or written past either end faults. */
+START_TEST(spread_stays_in_span)
+{
+	pt_spread_fn fns[PT_SPREAD_VARIANTS];
+	unsigned nfns = pt_spread_variants(fns);
+	long pg = sysconf(_SC_PAGESIZE);
+	ck_assert_int_ge(pg, 4096);
+	uint8_t *mem = mmap(NULL, 3 * (size_t)pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert(mem != MAP_FAILED);
+	ck_assert_int_eq(mprotect(mem + pg, (size_t)pg, PROT_READ | PROT_WRITE), 0);
+	uint64_t *lo = (uint64_t *)(mem + pg), *hi = (uint64_t *)(mem + 2 * pg);
+	uint64_t s = 31337;
+	for (unsigned round = 0; round < 3000; round++) {
+		unsigned a = 1 + round % 6, per = 64u >> a;
+		unsigned first = (unsigned)(rnd(&s) % 512), last = (unsigned)(rnd(&s) % 512);
+		if (first > last) {
+			unsigned t = first;
+			first = last;
+			last = t;
+		}
+		unsigned q0 = first / per, q1 = last / per;
+		if (q1 - q0 + 1 > 512)
+			continue;
+		uint64_t dm[8] = {0};
+		for (unsigned k = first; k <= last; k++)
+			if (k == first || k == last || rnd(&s) % 3 == 0)
+				dm[k / 64] |= 1ull << (k % 64);
+		for (unsigned n = 0; n < nfns; n++) {
+			for (unsigned side = 0; side < 2; side++) {
+				/* words[q0] on the page's first word, or words[q1]
+				 * on its last. */
+				uint64_t *words = side ? hi - 1 - q1 : lo - q0;
+				memset(words + q0, 0, (q1 - q0 + 1) * 8);
+				fns[n](words, dm, a, first, last);
+				for (unsigned k = first; k <= last; k++) {
+					unsigned b = k << a;
+					bool want = dm[k / 64] >> (k % 64) & 1;
+					ck_assert_msg((bool)(words[b / 64] >> (b % 64) & 1) == want,
+						      "fn %u a %u page %u", n, a, k);
+				}
+			}
+		}
+	}
+	munmap(mem, 3 * (size_t)pg);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("harvest");
@@ -588,6 +641,7 @@ int main(void)
 	tcase_add_loop_test(tc, dense_edges, 0, n);
 	tcase_add_test(tc, block_classifier_matches_portable);
 	tcase_add_test(tc, spread_matches_reference);
+	tcase_add_test(tc, spread_stays_in_span);
 	tcase_add_test(tc, block_scan_cleans_dirty_entries);
 	tcase_add_test(tc, block_scan_writes_only_dirty_entries);
 	suite_add_tcase(s, tc);
