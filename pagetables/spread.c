@@ -99,6 +99,36 @@ spread_avx512(uint64_t *words, const uint64_t *dm, unsigned a, unsigned first, u
 		_mm512_mask_storeu_epi64(words + qa, wm, _mm512_or_si512(w, v));
 	}
 }
+
+/* Pages of 4 bits (a = 2: a 16K page over a 4 KiB bitmap) with AVX-512
+ * VBMI and GFNI: each word's 16 page bits in a lane of their own
+ * (vpmovzxwq), each byte given two of them by a shift per byte
+ * (vpmultishiftqb, byte k from bit 2k), and the two widened to four bits
+ * each by one bit matrix for every byte (gf2p8affineqb: result bits 0-3
+ * copy bit 0, bits 4-7 bit 1); eight words at a time under a word mask.
+ * Other widths as above. */
+__attribute__((target("avx512f,avx512bw,avx512vbmi,gfni,bmi2"))) static void
+spread_gfni(uint64_t *words, const uint64_t *dm, unsigned a, unsigned first, unsigned last)
+{
+	if (a != 2) {
+		spread_avx512(words, dm, a, first, last);
+		return;
+	}
+	const __m512i ctrl = _mm512_set1_epi64(0x0e0c0a0806040200ll);
+	/* Row 7 - i of the matrix picks the input bit of result bit i. */
+	const __m512i mat = _mm512_set1_epi64(0x0101010102020202ll);
+	const unsigned q0 = first / 16, q1 = last / 16;
+	for (unsigned s = q0 / 8; s <= q1 / 8; s++) {
+		const unsigned qa = 8 * s;
+		const unsigned lo = qa < q0 ? q0 - qa : 0, hi = qa + 7 > q1 ? q1 - qa : 7;
+		const __mmask8 wm = (__mmask8)((0xffu << lo) & (0xffu >> (7 - hi)));
+		/* Pages 128 s .. 128 s + 127: dm words 2 s and 2 s + 1. */
+		__m512i x = _mm512_cvtepu16_epi64(_mm_loadu_si128((const __m128i *)(dm + 2 * s)));
+		__m512i v = _mm512_gf2p8affine_epi64_epi8(_mm512_multishift_epi64_epi8(ctrl, x), mat, 0);
+		__m512i w = _mm512_maskz_loadu_epi64(wm, words + qa);
+		_mm512_mask_storeu_epi64(words + qa, wm, _mm512_or_si512(w, v));
+	}
+}
 #endif
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -114,6 +144,11 @@ static bool has_avx512(void)
 	return has_bmi2() && __builtin_cpu_supports("avx512f") &&
 	       __builtin_cpu_supports("avx512bw");
 }
+static bool has_gfni(void)
+{
+	return has_avx512() && __builtin_cpu_supports("avx512vbmi") &&
+	       __builtin_cpu_supports("gfni");
+}
 #endif
 
 static pt_spread_fn pick(void)
@@ -122,6 +157,8 @@ static pt_spread_fn pick(void)
 	if (env && !strcmp(env, "0"))
 		return pt_spread_portable;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+	if (!(env && !strcmp(env, "avx2")) && has_gfni())
+		return spread_gfni;
 	if (!(env && !strcmp(env, "avx2")) && has_avx512())
 		return spread_avx512;
 	if (has_bmi2())
@@ -142,7 +179,8 @@ pt_spread_fn pt_spread_pick(void)
 bool pt_spread_wide(pt_spread_fn fn, unsigned a)
 {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-	return fn == spread_avx512 && (a == 3 || a == 4);
+	return ((fn == spread_avx512 || fn == spread_gfni) && (a == 3 || a == 4)) ||
+	       (fn == spread_gfni && a == 2);
 #else
 	(void)fn, (void)a;
 	return false;
@@ -158,6 +196,8 @@ unsigned pt_spread_variants(pt_spread_fn out[PT_SPREAD_VARIANTS])
 		out[n++] = spread_bmi2;
 	if (has_avx512())
 		out[n++] = spread_avx512;
+	if (has_gfni())
+		out[n++] = spread_gfni;
 #endif
 	return n;
 }

@@ -14,20 +14,20 @@
 typedef void (*pt_spread_fn)(uint64_t *words, const uint64_t *dm, unsigned a, unsigned first,
 			     unsigned last);
 
-/* The fastest this host runs: for pages of 8 or 16 bits a mask widened
- * eight words at a time (AVX-512BW), else a bit deposit (BMI2's pdep)
+/* The fastest this host runs: for pages of 4, 8 or 16 bits a mask widened
+ * eight words at a time (AVX-512BW; VBMI and GFNI for 4), else a bit deposit (BMI2's pdep)
  * where the CPU has it, else portable C. IMS_HARVEST_SIMD=0 in the
  * environment picks the portable one, IMS_HARVEST_SIMD=avx2 leaves out
  * AVX-512, as for the block classifier (pagetables/classify.h). All give
  * the same bits. */
 pt_spread_fn pt_spread_pick(void);
-/* Whether fn widens pages of 2^a bits eight words at a time (AVX-512BW,
- * a = 3 or 4): then it beats page-by-page writes at fewer dirty pages per
+/* Whether fn widens pages of 2^a bits eight words at a time (AVX-512BW
+ * for a = 3 or 4, with VBMI and GFNI for a = 2 too): then it beats page-by-page writes at fewer dirty pages per
  * word than the byte table or the bit deposit do. */
 bool pt_spread_wide(pt_spread_fn fn, unsigned a);
 /* Every one this host runs, the portable one first (for the tests):
  * returns how many. */
-#define PT_SPREAD_VARIANTS 3
+#define PT_SPREAD_VARIANTS 4
 unsigned pt_spread_variants(pt_spread_fn out[PT_SPREAD_VARIANTS]);
 /* The portable one, the reference the others must equal. */
 void pt_spread_portable(uint64_t *words, const uint64_t *dm, unsigned a, unsigned first,
