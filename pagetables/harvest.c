@@ -62,8 +62,8 @@ struct harvest {
 	uint64_t entries, rmws, loads;
 	uint64_t left; /* the walk's budget of tables (pt_enter) */
 	/* The frame of the table the walk enters after the one it enters
-	 * now, when the entry after this one is a table entry of the memo's
-	 * shape (NULL: unknown): read ahead while this one is scanned. */
+	 * now, when the entry after this one is a table entry (NULL:
+	 * unknown): read ahead while this one is scanned. */
 	const uint64_t *pf;
 	struct word_queue *q;
 };
