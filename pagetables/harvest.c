@@ -54,12 +54,17 @@ struct harvest {
 	/* Blocks of 64 entries classified at once; the clean and dirty shapes
 	 * met last at each level, kept from frame to frame. */
 	pt_classify64_fn classify;
+	pt_scan_clean64_fn scan; /* the same, cleaning through a writable view */
 	pt_spread_fn spread; /* pages of 2 to 64 bitmap bits, widened */
 	uint64_t kc[PT_MAX_LEVELS], kd[PT_MAX_LEVELS];
 	bool pend;
 	uint64_t pend_lo, pend_hi;
 	uint64_t entries, rmws, loads;
 	uint64_t left; /* the walk's budget of tables (pt_enter) */
+	/* The frame of the table the walk enters after the one it enters
+	 * now, when the entry after this one is a table entry (NULL:
+	 * unknown): read ahead while this one is scanned. */
+	const uint64_t *pf;
 	struct word_queue *q;
 };
 
@@ -301,6 +306,15 @@ static void harvest_entry(struct ims_pt *pt, struct harvest *h, uint64_t table, 
 			if (one && !(next & (IMS_PAGE_SIZE - 1)) && wants_wview(pt, h, level - 1))
 				w0 = pt_table_frame_w(pt, next);
 			if (w0 || pt_table_live(pt, level, next)) {
+				/* The next entry's table, read ahead (its shape
+				 * may differ: where the hardware sets A in table
+				 * entries, only the walked ones have it). */
+				unsigned n1 = (*i + 1) % FRAME_ENTRIES;
+				uint64_t np = view && n1 ? view[n1] : 0;
+				h->pf = NULL;
+				if (np && ((np & ~m->tmask) == m->tkey ||
+					   pt->ops->kind(&pt->g, level, np) == PT_TABLE))
+					h->pf = pt_table_frame_w(pt, pt->ops->table_pa(np));
 				if (pt_enter(pt, &h->left, level, slot, pte, false))
 					harvest_walk(pt, h, next, level - 1,
 						     base + ((uint64_t)*i << shift), w0);
@@ -312,6 +326,7 @@ static void harvest_entry(struct ims_pt *pt, struct harvest *h, uint64_t table, 
 	}
 	enum pt_kind k = pt_decode(pt, level, slot, pte, false, &e);
 	if (k == PT_TABLE) {
+		h->pf = NULL;
 		if (pt_enter(pt, &h->left, level, slot, pte, false))
 			harvest_walk(pt, h, e.next, level - 1, base + ((uint64_t)*i << shift),
 				     NULL);
@@ -459,7 +474,7 @@ static void whole_word_pages(struct harvest *h, const uint64_t dm[FRAME_ENTRIES 
 PT_FRAME_CLONES PT_FRAME_ALIGN
 static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
 				   uint64_t base, const uint64_t *view, uint64_t *wview, unsigned i,
-				   unsigned fend)
+				   unsigned fend, const uint64_t *pf)
 {
 	const struct pt_geom *g = &pt->g;
 	struct pt_memo *m = &pt->memo[level];
@@ -469,11 +484,35 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 	 * field is never empty. */
 	uint64_t kc = h->kc[level], kd = h->kd[level];
 	uint64_t cnt = 0;
-	uint64_t dm[FRAME_ENTRIES / 64] = {0};
+	/* dm: the dirty entries; todo: those not cleaned yet. */
+	uint64_t dm[FRAME_ENTRIES / 64] = {0}, todo[FRAME_ENTRIES / 64] = {0};
 	struct ims_bitmap *bm = h->bm;
+	const bool clear = !(h->flags & IMS_DIRTY_NO_CLEAR);
+	const uint64_t cc = pt->ops->clean_clear, cs = pt->ops->clean_set;
 	for (; i <= fend; i++) {
 		unsigned j = i % FRAME_ENTRIES;
-		if (!(j & 63) && i + 63 <= fend) {
+		if (!(j & 63) && pf) {
+			/* The same eighth of the next frame: once the walk
+			 * leaves a 4 KiB frame the hardware prefetcher starts
+			 * over, and a dense walk does enough per line that its
+			 * own loads run few misses ahead. */
+			for (unsigned l = 0; l < 8; l++)
+				__builtin_prefetch(pf + j + 8 * l);
+		}
+		if (!(j & 63) && i + 63 <= fend && clear && wview) {
+			/* 64 entries at once, as below, and their dirty ones
+			 * cleaned while the block is in the cache, by masked
+			 * stores: scattered dirty entries cost no branch each. */
+			const struct pt_scan_keys keys = {km, kc, kd, cc, cs};
+			uint64_t bd;
+			unsigned np;
+			if (h->scan(wview + j, &keys, &bd, &np)) {
+				cnt += np;
+				dm[j / 64] |= bd;
+				i += 63;
+				continue;
+			}
+		} else if (!(j & 63) && i + 63 <= fend) {
 			/* 64 entries at once: when each is of the last clean or
 			 * dirty shape or empty, as in a dense or an unused table,
 			 * nothing below is needed; else the blocks of 8 learn. */
@@ -482,6 +521,7 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 			if ((b.clean | b.dirty | b.empty) == ~0ull) {
 				cnt += (uint64_t)__builtin_popcountll(~b.empty);
 				dm[j / 64] |= b.dirty;
+				todo[j / 64] |= b.dirty;
 				i += 63;
 				continue;
 			}
@@ -523,6 +563,7 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 			if ((cmask | dmask) == 0xff) {
 				cnt += 8;
 				dm[j / 64] |= (uint64_t)dmask << (j % 64);
+				todo[j / 64] |= (uint64_t)dmask << (j % 64);
 				i += 7;
 				continue;
 			}
@@ -552,6 +593,7 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 			kd = key;
 			cnt++;
 			dm[j / 64] |= 1ull << (j % 64);
+			todo[j / 64] |= 1ull << (j % 64);
 			continue;
 		}
 		if (c == CLS_NONE)
@@ -579,15 +621,13 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 		h->entries += cnt;
 		return i;
 	}
-	const uint64_t cc = pt->ops->clean_clear, cs = pt->ops->clean_set;
-	const bool clear = !(h->flags & IMS_DIRTY_NO_CLEAR);
 	const unsigned f0 = fend & ~(FRAME_ENTRIES - 1);
 	const uint64_t fbase = base + ((uint64_t)f0 << shift);
 	for (unsigned w = first / 64; w <= last / 64; w++)
 		nd += (uint64_t)__builtin_popcountll(dm[w]);
 	if (clear && wview) {
 		for (unsigned w = first / 64; w <= last / 64; w++) {
-			uint64_t bits = dm[w], *q = wview + w * 64;
+			uint64_t bits = todo[w], *q = wview + w * 64;
 			if (bits == ~0ull) {
 				/* A dirty entry always changes when cleaned. */
 				for (unsigned k = 0; k < 64; k++)
@@ -601,7 +641,7 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 		}
 	} else if (clear) {
 		for (unsigned w = first / 64; w <= last / 64; w++)
-			for (uint64_t bits = dm[w]; bits; bits &= bits - 1)
+			for (uint64_t bits = todo[w]; bits; bits &= bits - 1)
 				clean_one(pt, h,
 					  table + 8ull * (f0 + w * 64 + (unsigned)__builtin_ctzll(bits)));
 	}
@@ -661,7 +701,7 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 		 * the last's; page by page, one or two words a dirty page:
 		 * a few dirty pages are cheaper one by one. */
 		const uint64_t span = (((uint64_t)(last - first) << a) >> 6) + 2;
-		if (b0 >= 0 && !(b0 & 63) && nd * 2 >= span) {
+		if (b0 >= 0 && !(b0 & 63) && nd * (pt_spread_wide(h->spread, a) ? 4 : 2) >= span) {
 			/* The frame starts a bitmap word: the mask is widened a
 			 * word at a time, with no branch per page (a word without
 			 * a dirty page is skipped). Every word from the first
@@ -719,6 +759,7 @@ static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, i
 				    ? &pt->memo[level]
 				    : NULL;
 	const bool want_w = wants_wview(pt, h, level);
+	const uint64_t *pf_after = h->pf; /* the frame after this table's last */
 	while (i <= iend) {
 		unsigned fend = (i / FRAME_ENTRIES) * FRAME_ENTRIES + (FRAME_ENTRIES - 1);
 		if (fend > iend)
@@ -730,7 +771,9 @@ static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, i
 		if (want_w && !wview)
 			wview = pt_host.frame(h->d, fpa, IMS_WALKER_FRAME_WRITE);
 		if (m) {
-			i = harvest_walk_frame(pt, h, table, level, base, view, wview, i, fend);
+			/* This table's next frame, or the table after it. */
+			const uint64_t *pf = fend < iend ? pt_table_frame_w(pt, fpa + IMS_PAGE_SIZE) : pf_after;
+			i = harvest_walk_frame(pt, h, table, level, base, view, wview, i, fend, pf);
 			continue;
 		}
 		for (; i <= fend; i++) {
@@ -814,6 +857,7 @@ int pt_fast_rcd(struct ims_walker_dom *d, uint64_t iova, uint64_t size, unsigned
 	h.fast = !w->rewalk;
 	h.left = pt_walk_budget(pt);
 	h.classify = pt_classify64_pick();
+	h.scan = pt_scan_clean64_pick();
 	h.spread = pt_spread_pick();
 	for (int l = 0; l < PT_MAX_LEVELS; l++)
 		h.kc[l] = h.kd[l] = ~0ull;

@@ -66,11 +66,88 @@ __attribute__((target("bmi2"))) static void spread_bmi2(uint64_t *words, const u
 	const uint64_t every = f == 64 ? 1 : ~0ull / ((1ull << f) - 1);
 	const uint64_t ones = f == 64 ? ~0ull : (1ull << f) - 1;
 	const unsigned q1 = (unsigned)((((uint64_t)last << a) + f - 1) / 64);
-	for (unsigned q = (unsigned)(((uint64_t)first << a) / 64); q <= q1; q++) {
-		uint64_t x = word_pages(dm, q, a);
-		if (x)
-			words[q] |= _pdep_u64(x, every) * ones;
+	/* No branch per word: a word without a dirty page is ORed with 0
+	 * (at 10 % dirty, whether a word has one was a coin toss). */
+	for (unsigned q = (unsigned)(((uint64_t)first << a) / 64); q <= q1; q++)
+		words[q] |= _pdep_u64(word_pages(dm, q, a), every) * ones;
+}
+
+/* Pages of 8 or 16 bits (a = 3, 4: a 32K or 64K page over a 4 KiB
+ * bitmap): AVX-512BW widens a mask bit into a byte or a 16-bit lane of
+ * ones in one instruction (vpmovm2b/w), eight words at a time, the words
+ * outside [first's, last's] left alone by the store's mask. Other widths
+ * take the bit deposit. */
+__attribute__((target("avx512f,avx512bw,bmi2"))) static void
+spread_avx512(uint64_t *words, const uint64_t *dm, unsigned a, unsigned first, unsigned last)
+{
+	if (a != 3 && a != 4) {
+		spread_bmi2(words, dm, a, first, last);
+		return;
 	}
+	const unsigned per = 64u >> a; /* pages a word */
+	const unsigned pz = 8 * per;   /* pages eight words */
+	const unsigned q0 = first / per, q1 = last / per;
+	for (unsigned s = q0 / 8; s <= q1 / 8; s++) {
+		const unsigned qa = 8 * s;
+		const unsigned lo = qa < q0 ? q0 - qa : 0, hi = qa + 7 > q1 ? q1 - qa : 7;
+		const __mmask8 wm = (__mmask8)((0xffu << lo) & (0xffu >> (7 - hi)));
+		const unsigned p0 = s * pz;
+		uint64_t bits = dm[p0 / 64] >> (p0 % 64);
+		__m512i v = a == 3 ? _mm512_movm_epi8((__mmask64)bits)
+				   : _mm512_movm_epi16((__mmask32)(uint32_t)bits);
+		__m512i w = _mm512_maskz_loadu_epi64(wm, words + qa);
+		_mm512_mask_storeu_epi64(words + qa, wm, _mm512_or_si512(w, v));
+	}
+}
+
+/* Pages of 4 bits (a = 2: a 16K page over a 4 KiB bitmap) with AVX-512
+ * VBMI and GFNI: each word's 16 page bits in a lane of their own
+ * (vpmovzxwq), each byte given two of them by a shift per byte
+ * (vpmultishiftqb, byte k from bit 2k), and the two widened to four bits
+ * each by one bit matrix for every byte (gf2p8affineqb: result bits 0-3
+ * copy bit 0, bits 4-7 bit 1); eight words at a time under a word mask.
+ * Other widths as above. */
+__attribute__((target("avx512f,avx512bw,avx512vbmi,gfni,bmi2"))) static void
+spread_gfni(uint64_t *words, const uint64_t *dm, unsigned a, unsigned first, unsigned last)
+{
+	if (a != 2) {
+		spread_avx512(words, dm, a, first, last);
+		return;
+	}
+	const __m512i ctrl = _mm512_set1_epi64(0x0e0c0a0806040200ll);
+	/* Row 7 - i of the matrix picks the input bit of result bit i. */
+	const __m512i mat = _mm512_set1_epi64(0x0101010102020202ll);
+	const unsigned q0 = first / 16, q1 = last / 16;
+	for (unsigned s = q0 / 8; s <= q1 / 8; s++) {
+		const unsigned qa = 8 * s;
+		const unsigned lo = qa < q0 ? q0 - qa : 0, hi = qa + 7 > q1 ? q1 - qa : 7;
+		const __mmask8 wm = (__mmask8)((0xffu << lo) & (0xffu >> (7 - hi)));
+		/* Pages 128 s .. 128 s + 127: dm words 2 s and 2 s + 1. */
+		__m512i x = _mm512_cvtepu16_epi64(_mm_loadu_si128((const __m128i *)(dm + 2 * s)));
+		__m512i v = _mm512_gf2p8affine_epi64_epi8(_mm512_multishift_epi64_epi8(ctrl, x), mat, 0);
+		__m512i w = _mm512_maskz_loadu_epi64(wm, words + qa);
+		_mm512_mask_storeu_epi64(words + qa, wm, _mm512_or_si512(w, v));
+	}
+}
+#endif
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+static bool has_bmi2(void)
+{
+	__builtin_cpu_init();
+	/* Zen 1 and 2 run pdep in microcode, far slower than the table. */
+	return __builtin_cpu_supports("bmi2") && !__builtin_cpu_is("znver1") &&
+	       !__builtin_cpu_is("znver2");
+}
+static bool has_avx512(void)
+{
+	return has_bmi2() && __builtin_cpu_supports("avx512f") &&
+	       __builtin_cpu_supports("avx512bw");
+}
+static bool has_gfni(void)
+{
+	return has_avx512() && __builtin_cpu_supports("avx512vbmi") &&
+	       __builtin_cpu_supports("gfni");
 }
 #endif
 
@@ -80,10 +157,11 @@ static pt_spread_fn pick(void)
 	if (env && !strcmp(env, "0"))
 		return pt_spread_portable;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-	__builtin_cpu_init();
-	/* Zen 1 and 2 run pdep in microcode, far slower than the table. */
-	if (__builtin_cpu_supports("bmi2") && !__builtin_cpu_is("znver1") &&
-	    !__builtin_cpu_is("znver2"))
+	if (!(env && !strcmp(env, "avx2")) && has_gfni())
+		return spread_gfni;
+	if (!(env && !strcmp(env, "avx2")) && has_avx512())
+		return spread_avx512;
+	if (has_bmi2())
 		return spread_bmi2;
 #endif
 	return pt_spread_portable;
@@ -96,4 +174,30 @@ pt_spread_fn pt_spread_pick(void)
 	if (!chosen)
 		chosen = pick();
 	return chosen;
+}
+
+bool pt_spread_wide(pt_spread_fn fn, unsigned a)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+	return ((fn == spread_avx512 || fn == spread_gfni) && (a == 3 || a == 4)) ||
+	       (fn == spread_gfni && a == 2);
+#else
+	(void)fn, (void)a;
+	return false;
+#endif
+}
+
+unsigned pt_spread_variants(pt_spread_fn out[PT_SPREAD_VARIANTS])
+{
+	unsigned n = 0;
+	out[n++] = pt_spread_portable;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+	if (has_bmi2())
+		out[n++] = spread_bmi2;
+	if (has_avx512())
+		out[n++] = spread_avx512;
+	if (has_gfni())
+		out[n++] = spread_gfni;
+#endif
+	return n;
 }

@@ -4,21 +4,31 @@
 #ifndef IMS_PAGETABLES_SPREAD_H
 #define IMS_PAGETABLES_SPREAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* ORs into words[] the bits of the pages first..last (bit k of dm[] is page
  * k; page k owns bits [k f, k f + f) of words[], f = 2^a, a = 1 .. 6). Only
  * the words from the one holding page first's bits to the one holding page
- * last's are touched, and of those only the ones with a dirty page: a word
- * with none is neither read nor written. */
+ * last's are touched (a word with no dirty page may be ORed with 0). */
 typedef void (*pt_spread_fn)(uint64_t *words, const uint64_t *dm, unsigned a, unsigned first,
 			     unsigned last);
 
-/* The fastest this host runs: a bit deposit (BMI2's pdep) where the CPU has
- * it, else portable C. IMS_HARVEST_SIMD=0 in the environment picks the
- * portable one, as for the block classifier (pagetables/classify.h). Both
- * give the same bits. */
+/* The fastest this host runs: for pages of 4, 8 or 16 bits a mask widened
+ * eight words at a time (AVX-512BW; VBMI and GFNI for 4), else a bit deposit (BMI2's pdep)
+ * where the CPU has it, else portable C. IMS_HARVEST_SIMD=0 in the
+ * environment picks the portable one, IMS_HARVEST_SIMD=avx2 leaves out
+ * AVX-512, as for the block classifier (pagetables/classify.h). All give
+ * the same bits. */
 pt_spread_fn pt_spread_pick(void);
+/* Whether fn widens pages of 2^a bits eight words at a time (AVX-512BW
+ * for a = 3 or 4, with VBMI and GFNI for a = 2 too): then it beats page-by-page writes at fewer dirty pages per
+ * word than the byte table or the bit deposit do. */
+bool pt_spread_wide(pt_spread_fn fn, unsigned a);
+/* Every one this host runs, the portable one first (for the tests):
+ * returns how many. */
+#define PT_SPREAD_VARIANTS 4
+unsigned pt_spread_variants(pt_spread_fn out[PT_SPREAD_VARIANTS]);
 /* The portable one, the reference the others must equal. */
 void pt_spread_portable(uint64_t *words, const uint64_t *dm, unsigned a, unsigned first,
 			unsigned last);

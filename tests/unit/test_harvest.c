@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "iommusim/model.h"
 #include "iommusim/pt.h"
@@ -388,15 +390,158 @@ START_TEST(block_classifier_matches_portable)
 END_TEST
 
 
-/* The widening the harvest picks (a bit deposit where the CPU has BMI2)
- * and the portable one both set exactly the bits of a page-by-page
- * reference, for pages 2 to 64 bitmap bits wide: each dirty page's f bits
- * ORed into what the words held (random, or zero), and every other bit,
- * in the span or outside it, as it was. */
+/* The cleans a block scan owes: kinds from the portable classifier, each
+ * dirty entry with cc cleared and cs set, every other word as it was. */
+struct scan_want {
+	bool ok;
+	uint64_t dirty;
+	unsigned present;
+	uint64_t words[64];
+};
+
+static void scan_reference(const uint64_t *blk, const struct pt_scan_keys *k, struct scan_want *w)
+{
+	struct pt_cls64 b;
+	pt_classify64_portable(blk, k->km, k->kc, k->kd, &b);
+	w->ok = (b.clean | b.dirty | b.empty) == ~0ull;
+	w->dirty = w->ok ? b.dirty : 0;
+	w->present = w->ok ? 64 - (unsigned)__builtin_popcountll(b.empty) : 0;
+	for (unsigned i = 0; i < 64; i++)
+		w->words[i] = w->ok && (b.dirty >> i & 1) ? (blk[i] & ~k->cc) | k->cs : blk[i];
+}
+
+/* The cleans of the three formats' kinds: AMD clears D (bit 6), VT-d D
+ * (bit 9), SMMU sets AP[2] (bit 7) (formats.md). */
+static const uint64_t clean_bits[3][2] = {{1ull << 6, 0}, {1ull << 9, 0}, {0, 1ull << 7}};
+
+/* Every block scan this host runs (the portable one, and the AVX2 and
+ * AVX-512 ones where the CPU has them) cleans exactly the dirty entries of
+ * a block all of known kinds, each by clearing cc and setting cs, and
+ * gives its dirty mask and count of entries not empty; a block with an
+ * entry of another kind it leaves as it was and refuses. Blocks of every
+ * mix: no dirty entry, a few, most, all; shapes unknown (~0) too. */
+START_TEST(block_scan_cleans_dirty_entries)
+{
+	pt_scan_clean64_fn fns[PT_SCAN_VARIANTS];
+	unsigned nf = pt_scan_clean64_variants(fns);
+	ck_assert_uint_ge(nf, 1);
+	ck_assert(fns[0] == pt_scan_clean64_portable);
+	uint64_t s = 4711;
+	const uint64_t km = ~0x000ffffffffff000ull;
+	unsigned seen_ok = 0, seen_refused = 0, seen_all = 0, seen_none = 0;
+	for (unsigned round = 0; round < 6000; round++) {
+		const uint64_t *cb = clean_bits[round % 3];
+		uint64_t kc = (rnd(&s) & km) | 1;
+		kc = cb[1] ? kc | cb[1] : kc & ~cb[0];
+		uint64_t kd = (kc & ~cb[1]) | cb[0];
+		if (round % 13 == 0)
+			kd = ~0ull;
+		if (round % 17 == 0)
+			kc = ~0ull;
+		struct pt_scan_keys keys = {km, kc, kd, cb[0], cb[1]};
+		/* Percent of dirty entries, of empty ones, and whether an
+		 * entry of another shape may appear. */
+		unsigned pd = (unsigned)(rnd(&s) % 5) * 25, pe = (unsigned)(rnd(&s) % 3) * 10;
+		bool other = rnd(&s) % 3 == 0;
+		uint64_t blk[64];
+		for (unsigned k = 0; k < 64; k++) {
+			uint64_t a = rnd(&s) & ~km, r = rnd(&s) % 100;
+			blk[k] = r < pe ? 0 : rnd(&s) % 100 < pd ? (kd & km) | a : (kc & km) | a;
+			if (other && rnd(&s) % 64 == 0)
+				blk[k] = rnd(&s) % 2 ? a | 0x1000 : rnd(&s);
+		}
+		struct scan_want want;
+		scan_reference(blk, &keys, &want);
+		for (unsigned n = 0; n < nf; n++) {
+			uint64_t got[64], dirty = 0xdead;
+			unsigned present = 999;
+			memcpy(got, blk, sizeof(got));
+			bool ok = fns[n](got, &keys, &dirty, &present);
+			ck_assert_msg(ok == want.ok, "variant %u round %u: %d, want %d", n, round, ok,
+				      want.ok);
+			if (ok) {
+				ck_assert_uint_eq(dirty, want.dirty);
+				ck_assert_uint_eq(present, want.present);
+			}
+			for (unsigned k = 0; k < 64; k++)
+				ck_assert_msg(got[k] == want.words[k],
+					      "variant %u round %u entry %u: %#llx, want %#llx", n, round,
+					      k, (unsigned long long)got[k],
+					      (unsigned long long)want.words[k]);
+		}
+		seen_ok += want.ok && want.dirty;
+		seen_refused += !want.ok;
+		seen_all += want.ok && want.dirty == ~0ull;
+		seen_none += want.ok && !want.dirty && want.present;
+	}
+	ck_assert_uint_gt(seen_ok, 1000);
+	ck_assert_uint_gt(seen_refused, 500);
+	ck_assert_uint_gt(seen_all, 100);
+	ck_assert_uint_gt(seen_none, 100);
+}
+END_TEST
+
+/* A block scan writes no entry but the dirty ones (a clean entry stored
+ * back as read would undo a hardware update made since: classic bug 4):
+ * the block straddles a page boundary with the page above read-only and
+ * every entry there clean or empty, so any write to them, even of the
+ * same value, faults. The dirty entries below are cleaned. */
+START_TEST(block_scan_writes_only_dirty_entries)
+{
+	pt_scan_clean64_fn fns[PT_SCAN_VARIANTS];
+	unsigned nf = pt_scan_clean64_variants(fns);
+	long pg = sysconf(_SC_PAGESIZE);
+	ck_assert_int_ge(pg, 4096);
+	uint8_t *mem = mmap(NULL, 2 * (size_t)pg, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert(mem != MAP_FAILED);
+	const uint64_t km = ~0x000ffffffffff000ull;
+	uint64_t s = 808;
+	for (unsigned round = 0; round < 300; round++) {
+		const uint64_t *cb = clean_bits[round % 3];
+		uint64_t kc = cb[1] ? 0x403ull | cb[1] : 0x463ull & ~cb[0];
+		uint64_t kd = (kc & ~cb[1]) | cb[0];
+		struct pt_scan_keys keys = {km, kc, kd, cb[0], cb[1]};
+		/* Entries 0 .. below-1 in the writable page, the rest above. */
+		unsigned below = 1 + (unsigned)(rnd(&s) % 63);
+		uint64_t *blk = (uint64_t *)(mem + pg) - below;
+		ck_assert_int_eq(mprotect(mem + pg, (size_t)pg, PROT_READ | PROT_WRITE), 0);
+		for (unsigned k = 0; k < 64; k++) {
+			uint64_t a = (rnd(&s) & ~km) & ~0xfffull;
+			bool dirty = k < below && rnd(&s) % 2;
+			blk[k] = k >= below && rnd(&s) % 4 == 0 ? 0 : ((dirty ? kd : kc) & km) | a;
+		}
+		struct scan_want want;
+		scan_reference(blk, &keys, &want);
+		ck_assert(want.ok);
+		uint64_t orig[64];
+		memcpy(orig, blk, sizeof(orig));
+		ck_assert_int_eq(mprotect(mem + pg, (size_t)pg, PROT_READ), 0);
+		for (unsigned n = 0; n < nf; n++) {
+			memcpy(blk, orig, below * 8);
+			uint64_t dirty;
+			unsigned present;
+			ck_assert(fns[n](blk, &keys, &dirty, &present));
+			ck_assert_uint_eq(dirty, want.dirty);
+			ck_assert(!memcmp(blk, want.words, sizeof(want.words)));
+		}
+	}
+	munmap(mem, 2 * (size_t)pg);
+}
+END_TEST
+
+/* Every widening this host runs (the portable one; a bit deposit where
+ * the CPU has BMI2; AVX-512BW's mask widening where it has that) sets
+ * exactly the bits of a page-by-page reference, for pages 2 to 64 bitmap
+ * bits wide: each dirty page's f bits ORed into what the words held
+ * (random, or zero), and every other bit, in the span or outside it, as
+ * it was. */
 START_TEST(spread_matches_reference)
 {
 	enum { NDM = 8, NW = NDM * 64 };
-	pt_spread_fn fns[2] = {pt_spread_pick(), pt_spread_portable};
+	pt_spread_fn fns[PT_SPREAD_VARIANTS];
+	unsigned nfns = pt_spread_variants(fns);
+	ck_assert(fns[0] == pt_spread_portable);
 	uint64_t s = 4242;
 	unsigned set_words = 0;
 	for (unsigned round = 0; round < 3000; round++) {
@@ -422,7 +567,7 @@ START_TEST(spread_matches_reference)
 			for (unsigned b = k * f; b < k * f + f; b++)
 				want[b / 64] |= 1ull << (b % 64);
 		}
-		for (unsigned n = 0; n < 2; n++) {
+		for (unsigned n = 0; n < nfns; n++) {
 			memcpy(got, init, sizeof(got));
 			fns[n](got, dm, a, first, last);
 			for (unsigned w = 0; w < NW; w++)
@@ -436,6 +581,56 @@ START_TEST(spread_matches_reference)
 }
 END_TEST
 
+/* Every widening touches no word outside the span of the dirty pages (the
+ * bitmap may end at the last dirty page's word, or start at the first's):
+ * the span is placed against a page with no access, below it and then
+ * above it, so a word read or written past either end faults. */
+START_TEST(spread_stays_in_span)
+{
+	pt_spread_fn fns[PT_SPREAD_VARIANTS];
+	unsigned nfns = pt_spread_variants(fns);
+	long pg = sysconf(_SC_PAGESIZE);
+	ck_assert_int_ge(pg, 4096);
+	uint8_t *mem = mmap(NULL, 3 * (size_t)pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert(mem != MAP_FAILED);
+	ck_assert_int_eq(mprotect(mem + pg, (size_t)pg, PROT_READ | PROT_WRITE), 0);
+	uint64_t *lo = (uint64_t *)(mem + pg), *hi = (uint64_t *)(mem + 2 * pg);
+	uint64_t s = 31337;
+	for (unsigned round = 0; round < 3000; round++) {
+		unsigned a = 1 + round % 6, per = 64u >> a;
+		unsigned first = (unsigned)(rnd(&s) % 512), last = (unsigned)(rnd(&s) % 512);
+		if (first > last) {
+			unsigned t = first;
+			first = last;
+			last = t;
+		}
+		unsigned q0 = first / per, q1 = last / per;
+		if (q1 - q0 + 1 > 512)
+			continue;
+		uint64_t dm[8] = {0};
+		for (unsigned k = first; k <= last; k++)
+			if (k == first || k == last || rnd(&s) % 3 == 0)
+				dm[k / 64] |= 1ull << (k % 64);
+		for (unsigned n = 0; n < nfns; n++) {
+			for (unsigned side = 0; side < 2; side++) {
+				/* words[q0] on the page's first word, or words[q1]
+				 * on its last. */
+				uint64_t *words = side ? hi - 1 - q1 : lo - q0;
+				memset(words + q0, 0, (q1 - q0 + 1) * 8);
+				fns[n](words, dm, a, first, last);
+				for (unsigned k = first; k <= last; k++) {
+					unsigned b = k << a;
+					bool want = dm[k / 64] >> (k % 64) & 1;
+					ck_assert_msg((bool)(words[b / 64] >> (b % 64) & 1) == want,
+						      "fn %u a %u page %u", n, a, k);
+				}
+			}
+		}
+	}
+	munmap(mem, 3 * (size_t)pg);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("harvest");
@@ -446,6 +641,9 @@ int main(void)
 	tcase_add_loop_test(tc, dense_edges, 0, n);
 	tcase_add_test(tc, block_classifier_matches_portable);
 	tcase_add_test(tc, spread_matches_reference);
+	tcase_add_test(tc, spread_stays_in_span);
+	tcase_add_test(tc, block_scan_cleans_dirty_entries);
+	tcase_add_test(tc, block_scan_writes_only_dirty_entries);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
