@@ -34,6 +34,7 @@ enum {
 	OPT_FZ_NO_ISOLATE,
 	OPT_FZ_WALKER_TIMEOUT,
 	OPT_FZ_JOBS,
+	OPT_FZ_NESTED,
 };
 
 void help_fuzz(FILE *f)
@@ -54,6 +55,9 @@ void help_fuzz(FILE *f)
 		"  --format F            amdv1, vtd, smmuv3, vtd-fs, amdv2, smmuv3-s2 or all\n"
 		"                        (default all)\n"
 		"  --smmu-granule G      SMMUv3 domains use only granule G (4K, 16K or 64K)\n"
+		"  --nested              every sequence a nesting pair: a stage-2 parent with a\n"
+		"                        premapped GPA window and a nested stage-1 domain over\n"
+		"                        it (the pairs of --format; docs/fuzzing.md)\n"
 		"  --fuzz-seed N         the fuzzer's seed (default 1): the op sequences it draws\n"
 		"  --ops N               stop after N ops\n"
 		"  --time S              stop after S seconds (default 60 when --ops is not given)\n"
@@ -233,6 +237,7 @@ int cmd_fuzz(int argc, char **argv)
 		{"max-len", required_argument, 0, OPT_FZ_MAX_LEN},
 		{"model-seed", required_argument, 0, OPT_FZ_MODEL_SEED},
 		{"smmu-granule", required_argument, 0, OPT_FZ_GRANULE},
+		{"nested", no_argument, 0, OPT_FZ_NESTED},
 		{"isolate", no_argument, 0, OPT_FZ_ISOLATE},
 		{"no-isolate", no_argument, 0, OPT_FZ_NO_ISOLATE},
 		{"walker-timeout", required_argument, 0, OPT_FZ_WALKER_TIMEOUT},
@@ -358,6 +363,9 @@ int cmd_fuzz(int argc, char **argv)
 				return 2;
 			}
 			o.smmu_gshift = ims_log2(v);
+			break;
+		case OPT_FZ_NESTED:
+			o.nested = true;
 			break;
 		case OPT_FZ_ISOLATE:
 			isolate = 1;

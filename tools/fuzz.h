@@ -256,6 +256,8 @@ struct fz_cover {
 	 * that wrote into live tables, the entries written, and what followed
 	 * (validation failures and walker findings, expected there). */
 	uint64_t corrupt_seqs, corrupt_writes, corrupt_failures, corrupt_findings;
+	/* Nested sequences (--nested), by the pair's stage-1 format. */
+	uint64_t nested[IMS_FMT_COUNT];
 };
 void fz_cover_add(struct fz_cover *dst, const struct fz_cover *src);
 /* The replayer's share of one sequence (its harvests and injections). */
@@ -277,6 +279,10 @@ struct fz_gen_cfg {
 	 * decided apart from the draws of the others, so a sequence that does
 	 * not corrupt is the one it was without corruption. */
 	unsigned corrupt_pct;
+	/* Every sequence is a nesting pair (docs/fuzzing.md, "Nested
+	 * domains"): a stage-2 parent of a pair's format and a nested stage-1
+	 * domain over it, of formats both in `formats`. */
+	bool nested;
 };
 
 /* The share of corrupting sequences for a replay's walker: FZ_CORRUPT_PCT

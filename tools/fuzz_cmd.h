@@ -32,6 +32,7 @@ struct fuzz_opts {
 	bool progress, shrink;
 	unsigned max_len;
 	unsigned smmu_gshift;
+	bool nested; /* --nested: every sequence a nesting pair */
 	char model_args[1024]; /* the model options, as replay takes them */
 	struct walker_choice wc;
 	struct fz_iso iso;

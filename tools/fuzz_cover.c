@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "iommusim/model.h"
 #include "tools/fuzz.h"
 
 void fz_cover_add(struct fz_cover *dst, const struct fz_cover *src)
@@ -24,6 +25,8 @@ void fz_cover_add(struct fz_cover *dst, const struct fz_cover *src)
 	dst->corrupt_writes += src->corrupt_writes;
 	dst->corrupt_failures += src->corrupt_failures;
 	dst->corrupt_findings += src->corrupt_findings;
+	for (int f = 0; f < IMS_FMT_COUNT; f++)
+		dst->nested[f] += src->nested[f];
 }
 
 void fz_cover_replay(struct fz_cover *c, const struct ims_replay_stats *st)
@@ -105,6 +108,12 @@ void fz_cover_print(FILE *f, const char *prefix, const struct fz_cover *c,
 		fprintf(f, "%s  %s: %s; leaves %s\n", prefix, ims_format_name((enum ims_format)fmt),
 			line[0] ? line : "-", ls[0] ? ls : "none");
 	}
+	for (int fmt = 0; fmt < IMS_FMT_COUNT; fmt++)
+		if (c->nested[fmt])
+			fprintf(f, "%s  nested %s over %s: %" PRIu64 " sequences\n", prefix,
+				ims_format_name((enum ims_format)fmt),
+				ims_format_name((enum ims_format)ims_format_nest_s2((enum ims_format)fmt)),
+				c->nested[fmt]);
 	fprintf(f, "%sharvests: %" PRIu64 " (%" PRIu64 " with NO_CLEAR)\n", prefix, c->harvests,
 		c->noclear);
 	fprintf(f, "%sinjections: %" PRIu64 " armed, %" PRIu64 " landed inside the walk, %" PRIu64

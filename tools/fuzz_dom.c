@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "formats/format.h"
+#include "iommusim/mem.h"
+#include "iommusim/model.h"
 #include "iommusim/pt.h"
 #include "tools/fuzz_gen.h"
 
@@ -126,12 +128,119 @@ uint64_t fz_traffic_point(struct fz_gen *g, struct gdom *d)
 	return d->wbase + fz_below(&g->rng, d->wlast - d->wbase + 1);
 }
 
+/* A nesting parent's table must reach the frame pool (docs/trace-format.md,
+ * "Nested domains": the nested domain's table frames are mapped identity
+ * there) and map 4 KiB pages (each frame is one). */
+static bool parent_geo(const struct fz_geo *geo)
+{
+	return ims_format_nest_s1(geo->fmt) >= 0 && geo->last >= IMS_MEM_POOL_BASE + (1ull << 32) &&
+	       (geo->pgsizes & (1ull << 12));
+}
+
+/* Geometry k of those of format fmt (parents only: `parent`). */
+static const struct fz_geo *geo_of(const struct fz_gen *g, int fmt, bool parent, size_t k,
+				   size_t *n)
+{
+	const struct fz_geo *hit = NULL;
+	*n = 0;
+	for (size_t i = 0; i < g->cfg.ngeos; i++) {
+		const struct fz_geo *geo = &g->cfg.geos[i];
+		if ((int)geo->fmt != fmt || (parent && !parent_geo(geo)))
+			continue;
+		if ((*n)++ == k)
+			hit = geo;
+	}
+	return hit;
+}
+
+static int setup_domain(struct fz_gen *g, struct gdom *d, unsigned i, const struct fz_geo *geo);
+
 int fz_setup_domain(struct fz_gen *g, struct gdom *d, unsigned i)
 {
 	const struct fz_geo *geo;
 	do {
 		geo = &g->cfg.geos[fz_below(&g->rng, g->cfg.ngeos)];
 	} while (!((g->cfg.formats >> geo->fmt) & 1));
+	return setup_domain(g, d, i, geo);
+}
+
+int fz_setup_nested(struct fz_gen *g)
+{
+	/* The pairs whose both formats are allowed and have geometries. */
+	int pairs[IMS_FMT_COUNT];
+	unsigned np = 0;
+	size_t n;
+	for (int s1 = 0; s1 < IMS_FMT_COUNT; s1++) {
+		int s2 = ims_format_nest_s2((enum ims_format)s1);
+		if (s2 < 0 || !((g->cfg.formats >> s1) & 1) || !((g->cfg.formats >> s2) & 1))
+			continue;
+		geo_of(g, s1, false, 0, &n);
+		size_t n2;
+		geo_of(g, s2, true, 0, &n2);
+		if (n && n2)
+			pairs[np++] = s1;
+	}
+	if (!np)
+		return -ENOENT;
+	int s1 = pairs[fz_below(&g->rng, np)], s2 = ims_format_nest_s2((enum ims_format)s1);
+	geo_of(g, s2, true, 0, &n);
+	const struct fz_geo *pg = geo_of(g, s2, true, fz_below(&g->rng, n), &n);
+	struct gdom *p = &g->doms[0], *c = &g->doms[1];
+	int rc = setup_domain(g, p, 0, pg);
+	if (rc)
+		return rc;
+	p->parent = true;
+	geo_of(g, s1, false, 0, &n);
+	rc = setup_domain(g, c, 1, geo_of(g, s1, false, fz_below(&g->rng, n), &n));
+	if (rc)
+		return rc;
+	c->nested_on = p->id;
+	if (g->cfg.cover)
+		g->cfg.cover->nested[s1]++;
+
+	/* The parent's window, aligned to its size, starts with the GPA window
+	 * the stage-1 maps land in: below 2^PA_LIMIT_SHIFT, as every stage-1
+	 * output address (and so far below the frame pool). */
+	uint64_t w = p->wlast - p->wbase + 1, al = w > NEST_WINDOW ? w : NEST_WINDOW;
+	p->wbase = align_down(fz_below(&g->rng, (1ull << PA_LIMIT_SHIFT) - 2 * al), al);
+	p->wlast = p->wbase + (al - 1);
+	c->pa_lo = p->wbase;
+	/* Premapped read-write (GPA -> HPA, the HPA congruent modulo 1 GiB):
+	 * 2 MiB of 4 KiB leaves, then 46 MiB of the software's leaves. The
+	 * stage-1 maps land only there, and it stays mapped until the tear-down:
+	 * a nested write whose output stage 2 refuses sets the stage-1 dirty bit
+	 * that the oracle does not expect (docs/fuzzing.md, "Nested domains"). */
+	uint64_t hpa = align_down(fz_next(&g->rng) & ((1ull << PA_LIMIT_SHIFT) - 1), 1ull << 30) |
+		       (p->wbase & ((1ull << 30) - 1));
+	if (hpa + NEST_WINDOW > (1ull << PA_LIMIT_SHIFT))
+		hpa = p->wbase & ((1ull << 30) - 1);
+	static const struct {
+		uint64_t off, size;
+		bool small;
+	} pre[NPREMAP] = {{0, 2ull << 20, true}, {2ull << 20, 30ull << 20, false},
+			  {32ull << 20, 16ull << 20, false}};
+	c->pa_hi = c->pa_lo - 1;
+	for (unsigned k = 0; k < NPREMAP; k++) {
+		struct gmap m = {p->wbase + pre[k].off, pre[k].size, hpa + pre[k].off,
+				 pre[k].small ? 1ull << 12 : 0, IMS_PROT_RW, NULL, 0};
+		if (!fz_add_map(g, p, &m))
+			break; /* the window ends here */
+		p->npinned++;
+		c->pa_hi = m.iova + (m.size - 1);
+		struct ims_event *ev = &g->premap[g->npremap++];
+		ev_init(ev, IMS_OP_MAP);
+		ev_set(ev, IMS_K_DOMAIN, p->id);
+		ev_set(ev, IMS_K_IOVA, m.iova);
+		ev_set(ev, IMS_K_PA, m.pa);
+		ev_set(ev, IMS_K_SIZE, m.size);
+		if (m.pgsize)
+			ev_set(ev, IMS_K_PGSIZE, m.pgsize);
+	}
+	return 0;
+}
+
+static int setup_domain(struct fz_gen *g, struct gdom *d, unsigned i, const struct fz_geo *geo)
+{
 	memset(d, 0, sizeof(*d));
 	d->geo = geo;
 	size_t gi = (size_t)(geo - g->cfg.geos);
@@ -159,6 +268,9 @@ int fz_setup_domain(struct fz_gen *g, struct gdom *d, unsigned i)
 		if (sub)
 			d->pgsizes = sub;
 	}
+	/* A nesting parent maps the nested domain's 4 KiB table frames. */
+	if (g->cfg.nested && i == 0)
+		d->pgsizes |= 1ull << 12;
 	d->pgsizes = sizes_upto(d->pgsizes, cap);
 	if (!d->pgsizes)
 		d->pgsizes = low_bit(geo->pgsizes);
@@ -247,6 +359,25 @@ bool fz_whole_leaves(const struct gdom *d, uint64_t *lo, uint64_t *hi)
 		grew = true;
 	}
 	return grew;
+}
+
+bool fz_add_map(struct fz_gen *g, struct gdom *d, struct gmap *m)
+{
+	if (d->nmaps >= MAXMAPS || !fz_lay_out(d, m, g->scratch))
+		return false;
+	if (ims_pt_map(d->pt, m->iova, m->pa, m->size, m->prot, m->pgsize))
+		return false;
+	m->leaves = malloc(m->nleaves * sizeof(*m->leaves));
+	if (!m->leaves) {
+		ims_pt_unmap(d->pt, m->iova, m->size, NULL);
+		return false;
+	}
+	memcpy(m->leaves, g->scratch, m->nleaves * sizeof(*m->leaves));
+	d->maps[d->nmaps++] = *m;
+	if (g->cfg.cover)
+		for (unsigned k = 0; k < m->nleaves; k++)
+			g->cfg.cover->leaf_shifts[d->geo->fmt] |= 1ull << (m->leaves[k].shift & 63);
+	return true;
 }
 
 void fz_remove_map(struct gdom *d, unsigned i)

@@ -99,6 +99,8 @@ static void gen_domain(const struct gdom *d, struct ims_event *ev)
 	ev_init(ev, IMS_OP_DOMAIN);
 	ev_set(ev, IMS_K_ID, d->id);
 	ev_set(ev, IMS_K_FORMAT, geo->fmt);
+	if (d->nested_on)
+		ev_set(ev, IMS_K_NESTED, d->nested_on);
 	if (geo->levels)
 		ev_set(ev, IMS_K_LEVELS, geo->levels);
 	if (geo->gshift)
@@ -115,9 +117,12 @@ static bool gen_map(struct fz_gen *g, struct gdom *d, struct ims_event *ev)
 	if (d->nmaps >= MAXMAPS)
 		return false;
 	uint64_t wsize = d->wlast - d->wbase + 1;
+	/* A nested domain's maps fit the parent's window as well. */
+	uint64_t room = d->nested_on && d->pa_hi - d->pa_lo + 1 < wsize ? d->pa_hi - d->pa_lo + 1
+									 : wsize;
 	for (int attempt = 0; attempt < 12; attempt++) {
 		uint64_t sizes = d->pgsizes;
-		uint64_t fit = sizes_upto(sizes, high_bit(wsize) >> 1);
+		uint64_t fit = sizes_upto(sizes, high_bit(room) >> 1);
 		if (!fit)
 			fit = d->minpg;
 		/* Small sizes and run sizes are where the bugs are: a second
@@ -143,7 +148,20 @@ static bool gen_map(struct fz_gen *g, struct gdom *d, struct ims_event *ev)
 		uint64_t big = high_bit(d->pgsizes);
 		uint64_t pmask = (1ull << PA_LIMIT_SHIFT) - 1;
 		uint64_t pa;
-		if (fz_pct(&g->rng, 80))
+		if (d->nested_on) {
+			/* Guest-physical, inside the parent's premapped window
+			 * (aligned to its size): congruent as above, capped by it. */
+			uint64_t span = d->pa_hi - d->pa_lo + 1;
+			if (size > span)
+				continue;
+			uint64_t al = fz_pct(&g->rng, 80) ? big : forced ? forced : d->minpg;
+			if (al > span)
+				al = span;
+			pa = d->pa_lo + (align_down(fz_below(&g->rng, span - size + 1), al) |
+					 (al <= big ? iova & (al - 1) : 0));
+			if (pa + (size - 1) > d->pa_hi)
+				continue;
+		} else if (fz_pct(&g->rng, 80))
 			pa = align_down(fz_next(&g->rng) & pmask, big) | (iova & (big - 1));
 		else
 			pa = align_down(fz_next(&g->rng) & pmask, forced ? forced : d->minpg);
@@ -157,20 +175,8 @@ static bool gen_map(struct fz_gen *g, struct gdom *d, struct ims_event *ev)
 			continue;
 		struct gmap m = {iova, size, pa, forced,
 				 fz_pct(&g->rng, 15) ? IMS_PROT_R : IMS_PROT_RW, NULL, 0};
-		if (!fz_lay_out(d, &m, g->scratch))
+		if (!fz_add_map(g, d, &m))
 			continue;
-		if (ims_pt_map(d->pt, iova, pa, size, m.prot, forced))
-			continue;
-		m.leaves = malloc(m.nleaves * sizeof(*m.leaves));
-		if (!m.leaves) {
-			ims_pt_unmap(d->pt, iova, size, NULL);
-			return false;
-		}
-		memcpy(m.leaves, g->scratch, m.nleaves * sizeof(*m.leaves));
-		d->maps[d->nmaps++] = m;
-		if (g->cfg.cover)
-			for (unsigned k = 0; k < m.nleaves; k++)
-				g->cfg.cover->leaf_shifts[d->geo->fmt] |= 1ull << (m.leaves[k].shift & 63);
 		ev_init(ev, IMS_OP_MAP);
 		ev_set(ev, IMS_K_DOMAIN, d->id);
 		ev_set(ev, IMS_K_IOVA, iova);
@@ -304,7 +310,9 @@ static bool gen_harvest(struct fz_gen *g, struct gdom *d, struct ims_event *ev, 
 		ev_set(ev, IMS_K_PGSIZE, pg);
 	if (!clear)
 		ev_set(ev, IMS_K_NOCLEAR, 0);
-	if (fz_pct(&g->rng, 35)) {
+	/* No injection through a nested domain (docs/fuzzing.md, "Nested
+	 * domains": the oracle records it at the combined page size). */
+	if (fz_pct(&g->rng, 35) && !d->nested_on) {
 		set_inject(g, d, ev, estimate(g, d, IMS_OP_HARVEST, lo, size), lo, hi);
 		if (fz_pct(&g->rng, 45)) {
 			/* Drop the IOTLB first, so the injected write reaches memory. */
@@ -324,9 +332,9 @@ static bool gen_harvest(struct fz_gen *g, struct gdom *d, struct ims_event *ev, 
 static bool gen_unmap(struct fz_gen *g, struct gdom *d, struct ims_event *ev, bool *count,
 		      bool teardown)
 {
-	if (!d->nmaps)
+	if (!d->nmaps || (!teardown && d->nmaps == d->npinned))
 		return false;
-	unsigned i = teardown ? 0 : (unsigned)fz_below(&g->rng, d->nmaps);
+	unsigned i = teardown ? 0 : d->npinned + (unsigned)fz_below(&g->rng, d->nmaps - d->npinned);
 	uint64_t iova = d->maps[i].iova, size = d->maps[i].size;
 	bool gone[MAXMAPS] = {false};
 	gone[i] = true;
@@ -335,7 +343,7 @@ static bool gen_unmap(struct fz_gen *g, struct gdom *d, struct ims_event *ev, bo
 		bool grew = false;
 		for (unsigned j = 0; j < d->nmaps && !grew; j++) {
 			struct gmap *m = &d->maps[j];
-			if (gone[j] || size + m->size > MAX_MAP_BYTES * 2)
+			if (gone[j] || j < d->npinned || size + m->size > MAX_MAP_BYTES * 2)
 				continue;
 			if (m->iova == iova + size || m->iova + m->size == iova) {
 				iova = m->iova < iova ? m->iova : iova;
@@ -363,7 +371,7 @@ static bool gen_unmap(struct fz_gen *g, struct gdom *d, struct ims_event *ev, bo
 		}
 	}
 	unsigned pct = read ? 35 : 8;
-	if (fz_pct(&g->rng, pct))
+	if (fz_pct(&g->rng, pct) && !d->nested_on)
 		set_inject(g, d, ev, estimate(g, d, IMS_OP_UNMAP, iova, size), iova,
 			   iova + (size - 1));
 	else
@@ -498,11 +506,14 @@ static void gen_check(struct gdom *d, struct ims_event *ev, enum ims_op op)
 static void queue_checks(struct fz_gen *g, struct gdom *d)
 {
 	struct ims_event c;
-	if (!d->nmaps) {
+	/* A parent's tables hold the nested domain's frames too. */
+	if (!d->nmaps && !d->parent) {
 		gen_check(d, &c, IMS_OP_EXPECT_TABLES);
 		enqueue(g, &c, false);
 	}
-	if (fz_pct(&g->rng, 45)) {
+	/* A nested domain's hardware translation is both stages' (HPA), its
+	 * software's stage 1 alone (GPA): nothing to compare. */
+	if (fz_pct(&g->rng, 45) && !d->nested_on) {
 		gen_check(d, &c, IMS_OP_EXPECT_CONSISTENT);
 		enqueue(g, &c, false);
 	}
@@ -519,7 +530,7 @@ static bool gen_op(struct fz_gen *g, struct ims_event *ev, bool *count)
 	unsigned w_harvest = d->tracking ? 22 : 0;
 	unsigned w_track = d->dirty ? (d->tracking ? 4 : 14) : 0;
 	unsigned w_flush = 6, w_check = 3;
-	unsigned w_race = d->tracking && d->has_hot ? 4 : 0;
+	unsigned w_race = d->tracking && d->has_hot && !d->nested_on ? 4 : 0;
 	/* Only in a corrupting sequence: the others draw as they did. */
 	unsigned w_corrupt = g->corrupt ? 4 : 0;
 	unsigned total = w_map + w_unmap + w_dma + w_harvest + w_track + w_flush + w_check + w_race +
@@ -558,6 +569,8 @@ static bool gen_op(struct fz_gen *g, struct ims_event *ev, bool *count)
 	x -= w_flush;
 	if (x < w_race)
 		return (void)gen_race(g, d), false;
+	if (d->nested_on)
+		return false;
 	gen_check(d, ev, IMS_OP_EXPECT_CONSISTENT);
 	return true;
 }
@@ -580,11 +593,20 @@ static int gen_new(const struct fz_gen_cfg *cfg, const struct fz_rng *rng, struc
 	unsigned maxlen = cfg->max_len < 24 ? 24 : cfg->max_len;
 	g->target = 16 + (unsigned)fz_below(&g->rng, maxlen - 16);
 	unsigned c = (unsigned)fz_below(&g->rng, 20);
-	g->ndoms = c < 14 ? 1 : c < 18 ? 2 : 3;
+	g->ndoms = cfg->nested ? 2 : c < 14 ? 1 : c < 18 ? 2 : 3;
 	g->mem = ims_mem_new();
 	if (!g->mem) {
 		free(g);
 		return -ENOMEM;
+	}
+	if (cfg->nested) {
+		int rc = fz_setup_nested(g);
+		if (rc) {
+			fz_gen_free(g);
+			return rc;
+		}
+		*out = g;
+		return 0;
 	}
 	for (unsigned i = 0; i < g->ndoms; i++) {
 		int rc = fz_setup_domain(g, &g->doms[i], i);
@@ -631,7 +653,8 @@ void fz_gen_free(struct fz_gen *g)
 	free(g);
 }
 
-/* Set-up: every domain line, then each domain's device, then tracking. */
+/* Set-up: every domain line, a nesting parent's premaps, then each
+ * domain's device, then tracking. */
 static bool gen_setup(struct fz_gen *g, struct ims_event *ev)
 {
 	unsigned n = g->ndoms;
@@ -640,6 +663,13 @@ static bool gen_setup(struct fz_gen *g, struct ims_event *ev)
 		gen_domain(&g->doms[s], ev);
 		return true;
 	}
+	s -= n;
+	if (s < g->npremap) {
+		*ev = g->premap[s];
+		return true;
+	}
+	s -= g->npremap;
+	s += n;
 	if (s < 2 * n) {
 		struct gdom *d = &g->doms[s - n];
 		ev_init(ev, IMS_OP_ATTACH);
@@ -659,16 +689,25 @@ static bool gen_setup(struct fz_gen *g, struct ims_event *ev)
 
 static bool gen_teardown(struct fz_gen *g, struct ims_event *ev, bool *count)
 {
-	for (unsigned i = 0; i < g->ndoms; i++) {
+	/* The nested domain first: its unmaps' injected writes need the
+	 * parent's window. */
+	for (unsigned k = 0; k < g->ndoms; k++) {
+		unsigned i = g->cfg.nested ? g->ndoms - 1 - k : k;
 		struct gdom *d = &g->doms[i];
+		if (!g->cfg.nested || !g->doms[1].nmaps)
+			d->npinned = 0;
 		if (d->nmaps) {
 			if (gen_unmap(g, d, ev, count, true)) {
 				if (!d->nmaps) {
 					struct ims_event c;
-					gen_check(d, &c, IMS_OP_EXPECT_TABLES);
-					enqueue(g, &c, false);
-					gen_check(d, &c, IMS_OP_EXPECT_CONSISTENT);
-					enqueue(g, &c, false);
+					if (!d->parent) {
+						gen_check(d, &c, IMS_OP_EXPECT_TABLES);
+						enqueue(g, &c, false);
+					}
+					if (!d->nested_on) {
+						gen_check(d, &c, IMS_OP_EXPECT_CONSISTENT);
+						enqueue(g, &c, false);
+					}
 				}
 				return true;
 			}

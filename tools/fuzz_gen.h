@@ -66,7 +66,21 @@ struct gdom {
 	/* Table pages of the empty domain: the root's 4 KiB frames (an SMMU
 	 * root may span several). */
 	uint64_t empty_tables;
+	/* Nesting (--nested): the parent's id for a nested stage-1 domain (0:
+	 * not nested), whose maps' output addresses (guest-physical) stay in
+	 * [pa_lo, pa_hi], the parent's premapped window; `parent`: a stage-2
+	 * domain whose tables also hold the nested domain's table frames,
+	 * mapped there by the replayer, not in this picture. */
+	uint16_t nested_on;
+	bool parent;
+	unsigned npinned; /* maps[0, npinned): the premapped window, kept until tear-down */
+	uint64_t pa_lo, pa_hi;
 };
+
+/* The parent's premapped GPA window (docs/fuzzing.md, "Nested domains"):
+ * its maps, made in the set-up before any stage-1 map. */
+#define NPREMAP 3
+#define NEST_WINDOW (1ull << 26)
 
 /* Accesses measured for an op over a range (inject-at estimates). */
 struct measured {
@@ -94,6 +108,8 @@ struct fz_gen {
 	bool corrupt; /* this sequence writes into live tables (fuzz_corrupt.c) */
 	unsigned idle; /* ops in a row that emitted nothing (corrupting sequences) */
 	struct gleaf scratch[MAX_LEAVES];
+	struct ims_event premap[NPREMAP]; /* the parent's window maps (--nested) */
+	unsigned npremap;
 };
 
 /* ---- small helpers ------------------------------------------------------------------- */
@@ -158,6 +174,13 @@ uint64_t fz_traffic_point(struct fz_gen *g, struct gdom *d);
 /* Domain i of g: a geometry of the configured formats, an id and a device,
  * the leaf sizes, the shadow page table and the window where maps go. */
 int fz_setup_domain(struct fz_gen *g, struct gdom *d, unsigned i);
+/* A nesting pair (cfg.nested): doms[0] the stage-2 parent, its window
+ * below the frame pool, doms[1] the nested stage-1 domain. -ENOENT when the
+ * geometries hold no pair. */
+int fz_setup_nested(struct fz_gen *g);
+/* Adds map m (its iova, size, pa, pgsize and prot set) to d's picture and
+ * shadow table. false: it does not fit (nothing changed). */
+bool fz_add_map(struct fz_gen *g, struct gdom *d, struct gmap *m);
 /* [iova, iova + size) meets a map of d. */
 bool fz_overlaps(const struct gdom *d, uint64_t iova, uint64_t size);
 /* Grows [*lo, *hi] to whole leaves. A clearing harvest cleans every leaf it

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "iommusim/model.h"
 #include "tools/fuzz_cmd.h"
 
 double fz_now(void)
@@ -39,8 +40,9 @@ static int write_repro(const struct fuzz_opts *o, const struct fz_iso *iso, stru
 	snprintf(name, sizeof(name), "fuzz-%s-%" PRIu64 ".trace", o->fmt_name, o->seed);
 	fz_repro_args(&o->wc, o->iso.shown, o->model_args, want->first, args, sizeof(args));
 	/* The command that finds it again: one worker, this seed. */
-	snprintf(found, sizeof(found), "iommusim fuzz --format %s --fuzz-seed %" PRIu64 " -j 1%s%s: "
-		 "sequence %" PRIu64, o->fmt_name, o->seed, args[0] ? " " : "", args, seq);
+	snprintf(found, sizeof(found), "iommusim fuzz --format %s%s --fuzz-seed %" PRIu64 " -j 1%s%s: "
+		 "sequence %" PRIu64, o->fmt_name, o->nested ? " --nested" : "", o->seed,
+		 args[0] ? " " : "", args, seq);
 	struct fz_repro rp = {&o->ro, &o->iso, o->out, name, args, found, walker_name(&o->wc),
 			      "iommusim fuzz"};
 	struct fz_fail fail;
@@ -75,14 +77,26 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 	ls->phase = PH_SETUP;
 	struct fz_geo *geos = NULL;
 	size_t ngeos = 0;
-	int rc = fz_geos_probe(&o->ro, o->formats, o->smmu_gshift, &geos, &ngeos, stderr);
+	/* --nested: the format's pairs, both formats of each. */
+	unsigned formats = o->formats;
+	if (o->nested)
+		for (int f = 0; f < IMS_FMT_COUNT; f++)
+			if ((o->formats >> f) & 1) {
+				int s1 = ims_format_nest_s1((enum ims_format)f);
+				int s2 = ims_format_nest_s2((enum ims_format)f);
+				formats |= (s1 >= 0 ? 1u << s1 : 0) | (s2 >= 0 ? 1u << s2 : 0);
+			}
+	int rc = fz_geos_probe(&o->ro, formats, o->smmu_gshift, &geos, &ngeos, stderr);
 	if (rc) {
 		fprintf(stderr, "iommusim fuzz: no domain geometry of %s is usable in this build\n",
 			o->fmt_name);
 		return 2;
 	}
-	struct fz_gen_cfg gc = {o->formats, geos, ngeos, o->max_len, &ls->cover,
-				fz_corrupt_pct(&o->ro)};
+	/* Nested sequences write no table corruption: the replayer allocates
+	 * the parent's tables for the nested domain's frames between theirs,
+	 * where the generator's shadow tables cannot follow. */
+	struct fz_gen_cfg gc = {formats, geos, ngeos, o->max_len, &ls->cover,
+				o->nested ? 0 : fz_corrupt_pct(&o->ro), o->nested};
 	ls->ngeos = ngeos < 64 ? ngeos : 64;
 	memcpy(ls->geos, geos, ls->ngeos * sizeof(*geos));
 	struct fz_list *l = &ls->l;

@@ -181,7 +181,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fz_gen_cfg gc = {T.formats, T.geos, T.ngeos, OPS_MAX_LEN, NULL, T.corrupt_pct};
+	struct fz_gen_cfg gc = {T.formats, T.geos, T.ngeos, OPS_MAX_LEN, NULL, T.corrupt_pct, false};
 	struct fz_gen *g;
 	struct fz_run run;
 	if (fz_gen_new_input(&gc, data, size, &g))

@@ -523,7 +523,7 @@ int main(int argc, char **argv)
 	unsigned formats = (1u << IMS_FMT_COUNT) - 1;
 	if (fz_geos_probe(&c.ro, formats, 0, &geos, &ngeos, stderr))
 		return 2;
-	c.gc = (struct fz_gen_cfg){formats, geos, ngeos, OPS_MAX_LEN, NULL, 0}; /* no corruption */
+	c.gc = (struct fz_gen_cfg){formats, geos, ngeos, OPS_MAX_LEN, NULL, 0, false}; /* no corruption */
 	if (dir && !check && mkdirs(dir)) {
 		fprintf(stderr, "ops_corpus: %s: %s\n", dir, strerror(errno));
 		return 2;
