@@ -346,10 +346,18 @@ static int s1_walk(struct nw *w, bool absent)
 				accessed = ((pte ^ now) & (u.a_set | u.a_clear)) != 0;
 			}
 		}
-		/* Stage 2 of the output, with the access's own kind. */
+		/* Stage 2 of the output, with the access's own kind. The
+		 * stage-1 update above comes first, as in the Arm ARM's
+		 * AArch64.S1Translate, which swaps the descriptor before
+		 * AArch64.FullTranslate's stage 2 of the output address: a
+		 * stage-2 fault there leaves stage-1 D set, so the oracle
+		 * expects that leaf dirty although the write faulted. */
 		rc = s2_access(w, ipa, acc, &s2);
-		if (rc)
+		if (rc) {
+			if (dirtied && write && c->hd)
+				ims_oracle_write(m->oracle, c->tag, pbase, e.page_shift);
 			return nfault(w, 2, NEST_FINAL, ipa, rc, s2.code, s2.level);
+		}
 		struct ims_xlate *out = w->out;
 		out->pa = s2.pa;
 		out->ipa = ipa;
@@ -359,9 +367,12 @@ static int s1_walk(struct nw *w, bool absent)
 			return 0;
 		}
 		const struct tlb_ent *e2 = s2.e;
+		/* The combined entry's page is the smaller leaf; the leaf a
+		 * caller is told of is stage 1's, the IOVA range the access
+		 * dirties (as the probe reports). */
 		unsigned shift = e2 && e2->shift < e.page_shift ? e2->shift : e.page_shift;
-		out->leaf_iova = w->iova & ~lmask(shift);
-		out->leaf_shift = shift;
+		out->leaf_iova = pbase;
+		out->leaf_shift = e.page_shift;
 		out->dirtied = dirtied || s2.dirtied;
 		out->accessed = accessed || s2.accessed;
 		if (write) {
@@ -381,7 +392,7 @@ static int s1_walk(struct nw *w, bool absent)
 			bool cw = ops->check(c, now, &e, r, wr, IMS_ACC_W, &dummy) == IMS_FAULT_NONE;
 			bool clean_ok = !c->hd || write || ops->is_dirty(c, now);
 			uint64_t pa = s2.pa & ~lmask(shift);
-			combined_fill(m, c->tag, out->leaf_iova, shift, pa, ipa & ~lmask(shift),
+			combined_fill(m, c->tag, w->iova & ~lmask(shift), shift, pa, ipa & ~lmask(shift),
 				      e.page_shift, e2->shift, cr && e2->r, cw && e2->w,
 				      clean_ok && e2->dirty, absent);
 		}
@@ -456,8 +467,8 @@ int nest_translate(struct ims_iommu *m, uint32_t dev, const struct dev_slot *d,
 			uint64_t off = iova & lmask(e->shift);
 			out->pa = e->out + off;
 			out->ipa = ni->ipa + off;
-			out->leaf_iova = e->key << e->shift;
-			out->leaf_shift = e->shift;
+			out->leaf_iova = iova & ~lmask(ni->s1_shift);
+			out->leaf_shift = ni->s1_shift;
 			out->iotlb_hit = true;
 			if (write) {
 				m->n.writes_ok++;
