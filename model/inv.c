@@ -117,6 +117,12 @@ static bool nest_inv(struct ims_iommu *m, uint16_t tag, enum hw_stage stage, boo
 		 * stage-2 entries its walks use (kept under the parent's tag). */
 		drop_combined(m, tag, false, ranged, first, last);
 		iommu_inv_match(m, false, s->parent, ranged, first, last, leaf_only);
+		/* Its stage-1 walk-cache entries hold IPAs, which a stage-2
+		 * range leaves meaning what they did; a whole-domain command
+		 * (VT-d domain-selective IOTLB, 6.5.2.3: all of the DID's
+		 * mappings and paging-structure caches) drops them too. */
+		if (!ranged)
+			iommu_inv_match(m, false, tag, false, 0, 0, false);
 		return true;
 	}
 	if (!s->users || stage == HW_STAGE_1)

@@ -17,7 +17,10 @@
  * The IOTLB holds, under the nested tag, combined entries: the page is the
  * smaller of the two leaves, and the IPA it came from is kept beside the
  * entry (struct nest_info) for the oracle and for stage-2 invalidations.
- * The walk caches serve only stage-2 walks (under the parent's tag).
+ * The walk caches serve stage-2 walks under the parent's tag and, under the
+ * nested tag, the stage-1 walk: IOVA prefix -> the next stage-1 table's
+ * IPA, which each use still translates through stage 2, so that a stage-2
+ * invalidation needs nothing more (docs/nested.md "What is cached").
  */
 #include <errno.h>
 #include <string.h>
@@ -25,6 +28,7 @@
 #include "model/iommu_int.h"
 #include "model/mem_view.h"
 #include "model/tlb.h"
+#include "model/walkcache.h"
 
 /* The translation under way. */
 struct nw {
@@ -262,6 +266,22 @@ static int s1_walk(struct nw *w, bool absent)
 	bool r = c->r, wr = c->w;
 	if (!w->probe)
 		m->n.walks++;
+	/* The stage-1 walk caches, under the nested tag, deepest level
+	 * first, each probe costing its level's latency, as a single-stage
+	 * walk probes them (model/translate.c); a probe uses none. A hit
+	 * gives the IPA of the table to start at. */
+	if (m->wc_any && !w->probe) {
+		bool hit = false;
+		for (uint32_t on = m->wc_on & ((1u << c->top) - 1); on && !hit; on &= on - 1) {
+			int l = __builtin_ctz(on);
+			m->cyc += m->wc[l].latency;
+			hit = wc_lookup(m, c, l, w->iova, &table, &r, &wr) && (level = l, true);
+		}
+		if (hit)
+			m->n.wc_hits++;
+		else
+			m->n.wc_misses++;
+	}
 	for (;;) {
 		uint64_t idx = hw_level_index(c, level, w->iova);
 		uint64_t pte_ipa = table + 8 * idx;
@@ -298,6 +318,8 @@ static int s1_walk(struct nw *w, bool absent)
 			}
 			level = e.next;
 			table = e.addr;
+			if (m->wc_any && !w->probe && level < MAX_LEVELS)
+				wc_fill(m, c, level, w->iova, table, r, wr);
 			continue;
 		}
 

@@ -1,8 +1,8 @@
 /* The walk caches: one per level, each caching the table at its level for
  * the IOVAs of one entry of the level above, so that a walk starts from the
  * deepest hit. Look-up and fill run inside every walk, so they are inlined
- * into it (model/translate.c, their one includer); their invalidation is in
- * model/inv.c.
+ * into it (model/translate.c; model/nested.c for a nested context's stage-1
+ * walk, under the nested tag); their invalidation is in model/inv.c.
  */
 #ifndef IMS_MODEL_WALKCACHE_H
 #define IMS_MODEL_WALKCACHE_H

@@ -229,27 +229,30 @@ static struct ims_fault pop(struct rig *r)
 /* The stage-2 leaf (its value) of a GPA page. */
 static uint64_t s2_of(struct rig *r, uint64_t gpa) { return get(r, s2_slot(r, gpa, 0)); }
 
-/* The native stage-1 invalidation of iova under T. */
-static void inv_s1(struct rig *r, uint64_t iova)
+/* The native stage-1 invalidation of iova under T; leaf: of leaf entries
+ * only (SMMU Leaf, VT-d IH, AMD PDE = 0), walk caches kept. */
+static void inv_s1x(struct rig *r, uint64_t iova, bool leaf)
 {
 	uint64_t c[2] = {0, 0};
 	switch (r->k) {
 	case SMMU:
 		c[0] = SMMU_CMD_TLBI_NH_VA | (uint64_t)T << SMMU_CMD_ASID_SHIFT;
-		c[1] = iova;
+		c[1] = iova | (leaf ? SMMU_CMD1_LEAF : 0);
 		break;
 	case VTD:
 		c[0] = VTD_DESC_PIOTLB | (uint64_t)VTD_IOTLB_G_PAGE << VTD_DESC_G_SHIFT |
 		       (uint64_t)T << VTD_DESC_DID_SHIFT;
-		c[1] = iova;
+		c[1] = iova | (leaf ? VTD_IOTLB_IH : 0);
 		break;
 	default:
 		c[0] = AMD_CMD_INV_PAGES << AMD_CMD_OPCODE_SHIFT | (uint64_t)T << AMD_CMD_DOMID_SHIFT;
-		c[1] = iova | AMD_CMD_GN | AMD_CMD_PDE;
+		c[1] = iova | AMD_CMD_GN | (leaf ? 0 : AMD_CMD_PDE);
 		break;
 	}
 	ck_assert_int_eq(ims_iommu_submit(r->mmu, S1F[r->k], c), 0);
 }
+
+static void inv_s1(struct rig *r, uint64_t iova) { inv_s1x(r, iova, false); }
 
 /* The native stage-2 range invalidation of gpa under the parent's tag. */
 static void inv_s2(struct rig *r, uint64_t gpa)
@@ -360,6 +363,12 @@ START_TEST(t_s2_fault_table)
 	ck_assert_int_eq(dma(&r, IOVA, IMS_ACC_R, &x), IMS_FAULT_NOTPRESENT);
 	ck_assert_uint_eq(pop(&r).ipa, l1 + 8 * ix(1, IOVA));
 	inv_s2(&r, S1ROOT);
+	/* The stage-1 walk cache (under T) still gives the lower tables'
+	 * IPAs, so the walk would start below the top: a non-leaf stage-1
+	 * command drops them. */
+	ck_assert_int_eq(dma(&r, IOVA, IMS_ACC_R, &x), IMS_FAULT_NOTPRESENT);
+	ck_assert_uint_eq(pop(&r).ipa, l1 + 8 * ix(1, IOVA));
+	inv_s1(&r, IOVA);
 	ck_assert_int_eq(dma(&r, IOVA, IMS_ACC_R, &x), IMS_FAULT_NOTPRESENT);
 	f = pop(&r);
 	ck_assert_uint_eq(f.ipa, S1ROOT + 8 * ix(3, IOVA));
@@ -723,7 +732,9 @@ START_TEST(t_timing)
 	if (c.wc_disable)
 		ck_assert_uint_ge(reads, 4 + 4 * walks);
 	else
-		ck_assert_uint_eq(probes, walks);
+		/* One probe per stage-2 walk, and one by the stage-1 walk
+		 * (its walk cache under the nested tag, cold: a miss). */
+		ck_assert_uint_eq(probes, walks + 1);
 	uint64_t want = 2 * c.lat.link + c.iotlb_latency + lookups * c.iotlb_latency +
 			probes * c.wc_latency + reads * c.lat.pte_read + ad * c.lat.ad_update;
 	ck_assert_uint_eq(x.cycles, want);
@@ -742,6 +753,100 @@ START_TEST(t_timing)
 	       (n->pte_reads - n0.pte_reads) * c.lat.pte_read +
 	       (n->ad_writes - n0.ad_writes) * c.lat.ad_update + c.lat.fault;
 	ck_assert_uint_eq(x.cycles, want);
+	rig_down(&r);
+}
+END_TEST
+
+/* The stage-1 walk caches under the nested tag (docs/nested.md "What is
+ * cached"): IOVA prefix -> the next stage-1 table's IPA. */
+START_TEST(t_s1_walk_cache)
+{
+	struct ims_iommu_cfg c;
+	ims_iommu_cfg_default(&c);
+	c.wc_disable = false;
+	struct rig r;
+	rig_up_cfg(&r, (enum pair)_i, &c);
+	const struct ims_iommu_counters *n = ims_iommu_counters(r.mmu);
+	struct ims_xlate x;
+	ck_assert_int_eq(dma(&r, IOVA, IMS_ACC_R, &x), 0);
+	/* A second page of the same stage-1 leaf table: the walk starts at
+	 * that table, reading one stage-1 entry, whose IPA stage 2 still
+	 * translates: the table read, the leaf's A write, the output. */
+	const uint64_t iova2 = IOVA + 0x1000, gpa2 = GPA + 0x3000, hpa2 = HPA + 0x5000;
+	s1_map(&r, iova2, gpa2, 0, false);
+	s2_map(&r, gpa2, hpa2, S2_RW_CLEAN);
+	struct ims_iommu_counters n0 = *n;
+	ck_assert_int_eq(dma(&r, iova2, IMS_ACC_R, &x), 0);
+	ck_assert_uint_eq(x.pa, hpa2);
+	ck_assert_uint_eq(n->s2_lookups - n0.s2_lookups, 3);
+	ck_assert_uint_ge(n->wc_hits - n0.wc_hits, 1);
+
+	/* Another leaf table put under the same level-1 entry, without an
+	 * invalidation: the walk cache keeps giving the old one, as hardware
+	 * does until told. */
+	const uint64_t iova3 = IOVA + 0x2000;
+	const uint64_t gpa_old = GPA + 0x5000, hpa_old = HPA + 0x9000;
+	const uint64_t gpa_new = GPA + 0x7000, hpa_new = HPA + 0xb000;
+	s1_map(&r, iova3, gpa_old, 0, true);
+	s2_map(&r, gpa_old, hpa_old, S2_RW_CLEAN);
+	s2_map(&r, gpa_new, hpa_new, S2_RW_CLEAN);
+	uint64_t l1 = s1_slot(&r, IOVA, 1);
+	uint64_t tbl = s1_new_table(&r);
+	put(&r, tbl + 8 * ix(0, iova3) + OFF, s1_leaf(r.k, 0, gpa_new, true));
+	put(&r, l1 + OFF, s1_table(r.k, tbl));
+	ck_assert_int_eq(dma(&r, iova3, IMS_ACC_R, &x), 0);
+	ck_assert_uint_eq(x.pa, hpa_old);
+	/* A leaf-only stage-1 invalidation drops the combined entry but keeps
+	 * the walk cache: still the old table. */
+	inv_s1x(&r, iova3, true);
+	ck_assert_int_eq(dma(&r, iova3, IMS_ACC_R, &x), 0);
+	ck_assert(!x.iotlb_hit);
+	ck_assert_uint_eq(x.pa, hpa_old);
+	/* A stage-2 range command (the parent's) leaves it too: it caches an
+	 * IPA, which still means what it did. */
+	inv_s2(&r, gpa_old);
+	ck_assert_int_eq(dma(&r, iova3, IMS_ACC_R, &x), 0);
+	ck_assert_uint_eq(x.pa, hpa_old);
+	/* A non-leaf stage-1 invalidation drops it: the new table. */
+	inv_s1(&r, iova3);
+	ck_assert_int_eq(dma(&r, iova3, IMS_ACC_R, &x), 0);
+	ck_assert_uint_eq(x.pa, hpa_new);
+	/* ims_iommu_inv_domain of the nested tag drops them as well. */
+	put(&r, l1 + OFF, s1_table(r.k, r.s1_tables[3]));
+	ck_assert_int_eq(dma(&r, iova3, IMS_ACC_R, &x), 0);
+	ck_assert_uint_eq(x.pa, hpa_new);
+	ims_iommu_inv_domain(r.mmu, T);
+	ck_assert_int_eq(dma(&r, iova3, IMS_ACC_R, &x), 0);
+	ck_assert_uint_eq(x.pa, hpa_old);
+	if (r.k == SMMU) {
+		rig_down(&r);
+		return;
+	}
+	/* Stage-2 commands naming the nested tag: a range (VT-d IOTLB
+	 * page-selective, AMD GN = 0) drops the combined entry built on it
+	 * but keeps the walk cache's IPAs; VT-d's domain-selective IOTLB
+	 * descriptor drops all of the DID's (6.5.2.3). */
+	put(&r, l1 + OFF, s1_table(r.k, tbl));
+	uint64_t cmd[2] = {0, gpa_old};
+	if (r.k == VTD) {
+		cmd[0] = VTD_DESC_IOTLB | (uint64_t)VTD_IOTLB_G_PAGE << VTD_DESC_G_SHIFT |
+			 (uint64_t)T << VTD_DESC_DID_SHIFT;
+	} else {
+		cmd[0] = AMD_CMD_INV_PAGES << AMD_CMD_OPCODE_SHIFT | (uint64_t)T << AMD_CMD_DOMID_SHIFT;
+		cmd[1] |= AMD_CMD_PDE;
+	}
+	ck_assert_int_eq(ims_iommu_submit(r.mmu, S2F[r.k], cmd), 0);
+	ck_assert_int_eq(dma(&r, iova3, IMS_ACC_R, &x), 0);
+	ck_assert(!x.iotlb_hit);
+	ck_assert_uint_eq(x.pa, hpa_old);
+	if (r.k == VTD) {
+		cmd[0] = VTD_DESC_IOTLB | (uint64_t)VTD_IOTLB_G_DOMAIN << VTD_DESC_G_SHIFT |
+			 (uint64_t)T << VTD_DESC_DID_SHIFT;
+		cmd[1] = 0;
+		ck_assert_int_eq(ims_iommu_submit(r.mmu, S2F[r.k], cmd), 0);
+		ck_assert_int_eq(dma(&r, iova3, IMS_ACC_R, &x), 0);
+		ck_assert_uint_eq(x.pa, hpa_new);
+	}
 	rig_down(&r);
 }
 END_TEST
@@ -765,6 +870,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, t_contexts, 0, NPAIRS);
 	tcase_add_test(tc, t_smmu_group);
 	tcase_add_loop_test(tc, t_timing, 0, 2 * NPAIRS);
+	tcase_add_loop_test(tc, t_s1_walk_cache, 0, NPAIRS);
 	suite_add_tcase(s, tc);
 	return s;
 }
