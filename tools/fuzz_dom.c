@@ -207,9 +207,8 @@ int fz_setup_nested(struct fz_gen *g)
 	c->pa_lo = p->wbase;
 	/* Premapped read-write (GPA -> HPA, the HPA congruent modulo 1 GiB):
 	 * 2 MiB of 4 KiB leaves, then 46 MiB of the software's leaves. The
-	 * stage-1 maps land only there, and it stays mapped until the tear-down:
-	 * a nested write whose output stage 2 refuses sets the stage-1 dirty bit
-	 * that the oracle does not expect (docs/fuzzing.md, "Nested domains"). */
+	 * stage-1 maps land only there, and it stays mapped until the tear-down,
+	 * so nested DMA reaches memory (docs/fuzzing.md, "Nested domains"). */
 	uint64_t hpa = align_down(fz_next(&g->rng) & ((1ull << PA_LIMIT_SHIFT) - 1), 1ull << 30) |
 		       (p->wbase & ((1ull << 30) - 1));
 	if (hpa + NEST_WINDOW > (1ull << PA_LIMIT_SHIFT))

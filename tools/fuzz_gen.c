@@ -310,9 +310,7 @@ static bool gen_harvest(struct fz_gen *g, struct gdom *d, struct ims_event *ev, 
 		ev_set(ev, IMS_K_PGSIZE, pg);
 	if (!clear)
 		ev_set(ev, IMS_K_NOCLEAR, 0);
-	/* No injection through a nested domain (docs/fuzzing.md, "Nested
-	 * domains": the oracle records it at the combined page size). */
-	if (fz_pct(&g->rng, 35) && !d->nested_on) {
+	if (fz_pct(&g->rng, 35)) {
 		set_inject(g, d, ev, estimate(g, d, IMS_OP_HARVEST, lo, size), lo, hi);
 		if (fz_pct(&g->rng, 45)) {
 			/* Drop the IOTLB first, so the injected write reaches memory. */
@@ -371,7 +369,7 @@ static bool gen_unmap(struct fz_gen *g, struct gdom *d, struct ims_event *ev, bo
 		}
 	}
 	unsigned pct = read ? 35 : 8;
-	if (fz_pct(&g->rng, pct) && !d->nested_on)
+	if (fz_pct(&g->rng, pct))
 		set_inject(g, d, ev, estimate(g, d, IMS_OP_UNMAP, iova, size), iova,
 			   iova + (size - 1));
 	else
@@ -530,7 +528,7 @@ static bool gen_op(struct fz_gen *g, struct ims_event *ev, bool *count)
 	unsigned w_harvest = d->tracking ? 22 : 0;
 	unsigned w_track = d->dirty ? (d->tracking ? 4 : 14) : 0;
 	unsigned w_flush = 6, w_check = 3;
-	unsigned w_race = d->tracking && d->has_hot && !d->nested_on ? 4 : 0;
+	unsigned w_race = d->tracking && d->has_hot ? 4 : 0;
 	/* Only in a corrupting sequence: the others draw as they did. */
 	unsigned w_corrupt = g->corrupt ? 4 : 0;
 	unsigned total = w_map + w_unmap + w_dma + w_harvest + w_track + w_flush + w_check + w_race +

@@ -595,8 +595,8 @@ START_TEST(t_oracle)
 }
 END_TEST
 
-/* The combined page is the smaller leaf; the oracle takes each stage's
- * own leaf. */
+/* The combined page is the smaller leaf; the caller is told, and the
+ * oracle takes, each stage's own leaf. */
 START_TEST(t_sizes)
 {
 	struct rig r;
@@ -609,10 +609,19 @@ START_TEST(t_sizes)
 	s2_map(&r, gpa + 0x3000, HPA + 0x3000, S2_RW_CLEAN);
 	ck_assert_int_eq(dma(&r, iova + 0x3010, IMS_ACC_W, &x), 0);
 	ck_assert_uint_eq(x.pa, HPA + 0x3010);
-	ck_assert_uint_eq(x.leaf_shift, 12);
+	/* The stage-1 leaf: the IOVA range the write dirtied. */
+	ck_assert_uint_eq(x.leaf_iova, iova);
+	ck_assert_uint_eq(x.leaf_shift, 21);
 	ck_assert_uint_eq(ims_oracle_count(o, T, iova, 1ull << 21), 512);
 	ck_assert_uint_eq(ims_oracle_count(o, P, gpa, 1ull << 21), 1);
 	ck_assert(ims_oracle_test(o, P, gpa + 0x3000));
+	/* The combined entry covers the 4K stage-2 page only: the same page
+	 * hits, the next one (not mapped at stage 2) walks and faults. */
+	ck_assert_int_eq(dma(&r, iova + 0x3800, IMS_ACC_W, &x), 0);
+	ck_assert(x.iotlb_hit);
+	ck_assert_int_gt(dma(&r, iova + 0x4000, IMS_ACC_R, &x), 0);
+	ck_assert(!x.iotlb_hit);
+	ck_assert_uint_eq(x.stage, 2);
 	rig_down(&r);
 }
 END_TEST
@@ -640,7 +649,7 @@ START_TEST(t_smmu_group)
 	inv_s2(&r, lt);
 	ck_assert_int_eq(dma(&r, iova + 0x5000, IMS_ACC_W, &x), 0);
 	ck_assert_uint_eq(x.pa, HPA + 0x5000);
-	ck_assert_uint_eq(x.leaf_shift, 12);
+	ck_assert_uint_eq(x.leaf_shift, 16); /* the 16-entry group of 4K pages */
 	ck_assert(!(get(&r, first + 8 * 5 + OFF) & SMMU_D_AF));
 	ck_assert_uint_eq(ims_iommu_fault_pending(r.mmu), 0);
 	rig_down(&r);
