@@ -44,6 +44,7 @@ struct pt_dom {
 	unsigned levels;     /* AMD Mode, VT-d levels (0 for SMMU) */
 	bool dirty_tracking; /* allocated for dirty tracking */
 	bool tracking;       /* hardware dirty updates switched on */
+	bool nest_parent;    /* the stage 2 of nested contexts (ims_pt_cfg) */
 	uint64_t root;
 	const struct pt_geom *g;
 	/* Submit one native command. */

@@ -172,7 +172,6 @@ int rp_op_iommufd_hwpt_nested(struct ims_tb *r, const struct ims_event *ev)
 	d->pt = pt;
 	d->nested = true;
 	d->parent = pid;
-	p->children++;
 	r->nest_new.on = false;
 	return 0;
 }

@@ -43,7 +43,6 @@ struct dom {
 	 * mapped identity in the parent's table. */
 	bool nested;
 	uint16_t parent;
-	unsigned children; /* nested domains over this one */
 };
 
 /* The testbench (iommusim/tb.h): everything a replay wires, without the

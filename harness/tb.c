@@ -347,6 +347,13 @@ int rp_tb_domain(struct ims_tb *r, uint16_t tag, const struct ims_tb_domain_cfg 
 				      ims_format_name(c->fmt));
 	}
 	struct ims_sink sink = rp_sink(r);
+	/* The parent of a nested domain is a nesting parent from now on, as if
+	 * allocated with IOMMU_HWPT_ALLOC_NEST_PARENT (a trace names it only
+	 * at the nested domain, which comes later): its stage-2 invalidations
+	 * must reach what combines both stages. Set before the nested context
+	 * exists, so every flush that could leave a combined entry has it. */
+	if (parent >= 0)
+		ims_pt_set_nest_parent(r->doms[parent]->pt);
 	/* A nested domain's root frame is mapped in its parent's stage 2 as
 	 * it is allocated, before the domain is installed (nested.c). */
 	r->nest_new.on = parent >= 0;
@@ -380,7 +387,6 @@ int rp_tb_domain(struct ims_tb *r, uint16_t tag, const struct ims_tb_domain_cfg 
 	if (parent >= 0) {
 		d->nested = true;
 		d->parent = (uint16_t)parent;
-		r->doms[parent]->children++;
 	}
 	if (rp_dom_put(r, tag, d)) {
 		ims_pt_free(d->pt);

@@ -284,6 +284,8 @@ uint64_t ims_pt_pgsizes(const struct ims_pt *pt) { return pt->pgsizes; }
 uint64_t ims_pt_min_pgsize(const struct ims_pt *pt) { return pt->pgsizes & -pt->pgsizes; }
 enum ims_format ims_pt_format(const struct ims_pt *pt) { return pt->ops->fmt; }
 bool ims_pt_tracking(const struct ims_pt *pt) { return pt->tracking; }
+bool ims_pt_nest_parent(const struct ims_pt *pt) { return pt->cfg.nest_parent; }
+void ims_pt_set_nest_parent(struct ims_pt *pt) { pt->cfg.nest_parent = true; }
 const struct ims_pt_stats *ims_pt_stats(const struct ims_pt *pt) { return &pt->stats; }
 
 uint64_t ims_pt_root(const struct ims_pt *pt)

@@ -32,6 +32,7 @@ void pt_dom_of(const struct ims_pt *pt, struct pt_dom *d)
 		.levels = pt->cfg.levels,
 		.dirty_tracking = pt->cfg.dirty_tracking,
 		.tracking = pt->tracking,
+		.nest_parent = pt->cfg.nest_parent,
 		.root = pt->root,
 		.g = &pt->g,
 		.submit = host_submit,

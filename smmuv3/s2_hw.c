@@ -249,7 +249,10 @@ static uint32_t cond_code(const struct hw_ctx *c, enum hw_cond cond, bool write)
 
 /* SMMUv3 4.4.3 CMD_TLBI_S2_IPA (by VMID; the range form of 4.4.1.1 as for
  * CMD_TLBI_NH_VA, TTL a hint the model ignores) and CMD_TLBI_S12_VMALL
- * (the whole VMID); 4.4.4 CMD_TLBI_NSNH_ALL. CMD_CFGI_STE and CMD_CFGI_ALL
+ * (the whole VMID); 4.4.2 CMD_TLBI_NH_ALL (every stage-1 entry of the VMID,
+ * combined stage 1+2 ones included: what a nesting parent's driver sends
+ * after CMD_TLBI_S2_IPA) becomes everything, as for stage 1 (smmu_hw.c): the
+ * model has no VMIDs; 4.4.4 CMD_TLBI_NSNH_ALL. CMD_CFGI_STE and CMD_CFGI_ALL
  * name streams: software re-reads contexts through the sink, so they
  * decode to no operation. */
 static int decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
@@ -267,6 +270,7 @@ static int decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 		out->tag = vmid;
 		out->stage = HW_STAGE_2;
 		return 0;
+	case SMMU_CMD_TLBI_NH_ALL:
 	case SMMU_CMD_TLBI_NSNH_ALL:
 		out->kind = CMD_INV_ALL;
 		return 0;

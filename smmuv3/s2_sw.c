@@ -85,13 +85,25 @@ static int flush_vmid(const struct pt_dom *d)
 	return d->submit(d->host, cmd);
 }
 
-/* CMD_TLBI_S2_IPA by VMID (SMMUv3 4.4.3), or the whole VMID. */
+/* CMD_TLBI_S2_IPA by VMID (SMMUv3 4.4.3), or the whole VMID
+ * (CMD_TLBI_S12_VMALL, which drops combined stage 1+2 entries too).
+ * CMD_TLBI_S2_IPA need not drop entries that combine both stages (IHI0070
+ * 4.4.3), so for a nesting parent the range is followed by CMD_TLBI_NH_ALL
+ * of the same VMID (4.4.2: every stage-1 entry of the VMID): Linux's
+ * arm_smmu_tlb_inv_range_domain() does so when smmu_domain->nest_parent,
+ * reusing the command's tlbi.vmid (arm_smmu_cmdq_build_cmd puts it in
+ * CMD_TLBI_NH_ALL's VMID field, cmd[0] 47:32). */
 static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only)
 {
 	if (!size)
 		return flush_vmid(d);
-	return smmu_sw_tlbi_range(d, SMMU_CMD_TLBI_S2_IPA | (uint64_t)d->tag << SMMU_CMD_VMID_SHIFT,
-				  iova, size, leaf_only, flush_vmid);
+	int rc = smmu_sw_tlbi_range(d, SMMU_CMD_TLBI_S2_IPA | (uint64_t)d->tag << SMMU_CMD_VMID_SHIFT,
+				    iova, size, leaf_only, flush_vmid);
+	if (!rc && d->nest_parent) {
+		uint64_t cmd[2] = {SMMU_CMD_TLBI_NH_ALL | (uint64_t)d->tag << SMMU_CMD_VMID_SHIFT, 0};
+		rc = d->submit(d->host, cmd);
+	}
+	return rc;
 }
 
 const struct pt_fmt s2_pt_fmt = {

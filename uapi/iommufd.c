@@ -253,6 +253,7 @@ int ims_iommufd_hwpt_alloc(struct ims_iommufd *fd, const struct ims_iommufd_hwpt
 		.dirty_tracking = dirty,
 		.walker = fd->walker,
 		.plugin = fd->plugin,
+		.nest_parent = parent,
 	};
 	struct ims_pt *pt;
 	int rc = ims_pt_new(fd->mem, &cfg, &fd->sink, &pt, err, errlen);

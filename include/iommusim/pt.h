@@ -57,6 +57,11 @@ struct ims_pt_cfg {
 	 * NULL: the built-in one above. A harvest-level walker harvests the
 	 * built-in tables; a full-level one owns the tables. */
 	const struct ims_walker_ops *plugin;
+	/* Allocated as a nesting parent (IOMMU_HWPT_ALLOC_NEST_PARENT): the
+	 * stage-2 domain of nested contexts, whose invalidations must reach
+	 * what combines both stages (docs/nested.md). Appended last: callers
+	 * allocate this struct. */
+	bool nest_parent;
 };
 
 enum {
@@ -97,6 +102,14 @@ uint64_t ims_pt_map_tables(const struct ims_pt *pt, uint64_t iova, uint64_t pa, 
 			   uint64_t pgsize);
 enum ims_format ims_pt_format(const struct ims_pt *pt);
 bool ims_pt_tracking(const struct ims_pt *pt);
+/* Make the domain a nesting parent from now on (as cfg.nest_parent at
+ * allocation; there is no way back, as in Linux): for a caller that learns
+ * it when the first nested domain is created over it. Sound as long as it
+ * is called before that nested context exists: until then no translation
+ * combines the two stages, so the stage-2 invalidations made before needed
+ * nothing more. */
+void ims_pt_set_nest_parent(struct ims_pt *pt);
+bool ims_pt_nest_parent(const struct ims_pt *pt);
 
 /* Map [iova, iova + size) to pa with the largest sizes that fit, or only
  * `pgsize` when non-zero. -EEXIST over an existing mapping (nothing

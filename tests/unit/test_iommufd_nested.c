@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "iommusim/iommufd.h"
+#include "iommusim/pt.h"
+#include "smmuv3/s2_codec.h"
 
 #define IOAS 1
 #define DEV 0x10   /* the parent's IOMMU */
@@ -39,18 +41,23 @@ struct rig {
 
 static const enum ims_format s2s[3] = {IMS_FMT_VTD, IMS_FMT_SMMUV3_S2, IMS_FMT_AMDV1};
 
-static void up(struct rig *r, enum ims_format s2)
+static void up_sink(struct rig *r, enum ims_format s2, const struct ims_sink *sink)
 {
 	r->s2 = s2;
 	r->mem = ims_mem_new();
-	struct ims_sink sink = {NULL, nop_submit, nop_update, nop_flush, NULL, NULL, NULL};
-	ck_assert_int_eq(ims_iommufd_new(r->mem, &sink, &r->fd), 0);
+	ck_assert_int_eq(ims_iommufd_new(r->mem, sink, &r->fd), 0);
 	struct ims_iommufd_hw_info hi = {s2, IMS_IOMMU_HW_CAP_DIRTY_TRACKING};
 	struct ims_iommufd_hw_info s1 = {(enum ims_format)ims_iommufd_nest_s1(s2),
 					 IMS_IOMMU_HW_CAP_DIRTY_TRACKING};
 	ck_assert_int_eq(ims_iommufd_bind(r->fd, DEV, &hi), 0);
 	ck_assert_int_eq(ims_iommufd_bind(r->fd, DEV_S1, &s1), 0);
 	ck_assert_int_eq(ims_iommufd_ioas_alloc(r->fd, IOAS), 0);
+}
+
+static void up(struct rig *r, enum ims_format s2)
+{
+	struct ims_sink sink = {NULL, nop_submit, nop_update, nop_flush, NULL, NULL, NULL};
+	up_sink(r, s2, &sink);
 }
 
 static void down(struct rig *r)
@@ -380,6 +387,85 @@ START_TEST(amd_invalidate_unsupported)
 }
 END_TEST
 
+/* The SMMU stage-2 commands the software submits, in order. */
+struct cmds {
+	unsigned n;
+	uint64_t w0[64];
+};
+
+static int rec_submit(void *a, enum ims_format f, const uint64_t c[2])
+{
+	struct cmds *s = a;
+	ck_assert_int_eq(f, IMS_FMT_SMMUV3_S2);
+	ck_assert_uint_lt(s->n, 64);
+	s->w0[s->n++] = c[0];
+	return 0;
+}
+
+static unsigned count(const struct cmds *s, uint64_t op, uint16_t vmid)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < s->n; i++)
+		k += (s->w0[i] & SMMU_CMD_OP_MASK) == op &&
+		     ((s->w0[i] >> SMMU_CMD_VMID_SHIFT) & SMMU_CMD_VMID_MASK) == vmid;
+	return k;
+}
+
+/* The opcode of the last command to vmid (0: none). */
+static uint64_t last_op(const struct cmds *s, uint16_t vmid)
+{
+	uint64_t op = 0;
+	for (unsigned i = 0; i < s->n; i++)
+		if (((s->w0[i] >> SMMU_CMD_VMID_SHIFT) & SMMU_CMD_VMID_MASK) == vmid)
+			op = s->w0[i] & SMMU_CMD_OP_MASK;
+	return op;
+}
+
+/* A nesting parent's stage-2 range invalidation (CMD_TLBI_S2_IPA) is
+ * followed by CMD_TLBI_NH_ALL of its VMID, which a domain allocated
+ * without NEST_PARENT does not send (Linux arm_smmu_tlb_inv_range_domain;
+ * IHI0070 4.4.3); the whole-VMID CMD_TLBI_S12_VMALL needs nothing more. */
+START_TEST(arm_nest_parent_range_flush)
+{
+	struct rig r;
+	struct cmds s = {0};
+	struct ims_sink sink = {&s, rec_submit, nop_update, nop_flush, NULL, NULL, NULL};
+	up_sink(&r, IMS_FMT_SMMUV3_S2, &sink);
+	ck_assert_int_eq(paging(&r, PARENT, DEV, IMS_IOMMU_HWPT_ALLOC_NEST_PARENT), 0);
+	ck_assert_int_eq(paging(&r, PLAIN, DEV, 0), 0);
+	struct ims_pt *parent = ims_iommufd_hwpt_pt(r.fd, PARENT);
+	struct ims_pt *plain = ims_iommufd_hwpt_pt(r.fd, PLAIN);
+	ck_assert(ims_pt_nest_parent(parent));
+	ck_assert(!ims_pt_nest_parent(plain));
+	ck_assert_int_eq(ims_iommufd_ioas_map(r.fd, IOAS, 0x100000, 0x200000, 0x4000,
+					      IMS_PROT_R | IMS_PROT_W),
+			 0);
+	s.n = 0;
+	uint64_t unmapped = 0;
+	ck_assert_int_eq(ims_iommufd_ioas_unmap(r.fd, IOAS, 0x100000, 0x4000, &unmapped), 0);
+	ck_assert_uint_eq(unmapped, 0x4000);
+	ck_assert_uint_ge(count(&s, SMMU_CMD_TLBI_S2_IPA, PARENT), 1);
+	ck_assert_uint_eq(count(&s, SMMU_CMD_TLBI_NH_ALL, PARENT), 1);
+	ck_assert_uint_eq(last_op(&s, PARENT), SMMU_CMD_TLBI_NH_ALL);
+	ck_assert_uint_ge(count(&s, SMMU_CMD_TLBI_S2_IPA, PLAIN), 1);
+	ck_assert_uint_eq(count(&s, SMMU_CMD_TLBI_NH_ALL, PLAIN), 0);
+	/* The whole VMID. */
+	s.n = 0;
+	ck_assert_int_eq(ims_pt_flush(parent, 0, 0), 0);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_uint_eq(count(&s, SMMU_CMD_TLBI_S12_VMALL, PARENT), 1);
+	/* A domain made a parent later (a trace's `nested=`) flushes as one. */
+	ims_pt_set_nest_parent(plain);
+	ck_assert(ims_pt_nest_parent(plain));
+	s.n = 0;
+	ck_assert_int_eq(ims_pt_flush(plain, 0x100000, 0x4000), 0);
+	ck_assert_uint_ge(count(&s, SMMU_CMD_TLBI_S2_IPA, PLAIN), 1);
+	ck_assert_uint_eq(count(&s, SMMU_CMD_TLBI_NH_ALL, PLAIN), 1);
+	ck_assert_uint_eq(last_op(&s, PLAIN), SMMU_CMD_TLBI_NH_ALL);
+	down(&r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("iommufd_nested");
@@ -392,6 +478,7 @@ int main(void)
 	tcase_add_test(tc, vtd_invalidate_rules);
 	tcase_add_test(tc, arm_invalidate_rules);
 	tcase_add_test(tc, amd_invalidate_unsupported);
+	tcase_add_test(tc, arm_nest_parent_range_flush);
 	suite_add_tcase(su, tc);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);
