@@ -33,6 +33,38 @@ __attribute__((format(printf, 2, 3))) static char *fmt_str(char **dst, const cha
 
 static const char placeholder[] = "{format}";
 
+/* A format that a `domain` line of the body names and plug-in walker w does
+ * not handle (a nesting parent's stage-2 format under a stage-1 walker, say),
+ * or -1. Such a case does not apply to the walker: it is skipped, as the
+ * body's own format is by --format. */
+static int body_unhandled_format(const char *text, size_t len, const struct ims_walker_ops *w)
+{
+	const char *p = text, *end = text + len;
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		const char *q = p;
+		while (q < eol && (*q == ' ' || *q == '\t'))
+			q++;
+		if ((size_t)(eol - q) > 7 && !memcmp(q, "domain ", 7)) {
+			for (const char *f = q; f + 7 <= eol; f++) {
+				if (memcmp(f, "format=", 7) || (f > q && f[-1] != ' '))
+					continue;
+				const char *v = f + 7, *ve = v;
+				while (ve < eol && *ve != ' ' && *ve != '\t' && *ve != '#')
+					ve++;
+				enum ims_format fm;
+				if (!ims_format_parse(v, (size_t)(ve - v), &fm) &&
+				    (unsigned)fm < IMS_FMT_COUNT && !(w->formats & (1u << fm)))
+					return (int)fm;
+			}
+		}
+		p = eol + 1;
+	}
+	return -1;
+}
+
 /* The body as the reader sees it: the YAML indentation put back, so that
  * columns in messages are the YAML file's, and {format} replaced in a
  * shared body. */
@@ -188,6 +220,15 @@ void cf_run(const struct cf_case *c, enum ims_format fmt, const struct ims_iommu
 
 	size_t len = 0;
 	char *text = build_text(c, b, fmt, &len);
+	int other = text && o.plugin ? body_unhandled_format(text, len, o.plugin) : -1;
+	if (other >= 0) {
+		out->status = CF_SKIP;
+		fmt_str(&out->summary, "the body also uses format %s, which plug-in walker %s "
+			"does not handle: not applicable",
+			ims_format_name((enum ims_format)other), o.plugin->name);
+		free(text);
+		return;
+	}
 	char *dbuf = NULL;
 	size_t dlen = 0;
 	FILE *dg = open_memstream(&dbuf, &dlen);

@@ -48,6 +48,9 @@ if(NOT IMS_VALGRIND)
     -DSUITE=${CMAKE_SOURCE_DIR}/tests/conformance -DHANG=$<TARGET_FILE:ims_mw_hang_on_noclear>
     -DCRASH=$<TARGET_FILE:ims_mw_crash_on_replica> -P ${mw_dir}/conform_iso.cmake)
   set_tests_properties(misbehave.conform PROPERTIES LABELS misbehave TIMEOUT 120)
+  add_test(NAME walkers.conform-other-format COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
+    -DSUITE=${CMAKE_SOURCE_DIR}/tests/conformance/nested.yaml
+    -DPLUGIN=$<TARGET_FILE:ims_mw_plain_clean> -P ${mw_dir}/conform_skip.cmake)
   # --isolate with a built-in walker changes nothing of what it finds.
   if(IMS_SEEDED_BUGS)
     add_test(NAME misbehave.isolate-builtin COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
