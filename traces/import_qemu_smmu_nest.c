@@ -59,7 +59,7 @@ static int s2_dom(struct q *q, int vmid, struct dom **out)
 	if (!d)
 		return -ENOMEM;
 	/* Trace domain ids are one space (docs/nested.md, "Left out": VMIDs). */
-	if (d->defined && d->fmt != IMS_FMT_SMMUV3_S2)
+	if (d->nested || (d->fmt != IMS_FMT_SMMUV3_S2 && (d->defined || d->fmt == IMS_FMT_SMMUV3)))
 		return bad(q, "a VMID that no ASID of the log uses too (trace domain ids are one "
 			      "space)");
 	imp_dom_geometry(q->m, (uint16_t)vmid, IMS_FMT_SMMUV3_S2, 0, IMS_PAGE_SIZE, 48, true);
@@ -148,6 +148,11 @@ int qemu_smmu_nested_translate(struct q *q, uint32_t sid, uint64_t iova, uint64_
 	struct dom *d = imp_dom(m, (uint16_t)asid);
 	if (!d)
 		return -ENOMEM;
+	/* An id a VMID or a stage-2-only domain took already (defined or
+	 * not yet) cannot be a nested stage-1 domain too. */
+	if (!d->nested && d->fmt == IMS_FMT_SMMUV3_S2)
+		return bad(q, "an ASID other than every VMID of the log (trace domain ids are one "
+			      "space)");
 	if (d->defined && (!d->nested || d->parent != vmid))
 		return bad(q, "an ASID that names one nested domain over one VMID");
 	unsigned g = q->tt_granule_log ? q->tt_granule_log : 12;
