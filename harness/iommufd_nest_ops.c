@@ -62,16 +62,7 @@ static int guest_table(struct ims_tb *r, const struct ims_event *ev, uint16_t id
 		       enum ims_format s1, struct ims_pt **pt)
 {
 	char why[256] = "";
-	struct ims_pt_cfg cfg = {
-		.fmt = s1,
-		.tag = id,
-		.levels = ims_ev_has(ev, IMS_K_LEVELS) ? (unsigned)ev->v[IMS_K_LEVELS] : 0,
-		.granule_shift = ims_ev_has(ev, IMS_K_GRANULE) ? ims_log2(ev->v[IMS_K_GRANULE]) : 0,
-		.ias = ims_ev_has(ev, IMS_K_IAS) ? (unsigned)ev->v[IMS_K_IAS] : 0,
-		.pgsizes = ims_ev_has(ev, IMS_K_PGSIZES) ? ev->v[IMS_K_PGSIZES] : 0,
-		.walker = r->o.walker,
-		.plugin = r->o.plugin,
-	};
+	struct ims_pt_cfg cfg = rp_ev_pt_cfg(r, ev, s1, id);
 	struct ims_sink sink = rp_sink(r);
 	r->nest_new.on = true;
 	r->nest_new.tag = id;

@@ -171,14 +171,15 @@ int rp_op_iommufd_hwpt(struct ims_tb *r, const struct ims_event *ev)
 				      "hwpt=%" PRIu64 " names domain %" PRIu64 " of line %" PRIu64
 				      " (a HWPT id is also its domain's hardware tag)",
 				      id, id, r->doms[id]->line);
+	struct rp_geom g = rp_ev_geom(ev);
 	struct ims_iommufd_hwpt_alloc a = {
 		.dev_id = (uint32_t)ev->v[IMS_K_DEV],
 		.pt_id = (uint32_t)ev->v[IMS_K_IOAS],
 		.hwpt_id = (uint16_t)id,
-		.levels = ims_ev_has(ev, IMS_K_LEVELS) ? (unsigned)ev->v[IMS_K_LEVELS] : 0,
-		.granule_shift = ims_ev_has(ev, IMS_K_GRANULE) ? ims_log2(ev->v[IMS_K_GRANULE]) : 0,
-		.ias = ims_ev_has(ev, IMS_K_IAS) ? (unsigned)ev->v[IMS_K_IAS] : 0,
-		.pgsizes = ims_ev_has(ev, IMS_K_PGSIZES) ? ev->v[IMS_K_PGSIZES] : 0,
+		.levels = g.levels,
+		.granule_shift = g.granule_shift,
+		.ias = g.ias,
+		.pgsizes = g.pgsizes,
 	};
 	if (ims_ev_has(ev, IMS_K_LEVELS) && (ev->v[IMS_K_LEVELS] == 0 || ev->v[IMS_K_LEVELS] > 64))
 		return rp_input_error(r, ev, IMS_K_LEVELS, "levels=%" PRIu64 " is out of range",

@@ -31,12 +31,13 @@ static int raw_domain(struct ims_tb *r, const struct ims_event *ev)
 				      "domain takes ha= and hd=");
 	char why[256] = "";
 	uint64_t words[IMS_CTX_WORDS];
+	struct rp_geom g = rp_ev_geom(ev);
 	struct ims_ctx_params p = {
 		.tag = (uint16_t)id,
 		.root = ev->v[IMS_K_ROOT],
-		.levels = ims_ev_has(ev, IMS_K_LEVELS) ? (unsigned)ev->v[IMS_K_LEVELS] : 0,
-		.granule_shift = ims_ev_has(ev, IMS_K_GRANULE) ? ims_log2(ev->v[IMS_K_GRANULE]) : 0,
-		.ias = ims_ev_has(ev, IMS_K_IAS) ? (unsigned)ev->v[IMS_K_IAS] : 0,
+		.levels = g.levels,
+		.granule_shift = g.granule_shift,
+		.ias = g.ias,
 		.ha = ims_ev_has(ev, IMS_K_HA) && ev->v[IMS_K_HA],
 		.hd = ims_ev_has(ev, IMS_K_HD) && ev->v[IMS_K_HD],
 	};
@@ -98,14 +99,7 @@ static int nested_domain(struct ims_tb *r, const struct ims_event *ev)
 				      "nested=%" PRIu64 ": domain %" PRIu64 " cannot map 4 KiB pages, "
 				      "which its nested domain's table frames need",
 				      pid, pid);
-	struct ims_tb_domain_cfg c = {
-		.fmt = fmt,
-		.levels = ims_ev_has(ev, IMS_K_LEVELS) ? (unsigned)ev->v[IMS_K_LEVELS] : 0,
-		.granule_shift = ims_ev_has(ev, IMS_K_GRANULE) ? ims_log2(ev->v[IMS_K_GRANULE]) : 0,
-		.ias = ims_ev_has(ev, IMS_K_IAS) ? (unsigned)ev->v[IMS_K_IAS] : 0,
-		.pgsizes = ims_ev_has(ev, IMS_K_PGSIZES) ? ev->v[IMS_K_PGSIZES] : 0,
-		.dirty = ims_ev_has(ev, IMS_K_DIRTY) && ev->v[IMS_K_DIRTY],
-	};
+	struct ims_tb_domain_cfg c = rp_ev_domain_cfg(ev, fmt);
 	return rp_tb_domain(r, (uint16_t)id, &c, (int)pid);
 }
 
@@ -119,14 +113,7 @@ int rp_op_domain(struct ims_tb *r, const struct ims_event *ev)
 		return raw_domain(r, ev);
 	if (ims_ev_has(ev, IMS_K_NESTED))
 		return nested_domain(r, ev);
-	struct ims_tb_domain_cfg c = {
-		.fmt = (enum ims_format)ev->v[IMS_K_FORMAT],
-		.levels = ims_ev_has(ev, IMS_K_LEVELS) ? (unsigned)ev->v[IMS_K_LEVELS] : 0,
-		.granule_shift = ims_ev_has(ev, IMS_K_GRANULE) ? ims_log2(ev->v[IMS_K_GRANULE]) : 0,
-		.ias = ims_ev_has(ev, IMS_K_IAS) ? (unsigned)ev->v[IMS_K_IAS] : 0,
-		.pgsizes = ims_ev_has(ev, IMS_K_PGSIZES) ? ev->v[IMS_K_PGSIZES] : 0,
-		.dirty = ims_ev_has(ev, IMS_K_DIRTY) && ev->v[IMS_K_DIRTY],
-	};
+	struct ims_tb_domain_cfg c = rp_ev_domain_cfg(ev, (enum ims_format)ev->v[IMS_K_FORMAT]);
 	return ims_tb_domain(r, (uint16_t)id, &c);
 }
 

@@ -412,6 +412,20 @@ int rp_domain_error(struct ims_tb *r, int rc, int key, const char *why);
 int rp_tb_domain(struct ims_tb *r, uint16_t tag, const struct ims_tb_domain_cfg *c, int parent);
 /* A domain-making event's id (not in use), levels= and ias= (in range). */
 int rp_new_domain_keys(struct ims_tb *r, const struct ims_event *ev);
+/* A domain-making event's table geometry: levels=, granule= (as a shift),
+ * ias= and pgsizes=, each 0 where absent (the format's default). */
+struct rp_geom {
+	unsigned levels, granule_shift, ias;
+	uint64_t pgsizes;
+};
+struct rp_geom rp_ev_geom(const struct ims_event *ev);
+/* A software domain's configuration from such an event (dirty= included). */
+struct ims_tb_domain_cfg rp_ev_domain_cfg(const struct ims_event *ev, enum ims_format fmt);
+/* The software table of a domain made by such an event: fmt, tag, the
+ * event's geometry and the replay's walker; not allocated for dirty
+ * tracking. */
+struct ims_pt_cfg rp_ev_pt_cfg(const struct ims_tb *r, const struct ims_event *ev,
+			       enum ims_format fmt, uint16_t tag);
 /* ims_tb_unmap, leaving got set up (or not) as on entry when it fails. */
 int rp_tb_unmap(struct ims_tb *r, uint16_t tag, uint64_t iova, uint64_t size,
 		      uint64_t pgsize, struct ims_bitmap *got);

@@ -306,6 +306,45 @@ int rp_new_domain_keys(struct ims_tb *r, const struct ims_event *ev)
 	return 0;
 }
 
+struct rp_geom rp_ev_geom(const struct ims_event *ev)
+{
+	return (struct rp_geom){
+		.levels = ims_ev_has(ev, IMS_K_LEVELS) ? (unsigned)ev->v[IMS_K_LEVELS] : 0,
+		.granule_shift = ims_ev_has(ev, IMS_K_GRANULE) ? ims_log2(ev->v[IMS_K_GRANULE]) : 0,
+		.ias = ims_ev_has(ev, IMS_K_IAS) ? (unsigned)ev->v[IMS_K_IAS] : 0,
+		.pgsizes = ims_ev_has(ev, IMS_K_PGSIZES) ? ev->v[IMS_K_PGSIZES] : 0,
+	};
+}
+
+struct ims_tb_domain_cfg rp_ev_domain_cfg(const struct ims_event *ev, enum ims_format fmt)
+{
+	struct rp_geom g = rp_ev_geom(ev);
+	return (struct ims_tb_domain_cfg){
+		.fmt = fmt,
+		.levels = g.levels,
+		.granule_shift = g.granule_shift,
+		.ias = g.ias,
+		.pgsizes = g.pgsizes,
+		.dirty = ims_ev_has(ev, IMS_K_DIRTY) && ev->v[IMS_K_DIRTY],
+	};
+}
+
+struct ims_pt_cfg rp_ev_pt_cfg(const struct ims_tb *r, const struct ims_event *ev,
+			       enum ims_format fmt, uint16_t tag)
+{
+	struct rp_geom g = rp_ev_geom(ev);
+	return (struct ims_pt_cfg){
+		.fmt = fmt,
+		.tag = tag,
+		.levels = g.levels,
+		.granule_shift = g.granule_shift,
+		.ias = g.ias,
+		.pgsizes = g.pgsizes,
+		.walker = r->o.walker,
+		.plugin = r->o.plugin,
+	};
+}
+
 int rp_tb_domain(struct ims_tb *r, uint16_t tag, const struct ims_tb_domain_cfg *c, int parent)
 {
 	if (r->doms[tag] && !r->ev)

@@ -29,16 +29,8 @@ int rp_op_vfio_container(struct ims_tb *r, const struct ims_event *ev)
 		return rc;
 	/* Type1 uses no hardware dirty bits: the domain is not allocated for
 	 * dirty tracking. */
-	struct ims_pt_cfg cfg = {
-		.fmt = (enum ims_format)ev->v[IMS_K_FORMAT],
-		.tag = (uint16_t)id,
-		.levels = ims_ev_has(ev, IMS_K_LEVELS) ? (unsigned)ev->v[IMS_K_LEVELS] : 0,
-		.granule_shift = ims_ev_has(ev, IMS_K_GRANULE) ? ims_log2(ev->v[IMS_K_GRANULE]) : 0,
-		.ias = ims_ev_has(ev, IMS_K_IAS) ? (unsigned)ev->v[IMS_K_IAS] : 0,
-		.pgsizes = ims_ev_has(ev, IMS_K_PGSIZES) ? ev->v[IMS_K_PGSIZES] : 0,
-		.walker = r->o.walker,
-		.plugin = r->o.plugin,
-	};
+	struct ims_pt_cfg cfg =
+		rp_ev_pt_cfg(r, ev, (enum ims_format)ev->v[IMS_K_FORMAT], (uint16_t)id);
 	struct ims_sink sink = rp_sink(r);
 	char why[256] = "";
 	struct dom *d = calloc(1, sizeof(*d));
