@@ -252,6 +252,44 @@ static int leaf_back(struct nw *w, int level, uint64_t pte_pa, uint64_t pte,
 	return 0;
 }
 
+/* The entry of a stage-1 leaf run (an Arm contiguous group) that the
+ * hardware's A/D update goes to, under model.replica as in a single-stage
+ * walk (model/translate.c, apply_update): the walked entry, the run's
+ * first, or one drawn at random. DDI0487 D8.5.5: an update of a contiguous
+ * group touches any one of its descriptors. The
+ * run lies in one 1 KiB-aligned stretch of the table (at most 128
+ * entries), so in the walked entry's 4 KiB page: its host address is the
+ * walked one's moved by the same offset. Sets *ipa to the chosen entry's
+ * IPA and returns its value; an entry that no longer maps the same page
+ * (software clearing the run entry by entry) is passed over for the walked
+ * one. */
+static uint64_t replica_target(struct nw *w, int level, const struct hw_ent *e, uint64_t idx,
+			       uint64_t pte_pa, uint64_t *ipa, uint64_t pte)
+{
+	struct ims_iommu *m = w->m;
+	const struct hw_ctx *c = w->c;
+	unsigned span = e->page_shift - c->ix_shift[level], bits = hw_level_bits(c, level);
+	unsigned n = span >= bits ? (1u << bits) : (1u << span);
+	uint64_t k = idx & (n - 1), pick = k;
+	if (n <= 1 || n > 128)
+		return pte;
+	if (m->cfg.replica == IMS_REPLICA_FIRST)
+		pick = 0;
+	else if (m->cfg.replica == IMS_REPLICA_RANDOM)
+		pick = iommu_rng(m) % n;
+	if (pick == k)
+		return pte;
+	uint64_t v = nload(m, pte_pa - 8 * k + 8 * pick);
+	m->n.pte_reads++;
+	struct hw_ent o;
+	memset(&o, 0, sizeof(o));
+	c->ops->decode(c, level, v, IMS_ACC_R, &o);
+	if (o.kind != HWE_LEAF || o.page_shift != e->page_shift || o.addr != e->addr)
+		return pte;
+	*ipa = *ipa - 8 * k + 8 * pick;
+	return v;
+}
+
 /* The stage-1 walk, each table read through stage 2, then stage 2 of the
  * output. */
 static int s1_walk(struct nw *w, bool absent)
@@ -359,13 +397,18 @@ static int s1_walk(struct nw *w, bool absent)
 					u.d_set = u.d_clear = 0;
 			}
 			uint64_t clear = u.a_clear | u.d_clear, set = u.a_set | u.d_set;
-			now = (pte & ~clear) | set;
-			if (now != pte) {
+			uint64_t tgt_ipa = pte_ipa, old = pte;
+			if (e.page_shift > shift && (clear | set))
+				old = replica_target(w, level, &e, idx, pte_pa, &tgt_ipa, pte);
+			uint64_t val = (old & ~clear) | set;
+			if (val != old) {
 				bool d = (u.d_set | u.d_clear) != 0;
-				if ((rc = s1_update(w, pte_ipa, clear, set, d)))
+				if ((rc = s1_update(w, tgt_ipa, clear, set, d)))
 					return rc;
 				dirtied = d;
-				accessed = ((pte ^ now) & (u.a_set | u.a_clear)) != 0;
+				accessed = ((old ^ val) & (u.a_set | u.a_clear)) != 0;
+				if (tgt_ipa == pte_ipa)
+					now = val;
 			}
 		}
 		/* Stage 2 of the output, with the access's own kind. The

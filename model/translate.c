@@ -22,17 +22,6 @@
 #include "model/dma_path.h"
 #include "model/oracle_memo.h"
 
-static uint64_t rng_next(struct ims_iommu *m)
-{
-	/* xorshift64*: deterministic per seed, no global state. */
-	uint64_t x = m->rng;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	m->rng = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
-
 /* level: the table level whose entry faulted; -1 before any was read. */
 static int fault(struct ims_iommu *m, uint32_t dev, const struct hw_ctx *c, uint64_t iova,
 		 unsigned acc, enum ims_fault_kind kind, uint32_t code, int level, struct ims_xlate *out)
@@ -106,7 +95,7 @@ apply_update(struct ims_iommu *m, const struct hw_ctx *c, int level, const struc
 			target = first;
 			break;
 		case IMS_REPLICA_RANDOM:
-			target = first + 8 * (rng_next(m) % n);
+			target = first + 8 * (iommu_rng(m) % n);
 			break;
 		default:
 			break;

@@ -656,6 +656,66 @@ START_TEST(t_smmu_group)
 }
 END_TEST
 
+/* model.replica at stage 1 of a nested walk (DDI0487 D8.5.5: an update of a
+ * contiguous group touches any one of its entries), as in a single-stage
+ * walk: covering updates the entry walked through, first the group's
+ * first, random one drawn per update. A write through entry 5 of a clean
+ * 16-entry group; returns which entries were updated (bit i: entry i).
+ * gone0: entry 0 already invalid (software clearing the group entry by
+ * entry), which hardware must not update. */
+static unsigned replica_run(enum ims_replica_policy pol, uint64_t seed, bool gone0)
+{
+	struct ims_iommu_cfg c;
+	ims_iommu_cfg_default(&c);
+	c.replica = pol;
+	c.seed = seed;
+	struct rig r;
+	rig_up_cfg(&r, SMMU, &c);
+	struct ims_xlate x;
+	uint64_t iova = 0x50000000ull, gpa = 0xa0000000ull;
+	uint64_t first = s1_slot(&r, iova, 0);
+	for (unsigned i = 0; i < 16; i++) {
+		put(&r, first + 8 * i + OFF, s1_leaf(SMMU, 0, gpa + 0x1000 * i, false) | SMMU_D_CONT);
+		s2_map(&r, gpa + 0x1000 * i, HPA + 0x1000 * i, S2_RW_CLEAN);
+	}
+	if (gone0)
+		put(&r, first + OFF, 0);
+	ck_assert_int_eq(dma(&r, iova + 0x5000, IMS_ACC_W, &x), 0);
+	ck_assert_uint_eq(x.pa, HPA + 0x5000);
+	ck_assert(x.dirtied);
+	unsigned dirty = 0;
+	for (unsigned i = 0; i < 16; i++) {
+		uint64_t v = get(&r, first + 8 * i + OFF);
+		if (s1_dirty(SMMU, v)) {
+			ck_assert(v & SMMU_D_AF); /* AF and D in the same entry, one RMW */
+			dirty |= 1u << i;
+		} else {
+			ck_assert(!(v & SMMU_D_AF));
+		}
+	}
+	ck_assert_msg(__builtin_popcount(dirty) == 1, "updated entries %#x", dirty);
+	/* The oracle expects the whole group's range, whichever entry holds D. */
+	ck_assert_uint_eq(ims_oracle_count(ims_iommu_oracle(r.mmu), T, iova, 1ull << 16), 16);
+	if (gone0)
+		ck_assert_uint_eq(get(&r, first + OFF), 0);
+	rig_down(&r);
+	return dirty;
+}
+
+START_TEST(t_smmu_replica)
+{
+	ck_assert_uint_eq(replica_run(IMS_REPLICA_COVERING, 0, false), 1u << 5);
+	ck_assert_uint_eq(replica_run(IMS_REPLICA_FIRST, 0, false), 1u << 0);
+	/* An entry no longer of the page is passed over for the walked one. */
+	ck_assert_uint_eq(replica_run(IMS_REPLICA_FIRST, 0, true), 1u << 5);
+	/* Random: eight seeds do not all pick the walked entry or the first. */
+	unsigned picks = 0;
+	for (uint64_t seed = 1; seed <= 8; seed++)
+		picks |= replica_run(IMS_REPLICA_RANDOM, seed, false);
+	ck_assert_msg(picks & ~((1u << 5) | 1u), "random picks %#x", picks);
+}
+END_TEST
+
 START_TEST(t_contexts)
 {
 	struct rig r;
@@ -878,6 +938,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, t_sizes, 0, NPAIRS);
 	tcase_add_loop_test(tc, t_contexts, 0, NPAIRS);
 	tcase_add_test(tc, t_smmu_group);
+	tcase_add_test(tc, t_smmu_replica);
 	tcase_add_loop_test(tc, t_timing, 0, 2 * NPAIRS);
 	tcase_add_loop_test(tc, t_s1_walk_cache, 0, NPAIRS);
 	suite_add_tcase(s, tc);
