@@ -13,3 +13,20 @@ if(nested_line STREQUAL "")
   message(FATAL_ERROR "reproducer ${traces} has no nested domain:\n${lines}")
 endif()
 message(STATUS "nested: ${nested_line}")
+# FRAME: the failure is on a stage-1 table frame the generator took from
+# the parent (docs/fuzzing.md, "Nested domains", refused table frames): the
+# reproducer keeps an unmap or map of the parent in the frame pool.
+if(FRAME)
+  string(REGEX REPLACE ".* nested=([0-9]+).*" "\\1" parent "${nested_line}")
+  set(frame_line "")
+  foreach(l IN LISTS lines)
+    # One 4 KiB frame of the pool (from 0xf00000000000), in the parent.
+    if(l MATCHES "^(un)?map domain=${parent} iova=0xf0000[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f] size=0x1000")
+      set(frame_line "${l}")
+    endif()
+  endforeach()
+  if(frame_line STREQUAL "")
+    message(FATAL_ERROR "reproducer ${traces} has no table-frame line:\n${lines}")
+  endif()
+  message(STATUS "frame: ${frame_line}")
+endif()
