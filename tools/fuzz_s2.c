@@ -73,7 +73,7 @@ bool fz_gen_refuse_frame(struct fz_gen *g, struct gdom *d, struct ims_event *ev)
 	if (!live_path(g, d, pt, &path))
 		return false;
 	/* The table holding the leaf most of the time (its A/D writes are the
-	 * ones every formats makes), else any table of the path. */
+	 * ones every format makes), else any table of the path. */
 	unsigned k = leaf_table ? path.n - 1 : (unsigned)(pick % path.n);
 	uint64_t f = align_down(path.slot[k], IMS_PAGE_SIZE);
 	frame_event(ev, p, IMS_OP_UNMAP, f, 0);
