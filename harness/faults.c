@@ -114,6 +114,27 @@ void rp_fault_text(const struct ims_tb *r, const struct ims_fault *f, char *buf,
 			 code);
 }
 
+/* Stage-2 faults among pending faults [from, to), by where stage 2 refused
+ * (docs/nested.md, "Faults"): the output, or the stage-1 walk, where a
+ * permission fault is taken as the A/D write's (a table read is refused by
+ * permission only where stage 2 maps the frame without read permission). */
+static void count_stage2(struct ims_tb *r, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
+		struct ims_fault f;
+		if (!ims_iommu_fault_peek(r->mmu, i, &f))
+			break;
+		if (f.stage != 2)
+			continue;
+		if (!f.s1_walk)
+			r->st.s2_faults_output++;
+		else if (f.kind == IMS_FAULT_PERM)
+			r->st.s2_faults_ad++;
+		else
+			r->st.s2_faults_table++;
+	}
+}
+
 int rp_faults_raised(struct ims_tb *r, const struct ims_event *ev, uint64_t n)
 {
 	size_t pending = ims_iommu_fault_pending(r->mmu);
@@ -150,6 +171,7 @@ int rp_faults_raised(struct ims_tb *r, const struct ims_event *ev, uint64_t n)
 	}
 	for (uint64_t i = 0; i < n; i++)
 		r->fline.v[r->fline.n++] = ev->line;
+	count_stage2(r, pending - n, pending);
 	if (r->o.verbosity < 2)
 		return 0;
 	for (size_t i = pending - n; i < pending; i++) {

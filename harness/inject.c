@@ -56,10 +56,19 @@ void rp_inject_begin(struct ims_tb *r)
 	ims_mem_set_hook_pass(r->mem, inject_pass);
 }
 
+/* The injected write reached its domain's leaf: it went through, or it
+ * faulted at stage 2 on its output after stage 1 had set D (docs/nested.md,
+ * "The walk"; the model says so in x.dirtied), which a harvest of the
+ * nested domain may report or not, as for any write that races it. */
+static bool inject_wrote(const struct ims_tb *r)
+{
+	return r->inj.fired && (r->inj.kind == 0 || (r->inj.x.stage == 2 && r->inj.x.dirtied));
+}
+
 /* Whether the injected write's page is recorded in got. */
 static bool inject_recorded(const struct ims_tb *r, const struct ims_bitmap *got)
 {
-	if (!r->inj.fired || r->inj.kind != 0 || !r->inj.x.dirtied || !got || !got->nbits)
+	if (!inject_wrote(r) || !r->inj.x.dirtied || !got || !got->nbits)
 		return false;
 	uint64_t first = r->inj.x.leaf_iova;
 	uint64_t last = first + ((1ull << r->inj.x.leaf_shift) - 1);
@@ -83,7 +92,7 @@ void rp_inject_end(struct ims_tb *r, const struct ims_pt *pt, const struct ims_b
 	r->st.inject_armed++;
 	if (r->inj.fired)
 		r->st.inject_fired++;
-	if (r->inj.fired && r->inj.kind == 0 && r->inj.x.dirtied)
+	if (inject_wrote(r) && r->inj.x.dirtied)
 		r->st.inject_changed++;
 	ims_mem_set_hook(r->mem, NULL, NULL);
 	uint64_t pa = 0, bits = 0;
@@ -112,7 +121,7 @@ void rp_inject_end(struct ims_tb *r, const struct ims_pt *pt, const struct ims_b
 bool rp_inject_dirtied(const struct ims_tb *r, uint16_t dom, uint64_t *first,
 		       uint64_t *last)
 {
-	if (!r->inj.fired || r->inj.kind != 0 || !ims_iommu_ctx_dirty_enabled(r->mmu, dom))
+	if (!inject_wrote(r) || !ims_iommu_ctx_dirty_enabled(r->mmu, dom))
 		return false;
 	*first = r->inj.x.leaf_iova;
 	*last = r->inj.x.leaf_iova + ((1ull << r->inj.x.leaf_shift) - 1);

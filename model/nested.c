@@ -421,6 +421,12 @@ static int s1_walk(struct nw *w, bool absent)
 		if (rc) {
 			if (dirtied && write && c->hd)
 				ims_oracle_write(m->oracle, c->tag, pbase, e.page_shift);
+			/* The faulted access says what it dirtied all the same
+			 * (the stage-1 leaf): a replayer's injected write that
+			 * races a harvest needs it (harness/inject.c). */
+			w->out->dirtied = dirtied;
+			w->out->leaf_iova = pbase;
+			w->out->leaf_shift = e.page_shift;
 			return nfault(w, 2, NEST_FINAL, ipa, rc, s2.code, s2.level);
 		}
 		struct ims_xlate *out = w->out;

@@ -120,6 +120,7 @@ static int fuzz(const struct fuzz_opts *o)
 		o->sum->seqs = found.seqs;
 		o->sum->secs = found.secs;
 		o->sum->workers = 1;
+		o->sum->cover = found.cover;
 	}
 	if (ret == 1)
 		ret = fuzz_report(o, &l, &found);
@@ -149,6 +150,15 @@ static void write_json(FILE *f, const struct fuzz_opts *o, const struct fz_summa
 			json_string(f, s->replay);
 		}
 		fputc('}', f);
+	}
+	if (o->nested) {
+		/* Stage 2 refusing nested accesses (docs/fuzzing.md, "Nested domains"). */
+		const struct fz_cover *c = &s->cover;
+		fprintf(f, ",\"nested\":{\"s2_output_maps\":%" PRIu64 ",\"s2_frames_read_only\":%" PRIu64
+			   ",\"s2_frames_unmapped\":%" PRIu64 ",\"s2_faults_output\":%" PRIu64
+			   ",\"s2_faults_table_read\":%" PRIu64 ",\"s2_faults_ad_write\":%" PRIu64 "}",
+			c->s2_out_maps, c->s2_frames_ro, c->s2_frames_absent, c->s2_faults_output,
+			c->s2_faults_table, c->s2_faults_ad);
 	}
 	fprintf(f, ",\"result\":\"%s\",\"exit\":%d}\n",
 		ret == 2 ? "error" : ret == 1 ? "fail" : ret ? "interrupted" : "pass", ret);

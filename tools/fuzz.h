@@ -258,6 +258,13 @@ struct fz_cover {
 	uint64_t corrupt_seqs, corrupt_writes, corrupt_failures, corrupt_findings;
 	/* Nested sequences (--nested), by the pair's stage-1 format. */
 	uint64_t nested[IMS_FMT_COUNT];
+	/* Stage 2 refusing nested accesses (docs/fuzzing.md, "Nested
+	 * domains"): stage-1 maps whose output stage 2 maps read-only or not
+	 * at all; stage-1 table frames the parent was made to map read-only
+	 * or not at all; and the stage-2 faults that followed (the replayer's
+	 * s2_faults_*: on the output, on a table read, on an A/D write). */
+	uint64_t s2_out_maps, s2_frames_ro, s2_frames_absent;
+	uint64_t s2_faults_output, s2_faults_table, s2_faults_ad;
 };
 void fz_cover_add(struct fz_cover *dst, const struct fz_cover *src);
 /* The replayer's share of one sequence (its harvests and injections). */
@@ -315,6 +322,10 @@ void fz_gen_free(struct fz_gen *g);
 int fz_gen_next(struct fz_gen *g, struct ims_event *ev, bool *count);
 /* What the previous event did: its measured accesses (when asked for). */
 void fz_gen_feedback(struct fz_gen *g, uint64_t accesses);
+/* The replay the events go to, read (never changed) by the generator of a
+ * nested sequence to find the nested domain's table frames (fuzz_s2.c);
+ * without it no frame is refused. */
+void fz_gen_live(struct fz_gen *g, struct ims_iommu *mmu, struct ims_mem *mem);
 
 /* ---- for bench --------------------------------------------------------------------------- */
 

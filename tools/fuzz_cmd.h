@@ -19,6 +19,7 @@ struct fz_summary {
 	size_t found_len, len; /* its events as found, and written */
 	char repro[4096];     /* the reproducer's path ("" when none was written) */
 	char replay[5400];    /* the command that replays it */
+	struct fz_cover cover; /* what the sequences exercised (all workers) */
 };
 
 struct fuzz_opts {

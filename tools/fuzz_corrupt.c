@@ -90,19 +90,10 @@ static uint64_t oversize(struct fz_rng *r, enum ims_format f, uint64_t v)
 	}
 }
 
-/* The live entries on the path to iova in the shadow of d (the root's
- * first): their slots, levels and values, and the tables they are in. */
-struct path {
-	uint64_t slot[HW_MAX_LEVELS], val[HW_MAX_LEVELS], table[HW_MAX_LEVELS];
-	int level[HW_MAX_LEVELS];
-	unsigned n;
-};
-
-static bool walk_path(struct fz_gen *g, struct gdom *d, uint64_t iova, struct path *p)
+bool fz_walk_path(struct ims_mem *mem, enum ims_format fmt, const uint64_t w[IMS_CTX_WORDS],
+		  uint64_t iova, struct fz_path *p)
 {
-	const struct fmt_desc *fd = fmt_get(d->geo->fmt);
-	uint64_t w[IMS_CTX_WORDS];
-	ims_pt_ctx_words(d->pt, w);
+	const struct fmt_desc *fd = fmt_get(fmt);
 	struct ims_iommu_cfg icfg;
 	ims_iommu_cfg_default(&icfg);
 	struct hw_ctx c = {0};
@@ -113,7 +104,7 @@ static bool walk_path(struct fz_gen *g, struct gdom *d, uint64_t iova, struct pa
 	uint64_t table = c.root;
 	for (int l = c.top; l >= 0 && p->n < HW_MAX_LEVELS; l--) {
 		uint64_t slot = table + 8 * hw_level_index(&c, l, iova);
-		uint64_t v = ims_mem_load(g->mem, IMS_AGENT_HW, slot);
+		uint64_t v = ims_mem_load(mem, IMS_AGENT_HW, slot);
 		if (!v)
 			break;
 		p->slot[p->n] = slot;
@@ -137,8 +128,10 @@ bool fz_gen_corrupt(struct fz_gen *g, struct gdom *d, struct ims_event *ev, bool
 	uint64_t pt_, leaf, lsize;
 	if (!fz_pick_point(g, d, &pt_, &leaf, &lsize))
 		return false;
-	struct path p;
-	if (!walk_path(g, d, pt_, &p))
+	struct fz_path p;
+	uint64_t w[IMS_CTX_WORDS];
+	ims_pt_ctx_words(d->pt, w);
+	if (!fz_walk_path(g->mem, d->geo->fmt, w, pt_, &p))
 		return false;
 	/* The leaf (or the lowest entry there) most of the time, else an
 	 * entry of an upper level. */

@@ -27,6 +27,12 @@ void fz_cover_add(struct fz_cover *dst, const struct fz_cover *src)
 	dst->corrupt_findings += src->corrupt_findings;
 	for (int f = 0; f < IMS_FMT_COUNT; f++)
 		dst->nested[f] += src->nested[f];
+	dst->s2_out_maps += src->s2_out_maps;
+	dst->s2_frames_ro += src->s2_frames_ro;
+	dst->s2_frames_absent += src->s2_frames_absent;
+	dst->s2_faults_output += src->s2_faults_output;
+	dst->s2_faults_table += src->s2_faults_table;
+	dst->s2_faults_ad += src->s2_faults_ad;
 }
 
 void fz_cover_replay(struct fz_cover *c, const struct ims_replay_stats *st)
@@ -40,6 +46,9 @@ void fz_cover_replay(struct fz_cover *c, const struct ims_replay_stats *st)
 	 * run that found nothing counts here followed a corruption. */
 	c->corrupt_failures += st->validation_failures;
 	c->corrupt_findings += st->walker_findings;
+	c->s2_faults_output += st->s2_faults_output;
+	c->s2_faults_table += st->s2_faults_table;
+	c->s2_faults_ad += st->s2_faults_ad;
 }
 
 static unsigned leaf_sizes(const struct fz_cover *c)
@@ -114,6 +123,13 @@ void fz_cover_print(FILE *f, const char *prefix, const struct fz_cover *c,
 				ims_format_name((enum ims_format)fmt),
 				ims_format_name((enum ims_format)ims_format_nest_s2((enum ims_format)fmt)),
 				c->nested[fmt]);
+	if (c->s2_out_maps || c->s2_frames_ro || c->s2_frames_absent)
+		fprintf(f, "%s  stage 2 refusing: %" PRIu64 " stage-1 maps over read-only or unmapped "
+			   "GPAs, %" PRIu64 " table frames made read-only, %" PRIu64 " unmapped; stage-2 "
+			   "faults: %" PRIu64 " on the output, %" PRIu64 " on a table read, %" PRIu64
+			   " on an A/D write\n",
+			prefix, c->s2_out_maps, c->s2_frames_ro, c->s2_frames_absent,
+			c->s2_faults_output, c->s2_faults_table, c->s2_faults_ad);
 	fprintf(f, "%sharvests: %" PRIu64 " (%" PRIu64 " with NO_CLEAR)\n", prefix, c->harvests,
 		c->noclear);
 	fprintf(f, "%sinjections: %" PRIu64 " armed, %" PRIu64 " landed inside the walk, %" PRIu64

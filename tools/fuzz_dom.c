@@ -213,19 +213,27 @@ int fz_setup_nested(struct fz_gen *g)
 		       (p->wbase & ((1ull << 30) - 1));
 	if (hpa + NEST_WINDOW > (1ull << PA_LIMIT_SHIFT))
 		hpa = p->wbase & ((1ull << 30) - 1);
+	/* After it, the refused window (fuzz_s2.c): 2 MiB of 4 KiB leaves
+	 * read-only, then 2 MiB the premaps leave out. */
 	static const struct {
 		uint64_t off, size;
 		bool small;
 	} pre[NPREMAP] = {{0, 2ull << 20, true}, {2ull << 20, 30ull << 20, false},
-			  {32ull << 20, 16ull << 20, false}};
+			  {32ull << 20, 16ull << 20, false}, {48ull << 20, REFUSED_RO, true}};
 	c->pa_hi = c->pa_lo - 1;
 	for (unsigned k = 0; k < NPREMAP; k++) {
+		bool ro = k == NPREMAP - 1;
 		struct gmap m = {p->wbase + pre[k].off, pre[k].size, hpa + pre[k].off,
-				 pre[k].small ? 1ull << 12 : 0, IMS_PROT_RW, NULL, 0};
+				 pre[k].small ? 1ull << 12 : 0, ro ? IMS_PROT_R : IMS_PROT_RW, NULL, 0};
 		if (!fz_add_map(g, p, &m))
 			break; /* the window ends here */
 		p->npinned++;
-		c->pa_hi = m.iova + (m.size - 1);
+		if (ro) {
+			c->rf_lo = m.iova;
+			c->rf_hi = m.iova + (REFUSED_SPAN - 1);
+		} else {
+			c->pa_hi = m.iova + (m.size - 1);
+		}
 		struct ims_event *ev = &g->premap[g->npremap++];
 		ev_init(ev, IMS_OP_MAP);
 		ev_set(ev, IMS_K_DOMAIN, p->id);
@@ -234,6 +242,8 @@ int fz_setup_nested(struct fz_gen *g)
 		ev_set(ev, IMS_K_SIZE, m.size);
 		if (m.pgsize)
 			ev_set(ev, IMS_K_PGSIZE, m.pgsize);
+		if (ro)
+			ev_set(ev, IMS_K_PROT, IMS_PROT_R);
 	}
 	return 0;
 }

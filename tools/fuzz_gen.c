@@ -82,15 +82,6 @@ static uint64_t estimate(struct fz_gen *g, struct gdom *d, enum ims_op op, uint6
 
 /* ---- the event queue ---------------------------------------------------------------------- */
 
-static void enqueue(struct fz_gen *g, const struct ims_event *ev, bool count)
-{
-	if (g->qn == QLEN)
-		return;
-	unsigned i = (g->qhead + g->qn++) % QLEN;
-	g->q[i] = *ev;
-	g->qcount[i] = count;
-}
-
 /* ---- op generators --------------------------------------------------------------------------- */
 
 static void gen_domain(const struct gdom *d, struct ims_event *ev)
@@ -148,18 +139,23 @@ static bool gen_map(struct fz_gen *g, struct gdom *d, struct ims_event *ev)
 		uint64_t big = high_bit(d->pgsizes);
 		uint64_t pmask = (1ull << PA_LIMIT_SHIFT) - 1;
 		uint64_t pa;
+		bool refused = false;
 		if (d->nested_on) {
 			/* Guest-physical, inside the parent's premapped window
-			 * (aligned to its size): congruent as above, capped by it. */
-			uint64_t span = d->pa_hi - d->pa_lo + 1;
+			 * (aligned to its size): congruent as above, capped by it.
+			 * Now and then in the refused window instead, where stage 2
+			 * faults the output (fuzz_s2.c). */
+			refused = d->rf_hi && fz_pct(&g->rng, 12);
+			uint64_t lo = refused ? d->rf_lo : d->pa_lo, hi = refused ? d->rf_hi : d->pa_hi;
+			uint64_t span = hi - lo + 1;
 			if (size > span)
 				continue;
 			uint64_t al = fz_pct(&g->rng, 80) ? big : forced ? forced : d->minpg;
 			if (al > span)
 				al = span;
-			pa = d->pa_lo + (align_down(fz_below(&g->rng, span - size + 1), al) |
-					 (al <= big ? iova & (al - 1) : 0));
-			if (pa + (size - 1) > d->pa_hi)
+			pa = lo + (align_down(fz_below(&g->rng, span - size + 1), al) |
+				   (al <= big ? iova & (al - 1) : 0));
+			if (pa + (size - 1) > hi)
 				continue;
 		} else if (fz_pct(&g->rng, 80))
 			pa = align_down(fz_next(&g->rng) & pmask, big) | (iova & (big - 1));
@@ -177,6 +173,8 @@ static bool gen_map(struct fz_gen *g, struct gdom *d, struct ims_event *ev)
 				 fz_pct(&g->rng, 15) ? IMS_PROT_R : IMS_PROT_RW, NULL, 0};
 		if (!fz_add_map(g, d, &m))
 			continue;
+		if (refused && g->cfg.cover)
+			g->cfg.cover->s2_out_maps++;
 		ev_init(ev, IMS_OP_MAP);
 		ev_set(ev, IMS_K_DOMAIN, d->id);
 		ev_set(ev, IMS_K_IOVA, iova);
@@ -317,8 +315,8 @@ static bool gen_harvest(struct fz_gen *g, struct gdom *d, struct ims_event *ev, 
 			struct ims_event f;
 			ev_init(&f, IMS_OP_FLUSH);
 			ev_set(&f, IMS_K_DOMAIN, d->id);
-			enqueue(g, &f, false);
-			enqueue(g, ev, false);
+			fz_enqueue(g, &f, false);
+			fz_enqueue(g, ev, false);
 			return false;
 		}
 	} else {
@@ -455,8 +453,8 @@ static bool gen_race(struct fz_gen *g, struct gdom *d)
 	ev_set(&h, IMS_K_INJECT_AT, 1 + fz_below(&g->rng, est));
 	ev_set(&h, IMS_K_INJECT_DEV, d->dev);
 	ev_set(&h, IMS_K_INJECT_IOVA, leaf + (i << es) + fz_below(&g->rng, 1ull << es));
-	enqueue(g, &f, false);
-	enqueue(g, &h, false);
+	fz_enqueue(g, &f, false);
+	fz_enqueue(g, &h, false);
 	return true;
 }
 
@@ -507,13 +505,13 @@ static void queue_checks(struct fz_gen *g, struct gdom *d)
 	/* A parent's tables hold the nested domain's frames too. */
 	if (!d->nmaps && !d->parent) {
 		gen_check(d, &c, IMS_OP_EXPECT_TABLES);
-		enqueue(g, &c, false);
+		fz_enqueue(g, &c, false);
 	}
 	/* A nested domain's hardware translation is both stages' (HPA), its
 	 * software's stage 1 alone (GPA): nothing to compare. */
 	if (fz_pct(&g->rng, 45) && !d->nested_on) {
 		gen_check(d, &c, IMS_OP_EXPECT_CONSISTENT);
-		enqueue(g, &c, false);
+		fz_enqueue(g, &c, false);
 	}
 }
 
@@ -531,10 +529,18 @@ static bool gen_op(struct fz_gen *g, struct ims_event *ev, bool *count)
 	unsigned w_race = d->tracking && d->has_hot ? 4 : 0;
 	/* Only in a corrupting sequence: the others draw as they did. */
 	unsigned w_corrupt = g->corrupt ? 4 : 0;
+	/* Only on a nested domain: a stage-1 table frame refused at stage 2,
+	 * and given back (fuzz_s2.c). */
+	unsigned w_refuse = d->nested_on && !g->rf.on ? 3 : 0;
+	unsigned w_restore = d->nested_on && g->rf.on ? 5 : 0;
 	unsigned total = w_map + w_unmap + w_dma + w_harvest + w_track + w_flush + w_check + w_race +
-			 w_corrupt;
+			 w_corrupt + w_refuse + w_restore;
 	unsigned x = (unsigned)fz_below(&g->rng, total);
-	if (x >= total - w_corrupt) {
+	if (x >= total - w_restore)
+		return fz_gen_restore_frame(g, ev);
+	if (x >= total - w_restore - w_refuse)
+		return fz_gen_refuse_frame(g, d, ev);
+	if (x >= total - w_restore - w_refuse - w_corrupt) {
 		bool flush = false;
 		if (!fz_gen_corrupt(g, d, ev, &flush))
 			return false;
@@ -543,7 +549,7 @@ static bool gen_op(struct fz_gen *g, struct ims_event *ev, bool *count)
 			struct ims_event f;
 			ev_init(&f, IMS_OP_FLUSH);
 			ev_set(&f, IMS_K_DOMAIN, d->id);
-			enqueue(g, &f, false);
+			fz_enqueue(g, &f, false);
 		}
 		return true;
 	}
@@ -687,6 +693,10 @@ static bool gen_setup(struct fz_gen *g, struct ims_event *ev)
 
 static bool gen_teardown(struct fz_gen *g, struct ims_event *ev, bool *count)
 {
+	/* A refused table frame is given back first: the tear-down's
+	 * injected writes walk the nested domain's tables. */
+	if (g->rf.on && fz_gen_restore_frame(g, ev))
+		return true;
 	/* The nested domain first: its unmaps' injected writes need the
 	 * parent's window. */
 	for (unsigned k = 0; k < g->ndoms; k++) {
@@ -700,11 +710,11 @@ static bool gen_teardown(struct fz_gen *g, struct ims_event *ev, bool *count)
 					struct ims_event c;
 					if (!d->parent) {
 						gen_check(d, &c, IMS_OP_EXPECT_TABLES);
-						enqueue(g, &c, false);
+						fz_enqueue(g, &c, false);
 					}
 					if (!d->nested_on) {
 						gen_check(d, &c, IMS_OP_EXPECT_CONSISTENT);
-						enqueue(g, &c, false);
+						fz_enqueue(g, &c, false);
 					}
 				}
 				return true;

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "formats/hwfmt.h"
 #include "tools/fuzz.h"
 
 #define MAXDOMS 3
@@ -75,12 +76,20 @@ struct gdom {
 	bool parent;
 	unsigned npinned; /* maps[0, npinned): the premapped window, kept until tear-down */
 	uint64_t pa_lo, pa_hi;
+	/* A nested domain's refused GPA window (fuzz_s2.c; 0 = none): the
+	 * parent maps [rf_lo, rf_lo + 2 MiB) read-only and leaves the rest up
+	 * to rf_hi to its own random maps (mostly unmapped). */
+	uint64_t rf_lo, rf_hi;
 };
 
 /* The parent's premapped GPA window (docs/fuzzing.md, "Nested domains"):
  * its maps, made in the set-up before any stage-1 map. */
-#define NPREMAP 3
+#define NPREMAP 4
 #define NEST_WINDOW (1ull << 26)
+/* The refused GPA window after the read-write one: 2 MiB read-only, 2 MiB
+ * left to the parent's own maps (docs/fuzzing.md, "Nested domains"). */
+#define REFUSED_RO (2ull << 20)
+#define REFUSED_SPAN (4ull << 20)
 
 /* Accesses measured for an op over a range (inject-at estimates). */
 struct measured {
@@ -110,6 +119,16 @@ struct fz_gen {
 	struct gleaf scratch[MAX_LEAVES];
 	struct ims_event premap[NPREMAP]; /* the parent's window maps (--nested) */
 	unsigned npremap;
+	/* The live replay (fz_gen_live; NULL: none): where the nested domain's
+	 * table frames are (fuzz_s2.c). */
+	struct ims_iommu *live_mmu;
+	struct ims_mem *live_mem;
+	/* A stage-1 table frame the parent maps read-only or not at all now:
+	 * the frame, and a point whose walk met it. */
+	struct {
+		bool on;
+		uint64_t frame, point;
+	} rf;
 };
 
 /* ---- small helpers ------------------------------------------------------------------- */
@@ -150,6 +169,15 @@ static inline unsigned entry_shift(const struct gdom *d, unsigned shift)
 static inline uint64_t map_sizes(const struct gdom *d, const struct gmap *m)
 {
 	return m->pgsize ? m->pgsize : d->pgsizes;
+}
+
+static inline void fz_enqueue(struct fz_gen *g, const struct ims_event *ev, bool count)
+{
+	if (g->qn == QLEN)
+		return;
+	unsigned i = (g->qhead + g->qn++) % QLEN;
+	g->q[i] = *ev;
+	g->qcount[i] = count;
 }
 
 /* ---- the domain picture (fuzz_dom.c) ------------------------------------------------- */
@@ -200,5 +228,27 @@ bool fz_corrupt_pick(const struct fz_gen_cfg *cfg, uint64_t seed);
  * (written to the shadow as well); false when there is none. *flush: a
  * flush of the domain should follow. */
 bool fz_gen_corrupt(struct fz_gen *g, struct gdom *d, struct ims_event *ev, bool *flush);
+
+/* The live entries on the path to iova of the table in mem that context
+ * words w of format fmt point to (the root's first): their slots, levels
+ * and values, and the tables they are in. false: no entry, or the words
+ * do not decode. */
+struct fz_path {
+	uint64_t slot[HW_MAX_LEVELS], val[HW_MAX_LEVELS], table[HW_MAX_LEVELS];
+	int level[HW_MAX_LEVELS];
+	unsigned n;
+};
+bool fz_walk_path(struct ims_mem *mem, enum ims_format fmt, const uint64_t w[IMS_CTX_WORDS],
+		  uint64_t iova, struct fz_path *p);
+
+/* ---- stage 2 refusing nested accesses (fuzz_s2.c) ------------------------------------ */
+
+/* Unmaps from the parent, or remaps read-only there, a frame of nested
+ * domain d's stage-1 table on the path to a mapped point (a flush of d may
+ * follow); false without a live view or a point. */
+bool fz_gen_refuse_frame(struct fz_gen *g, struct gdom *d, struct ims_event *ev);
+/* Maps the refused frame read-write again if it is still a table frame;
+ * false when there is nothing to give back (the refusal ends anyway). */
+bool fz_gen_restore_frame(struct fz_gen *g, struct ims_event *ev);
 
 #endif

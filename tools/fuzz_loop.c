@@ -124,6 +124,7 @@ static int fuzz_loop(const struct fuzz_opts *o, struct loop_state *ls)
 			ret = 2;
 			break;
 		}
+		fz_gen_live(g, ims_replay_iommu(run.r), ims_replay_mem(run.r));
 		seqs++;
 		ls->seqs = seqs;
 		if (o->shared_seqs)

@@ -234,6 +234,7 @@ int fuzz_parallel(const struct fuzz_opts *o)
 		o->sum->seqs = seqs;
 		o->sum->secs = t;
 		o->sum->workers = started;
+		o->sum->cover = cv;
 	}
 	if (winner >= 0 && o->quiet) {
 		ret = 1;

@@ -126,6 +126,9 @@ struct ims_replay_stats {
 	uint64_t inject_fired;
 	uint64_t inject_changed;
 	uint64_t harvests_noclear;
+	uint64_t s2_faults_output;
+	uint64_t s2_faults_table;
+	uint64_t s2_faults_ad;
 };
 
 /* iommusim/tb.h */

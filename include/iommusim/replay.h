@@ -94,6 +94,12 @@ struct ims_replay_stats {
 	 * a race with the walker). Harvests with NO_CLEAR. */
 	uint64_t inject_armed, inject_fired, inject_changed;
 	uint64_t harvests_noclear;
+	/* Nested translation (docs/nested.md, "Faults"): stage-2 faults the
+	 * fault queue recorded, by where stage 2 refused: the stage-1 output
+	 * address, a stage-1 table read (the entry's IPA not mapped), a
+	 * hardware stage-1 A/D write (the table mapped read-only). Faults the
+	 * full queue dropped are not seen. */
+	uint64_t s2_faults_output, s2_faults_table, s2_faults_ad;
 };
 
 int ims_replay_new(const struct ims_replay_opts *opts, struct ims_replay **out);

@@ -10,14 +10,26 @@ add_test(NAME fuzz.smoke COMMAND ${IMS_LAUNCHER} $<TARGET_FILE:iommusim> fuzz --
 # Nesting pairs (--nested): a short fixed-seed run of the correct walker.
 add_test(NAME fuzz.nested-smoke COMMAND ${IMS_LAUNCHER} $<TARGET_FILE:iommusim> fuzz --nested
   --ops 6000 --fuzz-seed 1 -j 1 --out ${fz_work}/nested-smoke)
+# Stage 2 refusing nested accesses, every kind drawn and met, per pair.
+add_test(NAME fuzz.nested-s2-refused COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
+  -DOUT=${fz_work}/nested-s2-refused -DOPS=8000 -P ${fz_dir}/nested_s2.cmake)
+set_tests_properties(fuzz.nested-s2-refused PROPERTIES TIMEOUT 300)
 if(IMS_SEEDED_BUGS)
   # A seeded bug (bug 3: no IOTLB flush after clearing) found in nested
   # sequences, shrunk to a reproducer with a nested domain that fails only
   # with the bug.
   add_test(NAME fuzz.nested-bug3 COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
     -DWALKER=bug3-no-flush -DOUT=${fz_work}/nested-bug3 -DTIME=60 -DMAXLINES=25
-    "-DARGS=--nested;--fuzz-seed;1;-j;1" -P ${fz_dir}/nested.cmake)
+    "-DARGS=--nested;--fuzz-seed;2;-j;1" -P ${fz_dir}/nested.cmake)
   set_tests_properties(fuzz.nested-bug3 PROPERTIES TIMEOUT 300)
+  # Seeded bug 7 (an unmap that does not read dirty state) found on a
+  # stage-1 table frame the generator takes from the parent with
+  # read-dirty: the hardware's stage-1 A/D updates dirtied it at stage 2.
+  # The shrunk reproducer keeps the frame's line and replays as a trace.
+  add_test(NAME fuzz.nested-s2-bug7 COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
+    -DWALKER=bug7-unmap-unread -DOUT=${fz_work}/nested-s2-bug7 -DTIME=60 -DMAXLINES=25 -DFRAME=1
+    "-DARGS=--nested;--fuzz-seed;1;-j;1" -P ${fz_dir}/nested.cmake)
+  set_tests_properties(fuzz.nested-s2-bug7 PROPERTIES TIMEOUT 300)
 endif()
 # The summary says what was exercised, and it is not nothing.
 add_test(NAME fuzz.cover COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
@@ -38,7 +50,7 @@ endif()
 # tools layer, not the command), so a change to the generator or to a trace
 # shows as a corpus to make again (docs/fuzzing.md, "Coverage guidance").
 add_executable(ops_corpus ${fz_dir}/ops_corpus.c ${CMAKE_SOURCE_DIR}/tools/fuzz_gen.c
-  ${CMAKE_SOURCE_DIR}/tools/fuzz_dom.c ${CMAKE_SOURCE_DIR}/tools/fuzz_corrupt.c
+  ${CMAKE_SOURCE_DIR}/tools/fuzz_dom.c ${CMAKE_SOURCE_DIR}/tools/fuzz_corrupt.c ${CMAKE_SOURCE_DIR}/tools/fuzz_s2.c
   ${CMAKE_SOURCE_DIR}/tools/fuzz_run.c
   ${CMAKE_SOURCE_DIR}/tools/common.c ${CMAKE_SOURCE_DIR}/tools/outputs.c)
 target_include_directories(ops_corpus PRIVATE ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/include)
