@@ -581,6 +581,19 @@ START_TEST(spread_matches_reference)
 }
 END_TEST
 
+/* Three pages of which only the middle one may be read or written; *len:
+ * the mapping's length. */
+static uint8_t *guarded_page(size_t *len)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	ck_assert_int_ge(pg, 4096);
+	*len = 3 * (size_t)pg;
+	uint8_t *mem = mmap(NULL, *len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert(mem != MAP_FAILED);
+	ck_assert_int_eq(mprotect(mem + pg, (size_t)pg, PROT_READ | PROT_WRITE), 0);
+	return mem;
+}
+
 /* Every widening touches no word outside the span of the dirty pages (the
  * bitmap may end at the last dirty page's word, or start at the first's):
  * the span is placed against a page with no access, below it and then
@@ -589,12 +602,9 @@ START_TEST(spread_stays_in_span)
 {
 	pt_spread_fn fns[PT_SPREAD_VARIANTS];
 	unsigned nfns = pt_spread_variants(fns);
-	long pg = sysconf(_SC_PAGESIZE);
-	ck_assert_int_ge(pg, 4096);
-	uint8_t *mem = mmap(NULL, 3 * (size_t)pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ck_assert(mem != MAP_FAILED);
-	ck_assert_int_eq(mprotect(mem + pg, (size_t)pg, PROT_READ | PROT_WRITE), 0);
-	uint64_t *lo = (uint64_t *)(mem + pg), *hi = (uint64_t *)(mem + 2 * pg);
+	size_t len;
+	uint8_t *mem = guarded_page(&len);
+	uint64_t *lo = (uint64_t *)(mem + len / 3), *hi = (uint64_t *)(mem + 2 * len / 3);
 	uint64_t s = 31337;
 	for (unsigned round = 0; round < 3000; round++) {
 		unsigned a = 1 + round % 6, per = 64u >> a;
@@ -627,7 +637,7 @@ START_TEST(spread_stays_in_span)
 			}
 		}
 	}
-	munmap(mem, 3 * (size_t)pg);
+	munmap(mem, len);
 }
 END_TEST
 
@@ -649,12 +659,9 @@ START_TEST(spread64_matches_reference)
 			known |= p == fns[n];
 		ck_assert_msg(known, "a %u: picked a widening the variants do not list", a);
 	}
-	long pg = sysconf(_SC_PAGESIZE);
-	ck_assert_int_ge(pg, 4096);
-	uint8_t *mem = mmap(NULL, 3 * (size_t)pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ck_assert(mem != MAP_FAILED);
-	ck_assert_int_eq(mprotect(mem + pg, (size_t)pg, PROT_READ | PROT_WRITE), 0);
-	uint64_t *lo = (uint64_t *)(mem + pg), *hi = (uint64_t *)(mem + 2 * pg);
+	size_t len;
+	uint8_t *mem = guarded_page(&len);
+	uint64_t *lo = (uint64_t *)(mem + len / 3), *hi = (uint64_t *)(mem + 2 * len / 3);
 	uint64_t s = 2718;
 	unsigned changed = 0;
 	for (unsigned round = 0; round < 6000; round++) {
@@ -686,7 +693,7 @@ START_TEST(spread64_matches_reference)
 		}
 	}
 	ck_assert_uint_gt(changed, 3000);
-	munmap(mem, 3 * (size_t)pg);
+	munmap(mem, len);
 }
 END_TEST
 
