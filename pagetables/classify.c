@@ -134,21 +134,17 @@ __attribute__((target("avx2"))) static bool scan_clean64_avx2(uint64_t *p,
 		__asm__("" : "+r"(p));
 		const __m256i ncc = _mm256_set1_epi64x((long long)~k->cc);
 		const __m256i vcs = _mm256_set1_epi64x((long long)k->cs);
-		const __m256i vd = _mm256_set1_epi64x((long long)d);
-		/* Lane j of the group at i: d shifted left by 63 - (i + j), so
-		 * that its sign bit, the bit maskstore looks at, is entry
-		 * i + j's dirty bit. */
-		__m256i sh = _mm256_set_epi64x(60, 61, 62, 63);
-		const __m256i four = _mm256_set1_epi64x(4);
 		for (unsigned i = 0; i < 64; i += 4) {
-			__m256i m = _mm256_sllv_epi64(vd, sh);
 			__m256i v = _mm256_loadu_si256((const __m256i *)(p + i));
+			/* The store's mask compared again from the entries read
+			 * here (all ones where dirty: the sign bit maskstore
+			 * looks at), not taken from d, as in the AVX-512 scan. */
+			__m256i m = _mm256_cmpeq_epi64(_mm256_and_si256(v, vkm), vkd);
 			v = _mm256_or_si256(_mm256_and_si256(v, ncc), vcs);
 			if (d == ~0ull)
 				_mm256_storeu_si256((__m256i *)(p + i), v);
 			else
 				_mm256_maskstore_epi64((long long *)(p + i), m, v);
-			sh = _mm256_sub_epi64(sh, four);
 		}
 	}
 	*dirty = d;
@@ -197,18 +193,28 @@ scan_clean64_avx512(uint64_t *p, const struct pt_scan_keys *k, uint64_t *dirty, 
 			return false;
 		n = 64 - (unsigned)_mm512_reduce_add_epi64(nempty);
 	}
-	if (d) {
+	if (d == ~0ull) {
+		/* Every entry dirty: the same writes, unmasked. */
 		__asm__("" : "+r"(p)); /* read again, not kept from the loop */
 		const __m512i ncc = _mm512_set1_epi64((long long)~k->cc);
 		const __m512i vcs = _mm512_set1_epi64((long long)k->cs);
 		for (unsigned g = 0; g < 8; g++) {
 			__m512i v = _mm512_loadu_si512(p + 8 * g);
-			v = _mm512_or_si512(_mm512_and_si512(v, ncc), vcs);
-			/* Every entry dirty: the same writes, unmasked. */
-			if (d == ~0ull)
-				_mm512_storeu_si512(p + 8 * g, v);
-			else
-				_mm512_mask_storeu_epi64(p + 8 * g, (__mmask8)(d >> (8 * g)), v);
+			_mm512_storeu_si512(p + 8 * g, _mm512_or_si512(_mm512_and_si512(v, ncc), vcs));
+		}
+	} else if (d) {
+		__asm__("" : "+r"(p));
+		const __m512i ncc = _mm512_set1_epi64((long long)~k->cc);
+		const __m512i vcs = _mm512_set1_epi64((long long)k->cs);
+		for (unsigned g = 0; g < 8; g++) {
+			/* Each store's mask compared again from the entries
+			 * read here, the bits d holds: taken from d, every store
+			 * waited on the chain of shifts that built it, and a
+			 * partly dirty block took longer than a fully dirty one. */
+			__m512i v = _mm512_loadu_si512(p + 8 * g);
+			__mmask8 isd = _mm512_cmpeq_epi64_mask(_mm512_and_si512(v, vkm), vkd);
+			_mm512_mask_storeu_epi64(p + 8 * g, isd,
+						 _mm512_or_si512(_mm512_and_si512(v, ncc), vcs));
 		}
 	}
 	*dirty = d;

@@ -489,6 +489,25 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 	struct ims_bitmap *bm = h->bm;
 	const bool clear = !(h->flags & IMS_DIRTY_NO_CLEAR);
 	const uint64_t cc = pt->ops->clean_clear, cs = pt->ops->clean_set;
+	/* Pages of 4, 8 or 16 bitmap bits in a frame wholly inside the range
+	 * and the bitmap, the frame starting a bitmap word: a partly dirty
+	 * block's pages are widened into the bitmap as soon as it is scanned
+	 * (bw: the frame's first bitmap word; wid: the blocks done so). Left
+	 * for after the frame, as a fully dirty block still is, they were
+	 * read again and widened word by word, and a partly dirty table took
+	 * longer than a fully dirty one. */
+	uint64_t *bw = NULL;
+	pt_spread64_fn sp64 = NULL;
+	unsigned a = 0, wid = 0;
+	if (bm && h->w->plain && shift > bm->pgshift && shift - bm->pgshift <= 6 &&
+	    (sp64 = pt_spread64_pick(a = shift - bm->pgshift))) {
+		const uint64_t fb = base + ((uint64_t)(fend & ~(FRAME_ENTRIES - 1)) << shift);
+		const uint64_t fl = fb + (((uint64_t)FRAME_ENTRIES << shift) - 1);
+		const int64_t b0 = bm_bit(bm, fb);
+		if (fl > fb && fb >= h->first && fl <= h->last && fb >= bm->iova &&
+		    fl - bm->iova <= bm->length - 1 && !(b0 & 63))
+			bw = bm->words + ((uint64_t)b0 >> 6);
+	}
 	for (; i <= fend; i++) {
 		unsigned j = i % FRAME_ENTRIES;
 		if (!(j & 63) && pf) {
@@ -509,6 +528,10 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 			if (h->scan(wview + j, &keys, &bd, &np)) {
 				cnt += np;
 				dm[j / 64] |= bd;
+				if (bw && bd && bd != ~0ull) {
+					sp64(bw + (((uint64_t)j << a) >> 6), bd, a);
+					wid |= 1u << (j / 64);
+				}
 				i += 63;
 				continue;
 			}
@@ -607,9 +630,34 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 	h->kc[level] = kc;
 	h->kd[level] = kd;
 
-	/* The marked entries: clean each, then record and gather them. */
+	const unsigned f0 = fend & ~(FRAME_ENTRIES - 1);
+	const uint64_t fbase = base + ((uint64_t)f0 << shift);
 	unsigned first = FRAME_ENTRIES, last = 0;
 	uint64_t nd = 0;
+	if (wid) {
+		/* When every dirty entry was in a block cleaned and widened
+		 * during the scan (as at 10 % dirty), only the count and the
+		 * gathered span are left: no pass over the mask below. */
+		uint64_t other = 0;
+		for (unsigned w = 0; w < FRAME_ENTRIES / 64; w++) {
+			other |= todo[w] | (wid >> w & 1 ? 0 : dm[w]);
+			nd += (uint64_t)__builtin_popcountll(dm[w]);
+		}
+		if (!other) {
+			const unsigned w0 = (unsigned)__builtin_ctz(wid), w1 = 31 - (unsigned)__builtin_clz(wid);
+			first = w0 * 64 + (unsigned)__builtin_ctzll(dm[w0]);
+			last = w1 * 64 + 63 - (unsigned)__builtin_clzll(dm[w1]);
+			h->entries += cnt;
+			h->rmws += nd; /* widened blocks come only from the cleaning scan */
+			if (clear)
+				gather_add(h, fbase + ((uint64_t)first << shift),
+					   fbase + ((uint64_t)(last + 1) << shift) - 1);
+			return i;
+		}
+		nd = 0;
+	}
+
+	/* The marked entries: clean each, then record and gather them. */
 	for (unsigned w = 0; w < FRAME_ENTRIES / 64; w++) {
 		if (!dm[w])
 			continue;
@@ -621,8 +669,6 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 		h->entries += cnt;
 		return i;
 	}
-	const unsigned f0 = fend & ~(FRAME_ENTRIES - 1);
-	const uint64_t fbase = base + ((uint64_t)f0 << shift);
 	for (unsigned w = first / 64; w <= last / 64; w++)
 		nd += (uint64_t)__builtin_popcountll(dm[w]);
 	if (clear && wview) {
@@ -673,10 +719,33 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 				   fbase + ((uint64_t)(last + 1) << shift) - 1);
 		return i;
 	}
-	const uint64_t dlo = fbase + ((uint64_t)first << shift);
-	const uint64_t dhi = fbase + ((uint64_t)(last + 1) << shift) - 1;
+	uint64_t dlo = fbase + ((uint64_t)first << shift);
+	uint64_t dhi = fbase + ((uint64_t)(last + 1) << shift) - 1;
 	const bool inside = dlo >= h->first && dhi <= h->last && dlo >= bm->iova &&
 			    dhi - bm->iova <= bm->length - 1;
+	if (wid) {
+		/* Blocks widened during the scan: gathered here, and only the
+		 * other dirty pages recorded below (a subset of this span,
+		 * still inside). */
+		if (clear)
+			gather_add(h, dlo, dhi);
+		nd = 0;
+		first = FRAME_ENTRIES;
+		for (unsigned w = 0; w < FRAME_ENTRIES / 64; w++) {
+			if (wid >> w & 1)
+				dm[w] = 0;
+			if (!dm[w])
+				continue;
+			nd += (uint64_t)__builtin_popcountll(dm[w]);
+			if (first == FRAME_ENTRIES)
+				first = w * 64 + (unsigned)__builtin_ctzll(dm[w]);
+			last = w * 64 + 63 - (unsigned)__builtin_clzll(dm[w]);
+		}
+		if (first == FRAME_ENTRIES)
+			return i;
+		dlo = fbase + ((uint64_t)first << shift);
+		dhi = fbase + ((uint64_t)(last + 1) << shift) - 1;
+	}
 	if (inside && shift >= bm->pgshift + 6 && !(bm_bit(bm, dlo) & 63)) {
 		whole_word_pages(h, dm, first, last, shift, fbase);
 		if (clear)

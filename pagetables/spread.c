@@ -55,8 +55,57 @@ void pt_spread_portable(uint64_t *words, const uint64_t *dm, unsigned a, unsigne
 	}
 }
 
+void pt_spread64_portable(uint64_t *words, uint64_t bits, unsigned a)
+{
+	const uint64_t *t = spread_tab[a - 1];
+	const unsigned per = 64u >> a;
+	const uint64_t low = per == 64 ? ~0ull : (1ull << per) - 1;
+	for (unsigned q = 0; q < (1u << a); q++) {
+		uint64_t x = (bits >> (q * per)) & low, out = 0;
+		for (unsigned s = 0; s < per; s += 8)
+			out |= t[(x >> s) & 0xff] << (s << a);
+		words[q] |= out;
+	}
+}
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
+
+/* A block's pages of 8 or 16 bits: a mask bit to a byte or a 16-bit lane
+ * of ones (vpmovm2b/w), as spread_avx512 below; other widths portable. */
+__attribute__((target("avx512f,avx512bw"))) static void spread64_avx512(uint64_t *words,
+									  uint64_t bits, unsigned a)
+{
+	if (a == 3) {
+		__m512i w = _mm512_loadu_si512(words);
+		_mm512_storeu_si512(words, _mm512_or_si512(w, _mm512_movm_epi8((__mmask64)bits)));
+	} else if (a == 4) {
+		__m512i lo = _mm512_movm_epi16((__mmask32)(uint32_t)bits);
+		__m512i hi = _mm512_movm_epi16((__mmask32)(uint32_t)(bits >> 32));
+		_mm512_storeu_si512(words, _mm512_or_si512(_mm512_loadu_si512(words), lo));
+		_mm512_storeu_si512(words + 8, _mm512_or_si512(_mm512_loadu_si512(words + 8), hi));
+	} else {
+		pt_spread64_portable(words, bits, a);
+	}
+}
+
+/* Pages of 4 bits: the four 16-page quarters of the block a lane each,
+ * then widened as spread_gfni does (vpmultishiftqb, gf2p8affineqb), in
+ * 256-bit registers. */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,gfni"))) static void
+spread64_gfni(uint64_t *words, uint64_t bits, unsigned a)
+{
+	if (a != 2) {
+		spread64_avx512(words, bits, a);
+		return;
+	}
+	const __m256i ctrl = _mm256_set1_epi64x(0x0e0c0a0806040200ll);
+	const __m256i mat = _mm256_set1_epi64x(0x0101010102020202ll);
+	__m256i x = _mm256_cvtepu16_epi64(_mm_cvtsi64_si128((long long)bits));
+	__m256i v = _mm256_gf2p8affine_epi64_epi8(_mm256_multishift_epi64_epi8(ctrl, x), mat, 0);
+	__m256i w = _mm256_loadu_si256((const __m256i *)words);
+	_mm256_storeu_si256((__m256i *)words, _mm256_or_si256(w, v));
+}
 
 __attribute__((target("bmi2"))) static void spread_bmi2(uint64_t *words, const uint64_t *dm,
 							  unsigned a, unsigned first, unsigned last)
@@ -149,6 +198,10 @@ static bool has_gfni(void)
 	return has_avx512() && __builtin_cpu_supports("avx512vbmi") &&
 	       __builtin_cpu_supports("gfni");
 }
+static bool has_gfni_vl(void)
+{
+	return has_gfni() && __builtin_cpu_supports("avx512vl");
+}
 #endif
 
 static pt_spread_fn pick(void)
@@ -198,6 +251,50 @@ unsigned pt_spread_variants(pt_spread_fn out[PT_SPREAD_VARIANTS])
 		out[n++] = spread_avx512;
 	if (has_gfni())
 		out[n++] = spread_gfni;
+#endif
+	return n;
+}
+
+static pt_spread64_fn pick64(unsigned a)
+{
+	const char *env = getenv("IMS_HARVEST_SIMD");
+	if (env && (!strcmp(env, "0") || !strcmp(env, "avx2")))
+		return NULL;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+	if (a == 2 && has_gfni_vl())
+		return spread64_gfni;
+	if ((a == 3 || a == 4) && has_avx512())
+		return spread64_avx512;
+#else
+	(void)a;
+#endif
+	return NULL;
+}
+
+/* Chosen once per width per process (asked at every frame); two threads
+ * racing here store the same values. */
+pt_spread64_fn pt_spread64_pick(unsigned a)
+{
+	static pt_spread64_fn chosen[7];
+	static bool known[7];
+	if (a < 1 || a > 6)
+		return NULL;
+	if (!known[a]) {
+		chosen[a] = pick64(a);
+		known[a] = true;
+	}
+	return chosen[a];
+}
+
+unsigned pt_spread64_variants(pt_spread64_fn out[PT_SPREAD64_VARIANTS])
+{
+	unsigned n = 0;
+	out[n++] = pt_spread64_portable;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+	if (has_avx512())
+		out[n++] = spread64_avx512;
+	if (has_gfni_vl())
+		out[n++] = spread64_gfni;
 #endif
 	return n;
 }

@@ -29,6 +29,20 @@ bool pt_spread_wide(pt_spread_fn fn, unsigned a);
  * returns how many. */
 #define PT_SPREAD_VARIANTS 4
 unsigned pt_spread_variants(pt_spread_fn out[PT_SPREAD_VARIANTS]);
+/* ORs into words[0 .. 2^a) the bits of 64 pages of 2^a bits each (bit k
+ * of bits is page k, a = 1 .. 6): one block of 64 entries widened while
+ * the frame pass holds it, the pages starting a bitmap word. */
+typedef void (*pt_spread64_fn)(uint64_t *words, uint64_t bits, unsigned a);
+/* The one this host widens pages of 2^a bits with in a few instructions
+ * (AVX-512BW for a = 3 or 4; with VBMI, VL and GFNI for a = 2 too), else
+ * NULL: there the frame's pages are widened after the frame, as above.
+ * NULL under IMS_HARVEST_SIMD=0 or =avx2. */
+pt_spread64_fn pt_spread64_pick(unsigned a);
+/* Every one this host runs, the portable one first (for the tests); each
+ * takes every a. Returns how many. */
+#define PT_SPREAD64_VARIANTS 3
+unsigned pt_spread64_variants(pt_spread64_fn out[PT_SPREAD64_VARIANTS]);
+void pt_spread64_portable(uint64_t *words, uint64_t bits, unsigned a);
 /* The portable one, the reference the others must equal. */
 void pt_spread_portable(uint64_t *words, const uint64_t *dm, unsigned a, unsigned first,
 			unsigned last);

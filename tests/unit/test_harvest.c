@@ -581,6 +581,19 @@ START_TEST(spread_matches_reference)
 }
 END_TEST
 
+/* Three pages of which only the middle one may be read or written; *len:
+ * the mapping's length. */
+static uint8_t *guarded_page(size_t *len)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	ck_assert_int_ge(pg, 4096);
+	*len = 3 * (size_t)pg;
+	uint8_t *mem = mmap(NULL, *len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert(mem != MAP_FAILED);
+	ck_assert_int_eq(mprotect(mem + pg, (size_t)pg, PROT_READ | PROT_WRITE), 0);
+	return mem;
+}
+
 /* Every widening touches no word outside the span of the dirty pages (the
  * bitmap may end at the last dirty page's word, or start at the first's):
  * the span is placed against a page with no access, below it and then
@@ -589,12 +602,9 @@ START_TEST(spread_stays_in_span)
 {
 	pt_spread_fn fns[PT_SPREAD_VARIANTS];
 	unsigned nfns = pt_spread_variants(fns);
-	long pg = sysconf(_SC_PAGESIZE);
-	ck_assert_int_ge(pg, 4096);
-	uint8_t *mem = mmap(NULL, 3 * (size_t)pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ck_assert(mem != MAP_FAILED);
-	ck_assert_int_eq(mprotect(mem + pg, (size_t)pg, PROT_READ | PROT_WRITE), 0);
-	uint64_t *lo = (uint64_t *)(mem + pg), *hi = (uint64_t *)(mem + 2 * pg);
+	size_t len;
+	uint8_t *mem = guarded_page(&len);
+	uint64_t *lo = (uint64_t *)(mem + len / 3), *hi = (uint64_t *)(mem + 2 * len / 3);
 	uint64_t s = 31337;
 	for (unsigned round = 0; round < 3000; round++) {
 		unsigned a = 1 + round % 6, per = 64u >> a;
@@ -627,7 +637,63 @@ START_TEST(spread_stays_in_span)
 			}
 		}
 	}
-	munmap(mem, 3 * (size_t)pg);
+	munmap(mem, len);
+}
+END_TEST
+
+/* Every block widening this host runs (the portable one; AVX-512BW's for
+ * pages of 8 and 16 bits; with VBMI, VL and GFNI for 4 bits) ORs exactly
+ * each dirty page's bits into its block's 2^a words, the other bits as
+ * they were, for every page width and density (none, scattered, all), and
+ * touches no word outside those (a page with no access on either side).
+ * What the harvest picks for each width is one of them. */
+START_TEST(spread64_matches_reference)
+{
+	pt_spread64_fn fns[PT_SPREAD64_VARIANTS];
+	unsigned nfns = pt_spread64_variants(fns);
+	ck_assert(fns[0] == pt_spread64_portable);
+	for (unsigned a = 1; a <= 6; a++) {
+		pt_spread64_fn p = pt_spread64_pick(a);
+		bool known = !p;
+		for (unsigned n = 0; n < nfns; n++)
+			known |= p == fns[n];
+		ck_assert_msg(known, "a %u: picked a widening the variants do not list", a);
+	}
+	size_t len;
+	uint8_t *mem = guarded_page(&len);
+	uint64_t *lo = (uint64_t *)(mem + len / 3), *hi = (uint64_t *)(mem + 2 * len / 3);
+	uint64_t s = 2718;
+	unsigned changed = 0;
+	for (unsigned round = 0; round < 6000; round++) {
+		const unsigned a = 1 + round % 6, nw = 1u << a, f = 1u << a;
+		const unsigned kind = round / 6 % 4;
+		uint64_t bits = kind == 0 ? 0 : kind == 1 ? ~0ull : rnd(&s) & rnd(&s) & rnd(&s);
+		if (kind == 3)
+			bits = rnd(&s);
+		uint64_t init[64], want[64];
+		for (unsigned w = 0; w < nw; w++)
+			init[w] = rnd(&s) % 3 ? 0 : rnd(&s);
+		memcpy(want, init, nw * 8);
+		for (unsigned k = 0; k < 64; k++)
+			if (bits >> k & 1)
+				for (unsigned b = k * f; b < k * f + f; b++)
+					want[b / 64] |= 1ull << (b % 64);
+		changed += memcmp(want, init, nw * 8) != 0;
+		for (unsigned n = 0; n < nfns; n++) {
+			for (unsigned side = 0; side < 2; side++) {
+				uint64_t *words = side ? hi - nw : lo;
+				memcpy(words, init, nw * 8);
+				fns[n](words, bits, a);
+				for (unsigned w = 0; w < nw; w++)
+					ck_assert_msg(words[w] == want[w],
+						      "fn %u a %u word %u: %#llx, want %#llx", n, a, w,
+						      (unsigned long long)words[w],
+						      (unsigned long long)want[w]);
+			}
+		}
+	}
+	ck_assert_uint_gt(changed, 3000);
+	munmap(mem, len);
 }
 END_TEST
 
@@ -642,6 +708,7 @@ int main(void)
 	tcase_add_test(tc, block_classifier_matches_portable);
 	tcase_add_test(tc, spread_matches_reference);
 	tcase_add_test(tc, spread_stays_in_span);
+	tcase_add_test(tc, spread64_matches_reference);
 	tcase_add_test(tc, block_scan_cleans_dirty_entries);
 	tcase_add_test(tc, block_scan_writes_only_dirty_entries);
 	suite_add_tcase(s, tc);
