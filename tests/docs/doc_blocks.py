@@ -83,11 +83,17 @@ def sandbox(src, build, work):
     return work
 
 
-def run(cmd, cwd, want, what):
-    p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+def run(cmd, cwd, want, what, out=None):
+    """None, or what failed; out (a list) gets the standard output when
+    given, standard error apart (else the two are one, for the report)."""
+    p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE if out is not None else subprocess.STDOUT,
                        text=True, errors="replace", timeout=600)
+    if out is not None:
+        out.append(p.stdout)
     if p.returncode != want:
-        return "%s: exit %d, expected %d\n%s" % (what, p.returncode, want, p.stdout[-3000:])
+        return "%s: exit %d, expected %d\n%s" % (what, p.returncode, want,
+                                                 (p.stdout + (p.stderr or ""))[-3000:])
     return None
 
 
@@ -144,14 +150,13 @@ def main():
             elif kind == "sh":
                 box = sandbox(src, build, d)
                 pathlib.Path(box, "commands.sh").write_text(body)
-                err = run(["bash", "-e", "commands.sh"], box, want, where + " (commands)")
-                if not err and opts.get("stdout") == "next":
-                    p = subprocess.run(["bash", "-e", "commands.sh"], cwd=box, text=True,
-                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                out = [] if opts.get("stdout") == "next" else None
+                err = run(["bash", "-e", "commands.sh"], box, want, where + " (commands)", out)
+                if not err and out is not None:
                     shown = bl[n + 1][3] if n + 1 < len(bl) else None
-                    if shown is None or shown not in p.stdout:
+                    if shown is None or shown not in out[0]:
                         err = "%s: the next block is not what the commands print:\n%s" % (
-                            where, p.stdout[-3000:])
+                            where, out[0][-3000:])
             elif kind == "file":
                 target = pathlib.Path(src, rest.split()[0])
                 flat = lambda t: " ".join(t.split())
