@@ -78,11 +78,16 @@ int iommufd_nested_alloc(struct ims_iommufd *fd, const struct ims_iommufd_hwpt_a
 /* IOMMU_HWPT_ALLOC with pt_id a vIOMMU (iommufd_viommu.c). */
 int iommufd_viommu_nested_alloc(struct ims_iommufd *fd, const struct ims_iommufd_hwpt_alloc *cmd,
 				const struct dev *d, char *err, size_t errlen);
+/* __iommu_copy_struct_from_user(): data of type `type` (the driver's:
+ * want) and usize bytes, from min to ksize, else -EINVAL
+ * (iommufd_vendor.c). */
+int iommufd_copy_user_data(void *dst, size_t ksize, size_t min, uint32_t type, uint32_t want,
+			   const void *src, size_t usize);
 /* The driver's nested domain allocation: checks the vendor data into *n
- * (iommufd_nested.c). */
+ * (iommufd_vendor.c). */
 int iommufd_nested_data(enum ims_format s2, const struct ims_iommufd_hwpt_alloc *cmd,
 			struct ims_iommufd_nested *n);
-/* Stores a nested HWPT (iommufd_nested.c). */
+/* Stores a nested HWPT (iommufd_vendor.c). */
 int iommufd_nested_put(struct ims_iommufd *fd, const struct ims_iommufd_hwpt_alloc *cmd,
 		       uint32_t ioas, const struct ims_iommufd_nested *n);
 /* copy_struct_from_user(): usize bytes at src into a ksize-byte struct;

@@ -12,28 +12,14 @@
 #include "iommusim/pt.h"
 #include "smmuv3/s2_codec.h"
 
+#include "nop_sink.h"
+
 #define IOAS 1
 #define DEV 0x10   /* the parent's IOMMU */
 #define DEV_S1 0x18 /* an IOMMU of the pair's stage-1 format */
 #define PARENT 5
 #define PLAIN 6    /* a paging HWPT without NEST_PARENT */
 #define NESTED 9
-
-static int nop_submit(void *a, enum ims_format f, const uint64_t c[2])
-{
-	(void)a, (void)f, (void)c;
-	return 0;
-}
-static int nop_update(void *a, uint16_t t, unsigned w, uint64_t c, uint64_t s)
-{
-	(void)a, (void)t, (void)w, (void)c, (void)s;
-	return 0;
-}
-static int nop_flush(void *a, uint16_t t)
-{
-	(void)a, (void)t;
-	return 0;
-}
 
 struct rig {
 	struct ims_mem *mem;

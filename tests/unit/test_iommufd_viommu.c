@@ -11,6 +11,8 @@
 #include "iommusim/iommufd.h"
 #include "iommusim/pt.h"
 
+#include "nop_sink.h"
+
 #define IOAS 1
 #define ARM 0x10    /* smmuv3-s2: an SMMU that nests */
 #define ARM_S1 0x11 /* smmuv3: one whose domains are stage 1 */
@@ -27,22 +29,6 @@
 #define V1 100
 #define V2 101
 #define V_AMD 102
-
-static int nop_submit(void *a, enum ims_format f, const uint64_t c[2])
-{
-	(void)a, (void)f, (void)c;
-	return 0;
-}
-static int nop_update(void *a, uint16_t t, unsigned w, uint64_t c, uint64_t s)
-{
-	(void)a, (void)t, (void)w, (void)c, (void)s;
-	return 0;
-}
-static int nop_flush(void *a, uint16_t t)
-{
-	(void)a, (void)t;
-	return 0;
-}
 
 struct rig {
 	struct ims_mem *mem;
