@@ -1,5 +1,6 @@
 /* iommufd nesting calls (docs/uapi.md, "Nesting"): `iommufd hwpt-alloc
- * nested=P` and `iommufd invalidate`.
+ * nested=P` / `viommu=V`, `iommufd invalidate`, `iommufd viommu-alloc` and
+ * `iommufd vdevice-alloc`.
  *
  * The replayer plays the guest: before the call it builds the guest's
  * stage-1 table for the nested HWPT (its frames go into the parent's IOAS,
@@ -9,7 +10,9 @@
  * be reached. On success the model is programmed with the guest's table
  * (ims_iommu_ctx_set_nested) and the HWPT is a domain: `map domain=N`
  * maps IOVA -> GPA in the guest's table, a device attached to it walks both
- * stages.
+ * stages. A `nested=P` line is the legacy reading (struct
+ * ims_iommufd_hwpt_alloc): for SMMUv3 and AMD it keeps the meaning it had
+ * before iommusim had vIOMMU objects; `viommu=V` is Linux's way.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -72,7 +75,9 @@ static int guest_table(struct ims_tb *r, const struct ims_event *ev, uint16_t id
 	if (rc) {
 		r->nest_new.on = false;
 		if (r->nest_err[0])
-			return rp_input_error(r, ev, IMS_K_NESTED, "%s", r->nest_err);
+			return rp_input_error(r, ev,
+					      ims_ev_has(ev, IMS_K_NESTED) ? IMS_K_NESTED : IMS_K_VIOMMU,
+					      "%s", r->nest_err);
 		return rp_domain_error(r, rc, IMS_K_HWPT, why);
 	}
 	return 0;
@@ -87,8 +92,15 @@ static void drop_guest_table(struct ims_tb *r, struct ims_pt *pt)
 int rp_op_iommufd_hwpt_nested(struct ims_tb *r, const struct ims_event *ev)
 {
 	uint16_t id = (uint16_t)ev->v[IMS_K_HWPT];
-	uint16_t pid = (uint16_t)ev->v[IMS_K_NESTED];
-	struct dom *p = r->doms[pid];
+	bool on_viommu = ims_ev_has(ev, IMS_K_VIOMMU);
+	uint32_t vid = (uint32_t)ev->v[IMS_K_VIOMMU], vparent = 0;
+	/* On a vIOMMU the parent is the vIOMMU's; an unknown vIOMMU builds no
+	 * guest table (the front end refuses the call). */
+	bool known = !on_viommu || (r->fd && !ims_iommufd_viommu_info(r->fd, vid, &vparent, NULL) &&
+				    vparent <= 0xffff);
+	uint16_t pid = on_viommu ? (uint16_t)vparent : (uint16_t)ev->v[IMS_K_NESTED];
+	struct dom *p = known ? r->doms[pid] : NULL;
+	int pkey = on_viommu ? IMS_K_VIOMMU : IMS_K_NESTED;
 	int s1 = p && p->kind == DOM_HWPT && !p->nested ? ims_format_nest_s1(p->fmt) : -1;
 	struct ims_pt *pt = NULL;
 	uint64_t w[4] = {0};
@@ -119,9 +131,11 @@ int rp_op_iommufd_hwpt_nested(struct ims_tb *r, const struct ims_event *ev)
 	memcpy(buf, w, len < 32 ? len : 32);
 	struct ims_iommufd_hwpt_alloc a = {
 		.dev_id = (uint32_t)ev->v[IMS_K_DEV],
-		.pt_id = pid,
+		.pt_id = on_viommu ? vid : pid,
 		.hwpt_id = id,
-		.pt_is_hwpt = true,
+		.pt_is_hwpt = !on_viommu,
+		.pt_is_viommu = on_viommu,
+		.legacy = !on_viommu,
 		.reserved = ims_ev_has(ev, IMS_K_RESERVED) ? (uint32_t)ev->v[IMS_K_RESERVED] : 0,
 		.data_type = type,
 		.data_len = len,
@@ -141,7 +155,8 @@ int rp_op_iommufd_hwpt_nested(struct ims_tb *r, const struct ims_event *ev)
 		return 0;
 	}
 	if (!pt) /* the front end took a parent the replayer has no table for */
-		return rp_input_error(r, ev, IMS_K_NESTED, "nested=%u is not a nesting parent", pid);
+		return rp_input_error(r, ev, pkey, "%s names no nesting parent",
+				      on_viommu ? "viommu=" : "nested=");
 	uint64_t words[IMS_CTX_WORDS];
 	ims_pt_ctx_words(pt, words);
 	rc = ims_iommu_ctx_set_nested(r->mmu, id, (enum ims_format)s1, words, pid, why, sizeof(why));
@@ -184,12 +199,15 @@ static int inv_cb(void *arg, uint32_t hwpt, uint64_t iova, uint64_t size, bool l
 
 int rp_op_iommufd_invalidate(struct ims_tb *r, const struct ims_event *ev)
 {
-	uint64_t id = ev->v[IMS_K_HWPT];
+	bool on_viommu = ims_ev_has(ev, IMS_K_VIOMMU);
+	uint64_t id = on_viommu ? ev->v[IMS_K_VIOMMU] : ev->v[IMS_K_HWPT];
 	uint32_t type = (uint32_t)ev->v[IMS_K_DATA_TYPE];
 	struct ims_iommufd_nested n;
 	uint32_t deflen = type == IMS_IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 ? 24 : 16;
-	if (r->fd && !ims_iommufd_hwpt_nested(r->fd, (uint32_t)id, &n))
+	if (!on_viommu && r->fd && !ims_iommufd_hwpt_nested(r->fd, (uint32_t)id, &n))
 		deflen = n.data_type == IMS_IOMMU_HWPT_DATA_VTD_S1 ? 24 : 16;
+	else if (on_viommu) /* the SMMUv3 command, the only vIOMMU entry */
+		deflen = 16;
 	uint64_t elen = ims_ev_has(ev, IMS_K_ENTRY_LEN) ? ev->v[IMS_K_ENTRY_LEN] : deflen;
 	uint64_t num = ims_ev_has(ev, IMS_K_ENTRY_NUM) ? ev->v[IMS_K_ENTRY_NUM] : 1;
 	if (elen * num > USER_BYTES_MAX)
@@ -209,6 +227,7 @@ int rp_op_iommufd_invalidate(struct ims_tb *r, const struct ims_event *ev)
 		memcpy(buf + i * elen, w, elen < 32 ? elen : 32);
 	struct ims_iommufd_invalidate c = {
 		.hwpt_id = (uint32_t)id,
+		.is_viommu = on_viommu,
 		.data_type = type,
 		.entry_len = (uint32_t)elen,
 		.entry_num = (uint32_t)num,
@@ -219,6 +238,30 @@ int rp_op_iommufd_invalidate(struct ims_tb *r, const struct ims_event *ev)
 	};
 	int rc = r->fd ? ims_iommufd_invalidate(r->fd, &c) : -ENOENT;
 	free(buf);
+	rp_call_done(r, ev, rc, NULL);
+	return 0;
+}
+
+int rp_op_iommufd_viommu(struct ims_tb *r, const struct ims_event *ev)
+{
+	struct ims_iommufd_viommu_alloc a = {
+		.flags = ims_ev_has(ev, IMS_K_FLAGS) ? (uint32_t)ev->v[IMS_K_FLAGS] : 0,
+		.type = ims_ev_has(ev, IMS_K_TYPE) ? (uint32_t)ev->v[IMS_K_TYPE]
+						    : IMS_IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+		.dev_id = (uint32_t)ev->v[IMS_K_DEV],
+		.hwpt_id = (uint32_t)ev->v[IMS_K_HWPT],
+		.viommu_id = (uint32_t)ev->v[IMS_K_VIOMMU],
+	};
+	int rc = r->fd ? ims_iommufd_viommu_alloc(r->fd, &a) : -ENOENT;
+	rp_call_done(r, ev, rc, NULL);
+	return 0;
+}
+
+int rp_op_iommufd_vdevice(struct ims_tb *r, const struct ims_event *ev)
+{
+	int rc = r->fd ? ims_iommufd_vdevice_alloc(r->fd, (uint32_t)ev->v[IMS_K_VIOMMU],
+						   (uint32_t)ev->v[IMS_K_DEV], ev->v[IMS_K_VIRT_ID])
+		       : -ENOENT;
 	rp_call_done(r, ev, rc, NULL);
 	return 0;
 }

@@ -186,7 +186,7 @@ int rp_op_iommufd_hwpt(struct ims_tb *r, const struct ims_event *ev)
 				      ev->v[IMS_K_LEVELS]);
 	if (ims_ev_has(ev, IMS_K_IAS) && (ev->v[IMS_K_IAS] == 0 || ev->v[IMS_K_IAS] > 64))
 		return rp_input_error(r, ev, IMS_K_IAS, "ias=%" PRIu64 " is out of range", ev->v[IMS_K_IAS]);
-	if (ims_ev_has(ev, IMS_K_NESTED))
+	if (ims_ev_has(ev, IMS_K_NESTED) || ims_ev_has(ev, IMS_K_VIOMMU))
 		return rp_op_iommufd_hwpt_nested(r, ev);
 	if (ims_ev_has(ev, IMS_K_FLAGS))
 		a.flags = (uint32_t)ev->v[IMS_K_FLAGS];

@@ -131,6 +131,10 @@ static __attribute__((noinline)) int op_other(struct ims_tb *r, const struct ims
 		return rp_op_iommufd_get_dirty(r, ev);
 	case IMS_OP_IOMMUFD_INVALIDATE:
 		return rp_op_iommufd_invalidate(r, ev);
+	case IMS_OP_IOMMUFD_VIOMMU:
+		return rp_op_iommufd_viommu(r, ev);
+	case IMS_OP_IOMMUFD_VDEVICE:
+		return rp_op_iommufd_vdevice(r, ev);
 	case IMS_OP_VFIO_CONTAINER:
 		return rp_op_vfio_container(r, ev);
 	case IMS_OP_VFIO_GROUP:

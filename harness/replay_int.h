@@ -375,6 +375,8 @@ int rp_op_iommufd_get_dirty(struct ims_tb *r, const struct ims_event *ev);
 /* iommufd_nest_ops.c */
 int rp_op_iommufd_hwpt_nested(struct ims_tb *r, const struct ims_event *ev);
 int rp_op_iommufd_invalidate(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_iommufd_viommu(struct ims_tb *r, const struct ims_event *ev);
+int rp_op_iommufd_vdevice(struct ims_tb *r, const struct ims_event *ev);
 
 /* vfio_ops.c */
 int rp_op_vfio_container(struct ims_tb *r, const struct ims_event *ev);

@@ -31,6 +31,8 @@ static const char *const op_names[IMS_OP_COUNT] = {
 	[IMS_OP_IOMMUFD_SET_DIRTY] = "iommufd set-dirty-tracking",
 	[IMS_OP_IOMMUFD_GET_DIRTY] = "iommufd get-dirty-bitmap",
 	[IMS_OP_IOMMUFD_INVALIDATE] = "iommufd invalidate",
+	[IMS_OP_IOMMUFD_VIOMMU] = "iommufd viommu-alloc",
+	[IMS_OP_IOMMUFD_VDEVICE] = "iommufd vdevice-alloc",
 	[IMS_OP_VFIO_CONTAINER] = "vfio container",
 	[IMS_OP_VFIO_GROUP] = "vfio group",
 	[IMS_OP_VFIO_MAP] = "vfio map",
@@ -122,6 +124,9 @@ static const struct {
 	[IMS_K_DATA3] = {"data3", S_HEX},
 	[IMS_K_ENTRY_LEN] = {"entry-len", S_DEC},
 	[IMS_K_ENTRY_NUM] = {"entry-num", S_DEC},
+	[IMS_K_VIOMMU] = {"viommu", S_DEC},
+	[IMS_K_VIRT_ID] = {"virt-id", S_HEX},
+	[IMS_K_TYPE] = {"type", S_DEC},
 };
 
 /* The errno values the dirty-tracking calls return (docs/uapi.md). */

@@ -114,6 +114,9 @@ static const struct ims_keydef trc_keydefs[IMS_K_COUNT] = {
 	[IMS_K_DATA3] = KEY("data3", VT_NUM),
 	[IMS_K_ENTRY_LEN] = KEY("entry-len", VT_NUM),
 	[IMS_K_ENTRY_NUM] = KEY("entry-num", VT_NUM),
+	[IMS_K_VIOMMU] = KEY("viommu", VT_NUM),
+	[IMS_K_VIRT_ID] = KEY("virt-id", VT_NUM),
+	[IMS_K_TYPE] = KEY("type", VT_NUM),
 };
 
 #define B(k) IMS_KB(k)
@@ -150,10 +153,10 @@ static const struct ims_opdef trc_opdefs[IMS_OP_COUNT] = {
 	[IMS_OP_IOMMUFD_MAP] = {"map", 3, B(IOAS) | B(IOVA) | B(PA) | B(LENGTH),
 				B(PROT) | B(EXPECT_ERR)},
 	[IMS_OP_IOMMUFD_UNMAP] = {"unmap", 5, B(IOAS) | B(IOVA) | B(LENGTH), B(EXPECT_ERR)},
-	/* ioas= or nested= (a nested HWPT's parent): exactly one, checked
-	 * with the rules between fields. */
+	/* ioas=, nested= (a nested HWPT's parent) or viommu=: exactly one,
+	 * checked with the rules between fields. */
 	[IMS_OP_IOMMUFD_HWPT] = {"hwpt-alloc", 10, B(HWPT) | B(DEV),
-				 B(IOAS) | B(NESTED) | B(NEST_PARENT) | B(DIRTY) | B(FLAGS) |
+				 B(IOAS) | B(NESTED) | B(VIOMMU) | B(NEST_PARENT) | B(DIRTY) | B(FLAGS) |
 					 B(LEVELS) | B(GRANULE) | B(IAS) | B(PGSIZES) |
 					 B(DATA_TYPE) | B(DATA_LEN) | B(DATA0) | B(DATA1) |
 					 B(DATA2) | B(DATA3) | B(RESERVED) | B(EXPECT_ERR)},
@@ -164,9 +167,15 @@ static const struct ims_opdef trc_opdefs[IMS_OP_COUNT] = {
 				      B(HWPT) | B(IOVA) | B(LENGTH) | B(PAGE_SIZE),
 				      B(NOCLEAR) | B(FLAGS) | B(RESERVED) | B(BITMAP_SIZE) |
 					      B(EXPECT) | B(EXPECT_COUNT) | B(EXPECT_ERR)},
-	[IMS_OP_IOMMUFD_INVALIDATE] = {"invalidate", 10, B(HWPT) | B(DATA_TYPE),
-				       B(ENTRY_LEN) | B(ENTRY_NUM) | B(DATA0) | B(DATA1) |
-					       B(DATA2) | B(DATA3) | B(RESERVED) | B(EXPECT_ERR)},
+	/* hwpt= or viommu=: exactly one (validate.c). */
+	[IMS_OP_IOMMUFD_INVALIDATE] = {"invalidate", 10, B(DATA_TYPE),
+				       B(HWPT) | B(VIOMMU) | B(ENTRY_LEN) | B(ENTRY_NUM) | B(DATA0) |
+					       B(DATA1) | B(DATA2) | B(DATA3) | B(RESERVED) |
+					       B(EXPECT_ERR)},
+	[IMS_OP_IOMMUFD_VIOMMU] = {"viommu-alloc", 12, B(VIOMMU) | B(DEV) | B(HWPT),
+				   B(TYPE) | B(FLAGS) | B(EXPECT_ERR)},
+	[IMS_OP_IOMMUFD_VDEVICE] = {"vdevice-alloc", 13, B(VIOMMU) | B(DEV) | B(VIRT_ID),
+				    B(EXPECT_ERR)},
 	[IMS_OP_VFIO_CONTAINER] = {"container", 9, B(ID) | B(FORMAT),
 				   B(LEVELS) | B(GRANULE) | B(IAS) | B(PGSIZES)},
 	[IMS_OP_VFIO_GROUP] = {"group", 5, B(ID) | B(CONTAINER), B(DEV) | B(PIN_SCOPE)},

@@ -26,9 +26,9 @@ static const struct {
 	int first, last; /* ops [first, last] */
 	const char *list;
 } groups[] = {
-	{"iommufd", 7, IMS_OP_IOMMUFD_BIND, IMS_OP_IOMMUFD_INVALIDATE,
+	{"iommufd", 7, IMS_OP_IOMMUFD_BIND, IMS_OP_IOMMUFD_VDEVICE,
 	 "bind, hw-info, ioas-alloc, map, unmap, hwpt-alloc, attach, set-dirty-tracking, "
-	 "get-dirty-bitmap or invalidate"},
+	 "get-dirty-bitmap, invalidate, viommu-alloc or vdevice-alloc"},
 	{"vfio", 4, IMS_OP_VFIO_CONTAINER, IMS_OP_VFIO_UNPIN,
 	 "container, group, map, unmap, dirty-pages, pin or unpin"},
 };
@@ -434,7 +434,8 @@ static const unsigned char key_by_letter[26][12] = {
 	['p' - 'a'] = {K1(PA), K1(PROT), K1(PGSIZE), K1(PGSIZES), K1(PAGE_SIZE), K1(PIN_SCOPE)},
 	['r' - 'a'] = {K1(ROOT), K1(RAW), K1(READ_DIRTY), K1(RESERVED)},
 	['s' - 'a'] = {K1(SIZE), K1(START), K1(STOP)},
-	['v' - 'a'] = {K1(VAL)},
+	['t' - 'a'] = {K1(TYPE)},
+	['v' - 'a'] = {K1(VAL), K1(VIOMMU), K1(VIRT_ID)},
 };
 
 static int key_lookup(const char *s, size_t n)

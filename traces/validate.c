@@ -130,11 +130,29 @@ int trc_event_rules(const struct ims_event *ev, int *at, char *why, size_t n)
 				      "nested= is for software domains (a raw domain has no "
 				      "software tables to map in stage 2)");
 		break;
-	case IMS_OP_IOMMUFD_HWPT:
-		if (ims_ev_has(ev, IMS_K_IOAS) == ims_ev_has(ev, IMS_K_NESTED))
-			return broken(at, ims_ev_has(ev, IMS_K_IOAS) ? IMS_K_NESTED : -1, why, n,
-				      "hwpt-alloc takes ioas= (a paging HWPT) or nested= (a nested "
-				      "HWPT over a parent HWPT), exactly one");
+	case IMS_OP_IOMMUFD_HWPT: {
+		int pt[3] = {IMS_K_IOAS, IMS_K_NESTED, IMS_K_VIOMMU}, seen = -1;
+		for (int i = 0; i < 3; i++) {
+			if (!ims_ev_has(ev, pt[i]))
+				continue;
+			if (seen >= 0)
+				return broken(at, ev->col[pt[i]] > ev->col[seen] ? pt[i] : seen, why, n,
+					      "hwpt-alloc takes ioas= (a paging HWPT), nested= (a "
+					      "nested HWPT over a parent HWPT) or viommu= (one on a "
+					      "vIOMMU), exactly one");
+			seen = pt[i];
+		}
+		if (seen < 0)
+			return broken(at, -1, why, n,
+				      "hwpt-alloc takes ioas= (a paging HWPT), nested= (a nested HWPT "
+				      "over a parent HWPT) or viommu= (one on a vIOMMU), exactly one");
+		break;
+	}
+	case IMS_OP_IOMMUFD_INVALIDATE:
+		if (ims_ev_has(ev, IMS_K_HWPT) == ims_ev_has(ev, IMS_K_VIOMMU))
+			return broken(at, ims_ev_has(ev, IMS_K_HWPT) ? IMS_K_VIOMMU : -1, why, n,
+				      "invalidate takes hwpt= (a nested HWPT) or viommu= (a vIOMMU), "
+				      "exactly one");
 		break;
 	case IMS_OP_UNMAP:
 		if (ims_ev_has(ev, IMS_K_PGSIZE) && !ims_ev_has(ev, IMS_K_READ_DIRTY))
@@ -224,7 +242,7 @@ int trc_event_validate(const struct ims_event *ev, char *why, size_t n)
 				ok = v <= 0xffff;
 			else if (k == IMS_K_FLAGS || k == IMS_K_RESERVED || k == IMS_K_IOAS ||
 				 k == IMS_K_DATA_TYPE || k == IMS_K_DATA_LEN || k == IMS_K_ENTRY_LEN ||
-				 k == IMS_K_ENTRY_NUM)
+				 k == IMS_K_ENTRY_NUM || k == IMS_K_VIOMMU || k == IMS_K_TYPE)
 				ok = v <= 0xffffffffull;
 			break;
 		case IMS_VT_SIZE:

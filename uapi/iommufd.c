@@ -42,6 +42,9 @@ void ims_iommufd_free(struct ims_iommufd *fd)
 		ims_pt_free(fd->hwpt[i].pt);
 	for (size_t i = 0; i < fd->nioas; i++)
 		free(fd->ioas[i].a);
+	for (size_t i = 0; i < fd->nviommu; i++)
+		free(fd->viommu[i].v);
+	free(fd->viommu);
 	free(fd->hwpt);
 	free(fd->ioas);
 	free(fd->dev);
@@ -221,7 +224,7 @@ int ims_iommufd_hwpt_alloc(struct ims_iommufd *fd, const struct ims_iommufd_hwpt
 	const struct dev *d = iommufd_dev_find(fd, cmd->dev_id);
 	if (!d)
 		return -ENOENT;
-	if (cmd->pt_is_hwpt)
+	if (cmd->pt_is_hwpt || cmd->pt_is_viommu)
 		return iommufd_nested_alloc(fd, cmd, d, err, errlen);
 	struct ioas *io = ioas_find(fd, cmd->pt_id);
 	if (!io)
@@ -238,6 +241,12 @@ int ims_iommufd_hwpt_alloc(struct ims_iommufd *fd, const struct ims_iommufd_hwpt
 		return -EOPNOTSUPP;
 	bool dirty = (cmd->flags & IMS_IOMMU_HWPT_ALLOC_DIRTY_TRACKING) != 0;
 	if (dirty && !has_cap(d, IMS_IOMMU_HW_CAP_DIRTY_TRACKING))
+		return -EOPNOTSUPP;
+	/* arm-smmu-v3.c, arm_smmu_domain_alloc_paging_flags(): NEST_PARENT
+	 * with DIRTY_TRACKING is no case of its switch (VT-d's
+	 * intel_iommu_domain_alloc_second_stage and AMD's
+	 * amd_iommu_domain_alloc_paging_flags take the pair). */
+	if (parent && dirty && iommufd_driver(d->info.fmt) == DRV_ARM)
 		return -EOPNOTSUPP;
 	if (iommufd_hwpt_find(fd, cmd->hwpt_id))
 		return -EEXIST;
@@ -285,7 +294,7 @@ int ims_iommufd_attach(struct ims_iommufd *fd, uint32_t dev_id, uint32_t hwpt_id
 	if (!d || !h)
 		return -ENOENT;
 	if (h->nested) {
-		int rc = iommufd_nested_attach(h, d);
+		int rc = iommufd_nested_attach(fd, h, d);
 		if (rc)
 			return rc;
 	} else if (ims_pt_format(h->pt) != d->info.fmt) {
@@ -306,7 +315,9 @@ int ims_iommufd_set_dirty_tracking(struct ims_iommufd *fd, uint32_t hwpt_id, uin
 	if (flags & ~(uint32_t)IMS_IOMMU_HWPT_DIRTY_TRACKING_ENABLE)
 		return -EOPNOTSUPP;
 	const struct hwpt *h = iommufd_hwpt_find(fd, hwpt_id);
-	if (!h)
+	/* hw_pagetable.c: iommufd_get_hwpt_paging(), so a nested HWPT is
+	 * ENOENT too. */
+	if (!h || h->nested)
 		return -ENOENT;
 	/* A domain without dirty-tracking support has no such operation. */
 	if (!h->dirty)
@@ -345,7 +356,7 @@ int ims_iommufd_get_dirty_bitmap(struct ims_iommufd *fd, const struct ims_iommuf
 	if ((cmd->flags & ~(uint32_t)IMS_IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) || cmd->reserved)
 		return -EOPNOTSUPP;
 	const struct hwpt *h = iommufd_hwpt_find(fd, cmd->hwpt_id);
-	if (!h)
+	if (!h || h->nested) /* iommufd_get_hwpt_paging() */
 		return -ENOENT;
 	if (!h->dirty)
 		return -EOPNOTSUPP;

@@ -41,6 +41,9 @@ enum {
 	IMS_IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 = 0,
 	IMS_IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 = 1,
 	IMS_IOMMU_VTD_INV_FLAGS_LEAF = 1 << 0,
+	/* enum iommu_viommu_type (IOMMU_VIOMMU_ALLOC). */
+	IMS_IOMMU_VIOMMU_TYPE_DEFAULT = 0,
+	IMS_IOMMU_VIOMMU_TYPE_ARM_SMMUV3 = 1,
 };
 
 /* The vendor structs of include/uapi/linux/iommufd.h, little-endian. */
@@ -82,22 +85,31 @@ struct ims_iommufd_hwpt_alloc {
 	unsigned levels, granule_shift, ias; /* 0 = the format's default */
 	uint64_t pgsizes;                    /* 0 = every size the format has */
 	/* Nesting (docs/uapi.md, "Nesting"). pt_is_hwpt: pt_id names a HWPT
-	 * (the nesting parent) rather than an IOAS; the kernel has one id
-	 * space for both, iommusim keeps two. */
+	 * (the nesting parent) rather than an IOAS; pt_is_viommu: a vIOMMU
+	 * (IOMMU_VIOMMU_ALLOC). The kernel has one id space for all three,
+	 * iommusim keeps three. legacy (with pt_is_hwpt): iommusim's reading
+	 * before it had vIOMMU objects, where the parent HWPT is pt_id for
+	 * every vendor (Linux 7.2 refuses that for SMMUv3 and AMD); old trace
+	 * lines keep their meaning through it. */
 	bool pt_is_hwpt;
+	bool pt_is_viommu;
+	bool legacy;
 	uint32_t reserved; /* __reserved: must be 0 */
 	uint32_t data_type; /* IMS_IOMMU_HWPT_DATA_* */
 	uint32_t data_len;  /* bytes at data */
 	const void *data;   /* the vendor struct */
 };
 
-/* IOMMU_HWPT_INVALIDATE over a nested HWPT: entry_num entries of
+/* IOMMU_HWPT_INVALIDATE over a nested HWPT (or, is_viommu, a vIOMMU, whose
+ * valid entries are handed to inv once per nested HWPT allocated on it):
+ * entry_num entries of
  * entry_len bytes each at data. Each valid entry is handed to inv (the
  * range of stage-1 IOVAs to drop: size 0 = everything; leaf: only leaf
  * entries) before the next is checked; entry_num returns how many were
  * handled. */
 struct ims_iommufd_invalidate {
-	uint32_t hwpt_id;
+	uint32_t hwpt_id;   /* or a vIOMMU's id, with is_viommu */
+	bool is_viommu;
 	uint32_t data_type; /* IMS_IOMMU_*_INVALIDATE_DATA_* */
 	uint32_t entry_len, entry_num;
 	uint32_t reserved;
@@ -110,6 +122,9 @@ struct ims_iommufd_invalidate {
  * copied, zero-extended to the struct). */
 struct ims_iommufd_nested {
 	uint32_t parent;
+	bool on_viommu;   /* allocated on vIOMMU viommu (pt_id a vIOMMU) */
+	bool legacy;      /* allocated with the legacy reading */
+	uint32_t viommu;
 	uint32_t data_type;
 	union {
 		struct ims_iommu_hwpt_vtd_s1 vtd;
@@ -164,9 +179,11 @@ int ims_iommufd_ioas_unmap(struct ims_iommufd *fd, uint32_t ioas_id, uint64_t io
  * is no stage 2 of a nesting pair, and DIRTY_TRACKING on a device whose
  * IOMMU lacks the capability are -EOPNOTSUPP; an unknown device or IOAS
  * -ENOENT; a taken id -EEXIST; a geometry the format cannot build -EINVAL
- * (reason in err). With pt_is_hwpt, a nested HWPT over a NEST_PARENT HWPT
- * with the vendor data checked as Linux does (docs/uapi.md, "Nesting"); it
- * has no page table here (the guest owns stage 1). */
+ * (reason in err). With pt_is_hwpt (VT-d; SMMUv3 and AMD only with
+ * legacy) or pt_is_viommu (SMMUv3), a nested HWPT with the vendor data
+ * checked as Linux does (docs/uapi.md, "Nesting"); it has no page table
+ * here (the guest owns stage 1). NEST_PARENT with DIRTY_TRACKING on an
+ * SMMUv3 device is -EOPNOTSUPP. */
 int ims_iommufd_hwpt_alloc(struct ims_iommufd *fd, const struct ims_iommufd_hwpt_alloc *cmd,
 			   char *err, size_t errlen);
 /* Attach (or move) a device to a HWPT: -EINVAL when the device's IOMMU uses
@@ -175,7 +192,8 @@ int ims_iommufd_hwpt_alloc(struct ims_iommufd *fd, const struct ims_iommufd_hwpt
 int ims_iommufd_attach(struct ims_iommufd *fd, uint32_t dev_id, uint32_t hwpt_id);
 
 /* IOMMU_HWPT_SET_DIRTY_TRACKING: flags other than ENABLE are -EOPNOTSUPP,
- * as is a HWPT not allocated for dirty tracking. Enable clears every dirty
+ * as is a HWPT not allocated for dirty tracking; no HWPT, or a nested one,
+ * is -ENOENT (GET_DIRTY_BITMAP likewise). Enable clears every dirty
  * bit of the domain and flushes first; disable clears nothing. */
 int ims_iommufd_set_dirty_tracking(struct ims_iommufd *fd, uint32_t hwpt_id, uint32_t flags);
 /* IOMMU_HWPT_GET_DIRTY_BITMAP (dirty-semantics.md). In order: flags other
@@ -193,6 +211,31 @@ uint64_t ims_iommufd_bitmap_bytes(uint64_t length, uint64_t page_size);
 
 /* IOMMU_HWPT_INVALIDATE (docs/uapi.md, "Nesting"). */
 int ims_iommufd_invalidate(struct ims_iommufd *fd, struct ims_iommufd_invalidate *cmd);
+/* IOMMU_VIOMMU_ALLOC (include/uapi/linux/iommufd.h struct
+ * iommu_viommu_alloc): a vIOMMU of the device's IOMMU over a NEST_PARENT
+ * HWPT, under the caller's id. */
+struct ims_iommufd_viommu_alloc {
+	uint32_t flags;
+	uint32_t type;      /* IMS_IOMMU_VIOMMU_TYPE_* */
+	uint32_t dev_id;
+	uint32_t hwpt_id;   /* the nesting parent */
+	uint32_t viommu_id;
+};
+/* Errors in Linux's order (docs/uapi.md, "Nesting"): flags or type
+ * DEFAULT -EOPNOTSUPP; unknown device -ENOENT; a driver without vIOMMUs
+ * (VT-d), or a type or device its driver refuses, -EOPNOTSUPP; hwpt_id not
+ * a paging HWPT -ENOENT; not NEST_PARENT -EINVAL; a taken id -EEXIST; a
+ * parent of another IOMMU -EINVAL. */
+int ims_iommufd_viommu_alloc(struct ims_iommufd *fd, const struct ims_iommufd_viommu_alloc *cmd);
+/* IOMMU_VDEVICE_ALLOC: device dev_id is virt_id (SMMUv3: its virtual
+ * StreamID) on the vIOMMU. Unknown vIOMMU or device -ENOENT; a device of
+ * another IOMMU -EINVAL; a device that has a vDEVICE already, or a taken
+ * virt_id, -EEXIST. */
+int ims_iommufd_vdevice_alloc(struct ims_iommufd *fd, uint32_t viommu_id, uint32_t dev_id,
+			      uint64_t virt_id);
+/* A vIOMMU's parent HWPT and type; -ENOENT if none. */
+int ims_iommufd_viommu_info(struct ims_iommufd *fd, uint32_t viommu_id, uint32_t *hwpt_id,
+			    uint32_t *type);
 /* A nested HWPT's parent and data; -ENOENT when hwpt_id is not one. */
 int ims_iommufd_hwpt_nested(struct ims_iommufd *fd, uint32_t hwpt_id, struct ims_iommufd_nested *out);
 /* The stage-1 format a nesting parent of format s2 carries (a pair of

@@ -44,6 +44,8 @@ enum ims_op {
 	IMS_OP_IOMMUFD_SET_DIRTY, /* "iommufd set-dirty-tracking" */
 	IMS_OP_IOMMUFD_GET_DIRTY, /* "iommufd get-dirty-bitmap" */
 	IMS_OP_IOMMUFD_INVALIDATE, /* "iommufd invalidate": IOMMU_HWPT_INVALIDATE */
+	IMS_OP_IOMMUFD_VIOMMU,    /* "iommufd viommu-alloc": IOMMU_VIOMMU_ALLOC */
+	IMS_OP_IOMMUFD_VDEVICE,   /* "iommufd vdevice-alloc": IOMMU_VDEVICE_ALLOC */
 	IMS_OP_VFIO_CONTAINER,    /* "vfio container": a type1 container */
 	IMS_OP_VFIO_GROUP,        /* "vfio group" */
 	IMS_OP_VFIO_MAP,          /* "vfio map": VFIO_IOMMU_MAP_DMA */
@@ -123,6 +125,9 @@ enum ims_key {
 	IMS_K_DATA3,
 	IMS_K_ENTRY_LEN,   /* IOMMU_HWPT_INVALIDATE entry_len, raw */
 	IMS_K_ENTRY_NUM,   /* IOMMU_HWPT_INVALIDATE entry_num, raw */
+	IMS_K_VIOMMU,      /* a vIOMMU's id */
+	IMS_K_VIRT_ID,     /* IOMMU_VDEVICE_ALLOC virt_id, raw */
+	IMS_K_TYPE,        /* IOMMU_VIOMMU_ALLOC type, raw */
 	IMS_K_COUNT
 };
 

@@ -1,6 +1,8 @@
 /* iommufd nesting (uapi/iommufd_nested.c, docs/uapi.md "Nesting"): the
- * NEST_PARENT allocation, nested HWPT allocation with each vendor's data,
- * attach, and IOMMU_HWPT_INVALIDATE, each error case in Linux's order. */
+ * NEST_PARENT allocation, nested HWPT allocation with pt_id the parent HWPT
+ * and each vendor's data (SMMUv3 and AMD in the legacy reading), attach,
+ * and IOMMU_HWPT_INVALIDATE, each error case in Linux's order. The vIOMMU
+ * path: test_iommufd_viommu.c. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -10,28 +12,14 @@
 #include "iommusim/pt.h"
 #include "smmuv3/s2_codec.h"
 
+#include "nop_sink.h"
+
 #define IOAS 1
 #define DEV 0x10   /* the parent's IOMMU */
 #define DEV_S1 0x18 /* an IOMMU of the pair's stage-1 format */
 #define PARENT 5
 #define PLAIN 6    /* a paging HWPT without NEST_PARENT */
 #define NESTED 9
-
-static int nop_submit(void *a, enum ims_format f, const uint64_t c[2])
-{
-	(void)a, (void)f, (void)c;
-	return 0;
-}
-static int nop_update(void *a, uint16_t t, unsigned w, uint64_t c, uint64_t s)
-{
-	(void)a, (void)t, (void)w, (void)c, (void)s;
-	return 0;
-}
-static int nop_flush(void *a, uint16_t t)
-{
-	(void)a, (void)t;
-	return 0;
-}
 
 struct rig {
 	struct ims_mem *mem;
@@ -102,8 +90,8 @@ static int nested(struct rig *r, uint16_t id, uint32_t dev, uint32_t parent, uin
 		  uint32_t type, uint32_t len, const uint64_t *w)
 {
 	struct ims_iommufd_hwpt_alloc a = {.flags = flags, .dev_id = dev, .pt_id = parent,
-					   .hwpt_id = id, .pt_is_hwpt = true, .data_type = type,
-					   .data_len = len, .data = w};
+					   .hwpt_id = id, .pt_is_hwpt = true, .legacy = true,
+					   .data_type = type, .data_len = len, .data = w};
 	return ims_iommufd_hwpt_alloc(r->fd, &a, NULL, 0);
 }
 
@@ -113,13 +101,16 @@ START_TEST(nest_parent_needs_a_stage2_format)
 	up(&r, s2s[_i]);
 	/* The pair's stage-1 format has no nesting parent. */
 	ck_assert_int_eq(paging(&r, PARENT, DEV_S1, IMS_IOMMU_HWPT_ALLOC_NEST_PARENT), -EOPNOTSUPP);
-	/* Its stage 2 does, with dirty tracking too. */
-	ck_assert_int_eq(paging(&r, PARENT, DEV, IMS_IOMMU_HWPT_ALLOC_NEST_PARENT |
-					       IMS_IOMMU_HWPT_ALLOC_DIRTY_TRACKING),
-			 0);
-	bool dirty = false;
+	/* Its stage 2 does, with dirty tracking too on VT-d and AMD; not on
+	 * SMMUv3 (arm_smmu_domain_alloc_paging_flags). */
+	const uint32_t both = IMS_IOMMU_HWPT_ALLOC_NEST_PARENT | IMS_IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+	bool arm = r.s2 == IMS_FMT_SMMUV3_S2;
+	ck_assert_int_eq(paging(&r, PARENT, DEV, both), arm ? -EOPNOTSUPP : 0);
+	if (arm)
+		ck_assert_int_eq(paging(&r, PARENT, DEV, IMS_IOMMU_HWPT_ALLOC_NEST_PARENT), 0);
+	bool dirty = arm;
 	ck_assert_int_eq(ims_iommufd_hwpt_info(r.fd, PARENT, &dirty, NULL), 0);
-	ck_assert(dirty);
+	ck_assert(dirty == !arm);
 	/* A paging HWPT takes no vendor data. */
 	uint64_t w[4];
 	struct ims_iommufd_hwpt_alloc a = {.dev_id = DEV, .pt_id = IOAS, .hwpt_id = PLAIN,
@@ -145,7 +136,8 @@ START_TEST(nested_alloc_rules)
 	ck_assert_int_eq(nested(&r, NESTED, DEV, PARENT, 0, IMS_IOMMU_HWPT_DATA_NONE, n, w), -EINVAL);
 	ck_assert_int_eq(nested(&r, NESTED, DEV, PARENT, 0, t, 0, w), -EINVAL);
 	ck_assert_int_eq(nested(&r, NESTED, 0x77, PARENT, 0, t, n, w), -ENOENT);
-	ck_assert_int_eq(nested(&r, NESTED, DEV, 42, 0, t, n, w), -ENOENT);
+	/* iommufd_hwpt_alloc(): a pt_id that is no object is EINVAL. */
+	ck_assert_int_eq(nested(&r, NESTED, DEV, 42, 0, t, n, w), -EINVAL);
 	/* iommufd_hwpt_nested_alloc(): no allocation flag, some data, a
 	 * NEST_PARENT parent. */
 	ck_assert_int_eq(nested(&r, NESTED, DEV, PARENT, IMS_IOMMU_HWPT_ALLOC_DIRTY_TRACKING, t, n, w),
@@ -157,19 +149,20 @@ START_TEST(nested_alloc_rules)
 	ck_assert_int_eq(nested(&r, NESTED, DEV, PLAIN, 0, t, n, w), -EINVAL);
 	/* Another driver's device. */
 	ck_assert_int_eq(nested(&r, NESTED, DEV_S1, PARENT, 0, t, n, w), -EINVAL);
-	/* Another vendor's type: intel/nested.c checks it (EOPNOTSUPP), the
-	 * others through iommu_copy_struct_from_user() (EINVAL). */
+	/* Another vendor's type: intel/nested.c and amd/nested.c check it
+	 * (EOPNOTSUPP), SMMUv3 through iommu_copy_struct_from_user() (EINVAL). */
 	uint32_t other = t == IMS_IOMMU_HWPT_DATA_VTD_S1 ? IMS_IOMMU_HWPT_DATA_AMD_GUEST
 							 : IMS_IOMMU_HWPT_DATA_VTD_S1;
 	ck_assert_int_eq(nested(&r, NESTED, DEV, PARENT, 0, other, n, w),
-			 r.s2 == IMS_FMT_VTD ? -EOPNOTSUPP : -EINVAL);
-	/* copy_struct_from_user(): short is EINVAL, longer must be zero past
-	 * the struct (E2BIG), zero-extended is fine. */
+			 r.s2 == IMS_FMT_SMMUV3_S2 ? -EINVAL : -EOPNOTSUPP);
+	/* __iommu_copy_struct_from_user(): shorter or longer than the struct
+	 * is EINVAL, even zero past it. */
 	ck_assert_int_eq(nested(&r, NESTED, DEV, PARENT, 0, t, n - 4, w), -EINVAL);
 	w[n / 8] = 1;
-	ck_assert_int_eq(nested(&r, NESTED, DEV, PARENT, 0, t, n + 8, w), -E2BIG);
+	ck_assert_int_eq(nested(&r, NESTED, DEV, PARENT, 0, t, n + 8, w), -EINVAL);
 	w[n / 8] = 0;
-	ck_assert_int_eq(nested(&r, NESTED, DEV, PARENT, 0, t, n + 8, w), 0);
+	ck_assert_int_eq(nested(&r, NESTED, DEV, PARENT, 0, t, n + 8, w), -EINVAL);
+	ck_assert_int_eq(nested(&r, NESTED, DEV, PARENT, 0, t, n, w), 0);
 	ck_assert_ptr_null(ims_iommufd_hwpt_pt(r.fd, NESTED));
 	struct ims_iommufd_nested got;
 	ck_assert_int_eq(ims_iommufd_hwpt_nested(r.fd, NESTED, &got), 0);
@@ -177,9 +170,13 @@ START_TEST(nested_alloc_rules)
 	ck_assert_uint_eq(got.data_type, t);
 	ck_assert_int_eq(ims_iommufd_hwpt_nested(r.fd, PARENT, &got), -ENOENT);
 	ck_assert_int_eq(nested(&r, NESTED, DEV, PARENT, 0, t, n, w), -EEXIST);
-	/* A nested HWPT is no parent, and has no dirty tracking. */
+	/* A nested HWPT is no parent, and no paging HWPT to track dirty pages
+	 * (iommufd_get_hwpt_paging(): ENOENT). */
 	ck_assert_int_eq(nested(&r, NESTED + 1, DEV, NESTED, 0, t, n, w), -EINVAL);
-	ck_assert_int_eq(ims_iommufd_set_dirty_tracking(r.fd, NESTED, 1), -EOPNOTSUPP);
+	ck_assert_int_eq(ims_iommufd_set_dirty_tracking(r.fd, NESTED, 1), -ENOENT);
+	struct ims_iommufd_dirty_bitmap gb = {.hwpt_id = NESTED, .iova = 0, .length = 0x1000,
+					      .page_size = 0x1000, .data = w, .data_len = 8};
+	ck_assert_int_eq(ims_iommufd_get_dirty_bitmap(r.fd, &gb), -ENOENT);
 	/* Attach: the parent's device; not the stage-1 format's. */
 	ck_assert_int_eq(ims_iommufd_attach(r.fd, DEV_S1, NESTED), -EINVAL);
 	ck_assert_int_eq(ims_iommufd_attach(r.fd, DEV, NESTED), 0);
@@ -222,6 +219,12 @@ START_TEST(arm_ste_rules)
 	w[0] = 1 | (5ull << 1);
 	w[1] = 1ull << 32; /* not a guest field of word 1 */
 	ck_assert_int_eq(try_data(IMS_FMT_SMMUV3_S2, w), -EIO);
+	w[1] = 2ull << 28; /* EATS 0b10 (split-stage ATS): only 0b00 and 0b01 */
+	ck_assert_int_eq(try_data(IMS_FMT_SMMUV3_S2, w), -EIO);
+	w[1] = 3ull << 28;
+	ck_assert_int_eq(try_data(IMS_FMT_SMMUV3_S2, w), -EIO);
+	w[1] = 1ull << 28;
+	ck_assert_int_eq(try_data(IMS_FMT_SMMUV3_S2, w), 0);
 	w[0] = 6ull << 1; /* V clear: whatever else, an abort STE */
 	w[1] = ~0ull;
 	ck_assert_int_eq(try_data(IMS_FMT_SMMUV3_S2, w), 0);
@@ -247,6 +250,25 @@ START_TEST(amd_gdte_rules)
 	ck_assert_int_eq(try_data(IMS_FMT_AMDV1, w), 0);
 	w[0] |= 3ull << 56; /* GLX = 3 is reserved */
 	ck_assert_int_eq(try_data(IMS_FMT_AMDV1, w), -EINVAL);
+}
+END_TEST
+
+/* Without the legacy reading, pt_id a parent HWPT is VT-d's alone:
+ * iommufd_hwpt_nested_alloc() needs ops->domain_alloc_nested, which the
+ * SMMUv3 and AMD drivers do not have. */
+START_TEST(parent_pt_id_is_vtd_only)
+{
+	struct rig r;
+	up(&r, s2s[_i]);
+	ck_assert_int_eq(paging(&r, PARENT, DEV, IMS_IOMMU_HWPT_ALLOC_NEST_PARENT), 0);
+	uint64_t w[4];
+	uint32_t t = good_data(&r, w);
+	struct ims_iommufd_hwpt_alloc a = {.dev_id = DEV, .pt_id = PARENT, .hwpt_id = NESTED,
+					   .pt_is_hwpt = true, .data_type = t,
+					   .data_len = data_size(t), .data = w};
+	ck_assert_int_eq(ims_iommufd_hwpt_alloc(r.fd, &a, NULL, 0),
+			 r.s2 == IMS_FMT_VTD ? 0 : -EOPNOTSUPP);
+	down(&r);
 }
 END_TEST
 
@@ -316,6 +338,8 @@ START_TEST(vtd_invalidate_rules)
 	ck_assert_int_eq(inv(&r, PARENT, 0, 24, 1, e, &s, &done), -EINVAL); /* not nested */
 	ck_assert_int_eq(inv(&r, NESTED, 1, 24, 1, e, &s, &done), -EINVAL); /* type */
 	ck_assert_int_eq(inv(&r, NESTED, 0, 16, 1, e, &s, &done), -EINVAL); /* short entry */
+	ck_assert_int_eq(inv(&r, NESTED, 0, 32, 1, e, &s, &done), -EINVAL); /* longer */
+	ck_assert_int_eq(inv(&r, NESTED, 0, 4097, 1, e, &s, &done), -EINVAL); /* above a page */
 	ck_assert_uint_eq(s.n, 0);
 	/* All three: a leaf range, everything, one page. */
 	ck_assert_int_eq(inv(&r, NESTED, 0, 24, 3, e, &s, &done), 0);
@@ -474,6 +498,7 @@ int main(void)
 	tcase_add_loop_test(tc, nested_alloc_rules, 0, 3);
 	tcase_add_test(tc, arm_ste_rules);
 	tcase_add_test(tc, amd_gdte_rules);
+	tcase_add_loop_test(tc, parent_pt_id_is_vtd_only, 0, 3);
 	tcase_add_test(tc, vtd_addr_width_at_attach);
 	tcase_add_test(tc, vtd_invalidate_rules);
 	tcase_add_test(tc, arm_invalidate_rules);

@@ -80,6 +80,10 @@ START_TEST(parent_checks)
 		    "nested= is for software domains");
 	input_error("iommufd hwpt-alloc hwpt=2 dev=1 ioas=1 nested=1\n", "nested=", "exactly one");
 	input_error("iommufd hwpt-alloc hwpt=2 dev=1\n", "iommufd", "exactly one");
+	input_error("iommufd hwpt-alloc hwpt=2 dev=1 nested=1 viommu=1\n", "viommu=", "exactly one");
+	input_error("iommufd hwpt-alloc hwpt=2 dev=1 viommu=1 ioas=1\n", "ioas=", "exactly one");
+	input_error("iommufd invalidate data-type=1\n", "iommufd", "exactly one");
+	input_error("iommufd invalidate hwpt=1 viommu=1 data-type=1\n", "viommu=", "exactly one");
 }
 END_TEST
 

@@ -202,6 +202,12 @@ START_TEST(format_round_trip_all_keys)
 		"data1=0x80000000 data2=0x30 data3=0 reserved=0 expect-err=EIO",
 		"iommufd invalidate hwpt=4 data-type=0 entry-len=24 entry-num=2 data0=0x10000 "
 		"data1=1 data2=1 data3=0 reserved=1 expect-err=EOPNOTSUPP",
+		/* vIOMMU objects (docs/uapi.md "Nesting") */
+		"iommufd viommu-alloc viommu=4294967295 dev=3 hwpt=2 type=1 flags=0 "
+		"expect-err=EOPNOTSUPP",
+		"iommufd vdevice-alloc viommu=1 dev=3 virt-id=0xffffffffffffffff expect-err=EEXIST",
+		"iommufd hwpt-alloc hwpt=5 dev=3 viommu=1 data-len=16",
+		"iommufd invalidate viommu=1 data-type=1 data0=0x12",
 		"vfio container id=5 format=vtd levels=4 granule=4K ias=48 pgsizes=4K",
 		"vfio group id=1 container=5 dev=00:04.0 pin-scope",
 		"vfio map container=5 iova=0 pa=0 length=0 prot=rw expect-err=EINVAL",
