@@ -277,6 +277,8 @@ int import_qemu(struct imp *m, struct lsrc *in, const struct imp_guest *guest)
 			imp_count(m->st->known, &m->st->n_known, defs[i].name, strlen(defs[i].name),
 				  q->counts[i]);
 	free(q->devdom);
+	free(q->smmu_ids);
+	free(q->smmu_taken);
 	free(q);
 	return rc < 0 ? rc : 0;
 }

@@ -52,6 +52,14 @@ struct q {
 	} last;
 	int cur_asid; /* SMMU: ASID of the lookup being translated */
 	int cur_vmid; /* SMMU: VMID of the last lookup that named one (-1: none) */
+	/* SMMU: each VMID, (VMID, ASID) and stage-1-only ASID of the log with
+	 * its trace domain id (traces/import_qemu_smmu_ids.c); the ids taken,
+	 * a bitmap; the VMID the last invalidation line named. */
+	struct smmu_id *smmu_ids;
+	size_t nsmmu_ids, capsmmu_ids;
+	uint8_t *smmu_taken;
+	int inv_vmid;
+	bool inv_vmid_named;
 	/* SMMU: the stage-1 leaf of a nested walk (smmu_ptw_*_pte stage=3),
 	 * which gives the IPA the translation line does not. */
 	struct {
@@ -210,6 +218,25 @@ int qemu_smmu_nested_translate(struct q *q, uint32_t sid, uint64_t iova, uint64_
 int qemu_smmu_s2_translate(struct q *q, uint32_t sid, uint64_t iova, uint64_t out,
 			   uint64_t perm);
 int qemu_smmu_s2_inval(struct q *q, const char *a, const char *e);
+/* The log's identifiers as trace domain ids (traces/import_qemu_smmu_ids.c):
+ * a VMID's stage-2 domain, a (VMID, ASID) nested stage-1 domain, a
+ * stage-1-only ASID (VMID -1 or none). */
+enum smmu_kind { SMMU_S2, SMMU_NEST, SMMU_S1 };
+struct smmu_id {
+	enum smmu_kind kind;
+	int vmid, asid;
+	uint16_t dom;
+};
+/* The identifier's domain id (>= 0); a new one gets one when `create`
+ * (else -ENOENT); <0 on errors. */
+int qemu_smmu_dom(struct q *q, enum smmu_kind kind, int vmid, int asid, bool create);
+/* Calls fn for the domain(s) a by-ASID invalidation reaches: the ASID in
+ * `vmid` (when `named`; else the VMID the last invalidation line named). */
+typedef int (*smmu_dom_fn)(struct q *q, uint16_t dom, void *arg);
+int qemu_smmu_asid_scope(struct q *q, int vmid, bool named, int asid, smmu_dom_fn fn,
+			 void *arg);
+/* An invalidation line named this VMID (-1: a stage-1-only one). */
+void qemu_smmu_named_vmid(struct q *q, int vmid);
 /* "key=-1" (a VMID or ASID QEMU prints as -1 when the stage has none):
  * 1 when it is -1, 0 when it is a number (in *out), -1 when neither. */
 int qemu_smmu_id(const char *a, const char *e, const char *key, uint64_t *out);

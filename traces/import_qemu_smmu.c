@@ -110,7 +110,10 @@ int qh_smmu_translate(struct q *q, const char *a, const char *e)
 		return qemu_smmu_nested_translate(q, (uint32_t)sid, iova, out, perm);
 	if (stage == 2)
 		return qemu_smmu_s2_translate(q, (uint32_t)sid, iova, out, perm);
-	int dom = q->cur_asid >= 0 ? q->cur_asid : imp_dev_dom(q->m, (uint32_t)sid);
+	int dom = q->cur_asid >= 0 ? qemu_smmu_dom(q, SMMU_S1, -1, q->cur_asid, true)
+				   : imp_dev_dom(q->m, (uint32_t)sid);
+	if (dom < -1)
+		return dom;
 	if (dom < 0)
 		dom = q->m->o.domain;
 	/* A nested domain's translations are two-stage ones: its map is to an
@@ -140,9 +143,44 @@ int qh_smmu_translate(struct q *q, const char *a, const char *e)
 	return qemu_translate(q, &x);
 }
 
+struct s1_range {
+	uint64_t iova, size;
+};
+
+static int s1_unmap(struct q *q, uint16_t dom, void *arg)
+{
+	const struct s1_range *r = arg;
+	if (q->g)
+		return imp_flush(q->m, dom);
+	int rc = imp_unmap(q->m, dom, r->iova, r->size, NULL, NULL);
+	if (rc == 0)
+		q->m->st->unmap_untracked++;
+	return rc < 0 ? rc : 0;
+}
+
+static int s1_flush(struct q *q, uint16_t dom, void *arg)
+{
+	(void)arg;
+	return imp_flush(q->m, dom);
+}
+
+/* The line's "vmid=N" (1: in *vmid, -1 for "-1"; 0: none; <0: refused). */
+static int line_vmid(struct q *q, const char *a, const char *e, int *vmid)
+{
+	uint64_t v;
+	int k = qemu_smmu_id(a, e, "vmid", &v);
+	if (k < 0)
+		return 0;
+	if (k == 0 && v > 0xffff)
+		return bad_range(q, "vmid", v, 0xffff); /* 0 (none) when lenient */
+	*vmid = k == 1 ? -1 : (int)v;
+	return 1;
+}
+
 int qh_smmu_range_inval(struct q *q, const char *a, const char *e)
 {
 	uint64_t asid, addr, tg = 0, num = 1, stage = 1;
+	int vmid = -1, named;
 	/* QEMU 9.1+ "stage=2": CMD_TLBI_S2_IPA, an IPA range of the VMID. */
 	if (arg_num(a, e, "stage", &stage) && stage == 2)
 		return qemu_smmu_s2_inval(q, a, e);
@@ -157,13 +195,12 @@ int qh_smmu_range_inval(struct q *q, const char *a, const char *e)
 	unsigned g = tg_log(tg, q->tt_granule_log ? q->tt_granule_log : 12);
 	if (!num || num > (1ull << 40))
 		return bad(q, "num_pages between 1 and 2^40");
-	uint64_t size = num << g;
-	if (q->g)
-		return imp_flush(q->m, (uint16_t)asid);
-	int rc = imp_unmap(q->m, (uint16_t)asid, addr & ~((1ull << g) - 1), size, NULL, NULL);
-	if (rc == 0)
-		q->m->st->unmap_untracked++;
-	return rc < 0 ? rc : 0;
+	if ((named = line_vmid(q, a, e, &vmid)) < 0)
+		return named;
+	/* CMD_TLBI_NH_VA / NH_VAA: the ASID of the command's VMID only
+	 * (IHI0070 4.4.1; traces/import_qemu_smmu_ids.c). */
+	struct s1_range r = {addr & ~((1ull << g) - 1), num << g};
+	return qemu_smmu_asid_scope(q, vmid, named > 0, (int)asid, s1_unmap, &r);
 }
 
 int qh_smmu_inv_asid(struct q *q, const char *a, const char *e)
@@ -173,7 +210,8 @@ int qh_smmu_inv_asid(struct q *q, const char *a, const char *e)
 		return bad(q, "'IOTLB invalidate asid=N'");
 	if (asid > 0xffff)
 		return bad_range(q, "asid", asid, 0xffff);
-	return imp_flush(q->m, (uint16_t)asid);
+	/* CMD_TLBI_NH_ASID: the ASID of one VMID (IHI0070 4.4.2). */
+	return qemu_smmu_asid_scope(q, -1, false, (int)asid, s1_flush, NULL);
 }
 
 int qh_smmu_abort(struct q *q, const char *a, const char *e)

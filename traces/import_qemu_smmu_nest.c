@@ -2,7 +2,8 @@
  * and smmuv3.c of the nested emulation). A nested STE (Config 0b111,
  * IHI0070 5.2) becomes a stage-2 domain (the VMID, format smmuv3-s2) and
  * a nested stage-1 domain over it (the ASID, format smmuv3 nested=VMID);
- * a stage-2-only STE a smmuv3-s2 domain (docs/importers.md, "Two stages").
+ * a stage-2-only STE a smmuv3-s2 domain (docs/importers.md, "Two stages");
+ * which domain ids they get, traces/import_qemu_smmu_ids.c.
  *
  * What the log shows of each stage:
  * - smmu_ptw_page_pte / smmu_ptw_block_pte "stage=2": a stage-2 leaf,
@@ -50,20 +51,25 @@ static bool spaced_num(const char *a, const char *e, const char *key, uint64_t *
 /* The VMID's domain: a stage-2 domain of the default geometry (a 48-bit
  * IPA space of 4 KiB granules, which reaches the replayer's frame pool
  * for the guest's stage-1 tables; QEMU logs no STE S2T0SZ). */
-static int s2_dom(struct q *q, int vmid, struct dom **out)
+static int s2_dom(struct q *q, int vmid, uint16_t *out)
 {
 	if (vmid < 0)
 		return bad(q, "an IOTLB lookup naming the VMID (smmu_iotlb_lookup_hit/miss vmid=N) "
 			      "before a stage-2 line");
-	struct dom *d = imp_dom(q->m, (uint16_t)vmid);
+	int id = qemu_smmu_dom(q, SMMU_S2, vmid, -1, true);
+	if (id < 0)
+		return id;
+	struct dom *d = imp_dom(q->m, (uint16_t)id);
 	if (!d)
 		return -ENOMEM;
-	/* Trace domain ids are one space (docs/nested.md, "Left out": VMIDs). */
+	/* The log's identifiers have a domain id each (import_qemu_smmu_ids.c);
+	 * only a stage-1 translation naming no ASID (the device's domain, or
+	 * --domain) can have taken this one before. */
 	if (d->nested || (d->fmt != IMS_FMT_SMMUV3_S2 && (d->defined || d->fmt == IMS_FMT_SMMUV3)))
-		return bad(q, "a VMID that no ASID of the log uses too (trace domain ids are one "
-			      "space)");
-	imp_dom_geometry(q->m, (uint16_t)vmid, IMS_FMT_SMMUV3_S2, 0, IMS_PAGE_SIZE, 48, true);
-	*out = d;
+		return bad(q, "a VMID whose domain id no stage-1 translation naming no ASID used "
+			      "(the device's domain or --domain)");
+	imp_dom_geometry(q->m, (uint16_t)id, IMS_FMT_SMMUV3_S2, 0, IMS_PAGE_SIZE, 48, true);
+	*out = (uint16_t)id;
 	return 1;
 }
 
@@ -122,11 +128,11 @@ int qh_smmu_ptw_leaf(struct q *q, const char *a, const char *e)
 	 * QEMU's walk faults. */
 	unsigned prot = (unsigned)((pte >> 6 & 1) ? IMS_PROT_R : 0) |
 			(unsigned)((pte >> 7 & 1) ? IMS_PROT_W : 0);
-	struct dom *d;
-	int rc = s2_dom(q, q->cur_vmid, &d);
+	uint16_t pid;
+	int rc = s2_dom(q, q->cur_vmid, &pid);
 	if (rc <= 0 || !prot || q->g)
 		return rc < 0 ? rc : 0;
-	return s2_map(q, (uint16_t)q->cur_vmid, iova, addr, shift, prot);
+	return s2_map(q, pid, iova, addr, shift, prot);
 }
 
 int qemu_smmu_nested_translate(struct q *q, uint32_t sid, uint64_t iova, uint64_t out,
@@ -139,33 +145,21 @@ int qemu_smmu_nested_translate(struct q *q, uint32_t sid, uint64_t iova, uint64_
 	if (asid < 0)
 		return bad(q, "an IOTLB lookup naming the ASID and VMID (smmu_iotlb_lookup_hit/miss "
 			      "asid=N vmid=N) before a stage=3 translation");
-	struct dom *p;
-	int rc = s2_dom(q, vmid, &p);
-	if (rc <= 0)
-		return rc;
-	if (asid == vmid)
-		return bad(q, "an ASID other than its VMID (trace domain ids are one space)");
-	struct dom *d = imp_dom(m, (uint16_t)asid);
-	if (!d)
-		return -ENOMEM;
-	/* An id a VMID or a stage-2-only domain took already (defined or
-	 * not yet) cannot be a nested stage-1 domain too. */
-	if (!d->nested && d->fmt == IMS_FMT_SMMUV3_S2)
-		return bad(q, "an ASID other than every VMID of the log (trace domain ids are one "
-			      "space)");
-	if (d->defined && (!d->nested || d->parent != vmid))
-		return bad(q, "an ASID that names one nested domain over one VMID");
-	unsigned g = q->tt_granule_log ? q->tt_granule_log : 12;
-	imp_dom_geometry(m, (uint16_t)asid, IMS_FMT_SMMUV3, 0, 1ull << g,
-			 m->o.ias ? m->o.ias : q->tt_ias ? q->tt_ias : 48, true);
-	imp_dom_nest(m, (uint16_t)asid, (uint16_t)vmid);
+	uint16_t pid;
+	if (vmid < 0)
+		return s2_dom(q, vmid, &pid); /* its refusal */
+	/* The ASID of this VMID: its own domain id (an ASID is per VMID,
+	 * IHI0070 3.17), whatever other VMIDs' ASIDs are. It and the VMID
+	 * get theirs once the line is found good: a line skipped (--lenient)
+	 * takes no id. */
+	int di = qemu_smmu_dom(q, SMMU_NEST, vmid, asid, false);
 
 	/* The IPA: the stage-1 leaf the walk just printed, else the trace's
 	 * own stage-1 mapping (an IOTLB hit walks nothing). */
 	uint64_t ipa;
 	unsigned shift;
 	uint64_t ssz = 1ull << q->s1leaf.shift;
-	struct leaf *l = imp_lookup(m, (uint16_t)asid, iova);
+	struct leaf *l = di >= 0 ? imp_lookup(m, (uint16_t)di, iova) : NULL;
 	if (q->s1leaf.valid && (q->s1leaf.iova & ~(ssz - 1)) == (iova & ~(ssz - 1))) {
 		ipa = (q->s1leaf.ipa & ~(ssz - 1)) + (iova & (ssz - 1));
 		shift = q->s1leaf.shift;
@@ -178,16 +172,33 @@ int qemu_smmu_nested_translate(struct q *q, uint32_t sid, uint64_t iova, uint64_
 			      "stage=3) before the first stage=3 translation of a page");
 	}
 	q->s1leaf.valid = false;
-	/* Stage 2 must give what QEMU gave: the walk lines mapped it; a log
-	 * without them (or a remap) gets the 4 KiB page the access shows. */
 	unsigned prot = acc_of(perm);
 	if ((ipa ^ out) & (IMS_PAGE_SIZE - 1))
 		return bad(q, "a translation whose output keeps the page offset of its IPA (the "
 			      "stage-1 walk line's page address + the IOVA's offset)");
-	if (prot && !q->g &&
-	    (rc = s2_map(q, (uint16_t)vmid, ipa, out & ~(IMS_PAGE_SIZE - 1), 12, prot)))
+
+	int rc = s2_dom(q, vmid, &pid);
+	if (rc <= 0)
 		return rc;
-	struct xl x = {.dev = sid, .dom = (uint16_t)asid, .iova = iova, .pa = ipa,
+	if ((di = qemu_smmu_dom(q, SMMU_NEST, vmid, asid, true)) < 0)
+		return di;
+	uint16_t id = (uint16_t)di;
+	struct dom *d = imp_dom(m, id);
+	if (!d)
+		return -ENOMEM;
+	if ((d->defined || d->fmt == IMS_FMT_SMMUV3_S2) && (!d->nested || d->parent != pid))
+		return bad(q, "an ASID whose domain id no stage-1 translation naming no ASID used "
+			      "(the device's domain or --domain)");
+	unsigned g = q->tt_granule_log ? q->tt_granule_log : 12;
+	imp_dom_geometry(m, id, IMS_FMT_SMMUV3, 0, 1ull << g,
+			 m->o.ias ? m->o.ias : q->tt_ias ? q->tt_ias : 48, true);
+	imp_dom_nest(m, id, pid);
+	/* Stage 2 must give what QEMU gave: the walk lines mapped it; a log
+	 * without them (or a remap) gets the 4 KiB page the access shows. */
+	if (prot && !q->g &&
+	    (rc = s2_map(q, pid, ipa, out & ~(IMS_PAGE_SIZE - 1), 12, prot)))
+		return rc;
+	struct xl x = {.dev = sid, .dom = id, .iova = iova, .pa = ipa,
 		       .shift = shift, .prot = prot, .nested = true, .final_pa = out};
 	return qemu_translate(q, &x);
 }
@@ -199,12 +210,12 @@ int qemu_smmu_s2_translate(struct q *q, uint32_t sid, uint64_t iova, uint64_t ou
 	q->cur_asid = -1;
 	q->insert.valid = false;
 	q->s1leaf.valid = false;
-	struct dom *p;
-	int rc = s2_dom(q, vmid, &p);
+	uint16_t pid;
+	int rc = s2_dom(q, vmid, &pid);
 	if (rc <= 0)
 		return rc;
-	struct leaf *l = imp_lookup(q->m, (uint16_t)vmid, iova);
-	struct xl x = {.dev = sid, .dom = (uint16_t)vmid, .iova = iova, .pa = out,
+	struct leaf *l = imp_lookup(q->m, pid, iova);
+	struct xl x = {.dev = sid, .dom = pid, .iova = iova, .pa = out,
 		       .shift = l && leaf_pa(l, iova) == out ? l->shift : 12,
 		       .prot = acc_of(perm)};
 	return qemu_translate(q, &x);
@@ -228,9 +239,14 @@ int qemu_smmu_s2_inval(struct q *q, const char *a, const char *e)
 	unsigned g = tg == 2 ? 14 : tg == 3 ? 16 : 12;
 	if (!num || num > (1ull << 36))
 		return bad(q, "num_pages between 1 and 2^36");
+	/* The VMID's stage-2 domain; none yet: nothing of it to drop. */
+	qemu_smmu_named_vmid(q, (int)vmid);
+	int id = qemu_smmu_dom(q, SMMU_S2, (int)vmid, -1, false);
+	if (id < 0)
+		return 0;
 	if (q->g)
-		return imp_flush(q->m, (uint16_t)vmid);
-	int rc = imp_unmap(q->m, (uint16_t)vmid, addr & ~((1ull << g) - 1), num << g, NULL, NULL);
+		return imp_flush(q->m, (uint16_t)id);
+	int rc = imp_unmap(q->m, (uint16_t)id, addr & ~((1ull << g) - 1), num << g, NULL, NULL);
 	if (rc == 0)
 		q->m->st->unmap_untracked++;
 	return rc < 0 ? rc : 0;
@@ -244,6 +260,9 @@ int qh_smmu_s12_vmid(struct q *q, const char *a, const char *e)
 	if (vmid > 0xffff)
 		return bad_range(q, "vmid", vmid, 0xffff);
 	/* CMD_TLBI_S12_VMALL: the parent and what its nested domains combine
-	 * (docs/nested.md, "What each invalidation drops"). */
-	return imp_flush(q->m, (uint16_t)vmid);
+	 * (docs/nested.md, "What each invalidation drops"): the VMID's stage-2
+	 * domain, of which the nested domains of its ASIDs are children. */
+	qemu_smmu_named_vmid(q, (int)vmid);
+	int id = qemu_smmu_dom(q, SMMU_S2, (int)vmid, -1, false);
+	return id < 0 ? 0 : imp_flush(q->m, (uint16_t)id);
 }

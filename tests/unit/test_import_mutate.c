@@ -132,6 +132,8 @@ static const struct src srcs[] = {
 	{"tests/import/qemu-smmuv3-new.log", IMS_FROM_QEMU_SMMUV3, NULL, -1},
 	{"tests/import/qemu-smmuv3-old.log", IMS_FROM_QEMU_SMMUV3, NULL, -1},
 	{"tests/import/qemu-smmuv3-nested.log", IMS_FROM_QEMU_SMMUV3, NULL, -1},
+	{"tests/import/qemu-smmuv3-nested-asid-is-vmid.log", IMS_FROM_QEMU_SMMUV3, NULL, -1},
+	{"tests/import/qemu-smmuv3-nested-shared-asid.log", IMS_FROM_QEMU_SMMUV3, NULL, -1},
 	{"tests/import/ftrace-new.txt", IMS_FROM_FTRACE, NULL, -1},
 	{"tests/import/ftrace-old.txt", IMS_FROM_FTRACE, NULL, -1},
 	{"tests/import/ftrace-new.txt", IMS_FROM_FTRACE, NULL, IMS_FMT_SMMUV3},
