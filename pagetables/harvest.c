@@ -528,7 +528,16 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 			if (h->scan(wview + j, &keys, &bd, &np)) {
 				cnt += np;
 				dm[j / 64] |= bd;
-				if (bw && bd && bd != ~0ull) {
+				if (bw && bd == ~0ull && wid) {
+					/* Fully dirty after a widened block (most blocks
+					 * at 60 % dirty and up are partly dirty): its
+					 * words stored as ones now, so the frame still
+					 * skips the pass over its mask below. */
+					pt_fill64(bw + (((uint64_t)j << a) >> 6), a);
+					wid |= 1u << (j / 64);
+				} else if (bw && bd && bd != ~0ull) {
+					if (!wid)
+						wid = pt_fill64_full(bw, dm, j / 64, a);
 					sp64(bw + (((uint64_t)j << a) >> 6), bd, a);
 					wid |= 1u << (j / 64);
 				}

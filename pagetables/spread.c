@@ -68,6 +68,18 @@ void pt_spread64_portable(uint64_t *words, uint64_t bits, unsigned a)
 	}
 }
 
+unsigned pt_fill64_full(uint64_t *words, const uint64_t *dm, unsigned nb, unsigned a)
+{
+	unsigned done = 0;
+	for (unsigned w = 0; w < nb; w++) {
+		if (dm[w] == ~0ull) {
+			pt_fill64(words + ((uint64_t)w << a), a);
+			done |= 1u << w;
+		}
+	}
+	return done;
+}
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 

@@ -43,6 +43,20 @@ pt_spread64_fn pt_spread64_pick(unsigned a);
 #define PT_SPREAD64_VARIANTS 3
 unsigned pt_spread64_variants(pt_spread64_fn out[PT_SPREAD64_VARIANTS]);
 void pt_spread64_portable(uint64_t *words, uint64_t bits, unsigned a);
+/* Sets words[0 .. 2^a): a fully dirty block's 64 pages of 2^a bits.
+ * Inline, its ones opaque to the compiler, which would otherwise call
+ * memset for these few words. */
+static inline void pt_fill64(uint64_t *words, unsigned a)
+{
+	uint64_t ones = ~0ull;
+	__asm__("" : "+r"(ones));
+	for (unsigned q = 0; q < (1u << a); q++)
+		words[q] = ones;
+}
+/* Fills, as pt_fill64, the words of each block w < nb whose 64 pages are
+ * all dirty in dm[w] (block w's words start at words + (w << a)); returns
+ * the mask of the blocks filled (bit w). */
+unsigned pt_fill64_full(uint64_t *words, const uint64_t *dm, unsigned nb, unsigned a);
 /* The portable one, the reference the others must equal. */
 void pt_spread_portable(uint64_t *words, const uint64_t *dm, unsigned a, unsigned first,
 			unsigned last);

@@ -297,9 +297,9 @@ START_TEST(dense_edges)
 		ck_assert_int_eq(ims_pt_set_dirty_tracking(r[k].pt, true), 0);
 	}
 	uint64_t s = 77 + (uint64_t)_i;
-	static const unsigned pcts[] = {1, 10, 50, 97};
+	static const unsigned pcts[] = {1, 10, 50, 97, 99, 100};
 	for (unsigned round = 0; round < 12; round++) {
-		unsigned pct = pcts[round % 4];
+		unsigned pct = pcts[round % 6];
 		for (uint64_t p = 0; p < len / pg; p++) {
 			if (rnd(&s) % 100 >= pct)
 				continue;
@@ -693,6 +693,31 @@ START_TEST(spread64_matches_reference)
 		}
 	}
 	ck_assert_uint_gt(changed, 3000);
+	/* A fully dirty block stored as ones, and the fully dirty blocks of a
+	 * frame before its first widened one: the words of those blocks only. */
+	for (unsigned round = 0; round < 600; round++) {
+		const unsigned a = 1 + round % 6, nb = 1 + (unsigned)(rnd(&s) % 8);
+		uint64_t dm[8], init[512], want[512];
+		unsigned wmask = 0;
+		for (unsigned w = 0; w < nb; w++) {
+			dm[w] = rnd(&s) % 2 ? ~0ull : rnd(&s);
+			wmask |= (unsigned)(dm[w] == ~0ull) << w;
+		}
+		for (unsigned w = 0; w < (nb << a); w++)
+			init[w] = want[w] = rnd(&s) % 3 ? 0 : rnd(&s);
+		for (unsigned w = 0; w < nb; w++)
+			if (dm[w] == ~0ull)
+				pt_spread64_portable(want + (w << a), ~0ull, a);
+		uint64_t *words = hi - (nb << a);
+		memcpy(words, init, (size_t)(nb << a) * 8);
+		ck_assert_uint_eq(pt_fill64_full(words, dm, nb, a), wmask);
+		ck_assert(!memcmp(words, want, (size_t)(nb << a) * 8));
+		words = lo;
+		memcpy(words, init, 8u << a);
+		pt_fill64(words, a);
+		pt_spread64_portable(init, ~0ull, a);
+		ck_assert(!memcmp(words, init, 8u << a));
+	}
 	munmap(mem, len);
 }
 END_TEST
