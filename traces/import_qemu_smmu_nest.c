@@ -128,7 +128,7 @@ int qh_smmu_ptw_leaf(struct q *q, const char *a, const char *e)
 	 * QEMU's walk faults. */
 	unsigned prot = (unsigned)((pte >> 6 & 1) ? IMS_PROT_R : 0) |
 			(unsigned)((pte >> 7 & 1) ? IMS_PROT_W : 0);
-	uint16_t pid;
+	uint16_t pid = 0;
 	int rc = s2_dom(q, q->cur_vmid, &pid);
 	if (rc <= 0 || !prot || q->g)
 		return rc < 0 ? rc : 0;
@@ -145,7 +145,7 @@ int qemu_smmu_nested_translate(struct q *q, uint32_t sid, uint64_t iova, uint64_
 	if (asid < 0)
 		return bad(q, "an IOTLB lookup naming the ASID and VMID (smmu_iotlb_lookup_hit/miss "
 			      "asid=N vmid=N) before a stage=3 translation");
-	uint16_t pid;
+	uint16_t pid = 0;
 	if (vmid < 0)
 		return s2_dom(q, vmid, &pid); /* its refusal */
 	/* The ASID of this VMID: its own domain id (an ASID is per VMID,
@@ -210,7 +210,7 @@ int qemu_smmu_s2_translate(struct q *q, uint32_t sid, uint64_t iova, uint64_t ou
 	q->cur_asid = -1;
 	q->insert.valid = false;
 	q->s1leaf.valid = false;
-	uint16_t pid;
+	uint16_t pid = 0;
 	int rc = s2_dom(q, vmid, &pid);
 	if (rc <= 0)
 		return rc;
