@@ -132,17 +132,21 @@ static inline struct tlb_ent *cache_set(const struct cache *c, uint64_t h)
 	return &c->e[(size_t)((unsigned)(h >> 40) & c->set_mask) * c->ways];
 }
 
-static inline uint64_t cache_rng(struct cache *c)
+/* xorshift64*: deterministic per seed, no global state (the caches' random
+ * replacement and the model's replica choices each keep their own). */
+static inline uint64_t xorshift64s(uint64_t *state)
 {
-	/* xorshift64*: per cache, so a random policy never perturbs the
-	 * model's replica choices. */
-	uint64_t x = c->rng;
+	uint64_t x = *state;
 	x ^= x >> 12;
 	x ^= x << 25;
 	x ^= x >> 27;
-	c->rng = x;
+	*state = x;
 	return x * 0x2545f4914f6cdd1dull;
 }
+
+/* Per cache, so a random policy never perturbs the model's replica
+ * choices. */
+static inline uint64_t cache_rng(struct cache *c) { return xorshift64s(&c->rng); }
 
 /* The way of `set` holding key with identity id (want_id), or NULL. Four
  * ways (the default of every cache) are searched unrolled. */

@@ -134,17 +134,8 @@ struct ims_iommu {
 			  unsigned acc, struct ims_xlate *out, struct ims_leaf *lf);
 };
 
-/* The model's random choices (model.replica, random policies): xorshift64*,
- * deterministic per seed, no global state. */
-static inline uint64_t iommu_rng(struct ims_iommu *m)
-{
-	uint64_t x = m->rng;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	m->rng = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
+/* The model's random choices (model.replica), apart from the caches'. */
+static inline uint64_t iommu_rng(struct ims_iommu *m) { return xorshift64s(&m->rng); }
 
 /* Seeds of the caches' random replacement: distinct per cache, all from
  * cfg.seed. */
