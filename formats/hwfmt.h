@@ -218,6 +218,19 @@ static inline unsigned hw_level_bits(const struct hw_ctx *c, int level)
 	return c->ias > lo ? c->ias - lo : 0;
 }
 
+/* The entries a leaf of 2^page_shift bytes takes at `level`, whose entries
+ * map 2^shift bytes each: one, or a run of them (AMD replicas, an Arm
+ * contiguous group) no longer than the level's table, aligned to its
+ * length. */
+static inline unsigned hw_run_len(const struct hw_ctx *c, int level, unsigned shift,
+				  unsigned page_shift)
+{
+	if (page_shift <= shift)
+		return 1;
+	unsigned span = page_shift - shift, bits = hw_level_bits(c, level);
+	return span >= bits ? (1u << bits) : (1u << span);
+}
+
 static inline unsigned hw_level_shift(const struct hw_ctx *c, int level)
 {
 	return c->gshift + c->stride * (unsigned)level;

@@ -213,14 +213,8 @@ static int leaf_back(struct nw *w, int level, uint64_t pte_pa, uint64_t pte,
 {
 	const struct hw_ctx *c = w->c;
 	struct ims_leaf *lf = w->lf;
-	unsigned shift = c->ix_shift[level];
-	unsigned n = 1;
-	uint64_t first_idx = idx;
-	if (e->page_shift > shift) {
-		unsigned span = e->page_shift - shift, bits = hw_level_bits(c, level);
-		n = span >= bits ? (1u << bits) : (1u << span);
-		first_idx = idx & ~(uint64_t)(n - 1);
-	}
+	unsigned n = hw_run_len(c, level, c->ix_shift[level], e->page_shift);
+	uint64_t first_idx = idx & ~(uint64_t)(n - 1);
 	uint64_t pbase = w->iova & ~lmask(e->page_shift);
 	lf->level = level;
 	lf->pte_pa = pte_pa;
@@ -268,8 +262,7 @@ static uint64_t replica_target(struct nw *w, int level, const struct hw_ent *e, 
 {
 	struct ims_iommu *m = w->m;
 	const struct hw_ctx *c = w->c;
-	unsigned span = e->page_shift - c->ix_shift[level], bits = hw_level_bits(c, level);
-	unsigned n = span >= bits ? (1u << bits) : (1u << span);
+	unsigned n = hw_run_len(c, level, c->ix_shift[level], e->page_shift);
 	uint64_t k = idx & (n - 1), pick = k;
 	if (n <= 1 || n > 128)
 		return pte;
@@ -381,8 +374,7 @@ static int s1_walk(struct nw *w, bool absent)
 				/* D8.5.5: an update another entry of the group records
 				 * is skipped. The group lies in the covering entry's
 				 * page (at most 128 entries, aligned). */
-				unsigned span = e.page_shift - shift, bits = hw_level_bits(c, level);
-				unsigned n = span >= bits ? (1u << bits) : (1u << span);
+				unsigned n = hw_run_len(c, level, shift, e.page_shift);
 				uint64_t first = pte_pa - 8 * (idx & (n - 1));
 				bool any_a = false, any_d = false;
 				for (unsigned i = 0; i < n; i++) {

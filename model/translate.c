@@ -150,11 +150,7 @@ static inline uint64_t page_base(uint64_t iova, unsigned shift)
 static inline unsigned leaf_run(const struct hw_ctx *c, int level, unsigned shift,
 				unsigned page_shift, uint64_t table, uint64_t idx, uint64_t *first)
 {
-	*first = table + 8 * idx;
-	if (page_shift <= shift)
-		return 1;
-	unsigned span = page_shift - shift, bits = hw_level_bits(c, level);
-	unsigned n = span >= bits ? (1u << bits) : (1u << span);
+	unsigned n = hw_run_len(c, level, shift, page_shift);
 	*first = table + 8 * (idx & ~(uint64_t)(n - 1));
 	return n;
 }
