@@ -25,11 +25,10 @@ double now_seconds(void)
 }
 
 /* The monotonic clock, for figures too short for the CPU-time clock: in a
- * virtual machine that clock is a system call (0.2-0.4 us a read), and the
- * guest subtracts time the host stole from its vCPU when it next updates the
- * thread's runtime, which can fall inside a short interval: a loop of 27 us
- * by the monotonic clock read 18 us once by the CPU-time clock, so a best
- * of runs picked that (docs/benchmarks.md, "How it measures"). */
+ * virtual machine that clock is a system call, and it can read a short
+ * interval lower than the monotonic clock bracketing it (likely steal-time
+ * accounting landing inside it), which a best of runs then picks
+ * (docs/benchmarks.md, "How it measures"). */
 double wall_seconds(void)
 {
 	struct timespec ts;

@@ -647,8 +647,8 @@ static int one_fraction(struct hctx *hc, struct rig *r, const struct hfmt *f,
 	/* Run 0 warms up, untimed in the figure: the first harvest of the
 	 * device-dirtied tables, checked against the oracle, and a floor run
 	 * after it. Its CPU time picks how the runs are timed (struct
-	 * figclock): a figure of 0.01-0.4 ms, as 1 GiB dense is, varies more
-	 * from run to run than three runs can sort out. */
+	 * figclock): a figure whose tables sit in the cache varies more from
+	 * run to run than a few runs can sort out. */
 	struct timer_runs th = {.n = 0}, tf = {.n = 0};
 	const struct ims_pt_stats *st = ims_pt_stats(r->pt);
 	hc->fc = (struct figclock){false, 0};
