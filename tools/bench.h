@@ -63,6 +63,23 @@ struct timer_runs {
 void runs_add(struct timer_runs *r, double seconds);
 struct timing runs_summary(const struct timer_runs *r);
 double now_seconds(void);
+/* CLOCK_MONOTONIC, for the short figures (struct figclock). */
+double wall_seconds(void);
+/* wall_seconds() if wall, else now_seconds(). */
+double bench_seconds(bool wall);
+
+/* How a harvest figure is timed, chosen from its first (warm-up) run: a
+ * figure shorter than BENCH_SHORT_S is timed by the wall clock over
+ * BENCH_SHORT_FACTOR times --repeat runs (at most 64); any other by CPU
+ * time over --repeat runs. Its floor, and the other walkers on its row, are
+ * timed the same way. */
+#define BENCH_SHORT_S 2e-3
+#define BENCH_SHORT_FACTOR 10
+struct figclock {
+	bool wall;
+	unsigned runs;
+};
+struct figclock bench_figclock(const struct bench_opts *o, double first_run_s);
 
 /* ---- results ------------------------------------------------------------ */
 
@@ -94,6 +111,7 @@ struct harvest_row {
 	 * words written (those covering the dirty pages). */
 	uint64_t read_words, tables, write_words;
 	struct timing t, floor, peer;
+	bool wall;             /* t, floor and w[] by the wall clock (struct figclock) */
 	uint64_t peer_entries; /* leaf entries the re-walk examined */
 	bool verified;         /* bitmap == what the oracle says devices wrote */
 	struct walker_fig w[BENCH_MAX_WALKERS]; /* by o->walkers index */
@@ -219,7 +237,7 @@ int floor_plan_build(struct floor_plan *fp, struct ims_mem *mem, const struct im
 		     char *err, size_t errlen);
 /* One timed pass: the reads, and all-ones stores into bm (a bitmap over
  * the range, its words faulted in already). Seconds. */
-double floor_plan_time(const struct floor_plan *fp, uint64_t *bm);
+double floor_plan_time(const struct floor_plan *fp, uint64_t *bm, bool wall);
 void floor_plan_free(struct floor_plan *fp);
 
 /* ---- sections ----------------------------------------------------------- */

@@ -203,13 +203,13 @@ static inline uint64_t fill(uint64_t *bm, uint64_t pos, uint64_t stop)
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("align-loops=32")))
 #endif
-double floor_plan_time(const struct floor_plan *fp, uint64_t *bm)
+double floor_plan_time(const struct floor_plan *fp, uint64_t *bm, bool wall)
 {
 	const struct floor_seg *seg = fp->seg;
 	const struct floor_run *run = fp->run;
 	size_t k = 0, nrun = fp->nrun;
 	uint64_t pos = nrun ? run[0].w0 : 0, acc = 0;
-	double t0 = now_seconds();
+	double t0 = bench_seconds(wall);
 	for (size_t s = 0; s < fp->nseg; s++) {
 		const uint64_t *p = seg[s].p;
 		for (uint64_t i = 0; i < seg[s].n; i++)
@@ -225,7 +225,7 @@ double floor_plan_time(const struct floor_plan *fp, uint64_t *bm)
 	/* Pages past the last table word (none when the plan is whole). */
 	for (; k < nrun; k++, pos = k < nrun ? run[k].w0 : pos)
 		pos = fill(bm, pos, run[k].w0 + run[k].n);
-	double t1 = now_seconds();
+	double t1 = bench_seconds(wall);
 	/* Keeps the sum and the stores, so that neither can be dropped. */
 	volatile uint64_t sink = acc;
 	(void)sink;

@@ -382,6 +382,7 @@ struct hctx {
 	const struct bench_opts *o;
 	struct bench_results *res;
 	unsigned rewalk; /* walker index of the peer, 0 = none */
+	struct figclock fc; /* the figure being timed: its clock and runs */
 	bool failed;     /* a walker of o->walkers failed a row: the run's exit status 1 */
 };
 
@@ -416,14 +417,15 @@ static void bits_clear(struct ims_bitmap *bm, const struct layout *l, bool small
 }
 
 /* One timed harvest of the layout's range into bm, zeroed first outside
- * the timing. *secs gets the time. */
+ * the timing, by the wall clock or CPU time (struct figclock). *secs gets
+ * the time. */
 static int timed_harvest(struct rig *r, const struct layout *l, struct ims_bitmap *bm,
-			 bool small_bm, double *secs)
+			 bool small_bm, bool wall, double *secs)
 {
 	bits_clear(bm, l, small_bm);
-	double t0 = now_seconds();
+	double t0 = bench_seconds(wall);
 	int rc = ims_pt_read_and_clear_dirty(r->pt, 0, l->range, 0, bm);
-	*secs = now_seconds() - t0;
+	*secs = bench_seconds(wall) - t0;
 	return rc;
 }
 
@@ -444,10 +446,10 @@ static void time_walker(struct hctx *hc, struct rig *r, const struct hfmt *f,
 	ims_pt_finding(r->pt, &nf0);
 	int rc = ims_pt_use_walker(r->pt, ops, err, sizeof(err));
 	struct timer_runs tw = {.n = 0};
-	for (unsigned rep = 0; rep < o->repeat && !rc && !err[0]; rep++) {
+	for (unsigned rep = 0; rep < hc->fc.runs && !rc && !err[0]; rep++) {
 		wl_restore(dirt, r->mem);
 		double secs;
-		rc = timed_harvest(r, l, bmw, small_bm, &secs);
+		rc = timed_harvest(r, l, bmw, small_bm, hc->fc.wall, &secs);
 		const char *finding = ims_pt_finding(r->pt, &nf);
 		if (rc)
 			snprintf(err, sizeof(err), "read_and_clear_dirty failed: %s", strerror(-rc));
@@ -529,10 +531,10 @@ static void time_full_walker(struct hctx *hc, const struct hfmt *f, const struct
 	}
 	if (!err[0] && (finding = ims_pt_finding(r.pt, &nf)) != NULL)
 		snprintf(err, sizeof(err), "%s", finding);
-	for (unsigned rep = 0; rep < o->repeat && !err[0]; rep++) {
+	for (unsigned rep = 0; rep < hc->fc.runs && !err[0]; rep++) {
 		wl_restore(&dirt, r.mem);
 		double secs;
-		rc = timed_harvest(&r, l, bmw, small_bm, &secs);
+		rc = timed_harvest(&r, l, bmw, small_bm, hc->fc.wall, &secs);
 		finding = ims_pt_finding(r.pt, &nf);
 		if (rc)
 			snprintf(err, sizeof(err), "read_and_clear_dirty failed: %s", strerror(-rc));
@@ -548,7 +550,7 @@ static void time_full_walker(struct hctx *hc, const struct hfmt *f, const struct
 			break;
 		runs_add(&tw, secs);
 		bits_clear(bmw, l, small_bm); /* as the walker's bitmap was before its run */
-		runs_add(&tf, floor_plan_time(&plan, bmw->words));
+		runs_add(&tf, floor_plan_time(&plan, bmw->words, hc->fc.wall));
 	}
 	struct walker_fig *wf = &row->w[wi];
 	wf->read_words = plan.read_words;
@@ -583,7 +585,7 @@ static int time_rewalk(struct hctx *hc, struct rig *r, const struct hfmt *f,
 		wl_restore(dirt, r->mem);
 		uint64_t e0 = st->harvest_entries;
 		double secs;
-		int rc = timed_harvest(r, l, bm2, small_bm, &secs);
+		int rc = timed_harvest(r, l, bm2, small_bm, false, &secs);
 		if (rc || (!rep && !same_bits(bm, bm2, l))) {
 			fprintf(stderr, "iommusim bench: %s %s: the re-walk peer %s\n", f->name,
 				l->name, rc ? "failed" : "reported other pages");
@@ -642,36 +644,45 @@ static int one_fraction(struct hctx *hc, struct rig *r, const struct hfmt *f,
 	row->write_words = plan.write_words;
 	row->tables = plan.tables;
 
+	/* Run 0 warms up, untimed in the figure: the first harvest of the
+	 * device-dirtied tables, checked against the oracle, and a floor run
+	 * after it. Its CPU time picks how the runs are timed (struct
+	 * figclock): a figure whose tables sit in the cache varies more from
+	 * run to run than a few runs can sort out. */
 	struct timer_runs th = {.n = 0}, tf = {.n = 0};
 	const struct ims_pt_stats *st = ims_pt_stats(r->pt);
-	for (unsigned rep = 0; rep < o->repeat; rep++) {
+	hc->fc = (struct figclock){false, 0};
+	for (unsigned rep = 0; rep <= hc->fc.runs; rep++) {
 		if (rep)
 			wl_restore(dirt, r->mem);
 		uint64_t e0 = st->harvest_entries;
 		double secs;
-		int rc = timed_harvest(r, l, bm, small_bm, &secs);
+		int rc = timed_harvest(r, l, bm, small_bm, hc->fc.wall, &secs);
 		if (rc) {
 			fprintf(stderr, "iommusim bench: %s %s: harvest failed: %s\n", f->name,
 				l->name, strerror(-rc));
 			floor_plan_free(&plan);
 			return -1;
 		}
-		runs_add(&th, secs);
 		row->entries = st->harvest_entries - e0;
 		/* The floor's bitmap is prepared as the harvest's was. */
 		bits_clear(bm2, l, small_bm);
-		runs_add(&tf, floor_plan_time(&plan, bm2->words));
-		if (!rep) {
-			row->verified = verify(r, bm, l);
-			if (!row->verified) {
-				fprintf(stderr,
-					"iommusim bench: %s %s %.1f%%: the harvest disagrees with the "
-					"oracle\n",
-					f->name, l->name, row->dirty_pct);
-				floor_plan_free(&plan);
-				return -1;
-			}
+		double fsecs = floor_plan_time(&plan, bm2->words, hc->fc.wall);
+		if (rep) {
+			runs_add(&th, secs);
+			runs_add(&tf, fsecs);
+			continue;
 		}
+		row->verified = verify(r, bm, l);
+		if (!row->verified) {
+			fprintf(stderr,
+				"iommusim bench: %s %s %.1f%%: the harvest disagrees with the oracle\n",
+				f->name, l->name, row->dirty_pct);
+			floor_plan_free(&plan);
+			return -1;
+		}
+		hc->fc = bench_figclock(o, secs);
+		row->wall = hc->fc.wall;
 	}
 	floor_plan_free(&plan);
 	row->t = runs_summary(&th);
