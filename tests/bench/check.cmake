@@ -168,9 +168,9 @@ foreach(f amdv1 vtd smmuv3-4k smmuv3-16k smmuv3-64k)
     message(FATAL_ERROR "bench.json: no harvest figure for ${f}")
   endif()
 endforeach()
-# Replay: each figure's host speed is the section's fastest probe over the
-# probe beside the figure's fastest run (tools/bench_replay.c, host_speeds):
-# in (0, 1], and a slower probe never gives a higher speed.
+# Replay: each figure's host speed is the section's median probe over the
+# probe beside the figure's fastest run, at most 1 (tools/bench_replay.c,
+# host_speeds): in (0, 1], and a slower probe never gives a higher speed.
 string(JSON n LENGTH "${json}" replay)
 math(EXPR last "${n} - 1")
 foreach(i RANGE ${last})
