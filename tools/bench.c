@@ -255,12 +255,13 @@ static void print_table(FILE *f, const struct bench_opts *o, const struct bench_
 		print_harvest(f, o, r);
 	if (r->nrp) {
 		fprintf(f, "\nreplay: DMA pages/s (4 KiB DMAs)\n");
-		fprintf(f, "%-11s %-7s %-6s %6s %9s %10s %10s %9s %12s %12s\n", "trace", "path",
+		fprintf(f, "%-11s %-7s %-6s %6s %9s %10s %10s %9s %12s %12s %6s\n", "trace", "path",
 			"format", "span", "pages", "pages/s", "median/s", "target", "x floor",
-			"x model");
+			"x model", "host ");
+		bool slow = false;
 		for (size_t i = 0; i < r->nrp; i++) {
 			const struct replay_row *p = &r->rp[i];
-			char e[16], t[24], fl[32], xm[32];
+			char e[16], t[24], fl[32], xm[32], hs[16];
 			if (p->target > 0)
 				snprintf(t, sizeof(t), "%s", si(p->target, e, sizeof(e)));
 			else
@@ -271,11 +272,25 @@ static void print_table(FILE *f, const struct bench_opts *o, const struct bench_
 				snprintf(xm, sizeof(xm), "%.2f (%.2f)", p->x_model, p->x_model_median);
 			else
 				snprintf(xm, sizeof(xm), "-");
-			fprintf(f, "%-11s %-7s %-6s %6s %9s %10s %10s %9s %12s %12s\n", p->name, p->path,
+			bool low = p->host_speed > 0 && p->host_speed < BENCH_HOST_SLOW;
+			slow |= low;
+			if (p->host_speed > 0)
+				snprintf(hs, sizeof(hs), "%.2f%c", p->host_speed, low ? '*' : ' ');
+			else
+				snprintf(hs, sizeof(hs), "- ");
+			fprintf(f, "%-11s %-7s %-6s %6s %9s %10s %10s %9s %12s %12s %6s\n", p->name, p->path,
 				p->format, bench_size_str(p->span, a, sizeof(a)),
 				si((double)p->pages, b, sizeof(b)), si(rate(p->pages, p->t.best), c, sizeof(c)),
-				si(rate(p->pages, p->t.median), d, sizeof(d)), t, fl, xm);
+				si(rate(p->pages, p->t.median), d, sizeof(d)), t, fl, xm, hs);
 		}
+		fprintf(f,
+			"host: the speed of a fixed loop of L1 loads and ALU operations beside the "
+			"figure's fastest run (before and after it), over its fastest in this section\n");
+		if (slow)
+			fprintf(f,
+				"  * below %.2f: the core was slower or shared (another hardware thread busy) "
+				"when the figure's best run ran: its rate is the host's, not the program's\n",
+				BENCH_HOST_SLOW);
 	}
 	if (r->nrp && r->mem_latency_ns > 0)
 		fprintf(f,
@@ -496,6 +511,9 @@ static void write_json(FILE *f, const struct bench_opts *o, const struct bench_r
 		if (p->x_model > 0)
 			fprintf(f, ",\"model_ratio\":%.6g,\"model_ratio_median\":%.6g", p->x_model,
 				p->x_model_median);
+		if (p->host_speed > 0)
+			fprintf(f, ",\"host_probe_s\":%.6g,\"host_speed\":%.6g", p->host_probe,
+				p->host_speed);
 		fputc('}', f);
 	}
 	fprintf(f,

@@ -130,7 +130,15 @@ struct replay_row {
 	/* Path replay: its time over the model alone's on the same pages,
 	 * best and median (0 = none). */
 	double x_model, x_model_median;
+	/* Seconds of a fixed loop (bench_replay.c, host_probe) beside the fastest run
+	 * (the faster of the loops just before and just after it), and the
+	 * section's fastest such loop over it: below about 0.85 the host ran
+	 * that run on a slower or shared core (0 = not measured). */
+	double host_probe, host_speed;
 };
+/* Below this host speed a replay figure is flagged as measured on a slow
+ * or shared core. */
+#define BENCH_HOST_SLOW 0.85
 
 /* One trace-reading figure. */
 struct read_row {
