@@ -66,6 +66,22 @@ static uint64_t base_page_pa(struct q *q, const struct xl *x)
 	return h;
 }
 
+/* Whether a read of x's page translates, which `expect pa` checks
+ * (trace-format.md: a read translation): the leaf l of x's domain grants
+ * read, and for a nested domain so does the stage-2 leaf of its IPA, in the
+ * parent. A stage-2 page can be write-only (S2AP 0b10, Arm ARM D8.4.2)
+ * where a stage-1 one cannot, so a write through it gets no expectation. */
+static bool readable(struct imp *m, const struct xl *x, const struct leaf *l)
+{
+	if (!(l->prot & IMS_PROT_R))
+		return false;
+	if (!x->nested)
+		return true;
+	const struct dom *d = imp_dom(m, x->dom);
+	const struct leaf *s2 = d && d->nested ? imp_lookup(m, d->parent, x->pa) : NULL;
+	return s2 && (s2->prot & IMS_PROT_R);
+}
+
 int qemu_translate(struct q *q, const struct xl *x)
 {
 	struct imp *m = q->m;
@@ -108,7 +124,7 @@ int qemu_translate(struct q *q, const struct xl *x)
 	}
 	if ((m->o.expect_pa == IMS_EXPECT_PA_ALL ||
 	     (m->o.expect_pa == IMS_EXPECT_PA_FIRST && !(l->flags & LF_EXPECTED))) &&
-	    (l->prot & IMS_PROT_R)) {
+	    readable(m, x, l)) {
 		l->flags |= LF_EXPECTED;
 		if ((rc = imp_expect_pa(m, x->dev, x->iova,
 					x->nested ? x->final_pa : leaf_pa(l, x->iova))))

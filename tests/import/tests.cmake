@@ -69,6 +69,12 @@ ims_trace_test(fixture.qemu-smmuv3-nested-vmid-is-asid.log import -DFROM=qemu-sm
 ims_trace_test(fixture.qemu-smmuv3-nested-one-id.log import -DFROM=qemu-smmuv3
   -DIN=${imp_dir}/qemu-smmuv3-nested-one-id.log
   "-DWANT=\ndomain id=1 format=smmuv3 @@\n# vmid 1 -> domain 65535\ndomain id=65535 format=smmuv3-s2 @@attach dev=0x8 domain=65535\n@@expect pa dev=0x8 iova=0x60000000 pa=0x160000000")
+# A nested write whose stage-2 page the log shows write-only (perm=0x2, no
+# stage-2 walk line): `expect pa` is a read, so it waits for the page's
+# first translation that stage 2 lets read (found by fuzz_import_qemu).
+ims_trace_test(fixture.qemu-smmuv3-nested-write-only.log import -DFROM=qemu-smmuv3
+  -DIN=${imp_dir}/qemu-smmuv3-nested-write-only.log
+  "-DWANT=map domain=1 iova=0x60001000 pa=0x160001000 size=0x1000 prot=w\n@@dma dev=0x8 iova=0x40001008 [^\n]*\n@@map domain=1 iova=0x60001000 pa=0x160001000 size=0x1000 prot=rw\n@[0-9]+ expect pa dev=0x8 iova=0x40001800 pa=0x160001800\n")
 # Malformed lines of known events: FILE:LINE and exit 2, or --lenient.
 ims_trace_test(malformed.qemu-vtd bad -DFROM=qemu-vtd -DIN=${imp_dir}/qemu-vtd-malformed.log -DLINE=4)
 ims_trace_test(malformed.ftrace bad -DFROM=ftrace -DIN=${imp_dir}/ftrace-malformed.txt -DLINE=4)
