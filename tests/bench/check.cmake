@@ -188,8 +188,10 @@ endforeach()
 if(floors_checked LESS 20)
   message(FATAL_ERROR "bench.json: only ${floors_checked} floors checked against the geometry")
 endif()
-# Toy sizes: every harvest takes microseconds, well under short_s.
-if(short_figures LESS n)
+# Toy sizes: every harvest takes microseconds, well under short_s; under a
+# launcher (valgrind's memcheck runs them tens of times slower) some cross
+# it, and each row's clock and runs were checked above whichever it got.
+if("${LAUNCHER}" STREQUAL "" AND short_figures LESS n)
   message(FATAL_ERROR "bench.json: ${short_figures} of ${n} toy harvest figures timed as short")
 endif()
 foreach(f amdv1 vtd smmuv3-4k smmuv3-16k smmuv3-64k)
