@@ -17,11 +17,16 @@
 
 /* The thread's CPU time: on a shared machine the time spent descheduled is
  * not the code's, and every measured loop is single-threaded. */
-double now_seconds(void)
+static double clock_seconds(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double now_seconds(void)
+{
+	return clock_seconds(CLOCK_THREAD_CPUTIME_ID);
 }
 
 /* The monotonic clock, for figures too short for the CPU-time clock: in a
@@ -31,9 +36,7 @@ double now_seconds(void)
  * (docs/benchmarks.md, "How it measures"). */
 double wall_seconds(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	return clock_seconds(CLOCK_MONOTONIC);
 }
 
 double bench_seconds(bool wall)
