@@ -232,7 +232,12 @@ static pt_spread_fn pick(void)
 	return pt_spread_portable;
 }
 
+/* hot (here and below): on a harvest's path (walk, record, flush); GCC
+ * and clang group hot functions in .text.hot, so a harvest that starts
+ * with cold caches meets few code pages (docs/benchmarks.md, "What is
+ * left"). */
 /* Chosen once per process; two threads racing here store the same value. */
+__attribute__((hot))
 pt_spread_fn pt_spread_pick(void)
 {
 	static pt_spread_fn chosen;
@@ -285,6 +290,7 @@ static pt_spread64_fn pick64(unsigned a)
 
 /* Chosen once per width per process (asked at every frame); two threads
  * racing here store the same values. */
+__attribute__((hot))
 pt_spread64_fn pt_spread64_pick(unsigned a)
 {
 	static pt_spread64_fn chosen[7];
