@@ -101,10 +101,8 @@ static const char *check(const struct pt_geom *g, int level, uint64_t pte)
 	return NULL;
 }
 
-/* hot (here and below): on a harvest's path (walk, record, flush); GCC
- * and clang group hot functions in .text.hot, so a harvest that starts
- * with cold caches meets few code pages (docs/benchmarks.md, "What is
- * left"). */
+/* hot (here and below): on a harvest's path, kept together in .text.hot
+ * (pagetables/harvest.c). */
 __attribute__((hot))
 static enum pt_kind kind(const struct pt_geom *g, int level, uint64_t pte)
 {

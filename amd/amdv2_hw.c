@@ -85,10 +85,8 @@ static int decode_nested(const uint64_t *w, const struct ims_iommu_cfg *cfg, str
 	return decode_ctx(v, cfg, c, err, errlen);
 }
 
-/* hot (here and below): on the path of every invalidation command, a
- * harvest's flush among them; GCC and clang group hot functions in
- * .text.hot, so a call that starts with cold caches meets few code pages
- * (docs/benchmarks.md, "What is left"). */
+/* hot (here and below): on the path of a harvest and its flush, kept
+ * together in .text.hot (pagetables/harvest.c). */
 /* INVALIDATE_IOMMU_PAGES with GN = 1 names a PASID's guest translations:
  * the model's domain is PASID 0 (GIoV), so another PASID drops nothing of
  * it. GN = 0 drops the domain's entries as for v1 (the IOTLB does not yet

@@ -19,10 +19,8 @@ static void ctx_words(const struct pt_dom *d, uint64_t w[8])
 	amdv2_words(d->tag, d->levels, d->root, w);
 }
 
-/* hot (here and below): on a harvest's path (walk, record, flush); GCC
- * and clang group hot functions in .text.hot, so a harvest that starts
- * with cold caches meets few code pages (docs/benchmarks.md, "What is
- * left"). */
+/* hot (here and below): on a harvest's path, kept together in .text.hot
+ * (pagetables/harvest.c). */
 /* Linux's v2 domains flush with INVALIDATE_IOMMU_PAGES, GN = 1, PASID 0. */
 __attribute__((hot))
 static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only)

@@ -15,10 +15,8 @@ static const struct fmt_desc *const registry[IMS_FMT_COUNT] = {
 #undef FORMAT
 };
 
-/* hot (here and below): on the path of a harvest (its frame look-ups, its
- * flush); GCC and clang group hot functions in .text.hot, so a call that
- * starts with cold caches meets few code pages (docs/benchmarks.md, "What
- * is left"). */
+/* hot (here and below): on the path of a harvest and its flush, kept
+ * together in .text.hot (pagetables/harvest.c). */
 __attribute__((hot))
 const struct fmt_desc *fmt_get(enum ims_format f)
 {

@@ -9,10 +9,8 @@
 
 #include "model/iommu_int.h"
 
-/* hot (here and below): on the path of a harvest (its frame look-ups, its
- * flush); GCC and clang group hot functions in .text.hot, so a call that
- * starts with cold caches meets few code pages (docs/benchmarks.md, "What
- * is left"). */
+/* hot (here and below): on the path of a harvest and its flush, kept
+ * together in .text.hot (pagetables/harvest.c). */
 /* The format's hardware rules, from the registry; NULL when not built in. */
 __attribute__((hot))
 const struct hw_fmt *hw_fmt_get(enum ims_format f)

@@ -13,10 +13,8 @@ static bool overlaps(uint64_t a, uint64_t alen_shift_end, uint64_t b, uint64_t b
 	return a <= bend && b <= alen_shift_end;
 }
 
-/* hot (here and below): on the path of a harvest (its frame look-ups, its
- * flush); GCC and clang group hot functions in .text.hot, so a call that
- * starts with cold caches meets few code pages (docs/benchmarks.md, "What
- * is left"). */
+/* hot (here and below): on the path of a harvest and its flush, kept
+ * together in .text.hot (pagetables/harvest.c). */
 /* Drop the TLB entries that match; returns how many. Only valid entries
  * are visited (the live list), from the end so that a drop, which moves the
  * last live entry into the hole, never skips one. */

@@ -519,10 +519,8 @@ uint64_t *mem_table_frame(struct ims_mem *m, uint64_t pa)
 	return pool_find(m, pa >> FSHIFT);
 }
 
-/* hot (here and below): on the path of a harvest (its frame look-ups, its
- * flush); GCC and clang group hot functions in .text.hot, so a call that
- * starts with cold caches meets few code pages (docs/benchmarks.md, "What
- * is left"). */
+/* hot (here and below): on the path of a harvest and its flush, kept
+ * together in .text.hot (pagetables/harvest.c). */
 __attribute__((hot))
 uint64_t *mem_table_frame_rw(struct ims_mem *m, uint64_t pa)
 {

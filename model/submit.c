@@ -6,10 +6,8 @@
 
 #include "model/iommu_int.h"
 
-/* hot (here and below): on the path of a harvest (its frame look-ups, its
- * flush); GCC and clang group hot functions in .text.hot, so a call that
- * starts with cold caches meets few code pages (docs/benchmarks.md, "What
- * is left"). */
+/* hot (here and below): on the path of a harvest and its flush, kept
+ * together in .text.hot (pagetables/harvest.c). */
 __attribute__((hot))
 int ims_iommu_submit(struct ims_iommu *m, enum ims_format fmt, const uint64_t cmd[2])
 {

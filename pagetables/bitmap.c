@@ -82,10 +82,8 @@ void ims_bitmap_zero(struct ims_bitmap *bm)
 		memset(bm->words, 0, (size_t)bm->nwords * sizeof(uint64_t));
 }
 
-/* hot (here and below): on a harvest's path (walk, record, flush); GCC
- * and clang group hot functions in .text.hot, so a harvest that starts
- * with cold caches meets few code pages (docs/benchmarks.md, "What is
- * left"). */
+/* hot (here and below): on a harvest's path, kept together in .text.hot
+ * (pagetables/harvest.c). */
 __attribute__((hot))
 void ims_bitmap_set_bits(struct ims_bitmap *bm, uint64_t first, uint64_t count)
 {

@@ -60,10 +60,8 @@ bool pt_scan_clean64_portable(uint64_t *p, const struct pt_scan_keys *k, uint64_
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
-/* hot (here and below): on a harvest's path (walk, record, flush); GCC
- * and clang group hot functions in .text.hot, so a harvest that starts
- * with cold caches meets few code pages (docs/benchmarks.md, "What is
- * left"). */
+/* hot (here and below): on a harvest's path, kept together in .text.hot
+ * (pagetables/harvest.c). */
 __attribute__((hot, target("avx2"))) static void classify64_avx2(const uint64_t *p, uint64_t km,
 							      uint64_t kc, uint64_t kd,
 							      struct pt_cls64 *out)

@@ -110,10 +110,15 @@ static void record_page(struct harvest *h, uint64_t piova, unsigned shift)
 		pt_host.bitmap_set(h->dt, piova, shift >= 64 ? 0 : 1ull << shift);
 }
 
-/* hot (here and below): on a harvest's path (walk, record, flush); GCC
- * and clang group hot functions in .text.hot, so a harvest that starts
- * with cold caches meets few code pages (docs/benchmarks.md, "What is
- * left"); the frame pass joins them by section name (PT_FRAME_ALIGN). */
+/* Code layout: every function a harvest runs, here and in the other files of
+ * its path (the host's calls, the bitmap, the format's flush, the model's
+ * command decode and invalidation), is marked hot, which GCC and clang put
+ * in .text.hot and the linker lays out together. A harvest that starts with
+ * cold caches then meets a few code pages rather than a few per file, each
+ * a TLB miss with a cold page walk (docs/benchmarks.md, "What is left";
+ * tests/bench/hot_text.cmake). The frame pass joins them by section name
+ * (PT_FRAME_ALIGN). */
+
 /* One leaf run (decoded by pt_decode: n fits the frame): OR the dirty state
  * over every entry, record the page clipped to the range, clean every entry
  * atomically. An entry of a run that is not a leaf of the run's size makes

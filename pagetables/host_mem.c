@@ -109,10 +109,8 @@ static uint64_t h_fetch_or(struct ims_walker_dom *d, uint64_t pa, uint64_t mask)
 /* What a frame never written reads as. */
 static const uint64_t zero_frame[IMS_PAGE_SIZE / 8];
 
-/* hot (here and below): on a harvest's path (walk, record, flush); GCC
- * and clang group hot functions in .text.hot, so a harvest that starts
- * with cold caches meets few code pages (docs/benchmarks.md, "What is
- * left"). */
+/* hot (here and below): on a harvest's path, kept together in .text.hot
+ * (pagetables/harvest.c). */
 __attribute__((hot))
 static uint64_t *h_frame(struct ims_walker_dom *d, uint64_t pa, unsigned flags)
 {

@@ -4,10 +4,8 @@
  */
 #include "pagetables/pt_int.h"
 
-/* hot (here and below): on a harvest's path (walk, record, flush); GCC
- * and clang group hot functions in .text.hot, so a harvest that starts
- * with cold caches meets few code pages (docs/benchmarks.md, "What is
- * left"). */
+/* hot (here and below): on a harvest's path, kept together in .text.hot
+ * (pagetables/harvest.c). */
 __attribute__((hot))
 static int host_submit(void *host, const uint64_t cmd[2])
 {

@@ -232,10 +232,8 @@ static pt_spread_fn pick(void)
 	return pt_spread_portable;
 }
 
-/* hot (here and below): on a harvest's path (walk, record, flush); GCC
- * and clang group hot functions in .text.hot, so a harvest that starts
- * with cold caches meets few code pages (docs/benchmarks.md, "What is
- * left"). */
+/* hot (here and below): on a harvest's path, kept together in .text.hot
+ * (pagetables/harvest.c). */
 /* Chosen once per process; two threads racing here store the same value. */
 __attribute__((hot))
 pt_spread_fn pt_spread_pick(void)

@@ -85,10 +85,8 @@ static int flush_vmid(const struct pt_dom *d)
 	return d->submit(d->host, cmd);
 }
 
-/* hot (here and below): on a harvest's path (walk, record, flush); GCC
- * and clang group hot functions in .text.hot, so a harvest that starts
- * with cold caches meets few code pages (docs/benchmarks.md, "What is
- * left"). */
+/* hot (here and below): on a harvest's path, kept together in .text.hot
+ * (pagetables/harvest.c). */
 /* CMD_TLBI_S2_IPA by VMID (SMMUv3 4.4.3), or the whole VMID
  * (CMD_TLBI_S12_VMALL, which drops combined stage 1+2 entries too).
  * CMD_TLBI_S2_IPA need not drop entries that combine both stages (IHI0070

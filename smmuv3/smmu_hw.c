@@ -251,10 +251,8 @@ static uint32_t cond_code(const struct hw_ctx *c, enum hw_cond cond, bool write)
 	return cond == COND_CTX ? SMMU_EVT_C_BAD_CD : SMMU_EVT_F_TRANSLATION;
 }
 
-/* hot (here and below): on the path of every invalidation command, a
- * harvest's flush among them; GCC and clang group hot functions in
- * .text.hot, so a call that starts with cold caches meets few code pages
- * (docs/benchmarks.md, "What is left"). */
+/* hot (here and below): on the path of a harvest and its flush, kept
+ * together in .text.hot (pagetables/harvest.c). */
 /* SMMUv3 4.4.2 (CMD_TLBI_NH_ASID, CMD_TLBI_NH_VA), 4.4.1.1 (range: with
  * TG != 0, (NUM + 1) * 2^SCALE granules of size TG from Address; TTL is a
  * hint the model ignores, which only over-invalidates), 4.4.4

@@ -71,10 +71,8 @@ static int decode_nested(const uint64_t *w, const struct ims_iommu_cfg *cfg, str
 	return decode_ctx(v, cfg, c, err, errlen);
 }
 
-/* hot (here and below): on the path of every invalidation command, a
- * harvest's flush among them; GCC and clang group hot functions in
- * .text.hot, so a call that starts with cold caches meets few code pages
- * (docs/benchmarks.md, "What is left"). */
+/* hot (here and below): on the path of a harvest and its flush, kept
+ * together in .text.hot (pagetables/harvest.c). */
 /* The PASID-based IOTLB descriptor ("6.5.2.4"); the others as the second
  * stage decodes them. The model's first-stage domain is the PASID entry
  * requests without PASID use (RID_PASID 0): a descriptor naming another

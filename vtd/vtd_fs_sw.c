@@ -19,10 +19,8 @@ static void ctx_words(const struct pt_dom *d, uint64_t w[8])
 	vtd_fs_words(d->tag, d->levels, d->root, w);
 }
 
-/* hot (here and below): on a harvest's path (walk, record, flush); GCC
- * and clang group hot functions in .text.hot, so a harvest that starts
- * with cold caches meets few code pages (docs/benchmarks.md, "What is
- * left"). */
+/* hot (here and below): on a harvest's path, kept together in .text.hot
+ * (pagetables/harvest.c). */
 /* First-stage mappings are dropped by PASID-based IOTLB invalidation
  * (Linux's qi_flush_piotlb), for PASID 0. */
 __attribute__((hot))

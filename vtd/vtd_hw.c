@@ -228,10 +228,8 @@ static uint32_t cond_code(const struct hw_ctx *c, enum hw_cond cond, bool write)
 	}
 }
 
-/* hot (here and below): on the path of every invalidation command, a
- * harvest's flush among them; GCC and clang group hot functions in
- * .text.hot, so a call that starts with cold caches meets few code pages
- * (docs/benchmarks.md, "What is left"). */
+/* hot (here and below): on the path of a harvest and its flush, kept
+ * together in .text.hot (pagetables/harvest.c). */
 __attribute__((hot))
 int vtd_decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 {
