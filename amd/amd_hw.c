@@ -181,6 +181,9 @@ static uint32_t cond_code(const struct hw_ctx *c, enum hw_cond cond, bool write)
 	}
 }
 
+/* hot (here and below): on the path of a harvest and its flush, kept
+ * together in .text.hot (pagetables/harvest.c). */
+__attribute__((hot))
 int amd_decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 {
 	uint64_t op = cmd[0] >> AMD_CMD_OPCODE_SHIFT;

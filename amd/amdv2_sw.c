@@ -19,7 +19,10 @@ static void ctx_words(const struct pt_dom *d, uint64_t w[8])
 	amdv2_words(d->tag, d->levels, d->root, w);
 }
 
+/* hot (here and below): on a harvest's path, kept together in .text.hot
+ * (pagetables/harvest.c). */
 /* Linux's v2 domains flush with INVALIDATE_IOMMU_PAGES, GN = 1, PASID 0. */
+__attribute__((hot))
 static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only)
 {
 	return amd_flush_with(d, iova, size, leaf_only, AMD_CMD_GN);

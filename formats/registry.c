@@ -15,6 +15,9 @@ static const struct fmt_desc *const registry[IMS_FMT_COUNT] = {
 #undef FORMAT
 };
 
+/* hot (here and below): on the path of a harvest and its flush, kept
+ * together in .text.hot (pagetables/harvest.c). */
+__attribute__((hot))
 const struct fmt_desc *fmt_get(enum ims_format f)
 {
 	return (unsigned)f < IMS_FMT_COUNT ? registry[f] : NULL;

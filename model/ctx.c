@@ -9,7 +9,10 @@
 
 #include "model/iommu_int.h"
 
+/* hot (here and below): on the path of a harvest and its flush, kept
+ * together in .text.hot (pagetables/harvest.c). */
 /* The format's hardware rules, from the registry; NULL when not built in. */
+__attribute__((hot))
 const struct hw_fmt *hw_fmt_get(enum ims_format f)
 {
 	const struct fmt_desc *d = fmt_get(f);

@@ -6,6 +6,9 @@
 
 #include "model/iommu_int.h"
 
+/* hot (here and below): on the path of a harvest and its flush, kept
+ * together in .text.hot (pagetables/harvest.c). */
+__attribute__((hot))
 int ims_iommu_submit(struct ims_iommu *m, enum ims_format fmt, const uint64_t cmd[2])
 {
 	const struct hw_fmt *ops = hw_fmt_get(fmt);

@@ -60,7 +60,9 @@ bool pt_scan_clean64_portable(uint64_t *p, const struct pt_scan_keys *k, uint64_
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
-__attribute__((target("avx2"))) static void classify64_avx2(const uint64_t *p, uint64_t km,
+/* hot (here and below): on a harvest's path, kept together in .text.hot
+ * (pagetables/harvest.c). */
+__attribute__((hot, target("avx2"))) static void classify64_avx2(const uint64_t *p, uint64_t km,
 							      uint64_t kc, uint64_t kd,
 							      struct pt_cls64 *out)
 {
@@ -84,7 +86,7 @@ __attribute__((target("avx2"))) static void classify64_avx2(const uint64_t *p, u
 	out->empty = e;
 }
 
-__attribute__((target("avx2"))) static bool scan_clean64_avx2(uint64_t *p,
+__attribute__((hot, target("avx2"))) static bool scan_clean64_avx2(uint64_t *p,
 							       const struct pt_scan_keys *k,
 							       uint64_t *dirty, unsigned *present)
 {
@@ -152,7 +154,7 @@ __attribute__((target("avx2"))) static bool scan_clean64_avx2(uint64_t *p,
 	return true;
 }
 
-__attribute__((target("avx512f,avx512bw"))) static bool
+__attribute__((hot, target("avx512f,avx512bw"))) static bool
 scan_clean64_avx512(uint64_t *p, const struct pt_scan_keys *k, uint64_t *dirty, unsigned *present)
 {
 	const __m512i vkm = _mm512_set1_epi64((long long)k->km);
@@ -237,6 +239,7 @@ static pt_classify64_fn pick(void)
 }
 
 /* Chosen once per process; two threads racing here store the same value. */
+__attribute__((hot))
 pt_classify64_fn pt_classify64_pick(void)
 {
 	static pt_classify64_fn chosen;
@@ -274,6 +277,7 @@ static pt_scan_clean64_fn pick_scan(void)
 }
 
 /* Chosen once per process, as the classifier. */
+__attribute__((hot))
 pt_scan_clean64_fn pt_scan_clean64_pick(void)
 {
 	static pt_scan_clean64_fn chosen;

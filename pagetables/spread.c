@@ -232,7 +232,10 @@ static pt_spread_fn pick(void)
 	return pt_spread_portable;
 }
 
+/* hot (here and below): on a harvest's path, kept together in .text.hot
+ * (pagetables/harvest.c). */
 /* Chosen once per process; two threads racing here store the same value. */
+__attribute__((hot))
 pt_spread_fn pt_spread_pick(void)
 {
 	static pt_spread_fn chosen;
@@ -285,6 +288,7 @@ static pt_spread64_fn pick64(unsigned a)
 
 /* Chosen once per width per process (asked at every frame); two threads
  * racing here store the same values. */
+__attribute__((hot))
 pt_spread64_fn pt_spread64_pick(unsigned a)
 {
 	static pt_spread64_fn chosen[7];

@@ -228,6 +228,9 @@ static uint32_t cond_code(const struct hw_ctx *c, enum hw_cond cond, bool write)
 	}
 }
 
+/* hot (here and below): on the path of a harvest and its flush, kept
+ * together in .text.hot (pagetables/harvest.c). */
+__attribute__((hot))
 int vtd_decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 {
 	if (cmd[0] & VTD_DESC_TYPE_HI_MASK)

@@ -109,6 +109,9 @@ static const char *check(int level, uint64_t pte)
 	return NULL;
 }
 
+/* hot (here and below): on a harvest's path, kept together in .text.hot
+ * (pagetables/harvest.c). */
+__attribute__((hot))
 enum pt_kind x86_kind(const struct pt_geom *g, int level, uint64_t pte)
 {
 	(void)g;
@@ -126,6 +129,7 @@ const char *x86_bad_why(const struct pt_geom *g, int level, uint64_t pte)
 	return why ? why : "no fault found";
 }
 
+__attribute__((hot))
 uint64_t x86_table_pa(uint64_t pte)
 {
 	return pte & X86_ADDR_MASK;

@@ -45,3 +45,10 @@ foreach(mode ${ims_bench_walker_modes})
     -DNONE=$<TARGET_FILE:ims_bench_walker_none>
     "-DLAUNCHER=${IMS_LAUNCHER_STR}" -P ${CMAKE_CURRENT_SOURCE_DIR}/bench/walker.cmake)
 endforeach()
+# The harvest's path is one short stretch of code (tests/bench/hot_text.cmake).
+# GCC and GNU ld's default layout only: other compilers and linkers may keep
+# .text.hot apart or lay it out differently.
+if(CMAKE_C_COMPILER_ID STREQUAL "GNU" AND CMAKE_NM AND CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  add_test(NAME bench.hot-text COMMAND ${CMAKE_COMMAND} -DBIN=$<TARGET_FILE:iommusim>
+    -DNM=${CMAKE_NM} -P ${CMAKE_CURRENT_SOURCE_DIR}/bench/hot_text.cmake)
+endif()
