@@ -7,6 +7,7 @@
 
 #include "amd/amd.h"
 #include "amd/amd_codec.h"
+#include "model/hot_path.h"
 
 static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct hw_ctx *c,
 		      char *err, size_t errlen)
@@ -181,9 +182,7 @@ static uint32_t cond_code(const struct hw_ctx *c, enum hw_cond cond, bool write)
 	}
 }
 
-/* hot (here and below): on the path of a harvest and its flush, kept
- * together in .text.hot (pagetables/harvest.c). */
-__attribute__((hot))
+IMS_HARVEST_PATH
 int amd_decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 {
 	uint64_t op = cmd[0] >> AMD_CMD_OPCODE_SHIFT;

@@ -7,6 +7,7 @@
 #include "amd/amd.h"
 #include "amd/amd_codec.h"
 #include "formats/swfmt.h"
+#include "model/hot_path.h"
 
 static int init(struct pt_params *cfg, struct pt_geom *g, char *err, size_t errlen)
 {
@@ -101,9 +102,7 @@ static const char *check(const struct pt_geom *g, int level, uint64_t pte)
 	return NULL;
 }
 
-/* hot (here and below): on a harvest's path, kept together in .text.hot
- * (pagetables/harvest.c). */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static enum pt_kind kind(const struct pt_geom *g, int level, uint64_t pte)
 {
 	if (!(pte & AMD_PTE_PR))
@@ -120,7 +119,7 @@ static const char *bad_why(const struct pt_geom *g, int level, uint64_t pte)
 	return why ? why : "no fault found";
 }
 
-__attribute__((hot))
+IMS_HARVEST_PATH
 static uint64_t table_pa(uint64_t pte)
 {
 	return pte & AMD_PTE_ADDR_MASK;
@@ -170,7 +169,7 @@ static uint64_t inv_cmd0(const struct pt_dom *d)
 
 /* INVALIDATE_IOMMU_PAGES for a range (size 0: the domain); `flags1` adds
  * bits of dword 2 (GN for a v2 domain's guest translations, amd/amdv2_sw.c). */
-__attribute__((hot))
+IMS_HARVEST_PATH
 int amd_flush_with(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only,
 		   uint64_t flags1)
 {
@@ -199,7 +198,7 @@ int amd_flush_with(const struct pt_dom *d, uint64_t iova, uint64_t size, bool le
 	return d->submit(d->host, cmd);
 }
 
-__attribute__((hot))
+IMS_HARVEST_PATH
 static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only)
 {
 	return amd_flush_with(d, iova, size, leaf_only, 0);

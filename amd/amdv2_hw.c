@@ -19,6 +19,7 @@
 #include "amd/amd_codec.h"
 #include "x86/x86_codec.h"
 #include "x86/x86_hw.h"
+#include "model/hot_path.h"
 
 static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct hw_ctx *c,
 		      char *err, size_t errlen)
@@ -85,13 +86,11 @@ static int decode_nested(const uint64_t *w, const struct ims_iommu_cfg *cfg, str
 	return decode_ctx(v, cfg, c, err, errlen);
 }
 
-/* hot (here and below): on the path of a harvest and its flush, kept
- * together in .text.hot (pagetables/harvest.c). */
 /* INVALIDATE_IOMMU_PAGES with GN = 1 names a PASID's guest translations:
  * the model's domain is PASID 0 (GIoV), so another PASID drops nothing of
  * it. GN = 0 drops the domain's entries as for v1 (the IOTLB does not yet
  * tell host from guest entries: the nested item). */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static int decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 {
 	if ((cmd[0] >> AMD_CMD_OPCODE_SHIFT) == AMD_CMD_INV_PAGES && (cmd[1] & AMD_CMD_GN) &&

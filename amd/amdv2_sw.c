@@ -6,6 +6,7 @@
 #include "amd/amd_codec.h"
 #include "x86/x86_codec.h"
 #include "x86/x86_sw.h"
+#include "model/hot_path.h"
 
 static int init(struct pt_params *cfg, struct pt_geom *g, char *err, size_t errlen)
 {
@@ -19,10 +20,8 @@ static void ctx_words(const struct pt_dom *d, uint64_t w[8])
 	amdv2_words(d->tag, d->levels, d->root, w);
 }
 
-/* hot (here and below): on a harvest's path, kept together in .text.hot
- * (pagetables/harvest.c). */
 /* Linux's v2 domains flush with INVALIDATE_IOMMU_PAGES, GN = 1, PASID 0. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only)
 {
 	return amd_flush_with(d, iova, size, leaf_only, AMD_CMD_GN);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "formats/format.h"
+#include "model/hot_path.h"
 
 #define FORMAT(id, desc) extern const struct fmt_desc desc;
 #include "formats/list.h"
@@ -15,9 +16,7 @@ static const struct fmt_desc *const registry[IMS_FMT_COUNT] = {
 #undef FORMAT
 };
 
-/* hot (here and below): on the path of a harvest and its flush, kept
- * together in .text.hot (pagetables/harvest.c). */
-__attribute__((hot))
+IMS_HARVEST_PATH
 const struct fmt_desc *fmt_get(enum ims_format f)
 {
 	return (unsigned)f < IMS_FMT_COUNT ? registry[f] : NULL;

@@ -8,11 +8,10 @@
 #include <string.h>
 
 #include "model/iommu_int.h"
+#include "model/hot_path.h"
 
-/* hot (here and below): on the path of a harvest and its flush, kept
- * together in .text.hot (pagetables/harvest.c). */
 /* The format's hardware rules, from the registry; NULL when not built in. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 const struct hw_fmt *hw_fmt_get(enum ims_format f)
 {
 	const struct fmt_desc *d = fmt_get(f);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "model/iommu_int.h"
+#include "model/hot_path.h"
 
 static bool overlaps(uint64_t a, uint64_t alen_shift_end, uint64_t b, uint64_t bend)
 {
@@ -13,12 +14,10 @@ static bool overlaps(uint64_t a, uint64_t alen_shift_end, uint64_t b, uint64_t b
 	return a <= bend && b <= alen_shift_end;
 }
 
-/* hot (here and below): on the path of a harvest and its flush, kept
- * together in .text.hot (pagetables/harvest.c). */
 /* Drop the TLB entries that match; returns how many. Only valid entries
  * are visited (the live list), from the end so that a drop, which moves the
  * last live entry into the hole, never skips one. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static uint64_t tlb_inv(struct cache *c, bool all, uint16_t tag, bool ranged, uint64_t first,
 			uint64_t last)
 {
@@ -45,7 +44,7 @@ void iommu_utlb_inv(struct ims_iommu *m, struct cache *ut, bool all, uint16_t ta
 	m->n.utlb_inv_entries += tlb_inv(ut, all, tag, ranged, first, last);
 }
 
-__attribute__((hot))
+IMS_HARVEST_PATH
 void iommu_inv_match(struct ims_iommu *m, bool all, uint16_t tag, bool ranged, uint64_t first,
 		     uint64_t last, bool leaf_only)
 {
@@ -144,7 +143,7 @@ static bool nest_inv(struct ims_iommu *m, uint16_t tag, enum hw_stage stage, boo
 
 /* An invalidation of one tag: a nested or parent tag as nest_inv says
  * (docs/nested.md), any other as it always was. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 void iommu_inv_stage(struct ims_iommu *m, uint16_t tag, enum hw_stage stage, bool ranged,
 		     uint64_t first, uint64_t last, bool leaf_only)
 {

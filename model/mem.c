@@ -27,6 +27,7 @@
 
 #include "iommusim/mem.h"
 #include "model/mem_view.h"
+#include "model/hot_path.h"
 
 #define FSHIFT 12
 #define FWORDS 512
@@ -519,9 +520,7 @@ uint64_t *mem_table_frame(struct ims_mem *m, uint64_t pa)
 	return pool_find(m, pa >> FSHIFT);
 }
 
-/* hot (here and below): on the path of a harvest and its flush, kept
- * together in .text.hot (pagetables/harvest.c). */
-__attribute__((hot))
+IMS_HARVEST_PATH
 uint64_t *mem_table_frame_rw(struct ims_mem *m, uint64_t pa)
 {
 	if (m->hook || m->races)
@@ -529,13 +528,13 @@ uint64_t *mem_table_frame_rw(struct ims_mem *m, uint64_t pa)
 	return pool_find(m, pa >> FSHIFT);
 }
 
-__attribute__((hot))
+IMS_HARVEST_PATH
 const uint64_t *mem_frame(const struct ims_mem *m, uint64_t pa)
 {
 	return lookup(m, pa >> FSHIFT);
 }
 
-__attribute__((hot))
+IMS_HARVEST_PATH
 void mem_count(struct ims_mem *m, enum ims_agent who, enum ims_memop op, uint64_t n)
 {
 	if ((unsigned)op < IMS_MEMOP_COUNT)
@@ -547,7 +546,7 @@ uint64_t *mem_counter(struct ims_mem *m, enum ims_agent who, enum ims_memop op)
 	return (unsigned)op < IMS_MEMOP_COUNT ? &m->c.ops[agent(who)][op] : NULL;
 }
 
-__attribute__((hot))
+IMS_HARVEST_PATH
 bool mem_hooked(const struct ims_mem *m)
 {
 	return m->hook != NULL;

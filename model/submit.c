@@ -5,10 +5,9 @@
 #include <string.h>
 
 #include "model/iommu_int.h"
+#include "model/hot_path.h"
 
-/* hot (here and below): on the path of a harvest and its flush, kept
- * together in .text.hot (pagetables/harvest.c). */
-__attribute__((hot))
+IMS_HARVEST_PATH
 int ims_iommu_submit(struct ims_iommu *m, enum ims_format fmt, const uint64_t cmd[2])
 {
 	const struct hw_fmt *ops = hw_fmt_get(fmt);

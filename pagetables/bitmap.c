@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "iommusim/bitmap.h"
+#include "model/hot_path.h"
 
 /* Valid bits of the last word. */
 static uint64_t tail(const struct ims_bitmap *bm)
@@ -82,9 +83,7 @@ void ims_bitmap_zero(struct ims_bitmap *bm)
 		memset(bm->words, 0, (size_t)bm->nwords * sizeof(uint64_t));
 }
 
-/* hot (here and below): on a harvest's path, kept together in .text.hot
- * (pagetables/harvest.c). */
-__attribute__((hot))
+IMS_HARVEST_PATH
 void ims_bitmap_set_bits(struct ims_bitmap *bm, uint64_t first, uint64_t count)
 {
 	if (!count || first >= bm->nbits)
@@ -157,7 +156,7 @@ bool ims_bitmap_any(const struct ims_bitmap *bm, uint64_t first, uint64_t last)
 	return false;
 }
 
-__attribute__((hot))
+IMS_HARVEST_PATH
 void ims_bitmap_set(struct ims_bitmap *bm, uint64_t iova, uint64_t len)
 {
 	if (!len || !bm->nbits)

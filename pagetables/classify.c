@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "pagetables/classify.h"
+#include "model/hot_path.h"
 
 void pt_classify64_portable(const uint64_t *p, uint64_t km, uint64_t kc, uint64_t kd,
 			    struct pt_cls64 *out)
@@ -60,9 +61,7 @@ bool pt_scan_clean64_portable(uint64_t *p, const struct pt_scan_keys *k, uint64_
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
-/* hot (here and below): on a harvest's path, kept together in .text.hot
- * (pagetables/harvest.c). */
-__attribute__((hot, target("avx2"))) static void classify64_avx2(const uint64_t *p, uint64_t km,
+IMS_HARVEST_PATH __attribute__((target("avx2"))) static void classify64_avx2(const uint64_t *p, uint64_t km,
 							      uint64_t kc, uint64_t kd,
 							      struct pt_cls64 *out)
 {
@@ -86,7 +85,7 @@ __attribute__((hot, target("avx2"))) static void classify64_avx2(const uint64_t 
 	out->empty = e;
 }
 
-__attribute__((hot, target("avx2"))) static bool scan_clean64_avx2(uint64_t *p,
+IMS_HARVEST_PATH __attribute__((target("avx2"))) static bool scan_clean64_avx2(uint64_t *p,
 							       const struct pt_scan_keys *k,
 							       uint64_t *dirty, unsigned *present)
 {
@@ -154,7 +153,7 @@ __attribute__((hot, target("avx2"))) static bool scan_clean64_avx2(uint64_t *p,
 	return true;
 }
 
-__attribute__((hot, target("avx512f,avx512bw"))) static bool
+IMS_HARVEST_PATH __attribute__((target("avx512f,avx512bw"))) static bool
 scan_clean64_avx512(uint64_t *p, const struct pt_scan_keys *k, uint64_t *dirty, unsigned *present)
 {
 	const __m512i vkm = _mm512_set1_epi64((long long)k->km);
@@ -239,7 +238,7 @@ static pt_classify64_fn pick(void)
 }
 
 /* Chosen once per process; two threads racing here store the same value. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 pt_classify64_fn pt_classify64_pick(void)
 {
 	static pt_classify64_fn chosen;
@@ -277,7 +276,7 @@ static pt_scan_clean64_fn pick_scan(void)
 }
 
 /* Chosen once per process, as the classifier. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 pt_scan_clean64_fn pt_scan_clean64_pick(void)
 {
 	static pt_scan_clean64_fn chosen;

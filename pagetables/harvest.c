@@ -22,6 +22,7 @@
 #include "pagetables/spread.h"
 #include "pagetables/pt_int.h"
 #include "pagetables/walker.h"
+#include "model/hot_path.h"
 
 #define FRAME_ENTRIES (IMS_PAGE_SIZE / 8)
 
@@ -110,20 +111,11 @@ static void record_page(struct harvest *h, uint64_t piova, unsigned shift)
 		pt_host.bitmap_set(h->dt, piova, shift >= 64 ? 0 : 1ull << shift);
 }
 
-/* Code layout: every function a harvest runs, here and in the other files of
- * its path (the host's calls, the bitmap, the format's flush, the model's
- * command decode and invalidation), is marked hot, which GCC and clang put
- * in .text.hot and the linker lays out together. A harvest that starts with
- * cold caches then meets a few code pages rather than a few per file, each
- * a TLB miss with a cold page walk (docs/benchmarks.md, "What is left";
- * tests/bench/hot_text.cmake). The frame pass joins them by section name
- * (PT_FRAME_ALIGN). */
-
 /* One leaf run (decoded by pt_decode: n fits the frame): OR the dirty state
  * over every entry, record the page clipped to the range, clean every entry
  * atomically. An entry of a run that is not a leaf of the run's size makes
  * the run corrupt: a finding, and nothing recorded or cleaned. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static void harvest_run(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
 			const uint64_t *view, unsigned idx0, unsigned n, uint64_t page_iova,
 			unsigned shift)
@@ -246,7 +238,7 @@ static inline int memo_find(const struct pt_memo *m, uint64_t key)
 }
 
 /* The plain recorder's merged range, written directly. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static void record_flush(struct harvest *h)
 {
 	if (h->pend) {
@@ -258,7 +250,7 @@ static void record_flush(struct harvest *h)
 /* The dirty range [lo, hi] (inside the harvest range) joins the pending
  * record when adjacent to it, else the pending one is written and this one
  * waits: a long stretch of dirty pages is written by one call. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static void pend_add(struct harvest *h, uint64_t lo, uint64_t hi)
 {
 	if (h->pend && lo == h->pend_hi + 1) {
@@ -274,7 +266,7 @@ static void pend_add(struct harvest *h, uint64_t lo, uint64_t hi)
 /* Dirty single-entry leaves [piova, plast] found side by side: recorded
  * (merged with the pending record when adjacent) and gathered as a whole,
  * which sets the same bits and gathers the same range as one at a time. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static void dirty_span(struct harvest *h, uint64_t piova, uint64_t plast)
 {
 	if (h->bm)
@@ -298,7 +290,7 @@ static inline bool wants_wview(const struct ims_pt *pt, const struct harvest *h,
  * leaf run harvested; *i ends on the run's last entry. Runs are aligned to
  * their length, which divides a frame's 512 entries: a run never leaves its
  * frame (pt_decode). */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static void harvest_entry(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
 			  uint64_t base, const uint64_t *view, uint64_t pte, unsigned *i)
 {
@@ -361,7 +353,7 @@ static inline int64_t bm_bit(const struct ims_bitmap *bm, uint64_t iova)
 
 /* Set bits [b, b + 512) of bm from m[8] (bit k of m = bit b + k); bits of
  * m below -b (when b < 0) are zero, as are those past the bitmap. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static void or_mask(struct ims_bitmap *bm, int64_t b, const uint64_t m[FRAME_ENTRIES / 64])
 {
 	for (unsigned w = 0; w < FRAME_ENTRIES / 64; w++, b += 64) {
@@ -394,7 +386,7 @@ static inline unsigned next_run(uint64_t *bits, unsigned *len)
 }
 
 /* Every queued run's words set. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static void queue_flush(struct word_queue *q)
 {
 	/* Opaque to the compiler, which would otherwise make the loop below a
@@ -425,7 +417,7 @@ static void queue_flush(struct word_queue *q)
  * first (no read-modify-write, and no call per page, which at a few pages
  * per frame cost more than the stores). The plain recorder sets the same
  * bits. Short runs wait in the queue, long ones in the pending record. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static void whole_word_pages(struct harvest *h, const uint64_t dm[FRAME_ENTRIES / 64],
 			     unsigned first, unsigned last, unsigned shift, uint64_t fbase)
 {
@@ -840,7 +832,7 @@ static unsigned harvest_walk_frame(struct ims_pt *pt, struct harvest *h, uint64_
 }
 
 /* w0: the writable view of a one-frame table, already taken (NULL: none). */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static void harvest_walk(struct ims_pt *pt, struct harvest *h, uint64_t table, int level,
 			 uint64_t base, uint64_t *w0)
 {
@@ -938,7 +930,7 @@ static void harvest_rewalk(struct ims_pt *pt, struct harvest *h)
 
 /* read_and_clear_dirty of the fast walker and its seeded variants (walker
  * ABI): [iova, iova + size) was checked by the host (size 0: to 2^64). */
-__attribute__((hot))
+IMS_HARVEST_PATH
 int pt_fast_rcd(struct ims_walker_dom *d, uint64_t iova, uint64_t size, unsigned flags,
 		struct ims_walker_dirty *dt)
 {

@@ -14,6 +14,7 @@
 #include "model/mem_view.h"
 #include "pagetables/pt_int.h"
 #include "pagetables/walker.h"
+#include "model/hot_path.h"
 
 /* ---- checking a walker's ops ----------------------------------------------------- */
 
@@ -359,9 +360,7 @@ int ims_pt_iova_to_phys(struct ims_pt *pt, uint64_t iova, uint64_t *pa, unsigned
 	return rc;
 }
 
-/* hot (here and below): on a harvest's path, kept together in .text.hot
- * (pagetables/harvest.c). */
-__attribute__((hot))
+IMS_HARVEST_PATH
 int ims_pt_read_and_clear_dirty(struct ims_pt *pt, uint64_t iova, uint64_t size, unsigned flags,
 				struct ims_bitmap *bm)
 {

@@ -16,6 +16,7 @@
 #include "model/mem_view.h"
 #include "pagetables/pt_int.h"
 #include "pagetables/walker.h"
+#include "model/hot_path.h"
 
 /* ---- findings ------------------------------------------------------------------ */
 
@@ -109,9 +110,7 @@ static uint64_t h_fetch_or(struct ims_walker_dom *d, uint64_t pa, uint64_t mask)
 /* What a frame never written reads as. */
 static const uint64_t zero_frame[IMS_PAGE_SIZE / 8];
 
-/* hot (here and below): on a harvest's path, kept together in .text.hot
- * (pagetables/harvest.c). */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static uint64_t *h_frame(struct ims_walker_dom *d, uint64_t pa, unsigned flags)
 {
 	struct ims_pt *pt = pt_of(d);
@@ -142,7 +141,7 @@ static uint64_t *h_frame(struct ims_walker_dom *d, uint64_t pa, unsigned flags)
 }
 
 /* pt_table_frame_w (pt_int.h). */
-__attribute__((hot))
+IMS_HARVEST_PATH
 uint64_t *pt_table_frame_w(struct ims_pt *pt, uint64_t pa)
 {
 	return mem_table_frame_rw(pt->mem, pa & ~(uint64_t)(IMS_PAGE_SIZE - 1));
@@ -190,7 +189,7 @@ unsigned pt_scan(struct ims_pt *pt, uint64_t table, unsigned i, unsigned iend, u
 	return i;
 }
 
-__attribute__((hot))
+IMS_HARVEST_PATH
 static void h_account(struct ims_walker_dom *d, unsigned op, uint64_t n)
 {
 	struct ims_pt *pt = pt_of(d);
@@ -295,7 +294,7 @@ static void h_bitmap_set(struct ims_walker_dirty *dt, uint64_t iova, uint64_t le
 	}
 }
 
-__attribute__((hot))
+IMS_HARVEST_PATH
 static void h_gather_add(struct ims_walker_dirty *dt, uint64_t iova, uint64_t length)
 {
 	gather(dt, iova, range_last(iova, length));
@@ -334,7 +333,7 @@ const struct ims_walker_host pt_host = {
 };
 
 /* The view the walker under test is called with. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 struct ims_walker_dom *pt_walker_dom(struct ims_pt *pt)
 {
 	if (pt->walker->level == IMS_WALKER_FULL || pt->knobs)
@@ -346,7 +345,7 @@ struct ims_walker_dom *pt_walker_dom(struct ims_pt *pt)
 /* The walker's read_and_clear_dirty of [first, last] into bm (NULL: clear
  * only), then the flush of what it gathered, as iommufd's
  * iommu_read_and_clear_dirty() syncs its gather. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 int pt_harvest(struct ims_pt *pt, uint64_t first, uint64_t last, unsigned flags,
 	       struct ims_bitmap *bm)
 {

@@ -3,10 +3,9 @@
  * pt.c and harvest.c flush through here; it calls neither.
  */
 #include "pagetables/pt_int.h"
+#include "model/hot_path.h"
 
-/* hot (here and below): on a harvest's path, kept together in .text.hot
- * (pagetables/harvest.c). */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static int host_submit(void *host, const uint64_t cmd[2])
 {
 	struct ims_pt *pt = host;
@@ -28,7 +27,7 @@ static int host_ctx_change(void *host, unsigned word, uint64_t mask, uint64_t va
 	return rc;
 }
 
-__attribute__((hot))
+IMS_HARVEST_PATH
 void pt_dom_of(const struct ims_pt *pt, struct pt_dom *d)
 {
 	*d = (struct pt_dom){
@@ -45,7 +44,7 @@ void pt_dom_of(const struct ims_pt *pt, struct pt_dom *d)
 	};
 }
 
-__attribute__((hot))
+IMS_HARVEST_PATH
 int pt_flush_range(struct ims_pt *pt, uint64_t iova, uint64_t size, bool leaf_only)
 {
 	struct pt_dom d;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pagetables/spread.h"
+#include "model/hot_path.h"
 
 /* spread_tab[a - 1][b]: bit i of the byte b widened to bits [i f, i f + f)
  * with f = 2^a. For f >= 16 a word holds fewer than eight pages and only
@@ -232,10 +233,8 @@ static pt_spread_fn pick(void)
 	return pt_spread_portable;
 }
 
-/* hot (here and below): on a harvest's path, kept together in .text.hot
- * (pagetables/harvest.c). */
 /* Chosen once per process; two threads racing here store the same value. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 pt_spread_fn pt_spread_pick(void)
 {
 	static pt_spread_fn chosen;
@@ -288,7 +287,7 @@ static pt_spread64_fn pick64(unsigned a)
 
 /* Chosen once per width per process (asked at every frame); two threads
  * racing here store the same values. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 pt_spread64_fn pt_spread64_pick(unsigned a)
 {
 	static pt_spread64_fn chosen[7];

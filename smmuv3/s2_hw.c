@@ -10,6 +10,7 @@
 #include "smmuv3/s2.h"
 #include "smmuv3/s2_codec.h"
 #include "smmuv3/vmsa_hw.h"
+#include "model/hot_path.h"
 
 #define BAD(...)                                                                                   \
 	do {                                                                                       \
@@ -247,8 +248,6 @@ static uint32_t cond_code(const struct hw_ctx *c, enum hw_cond cond, bool write)
 	return cond == COND_CTX ? SMMU_EVT_C_BAD_STE : SMMU_EVT_F_TRANSLATION | SMMU_EVT_S2;
 }
 
-/* hot (here and below): on the path of a harvest and its flush, kept
- * together in .text.hot (pagetables/harvest.c). */
 /* SMMUv3 4.4.3 CMD_TLBI_S2_IPA (by VMID; the range form of 4.4.1.1 as for
  * CMD_TLBI_NH_VA, TTL a hint the model ignores) and CMD_TLBI_S12_VMALL
  * (the whole VMID); 4.4.2 CMD_TLBI_NH_ALL (every stage-1 entry of the VMID,
@@ -257,7 +256,7 @@ static uint32_t cond_code(const struct hw_ctx *c, enum hw_cond cond, bool write)
  * model has no VMIDs; 4.4.4 CMD_TLBI_NSNH_ALL. CMD_CFGI_STE and CMD_CFGI_ALL
  * name streams: software re-reads contexts through the sink, so they
  * decode to no operation. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static int decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 {
 	uint64_t op = cmd[0] & SMMU_CMD_OP_MASK;

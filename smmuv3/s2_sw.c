@@ -18,6 +18,7 @@
 #include "smmuv3/s2.h"
 #include "smmuv3/s2_codec.h"
 #include "smmuv3/smmu_sw.h"
+#include "model/hot_path.h"
 
 static int init(struct pt_params *cfg, struct pt_geom *g, char *err, size_t errlen)
 {
@@ -85,8 +86,6 @@ static int flush_vmid(const struct pt_dom *d)
 	return d->submit(d->host, cmd);
 }
 
-/* hot (here and below): on a harvest's path, kept together in .text.hot
- * (pagetables/harvest.c). */
 /* CMD_TLBI_S2_IPA by VMID (SMMUv3 4.4.3), or the whole VMID
  * (CMD_TLBI_S12_VMALL, which drops combined stage 1+2 entries too).
  * CMD_TLBI_S2_IPA need not drop entries that combine both stages (IHI0070
@@ -95,7 +94,7 @@ static int flush_vmid(const struct pt_dom *d)
  * arm_smmu_tlb_inv_range_domain() does so when smmu_domain->nest_parent,
  * reusing the command's tlbi.vmid (arm_smmu_cmdq_build_cmd puts it in
  * CMD_TLBI_NH_ALL's VMID field, cmd[0] 47:32). */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only)
 {
 	if (!size)

@@ -9,6 +9,7 @@
 #include "smmuv3/smmu.h"
 #include "smmuv3/smmu_codec.h"
 #include "smmuv3/vmsa_hw.h"
+#include "model/hot_path.h"
 
 static unsigned ceil_div(unsigned a, unsigned b)
 {
@@ -251,8 +252,6 @@ static uint32_t cond_code(const struct hw_ctx *c, enum hw_cond cond, bool write)
 	return cond == COND_CTX ? SMMU_EVT_C_BAD_CD : SMMU_EVT_F_TRANSLATION;
 }
 
-/* hot (here and below): on the path of a harvest and its flush, kept
- * together in .text.hot (pagetables/harvest.c). */
 /* SMMUv3 4.4.2 (CMD_TLBI_NH_ASID, CMD_TLBI_NH_VA), 4.4.1.1 (range: with
  * TG != 0, (NUM + 1) * 2^SCALE granules of size TG from Address; TTL is a
  * hint the model ignores, which only over-invalidates), 4.4.4
@@ -260,7 +259,7 @@ static uint32_t cond_code(const struct hw_ctx *c, enum hw_cond cond, bool write)
  * everything: the model has no VMIDs. CMD_CFGI_CD names a stream, not an
  * ASID: software re-reads contexts through the sink, so it decodes to no
  * operation. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static int decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 {
 	uint64_t op = cmd[0] & SMMU_CMD_OP_MASK;

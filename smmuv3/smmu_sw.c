@@ -16,6 +16,7 @@
 #include "smmuv3/smmu.h"
 #include "smmuv3/smmu_codec.h"
 #include "smmuv3/smmu_sw.h"
+#include "model/hot_path.h"
 
 /* MAIR attribute 1 = Normal memory, inner/outer write-back, read/write
  * allocate (0xff); attribute 0 = Device-nGnRnE. Leaves use index 1. */
@@ -173,9 +174,7 @@ static const char *check(const struct pt_geom *g, int level, uint64_t pte)
 	return field_low(g, pte, es) ? "an output address not aligned to the page size" : NULL;
 }
 
-/* hot (here and below): on a harvest's path, kept together in .text.hot
- * (pagetables/harvest.c). */
-__attribute__((hot))
+IMS_HARVEST_PATH
 enum pt_kind smmu_sw_kind(const struct pt_geom *g, int level, uint64_t pte)
 {
 	if (!(pte & 1))
@@ -195,7 +194,7 @@ const char *smmu_sw_bad_why(const struct pt_geom *g, int level, uint64_t pte)
 
 /* Software tables live below 2^48 (the frame pool), where every layout of
  * the address field reads as bits 47:12. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 uint64_t smmu_sw_table_pa(uint64_t pte)
 {
 	return pte & SMMU_D_OA48_MASK;
@@ -256,7 +255,7 @@ static uint64_t tg_code(const struct pt_geom *g)
  * from its lowest set bit up, one command per chunk; a chunk past SCALE 31
  * makes it `all` instead. w0 is the command's opcode and tag (ASID or
  * VMID); CMD_TLBI_NH_VA and CMD_TLBI_S2_IPA share the rest of the layout. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 int smmu_sw_tlbi_range(const struct pt_dom *d, uint64_t w0, uint64_t iova, uint64_t size,
 		       bool leaf_only, int (*all)(const struct pt_dom *d))
 {
@@ -293,7 +292,7 @@ static int flush_asid(const struct pt_dom *d)
 }
 
 /* CMD_TLBI_NH_VA by ASID (SMMUv3 4.4.2), or the whole ASID. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only)
 {
 	if (!size)

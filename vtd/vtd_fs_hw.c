@@ -11,6 +11,7 @@
 #include "vtd/vtd_codec.h"
 #include "x86/x86_codec.h"
 #include "x86/x86_hw.h"
+#include "model/hot_path.h"
 
 static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct hw_ctx *c,
 		      char *err, size_t errlen)
@@ -71,13 +72,11 @@ static int decode_nested(const uint64_t *w, const struct ims_iommu_cfg *cfg, str
 	return decode_ctx(v, cfg, c, err, errlen);
 }
 
-/* hot (here and below): on the path of a harvest and its flush, kept
- * together in .text.hot (pagetables/harvest.c). */
 /* The PASID-based IOTLB descriptor ("6.5.2.4"); the others as the second
  * stage decodes them. The model's first-stage domain is the PASID entry
  * requests without PASID use (RID_PASID 0): a descriptor naming another
  * PASID has nothing of it to drop. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static int decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 {
 	if ((cmd[0] & VTD_DESC_TYPE_MASK) != VTD_DESC_PIOTLB || (cmd[0] & VTD_DESC_TYPE_HI_MASK))

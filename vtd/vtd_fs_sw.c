@@ -6,6 +6,7 @@
 #include "vtd/vtd_codec.h"
 #include "x86/x86_codec.h"
 #include "x86/x86_sw.h"
+#include "model/hot_path.h"
 
 static int init(struct pt_params *cfg, struct pt_geom *g, char *err, size_t errlen)
 {
@@ -19,11 +20,9 @@ static void ctx_words(const struct pt_dom *d, uint64_t w[8])
 	vtd_fs_words(d->tag, d->levels, d->root, w);
 }
 
-/* hot (here and below): on a harvest's path, kept together in .text.hot
- * (pagetables/harvest.c). */
 /* First-stage mappings are dropped by PASID-based IOTLB invalidation
  * (Linux's qi_flush_piotlb), for PASID 0. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only)
 {
 	return vtd_flush_with(d, iova, size, leaf_only, VTD_DESC_PIOTLB);

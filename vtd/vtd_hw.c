@@ -8,6 +8,7 @@
 
 #include "vtd/vtd.h"
 #include "vtd/vtd_codec.h"
+#include "model/hot_path.h"
 
 static int decode_ctx(const uint64_t *w, const struct ims_iommu_cfg *cfg, struct hw_ctx *c,
 		      char *err, size_t errlen)
@@ -228,9 +229,7 @@ static uint32_t cond_code(const struct hw_ctx *c, enum hw_cond cond, bool write)
 	}
 }
 
-/* hot (here and below): on the path of a harvest and its flush, kept
- * together in .text.hot (pagetables/harvest.c). */
-__attribute__((hot))
+IMS_HARVEST_PATH
 int vtd_decode_cmd(const uint64_t cmd[2], struct hw_cmd *out)
 {
 	if (cmd[0] & VTD_DESC_TYPE_HI_MASK)

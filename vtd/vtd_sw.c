@@ -7,6 +7,7 @@
 #include "formats/swfmt.h"
 #include "vtd/vtd.h"
 #include "vtd/vtd_codec.h"
+#include "model/hot_path.h"
 
 static int init(struct pt_params *cfg, struct pt_geom *g, char *err, size_t errlen)
 {
@@ -86,9 +87,7 @@ static const char *check(const struct pt_geom *g, int level, uint64_t pte)
 	return (pte & low) ? "a large page with address bits below its size set (reserved)" : NULL;
 }
 
-/* hot (here and below): on a harvest's path, kept together in .text.hot
- * (pagetables/harvest.c). */
-__attribute__((hot))
+IMS_HARVEST_PATH
 static enum pt_kind kind(const struct pt_geom *g, int level, uint64_t pte)
 {
 	if (!(pte & VTD_SL_PRESENT))
@@ -106,7 +105,7 @@ static const char *bad_why(const struct pt_geom *g, int level, uint64_t pte)
 	return why ? why : "no fault found";
 }
 
-__attribute__((hot))
+IMS_HARVEST_PATH
 static uint64_t table_pa(uint64_t pte)
 {
 	return pte & VTD_SL_ADDR_MASK;
@@ -157,7 +156,7 @@ static uint64_t iotlb_cmd0(const struct pt_dom *d, uint64_t type, unsigned g)
  * PASID field stays 0: the domain's requests carry no PASID). Both number
  * their domain-selective (PASID-selective) and page-selective granularities
  * 2 and 3, and share the address, AM and IH qword. */
-__attribute__((hot))
+IMS_HARVEST_PATH
 int vtd_flush_with(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only,
 		   uint64_t type)
 {
@@ -184,7 +183,7 @@ int vtd_flush_with(const struct pt_dom *d, uint64_t iova, uint64_t size, bool le
 	return d->submit(d->host, cmd);
 }
 
-__attribute__((hot))
+IMS_HARVEST_PATH
 static int flush(const struct pt_dom *d, uint64_t iova, uint64_t size, bool leaf_only)
 {
 	return vtd_flush_with(d, iova, size, leaf_only, VTD_DESC_IOTLB);

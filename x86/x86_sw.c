@@ -6,6 +6,7 @@
 
 #include "x86/x86_codec.h"
 #include "x86/x86_sw.h"
+#include "model/hot_path.h"
 
 int x86_geometry(const char *name, struct fmt_geom *g, char *err, size_t errlen)
 {
@@ -109,9 +110,7 @@ static const char *check(int level, uint64_t pte)
 	return NULL;
 }
 
-/* hot (here and below): on a harvest's path, kept together in .text.hot
- * (pagetables/harvest.c). */
-__attribute__((hot))
+IMS_HARVEST_PATH
 enum pt_kind x86_kind(const struct pt_geom *g, int level, uint64_t pte)
 {
 	(void)g;
@@ -129,7 +128,7 @@ const char *x86_bad_why(const struct pt_geom *g, int level, uint64_t pte)
 	return why ? why : "no fault found";
 }
 
-__attribute__((hot))
+IMS_HARVEST_PATH
 uint64_t x86_table_pa(uint64_t pte)
 {
 	return pte & X86_ADDR_MASK;
