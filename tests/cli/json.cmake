@@ -3,7 +3,7 @@
 # input or usage), opening with "tool":"iommusim", "version" and
 # "command", its "exit" the exit status where the document has one; what
 # is printed for people goes to standard error.
-#   CMD iommusim   SRC the source tree   SHARED ../shared   OUT a scratch dir
+#   CMD iommusim   SRC the source tree   OUT a scratch dir
 #   SEEDED ON when the seeded-bug walkers are built
 cmake_minimum_required(VERSION 3.19) # string(JSON)
 file(REMOVE_RECURSE ${OUT})
@@ -56,7 +56,8 @@ function(json_only want command)
 endfunction()
 
 set(ex ${SRC}/examples/amdv1-basic.trace)
-set(bad ${SHARED}/traces/invalid/bad-number.trace)
+# In the repository: a clone has no ../shared.
+set(bad ${SRC}/tests/traces-invalid/bad-hex-digit.trace)
 
 # replay: pass, fail (a record per failure, with its line), bad input (the
 # trace's record says its error and line), usage.

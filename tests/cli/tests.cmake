@@ -3,7 +3,7 @@
 set(cli_dir ${CMAKE_CURRENT_LIST_DIR})
 set(cli_work ${CMAKE_CURRENT_BINARY_DIR}/cli)
 add_test(NAME cli.json COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:iommusim>
-  -DSRC=${CMAKE_SOURCE_DIR} -DSHARED=${IMS_SHARED_DIR} -DOUT=${cli_work}/json
+  -DSRC=${CMAKE_SOURCE_DIR} -DOUT=${cli_work}/json
   -DSEEDED=${IMS_SEEDED_BUGS} -P ${cli_dir}/json.cmake)
 # Faults explained, --strict-faults, the summary's losses by design
 # (tests/cli/faults.cmake).

@@ -23,7 +23,7 @@ add_test(NAME replay.jobs COMMAND ${CMAKE_COMMAND} -DMODE=jobs -DOUT=${rp_work}/
   "-DTRACES=${rp_examples};${rp_fail};${rp_traces}" ${rp_check})
 
 add_test(NAME replay.jobs-bad-input COMMAND ${CMAKE_COMMAND} -DMODE=bad -DOUT=${rp_work}/bad
-  "-DGOOD=${rp_examples}" -DINVALID=${IMS_SHARED_DIR}/traces/invalid/bad-number.trace
+  "-DGOOD=${rp_examples}" -DINVALID=${CMAKE_SOURCE_DIR}/tests/traces-invalid/bad-hex-digit.trace
   ${rp_check})
 
 # A crash and a hang in workers (the plug-ins of tests/walkers/misbehave.cmake,
