@@ -255,19 +255,24 @@ static void print_table(FILE *f, const struct bench_opts *o, const struct bench_
 		print_harvest(f, o, r);
 	if (r->nrp) {
 		fprintf(f, "\nreplay: DMA pages/s (4 KiB DMAs)\n");
-		fprintf(f, "%-11s %-7s %-6s %6s %9s %10s %10s %9s %12s %12s %6s\n", "trace", "path",
-			"format", "span", "pages", "pages/s", "median/s", "target", "x floor",
-			"x model", "host ");
+		fprintf(f, "%-11s %-7s %-6s %6s %9s %10s %10s %9s %12s %12s %12s %6s\n", "trace",
+			"path", "format", "span", "pages", "pages/s", "median/s", "target", "x floor",
+			"x walk", "x model", "host ");
 		bool slow = false;
 		for (size_t i = 0; i < r->nrp; i++) {
 			const struct replay_row *p = &r->rp[i];
-			char e[16], t[24], fl[32], xm[32], hs[16];
+			char e[16], t[24], fl[32], xw[32], xm[32], hs[16];
 			if (p->target > 0)
 				snprintf(t, sizeof(t), "%s", si(p->target, e, sizeof(e)));
 			else
 				snprintf(t, sizeof(t), "-");
 			snprintf(fl, sizeof(fl), "%.1f (%.1f)", ratio(p->t.best, p->floor.best),
 				 ratio(p->t.median, p->floor.median));
+			if (p->walk_floor.runs)
+				snprintf(xw, sizeof(xw), "%.1f (%.1f)", ratio(p->t.best, p->walk_floor.best),
+					 ratio(p->t.median, p->walk_floor.median));
+			else
+				snprintf(xw, sizeof(xw), "-");
 			if (p->x_model > 0)
 				snprintf(xm, sizeof(xm), "%.2f (%.2f)", p->x_model, p->x_model_median);
 			else
@@ -278,11 +283,15 @@ static void print_table(FILE *f, const struct bench_opts *o, const struct bench_
 				snprintf(hs, sizeof(hs), "%.2f%c", p->host_speed, low ? '*' : ' ');
 			else
 				snprintf(hs, sizeof(hs), "- ");
-			fprintf(f, "%-11s %-7s %-6s %6s %9s %10s %10s %9s %12s %12s %6s\n", p->name, p->path,
-				p->format, bench_size_str(p->span, a, sizeof(a)),
+			fprintf(f, "%-11s %-7s %-6s %6s %9s %10s %10s %9s %12s %12s %12s %6s\n", p->name,
+				p->path, p->format, bench_size_str(p->span, a, sizeof(a)),
 				si((double)p->pages, b, sizeof(b)), si(rate(p->pages, p->t.best), c, sizeof(c)),
-				si(rate(p->pages, p->t.median), d, sizeof(d)), t, fl, xm, hs);
+				si(rate(p->pages, p->t.median), d, sizeof(d)), t, fl, xw, xm, hs);
 		}
+		fprintf(f,
+			"x walk: time over the walk floor, the work a walk must do (IOTLB and walk-cache "
+			"probes and fills,\n  the table reads, the A/D update, the oracle's bit) in a "
+			"loop that does nothing else\n");
 		fprintf(f,
 			"host: the speed of a fixed loop of L1 loads and ALU operations beside the "
 			"figure's fastest run (before and after it), over its fastest in this section\n");
@@ -508,6 +517,13 @@ static void write_json(FILE *f, const struct bench_opts *o, const struct bench_r
 			"\"floor_ratio\":%.6g,\"floor_ratio_median\":%.6g",
 			rate(p->pages, p->t.best), rate(p->pages, p->t.median), p->target,
 			ratio(p->t.best, p->floor.best), ratio(p->t.median, p->floor.median));
+		if (p->walk_floor.runs) {
+			fputc(',', f);
+			j_timing(f, "walk_floor", &p->walk_floor);
+			fprintf(f, ",\"walk_floor_ratio\":%.6g,\"walk_floor_ratio_median\":%.6g",
+				ratio(p->t.best, p->walk_floor.best),
+				ratio(p->t.median, p->walk_floor.median));
+		}
 		if (p->x_model > 0)
 			fprintf(f, ",\"model_ratio\":%.6g,\"model_ratio_median\":%.6g", p->x_model,
 				p->x_model_median);

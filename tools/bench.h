@@ -125,6 +125,9 @@ struct replay_row {
 	uint64_t pages;  /* DMA pages per timed run */
 	uint64_t span;   /* bytes the pages are drawn from */
 	struct timing t, floor;
+	/* Walk-heavy: the walk floor (bench_replay.c, floor_walk_work), the
+	 * work a walk must do and nothing else (runs 0: not measured). */
+	struct timing walk_floor;
 	double target;   /* pages/s the issue asks for, 0 = none */
 	uint64_t iotlb_hits, walks;
 	/* Path replay: its time over the model alone's on the same pages,
