@@ -466,8 +466,11 @@ static int one_replay(const struct bench_opts *o, struct bench_results *res, con
 		}
 		if (rep)
 			runs_add(&tf, hot ? floor_hit(&s) : floor_walk(&s, span, fb));
-		if (rep && !hot)
-			runs_add(&tw, floor_walk_work(&s, span, fb));
+		if (rep && !hot) {
+			double w = floor_walk_work(&s, span, fb);
+			if (w > 0) /* 0: out of memory, no walk floor */
+				runs_add(&tw, w);
+		}
 	}
 	if (rc)
 		fprintf(stderr, "iommusim bench: replay %s: %s\n", f->name,
