@@ -340,7 +340,11 @@ static double floor_walk_work(const struct seq *s, uint64_t span, struct floor_b
 				*pte = v | ad;
 			if (w)
 				bits[pn / 64] |= 1ull << (pn % 64);
-			wf_fill(set, pn, v & ~0xfffull, w, &clock);
+			if (e) /* cached clean, now written: the entry is refilled in place */
+				*e = (struct wf_ent){.key = pn, .out = v & ~0xfffull, .stamp = ++clock,
+						     .id = 1, .dirty = true};
+			else
+				wf_fill(set, pn, v & ~0xfffull, w, &clock);
 		}
 		t = now_seconds() - t0;
 		volatile uint64_t sink = acc + clock;
