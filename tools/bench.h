@@ -125,7 +125,7 @@ struct replay_row {
 	uint64_t pages;  /* DMA pages per timed run */
 	uint64_t span;   /* bytes the pages are drawn from */
 	struct timing t, floor;
-	/* Walk-heavy: the walk floor (bench_replay.c, floor_walk_work), the
+	/* Walk-heavy: the walk floor (bench_replay_floor.c, replay_floor_walk), the
 	 * work a walk must do and nothing else (runs 0: not measured). */
 	struct timing walk_floor;
 	double target;   /* pages/s the issue asks for, 0 = none */
@@ -219,6 +219,23 @@ struct floor_buf {
 };
 double floor_seq_read(struct floor_buf *fb, uint64_t n);
 void floor_free(struct floor_buf *fb);
+
+/* The pages of a replay figure: iova[i] and its direction dir[i]
+ * (IMS_ACC_R or IMS_ACC_W), n of them. */
+struct replay_seq {
+	uint64_t *iova;
+	uint8_t *dir;
+	size_t n;
+};
+/* The replay figures' floors (tools/bench_replay_floor.c), each the seconds
+ * of one run over the pages of s (0: could not allocate): a look-up per
+ * page in a 2048-entry direct-mapped table (hit-heavy); a load per page of
+ * its leaf entry from fb, grown to the span's leaf entries (walk-heavy);
+ * the walk floor over the same leaf entries (walk-heavy, after
+ * replay_floor_leaf). */
+double replay_floor_hit(const struct replay_seq *s);
+double replay_floor_leaf(const struct replay_seq *s, uint64_t span, struct floor_buf *fb);
+double replay_floor_walk(const struct replay_seq *s, uint64_t span, struct floor_buf *fb);
 
 /* The harvest floor of a domain's range (tools/bench_floor.c): the table
  * words a correct walk must read, as stretches of host memory in the order

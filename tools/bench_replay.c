@@ -90,16 +90,10 @@ static int rp_open(struct rp *p, const char *text)
 	return 0;
 }
 
-struct seq {
-	uint64_t *iova;
-	uint8_t *dir;
-	size_t n;
-};
-
 /* Hit-heavy: pages of a small working set (it fits the IOTLB); walk-heavy:
  * uniformly random 4 KiB pages of the whole span. Every other page of a
  * hit-heavy run is a write, every fourth of a walk-heavy one. */
-static int seq_make(struct seq *s, size_t n, uint64_t span, bool hot)
+static int seq_make(struct replay_seq *s, size_t n, uint64_t span, bool hot)
 {
 	s->iova = malloc(n * sizeof(*s->iova));
 	s->dir = malloc(n);
@@ -116,7 +110,7 @@ static int seq_make(struct seq *s, size_t n, uint64_t span, bool hot)
 	return 0;
 }
 
-static void seq_free(struct seq *s)
+static void seq_free(struct replay_seq *s)
 {
 	free(s->iova);
 	free(s->dir);
@@ -124,7 +118,7 @@ static void seq_free(struct seq *s)
 
 /* As ims_replay_run replays the dmas it reads: REPLAY_BATCH at a time
  * (replay_dmas), each hinted REPLAY_AHEAD dmas before its turn. */
-static int run_replay(struct rp *p, const struct seq *s, double *secs)
+static int run_replay(struct rp *p, const struct replay_seq *s, double *secs)
 {
 	enum { B = REPLAY_BATCH, H = REPLAY_BATCH + REPLAY_AHEAD };
 	struct ims_event ev[H];
@@ -147,7 +141,7 @@ static int run_replay(struct rp *p, const struct seq *s, double *secs)
 	return 0;
 }
 
-static int run_model(struct ims_iommu *mmu, uint32_t dev, const struct seq *s, double *secs)
+static int run_model(struct ims_iommu *mmu, uint32_t dev, const struct replay_seq *s, double *secs)
 {
 	uint64_t faults = 0;
 	double t0 = now_seconds();
@@ -209,155 +203,6 @@ static double host_probe(void)
 	return best;
 }
 
-struct tlbfloor {
-	uint64_t key, val;
-};
-
-/* One probe of a direct-mapped table of 2048 entries per page. */
-static double floor_hit(const struct seq *s)
-{
-	static const unsigned n = 2048;
-	struct tlbfloor *t = calloc(n, sizeof(*t));
-	if (!t)
-		return 0;
-	for (unsigned i = 0; i < n; i++)
-		t[i].key = i;
-	uint64_t acc = 0;
-	double t0 = now_seconds();
-	for (size_t i = 0; i < s->n; i++) {
-		uint64_t vpn = s->iova[i] >> 12;
-		const struct tlbfloor *e = &t[(vpn * 0x9e3779b97f4a7c15ull) >> 53];
-		acc += e->key == vpn ? e->val : 1;
-	}
-	double t1 = now_seconds();
-	volatile uint64_t sink = acc;
-	(void)sink;
-	free(t);
-	return t1 - t0;
-}
-
-/* One load of the page's leaf entry from a flat array of leaf entries. */
-static double floor_walk(const struct seq *s, uint64_t span, struct floor_buf *fb)
-{
-	uint64_t words = span >> 12;
-	if (floor_seq_read(fb, words) == 0 && words)
-		return 0; /* grows fb to the leaf tables' size */
-	uint64_t acc = 0;
-	double t0 = now_seconds();
-	for (size_t i = 0; i < s->n; i++)
-		acc += fb->w[s->iova[i] >> 12];
-	double t1 = now_seconds();
-	volatile uint64_t sink = acc;
-	(void)sink;
-	return t1 - t0;
-}
-
-/* The walk floor of a walk-heavy figure: the work a walk must do for each
- * page, in a loop that does nothing else, over caches of the model's
- * default geometry (a 2048-entry 4-way LRU IOTLB; walk caches of 64
- * entries, 4-way LRU, for the tables of 2 MiB and 1 GiB regions) with
- * entries of the model's 32 bytes: probe the IOTLB; on a miss probe the walk
- * cache of the leaf table's region, and when it misses the one above, read
- * the region's entry and fill the first; read the leaf entry and set its
- * A bit (and D on a write) when not set; on a write set the page's bit in a
- * bitmap of the span's pages (the oracle's record); fill the IOTLB. The
- * leaf entry and the bitmap word are prefetched four pages ahead, as the
- * model's hint does. What it leaves out is what the model keeps beside
- * that work: counters, cycle charges and their histogram, the fault
- * checks, the formats' rules, the cache entries' identities and lists. */
-struct wf_ent {
-	uint64_t key, out, stamp;
-	uint32_t id; /* 0: invalid */
-	uint32_t dirty;
-};
-
-static inline struct wf_ent *wf_set(struct wf_ent *c, uint64_t key, unsigned set_bits)
-{
-	return &c[((key * 0x9e3779b97f4a7c15ull) >> (64 - set_bits)) * 4];
-}
-
-static inline struct wf_ent *wf_find(struct wf_ent *set, uint64_t key, uint64_t *clock)
-{
-	for (unsigned w = 0; w < 4; w++)
-		if (set[w].id && set[w].key == key) {
-			set[w].stamp = ++*clock;
-			return &set[w];
-		}
-	return NULL;
-}
-
-static inline void wf_fill(struct wf_ent *set, uint64_t key, uint64_t out, bool dirty,
-			   uint64_t *clock)
-{
-	unsigned v = 0;
-	for (unsigned w = 1; w < 4; w++)
-		v = set[w].stamp < set[v].stamp ? w : v;
-	set[v] = (struct wf_ent){.key = key, .out = out, .stamp = ++*clock, .id = 1, .dirty = dirty};
-}
-
-static double floor_walk_work(const struct seq *s, uint64_t span, struct floor_buf *fb)
-{
-	uint64_t words = span >> 12, regions = (span + (1ull << 21) - 1) >> 21;
-	if (floor_seq_read(fb, words) == 0 && words)
-		return 0; /* fb: the leaf entries, as floor_walk's */
-	struct wf_ent *tlb = calloc(2048, sizeof(*tlb)), *wc1 = calloc(64, sizeof(*wc1)),
-		      *wc2 = calloc(64, sizeof(*wc2));
-	uint64_t *l1 = malloc(regions * sizeof(*l1)), *bits = calloc(words / 64 + 1, sizeof(*bits));
-	double t = 0;
-	if (tlb && wc1 && wc2 && l1 && bits) {
-		for (uint64_t r = 0; r < regions; r++)
-			l1[r] = (uint64_t)(uintptr_t)(fb->w + 512 * r) | 1;
-		uint64_t clock = 0, acc = 0, *leaf = fb->w;
-		const unsigned ahead = 4;
-		double t0 = now_seconds();
-		for (size_t i = 0; i < s->n; i++) {
-			if (i + ahead < s->n) {
-				uint64_t pn = s->iova[i + ahead] >> 12;
-				__builtin_prefetch(&leaf[pn], 1);
-				if (s->dir[i + ahead] & IMS_ACC_W)
-					__builtin_prefetch(&bits[pn / 64], 1);
-			}
-			uint64_t iova = s->iova[i], pn = iova >> 12;
-			bool w = (s->dir[i] & IMS_ACC_W) != 0;
-			struct wf_ent *set = wf_set(tlb, pn, 9), *e = wf_find(set, pn, &clock);
-			if (e && (!w || e->dirty)) {
-				acc += e->out;
-				continue;
-			}
-			const uint64_t *tbl;
-			const struct wf_ent *r = wf_find(wf_set(wc1, iova >> 21, 4), iova >> 21, &clock);
-			if (r) {
-				tbl = (const uint64_t *)(uintptr_t)r->out;
-			} else {
-				acc += wf_find(wf_set(wc2, iova >> 30, 4), iova >> 30, &clock) != NULL;
-				tbl = (const uint64_t *)(uintptr_t)(l1[iova >> 21] & ~1ull);
-				wf_fill(wf_set(wc1, iova >> 21, 4), iova >> 21, (uint64_t)(uintptr_t)tbl,
-					false, &clock);
-			}
-			uint64_t *pte = (uint64_t *)tbl + (pn & 511), v = *pte;
-			uint64_t ad = 1ull << 5 | (w ? 1ull << 6 : 0);
-			if ((v & ad) != ad)
-				*pte = v | ad;
-			if (w)
-				bits[pn / 64] |= 1ull << (pn % 64);
-			if (e) /* cached clean, now written: the entry is refilled in place */
-				*e = (struct wf_ent){.key = pn, .out = v & ~0xfffull, .stamp = ++clock,
-						     .id = 1, .dirty = true};
-			else
-				wf_fill(set, pn, v & ~0xfffull, w, &clock);
-		}
-		t = now_seconds() - t0;
-		volatile uint64_t sink = acc + clock;
-		(void)sink;
-	}
-	free(tlb);
-	free(wc1);
-	free(wc2);
-	free(l1);
-	free(bits);
-	return t;
-}
-
 struct rfmt {
 	const char *name;
 	const char *domain; /* the domain line's format part */
@@ -416,7 +261,7 @@ static int one_replay(const struct bench_opts *o, struct bench_results *res, con
 		fprintf(stderr, "iommusim bench: replay %s: set-up failed (%s)\n", f->name, strerror(-rc));
 		return -1;
 	}
-	struct seq s = {0};
+	struct replay_seq s = {0};
 	uint64_t seq_span = hot ? 256 * 4096 : span; /* 256 pages: 1 MiB, an eighth of the IOTLB */
 	if (seq_make(&s, npages, seq_span, hot)) {
 		seq_free(&s);
@@ -469,9 +314,9 @@ static int one_replay(const struct bench_opts *o, struct bench_results *res, con
 			runs_add(&pm, p1 < p2 ? p1 : p2);
 		}
 		if (rep)
-			runs_add(&tf, hot ? floor_hit(&s) : floor_walk(&s, span, fb));
+			runs_add(&tf, hot ? replay_floor_hit(&s) : replay_floor_leaf(&s, span, fb));
 		if (rep && !hot) {
-			double w = floor_walk_work(&s, span, fb);
+			double w = replay_floor_walk(&s, span, fb);
 			if (w > 0) /* 0: out of memory, no walk floor */
 				runs_add(&tw, w);
 		}

@@ -224,7 +224,7 @@ string(FIND "${out}" "host: the speed of a fixed loop" at)
 if(at LESS 0)
   message(FATAL_ERROR "the replay table does not say what its host column is:\n${out}")
 endif()
-# The walk floor (tools/bench_replay.c, floor_walk_work): timed beside every
+# The walk floor (tools/bench_replay_floor.c, replay_floor_walk): timed beside every
 # walk-heavy figure, with its ratio; a hit-heavy figure has none.
 set(walk_rows 0)
 foreach(i RANGE ${last})
