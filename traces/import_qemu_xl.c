@@ -66,20 +66,26 @@ static uint64_t base_page_pa(struct q *q, const struct xl *x)
 	return h;
 }
 
-/* Whether a read of x's page translates, which `expect pa` checks
+/* What the stage-2 leaf of x's IPA (in the parent of x's nested domain)
+ * grants: none when there is none; everything for a single-stage domain.
+ * A stage-2 page can be write-only (S2AP 0b10, Arm ARM D8.4.2) or read-only
+ * under a stage-1 page that grants both.
+ * Whether a read of x's page translates, which `expect pa` checks
  * (trace-format.md: a read translation): the leaf l of x's domain grants
- * read, and for a nested domain so does the stage-2 leaf of its IPA, in the
- * parent. A stage-2 page can be write-only (S2AP 0b10, Arm ARM D8.4.2)
- * where a stage-1 one cannot, so a write through it gets no expectation. */
-static bool readable(struct imp *m, const struct xl *x, const struct leaf *l)
+ * read, and for a nested domain so does the stage-2 leaf; a write through a
+ * write-only stage-2 page gets no expectation. */
+static unsigned s2_prot(struct imp *m, const struct xl *x)
 {
-	if (!(l->prot & IMS_PROT_R))
-		return false;
 	if (!x->nested)
-		return true;
+		return IMS_PROT_R | IMS_PROT_W;
 	const struct dom *d = imp_dom(m, x->dom);
 	const struct leaf *s2 = d && d->nested ? imp_lookup(m, d->parent, x->pa) : NULL;
-	return s2 && (s2->prot & IMS_PROT_R);
+	return s2 ? s2->prot : 0;
+}
+
+static bool readable(struct imp *m, const struct xl *x, const struct leaf *l)
+{
+	return (l->prot & s2_prot(m, x) & IMS_PROT_R) != 0;
 }
 
 int qemu_translate(struct q *q, const struct xl *x)
@@ -140,17 +146,25 @@ int qemu_translate(struct q *q, const struct xl *x)
 		if (dir)
 			len = r.b - x->iova;
 	}
+	/* A nested access needs both stages' permission (the mapping, as
+	 * imp_dma clips to the stage-1 leaf's): what the stage-2 leaf refuses
+	 * is not the access the log translated. */
+	unsigned prot2 = s2_prot(m, x);
 	if (dir) {
 		m->st->dir_logged++;
 	} else if (l->kind == IMS_ASSUME_TO_DEVICE || l->kind == IMS_ASSUME_FROM_DEVICE) {
 		dir = m->o.assume[l->kind];
 		m->st->dir_logged++;
-	} else if (l->prot == IMS_PROT_R) {
+	} else if ((l->prot & prot2) == IMS_PROT_R) {
 		dir = DIR_R;
 		m->st->dir_perm++;
 	} else {
 		dir = m->o.assume[l->kind == KIND_NONE ? IMS_ASSUME_UNKNOWN : l->kind];
 		m->st->dir_assumed++;
+	}
+	if ((dir & prot2) != dir) {
+		m->st->dir_clipped++;
+		dir &= prot2;
 	}
 	/* One translation covers one page of the leaf. */
 	uint64_t room = IMS_PAGE_SIZE - (x->iova & (IMS_PAGE_SIZE - 1));

@@ -75,6 +75,14 @@ ims_trace_test(fixture.qemu-smmuv3-nested-one-id.log import -DFROM=qemu-smmuv3
 ims_trace_test(fixture.qemu-smmuv3-nested-write-only.log import -DFROM=qemu-smmuv3
   -DIN=${imp_dir}/qemu-smmuv3-nested-write-only.log
   "-DWANT=map domain=1 iova=0x60001000 pa=0x160001000 size=0x1000 prot=w\n@@dma dev=0x8 iova=0x40001008 [^\n]*\n@@map domain=1 iova=0x60001000 pa=0x160001000 size=0x1000 prot=rw\n@[0-9]+ expect pa dev=0x8 iova=0x40001800 pa=0x160001800\n")
+# A nested access the log gives no direction for (perm=0x0) whose stage-2
+# page is read-only under a read-write stage-1 page: the access is a read,
+# since the importer's guess must be one both stages allow; assumed a write
+# it faulted at stage 2, and the fault left in the queue failed the trace's
+# later `expect fault` (found by fuzz_import_qemu).
+ims_trace_test(fixture.qemu-smmuv3-nested-read-only.log import -DFROM=qemu-smmuv3
+  -DIN=${imp_dir}/qemu-smmuv3-nested-read-only.log
+  "-DWANT=map domain=1 iova=0x60001000 pa=0x160001000 size=0x1000 prot=r\n@@dma dev=0x8 iova=0x40001008 len=0x8 dir=r\n@@expect fault dev=0x8 iova=0x10000000 kind=notpresent")
 # Malformed lines of known events: FILE:LINE and exit 2, or --lenient.
 ims_trace_test(malformed.qemu-vtd bad -DFROM=qemu-vtd -DIN=${imp_dir}/qemu-vtd-malformed.log -DLINE=4)
 ims_trace_test(malformed.ftrace bad -DFROM=ftrace -DIN=${imp_dir}/ftrace-malformed.txt -DLINE=4)
