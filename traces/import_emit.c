@@ -776,8 +776,13 @@ int imp_dma(struct imp *m, uint32_t dev, uint64_t iova, uint64_t len, unsigned d
 	int domid = imp_dev_dom(m, dev);
 	if (domid < 0 || !len || !dir)
 		return 0;
+	const struct dom *nd = imp_dom(m, (uint16_t)domid);
+	if (nd && !nd->nested)
+		nd = NULL;
 	uint64_t end = iova + len < iova ? UINT64_MAX : iova + len;
-	/* One dma per stretch of mapped leaves that allow the access. */
+	/* One dma per stretch of mapped leaves that allow the access; for a
+	 * nested domain the mapping is both stages': the stage-2 leaf of the
+	 * IPA (in the parent) must allow it too, and bounds the stretch. */
 	uint64_t start = iova, at = iova;
 	unsigned rdir = 0;
 	bool clipped = false;
@@ -793,6 +798,18 @@ int imp_dma(struct imp *m, uint32_t dev, uint64_t iova, uint64_t len, unsigned d
 		if (lend > end || lend == 0)
 			lend = end;
 		unsigned d = dir & l->prot;
+		if (nd) {
+			uint64_t ipa = l->pa + (at - l->iova);
+			const struct leaf *s2 = imp_lookup(m, nd->parent, ipa);
+			if (!s2) {
+				clipped = true;
+				break;
+			}
+			uint64_t s2end = s2->iova + (1ull << s2->shift);
+			if (s2end && s2end - ipa < lend - at)
+				lend = at + (s2end - ipa);
+			d &= s2->prot;
+		}
 		clipped |= d != dir;
 		if (d != rdir || !d) {
 			if (rdir && at > start && (rc = emit_dma(m, dev, start, at, rdir)))

@@ -146,9 +146,8 @@ int qemu_translate(struct q *q, const struct xl *x)
 		if (dir)
 			len = r.b - x->iova;
 	}
-	/* A nested access needs both stages' permission (the mapping, as
-	 * imp_dma clips to the stage-1 leaf's): what the stage-2 leaf refuses
-	 * is not the access the log translated. */
+	/* A nested page is read-only when either stage makes it so; imp_dma
+	 * clips any direction to what both stages grant. */
 	unsigned prot2 = s2_prot(m, x);
 	if (dir) {
 		m->st->dir_logged++;
@@ -161,10 +160,6 @@ int qemu_translate(struct q *q, const struct xl *x)
 	} else {
 		dir = m->o.assume[l->kind == KIND_NONE ? IMS_ASSUME_UNKNOWN : l->kind];
 		m->st->dir_assumed++;
-	}
-	if ((dir & prot2) != dir) {
-		m->st->dir_clipped++;
-		dir &= prot2;
 	}
 	/* One translation covers one page of the leaf. */
 	uint64_t room = IMS_PAGE_SIZE - (x->iova & (IMS_PAGE_SIZE - 1));
